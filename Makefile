@@ -1,0 +1,81 @@
+# nfqd: an NFQUEUE verdict daemon.
+#
+#   make            build build/nfqd
+#   make check      unit tests, then network tests (as root)
+#   make demo       a live demo in network namespaces (as root)
+#   make install    binary, example configuration, init script, systemd unit
+
+PREFIX	?= /usr/local
+SBINDIR	?= $(PREFIX)/sbin
+SYSCONFDIR ?= /etc
+DESTDIR	?=
+
+CC	?= cc
+PKG_CONFIG ?= pkg-config
+PKGS	 = libnetfilter_queue libmnl libconfig libcap-ng
+
+CFLAGS	?= -O2 -g
+CFLAGS	+= -std=gnu11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
+	   -Wmissing-prototypes -Wpointer-arith -Wformat=2 \
+	   -D_GNU_SOURCE -Iinclude $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+LDLIBS	+= $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+
+B	 = build
+SRCS	 = src/config.c src/json.c src/log.c src/master.c src/procfs.c \
+	   src/queue.c src/shm.c src/stats.c src/util.c src/worker.c
+OBJS	 = $(SRCS:src/%.c=$(B)/%.o)
+UNIT	 = $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))
+TOOLS	 = $(B)/tools/udpgen
+
+all: $(B)/nfqd
+
+$(B)/nfqd: $(OBJS) $(B)/main.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/tests/%: tests/unit/%.c tests/unit/unit.h $(OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(OBJS) $(LDLIBS)
+
+$(B)/tools/%: tests/tools/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< $(LDLIBS)
+
+tests: $(UNIT) $(TOOLS) $(B)/nfqd
+
+deps:
+	scripts/deps.sh
+
+check: deps
+	$(MAKE) tests
+	tests/run.sh
+
+demo: deps
+	$(MAKE) all $(TOOLS)
+	scripts/demo.sh
+
+install: $(B)/nfqd
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSCONFDIR)/nfqd \
+	    $(DESTDIR)$(SYSCONFDIR)/init.d $(DESTDIR)/lib/systemd/system
+	install -m 0755 $(B)/nfqd $(DESTDIR)$(SBINDIR)/nfqd
+	test -e $(DESTDIR)$(SYSCONFDIR)/nfqd/nfqd.conf || \
+	    install -m 0644 etc/nfqd.conf $(DESTDIR)$(SYSCONFDIR)/nfqd/nfqd.conf
+	install -m 0755 scripts/nfqd.init $(DESTDIR)$(SYSCONFDIR)/init.d/nfqd
+	sed 's|@SBINDIR@|$(SBINDIR)|g' scripts/nfqd.service > \
+	    $(DESTDIR)/lib/systemd/system/nfqd.service
+	sed -i 's|^DAEMON=.*|DAEMON=$(SBINDIR)/nfqd|' \
+	    $(DESTDIR)$(SYSCONFDIR)/init.d/nfqd
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/nfqd $(DESTDIR)$(SYSCONFDIR)/init.d/nfqd \
+	    $(DESTDIR)/lib/systemd/system/nfqd.service
+
+clean:
+	rm -rf $(B)
+
+.PHONY: all tests deps check demo install uninstall clean
+
+-include $(OBJS:.o=.d) $(B)/main.d

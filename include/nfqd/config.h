@@ -1,0 +1,82 @@
+#ifndef NFQD_CONFIG_H
+#define NFQD_CONFIG_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* What a packet gets when nothing else decides (the rule engine comes later). */
+enum nfqd_verdict {
+	NFQD_VERDICT_ACCEPT,
+	NFQD_VERDICT_DROP,
+};
+
+/*
+ * The validated configuration.  Every field has a documented default (see
+ * etc/nfqd.conf and docs/configuration.md); nfqd_config_defaults() sets them.
+ * The struct is plain data, so a worker gets its own copy by fork().
+ */
+struct nfqd_config {
+	char		 path[PATH_MAX];	/* file it was read from */
+
+	/* daemon { } */
+	char		 pidfile[PATH_MAX];
+	char		 user[64];		/* "" keeps root */
+	uid_t		 uid;			/* resolved from user */
+	gid_t		 gid;
+	bool		 log_syslog;
+	int		 log_level;		/* LOG_ERR .. LOG_DEBUG */
+
+	/* queue { } */
+	bool		 balance_auto;		/* base .. base + online CPUs - 1 */
+	uint16_t	 qfirst;		/* first queue served */
+	uint16_t	 qcount;		/* queues served, one worker each */
+	bool		 cpu_affinity;		/* pin worker i to CPU i */
+	uint32_t	 maxlen;		/* kernel queue length, packets */
+	uint32_t	 rcvbuf;		/* socket receive buffer, bytes */
+	uint32_t	 copy_range;		/* bytes of each packet copied; 0: metadata only */
+	uint32_t	 batch;			/* messages read per recvmmsg() */
+	bool		 fail_open;
+	bool		 gso;
+	bool		 uid_gid;
+
+	/* stats { } */
+	char		 stats_file[PATH_MAX];	/* "" disables the JSON file */
+	uint32_t	 stats_interval;	/* seconds; 0: on SIGUSR1 only */
+	char		 shm_path[PATH_MAX];	/* counters, readable by nfqctl */
+
+	enum nfqd_verdict default_verdict;
+};
+
+/* Command-line settings that win over the file. */
+struct nfqd_overrides {
+	const char	*pidfile;		/* -p */
+	const char	*balance;		/* --queue-balance A:B */
+};
+
+/*
+ * Called once per problem found, with the file and line it is at (line 0
+ * when the problem is not tied to a line).
+ */
+typedef void (*nfqd_config_report_fn)(void *arg, const char *file, int line,
+    const char *msg);
+
+void	nfqd_config_defaults(struct nfqd_config *cf);
+
+/*
+ * Read and validate path into cf.  Returns the number of problems reported
+ * (0: cf is complete and valid).  On failure cf is unspecified: load into a
+ * scratch struct and keep the old one, as a reload does.
+ */
+int	nfqd_config_load(struct nfqd_config *cf, const char *path,
+	    const struct nfqd_overrides *ov, nfqd_config_report_fn report,
+	    void *arg);
+
+/* True when a running worker would behave differently under b than under a. */
+bool	nfqd_config_worker_changed(const struct nfqd_config *a,
+	    const struct nfqd_config *b);
+
+const char *nfqd_verdict_name(enum nfqd_verdict v);
+
+#endif

@@ -1,0 +1,39 @@
+#ifndef NFQD_PROCFS_H
+#define NFQD_PROCFS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * The kernel's own per-queue counters, one line per bound queue of the
+ * reader's network namespace:
+ *   queue portid queue_total copy_mode copy_range queue_dropped
+ *   user_dropped id_sequence 1
+ */
+#define NFQD_PROCFS_PATH	"/proc/net/netfilter/nfnetlink_queue"
+
+struct nfqd_kqueue {
+	uint32_t	queue;
+	uint32_t	portid;		/* netlink port of the bound socket */
+	uint32_t	queue_total;	/* packets waiting for a verdict */
+	uint32_t	copy_mode;
+	uint32_t	copy_range;
+	uint32_t	queue_dropped;	/* dropped: queue was full */
+	uint32_t	user_dropped;	/* dropped: socket buffer was full */
+	uint32_t	id_sequence;	/* last packet id handed out */
+};
+
+/* 0, or -1 when the line is not one of the kernel's. */
+int	nfqd_procfs_parse_line(const char *line, struct nfqd_kqueue *kq);
+
+/*
+ * Read up to max queues from path.  Returns the number read, or -1 (errno)
+ * when the file cannot be read: nfnetlink_queue is not loaded, or no queue
+ * was ever bound in this namespace.  Lines that do not parse are skipped.
+ */
+int	nfqd_procfs_read(const char *path, struct nfqd_kqueue *out, size_t max);
+
+const struct nfqd_kqueue *nfqd_procfs_find(const struct nfqd_kqueue *kq,
+	    size_t n, uint32_t queue);
+
+#endif

@@ -1,0 +1,115 @@
+#ifndef NFQD_QUEUE_H
+#define NFQD_QUEUE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <linux/netlink.h>
+
+struct nfqd_config;
+
+/*
+ * The nfnetlink_queue protocol: opening and binding a queue socket, the
+ * configuration and verdict messages (built with libnetfilter_queue's
+ * nfq_nlmsg_* helpers into caller buffers) and the validated parse of
+ * packet messages.
+ */
+
+/* Room for the largest message the kernel sends for copy_range bytes. */
+size_t	nfqd_queue_msg_size(uint32_t copy_range);
+
+/*
+ * Open a NETLINK_NETFILTER socket, size its receive buffer, bind queue and
+ * set its parameters, with the kernel acknowledging the bind.  Returns the
+ * socket (non-blocking, close-on-exec) or -1 with a message in err.
+ */
+int	nfqd_queue_open(uint16_t queue, const struct nfqd_config *cf,
+	    char *err, size_t errlen);
+
+/* SO_RCVBUFFORCE, falling back to SO_RCVBUF; logs what the kernel granted. */
+int	nfqd_queue_set_rcvbuf(int fd, uint16_t queue, uint32_t bytes);
+
+/*
+ * Build the message that (re)applies cf's parameters (copy mode and range,
+ * maxlen, flags) to a bound queue.  Returns its length.  buf needs
+ * NFQD_QUEUE_CFG_MSG_MAX bytes.
+ */
+#define NFQD_QUEUE_CFG_MSG_MAX	256
+size_t	nfqd_queue_build_params(char *buf, uint16_t queue,
+	    const struct nfqd_config *cf, uint32_t seq);
+
+/* Send a datagram of netlink messages to the kernel.  0 or -1 (errno). */
+int	nfqd_queue_send(int fd, const void *buf, size_t len);
+
+/*
+ * Release every packet still waiting on the queue (ids up to and including
+ * maxid) with one batch verdict, then unbind and close.  Used when the last
+ * reader of a queue is gone and nfqd stops serving it.
+ */
+void	nfqd_queue_close(int fd, uint16_t queue, bool release, uint32_t maxid);
+
+/* A packet message, parsed and validated.  Pointers refer to the message. */
+struct nfqd_pkt {
+	uint32_t	 id;
+	uint16_t	 hw_protocol;	/* ETH_P_IP, ETH_P_IPV6, host order */
+	uint8_t		 hook;
+	const uint8_t	*payload;	/* network header onwards, or NULL */
+	uint32_t	 caplen;	/* bytes at payload */
+	uint32_t	 len;		/* original length (NFQA_CAP_LEN or caplen) */
+	uint32_t	 mark;
+	uint32_t	 indev;		/* ifindex, 0: none */
+	uint32_t	 outdev;
+	uint32_t	 uid;
+	uint32_t	 gid;
+	uint32_t	 skbinfo;	/* NFQA_SKB_* flags */
+	uint8_t		 has_uid:1;
+	uint8_t		 has_gid:1;
+};
+
+/*
+ * Parse a NFQNL_MSG_PACKET message.  Returns 0, or -1 when it is malformed
+ * (a missing or short packet header, an attribute of the wrong size, a
+ * payload past the end).  Unknown attributes are skipped, not errors: a
+ * newer kernel may send more.
+ */
+int	nfqd_queue_parse_packet(const struct nlmsghdr *nlh, struct nfqd_pkt *pkt);
+
+/* True when nlh is a packet message of the queue subsystem. */
+bool	nfqd_queue_is_packet(const struct nlmsghdr *nlh);
+
+/*
+ * Verdicts, batched.  Consecutive packets with the same verdict and mark
+ * become one NFQNL_MSG_VERDICT_BATCH (a run of one a plain NFQNL_MSG_VERDICT);
+ * all messages of a receive batch go to the kernel in one send.  A batch
+ * verdict applies to every waiting packet with an id up to its own, so runs
+ * must be closed in id order, which is the order packets are read in.
+ */
+#define NFQD_VERDICT_MSG_MAX	64	/* one verdict message, bytes */
+
+struct nfqd_vbuf {
+	char		*buf;
+	size_t		 len;
+	size_t		 cap;
+	uint16_t	 queue;
+	uint32_t	 seq;
+	unsigned	 nmsgs;		/* messages in buf */
+	/* the run being built */
+	bool		 open;
+	bool		 has_mark;
+	uint32_t	 verdict;
+	uint32_t	 mark;
+	uint32_t	 last_id;
+	uint32_t	 count;
+};
+
+void	nfqd_vbuf_init(struct nfqd_vbuf *vb, char *buf, size_t cap,
+	    uint16_t queue);
+/* Returns -1 when buf has no room for another message: send and retry. */
+int	nfqd_vbuf_add(struct nfqd_vbuf *vb, uint32_t id, uint32_t verdict,
+	    bool has_mark, uint32_t mark);
+/* Close the open run into buf.  -1 when there is no room. */
+int	nfqd_vbuf_close(struct nfqd_vbuf *vb);
+void	nfqd_vbuf_reset(struct nfqd_vbuf *vb);
+
+#endif

@@ -1,0 +1,113 @@
+#ifndef NFQD_SHM_H
+#define NFQD_SHM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nfqd/nfqd.h"
+
+/*
+ * The counters region: a file (by default /run/nfqd/nfqd.shm) that the
+ * master creates before forking and every worker maps shared.  Layout:
+ *
+ *   struct nfqd_shm_hdr                 one cache line, master-written
+ *   struct nfqd_slot[nslots]            one per worker slot
+ *     .ctl   (one cache line)           master-written: pid, queue, state
+ *     .st    (cache-line aligned)       written by that slot's worker only
+ *
+ * No locks and no atomic read-modify-write: every field has exactly one
+ * writer, which stores it with a relaxed atomic store (a plain mov on x86);
+ * readers load fields with relaxed atomic loads.  A reader sees each counter
+ * whole, though two counters read one after the other may come from
+ * different batches.  Counters of a slot survive worker respawns; they are
+ * reset when the slot is given to a different queue.
+ *
+ * Outside readers (nfqctl) check magic, version, hdr_size and slot_size
+ * before trusting anything else.
+ */
+
+#define NFQD_SHM_MAGIC		0x4451464eu	/* "NFQD" little-endian */
+#define NFQD_SHM_VERSION	1
+
+enum nfqd_slot_state {
+	NFQD_SLOT_EMPTY = 0,	/* not part of the configured range */
+	NFQD_SLOT_STARTING,	/* waiting for its queue or its back-off */
+	NFQD_SLOT_RUNNING,
+	NFQD_SLOT_STOPPING,	/* asked to finish its batch and exit */
+};
+
+struct nfqd_shm_hdr {
+	uint32_t	magic;
+	uint32_t	version;
+	uint32_t	hdr_size;	/* sizeof(struct nfqd_shm_hdr) */
+	uint32_t	slot_size;	/* sizeof(struct nfqd_slot) */
+	uint32_t	nslots;		/* slots in the region */
+	uint32_t	nworkers;	/* slots 0 .. nworkers-1 are configured */
+	int32_t		master_pid;
+	uint32_t	generation;	/* configurations loaded, 1 at start */
+	uint64_t	start_time;	/* master start, seconds since the epoch */
+} __attribute__((aligned(NFQD_CACHELINE)));
+
+struct nfqd_slot_ctl {
+	int32_t		pid;		/* worker, 0 when none runs */
+	uint32_t	queue;		/* queue number it serves */
+	int32_t		cpu;		/* CPU it is pinned to, -1: none */
+	uint32_t	state;		/* enum nfqd_slot_state */
+	uint64_t	restarts;	/* respawns after an unexpected exit */
+	uint64_t	started;	/* current worker's start, epoch seconds */
+} __attribute__((aligned(NFQD_CACHELINE)));
+
+struct nfqd_slot_stats {
+	uint64_t	received;	/* packet messages read from the queue */
+	uint64_t	accepted;	/* verdict NF_ACCEPT */
+	uint64_t	dropped;	/* verdict NF_DROP */
+	uint64_t	other;		/* any other verdict (repeat, queue) */
+	uint64_t	bytes;		/* original length of received packets */
+	uint64_t	enobufs;	/* recv() said the socket buffer overran */
+	uint64_t	skipped;	/* ids the kernel used but never delivered:
+					   socket buffer full, packet dropped or,
+					   with fail_open, accepted uninspected */
+	uint64_t	nlerrors;	/* kernel error replies, failed sends */
+	uint64_t	malformed;	/* messages that could not be parsed */
+	uint64_t	batches;	/* recvmmsg() calls that returned data */
+	uint64_t	verdict_msgs;	/* verdict messages sent */
+	uint64_t	last_id;	/* id of the last packet read */
+	uint64_t	heartbeat;	/* CLOCK_MONOTONIC ns of the last loop */
+} __attribute__((aligned(NFQD_CACHELINE)));
+
+struct nfqd_slot {
+	struct nfqd_slot_ctl	ctl;
+	struct nfqd_slot_stats	st;
+};
+
+struct nfqd_shm {
+	struct nfqd_shm_hdr	*hdr;
+	struct nfqd_slot	*slots;
+	size_t			 size;
+	int			 fd;
+	char			 path[4096];
+};
+
+#define NFQD_STORE(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELAXED)
+#define NFQD_LOAD(p)		__atomic_load_n((p), __ATOMIC_RELAXED)
+
+size_t	nfqd_shm_size(uint32_t nslots);
+
+/* Master: create (replacing a stale file) and map the region. */
+int	nfqd_shm_create(struct nfqd_shm *shm, const char *path, uint32_t nslots,
+	    int master_pid);
+/* Reader: map an existing region read-only, checking its header. */
+int	nfqd_shm_open_ro(struct nfqd_shm *shm, const char *path, char *err,
+	    size_t errlen);
+void	nfqd_shm_close(struct nfqd_shm *shm);
+/* Master at exit: unmap and remove the file. */
+void	nfqd_shm_destroy(struct nfqd_shm *shm);
+
+/* Copy a slot's counters with relaxed loads. */
+void	nfqd_slot_stats_read(const struct nfqd_slot_stats *src,
+	    struct nfqd_slot_stats *dst);
+/* Store a worker's local counters into its slot (the only writer). */
+void	nfqd_slot_stats_publish(struct nfqd_slot_stats *dst,
+	    const struct nfqd_slot_stats *src);
+
+#endif

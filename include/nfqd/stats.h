@@ -1,0 +1,60 @@
+#ifndef NFQD_STATS_H
+#define NFQD_STATS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "nfqd/procfs.h"
+#include "nfqd/shm.h"
+
+struct nfqd_buf;
+
+/* A snapshot of the counters region and the kernel's queue counters. */
+struct nfqd_stats_worker {
+	unsigned		id;
+	uint32_t		queue;
+	int			cpu;
+	pid_t			pid;
+	uint32_t		state;
+	uint64_t		restarts;
+	struct nfqd_slot_stats	st;
+};
+
+struct nfqd_stats {
+	pid_t			 master_pid;
+	uint32_t		 generation;
+	uint64_t		 now;		/* epoch seconds */
+	uint64_t		 uptime_s;
+	struct nfqd_slot_stats	 total;		/* sum over workers */
+	uint64_t		 restarts;	/* sum over workers */
+	size_t			 nworkers;
+	struct nfqd_stats_worker workers[NFQD_MAX_WORKERS];
+	size_t			 nkernel;	/* nfqd's queues found in /proc */
+	int			 kernel_errno;	/* why /proc could not be read */
+	struct nfqd_kqueue	 kernel[NFQD_MAX_WORKERS];
+};
+
+/*
+ * Take a snapshot from the region and from procpath (the kernel's file);
+ * kernel[] holds the lines for the queues of the configured workers.
+ */
+void	nfqd_stats_collect(struct nfqd_stats *s, const struct nfqd_shm *shm,
+	    const char *procpath);
+
+void	nfqd_stats_json(const struct nfqd_stats *s, struct nfqd_buf *b);
+
+/* The human-readable table, one call of emit per line. */
+void	nfqd_stats_table(const struct nfqd_stats *s,
+	    void (*emit)(void *arg, const char *line), void *arg);
+
+/*
+ * Write data to path atomically: a temporary file in the same directory,
+ * then rename().  Readers see the old file or the new one, never a part.
+ */
+int	nfqd_write_file_atomic(const char *path, const char *data, size_t len,
+	    unsigned mode);
+
+const char *nfqd_slot_state_name(uint32_t state);
+
+#endif

@@ -1,0 +1,695 @@
+/*
+ * The configuration file: libconfig syntax, read into a validated
+ * struct nfqd_config.  Every setting is optional.  Unknown settings, wrong
+ * types and out-of-range values are errors with file and line: a setting
+ * spelled the way another NFQUEUE tool spells it must not be ignored.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <libgen.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include <libconfig.h>
+
+#include "nfqd/config.h"
+#include "nfqd/log.h"
+#include "nfqd/nfqd.h"
+#include "nfqd/util.h"
+
+struct ctx {
+	struct nfqd_config	*cf;
+	nfqd_config_report_fn	 report;
+	void			*arg;
+	const char		*path;
+	int			 errors;
+	const config_setting_t	*base;		/* queue.base, when set */
+	const config_setting_t	*balance;	/* queue.balance, when set */
+	const config_setting_t	*user;		/* daemon.user, when set */
+};
+
+struct key {
+	const char	*name;
+	void		(*set)(struct ctx *, config_setting_t *);
+};
+
+struct group {
+	const char		*name;		/* NULL: the top level */
+	const struct key	*keys;
+	size_t			 nkeys;
+};
+
+static void	cerr(struct ctx *, const config_setting_t *, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+
+static const char *
+setting_file(struct ctx *c, const config_setting_t *s)
+{
+	const char	*f = s != NULL ? config_setting_source_file(s) : NULL;
+
+	return f != NULL ? f : c->path;
+}
+
+/* "queue.maxlen" for the setting maxlen in group queue. */
+static void
+setting_path(const config_setting_t *s, char *buf, size_t len)
+{
+	const config_setting_t	*p = config_setting_parent(s);
+	const char		*name = config_setting_name(s);
+
+	if (p != NULL && config_setting_name(p) != NULL)
+		snprintf(buf, len, "%s.%s", config_setting_name(p),
+		    name != NULL ? name : "?");
+	else
+		snprintf(buf, len, "%s", name != NULL ? name : "?");
+}
+
+static void
+cerr(struct ctx *c, const config_setting_t *s, const char *fmt, ...)
+{
+	char	msg[768], name[128];
+	int	n = 0;
+	va_list	ap;
+
+	if (s != NULL) {
+		setting_path(s, name, sizeof(name));
+		n = snprintf(msg, sizeof(msg), "%s: ", name);
+	}
+	va_start(ap, fmt);
+	vsnprintf(msg + n, sizeof(msg) - (size_t)n, fmt, ap);
+	va_end(ap);
+	c->report(c->arg, setting_file(c, s),
+	    s != NULL ? (int)config_setting_source_line(s) : 0, msg);
+	c->errors++;
+}
+
+static int
+get_bool(struct ctx *c, config_setting_t *s, bool *out)
+{
+	if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
+		cerr(c, s, "must be true or false");
+		return -1;
+	}
+	*out = config_setting_get_bool(s) != 0;
+	return 0;
+}
+
+static int
+get_int(struct ctx *c, config_setting_t *s, long long lo, long long hi,
+    long long *out)
+{
+	long long	v;
+
+	if (config_setting_type(s) != CONFIG_TYPE_INT &&
+	    config_setting_type(s) != CONFIG_TYPE_INT64) {
+		cerr(c, s, "must be an integer");
+		return -1;
+	}
+	v = config_setting_get_int64(s);
+	if (v < lo || v > hi) {
+		cerr(c, s, "%lld is out of range (%lld to %lld)", v, lo, hi);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static const char *
+get_str(struct ctx *c, config_setting_t *s)
+{
+	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+		cerr(c, s, "must be a string in double quotes");
+		return NULL;
+	}
+	return config_setting_get_string(s);
+}
+
+/* Index of the string value in choices, or -1 after reporting. */
+static int
+get_choice(struct ctx *c, config_setting_t *s, const char *const choices[],
+    size_t n)
+{
+	const char	*v;
+	char		 list[256] = "";
+	size_t		 i;
+
+	if ((v = get_str(c, s)) == NULL)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (strcmp(v, choices[i]) == 0)
+			return (int)i;
+	for (i = 0; i < n; i++) {
+		strncat(list, i == 0 ? "\"" : (i + 1 == n ? " or \"" : ", \""),
+		    sizeof(list) - strlen(list) - 1);
+		strncat(list, choices[i], sizeof(list) - strlen(list) - 1);
+		strncat(list, "\"", sizeof(list) - strlen(list) - 1);
+	}
+	cerr(c, s, "\"%s\" is not one of %s", v, list);
+	return -1;
+}
+
+static void
+get_path(struct ctx *c, config_setting_t *s, char *dst, size_t len,
+    bool empty_ok)
+{
+	const char	*v;
+
+	if ((v = get_str(c, s)) == NULL)
+		return;
+	if (*v == '\0' && empty_ok) {
+		dst[0] = '\0';
+		return;
+	}
+	if (*v != '/') {
+		cerr(c, s, "\"%s\" must be an absolute path%s", v,
+		    empty_ok ? " (or \"\" to disable)" : "");
+		return;
+	}
+	if (nfqd_strlcpy(dst, v, len) >= len)
+		cerr(c, s, "path is too long");
+}
+
+/* daemon { } */
+
+static void
+set_pidfile(struct ctx *c, config_setting_t *s)
+{
+	get_path(c, s, c->cf->pidfile, sizeof(c->cf->pidfile), false);
+}
+
+static void
+set_user(struct ctx *c, config_setting_t *s)
+{
+	const char	*v;
+
+	if ((v = get_str(c, s)) == NULL)
+		return;
+	if (nfqd_strlcpy(c->cf->user, v, sizeof(c->cf->user)) >=
+	    sizeof(c->cf->user)) {
+		cerr(c, s, "user name is too long");
+		return;
+	}
+	c->user = s;
+}
+
+static void
+set_log(struct ctx *c, config_setting_t *s)
+{
+	static const char *const choices[] = { "stderr", "syslog" };
+	int	i;
+
+	if ((i = get_choice(c, s, choices, NFQD_ARRAY_SIZE(choices))) >= 0)
+		c->cf->log_syslog = i == 1;
+}
+
+static void
+set_log_level(struct ctx *c, config_setting_t *s)
+{
+	static const char *const choices[] = {
+		"error", "warning", "notice", "info", "debug"
+	};
+	int	i;
+
+	if ((i = get_choice(c, s, choices, NFQD_ARRAY_SIZE(choices))) >= 0)
+		c->cf->log_level = log_level_parse(choices[i]);
+}
+
+/* queue { } */
+
+static void
+set_balance(struct ctx *c, config_setting_t *s)
+{
+	const char	*v;
+	uint16_t	 a, b;
+
+	if ((v = get_str(c, s)) == NULL)
+		return;
+	c->balance = s;
+	if (strcmp(v, "auto") == 0) {
+		c->cf->balance_auto = true;
+		return;
+	}
+	if (nfqd_parse_balance(v, &a, &b) == -1) {
+		cerr(c, s, "\"%s\" is neither \"auto\" nor a range \"A:B\" "
+		    "of queue numbers (0 to 65535, A <= B)", v);
+		return;
+	}
+	if ((unsigned)b - a + 1 > NFQD_MAX_WORKERS) {
+		cerr(c, s, "\"%s\" has %u queues; at most %d are supported",
+		    v, (unsigned)b - a + 1, NFQD_MAX_WORKERS);
+		return;
+	}
+	c->cf->balance_auto = false;
+	c->cf->qfirst = a;
+	c->cf->qcount = (uint16_t)(b - a + 1);
+}
+
+static void
+set_base(struct ctx *c, config_setting_t *s)
+{
+	long long	v;
+
+	if (get_int(c, s, 0, 65535, &v) == 0) {
+		c->cf->qfirst = (uint16_t)v;
+		c->base = s;
+	}
+}
+
+static void
+set_cpu_affinity(struct ctx *c, config_setting_t *s)
+{
+	static const char *const choices[] = { "auto", "none" };
+	int	i;
+
+	if ((i = get_choice(c, s, choices, NFQD_ARRAY_SIZE(choices))) >= 0)
+		c->cf->cpu_affinity = i == 0;
+}
+
+static void
+set_maxlen(struct ctx *c, config_setting_t *s)
+{
+	long long	v;
+
+	if (get_int(c, s, 1, 16777216, &v) == 0)
+		c->cf->maxlen = (uint32_t)v;
+}
+
+static void
+set_rcvbuf(struct ctx *c, config_setting_t *s)
+{
+	const long long	 lo = 65536, hi = 1073741824;
+	uint64_t	 v;
+	long long	 iv;
+	const char	*str;
+
+	if (config_setting_type(s) == CONFIG_TYPE_INT ||
+	    config_setting_type(s) == CONFIG_TYPE_INT64) {
+		if (get_int(c, s, lo, hi, &iv) == 0)
+			c->cf->rcvbuf = (uint32_t)iv;
+		return;
+	}
+	if ((str = get_str(c, s)) == NULL)
+		return;
+	if (nfqd_parse_size(str, &v) == -1) {
+		cerr(c, s, "\"%s\" is not a size (bytes, or a number with "
+		    "K, M or G)", str);
+		return;
+	}
+	if (v < (uint64_t)lo || v > (uint64_t)hi) {
+		cerr(c, s, "\"%s\" is out of range (64K to 1G)", str);
+		return;
+	}
+	c->cf->rcvbuf = (uint32_t)v;
+}
+
+static void
+set_copy_range(struct ctx *c, config_setting_t *s)
+{
+	long long	v;
+
+	if (get_int(c, s, 0, 65535, &v) == 0)
+		c->cf->copy_range = (uint32_t)v;
+}
+
+static void
+set_batch(struct ctx *c, config_setting_t *s)
+{
+	long long	v;
+
+	if (get_int(c, s, 1, 1024, &v) == 0)
+		c->cf->batch = (uint32_t)v;
+}
+
+static void
+set_fail_open(struct ctx *c, config_setting_t *s)
+{
+	get_bool(c, s, &c->cf->fail_open);
+}
+
+static void
+set_gso(struct ctx *c, config_setting_t *s)
+{
+	get_bool(c, s, &c->cf->gso);
+}
+
+static void
+set_uid_gid(struct ctx *c, config_setting_t *s)
+{
+	get_bool(c, s, &c->cf->uid_gid);
+}
+
+/* stats { } */
+
+static void
+set_stats_file(struct ctx *c, config_setting_t *s)
+{
+	get_path(c, s, c->cf->stats_file, sizeof(c->cf->stats_file), true);
+}
+
+static void
+set_stats_interval(struct ctx *c, config_setting_t *s)
+{
+	long long	v;
+
+	if (get_int(c, s, 0, 86400, &v) == 0)
+		c->cf->stats_interval = (uint32_t)v;
+}
+
+static void
+set_shm(struct ctx *c, config_setting_t *s)
+{
+	get_path(c, s, c->cf->shm_path, sizeof(c->cf->shm_path), false);
+}
+
+/* top level */
+
+static void
+set_default_verdict(struct ctx *c, config_setting_t *s)
+{
+	static const char *const choices[] = { "accept", "drop" };
+	int	i;
+
+	if ((i = get_choice(c, s, choices, NFQD_ARRAY_SIZE(choices))) >= 0)
+		c->cf->default_verdict = i == 0 ? NFQD_VERDICT_ACCEPT :
+		    NFQD_VERDICT_DROP;
+}
+
+static void	set_group(struct ctx *, config_setting_t *);
+
+static const struct key daemon_keys[] = {
+	{ "pidfile",		set_pidfile },
+	{ "user",		set_user },
+	{ "log",		set_log },
+	{ "log_level",		set_log_level },
+};
+
+static const struct key queue_keys[] = {
+	{ "balance",		set_balance },
+	{ "base",		set_base },
+	{ "cpu_affinity",	set_cpu_affinity },
+	{ "maxlen",		set_maxlen },
+	{ "rcvbuf",		set_rcvbuf },
+	{ "copy_range",		set_copy_range },
+	{ "batch",		set_batch },
+	{ "fail_open",		set_fail_open },
+	{ "gso",		set_gso },
+	{ "uid_gid",		set_uid_gid },
+};
+
+static const struct key stats_keys[] = {
+	{ "file",		set_stats_file },
+	{ "interval",		set_stats_interval },
+	{ "shm",		set_shm },
+};
+
+static const struct key top_keys[] = {
+	{ "daemon",		set_group },
+	{ "queue",		set_group },
+	{ "stats",		set_group },
+	{ "default_verdict",	set_default_verdict },
+};
+
+static const struct group groups[] = {
+	{ NULL,		top_keys,	NFQD_ARRAY_SIZE(top_keys) },
+	{ "daemon",	daemon_keys,	NFQD_ARRAY_SIZE(daemon_keys) },
+	{ "queue",	queue_keys,	NFQD_ARRAY_SIZE(queue_keys) },
+	{ "stats",	stats_keys,	NFQD_ARRAY_SIZE(stats_keys) },
+};
+
+/* Lower case, '-' to '_': how people misspell setting names. */
+static void
+normalize(const char *in, char *out, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; in[i] != '\0' && i + 1 < len; i++)
+		out[i] = in[i] == '-' ? '_' :
+		    (char)tolower((unsigned char)in[i]);
+	out[i] = '\0';
+}
+
+/*
+ * Find what an unknown name was probably meant to be: the same name spelled
+ * with '-' or in capitals, with the group repeated as a prefix
+ * ("queue_maxlen"), a typo, or a setting that lives in another group.
+ */
+static void
+suggest(const struct group *g, const char *name, char *out, size_t len)
+{
+	char		 norm[128];
+	const char	*n = norm;
+	size_t		 i, k, glen;
+	unsigned	 d, best = 3;
+
+	out[0] = '\0';
+	normalize(name, norm, sizeof(norm));
+	if (g->name != NULL) {
+		glen = strlen(g->name);
+		if (strncmp(n, g->name, glen) == 0 && n[glen] == '_')
+			n += glen + 1;
+	}
+	for (k = 0; k < g->nkeys; k++) {
+		d = nfqd_edit_distance(n, g->keys[k].name);
+		if (d < best) {
+			best = d;
+			snprintf(out, len, "%s", g->keys[k].name);
+		}
+	}
+	if (out[0] != '\0')
+		return;
+	for (i = 0; i < NFQD_ARRAY_SIZE(groups); i++) {
+		const struct group *o = &groups[i];
+		const char *on = norm;
+
+		if (o == g)
+			continue;
+		if (o->name != NULL) {
+			glen = strlen(o->name);
+			if (strncmp(on, o->name, glen) == 0 && on[glen] == '_')
+				on += glen + 1;
+		}
+		for (k = 0; k < o->nkeys; k++) {
+			if (nfqd_edit_distance(on, o->keys[k].name) > 1)
+				continue;
+			if (o->name != NULL)
+				snprintf(out, len, "%s.%s", o->name,
+				    o->keys[k].name);
+			else
+				snprintf(out, len, "%s (at the top level)",
+				    o->keys[k].name);
+			return;
+		}
+	}
+}
+
+static void
+walk(struct ctx *c, const struct group *g, config_setting_t *grp)
+{
+	config_setting_t	*s;
+	const char		*name;
+	char			 hint[160];
+	size_t			 k;
+	int			 i;
+
+	for (i = 0; (s = config_setting_get_elem(grp, (unsigned)i)) != NULL;
+	    i++) {
+		name = config_setting_name(s);
+		for (k = 0; k < g->nkeys; k++)
+			if (name != NULL && strcmp(name, g->keys[k].name) == 0)
+				break;
+		if (k < g->nkeys) {
+			g->keys[k].set(c, s);
+			continue;
+		}
+		suggest(g, name != NULL ? name : "", hint, sizeof(hint));
+		if (hint[0] != '\0')
+			cerr(c, s, "unknown setting; did you mean '%s'?", hint);
+		else
+			cerr(c, s, "unknown setting");
+	}
+}
+
+static void
+set_group(struct ctx *c, config_setting_t *s)
+{
+	const char	*name = config_setting_name(s);
+	size_t		 i;
+
+	if (config_setting_type(s) != CONFIG_TYPE_GROUP) {
+		cerr(c, s, "must be a group: %s = { ... };", name);
+		return;
+	}
+	for (i = 0; i < NFQD_ARRAY_SIZE(groups); i++)
+		if (groups[i].name != NULL && strcmp(groups[i].name, name) == 0)
+			walk(c, &groups[i], s);
+}
+
+void
+nfqd_config_defaults(struct nfqd_config *cf)
+{
+	memset(cf, 0, sizeof(*cf));
+	nfqd_strlcpy(cf->pidfile, "/run/nfqd.pid", sizeof(cf->pidfile));
+	cf->log_syslog = false;
+	cf->log_level = LOG_INFO;
+	cf->balance_auto = true;
+	cf->qfirst = 0;
+	cf->qcount = 0;
+	cf->cpu_affinity = true;
+	cf->maxlen = 8192;
+	cf->rcvbuf = 8u << 20;
+	cf->copy_range = 65535;
+	cf->batch = 64;
+	cf->fail_open = true;
+	cf->gso = true;
+	cf->uid_gid = false;
+	nfqd_strlcpy(cf->stats_file, "/run/nfqd/stats.json",
+	    sizeof(cf->stats_file));
+	cf->stats_interval = 0;
+	nfqd_strlcpy(cf->shm_path, "/run/nfqd/nfqd.shm", sizeof(cf->shm_path));
+	cf->default_verdict = NFQD_VERDICT_ACCEPT;
+}
+
+/* Checks that involve more than one setting, and the command line. */
+static void
+finish(struct ctx *c, const struct nfqd_overrides *ov)
+{
+	struct nfqd_config	*cf = c->cf;
+	struct passwd		*pw;
+	uint16_t		 a, b;
+	int			 ncpu;
+
+	if (ov != NULL && ov->pidfile != NULL) {
+		if (ov->pidfile[0] != '/')
+			cerr(c, NULL, "-p %s: the pidfile must be an absolute "
+			    "path", ov->pidfile);
+		else if (nfqd_strlcpy(cf->pidfile, ov->pidfile,
+		    sizeof(cf->pidfile)) >= sizeof(cf->pidfile))
+			cerr(c, NULL, "-p: path is too long");
+	}
+	if (ov != NULL && ov->balance != NULL) {
+		/* The command line wins over both queue.balance and base. */
+		if (nfqd_parse_balance(ov->balance, &a, &b) == -1 ||
+		    (unsigned)b - a + 1 > NFQD_MAX_WORKERS) {
+			cerr(c, NULL, "--queue-balance %s: expected A:B with "
+			    "0 <= A <= B <= 65535 and at most %d queues",
+			    ov->balance, NFQD_MAX_WORKERS);
+		} else {
+			cf->balance_auto = false;
+			cf->qfirst = a;
+			cf->qcount = (uint16_t)(b - a + 1);
+		}
+	} else if (cf->balance_auto) {
+		ncpu = nfqd_online_cpus();
+		if (ncpu > NFQD_MAX_WORKERS)
+			ncpu = NFQD_MAX_WORKERS;
+		if ((unsigned)cf->qfirst + (unsigned)ncpu - 1 > 65535)
+			cerr(c, c->base, "%u + %d online CPUs goes past queue "
+			    "65535", cf->qfirst, ncpu);
+		else
+			cf->qcount = (uint16_t)ncpu;
+	} else if (c->base != NULL) {
+		cerr(c, c->base, "cannot be combined with queue.balance = "
+		    "\"%s\" (line %d): base only applies to balance = "
+		    "\"auto\"", config_setting_get_string(c->balance),
+		    (int)config_setting_source_line(c->balance));
+	}
+
+	if (cf->user[0] != '\0') {
+		errno = 0;
+		if ((pw = getpwnam(cf->user)) == NULL) {
+			cerr(c, c->user, "no such user \"%s\"%s%s", cf->user,
+			    errno != 0 ? ": " : "",
+			    errno != 0 ? strerror(errno) : "");
+		} else {
+			cf->uid = pw->pw_uid;
+			cf->gid = pw->pw_gid;
+		}
+	}
+}
+
+static void
+report_parse_error(struct ctx *c, const config_t *lc)
+{
+	const char	*file = config_error_file(lc);
+
+	c->report(c->arg, file != NULL ? file : c->path,
+	    config_error_line(lc), config_error_text(lc));
+	c->errors++;
+}
+
+int
+nfqd_config_load(struct nfqd_config *cf, const char *path,
+    const struct nfqd_overrides *ov, nfqd_config_report_fn report, void *arg)
+{
+	struct ctx	 c;
+	config_t	 lc;
+	FILE		*fp;
+	char		 dir[PATH_MAX], msg[PATH_MAX + 64];
+
+	nfqd_config_defaults(cf);
+	memset(&c, 0, sizeof(c));
+	c.cf = cf;
+	c.report = report;
+	c.arg = arg;
+	c.path = path;
+
+	if (nfqd_strlcpy(cf->path, path, sizeof(cf->path)) >=
+	    sizeof(cf->path)) {
+		report(arg, path, 0, "path is too long");
+		return 1;
+	}
+	if ((fp = fopen(path, "r")) == NULL) {
+		snprintf(msg, sizeof(msg), "cannot open: %s", strerror(errno));
+		report(arg, path, 0, msg);
+		return 1;
+	}
+
+	config_init(&lc);
+	/* @include "x" is relative to the including file's directory. */
+	nfqd_strlcpy(dir, path, sizeof(dir));
+	config_set_include_dir(&lc, dirname(dir));
+	if (config_read(&lc, fp) == CONFIG_FALSE) {
+		report_parse_error(&c, &lc);
+		config_destroy(&lc);
+		fclose(fp);
+		return c.errors;
+	}
+	fclose(fp);
+
+	walk(&c, &groups[0], config_root_setting(&lc));
+	finish(&c, ov);
+	config_destroy(&lc);
+	return c.errors;
+}
+
+bool
+nfqd_config_worker_changed(const struct nfqd_config *a,
+    const struct nfqd_config *b)
+{
+	return strcmp(a->user, b->user) != 0 ||
+	    a->log_syslog != b->log_syslog ||
+	    a->log_level != b->log_level ||
+	    a->cpu_affinity != b->cpu_affinity ||
+	    a->maxlen != b->maxlen ||
+	    a->copy_range != b->copy_range ||
+	    a->batch != b->batch ||
+	    a->fail_open != b->fail_open ||
+	    a->gso != b->gso ||
+	    a->uid_gid != b->uid_gid ||
+	    a->default_verdict != b->default_verdict;
+}
+
+const char *
+nfqd_verdict_name(enum nfqd_verdict v)
+{
+	switch (v) {
+	case NFQD_VERDICT_ACCEPT:
+		return "accept";
+	case NFQD_VERDICT_DROP:
+		return "drop";
+	}
+	return "?";
+}

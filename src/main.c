@@ -1,0 +1,122 @@
+/*
+ * nfqd: command line and start-up.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nfqd/config.h"
+#include "nfqd/log.h"
+#include "nfqd/master.h"
+#include "nfqd/nfqd.h"
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp,
+"usage: nfqd [-c FILE] [-d] [-t] [-p PIDFILE] [--queue-balance A:B] [-h] [-V]\n"
+"\n"
+"  -c, --config FILE        configuration file (default %s)\n"
+"  -d, --daemon             detach from the terminal and log to syslog\n"
+"  -t, --test               check the configuration and exit: 0 valid,\n"
+"                           1 invalid (each problem as FILE:LINE: message)\n"
+"  -p, --pidfile PIDFILE    override daemon.pidfile\n"
+"      --queue-balance A:B  serve queues A to B (one worker each), as in\n"
+"                           iptables -j NFQUEUE --queue-balance A:B\n"
+"  -h, --help               this text\n"
+"  -V, --version            print the version\n"
+"\n"
+"Signals: SIGHUP reloads the configuration, SIGUSR1 writes statistics,\n"
+"SIGTERM and SIGINT stop after every packet read has its verdict.\n",
+	    NFQD_DEFAULT_CONFIG);
+}
+
+static void
+report_stderr(void *arg, const char *file, int line, const char *msg)
+{
+	(void)arg;
+	if (line > 0)
+		fprintf(stderr, "%s:%d: %s\n", file, line, msg);
+	else
+		fprintf(stderr, "%s: %s\n", file, msg);
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "config",		required_argument, NULL, 'c' },
+		{ "daemon",		no_argument,	   NULL, 'd' },
+		{ "test",		no_argument,	   NULL, 't' },
+		{ "pidfile",		required_argument, NULL, 'p' },
+		{ "queue-balance",	required_argument, NULL, 'Q' },
+		{ "help",		no_argument,	   NULL, 'h' },
+		{ "version",		no_argument,	   NULL, 'V' },
+		{ NULL,			0,		   NULL, 0 }
+	};
+	struct nfqd_overrides	 ov;
+	struct nfqd_config	*cf;
+	const char		*path = NFQD_DEFAULT_CONFIG;
+	bool			 detach = false, test = false;
+	int			 ch, errors, status;
+
+	memset(&ov, 0, sizeof(ov));
+	while ((ch = getopt_long(argc, argv, "c:dtp:hV", longopts, NULL)) !=
+	    -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'd':
+			detach = true;
+			break;
+		case 't':
+			test = true;
+			break;
+		case 'p':
+			ov.pidfile = optarg;
+			break;
+		case 'Q':
+			ov.balance = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("nfqd %s\n", NFQD_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 1;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "nfqd: unexpected argument: %s\n", argv[optind]);
+		usage(stderr);
+		return 1;
+	}
+
+	if ((cf = malloc(sizeof(*cf))) == NULL) {
+		perror("nfqd: malloc");
+		return 1;
+	}
+	errors = nfqd_config_load(cf, path, &ov, report_stderr, NULL);
+	if (errors != 0) {
+		fprintf(stderr, "nfqd: %s: %d error%s; %s\n", path, errors,
+		    errors == 1 ? "" : "s",
+		    test ? "configuration is invalid" : "not starting");
+		free(cf);
+		return 1;
+	}
+	if (test) {
+		printf("nfqd: %s: configuration is valid (queues %u-%u, %u "
+		    "workers)\n", path, cf->qfirst, cf->qfirst + cf->qcount - 1,
+		    cf->qcount);
+		free(cf);
+		return 0;
+	}
+	status = nfqd_master_run(cf, &ov, detach);
+	free(cf);
+	return status;
+}

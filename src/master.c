@@ -1,0 +1,943 @@
+/*
+ * The master: binds the queues, forks one worker per queue and supervises
+ * them from an epoll loop over a signalfd and a timerfd.
+ *
+ * The master keeps every queue socket open for as long as the queue is
+ * configured.  A bound queue belongs to its socket, not to a process, so a
+ * worker that dies leaves its queue bound: packets wait in the kernel while
+ * a new worker is forked onto the same socket.
+ *
+ * All changes of state (a worker died, a reload, a shutdown, a back-off
+ * expired) end in reconcile(), which compares what runs with what the
+ * configuration wants and takes the next steps, never putting two workers
+ * on one socket or one slot.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/file.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "nfqd/config.h"
+#include "nfqd/json.h"
+#include "nfqd/log.h"
+#include "nfqd/master.h"
+#include "nfqd/nfqd.h"
+#include "nfqd/procfs.h"
+#include "nfqd/queue.h"
+#include "nfqd/shm.h"
+#include "nfqd/stats.h"
+#include "nfqd/util.h"
+#include "nfqd/worker.h"
+
+#define MS			1000000ull
+#define STOP_TIMEOUT_NS		(2000 * MS)	/* SIGTERM, then SIGKILL */
+#define EARLY_DEATH_NS		(500 * MS)	/* died this soon: back off */
+#define BACKOFF_MIN_MS		10
+#define BACKOFF_MAX_MS		5000
+
+/* A queue socket the master holds. */
+struct qsock {
+	uint16_t	queue;
+	int		fd;
+	int		reader;		/* slot whose worker reads it, or -1 */
+};
+
+enum slot_state {
+	SLOT_IDLE,			/* no process */
+	SLOT_RUNNING,
+	SLOT_STOPPING,			/* sent SIGTERM, waiting for exit */
+};
+
+/* The master's view of a worker slot (the shared region has the counters). */
+struct slot {
+	pid_t		 pid;
+	enum slot_state	 state;
+	uint16_t	 queue;		/* queue of the running worker */
+	int		 cpu;
+	uint32_t	 gen;		/* configuration it was started with */
+	uint64_t	 started_ns;
+	uint64_t	 respawn_at;	/* earliest start after a death, 0: now */
+	uint64_t	 kill_at;	/* SIGKILL deadline while stopping */
+	uint64_t	 backoff_ms;
+	bool		 has_stats;	/* region counters belong to stats_queue */
+	uint16_t	 stats_queue;
+};
+
+static struct {
+	struct nfqd_config		 cf;
+	const struct nfqd_overrides	*ov;
+	uint32_t			 gen;	/* bumped when workers must change */
+	pid_t				 pid;
+	bool				 daemonized;
+	bool				 stopping;
+	int				 status;	/* exit status */
+	int				 ep;
+	int				 sfd;
+	int				 tfd;
+	int				 pidfd;
+	int				 ready_fd;	/* -d: tell the parent */
+	struct nfqd_shm			 shm;
+	struct qsock			 qs[2 * NFQD_MAX_WORKERS];
+	size_t				 nqs;
+	struct slot			 slots[NFQD_MAX_WORKERS];
+	uint64_t			 next_stats_ns;
+	struct nfqd_stats		*stats;
+} m;
+
+static void	reconcile(void);
+
+static bool
+queue_wanted(uint16_t q)
+{
+	return !m.stopping && q >= m.cf.qfirst &&
+	    (unsigned)q < (unsigned)m.cf.qfirst + m.cf.qcount;
+}
+
+static struct qsock *
+qs_find(uint16_t q)
+{
+	size_t	i;
+
+	for (i = 0; i < m.nqs; i++)
+		if (m.qs[i].queue == q)
+			return &m.qs[i];
+	return NULL;
+}
+
+static void
+qs_remove(struct qsock *s)
+{
+	*s = m.qs[--m.nqs];
+}
+
+static void
+shm_ctl(unsigned i)
+{
+	struct nfqd_slot_ctl	*c = &m.shm.slots[i].ctl;
+	struct slot		*s = &m.slots[i];
+	uint32_t		 st;
+
+	if (s->state == SLOT_RUNNING)
+		st = NFQD_SLOT_RUNNING;
+	else if (s->state == SLOT_STOPPING)
+		st = NFQD_SLOT_STOPPING;
+	else if (i < m.cf.qcount && !m.stopping)
+		st = NFQD_SLOT_STARTING;
+	else
+		st = NFQD_SLOT_EMPTY;
+	NFQD_STORE(&c->pid, (int32_t)s->pid);
+	NFQD_STORE(&c->state, st);
+	if (s->state == SLOT_IDLE && i < m.cf.qcount) {
+		NFQD_STORE(&c->queue, (uint32_t)m.cf.qfirst + i);
+		NFQD_STORE(&c->cpu, m.cf.cpu_affinity ?
+		    (int32_t)(i % (unsigned)nfqd_online_cpus()) : -1);
+	} else if (s->state != SLOT_IDLE) {
+		NFQD_STORE(&c->queue, (uint32_t)s->queue);
+		NFQD_STORE(&c->cpu, (int32_t)s->cpu);
+	}
+}
+
+/* Bind every configured queue that has no socket yet. */
+static int
+bind_queues(const struct nfqd_config *cf, size_t *added)
+{
+	char		 err[512];
+	unsigned	 i;
+	uint16_t	 q;
+	int		 fd;
+
+	*added = 0;
+	for (i = 0; i < cf->qcount; i++) {
+		q = (uint16_t)(cf->qfirst + i);
+		if (qs_find(q) != NULL)
+			continue;
+		if ((fd = nfqd_queue_open(q, cf, err, sizeof(err))) == -1) {
+			log_errx("%s", err);
+			return -1;
+		}
+		m.qs[m.nqs].queue = q;
+		m.qs[m.nqs].fd = fd;
+		m.qs[m.nqs].reader = -1;
+		m.nqs++;
+		(*added)++;
+		log_debug("bound queue %u", q);
+	}
+	return 0;
+}
+
+/* Undo the last n bindings of bind_queues() (a refused reload). */
+static void
+unbind_last(size_t n)
+{
+	while (n-- > 0) {
+		m.nqs--;
+		nfqd_queue_close(m.qs[m.nqs].fd, m.qs[m.nqs].queue, false, 0);
+	}
+}
+
+static void
+close_fds_in_child(int keep)
+{
+	size_t	i;
+
+	for (i = 0; i < m.nqs; i++)
+		if (m.qs[i].fd != keep)
+			close(m.qs[i].fd);
+	close(m.ep);
+	close(m.sfd);
+	close(m.tfd);
+	if (m.pidfd != -1)
+		close(m.pidfd);
+	if (m.ready_fd != -1)
+		close(m.ready_fd);
+	close(m.shm.fd);
+}
+
+static void
+spawn(unsigned i, struct qsock *qs)
+{
+	struct nfqd_worker_args	 a;
+	struct slot		*s = &m.slots[i];
+	struct nfqd_slot	*sh = &m.shm.slots[i];
+	pid_t			 pid;
+
+	s->queue = qs->queue;
+	s->cpu = m.cf.cpu_affinity ? (int)(i % (unsigned)nfqd_online_cpus()) :
+	    -1;
+	if (!s->has_stats || s->stats_queue != qs->queue) {
+		/* The slot changes queue: its counters start again. */
+		memset(&sh->st, 0, sizeof(sh->st));
+		NFQD_STORE(&sh->ctl.restarts, 0);
+		s->has_stats = true;
+		s->stats_queue = qs->queue;
+	}
+	memset(&a, 0, sizeof(a));
+	a.cf = &m.cf;
+	a.slot = i;
+	a.queue = qs->queue;
+	a.cpu = s->cpu;
+	a.fd = qs->fd;
+	a.shm_slot = sh;
+	a.master = m.pid;
+
+	pid = fork();
+	if (pid == -1) {
+		log_warn("fork for worker %u (queue %u); retrying in 1 s", i,
+		    qs->queue);
+		s->respawn_at = nfqd_now_ns() + 1000 * MS;
+		return;
+	}
+	if (pid == 0) {
+		close_fds_in_child(qs->fd);
+		nfqd_worker_main(&a);
+	}
+	s->pid = pid;
+	s->state = SLOT_RUNNING;
+	s->gen = m.gen;
+	s->started_ns = nfqd_now_ns();
+	s->respawn_at = 0;
+	qs->reader = (int)i;
+	NFQD_STORE(&sh->ctl.started, (uint64_t)time(NULL));
+	shm_ctl(i);
+	log_info("worker %u started: queue %u, cpu %d, pid %d", i, qs->queue,
+	    s->cpu, (int)pid);
+}
+
+static void
+stop_worker(unsigned i, const char *why)
+{
+	struct slot	*s = &m.slots[i];
+
+	if (s->state != SLOT_RUNNING)
+		return;
+	log_info("stopping worker %u (queue %u, pid %d): %s", i, s->queue,
+	    (int)s->pid, why);
+	if (kill(s->pid, SIGTERM) == -1 && errno != ESRCH)
+		log_warn("kill(%d, SIGTERM)", (int)s->pid);
+	s->state = SLOT_STOPPING;
+	s->kill_at = nfqd_now_ns() + STOP_TIMEOUT_NS;
+	shm_ctl(i);
+}
+
+/* Stop serving a queue: release what waits (with fail_open), unbind. */
+static void
+release_queue(struct qsock *qs)
+{
+	static struct nfqd_kqueue	 kq[2 * NFQD_MAX_WORKERS];
+	const struct nfqd_kqueue	*k = NULL;
+	int				 n;
+
+	n = nfqd_procfs_read(NFQD_PROCFS_PATH, kq, NFQD_ARRAY_SIZE(kq));
+	if (n > 0)
+		k = nfqd_procfs_find(kq, (size_t)n, qs->queue);
+	/*
+	 * Packets still waiting would be dropped by the unbind.  With
+	 * fail_open the operator asked for uninspected packets to pass when
+	 * nfqd cannot look at them, so let them go first.
+	 */
+	if (k != NULL && k->queue_total > 0)
+		log_info("queue %u: %u packets waiting at unbind were %s",
+		    qs->queue, k->queue_total, m.cf.fail_open ?
+		    "accepted (fail_open)" : "dropped");
+	nfqd_queue_close(qs->fd, qs->queue, m.cf.fail_open && k != NULL &&
+	    k->queue_total > 0, k != NULL ? k->id_sequence : 0);
+	log_debug("unbound queue %u", qs->queue);
+	qs_remove(qs);
+}
+
+static bool
+any_stopping(void)
+{
+	unsigned	i;
+
+	for (i = 0; i < NFQD_MAX_WORKERS; i++)
+		if (m.slots[i].state == SLOT_STOPPING)
+			return true;
+	return false;
+}
+
+static void
+reconcile(void)
+{
+	struct slot	*s;
+	struct qsock	*qs;
+	uint64_t	 now = nfqd_now_ns();
+	unsigned	 i;
+	size_t		 k;
+	bool		 rolling;
+
+	/* Workers on the wrong queue or no longer wanted stop now. */
+	for (i = 0; i < NFQD_MAX_WORKERS; i++) {
+		s = &m.slots[i];
+		if (s->state == SLOT_STOPPING && now >= s->kill_at) {
+			log_warnx("worker %u (pid %d) did not stop in time; "
+			    "killing it", i, (int)s->pid);
+			kill(s->pid, SIGKILL);
+			s->kill_at = now + STOP_TIMEOUT_NS;
+		}
+		if (s->state != SLOT_RUNNING)
+			continue;
+		if (m.stopping)
+			stop_worker(i, "shutting down");
+		else if (i >= m.cf.qcount)
+			stop_worker(i, "no longer configured");
+		else if (s->queue != m.cf.qfirst + i)
+			stop_worker(i, "its slot serves another queue now");
+	}
+
+	/* Start what is missing, once slot and socket are free. */
+	for (i = 0; i < m.cf.qcount && !m.stopping; i++) {
+		s = &m.slots[i];
+		if (s->state != SLOT_IDLE || now < s->respawn_at)
+			continue;
+		qs = qs_find((uint16_t)(m.cf.qfirst + i));
+		if (qs == NULL || qs->reader != -1)
+			continue;
+		spawn(i, qs);
+	}
+
+	/*
+	 * Workers started with an older configuration are replaced one at a
+	 * time (after the replacement of the previous one was forked above),
+	 * so at most one queue at a time waits for its new worker.
+	 */
+	rolling = any_stopping();
+	for (i = 0; i < m.cf.qcount && !rolling && !m.stopping; i++) {
+		s = &m.slots[i];
+		if (s->state == SLOT_RUNNING && s->gen != m.gen) {
+			stop_worker(i, "configuration changed");
+			rolling = true;
+		}
+	}
+
+	/* Unbind the queues nobody reads and nobody wants. */
+	for (k = 0; k < m.nqs; ) {
+		qs = &m.qs[k];
+		if (qs->reader == -1 && !queue_wanted(qs->queue))
+			release_queue(qs);	/* moves the last entry here */
+		else
+			k++;
+	}
+
+	NFQD_STORE(&m.shm.hdr->nworkers, (uint32_t)m.cf.qcount);
+	for (i = 0; i < NFQD_MAX_WORKERS; i++)
+		if (m.slots[i].state != SLOT_IDLE || i < m.cf.qcount ||
+		    m.shm.slots[i].ctl.state != NFQD_SLOT_EMPTY)
+			shm_ctl(i);
+}
+
+static void
+describe_status(int status, char *buf, size_t len)
+{
+	if (WIFEXITED(status))
+		snprintf(buf, len, "exited with status %d",
+		    WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		snprintf(buf, len, "was killed by signal %d (%s)%s",
+		    WTERMSIG(status), strsignal(WTERMSIG(status)),
+		    WCOREDUMP(status) ? ", core dumped" : "");
+	else
+		snprintf(buf, len, "ended with status 0x%x", status);
+}
+
+static void
+begin_shutdown(const char *why)
+{
+	if (m.stopping)
+		return;
+	log_notice("shutting down: %s", why);
+	m.stopping = true;
+}
+
+static void
+reap(void)
+{
+	struct slot	*s;
+	struct qsock	*qs;
+	char		 how[128];
+	uint64_t	 now, lived;
+	unsigned	 i;
+	pid_t		 pid;
+	int		 status;
+	bool		 asked;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (i = 0; i < NFQD_MAX_WORKERS; i++)
+			if (m.slots[i].pid == pid)
+				break;
+		if (i == NFQD_MAX_WORKERS)
+			continue;	/* not a worker */
+		s = &m.slots[i];
+		asked = s->state == SLOT_STOPPING;
+		now = nfqd_now_ns();
+		lived = now - s->started_ns;
+		s->pid = 0;
+		s->state = SLOT_IDLE;
+		if ((qs = qs_find(s->queue)) != NULL && qs->reader == (int)i)
+			qs->reader = -1;
+		describe_status(status, how, sizeof(how));
+
+		if (WIFEXITED(status) && WEXITSTATUS(status) == NFQD_EXIT_FATAL) {
+			log_errx("worker %u (queue %u, pid %d) cannot run (see "
+			    "its error above); not respawning it", i, s->queue,
+			    (int)pid);
+			m.status = 1;
+			begin_shutdown("a worker failed fatally; unbinding "
+			    "every queue rather than leave one unserved");
+			continue;
+		}
+		if (asked || m.stopping) {
+			log_info("worker %u (queue %u, pid %d) stopped", i,
+			    s->queue, (int)pid);
+			s->respawn_at = 0;
+			continue;
+		}
+		/*
+		 * An unexpected death.  Respawn at once, unless the worker
+		 * keeps dying right after its start: then wait, doubling the
+		 * wait each time, so a crash loop cannot spin the master.
+		 */
+		if (lived < EARLY_DEATH_NS)
+			s->backoff_ms = s->backoff_ms == 0 ? BACKOFF_MIN_MS :
+			    (s->backoff_ms * 2 > BACKOFF_MAX_MS ?
+			    BACKOFF_MAX_MS : s->backoff_ms * 2);
+		else
+			s->backoff_ms = 0;
+		s->respawn_at = now + s->backoff_ms * MS;
+		NFQD_STORE(&m.shm.slots[i].ctl.restarts,
+		    m.shm.slots[i].ctl.restarts + 1);
+		if (s->backoff_ms == 0)
+			log_warnx("worker %u (queue %u, pid %d) %s; respawning",
+			    i, s->queue, (int)pid, how);
+		else
+			log_warnx("worker %u (queue %u, pid %d) %s %llu ms "
+			    "after its start; respawning in %llu ms", i,
+			    s->queue, (int)pid, how,
+			    (unsigned long long)(lived / MS),
+			    (unsigned long long)s->backoff_ms);
+	}
+	if (pid == -1 && errno != ECHILD)
+		log_warn("waitpid");
+}
+
+static void
+report_to_log(void *arg, const char *file, int line, const char *msg)
+{
+	(void)arg;
+	if (line > 0)
+		log_errx("%s:%d: %s", file, line, msg);
+	else
+		log_errx("%s: %s", file, msg);
+}
+
+static void
+apply_logging(const struct nfqd_config *cf)
+{
+	/* Detached, stderr is /dev/null: log to syslog instead. */
+	log_init(cf->log_syslog || m.daemonized, cf->log_level);
+}
+
+static void
+reload(void)
+{
+	struct nfqd_config	*ncf;
+	size_t			 added;
+	bool			 workers, rcvbuf;
+	size_t			 i;
+
+	if (m.stopping)
+		return;
+	log_notice("reloading %s", m.cf.path);
+	if ((ncf = malloc(sizeof(*ncf))) == NULL) {
+		log_err("reload: malloc");
+		return;
+	}
+	if (nfqd_config_load(ncf, m.cf.path, m.ov, report_to_log, NULL) != 0) {
+		log_errx("reload: %s has errors (above); the running "
+		    "configuration stays in force", m.cf.path);
+		free(ncf);
+		return;
+	}
+	if (strcmp(ncf->pidfile, m.cf.pidfile) != 0) {
+		log_warnx("reload: daemon.pidfile changed; it takes effect "
+		    "at the next start");
+		memcpy(ncf->pidfile, m.cf.pidfile, sizeof(ncf->pidfile));
+	}
+	if (strcmp(ncf->shm_path, m.cf.shm_path) != 0) {
+		log_warnx("reload: stats.shm changed; it takes effect at the "
+		    "next start");
+		memcpy(ncf->shm_path, m.cf.shm_path, sizeof(ncf->shm_path));
+	}
+	/* Binding is part of validation: nothing changes if it fails. */
+	if (bind_queues(ncf, &added) == -1) {
+		unbind_last(added);
+		log_errx("reload: cannot bind the new queues; the running "
+		    "configuration stays in force");
+		free(ncf);
+		return;
+	}
+	workers = nfqd_config_worker_changed(&m.cf, ncf);
+	rcvbuf = ncf->rcvbuf != m.cf.rcvbuf;
+	m.cf = *ncf;
+	free(ncf);
+	apply_logging(&m.cf);
+	if (rcvbuf)
+		for (i = 0; i < m.nqs; i++)
+			if (queue_wanted(m.qs[i].queue))
+				nfqd_queue_set_rcvbuf(m.qs[i].fd,
+				    m.qs[i].queue, m.cf.rcvbuf);
+	if (workers)
+		m.gen++;
+	NFQD_STORE(&m.shm.hdr->generation, m.shm.hdr->generation + 1);
+	m.next_stats_ns = 0;
+	log_notice("reloaded: queues %u-%u (%u worker%s)%s", m.cf.qfirst,
+	    m.cf.qfirst + m.cf.qcount - 1, m.cf.qcount,
+	    m.cf.qcount == 1 ? "" : "s",
+	    workers ? "; replacing workers one at a time" : "");
+}
+
+static void
+emit_line(void *arg, const char *line)
+{
+	(void)arg;
+	log_notice("%s", line);
+}
+
+static void
+write_stats(bool table)
+{
+	struct nfqd_buf	b;
+	char		dir[PATH_MAX];
+
+	nfqd_stats_collect(m.stats, &m.shm, NFQD_PROCFS_PATH);
+	if (table)
+		nfqd_stats_table(m.stats, emit_line, NULL);
+	if (m.cf.stats_file[0] == '\0')
+		return;
+	buf_init(&b);
+	nfqd_stats_json(m.stats, &b);
+	nfqd_strlcpy(dir, m.cf.stats_file, sizeof(dir));
+	if (b.failed) {
+		log_warnx("statistics: out of memory");
+	} else if (nfqd_mkdir_p(dirname(dir), 0755) == -1 ||
+	    nfqd_write_file_atomic(m.cf.stats_file, b.data, b.len, 0644) == -1) {
+		log_warn("writing %s", m.cf.stats_file);
+	} else if (table) {
+		log_notice("statistics written to %s", m.cf.stats_file);
+	}
+	buf_free(&b);
+}
+
+static void
+read_signals(bool *chld, bool *hup, bool *usr1)
+{
+	struct signalfd_siginfo	si;
+	ssize_t			n;
+
+	for (;;) {
+		n = read(m.sfd, &si, sizeof(si));
+		if (n != (ssize_t)sizeof(si)) {
+			if (n == -1 && errno == EINTR)
+				continue;
+			if (n == -1 && errno != EAGAIN)
+				log_warn("read(signalfd)");
+			return;
+		}
+		switch (si.ssi_signo) {
+		case SIGCHLD:
+			*chld = true;
+			break;
+		case SIGHUP:
+			*hup = true;
+			break;
+		case SIGUSR1:
+			*usr1 = true;
+			break;
+		case SIGTERM:
+			begin_shutdown("SIGTERM");
+			break;
+		case SIGINT:
+			begin_shutdown("SIGINT");
+			break;
+		}
+	}
+}
+
+/* Arm the timerfd for the nearest deadline (one-shot, absolute). */
+static void
+arm_timer(void)
+{
+	struct itimerspec	its;
+	uint64_t		next = UINT64_MAX, now = nfqd_now_ns();
+	unsigned		i;
+
+	for (i = 0; i < NFQD_MAX_WORKERS; i++) {
+		const struct slot *s = &m.slots[i];
+
+		if (s->state == SLOT_STOPPING && s->kill_at < next)
+			next = s->kill_at;
+		if (s->state == SLOT_IDLE && i < m.cf.qcount &&
+		    s->respawn_at > now && s->respawn_at < next)
+			next = s->respawn_at;
+	}
+	if (m.cf.stats_interval > 0 && m.next_stats_ns < next)
+		next = m.next_stats_ns;
+	memset(&its, 0, sizeof(its));
+	if (next != UINT64_MAX) {
+		if (next <= now)
+			next = now + 1;
+		its.it_value.tv_sec = (time_t)(next / 1000000000ull);
+		its.it_value.tv_nsec = (long)(next % 1000000000ull);
+	}
+	if (timerfd_settime(m.tfd, TFD_TIMER_ABSTIME, &its, NULL) == -1)
+		log_warn("timerfd_settime");
+}
+
+static bool
+all_done(void)
+{
+	unsigned	i;
+
+	if (!m.stopping || m.nqs > 0)
+		return false;
+	for (i = 0; i < NFQD_MAX_WORKERS; i++)
+		if (m.slots[i].state != SLOT_IDLE)
+			return false;
+	return true;
+}
+
+static void
+loop(void)
+{
+	struct epoll_event	evs[4];
+	uint64_t		ticks, now;
+	bool			chld, hup, usr1;
+	int			i, n;
+
+	while (!all_done()) {
+		arm_timer();
+		n = epoll_wait(m.ep, evs, (int)NFQD_ARRAY_SIZE(evs), -1);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			fatal("epoll_wait");
+		}
+		chld = hup = usr1 = false;
+		for (i = 0; i < n; i++) {
+			if (evs[i].data.fd == m.sfd)
+				read_signals(&chld, &hup, &usr1);
+			else if (evs[i].data.fd == m.tfd &&
+			    read(m.tfd, &ticks, sizeof(ticks)) == -1 &&
+			    errno != EAGAIN)
+				log_warn("read(timerfd)");
+		}
+		if (chld)
+			reap();
+		if (hup)
+			reload();
+		if (usr1)
+			write_stats(true);
+		now = nfqd_now_ns();
+		if (m.cf.stats_interval > 0 && now >= m.next_stats_ns) {
+			if (m.next_stats_ns != 0)
+				write_stats(false);
+			m.next_stats_ns = now +
+			    (uint64_t)m.cf.stats_interval * 1000000000ull;
+		}
+		reconcile();
+	}
+}
+
+/* -d: the queues are bound and the workers forked; the parent may exit. */
+static void
+signal_ready(void)
+{
+	if (m.ready_fd == -1)
+		return;
+	if (write(m.ready_fd, "R", 1) == -1)
+		log_warn("write(ready pipe)");
+	close(m.ready_fd);
+	m.ready_fd = -1;
+}
+
+static int
+pidfile_open(const char *path)
+{
+	char	buf[32], dir[PATH_MAX];
+	ssize_t	n;
+	int	fd;
+
+	nfqd_strlcpy(dir, path, sizeof(dir));
+	if (nfqd_mkdir_p(dirname(dir), 0755) == -1)
+		log_warn("creating the directory of %s", path);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd == -1) {
+		log_err("open(%s)", path);
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno == EWOULDBLOCK) {
+			n = pread(fd, buf, sizeof(buf) - 1, 0);
+			buf[n > 0 ? n : 0] = '\0';
+			buf[strcspn(buf, "\n")] = '\0';
+			log_errx("another nfqd is running (pid %s): %s is "
+			    "locked", buf[0] != '\0' ? buf : "unknown", path);
+		} else {
+			log_err("flock(%s)", path);
+		}
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int
+pidfile_write(int fd, pid_t pid)
+{
+	char	buf[32];
+	int	len;
+
+	len = snprintf(buf, sizeof(buf), "%d\n", (int)pid);
+	if (ftruncate(fd, 0) == -1 || pwrite(fd, buf, (size_t)len, 0) != len) {
+		log_err("writing pidfile");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Detach: fork, setsid, fork again.  The original process waits until the
+ * daemon has forked its workers (a byte on a pipe) so that the init script
+ * learns whether the start worked; it exits 1 if the pipe closes instead.
+ */
+static void
+daemonize(void)
+{
+	ssize_t	n;
+	int	p[2], fd;
+	pid_t	pid;
+	char	c;
+
+	if (pipe2(p, O_CLOEXEC) == -1)
+		fatal("pipe2");
+	if ((pid = fork()) == -1)
+		fatal("fork");
+	if (pid > 0) {
+		close(p[1]);
+		do {
+			n = read(p[0], &c, 1);
+		} while (n == -1 && errno == EINTR);
+		if (n == 1 && c == 'R')
+			_exit(0);
+		dprintf(STDERR_FILENO, "nfqd: the daemon did not start; see "
+		    "the system log\n");
+		_exit(1);
+	}
+	close(p[0]);
+	if (setsid() == -1)
+		fatal("setsid");
+	if ((pid = fork()) == -1)
+		fatal("fork");
+	if (pid > 0)
+		_exit(0);
+	m.ready_fd = p[1];
+	if (chdir("/") == -1)
+		log_warn("chdir(/)");
+	umask(022);
+	m.daemonized = true;
+	if (!m.cf.log_syslog)
+		log_info("detaching; logging to syslog from now on");
+	apply_logging(&m.cf);
+	if ((fd = open("/dev/null", O_RDWR)) != -1) {
+		dup2(fd, STDIN_FILENO);
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		if (fd > STDERR_FILENO)
+			close(fd);
+	}
+}
+
+static int
+setup_loop(void)
+{
+	struct epoll_event	ev;
+	sigset_t		set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
+	if ((m.sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) == -1) {
+		log_err("signalfd");
+		return -1;
+	}
+	if ((m.tfd = timerfd_create(CLOCK_MONOTONIC,
+	    TFD_NONBLOCK | TFD_CLOEXEC)) == -1) {
+		log_err("timerfd_create");
+		return -1;
+	}
+	if ((m.ep = epoll_create1(EPOLL_CLOEXEC)) == -1) {
+		log_err("epoll_create1");
+		return -1;
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.fd = m.sfd;
+	if (epoll_ctl(m.ep, EPOLL_CTL_ADD, m.sfd, &ev) == -1) {
+		log_err("epoll_ctl(signalfd)");
+		return -1;
+	}
+	ev.data.fd = m.tfd;
+	if (epoll_ctl(m.ep, EPOLL_CTL_ADD, m.tfd, &ev) == -1) {
+		log_err("epoll_ctl(timerfd)");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+log_totals(void)
+{
+	const struct nfqd_slot_stats	*t;
+
+	nfqd_stats_collect(m.stats, &m.shm, NFQD_PROCFS_PATH);
+	t = &m.stats->total;
+	log_notice("stopped: received %llu, accepted %llu, dropped %llu, "
+	    "other %llu, skipped %llu, restarts %llu",
+	    (unsigned long long)t->received, (unsigned long long)t->accepted,
+	    (unsigned long long)t->dropped, (unsigned long long)t->other,
+	    (unsigned long long)t->skipped,
+	    (unsigned long long)m.stats->restarts);
+}
+
+int
+nfqd_master_run(const struct nfqd_config *cf,
+    const struct nfqd_overrides *ov, bool detach)
+{
+	char		dir[PATH_MAX];
+	size_t		added;
+	sigset_t	set;
+
+	memset(&m, 0, sizeof(m));
+	m.cf = *cf;
+	m.ov = ov;
+	m.gen = 1;
+	m.ep = m.sfd = m.tfd = m.pidfd = m.ready_fd = m.shm.fd = -1;
+	m.status = 0;
+	log_set_role("master");
+	apply_logging(&m.cf);
+
+	/* Blocked from the start; read from the signalfd in the loop. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1)
+		fatal("sigprocmask");
+	signal(SIGPIPE, SIG_IGN);
+
+	if ((m.stats = calloc(1, sizeof(*m.stats))) == NULL)
+		fatal("calloc");
+	if ((m.pidfd = pidfile_open(m.cf.pidfile)) == -1) {
+		free(m.stats);
+		return 1;
+	}
+	nfqd_strlcpy(dir, m.cf.shm_path, sizeof(dir));
+	if (nfqd_mkdir_p(dirname(dir), 0755) == -1 ||
+	    nfqd_shm_create(&m.shm, m.cf.shm_path, NFQD_MAX_WORKERS,
+	    (int)getpid()) == -1) {
+		log_err("creating the counters region %s", m.cf.shm_path);
+		goto out;
+	}
+	NFQD_STORE(&m.shm.hdr->generation, 1);
+	if (bind_queues(&m.cf, &added) == -1) {
+		unbind_last(added);
+		goto out;
+	}
+	if (detach)
+		daemonize();
+	m.pid = getpid();
+	NFQD_STORE(&m.shm.hdr->master_pid, (int32_t)m.pid);
+	if (pidfile_write(m.pidfd, m.pid) == -1 || setup_loop() == -1) {
+		unbind_last(m.nqs);
+		goto out;
+	}
+	log_notice("nfqd %s started: queues %u-%u, %u worker%s, "
+	    "default verdict %s, fail_open %s, configuration %s",
+	    NFQD_VERSION, m.cf.qfirst, m.cf.qfirst + m.cf.qcount - 1,
+	    m.cf.qcount, m.cf.qcount == 1 ? "" : "s", nfqd_verdict_name(m.cf.default_verdict),
+	    m.cf.fail_open ? "on" : "off", m.cf.path);
+
+	reconcile();
+	signal_ready();
+	loop();
+	log_totals();
+	log_notice("exiting");
+	goto done;
+out:
+	m.status = 1;
+done:
+	nfqd_shm_destroy(&m.shm);
+	if (m.pidfd != -1) {
+		unlink(m.cf.pidfile);
+		close(m.pidfd);
+	}
+	free(m.stats);
+	return m.status;
+}

@@ -1,0 +1,488 @@
+/*
+ * The nfnetlink_queue protocol: queue sockets, configuration and verdict
+ * messages, and the validated parse of packet messages.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <libmnl/libmnl.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_queue.h>
+#include <libnetfilter_queue/libnetfilter_queue.h>
+
+#include "nfqd/config.h"
+#include "nfqd/log.h"
+#include "nfqd/nfqd.h"
+#include "nfqd/procfs.h"
+#include "nfqd/queue.h"
+
+#ifndef SOL_NETLINK
+#define SOL_NETLINK	270
+#endif
+
+/* Sequence numbers of the two messages nfqd_queue_open() sends. */
+#define SEQ_BIND	1
+#define SEQ_PARAMS	2
+
+size_t
+nfqd_queue_msg_size(uint32_t copy_range)
+{
+	/*
+	 * Everything but the payload (packet header, mark, timestamp,
+	 * interfaces, hardware address, uid, gid, skb info, security context,
+	 * VLAN, L2 header) fits in well under 4 KiB.
+	 */
+	if (copy_range == 0 || copy_range > 65535)
+		copy_range = 65535;
+	return MNL_ALIGN(copy_range) + 4096;
+}
+
+int
+nfqd_queue_set_rcvbuf(int fd, uint16_t queue, uint32_t bytes)
+{
+	int		val = (int)bytes;
+	socklen_t	len = sizeof(val);
+
+	/*
+	 * The kernel doubles the value for its bookkeeping and charges each
+	 * queued message its skb truesize, not its length: a 64-byte packet
+	 * costs well over 1 KiB of this buffer.  SO_RCVBUFFORCE (needs
+	 * CAP_NET_ADMIN) ignores net.core.rmem_max; SO_RCVBUF is capped by it.
+	 */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &val, sizeof(val)) ==
+	    -1) {
+		log_warn("queue %u: setsockopt(SO_RCVBUFFORCE, %u)", queue,
+		    bytes);
+		if (setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &val, sizeof(val)) ==
+		    -1) {
+			log_warn("queue %u: setsockopt(SO_RCVBUF, %u)", queue,
+			    bytes);
+			return -1;
+		}
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &val, &len) == -1) {
+		log_warn("queue %u: getsockopt(SO_RCVBUF)", queue);
+		return -1;
+	}
+	if ((uint32_t)val < bytes)
+		log_warnx("queue %u: receive buffer is %d bytes, less than "
+		    "the %u asked for (raise net.core.rmem_max or run with "
+		    "CAP_NET_ADMIN)", queue, val / 2, bytes);
+	else
+		log_debug("queue %u: receive buffer %d bytes (kernel "
+		    "accounting: %d)", queue, val / 2, val);
+	return 0;
+}
+
+static void
+put_flags(struct nlmsghdr *nlh, const struct nfqd_config *cf)
+{
+	uint32_t	flags = 0, mask;
+
+	mask = NFQA_CFG_F_FAIL_OPEN | NFQA_CFG_F_GSO | NFQA_CFG_F_UID_GID;
+	if (cf->fail_open)
+		flags |= NFQA_CFG_F_FAIL_OPEN;
+	if (cf->gso)
+		flags |= NFQA_CFG_F_GSO;
+	if (cf->uid_gid)
+		flags |= NFQA_CFG_F_UID_GID;
+	mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(flags));
+	mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(mask));
+}
+
+static void
+put_params(struct nlmsghdr *nlh, const struct nfqd_config *cf)
+{
+	if (cf->copy_range == 0)
+		nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_META, 0);
+	else
+		nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_PACKET,
+		    (int)cf->copy_range);
+}
+
+size_t
+nfqd_queue_build_params(char *buf, uint16_t queue,
+    const struct nfqd_config *cf, uint32_t seq)
+{
+	struct nlmsghdr	*nlh;
+
+	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, queue);
+	nlh->nlmsg_seq = seq;
+	put_flags(nlh, cf);
+	nfq_nlmsg_cfg_put_qmaxlen(nlh, cf->maxlen);
+	put_params(nlh, cf);
+	return nlh->nlmsg_len;
+}
+
+int
+nfqd_queue_send(int fd, const void *buf, size_t len)
+{
+	struct sockaddr_nl	kernel = { .nl_family = AF_NETLINK };
+	ssize_t			n;
+
+	do {
+		n = sendto(fd, buf, len, 0, (struct sockaddr *)&kernel,
+		    sizeof(kernel));
+	} while (n == -1 && errno == EINTR);
+	if (n == -1)
+		return -1;
+	if ((size_t)n != len) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	return 0;
+}
+
+/* The error code (0: success) of an NLMSG_ERROR reply to seq, -1 if not one. */
+static int
+reply_error(const struct nlmsghdr *nlh, size_t len, uint32_t seq)
+{
+	const struct nlmsgerr	*e;
+
+	if (!mnl_nlmsg_ok(nlh, (int)len) || nlh->nlmsg_type != NLMSG_ERROR ||
+	    nlh->nlmsg_seq != seq ||
+	    nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e)))
+		return -1;
+	e = mnl_nlmsg_get_payload(nlh);
+	return -e->error;
+}
+
+static void
+bind_error(uint16_t queue, int error, const struct nfqd_config *cf,
+    char *err, size_t errlen)
+{
+	static struct nfqd_kqueue	 kq[1024];
+	const struct nfqd_kqueue	*k;
+	int				 n;
+
+	/*
+	 * A queue bound by another socket is refused with EPERM (the owner
+	 * check comes before the bind's own EBUSY): the kernel's list of
+	 * bound queues tells the two apart.
+	 */
+	n = nfqd_procfs_read(NFQD_PROCFS_PATH, kq, NFQD_ARRAY_SIZE(kq));
+	k = n > 0 ? nfqd_procfs_find(kq, (size_t)n, queue) : NULL;
+	if (error == EPERM && k != NULL)
+		error = EBUSY;
+	switch (error) {
+	case EBUSY:
+		if (k != NULL)
+			snprintf(err, errlen, "queue %u is already bound by "
+			    "another process (netlink portid %u, see %s); "
+			    "is another nfqd running?", queue, k->portid,
+			    NFQD_PROCFS_PATH);
+		else
+			snprintf(err, errlen, "queue %u is already bound by "
+			    "another process; is another nfqd running?",
+			    queue);
+		break;
+	case EPERM:
+		snprintf(err, errlen, "binding queue %u: %s (nfqd needs "
+		    "CAP_NET_ADMIN)", queue, strerror(error));
+		break;
+	case EOPNOTSUPP:
+		snprintf(err, errlen, "queue %u: the kernel refused the queue "
+		    "flags (fail_open=%s gso=%s uid_gid=%s): %s", queue,
+		    cf->fail_open ? "true" : "false",
+		    cf->gso ? "true" : "false",
+		    cf->uid_gid ? "true" : "false", strerror(error));
+		break;
+	default:
+		snprintf(err, errlen, "binding queue %u: %s", queue,
+		    strerror(error));
+		break;
+	}
+}
+
+/*
+ * Bind and configure in one datagram of two messages:
+ *   1. BIND + flags + maxlen, acknowledged;
+ *   2. copy mode and range, not acknowledged.
+ * A new queue has copy mode "none" and refuses packets, so no packet can
+ * arrive before the acknowledgement of message 1: it is the first thing in
+ * the socket.  Message 2 lets packets in; if it failed, its error is
+ * queued right behind that acknowledgement (the kernel handles both during
+ * our send), and we can look for it without reading any packet.
+ */
+int
+nfqd_queue_open(uint16_t queue, const struct nfqd_config *cf, char *err,
+    size_t errlen)
+{
+	struct sockaddr_nl	 sa = { .nl_family = AF_NETLINK };
+	char			 buf[2 * NFQD_QUEUE_CFG_MSG_MAX];
+	char			 rbuf[4096];
+	struct nlmsghdr		*nlh;
+	struct pollfd		 pfd;
+	size_t			 len;
+	ssize_t			 n;
+	int			 fd, one = 1, e;
+
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	    NETLINK_NETFILTER);
+	if (fd == -1) {
+		snprintf(err, errlen, "socket(AF_NETLINK, NETLINK_NETFILTER) "
+		    "for queue %u: %s", queue, strerror(errno));
+		return -1;
+	}
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1) {
+		snprintf(err, errlen, "bind(AF_NETLINK) for queue %u: %s",
+		    queue, strerror(errno));
+		goto fail;
+	}
+	nfqd_queue_set_rcvbuf(fd, queue, cf->rcvbuf);
+	/*
+	 * With NETLINK_NO_ENOBUFS an overrun does not make the next recv()
+	 * fail; the loss still shows as a gap in packet ids (counted as
+	 * "skipped") and in the kernel's user_dropped counter.
+	 */
+	if (setsockopt(fd, SOL_NETLINK, NETLINK_NO_ENOBUFS, &one,
+	    sizeof(one)) == -1)
+		log_warn("queue %u: setsockopt(NETLINK_NO_ENOBUFS)", queue);
+
+	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, queue);
+	nlh->nlmsg_flags |= NLM_F_ACK;
+	nlh->nlmsg_seq = SEQ_BIND;
+	nfq_nlmsg_cfg_put_cmd(nlh, AF_UNSPEC, NFQNL_CFG_CMD_BIND);
+	put_flags(nlh, cf);
+	nfq_nlmsg_cfg_put_qmaxlen(nlh, cf->maxlen);
+	len = nlh->nlmsg_len;
+	nlh = nfq_nlmsg_put(buf + len, NFQNL_MSG_CONFIG, queue);
+	nlh->nlmsg_seq = SEQ_PARAMS;
+	put_params(nlh, cf);
+	len += nlh->nlmsg_len;
+
+	if (nfqd_queue_send(fd, buf, len) == -1) {
+		snprintf(err, errlen, "sending bind for queue %u: %s", queue,
+		    strerror(errno));
+		goto fail;
+	}
+
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	if ((e = poll(&pfd, 1, 5000)) <= 0) {
+		snprintf(err, errlen, "queue %u: no reply from the kernel to "
+		    "bind: %s", queue, e == 0 ? "timed out" : strerror(errno));
+		goto fail;
+	}
+	n = recv(fd, rbuf, sizeof(rbuf), 0);
+	if (n == -1) {
+		snprintf(err, errlen, "queue %u: reading the reply to bind: "
+		    "%s", queue, strerror(errno));
+		goto fail;
+	}
+	e = reply_error((struct nlmsghdr *)rbuf, (size_t)n, SEQ_BIND);
+	if (e == -1) {
+		snprintf(err, errlen, "queue %u: unexpected reply to bind",
+		    queue);
+		goto fail;
+	}
+	if (e != 0) {
+		bind_error(queue, e, cf, err, errlen);
+		goto fail;
+	}
+	n = recv(fd, rbuf, sizeof(rbuf), MSG_PEEK | MSG_DONTWAIT);
+	if (n > 0 && (e = reply_error((struct nlmsghdr *)rbuf, (size_t)n,
+	    SEQ_PARAMS)) != -1) {
+		snprintf(err, errlen, "queue %u: setting copy mode and range "
+		    "%u: %s", queue, cf->copy_range, strerror(e));
+		goto fail;
+	}
+	return fd;
+fail:
+	close(fd);
+	return -1;
+}
+
+void
+nfqd_queue_close(int fd, uint16_t queue, bool release, uint32_t maxid)
+{
+	char		 buf[2 * NFQD_QUEUE_CFG_MSG_MAX];
+	struct nlmsghdr	*nlh;
+	size_t		 len = 0;
+
+	if (release) {
+		nlh = nfq_nlmsg_put(buf, NFQNL_MSG_VERDICT_BATCH, queue);
+		nfq_nlmsg_verdict_put(nlh, (int)maxid, NF_ACCEPT);
+		len = nlh->nlmsg_len;
+	}
+	nlh = nfq_nlmsg_put(buf + len, NFQNL_MSG_CONFIG, queue);
+	nfq_nlmsg_cfg_put_cmd(nlh, AF_UNSPEC, NFQNL_CFG_CMD_UNBIND);
+	len += nlh->nlmsg_len;
+	/*
+	 * Errors come back as messages nobody will read (ENOENT when nothing
+	 * was waiting); closing the socket unbinds anyway.
+	 */
+	if (nfqd_queue_send(fd, buf, len) == -1)
+		log_warn("queue %u: sending unbind", queue);
+	close(fd);
+}
+
+bool
+nfqd_queue_is_packet(const struct nlmsghdr *nlh)
+{
+	return nlh->nlmsg_type == ((NFNL_SUBSYS_QUEUE << 8) | NFQNL_MSG_PACKET);
+}
+
+static int
+attr_ok(const struct nlattr *a)
+{
+	switch (mnl_attr_get_type(a)) {
+	case NFQA_PACKET_HDR:
+		return mnl_attr_validate2(a, MNL_TYPE_UNSPEC,
+		    sizeof(struct nfqnl_msg_packet_hdr));
+	case NFQA_TIMESTAMP:
+		return mnl_attr_validate2(a, MNL_TYPE_UNSPEC,
+		    sizeof(struct nfqnl_msg_packet_timestamp));
+	case NFQA_HWADDR:
+		return mnl_attr_validate2(a, MNL_TYPE_UNSPEC,
+		    sizeof(struct nfqnl_msg_packet_hw));
+	case NFQA_MARK:
+	case NFQA_IFINDEX_INDEV:
+	case NFQA_IFINDEX_OUTDEV:
+	case NFQA_IFINDEX_PHYSINDEV:
+	case NFQA_IFINDEX_PHYSOUTDEV:
+	case NFQA_CAP_LEN:
+	case NFQA_SKB_INFO:
+	case NFQA_UID:
+	case NFQA_GID:
+	case NFQA_CT_INFO:
+	case NFQA_PRIORITY:
+		return mnl_attr_validate(a, MNL_TYPE_U32);
+	default:
+		return 0;	/* opaque: payload, conntrack, VLAN, ... */
+	}
+}
+
+int
+nfqd_queue_parse_packet(const struct nlmsghdr *nlh, struct nfqd_pkt *pkt)
+{
+	const struct nlattr			*tb[NFQA_MAX + 1];
+	const struct nlattr			*a;
+	const struct nfqnl_msg_packet_hdr	*ph;
+	const char				*tail;
+	uint16_t				 type;
+
+	if (nlh->nlmsg_len < NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(struct nfgenmsg)))
+		return -1;
+	memset(tb, 0, sizeof(tb));
+	tail = (const char *)nlh + nlh->nlmsg_len;
+	a = mnl_nlmsg_get_payload_offset(nlh, sizeof(struct nfgenmsg));
+	/* Every attribute must lie inside the message: no silent stop. */
+	while ((const char *)a < tail) {
+		if (!mnl_attr_ok(a, (int)(tail - (const char *)a)))
+			return -1;
+		type = mnl_attr_get_type(a);
+		if (type <= NFQA_MAX) {
+			if (attr_ok(a) == -1)
+				return -1;
+			tb[type] = a;
+		}
+		a = mnl_attr_next(a);
+	}
+	if (tb[NFQA_PACKET_HDR] == NULL)
+		return -1;
+
+	memset(pkt, 0, sizeof(*pkt));
+	ph = mnl_attr_get_payload(tb[NFQA_PACKET_HDR]);
+	pkt->id = ntohl(ph->packet_id);
+	pkt->hw_protocol = ntohs(ph->hw_protocol);
+	pkt->hook = ph->hook;
+	if (tb[NFQA_PAYLOAD] != NULL) {
+		pkt->payload = mnl_attr_get_payload(tb[NFQA_PAYLOAD]);
+		pkt->caplen = mnl_attr_get_payload_len(tb[NFQA_PAYLOAD]);
+	}
+	pkt->len = pkt->caplen;
+	if (tb[NFQA_CAP_LEN] != NULL) {
+		pkt->len = ntohl(mnl_attr_get_u32(tb[NFQA_CAP_LEN]));
+		if (pkt->len < pkt->caplen)
+			return -1;
+	}
+	if (tb[NFQA_MARK] != NULL)
+		pkt->mark = ntohl(mnl_attr_get_u32(tb[NFQA_MARK]));
+	if (tb[NFQA_IFINDEX_INDEV] != NULL)
+		pkt->indev = ntohl(mnl_attr_get_u32(tb[NFQA_IFINDEX_INDEV]));
+	if (tb[NFQA_IFINDEX_OUTDEV] != NULL)
+		pkt->outdev = ntohl(mnl_attr_get_u32(tb[NFQA_IFINDEX_OUTDEV]));
+	if (tb[NFQA_SKB_INFO] != NULL)
+		pkt->skbinfo = ntohl(mnl_attr_get_u32(tb[NFQA_SKB_INFO]));
+	if (tb[NFQA_UID] != NULL) {
+		pkt->uid = ntohl(mnl_attr_get_u32(tb[NFQA_UID]));
+		pkt->has_uid = 1;
+	}
+	if (tb[NFQA_GID] != NULL) {
+		pkt->gid = ntohl(mnl_attr_get_u32(tb[NFQA_GID]));
+		pkt->has_gid = 1;
+	}
+	return 0;
+}
+
+void
+nfqd_vbuf_init(struct nfqd_vbuf *vb, char *buf, size_t cap, uint16_t queue)
+{
+	memset(vb, 0, sizeof(*vb));
+	vb->buf = buf;
+	vb->cap = cap;
+	vb->queue = queue;
+}
+
+void
+nfqd_vbuf_reset(struct nfqd_vbuf *vb)
+{
+	vb->len = 0;
+	vb->nmsgs = 0;
+	vb->open = false;
+}
+
+int
+nfqd_vbuf_close(struct nfqd_vbuf *vb)
+{
+	struct nlmsghdr	*nlh;
+
+	if (!vb->open)
+		return 0;
+	if (vb->len + NFQD_VERDICT_MSG_MAX > vb->cap)
+		return -1;
+	/*
+	 * A run of one gets a plain verdict: it touches that packet only.
+	 * A longer run gets a batch verdict for its last id, which also
+	 * covers the rest of the run (all earlier ids were verdicted by the
+	 * messages before it in this send, processed in order).
+	 */
+	nlh = nfq_nlmsg_put(vb->buf + vb->len, vb->count == 1 ?
+	    NFQNL_MSG_VERDICT : NFQNL_MSG_VERDICT_BATCH, vb->queue);
+	nlh->nlmsg_seq = ++vb->seq;
+	nfq_nlmsg_verdict_put(nlh, (int)vb->last_id, (int)vb->verdict);
+	if (vb->has_mark)
+		nfq_nlmsg_verdict_put_mark(nlh, vb->mark);
+	vb->len += nlh->nlmsg_len;
+	vb->nmsgs++;
+	vb->open = false;
+	return 0;
+}
+
+int
+nfqd_vbuf_add(struct nfqd_vbuf *vb, uint32_t id, uint32_t verdict,
+    bool has_mark, uint32_t mark)
+{
+	if (vb->open && vb->verdict == verdict && vb->has_mark == has_mark &&
+	    (!has_mark || vb->mark == mark)) {
+		vb->last_id = id;
+		vb->count++;
+		return 0;
+	}
+	if (nfqd_vbuf_close(vb) == -1)
+		return -1;
+	vb->open = true;
+	vb->verdict = verdict;
+	vb->has_mark = has_mark;
+	vb->mark = mark;
+	vb->last_id = id;
+	vb->count = 1;
+	return 0;
+}

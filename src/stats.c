@@ -1,0 +1,271 @@
+/*
+ * Statistics: a snapshot of the counters region and of the kernel's queue
+ * counters, written as a table (to the log) and as JSON (to stats.file).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "nfqd/json.h"
+#include "nfqd/nfqd.h"
+#include "nfqd/stats.h"
+#include "nfqd/util.h"
+
+const char *
+nfqd_slot_state_name(uint32_t state)
+{
+	switch (state) {
+	case NFQD_SLOT_EMPTY:
+		return "empty";
+	case NFQD_SLOT_STARTING:
+		return "starting";
+	case NFQD_SLOT_RUNNING:
+		return "running";
+	case NFQD_SLOT_STOPPING:
+		return "stopping";
+	}
+	return "unknown";
+}
+
+static void
+add(struct nfqd_slot_stats *t, const struct nfqd_slot_stats *s)
+{
+	t->received += s->received;
+	t->accepted += s->accepted;
+	t->dropped += s->dropped;
+	t->other += s->other;
+	t->bytes += s->bytes;
+	t->enobufs += s->enobufs;
+	t->skipped += s->skipped;
+	t->nlerrors += s->nlerrors;
+	t->malformed += s->malformed;
+	t->batches += s->batches;
+	t->verdict_msgs += s->verdict_msgs;
+}
+
+void
+nfqd_stats_collect(struct nfqd_stats *s, const struct nfqd_shm *shm,
+    const char *procpath)
+{
+	static struct nfqd_kqueue	 kq[NFQD_MAX_WORKERS * 2];
+	const struct nfqd_shm_hdr	*h = shm->hdr;
+	const struct nfqd_kqueue	*k;
+	const struct nfqd_slot		*sl;
+	struct nfqd_stats_worker	*w;
+	uint32_t			 i, n;
+	int				 nk;
+
+	memset(&s->total, 0, sizeof(s->total));
+	s->master_pid = (pid_t)NFQD_LOAD(&h->master_pid);
+	s->generation = NFQD_LOAD(&h->generation);
+	s->now = (uint64_t)time(NULL);
+	s->uptime_s = s->now - h->start_time;
+	s->restarts = 0;
+	n = NFQD_LOAD(&h->nworkers);
+	if (n > h->nslots)
+		n = h->nslots;
+	s->nworkers = n;
+	for (i = 0; i < n; i++) {
+		sl = &shm->slots[i];
+		w = &s->workers[i];
+		w->id = i;
+		w->queue = NFQD_LOAD(&sl->ctl.queue);
+		w->cpu = NFQD_LOAD(&sl->ctl.cpu);
+		w->pid = (pid_t)NFQD_LOAD(&sl->ctl.pid);
+		w->state = NFQD_LOAD(&sl->ctl.state);
+		w->restarts = NFQD_LOAD(&sl->ctl.restarts);
+		nfqd_slot_stats_read(&sl->st, &w->st);
+		add(&s->total, &w->st);
+		s->restarts += w->restarts;
+	}
+
+	s->nkernel = 0;
+	s->kernel_errno = 0;
+	nk = nfqd_procfs_read(procpath, kq, NFQD_ARRAY_SIZE(kq));
+	if (nk == -1) {
+		s->kernel_errno = errno;
+		return;
+	}
+	for (i = 0; i < n; i++)
+		if ((k = nfqd_procfs_find(kq, (size_t)nk,
+		    s->workers[i].queue)) != NULL)
+			s->kernel[s->nkernel++] = *k;
+}
+
+void
+nfqd_stats_json(const struct nfqd_stats *s, struct nfqd_buf *b)
+{
+	const struct nfqd_stats_worker	*w;
+	const struct nfqd_kqueue	*k;
+	struct nfqd_json		 j;
+	size_t				 i;
+
+	json_init(&j, b);
+	json_object_begin(&j, NULL);
+	json_str(&j, "version", NFQD_VERSION);
+	json_int(&j, "pid", s->master_pid);
+	json_uint(&j, "time", s->now);
+	json_uint(&j, "uptime_s", s->uptime_s);
+	json_uint(&j, "generation", s->generation);
+
+	json_object_begin(&j, "total");
+	json_uint(&j, "received", s->total.received);
+	json_uint(&j, "accepted", s->total.accepted);
+	json_uint(&j, "dropped", s->total.dropped);
+	json_uint(&j, "other", s->total.other);
+	json_uint(&j, "bytes", s->total.bytes);
+	json_uint(&j, "enobufs", s->total.enobufs);
+	json_uint(&j, "skipped", s->total.skipped);
+	json_uint(&j, "nlerrors", s->total.nlerrors);
+	json_uint(&j, "malformed", s->total.malformed);
+	json_uint(&j, "restarts", s->restarts);
+	json_object_end(&j);
+
+	json_array_begin(&j, "workers");
+	for (i = 0; i < s->nworkers; i++) {
+		w = &s->workers[i];
+		json_object_begin(&j, NULL);
+		json_uint(&j, "id", w->id);
+		json_uint(&j, "queue", w->queue);
+		json_int(&j, "cpu", w->cpu);
+		json_int(&j, "pid", w->pid);
+		json_str(&j, "state", nfqd_slot_state_name(w->state));
+		json_uint(&j, "restarts", w->restarts);
+		json_uint(&j, "received", w->st.received);
+		json_uint(&j, "accepted", w->st.accepted);
+		json_uint(&j, "dropped", w->st.dropped);
+		json_uint(&j, "other", w->st.other);
+		json_uint(&j, "bytes", w->st.bytes);
+		json_uint(&j, "enobufs", w->st.enobufs);
+		json_uint(&j, "skipped", w->st.skipped);
+		json_uint(&j, "nlerrors", w->st.nlerrors);
+		json_uint(&j, "malformed", w->st.malformed);
+		json_uint(&j, "batches", w->st.batches);
+		json_uint(&j, "verdict_msgs", w->st.verdict_msgs);
+		json_uint(&j, "last_id", w->st.last_id);
+		json_object_end(&j);
+	}
+	json_array_end(&j);
+
+	json_array_begin(&j, "kernel");
+	for (i = 0; i < s->nkernel; i++) {
+		k = &s->kernel[i];
+		json_object_begin(&j, NULL);
+		json_uint(&j, "queue", k->queue);
+		json_uint(&j, "portid", k->portid);
+		json_uint(&j, "queue_total", k->queue_total);
+		json_uint(&j, "copy_mode", k->copy_mode);
+		json_uint(&j, "copy_range", k->copy_range);
+		json_uint(&j, "queue_dropped", k->queue_dropped);
+		json_uint(&j, "user_dropped", k->user_dropped);
+		json_uint(&j, "id_sequence", k->id_sequence);
+		json_object_end(&j);
+	}
+	json_array_end(&j);
+	json_object_end(&j);
+	buf_append(b, "\n", 1);
+}
+
+void
+nfqd_stats_table(const struct nfqd_stats *s,
+    void (*emit)(void *arg, const char *line), void *arg)
+{
+	const struct nfqd_stats_worker	*w;
+	const struct nfqd_kqueue	*k;
+	char				 line[256], cpu[16];
+	size_t				 i;
+
+	snprintf(line, sizeof(line), "statistics: uptime %llu s, %zu workers, "
+	    "configuration %u", (unsigned long long)s->uptime_s, s->nworkers,
+	    s->generation);
+	emit(arg, line);
+	snprintf(line, sizeof(line), "%6s %5s %3s %7s %8s %12s %12s %12s "
+	    "%10s %8s %8s %8s", "worker", "queue", "cpu", "pid", "restarts",
+	    "received", "accepted", "dropped", "other", "enobufs", "skipped",
+	    "errors");
+	emit(arg, line);
+	for (i = 0; i < s->nworkers; i++) {
+		w = &s->workers[i];
+		if (w->cpu >= 0)
+			snprintf(cpu, sizeof(cpu), "%d", w->cpu);
+		else
+			snprintf(cpu, sizeof(cpu), "-");
+		snprintf(line, sizeof(line), "%6u %5u %3s %7d %8llu %12llu "
+		    "%12llu %12llu %10llu %8llu %8llu %8llu", w->id, w->queue,
+		    cpu, (int)w->pid, (unsigned long long)w->restarts,
+		    (unsigned long long)w->st.received,
+		    (unsigned long long)w->st.accepted,
+		    (unsigned long long)w->st.dropped,
+		    (unsigned long long)w->st.other,
+		    (unsigned long long)w->st.enobufs,
+		    (unsigned long long)w->st.skipped,
+		    (unsigned long long)(w->st.nlerrors + w->st.malformed));
+		emit(arg, line);
+	}
+	snprintf(line, sizeof(line), "%6s %5s %3s %7s %8llu %12llu %12llu "
+	    "%12llu %10llu %8llu %8llu %8llu", "total", "", "", "",
+	    (unsigned long long)s->restarts,
+	    (unsigned long long)s->total.received,
+	    (unsigned long long)s->total.accepted,
+	    (unsigned long long)s->total.dropped,
+	    (unsigned long long)s->total.other,
+	    (unsigned long long)s->total.enobufs,
+	    (unsigned long long)s->total.skipped,
+	    (unsigned long long)(s->total.nlerrors + s->total.malformed));
+	emit(arg, line);
+
+	if (s->kernel_errno != 0) {
+		snprintf(line, sizeof(line), "kernel: cannot read %s: %s",
+		    NFQD_PROCFS_PATH, strerror(s->kernel_errno));
+		emit(arg, line);
+		return;
+	}
+	snprintf(line, sizeof(line), "%6s %10s %11s %13s %12s %11s",
+	    "kernel", "portid", "queue_total", "queue_dropped",
+	    "user_dropped", "id_sequence");
+	emit(arg, line);
+	for (i = 0; i < s->nkernel; i++) {
+		k = &s->kernel[i];
+		snprintf(line, sizeof(line), "%6u %10u %11u %13u %12u %11u",
+		    k->queue, k->portid, k->queue_total, k->queue_dropped,
+		    k->user_dropped, k->id_sequence);
+		emit(arg, line);
+	}
+}
+
+int
+nfqd_write_file_atomic(const char *path, const char *data, size_t len,
+    unsigned mode)
+{
+	char	tmp[PATH_MAX];
+	int	fd, saved;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >=
+	    (int)sizeof(tmp)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+	    mode);
+	if (fd == -1)
+		return -1;
+	if (fchmod(fd, mode) == -1 || nfqd_write_all(fd, data, len) == -1) {
+		saved = errno;
+		close(fd);
+		unlink(tmp);
+		errno = saved;
+		return -1;
+	}
+	if (close(fd) == -1 || rename(tmp, path) == -1) {
+		saved = errno;
+		unlink(tmp);
+		errno = saved;
+		return -1;
+	}
+	return 0;
+}
