@@ -1,0 +1,28 @@
+#!/bin/sh
+# Install the Debian packages nfqd needs to build, test and run its demo,
+# when they are missing.  Run as root on Debian 12 (bookworm).
+set -eu
+
+PKGS="gcc make pkg-config libc6-dev
+libnetfilter-queue-dev libmnl-dev libconfig-dev libcap-ng-dev
+iptables iproute2 iputils-ping socat jq procps"
+
+missing=""
+for p in $PKGS; do
+	if ! dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null |
+	    grep -q "install ok installed"; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+	echo "deps: missing packages:$missing" >&2
+	echo "deps: run as root, or install them with apt-get" >&2
+	exit 1
+fi
+echo "deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,0 +1,213 @@
+# Shared by the network tests: two namespaces joined by veth, nfqd in the
+# receiving one, and helpers that poll state instead of sleeping.
+#
+#   sender   (NS1)  veth0 10.77.0.1/24 fd77::1/64
+#   receiver (NS2)  veth1 10.77.0.2/24 fd77::2/64   nfqd, iptables rules
+#
+# Every namespace, process and file a test makes is removed on exit.
+# shellcheck shell=bash
+
+set -u
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+NFQD=$TOP/build/nfqd
+UDPGEN=$TOP/build/tools/udpgen
+TEST=$(basename "$0" .sh)
+SFX=$(tr -dc a-z0-9 </dev/urandom | head -c 6)
+NS1=nfqd-s-$SFX
+NS2=nfqd-r-$SFX
+A1=10.77.0.1
+A2=10.77.0.2
+A61=fd77::1
+A62=fd77::2
+PORT=9999
+TMP=$(mktemp -d /tmp/nfqd-$TEST.XXXXXX)
+FAILS=0
+NFQD_PIDS=()
+BG_PIDS=()
+
+pass() { echo "PASS: $TEST: $*"; }
+fail() { echo "FAIL: $TEST: $*"; FAILS=$((FAILS + 1)); }
+
+# check NAME GOT WANT
+check() {
+	if [ "$2" = "$3" ]; then
+		pass "$1"
+	else
+		fail "$1: got '$2', want '$3'"
+	fi
+}
+
+cleanup() {
+	local p
+	for p in "${NFQD_PIDS[@]}" "${BG_PIDS[@]}"; do
+		kill -KILL "$p" 2>/dev/null
+	done
+	for p in "${NFQD_PIDS[@]}" "${BG_PIDS[@]}"; do
+		wait "$p" 2>/dev/null
+	done
+	# Workers exit with their master (PR_SET_PDEATHSIG); a daemonized
+	# nfqd is not our child: kill whatever still runs in our namespaces.
+	for ns in "$NS1" "$NS2"; do
+		for p in $(ip netns pids "$ns" 2>/dev/null); do
+			kill -KILL "$p" 2>/dev/null
+		done
+		ip netns del "$ns" 2>/dev/null
+	done
+	if [ "$FAILS" != 0 ] && [ -f "$TMP/nfqd.log" ]; then
+		echo "--- $TEST: last lines of the nfqd log"
+		tail -n 30 "$TMP/nfqd.log"
+	fi
+	[ -n "${KEEP_TMP:-}" ] && echo "kept $TMP" || rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+in1() { ip netns exec "$NS1" "$@"; }
+in2() { ip netns exec "$NS2" "$@"; }
+
+need_root() {
+	if [ "$(id -u)" != 0 ]; then
+		echo "SKIP: $TEST: needs root"
+		exit 0
+	fi
+}
+
+# wait_until SECONDS COMMAND...: poll every 20 ms; 0 when it came true.
+wait_until() {
+	local end=$(( $(date +%s%N) + ${1%.*} * 1000000000 )) t
+	shift
+	while :; do
+		"$@" >/dev/null 2>&1 && return 0
+		t=$(date +%s%N)
+		[ "$t" -ge "$end" ] && return 1
+		sleep 0.02
+	done
+}
+
+# wait_eq SECONDS WANT COMMAND...: poll until COMMAND prints WANT.
+wait_eq() {
+	local secs=$1 want=$2
+	shift 2
+	wait_until "$secs" _eq "$want" "$@"
+}
+_eq() {
+	local want=$1
+	shift
+	[ "$("$@")" = "$want" ]
+}
+
+setup_net() {
+	need_root
+	ip netns add "$NS1" && ip netns add "$NS2" || exit 1
+	ip link add veth0 netns "$NS1" type veth peer name veth1 netns "$NS2"
+	ip -n "$NS1" addr add $A1/24 dev veth0
+	ip -n "$NS2" addr add $A2/24 dev veth1
+	ip -n "$NS1" addr add $A61/64 dev veth0 nodad
+	ip -n "$NS2" addr add $A62/64 dev veth1 nodad
+	ip -n "$NS1" link set lo up
+	ip -n "$NS2" link set lo up
+	ip -n "$NS1" link set veth0 up
+	ip -n "$NS2" link set veth1 up
+	wait_until 5 in1 ping -c 1 -W 1 $A2 || { fail "setup: no IPv4 path"; exit 1; }
+	wait_until 5 in1 ping -6 -c 1 -W 1 $A62 || { fail "setup: no IPv6 path"; exit 1; }
+}
+
+# queue_rules SPEC: UDP to PORT (IPv4 and IPv6) goes to the queues, e.g.
+# SPEC="--queue-balance 0:1 --queue-cpu-fanout --queue-bypass".  Queued in
+# mangle PREROUTING, counted in filter INPUT: an accepted packet leaves the
+# NFQUEUE hook, so only a later hook can count it.
+queue_rules() {
+	local t
+	for t in iptables ip6tables; do
+		in2 $t -t mangle -A PREROUTING -p udp --dport $PORT \
+		    -j NFQUEUE $1
+		in2 $t -A INPUT -p udp --dport $PORT -j DROP
+	done
+}
+
+# delivered [6]: packets that came back from the queue with accept.
+delivered() {
+	in2 ip${1:-}tables -nvxL INPUT | awk -v p="dpt:$PORT" \
+	    '$0 ~ p { print $1; exit }'
+}
+
+# write_conf FILE [extra settings...]: a configuration in TMP.
+write_conf() {
+	local f=$1
+	shift
+	cat >"$f" <<CONF
+daemon: { pidfile = "$TMP/nfqd.pid"; log_level = "info"; };
+stats: { file = "$TMP/stats.json"; shm = "$TMP/nfqd.shm"; };
+CONF
+	local line
+	for line in "$@"; do
+		echo "$line" >>"$f"
+	done
+}
+
+# kernel_queues: queue numbers bound in NS2, space-separated.
+kernel_queues() {
+	in2 cat /proc/net/netfilter/nfnetlink_queue 2>/dev/null |
+	    awk '{ printf "%s%s", sep, $1; sep = " " } END { print "" }'
+}
+
+# kq QUEUE FIELD: a field of the kernel's line for QUEUE (3 queue_total,
+# 6 queue_dropped, 7 user_dropped, 8 id_sequence).
+kq() {
+	in2 cat /proc/net/netfilter/nfnetlink_queue 2>/dev/null |
+	    awk -v q="$1" -v f="$2" '$1 == q { print $f }'
+}
+
+workers_of() { pgrep -P "$1" | sort -n | tr '\n' ' ' | sed 's/ $//'; }
+nworkers() { pgrep -c -P "$1"; }
+
+# start_nfqd CONF NWORKERS [args...]: run nfqd in NS2 and wait until its
+# queues are bound and its workers are running.  Sets NFQD_PID.
+start_nfqd() {
+	local conf=$1 n=$2
+	shift 2
+	# Not through in2: $! must be nfqd itself (ip netns exec execs it).
+	ip netns exec "$NS2" "$NFQD" -c "$conf" "$@" >>"$TMP/nfqd.log" 2>&1 &
+	NFQD_PID=$!
+	NFQD_PIDS+=("$NFQD_PID")
+	if ! wait_eq 10 "$n" nworkers "$NFQD_PID"; then
+		fail "nfqd did not start $n workers"
+		return 1
+	fi
+	wait_until 5 grep -q "worker $((n - 1)) started" "$TMP/nfqd.log"
+}
+
+# stop_nfqd: SIGTERM and wait; sets NFQD_STATUS.
+stop_nfqd() {
+	kill -TERM "$NFQD_PID"
+	wait "$NFQD_PID"
+	NFQD_STATUS=$?
+}
+
+# dump: SIGUSR1, then wait for a fresh stats file.
+dump() {
+	rm -f "$TMP/stats.json"
+	kill -USR1 "$NFQD_PID"
+	wait_until 5 test -s "$TMP/stats.json" || fail "no stats file after SIGUSR1"
+}
+
+# js FILTER: a value from the last stats file.
+js() { jq -r "$1" "$TMP/stats.json"; }
+
+# send CPU COUNT [udpgen args...]: COUNT datagrams from a sender on CPU
+# (with --queue-cpu-fanout, to queue base + CPU).  Prints the number sent.
+send() {
+	local cpu=$1 n=$2
+	shift 2
+	in1 "$UDPGEN" -d $A2 -p $PORT -n "$n" -c "$cpu" "$@" 2>/dev/null |
+	    awk '{ print $2 }'
+}
+
+# settle: wait until nothing waits in any queue of NS2.
+settle() {
+	wait_until 5 sh -c "ip netns exec $NS2 awk '\$3 != 0 { exit 1 }' \
+	    /proc/net/netfilter/nfnetlink_queue"
+}
+
+finish() {
+	exit $((FAILS != 0))
+}
