@@ -6,12 +6,15 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <libconfig.h>
 
@@ -25,6 +28,8 @@ struct ctx {
 	nfqd_config_report_fn	 report;
 	void			*arg;
 	const char		*path;
+	const char		*dir;		/* @include paths are relative to it */
+	char			 fbuf[PATH_MAX];
 	int			 errors;
 	const config_setting_t	*base;		/* queue.base, when set */
 	const config_setting_t	*balance;	/* queue.balance, when set */
@@ -45,12 +50,22 @@ struct group {
 static void	cerr(struct ctx *, const config_setting_t *, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
 
+/* libconfig names an included file as written in the @include. */
+static const char *
+resolve(struct ctx *c, const char *f)
+{
+	if (f == NULL)
+		return c->path;
+	if (f[0] == '/' || c->dir == NULL || strcmp(f, c->path) == 0)
+		return f;
+	snprintf(c->fbuf, sizeof(c->fbuf), "%s/%s", c->dir, f);
+	return c->fbuf;
+}
+
 static const char *
 setting_file(struct ctx *c, const config_setting_t *s)
 {
-	const char	*f = s != NULL ? config_setting_source_file(s) : NULL;
-
-	return f != NULL ? f : c->path;
+	return resolve(c, s != NULL ? config_setting_source_file(s) : NULL);
 }
 
 /* "queue.maxlen" for the setting maxlen in group queue. */
@@ -190,6 +205,7 @@ set_user(struct ctx *c, config_setting_t *s)
 	if (nfqd_strlcpy(c->cf->user, v, sizeof(c->cf->user)) >=
 	    sizeof(c->cf->user)) {
 		cerr(c, s, "user name is too long");
+		c->cf->user[0] = '\0';
 		return;
 	}
 	c->user = s;
@@ -613,11 +629,66 @@ finish(struct ctx *c, const struct nfqd_overrides *ov)
 static void
 report_parse_error(struct ctx *c, const config_t *lc)
 {
-	const char	*file = config_error_file(lc);
-
-	c->report(c->arg, file != NULL ? file : c->path,
+	c->report(c->arg, resolve(c, config_error_file(lc)),
 	    config_error_line(lc), config_error_text(lc));
 	c->errors++;
+}
+
+/* Why sb is not something libconfig can read, or NULL. */
+static const char *
+not_readable(const struct stat *sb)
+{
+	if (S_ISDIR(sb->st_mode))
+		return strerror(EISDIR);
+	if (!S_ISREG(sb->st_mode))
+		return "not a regular file";
+	return NULL;
+}
+
+/*
+ * libconfig 1.5 reads an @include'd directory or FIFO itself, and its
+ * scanner then calls exit() (a directory) or blocks (a FIFO): that would end
+ * or hang the master on a reload.  Look at every @include first, as the
+ * scanner does (at the start of a line, relative to c->dir, 10 deep).
+ */
+static void
+check_includes(struct ctx *c, const char *file, int depth)
+{
+	FILE		*fp;
+	char		 line[PATH_MAX + 64], inc[PATH_MAX], *p, *q;
+	char		 msg[PATH_MAX + 64];
+	const char	*why;
+	struct stat	 sb;
+	int		 n = 0;
+
+	if (depth > 10 || (fp = fopen(file, "re")) == NULL)
+		return;		/* libconfig reports these itself */
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		n++;
+		p = line + strspn(line, " \t");
+		if (strncmp(p, "@include", 8) != 0 ||
+		    (p[8] != ' ' && p[8] != '\t'))
+			continue;
+		p += 8 + strspn(p + 8, " \t");
+		if (*p++ != '"' || (q = strchr(p, '"')) == NULL)
+			continue;
+		*q = '\0';
+		if (*p == '/' || c->dir == NULL)
+			snprintf(inc, sizeof(inc), "%s", p);
+		else
+			snprintf(inc, sizeof(inc), "%s/%s", c->dir, p);
+		if (stat(inc, &sb) == -1)
+			continue;	/* "cannot open include file" */
+		if ((why = not_readable(&sb)) != NULL) {
+			snprintf(msg, sizeof(msg), "cannot include \"%s\": %s",
+			    p, why);
+			c->report(c->arg, file, n, msg);
+			c->errors++;
+		} else {
+			check_includes(c, inc, depth + 1);
+		}
+	}
+	fclose(fp);
 }
 
 int
@@ -626,8 +697,11 @@ nfqd_config_load(struct nfqd_config *cf, const char *path,
 {
 	struct ctx	 c;
 	config_t	 lc;
-	FILE		*fp;
+	FILE		*fp = NULL;
+	struct stat	 sb;
+	const char	*why;
 	char		 dir[PATH_MAX], msg[PATH_MAX + 64];
+	int		 fd;
 
 	nfqd_config_defaults(cf);
 	memset(&c, 0, sizeof(c));
@@ -641,16 +715,32 @@ nfqd_config_load(struct nfqd_config *cf, const char *path,
 		report(arg, path, 0, "path is too long");
 		return 1;
 	}
-	if ((fp = fopen(path, "r")) == NULL) {
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1) {
 		snprintf(msg, sizeof(msg), "cannot open: %s", strerror(errno));
 		report(arg, path, 0, msg);
 		return 1;
 	}
+	why = fstat(fd, &sb) == -1 ? strerror(errno) : not_readable(&sb);
+	if (why == NULL && (fp = fdopen(fd, "r")) == NULL)
+		why = strerror(errno);
+	if (why != NULL) {
+		snprintf(msg, sizeof(msg), "cannot read: %s", why);
+		report(arg, path, 0, msg);
+		close(fd);
+		return 1;
+	}
 
-	config_init(&lc);
-	/* @include "x" is relative to the including file's directory. */
+	/* @include "x" is relative to the configuration file's directory. */
 	nfqd_strlcpy(dir, path, sizeof(dir));
-	config_set_include_dir(&lc, dirname(dir));
+	c.dir = dirname(dir);
+	check_includes(&c, path, 1);
+	if (c.errors != 0) {
+		fclose(fp);
+		return c.errors;
+	}
+	config_init(&lc);
+	config_set_include_dir(&lc, c.dir);
 	if (config_read(&lc, fp) == CONFIG_FALSE) {
 		report_parse_error(&c, &lc);
 		config_destroy(&lc);
