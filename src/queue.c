@@ -434,9 +434,9 @@ nfqd_vbuf_init(struct nfqd_vbuf *vb, char *buf, size_t cap, uint16_t queue)
 void
 nfqd_vbuf_reset(struct nfqd_vbuf *vb)
 {
+	/* The open run has not been written: it stays. */
 	vb->len = 0;
 	vb->nmsgs = 0;
-	vb->open = false;
 }
 
 int

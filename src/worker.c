@@ -93,13 +93,12 @@ worker_exit(struct worker *w, int status)
 	_exit(status);
 }
 
+/* Send the verdict messages in the buffer (not the open run). */
 static void
-flush_verdicts(struct worker *w)
+send_verdicts(struct worker *w)
 {
 	int	tries;
 
-	if (nfqd_vbuf_close(&w->vb) == -1)
-		log_warnx("internal: verdict buffer full");
 	if (w->vb.len == 0)
 		return;
 	for (tries = 0; ; tries++) {
@@ -115,7 +114,6 @@ flush_verdicts(struct worker *w)
 			/* No restart gives the capability back. */
 			log_err("sending verdicts on queue %u (is "
 			    "CAP_NET_ADMIN kept?)", w->queue);
-			nfqd_vbuf_reset(&w->vb);
 			worker_exit(w, NFQD_EXIT_FATAL);
 		}
 		/*
@@ -129,14 +127,24 @@ flush_verdicts(struct worker *w)
 	nfqd_vbuf_reset(&w->vb);
 }
 
+/* Every packet read so far gets its verdict sent. */
+static void
+flush_verdicts(struct worker *w)
+{
+	if (nfqd_vbuf_close(&w->vb) == -1) {
+		send_verdicts(w);
+		nfqd_vbuf_close(&w->vb);	/* fits an empty buffer */
+	}
+	send_verdicts(w);
+}
+
 static void
 add_verdict(struct worker *w, uint32_t id, uint32_t verdict)
 {
 	if (nfqd_vbuf_add(&w->vb, id, verdict, false, 0) == 0)
 		return;
-	flush_verdicts(w);
-	if (nfqd_vbuf_add(&w->vb, id, verdict, false, 0) == -1)
-		log_warnx("internal: cannot queue verdict for id %u", id);
+	send_verdicts(w);
+	nfqd_vbuf_add(&w->vb, id, verdict, false, 0);	/* fits now */
 }
 
 static void

@@ -105,11 +105,15 @@ struct nfqd_vbuf {
 
 void	nfqd_vbuf_init(struct nfqd_vbuf *vb, char *buf, size_t cap,
 	    uint16_t queue);
-/* Returns -1 when buf has no room for another message: send and retry. */
+/*
+ * Returns -1 when buf has no room for the message that closes the open
+ * run: send what buf holds, nfqd_vbuf_reset(), and add again.
+ */
 int	nfqd_vbuf_add(struct nfqd_vbuf *vb, uint32_t id, uint32_t verdict,
 	    bool has_mark, uint32_t mark);
-/* Close the open run into buf.  -1 when there is no room. */
+/* Close the open run into buf.  -1 when there is no room (as above). */
 int	nfqd_vbuf_close(struct nfqd_vbuf *vb);
+/* The messages in buf were sent: empty it.  An open run stays open. */
 void	nfqd_vbuf_reset(struct nfqd_vbuf *vb);
 
 #endif
