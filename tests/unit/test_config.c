@@ -1,0 +1,846 @@
+/*
+ * Unit tests for src/config.c: defaults, every setting, and the exact file,
+ * line and text of every kind of error.
+ */
+#include <fcntl.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "nfqd/config.h"
+#include "nfqd/util.h"
+#include "unit.h"
+
+struct report {
+	char	file[PATH_MAX];
+	int	line;
+	char	msg[1024];
+};
+
+struct reports {
+	struct report	r[16];
+	int		n;		/* reports made, even past r[] */
+};
+
+static char		dir[512];
+static int		ncpu;
+static unsigned		nfiles;
+
+static void
+collect(void *arg, const char *file, int line, const char *msg)
+{
+	struct reports	*rs = arg;
+
+	if (rs->n < (int)(sizeof(rs->r) / sizeof(rs->r[0]))) {
+		nfqd_strlcpy(rs->r[rs->n].file, file != NULL ? file : "(null)",
+		    sizeof(rs->r[0].file));
+		rs->r[rs->n].line = line;
+		nfqd_strlcpy(rs->r[rs->n].msg, msg, sizeof(rs->r[0].msg));
+	}
+	rs->n++;
+}
+
+/* Write text to name in the test directory; path gets the full name. */
+static int
+write_file(const char *name, const char *text, char *path, size_t len)
+{
+	FILE	*fp;
+	int	 ok;
+
+	if (snprintf(path, len, "%s/%s", dir, name) >= (int)len)
+		return -1;
+	if ((fp = fopen(path, "w")) == NULL)
+		return -1;
+	ok = fputs(text, fp) >= 0;
+	if (fclose(fp) != 0 || !ok)
+		return -1;
+	return 0;
+}
+
+/* Load text from a fresh file.  path gets its name. */
+static int
+load(struct nfqd_config *cf, const char *text, const struct nfqd_overrides *ov,
+    struct reports *rs, char *path, size_t len)
+{
+	char	name[32];
+
+	memset(rs, 0, sizeof(*rs));
+	snprintf(name, sizeof(name), "c%u.conf", nfiles++);
+	if (write_file(name, text, path, len) == -1) {
+		CHECK(0, unit_fmt("writing %s", name));
+		return -1;
+	}
+	return nfqd_config_load(cf, path, ov, collect, rs);
+}
+
+/* text must give exactly one problem: msg at line in the file itself. */
+static void
+expect_error(const char *name, const char *text, int line, const char *msg)
+{
+	struct nfqd_config	cf;
+	struct reports		rs;
+	char			path[PATH_MAX];
+	int			r;
+
+	r = load(&cf, text, NULL, &rs, path, sizeof(path));
+	CHECKF(r == 1 && rs.n == 1, unit_fmt("%s: one problem", name),
+	    "returned %d, %d reported, first \"%s\"", r, rs.n,
+	    rs.n > 0 ? rs.r[0].msg : "");
+	if (rs.n < 1)
+		return;
+	CHECK_STR_EQ(rs.r[0].msg, msg, unit_fmt("%s: message", name));
+	CHECK_INT_EQ(rs.r[0].line, line, unit_fmt("%s: line", name));
+	CHECK_STR_EQ(rs.r[0].file, path, unit_fmt("%s: file", name));
+}
+
+/* text must load cleanly. */
+static int
+expect_ok(const char *name, struct nfqd_config *cf, const char *text,
+    const struct nfqd_overrides *ov)
+{
+	struct reports	rs;
+	char		path[PATH_MAX];
+	int		r;
+
+	r = load(cf, text, ov, &rs, path, sizeof(path));
+	return CHECKF(r == 0 && rs.n == 0, unit_fmt("%s: loads", name),
+	    "returned %d, first problem \"%s\" at line %d", r,
+	    rs.n > 0 ? rs.r[0].msg : "", rs.n > 0 ? rs.r[0].line : 0);
+}
+
+static void
+test_defaults(void)
+{
+	struct nfqd_config	cf, def;
+	struct reports		rs;
+	char			path[PATH_MAX];
+	int			r;
+
+	r = load(&cf, "", NULL, &rs, path, sizeof(path));
+	CHECK(r == 0 && rs.n == 0, "empty file loads");
+	CHECK_STR_EQ(cf.path, path, "default path is the file loaded");
+	CHECK_STR_EQ(cf.pidfile, "/run/nfqd.pid", "default pidfile");
+	CHECK_STR_EQ(cf.user, "", "default user keeps root");
+	CHECK_INT_EQ(cf.uid, 0, "default uid");
+	CHECK_INT_EQ(cf.gid, 0, "default gid");
+	CHECK_INT_EQ(cf.log_syslog, false, "default log stderr");
+	CHECK_INT_EQ(cf.log_level, LOG_INFO, "default log_level info");
+	CHECK_INT_EQ(cf.balance_auto, true, "default balance auto");
+	CHECK_INT_EQ(cf.qfirst, 0, "default qfirst");
+	CHECK_INT_EQ(cf.qcount, ncpu, "default qcount is the online CPUs");
+	CHECK_INT_EQ(cf.cpu_affinity, true, "default cpu_affinity");
+	CHECK_UINT_EQ(cf.maxlen, 8192, "default maxlen");
+	CHECK_UINT_EQ(cf.rcvbuf, 8388608, "default rcvbuf");
+	CHECK_UINT_EQ(cf.copy_range, 65535, "default copy_range");
+	CHECK_UINT_EQ(cf.batch, 64, "default batch");
+	CHECK_INT_EQ(cf.fail_open, true, "default fail_open");
+	CHECK_INT_EQ(cf.gso, true, "default gso");
+	CHECK_INT_EQ(cf.uid_gid, false, "default uid_gid");
+	CHECK_STR_EQ(cf.stats_file, "/run/nfqd/stats.json",
+	    "default stats file");
+	CHECK_UINT_EQ(cf.stats_interval, 0, "default stats interval");
+	CHECK_STR_EQ(cf.shm_path, "/run/nfqd/nfqd.shm", "default shm");
+	CHECK_INT_EQ(cf.default_verdict, NFQD_VERDICT_ACCEPT,
+	    "default default_verdict");
+
+	/* The same as nfqd_config_defaults() but for path and qcount. */
+	nfqd_config_defaults(&def);
+	CHECK_INT_EQ(def.qcount, 0, "nfqd_config_defaults leaves qcount 0");
+	nfqd_strlcpy(def.path, cf.path, sizeof(def.path));
+	def.qcount = cf.qcount;
+	CHECK(memcmp(&def, &cf, sizeof(cf)) == 0,
+	    "empty file equals nfqd_config_defaults");
+
+	CHECK(expect_ok("empty groups", &cf, "daemon = { };\nqueue = { };\n"
+	    "stats = { };\n", NULL) && cf.qcount == ncpu && cf.maxlen == 8192,
+	    "empty groups keep the defaults");
+}
+
+static void
+test_full(void)
+{
+	struct nfqd_config	 cf;
+	struct passwd		*pw;
+	uid_t			 uid;
+	gid_t			 gid;
+
+	if (!CHECK((pw = getpwnam("nobody")) != NULL, "user nobody exists"))
+		return;
+	uid = pw->pw_uid;
+	gid = pw->pw_gid;
+	if (!expect_ok("every setting", &cf,
+	    "# every setting changed\n"
+	    "daemon = {\n"
+	    "\tpidfile = \"/tmp/nfqd-test.pid\";\n"
+	    "\tuser = \"nobody\";\n"
+	    "\tlog = \"syslog\";\n"
+	    "\tlog_level = \"debug\";\n"
+	    "};\n"
+	    "queue = {\n"
+	    "\tbalance = \"10:13\";\n"
+	    "\tcpu_affinity = \"none\";\n"
+	    "\tmaxlen = 1024;\n"
+	    "\trcvbuf = \"16M\";\n"
+	    "\tcopy_range = 128;\n"
+	    "\tbatch = 32;\n"
+	    "\tfail_open = false;\n"
+	    "\tgso = false;\n"
+	    "\tuid_gid = true;\n"
+	    "};\n"
+	    "stats = {\n"
+	    "\tfile = \"/tmp/nfqd-test/stats.json\";\n"
+	    "\tinterval = 60;\n"
+	    "\tshm = \"/tmp/nfqd-test/nfqd.shm\";\n"
+	    "};\n"
+	    "default_verdict = \"drop\";\n", NULL))
+		return;
+	CHECK_STR_EQ(cf.pidfile, "/tmp/nfqd-test.pid", "full pidfile");
+	CHECK_STR_EQ(cf.user, "nobody", "full user");
+	CHECK_INT_EQ(cf.uid, uid, "full uid resolved");
+	CHECK_INT_EQ(cf.gid, gid, "full gid resolved");
+	CHECK_INT_EQ(cf.log_syslog, true, "full log syslog");
+	CHECK_INT_EQ(cf.log_level, LOG_DEBUG, "full log_level debug");
+	CHECK_INT_EQ(cf.balance_auto, false, "full balance not auto");
+	CHECK_INT_EQ(cf.qfirst, 10, "full qfirst");
+	CHECK_INT_EQ(cf.qcount, 4, "full qcount");
+	CHECK_INT_EQ(cf.cpu_affinity, false, "full cpu_affinity none");
+	CHECK_UINT_EQ(cf.maxlen, 1024, "full maxlen");
+	CHECK_UINT_EQ(cf.rcvbuf, 16777216, "full rcvbuf 16M");
+	CHECK_UINT_EQ(cf.copy_range, 128, "full copy_range");
+	CHECK_UINT_EQ(cf.batch, 32, "full batch");
+	CHECK_INT_EQ(cf.fail_open, false, "full fail_open");
+	CHECK_INT_EQ(cf.gso, false, "full gso");
+	CHECK_INT_EQ(cf.uid_gid, true, "full uid_gid");
+	CHECK_STR_EQ(cf.stats_file, "/tmp/nfqd-test/stats.json",
+	    "full stats file");
+	CHECK_UINT_EQ(cf.stats_interval, 60, "full stats interval");
+	CHECK_STR_EQ(cf.shm_path, "/tmp/nfqd-test/nfqd.shm", "full shm");
+	CHECK_INT_EQ(cf.default_verdict, NFQD_VERDICT_DROP,
+	    "full default_verdict drop");
+}
+
+static void
+test_values(void)
+{
+	struct nfqd_config	cf;
+
+	if (expect_ok("log levels", &cf, "daemon = { log = \"stderr\"; "
+	    "log_level = \"warning\"; };\n", NULL))
+		CHECK(cf.log_level == LOG_WARNING && !cf.log_syslog,
+		    "log stderr, log_level warning");
+	if (expect_ok("log_level error", &cf,
+	    "daemon = { log_level = \"error\"; };\n", NULL))
+		CHECK_INT_EQ(cf.log_level, LOG_ERR, "log_level error");
+	if (expect_ok("log_level notice", &cf,
+	    "daemon = { log_level = \"notice\"; };\n", NULL))
+		CHECK_INT_EQ(cf.log_level, LOG_NOTICE, "log_level notice");
+	if (expect_ok("balance single", &cf,
+	    "queue = { balance = \"5\"; };\n", NULL))
+		CHECK(cf.qfirst == 5 && cf.qcount == 1 && !cf.balance_auto,
+		    "balance \"5\" is queue 5 only");
+	if (expect_ok("balance 1024 queues", &cf,
+	    "queue = { balance = \"0:1023\"; };\n", NULL))
+		CHECK(cf.qfirst == 0 && cf.qcount == 1024,
+		    "balance \"0:1023\" is 1024 queues");
+	if (expect_ok("balance at the top", &cf,
+	    "queue = { balance = \"65535:65535\"; };\n", NULL))
+		CHECK(cf.qfirst == 65535 && cf.qcount == 1,
+		    "balance \"65535:65535\"");
+	if (expect_ok("balance auto with base", &cf,
+	    "queue = { balance = \"auto\"; base = 100; };\n", NULL))
+		CHECK(cf.balance_auto && cf.qfirst == 100 &&
+		    cf.qcount == ncpu, "balance auto from base 100");
+	if (expect_ok("base alone", &cf, "queue = { base = 7; };\n", NULL))
+		CHECK(cf.balance_auto && cf.qfirst == 7 && cf.qcount == ncpu,
+		    "base 7 with the default balance auto");
+	if (expect_ok("base at the limit", &cf, unit_fmt("queue = { base = "
+	    "%d; };\n", 65536 - ncpu), NULL))
+		CHECK(cf.qfirst == 65536 - ncpu && cf.qcount == ncpu,
+		    "base 65536 - CPUs reaches queue 65535 exactly");
+	if (expect_ok("rcvbuf integer", &cf,
+	    "queue = { rcvbuf = 65536; };\n", NULL))
+		CHECK_UINT_EQ(cf.rcvbuf, 65536, "rcvbuf 65536 (lowest)");
+	if (expect_ok("rcvbuf 64K", &cf, "queue = { rcvbuf = \"64K\"; };\n",
+	    NULL))
+		CHECK_UINT_EQ(cf.rcvbuf, 65536, "rcvbuf \"64K\"");
+	if (expect_ok("rcvbuf 1G", &cf, "queue = { rcvbuf = \"1G\"; };\n",
+	    NULL))
+		CHECK_UINT_EQ(cf.rcvbuf, 1073741824, "rcvbuf \"1G\" (highest)");
+	if (expect_ok("rcvbuf int64", &cf,
+	    "queue = { rcvbuf = 1048576L; };\n", NULL))
+		CHECK_UINT_EQ(cf.rcvbuf, 1048576, "rcvbuf 1048576L");
+	if (expect_ok("limits", &cf, "queue = { maxlen = 16777216; "
+	    "copy_range = 0; batch = 1024; };\nstats = { interval = 86400; "
+	    "};\n", NULL))
+		CHECK(cf.maxlen == 16777216 && cf.copy_range == 0 &&
+		    cf.batch == 1024 && cf.stats_interval == 86400,
+		    "highest maxlen, batch, interval and copy_range 0");
+	if (expect_ok("lowest", &cf, "queue = { maxlen = 1; "
+	    "copy_range = 65535; batch = 1; };\n", NULL))
+		CHECK(cf.maxlen == 1 && cf.copy_range == 65535 &&
+		    cf.batch == 1, "lowest maxlen and batch");
+	if (expect_ok("stats file disabled", &cf,
+	    "stats = { file = \"\"; };\n", NULL))
+		CHECK_STR_EQ(cf.stats_file, "", "stats file \"\" disables it");
+	if (expect_ok("colon syntax", &cf, "queue : { maxlen : 77, };\n",
+	    NULL))
+		CHECK_UINT_EQ(cf.maxlen, 77, "libconfig ':' and ',' syntax");
+}
+
+static void
+test_unknown(void)
+{
+	expect_error("fail-open in queue",
+	    "queue = {\n"
+	    "\tfail-open = true;\n"
+	    "};\n", 2,
+	    "queue.fail-open: unknown setting; did you mean 'fail_open'?");
+	expect_error("queue_maxlen in queue",
+	    "queue = {\n"
+	    "\tmaxlen = 10;\n"
+	    "\tqueue_maxlen = 100;\n"
+	    "};\n", 3,
+	    "queue.queue_maxlen: unknown setting; did you mean 'maxlen'?");
+	expect_error("Fail_Open in queue",
+	    "queue = { Fail_Open = true; };\n", 1,
+	    "queue.Fail_Open: unknown setting; did you mean 'fail_open'?");
+	expect_error("maxlenn typo",
+	    "\n\nqueue = { maxlenn = 10; };\n", 3,
+	    "queue.maxlenn: unknown setting; did you mean 'maxlen'?");
+	expect_error("fail_open at the top level",
+	    "\n"
+	    "fail_open = false;\n", 2,
+	    "fail_open: unknown setting; did you mean 'queue.fail_open'?");
+	expect_error("interval in queue",
+	    "queue = {\n"
+	    "\tinterval = 5;\n"
+	    "};\n", 2,
+	    "queue.interval: unknown setting; did you mean 'stats.interval'?");
+	expect_error("default_verdict in daemon",
+	    "daemon = {\n"
+	    "\tdefault_verdict = \"drop\";\n"
+	    "};\n", 2,
+	    "daemon.default_verdict: unknown setting; did you mean "
+	    "'default_verdict (at the top level)'?");
+	expect_error("queue_maxlen at the top level",
+	    "queue_maxlen = 5;\n", 1,
+	    "queue_maxlen: unknown setting; did you mean 'queue.maxlen'?");
+	expect_error("stats_interval at the top level",
+	    "stats_interval = 5;\n", 1,
+	    "stats_interval: unknown setting; did you mean 'stats.interval'?");
+	expect_error("pid_file in daemon",
+	    "daemon = {\n\tpid_file = \"/run/x.pid\";\n};\n", 2,
+	    "daemon.pid_file: unknown setting; did you mean 'pidfile'?");
+	expect_error("unknown in queue",
+	    "queue = {\n"
+	    "\tmaxlen = 10;\n"
+	    "\tzzzzzz = 1;\n"
+	    "};\n", 3,
+	    "queue.zzzzzz: unknown setting");
+	expect_error("unknown at the top level",
+	    "frobnicate = 1;\n", 1,
+	    "frobnicate: unknown setting");
+	expect_error("unknown group",
+	    "\nrules = { };\n", 2,
+	    "rules: unknown setting");
+}
+
+static void
+test_types(void)
+{
+	expect_error("bool given 1",
+	    "queue = {\n"
+	    "\tfail_open = 1;\n"
+	    "};\n", 2,
+	    "queue.fail_open: must be true or false");
+	expect_error("bool given a string",
+	    "queue = { gso = \"yes\"; };\n", 1,
+	    "queue.gso: must be true or false");
+	expect_error("int given a string",
+	    "queue = {\n"
+	    "\tmaxlen = \"1024\";\n"
+	    "};\n", 2,
+	    "queue.maxlen: must be an integer");
+	expect_error("int given a float",
+	    "queue = { batch = 1.5; };\n", 1,
+	    "queue.batch: must be an integer");
+	expect_error("int given a bool",
+	    "stats = { interval = true; };\n", 1,
+	    "stats.interval: must be an integer");
+	expect_error("string given int",
+	    "daemon = {\n"
+	    "\tpidfile = 1;\n"
+	    "};\n", 2,
+	    "daemon.pidfile: must be a string in double quotes");
+	expect_error("choice given int",
+	    "default_verdict = 0;\n", 1,
+	    "default_verdict: must be a string in double quotes");
+	expect_error("group given int",
+	    "\n"
+	    "queue = 1;\n", 2,
+	    "queue: must be a group: queue = { ... };");
+	expect_error("group given a list",
+	    "stats = ( 1, 2 );\n", 1,
+	    "stats: must be a group: stats = { ... };");
+}
+
+static void
+test_ranges(void)
+{
+	expect_error("maxlen 0", "queue = {\n\tmaxlen = 0;\n};\n", 2,
+	    "queue.maxlen: 0 is out of range (1 to 16777216)");
+	expect_error("maxlen 16777217",
+	    "queue = {\n\tmaxlen = 16777217;\n};\n", 2,
+	    "queue.maxlen: 16777217 is out of range (1 to 16777216)");
+	expect_error("maxlen -1", "queue = { maxlen = -1; };\n", 1,
+	    "queue.maxlen: -1 is out of range (1 to 16777216)");
+	expect_error("maxlen 2^32+1",
+	    "queue = { maxlen = 4294967297L; };\n", 1,
+	    "queue.maxlen: 4294967297 is out of range (1 to 16777216)");
+	expect_error("copy_range 65536",
+	    "queue = {\n\tcopy_range = 65536;\n};\n", 2,
+	    "queue.copy_range: 65536 is out of range (0 to 65535)");
+	expect_error("batch 0", "queue = {\n\n\tbatch = 0;\n};\n", 3,
+	    "queue.batch: 0 is out of range (1 to 1024)");
+	expect_error("batch 1025", "queue = { batch = 1025; };\n", 1,
+	    "queue.batch: 1025 is out of range (1 to 1024)");
+	expect_error("base 65536", "queue = {\n\tbase = 65536;\n};\n", 2,
+	    "queue.base: 65536 is out of range (0 to 65535)");
+	expect_error("interval 86401",
+	    "stats = {\n\tinterval = 86401;\n};\n", 2,
+	    "stats.interval: 86401 is out of range (0 to 86400)");
+	expect_error("rcvbuf 1000", "queue = {\n\trcvbuf = 1000;\n};\n", 2,
+	    "queue.rcvbuf: 1000 is out of range (65536 to 1073741824)");
+	expect_error("rcvbuf 2^30+1",
+	    "queue = { rcvbuf = 1073741825; };\n", 1,
+	    "queue.rcvbuf: 1073741825 is out of range (65536 to 1073741824)");
+	expect_error("rcvbuf \"2G\"", "queue = {\n\trcvbuf = \"2G\";\n};\n",
+	    2, "queue.rcvbuf: \"2G\" is out of range (64K to 1G)");
+	expect_error("rcvbuf \"1K\"", "queue = { rcvbuf = \"1K\"; };\n", 1,
+	    "queue.rcvbuf: \"1K\" is out of range (64K to 1G)");
+	expect_error("rcvbuf \"lots\"",
+	    "queue = {\n\trcvbuf = \"lots\";\n};\n", 2,
+	    "queue.rcvbuf: \"lots\" is not a size (bytes, or a number with "
+	    "K, M or G)");
+	expect_error("rcvbuf \"8X\"", "queue = { rcvbuf = \"8X\"; };\n", 1,
+	    "queue.rcvbuf: \"8X\" is not a size (bytes, or a number with "
+	    "K, M or G)");
+}
+
+static void
+test_balance(void)
+{
+	static const char *const bad[] = {
+		"3:1", "1:", ":1", "65536", "a:b", "1:2:3", "", " 1:2",
+		"Auto", "auto:3",
+	};
+	size_t	i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		expect_error(unit_fmt("balance \"%s\"", bad[i]),
+		    unit_fmt("queue = {\n\tbalance = \"%s\";\n};\n", bad[i]), 2,
+		    unit_fmt("queue.balance: \"%s\" is neither \"auto\" nor a "
+		    "range \"A:B\" of queue numbers (0 to 65535, A <= B)",
+		    bad[i]));
+	expect_error("balance 1025 queues",
+	    "queue = {\n\tbalance = \"0:1024\";\n};\n", 2,
+	    "queue.balance: \"0:1024\" has 1025 queues; at most 1024 are "
+	    "supported");
+	expect_error("balance 65536 queues",
+	    "queue = { balance = \"0:65535\"; };\n", 1,
+	    "queue.balance: \"0:65535\" has 65536 queues; at most 1024 are "
+	    "supported");
+	expect_error("balance given int", "queue = { balance = 3; };\n", 1,
+	    "queue.balance: must be a string in double quotes");
+	expect_error("base with a balance range",
+	    "queue = {\n"
+	    "\tbalance = \"2:3\";\n"
+	    "\tbase = 10;\n"
+	    "};\n", 3,
+	    "queue.base: cannot be combined with queue.balance = \"2:3\" "
+	    "(line 2): base only applies to balance = \"auto\"");
+	expect_error("base before a balance range",
+	    "queue = {\n"
+	    "\tbase = 10;\n"
+	    "\n"
+	    "\tbalance = \"4\";\n"
+	    "};\n", 2,
+	    "queue.base: cannot be combined with queue.balance = \"4\" "
+	    "(line 4): base only applies to balance = \"auto\"");
+	if (ncpu > 1)
+		expect_error("base 65535 with balance auto",
+		    "queue = {\n"
+		    "\tbalance = \"auto\";\n"
+		    "\tbase = 65535;\n"
+		    "};\n", 3,
+		    unit_fmt("queue.base: 65535 + %d online CPUs goes past "
+		    "queue 65535", ncpu));
+	else
+		printf("# base 65535 with balance auto: skipped, 1 CPU "
+		    "online\n");
+	if (ncpu > 1 && ncpu <= 1024)
+		expect_error("base one past the limit",
+		    unit_fmt("queue = { base = %d; };\n", 65537 - ncpu), 1,
+		    unit_fmt("queue.base: %d + %d online CPUs goes past "
+		    "queue 65535", 65537 - ncpu, ncpu));
+}
+
+static void
+test_paths_and_choices(void)
+{
+	expect_error("relative pidfile",
+	    "daemon = {\n\tpidfile = \"x.pid\";\n};\n", 2,
+	    "daemon.pidfile: \"x.pid\" must be an absolute path");
+	expect_error("empty pidfile", "daemon = { pidfile = \"\"; };\n", 1,
+	    "daemon.pidfile: \"\" must be an absolute path");
+	expect_error("relative stats file",
+	    "stats = {\n\tfile = \"rel\";\n};\n", 2,
+	    "stats.file: \"rel\" must be an absolute path (or \"\" to "
+	    "disable)");
+	expect_error("relative shm", "stats = { shm = \"run/x.shm\"; };\n", 1,
+	    "stats.shm: \"run/x.shm\" must be an absolute path");
+	expect_error("unknown user",
+	    "daemon = {\n"
+	    "\tuser = \"nfqd-no-such-user\";\n"
+	    "};\n", 2,
+	    "daemon.user: no such user \"nfqd-no-such-user\"");
+	expect_error("user name too long",
+	    "daemon = {\n\tuser = \"uuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuu"
+	    "uuuuuuuuuuuuuuuuuuuuuuuuuuuuuu\";\n};\n", 2,
+	    "daemon.user: user name is too long");
+	expect_error("user given int", "daemon = { user = 0; };\n", 1,
+	    "daemon.user: must be a string in double quotes");
+	expect_error("log file", "daemon = {\n\tlog = \"file\";\n};\n", 2,
+	    "daemon.log: \"file\" is not one of \"stderr\" or \"syslog\"");
+	expect_error("log_level verbose",
+	    "daemon = {\n\tlog_level = \"verbose\";\n};\n", 2,
+	    "daemon.log_level: \"verbose\" is not one of \"error\", "
+	    "\"warning\", \"notice\", \"info\" or \"debug\"");
+	expect_error("log_level in capitals",
+	    "daemon = { log_level = \"DEBUG\"; };\n", 1,
+	    "daemon.log_level: \"DEBUG\" is not one of \"error\", "
+	    "\"warning\", \"notice\", \"info\" or \"debug\"");
+	expect_error("default_verdict reject",
+	    "\n\ndefault_verdict = \"reject\";\n", 3,
+	    "default_verdict: \"reject\" is not one of \"accept\" or "
+	    "\"drop\"");
+	expect_error("cpu_affinity all",
+	    "queue = {\n\tcpu_affinity = \"all\";\n};\n", 2,
+	    "queue.cpu_affinity: \"all\" is not one of \"auto\" or \"none\"");
+	expect_error("cpu_affinity given bool",
+	    "queue = { cpu_affinity = true; };\n", 1,
+	    "queue.cpu_affinity: must be a string in double quotes");
+}
+
+/*
+ * A directory opens fine with fopen(); reading it must be an error, not
+ * the end of the process.  The load runs in a child so that the test
+ * survives either way.
+ */
+static void
+test_directory(void)
+{
+	struct nfqd_config	cf;
+	struct reports		rs;
+	pid_t			pid;
+	int			status, r, fd;
+
+	fflush(stdout);
+	if ((pid = fork()) == -1) {
+		CHECK(0, "directory: fork");
+		return;
+	}
+	if (pid == 0) {
+		if ((fd = open("/dev/null", O_WRONLY)) != -1)
+			dup2(fd, STDERR_FILENO);
+		memset(&rs, 0, sizeof(rs));
+		r = nfqd_config_load(&cf, dir, NULL, collect, &rs);
+		_exit(r == 1 && rs.n == 1 && rs.r[0].line == 0 &&
+		    strcmp(rs.r[0].file, dir) == 0 &&
+		    strstr(rs.r[0].msg, "Is a directory") != NULL ? 0 : 3);
+	}
+	if (waitpid(pid, &status, 0) == -1)
+		status = -1;
+	CHECKF(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "a directory is one problem at line 0 saying \"Is a directory\"",
+	    "the loading child %s %d (3: wrong report; 2: libconfig's "
+	    "scanner called exit(2))", WIFEXITED(status) ? "exited" :
+	    "was killed by signal", WIFEXITED(status) ?
+	    WEXITSTATUS(status) : WIFSIGNALED(status) ? WTERMSIG(status) : -1);
+}
+
+static void
+test_files(void)
+{
+	struct nfqd_config	cf;
+	struct reports		rs;
+	char			path[PATH_MAX];
+	int			r;
+
+	r = load(&cf, "queue = {\n\tmaxlen = 10;\n\tbatch = = 5;\n};\n",
+	    NULL, &rs, path, sizeof(path));
+	CHECKF(r == 1 && rs.n == 1, "syntax error: one problem",
+	    "returned %d, %d reported", r, rs.n);
+	if (rs.n == 1) {
+		CHECK_INT_EQ(rs.r[0].line, 3, "syntax error: line");
+		CHECK_STR_EQ(rs.r[0].file, path, "syntax error: file");
+		CHECK_STR_EQ(rs.r[0].msg, "syntax error",
+		    "syntax error: message");
+	}
+
+	r = load(&cf, "queue = {\n\tmaxlen = 10;\n", NULL, &rs, path,
+	    sizeof(path));
+	CHECKF(r == 1 && rs.n == 1 && rs.r[0].line == 3 &&
+	    strcmp(rs.r[0].file, path) == 0 && rs.r[0].msg[0] != '\0',
+	    "unterminated group: one problem at line 3",
+	    "returned %d, %d reported, line %d", r, rs.n,
+	    rs.n > 0 ? rs.r[0].line : 0);
+
+	memset(&rs, 0, sizeof(rs));
+	snprintf(path, sizeof(path), "%s/does-not-exist.conf", dir);
+	r = nfqd_config_load(&cf, path, NULL, collect, &rs);
+	CHECK(r == 1 && rs.n == 1, "missing file: one problem");
+	if (rs.n == 1) {
+		CHECK_STR_EQ(rs.r[0].msg, "cannot open: No such file or "
+		    "directory", "missing file: message");
+		CHECK_INT_EQ(rs.r[0].line, 0, "missing file: line 0");
+		CHECK_STR_EQ(rs.r[0].file, path, "missing file: file");
+	}
+
+	test_directory();
+
+	r = load(&cf,
+	    "daemon = {\n"				/* 1 */
+	    "\tpidfile = \"rel.pid\";\n"		/* 2 */
+	    "\tlog = \"both\";\n"			/* 3 */
+	    "};\n"					/* 4 */
+	    "queue = {\n"				/* 5 */
+	    "\tmaxlen = 0;\n"				/* 6 */
+	    "\tfail-open = 1;\n"			/* 7 */
+	    "\tgso = 1;\n"				/* 8 */
+	    "};\n"					/* 9 */
+	    "stats = {\n"				/* 10 */
+	    "\tinterval = -1;\n"			/* 11 */
+	    "};\n"					/* 12 */
+	    "default_verdict = \"maybe\";\n",		/* 13 */
+	    NULL, &rs, path, sizeof(path));
+	CHECKF(r == 7 && rs.n == 7, "several errors: all reported",
+	    "returned %d, %d reported, expected 7", r, rs.n);
+	if (rs.n == 7) {
+		static const struct {
+			int		 line;
+			const char	*msg;
+		} want[] = {
+			{ 2, "daemon.pidfile: \"rel.pid\" must be an absolute "
+			    "path" },
+			{ 3, "daemon.log: \"both\" is not one of \"stderr\" or "
+			    "\"syslog\"" },
+			{ 6, "queue.maxlen: 0 is out of range (1 to "
+			    "16777216)" },
+			{ 7, "queue.fail-open: unknown setting; did you mean "
+			    "'fail_open'?" },
+			{ 8, "queue.gso: must be true or false" },
+			{ 11, "stats.interval: -1 is out of range (0 to "
+			    "86400)" },
+			{ 13, "default_verdict: \"maybe\" is not one of "
+			    "\"accept\" or \"drop\"" },
+		};
+		size_t	i;
+
+		for (i = 0; i < 7; i++) {
+			CHECK_STR_EQ(rs.r[i].msg, want[i].msg,
+			    unit_fmt("several errors: message %zu", i));
+			CHECK_INT_EQ(rs.r[i].line, want[i].line,
+			    unit_fmt("several errors: line %zu", i));
+		}
+	}
+}
+
+static void
+test_overrides(void)
+{
+	struct nfqd_config	cf;
+	struct nfqd_overrides	ov;
+	struct reports		rs;
+	char			path[PATH_MAX];
+	int			r;
+
+	memset(&ov, 0, sizeof(ov));
+	ov.balance = "4:7";
+	if (expect_ok("override balance over file balance", &cf,
+	    "queue = { balance = \"1:2\"; };\n", &ov))
+		CHECK(!cf.balance_auto && cf.qfirst == 4 && cf.qcount == 4,
+		    "--queue-balance 4:7 wins over balance \"1:2\"");
+	if (expect_ok("override balance over balance and base", &cf,
+	    "queue = {\n\tbalance = \"1:2\";\n\tbase = 9;\n};\n", &ov))
+		CHECK(!cf.balance_auto && cf.qfirst == 4 && cf.qcount == 4,
+		    "--queue-balance 4:7 wins over a conflicting base");
+	if (expect_ok("override balance over auto and base", &cf,
+	    "queue = { balance = \"auto\"; base = 65535; };\n", &ov))
+		CHECK(!cf.balance_auto && cf.qfirst == 4 && cf.qcount == 4,
+		    "--queue-balance 4:7 wins over auto from base 65535");
+
+	ov.balance = "7:4";
+	r = load(&cf, "queue = { balance = \"1:2\"; };\n", &ov, &rs, path,
+	    sizeof(path));
+	CHECK(r == 1 && rs.n == 1, "bad override balance: one problem");
+	if (rs.n == 1) {
+		CHECK_STR_EQ(rs.r[0].msg, "--queue-balance 7:4: expected A:B "
+		    "with 0 <= A <= B <= 65535 and at most 1024 queues",
+		    "bad override balance: message");
+		CHECK_INT_EQ(rs.r[0].line, 0, "bad override balance: line 0");
+		CHECK_STR_EQ(rs.r[0].file, path, "bad override balance: file");
+	}
+	ov.balance = "0:1024";
+	r = load(&cf, "", &ov, &rs, path, sizeof(path));
+	CHECK(r == 1 && rs.n == 1 && strcmp(rs.r[0].msg, "--queue-balance "
+	    "0:1024: expected A:B with 0 <= A <= B <= 65535 and at most 1024 "
+	    "queues") == 0, "override balance of 1025 queues is an error");
+
+	memset(&ov, 0, sizeof(ov));
+	ov.pidfile = "x.pid";
+	r = load(&cf, "daemon = { pidfile = \"/run/file.pid\"; };\n", &ov,
+	    &rs, path, sizeof(path));
+	CHECK(r == 1 && rs.n == 1, "relative override pidfile: one problem");
+	if (rs.n == 1) {
+		CHECK_STR_EQ(rs.r[0].msg, "-p x.pid: the pidfile must be an "
+		    "absolute path", "relative override pidfile: message");
+		CHECK_INT_EQ(rs.r[0].line, 0,
+		    "relative override pidfile: line 0");
+	}
+	ov.pidfile = "/tmp/override.pid";
+	if (expect_ok("absolute override pidfile", &cf,
+	    "daemon = { pidfile = \"/run/file.pid\"; };\n", &ov))
+		CHECK_STR_EQ(cf.pidfile, "/tmp/override.pid",
+		    "absolute override pidfile wins over the file");
+}
+
+static void
+test_worker_changed(void)
+{
+	struct nfqd_config	a, b;
+
+	nfqd_config_defaults(&a);
+	b = a;
+	CHECK(!nfqd_config_worker_changed(&a, &b),
+	    "worker_changed: identical is false");
+	b.default_verdict = NFQD_VERDICT_DROP;
+	CHECK(nfqd_config_worker_changed(&a, &b),
+	    "worker_changed: default_verdict differs is true");
+	b = a;
+	b.stats_interval = 30;
+	CHECK(!nfqd_config_worker_changed(&a, &b),
+	    "worker_changed: only stats_interval differs is false");
+	b = a;
+	b.maxlen = 1;
+	CHECK(nfqd_config_worker_changed(&a, &b),
+	    "worker_changed: maxlen differs is true");
+	b = a;
+	b.uid_gid = true;
+	CHECK(nfqd_config_worker_changed(&a, &b),
+	    "worker_changed: uid_gid differs is true");
+	b = a;
+	nfqd_strlcpy(b.user, "nobody", sizeof(b.user));
+	CHECK(nfqd_config_worker_changed(&a, &b),
+	    "worker_changed: user differs is true");
+	b = a;
+	nfqd_strlcpy(b.stats_file, "/x", sizeof(b.stats_file));
+	nfqd_strlcpy(b.pidfile, "/y", sizeof(b.pidfile));
+	CHECK(!nfqd_config_worker_changed(&a, &b),
+	    "worker_changed: only stats file and pidfile differ is false");
+}
+
+static void
+test_include(void)
+{
+	struct nfqd_config	cf;
+	struct reports		rs;
+	char			path[PATH_MAX], inc[PATH_MAX], sub[PATH_MAX];
+	int			r;
+
+	snprintf(sub, sizeof(sub), "%s/sub", dir);
+	if (!CHECK(nfqd_mkdir_p(sub, 0700) == 0, "include: subdirectory"))
+		return;
+	if (write_file("sub/inc.conf", "queue = {\n\tmaxlen = 100;\n};\n",
+	    inc, sizeof(inc)) == -1 ||
+	    write_file("sub/main.conf", "daemon = { log = \"syslog\"; };\n"
+	    "@include \"inc.conf\"\n", path, sizeof(path)) == -1) {
+		CHECK(0, "include: writing files");
+		return;
+	}
+	memset(&rs, 0, sizeof(rs));
+	r = nfqd_config_load(&cf, path, NULL, collect, &rs);
+	CHECKF(r == 0 && rs.n == 0 && cf.maxlen == 100 && cf.log_syslog,
+	    "include relative to the config's directory",
+	    "returned %d, \"%s\", maxlen %u", r, rs.n > 0 ? rs.r[0].msg : "",
+	    cf.maxlen);
+
+	if (write_file("sub/bad.conf", "\n\nstats = { interval = 99999; };\n",
+	    inc, sizeof(inc)) == -1 ||
+	    write_file("sub/main2.conf", "@include \"bad.conf\"\n", path,
+	    sizeof(path)) == -1) {
+		CHECK(0, "include: writing files");
+		return;
+	}
+	memset(&rs, 0, sizeof(rs));
+	r = nfqd_config_load(&cf, path, NULL, collect, &rs);
+	CHECK(r == 1 && rs.n == 1, "include: error in an included file");
+	if (rs.n == 1) {
+		CHECK_STR_EQ(rs.r[0].file, inc,
+		    "include: error names the included file");
+		CHECK_INT_EQ(rs.r[0].line, 3,
+		    "include: error line is in the included file");
+		CHECK_STR_EQ(rs.r[0].msg, "stats.interval: 99999 is out of "
+		    "range (0 to 86400)", "include: error message");
+	}
+
+	if (write_file("sub/main3.conf", "@include \"missing.conf\"\n", path,
+	    sizeof(path)) == -1)
+		return;
+	memset(&rs, 0, sizeof(rs));
+	r = nfqd_config_load(&cf, path, NULL, collect, &rs);
+	CHECK(r == 1 && rs.n == 1, "include: missing file is one problem");
+	if (rs.n == 1) {
+		CHECK_STR_EQ(rs.r[0].msg, "cannot open include file",
+		    "include: missing file message");
+		CHECK_INT_EQ(rs.r[0].line, 1, "include: missing file line");
+		CHECK_STR_EQ(rs.r[0].file, path,
+		    "include: missing file names the including file");
+	}
+}
+
+int
+main(void)
+{
+	int	rc;
+
+	ncpu = nfqd_online_cpus();
+	if (ncpu > 1024)
+		ncpu = 1024;
+	if (unit_mkdtemp(dir, sizeof(dir)) == -1) {
+		perror("mkdtemp");
+		return 1;
+	}
+	test_defaults();
+	test_full();
+	test_values();
+	test_unknown();
+	test_types();
+	test_ranges();
+	test_balance();
+	test_paths_and_choices();
+	test_files();
+	test_overrides();
+	test_worker_changed();
+	test_include();
+	rc = unit_done();
+	if (unit_rmtree(dir) == -1) {
+		perror(dir);
+		rc = 1;
+	}
+	return rc;
+}

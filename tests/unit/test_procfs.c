@@ -1,0 +1,175 @@
+/*
+ * Unit tests for src/procfs.c: the kernel's nfnetlink_queue lines.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "nfqd/procfs.h"
+#include "unit.h"
+
+static char	dir[512];
+
+/* The kernel's seq_printf format in nfnetlink_queue.c. */
+static const char *
+kline(unsigned q, unsigned portid, unsigned total, unsigned mode,
+    unsigned range, unsigned qdrop, unsigned udrop, unsigned seq)
+{
+	return unit_fmt("%5u %6u %5u %1u %5u %5u %5u %8u %2d\n", q, portid,
+	    total, mode, range, qdrop, udrop, seq, 1);
+}
+
+static int
+kq_eq(const struct nfqd_kqueue *k, uint32_t q, uint32_t portid,
+    uint32_t total, uint32_t mode, uint32_t range, uint32_t qdrop,
+    uint32_t udrop, uint32_t seq)
+{
+	return k->queue == q && k->portid == portid &&
+	    k->queue_total == total && k->copy_mode == mode &&
+	    k->copy_range == range && k->queue_dropped == qdrop &&
+	    k->user_dropped == udrop && k->id_sequence == seq;
+}
+
+static void
+test_parse(void)
+{
+	static const char *const bad[] = {
+		"    0   3090     0 2 65531     0     0     1000\n",
+		"    0   3090     0 2 65531     0     0     1000  1  5\n",
+		"    0   3090     0 2 65531     0     0     1000  x\n",
+		"    a   3090     0 2 65531     0     0     1000  1\n",
+		"65536   3090     0 2 65531     0     0     1000  1\n",
+		"    0   3090     0 3 65531     0     0     1000  1\n",
+		"    0 4294967296     0 2 65531     0     0     1000  1\n",
+		"    0   3090     0 2 65531     0     0 "
+		    "99999999999999999999  1\n",
+		"    0   3090    -1 2 65531     0     0     1000  1\n",
+		"    0   3090     0 2 65531     0     0     1000  1x\n",
+		"",
+		"\n",
+		"   \n",
+	};
+	struct nfqd_kqueue	k;
+	const char		*l;
+	size_t			i;
+	int			r;
+
+	memset(&k, 0, sizeof(k));
+	r = nfqd_procfs_parse_line(
+	    "    0   3090     0 2 65531     0     0     1000  1\n", &k);
+	CHECK_INT_EQ(r, 0, "parse kernel example line");
+	CHECK(kq_eq(&k, 0, 3090, 0, 2, 65531, 0, 0, 1000),
+	    "parse kernel example line: fields");
+
+	l = kline(65535, 4294967295u, 8192, 1, 0, 12, 34, 4294967295u);
+	r = nfqd_procfs_parse_line(l, &k);
+	CHECK_INT_EQ(r, 0, "parse line with the largest values");
+	CHECK(kq_eq(&k, 65535, 4294967295u, 8192, 1, 0, 12, 34, 4294967295u),
+	    "parse line with the largest values: fields");
+
+	l = kline(7, 123456, 17, 0, 64, 100000, 200000, 99999999);
+	r = nfqd_procfs_parse_line(l, &k);
+	CHECK(r == 0 && kq_eq(&k, 7, 123456, 17, 0, 64, 100000, 200000,
+	    99999999), "parse line with wide fields");
+
+	r = nfqd_procfs_parse_line("1 2 3 2 5 6 7 8 1", &k);
+	CHECK(r == 0 && kq_eq(&k, 1, 2, 3, 2, 5, 6, 7, 8),
+	    "parse line without newline or padding");
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memset(&k, 0xa5, sizeof(k));
+		r = nfqd_procfs_parse_line(bad[i], &k);
+		CHECK_INT_EQ(r, -1, unit_fmt("parse rejects bad line %zu", i));
+	}
+}
+
+static int
+write_file(const char *path, const char *text)
+{
+	FILE	*fp;
+	int	 ok;
+
+	if ((fp = fopen(path, "w")) == NULL)
+		return -1;
+	ok = fputs(text, fp) >= 0;
+	if (fclose(fp) != 0 || !ok)
+		return -1;
+	return 0;
+}
+
+static void
+test_read(void)
+{
+	struct nfqd_kqueue		 kq[8];
+	const struct nfqd_kqueue	*k;
+	char				 path[1024], text[1024];
+	int				 n;
+
+	snprintf(text, sizeof(text), "%s%s%s%s%s%s",
+	    kline(0, 100, 1, 2, 65535, 0, 0, 10),
+	    "garbage\n",
+	    kline(1, 101, 2, 2, 65535, 3, 4, 20),
+	    "    2    102     0 2 65535     0     0\n",
+	    kline(5, 105, 0, 1, 0, 0, 0, 50),
+	    "\n");
+	snprintf(path, sizeof(path), "%s/nfnetlink_queue", dir);
+	if (!CHECK(write_file(path, text) == 0, "read: writing the file"))
+		return;
+
+	memset(kq, 0, sizeof(kq));
+	n = nfqd_procfs_read(path, kq, 8);
+	CHECK_INT_EQ(n, 3, "read skips bad lines");
+	CHECK(kq_eq(&kq[0], 0, 100, 1, 2, 65535, 0, 0, 10) &&
+	    kq_eq(&kq[1], 1, 101, 2, 2, 65535, 3, 4, 20) &&
+	    kq_eq(&kq[2], 5, 105, 0, 1, 0, 0, 0, 50), "read: fields");
+
+	memset(kq, 0, sizeof(kq));
+	kq[2].queue = 999;
+	n = nfqd_procfs_read(path, kq, 2);
+	CHECK_INT_EQ(n, 2, "read stops at max");
+	CHECK(kq[0].queue == 0 && kq[1].queue == 1 && kq[2].queue == 999,
+	    "read writes no more than max entries");
+
+	n = nfqd_procfs_read(path, kq, 0);
+	CHECK_INT_EQ(n, 0, "read with max 0");
+
+	k = nfqd_procfs_find(kq, 2, 1);
+	CHECK(k == &kq[1], "find queue 1");
+	k = nfqd_procfs_find(kq, 2, 0);
+	CHECK(k == &kq[0], "find queue 0");
+	CHECK(nfqd_procfs_find(kq, 2, 5) == NULL,
+	    "find queue past n is not found");
+	CHECK(nfqd_procfs_find(kq, 0, 0) == NULL, "find in an empty list");
+
+	if (!CHECK(write_file(path, "") == 0, "read: emptying the file"))
+		return;
+	CHECK_INT_EQ(nfqd_procfs_read(path, kq, 8), 0, "read an empty file");
+	unlink(path);
+
+	snprintf(path, sizeof(path), "%s/missing", dir);
+	errno = 0;
+	n = nfqd_procfs_read(path, kq, 8);
+	CHECKF(n == -1 && errno == ENOENT, "read a missing file: -1 ENOENT",
+	    "got %d, %s", n, strerror(errno));
+}
+
+int
+main(void)
+{
+	int	rc;
+
+	if (unit_mkdtemp(dir, sizeof(dir)) == -1) {
+		perror("mkdtemp");
+		return 1;
+	}
+	test_parse();
+	test_read();
+	rc = unit_done();
+	if (unit_rmtree(dir) == -1) {
+		perror(dir);
+		rc = 1;
+	}
+	return rc;
+}

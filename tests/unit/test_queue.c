@@ -1,0 +1,644 @@
+/*
+ * Unit tests for src/queue.c: the packet parser on messages built here with
+ * libmnl, the verdict batcher and the parameters message, both read back
+ * with libmnl.
+ */
+#include <arpa/inet.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <libmnl/libmnl.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_queue.h>
+
+#include "nfqd/config.h"
+#include "nfqd/queue.h"
+#include "unit.h"
+
+#define PKT_TYPE	((NFNL_SUBSYS_QUEUE << 8) | NFQNL_MSG_PACKET)
+#define VERDICT_TYPE	((NFNL_SUBSYS_QUEUE << 8) | NFQNL_MSG_VERDICT)
+#define BATCH_TYPE	((NFNL_SUBSYS_QUEUE << 8) | NFQNL_MSG_VERDICT_BATCH)
+#define CONFIG_TYPE	((NFNL_SUBSYS_QUEUE << 8) | NFQNL_MSG_CONFIG)
+
+static char	buf[8192] __attribute__((aligned(8)));
+
+/* A packet message with its nfgenmsg and no attributes yet. */
+static struct nlmsghdr *
+pkt_begin(void)
+{
+	struct nlmsghdr	*nlh;
+	struct nfgenmsg	*nfg;
+
+	memset(buf, 0, sizeof(buf));
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = PKT_TYPE;
+	nlh->nlmsg_seq = 0;
+	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
+	nfg->nfgen_family = AF_INET;
+	nfg->version = NFNETLINK_V0;
+	nfg->res_id = htons(3);
+	return nlh;
+}
+
+static void
+put_hdr(struct nlmsghdr *nlh, uint32_t id)
+{
+	struct nfqnl_msg_packet_hdr	ph;
+
+	memset(&ph, 0, sizeof(ph));
+	ph.packet_id = htonl(id);
+	ph.hw_protocol = htons(0x0800);
+	ph.hook = 0;
+	mnl_attr_put(nlh, NFQA_PACKET_HDR, sizeof(ph), &ph);
+}
+
+static const uint8_t payload20[20] = {
+	0x45, 0x00, 0x00, 0x14, 0x12, 0x34, 0x40, 0x00, 0x40, 0x11,
+	0x00, 0x00, 0x0a, 0x00, 0x00, 0x01, 0x0a, 0x00, 0x00, 0x02,
+};
+
+/* The packet every variant starts from. */
+static struct nlmsghdr *
+good_packet(void)
+{
+	struct nlmsghdr	*nlh = pkt_begin();
+
+	put_hdr(nlh, 42);
+	mnl_attr_put_u32(nlh, NFQA_MARK, htonl(0xdeadbeef));
+	mnl_attr_put_u32(nlh, NFQA_IFINDEX_INDEV, htonl(7));
+	mnl_attr_put(nlh, NFQA_PAYLOAD, sizeof(payload20), payload20);
+	mnl_attr_put_u32(nlh, NFQA_UID, htonl(1000));
+	mnl_attr_put_u32(nlh, NFQA_GID, htonl(100));
+	return nlh;
+}
+
+static int
+parse(const struct nlmsghdr *nlh, struct nfqd_pkt *pkt)
+{
+	memset(pkt, 0xa5, sizeof(*pkt));
+	return nfqd_queue_parse_packet(nlh, pkt);
+}
+
+static void
+test_parse_good(void)
+{
+	struct nfqd_pkt				 pkt;
+	struct nfqnl_msg_packet_timestamp	 ts;
+	struct nfqnl_msg_packet_hw		 hw;
+	struct nlmsghdr				*nlh;
+	struct nlattr				*nest;
+	int					 r;
+
+	nlh = good_packet();
+	r = parse(nlh, &pkt);
+	CHECK_INT_EQ(r, 0, "parse good packet");
+	CHECK_UINT_EQ(pkt.id, 42, "good packet: id");
+	CHECK_UINT_EQ(pkt.hw_protocol, 0x0800, "good packet: hw_protocol");
+	CHECK_UINT_EQ(pkt.hook, 0, "good packet: hook");
+	CHECK_UINT_EQ(pkt.mark, 0xdeadbeef, "good packet: mark");
+	CHECK_UINT_EQ(pkt.indev, 7, "good packet: indev");
+	CHECK_UINT_EQ(pkt.outdev, 0, "good packet: no outdev");
+	CHECK_UINT_EQ(pkt.skbinfo, 0, "good packet: no skbinfo");
+	CHECK_UINT_EQ(pkt.caplen, 20, "good packet: caplen");
+	CHECK_UINT_EQ(pkt.len, 20, "good packet: len == caplen");
+	CHECK(pkt.payload != NULL &&
+	    memcmp(pkt.payload, payload20, 20) == 0 &&
+	    (const char *)pkt.payload > buf &&
+	    (const char *)pkt.payload + 20 <= buf + nlh->nlmsg_len,
+	    "good packet: payload points into the message");
+	CHECK(pkt.has_uid && pkt.uid == 1000, "good packet: uid");
+	CHECK(pkt.has_gid && pkt.gid == 100, "good packet: gid");
+
+	nlh = good_packet();
+	mnl_attr_put_u32(nlh, NFQA_CAP_LEN, htonl(1500));
+	r = parse(nlh, &pkt);
+	CHECK(r == 0 && pkt.len == 1500 && pkt.caplen == 20,
+	    "CAP_LEN 1500 with 20 bytes copied: len 1500");
+
+	nlh = good_packet();
+	mnl_attr_put_u32(nlh, NFQA_CAP_LEN, htonl(20));
+	r = parse(nlh, &pkt);
+	CHECK(r == 0 && pkt.len == 20, "CAP_LEN equal to the payload");
+
+	/* Metadata only: no payload, no uid or gid. */
+	nlh = pkt_begin();
+	put_hdr(nlh, 1);
+	mnl_attr_put_u32(nlh, NFQA_CAP_LEN, htonl(60));
+	r = parse(nlh, &pkt);
+	CHECK(r == 0 && pkt.id == 1 && pkt.payload == NULL &&
+	    pkt.caplen == 0 && pkt.len == 60 && pkt.mark == 0 &&
+	    pkt.indev == 0 && !pkt.has_uid && !pkt.has_gid,
+	    "packet without payload, uid or gid");
+
+	nlh = pkt_begin();
+	put_hdr(nlh, 9);
+	r = parse(nlh, &pkt);
+	CHECK(r == 0 && pkt.id == 9 && pkt.payload == NULL &&
+	    pkt.caplen == 0 && pkt.len == 0, "packet header only");
+
+	/* Everything else a kernel may send, nested attributes included. */
+	nlh = good_packet();
+	memset(&ts, 0, sizeof(ts));
+	mnl_attr_put(nlh, NFQA_TIMESTAMP, sizeof(ts), &ts);
+	memset(&hw, 0, sizeof(hw));
+	hw.hw_addrlen = htons(6);
+	mnl_attr_put(nlh, NFQA_HWADDR, sizeof(hw), &hw);
+	mnl_attr_put_u32(nlh, NFQA_IFINDEX_OUTDEV, htonl(9));
+	mnl_attr_put_u32(nlh, NFQA_SKB_INFO, htonl(NFQA_SKB_CSUMNOTREADY));
+	mnl_attr_put_u32(nlh, NFQA_CT_INFO, htonl(2));
+	nest = mnl_attr_nest_start(nlh, NFQA_CT);
+	mnl_attr_put_u32(nlh, 1, htonl(5));
+	mnl_attr_nest_end(nlh, nest);
+	mnl_attr_put_strz(nlh, NFQA_SECCTX, "unconfined");
+	r = parse(nlh, &pkt);
+	CHECK(r == 0 && pkt.id == 42 && pkt.outdev == 9 &&
+	    pkt.skbinfo == NFQA_SKB_CSUMNOTREADY && pkt.caplen == 20,
+	    "packet with timestamp, hwaddr, outdev, skbinfo, conntrack");
+
+	nlh = good_packet();
+	mnl_attr_put_u32(nlh, NFQA_MAX + 5, htonl(1));
+	r = parse(nlh, &pkt);
+	CHECK(r == 0 && pkt.id == 42 && pkt.mark == 0xdeadbeef,
+	    "unknown attribute type NFQA_MAX+5 is skipped");
+
+	nlh = pkt_begin();
+	mnl_attr_put_u32(nlh, NFQA_MAX + 1, htonl(1));
+	put_hdr(nlh, 8);
+	r = parse(nlh, &pkt);
+	CHECK(r == 0 && pkt.id == 8, "unknown attribute before the header");
+}
+
+static void
+test_parse_bad(void)
+{
+	struct nfqd_pkt		 pkt;
+	struct nlmsghdr		*nlh;
+	struct nlattr		*a;
+	uint8_t			 b6[6] = { 0, 0, 0, 42, 8, 0 };
+	uint8_t			 b8[8] = { 0, 0, 0, 42, 8, 0, 0, 0 };
+	uint16_t		 m2 = 1;
+
+	nlh = good_packet();
+	mnl_attr_put_u32(nlh, NFQA_CAP_LEN, htonl(19));
+	CHECK_INT_EQ(parse(nlh, &pkt), -1, "CAP_LEN smaller than the payload");
+
+	nlh = pkt_begin();
+	mnl_attr_put_u32(nlh, NFQA_MARK, htonl(1));
+	mnl_attr_put(nlh, NFQA_PAYLOAD, sizeof(payload20), payload20);
+	CHECK_INT_EQ(parse(nlh, &pkt), -1, "missing PACKET_HDR");
+
+	nlh = pkt_begin();
+	CHECK_INT_EQ(parse(nlh, &pkt), -1, "no attributes at all");
+
+	nlh = pkt_begin();
+	mnl_attr_put(nlh, NFQA_PACKET_HDR, sizeof(b6), b6);
+	CHECK_INT_EQ(parse(nlh, &pkt), -1, "PACKET_HDR of 6 bytes");
+
+	nlh = pkt_begin();
+	mnl_attr_put(nlh, NFQA_PACKET_HDR, sizeof(b8), b8);
+	CHECK_INT_EQ(parse(nlh, &pkt), -1, "PACKET_HDR of 8 bytes");
+
+	nlh = pkt_begin();
+	put_hdr(nlh, 42);
+	mnl_attr_put(nlh, NFQA_MARK, sizeof(m2), &m2);
+	CHECK_INT_EQ(parse(nlh, &pkt), -1, "NFQA_MARK of 2 bytes");
+
+	nlh = pkt_begin();
+	put_hdr(nlh, 42);
+	mnl_attr_put_u64(nlh, NFQA_UID, 1);
+	CHECK_INT_EQ(parse(nlh, &pkt), -1, "NFQA_UID of 8 bytes");
+
+	nlh = pkt_begin();
+	put_hdr(nlh, 42);
+	mnl_attr_put(nlh, NFQA_TIMESTAMP, 8, b8);
+	CHECK_INT_EQ(parse(nlh, &pkt), -1, "NFQA_TIMESTAMP of 8 bytes");
+
+	/* The last attribute claims more than the message holds. */
+	nlh = good_packet();
+	a = (struct nlattr *)((char *)nlh + nlh->nlmsg_len);
+	a->nla_type = NFQA_PAYLOAD;
+	a->nla_len = 100;
+	nlh->nlmsg_len += 8;
+	CHECK_INT_EQ(parse(nlh, &pkt), -1, "attribute runs past nlmsg_len");
+
+	/* nlmsg_len cuts the payload attribute short. */
+	nlh = pkt_begin();
+	put_hdr(nlh, 42);
+	mnl_attr_put(nlh, NFQA_PAYLOAD, sizeof(payload20), payload20);
+	nlh->nlmsg_len -= 4;
+	CHECK_INT_EQ(parse(nlh, &pkt), -1, "payload cut by nlmsg_len");
+
+	nlh = good_packet();
+	a = (struct nlattr *)((char *)nlh + nlh->nlmsg_len);
+	a->nla_type = NFQA_MARK;
+	a->nla_len = 0;
+	nlh->nlmsg_len += 8;
+	CHECK_INT_EQ(parse(nlh, &pkt), -1, "attribute with nla_len 0");
+
+	nlh = good_packet();
+	a = (struct nlattr *)((char *)nlh + nlh->nlmsg_len);
+	a->nla_type = NFQA_MARK;
+	a->nla_len = 2;
+	nlh->nlmsg_len += 4;
+	CHECK_INT_EQ(parse(nlh, &pkt), -1, "attribute with nla_len 2");
+
+	nlh = good_packet();
+	nlh->nlmsg_len = MNL_NLMSG_HDRLEN + 2;
+	CHECK_INT_EQ(parse(nlh, &pkt), -1,
+	    "nlmsg_len shorter than header and nfgenmsg");
+	nlh->nlmsg_len = MNL_NLMSG_HDRLEN;
+	CHECK_INT_EQ(parse(nlh, &pkt), -1, "nlmsg_len of the header only");
+	nlh->nlmsg_len = 0;
+	CHECK_INT_EQ(parse(nlh, &pkt), -1, "nlmsg_len 0");
+}
+
+static void
+test_is_packet(void)
+{
+	struct nlmsghdr	*nlh = pkt_begin();
+
+	CHECK(nfqd_queue_is_packet(nlh), "is_packet: packet message");
+	nlh->nlmsg_type = VERDICT_TYPE;
+	CHECK(!nfqd_queue_is_packet(nlh), "is_packet: verdict message");
+	nlh->nlmsg_type = NLMSG_ERROR;
+	CHECK(!nfqd_queue_is_packet(nlh), "is_packet: NLMSG_ERROR");
+	nlh->nlmsg_type = (NFNL_SUBSYS_ULOG << 8) | NFQNL_MSG_PACKET;
+	CHECK(!nfqd_queue_is_packet(nlh), "is_packet: other subsystem");
+}
+
+/* A verdict message read back. */
+struct vmsg {
+	uint16_t	type;
+	uint16_t	flags;
+	uint32_t	seq;
+	uint16_t	res_id;
+	bool		has_hdr;
+	uint32_t	verdict;
+	uint32_t	id;
+	bool		has_mark;
+	uint32_t	mark;
+	int		nattrs;
+};
+
+struct attrs {
+	const struct nlattr	*tb[NFQA_MAX + 1];
+	int			 n;
+};
+
+static int
+attr_cb(const struct nlattr *a, void *data)
+{
+	struct attrs	*at = data;
+
+	if (mnl_attr_type_valid(a, NFQA_MAX) < 0)
+		return MNL_CB_ERROR;
+	at->tb[mnl_attr_get_type(a)] = a;
+	at->n++;
+	return MNL_CB_OK;
+}
+
+/* Read back the messages in p[0..len); returns how many, -1 if malformed. */
+static int
+walk_verdicts(const char *p, size_t len, struct vmsg *out, int max)
+{
+	const struct nlmsghdr			*nlh = (const void *)p;
+	const struct nlattr			**tb;
+	struct attrs				 at;
+	const struct nfqnl_msg_verdict_hdr	*vh;
+	const struct nfgenmsg			*nfg;
+	int					 rem = (int)len, n = 0;
+
+	while (mnl_nlmsg_ok(nlh, rem)) {
+		if (n == max)
+			return -1;
+		memset(&out[n], 0, sizeof(out[n]));
+		memset(&at, 0, sizeof(at));
+		tb = at.tb;
+		out[n].type = nlh->nlmsg_type;
+		out[n].flags = nlh->nlmsg_flags;
+		out[n].seq = nlh->nlmsg_seq;
+		nfg = mnl_nlmsg_get_payload(nlh);
+		out[n].res_id = ntohs(nfg->res_id);
+		if (mnl_attr_parse(nlh, sizeof(*nfg), attr_cb, &at) !=
+		    MNL_CB_OK)
+			return -1;
+		out[n].nattrs = at.n;
+		if (tb[NFQA_VERDICT_HDR] != NULL &&
+		    mnl_attr_get_payload_len(tb[NFQA_VERDICT_HDR]) ==
+		    sizeof(*vh)) {
+			vh = mnl_attr_get_payload(tb[NFQA_VERDICT_HDR]);
+			out[n].has_hdr = true;
+			out[n].verdict = ntohl(vh->verdict);
+			out[n].id = ntohl(vh->id);
+		}
+		if (tb[NFQA_MARK] != NULL &&
+		    mnl_attr_validate(tb[NFQA_MARK], MNL_TYPE_U32) == 0) {
+			out[n].has_mark = true;
+			out[n].mark = ntohl(mnl_attr_get_u32(tb[NFQA_MARK]));
+		}
+		n++;
+		nlh = mnl_nlmsg_next(nlh, &rem);
+	}
+	return rem == 0 ? n : -1;
+}
+
+static int
+vmsg_is(const struct vmsg *m, uint16_t type, uint32_t verdict, uint32_t id,
+    bool has_mark, uint32_t mark)
+{
+	return m->type == type && m->has_hdr && m->verdict == verdict &&
+	    m->id == id && m->has_mark == has_mark &&
+	    (!has_mark || m->mark == mark) &&
+	    m->nattrs == (has_mark ? 2 : 1) && m->res_id == 5 &&
+	    (m->flags & NLM_F_REQUEST) != 0;
+}
+
+static void
+test_vbuf(void)
+{
+	struct nfqd_vbuf	vb;
+	struct vmsg		m[8];
+	char			tx[4096] __attribute__((aligned(8)));
+	int			n, r;
+	uint32_t		i;
+
+	nfqd_vbuf_init(&vb, tx, sizeof(tx), 5);
+	CHECK(nfqd_vbuf_close(&vb) == 0 && vb.len == 0 && vb.nmsgs == 0,
+	    "vbuf: close with nothing open writes nothing");
+
+	r = nfqd_vbuf_add(&vb, 1, NF_ACCEPT, false, 0);
+	r |= nfqd_vbuf_add(&vb, 2, NF_ACCEPT, false, 0);
+	r |= nfqd_vbuf_add(&vb, 3, NF_ACCEPT, false, 0);
+	CHECK(r == 0 && vb.len == 0, "vbuf: a run stays open until closed");
+	r |= nfqd_vbuf_close(&vb);
+	n = walk_verdicts(tx, vb.len, m, 8);
+	CHECKF(r == 0 && n == 1 && vb.nmsgs == 1,
+	    "vbuf: 1,2,3 accept is one message", "got %d messages", n);
+	if (n == 1)
+		CHECK(vmsg_is(&m[0], BATCH_TYPE, NF_ACCEPT, 3, false, 0),
+		    "vbuf: 1,2,3 accept is VERDICT_BATCH {accept, 3}");
+
+	nfqd_vbuf_reset(&vb);
+	r = nfqd_vbuf_add(&vb, 1, NF_ACCEPT, false, 0);
+	r |= nfqd_vbuf_add(&vb, 2, NF_DROP, false, 0);
+	r |= nfqd_vbuf_add(&vb, 3, NF_DROP, false, 0);
+	r |= nfqd_vbuf_add(&vb, 4, NF_ACCEPT, false, 0);
+	r |= nfqd_vbuf_close(&vb);
+	n = walk_verdicts(tx, vb.len, m, 8);
+	CHECKF(r == 0 && n == 3 && vb.nmsgs == 3,
+	    "vbuf: accept, drop, drop, accept is three messages",
+	    "got %d messages", n);
+	if (n == 3) {
+		CHECK(vmsg_is(&m[0], VERDICT_TYPE, NF_ACCEPT, 1, false, 0),
+		    "vbuf: first is VERDICT {accept, 1}");
+		CHECK(vmsg_is(&m[1], BATCH_TYPE, NF_DROP, 3, false, 0),
+		    "vbuf: second is VERDICT_BATCH {drop, 3}");
+		CHECK(vmsg_is(&m[2], VERDICT_TYPE, NF_ACCEPT, 4, false, 0),
+		    "vbuf: third is VERDICT {accept, 4}");
+		CHECK(m[0].seq < m[1].seq && m[1].seq < m[2].seq,
+		    "vbuf: sequence numbers increase");
+	}
+
+	nfqd_vbuf_reset(&vb);
+	r = nfqd_vbuf_add(&vb, 10, NF_ACCEPT, true, 5);
+	r |= nfqd_vbuf_add(&vb, 11, NF_ACCEPT, true, 5);
+	r |= nfqd_vbuf_add(&vb, 12, NF_ACCEPT, true, 6);
+	r |= nfqd_vbuf_add(&vb, 13, NF_ACCEPT, false, 0);
+	r |= nfqd_vbuf_add(&vb, 14, NF_ACCEPT, false, 7);
+	r |= nfqd_vbuf_add(&vb, 15, NF_ACCEPT, true, 0);
+	r |= nfqd_vbuf_close(&vb);
+	n = walk_verdicts(tx, vb.len, m, 8);
+	CHECKF(r == 0 && n == 4, "vbuf: mark changes split runs",
+	    "got %d messages, expected 4", n);
+	if (n == 4) {
+		CHECK(vmsg_is(&m[0], BATCH_TYPE, NF_ACCEPT, 11, true, 5),
+		    "vbuf: VERDICT_BATCH {accept, 11} with mark 5");
+		CHECK(vmsg_is(&m[1], VERDICT_TYPE, NF_ACCEPT, 12, true, 6),
+		    "vbuf: VERDICT {accept, 12} with mark 6");
+		CHECK(vmsg_is(&m[2], BATCH_TYPE, NF_ACCEPT, 14, false, 0),
+		    "vbuf: without a mark the mark value is ignored");
+		CHECK(vmsg_is(&m[3], VERDICT_TYPE, NF_ACCEPT, 15, true, 0),
+		    "vbuf: mark 0 set is not the same as no mark");
+	}
+
+	nfqd_vbuf_reset(&vb);
+	for (i = 1, r = 0; i <= 1000; i++)
+		r |= nfqd_vbuf_add(&vb, i, NF_DROP, false, 0);
+	r |= nfqd_vbuf_close(&vb);
+	n = walk_verdicts(tx, vb.len, m, 8);
+	CHECK(r == 0 && n == 1 && vmsg_is(&m[0], BATCH_TYPE, NF_DROP, 1000,
+	    false, 0), "vbuf: 1000 drops are one VERDICT_BATCH {drop, 1000}");
+	CHECK(vb.len <= NFQD_VERDICT_MSG_MAX, "vbuf: a message fits "
+	    "NFQD_VERDICT_MSG_MAX");
+
+	nfqd_vbuf_reset(&vb);
+	CHECK(vb.len == 0 && vb.nmsgs == 0 && !vb.open,
+	    "vbuf: reset empties it");
+	CHECK(nfqd_vbuf_close(&vb) == 0 && vb.len == 0,
+	    "vbuf: close after reset writes nothing");
+}
+
+static void
+test_vbuf_full(void)
+{
+	struct nfqd_vbuf	vb;
+	struct vmsg		m[8];
+	char			tx[NFQD_VERDICT_MSG_MAX + 16]
+				    __attribute__((aligned(8)));
+	size_t			len;
+	int			n, r;
+
+	nfqd_vbuf_init(&vb, tx, sizeof(tx), 5);
+	r = nfqd_vbuf_add(&vb, 1, NF_ACCEPT, false, 0);
+	CHECK_INT_EQ(r, 0, "full: first verdict opens a run");
+	r = nfqd_vbuf_add(&vb, 2, NF_DROP, false, 0);
+	CHECK(r == 0 && vb.nmsgs == 1, "full: second verdict closes the "
+	    "first run into the buffer");
+	len = vb.len;
+	r = nfqd_vbuf_add(&vb, 3, NF_ACCEPT, false, 0);
+	CHECK_INT_EQ(r, -1, "full: add returns -1 when there is no room");
+	CHECK(vb.len == len && vb.nmsgs == 1,
+	    "full: a failed add writes nothing");
+	CHECK_INT_EQ(nfqd_vbuf_close(&vb), -1,
+	    "full: close returns -1 when there is no room");
+	n = walk_verdicts(tx, vb.len, m, 8);
+	CHECK(n == 1 && vmsg_is(&m[0], VERDICT_TYPE, NF_ACCEPT, 1, false, 0),
+	    "full: the buffer holds VERDICT {accept, 1}");
+
+	/*
+	 * What queue.h tells the caller to do: send what is there, then
+	 * retry.  The verdict for packet 2 must not be lost on the way.
+	 */
+	nfqd_vbuf_reset(&vb);
+	CHECK(vb.len == 0 && vb.nmsgs == 0, "full: reset empties it");
+	r = nfqd_vbuf_add(&vb, 3, NF_ACCEPT, false, 0);
+	CHECK_INT_EQ(r, 0, "full: retry after reset succeeds");
+	/* The buffer has room for one worst-case message: two sends. */
+	n = walk_verdicts(tx, vb.len, m, 8);
+	CHECKF(n == 1 && vmsg_is(&m[0], VERDICT_TYPE, NF_DROP, 2, false, 0),
+	    "full: send, reset and retry keeps packet 2's drop",
+	    "got %d messages, the first {verdict %u, id %u}; expected "
+	    "VERDICT {drop, 2}", n, n > 0 ? m[0].verdict : 0,
+	    n > 0 ? m[0].id : 0);
+	r = nfqd_vbuf_close(&vb);
+	CHECK_INT_EQ(r, -1, "full: closing packet 3's run needs another send");
+	nfqd_vbuf_reset(&vb);
+	r = nfqd_vbuf_close(&vb);
+	n = walk_verdicts(tx, vb.len, m, 8);
+	CHECK(r == 0 && n == 1 &&
+	    vmsg_is(&m[0], VERDICT_TYPE, NF_ACCEPT, 3, false, 0),
+	    "full: after the second send, VERDICT {accept, 3}");
+}
+
+struct cfgmsg {
+	uint16_t	type;
+	uint16_t	flags;
+	uint32_t	seq;
+	uint16_t	res_id;
+	int		has_cmd, has_params, has_maxlen, has_flags, has_mask;
+	uint32_t	copy_range;
+	uint8_t		copy_mode;
+	uint32_t	maxlen;
+	uint32_t	qflags, mask;
+};
+
+static int
+cfg_cb(const struct nlattr *a, void *data)
+{
+	const struct nlattr	**tb = data;
+
+	if (mnl_attr_type_valid(a, NFQA_CFG_MAX) < 0)
+		return MNL_CB_ERROR;
+	tb[mnl_attr_get_type(a)] = a;
+	return MNL_CB_OK;
+}
+
+static int
+read_cfg(const char *p, size_t len, struct cfgmsg *c)
+{
+	const struct nlmsghdr			*nlh = (const void *)p;
+	const struct nlattr			*tb[NFQA_CFG_MAX + 1];
+	const struct nfqnl_msg_config_params	*cp;
+	const struct nfgenmsg			*nfg;
+
+	memset(c, 0, sizeof(*c));
+	memset(tb, 0, sizeof(tb));
+	if (!mnl_nlmsg_ok(nlh, (int)len) || nlh->nlmsg_len != len)
+		return -1;
+	c->type = nlh->nlmsg_type;
+	c->flags = nlh->nlmsg_flags;
+	c->seq = nlh->nlmsg_seq;
+	nfg = mnl_nlmsg_get_payload(nlh);
+	c->res_id = ntohs(nfg->res_id);
+	if (mnl_attr_parse(nlh, sizeof(*nfg), cfg_cb, tb) != MNL_CB_OK)
+		return -1;
+	c->has_cmd = tb[NFQA_CFG_CMD] != NULL;
+	if (tb[NFQA_CFG_PARAMS] != NULL &&
+	    mnl_attr_get_payload_len(tb[NFQA_CFG_PARAMS]) == sizeof(*cp)) {
+		cp = mnl_attr_get_payload(tb[NFQA_CFG_PARAMS]);
+		c->has_params = 1;
+		c->copy_range = ntohl(cp->copy_range);
+		c->copy_mode = cp->copy_mode;
+	}
+	if (tb[NFQA_CFG_QUEUE_MAXLEN] != NULL &&
+	    mnl_attr_validate(tb[NFQA_CFG_QUEUE_MAXLEN], MNL_TYPE_U32) == 0) {
+		c->has_maxlen = 1;
+		c->maxlen = ntohl(mnl_attr_get_u32(tb[NFQA_CFG_QUEUE_MAXLEN]));
+	}
+	if (tb[NFQA_CFG_FLAGS] != NULL &&
+	    mnl_attr_validate(tb[NFQA_CFG_FLAGS], MNL_TYPE_U32) == 0) {
+		c->has_flags = 1;
+		c->qflags = ntohl(mnl_attr_get_u32(tb[NFQA_CFG_FLAGS]));
+	}
+	if (tb[NFQA_CFG_MASK] != NULL &&
+	    mnl_attr_validate(tb[NFQA_CFG_MASK], MNL_TYPE_U32) == 0) {
+		c->has_mask = 1;
+		c->mask = ntohl(mnl_attr_get_u32(tb[NFQA_CFG_MASK]));
+	}
+	return 0;
+}
+
+static void
+test_params(void)
+{
+	struct nfqd_config	 cf;
+	struct cfgmsg		 c;
+	char			 p[NFQD_QUEUE_CFG_MSG_MAX]
+				     __attribute__((aligned(8)));
+	const uint32_t		 all = NFQA_CFG_F_FAIL_OPEN | NFQA_CFG_F_GSO |
+				     NFQA_CFG_F_UID_GID;
+	size_t			 len;
+	unsigned		 combo;
+	uint32_t		 want;
+
+	nfqd_config_defaults(&cf);
+	cf.copy_range = 128;
+	cf.maxlen = 4096;
+	memset(p, 0xa5, sizeof(p));
+	len = nfqd_queue_build_params(p, 3, &cf, 77);
+	CHECK(len > 0 && len <= NFQD_QUEUE_CFG_MSG_MAX,
+	    "params: fits NFQD_QUEUE_CFG_MSG_MAX");
+	CHECK_INT_EQ(read_cfg(p, len, &c), 0,
+	    "params: one well-formed message of the returned length");
+	CHECK_UINT_EQ(c.type, CONFIG_TYPE, "params: NFQNL_MSG_CONFIG");
+	CHECK_UINT_EQ(c.seq, 77, "params: seq set");
+	CHECK_UINT_EQ(c.res_id, 3, "params: queue in res_id");
+	CHECK(c.flags & NLM_F_REQUEST, "params: NLM_F_REQUEST");
+	CHECK(!c.has_cmd, "params: no bind command");
+	CHECK(c.has_params && c.copy_mode == NFQNL_COPY_PACKET &&
+	    c.copy_range == 128, "params: copy packet, range 128");
+	CHECK(c.has_maxlen && c.maxlen == 4096, "params: maxlen 4096");
+	CHECK(c.has_flags && c.qflags == (NFQA_CFG_F_FAIL_OPEN |
+	    NFQA_CFG_F_GSO), "params: default flags fail_open and gso");
+	CHECK(c.has_mask && c.mask == all, "params: mask of our three flags");
+
+	cf.copy_range = 0;
+	len = nfqd_queue_build_params(p, 65535, &cf, 1);
+	CHECK(read_cfg(p, len, &c) == 0 && c.has_params &&
+	    c.copy_mode == NFQNL_COPY_META && c.copy_range == 0 &&
+	    c.res_id == 65535 && c.seq == 1,
+	    "params: copy_range 0 is metadata only");
+
+	cf.copy_range = 65535;
+	len = nfqd_queue_build_params(p, 0, &cf, 2);
+	CHECK(read_cfg(p, len, &c) == 0 && c.copy_mode == NFQNL_COPY_PACKET &&
+	    c.copy_range == 65535, "params: copy_range 65535");
+
+	for (combo = 0; combo < 8; combo++) {
+		cf.fail_open = (combo & 1) != 0;
+		cf.gso = (combo & 2) != 0;
+		cf.uid_gid = (combo & 4) != 0;
+		want = (cf.fail_open ? NFQA_CFG_F_FAIL_OPEN : 0) |
+		    (cf.gso ? NFQA_CFG_F_GSO : 0) |
+		    (cf.uid_gid ? NFQA_CFG_F_UID_GID : 0);
+		len = nfqd_queue_build_params(p, 1, &cf, 9);
+		CHECKF(read_cfg(p, len, &c) == 0 && c.has_flags &&
+		    c.qflags == want && c.has_mask && c.mask == all,
+		    unit_fmt("params: fail_open=%d gso=%d uid_gid=%d gives "
+		    "flags 0x%x mask 0x%x", cf.fail_open, cf.gso, cf.uid_gid,
+		    want, all), "got flags 0x%x mask 0x%x", c.qflags, c.mask);
+	}
+
+	CHECK_UINT_EQ(nfqd_queue_msg_size(0), 65536 + 4096,
+	    "msg_size(0) is the largest");
+	CHECK_UINT_EQ(nfqd_queue_msg_size(128), 128 + 4096, "msg_size(128)");
+	CHECK_UINT_EQ(nfqd_queue_msg_size(129), 132 + 4096,
+	    "msg_size(129) is aligned");
+	CHECK_UINT_EQ(nfqd_queue_msg_size(65535), 65536 + 4096,
+	    "msg_size(65535)");
+}
+
+int
+main(void)
+{
+	test_parse_good();
+	test_parse_bad();
+	test_is_packet();
+	test_vbuf();
+	test_vbuf_full();
+	test_params();
+	return unit_done();
+}

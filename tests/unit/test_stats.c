@@ -1,0 +1,585 @@
+/*
+ * Unit tests for src/stats.c and src/shm.c: a snapshot of a counters region
+ * and a fake kernel file, its JSON and table, the atomic file writer, and
+ * the checks a reader makes on a region.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "nfqd/json.h"
+#include "nfqd/nfqd.h"
+#include "nfqd/shm.h"
+#include "nfqd/stats.h"
+#include "unit.h"
+
+static char		dir[512];
+static struct nfqd_stats s;
+
+static void
+fill(struct nfqd_slot_stats *st, uint64_t base)
+{
+	st->received = base + 1;
+	st->accepted = base + 2;
+	st->dropped = base + 3;
+	st->other = base + 4;
+	st->bytes = base + 5;
+	st->enobufs = base + 6;
+	st->skipped = base + 7;
+	st->nlerrors = base + 8;
+	st->malformed = base + 9;
+	st->batches = base + 10;
+	st->verdict_msgs = base + 11;
+	st->last_id = base + 12;
+	st->heartbeat = base + 13;
+}
+
+static int
+write_text(const char *path, const char *text)
+{
+	FILE	*fp;
+	int	 ok;
+
+	if ((fp = fopen(path, "w")) == NULL)
+		return -1;
+	ok = fputs(text, fp) >= 0;
+	if (fclose(fp) != 0 || !ok)
+		return -1;
+	return 0;
+}
+
+static int
+read_text(const char *path, char *buf, size_t len)
+{
+	FILE	*fp;
+	size_t	 n;
+
+	if ((fp = fopen(path, "r")) == NULL)
+		return -1;
+	n = fread(buf, 1, len - 1, fp);
+	buf[n] = '\0';
+	fclose(fp);
+	return (int)n;
+}
+
+struct lines {
+	char	l[16][256];
+	int	n;
+};
+
+static void
+emit(void *arg, const char *line)
+{
+	struct lines	*ls = arg;
+
+	if (ls->n < 16)
+		snprintf(ls->l[ls->n], sizeof(ls->l[0]), "%s", line);
+	ls->n++;
+}
+
+/* The line's whitespace-separated fields, joined by single spaces. */
+static const char *
+fields(const char *line)
+{
+	static char	buf[256];
+	size_t		n = 0;
+	int		sp = 0;
+
+	for (; *line == ' '; line++)
+		;
+	for (; *line != '\0' && n + 1 < sizeof(buf); line++) {
+		if (*line == ' ') {
+			sp = 1;
+			continue;
+		}
+		if (sp && n + 2 < sizeof(buf))
+			buf[n++] = ' ';
+		sp = 0;
+		buf[n++] = *line;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+static void
+test_collect(const char *shmpath)
+{
+	struct nfqd_shm		 shm;
+	struct nfqd_slot	*sl;
+	struct nfqd_buf		 b;
+	struct lines		 ls;
+	char			 proc[1024], want[8192], w1[1024], w2[1024];
+	char			 k1[512], k2[512];
+	time_t			 t0, t1;
+
+	if (!CHECK(nfqd_shm_create(&shm, shmpath, 4, 1234) == 0,
+	    "collect: create region"))
+		return;
+	shm.hdr->nworkers = 2;
+	shm.hdr->generation = 3;
+	sl = &shm.slots[0];
+	sl->ctl.pid = 1001;
+	sl->ctl.queue = 0;
+	sl->ctl.cpu = 0;
+	sl->ctl.state = NFQD_SLOT_RUNNING;
+	sl->ctl.restarts = 1;
+	fill(&sl->st, 100);
+	sl = &shm.slots[1];
+	sl->ctl.pid = 1002;
+	sl->ctl.queue = 1;
+	sl->ctl.cpu = -1;
+	sl->ctl.state = NFQD_SLOT_STARTING;
+	sl->ctl.restarts = 2;
+	fill(&sl->st, 2000);
+	/* A slot past nworkers is not counted. */
+	sl = &shm.slots[2];
+	sl->ctl.pid = 1003;
+	sl->ctl.queue = 7;
+	fill(&sl->st, 900000);
+
+	snprintf(proc, sizeof(proc), "%s/nfnetlink_queue", dir);
+	if (!CHECK(write_text(proc,
+	    "    0   3090     0 2 65535     0     0     1000  1\n"
+	    "    7   3099     5 2 65535     1     2     7777  1\n"
+	    "    1   3091     4 2 65535     6     8     2000  1\n") == 0,
+	    "collect: writing the kernel file"))
+		goto out;
+
+	memset(&s, 0xa5, sizeof(s));
+	t0 = time(NULL);
+	nfqd_stats_collect(&s, &shm, proc);
+	t1 = time(NULL);
+	CHECK_INT_EQ(s.master_pid, 1234, "collect: master pid");
+	CHECK_UINT_EQ(s.generation, 3, "collect: generation");
+	CHECK(s.now >= (uint64_t)t0 && s.now <= (uint64_t)t1,
+	    "collect: now is the time of the snapshot");
+	CHECK_UINT_EQ(s.uptime_s, s.now - shm.hdr->start_time,
+	    "collect: uptime from the region's start time");
+	CHECK_UINT_EQ(s.nworkers, 2, "collect: two workers");
+	CHECK_UINT_EQ(s.restarts, 3, "collect: restarts summed");
+	CHECK_UINT_EQ(s.total.received, 101 + 2001, "collect: total received");
+	CHECK_UINT_EQ(s.total.accepted, 102 + 2002, "collect: total accepted");
+	CHECK_UINT_EQ(s.total.dropped, 103 + 2003, "collect: total dropped");
+	CHECK_UINT_EQ(s.total.other, 104 + 2004, "collect: total other");
+	CHECK_UINT_EQ(s.total.bytes, 105 + 2005, "collect: total bytes");
+	CHECK_UINT_EQ(s.total.enobufs, 106 + 2006, "collect: total enobufs");
+	CHECK_UINT_EQ(s.total.skipped, 107 + 2007, "collect: total skipped");
+	CHECK_UINT_EQ(s.total.nlerrors, 108 + 2008,
+	    "collect: total nlerrors");
+	CHECK_UINT_EQ(s.total.malformed, 109 + 2009,
+	    "collect: total malformed");
+	CHECK_UINT_EQ(s.total.batches, 110 + 2010, "collect: total batches");
+	CHECK_UINT_EQ(s.total.verdict_msgs, 111 + 2011,
+	    "collect: total verdict_msgs");
+	CHECK(s.workers[0].id == 0 && s.workers[0].queue == 0 &&
+	    s.workers[0].cpu == 0 && s.workers[0].pid == 1001 &&
+	    s.workers[0].state == NFQD_SLOT_RUNNING &&
+	    s.workers[0].restarts == 1 && s.workers[0].st.last_id == 112 &&
+	    s.workers[0].st.heartbeat == 113, "collect: worker 0");
+	CHECK(s.workers[1].id == 1 && s.workers[1].queue == 1 &&
+	    s.workers[1].cpu == -1 && s.workers[1].pid == 1002 &&
+	    s.workers[1].state == NFQD_SLOT_STARTING &&
+	    s.workers[1].restarts == 2 && s.workers[1].st.received == 2001,
+	    "collect: worker 1");
+	CHECK_INT_EQ(s.kernel_errno, 0, "collect: kernel file read");
+	CHECK_UINT_EQ(s.nkernel, 2, "collect: two kernel queues are ours");
+	CHECK(s.kernel[0].queue == 0 && s.kernel[0].portid == 3090 &&
+	    s.kernel[0].id_sequence == 1000, "collect: kernel queue 0");
+	CHECK(s.kernel[1].queue == 1 && s.kernel[1].portid == 3091 &&
+	    s.kernel[1].queue_total == 4 && s.kernel[1].queue_dropped == 6 &&
+	    s.kernel[1].user_dropped == 8 && s.kernel[1].id_sequence == 2000,
+	    "collect: kernel queue 1");
+
+	/* Fixed times so that the JSON is known exactly. */
+	s.now = 1700000000;
+	s.uptime_s = 42;
+	snprintf(w1, sizeof(w1), "{\"id\":0,\"queue\":0,\"cpu\":0,"
+	    "\"pid\":1001,\"state\":\"running\",\"restarts\":1,"
+	    "\"received\":101,\"accepted\":102,\"dropped\":103,\"other\":104,"
+	    "\"bytes\":105,\"enobufs\":106,\"skipped\":107,\"nlerrors\":108,"
+	    "\"malformed\":109,\"batches\":110,\"verdict_msgs\":111,"
+	    "\"last_id\":112}");
+	snprintf(w2, sizeof(w2), "{\"id\":1,\"queue\":1,\"cpu\":-1,"
+	    "\"pid\":1002,\"state\":\"starting\",\"restarts\":2,"
+	    "\"received\":2001,\"accepted\":2002,\"dropped\":2003,"
+	    "\"other\":2004,\"bytes\":2005,\"enobufs\":2006,\"skipped\":2007,"
+	    "\"nlerrors\":2008,\"malformed\":2009,\"batches\":2010,"
+	    "\"verdict_msgs\":2011,\"last_id\":2012}");
+	snprintf(k1, sizeof(k1), "{\"queue\":0,\"portid\":3090,"
+	    "\"queue_total\":0,\"copy_mode\":2,\"copy_range\":65535,"
+	    "\"queue_dropped\":0,\"user_dropped\":0,\"id_sequence\":1000}");
+	snprintf(k2, sizeof(k2), "{\"queue\":1,\"portid\":3091,"
+	    "\"queue_total\":4,\"copy_mode\":2,\"copy_range\":65535,"
+	    "\"queue_dropped\":6,\"user_dropped\":8,\"id_sequence\":2000}");
+	snprintf(want, sizeof(want), "{\"version\":\"%s\",\"pid\":1234,"
+	    "\"time\":1700000000,\"uptime_s\":42,\"generation\":3,"
+	    "\"total\":{\"received\":2102,\"accepted\":2104,\"dropped\":2106,"
+	    "\"other\":2108,\"bytes\":2110,\"enobufs\":2112,\"skipped\":2114,"
+	    "\"nlerrors\":2116,\"malformed\":2118,\"restarts\":3},"
+	    "\"workers\":[%s,%s],\"kernel\":[%s,%s]}\n", NFQD_VERSION,
+	    w1, w2, k1, k2);
+	buf_init(&b);
+	nfqd_stats_json(&s, &b);
+	CHECK_STR_EQ(b.data, want, "json: exact document");
+	buf_free(&b);
+
+	memset(&ls, 0, sizeof(ls));
+	nfqd_stats_table(&s, emit, &ls);
+	CHECK_INT_EQ(ls.n, 8, "table: 2 header, 2 worker, total, 3 kernel "
+	    "lines");
+	if (ls.n == 8) {
+		CHECK_STR_EQ(ls.l[0], "statistics: uptime 42 s, 2 workers, "
+		    "configuration 3", "table: summary line");
+		CHECK_STR_EQ(fields(ls.l[1]), "worker queue cpu pid restarts "
+		    "received accepted dropped other enobufs skipped errors",
+		    "table: column line");
+		CHECK(strstr(ls.l[2], "1001") != NULL,
+		    "table: worker 0 line has its pid");
+		CHECK(strstr(ls.l[3], "1002") != NULL,
+		    "table: worker 1 line has its pid");
+		CHECK_STR_EQ(fields(ls.l[2]),
+		    "0 0 0 1001 1 101 102 103 104 106 107 217",
+		    "table: worker 0 line");
+		CHECK_STR_EQ(fields(ls.l[3]),
+		    "1 1 - 1002 2 2001 2002 2003 2004 2006 2007 4017",
+		    "table: worker 1 line (no CPU)");
+		CHECK_STR_EQ(fields(ls.l[4]),
+		    "total 3 2102 2104 2106 2108 2112 2114 4234",
+		    "table: total line");
+		CHECK_STR_EQ(fields(ls.l[5]), "kernel portid queue_total "
+		    "queue_dropped user_dropped id_sequence",
+		    "table: kernel header line");
+		CHECK_STR_EQ(fields(ls.l[6]), "0 3090 0 0 0 1000",
+		    "table: kernel queue 0 line");
+		CHECK_STR_EQ(fields(ls.l[7]), "1 3091 4 6 8 2000",
+		    "table: kernel queue 1 line");
+	}
+
+	/* The kernel file is not there: nfnetlink_queue is not loaded. */
+	snprintf(proc, sizeof(proc), "%s/no-such-file", dir);
+	nfqd_stats_collect(&s, &shm, proc);
+	CHECK_INT_EQ(s.kernel_errno, ENOENT, "missing kernel file: errno");
+	CHECK_UINT_EQ(s.nkernel, 0, "missing kernel file: no queues");
+	CHECK_UINT_EQ(s.nworkers, 2, "missing kernel file: workers still read");
+	memset(&ls, 0, sizeof(ls));
+	nfqd_stats_table(&s, emit, &ls);
+	CHECK_INT_EQ(ls.n, 6, "missing kernel file: table lines");
+	if (ls.n == 6)
+		CHECKF(strstr(ls.l[5], "kernel: cannot read ") == ls.l[5] &&
+		    strstr(ls.l[5], strerror(ENOENT)) != NULL,
+		    "missing kernel file: table says it cannot read",
+		    "last line \"%s\"", ls.l[5]);
+	buf_init(&b);
+	nfqd_stats_json(&s, &b);
+	{
+		const char	*end = "\"kernel\":[]}\n";
+
+		CHECK(b.len > strlen(end) &&
+		    strcmp(b.data + b.len - strlen(end), end) == 0,
+		    "missing kernel file: json kernel array is empty");
+	}
+	buf_free(&b);
+
+	/* A bad nworkers is clamped to the slots the region has. */
+	shm.hdr->nworkers = 100;
+	nfqd_stats_collect(&s, &shm, proc);
+	CHECK_UINT_EQ(s.nworkers, 4, "nworkers past nslots is clamped");
+	CHECK_UINT_EQ(s.total.received, 101 + 2001 + 900001,
+	    "clamped: every slot summed");
+
+	/* No workers: an empty table and empty arrays. */
+	shm.hdr->nworkers = 0;
+	nfqd_stats_collect(&s, &shm, proc);
+	s.now = 5;
+	s.uptime_s = 1;
+	buf_init(&b);
+	nfqd_stats_json(&s, &b);
+	snprintf(want, sizeof(want), "{\"version\":\"%s\",\"pid\":1234,"
+	    "\"time\":5,\"uptime_s\":1,\"generation\":3,"
+	    "\"total\":{\"received\":0,\"accepted\":0,\"dropped\":0,"
+	    "\"other\":0,\"bytes\":0,\"enobufs\":0,\"skipped\":0,"
+	    "\"nlerrors\":0,\"malformed\":0,\"restarts\":0},"
+	    "\"workers\":[],\"kernel\":[]}\n", NFQD_VERSION);
+	CHECK_STR_EQ(b.data, want, "json: no workers");
+	buf_free(&b);
+out:
+	unlink(proc);
+	snprintf(proc, sizeof(proc), "%s/nfnetlink_queue", dir);
+	unlink(proc);
+	nfqd_shm_destroy(&shm);
+}
+
+/* Entries of dir other than . and .. */
+static int
+count_entries(const char *d, const char *needle)
+{
+	DIR		*dp;
+	struct dirent	*de;
+	int		 n = 0;
+
+	if ((dp = opendir(d)) == NULL)
+		return -1;
+	while ((de = readdir(dp)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		if (needle == NULL || strstr(de->d_name, needle) != NULL)
+			n++;
+	}
+	closedir(dp);
+	return n;
+}
+
+static void
+test_write_atomic(void)
+{
+	char		wdir[1024], path[1100], buf[256];
+	struct stat	sb;
+	mode_t		old;
+	int		r;
+
+	snprintf(wdir, sizeof(wdir), "%s/atomic", dir);
+	if (!CHECK(mkdir(wdir, 0700) == 0, "atomic: directory"))
+		return;
+	old = umask(077);
+	snprintf(path, sizeof(path), "%s/stats.json", wdir);
+
+	r = nfqd_write_file_atomic(path, "first\n", 6, 0644);
+	CHECK_INT_EQ(r, 0, "atomic: write a new file");
+	CHECK(read_text(path, buf, sizeof(buf)) == 6 &&
+	    strcmp(buf, "first\n") == 0, "atomic: content");
+	CHECK(stat(path, &sb) == 0 && (sb.st_mode & 07777) == 0644,
+	    "atomic: mode 0644 despite umask 077");
+
+	if (chmod(path, 0600) == -1)
+		CHECK(0, "atomic: chmod");
+	r = nfqd_write_file_atomic(path, "second, longer\n", 15, 0644);
+	CHECK_INT_EQ(r, 0, "atomic: replace an existing file");
+	CHECK(read_text(path, buf, sizeof(buf)) == 15 &&
+	    strcmp(buf, "second, longer\n") == 0, "atomic: replaced content");
+	CHECK(stat(path, &sb) == 0 && (sb.st_mode & 07777) == 0644,
+	    "atomic: replaced file has mode 0644");
+
+	r = nfqd_write_file_atomic(path, "x", 1, 0644);
+	CHECK(r == 0 && read_text(path, buf, sizeof(buf)) == 1 &&
+	    strcmp(buf, "x") == 0, "atomic: shorter content leaves no tail");
+
+	r = nfqd_write_file_atomic(path, "", 0, 0600);
+	CHECK(r == 0 && stat(path, &sb) == 0 && sb.st_size == 0 &&
+	    (sb.st_mode & 07777) == 0600, "atomic: empty file, mode 0600");
+
+	CHECK_INT_EQ(count_entries(wdir, NULL), 1,
+	    "atomic: no temporary files left");
+
+	snprintf(path, sizeof(path), "%s/missing/stats.json", wdir);
+	errno = 0;
+	r = nfqd_write_file_atomic(path, "x", 1, 0644);
+	CHECKF(r == -1 && errno == ENOENT,
+	    "atomic: a missing directory fails with ENOENT", "got %d, %s", r,
+	    strerror(errno));
+	CHECK_INT_EQ(count_entries(wdir, NULL), 1,
+	    "atomic: failure leaves nothing behind");
+
+	/* The target is a directory: rename fails, the temporary goes. */
+	snprintf(path, sizeof(path), "%s/adir", wdir);
+	if (mkdir(path, 0700) == 0) {
+		r = nfqd_write_file_atomic(path, "x", 1, 0644);
+		CHECKF(r == -1 && errno == EISDIR,
+		    "atomic: over a directory fails with EISDIR",
+		    "got %d, %s", r, strerror(errno));
+		CHECK_INT_EQ(count_entries(wdir, ".tmp."), 0,
+		    "atomic: failed rename leaves no temporary file");
+		rmdir(path);
+	}
+	umask(old);
+	snprintf(path, sizeof(path), "%s/stats.json", wdir);
+	unlink(path);
+	rmdir(wdir);
+}
+
+static void
+write_region(const char *path, const struct nfqd_shm_hdr *h, size_t size)
+{
+	char	buf[4096];
+	int	fd;
+
+	memset(buf, 0, sizeof(buf));
+	if (size > sizeof(buf))
+		size = sizeof(buf);
+	if (h != NULL)
+		memcpy(buf, h, size < sizeof(*h) ? size : sizeof(*h));
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd == -1 || write(fd, buf, size) != (ssize_t)size)
+		CHECK(0, "writing a fake region");
+	if (fd != -1)
+		close(fd);
+}
+
+static void
+expect_rejected(const char *name, const char *path, const char *msg)
+{
+	struct nfqd_shm	ro;
+	char		err[1024], want[1200];
+	int		r;
+
+	err[0] = '\0';
+	r = nfqd_shm_open_ro(&ro, path, err, sizeof(err));
+	CHECK(r == -1 && ro.hdr == NULL, unit_fmt("open_ro rejects %s", name));
+	snprintf(want, sizeof(want), "%s: %s", path, msg);
+	CHECK_STR_EQ(err, want, unit_fmt("open_ro %s: message", name));
+	if (r == 0)
+		nfqd_shm_close(&ro);
+}
+
+static void
+test_shm(void)
+{
+	struct nfqd_shm		 shm, ro;
+	struct nfqd_shm_hdr	 h;
+	struct nfqd_slot_stats	 a, c;
+	struct stat		 sb;
+	char			 path[1024], fake[1024], err[1024];
+	const char		*bad = "not an nfqd 1 counters region (wrong "
+				    "magic, version or size)";
+	time_t			 t0;
+	mode_t			 old;
+	int			 r;
+
+	CHECK_UINT_EQ(sizeof(struct nfqd_slot) % NFQD_CACHELINE, 0,
+	    "slot is whole cache lines");
+	CHECK_UINT_EQ(nfqd_shm_size(0), sizeof(struct nfqd_shm_hdr),
+	    "size of an empty region");
+	CHECK_UINT_EQ(nfqd_shm_size(3), 64 + 3 * sizeof(struct nfqd_slot),
+	    "size of three slots");
+
+	snprintf(path, sizeof(path), "%s/region.shm", dir);
+	snprintf(fake, sizeof(fake), "%s/fake.shm", dir);
+	/* A stale file is replaced. */
+	write_region(path, NULL, 100);
+	old = umask(077);
+	t0 = time(NULL);
+	r = nfqd_shm_create(&shm, path, 2, 4321);
+	umask(old);
+	if (!CHECK_INT_EQ(r, 0, "create a region over a stale file"))
+		return;
+	CHECK(stat(path, &sb) == 0 && (size_t)sb.st_size == nfqd_shm_size(2) &&
+	    (sb.st_mode & 07777) == 0644, "create: size and mode 0644");
+	CHECK(shm.hdr->magic == NFQD_SHM_MAGIC &&
+	    shm.hdr->version == NFQD_SHM_VERSION &&
+	    shm.hdr->hdr_size == sizeof(struct nfqd_shm_hdr) &&
+	    shm.hdr->slot_size == sizeof(struct nfqd_slot) &&
+	    shm.hdr->nslots == 2 && shm.hdr->nworkers == 0 &&
+	    shm.hdr->master_pid == 4321 && shm.hdr->generation == 0 &&
+	    shm.hdr->start_time >= (uint64_t)t0 &&
+	    shm.hdr->start_time <= (uint64_t)t0 + 1, "create: header");
+	CHECK(shm.slots == (struct nfqd_slot *)(shm.hdr + 1) &&
+	    shm.slots[1].ctl.pid == 0 && shm.slots[1].st.received == 0,
+	    "create: zeroed slots after the header");
+
+	shm.hdr->nworkers = 2;
+	shm.slots[1].ctl.pid = 77;
+	memset(&a, 0, sizeof(a));
+	fill(&a, 5000);
+	nfqd_slot_stats_publish(&shm.slots[1].st, &a);
+
+	err[0] = '\0';
+	r = nfqd_shm_open_ro(&ro, path, err, sizeof(err));
+	CHECKF(r == 0, "open_ro accepts a created region", "\"%s\"", err);
+	if (r == 0) {
+		CHECK(ro.size == nfqd_shm_size(2) && ro.hdr->nslots == 2 &&
+		    ro.hdr->nworkers == 2 && ro.slots[1].ctl.pid == 77,
+		    "open_ro sees the region");
+		nfqd_slot_stats_read(&ro.slots[1].st, &c);
+		CHECK(memcmp(&a, &c, sizeof(a)) == 0,
+		    "open_ro reads published counters");
+		shm.slots[1].st.received = 99;
+		CHECK_UINT_EQ(NFQD_LOAD(&ro.slots[1].st.received), 99,
+		    "open_ro mapping is shared");
+		nfqd_shm_close(&ro);
+		CHECK(ro.hdr == NULL && ro.fd == -1, "shm_close resets");
+	}
+
+	/* Fakes made from the real header with one thing wrong. */
+	memcpy(&h, shm.hdr, sizeof(h));
+	h.magic = 0x12345678;
+	write_region(fake, &h, nfqd_shm_size(2));
+	expect_rejected("wrong magic", fake, bad);
+	memcpy(&h, shm.hdr, sizeof(h));
+	h.version = 2;
+	write_region(fake, &h, nfqd_shm_size(2));
+	expect_rejected("wrong version", fake, bad);
+	memcpy(&h, shm.hdr, sizeof(h));
+	h.slot_size = 64;
+	write_region(fake, &h, nfqd_shm_size(2));
+	expect_rejected("wrong slot size", fake, bad);
+	memcpy(&h, shm.hdr, sizeof(h));
+	h.hdr_size = 128;
+	write_region(fake, &h, nfqd_shm_size(2));
+	expect_rejected("wrong header size", fake, bad);
+	memcpy(&h, shm.hdr, sizeof(h));
+	h.nworkers = 3;
+	write_region(fake, &h, nfqd_shm_size(2));
+	expect_rejected("nworkers past nslots", fake, bad);
+	memcpy(&h, shm.hdr, sizeof(h));
+	h.nslots = NFQD_MAX_WORKERS + 1;
+	h.nworkers = 0;
+	write_region(fake, &h, nfqd_shm_size(2));
+	expect_rejected("too many slots", fake, bad);
+	memcpy(&h, shm.hdr, sizeof(h));
+	write_region(fake, &h, nfqd_shm_size(2) - 1);
+	expect_rejected("a file shorter than its slots", fake, bad);
+	write_region(fake, &h, nfqd_shm_size(2));
+	r = nfqd_shm_open_ro(&ro, fake, err, sizeof(err));
+	CHECK(r == 0, "open_ro accepts a good copy");
+	if (r == 0)
+		nfqd_shm_close(&ro);
+	write_region(fake, NULL, 10);
+	expect_rejected("a short file", fake,
+	    "too short for a counters region");
+	write_region(fake, NULL, 0);
+	expect_rejected("an empty file", fake,
+	    "too short for a counters region");
+	unlink(fake);
+	expect_rejected("a missing file", fake, strerror(ENOENT));
+
+	snprintf(fake, sizeof(fake), "%s/missing/x.shm", dir);
+	errno = 0;
+	r = nfqd_shm_create(&ro, fake, 1, 1);
+	CHECK(r == -1 && errno == ENOENT && ro.hdr == NULL,
+	    "create in a missing directory fails with ENOENT");
+
+	nfqd_shm_destroy(&shm);
+	CHECK(access(path, F_OK) == -1 && errno == ENOENT,
+	    "shm_destroy removes the file");
+	CHECK(shm.hdr == NULL && shm.fd == -1, "shm_destroy unmaps");
+}
+
+int
+main(void)
+{
+	char	shmpath[1024];
+	int	rc;
+
+	if (unit_mkdtemp(dir, sizeof(dir)) == -1) {
+		perror("mkdtemp");
+		return 1;
+	}
+	snprintf(shmpath, sizeof(shmpath), "%s/nfqd.shm", dir);
+	test_collect(shmpath);
+	test_write_atomic();
+	test_shm();
+	CHECK_INT_EQ(count_entries(dir, NULL), 0,
+	    "every test file was removed");
+	rc = unit_done();
+	if (unit_rmtree(dir) == -1) {
+		perror(dir);
+		rc = 1;
+	}
+	return rc;
+}
