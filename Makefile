@@ -14,10 +14,13 @@ CC	?= cc
 PKG_CONFIG ?= pkg-config
 PKGS	 = libnetfilter_queue libmnl libconfig libcap-ng
 
+# CFLAGS is yours (make CFLAGS="-O0 -g -Werror"); the project's own flags
+# are always added.
 CFLAGS	?= -O2 -g
-CFLAGS	+= -std=gnu11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
-	   -Wmissing-prototypes -Wpointer-arith -Wformat=2 \
-	   -D_GNU_SOURCE -Iinclude $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+WARN	 = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	   -Wpointer-arith -Wformat=2
+NFQD_CFLAGS = -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude \
+	   $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null) $(CFLAGS)
 LDLIBS	+= $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
 B	 = build
@@ -34,15 +37,15 @@ $(B)/nfqd: $(OBJS) $(B)/main.o
 
 $(B)/%.o: src/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+	$(CC) $(NFQD_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(B)/tests/%: tests/unit/%.c tests/unit/unit.h $(OBJS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(OBJS) $(LDLIBS)
+	$(CC) $(NFQD_CFLAGS) -Itests/unit -o $@ $< $(OBJS) $(LDLIBS)
 
 $(B)/tools/%: tests/tools/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $< $(LDLIBS)
+	$(CC) $(NFQD_CFLAGS) -o $@ $< $(LDLIBS)
 
 tests: $(UNIT) $(TOOLS) $(B)/nfqd
 
