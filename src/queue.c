@@ -38,8 +38,9 @@ nfqd_queue_msg_size(uint32_t copy_range)
 	 * interfaces, hardware address, uid, gid, skb info, security context,
 	 * VLAN, L2 header) fits in well under 4 KiB.
 	 */
-	if (copy_range == 0 || copy_range > 65535)
+	if (copy_range > 65535)
 		copy_range = 65535;
+	/* copy_range 0 is metadata only (NFQNL_COPY_META): no payload. */
 	return MNL_ALIGN(copy_range) + 4096;
 }
 
@@ -70,13 +71,13 @@ nfqd_queue_set_rcvbuf(int fd, uint16_t queue, uint32_t bytes)
 		log_warn("queue %u: getsockopt(SO_RCVBUF)", queue);
 		return -1;
 	}
-	if ((uint32_t)val < bytes)
+	/* getsockopt() reports the doubled value. */
+	if ((uint32_t)val / 2 < bytes)
 		log_warnx("queue %u: receive buffer is %d bytes, less than "
 		    "the %u asked for (raise net.core.rmem_max or run with "
 		    "CAP_NET_ADMIN)", queue, val / 2, bytes);
 	else
-		log_debug("queue %u: receive buffer %d bytes (kernel "
-		    "accounting: %d)", queue, val / 2, val);
+		log_info("queue %u: receive buffer %d bytes", queue, val / 2);
 	return 0;
 }
 

@@ -622,8 +622,8 @@ test_params(void)
 		    want, all), "got flags 0x%x mask 0x%x", c.qflags, c.mask);
 	}
 
-	CHECK_UINT_EQ(nfqd_queue_msg_size(0), 65536 + 4096,
-	    "msg_size(0) is the largest");
+	CHECK_UINT_EQ(nfqd_queue_msg_size(0), 4096,
+	    "msg_size(0): metadata only, no room for a payload");
 	CHECK_UINT_EQ(nfqd_queue_msg_size(128), 128 + 4096, "msg_size(128)");
 	CHECK_UINT_EQ(nfqd_queue_msg_size(129), 132 + 4096,
 	    "msg_size(129) is aligned");
