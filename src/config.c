@@ -18,22 +18,19 @@
 
 #include <libconfig.h>
 
+#include "nfqd/cfgutil.h"
 #include "nfqd/config.h"
 #include "nfqd/log.h"
 #include "nfqd/nfqd.h"
 #include "nfqd/util.h"
 
 struct ctx {
+	struct nfqd_cfgctx	 cc;		/* reporting, shared with rules.c */
 	struct nfqd_config	*cf;
-	nfqd_config_report_fn	 report;
-	void			*arg;
-	const char		*path;
-	const char		*dir;		/* @include paths are relative to it */
-	char			 fbuf[PATH_MAX];
-	int			 errors;
 	const config_setting_t	*base;		/* queue.base, when set */
 	const config_setting_t	*balance;	/* queue.balance, when set */
 	const config_setting_t	*user;		/* daemon.user, when set */
+	config_setting_t	*rules;		/* rules, when set */
 };
 
 struct key {
@@ -47,123 +44,32 @@ struct group {
 	size_t			 nkeys;
 };
 
-static void	cerr(struct ctx *, const config_setting_t *, const char *, ...)
-		    __attribute__((format(printf, 3, 4)));
-
-/* libconfig names an included file as written in the @include. */
-static const char *
-resolve(struct ctx *c, const char *f)
-{
-	if (f == NULL)
-		return c->path;
-	if (f[0] == '/' || c->dir == NULL || strcmp(f, c->path) == 0)
-		return f;
-	snprintf(c->fbuf, sizeof(c->fbuf), "%s/%s", c->dir, f);
-	return c->fbuf;
-}
-
-static const char *
-setting_file(struct ctx *c, const config_setting_t *s)
-{
-	return resolve(c, s != NULL ? config_setting_source_file(s) : NULL);
-}
-
-/* "queue.maxlen" for the setting maxlen in group queue. */
-static void
-setting_path(const config_setting_t *s, char *buf, size_t len)
-{
-	const config_setting_t	*p = config_setting_parent(s);
-	const char		*name = config_setting_name(s);
-
-	if (p != NULL && config_setting_name(p) != NULL)
-		snprintf(buf, len, "%s.%s", config_setting_name(p),
-		    name != NULL ? name : "?");
-	else
-		snprintf(buf, len, "%s", name != NULL ? name : "?");
-}
-
-static void
-cerr(struct ctx *c, const config_setting_t *s, const char *fmt, ...)
-{
-	char	msg[768], name[128];
-	int	n = 0;
-	va_list	ap;
-
-	if (s != NULL) {
-		setting_path(s, name, sizeof(name));
-		n = snprintf(msg, sizeof(msg), "%s: ", name);
-	}
-	va_start(ap, fmt);
-	vsnprintf(msg + n, sizeof(msg) - (size_t)n, fmt, ap);
-	va_end(ap);
-	c->report(c->arg, setting_file(c, s),
-	    s != NULL ? (int)config_setting_source_line(s) : 0, msg);
-	c->errors++;
-}
+#define cerr(c, ...)	cfg_err(&(c)->cc, __VA_ARGS__)
 
 static int
 get_bool(struct ctx *c, config_setting_t *s, bool *out)
 {
-	if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
-		cerr(c, s, "must be true or false");
-		return -1;
-	}
-	*out = config_setting_get_bool(s) != 0;
-	return 0;
+	return cfg_bool(&c->cc, s, out);
 }
 
 static int
 get_int(struct ctx *c, config_setting_t *s, long long lo, long long hi,
     long long *out)
 {
-	long long	v;
-
-	if (config_setting_type(s) != CONFIG_TYPE_INT &&
-	    config_setting_type(s) != CONFIG_TYPE_INT64) {
-		cerr(c, s, "must be an integer");
-		return -1;
-	}
-	v = config_setting_get_int64(s);
-	if (v < lo || v > hi) {
-		cerr(c, s, "%lld is out of range (%lld to %lld)", v, lo, hi);
-		return -1;
-	}
-	*out = v;
-	return 0;
+	return cfg_int(&c->cc, s, lo, hi, out);
 }
 
 static const char *
 get_str(struct ctx *c, config_setting_t *s)
 {
-	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
-		cerr(c, s, "must be a string in double quotes");
-		return NULL;
-	}
-	return config_setting_get_string(s);
+	return cfg_str(&c->cc, s);
 }
 
-/* Index of the string value in choices, or -1 after reporting. */
 static int
 get_choice(struct ctx *c, config_setting_t *s, const char *const choices[],
     size_t n)
 {
-	const char	*v;
-	char		 list[256] = "";
-	size_t		 i;
-
-	if ((v = get_str(c, s)) == NULL)
-		return -1;
-	for (i = 0; i < n; i++)
-		if (strcmp(v, choices[i]) == 0)
-			return (int)i;
-	for (i = 0; i < n; i++) {
-		strncat(list, i == 0 ? "\"" : (i + 1 == n ? " or \"" : ", \""),
-		    sizeof(list) - strlen(list) - 1);
-		strncat(list, choices[i], sizeof(list) - strlen(list) - 1);
-		strncat(list, "\"", sizeof(list) - strlen(list) - 1);
-	}
-	cerr(c, s, "\"%s\" is not one of %s", v, list);
-	return -1;
+	return cfg_choice(&c->cc, s, choices, n);
 }
 
 static void
@@ -435,18 +341,6 @@ static const struct group groups[] = {
 	{ "stats",	stats_keys,	NFQD_ARRAY_SIZE(stats_keys) },
 };
 
-/* Lower case, '-' to '_': how people misspell setting names. */
-static void
-normalize(const char *in, char *out, size_t len)
-{
-	size_t	i;
-
-	for (i = 0; in[i] != '\0' && i + 1 < len; i++)
-		out[i] = in[i] == '-' ? '_' :
-		    (char)tolower((unsigned char)in[i]);
-	out[i] = '\0';
-}
-
 /*
  * Find what an unknown name was probably meant to be: the same name spelled
  * with '-' or in capitals, with the group repeated as a prefix
@@ -455,49 +349,30 @@ normalize(const char *in, char *out, size_t len)
 static void
 suggest(const struct group *g, const char *name, char *out, size_t len)
 {
-	char		 norm[128];
-	const char	*n = norm;
-	size_t		 i, k, glen;
-	unsigned	 d, best = 3;
+	const char	*names[32], *hit;
+	size_t		 i, k;
 
 	out[0] = '\0';
-	normalize(name, norm, sizeof(norm));
-	if (g->name != NULL) {
-		glen = strlen(g->name);
-		if (strncmp(n, g->name, glen) == 0 && n[glen] == '_')
-			n += glen + 1;
-	}
-	for (k = 0; k < g->nkeys; k++) {
-		d = nfqd_edit_distance(n, g->keys[k].name);
-		if (d < best) {
-			best = d;
-			snprintf(out, len, "%s", g->keys[k].name);
-		}
-	}
-	if (out[0] != '\0')
+	for (k = 0; k < g->nkeys && k < NFQD_ARRAY_SIZE(names); k++)
+		names[k] = g->keys[k].name;
+	if ((hit = cfg_suggest(name, g->name, names, k, 2)) != NULL) {
+		snprintf(out, len, "%s", hit);
 		return;
+	}
 	for (i = 0; i < NFQD_ARRAY_SIZE(groups); i++) {
 		const struct group *o = &groups[i];
-		const char *on = norm;
 
 		if (o == g)
 			continue;
-		if (o->name != NULL) {
-			glen = strlen(o->name);
-			if (strncmp(on, o->name, glen) == 0 && on[glen] == '_')
-				on += glen + 1;
-		}
-		for (k = 0; k < o->nkeys; k++) {
-			if (nfqd_edit_distance(on, o->keys[k].name) > 1)
-				continue;
-			if (o->name != NULL)
-				snprintf(out, len, "%s.%s", o->name,
-				    o->keys[k].name);
-			else
-				snprintf(out, len, "%s (at the top level)",
-				    o->keys[k].name);
-			return;
-		}
+		for (k = 0; k < o->nkeys && k < NFQD_ARRAY_SIZE(names); k++)
+			names[k] = o->keys[k].name;
+		if ((hit = cfg_suggest(name, o->name, names, k, 1)) == NULL)
+			continue;
+		if (o->name != NULL)
+			snprintf(out, len, "%s.%s", o->name, hit);
+		else
+			snprintf(out, len, "%s (at the top level)", hit);
+		return;
 	}
 }
 
@@ -629,9 +504,9 @@ finish(struct ctx *c, const struct nfqd_overrides *ov)
 static void
 report_parse_error(struct ctx *c, const config_t *lc)
 {
-	c->report(c->arg, resolve(c, config_error_file(lc)),
+	c->cc.report(c->cc.arg, cfg_resolve(&c->cc, config_error_file(lc)),
 	    config_error_line(lc), config_error_text(lc));
-	c->errors++;
+	c->cc.errors++;
 }
 
 /* Why sb is not something libconfig can read, or NULL. */
@@ -649,7 +524,7 @@ not_readable(const struct stat *sb)
  * libconfig 1.5 reads an @include'd directory or FIFO itself, and its
  * scanner then calls exit() (a directory) or blocks (a FIFO): that would end
  * or hang the master on a reload.  Look at every @include first, as the
- * scanner does (at the start of a line, relative to c->dir, 10 deep).
+ * scanner does (at the start of a line, relative to c->cc.dir, 10 deep).
  */
 static void
 check_includes(struct ctx *c, const char *file, int depth)
@@ -673,17 +548,17 @@ check_includes(struct ctx *c, const char *file, int depth)
 		if (*p++ != '"' || (q = strchr(p, '"')) == NULL)
 			continue;
 		*q = '\0';
-		if (*p == '/' || c->dir == NULL)
+		if (*p == '/' || c->cc.dir == NULL)
 			snprintf(inc, sizeof(inc), "%s", p);
 		else
-			snprintf(inc, sizeof(inc), "%s/%s", c->dir, p);
+			snprintf(inc, sizeof(inc), "%s/%s", c->cc.dir, p);
 		if (stat(inc, &sb) == -1)
 			continue;	/* "cannot open include file" */
 		if ((why = not_readable(&sb)) != NULL) {
 			snprintf(msg, sizeof(msg), "cannot include \"%s\": %s",
 			    p, why);
-			c->report(c->arg, file, n, msg);
-			c->errors++;
+			c->cc.report(c->cc.arg, file, n, msg);
+			c->cc.errors++;
 		} else {
 			check_includes(c, inc, depth + 1);
 		}
@@ -706,9 +581,9 @@ nfqd_config_load(struct nfqd_config *cf, const char *path,
 	nfqd_config_defaults(cf);
 	memset(&c, 0, sizeof(c));
 	c.cf = cf;
-	c.report = report;
-	c.arg = arg;
-	c.path = path;
+	c.cc.report = report;
+	c.cc.arg = arg;
+	c.cc.path = path;
 
 	if (nfqd_strlcpy(cf->path, path, sizeof(cf->path)) >=
 	    sizeof(cf->path)) {
@@ -733,26 +608,26 @@ nfqd_config_load(struct nfqd_config *cf, const char *path,
 
 	/* @include "x" is relative to the configuration file's directory. */
 	nfqd_strlcpy(dir, path, sizeof(dir));
-	c.dir = dirname(dir);
+	c.cc.dir = dirname(dir);
 	check_includes(&c, path, 1);
-	if (c.errors != 0) {
+	if (c.cc.errors != 0) {
 		fclose(fp);
-		return c.errors;
+		return c.cc.errors;
 	}
 	config_init(&lc);
-	config_set_include_dir(&lc, c.dir);
+	config_set_include_dir(&lc, c.cc.dir);
 	if (config_read(&lc, fp) == CONFIG_FALSE) {
 		report_parse_error(&c, &lc);
 		config_destroy(&lc);
 		fclose(fp);
-		return c.errors;
+		return c.cc.errors;
 	}
 	fclose(fp);
 
 	walk(&c, &groups[0], config_root_setting(&lc));
 	finish(&c, ov);
 	config_destroy(&lc);
-	return c.errors;
+	return c.cc.errors;
 }
 
 bool

@@ -1,0 +1,61 @@
+#ifndef NFQD_CFGUTIL_H
+#define NFQD_CFGUTIL_H
+
+/*
+ * Helpers shared by the configuration readers (config.c, rules.c): typed
+ * getters that report a wrong type or range as FILE:LINE: message, and the
+ * reporting itself.
+ */
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <libconfig.h>
+
+#include "nfqd/config.h"
+
+struct nfqd_cfgctx {
+	nfqd_config_report_fn	 report;
+	void			*arg;
+	const char		*path;		/* the main file */
+	const char		*dir;		/* @include paths are relative to it */
+	const char		*prefix;	/* "rule \"x\": " while in a rule */
+	int			 errors;
+	char			 fbuf[PATH_MAX];
+};
+
+/* The file a setting came from, with @include paths resolved. */
+const char *cfg_file(struct nfqd_cfgctx *c, const config_setting_t *s);
+const char *cfg_resolve(struct nfqd_cfgctx *c, const char *file);
+
+/*
+ * An error at s's file and line, prefixed with c->prefix and s's name, or
+ * with its full path ("queue.maxlen: ") outside a prefix.  s NULL: line 0.
+ */
+void	cfg_err(struct nfqd_cfgctx *c, const config_setting_t *s,
+	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The same, without the setting's name after the prefix. */
+void	cfg_err_at(struct nfqd_cfgctx *c, const config_setting_t *s,
+	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* A warning: reported as "warning: ...", not counted as an error. */
+void	cfg_warn_at(struct nfqd_cfgctx *c, const config_setting_t *s,
+	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+int	cfg_bool(struct nfqd_cfgctx *c, config_setting_t *s, bool *out);
+bool	cfg_is_int(const config_setting_t *s);
+int	cfg_int(struct nfqd_cfgctx *c, config_setting_t *s, long long lo,
+	    long long hi, long long *out);
+const char *cfg_str(struct nfqd_cfgctx *c, config_setting_t *s);
+int	cfg_choice(struct nfqd_cfgctx *c, config_setting_t *s,
+	    const char *const choices[], size_t n);
+
+/*
+ * The closest of names[0..n) to name, by the usual misspellings ('-' for
+ * '_', capitals, a repeated prefix such as "queue_", a typo) within maxd
+ * edits, or NULL.
+ */
+const char *cfg_suggest(const char *name, const char *strip_prefix,
+	    const char *const names[], size_t n, unsigned maxd);
+
+#endif

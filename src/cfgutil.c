@@ -1,0 +1,210 @@
+/*
+ * Typed getters and error reporting shared by the configuration readers.
+ */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "nfqd/cfgutil.h"
+#include "nfqd/util.h"
+
+const char *
+cfg_resolve(struct nfqd_cfgctx *c, const char *f)
+{
+	/* libconfig names an included file as written in the @include. */
+	if (f == NULL)
+		return c->path;
+	if (f[0] == '/' || c->dir == NULL || strcmp(f, c->path) == 0)
+		return f;
+	snprintf(c->fbuf, sizeof(c->fbuf), "%s/%s", c->dir, f);
+	return c->fbuf;
+}
+
+const char *
+cfg_file(struct nfqd_cfgctx *c, const config_setting_t *s)
+{
+	return cfg_resolve(c, s != NULL ? config_setting_source_file(s) : NULL);
+}
+
+/* "queue.maxlen" for the setting maxlen in group queue. */
+static void
+setting_path(const config_setting_t *s, char *buf, size_t len)
+{
+	const config_setting_t	*p = config_setting_parent(s);
+	const char		*name = config_setting_name(s);
+
+	if (p != NULL && config_setting_name(p) != NULL)
+		snprintf(buf, len, "%s.%s", config_setting_name(p),
+		    name != NULL ? name : "?");
+	else
+		snprintf(buf, len, "%s", name != NULL ? name : "?");
+}
+
+static void
+vreport(struct nfqd_cfgctx *c, const config_setting_t *s, bool named,
+    bool warning, const char *fmt, va_list ap)
+{
+	char	msg[1024], name[128];
+	size_t	n = 0;
+
+	msg[0] = '\0';
+	if (warning)
+		n = (size_t)snprintf(msg, sizeof(msg), "warning: ");
+	if (c->prefix != NULL)
+		n += (size_t)snprintf(msg + n, sizeof(msg) - n, "%s", c->prefix);
+	if (named && s != NULL) {
+		if (c->prefix != NULL)
+			snprintf(name, sizeof(name), "%s",
+			    config_setting_name(s) != NULL ?
+			    config_setting_name(s) : "?");
+		else
+			setting_path(s, name, sizeof(name));
+		n += (size_t)snprintf(msg + n, sizeof(msg) - n, "%s: ", name);
+	}
+	if (n < sizeof(msg))
+		vsnprintf(msg + n, sizeof(msg) - n, fmt, ap);
+	c->report(c->arg, cfg_file(c, s),
+	    s != NULL ? (int)config_setting_source_line(s) : 0, msg);
+	if (!warning)
+		c->errors++;
+}
+
+void
+cfg_err(struct nfqd_cfgctx *c, const config_setting_t *s, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vreport(c, s, true, false, fmt, ap);
+	va_end(ap);
+}
+
+void
+cfg_err_at(struct nfqd_cfgctx *c, const config_setting_t *s,
+    const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vreport(c, s, false, false, fmt, ap);
+	va_end(ap);
+}
+
+void
+cfg_warn_at(struct nfqd_cfgctx *c, const config_setting_t *s,
+    const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vreport(c, s, false, true, fmt, ap);
+	va_end(ap);
+}
+
+int
+cfg_bool(struct nfqd_cfgctx *c, config_setting_t *s, bool *out)
+{
+	if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
+		cfg_err(c, s, "must be true or false");
+		return -1;
+	}
+	*out = config_setting_get_bool(s) != 0;
+	return 0;
+}
+
+bool
+cfg_is_int(const config_setting_t *s)
+{
+	return config_setting_type(s) == CONFIG_TYPE_INT ||
+	    config_setting_type(s) == CONFIG_TYPE_INT64;
+}
+
+int
+cfg_int(struct nfqd_cfgctx *c, config_setting_t *s, long long lo,
+    long long hi, long long *out)
+{
+	long long	v;
+
+	if (!cfg_is_int(s)) {
+		cfg_err(c, s, "must be an integer");
+		return -1;
+	}
+	v = config_setting_get_int64(s);
+	if (v < lo || v > hi) {
+		cfg_err(c, s, "%lld is out of range (%lld to %lld)", v, lo, hi);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+const char *
+cfg_str(struct nfqd_cfgctx *c, config_setting_t *s)
+{
+	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+		cfg_err(c, s, "must be a string in double quotes");
+		return NULL;
+	}
+	return config_setting_get_string(s);
+}
+
+int
+cfg_choice(struct nfqd_cfgctx *c, config_setting_t *s,
+    const char *const choices[], size_t n)
+{
+	const char	*v;
+	char		 list[256] = "";
+	size_t		 i;
+
+	if ((v = cfg_str(c, s)) == NULL)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (strcmp(v, choices[i]) == 0)
+			return (int)i;
+	for (i = 0; i < n; i++) {
+		strncat(list, i == 0 ? "\"" : (i + 1 == n ? " or \"" : ", \""),
+		    sizeof(list) - strlen(list) - 1);
+		strncat(list, choices[i], sizeof(list) - strlen(list) - 1);
+		strncat(list, "\"", sizeof(list) - strlen(list) - 1);
+	}
+	cfg_err(c, s, "\"%s\" is not one of %s", v, list);
+	return -1;
+}
+
+/* Lower case, '-' to '_': how people misspell setting names. */
+static void
+normalize(const char *in, char *out, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; in[i] != '\0' && i + 1 < len; i++)
+		out[i] = in[i] == '-' ? '_' :
+		    (char)tolower((unsigned char)in[i]);
+	out[i] = '\0';
+}
+
+const char *
+cfg_suggest(const char *name, const char *strip_prefix,
+    const char *const names[], size_t n, unsigned maxd)
+{
+	char		 norm[128];
+	const char	*p = norm, *best = NULL;
+	size_t		 i, plen;
+	unsigned	 d, bestd = maxd + 1;
+
+	normalize(name, norm, sizeof(norm));
+	if (strip_prefix != NULL) {
+		plen = strlen(strip_prefix);
+		if (strncmp(p, strip_prefix, plen) == 0 && p[plen] == '_')
+			p += plen + 1;
+	}
+	for (i = 0; i < n; i++) {
+		d = nfqd_edit_distance(p, names[i]);
+		if (d < bestd) {
+			bestd = d;
+			best = names[i];
+		}
+	}
+	return best;
+}
