@@ -1,0 +1,77 @@
+#ifndef NFQD_PKT_H
+#define NFQD_PKT_H
+
+#include <stdint.h>
+
+/*
+ * Packet parsing: the network and transport headers of a packet as the
+ * kernel hands it to a queue (starting at the IPv4 or IPv6 header), read
+ * without allocating and without trusting any length field.
+ */
+
+enum nfqd_pkt_status {
+	NFQD_PKT_OK = 0,
+	NFQD_PKT_TRUNCATED,	/* headers needed go past the captured bytes */
+	NFQD_PKT_MALFORMED,	/* headers contradict themselves or the length */
+};
+
+/* Why a packet is not NFQD_PKT_OK (for logs and tests). */
+enum nfqd_pkt_reason {
+	NFQD_PKT_R_NONE = 0,
+	NFQD_PKT_R_EMPTY,		/* no bytes at all */
+	NFQD_PKT_R_VERSION,		/* IP version not 4 or 6 */
+	NFQD_PKT_R_L3_SHORT,		/* capture ends inside the IP header */
+	NFQD_PKT_R_IHL,			/* IPv4 IHL < 5 */
+	NFQD_PKT_R_IP_LEN,		/* IP length < header or > packet length */
+	NFQD_PKT_R_EXT_SHORT,		/* capture ends inside an IPv6 ext header */
+	NFQD_PKT_R_EXT_LEN,		/* IPv6 ext header past the IP length */
+	NFQD_PKT_R_EXT_COUNT,		/* too many IPv6 extension headers */
+	NFQD_PKT_R_L4_SHORT,		/* capture ends inside the L4 header */
+	NFQD_PKT_R_L4_LEN,		/* L4 header past the IP length */
+	NFQD_PKT_R_TCP_DOFF,		/* TCP data offset < 5 */
+	NFQD_PKT_R_UDP_LEN,		/* UDP length < 8 or > IP payload */
+	NFQD_PKT_R_MAX
+};
+
+/* pi->flags */
+#define NFQD_PKT_F_FRAGMENT	0x01	/* a fragment (first or later) */
+#define NFQD_PKT_F_LATER_FRAG	0x02	/* not the first fragment: no L4 header */
+#define NFQD_PKT_F_PORTS	0x04	/* sport and dport are valid (TCP, UDP, UDP-Lite, SCTP, DCCP) */
+#define NFQD_PKT_F_ICMP		0x08	/* icmp_type and icmp_code are valid */
+#define NFQD_PKT_F_TCP		0x10	/* tcp_flags is valid */
+
+struct nfqd_pktinfo {
+	uint8_t		family;		/* AF_INET, AF_INET6; 0 if unknown */
+	uint8_t		status;		/* enum nfqd_pkt_status */
+	uint8_t		reason;		/* enum nfqd_pkt_reason */
+	uint8_t		flags;		/* NFQD_PKT_F_* */
+	uint8_t		proto;		/* L4 protocol after IPv6 extension
+					   headers (IPPROTO_*, 59: none) */
+	uint8_t		tcp_flags;	/* TCP header byte 13: CWR ECE URG ACK
+					   PSH RST SYN FIN */
+	uint8_t		icmp_type;	/* ICMP or ICMPv6 */
+	uint8_t		icmp_code;
+	uint16_t	sport;		/* host byte order */
+	uint16_t	dport;
+	uint8_t		saddr[16];	/* network order; IPv4 in the first 4 */
+	uint8_t		daddr[16];
+	uint32_t	l4off;		/* offset of the L4 header */
+	uint32_t	payoff;		/* offset of the L4 payload */
+	uint32_t	paylen;		/* L4 payload length per the headers */
+	uint32_t	iplen;		/* IP datagram length per the header */
+	uint32_t	caplen;		/* bytes captured (given to us) */
+	uint32_t	len;		/* original length of the packet */
+};
+
+/*
+ * Parse the caplen bytes at data, a packet of origlen bytes (origlen >=
+ * caplen; the kernel's NFQA_CAP_LEN, or caplen when it sent all).  Fills pi
+ * and returns pi->status.  Every field the status makes valid is valid;
+ * others are zero.  Never reads outside data[0 .. caplen).
+ */
+int	nfqd_pkt_parse(const uint8_t *data, uint32_t caplen, uint32_t origlen,
+	    struct nfqd_pktinfo *pi);
+
+const char *nfqd_pkt_reason_str(unsigned reason);
+
+#endif
