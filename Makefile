@@ -24,7 +24,9 @@ NFQD_CFLAGS = -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude \
 LDLIBS	+= $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
 B	 = build
-SRCS	 = src/cfgutil.c src/config.c src/json.c src/log.c src/master.c src/procfs.c \
+SRCS	 = src/cfgutil.c src/classify.c src/config.c src/engine.c src/iftab.c \
+	   src/json.c src/log.c src/master.c src/pkt.c src/procfs.c \
+	   src/ratelimit.c src/rules.c \
 	   src/queue.c src/shm.c src/stats.c src/util.c src/worker.c
 OBJS	 = $(SRCS:src/%.c=$(B)/%.o)
 UNIT	 = $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))

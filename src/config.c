@@ -19,9 +19,11 @@
 #include <libconfig.h>
 
 #include "nfqd/cfgutil.h"
+#include "nfqd/classify.h"
 #include "nfqd/config.h"
 #include "nfqd/log.h"
 #include "nfqd/nfqd.h"
+#include "nfqd/rules.h"
 #include "nfqd/util.h"
 
 struct ctx {
@@ -31,6 +33,8 @@ struct ctx {
 	const config_setting_t	*balance;	/* queue.balance, when set */
 	const config_setting_t	*user;		/* daemon.user, when set */
 	config_setting_t	*rules;		/* rules, when set */
+	const config_setting_t	*copy_range;	/* queue.copy_range, when set */
+	const config_setting_t	*uid_gid;	/* queue.uid_gid, when set */
 };
 
 struct key {
@@ -234,6 +238,7 @@ set_copy_range(struct ctx *c, config_setting_t *s)
 
 	if (get_int(c, s, 0, 65535, &v) == 0)
 		c->cf->copy_range = (uint32_t)v;
+	c->copy_range = s;
 }
 
 static void
@@ -261,6 +266,7 @@ static void
 set_uid_gid(struct ctx *c, config_setting_t *s)
 {
 	get_bool(c, s, &c->cf->uid_gid);
+	c->uid_gid = s;
 }
 
 /* stats { } */
@@ -289,14 +295,46 @@ set_shm(struct ctx *c, config_setting_t *s)
 /* top level */
 
 static void
-set_default_verdict(struct ctx *c, config_setting_t *s)
+get_verdict(struct ctx *c, config_setting_t *s, enum nfqd_verdict *v)
 {
 	static const char *const choices[] = { "accept", "drop" };
 	int	i;
 
 	if ((i = get_choice(c, s, choices, NFQD_ARRAY_SIZE(choices))) >= 0)
-		c->cf->default_verdict = i == 0 ? NFQD_VERDICT_ACCEPT :
-		    NFQD_VERDICT_DROP;
+		*v = i == 0 ? NFQD_VERDICT_ACCEPT : NFQD_VERDICT_DROP;
+}
+
+static void
+set_default_verdict(struct ctx *c, config_setting_t *s)
+{
+	get_verdict(c, s, &c->cf->default_verdict);
+}
+
+static void
+set_malformed_verdict(struct ctx *c, config_setting_t *s)
+{
+	get_verdict(c, s, &c->cf->malformed_verdict);
+}
+
+static void
+set_orphan_verdict(struct ctx *c, config_setting_t *s)
+{
+	get_verdict(c, s, &c->cf->orphan_verdict);
+}
+
+static void
+set_rules(struct ctx *c, config_setting_t *s)
+{
+	c->rules = s;	/* read once the served queues are known */
+}
+
+static void
+set_rate_table_size(struct ctx *c, config_setting_t *s)
+{
+	long long	v;
+
+	if (get_int(c, s, 1024, 16777216, &v) == 0)
+		c->cf->rate_table_size = (uint32_t)v;
 }
 
 static void	set_group(struct ctx *, config_setting_t *);
@@ -319,6 +357,7 @@ static const struct key queue_keys[] = {
 	{ "fail_open",		set_fail_open },
 	{ "gso",		set_gso },
 	{ "uid_gid",		set_uid_gid },
+	{ "orphan_verdict",	set_orphan_verdict },
 };
 
 static const struct key stats_keys[] = {
@@ -332,6 +371,9 @@ static const struct key top_keys[] = {
 	{ "queue",		set_group },
 	{ "stats",		set_group },
 	{ "default_verdict",	set_default_verdict },
+	{ "malformed_verdict",	set_malformed_verdict },
+	{ "rules",		set_rules },
+	{ "rate_table_size",	set_rate_table_size },
 };
 
 static const struct group groups[] = {
@@ -441,6 +483,63 @@ nfqd_config_defaults(struct nfqd_config *cf)
 	cf->stats_interval = 0;
 	nfqd_strlcpy(cf->shm_path, "/run/nfqd/nfqd.shm", sizeof(cf->shm_path));
 	cf->default_verdict = NFQD_VERDICT_ACCEPT;
+	cf->malformed_verdict = NFQD_VERDICT_ACCEPT;
+	cf->orphan_verdict = NFQD_VERDICT_ACCEPT;
+	cf->rules = NULL;
+	cf->rate_table_size = 65536;
+}
+
+/* Matchers that need the packet's headers, not only its metadata. */
+#define HEADER_MATCHERS	(NFQD_M_PROTO | NFQD_M_SRC | NFQD_M_DST | \
+			 NFQD_M_SPORT | NFQD_M_DPORT | NFQD_M_TCPFLAGS | \
+			 NFQD_M_ICMPTYPE | NFQD_M_ICMPCODE | NFQD_M_LENGTH)
+
+static void
+finish_rules(struct ctx *c)
+{
+	struct nfqd_config	*cf = c->cf;
+	struct nfqd_ruleset	*rs;
+	uint32_t		 i;
+
+	if (c->rules == NULL || c->cc.errors != 0)
+		return;
+	rs = nfqd_rules_load(&c->cc, c->rules, cf->qfirst, cf->qcount);
+	if (rs == NULL)
+		return;
+	if (nfqd_classify_build(rs) == -1) {
+		cerr(c, c->rules, "out of memory compiling %u rules", rs->n);
+		nfqd_rules_free(rs);
+		return;
+	}
+	cf->rules = rs;
+	if (cf->copy_range == 0) {
+		for (i = 0; i < rs->n; i++) {
+			const struct nfqd_rule *r = &rs->rules[i];
+
+			if ((r->matchers & HEADER_MATCHERS) ||
+			    ((r->matchers & NFQD_M_RATE) &&
+			    r->rate_per != NFQD_PER_RULE))
+				break;
+		}
+		if (i < rs->n)
+			cerr(c, c->copy_range, "0 copies no packet bytes, but "
+			    "rule \"%s\" (line %d) looks at the headers",
+			    rs->rules[i].name, rs->rules[i].line);
+	}
+	/* uid and gid matchers need the kernel to send them. */
+	if ((rs->all_matchers & (NFQD_M_UID | NFQD_M_GID)) && !cf->uid_gid) {
+		if (c->uid_gid != NULL)
+			cfg_warn_at(&c->cc, c->uid_gid, "queue.uid_gid: turned "
+			    "on: rules match on uid or gid");
+		cf->uid_gid = true;
+	}
+}
+
+void
+nfqd_config_free(struct nfqd_config *cf)
+{
+	nfqd_rules_free(cf->rules);
+	cf->rules = NULL;
 }
 
 /* Checks that involve more than one setting, and the command line. */
@@ -504,8 +603,20 @@ finish(struct ctx *c, const struct nfqd_overrides *ov)
 static void
 report_parse_error(struct ctx *c, const config_t *lc)
 {
+	const char	*text = config_error_text(lc);
+	char		 msg[512];
+
+	/* libconfig's words for [80, "443"]; say how to write it. */
+	if (text != NULL && strcmp(text, "mismatched element type in array")
+	    == 0) {
+		snprintf(msg, sizeof(msg), "%s: an array [ ] holds values of "
+		    "one type; write a list ( ) to mix numbers and strings, "
+		    "as in dst_port = (53, \"5353\"), or quote every value",
+		    text);
+		text = msg;
+	}
 	c->cc.report(c->cc.arg, cfg_resolve(&c->cc, config_error_file(lc)),
-	    config_error_line(lc), config_error_text(lc));
+	    config_error_line(lc), text);
 	c->cc.errors++;
 }
 
@@ -626,7 +737,10 @@ nfqd_config_load(struct nfqd_config *cf, const char *path,
 
 	walk(&c, &groups[0], config_root_setting(&lc));
 	finish(&c, ov);
+	finish_rules(&c);
 	config_destroy(&lc);
+	if (c.cc.errors != 0)
+		nfqd_config_free(cf);
 	return c.cc.errors;
 }
 
@@ -644,7 +758,11 @@ nfqd_config_worker_changed(const struct nfqd_config *a,
 	    a->fail_open != b->fail_open ||
 	    a->gso != b->gso ||
 	    a->uid_gid != b->uid_gid ||
-	    a->default_verdict != b->default_verdict;
+	    a->default_verdict != b->default_verdict ||
+	    a->malformed_verdict != b->malformed_verdict ||
+	    a->orphan_verdict != b->orphan_verdict ||
+	    a->rate_table_size != b->rate_table_size ||
+	    !nfqd_rules_same(a->rules, b->rules);
 }
 
 const char *

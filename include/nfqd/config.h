@@ -47,9 +47,16 @@ struct nfqd_config {
 	char		 shm_path[PATH_MAX];	/* counters, readable by nfqctl */
 
 	enum nfqd_verdict default_verdict;
+	enum nfqd_verdict malformed_verdict;	/* unparsable packets */
+	enum nfqd_verdict orphan_verdict;	/* left by a dead worker */
+
+	struct nfqd_ruleset *rules;		/* NULL: none; owned */
+	uint32_t	 rate_table_size;	/* keyed rate buckets per worker */
 };
 
 /* Command-line settings that win over the file. */
+struct nfqd_ruleset;
+
 struct nfqd_overrides {
 	const char	*pidfile;		/* -p */
 	const char	*balance;		/* --queue-balance A:B */
@@ -66,12 +73,17 @@ void	nfqd_config_defaults(struct nfqd_config *cf);
 
 /*
  * Read and validate path into cf.  Returns the number of problems reported
- * (0: cf is complete and valid).  On failure cf is unspecified: load into a
- * scratch struct and keep the old one, as a reload does.
+ * (0: cf is complete and valid; warnings, reported as "warning: ...", do
+ * not count).  On failure cf holds nothing to free and is otherwise
+ * unspecified: load into a scratch struct and keep the old one, as a reload
+ * does.  On success, release it with nfqd_config_free().
  */
 int	nfqd_config_load(struct nfqd_config *cf, const char *path,
 	    const struct nfqd_overrides *ov, nfqd_config_report_fn report,
 	    void *arg);
+
+/* Free what nfqd_config_load() allocated (the rules). */
+void	nfqd_config_free(struct nfqd_config *cf);
 
 /* True when a running worker would behave differently under b than under a. */
 bool	nfqd_config_worker_changed(const struct nfqd_config *a,

@@ -345,8 +345,8 @@ test_unknown(void)
 	    "frobnicate = 1;\n", 1,
 	    "frobnicate: unknown setting");
 	expect_error("unknown group",
-	    "\nrules = { };\n", 2,
-	    "rules: unknown setting");
+	    "\nfilters = { };\n", 2,
+	    "filters: unknown setting");
 }
 
 static void

@@ -1,0 +1,47 @@
+#ifndef NFQD_CLASSIFY_H
+#define NFQD_CLASSIFY_H
+
+/*
+ * The compiled classifier: finds the first rule (from a given index on)
+ * whose matchers, rate limit aside, all hold for a packet, at a cost that
+ * does not grow with the number of rules for the common shapes.
+ *
+ * Tuple space search: each rule is filed under the fields it pins down
+ * exactly (its "tuple": family, source and destination prefix lengths,
+ * protocol, source and destination port), keyed by its values.  A lookup
+ * probes one hash table per tuple with the packet's masked fields, and
+ * verifies the candidates found with the full matcher.  Tuples are visited
+ * in order of their first rule, so the search stops once no tuple can hold
+ * an earlier match.  Fields a rule cannot be filed under (negations, port
+ * ranges wider than 16, long lists) are left to the verification.
+ */
+
+#include <stdint.h>
+
+struct nfqd_ruleset;
+struct nfqd_pktinfo;
+struct nfqd_pkt;
+struct nfqd_iftab;
+struct nfqd_classifier;
+
+/* Compile rs (rs->cls is set).  -1 when out of memory. */
+int	nfqd_classify_build(struct nfqd_ruleset *rs);
+void	nfqd_classify_free(struct nfqd_classifier *cls);
+
+/*
+ * The index of the first rule at or after start that matches the packet
+ * (rate limits aside), or -1.  Reads only: workers share one classifier.
+ */
+int	nfqd_classify_next(const struct nfqd_ruleset *rs,
+	    const struct nfqd_pktinfo *pi, const struct nfqd_pkt *m,
+	    const struct nfqd_iftab *ift, uint32_t start);
+
+/* The same by walking every rule in order: the reference. */
+int	nfqd_linear_next(const struct nfqd_ruleset *rs,
+	    const struct nfqd_pktinfo *pi, const struct nfqd_pkt *m,
+	    const struct nfqd_iftab *ift, uint32_t start);
+
+/* Tuples in the classifier (for tests and the benchmark). */
+unsigned nfqd_classify_tuples(const struct nfqd_classifier *cls);
+
+#endif

@@ -1,0 +1,80 @@
+#ifndef NFQD_ENGINE_H
+#define NFQD_ENGINE_H
+
+/*
+ * The verdict for one packet: parse it, walk the rules in order (through
+ * the compiled classifier), apply rate limits and "continue", count and log
+ * the rules that match, and say what to tell the kernel.  One engine per
+ * worker; nothing here allocates after nfqd_engine_init().
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "nfqd/log.h"
+
+struct nfqd_config;
+struct nfqd_ruleset;
+struct nfqd_pkt;
+struct nfqd_pktinfo;
+struct nfqd_iftab;
+struct nfqd_ratetab;
+struct nfqd_rate_cell;
+
+/* Per rule and worker, in the rule counters region. */
+struct nfqd_rule_ctr {
+	uint64_t	hits;
+	uint64_t	bytes;		/* original packet lengths */
+};
+
+struct nfqd_decision {
+	uint32_t	verdict;	/* NF_ACCEPT, NF_DROP, NF_REPEAT, queue */
+	uint32_t	mark;
+	bool		has_mark;
+	int32_t		rule;		/* deciding rule, or one of: */
+#define NFQD_DECIDED_DEFAULT	(-1)	/* no rule matched */
+#define NFQD_DECIDED_MALFORMED	(-2)	/* could not be parsed */
+};
+
+struct nfqd_engine {
+	const struct nfqd_ruleset *rs;
+	bool			 linear;	/* reference walk (tests) */
+	bool			 headers;	/* packets carry their headers */
+	uint32_t		 default_verdict;
+	uint32_t		 malformed_verdict;
+	uint16_t		 queue;		/* for log lines */
+	struct nfqd_rule_ctr	*ctr;		/* [rs->n], may be NULL */
+	struct nfqd_rate_cell	*cells;		/* per-rule shared buckets */
+	struct nfqd_rate_cell	*own_cells;	/* when none were given */
+	struct nfqd_ratetab	*rt;		/* keyed buckets, may be NULL */
+	const struct nfqd_iftab	*ift;
+	struct nfqd_ratelimit	*logrl;		/* [rs->n] when a rule logs */
+	uint64_t		 nomatch;	/* packets that got the default */
+	uint64_t		 malformed;	/* packets that got malformed_verdict */
+	uint8_t			 last_status;	/* of the last parse */
+	uint8_t			 last_reason;
+};
+
+/*
+ * Set up e for rs.  cells: the shared per-rule rate buckets (NULL: private
+ * ones are allocated, as tests want).  rate_entries: keyed table size.
+ * Returns -1 when out of memory.
+ */
+int	nfqd_engine_init(struct nfqd_engine *e, const struct nfqd_config *cf,
+	    const struct nfqd_ruleset *rs, struct nfqd_rule_ctr *ctr,
+	    struct nfqd_rate_cell *cells, const struct nfqd_iftab *ift,
+	    uint16_t queue);
+void	nfqd_engine_free(struct nfqd_engine *e);
+
+void	nfqd_engine_decide(struct nfqd_engine *e, const struct nfqd_pkt *m,
+	    uint64_t now, struct nfqd_decision *d);
+
+/* Shared per-rule buckets rs needs (rules with rate and per = "rule"). */
+uint32_t nfqd_engine_cells(const struct nfqd_ruleset *rs);
+
+/* A one-line summary of a packet, for rule logs. */
+void	nfqd_pkt_summary(const struct nfqd_pktinfo *pi,
+	    const struct nfqd_pkt *m, const struct nfqd_iftab *ift,
+	    char *buf, size_t len);
+
+#endif

@@ -1,0 +1,472 @@
+/*
+ * The compiled classifier (see classify.h for the method).
+ */
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "nfqd/classify.h"
+#include "nfqd/pkt.h"
+#include "nfqd/rules.h"
+
+#define MAX_EXPAND	256	/* filed entries per rule */
+#define MAX_PORT_SPAN	16	/* port ranges up to this wide are filed */
+
+/* Hashed and compared whole; fields not in a tuple are zero. */
+struct key {
+	uint8_t		src[16];
+	uint8_t		dst[16];
+	uint16_t	sport;
+	uint16_t	dport;
+	uint8_t		proto;
+	uint8_t		family;
+	uint8_t		pad[2];
+};
+
+_Static_assert(sizeof(struct key) == 40, "key has no hidden padding");
+
+struct shape {
+	uint8_t		family;		/* 0: any */
+	int8_t		use_proto;
+	int8_t		use_sport;
+	int8_t		use_dport;
+	int16_t		src_plen;	/* -1: not filed by source */
+	int16_t		dst_plen;
+};
+
+struct slot {
+	struct key	key;
+	uint32_t	off;		/* rule indexes in lists[], ascending */
+	uint32_t	n;		/* 0: empty slot */
+};
+
+struct tuple {
+	struct shape	sh;
+	uint32_t	min_rule;
+	uint32_t	max_rule;
+	uint32_t	mask;		/* slots - 1 */
+	struct slot	*slots;
+};
+
+struct nfqd_classifier {
+	struct tuple	*tuples;	/* by min_rule */
+	uint32_t	 ntuples;
+	uint32_t	*lists;
+	uint32_t	 nlists;
+};
+
+/* While building: one filed entry. */
+struct ent {
+	uint32_t	tuple;
+	uint32_t	rule;
+	struct key	key;
+};
+
+static inline uint64_t
+hash_key(const struct key *k)
+{
+	const uint64_t	*w = (const uint64_t *)(const void *)k;
+	uint64_t	 h = 0x9e3779b97f4a7c15ull;
+	unsigned	 i;
+
+	for (i = 0; i < sizeof(*k) / 8; i++) {
+		h ^= w[i];
+		h *= 0xff51afd7ed558ccdull;
+		h ^= h >> 32;
+	}
+	return h;
+}
+
+static inline void
+mask_addr(uint8_t *dst, const uint8_t *src, unsigned plen)
+{
+	unsigned	full = plen / 8, rem = plen % 8;
+
+	memcpy(dst, src, full);
+	if (rem)
+		dst[full] = src[full] & (uint8_t)(0xff << (8 - rem));
+}
+
+static bool
+same_shape(const struct shape *a, const struct shape *b)
+{
+	return a->family == b->family && a->use_proto == b->use_proto &&
+	    a->use_sport == b->use_sport && a->use_dport == b->use_dport &&
+	    a->src_plen == b->src_plen && a->dst_plen == b->dst_plen;
+}
+
+struct build {
+	struct nfqd_ruleset	*rs;
+	struct shape		*shapes;
+	uint32_t		 nshapes, capshapes;
+	struct ent		*ents;
+	uint32_t		 nents, capents;
+	bool			 oom;
+};
+
+static uint32_t
+shape_id(struct build *b, const struct shape *sh)
+{
+	struct shape	*ns;
+	uint32_t	 i;
+
+	/* Few shapes in practice; a linear search at build time is fine. */
+	for (i = 0; i < b->nshapes; i++)
+		if (same_shape(&b->shapes[i], sh))
+			return i;
+	if (b->nshapes == b->capshapes) {
+		b->capshapes = b->capshapes ? b->capshapes * 2 : 16;
+		ns = realloc(b->shapes, b->capshapes * sizeof(*ns));
+		if (ns == NULL) {
+			b->oom = true;
+			return 0;
+		}
+		b->shapes = ns;
+	}
+	b->shapes[b->nshapes] = *sh;
+	return b->nshapes++;
+}
+
+static void
+add_ent(struct build *b, uint32_t rule, const struct shape *sh,
+    const struct key *k)
+{
+	struct ent	*ne;
+	uint32_t	 t;
+
+	t = shape_id(b, sh);
+	if (b->oom)
+		return;
+	if (b->nents == b->capents) {
+		b->capents = b->capents ? b->capents * 2 : 1024;
+		ne = realloc(b->ents, (size_t)b->capents * sizeof(*ne));
+		if (ne == NULL) {
+			b->oom = true;
+			return;
+		}
+		b->ents = ne;
+	}
+	b->ents[b->nents].tuple = t;
+	b->ents[b->nents].rule = rule;
+	b->ents[b->nents].key = *k;
+	b->nents++;
+}
+
+/* The positive ports of a list, if it can be filed: at most max values. */
+static uint32_t
+port_values(const struct nfqd_ruleset *rs, uint32_t off, uint32_t n,
+    uint16_t *out, uint32_t max)
+{
+	uint32_t	i, v, cnt = 0;
+
+	for (i = 0; i < n; i++) {
+		const struct nfqd_prange *p = &rs->ports[off + i];
+
+		if (p->neg)
+			continue;
+		if ((uint32_t)p->hi - p->lo + 1 > MAX_PORT_SPAN)
+			return 0;
+		for (v = p->lo; v <= p->hi; v++) {
+			if (cnt == max)
+				return 0;
+			out[cnt++] = (uint16_t)v;
+		}
+	}
+	return cnt;
+}
+
+static uint32_t
+positive_cidrs(const struct nfqd_ruleset *rs, uint32_t off, uint32_t n,
+    const struct nfqd_cidr **out, uint32_t max)
+{
+	uint32_t	i, cnt = 0;
+
+	for (i = 0; i < n; i++) {
+		if (rs->cidrs[off + i].neg)
+			continue;
+		if (cnt == max)
+			return 0;
+		out[cnt++] = &rs->cidrs[off + i];
+	}
+	return cnt;
+}
+
+static void
+file_rule(struct build *b, uint32_t ri)
+{
+	const struct nfqd_ruleset	*rs = b->rs;
+	const struct nfqd_rule		*r = &rs->rules[ri];
+	const struct nfqd_cidr		*src[MAX_EXPAND], *dst[MAX_EXPAND];
+	uint16_t			 sp[MAX_EXPAND], dp[MAX_EXPAND];
+	uint32_t			 ns = 0, nd = 0, nsp = 0, ndp = 0;
+	uint32_t			 i, j, k, l, prod;
+	struct shape			 sh;
+	struct key			 key;
+	uint8_t				 fam;
+
+	if (r->matchers & NFQD_M_SRC)
+		ns = positive_cidrs(rs, r->src_off, r->src_n, src, MAX_EXPAND);
+	if (r->matchers & NFQD_M_DST)
+		nd = positive_cidrs(rs, r->dst_off, r->dst_n, dst, MAX_EXPAND);
+	if (r->matchers & NFQD_M_SPORT)
+		nsp = port_values(rs, r->sport_off, r->sport_n, sp, MAX_EXPAND);
+	if (r->matchers & NFQD_M_DPORT)
+		ndp = port_values(rs, r->dport_off, r->dport_n, dp, MAX_EXPAND);
+	/* Too many combinations: stop filing by the longest list. */
+	for (;;) {
+		prod = (ns ? ns : 1) * (nd ? nd : 1) * (nsp ? nsp : 1) *
+		    (ndp ? ndp : 1);
+		if (prod <= MAX_EXPAND)
+			break;
+		if (ns >= nd && ns >= nsp && ns >= ndp)
+			ns = 0;
+		else if (nd >= nsp && nd >= ndp)
+			nd = 0;
+		else if (nsp >= ndp)
+			nsp = 0;
+		else
+			ndp = 0;
+	}
+	for (i = 0; i < (ns ? ns : 1); i++)
+	for (j = 0; j < (nd ? nd : 1); j++)
+	for (k = 0; k < (nsp ? nsp : 1); k++)
+	for (l = 0; l < (ndp ? ndp : 1); l++) {
+		memset(&sh, 0, sizeof(sh));
+		memset(&key, 0, sizeof(key));
+		fam = (r->matchers & NFQD_M_FAMILY) ? r->family : 0;
+		if (ns) {
+			if (fam && src[i]->family != fam)
+				continue;
+			fam = src[i]->family;
+		}
+		if (nd) {
+			if (fam && dst[j]->family != fam)
+				continue;
+			fam = dst[j]->family;
+		}
+		sh.family = fam;
+		key.family = fam;
+		sh.src_plen = ns ? src[i]->plen : -1;
+		sh.dst_plen = nd ? dst[j]->plen : -1;
+		if (ns)
+			memcpy(key.src, src[i]->addr, 16);
+		if (nd)
+			memcpy(key.dst, dst[j]->addr, 16);
+		if (r->matchers & NFQD_M_PROTO) {
+			sh.use_proto = 1;
+			key.proto = r->proto;
+		}
+		if (nsp) {
+			sh.use_sport = 1;
+			key.sport = sp[k];
+		}
+		if (ndp) {
+			sh.use_dport = 1;
+			key.dport = dp[l];
+		}
+		add_ent(b, ri, &sh, &key);
+	}
+}
+
+static int
+cmp_ent(const void *pa, const void *pb)
+{
+	const struct ent	*a = pa, *b = pb;
+	int			 r;
+
+	if (a->tuple != b->tuple)
+		return a->tuple < b->tuple ? -1 : 1;
+	if ((r = memcmp(&a->key, &b->key, sizeof(a->key))) != 0)
+		return r;
+	return (a->rule > b->rule) - (a->rule < b->rule);
+}
+
+static int
+cmp_tuple(const void *pa, const void *pb)
+{
+	const struct tuple	*a = pa, *b = pb;
+
+	return (a->min_rule > b->min_rule) - (a->min_rule < b->min_rule);
+}
+
+static struct slot *
+find_slot(const struct tuple *t, const struct key *k)
+{
+	uint32_t	i = (uint32_t)hash_key(k) & t->mask;
+
+	for (;; i = (i + 1) & t->mask) {
+		struct slot *s = &t->slots[i];
+
+		if (s->n == 0 || memcmp(&s->key, k, sizeof(*k)) == 0)
+			return s;
+	}
+}
+
+int
+nfqd_classify_build(struct nfqd_ruleset *rs)
+{
+	struct nfqd_classifier	*cls;
+	struct build		 b;
+	struct tuple		*t;
+	struct slot		*s;
+	uint32_t		 i, j, start, size, *keys = NULL;
+
+	memset(&b, 0, sizeof(b));
+	b.rs = rs;
+	if ((cls = calloc(1, sizeof(*cls))) == NULL)
+		return -1;
+	for (i = 0; i < rs->n && !b.oom; i++)
+		file_rule(&b, i);
+	if (b.oom)
+		goto fail;
+	if (b.nents > 0)
+		qsort(b.ents, b.nents, sizeof(*b.ents), cmp_ent);
+
+	cls->ntuples = b.nshapes;
+	cls->tuples = calloc(b.nshapes ? b.nshapes : 1, sizeof(*cls->tuples));
+	cls->lists = calloc(b.nents ? b.nents : 1, sizeof(*cls->lists));
+	keys = calloc(b.nshapes ? b.nshapes : 1, sizeof(*keys));
+	if (cls->tuples == NULL || cls->lists == NULL || keys == NULL)
+		goto fail;
+	/* Distinct keys per tuple, to size the tables. */
+	for (i = 0; i < b.nents; i++)
+		if (i == 0 || b.ents[i].tuple != b.ents[i - 1].tuple ||
+		    memcmp(&b.ents[i].key, &b.ents[i - 1].key,
+		    sizeof(struct key)) != 0)
+			keys[b.ents[i].tuple]++;
+	for (i = 0; i < b.nshapes; i++) {
+		t = &cls->tuples[i];
+		t->sh = b.shapes[i];
+		t->min_rule = UINT32_MAX;
+		for (size = 4; size < keys[i] * 2; size *= 2)
+			;
+		t->mask = size - 1;
+		if ((t->slots = calloc(size, sizeof(*t->slots))) == NULL)
+			goto fail;
+	}
+	/* One list per (tuple, key): the rules filed there, ascending. */
+	for (i = 0; i < b.nents; i = j) {
+		t = &cls->tuples[b.ents[i].tuple];
+		start = cls->nlists;
+		for (j = i; j < b.nents && b.ents[j].tuple == b.ents[i].tuple &&
+		    memcmp(&b.ents[j].key, &b.ents[i].key,
+		    sizeof(struct key)) == 0; j++) {
+			/* A rule filed twice under one key (overlapping
+			   lists) needs to be there once. */
+			if (cls->nlists > start &&
+			    cls->lists[cls->nlists - 1] == b.ents[j].rule)
+				continue;
+			cls->lists[cls->nlists++] = b.ents[j].rule;
+		}
+		s = find_slot(t, &b.ents[i].key);
+		s->key = b.ents[i].key;
+		s->off = start;
+		s->n = cls->nlists - start;
+		if (cls->lists[start] < t->min_rule)
+			t->min_rule = cls->lists[start];
+		if (cls->lists[cls->nlists - 1] > t->max_rule)
+			t->max_rule = cls->lists[cls->nlists - 1];
+	}
+	qsort(cls->tuples, cls->ntuples, sizeof(*cls->tuples), cmp_tuple);
+	free(keys);
+	free(b.ents);
+	free(b.shapes);
+	rs->cls = cls;
+	return 0;
+fail:
+	free(keys);
+	free(b.ents);
+	free(b.shapes);
+	nfqd_classify_free(cls);
+	return -1;
+}
+
+void
+nfqd_classify_free(struct nfqd_classifier *cls)
+{
+	uint32_t	i;
+
+	if (cls == NULL)
+		return;
+	for (i = 0; cls->tuples != NULL && i < cls->ntuples; i++)
+		free(cls->tuples[i].slots);
+	free(cls->tuples);
+	free(cls->lists);
+	free(cls);
+}
+
+unsigned
+nfqd_classify_tuples(const struct nfqd_classifier *cls)
+{
+	return cls != NULL ? cls->ntuples : 0;
+}
+
+int
+nfqd_classify_next(const struct nfqd_ruleset *rs,
+    const struct nfqd_pktinfo *pi, const struct nfqd_pkt *m,
+    const struct nfqd_iftab *ift, uint32_t start)
+{
+	const struct nfqd_classifier	*cls = rs->cls;
+	const struct tuple		*t, *end;
+	const struct slot		*s;
+	const uint32_t			*list;
+	struct key			 k;
+	uint32_t			 best = UINT32_MAX, lo, hi, mid, r;
+
+	for (t = cls->tuples, end = t + cls->ntuples; t < end; t++) {
+		if (t->min_rule >= best)
+			break;		/* every later tuple starts later */
+		if (t->max_rule < start)
+			continue;
+		if (t->sh.family != 0 && t->sh.family != pi->family)
+			continue;
+		if ((t->sh.use_sport | t->sh.use_dport) &&
+		    !(pi->flags & NFQD_PKT_F_PORTS))
+			continue;
+		memset(&k, 0, sizeof(k));
+		k.family = t->sh.family;
+		if (t->sh.src_plen >= 0)
+			mask_addr(k.src, pi->saddr, (unsigned)t->sh.src_plen);
+		if (t->sh.dst_plen >= 0)
+			mask_addr(k.dst, pi->daddr, (unsigned)t->sh.dst_plen);
+		if (t->sh.use_proto)
+			k.proto = pi->proto;
+		if (t->sh.use_sport)
+			k.sport = pi->sport;
+		if (t->sh.use_dport)
+			k.dport = pi->dport;
+		s = find_slot(t, &k);
+		if (s->n == 0)
+			continue;
+		list = &cls->lists[s->off];
+		/* First entry >= start. */
+		lo = 0;
+		hi = s->n;
+		while (lo < hi) {
+			mid = lo + (hi - lo) / 2;
+			if (list[mid] < start)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (; lo < s->n && (r = list[lo]) < best; lo++)
+			if (nfqd_rule_match(rs, &rs->rules[r], pi, m, ift)) {
+				best = r;
+				break;
+			}
+	}
+	return best == UINT32_MAX ? -1 : (int)best;
+}
+
+int
+nfqd_linear_next(const struct nfqd_ruleset *rs, const struct nfqd_pktinfo *pi,
+    const struct nfqd_pkt *m, const struct nfqd_iftab *ift, uint32_t start)
+{
+	uint32_t	i;
+
+	for (i = start; i < rs->n; i++)
+		if (nfqd_rule_match(rs, &rs->rules[i], pi, m, ift))
+			return (int)i;
+	return -1;
+}

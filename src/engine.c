@@ -1,0 +1,250 @@
+/*
+ * The verdict for one packet (see engine.h).
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <linux/if_ether.h>
+#include <linux/netfilter.h>
+
+#include "nfqd/classify.h"
+#include "nfqd/config.h"
+#include "nfqd/engine.h"
+#include "nfqd/iftab.h"
+#include "nfqd/pkt.h"
+#include "nfqd/queue.h"
+#include "nfqd/ratelimit.h"
+#include "nfqd/rules.h"
+#include "nfqd/shm.h"
+
+static const struct nfqd_ruleset no_rules;
+
+static uint32_t
+nf_verdict(enum nfqd_verdict v)
+{
+	return v == NFQD_VERDICT_DROP ? NF_DROP : NF_ACCEPT;
+}
+
+uint32_t
+nfqd_engine_cells(const struct nfqd_ruleset *rs)
+{
+	return rs != NULL ? rs->ncells : 0;
+}
+
+int
+nfqd_engine_init(struct nfqd_engine *e, const struct nfqd_config *cf,
+    const struct nfqd_ruleset *rs, struct nfqd_rule_ctr *ctr,
+    struct nfqd_rate_cell *cells, const struct nfqd_iftab *ift,
+    uint16_t queue)
+{
+	uint32_t	i;
+
+	memset(e, 0, sizeof(*e));
+	e->rs = rs != NULL ? rs : &no_rules;
+	e->headers = cf->copy_range != 0;
+	e->default_verdict = nf_verdict(cf->default_verdict);
+	e->malformed_verdict = nf_verdict(cf->malformed_verdict);
+	e->queue = queue;
+	e->ctr = ctr;
+	e->ift = ift;
+	e->cells = cells;
+	if (e->rs->ncells > 0 && cells == NULL &&
+	    (e->cells = e->own_cells = calloc(e->rs->ncells,
+	    sizeof(*e->cells))) == NULL)
+		goto fail;
+	if (e->rs->keyed_rates &&
+	    (e->rt = nfqd_ratetab_new(cf->rate_table_size)) == NULL)
+		goto fail;
+	if (e->rs->nlogs > 0) {
+		if ((e->logrl = calloc(e->rs->nlogs, sizeof(*e->logrl))) == NULL)
+			goto fail;
+		for (i = 0; i < e->rs->nlogs; i++)
+			e->logrl[i] = (struct nfqd_ratelimit)
+			    NFQD_RATELIMIT_INIT(1);
+	}
+	return 0;
+fail:
+	nfqd_engine_free(e);
+	return -1;
+}
+
+void
+nfqd_engine_free(struct nfqd_engine *e)
+{
+	free(e->own_cells);
+	free(e->logrl);
+	nfqd_ratetab_free(e->rt);
+	e->own_cells = NULL;
+	e->logrl = NULL;
+	e->rt = NULL;
+}
+
+static void
+print_addr(char *buf, size_t len, uint8_t family, const uint8_t *a)
+{
+	if (inet_ntop(family, a, buf, (socklen_t)len) == NULL)
+		snprintf(buf, len, "?");
+}
+
+void
+nfqd_pkt_summary(const struct nfqd_pktinfo *pi, const struct nfqd_pkt *m,
+    const struct nfqd_iftab *ift, char *buf, size_t len)
+{
+	static const char flagc[] = "FSRPAUEC";
+	char		  src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
+	char		  proto[16], flags[12], sp[8] = "", dp[8] = "";
+	const char	 *in, *out;
+	size_t		  n = 0;
+	unsigned	  i;
+
+	if (pi->family == 0) {
+		snprintf(buf, len, "len %u mark 0x%x", pi->len, m->mark);
+		return;
+	}
+	print_addr(src, sizeof(src), pi->family, pi->saddr);
+	print_addr(dst, sizeof(dst), pi->family, pi->daddr);
+	switch (pi->proto) {
+	case 6: snprintf(proto, sizeof(proto), "TCP"); break;
+	case 17: snprintf(proto, sizeof(proto), "UDP"); break;
+	case 1: snprintf(proto, sizeof(proto), "ICMP"); break;
+	case 58: snprintf(proto, sizeof(proto), "ICMPv6"); break;
+	default: snprintf(proto, sizeof(proto), "proto %u", pi->proto); break;
+	}
+	if (pi->flags & NFQD_PKT_F_PORTS) {
+		snprintf(sp, sizeof(sp), ":%u", pi->sport);
+		snprintf(dp, sizeof(dp), ":%u", pi->dport);
+	}
+	flags[0] = '\0';
+	if (pi->flags & NFQD_PKT_F_TCP) {
+		flags[n++] = ' ';
+		for (i = 0; i < 8; i++)
+			if (pi->tcp_flags & (1u << i))
+				flags[n++] = flagc[i];
+		flags[n] = '\0';
+	}
+	in = ift != NULL ? nfqd_iftab_name(ift, m->indev) : "";
+	out = ift != NULL ? nfqd_iftab_name(ift, m->outdev) : "";
+	snprintf(buf, len, "%s %s%s%s%s -> %s%s%s%s%s%s%s%s len %u mark 0x%x",
+	    proto, pi->family == AF_INET6 ? "[" : "", src,
+	    pi->family == AF_INET6 ? "]" : "", sp,
+	    pi->family == AF_INET6 ? "[" : "", dst,
+	    pi->family == AF_INET6 ? "]" : "", dp, flags,
+	    *in != '\0' ? " in " : "", in, *out != '\0' ? " out " : "",
+	    pi->len, m->mark);
+	if (*out != '\0') {
+		n = strlen(buf);
+		snprintf(buf + n, len - n, " (out %s)", out);
+	}
+	if (pi->flags & NFQD_PKT_F_ICMP) {
+		n = strlen(buf);
+		snprintf(buf + n, len - n, " type %u code %u", pi->icmp_type,
+		    pi->icmp_code);
+	}
+	if (m->has_uid) {
+		n = strlen(buf);
+		snprintf(buf + n, len - n, " uid %u", m->uid);
+	}
+}
+
+static void
+log_match(struct nfqd_engine *e, const struct nfqd_rule *r,
+    const struct nfqd_pktinfo *pi, const struct nfqd_pkt *m, uint64_t now)
+{
+	char		sum[256];
+	uint64_t	missed;
+
+	if (!ratelimit_ok(&e->logrl[r->logslot], now, &missed))
+		return;
+	nfqd_pkt_summary(pi, m, e->ift, sum, sizeof(sum));
+	if (missed)
+		log_info("rule %s: %s: %s (and %llu more in the last second)",
+		    r->name, sum, nfqd_action_name(r->action),
+		    (unsigned long long)missed);
+	else
+		log_info("rule %s: %s: %s", r->name, sum,
+		    nfqd_action_name(r->action));
+}
+
+static uint32_t
+rule_verdict(const struct nfqd_rule *r)
+{
+	switch (r->action) {
+	case NFQD_ACT_DROP:
+		return NF_DROP;
+	case NFQD_ACT_REPEAT:
+		return NF_REPEAT;
+	case NFQD_ACT_QUEUE:
+		/* Bypass: if nobody serves that queue, accept. */
+		return NF_QUEUE_NR(r->queue) | NF_VERDICT_FLAG_QUEUE_BYPASS;
+	default:
+		return NF_ACCEPT;
+	}
+}
+
+void
+nfqd_engine_decide(struct nfqd_engine *e, const struct nfqd_pkt *m,
+    uint64_t now, struct nfqd_decision *d)
+{
+	const struct nfqd_ruleset	*rs = e->rs;
+	const struct nfqd_rule		*r;
+	struct nfqd_pktinfo		 pi;
+	uint32_t			 start = 0;
+	int				 i;
+
+	d->has_mark = false;
+	d->mark = 0;
+	if (e->headers) {
+		if (nfqd_pkt_parse(m->payload, m->caplen, m->len, &pi) !=
+		    NFQD_PKT_OK) {
+			e->malformed++;
+			e->last_status = pi.status;
+			e->last_reason = pi.reason;
+			d->verdict = e->malformed_verdict;
+			d->rule = NFQD_DECIDED_MALFORMED;
+			return;
+		}
+	} else {
+		/* copy_range 0: metadata only (the rules were checked). */
+		memset(&pi, 0, sizeof(pi));
+		pi.family = m->hw_protocol == ETH_P_IP ? AF_INET :
+		    m->hw_protocol == ETH_P_IPV6 ? AF_INET6 : 0;
+		pi.len = m->len;
+	}
+	for (;;) {
+		if (e->linear || rs->cls == NULL)
+			i = nfqd_linear_next(rs, &pi, m, e->ift, start);
+		else
+			i = nfqd_classify_next(rs, &pi, m, e->ift, start);
+		if (i < 0) {
+			e->nomatch++;
+			d->verdict = e->default_verdict;
+			d->rule = NFQD_DECIDED_DEFAULT;
+			return;
+		}
+		r = &rs->rules[i];
+		start = (uint32_t)i + 1;
+		/* Under its limit a rate-limited rule does not match. */
+		if ((r->matchers & NFQD_M_RATE) && !nfqd_rate_over(r,
+		    (uint32_t)i, r->cell != NFQD_NONE ? &e->cells[r->cell] :
+		    NULL, e->rt, &pi, now))
+			continue;
+		if (e->ctr != NULL) {
+			NFQD_STORE(&e->ctr[i].hits, e->ctr[i].hits + 1);
+			NFQD_STORE(&e->ctr[i].bytes, e->ctr[i].bytes + pi.len);
+		}
+		if (r->log)
+			log_match(e, r, &pi, m, now);
+		if (r->action == NFQD_ACT_CONTINUE)
+			continue;
+		d->rule = i;
+		d->verdict = rule_verdict(r);
+		if (r->has_setmark) {
+			d->has_mark = true;
+			d->mark = r->setmark;
+		}
+		return;
+	}
+}
