@@ -1,10 +1,13 @@
 /*
  * nfqd: command line and start-up.
  */
+#include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "nfqd/config.h"
 #include "nfqd/log.h"
@@ -59,7 +62,19 @@ main(int argc, char *argv[])
 	struct nfqd_config	*cf;
 	const char		*path = NFQD_DEFAULT_CONFIG;
 	bool			 detach = false, test = false;
-	int			 ch, errors, status;
+	char			*abspath = NULL;
+	int			 ch, errors, status, fd;
+
+	/*
+	 * Descriptors 0-2 must be open (a socket must not become "stderr"),
+	 * and nothing inherited from whoever started us may leak into the
+	 * workers.
+	 */
+	while ((fd = open("/dev/null", O_RDWR)) != -1 && fd <= STDERR_FILENO)
+		;
+	if (fd > STDERR_FILENO)
+		close(fd);
+	close_range(STDERR_FILENO + 1, ~0U, 0);
 
 	memset(&ov, 0, sizeof(ov));
 	while ((ch = getopt_long(argc, argv, "c:dtp:hV", longopts, NULL)) !=
@@ -97,6 +112,9 @@ main(int argc, char *argv[])
 		return 1;
 	}
 
+	/* Reloads happen after -d's chdir("/"): remember where it was. */
+	if ((abspath = realpath(path, NULL)) != NULL)
+		path = abspath;
 	if ((cf = malloc(sizeof(*cf))) == NULL) {
 		perror("nfqd: malloc");
 		return 1;
@@ -107,16 +125,20 @@ main(int argc, char *argv[])
 		    errors == 1 ? "" : "s",
 		    test ? "configuration is invalid" : "not starting");
 		free(cf);
+		free(abspath);
 		return 1;
 	}
 	if (test) {
 		printf("nfqd: %s: configuration is valid (queues %u-%u, %u "
 		    "workers)\n", path, cf->qfirst, cf->qfirst + cf->qcount - 1,
 		    cf->qcount);
+		nfqd_config_free(cf);
 		free(cf);
+		free(abspath);
 		return 0;
 	}
 	status = nfqd_master_run(cf, &ov, detach);
 	free(cf);
+	free(abspath);
 	return status;
 }

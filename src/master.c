@@ -30,12 +30,14 @@
 #include <unistd.h>
 
 #include "nfqd/config.h"
+#include "nfqd/engine.h"
 #include "nfqd/json.h"
 #include "nfqd/log.h"
 #include "nfqd/master.h"
 #include "nfqd/nfqd.h"
 #include "nfqd/procfs.h"
 #include "nfqd/queue.h"
+#include "nfqd/rules.h"
 #include "nfqd/shm.h"
 #include "nfqd/stats.h"
 #include "nfqd/util.h"
@@ -52,6 +54,21 @@ struct qsock {
 	uint16_t	queue;
 	int		fd;
 	int		reader;		/* slot whose worker reads it, or -1 */
+	uint32_t	max_copy;	/* largest copy range it ever had */
+	bool		dirty;		/* its last reader died: orphans? */
+	uint32_t	last_id;	/* last id its last reader verdicted */
+};
+
+/*
+ * A rule counters region and the rules it counts.  Slots point at the
+ * region their counters are in; a slot moves to the current region (its
+ * counters of unchanged rules carried over) when it starts a worker.
+ */
+struct rregion {
+	struct nfqd_rshm	 map;
+	struct nfqd_ruleset	*rs;		/* owned; NULL: no rules */
+	unsigned		 refs;		/* slots counting here */
+	struct rregion		*next;		/* older regions */
 };
 
 enum slot_state {
@@ -73,6 +90,7 @@ struct slot {
 	uint64_t	 backoff_ms;
 	bool		 has_stats;	/* region counters belong to stats_queue */
 	uint16_t	 stats_queue;
+	struct rregion	*rr;		/* where its rule counters are */
 };
 
 static struct {
@@ -94,9 +112,14 @@ static struct {
 	struct slot			 slots[NFQD_MAX_WORKERS];
 	uint64_t			 next_stats_ns;
 	struct nfqd_stats		*stats;
+	struct rregion			*rr;		/* current */
+	struct rregion			*rr_old;	/* still referenced */
+	uint32_t			 rr_gen;	/* regions made */
+	char				 rr_path[PATH_MAX + 8];
 } m;
 
 static void	reconcile(void);
+static void	release_queue(struct qsock *, bool);
 
 static bool
 queue_wanted(uint16_t q)
@@ -142,7 +165,7 @@ shm_ctl(unsigned i)
 	if (s->state == SLOT_IDLE && i < m.cf.qcount) {
 		NFQD_STORE(&c->queue, (uint32_t)m.cf.qfirst + i);
 		NFQD_STORE(&c->cpu, m.cf.cpu_affinity ?
-		    (int32_t)(i % (unsigned)nfqd_online_cpus()) : -1);
+		    (int32_t)nfqd_cpu_for_slot(i) : -1);
 	} else if (s->state != SLOT_IDLE) {
 		NFQD_STORE(&c->queue, (uint32_t)s->queue);
 		NFQD_STORE(&c->cpu, (int32_t)s->cpu);
@@ -159,17 +182,32 @@ bind_queues(const struct nfqd_config *cf, size_t *added)
 	int		 fd;
 
 	*added = 0;
+	if (nfqd_reserve_fds(cf->qcount) == -1) {
+		log_err("%u queues need as many file descriptors (raise the "
+		    "hard RLIMIT_NOFILE, LimitNOFILE= under systemd)",
+		    cf->qcount);
+		return -1;
+	}
 	for (i = 0; i < cf->qcount; i++) {
 		q = (uint16_t)(cf->qfirst + i);
 		if (qs_find(q) != NULL)
 			continue;
+		if (m.nqs == NFQD_ARRAY_SIZE(m.qs)) {
+			/* Removed queues still wait for their workers. */
+			log_errx("cannot bind queue %u: %zu queues are bound or "
+			    "still being released; try again shortly", q,
+			    m.nqs);
+			return -1;
+		}
 		if ((fd = nfqd_queue_open(q, cf, err, sizeof(err))) == -1) {
 			log_errx("%s", err);
 			return -1;
 		}
+		memset(&m.qs[m.nqs], 0, sizeof(m.qs[m.nqs]));
 		m.qs[m.nqs].queue = q;
 		m.qs[m.nqs].fd = fd;
 		m.qs[m.nqs].reader = -1;
+		m.qs[m.nqs].max_copy = cf->copy_range;
 		m.nqs++;
 		(*added)++;
 		log_debug("bound queue %u", q);
@@ -177,14 +215,12 @@ bind_queues(const struct nfqd_config *cf, size_t *added)
 	return 0;
 }
 
-/* Undo the last n bindings of bind_queues() (a refused reload). */
+/* Undo the last n bindings of bind_queues() (a refused start or reload). */
 static void
-unbind_last(size_t n)
+unbind_last(size_t n, bool fail_open)
 {
-	while (n-- > 0) {
-		m.nqs--;
-		nfqd_queue_close(m.qs[m.nqs].fd, m.qs[m.nqs].queue, false, 0);
-	}
+	while (n-- > 0)
+		release_queue(&m.qs[m.nqs - 1], fail_open);
 }
 
 static void
@@ -205,6 +241,89 @@ close_fds_in_child(int keep)
 	close(m.shm.fd);
 }
 
+static struct rregion *
+rregion_new(struct nfqd_ruleset *rs, uint32_t nslots)
+{
+	struct rregion	*rr;
+
+	if ((rr = calloc(1, sizeof(*rr))) == NULL)
+		return NULL;
+	if (nfqd_rshm_create(&rr->map, m.rr_path, rs, nslots, ++m.rr_gen) ==
+	    -1) {
+		log_err("creating the rule counters region %s", m.rr_path);
+		free(rr);
+		return NULL;
+	}
+	rr->rs = rs;
+	return rr;
+}
+
+static void
+rregion_free(struct rregion *rr)
+{
+	nfqd_rshm_close(&rr->map);
+	nfqd_rules_free(rr->rs);
+	free(rr);
+}
+
+/* Free the old regions no slot counts in any more. */
+static void
+rregion_gc(void)
+{
+	struct rregion	**pp = &m.rr_old, *rr;
+
+	while ((rr = *pp) != NULL) {
+		if (rr->refs == 0) {
+			*pp = rr->next;
+			rregion_free(rr);
+		} else {
+			pp = &rr->next;
+		}
+	}
+}
+
+static void
+slot_unref(struct slot *s)
+{
+	if (s->rr != NULL) {
+		s->rr->refs--;
+		s->rr = NULL;
+	}
+}
+
+/*
+ * Move slot i's rule counters into the current region: rules that kept
+ * their name and definition keep their counts; changed and new rules
+ * start at zero.  Its worker has exited, so nobody writes them.
+ */
+static void
+carry_counters(unsigned i, bool same_queue)
+{
+	struct slot		*s = &m.slots[i];
+	struct rregion		*old = s->rr, *cur = m.rr;
+	struct nfqd_rule_ctr	*from, *to;
+	uint32_t		 j, n;
+	int			 k;
+
+	if (old == cur)
+		return;
+	to = nfqd_rshm_slot(&cur->map, i);
+	n = cur->rs != NULL ? cur->rs->n : 0;
+	if (old != NULL && same_queue && old->rs != NULL && cur->rs != NULL &&
+	    i < old->map.hdr->nslots) {
+		from = nfqd_rshm_slot(&old->map, i);
+		for (j = 0; j < n; j++) {
+			k = nfqd_rules_find(old->rs, cur->rs->rules[j].name);
+			if (k >= 0 && old->rs->rules[k].defhash ==
+			    cur->rs->rules[j].defhash)
+				to[j] = from[k];
+		}
+	}
+	slot_unref(s);
+	s->rr = cur;
+	cur->refs++;
+}
+
 static void
 spawn(unsigned i, struct qsock *qs)
 {
@@ -212,17 +331,23 @@ spawn(unsigned i, struct qsock *qs)
 	struct slot		*s = &m.slots[i];
 	struct nfqd_slot	*sh = &m.shm.slots[i];
 	pid_t			 pid;
+	bool			 same;
 
 	s->queue = qs->queue;
-	s->cpu = m.cf.cpu_affinity ? (int)(i % (unsigned)nfqd_online_cpus()) :
-	    -1;
-	if (!s->has_stats || s->stats_queue != qs->queue) {
+	s->cpu = m.cf.cpu_affinity ? nfqd_cpu_for_slot(i) : -1;
+	same = s->has_stats && s->stats_queue == qs->queue;
+	if (!same) {
 		/* The slot changes queue: its counters start again. */
 		memset(&sh->st, 0, sizeof(sh->st));
 		NFQD_STORE(&sh->ctl.restarts, 0);
 		s->has_stats = true;
 		s->stats_queue = qs->queue;
+		if (s->rr == m.rr && m.rr->rs != NULL)
+			memset(nfqd_rshm_slot(&m.rr->map, i), 0,
+			    m.rr->rs->n * sizeof(struct nfqd_rule_ctr));
 	}
+	carry_counters(i, same);
+	rregion_gc();
 	memset(&a, 0, sizeof(a));
 	a.cf = &m.cf;
 	a.slot = i;
@@ -231,6 +356,11 @@ spawn(unsigned i, struct qsock *qs)
 	a.fd = qs->fd;
 	a.shm_slot = sh;
 	a.master = m.pid;
+	a.msg_copy = qs->max_copy;
+	a.has_prev = qs->dirty;
+	a.prev_id = qs->last_id;
+	a.rule_ctr = nfqd_rshm_slot(&m.rr->map, i);
+	a.rate_cells = nfqd_rshm_cells(&m.rr->map);
 
 	pid = fork();
 	if (pid == -1) {
@@ -249,6 +379,9 @@ spawn(unsigned i, struct qsock *qs)
 	s->started_ns = nfqd_now_ns();
 	s->respawn_at = 0;
 	qs->reader = (int)i;
+	qs->dirty = false;
+	if (m.cf.copy_range > qs->max_copy)
+		qs->max_copy = m.cf.copy_range;
 	NFQD_STORE(&sh->ctl.started, (uint64_t)time(NULL));
 	shm_ctl(i);
 	log_info("worker %u started: queue %u, cpu %d, pid %d", i, qs->queue,
@@ -273,26 +406,15 @@ stop_worker(unsigned i, const char *why)
 
 /* Stop serving a queue: release what waits (with fail_open), unbind. */
 static void
-release_queue(struct qsock *qs)
+release_queue(struct qsock *qs, bool fail_open)
 {
-	static struct nfqd_kqueue	 kq[2 * NFQD_MAX_WORKERS];
-	const struct nfqd_kqueue	*k = NULL;
-	int				 n;
+	int	waiting;
 
-	n = nfqd_procfs_read(NFQD_PROCFS_PATH, kq, NFQD_ARRAY_SIZE(kq));
-	if (n > 0)
-		k = nfqd_procfs_find(kq, (size_t)n, qs->queue);
-	/*
-	 * Packets still waiting would be dropped by the unbind.  With
-	 * fail_open the operator asked for uninspected packets to pass when
-	 * nfqd cannot look at them, so let them go first.
-	 */
-	if (k != NULL && k->queue_total > 0)
-		log_info("queue %u: %u packets waiting at unbind were %s",
-		    qs->queue, k->queue_total, m.cf.fail_open ?
-		    "accepted (fail_open)" : "dropped");
-	nfqd_queue_close(qs->fd, qs->queue, m.cf.fail_open && k != NULL &&
-	    k->queue_total > 0, k != NULL ? k->id_sequence : 0);
+	waiting = nfqd_queue_close(qs->fd, qs->queue, fail_open);
+	if (waiting > 0)
+		log_info("queue %u: %d packets waiting at unbind were %s",
+		    qs->queue, waiting, fail_open ? "accepted (fail_open)" :
+		    "dropped");
 	log_debug("unbound queue %u", qs->queue);
 	qs_remove(qs);
 }
@@ -366,12 +488,16 @@ reconcile(void)
 	for (k = 0; k < m.nqs; ) {
 		qs = &m.qs[k];
 		if (qs->reader == -1 && !queue_wanted(qs->queue))
-			release_queue(qs);	/* moves the last entry here */
+			release_queue(qs, m.cf.fail_open); /* moves the last */
 		else
 			k++;
 	}
 
 	NFQD_STORE(&m.shm.hdr->nworkers, (uint32_t)m.cf.qcount);
+	for (i = m.cf.qcount; i < NFQD_MAX_WORKERS; i++)
+		if (m.slots[i].state == SLOT_IDLE && m.slots[i].rr != NULL)
+			slot_unref(&m.slots[i]);
+	rregion_gc();
 	for (i = 0; i < NFQD_MAX_WORKERS; i++)
 		if (m.slots[i].state != SLOT_IDLE || i < m.cf.qcount ||
 		    m.shm.slots[i].ctl.state != NFQD_SLOT_EMPTY)
@@ -425,8 +551,18 @@ reap(void)
 		lived = now - s->started_ns;
 		s->pid = 0;
 		s->state = SLOT_IDLE;
-		if ((qs = qs_find(s->queue)) != NULL && qs->reader == (int)i)
+		if ((qs = qs_find(s->queue)) != NULL && qs->reader == (int)i) {
 			qs->reader = -1;
+			/*
+			 * A worker that exited on its own after SIGTERM left
+			 * nothing unverdicted; after any other end, its
+			 * successor releases what it left (orphans).
+			 */
+			qs->dirty = !(asked && WIFEXITED(status) &&
+			    WEXITSTATUS(status) == 0);
+			qs->last_id = (uint32_t)NFQD_LOAD(
+			    &m.shm.slots[i].st.last_id);
+		}
 		describe_status(status, how, sizeof(how));
 
 		if (WIFEXITED(status) && WEXITSTATUS(status) == NFQD_EXIT_FATAL) {
@@ -493,6 +629,8 @@ static void
 reload(void)
 {
 	struct nfqd_config	*ncf;
+	struct rregion		*nrr;
+	char			 err[256];
 	size_t			 added;
 	bool			 workers, rcvbuf;
 	size_t			 i;
@@ -510,6 +648,17 @@ reload(void)
 		free(ncf);
 		return;
 	}
+	/*
+	 * New workers apply queue parameters to live sockets unacknowledged;
+	 * the only ones the kernel can refuse are flags it lacks: ask it.
+	 */
+	if ((ncf->fail_open != m.cf.fail_open || ncf->gso != m.cf.gso ||
+	    ncf->uid_gid != m.cf.uid_gid) &&
+	    nfqd_queue_probe_flags(ncf, err, sizeof(err)) == -1) {
+		log_errx("reload: %s; the running configuration stays in "
+		    "force", err);
+		goto refuse;
+	}
 	if (strcmp(ncf->pidfile, m.cf.pidfile) != 0) {
 		log_warnx("reload: daemon.pidfile changed; it takes effect "
 		    "at the next start");
@@ -522,14 +671,31 @@ reload(void)
 	}
 	/* Binding is part of validation: nothing changes if it fails. */
 	if (bind_queues(ncf, &added) == -1) {
-		unbind_last(added);
+		unbind_last(added, ncf->fail_open);
 		log_errx("reload: cannot bind the new queues; the running "
 		    "configuration stays in force");
-		free(ncf);
-		return;
+		goto refuse;
 	}
 	workers = nfqd_config_worker_changed(&m.cf, ncf);
 	rcvbuf = ncf->rcvbuf != m.cf.rcvbuf;
+	if (!nfqd_rules_same(m.rr->rs, ncf->rules) ||
+	    ncf->qcount > m.rr->map.hdr->nslots) {
+		/* New rules count in a new region, from zero or carried. */
+		if ((nrr = rregion_new(ncf->rules, ncf->qcount)) == NULL) {
+			unbind_last(added, ncf->fail_open);
+			log_errx("reload: the running configuration stays in "
+			    "force");
+			goto refuse;
+		}
+		m.rr->next = m.rr_old;
+		m.rr_old = m.rr;
+		m.rr = nrr;
+		rregion_gc();
+	} else {
+		/* Same rules: keep the compiled ones the workers share. */
+		nfqd_config_free(ncf);
+		ncf->rules = m.rr->rs;
+	}
 	m.cf = *ncf;
 	free(ncf);
 	apply_logging(&m.cf);
@@ -542,10 +708,14 @@ reload(void)
 		m.gen++;
 	NFQD_STORE(&m.shm.hdr->generation, m.shm.hdr->generation + 1);
 	m.next_stats_ns = 0;
-	log_notice("reloaded: queues %u-%u (%u worker%s)%s", m.cf.qfirst,
-	    m.cf.qfirst + m.cf.qcount - 1, m.cf.qcount,
-	    m.cf.qcount == 1 ? "" : "s",
+	log_notice("reloaded: queues %u-%u (%u worker%s), %u rules%s",
+	    m.cf.qfirst, m.cf.qfirst + m.cf.qcount - 1, m.cf.qcount,
+	    m.cf.qcount == 1 ? "" : "s", m.cf.rules ? m.cf.rules->n : 0,
 	    workers ? "; replacing workers one at a time" : "");
+	return;
+refuse:
+	nfqd_config_free(ncf);
+	free(ncf);
 }
 
 static void
@@ -555,6 +725,57 @@ emit_line(void *arg, const char *line)
 	log_notice("%s", line);
 }
 
+/*
+ * Per-rule totals over the slots.  A slot whose worker still runs with an
+ * older set of rules counts in that set's region: its counts are added to
+ * the current rules of the same name and definition.
+ */
+static void
+collect_rules(void)
+{
+	static uint32_t			 cap;
+	struct nfqd_stats		*st = m.stats;
+	const struct nfqd_ruleset	*cur = m.rr->rs, *ors;
+	const struct nfqd_rule_ctr	*ctr;
+	struct nfqd_stats_rule		*r;
+	uint32_t			 n = cur != NULL ? cur->n : 0, j;
+	unsigned			 i;
+	int				 k;
+
+	st->nrules = 0;
+	if (n > cap) {
+		r = realloc(st->rules, n * sizeof(*r));
+		if (r == NULL) {
+			log_warnx("statistics: out of memory for %u rules", n);
+			return;
+		}
+		st->rules = r;
+		cap = n;
+	}
+	for (j = 0; j < n; j++) {
+		st->rules[j].name = cur->rules[j].name;
+		st->rules[j].hits = st->rules[j].bytes = 0;
+	}
+	st->nrules = n;
+	for (i = 0; i < NFQD_MAX_WORKERS; i++) {
+		const struct rregion *rr = m.slots[i].rr;
+
+		if (rr == NULL || i >= rr->map.hdr->nslots || rr->rs == NULL)
+			continue;
+		ctr = nfqd_rshm_slot(&rr->map, i);
+		ors = rr->rs;
+		for (j = 0; j < n; j++) {
+			k = rr == m.rr ? (int)j :
+			    nfqd_rules_find(ors, cur->rules[j].name);
+			if (k < 0 || ors->rules[k].defhash !=
+			    cur->rules[j].defhash)
+				continue;
+			st->rules[j].hits += NFQD_LOAD(&ctr[k].hits);
+			st->rules[j].bytes += NFQD_LOAD(&ctr[k].bytes);
+		}
+	}
+}
+
 static void
 write_stats(bool table)
 {
@@ -562,6 +783,7 @@ write_stats(bool table)
 	char		dir[PATH_MAX];
 
 	nfqd_stats_collect(m.stats, &m.shm, NFQD_PROCFS_PATH);
+	collect_rules();
 	if (table)
 		nfqd_stats_table(m.stats, emit_line, NULL);
 	if (m.cf.stats_file[0] == '\0')
@@ -706,7 +928,11 @@ signal_ready(void)
 {
 	if (m.ready_fd == -1)
 		return;
-	if (write(m.ready_fd, "R", 1) == -1)
+	char	msg[1 + sizeof(pid_t)];
+
+	msg[0] = 'R';
+	memcpy(msg + 1, &m.pid, sizeof(pid_t));
+	if (write(m.ready_fd, msg, sizeof(msg)) == -1)
 		log_warn("write(ready pipe)");
 	close(m.ready_fd);
 	m.ready_fd = -1;
@@ -765,10 +991,11 @@ pidfile_write(int fd, pid_t pid)
 static void
 daemonize(void)
 {
+	char	msg[1 + sizeof(pid_t)];
+	sigset_t pending;
 	ssize_t	n;
 	int	p[2], fd;
-	pid_t	pid;
-	char	c;
+	pid_t	pid, daemon;
 
 	if (pipe2(p, O_CLOEXEC) == -1)
 		fatal("pipe2");
@@ -777,10 +1004,20 @@ daemonize(void)
 	if (pid > 0) {
 		close(p[1]);
 		do {
-			n = read(p[0], &c, 1);
+			n = read(p[0], msg, sizeof(msg));
 		} while (n == -1 && errno == EINTR);
-		if (n == 1 && c == 'R')
+		if (n == (ssize_t)sizeof(msg) && msg[0] == 'R') {
+			/*
+			 * A SIGTERM or SIGINT sent to us while starting is
+			 * pending here and not inherited: hand it on.
+			 */
+			memcpy(&daemon, msg + 1, sizeof(daemon));
+			if (sigpending(&pending) == 0 &&
+			    (sigismember(&pending, SIGTERM) == 1 ||
+			    sigismember(&pending, SIGINT) == 1))
+				kill(daemon, SIGTERM);
 			_exit(0);
+		}
 		dprintf(STDERR_FILENO, "nfqd: the daemon did not start; see "
 		    "the system log\n");
 		_exit(1);
@@ -865,8 +1102,8 @@ log_totals(void)
 }
 
 int
-nfqd_master_run(const struct nfqd_config *cf,
-    const struct nfqd_overrides *ov, bool detach)
+nfqd_master_run(struct nfqd_config *cf, const struct nfqd_overrides *ov,
+    bool detach)
 {
 	char		dir[PATH_MAX];
 	size_t		added;
@@ -874,6 +1111,7 @@ nfqd_master_run(const struct nfqd_config *cf,
 
 	memset(&m, 0, sizeof(m));
 	m.cf = *cf;
+	cf->rules = NULL;	/* ours now */
 	m.ov = ov;
 	m.gen = 1;
 	m.ep = m.sfd = m.tfd = m.pidfd = m.ready_fd = m.shm.fd = -1;
@@ -895,6 +1133,8 @@ nfqd_master_run(const struct nfqd_config *cf,
 	if ((m.stats = calloc(1, sizeof(*m.stats))) == NULL)
 		fatal("calloc");
 	if ((m.pidfd = pidfile_open(m.cf.pidfile)) == -1) {
+		nfqd_rules_free(m.cf.rules);
+		free(m.stats->rules);
 		free(m.stats);
 		return 1;
 	}
@@ -902,12 +1142,21 @@ nfqd_master_run(const struct nfqd_config *cf,
 	if (nfqd_mkdir_p(dirname(dir), 0755) == -1 ||
 	    nfqd_shm_create(&m.shm, m.cf.shm_path, NFQD_MAX_WORKERS,
 	    (int)getpid()) == -1) {
-		log_err("creating the counters region %s", m.cf.shm_path);
+		if (errno == EBUSY)
+			log_errx("the counters region %s is in use by another "
+			    "nfqd: give each instance its own stats.shm",
+			    m.cf.shm_path);
+		else
+			log_err("creating the counters region %s",
+			    m.cf.shm_path);
 		goto out;
 	}
 	NFQD_STORE(&m.shm.hdr->generation, 1);
+	snprintf(m.rr_path, sizeof(m.rr_path), "%s.rules", m.cf.shm_path);
+	if ((m.rr = rregion_new(m.cf.rules, m.cf.qcount)) == NULL)
+		goto out;
 	if (bind_queues(&m.cf, &added) == -1) {
-		unbind_last(added);
+		unbind_last(added, m.cf.fail_open);
 		goto out;
 	}
 	if (detach)
@@ -915,7 +1164,7 @@ nfqd_master_run(const struct nfqd_config *cf,
 	m.pid = getpid();
 	NFQD_STORE(&m.shm.hdr->master_pid, (int32_t)m.pid);
 	if (pidfile_write(m.pidfd, m.pid) == -1 || setup_loop() == -1) {
-		unbind_last(m.nqs);
+		unbind_last(m.nqs, m.cf.fail_open);
 		goto out;
 	}
 	log_notice("nfqd %s started: queues %u-%u, %u worker%s, "
@@ -933,11 +1182,25 @@ nfqd_master_run(const struct nfqd_config *cf,
 out:
 	m.status = 1;
 done:
+	while (m.rr_old != NULL) {
+		struct rregion *rr = m.rr_old;
+
+		m.rr_old = rr->next;
+		rregion_free(rr);
+	}
+	if (m.rr != NULL) {
+		nfqd_rshm_destroy(&m.rr->map);
+		rregion_free(m.rr);
+	} else {
+		nfqd_rules_free(m.cf.rules);
+	}
+	m.cf.rules = NULL;
 	nfqd_shm_destroy(&m.shm);
 	if (m.pidfd != -1) {
 		unlink(m.cf.pidfile);
 		close(m.pidfd);
 	}
+	free(m.stats->rules);
 	free(m.stats);
 	return m.status;
 }

@@ -79,3 +79,45 @@ nfqd_procfs_find(const struct nfqd_kqueue *kq, size_t n, uint32_t queue)
 			return &kq[i];
 	return NULL;
 }
+
+int
+nfqd_procfs_each(const char *path, uint32_t first, uint32_t count,
+    void (*fn)(void *arg, const struct nfqd_kqueue *kq), void *arg)
+{
+	struct nfqd_kqueue	 kq;
+	FILE			*fp;
+	char			 line[256];
+	int			 n = 0;
+
+	if ((fp = fopen(path, "re")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		if (nfqd_procfs_parse_line(line, &kq) == -1 ||
+		    kq.queue < first || kq.queue - first >= count)
+			continue;
+		fn(arg, &kq);
+		n++;
+	}
+	fclose(fp);
+	return n;
+}
+
+static void
+copy_one(void *arg, const struct nfqd_kqueue *kq)
+{
+	*(struct nfqd_kqueue *)arg = *kq;
+}
+
+int
+nfqd_procfs_lookup(const char *path, uint32_t queue, struct nfqd_kqueue *out)
+{
+	int	n = nfqd_procfs_each(path, queue, 1, copy_one, out);
+
+	if (n == -1)
+		return -1;
+	if (n == 0) {
+		errno = ENOENT;
+		return -1;
+	}
+	return 0;
+}

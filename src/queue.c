@@ -71,8 +71,11 @@ nfqd_queue_set_rcvbuf(int fd, uint16_t queue, uint32_t bytes)
 		log_warn("queue %u: getsockopt(SO_RCVBUF)", queue);
 		return -1;
 	}
-	/* getsockopt() reports the doubled value. */
-	if ((uint32_t)val / 2 < bytes)
+	/*
+	 * getsockopt() reports the doubled value, capped at INT_MAX (so 1G
+	 * comes back one byte short).
+	 */
+	if ((uint64_t)val + 2 < 2ull * bytes)
 		log_warnx("queue %u: receive buffer is %d bytes, less than "
 		    "the %u asked for (raise net.core.rmem_max or run with "
 		    "CAP_NET_ADMIN)", queue, val / 2, bytes);
@@ -158,17 +161,15 @@ static void
 bind_error(uint16_t queue, int error, const struct nfqd_config *cf,
     char *err, size_t errlen)
 {
-	static struct nfqd_kqueue	 kq[1024];
-	const struct nfqd_kqueue	*k;
-	int				 n;
+	struct nfqd_kqueue	 kq;
+	const struct nfqd_kqueue *k;
 
 	/*
 	 * A queue bound by another socket is refused with EPERM (the owner
 	 * check comes before the bind's own EBUSY): the kernel's list of
 	 * bound queues tells the two apart.
 	 */
-	n = nfqd_procfs_read(NFQD_PROCFS_PATH, kq, NFQD_ARRAY_SIZE(kq));
-	k = n > 0 ? nfqd_procfs_find(kq, (size_t)n, queue) : NULL;
+	k = nfqd_procfs_lookup(NFQD_PROCFS_PATH, queue, &kq) == 0 ? &kq : NULL;
 	if (error == EPERM && k != NULL)
 		error = EBUSY;
 	switch (error) {
@@ -300,28 +301,135 @@ fail:
 	return -1;
 }
 
-void
-nfqd_queue_close(int fd, uint16_t queue, bool release, uint32_t maxid)
+/* A queue number nobody has bound, for probes: -1 if none is found. */
+static int
+free_queue_number(void)
 {
-	char		 buf[2 * NFQD_QUEUE_CFG_MSG_MAX];
-	struct nlmsghdr	*nlh;
-	size_t		 len = 0;
+	struct nfqd_kqueue	kq;
+	int			q;
+
+	for (q = 65535; q > 65535 - 64; q--)
+		if (nfqd_procfs_lookup(NFQD_PROCFS_PATH, (uint32_t)q, &kq) == -1 &&
+		    errno == ENOENT)
+			return q;
+	return -1;
+}
+
+int
+nfqd_queue_probe_flags(const struct nfqd_config *cf, char *err,
+    size_t errlen)
+{
+	struct sockaddr_nl	 sa = { .nl_family = AF_NETLINK };
+	char			 buf[NFQD_QUEUE_CFG_MSG_MAX], rbuf[1024];
+	struct nlmsghdr		*nlh;
+	struct pollfd		 pfd;
+	ssize_t			 n;
+	int			 fd, q, e = 0;
+
+	/*
+	 * The kernel checks flags before it looks the queue up: on a queue
+	 * nobody bound, supported flags give ENODEV, unsupported ones
+	 * EOPNOTSUPP, and nothing changes anywhere.
+	 */
+	if ((q = free_queue_number()) == -1)
+		return 0;	/* cannot tell; the worker reports a refusal */
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+	if (fd == -1 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1) {
+		if (fd != -1)
+			close(fd);
+		return 0;
+	}
+	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, (uint32_t)q);
+	nlh->nlmsg_flags |= NLM_F_ACK;
+	nlh->nlmsg_seq = 1;
+	put_flags(nlh, cf);
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	if (nfqd_queue_send(fd, buf, nlh->nlmsg_len) == 0 &&
+	    poll(&pfd, 1, 2000) == 1 &&
+	    (n = recv(fd, rbuf, sizeof(rbuf), 0)) > 0)
+		e = reply_error((struct nlmsghdr *)rbuf, (size_t)n, 1);
+	close(fd);
+	if (e == EOPNOTSUPP || e == EINVAL) {
+		snprintf(err, errlen, "the kernel does not support the queue "
+		    "flags fail_open=%s gso=%s uid_gid=%s: %s",
+		    cf->fail_open ? "true" : "false",
+		    cf->gso ? "true" : "false",
+		    cf->uid_gid ? "true" : "false", strerror(e));
+		return -1;
+	}
+	return 0;
+}
+
+int
+nfqd_queue_close(int fd, uint16_t queue, bool release)
+{
+	char			 buf[2 * NFQD_QUEUE_CFG_MSG_MAX];
+	struct nlmsghdr		*nlh;
+	struct nfqd_kqueue	 kq;
+	size_t			 len = 0;
+	int			 waiting = -1;
 
 	if (release) {
+		/*
+		 * Queue length 0 first: from then on the kernel accepts new
+		 * packets at once (fail-open) instead of queueing them, so
+		 * every packet still queued has an id up to the id_sequence
+		 * read after it, and one batch verdict releases them all.
+		 */
+		nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, queue);
+		nfq_nlmsg_cfg_put_qmaxlen(nlh, 0);
+		if (nfqd_queue_send(fd, buf, nlh->nlmsg_len) == -1)
+			log_warn("queue %u: setting queue length 0", queue);
+	}
+	if (nfqd_procfs_lookup(NFQD_PROCFS_PATH, queue, &kq) == 0)
+		waiting = (int)kq.queue_total;
+	if (release && waiting > 0) {
 		nlh = nfq_nlmsg_put(buf, NFQNL_MSG_VERDICT_BATCH, queue);
-		nfq_nlmsg_verdict_put(nlh, (int)maxid, NF_ACCEPT);
+		nfq_nlmsg_verdict_put(nlh, (int)kq.id_sequence, NF_ACCEPT);
 		len = nlh->nlmsg_len;
 	}
 	nlh = nfq_nlmsg_put(buf + len, NFQNL_MSG_CONFIG, queue);
 	nfq_nlmsg_cfg_put_cmd(nlh, AF_UNSPEC, NFQNL_CFG_CMD_UNBIND);
 	len += nlh->nlmsg_len;
 	/*
-	 * Errors come back as messages nobody will read (ENOENT when nothing
-	 * was waiting); closing the socket unbinds anyway.
+	 * Errors come back as messages nobody will read; closing the socket
+	 * unbinds anyway.
 	 */
 	if (nfqd_queue_send(fd, buf, len) == -1)
 		log_warn("queue %u: sending unbind", queue);
 	close(fd);
+	return waiting;
+}
+
+int
+nfqd_queue_packet_id(const void *buf, size_t len, uint32_t *id)
+{
+	const struct nlmsghdr			*nlh = buf;
+	struct nfqnl_msg_packet_hdr		 ph;
+	const struct nlattr			*a;
+	const char				*p, *end;
+	size_t					 hdr;
+
+	hdr = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(struct nfgenmsg));
+	if (len < hdr || !nfqd_queue_is_packet(nlh) || nlh->nlmsg_len < hdr)
+		return -1;
+	end = (const char *)buf + (nlh->nlmsg_len < len ? nlh->nlmsg_len : len);
+	for (p = (const char *)buf + hdr; p + NLA_HDRLEN <= end;
+	    p += NLA_ALIGN(a->nla_len)) {
+		a = (const struct nlattr *)(const void *)p;
+		if (a->nla_len < NLA_HDRLEN)
+			return -1;
+		if ((a->nla_type & NLA_TYPE_MASK) != NFQA_PACKET_HDR)
+			continue;
+		if (a->nla_len != NLA_HDRLEN + sizeof(ph) ||
+		    p + a->nla_len > end)
+			return -1;
+		memcpy(&ph, p + NLA_HDRLEN, sizeof(ph));
+		*id = ntohl(ph.packet_id);
+		return 0;
+	}
+	return -1;
 }
 
 bool

@@ -5,11 +5,15 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "nfqd/engine.h"
+#include "nfqd/ratelimit.h"
+#include "nfqd/rules.h"
 #include "nfqd/shm.h"
 #include "nfqd/util.h"
 
@@ -43,7 +47,7 @@ nfqd_shm_create(struct nfqd_shm *shm, const char *path, uint32_t nslots,
 {
 	size_t	 size = nfqd_shm_size(nslots);
 	void	*p;
-	int	 fd;
+	int	 fd, old, saved;
 
 	memset(shm, 0, sizeof(*shm));
 	shm->fd = -1;
@@ -53,16 +57,36 @@ nfqd_shm_create(struct nfqd_shm *shm, const char *path, uint32_t nslots,
 		return -1;
 	}
 	/*
-	 * A file left by a daemon that was killed may still be mapped by a
-	 * reader: unlink it and make a new one rather than truncate it under
-	 * the reader.  Readable by all (nfqctl), writable by root only.
+	 * The master holds an flock on its region for its whole life.  A
+	 * locked file belongs to a running nfqd: refuse (EBUSY) rather than
+	 * take its counters away.  An unlocked one was left by a daemon that
+	 * was killed and may still be mapped by a reader: unlink it and make
+	 * a new one rather than truncate it under the reader.
 	 */
-	if (unlink(path) == -1 && errno != ENOENT)
+	old = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	if (old != -1 && flock(old, LOCK_EX | LOCK_NB) == -1) {
+		saved = errno;
+		close(old);
+		errno = saved == EWOULDBLOCK ? EBUSY : saved;
 		return -1;
+	}
+	if (unlink(path) == -1 && errno != ENOENT) {
+		saved = errno;
+		if (old != -1)
+			close(old);
+		errno = saved;
+		return -1;
+	}
 	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
 	    0644);
+	saved = errno;
+	if (old != -1)
+		close(old);
+	errno = saved;
 	if (fd == -1)
 		return -1;
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1)
+		goto fail;
 	if (fchmod(fd, 0644) == -1 || ftruncate(fd, (off_t)size) == -1)
 		goto fail;
 	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
@@ -80,13 +104,10 @@ nfqd_shm_create(struct nfqd_shm *shm, const char *path, uint32_t nslots,
 	__atomic_store_n(&shm->hdr->magic, NFQD_SHM_MAGIC, __ATOMIC_RELEASE);
 	return 0;
 fail:
-	{
-		int saved = errno;
-
-		close(fd);
-		unlink(path);
-		errno = saved;
-	}
+	saved = errno;
+	close(fd);
+	unlink(path);
+	errno = saved;
 	return -1;
 }
 
@@ -162,7 +183,9 @@ nfqd_shm_destroy(struct nfqd_shm *shm)
 
 #define COUNTERS(X)							\
 	X(received) X(accepted) X(dropped) X(other) X(bytes) X(enobufs)	\
-	X(skipped) X(nlerrors) X(malformed) X(batches) X(verdict_msgs)	\
+	X(skipped) X(nlerrors) X(malformed) X(nomatch) X(rate_evictions)	\
+	X(orphans) X(batches)						\
+	X(verdict_msgs)	\
 	X(last_id) X(heartbeat)
 
 void
@@ -182,4 +205,163 @@ nfqd_slot_stats_publish(struct nfqd_slot_stats *dst,
 #define X(f)	NFQD_STORE(&dst->f, src->f);
 	COUNTERS(X)
 #undef X
+}
+
+static size_t
+roundup64(size_t n)
+{
+	return (n + NFQD_CACHELINE - 1) & ~(size_t)(NFQD_CACHELINE - 1);
+}
+
+int
+nfqd_rshm_create(struct nfqd_rshm *r, const char *path,
+    const struct nfqd_ruleset *rs, uint32_t nslots, uint32_t generation)
+{
+	struct nfqd_rshm_hdr	*h;
+	char			 tmp[4096 + 16];
+	uint32_t		 n = rs != NULL ? rs->n : 0, i;
+	uint32_t		 ncells = rs != NULL ? rs->ncells : 0;
+	size_t			 names, stride, size;
+	void			*p;
+	int			 fd, saved;
+
+	memset(r, 0, sizeof(*r));
+	if (nfqd_strlcpy(r->path, path, sizeof(r->path)) >= sizeof(r->path) ||
+	    snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	names = roundup64((size_t)n * NFQD_RSHM_NAME);
+	stride = roundup64((size_t)n * sizeof(struct nfqd_rule_ctr));
+	size = sizeof(*h) + names + stride * nslots +
+	    (size_t)ncells * sizeof(struct nfqd_rate_cell);
+	unlink(tmp);
+	fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+	    0644);
+	if (fd == -1)
+		return -1;
+	if (fchmod(fd, 0644) == -1 || ftruncate(fd, (off_t)size) == -1)
+		goto fail;
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		goto fail;
+	close(fd);
+	h = p;
+	h->version = NFQD_RSHM_VERSION;
+	h->hdr_size = sizeof(*h);
+	h->nrules = n;
+	h->nslots = nslots;
+	h->ncells = ncells;
+	h->generation = generation;
+	h->names_off = sizeof(*h);
+	h->ctr_off = sizeof(*h) + names;
+	h->slot_stride = stride;
+	h->cells_off = h->ctr_off + stride * nslots;
+	for (i = 0; i < n; i++)
+		nfqd_strlcpy((char *)p + h->names_off + (size_t)i *
+		    NFQD_RSHM_NAME, rs->rules[i].name, NFQD_RSHM_NAME);
+	__atomic_store_n(&h->magic, NFQD_RSHM_MAGIC, __ATOMIC_RELEASE);
+	if (rename(tmp, path) == -1) {
+		saved = errno;
+		munmap(p, size);
+		unlink(tmp);
+		errno = saved;
+		return -1;
+	}
+	r->hdr = h;
+	r->size = size;
+	return 0;
+fail:
+	saved = errno;
+	close(fd);
+	unlink(tmp);
+	errno = saved;
+	return -1;
+}
+
+int
+nfqd_rshm_open_ro(struct nfqd_rshm *r, const char *path, char *err,
+    size_t errlen)
+{
+	struct nfqd_rshm_hdr	 h;
+	struct stat		 sb;
+	void			*p;
+	int			 fd;
+
+	memset(r, 0, sizeof(*r));
+	nfqd_strlcpy(r->path, path, sizeof(r->path));
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &sb) == -1 || (size_t)sb.st_size < sizeof(h) ||
+	    pread(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h) ||
+	    h.magic != NFQD_RSHM_MAGIC || h.version != NFQD_RSHM_VERSION ||
+	    h.hdr_size != sizeof(h) || h.nrules > NFQD_MAX_RULES ||
+	    h.nslots > NFQD_MAX_WORKERS ||
+	    h.cells_off + (uint64_t)h.ncells * sizeof(struct nfqd_rate_cell) >
+	    (uint64_t)sb.st_size ||
+	    h.ctr_off + h.slot_stride * h.nslots > (uint64_t)sb.st_size ||
+	    h.slot_stride < (uint64_t)h.nrules * sizeof(struct nfqd_rule_ctr) ||
+	    h.names_off + (uint64_t)h.nrules * NFQD_RSHM_NAME > h.ctr_off) {
+		snprintf(err, errlen, "%s: not an nfqd %d rule counters region",
+		    path, NFQD_RSHM_VERSION);
+		close(fd);
+		return -1;
+	}
+	p = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_SHARED, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED) {
+		snprintf(err, errlen, "%s: mmap: %s", path, strerror(errno));
+		return -1;
+	}
+	r->hdr = p;
+	r->size = (size_t)sb.st_size;
+	return 0;
+}
+
+void
+nfqd_rshm_close(struct nfqd_rshm *r)
+{
+	if (r->hdr != NULL)
+		munmap(r->hdr, r->size);
+	r->hdr = NULL;
+}
+
+void
+nfqd_rshm_destroy(struct nfqd_rshm *r)
+{
+	struct nfqd_rshm_hdr	h;
+	int			fd;
+
+	/* A newer region may have been renamed over the path since. */
+	if (r->hdr != NULL &&
+	    (fd = open(r->path, O_RDONLY | O_CLOEXEC)) != -1) {
+		if (pread(fd, &h, sizeof(h), 0) == (ssize_t)sizeof(h) &&
+		    h.generation == r->hdr->generation)
+			unlink(r->path);
+		close(fd);
+	}
+	nfqd_rshm_close(r);
+}
+
+struct nfqd_rule_ctr *
+nfqd_rshm_slot(const struct nfqd_rshm *r, uint32_t slot)
+{
+	return (struct nfqd_rule_ctr *)(void *)((char *)r->hdr +
+	    r->hdr->ctr_off + r->hdr->slot_stride * slot);
+}
+
+struct nfqd_rate_cell *
+nfqd_rshm_cells(const struct nfqd_rshm *r)
+{
+	return r->hdr->ncells > 0 ? (struct nfqd_rate_cell *)(void *)
+	    ((char *)r->hdr + r->hdr->cells_off) : NULL;
+}
+
+const char *
+nfqd_rshm_name(const struct nfqd_rshm *r, uint32_t rule)
+{
+	return (const char *)r->hdr + r->hdr->names_off +
+	    (size_t)rule * NFQD_RSHM_NAME;
 }

@@ -44,23 +44,40 @@ add(struct nfqd_slot_stats *t, const struct nfqd_slot_stats *s)
 	t->skipped += s->skipped;
 	t->nlerrors += s->nlerrors;
 	t->malformed += s->malformed;
+	t->orphans += s->orphans;
+	t->nomatch += s->nomatch;
+	t->rate_evictions += s->rate_evictions;
 	t->batches += s->batches;
 	t->verdict_msgs += s->verdict_msgs;
+}
+
+struct kcollect {
+	struct nfqd_stats	*s;
+	uint8_t			 ours[65536 / 8];	/* queues of workers */
+};
+
+static void
+kernel_line(void *arg, const struct nfqd_kqueue *kq)
+{
+	struct kcollect	*kc = arg;
+
+	if ((kc->ours[kq->queue / 8] & (1u << (kq->queue % 8))) &&
+	    kc->s->nkernel < NFQD_ARRAY_SIZE(kc->s->kernel))
+		kc->s->kernel[kc->s->nkernel++] = *kq;
 }
 
 void
 nfqd_stats_collect(struct nfqd_stats *s, const struct nfqd_shm *shm,
     const char *procpath)
 {
-	static struct nfqd_kqueue	 kq[NFQD_MAX_WORKERS * 2];
+	static struct kcollect		 kc;
 	const struct nfqd_shm_hdr	*h = shm->hdr;
-	const struct nfqd_kqueue	*k;
 	const struct nfqd_slot		*sl;
 	struct nfqd_stats_worker	*w;
 	uint32_t			 i, n;
-	int				 nk;
 
 	memset(&s->total, 0, sizeof(s->total));
+	s->nrules = 0;		/* the caller adds the rules */
 	s->master_pid = (pid_t)NFQD_LOAD(&h->master_pid);
 	s->generation = NFQD_LOAD(&h->generation);
 	s->now = (uint64_t)time(NULL);
@@ -70,11 +87,12 @@ nfqd_stats_collect(struct nfqd_stats *s, const struct nfqd_shm *shm,
 	if (n > h->nslots)
 		n = h->nslots;
 	s->nworkers = n;
+	memset(kc.ours, 0, sizeof(kc.ours));
 	for (i = 0; i < n; i++) {
 		sl = &shm->slots[i];
 		w = &s->workers[i];
 		w->id = i;
-		w->queue = NFQD_LOAD(&sl->ctl.queue);
+		w->queue = NFQD_LOAD(&sl->ctl.queue) & 0xffff;
 		w->cpu = NFQD_LOAD(&sl->ctl.cpu);
 		w->pid = (pid_t)NFQD_LOAD(&sl->ctl.pid);
 		w->state = NFQD_LOAD(&sl->ctl.state);
@@ -82,19 +100,15 @@ nfqd_stats_collect(struct nfqd_stats *s, const struct nfqd_shm *shm,
 		nfqd_slot_stats_read(&sl->st, &w->st);
 		add(&s->total, &w->st);
 		s->restarts += w->restarts;
+		kc.ours[w->queue / 8] |= (uint8_t)(1u << (w->queue % 8));
 	}
 
+	/* Stream the file: other programs may have bound many queues. */
 	s->nkernel = 0;
 	s->kernel_errno = 0;
-	nk = nfqd_procfs_read(procpath, kq, NFQD_ARRAY_SIZE(kq));
-	if (nk == -1) {
+	kc.s = s;
+	if (nfqd_procfs_each(procpath, 0, 65536, kernel_line, &kc) == -1)
 		s->kernel_errno = errno;
-		return;
-	}
-	for (i = 0; i < n; i++)
-		if ((k = nfqd_procfs_find(kq, (size_t)nk,
-		    s->workers[i].queue)) != NULL)
-			s->kernel[s->nkernel++] = *k;
 }
 
 void
@@ -123,6 +137,9 @@ nfqd_stats_json(const struct nfqd_stats *s, struct nfqd_buf *b)
 	json_uint(&j, "skipped", s->total.skipped);
 	json_uint(&j, "nlerrors", s->total.nlerrors);
 	json_uint(&j, "malformed", s->total.malformed);
+	json_uint(&j, "orphans", s->total.orphans);
+	json_uint(&j, "nomatch", s->total.nomatch);
+	json_uint(&j, "rate_evictions", s->total.rate_evictions);
 	json_uint(&j, "restarts", s->restarts);
 	json_object_end(&j);
 
@@ -145,9 +162,22 @@ nfqd_stats_json(const struct nfqd_stats *s, struct nfqd_buf *b)
 		json_uint(&j, "skipped", w->st.skipped);
 		json_uint(&j, "nlerrors", w->st.nlerrors);
 		json_uint(&j, "malformed", w->st.malformed);
+		json_uint(&j, "orphans", w->st.orphans);
+		json_uint(&j, "nomatch", w->st.nomatch);
+		json_uint(&j, "rate_evictions", w->st.rate_evictions);
 		json_uint(&j, "batches", w->st.batches);
 		json_uint(&j, "verdict_msgs", w->st.verdict_msgs);
 		json_uint(&j, "last_id", w->st.last_id);
+		json_object_end(&j);
+	}
+	json_array_end(&j);
+
+	json_array_begin(&j, "rules");
+	for (i = 0; i < s->nrules; i++) {
+		json_object_begin(&j, NULL);
+		json_str(&j, "name", s->rules[i].name);
+		json_uint(&j, "hits", s->rules[i].hits);
+		json_uint(&j, "bytes", s->rules[i].bytes);
 		json_object_end(&j);
 	}
 	json_array_end(&j);
@@ -218,6 +248,32 @@ nfqd_stats_table(const struct nfqd_stats *s,
 	    (unsigned long long)s->total.skipped,
 	    (unsigned long long)(s->total.nlerrors + s->total.malformed));
 	emit(arg, line);
+
+	if (s->nrules > 0) {
+		size_t shown = 0, hit = 0;
+
+		for (i = 0; i < s->nrules; i++)
+			hit += s->rules[i].hits != 0;
+		snprintf(line, sizeof(line), "%6s %-32s %12s %14s", "rule",
+		    "name", "hits", "bytes");
+		emit(arg, line);
+		for (i = 0; i < s->nrules && shown < 50; i++) {
+			if (s->rules[i].hits == 0 && s->nrules > 50)
+				continue;
+			snprintf(line, sizeof(line), "%6zu %-32.32s %12llu %14llu",
+			    i + 1, s->rules[i].name,
+			    (unsigned long long)s->rules[i].hits,
+			    (unsigned long long)s->rules[i].bytes);
+			emit(arg, line);
+			shown++;
+		}
+		if (s->nrules > 50) {
+			snprintf(line, sizeof(line), "%6s %zu of %u rules have "
+			    "hits; %zu shown (all are in the JSON)", "", hit,
+			    s->nrules, shown);
+			emit(arg, line);
+		}
+	}
 
 	if (s->kernel_errno != 0) {
 		snprintf(line, sizeof(line), "kernel: cannot read %s: %s",

@@ -6,6 +6,9 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sched.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysinfo.h>
 #include <unistd.h>
@@ -204,4 +207,67 @@ nfqd_online_cpus(void)
 	int	n = get_nprocs();
 
 	return n > 0 ? n : 1;
+}
+
+int
+nfqd_cpu_for_slot(unsigned i)
+{
+	static cpu_set_t	allowed;
+	static int		nallowed = -1;
+	unsigned		k, seen = 0, want;
+
+	if (nallowed == -1) {
+		if (sched_getaffinity(0, sizeof(allowed), &allowed) == -1) {
+			CPU_ZERO(&allowed);
+			for (k = 0; k < (unsigned)nfqd_online_cpus() &&
+			    k < CPU_SETSIZE; k++)
+				CPU_SET(k, &allowed);
+		}
+		nallowed = CPU_COUNT(&allowed);
+		if (nallowed == 0)
+			return -1;
+	}
+	if (i < CPU_SETSIZE && CPU_ISSET(i, &allowed))
+		return (int)i;
+	want = i % (unsigned)nallowed;
+	for (k = 0; k < CPU_SETSIZE; k++)
+		if (CPU_ISSET(k, &allowed) && seen++ == want)
+			return (int)k;
+	return -1;
+}
+
+/* Descriptors open now. */
+static unsigned
+open_fds(void)
+{
+	DIR		*d;
+	unsigned	 n = 0;
+
+	if ((d = opendir("/proc/self/fd")) == NULL)
+		return 64;	/* a guess on the safe side */
+	while (readdir(d) != NULL)
+		n++;
+	closedir(d);
+	return n;
+}
+
+int
+nfqd_reserve_fds(unsigned n)
+{
+	struct rlimit	rl;
+	rlim_t		need;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return -1;
+	need = (rlim_t)open_fds() + n + 16;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
+		if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need) {
+			errno = EMFILE;
+			return -1;
+		}
+		rl.rlim_cur = need;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+			return -1;
+	}
+	return 0;
 }

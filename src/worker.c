@@ -29,17 +29,24 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_queue.h>
+#include <libnetfilter_queue/libnetfilter_queue.h>
 
 #include "nfqd/config.h"
+#include "nfqd/engine.h"
+#include "nfqd/iftab.h"
 #include "nfqd/log.h"
 #include "nfqd/nfqd.h"
+#include "nfqd/pkt.h"
 #include "nfqd/queue.h"
+#include "nfqd/ratelimit.h"
+#include "nfqd/rules.h"
 #include "nfqd/shm.h"
 #include "nfqd/util.h"
 #include "nfqd/worker.h"
 
-/* Sequence number of the parameters message a worker sends at start. */
+/* Sequence numbers of the messages a worker sends at start. */
 #define SEQ_PARAMS	0xfffffff0u
+#define SEQ_ORPHANS	0xfffffff1u
 /* How often overruns and losses are summarised in the log, seconds. */
 #define REPORT_INTERVAL	10
 /* recvmmsg() rounds per wake-up before looking at signals and timers. */
@@ -58,7 +65,18 @@ struct worker {
 	struct nfqd_slot_stats	 *shared;	/* our slot in the region */
 	struct nfqd_slot_stats	  c;		/* local, published per batch */
 	bool			  have_last;	/* c.last_id is from this worker */
-	uint32_t		  verdict;	/* NF_ACCEPT or NF_DROP */
+	uint64_t		  now;		/* CLOCK_MONOTONIC, per batch */
+
+	struct nfqd_engine	  eng;
+	struct nfqd_iftab	 *ift;		/* when rules name interfaces */
+	int			  ift_fd;
+	uint32_t		  malformed_verdict;
+	uint64_t		  evict_base;	/* predecessors' evictions */
+
+	/* Packets the previous reader of the socket left unverdicted. */
+	bool			  orphan_check;	/* until the first packet */
+	uint32_t		  prev_id;	/* last id it verdicted */
+	uint32_t		  orphan_est;	/* ids released, at most */
 
 	unsigned		  batch;
 	size_t			  msgsize;
@@ -81,6 +99,7 @@ static void
 publish(struct worker *w, uint64_t now)
 {
 	w->c.heartbeat = now;
+	w->c.rate_evictions = w->evict_base + nfqd_ratetab_evictions(w->eng.rt);
 	nfqd_slot_stats_publish(w->shared, &w->c);
 }
 
@@ -107,8 +126,10 @@ send_verdicts(struct worker *w)
 			break;
 		}
 		if ((errno == ENOBUFS || errno == ENOMEM || errno == EAGAIN) &&
-		    tries < 3)
+		    tries < 3) {
+			sched_yield();	/* memory pressure: let others run */
 			continue;
+		}
 		w->c.nlerrors++;
 		if (errno == EPERM || errno == EACCES) {
 			/* No restart gives the capability back. */
@@ -139,12 +160,19 @@ flush_verdicts(struct worker *w)
 }
 
 static void
-add_verdict(struct worker *w, uint32_t id, uint32_t verdict)
+add_verdict(struct worker *w, uint32_t id, uint32_t verdict, bool has_mark,
+    uint32_t mark)
 {
-	if (nfqd_vbuf_add(&w->vb, id, verdict, false, 0) == 0)
+	if (verdict == NF_ACCEPT)
+		w->c.accepted++;
+	else if (verdict == NF_DROP)
+		w->c.dropped++;
+	else
+		w->c.other++;
+	if (nfqd_vbuf_add(&w->vb, id, verdict, has_mark, mark) == 0)
 		return;
 	send_verdicts(w);
-	nfqd_vbuf_add(&w->vb, id, verdict, false, 0);	/* fits now */
+	nfqd_vbuf_add(&w->vb, id, verdict, has_mark, mark);	/* fits now */
 }
 
 static void
@@ -160,10 +188,32 @@ handle_error(struct worker *w, const struct nlmsghdr *nlh)
 		return;
 	}
 	e = mnl_nlmsg_get_payload(nlh);
+	if (nlh->nlmsg_seq == SEQ_ORPHANS) {
+		/* ENOENT: nothing was left waiting. */
+		if (e->error == 0) {
+			w->c.orphans += w->orphan_est;
+			log_notice("queue %u: released up to %u packets the "
+			    "previous worker had read but not verdicted (%s)",
+			    w->queue, w->orphan_est,
+			    nfqd_verdict_name(w->cf->orphan_verdict));
+		}
+		return;
+	}
 	if (e->error == 0)
 		return;		/* an acknowledgement */
 	w->c.nlerrors++;
 	type = e->msg.nlmsg_type & 0xff;
+	if (-e->error == EPERM) {
+		/*
+		 * The kernel checks CAP_NET_ADMIN on every message and answers
+		 * a refusal with an error message, not a failed send.  No
+		 * restart gives the capability back.
+		 */
+		log_errx("queue %u: the kernel refuses our %s: %s (is "
+		    "CAP_NET_ADMIN kept?)", w->queue, type == NFQNL_MSG_CONFIG ?
+		    "queue parameters" : "verdicts", strerror(EPERM));
+		worker_exit(w, NFQD_EXIT_FATAL);
+	}
 	if (type == NFQNL_MSG_CONFIG) {
 		log_errx("queue %u: the kernel refused the queue parameters "
 		    "(copy_range %u, maxlen %u, flags): %s", w->queue,
@@ -183,15 +233,90 @@ handle_error(struct worker *w, const struct nlmsghdr *nlh)
 		    strerror(-e->error), (unsigned long long)missed);
 }
 
+/* A message that is not a readable packet message: counted, logged. */
 static void
-malformed(struct worker *w, const char *why)
+bad_message(struct worker *w, const char *why)
 {
 	uint64_t	missed;
 
-	w->c.malformed++;
+	w->c.nlerrors++;
 	if (ratelimit_ok(&w->rl_malformed, nfqd_now_ns(), &missed))
-		log_warnx("queue %u: ignoring malformed message: %s (%llu "
-		    "more suppressed)", w->queue, why,
+		log_warnx("queue %u: ignoring a message: %s (%llu more "
+		    "suppressed)", w->queue, why, (unsigned long long)missed);
+}
+
+/*
+ * Release what the previous reader of this socket had read but not
+ * verdicted when it died: packet ids are given out in the order the socket
+ * receives them, so every waiting id below the first one we read is its.
+ * One batch verdict covers them, sent before any verdict of ours.
+ */
+static void
+release_orphans(struct worker *w, uint32_t first)
+{
+	char		 buf[NFQD_VERDICT_MSG_MAX];
+	struct nlmsghdr	*nlh;
+	uint32_t	 est = first - 1 - w->prev_id;
+
+	if (est == 0 || est >= 0x80000000u)
+		return;		/* it verdicted everything before ours */
+	w->orphan_est = est;
+	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_VERDICT_BATCH, w->queue);
+	nlh->nlmsg_flags |= NLM_F_ACK;
+	nlh->nlmsg_seq = SEQ_ORPHANS;
+	nfq_nlmsg_verdict_put(nlh, (int)(first - 1),
+	    w->cf->orphan_verdict == NFQD_VERDICT_DROP ? NF_DROP : NF_ACCEPT);
+	if (nfqd_queue_send(w->fd, buf, nlh->nlmsg_len) == -1)
+		log_warn("queue %u: releasing packets left by the previous "
+		    "worker", w->queue);
+}
+
+/* Every packet read, in order: orphans, gaps, last id. */
+static void
+note_id(struct worker *w, uint32_t id)
+{
+	uint32_t	gap;
+
+	w->c.received++;
+	if (w->orphan_check) {
+		w->orphan_check = false;
+		release_orphans(w, id);
+	}
+	/*
+	 * Ids are handed out in the order packets are put on the socket, so
+	 * a jump means the kernel took ids for packets it could not deliver
+	 * (socket buffer full).  Not counted across a respawn.
+	 */
+	if (w->have_last) {
+		gap = id - (uint32_t)w->c.last_id - 1;
+		if (gap != 0 && gap < 0x80000000u)
+			w->c.skipped += gap;
+	}
+	w->have_last = true;
+	w->c.last_id = id;
+}
+
+/*
+ * A packet message that cannot be parsed whole (cut short, or a damaged
+ * attribute) still gets a verdict if its id can be read: malformed_verdict.
+ */
+static void
+verdict_by_id(struct worker *w, const void *buf, size_t len, const char *why)
+{
+	uint64_t	missed;
+	uint32_t	id;
+
+	if (nfqd_queue_packet_id(buf, len, &id) == -1) {
+		bad_message(w, why);
+		return;
+	}
+	note_id(w, id);
+	w->c.malformed++;
+	add_verdict(w, id, w->malformed_verdict, false, 0);
+	if (ratelimit_ok(&w->rl_malformed, nfqd_now_ns(), &missed))
+		log_warnx("queue %u: packet %u: %s; verdict %s "
+		    "(malformed_verdict; %llu more suppressed)", w->queue, id,
+		    why, nfqd_verdict_name(w->cf->malformed_verdict),
 		    (unsigned long long)missed);
 }
 
@@ -199,44 +324,35 @@ static void
 handle_packet(struct worker *w, const struct nlmsghdr *nlh)
 {
 	const struct nfgenmsg	*nfg = mnl_nlmsg_get_payload(nlh);
+	struct nfqd_decision	 d;
 	struct nfqd_pkt		 pkt;
-	uint32_t		 gap;
+	uint64_t		 missed;
 
-	if (nfqd_queue_parse_packet(nlh, &pkt) == -1) {
-		/*
-		 * Without a readable id the packet cannot be verdicted on
-		 * its own; the next batch verdict on this queue covers it.
-		 */
-		malformed(w, "bad packet attributes");
-		return;
-	}
 	if (ntohs(nfg->res_id) != w->queue) {
-		malformed(w, "packet for another queue");
+		bad_message(w, "packet for another queue");
 		return;
 	}
-	w->c.received++;
-	w->c.bytes += pkt.len;
-	/*
-	 * Ids are handed out in the order packets are put on the socket, so
-	 * a jump means the kernel took ids for packets it could not deliver
-	 * (socket buffer full).  Not checked across a respawn: ids read by
-	 * the predecessor are not known here.
-	 */
-	if (w->have_last) {
-		gap = pkt.id - (uint32_t)w->c.last_id - 1;
-		if (gap != 0 && gap < 0x80000000u)
-			w->c.skipped += gap;
+	if (nfqd_queue_parse_packet(nlh, &pkt) == -1) {
+		verdict_by_id(w, nlh, nlh->nlmsg_len, "bad packet attributes");
+		return;
 	}
-	w->have_last = true;
-	w->c.last_id = pkt.id;
-
-	if (w->verdict == NF_ACCEPT)
-		w->c.accepted++;
-	else if (w->verdict == NF_DROP)
-		w->c.dropped++;
-	else
-		w->c.other++;
-	add_verdict(w, pkt.id, w->verdict);
+	note_id(w, pkt.id);
+	w->c.bytes += pkt.len;
+	nfqd_engine_decide(&w->eng, &pkt, w->now, &d);
+	if (d.rule == NFQD_DECIDED_MALFORMED) {
+		w->c.malformed++;
+		if (ratelimit_ok(&w->rl_malformed, w->now, &missed))
+			log_info("queue %u: packet %u is %s (%s): verdict %s "
+			    "(malformed_verdict; %llu more suppressed)",
+			    w->queue, pkt.id, w->eng.last_status ==
+			    NFQD_PKT_TRUNCATED ? "cut short" : "malformed",
+			    nfqd_pkt_reason_str(w->eng.last_reason),
+			    nfqd_verdict_name(w->cf->malformed_verdict),
+			    (unsigned long long)missed);
+	} else if (d.rule == NFQD_DECIDED_DEFAULT) {
+		w->c.nomatch++;
+	}
+	add_verdict(w, pkt.id, d.verdict, d.has_mark, d.mark);
 }
 
 static void
@@ -248,11 +364,12 @@ handle_datagram(struct worker *w, const char *buf, size_t len,
 	int				 rem = (int)len;
 
 	if (mh->msg_namelen < sizeof(*from) || from->nl_pid != 0) {
-		malformed(w, "datagram not from the kernel");
+		bad_message(w, "datagram not from the kernel");
 		return;
 	}
 	if (mh->msg_flags & MSG_TRUNC) {
-		malformed(w, "message larger than the receive buffer");
+		verdict_by_id(w, buf, len, "message larger than the receive "
+		    "buffer");
 		return;
 	}
 	for (; mnl_nlmsg_ok(nlh, rem); nlh = mnl_nlmsg_next(nlh, &rem)) {
@@ -262,10 +379,10 @@ handle_datagram(struct worker *w, const char *buf, size_t len,
 			handle_error(w, nlh);
 		else if (nlh->nlmsg_type != NLMSG_NOOP &&
 		    nlh->nlmsg_type != NLMSG_DONE)
-			malformed(w, "unexpected message type");
+			bad_message(w, "unexpected message type");
 	}
 	if (rem > 0)
-		malformed(w, "truncated netlink header");
+		bad_message(w, "truncated netlink header");
 }
 
 static void
@@ -293,6 +410,7 @@ read_queue(struct worker *w)
 			break;
 		}
 		w->c.batches++;
+		w->now = nfqd_now_ns();
 		for (i = 0; i < (unsigned)n; i++) {
 			handle_datagram(w, w->iov[i].iov_base,
 			    w->msgs[i].msg_len, &w->msgs[i].msg_hdr);
@@ -300,7 +418,7 @@ read_queue(struct worker *w)
 			w->msgs[i].msg_hdr.msg_flags = 0;
 		}
 		flush_verdicts(w);
-		publish(w, nfqd_now_ns());
+		publish(w, w->now);
 		if ((unsigned)n < w->batch)
 			break;		/* drained: epoll says when more come */
 	}
@@ -348,13 +466,18 @@ read_signals(struct worker *w)
 }
 
 static void
-setup_buffers(struct worker *w)
+setup_buffers(struct worker *w, uint32_t msg_copy)
 {
 	unsigned	i;
 	size_t		txcap;
 
+	/*
+	 * Messages already on the socket were built for the copy range in
+	 * force when they were queued: size for the largest the socket had.
+	 */
 	w->batch = w->cf->batch;
-	w->msgsize = nfqd_queue_msg_size(w->cf->copy_range);
+	w->msgsize = nfqd_queue_msg_size(msg_copy > w->cf->copy_range ?
+	    msg_copy : w->cf->copy_range);
 	w->msgs = calloc(w->batch, sizeof(*w->msgs));
 	w->iov = calloc(w->batch, sizeof(*w->iov));
 	w->from = calloc(w->batch, sizeof(*w->from));
@@ -472,6 +595,42 @@ setup_loop(struct worker *w)
 	ev.data.fd = w->tfd;
 	if (epoll_ctl(w->ep, EPOLL_CTL_ADD, w->tfd, &ev) == -1)
 		fatal("epoll_ctl(timerfd)");
+	if (w->ift_fd != -1) {
+		ev.data.fd = w->ift_fd;
+		if (epoll_ctl(w->ep, EPOLL_CTL_ADD, w->ift_fd, &ev) == -1)
+			fatal("epoll_ctl(rtnetlink)");
+	}
+}
+
+/* The rule engine, and the interface names its rules need. */
+static void
+setup_engine(struct worker *w, const struct nfqd_worker_args *a)
+{
+	const struct nfqd_ruleset	*rs = w->cf->rules;
+
+	w->ift_fd = -1;
+	if (rs != NULL && (rs->all_matchers & (NFQD_M_IN | NFQD_M_OUT))) {
+		if ((w->ift = nfqd_iftab_new()) == NULL)
+			fatal("allocating the interface table");
+		if ((w->ift_fd = nfqd_iftab_open(w->ift)) == -1)
+			log_warn("queue %u: reading interfaces (rtnetlink); "
+			    "in_iface/out_iface rules will not match", w->queue);
+	}
+	if (nfqd_engine_init(&w->eng, w->cf, rs, a->rule_ctr, a->rate_cells,
+	    w->ift, w->queue) == -1)
+		fatal("allocating the rule engine");
+	w->malformed_verdict = w->cf->malformed_verdict == NFQD_VERDICT_DROP ?
+	    NF_DROP : NF_ACCEPT;
+}
+
+static void
+read_links(struct worker *w)
+{
+	uint64_t	missed;
+
+	if (nfqd_iftab_read(w->ift, w->ift_fd) == -1 &&
+	    ratelimit_ok(&w->rl_recv, nfqd_now_ns(), &missed))
+		log_warn("queue %u: reading interface changes", w->queue);
 }
 
 void
@@ -492,10 +651,11 @@ nfqd_worker_main(const struct nfqd_worker_args *a)
 	w.rl_malformed = (struct nfqd_ratelimit)NFQD_RATELIMIT_INIT(10);
 	w.rl_nlerr = (struct nfqd_ratelimit)NFQD_RATELIMIT_INIT(10);
 	w.rl_recv = (struct nfqd_ratelimit)NFQD_RATELIMIT_INIT(10);
-	w.verdict = w.cf->default_verdict == NFQD_VERDICT_DROP ? NF_DROP :
-	    NF_ACCEPT;
+	w.orphan_check = a->has_prev;
+	w.prev_id = a->prev_id;
 	/* Counters are cumulative over the workers of a slot. */
 	nfqd_slot_stats_read(w.shared, &w.c);
+	w.evict_base = w.c.rate_evictions;
 	w.reported_enobufs = w.c.enobufs;
 	w.reported_skipped = w.c.skipped;
 	w.next_report_ns = nfqd_now_ns() + REPORT_INTERVAL * 1000000000ull;
@@ -514,10 +674,20 @@ nfqd_worker_main(const struct nfqd_worker_args *a)
 	signal(SIGPIPE, SIG_IGN);
 
 	pin_cpu(&w, a->cpu);
-	setup_buffers(&w);
+	setup_buffers(&w, a->msg_copy);
+	setup_engine(&w, a);
 	setup_loop(&w);
 	apply_params(&w);
 	drop_privileges(&w);
+	/*
+	 * The kernel clears the parent-death signal when the process changes
+	 * its uid or gid: set it again, and look once more whether the master
+	 * died meanwhile.
+	 */
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) == -1)
+		log_warn("prctl(PR_SET_PDEATHSIG)");
+	if (getppid() != a->master)
+		worker_exit(&w, 0);
 	log_debug("serving queue %u on CPU %d, batch %u, %zu-byte buffers",
 	    w.queue, a->cpu, w.batch, w.msgsize);
 
@@ -534,6 +704,8 @@ nfqd_worker_main(const struct nfqd_worker_args *a)
 				read_queue(&w);
 			} else if (evs[i].data.fd == w.sfd) {
 				read_signals(&w);
+			} else if (evs[i].data.fd == w.ift_fd) {
+				read_links(&w);
 			} else if (evs[i].data.fd == w.tfd) {
 				if (read(w.tfd, &ticks, sizeof(ticks)) == -1 &&
 				    errno != EAGAIN)

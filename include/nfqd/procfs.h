@@ -36,4 +36,18 @@ int	nfqd_procfs_read(const char *path, struct nfqd_kqueue *out, size_t max);
 const struct nfqd_kqueue *nfqd_procfs_find(const struct nfqd_kqueue *kq,
 	    size_t n, uint32_t queue);
 
+/*
+ * The line for one queue, however many queues are bound.  0, or -1 with
+ * errno ENOENT (not bound) or the error reading the file.
+ */
+int	nfqd_procfs_lookup(const char *path, uint32_t queue,
+	    struct nfqd_kqueue *out);
+
+/*
+ * Call fn for every parsable line whose queue is in [first, first + count).
+ * Returns the number of such lines, or -1 (errno) when unreadable.
+ */
+int	nfqd_procfs_each(const char *path, uint32_t first, uint32_t count,
+	    void (*fn)(void *arg, const struct nfqd_kqueue *kq), void *arg);
+
 #endif

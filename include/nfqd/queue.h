@@ -27,6 +27,13 @@ size_t	nfqd_queue_msg_size(uint32_t copy_range);
 int	nfqd_queue_open(uint16_t queue, const struct nfqd_config *cf,
 	    char *err, size_t errlen);
 
+/*
+ * Ask the kernel whether it supports cf's queue flags, without touching
+ * any queue.  -1 with a message when it does not.
+ */
+int	nfqd_queue_probe_flags(const struct nfqd_config *cf, char *err,
+	    size_t errlen);
+
 /* SO_RCVBUFFORCE, falling back to SO_RCVBUF; logs what the kernel granted. */
 int	nfqd_queue_set_rcvbuf(int fd, uint16_t queue, uint32_t bytes);
 
@@ -43,11 +50,12 @@ size_t	nfqd_queue_build_params(char *buf, uint16_t queue,
 int	nfqd_queue_send(int fd, const void *buf, size_t len);
 
 /*
- * Release every packet still waiting on the queue (ids up to and including
- * maxid) with one batch verdict, then unbind and close.  Used when the last
- * reader of a queue is gone and nfqd stops serving it.
+ * Stop serving a queue nobody reads any more: with release, accept every
+ * packet still waiting (fail_open: uninspected packets pass); then unbind
+ * and close.  Returns how many packets were waiting (released, or dropped
+ * by the unbind), -1 if unknown.
  */
-void	nfqd_queue_close(int fd, uint16_t queue, bool release, uint32_t maxid);
+int	nfqd_queue_close(int fd, uint16_t queue, bool release);
 
 /* A packet message, parsed and validated.  Pointers refer to the message. */
 struct nfqd_pkt {
@@ -74,6 +82,13 @@ struct nfqd_pkt {
  * newer kernel may send more.
  */
 int	nfqd_queue_parse_packet(const struct nlmsghdr *nlh, struct nfqd_pkt *pkt);
+
+/*
+ * The packet id of a packet message that is damaged or cut short (len
+ * bytes of it were received), when its packet header can still be read:
+ * such a packet must still get a verdict.  0, or -1.
+ */
+int	nfqd_queue_packet_id(const void *buf, size_t len, uint32_t *id);
 
 /* True when nlh is a packet message of the queue subsystem. */
 bool	nfqd_queue_is_packet(const struct nlmsghdr *nlh);

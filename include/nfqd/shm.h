@@ -68,7 +68,15 @@ struct nfqd_slot_stats {
 					   socket buffer full, packet dropped or,
 					   with fail_open, accepted uninspected */
 	uint64_t	nlerrors;	/* kernel error replies, failed sends */
-	uint64_t	malformed;	/* messages that could not be parsed */
+	uint64_t	malformed;	/* packets given malformed_verdict: the
+					   message or the packet could not
+					   be parsed */
+	uint64_t	nomatch;	/* packets no rule matched: default */
+	uint64_t	rate_evictions;	/* keyed rate buckets reused while
+					   not idle (rate_table_size small) */
+	uint64_t	orphans;	/* packets a dead predecessor had read
+					   but not verdicted, released at
+					   start (an upper bound) */
 	uint64_t	batches;	/* recvmmsg() calls that returned data */
 	uint64_t	verdict_msgs;	/* verdict messages sent */
 	uint64_t	last_id;	/* id of the last packet read */
@@ -87,6 +95,60 @@ struct nfqd_shm {
 	int			 fd;
 	char			 path[4096];
 };
+
+/*
+ * The rule counters region: a second file, stats.shm + ".rules", made anew
+ * by the master for each set of rules (and replaced by rename, so readers
+ * see one whole region or the other):
+ *
+ *   struct nfqd_rshm_hdr                 one cache line
+ *   char name[nrules][64]                rule names, in rule order
+ *   struct nfqd_rule_ctr [nslots][nrules]  per worker slot, each slot's
+ *                                        array cache-line aligned, written
+ *                                        by that slot's worker only
+ *   struct nfqd_rate_cell [ncells]       shared per-rule rate buckets
+ */
+#define NFQD_RSHM_MAGIC		0x4c55524eu	/* "NRUL" little-endian */
+#define NFQD_RSHM_VERSION	1
+#define NFQD_RSHM_NAME		64
+
+struct nfqd_rshm_hdr {
+	uint32_t	magic;
+	uint32_t	version;
+	uint32_t	hdr_size;
+	uint32_t	nrules;
+	uint32_t	nslots;
+	uint32_t	ncells;
+	uint32_t	generation;	/* the main header's, when made */
+	uint32_t	pad;
+	uint64_t	names_off;
+	uint64_t	ctr_off;
+	uint64_t	slot_stride;	/* bytes between slots' arrays */
+	uint64_t	cells_off;
+} __attribute__((aligned(NFQD_CACHELINE)));
+
+struct nfqd_rshm {
+	struct nfqd_rshm_hdr	*hdr;
+	size_t			 size;
+	char			 path[4096];
+};
+
+struct nfqd_ruleset;
+struct nfqd_rule_ctr;
+struct nfqd_rate_cell;
+
+/* Master: make the region for rs with nslots slots, replacing path. */
+int	nfqd_rshm_create(struct nfqd_rshm *r, const char *path,
+	    const struct nfqd_ruleset *rs, uint32_t nslots, uint32_t generation);
+int	nfqd_rshm_open_ro(struct nfqd_rshm *r, const char *path, char *err,
+	    size_t errlen);
+void	nfqd_rshm_close(struct nfqd_rshm *r);
+/* Unmap, and remove the file if it is still this region's. */
+void	nfqd_rshm_destroy(struct nfqd_rshm *r);
+struct nfqd_rule_ctr *nfqd_rshm_slot(const struct nfqd_rshm *r,
+	    uint32_t slot);
+struct nfqd_rate_cell *nfqd_rshm_cells(const struct nfqd_rshm *r);
+const char *nfqd_rshm_name(const struct nfqd_rshm *r, uint32_t rule);
 
 #define NFQD_STORE(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELAXED)
 #define NFQD_LOAD(p)		__atomic_load_n((p), __ATOMIC_RELAXED)

@@ -21,6 +21,12 @@ struct nfqd_stats_worker {
 	struct nfqd_slot_stats	st;
 };
 
+struct nfqd_stats_rule {
+	const char	*name;
+	uint64_t	 hits;
+	uint64_t	 bytes;
+};
+
 struct nfqd_stats {
 	pid_t			 master_pid;
 	uint32_t		 generation;
@@ -33,6 +39,8 @@ struct nfqd_stats {
 	size_t			 nkernel;	/* nfqd's queues found in /proc */
 	int			 kernel_errno;	/* why /proc could not be read */
 	struct nfqd_kqueue	 kernel[NFQD_MAX_WORKERS];
+	struct nfqd_stats_rule	*rules;		/* filled by the caller */
+	uint32_t		 nrules;
 };
 
 /*

@@ -35,4 +35,18 @@ int	nfqd_mkdir_p(const char *path, unsigned mode);
 /* Number of CPUs online, at least 1. */
 int	nfqd_online_cpus(void);
 
+/*
+ * The CPU for worker slot i: CPU i when this process may run there (where
+ * --queue-cpu-fanout sends queue base + i), else the (i mod n)-th CPU of
+ * the n this process may use.  The allowed set is read once.
+ */
+int	nfqd_cpu_for_slot(unsigned i);
+
+/*
+ * Make sure n more file descriptors can be opened, raising the soft
+ * RLIMIT_NOFILE up to the hard limit if needed.  -1 (errno EMFILE) when the
+ * hard limit is too low.
+ */
+int	nfqd_reserve_fds(unsigned n);
+
 #endif

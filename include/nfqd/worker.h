@@ -1,11 +1,14 @@
 #ifndef NFQD_WORKER_H
 #define NFQD_WORKER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 struct nfqd_config;
 struct nfqd_slot;
+struct nfqd_rule_ctr;
+struct nfqd_rate_cell;
 
 /* What the master hands a worker at fork(). */
 struct nfqd_worker_args {
@@ -16,6 +19,12 @@ struct nfqd_worker_args {
 	int			  fd;		/* the queue's socket */
 	struct nfqd_slot	 *shm_slot;
 	pid_t			  master;
+	uint32_t		  msg_copy;	/* largest copy range the
+						   socket ever had */
+	bool			  has_prev;	/* the socket had a reader */
+	uint32_t		  prev_id;	/* last id it verdicted */
+	struct nfqd_rule_ctr	 *rule_ctr;	/* this slot's rule counters */
+	struct nfqd_rate_cell	 *rate_cells;	/* shared per-rule buckets */
 };
 
 /* The worker process: never returns. */

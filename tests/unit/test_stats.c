@@ -38,6 +38,9 @@ fill(struct nfqd_slot_stats *st, uint64_t base)
 	st->verdict_msgs = base + 11;
 	st->last_id = base + 12;
 	st->heartbeat = base + 13;
+	st->orphans = base + 14;
+	st->nomatch = base + 15;
+	st->rate_evictions = base + 16;
 }
 
 static int
@@ -110,6 +113,9 @@ fields(const char *line)
 static void
 test_collect(const char *shmpath)
 {
+	static struct nfqd_stats_rule rules[2] = {
+		{ "no-telnet", 7, 420 }, { "a\"b", 0, 0 },
+	};
 	struct nfqd_shm		 shm;
 	struct nfqd_slot	*sl;
 	struct nfqd_buf		 b;
@@ -203,13 +209,15 @@ test_collect(const char *shmpath)
 	    "\"pid\":1001,\"state\":\"running\",\"restarts\":1,"
 	    "\"received\":101,\"accepted\":102,\"dropped\":103,\"other\":104,"
 	    "\"bytes\":105,\"enobufs\":106,\"skipped\":107,\"nlerrors\":108,"
-	    "\"malformed\":109,\"batches\":110,\"verdict_msgs\":111,"
+	    "\"malformed\":109,\"orphans\":114,\"nomatch\":115,"
+	    "\"rate_evictions\":116,\"batches\":110,\"verdict_msgs\":111,"
 	    "\"last_id\":112}");
 	snprintf(w2, sizeof(w2), "{\"id\":1,\"queue\":1,\"cpu\":-1,"
 	    "\"pid\":1002,\"state\":\"starting\",\"restarts\":2,"
 	    "\"received\":2001,\"accepted\":2002,\"dropped\":2003,"
 	    "\"other\":2004,\"bytes\":2005,\"enobufs\":2006,\"skipped\":2007,"
-	    "\"nlerrors\":2008,\"malformed\":2009,\"batches\":2010,"
+	    "\"nlerrors\":2008,\"malformed\":2009,\"orphans\":2014,"
+	    "\"nomatch\":2015,\"rate_evictions\":2016,\"batches\":2010,"
 	    "\"verdict_msgs\":2011,\"last_id\":2012}");
 	snprintf(k1, sizeof(k1), "{\"queue\":0,\"portid\":3090,"
 	    "\"queue_total\":0,\"copy_mode\":2,\"copy_range\":65535,"
@@ -221,9 +229,14 @@ test_collect(const char *shmpath)
 	    "\"time\":1700000000,\"uptime_s\":42,\"generation\":3,"
 	    "\"total\":{\"received\":2102,\"accepted\":2104,\"dropped\":2106,"
 	    "\"other\":2108,\"bytes\":2110,\"enobufs\":2112,\"skipped\":2114,"
-	    "\"nlerrors\":2116,\"malformed\":2118,\"restarts\":3},"
-	    "\"workers\":[%s,%s],\"kernel\":[%s,%s]}\n", NFQD_VERSION,
+	    "\"nlerrors\":2116,\"malformed\":2118,\"orphans\":2128,"
+	    "\"nomatch\":2130,\"rate_evictions\":2132,\"restarts\":3},"
+	    "\"workers\":[%s,%s],\"rules\":[{\"name\":\"no-telnet\","
+	    "\"hits\":7,\"bytes\":420},{\"name\":\"a\\\"b\",\"hits\":0,"
+	    "\"bytes\":0}],\"kernel\":[%s,%s]}\n", NFQD_VERSION,
 	    w1, w2, k1, k2);
+	s.rules = rules;
+	s.nrules = 2;
 	buf_init(&b);
 	nfqd_stats_json(&s, &b);
 	CHECK_STR_EQ(b.data, want, "json: exact document");
@@ -231,9 +244,9 @@ test_collect(const char *shmpath)
 
 	memset(&ls, 0, sizeof(ls));
 	nfqd_stats_table(&s, emit, &ls);
-	CHECK_INT_EQ(ls.n, 8, "table: 2 header, 2 worker, total, 3 kernel "
-	    "lines");
-	if (ls.n == 8) {
+	CHECK_INT_EQ(ls.n, 11, "table: 2 header, 2 worker, total, a rule "
+	    "header and 2 rules, 3 kernel lines");
+	if (ls.n == 11) {
 		CHECK_STR_EQ(ls.l[0], "statistics: uptime 42 s, 2 workers, "
 		    "configuration 3", "table: summary line");
 		CHECK_STR_EQ(fields(ls.l[1]), "worker queue cpu pid restarts "
@@ -252,18 +265,25 @@ test_collect(const char *shmpath)
 		CHECK_STR_EQ(fields(ls.l[4]),
 		    "total 3 2102 2104 2106 2108 2112 2114 4234",
 		    "table: total line");
-		CHECK_STR_EQ(fields(ls.l[5]), "kernel portid queue_total "
+		CHECK_STR_EQ(fields(ls.l[5]), "rule name hits bytes",
+		    "table: rule header line");
+		CHECK_STR_EQ(fields(ls.l[6]), "1 no-telnet 7 420",
+		    "table: rule 1 line");
+		CHECK_STR_EQ(fields(ls.l[7]), "2 a\"b 0 0",
+		    "table: rule 2 line (no hits, still shown)");
+		CHECK_STR_EQ(fields(ls.l[8]), "kernel portid queue_total "
 		    "queue_dropped user_dropped id_sequence",
 		    "table: kernel header line");
-		CHECK_STR_EQ(fields(ls.l[6]), "0 3090 0 0 0 1000",
+		CHECK_STR_EQ(fields(ls.l[9]), "0 3090 0 0 0 1000",
 		    "table: kernel queue 0 line");
-		CHECK_STR_EQ(fields(ls.l[7]), "1 3091 4 6 8 2000",
+		CHECK_STR_EQ(fields(ls.l[10]), "1 3091 4 6 8 2000",
 		    "table: kernel queue 1 line");
 	}
 
 	/* The kernel file is not there: nfnetlink_queue is not loaded. */
 	snprintf(proc, sizeof(proc), "%s/no-such-file", dir);
 	nfqd_stats_collect(&s, &shm, proc);
+	CHECK_UINT_EQ(s.nrules, 0, "collect leaves the rules to the caller");
 	CHECK_INT_EQ(s.kernel_errno, ENOENT, "missing kernel file: errno");
 	CHECK_UINT_EQ(s.nkernel, 0, "missing kernel file: no queues");
 	CHECK_UINT_EQ(s.nworkers, 2, "missing kernel file: workers still read");
@@ -294,6 +314,7 @@ test_collect(const char *shmpath)
 	    "clamped: every slot summed");
 
 	/* No workers: an empty table and empty arrays. */
+	s.rules = NULL;
 	shm.hdr->nworkers = 0;
 	nfqd_stats_collect(&s, &shm, proc);
 	s.now = 5;
@@ -304,8 +325,9 @@ test_collect(const char *shmpath)
 	    "\"time\":5,\"uptime_s\":1,\"generation\":3,"
 	    "\"total\":{\"received\":0,\"accepted\":0,\"dropped\":0,"
 	    "\"other\":0,\"bytes\":0,\"enobufs\":0,\"skipped\":0,"
-	    "\"nlerrors\":0,\"malformed\":0,\"restarts\":0},"
-	    "\"workers\":[],\"kernel\":[]}\n", NFQD_VERSION);
+	    "\"nlerrors\":0,\"malformed\":0,\"orphans\":0,\"nomatch\":0,"
+	    "\"rate_evictions\":0,\"restarts\":0},"
+	    "\"workers\":[],\"rules\":[],\"kernel\":[]}\n", NFQD_VERSION);
 	CHECK_STR_EQ(b.data, want, "json: no workers");
 	buf_free(&b);
 out:
