@@ -611,11 +611,17 @@ reap(void)
 static void
 report_to_log(void *arg, const char *file, int line, const char *msg)
 {
+	int	level = LOG_ERR;
+
 	(void)arg;
+	if (strncmp(msg, "warning: ", 9) == 0) {
+		level = LOG_WARNING;
+		msg += 9;
+	}
 	if (line > 0)
-		log_errx("%s:%d: %s", file, line, msg);
+		log_msg(level, "%s:%d: %s", file, line, msg);
 	else
-		log_errx("%s: %s", file, msg);
+		log_msg(level, "%s: %s", file, msg);
 }
 
 static void
