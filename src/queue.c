@@ -149,7 +149,7 @@ reply_error(const struct nlmsghdr *nlh, size_t len, uint32_t seq)
 {
 	const struct nlmsgerr	*e;
 
-	if (!mnl_nlmsg_ok(nlh, (int)len) || nlh->nlmsg_type != NLMSG_ERROR ||
+	if (!nfqd_nlmsg_ok(nlh, len) || nlh->nlmsg_type != NLMSG_ERROR ||
 	    nlh->nlmsg_seq != seq ||
 	    nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e)))
 		return -1;
@@ -488,7 +488,8 @@ nfqd_queue_parse_packet(const struct nlmsghdr *nlh, struct nfqd_pkt *pkt)
 			return -1;
 		type = mnl_attr_get_type(a);
 		if (type <= NFQA_MAX) {
-			if (attr_ok(a) == -1)
+			/* The kernel sends each once: twice is forged. */
+			if (tb[type] != NULL || attr_ok(a) == -1)
 				return -1;
 			tb[type] = a;
 		}

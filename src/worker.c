@@ -361,7 +361,7 @@ handle_datagram(struct worker *w, const char *buf, size_t len,
 {
 	const struct sockaddr_nl	*from = mh->msg_name;
 	const struct nlmsghdr		*nlh = (const struct nlmsghdr *)buf;
-	int				 rem = (int)len;
+	size_t				 rem = len;
 
 	if (mh->msg_namelen < sizeof(*from) || from->nl_pid != 0) {
 		bad_message(w, "datagram not from the kernel");
@@ -372,7 +372,7 @@ handle_datagram(struct worker *w, const char *buf, size_t len,
 		    "buffer");
 		return;
 	}
-	for (; mnl_nlmsg_ok(nlh, rem); nlh = mnl_nlmsg_next(nlh, &rem)) {
+	for (; nfqd_nlmsg_ok(nlh, rem); nlh = nfqd_nlmsg_next(nlh, &rem)) {
 		if (nfqd_queue_is_packet(nlh))
 			handle_packet(w, nlh);
 		else if (nlh->nlmsg_type == NLMSG_ERROR)

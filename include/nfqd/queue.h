@@ -16,6 +16,29 @@ struct nfqd_config;
  * packet messages.
  */
 
+/*
+ * Walking the netlink messages of a datagram.  libmnl's mnl_nlmsg_ok()
+ * compares the length as an int, so a length near 2^32 passes and the walk
+ * steps backwards: these do not.
+ */
+static inline bool
+nfqd_nlmsg_ok(const struct nlmsghdr *nlh, size_t len)
+{
+	return len >= sizeof(*nlh) && nlh->nlmsg_len >= sizeof(*nlh) &&
+	    nlh->nlmsg_len <= len;
+}
+
+static inline const struct nlmsghdr *
+nfqd_nlmsg_next(const struct nlmsghdr *nlh, size_t *len)
+{
+	size_t	step = NLMSG_ALIGN((size_t)nlh->nlmsg_len);
+
+	if (step > *len)
+		step = *len;
+	*len -= step;
+	return (const struct nlmsghdr *)(const void *)((const char *)nlh + step);
+}
+
 /* Room for the largest message the kernel sends for copy_range bytes. */
 size_t	nfqd_queue_msg_size(uint32_t copy_range);
 
