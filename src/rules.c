@@ -38,6 +38,7 @@ struct load {
 	config_setting_t	*verdict, *queue, *setmark, *burst, *per;
 	config_setting_t	*rate, *proto, *family, *tcpflags, *icmp;
 	config_setting_t	*src, *dst, *sport, *dport;
+	bool			 queue_ok;	/* queue = N was valid */
 	char			 prefix[NFQD_RULE_NAME_MAX + 16];
 };
 
@@ -709,8 +710,10 @@ read_key(struct load *l, config_setting_t *s)
 		read_verdict(l, s);
 		l->verdict = s;
 	} else if (strcmp(k, "queue") == 0) {
-		if (cfg_int(l->c, s, 0, 65535, &v) == 0)
+		if (cfg_int(l->c, s, 0, 65535, &v) == 0) {
 			r->queue = (uint16_t)v;
+			l->queue_ok = true;
+		}
 		l->queue = s;
 	} else if (strcmp(k, "log") == 0) {
 		if (cfg_bool(l->c, s, &b) == 0)
@@ -758,7 +761,7 @@ check_rule(struct load *l, config_setting_t *g)
 		    "N, the queue to send packets to");
 	if (r->action != NFQD_ACT_QUEUE && l->queue != NULL)
 		rerr(l, l->queue, "only verdict \"queue\" sends to a queue");
-	if (r->action == NFQD_ACT_QUEUE && l->queue != NULL &&
+	if (r->action == NFQD_ACT_QUEUE && l->queue_ok &&
 	    r->queue >= l->qfirst && r->queue < l->qfirst + l->qcount)
 		rerr(l, l->queue, "queue %u is served by this nfqd (queues %u "
 		    "to %u): the packet would come straight back", r->queue,
@@ -776,8 +779,14 @@ check_rule(struct load *l, config_setting_t *g)
 		if (l->rate == NULL)
 			rerr(l, l->burst, "needs rate = \"N/s\"");
 		else if (cfg_int(l->c, l->burst, 1, MAX_RATE, &v) == 0 &&
-		    (r->matchers & NFQD_M_RATE))
-			r->rate_burst = r->rate_cost * (uint64_t)v;
+		    (r->matchers & NFQD_M_RATE)) {
+			if (r->rate_cost > UINT64_MAX / 2 / (uint64_t)v)
+				rerr(l, l->burst, "%lld packets at this rate "
+				    "take centuries to refill; lower the burst "
+				    "or raise the rate", v);
+			else
+				r->rate_burst = r->rate_cost * (uint64_t)v;
+		}
 	}
 	if (l->per != NULL && l->rate == NULL)
 		rerr(l, l->per, "needs rate = \"N/s\"");
@@ -885,6 +894,7 @@ read_rule(struct load *l, config_setting_t *g, uint32_t idx)
 	l->verdict = l->queue = l->setmark = l->burst = l->per = NULL;
 	l->rate = l->proto = l->family = l->tcpflags = l->icmp = NULL;
 	l->src = l->dst = l->sport = l->dport = NULL;
+	l->queue_ok = false;
 	r->line = (int)config_setting_source_line(g);
 
 	snprintf(l->prefix, sizeof(l->prefix), "rule #%u: ", idx + 1);
@@ -1014,7 +1024,8 @@ nfqd_rules_load(struct nfqd_cfgctx *c, config_setting_t *list,
 		}
 		snprintf(msg, sizeof(msg), "rule \"%s\": the name is taken by "
 		    "the rule at line %d", b->name, a->line);
-		c->report(c->arg, cfg_resolve(c, NULL), b->line, msg);
+		c->report(c->arg, cfg_file(c, config_setting_get_elem(list,
+		    (unsigned)(b - l.rs->rules))), b->line, msg);
 		c->errors++;
 	}
 	if (c->errors != before)
