@@ -51,12 +51,33 @@ $(B)/tools/%: tests/tools/%.c
 
 tests: $(UNIT) $(TOOLS) $(B)/nfqd
 
+# libFuzzer targets (clang), built with ASan and UBSan: make fuzz, then
+# tests/fuzz/run.sh [SECONDS] (make check runs each for FUZZ_TIME seconds).
+FUZZ_CC	?= clang
+FB	 = $(B)/fuzz
+FUZZ_CFLAGS = -std=gnu11 -g -O1 -fsanitize=address,undefined \
+	   -fno-sanitize-recover=all -D_GNU_SOURCE -Iinclude \
+	   $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+FUZZ_OBJS = $(SRCS:src/%.c=$(FB)/obj/%.o)
+FUZZERS	 = $(patsubst tests/fuzz/%.c,$(FB)/%,$(wildcard tests/fuzz/fuzz_*.c))
+
+$(FB)/obj/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FB)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+fuzz: $(FUZZERS)
+
 deps:
 	scripts/deps.sh
 
+FUZZ_TIME ?= 20
+
 check: deps
-	$(MAKE) tests
-	tests/run.sh
+	$(MAKE) tests fuzz
+	FUZZ_TIME=$(FUZZ_TIME) tests/run.sh
 
 demo: deps
 	$(MAKE) all $(TOOLS)
@@ -81,6 +102,6 @@ uninstall:
 clean:
 	rm -rf $(B)
 
-.PHONY: all tests deps check demo install uninstall clean
+.PHONY: all tests fuzz deps check demo install uninstall clean
 
 -include $(OBJS:.o=.d) $(B)/main.d

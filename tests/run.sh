@@ -28,7 +28,7 @@ run_one() {
 if [ $# -gt 0 ]; then
 	tests=("$@")
 else
-	tests=(build/tests/test_* tests/sh/*.sh)
+	tests=(build/tests/test_* tests/sh/*.sh tests/fuzz/run.sh)
 	if [ "$(id -u)" = 0 ]; then
 		tests+=(tests/net/test_*.sh)
 	else

@@ -1,0 +1,123 @@
+/*
+ * libFuzzer target for the rule engine: every input is a packet (with its
+ * metadata) decided by two engines over one fixed rule set, one through the
+ * compiled classifier, one walking the rules in order.  Any difference in
+ * verdict, mark or deciding rule traps.  The rule set covers every matcher,
+ * negations, lists, ranges, rate limits and continue.
+ *
+ * Input: 8 bytes of metadata (mark, uid, in and out interface index, a
+ * time step), then the packet from its IP header on; the packet's length
+ * is the rest of the input.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <linux/if_ether.h>
+
+#include "nfqd/config.h"
+#include "nfqd/engine.h"
+#include "nfqd/iftab.h"
+#include "nfqd/queue.h"
+#include "nfqd/rules.h"
+
+int	LLVMFuzzerInitialize(int *, char ***);
+int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+#define ASSERT(c)	do { if (!(c)) __builtin_trap(); } while (0)
+
+static const char rules[] =
+"queue: { balance = \"0:1\"; };\n"
+"rules = (\n"
+" { name = \"a\"; proto = \"tcp\"; dst_port = 23; verdict = \"drop\"; },\n"
+" { name = \"b\"; src = [\"10.0.0.0/8\", \"fd00::/8\", \"!10.9.0.0/16\"];\n"
+"   proto = \"udp\"; dst_port = (53, \"5353\", \"!54\"); verdict = \"accept\";\n"
+"   mark = 0x10; },\n"
+" { name = \"c\"; dst = \"192.0.2.0/24\"; proto = \"tcp\";\n"
+"   dst_port = \"80-443\"; tcp_flags = \"syn,!ack\"; in_iface = \"eth0\";\n"
+"   verdict = \"repeat\"; mark = 0x2; },\n"
+" { name = \"d\"; proto = \"icmp\"; icmp_type = 8; rate = \"5/s\";\n"
+"   burst = 3; per = \"src\"; verdict = \"drop\"; },\n"
+" { name = \"e\"; uid = \"1000-1999\"; verdict = \"queue\"; queue = 10; },\n"
+" { name = \"f\"; dst_port = 22; verdict = \"continue\"; },\n"
+" { name = \"g\"; family = \"ipv6\"; proto = \"icmpv6\"; icmp_type = 128;\n"
+"   icmp_code = 0; verdict = \"drop\"; },\n"
+" { name = \"h\"; match_mark = \"0x1/0x1\"; length = \"0-100\";\n"
+"   verdict = \"drop\"; },\n"
+" { name = \"i\"; out_iface = \"!eth+\"; src_port = (\"1-1024\", 8080);\n"
+"   verdict = \"continue\"; },\n"
+" { name = \"j\"; rate = \"1/s\"; burst = 2; verdict = \"drop\"; },\n"
+" { name = \"k\"; dst = [\"2001:db8::/32\", \"2001:db8:1::/48\"];\n"
+"   dst_port = (80, 81, 82, 83); verdict = \"drop\"; },\n"
+" { name = \"l\"; proto = \"sctp\"; src_port = \"!9\"; verdict = \"accept\"; }\n"
+");\n";
+
+static struct nfqd_config	cf;
+static struct nfqd_engine	ec, el;
+static struct nfqd_iftab	*ift;
+static uint64_t			now = 1000000000ull;
+
+static void
+quiet(void *arg, const char *file, int line, const char *msg)
+{
+	(void)arg;
+	fprintf(stderr, "%s:%d: %s\n", file, line, msg);
+}
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	char	path[] = "/tmp/nfqd-fuzz-engine.XXXXXX";
+	int	fd;
+
+	(void)argc;
+	(void)argv;
+	if ((fd = mkstemp(path)) == -1 ||
+	    write(fd, rules, sizeof(rules) - 1) != (ssize_t)sizeof(rules) - 1)
+		abort();
+	close(fd);
+	if (nfqd_config_load(&cf, path, NULL, quiet, NULL) != 0)
+		abort();
+	unlink(path);
+	if ((ift = nfqd_iftab_new()) == NULL ||
+	    nfqd_iftab_set(ift, 2, "eth0") == -1 ||
+	    nfqd_iftab_set(ift, 3, "eth1") == -1 ||
+	    nfqd_iftab_set(ift, 4, "lo") == -1)
+		abort();
+	if (nfqd_engine_init(&ec, &cf, cf.rules, NULL, NULL, ift, 0) == -1 ||
+	    nfqd_engine_init(&el, &cf, cf.rules, NULL, NULL, ift, 0) == -1)
+		abort();
+	el.linear = true;
+	return 0;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct nfqd_decision	dc, dl;
+	struct nfqd_pkt		m;
+
+	if (size < 8)
+		return 0;
+	memset(&m, 0, sizeof(m));
+	m.mark = data[0] & 3;
+	m.has_uid = (data[1] & 1) != 0;
+	m.uid = 990u + data[2] * 8u;
+	m.indev = data[3] & 7;
+	m.outdev = data[4] & 7;
+	now += (uint64_t)data[5] * data[6] * 10000ull;
+	m.payload = size > 8 ? data + 8 : NULL;
+	m.caplen = (uint32_t)(size - 8);
+	m.len = m.caplen + (data[7] & 0x80 ? data[7] & 0x7f : 0);
+	m.hw_protocol = ETH_P_IP;
+	nfqd_engine_decide(&ec, &m, now, &dc);
+	nfqd_engine_decide(&el, &m, now, &dl);
+	ASSERT(dc.verdict == dl.verdict);
+	ASSERT(dc.rule == dl.rule);
+	ASSERT(dc.has_mark == dl.has_mark && dc.mark == dl.mark);
+	ASSERT(dc.rule >= NFQD_DECIDED_MALFORMED &&
+	    dc.rule < (int32_t)cf.rules->n);
+	return 0;
+}

@@ -1,0 +1,1954 @@
+/*
+ * Unit tests for src/rules.c and src/engine.c: the exact file, line and
+ * text of every kind of rule error, the parsed form of the rules, every
+ * matcher against hand-built packets, and the engine's verdicts (first
+ * match, continue, default, malformed, rate limits, metadata-only mode),
+ * through the compiled classifier and the linear reference walk alike.
+ */
+#include <arpa/inet.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <linux/if_ether.h>
+#include <linux/netfilter.h>
+
+#include "nfqd/classify.h"
+#include "nfqd/config.h"
+#include "nfqd/engine.h"
+#include "nfqd/iftab.h"
+#include "nfqd/pkt.h"
+#include "nfqd/queue.h"
+#include "nfqd/ratelimit.h"
+#include "nfqd/rules.h"
+#include "nfqd/util.h"
+#include "unit.h"
+
+struct report {
+	char	file[PATH_MAX];
+	int	line;
+	char	msg[1024];
+};
+
+struct reports {
+	struct report	r[16];
+	int		n;		/* reports made, even past r[] */
+};
+
+static char		dir[512];
+static unsigned		nfiles;
+
+/* Served queues 0 and 1; the rules list opens on line 2, rules from 3. */
+#define HEAD	"queue = { balance = \"0:1\"; };\nrules = (\n"
+#define TAIL	"\n);\n"
+
+static void
+collect(void *arg, const char *file, int line, const char *msg)
+{
+	struct reports	*rs = arg;
+
+	if (rs->n < (int)(sizeof(rs->r) / sizeof(rs->r[0]))) {
+		nfqd_strlcpy(rs->r[rs->n].file, file != NULL ? file : "(null)",
+		    sizeof(rs->r[0].file));
+		rs->r[rs->n].line = line;
+		nfqd_strlcpy(rs->r[rs->n].msg, msg, sizeof(rs->r[0].msg));
+	}
+	rs->n++;
+}
+
+static int
+write_file(const char *name, const char *text, char *path, size_t len)
+{
+	FILE	*fp;
+	int	 ok;
+
+	if (snprintf(path, len, "%s/%s", dir, name) >= (int)len)
+		return -1;
+	if ((fp = fopen(path, "w")) == NULL)
+		return -1;
+	ok = fputs(text, fp) >= 0;
+	if (fclose(fp) != 0 || !ok)
+		return -1;
+	return 0;
+}
+
+/* Load text from a fresh file.  path gets its name. */
+static int
+load(struct nfqd_config *cf, const char *text, struct reports *rs,
+    char *path, size_t len)
+{
+	char	name[32];
+
+	memset(rs, 0, sizeof(*rs));
+	snprintf(name, sizeof(name), "r%u.conf", nfiles++);
+	if (write_file(name, text, path, len) == -1) {
+		CHECK(0, unit_fmt("writing %s", name));
+		return -1;
+	}
+	return nfqd_config_load(cf, path, NULL, collect, rs);
+}
+
+/* text must give exactly one problem: msg at line in the file itself. */
+static void
+expect_error(const char *name, const char *text, int line, const char *msg)
+{
+	struct nfqd_config	cf;
+	struct reports		rs;
+	char			path[PATH_MAX];
+	int			r;
+
+	r = load(&cf, text, &rs, path, sizeof(path));
+	CHECKF(r == 1 && rs.n == 1, unit_fmt("%s: one problem", name),
+	    "returned %d, %d reported, first \"%s\", second \"%s\"", r, rs.n,
+	    rs.n > 0 ? rs.r[0].msg : "", rs.n > 1 ? rs.r[1].msg : "");
+	if (r == 0)
+		nfqd_config_free(&cf);
+	if (rs.n < 1)
+		return;
+	CHECK_STR_EQ(rs.r[0].msg, msg, unit_fmt("%s: message", name));
+	CHECK_INT_EQ(rs.r[0].line, line, unit_fmt("%s: line", name));
+	CHECK_STR_EQ(rs.r[0].file, path, unit_fmt("%s: file", name));
+}
+
+/* One rule (or several, on lines 3 on) in the standard frame. */
+static void
+rule_error(const char *name, const char *rules, int line, const char *msg)
+{
+	char	text[4096];
+
+	snprintf(text, sizeof(text), HEAD "%s" TAIL, rules);
+	expect_error(name, text, line, msg);
+}
+
+/* text must load without errors; warnings are allowed. */
+static int
+expect_ok(const char *name, struct nfqd_config *cf, const char *text)
+{
+	struct reports	rs;
+	char		path[PATH_MAX];
+	int		r, i, nerr = 0;
+
+	r = load(cf, text, &rs, path, sizeof(path));
+	for (i = 0; i < rs.n && i < 16; i++)
+		if (strncmp(rs.r[i].msg, "warning: ", 9) != 0)
+			nerr++;
+	return CHECKF(r == 0 && nerr == 0, unit_fmt("%s: loads", name),
+	    "returned %d, first problem \"%s\" at line %d", r,
+	    rs.n > 0 ? rs.r[0].msg : "", rs.n > 0 ? rs.r[0].line : 0);
+}
+
+static int
+rules_ok(const char *name, struct nfqd_config *cf, const char *rules)
+{
+	char	text[4096];
+
+	snprintf(text, sizeof(text), HEAD "%s" TAIL, rules);
+	if (!expect_ok(name, cf, text))
+		return 0;
+	return CHECKF(cf->rules != NULL && cf->rules->n >= 1,
+	    unit_fmt("%s: has rules", name), "no rules loaded");
+}
+
+/* ---- configuration errors ---- */
+
+static void
+test_errors_keys(void)
+{
+	rule_error("unknown key with suggestion",
+	    "{ name = \"r\"; dst_prot = 80; verdict = \"drop\"; }", 3,
+	    "rule \"r\": dst_prot: unknown setting; did you mean 'dst_port'?");
+	rule_error("unknown key without suggestion",
+	    "{ name = \"r\"; zzzzzzzz = 1; verdict = \"drop\"; }", 3,
+	    "rule \"r\": zzzzzzzz: unknown setting");
+	rule_error("unnamed rule #2 prefix",
+	    "{ name = \"a\"; verdict = \"drop\"; },\n"
+	    "{ verdict = \"dorp\"; }", 4,
+	    "rule #2: verdict: \"dorp\" is not one of \"accept\", \"drop\", "
+	    "\"repeat\", \"queue\" or \"continue\"");
+}
+
+static void
+test_errors_addrs(void)
+{
+	rule_error("cidr 300.1.1.1",
+	    "{ name = \"r\"; src = \"300.1.1.1\"; verdict = \"drop\"; }", 3,
+	    "rule \"r\": src: \"300.1.1.1\" is not an IPv4 or IPv6 address");
+	rule_error("cidr /33",
+	    "{ name = \"r\"; dst = \"10.0.0.0/33\"; verdict = \"drop\"; }", 3,
+	    "rule \"r\": dst: \"10.0.0.0/33\": prefix length must be 0 to 32");
+	rule_error("cidr /129",
+	    "{ name = \"r\"; src = \"fd00::/129\"; verdict = \"drop\"; }", 3,
+	    "rule \"r\": src: \"fd00::/129\": prefix length must be 0 to 128");
+	rule_error("cidr host bits",
+	    "{ name = \"r\"; src = \"10.0.0.1/8\"; verdict = \"drop\"; }", 3,
+	    "rule \"r\": src: \"10.0.0.1/8\" has host bits set; did you mean "
+	    "\"10.0.0.0/8\"?");
+	rule_error("cidr negated IPv6 host bits",
+	    "{ name = \"r\"; src = \"!fd00::1/8\"; verdict = \"drop\"; }", 3,
+	    "rule \"r\": src: \"!fd00::1/8\" has host bits set; did you mean "
+	    "\"!fd00::/8\"?");
+	rule_error("cidr in a list",
+	    "{ name = \"r\"; src = [\"10.0.0.0/8\", \"10.1.1.1/16\"]; "
+	    "verdict = \"drop\"; }", 3,
+	    "rule \"r\": src: \"10.1.1.1/16\" has host bits set; did you mean "
+	    "\"10.1.0.0/16\"?");
+	rule_error("empty address list",
+	    "{ name = \"r\"; src = []; verdict = \"drop\"; }", 3,
+	    "rule \"r\": src: an empty list matches nothing");
+	rule_error("empty address list ( )",
+	    "{ name = \"r\"; dst = (); verdict = \"drop\"; }", 3,
+	    "rule \"r\": dst: an empty list matches nothing");
+	rule_error("src of the wrong family",
+	    "{ name = \"r\"; family = \"ipv4\"; src = \"fd00::/8\"; "
+	    "verdict = \"drop\"; }", 3,
+	    "rule \"r\": src: no prefix of the rule's family (ipv4)");
+	rule_error("dst IPv6 with src IPv4",
+	    "{ name = \"r\"; src = \"10.0.0.0/8\"; dst = \"fd00::/8\"; "
+	    "verdict = \"drop\"; }", 3,
+	    "rule \"r\": dst: no prefix of the same family as src");
+	rule_error("icmp with family ipv6",
+	    "{ name = \"r\";\n"
+	    "  family = \"ipv6\";\n"
+	    "  proto = \"icmp\";\n"
+	    "  verdict = \"drop\"; }", 5,
+	    "rule \"r\": proto: icmp is not a protocol of ipv6");
+}
+
+static void
+test_errors_ports(void)
+{
+	rule_error("port 70000",
+	    "{ name = \"r\"; dst_port = 70000; verdict = \"drop\"; }", 3,
+	    "rule \"r\": dst_port: port 70000 is out of range (0 to 65535)");
+	rule_error("port \"70000\"",
+	    "{ name = \"r\"; dst_port = \"70000\"; verdict = \"drop\"; }", 3,
+	    "rule \"r\": dst_port: \"70000\": ports are 0 to 65535");
+	rule_error("port -1",
+	    "{ name = \"r\"; src_port = -1; verdict = \"drop\"; }", 3,
+	    "rule \"r\": src_port: port -1 is out of range (0 to 65535)");
+	rule_error("port \"-1\"",
+	    "{ name = \"r\"; src_port = \"-1\"; verdict = \"drop\"; }", 3,
+	    "rule \"r\": src_port: \"-1\" is not a port, range (\"a-b\") or "
+	    "negation (\"!port\")");
+	rule_error("port range reversed",
+	    "{ name = \"r\"; dst_port = \"443-80\"; verdict = \"drop\"; }", 3,
+	    "rule \"r\": dst_port: \"443-80\": the range ends before it "
+	    "starts");
+	rule_error("port http",
+	    "{ name = \"r\"; dst_port = \"http\"; verdict = \"drop\"; }", 3,
+	    "rule \"r\": dst_port: \"http\" is not a port, range (\"a-b\") or "
+	    "negation (\"!port\")");
+	rule_error("empty port list",
+	    "{ name = \"r\"; dst_port = (); verdict = \"drop\"; }", 3,
+	    "rule \"r\": dst_port: an empty list matches nothing");
+	rule_error("ports with proto icmp",
+	    "{ name = \"r\"; proto = \"icmp\"; dst_port = 80; "
+	    "verdict = \"drop\"; }", 3,
+	    "rule \"r\": dst_port: icmp has no ports (tcp, udp, udplite, sctp "
+	    "and dccp have)");
+	expect_error("mixed array",
+	    HEAD
+	    "{ name = \"r\"; dst_port = [53, \"5353\"]; verdict = \"drop\"; }"
+	    TAIL, 3,
+	    "mismatched element type in array: an array [ ] holds values of "
+	    "one type; write a list ( ) to mix numbers and strings, as in "
+	    "dst_port = (53, \"5353\"), or quote every value");
+}
+
+static void
+test_errors_verdicts(void)
+{
+	rule_error("verdict missing",
+	    "{ name = \"r\";\n"
+	    "  dst_port = 22; }", 3,
+	    "rule \"r\": needs a verdict (accept, drop, repeat, queue or "
+	    "continue)");
+	rule_error("unknown verdict",
+	    "{ name = \"r\"; verdict = \"reject\"; }", 3,
+	    "rule \"r\": verdict: \"reject\" is not one of \"accept\", "
+	    "\"drop\", \"repeat\", \"queue\" or \"continue\"");
+	rule_error("queue without queue",
+	    "{ name = \"r\";\n"
+	    "  dst_port = 22;\n"
+	    "  verdict = \"queue\";\n"
+	    "}", 5,
+	    "rule \"r\": verdict \"queue\" needs queue = N, the queue to send "
+	    "packets to");
+	rule_error("queue to a served queue",
+	    "{ name = \"r\";\n"
+	    "  verdict = \"queue\";\n"
+	    "  queue = 1; }", 5,
+	    "rule \"r\": queue: queue 1 is served by this nfqd (queues 0 to 1): "
+	    "the packet would come straight back");
+	rule_error("queue out of range",
+	    "{ name = \"r\"; verdict = \"queue\"; queue = 70000; }", 3,
+	    "rule \"r\": queue: 70000 is out of range (0 to 65535)");
+	rule_error("queue with drop",
+	    "{ name = \"r\";\n"
+	    "  verdict = \"drop\";\n"
+	    "  queue = 5; }", 5,
+	    "rule \"r\": queue: only verdict \"queue\" sends to a queue");
+	rule_error("repeat without mark",
+	    "{ name = \"r\";\n"
+	    "  verdict = \"repeat\";\n"
+	    "}", 4,
+	    "rule \"r\": verdict \"repeat\" needs mark = N: the NFQUEUE rule "
+	    "must skip packets with that mark, or they loop (see "
+	    "docs/rules.md)");
+	rule_error("integer mark with drop",
+	    "{ name = \"r\";\n"
+	    "  verdict = \"drop\";\n"
+	    "  mark = 16; }", 5,
+	    "rule \"r\": mark: only verdicts \"accept\" and \"repeat\" set a "
+	    "mark (to match a mark, write mark = \"value/mask\")");
+	rule_error("set_mark with queue",
+	    "{ name = \"r\"; verdict = \"queue\"; queue = 9; set_mark = 1; }",
+	    3,
+	    "rule \"r\": set_mark: only verdicts \"accept\" and \"repeat\" set "
+	    "a mark (to match a mark, write mark = \"value/mask\")");
+	rule_error("mark value outside mask",
+	    "{ name = \"r\"; mark = \"0x11/0x10\"; verdict = \"drop\"; }", 3,
+	    "rule \"r\": mark: \"0x11/0x10\": the value has bits outside the "
+	    "mask");
+	rule_error("mark not a mark",
+	    "{ name = \"r\"; mark = \"ten\"; verdict = \"drop\"; }", 3,
+	    "rule \"r\": mark: \"ten\" is not a mark \"value/mask\" (such as "
+	    "\"0x10/0xff\")");
+}
+
+static void
+test_errors_l4(void)
+{
+	rule_error("tcp_flags with udp",
+	    "{ name = \"r\"; proto = \"udp\"; tcp_flags = \"syn\"; "
+	    "verdict = \"drop\"; }", 3,
+	    "rule \"r\": tcp_flags: needs proto \"tcp\", not \"udp\"");
+	rule_error("tcp_flags unknown flag",
+	    "{ name = \"r\"; tcp_flags = \"syn,foo\"; verdict = \"drop\"; }", 3,
+	    "rule \"r\": tcp_flags: \"foo\" in \"syn,foo\" is not a TCP flag "
+	    "(fin syn rst psh ack urg ece cwr, \"!\" for unset)");
+	rule_error("tcp_flags repeated",
+	    "{ name = \"r\"; tcp_flags = \"syn,!syn\"; verdict = \"drop\"; }",
+	    3, "rule \"r\": tcp_flags: \"syn,!syn\" names syn twice");
+	rule_error("icmp_type with tcp",
+	    "{ name = \"r\"; proto = \"tcp\"; icmp_type = 8; "
+	    "verdict = \"drop\"; }", 3,
+	    "rule \"r\": icmp_type: needs proto \"icmp\" or \"icmpv6\", not "
+	    "\"tcp\"");
+}
+
+static void
+test_errors_rate(void)
+{
+	static const char *const bad[] = { "5/x", "abc", "5/", "/s", "5/ss" };
+	size_t	i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		rule_error(unit_fmt("rate \"%s\"", bad[i]),
+		    unit_fmt("{ name = \"r\"; rate = \"%s\"; "
+		    "verdict = \"drop\"; }", bad[i]), 3,
+		    unit_fmt("rule \"r\": rate: \"%s\" is not a rate \"N/s\", "
+		    "\"N/m\" or \"N/h\"", bad[i]));
+	rule_error("rate 0/s",
+	    "{ name = \"r\"; rate = \"0/s\"; verdict = \"drop\"; }", 3,
+	    "rule \"r\": rate: \"0/s\": the rate must be 1 to 10000000 per "
+	    "unit");
+	rule_error("rate 10000001/s",
+	    "{ name = \"r\"; rate = \"10000001/s\"; verdict = \"drop\"; }", 3,
+	    "rule \"r\": rate: \"10000001/s\": the rate must be 1 to 10000000 "
+	    "per unit");
+	rule_error("burst without rate",
+	    "{ name = \"r\";\n"
+	    "  burst = 5;\n"
+	    "  verdict = \"drop\"; }", 4,
+	    "rule \"r\": burst: needs rate = \"N/s\"");
+	rule_error("burst 0",
+	    "{ name = \"r\"; rate = \"1/s\"; burst = 0; verdict = \"drop\"; }", 3,
+	    "rule \"r\": burst: 0 is out of range (1 to 10000000)");
+	rule_error("per without rate",
+	    "{ name = \"r\";\n"
+	    "  per = \"src\";\n"
+	    "  verdict = \"drop\"; }", 4,
+	    "rule \"r\": per: needs rate = \"N/s\"");
+	rule_error("per bogus",
+	    "{ name = \"r\"; rate = \"1/s\"; per = \"bogus\"; "
+	    "verdict = \"drop\"; }", 3,
+	    "rule \"r\": per: \"bogus\" is not one of \"rule\", \"src\", "
+	    "\"dst\" or \"flow\"");
+}
+
+static void
+test_errors_names(void)
+{
+	struct nfqd_config	 cf;
+	struct reports		 rs;
+	char			 path[PATH_MAX], inc[PATH_MAX], longname[80];
+	int			 r;
+
+	rule_error("name with a space",
+	    "{ name = \"a b\"; verdict = \"drop\"; }", 3,
+	    "rule #1: name: \"a b\" must be 1 to 63 printable characters "
+	    "without spaces or quotes");
+	rule_error("empty name",
+	    "{ name = \"\"; verdict = \"drop\"; }", 3,
+	    "rule #1: name: \"\" must be 1 to 63 printable characters "
+	    "without spaces or quotes");
+	memset(longname, 'n', 64);
+	longname[64] = '\0';
+	rule_error("name of 64 characters",
+	    unit_fmt("{ name = \"%s\"; verdict = \"drop\"; }", longname), 3,
+	    unit_fmt("rule #1: name: \"%s\" must be 1 to 63 printable "
+	    "characters without spaces or quotes", longname));
+	longname[63] = '\0';
+	if (rules_ok("name of 63 characters", &cf,
+	    unit_fmt("{ name = \"%s\"; verdict = \"drop\"; }", longname))) {
+		CHECK_STR_EQ(cf.rules->rules[0].name, longname,
+		    "name of 63 characters kept");
+		nfqd_config_free(&cf);
+	}
+	rule_error("duplicate names",
+	    "{ name = \"x\"; verdict = \"drop\"; },\n"
+	    "{ name = \"y\"; verdict = \"drop\"; },\n"
+	    "{ name = \"x\"; verdict = \"accept\"; }", 5,
+	    "rule \"x\": the name is taken by the rule at line 3");
+	rule_error("explicit name equal to a default one",
+	    "{ verdict = \"drop\"; },\n"
+	    "{ name = \"rule1\"; verdict = \"accept\"; }", 4,
+	    "rule \"rule1\": the name is taken by the rule at line 3");
+	rule_error("rule that is not a group",
+	    "5", 3, "rule #1: must be a group { name = ...; ... }");
+	expect_error("rules not a list",
+	    "queue = { balance = \"0:1\"; };\n"
+	    "rules = { };\n", 2,
+	    "rules: must be a list: rules = ( { ... }, { ... } );");
+
+	/* Duplicates in an included file are reported in that file. */
+	if (write_file("dup.rules",
+	    "rules = (\n"
+	    "  { name = \"x\"; verdict = \"drop\"; },\n"
+	    "  { name = \"x\"; verdict = \"accept\"; }\n"
+	    ");\n", inc, sizeof(inc)) == -1) {
+		CHECK(0, "writing dup.rules");
+		return;
+	}
+	r = load(&cf, "queue = { balance = \"0:1\"; };\n"
+	    "@include \"dup.rules\"\n", &rs, path, sizeof(path));
+	CHECKF(r == 1 && rs.n == 1, "included duplicate: one problem",
+	    "returned %d, %d reported", r, rs.n);
+	if (r == 0)
+		nfqd_config_free(&cf);
+	if (rs.n >= 1) {
+		CHECK_STR_EQ(rs.r[0].msg, "rule \"x\": the name is taken by "
+		    "the rule at line 2", "included duplicate: message");
+		CHECK_INT_EQ(rs.r[0].line, 3, "included duplicate: line");
+		CHECK_STR_EQ(rs.r[0].file, inc,
+		    "included duplicate: names the included file");
+	}
+}
+
+static void
+test_warnings(void)
+{
+	struct nfqd_config	cf;
+	struct reports		rs;
+	char			path[PATH_MAX];
+	int			r;
+
+	r = load(&cf, HEAD "{ name = \"r\";\n"
+	    "  in_iface = \"nfqdnosuch9\";\n"
+	    "  verdict = \"drop\"; }" TAIL, &rs, path, sizeof(path));
+	CHECK_INT_EQ(r, 0, "unknown in_iface: not an error");
+	CHECK_INT_EQ(rs.n, 1, "unknown in_iface: one warning");
+	if (rs.n >= 1) {
+		CHECK_STR_EQ(rs.r[0].msg, "warning: rule \"r\": in_iface: no "
+		    "interface \"nfqdnosuch9\" now; the rule matches once it "
+		    "exists", "unknown in_iface: message");
+		CHECK_INT_EQ(rs.r[0].line, 4, "unknown in_iface: line");
+		CHECK_STR_EQ(rs.r[0].file, path, "unknown in_iface: file");
+	}
+	if (r == 0) {
+		CHECK(cf.rules != NULL && cf.rules->n == 1 &&
+		    (cf.rules->rules[0].matchers & NFQD_M_IN) &&
+		    strcmp(cf.rules->rules[0].in.name, "nfqdnosuch9") == 0,
+		    "unknown in_iface: the rule is loaded");
+		nfqd_config_free(&cf);
+	}
+
+	/* A prefix is never checked. */
+	r = load(&cf, HEAD "{ name = \"r\"; out_iface = \"nfqdnosuch+\"; "
+	    "verdict = \"drop\"; }" TAIL, &rs, path, sizeof(path));
+	CHECK(r == 0 && rs.n == 0, "out_iface prefix: no warning");
+	if (r == 0)
+		nfqd_config_free(&cf);
+
+	/* uid and gid turn queue.uid_gid on. */
+	if (rules_ok("uid rule", &cf,
+	    "{ name = \"u\"; uid = 1000; verdict = \"accept\"; }")) {
+		CHECK(cf.uid_gid, "uid rule turns uid_gid on");
+		nfqd_config_free(&cf);
+	}
+	if (rules_ok("gid rule", &cf,
+	    "{ name = \"g\"; gid = \"100-200\"; verdict = \"accept\"; }")) {
+		CHECK(cf.uid_gid, "gid rule turns uid_gid on");
+		nfqd_config_free(&cf);
+	}
+	if (rules_ok("no uid rule", &cf,
+	    "{ name = \"n\"; dst_port = 1; verdict = \"accept\"; }")) {
+		CHECK(!cf.uid_gid, "no uid/gid rule leaves uid_gid off");
+		nfqd_config_free(&cf);
+	}
+	r = load(&cf, "queue = {\n"
+	    "  balance = \"0:1\";\n"
+	    "  uid_gid = false;\n"
+	    "};\n"
+	    "rules = ( { name = \"u\"; uid = 0; verdict = \"accept\"; } );\n",
+	    &rs, path, sizeof(path));
+	CHECK_INT_EQ(r, 0, "uid_gid = false with a uid rule: not an error");
+	CHECK_INT_EQ(rs.n, 1, "uid_gid = false with a uid rule: one warning");
+	if (rs.n >= 1) {
+		CHECK_STR_EQ(rs.r[0].msg, "warning: queue.uid_gid: turned on: "
+		    "rules match on uid or gid", "uid_gid warning: message");
+		CHECK_INT_EQ(rs.r[0].line, 3, "uid_gid warning: line");
+		CHECK_STR_EQ(rs.r[0].file, path, "uid_gid warning: file");
+	}
+	if (r == 0) {
+		CHECK(cf.uid_gid, "uid_gid = false overridden by a uid rule");
+		nfqd_config_free(&cf);
+	}
+}
+
+static void
+test_copy_range(void)
+{
+	struct nfqd_config	cf;
+
+	expect_error("copy_range 0 with dst_port",
+	    "queue = {\n"
+	    "  balance = \"0:1\";\n"
+	    "  copy_range = 0;\n"
+	    "};\n"
+	    "rules = (\n"
+	    "  { name = \"m\"; mark = \"0x1/0x1\"; verdict = \"drop\"; },\n"
+	    "  { name = \"d\"; dst_port = 22; verdict = \"drop\"; }\n"
+	    ");\n", 3,
+	    "queue.copy_range: 0 copies no packet bytes, but rule \"d\" "
+	    "(line 7) looks at the headers");
+	expect_error("copy_range 0 with a per-src rate",
+	    "queue = { balance = \"0:1\"; copy_range = 0; };\n"
+	    "rules = (\n"
+	    "  { name = \"k\"; rate = \"1/s\"; per = \"src\"; "
+	    "verdict = \"drop\"; }\n"
+	    ");\n", 1,
+	    "queue.copy_range: 0 copies no packet bytes, but rule \"k\" "
+	    "(line 3) looks at the headers");
+	if (expect_ok("copy_range 0 with metadata rules", &cf,
+	    "queue = { balance = \"0:1\"; copy_range = 0; };\n"
+	    "rules = (\n"
+	    "  { name = \"m\"; mark = \"0x1/0x1\"; verdict = \"drop\"; },\n"
+	    "  { name = \"u\"; uid = \"1000-2000\"; verdict = \"accept\"; },\n"
+	    "  { name = \"i\"; in_iface = \"lo\"; verdict = \"accept\"; },\n"
+	    "  { name = \"f\"; family = \"ipv6\"; rate = \"5/s\"; "
+	    "verdict = \"drop\"; }\n"
+	    ");\n")) {
+		CHECK(cf.copy_range == 0 && cf.rules != NULL &&
+		    cf.rules->n == 4, "copy_range 0: metadata rules loaded");
+		nfqd_config_free(&cf);
+	}
+}
+
+static bool
+cidr_is(const struct nfqd_cidr *c, int family, const char *addr, int plen,
+    int neg)
+{
+	uint8_t	a[16] = { 0 };
+
+	if (inet_pton(family, addr, a) != 1)
+		return false;
+	return c->family == family && c->plen == plen && c->neg == neg &&
+	    memcmp(c->addr, a, family == AF_INET ? 4 : 16) == 0;
+}
+
+static void
+test_example(void)
+{
+	struct nfqd_config		 cf;
+	const struct nfqd_ruleset	*rs;
+	const struct nfqd_rule		*r;
+	const struct nfqd_prange	*p;
+	uint32_t			 all = 0, i;
+
+	if (!expect_ok("example set", &cf,
+	    "queue = { balance = \"0:1\"; };\n"
+	    "rules = (\n"
+	    "  { name = \"no-telnet\"; proto = \"tcp\"; dst_port = 23; "
+	    "verdict = \"drop\"; },\n"
+	    "  { name = \"lan-dns\"; src = [\"10.0.0.0/8\", \"fd00::/8\"]; "
+	    "proto = \"udp\"; dst_port = (53, \"5353\"); verdict = \"accept\"; "
+	    "mark = 0x10; },\n"
+	    "  { name = \"web-in\"; dst = \"192.0.2.0/24\"; proto = \"tcp\"; "
+	    "dst_port = \"80-443\"; tcp_flags = \"syn,!ack\"; "
+	    "in_iface = \"lo\"; verdict = \"repeat\"; mark = 0x2; },\n"
+	    "  { name = \"icmp-limit\"; proto = \"icmp\"; icmp_type = 8; "
+	    "rate = \"100/s\"; burst = 200; per = \"src\"; "
+	    "verdict = \"drop\"; },\n"
+	    "  { name = \"to-ids\"; uid = 1000; verdict = \"queue\"; "
+	    "queue = 10; },\n"
+	    "  { name = \"audit\"; dst_port = 22; verdict = \"continue\"; }\n"
+	    ");\n"))
+		return;
+	rs = cf.rules;
+	if (!CHECK(rs != NULL && rs->n == 6, "example: 6 rules")) {
+		nfqd_config_free(&cf);
+		return;
+	}
+	for (i = 0; i < rs->n; i++) {
+		r = &rs->rules[i];
+		CHECK_INT_EQ(r->line, 3 + (int)i,
+		    unit_fmt("example: rule %u line", i));
+		CHECK_UINT_EQ(r->logslot, NFQD_NONE,
+		    unit_fmt("example: rule %u logslot none", i));
+		CHECK_UINT_EQ(r->cell, NFQD_NONE,
+		    unit_fmt("example: rule %u cell none", i));
+		all |= r->matchers;
+	}
+
+	r = &rs->rules[0];
+	CHECK_STR_EQ(r->name, "no-telnet", "no-telnet: name");
+	CHECK_UINT_EQ(r->matchers, NFQD_M_PROTO | NFQD_M_DPORT,
+	    "no-telnet: matchers");
+	CHECK_UINT_EQ(r->proto, IPPROTO_TCP, "no-telnet: proto");
+	CHECK_UINT_EQ(r->dport_n, 1, "no-telnet: one port");
+	p = &rs->ports[r->dport_off];
+	CHECK(p->lo == 23 && p->hi == 23 && !p->neg, "no-telnet: port 23");
+	CHECK_UINT_EQ(r->action, NFQD_ACT_DROP, "no-telnet: drop");
+	CHECK(!r->has_setmark, "no-telnet: no mark");
+
+	r = &rs->rules[1];
+	CHECK_STR_EQ(r->name, "lan-dns", "lan-dns: name");
+	CHECK_UINT_EQ(r->matchers, NFQD_M_SRC | NFQD_M_PROTO | NFQD_M_DPORT,
+	    "lan-dns: matchers");
+	CHECK_UINT_EQ(r->proto, IPPROTO_UDP, "lan-dns: proto");
+	if (CHECK_UINT_EQ(r->src_n, 2, "lan-dns: two prefixes")) {
+		CHECK(cidr_is(&rs->cidrs[r->src_off], AF_INET, "10.0.0.0", 8, 0),
+		    "lan-dns: 10.0.0.0/8");
+		CHECK(cidr_is(&rs->cidrs[r->src_off + 1], AF_INET6, "fd00::", 8,
+		    0), "lan-dns: fd00::/8");
+	}
+	if (CHECK_UINT_EQ(r->dport_n, 2, "lan-dns: two ports")) {
+		p = &rs->ports[r->dport_off];
+		CHECK(p[0].lo == 53 && p[0].hi == 53 && !p[0].neg,
+		    "lan-dns: port 53");
+		CHECK(p[1].lo == 5353 && p[1].hi == 5353 && !p[1].neg,
+		    "lan-dns: port \"5353\"");
+	}
+	CHECK_UINT_EQ(r->action, NFQD_ACT_ACCEPT, "lan-dns: accept");
+	CHECK(r->has_setmark && r->setmark == 0x10, "lan-dns: sets mark 0x10");
+
+	r = &rs->rules[2];
+	CHECK_STR_EQ(r->name, "web-in", "web-in: name");
+	CHECK_UINT_EQ(r->matchers, NFQD_M_DST | NFQD_M_PROTO | NFQD_M_DPORT |
+	    NFQD_M_TCPFLAGS | NFQD_M_IN, "web-in: matchers");
+	CHECK(r->dst_n == 1 && cidr_is(&rs->cidrs[r->dst_off], AF_INET,
+	    "192.0.2.0", 24, 0), "web-in: dst 192.0.2.0/24");
+	p = &rs->ports[r->dport_off];
+	CHECK(r->dport_n == 1 && p->lo == 80 && p->hi == 443 && !p->neg,
+	    "web-in: ports 80-443");
+	CHECK_UINT_EQ(r->tcp_mask, 0x12, "web-in: tcp_mask");
+	CHECK_UINT_EQ(r->tcp_val, 0x02, "web-in: tcp_val");
+	CHECK(strcmp(r->in.name, "lo") == 0 && r->in.len == 2 &&
+	    !r->in.prefix && !r->in.neg, "web-in: in_iface lo");
+	CHECK_UINT_EQ(r->action, NFQD_ACT_REPEAT, "web-in: repeat");
+	CHECK(r->has_setmark && r->setmark == 0x2, "web-in: sets mark 0x2");
+
+	r = &rs->rules[3];
+	CHECK_STR_EQ(r->name, "icmp-limit", "icmp-limit: name");
+	CHECK_UINT_EQ(r->matchers, NFQD_M_PROTO | NFQD_M_ICMPTYPE |
+	    NFQD_M_RATE, "icmp-limit: matchers");
+	CHECK_UINT_EQ(r->proto, IPPROTO_ICMP, "icmp-limit: proto");
+	CHECK_UINT_EQ(r->icmp_type, 8, "icmp-limit: icmp_type");
+	CHECK_UINT_EQ(r->rate_cost, 10000000ull, "icmp-limit: rate_cost");
+	CHECK_UINT_EQ(r->rate_burst, 200ull * 10000000ull,
+	    "icmp-limit: rate_burst");
+	CHECK_UINT_EQ(r->rate_per, NFQD_PER_SRC, "icmp-limit: per src");
+	CHECK_UINT_EQ(r->action, NFQD_ACT_DROP, "icmp-limit: drop");
+
+	r = &rs->rules[4];
+	CHECK_STR_EQ(r->name, "to-ids", "to-ids: name");
+	CHECK_UINT_EQ(r->matchers, NFQD_M_UID, "to-ids: matchers");
+	CHECK(r->uid_lo == 1000 && r->uid_hi == 1000, "to-ids: uid 1000");
+	CHECK_UINT_EQ(r->action, NFQD_ACT_QUEUE, "to-ids: queue");
+	CHECK_UINT_EQ(r->queue, 10, "to-ids: queue 10");
+
+	r = &rs->rules[5];
+	CHECK_STR_EQ(r->name, "audit", "audit: name");
+	CHECK_UINT_EQ(r->matchers, NFQD_M_DPORT, "audit: matchers");
+	p = &rs->ports[r->dport_off];
+	CHECK(r->dport_n == 1 && p->lo == 22 && p->hi == 22, "audit: port 22");
+	CHECK_UINT_EQ(r->action, NFQD_ACT_CONTINUE, "audit: continue");
+
+	CHECK_UINT_EQ(rs->ncells, 0, "example: no shared cells");
+	CHECK(rs->keyed_rates, "example: keyed rates");
+	CHECK_UINT_EQ(rs->nlogs, 0, "example: no log slots");
+	CHECK_UINT_EQ(rs->all_matchers, all, "example: all_matchers");
+	CHECK(cf.uid_gid, "example: uid rule turns uid_gid on");
+	CHECK_INT_EQ(nfqd_rules_find(rs, "web-in"), 2, "example: find web-in");
+	CHECK_INT_EQ(nfqd_rules_find(rs, "audit"), 5, "example: find audit");
+	CHECK_INT_EQ(nfqd_rules_find(rs, "nope"), -1, "example: find nope");
+	nfqd_config_free(&cf);
+}
+
+static void
+test_rate_parse(void)
+{
+	struct nfqd_config	cf;
+	const struct nfqd_rule	*r;
+
+	if (rules_ok("rate 20/m", &cf,
+	    "{ name = \"r\"; rate = \"20/m\"; verdict = \"drop\"; }")) {
+		r = &cf.rules->rules[0];
+		CHECK_UINT_EQ(r->rate_cost, 3000000000ull, "rate 20/m: cost");
+		CHECK_UINT_EQ(r->rate_burst, 60000000000ull,
+		    "rate 20/m: default burst is one unit");
+		CHECK(r->rate_per == NFQD_PER_RULE && r->cell == 0 &&
+		    cf.rules->ncells == 1 && !cf.rules->keyed_rates,
+		    "rate 20/m: per rule, cell 0");
+		nfqd_config_free(&cf);
+	}
+	if (rules_ok("rate 10/s burst 5", &cf,
+	    "{ name = \"r\"; rate = \"10/s\"; burst = 5; per = \"flow\"; "
+	    "verdict = \"drop\"; }")) {
+		r = &cf.rules->rules[0];
+		CHECK(r->rate_cost == 100000000ull &&
+		    r->rate_burst == 500000000ull && r->rate_per == NFQD_PER_FLOW,
+		    "rate 10/s burst 5 per flow");
+		nfqd_config_free(&cf);
+	}
+	if (rules_ok("mark value/mask", &cf,
+	    "{ name = \"r\"; mark = \"0x10/0xff\"; verdict = \"drop\"; }")) {
+		r = &cf.rules->rules[0];
+		CHECK(r->matchers == NFQD_M_MARK && r->mark_val == 0x10 &&
+		    r->mark_mask == 0xff && !r->has_setmark,
+		    "mark \"0x10/0xff\" is a matcher");
+		nfqd_config_free(&cf);
+	}
+}
+
+/* ---- matchers ---- */
+
+static struct nfqd_iftab	*ift;
+
+/* A packet by hand: family from the address, ports for TCP and UDP. */
+static void
+mkpi(struct nfqd_pktinfo *p, const char *src, const char *dst,
+    uint8_t proto, uint16_t sport, uint16_t dport)
+{
+	int	af = strchr(src, ':') != NULL ? AF_INET6 : AF_INET;
+
+	memset(p, 0, sizeof(*p));
+	p->family = (uint8_t)af;
+	if (inet_pton(af, src, p->saddr) != 1 ||
+	    inet_pton(af, dst, p->daddr) != 1)
+		CHECKF(0, "mkpi addresses", "%s, %s", src, dst);
+	p->proto = proto;
+	if (proto == IPPROTO_TCP || proto == IPPROTO_UDP) {
+		p->flags |= NFQD_PKT_F_PORTS;
+		p->sport = sport;
+		p->dport = dport;
+	}
+	if (proto == IPPROTO_TCP) {
+		p->flags |= NFQD_PKT_F_TCP;
+		p->tcp_flags = 0x10;
+	}
+	p->len = p->iplen = p->caplen = 100;
+}
+
+/* The one rule of cf against a packet. */
+static bool
+m1(const struct nfqd_config *cf, const struct nfqd_pktinfo *p,
+    const struct nfqd_pkt *m)
+{
+	return nfqd_rule_match(cf->rules, &cf->rules->rules[0], p, m, ift);
+}
+
+/* Check a rule against an address pair (UDP 1000 -> 2000). */
+static void
+addr_case(const struct nfqd_config *cf, const char *what, const char *src,
+    const char *dst, bool want)
+{
+	struct nfqd_pktinfo	p;
+	struct nfqd_pkt		m;
+
+	memset(&m, 0, sizeof(m));
+	mkpi(&p, src, dst, IPPROTO_UDP, 1000, 2000);
+	CHECKF(m1(cf, &p, &m) == want, unit_fmt("%s: %s -> %s %s", what, src,
+	    dst, want ? "matches" : "does not match"), "got the opposite");
+}
+
+static void
+port_case(const struct nfqd_config *cf, const char *what, uint16_t sport,
+    uint16_t dport, bool want)
+{
+	struct nfqd_pktinfo	p;
+	struct nfqd_pkt		m;
+
+	memset(&m, 0, sizeof(m));
+	mkpi(&p, "10.0.0.1", "10.0.0.2", IPPROTO_TCP, sport, dport);
+	CHECKF(m1(cf, &p, &m) == want, unit_fmt("%s: %u -> %u %s", what,
+	    sport, dport, want ? "matches" : "does not match"),
+	    "got the opposite");
+}
+
+static void
+test_match_addrs(void)
+{
+	struct nfqd_config	cf;
+
+	if (rules_ok("family ipv4", &cf,
+	    "{ name = \"r\"; family = \"ipv4\"; verdict = \"drop\"; }")) {
+		addr_case(&cf, "family ipv4", "10.0.0.1", "10.0.0.2", true);
+		addr_case(&cf, "family ipv4", "2001:db8::1", "2001:db8::2",
+		    false);
+		nfqd_config_free(&cf);
+	}
+	if (rules_ok("family ipv6", &cf,
+	    "{ name = \"r\"; family = \"ipv6\"; verdict = \"drop\"; }")) {
+		addr_case(&cf, "family ipv6", "10.0.0.1", "10.0.0.2", false);
+		addr_case(&cf, "family ipv6", "2001:db8::1", "2001:db8::2",
+		    true);
+		nfqd_config_free(&cf);
+	}
+	if (rules_ok("src /8", &cf,
+	    "{ name = \"r\"; src = \"10.0.0.0/8\"; verdict = \"drop\"; }")) {
+		addr_case(&cf, "src 10.0.0.0/8", "10.255.1.2", "192.0.2.1", true);
+		addr_case(&cf, "src 10.0.0.0/8", "11.0.0.1", "10.0.0.1", false);
+		addr_case(&cf, "src 10.0.0.0/8", "::a00:1", "::a00:2", false);
+		nfqd_config_free(&cf);
+	}
+	if (rules_ok("src /9", &cf,
+	    "{ name = \"r\"; src = \"10.0.0.0/9\"; verdict = \"drop\"; }")) {
+		addr_case(&cf, "src 10.0.0.0/9", "10.127.255.255", "1.1.1.1",
+		    true);
+		addr_case(&cf, "src 10.0.0.0/9", "10.128.0.0", "1.1.1.1", false);
+		nfqd_config_free(&cf);
+	}
+	if (rules_ok("src /0", &cf,
+	    "{ name = \"r\"; src = \"0.0.0.0/0\"; verdict = \"drop\"; }")) {
+		CHECK_UINT_EQ(cf.rules->cidrs[0].plen, 0, "src /0: plen");
+		addr_case(&cf, "src 0.0.0.0/0", "255.255.255.255", "1.1.1.1",
+		    true);
+		addr_case(&cf, "src 0.0.0.0/0", "0.0.0.0", "1.1.1.1", true);
+		addr_case(&cf, "src 0.0.0.0/0", "2001:db8::1", "2001:db8::2",
+		    false);
+		nfqd_config_free(&cf);
+	}
+	if (rules_ok("src ::/0", &cf,
+	    "{ name = \"r\"; src = \"::/0\"; verdict = \"drop\"; }")) {
+		addr_case(&cf, "src ::/0", "2001:db8::1", "2001:db8::2", true);
+		addr_case(&cf, "src ::/0", "10.0.0.1", "10.0.0.2", false);
+		nfqd_config_free(&cf);
+	}
+	if (rules_ok("dst /32", &cf,
+	    "{ name = \"r\"; dst = \"192.0.2.1\"; verdict = \"drop\"; }")) {
+		CHECK_UINT_EQ(cf.rules->cidrs[0].plen, 32, "dst address: /32");
+		addr_case(&cf, "dst 192.0.2.1", "10.0.0.1", "192.0.2.1", true);
+		addr_case(&cf, "dst 192.0.2.1", "10.0.0.1", "192.0.2.2", false);
+		addr_case(&cf, "dst 192.0.2.1", "192.0.2.1", "10.0.0.1", false);
+		nfqd_config_free(&cf);
+	}
+	if (rules_ok("src IPv6 /64", &cf,
+	    "{ name = \"r\"; src = \"2001:db8:1:2::/64\"; "
+	    "verdict = \"drop\"; }")) {
+		addr_case(&cf, "src 2001:db8:1:2::/64", "2001:db8:1:2:ffff::5",
+		    "::1", true);
+		addr_case(&cf, "src 2001:db8:1:2::/64", "2001:db8:1:3::5", "::1",
+		    false);
+		addr_case(&cf, "src 2001:db8:1:2::/64", "10.0.0.1", "10.0.0.2",
+		    false);
+		nfqd_config_free(&cf);
+	}
+	if (rules_ok("dst IPv6 /128", &cf,
+	    "{ name = \"r\"; dst = \"2001:db8::1/128\"; verdict = \"drop\"; }")) {
+		addr_case(&cf, "dst 2001:db8::1/128", "::2", "2001:db8::1", true);
+		addr_case(&cf, "dst 2001:db8::1/128", "::2", "2001:db8::3", false);
+		nfqd_config_free(&cf);
+	}
+	if (rules_ok("src list", &cf,
+	    "{ name = \"r\"; src = [\"10.0.0.0/8\", \"192.0.2.0/24\", "
+	    "\"fd00::/8\"]; verdict = \"drop\"; }")) {
+		addr_case(&cf, "src list", "10.9.9.9", "1.1.1.1", true);
+		addr_case(&cf, "src list", "192.0.2.200", "1.1.1.1", true);
+		addr_case(&cf, "src list", "fd12::1", "fd00::2", true);
+		addr_case(&cf, "src list", "172.16.0.1", "1.1.1.1", false);
+		addr_case(&cf, "src list", "fe80::1", "fd00::2", false);
+		nfqd_config_free(&cf);
+	}
+	if (rules_ok("src with negation", &cf,
+	    "{ name = \"r\"; src = [\"10.0.0.0/8\", \"!10.1.0.0/16\"]; "
+	    "verdict = \"drop\"; }")) {
+		addr_case(&cf, "src 10/8 but not 10.1/16", "10.2.0.1", "1.1.1.1",
+		    true);
+		addr_case(&cf, "src 10/8 but not 10.1/16", "10.1.0.1", "1.1.1.1",
+		    false);
+		addr_case(&cf, "src 10/8 but not 10.1/16", "192.0.2.1",
+		    "1.1.1.1", false);
+		nfqd_config_free(&cf);
+	}
+	if (rules_ok("src only negated", &cf,
+	    "{ name = \"r\"; src = [\"!10.0.0.0/8\"]; verdict = \"drop\"; }")) {
+		addr_case(&cf, "src not 10/8", "192.0.2.1", "1.1.1.1", true);
+		addr_case(&cf, "src not 10/8", "10.0.0.1", "1.1.1.1", false);
+		addr_case(&cf, "src not 10/8", "2001:db8::1", "2001:db8::2",
+		    true);
+		nfqd_config_free(&cf);
+	}
+	if (rules_ok("dst negated string", &cf,
+	    "{ name = \"r\"; dst = \"!192.0.2.0/24\"; verdict = \"drop\"; }")) {
+		addr_case(&cf, "dst not 192.0.2/24", "1.1.1.1", "192.0.2.9",
+		    false);
+		addr_case(&cf, "dst not 192.0.2/24", "1.1.1.1", "192.0.3.9",
+		    true);
+		nfqd_config_free(&cf);
+	}
+}
+
+static void
+test_match_ports(void)
+{
+	static uint8_t		 pkt[64];
+	struct nfqd_config	 cf;
+	struct nfqd_pktinfo	 p;
+	struct nfqd_pkt		 m;
+
+	memset(&m, 0, sizeof(m));
+	if (rules_ok("dst_port single", &cf,
+	    "{ name = \"r\"; dst_port = 80; verdict = \"drop\"; }")) {
+		port_case(&cf, "dst_port 80", 1000, 80, true);
+		port_case(&cf, "dst_port 80", 80, 81, false);
+		nfqd_config_free(&cf);
+	}
+	if (rules_ok("src_port single", &cf,
+	    "{ name = \"r\"; src_port = \"1234\"; verdict = \"drop\"; }")) {
+		port_case(&cf, "src_port 1234", 1234, 80, true);
+		port_case(&cf, "src_port 1234", 80, 1234, false);
+		nfqd_config_free(&cf);
+	}
+	if (rules_ok("dst_port range", &cf,
+	    "{ name = \"r\"; dst_port = \"1000-2000\"; verdict = \"drop\"; }")) {
+		port_case(&cf, "dst_port 1000-2000", 1, 1000, true);
+		port_case(&cf, "dst_port 1000-2000", 1, 2000, true);
+		port_case(&cf, "dst_port 1000-2000", 1, 999, false);
+		port_case(&cf, "dst_port 1000-2000", 1, 2001, false);
+		nfqd_config_free(&cf);
+	}
+	if (rules_ok("dst_port list", &cf,
+	    "{ name = \"r\"; dst_port = (53, \"5353\", \"8000-8080\"); "
+	    "verdict = \"drop\"; }")) {
+		port_case(&cf, "dst_port list", 1, 53, true);
+		port_case(&cf, "dst_port list", 1, 5353, true);
+		port_case(&cf, "dst_port list", 1, 8080, true);
+		port_case(&cf, "dst_port list", 1, 54, false);
+		port_case(&cf, "dst_port list", 1, 8081, false);
+		nfqd_config_free(&cf);
+	}
+	if (rules_ok("dst_port negated", &cf,
+	    "{ name = \"r\"; dst_port = \"!22\"; verdict = \"drop\"; }")) {
+		port_case(&cf, "dst_port !22", 1, 22, false);
+		port_case(&cf, "dst_port !22", 22, 23, true);
+		/* No ports: even a negation does not match. */
+		mkpi(&p, "10.0.0.1", "10.0.0.2", IPPROTO_ICMP, 0, 0);
+		p.flags = NFQD_PKT_F_ICMP;
+		CHECK(!m1(&cf, &p, &m), "dst_port !22: ICMP does not match");
+		mkpi(&p, "10.0.0.1", "10.0.0.2", 47, 0, 0);
+		CHECK(!m1(&cf, &p, &m), "dst_port !22: GRE does not match");
+		nfqd_config_free(&cf);
+	}
+	if (rules_ok("port list with negation", &cf,
+	    "{ name = \"r\"; dst_port = (\"1-1024\", \"!22\"); "
+	    "verdict = \"drop\"; }")) {
+		port_case(&cf, "dst_port 1-1024 but 22", 1, 80, true);
+		port_case(&cf, "dst_port 1-1024 but 22", 1, 22, false);
+		port_case(&cf, "dst_port 1-1024 but 22", 1, 2000, false);
+		nfqd_config_free(&cf);
+	}
+	if (rules_ok("src_port negated on parsed packets", &cf,
+	    "{ name = \"r\"; src_port = \"!1\"; verdict = \"drop\"; }")) {
+		/* A later IPv4 fragment of a UDP datagram: no ports. */
+		memset(pkt, 0, sizeof(pkt));
+		pkt[0] = 0x45;
+		pkt[3] = 40;
+		pkt[6] = 0x00;
+		pkt[7] = 0x10;		/* offset 16 * 8 */
+		pkt[8] = 64;
+		pkt[9] = IPPROTO_UDP;
+		pkt[12] = 10; pkt[15] = 1;
+		pkt[16] = 10; pkt[19] = 2;
+		if (CHECK_INT_EQ(nfqd_pkt_parse(pkt, 40, 40, &p), NFQD_PKT_OK,
+		    "later fragment parses")) {
+			CHECK((p.flags & NFQD_PKT_F_LATER_FRAG) &&
+			    !(p.flags & NFQD_PKT_F_PORTS),
+			    "later fragment has no ports");
+			CHECK(!m1(&cf, &p, &m),
+			    "src_port !1: later fragment does not match");
+		}
+		/* An ICMP echo. */
+		pkt[6] = pkt[7] = 0;
+		pkt[3] = 28;
+		pkt[9] = IPPROTO_ICMP;
+		pkt[20] = 8;
+		if (CHECK_INT_EQ(nfqd_pkt_parse(pkt, 28, 28, &p), NFQD_PKT_OK,
+		    "ICMP echo parses"))
+			CHECK(!m1(&cf, &p, &m),
+			    "src_port !1: ICMP echo does not match");
+		/* The same as UDP 7 -> 7 matches. */
+		pkt[9] = IPPROTO_UDP;
+		pkt[20] = 0; pkt[21] = 7; pkt[22] = 0; pkt[23] = 7;
+		pkt[24] = 0; pkt[25] = 8;
+		if (CHECK_INT_EQ(nfqd_pkt_parse(pkt, 28, 28, &p), NFQD_PKT_OK,
+		    "UDP parses"))
+			CHECK(m1(&cf, &p, &m), "src_port !1: UDP 7 matches");
+		nfqd_config_free(&cf);
+	}
+}
+
+static void
+test_match_l4(void)
+{
+	struct nfqd_config	cf;
+	struct nfqd_pktinfo	p;
+	struct nfqd_pkt		m;
+
+	memset(&m, 0, sizeof(m));
+	if (rules_ok("proto udp", &cf,
+	    "{ name = \"r\"; proto = \"udp\"; verdict = \"drop\"; }")) {
+		mkpi(&p, "10.0.0.1", "10.0.0.2", IPPROTO_UDP, 1, 2);
+		CHECK(m1(&cf, &p, &m), "proto udp: UDP matches");
+		mkpi(&p, "10.0.0.1", "10.0.0.2", IPPROTO_TCP, 1, 2);
+		CHECK(!m1(&cf, &p, &m), "proto udp: TCP does not match");
+		mkpi(&p, "2001:db8::1", "2001:db8::2", IPPROTO_UDP, 1, 2);
+		CHECK(m1(&cf, &p, &m), "proto udp: UDP over IPv6 matches");
+		nfqd_config_free(&cf);
+	}
+	if (rules_ok("proto number", &cf,
+	    "{ name = \"r\"; proto = 47; verdict = \"drop\"; }")) {
+		mkpi(&p, "10.0.0.1", "10.0.0.2", 47, 0, 0);
+		CHECK(m1(&cf, &p, &m), "proto 47: GRE matches");
+		mkpi(&p, "10.0.0.1", "10.0.0.2", IPPROTO_UDP, 1, 2);
+		CHECK(!m1(&cf, &p, &m), "proto 47: UDP does not match");
+		nfqd_config_free(&cf);
+	}
+	if (rules_ok("tcp_flags syn,!ack", &cf,
+	    "{ name = \"r\"; proto = \"tcp\"; tcp_flags = \"syn,!ack\"; "
+	    "verdict = \"drop\"; }")) {
+		mkpi(&p, "10.0.0.1", "10.0.0.2", IPPROTO_TCP, 1, 2);
+		p.tcp_flags = 0x02;
+		CHECK(m1(&cf, &p, &m), "tcp_flags syn,!ack: SYN matches");
+		p.tcp_flags = 0x12;
+		CHECK(!m1(&cf, &p, &m),
+		    "tcp_flags syn,!ack: SYN+ACK does not match");
+		p.tcp_flags = 0x10;
+		CHECK(!m1(&cf, &p, &m), "tcp_flags syn,!ack: ACK does not match");
+		p.tcp_flags = 0xc2;
+		CHECK(m1(&cf, &p, &m),
+		    "tcp_flags syn,!ack: SYN+ECE+CWR matches");
+		nfqd_config_free(&cf);
+	}
+	if (rules_ok("tcp_flags without proto", &cf,
+	    "{ name = \"r\"; tcp_flags = \"!syn\"; verdict = \"drop\"; }")) {
+		mkpi(&p, "10.0.0.1", "10.0.0.2", IPPROTO_UDP, 1, 2);
+		CHECK(!m1(&cf, &p, &m), "tcp_flags !syn: UDP does not match");
+		mkpi(&p, "10.0.0.1", "10.0.0.2", IPPROTO_TCP, 1, 2);
+		CHECK(m1(&cf, &p, &m), "tcp_flags !syn: ACK matches");
+		nfqd_config_free(&cf);
+	}
+	if (rules_ok("icmp_type", &cf,
+	    "{ name = \"r\"; proto = \"icmp\"; icmp_type = 8; "
+	    "verdict = \"drop\"; }")) {
+		mkpi(&p, "10.0.0.1", "10.0.0.2", IPPROTO_ICMP, 0, 0);
+		p.flags = NFQD_PKT_F_ICMP;
+		p.icmp_type = 8;
+		CHECK(m1(&cf, &p, &m), "icmp_type 8: echo request matches");
+		p.icmp_type = 0;
+		CHECK(!m1(&cf, &p, &m), "icmp_type 8: echo reply does not match");
+		p.icmp_type = 8;
+		p.flags = 0;
+		CHECK(!m1(&cf, &p, &m),
+		    "icmp_type 8: no ICMP header (later fragment) no match");
+		nfqd_config_free(&cf);
+	}
+	if (rules_ok("icmp_type and code", &cf,
+	    "{ name = \"r\"; proto = \"icmpv6\"; icmp_type = 1; "
+	    "icmp_code = 4; verdict = \"drop\"; }")) {
+		mkpi(&p, "2001:db8::1", "2001:db8::2", IPPROTO_ICMPV6, 0, 0);
+		p.flags = NFQD_PKT_F_ICMP;
+		p.icmp_type = 1;
+		p.icmp_code = 4;
+		CHECK(m1(&cf, &p, &m), "icmpv6 1/4 matches");
+		p.icmp_code = 3;
+		CHECK(!m1(&cf, &p, &m), "icmpv6 1/4: code 3 does not match");
+		p.icmp_type = 3;
+		p.icmp_code = 4;
+		CHECK(!m1(&cf, &p, &m), "icmpv6 1/4: type 3 does not match");
+		nfqd_config_free(&cf);
+	}
+	if (rules_ok("length range", &cf,
+	    "{ name = \"r\"; length = \"100-200\"; verdict = \"drop\"; }")) {
+		mkpi(&p, "10.0.0.1", "10.0.0.2", IPPROTO_UDP, 1, 2);
+		p.len = 99;
+		CHECK(!m1(&cf, &p, &m), "length 100-200: 99 does not match");
+		p.len = 100;
+		CHECK(m1(&cf, &p, &m), "length 100-200: 100 matches");
+		p.len = 200;
+		CHECK(m1(&cf, &p, &m), "length 100-200: 200 matches");
+		p.len = 201;
+		CHECK(!m1(&cf, &p, &m), "length 100-200: 201 does not match");
+		nfqd_config_free(&cf);
+	}
+}
+
+static void
+test_match_meta(void)
+{
+	struct nfqd_config	cf;
+	struct nfqd_pktinfo	p;
+	struct nfqd_pkt		m;
+
+	memset(&m, 0, sizeof(m));
+	mkpi(&p, "10.0.0.1", "10.0.0.2", IPPROTO_UDP, 1, 2);
+	if (rules_ok("mark value/mask", &cf,
+	    "{ name = \"r\"; mark = \"0x10/0xf0\"; verdict = \"drop\"; }")) {
+		m.mark = 0x1f;
+		CHECK(m1(&cf, &p, &m), "mark 0x10/0xf0: 0x1f matches");
+		m.mark = 0x310;
+		CHECK(m1(&cf, &p, &m), "mark 0x10/0xf0: 0x310 matches");
+		m.mark = 0x20;
+		CHECK(!m1(&cf, &p, &m), "mark 0x10/0xf0: 0x20 does not match");
+		m.mark = 0;
+		CHECK(!m1(&cf, &p, &m), "mark 0x10/0xf0: 0 does not match");
+		nfqd_config_free(&cf);
+	}
+	if (rules_ok("match_mark integer", &cf,
+	    "{ name = \"r\"; match_mark = 5; verdict = \"drop\"; }")) {
+		m.mark = 5;
+		CHECK(m1(&cf, &p, &m), "match_mark 5: 5 matches");
+		m.mark = 0x105;
+		CHECK(!m1(&cf, &p, &m), "match_mark 5: 0x105 does not match");
+		nfqd_config_free(&cf);
+	}
+	m.mark = 0;
+	if (rules_ok("uid range", &cf,
+	    "{ name = \"r\"; uid = \"1000-1999\"; verdict = \"drop\"; }")) {
+		m.has_uid = 1;
+		m.uid = 1000;
+		CHECK(m1(&cf, &p, &m), "uid 1000-1999: 1000 matches");
+		m.uid = 1999;
+		CHECK(m1(&cf, &p, &m), "uid 1000-1999: 1999 matches");
+		m.uid = 999;
+		CHECK(!m1(&cf, &p, &m), "uid 1000-1999: 999 does not match");
+		m.uid = 2000;
+		CHECK(!m1(&cf, &p, &m), "uid 1000-1999: 2000 does not match");
+		m.uid = 1500;
+		m.has_uid = 0;
+		CHECK(!m1(&cf, &p, &m),
+		    "uid 1000-1999: no uid (has_uid 0) does not match");
+		nfqd_config_free(&cf);
+	}
+	if (rules_ok("uid 0", &cf,
+	    "{ name = \"r\"; uid = 0; verdict = \"drop\"; }")) {
+		m.has_uid = 0;
+		m.uid = 0;
+		CHECK(!m1(&cf, &p, &m), "uid 0: no uid does not match");
+		m.has_uid = 1;
+		CHECK(m1(&cf, &p, &m), "uid 0: root matches");
+		nfqd_config_free(&cf);
+	}
+	if (rules_ok("gid range", &cf,
+	    "{ name = \"r\"; gid = \"100-200\"; verdict = \"drop\"; }")) {
+		m.has_gid = 1;
+		m.gid = 150;
+		CHECK(m1(&cf, &p, &m), "gid 100-200: 150 matches");
+		m.gid = 201;
+		CHECK(!m1(&cf, &p, &m), "gid 100-200: 201 does not match");
+		m.gid = 150;
+		m.has_gid = 0;
+		CHECK(!m1(&cf, &p, &m), "gid 100-200: no gid does not match");
+		nfqd_config_free(&cf);
+	}
+}
+
+static void
+iface_case(const struct nfqd_config *cf, const char *what, bool out,
+    uint32_t ifindex, bool want)
+{
+	struct nfqd_pktinfo	p;
+	struct nfqd_pkt		m;
+
+	memset(&m, 0, sizeof(m));
+	mkpi(&p, "10.0.0.1", "10.0.0.2", IPPROTO_UDP, 1, 2);
+	if (out)
+		m.outdev = ifindex;
+	else
+		m.indev = ifindex;
+	CHECKF(m1(cf, &p, &m) == want, unit_fmt("%s: ifindex %u (\"%s\") %s",
+	    what, ifindex, nfqd_iftab_name(ift, ifindex),
+	    want ? "matches" : "does not match"), "got the opposite");
+}
+
+static void
+test_match_iface(void)
+{
+	struct nfqd_config	cf;
+
+	if ((ift = nfqd_iftab_new()) == NULL) {
+		CHECK(0, "nfqd_iftab_new");
+		return;
+	}
+	CHECK(nfqd_iftab_set(ift, 2, "eth0") == 0 &&
+	    nfqd_iftab_set(ift, 3, "eth1") == 0 &&
+	    nfqd_iftab_set(ift, 4, "wlan0") == 0 &&
+	    nfqd_iftab_set(ift, 5, "eth") == 0, "iftab filled");
+	if (rules_ok("in_iface exact", &cf,
+	    "{ name = \"r\"; in_iface = \"eth0\"; verdict = \"drop\"; }")) {
+		iface_case(&cf, "in_iface eth0", false, 2, true);
+		iface_case(&cf, "in_iface eth0", false, 3, false);
+		iface_case(&cf, "in_iface eth0", false, 0, false);
+		iface_case(&cf, "in_iface eth0", false, 99, false);
+		iface_case(&cf, "in_iface eth0 (outdev set)", true, 2, false);
+		nfqd_config_free(&cf);
+	}
+	if (rules_ok("in_iface prefix", &cf,
+	    "{ name = \"r\"; in_iface = \"eth+\"; verdict = \"drop\"; }")) {
+		iface_case(&cf, "in_iface eth+", false, 2, true);
+		iface_case(&cf, "in_iface eth+", false, 3, true);
+		iface_case(&cf, "in_iface eth+", false, 5, true);
+		iface_case(&cf, "in_iface eth+", false, 4, false);
+		iface_case(&cf, "in_iface eth+", false, 0, false);
+		iface_case(&cf, "in_iface eth+", false, 99, false);
+		nfqd_config_free(&cf);
+	}
+	if (rules_ok("in_iface negated", &cf,
+	    "{ name = \"r\"; in_iface = \"!eth0\"; verdict = \"drop\"; }")) {
+		iface_case(&cf, "in_iface !eth0", false, 2, false);
+		iface_case(&cf, "in_iface !eth0", false, 3, true);
+		iface_case(&cf, "in_iface !eth0", false, 0, true);
+		iface_case(&cf, "in_iface !eth0", false, 99, true);
+		nfqd_config_free(&cf);
+	}
+	if (rules_ok("out_iface exact", &cf,
+	    "{ name = \"r\"; out_iface = \"wlan0\"; verdict = \"drop\"; }")) {
+		iface_case(&cf, "out_iface wlan0", true, 4, true);
+		iface_case(&cf, "out_iface wlan0", true, 2, false);
+		iface_case(&cf, "out_iface wlan0", true, 0, false);
+		iface_case(&cf, "out_iface wlan0 (indev set)", false, 4, false);
+		nfqd_config_free(&cf);
+	}
+	if (rules_ok("out_iface negated prefix", &cf,
+	    "{ name = \"r\"; out_iface = \"!eth+\"; verdict = \"drop\"; }")) {
+		iface_case(&cf, "out_iface !eth+", true, 2, false);
+		iface_case(&cf, "out_iface !eth+", true, 4, true);
+		iface_case(&cf, "out_iface !eth+", true, 0, true);
+		nfqd_config_free(&cf);
+	}
+	/* A name that changes index: the table decides. */
+	if (rules_ok("in_iface renamed", &cf,
+	    "{ name = \"r\"; in_iface = \"eth1\"; verdict = \"drop\"; }")) {
+		iface_case(&cf, "in_iface eth1", false, 3, true);
+		nfqd_iftab_del(ift, 3);
+		iface_case(&cf, "in_iface eth1 after removal", false, 3, false);
+		nfqd_iftab_set(ift, 7, "eth1");
+		iface_case(&cf, "in_iface eth1 at a new index", false, 7, true);
+		nfqd_config_free(&cf);
+	}
+	nfqd_iftab_free(ift);
+	ift = NULL;
+}
+
+/* ---- the engine ---- */
+
+static uint8_t	pbuf[256];
+
+static uint32_t
+ip4hdr(uint8_t proto, const char *src, const char *dst, uint32_t len)
+{
+	memset(pbuf, 0, sizeof(pbuf));
+	pbuf[0] = 0x45;
+	pbuf[2] = (uint8_t)(len >> 8);
+	pbuf[3] = (uint8_t)len;
+	pbuf[8] = 64;
+	pbuf[9] = proto;
+	inet_pton(AF_INET, src, pbuf + 12);
+	inet_pton(AF_INET, dst, pbuf + 16);
+	return 20;
+}
+
+/* UDP over IPv4 with 12 bytes of payload: 40 bytes. */
+static uint32_t
+udp4(const char *src, const char *dst, uint16_t sport, uint16_t dport)
+{
+	uint32_t	o = ip4hdr(IPPROTO_UDP, src, dst, 40);
+
+	pbuf[o] = (uint8_t)(sport >> 8);
+	pbuf[o + 1] = (uint8_t)sport;
+	pbuf[o + 2] = (uint8_t)(dport >> 8);
+	pbuf[o + 3] = (uint8_t)dport;
+	pbuf[o + 5] = 20;
+	return 40;
+}
+
+/* TCP over IPv4 without payload: 40 bytes. */
+static uint32_t
+tcp4(const char *src, const char *dst, uint16_t sport, uint16_t dport,
+    uint8_t flags)
+{
+	uint32_t	o = ip4hdr(IPPROTO_TCP, src, dst, 40);
+
+	pbuf[o] = (uint8_t)(sport >> 8);
+	pbuf[o + 1] = (uint8_t)sport;
+	pbuf[o + 2] = (uint8_t)(dport >> 8);
+	pbuf[o + 3] = (uint8_t)dport;
+	pbuf[o + 12] = 0x50;
+	pbuf[o + 13] = flags;
+	return 40;
+}
+
+static void
+mkpkt(struct nfqd_pkt *m, uint32_t len)
+{
+	memset(m, 0, sizeof(*m));
+	m->hw_protocol = ETH_P_IP;
+	m->payload = pbuf;
+	m->caplen = m->len = len;
+}
+
+static int
+engine_cf(const char *name, struct nfqd_config *cf, const char *text)
+{
+	if (!expect_ok(name, cf, text))
+		return 0;
+	return CHECKF(cf->rules != NULL, unit_fmt("%s: has rules", name),
+	    "no rules");
+}
+
+#define QV(q)	(((uint32_t)(q) << 16) | NF_QUEUE | NF_VERDICT_FLAG_QUEUE_BYPASS)
+
+static void
+test_engine_basic(bool linear)
+{
+	const char		*mode = linear ? "linear" : "classifier";
+	struct nfqd_config	 cf;
+	struct nfqd_engine	 e;
+	struct nfqd_rule_ctr	 ctr[8];
+	struct nfqd_decision	 d;
+	struct nfqd_pkt		 m;
+	uint64_t		 now = 1000000000000ull;
+
+	if (!engine_cf("engine set", &cf,
+	    "queue = { balance = \"0:1\"; };\n"
+	    "default_verdict = \"drop\";\n"
+	    "rules = (\n"
+	    "  { name = \"audit\"; proto = \"udp\"; verdict = \"continue\"; },\n"
+	    "  { name = \"dns\"; proto = \"udp\"; dst_port = 53; "
+	    "verdict = \"accept\"; },\n"
+	    "  { name = \"dns2\"; proto = \"udp\"; dst_port = 53; "
+	    "verdict = \"drop\"; },\n"
+	    "  { name = \"blk\"; src = \"192.0.2.0/24\"; verdict = \"drop\"; },\n"
+	    "  { name = \"rep\"; proto = \"tcp\"; dst_port = 80; "
+	    "verdict = \"repeat\"; mark = 7; },\n"
+	    "  { name = \"q\"; proto = \"tcp\"; dst_port = 443; "
+	    "verdict = \"queue\"; queue = 10; },\n"
+	    "  { name = \"acc\"; proto = \"tcp\"; dst_port = 22; "
+	    "verdict = \"accept\"; set_mark = 9; }\n"
+	    ");\n"))
+		return;
+	memset(ctr, 0, sizeof(ctr));
+	if (!CHECK(nfqd_engine_init(&e, &cf, cf.rules, ctr, NULL, NULL, 0) == 0,
+	    unit_fmt("%s: engine init", mode))) {
+		nfqd_config_free(&cf);
+		return;
+	}
+	e.linear = linear;
+	CHECK(e.headers, unit_fmt("%s: engine reads headers", mode));
+
+	mkpkt(&m, udp4("10.0.0.1", "10.0.0.2", 1000, 53));
+	nfqd_engine_decide(&e, &m, now, &d);
+	CHECK_INT_EQ(d.rule, 1, unit_fmt("%s: DNS decided by dns", mode));
+	CHECK_UINT_EQ(d.verdict, NF_ACCEPT, unit_fmt("%s: DNS accepted", mode));
+	CHECK(!d.has_mark, unit_fmt("%s: DNS gets no mark", mode));
+	CHECK(ctr[0].hits == 1 && ctr[0].bytes == 40,
+	    unit_fmt("%s: continue rule counted hits and bytes", mode));
+	CHECK(ctr[1].hits == 1 && ctr[1].bytes == 40,
+	    unit_fmt("%s: dns counted", mode));
+	CHECK_UINT_EQ(ctr[2].hits, 0, unit_fmt("%s: first match wins: dns2 "
+	    "not reached", mode));
+
+	mkpkt(&m, udp4("192.0.2.7", "10.0.0.2", 1000, 54));
+	nfqd_engine_decide(&e, &m, now, &d);
+	CHECK(d.rule == 3 && d.verdict == NF_DROP,
+	    unit_fmt("%s: after continue, blk drops", mode));
+	CHECK_UINT_EQ(ctr[0].hits, 2, unit_fmt("%s: continue counted again",
+	    mode));
+	CHECK_UINT_EQ(ctr[0].bytes, 80, unit_fmt("%s: continue bytes", mode));
+
+	mkpkt(&m, tcp4("10.0.0.1", "10.0.0.2", 1000, 80, 0x02));
+	nfqd_engine_decide(&e, &m, now, &d);
+	CHECK(d.rule == 4 && d.verdict == NF_REPEAT && d.has_mark &&
+	    d.mark == 7, unit_fmt("%s: repeat with mark 7", mode));
+	CHECK_UINT_EQ(ctr[0].hits, 2, unit_fmt("%s: TCP skips the UDP continue",
+	    mode));
+
+	mkpkt(&m, tcp4("10.0.0.1", "10.0.0.2", 1000, 443, 0x02));
+	nfqd_engine_decide(&e, &m, now, &d);
+	CHECK_INT_EQ(d.rule, 5, unit_fmt("%s: queue rule decides", mode));
+	CHECK_UINT_EQ(d.verdict, QV(10), unit_fmt("%s: queue 10 with bypass",
+	    mode));
+	CHECK(!d.has_mark, unit_fmt("%s: queue sets no mark", mode));
+
+	mkpkt(&m, tcp4("10.0.0.1", "10.0.0.2", 1000, 22, 0x10));
+	nfqd_engine_decide(&e, &m, now, &d);
+	CHECK(d.rule == 6 && d.verdict == NF_ACCEPT && d.has_mark &&
+	    d.mark == 9, unit_fmt("%s: accept with mark 9", mode));
+
+	mkpkt(&m, tcp4("10.0.0.1", "10.0.0.2", 1000, 8080, 0x10));
+	nfqd_engine_decide(&e, &m, now, &d);
+	CHECK_INT_EQ(d.rule, NFQD_DECIDED_DEFAULT, unit_fmt("%s: no match: "
+	    "default", mode));
+	CHECK_UINT_EQ(d.verdict, NF_DROP, unit_fmt("%s: default_verdict drop",
+	    mode));
+	CHECK(!d.has_mark, unit_fmt("%s: default sets no mark", mode));
+	CHECK_UINT_EQ(e.nomatch, 1, unit_fmt("%s: nomatch counted", mode));
+
+	/* Malformed: IP version 0. */
+	mkpkt(&m, 40);
+	memset(pbuf, 0, 40);
+	nfqd_engine_decide(&e, &m, now, &d);
+	CHECK_INT_EQ(d.rule, NFQD_DECIDED_MALFORMED,
+	    unit_fmt("%s: malformed decided as such", mode));
+	CHECK_UINT_EQ(d.verdict, NF_ACCEPT, unit_fmt("%s: malformed_verdict "
+	    "accept (default)", mode));
+	CHECK_UINT_EQ(e.malformed, 1, unit_fmt("%s: malformed counted", mode));
+	CHECK_UINT_EQ(e.last_reason, NFQD_PKT_R_VERSION,
+	    unit_fmt("%s: malformed reason kept", mode));
+	CHECK_UINT_EQ(e.nomatch, 1, unit_fmt("%s: malformed is not nomatch",
+	    mode));
+	CHECK_UINT_EQ(ctr[0].hits + ctr[1].hits + ctr[3].hits + ctr[4].hits +
+	    ctr[5].hits + ctr[6].hits, 7, unit_fmt("%s: rule hits in total",
+	    mode));
+	nfqd_engine_free(&e);
+	nfqd_config_free(&cf);
+
+	if (!engine_cf("malformed drop", &cf,
+	    "queue = { balance = \"0:1\"; };\n"
+	    "malformed_verdict = \"drop\";\n"
+	    "rules = ( { name = \"all\"; verdict = \"accept\"; } );\n"))
+		return;
+	if (CHECK(nfqd_engine_init(&e, &cf, cf.rules, NULL, NULL, NULL, 0) == 0,
+	    unit_fmt("%s: engine init (malformed drop)", mode))) {
+		e.linear = linear;
+		/* Truncated: 10 bytes of an IPv4 header. */
+		udp4("10.0.0.1", "10.0.0.2", 1, 2);
+		mkpkt(&m, 10);
+		nfqd_engine_decide(&e, &m, now, &d);
+		CHECK(d.rule == NFQD_DECIDED_MALFORMED && d.verdict == NF_DROP,
+		    unit_fmt("%s: malformed_verdict drop", mode));
+		mkpkt(&m, udp4("10.0.0.1", "10.0.0.2", 1, 2));
+		nfqd_engine_decide(&e, &m, now, &d);
+		CHECK(d.rule == 0 && d.verdict == NF_ACCEPT,
+		    unit_fmt("%s: a good packet after it matches", mode));
+		CHECK_UINT_EQ(e.nomatch, 0, unit_fmt("%s: nomatch 0", mode));
+		nfqd_engine_free(&e);
+	}
+	nfqd_config_free(&cf);
+}
+
+static void
+test_engine_rate(bool linear)
+{
+	const char		*mode = linear ? "linear" : "classifier";
+	struct nfqd_config	 cf;
+	struct nfqd_engine	 e;
+	struct nfqd_rule_ctr	 ctr[2];
+	struct nfqd_decision	 d;
+	struct nfqd_pkt		 m;
+	uint64_t		 now = 1000000000000ull;
+	int			 i, under;
+
+	if (!engine_cf("rate per rule", &cf,
+	    "queue = { balance = \"0:1\"; };\n"
+	    "rules = (\n"
+	    "  { name = \"lim\"; proto = \"udp\"; rate = \"10/s\"; burst = 5; "
+	    "verdict = \"drop\"; },\n"
+	    "  { name = \"rest\"; proto = \"udp\"; verdict = \"accept\"; }\n"
+	    ");\n"))
+		return;
+	memset(ctr, 0, sizeof(ctr));
+	if (!CHECK(nfqd_engine_init(&e, &cf, cf.rules, ctr, NULL, NULL, 0) == 0,
+	    unit_fmt("%s: rate engine init", mode))) {
+		nfqd_config_free(&cf);
+		return;
+	}
+	e.linear = linear;
+	mkpkt(&m, udp4("10.0.0.1", "10.0.0.2", 1, 2));
+	for (i = 0, under = 0; i < 5; i++) {
+		nfqd_engine_decide(&e, &m, now, &d);
+		if (d.rule == 1 && d.verdict == NF_ACCEPT)
+			under++;
+	}
+	CHECK_INT_EQ(under, 5, unit_fmt("%s: 5 packets under the limit go on",
+	    mode));
+	nfqd_engine_decide(&e, &m, now, &d);
+	CHECK(d.rule == 0 && d.verdict == NF_DROP,
+	    unit_fmt("%s: the 6th is over: the rate rule matches", mode));
+	nfqd_engine_decide(&e, &m, now, &d);
+	CHECK(d.rule == 0, unit_fmt("%s: the 7th too", mode));
+	CHECK(ctr[0].hits == 2 && ctr[1].hits == 5,
+	    unit_fmt("%s: counters: 2 over, 5 under", mode));
+	now += 100000000;
+	nfqd_engine_decide(&e, &m, now, &d);
+	CHECK_INT_EQ(d.rule, 1, unit_fmt("%s: 100 ms later one is under", mode));
+	nfqd_engine_decide(&e, &m, now, &d);
+	CHECK_INT_EQ(d.rule, 0, unit_fmt("%s: and the next is over", mode));
+	/* Another source shares the per-rule bucket. */
+	mkpkt(&m, udp4("10.0.0.9", "10.0.0.2", 1, 2));
+	nfqd_engine_decide(&e, &m, now, &d);
+	CHECK_INT_EQ(d.rule, 0, unit_fmt("%s: per rule: another source is over "
+	    "too", mode));
+	nfqd_engine_free(&e);
+	nfqd_config_free(&cf);
+
+	if (!engine_cf("rate per src", &cf,
+	    "queue = { balance = \"0:1\"; };\n"
+	    "rules = (\n"
+	    "  { name = \"lim\"; rate = \"10/s\"; burst = 2; per = \"src\"; "
+	    "verdict = \"drop\"; }\n"
+	    ");\n"))
+		return;
+	if (!CHECK(nfqd_engine_init(&e, &cf, cf.rules, NULL, NULL, NULL, 0) == 0,
+	    unit_fmt("%s: per src engine init", mode))) {
+		nfqd_config_free(&cf);
+		return;
+	}
+	e.linear = linear;
+	CHECK(e.rt != NULL, unit_fmt("%s: per src: a keyed table", mode));
+	mkpkt(&m, udp4("10.0.0.1", "10.0.0.2", 1, 2));
+	nfqd_engine_decide(&e, &m, now, &d);
+	CHECK_INT_EQ(d.rule, NFQD_DECIDED_DEFAULT, unit_fmt("%s: per src: A 1 "
+	    "under", mode));
+	nfqd_engine_decide(&e, &m, now, &d);
+	CHECK_INT_EQ(d.rule, NFQD_DECIDED_DEFAULT, unit_fmt("%s: per src: A 2 "
+	    "under", mode));
+	nfqd_engine_decide(&e, &m, now, &d);
+	CHECK(d.rule == 0 && d.verdict == NF_DROP, unit_fmt("%s: per src: A 3 "
+	    "over", mode));
+	mkpkt(&m, udp4("10.0.0.3", "10.0.0.2", 1, 2));
+	nfqd_engine_decide(&e, &m, now, &d);
+	CHECK_INT_EQ(d.rule, NFQD_DECIDED_DEFAULT, unit_fmt("%s: per src: B 1 "
+	    "under (own bucket)", mode));
+	nfqd_engine_decide(&e, &m, now, &d);
+	CHECK_INT_EQ(d.rule, NFQD_DECIDED_DEFAULT, unit_fmt("%s: per src: B 2 "
+	    "under", mode));
+	nfqd_engine_decide(&e, &m, now, &d);
+	CHECK_INT_EQ(d.rule, 0, unit_fmt("%s: per src: B 3 over", mode));
+	/* Same source, other destination: still A's bucket. */
+	mkpkt(&m, udp4("10.0.0.1", "10.9.9.9", 5, 6));
+	nfqd_engine_decide(&e, &m, now, &d);
+	CHECK_INT_EQ(d.rule, 0, unit_fmt("%s: per src: A to elsewhere over",
+	    mode));
+	CHECK_UINT_EQ(e.nomatch, 4, unit_fmt("%s: per src: nomatch 4", mode));
+	nfqd_engine_free(&e);
+	nfqd_config_free(&cf);
+}
+
+static void
+test_engine_metadata(bool linear)
+{
+	const char		*mode = linear ? "linear" : "classifier";
+	struct nfqd_config	 cf;
+	struct nfqd_engine	 e;
+	struct nfqd_rule_ctr	 ctr[3];
+	struct nfqd_decision	 d;
+	struct nfqd_pkt		 m;
+
+	if (!engine_cf("copy_range 0 engine", &cf,
+	    "queue = { balance = \"0:1\"; copy_range = 0; };\n"
+	    "rules = (\n"
+	    "  { name = \"m\"; mark = \"0x1/0xff\"; verdict = \"drop\"; },\n"
+	    "  { name = \"u\"; uid = \"1000-1999\"; verdict = \"accept\"; "
+	    "mark = 5; },\n"
+	    "  { name = \"v6\"; family = \"ipv6\"; verdict = \"drop\"; }\n"
+	    ");\n"))
+		return;
+	memset(ctr, 0, sizeof(ctr));
+	if (!CHECK(nfqd_engine_init(&e, &cf, cf.rules, ctr, NULL, NULL, 0) == 0,
+	    unit_fmt("%s: metadata engine init", mode))) {
+		nfqd_config_free(&cf);
+		return;
+	}
+	e.linear = linear;
+	CHECK(!e.headers, unit_fmt("%s: copy_range 0: no headers", mode));
+	memset(&m, 0, sizeof(m));
+	m.hw_protocol = ETH_P_IP;
+	m.payload = NULL;
+	m.caplen = 0;
+	m.len = 1500;
+	m.mark = 0x101;
+	nfqd_engine_decide(&e, &m, 1, &d);
+	CHECK(d.rule == 0 && d.verdict == NF_DROP,
+	    unit_fmt("%s: copy_range 0: mark rule matches without payload",
+	    mode));
+	CHECK(ctr[0].hits == 1 && ctr[0].bytes == 1500,
+	    unit_fmt("%s: copy_range 0: bytes are the packet length", mode));
+	CHECK_UINT_EQ(e.malformed, 0, unit_fmt("%s: copy_range 0: not malformed",
+	    mode));
+	m.mark = 0x2;
+	m.has_uid = 1;
+	m.uid = 1500;
+	nfqd_engine_decide(&e, &m, 1, &d);
+	CHECK(d.rule == 1 && d.verdict == NF_ACCEPT && d.has_mark &&
+	    d.mark == 5, unit_fmt("%s: copy_range 0: uid rule", mode));
+	m.has_uid = 0;
+	nfqd_engine_decide(&e, &m, 1, &d);
+	CHECK(d.rule == NFQD_DECIDED_DEFAULT && d.verdict == NF_ACCEPT,
+	    unit_fmt("%s: copy_range 0: IPv4 without uid: default", mode));
+	m.hw_protocol = ETH_P_IPV6;
+	nfqd_engine_decide(&e, &m, 1, &d);
+	CHECK(d.rule == 2 && d.verdict == NF_DROP,
+	    unit_fmt("%s: copy_range 0: family from hw_protocol", mode));
+	nfqd_engine_free(&e);
+	nfqd_config_free(&cf);
+}
+
+static void
+test_engine_norules(void)
+{
+	struct nfqd_config	cf;
+	struct nfqd_engine	e;
+	struct nfqd_decision	d;
+	struct nfqd_pkt		m;
+
+	nfqd_config_defaults(&cf);
+	cf.default_verdict = NFQD_VERDICT_DROP;
+	if (!CHECK(nfqd_engine_init(&e, &cf, NULL, NULL, NULL, NULL, 0) == 0,
+	    "no rules: engine init"))
+		return;
+	mkpkt(&m, udp4("10.0.0.1", "10.0.0.2", 1, 2));
+	nfqd_engine_decide(&e, &m, 1, &d);
+	CHECK(d.rule == NFQD_DECIDED_DEFAULT && d.verdict == NF_DROP &&
+	    e.nomatch == 1, "no rules: default verdict");
+	nfqd_engine_free(&e);
+}
+
+/*
+ * burst = N multiplies the rate's cost: with "1/h" (3.6e12 ns a packet)
+ * a burst of 5124096 is past 2^64 ns.  Either the loader refuses it, or
+ * the bucket holds at least that many packets' worth: a fresh bucket must
+ * not be over the limit on its first packet.
+ */
+static void
+test_burst_overflow(void)
+{
+	struct nfqd_config	cf;
+	struct nfqd_engine	e;
+	struct nfqd_decision	d;
+	struct nfqd_pkt		m;
+	struct reports		rs;
+	char			path[PATH_MAX];
+	int			r;
+
+	r = load(&cf, HEAD "{ name = \"slow\"; rate = \"1/h\"; "
+	    "burst = 5124096; verdict = \"drop\"; }" TAIL, &rs, path,
+	    sizeof(path));
+	if (r != 0) {
+		CHECKF(rs.n >= 1 && rs.r[0].line == 3 &&
+		    strstr(rs.r[0].msg, "burst") != NULL,
+		    "rate 1/h burst 5124096: refused at the burst",
+		    "first problem \"%s\" at line %d",
+		    rs.n > 0 ? rs.r[0].msg : "", rs.n > 0 ? rs.r[0].line : 0);
+		return;
+	}
+	CHECKF(cf.rules->rules[0].rate_burst >= cf.rules->rules[0].rate_cost,
+	    "rate 1/h burst 5124096: burst not wrapped below one packet",
+	    "rate_burst %llu < rate_cost %llu",
+	    (unsigned long long)cf.rules->rules[0].rate_burst,
+	    (unsigned long long)cf.rules->rules[0].rate_cost);
+	if (nfqd_engine_init(&e, &cf, cf.rules, NULL, NULL, NULL, 0) == 0) {
+		mkpkt(&m, udp4("10.0.0.1", "10.0.0.2", 1, 2));
+		nfqd_engine_decide(&e, &m, 1000000000000ull, &d);
+		CHECKF(d.rule == NFQD_DECIDED_DEFAULT,
+		    "rate 1/h burst 5124096: the first packet is under",
+		    "decided by %d, verdict %u", d.rule, d.verdict);
+		nfqd_engine_free(&e);
+	}
+	nfqd_config_free(&cf);
+}
+
+static void
+test_empty_rules(void)
+{
+	struct nfqd_config	cf;
+
+	if (expect_ok("empty rules list", &cf,
+	    "queue = { balance = \"0:1\"; };\nrules = ( );\n")) {
+		CHECK(cf.rules == NULL || cf.rules->n == 0,
+		    "empty rules list: no rules");
+		nfqd_config_free(&cf);
+	}
+}
+
+/* ---- the classifier against the linear walk, on random rule sets ---- */
+
+static uint64_t	rng = 0x9e3779b97f4a7c15ull;
+
+static unsigned
+rnd(unsigned n)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (unsigned)(rng % n);
+}
+
+#define PICK(a)	((a)[rnd(sizeof(a) / sizeof((a)[0]))])
+
+static const char *const pfx4[] = {
+	"10.0.0.0/8", "10.1.0.0/16", "10.1.2.3", "192.0.2.0/24", "0.0.0.0/0",
+	"198.51.100.0/25", "10.0.0.0/9", "10.1.2.0/31",
+};
+static const char *const pfx6[] = {
+	"fd00::/8", "2001:db8::/32", "2001:db8:1::/48", "2001:db8::1", "::/0",
+	"2001:db8:1:2::/64",
+};
+static const char *const addr4[] = {
+	"10.1.2.3", "10.1.2.2", "10.2.0.1", "10.200.0.1", "192.0.2.5",
+	"198.51.100.1", "198.51.100.200", "8.8.8.8",
+};
+static const char *const addr6[] = {
+	"fd00::1", "2001:db8::1", "2001:db8:1::5", "2001:db8:1:2::9",
+	"2001:db8:2::1", "fe80::1",
+};
+
+/* An address list of family fam (0: both), maybe with a negation. */
+static void
+gen_addrs(char *buf, size_t len, int fam)
+{
+	size_t	n;
+
+	n = (size_t)snprintf(buf, len, "(");
+	if (fam != 2)
+		n += (size_t)snprintf(buf + n, len - n, "\"%s\", ", PICK(pfx4));
+	if (fam != 1)
+		n += (size_t)snprintf(buf + n, len - n, "\"%s\", ", PICK(pfx6));
+	if (rnd(3) == 0)
+		n += (size_t)snprintf(buf + n, len - n, "\"!%s\", ",
+		    fam == 2 || (fam == 0 && rnd(2)) ? PICK(pfx6) : PICK(pfx4));
+	if (rnd(4) == 0 && fam != 2)
+		n += (size_t)snprintf(buf + n, len - n, "\"%s\", ", PICK(pfx4));
+	snprintf(buf + n - 2, len - (n - 2), ")");
+}
+
+static void
+gen_rule(char *buf, size_t len, unsigned i)
+{
+	static const char *const dports[] = {
+		"80", "53", "\"1000-2000\"", "\"!22\"", "(\"53\", 80, 443)",
+		"(\"1-1024\", \"!22\")", "\"80-90\"", "\"0-65535\"", "22",
+		"(443, \"8000-8015\")",
+	};
+	static const char *const flags[] = {
+		"syn,!ack", "ack", "!syn", "fin", "syn,ack",
+	};
+	static const char *const types[] = { "0", "8", "128", "3" };
+	char	a[256];
+	size_t	n;
+	int	fam = (int)rnd(3), proto = (int)rnd(6);
+
+	/* proto: 0 none, 1 tcp, 2 udp, 3 icmp, 4 icmpv6, 5 gre */
+	if (proto == 3 && fam == 2)
+		proto = 1;
+	if (proto == 4 && fam == 1)
+		proto = 2;
+	n = (size_t)snprintf(buf, len, "{ name = \"g%u\"; ", i);
+	if (fam != 0 && rnd(2))
+		n += (size_t)snprintf(buf + n, len - n, "family = \"%s\"; ",
+		    fam == 1 ? "ipv4" : "ipv6");
+	if (proto != 0)
+		n += (size_t)snprintf(buf + n, len - n, "proto = \"%s\"; ",
+		    proto == 1 ? "tcp" : proto == 2 ? "udp" : proto == 3 ?
+		    "icmp" : proto == 4 ? "icmpv6" : "gre");
+	if (rnd(2)) {
+		gen_addrs(a, sizeof(a), fam);
+		n += (size_t)snprintf(buf + n, len - n, "src = %s; ", a);
+	}
+	if (rnd(2)) {
+		gen_addrs(a, sizeof(a), fam);
+		n += (size_t)snprintf(buf + n, len - n, "dst = %s; ", a);
+	}
+	if (proto <= 2 && rnd(2))
+		n += (size_t)snprintf(buf + n, len - n, "dst_port = %s; ",
+		    PICK(dports));
+	if (proto <= 2 && rnd(4) == 0)
+		n += (size_t)snprintf(buf + n, len - n, "src_port = %s; ",
+		    PICK(dports));
+	if ((proto == 0 || proto == 1) && rnd(4) == 0)
+		n += (size_t)snprintf(buf + n, len - n, "tcp_flags = \"%s\"; ",
+		    PICK(flags));
+	if ((proto == 3 || proto == 4) && rnd(2))
+		n += (size_t)snprintf(buf + n, len - n, "icmp_type = %s; ",
+		    PICK(types));
+	if ((proto == 3 || proto == 4) && rnd(4) == 0)
+		n += (size_t)snprintf(buf + n, len - n, "icmp_code = 0; ");
+	if (rnd(8) == 0)
+		n += (size_t)snprintf(buf + n, len - n, "mark = \"0x1/0x1\"; ");
+	if (rnd(10) == 0)
+		n += (size_t)snprintf(buf + n, len - n, "in_iface = \"%s\"; ",
+		    rnd(2) ? "eth+" : "!eth1");
+	if (rnd(10) == 0)
+		n += (size_t)snprintf(buf + n, len - n, "length = \"0-100\"; ");
+	snprintf(buf + n, len - n, "verdict = \"%s\"; }",
+	    rnd(4) == 0 ? "continue" : "accept");
+}
+
+static void
+gen_pkt(struct nfqd_pktinfo *p, struct nfqd_pkt *m)
+{
+	static const uint16_t	ports[] = { 22, 53, 80, 85, 443, 1000, 1500,
+					    2001, 8000, 8015, 8016, 0, 65535 };
+	static const uint8_t	tflags[] = { 0x02, 0x12, 0x10, 0x01, 0x11 };
+	static const uint8_t	itypes[] = { 0, 8, 128, 3 };
+	static const uint8_t	protos[] = { IPPROTO_TCP, IPPROTO_UDP,
+					    IPPROTO_ICMP, IPPROTO_ICMPV6, 47 };
+	bool	v6 = rnd(2) != 0;
+
+	memset(m, 0, sizeof(*m));
+	if (v6)
+		mkpi(p, PICK(addr6), PICK(addr6), PICK(protos), PICK(ports),
+		    PICK(ports));
+	else
+		mkpi(p, PICK(addr4), PICK(addr4), PICK(protos), PICK(ports),
+		    PICK(ports));
+	if (p->proto == (v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP)) {
+		p->flags |= NFQD_PKT_F_ICMP;
+		p->icmp_type = PICK(itypes);
+		p->icmp_code = (uint8_t)rnd(2);
+	}
+	if (p->flags & NFQD_PKT_F_TCP)
+		p->tcp_flags = PICK(tflags);
+	if (rnd(10) == 0)	/* a later fragment: no L4 header */
+		p->flags = NFQD_PKT_F_FRAGMENT | NFQD_PKT_F_LATER_FRAG;
+	p->len = rnd(2) ? 60 : 1500;
+	m->mark = rnd(2);
+	m->indev = rnd(4);
+}
+
+static void
+test_classify_vs_linear(void)
+{
+	struct nfqd_config	 cf;
+	struct nfqd_pktinfo	 p;
+	struct nfqd_pkt		 m;
+	char			*text, rule[1024];
+	size_t			 n, cap = 256 * 1024;
+	unsigned		 set, i, k, start, bad = 0, sets = 0;
+	unsigned long		 cmp = 0, found = 0;
+	int			 a, b;
+
+	if ((text = malloc(cap)) == NULL || (ift = nfqd_iftab_new()) == NULL) {
+		CHECK(0, "classify vs linear: memory");
+		free(text);
+		return;
+	}
+	nfqd_iftab_set(ift, 1, "eth0");
+	nfqd_iftab_set(ift, 2, "eth1");
+	nfqd_iftab_set(ift, 3, "wlan0");
+	for (set = 0; set < 30; set++) {
+		n = (size_t)snprintf(text, cap, "queue = { balance = \"0:1\"; "
+		    "};\nrules = (\n");
+		for (i = 0; i < 20 + set * 3; i++) {
+			gen_rule(rule, sizeof(rule), i);
+			n += (size_t)snprintf(text + n, cap - n, "%s%s\n",
+			    i > 0 ? "," : "", rule);
+		}
+		snprintf(text + n, cap - n, ");\n");
+		if (!expect_ok(unit_fmt("random set %u", set), &cf, text))
+			continue;
+		sets++;
+		if (!CHECK(cf.rules->cls != NULL,
+		    unit_fmt("random set %u: compiled", set))) {
+			nfqd_config_free(&cf);
+			continue;
+		}
+		for (k = 0; k < 3000; k++) {
+			gen_pkt(&p, &m);
+			for (start = 0; start <= cf.rules->n; start++) {
+				a = nfqd_classify_next(cf.rules, &p, &m, ift,
+				    start);
+				b = nfqd_linear_next(cf.rules, &p, &m, ift,
+				    start);
+				cmp++;
+				if (a != b && bad++ < 5)
+					CHECKF(0, unit_fmt("random set %u "
+					    "packet %u start %u", set, k, start),
+					    "classifier %d, linear %d", a, b);
+				if (b < 0)
+					break;
+				found++;
+				start = (unsigned)b;
+			}
+		}
+		nfqd_config_free(&cf);
+	}
+	CHECK_UINT_EQ(sets, 30, "classify vs linear: every random set loads");
+	CHECKF(bad == 0, unit_fmt("classify vs linear: %lu lookups agree",
+	    cmp), "%u disagree", bad);
+	CHECKF(found > cmp / 10 && found < cmp - cmp / 10,
+	    "classify vs linear: lookups both find and miss rules",
+	    "%lu of %lu found a rule", found, cmp);
+	nfqd_iftab_free(ift);
+	ift = NULL;
+	free(text);
+}
+
+int
+main(void)
+{
+	int	rc;
+
+	if (unit_mkdtemp(dir, sizeof(dir)) == -1) {
+		perror("mkdtemp");
+		return 1;
+	}
+	test_errors_keys();
+	test_errors_addrs();
+	test_errors_ports();
+	test_errors_verdicts();
+	test_errors_l4();
+	test_errors_rate();
+	test_errors_names();
+	test_warnings();
+	test_copy_range();
+	test_example();
+	test_rate_parse();
+	test_match_addrs();
+	test_match_ports();
+	test_match_l4();
+	test_match_meta();
+	test_match_iface();
+	test_engine_basic(false);
+	test_engine_basic(true);
+	test_engine_rate(false);
+	test_engine_rate(true);
+	test_engine_metadata(false);
+	test_engine_metadata(true);
+	test_engine_norules();
+	test_burst_overflow();
+	test_empty_rules();
+	test_classify_vs_linear();
+	rc = unit_done();
+	if (unit_rmtree(dir) == -1) {
+		perror(dir);
+		rc = 1;
+	}
+	return rc;
+}
