@@ -51,6 +51,10 @@ $(B)/tools/%: tests/tools/%.c
 
 tests: $(UNIT) $(TOOLS) $(B)/nfqd
 
+$(B)/bench/bench_classify: tests/bench/bench_classify.c $(OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(NFQD_CFLAGS) -o $@ $< $(OBJS) $(LDLIBS)
+
 # libFuzzer targets (clang), built with ASan and UBSan: make fuzz, then
 # tests/fuzz/run.sh [SECONDS] (make check runs each for FUZZ_TIME seconds).
 FUZZ_CC	?= clang

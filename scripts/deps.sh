@@ -5,7 +5,8 @@ set -eu
 
 PKGS="gcc make pkg-config libc6-dev
 libnetfilter-queue-dev libmnl-dev libconfig-dev libcap-ng-dev
-iptables iproute2 iputils-ping socat jq procps"
+iptables iproute2 iputils-ping socat jq procps
+clang libclang-rt-14-dev"
 
 missing=""
 for p in $PKGS; do

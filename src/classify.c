@@ -35,11 +35,23 @@ struct shape {
 	int16_t		dst_plen;
 };
 
+/*
+ * A list entry: a rule index, with EXACT when the tuple's key alone proves
+ * the rule matches (it has no matcher beyond the filed fields), so the
+ * rule itself need not be read.
+ */
+#define EXACT		0x80000000u
+#define RULE(e)		((e) & ~EXACT)
+
+/* 16 bytes, four to a cache line; the key is kept apart. */
 struct slot {
-	struct key	key;
-	uint32_t	off;		/* rule indexes in lists[], ascending */
-	uint32_t	n;		/* 0: empty slot */
+	uint32_t	tag;		/* high hash bits | 1; 0: empty */
+	uint32_t	n;		/* entries under this key */
+	uint32_t	val;		/* n == 1: the entry; else lists[] offset */
+	uint32_t	kidx;		/* keys[] index */
 };
+
+#define BATCH	8		/* tuples whose slots are fetched together */
 
 struct tuple {
 	struct shape	sh;
@@ -47,6 +59,8 @@ struct tuple {
 	uint32_t	max_rule;
 	uint32_t	mask;		/* slots - 1 */
 	struct slot	*slots;
+	struct key	*keys;
+	uint32_t	nkeys;
 };
 
 struct nfqd_classifier {
@@ -59,7 +73,7 @@ struct nfqd_classifier {
 /* While building: one filed entry. */
 struct ent {
 	uint32_t	tuple;
-	uint32_t	rule;
+	uint32_t	rule;		/* with EXACT */
 	struct key	key;
 };
 
@@ -156,15 +170,17 @@ add_ent(struct build *b, uint32_t rule, const struct shape *sh,
 /* The positive ports of a list, if it can be filed: at most max values. */
 static uint32_t
 port_values(const struct nfqd_ruleset *rs, uint32_t off, uint32_t n,
-    uint16_t *out, uint32_t max)
+    uint16_t *out, uint32_t max, bool *neg)
 {
 	uint32_t	i, v, cnt = 0;
 
 	for (i = 0; i < n; i++) {
 		const struct nfqd_prange *p = &rs->ports[off + i];
 
-		if (p->neg)
+		if (p->neg) {
+			*neg = true;
 			continue;
+		}
 		if ((uint32_t)p->hi - p->lo + 1 > MAX_PORT_SPAN)
 			return 0;
 		for (v = p->lo; v <= p->hi; v++) {
@@ -178,13 +194,15 @@ port_values(const struct nfqd_ruleset *rs, uint32_t off, uint32_t n,
 
 static uint32_t
 positive_cidrs(const struct nfqd_ruleset *rs, uint32_t off, uint32_t n,
-    const struct nfqd_cidr **out, uint32_t max)
+    const struct nfqd_cidr **out, uint32_t max, bool *neg)
 {
 	uint32_t	i, cnt = 0;
 
 	for (i = 0; i < n; i++) {
-		if (rs->cidrs[off + i].neg)
+		if (rs->cidrs[off + i].neg) {
+			*neg = true;
 			continue;
+		}
 		if (cnt == max)
 			return 0;
 		out[cnt++] = &rs->cidrs[off + i];
@@ -200,19 +218,24 @@ file_rule(struct build *b, uint32_t ri)
 	const struct nfqd_cidr		*src[MAX_EXPAND], *dst[MAX_EXPAND];
 	uint16_t			 sp[MAX_EXPAND], dp[MAX_EXPAND];
 	uint32_t			 ns = 0, nd = 0, nsp = 0, ndp = 0;
-	uint32_t			 i, j, k, l, prod;
+	uint32_t			 i, j, k, l, prod, covered, exact;
+	bool				 neg = false;
 	struct shape			 sh;
 	struct key			 key;
 	uint8_t				 fam;
 
 	if (r->matchers & NFQD_M_SRC)
-		ns = positive_cidrs(rs, r->src_off, r->src_n, src, MAX_EXPAND);
+		ns = positive_cidrs(rs, r->src_off, r->src_n, src, MAX_EXPAND,
+		    &neg);
 	if (r->matchers & NFQD_M_DST)
-		nd = positive_cidrs(rs, r->dst_off, r->dst_n, dst, MAX_EXPAND);
+		nd = positive_cidrs(rs, r->dst_off, r->dst_n, dst, MAX_EXPAND,
+		    &neg);
 	if (r->matchers & NFQD_M_SPORT)
-		nsp = port_values(rs, r->sport_off, r->sport_n, sp, MAX_EXPAND);
+		nsp = port_values(rs, r->sport_off, r->sport_n, sp, MAX_EXPAND,
+		    &neg);
 	if (r->matchers & NFQD_M_DPORT)
-		ndp = port_values(rs, r->dport_off, r->dport_n, dp, MAX_EXPAND);
+		ndp = port_values(rs, r->dport_off, r->dport_n, dp, MAX_EXPAND,
+		    &neg);
 	/* Too many combinations: stop filing by the longest list. */
 	for (;;) {
 		prod = (ns ? ns : 1) * (nd ? nd : 1) * (nsp ? nsp : 1) *
@@ -228,6 +251,20 @@ file_rule(struct build *b, uint32_t ri)
 		else
 			ndp = 0;
 	}
+	/*
+	 * Exact: the filed fields are all the rule looks at (the rate limit
+	 * is the engine's business), none of its lists has a negation.
+	 */
+	covered = NFQD_M_FAMILY | NFQD_M_PROTO | NFQD_M_RATE;
+	if (ns)
+		covered |= NFQD_M_SRC;
+	if (nd)
+		covered |= NFQD_M_DST;
+	if (nsp)
+		covered |= NFQD_M_SPORT;
+	if (ndp)
+		covered |= NFQD_M_DPORT;
+	exact = !neg && (r->matchers & ~covered) == 0 ? EXACT : 0;
 	for (i = 0; i < (ns ? ns : 1); i++)
 	for (j = 0; j < (nd ? nd : 1); j++)
 	for (k = 0; k < (nsp ? nsp : 1); k++)
@@ -265,7 +302,7 @@ file_rule(struct build *b, uint32_t ri)
 			sh.use_dport = 1;
 			key.dport = dp[l];
 		}
-		add_ent(b, ri, &sh, &key);
+		add_ent(b, ri | exact, &sh, &key);
 	}
 }
 
@@ -279,7 +316,7 @@ cmp_ent(const void *pa, const void *pb)
 		return a->tuple < b->tuple ? -1 : 1;
 	if ((r = memcmp(&a->key, &b->key, sizeof(a->key))) != 0)
 		return r;
-	return (a->rule > b->rule) - (a->rule < b->rule);
+	return (RULE(a->rule) > RULE(b->rule)) - (RULE(a->rule) < RULE(b->rule));
 }
 
 static int
@@ -290,15 +327,18 @@ cmp_tuple(const void *pa, const void *pb)
 	return (a->min_rule > b->min_rule) - (a->min_rule < b->min_rule);
 }
 
-static struct slot *
-find_slot(const struct tuple *t, const struct key *k)
+/* The slot holding key k (hash h), or the empty one where it would go. */
+static inline const struct slot *
+find_slot(const struct tuple *t, const struct key *k, uint64_t h)
 {
-	uint32_t	i = (uint32_t)hash_key(k) & t->mask;
+	uint32_t	i = (uint32_t)h & t->mask;
+	uint32_t	tag = (uint32_t)(h >> 32) | 1;
 
 	for (;; i = (i + 1) & t->mask) {
-		struct slot *s = &t->slots[i];
+		const struct slot *s = &t->slots[i];
 
-		if (s->n == 0 || memcmp(&s->key, k, sizeof(*k)) == 0)
+		if (s->tag == 0 || (s->tag == tag &&
+		    memcmp(&t->keys[s->kidx], k, sizeof(*k)) == 0))
 			return s;
 	}
 }
@@ -311,6 +351,7 @@ nfqd_classify_build(struct nfqd_ruleset *rs)
 	struct tuple		*t;
 	struct slot		*s;
 	uint32_t		 i, j, start, size, *keys = NULL;
+	uint64_t		 h;
 
 	memset(&b, 0, sizeof(b));
 	b.rs = rs;
@@ -342,7 +383,9 @@ nfqd_classify_build(struct nfqd_ruleset *rs)
 		for (size = 4; size < keys[i] * 2; size *= 2)
 			;
 		t->mask = size - 1;
-		if ((t->slots = calloc(size, sizeof(*t->slots))) == NULL)
+		if ((t->slots = calloc(size, sizeof(*t->slots))) == NULL ||
+		    (t->keys = calloc(keys[i] ? keys[i] : 1,
+		    sizeof(*t->keys))) == NULL)
 			goto fail;
 	}
 	/* One list per (tuple, key): the rules filed there, ascending. */
@@ -355,18 +398,28 @@ nfqd_classify_build(struct nfqd_ruleset *rs)
 			/* A rule filed twice under one key (overlapping
 			   lists) needs to be there once. */
 			if (cls->nlists > start &&
-			    cls->lists[cls->nlists - 1] == b.ents[j].rule)
+			    RULE(cls->lists[cls->nlists - 1]) ==
+			    RULE(b.ents[j].rule))
 				continue;
 			cls->lists[cls->nlists++] = b.ents[j].rule;
 		}
-		s = find_slot(t, &b.ents[i].key);
-		s->key = b.ents[i].key;
-		s->off = start;
+		h = hash_key(&b.ents[i].key);
+		s = (struct slot *)find_slot(t, &b.ents[i].key, h);
+		s->tag = (uint32_t)(h >> 32) | 1;
+		s->kidx = t->nkeys;
+		t->keys[t->nkeys++] = b.ents[i].key;
 		s->n = cls->nlists - start;
-		if (cls->lists[start] < t->min_rule)
-			t->min_rule = cls->lists[start];
-		if (cls->lists[cls->nlists - 1] > t->max_rule)
-			t->max_rule = cls->lists[cls->nlists - 1];
+		if (s->n == 1) {
+			/* One entry: in the slot, no list to read. */
+			s->val = cls->lists[start];
+			cls->nlists = start;
+		} else {
+			s->val = start;
+		}
+		if (RULE(b.ents[i].rule) < t->min_rule)
+			t->min_rule = RULE(b.ents[i].rule);
+		if (RULE(b.ents[j - 1].rule) > t->max_rule)
+			t->max_rule = RULE(b.ents[j - 1].rule);
 	}
 	qsort(cls->tuples, cls->ntuples, sizeof(*cls->tuples), cmp_tuple);
 	free(keys);
@@ -389,8 +442,10 @@ nfqd_classify_free(struct nfqd_classifier *cls)
 
 	if (cls == NULL)
 		return;
-	for (i = 0; cls->tuples != NULL && i < cls->ntuples; i++)
+	for (i = 0; cls->tuples != NULL && i < cls->ntuples; i++) {
 		free(cls->tuples[i].slots);
+		free(cls->tuples[i].keys);
+	}
 	free(cls->tuples);
 	free(cls->lists);
 	free(cls);
@@ -402,59 +457,88 @@ nfqd_classify_tuples(const struct nfqd_classifier *cls)
 	return cls != NULL ? cls->ntuples : 0;
 }
 
+static inline void
+make_key(const struct tuple *t, const struct nfqd_pktinfo *pi, struct key *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->family = t->sh.family;
+	if (t->sh.src_plen >= 0)
+		mask_addr(k->src, pi->saddr, (unsigned)t->sh.src_plen);
+	if (t->sh.dst_plen >= 0)
+		mask_addr(k->dst, pi->daddr, (unsigned)t->sh.dst_plen);
+	if (t->sh.use_proto)
+		k->proto = pi->proto;
+	if (t->sh.use_sport)
+		k->sport = pi->sport;
+	if (t->sh.use_dport)
+		k->dport = pi->dport;
+}
+
+/*
+ * The first entry of one slot at or after start that matches, or
+ * UINT32_MAX; entries from best on cannot win.
+ */
+static inline uint32_t
+scan(const struct nfqd_ruleset *rs, const struct slot *s, uint32_t start,
+    uint32_t best, const struct nfqd_pktinfo *pi, const struct nfqd_pkt *m,
+    const struct nfqd_iftab *ift)
+{
+	const uint32_t	*e = s->n == 1 ? &s->val : &rs->cls->lists[s->val];
+	uint32_t	 lo = 0, hi = s->n, mid, r;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (RULE(e[mid]) < start)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < s->n && (r = RULE(e[lo])) < best; lo++)
+		if ((e[lo] & EXACT) ||
+		    nfqd_rule_match(rs, &rs->rules[r], pi, m, ift))
+			return r;
+	return UINT32_MAX;
+}
+
 int
 nfqd_classify_next(const struct nfqd_ruleset *rs,
     const struct nfqd_pktinfo *pi, const struct nfqd_pkt *m,
     const struct nfqd_iftab *ift, uint32_t start)
 {
 	const struct nfqd_classifier	*cls = rs->cls;
-	const struct tuple		*t, *end;
+	const struct tuple		*t = cls->tuples, *end = t + cls->ntuples;
+	const struct tuple		*bt[BATCH];
+	struct key			 k[BATCH];
+	uint64_t			 h[BATCH];
 	const struct slot		*s;
-	const uint32_t			*list;
-	struct key			 k;
-	uint32_t			 best = UINT32_MAX, lo, hi, mid, r;
+	uint32_t			 best = UINT32_MAX, r;
+	unsigned			 n, i;
 
-	for (t = cls->tuples, end = t + cls->ntuples; t < end; t++) {
-		if (t->min_rule >= best)
-			break;		/* every later tuple starts later */
-		if (t->max_rule < start)
-			continue;
-		if (t->sh.family != 0 && t->sh.family != pi->family)
-			continue;
-		if ((t->sh.use_sport | t->sh.use_dport) &&
-		    !(pi->flags & NFQD_PKT_F_PORTS))
-			continue;
-		memset(&k, 0, sizeof(k));
-		k.family = t->sh.family;
-		if (t->sh.src_plen >= 0)
-			mask_addr(k.src, pi->saddr, (unsigned)t->sh.src_plen);
-		if (t->sh.dst_plen >= 0)
-			mask_addr(k.dst, pi->daddr, (unsigned)t->sh.dst_plen);
-		if (t->sh.use_proto)
-			k.proto = pi->proto;
-		if (t->sh.use_sport)
-			k.sport = pi->sport;
-		if (t->sh.use_dport)
-			k.dport = pi->dport;
-		s = find_slot(t, &k);
-		if (s->n == 0)
-			continue;
-		list = &cls->lists[s->off];
-		/* First entry >= start. */
-		lo = 0;
-		hi = s->n;
-		while (lo < hi) {
-			mid = lo + (hi - lo) / 2;
-			if (list[mid] < start)
-				lo = mid + 1;
-			else
-				hi = mid;
+	while (t < end && t->min_rule < best) {
+		/*
+		 * Hash a batch of tuples and fetch their slots before probing
+		 * any: the cache misses of a large table overlap instead of
+		 * adding up.
+		 */
+		for (n = 0; n < BATCH && t < end; t++) {
+			if (t->max_rule < start ||
+			    (t->sh.family != 0 && t->sh.family != pi->family) ||
+			    ((t->sh.use_sport | t->sh.use_dport) &&
+			    !(pi->flags & NFQD_PKT_F_PORTS)))
+				continue;
+			make_key(t, pi, &k[n]);
+			h[n] = hash_key(&k[n]);
+			__builtin_prefetch(&t->slots[(uint32_t)h[n] & t->mask]);
+			bt[n++] = t;
 		}
-		for (; lo < s->n && (r = list[lo]) < best; lo++)
-			if (nfqd_rule_match(rs, &rs->rules[r], pi, m, ift)) {
+		for (i = 0; i < n; i++) {
+			if (bt[i]->min_rule >= best)
+				return (int)best;	/* tuples are in order */
+			s = find_slot(bt[i], &k[i], h[i]);
+			if (s->tag != 0 && (r = scan(rs, s, start, best, pi, m,
+			    ift)) != UINT32_MAX)
 				best = r;
-				break;
-			}
+		}
 	}
 	return best == UINT32_MAX ? -1 : (int)best;
 }

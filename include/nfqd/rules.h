@@ -77,8 +77,8 @@ struct nfqd_ifmatch {
 	uint8_t		neg;		/* "!eth0" */
 };
 
+/* Fields the matcher reads first; the name last, off the hot lines. */
 struct nfqd_rule {
-	char		name[NFQD_RULE_NAME_MAX];
 	uint32_t	matchers;	/* NFQD_M_* */
 	uint8_t		family;		/* NFQD_M_FAMILY: AF_INET or AF_INET6 */
 	uint8_t		proto;		/* NFQD_M_PROTO */
@@ -109,6 +109,7 @@ struct nfqd_rule {
 	uint32_t	cell;		/* shared rate bucket, or NFQD_NONE */
 	uint32_t	logslot;	/* log rate limiter, or NFQD_NONE */
 	int		line;		/* in the configuration */
+	char		name[NFQD_RULE_NAME_MAX];
 };
 
 #define NFQD_NONE	UINT32_MAX
