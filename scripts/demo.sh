@@ -46,12 +46,21 @@ run s iptables -t mangle -A PREROUTING -i veth1 -j NFQUEUE \
     --queue-balance 0:$((N - 1)) --queue-cpu-fanout --queue-bypass
 # Count, in a later hook, what comes back from nfqd with accept.
 run s iptables -A INPUT -i veth1 -p udp --dport 9000 -j ACCEPT
+run s iptables -A INPUT -i veth1 -p udp --dport 9001 -j ACCEPT
+run s iptables -A INPUT -i veth1 -p tcp --dport 5001 -m mark --mark 0x1
 
-step "Start nfqd in the server namespace: $N workers, one per CPU"
+step "Start nfqd in the server namespace: $N workers, one per CPU, 3 rules"
 cat >"$TMP/nfqd.conf" <<CONF
 daemon: { pidfile = "$TMP/nfqd.pid"; };
 queue:  { balance = "0:$((N - 1))"; cpu_affinity = "auto"; };
 stats:  { file = "$TMP/stats.json"; shm = "$TMP/nfqd.shm"; };
+rules = (
+  { name = "no-udp-9001"; proto = "udp"; dst_port = 9001; verdict = "drop"; },
+  { name = "mark-tcp-5001"; proto = "tcp"; dst_port = 5001;
+    verdict = "accept"; mark = 0x1; },
+  { name = "log-pings"; proto = "icmp"; icmp_type = 8; verdict = "continue";
+    log = true; }
+);
 default_verdict = "accept";
 CONF
 cat "$TMP/nfqd.conf"
@@ -65,8 +74,9 @@ cat "$TMP/nfqd.log"
 echo "+ cat /proc/net/netfilter/nfnetlink_queue   (in the server namespace)"
 s cat /proc/net/netfilter/nfnetlink_queue
 
-step "ping through the queue"
+step "ping through the queue (rule log-pings logs them, at most one a second)"
 run c ping -c 4 -i 0.2 10.88.0.2
+grep "rule log-pings" "$TMP/nfqd.log" | head -2
 
 step "UDP: 20000 datagrams from each CPU (--queue-cpu-fanout: CPU i -> queue i)"
 sent=0
@@ -76,9 +86,20 @@ for cpu in $(seq 0 $((N - 1))); do
 	echo "CPU $cpu: sent $n"
 	sent=$((sent + n))
 done
-sleep 0.5
-got=$(s iptables -nvxL INPUT | awk '/dpt:9000/ { print $1 }')
+wait_count() {	# wait until INPUT's counter for $1 stops growing
+	local last=-1 now
+	for _ in $(seq 50); do
+		now=$(s iptables -nvxL INPUT | awk -v p="$1" '$0 ~ p { print $1; exit }')
+		[ "$now" = "$last" ] && break
+		last=$now
+		sleep 0.1
+	done
+	echo "$now"
+}
+got=$(wait_count dpt:9000)
 echo "sent $sent, accepted by nfqd and delivered: $got"
+n=$(c "$UDPGEN" -d 10.88.0.2 -p 9001 -n 5000 -c 0 2>/dev/null | awk '{ print $2 }')
+echo "sent $n to port 9001, which rule no-udp-9001 drops; delivered: $(wait_count dpt:9001)"
 
 step "TCP: 16 MiB with socat, compared byte for byte"
 head -c 16777216 /dev/urandom >"$TMP/send.bin"
@@ -98,16 +119,15 @@ if cmp -s "$TMP/send.bin" "$TMP/recv.bin"; then
 else
 	echo "TRANSFER DIFFERS"
 fi
+echo "segments that reached INPUT with nfqd's mark 0x1: $(wait_count 'mark match 0x1')"
 
 step "SIGUSR1: the statistics table (log) and JSON ($TMP/stats.json)"
-: >"$TMP/nfqd.log.mark"
 lines=$(wc -l <"$TMP/nfqd.log")
 run kill -USR1 "$PID"
 for _ in $(seq 100); do
-	[ -s "$TMP/stats.json" ] && break
+	grep -q "statistics written" "$TMP/nfqd.log" && break
 	sleep 0.05
 done
-sleep 0.1
 tail -n +"$((lines + 1))" "$TMP/nfqd.log"
 jq . "$TMP/stats.json"
 

@@ -95,58 +95,53 @@ nfqd_pkt_summary(const struct nfqd_pktinfo *pi, const struct nfqd_pkt *m,
 {
 	static const char flagc[] = "FSRPAUEC";
 	char		  src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
-	char		  proto[16], flags[12], sp[8] = "", dp[8] = "";
-	const char	 *in, *out;
+	char		  flags[10];
+	const char	 *in, *out, *lb, *rb;
 	size_t		  n = 0;
 	unsigned	  i;
 
-	if (pi->family == 0) {
-		snprintf(buf, len, "len %u mark 0x%x", pi->len, m->mark);
-		return;
-	}
-	print_addr(src, sizeof(src), pi->family, pi->saddr);
-	print_addr(dst, sizeof(dst), pi->family, pi->daddr);
-	switch (pi->proto) {
-	case 6: snprintf(proto, sizeof(proto), "TCP"); break;
-	case 17: snprintf(proto, sizeof(proto), "UDP"); break;
-	case 1: snprintf(proto, sizeof(proto), "ICMP"); break;
-	case 58: snprintf(proto, sizeof(proto), "ICMPv6"); break;
-	default: snprintf(proto, sizeof(proto), "proto %u", pi->proto); break;
-	}
-	if (pi->flags & NFQD_PKT_F_PORTS) {
-		snprintf(sp, sizeof(sp), ":%u", pi->sport);
-		snprintf(dp, sizeof(dp), ":%u", pi->dport);
-	}
-	flags[0] = '\0';
-	if (pi->flags & NFQD_PKT_F_TCP) {
-		flags[n++] = ' ';
-		for (i = 0; i < 8; i++)
-			if (pi->tcp_flags & (1u << i))
-				flags[n++] = flagc[i];
-		flags[n] = '\0';
+#define ADD(...)	do {						\
+	if (n < len)							\
+		n += (size_t)snprintf(buf + n, len - n, __VA_ARGS__);	\
+} while (0)
+	buf[0] = '\0';
+	if (pi->family != 0) {
+		print_addr(src, sizeof(src), pi->family, pi->saddr);
+		print_addr(dst, sizeof(dst), pi->family, pi->daddr);
+		lb = pi->family == AF_INET6 ? "[" : "";
+		rb = pi->family == AF_INET6 ? "]" : "";
+		switch (pi->proto) {
+		case 6: ADD("TCP "); break;
+		case 17: ADD("UDP "); break;
+		case 1: ADD("ICMP "); break;
+		case 58: ADD("ICMPv6 "); break;
+		default: ADD("proto %u ", pi->proto); break;
+		}
+		if (pi->flags & NFQD_PKT_F_PORTS)
+			ADD("%s%s%s:%u -> %s%s%s:%u", lb, src, rb, pi->sport,
+			    lb, dst, rb, pi->dport);
+		else
+			ADD("%s -> %s", src, dst);
+		if (pi->flags & NFQD_PKT_F_TCP) {
+			for (i = 0, flags[0] = '\0'; i < 8; i++)
+				if (pi->tcp_flags & (1u << i))
+					strncat(flags, &flagc[i], 1);
+			ADD(" [%s]", flags);
+		}
+		if (pi->flags & NFQD_PKT_F_ICMP)
+			ADD(" type %u code %u", pi->icmp_type, pi->icmp_code);
+		ADD(" ");
 	}
 	in = ift != NULL ? nfqd_iftab_name(ift, m->indev) : "";
 	out = ift != NULL ? nfqd_iftab_name(ift, m->outdev) : "";
-	snprintf(buf, len, "%s %s%s%s%s -> %s%s%s%s%s%s%s%s len %u mark 0x%x",
-	    proto, pi->family == AF_INET6 ? "[" : "", src,
-	    pi->family == AF_INET6 ? "]" : "", sp,
-	    pi->family == AF_INET6 ? "[" : "", dst,
-	    pi->family == AF_INET6 ? "]" : "", dp, flags,
-	    *in != '\0' ? " in " : "", in, *out != '\0' ? " out " : "",
-	    pi->len, m->mark);
-	if (*out != '\0') {
-		n = strlen(buf);
-		snprintf(buf + n, len - n, " (out %s)", out);
-	}
-	if (pi->flags & NFQD_PKT_F_ICMP) {
-		n = strlen(buf);
-		snprintf(buf + n, len - n, " type %u code %u", pi->icmp_type,
-		    pi->icmp_code);
-	}
-	if (m->has_uid) {
-		n = strlen(buf);
-		snprintf(buf + n, len - n, " uid %u", m->uid);
-	}
+	if (*in != '\0')
+		ADD("in %s ", in);
+	if (*out != '\0')
+		ADD("out %s ", out);
+	ADD("len %u mark 0x%x", pi->len, m->mark);
+	if (m->has_uid)
+		ADD(" uid %u", m->uid);
+#undef ADD
 }
 
 static void

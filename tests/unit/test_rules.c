@@ -1910,6 +1910,56 @@ test_classify_vs_linear(void)
 	free(text);
 }
 
+/* The one-line summary rule logs print. */
+static void
+test_summary(void)
+{
+	struct nfqd_pktinfo	 pi;
+	struct nfqd_pkt		 m;
+	struct nfqd_iftab	*t = nfqd_iftab_new();
+	char			 buf[256];
+
+	if (!CHECK(t != NULL && nfqd_iftab_set(t, 2, "eth0") == 0 &&
+	    nfqd_iftab_set(t, 3, "eth1") == 0, "summary: interface table"))
+		return;
+	memset(&pi, 0, sizeof(pi));
+	memset(&m, 0, sizeof(m));
+	pi.family = AF_INET;
+	pi.proto = 6;
+	pi.flags = NFQD_PKT_F_PORTS | NFQD_PKT_F_TCP;
+	pi.tcp_flags = 0x12;
+	pi.sport = 40112;
+	pi.dport = 443;
+	pi.len = 60;
+	inet_pton(AF_INET, "198.51.100.7", pi.saddr);
+	inet_pton(AF_INET, "192.0.2.10", pi.daddr);
+	m.indev = 2;
+	m.outdev = 3;
+	m.mark = 0x10;
+	nfqd_pkt_summary(&pi, &m, t, buf, sizeof(buf));
+	CHECK_STR_EQ(buf, "TCP 198.51.100.7:40112 -> 192.0.2.10:443 [SA] in "
+	    "eth0 out eth1 len 60 mark 0x10", "summary: IPv4 TCP, both "
+	    "interfaces");
+	memset(&pi, 0, sizeof(pi));
+	pi.family = AF_INET6;
+	pi.proto = 58;
+	pi.flags = NFQD_PKT_F_ICMP;
+	pi.icmp_type = 128;
+	pi.len = 104;
+	inet_pton(AF_INET6, "fd00::1", pi.saddr);
+	inet_pton(AF_INET6, "2001:db8::2", pi.daddr);
+	memset(&m, 0, sizeof(m));
+	m.has_uid = 1;
+	m.uid = 1000;
+	nfqd_pkt_summary(&pi, &m, t, buf, sizeof(buf));
+	CHECK_STR_EQ(buf, "ICMPv6 fd00::1 -> 2001:db8::2 type 128 code 0 len "
+	    "104 mark 0x0 uid 1000", "summary: ICMPv6, no interfaces, uid");
+	pi.family = 0;	/* metadata only */
+	nfqd_pkt_summary(&pi, &m, NULL, buf, 20);
+	CHECK_STR_EQ(buf, "len 104 mark 0x0 ui", "summary: cut to the buffer");
+	nfqd_iftab_free(t);
+}
+
 int
 main(void)
 {
@@ -1919,6 +1969,7 @@ main(void)
 		perror("mkdtemp");
 		return 1;
 	}
+	test_summary();
 	test_errors_keys();
 	test_errors_addrs();
 	test_errors_ports();
