@@ -236,9 +236,17 @@ set_copy_range(struct ctx *c, config_setting_t *s)
 {
 	long long	v;
 
+	c->copy_range = s;
+	if (config_setting_type(s) == CONFIG_TYPE_STRING) {
+		if (strcmp(config_setting_get_string(s), "auto") == 0)
+			c->cf->copy_auto = true;
+		else
+			cerr(c, s, "\"%s\" is neither \"auto\" nor a number "
+			    "of bytes (0 to 65535)", config_setting_get_string(s));
+		return;
+	}
 	if (get_int(c, s, 0, 65535, &v) == 0)
 		c->cf->copy_range = (uint32_t)v;
-	c->copy_range = s;
 }
 
 static void
@@ -494,6 +502,54 @@ nfqd_config_defaults(struct nfqd_config *cf)
 			 NFQD_M_SPORT | NFQD_M_DPORT | NFQD_M_TCPFLAGS | \
 			 NFQD_M_ICMPTYPE | NFQD_M_ICMPCODE | NFQD_M_LENGTH)
 
+/* Does any rule look at the packet's headers? */
+static bool
+rules_need_headers(const struct nfqd_ruleset *rs)
+{
+	uint32_t	i;
+
+	for (i = 0; rs != NULL && i < rs->n; i++)
+		if ((rs->rules[i].matchers & HEADER_MATCHERS) ||
+		    ((rs->rules[i].matchers & NFQD_M_RATE) &&
+		    rs->rules[i].rate_per != NFQD_PER_RULE))
+			return true;
+	return false;
+}
+
+/*
+ * copy_range "auto": the headers when rules look at them (IPv6 with some
+ * extension headers and a TCP header fit in AUTO_HEADERS), else a few bytes
+ * (the kernel then still sends the packet's length) and no parsing at all.
+ */
+#define AUTO_HEADERS	256
+#define AUTO_METADATA	64
+
+static void
+finish_copy(struct ctx *c)
+{
+	struct nfqd_config	*cf = c->cf;
+	bool			 need = rules_need_headers(cf->rules);
+
+	cf->parse = cf->copy_range != 0 && (need ||
+	    cf->malformed_verdict != cf->default_verdict);
+	if (!cf->copy_auto)
+		return;
+	if (need || cf->malformed_verdict != cf->default_verdict) {
+		cf->copy_range = AUTO_HEADERS;
+		cf->parse = true;
+		if (need && cf->malformed_verdict == NFQD_VERDICT_ACCEPT)
+			cfg_warn_at(&c->cc, c->copy_range, "queue.copy_range: "
+			    "\"auto\" copies %d bytes: a packet whose headers "
+			    "do not fit (long IPv6 extension headers) gets "
+			    "malformed_verdict \"accept\"; set malformed_verdict "
+			    "= \"drop\" where the rules are a security boundary",
+			    AUTO_HEADERS);
+	} else {
+		cf->copy_range = AUTO_METADATA;
+		cf->parse = false;
+	}
+}
+
 static void
 finish_rules(struct ctx *c)
 {
@@ -512,7 +568,7 @@ finish_rules(struct ctx *c)
 		return;
 	}
 	cf->rules = rs;
-	if (cf->copy_range == 0) {
+	if (cf->copy_range == 0 && !cf->copy_auto) {
 		for (i = 0; i < rs->n; i++) {
 			const struct nfqd_rule *r = &rs->rules[i];
 
@@ -738,6 +794,8 @@ nfqd_config_load(struct nfqd_config *cf, const char *path,
 	walk(&c, &groups[0], config_root_setting(&lc));
 	finish(&c, ov);
 	finish_rules(&c);
+	if (c.cc.errors == 0)
+		finish_copy(&c);
 	config_destroy(&lc);
 	if (c.cc.errors != 0)
 		nfqd_config_free(cf);
@@ -754,6 +812,7 @@ nfqd_config_worker_changed(const struct nfqd_config *a,
 	    a->cpu_affinity != b->cpu_affinity ||
 	    a->maxlen != b->maxlen ||
 	    a->copy_range != b->copy_range ||
+	    a->parse != b->parse ||
 	    a->batch != b->batch ||
 	    a->fail_open != b->fail_open ||
 	    a->gso != b->gso ||

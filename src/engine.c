@@ -44,7 +44,7 @@ nfqd_engine_init(struct nfqd_engine *e, const struct nfqd_config *cf,
 
 	memset(e, 0, sizeof(*e));
 	e->rs = rs != NULL ? rs : &no_rules;
-	e->headers = cf->copy_range != 0;
+	e->headers = cf->parse;
 	e->default_verdict = nf_verdict(cf->default_verdict);
 	e->malformed_verdict = nf_verdict(cf->malformed_verdict);
 	e->queue = queue;
@@ -202,7 +202,10 @@ nfqd_engine_decide(struct nfqd_engine *e, const struct nfqd_pkt *m,
 			return;
 		}
 	} else {
-		/* copy_range 0: metadata only (the rules were checked). */
+		/*
+		 * No rule looks at the headers (the configuration checked it),
+		 * and unparsable packets get the default anyway.
+		 */
 		memset(&pi, 0, sizeof(pi));
 		pi.family = m->hw_protocol == ETH_P_IP ? AF_INET :
 		    m->hw_protocol == ETH_P_IPV6 ? AF_INET6 : 0;

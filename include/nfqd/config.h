@@ -36,6 +36,8 @@ struct nfqd_config {
 	uint32_t	 maxlen;		/* kernel queue length, packets */
 	uint32_t	 rcvbuf;		/* socket receive buffer, bytes */
 	uint32_t	 copy_range;		/* bytes of each packet copied; 0: metadata only */
+	bool		 copy_auto;		/* copy_range = "auto": from the rules */
+	bool		 parse;			/* decisions need the headers */
 	uint32_t	 batch;			/* messages read per recvmmsg() */
 	bool		 fail_open;
 	bool		 gso;

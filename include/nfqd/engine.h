@@ -39,7 +39,7 @@ struct nfqd_decision {
 struct nfqd_engine {
 	const struct nfqd_ruleset *rs;
 	bool			 linear;	/* reference walk (tests) */
-	bool			 headers;	/* packets carry their headers */
+	bool			 headers;	/* parse the headers (cf->parse) */
 	uint32_t		 default_verdict;
 	uint32_t		 malformed_verdict;
 	uint16_t		 queue;		/* for log lines */

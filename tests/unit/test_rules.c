@@ -521,6 +521,77 @@ test_warnings(void)
 	}
 }
 
+/* copy_range = "auto": from what the rules look at. */
+static void
+test_copy_auto(void)
+{
+	struct nfqd_config	cf;
+	struct reports		rs;
+	char			path[PATH_MAX];
+	int			r;
+
+	if (expect_ok("auto, no rules", &cf,
+	    "queue = { balance = \"0:1\"; copy_range = \"auto\"; };\n")) {
+		CHECK(cf.copy_auto && cf.copy_range == 64 && !cf.parse,
+		    "auto, no rules: 64 bytes, no parsing");
+		nfqd_config_free(&cf);
+	}
+	if (expect_ok("auto, metadata rules only", &cf,
+	    "queue = { balance = \"0:1\"; copy_range = \"auto\"; };\n"
+	    "rules = ( { name = \"m\"; mark = \"0x1/0x1\"; "
+	    "verdict = \"drop\"; } );\n")) {
+		CHECK(cf.copy_range == 64 && !cf.parse,
+		    "auto, metadata rules: 64 bytes, no parsing");
+		nfqd_config_free(&cf);
+	}
+	r = load(&cf, "queue = { balance = \"0:1\";\n"
+	    "  copy_range = \"auto\"; };\n"
+	    "rules = ( { name = \"d\"; dst_port = 22; verdict = \"drop\"; } );\n",
+	    &rs, path, sizeof(path));
+	CHECKF(r == 0 && rs.n == 1, "auto, header rules: one warning",
+	    "returned %d, %d reports", r, rs.n);
+	if (r == 0) {
+		CHECK(cf.copy_range == 256 && cf.parse,
+		    "auto, header rules: 256 bytes, parsed");
+		nfqd_config_free(&cf);
+	}
+	if (rs.n == 1) {
+		CHECK_INT_EQ(rs.r[0].line, 2, "auto, header rules: warning line");
+		CHECK_STR_EQ(rs.r[0].msg, "warning: queue.copy_range: \"auto\" "
+		    "copies 256 bytes: a packet whose headers do not fit (long "
+		    "IPv6 extension headers) gets malformed_verdict \"accept\"; "
+		    "set malformed_verdict = \"drop\" where the rules are a "
+		    "security boundary", "auto, header rules: warning text");
+	}
+	r = load(&cf, "queue = { balance = \"0:1\"; copy_range = \"auto\"; };\n"
+	    "rules = ( { name = \"d\"; dst_port = 22; verdict = \"drop\"; } );\n"
+	    "malformed_verdict = \"drop\";\n", &rs, path, sizeof(path));
+	CHECKF(r == 0 && rs.n == 0, "auto, malformed drop: no warning",
+	    "returned %d, %d reports", r, rs.n);
+	if (r == 0) {
+		CHECK(cf.copy_range == 256 && cf.parse,
+		    "auto, malformed drop: 256 bytes, parsed");
+		nfqd_config_free(&cf);
+	}
+	if (expect_ok("auto, no rules, malformed drop", &cf,
+	    "queue = { balance = \"0:1\"; copy_range = \"auto\"; };\n"
+	    "malformed_verdict = \"drop\";\n")) {
+		CHECK(cf.copy_range == 256 && cf.parse,
+		    "auto, no rules, malformed drop: headers are parsed");
+		nfqd_config_free(&cf);
+	}
+	if (expect_ok("65535, no rules", &cf,
+	    "queue = { balance = \"0:1\"; };\n")) {
+		CHECK(cf.copy_range == 65535 && !cf.parse,
+		    "65535, no rules: not parsed (nothing depends on it)");
+		nfqd_config_free(&cf);
+	}
+	expect_error("copy_range \"big\"",
+	    "queue = { balance = \"0:1\"; copy_range = \"big\"; };\n", 1,
+	    "queue.copy_range: \"big\" is neither \"auto\" nor a number of "
+	    "bytes (0 to 65535)");
+}
+
 static void
 test_copy_range(void)
 {
@@ -558,6 +629,7 @@ test_copy_range(void)
 		    cf.rules->n == 4, "copy_range 0: metadata rules loaded");
 		nfqd_config_free(&cf);
 	}
+	test_copy_auto();
 }
 
 static bool
