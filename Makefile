@@ -12,7 +12,7 @@ DESTDIR	?=
 
 CC	?= cc
 PKG_CONFIG ?= pkg-config
-PKGS	 = libnetfilter_queue libmnl libconfig libcap-ng
+PKGS	 = libnetfilter_queue libmnl libconfig libcap-ng libseccomp
 
 # CFLAGS is yours (make CFLAGS="-O0 -g -Werror"); the project's own flags
 # are always added.
@@ -26,7 +26,7 @@ LDLIBS	+= $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 B	 = build
 SRCS	 = src/cfgutil.c src/classify.c src/config.c src/engine.c src/iftab.c \
 	   src/json.c src/log.c src/master.c src/pkt.c src/procfs.c \
-	   src/ratelimit.c src/rules.c \
+	   src/iptcheck.c src/ratelimit.c src/rules.c src/sandbox.c \
 	   src/queue.c src/shm.c src/stats.c src/util.c src/worker.c
 OBJS	 = $(SRCS:src/%.c=$(B)/%.o)
 UNIT	 = $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))

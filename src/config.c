@@ -132,6 +132,12 @@ set_log(struct ctx *c, config_setting_t *s)
 }
 
 static void
+set_sandbox(struct ctx *c, config_setting_t *s)
+{
+	get_bool(c, s, &c->cf->sandbox);
+}
+
+static void
 set_log_level(struct ctx *c, config_setting_t *s)
 {
 	static const char *const choices[] = {
@@ -325,6 +331,22 @@ set_malformed_verdict(struct ctx *c, config_setting_t *s)
 }
 
 static void
+set_watchdog_ms(struct ctx *c, config_setting_t *s)
+{
+	long long	v;
+
+	if (get_int(c, s, 0, 600000, &v) == -1)
+		return;
+	if (v != 0 && v < 100) {
+		cerr(c, s, "%lld ms is too short to tell a stuck worker from a "
+		    "busy one (0 turns the watchdog off, else 100 to 600000)",
+		    v);
+		return;
+	}
+	c->cf->watchdog_ms = (uint32_t)v;
+}
+
+static void
 set_orphan_verdict(struct ctx *c, config_setting_t *s)
 {
 	get_verdict(c, s, &c->cf->orphan_verdict);
@@ -352,6 +374,7 @@ static const struct key daemon_keys[] = {
 	{ "user",		set_user },
 	{ "log",		set_log },
 	{ "log_level",		set_log_level },
+	{ "sandbox",		set_sandbox },
 };
 
 static const struct key queue_keys[] = {
@@ -366,6 +389,7 @@ static const struct key queue_keys[] = {
 	{ "gso",		set_gso },
 	{ "uid_gid",		set_uid_gid },
 	{ "orphan_verdict",	set_orphan_verdict },
+	{ "watchdog_ms",	set_watchdog_ms },
 };
 
 static const struct key stats_keys[] = {
@@ -475,6 +499,7 @@ nfqd_config_defaults(struct nfqd_config *cf)
 	nfqd_strlcpy(cf->pidfile, "/run/nfqd.pid", sizeof(cf->pidfile));
 	cf->log_syslog = false;
 	cf->log_level = LOG_INFO;
+	cf->sandbox = true;
 	cf->balance_auto = true;
 	cf->qfirst = 0;
 	cf->qcount = 0;
@@ -495,6 +520,7 @@ nfqd_config_defaults(struct nfqd_config *cf)
 	cf->orphan_verdict = NFQD_VERDICT_ACCEPT;
 	cf->rules = NULL;
 	cf->rate_table_size = 65536;
+	cf->watchdog_ms = 2000;
 }
 
 /* Matchers that need the packet's headers, not only its metadata. */
@@ -807,6 +833,7 @@ nfqd_config_worker_changed(const struct nfqd_config *a,
     const struct nfqd_config *b)
 {
 	return strcmp(a->user, b->user) != 0 ||
+	    a->sandbox != b->sandbox ||
 	    a->log_syslog != b->log_syslog ||
 	    a->log_level != b->log_level ||
 	    a->cpu_affinity != b->cpu_affinity ||

@@ -31,6 +31,7 @@
 
 #include "nfqd/config.h"
 #include "nfqd/engine.h"
+#include "nfqd/iptcheck.h"
 #include "nfqd/json.h"
 #include "nfqd/log.h"
 #include "nfqd/master.h"
@@ -91,6 +92,18 @@ struct slot {
 	bool		 has_stats;	/* region counters belong to stats_queue */
 	uint16_t	 stats_queue;
 	struct rregion	*rr;		/* where its rule counters are */
+	uint64_t	 progress;	/* verdicts seen at the last check */
+	uint64_t	 progress_ns;	/* when they last moved */
+};
+
+/* What the kernel said about a queue at the last check. */
+struct kseen {
+	uint32_t	queue_dropped;
+	uint32_t	user_dropped;
+	uint64_t	warned_ns;	/* last warning about them */
+	uint32_t	dropped_since;	/* growth not yet reported */
+	uint32_t	user_since;
+	bool		valid;
 };
 
 static struct {
@@ -111,6 +124,8 @@ static struct {
 	size_t				 nqs;
 	struct slot			 slots[NFQD_MAX_WORKERS];
 	uint64_t			 next_stats_ns;
+	uint64_t			 next_check_ns;	/* watchdog, drops */
+	struct kseen			 kseen[NFQD_MAX_WORKERS];
 	struct nfqd_stats		*stats;
 	struct rregion			*rr;		/* current */
 	struct rregion			*rr_old;	/* still referenced */
@@ -378,6 +393,8 @@ spawn(unsigned i, struct qsock *qs)
 	s->gen = m.gen;
 	s->started_ns = nfqd_now_ns();
 	s->respawn_at = 0;
+	s->progress = UINT64_MAX;	/* the first check takes a reading */
+	s->progress_ns = s->started_ns;
 	qs->reader = (int)i;
 	qs->dirty = false;
 	if (m.cf.copy_range > qs->max_copy)
@@ -594,6 +611,11 @@ reap(void)
 		s->respawn_at = now + s->backoff_ms * MS;
 		NFQD_STORE(&m.shm.slots[i].ctl.restarts,
 		    m.shm.slots[i].ctl.restarts + 1);
+		if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
+			log_errx("worker %u made a system call outside its "
+			    "seccomp allow-list, and the kernel killed it: a "
+			    "bug in nfqd (please report it; daemon.sandbox = "
+			    "false runs workers without the filter)", i);
 		if (s->backoff_ms == 0)
 			log_warnx("worker %u (queue %u, pid %d) %s; respawning",
 			    i, s->queue, (int)pid, how);
@@ -640,6 +662,7 @@ reload(void)
 	size_t			 added;
 	bool			 workers, rcvbuf;
 	size_t			 i;
+	uint16_t		 ncf_first, ncf_count;
 
 	if (m.stopping)
 		return;
@@ -684,6 +707,8 @@ reload(void)
 	}
 	workers = nfqd_config_worker_changed(&m.cf, ncf);
 	rcvbuf = ncf->rcvbuf != m.cf.rcvbuf;
+	ncf_first = m.cf.qfirst;
+	ncf_count = m.cf.qcount;
 	if (!nfqd_rules_same(m.rr->rs, ncf->rules) ||
 	    ncf->qcount > m.rr->map.hdr->nslots) {
 		/* New rules count in a new region, from zero or carried. */
@@ -712,8 +737,11 @@ reload(void)
 				    m.qs[i].queue, m.cf.rcvbuf);
 	if (workers)
 		m.gen++;
+	if (ncf_first != m.cf.qfirst || ncf_count != m.cf.qcount)
+		memset(m.kseen, 0, sizeof(m.kseen));	/* slots moved */
 	NFQD_STORE(&m.shm.hdr->generation, m.shm.hdr->generation + 1);
 	m.next_stats_ns = 0;
+	nfqd_iptcheck(m.cf.qfirst, m.cf.qcount);
 	log_notice("reloaded: queues %u-%u (%u worker%s), %u rules%s",
 	    m.cf.qfirst, m.cf.qfirst + m.cf.qcount - 1, m.cf.qcount,
 	    m.cf.qcount == 1 ? "" : "s", m.cf.rules ? m.cf.rules->n : 0,
@@ -862,6 +890,8 @@ arm_timer(void)
 	}
 	if (m.cf.stats_interval > 0 && m.next_stats_ns < next)
 		next = m.next_stats_ns;
+	if (!m.stopping && m.next_check_ns < next)
+		next = m.next_check_ns;
 	memset(&its, 0, sizeof(its));
 	if (next != UINT64_MAX) {
 		if (next <= now)
@@ -871,6 +901,84 @@ arm_timer(void)
 	}
 	if (timerfd_settime(m.tfd, TFD_TIMER_ABSTIME, &its, NULL) == -1)
 		log_warn("timerfd_settime");
+}
+
+static void
+kernel_line(void *arg, const struct nfqd_kqueue *kq)
+{
+	struct nfqd_kqueue	*byslot = arg;
+	uint32_t		 i = kq->queue - m.cf.qfirst;
+
+	if (kq->queue >= m.cf.qfirst && i < m.cf.qcount)
+		byslot[i] = *kq;
+}
+
+/*
+ * Periodic look at the kernel's counters: a worker whose queue has packets
+ * waiting and whose verdict count has not moved for watchdog_ms is stuck
+ * (stopped, looping, blocked): kill it; its successor releases what it had
+ * read.  And drops the kernel counted since the last look are reported.
+ */
+static void
+check_queues(uint64_t now)
+{
+	static struct nfqd_kqueue	 kq[NFQD_MAX_WORKERS];
+	const struct nfqd_slot_stats	*st;
+	struct kseen			*ks;
+	struct slot			*s;
+	uint64_t			 done, ms;
+	unsigned			 i;
+
+	memset(kq, 0, sizeof(kq));
+	for (i = 0; i < m.cf.qcount; i++)
+		kq[i].queue = UINT32_MAX;	/* not seen */
+	if (nfqd_procfs_each(NFQD_PROCFS_PATH, m.cf.qfirst, m.cf.qcount,
+	    kernel_line, kq) == -1)
+		return;
+	for (i = 0; i < m.cf.qcount; i++) {
+		if (kq[i].queue == UINT32_MAX)
+			continue;
+		s = &m.slots[i];
+		st = &m.shm.slots[i].st;
+		if (s->state == SLOT_RUNNING && m.cf.watchdog_ms > 0 &&
+		    s->queue == kq[i].queue) {
+			done = NFQD_LOAD(&st->accepted) + NFQD_LOAD(&st->dropped) +
+			    NFQD_LOAD(&st->other);
+			if (done != s->progress || kq[i].queue_total == 0) {
+				s->progress = done;
+				s->progress_ns = now;
+			} else if ((ms = (now - s->progress_ns) / MS) >=
+			    m.cf.watchdog_ms) {
+				log_warnx("worker %u (queue %u, pid %d) gave no "
+				    "verdict for %llu ms with %u packets "
+				    "waiting; killing it", i, s->queue,
+				    (int)s->pid, (unsigned long long)ms,
+				    kq[i].queue_total);
+				kill(s->pid, SIGKILL);
+				s->progress_ns = now;
+			}
+		}
+		ks = &m.kseen[i];
+		if (ks->valid) {
+			ks->dropped_since += kq[i].queue_dropped -
+			    ks->queue_dropped;
+			ks->user_since += kq[i].user_dropped - ks->user_dropped;
+		}
+		ks->queue_dropped = kq[i].queue_dropped;
+		ks->user_dropped = kq[i].user_dropped;
+		ks->valid = true;
+		if ((ks->dropped_since || ks->user_since) &&
+		    now - ks->warned_ns >= 10000 * MS) {
+			log_warnx("queue %u: the kernel dropped %u packets "
+			    "because the queue was full (maxlen %u) and %u "
+			    "because the socket buffer was full, since %s",
+			    kq[i].queue, ks->dropped_since, m.cf.maxlen,
+			    ks->user_since, ks->warned_ns ?
+			    "the last warning" : "start");
+			ks->dropped_since = ks->user_since = 0;
+			ks->warned_ns = now;
+		}
+	}
 }
 
 static bool
@@ -918,6 +1026,13 @@ loop(void)
 		if (usr1)
 			write_stats(true);
 		now = nfqd_now_ns();
+		if (!m.stopping && now >= m.next_check_ns) {
+			check_queues(now);
+			/* A quarter of the watchdog's time, at most a second. */
+			m.next_check_ns = now + (m.cf.watchdog_ms > 0 &&
+			    m.cf.watchdog_ms < 4000 ? m.cf.watchdog_ms / 4 :
+			    1000) * MS;
+		}
 		if (m.cf.stats_interval > 0 && now >= m.next_stats_ns) {
 			if (m.next_stats_ns != 0)
 				write_stats(false);
@@ -1181,6 +1296,7 @@ nfqd_master_run(struct nfqd_config *cf, const struct nfqd_overrides *ov,
 
 	reconcile();
 	signal_ready();
+	nfqd_iptcheck(m.cf.qfirst, m.cf.qcount);
 	loop();
 	log_totals();
 	log_notice("exiting");

@@ -40,6 +40,7 @@
 #include "nfqd/queue.h"
 #include "nfqd/ratelimit.h"
 #include "nfqd/rules.h"
+#include "nfqd/sandbox.h"
 #include "nfqd/shm.h"
 #include "nfqd/util.h"
 #include "nfqd/worker.h"
@@ -688,6 +689,14 @@ nfqd_worker_main(const struct nfqd_worker_args *a)
 		log_warn("prctl(PR_SET_PDEATHSIG)");
 	if (getppid() != a->master)
 		worker_exit(&w, 0);
+	/* No exec could give privileges back; then the system call filter. */
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
+		log_warn("prctl(PR_SET_NO_NEW_PRIVS)");
+	if (w.cf->sandbox && nfqd_sandbox_worker() == -1) {
+		log_err("installing the seccomp filter (daemon.sandbox = false "
+		    "runs workers without it)");
+		worker_exit(&w, NFQD_EXIT_FATAL);
+	}
 	log_debug("serving queue %u on CPU %d, batch %u, %zu-byte buffers",
 	    w.queue, a->cpu, w.batch, w.msgsize);
 

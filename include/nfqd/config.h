@@ -27,6 +27,7 @@ struct nfqd_config {
 	gid_t		 gid;
 	bool		 log_syslog;
 	int		 log_level;		/* LOG_ERR .. LOG_DEBUG */
+	bool		 sandbox;		/* seccomp filter in workers */
 
 	/* queue { } */
 	bool		 balance_auto;		/* base .. base + online CPUs - 1 */
@@ -42,6 +43,7 @@ struct nfqd_config {
 	bool		 fail_open;
 	bool		 gso;
 	bool		 uid_gid;
+	uint32_t	 watchdog_ms;		/* stuck worker after; 0: off */
 
 	/* stats { } */
 	char		 stats_file[PATH_MAX];	/* "" disables the JSON file */

@@ -1,0 +1,18 @@
+#ifndef NFQD_SANDBOX_H
+#define NFQD_SANDBOX_H
+
+/*
+ * The worker's seccomp filter: once a worker has set itself up, it may
+ * only make the system calls its loop makes (reading and answering its
+ * queue, its timers and signals, logging, link notifications).  Anything
+ * else kills the worker (SIGSYS), and the master logs it as a sandbox
+ * violation.  no_new_privs is set with it.
+ *
+ * Returns 0, or -1 with errno when the filter cannot be installed.
+ */
+int	nfqd_sandbox_worker(void);
+
+/* False in builds whose runtime makes other calls (ASan, UBSan). */
+int	nfqd_sandbox_possible(void);
+
+#endif

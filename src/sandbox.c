@@ -1,0 +1,84 @@
+/*
+ * The worker's seccomp allow-list (see sandbox.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+
+#include <seccomp.h>
+
+#include "nfqd/nfqd.h"
+#include "nfqd/sandbox.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define NFQD_SANITIZED	1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(undefined_behavior_sanitizer)
+#define NFQD_SANITIZED	1
+#endif
+#endif
+
+int
+nfqd_sandbox_possible(void)
+{
+#ifdef NFQD_SANITIZED
+	return 0;
+#else
+	return 1;
+#endif
+}
+
+int
+nfqd_sandbox_worker(void)
+{
+	/* What the worker's loop, its logging and glibc need. */
+	static const int allowed[] = {
+		/* the queue, rtnetlink, syslog */
+		SCMP_SYS(recvmmsg), SCMP_SYS(recvmsg), SCMP_SYS(recvfrom),
+		SCMP_SYS(sendto), SCMP_SYS(sendmsg), SCMP_SYS(connect),
+		/* epoll, signalfd, timerfd, stderr */
+		SCMP_SYS(epoll_wait), SCMP_SYS(epoll_pwait), SCMP_SYS(read),
+		SCMP_SYS(write), SCMP_SYS(writev), SCMP_SYS(close),
+		SCMP_SYS(fcntl), SCMP_SYS(lseek), SCMP_SYS(fstat),
+		SCMP_SYS(newfstatat),
+		/* time, scheduling */
+		SCMP_SYS(clock_gettime), SCMP_SYS(clock_nanosleep),
+		SCMP_SYS(nanosleep), SCMP_SYS(gettimeofday), SCMP_SYS(time),
+		SCMP_SYS(sched_yield), SCMP_SYS(getpid),
+		/* memory (printf, malloc in libraries) */
+		SCMP_SYS(brk), SCMP_SYS(mmap), SCMP_SYS(munmap),
+		SCMP_SYS(mremap), SCMP_SYS(madvise), SCMP_SYS(futex),
+		/* ending */
+		SCMP_SYS(exit), SCMP_SYS(exit_group), SCMP_SYS(rt_sigreturn),
+		SCMP_SYS(restart_syscall),
+	};
+	scmp_filter_ctx	ctx;
+	size_t		i;
+	int		r;
+
+	if (!nfqd_sandbox_possible())
+		return 0;
+	if ((ctx = seccomp_init(SCMP_ACT_KILL_PROCESS)) == NULL) {
+		errno = ENOMEM;
+		return -1;
+	}
+	for (i = 0; i < NFQD_ARRAY_SIZE(allowed); i++)
+		if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allowed[i],
+		    0)) < 0)
+			goto fail;
+	/* syslog() reconnects after its daemon restarted: AF_UNIX only. */
+	if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+	    SCMP_A0(SCMP_CMP_EQ, AF_UNIX))) < 0)
+		goto fail;
+	/* seccomp_load() sets no_new_privs first (SCMP_FLTATR_CTL_NNP). */
+	if ((r = seccomp_load(ctx)) < 0)
+		goto fail;
+	seccomp_release(ctx);
+	return 0;
+fail:
+	seccomp_release(ctx);
+	errno = -r;
+	return -1;
+}
