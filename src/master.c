@@ -58,6 +58,7 @@ struct qsock {
 	uint32_t	max_copy;	/* largest copy range it ever had */
 	bool		dirty;		/* its last reader died: orphans? */
 	uint32_t	last_id;	/* last id its last reader verdicted */
+	uint32_t	read_id;	/* ... and read */
 };
 
 /*
@@ -374,6 +375,7 @@ spawn(unsigned i, struct qsock *qs)
 	a.msg_copy = qs->max_copy;
 	a.has_prev = qs->dirty;
 	a.prev_id = qs->last_id;
+	a.read_id = qs->read_id;
 	a.rule_ctr = nfqd_rshm_slot(&m.rr->map, i);
 	a.rate_cells = nfqd_rshm_cells(&m.rr->map);
 
@@ -579,6 +581,8 @@ reap(void)
 			    WEXITSTATUS(status) == 0);
 			qs->last_id = (uint32_t)NFQD_LOAD(
 			    &m.shm.slots[i].st.last_id);
+			qs->read_id = (uint32_t)NFQD_LOAD(
+			    &m.shm.slots[i].st.read_id);
 		}
 		describe_status(status, how, sizeof(how));
 

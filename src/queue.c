@@ -566,7 +566,8 @@ nfqd_vbuf_close(struct nfqd_vbuf *vb)
 	 */
 	nlh = nfq_nlmsg_put(vb->buf + vb->len, vb->count == 1 ?
 	    NFQNL_MSG_VERDICT : NFQNL_MSG_VERDICT_BATCH, vb->queue);
-	nlh->nlmsg_seq = ++vb->seq;
+	/* Below the worker's own special numbers (SEQ_PARAMS). */
+	nlh->nlmsg_seq = ++vb->seq & 0x3fffffffu;
 	nfq_nlmsg_verdict_put(nlh, (int)vb->last_id, (int)vb->verdict);
 	if (vb->has_mark)
 		nfq_nlmsg_verdict_put_mark(nlh, vb->mark);

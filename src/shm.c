@@ -186,7 +186,7 @@ nfqd_shm_destroy(struct nfqd_shm *shm)
 	X(skipped) X(nlerrors) X(malformed) X(nomatch) X(rate_evictions)	\
 	X(orphans) X(batches)						\
 	X(verdict_msgs)	\
-	X(last_id) X(heartbeat)
+	X(last_id) X(read_id) X(heartbeat)
 
 void
 nfqd_slot_stats_read(const struct nfqd_slot_stats *src,

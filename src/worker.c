@@ -45,9 +45,12 @@
 #include "nfqd/util.h"
 #include "nfqd/worker.h"
 
-/* Sequence numbers of the messages a worker sends at start. */
-#define SEQ_PARAMS	0xfffffff0u
-#define SEQ_ORPHANS	0xfffffff1u
+/*
+ * Sequence numbers: verdicts count up below SEQ_PARAMS; the orphan release
+ * carries SEQ_ORPHANS and, in the low bits, how many ids it covers.
+ */
+#define SEQ_PARAMS	0x40000000u
+#define SEQ_ORPHANS	0x80000000u
 /* How often overruns and losses are summarised in the log, seconds. */
 #define REPORT_INTERVAL	10
 /* recvmmsg() rounds per wake-up before looking at signals and timers. */
@@ -74,10 +77,6 @@ struct worker {
 	uint32_t		  malformed_verdict;
 	uint64_t		  evict_base;	/* predecessors' evictions */
 
-	/* Packets the previous reader of the socket left unverdicted. */
-	bool			  orphan_check;	/* until the first packet */
-	uint32_t		  prev_id;	/* last id it verdicted */
-	uint32_t		  orphan_est;	/* ids released, at most */
 
 	unsigned		  batch;
 	size_t			  msgsize;
@@ -189,13 +188,13 @@ handle_error(struct worker *w, const struct nlmsghdr *nlh)
 		return;
 	}
 	e = mnl_nlmsg_get_payload(nlh);
-	if (nlh->nlmsg_seq == SEQ_ORPHANS) {
+	if (nlh->nlmsg_seq & SEQ_ORPHANS) {
 		/* ENOENT: nothing was left waiting. */
 		if (e->error == 0) {
-			w->c.orphans += w->orphan_est;
+			w->c.orphans += nlh->nlmsg_seq & ~SEQ_ORPHANS;
 			log_notice("queue %u: released up to %u packets the "
 			    "previous worker had read but not verdicted (%s)",
-			    w->queue, w->orphan_est,
+			    w->queue, nlh->nlmsg_seq & ~SEQ_ORPHANS,
 			    nfqd_verdict_name(w->cf->orphan_verdict));
 		}
 		return;
@@ -248,41 +247,38 @@ bad_message(struct worker *w, const char *why)
 
 /*
  * Release what the previous reader of this socket had read but not
- * verdicted when it died: packet ids are given out in the order the socket
- * receives them, so every waiting id below the first one we read is its.
- * One batch verdict covers them, sent before any verdict of ours.
+ * verdicted when it died: the ids after the last it verdicted up to the
+ * last it read (it stored that before deciding its batch).  Ids are given
+ * out in the order the socket receives them, so none of these is still on
+ * the socket: one batch verdict releases exactly them.  The kernel
+ * acknowledges it, or answers ENOENT when nothing was left.
  */
 static void
-release_orphans(struct worker *w, uint32_t first)
+release_orphans(struct worker *w, uint32_t prev, uint32_t read)
 {
 	char		 buf[NFQD_VERDICT_MSG_MAX];
 	struct nlmsghdr	*nlh;
-	uint32_t	 est = first - 1 - w->prev_id;
+	uint32_t	 n = read - prev;
 
-	if (est == 0 || est >= 0x80000000u)
-		return;		/* it verdicted everything before ours */
-	w->orphan_est = est;
+	if (n == 0 || n >= 0x40000000u)
+		return;		/* it verdicted all it read */
 	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_VERDICT_BATCH, w->queue);
 	nlh->nlmsg_flags |= NLM_F_ACK;
-	nlh->nlmsg_seq = SEQ_ORPHANS;
-	nfq_nlmsg_verdict_put(nlh, (int)(first - 1),
+	nlh->nlmsg_seq = SEQ_ORPHANS | n;
+	nfq_nlmsg_verdict_put(nlh, (int)read,
 	    w->cf->orphan_verdict == NFQD_VERDICT_DROP ? NF_DROP : NF_ACCEPT);
 	if (nfqd_queue_send(w->fd, buf, nlh->nlmsg_len) == -1)
 		log_warn("queue %u: releasing packets left by the previous "
 		    "worker", w->queue);
 }
 
-/* Every packet read, in order: orphans, gaps, last id. */
+/* Every packet read, in order: gaps, last id. */
 static void
 note_id(struct worker *w, uint32_t id)
 {
 	uint32_t	gap;
 
 	w->c.received++;
-	if (w->orphan_check) {
-		w->orphan_check = false;
-		release_orphans(w, id);
-	}
 	/*
 	 * Ids are handed out in the order packets are put on the socket, so
 	 * a jump means the kernel took ids for packets it could not deliver
@@ -386,6 +382,27 @@ handle_datagram(struct worker *w, const char *buf, size_t len,
 		bad_message(w, "truncated netlink header");
 }
 
+/*
+ * Store the id of the last packet of a batch before deciding any of it:
+ * if this worker dies before its verdicts are sent, its successor knows
+ * exactly which ids it had read.
+ */
+static void
+note_read(struct worker *w, unsigned n)
+{
+	uint32_t	id;
+
+	/* A message cut short still has its id at the front. */
+	while (n-- > 0)
+		if (nfqd_queue_packet_id(w->iov[n].iov_base,
+		    w->msgs[n].msg_len < w->msgsize ? w->msgs[n].msg_len :
+		    w->msgsize, &id) == 0) {
+			w->c.read_id = id;
+			NFQD_STORE(&w->shared->read_id, (uint64_t)id);
+			return;
+		}
+}
+
 static void
 read_queue(struct worker *w)
 {
@@ -412,6 +429,7 @@ read_queue(struct worker *w)
 		}
 		w->c.batches++;
 		w->now = nfqd_now_ns();
+		note_read(w, (unsigned)n);
 		for (i = 0; i < (unsigned)n; i++) {
 			handle_datagram(w, w->iov[i].iov_base,
 			    w->msgs[i].msg_len, &w->msgs[i].msg_hdr);
@@ -652,8 +670,6 @@ nfqd_worker_main(const struct nfqd_worker_args *a)
 	w.rl_malformed = (struct nfqd_ratelimit)NFQD_RATELIMIT_INIT(10);
 	w.rl_nlerr = (struct nfqd_ratelimit)NFQD_RATELIMIT_INIT(10);
 	w.rl_recv = (struct nfqd_ratelimit)NFQD_RATELIMIT_INIT(10);
-	w.orphan_check = a->has_prev;
-	w.prev_id = a->prev_id;
 	/* Counters are cumulative over the workers of a slot. */
 	nfqd_slot_stats_read(w.shared, &w.c);
 	w.evict_base = w.c.rate_evictions;
@@ -697,6 +713,8 @@ nfqd_worker_main(const struct nfqd_worker_args *a)
 		    "runs workers without it)");
 		worker_exit(&w, NFQD_EXIT_FATAL);
 	}
+	if (a->has_prev)
+		release_orphans(&w, a->prev_id, a->read_id);
 	log_debug("serving queue %u on CPU %d, batch %u, %zu-byte buffers",
 	    w.queue, a->cpu, w.batch, w.msgsize);
 

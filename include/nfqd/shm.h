@@ -79,7 +79,11 @@ struct nfqd_slot_stats {
 					   start (an upper bound) */
 	uint64_t	batches;	/* recvmmsg() calls that returned data */
 	uint64_t	verdict_msgs;	/* verdict messages sent */
-	uint64_t	last_id;	/* id of the last packet read */
+	uint64_t	last_id;	/* id of the last packet verdicted */
+	uint64_t	read_id;	/* id of the last packet read, stored
+					   before its batch is decided: ids
+					   between the two are orphans if the
+					   worker dies */
 	uint64_t	heartbeat;	/* CLOCK_MONOTONIC ns of the last loop */
 } __attribute__((aligned(NFQD_CACHELINE)));
 

@@ -21,8 +21,9 @@ struct nfqd_worker_args {
 	pid_t			  master;
 	uint32_t		  msg_copy;	/* largest copy range the
 						   socket ever had */
-	bool			  has_prev;	/* the socket had a reader */
-	uint32_t		  prev_id;	/* last id it verdicted */
+	bool			  has_prev;	/* its last reader died */
+	uint32_t		  prev_id;	/* last id that one verdicted */
+	uint32_t		  read_id;	/* last id that one read */
 	struct nfqd_rule_ctr	 *rule_ctr;	/* this slot's rule counters */
 	struct nfqd_rate_cell	 *rate_cells;	/* shared per-rule buckets */
 };

@@ -9,7 +9,7 @@
 
 set -u
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-NFQD=$TOP/build/nfqd
+NFQD=$TOP/${NFQD_BUILD:-build}/nfqd
 UDPGEN=$TOP/build/tools/udpgen
 TEST=$(basename "$0" .sh)
 SFX=$(tr -dc a-z0-9 </dev/urandom | head -c 6)
