@@ -402,6 +402,7 @@ spawn(unsigned i, struct qsock *qs)
 	if (m.cf.copy_range > qs->max_copy)
 		qs->max_copy = m.cf.copy_range;
 	NFQD_STORE(&sh->ctl.started, (uint64_t)time(NULL));
+	NFQD_STORE(&sh->ctl.generation, NFQD_LOAD(&m.shm.hdr->generation));
 	shm_ctl(i);
 	log_info("worker %u started: queue %u, cpu %d, pid %d", i, qs->queue,
 	    s->cpu, (int)pid);

@@ -96,6 +96,7 @@ nfqd_stats_collect(struct nfqd_stats *s, const struct nfqd_shm *shm,
 		w->cpu = NFQD_LOAD(&sl->ctl.cpu);
 		w->pid = (pid_t)NFQD_LOAD(&sl->ctl.pid);
 		w->state = NFQD_LOAD(&sl->ctl.state);
+		w->generation = NFQD_LOAD(&sl->ctl.generation);
 		w->restarts = NFQD_LOAD(&sl->ctl.restarts);
 		nfqd_slot_stats_read(&sl->st, &w->st);
 		add(&s->total, &w->st);
@@ -152,6 +153,7 @@ nfqd_stats_json(const struct nfqd_stats *s, struct nfqd_buf *b)
 		json_int(&j, "cpu", w->cpu);
 		json_int(&j, "pid", w->pid);
 		json_str(&j, "state", nfqd_slot_state_name(w->state));
+		json_uint(&j, "generation", w->generation);
 		json_uint(&j, "restarts", w->restarts);
 		json_uint(&j, "received", w->st.received);
 		json_uint(&j, "accepted", w->st.accepted);

@@ -55,6 +55,7 @@ struct nfqd_slot_ctl {
 	uint32_t	state;		/* enum nfqd_slot_state */
 	uint64_t	restarts;	/* respawns after an unexpected exit */
 	uint64_t	started;	/* current worker's start, epoch seconds */
+	uint32_t	generation;	/* configuration it runs (header's) */
 } __attribute__((aligned(NFQD_CACHELINE)));
 
 struct nfqd_slot_stats {

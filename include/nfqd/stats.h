@@ -17,6 +17,7 @@ struct nfqd_stats_worker {
 	int			cpu;
 	pid_t			pid;
 	uint32_t		state;
+	uint32_t		generation;	/* configuration it runs */
 	uint64_t		restarts;
 	struct nfqd_slot_stats	st;
 };

@@ -135,6 +135,7 @@ test_collect(const char *shmpath)
 	sl->ctl.cpu = 0;
 	sl->ctl.state = NFQD_SLOT_RUNNING;
 	sl->ctl.restarts = 1;
+	sl->ctl.generation = 3;
 	fill(&sl->st, 100);
 	sl = &shm.slots[1];
 	sl->ctl.pid = 1002;
@@ -142,6 +143,7 @@ test_collect(const char *shmpath)
 	sl->ctl.cpu = -1;
 	sl->ctl.state = NFQD_SLOT_STARTING;
 	sl->ctl.restarts = 2;
+	sl->ctl.generation = 2;
 	fill(&sl->st, 2000);
 	/* A slot past nworkers is not counted. */
 	sl = &shm.slots[2];
@@ -206,14 +208,16 @@ test_collect(const char *shmpath)
 	s.now = 1700000000;
 	s.uptime_s = 42;
 	snprintf(w1, sizeof(w1), "{\"id\":0,\"queue\":0,\"cpu\":0,"
-	    "\"pid\":1001,\"state\":\"running\",\"restarts\":1,"
+	    "\"pid\":1001,\"state\":\"running\",\"generation\":3,"
+	    "\"restarts\":1,"
 	    "\"received\":101,\"accepted\":102,\"dropped\":103,\"other\":104,"
 	    "\"bytes\":105,\"enobufs\":106,\"skipped\":107,\"nlerrors\":108,"
 	    "\"malformed\":109,\"orphans\":114,\"nomatch\":115,"
 	    "\"rate_evictions\":116,\"batches\":110,\"verdict_msgs\":111,"
 	    "\"last_id\":112}");
 	snprintf(w2, sizeof(w2), "{\"id\":1,\"queue\":1,\"cpu\":-1,"
-	    "\"pid\":1002,\"state\":\"starting\",\"restarts\":2,"
+	    "\"pid\":1002,\"state\":\"starting\",\"generation\":2,"
+	    "\"restarts\":2,"
 	    "\"received\":2001,\"accepted\":2002,\"dropped\":2003,"
 	    "\"other\":2004,\"bytes\":2005,\"enobufs\":2006,\"skipped\":2007,"
 	    "\"nlerrors\":2008,\"malformed\":2009,\"orphans\":2014,"
