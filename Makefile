@@ -51,6 +51,11 @@ $(B)/tools/%: tests/tools/%.c
 
 tests: $(UNIT) $(TOOLS) $(B)/nfqd
 
+# The benchmarks (as root): consumers side by side, and the classifier.
+bench: all $(TOOLS) $(B)/bench/bench_classify
+	$(B)/bench/bench_classify
+	tests/bench/bench.sh
+
 $(B)/bench/bench_classify: tests/bench/bench_classify.c $(OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(NFQD_CFLAGS) -o $@ $< $(OBJS) $(LDLIBS)
@@ -106,6 +111,6 @@ uninstall:
 clean:
 	rm -rf $(B)
 
-.PHONY: all tests fuzz deps check demo install uninstall clean
+.PHONY: all tests fuzz deps check demo bench install uninstall clean
 
 -include $(OBJS:.o=.d) $(B)/main.d
