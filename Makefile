@@ -84,9 +84,26 @@ deps:
 
 FUZZ_TIME ?= 20
 
+# nfqd, its unit tests and tools built with AddressSanitizer and
+# UndefinedBehaviorSanitizer, in build-asan/.
+SAN_FLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+	   -fno-sanitize-recover=all
+
+asan:
+	$(MAKE) B=build-asan CFLAGS="$(SAN_FLAGS)" \
+	    LDFLAGS="-fsanitize=address,undefined" all tests
+
+# Everything: unit, command line, fuzzing, network tests, then the unit,
+# command line and network tests again against the sanitizer build, and
+# valgrind; one summary line.
 check: deps
-	$(MAKE) tests fuzz
+	$(MAKE) tests fuzz asan
 	FUZZ_TIME=$(FUZZ_TIME) tests/run.sh
+
+# The sanitizer part alone.
+check-asan: deps
+	$(MAKE) tests asan
+	tests/run.sh --asan
 
 demo: deps
 	$(MAKE) all $(TOOLS)
@@ -109,8 +126,9 @@ uninstall:
 	    $(DESTDIR)/lib/systemd/system/nfqd.service
 
 clean:
-	rm -rf $(B)
+	rm -rf $(B) build-asan
 
-.PHONY: all tests fuzz deps check demo bench install uninstall clean
+.PHONY: all tests fuzz asan deps check check-asan demo bench install uninstall \
+	clean
 
 -include $(OBJS:.o=.d) $(B)/main.d

@@ -13,6 +13,7 @@
 #include "nfqd/log.h"
 #include "nfqd/master.h"
 #include "nfqd/nfqd.h"
+#include "nfqd/sandbox.h"
 
 static void
 usage(FILE *fp)
@@ -99,7 +100,9 @@ main(int argc, char *argv[])
 			usage(stdout);
 			return 0;
 		case 'V':
-			printf("nfqd %s\n", NFQD_VERSION);
+			printf("nfqd %s%s\n", NFQD_VERSION,
+			    nfqd_sandbox_possible() ? "" :
+			    " (built with sanitizers: no seccomp sandbox)");
 			return 0;
 		default:
 			usage(stderr);

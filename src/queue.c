@@ -116,6 +116,8 @@ nfqd_queue_build_params(char *buf, uint16_t queue,
 {
 	struct nlmsghdr	*nlh;
 
+	/* Attribute padding is not zeroed by every libmnl: zero it all. */
+	memset(buf, 0, NFQD_QUEUE_CFG_MSG_MAX);
 	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, queue);
 	nlh->nlmsg_seq = seq;
 	put_flags(nlh, cf);
@@ -247,6 +249,7 @@ nfqd_queue_open(uint16_t queue, const struct nfqd_config *cf, char *err,
 	    sizeof(one)) == -1)
 		log_warn("queue %u: setsockopt(NETLINK_NO_ENOBUFS)", queue);
 
+	memset(buf, 0, sizeof(buf));
 	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, queue);
 	nlh->nlmsg_flags |= NLM_F_ACK;
 	nlh->nlmsg_seq = SEQ_BIND;
@@ -339,6 +342,7 @@ nfqd_queue_probe_flags(const struct nfqd_config *cf, char *err,
 			close(fd);
 		return 0;
 	}
+	memset(buf, 0, sizeof(buf));
 	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, (uint32_t)q);
 	nlh->nlmsg_flags |= NLM_F_ACK;
 	nlh->nlmsg_seq = 1;
@@ -370,6 +374,7 @@ nfqd_queue_close(int fd, uint16_t queue, bool release)
 	size_t			 len = 0;
 	int			 waiting = -1;
 
+	memset(buf, 0, sizeof(buf));
 	if (release) {
 		/*
 		 * Queue length 0 first: from then on the kernel accepts new

@@ -1,43 +1,107 @@
 #!/bin/bash
-# Run every test and print one summary line: "N passed, N failed".
-#   unit tests (build/tests/test_*)     no root needed
-#   tests/sh/*.sh                       command line, no root needed
-#   tests/net/test_*.sh                 root: namespaces, veth, iptables
+# Run the tests and print one summary line: "N passed, N failed".
+#
+#   tests/run.sh            everything:
+#                           unit tests (build/tests/test_*), no root needed
+#                           tests/sh/*.sh: command line, install; no root
+#                           tests/fuzz/run.sh: libFuzzer targets, FUZZ_TIME s
+#                           tests/net/test_*.sh: namespaces, veth, iptables
+#                           (root); then unit, sh and net tests again against
+#                           the ASan+UBSan build in build-asan/ (names
+#                           prefixed asan/), and a check that no sanitizer
+#                           reported anything
+#   tests/run.sh --asan     only the sanitizer part
+#   tests/run.sh FILE...    those tests only
+#
 # Every test prints one "PASS: ..." or "FAIL: ..." line per case.  A test
 # program that dies without saying FAIL counts as a failure.
-# Run a subset with: tests/run.sh tests/net/test_reload.sh ...
 set -u
 cd "$(dirname "$0")/.."
 
 log=$(mktemp /tmp/nfqd-check.XXXXXX)
-trap 'rm -f "$log"' EXIT
+san=$(mktemp -d /tmp/nfqd-sanitizers.XXXXXX)
+trap 'rm -f "$log"; rm -rf "$san"' EXIT
 skipped=0
+root=0
+[ "$(id -u)" = 0 ] && root=1
 
-run_one() {
-	local t=$1 before after rc
+run_one() {	# run_one TEST [TAG]
+	local t=$1 tag=${2:-} before after rc
 	before=$(grep -c '^FAIL:' "$log")
-	echo "== $t"
-	"$t" 2>&1 | tee -a "$log"
+	echo "== ${tag:+$tag/}$t"
+	if [ -n "$tag" ]; then
+		NFQD_BUILD=build-$tag "$t" 2>&1 |
+		    sed -u "s/^\(PASS\|FAIL\|SKIP\): /\1: $tag\//" | tee -a "$log"
+	else
+		"$t" 2>&1 | tee -a "$log"
+	fi
 	rc=${PIPESTATUS[0]}
 	after=$(grep -c '^FAIL:' "$log")
 	if [ "$rc" != 0 ] && [ "$after" = "$before" ]; then
-		echo "FAIL: $t: exited with status $rc" | tee -a "$log"
+		echo "FAIL: ${tag:+$tag/}$t: exited with status $rc" |
+		    tee -a "$log"
 	fi
 }
 
-if [ $# -gt 0 ]; then
-	tests=("$@")
-else
-	tests=(build/tests/test_* tests/sh/*.sh tests/fuzz/run.sh)
-	if [ "$(id -u)" = 0 ]; then
-		tests+=(tests/net/test_*.sh)
+plain() {
+	local t
+	for t in build/tests/test_* tests/sh/*.sh tests/fuzz/run.sh; do
+		[ -x "$t" ] && run_one "$t"
+	done
+	if [ "$root" = 1 ]; then
+		for t in tests/net/test_*.sh; do
+			run_one "$t"
+		done
 	else
-		skipped=$(ls tests/net/test_*.sh | wc -l)
+		skipped=$((skipped + $(ls tests/net/test_*.sh | wc -l)))
 	fi
+}
+
+sanitized() {
+	local t f n
+	if [ ! -x build-asan/nfqd ]; then
+		echo "FAIL: asan: build-asan/nfqd missing (make asan)" | tee -a "$log"
+		return
+	fi
+	# Every report goes to a file in $san; none may appear.
+	export ASAN_OPTIONS="log_path=$san/asan:detect_leaks=1:halt_on_error=1"
+	export UBSAN_OPTIONS="log_path=$san/ubsan:halt_on_error=1:print_stacktrace=1"
+	export LSAN_OPTIONS="suppressions=$PWD/tests/fuzz/lsan.supp"
+	for t in build-asan/tests/test_*; do
+		[ -x "$t" ] && run_one "$t" asan
+	done
+	for t in tests/sh/cli.sh; do
+		run_one "$t" asan
+	done
+	if [ "$root" = 1 ]; then
+		for t in tests/net/test_*.sh; do
+			run_one "$t" asan
+		done
+	fi
+	unset ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
+	n=$(find "$san" -type f | wc -l)
+	if [ "$n" = 0 ]; then
+		echo "PASS: asan: no AddressSanitizer, LeakSanitizer or UBSan report" |
+		    tee -a "$log"
+	else
+		echo "FAIL: asan: $n sanitizer reports" | tee -a "$log"
+		for f in $(find "$san" -type f | head -5); do
+			echo "--- $f"
+			head -30 "$f"
+		done
+	fi
+}
+
+if [ $# -gt 0 ] && [ "$1" = --asan ]; then
+	sanitized
+elif [ $# -gt 0 ]; then
+	for t in "$@"; do
+		run_one "$t"
+	done
+else
+	plain
+	sanitized
 fi
-for t in "${tests[@]}"; do
-	[ -x "$t" ] && run_one "$t"
-done
 
 pass=$(grep -c '^PASS:' "$log")
 fail=$(grep -c '^FAIL:' "$log")

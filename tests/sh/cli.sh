@@ -3,7 +3,7 @@
 # Needs no root.
 set -u
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
-NFQD=$TOP/build/nfqd
+NFQD=$TOP/${NFQD_BUILD:-build}/nfqd
 TEST=cli
 TMP=$(mktemp -d /tmp/nfqd-cli.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
@@ -56,7 +56,7 @@ check "--queue-balance 7:4 is refused" "$?" 1
 "$NFQD" -t -c "$TMP/empty.conf" -p relative.pid 2>"$TMP/err"
 check "-p with a relative path is refused" "$?" 1
 
-check "-V" "$("$NFQD" -V)" "nfqd $(sed -n 's/.*NFQD_VERSION[^"]*"\(.*\)".*/\1/p' "$TOP/include/nfqd/nfqd.h")"
+check "-V" "$("$NFQD" -V | cut -d' ' -f1-2)" "nfqd $(sed -n 's/.*NFQD_VERSION[^"]*"\(.*\)".*/\1/p' "$TOP/include/nfqd/nfqd.h")"
 "$NFQD" -h | grep -q -- "--queue-balance A:B"
 check "-h shows the options" "$?" 0
 "$NFQD" --bogus 2>/dev/null
