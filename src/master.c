@@ -29,6 +29,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cap-ng.h>
+
 #include "nfqd/config.h"
 #include "nfqd/engine.h"
 #include "nfqd/iptcheck.h"
@@ -93,6 +95,7 @@ struct slot {
 	bool		 has_stats;	/* region counters belong to stats_queue */
 	uint16_t	 stats_queue;
 	struct rregion	*rr;		/* where its rule counters are */
+	unsigned	 kills;		/* SIGKILLs sent since it was asked to stop */
 	uint64_t	 progress;	/* verdicts seen at the last check */
 	uint64_t	 progress_ns;	/* when they last moved */
 };
@@ -420,6 +423,7 @@ stop_worker(unsigned i, const char *why)
 	if (kill(s->pid, SIGTERM) == -1 && errno != ESRCH)
 		log_warn("kill(%d, SIGTERM)", (int)s->pid);
 	s->state = SLOT_STOPPING;
+	s->kills = 0;
 	s->kill_at = nfqd_now_ns() + STOP_TIMEOUT_NS;
 	shm_ctl(i);
 }
@@ -463,10 +467,26 @@ reconcile(void)
 	/* Workers on the wrong queue or no longer wanted stop now. */
 	for (i = 0; i < NFQD_MAX_WORKERS; i++) {
 		s = &m.slots[i];
-		if (s->state == SLOT_STOPPING && now >= s->kill_at) {
+		if (s->state == SLOT_STOPPING && now >= s->kill_at &&
+		    s->kills >= 3) {
+			/*
+			 * It cannot be killed (no CAP_KILL for a worker of
+			 * another user?).  Let go of it: it holds no queue
+			 * alone, and exits with us (PR_SET_PDEATHSIG).
+			 */
+			log_errx("worker %u (pid %d) cannot be stopped; leaving "
+			    "it to exit with the master", i, (int)s->pid);
+			if ((qs = qs_find(s->queue)) != NULL &&
+			    qs->reader == (int)i)
+				qs->reader = -1;
+			s->pid = 0;
+			s->state = SLOT_IDLE;
+		} else if (s->state == SLOT_STOPPING && now >= s->kill_at) {
 			log_warnx("worker %u (pid %d) did not stop in time; "
 			    "killing it", i, (int)s->pid);
-			kill(s->pid, SIGKILL);
+			if (kill(s->pid, SIGKILL) == -1)
+				log_warn("kill(%d, SIGKILL)", (int)s->pid);
+			s->kills++;
 			s->kill_at = now + STOP_TIMEOUT_NS;
 		}
 		if (s->state != SLOT_RUNNING)
@@ -1258,6 +1278,20 @@ nfqd_master_run(struct nfqd_config *cf, const struct nfqd_overrides *ov,
 
 	if ((m.stats = calloc(1, sizeof(*m.stats))) == NULL)
 		fatal("calloc");
+	/*
+	 * Workers of another user can only be signalled with CAP_KILL (a
+	 * capability bounding set may have taken it away).
+	 */
+	if (m.cf.user[0] != '\0' && geteuid() == 0 &&
+	    (capng_get_caps_process() != 0 ||
+	    !capng_have_capability(CAPNG_EFFECTIVE, CAP_KILL))) {
+		log_errx("daemon.user \"%s\" needs CAP_KILL in the master, to "
+		    "stop and restart its workers (add it to the service's "
+		    "CapabilityBoundingSet)", m.cf.user);
+		nfqd_rules_free(m.cf.rules);
+		free(m.stats);
+		return 1;
+	}
 	if ((m.pidfd = pidfile_open(m.cf.pidfile)) == -1) {
 		nfqd_rules_free(m.cf.rules);
 		free(m.stats->rules);

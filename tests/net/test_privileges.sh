@@ -33,4 +33,47 @@ CONF
 	stop_nfqd
 	check "$what: SIGTERM: exit status" "$NFQD_STATUS" 0
 done
+
+# Under the systemd unit's limits: CapabilityBoundingSet and
+# NoNewPrivileges, reproduced with setpriv.
+cat >"$TMP/nfqd.conf" <<CONF
+daemon: { pidfile = "$TMP/nfqd.pid"; user = "nobody"; };
+stats: { file = "$TMP/stats.json"; shm = "$TMP/nfqd.shm"; };
+queue: { balance = "0:1"; };
+CONF
+# Without CAP_KILL the master could not signal workers running as
+# nobody: it says so and does not start.
+out=$(ip netns exec "$NS2" setpriv --no-new-privs \
+    --bounding-set -all,+net_admin,+setuid,+setgid,+setpcap \
+    "$NFQD" -c "$TMP/nfqd.conf" 2>&1)
+check "no CAP_KILL with daemon.user: refused" "$?" 1
+case "$out" in
+*'daemon.user "nobody" needs CAP_KILL in the master'*)
+	pass "no CAP_KILL with daemon.user: says why" ;;
+*)	fail "no CAP_KILL with daemon.user: $out" ;;
+esac
+check "no CAP_KILL with daemon.user: nothing left bound" "$(kernel_queues)" ""
+ip netns exec "$NS2" setpriv --no-new-privs \
+    --bounding-set -all,+net_admin,+setuid,+setgid,+setpcap,+kill \
+    "$NFQD" -c "$TMP/nfqd.conf" >>"$TMP/nfqd.log" 2>&1 &
+NFQD_PID=$!
+NFQD_PIDS+=("$NFQD_PID")
+if wait_eq 10 2 nworkers "$NFQD_PID" &&
+    wait_until 5 grep -q "worker 1 started" "$TMP/nfqd.log"; then
+	pass "unit limits: nfqd starts with the unit's bounding set and no_new_privs"
+else
+	fail "unit limits: nfqd did not start"
+fi
+check "unit limits: master bounding set" "$(field "$NFQD_PID" CapBnd)" \
+    00000000000011e0
+for p in $(workers_of "$NFQD_PID"); do
+	check "unit limits: worker $p runs as nobody with CAP_NET_ADMIN" \
+	    "$(field "$p" Uid) $(field "$p" CapEff)" "$(id -u nobody) $NET_ADMIN"
+done
+base=$(delivered)
+check "unit limits: sent" "$(send 0 200) $(send 1 200)" "200 200"
+wait_eq 5 $((base + 400)) delivered
+check "unit limits: verdicts work" "$(delivered)" $((base + 400))
+stop_nfqd
+check "unit limits: SIGTERM: exit status" "$NFQD_STATUS" 0
 finish

@@ -29,6 +29,12 @@ check "systemd unit points at the installed binary" \
     "$(grep -c '^Exec.*=/usr/sbin/nfqd ' "$TMP/lib/systemd/system/nfqd.service")" 3
 check "no placeholder left in the unit" \
     "$(grep -c '@SBINDIR@' "$TMP/lib/systemd/system/nfqd.service")" 0
+if command -v systemd-analyze >/dev/null; then
+	sed "s|/usr/sbin/nfqd|$TMP/usr/sbin/nfqd|g" \
+	    "$TMP/lib/systemd/system/nfqd.service" >"$TMP/nfqd.service"
+	out=$(systemd-analyze verify "$TMP/nfqd.service" 2>&1)
+	check "systemd-analyze verify finds nothing to say" "$?/$out" "0/"
+fi
 "$TMP/usr/sbin/nfqd" -t -c "$TMP/etc/nfqd/nfqd.conf" >/dev/null
 check "installed configuration is valid" "$?" 0
 
