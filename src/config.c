@@ -265,6 +265,15 @@ set_batch(struct ctx *c, config_setting_t *s)
 }
 
 static void
+set_busy_poll_us(struct ctx *c, config_setting_t *s)
+{
+	long long	v;
+
+	if (get_int(c, s, 0, 1000, &v) == 0)
+		c->cf->busy_poll_us = (uint32_t)v;
+}
+
+static void
 set_fail_open(struct ctx *c, config_setting_t *s)
 {
 	get_bool(c, s, &c->cf->fail_open);
@@ -385,6 +394,7 @@ static const struct key queue_keys[] = {
 	{ "rcvbuf",		set_rcvbuf },
 	{ "copy_range",		set_copy_range },
 	{ "batch",		set_batch },
+	{ "busy_poll_us",	set_busy_poll_us },
 	{ "fail_open",		set_fail_open },
 	{ "gso",		set_gso },
 	{ "uid_gid",		set_uid_gid },
@@ -841,6 +851,7 @@ nfqd_config_worker_changed(const struct nfqd_config *a,
 	    a->copy_range != b->copy_range ||
 	    a->parse != b->parse ||
 	    a->batch != b->batch ||
+	    a->busy_poll_us != b->busy_poll_us ||
 	    a->fail_open != b->fail_open ||
 	    a->gso != b->gso ||
 	    a->uid_gid != b->uid_gid ||

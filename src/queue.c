@@ -239,6 +239,15 @@ nfqd_queue_open(uint16_t queue, const struct nfqd_config *cf, char *err,
 		    queue, strerror(errno));
 		goto fail;
 	}
+	/*
+	 * Connected to the kernel (port 0), the socket refuses messages from
+	 * any other sender, so readers need not ask who sent each one.
+	 */
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1) {
+		snprintf(err, errlen, "connect(AF_NETLINK) for queue %u: %s",
+		    queue, strerror(errno));
+		goto fail;
+	}
 	nfqd_queue_set_rcvbuf(fd, queue, cf->rcvbuf);
 	/*
 	 * With NETLINK_NO_ENOBUFS an overrun does not make the next recv()

@@ -1,17 +1,23 @@
 /*
  * A worker: serves one queue from a socket the master bound, on one CPU.
  *
- * The loop waits in epoll on the queue socket, a signalfd (SIGTERM) and a
- * 1 s timerfd.  When the socket is readable it reads up to queue.batch
- * messages per recvmmsg(), decides every packet, and sends all verdicts of
- * that read in one send (consecutive equal verdicts as one batch verdict).
- * Nothing is held back for later: when the loop returns to epoll every
- * packet read has been verdicted, so SIGTERM only has to stop reading.
- * Nothing on this path allocates; counters are plain stores into this
- * worker's own slot of the shared region.
+ * The loop waits in epoll on the queue socket, a signalfd (SIGTERM), a 1 s
+ * timerfd and, when rules name interfaces, an rtnetlink socket.  When the
+ * queue socket is readable it stays with it while traffic flows: it reads
+ * up to queue.batch messages per recvmmsg(), decides every packet, sends
+ * all verdicts of that read in one send (consecutive equal verdicts as one
+ * batch verdict), and then waits for more in recvmmsg() itself (blocking
+ * for the first message, MSG_WAITFORONE), which saves an epoll_wait() per
+ * wake-up.  Every 10 ms it looks at the other sources without sleeping;
+ * after IDLE_MS without a packet it goes back to epoll.  Nothing is held
+ * back for later: every packet read has been verdicted before the next
+ * read, so SIGTERM only has to stop reading.  Nothing on this path
+ * allocates; counters are plain stores into this worker's own slot of the
+ * shared region.
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -53,8 +59,10 @@
 #define SEQ_ORPHANS	0x80000000u
 /* How often overruns and losses are summarised in the log, seconds. */
 #define REPORT_INTERVAL	10
-/* recvmmsg() rounds per wake-up before looking at signals and timers. */
-#define READ_ROUNDS	16
+/* Without a packet for this long, the worker goes back to epoll. */
+#define IDLE_MS		100
+/* While traffic flows, signals, timers and links are looked at this often. */
+#define POLL_NS		10000000ull
 
 struct worker {
 	const struct nfqd_config *cf;
@@ -82,7 +90,7 @@ struct worker {
 	size_t			  msgsize;
 	struct mmsghdr		 *msgs;
 	struct iovec		 *iov;
-	struct sockaddr_nl	 *from;
+	uint64_t		  next_poll;	/* look at signals etc. */
 	char			 *rx;
 	char			 *tx;
 	struct nfqd_vbuf	  vb;
@@ -352,18 +360,17 @@ handle_packet(struct worker *w, const struct nlmsghdr *nlh)
 	add_verdict(w, pkt.id, d.verdict, d.has_mark, d.mark);
 }
 
+/*
+ * One datagram.  The socket is connected to the kernel (see queue.c), so
+ * no other sender can reach it.
+ */
 static void
 handle_datagram(struct worker *w, const char *buf, size_t len,
     const struct msghdr *mh)
 {
-	const struct sockaddr_nl	*from = mh->msg_name;
 	const struct nlmsghdr		*nlh = (const struct nlmsghdr *)buf;
 	size_t				 rem = len;
 
-	if (mh->msg_namelen < sizeof(*from) || from->nl_pid != 0) {
-		bad_message(w, "datagram not from the kernel");
-		return;
-	}
 	if (mh->msg_flags & MSG_TRUNC) {
 		verdict_by_id(w, buf, len, "message larger than the receive "
 		    "buffer");
@@ -403,18 +410,69 @@ note_read(struct worker *w, unsigned n)
 		}
 }
 
+static void	read_signals(struct worker *);
+static void	read_links(struct worker *);
+static void	report(struct worker *, uint64_t);
+
+/* What the epoll loop would have seen, without sleeping. */
+static void
+poll_others(struct worker *w, uint64_t now)
+{
+	w->next_poll = now + POLL_NS;
+	read_signals(w);
+	if (w->ift_fd != -1)
+		read_links(w);
+	report(w, now);
+}
+
+/*
+ * recvmmsg() on the queue socket.  With wait, block until the first
+ * message (at most IDLE_MS, the socket's receive timeout), after an
+ * optional busy poll of busy_poll_us.
+ */
+static int
+receive(struct worker *w, bool wait)
+{
+	uint64_t	end;
+	int		n;
+
+	if (wait && w->cf->busy_poll_us > 0) {
+		end = nfqd_now_ns() + w->cf->busy_poll_us * 1000ull;
+		do {
+			n = recvmmsg(w->fd, w->msgs, w->batch, MSG_DONTWAIT,
+			    NULL);
+			if (n != -1 || errno != EAGAIN)
+				return n;
+		} while (nfqd_now_ns() < end);
+	}
+	return recvmmsg(w->fd, w->msgs, w->batch,
+	    wait ? MSG_WAITFORONE : MSG_DONTWAIT, NULL);
+}
+
+/*
+ * The queue socket is readable: read, decide and answer batch after batch
+ * for as long as packets keep coming; back to epoll after IDLE_MS without
+ * one, or to stop.
+ */
 static void
 read_queue(struct worker *w)
 {
 	uint64_t	missed;
-	unsigned	i, round;
+	unsigned	i;
 	int		n;
+	bool		wait = false;	/* epoll said there is something */
 
-	for (round = 0; round < READ_ROUNDS; round++) {
-		n = recvmmsg(w->fd, w->msgs, w->batch, MSG_DONTWAIT, NULL);
+	while (!w->stop) {
+		n = receive(w, wait);
+		/*
+		 * Rules on interfaces must see a link change before the next
+		 * packet: then wait in epoll, where the rtnetlink socket can
+		 * wake us, not in recvmmsg().
+		 */
+		wait = w->ift_fd == -1;
 		if (n == -1) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				break;
+				return;		/* idle: back to epoll */
 			if (errno == EINTR)
 				continue;
 			if (errno == ENOBUFS) {
@@ -425,21 +483,20 @@ read_queue(struct worker *w)
 			w->c.nlerrors++;
 			if (ratelimit_ok(&w->rl_recv, nfqd_now_ns(), &missed))
 				log_warn("recvmmsg on queue %u", w->queue);
-			break;
+			return;
 		}
 		w->c.batches++;
 		w->now = nfqd_now_ns();
 		note_read(w, (unsigned)n);
+		if (w->now >= w->next_poll)
+			poll_others(w, w->now);
 		for (i = 0; i < (unsigned)n; i++) {
 			handle_datagram(w, w->iov[i].iov_base,
 			    w->msgs[i].msg_len, &w->msgs[i].msg_hdr);
-			w->msgs[i].msg_hdr.msg_namelen = sizeof(w->from[i]);
 			w->msgs[i].msg_hdr.msg_flags = 0;
 		}
 		flush_verdicts(w);
 		publish(w, w->now);
-		if ((unsigned)n < w->batch)
-			break;		/* drained: epoll says when more come */
 	}
 }
 
@@ -499,12 +556,11 @@ setup_buffers(struct worker *w, uint32_t msg_copy)
 	    msg_copy : w->cf->copy_range);
 	w->msgs = calloc(w->batch, sizeof(*w->msgs));
 	w->iov = calloc(w->batch, sizeof(*w->iov));
-	w->from = calloc(w->batch, sizeof(*w->from));
 	w->rx = malloc(w->batch * w->msgsize);
 	txcap = (size_t)w->batch * NFQD_VERDICT_MSG_MAX;
 	w->tx = malloc(txcap);
-	if (w->msgs == NULL || w->iov == NULL || w->from == NULL ||
-	    w->rx == NULL || w->tx == NULL)
+	if (w->msgs == NULL || w->iov == NULL || w->rx == NULL ||
+	    w->tx == NULL)
 		fatal("allocating %u receive buffers of %zu bytes", w->batch,
 		    w->msgsize);
 	for (i = 0; i < w->batch; i++) {
@@ -512,8 +568,6 @@ setup_buffers(struct worker *w, uint32_t msg_copy)
 		w->iov[i].iov_len = w->msgsize;
 		w->msgs[i].msg_hdr.msg_iov = &w->iov[i];
 		w->msgs[i].msg_hdr.msg_iovlen = 1;
-		w->msgs[i].msg_hdr.msg_name = &w->from[i];
-		w->msgs[i].msg_hdr.msg_namelen = sizeof(w->from[i]);
 	}
 	nfqd_vbuf_init(&w->vb, w->tx, txcap, w->queue);
 }
@@ -587,7 +641,20 @@ setup_loop(struct worker *w)
 {
 	struct epoll_event	ev;
 	struct itimerspec	its;
+	struct timeval		tv = { 0, IDLE_MS * 1000 };
 	sigset_t		set;
+	int			fl;
+
+	/*
+	 * recvmmsg() waits for traffic itself (see read_queue), at most
+	 * IDLE_MS; reads that must not wait say MSG_DONTWAIT.  The master
+	 * only sends on this socket from now on.
+	 */
+	if ((fl = fcntl(w->fd, F_GETFL)) == -1 ||
+	    fcntl(w->fd, F_SETFL, fl & ~O_NONBLOCK) == -1)
+		fatal("fcntl(queue socket)");
+	if (setsockopt(w->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == -1)
+		fatal("setsockopt(SO_RCVTIMEO)");
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
@@ -660,6 +727,7 @@ nfqd_worker_main(const struct nfqd_worker_args *a)
 	uint64_t		ticks, now;
 	char			name[16];
 	int			i, n;
+	bool			q;
 
 	memset(&w, 0, sizeof(w));
 	w.cf = a->cf;
@@ -726,9 +794,10 @@ nfqd_worker_main(const struct nfqd_worker_args *a)
 			log_err("epoll_wait");
 			worker_exit(&w, 1);
 		}
-		for (i = 0; i < n; i++) {
+		/* The queue last: link changes and signals come first. */
+		for (i = 0, q = false; i < n; i++) {
 			if (evs[i].data.fd == w.fd) {
-				read_queue(&w);
+				q = true;
 			} else if (evs[i].data.fd == w.sfd) {
 				read_signals(&w);
 			} else if (evs[i].data.fd == w.ift_fd) {
@@ -742,6 +811,8 @@ nfqd_worker_main(const struct nfqd_worker_args *a)
 				publish(&w, now);
 			}
 		}
+		if (q && !w.stop)
+			read_queue(&w);
 	}
 	log_debug("stopping: every packet read has its verdict");
 	worker_exit(&w, 0);

@@ -40,6 +40,7 @@ struct nfqd_config {
 	bool		 copy_auto;		/* copy_range = "auto": from the rules */
 	bool		 parse;			/* decisions need the headers */
 	uint32_t	 batch;			/* messages read per recvmmsg() */
+	uint32_t	 busy_poll_us;		/* spin for more before sleeping */
 	bool		 fail_open;
 	bool		 gso;
 	bool		 uid_gid;

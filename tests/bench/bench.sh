@@ -15,6 +15,7 @@
 # Consumers: nfqd (one worker), refq (tests/bench/refq.c, the least work per
 # packet), classicq (tests/bench/classicq.c, the tutorial loop), and with
 # --rules N (or NFQD_RULES=N) "nfqd-rN": nfqd with N rules that never match.
+# NFQD_QUEUE='copy_range = "auto";' adds settings to nfqd's queue group.
 # Each (rate, size) case runs every consumer in turn, A B C A B C ..., and
 # reports medians.  See docs/performance.md for the method.
 #
@@ -320,7 +321,7 @@ nfqd_conf() {	# FILE [RULES]
 	cat >"$1" <<CONF
 daemon: { pidfile = "$TMP/nfqd.pid"; log_level = "notice"; };
 stats: { file = "$TMP/stats.json"; shm = "$TMP/nfqd.shm"; };
-queue: { balance = "0:0"; cpu_affinity = "none"; fail_open = false; };
+queue: { balance = "0:0"; cpu_affinity = "none"; fail_open = false; ${NFQD_QUEUE:-} };
 default_verdict = "accept";
 CONF
 	[ "${2:-0}" -gt 0 ] && gen_rules "$2" >>"$1"
