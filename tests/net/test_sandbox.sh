@@ -19,6 +19,11 @@ start_nfqd "$TMP/nfqd.conf" 2 || finish
 for p in $(workers_of "$NFQD_PID"); do
 	check "worker $p: seccomp filter (mode 2)" "$(field "$p" Seccomp)" 2
 	check "worker $p: no_new_privs" "$(field "$p" NoNewPrivs)" 1
+	# The filter does not force the speculation mitigations on: the
+	# worker keeps the master's (kernels before 5.16 would force them).
+	check "worker $p: speculative store bypass as the master's" \
+	    "$(grep Speculation_Store_Bypass "/proc/$p/status" | cut -f2-)" \
+	    "$(grep Speculation_Store_Bypass "/proc/$NFQD_PID/status" | cut -f2-)"
 done
 check "the master is not filtered" "$(field "$NFQD_PID" Seccomp)" 0
 check "traffic under the filter" "$(send 0 500) $(send 1 500)" "500 500"
