@@ -15,56 +15,23 @@
 #include "nfqd/util.h"
 #include "unit.h"
 
-struct report {
-	char	file[PATH_MAX];
-	int	line;
-	char	msg[1024];
-};
-
-struct reports {
-	struct report	r[16];
-	int		n;		/* reports made, even past r[] */
-};
-
 static char		dir[512];
 static int		ncpu;
 static unsigned		nfiles;
-
-static void
-collect(void *arg, const char *file, int line, const char *msg)
-{
-	struct reports	*rs = arg;
-
-	if (rs->n < (int)(sizeof(rs->r) / sizeof(rs->r[0]))) {
-		nfqd_strlcpy(rs->r[rs->n].file, file != NULL ? file : "(null)",
-		    sizeof(rs->r[0].file));
-		rs->r[rs->n].line = line;
-		nfqd_strlcpy(rs->r[rs->n].msg, msg, sizeof(rs->r[0].msg));
-	}
-	rs->n++;
-}
 
 /* Write text to name in the test directory; path gets the full name. */
 static int
 write_file(const char *name, const char *text, char *path, size_t len)
 {
-	FILE	*fp;
-	int	 ok;
-
 	if (snprintf(path, len, "%s/%s", dir, name) >= (int)len)
 		return -1;
-	if ((fp = fopen(path, "w")) == NULL)
-		return -1;
-	ok = fputs(text, fp) >= 0;
-	if (fclose(fp) != 0 || !ok)
-		return -1;
-	return 0;
+	return unit_write_text(path, text);
 }
 
 /* Load text from a fresh file.  path gets its name. */
 static int
 load(struct nfqd_config *cf, const char *text, const struct nfqd_overrides *ov,
-    struct reports *rs, char *path, size_t len)
+    struct unit_reports *rs, char *path, size_t len)
 {
 	char	name[32];
 
@@ -74,7 +41,7 @@ load(struct nfqd_config *cf, const char *text, const struct nfqd_overrides *ov,
 		CHECK(0, unit_fmt("writing %s", name));
 		return -1;
 	}
-	return nfqd_config_load(cf, path, ov, collect, rs);
+	return nfqd_config_load(cf, path, ov, unit_collect, rs);
 }
 
 /* text must give exactly one problem: msg at line in the file itself. */
@@ -82,7 +49,7 @@ static void
 expect_error(const char *name, const char *text, int line, const char *msg)
 {
 	struct nfqd_config	cf;
-	struct reports		rs;
+	struct unit_reports	rs;
 	char			path[PATH_MAX];
 	int			r;
 
@@ -102,7 +69,7 @@ static int
 expect_ok(const char *name, struct nfqd_config *cf, const char *text,
     const struct nfqd_overrides *ov)
 {
-	struct reports	rs;
+	struct unit_reports	rs;
 	char		path[PATH_MAX];
 	int		r;
 
@@ -116,7 +83,7 @@ static void
 test_defaults(void)
 {
 	struct nfqd_config	cf, def;
-	struct reports		rs;
+	struct unit_reports	rs;
 	char			path[PATH_MAX];
 	int			r;
 
@@ -545,7 +512,7 @@ static void
 test_directory(void)
 {
 	struct nfqd_config	cf;
-	struct reports		rs;
+	struct unit_reports	rs;
 	pid_t			pid;
 	int			status, r, fd;
 
@@ -558,7 +525,7 @@ test_directory(void)
 		if ((fd = open("/dev/null", O_WRONLY)) != -1)
 			dup2(fd, STDERR_FILENO);
 		memset(&rs, 0, sizeof(rs));
-		r = nfqd_config_load(&cf, dir, NULL, collect, &rs);
+		r = nfqd_config_load(&cf, dir, NULL, unit_collect, &rs);
 		_exit(r == 1 && rs.n == 1 && rs.r[0].line == 0 &&
 		    strcmp(rs.r[0].file, dir) == 0 &&
 		    strstr(rs.r[0].msg, "Is a directory") != NULL ? 0 : 3);
@@ -577,7 +544,7 @@ static void
 test_files(void)
 {
 	struct nfqd_config	cf;
-	struct reports		rs;
+	struct unit_reports	rs;
 	char			path[PATH_MAX];
 	int			r;
 
@@ -602,7 +569,7 @@ test_files(void)
 
 	memset(&rs, 0, sizeof(rs));
 	snprintf(path, sizeof(path), "%s/does-not-exist.conf", dir);
-	r = nfqd_config_load(&cf, path, NULL, collect, &rs);
+	r = nfqd_config_load(&cf, path, NULL, unit_collect, &rs);
 	CHECK(r == 1 && rs.n == 1, "missing file: one problem");
 	if (rs.n == 1) {
 		CHECK_STR_EQ(rs.r[0].msg, "cannot open: No such file or "
@@ -665,7 +632,7 @@ test_overrides(void)
 {
 	struct nfqd_config	cf;
 	struct nfqd_overrides	ov;
-	struct reports		rs;
+	struct unit_reports	rs;
 	char			path[PATH_MAX];
 	int			r;
 
@@ -758,7 +725,7 @@ static void
 test_include(void)
 {
 	struct nfqd_config	cf;
-	struct reports		rs;
+	struct unit_reports	rs;
 	char			path[PATH_MAX], inc[PATH_MAX], sub[PATH_MAX];
 	int			r;
 
@@ -773,7 +740,7 @@ test_include(void)
 		return;
 	}
 	memset(&rs, 0, sizeof(rs));
-	r = nfqd_config_load(&cf, path, NULL, collect, &rs);
+	r = nfqd_config_load(&cf, path, NULL, unit_collect, &rs);
 	CHECKF(r == 0 && rs.n == 0 && cf.maxlen == 100 && cf.log_syslog,
 	    "include relative to the config's directory",
 	    "returned %d, \"%s\", maxlen %u", r, rs.n > 0 ? rs.r[0].msg : "",
@@ -787,7 +754,7 @@ test_include(void)
 		return;
 	}
 	memset(&rs, 0, sizeof(rs));
-	r = nfqd_config_load(&cf, path, NULL, collect, &rs);
+	r = nfqd_config_load(&cf, path, NULL, unit_collect, &rs);
 	CHECK(r == 1 && rs.n == 1, "include: error in an included file");
 	if (rs.n == 1) {
 		CHECK_STR_EQ(rs.r[0].file, inc,
@@ -802,7 +769,7 @@ test_include(void)
 	    sizeof(path)) == -1)
 		return;
 	memset(&rs, 0, sizeof(rs));
-	r = nfqd_config_load(&cf, path, NULL, collect, &rs);
+	r = nfqd_config_load(&cf, path, NULL, unit_collect, &rs);
 	CHECK(r == 1 && rs.n == 1, "include: missing file is one problem");
 	if (rs.n == 1) {
 		CHECK_STR_EQ(rs.r[0].msg, "cannot open include file",

@@ -85,20 +85,6 @@ test_parse(void)
 	}
 }
 
-static int
-write_file(const char *path, const char *text)
-{
-	FILE	*fp;
-	int	 ok;
-
-	if ((fp = fopen(path, "w")) == NULL)
-		return -1;
-	ok = fputs(text, fp) >= 0;
-	if (fclose(fp) != 0 || !ok)
-		return -1;
-	return 0;
-}
-
 static void
 test_read(void)
 {
@@ -115,7 +101,7 @@ test_read(void)
 	    kline(5, 105, 0, 1, 0, 0, 0, 50),
 	    "\n");
 	snprintf(path, sizeof(path), "%s/nfnetlink_queue", dir);
-	if (!CHECK(write_file(path, text) == 0, "read: writing the file"))
+	if (!CHECK(unit_write_text(path, text) == 0, "read: writing the file"))
 		return;
 
 	memset(kq, 0, sizeof(kq));
@@ -143,7 +129,7 @@ test_read(void)
 	    "find queue past n is not found");
 	CHECK(nfqd_procfs_find(kq, 0, 0) == NULL, "find in an empty list");
 
-	if (!CHECK(write_file(path, "") == 0, "read: emptying the file"))
+	if (!CHECK(unit_write_text(path, "") == 0, "read: emptying the file"))
 		return;
 	CHECK_INT_EQ(nfqd_procfs_read(path, kq, 8), 0, "read an empty file");
 	unlink(path);

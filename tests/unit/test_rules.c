@@ -28,17 +28,6 @@
 #include "nfqd/util.h"
 #include "unit.h"
 
-struct report {
-	char	file[PATH_MAX];
-	int	line;
-	char	msg[1024];
-};
-
-struct reports {
-	struct report	r[16];
-	int		n;		/* reports made, even past r[] */
-};
-
 static char		dir[512];
 static unsigned		nfiles;
 
@@ -46,39 +35,17 @@ static unsigned		nfiles;
 #define HEAD	"queue = { balance = \"0:1\"; };\nrules = (\n"
 #define TAIL	"\n);\n"
 
-static void
-collect(void *arg, const char *file, int line, const char *msg)
-{
-	struct reports	*rs = arg;
-
-	if (rs->n < (int)(sizeof(rs->r) / sizeof(rs->r[0]))) {
-		nfqd_strlcpy(rs->r[rs->n].file, file != NULL ? file : "(null)",
-		    sizeof(rs->r[0].file));
-		rs->r[rs->n].line = line;
-		nfqd_strlcpy(rs->r[rs->n].msg, msg, sizeof(rs->r[0].msg));
-	}
-	rs->n++;
-}
-
 static int
 write_file(const char *name, const char *text, char *path, size_t len)
 {
-	FILE	*fp;
-	int	 ok;
-
 	if (snprintf(path, len, "%s/%s", dir, name) >= (int)len)
 		return -1;
-	if ((fp = fopen(path, "w")) == NULL)
-		return -1;
-	ok = fputs(text, fp) >= 0;
-	if (fclose(fp) != 0 || !ok)
-		return -1;
-	return 0;
+	return unit_write_text(path, text);
 }
 
 /* Load text from a fresh file.  path gets its name. */
 static int
-load(struct nfqd_config *cf, const char *text, struct reports *rs,
+load(struct nfqd_config *cf, const char *text, struct unit_reports *rs,
     char *path, size_t len)
 {
 	char	name[32];
@@ -89,7 +56,7 @@ load(struct nfqd_config *cf, const char *text, struct reports *rs,
 		CHECK(0, unit_fmt("writing %s", name));
 		return -1;
 	}
-	return nfqd_config_load(cf, path, NULL, collect, rs);
+	return nfqd_config_load(cf, path, NULL, unit_collect, rs);
 }
 
 /* text must give exactly one problem: msg at line in the file itself. */
@@ -97,7 +64,7 @@ static void
 expect_error(const char *name, const char *text, int line, const char *msg)
 {
 	struct nfqd_config	cf;
-	struct reports		rs;
+	struct unit_reports	rs;
 	char			path[PATH_MAX];
 	int			r;
 
@@ -128,7 +95,7 @@ rule_error(const char *name, const char *rules, int line, const char *msg)
 static int
 expect_ok(const char *name, struct nfqd_config *cf, const char *text)
 {
-	struct reports	rs;
+	struct unit_reports	rs;
 	char		path[PATH_MAX];
 	int		r, i, nerr = 0;
 
@@ -385,7 +352,7 @@ static void
 test_errors_names(void)
 {
 	struct nfqd_config	 cf;
-	struct reports		 rs;
+	struct unit_reports	 rs;
 	char			 path[PATH_MAX], inc[PATH_MAX], longname[80];
 	int			 r;
 
@@ -454,7 +421,7 @@ static void
 test_warnings(void)
 {
 	struct nfqd_config	cf;
-	struct reports		rs;
+	struct unit_reports	rs;
 	char			path[PATH_MAX];
 	int			r;
 
@@ -526,7 +493,7 @@ static void
 test_copy_auto(void)
 {
 	struct nfqd_config	cf;
-	struct reports		rs;
+	struct unit_reports	rs;
 	char			path[PATH_MAX];
 	int			r;
 
@@ -1725,7 +1692,7 @@ test_burst_overflow(void)
 	struct nfqd_engine	e;
 	struct nfqd_decision	d;
 	struct nfqd_pkt		m;
-	struct reports		rs;
+	struct unit_reports	rs;
 	char			path[PATH_MAX];
 	int			r;
 

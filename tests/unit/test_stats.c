@@ -43,34 +43,6 @@ fill(struct nfqd_slot_stats *st, uint64_t base)
 	st->rate_evictions = base + 16;
 }
 
-static int
-write_text(const char *path, const char *text)
-{
-	FILE	*fp;
-	int	 ok;
-
-	if ((fp = fopen(path, "w")) == NULL)
-		return -1;
-	ok = fputs(text, fp) >= 0;
-	if (fclose(fp) != 0 || !ok)
-		return -1;
-	return 0;
-}
-
-static int
-read_text(const char *path, char *buf, size_t len)
-{
-	FILE	*fp;
-	size_t	 n;
-
-	if ((fp = fopen(path, "r")) == NULL)
-		return -1;
-	n = fread(buf, 1, len - 1, fp);
-	buf[n] = '\0';
-	fclose(fp);
-	return (int)n;
-}
-
 struct lines {
 	char	l[16][256];
 	int	n;
@@ -152,7 +124,7 @@ test_collect(const char *shmpath)
 	fill(&sl->st, 900000);
 
 	snprintf(proc, sizeof(proc), "%s/nfnetlink_queue", dir);
-	if (!CHECK(write_text(proc,
+	if (!CHECK(unit_write_text(proc,
 	    "    0   3090     0 2 65535     0     0     1000  1\n"
 	    "    7   3099     5 2 65535     1     2     7777  1\n"
 	    "    1   3091     4 2 65535     6     8     2000  1\n") == 0,
@@ -378,7 +350,7 @@ test_write_atomic(void)
 
 	r = nfqd_write_file_atomic(path, "first\n", 6, 0644);
 	CHECK_INT_EQ(r, 0, "atomic: write a new file");
-	CHECK(read_text(path, buf, sizeof(buf)) == 6 &&
+	CHECK(unit_read_text(path, buf, sizeof(buf)) == 6 &&
 	    strcmp(buf, "first\n") == 0, "atomic: content");
 	CHECK(stat(path, &sb) == 0 && (sb.st_mode & 07777) == 0644,
 	    "atomic: mode 0644 despite umask 077");
@@ -387,13 +359,13 @@ test_write_atomic(void)
 		CHECK(0, "atomic: chmod");
 	r = nfqd_write_file_atomic(path, "second, longer\n", 15, 0644);
 	CHECK_INT_EQ(r, 0, "atomic: replace an existing file");
-	CHECK(read_text(path, buf, sizeof(buf)) == 15 &&
+	CHECK(unit_read_text(path, buf, sizeof(buf)) == 15 &&
 	    strcmp(buf, "second, longer\n") == 0, "atomic: replaced content");
 	CHECK(stat(path, &sb) == 0 && (sb.st_mode & 07777) == 0644,
 	    "atomic: replaced file has mode 0644");
 
 	r = nfqd_write_file_atomic(path, "x", 1, 0644);
-	CHECK(r == 0 && read_text(path, buf, sizeof(buf)) == 1 &&
+	CHECK(r == 0 && unit_read_text(path, buf, sizeof(buf)) == 1 &&
 	    strcmp(buf, "x") == 0, "atomic: shorter content leaves no tail");
 
 	r = nfqd_write_file_atomic(path, "", 0, 0600);

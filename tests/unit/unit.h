@@ -8,6 +8,7 @@
 #define NFQD_UNIT_H
 
 #include <ftw.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -156,6 +157,63 @@ static inline int
 unit_rmtree(const char *path)
 {
 	return nftw(path, unit_rm, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Write text to path, replacing it.  0 or -1. */
+static inline int
+unit_write_text(const char *path, const char *text)
+{
+	FILE	*fp;
+	int	 ok;
+
+	if ((fp = fopen(path, "w")) == NULL)
+		return -1;
+	ok = fputs(text, fp) >= 0;
+	if (fclose(fp) != 0 || !ok)
+		return -1;
+	return 0;
+}
+
+/* Read at most len - 1 bytes of path into buf, NUL-terminated: the byte
+ * count, or -1. */
+static inline int
+unit_read_text(const char *path, char *buf, size_t len)
+{
+	FILE	*fp;
+	size_t	 n;
+
+	if ((fp = fopen(path, "r")) == NULL)
+		return -1;
+	n = fread(buf, 1, len - 1, fp);
+	buf[n] = '\0';
+	fclose(fp);
+	return (int)n;
+}
+
+/* Reports collected from a reporting callback (configuration errors). */
+struct unit_report {
+	char	file[PATH_MAX];
+	int	line;
+	char	msg[1024];
+};
+
+struct unit_reports {
+	struct unit_report	r[16];
+	int			n;	/* reports made, even past r[] */
+};
+
+static inline void
+unit_collect(void *arg, const char *file, int line, const char *msg)
+{
+	struct unit_reports	*rs = arg;
+
+	if (rs->n < (int)(sizeof(rs->r) / sizeof(rs->r[0]))) {
+		snprintf(rs->r[rs->n].file, sizeof(rs->r[0].file), "%s",
+		    file != NULL ? file : "(null)");
+		rs->r[rs->n].line = line;
+		snprintf(rs->r[rs->n].msg, sizeof(rs->r[0].msg), "%s", msg);
+	}
+	rs->n++;
 }
 
 static inline int
