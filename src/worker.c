@@ -490,11 +490,10 @@ read_queue(struct worker *w)
 		note_read(w, (unsigned)n);
 		if (w->now >= w->next_poll)
 			poll_others(w, w->now);
-		for (i = 0; i < (unsigned)n; i++) {
+		/* recvmmsg() writes msg_flags of every message it fills. */
+		for (i = 0; i < (unsigned)n; i++)
 			handle_datagram(w, w->iov[i].iov_base,
 			    w->msgs[i].msg_len, &w->msgs[i].msg_hdr);
-			w->msgs[i].msg_hdr.msg_flags = 0;
-		}
 		flush_verdicts(w);
 		publish(w, w->now);
 	}
