@@ -55,6 +55,7 @@ struct slot {
 
 struct tuple {
 	struct shape	sh;
+	uint8_t		needs;		/* NFQD_PKT_K_* its key reads */
 	uint32_t	min_rule;
 	uint32_t	max_rule;
 	uint32_t	mask;		/* slots - 1 */
@@ -68,6 +69,9 @@ struct nfqd_classifier {
 	uint32_t	 ntuples;
 	uint32_t	*lists;
 	uint32_t	 nlists;
+	/* Per packet field (NFQD_PKT_K_* bit), the rules reading it, in order. */
+	uint32_t	*readers[NFQD_PKT_K_NBITS];
+	uint32_t	 nreaders[NFQD_PKT_K_NBITS];
 };
 
 /* While building: one filed entry. */
@@ -306,6 +310,43 @@ file_rule(struct build *b, uint32_t ri)
 	}
 }
 
+static uint8_t
+shape_needs(const struct shape *sh)
+{
+	uint8_t	k = 0;
+
+	if (sh->family != 0)
+		k |= NFQD_PKT_K_FAMILY;
+	if (sh->src_plen >= 0 || sh->dst_plen >= 0)
+		k |= NFQD_PKT_K_FAMILY | NFQD_PKT_K_ADDRS;
+	if (sh->use_proto)
+		k |= NFQD_PKT_K_PROTO;
+	if (sh->use_sport || sh->use_dport)
+		k |= NFQD_PKT_K_PROTO | NFQD_PKT_K_PORTS;
+	return k;
+}
+
+/* readers[]: for each packet field, the rules that read it, ascending. */
+static int
+index_readers(struct nfqd_classifier *cls, const struct nfqd_ruleset *rs)
+{
+	uint32_t	i, b, n;
+
+	for (b = 0; b < NFQD_PKT_K_NBITS; b++) {
+		for (i = n = 0; i < rs->n; i++)
+			if (rs->rules[i].needs & (1u << b))
+				n++;
+		if (n == 0)
+			continue;
+		if ((cls->readers[b] = calloc(n, sizeof(uint32_t))) == NULL)
+			return -1;
+		for (i = 0; i < rs->n; i++)
+			if (rs->rules[i].needs & (1u << b))
+				cls->readers[b][cls->nreaders[b]++] = i;
+	}
+	return 0;
+}
+
 static int
 cmp_ent(const void *pa, const void *pb)
 {
@@ -379,6 +420,7 @@ nfqd_classify_build(struct nfqd_ruleset *rs)
 	for (i = 0; i < b.nshapes; i++) {
 		t = &cls->tuples[i];
 		t->sh = b.shapes[i];
+		t->needs = shape_needs(&t->sh);
 		t->min_rule = UINT32_MAX;
 		for (size = 4; size < keys[i] * 2; size *= 2)
 			;
@@ -422,6 +464,8 @@ nfqd_classify_build(struct nfqd_ruleset *rs)
 			t->max_rule = RULE(b.ents[j - 1].rule);
 	}
 	qsort(cls->tuples, cls->ntuples, sizeof(*cls->tuples), cmp_tuple);
+	if (index_readers(cls, rs) == -1)
+		goto fail;
 	free(keys);
 	free(b.ents);
 	free(b.shapes);
@@ -446,6 +490,8 @@ nfqd_classify_free(struct nfqd_classifier *cls)
 		free(cls->tuples[i].slots);
 		free(cls->tuples[i].keys);
 	}
+	for (i = 0; i < NFQD_PKT_K_NBITS; i++)
+		free(cls->readers[i]);
 	free(cls->tuples);
 	free(cls->lists);
 	free(cls);
@@ -521,7 +567,7 @@ nfqd_classify_next(const struct nfqd_ruleset *rs,
 		 * adding up.
 		 */
 		for (n = 0; n < BATCH && t < end; t++) {
-			if (t->max_rule < start ||
+			if (t->max_rule < start || (t->needs & ~pi->known) ||
 			    (t->sh.family != 0 && t->sh.family != pi->family) ||
 			    ((t->sh.use_sport | t->sh.use_dport) &&
 			    !(pi->flags & NFQD_PKT_F_PORTS)))
@@ -553,4 +599,72 @@ nfqd_linear_next(const struct nfqd_ruleset *rs, const struct nfqd_pktinfo *pi,
 		if (nfqd_rule_match(rs, &rs->rules[i], pi, m, ift))
 			return (int)i;
 	return -1;
+}
+
+/* The first element of v[0..n) not below x. */
+static const uint32_t *
+lower_bound(const uint32_t *v, uint32_t n, uint32_t x)
+{
+	uint32_t	lo = 0, hi = n, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (v[mid] < x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return v + lo;
+}
+
+void
+nfqd_readers_init(struct nfqd_readers *it, const struct nfqd_ruleset *rs,
+    uint8_t fields, uint32_t start, bool by_rule)
+{
+	const struct nfqd_classifier	*cls = rs->cls;
+	unsigned			 b;
+
+	memset(it, 0, sizeof(*it));
+	it->rs = rs;
+	it->fields = fields;
+	it->next = start;
+	if (cls == NULL || by_rule)
+		return;		/* the walk goes rule by rule */
+	it->merged = true;
+	for (b = 0; b < NFQD_PKT_K_NBITS; b++) {
+		if (!(fields & (1u << b)) || cls->nreaders[b] == 0)
+			continue;
+		it->p[it->n] = lower_bound(cls->readers[b], cls->nreaders[b],
+		    start);
+		it->end[it->n] = cls->readers[b] + cls->nreaders[b];
+		it->n++;
+	}
+}
+
+int
+nfqd_readers_next(struct nfqd_readers *it, uint32_t limit)
+{
+	uint32_t	best = UINT32_MAX, i;
+	unsigned	k;
+
+	if (!it->merged) {
+		for (i = it->next; i < limit && i < it->rs->n; i++)
+			if (it->rs->rules[i].needs & it->fields) {
+				it->next = i + 1;
+				return (int)i;
+			}
+		if (i > it->next)
+			it->next = i;
+		return -1;
+	}
+	/* The smallest head of the per-field lists, each taken once. */
+	for (k = 0; k < it->n; k++)
+		if (it->p[k] < it->end[k] && *it->p[k] < best)
+			best = *it->p[k];
+	if (best >= limit)
+		return -1;
+	for (k = 0; k < it->n; k++)
+		if (it->p[k] < it->end[k] && *it->p[k] == best)
+			it->p[k]++;
+	return (int)best;
 }

@@ -23,6 +23,7 @@
 #include "nfqd/config.h"
 #include "nfqd/log.h"
 #include "nfqd/nfqd.h"
+#include "nfqd/pkt.h"
 #include "nfqd/rules.h"
 #include "nfqd/util.h"
 
@@ -35,6 +36,7 @@ struct ctx {
 	config_setting_t	*rules;		/* rules, when set */
 	const config_setting_t	*copy_range;	/* queue.copy_range, when set */
 	const config_setting_t	*uid_gid;	/* queue.uid_gid, when set */
+	const config_setting_t	*truncated;	/* truncated_verdict, when set */
 };
 
 struct key {
@@ -340,6 +342,25 @@ set_malformed_verdict(struct ctx *c, config_setting_t *s)
 }
 
 static void
+set_truncated_verdict(struct ctx *c, config_setting_t *s)
+{
+	get_verdict(c, s, &c->cf->truncated_verdict);
+	c->truncated = s;
+}
+
+static void
+set_tiny_fragment_verdict(struct ctx *c, config_setting_t *s)
+{
+	get_verdict(c, s, &c->cf->tiny_fragment_verdict);
+}
+
+static void
+set_header_chain_verdict(struct ctx *c, config_setting_t *s)
+{
+	get_verdict(c, s, &c->cf->header_chain_verdict);
+}
+
+static void
 set_watchdog_ms(struct ctx *c, config_setting_t *s)
 {
 	long long	v;
@@ -414,6 +435,9 @@ static const struct key top_keys[] = {
 	{ "stats",		set_group },
 	{ "default_verdict",	set_default_verdict },
 	{ "malformed_verdict",	set_malformed_verdict },
+	{ "truncated_verdict",	set_truncated_verdict },
+	{ "tiny_fragment_verdict", set_tiny_fragment_verdict },
+	{ "header_chain_verdict", set_header_chain_verdict },
 	{ "rules",		set_rules },
 	{ "rate_table_size",	set_rate_table_size },
 };
@@ -526,64 +550,109 @@ nfqd_config_defaults(struct nfqd_config *cf)
 	cf->stats_interval = 0;
 	nfqd_strlcpy(cf->shm_path, "/run/nfqd/nfqd.shm", sizeof(cf->shm_path));
 	cf->default_verdict = NFQD_VERDICT_ACCEPT;
-	cf->malformed_verdict = NFQD_VERDICT_ACCEPT;
+	cf->malformed_verdict = NFQD_VERDICT_DROP;
+	cf->truncated_verdict = NFQD_VERDICT_DROP;
+	cf->tiny_fragment_verdict = NFQD_VERDICT_DROP;
+	cf->header_chain_verdict = NFQD_VERDICT_DROP;
 	cf->orphan_verdict = NFQD_VERDICT_ACCEPT;
 	cf->rules = NULL;
 	cf->rate_table_size = 65536;
 	cf->watchdog_ms = 2000;
 }
 
-/* Matchers that need the packet's headers, not only its metadata. */
-#define HEADER_MATCHERS	(NFQD_M_PROTO | NFQD_M_SRC | NFQD_M_DST | \
-			 NFQD_M_SPORT | NFQD_M_DPORT | NFQD_M_TCPFLAGS | \
-			 NFQD_M_ICMPTYPE | NFQD_M_ICMPCODE | NFQD_M_LENGTH)
-
-/* Does any rule look at the packet's headers? */
-static bool
-rules_need_headers(const struct nfqd_ruleset *rs)
-{
-	uint32_t	i;
-
-	for (i = 0; rs != NULL && i < rs->n; i++)
-		if ((rs->rules[i].matchers & HEADER_MATCHERS) ||
-		    ((rs->rules[i].matchers & NFQD_M_RATE) &&
-		    rs->rules[i].rate_per != NFQD_PER_RULE))
-			return true;
-	return false;
-}
-
 /*
- * copy_range "auto": the headers when rules look at them (IPv6 with some
- * extension headers and a TCP header fit in AUTO_HEADERS), else a few bytes
- * (the kernel then still sends the packet's length) and no parsing at all.
+ * copy_range "auto": the headers when rules look at them (IPv4 with options
+ * and TCP, IPv6 with 200 bytes of extension headers and TCP fit), else a
+ * few bytes (the kernel then still sends the packet's length) and no
+ * parsing at all.
  */
 #define AUTO_HEADERS	256
 #define AUTO_METADATA	64
+
+/*
+ * The packet fields the rules read from the headers.  The family comes
+ * with the packet's metadata as well: a rule that reads only it needs no
+ * copy of the packet.
+ */
+static uint8_t
+header_needs(const struct nfqd_ruleset *rs)
+{
+	return rs != NULL ? rs->all_needs & ~NFQD_PKT_K_FAMILY : 0;
+}
+
+/* Bytes past the start of the transport header that the rules read. */
+static uint32_t
+l4_bytes(uint8_t needs)
+{
+	if (needs & NFQD_PKT_K_TCPFLAGS)
+		return 14;
+	if (needs & NFQD_PKT_K_PORTS)
+		return 4;
+	if (needs & NFQD_PKT_K_ICMP)
+		return 2;
+	return 0;
+}
+
+/*
+ * What a numeric copy range cuts, said at -t: the longest IPv4 options and
+ * IPv6 extension headers it still holds in front of the bytes the rules
+ * read.  Packets with longer headers get truncated_verdict when a rule
+ * depends on what was cut.
+ */
+static void
+check_copy(struct ctx *c, uint8_t needs)
+{
+	struct nfqd_config	*cf = c->cf;
+	uint32_t		 l4 = l4_bytes(needs), v4, v6;
+	bool			 chain;
+
+	/* Past the fixed IP header: the IPv6 chain, the transport header. */
+	chain = (needs & ~(NFQD_PKT_K_FAMILY | NFQD_PKT_K_ADDRS)) != 0;
+	if (cf->copy_range < 20 + l4) {
+		cerr(c, c->copy_range, "%u bytes cannot hold an IPv4 header "
+		    "and the %u bytes of transport header the rules read "
+		    "(%u bytes)", cf->copy_range, l4, 20 + l4);
+		return;
+	}
+	if (cf->copy_range < 40 + l4 && !cf->copy_auto) {
+		cfg_warn_at(&c->cc, c->copy_range, "queue.copy_range: %u bytes "
+		    "cannot hold an IPv6 header%s (%u bytes): such packets "
+		    "get truncated_verdict \"%s\" when a rule depends on what "
+		    "was cut", cf->copy_range, l4 > 0 ? " and the transport "
+		    "header bytes the rules read" : "", 40 + l4,
+		    nfqd_verdict_name(cf->truncated_verdict));
+	} else if (chain && cf->copy_range < AUTO_HEADERS && !cf->copy_auto) {
+		v4 = cf->copy_range - 20 - l4;
+		v6 = cf->copy_range - 40 - l4;
+		cfg_warn_at(&c->cc, c->copy_range, "queue.copy_range: %u bytes "
+		    "hold IPv4 headers with %s%u bytes of options and IPv6 "
+		    "headers with %u bytes of extension headers in front of "
+		    "what the rules read; a packet with longer headers gets "
+		    "truncated_verdict \"%s\" when a rule depends on what was "
+		    "cut (\"auto\" copies %d bytes)", cf->copy_range,
+		    v4 >= 40 ? "all " : "up to ", v4 >= 40 ? 40 : v4, v6,
+		    nfqd_verdict_name(cf->truncated_verdict), AUTO_HEADERS);
+	}
+	if (chain && cf->truncated_verdict == NFQD_VERDICT_ACCEPT &&
+	    cf->copy_range < 65535)
+		cfg_warn_at(&c->cc, c->truncated != NULL ? c->truncated :
+		    c->copy_range, "truncated_verdict \"accept\": a packet whose "
+		    "headers are longer than queue.copy_range (%u bytes) passes "
+		    "the rules that depend on what was cut; where the rules are "
+		    "a security boundary, keep \"drop\"", cf->copy_range);
+}
 
 static void
 finish_copy(struct ctx *c)
 {
 	struct nfqd_config	*cf = c->cf;
-	bool			 need = rules_need_headers(cf->rules);
+	uint8_t			 needs = header_needs(cf->rules);
 
-	cf->parse = cf->copy_range != 0 && (need ||
-	    cf->malformed_verdict != cf->default_verdict);
-	if (!cf->copy_auto)
-		return;
-	if (need || cf->malformed_verdict != cf->default_verdict) {
-		cf->copy_range = AUTO_HEADERS;
-		cf->parse = true;
-		if (need && cf->malformed_verdict == NFQD_VERDICT_ACCEPT)
-			cfg_warn_at(&c->cc, c->copy_range, "queue.copy_range: "
-			    "\"auto\" copies %d bytes: a packet whose headers "
-			    "do not fit (long IPv6 extension headers) gets "
-			    "malformed_verdict \"accept\"; set malformed_verdict "
-			    "= \"drop\" where the rules are a security boundary",
-			    AUTO_HEADERS);
-	} else {
-		cf->copy_range = AUTO_METADATA;
-		cf->parse = false;
-	}
+	if (cf->copy_auto)
+		cf->copy_range = needs != 0 ? AUTO_HEADERS : AUTO_METADATA;
+	cf->parse = cf->copy_range != 0 && needs != 0;
+	if (cf->parse)
+		check_copy(c, needs);
 }
 
 static void
@@ -604,19 +673,13 @@ finish_rules(struct ctx *c)
 		return;
 	}
 	cf->rules = rs;
-	if (cf->copy_range == 0 && !cf->copy_auto) {
-		for (i = 0; i < rs->n; i++) {
-			const struct nfqd_rule *r = &rs->rules[i];
-
-			if ((r->matchers & HEADER_MATCHERS) ||
-			    ((r->matchers & NFQD_M_RATE) &&
-			    r->rate_per != NFQD_PER_RULE))
-				break;
-		}
-		if (i < rs->n)
-			cerr(c, c->copy_range, "0 copies no packet bytes, but "
-			    "rule \"%s\" (line %d) looks at the headers",
-			    rs->rules[i].name, rs->rules[i].line);
+	if (cf->copy_range == 0 && !cf->copy_auto && header_needs(rs) != 0) {
+		for (i = 0; i < rs->n &&
+		    (rs->rules[i].needs & ~NFQD_PKT_K_FAMILY) == 0; i++)
+			;
+		cerr(c, c->copy_range, "0 copies no packet bytes, but rule "
+		    "\"%s\" (line %d) looks at the headers", rs->rules[i].name,
+		    rs->rules[i].line);
 	}
 	/* uid and gid matchers need the kernel to send them. */
 	if ((rs->all_matchers & (NFQD_M_UID | NFQD_M_GID)) && !cf->uid_gid) {
@@ -857,6 +920,9 @@ nfqd_config_worker_changed(const struct nfqd_config *a,
 	    a->uid_gid != b->uid_gid ||
 	    a->default_verdict != b->default_verdict ||
 	    a->malformed_verdict != b->malformed_verdict ||
+	    a->truncated_verdict != b->truncated_verdict ||
+	    a->tiny_fragment_verdict != b->tiny_fragment_verdict ||
+	    a->header_chain_verdict != b->header_chain_verdict ||
 	    a->orphan_verdict != b->orphan_verdict ||
 	    a->rate_table_size != b->rate_table_size ||
 	    !nfqd_rules_same(a->rules, b->rules);

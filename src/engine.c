@@ -46,7 +46,15 @@ nfqd_engine_init(struct nfqd_engine *e, const struct nfqd_config *cf,
 	e->rs = rs != NULL ? rs : &no_rules;
 	e->headers = cf->parse;
 	e->default_verdict = nf_verdict(cf->default_verdict);
-	e->malformed_verdict = nf_verdict(cf->malformed_verdict);
+	e->incomplete_verdict[NFQD_PKT_OK] = e->default_verdict; /* unused */
+	e->incomplete_verdict[NFQD_PKT_TRUNCATED] =
+	    nf_verdict(cf->truncated_verdict);
+	e->incomplete_verdict[NFQD_PKT_MALFORMED] =
+	    nf_verdict(cf->malformed_verdict);
+	e->incomplete_verdict[NFQD_PKT_TINY_FRAGMENT] =
+	    nf_verdict(cf->tiny_fragment_verdict);
+	e->incomplete_verdict[NFQD_PKT_HEADER_CHAIN] =
+	    nf_verdict(cf->header_chain_verdict);
 	e->queue = queue;
 	e->ctr = ctr;
 	e->ift = ift;
@@ -179,70 +187,209 @@ rule_verdict(const struct nfqd_rule *r)
 	}
 }
 
-void
-nfqd_engine_decide(struct nfqd_engine *e, const struct nfqd_pkt *m,
-    uint64_t now, struct nfqd_decision *d)
+/* What a rule that matches tells the kernel. */
+struct outcome {
+	uint32_t	verdict;
+	uint32_t	mark;
+	bool		has_mark;
+};
+
+static struct outcome
+rule_outcome(const struct nfqd_rule *r)
+{
+	struct outcome	o;
+
+	o.verdict = rule_verdict(r);
+	o.has_mark = r->has_setmark != 0;
+	o.mark = o.has_mark ? r->setmark : 0;
+	return o;
+}
+
+static bool
+same_outcome(const struct outcome *a, const struct outcome *b)
+{
+	return a->verdict == b->verdict && a->has_mark == b->has_mark &&
+	    a->mark == b->mark;
+}
+
+static void
+decide_by(struct nfqd_decision *d, int32_t rule, const struct outcome *o)
+{
+	d->rule = rule;
+	d->verdict = o->verdict;
+	d->has_mark = o->has_mark;
+	d->mark = o->mark;
+}
+
+static inline int
+next_match(const struct nfqd_engine *e, const struct nfqd_pktinfo *pi,
+    const struct nfqd_pkt *m, uint32_t start)
+{
+	if (e->linear || e->rs->cls == NULL)
+		return nfqd_linear_next(e->rs, pi, m, e->ift, start);
+	return nfqd_classify_next(e->rs, pi, m, e->ift, start);
+}
+
+/*
+ * Rule i matched with every field it reads: does its rate limit let it
+ * match (over the limit), and if so count and log it.
+ */
+static bool
+take_match(struct nfqd_engine *e, uint32_t i, const struct nfqd_pktinfo *pi,
+    const struct nfqd_pkt *m, uint64_t now)
+{
+	const struct nfqd_rule	*r = &e->rs->rules[i];
+
+	/* Under its limit a rate-limited rule does not match. */
+	if ((r->matchers & NFQD_M_RATE) && !nfqd_rate_over(r, i,
+	    r->cell != NFQD_NONE ? &e->cells[r->cell] : NULL, e->rt, pi, now))
+		return false;
+	if (e->ctr != NULL) {
+		NFQD_STORE(&e->ctr[i].hits, e->ctr[i].hits + 1);
+		NFQD_STORE(&e->ctr[i].bytes, e->ctr[i].bytes + pi->len);
+	}
+	if (r->log)
+		log_match(e, r, pi, m, now);
+	return true;
+}
+
+/* Every field the rules read was determined: the plain walk. */
+static void
+decide_whole(struct nfqd_engine *e, const struct nfqd_pkt *m,
+    const struct nfqd_pktinfo *pi, uint64_t now, struct nfqd_decision *d)
+{
+	const struct nfqd_rule	*r;
+	struct outcome		 o;
+	uint32_t		 start = 0;
+	int			 i;
+
+	for (;;) {
+		if ((i = next_match(e, pi, m, start)) < 0) {
+			e->nomatch++;
+			d->rule = NFQD_DECIDED_DEFAULT;
+			d->verdict = e->default_verdict;
+			return;
+		}
+		r = &e->rs->rules[i];
+		start = (uint32_t)i + 1;
+		if (!take_match(e, (uint32_t)i, pi, m, now) ||
+		    r->action == NFQD_ACT_CONTINUE)
+			continue;
+		o = rule_outcome(r);
+		decide_by(d, i, &o);
+		return;
+	}
+}
+
+/*
+ * Some field a rule reads was not determined.  Walk the rules in order as
+ * for any packet: a rule whose fields are all known matches or not as
+ * usual.  A rule that reads an unknown field and matches on everything
+ * else might match the whole packet: its outcome is a possibility.  When
+ * every possibility up to the first sure match (or the default) agrees,
+ * that is the verdict; when two differ, nfqd cannot know which the whole
+ * packet gets, and the packet gets the verdict of its kind.
+ */
+static void
+decide_partial(struct nfqd_engine *e, const struct nfqd_pkt *m,
+    const struct nfqd_pktinfo *pi, uint64_t now, struct nfqd_decision *d)
 {
 	const struct nfqd_ruleset	*rs = e->rs;
 	const struct nfqd_rule		*r;
-	struct nfqd_pktinfo		 pi;
-	uint32_t			 start = 0;
-	int				 i;
+	struct nfqd_readers		 it;
+	struct outcome			 first = { 0, 0, false }, o;
+	uint32_t			 start = 0, looked = 0;
+	bool				 any = false;
+	int				 i, j;
 
-	d->has_mark = false;
-	d->mark = 0;
-	if (e->headers) {
-		if (nfqd_pkt_parse(m->payload, m->caplen, m->len, &pi) !=
-		    NFQD_PKT_OK) {
-			e->malformed++;
-			e->last_status = pi.status;
-			e->last_reason = pi.reason;
-			d->verdict = e->malformed_verdict;
-			d->rule = NFQD_DECIDED_MALFORMED;
-			return;
-		}
-	} else {
-		/*
-		 * No rule looks at the headers (the configuration checked it),
-		 * and unparsable packets get the default anyway.
-		 */
-		memset(&pi, 0, sizeof(pi));
-		pi.family = m->hw_protocol == ETH_P_IP ? AF_INET :
-		    m->hw_protocol == ETH_P_IPV6 ? AF_INET6 : 0;
-		pi.len = m->len;
-	}
+	nfqd_readers_init(&it, rs, (uint8_t)(rs->all_needs & ~pi->known), 0,
+	    e->linear);
 	for (;;) {
-		if (e->linear || rs->cls == NULL)
-			i = nfqd_linear_next(rs, &pi, m, e->ift, start);
-		else
-			i = nfqd_classify_next(rs, &pi, m, e->ift, start);
+		i = next_match(e, pi, m, start);
+		/* The rules before it that might match. */
+		while ((j = nfqd_readers_next(&it, i < 0 ? rs->n :
+		    (uint32_t)i)) >= 0) {
+			if (++looked > NFQD_ENGINE_MAX_UNKNOWN)
+				goto unsure;
+			r = &rs->rules[j];
+			if (r->action == NFQD_ACT_CONTINUE ||
+			    !nfqd_rule_maybe(rs, r, pi, m, e->ift))
+				continue;
+			o = rule_outcome(r);
+			if (!any) {
+				first = o;
+				any = true;
+			} else if (!same_outcome(&first, &o)) {
+				goto unsure;
+			}
+		}
 		if (i < 0) {
+			o.verdict = e->default_verdict;
+			o.has_mark = false;
+			o.mark = 0;
+			if (any && !same_outcome(&first, &o))
+				goto unsure;
 			e->nomatch++;
-			d->verdict = e->default_verdict;
-			d->rule = NFQD_DECIDED_DEFAULT;
+			decide_by(d, NFQD_DECIDED_DEFAULT, &o);
 			return;
 		}
 		r = &rs->rules[i];
 		start = (uint32_t)i + 1;
-		/* Under its limit a rate-limited rule does not match. */
-		if ((r->matchers & NFQD_M_RATE) && !nfqd_rate_over(r,
-		    (uint32_t)i, r->cell != NFQD_NONE ? &e->cells[r->cell] :
-		    NULL, e->rt, &pi, now))
-			continue;
-		if (e->ctr != NULL) {
-			NFQD_STORE(&e->ctr[i].hits, e->ctr[i].hits + 1);
-			NFQD_STORE(&e->ctr[i].bytes, e->ctr[i].bytes + pi.len);
+		o = rule_outcome(r);
+		if (r->action != NFQD_ACT_CONTINUE && any &&
+		    !same_outcome(&first, &o)) {
+			/* Its rate limit cannot settle it either way. */
+			if (!(r->matchers & NFQD_M_RATE))
+				goto unsure;
 		}
-		if (r->log)
-			log_match(e, r, &pi, m, now);
-		if (r->action == NFQD_ACT_CONTINUE)
+		if (!take_match(e, (uint32_t)i, pi, m, now) ||
+		    r->action == NFQD_ACT_CONTINUE)
 			continue;
-		d->rule = i;
-		d->verdict = rule_verdict(r);
-		if (r->has_setmark) {
-			d->has_mark = true;
-			d->mark = r->setmark;
-		}
+		if (any && !same_outcome(&first, &o))
+			goto unsure;
+		decide_by(d, i, &o);
 		return;
 	}
+unsure:
+	e->incomplete[pi->status]++;
+	d->rule = NFQD_DECIDED_INCOMPLETE;
+	d->verdict = e->incomplete_verdict[pi->status];
+	d->has_mark = false;
+	d->mark = 0;
+}
+
+void
+nfqd_engine_decide(struct nfqd_engine *e, const struct nfqd_pkt *m,
+    uint64_t now, struct nfqd_decision *d)
+{
+	struct nfqd_pktinfo	pi;
+
+	if (e->headers) {
+		nfqd_pkt_parse(m->payload, m->caplen, m->len, &pi);
+	} else {
+		/*
+		 * No rule looks at the headers (the configuration checked it):
+		 * the family from the metadata is all they can ask for.
+		 */
+		memset(&pi, 0, sizeof(pi));
+		pi.family = m->hw_protocol == ETH_P_IP ? AF_INET :
+		    m->hw_protocol == ETH_P_IPV6 ? AF_INET6 : 0;
+		pi.known = NFQD_PKT_K_ALL;
+		pi.len = m->len;
+	}
+	nfqd_engine_decide_parsed(e, m, &pi, now, d);
+}
+
+void
+nfqd_engine_decide_parsed(struct nfqd_engine *e, const struct nfqd_pkt *m,
+    const struct nfqd_pktinfo *pi, uint64_t now, struct nfqd_decision *d)
+{
+	d->has_mark = false;
+	d->mark = 0;
+	d->status = pi->status;
+	d->reason = pi->reason;
+	if ((e->rs->all_needs & ~pi->known) == 0)
+		decide_whole(e, m, pi, now, d);
+	else
+		decide_partial(e, m, pi, now, d);
 }

@@ -82,6 +82,24 @@ proto_name(uint8_t p, char *buf, size_t len)
 	return buf;
 }
 
+/* IPv6 extension header numbers (pkt.c walks past them). */
+static bool
+ip6_ext(uint8_t p)
+{
+	switch (p) {
+	case IPPROTO_HOPOPTS:
+	case IPPROTO_ROUTING:
+	case IPPROTO_FRAGMENT:
+	case IPPROTO_AH:
+	case IPPROTO_DSTOPTS:
+	case IPPROTO_MH:
+	case 139:	/* HIP */
+	case 140:	/* Shim6 */
+		return true;
+	}
+	return false;
+}
+
 static void *
 grow(struct load *l, void *p, uint32_t n, uint32_t *cap, size_t size)
 {
@@ -810,6 +828,25 @@ check_rule(struct load *l, config_setting_t *g)
 		rerr(l, l->dst, "no prefix of the same family as %s",
 		    fs != 0 ? "src" : "the rule");
 
+	/*
+	 * On IPv6 these numbers are extension headers, which the parser walks
+	 * past: pi->proto is the transport protocol after them.
+	 */
+	if ((r->matchers & NFQD_M_PROTO) && ip6_ext(r->proto)) {
+		fam &= fs != 0 ? fs : 3;
+		fam &= fd != 0 ? fd : 3;
+		if (fam == 2)
+			rerr(l, l->proto, "%s is an IPv6 extension header, which "
+			    "nfqd reads past to the transport protocol: the "
+			    "rule can never match", proto_name(r->proto, pb,
+			    sizeof(pb)));
+		else if (fam == 3)
+			cfg_warn_at(l->c, l->proto, "proto: %s matches IPv4 "
+			    "packets only: on IPv6 it is an extension header, "
+			    "which nfqd reads past to the transport protocol "
+			    "(add family = \"ipv4\" to say so)",
+			    proto_name(r->proto, pb, sizeof(pb)));
+	}
 	if ((r->matchers & (NFQD_M_SPORT | NFQD_M_DPORT)) &&
 	    (r->matchers & NFQD_M_PROTO) && !has_ports(r->proto))
 		rerr(l, l->sport != NULL ? l->sport : l->dport, "%s has no "
@@ -925,6 +962,7 @@ read_rule(struct load *l, config_setting_t *g, uint32_t idx)
 	check_rule(l, g);
 	l->c->prefix = NULL;
 	if (l->c->errors == before && !l->oom) {
+		r->needs = nfqd_rule_needs(r);
 		r->defhash = def_hash(l->rs, r);
 		r->cell = r->logslot = NFQD_NONE;
 		if ((r->matchers & NFQD_M_RATE) && r->rate_per == NFQD_PER_RULE)
@@ -934,6 +972,7 @@ read_rule(struct load *l, config_setting_t *g, uint32_t idx)
 		if (r->log)
 			r->logslot = l->rs->nlogs++;
 		l->rs->all_matchers |= r->matchers;
+		l->rs->all_needs |= r->needs;
 		l->rs->n++;
 	}
 }
@@ -1169,12 +1208,60 @@ match_iface(const struct nfqd_ifmatch *im, uint32_t ifindex,
 	return eq != (im->neg != 0);
 }
 
-bool
-nfqd_rule_match(const struct nfqd_ruleset *rs, const struct nfqd_rule *r,
-    const struct nfqd_pktinfo *pi, const struct nfqd_pkt *m,
-    const struct nfqd_iftab *ift)
+uint8_t
+nfqd_rule_needs(const struct nfqd_rule *r)
 {
 	uint32_t	mt = r->matchers;
+	uint8_t		k = 0;
+
+	if (mt & NFQD_M_FAMILY)
+		k |= NFQD_PKT_K_FAMILY;
+	if (mt & (NFQD_M_SRC | NFQD_M_DST))
+		k |= NFQD_PKT_K_FAMILY | NFQD_PKT_K_ADDRS;
+	if (mt & NFQD_M_PROTO)
+		k |= NFQD_PKT_K_PROTO;
+	if (mt & (NFQD_M_SPORT | NFQD_M_DPORT))
+		k |= NFQD_PKT_K_PROTO | NFQD_PKT_K_PORTS;
+	if (mt & NFQD_M_TCPFLAGS)
+		k |= NFQD_PKT_K_PROTO | NFQD_PKT_K_TCPFLAGS;
+	if (mt & (NFQD_M_ICMPTYPE | NFQD_M_ICMPCODE))
+		k |= NFQD_PKT_K_PROTO | NFQD_PKT_K_ICMP;
+	/* A rate kept per address or flow keys on those fields. */
+	if ((mt & NFQD_M_RATE) && r->rate_per != NFQD_PER_RULE)
+		k |= NFQD_PKT_K_FAMILY | NFQD_PKT_K_ADDRS;
+	if ((mt & NFQD_M_RATE) && r->rate_per == NFQD_PER_FLOW)
+		k |= NFQD_PKT_K_PROTO | NFQD_PKT_K_PORTS;
+	return k;
+}
+
+/* The matchers that read the fields in k (NFQD_PKT_K_*). */
+static uint32_t
+matchers_reading(uint8_t k)
+{
+	uint32_t	mt = 0;
+
+	if (k & NFQD_PKT_K_FAMILY)
+		mt |= NFQD_M_FAMILY | NFQD_M_SRC | NFQD_M_DST;
+	if (k & NFQD_PKT_K_ADDRS)
+		mt |= NFQD_M_SRC | NFQD_M_DST;
+	if (k & NFQD_PKT_K_PROTO)
+		mt |= NFQD_M_PROTO | NFQD_M_SPORT | NFQD_M_DPORT |
+		    NFQD_M_TCPFLAGS | NFQD_M_ICMPTYPE | NFQD_M_ICMPCODE;
+	if (k & NFQD_PKT_K_PORTS)
+		mt |= NFQD_M_SPORT | NFQD_M_DPORT;
+	if (k & NFQD_PKT_K_TCPFLAGS)
+		mt |= NFQD_M_TCPFLAGS;
+	if (k & NFQD_PKT_K_ICMP)
+		mt |= NFQD_M_ICMPTYPE | NFQD_M_ICMPCODE;
+	return mt;
+}
+
+/* The matchers in mt (a subset of r's) against the packet. */
+static inline bool
+match_some(const struct nfqd_ruleset *rs, const struct nfqd_rule *r,
+    const struct nfqd_pktinfo *pi, const struct nfqd_pkt *m,
+    const struct nfqd_iftab *ift, uint32_t mt)
+{
 
 	if ((mt & NFQD_M_FAMILY) && pi->family != r->family)
 		return false;
@@ -1223,4 +1310,23 @@ nfqd_rule_match(const struct nfqd_ruleset *rs, const struct nfqd_rule *r,
 	if ((mt & NFQD_M_OUT) && !match_iface(&r->out, m->outdev, ift))
 		return false;
 	return true;
+}
+
+bool
+nfqd_rule_match(const struct nfqd_ruleset *rs, const struct nfqd_rule *r,
+    const struct nfqd_pktinfo *pi, const struct nfqd_pkt *m,
+    const struct nfqd_iftab *ift)
+{
+	if (r->needs & ~pi->known)
+		return false;
+	return match_some(rs, r, pi, m, ift, r->matchers);
+}
+
+bool
+nfqd_rule_maybe(const struct nfqd_ruleset *rs, const struct nfqd_rule *r,
+    const struct nfqd_pktinfo *pi, const struct nfqd_pkt *m,
+    const struct nfqd_iftab *ift)
+{
+	return match_some(rs, r, pi, m, ift, r->matchers &
+	    ~matchers_reading((uint8_t)~pi->known));
 }

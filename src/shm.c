@@ -182,11 +182,7 @@ nfqd_shm_destroy(struct nfqd_shm *shm)
 }
 
 #define COUNTERS(X)							\
-	X(received) X(accepted) X(dropped) X(other) X(bytes) X(enobufs)	\
-	X(skipped) X(nlerrors) X(malformed) X(nomatch) X(rate_evictions)	\
-	X(orphans) X(batches)						\
-	X(verdict_msgs)	\
-	X(last_id) X(read_id) X(heartbeat)
+	NFQD_SLOT_COUNTERS(X) X(last_id) X(read_id) X(heartbeat)
 
 void
 nfqd_slot_stats_read(const struct nfqd_slot_stats *src,

@@ -35,20 +35,9 @@ nfqd_slot_state_name(uint32_t state)
 static void
 add(struct nfqd_slot_stats *t, const struct nfqd_slot_stats *s)
 {
-	t->received += s->received;
-	t->accepted += s->accepted;
-	t->dropped += s->dropped;
-	t->other += s->other;
-	t->bytes += s->bytes;
-	t->enobufs += s->enobufs;
-	t->skipped += s->skipped;
-	t->nlerrors += s->nlerrors;
-	t->malformed += s->malformed;
-	t->orphans += s->orphans;
-	t->nomatch += s->nomatch;
-	t->rate_evictions += s->rate_evictions;
-	t->batches += s->batches;
-	t->verdict_msgs += s->verdict_msgs;
+#define X(f)	t->f += s->f;
+	NFQD_SLOT_COUNTERS(X)
+#undef X
 }
 
 struct kcollect {
@@ -129,18 +118,9 @@ nfqd_stats_json(const struct nfqd_stats *s, struct nfqd_buf *b)
 	json_uint(&j, "generation", s->generation);
 
 	json_object_begin(&j, "total");
-	json_uint(&j, "received", s->total.received);
-	json_uint(&j, "accepted", s->total.accepted);
-	json_uint(&j, "dropped", s->total.dropped);
-	json_uint(&j, "other", s->total.other);
-	json_uint(&j, "bytes", s->total.bytes);
-	json_uint(&j, "enobufs", s->total.enobufs);
-	json_uint(&j, "skipped", s->total.skipped);
-	json_uint(&j, "nlerrors", s->total.nlerrors);
-	json_uint(&j, "malformed", s->total.malformed);
-	json_uint(&j, "orphans", s->total.orphans);
-	json_uint(&j, "nomatch", s->total.nomatch);
-	json_uint(&j, "rate_evictions", s->total.rate_evictions);
+#define X(f)	json_uint(&j, #f, s->total.f);
+	NFQD_SLOT_COUNTERS(X)
+#undef X
 	json_uint(&j, "restarts", s->restarts);
 	json_object_end(&j);
 
@@ -155,20 +135,9 @@ nfqd_stats_json(const struct nfqd_stats *s, struct nfqd_buf *b)
 		json_str(&j, "state", nfqd_slot_state_name(w->state));
 		json_uint(&j, "generation", w->generation);
 		json_uint(&j, "restarts", w->restarts);
-		json_uint(&j, "received", w->st.received);
-		json_uint(&j, "accepted", w->st.accepted);
-		json_uint(&j, "dropped", w->st.dropped);
-		json_uint(&j, "other", w->st.other);
-		json_uint(&j, "bytes", w->st.bytes);
-		json_uint(&j, "enobufs", w->st.enobufs);
-		json_uint(&j, "skipped", w->st.skipped);
-		json_uint(&j, "nlerrors", w->st.nlerrors);
-		json_uint(&j, "malformed", w->st.malformed);
-		json_uint(&j, "orphans", w->st.orphans);
-		json_uint(&j, "nomatch", w->st.nomatch);
-		json_uint(&j, "rate_evictions", w->st.rate_evictions);
-		json_uint(&j, "batches", w->st.batches);
-		json_uint(&j, "verdict_msgs", w->st.verdict_msgs);
+#define X(f)	json_uint(&j, #f, w->st.f);
+		NFQD_SLOT_COUNTERS(X)
+#undef X
 		json_uint(&j, "last_id", w->st.last_id);
 		json_object_end(&j);
 	}

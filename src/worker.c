@@ -325,13 +325,45 @@ verdict_by_id(struct worker *w, const void *buf, size_t len, const char *why)
 		    (unsigned long long)missed);
 }
 
+/*
+ * The rules' verdict depended on headers the packet did not give whole:
+ * it got the verdict of its kind.  Counted by kind, logged now and then.
+ */
+static void
+incomplete(struct worker *w, const struct nfqd_pkt *pkt,
+    const struct nfqd_decision *d)
+{
+	uint64_t	missed;
+
+	switch (d->status) {
+	case NFQD_PKT_TRUNCATED:
+		w->c.truncated++;
+		break;
+	case NFQD_PKT_TINY_FRAGMENT:
+		w->c.tiny_fragments++;
+		break;
+	case NFQD_PKT_HEADER_CHAIN:
+		w->c.header_chains++;
+		break;
+	default:
+		w->c.malformed++;
+		break;
+	}
+	if (ratelimit_ok(&w->rl_malformed, w->now, &missed))
+		log_info("queue %u: packet %u: %s; the rules' verdict depends "
+		    "on what could not be read: verdict %s (%s_verdict; %llu "
+		    "more suppressed)", w->queue, pkt->id,
+		    nfqd_pkt_reason_str(d->reason),
+		    d->verdict == NF_DROP ? "drop" : "accept",
+		    nfqd_pkt_status_str(d->status), (unsigned long long)missed);
+}
+
 static void
 handle_packet(struct worker *w, const struct nlmsghdr *nlh)
 {
 	const struct nfgenmsg	*nfg = mnl_nlmsg_get_payload(nlh);
 	struct nfqd_decision	 d;
 	struct nfqd_pkt		 pkt;
-	uint64_t		 missed;
 
 	if (ntohs(nfg->res_id) != w->queue) {
 		bad_message(w, "packet for another queue");
@@ -344,19 +376,10 @@ handle_packet(struct worker *w, const struct nlmsghdr *nlh)
 	note_id(w, pkt.id);
 	w->c.bytes += pkt.len;
 	nfqd_engine_decide(&w->eng, &pkt, w->now, &d);
-	if (d.rule == NFQD_DECIDED_MALFORMED) {
-		w->c.malformed++;
-		if (ratelimit_ok(&w->rl_malformed, w->now, &missed))
-			log_info("queue %u: packet %u is %s (%s): verdict %s "
-			    "(malformed_verdict; %llu more suppressed)",
-			    w->queue, pkt.id, w->eng.last_status ==
-			    NFQD_PKT_TRUNCATED ? "cut short" : "malformed",
-			    nfqd_pkt_reason_str(w->eng.last_reason),
-			    nfqd_verdict_name(w->cf->malformed_verdict),
-			    (unsigned long long)missed);
-	} else if (d.rule == NFQD_DECIDED_DEFAULT) {
+	if (d.rule == NFQD_DECIDED_INCOMPLETE)
+		incomplete(w, &pkt, &d);
+	else if (d.rule == NFQD_DECIDED_DEFAULT)
 		w->c.nomatch++;
-	}
 	add_verdict(w, pkt.id, d.verdict, d.has_mark, d.mark);
 }
 

@@ -16,7 +16,10 @@
  * ranges wider than 16, long lists) are left to the verification.
  */
 
+#include <stdbool.h>
 #include <stdint.h>
+
+#include "nfqd/pkt.h"
 
 struct nfqd_ruleset;
 struct nfqd_pktinfo;
@@ -40,6 +43,28 @@ int	nfqd_classify_next(const struct nfqd_ruleset *rs,
 int	nfqd_linear_next(const struct nfqd_ruleset *rs,
 	    const struct nfqd_pktinfo *pi, const struct nfqd_pkt *m,
 	    const struct nfqd_iftab *ift, uint32_t start);
+
+/*
+ * The rules, in order, that read any of the packet fields in a set
+ * (NFQD_PKT_K_* bits): for a packet whose parse left those fields unknown,
+ * the rules whose outcome they could change.  From the compiled per-field
+ * lists, or rule by rule (by_rule, or when rs has no classifier).
+ */
+struct nfqd_readers {
+	const struct nfqd_ruleset *rs;
+	uint8_t			 fields;
+	bool			 merged;	/* from the per-field lists */
+	uint32_t		 next;		/* rule by rule: next to look at */
+	unsigned		 n;
+	const uint32_t		*p[NFQD_PKT_K_NBITS];
+	const uint32_t		*end[NFQD_PKT_K_NBITS];
+};
+
+void	nfqd_readers_init(struct nfqd_readers *it,
+	    const struct nfqd_ruleset *rs, uint8_t fields, uint32_t start,
+	    bool by_rule);
+/* The next such rule below limit, or -1 (then nothing is consumed). */
+int	nfqd_readers_next(struct nfqd_readers *it, uint32_t limit);
 
 /* Tuples in the classifier (for tests and the benchmark). */
 unsigned nfqd_classify_tuples(const struct nfqd_classifier *cls);

@@ -52,7 +52,14 @@ struct nfqd_config {
 	char		 shm_path[PATH_MAX];	/* counters, readable by nfqctl */
 
 	enum nfqd_verdict default_verdict;
-	enum nfqd_verdict malformed_verdict;	/* unparsable packets */
+	/*
+	 * Packets whose headers were not read whole, when the rules' verdict
+	 * depends on what was not read (see engine.h), by why.
+	 */
+	enum nfqd_verdict malformed_verdict;	/* contradicting headers */
+	enum nfqd_verdict truncated_verdict;	/* cut by the copy range */
+	enum nfqd_verdict tiny_fragment_verdict; /* first fragment too short */
+	enum nfqd_verdict header_chain_verdict;	/* too many IPv6 ext headers */
 	enum nfqd_verdict orphan_verdict;	/* left by a dead worker */
 
 	struct nfqd_ruleset *rules;		/* NULL: none; owned */

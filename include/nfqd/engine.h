@@ -6,12 +6,21 @@
  * the compiled classifier), apply rate limits and "continue", count and log
  * the rules that match, and say what to tell the kernel.  One engine per
  * worker; nothing here allocates after nfqd_engine_init().
+ *
+ * A packet whose headers could not be read whole (cut by the copy range,
+ * malformed, a tiny first fragment, an over-long IPv6 header chain) is
+ * still decided by the rules when the fields that were not read cannot
+ * change the verdict: every rule that could match it, whatever those
+ * fields hold, agrees.  Otherwise it gets the verdict of its kind
+ * (truncated_verdict, malformed_verdict, tiny_fragment_verdict,
+ * header_chain_verdict), and is counted as such.
  */
 
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "nfqd/log.h"
+#include "nfqd/pkt.h"
 
 struct nfqd_config;
 struct nfqd_ruleset;
@@ -33,15 +42,27 @@ struct nfqd_decision {
 	bool		has_mark;
 	int32_t		rule;		/* deciding rule, or one of: */
 #define NFQD_DECIDED_DEFAULT	(-1)	/* no rule matched */
-#define NFQD_DECIDED_MALFORMED	(-2)	/* could not be parsed */
+#define NFQD_DECIDED_INCOMPLETE	(-2)	/* the verdict depends on what the
+					   headers did not give: the verdict
+					   of status */
+	uint8_t		status;		/* enum nfqd_pkt_status of the parse */
+	uint8_t		reason;		/* enum nfqd_pkt_reason */
 };
+
+/*
+ * Rules an incomplete packet's decision looks at before it gives up and
+ * takes the verdict of its kind: bounds the work an attacker gets from a
+ * packet nfqd cannot read whole.
+ */
+#define NFQD_ENGINE_MAX_UNKNOWN	256
 
 struct nfqd_engine {
 	const struct nfqd_ruleset *rs;
 	bool			 linear;	/* reference walk (tests) */
 	bool			 headers;	/* parse the headers (cf->parse) */
 	uint32_t		 default_verdict;
-	uint32_t		 malformed_verdict;
+	/* by enum nfqd_pkt_status: truncated_verdict, malformed_verdict... */
+	uint32_t		 incomplete_verdict[NFQD_PKT_STATUS_MAX];
 	uint16_t		 queue;		/* for log lines */
 	struct nfqd_rule_ctr	*ctr;		/* [rs->n], may be NULL */
 	struct nfqd_rate_cell	*cells;		/* per-rule shared buckets */
@@ -50,9 +71,8 @@ struct nfqd_engine {
 	const struct nfqd_iftab	*ift;
 	struct nfqd_ratelimit	*logrl;		/* [rs->n] when a rule logs */
 	uint64_t		 nomatch;	/* packets that got the default */
-	uint64_t		 malformed;	/* packets that got malformed_verdict */
-	uint8_t			 last_status;	/* of the last parse */
-	uint8_t			 last_reason;
+	/* by status: packets that got incomplete_verdict[status] */
+	uint64_t		 incomplete[NFQD_PKT_STATUS_MAX];
 };
 
 /*
@@ -67,6 +87,10 @@ int	nfqd_engine_init(struct nfqd_engine *e, const struct nfqd_config *cf,
 void	nfqd_engine_free(struct nfqd_engine *e);
 
 void	nfqd_engine_decide(struct nfqd_engine *e, const struct nfqd_pkt *m,
+	    uint64_t now, struct nfqd_decision *d);
+/* The same for a packet parsed already (tests). */
+void	nfqd_engine_decide_parsed(struct nfqd_engine *e,
+	    const struct nfqd_pkt *m, const struct nfqd_pktinfo *pi,
 	    uint64_t now, struct nfqd_decision *d);
 
 /* Shared per-rule buckets rs needs (rules with rate and per = "rule"). */

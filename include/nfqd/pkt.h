@@ -7,13 +7,31 @@
  * Packet parsing: the network and transport headers of a packet as the
  * kernel hands it to a queue (starting at the IPv4 or IPv6 header), read
  * without allocating and without trusting any length field.
+ *
+ * A packet whose headers cannot be read whole still reports every field it
+ * could read: pi->known says which.  The rules then decide such a packet
+ * when what is missing cannot change their verdict; otherwise it gets the
+ * verdict its status names (see engine.c).
  */
 
+/* Why the headers could not be read whole; each has its own verdict. */
 enum nfqd_pkt_status {
 	NFQD_PKT_OK = 0,
-	NFQD_PKT_TRUNCATED,	/* headers needed go past the captured bytes */
-	NFQD_PKT_MALFORMED,	/* headers contradict themselves or the length */
+	NFQD_PKT_TRUNCATED,	/* headers go past the captured bytes (the
+				   copy range): truncated_verdict */
+	NFQD_PKT_MALFORMED,	/* headers contradict themselves or the
+				   length: malformed_verdict */
+	NFQD_PKT_TINY_FRAGMENT,	/* a first fragment that ends inside the
+				   transport header or the IPv6 header
+				   chain (RFC 1858, 3128, 7112):
+				   tiny_fragment_verdict */
+	NFQD_PKT_HEADER_CHAIN,	/* more than NFQD_PKT_MAX_EXT IPv6
+				   extension headers: header_chain_verdict */
+	NFQD_PKT_STATUS_MAX
 };
+
+/* IPv6 extension headers walked before the status is HEADER_CHAIN. */
+#define NFQD_PKT_MAX_EXT	64
 
 /* Why a packet is not NFQD_PKT_OK (for logs and tests). */
 enum nfqd_pkt_reason {
@@ -30,8 +48,25 @@ enum nfqd_pkt_reason {
 	NFQD_PKT_R_L4_LEN,		/* L4 header past the IP length */
 	NFQD_PKT_R_TCP_DOFF,		/* TCP data offset < 5 */
 	NFQD_PKT_R_UDP_LEN,		/* UDP length < 8 or > IP payload */
+	NFQD_PKT_R_FRAG_L4,		/* first fragment ends inside the L4 header */
+	NFQD_PKT_R_FRAG_EXT,		/* first fragment ends inside the IPv6
+					   extension headers */
 	NFQD_PKT_R_MAX
 };
+
+/*
+ * pi->known: the fields that were determined, either read or known to be
+ * absent (a UDP packet has no TCP flags; a later fragment has no
+ * transport header at all: the first fragment decides the datagram).
+ */
+#define NFQD_PKT_K_FAMILY	0x01	/* family */
+#define NFQD_PKT_K_ADDRS	0x02	/* saddr, daddr */
+#define NFQD_PKT_K_PROTO	0x04	/* proto (IPv6: the header chain walked) */
+#define NFQD_PKT_K_PORTS	0x08	/* sport, dport, or no ports */
+#define NFQD_PKT_K_TCPFLAGS	0x10	/* tcp_flags, or not TCP */
+#define NFQD_PKT_K_ICMP		0x20	/* icmp_type and icmp_code, or not ICMP */
+#define NFQD_PKT_K_ALL		0x3f
+#define NFQD_PKT_K_NBITS	6
 
 /* pi->flags */
 #define NFQD_PKT_F_FRAGMENT	0x01	/* a fragment (first or later) */
@@ -39,12 +74,14 @@ enum nfqd_pkt_reason {
 #define NFQD_PKT_F_PORTS	0x04	/* sport and dport are valid (TCP, UDP, UDP-Lite, SCTP, DCCP) */
 #define NFQD_PKT_F_ICMP		0x08	/* icmp_type and icmp_code are valid */
 #define NFQD_PKT_F_TCP		0x10	/* tcp_flags is valid */
+#define NFQD_PKT_F_FIRST_FRAG	0x20	/* the first of several fragments */
 
 struct nfqd_pktinfo {
 	uint8_t		family;		/* AF_INET, AF_INET6; 0 if unknown */
 	uint8_t		status;		/* enum nfqd_pkt_status */
 	uint8_t		reason;		/* enum nfqd_pkt_reason */
 	uint8_t		flags;		/* NFQD_PKT_F_* */
+	uint8_t		known;		/* NFQD_PKT_K_* */
 	uint8_t		proto;		/* L4 protocol after IPv6 extension
 					   headers (IPPROTO_*, 59: none) */
 	uint8_t		tcp_flags;	/* TCP header byte 13: CWR ECE URG ACK
@@ -66,12 +103,16 @@ struct nfqd_pktinfo {
 /*
  * Parse the caplen bytes at data, a packet of origlen bytes (origlen >=
  * caplen; the kernel's NFQA_CAP_LEN, or caplen when it sent all).  Fills pi
- * and returns pi->status.  Every field the status makes valid is valid;
- * others are zero.  Never reads outside data[0 .. caplen).
+ * and returns pi->status.  A field is valid when pi->known covers it and,
+ * for ports, TCP flags and ICMP, pi->flags says it is present; l4off,
+ * payoff and paylen only when the status is NFQD_PKT_OK.  Fields not
+ * valid are zero.  Never reads outside data[0 .. caplen).
  */
 int	nfqd_pkt_parse(const uint8_t *data, uint32_t caplen, uint32_t origlen,
 	    struct nfqd_pktinfo *pi);
 
 const char *nfqd_pkt_reason_str(unsigned reason);
+/* "truncated", "malformed", ...: the class, as in the *_verdict setting. */
+const char *nfqd_pkt_status_str(unsigned status);
 
 #endif

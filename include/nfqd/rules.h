@@ -90,6 +90,7 @@ struct nfqd_rule {
 	uint8_t		log;
 	uint8_t		rate_per;	/* enum nfqd_rate_per */
 	uint8_t		has_setmark;
+	uint8_t		needs;		/* NFQD_PKT_K_* fields it reads */
 	uint16_t	queue;		/* NFQD_ACT_QUEUE target */
 	uint32_t	setmark;	/* mark set with accept or repeat */
 	uint32_t	mark_val;	/* NFQD_M_MARK: (mark & mask) == val */
@@ -122,6 +123,7 @@ struct nfqd_ruleset {
 	struct nfqd_prange	*ports;
 	uint32_t		 nports;
 	uint32_t		 all_matchers;	/* union over rules */
+	uint8_t			 all_needs;	/* union of the rules' needs */
 	uint32_t		 ncells;	/* rules with rate, per = "rule" */
 	uint32_t		 nlogs;		/* rules with log = true */
 	bool			 keyed_rates;	/* a rate per src, dst or flow */
@@ -157,11 +159,24 @@ int	nfqd_rules_find(const struct nfqd_ruleset *rs, const char *name);
 /*
  * Every matcher of r but the rate limit, against a parsed packet and its
  * netlink metadata.  ift resolves interface indexes to names (may be NULL
- * when no rule looks at interfaces).  No side effects.
+ * when no rule looks at interfaces).  No side effects.  A rule that reads
+ * a field the packet's parse did not determine (pi->known) does not match.
  */
 bool	nfqd_rule_match(const struct nfqd_ruleset *rs,
 	    const struct nfqd_rule *r, const struct nfqd_pktinfo *pi,
 	    const struct nfqd_pkt *m, const struct nfqd_iftab *ift);
+
+/*
+ * For a packet whose headers were not read whole: could r match it, given
+ * the fields that were read (pi->known)?  Every matcher on a known field
+ * must hold; matchers on unknown fields are assumed to.
+ */
+bool	nfqd_rule_maybe(const struct nfqd_ruleset *rs,
+	    const struct nfqd_rule *r, const struct nfqd_pktinfo *pi,
+	    const struct nfqd_pkt *m, const struct nfqd_iftab *ift);
+
+/* The packet fields (NFQD_PKT_K_*) a rule's matchers and rate key read. */
+uint8_t	nfqd_rule_needs(const struct nfqd_rule *r);
 
 const char *nfqd_action_name(unsigned action);
 

@@ -27,7 +27,7 @@
  */
 
 #define NFQD_SHM_MAGIC		0x4451464eu	/* "NFQD" little-endian */
-#define NFQD_SHM_VERSION	1
+#define NFQD_SHM_VERSION	2
 
 enum nfqd_slot_state {
 	NFQD_SLOT_EMPTY = 0,	/* not part of the configured range */
@@ -69,9 +69,13 @@ struct nfqd_slot_stats {
 					   socket buffer full, packet dropped or,
 					   with fail_open, accepted uninspected */
 	uint64_t	nlerrors;	/* kernel error replies, failed sends */
-	uint64_t	malformed;	/* packets given malformed_verdict: the
-					   message or the packet could not
-					   be parsed */
+	uint64_t	malformed;	/* packets given malformed_verdict:
+					   headers that contradict themselves
+					   (when the rules' verdict depended
+					   on them), or a damaged message */
+	uint64_t	truncated;	/* packets given truncated_verdict */
+	uint64_t	tiny_fragments;	/* ... tiny_fragment_verdict */
+	uint64_t	header_chains;	/* ... header_chain_verdict */
 	uint64_t	nomatch;	/* packets no rule matched: default */
 	uint64_t	rate_evictions;	/* keyed rate buckets reused while
 					   not idle (rate_table_size small) */
@@ -87,6 +91,16 @@ struct nfqd_slot_stats {
 					   worker dies */
 	uint64_t	heartbeat;	/* CLOCK_MONOTONIC ns of the last loop */
 } __attribute__((aligned(NFQD_CACHELINE)));
+
+/*
+ * The counters of struct nfqd_slot_stats that add up over workers, in the
+ * order the statistics show them.
+ */
+#define NFQD_SLOT_COUNTERS(X)						\
+	X(received) X(accepted) X(dropped) X(other) X(bytes) X(enobufs)	\
+	X(skipped) X(nlerrors) X(malformed) X(truncated)		\
+	X(tiny_fragments) X(header_chains) X(orphans) X(nomatch)	\
+	X(rate_evictions) X(batches) X(verdict_msgs)
 
 struct nfqd_slot {
 	struct nfqd_slot_ctl	ctl;

@@ -117,7 +117,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ASSERT(dc.verdict == dl.verdict);
 	ASSERT(dc.rule == dl.rule);
 	ASSERT(dc.has_mark == dl.has_mark && dc.mark == dl.mark);
-	ASSERT(dc.rule >= NFQD_DECIDED_MALFORMED &&
+	ASSERT(dc.rule >= NFQD_DECIDED_INCOMPLETE &&
 	    dc.rule < (int32_t)cf.rules->n);
 	return 0;
 }

@@ -56,7 +56,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    (const uint8_t *)nlh + nlh->nlmsg_len);
 		}
 		nfqd_pkt_parse(p.payload, p.caplen, p.len, &pi);
-		ASSERT(pi.status <= NFQD_PKT_MALFORMED);
+		ASSERT(pi.status < NFQD_PKT_STATUS_MAX);
 	}
 	free(buf);
 	return 0;

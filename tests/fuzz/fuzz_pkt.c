@@ -29,7 +29,8 @@ int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 #define ASSERT(c)	do { if (!(c)) __builtin_trap(); } while (0)
 
 #define L4FLAGS	(NFQD_PKT_F_PORTS | NFQD_PKT_F_ICMP | NFQD_PKT_F_TCP)
-#define ALLFLAGS (NFQD_PKT_F_FRAGMENT | NFQD_PKT_F_LATER_FRAG | L4FLAGS)
+#define ALLFLAGS (NFQD_PKT_F_FRAGMENT | NFQD_PKT_F_LATER_FRAG | \
+		  NFQD_PKT_F_FIRST_FRAG | L4FLAGS)
 
 struct guarded {
 	uint8_t			before[32];
@@ -71,7 +72,7 @@ check_ok(const struct nfqd_pktinfo *pi, const uint8_t *data)
 	ASSERT(pi->iplen <= pi->len);
 	ASSERT(pi->paylen == pi->iplen - pi->payoff);
 	/* Every header before L4 was captured. */
-	ASSERT(pi->l4off <= pi->caplen);
+	/* Headers the walk passed need not be captured beyond their first bytes. */
 	if (pi->family == AF_INET) {
 		hl = (uint32_t)(data[0] & 0x0f) * 4;
 		ASSERT(pi->caplen >= 20 && hl >= 20 && pi->l4off == hl);
@@ -84,7 +85,7 @@ check_ok(const struct nfqd_pktinfo *pi, const uint8_t *data)
 		    pi->len > 65535));
 	} else {
 		ASSERT(pi->caplen >= 40 && pi->l4off >= 40);
-		ASSERT(pi->l4off <= 40 + 16 * 2048);
+		ASSERT(pi->l4off <= 40 + NFQD_PKT_MAX_EXT * 2048);
 		ASSERT(memcmp(pi->saddr, data + 8, 16) == 0);
 		ASSERT(memcmp(pi->daddr, data + 24, 16) == 0);
 	}
@@ -137,23 +138,92 @@ check_ok(const struct nfqd_pktinfo *pi, const uint8_t *data)
 	}
 }
 
+static int
+has_ports(uint8_t proto)
+{
+	return proto == IPPROTO_TCP || proto == IPPROTO_UDP ||
+	    proto == IPPROTO_UDPLITE || proto == IPPROTO_SCTP ||
+	    proto == IPPROTO_DCCP;
+}
+
+/* What every result says, whatever its status. */
+static void
+check_known(const struct nfqd_pktinfo *pi, const uint8_t *data)
+{
+	uint8_t	k = pi->known;
+
+	ASSERT((k & ~NFQD_PKT_K_ALL) == 0);
+	ASSERT((pi->flags & ~ALLFLAGS) == 0);
+	/* Each field is known only once what it rests on is. */
+	if (k & NFQD_PKT_K_ADDRS)
+		ASSERT(k & NFQD_PKT_K_FAMILY);
+	if (k & NFQD_PKT_K_PROTO)
+		ASSERT(k & NFQD_PKT_K_ADDRS);
+	if (k & (NFQD_PKT_K_PORTS | NFQD_PKT_K_TCPFLAGS | NFQD_PKT_K_ICMP))
+		ASSERT(k & NFQD_PKT_K_PROTO);
+	ASSERT((k & NFQD_PKT_K_FAMILY) == (pi->family != 0 ?
+	    NFQD_PKT_K_FAMILY : 0));
+	if (k & NFQD_PKT_K_FAMILY)
+		ASSERT(pi->family == (data[0] >> 4 == 4 ? AF_INET : AF_INET6));
+	if (k & NFQD_PKT_K_ADDRS) {
+		if (pi->family == AF_INET) {
+			ASSERT(pi->caplen >= 20);
+			ASSERT(memcmp(pi->saddr, data + 12, 4) == 0);
+			ASSERT(memcmp(pi->daddr, data + 16, 4) == 0);
+		} else {
+			ASSERT(pi->caplen >= 40);
+			ASSERT(memcmp(pi->saddr, data + 8, 16) == 0);
+			ASSERT(memcmp(pi->daddr, data + 24, 16) == 0);
+		}
+	} else {
+		ASSERT(zero(pi->saddr, 16) && zero(pi->daddr, 16));
+	}
+	if ((k & NFQD_PKT_K_PROTO) && pi->family == AF_INET)
+		ASSERT(pi->proto == data[9]);
+	if (!(k & NFQD_PKT_K_PROTO))
+		ASSERT(pi->proto == 0);
+	/* A field found is a field known, of a protocol that has it. */
+	if (pi->flags & NFQD_PKT_F_PORTS)
+		ASSERT((k & NFQD_PKT_K_PORTS) && has_ports(pi->proto));
+	else
+		ASSERT(pi->sport == 0 && pi->dport == 0);
+	if (pi->flags & NFQD_PKT_F_TCP)
+		ASSERT((k & NFQD_PKT_K_TCPFLAGS) && pi->proto == IPPROTO_TCP &&
+		    (pi->flags & NFQD_PKT_F_PORTS));
+	else
+		ASSERT(pi->tcp_flags == 0);
+	if (pi->flags & NFQD_PKT_F_ICMP)
+		ASSERT((k & NFQD_PKT_K_ICMP) && (pi->proto == IPPROTO_ICMP ||
+		    pi->proto == IPPROTO_ICMPV6));
+	else
+		ASSERT(pi->icmp_type == 0 && pi->icmp_code == 0);
+	/* A known protocol's fields, once known, are there or not. */
+	if ((k & NFQD_PKT_K_PORTS) && !(pi->flags & NFQD_PKT_F_LATER_FRAG))
+		ASSERT(has_ports(pi->proto) == !!(pi->flags &
+		    NFQD_PKT_F_PORTS));
+	if ((k & NFQD_PKT_K_TCPFLAGS) && !(pi->flags & NFQD_PKT_F_LATER_FRAG))
+		ASSERT((pi->proto == IPPROTO_TCP) == !!(pi->flags &
+		    NFQD_PKT_F_TCP));
+	if (pi->flags & NFQD_PKT_F_FIRST_FRAG)
+		ASSERT((pi->flags & NFQD_PKT_F_FRAGMENT) &&
+		    !(pi->flags & NFQD_PKT_F_LATER_FRAG));
+	/* Only a whole parse knows everything, and only it has offsets. */
+	if (pi->status == NFQD_PKT_OK)
+		ASSERT(k == NFQD_PKT_K_ALL);
+	else
+		ASSERT(pi->l4off == 0 && pi->payoff == 0 && pi->paylen == 0);
+}
+
 static void
 check_fail(const struct nfqd_pktinfo *pi, const uint8_t *data)
 {
 	ASSERT(pi->reason != NFQD_PKT_R_NONE && pi->reason < NFQD_PKT_R_MAX);
-	ASSERT(pi->flags == 0);
-	ASSERT(pi->l4off == 0 && pi->payoff == 0 && pi->paylen == 0 &&
-	    pi->iplen == 0);
-	ASSERT(pi->sport == 0 && pi->dport == 0 && pi->tcp_flags == 0 &&
-	    pi->icmp_type == 0 && pi->icmp_code == 0);
 	if (pi->reason == NFQD_PKT_R_EMPTY || pi->reason == NFQD_PKT_R_VERSION) {
 		ASSERT(pi->status == NFQD_PKT_MALFORMED);
-		ASSERT(pi->family == 0 && pi->proto == 0);
-		ASSERT(zero(pi->saddr, 16) && zero(pi->daddr, 16));
+		ASSERT(pi->known == 0 && pi->flags == 0);
 		ASSERT((pi->reason == NFQD_PKT_R_EMPTY) == (pi->caplen == 0));
 	} else {
 		ASSERT(pi->caplen > 0);
-		ASSERT(pi->family == (data[0] >> 4 == 4 ? AF_INET : AF_INET6));
 		ASSERT(data[0] >> 4 == 4 || data[0] >> 4 == 6);
 	}
 	switch (pi->reason) {
@@ -161,6 +231,15 @@ check_fail(const struct nfqd_pktinfo *pi, const uint8_t *data)
 	case NFQD_PKT_R_EXT_SHORT:
 	case NFQD_PKT_R_L4_SHORT:
 		ASSERT(pi->status == NFQD_PKT_TRUNCATED);
+		break;
+	case NFQD_PKT_R_FRAG_L4:
+	case NFQD_PKT_R_FRAG_EXT:
+		ASSERT(pi->status == NFQD_PKT_TINY_FRAGMENT);
+		ASSERT(pi->flags & NFQD_PKT_F_FIRST_FRAG);
+		break;
+	case NFQD_PKT_R_EXT_COUNT:
+		ASSERT(pi->status == NFQD_PKT_HEADER_CHAIN);
+		ASSERT(pi->family == AF_INET6);
 		break;
 	default:
 		ASSERT(pi->status == NFQD_PKT_MALFORMED);
@@ -172,15 +251,37 @@ check_fail(const struct nfqd_pktinfo *pi, const uint8_t *data)
 		    pi->caplen < (pi->family == AF_INET ? 20u : 40u));
 	if (pi->reason == NFQD_PKT_R_IHL || pi->reason == NFQD_PKT_R_EXT_LEN ||
 	    pi->reason == NFQD_PKT_R_EXT_SHORT ||
-	    pi->reason == NFQD_PKT_R_EXT_COUNT)
+	    pi->reason == NFQD_PKT_R_FRAG_EXT)
 		ASSERT(pi->family == (pi->reason == NFQD_PKT_R_IHL ? AF_INET :
 		    AF_INET6));
-	if (pi->family == AF_INET && pi->caplen >= 20) {
-		ASSERT(pi->proto == data[9]);
-		ASSERT(memcmp(pi->saddr, data + 12, 4) == 0);
-	}
-	if (pi->family == AF_INET6 && pi->caplen >= 40)
-		ASSERT(memcmp(pi->saddr, data + 8, 16) == 0);
+}
+
+/*
+ * A shorter capture of the same packet never claims more, and what it
+ * claims is what the longer one read.
+ */
+static void
+check_prefix(const struct nfqd_pktinfo *full, const struct nfqd_pktinfo *p)
+{
+	uint8_t	k = p->known;
+
+	ASSERT((k & ~full->known) == 0);
+	ASSERT(p->family == ((k & NFQD_PKT_K_FAMILY) ? full->family : 0));
+	if (k & NFQD_PKT_K_ADDRS)
+		ASSERT(memcmp(p->saddr, full->saddr, 16) == 0 &&
+		    memcmp(p->daddr, full->daddr, 16) == 0);
+	if (k & NFQD_PKT_K_PROTO)
+		ASSERT(p->proto == full->proto);
+	if (k & NFQD_PKT_K_PORTS)
+		ASSERT(!((p->flags ^ full->flags) & NFQD_PKT_F_PORTS) &&
+		    p->sport == full->sport && p->dport == full->dport);
+	if (k & NFQD_PKT_K_TCPFLAGS)
+		ASSERT(!((p->flags ^ full->flags) & NFQD_PKT_F_TCP) &&
+		    p->tcp_flags == full->tcp_flags);
+	if (k & NFQD_PKT_K_ICMP)
+		ASSERT(!((p->flags ^ full->flags) & NFQD_PKT_F_ICMP) &&
+		    p->icmp_type == full->icmp_type &&
+		    p->icmp_code == full->icmp_code);
 }
 
 int
@@ -216,8 +317,7 @@ LLVMFuzzerTestOneInput(const uint8_t *in, size_t size)
 	ASSERT(r == g1.pi.status);
 	ASSERT(all(g1.before, sizeof(g1.before), 0x5a));
 	ASSERT(all(g1.after, sizeof(g1.after), 0x5a));
-	ASSERT(r == NFQD_PKT_OK || r == NFQD_PKT_TRUNCATED ||
-	    r == NFQD_PKT_MALFORMED);
+	ASSERT(r >= NFQD_PKT_OK && r < NFQD_PKT_STATUS_MAX);
 	ASSERT(g1.pi.reason < NFQD_PKT_R_MAX);
 	ASSERT((g1.pi.reason == NFQD_PKT_R_NONE) == (r == NFQD_PKT_OK));
 	ASSERT(g1.pi.family == 0 || g1.pi.family == AF_INET ||
@@ -225,10 +325,20 @@ LLVMFuzzerTestOneInput(const uint8_t *in, size_t size)
 	ASSERT(g1.pi.caplen == caplen);
 	ASSERT(g1.pi.len == (origlen < caplen ? caplen : origlen));
 	ASSERT(strcmp(nfqd_pkt_reason_str(g1.pi.reason), "unknown") != 0);
+	check_known(&g1.pi, data);
 	if (r == NFQD_PKT_OK)
 		check_ok(&g1.pi, data);
 	else
 		check_fail(&g1.pi, data);
+
+	/* Cut at an offset the input picks; origlen as before. */
+	if (caplen > 1) {
+		memset(&g2, 0, sizeof(g2));
+		nfqd_pkt_parse(data, (n * 7919) % caplen, origlen < caplen ?
+		    caplen : origlen, &g2.pi);
+		check_known(&g2.pi, data);
+		check_prefix(&g1.pi, &g2.pi);
+	}
 
 	/* Nothing depends on what pi held before. */
 	memset(&g2, 0xa5, sizeof(g2));

@@ -228,9 +228,18 @@ check_addr6(const char *name)
 	CHECK(memcmp(pi.daddr, dst6, 16) == 0, unit_fmt("%s: daddr", name));
 }
 
-/* A failure: its status and reason, and nothing past the L3 fields set. */
+#define KL3	(NFQD_PKT_K_FAMILY | NFQD_PKT_K_ADDRS)
+#define KP	(KL3 | NFQD_PKT_K_PROTO)
+#define KALL	NFQD_PKT_K_ALL
+
+/*
+ * A failure: its status and reason, the fields it says it determined
+ * (known) and found (flags), no offsets past the IP header, and every
+ * transport field it did not find zero.
+ */
 static void
-check_fail(const char *name, int ret, int status, int reason)
+check_fail(const char *name, int ret, int status, int reason, unsigned known,
+    unsigned flags)
 {
 	CHECK_INT_EQ(ret, status, unit_fmt("%s: return value", name));
 	CHECK_INT_EQ(pi.status, status, unit_fmt("%s: status", name));
@@ -238,10 +247,23 @@ check_fail(const char *name, int ret, int status, int reason)
 	    "got %u (%s), expected %d (%s)", pi.reason,
 	    nfqd_pkt_reason_str(pi.reason), reason,
 	    nfqd_pkt_reason_str((unsigned)reason));
-	CHECK_UINT_EQ(pi.flags, 0, unit_fmt("%s: flags", name));
-	CHECK(pi.l4off == 0 && pi.payoff == 0 && pi.paylen == 0 &&
-	    pi.iplen == 0, unit_fmt("%s: offsets zero", name));
-	check_no_l4(name);
+	CHECK_UINT_EQ(pi.known, known, unit_fmt("%s: known", name));
+	CHECK_UINT_EQ(pi.flags, flags, unit_fmt("%s: flags", name));
+	CHECK(pi.l4off == 0 && pi.payoff == 0 && pi.paylen == 0,
+	    unit_fmt("%s: offsets zero", name));
+	if (!(flags & NFQD_PKT_F_PORTS))
+		CHECK(pi.sport == 0 && pi.dport == 0,
+		    unit_fmt("%s: no ports", name));
+	if (!(flags & NFQD_PKT_F_TCP))
+		CHECK(pi.tcp_flags == 0, unit_fmt("%s: no tcp flags", name));
+	if (!(flags & NFQD_PKT_F_ICMP))
+		CHECK(pi.icmp_type == 0 && pi.icmp_code == 0,
+		    unit_fmt("%s: no icmp type", name));
+	if (!(known & NFQD_PKT_K_ADDRS))
+		CHECK(zero(pi.saddr, 16) && zero(pi.daddr, 16),
+		    unit_fmt("%s: no addresses", name));
+	if (!(known & NFQD_PKT_K_PROTO))
+		CHECK_INT_EQ(pi.proto, 0, unit_fmt("%s: no proto", name));
 }
 
 static void
@@ -327,7 +349,7 @@ test_ip4_udp_options(void)
 	ip4_len(28 + 7);
 	r = parse(blen, blen);
 	check_fail("ipv4 sctp 7 bytes", r, NFQD_PKT_MALFORMED,
-	    NFQD_PKT_R_L4_LEN);
+	    NFQD_PKT_R_L4_LEN, KALL, NFQD_PKT_F_PORTS);
 }
 
 static void
@@ -362,7 +384,7 @@ test_ip4_icmp(void)
 	ip4_len(23);
 	r = parse(blen, blen);
 	check_fail("ipv4 icmp 3 bytes", r, NFQD_PKT_MALFORMED,
-	    NFQD_PKT_R_L4_LEN);
+	    NFQD_PKT_R_L4_LEN, KALL, NFQD_PKT_F_ICMP);
 	check_addr4("ipv4 icmp 3 bytes");
 
 	/* ICMPv6's number inside IPv4 is just a protocol. */
@@ -386,8 +408,8 @@ test_ip4_fragments(void)
 	putn(0, 1472);
 	ip4_len(blen);
 	r = parse(blen, blen);
-	check_ok(n, r, AF_INET, IPPROTO_UDP,
-	    NFQD_PKT_F_FRAGMENT | NFQD_PKT_F_PORTS, 20, 28, 1500);
+	check_ok(n, r, AF_INET, IPPROTO_UDP, NFQD_PKT_F_FRAGMENT |
+	    NFQD_PKT_F_FIRST_FRAG | NFQD_PKT_F_PORTS, 20, 28, 1500);
 	check_ports(n, 1234, 53);
 
 	n = "ipv4 first fragment tcp";
@@ -396,8 +418,8 @@ test_ip4_fragments(void)
 	putn(0, 100);
 	ip4_len(blen);
 	r = parse(blen, blen);
-	check_ok(n, r, AF_INET, IPPROTO_TCP,
-	    NFQD_PKT_F_FRAGMENT | NFQD_PKT_F_PORTS | NFQD_PKT_F_TCP,
+	check_ok(n, r, AF_INET, IPPROTO_TCP, NFQD_PKT_F_FRAGMENT |
+	    NFQD_PKT_F_FIRST_FRAG | NFQD_PKT_F_PORTS | NFQD_PKT_F_TCP,
 	    20, 40, 140);
 	check_ports(n, 80, 50000);
 
@@ -453,7 +475,7 @@ test_ip4_lengths(void)
 	ip4_len(blen + 1);
 	r = parse(blen, blen);
 	check_fail("ipv4 tot_len > origlen", r, NFQD_PKT_MALFORMED,
-	    NFQD_PKT_R_IP_LEN);
+	    NFQD_PKT_R_IP_LEN, KP, 0);
 	check_addr4("ipv4 tot_len > origlen");
 	CHECK_INT_EQ(pi.family, AF_INET, "ipv4 tot_len > origlen: family");
 	CHECK_INT_EQ(pi.proto, IPPROTO_TCP, "ipv4 tot_len > origlen: proto");
@@ -463,19 +485,19 @@ test_ip4_lengths(void)
 	ip4_len(20);
 	r = parse(blen, blen);
 	check_fail("ipv4 tot_len < ihl*4", r, NFQD_PKT_MALFORMED,
-	    NFQD_PKT_R_IP_LEN);
+	    NFQD_PKT_R_IP_LEN, KP, 0);
 
 	/* tot_len 0 is only a GSO packet when the packet is over 64 KiB. */
 	ip4_len(0);
 	r = parse(blen, blen);
 	check_fail("ipv4 tot_len 0 small", r, NFQD_PKT_MALFORMED,
-	    NFQD_PKT_R_IP_LEN);
+	    NFQD_PKT_R_IP_LEN, KP, 0);
 
 	ip4(4, 0, IPPROTO_UDP);
 	putn(0, 8);
 	ip4_len(blen);
 	r = parse(blen, blen);
-	check_fail("ipv4 ihl 4", r, NFQD_PKT_MALFORMED, NFQD_PKT_R_IHL);
+	check_fail("ipv4 ihl 4", r, NFQD_PKT_MALFORMED, NFQD_PKT_R_IHL, KP, 0);
 
 	/* A headers-only capture of a packet with a 60-byte header. */
 	ip4(15, 0, IPPROTO_TCP);
@@ -483,37 +505,37 @@ test_ip4_lengths(void)
 	ip4_len(blen);
 	r = parse(20, blen);
 	check_fail("ipv4 ihl 15 caplen 20", r, NFQD_PKT_TRUNCATED,
-	    NFQD_PKT_R_L3_SHORT);
+	    NFQD_PKT_R_L3_SHORT, KP, 0);
 	CHECK_INT_EQ(pi.family, AF_INET, "ipv4 ihl 15 caplen 20: family");
 	check_addr4("ipv4 ihl 15 caplen 20");
 
 	/* ... but a whole packet that short contradicts its IHL. */
 	r = parse(20, 20);
 	check_fail("ipv4 ihl 15 in 20 bytes", r, NFQD_PKT_MALFORMED,
-	    NFQD_PKT_R_IP_LEN);
+	    NFQD_PKT_R_IP_LEN, KP, 0);
 
 	ip4(5, 0, IPPROTO_TCP);
 	buf[0] = 0x55;
 	tcp(1, 2, 5, 0);
 	ip4_len(blen);
 	r = parse(blen, blen);
-	check_fail("version 5", r, NFQD_PKT_MALFORMED, NFQD_PKT_R_VERSION);
+	check_fail("version 5", r, NFQD_PKT_MALFORMED, NFQD_PKT_R_VERSION, 0, 0);
 	CHECK_INT_EQ(pi.family, 0, "version 5: family 0");
 	CHECK(zero(pi.saddr, 16) && zero(pi.daddr, 16),
 	    "version 5: no addresses");
 	CHECK_INT_EQ(pi.proto, 0, "version 5: proto 0");
 
 	r = parse(0, 0);
-	check_fail("empty", r, NFQD_PKT_MALFORMED, NFQD_PKT_R_EMPTY);
+	check_fail("empty", r, NFQD_PKT_MALFORMED, NFQD_PKT_R_EMPTY, 0, 0);
 	CHECK_INT_EQ(pi.family, 0, "empty: family 0");
 	r = parse(0, 1500);
 	check_fail("empty, origlen 1500", r, NFQD_PKT_MALFORMED,
-	    NFQD_PKT_R_EMPTY);
+	    NFQD_PKT_R_EMPTY, 0, 0);
 	CHECK_UINT_EQ(pi.len, 1500, "empty, origlen 1500: len");
 
 	ip4(5, 0, IPPROTO_TCP);
 	r = parse(19, 1500);
-	check_fail("ipv4 19 bytes", r, NFQD_PKT_TRUNCATED, NFQD_PKT_R_L3_SHORT);
+	check_fail("ipv4 19 bytes", r, NFQD_PKT_TRUNCATED, NFQD_PKT_R_L3_SHORT, NFQD_PKT_K_FAMILY, 0);
 	CHECK_INT_EQ(pi.family, AF_INET, "ipv4 19 bytes: family");
 	CHECK(zero(pi.saddr, 16), "ipv4 19 bytes: no saddr");
 }
@@ -530,7 +552,9 @@ test_ip4_l4_errors(void)
 	putn(0x55, 1000);
 	ip4_len(blen);
 	r = parse(32, blen);
-	check_fail(n, r, NFQD_PKT_TRUNCATED, NFQD_PKT_R_L4_SHORT);
+	check_fail(n, r, NFQD_PKT_TRUNCATED, NFQD_PKT_R_L4_SHORT,
+	    KP | NFQD_PKT_K_PORTS | NFQD_PKT_K_ICMP, NFQD_PKT_F_PORTS);
+	check_ports(n, 1000, 80);
 	CHECK_INT_EQ(pi.family, AF_INET, "ipv4 capture ends in tcp: family");
 	CHECK_INT_EQ(pi.proto, IPPROTO_TCP, "ipv4 capture ends in tcp: proto");
 	check_addr4(n);
@@ -553,7 +577,7 @@ test_ip4_l4_errors(void)
 	ip4_len(blen);
 	r = parse(blen, blen);
 	check_fail("ipv4 tcp doff 4", r, NFQD_PKT_MALFORMED,
-	    NFQD_PKT_R_TCP_DOFF);
+	    NFQD_PKT_R_TCP_DOFF, KALL, NFQD_PKT_F_PORTS | NFQD_PKT_F_TCP);
 	CHECK_INT_EQ(pi.proto, IPPROTO_TCP, "ipv4 tcp doff 4: proto");
 
 	ip4(5, 0, IPPROTO_TCP);
@@ -562,14 +586,14 @@ test_ip4_l4_errors(void)
 	ip4_len(blen);
 	r = parse(blen, blen);
 	check_fail("ipv4 tcp doff 15 past iplen", r, NFQD_PKT_MALFORMED,
-	    NFQD_PKT_R_L4_LEN);
+	    NFQD_PKT_R_L4_LEN, KALL, NFQD_PKT_F_PORTS | NFQD_PKT_F_TCP);
 
 	ip4(5, 0, IPPROTO_TCP);
 	tcp(1, 2, 5, 0x02);
 	ip4_len(39);
 	r = parse(blen, blen);
 	check_fail("ipv4 tcp header past tot_len", r, NFQD_PKT_MALFORMED,
-	    NFQD_PKT_R_L4_LEN);
+	    NFQD_PKT_R_L4_LEN, KALL, NFQD_PKT_F_PORTS | NFQD_PKT_F_TCP);
 
 	ip4(5, 0, IPPROTO_UDP);
 	udp(1, 2, 7);
@@ -577,7 +601,7 @@ test_ip4_l4_errors(void)
 	ip4_len(blen);
 	r = parse(blen, blen);
 	check_fail("ipv4 udp length 7", r, NFQD_PKT_MALFORMED,
-	    NFQD_PKT_R_UDP_LEN);
+	    NFQD_PKT_R_UDP_LEN, KALL, NFQD_PKT_F_PORTS);
 
 	ip4(5, 0, IPPROTO_UDP);
 	udp(1, 2, 13);
@@ -585,21 +609,21 @@ test_ip4_l4_errors(void)
 	ip4_len(blen);
 	r = parse(blen, blen);
 	check_fail("ipv4 udp length > payload", r, NFQD_PKT_MALFORMED,
-	    NFQD_PKT_R_UDP_LEN);
+	    NFQD_PKT_R_UDP_LEN, KALL, NFQD_PKT_F_PORTS);
 
 	ip4(5, 0, IPPROTO_UDP);
 	udp(1, 2, 0);
 	ip4_len(blen);
 	r = parse(blen, blen);
 	check_fail("ipv4 udp length 0", r, NFQD_PKT_MALFORMED,
-	    NFQD_PKT_R_UDP_LEN);
+	    NFQD_PKT_R_UDP_LEN, KALL, NFQD_PKT_F_PORTS);
 
 	ip4(5, 0, IPPROTO_UDP);
 	udp(1, 2, 8);
 	ip4_len(blen);
 	r = parse(24, blen);
 	check_fail("ipv4 capture ends in udp", r, NFQD_PKT_TRUNCATED,
-	    NFQD_PKT_R_L4_SHORT);
+	    NFQD_PKT_R_L4_SHORT, KALL, NFQD_PKT_F_PORTS);
 }
 
 static void
@@ -620,7 +644,7 @@ test_ip4_gso(void)
 
 	r = parse(blen, 65535);
 	check_fail("ipv4 tot_len 0 origlen 65535", r, NFQD_PKT_MALFORMED,
-	    NFQD_PKT_R_IP_LEN);
+	    NFQD_PKT_R_IP_LEN, KP, 0);
 
 	/* A UDP GSO super-packet: UDP length 0 too. */
 	n = "ipv4 gso udp length 0";
@@ -713,7 +737,7 @@ test_ip6_basic(void)
 	ip6_len(9);
 	r = parse(blen, blen);
 	check_fail("ipv6 payload_len + 40 > origlen", r, NFQD_PKT_MALFORMED,
-	    NFQD_PKT_R_IP_LEN);
+	    NFQD_PKT_R_IP_LEN, KL3, 0);
 	CHECK_INT_EQ(pi.family, AF_INET6,
 	    "ipv6 payload_len + 40 > origlen: family");
 	check_addr6("ipv6 payload_len + 40 > origlen");
@@ -723,11 +747,11 @@ test_ip6_basic(void)
 	ip6(IPPROTO_TCP);
 	r = parse(blen, blen);
 	check_fail("ipv6 tcp, payload_len 0, 40 bytes", r, NFQD_PKT_MALFORMED,
-	    NFQD_PKT_R_L4_LEN);
+	    NFQD_PKT_R_L4_LEN, KP | NFQD_PKT_K_ICMP, 0);
 
 	ip6(IPPROTO_UDP);
 	r = parse(39, 100);
-	check_fail("ipv6 39 bytes", r, NFQD_PKT_TRUNCATED, NFQD_PKT_R_L3_SHORT);
+	check_fail("ipv6 39 bytes", r, NFQD_PKT_TRUNCATED, NFQD_PKT_R_L3_SHORT, NFQD_PKT_K_FAMILY, 0);
 	CHECK_INT_EQ(pi.family, AF_INET6, "ipv6 39 bytes: family");
 }
 
@@ -761,8 +785,8 @@ test_ip6_ext(void)
 	putn(0, 100);
 	ip6_len(blen - 40);
 	r = parse(blen, blen);
-	check_ok(n, r, AF_INET6, IPPROTO_TCP,
-	    NFQD_PKT_F_FRAGMENT | NFQD_PKT_F_PORTS | NFQD_PKT_F_TCP,
+	check_ok(n, r, AF_INET6, IPPROTO_TCP, NFQD_PKT_F_FRAGMENT |
+	    NFQD_PKT_F_FIRST_FRAG | NFQD_PKT_F_PORTS | NFQD_PKT_F_TCP,
 	    48, 68, 168);
 	check_ports(n, 443, 33333);
 
@@ -774,8 +798,8 @@ test_ip6_ext(void)
 	putn(0, 64);
 	ip6_len(blen - 40);
 	r = parse(blen, blen);
-	check_ok(n, r, AF_INET6, IPPROTO_UDP,
-	    NFQD_PKT_F_FRAGMENT | NFQD_PKT_F_PORTS, 56, 64, 128);
+	check_ok(n, r, AF_INET6, IPPROTO_UDP, NFQD_PKT_F_FRAGMENT |
+	    NFQD_PKT_F_FIRST_FRAG | NFQD_PKT_F_PORTS, 56, 64, 128);
 	check_ports(n, 53, 1234);
 
 	n = "ipv6 atomic fragment";
@@ -828,17 +852,27 @@ test_ip6_ext(void)
 	r = parse(blen, blen);
 	check_ok(n, r, AF_INET6, IPPROTO_UDP, NFQD_PKT_F_PORTS, 168, 176, 176);
 
-	n = "ipv6 17 dstopts";
+	n = "ipv6 64 dstopts";
 	ip6(IPPROTO_DSTOPTS);
-	for (i = 0; i < 16; i++)
+	for (i = 0; i < NFQD_PKT_MAX_EXT - 1; i++)
 		ext6(IPPROTO_DSTOPTS, 0);
 	ext6(IPPROTO_UDP, 0);
 	udp(1, 2, 8);
 	ip6_len(blen - 40);
 	r = parse(blen, blen);
-	check_fail(n, r, NFQD_PKT_MALFORMED, NFQD_PKT_R_EXT_COUNT);
+	check_ok(n, r, AF_INET6, IPPROTO_UDP, NFQD_PKT_F_PORTS, 40 + 64 * 8,
+	    40 + 64 * 8 + 8, 40 + 64 * 8 + 8);
+
+	n = "ipv6 65 dstopts";
+	ip6(IPPROTO_DSTOPTS);
+	for (i = 0; i < NFQD_PKT_MAX_EXT; i++)
+		ext6(IPPROTO_DSTOPTS, 0);
+	ext6(IPPROTO_UDP, 0);
+	udp(1, 2, 8);
+	ip6_len(blen - 40);
+	r = parse(blen, blen);
+	check_fail(n, r, NFQD_PKT_HEADER_CHAIN, NFQD_PKT_R_EXT_COUNT, KL3, 0);
 	check_addr6(n);
-	CHECK_INT_EQ(pi.proto, 0, "ipv6 17 dstopts: proto 0");
 
 	/* 2 bytes of routing header claiming 8 + 255 * 8 bytes. */
 	n = "ipv6 ext length past iplen";
@@ -848,13 +882,19 @@ test_ip6_ext(void)
 	tcp(1, 2, 5, 0x02);
 	ip6_len(blen - 40);
 	r = parse(blen, blen);
-	check_fail(n, r, NFQD_PKT_MALFORMED, NFQD_PKT_R_EXT_LEN);
+	check_fail(n, r, NFQD_PKT_MALFORMED, NFQD_PKT_R_EXT_LEN, KL3, 0);
 
-	/* The same claim in a packet cut after 48 bytes: it may be true. */
+	/*
+	 * The same claim in a packet cut after 68 bytes: it may be true.  The
+	 * walk needs no more than the routing header's first two bytes; the
+	 * TCP header it names is past the capture.
+	 */
 	n = "ipv6 ext past capture";
 	ip6_len(8 + 255 * 8 + 20);
 	r = parse(blen, 40 + 8 + 255 * 8 + 20);
-	check_fail(n, r, NFQD_PKT_TRUNCATED, NFQD_PKT_R_EXT_SHORT);
+	check_fail(n, r, NFQD_PKT_TRUNCATED, NFQD_PKT_R_L4_SHORT,
+	    KP | NFQD_PKT_K_ICMP, 0);
+	CHECK_INT_EQ(pi.proto, IPPROTO_TCP, "ipv6 ext past capture: proto");
 	CHECK_INT_EQ(pi.family, AF_INET6, "ipv6 ext past capture: family");
 	check_addr6(n);
 
@@ -864,7 +904,7 @@ test_ip6_ext(void)
 	tcp(1, 2, 5, 0x02);
 	ip6_len(blen - 40);
 	r = parse(41, blen);
-	check_fail(n, r, NFQD_PKT_TRUNCATED, NFQD_PKT_R_EXT_SHORT);
+	check_fail(n, r, NFQD_PKT_TRUNCATED, NFQD_PKT_R_EXT_SHORT, KL3, 0);
 
 	n = "ipv6 ext header at iplen";
 	ip6(IPPROTO_DSTOPTS);
@@ -872,14 +912,14 @@ test_ip6_ext(void)
 	put8(IPPROTO_UDP);
 	put8(0);
 	r = parse(blen, blen);
-	check_fail(n, r, NFQD_PKT_MALFORMED, NFQD_PKT_R_EXT_LEN);
+	check_fail(n, r, NFQD_PKT_MALFORMED, NFQD_PKT_R_EXT_LEN, KL3, 0);
 
 	n = "ipv6 fragment header past iplen";
 	ip6(IPPROTO_FRAGMENT);
 	frag6(IPPROTO_UDP, 0, 1);
 	ip6_len(7);
 	r = parse(blen, blen);
-	check_fail(n, r, NFQD_PKT_MALFORMED, NFQD_PKT_R_EXT_LEN);
+	check_fail(n, r, NFQD_PKT_MALFORMED, NFQD_PKT_R_EXT_LEN, KL3, 0);
 
 	n = "ipv6 capture ends in tcp after ext";
 	ip6(IPPROTO_HOPOPTS);
@@ -887,7 +927,9 @@ test_ip6_ext(void)
 	tcp(1, 2, 5, 0x02);
 	ip6_len(blen - 40);
 	r = parse(60, blen);
-	check_fail(n, r, NFQD_PKT_TRUNCATED, NFQD_PKT_R_L4_SHORT);
+	check_fail(n, r, NFQD_PKT_TRUNCATED, NFQD_PKT_R_L4_SHORT,
+	    KP | NFQD_PKT_K_PORTS | NFQD_PKT_K_ICMP, NFQD_PKT_F_PORTS);
+	check_ports(n, 1, 2);
 	CHECK_INT_EQ(pi.proto, IPPROTO_TCP,
 	    "ipv6 capture ends in tcp after ext: proto");
 }
@@ -925,9 +967,9 @@ check_prefixes(const char *name, uint32_t need)
 {
 	struct nfqd_pktinfo	 full, want;
 	uint32_t		 len = blen, c, bad_trunc = 0, bad_ok = 0;
-	uint32_t		 bad_l4 = 0;
+	uint32_t		 bad_l4 = 0, bad_known = 0;
 	unsigned		 bad_status = 0, bad_reason = 0;
-	int			 trunc_ok = 1, ok_ok = 1, l4_ok = 1;
+	int			 trunc_ok = 1, ok_ok = 1, l4_ok = 1, known_ok = 1;
 	uint8_t			*p;
 
 	if (parse(len, len) != NFQD_PKT_OK) {
@@ -942,6 +984,27 @@ check_prefixes(const char *name, uint32_t need)
 		memset(&pi, 0xa5, sizeof(pi));
 		nfqd_pkt_parse(p, c, len, &pi);
 		free(p);
+		/* What a prefix says it read is what the whole packet has. */
+		if (known_ok && ((pi.known & ~full.known) ||
+		    pi.family != ((pi.known & NFQD_PKT_K_FAMILY) ?
+		    full.family : 0) ||
+		    ((pi.known & NFQD_PKT_K_ADDRS) &&
+		    (memcmp(pi.saddr, full.saddr, 16) != 0 ||
+		    memcmp(pi.daddr, full.daddr, 16) != 0)) ||
+		    ((pi.known & NFQD_PKT_K_PROTO) && pi.proto != full.proto) ||
+		    ((pi.known & NFQD_PKT_K_PORTS) &&
+		    (((pi.flags ^ full.flags) & NFQD_PKT_F_PORTS) ||
+		    pi.sport != full.sport || pi.dport != full.dport)) ||
+		    ((pi.known & NFQD_PKT_K_TCPFLAGS) &&
+		    (((pi.flags ^ full.flags) & NFQD_PKT_F_TCP) ||
+		    pi.tcp_flags != full.tcp_flags)) ||
+		    ((pi.known & NFQD_PKT_K_ICMP) &&
+		    (((pi.flags ^ full.flags) & NFQD_PKT_F_ICMP) ||
+		    pi.icmp_type != full.icmp_type ||
+		    pi.icmp_code != full.icmp_code)))) {
+			known_ok = 0;
+			bad_known = c;
+		}
 		if (c < need) {
 			if (trunc_ok && (c == 0 ? pi.status !=
 			    NFQD_PKT_MALFORMED : pi.status !=
@@ -975,6 +1038,8 @@ check_prefixes(const char *name, uint32_t need)
 	    need), "caplen %u differs", bad_ok);
 	CHECKF(l4_ok, unit_fmt("%s: no L4 flags without the L4 header", name),
 	    "caplen %u", bad_l4);
+	CHECKF(known_ok, unit_fmt("%s: what a prefix read is the whole "
+	    "packet's", name), "caplen %u", bad_known);
 }
 
 static void
@@ -1036,7 +1101,140 @@ test_prefixes(void)
 	frag6(IPPROTO_UDP, 1, 0);
 	putn(0, 3);
 	ip6_len(blen - 40);
-	check_prefixes("prefixes ipv6 later fragment", 48);
+	check_prefixes("prefixes ipv6 later fragment", 44);
+}
+
+/*
+ * First fragments that end inside the transport header (RFC 1858, 3128)
+ * or inside the IPv6 header chain (RFC 7112): TINY_FRAGMENT, with every
+ * field the fragment does hold.  A datagram that is not a fragment and
+ * ends there is MALFORMED.
+ */
+static void
+test_tiny_fragments(void)
+{
+	static const struct {
+		unsigned	proto;
+		unsigned	bytes;		/* of L4 in the fragment */
+		unsigned	doff;		/* TCP header words */
+		int		status;
+		unsigned	known;
+		unsigned	flags;		/* beyond FRAGMENT, FIRST_FRAG */
+	} t[] = {
+		{ IPPROTO_TCP, 0, 5, NFQD_PKT_TINY_FRAGMENT,
+		    KP | NFQD_PKT_K_ICMP, 0 },
+		{ IPPROTO_TCP, 8, 5, NFQD_PKT_TINY_FRAGMENT,
+		    KP | NFQD_PKT_K_PORTS | NFQD_PKT_K_ICMP, NFQD_PKT_F_PORTS },
+		{ IPPROTO_TCP, 16, 5, NFQD_PKT_TINY_FRAGMENT, KALL,
+		    NFQD_PKT_F_PORTS | NFQD_PKT_F_TCP },
+		{ IPPROTO_TCP, 24, 5, NFQD_PKT_OK, KALL,
+		    NFQD_PKT_F_PORTS | NFQD_PKT_F_TCP },
+		{ IPPROTO_TCP, 24, 15, NFQD_PKT_TINY_FRAGMENT, KALL,
+		    NFQD_PKT_F_PORTS | NFQD_PKT_F_TCP },
+		{ IPPROTO_UDP, 0, 0, NFQD_PKT_TINY_FRAGMENT,
+		    KP | NFQD_PKT_K_TCPFLAGS | NFQD_PKT_K_ICMP, 0 },
+		{ IPPROTO_UDP, 8, 0, NFQD_PKT_OK, KALL, NFQD_PKT_F_PORTS },
+		{ IPPROTO_ICMP, 0, 0, NFQD_PKT_TINY_FRAGMENT,
+		    KP | NFQD_PKT_K_PORTS | NFQD_PKT_K_TCPFLAGS, 0 },
+		{ IPPROTO_ICMP, 8, 0, NFQD_PKT_OK, KALL, NFQD_PKT_F_ICMP },
+	};
+	const char	*n;
+	size_t		 i;
+	unsigned	 fl;
+	int		 r, v6;
+
+	for (v6 = 0; v6 <= 1; v6++)
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		unsigned proto = t[i].proto;
+
+		if (v6 && proto == IPPROTO_ICMP)
+			proto = IPPROTO_ICMPV6;
+		n = unit_fmt("%s first fragment proto %u, %u bytes of L4, "
+		    "doff %u", v6 ? "ipv6" : "ipv4", proto, t[i].bytes,
+		    t[i].doff);
+		if (v6) {
+			ip6(IPPROTO_FRAGMENT);
+			frag6(proto, 0, 1);
+		} else {
+			ip4(5, 0x2000, proto);
+		}
+		if (proto == IPPROTO_TCP)
+			tcp(1000, 2323, t[i].doff, 0x02);
+		else if (proto == IPPROTO_UDP)
+			udp(1000, 7777, 100);
+		else
+			icmp(8, 0);
+		blen = (v6 ? 48 : 20) + t[i].bytes;
+		if (v6)
+			ip6_len(blen - 40);
+		else
+			ip4_len(blen);
+		r = parse(blen, blen);
+		fl = NFQD_PKT_F_FRAGMENT | NFQD_PKT_F_FIRST_FRAG | t[i].flags;
+		if (t[i].status == NFQD_PKT_OK) {
+			CHECK_INT_EQ(r, NFQD_PKT_OK, unit_fmt("%s: OK", n));
+			CHECK_UINT_EQ(pi.flags, fl, unit_fmt("%s: flags", n));
+			continue;
+		}
+		check_fail(n, r, t[i].status, NFQD_PKT_R_FRAG_L4, t[i].known,
+		    fl);
+		if (t[i].flags & NFQD_PKT_F_PORTS)
+			check_ports(n, 1000, proto == IPPROTO_TCP ? 2323 : 7777);
+		if (t[i].flags & NFQD_PKT_F_TCP)
+			CHECK_UINT_EQ(pi.tcp_flags, 0x02, unit_fmt("%s: tcp "
+			    "flags", n));
+
+		/* The same bytes in a datagram that is not a fragment. */
+		if (v6)
+			buf[40 + 3] = 0;	/* an atomic fragment: M = 0 */
+		else
+			buf[6] = 0;
+		r = parse(blen, blen);
+		check_fail(unit_fmt("%s, not a fragment", n), r,
+		    NFQD_PKT_MALFORMED, NFQD_PKT_R_L4_LEN, t[i].known,
+		    t[i].flags);
+	}
+
+	/* IPv6: the chain goes on in the next fragment. */
+	n = "ipv6 first fragment ends inside a dstopts header";
+	ip6(IPPROTO_FRAGMENT);
+	frag6(IPPROTO_DSTOPTS, 0, 1);
+	ext6(IPPROTO_TCP, 3);		/* 32 bytes, 8 of them in the fragment */
+	blen = 40 + 8 + 8;
+	ip6_len(blen - 40);
+	r = parse(blen, blen);
+	check_fail(n, r, NFQD_PKT_TINY_FRAGMENT, NFQD_PKT_R_FRAG_EXT, KL3,
+	    NFQD_PKT_F_FRAGMENT | NFQD_PKT_F_FIRST_FRAG);
+	check_addr6(n);
+
+	n = "ipv6 first fragment ends before a dstopts header";
+	ip6(IPPROTO_FRAGMENT);
+	frag6(IPPROTO_DSTOPTS, 0, 1);
+	ip6_len(blen - 40);
+	r = parse(blen, blen);
+	check_fail(n, r, NFQD_PKT_TINY_FRAGMENT, NFQD_PKT_R_FRAG_EXT, KL3,
+	    NFQD_PKT_F_FRAGMENT | NFQD_PKT_F_FIRST_FRAG);
+
+	/* Before the fragment header, the same is simply malformed. */
+	n = "ipv6 dstopts past iplen before a fragment header";
+	ip6(IPPROTO_DSTOPTS);
+	ext6(IPPROTO_FRAGMENT, 3);
+	blen = 40 + 8;
+	ip6_len(blen - 40);
+	r = parse(blen, blen);
+	check_fail(n, r, NFQD_PKT_MALFORMED, NFQD_PKT_R_EXT_LEN, KL3, 0);
+
+	/* The walk needs the first two bytes of a header, not its body. */
+	n = "ipv6 dstopts body not captured";
+	ip6(IPPROTO_DSTOPTS);
+	ext6(IPPROTO_UDP, 1);
+	udp(1, 7777, 8);
+	ip6_len(blen - 40);
+	r = parse(42, blen);
+	check_fail(n, r, NFQD_PKT_TRUNCATED, NFQD_PKT_R_L4_SHORT,
+	    KP | NFQD_PKT_K_TCPFLAGS | NFQD_PKT_K_ICMP, 0);
+	CHECK_INT_EQ(pi.proto, IPPROTO_UDP, "ipv6 dstopts body not captured: "
+	    "proto read");
 }
 
 int
@@ -1051,6 +1249,7 @@ main(void)
 	test_ip4_gso();
 	test_ip6_basic();
 	test_ip6_ext();
+	test_tiny_fragments();
 	test_reason_str();
 	test_prefixes();
 	return unit_done();

@@ -34,6 +34,8 @@ static unsigned		nfiles;
 /* Served queues 0 and 1; the rules list opens on line 2, rules from 3. */
 #define HEAD	"queue = { balance = \"0:1\"; };\nrules = (\n"
 #define TAIL	"\n);\n"
+#define PORT_RULE	"rules = ( { name = \"p\"; proto = \"tcp\"; " \
+	"dst_port = 2323; verdict = \"drop\"; } );\n"
 
 static int
 write_file(const char *name, const char *text, char *path, size_t len)
@@ -515,36 +517,36 @@ test_copy_auto(void)
 	    "  copy_range = \"auto\"; };\n"
 	    "rules = ( { name = \"d\"; dst_port = 22; verdict = \"drop\"; } );\n",
 	    &rs, path, sizeof(path));
-	CHECKF(r == 0 && rs.n == 1, "auto, header rules: one warning",
+	CHECKF(r == 0 && rs.n == 0, "auto, header rules: no warning",
 	    "returned %d, %d reports", r, rs.n);
 	if (r == 0) {
 		CHECK(cf.copy_range == 256 && cf.parse,
 		    "auto, header rules: 256 bytes, parsed");
 		nfqd_config_free(&cf);
 	}
-	if (rs.n == 1) {
-		CHECK_INT_EQ(rs.r[0].line, 2, "auto, header rules: warning line");
-		CHECK_STR_EQ(rs.r[0].msg, "warning: queue.copy_range: \"auto\" "
-		    "copies 256 bytes: a packet whose headers do not fit (long "
-		    "IPv6 extension headers) gets malformed_verdict \"accept\"; "
-		    "set malformed_verdict = \"drop\" where the rules are a "
-		    "security boundary", "auto, header rules: warning text");
-	}
 	r = load(&cf, "queue = { balance = \"0:1\"; copy_range = \"auto\"; };\n"
 	    "rules = ( { name = \"d\"; dst_port = 22; verdict = \"drop\"; } );\n"
-	    "malformed_verdict = \"drop\";\n", &rs, path, sizeof(path));
-	CHECKF(r == 0 && rs.n == 0, "auto, malformed drop: no warning",
+	    "truncated_verdict = \"accept\";\n", &rs, path, sizeof(path));
+	CHECKF(r == 0 && rs.n == 1, "auto, truncated accept: one warning",
 	    "returned %d, %d reports", r, rs.n);
-	if (r == 0) {
-		CHECK(cf.copy_range == 256 && cf.parse,
-		    "auto, malformed drop: 256 bytes, parsed");
+	if (r == 0)
 		nfqd_config_free(&cf);
+	if (rs.n == 1) {
+		CHECK_INT_EQ(rs.r[0].line, 3, "auto, truncated accept: warning "
+		    "line");
+		CHECK_STR_EQ(rs.r[0].msg, "warning: truncated_verdict \"accept\": "
+		    "a packet whose headers are longer than queue.copy_range "
+		    "(256 bytes) passes the rules that depend on what was cut; "
+		    "where the rules are a security boundary, keep \"drop\"",
+		    "auto, truncated accept: warning text");
 	}
-	if (expect_ok("auto, no rules, malformed drop", &cf,
+	if (expect_ok("auto, no header rules, malformed drop", &cf,
 	    "queue = { balance = \"0:1\"; copy_range = \"auto\"; };\n"
+	    "rules = ( { name = \"f\"; family = \"ipv6\"; verdict = \"drop\"; } );\n"
 	    "malformed_verdict = \"drop\";\n")) {
-		CHECK(cf.copy_range == 256 && cf.parse,
-		    "auto, no rules, malformed drop: headers are parsed");
+		CHECK(cf.copy_range == 64 && !cf.parse,
+		    "auto, family rule only: the family comes with the "
+		    "metadata, nothing is parsed");
 		nfqd_config_free(&cf);
 	}
 	if (expect_ok("65535, no rules", &cf,
@@ -597,6 +599,99 @@ test_copy_range(void)
 		nfqd_config_free(&cf);
 	}
 	test_copy_auto();
+}
+
+/* One warning and no error: msg at line. */
+static void
+expect_warning(const char *name, const char *text, int line, const char *msg)
+{
+	struct nfqd_config	cf;
+	struct unit_reports	rs;
+	char			path[PATH_MAX];
+	int			r;
+
+	r = load(&cf, text, &rs, path, sizeof(path));
+	CHECKF(r == 0 && rs.n == 1, unit_fmt("%s: one warning", name),
+	    "returned %d, %d reported, first \"%s\"", r, rs.n,
+	    rs.n > 0 ? rs.r[0].msg : "");
+	if (r == 0)
+		nfqd_config_free(&cf);
+	if (rs.n >= 1) {
+		CHECK_INT_EQ(rs.r[0].line, line, unit_fmt("%s: line", name));
+		CHECK_STR_EQ(rs.r[0].msg, msg, unit_fmt("%s: text", name));
+	}
+}
+
+/*
+ * A copy range too small for the headers the rules read is refused or
+ * warned about at -t, whatever its value; "auto" holds them.
+ */
+static void
+test_copy_warnings(void)
+{
+	struct nfqd_config	cf;
+
+	expect_warning("copy 64, port rule",
+	    "queue = { balance = \"0:1\"; copy_range = 64; };\n" PORT_RULE, 1,
+	    "warning: queue.copy_range: 64 bytes hold IPv4 headers with all "
+	    "40 bytes of options and IPv6 headers with 20 bytes of extension "
+	    "headers in front of what the rules read; a packet with longer "
+	    "headers gets truncated_verdict \"drop\" when a rule depends on "
+	    "what was cut (\"auto\" copies 256 bytes)");
+	expect_warning("copy 128, flags rule",
+	    "queue = { balance = \"0:1\"; copy_range = 128; };\n"
+	    "rules = ( { name = \"f\"; tcp_flags = \"syn\"; verdict = "
+	    "\"drop\"; } );\n", 1,
+	    "warning: queue.copy_range: 128 bytes hold IPv4 headers with all "
+	    "40 bytes of options and IPv6 headers with 74 bytes of extension "
+	    "headers in front of what the rules read; a packet with longer "
+	    "headers gets truncated_verdict \"drop\" when a rule depends on "
+	    "what was cut (\"auto\" copies 256 bytes)");
+	expect_warning("copy 40, port rule",
+	    "queue = { balance = \"0:1\"; copy_range = 40; };\n" PORT_RULE, 1,
+	    "warning: queue.copy_range: 40 bytes cannot hold an IPv6 header "
+	    "and the transport header bytes the rules read (44 bytes): such "
+	    "packets get truncated_verdict \"drop\" when a rule depends on what "
+	    "was cut");
+	expect_warning("copy 256, truncated accept",
+	    "queue = { balance = \"0:1\"; copy_range = 256; };\n" PORT_RULE
+	    "truncated_verdict = \"accept\";\n", 3,
+	    "warning: truncated_verdict \"accept\": a packet whose headers are "
+	    "longer than queue.copy_range (256 bytes) passes the rules that "
+	    "depend on what was cut; where the rules are a security boundary, "
+	    "keep \"drop\"");
+	expect_error("copy 23, port rule",
+	    "queue = { balance = \"0:1\"; copy_range = 23; };\n" PORT_RULE, 1,
+	    "queue.copy_range: 23 bytes cannot hold an IPv4 header and the 4 "
+	    "bytes of transport header the rules read (24 bytes)");
+	if (expect_ok("copy 64, address rules only", &cf,
+	    "queue = { balance = \"0:1\"; copy_range = 64; };\n"
+	    "rules = ( { name = \"s\"; src = \"fd00::/8\"; verdict = "
+	    "\"drop\"; } );\n"))
+		nfqd_config_free(&cf);
+	if (expect_ok("copy 256, port rule", &cf,
+	    "queue = { balance = \"0:1\"; copy_range = 256; };\n" PORT_RULE))
+		nfqd_config_free(&cf);
+
+	/* On IPv6 these numbers are extension headers nfqd reads past. */
+	rule_error("proto ah, ipv6",
+	    "{ name = \"r\"; proto = \"ah\"; family = \"ipv6\"; "
+	    "verdict = \"drop\"; }", 3,
+	    "rule \"r\": proto: ah is an IPv6 extension header, which nfqd "
+	    "reads past to the transport protocol: the rule can never match");
+	rule_error("proto 60, ipv6 source",
+	    "{ name = \"r\"; proto = 60; src = \"fd00::/8\"; "
+	    "verdict = \"drop\"; }", 3,
+	    "rule \"r\": proto: 60 is an IPv6 extension header, which nfqd "
+	    "reads past to the transport protocol: the rule can never match");
+	expect_warning("proto ah, any family", HEAD "{ name = \"r\"; proto = "
+	    "\"ah\"; verdict = \"drop\"; }" TAIL, 3,
+	    "warning: rule \"r\": proto: ah matches IPv4 packets only: on IPv6 "
+	    "it is an extension header, which nfqd reads past to the transport "
+	    "protocol (add family = \"ipv4\" to say so)");
+	if (rules_ok("proto ah, ipv4", &cf, "{ name = \"r\"; proto = \"ah\"; "
+	    "family = \"ipv4\"; verdict = \"drop\"; }"))
+		nfqd_config_free(&cf);
 }
 
 static bool
@@ -789,6 +884,7 @@ mkpi(struct nfqd_pktinfo *p, const char *src, const char *dst,
 
 	memset(p, 0, sizeof(*p));
 	p->family = (uint8_t)af;
+	p->known = NFQD_PKT_K_ALL;
 	if (inet_pton(af, src, p->saddr) != 1 ||
 	    inet_pton(af, dst, p->daddr) != 1)
 		CHECKF(0, "mkpi addresses", "%s, %s", src, dst);
@@ -1459,16 +1555,20 @@ test_engine_basic(bool linear)
 	CHECK(!d.has_mark, unit_fmt("%s: default sets no mark", mode));
 	CHECK_UINT_EQ(e.nomatch, 1, unit_fmt("%s: nomatch counted", mode));
 
-	/* Malformed: IP version 0. */
+	/*
+	 * Malformed: IP version 0, nothing read.  dns (accept) and dns2
+	 * (drop) might both match it: malformed_verdict.
+	 */
 	mkpkt(&m, 40);
 	memset(pbuf, 0, 40);
 	nfqd_engine_decide(&e, &m, now, &d);
-	CHECK_INT_EQ(d.rule, NFQD_DECIDED_MALFORMED,
+	CHECK_INT_EQ(d.rule, NFQD_DECIDED_INCOMPLETE,
 	    unit_fmt("%s: malformed decided as such", mode));
-	CHECK_UINT_EQ(d.verdict, NF_ACCEPT, unit_fmt("%s: malformed_verdict "
-	    "accept (default)", mode));
-	CHECK_UINT_EQ(e.malformed, 1, unit_fmt("%s: malformed counted", mode));
-	CHECK_UINT_EQ(e.last_reason, NFQD_PKT_R_VERSION,
+	CHECK_UINT_EQ(d.verdict, NF_DROP, unit_fmt("%s: malformed_verdict "
+	    "drop (default)", mode));
+	CHECK_UINT_EQ(e.incomplete[NFQD_PKT_MALFORMED], 1,
+	    unit_fmt("%s: malformed counted", mode));
+	CHECK_UINT_EQ(d.reason, NFQD_PKT_R_VERSION,
 	    unit_fmt("%s: malformed reason kept", mode));
 	CHECK_UINT_EQ(e.nomatch, 1, unit_fmt("%s: malformed is not nomatch",
 	    mode));
@@ -1478,23 +1578,25 @@ test_engine_basic(bool linear)
 	nfqd_engine_free(&e);
 	nfqd_config_free(&cf);
 
-	if (!engine_cf("malformed drop", &cf,
+	if (!engine_cf("truncated accept", &cf,
 	    "queue = { balance = \"0:1\"; };\n"
-	    "malformed_verdict = \"drop\";\n"
-	    "rules = ( { name = \"all\"; verdict = \"accept\"; } );\n"))
+	    "truncated_verdict = \"accept\";\n"
+	    "rules = ( { name = \"d\"; proto = \"udp\"; dst_port = 7; "
+	    "verdict = \"drop\"; } );\n"))
 		return;
 	if (CHECK(nfqd_engine_init(&e, &cf, cf.rules, NULL, NULL, NULL, 0) == 0,
-	    unit_fmt("%s: engine init (malformed drop)", mode))) {
+	    unit_fmt("%s: engine init (truncated accept)", mode))) {
 		e.linear = linear;
 		/* Truncated: 10 bytes of an IPv4 header. */
-		udp4("10.0.0.1", "10.0.0.2", 1, 2);
+		udp4("10.0.0.1", "10.0.0.2", 1, 7);
 		mkpkt(&m, 10);
 		nfqd_engine_decide(&e, &m, now, &d);
-		CHECK(d.rule == NFQD_DECIDED_MALFORMED && d.verdict == NF_DROP,
-		    unit_fmt("%s: malformed_verdict drop", mode));
-		mkpkt(&m, udp4("10.0.0.1", "10.0.0.2", 1, 2));
+		CHECK(d.rule == NFQD_DECIDED_INCOMPLETE &&
+		    d.verdict == NF_ACCEPT && d.status == NFQD_PKT_TRUNCATED,
+		    unit_fmt("%s: truncated_verdict accept", mode));
+		mkpkt(&m, udp4("10.0.0.1", "10.0.0.2", 1, 7));
 		nfqd_engine_decide(&e, &m, now, &d);
-		CHECK(d.rule == 0 && d.verdict == NF_ACCEPT,
+		CHECK(d.rule == 0 && d.verdict == NF_DROP,
 		    unit_fmt("%s: a good packet after it matches", mode));
 		CHECK_UINT_EQ(e.nomatch, 0, unit_fmt("%s: nomatch 0", mode));
 		nfqd_engine_free(&e);
@@ -1639,8 +1741,8 @@ test_engine_metadata(bool linear)
 	    mode));
 	CHECK(ctr[0].hits == 1 && ctr[0].bytes == 1500,
 	    unit_fmt("%s: copy_range 0: bytes are the packet length", mode));
-	CHECK_UINT_EQ(e.malformed, 0, unit_fmt("%s: copy_range 0: not malformed",
-	    mode));
+	CHECK_UINT_EQ(e.incomplete[NFQD_PKT_MALFORMED], 0,
+	    unit_fmt("%s: copy_range 0: not malformed", mode));
 	m.mark = 0x2;
 	m.has_uid = 1;
 	m.uid = 1500;
@@ -2018,6 +2120,7 @@ main(void)
 	test_errors_names();
 	test_warnings();
 	test_copy_range();
+	test_copy_warnings();
 	test_example();
 	test_rate_parse();
 	test_match_addrs();

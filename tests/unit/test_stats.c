@@ -41,6 +41,9 @@ fill(struct nfqd_slot_stats *st, uint64_t base)
 	st->orphans = base + 14;
 	st->nomatch = base + 15;
 	st->rate_evictions = base + 16;
+	st->truncated = base + 17;
+	st->tiny_fragments = base + 18;
+	st->header_chains = base + 19;
 }
 
 struct lines {
@@ -184,7 +187,8 @@ test_collect(const char *shmpath)
 	    "\"restarts\":1,"
 	    "\"received\":101,\"accepted\":102,\"dropped\":103,\"other\":104,"
 	    "\"bytes\":105,\"enobufs\":106,\"skipped\":107,\"nlerrors\":108,"
-	    "\"malformed\":109,\"orphans\":114,\"nomatch\":115,"
+	    "\"malformed\":109,\"truncated\":117,\"tiny_fragments\":118,"
+	    "\"header_chains\":119,\"orphans\":114,\"nomatch\":115,"
 	    "\"rate_evictions\":116,\"batches\":110,\"verdict_msgs\":111,"
 	    "\"last_id\":112}");
 	snprintf(w2, sizeof(w2), "{\"id\":1,\"queue\":1,\"cpu\":-1,"
@@ -192,7 +196,8 @@ test_collect(const char *shmpath)
 	    "\"restarts\":2,"
 	    "\"received\":2001,\"accepted\":2002,\"dropped\":2003,"
 	    "\"other\":2004,\"bytes\":2005,\"enobufs\":2006,\"skipped\":2007,"
-	    "\"nlerrors\":2008,\"malformed\":2009,\"orphans\":2014,"
+	    "\"nlerrors\":2008,\"malformed\":2009,\"truncated\":2017,"
+	    "\"tiny_fragments\":2018,\"header_chains\":2019,\"orphans\":2014,"
 	    "\"nomatch\":2015,\"rate_evictions\":2016,\"batches\":2010,"
 	    "\"verdict_msgs\":2011,\"last_id\":2012}");
 	snprintf(k1, sizeof(k1), "{\"queue\":0,\"portid\":3090,"
@@ -205,8 +210,10 @@ test_collect(const char *shmpath)
 	    "\"time\":1700000000,\"uptime_s\":42,\"generation\":3,"
 	    "\"total\":{\"received\":2102,\"accepted\":2104,\"dropped\":2106,"
 	    "\"other\":2108,\"bytes\":2110,\"enobufs\":2112,\"skipped\":2114,"
-	    "\"nlerrors\":2116,\"malformed\":2118,\"orphans\":2128,"
-	    "\"nomatch\":2130,\"rate_evictions\":2132,\"restarts\":3},"
+	    "\"nlerrors\":2116,\"malformed\":2118,\"truncated\":2134,"
+	    "\"tiny_fragments\":2136,\"header_chains\":2138,\"orphans\":2128,"
+	    "\"nomatch\":2130,\"rate_evictions\":2132,\"batches\":2120,"
+	    "\"verdict_msgs\":2122,\"restarts\":3},"
 	    "\"workers\":[%s,%s],\"rules\":[{\"name\":\"no-telnet\","
 	    "\"hits\":7,\"bytes\":420},{\"name\":\"a\\\"b\",\"hits\":0,"
 	    "\"bytes\":0}],\"kernel\":[%s,%s]}\n", NFQD_VERSION,
@@ -301,8 +308,9 @@ test_collect(const char *shmpath)
 	    "\"time\":5,\"uptime_s\":1,\"generation\":3,"
 	    "\"total\":{\"received\":0,\"accepted\":0,\"dropped\":0,"
 	    "\"other\":0,\"bytes\":0,\"enobufs\":0,\"skipped\":0,"
-	    "\"nlerrors\":0,\"malformed\":0,\"orphans\":0,\"nomatch\":0,"
-	    "\"rate_evictions\":0,\"restarts\":0},"
+	    "\"nlerrors\":0,\"malformed\":0,\"truncated\":0,\"tiny_fragments\":0,"
+	    "\"header_chains\":0,\"orphans\":0,\"nomatch\":0,"
+	    "\"rate_evictions\":0,\"batches\":0,\"verdict_msgs\":0,\"restarts\":0},"
 	    "\"workers\":[],\"rules\":[],\"kernel\":[]}\n", NFQD_VERSION);
 	CHECK_STR_EQ(b.data, want, "json: no workers");
 	buf_free(&b);
@@ -443,7 +451,7 @@ test_shm(void)
 	struct nfqd_slot_stats	 a, c;
 	struct stat		 sb;
 	char			 path[1024], fake[1024], err[1024];
-	const char		*bad = "not an nfqd 1 counters region (wrong "
+	const char		*bad = "not an nfqd 2 counters region (wrong "
 				    "magic, version or size)";
 	time_t			 t0;
 	mode_t			 old;
@@ -509,7 +517,7 @@ test_shm(void)
 	write_region(fake, &h, nfqd_shm_size(2));
 	expect_rejected("wrong magic", fake, bad);
 	memcpy(&h, shm.hdr, sizeof(h));
-	h.version = 2;
+	h.version = NFQD_SHM_VERSION + 1;
 	write_region(fake, &h, nfqd_shm_size(2));
 	expect_rejected("wrong version", fake, bad);
 	memcpy(&h, shm.hdr, sizeof(h));
