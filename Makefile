@@ -25,7 +25,7 @@ LDLIBS	+= $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
 B	 = build
 SRCS	 = src/cfgutil.c src/classify.c src/config.c src/engine.c src/iftab.c \
-	   src/json.c src/log.c src/master.c src/pkt.c src/procfs.c \
+	   src/fault.c src/json.c src/log.c src/master.c src/pkt.c src/procfs.c \
 	   src/iptcheck.c src/ratelimit.c src/rules.c src/sandbox.c \
 	   src/queue.c src/shm.c src/stats.c src/util.c src/worker.c
 OBJS	 = $(SRCS:src/%.c=$(B)/%.o)
@@ -41,6 +41,17 @@ $(B)/%.o: src/%.c
 	@mkdir -p $(@D)
 	$(CC) $(NFQD_CFLAGS) -MMD -MP -c -o $@ $<
 
+# nfqd with its fault points compiled in (src/fault.h), for the fault
+# tests; never installed.
+FAULT_OBJS = $(SRCS:src/%.c=$(B)/faults/%.o) $(B)/faults/main.o
+
+$(B)/nfqd-faults: $(FAULT_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/faults/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(CC) $(NFQD_CFLAGS) -DNFQD_FAULTS -MMD -MP -c -o $@ $<
+
 $(B)/tests/%: tests/unit/%.c tests/unit/unit.h $(OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(NFQD_CFLAGS) -Itests/unit -o $@ $< $(OBJS) $(LDLIBS)
@@ -49,7 +60,7 @@ $(B)/tools/%: tests/tools/%.c
 	@mkdir -p $(@D)
 	$(CC) $(NFQD_CFLAGS) -o $@ $< $(LDLIBS)
 
-tests: $(UNIT) $(TOOLS) $(B)/nfqd
+tests: $(UNIT) $(TOOLS) $(B)/nfqd $(B)/nfqd-faults
 
 # The benchmarks (as root): consumers side by side, and the classifier.
 bench: all $(TOOLS) $(B)/bench/bench_classify
@@ -85,12 +96,12 @@ deps:
 FUZZ_TIME ?= 20
 
 # nfqd, its unit tests and tools built with AddressSanitizer and
-# UndefinedBehaviorSanitizer, in build-asan/.
+# UndefinedBehaviorSanitizer, and the fault points, in build-asan/.
 SAN_FLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 	   -fno-sanitize-recover=all
 
 asan:
-	$(MAKE) B=build-asan CFLAGS="$(SAN_FLAGS)" \
+	$(MAKE) B=build-asan CFLAGS="$(SAN_FLAGS) -DNFQD_FAULTS" \
 	    LDFLAGS="-fsanitize=address,undefined" all tests
 
 # Everything: unit, command line, fuzzing, network tests, then the unit,
@@ -131,4 +142,4 @@ clean:
 .PHONY: all tests fuzz asan deps check check-asan demo bench install uninstall \
 	clean
 
--include $(OBJS:.o=.d) $(B)/main.d
+-include $(OBJS:.o=.d) $(B)/main.d $(FAULT_OBJS:.o=.d)

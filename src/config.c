@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <libconfig.h>
+#include <linux/netfilter.h>
 
 #include "nfqd/cfgutil.h"
 #include "nfqd/classify.h"
@@ -37,6 +38,7 @@ struct ctx {
 	const config_setting_t	*copy_range;	/* queue.copy_range, when set */
 	const config_setting_t	*uid_gid;	/* queue.uid_gid, when set */
 	const config_setting_t	*truncated;	/* truncated_verdict, when set */
+	const config_setting_t	*orphan_mark;	/* queue.orphan_mark, when set */
 };
 
 struct key {
@@ -379,7 +381,29 @@ set_watchdog_ms(struct ctx *c, config_setting_t *s)
 static void
 set_orphan_verdict(struct ctx *c, config_setting_t *s)
 {
-	get_verdict(c, s, &c->cf->orphan_verdict);
+	static const char *const choices[] = { "accept", "drop", "repeat" };
+	static const enum nfqd_verdict v[] = {
+		NFQD_VERDICT_ACCEPT, NFQD_VERDICT_DROP, NFQD_VERDICT_REPEAT
+	};
+	int	i;
+
+	if ((i = get_choice(c, s, choices, NFQD_ARRAY_SIZE(choices))) >= 0)
+		c->cf->orphan_verdict = v[i];
+}
+
+static void
+set_orphan_mark(struct ctx *c, config_setting_t *s)
+{
+	long long	v;
+
+	if (get_int(c, s, 0, UINT32_MAX, &v) == -1)
+		return;
+	if (v != 0 && (v & (v - 1)) != 0) {
+		cerr(c, s, "0x%llx is not a single bit (or 0 for none)", v);
+		return;
+	}
+	c->cf->orphan_mark = (uint32_t)v;
+	c->orphan_mark = s;
 }
 
 static void
@@ -420,6 +444,7 @@ static const struct key queue_keys[] = {
 	{ "gso",		set_gso },
 	{ "uid_gid",		set_uid_gid },
 	{ "orphan_verdict",	set_orphan_verdict },
+	{ "orphan_mark",	set_orphan_mark },
 	{ "watchdog_ms",	set_watchdog_ms },
 };
 
@@ -554,7 +579,8 @@ nfqd_config_defaults(struct nfqd_config *cf)
 	cf->truncated_verdict = NFQD_VERDICT_DROP;
 	cf->tiny_fragment_verdict = NFQD_VERDICT_DROP;
 	cf->header_chain_verdict = NFQD_VERDICT_DROP;
-	cf->orphan_verdict = NFQD_VERDICT_ACCEPT;
+	cf->orphan_verdict = NFQD_VERDICT_REPEAT;
+	cf->orphan_mark = 0x40000000;
 	cf->rules = NULL;
 	cf->rate_table_size = 65536;
 	cf->watchdog_ms = 2000;
@@ -680,6 +706,20 @@ finish_rules(struct ctx *c)
 		cerr(c, c->copy_range, "0 copies no packet bytes, but rule "
 		    "\"%s\" (line %d) looks at the headers", rs->rules[i].name,
 		    rs->rules[i].line);
+	}
+	/* The orphan mark bit is nfqd's: a rule that uses it would be fooled. */
+	for (i = 0; cf->orphan_mark != 0 && i < rs->n; i++) {
+		const struct nfqd_rule *r = &rs->rules[i];
+
+		if ((r->has_setmark && (r->setmark & cf->orphan_mark)) ||
+		    ((r->matchers & NFQD_M_MARK) &&
+		    (r->mark_mask & cf->orphan_mark)))
+			cfg_warn_at(&c->cc, c->orphan_mark != NULL ?
+			    c->orphan_mark : c->rules, "rule \"%s\" (line %d) "
+			    "sets or matches mark bit 0x%x, which "
+			    "queue.orphan_mark uses for packets a worker died "
+			    "deciding; choose another bit for one of them",
+			    r->name, r->line, cf->orphan_mark);
 	}
 	/* uid and gid matchers need the kernel to send them. */
 	if ((rs->all_matchers & (NFQD_M_UID | NFQD_M_GID)) && !cf->uid_gid) {
@@ -924,6 +964,7 @@ nfqd_config_worker_changed(const struct nfqd_config *a,
 	    a->tiny_fragment_verdict != b->tiny_fragment_verdict ||
 	    a->header_chain_verdict != b->header_chain_verdict ||
 	    a->orphan_verdict != b->orphan_verdict ||
+	    a->orphan_mark != b->orphan_mark ||
 	    a->rate_table_size != b->rate_table_size ||
 	    !nfqd_rules_same(a->rules, b->rules);
 }
@@ -936,6 +977,21 @@ nfqd_verdict_name(enum nfqd_verdict v)
 		return "accept";
 	case NFQD_VERDICT_DROP:
 		return "drop";
+	case NFQD_VERDICT_REPEAT:
+		return "repeat";
 	}
 	return "?";
+}
+
+uint32_t
+nfqd_verdict_nf(enum nfqd_verdict v)
+{
+	switch (v) {
+	case NFQD_VERDICT_DROP:
+		return NF_DROP;
+	case NFQD_VERDICT_REPEAT:
+		return NF_REPEAT;
+	default:
+		return NF_ACCEPT;
+	}
 }

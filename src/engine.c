@@ -22,12 +22,6 @@
 
 static const struct nfqd_ruleset no_rules;
 
-static uint32_t
-nf_verdict(enum nfqd_verdict v)
-{
-	return v == NFQD_VERDICT_DROP ? NF_DROP : NF_ACCEPT;
-}
-
 uint32_t
 nfqd_engine_cells(const struct nfqd_ruleset *rs)
 {
@@ -45,16 +39,16 @@ nfqd_engine_init(struct nfqd_engine *e, const struct nfqd_config *cf,
 	memset(e, 0, sizeof(*e));
 	e->rs = rs != NULL ? rs : &no_rules;
 	e->headers = cf->parse;
-	e->default_verdict = nf_verdict(cf->default_verdict);
+	e->default_verdict = nfqd_verdict_nf(cf->default_verdict);
 	e->incomplete_verdict[NFQD_PKT_OK] = e->default_verdict; /* unused */
 	e->incomplete_verdict[NFQD_PKT_TRUNCATED] =
-	    nf_verdict(cf->truncated_verdict);
+	    nfqd_verdict_nf(cf->truncated_verdict);
 	e->incomplete_verdict[NFQD_PKT_MALFORMED] =
-	    nf_verdict(cf->malformed_verdict);
+	    nfqd_verdict_nf(cf->malformed_verdict);
 	e->incomplete_verdict[NFQD_PKT_TINY_FRAGMENT] =
-	    nf_verdict(cf->tiny_fragment_verdict);
+	    nfqd_verdict_nf(cf->tiny_fragment_verdict);
 	e->incomplete_verdict[NFQD_PKT_HEADER_CHAIN] =
-	    nf_verdict(cf->header_chain_verdict);
+	    nfqd_verdict_nf(cf->header_chain_verdict);
 	e->queue = queue;
 	e->ctr = ctr;
 	e->ift = ift;

@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,7 @@
 
 #include "nfqd/config.h"
 #include "nfqd/engine.h"
+#include "nfqd/fault.h"
 #include "nfqd/iptcheck.h"
 #include "nfqd/json.h"
 #include "nfqd/log.h"
@@ -61,6 +63,8 @@ struct qsock {
 	bool		dirty;		/* its last reader died: orphans? */
 	uint32_t	last_id;	/* last id its last reader verdicted */
 	uint32_t	read_id;	/* ... and read */
+	uint32_t	suspect;	/* ... and died deciding, 0: none */
+	uint32_t	suspect_mark;
 };
 
 /*
@@ -358,6 +362,7 @@ spawn(unsigned i, struct qsock *qs)
 	if (!same) {
 		/* The slot changes queue: its counters start again. */
 		memset(&sh->st, 0, sizeof(sh->st));
+		memset(&sh->pend, 0, sizeof(sh->pend));
 		NFQD_STORE(&sh->ctl.restarts, 0);
 		s->has_stats = true;
 		s->stats_queue = qs->queue;
@@ -379,6 +384,8 @@ spawn(unsigned i, struct qsock *qs)
 	a.has_prev = qs->dirty;
 	a.prev_id = qs->last_id;
 	a.read_id = qs->read_id;
+	a.suspect = qs->suspect;
+	a.suspect_mark = qs->suspect_mark;
 	a.rule_ctr = nfqd_rshm_slot(&m.rr->map, i);
 	a.rate_cells = nfqd_rshm_cells(&m.rr->map);
 
@@ -567,6 +574,21 @@ begin_shutdown(const char *why)
 	m.stopping = true;
 }
 
+/*
+ * The packet a dead worker was deciding, if it died deciding: one it had
+ * read and not verdicted.  0 otherwise.
+ */
+static uint32_t
+dying_on(const struct nfqd_slot_stats *st, struct qsock *qs)
+{
+	uint32_t	id = (uint32_t)NFQD_LOAD(&st->deciding);
+
+	qs->suspect_mark = (uint32_t)NFQD_LOAD(&st->deciding_mark);
+	if (id == 0 || id - qs->last_id - 1 >= qs->read_id - qs->last_id)
+		return 0;
+	return id;
+}
+
 static void
 reap(void)
 {
@@ -604,6 +626,7 @@ reap(void)
 			    &m.shm.slots[i].st.last_id);
 			qs->read_id = (uint32_t)NFQD_LOAD(
 			    &m.shm.slots[i].st.read_id);
+			qs->suspect = dying_on(&m.shm.slots[i].st, qs);
 		}
 		describe_status(status, how, sizeof(how));
 
@@ -691,6 +714,7 @@ reload(void)
 
 	if (m.stopping)
 		return;
+	NFQD_FAULT(NFQD_FAULT_MASTER_RELOAD, 1);
 	log_notice("reloading %s", m.cf.path);
 	if ((ncf = malloc(sizeof(*ncf))) == NULL) {
 		log_err("reload: malloc");
@@ -939,6 +963,29 @@ kernel_line(void *arg, const struct nfqd_kqueue *kq)
 }
 
 /*
+ * A worker that gave no verdict while packets wait is stuck if its loop
+ * stopped too (no heartbeat for watchdog_ms), or if packets wait on its
+ * socket unread.  One whose loop runs, with nothing to read, is not: what
+ * waits is what a dead predecessor read and nobody recorded, released
+ * when the next packet arrives (docs/architecture.md, "Orphans").
+ */
+static bool
+stuck(unsigned i, uint64_t now)
+{
+	struct qsock	*qs = qs_find(m.slots[i].queue);
+	struct pollfd	 pfd;
+	uint64_t	 hb = NFQD_LOAD(&m.shm.slots[i].st.heartbeat);
+
+	if (now > hb && (now - hb) / MS >= m.cf.watchdog_ms)
+		return true;
+	if (qs == NULL)
+		return false;
+	pfd.fd = qs->fd;
+	pfd.events = POLLIN;
+	return poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN);
+}
+
+/*
  * Periodic look at the kernel's counters: a worker whose queue has packets
  * waiting and whose verdict count has not moved for watchdog_ms is stuck
  * (stopped, looping, blocked): kill it; its successor releases what it had
@@ -973,7 +1020,7 @@ check_queues(uint64_t now)
 				s->progress = done;
 				s->progress_ns = now;
 			} else if ((ms = (now - s->progress_ns) / MS) >=
-			    m.cf.watchdog_ms) {
+			    m.cf.watchdog_ms && stuck(i, now)) {
 				log_warnx("worker %u (queue %u, pid %d) gave no "
 				    "verdict for %llu ms with %u packets "
 				    "waiting; killing it", i, s->queue,
@@ -1264,6 +1311,7 @@ nfqd_master_run(struct nfqd_config *cf, const struct nfqd_overrides *ov,
 	m.status = 0;
 	log_set_role("master");
 	apply_logging(&m.cf);
+	nfqd_fault_arm(-1);
 
 	/* Blocked from the start; read from the signalfd in the loop. */
 	sigemptyset(&set);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "nfqd/procfs.h"
 
@@ -120,4 +121,35 @@ nfqd_procfs_lookup(const char *path, uint32_t queue, struct nfqd_kqueue *out)
 		return -1;
 	}
 	return 0;
+}
+
+int
+nfqd_procfs_fd_lookup(int fd, uint32_t queue, struct nfqd_kqueue *out,
+    char *buf, size_t len)
+{
+	struct nfqd_kqueue	 kq;
+	char			*line, *nl;
+	size_t			 n = 0;
+	ssize_t			 r = 0;
+
+	if (len == 0 || lseek(fd, 0, SEEK_SET) == -1)
+		return -1;
+	while (n + 1 < len && (r = read(fd, buf + n, len - 1 - n)) > 0)
+		n += (size_t)r;
+	if (r == -1)
+		return -1;
+	buf[n] = '\0';
+	for (line = buf; *line != '\0'; line = nl + 1) {
+		if ((nl = strchr(line, '\n')) != NULL)
+			*nl = '\0';
+		if (nfqd_procfs_parse_line(line, &kq) == 0 &&
+		    kq.queue == queue) {
+			*out = kq;
+			return 0;
+		}
+		if (nl == NULL)
+			break;
+	}
+	errno = ENOENT;
+	return -1;
 }

@@ -53,6 +53,9 @@ nfqd_sandbox_worker(void)
 		/* ending */
 		SCMP_SYS(exit), SCMP_SYS(exit_group), SCMP_SYS(rt_sigreturn),
 		SCMP_SYS(restart_syscall),
+#ifdef NFQD_FAULTS
+		SCMP_SYS(kill),		/* the fault points' "kill" */
+#endif
 	};
 	scmp_filter_ctx	ctx;
 	size_t		i;

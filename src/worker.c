@@ -39,10 +39,12 @@
 
 #include "nfqd/config.h"
 #include "nfqd/engine.h"
+#include "nfqd/fault.h"
 #include "nfqd/iftab.h"
 #include "nfqd/log.h"
 #include "nfqd/nfqd.h"
 #include "nfqd/pkt.h"
+#include "nfqd/procfs.h"
 #include "nfqd/queue.h"
 #include "nfqd/ratelimit.h"
 #include "nfqd/rules.h"
@@ -52,17 +54,52 @@
 #include "nfqd/worker.h"
 
 /*
- * Sequence numbers: verdicts count up below SEQ_PARAMS; the orphan release
- * carries SEQ_ORPHANS and, in the low bits, how many ids it covers.
+ * Sequence numbers: verdicts count up below SEQ_PARAMS (30 bits); the
+ * orphan releases carry SEQ_ORPHAN and the phase, the sweeps after them
+ * SEQ_SWEEP and the phase.
  */
 #define SEQ_PARAMS	0x40000000u
-#define SEQ_ORPHANS	0x80000000u
+#define SEQ_ORPHAN	0x80000000u
+#define SEQ_SWEEP	0xc0000000u
+#define SEQ_TAG		0xc0000000u
+#define SEQ_PHASE(s)	((s) & 1u)
+/* Ids released one by one at most, per phase; past it only the sweep. */
+#define ORPHAN_IDS_MAX	4096
+/* Room for the kernel's queue counters: a line per bound queue. */
+#define PROC_BUF	(NFQD_MAX_WORKERS * 96)
 /* How often overruns and losses are summarised in the log, seconds. */
 #define REPORT_INTERVAL	10
 /* Without a packet for this long, the worker goes back to epoll. */
 #define IDLE_MS		100
 /* While traffic flows, signals, timers and links are looked at this often. */
 #define POLL_NS		10000000ull
+
+/*
+ * Releasing what a dead predecessor read and did not verdict (orphans), in
+ * two phases.  RECORDED: the ids it recorded reading (after the last it
+ * verdicted, up to the last it read), at start.  BOUNDARY: a worker killed
+ * inside recvmmsg(), or before it recorded what it read, took ids nobody
+ * recorded; every id still waiting below the first this worker reads is
+ * one of them, so those are released when that first id is known.  Each
+ * id goes in a verdict of its own with NLM_F_ACK: the kernel answers 0 when
+ * it was waiting and ENOENT when not, which makes the count exact; then a
+ * batch verdict up to the phase's last id (the sweep) makes sure nothing
+ * below it is left for this worker's own batch verdicts to cover.
+ */
+enum { RECORDED, BOUNDARY };
+
+struct orphans {
+	uint32_t	verdict;	/* NF_* for orphans */
+	uint32_t	bit;		/* orphan_mark */
+	bool		boundary;	/* BOUNDARY still to do */
+	uint32_t	read;		/* last id the predecessor recorded */
+	uint32_t	asked[2];	/* per-id releases not yet answered */
+	uint32_t	found[2];	/* ... answered: it was waiting */
+	uint32_t	span[2];	/* ids the phase looked at */
+	uint32_t	first[2];
+	bool		pending;	/* pend holds a batch in flight: */
+	struct nfqd_slot_stats pend;	/* ... the counters with it */
+};
 
 struct worker {
 	const struct nfqd_config *cf;
@@ -74,8 +111,12 @@ struct worker {
 	int			  tfd;
 	bool			  stop;
 
-	struct nfqd_slot_stats	 *shared;	/* our slot in the region */
+	struct nfqd_slot	 *slotp;	/* our slot in the region */
+	struct nfqd_slot_stats	 *shared;	/* its counters */
 	struct nfqd_slot_stats	  c;		/* local, published per batch */
+	struct orphans		  orph;
+	int			  proc_fd;	/* the kernel's queue counters */
+	char			 *proc_buf;
 	bool			  have_last;	/* c.last_id is from this worker */
 	uint64_t		  now;		/* CLOCK_MONOTONIC, per batch */
 
@@ -111,6 +152,13 @@ publish(struct worker *w, uint64_t now)
 	nfqd_slot_stats_publish(w->shared, &w->c);
 }
 
+/* The counters with the batch about to be sent (see struct nfqd_slot). */
+static void
+publish_pending(struct worker *w)
+{
+	nfqd_slot_stats_publish(&w->slotp->pend, &w->c);
+}
+
 static void	worker_exit(struct worker *, int) __attribute__((noreturn));
 
 static void
@@ -120,19 +168,15 @@ worker_exit(struct worker *w, int status)
 	_exit(status);
 }
 
-/* Send the verdict messages in the buffer (not the open run). */
-static void
-send_verdicts(struct worker *w)
+/* Send len bytes of messages; 0 or -1 after the failure was handled. */
+static int
+send_msgs(struct worker *w, const char *buf, size_t len, unsigned nmsgs)
 {
 	int	tries;
 
-	if (w->vb.len == 0)
-		return;
 	for (tries = 0; ; tries++) {
-		if (nfqd_queue_send(w->fd, w->vb.buf, w->vb.len) == 0) {
-			w->c.verdict_msgs += w->vb.nmsgs;
-			break;
-		}
+		if (nfqd_queue_send(w->fd, buf, len) == 0)
+			return 0;
 		if ((errno == ENOBUFS || errno == ENOMEM || errno == EAGAIN) &&
 		    tries < 3) {
 			sched_yield();	/* memory pressure: let others run */
@@ -149,14 +193,47 @@ send_verdicts(struct worker *w)
 		 * The packets stay queued; the next batch verdict covers
 		 * them, and fail_open covers a full queue meanwhile.
 		 */
-		log_warn("sending %u verdict messages on queue %u",
-		    w->vb.nmsgs, w->queue);
-		break;
+		log_warn("sending %u verdict messages on queue %u", nmsgs,
+		    w->queue);
+		return -1;
 	}
+}
+
+#ifdef NFQD_FAULTS
+/* Fault point worker-send: half of the messages go out, then it fires. */
+static void
+send_half(struct worker *w)
+{
+	const struct nlmsghdr	*nlh = (const struct nlmsghdr *)w->vb.buf;
+	size_t			 rem = w->vb.len;
+	unsigned		 i;
+
+	for (i = 0; i < w->vb.nmsgs / 2 && nfqd_nlmsg_ok(nlh, rem); i++)
+		nlh = nfqd_nlmsg_next(nlh, &rem);
+	send_msgs(w, w->vb.buf, w->vb.len - rem, i);
+	nfqd_fault_fire(NFQD_FAULT_SEND);
+}
+#endif
+
+/* Send the verdict messages in the buffer (not the open run). */
+static void
+send_verdicts(struct worker *w)
+{
+	if (w->vb.len == 0)
+		return;
+#ifdef NFQD_FAULTS
+	if (nfqd_fault_due(NFQD_FAULT_SEND, 1))
+		send_half(w);
+#endif
+	if (send_msgs(w, w->vb.buf, w->vb.len, w->vb.nmsgs) == 0)
+		w->c.verdict_msgs += w->vb.nmsgs;
 	nfqd_vbuf_reset(&w->vb);
 }
 
-/* Every packet read so far gets its verdict sent. */
+/*
+ * Every packet read so far gets its verdict sent.  The counters with them
+ * are stored first as pending (see struct nfqd_slot).
+ */
 static void
 flush_verdicts(struct worker *w)
 {
@@ -164,7 +241,9 @@ flush_verdicts(struct worker *w)
 		send_verdicts(w);
 		nfqd_vbuf_close(&w->vb);	/* fits an empty buffer */
 	}
+	publish_pending(w);
 	send_verdicts(w);
+	NFQD_FAULT(NFQD_FAULT_SENT, 1);
 }
 
 static void
@@ -183,6 +262,155 @@ add_verdict(struct worker *w, uint32_t id, uint32_t verdict, bool has_mark,
 	nfqd_vbuf_add(&w->vb, id, verdict, has_mark, mark);	/* fits now */
 }
 
+/* A verdict for one id, or a batch verdict up to it, acknowledged. */
+static size_t
+put_release(struct worker *w, char *buf, uint32_t id, uint32_t verdict,
+    bool has_mark, uint32_t mark, uint32_t seq, bool batch)
+{
+	struct nlmsghdr	*nlh;
+
+	nlh = nfq_nlmsg_put(buf, batch ? NFQNL_MSG_VERDICT_BATCH :
+	    NFQNL_MSG_VERDICT, w->queue);
+	nlh->nlmsg_flags |= NLM_F_ACK;
+	nlh->nlmsg_seq = seq;
+	nfq_nlmsg_verdict_put(nlh, (int)id, (int)verdict);
+	if (has_mark)
+		nfq_nlmsg_verdict_put_mark(nlh, mark);
+	return NLMSG_ALIGN(nlh->nlmsg_len);
+}
+
+/*
+ * The packet the predecessor died deciding.  It may be what killed it:
+ * repeated, it comes back marked with orphan_mark's bit; if it was marked
+ * already, it has killed a worker twice and is dropped.
+ */
+static size_t
+put_suspect(struct worker *w, char *buf, uint32_t id, uint32_t mark,
+    unsigned phase)
+{
+	uint32_t	bit = w->orph.bit;
+
+	if (w->orph.verdict != NF_REPEAT)
+		return put_release(w, buf, id, w->orph.verdict, false, 0,
+		    SEQ_ORPHAN | phase, false);
+	if (bit == 0 || (mark & bit)) {
+		log_warnx("queue %u: packet %u was being decided when the "
+		    "previous worker died%s: dropped", w->queue, id,
+		    bit == 0 ? " (orphan_mark 0: not retried)" : ", and came "
+		    "back marked after the same happened to the worker before");
+		return put_release(w, buf, id, NF_DROP, false, 0,
+		    SEQ_ORPHAN | phase, false);
+	}
+	log_notice("queue %u: packet %u was being decided when the previous "
+	    "worker died: repeated with mark bit 0x%x; if it ends a worker "
+	    "again it is dropped", w->queue, id, bit);
+	return put_release(w, buf, id, NF_REPEAT, true, mark | bit,
+	    SEQ_ORPHAN | phase, false);
+}
+
+static void
+send_releases(struct worker *w, const char *buf, size_t len, unsigned n,
+    unsigned phase)
+{
+	if (send_msgs(w, buf, len, n) == 0)
+		w->orph.asked[phase] += n;
+}
+
+/*
+ * Release the n ids from first with orphan_verdict, one by one (at most
+ * ORPHAN_IDS_MAX of them), then sweep up to the last.  suspect: the id the
+ * predecessor died deciding, 0 if none.
+ */
+static void
+release(struct worker *w, unsigned phase, uint32_t first, uint32_t n,
+    uint32_t suspect, uint32_t suspect_mark)
+{
+	char		buf[64 * NFQD_VERDICT_MSG_MAX];
+	size_t		len = 0;
+	uint32_t	i, id;
+	unsigned	k = 0;
+
+	w->orph.first[phase] = first;
+	w->orph.span[phase] = n;
+	for (i = 0; i < n && i < ORPHAN_IDS_MAX; i++) {
+		id = first + i;
+		if (id == suspect && suspect != 0)
+			len += put_suspect(w, buf + len, id, suspect_mark,
+			    phase);
+		else
+			len += put_release(w, buf + len, id, w->orph.verdict,
+			    false, 0, SEQ_ORPHAN | phase, false);
+		if (++k == 64) {
+			send_releases(w, buf, len, k, phase);
+			len = k = 0;
+		}
+	}
+	if (k > 0)
+		send_releases(w, buf, len, k, phase);
+	len = put_release(w, buf, first + n - 1, w->orph.verdict, false, 0,
+	    SEQ_SWEEP | phase, true);
+	send_msgs(w, buf, len, 1);
+	if (n > ORPHAN_IDS_MAX)
+		log_warnx("queue %u: %u ids to release after the previous "
+		    "worker; the first %d one by one, the rest uncounted",
+		    w->queue, n, ORPHAN_IDS_MAX);
+}
+
+/* Every per-id release of a phase was answered. */
+static void
+orphans_done(struct worker *w, unsigned phase)
+{
+	struct orphans	*o = &w->orph;
+
+	if (o->found[phase] > 0)
+		log_notice("queue %u: released %u packets the previous worker "
+		    "had read but not verdicted (%s; ids %u to %u)", w->queue,
+		    o->found[phase], nfqd_verdict_name(w->cf->orphan_verdict),
+		    o->first[phase], o->first[phase] + o->span[phase] - 1);
+	if (phase == BOUNDARY) {
+		/*
+		 * The other ids below the first this worker read were
+		 * neither recorded nor waiting: the kernel took them for
+		 * packets it could not deliver.
+		 */
+		w->c.skipped += o->span[phase] - o->found[phase];
+		return;
+	}
+	/*
+	 * A send to the kernel is processed whole: if none of the batch the
+	 * predecessor was sending is still waiting, its verdicts went out, and
+	 * its counters with that batch are the right ones.
+	 */
+	if (o->pending && o->found[phase] == 0) {
+#define X(f)	w->c.f += o->pend.f;
+		NFQD_SLOT_COUNTERS(X)
+#undef X
+	}
+	o->pending = false;
+}
+
+/* The kernel's answer to a release. */
+static void
+orphan_answer(struct worker *w, uint32_t seq, int error)
+{
+	unsigned	phase = SEQ_PHASE(seq);
+
+	if ((seq & SEQ_TAG) == SEQ_SWEEP) {
+		/* ENOENT: the releases one by one left nothing below. */
+		if (error == 0)
+			log_warnx("queue %u: released packets the previous "
+			    "worker left that were not counted (%s)", w->queue,
+			    nfqd_verdict_name(w->cf->orphan_verdict));
+		return;
+	}
+	if (error == 0) {
+		w->orph.found[phase]++;
+		w->c.orphans++;
+	}
+	if (w->orph.asked[phase] > 0 && --w->orph.asked[phase] == 0)
+		orphans_done(w, phase);
+}
+
 static void
 handle_error(struct worker *w, const struct nlmsghdr *nlh)
 {
@@ -196,15 +424,9 @@ handle_error(struct worker *w, const struct nlmsghdr *nlh)
 		return;
 	}
 	e = mnl_nlmsg_get_payload(nlh);
-	if (nlh->nlmsg_seq & SEQ_ORPHANS) {
-		/* ENOENT: nothing was left waiting. */
-		if (e->error == 0) {
-			w->c.orphans += nlh->nlmsg_seq & ~SEQ_ORPHANS;
-			log_notice("queue %u: released up to %u packets the "
-			    "previous worker had read but not verdicted (%s)",
-			    w->queue, nlh->nlmsg_seq & ~SEQ_ORPHANS,
-			    nfqd_verdict_name(w->cf->orphan_verdict));
-		}
+	if ((nlh->nlmsg_seq & SEQ_TAG) == SEQ_ORPHAN ||
+	    (nlh->nlmsg_seq & SEQ_TAG) == SEQ_SWEEP) {
+		orphan_answer(w, nlh->nlmsg_seq, e->error);
 		return;
 	}
 	if (e->error == 0)
@@ -251,33 +473,6 @@ bad_message(struct worker *w, const char *why)
 	if (ratelimit_ok(&w->rl_malformed, nfqd_now_ns(), &missed))
 		log_warnx("queue %u: ignoring a message: %s (%llu more "
 		    "suppressed)", w->queue, why, (unsigned long long)missed);
-}
-
-/*
- * Release what the previous reader of this socket had read but not
- * verdicted when it died: the ids after the last it verdicted up to the
- * last it read (it stored that before deciding its batch).  Ids are given
- * out in the order the socket receives them, so none of these is still on
- * the socket: one batch verdict releases exactly them.  The kernel
- * acknowledges it, or answers ENOENT when nothing was left.
- */
-static void
-release_orphans(struct worker *w, uint32_t prev, uint32_t read)
-{
-	char		 buf[NFQD_VERDICT_MSG_MAX];
-	struct nlmsghdr	*nlh;
-	uint32_t	 n = read - prev;
-
-	if (n == 0 || n >= 0x40000000u)
-		return;		/* it verdicted all it read */
-	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_VERDICT_BATCH, w->queue);
-	nlh->nlmsg_flags |= NLM_F_ACK;
-	nlh->nlmsg_seq = SEQ_ORPHANS | n;
-	nfq_nlmsg_verdict_put(nlh, (int)read,
-	    w->cf->orphan_verdict == NFQD_VERDICT_DROP ? NF_DROP : NF_ACCEPT);
-	if (nfqd_queue_send(w->fd, buf, nlh->nlmsg_len) == -1)
-		log_warn("queue %u: releasing packets left by the previous "
-		    "worker", w->queue);
 }
 
 /* Every packet read, in order: gaps, last id. */
@@ -364,6 +559,7 @@ handle_packet(struct worker *w, const struct nlmsghdr *nlh)
 	const struct nfgenmsg	*nfg = mnl_nlmsg_get_payload(nlh);
 	struct nfqd_decision	 d;
 	struct nfqd_pkt		 pkt;
+	bool			 marked;
 
 	if (ntohs(nfg->res_id) != w->queue) {
 		bad_message(w, "packet for another queue");
@@ -375,11 +571,31 @@ handle_packet(struct worker *w, const struct nlmsghdr *nlh)
 	}
 	note_id(w, pkt.id);
 	w->c.bytes += pkt.len;
+	/* If this worker dies now, its successor knows which packet it was. */
+	NFQD_STORE(&w->shared->deciding, (uint64_t)pkt.id);
+	NFQD_STORE(&w->shared->deciding_mark, (uint64_t)pkt.mark);
+	NFQD_FAULT(NFQD_FAULT_DECIDE, 1);
+#ifdef NFQD_FAULTS
+	if (NFQD_FAULT_ARMED(NFQD_FAULT_POISON) && pkt.payload != NULL &&
+	    memmem(pkt.payload, pkt.caplen, "NFQD-POISON", 11) != NULL)
+		NFQD_FAULT(NFQD_FAULT_POISON, 1);
+#endif
+	/*
+	 * A packet repeated after a worker died deciding it carries
+	 * orphan_mark's bit: the rules see its mark without the bit, and the
+	 * verdict takes the bit off again.
+	 */
+	marked = (pkt.mark & w->orph.bit) != 0;
+	pkt.mark &= ~w->orph.bit;
 	nfqd_engine_decide(&w->eng, &pkt, w->now, &d);
 	if (d.rule == NFQD_DECIDED_INCOMPLETE)
 		incomplete(w, &pkt, &d);
 	else if (d.rule == NFQD_DECIDED_DEFAULT)
 		w->c.nomatch++;
+	if (marked && !d.has_mark) {
+		d.has_mark = true;
+		d.mark = pkt.mark;
+	}
 	add_verdict(w, pkt.id, d.verdict, d.has_mark, d.mark);
 }
 
@@ -431,6 +647,62 @@ note_read(struct worker *w, unsigned n)
 			NFQD_STORE(&w->shared->read_id, (uint64_t)id);
 			return;
 		}
+}
+
+/* The id of the batch's first packet; false if it has none. */
+static bool
+first_read(struct worker *w, unsigned n, uint32_t *id)
+{
+	unsigned	i;
+
+	for (i = 0; i < n; i++)
+		if (nfqd_queue_packet_id(w->iov[i].iov_base,
+		    w->msgs[i].msg_len < w->msgsize ? w->msgs[i].msg_len :
+		    w->msgsize, id) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * The first packet this worker reads after a predecessor died: every id
+ * still waiting below it, past what the predecessor recorded, was read by
+ * the predecessor and is released now, before this batch's verdicts (a
+ * batch verdict would cover them too).
+ */
+static void
+boundary(struct worker *w, unsigned n)
+{
+	uint32_t	first, span;
+
+	if (!first_read(w, n, &first))
+		return;
+	w->orph.boundary = false;
+	span = first - 1 - w->orph.read;
+	if (span != 0 && span < 0x80000000u)
+		release(w, BOUNDARY, w->orph.read + 1, span, 0, 0);
+}
+
+/*
+ * The predecessor died with ids nobody recorded, and no packet has come
+ * since to show where they end: take the end from the kernel (the last id
+ * it gave out) and release up to it.  An id given out just before that
+ * read may still be on its way to the socket; released with "repeat" it is
+ * queued again and decided, so only then is this safe.
+ */
+static void
+idle_boundary(struct worker *w)
+{
+	struct nfqd_kqueue	kq;
+	uint32_t		span;
+
+	if (w->proc_fd == -1 || w->orph.verdict != NF_REPEAT ||
+	    nfqd_procfs_fd_lookup(w->proc_fd, w->queue, &kq, w->proc_buf,
+	    PROC_BUF) == -1)
+		return;
+	w->orph.boundary = false;
+	span = kq.id_sequence - w->orph.read;
+	if (span != 0 && span < 0x80000000u)
+		release(w, BOUNDARY, w->orph.read + 1, span, 0, 0);
 }
 
 static void	read_signals(struct worker *);
@@ -494,8 +766,11 @@ read_queue(struct worker *w)
 		 */
 		wait = w->ift_fd == -1;
 		if (n == -1) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				if (w->orph.boundary)
+					idle_boundary(w);
 				return;		/* idle: back to epoll */
+			}
 			if (errno == EINTR)
 				continue;
 			if (errno == ENOBUFS) {
@@ -510,7 +785,11 @@ read_queue(struct worker *w)
 		}
 		w->c.batches++;
 		w->now = nfqd_now_ns();
+		NFQD_FAULT(NFQD_FAULT_READ, (unsigned)n);
 		note_read(w, (unsigned)n);
+		NFQD_FAULT(NFQD_FAULT_RECORDED, 1);
+		if (w->orph.boundary)
+			boundary(w, (unsigned)n);
 		if (w->now >= w->next_poll)
 			poll_others(w, w->now);
 		/* recvmmsg() writes msg_flags of every message it fills. */
@@ -666,6 +945,7 @@ setup_loop(struct worker *w)
 	struct timeval		tv = { 0, IDLE_MS * 1000 };
 	sigset_t		set;
 	int			fl;
+	unsigned		ms;
 
 	/*
 	 * recvmmsg() waits for traffic itself (see read_queue), at most
@@ -685,9 +965,16 @@ setup_loop(struct worker *w)
 	if ((w->tfd = timerfd_create(CLOCK_MONOTONIC,
 	    TFD_NONBLOCK | TFD_CLOEXEC)) == -1)
 		fatal("timerfd_create");
+	/*
+	 * The heartbeat: every second, or twice per watchdog_ms, so that an
+	 * idle worker never looks stuck to the master's watchdog.
+	 */
 	memset(&its, 0, sizeof(its));
-	its.it_value.tv_sec = 1;
-	its.it_interval.tv_sec = 1;
+	ms = w->cf->watchdog_ms > 0 && w->cf->watchdog_ms < 2000 ?
+	    w->cf->watchdog_ms / 2 : 1000;
+	its.it_value.tv_sec = ms / 1000;
+	its.it_value.tv_nsec = (long)(ms % 1000) * 1000000;
+	its.it_interval = its.it_value;
 	if (timerfd_settime(w->tfd, 0, &its, NULL) == -1)
 		fatal("timerfd_settime");
 	if ((w->ep = epoll_create1(EPOLL_CLOEXEC)) == -1)
@@ -741,6 +1028,35 @@ read_links(struct worker *w)
 		log_warn("queue %u: reading interface changes", w->queue);
 }
 
+/*
+ * What a dead predecessor left: where its reads end, and whether it died
+ * sending a batch (its pending counters are ahead of the published ones).
+ * From now on the pending counters are this worker's.
+ */
+static void
+setup_orphans(struct worker *w, const struct nfqd_worker_args *a)
+{
+	struct nfqd_slot_stats	pend;
+
+	w->orph.verdict = nfqd_verdict_nf(w->cf->orphan_verdict);
+	w->orph.bit = w->cf->orphan_mark;
+	w->orph.read = a->read_id;
+	w->orph.boundary = a->has_prev;
+	/* Opened now: the sandbox lets the worker open nothing later. */
+	w->proc_fd = -1;
+	if (a->has_prev && (w->proc_buf = malloc(PROC_BUF)) != NULL &&
+	    (w->proc_fd = open(NFQD_PROCFS_PATH, O_RDONLY | O_CLOEXEC)) == -1)
+		log_warn("opening %s", NFQD_PROCFS_PATH);
+	nfqd_slot_stats_read(&w->slotp->pend, &pend);
+	if (a->has_prev && pend.received != w->c.received) {
+#define X(f)	w->orph.pend.f = pend.f - w->c.f;
+		NFQD_SLOT_COUNTERS(X)
+#undef X
+		w->orph.pending = true;
+	}
+	publish_pending(w);
+}
+
 void
 nfqd_worker_main(const struct nfqd_worker_args *a)
 {
@@ -756,6 +1072,7 @@ nfqd_worker_main(const struct nfqd_worker_args *a)
 	w.slot = a->slot;
 	w.queue = a->queue;
 	w.fd = a->fd;
+	w.slotp = a->shm_slot;
 	w.shared = &a->shm_slot->st;
 	w.rl_malformed = (struct nfqd_ratelimit)NFQD_RATELIMIT_INIT(10);
 	w.rl_nlerr = (struct nfqd_ratelimit)NFQD_RATELIMIT_INIT(10);
@@ -768,6 +1085,8 @@ nfqd_worker_main(const struct nfqd_worker_args *a)
 	w.next_report_ns = nfqd_now_ns() + REPORT_INTERVAL * 1000000000ull;
 
 	log_set_role("worker %u/q%u", w.slot, w.queue);
+	nfqd_fault_arm((int)NFQD_LOAD(&a->shm_slot->ctl.restarts));
+	setup_orphans(&w, a);
 	snprintf(name, sizeof(name), "nfqd-w%u", w.slot);
 	prctl(PR_SET_NAME, name, 0, 0, 0);
 	/* Exit when the master dies, so no queue stays half-served. */
@@ -803,8 +1122,13 @@ nfqd_worker_main(const struct nfqd_worker_args *a)
 		    "runs workers without it)");
 		worker_exit(&w, NFQD_EXIT_FATAL);
 	}
-	if (a->has_prev)
-		release_orphans(&w, a->prev_id, a->read_id);
+	if (a->has_prev && a->read_id - a->prev_id != 0 &&
+	    a->read_id - a->prev_id < 0x80000000u)
+		release(&w, RECORDED, a->prev_id + 1, a->read_id - a->prev_id,
+		    a->suspect, a->suspect_mark);
+	else
+		w.orph.pending = false;
+	publish(&w, nfqd_now_ns());	/* the heartbeat starts now */
 	log_debug("serving queue %u on CPU %d, batch %u, %zu-byte buffers",
 	    w.queue, a->cpu, w.batch, w.msgsize);
 
@@ -831,6 +1155,9 @@ nfqd_worker_main(const struct nfqd_worker_args *a)
 				now = nfqd_now_ns();
 				report(&w, now);
 				publish(&w, now);
+				/* Nothing may come to mark the boundary. */
+				if (w.orph.boundary)
+					q = true;
 			}
 		}
 		if (q && !w.stop)

@@ -6,10 +6,11 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-/* What a packet gets when nothing else decides (the rule engine comes later). */
+/* A verdict a setting names (default_verdict, orphan_verdict, ...). */
 enum nfqd_verdict {
 	NFQD_VERDICT_ACCEPT,
 	NFQD_VERDICT_DROP,
+	NFQD_VERDICT_REPEAT,	/* orphan_verdict only */
 };
 
 /*
@@ -61,6 +62,9 @@ struct nfqd_config {
 	enum nfqd_verdict tiny_fragment_verdict; /* first fragment too short */
 	enum nfqd_verdict header_chain_verdict;	/* too many IPv6 ext headers */
 	enum nfqd_verdict orphan_verdict;	/* left by a dead worker */
+	uint32_t	 orphan_mark;		/* mark bit of a packet repeated
+						   after a worker died deciding
+						   it; 0: none */
 
 	struct nfqd_ruleset *rules;		/* NULL: none; owned */
 	uint32_t	 rate_table_size;	/* keyed rate buckets per worker */
@@ -102,5 +106,7 @@ bool	nfqd_config_worker_changed(const struct nfqd_config *a,
 	    const struct nfqd_config *b);
 
 const char *nfqd_verdict_name(enum nfqd_verdict v);
+/* The kernel's verdict (NF_ACCEPT, NF_DROP, NF_REPEAT) for v. */
+uint32_t nfqd_verdict_nf(enum nfqd_verdict v);
 
 #endif

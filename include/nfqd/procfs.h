@@ -44,6 +44,13 @@ int	nfqd_procfs_lookup(const char *path, uint32_t queue,
 	    struct nfqd_kqueue *out);
 
 /*
+ * The same from the file open on fd, read from its start into buf (for a
+ * process that may not open files any more).
+ */
+int	nfqd_procfs_fd_lookup(int fd, uint32_t queue, struct nfqd_kqueue *out,
+	    char *buf, size_t len);
+
+/*
  * Call fn for every parsable line whose queue is in [first, first + count).
  * Returns the number of such lines, or -1 (errno) when unreadable.
  */

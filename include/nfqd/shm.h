@@ -14,6 +14,7 @@
  *   struct nfqd_slot[nslots]            one per worker slot
  *     .ctl   (one cache line)           master-written: pid, queue, state
  *     .st    (cache-line aligned)       written by that slot's worker only
+ *     .pend  (cache-line aligned)       the same, with the batch in flight
  *
  * No locks and no atomic read-modify-write: every field has exactly one
  * writer, which stores it with a relaxed atomic store (a plain mov on x86);
@@ -80,8 +81,9 @@ struct nfqd_slot_stats {
 	uint64_t	rate_evictions;	/* keyed rate buckets reused while
 					   not idle (rate_table_size small) */
 	uint64_t	orphans;	/* packets a dead predecessor had read
-					   but not verdicted, released at
-					   start (an upper bound) */
+					   but not verdicted, released by its
+					   successor (each acknowledged by
+					   the kernel, so counted exactly) */
 	uint64_t	batches;	/* recvmmsg() calls that returned data */
 	uint64_t	verdict_msgs;	/* verdict messages sent */
 	uint64_t	last_id;	/* id of the last packet verdicted */
@@ -90,6 +92,9 @@ struct nfqd_slot_stats {
 					   between the two are orphans if the
 					   worker dies */
 	uint64_t	heartbeat;	/* CLOCK_MONOTONIC ns of the last loop */
+	/* Stored before each decision, not published with the counters: */
+	uint64_t	deciding;	/* id of the packet being decided */
+	uint64_t	deciding_mark;	/* ... and its mark */
 } __attribute__((aligned(NFQD_CACHELINE)));
 
 /*
@@ -105,6 +110,13 @@ struct nfqd_slot_stats {
 struct nfqd_slot {
 	struct nfqd_slot_ctl	ctl;
 	struct nfqd_slot_stats	st;
+	/*
+	 * The counters with the batch whose verdicts are being sent: stored
+	 * before the send, st after it.  If the worker dies in between, its
+	 * successor learns from the kernel whether the send happened (were
+	 * the batch's packets still waiting?) and keeps st or takes these.
+	 */
+	struct nfqd_slot_stats	pend;
 };
 
 struct nfqd_shm {

@@ -24,6 +24,8 @@ struct nfqd_worker_args {
 	bool			  has_prev;	/* its last reader died */
 	uint32_t		  prev_id;	/* last id that one verdicted */
 	uint32_t		  read_id;	/* last id that one read */
+	uint32_t		  suspect;	/* id it died deciding, 0: none */
+	uint32_t		  suspect_mark;	/* ... and its mark */
 	struct nfqd_rule_ctr	 *rule_ctr;	/* this slot's rule counters */
 	struct nfqd_rate_cell	 *rate_cells;	/* shared per-rule buckets */
 };

@@ -1,0 +1,66 @@
+#ifndef NFQD_FAULT_H
+#define NFQD_FAULT_H
+
+/*
+ * Fault points, for tests: compiled in only with -DNFQD_FAULTS (the
+ * build/nfqd-faults binary and the sanitizer build), and armed from the
+ * environment, so that every fault test is deterministic:
+ *
+ *   NFQD_FAULT="POINT[:N][=ACTION][@START][,...]"
+ *
+ * POINT fires when it has been passed N times (default 1), counting what
+ * the point counts (packets for worker-read and worker-decide), in a worker
+ * whose slot has been restarted START times (default 0: the first worker
+ * only, so its successor runs clean); ACTION is kill (SIGKILL itself, the
+ * default), crash (SIGILL), hang (sleep for ever) or exit (status 1).
+ *
+ *   worker-read      after recvmmsg() returned, before the ids are recorded
+ *   worker-recorded  after the ids are recorded, before any is decided
+ *   worker-decide    before deciding a packet
+ *   worker-send      half of a batch's verdict messages sent, the rest not
+ *   worker-sent      after the verdicts were sent, before the counters
+ *   worker-poison    deciding a packet that carries "NFQD-POISON": fires
+ *                    in every worker, every time (a packet of death)
+ *   master-reload    the master, at the start of its N-th reload
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum nfqd_fault {
+	NFQD_FAULT_READ,
+	NFQD_FAULT_RECORDED,
+	NFQD_FAULT_DECIDE,
+	NFQD_FAULT_SEND,
+	NFQD_FAULT_SENT,
+	NFQD_FAULT_POISON,
+	NFQD_FAULT_MASTER_RELOAD,
+	NFQD_FAULT_MAX
+};
+
+#ifdef NFQD_FAULTS
+/* Read NFQD_FAULT for a process; restarts: its slot's (-1: the master). */
+void	nfqd_fault_arm(int restarts);
+/* The point was passed n more times: does it fire now? */
+bool	nfqd_fault_due(enum nfqd_fault f, uint64_t n);
+/* Whether the point is armed at all. */
+bool	nfqd_fault_armed(enum nfqd_fault f);
+/* Do the point's action. */
+void	nfqd_fault_fire(enum nfqd_fault f);
+
+#define NFQD_FAULT(f, n)	do {					\
+	if (nfqd_fault_due((f), (n)))					\
+		nfqd_fault_fire(f);					\
+} while (0)
+#define NFQD_FAULT_ARMED(f)	nfqd_fault_armed(f)
+#else
+#define NFQD_FAULT(f, n)	do { } while (0)
+#define NFQD_FAULT_ARMED(f)	false
+static inline void
+nfqd_fault_arm(int restarts)
+{
+	(void)restarts;
+}
+#endif
+
+#endif
