@@ -157,8 +157,10 @@ kq() {
 	    awk -v q="$1" -v f="$2" '$1 == q { print $f }'
 }
 
-workers_of() { pgrep -P "$1" | sort -n | tr '\n' ' ' | sed 's/ $//'; }
-nworkers() { pgrep -c -P "$1"; }
+# Workers are the master's children named nfqd-wN (the master also runs
+# iptables-save now and then, to check the NFQUEUE rules).
+workers_of() { pgrep -P "$1" '^nfqd-w' | sort -n | tr '\n' ' ' | sed 's/ $//'; }
+nworkers() { pgrep -c -P "$1" '^nfqd-w'; }
 
 # start_nfqd CONF NWORKERS [args...]: run nfqd in NS2 and wait until its
 # queues are bound and its workers are running.  Sets NFQD_PID.

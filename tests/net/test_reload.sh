@@ -21,7 +21,7 @@ hup() {
 replaced() {	# every worker in $1 is gone and $2 workers run
 	local p
 	for p in $1; do
-		pgrep -P "$NFQD_PID" | grep -qx "$p" && return 1
+		pgrep -P "$NFQD_PID" '^nfqd-w' | grep -qx "$p" && return 1
 	done
 	[ "$(nworkers "$NFQD_PID")" = "$2" ]
 }

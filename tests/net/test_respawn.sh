@@ -17,7 +17,7 @@ other=$(js '.workers[1].pid')
 slot0_pid() { dump >/dev/null; js '.workers[0] | "\(.pid) \(.state)"'; }
 new_slot0() {
 	local p
-	p=$(pgrep -P "$NFQD_PID" | grep -vx "$old" | grep -vx "$other")
+	p=$(pgrep -P "$NFQD_PID" '^nfqd-w' | grep -vx "$old" | grep -vx "$other")
 	[ -n "$p" ] && echo "$p"
 }
 t0=$(date +%s%N)
@@ -29,7 +29,7 @@ else
 	fail "no new worker in slot 0 within a second"
 fi
 new=$(new_slot0)
-check "the other worker was left alone" "$(pgrep -P "$NFQD_PID" | grep -cx "$other")" 1
+check "the other worker was left alone" "$(pgrep -P "$NFQD_PID" '^nfqd-w' | grep -cx "$other")" 1
 check "slot 0 in the statistics has the new pid" "$(slot0_pid)" "$new running"
 check "slot 0 serves queue 0 on CPU 0 still" \
     "$(js '.workers[0] | "\(.queue) \(.cpu) \(.restarts)"')" "0 0 1"

@@ -44,7 +44,7 @@ wait_until 30 test -s "$TMP/stats.json"
 victim=$(workers_of "$NFQD_PID" | cut -d' ' -f1)
 kill -KILL "$victim"
 respawned() { [ "$(nworkers "$NFQD_PID")" = 2 ] &&
-    ! pgrep -P "$NFQD_PID" | grep -qx "$victim"; }
+    ! pgrep -P "$NFQD_PID" '^nfqd-w' | grep -qx "$victim"; }
 wait_until 60 respawned
 check "a killed worker is respawned" "$(respawned && echo yes)" yes
 
@@ -54,8 +54,8 @@ sed -i 's|^daemon: {|daemon: { sandbox = false;|' "$conf"
 old=$(workers_of "$NFQD_PID")
 kill -HUP "$NFQD_PID"
 replaced() { [ "$(nworkers "$NFQD_PID")" = 2 ] &&
-    ! pgrep -P "$NFQD_PID" | grep -qx "${old%% *}" &&
-    ! pgrep -P "$NFQD_PID" | grep -qx "${old##* }"; }
+    ! pgrep -P "$NFQD_PID" '^nfqd-w' | grep -qx "${old%% *}" &&
+    ! pgrep -P "$NFQD_PID" '^nfqd-w' | grep -qx "${old##* }"; }
 wait_until 60 replaced
 check "the reload replaced both workers" "$(replaced && echo yes)" yes
 check "traffic after the reload" "$(send 0 500 -r 2000)" 500
