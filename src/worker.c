@@ -63,8 +63,13 @@
 #define SEQ_SWEEP	0xc0000000u
 #define SEQ_TAG		0xc0000000u
 #define SEQ_PHASE(s)	((s) & 1u)
-/* Ids released one by one at most, per phase; past it only the sweep. */
-#define ORPHAN_IDS_MAX	4096
+/*
+ * Ids released one by one at most, per phase; past it only the sweep.  A
+ * dead worker read at most one batch (queue.batch <= 1024) past what it
+ * verdicted; more ids in between are ones the kernel could not deliver,
+ * and a verdict for an id not waiting walks the whole queue in the kernel.
+ */
+#define ORPHAN_IDS_MAX	1024
 /* Room for the kernel's queue counters: a line per bound queue. */
 #define PROC_BUF	(NFQD_MAX_WORKERS * 96)
 /* How often overruns and losses are summarised in the log, seconds. */
