@@ -61,11 +61,11 @@ nfqd_engine_init(struct nfqd_engine *e, const struct nfqd_config *cf,
 	    (e->rt = nfqd_ratetab_new(cf->rate_table_size)) == NULL)
 		goto fail;
 	if (e->rs->nlogs > 0) {
-		if ((e->logrl = calloc(e->rs->nlogs, sizeof(*e->logrl))) == NULL)
+		if ((e->log_lt = calloc(e->rs->nlogs, sizeof(*e->log_lt))) == NULL)
 			goto fail;
 		for (i = 0; i < e->rs->nlogs; i++)
-			e->logrl[i] = (struct nfqd_ratelimit)
-			    NFQD_RATELIMIT_INIT(1);
+			e->log_lt[i] = (struct nfqd_logthrottle)
+			    NFQD_LOGTHROTTLE_INIT(1);
 	}
 	return 0;
 fail:
@@ -77,10 +77,10 @@ void
 nfqd_engine_free(struct nfqd_engine *e)
 {
 	free(e->own_cells);
-	free(e->logrl);
+	free(e->log_lt);
 	nfqd_ratetab_free(e->rt);
 	e->own_cells = NULL;
-	e->logrl = NULL;
+	e->log_lt = NULL;
 	e->rt = NULL;
 }
 
@@ -153,7 +153,7 @@ log_match(struct nfqd_engine *e, const struct nfqd_rule *r,
 	char		sum[256];
 	uint64_t	missed;
 
-	if (!ratelimit_ok(&e->logrl[r->logslot], now, &missed))
+	if (!log_throttle_ok(&e->log_lt[r->logslot], now, &missed))
 		return;
 	nfqd_pkt_summary(pi, m, e->ift, sum, sizeof(sum));
 	if (missed)

@@ -181,7 +181,7 @@ fatalx(const char *fmt, ...)
 }
 
 int
-ratelimit_ok(struct nfqd_ratelimit *rl, uint64_t now_ns, uint64_t *missed)
+log_throttle_ok(struct nfqd_logthrottle *rl, uint64_t now_ns, uint64_t *missed)
 {
 	if (rl->last_ns != 0 && now_ns - rl->last_ns < rl->interval_ns) {
 		rl->suppressed++;

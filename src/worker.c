@@ -141,9 +141,9 @@ struct worker {
 	char			 *tx;
 	struct nfqd_vbuf	  vb;
 
-	struct nfqd_ratelimit	  rl_malformed;
-	struct nfqd_ratelimit	  rl_nlerr;
-	struct nfqd_ratelimit	  rl_recv;
+	struct nfqd_logthrottle	  lt_malformed;
+	struct nfqd_logthrottle	  lt_nlerr;
+	struct nfqd_logthrottle	  lt_recv;
 	uint64_t		  reported_enobufs;
 	uint64_t		  reported_skipped;
 	uint64_t		  next_report_ns;
@@ -455,7 +455,7 @@ handle_error(struct worker *w, const struct nlmsghdr *nlh)
 		    w->cf->copy_range, w->cf->maxlen, strerror(-e->error));
 		return;
 	}
-	if (!ratelimit_ok(&w->rl_nlerr, nfqd_now_ns(), &missed))
+	if (!log_throttle_ok(&w->lt_nlerr, nfqd_now_ns(), &missed))
 		return;
 	verdict = type == NFQNL_MSG_VERDICT || type == NFQNL_MSG_VERDICT_BATCH;
 	if (verdict && -e->error == ENOENT)
@@ -475,7 +475,7 @@ bad_message(struct worker *w, const char *why)
 	uint64_t	missed;
 
 	w->c.nlerrors++;
-	if (ratelimit_ok(&w->rl_malformed, nfqd_now_ns(), &missed))
+	if (log_throttle_ok(&w->lt_malformed, nfqd_now_ns(), &missed))
 		log_warnx("queue %u: ignoring a message: %s (%llu more "
 		    "suppressed)", w->queue, why, (unsigned long long)missed);
 }
@@ -518,7 +518,7 @@ verdict_by_id(struct worker *w, const void *buf, size_t len, const char *why)
 	note_id(w, id);
 	w->c.malformed++;
 	add_verdict(w, id, w->malformed_verdict, false, 0);
-	if (ratelimit_ok(&w->rl_malformed, nfqd_now_ns(), &missed))
+	if (log_throttle_ok(&w->lt_malformed, nfqd_now_ns(), &missed))
 		log_warnx("queue %u: packet %u: %s; verdict %s "
 		    "(malformed_verdict; %llu more suppressed)", w->queue, id,
 		    why, nfqd_verdict_name(w->cf->malformed_verdict),
@@ -549,7 +549,7 @@ incomplete(struct worker *w, const struct nfqd_pkt *pkt,
 		w->c.malformed++;
 		break;
 	}
-	if (ratelimit_ok(&w->rl_malformed, w->now, &missed))
+	if (log_throttle_ok(&w->lt_malformed, w->now, &missed))
 		log_info("queue %u: packet %u: %s; the rules' verdict depends "
 		    "on what could not be read: verdict %s (%s_verdict; %llu "
 		    "more suppressed)", w->queue, pkt->id,
@@ -784,7 +784,7 @@ read_queue(struct worker *w)
 				continue;
 			}
 			w->c.nlerrors++;
-			if (ratelimit_ok(&w->rl_recv, nfqd_now_ns(), &missed))
+			if (log_throttle_ok(&w->lt_recv, nfqd_now_ns(), &missed))
 				log_warn("recvmmsg on queue %u", w->queue);
 			return;
 		}
@@ -1029,7 +1029,7 @@ read_links(struct worker *w)
 	uint64_t	missed;
 
 	if (nfqd_iftab_read(w->ift, w->ift_fd) == -1 &&
-	    ratelimit_ok(&w->rl_recv, nfqd_now_ns(), &missed))
+	    log_throttle_ok(&w->lt_recv, nfqd_now_ns(), &missed))
 		log_warn("queue %u: reading interface changes", w->queue);
 }
 
@@ -1079,9 +1079,9 @@ nfqd_worker_main(const struct nfqd_worker_args *a)
 	w.fd = a->fd;
 	w.slotp = a->shm_slot;
 	w.shared = &a->shm_slot->st;
-	w.rl_malformed = (struct nfqd_ratelimit)NFQD_RATELIMIT_INIT(10);
-	w.rl_nlerr = (struct nfqd_ratelimit)NFQD_RATELIMIT_INIT(10);
-	w.rl_recv = (struct nfqd_ratelimit)NFQD_RATELIMIT_INIT(10);
+	w.lt_malformed = (struct nfqd_logthrottle)NFQD_LOGTHROTTLE_INIT(10);
+	w.lt_nlerr = (struct nfqd_logthrottle)NFQD_LOGTHROTTLE_INIT(10);
+	w.lt_recv = (struct nfqd_logthrottle)NFQD_LOGTHROTTLE_INIT(10);
 	/* Counters are cumulative over the workers of a slot. */
 	nfqd_slot_stats_read(w.shared, &w.c);
 	w.evict_base = w.c.rate_evictions;

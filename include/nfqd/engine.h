@@ -69,7 +69,7 @@ struct nfqd_engine {
 	struct nfqd_rate_cell	*own_cells;	/* when none were given */
 	struct nfqd_ratetab	*rt;		/* keyed buckets, may be NULL */
 	const struct nfqd_iftab	*ift;
-	struct nfqd_ratelimit	*logrl;		/* [rs->n] when a rule logs */
+	struct nfqd_logthrottle	*log_lt;		/* [rs->n] when a rule logs */
 	uint64_t		 nomatch;	/* packets that got the default */
 	/* by status: packets that got incomplete_verdict[status] */
 	uint64_t		 incomplete[NFQD_PKT_STATUS_MAX];

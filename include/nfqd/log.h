@@ -34,18 +34,20 @@ void	fatalx(const char *fmt, ...)
 	    __attribute__((format(printf, 1, 2), noreturn));
 
 /*
- * At most one message per interval for an event that can repeat at packet
- * rate; the next message that gets through says how many were suppressed.
+ * A log throttle: at most one message per interval for an event that can
+ * repeat at packet rate; the next message that gets through says how many
+ * were suppressed.  (Rate limits in rules are ratelimit.h's.)
  */
-struct nfqd_ratelimit {
+struct nfqd_logthrottle {
 	uint64_t	interval_ns;
 	uint64_t	last_ns;	/* when the last message was let through */
 	uint64_t	suppressed;	/* messages held back since then */
 };
 
-#define NFQD_RATELIMIT_INIT(sec)	{ (uint64_t)(sec) * 1000000000ull, 0, 0 }
+#define NFQD_LOGTHROTTLE_INIT(sec)	{ (uint64_t)(sec) * 1000000000ull, 0, 0 }
 
 /* Returns 1 (and the suppressed count in *missed) when a message may go. */
-int	ratelimit_ok(struct nfqd_ratelimit *rl, uint64_t now_ns, uint64_t *missed);
+int	log_throttle_ok(struct nfqd_logthrottle *lt, uint64_t now_ns,
+	    uint64_t *missed);
 
 #endif
