@@ -17,7 +17,6 @@
 #include <unistd.h>
 
 #include <libconfig.h>
-#include <linux/netfilter.h>
 
 #include "nfqd/cfgutil.h"
 #include "nfqd/classify.h"
@@ -967,31 +966,4 @@ nfqd_config_worker_changed(const struct nfqd_config *a,
 	    a->orphan_mark != b->orphan_mark ||
 	    a->rate_table_size != b->rate_table_size ||
 	    !nfqd_rules_same(a->rules, b->rules);
-}
-
-const char *
-nfqd_verdict_name(enum nfqd_verdict v)
-{
-	switch (v) {
-	case NFQD_VERDICT_ACCEPT:
-		return "accept";
-	case NFQD_VERDICT_DROP:
-		return "drop";
-	case NFQD_VERDICT_REPEAT:
-		return "repeat";
-	}
-	return "?";
-}
-
-uint32_t
-nfqd_verdict_nf(enum nfqd_verdict v)
-{
-	switch (v) {
-	case NFQD_VERDICT_DROP:
-		return NF_DROP;
-	case NFQD_VERDICT_REPEAT:
-		return NF_REPEAT;
-	default:
-		return NF_ACCEPT;
-	}
 }

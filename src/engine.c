@@ -39,16 +39,16 @@ nfqd_engine_init(struct nfqd_engine *e, const struct nfqd_config *cf,
 	memset(e, 0, sizeof(*e));
 	e->rs = rs != NULL ? rs : &no_rules;
 	e->headers = cf->parse;
-	e->default_verdict = nfqd_verdict_nf(cf->default_verdict);
+	e->default_verdict = nfqd_verdict_nf(cf->default_verdict, 0);
 	e->incomplete_verdict[NFQD_PKT_OK] = e->default_verdict; /* unused */
 	e->incomplete_verdict[NFQD_PKT_TRUNCATED] =
-	    nfqd_verdict_nf(cf->truncated_verdict);
+	    nfqd_verdict_nf(cf->truncated_verdict, 0);
 	e->incomplete_verdict[NFQD_PKT_MALFORMED] =
-	    nfqd_verdict_nf(cf->malformed_verdict);
+	    nfqd_verdict_nf(cf->malformed_verdict, 0);
 	e->incomplete_verdict[NFQD_PKT_TINY_FRAGMENT] =
-	    nfqd_verdict_nf(cf->tiny_fragment_verdict);
+	    nfqd_verdict_nf(cf->tiny_fragment_verdict, 0);
 	e->incomplete_verdict[NFQD_PKT_HEADER_CHAIN] =
-	    nfqd_verdict_nf(cf->header_chain_verdict);
+	    nfqd_verdict_nf(cf->header_chain_verdict, 0);
 	e->queue = queue;
 	e->ctr = ctr;
 	e->ift = ift;
@@ -158,27 +158,11 @@ log_match(struct nfqd_engine *e, const struct nfqd_rule *r,
 	nfqd_pkt_summary(pi, m, e->ift, sum, sizeof(sum));
 	if (missed)
 		log_info("rule %s: %s: %s (and %llu more in the last second)",
-		    r->name, sum, nfqd_action_name(r->action),
+		    r->name, sum, nfqd_verdict_name(r->action),
 		    (unsigned long long)missed);
 	else
 		log_info("rule %s: %s: %s", r->name, sum,
-		    nfqd_action_name(r->action));
-}
-
-static uint32_t
-rule_verdict(const struct nfqd_rule *r)
-{
-	switch (r->action) {
-	case NFQD_ACT_DROP:
-		return NF_DROP;
-	case NFQD_ACT_REPEAT:
-		return NF_REPEAT;
-	case NFQD_ACT_QUEUE:
-		/* Bypass: if nobody serves that queue, accept. */
-		return NF_QUEUE_NR(r->queue) | NF_VERDICT_FLAG_QUEUE_BYPASS;
-	default:
-		return NF_ACCEPT;
-	}
+		    nfqd_verdict_name(r->action));
 }
 
 /* What a rule that matches tells the kernel. */
@@ -193,7 +177,7 @@ rule_outcome(const struct nfqd_rule *r)
 {
 	struct outcome	o;
 
-	o.verdict = rule_verdict(r);
+	o.verdict = nfqd_verdict_nf(r->action, r->queue);
 	o.has_mark = r->has_setmark != 0;
 	o.mark = o.has_mark ? r->setmark : 0;
 	return o;
@@ -267,7 +251,7 @@ decide_whole(struct nfqd_engine *e, const struct nfqd_pkt *m,
 		r = &e->rs->rules[i];
 		start = (uint32_t)i + 1;
 		if (!take_match(e, (uint32_t)i, pi, m, now) ||
-		    r->action == NFQD_ACT_CONTINUE)
+		    r->action == NFQD_VERDICT_CONTINUE)
 			continue;
 		o = rule_outcome(r);
 		decide_by(d, i, &o);
@@ -306,7 +290,7 @@ decide_partial(struct nfqd_engine *e, const struct nfqd_pkt *m,
 			if (++looked > NFQD_ENGINE_MAX_UNKNOWN)
 				goto unsure;
 			r = &rs->rules[j];
-			if (r->action == NFQD_ACT_CONTINUE ||
+			if (r->action == NFQD_VERDICT_CONTINUE ||
 			    !nfqd_rule_maybe(rs, r, pi, m, e->ift))
 				continue;
 			o = rule_outcome(r);
@@ -330,14 +314,14 @@ decide_partial(struct nfqd_engine *e, const struct nfqd_pkt *m,
 		r = &rs->rules[i];
 		start = (uint32_t)i + 1;
 		o = rule_outcome(r);
-		if (r->action != NFQD_ACT_CONTINUE && any &&
+		if (r->action != NFQD_VERDICT_CONTINUE && any &&
 		    !same_outcome(&first, &o)) {
 			/* Its rate limit cannot settle it either way. */
 			if (!(r->matchers & NFQD_M_RATE))
 				goto unsure;
 		}
 		if (!take_match(e, (uint32_t)i, pi, m, now) ||
-		    r->action == NFQD_ACT_CONTINUE)
+		    r->action == NFQD_VERDICT_CONTINUE)
 			continue;
 		if (any && !same_outcome(&first, &o))
 			goto unsure;

@@ -774,22 +774,22 @@ check_rule(struct load *l, config_setting_t *g)
 		    "queue or continue)");
 		return;
 	}
-	if (r->action == NFQD_ACT_QUEUE && l->queue == NULL)
+	if (r->action == NFQD_VERDICT_QUEUE && l->queue == NULL)
 		cfg_err_at(l->c, l->verdict, "verdict \"queue\" needs queue = "
 		    "N, the queue to send packets to");
-	if (r->action != NFQD_ACT_QUEUE && l->queue != NULL)
+	if (r->action != NFQD_VERDICT_QUEUE && l->queue != NULL)
 		rerr(l, l->queue, "only verdict \"queue\" sends to a queue");
-	if (r->action == NFQD_ACT_QUEUE && l->queue_ok &&
+	if (r->action == NFQD_VERDICT_QUEUE && l->queue_ok &&
 	    r->queue >= l->qfirst && r->queue < l->qfirst + l->qcount)
 		rerr(l, l->queue, "queue %u is served by this nfqd (queues %u "
 		    "to %u): the packet would come straight back", r->queue,
 		    l->qfirst, l->qfirst + l->qcount - 1);
-	if (r->action == NFQD_ACT_REPEAT && !r->has_setmark)
+	if (r->action == NFQD_VERDICT_REPEAT && !r->has_setmark)
 		cfg_err_at(l->c, l->verdict, "verdict \"repeat\" needs mark = "
 		    "N: the NFQUEUE rule must skip packets with that mark, or "
 		    "they loop (see docs/rules.md)");
-	if (r->has_setmark && r->action != NFQD_ACT_ACCEPT &&
-	    r->action != NFQD_ACT_REPEAT)
+	if (r->has_setmark && r->action != NFQD_VERDICT_ACCEPT &&
+	    r->action != NFQD_VERDICT_REPEAT)
 		rerr(l, l->setmark, "only verdicts \"accept\" and \"repeat\" "
 		    "set a mark (to match a mark, write mark = \"value/mask\")");
 
@@ -1127,16 +1127,6 @@ nfqd_rules_same(const struct nfqd_ruleset *a, const struct nfqd_ruleset *b)
 	if (a == NULL || b == NULL)
 		return (a == NULL || a->n == 0) && (b == NULL || b->n == 0);
 	return nfqd_rules_equal(a, b);
-}
-
-const char *
-nfqd_action_name(unsigned action)
-{
-	static const char *const names[] = {
-		"accept", "drop", "repeat", "queue", "continue"
-	};
-
-	return action < NFQD_ARRAY_SIZE(names) ? names[action] : "?";
 }
 
 /* Is addr (of family) inside c? */

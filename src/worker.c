@@ -1019,8 +1019,7 @@ setup_engine(struct worker *w, const struct nfqd_worker_args *a)
 	if (nfqd_engine_init(&w->eng, w->cf, rs, a->rule_ctr, a->rate_cells,
 	    w->ift, w->queue) == -1)
 		fatal("allocating the rule engine");
-	w->malformed_verdict = w->cf->malformed_verdict == NFQD_VERDICT_DROP ?
-	    NF_DROP : NF_ACCEPT;
+	w->malformed_verdict = nfqd_verdict_nf(w->cf->malformed_verdict, 0);
 }
 
 static void
@@ -1043,7 +1042,7 @@ setup_orphans(struct worker *w, const struct nfqd_worker_args *a)
 {
 	struct nfqd_slot_stats	pend;
 
-	w->orph.verdict = nfqd_verdict_nf(w->cf->orphan_verdict);
+	w->orph.verdict = nfqd_verdict_nf(w->cf->orphan_verdict, 0);
 	w->orph.bit = w->cf->orphan_mark;
 	w->orph.read = a->read_id;
 	w->orph.boundary = a->has_prev;

@@ -6,12 +6,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-/* A verdict a setting names (default_verdict, orphan_verdict, ...). */
-enum nfqd_verdict {
-	NFQD_VERDICT_ACCEPT,
-	NFQD_VERDICT_DROP,
-	NFQD_VERDICT_REPEAT,	/* orphan_verdict only */
-};
+#include "nfqd/verdict.h"
+
 
 /*
  * The validated configuration.  Every field has a documented default (see
@@ -105,8 +101,6 @@ void	nfqd_config_free(struct nfqd_config *cf);
 bool	nfqd_config_worker_changed(const struct nfqd_config *a,
 	    const struct nfqd_config *b);
 
-const char *nfqd_verdict_name(enum nfqd_verdict v);
-/* The kernel's verdict (NF_ACCEPT, NF_DROP, NF_REPEAT) for v. */
-uint32_t nfqd_verdict_nf(enum nfqd_verdict v);
+
 
 #endif

@@ -13,6 +13,8 @@
 
 #include <libconfig.h>
 
+#include "nfqd/verdict.h"
+
 struct nfqd_cfgctx;
 struct nfqd_pktinfo;
 struct nfqd_pkt;
@@ -21,14 +23,6 @@ struct nfqd_iftab;
 
 #define NFQD_RULE_NAME_MAX	64
 #define NFQD_MAX_RULES		1000000
-
-enum nfqd_action {
-	NFQD_ACT_ACCEPT,
-	NFQD_ACT_DROP,
-	NFQD_ACT_REPEAT,	/* NF_REPEAT: the hook runs again (needs a mark) */
-	NFQD_ACT_QUEUE,		/* NF_QUEUE to another queue, with bypass */
-	NFQD_ACT_CONTINUE,	/* count, log, go on to the next rule */
-};
 
 enum nfqd_rate_per {
 	NFQD_PER_RULE,		/* one bucket for the rule */
@@ -86,12 +80,12 @@ struct nfqd_rule {
 	uint8_t		tcp_val;	/* ... and the values they must have */
 	uint8_t		icmp_type;
 	uint8_t		icmp_code;
-	uint8_t		action;		/* enum nfqd_action */
+	uint8_t		action;		/* enum nfqd_verdict */
 	uint8_t		log;
 	uint8_t		rate_per;	/* enum nfqd_rate_per */
 	uint8_t		has_setmark;
 	uint8_t		needs;		/* NFQD_PKT_K_* fields it reads */
-	uint16_t	queue;		/* NFQD_ACT_QUEUE target */
+	uint16_t	queue;		/* NFQD_VERDICT_QUEUE target */
 	uint32_t	setmark;	/* mark set with accept or repeat */
 	uint32_t	mark_val;	/* NFQD_M_MARK: (mark & mask) == val */
 	uint32_t	mark_mask;
@@ -178,6 +172,5 @@ bool	nfqd_rule_maybe(const struct nfqd_ruleset *rs,
 /* The packet fields (NFQD_PKT_K_*) a rule's matchers and rate key read. */
 uint8_t	nfqd_rule_needs(const struct nfqd_rule *r);
 
-const char *nfqd_action_name(unsigned action);
 
 #endif

@@ -758,7 +758,7 @@ test_example(void)
 	CHECK_UINT_EQ(r->dport_n, 1, "no-telnet: one port");
 	p = &rs->ports[r->dport_off];
 	CHECK(p->lo == 23 && p->hi == 23 && !p->neg, "no-telnet: port 23");
-	CHECK_UINT_EQ(r->action, NFQD_ACT_DROP, "no-telnet: drop");
+	CHECK_UINT_EQ(r->action, NFQD_VERDICT_DROP, "no-telnet: drop");
 	CHECK(!r->has_setmark, "no-telnet: no mark");
 
 	r = &rs->rules[1];
@@ -779,7 +779,7 @@ test_example(void)
 		CHECK(p[1].lo == 5353 && p[1].hi == 5353 && !p[1].neg,
 		    "lan-dns: port \"5353\"");
 	}
-	CHECK_UINT_EQ(r->action, NFQD_ACT_ACCEPT, "lan-dns: accept");
+	CHECK_UINT_EQ(r->action, NFQD_VERDICT_ACCEPT, "lan-dns: accept");
 	CHECK(r->has_setmark && r->setmark == 0x10, "lan-dns: sets mark 0x10");
 
 	r = &rs->rules[2];
@@ -795,7 +795,7 @@ test_example(void)
 	CHECK_UINT_EQ(r->tcp_val, 0x02, "web-in: tcp_val");
 	CHECK(strcmp(r->in.name, "lo") == 0 && r->in.len == 2 &&
 	    !r->in.prefix && !r->in.neg, "web-in: in_iface lo");
-	CHECK_UINT_EQ(r->action, NFQD_ACT_REPEAT, "web-in: repeat");
+	CHECK_UINT_EQ(r->action, NFQD_VERDICT_REPEAT, "web-in: repeat");
 	CHECK(r->has_setmark && r->setmark == 0x2, "web-in: sets mark 0x2");
 
 	r = &rs->rules[3];
@@ -808,13 +808,13 @@ test_example(void)
 	CHECK_UINT_EQ(r->rate_burst, 200ull * 10000000ull,
 	    "icmp-limit: rate_burst");
 	CHECK_UINT_EQ(r->rate_per, NFQD_PER_SRC, "icmp-limit: per src");
-	CHECK_UINT_EQ(r->action, NFQD_ACT_DROP, "icmp-limit: drop");
+	CHECK_UINT_EQ(r->action, NFQD_VERDICT_DROP, "icmp-limit: drop");
 
 	r = &rs->rules[4];
 	CHECK_STR_EQ(r->name, "to-ids", "to-ids: name");
 	CHECK_UINT_EQ(r->matchers, NFQD_M_UID, "to-ids: matchers");
 	CHECK(r->uid_lo == 1000 && r->uid_hi == 1000, "to-ids: uid 1000");
-	CHECK_UINT_EQ(r->action, NFQD_ACT_QUEUE, "to-ids: queue");
+	CHECK_UINT_EQ(r->action, NFQD_VERDICT_QUEUE, "to-ids: queue");
 	CHECK_UINT_EQ(r->queue, 10, "to-ids: queue 10");
 
 	r = &rs->rules[5];
@@ -822,7 +822,7 @@ test_example(void)
 	CHECK_UINT_EQ(r->matchers, NFQD_M_DPORT, "audit: matchers");
 	p = &rs->ports[r->dport_off];
 	CHECK(r->dport_n == 1 && p->lo == 22 && p->hi == 22, "audit: port 22");
-	CHECK_UINT_EQ(r->action, NFQD_ACT_CONTINUE, "audit: continue");
+	CHECK_UINT_EQ(r->action, NFQD_VERDICT_CONTINUE, "audit: continue");
 
 	CHECK_UINT_EQ(rs->ncells, 0, "example: no shared cells");
 	CHECK(rs->keyed_rates, "example: keyed rates");
