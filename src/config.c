@@ -24,6 +24,7 @@
 #include "nfqd/log.h"
 #include "nfqd/nfqd.h"
 #include "nfqd/pkt.h"
+#include "nfqd/queue.h"
 #include "nfqd/rules.h"
 #include "nfqd/util.h"
 
@@ -966,4 +967,17 @@ nfqd_config_worker_changed(const struct nfqd_config *a,
 	    a->orphan_mark != b->orphan_mark ||
 	    a->rate_table_size != b->rate_table_size ||
 	    !nfqd_rules_same(a->rules, b->rules);
+}
+
+void
+nfqd_config_queue_params(const struct nfqd_config *cf,
+    struct nfqd_queue_params *qp)
+{
+	memset(qp, 0, sizeof(*qp));
+	qp->copy_range = cf->copy_range;
+	qp->maxlen = cf->maxlen;
+	qp->rcvbuf = cf->rcvbuf;
+	qp->fail_open = cf->fail_open;
+	qp->gso = cf->gso;
+	qp->uid_gid = cf->uid_gid;
 }

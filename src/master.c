@@ -199,12 +199,14 @@ shm_ctl(unsigned i)
 static int
 bind_queues(const struct nfqd_config *cf, size_t *added)
 {
+	struct nfqd_queue_params qp;
 	char		 err[512];
 	unsigned	 i;
 	uint16_t	 q;
 	int		 fd;
 
 	*added = 0;
+	nfqd_config_queue_params(cf, &qp);
 	if (nfqd_reserve_fds(cf->qcount) == -1) {
 		log_err("%u queues need as many file descriptors (raise the "
 		    "hard RLIMIT_NOFILE, LimitNOFILE= under systemd)",
@@ -222,7 +224,7 @@ bind_queues(const struct nfqd_config *cf, size_t *added)
 			    m.nqs);
 			return -1;
 		}
-		if ((fd = nfqd_queue_open(q, cf, err, sizeof(err))) == -1) {
+		if ((fd = nfqd_queue_open(q, &qp, err, sizeof(err))) == -1) {
 			log_errx("%s", err);
 			return -1;
 		}
@@ -705,6 +707,7 @@ static void
 reload(void)
 {
 	struct nfqd_config	*ncf;
+	struct nfqd_queue_params qp;
 	struct rregion		*nrr;
 	char			 err[256];
 	size_t			 added;
@@ -732,7 +735,8 @@ reload(void)
 	 */
 	if ((ncf->fail_open != m.cf.fail_open || ncf->gso != m.cf.gso ||
 	    ncf->uid_gid != m.cf.uid_gid) &&
-	    nfqd_queue_probe_flags(ncf, err, sizeof(err)) == -1) {
+	    (nfqd_config_queue_params(ncf, &qp),
+	    nfqd_queue_probe_flags(&qp, err, sizeof(err))) == -1) {
 		log_errx("reload: %s; the running configuration stays in "
 		    "force", err);
 		goto refuse;

@@ -16,7 +16,6 @@
 #include <linux/netfilter/nfnetlink_queue.h>
 #include <libnetfilter_queue/libnetfilter_queue.h>
 
-#include "nfqd/config.h"
 #include "nfqd/log.h"
 #include "nfqd/nfqd.h"
 #include "nfqd/procfs.h"
@@ -85,34 +84,34 @@ nfqd_queue_set_rcvbuf(int fd, uint16_t queue, uint32_t bytes)
 }
 
 static void
-put_flags(struct nlmsghdr *nlh, const struct nfqd_config *cf)
+put_flags(struct nlmsghdr *nlh, const struct nfqd_queue_params *qp)
 {
 	uint32_t	flags = 0, mask;
 
 	mask = NFQA_CFG_F_FAIL_OPEN | NFQA_CFG_F_GSO | NFQA_CFG_F_UID_GID;
-	if (cf->fail_open)
+	if (qp->fail_open)
 		flags |= NFQA_CFG_F_FAIL_OPEN;
-	if (cf->gso)
+	if (qp->gso)
 		flags |= NFQA_CFG_F_GSO;
-	if (cf->uid_gid)
+	if (qp->uid_gid)
 		flags |= NFQA_CFG_F_UID_GID;
 	mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(flags));
 	mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(mask));
 }
 
 static void
-put_params(struct nlmsghdr *nlh, const struct nfqd_config *cf)
+put_params(struct nlmsghdr *nlh, const struct nfqd_queue_params *qp)
 {
-	if (cf->copy_range == 0)
+	if (qp->copy_range == 0)
 		nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_META, 0);
 	else
 		nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_PACKET,
-		    (int)cf->copy_range);
+		    (int)qp->copy_range);
 }
 
 size_t
 nfqd_queue_build_params(char *buf, uint16_t queue,
-    const struct nfqd_config *cf, uint32_t seq)
+    const struct nfqd_queue_params *qp, uint32_t seq)
 {
 	struct nlmsghdr	*nlh;
 
@@ -120,9 +119,9 @@ nfqd_queue_build_params(char *buf, uint16_t queue,
 	memset(buf, 0, NFQD_QUEUE_CFG_MSG_MAX);
 	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, queue);
 	nlh->nlmsg_seq = seq;
-	put_flags(nlh, cf);
-	nfq_nlmsg_cfg_put_qmaxlen(nlh, cf->maxlen);
-	put_params(nlh, cf);
+	put_flags(nlh, qp);
+	nfq_nlmsg_cfg_put_qmaxlen(nlh, qp->maxlen);
+	put_params(nlh, qp);
 	return nlh->nlmsg_len;
 }
 
@@ -160,7 +159,7 @@ reply_error(const struct nlmsghdr *nlh, size_t len, uint32_t seq)
 }
 
 static void
-bind_error(uint16_t queue, int error, const struct nfqd_config *cf,
+bind_error(uint16_t queue, int error, const struct nfqd_queue_params *qp,
     char *err, size_t errlen)
 {
 	struct nfqd_kqueue	 kq;
@@ -193,9 +192,9 @@ bind_error(uint16_t queue, int error, const struct nfqd_config *cf,
 	case EOPNOTSUPP:
 		snprintf(err, errlen, "queue %u: the kernel refused the queue "
 		    "flags (fail_open=%s gso=%s uid_gid=%s): %s", queue,
-		    cf->fail_open ? "true" : "false",
-		    cf->gso ? "true" : "false",
-		    cf->uid_gid ? "true" : "false", strerror(error));
+		    qp->fail_open ? "true" : "false",
+		    qp->gso ? "true" : "false",
+		    qp->uid_gid ? "true" : "false", strerror(error));
 		break;
 	default:
 		snprintf(err, errlen, "binding queue %u: %s", queue,
@@ -215,7 +214,7 @@ bind_error(uint16_t queue, int error, const struct nfqd_config *cf,
  * our send), and we can look for it without reading any packet.
  */
 int
-nfqd_queue_open(uint16_t queue, const struct nfqd_config *cf, char *err,
+nfqd_queue_open(uint16_t queue, const struct nfqd_queue_params *qp, char *err,
     size_t errlen)
 {
 	struct sockaddr_nl	 sa = { .nl_family = AF_NETLINK };
@@ -248,7 +247,7 @@ nfqd_queue_open(uint16_t queue, const struct nfqd_config *cf, char *err,
 		    queue, strerror(errno));
 		goto fail;
 	}
-	nfqd_queue_set_rcvbuf(fd, queue, cf->rcvbuf);
+	nfqd_queue_set_rcvbuf(fd, queue, qp->rcvbuf);
 	/*
 	 * With NETLINK_NO_ENOBUFS an overrun does not make the next recv()
 	 * fail; the loss still shows as a gap in packet ids (counted as
@@ -263,12 +262,12 @@ nfqd_queue_open(uint16_t queue, const struct nfqd_config *cf, char *err,
 	nlh->nlmsg_flags |= NLM_F_ACK;
 	nlh->nlmsg_seq = SEQ_BIND;
 	nfq_nlmsg_cfg_put_cmd(nlh, AF_UNSPEC, NFQNL_CFG_CMD_BIND);
-	put_flags(nlh, cf);
-	nfq_nlmsg_cfg_put_qmaxlen(nlh, cf->maxlen);
+	put_flags(nlh, qp);
+	nfq_nlmsg_cfg_put_qmaxlen(nlh, qp->maxlen);
 	len = nlh->nlmsg_len;
 	nlh = nfq_nlmsg_put(buf + len, NFQNL_MSG_CONFIG, queue);
 	nlh->nlmsg_seq = SEQ_PARAMS;
-	put_params(nlh, cf);
+	put_params(nlh, qp);
 	len += nlh->nlmsg_len;
 
 	if (nfqd_queue_send(fd, buf, len) == -1) {
@@ -297,14 +296,14 @@ nfqd_queue_open(uint16_t queue, const struct nfqd_config *cf, char *err,
 		goto fail;
 	}
 	if (e != 0) {
-		bind_error(queue, e, cf, err, errlen);
+		bind_error(queue, e, qp, err, errlen);
 		goto fail;
 	}
 	n = recv(fd, rbuf, sizeof(rbuf), MSG_PEEK | MSG_DONTWAIT);
 	if (n > 0 && (e = reply_error((struct nlmsghdr *)rbuf, (size_t)n,
 	    SEQ_PARAMS)) != -1) {
 		snprintf(err, errlen, "queue %u: setting copy mode and range "
-		    "%u: %s", queue, cf->copy_range, strerror(e));
+		    "%u: %s", queue, qp->copy_range, strerror(e));
 		goto fail;
 	}
 	return fd;
@@ -328,7 +327,7 @@ free_queue_number(void)
 }
 
 int
-nfqd_queue_probe_flags(const struct nfqd_config *cf, char *err,
+nfqd_queue_probe_flags(const struct nfqd_queue_params *qp, char *err,
     size_t errlen)
 {
 	struct sockaddr_nl	 sa = { .nl_family = AF_NETLINK };
@@ -355,7 +354,7 @@ nfqd_queue_probe_flags(const struct nfqd_config *cf, char *err,
 	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, (uint32_t)q);
 	nlh->nlmsg_flags |= NLM_F_ACK;
 	nlh->nlmsg_seq = 1;
-	put_flags(nlh, cf);
+	put_flags(nlh, qp);
 	pfd.fd = fd;
 	pfd.events = POLLIN;
 	if (nfqd_queue_send(fd, buf, nlh->nlmsg_len) == 0 &&
@@ -366,9 +365,9 @@ nfqd_queue_probe_flags(const struct nfqd_config *cf, char *err,
 	if (e == EOPNOTSUPP || e == EINVAL) {
 		snprintf(err, errlen, "the kernel does not support the queue "
 		    "flags fail_open=%s gso=%s uid_gid=%s: %s",
-		    cf->fail_open ? "true" : "false",
-		    cf->gso ? "true" : "false",
-		    cf->uid_gid ? "true" : "false", strerror(e));
+		    qp->fail_open ? "true" : "false",
+		    qp->gso ? "true" : "false",
+		    qp->uid_gid ? "true" : "false", strerror(e));
 		return -1;
 	}
 	return 0;

@@ -929,15 +929,17 @@ drop_privileges(struct worker *w)
 static void
 apply_params(struct worker *w)
 {
-	char	buf[NFQD_QUEUE_CFG_MSG_MAX];
-	size_t	len;
+	struct nfqd_queue_params qp;
+	char			 buf[NFQD_QUEUE_CFG_MSG_MAX];
+	size_t			 len;
 
 	/*
 	 * Not acknowledged: the reply would be mixed into the packet
 	 * stream.  A refusal arrives as an error message and is logged by
 	 * handle_error().
 	 */
-	len = nfqd_queue_build_params(buf, w->queue, w->cf, SEQ_PARAMS);
+	nfqd_config_queue_params(w->cf, &qp);
+	len = nfqd_queue_build_params(buf, w->queue, &qp, SEQ_PARAMS);
 	if (nfqd_queue_send(w->fd, buf, len) == -1)
 		log_warn("queue %u: sending queue parameters", w->queue);
 }

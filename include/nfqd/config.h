@@ -97,6 +97,12 @@ int	nfqd_config_load(struct nfqd_config *cf, const char *path,
 /* Free what nfqd_config_load() allocated (the rules). */
 void	nfqd_config_free(struct nfqd_config *cf);
 
+struct nfqd_queue_params;
+
+/* The queue's parameters cf sets (queue.h). */
+void	nfqd_config_queue_params(const struct nfqd_config *cf,
+	    struct nfqd_queue_params *qp);
+
 /* True when a running worker would behave differently under b than under a. */
 bool	nfqd_config_worker_changed(const struct nfqd_config *a,
 	    const struct nfqd_config *b);

@@ -7,7 +7,6 @@
 
 #include <linux/netlink.h>
 
-struct nfqd_config;
 
 /*
  * The nfnetlink_queue protocol: opening and binding a queue socket, the
@@ -39,6 +38,19 @@ nfqd_nlmsg_next(const struct nlmsghdr *nlh, size_t *len)
 	return (const struct nlmsghdr *)(const void *)((const char *)nlh + step);
 }
 
+/*
+ * What a queue is told when it is bound, and again by each new worker on
+ * the live socket (see the settings of the same names, queue { }).
+ */
+struct nfqd_queue_params {
+	uint32_t	copy_range;	/* bytes of each packet; 0: metadata */
+	uint32_t	maxlen;		/* packets waiting, at most */
+	uint32_t	rcvbuf;		/* socket receive buffer, bytes */
+	bool		fail_open;	/* accept when the queue is full */
+	bool		gso;		/* hand over GSO packets whole */
+	bool		uid_gid;	/* send the socket owner's uid, gid */
+};
+
 /* Room for the largest message the kernel sends for copy_range bytes. */
 size_t	nfqd_queue_msg_size(uint32_t copy_range);
 
@@ -47,27 +59,27 @@ size_t	nfqd_queue_msg_size(uint32_t copy_range);
  * set its parameters, with the kernel acknowledging the bind.  Returns the
  * socket (non-blocking, close-on-exec) or -1 with a message in err.
  */
-int	nfqd_queue_open(uint16_t queue, const struct nfqd_config *cf,
+int	nfqd_queue_open(uint16_t queue, const struct nfqd_queue_params *qp,
 	    char *err, size_t errlen);
 
 /*
- * Ask the kernel whether it supports cf's queue flags, without touching
+ * Ask the kernel whether it supports qp's queue flags, without touching
  * any queue.  -1 with a message when it does not.
  */
-int	nfqd_queue_probe_flags(const struct nfqd_config *cf, char *err,
+int	nfqd_queue_probe_flags(const struct nfqd_queue_params *qp, char *err,
 	    size_t errlen);
 
 /* SO_RCVBUFFORCE, falling back to SO_RCVBUF; logs what the kernel granted. */
 int	nfqd_queue_set_rcvbuf(int fd, uint16_t queue, uint32_t bytes);
 
 /*
- * Build the message that (re)applies cf's parameters (copy mode and range,
+ * Build the message that (re)applies qp's parameters (copy mode and range,
  * maxlen, flags) to a bound queue.  Returns its length.  buf needs
  * NFQD_QUEUE_CFG_MSG_MAX bytes.
  */
 #define NFQD_QUEUE_CFG_MSG_MAX	256
 size_t	nfqd_queue_build_params(char *buf, uint16_t queue,
-	    const struct nfqd_config *cf, uint32_t seq);
+	    const struct nfqd_queue_params *qp, uint32_t seq);
 
 /* Send a datagram of netlink messages to the kernel.  0 or -1 (errno). */
 int	nfqd_queue_send(int fd, const void *buf, size_t len);

@@ -565,6 +565,7 @@ static void
 test_params(void)
 {
 	struct nfqd_config	 cf;
+	struct nfqd_queue_params qp;
 	struct cfgmsg		 c;
 	char			 p[NFQD_QUEUE_CFG_MSG_MAX]
 				     __attribute__((aligned(8)));
@@ -575,10 +576,11 @@ test_params(void)
 	uint32_t		 want;
 
 	nfqd_config_defaults(&cf);
-	cf.copy_range = 128;
-	cf.maxlen = 4096;
+	nfqd_config_queue_params(&cf, &qp);
+	qp.copy_range = 128;
+	qp.maxlen = 4096;
 	memset(p, 0xa5, sizeof(p));
-	len = nfqd_queue_build_params(p, 3, &cf, 77);
+	len = nfqd_queue_build_params(p, 3, &qp, 77);
 	CHECK(len > 0 && len <= NFQD_QUEUE_CFG_MSG_MAX,
 	    "params: fits NFQD_QUEUE_CFG_MSG_MAX");
 	CHECK_INT_EQ(read_cfg(p, len, &c), 0,
@@ -595,30 +597,30 @@ test_params(void)
 	    NFQA_CFG_F_GSO), "params: default flags fail_open and gso");
 	CHECK(c.has_mask && c.mask == all, "params: mask of our three flags");
 
-	cf.copy_range = 0;
-	len = nfqd_queue_build_params(p, 65535, &cf, 1);
+	qp.copy_range = 0;
+	len = nfqd_queue_build_params(p, 65535, &qp, 1);
 	CHECK(read_cfg(p, len, &c) == 0 && c.has_params &&
 	    c.copy_mode == NFQNL_COPY_META && c.copy_range == 0 &&
 	    c.res_id == 65535 && c.seq == 1,
 	    "params: copy_range 0 is metadata only");
 
-	cf.copy_range = 65535;
-	len = nfqd_queue_build_params(p, 0, &cf, 2);
+	qp.copy_range = 65535;
+	len = nfqd_queue_build_params(p, 0, &qp, 2);
 	CHECK(read_cfg(p, len, &c) == 0 && c.copy_mode == NFQNL_COPY_PACKET &&
 	    c.copy_range == 65535, "params: copy_range 65535");
 
 	for (combo = 0; combo < 8; combo++) {
-		cf.fail_open = (combo & 1) != 0;
-		cf.gso = (combo & 2) != 0;
-		cf.uid_gid = (combo & 4) != 0;
-		want = (cf.fail_open ? NFQA_CFG_F_FAIL_OPEN : 0) |
-		    (cf.gso ? NFQA_CFG_F_GSO : 0) |
-		    (cf.uid_gid ? NFQA_CFG_F_UID_GID : 0);
-		len = nfqd_queue_build_params(p, 1, &cf, 9);
+		qp.fail_open = (combo & 1) != 0;
+		qp.gso = (combo & 2) != 0;
+		qp.uid_gid = (combo & 4) != 0;
+		want = (qp.fail_open ? NFQA_CFG_F_FAIL_OPEN : 0) |
+		    (qp.gso ? NFQA_CFG_F_GSO : 0) |
+		    (qp.uid_gid ? NFQA_CFG_F_UID_GID : 0);
+		len = nfqd_queue_build_params(p, 1, &qp, 9);
 		CHECKF(read_cfg(p, len, &c) == 0 && c.has_flags &&
 		    c.qflags == want && c.has_mask && c.mask == all,
 		    unit_fmt("params: fail_open=%d gso=%d uid_gid=%d gives "
-		    "flags 0x%x mask 0x%x", cf.fail_open, cf.gso, cf.uid_gid,
+		    "flags 0x%x mask 0x%x", qp.fail_open, qp.gso, qp.uid_gid,
 		    want, all), "got flags 0x%x mask 0x%x", c.qflags, c.mask);
 	}
 
