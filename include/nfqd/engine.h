@@ -30,11 +30,7 @@ struct nfqd_iftab;
 struct nfqd_ratetab;
 struct nfqd_rate_cell;
 
-/* Per rule and worker, in the rule counters region. */
-struct nfqd_rule_ctr {
-	uint64_t	hits;
-	uint64_t	bytes;		/* original packet lengths */
-};
+struct nfqd_rule_ctr;
 
 struct nfqd_decision {
 	uint32_t	verdict;	/* NF_ACCEPT, NF_DROP, NF_REPEAT, queue */

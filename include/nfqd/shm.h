@@ -164,8 +164,13 @@ struct nfqd_rshm {
 	char			 path[4096];
 };
 
+/* Per rule and worker slot, in the rule counters region. */
+struct nfqd_rule_ctr {
+	uint64_t	hits;
+	uint64_t	bytes;		/* original packet lengths */
+};
+
 struct nfqd_ruleset;
-struct nfqd_rule_ctr;
 struct nfqd_rate_cell;
 
 /* Master: make the region for rs with nslots slots, replacing path. */

@@ -22,6 +22,7 @@
 #include "nfqd/classify.h"
 #include "nfqd/config.h"
 #include "nfqd/engine.h"
+#include "nfqd/shm.h"
 #include "nfqd/nfqd.h"
 #include "nfqd/queue.h"
 #include "nfqd/rules.h"

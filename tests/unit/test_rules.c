@@ -25,6 +25,7 @@
 #include "nfqd/queue.h"
 #include "nfqd/ratelimit.h"
 #include "nfqd/rules.h"
+#include "nfqd/shm.h"
 #include "nfqd/util.h"
 #include "unit.h"
 
