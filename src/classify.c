@@ -504,7 +504,7 @@ nfqd_classify_tuples(const struct nfqd_classifier *cls)
 }
 
 static inline void
-make_key(const struct tuple *t, const struct nfqd_pktinfo *pi, struct key *k)
+make_key(const struct tuple *t, const struct nfqd_pkt *pi, struct key *k)
 {
 	memset(k, 0, sizeof(*k));
 	k->family = t->sh.family;
@@ -526,7 +526,7 @@ make_key(const struct tuple *t, const struct nfqd_pktinfo *pi, struct key *k)
  */
 static inline uint32_t
 scan(const struct nfqd_ruleset *rs, const struct slot *s, uint32_t start,
-    uint32_t best, const struct nfqd_pktinfo *pi, const struct nfqd_pkt *m,
+    uint32_t best, const struct nfqd_pkt *pi, const struct nfqd_qmsg *m,
     const struct nfqd_iftab *ift)
 {
 	const uint32_t	*e = s->n == 1 ? &s->val : &rs->cls->lists[s->val];
@@ -548,7 +548,7 @@ scan(const struct nfqd_ruleset *rs, const struct slot *s, uint32_t start,
 
 int
 nfqd_classify_next(const struct nfqd_ruleset *rs,
-    const struct nfqd_pktinfo *pi, const struct nfqd_pkt *m,
+    const struct nfqd_pkt *pi, const struct nfqd_qmsg *m,
     const struct nfqd_iftab *ift, uint32_t start)
 {
 	const struct nfqd_classifier	*cls = rs->cls;
@@ -590,8 +590,8 @@ nfqd_classify_next(const struct nfqd_ruleset *rs,
 }
 
 int
-nfqd_linear_next(const struct nfqd_ruleset *rs, const struct nfqd_pktinfo *pi,
-    const struct nfqd_pkt *m, const struct nfqd_iftab *ift, uint32_t start)
+nfqd_linear_next(const struct nfqd_ruleset *rs, const struct nfqd_pkt *pi,
+    const struct nfqd_qmsg *m, const struct nfqd_iftab *ift, uint32_t start)
 {
 	uint32_t	i;
 

@@ -92,7 +92,7 @@ print_addr(char *buf, size_t len, uint8_t family, const uint8_t *a)
 }
 
 void
-nfqd_pkt_summary(const struct nfqd_pktinfo *pi, const struct nfqd_pkt *m,
+nfqd_pkt_summary(const struct nfqd_pkt *pi, const struct nfqd_qmsg *m,
     const struct nfqd_iftab *ift, char *buf, size_t len)
 {
 	static const char flagc[] = "FSRPAUEC";
@@ -148,7 +148,7 @@ nfqd_pkt_summary(const struct nfqd_pktinfo *pi, const struct nfqd_pkt *m,
 
 static void
 log_match(struct nfqd_engine *e, const struct nfqd_rule *r,
-    const struct nfqd_pktinfo *pi, const struct nfqd_pkt *m, uint64_t now)
+    const struct nfqd_pkt *pi, const struct nfqd_qmsg *m, uint64_t now)
 {
 	char		sum[256];
 	uint64_t	missed;
@@ -200,8 +200,8 @@ decide_by(struct nfqd_decision *d, int32_t rule, const struct outcome *o)
 }
 
 static inline int
-next_match(const struct nfqd_engine *e, const struct nfqd_pktinfo *pi,
-    const struct nfqd_pkt *m, uint32_t start)
+next_match(const struct nfqd_engine *e, const struct nfqd_pkt *pi,
+    const struct nfqd_qmsg *m, uint32_t start)
 {
 	if (e->linear || e->rs->cls == NULL)
 		return nfqd_linear_next(e->rs, pi, m, e->ift, start);
@@ -213,8 +213,8 @@ next_match(const struct nfqd_engine *e, const struct nfqd_pktinfo *pi,
  * match (over the limit), and if so count and log it.
  */
 static bool
-take_match(struct nfqd_engine *e, uint32_t i, const struct nfqd_pktinfo *pi,
-    const struct nfqd_pkt *m, uint64_t now)
+take_match(struct nfqd_engine *e, uint32_t i, const struct nfqd_pkt *pi,
+    const struct nfqd_qmsg *m, uint64_t now)
 {
 	const struct nfqd_rule	*r = &e->rs->rules[i];
 
@@ -233,8 +233,8 @@ take_match(struct nfqd_engine *e, uint32_t i, const struct nfqd_pktinfo *pi,
 
 /* Every field the rules read was determined: the plain walk. */
 static void
-decide_whole(struct nfqd_engine *e, const struct nfqd_pkt *m,
-    const struct nfqd_pktinfo *pi, uint64_t now, struct nfqd_decision *d)
+decide_whole(struct nfqd_engine *e, const struct nfqd_qmsg *m,
+    const struct nfqd_pkt *pi, uint64_t now, struct nfqd_decision *d)
 {
 	const struct nfqd_rule	*r;
 	struct outcome		 o;
@@ -269,8 +269,8 @@ decide_whole(struct nfqd_engine *e, const struct nfqd_pkt *m,
  * packet gets, and the packet gets the verdict of its kind.
  */
 static void
-decide_partial(struct nfqd_engine *e, const struct nfqd_pkt *m,
-    const struct nfqd_pktinfo *pi, uint64_t now, struct nfqd_decision *d)
+decide_partial(struct nfqd_engine *e, const struct nfqd_qmsg *m,
+    const struct nfqd_pkt *pi, uint64_t now, struct nfqd_decision *d)
 {
 	const struct nfqd_ruleset	*rs = e->rs;
 	const struct nfqd_rule		*r;
@@ -337,10 +337,10 @@ unsure:
 }
 
 void
-nfqd_engine_decide(struct nfqd_engine *e, const struct nfqd_pkt *m,
+nfqd_engine_decide(struct nfqd_engine *e, const struct nfqd_qmsg *m,
     uint64_t now, struct nfqd_decision *d)
 {
-	struct nfqd_pktinfo	pi;
+	struct nfqd_pkt	pi;
 
 	if (e->headers) {
 		nfqd_pkt_parse(m->payload, m->caplen, m->len, &pi);
@@ -359,8 +359,8 @@ nfqd_engine_decide(struct nfqd_engine *e, const struct nfqd_pkt *m,
 }
 
 void
-nfqd_engine_decide_parsed(struct nfqd_engine *e, const struct nfqd_pkt *m,
-    const struct nfqd_pktinfo *pi, uint64_t now, struct nfqd_decision *d)
+nfqd_engine_decide_parsed(struct nfqd_engine *e, const struct nfqd_qmsg *m,
+    const struct nfqd_pkt *pi, uint64_t now, struct nfqd_decision *d)
 {
 	d->has_mark = false;
 	d->mark = 0;

@@ -78,7 +78,7 @@ get16(const uint8_t *p)
 }
 
 static int
-fail(struct nfqd_pktinfo *pi, int status, int reason)
+fail(struct nfqd_pkt *pi, int status, int reason)
 {
 	pi->status = (uint8_t)status;
 	pi->reason = (uint8_t)reason;
@@ -92,7 +92,7 @@ fail(struct nfqd_pktinfo *pi, int status, int reason)
  * capture it is cut short.  Returns the status, or 0 when it fits.
  */
 static int
-misfit(struct nfqd_pktinfo *pi, uint32_t off, uint32_t n, int rshort,
+misfit(struct nfqd_pkt *pi, uint32_t off, uint32_t n, int rshort,
     int rlen, int rfrag)
 {
 	if (off > pi->iplen || n > pi->iplen - off)
@@ -106,7 +106,7 @@ misfit(struct nfqd_pktinfo *pi, uint32_t off, uint32_t n, int rshort,
 
 /* A non-first fragment at off: the rest is payload, there is no L4 header. */
 static int
-later_frag(struct nfqd_pktinfo *pi, uint8_t proto, uint32_t off)
+later_frag(struct nfqd_pkt *pi, uint8_t proto, uint32_t off)
 {
 	pi->flags |= NFQD_PKT_F_FRAGMENT | NFQD_PKT_F_LATER_FRAG;
 	/* An IPv6 chain may hold a fragment header after another. */
@@ -124,7 +124,7 @@ later_frag(struct nfqd_pktinfo *pi, uint8_t proto, uint32_t off)
  * header is checked.
  */
 static int
-parse_l4(const uint8_t *data, struct nfqd_pktinfo *pi)
+parse_l4(const uint8_t *data, struct nfqd_pkt *pi)
 {
 	const uint8_t	*h = data + pi->l4off;
 	uint32_t	 off = pi->l4off, room = pi->iplen - pi->l4off;
@@ -242,7 +242,7 @@ parse_l4(const uint8_t *data, struct nfqd_pktinfo *pi)
 }
 
 static int
-parse_ip4(const uint8_t *data, struct nfqd_pktinfo *pi)
+parse_ip4(const uint8_t *data, struct nfqd_pkt *pi)
 {
 	uint32_t	hlen, totlen, frag;
 
@@ -300,7 +300,7 @@ ip6_is_ext(uint8_t nh)
 }
 
 static int
-parse_ip6(const uint8_t *data, struct nfqd_pktinfo *pi)
+parse_ip6(const uint8_t *data, struct nfqd_pkt *pi)
 {
 	const uint8_t	*h;
 	uint32_t	 plen, off, hlen, frag;
@@ -376,7 +376,7 @@ parse_ip6(const uint8_t *data, struct nfqd_pktinfo *pi)
 
 int
 nfqd_pkt_parse(const uint8_t *data, uint32_t caplen, uint32_t origlen,
-    struct nfqd_pktinfo *pi)
+    struct nfqd_pkt *pi)
 {
 	memset(pi, 0, sizeof(*pi));
 	if (origlen < caplen)

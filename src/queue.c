@@ -482,7 +482,7 @@ attr_ok(const struct nlattr *a)
 }
 
 int
-nfqd_queue_parse_packet(const struct nlmsghdr *nlh, struct nfqd_pkt *pkt)
+nfqd_queue_parse_packet(const struct nlmsghdr *nlh, struct nfqd_qmsg *pkt)
 {
 	const struct nlattr			*tb[NFQA_MAX + 1];
 	const struct nlattr			*a;

@@ -89,7 +89,7 @@ shared_over(struct nfqd_rate_cell *c, uint64_t cost, uint64_t burst,
 }
 
 static unsigned
-make_key(const struct nfqd_rule *r, const struct nfqd_pktinfo *pi,
+make_key(const struct nfqd_rule *r, const struct nfqd_pkt *pi,
     uint8_t *k)
 {
 	unsigned	alen = pi->family == AF_INET ? 4 : 16, n = 0;
@@ -133,7 +133,7 @@ hash(uint32_t rule, const uint8_t *k, unsigned n)
 bool
 nfqd_rate_over(const struct nfqd_rule *r, uint32_t ridx,
     struct nfqd_rate_cell *cell, struct nfqd_ratetab *t,
-    const struct nfqd_pktinfo *pi, uint64_t now)
+    const struct nfqd_pkt *pi, uint64_t now)
 {
 	struct ent	*e, *empty = NULL, *victim = NULL;
 	uint8_t		 k[39];

@@ -1249,7 +1249,7 @@ matchers_reading(uint8_t k)
 /* The matchers in mt (a subset of r's) against the packet. */
 static inline bool
 match_some(const struct nfqd_ruleset *rs, const struct nfqd_rule *r,
-    const struct nfqd_pktinfo *pi, const struct nfqd_pkt *m,
+    const struct nfqd_pkt *pi, const struct nfqd_qmsg *m,
     const struct nfqd_iftab *ift, uint32_t mt)
 {
 
@@ -1304,7 +1304,7 @@ match_some(const struct nfqd_ruleset *rs, const struct nfqd_rule *r,
 
 bool
 nfqd_rule_match(const struct nfqd_ruleset *rs, const struct nfqd_rule *r,
-    const struct nfqd_pktinfo *pi, const struct nfqd_pkt *m,
+    const struct nfqd_pkt *pi, const struct nfqd_qmsg *m,
     const struct nfqd_iftab *ift)
 {
 	if (r->needs & ~pi->known)
@@ -1314,7 +1314,7 @@ nfqd_rule_match(const struct nfqd_ruleset *rs, const struct nfqd_rule *r,
 
 bool
 nfqd_rule_maybe(const struct nfqd_ruleset *rs, const struct nfqd_rule *r,
-    const struct nfqd_pktinfo *pi, const struct nfqd_pkt *m,
+    const struct nfqd_pkt *pi, const struct nfqd_qmsg *m,
     const struct nfqd_iftab *ift)
 {
 	return match_some(rs, r, pi, m, ift, r->matchers &

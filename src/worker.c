@@ -530,7 +530,7 @@ verdict_by_id(struct worker *w, const void *buf, size_t len, const char *why)
  * it got the verdict of its kind.  Counted by kind, logged now and then.
  */
 static void
-incomplete(struct worker *w, const struct nfqd_pkt *pkt,
+incomplete(struct worker *w, const struct nfqd_qmsg *pkt,
     const struct nfqd_decision *d)
 {
 	uint64_t	missed;
@@ -563,7 +563,7 @@ handle_packet(struct worker *w, const struct nlmsghdr *nlh)
 {
 	const struct nfgenmsg	*nfg = mnl_nlmsg_get_payload(nlh);
 	struct nfqd_decision	 d;
-	struct nfqd_pkt		 pkt;
+	struct nfqd_qmsg		 pkt;
 	bool			 marked;
 
 	if (ntohs(nfg->res_id) != w->queue) {

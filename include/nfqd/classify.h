@@ -22,8 +22,8 @@
 #include "nfqd/pkt.h"
 
 struct nfqd_ruleset;
-struct nfqd_pktinfo;
 struct nfqd_pkt;
+struct nfqd_qmsg;
 struct nfqd_iftab;
 struct nfqd_classifier;
 
@@ -36,12 +36,12 @@ void	nfqd_classify_free(struct nfqd_classifier *cls);
  * (rate limits aside), or -1.  Reads only: workers share one classifier.
  */
 int	nfqd_classify_next(const struct nfqd_ruleset *rs,
-	    const struct nfqd_pktinfo *pi, const struct nfqd_pkt *m,
+	    const struct nfqd_pkt *pi, const struct nfqd_qmsg *m,
 	    const struct nfqd_iftab *ift, uint32_t start);
 
 /* The same by walking every rule in order: the reference. */
 int	nfqd_linear_next(const struct nfqd_ruleset *rs,
-	    const struct nfqd_pktinfo *pi, const struct nfqd_pkt *m,
+	    const struct nfqd_pkt *pi, const struct nfqd_qmsg *m,
 	    const struct nfqd_iftab *ift, uint32_t start);
 
 /*

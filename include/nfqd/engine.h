@@ -24,8 +24,8 @@
 
 struct nfqd_config;
 struct nfqd_ruleset;
+struct nfqd_qmsg;
 struct nfqd_pkt;
-struct nfqd_pktinfo;
 struct nfqd_iftab;
 struct nfqd_ratetab;
 struct nfqd_rate_cell;
@@ -82,19 +82,19 @@ int	nfqd_engine_init(struct nfqd_engine *e, const struct nfqd_config *cf,
 	    uint16_t queue);
 void	nfqd_engine_free(struct nfqd_engine *e);
 
-void	nfqd_engine_decide(struct nfqd_engine *e, const struct nfqd_pkt *m,
+void	nfqd_engine_decide(struct nfqd_engine *e, const struct nfqd_qmsg *m,
 	    uint64_t now, struct nfqd_decision *d);
 /* The same for a packet parsed already (tests). */
 void	nfqd_engine_decide_parsed(struct nfqd_engine *e,
-	    const struct nfqd_pkt *m, const struct nfqd_pktinfo *pi,
+	    const struct nfqd_qmsg *m, const struct nfqd_pkt *pi,
 	    uint64_t now, struct nfqd_decision *d);
 
 /* Shared per-rule buckets rs needs (rules with rate and per = "rule"). */
 uint32_t nfqd_engine_cells(const struct nfqd_ruleset *rs);
 
 /* A one-line summary of a packet, for rule logs. */
-void	nfqd_pkt_summary(const struct nfqd_pktinfo *pi,
-	    const struct nfqd_pkt *m, const struct nfqd_iftab *ift,
+void	nfqd_pkt_summary(const struct nfqd_pkt *pi,
+	    const struct nfqd_qmsg *m, const struct nfqd_iftab *ift,
 	    char *buf, size_t len);
 
 #endif

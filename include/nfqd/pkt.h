@@ -76,7 +76,8 @@ enum nfqd_pkt_reason {
 #define NFQD_PKT_F_TCP		0x10	/* tcp_flags is valid */
 #define NFQD_PKT_F_FIRST_FRAG	0x20	/* the first of several fragments */
 
-struct nfqd_pktinfo {
+/* A packet's headers, as parsed from the bytes a queue message carries. */
+struct nfqd_pkt {
 	uint8_t		family;		/* AF_INET, AF_INET6; 0 if unknown */
 	uint8_t		status;		/* enum nfqd_pkt_status */
 	uint8_t		reason;		/* enum nfqd_pkt_reason */
@@ -109,7 +110,7 @@ struct nfqd_pktinfo {
  * valid are zero.  Never reads outside data[0 .. caplen).
  */
 int	nfqd_pkt_parse(const uint8_t *data, uint32_t caplen, uint32_t origlen,
-	    struct nfqd_pktinfo *pi);
+	    struct nfqd_pkt *pi);
 
 const char *nfqd_pkt_reason_str(unsigned reason);
 /* "truncated", "malformed", ...: the class, as in the *_verdict setting. */

@@ -92,8 +92,12 @@ int	nfqd_queue_send(int fd, const void *buf, size_t len);
  */
 int	nfqd_queue_close(int fd, uint16_t queue, bool release);
 
-/* A packet message, parsed and validated.  Pointers refer to the message. */
-struct nfqd_pkt {
+/*
+ * The queue's message for one packet, parsed and validated: its id, the
+ * kernel's metadata and the packet's bytes (whose headers pkt.h parses).
+ * Pointers refer to the message.
+ */
+struct nfqd_qmsg {
 	uint32_t	 id;
 	uint16_t	 hw_protocol;	/* ETH_P_IP, ETH_P_IPV6, host order */
 	uint8_t		 hook;
@@ -116,7 +120,7 @@ struct nfqd_pkt {
  * payload past the end).  Unknown attributes are skipped, not errors: a
  * newer kernel may send more.
  */
-int	nfqd_queue_parse_packet(const struct nlmsghdr *nlh, struct nfqd_pkt *pkt);
+int	nfqd_queue_parse_packet(const struct nlmsghdr *nlh, struct nfqd_qmsg *pkt);
 
 /*
  * The packet id of a packet message that is damaged or cut short (len

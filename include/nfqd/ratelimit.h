@@ -22,7 +22,7 @@
 #include <stdint.h>
 
 struct nfqd_rule;
-struct nfqd_pktinfo;
+struct nfqd_pkt;
 struct nfqd_ratetab;
 
 /* A shared per-rule bucket, alone on its cache line. */
@@ -43,7 +43,7 @@ uint64_t nfqd_ratetab_evictions(const struct nfqd_ratetab *t);
  */
 bool	nfqd_rate_over(const struct nfqd_rule *r, uint32_t ridx,
 	    struct nfqd_rate_cell *cell, struct nfqd_ratetab *t,
-	    const struct nfqd_pktinfo *pi, uint64_t now);
+	    const struct nfqd_pkt *pi, uint64_t now);
 
 /* One GCRA step on a private bucket (exported for tests). */
 bool	nfqd_gcra_over(uint64_t *tat, uint64_t cost, uint64_t burst,

@@ -16,8 +16,8 @@
 #include "nfqd/verdict.h"
 
 struct nfqd_cfgctx;
-struct nfqd_pktinfo;
 struct nfqd_pkt;
+struct nfqd_qmsg;
 struct nfqd_classifier;
 struct nfqd_iftab;
 
@@ -157,8 +157,8 @@ int	nfqd_rules_find(const struct nfqd_ruleset *rs, const char *name);
  * a field the packet's parse did not determine (pi->known) does not match.
  */
 bool	nfqd_rule_match(const struct nfqd_ruleset *rs,
-	    const struct nfqd_rule *r, const struct nfqd_pktinfo *pi,
-	    const struct nfqd_pkt *m, const struct nfqd_iftab *ift);
+	    const struct nfqd_rule *r, const struct nfqd_pkt *pi,
+	    const struct nfqd_qmsg *m, const struct nfqd_iftab *ift);
 
 /*
  * For a packet whose headers were not read whole: could r match it, given
@@ -166,8 +166,8 @@ bool	nfqd_rule_match(const struct nfqd_ruleset *rs,
  * must hold; matchers on unknown fields are assumed to.
  */
 bool	nfqd_rule_maybe(const struct nfqd_ruleset *rs,
-	    const struct nfqd_rule *r, const struct nfqd_pktinfo *pi,
-	    const struct nfqd_pkt *m, const struct nfqd_iftab *ift);
+	    const struct nfqd_rule *r, const struct nfqd_pkt *pi,
+	    const struct nfqd_qmsg *m, const struct nfqd_iftab *ift);
 
 /* The packet fields (NFQD_PKT_K_*) a rule's matchers and rate key read. */
 uint8_t	nfqd_rule_needs(const struct nfqd_rule *r);

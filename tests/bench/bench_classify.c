@@ -89,7 +89,7 @@ quiet(void *arg, const char *file, int line, const char *msg)
 
 /* Packets: the fields a rule looks at, half of them matching rule k. */
 static void
-make_pkt(struct nfqd_pktinfo *pi, unsigned nrules)
+make_pkt(struct nfqd_pkt *pi, unsigned nrules)
 {
 	unsigned	k = rnd() % nrules, a = k >> 8 & 0xff, b = k & 0xff;
 	int		hit = rnd() & 1;
@@ -139,7 +139,7 @@ make_pkt(struct nfqd_pktinfo *pi, unsigned nrules)
 struct set {
 	unsigned		 n;
 	struct nfqd_config	 cf;
-	struct nfqd_pktinfo	*pkts;
+	struct nfqd_pkt	*pkts;
 	unsigned		 npkts;
 	double			 cls[MAXRUNS];
 	double			 lin[MAXRUNS];
@@ -194,7 +194,7 @@ int
 main(int argc, char *argv[])
 {
 	static struct set	 sets[MAXSIZES];
-	struct nfqd_pkt		 m;
+	struct nfqd_qmsg		 m;
 	unsigned		 nsets = 0, runs = 7, lookups = 2000000, r, i, k;
 	unsigned		 linear_max;
 	double			 t0, base = 0;

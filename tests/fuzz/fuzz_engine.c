@@ -97,7 +97,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct nfqd_decision	dc, dl;
-	struct nfqd_pkt		m;
+	struct nfqd_qmsg		m;
 
 	if (size < 8)
 		return 0;

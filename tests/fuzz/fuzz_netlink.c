@@ -24,8 +24,8 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const struct nlmsghdr	*nlh;
-	struct nfqd_pktinfo	 pi;
-	struct nfqd_pkt		 p;
+	struct nfqd_pkt	 pi;
+	struct nfqd_qmsg		 p;
 	uint8_t			*buf;
 	uint32_t		 id;
 	size_t			 rem = size;

@@ -34,7 +34,7 @@ int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 struct guarded {
 	uint8_t			before[32];
-	struct nfqd_pktinfo	pi;
+	struct nfqd_pkt	pi;
 	uint8_t			after[32];
 };
 
@@ -60,7 +60,7 @@ get16(const uint8_t *p)
 }
 
 static void
-check_ok(const struct nfqd_pktinfo *pi, const uint8_t *data)
+check_ok(const struct nfqd_pkt *pi, const uint8_t *data)
 {
 	uint32_t	hl;
 	int		ports;
@@ -148,7 +148,7 @@ has_ports(uint8_t proto)
 
 /* What every result says, whatever its status. */
 static void
-check_known(const struct nfqd_pktinfo *pi, const uint8_t *data)
+check_known(const struct nfqd_pkt *pi, const uint8_t *data)
 {
 	uint8_t	k = pi->known;
 
@@ -215,7 +215,7 @@ check_known(const struct nfqd_pktinfo *pi, const uint8_t *data)
 }
 
 static void
-check_fail(const struct nfqd_pktinfo *pi, const uint8_t *data)
+check_fail(const struct nfqd_pkt *pi, const uint8_t *data)
 {
 	ASSERT(pi->reason != NFQD_PKT_R_NONE && pi->reason < NFQD_PKT_R_MAX);
 	if (pi->reason == NFQD_PKT_R_EMPTY || pi->reason == NFQD_PKT_R_VERSION) {
@@ -261,7 +261,7 @@ check_fail(const struct nfqd_pktinfo *pi, const uint8_t *data)
  * claims is what the longer one read.
  */
 static void
-check_prefix(const struct nfqd_pktinfo *full, const struct nfqd_pktinfo *p)
+check_prefix(const struct nfqd_pkt *full, const struct nfqd_pkt *p)
 {
 	uint8_t	k = p->known;
 

@@ -245,7 +245,7 @@ emit_rule(struct gen *g, unsigned idx)
 
 /* A packet: IPv4 or IPv6 with TCP, UDP, ICMP(v6), SCTP or nothing. */
 static size_t
-make_packet(uint8_t *p, struct nfqd_pkt *m)
+make_packet(uint8_t *p, struct nfqd_qmsg *m)
 {
 	uint8_t		*l4;
 	size_t		 l3, l4len = 0, paylen = pick(64);
@@ -356,7 +356,7 @@ run_set(const char *dir, unsigned nrules, unsigned npkts, unsigned *tuples)
 	struct nfqd_engine	 ec, el;
 	struct nfqd_rule_ctr	*cc, *cl;
 	struct nfqd_decision	 dc, dl;
-	struct nfqd_pkt		 m;
+	struct nfqd_qmsg		 m;
 	uint8_t			 pkt[256];
 	char			 path[PATH_MAX + 16];
 	uint64_t		 now = 1000000000ull;

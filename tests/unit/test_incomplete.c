@@ -191,7 +191,7 @@ build(const struct shape *s)
 }
 
 static void
-mkpkt(struct nfqd_pkt *m, const struct shape *s)
+mkpkt(struct nfqd_qmsg *m, const struct shape *s)
 {
 	uint32_t	cap = build(s);
 
@@ -327,7 +327,7 @@ test_cases(void)
 	struct nfqd_config	 cf;
 	struct nfqd_engine	 e;
 	struct nfqd_decision	 d;
-	struct nfqd_pkt		 m;
+	struct nfqd_qmsg		 m;
 	const struct tcase	*t;
 	size_t			 i;
 	int			 linear;
@@ -378,7 +378,7 @@ test_bounded(void)
 	struct nfqd_config	 cf;
 	struct nfqd_engine	 e;
 	struct nfqd_decision	 d;
-	struct nfqd_pkt		 m;
+	struct nfqd_qmsg		 m;
 	char			*text;
 	size_t			 n, cap = 64 * 1024;
 	unsigned		 nr, i;
@@ -532,7 +532,7 @@ gen_rule(char *buf, size_t len, unsigned i)
 
 /* A whole packet of a random shape. */
 static void
-gen_pkt(struct nfqd_pktinfo *p, struct nfqd_pkt *m)
+gen_pkt(struct nfqd_pkt *p, struct nfqd_qmsg *m)
 {
 	static const uint8_t	protos[] = {
 		IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP, IPPROTO_ICMPV6, 47
@@ -567,7 +567,7 @@ gen_pkt(struct nfqd_pktinfo *p, struct nfqd_pkt *m)
 
 /* Forget what a short or broken packet would not have told (as pkt.c). */
 static void
-forget(struct nfqd_pktinfo *p, unsigned how)
+forget(struct nfqd_pkt *p, unsigned how)
 {
 	p->status = NFQD_PKT_TRUNCATED;
 	switch (how) {
@@ -615,14 +615,14 @@ same(const struct nfqd_decision *a, const struct nfqd_decision *b)
  * first that differs (its decision in bad).
  */
 static long
-completions(struct nfqd_engine *ref, const struct nfqd_pktinfo *p,
-    const struct nfqd_pkt *m, const struct nfqd_decision *d,
-    struct nfqd_pktinfo *bad, struct nfqd_decision *bd)
+completions(struct nfqd_engine *ref, const struct nfqd_pkt *p,
+    const struct nfqd_qmsg *m, const struct nfqd_decision *d,
+    struct nfqd_pkt *bad, struct nfqd_decision *bd)
 {
 	static const uint8_t	protos[] = {
 		IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP, IPPROTO_ICMPV6, 47, 50
 	};
-	struct nfqd_pktinfo	c;
+	struct nfqd_pkt	c;
 	struct nfqd_decision	x;
 	size_t			pi, si, di, fi, ti, ns, nd, nf, nt;
 	bool			tcp, ports, icmp, l4;
@@ -686,9 +686,9 @@ test_random(void)
 {
 	struct nfqd_config	 cf;
 	struct nfqd_engine	 lin, cls, ref;
-	struct nfqd_pktinfo	 p, bad;
+	struct nfqd_pkt	 p, bad;
 	struct nfqd_decision	 a, b, bd;
-	struct nfqd_pkt		 m;
+	struct nfqd_qmsg		 m;
 	char			*text, rule[1024];
 	size_t			 n, cap = 256 * 1024;
 	unsigned		 set, i, k, disagree = 0, unsound = 0;

@@ -15,7 +15,7 @@
 
 static uint8_t			buf[4096];
 static uint32_t			blen;
-static struct nfqd_pktinfo	pi;
+static struct nfqd_pkt	pi;
 
 static const uint8_t	src4[4] = { 192, 0, 2, 1 };
 static const uint8_t	dst4[4] = { 198, 51, 100, 7 };
@@ -965,7 +965,7 @@ test_reason_str(void)
 static void
 check_prefixes(const char *name, uint32_t need)
 {
-	struct nfqd_pktinfo	 full, want;
+	struct nfqd_pkt	 full, want;
 	uint32_t		 len = blen, c, bad_trunc = 0, bad_ok = 0;
 	uint32_t		 bad_l4 = 0, bad_known = 0;
 	unsigned		 bad_status = 0, bad_reason = 0;

@@ -76,7 +76,7 @@ good_packet(void)
 }
 
 static int
-parse(const struct nlmsghdr *nlh, struct nfqd_pkt *pkt)
+parse(const struct nlmsghdr *nlh, struct nfqd_qmsg *pkt)
 {
 	memset(pkt, 0xa5, sizeof(*pkt));
 	return nfqd_queue_parse_packet(nlh, pkt);
@@ -85,7 +85,7 @@ parse(const struct nlmsghdr *nlh, struct nfqd_pkt *pkt)
 static void
 test_parse_good(void)
 {
-	struct nfqd_pkt				 pkt;
+	struct nfqd_qmsg				 pkt;
 	struct nfqnl_msg_packet_timestamp	 ts;
 	struct nfqnl_msg_packet_hw		 hw;
 	struct nlmsghdr				*nlh;
@@ -174,7 +174,7 @@ test_parse_good(void)
 static void
 test_parse_bad(void)
 {
-	struct nfqd_pkt		 pkt;
+	struct nfqd_qmsg		 pkt;
 	struct nlmsghdr		*nlh;
 	struct nlattr		*a;
 	uint8_t			 b6[6] = { 0, 0, 0, 42, 8, 0 };

@@ -84,7 +84,7 @@ mkrule(struct nfqd_rule *r, uint8_t per, uint64_t cost, uint64_t packets)
 }
 
 static void
-mkpi(struct nfqd_pktinfo *p, const char *src, const char *dst,
+mkpi(struct nfqd_pkt *p, const char *src, const char *dst,
     uint16_t sport, uint16_t dport)
 {
 	int	af = strchr(src, ':') != NULL ? AF_INET6 : AF_INET;
@@ -104,7 +104,7 @@ mkpi(struct nfqd_pktinfo *p, const char *src, const char *dst,
 /* How many of n packets at now are under the limit. */
 static int
 under(const struct nfqd_rule *r, uint32_t ridx, struct nfqd_ratetab *t,
-    const struct nfqd_pktinfo *p, uint64_t now, int n)
+    const struct nfqd_pkt *p, uint64_t now, int n)
 {
 	int	i, ok = 0;
 
@@ -118,7 +118,7 @@ test_keyed(void)
 {
 	struct nfqd_ratetab	*t;
 	struct nfqd_rule	 r;
-	struct nfqd_pktinfo	 a, b, c;
+	struct nfqd_pkt	 a, b, c;
 
 	if ((t = nfqd_ratetab_new(8)) == NULL) {
 		CHECK(0, "nfqd_ratetab_new(8)");
@@ -176,7 +176,7 @@ test_keyed(void)
 }
 
 static void
-key_pi(struct nfqd_pktinfo *p, unsigned i)
+key_pi(struct nfqd_pkt *p, unsigned i)
 {
 	char	src[32];
 
@@ -189,7 +189,7 @@ test_eviction(void)
 {
 	struct nfqd_ratetab	*t;
 	struct nfqd_rule	 r;
-	struct nfqd_pktinfo	 p;
+	struct nfqd_pkt	 p;
 	uint64_t		 t1 = T0 + SEC;
 	unsigned		 i;
 	int			 ok;
@@ -277,7 +277,7 @@ test_keyed_tiny_burst(void)
 {
 	struct nfqd_ratetab	*t;
 	struct nfqd_rule	 r;
-	struct nfqd_pktinfo	 p;
+	struct nfqd_pkt	 p;
 
 	if ((t = nfqd_ratetab_new(8)) == NULL) {
 		CHECK(0, "nfqd_ratetab_new(8)");
@@ -298,7 +298,7 @@ test_shared(void)
 {
 	struct nfqd_rate_cell	cell, other;
 	struct nfqd_rule	r;
-	struct nfqd_pktinfo	p;
+	struct nfqd_pkt	p;
 	int			ok;
 
 	memset(&cell, 0, sizeof(cell));
@@ -329,7 +329,7 @@ test_shared(void)
 struct worker_arg {
 	const struct nfqd_rule	*r;
 	struct nfqd_rate_cell	*cell;
-	const struct nfqd_pktinfo *pi;
+	const struct nfqd_pkt *pi;
 	unsigned		 tries;
 	unsigned		 ok;
 };
@@ -351,7 +351,7 @@ test_shared_threads(void)
 {
 	static struct nfqd_rate_cell	cell;
 	struct nfqd_rule		r;
-	struct nfqd_pktinfo		p;
+	struct nfqd_pkt		p;
 	struct worker_arg		w[2];
 	pthread_t			th[2];
 	int				i, started = 0;

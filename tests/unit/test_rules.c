@@ -878,7 +878,7 @@ static struct nfqd_iftab	*ift;
 
 /* A packet by hand: family from the address, ports for TCP and UDP. */
 static void
-mkpi(struct nfqd_pktinfo *p, const char *src, const char *dst,
+mkpi(struct nfqd_pkt *p, const char *src, const char *dst,
     uint8_t proto, uint16_t sport, uint16_t dport)
 {
 	int	af = strchr(src, ':') != NULL ? AF_INET6 : AF_INET;
@@ -904,8 +904,8 @@ mkpi(struct nfqd_pktinfo *p, const char *src, const char *dst,
 
 /* The one rule of cf against a packet. */
 static bool
-m1(const struct nfqd_config *cf, const struct nfqd_pktinfo *p,
-    const struct nfqd_pkt *m)
+m1(const struct nfqd_config *cf, const struct nfqd_pkt *p,
+    const struct nfqd_qmsg *m)
 {
 	return nfqd_rule_match(cf->rules, &cf->rules->rules[0], p, m, ift);
 }
@@ -915,8 +915,8 @@ static void
 addr_case(const struct nfqd_config *cf, const char *what, const char *src,
     const char *dst, bool want)
 {
-	struct nfqd_pktinfo	p;
-	struct nfqd_pkt		m;
+	struct nfqd_pkt	p;
+	struct nfqd_qmsg		m;
 
 	memset(&m, 0, sizeof(m));
 	mkpi(&p, src, dst, IPPROTO_UDP, 1000, 2000);
@@ -928,8 +928,8 @@ static void
 port_case(const struct nfqd_config *cf, const char *what, uint16_t sport,
     uint16_t dport, bool want)
 {
-	struct nfqd_pktinfo	p;
-	struct nfqd_pkt		m;
+	struct nfqd_pkt	p;
+	struct nfqd_qmsg		m;
 
 	memset(&m, 0, sizeof(m));
 	mkpi(&p, "10.0.0.1", "10.0.0.2", IPPROTO_TCP, sport, dport);
@@ -1056,8 +1056,8 @@ test_match_ports(void)
 {
 	static uint8_t		 pkt[64];
 	struct nfqd_config	 cf;
-	struct nfqd_pktinfo	 p;
-	struct nfqd_pkt		 m;
+	struct nfqd_pkt	 p;
+	struct nfqd_qmsg		 m;
 
 	memset(&m, 0, sizeof(m));
 	if (rules_ok("dst_port single", &cf,
@@ -1154,8 +1154,8 @@ static void
 test_match_l4(void)
 {
 	struct nfqd_config	cf;
-	struct nfqd_pktinfo	p;
-	struct nfqd_pkt		m;
+	struct nfqd_pkt	p;
+	struct nfqd_qmsg		m;
 
 	memset(&m, 0, sizeof(m));
 	if (rules_ok("proto udp", &cf,
@@ -1249,8 +1249,8 @@ static void
 test_match_meta(void)
 {
 	struct nfqd_config	cf;
-	struct nfqd_pktinfo	p;
-	struct nfqd_pkt		m;
+	struct nfqd_pkt	p;
+	struct nfqd_qmsg		m;
 
 	memset(&m, 0, sizeof(m));
 	mkpi(&p, "10.0.0.1", "10.0.0.2", IPPROTO_UDP, 1, 2);
@@ -1319,8 +1319,8 @@ static void
 iface_case(const struct nfqd_config *cf, const char *what, bool out,
     uint32_t ifindex, bool want)
 {
-	struct nfqd_pktinfo	p;
-	struct nfqd_pkt		m;
+	struct nfqd_pkt	p;
+	struct nfqd_qmsg		m;
 
 	memset(&m, 0, sizeof(m));
 	mkpi(&p, "10.0.0.1", "10.0.0.2", IPPROTO_UDP, 1, 2);
@@ -1451,7 +1451,7 @@ tcp4(const char *src, const char *dst, uint16_t sport, uint16_t dport,
 }
 
 static void
-mkpkt(struct nfqd_pkt *m, uint32_t len)
+mkpkt(struct nfqd_qmsg *m, uint32_t len)
 {
 	memset(m, 0, sizeof(*m));
 	m->hw_protocol = ETH_P_IP;
@@ -1478,7 +1478,7 @@ test_engine_basic(bool linear)
 	struct nfqd_engine	 e;
 	struct nfqd_rule_ctr	 ctr[8];
 	struct nfqd_decision	 d;
-	struct nfqd_pkt		 m;
+	struct nfqd_qmsg		 m;
 	uint64_t		 now = 1000000000000ull;
 
 	if (!engine_cf("engine set", &cf,
@@ -1613,7 +1613,7 @@ test_engine_rate(bool linear)
 	struct nfqd_engine	 e;
 	struct nfqd_rule_ctr	 ctr[2];
 	struct nfqd_decision	 d;
-	struct nfqd_pkt		 m;
+	struct nfqd_qmsg		 m;
 	uint64_t		 now = 1000000000000ull;
 	int			 i, under;
 
@@ -1711,7 +1711,7 @@ test_engine_metadata(bool linear)
 	struct nfqd_engine	 e;
 	struct nfqd_rule_ctr	 ctr[3];
 	struct nfqd_decision	 d;
-	struct nfqd_pkt		 m;
+	struct nfqd_qmsg		 m;
 
 	if (!engine_cf("copy_range 0 engine", &cf,
 	    "queue = { balance = \"0:1\"; copy_range = 0; };\n"
@@ -1768,7 +1768,7 @@ test_engine_norules(void)
 	struct nfqd_config	cf;
 	struct nfqd_engine	e;
 	struct nfqd_decision	d;
-	struct nfqd_pkt		m;
+	struct nfqd_qmsg		m;
 
 	nfqd_config_defaults(&cf);
 	cf.default_verdict = NFQD_VERDICT_DROP;
@@ -1794,7 +1794,7 @@ test_burst_overflow(void)
 	struct nfqd_config	cf;
 	struct nfqd_engine	e;
 	struct nfqd_decision	d;
-	struct nfqd_pkt		m;
+	struct nfqd_qmsg		m;
 	struct unit_reports	rs;
 	char			path[PATH_MAX];
 	int			r;
@@ -1953,7 +1953,7 @@ gen_rule(char *buf, size_t len, unsigned i)
 }
 
 static void
-gen_pkt(struct nfqd_pktinfo *p, struct nfqd_pkt *m)
+gen_pkt(struct nfqd_pkt *p, struct nfqd_qmsg *m)
 {
 	static const uint16_t	ports[] = { 22, 53, 80, 85, 443, 1000, 1500,
 					    2001, 8000, 8015, 8016, 0, 65535 };
@@ -1988,8 +1988,8 @@ static void
 test_classify_vs_linear(void)
 {
 	struct nfqd_config	 cf;
-	struct nfqd_pktinfo	 p;
-	struct nfqd_pkt		 m;
+	struct nfqd_pkt	 p;
+	struct nfqd_qmsg		 m;
 	char			*text, rule[1024];
 	size_t			 n, cap = 256 * 1024;
 	unsigned		 set, i, k, start, bad = 0, sets = 0;
@@ -2056,8 +2056,8 @@ test_classify_vs_linear(void)
 static void
 test_summary(void)
 {
-	struct nfqd_pktinfo	 pi;
-	struct nfqd_pkt		 m;
+	struct nfqd_pkt	 pi;
+	struct nfqd_qmsg		 m;
 	struct nfqd_iftab	*t = nfqd_iftab_new();
 	char			 buf[256];
 
