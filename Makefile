@@ -26,7 +26,7 @@ LDLIBS	+= $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 B	 = build
 SRCS	 = src/cfgutil.c src/classify.c src/config.c src/engine.c src/iftab.c \
 	   src/fault.c src/json.c src/log.c src/master.c src/pkt.c src/procfs.c \
-	   src/verdict.c \
+	   src/batch.c src/orphans.c src/verdict.c \
 	   src/iptcheck.c src/ratelimit.c src/rules.c src/sandbox.c \
 	   src/queue.c src/shm.c src/stats.c src/util.c src/worker.c
 OBJS	 = $(SRCS:src/%.c=$(B)/%.o)

@@ -2,8 +2,16 @@
 #define NFQD_WORKER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
+
+#include "nfqd/engine.h"
+#include "nfqd/log.h"
+#include "nfqd/orphans.h"
+#include "nfqd/queue.h"
+#include "nfqd/shm.h"
 
 struct nfqd_config;
 struct nfqd_slot;
@@ -33,5 +41,71 @@ struct nfqd_worker_args {
 /* The worker process: never returns. */
 void	nfqd_worker_main(const struct nfqd_worker_args *a)
 	    __attribute__((noreturn));
+
+/*
+ * For the worker's own files: worker.c (the process and its event loop)
+ * and batch.c (the packet path).
+ */
+
+/* Without a packet for this long, the worker goes back to epoll. */
+#define NFQD_IDLE_MS		100
+/* While traffic flows, signals, timers and links are looked at this often. */
+#define NFQD_POLL_NS		10000000ull
+
+/* A worker's state (one per process). */
+struct nfqd_worker {
+	const struct nfqd_config *cf;
+	unsigned		  slot;
+	uint16_t		  queue;
+	int			  fd;		/* the queue socket */
+	int			  ep;		/* epoll */
+	int			  sfd;		/* signalfd: SIGTERM */
+	int			  tfd;		/* timerfd: heartbeat */
+	bool			  stop;		/* SIGTERM came */
+
+	struct nfqd_slot	 *slotp;	/* our slot in the region */
+	struct nfqd_slot_stats	 *shared;	/* its counters */
+	struct nfqd_slot_stats	  c;		/* local, published per batch */
+	struct nfqd_orphans	  orph;
+	bool			  have_last;	/* c.last_id is from this worker */
+	uint64_t		  now;		/* CLOCK_MONOTONIC, per batch */
+
+	struct nfqd_engine	  eng;
+	struct nfqd_iftab	 *ift;		/* when rules name interfaces */
+	int			  ift_fd;
+	uint32_t		  malformed_verdict;	/* NF_* */
+	uint64_t		  evict_base;	/* predecessors' evictions */
+
+	unsigned		  batch;
+	size_t			  msgsize;
+	struct mmsghdr		 *msgs;
+	struct iovec		 *iov;
+	uint64_t		  next_poll;	/* look at signals etc. */
+	char			 *rx;
+	char			 *tx;
+	struct nfqd_vbuf	  vb;
+
+	struct nfqd_logthrottle	  lt_malformed;
+	struct nfqd_logthrottle	  lt_nlerr;
+	struct nfqd_logthrottle	  lt_recv;
+	uint64_t		  reported_enobufs;
+	uint64_t		  reported_skipped;
+	uint64_t		  next_report_ns;
+};
+
+/* Publish the counters and exit. */
+void	nfqd_worker_exit(struct nfqd_worker *w, int status)
+	    __attribute__((noreturn));
+/* Signals, link changes and reports, without sleeping. */
+void	nfqd_worker_poll(struct nfqd_worker *w, uint64_t now);
+
+/* The queue socket is readable: batches until it is idle or to stop. */
+void	nfqd_batch_read(struct nfqd_worker *w);
+/* The counters into the slot, after a batch's verdicts were sent ... */
+void	nfqd_batch_publish(struct nfqd_worker *w, uint64_t now);
+/* ... and before (see struct nfqd_slot). */
+void	nfqd_batch_publish_pending(struct nfqd_worker *w);
+/* Send n messages to the kernel: 0, or -1 (counted, logged). */
+int	nfqd_batch_send(void *w, const char *buf, size_t len, unsigned n);
 
 #endif
