@@ -918,6 +918,14 @@ load(struct nfqd_config *cf, const struct nfqd_cfgtext *t, const char *path,
 	c.cc.text = t;
 	if (parse(&c, &lc, t, isolate) == -1)
 		return c.cc.errors;
+	/* A file cut short can be empty; defaults for all is never meant. */
+	if (config_setting_length(config_root_setting(&lc)) == 0) {
+		report(arg, path, 0, "no settings: an empty configuration is "
+		    "refused (a file still being written? write it elsewhere "
+		    "and rename it into place)");
+		config_destroy(&lc);
+		return 1;
+	}
 	walk(&c, &groups[0], config_root_setting(&lc));
 	finish(&c, ov);
 	finish_rules(&c);

@@ -47,13 +47,13 @@ check "-t: missing file exits 1" "$?" 1
 check "-t: missing file message" "$(sed -n 1p "$TMP/err")" \
     "$TMP/missing.conf: cannot open: No such file or directory"
 
-: >"$TMP/empty.conf"
-out=$("$NFQD" -t -c "$TMP/empty.conf" --queue-balance 4:7 2>&1)
+echo 'queue: { };' >"$TMP/min.conf"
+out=$("$NFQD" -t -c "$TMP/min.conf" --queue-balance 4:7 2>&1)
 check "-t --queue-balance: overrides the range" "$?/$out" \
-    "0/nfqd: $TMP/empty.conf: configuration is valid (queues 4-7, 4 workers)"
-"$NFQD" -t -c "$TMP/empty.conf" --queue-balance 7:4 2>"$TMP/err"
+    "0/nfqd: $TMP/min.conf: configuration is valid (queues 4-7, 4 workers)"
+"$NFQD" -t -c "$TMP/min.conf" --queue-balance 7:4 2>"$TMP/err"
 check "--queue-balance 7:4 is refused" "$?" 1
-"$NFQD" -t -c "$TMP/empty.conf" -p relative.pid 2>"$TMP/err"
+"$NFQD" -t -c "$TMP/min.conf" -p relative.pid 2>"$TMP/err"
 check "-p with a relative path is refused" "$?" 1
 
 # Files that must neither end nor hang nfqd: each is refused at once (under
@@ -134,12 +134,20 @@ CONF
 check "-t: mark = 0xFFFFFFFF and uid = 4294967295 are valid" \
     "$?/$(cat "$TMP/err")" "0/"
 
+# No settings at all: a copy in progress, refused.
+: >"$TMP/empty.conf"
+t_err "-t: an empty file" "$TMP/empty.conf" \
+    "$TMP/empty.conf: no settings: an empty configuration is refused (a file still being written? write it elsewhere and rename it into place)"
+printf '# only a comment\n\n' >"$TMP/comment.conf"
+t_err "-t: a file of comments only" "$TMP/comment.conf" \
+    "$TMP/comment.conf: no settings: an empty configuration is refused (a file still being written? write it elsewhere and rename it into place)"
+
 check "-V" "$("$NFQD" -V | cut -d' ' -f1-2)" "nfqd $(sed -n 's/.*NFQD_VERSION[^"]*"\(.*\)".*/\1/p' "$TOP/include/nfqd/nfqd.h")"
 "$NFQD" -h | grep -q -- "--queue-balance A:B"
 check "-h shows the options" "$?" 0
 "$NFQD" --bogus 2>/dev/null
 check "unknown option exits 1" "$?" 1
-"$NFQD" -t -c "$TMP/empty.conf" extra 2>/dev/null
+"$NFQD" -t -c "$TMP/min.conf" extra 2>/dev/null
 check "stray argument exits 1" "$?" 1
 
 exit $((FAILS != 0))

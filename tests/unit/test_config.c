@@ -91,8 +91,8 @@ test_defaults(void)
 	char			path[PATH_MAX];
 	int			r;
 
-	r = load(&cf, "", NULL, &rs, path, sizeof(path));
-	CHECK(r == 0 && rs.n == 0, "empty file loads");
+	r = load(&cf, "queue = { };\n", NULL, &rs, path, sizeof(path));
+	CHECK(r == 0 && rs.n == 0, "an empty group loads");
 	CHECK_STR_EQ(cf.path, path, "default path is the file loaded");
 	CHECK_STR_EQ(cf.pidfile, "/run/nfqd.pid", "default pidfile");
 	CHECK_STR_EQ(cf.user, "", "default user keeps root");
@@ -124,7 +124,7 @@ test_defaults(void)
 	nfqd_strlcpy(def.path, cf.path, sizeof(def.path));
 	def.qcount = cf.qcount;
 	CHECK(memcmp(&def, &cf, sizeof(cf)) == 0,
-	    "empty file equals nfqd_config_defaults");
+	    "an empty group equals nfqd_config_defaults");
 
 	CHECK(expect_ok("empty groups", &cf, "daemon = { };\nqueue = { };\n"
 	    "stats = { };\n", NULL) && cf.qcount == ncpu && cf.maxlen == 8192,
@@ -667,7 +667,7 @@ test_overrides(void)
 		CHECK_STR_EQ(rs.r[0].file, path, "bad override balance: file");
 	}
 	ov.balance = "0:1024";
-	r = load(&cf, "", &ov, &rs, path, sizeof(path));
+	r = load(&cf, "queue = { };\n", &ov, &rs, path, sizeof(path));
 	CHECK(r == 1 && rs.n == 1 && strcmp(rs.r[0].msg, "--queue-balance "
 	    "0:1024: expected A:B with 0 <= A <= B <= 65535 and at most 1024 "
 	    "queues") == 0, "override balance of 1025 queues is an error");
@@ -872,6 +872,40 @@ test_wide_integers(void)
 	}
 }
 
+/* A file with no setting at all: a copy in progress, not a choice. */
+static void
+test_empty(void)
+{
+	static const char *const empties[] = {
+		"", "\n\n", "# nothing\n", "// x\n/* y\n */\n", "  \t\n",
+	};
+	struct nfqd_config	cf;
+	struct unit_reports	rs;
+	char			path[PATH_MAX], inc[PATH_MAX];
+	size_t			i;
+	int			r;
+
+	for (i = 0; i < NFQD_ARRAY_SIZE(empties); i++) {
+		r = load(&cf, empties[i], NULL, &rs, path, sizeof(path));
+		CHECKF(r == 1 && rs.n == 1 && rs.r[0].line == 0 &&
+		    strcmp(rs.r[0].file, path) == 0 && strcmp(rs.r[0].msg,
+		    "no settings: an empty configuration is refused (a file "
+		    "still being written? write it elsewhere and rename it "
+		    "into place)") == 0,
+		    unit_fmt("empty file %zu is refused", i),
+		    "returned %d, \"%s\"", r, rs.n > 0 ? rs.r[0].msg : "");
+	}
+	if (write_file("nothing.conf", "# nothing\n", inc, sizeof(inc)) == 0) {
+		r = load(&cf, "@include \"nothing.conf\"\n", NULL, &rs, path,
+		    sizeof(path));
+		CHECK(r == 1 && rs.n == 1 &&
+		    strncmp(rs.r[0].msg, "no settings:", 12) == 0,
+		    "a file that only includes an empty one is refused");
+	}
+	CHECK(expect_ok("an empty group is a setting", &cf, "daemon = {};\n",
+	    NULL), "one empty group is not an empty configuration");
+}
+
 /* Problems in and around @include'd files, at their own file and line. */
 static void
 test_include_lines(void)
@@ -1000,6 +1034,7 @@ main(void)
 	test_worker_changed();
 	test_include();
 	test_wide_integers();
+	test_empty();
 	test_include_lines();
 	rc = unit_done();
 	if (unit_rmtree(dir) == -1) {
