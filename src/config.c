@@ -927,6 +927,7 @@ load(struct nfqd_config *cf, const struct nfqd_cfgtext *t, const char *path,
 		return 1;
 	}
 	walk(&c, &groups[0], config_root_setting(&lc));
+	cf->rules_set = c.rules != NULL;
 	finish(&c, ov);
 	finish_rules(&c);
 	if (c.cc.errors == 0)

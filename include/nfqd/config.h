@@ -67,6 +67,7 @@ struct nfqd_config {
 						   it; 0: none */
 
 	struct nfqd_ruleset *rules;		/* NULL: none; owned */
+	bool		 rules_set;		/* the file says rules = ... */
 	uint32_t	 rate_table_size;	/* keyed rate buckets per worker */
 };
 

@@ -906,6 +906,27 @@ test_empty(void)
 	    NULL), "one empty group is not an empty configuration");
 }
 
+/* Whether the file has a rules setting at all (a reload needs to know). */
+static void
+test_rules_set(void)
+{
+	struct nfqd_config	cf;
+
+	if (expect_ok("no rules setting", &cf, "queue = { };\n", NULL))
+		CHECK(!cf.rules_set, "no rules setting: rules_set is false");
+	if (expect_ok("rules = ()", &cf, "rules = ();\n", NULL)) {
+		CHECK(cf.rules_set && (cf.rules == NULL || cf.rules->n == 0),
+		    "rules = (): rules_set, and no rule");
+		nfqd_config_free(&cf);
+	}
+	if (expect_ok("one rule", &cf, "queue = { balance = \"0:1\"; };\n"
+	    "rules = ({ name = \"x\"; verdict = \"drop\"; });\n", NULL)) {
+		CHECK(cf.rules_set && cf.rules != NULL && cf.rules->n == 1,
+		    "one rule: rules_set, one rule");
+		nfqd_config_free(&cf);
+	}
+}
+
 /* Problems in and around @include'd files, at their own file and line. */
 static void
 test_include_lines(void)
@@ -1035,6 +1056,7 @@ main(void)
 	test_include();
 	test_wide_integers();
 	test_empty();
+	test_rules_set();
 	test_include_lines();
 	rc = unit_done();
 	if (unit_rmtree(dir) == -1) {
