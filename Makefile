@@ -29,6 +29,7 @@ SRCS	 = src/cfgutil.c src/classify.c src/config.c src/engine.c src/iftab.c \
 	   src/batch.c src/orphans.c src/verdict.c \
 	   src/iptcheck.c src/ratelimit.c src/rules.c src/sandbox.c \
 	   src/queue.c src/shm.c src/stats.c src/util.c src/worker.c
+SRCS	+= src/cfgtext.c src/isolate.c
 OBJS	 = $(SRCS:src/%.c=$(B)/%.o)
 UNIT	 = $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))
 TOOLS	 = $(B)/tools/udpgen

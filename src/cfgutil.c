@@ -6,25 +6,32 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "nfqd/cfgtext.h"
 #include "nfqd/cfgutil.h"
 #include "nfqd/util.h"
 
 const char *
-cfg_resolve(struct nfqd_cfgctx *c, const char *f)
-{
-	/* libconfig names an included file as written in the @include. */
-	if (f == NULL)
-		return c->path;
-	if (f[0] == '/' || c->dir == NULL || strcmp(f, c->path) == 0)
-		return f;
-	snprintf(c->fbuf, sizeof(c->fbuf), "%s/%s", c->dir, f);
-	return c->fbuf;
-}
-
-const char *
 cfg_file(struct nfqd_cfgctx *c, const config_setting_t *s)
 {
-	return cfg_resolve(c, s != NULL ? config_setting_source_file(s) : NULL);
+	int	line;
+
+	if (s == NULL || c->text == NULL)
+		return c->path;
+	return nfqd_cfgtext_where(c->text,
+	    (int)config_setting_source_line(s), &line);
+}
+
+int
+cfg_line(struct nfqd_cfgctx *c, const config_setting_t *s)
+{
+	int	line;
+
+	if (s == NULL)
+		return 0;
+	line = (int)config_setting_source_line(s);
+	if (c->text != NULL)
+		nfqd_cfgtext_where(c->text, line, &line);
+	return line;
 }
 
 /* "queue.maxlen" for the setting maxlen in group queue. */
@@ -64,8 +71,7 @@ vreport(struct nfqd_cfgctx *c, const config_setting_t *s, bool named,
 	}
 	if (n < sizeof(msg))
 		vsnprintf(msg + n, sizeof(msg) - n, fmt, ap);
-	c->report(c->arg, cfg_file(c, s),
-	    s != NULL ? (int)config_setting_source_line(s) : 0, msg);
+	c->report(c->arg, cfg_file(c, s), cfg_line(c, s), msg);
 	if (!warning)
 		c->errors++;
 }

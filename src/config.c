@@ -6,21 +6,20 @@
  */
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <libconfig.h>
 
+#include "nfqd/cfgtext.h"
 #include "nfqd/cfgutil.h"
 #include "nfqd/classify.h"
 #include "nfqd/config.h"
+#include "nfqd/isolate.h"
 #include "nfqd/log.h"
 #include "nfqd/nfqd.h"
 #include "nfqd/pkt.h"
@@ -779,7 +778,7 @@ finish(struct ctx *c, const struct nfqd_overrides *ov)
 		cerr(c, c->base, "cannot be combined with queue.balance = "
 		    "\"%s\" (line %d): base only applies to balance = "
 		    "\"auto\"", config_setting_get_string(c->balance),
-		    (int)config_setting_source_line(c->balance));
+		    cfg_line(&c->cc, c->balance));
 	}
 
 	if (cf->user[0] != '\0') {
@@ -795,142 +794,140 @@ finish(struct ctx *c, const struct nfqd_overrides *ov)
 	}
 }
 
-static void
-report_parse_error(struct ctx *c, const config_t *lc)
-{
-	const char	*text = config_error_text(lc);
-	char		 msg[512];
+/* libconfig's answer on the text, from the child that parsed it first. */
+struct parsed {
+	int	ok;
+	int	line;		/* of the error, in the text */
+	char	text[256];	/* libconfig's error */
+};
 
+/* Time for the child: 10 s, and 1 s more per 4 MiB of text. */
+#define PARSE_TIMEOUT_MS(len)	(10000u + (unsigned)((len) >> 22) * 1000u)
+
+static void
+report_parse_error(struct ctx *c, const char *text, int line)
+{
+	const char	*file;
+	char		 msg[512];
+	int		 fline;
+
+	if (text == NULL)
+		text = "syntax error";
 	/* libconfig's words for [80, "443"]; say how to write it. */
-	if (text != NULL && strcmp(text, "mismatched element type in array")
-	    == 0) {
+	if (strcmp(text, "mismatched element type in array") == 0) {
 		snprintf(msg, sizeof(msg), "%s: an array [ ] holds values of "
 		    "one type; write a list ( ) to mix numbers and strings, "
 		    "as in dst_port = (53, \"5353\"), or quote every value",
 		    text);
 		text = msg;
+	} else if (strcmp(text, "memory exhausted") == 0) {
+		/* bison's words for its stack full, thousands of levels in. */
+		snprintf(msg, sizeof(msg), "%s (lists or groups nested too "
+		    "deeply?)", text);
+		text = msg;
 	}
-	c->cc.report(c->cc.arg, cfg_resolve(&c->cc, config_error_file(lc)),
-	    config_error_line(lc), text);
+	file = nfqd_cfgtext_where(c->cc.text, line, &fline);
+	c->cc.report(c->cc.arg, file, fline, text);
 	c->cc.errors++;
 }
 
-/* Why sb is not something libconfig can read, or NULL. */
-static const char *
-not_readable(const struct stat *sb)
+/*
+ * The text has every @include expanded already (cfgtext.c), so libconfig
+ * has none to open.  Should it still see one, it opens "/dev/null/PATH"
+ * and fails: libconfig 1.5 puts the include directory in front of every
+ * path, absolute ones too.
+ */
+static int
+read_text(config_t *lc, const struct nfqd_cfgtext *t)
 {
-	if (S_ISDIR(sb->st_mode))
-		return strerror(EISDIR);
-	if (!S_ISREG(sb->st_mode))
-		return "not a regular file";
-	return NULL;
+	config_init(lc);
+	config_set_include_dir(lc, "/dev/null");
+	return config_read_string(lc, t->buf);
+}
+
+/* In the child: parse, say how it went, keep nothing. */
+static void
+parse_child(void *arg, void *out, size_t len)
+{
+	const struct nfqd_cfgtext	*t = arg;
+	struct parsed			*p = out;
+	config_t			 lc;
+
+	memset(p, 0, len);
+	p->ok = read_text(&lc, t) == CONFIG_TRUE;
+	if (!p->ok) {
+		p->line = config_error_line(&lc);
+		snprintf(p->text, sizeof(p->text), "%s",
+		    config_error_text(&lc) != NULL ? config_error_text(&lc) :
+		    "syntax error");
+	}
+	config_destroy(&lc);
 }
 
 /*
- * libconfig 1.5 reads an @include'd directory or FIFO itself, and its
- * scanner then calls exit() (a directory) or blocks (a FIFO): that would end
- * or hang the master on a reload.  Look at every @include first, as the
- * scanner does (at the start of a line, relative to c->cc.dir, 10 deep).
+ * Parse t into lc.  With isolate, a throw-away child parses it first: a
+ * library that ends the process on some input (libconfig 1.5's scanner
+ * calls exit() on a read error) or crashes or loops must not take this
+ * process with it, which is the master on a reload.  Only when the child
+ * got through does this process parse the same bytes.
  */
-static void
-check_includes(struct ctx *c, const char *file, int depth)
+static int
+parse(struct ctx *c, config_t *lc, const struct nfqd_cfgtext *t,
+    bool isolate)
 {
-	FILE		*fp;
-	char		 line[PATH_MAX + 64], inc[PATH_MAX], *p, *q;
-	char		 msg[PATH_MAX + 64];
-	const char	*why;
-	struct stat	 sb;
-	int		 n = 0;
+	struct parsed	p;
+	char		why[128], msg[256];
 
-	if (depth > 10 || (fp = fopen(file, "re")) == NULL)
-		return;		/* libconfig reports these itself */
-	while (fgets(line, sizeof(line), fp) != NULL) {
-		n++;
-		p = line + strspn(line, " \t");
-		if (strncmp(p, "@include", 8) != 0 ||
-		    (p[8] != ' ' && p[8] != '\t'))
-			continue;
-		p += 8 + strspn(p + 8, " \t");
-		if (*p++ != '"' || (q = strchr(p, '"')) == NULL)
-			continue;
-		*q = '\0';
-		if (*p == '/' || c->cc.dir == NULL)
-			snprintf(inc, sizeof(inc), "%s", p);
-		else
-			snprintf(inc, sizeof(inc), "%s/%s", c->cc.dir, p);
-		if (stat(inc, &sb) == -1)
-			continue;	/* "cannot open include file" */
-		if ((why = not_readable(&sb)) != NULL) {
-			snprintf(msg, sizeof(msg), "cannot include \"%s\": %s",
-			    p, why);
-			c->cc.report(c->cc.arg, file, n, msg);
+	if (isolate) {
+		if (nfqd_isolate(parse_child, (void *)t, &p, sizeof(p),
+		    PARSE_TIMEOUT_MS(t->len), why, sizeof(why)) == -1) {
+			snprintf(msg, sizeof(msg), "the configuration parser "
+			    "%s reading it: refused", why);
+			c->cc.report(c->cc.arg, c->cc.path, 0, msg);
 			c->cc.errors++;
-		} else {
-			check_includes(c, inc, depth + 1);
+			return -1;
+		}
+		if (!p.ok) {
+			report_parse_error(c, p.text, p.line);
+			return -1;
 		}
 	}
-	fclose(fp);
+	if (read_text(lc, t) == CONFIG_FALSE) {
+		report_parse_error(c, config_error_text(lc),
+		    config_error_line(lc));
+		config_destroy(lc);
+		return -1;
+	}
+	return 0;
 }
 
-int
-nfqd_config_load(struct nfqd_config *cf, const char *path,
-    const struct nfqd_overrides *ov, nfqd_config_report_fn report, void *arg)
+/* Parse the text in t and check every setting, into cf. */
+static int
+load(struct nfqd_config *cf, const struct nfqd_cfgtext *t, const char *path,
+    const struct nfqd_overrides *ov, nfqd_config_report_fn report, void *arg,
+    bool isolate)
 {
-	struct ctx	 c;
-	config_t	 lc;
-	FILE		*fp = NULL;
-	struct stat	 sb;
-	const char	*why;
-	char		 dir[PATH_MAX], msg[PATH_MAX + 64];
-	int		 fd;
+	struct ctx	c;
+	config_t	lc;
 
-	nfqd_config_defaults(cf);
 	memset(&c, 0, sizeof(c));
 	c.cf = cf;
 	c.cc.report = report;
 	c.cc.arg = arg;
 	c.cc.path = path;
-
-	if (nfqd_strlcpy(cf->path, path, sizeof(cf->path)) >=
-	    sizeof(cf->path)) {
-		report(arg, path, 0, "path is too long");
-		return 1;
-	}
-	/* O_NONBLOCK: opening a FIFO must not wait for a writer. */
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1) {
-		snprintf(msg, sizeof(msg), "cannot open: %s", strerror(errno));
-		report(arg, path, 0, msg);
-		return 1;
-	}
-	why = fstat(fd, &sb) == -1 ? strerror(errno) : not_readable(&sb);
-	if (why == NULL && (fp = fdopen(fd, "r")) == NULL)
-		why = strerror(errno);
-	if (why != NULL) {
-		snprintf(msg, sizeof(msg), "cannot read: %s", why);
-		report(arg, path, 0, msg);
-		close(fd);
-		return 1;
-	}
-
-	/* @include "x" is relative to the configuration file's directory. */
-	nfqd_strlcpy(dir, path, sizeof(dir));
-	c.cc.dir = dirname(dir);
-	check_includes(&c, path, 1);
-	if (c.cc.errors != 0) {
-		fclose(fp);
+	c.cc.text = t;
+	if (parse(&c, &lc, t, isolate) == -1)
 		return c.cc.errors;
-	}
-	config_init(&lc);
-	config_set_include_dir(&lc, c.cc.dir);
-	if (config_read(&lc, fp) == CONFIG_FALSE) {
-		report_parse_error(&c, &lc);
+	/* A file cut short can be empty; defaults for all is never meant. */
+	if (config_setting_length(config_root_setting(&lc)) == 0) {
+		report(arg, path, 0, "no settings: an empty configuration is "
+		    "refused (a file still being written? write it elsewhere "
+		    "and rename it into place)");
 		config_destroy(&lc);
-		fclose(fp);
-		return c.cc.errors;
+		return 1;
 	}
-	fclose(fp);
-
 	walk(&c, &groups[0], config_root_setting(&lc));
+	cf->rules_set = c.rules != NULL;
 	finish(&c, ov);
 	finish_rules(&c);
 	if (c.cc.errors == 0)
@@ -939,6 +936,47 @@ nfqd_config_load(struct nfqd_config *cf, const char *path,
 	if (c.cc.errors != 0)
 		nfqd_config_free(cf);
 	return c.cc.errors;
+}
+
+int
+nfqd_config_load(struct nfqd_config *cf, const char *path,
+    const struct nfqd_overrides *ov, nfqd_config_report_fn report, void *arg)
+{
+	struct nfqd_cfgtext	t;
+	int			errors;
+
+	nfqd_config_defaults(cf);
+	if (nfqd_strlcpy(cf->path, path, sizeof(cf->path)) >=
+	    sizeof(cf->path)) {
+		report(arg, path, 0, "path is too long");
+		return 1;
+	}
+	nfqd_cfgtext_init(&t, NFQD_CFGTEXT_MAX, report, arg);
+	if ((errors = nfqd_cfgtext_read(&t, path)) == 0)
+		errors = load(cf, &t, path, ov, report, arg, true);
+	nfqd_cfgtext_free(&t);
+	return errors;
+}
+
+int
+nfqd_config_load_text(struct nfqd_config *cf, const char *name,
+    const char *text, size_t len, const struct nfqd_overrides *ov,
+    nfqd_config_report_fn report, void *arg)
+{
+	struct nfqd_cfgtext	t;
+	int			errors;
+
+	nfqd_config_defaults(cf);
+	if (nfqd_strlcpy(cf->path, name, sizeof(cf->path)) >=
+	    sizeof(cf->path)) {
+		report(arg, name, 0, "path is too long");
+		return 1;
+	}
+	nfqd_cfgtext_init(&t, NFQD_CFGTEXT_MAX, report, arg);
+	if ((errors = nfqd_cfgtext_set(&t, name, text, len, NULL)) == 0)
+		errors = load(cf, &t, name, ov, report, arg, false);
+	nfqd_cfgtext_free(&t);
+	return errors;
 }
 
 bool

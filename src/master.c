@@ -730,6 +730,18 @@ reload(void)
 		return;
 	}
 	/*
+	 * A file cut short (a copy in progress, a full disk) can still be
+	 * valid; dropping every rule must be written, not implied.
+	 */
+	if (m.cf.rules != NULL && m.cf.rules->n > 0 && !ncf->rules_set) {
+		log_errx("reload: %s has no rules setting, which would remove "
+		    "the %u rule%s in force (a file still being written?): "
+		    "refused, the running configuration stays in force; to "
+		    "remove every rule, write \"rules = ();\"", m.cf.path,
+		    m.cf.rules->n, m.cf.rules->n == 1 ? "" : "s");
+		goto refuse;
+	}
+	/*
 	 * New workers apply queue parameters to live sockets unacknowledged;
 	 * the only ones the kernel can refuse are flags it lacks: ask it.
 	 */

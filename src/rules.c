@@ -932,7 +932,7 @@ read_rule(struct load *l, config_setting_t *g, uint32_t idx)
 	l->rate = l->proto = l->family = l->tcpflags = l->icmp = NULL;
 	l->src = l->dst = l->sport = l->dport = NULL;
 	l->queue_ok = false;
-	r->line = (int)config_setting_source_line(g);
+	r->line = cfg_line(l->c, g);
 
 	snprintf(l->prefix, sizeof(l->prefix), "rule #%u: ", idx + 1);
 	l->c->prefix = l->prefix;
@@ -1018,7 +1018,8 @@ nfqd_rules_load(struct nfqd_cfgctx *c, config_setting_t *list,
     uint16_t qfirst, uint16_t qcount)
 {
 	struct load	 l;
-	char		 msg[2 * NFQD_RULE_NAME_MAX + 64];
+	const char	*fa, *fb;
+	char		 msg[2 * NFQD_RULE_NAME_MAX + PATH_MAX + 64];
 	uint32_t	 i;
 	int		 n, before = c->errors;
 
@@ -1055,16 +1056,24 @@ nfqd_rules_load(struct nfqd_cfgctx *c, config_setting_t *list,
 
 		if (strcmp(a->name, b->name) != 0)
 			continue;
-		if (a->line > b->line) {
+		if (a > b) {
 			const struct nfqd_rule *t = a;
 
 			a = b;
 			b = t;
 		}
-		snprintf(msg, sizeof(msg), "rule \"%s\": the name is taken by "
-		    "the rule at line %d", b->name, a->line);
-		c->report(c->arg, cfg_file(c, config_setting_get_elem(list,
-		    (unsigned)(b - l.rs->rules))), b->line, msg);
+		fa = cfg_file(c, config_setting_get_elem(list,
+		    (unsigned)(a - l.rs->rules)));
+		fb = cfg_file(c, config_setting_get_elem(list,
+		    (unsigned)(b - l.rs->rules)));
+		/* An @include'd rule can be in another file. */
+		if (strcmp(fa, fb) == 0)
+			snprintf(msg, sizeof(msg), "rule \"%s\": the name is "
+			    "taken by the rule at line %d", b->name, a->line);
+		else
+			snprintf(msg, sizeof(msg), "rule \"%s\": the name is "
+			    "taken by the rule at %s:%d", b->name, fa, a->line);
+		c->report(c->arg, fb, b->line, msg);
 		c->errors++;
 	}
 	if (c->errors != before)

@@ -15,19 +15,23 @@
 
 #include "nfqd/config.h"
 
+struct nfqd_cfgtext;
+
 struct nfqd_cfgctx {
 	nfqd_config_report_fn	 report;
 	void			*arg;
 	const char		*path;		/* the main file */
-	const char		*dir;		/* @include paths are relative to it */
+	const struct nfqd_cfgtext *text;	/* what libconfig read; lines */
 	const char		*prefix;	/* "rule \"x\": " while in a rule */
 	int			 errors;
-	char			 fbuf[PATH_MAX];
 };
 
-/* The file a setting came from, with @include paths resolved. */
+/*
+ * The file and line a setting came from: libconfig read one text, with
+ * every @include spliced in (cfgtext.h), and counts lines in that.
+ */
 const char *cfg_file(struct nfqd_cfgctx *c, const config_setting_t *s);
-const char *cfg_resolve(struct nfqd_cfgctx *c, const char *file);
+int	cfg_line(struct nfqd_cfgctx *c, const config_setting_t *s);
 
 /*
  * An error at s's file and line, prefixed with c->prefix and s's name, or

@@ -63,6 +63,7 @@ struct nfqd_config {
 						   it; 0: none */
 
 	struct nfqd_ruleset *rules;		/* NULL: none; owned */
+	bool		 rules_set;		/* the file says rules = ... */
 	uint32_t	 rate_table_size;	/* keyed rate buckets per worker */
 };
 
@@ -93,6 +94,15 @@ void	nfqd_config_defaults(struct nfqd_config *cf);
 int	nfqd_config_load(struct nfqd_config *cf, const char *path,
 	    const struct nfqd_overrides *ov, nfqd_config_report_fn report,
 	    void *arg);
+
+/*
+ * The same for a text in memory, named name in reports (the fuzzer): no
+ * @include, and no child parses it first, so a crash in libconfig is the
+ * caller's to see.
+ */
+int	nfqd_config_load_text(struct nfqd_config *cf, const char *name,
+	    const char *text, size_t len, const struct nfqd_overrides *ov,
+	    nfqd_config_report_fn report, void *arg);
 
 /* Free what nfqd_config_load() allocated (the rules). */
 void	nfqd_config_free(struct nfqd_config *cf);

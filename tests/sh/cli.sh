@@ -47,21 +47,107 @@ check "-t: missing file exits 1" "$?" 1
 check "-t: missing file message" "$(sed -n 1p "$TMP/err")" \
     "$TMP/missing.conf: cannot open: No such file or directory"
 
-: >"$TMP/empty.conf"
-out=$("$NFQD" -t -c "$TMP/empty.conf" --queue-balance 4:7 2>&1)
+echo 'queue: { };' >"$TMP/min.conf"
+out=$("$NFQD" -t -c "$TMP/min.conf" --queue-balance 4:7 2>&1)
 check "-t --queue-balance: overrides the range" "$?/$out" \
-    "0/nfqd: $TMP/empty.conf: configuration is valid (queues 4-7, 4 workers)"
-"$NFQD" -t -c "$TMP/empty.conf" --queue-balance 7:4 2>"$TMP/err"
+    "0/nfqd: $TMP/min.conf: configuration is valid (queues 4-7, 4 workers)"
+"$NFQD" -t -c "$TMP/min.conf" --queue-balance 7:4 2>"$TMP/err"
 check "--queue-balance 7:4 is refused" "$?" 1
-"$NFQD" -t -c "$TMP/empty.conf" -p relative.pid 2>"$TMP/err"
+"$NFQD" -t -c "$TMP/min.conf" -p relative.pid 2>"$TMP/err"
 check "-p with a relative path is refused" "$?" 1
+
+# Files that must neither end nor hang nfqd: each is refused at once (under
+# a timeout, so a hang fails instead of blocking) with FILE:LINE: reason.
+t_err() {	# t_err NAME FILE WANT-FIRST-LINE
+	local t0 ms rc
+	t0=$(date +%s%N)
+	timeout 20 "$NFQD" -t -c "$2" >"$TMP/out" 2>"$TMP/err"
+	rc=$?
+	ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+	check "$1: exits 1" "$rc" 1
+	check "$1: message" "$(sed -n 1p "$TMP/err")" "$3"
+	check "$1: one error" "$(sed -n 2p "$TMP/err")" \
+	    "nfqd: $2: 1 error; configuration is invalid"
+	[ "$ms" -lt 5000 ] && pass "$1: answers in $ms ms" ||
+	    fail "$1: took $ms ms"
+}
+mkdir "$TMP/incdir" "$TMP/a\\b"
+mkfifo "$TMP/fifo"
+printf 'queue: { };\n@include "incdir"\n' >"$TMP/i-dir.conf"
+t_err "-t: include of a directory" "$TMP/i-dir.conf" \
+    "$TMP/i-dir.conf:2: cannot include \"incdir\": Is a directory"
+printf '@include "a\\\\b"\n' >"$TMP/i-esc.conf"
+t_err "-t: include of a directory by an escaped path \"a\\\\b\"" \
+    "$TMP/i-esc.conf" \
+    "$TMP/i-esc.conf:1: cannot include \"a\\b\": Is a directory"
+printf 'queue: { };\n\n@include "fifo"\n' >"$TMP/i-fifo.conf"
+t_err "-t: include of a FIFO" "$TMP/i-fifo.conf" \
+    "$TMP/i-fifo.conf:3: cannot include \"fifo\": not a regular file"
+t_err "-t: a FIFO as the file" "$TMP/fifo" \
+    "$TMP/fifo: cannot read: not a regular file"
+printf '@include "/dev/zero"\n' >"$TMP/i-zero.conf"
+t_err "-t: include of /dev/zero" "$TMP/i-zero.conf" \
+    "$TMP/i-zero.conf:1: cannot include \"/dev/zero\": not a regular file"
+printf '@include "nowhere.conf"\n' >"$TMP/i-miss.conf"
+t_err "-t: include of a missing file" "$TMP/i-miss.conf" \
+    "$TMP/i-miss.conf:1: cannot include \"nowhere.conf\": No such file or directory"
+printf 'queue: { };\n@include "i-self.conf"\n' >"$TMP/i-self.conf"
+t_err "-t: a file that includes itself" "$TMP/i-self.conf" \
+    "$TMP/i-self.conf:2: cannot include \"i-self.conf\": an include cycle ($TMP/i-self.conf is being read already)"
+for i in $(seq 0 11); do
+	printf 'x%d = %d;\n@include "d%d.conf"\n' "$i" "$i" $((i + 1)) \
+	    >"$TMP/d$i.conf"
+done
+t_err "-t: include nested 11 deep" "$TMP/d0.conf" \
+    "$TMP/d10.conf:2: cannot include \"d11.conf\": @include is nested more than 10 deep"
+# Sparse: 300 MiB of size, no disk.
+truncate -s 300M "$TMP/huge.conf"
+t_err "-t: a file over 256 MiB" "$TMP/huge.conf" \
+    "$TMP/huge.conf: cannot read: too large: 314572800 bytes (a configuration, with what it includes, may have 256 MiB)"
+printf 'queue: { };\n@include "huge.conf"\n' >"$TMP/i-huge.conf"
+t_err "-t: include of a file over 256 MiB" "$TMP/i-huge.conf" \
+    "$TMP/i-huge.conf:2: cannot include \"huge.conf\": too large: 314572800 bytes (a configuration, with what it includes, may have 256 MiB)"
+{ printf 'a = '; head -c 100000 /dev/zero | tr '\0' '('
+  head -c 100000 /dev/zero | tr '\0' ')'; printf ';\n'; } >"$TMP/deep.conf"
+t_err "-t: 100,000 nested lists" "$TMP/deep.conf" \
+    "$TMP/deep.conf:1: memory exhausted (lists or groups nested too deeply?)"
+printf 'a = 1;\n\0b = 2;\n' >"$TMP/nul.conf"
+t_err "-t: a NUL byte" "$TMP/nul.conf" \
+    "$TMP/nul.conf:2: a NUL byte: this is not a text file"
+
+# Integers: the real number in the message, not what 32 bits kept of it.
+printf 'queue: { base = 4294967297; };\n' >"$TMP/base.conf"
+t_err "-t: base = 4294967297" "$TMP/base.conf" \
+    "$TMP/base.conf:1: queue.base: 4294967297 is out of range (0 to 65535)"
+printf 'queue: {\n  maxlen = 4294967295;\n};\n' >"$TMP/maxlen.conf"
+t_err "-t: maxlen = 4294967295" "$TMP/maxlen.conf" \
+    "$TMP/maxlen.conf:2: queue.maxlen: 4294967295 is out of range (1 to 16777216)"
+printf 'queue: { maxlen = 99999999999999999999; };\n' >"$TMP/huge-int.conf"
+t_err "-t: an integer beyond 64 bits" "$TMP/huge-int.conf" \
+    "$TMP/huge-int.conf:1: 99999999999999999999 is out of range (-9223372036854775808 to 9223372036854775807)"
+cat >"$TMP/marks.conf" <<'CONF'
+queue: { balance = "0:1"; orphan_mark = 0; };
+rules = ( { name = "m"; mark = 0xFFFFFFFF; uid = 4294967295;
+            verdict = "accept"; } );
+CONF
+"$NFQD" -t -c "$TMP/marks.conf" >/dev/null 2>"$TMP/err"
+check "-t: mark = 0xFFFFFFFF and uid = 4294967295 are valid" \
+    "$?/$(cat "$TMP/err")" "0/"
+
+# No settings at all: a copy in progress, refused.
+: >"$TMP/empty.conf"
+t_err "-t: an empty file" "$TMP/empty.conf" \
+    "$TMP/empty.conf: no settings: an empty configuration is refused (a file still being written? write it elsewhere and rename it into place)"
+printf '# only a comment\n\n' >"$TMP/comment.conf"
+t_err "-t: a file of comments only" "$TMP/comment.conf" \
+    "$TMP/comment.conf: no settings: an empty configuration is refused (a file still being written? write it elsewhere and rename it into place)"
 
 check "-V" "$("$NFQD" -V | cut -d' ' -f1-2)" "nfqd $(sed -n 's/.*NFQD_VERSION[^"]*"\(.*\)".*/\1/p' "$TOP/include/nfqd/nfqd.h")"
 "$NFQD" -h | grep -q -- "--queue-balance A:B"
 check "-h shows the options" "$?" 0
 "$NFQD" --bogus 2>/dev/null
 check "unknown option exits 1" "$?" 1
-"$NFQD" -t -c "$TMP/empty.conf" extra 2>/dev/null
+"$NFQD" -t -c "$TMP/min.conf" extra 2>/dev/null
 check "stray argument exits 1" "$?" 1
 
 exit $((FAILS != 0))

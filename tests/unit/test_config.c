@@ -6,12 +6,16 @@
 #include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "nfqd/config.h"
+#include "nfqd/nfqd.h"
+#include "nfqd/rules.h"
 #include "nfqd/util.h"
 #include "unit.h"
 
@@ -87,8 +91,8 @@ test_defaults(void)
 	char			path[PATH_MAX];
 	int			r;
 
-	r = load(&cf, "", NULL, &rs, path, sizeof(path));
-	CHECK(r == 0 && rs.n == 0, "empty file loads");
+	r = load(&cf, "queue = { };\n", NULL, &rs, path, sizeof(path));
+	CHECK(r == 0 && rs.n == 0, "an empty group loads");
 	CHECK_STR_EQ(cf.path, path, "default path is the file loaded");
 	CHECK_STR_EQ(cf.pidfile, "/run/nfqd.pid", "default pidfile");
 	CHECK_STR_EQ(cf.user, "", "default user keeps root");
@@ -120,7 +124,7 @@ test_defaults(void)
 	nfqd_strlcpy(def.path, cf.path, sizeof(def.path));
 	def.qcount = cf.qcount;
 	CHECK(memcmp(&def, &cf, sizeof(cf)) == 0,
-	    "empty file equals nfqd_config_defaults");
+	    "an empty group equals nfqd_config_defaults");
 
 	CHECK(expect_ok("empty groups", &cf, "daemon = { };\nqueue = { };\n"
 	    "stats = { };\n", NULL) && cf.qcount == ncpu && cf.maxlen == 8192,
@@ -663,7 +667,7 @@ test_overrides(void)
 		CHECK_STR_EQ(rs.r[0].file, path, "bad override balance: file");
 	}
 	ov.balance = "0:1024";
-	r = load(&cf, "", &ov, &rs, path, sizeof(path));
+	r = load(&cf, "queue = { };\n", &ov, &rs, path, sizeof(path));
 	CHECK(r == 1 && rs.n == 1 && strcmp(rs.r[0].msg, "--queue-balance "
 	    "0:1024: expected A:B with 0 <= A <= B <= 65535 and at most 1024 "
 	    "queues") == 0, "override balance of 1025 queues is an error");
@@ -772,12 +776,258 @@ test_include(void)
 	r = nfqd_config_load(&cf, path, NULL, unit_collect, &rs);
 	CHECK(r == 1 && rs.n == 1, "include: missing file is one problem");
 	if (rs.n == 1) {
-		CHECK_STR_EQ(rs.r[0].msg, "cannot open include file",
+		CHECK_STR_EQ(rs.r[0].msg, "cannot include \"missing.conf\": "
+		    "No such file or directory",
 		    "include: missing file message");
 		CHECK_INT_EQ(rs.r[0].line, 1, "include: missing file line");
 		CHECK_STR_EQ(rs.r[0].file, path,
 		    "include: missing file names the including file");
 	}
+}
+
+/*
+ * Integers past 32 bits reach the range checks whole: libconfig 1.5 alone
+ * would read 4294967297 as 1 and 0xFFFFFFFF as -1.
+ */
+static void
+test_wide_integers(void)
+{
+	struct nfqd_config	cf;
+	struct unit_reports	rs;
+	char			path[PATH_MAX];
+	int			r;
+
+	expect_error("base 4294967297", "queue: { base = 4294967297; };\n", 1,
+	    "queue.base: 4294967297 is out of range (0 to 65535)");
+	expect_error("maxlen 4294967295", "queue: { maxlen = 4294967295; };\n",
+	    1, "queue.maxlen: 4294967295 is out of range (1 to 16777216)");
+	expect_error("maxlen 0xFFFFFFFF", "queue = { maxlen = 0xFFFFFFFF; };\n",
+	    1, "queue.maxlen: 4294967295 is out of range (1 to 16777216)");
+	expect_error("maxlen 0x1FFFFFFFF",
+	    "queue = { maxlen = 0x1FFFFFFFF; };\n", 1,
+	    "queue.maxlen: 8589934591 is out of range (1 to 16777216)");
+	expect_error("maxlen 2147483648", "queue = { maxlen = 2147483648; };\n",
+	    1, "queue.maxlen: 2147483648 is out of range (1 to 16777216)");
+	expect_error("maxlen -2147483649",
+	    "queue = { maxlen = -2147483649; };\n", 1,
+	    "queue.maxlen: -2147483649 is out of range (1 to 16777216)");
+	expect_error("maxlen 4294967297L",
+	    "queue = { maxlen = 4294967297L; };\n", 1,
+	    "queue.maxlen: 4294967297 is out of range (1 to 16777216)");
+	expect_error("rcvbuf 4294967297", "queue = { rcvbuf = 4294967297; };\n",
+	    1, "queue.rcvbuf: 4294967297 is out of range (65536 to "
+	    "1073741824)");
+	expect_error("interval beyond 64 bits",
+	    "stats = {\n\tinterval = 99999999999999999999;\n};\n", 2,
+	    "99999999999999999999 is out of range (-9223372036854775808 to "
+	    "9223372036854775807)");
+	expect_error("interval beyond 64 bits, with L",
+	    "stats = { interval = 99999999999999999999L; };\n", 1,
+	    "99999999999999999999 is out of range (-9223372036854775808 to "
+	    "9223372036854775807)");
+	expect_error("hex beyond 63 bits",
+	    "stats = { interval = 0xFFFFFFFFFFFFFFFFL; };\n", 1,
+	    "0xFFFFFFFFFFFFFFFF is out of range (0 to 0x7FFFFFFFFFFFFFFF)");
+	if (expect_ok("integers in range, any shape", &cf,
+	    "queue = { maxlen = 100L; batch = 0x10; rcvbuf = 1073741824; "
+	    "base = +7; };\n", NULL))
+		CHECK(cf.maxlen == 100 && cf.batch == 16 &&
+		    cf.rcvbuf == 1073741824 && cf.qfirst == 7,
+		    "integers in range: 100L, 0x10, 1073741824, +7");
+
+	/* orphan_mark 0: no warning that these marks hold its bit. */
+	if (expect_ok("32-bit marks and ids", &cf,
+	    "queue = { balance = \"0:1\"; orphan_mark = 0; };\nrules = (\n"
+	    "  { name = \"m\"; mark = 0xFFFFFFFF; verdict = \"accept\"; },\n"
+	    "  { name = \"u\"; uid = 4294967295; match_mark = 0xFFFFFFFF;\n"
+	    "    verdict = \"drop\"; }\n);\n", NULL)) {
+		CHECK(cf.rules != NULL && cf.rules->n == 2 &&
+		    cf.rules->rules[0].setmark == 0xFFFFFFFFu &&
+		    cf.rules->rules[1].uid_lo == 0xFFFFFFFFu &&
+		    cf.rules->rules[1].mark_val == 0xFFFFFFFFu,
+		    "mark = 0xFFFFFFFF, uid = 4294967295, match_mark = "
+		    "0xFFFFFFFF are read as such");
+		nfqd_config_free(&cf);
+	}
+	r = load(&cf, "queue = { balance = \"0:1\"; };\nrules = (\n"
+	    "  { name = \"a\"; uid = 4294967296; verdict = \"drop\"; },\n"
+	    "  { name = \"b\"; dst_port = [80, 4294967297]; verdict = "
+	    "\"drop\"; },\n"
+	    "  { name = \"c\"; mark = 0x100000000; verdict = \"accept\"; },\n"
+	    "  { name = \"d\"; match_mark = -1; verdict = \"accept\"; }\n"
+	    ");\n", NULL, &rs, path, sizeof(path));
+	CHECK(r == 4 && rs.n == 4, "rules: four numbers out of range");
+	if (rs.n == 4) {
+		CHECK_STR_EQ(rs.r[0].msg, "rule \"a\": uid: 4294967296 is out "
+		    "of range (0 to 4294967295)", "rules: uid 4294967296");
+		CHECK_STR_EQ(rs.r[1].msg, "rule \"b\": dst_port: port "
+		    "4294967297 is out of range (0 to 65535)",
+		    "rules: a port 4294967297 in an array");
+		CHECK_STR_EQ(rs.r[2].msg, "rule \"c\": mark: 4294967296 is out "
+		    "of range (0 to 4294967295)", "rules: mark 0x100000000");
+		CHECK_STR_EQ(rs.r[3].msg, "rule \"d\": match_mark: -1 is out "
+		    "of range (0 to 4294967295)", "rules: match_mark -1");
+		CHECK(rs.r[0].line == 3 && rs.r[3].line == 6,
+		    "rules: the lines of the rules");
+	}
+}
+
+/* A file with no setting at all: a copy in progress, not a choice. */
+static void
+test_empty(void)
+{
+	static const char *const empties[] = {
+		"", "\n\n", "# nothing\n", "// x\n/* y\n */\n", "  \t\n",
+	};
+	struct nfqd_config	cf;
+	struct unit_reports	rs;
+	char			path[PATH_MAX], inc[PATH_MAX];
+	size_t			i;
+	int			r;
+
+	for (i = 0; i < NFQD_ARRAY_SIZE(empties); i++) {
+		r = load(&cf, empties[i], NULL, &rs, path, sizeof(path));
+		CHECKF(r == 1 && rs.n == 1 && rs.r[0].line == 0 &&
+		    strcmp(rs.r[0].file, path) == 0 && strcmp(rs.r[0].msg,
+		    "no settings: an empty configuration is refused (a file "
+		    "still being written? write it elsewhere and rename it "
+		    "into place)") == 0,
+		    unit_fmt("empty file %zu is refused", i),
+		    "returned %d, \"%s\"", r, rs.n > 0 ? rs.r[0].msg : "");
+	}
+	if (write_file("nothing.conf", "# nothing\n", inc, sizeof(inc)) == 0) {
+		r = load(&cf, "@include \"nothing.conf\"\n", NULL, &rs, path,
+		    sizeof(path));
+		CHECK(r == 1 && rs.n == 1 &&
+		    strncmp(rs.r[0].msg, "no settings:", 12) == 0,
+		    "a file that only includes an empty one is refused");
+	}
+	CHECK(expect_ok("an empty group is a setting", &cf, "daemon = {};\n",
+	    NULL), "one empty group is not an empty configuration");
+}
+
+/* Whether the file has a rules setting at all (a reload needs to know). */
+static void
+test_rules_set(void)
+{
+	struct nfqd_config	cf;
+
+	if (expect_ok("no rules setting", &cf, "queue = { };\n", NULL))
+		CHECK(!cf.rules_set, "no rules setting: rules_set is false");
+	if (expect_ok("rules = ()", &cf, "rules = ();\n", NULL)) {
+		CHECK(cf.rules_set && (cf.rules == NULL || cf.rules->n == 0),
+		    "rules = (): rules_set, and no rule");
+		nfqd_config_free(&cf);
+	}
+	if (expect_ok("one rule", &cf, "queue = { balance = \"0:1\"; };\n"
+	    "rules = ({ name = \"x\"; verdict = \"drop\"; });\n", NULL)) {
+		CHECK(cf.rules_set && cf.rules != NULL && cf.rules->n == 1,
+		    "one rule: rules_set, one rule");
+		nfqd_config_free(&cf);
+	}
+}
+
+/* Problems in and around @include'd files, at their own file and line. */
+static void
+test_include_lines(void)
+{
+	static const char	 wide[] = "queue = { base = 4294967297; };\n";
+	static const char	 passwd[] = "@include \"/etc/passwd\"\n";
+	struct nfqd_config	 cf;
+	struct unit_reports	 rs;
+	char			 path[PATH_MAX], inc[PATH_MAX], in2[PATH_MAX];
+	char			*deep;
+	int			 r;
+	size_t			 i;
+
+	if (write_file("lines1.conf", "\n# one\n@include \"lines2.conf\"\n"
+	    "queue = { batch = 0; };\n", inc, sizeof(inc)) == -1 ||
+	    write_file("lines2.conf", "\n\nstats = { interval = -1; };\n",
+	    in2, sizeof(in2)) == -1) {
+		CHECK(0, "include lines: writing files");
+		return;
+	}
+	r = load(&cf, "daemon = { log = \"x\"; };\n@include \"lines1.conf\"\n"
+	    "\ndefault_verdict = 3;\n", NULL, &rs, path, sizeof(path));
+	CHECK(r == 4 && rs.n == 4, "include lines: four problems");
+	if (rs.n == 4) {
+		CHECK(strcmp(rs.r[0].file, path) == 0 && rs.r[0].line == 1,
+		    "include lines: main file, line 1");
+		CHECK(strcmp(rs.r[1].file, in2) == 0 && rs.r[1].line == 3,
+		    "include lines: nested file, line 3");
+		CHECK(strcmp(rs.r[2].file, inc) == 0 && rs.r[2].line == 4,
+		    "include lines: included file, line 4, after its include");
+		CHECK(strcmp(rs.r[3].file, path) == 0 && rs.r[3].line == 4,
+		    "include lines: main file, line 4, after the include");
+	}
+
+	/* A rule's line, in a message about another rule, is its file's. */
+	if (write_file("rules2.conf", "\n  { name = \"x\"; verdict = "
+	    "\"accept\"; }\n", inc, sizeof(inc)) == -1)
+		return;
+	r = load(&cf, "queue = { balance = \"0:1\"; };\nrules = (\n"
+	    "  { name = \"x\"; verdict = \"drop\"; },\n"
+	    "@include \"rules2.conf\"\n);\n", NULL, &rs, path, sizeof(path));
+	CHECK(r == 1 && rs.n == 1, "include lines: a duplicate rule name");
+	if (rs.n == 1) {
+		CHECK_STR_EQ(rs.r[0].msg, unit_fmt("rule \"x\": the name is "
+		    "taken by the rule at %s:3", path),
+		    "include lines: duplicate name message");
+		CHECK_STR_EQ(rs.r[0].file, inc,
+		    "include lines: the duplicate is in the included file");
+		CHECK_INT_EQ(rs.r[0].line, 2,
+		    "include lines: at its line there");
+	}
+
+	/* A syntax error in an included file. */
+	if (write_file("syntax.conf", "queue = {\n\tmaxlen = ;\n};\n", inc,
+	    sizeof(inc)) == -1)
+		return;
+	r = load(&cf, "\n@include \"syntax.conf\"\n", NULL, &rs, path,
+	    sizeof(path));
+	CHECK(r == 1 && rs.n == 1 && strcmp(rs.r[0].file, inc) == 0 &&
+	    rs.r[0].line == 2 && strcmp(rs.r[0].msg, "syntax error") == 0,
+	    "include lines: a syntax error at the included file's line");
+
+	/* 100,000 nested lists: libconfig's parser gives up, cleanly. */
+	if ((deep = malloc(200016)) == NULL)
+		return;
+	memcpy(deep, "\na = ", 5);
+	for (i = 0; i < 100000; i++) {
+		deep[5 + i] = '(';
+		deep[100005 + i] = ')';
+	}
+	memcpy(deep + 200005, ";\n", 3);
+	r = load(&cf, deep, NULL, &rs, path, sizeof(path));
+	free(deep);
+	CHECK(r == 1 && rs.n == 1 && rs.r[0].line == 2 &&
+	    strcmp(rs.r[0].msg, "memory exhausted (lists or groups nested too "
+	    "deeply?)") == 0, "100,000 nested lists: one clear error");
+
+	/* The same escapes as libconfig: "a\\b" names the directory a\b. */
+	snprintf(inc, sizeof(inc), "%s/a\\b", dir);
+	if (!CHECK(mkdir(inc, 0700) == 0, "include lines: directory a\\b"))
+		return;
+	r = load(&cf, "queue = { };\n@include \"a\\\\b\"\n", NULL, &rs, path,
+	    sizeof(path));
+	CHECK(r == 1 && rs.n == 1 && rs.r[0].line == 2 &&
+	    strcmp(rs.r[0].msg, "cannot include \"a\\b\": Is a directory") == 0,
+	    "include of a directory by an escaped path is one problem");
+
+	/* Text in memory: no @include, no child, same checks. */
+	memset(&rs, 0, sizeof(rs));
+	r = nfqd_config_load_text(&cf, "text", wide, strlen(wide), NULL,
+	    unit_collect, &rs);
+	CHECK(r == 1 && rs.n == 1 && strcmp(rs.r[0].msg, "queue.base: "
+	    "4294967297 is out of range (0 to 65535)") == 0 &&
+	    strcmp(rs.r[0].file, "text") == 0,
+	    "load_text: the same checks, named as given");
+	memset(&rs, 0, sizeof(rs));
+	r = nfqd_config_load_text(&cf, "text", passwd, strlen(passwd), NULL,
+	    unit_collect, &rs);
+	CHECK(r == 1 && rs.n == 1 && strcmp(rs.r[0].msg, "cannot include "
+	    "\"/etc/passwd\": @include is not available here") == 0,
+	    "load_text: @include is refused");
 }
 
 int
@@ -804,6 +1054,10 @@ main(void)
 	test_overrides();
 	test_worker_changed();
 	test_include();
+	test_wide_integers();
+	test_empty();
+	test_rules_set();
+	test_include_lines();
 	rc = unit_done();
 	if (unit_rmtree(dir) == -1) {
 		perror(dir);

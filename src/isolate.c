@@ -1,0 +1,121 @@
+/*
+ * A function run in a throw-away child process (see isolate.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "nfqd/isolate.h"
+#include "nfqd/util.h"
+
+#define MS	1000000ull
+
+static void
+duration(unsigned ms, char *buf, size_t len)
+{
+	if (ms % 1000 == 0)
+		snprintf(buf, len, "%u s", ms / 1000);
+	else
+		snprintf(buf, len, "%u ms", ms);
+}
+
+int
+nfqd_isolate(nfqd_isolated_fn fn, void *arg, void *out, size_t len,
+    unsigned timeout_ms, char *why, size_t wlen)
+{
+	struct pollfd	 pfd;
+	uint64_t	 end, now;
+	size_t		 got = 0;
+	ssize_t		 n;
+	pid_t		 pid;
+	char		 d[32], sink[64];
+	int		 p[2], status = 0, r;
+	bool		 timed_out = false, waited;
+
+	if (pipe2(p, O_CLOEXEC) == -1) {
+		snprintf(why, wlen, "could not start (pipe: %s)",
+		    strerror(errno));
+		return -1;
+	}
+	if ((pid = fork()) == -1) {
+		snprintf(why, wlen, "could not start (fork: %s)",
+		    strerror(errno));
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		/*
+		 * Nothing of the parent's may run here: no atexit handler,
+		 * no stdio buffer flushed twice, hence _exit().
+		 */
+		close(p[0]);
+		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+		fn(arg, out, len);
+		_exit(nfqd_write_all(p[1], out, len) == 0 ? 0 : 1);
+	}
+	close(p[1]);
+	pfd.fd = p[0];
+	pfd.events = POLLIN;
+	end = nfqd_now_ns() + timeout_ms * MS;
+	for (;;) {
+		now = nfqd_now_ns();
+		if (now >= end) {
+			timed_out = true;
+			break;
+		}
+		r = poll(&pfd, 1, (int)((end - now + MS - 1) / MS));
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == 0)
+			continue;	/* the deadline, checked above */
+		if (r == -1)
+			break;
+		/* Read on to the end: the answer is whole when the child is. */
+		if (got < len)
+			n = read(p[0], (char *)out + got, len - got);
+		else
+			n = read(p[0], sink, sizeof(sink));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;		/* EOF: the child has exited */
+		if (got < len)
+			got += (size_t)n;
+	}
+	close(p[0]);
+	if (timed_out)
+		kill(pid, SIGKILL);
+	while ((r = waitpid(pid, &status, 0)) == -1 && errno == EINTR)
+		;
+	/* -1 (ECHILD): SIGCHLD ignored, so the kernel reaped it. */
+	waited = r == pid;
+	if (timed_out) {
+		duration(timeout_ms, d, sizeof(d));
+		snprintf(why, wlen, "did not finish in %s", d);
+		return -1;
+	}
+	if (waited && WIFSIGNALED(status)) {
+		snprintf(why, wlen, "crashed (signal %d: %s)", WTERMSIG(status),
+		    strsignal(WTERMSIG(status)));
+		return -1;
+	}
+	if (waited && WIFEXITED(status) && WEXITSTATUS(status) != 0) {
+		snprintf(why, wlen, "exited with status %d",
+		    WEXITSTATUS(status));
+		return -1;
+	}
+	if (got != len) {
+		snprintf(why, wlen, "ended without an answer");
+		return -1;
+	}
+	return 0;
+}
