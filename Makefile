@@ -24,12 +24,8 @@ NFQD_CFLAGS = -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude \
 LDLIBS	+= $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
 B	 = build
-SRCS	 = src/cfgutil.c src/classify.c src/config.c src/engine.c src/iftab.c \
-	   src/fault.c src/json.c src/log.c src/master.c src/pkt.c src/procfs.c \
-	   src/batch.c src/orphans.c src/verdict.c \
-	   src/iptcheck.c src/ratelimit.c src/rules.c src/sandbox.c \
-	   src/queue.c src/shm.c src/stats.c src/util.c src/worker.c
-SRCS	+= src/cfgtext.c src/isolate.c
+# Every source file but main.c, in src/ and the folders under it.
+SRCS	 = $(filter-out src/main.c,$(sort $(wildcard src/*.c src/*/*.c)))
 OBJS	 = $(SRCS:src/%.c=$(B)/%.o)
 UNIT	 = $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))
 TOOLS	 = $(B)/tools/udpgen

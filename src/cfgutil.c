@@ -178,6 +178,27 @@ cfg_choice(struct nfqd_cfgctx *c, config_setting_t *s,
 	return -1;
 }
 
+void
+cfg_path(struct nfqd_cfgctx *c, config_setting_t *s, char *dst, size_t len,
+    bool empty_ok)
+{
+	const char	*v;
+
+	if ((v = cfg_str(c, s)) == NULL)
+		return;
+	if (*v == '\0' && empty_ok) {
+		dst[0] = '\0';
+		return;
+	}
+	if (*v != '/') {
+		cfg_err(c, s, "\"%s\" must be an absolute path%s", v,
+		    empty_ok ? " (or \"\" to disable)" : "");
+		return;
+	}
+	if (nfqd_strlcpy(dst, v, len) >= len)
+		cfg_err(c, s, "path is too long");
+}
+
 /* Lower case, '-' to '_': how people misspell setting names. */
 static void
 normalize(const char *in, char *out, size_t len)

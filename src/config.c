@@ -25,530 +25,10 @@
 #include "nfqd/pkt.h"
 #include "nfqd/queue.h"
 #include "nfqd/rules.h"
+#include "nfqd/settings.h"
 #include "nfqd/util.h"
 
-struct ctx {
-	struct nfqd_cfgctx	 cc;		/* reporting, shared with rules.c */
-	struct nfqd_config	*cf;
-	const config_setting_t	*base;		/* queue.base, when set */
-	const config_setting_t	*balance;	/* queue.balance, when set */
-	const config_setting_t	*user;		/* daemon.user, when set */
-	config_setting_t	*rules;		/* rules, when set */
-	const config_setting_t	*copy_range;	/* queue.copy_range, when set */
-	const config_setting_t	*uid_gid;	/* queue.uid_gid, when set */
-	const config_setting_t	*truncated;	/* truncated_verdict, when set */
-	const config_setting_t	*orphan_mark;	/* queue.orphan_mark, when set */
-};
-
-struct key {
-	const char	*name;
-	void		(*set)(struct ctx *, config_setting_t *);
-};
-
-struct group {
-	const char		*name;		/* NULL: the top level */
-	const struct key	*keys;
-	size_t			 nkeys;
-};
-
 #define cerr(c, ...)	cfg_err(&(c)->cc, __VA_ARGS__)
-
-static int
-get_bool(struct ctx *c, config_setting_t *s, bool *out)
-{
-	return cfg_bool(&c->cc, s, out);
-}
-
-static int
-get_int(struct ctx *c, config_setting_t *s, long long lo, long long hi,
-    long long *out)
-{
-	return cfg_int(&c->cc, s, lo, hi, out);
-}
-
-static const char *
-get_str(struct ctx *c, config_setting_t *s)
-{
-	return cfg_str(&c->cc, s);
-}
-
-static int
-get_choice(struct ctx *c, config_setting_t *s, const char *const choices[],
-    size_t n)
-{
-	return cfg_choice(&c->cc, s, choices, n);
-}
-
-static void
-get_path(struct ctx *c, config_setting_t *s, char *dst, size_t len,
-    bool empty_ok)
-{
-	const char	*v;
-
-	if ((v = get_str(c, s)) == NULL)
-		return;
-	if (*v == '\0' && empty_ok) {
-		dst[0] = '\0';
-		return;
-	}
-	if (*v != '/') {
-		cerr(c, s, "\"%s\" must be an absolute path%s", v,
-		    empty_ok ? " (or \"\" to disable)" : "");
-		return;
-	}
-	if (nfqd_strlcpy(dst, v, len) >= len)
-		cerr(c, s, "path is too long");
-}
-
-/* daemon { } */
-
-static void
-set_pidfile(struct ctx *c, config_setting_t *s)
-{
-	get_path(c, s, c->cf->pidfile, sizeof(c->cf->pidfile), false);
-}
-
-static void
-set_user(struct ctx *c, config_setting_t *s)
-{
-	const char	*v;
-
-	if ((v = get_str(c, s)) == NULL)
-		return;
-	if (nfqd_strlcpy(c->cf->user, v, sizeof(c->cf->user)) >=
-	    sizeof(c->cf->user)) {
-		cerr(c, s, "user name is too long");
-		c->cf->user[0] = '\0';
-		return;
-	}
-	c->user = s;
-}
-
-static void
-set_log(struct ctx *c, config_setting_t *s)
-{
-	static const char *const choices[] = { "stderr", "syslog" };
-	int	i;
-
-	if ((i = get_choice(c, s, choices, NFQD_ARRAY_SIZE(choices))) >= 0)
-		c->cf->log_syslog = i == 1;
-}
-
-static void
-set_sandbox(struct ctx *c, config_setting_t *s)
-{
-	get_bool(c, s, &c->cf->sandbox);
-}
-
-static void
-set_log_level(struct ctx *c, config_setting_t *s)
-{
-	static const char *const choices[] = {
-		"error", "warning", "notice", "info", "debug"
-	};
-	int	i;
-
-	if ((i = get_choice(c, s, choices, NFQD_ARRAY_SIZE(choices))) >= 0)
-		c->cf->log_level = log_level_parse(choices[i]);
-}
-
-/* queue { } */
-
-static void
-set_balance(struct ctx *c, config_setting_t *s)
-{
-	const char	*v;
-	uint16_t	 a, b;
-
-	if ((v = get_str(c, s)) == NULL)
-		return;
-	c->balance = s;
-	if (strcmp(v, "auto") == 0) {
-		c->cf->balance_auto = true;
-		return;
-	}
-	if (nfqd_parse_balance(v, &a, &b) == -1) {
-		cerr(c, s, "\"%s\" is neither \"auto\" nor a range \"A:B\" "
-		    "of queue numbers (0 to 65535, A <= B)", v);
-		return;
-	}
-	if ((unsigned)b - a + 1 > NFQD_MAX_WORKERS) {
-		cerr(c, s, "\"%s\" has %u queues; at most %d are supported",
-		    v, (unsigned)b - a + 1, NFQD_MAX_WORKERS);
-		return;
-	}
-	c->cf->balance_auto = false;
-	c->cf->qfirst = a;
-	c->cf->qcount = (uint16_t)(b - a + 1);
-}
-
-static void
-set_base(struct ctx *c, config_setting_t *s)
-{
-	long long	v;
-
-	if (get_int(c, s, 0, 65535, &v) == 0) {
-		c->cf->qfirst = (uint16_t)v;
-		c->base = s;
-	}
-}
-
-static void
-set_cpu_affinity(struct ctx *c, config_setting_t *s)
-{
-	static const char *const choices[] = { "auto", "none" };
-	int	i;
-
-	if ((i = get_choice(c, s, choices, NFQD_ARRAY_SIZE(choices))) >= 0)
-		c->cf->cpu_affinity = i == 0;
-}
-
-static void
-set_maxlen(struct ctx *c, config_setting_t *s)
-{
-	long long	v;
-
-	if (get_int(c, s, 1, 16777216, &v) == 0)
-		c->cf->maxlen = (uint32_t)v;
-}
-
-static void
-set_rcvbuf(struct ctx *c, config_setting_t *s)
-{
-	const long long	 lo = 65536, hi = 1073741824;
-	uint64_t	 v;
-	long long	 iv;
-	const char	*str;
-
-	if (config_setting_type(s) == CONFIG_TYPE_INT ||
-	    config_setting_type(s) == CONFIG_TYPE_INT64) {
-		if (get_int(c, s, lo, hi, &iv) == 0)
-			c->cf->rcvbuf = (uint32_t)iv;
-		return;
-	}
-	if ((str = get_str(c, s)) == NULL)
-		return;
-	if (nfqd_parse_size(str, &v) == -1) {
-		cerr(c, s, "\"%s\" is not a size (bytes, or a number with "
-		    "K, M or G)", str);
-		return;
-	}
-	if (v < (uint64_t)lo || v > (uint64_t)hi) {
-		cerr(c, s, "\"%s\" is out of range (64K to 1G)", str);
-		return;
-	}
-	c->cf->rcvbuf = (uint32_t)v;
-}
-
-static void
-set_copy_range(struct ctx *c, config_setting_t *s)
-{
-	long long	v;
-
-	c->copy_range = s;
-	if (config_setting_type(s) == CONFIG_TYPE_STRING) {
-		if (strcmp(config_setting_get_string(s), "auto") == 0)
-			c->cf->copy_auto = true;
-		else
-			cerr(c, s, "\"%s\" is neither \"auto\" nor a number "
-			    "of bytes (0 to 65535)", config_setting_get_string(s));
-		return;
-	}
-	if (get_int(c, s, 0, 65535, &v) == 0)
-		c->cf->copy_range = (uint32_t)v;
-}
-
-static void
-set_batch(struct ctx *c, config_setting_t *s)
-{
-	long long	v;
-
-	if (get_int(c, s, 1, 1024, &v) == 0)
-		c->cf->batch = (uint32_t)v;
-}
-
-static void
-set_busy_poll_us(struct ctx *c, config_setting_t *s)
-{
-	long long	v;
-
-	if (get_int(c, s, 0, 1000, &v) == 0)
-		c->cf->busy_poll_us = (uint32_t)v;
-}
-
-static void
-set_fail_open(struct ctx *c, config_setting_t *s)
-{
-	get_bool(c, s, &c->cf->fail_open);
-}
-
-static void
-set_gso(struct ctx *c, config_setting_t *s)
-{
-	get_bool(c, s, &c->cf->gso);
-}
-
-static void
-set_uid_gid(struct ctx *c, config_setting_t *s)
-{
-	get_bool(c, s, &c->cf->uid_gid);
-	c->uid_gid = s;
-}
-
-/* stats { } */
-
-static void
-set_stats_file(struct ctx *c, config_setting_t *s)
-{
-	get_path(c, s, c->cf->stats_file, sizeof(c->cf->stats_file), true);
-}
-
-static void
-set_stats_interval(struct ctx *c, config_setting_t *s)
-{
-	long long	v;
-
-	if (get_int(c, s, 0, 86400, &v) == 0)
-		c->cf->stats_interval = (uint32_t)v;
-}
-
-static void
-set_shm(struct ctx *c, config_setting_t *s)
-{
-	get_path(c, s, c->cf->shm_path, sizeof(c->cf->shm_path), false);
-}
-
-/* top level */
-
-static void
-get_verdict(struct ctx *c, config_setting_t *s, enum nfqd_verdict *v)
-{
-	static const char *const choices[] = { "accept", "drop" };
-	int	i;
-
-	if ((i = get_choice(c, s, choices, NFQD_ARRAY_SIZE(choices))) >= 0)
-		*v = i == 0 ? NFQD_VERDICT_ACCEPT : NFQD_VERDICT_DROP;
-}
-
-static void
-set_default_verdict(struct ctx *c, config_setting_t *s)
-{
-	get_verdict(c, s, &c->cf->default_verdict);
-}
-
-static void
-set_malformed_verdict(struct ctx *c, config_setting_t *s)
-{
-	get_verdict(c, s, &c->cf->malformed_verdict);
-}
-
-static void
-set_truncated_verdict(struct ctx *c, config_setting_t *s)
-{
-	get_verdict(c, s, &c->cf->truncated_verdict);
-	c->truncated = s;
-}
-
-static void
-set_tiny_fragment_verdict(struct ctx *c, config_setting_t *s)
-{
-	get_verdict(c, s, &c->cf->tiny_fragment_verdict);
-}
-
-static void
-set_header_chain_verdict(struct ctx *c, config_setting_t *s)
-{
-	get_verdict(c, s, &c->cf->header_chain_verdict);
-}
-
-static void
-set_watchdog_ms(struct ctx *c, config_setting_t *s)
-{
-	long long	v;
-
-	if (get_int(c, s, 0, 600000, &v) == -1)
-		return;
-	if (v != 0 && v < 100) {
-		cerr(c, s, "%lld ms is too short to tell a stuck worker from a "
-		    "busy one (0 turns the watchdog off, else 100 to 600000)",
-		    v);
-		return;
-	}
-	c->cf->watchdog_ms = (uint32_t)v;
-}
-
-static void
-set_orphan_verdict(struct ctx *c, config_setting_t *s)
-{
-	static const char *const choices[] = { "accept", "drop", "repeat" };
-	static const enum nfqd_verdict v[] = {
-		NFQD_VERDICT_ACCEPT, NFQD_VERDICT_DROP, NFQD_VERDICT_REPEAT
-	};
-	int	i;
-
-	if ((i = get_choice(c, s, choices, NFQD_ARRAY_SIZE(choices))) >= 0)
-		c->cf->orphan_verdict = v[i];
-}
-
-static void
-set_orphan_mark(struct ctx *c, config_setting_t *s)
-{
-	long long	v;
-
-	if (get_int(c, s, 0, UINT32_MAX, &v) == -1)
-		return;
-	if (v != 0 && (v & (v - 1)) != 0) {
-		cerr(c, s, "0x%llx is not a single bit (or 0 for none)", v);
-		return;
-	}
-	c->cf->orphan_mark = (uint32_t)v;
-	c->orphan_mark = s;
-}
-
-static void
-set_rules(struct ctx *c, config_setting_t *s)
-{
-	c->rules = s;	/* read once the served queues are known */
-}
-
-static void
-set_rate_table_size(struct ctx *c, config_setting_t *s)
-{
-	long long	v;
-
-	if (get_int(c, s, 1024, 16777216, &v) == 0)
-		c->cf->rate_table_size = (uint32_t)v;
-}
-
-static void	set_group(struct ctx *, config_setting_t *);
-
-static const struct key daemon_keys[] = {
-	{ "pidfile",		set_pidfile },
-	{ "user",		set_user },
-	{ "log",		set_log },
-	{ "log_level",		set_log_level },
-	{ "sandbox",		set_sandbox },
-};
-
-static const struct key queue_keys[] = {
-	{ "balance",		set_balance },
-	{ "base",		set_base },
-	{ "cpu_affinity",	set_cpu_affinity },
-	{ "maxlen",		set_maxlen },
-	{ "rcvbuf",		set_rcvbuf },
-	{ "copy_range",		set_copy_range },
-	{ "batch",		set_batch },
-	{ "busy_poll_us",	set_busy_poll_us },
-	{ "fail_open",		set_fail_open },
-	{ "gso",		set_gso },
-	{ "uid_gid",		set_uid_gid },
-	{ "orphan_verdict",	set_orphan_verdict },
-	{ "orphan_mark",	set_orphan_mark },
-	{ "watchdog_ms",	set_watchdog_ms },
-};
-
-static const struct key stats_keys[] = {
-	{ "file",		set_stats_file },
-	{ "interval",		set_stats_interval },
-	{ "shm",		set_shm },
-};
-
-static const struct key top_keys[] = {
-	{ "daemon",		set_group },
-	{ "queue",		set_group },
-	{ "stats",		set_group },
-	{ "default_verdict",	set_default_verdict },
-	{ "malformed_verdict",	set_malformed_verdict },
-	{ "truncated_verdict",	set_truncated_verdict },
-	{ "tiny_fragment_verdict", set_tiny_fragment_verdict },
-	{ "header_chain_verdict", set_header_chain_verdict },
-	{ "rules",		set_rules },
-	{ "rate_table_size",	set_rate_table_size },
-};
-
-static const struct group groups[] = {
-	{ NULL,		top_keys,	NFQD_ARRAY_SIZE(top_keys) },
-	{ "daemon",	daemon_keys,	NFQD_ARRAY_SIZE(daemon_keys) },
-	{ "queue",	queue_keys,	NFQD_ARRAY_SIZE(queue_keys) },
-	{ "stats",	stats_keys,	NFQD_ARRAY_SIZE(stats_keys) },
-};
-
-/*
- * Find what an unknown name was probably meant to be: the same name spelled
- * with '-' or in capitals, with the group repeated as a prefix
- * ("queue_maxlen"), a typo, or a setting that lives in another group.
- */
-static void
-suggest(const struct group *g, const char *name, char *out, size_t len)
-{
-	const char	*names[32], *hit;
-	size_t		 i, k;
-
-	out[0] = '\0';
-	for (k = 0; k < g->nkeys && k < NFQD_ARRAY_SIZE(names); k++)
-		names[k] = g->keys[k].name;
-	if ((hit = cfg_suggest(name, g->name, names, k, 2)) != NULL) {
-		snprintf(out, len, "%s", hit);
-		return;
-	}
-	for (i = 0; i < NFQD_ARRAY_SIZE(groups); i++) {
-		const struct group *o = &groups[i];
-
-		if (o == g)
-			continue;
-		for (k = 0; k < o->nkeys && k < NFQD_ARRAY_SIZE(names); k++)
-			names[k] = o->keys[k].name;
-		if ((hit = cfg_suggest(name, o->name, names, k, 1)) == NULL)
-			continue;
-		if (o->name != NULL)
-			snprintf(out, len, "%s.%s", o->name, hit);
-		else
-			snprintf(out, len, "%s (at the top level)", hit);
-		return;
-	}
-}
-
-static void
-walk(struct ctx *c, const struct group *g, config_setting_t *grp)
-{
-	config_setting_t	*s;
-	const char		*name;
-	char			 hint[160];
-	size_t			 k;
-	int			 i;
-
-	for (i = 0; (s = config_setting_get_elem(grp, (unsigned)i)) != NULL;
-	    i++) {
-		name = config_setting_name(s);
-		for (k = 0; k < g->nkeys; k++)
-			if (name != NULL && strcmp(name, g->keys[k].name) == 0)
-				break;
-		if (k < g->nkeys) {
-			g->keys[k].set(c, s);
-			continue;
-		}
-		suggest(g, name != NULL ? name : "", hint, sizeof(hint));
-		if (hint[0] != '\0')
-			cerr(c, s, "unknown setting; did you mean '%s'?", hint);
-		else
-			cerr(c, s, "unknown setting");
-	}
-}
-
-static void
-set_group(struct ctx *c, config_setting_t *s)
-{
-	const char	*name = config_setting_name(s);
-	size_t		 i;
-
-	if (config_setting_type(s) != CONFIG_TYPE_GROUP) {
-		cerr(c, s, "must be a group: %s = { ... };", name);
-		return;
-	}
-	for (i = 0; i < NFQD_ARRAY_SIZE(groups); i++)
-		if (groups[i].name != NULL && strcmp(groups[i].name, name) == 0)
-			walk(c, &groups[i], s);
-}
 
 void
 nfqd_config_defaults(struct nfqd_config *cf)
@@ -625,22 +105,24 @@ l4_bytes(uint8_t needs)
  * depends on what was cut.
  */
 static void
-check_copy(struct ctx *c, uint8_t needs)
+check_copy(struct nfqd_cfgload *c, uint8_t needs)
 {
 	struct nfqd_config	*cf = c->cf;
+	config_setting_t	*copy = nfqd_settings_seen(c, "queue.copy_range");
+	config_setting_t	*tv = nfqd_settings_seen(c, "truncated_verdict");
 	uint32_t		 l4 = l4_bytes(needs), v4, v6;
 	bool			 chain;
 
 	/* Past the fixed IP header: the IPv6 chain, the transport header. */
 	chain = (needs & ~(NFQD_PKT_K_FAMILY | NFQD_PKT_K_ADDRS)) != 0;
 	if (cf->copy_range < 20 + l4) {
-		cerr(c, c->copy_range, "%u bytes cannot hold an IPv4 header "
+		cerr(c, copy, "%u bytes cannot hold an IPv4 header "
 		    "and the %u bytes of transport header the rules read "
 		    "(%u bytes)", cf->copy_range, l4, 20 + l4);
 		return;
 	}
 	if (cf->copy_range < 40 + l4 && !cf->copy_auto) {
-		cfg_warn_at(&c->cc, c->copy_range, "queue.copy_range: %u bytes "
+		cfg_warn_at(&c->cc, copy, "queue.copy_range: %u bytes "
 		    "cannot hold an IPv6 header%s (%u bytes): such packets "
 		    "get truncated_verdict \"%s\" when a rule depends on what "
 		    "was cut", cf->copy_range, l4 > 0 ? " and the transport "
@@ -649,7 +131,7 @@ check_copy(struct ctx *c, uint8_t needs)
 	} else if (chain && cf->copy_range < AUTO_HEADERS && !cf->copy_auto) {
 		v4 = cf->copy_range - 20 - l4;
 		v6 = cf->copy_range - 40 - l4;
-		cfg_warn_at(&c->cc, c->copy_range, "queue.copy_range: %u bytes "
+		cfg_warn_at(&c->cc, copy, "queue.copy_range: %u bytes "
 		    "hold IPv4 headers with %s%u bytes of options and IPv6 "
 		    "headers with %u bytes of extension headers in front of "
 		    "what the rules read; a packet with longer headers gets "
@@ -660,15 +142,15 @@ check_copy(struct ctx *c, uint8_t needs)
 	}
 	if (chain && cf->truncated_verdict == NFQD_VERDICT_ACCEPT &&
 	    cf->copy_range < 65535)
-		cfg_warn_at(&c->cc, c->truncated != NULL ? c->truncated :
-		    c->copy_range, "truncated_verdict \"accept\": a packet whose "
+		cfg_warn_at(&c->cc, tv != NULL ? tv : copy, "truncated_verdict "
+		    "\"accept\": a packet whose "
 		    "headers are longer than queue.copy_range (%u bytes) passes "
 		    "the rules that depend on what was cut; where the rules are "
 		    "a security boundary, keep \"drop\"", cf->copy_range);
 }
 
 static void
-finish_copy(struct ctx *c)
+finish_copy(struct nfqd_cfgload *c)
 {
 	struct nfqd_config	*cf = c->cf;
 	uint8_t			 needs = header_needs(cf->rules);
@@ -681,19 +163,22 @@ finish_copy(struct ctx *c)
 }
 
 static void
-finish_rules(struct ctx *c)
+finish_rules(struct nfqd_cfgload *c)
 {
 	struct nfqd_config	*cf = c->cf;
+	config_setting_t	*list = nfqd_settings_seen(c, "rules");
+	config_setting_t	*om = nfqd_settings_seen(c, "queue.orphan_mark");
+	config_setting_t	*ug = nfqd_settings_seen(c, "queue.uid_gid");
 	struct nfqd_ruleset	*rs;
 	uint32_t		 i;
 
-	if (c->rules == NULL || c->cc.errors != 0)
+	if (list == NULL || c->cc.errors != 0)
 		return;
-	rs = nfqd_rules_load(&c->cc, c->rules, cf->qfirst, cf->qcount);
+	rs = nfqd_rules_load(&c->cc, list, cf->qfirst, cf->qcount);
 	if (rs == NULL)
 		return;
 	if (nfqd_classify_build(rs) == -1) {
-		cerr(c, c->rules, "out of memory compiling %u rules", rs->n);
+		cerr(c, list, "out of memory compiling %u rules", rs->n);
 		nfqd_rules_free(rs);
 		return;
 	}
@@ -702,7 +187,8 @@ finish_rules(struct ctx *c)
 		for (i = 0; i < rs->n &&
 		    (rs->rules[i].needs & ~NFQD_PKT_K_FAMILY) == 0; i++)
 			;
-		cerr(c, c->copy_range, "0 copies no packet bytes, but rule "
+		cerr(c, nfqd_settings_seen(c, "queue.copy_range"), "0 copies "
+		    "no packet bytes, but rule "
 		    "\"%s\" (line %d) looks at the headers", rs->rules[i].name,
 		    rs->rules[i].line);
 	}
@@ -713,8 +199,8 @@ finish_rules(struct ctx *c)
 		if ((r->has_setmark && (r->setmark & cf->orphan_mark)) ||
 		    ((r->matchers & NFQD_M_MARK) &&
 		    (r->mark_mask & cf->orphan_mark)))
-			cfg_warn_at(&c->cc, c->orphan_mark != NULL ?
-			    c->orphan_mark : c->rules, "rule \"%s\" (line %d) "
+			cfg_warn_at(&c->cc, om != NULL ? om : list, "rule "
+			    "\"%s\" (line %d) "
 			    "sets or matches mark bit 0x%x, which "
 			    "queue.orphan_mark uses for packets a worker died "
 			    "deciding; choose another bit for one of them",
@@ -722,8 +208,8 @@ finish_rules(struct ctx *c)
 	}
 	/* uid and gid matchers need the kernel to send them. */
 	if ((rs->all_matchers & (NFQD_M_UID | NFQD_M_GID)) && !cf->uid_gid) {
-		if (c->uid_gid != NULL)
-			cfg_warn_at(&c->cc, c->uid_gid, "queue.uid_gid: turned "
+		if (ug != NULL)
+			cfg_warn_at(&c->cc, ug, "queue.uid_gid: turned "
 			    "on: rules match on uid or gid");
 		cf->uid_gid = true;
 	}
@@ -738,9 +224,11 @@ nfqd_config_free(struct nfqd_config *cf)
 
 /* Checks that involve more than one setting, and the command line. */
 static void
-finish(struct ctx *c, const struct nfqd_overrides *ov)
+finish(struct nfqd_cfgload *c, const struct nfqd_overrides *ov)
 {
 	struct nfqd_config	*cf = c->cf;
+	config_setting_t	*base = nfqd_settings_seen(c, "queue.base");
+	config_setting_t	*bal = nfqd_settings_seen(c, "queue.balance");
 	struct passwd		*pw;
 	uint16_t		 a, b;
 	int			 ncpu;
@@ -770,21 +258,22 @@ finish(struct ctx *c, const struct nfqd_overrides *ov)
 		if (ncpu > NFQD_MAX_WORKERS)
 			ncpu = NFQD_MAX_WORKERS;
 		if ((unsigned)cf->qfirst + (unsigned)ncpu - 1 > 65535)
-			cerr(c, c->base, "%u + %d online CPUs goes past queue "
+			cerr(c, base, "%u + %d online CPUs goes past queue "
 			    "65535", cf->qfirst, ncpu);
 		else
 			cf->qcount = (uint16_t)ncpu;
-	} else if (c->base != NULL) {
-		cerr(c, c->base, "cannot be combined with queue.balance = "
+	} else if (base != NULL) {
+		cerr(c, base, "cannot be combined with queue.balance = "
 		    "\"%s\" (line %d): base only applies to balance = "
-		    "\"auto\"", config_setting_get_string(c->balance),
-		    cfg_line(&c->cc, c->balance));
+		    "\"auto\"", config_setting_get_string(bal),
+		    cfg_line(&c->cc, bal));
 	}
 
 	if (cf->user[0] != '\0') {
 		errno = 0;
 		if ((pw = getpwnam(cf->user)) == NULL) {
-			cerr(c, c->user, "no such user \"%s\"%s%s", cf->user,
+			cerr(c, nfqd_settings_seen(c, "daemon.user"), "no such "
+			    "user \"%s\"%s%s", cf->user,
 			    errno != 0 ? ": " : "",
 			    errno != 0 ? strerror(errno) : "");
 		} else {
@@ -805,7 +294,7 @@ struct parsed {
 #define PARSE_TIMEOUT_MS(len)	(10000u + (unsigned)((len) >> 22) * 1000u)
 
 static void
-report_parse_error(struct ctx *c, const char *text, int line)
+report_parse_error(struct nfqd_cfgload *c, const char *text, int line)
 {
 	const char	*file;
 	char		 msg[512];
@@ -872,7 +361,7 @@ parse_child(void *arg, void *out, size_t len)
  * got through does this process parse the same bytes.
  */
 static int
-parse(struct ctx *c, config_t *lc, const struct nfqd_cfgtext *t,
+parse(struct nfqd_cfgload *c, config_t *lc, const struct nfqd_cfgtext *t,
     bool isolate)
 {
 	struct parsed	p;
@@ -907,7 +396,7 @@ load(struct nfqd_config *cf, const struct nfqd_cfgtext *t, const char *path,
     const struct nfqd_overrides *ov, nfqd_config_report_fn report, void *arg,
     bool isolate)
 {
-	struct ctx	c;
+	struct nfqd_cfgload	c;
 	config_t	lc;
 
 	memset(&c, 0, sizeof(c));
@@ -926,8 +415,8 @@ load(struct nfqd_config *cf, const struct nfqd_cfgtext *t, const char *path,
 		config_destroy(&lc);
 		return 1;
 	}
-	walk(&c, &groups[0], config_root_setting(&lc));
-	cf->rules_set = c.rules != NULL;
+	nfqd_settings_walk(&c, NULL, config_root_setting(&lc));
+	cf->rules_set = nfqd_settings_seen(&c, "rules") != NULL;
 	finish(&c, ov);
 	finish_rules(&c);
 	if (c.cc.errors == 0)
@@ -977,34 +466,6 @@ nfqd_config_load_text(struct nfqd_config *cf, const char *name,
 		errors = load(cf, &t, name, ov, report, arg, false);
 	nfqd_cfgtext_free(&t);
 	return errors;
-}
-
-bool
-nfqd_config_worker_changed(const struct nfqd_config *a,
-    const struct nfqd_config *b)
-{
-	return strcmp(a->user, b->user) != 0 ||
-	    a->sandbox != b->sandbox ||
-	    a->log_syslog != b->log_syslog ||
-	    a->log_level != b->log_level ||
-	    a->cpu_affinity != b->cpu_affinity ||
-	    a->maxlen != b->maxlen ||
-	    a->copy_range != b->copy_range ||
-	    a->parse != b->parse ||
-	    a->batch != b->batch ||
-	    a->busy_poll_us != b->busy_poll_us ||
-	    a->fail_open != b->fail_open ||
-	    a->gso != b->gso ||
-	    a->uid_gid != b->uid_gid ||
-	    a->default_verdict != b->default_verdict ||
-	    a->malformed_verdict != b->malformed_verdict ||
-	    a->truncated_verdict != b->truncated_verdict ||
-	    a->tiny_fragment_verdict != b->tiny_fragment_verdict ||
-	    a->header_chain_verdict != b->header_chain_verdict ||
-	    a->orphan_verdict != b->orphan_verdict ||
-	    a->orphan_mark != b->orphan_mark ||
-	    a->rate_table_size != b->rate_table_size ||
-	    !nfqd_rules_same(a->rules, b->rules);
 }
 
 void

@@ -14,12 +14,14 @@
 #include "nfqd/master.h"
 #include "nfqd/nfqd.h"
 #include "nfqd/sandbox.h"
+#include "nfqd/settings.h"
 
 static void
 usage(FILE *fp)
 {
 	fprintf(fp,
-"usage: nfqd [-c FILE] [-d] [-t] [-p PIDFILE] [--queue-balance A:B] [-h] [-V]\n"
+"usage: nfqd [-c FILE] [-d] [-t] [-p PIDFILE] [--queue-balance A:B] [-S] [-h]\n"
+"            [-V]\n"
 "\n"
 "  -c, --config FILE        configuration file (default %s)\n"
 "  -d, --daemon             detach from the terminal and log to syslog\n"
@@ -28,12 +30,24 @@ usage(FILE *fp)
 "  -p, --pidfile PIDFILE    override daemon.pidfile\n"
 "      --queue-balance A:B  serve queues A to B (one worker each), as in\n"
 "                           iptables -j NFQUEUE --queue-balance A:B\n"
+"  -S, --settings           list every setting and what a reload does when\n"
+"                           it changes, and exit\n"
 "  -h, --help               this text\n"
 "  -V, --version            print the version\n"
 "\n"
 "Signals: SIGHUP reloads the configuration, SIGUSR1 writes statistics,\n"
 "SIGTERM and SIGINT stop after every packet read has its verdict.\n",
 	    NFQD_DEFAULT_CONFIG);
+}
+
+/* -S: "queue.maxlen<TAB>workers replaced" */
+static void
+print_setting(void *arg, const char *group, const char *name,
+    enum nfqd_reload reload)
+{
+	(void)arg;
+	printf("%s%s%s\t%s\n", group != NULL ? group : "",
+	    group != NULL ? "." : "", name, nfqd_reload_name(reload));
 }
 
 static void
@@ -55,6 +69,7 @@ main(int argc, char *argv[])
 		{ "test",		no_argument,	   NULL, 't' },
 		{ "pidfile",		required_argument, NULL, 'p' },
 		{ "queue-balance",	required_argument, NULL, 'Q' },
+		{ "settings",		no_argument,	   NULL, 'S' },
 		{ "help",		no_argument,	   NULL, 'h' },
 		{ "version",		no_argument,	   NULL, 'V' },
 		{ NULL,			0,		   NULL, 0 }
@@ -78,7 +93,7 @@ main(int argc, char *argv[])
 	close_range(STDERR_FILENO + 1, ~0U, 0);
 
 	memset(&ov, 0, sizeof(ov));
-	while ((ch = getopt_long(argc, argv, "c:dtp:hV", longopts, NULL)) !=
+	while ((ch = getopt_long(argc, argv, "c:dtp:ShV", longopts, NULL)) !=
 	    -1) {
 		switch (ch) {
 		case 'c':
@@ -96,6 +111,9 @@ main(int argc, char *argv[])
 		case 'Q':
 			ov.balance = optarg;
 			break;
+		case 'S':
+			nfqd_settings_each(print_setting, NULL);
+			return 0;
 		case 'h':
 			usage(stdout);
 			return 0;

@@ -43,6 +43,7 @@
 #include "nfqd/procfs.h"
 #include "nfqd/queue.h"
 #include "nfqd/rules.h"
+#include "nfqd/settings.h"
 #include "nfqd/shm.h"
 #include "nfqd/stats.h"
 #include "nfqd/util.h"
@@ -703,6 +704,21 @@ apply_logging(const struct nfqd_config *cf)
 	log_init(cf->log_syslog || m.daemonized, cf->log_level);
 }
 
+/* A setting a reload changes: what it takes. */
+static void
+changed(void *arg, const char *group, const char *name, enum nfqd_reload r)
+{
+	(void)arg;
+	if (r == NFQD_RELOAD_NEXT_START)
+		log_warnx("reload: %s%s%s changed; it takes effect at the "
+		    "next start", group != NULL ? group : "",
+		    group != NULL ? "." : "", name);
+	else
+		log_info("reload: %s%s%s changed (%s)",
+		    group != NULL ? group : "", group != NULL ? "." : "", name,
+		    nfqd_reload_name(r));
+}
+
 static void
 reload(void)
 {
@@ -713,6 +729,7 @@ reload(void)
 	size_t			 added;
 	bool			 workers, rcvbuf;
 	size_t			 i;
+	unsigned		 need;
 	uint16_t		 ncf_first, ncf_count;
 
 	if (m.stopping)
@@ -753,16 +770,9 @@ reload(void)
 		    "force", err);
 		goto refuse;
 	}
-	if (strcmp(ncf->pidfile, m.cf.pidfile) != 0) {
-		log_warnx("reload: daemon.pidfile changed; it takes effect "
-		    "at the next start");
-		memcpy(ncf->pidfile, m.cf.pidfile, sizeof(ncf->pidfile));
-	}
-	if (strcmp(ncf->shm_path, m.cf.shm_path) != 0) {
-		log_warnx("reload: stats.shm changed; it takes effect at the "
-		    "next start");
-		memcpy(ncf->shm_path, m.cf.shm_path, sizeof(ncf->shm_path));
-	}
+	/* What the changes need, from the settings table. */
+	need = nfqd_settings_changed(&m.cf, ncf, changed, NULL);
+	nfqd_settings_keep(ncf, &m.cf);
 	/* Binding is part of validation: nothing changes if it fails. */
 	if (bind_queues(ncf, &added) == -1) {
 		unbind_last(added, ncf->fail_open);
@@ -770,8 +780,8 @@ reload(void)
 		    "configuration stays in force");
 		goto refuse;
 	}
-	workers = nfqd_config_worker_changed(&m.cf, ncf);
-	rcvbuf = ncf->rcvbuf != m.cf.rcvbuf;
+	workers = (need & NFQD_RELOAD_BIT(NFQD_RELOAD_WORKERS)) != 0;
+	rcvbuf = (need & NFQD_RELOAD_BIT(NFQD_RELOAD_PARAMS)) != 0;
 	ncf_first = m.cf.qfirst;
 	ncf_count = m.cf.qcount;
 	if (!nfqd_rules_same(m.rr->rs, ncf->rules) ||

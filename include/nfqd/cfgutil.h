@@ -53,6 +53,9 @@ int	cfg_int(struct nfqd_cfgctx *c, config_setting_t *s, long long lo,
 const char *cfg_str(struct nfqd_cfgctx *c, config_setting_t *s);
 int	cfg_choice(struct nfqd_cfgctx *c, config_setting_t *s,
 	    const char *const choices[], size_t n);
+/* An absolute path that fits in len bytes ("" too with empty_ok), into dst. */
+void	cfg_path(struct nfqd_cfgctx *c, config_setting_t *s, char *dst,
+	    size_t len, bool empty_ok);
 
 /*
  * The closest of names[0..n) to name, by the usual misspellings ('-' for

@@ -113,9 +113,6 @@ struct nfqd_queue_params;
 void	nfqd_config_queue_params(const struct nfqd_config *cf,
 	    struct nfqd_queue_params *qp);
 
-/* True when a running worker would behave differently under b than under a. */
-bool	nfqd_config_worker_changed(const struct nfqd_config *a,
-	    const struct nfqd_config *b);
 
 
 

@@ -143,6 +143,13 @@ t_err "-t: a file of comments only" "$TMP/comment.conf" \
     "$TMP/comment.conf: no settings: an empty configuration is refused (a file still being written? write it elsewhere and rename it into place)"
 
 check "-V" "$("$NFQD" -V | cut -d' ' -f1-2)" "nfqd $(sed -n 's/.*NFQD_VERSION[^"]*"\(.*\)".*/\1/p' "$TOP/include/nfqd/nfqd.h")"
+out=$("$NFQD" -S)
+check "-S: exits 0" "$?" 0
+check "-S: one line per setting, with what a reload does" \
+    "$(echo "$out" | grep -c "^[a-z_.]*	\(at once\|queue parameters\|queues\|workers replaced\|next start\)$")" \
+    "$(echo "$out" | wc -l)"
+check "-S: queue.maxlen replaces workers" \
+    "$(echo "$out" | grep "^queue.maxlen	")" "queue.maxlen	workers replaced"
 "$NFQD" -h | grep -q -- "--queue-balance A:B"
 check "-h shows the options" "$?" 0
 "$NFQD" --bogus 2>/dev/null

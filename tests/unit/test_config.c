@@ -691,41 +691,6 @@ test_overrides(void)
 }
 
 static void
-test_worker_changed(void)
-{
-	struct nfqd_config	a, b;
-
-	nfqd_config_defaults(&a);
-	b = a;
-	CHECK(!nfqd_config_worker_changed(&a, &b),
-	    "worker_changed: identical is false");
-	b.default_verdict = NFQD_VERDICT_DROP;
-	CHECK(nfqd_config_worker_changed(&a, &b),
-	    "worker_changed: default_verdict differs is true");
-	b = a;
-	b.stats_interval = 30;
-	CHECK(!nfqd_config_worker_changed(&a, &b),
-	    "worker_changed: only stats_interval differs is false");
-	b = a;
-	b.maxlen = 1;
-	CHECK(nfqd_config_worker_changed(&a, &b),
-	    "worker_changed: maxlen differs is true");
-	b = a;
-	b.uid_gid = true;
-	CHECK(nfqd_config_worker_changed(&a, &b),
-	    "worker_changed: uid_gid differs is true");
-	b = a;
-	nfqd_strlcpy(b.user, "nobody", sizeof(b.user));
-	CHECK(nfqd_config_worker_changed(&a, &b),
-	    "worker_changed: user differs is true");
-	b = a;
-	nfqd_strlcpy(b.stats_file, "/x", sizeof(b.stats_file));
-	nfqd_strlcpy(b.pidfile, "/y", sizeof(b.pidfile));
-	CHECK(!nfqd_config_worker_changed(&a, &b),
-	    "worker_changed: only stats file and pidfile differ is false");
-}
-
-static void
 test_include(void)
 {
 	struct nfqd_config	cf;
@@ -1052,7 +1017,6 @@ main(void)
 	test_paths_and_choices();
 	test_files();
 	test_overrides();
-	test_worker_changed();
 	test_include();
 	test_wide_integers();
 	test_empty();
