@@ -8,7 +8,8 @@
 
 #include "nfqd/classify.h"
 #include "nfqd/pkt.h"
-#include "nfqd/rules.h"
+#include "nfqd/match.h"
+#include "nfqd/ruleset.h"
 
 #define MAX_EXPAND	256	/* filed entries per rule */
 #define MAX_PORT_SPAN	16	/* port ranges up to this wide are filed */

@@ -17,7 +17,6 @@
 
 #include "nfqd/cfgtext.h"
 #include "nfqd/cfgutil.h"
-#include "nfqd/classify.h"
 #include "nfqd/config.h"
 #include "nfqd/isolate.h"
 #include "nfqd/log.h"
@@ -174,14 +173,9 @@ finish_rules(struct nfqd_cfgload *c)
 
 	if (list == NULL || c->cc.errors != 0)
 		return;
-	rs = nfqd_rules_load(&c->cc, list, cf->qfirst, cf->qcount);
-	if (rs == NULL)
+	if ((rs = nfqd_rules_load(&c->cc, list, cf->qfirst, cf->qcount)) ==
+	    NULL)
 		return;
-	if (nfqd_classify_build(rs) == -1) {
-		cerr(c, list, "out of memory compiling %u rules", rs->n);
-		nfqd_rules_free(rs);
-		return;
-	}
 	cf->rules = rs;
 	if (cf->copy_range == 0 && !cf->copy_auto && header_needs(rs) != 0) {
 		for (i = 0; i < rs->n &&

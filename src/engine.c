@@ -17,7 +17,8 @@
 #include "nfqd/pkt.h"
 #include "nfqd/queue.h"
 #include "nfqd/ratelimit.h"
-#include "nfqd/rules.h"
+#include "nfqd/match.h"
+#include "nfqd/ruleset.h"
 #include "nfqd/shm.h"
 
 static const struct nfqd_ruleset no_rules;

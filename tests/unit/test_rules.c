@@ -24,6 +24,7 @@
 #include "nfqd/pkt.h"
 #include "nfqd/queue.h"
 #include "nfqd/ratelimit.h"
+#include "nfqd/match.h"
 #include "nfqd/rules.h"
 #include "nfqd/shm.h"
 #include "nfqd/util.h"

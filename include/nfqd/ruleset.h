@@ -1,0 +1,138 @@
+#ifndef NFQD_RULESET_H
+#define NFQD_RULESET_H
+
+/*
+ * A rule set as the packet path uses it: the rules the configuration's
+ * rules = ( ... ) list says, validated (rules.c reads them), in a form the
+ * matcher (match.c) and the classifier (classify.c) use directly.  First
+ * match wins; a "continue" rule counts (and logs) and evaluation goes on.
+ * And the questions asked of a rule set as a whole.
+ */
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "nfqd/verdict.h"
+
+struct nfqd_classifier;
+
+#define NFQD_RULE_NAME_MAX	64
+#define NFQD_MAX_RULES		1000000
+
+enum nfqd_rate_per {
+	NFQD_PER_RULE,		/* one bucket for the rule */
+	NFQD_PER_SRC,		/* one per source address */
+	NFQD_PER_DST,		/* one per destination address */
+	NFQD_PER_FLOW,		/* one per addresses, protocol and ports */
+};
+
+/* Which matchers a rule has (struct nfqd_rule.matchers). */
+#define NFQD_M_FAMILY		0x00001
+#define NFQD_M_PROTO		0x00002
+#define NFQD_M_SRC		0x00004
+#define NFQD_M_DST		0x00008
+#define NFQD_M_SPORT		0x00010
+#define NFQD_M_DPORT		0x00020
+#define NFQD_M_TCPFLAGS		0x00040
+#define NFQD_M_ICMPTYPE		0x00080
+#define NFQD_M_ICMPCODE		0x00100
+#define NFQD_M_IN		0x00200
+#define NFQD_M_OUT		0x00400
+#define NFQD_M_MARK		0x00800
+#define NFQD_M_UID		0x01000
+#define NFQD_M_GID		0x02000
+#define NFQD_M_LENGTH		0x04000
+#define NFQD_M_RATE		0x08000
+
+/* An address prefix; addr holds the prefix with host bits zero. */
+struct nfqd_cidr {
+	uint8_t		family;		/* AF_INET, AF_INET6 */
+	uint8_t		plen;
+	uint8_t		neg;		/* "!": must not match */
+	uint8_t		addr[16];
+};
+
+/* A port range (a single port: lo == hi). */
+struct nfqd_prange {
+	uint16_t	lo;
+	uint16_t	hi;
+	uint8_t		neg;
+};
+
+struct nfqd_ifmatch {
+	char		name[IFNAMSIZ];
+	uint8_t		len;		/* bytes of name compared */
+	uint8_t		prefix;		/* "eth+": any name starting "eth" */
+	uint8_t		neg;		/* "!eth0" */
+};
+
+/* Fields the matcher reads first; the name last, off the hot lines. */
+struct nfqd_rule {
+	uint32_t	matchers;	/* NFQD_M_* */
+	uint8_t		family;		/* NFQD_M_FAMILY: AF_INET or AF_INET6 */
+	uint8_t		proto;		/* NFQD_M_PROTO */
+	uint8_t		tcp_mask;	/* NFQD_M_TCPFLAGS: flags looked at */
+	uint8_t		tcp_val;	/* ... and the values they must have */
+	uint8_t		icmp_type;
+	uint8_t		icmp_code;
+	uint8_t		action;		/* enum nfqd_verdict */
+	uint8_t		log;
+	uint8_t		rate_per;	/* enum nfqd_rate_per */
+	uint8_t		has_setmark;
+	uint8_t		needs;		/* NFQD_PKT_K_* fields it reads */
+	uint16_t	queue;		/* NFQD_VERDICT_QUEUE target */
+	uint32_t	setmark;	/* mark set with accept or repeat */
+	uint32_t	mark_val;	/* NFQD_M_MARK: (mark & mask) == val */
+	uint32_t	mark_mask;
+	uint32_t	uid_lo, uid_hi;
+	uint32_t	gid_lo, gid_hi;
+	uint32_t	len_lo, len_hi;
+	uint32_t	src_off, src_n;		/* in ruleset cidrs[] */
+	uint32_t	dst_off, dst_n;
+	uint32_t	sport_off, sport_n;	/* in ruleset ports[] */
+	uint32_t	dport_off, dport_n;
+	struct nfqd_ifmatch in;
+	struct nfqd_ifmatch out;
+	uint64_t	rate_cost;	/* ns of credit one packet costs */
+	uint64_t	rate_burst;	/* ns of credit the bucket holds */
+	uint64_t	defhash;	/* of the definition, name excluded */
+	uint32_t	cell;		/* shared rate bucket, or NFQD_NONE */
+	uint32_t	logslot;	/* log rate limiter, or NFQD_NONE */
+	int		line;		/* in the configuration */
+	char		name[NFQD_RULE_NAME_MAX];
+};
+
+#define NFQD_NONE	UINT32_MAX
+
+struct nfqd_ruleset {
+	struct nfqd_rule	*rules;
+	uint32_t		 n;
+	struct nfqd_cidr	*cidrs;
+	uint32_t		 ncidrs;
+	struct nfqd_prange	*ports;
+	uint32_t		 nports;
+	uint32_t		 all_matchers;	/* union over rules */
+	uint8_t			 all_needs;	/* union of the rules' needs */
+	uint32_t		 ncells;	/* rules with rate, per = "rule" */
+	uint32_t		 nlogs;		/* rules with log = true */
+	bool			 keyed_rates;	/* a rate per src, dst or flow */
+	uint32_t		*byname;	/* rule indexes in name order */
+	struct nfqd_classifier	*cls;		/* compiled, for the workers */
+};
+
+/* Same rules, same order, same definitions and names. */
+bool	nfqd_rules_equal(const struct nfqd_ruleset *a,
+	    const struct nfqd_ruleset *b);
+
+/* The same, where NULL stands for no rules. */
+bool	nfqd_rules_same(const struct nfqd_ruleset *a,
+	    const struct nfqd_ruleset *b);
+
+/* The index of the rule with this name, or -1. */
+int	nfqd_rules_find(const struct nfqd_ruleset *rs, const char *name);
+
+/* The packet fields (NFQD_PKT_K_*) a rule's matchers and rate key read. */
+uint8_t	nfqd_rule_needs(const struct nfqd_rule *r);
+
+#endif

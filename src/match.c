@@ -1,0 +1,178 @@
+/*
+ * Matching one rule against one packet (see match.h).
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "nfqd/iftab.h"
+#include "nfqd/match.h"
+#include "nfqd/pkt.h"
+#include "nfqd/queue.h"
+
+/* Is addr (of family) inside c? */
+static bool
+in_cidr(const struct nfqd_cidr *c, uint8_t family, const uint8_t *addr)
+{
+	unsigned	full = c->plen / 8, rem = c->plen % 8;
+
+	if (c->family != family || memcmp(addr, c->addr, full) != 0)
+		return false;
+	return rem == 0 ||
+	    ((addr[full] ^ c->addr[full]) & (uint8_t)(0xff << (8 - rem))) == 0;
+}
+
+/*
+ * A list matches when the address is in one of its positive prefixes (or
+ * it has none) and in none of its negative ones.
+ */
+static bool
+match_addrs(const struct nfqd_cidr *v, uint32_t n, uint8_t family,
+    const uint8_t *addr)
+{
+	bool		havepos = false, pos = false;
+	uint32_t	i;
+
+	for (i = 0; i < n; i++) {
+		if (v[i].neg) {
+			if (in_cidr(&v[i], family, addr))
+				return false;
+		} else {
+			havepos = true;
+			if (!pos && in_cidr(&v[i], family, addr))
+				pos = true;
+		}
+	}
+	return !havepos || pos;
+}
+
+static bool
+match_ports(const struct nfqd_prange *v, uint32_t n, uint16_t port)
+{
+	bool		havepos = false, pos = false;
+	uint32_t	i;
+
+	for (i = 0; i < n; i++) {
+		if (v[i].neg) {
+			if (port >= v[i].lo && port <= v[i].hi)
+				return false;
+		} else {
+			havepos = true;
+			if (port >= v[i].lo && port <= v[i].hi)
+				pos = true;
+		}
+	}
+	return !havepos || pos;
+}
+
+static bool
+match_iface(const struct nfqd_ifmatch *im, uint32_t ifindex,
+    const struct nfqd_iftab *ift)
+{
+	const char	*name = ift != NULL ? nfqd_iftab_name(ift, ifindex) : "";
+	bool		 eq;
+
+	if (im->prefix)
+		eq = strncmp(name, im->name, im->len) == 0;
+	else
+		eq = strcmp(name, im->name) == 0;
+	return eq != (im->neg != 0);
+}
+
+/* The matchers that read the fields in k (NFQD_PKT_K_*). */
+static uint32_t
+matchers_reading(uint8_t k)
+{
+	uint32_t	mt = 0;
+
+	if (k & NFQD_PKT_K_FAMILY)
+		mt |= NFQD_M_FAMILY | NFQD_M_SRC | NFQD_M_DST;
+	if (k & NFQD_PKT_K_ADDRS)
+		mt |= NFQD_M_SRC | NFQD_M_DST;
+	if (k & NFQD_PKT_K_PROTO)
+		mt |= NFQD_M_PROTO | NFQD_M_SPORT | NFQD_M_DPORT |
+		    NFQD_M_TCPFLAGS | NFQD_M_ICMPTYPE | NFQD_M_ICMPCODE;
+	if (k & NFQD_PKT_K_PORTS)
+		mt |= NFQD_M_SPORT | NFQD_M_DPORT;
+	if (k & NFQD_PKT_K_TCPFLAGS)
+		mt |= NFQD_M_TCPFLAGS;
+	if (k & NFQD_PKT_K_ICMP)
+		mt |= NFQD_M_ICMPTYPE | NFQD_M_ICMPCODE;
+	return mt;
+}
+
+/* The matchers in mt (a subset of r's) against the packet. */
+static inline bool
+match_some(const struct nfqd_ruleset *rs, const struct nfqd_rule *r,
+    const struct nfqd_pkt *pi, const struct nfqd_qmsg *m,
+    const struct nfqd_iftab *ift, uint32_t mt)
+{
+
+	if ((mt & NFQD_M_FAMILY) && pi->family != r->family)
+		return false;
+	if ((mt & NFQD_M_PROTO) && pi->proto != r->proto)
+		return false;
+	if ((mt & NFQD_M_SRC) && !match_addrs(&rs->cidrs[r->src_off],
+	    r->src_n, pi->family, pi->saddr))
+		return false;
+	if ((mt & NFQD_M_DST) && !match_addrs(&rs->cidrs[r->dst_off],
+	    r->dst_n, pi->family, pi->daddr))
+		return false;
+	/* A port matcher, even negated, only matches packets with ports. */
+	if (mt & (NFQD_M_SPORT | NFQD_M_DPORT)) {
+		if (!(pi->flags & NFQD_PKT_F_PORTS))
+			return false;
+		if ((mt & NFQD_M_SPORT) && !match_ports(&rs->ports[r->sport_off],
+		    r->sport_n, pi->sport))
+			return false;
+		if ((mt & NFQD_M_DPORT) && !match_ports(&rs->ports[r->dport_off],
+		    r->dport_n, pi->dport))
+			return false;
+	}
+	if ((mt & NFQD_M_TCPFLAGS) && (!(pi->flags & NFQD_PKT_F_TCP) ||
+	    (pi->tcp_flags & r->tcp_mask) != r->tcp_val))
+		return false;
+	if (mt & (NFQD_M_ICMPTYPE | NFQD_M_ICMPCODE)) {
+		if (!(pi->flags & NFQD_PKT_F_ICMP))
+			return false;
+		if ((mt & NFQD_M_ICMPTYPE) && pi->icmp_type != r->icmp_type)
+			return false;
+		if ((mt & NFQD_M_ICMPCODE) && pi->icmp_code != r->icmp_code)
+			return false;
+	}
+	if ((mt & NFQD_M_LENGTH) && (pi->len < r->len_lo || pi->len > r->len_hi))
+		return false;
+	if ((mt & NFQD_M_MARK) && (m->mark & r->mark_mask) != r->mark_val)
+		return false;
+	if ((mt & NFQD_M_UID) && (!m->has_uid || m->uid < r->uid_lo ||
+	    m->uid > r->uid_hi))
+		return false;
+	if ((mt & NFQD_M_GID) && (!m->has_gid || m->gid < r->gid_lo ||
+	    m->gid > r->gid_hi))
+		return false;
+	if ((mt & NFQD_M_IN) && !match_iface(&r->in, m->indev, ift))
+		return false;
+	if ((mt & NFQD_M_OUT) && !match_iface(&r->out, m->outdev, ift))
+		return false;
+	return true;
+}
+
+bool
+nfqd_rule_match(const struct nfqd_ruleset *rs, const struct nfqd_rule *r,
+    const struct nfqd_pkt *pi, const struct nfqd_qmsg *m,
+    const struct nfqd_iftab *ift)
+{
+	if (r->needs & ~pi->known)
+		return false;
+	return match_some(rs, r, pi, m, ift, r->matchers);
+}
+
+bool
+nfqd_rule_maybe(const struct nfqd_ruleset *rs, const struct nfqd_rule *r,
+    const struct nfqd_pkt *pi, const struct nfqd_qmsg *m,
+    const struct nfqd_iftab *ift)
+{
+	return match_some(rs, r, pi, m, ift, r->matchers &
+	    ~matchers_reading((uint8_t)~pi->known));
+}

@@ -1,0 +1,839 @@
+/*
+ * The keys of a rule: one row each, with the function that reads it and
+ * the readers they share (addresses, ports, ranges, marks, interfaces,
+ * rates, TCP flags, protocols).  rules.c reads a rule through them.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+#include "nfqd/cfgutil.h"
+#include "nfqd/iftab.h"
+#include "nfqd/nfqd.h"
+#include "nfqd/rulekeys.h"
+#include "nfqd/util.h"
+
+#define MAX_LIST	4096		/* elements in one address or port list */
+
+
+static const struct {
+	const char	*name;
+	uint8_t		 proto;
+} protos[] = {
+	{ "icmp", IPPROTO_ICMP },	{ "igmp", IPPROTO_IGMP },
+	{ "tcp", IPPROTO_TCP },		{ "udp", IPPROTO_UDP },
+	{ "dccp", IPPROTO_DCCP },	{ "gre", IPPROTO_GRE },
+	{ "esp", IPPROTO_ESP },		{ "ah", IPPROTO_AH },
+	{ "icmpv6", IPPROTO_ICMPV6 },	{ "ipv6-icmp", IPPROTO_ICMPV6 },
+	{ "sctp", IPPROTO_SCTP },	{ "udplite", IPPROTO_UDPLITE },
+};
+
+static const struct {
+	const char	*name;
+	uint8_t		 bit;
+} tcpflags[] = {
+	{ "fin", 0x01 }, { "syn", 0x02 }, { "rst", 0x04 }, { "psh", 0x08 },
+	{ "ack", 0x10 }, { "urg", 0x20 }, { "ece", 0x40 }, { "cwr", 0x80 },
+};
+
+bool
+nfqd_proto_has_ports(uint8_t proto)
+{
+	return proto == IPPROTO_TCP || proto == IPPROTO_UDP ||
+	    proto == IPPROTO_UDPLITE || proto == IPPROTO_SCTP ||
+	    proto == IPPROTO_DCCP;
+}
+
+const char *
+nfqd_proto_name(uint8_t p, char *buf, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; i < NFQD_ARRAY_SIZE(protos); i++)
+		if (protos[i].proto == p)
+			return protos[i].name;
+	snprintf(buf, len, "%u", p);
+	return buf;
+}
+
+/* IPv6 extension header numbers (pkt.c walks past them). */
+bool
+nfqd_proto_ip6_ext(uint8_t p)
+{
+	switch (p) {
+	case IPPROTO_HOPOPTS:
+	case IPPROTO_ROUTING:
+	case IPPROTO_FRAGMENT:
+	case IPPROTO_AH:
+	case IPPROTO_DSTOPTS:
+	case IPPROTO_MH:
+	case 139:	/* HIP */
+	case 140:	/* Shim6 */
+		return true;
+	}
+	return false;
+}
+
+void *
+nfqd_ruleload_grow(struct nfqd_ruleload *l, void *p, uint32_t n,
+    uint32_t *cap, size_t size)
+{
+	uint32_t	 ncap;
+	void		*np;
+
+	if (n < *cap)
+		return p;
+	ncap = *cap != 0 ? *cap * 2 : 16;
+	if ((np = realloc(p, (size_t)ncap * size)) == NULL) {
+		l->oom = true;
+		return NULL;
+	}
+	*cap = ncap;
+	return np;
+}
+
+static struct nfqd_cidr *
+new_cidr(struct nfqd_ruleload *l)
+{
+	struct nfqd_cidr	*v;
+
+	v = nfqd_ruleload_grow(l, l->rs->cidrs, l->rs->ncidrs, &l->cap_cidrs, sizeof(*v));
+	if (v == NULL)
+		return NULL;
+	l->rs->cidrs = v;
+	memset(&v[l->rs->ncidrs], 0, sizeof(*v));
+	return &v[l->rs->ncidrs++];
+}
+
+static struct nfqd_prange *
+new_port(struct nfqd_ruleload *l)
+{
+	struct nfqd_prange	*v;
+
+	v = nfqd_ruleload_grow(l, l->rs->ports, l->rs->nports, &l->cap_ports, sizeof(*v));
+	if (v == NULL)
+		return NULL;
+	l->rs->ports = v;
+	memset(&v[l->rs->nports], 0, sizeof(*v));
+	return &v[l->rs->nports++];
+}
+
+
+/* "10.0.0.0/8", "!fd00::/8", "192.0.2.1" */
+static int
+parse_cidr(const char *str, struct nfqd_cidr *out, char *why, size_t wlen)
+{
+	char		 buf[INET6_ADDRSTRLEN + 8], *slash, *e;
+	const char	*p = str;
+	unsigned long	 plen;
+	unsigned	 max, i;
+
+	memset(out, 0, sizeof(*out));
+	if (*p == '!') {
+		out->neg = 1;
+		p++;
+	}
+	if (nfqd_strlcpy(buf, p, sizeof(buf)) >= sizeof(buf)) {
+		snprintf(why, wlen, "\"%s\" is not an address or prefix", str);
+		return -1;
+	}
+	if ((slash = strchr(buf, '/')) != NULL)
+		*slash = '\0';
+	if (inet_pton(AF_INET, buf, out->addr) == 1) {
+		out->family = AF_INET;
+		max = 32;
+	} else if (inet_pton(AF_INET6, buf, out->addr) == 1) {
+		out->family = AF_INET6;
+		max = 128;
+	} else {
+		snprintf(why, wlen, "\"%s\" is not an IPv4 or IPv6 address", buf);
+		return -1;
+	}
+	plen = max;
+	if (slash != NULL) {
+		errno = 0;
+		plen = strtoul(slash + 1, &e, 10);
+		if (slash[1] < '0' || slash[1] > '9' || *e != '\0' ||
+		    errno != 0 || plen > max) {
+			snprintf(why, wlen, "\"%s\": prefix length must be 0 "
+			    "to %u", str, max);
+			return -1;
+		}
+	}
+	out->plen = (uint8_t)plen;
+	for (i = 0; i < max / 8; i++) {
+		uint8_t m = i * 8 >= plen ? 0 : i * 8 + 8 <= plen ? 0xff :
+		    (uint8_t)(0xff << (8 - (plen - i * 8)));
+
+		if (out->addr[i] & ~m) {
+			char	 net[INET6_ADDRSTRLEN];
+			uint8_t	 a[16];
+			unsigned j;
+
+			memcpy(a, out->addr, sizeof(a));
+			for (j = 0; j < max / 8; j++)
+				a[j] &= j * 8 >= plen ? 0 : j * 8 + 8 <= plen ?
+				    0xff : (uint8_t)(0xff << (8 - (plen - j * 8)));
+			inet_ntop(out->family, a, net, sizeof(net));
+			snprintf(why, wlen, "\"%s\" has host bits set; did you "
+			    "mean \"%s%s/%lu\"?", str, out->neg ? "!" : "",
+			    net, plen);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* One address, or a list of them. */
+static void
+read_addrs(struct nfqd_ruleload *l, config_setting_t *s, uint32_t *off, uint32_t *n)
+{
+	config_setting_t	*e;
+	struct nfqd_cidr	*cd;
+	const char		*v;
+	char			 why[256];
+	int			 i, cnt;
+
+	*off = l->rs->ncidrs;
+	*n = 0;
+	if (config_setting_type(s) == CONFIG_TYPE_STRING) {
+		cnt = 1;
+	} else if (config_setting_is_aggregate(s) &&
+	    config_setting_type(s) != CONFIG_TYPE_GROUP) {
+		cnt = config_setting_length(s);
+		if (cnt == 0) {
+			rerr(l, s, "an empty list matches nothing");
+			return;
+		}
+		if (cnt > MAX_LIST) {
+			rerr(l, s, "%d addresses; at most %d in one list", cnt,
+			    MAX_LIST);
+			return;
+		}
+	} else {
+		rerr(l, s, "must be an address or prefix (\"10.0.0.0/8\") or "
+		    "a list of them");
+		return;
+	}
+	for (i = 0; i < cnt; i++) {
+		e = config_setting_type(s) == CONFIG_TYPE_STRING ? s :
+		    config_setting_get_elem(s, (unsigned)i);
+		if (config_setting_type(e) != CONFIG_TYPE_STRING) {
+			rerr(l, s, "element %d must be an address or prefix "
+			    "in double quotes", i + 1);
+			continue;
+		}
+		v = config_setting_get_string(e);
+		if ((cd = new_cidr(l)) == NULL)
+			return;
+		if (parse_cidr(v, cd, why, sizeof(why)) == -1) {
+			rerr(l, s, "%s", why);
+			l->rs->ncidrs--;
+			continue;
+		}
+		(*n)++;
+	}
+}
+
+/* 80, "80", "!22", "1024-65535" */
+static int
+parse_port(struct nfqd_ruleload *l, config_setting_t *s, config_setting_t *e,
+    struct nfqd_prange *pr)
+{
+	const char	*v, *p;
+	char		*end;
+	unsigned long	 a, b;
+	long long	 iv;
+
+	memset(pr, 0, sizeof(*pr));
+	if (cfg_is_int(e)) {
+		iv = config_setting_get_int64(e);
+		if (iv < 0 || iv > 65535) {
+			rerr(l, s, "port %lld is out of range (0 to 65535)", iv);
+			return -1;
+		}
+		pr->lo = pr->hi = (uint16_t)iv;
+		return 0;
+	}
+	if (config_setting_type(e) != CONFIG_TYPE_STRING) {
+		rerr(l, s, "a port is a number, or a string: \"80\", "
+		    "\"1024-65535\", \"!22\"");
+		return -1;
+	}
+	v = p = config_setting_get_string(e);
+	if (*p == '!') {
+		pr->neg = 1;
+		p++;
+	}
+	if (!isdigit((unsigned char)*p))
+		goto bad;
+	errno = 0;
+	a = strtoul(p, &end, 10);
+	if (errno != 0)
+		goto range;
+	b = a;
+	if (*end == '-') {
+		p = end + 1;
+		if (!isdigit((unsigned char)*p))
+			goto bad;
+		b = strtoul(p, &end, 10);
+		if (errno != 0)
+			goto range;
+	}
+	if (*end != '\0')
+		goto bad;
+	if (a > 65535 || b > 65535)
+		goto range;
+	if (b < a) {
+		rerr(l, s, "\"%s\": the range ends before it starts", v);
+		return -1;
+	}
+	pr->lo = (uint16_t)a;
+	pr->hi = (uint16_t)b;
+	return 0;
+bad:
+	rerr(l, s, "\"%s\" is not a port, range (\"a-b\") or negation "
+	    "(\"!port\")", v);
+	return -1;
+range:
+	rerr(l, s, "\"%s\": ports are 0 to 65535", v);
+	return -1;
+}
+
+static void
+read_ports(struct nfqd_ruleload *l, config_setting_t *s, uint32_t *off, uint32_t *n)
+{
+	config_setting_t	*e;
+	struct nfqd_prange	*pr;
+	int			 i, cnt = 1;
+	bool			 list;
+
+	*off = l->rs->nports;
+	*n = 0;
+	list = config_setting_is_aggregate(s) &&
+	    config_setting_type(s) != CONFIG_TYPE_GROUP;
+	if (list) {
+		cnt = config_setting_length(s);
+		if (cnt == 0) {
+			rerr(l, s, "an empty list matches nothing");
+			return;
+		}
+		if (cnt > MAX_LIST) {
+			rerr(l, s, "%d ports; at most %d in one list", cnt,
+			    MAX_LIST);
+			return;
+		}
+	} else if (config_setting_type(s) == CONFIG_TYPE_GROUP) {
+		rerr(l, s, "must be a port, a range or a list of them");
+		return;
+	}
+	for (i = 0; i < cnt; i++) {
+		e = list ? config_setting_get_elem(s, (unsigned)i) : s;
+		if ((pr = new_port(l)) == NULL)
+			return;
+		if (parse_port(l, s, e, pr) == -1) {
+			l->rs->nports--;
+			continue;
+		}
+		(*n)++;
+	}
+}
+
+/* A number or a "lo-hi" range of 32-bit values. */
+static int
+read_range32(struct nfqd_ruleload *l, config_setting_t *s, uint32_t *lo, uint32_t *hi)
+{
+	const char		*v;
+	char			*e;
+	unsigned long long	 a, b;
+	long long		 iv;
+
+	if (cfg_is_int(s)) {
+		iv = config_setting_get_int64(s);
+		if (iv < 0 || iv > UINT32_MAX) {
+			rerr(l, s, "%lld is out of range (0 to 4294967295)", iv);
+			return -1;
+		}
+		*lo = *hi = (uint32_t)iv;
+		return 0;
+	}
+	if ((v = cfg_str(l->c, s)) == NULL)
+		return -1;
+	if (!isdigit((unsigned char)*v))
+		goto bad;
+	errno = 0;
+	a = strtoull(v, &e, 10);
+	b = a;
+	if (*e == '-') {
+		if (!isdigit((unsigned char)e[1]))
+			goto bad;
+		b = strtoull(e + 1, &e, 10);
+	}
+	if (*e != '\0' || errno != 0 || a > UINT32_MAX || b > UINT32_MAX)
+		goto bad;
+	if (b < a) {
+		rerr(l, s, "\"%s\": the range ends before it starts", v);
+		return -1;
+	}
+	*lo = (uint32_t)a;
+	*hi = (uint32_t)b;
+	return 0;
+bad:
+	rerr(l, s, "\"%s\" is not a number or a range \"a-b\"", v);
+	return -1;
+}
+
+static int
+read_u32(struct nfqd_ruleload *l, config_setting_t *s, uint32_t *out)
+{
+	long long	v;
+
+	if (cfg_int(l->c, s, 0, UINT32_MAX, &v) == -1)
+		return -1;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+/* "0x10/0xff" or "0x10" (all 32 bits). */
+static void
+read_match_mark(struct nfqd_ruleload *l, config_setting_t *s)
+{
+	struct nfqd_rule	*r = l->r;
+	const char		*v;
+	char			*e;
+	unsigned long long	 a, m = UINT32_MAX;
+
+	if (cfg_is_int(s)) {
+		if (read_u32(l, s, &r->mark_val) == 0) {
+			r->mark_mask = UINT32_MAX;
+			r->matchers |= NFQD_M_MARK;
+		}
+		return;
+	}
+	if ((v = cfg_str(l->c, s)) == NULL)
+		return;
+	errno = 0;
+	a = strtoull(v, &e, 0);
+	if (e != v && *e == '/')
+		m = strtoull(e + 1, &e, 0);
+	if (e == v || *e != '\0' || errno != 0 || a > UINT32_MAX ||
+	    m > UINT32_MAX) {
+		rerr(l, s, "\"%s\" is not a mark \"value/mask\" (such as "
+		    "\"0x10/0xff\")", v);
+		return;
+	}
+	if ((a & ~m) != 0) {
+		rerr(l, s, "\"%s\": the value has bits outside the mask", v);
+		return;
+	}
+	r->mark_val = (uint32_t)a;
+	r->mark_mask = (uint32_t)m;
+	r->matchers |= NFQD_M_MARK;
+}
+
+static void
+read_iface(struct nfqd_ruleload *l, config_setting_t *s, struct nfqd_ifmatch *im,
+    uint32_t bit)
+{
+	const char	*v, *p;
+	size_t		 len;
+
+	if ((v = cfg_str(l->c, s)) == NULL)
+		return;
+	memset(im, 0, sizeof(*im));
+	p = v;
+	if (*p == '!') {
+		im->neg = 1;
+		p++;
+	}
+	len = strlen(p);
+	if (len > 0 && p[len - 1] == '+') {
+		im->prefix = 1;
+		len--;
+	}
+	if (len == 0 || len >= IFNAMSIZ || memchr(p, '/', len) != NULL ||
+	    memchr(p, ' ', len) != NULL) {
+		rerr(l, s, "\"%s\" is not an interface name (at most %d "
+		    "characters; \"eth+\" for every name starting with eth)",
+		    v, IFNAMSIZ - 1);
+		return;
+	}
+	memcpy(im->name, p, len);
+	im->len = (uint8_t)len;
+	l->r->matchers |= bit;
+	/* It may not exist yet: workers resolve names as links come and go. */
+	if (!im->prefix && if_nametoindex(im->name) == 0)
+		cfg_warn_at(l->c, s, "%s: no interface \"%s\" now; the rule "
+		    "matches once it exists", config_setting_name(s), im->name);
+}
+
+/* "100/s", "20/m", "1000/h" */
+static void
+read_rate(struct nfqd_ruleload *l, config_setting_t *s)
+{
+	struct nfqd_rule	*r = l->r;
+	const char		*v;
+	char			*e;
+	unsigned long long	 n, unit;
+
+	if ((v = cfg_str(l->c, s)) == NULL)
+		return;
+	errno = 0;
+	n = strtoull(v, &e, 10);
+	if (!isdigit((unsigned char)*v) || errno != 0 || *e != '/' ||
+	    e[1] == '\0' || e[2] != '\0')
+		goto bad;
+	switch (e[1]) {
+	case 's':
+		unit = 1000000000ull;
+		break;
+	case 'm':
+		unit = 60000000000ull;
+		break;
+	case 'h':
+		unit = 3600000000000ull;
+		break;
+	default:
+		goto bad;
+	}
+	if (n == 0 || n > NFQD_RULE_MAX_RATE) {
+		rerr(l, s, "\"%s\": the rate must be 1 to %llu per unit", v,
+		    NFQD_RULE_MAX_RATE);
+		return;
+	}
+	r->rate_cost = unit / n;
+	if (r->rate_cost == 0)
+		r->rate_cost = 1;
+	/* Default burst: one unit's worth. */
+	r->rate_burst = r->rate_cost * n;
+	r->matchers |= NFQD_M_RATE;
+	return;
+bad:
+	rerr(l, s, "\"%s\" is not a rate \"N/s\", \"N/m\" or \"N/h\"", v);
+}
+
+static void
+read_tcpflags(struct nfqd_ruleload *l, config_setting_t *s)
+{
+	struct nfqd_rule	*r = l->r;
+	const char		*v, *p, *q;
+	size_t			 i, len;
+	bool			 neg;
+
+	if ((v = cfg_str(l->c, s)) == NULL)
+		return;
+	for (p = v; *p != '\0'; p = *q == ',' ? q + 1 : q) {
+		neg = *p == '!';
+		if (neg)
+			p++;
+		q = p + strcspn(p, ",");
+		len = (size_t)(q - p);
+		for (i = 0; i < NFQD_ARRAY_SIZE(tcpflags); i++)
+			if (strlen(tcpflags[i].name) == len &&
+			    strncasecmp(p, tcpflags[i].name, len) == 0)
+				break;
+		if (i == NFQD_ARRAY_SIZE(tcpflags)) {
+			rerr(l, s, "\"%.*s\" in \"%s\" is not a TCP flag (fin "
+			    "syn rst psh ack urg ece cwr, \"!\" for unset)",
+			    (int)len, p, v);
+			return;
+		}
+		if (r->tcp_mask & tcpflags[i].bit) {
+			rerr(l, s, "\"%s\" names %s twice", v, tcpflags[i].name);
+			return;
+		}
+		r->tcp_mask |= tcpflags[i].bit;
+		if (!neg)
+			r->tcp_val |= tcpflags[i].bit;
+		if (*q == ',' && q[1] == '\0')
+			break;
+	}
+	if (r->tcp_mask == 0) {
+		rerr(l, s, "names no flag");
+		return;
+	}
+	r->matchers |= NFQD_M_TCPFLAGS;
+}
+
+static void
+read_proto(struct nfqd_ruleload *l, config_setting_t *s)
+{
+	const char	*v;
+	long long	 iv;
+	size_t		 i;
+
+	if (cfg_is_int(s)) {
+		if (cfg_int(l->c, s, 0, 255, &iv) == 0) {
+			l->r->proto = (uint8_t)iv;
+			l->r->matchers |= NFQD_M_PROTO;
+		}
+		return;
+	}
+	if ((v = cfg_str(l->c, s)) == NULL)
+		return;
+	for (i = 0; i < NFQD_ARRAY_SIZE(protos); i++)
+		if (strcasecmp(v, protos[i].name) == 0) {
+			l->r->proto = protos[i].proto;
+			l->r->matchers |= NFQD_M_PROTO;
+			return;
+		}
+	rerr(l, s, "\"%s\" is not a protocol name (tcp, udp, icmp, icmpv6, "
+	    "sctp, udplite, dccp, gre, esp, ah, igmp) or number", v);
+}
+
+static void
+read_verdict(struct nfqd_ruleload *l, config_setting_t *s)
+{
+	static const char *const choices[] = {
+		"accept", "drop", "repeat", "queue", "continue"
+	};
+	int	i;
+
+	if ((i = cfg_choice(l->c, s, choices, NFQD_ARRAY_SIZE(choices))) >= 0)
+		l->r->action = (uint8_t)i;
+}
+
+/* The keys of a rule, each read by its own function. */
+
+static void
+key_name(struct nfqd_ruleload *l, config_setting_t *s)
+{
+	(void)l;
+	(void)s;	/* read first, by read_rule() */
+}
+
+static void
+key_family(struct nfqd_ruleload *l, config_setting_t *s)
+{
+	static const char *const families[] = { "ipv4", "ipv6" };
+	int	i;
+
+	if ((i = cfg_choice(l->c, s, families, 2)) >= 0) {
+		l->r->family = i == 0 ? AF_INET : AF_INET6;
+		l->r->matchers |= NFQD_M_FAMILY;
+		l->family = s;
+	}
+}
+
+static void
+key_proto(struct nfqd_ruleload *l, config_setting_t *s)
+{
+	read_proto(l, s);
+	l->proto = s;
+}
+
+static void
+key_src(struct nfqd_ruleload *l, config_setting_t *s)
+{
+	read_addrs(l, s, &l->r->src_off, &l->r->src_n);
+	if (l->r->src_n > 0)
+		l->r->matchers |= NFQD_M_SRC;
+	l->src = s;
+}
+
+static void
+key_dst(struct nfqd_ruleload *l, config_setting_t *s)
+{
+	read_addrs(l, s, &l->r->dst_off, &l->r->dst_n);
+	if (l->r->dst_n > 0)
+		l->r->matchers |= NFQD_M_DST;
+	l->dst = s;
+}
+
+static void
+key_src_port(struct nfqd_ruleload *l, config_setting_t *s)
+{
+	read_ports(l, s, &l->r->sport_off, &l->r->sport_n);
+	if (l->r->sport_n > 0)
+		l->r->matchers |= NFQD_M_SPORT;
+	l->sport = s;
+}
+
+static void
+key_dst_port(struct nfqd_ruleload *l, config_setting_t *s)
+{
+	read_ports(l, s, &l->r->dport_off, &l->r->dport_n);
+	if (l->r->dport_n > 0)
+		l->r->matchers |= NFQD_M_DPORT;
+	l->dport = s;
+}
+
+static void
+key_tcp_flags(struct nfqd_ruleload *l, config_setting_t *s)
+{
+	read_tcpflags(l, s);
+	l->tcpflags = s;
+}
+
+static void
+key_icmp_type(struct nfqd_ruleload *l, config_setting_t *s)
+{
+	long long	v;
+
+	if (cfg_int(l->c, s, 0, 255, &v) == 0) {
+		l->r->icmp_type = (uint8_t)v;
+		l->r->matchers |= NFQD_M_ICMPTYPE;
+	}
+	l->icmp = s;
+}
+
+static void
+key_icmp_code(struct nfqd_ruleload *l, config_setting_t *s)
+{
+	long long	v;
+
+	if (cfg_int(l->c, s, 0, 255, &v) == 0) {
+		l->r->icmp_code = (uint8_t)v;
+		l->r->matchers |= NFQD_M_ICMPCODE;
+	}
+	l->icmp = s;
+}
+
+static void
+key_in_iface(struct nfqd_ruleload *l, config_setting_t *s)
+{
+	read_iface(l, s, &l->r->in, NFQD_M_IN);
+}
+
+static void
+key_out_iface(struct nfqd_ruleload *l, config_setting_t *s)
+{
+	read_iface(l, s, &l->r->out, NFQD_M_OUT);
+}
+
+static void
+key_set_mark(struct nfqd_ruleload *l, config_setting_t *s)
+{
+	if (read_u32(l, s, &l->r->setmark) == 0)
+		l->r->has_setmark = 1;
+	l->setmark = s;
+}
+
+/* An integer sets the mark (as in the examples), "value/mask" matches it. */
+static void
+key_mark(struct nfqd_ruleload *l, config_setting_t *s)
+{
+	if (cfg_is_int(s))
+		key_set_mark(l, s);
+	else
+		read_match_mark(l, s);
+}
+
+static void
+key_uid(struct nfqd_ruleload *l, config_setting_t *s)
+{
+	if (read_range32(l, s, &l->r->uid_lo, &l->r->uid_hi) == 0)
+		l->r->matchers |= NFQD_M_UID;
+}
+
+static void
+key_gid(struct nfqd_ruleload *l, config_setting_t *s)
+{
+	if (read_range32(l, s, &l->r->gid_lo, &l->r->gid_hi) == 0)
+		l->r->matchers |= NFQD_M_GID;
+}
+
+static void
+key_length(struct nfqd_ruleload *l, config_setting_t *s)
+{
+	if (read_range32(l, s, &l->r->len_lo, &l->r->len_hi) == 0)
+		l->r->matchers |= NFQD_M_LENGTH;
+}
+
+static void
+key_rate(struct nfqd_ruleload *l, config_setting_t *s)
+{
+	read_rate(l, s);
+	l->rate = s;
+}
+
+static void
+key_burst(struct nfqd_ruleload *l, config_setting_t *s)
+{
+	l->burst = s;	/* after rate: it needs the rate's cost */
+}
+
+static void
+key_per(struct nfqd_ruleload *l, config_setting_t *s)
+{
+	static const char *const pers[] = { "rule", "src", "dst", "flow" };
+	int	i;
+
+	if ((i = cfg_choice(l->c, s, pers, 4)) >= 0)
+		l->r->rate_per = (uint8_t)i;
+	l->per = s;
+}
+
+static void
+key_verdict(struct nfqd_ruleload *l, config_setting_t *s)
+{
+	read_verdict(l, s);
+	l->verdict = s;
+}
+
+static void
+key_queue(struct nfqd_ruleload *l, config_setting_t *s)
+{
+	long long	v;
+
+	if (cfg_int(l->c, s, 0, 65535, &v) == 0) {
+		l->r->queue = (uint16_t)v;
+		l->queue_ok = true;
+	}
+	l->queue = s;
+}
+
+static void
+key_log(struct nfqd_ruleload *l, config_setting_t *s)
+{
+	bool	b;
+
+	if (cfg_bool(l->c, s, &b) == 0)
+		l->r->log = b;
+}
+
+static const struct {
+	const char	*name;
+	void		(*read)(struct nfqd_ruleload *, config_setting_t *);
+} keys[] = {
+	{ "name", key_name },		{ "family", key_family },
+	{ "proto", key_proto },		{ "src", key_src },
+	{ "dst", key_dst },		{ "src_port", key_src_port },
+	{ "dst_port", key_dst_port },	{ "tcp_flags", key_tcp_flags },
+	{ "icmp_type", key_icmp_type },	{ "icmp_code", key_icmp_code },
+	{ "in_iface", key_in_iface },	{ "out_iface", key_out_iface },
+	{ "mark", key_mark },		{ "match_mark", read_match_mark },
+	{ "set_mark", key_set_mark },	{ "uid", key_uid },
+	{ "gid", key_gid },		{ "length", key_length },
+	{ "rate", key_rate },		{ "burst", key_burst },
+	{ "per", key_per },		{ "verdict", key_verdict },
+	{ "queue", key_queue },		{ "log", key_log },
+};
+
+void
+nfqd_rulekey_read(struct nfqd_ruleload *l, config_setting_t *s)
+{
+	const char	*k = config_setting_name(s), *hint;
+	const char	*names[NFQD_ARRAY_SIZE(keys)];
+	size_t		 i;
+
+	for (i = 0; i < NFQD_ARRAY_SIZE(keys); i++)
+		if (k != NULL && strcmp(k, keys[i].name) == 0) {
+			keys[i].read(l, s);
+			return;
+		}
+	for (i = 0; i < NFQD_ARRAY_SIZE(keys); i++)
+		names[i] = keys[i].name;
+	hint = cfg_suggest(k != NULL ? k : "", NULL, names,
+	    NFQD_ARRAY_SIZE(keys), 2);
+	if (hint != NULL)
+		rerr(l, s, "unknown setting; did you mean '%s'?", hint);
+	else
+		rerr(l, s, "unknown setting");
+}
