@@ -200,8 +200,8 @@ read_rule(struct nfqd_ruleload *l, config_setting_t *g, uint32_t idx)
 	const char		*name = NULL;
 	int			 i, before = l->c->errors;
 
-	l->rs->rules = nfqd_ruleload_grow(l, l->rs->rules, l->rs->n, &l->cap_rules,
-	    sizeof(*r));
+	l->rs->rules = nfqd_ruleload_grow(l, l->rs->rules, l->rs->n,
+	    &l->cap_rules, sizeof(*r));
 	if (l->rs->rules == NULL)
 		return;
 	r = &l->rs->rules[l->rs->n];
