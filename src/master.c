@@ -889,7 +889,7 @@ static void
 write_stats(bool table)
 {
 	struct nfqd_buf	b;
-	char		dir[PATH_MAX];
+	char		err[2 * PATH_MAX + 256];
 
 	nfqd_stats_collect(m.stats, &m.shm, NFQD_PROCFS_PATH);
 	collect_rules();
@@ -899,14 +899,18 @@ write_stats(bool table)
 		return;
 	buf_init(&b);
 	nfqd_stats_json(m.stats, &b);
-	nfqd_strlcpy(dir, m.cf.stats_file, sizeof(dir));
 	if (b.failed) {
 		log_warnx("statistics: out of memory");
-	} else if (nfqd_mkdir_p(dirname(dir), 0755) == -1 ||
-	    nfqd_write_file_atomic(m.cf.stats_file, b.data, b.len, 0644) == -1) {
-		log_warn("writing %s", m.cf.stats_file);
-	} else if (table) {
-		log_notice("statistics written to %s", m.cf.stats_file);
+	} else if (nfqd_dir_prepare_for(m.cf.stats_file, err,
+	    sizeof(err)) == -1 || nfqd_write_file_atomic(m.cf.stats_file,
+	    b.data, b.len, 0644, err, sizeof(err)) == -1) {
+		log_errx("statistics not written: %s", err);
+	} else {
+		if (err[0] != '\0')
+			log_warnx("statistics: %s", err);
+		if (table)
+			log_notice("statistics written to %s",
+			    m.cf.stats_file);
 	}
 	buf_free(&b);
 }
@@ -1157,19 +1161,22 @@ signal_ready(void)
 	m.ready_fd = -1;
 }
 
+/*
+ * The pidfile must be opened if it is there (its lock tells a running nfqd
+ * from a stale file), so it is checked instead: a regular file of ours
+ * with one name, in a directory only root or we can change.
+ */
 static int
 pidfile_open(const char *path)
 {
-	char	buf[32], dir[PATH_MAX];
+	char	buf[32], err[PATH_MAX + 256];
 	ssize_t	n;
 	int	fd;
 
-	nfqd_strlcpy(dir, path, sizeof(dir));
-	if (nfqd_mkdir_p(dirname(dir), 0755) == -1)
-		log_warn("creating the directory of %s", path);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd == -1) {
-		log_err("open(%s)", path);
+	if (nfqd_dir_prepare_for(path, err, sizeof(err)) == -1 ||
+	    (fd = nfqd_open_own(path, O_RDWR | O_CREAT, 0644, err,
+	    sizeof(err))) == -1) {
+		log_errx("pidfile: %s", err);
 		return -1;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {

@@ -3,13 +3,9 @@
  * counters, written as a table (to the log) and as JSON (to stats.file).
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "nfqd/json.h"
 #include "nfqd/nfqd.h"
@@ -263,36 +259,4 @@ nfqd_stats_table(const struct nfqd_stats *s,
 		    k->user_dropped, k->id_sequence);
 		emit(arg, line);
 	}
-}
-
-int
-nfqd_write_file_atomic(const char *path, const char *data, size_t len,
-    unsigned mode)
-{
-	char	tmp[PATH_MAX];
-	int	fd, saved;
-
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >=
-	    (int)sizeof(tmp)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-	    mode);
-	if (fd == -1)
-		return -1;
-	if (fchmod(fd, mode) == -1 || nfqd_write_all(fd, data, len) == -1) {
-		saved = errno;
-		close(fd);
-		unlink(tmp);
-		errno = saved;
-		return -1;
-	}
-	if (close(fd) == -1 || rename(tmp, path) == -1) {
-		saved = errno;
-		unlink(tmp);
-		errno = saved;
-		return -1;
-	}
-	return 0;
 }

@@ -57,13 +57,6 @@ void	nfqd_stats_json(const struct nfqd_stats *s, struct nfqd_buf *b);
 void	nfqd_stats_table(const struct nfqd_stats *s,
 	    void (*emit)(void *arg, const char *line), void *arg);
 
-/*
- * Write data to path atomically: a temporary file in the same directory,
- * then rename().  Readers see the old file or the new one, never a part.
- */
-int	nfqd_write_file_atomic(const char *path, const char *data, size_t len,
-	    unsigned mode);
-
 const char *nfqd_slot_state_name(uint32_t state);
 
 #endif

@@ -1,7 +1,7 @@
 /*
  * Unit tests for src/stats.c and src/shm.c: a snapshot of a counters region
- * and a fake kernel file, its JSON and table, the atomic file writer, and
- * the checks a reader makes on a region.
+ * and a fake kernel file, its JSON and table, and the checks a reader makes
+ * on a region.  (The atomic file writer is tested in test_util.c.)
  */
 #include <dirent.h>
 #include <errno.h>
@@ -343,73 +343,6 @@ count_entries(const char *d, const char *needle)
 }
 
 static void
-test_write_atomic(void)
-{
-	char		wdir[1024], path[1100], buf[256];
-	struct stat	sb;
-	mode_t		old;
-	int		r;
-
-	snprintf(wdir, sizeof(wdir), "%s/atomic", dir);
-	if (!CHECK(mkdir(wdir, 0700) == 0, "atomic: directory"))
-		return;
-	old = umask(077);
-	snprintf(path, sizeof(path), "%s/stats.json", wdir);
-
-	r = nfqd_write_file_atomic(path, "first\n", 6, 0644);
-	CHECK_INT_EQ(r, 0, "atomic: write a new file");
-	CHECK(unit_read_text(path, buf, sizeof(buf)) == 6 &&
-	    strcmp(buf, "first\n") == 0, "atomic: content");
-	CHECK(stat(path, &sb) == 0 && (sb.st_mode & 07777) == 0644,
-	    "atomic: mode 0644 despite umask 077");
-
-	if (chmod(path, 0600) == -1)
-		CHECK(0, "atomic: chmod");
-	r = nfqd_write_file_atomic(path, "second, longer\n", 15, 0644);
-	CHECK_INT_EQ(r, 0, "atomic: replace an existing file");
-	CHECK(unit_read_text(path, buf, sizeof(buf)) == 15 &&
-	    strcmp(buf, "second, longer\n") == 0, "atomic: replaced content");
-	CHECK(stat(path, &sb) == 0 && (sb.st_mode & 07777) == 0644,
-	    "atomic: replaced file has mode 0644");
-
-	r = nfqd_write_file_atomic(path, "x", 1, 0644);
-	CHECK(r == 0 && unit_read_text(path, buf, sizeof(buf)) == 1 &&
-	    strcmp(buf, "x") == 0, "atomic: shorter content leaves no tail");
-
-	r = nfqd_write_file_atomic(path, "", 0, 0600);
-	CHECK(r == 0 && stat(path, &sb) == 0 && sb.st_size == 0 &&
-	    (sb.st_mode & 07777) == 0600, "atomic: empty file, mode 0600");
-
-	CHECK_INT_EQ(count_entries(wdir, NULL), 1,
-	    "atomic: no temporary files left");
-
-	snprintf(path, sizeof(path), "%s/missing/stats.json", wdir);
-	errno = 0;
-	r = nfqd_write_file_atomic(path, "x", 1, 0644);
-	CHECKF(r == -1 && errno == ENOENT,
-	    "atomic: a missing directory fails with ENOENT", "got %d, %s", r,
-	    strerror(errno));
-	CHECK_INT_EQ(count_entries(wdir, NULL), 1,
-	    "atomic: failure leaves nothing behind");
-
-	/* The target is a directory: rename fails, the temporary goes. */
-	snprintf(path, sizeof(path), "%s/adir", wdir);
-	if (mkdir(path, 0700) == 0) {
-		r = nfqd_write_file_atomic(path, "x", 1, 0644);
-		CHECKF(r == -1 && errno == EISDIR,
-		    "atomic: over a directory fails with EISDIR",
-		    "got %d, %s", r, strerror(errno));
-		CHECK_INT_EQ(count_entries(wdir, ".tmp."), 0,
-		    "atomic: failed rename leaves no temporary file");
-		rmdir(path);
-	}
-	umask(old);
-	snprintf(path, sizeof(path), "%s/stats.json", wdir);
-	unlink(path);
-	rmdir(wdir);
-}
-
-static void
 write_region(const char *path, const struct nfqd_shm_hdr *h, size_t size)
 {
 	char	buf[4096];
@@ -578,7 +511,6 @@ main(void)
 	}
 	snprintf(shmpath, sizeof(shmpath), "%s/nfqd.shm", dir);
 	test_collect(shmpath);
-	test_write_atomic();
 	test_shm();
 	CHECK_INT_EQ(count_entries(dir, NULL), 0,
 	    "every test file was removed");
