@@ -14,7 +14,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -271,15 +270,18 @@ static struct rregion *
 rregion_new(struct nfqd_ruleset *rs, uint32_t nslots)
 {
 	struct rregion	*rr;
+	char		 err[PATH_MAX + 256];
 
 	if ((rr = calloc(1, sizeof(*rr))) == NULL)
 		return NULL;
-	if (nfqd_rshm_create(&rr->map, m.rr_path, rs, nslots, ++m.rr_gen) ==
-	    -1) {
-		log_err("creating the rule counters region %s", m.rr_path);
+	if (nfqd_rshm_create(&rr->map, m.rr_path, rs, nslots, ++m.rr_gen,
+	    err, sizeof(err)) == -1) {
+		log_errx("creating the rule counters region: %s", err);
 		free(rr);
 		return NULL;
 	}
+	if (err[0] != '\0')
+		log_warnx("rule counters region: %s", err);
 	rr->rs = rs;
 	return rr;
 }
@@ -1331,7 +1333,8 @@ int
 nfqd_master_run(struct nfqd_config *cf, const struct nfqd_overrides *ov,
     bool detach)
 {
-	char		dir[PATH_MAX];
+	char		err[2 * PATH_MAX + 256];
+	struct stat	sb;
 	size_t		added;
 	sigset_t	set;
 
@@ -1379,19 +1382,19 @@ nfqd_master_run(struct nfqd_config *cf, const struct nfqd_overrides *ov,
 		free(m.stats);
 		return 1;
 	}
-	nfqd_strlcpy(dir, m.cf.shm_path, sizeof(dir));
-	if (nfqd_mkdir_p(dirname(dir), 0755) == -1 ||
+	if (nfqd_dir_prepare_for(m.cf.shm_path, err, sizeof(err)) == -1 ||
 	    nfqd_shm_create(&m.shm, m.cf.shm_path, NFQD_MAX_WORKERS,
-	    (int)getpid()) == -1) {
+	    (int)getpid(), err, sizeof(err)) == -1) {
 		if (errno == EBUSY)
 			log_errx("the counters region %s is in use by another "
 			    "nfqd: give each instance its own stats.shm",
 			    m.cf.shm_path);
 		else
-			log_err("creating the counters region %s",
-			    m.cf.shm_path);
+			log_errx("creating the counters region: %s", err);
 		goto out;
 	}
+	if (err[0] != '\0')
+		log_warnx("counters region: %s", err);
 	NFQD_STORE(&m.shm.hdr->generation, 1);
 	snprintf(m.rr_path, sizeof(m.rr_path), "%s.rules", m.cf.shm_path);
 	if ((m.rr = rregion_new(m.cf.rules, m.cf.qcount)) == NULL)
@@ -1439,7 +1442,9 @@ done:
 	m.cf.rules = NULL;
 	nfqd_shm_destroy(&m.shm);
 	if (m.pidfd != -1) {
-		unlink(m.cf.pidfile);
+		/* Only if the name is still our locked file. */
+		if (fstat(m.pidfd, &sb) == 0)
+			nfqd_unlink_same(m.cf.pidfile, sb.st_dev, sb.st_ino);
 		close(m.pidfd);
 	}
 	free(m.stats->rules);

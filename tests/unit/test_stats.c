@@ -1,7 +1,8 @@
 /*
  * Unit tests for src/stats.c and src/shm.c: a snapshot of a counters region
- * and a fake kernel file, its JSON and table, and the checks a reader makes
- * on a region.  (The atomic file writer is tested in test_util.c.)
+ * and a fake kernel file, its JSON and table, the checks a reader makes on
+ * a region, and what the master does when something was planted where it
+ * makes its regions.  (The atomic file writer is tested in test_util.c.)
  */
 #include <dirent.h>
 #include <errno.h>
@@ -99,7 +100,7 @@ test_collect(const char *shmpath)
 	char			 k1[512], k2[512];
 	time_t			 t0, t1;
 
-	if (!CHECK(nfqd_shm_create(&shm, shmpath, 4, 1234) == 0,
+	if (!CHECK(nfqd_shm_create(&shm, shmpath, 4, 1234, NULL, 0) == 0,
 	    "collect: create region"))
 		return;
 	shm.hdr->nworkers = 2;
@@ -403,7 +404,7 @@ test_shm(void)
 	write_region(path, NULL, 100);
 	old = umask(077);
 	t0 = time(NULL);
-	r = nfqd_shm_create(&shm, path, 2, 4321);
+	r = nfqd_shm_create(&shm, path, 2, 4321, err, sizeof(err));
 	umask(old);
 	if (!CHECK_INT_EQ(r, 0, "create a region over a stale file"))
 		return;
@@ -489,14 +490,117 @@ test_shm(void)
 
 	snprintf(fake, sizeof(fake), "%s/missing/x.shm", dir);
 	errno = 0;
-	r = nfqd_shm_create(&ro, fake, 1, 1);
+	r = nfqd_shm_create(&ro, fake, 1, 1, err, sizeof(err));
 	CHECK(r == -1 && errno == ENOENT && ro.hdr == NULL,
 	    "create in a missing directory fails with ENOENT");
+	CHECKF(strstr(err, "open(") != NULL && strstr(err, fake) != NULL,
+	    "create in a missing directory: the message names call and path",
+	    "\"%s\"", err);
 
 	nfqd_shm_destroy(&shm);
 	CHECK(access(path, F_OK) == -1 && errno == ENOENT,
 	    "shm_destroy removes the file");
 	CHECK(shm.hdr == NULL && shm.fd == -1, "shm_destroy unmaps");
+}
+
+/*
+ * Things planted where the master makes its regions: refused with a
+ * message, never opened for writing, never waited on.
+ */
+static void
+test_shm_planted(void)
+{
+	struct nfqd_shm		 shm, two;
+	struct nfqd_rshm	 r1, r2;
+	char			 path[1024], tmp[1100], target[1024];
+	char			 rpath[1100], err[4096], buf[64];
+	int			 r;
+
+	snprintf(path, sizeof(path), "%s/planted.shm", dir);
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
+	snprintf(target, sizeof(target), "%s/target", dir);
+
+	CHECK(mkfifo(path, 0666) == 0, "planted shm: a FIFO at its name");
+	errno = 0;
+	r = nfqd_shm_create(&shm, path, 1, 1, err, sizeof(err));
+	CHECKF(r == -1 && errno == EEXIST && strstr(err, path) != NULL &&
+	    strstr(err, "it is a FIFO") != NULL,
+	    "planted shm: FIFO refused without waiting", "got %d, \"%s\"", r,
+	    err);
+	unlink(path);
+
+	CHECK(unit_write_text(target, "theirs\n") == 0 &&
+	    symlink(target, path) == 0, "planted shm: a symlink at its name");
+	errno = 0;
+	r = nfqd_shm_create(&shm, path, 1, 1, err, sizeof(err));
+	CHECKF(r == -1 && errno == ELOOP && strstr(err, "a symbolic link"),
+	    "planted shm: symlink refused", "got %d, \"%s\"", r, err);
+	CHECK(unit_read_text(target, buf, sizeof(buf)) == 7,
+	    "planted shm: the symlink's target untouched");
+	unlink(path);
+
+	CHECK(mkdir(path, 0700) == 0, "planted shm: a directory at its name");
+	errno = 0;
+	r = nfqd_shm_create(&shm, path, 1, 1, err, sizeof(err));
+	CHECK(r == -1 && errno == EISDIR, "planted shm: directory refused");
+	rmdir(path);
+
+	/* The temporary name taken: made under another, and said so. */
+	CHECK(mkfifo(tmp, 0666) == 0,
+	    "planted shm: FIFO at the temporary name");
+	r = nfqd_shm_create(&shm, path, 1, 1, err, sizeof(err));
+	CHECKF(r == 0 && strstr(err, "a FIFO is in the way") != NULL,
+	    "planted shm: FIFO at the temporary name: made anyway, noted",
+	    "got %d, \"%s\"", r, err);
+	CHECK(count_entries(dir, ".tmp.") == 1, "planted shm: nothing of ours "
+	    "left under a temporary name");
+	unlink(tmp);
+	if (r != 0)
+		return;
+
+	/* Its lock: a second master on the same name is refused. */
+	errno = 0;
+	r = nfqd_shm_create(&two, path, 1, 1, err, sizeof(err));
+	CHECKF(r == -1 && errno == EBUSY && strstr(err, "locked") != NULL,
+	    "planted shm: a region in use is refused (EBUSY)", "got %d, \"%s\"",
+	    r, err);
+
+	/* Exit: something renamed over it since is not removed. */
+	CHECK(unit_write_text(target, "new\n") == 0 &&
+	    rename(target, path) == 0,
+	    "planted shm: replaced under the master");
+	nfqd_shm_destroy(&shm);
+	CHECK(unit_read_text(path, buf, sizeof(buf)) == 4,
+	    "planted shm: destroy leaves a file that is not its own");
+	unlink(path);
+
+	/* The rule counters region. */
+	snprintf(rpath, sizeof(rpath), "%s.rules", path);
+	CHECK(symlink(dir, rpath) == 0, "planted rules: a symlink at its name");
+	errno = 0;
+	r = nfqd_rshm_create(&r1, rpath, NULL, 2, 1, err, sizeof(err));
+	CHECKF(r == -1 && errno == ELOOP && strstr(err, rpath) != NULL,
+	    "planted rules: symlink refused", "got %d, \"%s\"", r, err);
+	unlink(rpath);
+	r = nfqd_rshm_create(&r1, rpath, NULL, 2, 1, err, sizeof(err));
+	CHECKF(r == 0 && err[0] == '\0', "planted rules: made", "\"%s\"", err);
+	r = nfqd_rshm_create(&r2, rpath, NULL, 2, 2, err, sizeof(err));
+	CHECKF(r == 0, "planted rules: a second one replaces it", "\"%s\"",
+	    err);
+	nfqd_rshm_destroy(&r1);
+	CHECK(access(rpath, F_OK) == 0,
+	    "planted rules: the older one does not remove the newer");
+	/* A FIFO in its place at exit: not opened, not removed. */
+	unlink(rpath);
+	CHECK(mkfifo(rpath, 0666) == 0, "planted rules: a FIFO at exit");
+	nfqd_rshm_destroy(&r2);
+	CHECK(r2.hdr == NULL && access(rpath, F_OK) == 0,
+	    "planted rules: destroy returns, the FIFO left alone");
+	unlink(rpath);
+	r = nfqd_rshm_create(&r1, rpath, NULL, 2, 3, err, sizeof(err));
+	nfqd_rshm_destroy(&r1);
+	CHECK(r == 0 && access(rpath, F_OK) == -1,
+	    "planted rules: destroy removes its own file");
 }
 
 int
@@ -512,6 +616,9 @@ main(void)
 	snprintf(shmpath, sizeof(shmpath), "%s/nfqd.shm", dir);
 	test_collect(shmpath);
 	test_shm();
+	alarm(30);	/* nothing may wait on a planted FIFO */
+	test_shm_planted();
+	alarm(0);
 	CHECK_INT_EQ(count_entries(dir, NULL), 0,
 	    "every test file was removed");
 	rc = unit_done();
