@@ -1018,10 +1018,55 @@ stuck(unsigned i, uint64_t now)
 }
 
 /*
+ * A queue found at maxlen.  The kernel checks the length before it gives a
+ * packet an id: with fail_open it then accepts the packet without a trace
+ * (no id, no counter anywhere), without it drops it (queue_dropped).  So
+ * the only sign of fail-open accepts from a full queue is the queue seen
+ * full: count each check that sees it (the slot's full_seen, a lower bound
+ * on the time spent full, not a number of packets) and warn, at most every
+ * 10 s per queue.
+ */
+static void
+check_full(unsigned i, const struct nfqd_kqueue *kq, uint64_t now)
+{
+	static uint32_t			 fullq[NFQD_MAX_WORKERS];
+	static struct nfqd_logthrottle	 lt[NFQD_MAX_WORKERS];
+	struct nfqd_slot_ctl		*c = &m.shm.slots[i].ctl;
+	const struct slot		*s = &m.slots[i];
+	uint64_t			 missed;
+	char				 more[96];
+
+	/* full_seen counts for one queue: the slot's, when it moves. */
+	if (fullq[i] != kq->queue + 1) {
+		fullq[i] = kq->queue + 1;
+		NFQD_STORE(&c->full_seen, 0);
+		memset(&lt[i], 0, sizeof(lt[i]));
+	}
+	/* A worker of an older configuration may have set another maxlen. */
+	if (kq->queue_total < m.cf.maxlen ||
+	    (s->state == SLOT_RUNNING && s->gen != m.gen))
+		return;
+	NFQD_STORE(&c->full_seen, c->full_seen + 1);
+	lt[i].interval_ns = 10000 * MS;
+	if (!log_throttle_ok(&lt[i], now, &missed))
+		return;
+	more[0] = '\0';
+	if (missed > 0)
+		snprintf(more, sizeof(more), " (and at %llu more checks since "
+		    "the last warning)", (unsigned long long)missed);
+	log_warnx("queue %u is full (%u of %u packets waiting)%s: %s; raise "
+	    "queue.maxlen or add workers", kq->queue, kq->queue_total,
+	    m.cf.maxlen, more, m.cf.fail_open ? "fail_open accepts new "
+	    "packets uninspected and nothing counts them" : "the kernel "
+	    "drops new packets (queue_dropped)");
+}
+
+/*
  * Periodic look at the kernel's counters: a worker whose queue has packets
  * waiting and whose verdict count has not moved for watchdog_ms is stuck
  * (stopped, looping, blocked): kill it; its successor releases what it had
- * read.  And drops the kernel counted since the last look are reported.
+ * read.  Drops the kernel counted since the last look are reported, and a
+ * queue found full is counted and reported (check_full).
  */
 static void
 check_queues(uint64_t now)
@@ -1062,6 +1107,7 @@ check_queues(uint64_t now)
 				s->progress_ns = now;
 			}
 		}
+		check_full(i, &kq[i], now);
 		ks = &m.kseen[i];
 		if (ks->valid) {
 			ks->dropped_since += kq[i].queue_dropped -

@@ -57,6 +57,10 @@ struct nfqd_slot_ctl {
 	uint64_t	restarts;	/* respawns after an unexpected exit */
 	uint64_t	started;	/* current worker's start, epoch seconds */
 	uint32_t	generation;	/* configuration it runs (header's) */
+	uint64_t	full_seen;	/* checks of the kernel's counters that
+					   found the slot's queue full (at
+					   maxlen); was padding: 0 from nfqd
+					   before it existed */
 } __attribute__((aligned(NFQD_CACHELINE)));
 
 struct nfqd_slot_stats {

@@ -19,6 +19,7 @@ struct nfqd_stats_worker {
 	uint32_t		state;
 	uint32_t		generation;	/* configuration it runs */
 	uint64_t		restarts;
+	uint64_t		full_seen;	/* the slot's ctl.full_seen */
 	struct nfqd_slot_stats	st;
 };
 
@@ -40,6 +41,8 @@ struct nfqd_stats {
 	size_t			 nkernel;	/* nfqd's queues found in /proc */
 	int			 kernel_errno;	/* why /proc could not be read */
 	struct nfqd_kqueue	 kernel[NFQD_MAX_WORKERS];
+	uint64_t		 kernel_full_seen[NFQD_MAX_WORKERS];
+					/* kernel[i]'s, from its worker slot */
 	struct nfqd_stats_rule	*rules;		/* filled by the caller */
 	uint32_t		 nrules;
 };

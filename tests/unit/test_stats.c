@@ -120,11 +120,13 @@ test_collect(const char *shmpath)
 	sl->ctl.state = NFQD_SLOT_STARTING;
 	sl->ctl.restarts = 2;
 	sl->ctl.generation = 2;
+	sl->ctl.full_seen = 5;
 	fill(&sl->st, 2000);
 	/* A slot past nworkers is not counted. */
 	sl = &shm.slots[2];
 	sl->ctl.pid = 1003;
 	sl->ctl.queue = 7;
+	sl->ctl.full_seen = 99;
 	fill(&sl->st, 900000);
 
 	snprintf(proc, sizeof(proc), "%s/nfnetlink_queue", dir);
@@ -179,6 +181,8 @@ test_collect(const char *shmpath)
 	    s.kernel[1].queue_total == 4 && s.kernel[1].queue_dropped == 6 &&
 	    s.kernel[1].user_dropped == 8 && s.kernel[1].id_sequence == 2000,
 	    "collect: kernel queue 1");
+	CHECK(s.kernel_full_seen[0] == 0 && s.kernel_full_seen[1] == 5,
+	    "collect: full_seen of each kernel queue from its worker's slot");
 
 	/* Fixed times so that the JSON is known exactly. */
 	s.now = 1700000000;
@@ -203,10 +207,12 @@ test_collect(const char *shmpath)
 	    "\"verdict_msgs\":2011,\"last_id\":2012}");
 	snprintf(k1, sizeof(k1), "{\"queue\":0,\"portid\":3090,"
 	    "\"queue_total\":0,\"copy_mode\":2,\"copy_range\":65535,"
-	    "\"queue_dropped\":0,\"user_dropped\":0,\"id_sequence\":1000}");
+	    "\"queue_dropped\":0,\"user_dropped\":0,\"id_sequence\":1000,"
+	    "\"full_seen\":0}");
 	snprintf(k2, sizeof(k2), "{\"queue\":1,\"portid\":3091,"
 	    "\"queue_total\":4,\"copy_mode\":2,\"copy_range\":65535,"
-	    "\"queue_dropped\":6,\"user_dropped\":8,\"id_sequence\":2000}");
+	    "\"queue_dropped\":6,\"user_dropped\":8,\"id_sequence\":2000,"
+	    "\"full_seen\":5}");
 	snprintf(want, sizeof(want), "{\"version\":\"%s\",\"pid\":1234,"
 	    "\"time\":1700000000,\"uptime_s\":42,\"generation\":3,"
 	    "\"total\":{\"received\":2102,\"accepted\":2104,\"dropped\":2106,"
@@ -256,11 +262,11 @@ test_collect(const char *shmpath)
 		CHECK_STR_EQ(fields(ls.l[7]), "2 a\"b 0 0",
 		    "table: rule 2 line (no hits, still shown)");
 		CHECK_STR_EQ(fields(ls.l[8]), "kernel portid queue_total "
-		    "queue_dropped user_dropped id_sequence",
+		    "queue_dropped user_dropped id_sequence full_seen",
 		    "table: kernel header line");
-		CHECK_STR_EQ(fields(ls.l[9]), "0 3090 0 0 0 1000",
+		CHECK_STR_EQ(fields(ls.l[9]), "0 3090 0 0 0 1000 0",
 		    "table: kernel queue 0 line");
-		CHECK_STR_EQ(fields(ls.l[10]), "1 3091 4 6 8 2000",
+		CHECK_STR_EQ(fields(ls.l[10]), "1 3091 4 6 8 2000 5",
 		    "table: kernel queue 1 line");
 	}
 
