@@ -14,7 +14,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -271,15 +270,18 @@ static struct rregion *
 rregion_new(struct nfqd_ruleset *rs, uint32_t nslots)
 {
 	struct rregion	*rr;
+	char		 err[PATH_MAX + 256];
 
 	if ((rr = calloc(1, sizeof(*rr))) == NULL)
 		return NULL;
-	if (nfqd_rshm_create(&rr->map, m.rr_path, rs, nslots, ++m.rr_gen) ==
-	    -1) {
-		log_err("creating the rule counters region %s", m.rr_path);
+	if (nfqd_rshm_create(&rr->map, m.rr_path, rs, nslots, ++m.rr_gen,
+	    err, sizeof(err)) == -1) {
+		log_errx("creating the rule counters region: %s", err);
 		free(rr);
 		return NULL;
 	}
+	if (err[0] != '\0')
+		log_warnx("rule counters region: %s", err);
 	rr->rs = rs;
 	return rr;
 }
@@ -889,7 +891,7 @@ static void
 write_stats(bool table)
 {
 	struct nfqd_buf	b;
-	char		dir[PATH_MAX];
+	char		err[2 * PATH_MAX + 256];
 
 	nfqd_stats_collect(m.stats, &m.shm, NFQD_PROCFS_PATH);
 	collect_rules();
@@ -899,14 +901,18 @@ write_stats(bool table)
 		return;
 	buf_init(&b);
 	nfqd_stats_json(m.stats, &b);
-	nfqd_strlcpy(dir, m.cf.stats_file, sizeof(dir));
 	if (b.failed) {
 		log_warnx("statistics: out of memory");
-	} else if (nfqd_mkdir_p(dirname(dir), 0755) == -1 ||
-	    nfqd_write_file_atomic(m.cf.stats_file, b.data, b.len, 0644) == -1) {
-		log_warn("writing %s", m.cf.stats_file);
-	} else if (table) {
-		log_notice("statistics written to %s", m.cf.stats_file);
+	} else if (nfqd_dir_prepare_for(m.cf.stats_file, err,
+	    sizeof(err)) == -1 || nfqd_write_file_atomic(m.cf.stats_file,
+	    b.data, b.len, 0644, err, sizeof(err)) == -1) {
+		log_errx("statistics not written: %s", err);
+	} else {
+		if (err[0] != '\0')
+			log_warnx("statistics: %s", err);
+		if (table)
+			log_notice("statistics written to %s",
+			    m.cf.stats_file);
 	}
 	buf_free(&b);
 }
@@ -1012,10 +1018,55 @@ stuck(unsigned i, uint64_t now)
 }
 
 /*
+ * A queue found at maxlen.  The kernel checks the length before it gives a
+ * packet an id: with fail_open it then accepts the packet without a trace
+ * (no id, no counter anywhere), without it drops it (queue_dropped).  So
+ * the only sign of fail-open accepts from a full queue is the queue seen
+ * full: count each check that sees it (the slot's full_seen, a lower bound
+ * on the time spent full, not a number of packets) and warn, at most every
+ * 10 s per queue.
+ */
+static void
+check_full(unsigned i, const struct nfqd_kqueue *kq, uint64_t now)
+{
+	static uint32_t			 fullq[NFQD_MAX_WORKERS];
+	static struct nfqd_logthrottle	 lt[NFQD_MAX_WORKERS];
+	struct nfqd_slot_ctl		*c = &m.shm.slots[i].ctl;
+	const struct slot		*s = &m.slots[i];
+	uint64_t			 missed;
+	char				 more[96];
+
+	/* full_seen counts for one queue: the slot's, when it moves. */
+	if (fullq[i] != kq->queue + 1) {
+		fullq[i] = kq->queue + 1;
+		NFQD_STORE(&c->full_seen, 0);
+		memset(&lt[i], 0, sizeof(lt[i]));
+	}
+	/* A worker of an older configuration may have set another maxlen. */
+	if (kq->queue_total < m.cf.maxlen ||
+	    (s->state == SLOT_RUNNING && s->gen != m.gen))
+		return;
+	NFQD_STORE(&c->full_seen, c->full_seen + 1);
+	lt[i].interval_ns = 10000 * MS;
+	if (!log_throttle_ok(&lt[i], now, &missed))
+		return;
+	more[0] = '\0';
+	if (missed > 0)
+		snprintf(more, sizeof(more), " (and at %llu more checks since "
+		    "the last warning)", (unsigned long long)missed);
+	log_warnx("queue %u is full (%u of %u packets waiting)%s: %s; raise "
+	    "queue.maxlen or add workers", kq->queue, kq->queue_total,
+	    m.cf.maxlen, more, m.cf.fail_open ? "fail_open accepts new "
+	    "packets uninspected and nothing counts them" : "the kernel "
+	    "drops new packets (queue_dropped)");
+}
+
+/*
  * Periodic look at the kernel's counters: a worker whose queue has packets
  * waiting and whose verdict count has not moved for watchdog_ms is stuck
  * (stopped, looping, blocked): kill it; its successor releases what it had
- * read.  And drops the kernel counted since the last look are reported.
+ * read.  Drops the kernel counted since the last look are reported, and a
+ * queue found full is counted and reported (check_full).
  */
 static void
 check_queues(uint64_t now)
@@ -1056,6 +1107,7 @@ check_queues(uint64_t now)
 				s->progress_ns = now;
 			}
 		}
+		check_full(i, &kq[i], now);
 		ks = &m.kseen[i];
 		if (ks->valid) {
 			ks->dropped_since += kq[i].queue_dropped -
@@ -1157,19 +1209,22 @@ signal_ready(void)
 	m.ready_fd = -1;
 }
 
+/*
+ * The pidfile must be opened if it is there (its lock tells a running nfqd
+ * from a stale file), so it is checked instead: a regular file of ours
+ * with one name, in a directory only root or we can change.
+ */
 static int
 pidfile_open(const char *path)
 {
-	char	buf[32], dir[PATH_MAX];
+	char	buf[32], err[PATH_MAX + 256];
 	ssize_t	n;
 	int	fd;
 
-	nfqd_strlcpy(dir, path, sizeof(dir));
-	if (nfqd_mkdir_p(dirname(dir), 0755) == -1)
-		log_warn("creating the directory of %s", path);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd == -1) {
-		log_err("open(%s)", path);
+	if (nfqd_dir_prepare_for(path, err, sizeof(err)) == -1 ||
+	    (fd = nfqd_open_own(path, O_RDWR | O_CREAT, 0644, err,
+	    sizeof(err))) == -1) {
+		log_errx("pidfile: %s", err);
 		return -1;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
@@ -1324,7 +1379,8 @@ int
 nfqd_master_run(struct nfqd_config *cf, const struct nfqd_overrides *ov,
     bool detach)
 {
-	char		dir[PATH_MAX];
+	char		err[2 * PATH_MAX + 256];
+	struct stat	sb;
 	size_t		added;
 	sigset_t	set;
 
@@ -1372,19 +1428,19 @@ nfqd_master_run(struct nfqd_config *cf, const struct nfqd_overrides *ov,
 		free(m.stats);
 		return 1;
 	}
-	nfqd_strlcpy(dir, m.cf.shm_path, sizeof(dir));
-	if (nfqd_mkdir_p(dirname(dir), 0755) == -1 ||
+	if (nfqd_dir_prepare_for(m.cf.shm_path, err, sizeof(err)) == -1 ||
 	    nfqd_shm_create(&m.shm, m.cf.shm_path, NFQD_MAX_WORKERS,
-	    (int)getpid()) == -1) {
+	    (int)getpid(), err, sizeof(err)) == -1) {
 		if (errno == EBUSY)
 			log_errx("the counters region %s is in use by another "
 			    "nfqd: give each instance its own stats.shm",
 			    m.cf.shm_path);
 		else
-			log_err("creating the counters region %s",
-			    m.cf.shm_path);
+			log_errx("creating the counters region: %s", err);
 		goto out;
 	}
+	if (err[0] != '\0')
+		log_warnx("counters region: %s", err);
 	NFQD_STORE(&m.shm.hdr->generation, 1);
 	snprintf(m.rr_path, sizeof(m.rr_path), "%s.rules", m.cf.shm_path);
 	if ((m.rr = rregion_new(m.cf.rules, m.cf.qcount)) == NULL)
@@ -1432,7 +1488,9 @@ done:
 	m.cf.rules = NULL;
 	nfqd_shm_destroy(&m.shm);
 	if (m.pidfd != -1) {
-		unlink(m.cf.pidfile);
+		/* Only if the name is still our locked file. */
+		if (fstat(m.pidfd, &sb) == 0)
+			nfqd_unlink_same(m.cf.pidfile, sb.st_dev, sb.st_ino);
 		close(m.pidfd);
 	}
 	free(m.stats->rules);

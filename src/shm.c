@@ -43,55 +43,62 @@ shm_init_fields(struct nfqd_shm *shm, void *p, size_t size, int fd)
 
 int
 nfqd_shm_create(struct nfqd_shm *shm, const char *path, uint32_t nslots,
-    int master_pid)
+    int master_pid, char *err, size_t errlen)
 {
 	size_t	 size = nfqd_shm_size(nslots);
-	void	*p;
-	int	 fd, old, saved;
+	char	 tmp[sizeof(shm->path) + 32];
+	void	*p = MAP_FAILED;
+	int	 fd = -1, old = -1, e;
 
 	memset(shm, 0, sizeof(*shm));
 	shm->fd = -1;
 	if (nfqd_strlcpy(shm->path, path, sizeof(shm->path)) >=
-	    sizeof(shm->path)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
+	    sizeof(shm->path))
+		return nfqd_errf(err, errlen, ENAMETOOLONG, "%s: path too long",
+		    path);
 	/*
 	 * The master holds an flock on its region for its whole life.  A
 	 * locked file belongs to a running nfqd: refuse (EBUSY) rather than
 	 * take its counters away.  An unlocked one was left by a daemon that
-	 * was killed and may still be mapped by a reader: unlink it and make
-	 * a new one rather than truncate it under the reader.
+	 * was killed and may still be mapped by a reader: a new region is
+	 * renamed over it rather than truncate it under the reader.  Only a
+	 * regular file of ours is replaced; the new one is made under a new
+	 * name, so nothing planted at either name is opened for writing.
 	 */
-	old = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	if (nfqd_check_replaceable(path, err, errlen) == -1)
+		return -1;
+	old = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (old == -1 && errno != ENOENT)
+		return nfqd_errf(err, errlen, errno, "open(%s): %s", path,
+		    strerror(errno));
 	if (old != -1 && flock(old, LOCK_EX | LOCK_NB) == -1) {
-		saved = errno;
+		e = errno;
 		close(old);
-		errno = saved == EWOULDBLOCK ? EBUSY : saved;
-		return -1;
+		if (e == EWOULDBLOCK)
+			return nfqd_errf(err, errlen, EBUSY, "%s is locked by "
+			    "another nfqd", path);
+		return nfqd_errf(err, errlen, e, "flock(%s): %s", path,
+		    strerror(e));
 	}
-	if (unlink(path) == -1 && errno != ENOENT) {
-		saved = errno;
-		if (old != -1)
-			close(old);
-		errno = saved;
-		return -1;
+	if ((fd = nfqd_tmpfile(path, 0644, tmp, sizeof(tmp), err, errlen)) ==
+	    -1)
+		goto fail;
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		nfqd_errf(err, errlen, errno, "flock(%s): %s", tmp,
+		    strerror(errno));
+		goto fail;
 	}
-	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-	    0644);
-	saved = errno;
-	if (old != -1)
-		close(old);
-	errno = saved;
-	if (fd == -1)
-		return -1;
-	if (flock(fd, LOCK_EX | LOCK_NB) == -1)
+	if (ftruncate(fd, (off_t)size) == -1) {
+		nfqd_errf(err, errlen, errno, "ftruncate(%s, %zu): %s", tmp,
+		    size, strerror(errno));
 		goto fail;
-	if (fchmod(fd, 0644) == -1 || ftruncate(fd, (off_t)size) == -1)
-		goto fail;
+	}
 	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (p == MAP_FAILED)
+	if (p == MAP_FAILED) {
+		nfqd_errf(err, errlen, errno, "mmap(%s): %s", tmp,
+		    strerror(errno));
 		goto fail;
+	}
 	memset(p, 0, size);
 	shm_init_fields(shm, p, size, fd);
 	shm->hdr->version = NFQD_SHM_VERSION;
@@ -102,12 +109,27 @@ nfqd_shm_create(struct nfqd_shm *shm, const char *path, uint32_t nslots,
 	shm->hdr->start_time = (uint64_t)time(NULL);
 	/* Magic last: a reader that sees it sees a complete header. */
 	__atomic_store_n(&shm->hdr->magic, NFQD_SHM_MAGIC, __ATOMIC_RELEASE);
+	if (rename(tmp, path) == -1) {
+		nfqd_errf(err, errlen, errno, "rename(%s, %s): %s", tmp, path,
+		    strerror(errno));
+		goto fail;
+	}
+	if (old != -1)
+		close(old);
 	return 0;
 fail:
-	saved = errno;
-	close(fd);
-	unlink(path);
-	errno = saved;
+	e = errno;
+	if (p != MAP_FAILED)
+		munmap(p, size);
+	if (fd != -1) {
+		close(fd);
+		unlink(tmp);
+	}
+	if (old != -1)
+		close(old);
+	memset(shm, 0, sizeof(*shm));
+	shm->fd = -1;
+	errno = e;
 	return -1;
 }
 
@@ -123,12 +145,17 @@ nfqd_shm_open_ro(struct nfqd_shm *shm, const char *path, char *err,
 	memset(shm, 0, sizeof(*shm));
 	shm->fd = -1;
 	nfqd_strlcpy(shm->path, path, sizeof(shm->path));
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
 	if (fstat(fd, &sb) == -1) {
 		snprintf(err, errlen, "%s: fstat: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		snprintf(err, errlen, "%s: it is %s, not a counters region",
+		    path, nfqd_file_kind(sb.st_mode));
 		goto fail;
 	}
 	if ((size_t)sb.st_size < sizeof(h)) {
@@ -176,8 +203,12 @@ nfqd_shm_close(struct nfqd_shm *shm)
 void
 nfqd_shm_destroy(struct nfqd_shm *shm)
 {
-	if (shm->hdr != NULL && shm->path[0] != '\0')
-		unlink(shm->path);
+	struct stat	sb;
+
+	/* Only if the name is still this region's. */
+	if (shm->hdr != NULL && shm->path[0] != '\0' &&
+	    fstat(shm->fd, &sb) == 0)
+		nfqd_unlink_same(shm->path, sb.st_dev, sb.st_ino);
 	nfqd_shm_close(shm);
 }
 
@@ -211,36 +242,47 @@ roundup64(size_t n)
 
 int
 nfqd_rshm_create(struct nfqd_rshm *r, const char *path,
-    const struct nfqd_ruleset *rs, uint32_t nslots, uint32_t generation)
+    const struct nfqd_ruleset *rs, uint32_t nslots, uint32_t generation,
+    char *err, size_t errlen)
 {
 	struct nfqd_rshm_hdr	*h;
-	char			 tmp[4096 + 16];
+	struct stat		 sb;
+	char			 tmp[sizeof(r->path) + 32];
 	uint32_t		 n = rs != NULL ? rs->n : 0, i;
 	uint32_t		 ncells = rs != NULL ? rs->ncells : 0;
 	size_t			 names, stride, size;
 	void			*p;
-	int			 fd, saved;
+	int			 fd, e;
 
 	memset(r, 0, sizeof(*r));
-	if (nfqd_strlcpy(r->path, path, sizeof(r->path)) >= sizeof(r->path) ||
-	    snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
+	if (nfqd_strlcpy(r->path, path, sizeof(r->path)) >= sizeof(r->path))
+		return nfqd_errf(err, errlen, ENAMETOOLONG, "%s: path too long",
+		    path);
 	names = roundup64((size_t)n * NFQD_RSHM_NAME);
 	stride = roundup64((size_t)n * sizeof(struct nfqd_rule_ctr));
 	size = sizeof(*h) + names + stride * nslots +
 	    (size_t)ncells * sizeof(struct nfqd_rate_cell);
-	unlink(tmp);
-	fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-	    0644);
-	if (fd == -1)
+	if (nfqd_check_replaceable(path, err, errlen) == -1)
 		return -1;
-	if (fchmod(fd, 0644) == -1 || ftruncate(fd, (off_t)size) == -1)
+	if ((fd = nfqd_tmpfile(path, 0644, tmp, sizeof(tmp), err, errlen)) ==
+	    -1)
+		return -1;
+	if (ftruncate(fd, (off_t)size) == -1) {
+		nfqd_errf(err, errlen, errno, "ftruncate(%s, %zu): %s", tmp,
+		    size, strerror(errno));
 		goto fail;
+	}
+	if (fstat(fd, &sb) == -1) {
+		nfqd_errf(err, errlen, errno, "fstat(%s): %s", tmp,
+		    strerror(errno));
+		goto fail;
+	}
 	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (p == MAP_FAILED)
+	if (p == MAP_FAILED) {
+		nfqd_errf(err, errlen, errno, "mmap(%s): %s", tmp,
+		    strerror(errno));
 		goto fail;
+	}
 	close(fd);
 	h = p;
 	h->version = NFQD_RSHM_VERSION;
@@ -258,20 +300,22 @@ nfqd_rshm_create(struct nfqd_rshm *r, const char *path,
 		    NFQD_RSHM_NAME, rs->rules[i].name, NFQD_RSHM_NAME);
 	__atomic_store_n(&h->magic, NFQD_RSHM_MAGIC, __ATOMIC_RELEASE);
 	if (rename(tmp, path) == -1) {
-		saved = errno;
+		e = errno;
 		munmap(p, size);
 		unlink(tmp);
-		errno = saved;
-		return -1;
+		return nfqd_errf(err, errlen, e, "rename(%s, %s): %s", tmp,
+		    path, strerror(e));
 	}
 	r->hdr = h;
 	r->size = size;
+	r->dev = sb.st_dev;
+	r->ino = sb.st_ino;
 	return 0;
 fail:
-	saved = errno;
+	e = errno;
 	close(fd);
 	unlink(tmp);
-	errno = saved;
+	errno = e;
 	return -1;
 }
 
@@ -286,11 +330,12 @@ nfqd_rshm_open_ro(struct nfqd_rshm *r, const char *path, char *err,
 
 	memset(r, 0, sizeof(*r));
 	nfqd_strlcpy(r->path, path, sizeof(r->path));
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	if (fstat(fd, &sb) == -1 || (size_t)sb.st_size < sizeof(h) ||
+	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode) ||
+	    (size_t)sb.st_size < sizeof(h) ||
 	    pread(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h) ||
 	    h.magic != NFQD_RSHM_MAGIC || h.version != NFQD_RSHM_VERSION ||
 	    h.hdr_size != sizeof(h) || h.nrules > NFQD_MAX_RULES ||
@@ -327,17 +372,13 @@ nfqd_rshm_close(struct nfqd_rshm *r)
 void
 nfqd_rshm_destroy(struct nfqd_rshm *r)
 {
-	struct nfqd_rshm_hdr	h;
-	int			fd;
-
-	/* A newer region may have been renamed over the path since. */
-	if (r->hdr != NULL &&
-	    (fd = open(r->path, O_RDONLY | O_CLOEXEC)) != -1) {
-		if (pread(fd, &h, sizeof(h), 0) == (ssize_t)sizeof(h) &&
-		    h.generation == r->hdr->generation)
-			unlink(r->path);
-		close(fd);
-	}
+	/*
+	 * Only if the name is still this region's: a newer region may have
+	 * been renamed over it since.  Nothing there is opened (a FIFO put
+	 * in its place must not block the master on its way out).
+	 */
+	if (r->hdr != NULL)
+		nfqd_unlink_same(r->path, r->dev, r->ino);
 	nfqd_rshm_close(r);
 }
 

@@ -3,13 +3,9 @@
  * counters, written as a table (to the log) and as JSON (to stats.file).
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "nfqd/json.h"
 #include "nfqd/nfqd.h"
@@ -43,16 +39,21 @@ add(struct nfqd_slot_stats *t, const struct nfqd_slot_stats *s)
 struct kcollect {
 	struct nfqd_stats	*s;
 	uint8_t			 ours[65536 / 8];	/* queues of workers */
+	uint16_t		 slot[65536];		/* ... and their slots */
 };
 
 static void
 kernel_line(void *arg, const struct nfqd_kqueue *kq)
 {
-	struct kcollect	*kc = arg;
+	struct kcollect		*kc = arg;
+	struct nfqd_stats	*s = kc->s;
 
 	if ((kc->ours[kq->queue / 8] & (1u << (kq->queue % 8))) &&
-	    kc->s->nkernel < NFQD_ARRAY_SIZE(kc->s->kernel))
-		kc->s->kernel[kc->s->nkernel++] = *kq;
+	    s->nkernel < NFQD_ARRAY_SIZE(s->kernel)) {
+		s->kernel_full_seen[s->nkernel] =
+		    s->workers[kc->slot[kq->queue]].full_seen;
+		s->kernel[s->nkernel++] = *kq;
+	}
 }
 
 void
@@ -87,10 +88,12 @@ nfqd_stats_collect(struct nfqd_stats *s, const struct nfqd_shm *shm,
 		w->state = NFQD_LOAD(&sl->ctl.state);
 		w->generation = NFQD_LOAD(&sl->ctl.generation);
 		w->restarts = NFQD_LOAD(&sl->ctl.restarts);
+		w->full_seen = NFQD_LOAD(&sl->ctl.full_seen);
 		nfqd_slot_stats_read(&sl->st, &w->st);
 		add(&s->total, &w->st);
 		s->restarts += w->restarts;
 		kc.ours[w->queue / 8] |= (uint8_t)(1u << (w->queue % 8));
+		kc.slot[w->queue] = (uint16_t)i;
 	}
 
 	/* Stream the file: other programs may have bound many queues. */
@@ -165,6 +168,7 @@ nfqd_stats_json(const struct nfqd_stats *s, struct nfqd_buf *b)
 		json_uint(&j, "queue_dropped", k->queue_dropped);
 		json_uint(&j, "user_dropped", k->user_dropped);
 		json_uint(&j, "id_sequence", k->id_sequence);
+		json_uint(&j, "full_seen", s->kernel_full_seen[i]);
 		json_object_end(&j);
 	}
 	json_array_end(&j);
@@ -252,47 +256,16 @@ nfqd_stats_table(const struct nfqd_stats *s,
 		emit(arg, line);
 		return;
 	}
-	snprintf(line, sizeof(line), "%6s %10s %11s %13s %12s %11s",
+	snprintf(line, sizeof(line), "%6s %10s %11s %13s %12s %11s %9s",
 	    "kernel", "portid", "queue_total", "queue_dropped",
-	    "user_dropped", "id_sequence");
+	    "user_dropped", "id_sequence", "full_seen");
 	emit(arg, line);
 	for (i = 0; i < s->nkernel; i++) {
 		k = &s->kernel[i];
-		snprintf(line, sizeof(line), "%6u %10u %11u %13u %12u %11u",
-		    k->queue, k->portid, k->queue_total, k->queue_dropped,
-		    k->user_dropped, k->id_sequence);
+		snprintf(line, sizeof(line), "%6u %10u %11u %13u %12u %11u "
+		    "%9llu", k->queue, k->portid, k->queue_total,
+		    k->queue_dropped, k->user_dropped, k->id_sequence,
+		    (unsigned long long)s->kernel_full_seen[i]);
 		emit(arg, line);
 	}
-}
-
-int
-nfqd_write_file_atomic(const char *path, const char *data, size_t len,
-    unsigned mode)
-{
-	char	tmp[PATH_MAX];
-	int	fd, saved;
-
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >=
-	    (int)sizeof(tmp)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-	    mode);
-	if (fd == -1)
-		return -1;
-	if (fchmod(fd, mode) == -1 || nfqd_write_all(fd, data, len) == -1) {
-		saved = errno;
-		close(fd);
-		unlink(tmp);
-		errno = saved;
-		return -1;
-	}
-	if (close(fd) == -1 || rename(tmp, path) == -1) {
-		saved = errno;
-		unlink(tmp);
-		errno = saved;
-		return -1;
-	}
-	return 0;
 }

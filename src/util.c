@@ -3,11 +3,16 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
+#include <libgen.h>
 #include <sched.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysinfo.h>
@@ -199,6 +204,360 @@ nfqd_mkdir_p(const char *path, unsigned mode)
 		*p = '/';
 	}
 	return mkdir_one(tmp, mode);
+}
+
+/*
+ * Files the master writes (statistics, pidfile, counters regions).  Each
+ * lives in a directory only root or nfqd's user can change, is made under
+ * a name nothing had (O_CREAT | O_EXCL) and put in place by rename(): what
+ * someone else planted on the way (a FIFO, a symbolic link, a directory,
+ * a file of theirs) is never opened, followed or written through, and
+ * opening never waits (O_NONBLOCK).  Errors are messages in err that name
+ * the call and the path; errno is set as well.
+ */
+
+int
+nfqd_errf(char *err, size_t errlen, int e, const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (errlen > 0) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	errno = e;
+	return -1;
+}
+
+const char *
+nfqd_file_kind(unsigned mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFREG:
+		return "a regular file";
+	case S_IFDIR:
+		return "a directory";
+	case S_IFLNK:
+		return "a symbolic link";
+	case S_IFIFO:
+		return "a FIFO";
+	case S_IFSOCK:
+		return "a socket";
+	case S_IFCHR:
+		return "a character device";
+	case S_IFBLK:
+		return "a block device";
+	}
+	return "of an unknown type";
+}
+
+/* A directory nobody but root and this process's user can change. */
+static int
+dir_safe(const char *p, const struct stat *sb, char *err, size_t errlen)
+{
+	unsigned	mode = sb->st_mode & 07777;
+
+	if (!S_ISDIR(sb->st_mode))
+		return nfqd_errf(err, errlen, ENOTDIR, "%s is %s, not a "
+		    "directory", p, nfqd_file_kind(sb->st_mode));
+	if (sb->st_uid != 0 && sb->st_uid != geteuid())
+		return nfqd_errf(err, errlen, EPERM, "directory %s belongs "
+		    "to uid %u, who could replace the files nfqd writes "
+		    "there", p, (unsigned)sb->st_uid);
+	if ((mode & (S_IWGRP | S_IWOTH)) != 0 && (mode & S_ISVTX) == 0)
+		return nfqd_errf(err, errlen, EPERM, "directory %s is "
+		    "writable by %s (mode %04o) and not sticky: others could "
+		    "replace the files nfqd writes there", p,
+		    (mode & S_IWOTH) ? "every user" : "its group", mode);
+	return 0;
+}
+
+/* Every directory from / down to the end of p (absolute, no links). */
+static int
+walk_real(char *p, char *err, size_t errlen)
+{
+	struct stat	sb;
+	size_t		i, len = strlen(p);
+	char		c;
+
+	if (lstat("/", &sb) == -1)
+		return nfqd_errf(err, errlen, errno, "lstat(/): %s",
+		    strerror(errno));
+	if (dir_safe("/", &sb, err, errlen) == -1)
+		return -1;
+	for (i = 1; i <= len; i++) {
+		if ((p[i] != '/' && p[i] != '\0') || p[i - 1] == '/')
+			continue;
+		c = p[i];
+		p[i] = '\0';
+		if (lstat(p, &sb) == -1)
+			return nfqd_errf(err, errlen, errno, "lstat(%s): %s",
+			    p, strerror(errno));
+		if (dir_safe(p, &sb, err, errlen) == -1)
+			return -1;
+		p[i] = c;
+	}
+	return 0;
+}
+
+int
+nfqd_dir_prepare(const char *dir, unsigned mode, char *err, size_t errlen)
+{
+	struct stat	 sb;
+	char		 p[PATH_MAX], *real;
+	size_t		 i, len;
+	int		 r;
+	char		 c;
+
+	if (dir[0] != '/')
+		return nfqd_errf(err, errlen, EINVAL, "%s: not an absolute "
+		    "path", dir);
+	if ((len = nfqd_strlcpy(p, dir, sizeof(p))) >= sizeof(p))
+		return nfqd_errf(err, errlen, ENAMETOOLONG, "%s: path too "
+		    "long", dir);
+	/*
+	 * Each component as written: made when missing (inside a directory
+	 * checked the step before), a symbolic link only when root's or
+	 * ours (fs.protected_symlinks may be off), leading to a safe
+	 * directory.
+	 */
+	for (i = 1; i <= len; i++) {
+		if ((p[i] != '/' && p[i] != '\0') || p[i - 1] == '/')
+			continue;
+		c = p[i];
+		p[i] = '\0';
+		if (lstat(p, &sb) == -1 && errno == ENOENT &&
+		    mkdir(p, mode) == -1 && errno != EEXIST)
+			return nfqd_errf(err, errlen, errno, "mkdir(%s): %s",
+			    p, strerror(errno));
+		if (lstat(p, &sb) == -1)
+			return nfqd_errf(err, errlen, errno, "lstat(%s): %s",
+			    p, strerror(errno));
+		if (S_ISLNK(sb.st_mode) && sb.st_uid != 0 &&
+		    sb.st_uid != geteuid())
+			return nfqd_errf(err, errlen, EPERM, "%s is a symbolic "
+			    "link of uid %u, who could point it anywhere", p,
+			    (unsigned)sb.st_uid);
+		if (stat(p, &sb) == -1)
+			return nfqd_errf(err, errlen, errno, "stat(%s): %s",
+			    p, strerror(errno));
+		if (dir_safe(p, &sb, err, errlen) == -1)
+			return -1;
+		p[i] = c;
+	}
+	/* And every directory on the way to where the links lead. */
+	if ((real = realpath(dir, NULL)) == NULL)
+		return nfqd_errf(err, errlen, errno, "realpath(%s): %s", dir,
+		    strerror(errno));
+	r = walk_real(real, err, errlen);
+	free(real);
+	return r;
+}
+
+int
+nfqd_dir_prepare_for(const char *file, char *err, size_t errlen)
+{
+	char	dir[PATH_MAX];
+
+	if (nfqd_strlcpy(dir, file, sizeof(dir)) >= sizeof(dir))
+		return nfqd_errf(err, errlen, ENAMETOOLONG, "%s: path too "
+		    "long", file);
+	return nfqd_dir_prepare(dirname(dir), 0755, err, errlen);
+}
+
+int
+nfqd_check_replaceable(const char *path, char *err, size_t errlen)
+{
+	struct stat	sb;
+	int		e;
+
+	if (lstat(path, &sb) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		return nfqd_errf(err, errlen, errno, "lstat(%s): %s", path,
+		    strerror(errno));
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		e = S_ISDIR(sb.st_mode) ? EISDIR : S_ISLNK(sb.st_mode) ?
+		    ELOOP : EEXIST;
+		return nfqd_errf(err, errlen, e, "refusing to replace %s: it "
+		    "is %s, not a file nfqd wrote", path,
+		    nfqd_file_kind(sb.st_mode));
+	}
+	if (sb.st_uid != geteuid())
+		return nfqd_errf(err, errlen, EPERM, "refusing to replace %s: "
+		    "it belongs to uid %u, not to nfqd's uid %u", path,
+		    (unsigned)sb.st_uid, (unsigned)geteuid());
+	return 0;
+}
+
+/* Bytes for a temporary name: getrandom(), or the clock when it fails. */
+static void
+random_bytes(unsigned char *buf, size_t len)
+{
+	static uint64_t	n;
+	uint64_t	x;
+	size_t		i;
+
+	if (getrandom(buf, len, GRND_NONBLOCK) == (ssize_t)len)
+		return;
+	x = nfqd_now_ns() ^ ((uint64_t)getpid() << 32) ^
+	    (++n * 0x9e3779b97f4a7c15ull);
+	for (i = 0; i < len; i++) {
+		x ^= x >> 31;
+		x *= 0xbf58476d1ce4e5b9ull;
+		buf[i] = (unsigned char)(x >> 56);
+	}
+}
+
+int
+nfqd_tmpfile(const char *path, unsigned mode, char *tmp, size_t tmplen,
+    char *err, size_t errlen)
+{
+	static const char chars[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+	unsigned char	rnd[8];
+	char		sfx[sizeof(rnd) + 1];
+	struct stat	sb;
+	size_t		k;
+	int		fd, n, i, e;
+
+	if (errlen > 0)
+		err[0] = '\0';
+	for (i = 0; i < NFQD_TMPFILE_TRIES; i++) {
+		if (i == 0) {
+			n = snprintf(tmp, tmplen, "%s.tmp.%d", path,
+			    (int)getpid());
+		} else {
+			random_bytes(rnd, sizeof(rnd));
+			for (k = 0; k < sizeof(rnd); k++)
+				sfx[k] = chars[rnd[k] % (sizeof(chars) - 1)];
+			sfx[k] = '\0';
+			n = snprintf(tmp, tmplen, "%s.tmp.%d.%s", path,
+			    (int)getpid(), sfx);
+		}
+		if (n < 0 || (size_t)n >= tmplen)
+			return nfqd_errf(err, errlen, ENAMETOOLONG, "%s: path "
+			    "too long for a temporary name", path);
+		/* O_EXCL: a symbolic link, a FIFO, anything there fails. */
+		fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
+		    O_NONBLOCK | O_CLOEXEC, 0600);
+		if (fd != -1) {
+			/* The mode asked for, whatever the umask. */
+			if (fchmod(fd, mode) == -1) {
+				e = errno;
+				close(fd);
+				unlink(tmp);
+				return nfqd_errf(err, errlen, e, "fchmod(%s): "
+				    "%s", tmp, strerror(e));
+			}
+			return fd;
+		}
+		if (errno != EEXIST)
+			return nfqd_errf(err, errlen, errno, "open(%s): %s",
+			    tmp, strerror(errno));
+		/* Left by a killed process of the same pid, or planted. */
+		if (i == 0 && errlen > 0)
+			snprintf(err, errlen, "open(%s): %s: %s is in the way; "
+			    "used another name", tmp, strerror(EEXIST),
+			    lstat(tmp, &sb) == 0 ?
+			    nfqd_file_kind(sb.st_mode) : "something");
+	}
+	return nfqd_errf(err, errlen, EEXIST, "open(%s.tmp.%d.*): %d names "
+	    "tried, every one taken", path, (int)getpid(),
+	    NFQD_TMPFILE_TRIES);
+}
+
+int
+nfqd_write_file_atomic(const char *path, const void *data, size_t len,
+    unsigned mode, char *err, size_t errlen)
+{
+	char	tmp[PATH_MAX + 32];
+	int	fd, e;
+
+	if (nfqd_check_replaceable(path, err, errlen) == -1)
+		return -1;
+	fd = nfqd_tmpfile(path, mode, tmp, sizeof(tmp), err, errlen);
+	if (fd == -1)
+		return -1;
+	if (nfqd_write_all(fd, data, len) == -1) {
+		e = errno;
+		close(fd);
+		unlink(tmp);
+		return nfqd_errf(err, errlen, e, "write(%s): %s", tmp,
+		    strerror(e));
+	}
+	if (close(fd) == -1) {
+		e = errno;
+		unlink(tmp);
+		return nfqd_errf(err, errlen, e, "close(%s): %s", tmp,
+		    strerror(e));
+	}
+	/* rename() replaces the name: it never follows a link there. */
+	if (rename(tmp, path) == -1) {
+		e = errno;
+		unlink(tmp);
+		return nfqd_errf(err, errlen, e, "rename(%s, %s): %s", tmp,
+		    path, strerror(e));
+	}
+	return 0;
+}
+
+int
+nfqd_open_own(const char *path, int flags, unsigned mode, char *err,
+    size_t errlen)
+{
+	struct stat	sb;
+	int		fd, e;
+
+	fd = open(path, flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, mode);
+	if (fd == -1) {
+		e = errno;
+		if (e != ENOENT && lstat(path, &sb) == 0 &&
+		    !S_ISREG(sb.st_mode))
+			return nfqd_errf(err, errlen, e, "refusing to open %s: "
+			    "it is %s, not a regular file", path,
+			    nfqd_file_kind(sb.st_mode));
+		return nfqd_errf(err, errlen, e, "open(%s): %s", path,
+		    strerror(e));
+	}
+	if (fstat(fd, &sb) == -1) {
+		e = errno;
+		close(fd);
+		return nfqd_errf(err, errlen, e, "fstat(%s): %s", path,
+		    strerror(e));
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		close(fd);
+		return nfqd_errf(err, errlen, EEXIST, "refusing to use %s: it "
+		    "is %s, not a regular file", path,
+		    nfqd_file_kind(sb.st_mode));
+	}
+	if (sb.st_uid != geteuid()) {
+		close(fd);
+		return nfqd_errf(err, errlen, EPERM, "refusing to use %s: it "
+		    "belongs to uid %u, not to nfqd's uid %u", path,
+		    (unsigned)sb.st_uid, (unsigned)geteuid());
+	}
+	if (sb.st_nlink != 1) {
+		close(fd);
+		return nfqd_errf(err, errlen, EMLINK, "refusing to use %s: it "
+		    "has %lu names (hard links); writing it would change the "
+		    "others", path, (unsigned long)sb.st_nlink);
+	}
+	return fd;
+}
+
+int
+nfqd_unlink_same(const char *path, uint64_t dev, uint64_t ino)
+{
+	struct stat	sb;
+
+	if (lstat(path, &sb) == -1)
+		return -1;
+	if (sb.st_dev != dev || sb.st_ino != ino)
+		return 1;	/* replaced since: not ours to remove */
+	return unlink(path);
 }
 
 int

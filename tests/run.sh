@@ -12,6 +12,11 @@
 #                           reported anything
 #   tests/run.sh --asan     only the sanitizer part
 #   tests/run.sh FILE...    those tests only
+#   tests/run.sh --asan FILE...
+#                           those tests against build-asan/ (a unit test
+#                           named build/tests/X runs as build-asan/tests/X),
+#                           and the check that no sanitizer reported
+#                           anything
 #
 # Every test prints one "PASS: ..." or "FAIL: ..." line per case.  A test
 # program that dies without saying FAIL counts as a failure.
@@ -57,28 +62,45 @@ plain() {
 	fi
 }
 
-sanitized() {
-	local t f n
+# The sanitizer environment: every report goes to a file in $san; none
+# may appear (sanitizer_reports checks).
+sanitizer_env() {
+	export ASAN_OPTIONS="log_path=$san/asan:detect_leaks=1:halt_on_error=1"
+	export UBSAN_OPTIONS="log_path=$san/ubsan:halt_on_error=1:print_stacktrace=1"
+	export LSAN_OPTIONS="suppressions=$PWD/tests/fuzz/lsan.supp"
+}
+
+sanitized() {	# sanitized [FILE...]: those, or every test
+	local t
 	if [ ! -x build-asan/nfqd ]; then
 		echo "FAIL: asan: build-asan/nfqd missing (make asan)" | tee -a "$log"
 		return
 	fi
-	# Every report goes to a file in $san; none may appear.
-	export ASAN_OPTIONS="log_path=$san/asan:detect_leaks=1:halt_on_error=1"
-	export UBSAN_OPTIONS="log_path=$san/ubsan:halt_on_error=1:print_stacktrace=1"
-	export LSAN_OPTIONS="suppressions=$PWD/tests/fuzz/lsan.supp"
-	for t in build-asan/tests/test_*; do
-		[ -x "$t" ] && run_one "$t" asan
-	done
-	for t in tests/sh/cli.sh; do
-		run_one "$t" asan
-	done
-	if [ "$root" = 1 ]; then
-		for t in tests/net/test_*.sh; do
+	sanitizer_env
+	if [ $# -gt 0 ]; then
+		for t in "$@"; do
+			run_one "${t/#build\//build-asan/}" asan
+		done
+	else
+		for t in build-asan/tests/test_*; do
+			[ -x "$t" ] && run_one "$t" asan
+		done
+		for t in tests/sh/cli.sh; do
 			run_one "$t" asan
 		done
+		if [ "$root" = 1 ]; then
+			for t in tests/net/test_*.sh; do
+				run_one "$t" asan
+			done
+		fi
 	fi
 	unset ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
+	sanitizer_reports
+}
+
+sanitizer_reports() {
+	local f n
+
 	n=$(find "$san" -type f | wc -l)
 	if [ "$n" = 0 ]; then
 		echo "PASS: asan: no AddressSanitizer, LeakSanitizer or UBSan report" |
@@ -93,7 +115,8 @@ sanitized() {
 }
 
 if [ $# -gt 0 ] && [ "$1" = --asan ]; then
-	sanitized
+	shift
+	sanitized "$@"
 elif [ $# -gt 0 ]; then
 	for t in "$@"; do
 		run_one "$t"

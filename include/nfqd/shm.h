@@ -57,6 +57,10 @@ struct nfqd_slot_ctl {
 	uint64_t	restarts;	/* respawns after an unexpected exit */
 	uint64_t	started;	/* current worker's start, epoch seconds */
 	uint32_t	generation;	/* configuration it runs (header's) */
+	uint64_t	full_seen;	/* checks of the kernel's counters that
+					   found the slot's queue full (at
+					   maxlen); was padding: 0 from nfqd
+					   before it existed */
 } __attribute__((aligned(NFQD_CACHELINE)));
 
 struct nfqd_slot_stats {
@@ -161,6 +165,7 @@ struct nfqd_rshm_hdr {
 struct nfqd_rshm {
 	struct nfqd_rshm_hdr	*hdr;
 	size_t			 size;
+	uint64_t		 dev, ino;	/* the file made (create) */
 	char			 path[4096];
 };
 
@@ -173,9 +178,15 @@ struct nfqd_rule_ctr {
 struct nfqd_ruleset;
 struct nfqd_rate_cell;
 
-/* Master: make the region for rs with nslots slots, replacing path. */
+/*
+ * Master: make the region for rs with nslots slots under a new name and
+ * rename it over path (only a regular file of ours is replaced).  -1 with
+ * a message in err naming the call and the file; on success err is "" or
+ * a note worth a warning (a temporary name was taken).
+ */
 int	nfqd_rshm_create(struct nfqd_rshm *r, const char *path,
-	    const struct nfqd_ruleset *rs, uint32_t nslots, uint32_t generation);
+	    const struct nfqd_ruleset *rs, uint32_t nslots, uint32_t generation,
+	    char *err, size_t errlen);
 int	nfqd_rshm_open_ro(struct nfqd_rshm *r, const char *path, char *err,
 	    size_t errlen);
 void	nfqd_rshm_close(struct nfqd_rshm *r);
@@ -191,14 +202,18 @@ const char *nfqd_rshm_name(const struct nfqd_rshm *r, uint32_t rule);
 
 size_t	nfqd_shm_size(uint32_t nslots);
 
-/* Master: create (replacing a stale file) and map the region. */
+/*
+ * Master: create and map the region, locked, replacing a stale one (a
+ * regular file of ours that no running nfqd has locked; EBUSY if one has)
+ * by rename.  err as for nfqd_rshm_create().
+ */
 int	nfqd_shm_create(struct nfqd_shm *shm, const char *path, uint32_t nslots,
-	    int master_pid);
+	    int master_pid, char *err, size_t errlen);
 /* Reader: map an existing region read-only, checking its header. */
 int	nfqd_shm_open_ro(struct nfqd_shm *shm, const char *path, char *err,
 	    size_t errlen);
 void	nfqd_shm_close(struct nfqd_shm *shm);
-/* Master at exit: unmap and remove the file. */
+/* Master at exit: unmap, and remove the file if it is still this one. */
 void	nfqd_shm_destroy(struct nfqd_shm *shm);
 
 /* Copy a slot's counters with relaxed loads. */

@@ -19,6 +19,7 @@ struct nfqd_stats_worker {
 	uint32_t		state;
 	uint32_t		generation;	/* configuration it runs */
 	uint64_t		restarts;
+	uint64_t		full_seen;	/* the slot's ctl.full_seen */
 	struct nfqd_slot_stats	st;
 };
 
@@ -40,6 +41,8 @@ struct nfqd_stats {
 	size_t			 nkernel;	/* nfqd's queues found in /proc */
 	int			 kernel_errno;	/* why /proc could not be read */
 	struct nfqd_kqueue	 kernel[NFQD_MAX_WORKERS];
+	uint64_t		 kernel_full_seen[NFQD_MAX_WORKERS];
+					/* kernel[i]'s, from its worker slot */
 	struct nfqd_stats_rule	*rules;		/* filled by the caller */
 	uint32_t		 nrules;
 };
@@ -56,13 +59,6 @@ void	nfqd_stats_json(const struct nfqd_stats *s, struct nfqd_buf *b);
 /* The human-readable table, one call of emit per line. */
 void	nfqd_stats_table(const struct nfqd_stats *s,
 	    void (*emit)(void *arg, const char *line), void *arg);
-
-/*
- * Write data to path atomically: a temporary file in the same directory,
- * then rename().  Readers see the old file or the new one, never a part.
- */
-int	nfqd_write_file_atomic(const char *path, const char *data, size_t len,
-	    unsigned mode);
 
 const char *nfqd_slot_state_name(uint32_t state);
 

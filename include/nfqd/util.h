@@ -32,6 +32,74 @@ int	nfqd_write_all(int fd, const void *buf, size_t len);
 /* Create a directory and its parents (mode for those created). */
 int	nfqd_mkdir_p(const char *path, unsigned mode);
 
+/*
+ * Files the master writes.  Each function returns -1 with errno set and a
+ * message in err that names the call and the path ("open(/run/x.tmp.5):
+ * Permission denied", "refusing to replace /run/x: it is a FIFO, ...").
+ */
+
+/* Put a message in err (when errlen > 0), set errno to e, return -1. */
+int	nfqd_errf(char *err, size_t errlen, int e, const char *fmt, ...)
+	    __attribute__((format(printf, 4, 5)));
+
+/* "a FIFO", "a symbolic link", ...: what an st_mode is, for messages. */
+const char *nfqd_file_kind(unsigned mode);
+
+/*
+ * Make the directory dir (absolute) and its missing parents with mode, and
+ * check that nobody but root and this process's user can change any
+ * directory on the way: each is owned by one of them and, when group or
+ * world writable, sticky (like /tmp); a symbolic link on the way belongs
+ * to one of them too.  nfqd_dir_prepare_for(file) does it for the
+ * directory of file, with mode 0755.
+ */
+int	nfqd_dir_prepare(const char *dir, unsigned mode, char *err,
+	    size_t errlen);
+int	nfqd_dir_prepare_for(const char *file, char *err, size_t errlen);
+
+/*
+ * 0 when path may be replaced by rename(): nothing is there, or a regular
+ * file of this process's user.  A symbolic link (ELOOP), a directory
+ * (EISDIR), any other kind of file (EEXIST) or someone else's file (EPERM)
+ * is refused.
+ */
+int	nfqd_check_replaceable(const char *path, char *err, size_t errlen);
+
+#define NFQD_TMPFILE_TRIES	100
+
+/*
+ * Create a new file next to path, to be renamed over it: "PATH.tmp.PID",
+ * or when that name is taken, "PATH.tmp.PID.RANDOM" (up to
+ * NFQD_TMPFILE_TRIES names), opened O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW
+ * | O_NONBLOCK | O_CLOEXEC, so nothing that was there is ever opened; mode
+ * exactly as given.  Returns the descriptor and its name in tmp; err is ""
+ * then, or says which name was in the way (worth a warning).
+ */
+int	nfqd_tmpfile(const char *path, unsigned mode, char *tmp, size_t tmplen,
+	    char *err, size_t errlen);
+
+/*
+ * Replace path with data: nfqd_check_replaceable(), a new temporary file
+ * (nfqd_tmpfile()), write, rename().  Readers see the old file or the new
+ * one, never a part.  0: written (err "" or a note from nfqd_tmpfile()).
+ */
+int	nfqd_write_file_atomic(const char *path, const void *data, size_t len,
+	    unsigned mode, char *err, size_t errlen);
+
+/*
+ * open(path, flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, mode) for a file
+ * that may already exist (a pidfile), then make sure it is a regular file
+ * of this process's user with one name.  Returns the descriptor.
+ */
+int	nfqd_open_own(const char *path, int flags, unsigned mode, char *err,
+	    size_t errlen);
+
+/*
+ * Remove path if it still names the file (dev, ino): 0 removed, 1 left
+ * (something else is there now), -1 (errno) error.
+ */
+int	nfqd_unlink_same(const char *path, uint64_t dev, uint64_t ino);
+
 /* Number of CPUs online, at least 1. */
 int	nfqd_online_cpus(void);
 

@@ -1,7 +1,8 @@
 /*
  * Unit tests for src/stats.c and src/shm.c: a snapshot of a counters region
- * and a fake kernel file, its JSON and table, the atomic file writer, and
- * the checks a reader makes on a region.
+ * and a fake kernel file, its JSON and table, the checks a reader makes on
+ * a region, and what the master does when something was planted where it
+ * makes its regions.  (The atomic file writer is tested in test_util.c.)
  */
 #include <dirent.h>
 #include <errno.h>
@@ -99,7 +100,7 @@ test_collect(const char *shmpath)
 	char			 k1[512], k2[512];
 	time_t			 t0, t1;
 
-	if (!CHECK(nfqd_shm_create(&shm, shmpath, 4, 1234) == 0,
+	if (!CHECK(nfqd_shm_create(&shm, shmpath, 4, 1234, NULL, 0) == 0,
 	    "collect: create region"))
 		return;
 	shm.hdr->nworkers = 2;
@@ -119,11 +120,13 @@ test_collect(const char *shmpath)
 	sl->ctl.state = NFQD_SLOT_STARTING;
 	sl->ctl.restarts = 2;
 	sl->ctl.generation = 2;
+	sl->ctl.full_seen = 5;
 	fill(&sl->st, 2000);
 	/* A slot past nworkers is not counted. */
 	sl = &shm.slots[2];
 	sl->ctl.pid = 1003;
 	sl->ctl.queue = 7;
+	sl->ctl.full_seen = 99;
 	fill(&sl->st, 900000);
 
 	snprintf(proc, sizeof(proc), "%s/nfnetlink_queue", dir);
@@ -178,6 +181,8 @@ test_collect(const char *shmpath)
 	    s.kernel[1].queue_total == 4 && s.kernel[1].queue_dropped == 6 &&
 	    s.kernel[1].user_dropped == 8 && s.kernel[1].id_sequence == 2000,
 	    "collect: kernel queue 1");
+	CHECK(s.kernel_full_seen[0] == 0 && s.kernel_full_seen[1] == 5,
+	    "collect: full_seen of each kernel queue from its worker's slot");
 
 	/* Fixed times so that the JSON is known exactly. */
 	s.now = 1700000000;
@@ -202,10 +207,12 @@ test_collect(const char *shmpath)
 	    "\"verdict_msgs\":2011,\"last_id\":2012}");
 	snprintf(k1, sizeof(k1), "{\"queue\":0,\"portid\":3090,"
 	    "\"queue_total\":0,\"copy_mode\":2,\"copy_range\":65535,"
-	    "\"queue_dropped\":0,\"user_dropped\":0,\"id_sequence\":1000}");
+	    "\"queue_dropped\":0,\"user_dropped\":0,\"id_sequence\":1000,"
+	    "\"full_seen\":0}");
 	snprintf(k2, sizeof(k2), "{\"queue\":1,\"portid\":3091,"
 	    "\"queue_total\":4,\"copy_mode\":2,\"copy_range\":65535,"
-	    "\"queue_dropped\":6,\"user_dropped\":8,\"id_sequence\":2000}");
+	    "\"queue_dropped\":6,\"user_dropped\":8,\"id_sequence\":2000,"
+	    "\"full_seen\":5}");
 	snprintf(want, sizeof(want), "{\"version\":\"%s\",\"pid\":1234,"
 	    "\"time\":1700000000,\"uptime_s\":42,\"generation\":3,"
 	    "\"total\":{\"received\":2102,\"accepted\":2104,\"dropped\":2106,"
@@ -255,11 +262,11 @@ test_collect(const char *shmpath)
 		CHECK_STR_EQ(fields(ls.l[7]), "2 a\"b 0 0",
 		    "table: rule 2 line (no hits, still shown)");
 		CHECK_STR_EQ(fields(ls.l[8]), "kernel portid queue_total "
-		    "queue_dropped user_dropped id_sequence",
+		    "queue_dropped user_dropped id_sequence full_seen",
 		    "table: kernel header line");
-		CHECK_STR_EQ(fields(ls.l[9]), "0 3090 0 0 0 1000",
+		CHECK_STR_EQ(fields(ls.l[9]), "0 3090 0 0 0 1000 0",
 		    "table: kernel queue 0 line");
-		CHECK_STR_EQ(fields(ls.l[10]), "1 3091 4 6 8 2000",
+		CHECK_STR_EQ(fields(ls.l[10]), "1 3091 4 6 8 2000 5",
 		    "table: kernel queue 1 line");
 	}
 
@@ -343,73 +350,6 @@ count_entries(const char *d, const char *needle)
 }
 
 static void
-test_write_atomic(void)
-{
-	char		wdir[1024], path[1100], buf[256];
-	struct stat	sb;
-	mode_t		old;
-	int		r;
-
-	snprintf(wdir, sizeof(wdir), "%s/atomic", dir);
-	if (!CHECK(mkdir(wdir, 0700) == 0, "atomic: directory"))
-		return;
-	old = umask(077);
-	snprintf(path, sizeof(path), "%s/stats.json", wdir);
-
-	r = nfqd_write_file_atomic(path, "first\n", 6, 0644);
-	CHECK_INT_EQ(r, 0, "atomic: write a new file");
-	CHECK(unit_read_text(path, buf, sizeof(buf)) == 6 &&
-	    strcmp(buf, "first\n") == 0, "atomic: content");
-	CHECK(stat(path, &sb) == 0 && (sb.st_mode & 07777) == 0644,
-	    "atomic: mode 0644 despite umask 077");
-
-	if (chmod(path, 0600) == -1)
-		CHECK(0, "atomic: chmod");
-	r = nfqd_write_file_atomic(path, "second, longer\n", 15, 0644);
-	CHECK_INT_EQ(r, 0, "atomic: replace an existing file");
-	CHECK(unit_read_text(path, buf, sizeof(buf)) == 15 &&
-	    strcmp(buf, "second, longer\n") == 0, "atomic: replaced content");
-	CHECK(stat(path, &sb) == 0 && (sb.st_mode & 07777) == 0644,
-	    "atomic: replaced file has mode 0644");
-
-	r = nfqd_write_file_atomic(path, "x", 1, 0644);
-	CHECK(r == 0 && unit_read_text(path, buf, sizeof(buf)) == 1 &&
-	    strcmp(buf, "x") == 0, "atomic: shorter content leaves no tail");
-
-	r = nfqd_write_file_atomic(path, "", 0, 0600);
-	CHECK(r == 0 && stat(path, &sb) == 0 && sb.st_size == 0 &&
-	    (sb.st_mode & 07777) == 0600, "atomic: empty file, mode 0600");
-
-	CHECK_INT_EQ(count_entries(wdir, NULL), 1,
-	    "atomic: no temporary files left");
-
-	snprintf(path, sizeof(path), "%s/missing/stats.json", wdir);
-	errno = 0;
-	r = nfqd_write_file_atomic(path, "x", 1, 0644);
-	CHECKF(r == -1 && errno == ENOENT,
-	    "atomic: a missing directory fails with ENOENT", "got %d, %s", r,
-	    strerror(errno));
-	CHECK_INT_EQ(count_entries(wdir, NULL), 1,
-	    "atomic: failure leaves nothing behind");
-
-	/* The target is a directory: rename fails, the temporary goes. */
-	snprintf(path, sizeof(path), "%s/adir", wdir);
-	if (mkdir(path, 0700) == 0) {
-		r = nfqd_write_file_atomic(path, "x", 1, 0644);
-		CHECKF(r == -1 && errno == EISDIR,
-		    "atomic: over a directory fails with EISDIR",
-		    "got %d, %s", r, strerror(errno));
-		CHECK_INT_EQ(count_entries(wdir, ".tmp."), 0,
-		    "atomic: failed rename leaves no temporary file");
-		rmdir(path);
-	}
-	umask(old);
-	snprintf(path, sizeof(path), "%s/stats.json", wdir);
-	unlink(path);
-	rmdir(wdir);
-}
-
-static void
 write_region(const char *path, const struct nfqd_shm_hdr *h, size_t size)
 {
 	char	buf[4096];
@@ -470,7 +410,7 @@ test_shm(void)
 	write_region(path, NULL, 100);
 	old = umask(077);
 	t0 = time(NULL);
-	r = nfqd_shm_create(&shm, path, 2, 4321);
+	r = nfqd_shm_create(&shm, path, 2, 4321, err, sizeof(err));
 	umask(old);
 	if (!CHECK_INT_EQ(r, 0, "create a region over a stale file"))
 		return;
@@ -556,14 +496,117 @@ test_shm(void)
 
 	snprintf(fake, sizeof(fake), "%s/missing/x.shm", dir);
 	errno = 0;
-	r = nfqd_shm_create(&ro, fake, 1, 1);
+	r = nfqd_shm_create(&ro, fake, 1, 1, err, sizeof(err));
 	CHECK(r == -1 && errno == ENOENT && ro.hdr == NULL,
 	    "create in a missing directory fails with ENOENT");
+	CHECKF(strstr(err, "open(") != NULL && strstr(err, fake) != NULL,
+	    "create in a missing directory: the message names call and path",
+	    "\"%s\"", err);
 
 	nfqd_shm_destroy(&shm);
 	CHECK(access(path, F_OK) == -1 && errno == ENOENT,
 	    "shm_destroy removes the file");
 	CHECK(shm.hdr == NULL && shm.fd == -1, "shm_destroy unmaps");
+}
+
+/*
+ * Things planted where the master makes its regions: refused with a
+ * message, never opened for writing, never waited on.
+ */
+static void
+test_shm_planted(void)
+{
+	struct nfqd_shm		 shm, two;
+	struct nfqd_rshm	 r1, r2;
+	char			 path[1024], tmp[1100], target[1024];
+	char			 rpath[1100], err[4096], buf[64];
+	int			 r;
+
+	snprintf(path, sizeof(path), "%s/planted.shm", dir);
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
+	snprintf(target, sizeof(target), "%s/target", dir);
+
+	CHECK(mkfifo(path, 0666) == 0, "planted shm: a FIFO at its name");
+	errno = 0;
+	r = nfqd_shm_create(&shm, path, 1, 1, err, sizeof(err));
+	CHECKF(r == -1 && errno == EEXIST && strstr(err, path) != NULL &&
+	    strstr(err, "it is a FIFO") != NULL,
+	    "planted shm: FIFO refused without waiting", "got %d, \"%s\"", r,
+	    err);
+	unlink(path);
+
+	CHECK(unit_write_text(target, "theirs\n") == 0 &&
+	    symlink(target, path) == 0, "planted shm: a symlink at its name");
+	errno = 0;
+	r = nfqd_shm_create(&shm, path, 1, 1, err, sizeof(err));
+	CHECKF(r == -1 && errno == ELOOP && strstr(err, "a symbolic link"),
+	    "planted shm: symlink refused", "got %d, \"%s\"", r, err);
+	CHECK(unit_read_text(target, buf, sizeof(buf)) == 7,
+	    "planted shm: the symlink's target untouched");
+	unlink(path);
+
+	CHECK(mkdir(path, 0700) == 0, "planted shm: a directory at its name");
+	errno = 0;
+	r = nfqd_shm_create(&shm, path, 1, 1, err, sizeof(err));
+	CHECK(r == -1 && errno == EISDIR, "planted shm: directory refused");
+	rmdir(path);
+
+	/* The temporary name taken: made under another, and said so. */
+	CHECK(mkfifo(tmp, 0666) == 0,
+	    "planted shm: FIFO at the temporary name");
+	r = nfqd_shm_create(&shm, path, 1, 1, err, sizeof(err));
+	CHECKF(r == 0 && strstr(err, "a FIFO is in the way") != NULL,
+	    "planted shm: FIFO at the temporary name: made anyway, noted",
+	    "got %d, \"%s\"", r, err);
+	CHECK(count_entries(dir, ".tmp.") == 1, "planted shm: nothing of ours "
+	    "left under a temporary name");
+	unlink(tmp);
+	if (r != 0)
+		return;
+
+	/* Its lock: a second master on the same name is refused. */
+	errno = 0;
+	r = nfqd_shm_create(&two, path, 1, 1, err, sizeof(err));
+	CHECKF(r == -1 && errno == EBUSY && strstr(err, "locked") != NULL,
+	    "planted shm: a region in use is refused (EBUSY)", "got %d, \"%s\"",
+	    r, err);
+
+	/* Exit: something renamed over it since is not removed. */
+	CHECK(unit_write_text(target, "new\n") == 0 &&
+	    rename(target, path) == 0,
+	    "planted shm: replaced under the master");
+	nfqd_shm_destroy(&shm);
+	CHECK(unit_read_text(path, buf, sizeof(buf)) == 4,
+	    "planted shm: destroy leaves a file that is not its own");
+	unlink(path);
+
+	/* The rule counters region. */
+	snprintf(rpath, sizeof(rpath), "%s.rules", path);
+	CHECK(symlink(dir, rpath) == 0, "planted rules: a symlink at its name");
+	errno = 0;
+	r = nfqd_rshm_create(&r1, rpath, NULL, 2, 1, err, sizeof(err));
+	CHECKF(r == -1 && errno == ELOOP && strstr(err, rpath) != NULL,
+	    "planted rules: symlink refused", "got %d, \"%s\"", r, err);
+	unlink(rpath);
+	r = nfqd_rshm_create(&r1, rpath, NULL, 2, 1, err, sizeof(err));
+	CHECKF(r == 0 && err[0] == '\0', "planted rules: made", "\"%s\"", err);
+	r = nfqd_rshm_create(&r2, rpath, NULL, 2, 2, err, sizeof(err));
+	CHECKF(r == 0, "planted rules: a second one replaces it", "\"%s\"",
+	    err);
+	nfqd_rshm_destroy(&r1);
+	CHECK(access(rpath, F_OK) == 0,
+	    "planted rules: the older one does not remove the newer");
+	/* A FIFO in its place at exit: not opened, not removed. */
+	unlink(rpath);
+	CHECK(mkfifo(rpath, 0666) == 0, "planted rules: a FIFO at exit");
+	nfqd_rshm_destroy(&r2);
+	CHECK(r2.hdr == NULL && access(rpath, F_OK) == 0,
+	    "planted rules: destroy returns, the FIFO left alone");
+	unlink(rpath);
+	r = nfqd_rshm_create(&r1, rpath, NULL, 2, 3, err, sizeof(err));
+	nfqd_rshm_destroy(&r1);
+	CHECK(r == 0 && access(rpath, F_OK) == -1,
+	    "planted rules: destroy removes its own file");
 }
 
 int
@@ -578,8 +621,10 @@ main(void)
 	}
 	snprintf(shmpath, sizeof(shmpath), "%s/nfqd.shm", dir);
 	test_collect(shmpath);
-	test_write_atomic();
 	test_shm();
+	alarm(30);	/* nothing may wait on a planted FIFO */
+	test_shm_planted();
+	alarm(0);
 	CHECK_INT_EQ(count_entries(dir, NULL), 0,
 	    "every test file was removed");
 	rc = unit_done();

@@ -1,8 +1,11 @@
 /*
  * Unit tests for src/util.c.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -230,6 +233,451 @@ test_mkdir_p(void)
 	CHECK_INT_EQ(unit_rmtree(top), 0, "mkdir_p cleanup");
 }
 
+/* Entries of d whose name contains needle (all with NULL), . and .. aside. */
+static int
+count_entries(const char *d, const char *needle)
+{
+	DIR		*dp;
+	struct dirent	*de;
+	int		 n = 0;
+
+	if ((dp = opendir(d)) == NULL)
+		return -1;
+	while ((de = readdir(dp)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		if (needle == NULL || strstr(de->d_name, needle) != NULL)
+			n++;
+	}
+	closedir(dp);
+	return n;
+}
+
+static int
+is_kind(const char *path, mode_t kind)
+{
+	struct stat	sb;
+
+	return lstat(path, &sb) == 0 && (sb.st_mode & S_IFMT) == kind;
+}
+
+static void
+test_write_atomic(const char *top)
+{
+	char		wdir[PATH_MAX + 16], path[PATH_MAX + 64], buf[256];
+	char		err[2 * PATH_MAX + 256];
+	struct stat	sb;
+	mode_t		old;
+	int		r;
+
+	snprintf(wdir, sizeof(wdir), "%s/atomic", top);
+	if (!CHECK(mkdir(wdir, 0700) == 0, "atomic: directory"))
+		return;
+	old = umask(077);
+	snprintf(path, sizeof(path), "%s/stats.json", wdir);
+
+	r = nfqd_write_file_atomic(path, "first\n", 6, 0644, err, sizeof(err));
+	CHECKF(r == 0 && err[0] == '\0', "atomic: write a new file",
+	    "got %d, \"%s\"", r, err);
+	CHECK(unit_read_text(path, buf, sizeof(buf)) == 6 &&
+	    strcmp(buf, "first\n") == 0, "atomic: content");
+	CHECK(stat(path, &sb) == 0 && (sb.st_mode & 07777) == 0644,
+	    "atomic: mode 0644 despite umask 077");
+
+	if (chmod(path, 0600) == -1)
+		CHECK(0, "atomic: chmod");
+	r = nfqd_write_file_atomic(path, "second, longer\n", 15, 0644, err,
+	    sizeof(err));
+	CHECK_INT_EQ(r, 0, "atomic: replace an existing file");
+	CHECK(unit_read_text(path, buf, sizeof(buf)) == 15 &&
+	    strcmp(buf, "second, longer\n") == 0, "atomic: replaced content");
+	CHECK(stat(path, &sb) == 0 && (sb.st_mode & 07777) == 0644,
+	    "atomic: replaced file has mode 0644");
+
+	r = nfqd_write_file_atomic(path, "x", 1, 0644, err, sizeof(err));
+	CHECK(r == 0 && unit_read_text(path, buf, sizeof(buf)) == 1 &&
+	    strcmp(buf, "x") == 0, "atomic: shorter content leaves no tail");
+
+	r = nfqd_write_file_atomic(path, "", 0, 0600, err, sizeof(err));
+	CHECK(r == 0 && stat(path, &sb) == 0 && sb.st_size == 0 &&
+	    (sb.st_mode & 07777) == 0600, "atomic: empty file, mode 0600");
+
+	CHECK_INT_EQ(count_entries(wdir, NULL), 1,
+	    "atomic: no temporary files left");
+
+	snprintf(path, sizeof(path), "%s/missing/stats.json", wdir);
+	errno = 0;
+	r = nfqd_write_file_atomic(path, "x", 1, 0644, err, sizeof(err));
+	CHECKF(r == -1 && errno == ENOENT,
+	    "atomic: a missing directory fails with ENOENT", "got %d, %s", r,
+	    strerror(errno));
+	CHECKF(strncmp(err, "open(", 5) == 0 && strstr(err, path) != NULL &&
+	    strstr(err, strerror(ENOENT)) != NULL,
+	    "atomic: the message names the call and the path", "\"%s\"", err);
+	CHECK_INT_EQ(count_entries(wdir, NULL), 1,
+	    "atomic: failure leaves nothing behind");
+	umask(old);
+	snprintf(path, sizeof(path), "%s/stats.json", wdir);
+	unlink(path);
+	rmdir(wdir);
+}
+
+/*
+ * What someone with write access to the directory could plant: a FIFO (an
+ * open() without O_NONBLOCK would wait for a writer forever), a symbolic
+ * link (written through, it would redirect nfqd's write), a directory.
+ */
+static void
+test_write_planted(const char *top)
+{
+	char		wdir[PATH_MAX + 16], path[PATH_MAX + 64];
+	char		tmp[PATH_MAX + 128];
+	char		target[PATH_MAX + 64], buf[256];
+	char		err[2 * PATH_MAX + 256];
+	int		r;
+
+	snprintf(wdir, sizeof(wdir), "%s/planted", top);
+	if (!CHECK(mkdir(wdir, 01777) == 0 && chmod(wdir, 01777) == 0,
+	    "planted: a sticky world-writable directory, like /tmp"))
+		return;
+	snprintf(path, sizeof(path), "%s/stats.json", wdir);
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
+	snprintf(target, sizeof(target), "%s/target", wdir);
+
+	/* A FIFO at the temporary name: another name is used. */
+	CHECK(mkfifo(tmp, 0666) == 0, "planted: FIFO at the temporary name");
+	r = nfqd_write_file_atomic(path, "one\n", 4, 0644, err, sizeof(err));
+	CHECKF(r == 0, "planted: FIFO at the temporary name: written anyway",
+	    "got %d, \"%s\"", r, err);
+	CHECK(unit_read_text(path, buf, sizeof(buf)) == 4 &&
+	    strcmp(buf, "one\n") == 0 && is_kind(path, S_IFREG),
+	    "planted: FIFO at the temporary name: content in place");
+	CHECKF(strstr(err, tmp) != NULL && strstr(err, "a FIFO is in the way")
+	    != NULL, "planted: FIFO at the temporary name: reported",
+	    "\"%s\"", err);
+	CHECK(is_kind(tmp, S_IFIFO), "planted: the FIFO is left alone");
+	CHECK_INT_EQ(count_entries(wdir, ".tmp."), 1,
+	    "planted: no temporary file of ours left");
+
+	/* A symbolic link at the temporary name: never written through. */
+	unlink(tmp);
+	CHECK(unit_write_text(target, "theirs\n") == 0 &&
+	    symlink(target, tmp) == 0,
+	    "planted: symlink at the temporary name");
+	r = nfqd_write_file_atomic(path, "two\n", 4, 0644, err, sizeof(err));
+	CHECK(r == 0 && unit_read_text(path, buf, sizeof(buf)) == 4 &&
+	    strcmp(buf, "two\n") == 0,
+	    "planted: symlink at the temporary name: written anyway");
+	CHECK(unit_read_text(target, buf, sizeof(buf)) == 7 &&
+	    strcmp(buf, "theirs\n") == 0 && is_kind(tmp, S_IFLNK),
+	    "planted: symlink at the temporary name: its target untouched");
+	unlink(tmp);
+
+	/* A directory at the temporary name. */
+	CHECK(mkdir(tmp, 0755) == 0,
+	    "planted: directory at the temporary name");
+	r = nfqd_write_file_atomic(path, "three\n", 6, 0644, err, sizeof(err));
+	CHECK(r == 0 && unit_read_text(path, buf, sizeof(buf)) == 6,
+	    "planted: directory at the temporary name: written anyway");
+	CHECK(is_kind(tmp, S_IFDIR), "planted: the directory is left alone");
+	rmdir(tmp);
+
+	/* A symbolic link at the final name: refused, not replaced. */
+	unlink(path);
+	CHECK(symlink(target, path) == 0, "planted: symlink at the final name");
+	errno = 0;
+	r = nfqd_write_file_atomic(path, "four\n", 5, 0644, err, sizeof(err));
+	CHECKF(r == -1 && errno == ELOOP,
+	    "planted: symlink at the final name: refused (ELOOP)",
+	    "got %d, %s", r, strerror(errno));
+	CHECKF(strstr(err, "refusing to replace") != NULL &&
+	    strstr(err, path) != NULL && strstr(err, "a symbolic link") != NULL,
+	    "planted: symlink at the final name: the message says what",
+	    "\"%s\"", err);
+	CHECK(is_kind(path, S_IFLNK) && unit_read_text(target, buf,
+	    sizeof(buf)) == 7 && strcmp(buf, "theirs\n") == 0,
+	    "planted: symlink at the final name: link and target untouched");
+	CHECK_INT_EQ(count_entries(wdir, ".tmp."), 0,
+	    "planted: symlink at the final name: no temporary file left");
+	unlink(path);
+
+	/* A FIFO at the final name: refused at once. */
+	CHECK(mkfifo(path, 0666) == 0, "planted: FIFO at the final name");
+	errno = 0;
+	r = nfqd_write_file_atomic(path, "five\n", 5, 0644, err, sizeof(err));
+	CHECKF(r == -1 && errno == EEXIST && strstr(err, "a FIFO") != NULL,
+	    "planted: FIFO at the final name: refused", "got %d, %s, \"%s\"",
+	    r, strerror(errno), err);
+	CHECK(is_kind(path, S_IFIFO), "planted: FIFO at the final name: kept");
+	unlink(path);
+
+	/* A directory at the final name. */
+	CHECK(mkdir(path, 0700) == 0, "planted: directory at the final name");
+	errno = 0;
+	r = nfqd_write_file_atomic(path, "x", 1, 0644, err, sizeof(err));
+	CHECKF(r == -1 && errno == EISDIR && strstr(err, "a directory") != NULL,
+	    "planted: directory at the final name: refused (EISDIR)",
+	    "got %d, %s, \"%s\"", r, strerror(errno), err);
+	CHECK_INT_EQ(count_entries(wdir, ".tmp."), 0,
+	    "planted: directory at the final name: no temporary file left");
+	rmdir(path);
+
+	/* Someone else's file at the final name (needs root to make). */
+	if (geteuid() == 0) {
+		CHECK(unit_write_text(path, "theirs\n") == 0 &&
+		    chown(path, 65534, 65534) == 0,
+		    "planted: a file of uid 65534 at the final name");
+		errno = 0;
+		r = nfqd_write_file_atomic(path, "x", 1, 0644, err,
+		    sizeof(err));
+		CHECKF(r == -1 && errno == EPERM &&
+		    strstr(err, "belongs to uid 65534") != NULL,
+		    "planted: someone else's file at the final name: refused",
+		    "got %d, %s, \"%s\"", r, strerror(errno), err);
+		unlink(path);
+	}
+	unlink(target);
+	CHECK_INT_EQ(count_entries(wdir, NULL), 0, "planted: all removed");
+	rmdir(wdir);
+}
+
+/* The temporary name: the first one taken, another is made (EEXIST). */
+static void
+test_tmpfile(const char *top)
+{
+	char		path[PATH_MAX + 64], first[PATH_MAX + 128];
+	char		tmp[PATH_MAX + 128], err[2 * PATH_MAX + 256];
+	struct stat	sb;
+	mode_t		old;
+	int		fd, fd2;
+
+	snprintf(path, sizeof(path), "%s/region", top);
+	snprintf(first, sizeof(first), "%s.tmp.%d", path, (int)getpid());
+
+	old = umask(077);
+	fd = nfqd_tmpfile(path, 0644, tmp, sizeof(tmp), err, sizeof(err));
+	CHECKF(fd != -1 && strcmp(tmp, first) == 0 && err[0] == '\0',
+	    "tmpfile: the first name is PATH.tmp.PID", "got %d \"%s\" \"%s\"",
+	    fd, tmp, err);
+	CHECK(fd != -1 && fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) &&
+	    (sb.st_mode & 07777) == 0644 && (fcntl(fd, F_GETFD) & FD_CLOEXEC),
+	    "tmpfile: a regular file, mode 0644 despite umask 077, "
+	    "close-on-exec");
+
+	/* Ours is there now: the next call must not open it again. */
+	fd2 = nfqd_tmpfile(path, 0600, tmp, sizeof(tmp), err, sizeof(err));
+	CHECKF(fd2 != -1 && strncmp(tmp, first, strlen(first)) == 0 &&
+	    tmp[strlen(first)] == '.' && strlen(tmp) == strlen(first) + 9,
+	    "tmpfile: EEXIST: retried under PATH.tmp.PID.RANDOM",
+	    "got %d \"%s\"", fd2, tmp);
+	CHECKF(strstr(err, first) != NULL && strstr(err, "a regular file is "
+	    "in the way") != NULL, "tmpfile: EEXIST: noted", "\"%s\"", err);
+	CHECK(fd2 != -1 && fstat(fd2, &sb) == 0 && sb.st_size == 0 &&
+	    (sb.st_mode & 07777) == 0600, "tmpfile: the retry is a new file");
+	umask(old);
+	if (fd != -1)
+		close(fd);
+	if (fd2 != -1) {
+		close(fd2);
+		unlink(tmp);
+	}
+	unlink(first);
+}
+
+static void
+test_open_own(const char *top)
+{
+	char	path[PATH_MAX + 64], other[PATH_MAX + 64];
+	char	err[2 * PATH_MAX + 256];
+	int	fd;
+
+	snprintf(path, sizeof(path), "%s/pid", top);
+	snprintf(other, sizeof(other), "%s/other", top);
+
+	fd = nfqd_open_own(path, O_RDWR | O_CREAT, 0644, err, sizeof(err));
+	CHECKF(fd != -1, "open_own: creates a missing file", "\"%s\"", err);
+	if (fd != -1)
+		close(fd);
+	fd = nfqd_open_own(path, O_RDWR | O_CREAT, 0644, err, sizeof(err));
+	CHECK(fd != -1, "open_own: opens an existing file of ours");
+	if (fd != -1)
+		close(fd);
+
+	CHECK(link(path, other) == 0, "open_own: a second name (hard link)");
+	fd = nfqd_open_own(path, O_RDWR | O_CREAT, 0644, err, sizeof(err));
+	CHECKF(fd == -1 && errno == EMLINK && strstr(err, "2 names") != NULL,
+	    "open_own: a file with two names is refused", "got %d, \"%s\"",
+	    fd, err);
+	unlink(other);
+	unlink(path);
+
+	CHECK(mkfifo(path, 0666) == 0, "open_own: a FIFO");
+	fd = nfqd_open_own(path, O_RDWR | O_CREAT, 0644, err, sizeof(err));
+	CHECKF(fd == -1 && strstr(err, "refusing to use") != NULL &&
+	    strstr(err, "a FIFO") != NULL,
+	    "open_own: a FIFO is refused without waiting", "got %d, \"%s\"",
+	    fd, err);
+	unlink(path);
+	/* Opened write-only, a FIFO without a reader fails at once (ENXIO). */
+	CHECK(mkfifo(path, 0666) == 0, "open_own: a FIFO again");
+	fd = nfqd_open_own(path, O_WRONLY | O_CREAT, 0644, err, sizeof(err));
+	CHECKF(fd == -1 && strstr(err, "refusing to open") != NULL &&
+	    strstr(err, "a FIFO") != NULL,
+	    "open_own: a FIFO opened for writing is refused without waiting",
+	    "got %d, \"%s\"", fd, err);
+	unlink(path);
+
+	CHECK(unit_write_text(other, "x") == 0 && symlink(other, path) == 0,
+	    "open_own: a symbolic link");
+	fd = nfqd_open_own(path, O_RDWR | O_CREAT, 0644, err, sizeof(err));
+	CHECKF(fd == -1 && errno == ELOOP && strstr(err, "a symbolic link"),
+	    "open_own: a symbolic link is not followed", "got %d, \"%s\"",
+	    fd, err);
+	unlink(path);
+	unlink(other);
+
+	CHECK(mkdir(path, 0755) == 0, "open_own: a directory");
+	fd = nfqd_open_own(path, O_RDWR | O_CREAT, 0644, err, sizeof(err));
+	CHECKF(fd == -1 && strstr(err, "a directory") != NULL,
+	    "open_own: a directory is refused", "got %d, \"%s\"", fd, err);
+	rmdir(path);
+
+	if (geteuid() == 0) {
+		CHECK(unit_write_text(path, "x") == 0 &&
+		    chown(path, 65534, 65534) == 0,
+		    "open_own: a file of uid 65534");
+		fd = nfqd_open_own(path, O_RDWR | O_CREAT, 0644, err,
+		    sizeof(err));
+		CHECKF(fd == -1 && errno == EPERM &&
+		    strstr(err, "belongs to uid 65534") != NULL,
+		    "open_own: someone else's file is refused",
+		    "got %d, \"%s\"", fd, err);
+		unlink(path);
+	}
+}
+
+static void
+test_dir_prepare(const char *top)
+{
+	char	d[PATH_MAX + 64], f[PATH_MAX + 64], l[PATH_MAX + 64];
+	char	err[2 * PATH_MAX + 256];
+	mode_t	old, mode;
+	int	r;
+
+	r = nfqd_dir_prepare(top, 0755, err, sizeof(err));
+	if (!CHECKF(r == 0, "dir_prepare: the test's own directory is safe",
+	    "\"%s\" (is TMPDIR writable by others?)", err))
+		return;
+
+	old = umask(022);
+	snprintf(d, sizeof(d), "%s/run/nfqd", top);
+	r = nfqd_dir_prepare(d, 0755, err, sizeof(err));
+	CHECKF(r == 0 && is_dir(d, &mode) && mode == 0755,
+	    "dir_prepare: makes the directory and its parents", "\"%s\"", err);
+	snprintf(f, sizeof(f), "%s/run/nfqd/stats.json", top);
+	CHECK_INT_EQ(nfqd_dir_prepare_for(f, err, sizeof(err)), 0,
+	    "dir_prepare_for: the directory of a file");
+	umask(old);
+
+	snprintf(d, sizeof(d), "%s/open", top);
+	CHECK(mkdir(d, 0777) == 0 && chmod(d, 0777) == 0,
+	    "dir_prepare: a world-writable directory");
+	r = nfqd_dir_prepare(d, 0755, err, sizeof(err));
+	CHECKF(r == -1 && errno == EPERM && strstr(err, d) != NULL &&
+	    strstr(err, "writable by every user (mode 0777) and not sticky"),
+	    "dir_prepare: world-writable and not sticky is refused",
+	    "got %d, \"%s\"", r, err);
+	snprintf(f, sizeof(f), "%s/open/sub", top);
+	CHECK(nfqd_dir_prepare(f, 0755, err, sizeof(err)) == -1 &&
+	    !is_dir(f, NULL),
+	    "dir_prepare: nothing is made inside a directory refused");
+	CHECK(chmod(d, 01777) == 0, "dir_prepare: made sticky");
+	CHECKF(nfqd_dir_prepare(f, 0755, err, sizeof(err)) == 0,
+	    "dir_prepare: sticky and world-writable (like /tmp) is fine",
+	    "\"%s\"", err);
+	rmdir(f);
+	CHECK(chmod(d, 0775) == 0, "dir_prepare: group-writable");
+	CHECKF(nfqd_dir_prepare(d, 0755, err, sizeof(err)) == -1 &&
+	    strstr(err, "writable by its group") != NULL,
+	    "dir_prepare: group-writable and not sticky is refused",
+	    "\"%s\"", err);
+	chmod(d, 0755);
+
+	/* A link of ours to a safe directory is followed. */
+	snprintf(l, sizeof(l), "%s/link", top);
+	snprintf(f, sizeof(f), "%s/link/sub", top);
+	CHECK(symlink(d, l) == 0, "dir_prepare: a symbolic link of ours");
+	CHECKF(nfqd_dir_prepare(f, 0755, err, sizeof(err)) == 0 &&
+	    is_dir(f, NULL), "dir_prepare: through a link of ours",
+	    "\"%s\"", err);
+	snprintf(f, sizeof(f), "%s/open/sub", top);
+	rmdir(f);
+	if (geteuid() == 0) {
+		snprintf(f, sizeof(f), "%s/link/sub", top);
+		CHECK(lchown(l, 65534, 65534) == 0,
+		    "dir_prepare: the link given to uid 65534");
+		r = nfqd_dir_prepare(f, 0755, err, sizeof(err));
+		CHECKF(r == -1 && strstr(err, "is a symbolic link of uid "
+		    "65534") != NULL, "dir_prepare: someone else's link is "
+		    "not followed", "got %d, \"%s\"", r, err);
+		CHECK(chown(d, 65534, 65534) == 0,
+		    "dir_prepare: a directory of uid 65534");
+		r = nfqd_dir_prepare(d, 0755, err, sizeof(err));
+		CHECKF(r == -1 && strstr(err, "belongs to uid 65534") != NULL,
+		    "dir_prepare: someone else's directory is refused",
+		    "got %d, \"%s\"", r, err);
+	}
+	unlink(l);
+
+	snprintf(f, sizeof(f), "%s/afile", top);
+	snprintf(d, sizeof(d), "%s/afile/sub", top);
+	CHECK(unit_write_text(f, "x") == 0, "dir_prepare: a regular file");
+	r = nfqd_dir_prepare(d, 0755, err, sizeof(err));
+	CHECKF(r == -1 && errno == ENOTDIR && strstr(err, "is a regular file, "
+	    "not a directory") != NULL, "dir_prepare: under a file: ENOTDIR",
+	    "got %d, \"%s\"", r, err);
+	unlink(f);
+	CHECK(nfqd_dir_prepare("run/nfqd", 0755, err, sizeof(err)) == -1 &&
+	    errno == EINVAL, "dir_prepare: a relative path is refused");
+}
+
+static void
+test_unlink_same(const char *top)
+{
+	char		path[PATH_MAX + 64], other[PATH_MAX + 64];
+	struct stat	sb;
+
+	snprintf(path, sizeof(path), "%s/mine", top);
+	snprintf(other, sizeof(other), "%s/theirs", top);
+	if (!CHECK(unit_write_text(path, "x") == 0 && stat(path, &sb) == 0,
+	    "unlink_same: a file"))
+		return;
+	CHECK(unit_write_text(other, "y") == 0 && rename(other, path) == 0,
+	    "unlink_same: replaced by another");
+	CHECK(nfqd_unlink_same(path, sb.st_dev, sb.st_ino) == 1 &&
+	    access(path, F_OK) == 0, "unlink_same: another file is left");
+	CHECK(stat(path, &sb) == 0 &&
+	    nfqd_unlink_same(path, sb.st_dev, sb.st_ino) == 0 &&
+	    access(path, F_OK) == -1, "unlink_same: the same file is removed");
+}
+
+static void
+test_files(void)
+{
+	char	top[PATH_MAX];
+
+	if (!CHECK(unit_mkdtemp(top, sizeof(top)) == 0, "files: temp dir"))
+		return;
+	test_write_atomic(top);
+	test_write_planted(top);
+	test_tmpfile(top);
+	test_open_own(top);
+	test_dir_prepare(top);
+	test_unlink_same(top);
+	CHECK_INT_EQ(unit_rmtree(top), 0, "files: cleanup");
+}
+
 static void
 test_online_cpus(void)
 {
@@ -247,6 +695,10 @@ main(void)
 	test_edit_distance();
 	test_strlcpy();
 	test_mkdir_p();
+	/* Nothing here may wait: a planted FIFO must not hang the test. */
+	alarm(30);
+	test_files();
+	alarm(0);
 	test_online_cpus();
 	return unit_done();
 }
