@@ -244,7 +244,8 @@ note_id(struct nfqd_worker *w, uint32_t id)
  * attribute) still gets a verdict if its id can be read: malformed_verdict.
  */
 static void
-verdict_by_id(struct nfqd_worker *w, const void *buf, size_t len, const char *why)
+verdict_by_id(struct nfqd_worker *w, const void *buf, size_t len,
+    const char *why)
 {
 	uint64_t	missed;
 	uint32_t	id;

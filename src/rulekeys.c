@@ -103,7 +103,8 @@ new_cidr(struct nfqd_ruleload *l)
 {
 	struct nfqd_cidr	*v;
 
-	v = nfqd_ruleload_grow(l, l->rs->cidrs, l->rs->ncidrs, &l->cap_cidrs, sizeof(*v));
+	v = nfqd_ruleload_grow(l, l->rs->cidrs, l->rs->ncidrs, &l->cap_cidrs,
+	    sizeof(*v));
 	if (v == NULL)
 		return NULL;
 	l->rs->cidrs = v;
@@ -116,7 +117,8 @@ new_port(struct nfqd_ruleload *l)
 {
 	struct nfqd_prange	*v;
 
-	v = nfqd_ruleload_grow(l, l->rs->ports, l->rs->nports, &l->cap_ports, sizeof(*v));
+	v = nfqd_ruleload_grow(l, l->rs->ports, l->rs->nports, &l->cap_ports,
+	    sizeof(*v));
 	if (v == NULL)
 		return NULL;
 	l->rs->ports = v;
@@ -192,7 +194,8 @@ parse_cidr(const char *str, struct nfqd_cidr *out, char *why, size_t wlen)
 
 /* One address, or a list of them. */
 static void
-read_addrs(struct nfqd_ruleload *l, config_setting_t *s, uint32_t *off, uint32_t *n)
+read_addrs(struct nfqd_ruleload *l, config_setting_t *s, uint32_t *off,
+    uint32_t *n)
 {
 	config_setting_t	*e;
 	struct nfqd_cidr	*cd;
@@ -307,7 +310,8 @@ range:
 }
 
 static void
-read_ports(struct nfqd_ruleload *l, config_setting_t *s, uint32_t *off, uint32_t *n)
+read_ports(struct nfqd_ruleload *l, config_setting_t *s, uint32_t *off,
+    uint32_t *n)
 {
 	config_setting_t	*e;
 	struct nfqd_prange	*pr;
@@ -347,7 +351,8 @@ read_ports(struct nfqd_ruleload *l, config_setting_t *s, uint32_t *off, uint32_t
 
 /* A number or a "lo-hi" range of 32-bit values. */
 static int
-read_range32(struct nfqd_ruleload *l, config_setting_t *s, uint32_t *lo, uint32_t *hi)
+read_range32(struct nfqd_ruleload *l, config_setting_t *s, uint32_t *lo,
+    uint32_t *hi)
 {
 	const char		*v;
 	char			*e;

@@ -144,7 +144,8 @@ static const struct setting table[] = {
 };
 
 _Static_assert(NFQD_ARRAY_SIZE(table) <=
-    NFQD_ARRAY_SIZE(((struct nfqd_cfgload *)0)->seen), "seen[] holds a row each");
+    NFQD_ARRAY_SIZE(((struct nfqd_cfgload *)0)->seen),
+    "seen[] holds a row each");
 
 /* Both NULL, or the same string. */
 static bool

@@ -1,0 +1,188 @@
+/*
+ * The watchdog: a periodic look at the kernel's counters of every
+ * configured queue (/proc/net/netfilter/nfnetlink_queue).
+ *
+ * A worker whose queue has packets waiting and whose verdict count has not
+ * moved for watchdog_ms is stuck (stopped, looping, blocked): it is killed
+ * and its successor releases what it had read.  Drops the kernel counted
+ * since the last look are reported, and a queue found full is counted and
+ * reported.
+ */
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "nfqd/log.h"
+#include "nfqd/master.h"
+#include "nfqd/procfs.h"
+#include "nfqd/shm.h"
+#include "nfqd/util.h"
+
+static void
+kernel_line(void *arg, const struct nfqd_kqueue *kq)
+{
+	struct nfqd_master	*m = arg;
+	uint32_t		 i = kq->queue - m->cf.qfirst;
+
+	if (kq->queue >= m->cf.qfirst && i < m->cf.qcount)
+		m->watch.kq[i] = *kq;
+}
+
+/*
+ * A worker that gave no verdict while packets wait is stuck if its loop
+ * stopped too (no heartbeat for watchdog_ms), or if packets wait on its
+ * socket unread.  One whose loop runs, with nothing to read, is not: what
+ * waits is what a dead predecessor read and nobody recorded, released
+ * when the next packet arrives (docs/architecture.md, "Orphans").
+ */
+static bool
+stuck(struct nfqd_master *m, unsigned i, uint64_t now)
+{
+	struct nfqd_qsock	*qs = nfqd_qsock_find(m, m->slots[i].queue);
+	struct pollfd		 pfd;
+	uint64_t		 hb = NFQD_LOAD(&m->shm.slots[i].st.heartbeat);
+
+	if (now > hb && (now - hb) / NFQD_MS >= m->cf.watchdog_ms)
+		return true;
+	if (qs == NULL)
+		return false;
+	pfd.fd = qs->fd;
+	pfd.events = POLLIN;
+	return poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN);
+}
+
+static void
+check_progress(struct nfqd_master *m, unsigned i,
+    const struct nfqd_kqueue *kq, uint64_t now)
+{
+	const struct nfqd_slot_stats	*st = &m->shm.slots[i].st;
+	struct nfqd_mslot		*s = &m->slots[i];
+	uint64_t			 done, ms;
+
+	if (s->state != NFQD_W_RUNNING || m->cf.watchdog_ms == 0 ||
+	    s->queue != kq->queue)
+		return;
+	done = NFQD_LOAD(&st->accepted) + NFQD_LOAD(&st->dropped) +
+	    NFQD_LOAD(&st->other);
+	if (done != s->progress || kq->queue_total == 0) {
+		s->progress = done;
+		s->progress_ns = now;
+	} else if ((ms = (now - s->progress_ns) / NFQD_MS) >=
+	    m->cf.watchdog_ms && stuck(m, i, now)) {
+		log_warnx("worker %u (queue %u, pid %d) gave no verdict for "
+		    "%llu ms with %u packets waiting; killing it", i, s->queue,
+		    (int)s->pid, (unsigned long long)ms, kq->queue_total);
+		if (kill(s->pid, SIGKILL) == -1)
+			log_warn("kill(%d, SIGKILL)", (int)s->pid);
+		s->progress_ns = now;
+	}
+}
+
+/*
+ * A queue found at maxlen.  The kernel checks the length before it gives a
+ * packet an id: with fail_open it then accepts the packet without a trace
+ * (no id, no counter anywhere), without it drops it (queue_dropped).  So
+ * the only sign of fail-open accepts from a full queue is the queue seen
+ * full: count each check that sees it (the slot's full_seen, a lower bound
+ * on the time spent full, not a number of packets) and warn, at most every
+ * 10 s per queue.
+ */
+static void
+check_full(struct nfqd_master *m, unsigned i, const struct nfqd_kqueue *kq,
+    uint64_t now)
+{
+	struct nfqd_slot_ctl	*c = &m->shm.slots[i].ctl;
+	struct nfqd_logthrottle	*lt = &m->watch.full_lt[i];
+	const struct nfqd_mslot	*s = &m->slots[i];
+	uint64_t		 missed;
+	char			 more[96];
+
+	/* full_seen counts for one queue: the slot's, when it moves. */
+	if (m->watch.fullq[i] != kq->queue + 1) {
+		m->watch.fullq[i] = kq->queue + 1;
+		NFQD_STORE(&c->full_seen, 0);
+		memset(lt, 0, sizeof(*lt));
+	}
+	/* A worker of an older configuration may have set another maxlen. */
+	if (kq->queue_total < m->cf.maxlen ||
+	    (s->state == NFQD_W_RUNNING && s->gen != m->gen))
+		return;
+	NFQD_STORE(&c->full_seen, c->full_seen + 1);
+	lt->interval_ns = 10000 * NFQD_MS;
+	if (!log_throttle_ok(lt, now, &missed))
+		return;
+	more[0] = '\0';
+	if (missed > 0)
+		snprintf(more, sizeof(more), " (and at %llu more checks since "
+		    "the last warning)", (unsigned long long)missed);
+	log_warnx("queue %u is full (%u of %u packets waiting)%s: %s; raise "
+	    "queue.maxlen or add workers", kq->queue, kq->queue_total,
+	    m->cf.maxlen, more, m->cf.fail_open ? "fail_open accepts new "
+	    "packets uninspected and nothing counts them" : "the kernel "
+	    "drops new packets (queue_dropped)");
+}
+
+/* Drops the kernel counted, reported at most every 10 s per queue. */
+static void
+check_drops(struct nfqd_master *m, unsigned i, const struct nfqd_kqueue *kq,
+    uint64_t now)
+{
+	struct nfqd_kseen	*ks = &m->watch.seen[i];
+
+	if (ks->valid) {
+		ks->dropped_since += kq->queue_dropped - ks->queue_dropped;
+		ks->user_since += kq->user_dropped - ks->user_dropped;
+	}
+	ks->queue_dropped = kq->queue_dropped;
+	ks->user_dropped = kq->user_dropped;
+	ks->valid = true;
+	if ((ks->dropped_since || ks->user_since) &&
+	    now - ks->warned_ns >= 10000 * NFQD_MS) {
+		log_warnx("queue %u: the kernel dropped %u packets because "
+		    "the queue was full (maxlen %u) and %u because the socket "
+		    "buffer was full, since %s", kq->queue, ks->dropped_since,
+		    m->cf.maxlen, ks->user_since, ks->warned_ns ?
+		    "the last warning" : "start");
+		ks->dropped_since = ks->user_since = 0;
+		ks->warned_ns = now;
+	}
+}
+
+static void
+check_queues(struct nfqd_master *m, uint64_t now)
+{
+	struct nfqd_kqueue	*kq = m->watch.kq;
+	unsigned		 i;
+
+	memset(kq, 0, m->cf.qcount * sizeof(*kq));
+	for (i = 0; i < m->cf.qcount; i++)
+		kq[i].queue = UINT32_MAX;	/* not seen */
+	if (nfqd_procfs_each(NFQD_PROCFS_PATH, m->cf.qfirst, m->cf.qcount,
+	    kernel_line, m) == -1)
+		return;
+	for (i = 0; i < m->cf.qcount; i++) {
+		if (kq[i].queue == UINT32_MAX)
+			continue;
+		check_progress(m, i, &kq[i], now);
+		check_full(m, i, &kq[i], now);
+		check_drops(m, i, &kq[i], now);
+	}
+}
+
+void
+nfqd_watchdog_tick(struct nfqd_master *m, uint64_t now)
+{
+	if (m->stopping || now < m->watch.next_ns)
+		return;
+	check_queues(m, now);
+	/* A quarter of the watchdog's time, at most a second. */
+	m->watch.next_ns = now + (m->cf.watchdog_ms > 0 &&
+	    m->cf.watchdog_ms < 4000 ? m->cf.watchdog_ms / 4 : 1000) * NFQD_MS;
+}
+
+void
+nfqd_watchdog_moved(struct nfqd_master *m)
+{
+	memset(m->watch.seen, 0, sizeof(m->watch.seen));
+}
