@@ -33,7 +33,6 @@
 #include "nfqd/orphans.h"
 #include "nfqd/procfs.h"
 #include "nfqd/queue.h"
-#include "nfqd/worker.h"
 
 enum { RECORDED, BOUNDARY };
 
@@ -48,22 +47,22 @@ enum { RECORDED, BOUNDARY };
 #define PROC_BUF	(NFQD_MAX_WORKERS * 96)
 
 void
-nfqd_orphans_init(struct nfqd_orphans *o, const struct nfqd_worker_args *a,
-    enum nfqd_verdict verdict, uint32_t bit, struct nfqd_slot_stats *c,
+nfqd_orphans_init(struct nfqd_orphans *o, uint16_t queue,
+    const struct nfqd_prev *prev, enum nfqd_verdict verdict, uint32_t bit, struct nfqd_slot_stats *c,
     const struct nfqd_slot_stats *pend, nfqd_orphans_send_fn send, void *arg)
 {
 	memset(o, 0, sizeof(*o));
-	o->queue = a->queue;
+	o->queue = queue;
 	o->setting = verdict;
 	o->verdict = nfqd_verdict_nf(verdict, 0);
 	o->bit = bit;
 	o->c = c;
 	o->send = send;
 	o->arg = arg;
-	o->read = a->read_id;
-	o->boundary = a->has_prev;
+	o->read = prev->read_id;
+	o->boundary = prev->died;
 	o->proc_fd = -1;
-	if (!a->has_prev)
+	if (!prev->died)
 		return;
 	/* Its pending counters are ahead: it died sending a batch. */
 	if (pend->received != c->received) {
@@ -172,13 +171,13 @@ release(struct nfqd_orphans *o, unsigned phase, uint32_t first, uint32_t n,
 }
 
 void
-nfqd_orphans_recorded(struct nfqd_orphans *o, const struct nfqd_worker_args *a)
+nfqd_orphans_recorded(struct nfqd_orphans *o, const struct nfqd_prev *prev)
 {
-	uint32_t	span = a->read_id - a->prev_id;
+	uint32_t	span = prev->read_id - prev->last_id;
 
-	if (a->has_prev && span != 0 && span < 0x80000000u)
-		release(o, RECORDED, a->prev_id + 1, span, a->suspect,
-		    a->suspect_mark);
+	if (prev->died && span != 0 && span < 0x80000000u)
+		release(o, RECORDED, prev->last_id + 1, span, prev->suspect,
+		    prev->suspect_mark);
 	else
 		o->pending = false;
 }

@@ -15,24 +15,12 @@
 
 #include "nfqd/cfgutil.h"
 #include "nfqd/iftab.h"
+#include "nfqd/ipproto.h"
 #include "nfqd/nfqd.h"
 #include "nfqd/rulekeys.h"
 #include "nfqd/util.h"
 
 #define MAX_LIST	4096		/* elements in one address or port list */
-
-
-static const struct {
-	const char	*name;
-	uint8_t		 proto;
-} protos[] = {
-	{ "icmp", IPPROTO_ICMP },	{ "igmp", IPPROTO_IGMP },
-	{ "tcp", IPPROTO_TCP },		{ "udp", IPPROTO_UDP },
-	{ "dccp", IPPROTO_DCCP },	{ "gre", IPPROTO_GRE },
-	{ "esp", IPPROTO_ESP },		{ "ah", IPPROTO_AH },
-	{ "icmpv6", IPPROTO_ICMPV6 },	{ "ipv6-icmp", IPPROTO_ICMPV6 },
-	{ "sctp", IPPROTO_SCTP },	{ "udplite", IPPROTO_UDPLITE },
-};
 
 static const struct {
 	const char	*name;
@@ -41,44 +29,6 @@ static const struct {
 	{ "fin", 0x01 }, { "syn", 0x02 }, { "rst", 0x04 }, { "psh", 0x08 },
 	{ "ack", 0x10 }, { "urg", 0x20 }, { "ece", 0x40 }, { "cwr", 0x80 },
 };
-
-bool
-nfqd_proto_has_ports(uint8_t proto)
-{
-	return proto == IPPROTO_TCP || proto == IPPROTO_UDP ||
-	    proto == IPPROTO_UDPLITE || proto == IPPROTO_SCTP ||
-	    proto == IPPROTO_DCCP;
-}
-
-const char *
-nfqd_proto_name(uint8_t p, char *buf, size_t len)
-{
-	size_t	i;
-
-	for (i = 0; i < NFQD_ARRAY_SIZE(protos); i++)
-		if (protos[i].proto == p)
-			return protos[i].name;
-	snprintf(buf, len, "%u", p);
-	return buf;
-}
-
-/* IPv6 extension header numbers (pkt.c walks past them). */
-bool
-nfqd_proto_ip6_ext(uint8_t p)
-{
-	switch (p) {
-	case IPPROTO_HOPOPTS:
-	case IPPROTO_ROUTING:
-	case IPPROTO_FRAGMENT:
-	case IPPROTO_AH:
-	case IPPROTO_DSTOPTS:
-	case IPPROTO_MH:
-	case 139:	/* HIP */
-	case 140:	/* Shim6 */
-		return true;
-	}
-	return false;
-}
 
 void *
 nfqd_ruleload_grow(struct nfqd_ruleload *l, void *p, uint32_t n,
@@ -571,7 +521,6 @@ read_proto(struct nfqd_ruleload *l, config_setting_t *s)
 {
 	const char	*v;
 	long long	 iv;
-	size_t		 i;
 
 	if (cfg_is_int(s)) {
 		if (cfg_int(l->c, s, 0, 255, &iv) == 0) {
@@ -582,12 +531,10 @@ read_proto(struct nfqd_ruleload *l, config_setting_t *s)
 	}
 	if ((v = cfg_str(l->c, s)) == NULL)
 		return;
-	for (i = 0; i < NFQD_ARRAY_SIZE(protos); i++)
-		if (strcasecmp(v, protos[i].name) == 0) {
-			l->r->proto = protos[i].proto;
-			l->r->matchers |= NFQD_M_PROTO;
-			return;
-		}
+	if (nfqd_proto_by_name(v, &l->r->proto) == 0) {
+		l->r->matchers |= NFQD_M_PROTO;
+		return;
+	}
 	rerr(l, s, "\"%s\" is not a protocol name (tcp, udp, icmp, icmpv6, "
 	    "sctp, udplite, dccp, gre, esp, ah, igmp) or number", v);
 }

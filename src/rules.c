@@ -18,6 +18,7 @@
 #include "nfqd/cfgutil.h"
 #include "nfqd/classify.h"
 #include "nfqd/iftab.h"
+#include "nfqd/ipproto.h"
 #include "nfqd/nfqd.h"
 #include "nfqd/pkt.h"
 #include "nfqd/queue.h"

@@ -11,7 +11,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "nfqd/engine.h"
 #include "nfqd/ratelimit.h"
 #include "nfqd/rules.h"
 #include "nfqd/shm.h"

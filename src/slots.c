@@ -109,11 +109,11 @@ spawn(struct nfqd_master *m, unsigned i, struct nfqd_qsock *qs)
 	a.shm_slot = sh;
 	a.master = m->pid;
 	a.msg_copy = qs->max_copy;
-	a.has_prev = qs->dirty;
-	a.prev_id = qs->last_id;
-	a.read_id = qs->read_id;
-	a.suspect = qs->suspect;
-	a.suspect_mark = qs->suspect_mark;
+	a.prev.died = qs->dirty;
+	a.prev.last_id = qs->last_id;
+	a.prev.read_id = qs->read_id;
+	a.prev.suspect = qs->suspect;
+	a.prev.suspect_mark = qs->suspect_mark;
 	a.rule_ctr = nfqd_rshm_slot(&m->rr->map, i);
 	a.rate_cells = nfqd_rshm_cells(&m->rr->map);
 

@@ -335,8 +335,8 @@ nfqd_worker_main(const struct nfqd_worker_args *a)
 	nfqd_fault_arm((int)NFQD_LOAD(&a->shm_slot->ctl.restarts));
 	/* What a dead predecessor left; from now on pend is this worker's. */
 	nfqd_slot_stats_read(&w.slotp->pend, &pend);
-	nfqd_orphans_init(&w.orph, a, w.cf->orphan_verdict, w.cf->orphan_mark,
-	    &w.c, &pend, nfqd_batch_send, &w);
+	nfqd_orphans_init(&w.orph, w.queue, &a->prev, w.cf->orphan_verdict,
+	    w.cf->orphan_mark, &w.c, &pend, nfqd_batch_send, &w);
 	nfqd_batch_publish_pending(&w);
 	snprintf(name, sizeof(name), "nfqd-w%u", w.slot);
 	prctl(PR_SET_NAME, name, 0, 0, 0);
@@ -373,7 +373,7 @@ nfqd_worker_main(const struct nfqd_worker_args *a)
 		    "runs workers without it)");
 		nfqd_worker_exit(&w, NFQD_EXIT_FATAL);
 	}
-	nfqd_orphans_recorded(&w.orph, a);
+	nfqd_orphans_recorded(&w.orph, &a->prev);
 	nfqd_batch_publish(&w, nfqd_now_ns());	/* the heartbeat starts now */
 	log_debug("serving queue %u on CPU %d, batch %u, %zu-byte buffers",
 	    w.queue, a->cpu, w.batch, w.msgsize);

@@ -14,7 +14,14 @@
 #include "nfqd/shm.h"
 #include "nfqd/verdict.h"
 
-struct nfqd_worker_args;
+/* What a dead predecessor left, as the master saw it at its death. */
+struct nfqd_prev {
+	bool		died;		/* the queue's last reader died */
+	uint32_t	last_id;	/* last id it verdicted */
+	uint32_t	read_id;	/* last id it read */
+	uint32_t	suspect;	/* id it died deciding, 0: none */
+	uint32_t	suspect_mark;	/* ... and its mark */
+};
 
 /*
  * Sequence numbers of the release messages: the top two bits of the
@@ -52,19 +59,19 @@ struct nfqd_orphans {
 };
 
 /*
- * Set up what a dead predecessor left (a->has_prev): c are the worker's
+ * Set up what a dead predecessor left (prev->died): c are the worker's
  * counters (read from the slot's published ones), pend the slot's pending
  * ones.  Opens what the idle release needs now, before the sandbox.
  */
-void	nfqd_orphans_init(struct nfqd_orphans *o,
-	    const struct nfqd_worker_args *a, enum nfqd_verdict verdict,
+void	nfqd_orphans_init(struct nfqd_orphans *o, uint16_t queue,
+	    const struct nfqd_prev *prev, enum nfqd_verdict verdict,
 	    uint32_t bit, struct nfqd_slot_stats *c,
 	    const struct nfqd_slot_stats *pend, nfqd_orphans_send_fn send,
 	    void *arg);
 
 /* Release what the predecessor recorded reading (before reading). */
 void	nfqd_orphans_recorded(struct nfqd_orphans *o,
-	    const struct nfqd_worker_args *a);
+	    const struct nfqd_prev *prev);
 
 /* The first packet id this worker read: release every id below it. */
 void	nfqd_orphans_boundary(struct nfqd_orphans *o, uint32_t first);

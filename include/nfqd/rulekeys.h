@@ -42,11 +42,4 @@ void	*nfqd_ruleload_grow(struct nfqd_ruleload *l, void *p, uint32_t n,
 /* Read key s of the rule at hand (l->r); an unknown key is an error. */
 void	nfqd_rulekey_read(struct nfqd_ruleload *l, config_setting_t *s);
 
-/* "tcp" for 6, or the number into buf. */
-const char *nfqd_proto_name(uint8_t p, char *buf, size_t len);
-/* TCP, UDP, UDP-Lite, SCTP and DCCP have ports. */
-bool	nfqd_proto_has_ports(uint8_t p);
-/* An IPv6 extension header's number (the parser walks past it). */
-bool	nfqd_proto_ip6_ext(uint8_t p);
-
 #endif

@@ -29,11 +29,7 @@ struct nfqd_worker_args {
 	pid_t			  master;
 	uint32_t		  msg_copy;	/* largest copy range the
 						   socket ever had */
-	bool			  has_prev;	/* its last reader died */
-	uint32_t		  prev_id;	/* last id that one verdicted */
-	uint32_t		  read_id;	/* last id that one read */
-	uint32_t		  suspect;	/* id it died deciding, 0: none */
-	uint32_t		  suspect_mark;	/* ... and its mark */
+	struct nfqd_prev	  prev;		/* what its last reader left */
 	struct nfqd_rule_ctr	 *rule_ctr;	/* this slot's rule counters */
 	struct nfqd_rate_cell	 *rate_cells;	/* shared per-rule buckets */
 };
