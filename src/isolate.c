@@ -37,8 +37,8 @@ nfqd_isolate(nfqd_isolated_fn fn, void *arg, void *out, size_t len,
 	ssize_t		 n;
 	pid_t		 pid;
 	char		 d[32], sink[64];
-	int		 p[2], status = 0, r;
-	bool		 timed_out = false, waited;
+	int		 p[2], status = 0, r, err = 0;
+	bool		 timed_out = false, eof = false, waited;
 
 	if (pipe2(p, O_CLOEXEC) == -1) {
 		snprintf(why, wlen, "could not start (pipe: %s)",
@@ -77,8 +77,10 @@ nfqd_isolate(nfqd_isolated_fn fn, void *arg, void *out, size_t len,
 			continue;
 		if (r == 0)
 			continue;	/* the deadline, checked above */
-		if (r == -1)
+		if (r == -1) {
+			err = errno;
 			break;
+		}
 		/* Read on to the end: the answer is whole when the child is. */
 		if (got < len)
 			n = read(p[0], (char *)out + got, len - got);
@@ -86,13 +88,26 @@ nfqd_isolate(nfqd_isolated_fn fn, void *arg, void *out, size_t len,
 			n = read(p[0], sink, sizeof(sink));
 		if (n == -1 && errno == EINTR)
 			continue;
-		if (n <= 0)
-			break;		/* EOF: the child has exited */
+		if (n == -1) {
+			err = errno;
+			break;
+		}
+		if (n == 0) {
+			eof = true;	/* the child has exited */
+			break;
+		}
 		if (got < len)
 			got += (size_t)n;
 	}
 	close(p[0]);
-	if (timed_out)
+	/*
+	 * Whatever ended the wait but the end of the pipe (the deadline, an
+	 * error), the child may still run: it must not stay, nor may
+	 * waitpid() wait for it.  After the end of the pipe it has exited
+	 * (it only closes its end in _exit()), and may even be reaped
+	 * already when SIGCHLD is ignored: its pid is not ours to signal.
+	 */
+	if (!eof)
 		kill(pid, SIGKILL);
 	while ((r = waitpid(pid, &status, 0)) == -1 && errno == EINTR)
 		;
@@ -101,6 +116,10 @@ nfqd_isolate(nfqd_isolated_fn fn, void *arg, void *out, size_t len,
 	if (timed_out) {
 		duration(timeout_ms, d, sizeof(d));
 		snprintf(why, wlen, "did not finish in %s", d);
+		return -1;
+	}
+	if (err != 0) {
+		snprintf(why, wlen, "gave an answer that could not be read (%s)", strerror(err));
 		return -1;
 	}
 	if (waited && WIFSIGNALED(status)) {
