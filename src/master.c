@@ -261,17 +261,17 @@ setup_loop(struct nfqd_master *m)
  * Workers of another user can only be signalled with CAP_KILL (a
  * capability bounding set may have taken it away).
  */
-static int
-check_kill_cap(const struct nfqd_master *m)
+int
+nfqd_master_can_kill(const struct nfqd_config *cf)
 {
-	if (m->cf.user[0] == '\0' || geteuid() != 0)
+	if (cf->user[0] == '\0' || geteuid() != 0)
 		return 0;
 	if (capng_get_caps_process() == 0 &&
 	    capng_have_capability(CAPNG_EFFECTIVE, CAP_KILL))
 		return 0;
 	log_errx("daemon.user \"%s\" needs CAP_KILL in the master, to stop "
 	    "and restart its workers (add it to the service's "
-	    "CapabilityBoundingSet)", m->cf.user);
+	    "CapabilityBoundingSet)", cf->user);
 	return -1;
 }
 
@@ -312,7 +312,7 @@ start(struct nfqd_master *m, bool detach)
 		log_err("calloc");
 		return -1;
 	}
-	if (check_kill_cap(m) == -1 ||
+	if (nfqd_master_can_kill(&m->cf) == -1 ||
 	    (m->pidfd = nfqd_pidfile_open(m->cf.pidfile)) == -1 ||
 	    setup_shm(m) == -1)
 		return -1;

@@ -80,6 +80,11 @@ refused(struct nfqd_master *m, const struct nfqd_config *ncf)
 		    m->cf.rules->n, m->cf.rules->n == 1 ? "" : "s");
 		return -1;
 	}
+	if (strcmp(ncf->user, m->cf.user) != 0 &&
+	    nfqd_master_can_kill(ncf) == -1) {
+		log_errx("reload: the running configuration stays in force");
+		return -1;
+	}
 	/*
 	 * New workers apply queue parameters to live sockets unacknowledged;
 	 * the only ones the kernel can refuse are flags it lacks: ask it.

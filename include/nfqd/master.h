@@ -24,7 +24,7 @@ struct nfqd_stats;
  * master's (cf->rules is NULL on return).  Returns the exit status.
  */
 int	nfqd_master_run(struct nfqd_config *cf,
-	    const struct nfqd_overrides *ov, bool daemonize);
+	    const struct nfqd_overrides *ov, bool detach);
 
 /*
  * For the master's own files, one job each:
@@ -150,6 +150,8 @@ struct nfqd_master {
 
 /* master.c */
 void	nfqd_master_shutdown(struct nfqd_master *m, const char *why);
+/* 0, or -1 (logged): cf's workers would be of a user we cannot signal. */
+int	nfqd_master_can_kill(const struct nfqd_config *cf);
 
 /* qsocks.c: the queue sockets. */
 bool	nfqd_qsock_wanted(const struct nfqd_master *m, uint16_t q);

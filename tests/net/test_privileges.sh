@@ -76,4 +76,44 @@ wait_eq 5 $((base + 400)) delivered
 check "unit limits: verdicts work" "$(delivered)" $((base + 400))
 stop_nfqd
 check "unit limits: SIGTERM: exit status" "$NFQD_STATUS" 0
+
+# Started without CAP_KILL and without daemon.user, nfqd runs (its
+# workers are its own user's); a reload that sets a user is refused, for
+# the same reason, and the workers it has stay.
+cat >"$TMP/nouser.conf" <<CONF
+daemon: { pidfile = "$TMP/nfqd.pid"; };
+stats: { file = "$TMP/stats.json"; shm = "$TMP/nfqd.shm"; };
+queue: { balance = "0:1"; };
+CONF
+: >"$TMP/nouser.log"
+ip netns exec "$NS2" setpriv --no-new-privs \
+    --bounding-set -all,+net_admin,+setuid,+setgid,+setpcap \
+    "$NFQD" -c "$TMP/nouser.conf" >>"$TMP/nouser.log" 2>&1 &
+NFQD_PID=$!
+NFQD_PIDS+=("$NFQD_PID")
+if wait_eq 10 2 nworkers "$NFQD_PID" &&
+    wait_until 5 grep -q "worker 1 started" "$TMP/nouser.log"; then
+	pass "no CAP_KILL, no daemon.user: nfqd starts"
+else
+	fail "no CAP_KILL, no daemon.user: nfqd did not start"
+fi
+before=$(workers_of "$NFQD_PID")
+sed -i 's|daemon: { pidfile = "\([^"]*\)"; };|daemon: { pidfile = "\1"; user = "nobody"; };|' \
+    "$TMP/nouser.conf"
+kill -HUP "$NFQD_PID"
+if wait_until 5 grep -q "reload: the running configuration stays in force" \
+    "$TMP/nouser.log"; then
+	pass "no CAP_KILL: a reload that sets daemon.user is refused"
+else
+	fail "no CAP_KILL: a reload that sets daemon.user: $(tail -n 3 "$TMP/nouser.log")"
+fi
+check "no CAP_KILL: the refusal says why" \
+    "$(grep -c 'daemon.user "nobody" needs CAP_KILL in the master' "$TMP/nouser.log")" 1
+check "no CAP_KILL: the same workers run" "$(workers_of "$NFQD_PID")" "$before"
+base=$(delivered)
+check "no CAP_KILL: sent" "$(send 0 100) $(send 1 100)" "100 100"
+wait_eq 5 $((base + 200)) delivered
+check "no CAP_KILL: verdicts work" "$(delivered)" $((base + 200))
+stop_nfqd
+check "no CAP_KILL: SIGTERM: exit status" "$NFQD_STATUS" 0
 finish
