@@ -53,20 +53,3 @@ nfqd_proto_name(uint8_t p, char *buf, size_t len)
 	snprintf(buf, len, "%u", p);
 	return buf;
 }
-
-bool
-nfqd_proto_ip6_ext(uint8_t p)
-{
-	switch (p) {
-	case IPPROTO_HOPOPTS:
-	case IPPROTO_ROUTING:
-	case IPPROTO_FRAGMENT:
-	case IPPROTO_AH:
-	case IPPROTO_DSTOPTS:
-	case IPPROTO_MH:
-	case 139:	/* HIP */
-	case 140:	/* Shim6 */
-		return true;
-	}
-	return false;
-}

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "nfqd/ipproto.h"
 #include "nfqd/pkt.h"
 
 #define IP4_HDRLEN	20
@@ -30,13 +31,6 @@
 
 /* Every field that a transport header carries. */
 #define K_L4	(NFQD_PKT_K_PORTS | NFQD_PKT_K_TCPFLAGS | NFQD_PKT_K_ICMP)
-
-#ifndef IPPROTO_HIP
-#define IPPROTO_HIP	139
-#endif
-#ifndef IPPROTO_SHIM6
-#define IPPROTO_SHIM6	140
-#endif
 
 static const char *const reasons[NFQD_PKT_R_MAX] = {
 	[NFQD_PKT_R_NONE] = "no problem",
@@ -282,24 +276,6 @@ parse_ip4(const uint8_t *data, struct nfqd_pkt *pi)
 }
 
 static int
-ip6_is_ext(uint8_t nh)
-{
-	switch (nh) {
-	case IPPROTO_HOPOPTS:
-	case IPPROTO_ROUTING:
-	case IPPROTO_FRAGMENT:
-	case IPPROTO_AH:
-	case IPPROTO_DSTOPTS:
-	case IPPROTO_MH:
-	case IPPROTO_HIP:
-	case IPPROTO_SHIM6:
-		return 1;
-	}
-	/* ESP (50) and no next header (59) end the walk like any L4. */
-	return 0;
-}
-
-static int
 parse_ip6(const uint8_t *data, struct nfqd_pkt *pi)
 {
 	const uint8_t	*h;
@@ -316,10 +292,12 @@ parse_ip6(const uint8_t *data, struct nfqd_pkt *pi)
 	pi->known |= NFQD_PKT_K_ADDRS;
 	/*
 	 * payload_len 0: a jumbogram (RFC 2675) or a BIG TCP GSO packet, which
-	 * has no jumbo option at all; trust the packet length.
+	 * has no jumbo option at all; trust the packet length when it is over
+	 * what payload_len can say, as for IPv4.  Shorter, the kernel's own
+	 * input trims such a packet to its 40 bytes, and so does this.
 	 */
 	plen = get16(data + 4);
-	if (plen == 0 && pi->len > IP6_HDRLEN)
+	if (plen == 0 && pi->len > IP6_HDRLEN + 65535)
 		pi->iplen = pi->len;
 	else if (plen > pi->len - IP6_HDRLEN)
 		return fail(pi, NFQD_PKT_MALFORMED, NFQD_PKT_R_IP_LEN);
@@ -335,7 +313,7 @@ parse_ip6(const uint8_t *data, struct nfqd_pkt *pi)
 	 */
 	nh = data[6];
 	off = IP6_HDRLEN;
-	for (n = 0; ip6_is_ext(nh); n++) {
+	for (n = 0; nfqd_proto_ip6_ext(nh); n++) {
 		if (n == NFQD_PKT_MAX_EXT)
 			return fail(pi, NFQD_PKT_HEADER_CHAIN,
 			    NFQD_PKT_R_EXT_COUNT);

@@ -743,6 +743,22 @@ test_ip6_basic(void)
 	check_addr6("ipv6 payload_len + 40 > origlen");
 	CHECK_INT_EQ(pi.proto, 0, "ipv6 payload_len + 40 > origlen: proto 0");
 
+	/*
+	 * payload_len 0 is a jumbogram or GSO packet only over 64 KiB of
+	 * payload; shorter, the kernel's input keeps the 40 bytes, and so
+	 * the UDP header is not part of the datagram.
+	 */
+	ip6(IPPROTO_UDP);
+	udp(1, 2, 8);
+	ip6_len(0);
+	r = parse(blen, blen);
+	check_fail("ipv6 payload_len 0 small", r, NFQD_PKT_MALFORMED,
+	    NFQD_PKT_R_L4_LEN, KP | NFQD_PKT_K_TCPFLAGS | NFQD_PKT_K_ICMP, 0);
+	r = parse(blen, 40 + 65535);
+	check_fail("ipv6 payload_len 0, origlen 40 + 65535", r,
+	    NFQD_PKT_MALFORMED, NFQD_PKT_R_L4_LEN,
+	    KP | NFQD_PKT_K_TCPFLAGS | NFQD_PKT_K_ICMP, 0);
+
 	/* payload_len 0 on a packet of just the header: no payload. */
 	ip6(IPPROTO_TCP);
 	r = parse(blen, blen);
