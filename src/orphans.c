@@ -48,8 +48,9 @@ enum { RECORDED, BOUNDARY };
 
 void
 nfqd_orphans_init(struct nfqd_orphans *o, uint16_t queue,
-    const struct nfqd_prev *prev, enum nfqd_verdict verdict, uint32_t bit, struct nfqd_slot_stats *c,
-    const struct nfqd_slot_stats *pend, nfqd_orphans_send_fn send, void *arg)
+    const struct nfqd_prev *prev, enum nfqd_verdict verdict, uint32_t bit,
+    struct nfqd_slot_stats *c, const struct nfqd_slot_stats *pend,
+    nfqd_orphans_send_fn send, void *arg)
 {
 	memset(o, 0, sizeof(*o));
 	o->queue = queue;
@@ -71,10 +72,15 @@ nfqd_orphans_init(struct nfqd_orphans *o, uint16_t queue,
 #undef X
 		o->pending = true;
 	}
-	/* Opened now: the sandbox lets the worker open nothing later. */
-	if ((o->proc_buf = malloc(PROC_BUF)) != NULL &&
-	    (o->proc_fd = open(NFQD_PROCFS_PATH, O_RDONLY | O_CLOEXEC)) == -1)
-		log_warn("opening %s", NFQD_PROCFS_PATH);
+	/*
+	 * Opened now: the sandbox lets the worker open nothing later.  Without
+	 * them, idle orphans wait for the next packet's boundary.
+	 */
+	if ((o->proc_buf = malloc(PROC_BUF)) == NULL)
+		log_warn("idle orphan release: malloc");
+	else if ((o->proc_fd = open(NFQD_PROCFS_PATH,
+	    O_RDONLY | O_CLOEXEC)) == -1)
+		log_warn("idle orphan release: opening %s", NFQD_PROCFS_PATH);
 }
 
 /* A verdict for one id, or a batch verdict up to it, acknowledged. */
@@ -220,11 +226,13 @@ done(struct nfqd_orphans *o, unsigned phase)
 		    o->first[phase], o->first[phase] + o->span[phase] - 1);
 	if (phase == BOUNDARY) {
 		/*
-		 * The other ids below the first this worker read were
-		 * neither recorded nor waiting: the kernel took them for
-		 * packets it could not deliver.
+		 * The other ids below the first this worker read, of those
+		 * asked about one by one, were neither recorded nor waiting:
+		 * the kernel took them for packets it could not deliver.
+		 * (The sweep's beyond IDS_MAX are not known either way.)
 		 */
-		o->c->skipped += o->span[phase] - o->found[phase];
+		o->c->skipped += (o->span[phase] < IDS_MAX ? o->span[phase] :
+		    IDS_MAX) - o->found[phase];
 		return;
 	}
 	/*
