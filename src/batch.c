@@ -256,7 +256,8 @@ verdict_by_id(struct nfqd_worker *w, const void *buf, size_t len,
 	}
 	note_id(w, id);
 	w->c.malformed++;
-	add_verdict(w, id, w->malformed_verdict, false, 0);
+	add_verdict(w, id, w->eng.incomplete_verdict[NFQD_PKT_MALFORMED],
+	    false, 0);
 	if (log_throttle_ok(&w->lt_malformed, nfqd_now_ns(), &missed))
 		log_warnx("queue %u: packet %u: %s; verdict %s "
 		    "(malformed_verdict; %llu more suppressed)", w->queue, id,
@@ -269,7 +270,7 @@ verdict_by_id(struct nfqd_worker *w, const void *buf, size_t len,
  * it got the verdict of its kind.  Counted by kind, logged now and then.
  */
 static void
-incomplete(struct nfqd_worker *w, const struct nfqd_qmsg *pkt,
+incomplete(struct nfqd_worker *w, const struct nfqd_qmsg *qm,
     const struct nfqd_decision *d)
 {
 	uint64_t	missed;
@@ -291,7 +292,7 @@ incomplete(struct nfqd_worker *w, const struct nfqd_qmsg *pkt,
 	if (log_throttle_ok(&w->lt_malformed, w->now, &missed))
 		log_info("queue %u: packet %u: %s; the rules' verdict depends "
 		    "on what could not be read: verdict %s (%s_verdict; %llu "
-		    "more suppressed)", w->queue, pkt->id,
+		    "more suppressed)", w->queue, qm->id,
 		    nfqd_pkt_reason_str(d->reason),
 		    d->verdict == NF_DROP ? "drop" : "accept",
 		    nfqd_pkt_status_str(d->status), (unsigned long long)missed);
@@ -302,26 +303,30 @@ handle_packet(struct nfqd_worker *w, const struct nlmsghdr *nlh)
 {
 	const struct nfgenmsg	*nfg = mnl_nlmsg_get_payload(nlh);
 	struct nfqd_decision	 d;
-	struct nfqd_qmsg		 pkt;
+	struct nfqd_qmsg	 qm;
 	bool			 marked;
 
+	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*nfg))) {
+		bad_message(w, "packet message too short");
+		return;
+	}
 	if (ntohs(nfg->res_id) != w->queue) {
 		bad_message(w, "packet for another queue");
 		return;
 	}
-	if (nfqd_queue_parse_packet(nlh, &pkt) == -1) {
+	if (nfqd_queue_parse_packet(nlh, &qm) == -1) {
 		verdict_by_id(w, nlh, nlh->nlmsg_len, "bad packet attributes");
 		return;
 	}
-	note_id(w, pkt.id);
-	w->c.bytes += pkt.len;
+	note_id(w, qm.id);
+	w->c.bytes += qm.len;
 	/* If this worker dies now, its successor knows which packet it was. */
-	NFQD_STORE(&w->shared->deciding, (uint64_t)pkt.id);
-	NFQD_STORE(&w->shared->deciding_mark, (uint64_t)pkt.mark);
+	NFQD_STORE(&w->shared->deciding, (uint64_t)qm.id);
+	NFQD_STORE(&w->shared->deciding_mark, (uint64_t)qm.mark);
 	NFQD_FAULT(NFQD_FAULT_DECIDE, 1);
 #ifdef NFQD_FAULTS
-	if (NFQD_FAULT_ARMED(NFQD_FAULT_POISON) && pkt.payload != NULL &&
-	    memmem(pkt.payload, pkt.caplen, "NFQD-POISON", 11) != NULL)
+	if (NFQD_FAULT_ARMED(NFQD_FAULT_POISON) && qm.payload != NULL &&
+	    memmem(qm.payload, qm.caplen, "NFQD-POISON", 11) != NULL)
 		NFQD_FAULT(NFQD_FAULT_POISON, 1);
 #endif
 	/*
@@ -329,18 +334,18 @@ handle_packet(struct nfqd_worker *w, const struct nlmsghdr *nlh)
 	 * orphan_mark's bit: the rules see its mark without the bit, and the
 	 * verdict takes the bit off again.
 	 */
-	marked = (pkt.mark & w->orph.bit) != 0;
-	pkt.mark &= ~w->orph.bit;
-	nfqd_engine_decide(&w->eng, &pkt, w->now, &d);
+	marked = (qm.mark & w->orph.bit) != 0;
+	qm.mark &= ~w->orph.bit;
+	nfqd_engine_decide(&w->eng, &qm, w->now, &d);
 	if (d.rule == NFQD_DECIDED_INCOMPLETE)
-		incomplete(w, &pkt, &d);
+		incomplete(w, &qm, &d);
 	else if (d.rule == NFQD_DECIDED_DEFAULT)
 		w->c.nomatch++;
 	if (marked && !d.has_mark) {
 		d.has_mark = true;
-		d.mark = pkt.mark;
+		d.mark = qm.mark;
 	}
-	add_verdict(w, pkt.id, d.verdict, d.has_mark, d.mark);
+	add_verdict(w, qm.id, d.verdict, d.has_mark, d.mark);
 }
 
 /*

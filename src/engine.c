@@ -23,12 +23,6 @@
 
 static const struct nfqd_ruleset no_rules;
 
-uint32_t
-nfqd_engine_cells(const struct nfqd_ruleset *rs)
-{
-	return rs != NULL ? rs->ncells : 0;
-}
-
 int
 nfqd_engine_init(struct nfqd_engine *e, const struct nfqd_config *cf,
     const struct nfqd_ruleset *rs, struct nfqd_rule_ctr *ctr,

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -18,15 +17,12 @@ static int	log_level = LOG_INFO;
 static int	log_stamp = 1;		/* prefix stderr lines with a time */
 static char	log_role[48] = "nfqd";
 
-static const struct {
-	const char	*name;
-	int		 level;
-} levels[] = {
-	{ "error",	LOG_ERR },
-	{ "warning",	LOG_WARNING },
-	{ "notice",	LOG_NOTICE },
-	{ "info",	LOG_INFO },
-	{ "debug",	LOG_DEBUG },
+/* The level names of daemon.log_level (the settings table reads them). */
+const char *const log_level_words[] = {
+	"error", "warning", "notice", "info", "debug", NULL
+};
+const int log_level_values[] = {
+	LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO, LOG_DEBUG
 };
 
 void
@@ -50,34 +46,6 @@ log_set_role(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(log_role, sizeof(log_role), fmt, ap);
 	va_end(ap);
-}
-
-int
-log_get_level(void)
-{
-	return log_level;
-}
-
-int
-log_level_parse(const char *name)
-{
-	size_t	i;
-
-	for (i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
-		if (strcasecmp(name, levels[i].name) == 0)
-			return levels[i].level;
-	return -1;
-}
-
-const char *
-log_level_name(int level)
-{
-	size_t	i;
-
-	for (i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
-		if (levels[i].level == level)
-			return levels[i].name;
-	return "?";
 }
 
 void

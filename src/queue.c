@@ -482,7 +482,7 @@ attr_ok(const struct nlattr *a)
 }
 
 int
-nfqd_queue_parse_packet(const struct nlmsghdr *nlh, struct nfqd_qmsg *pkt)
+nfqd_queue_parse_packet(const struct nlmsghdr *nlh, struct nfqd_qmsg *qm)
 {
 	const struct nlattr			*tb[NFQA_MAX + 1];
 	const struct nlattr			*a;
@@ -511,36 +511,36 @@ nfqd_queue_parse_packet(const struct nlmsghdr *nlh, struct nfqd_qmsg *pkt)
 	if (tb[NFQA_PACKET_HDR] == NULL)
 		return -1;
 
-	memset(pkt, 0, sizeof(*pkt));
+	memset(qm, 0, sizeof(*qm));
 	ph = mnl_attr_get_payload(tb[NFQA_PACKET_HDR]);
-	pkt->id = ntohl(ph->packet_id);
-	pkt->hw_protocol = ntohs(ph->hw_protocol);
-	pkt->hook = ph->hook;
+	qm->id = ntohl(ph->packet_id);
+	qm->hw_protocol = ntohs(ph->hw_protocol);
+	qm->hook = ph->hook;
 	if (tb[NFQA_PAYLOAD] != NULL) {
-		pkt->payload = mnl_attr_get_payload(tb[NFQA_PAYLOAD]);
-		pkt->caplen = mnl_attr_get_payload_len(tb[NFQA_PAYLOAD]);
+		qm->payload = mnl_attr_get_payload(tb[NFQA_PAYLOAD]);
+		qm->caplen = mnl_attr_get_payload_len(tb[NFQA_PAYLOAD]);
 	}
-	pkt->len = pkt->caplen;
+	qm->len = qm->caplen;
 	if (tb[NFQA_CAP_LEN] != NULL) {
-		pkt->len = ntohl(mnl_attr_get_u32(tb[NFQA_CAP_LEN]));
-		if (pkt->len < pkt->caplen)
+		qm->len = ntohl(mnl_attr_get_u32(tb[NFQA_CAP_LEN]));
+		if (qm->len < qm->caplen)
 			return -1;
 	}
 	if (tb[NFQA_MARK] != NULL)
-		pkt->mark = ntohl(mnl_attr_get_u32(tb[NFQA_MARK]));
+		qm->mark = ntohl(mnl_attr_get_u32(tb[NFQA_MARK]));
 	if (tb[NFQA_IFINDEX_INDEV] != NULL)
-		pkt->indev = ntohl(mnl_attr_get_u32(tb[NFQA_IFINDEX_INDEV]));
+		qm->indev = ntohl(mnl_attr_get_u32(tb[NFQA_IFINDEX_INDEV]));
 	if (tb[NFQA_IFINDEX_OUTDEV] != NULL)
-		pkt->outdev = ntohl(mnl_attr_get_u32(tb[NFQA_IFINDEX_OUTDEV]));
+		qm->outdev = ntohl(mnl_attr_get_u32(tb[NFQA_IFINDEX_OUTDEV]));
 	if (tb[NFQA_SKB_INFO] != NULL)
-		pkt->skbinfo = ntohl(mnl_attr_get_u32(tb[NFQA_SKB_INFO]));
+		qm->skbinfo = ntohl(mnl_attr_get_u32(tb[NFQA_SKB_INFO]));
 	if (tb[NFQA_UID] != NULL) {
-		pkt->uid = ntohl(mnl_attr_get_u32(tb[NFQA_UID]));
-		pkt->has_uid = 1;
+		qm->uid = ntohl(mnl_attr_get_u32(tb[NFQA_UID]));
+		qm->has_uid = 1;
 	}
 	if (tb[NFQA_GID] != NULL) {
-		pkt->gid = ntohl(mnl_attr_get_u32(tb[NFQA_GID]));
-		pkt->has_gid = 1;
+		qm->gid = ntohl(mnl_attr_get_u32(tb[NFQA_GID]));
+		qm->has_gid = 1;
 	}
 	return 0;
 }

@@ -51,12 +51,6 @@ struct setting {
 
 static const char *const w_log[] = { "stderr", "syslog", NULL };
 static const int v_log[] = { 0, 1 };
-static const char *const w_level[] = {
-	"error", "warning", "notice", "info", "debug", NULL
-};
-static const int v_level[] = {
-	LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO, LOG_DEBUG
-};
 static const char *const w_affinity[] = { "auto", "none", NULL };
 static const int v_affinity[] = { 1, 0 };
 static const char *const w_verdict[] = { "accept", "drop", NULL };
@@ -91,8 +85,8 @@ static const struct setting table[] = {
 	    .set = set_user, .reload = W },
 	{ "daemon", "log", WORD, { F(log_syslog) }, .words = w_log,
 	    .values = v_log, .reload = W },
-	{ "daemon", "log_level", WORD, { F(log_level) }, .words = w_level,
-	    .values = v_level, .reload = W },
+	{ "daemon", "log_level", WORD, { F(log_level) }, .words = log_level_words,
+	    .values = log_level_values, .reload = W },
 	{ "daemon", "sandbox", BOOL, { F(sandbox) }, .reload = W },
 
 	{ "queue", "balance", OTHER, { F(balance_auto), F(qfirst), F(qcount) },

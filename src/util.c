@@ -163,49 +163,6 @@ nfqd_write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-/* mkdir(2), where an existing directory is success. */
-static int
-mkdir_one(const char *path, unsigned mode)
-{
-	struct stat	sb;
-
-	if (mkdir(path, mode) == 0)
-		return 0;
-	if (errno != EEXIST)
-		return -1;
-	if (stat(path, &sb) == -1)
-		return -1;
-	if (!S_ISDIR(sb.st_mode)) {
-		errno = ENOTDIR;
-		return -1;
-	}
-	return 0;
-}
-
-int
-nfqd_mkdir_p(const char *path, unsigned mode)
-{
-	char	tmp[PATH_MAX], *p;
-
-	if (*path == '\0') {
-		errno = ENOENT;
-		return -1;
-	}
-	if (nfqd_strlcpy(tmp, path, sizeof(tmp)) >= sizeof(tmp)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	for (p = tmp + 1; *p != '\0'; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir_one(tmp, mode) == -1)
-			return -1;
-		*p = '/';
-	}
-	return mkdir_one(tmp, mode);
-}
-
 /*
  * Files the master writes (statistics, pidfile, counters regions).  Each
  * lives in a directory only root or nfqd's user can change, is made under

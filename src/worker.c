@@ -224,7 +224,7 @@ setup_loop(struct nfqd_worker *w)
 	unsigned		ms;
 
 	/*
-	 * recvmmsg() waits for traffic itself (see read_queue), at most
+	 * recvmmsg() waits for traffic itself (batch.c, receive()), at most
 	 * NFQD_IDLE_MS; reads that must not wait say MSG_DONTWAIT.  The master
 	 * only sends on this socket from now on.
 	 */
@@ -290,7 +290,6 @@ setup_engine(struct nfqd_worker *w, const struct nfqd_worker_args *a)
 	if (nfqd_engine_init(&w->eng, w->cf, rs, a->rule_ctr, a->rate_cells,
 	    w->ift, w->queue) == -1)
 		fatal("allocating the rule engine");
-	w->malformed_verdict = nfqd_verdict_nf(w->cf->malformed_verdict, 0);
 }
 
 static void

@@ -46,7 +46,7 @@ struct nfqd_config {
 	/* stats { } */
 	char		 stats_file[PATH_MAX];	/* "" disables the JSON file */
 	uint32_t	 stats_interval;	/* seconds; 0: on SIGUSR1 only */
-	char		 shm_path[PATH_MAX];	/* counters, readable by nfqctl */
+	char		 shm_path[PATH_MAX];	/* counters, readable by anyone */
 
 	enum nfqd_verdict default_verdict;
 	/*

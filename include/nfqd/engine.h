@@ -65,7 +65,7 @@ struct nfqd_engine {
 	struct nfqd_rate_cell	*own_cells;	/* when none were given */
 	struct nfqd_ratetab	*rt;		/* keyed buckets, may be NULL */
 	const struct nfqd_iftab	*ift;
-	struct nfqd_logthrottle	*log_lt;		/* [rs->n] when a rule logs */
+	struct nfqd_logthrottle	*log_lt;	/* [rs->nlogs], by r->logslot */
 	uint64_t		 nomatch;	/* packets that got the default */
 	/* by status: packets that got incomplete_verdict[status] */
 	uint64_t		 incomplete[NFQD_PKT_STATUS_MAX];
@@ -73,8 +73,8 @@ struct nfqd_engine {
 
 /*
  * Set up e for rs.  cells: the shared per-rule rate buckets (NULL: private
- * ones are allocated, as tests want).  rate_entries: keyed table size.
- * Returns -1 when out of memory.
+ * ones are allocated, as tests want); the keyed table has
+ * cf->rate_table_size entries.  Returns -1 when out of memory.
  */
 int	nfqd_engine_init(struct nfqd_engine *e, const struct nfqd_config *cf,
 	    const struct nfqd_ruleset *rs, struct nfqd_rule_ctr *ctr,
@@ -88,9 +88,6 @@ void	nfqd_engine_decide(struct nfqd_engine *e, const struct nfqd_qmsg *m,
 void	nfqd_engine_decide_parsed(struct nfqd_engine *e,
 	    const struct nfqd_qmsg *m, const struct nfqd_pkt *pi,
 	    uint64_t now, struct nfqd_decision *d);
-
-/* Shared per-rule buckets rs needs (rules with rate and per = "rule"). */
-uint32_t nfqd_engine_cells(const struct nfqd_ruleset *rs);
 
 /* A one-line summary of a packet, for rule logs. */
 void	nfqd_pkt_summary(const struct nfqd_pkt *pi,

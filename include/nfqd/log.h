@@ -14,9 +14,9 @@
 
 void	log_init(int to_syslog, int level);
 void	log_set_role(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-int	log_get_level(void);
-int	log_level_parse(const char *name);
-const char *log_level_name(int level);
+/* Level names and their LOG_* values, in step; the names end in NULL. */
+extern const char *const log_level_words[];
+extern const int log_level_values[];
 
 void	log_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	log_errx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

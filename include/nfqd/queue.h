@@ -120,7 +120,8 @@ struct nfqd_qmsg {
  * payload past the end).  Unknown attributes are skipped, not errors: a
  * newer kernel may send more.
  */
-int	nfqd_queue_parse_packet(const struct nlmsghdr *nlh, struct nfqd_qmsg *pkt);
+int	nfqd_queue_parse_packet(const struct nlmsghdr *nlh,
+	    struct nfqd_qmsg *qm);
 
 /*
  * The packet id of a packet message that is damaged or cut short (len

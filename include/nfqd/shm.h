@@ -23,7 +23,7 @@
  * different batches.  Counters of a slot survive worker respawns; they are
  * reset when the slot is given to a different queue.
  *
- * Outside readers (nfqctl) check magic, version, hdr_size and slot_size
+ * Outside readers (monitoring tools) check magic, version, hdr_size and slot_size
  * before trusting anything else.
  */
 

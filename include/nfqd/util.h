@@ -29,9 +29,6 @@ size_t	nfqd_strlcpy(char *dst, const char *src, size_t size);
 /* write(2) the whole buffer, retrying on EINTR and short writes. */
 int	nfqd_write_all(int fd, const void *buf, size_t len);
 
-/* Create a directory and its parents (mode for those created). */
-int	nfqd_mkdir_p(const char *path, unsigned mode);
-
 /*
  * Files the master writes.  Each function returns -1 with errno set and a
  * message in err that names the call and the path ("open(/run/x.tmp.5):

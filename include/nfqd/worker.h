@@ -69,7 +69,6 @@ struct nfqd_worker {
 	struct nfqd_engine	  eng;
 	struct nfqd_iftab	 *ift;		/* when rules name interfaces */
 	int			  ift_fd;
-	uint32_t		  malformed_verdict;	/* NF_* */
 	uint64_t		  evict_base;	/* predecessors' evictions */
 
 	unsigned		  batch;

@@ -699,7 +699,7 @@ test_include(void)
 	int			r;
 
 	snprintf(sub, sizeof(sub), "%s/sub", dir);
-	if (!CHECK(nfqd_mkdir_p(sub, 0700) == 0, "include: subdirectory"))
+	if (!CHECK(mkdir(sub, 0700) == 0, "include: subdirectory"))
 		return;
 	if (write_file("sub/inc.conf", "queue = {\n\tmaxlen = 100;\n};\n",
 	    inc, sizeof(inc)) == -1 ||

@@ -183,56 +183,6 @@ is_dir(const char *path, mode_t *mode)
 	return 1;
 }
 
-static void
-test_mkdir_p(void)
-{
-	char	 top[PATH_MAX], p[PATH_MAX + 64], q[PATH_MAX + 64];
-	mode_t	 mode, old;
-	FILE	*fp;
-	int	 r;
-
-	if (!CHECK(unit_mkdtemp(top, sizeof(top)) == 0, "mkdir_p temp dir"))
-		return;
-	old = umask(022);
-
-	snprintf(p, sizeof(p), "%s/a/b/c", top);
-	r = nfqd_mkdir_p(p, 0750);
-	CHECK_INT_EQ(r, 0, "mkdir_p creates parents");
-	CHECK(is_dir(p, &mode) && mode == 0750, "mkdir_p leaf mode 0750");
-	snprintf(q, sizeof(q), "%s/a", top);
-	CHECK(is_dir(q, &mode) && mode == 0750, "mkdir_p parent mode 0750");
-
-	r = nfqd_mkdir_p(p, 0750);
-	CHECK_INT_EQ(r, 0, "mkdir_p on an existing directory");
-
-	snprintf(p, sizeof(p), "%s/d/e/", top);
-	r = nfqd_mkdir_p(p, 0755);
-	snprintf(q, sizeof(q), "%s/d/e", top);
-	CHECK(r == 0 && is_dir(q, NULL), "mkdir_p with a trailing slash");
-
-	snprintf(p, sizeof(p), "%s/file", top);
-	if ((fp = fopen(p, "w")) != NULL)
-		fclose(fp);
-	snprintf(q, sizeof(q), "%s/file/sub", top);
-	errno = 0;
-	r = nfqd_mkdir_p(q, 0755);
-	CHECKF(r == -1 && errno == ENOTDIR,
-	    "mkdir_p under a regular file fails with ENOTDIR",
-	    "got %d, %s", r, strerror(errno));
-
-	/* Like mkdir -p: a path that exists but is not a directory fails. */
-	errno = 0;
-	r = nfqd_mkdir_p(p, 0755);
-	CHECK_INT_EQ(r, -1, "mkdir_p on an existing regular file fails");
-
-	errno = 0;
-	r = nfqd_mkdir_p("", 0755);
-	CHECK(r == -1 && errno == ENOENT, "mkdir_p \"\" fails with ENOENT");
-
-	umask(old);
-	CHECK_INT_EQ(unit_rmtree(top), 0, "mkdir_p cleanup");
-}
-
 /* Entries of d whose name contains needle (all with NULL), . and .. aside. */
 static int
 count_entries(const char *d, const char *needle)
@@ -694,7 +644,6 @@ main(void)
 	test_parse_size();
 	test_edit_distance();
 	test_strlcpy();
-	test_mkdir_p();
 	/* Nothing here may wait: a planted FIFO must not hang the test. */
 	alarm(30);
 	test_files();
