@@ -135,6 +135,7 @@ spawn(struct nfqd_master *m, unsigned i, struct nfqd_qsock *qs)
 	s->respawn_at = 0;
 	s->progress = UINT64_MAX;	/* the first check takes a reading */
 	s->progress_ns = s->started_ns;
+	s->unread_ns = 0;
 	qs->reader = (int)i;
 	qs->dirty = false;
 	if (m->cf.copy_range > qs->max_copy)

@@ -29,22 +29,13 @@ kernel_line(void *arg, const struct nfqd_kqueue *kq)
 		m->watch.kq[i] = *kq;
 }
 
-/*
- * A worker that gave no verdict while packets wait is stuck if its loop
- * stopped too (no heartbeat for watchdog_ms), or if packets wait on its
- * socket unread.  One whose loop runs, with nothing to read, is not: what
- * waits is what a dead predecessor read and nobody recorded, released
- * when the next packet arrives (docs/architecture.md, "Orphans").
- */
+/* Whether anything waits to be read on slot i's socket. */
 static bool
-stuck(struct nfqd_master *m, unsigned i, uint64_t now)
+unread(struct nfqd_master *m, unsigned i)
 {
 	struct nfqd_qsock	*qs = nfqd_qsock_find(m, m->slots[i].queue);
 	struct pollfd		 pfd;
-	uint64_t		 hb = NFQD_LOAD(&m->shm.slots[i].st.heartbeat);
 
-	if (now > hb && (now - hb) / NFQD_MS >= m->cf.watchdog_ms)
-		return true;
 	if (qs == NULL)
 		return false;
 	pfd.fd = qs->fd;
@@ -52,31 +43,50 @@ stuck(struct nfqd_master *m, unsigned i, uint64_t now)
 	return poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN);
 }
 
+/*
+ * A worker that gave no verdict for watchdog_ms while packets wait is
+ * stuck if its loop stopped too (no heartbeat for watchdog_ms), or if
+ * packets have waited on its socket unread for as long.  One whose loop
+ * runs with nothing to read is not: what waits is what a dead predecessor
+ * read and nobody recorded, released when the next packet arrives
+ * (docs/architecture.md, "Orphans"), and that packet's wait counts from
+ * when it was first seen on the socket, not from the last verdict.
+ */
 static void
 check_progress(struct nfqd_master *m, unsigned i,
     const struct nfqd_kqueue *kq, uint64_t now)
 {
 	const struct nfqd_slot_stats	*st = &m->shm.slots[i].st;
 	struct nfqd_mslot		*s = &m->slots[i];
-	uint64_t			 done, ms;
+	uint64_t			 done, ms, hb, wd = m->cf.watchdog_ms;
 
-	if (s->state != NFQD_W_RUNNING || m->cf.watchdog_ms == 0 ||
-	    s->queue != kq->queue)
+	if (s->state != NFQD_W_RUNNING || wd == 0 || s->queue != kq->queue)
 		return;
 	done = NFQD_LOAD(&st->accepted) + NFQD_LOAD(&st->dropped) +
 	    NFQD_LOAD(&st->other);
 	if (done != s->progress || kq->queue_total == 0) {
 		s->progress = done;
 		s->progress_ns = now;
-	} else if ((ms = (now - s->progress_ns) / NFQD_MS) >=
-	    m->cf.watchdog_ms && stuck(m, i, now)) {
-		log_warnx("worker %u (queue %u, pid %d) gave no verdict for "
-		    "%llu ms with %u packets waiting; killing it", i, s->queue,
-		    (int)s->pid, (unsigned long long)ms, kq->queue_total);
-		if (kill(s->pid, SIGKILL) == -1)
-			log_warn("kill(%d, SIGKILL)", (int)s->pid);
-		s->progress_ns = now;
+		s->unread_ns = 0;
+		return;
 	}
+	if (!unread(m, i))
+		s->unread_ns = 0;
+	else if (s->unread_ns == 0)
+		s->unread_ns = now;
+	if ((ms = (now - s->progress_ns) / NFQD_MS) < wd)
+		return;
+	hb = NFQD_LOAD(&m->shm.slots[i].st.heartbeat);
+	if (!(now > hb && (now - hb) / NFQD_MS >= wd) &&
+	    !(s->unread_ns != 0 && (now - s->unread_ns) / NFQD_MS >= wd))
+		return;
+	log_warnx("worker %u (queue %u, pid %d) gave no verdict for %llu ms "
+	    "with %u packets waiting; killing it", i, s->queue, (int)s->pid,
+	    (unsigned long long)ms, kq->queue_total);
+	if (kill(s->pid, SIGKILL) == -1)
+		log_warn("kill(%d, SIGKILL)", (int)s->pid);
+	s->progress_ns = now;
+	s->unread_ns = 0;
 }
 
 /*

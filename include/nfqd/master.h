@@ -91,6 +91,8 @@ struct nfqd_mslot {
 	unsigned	 kills;		/* SIGKILLs since asked to stop */
 	uint64_t	 progress;	/* verdicts seen at the last check */
 	uint64_t	 progress_ns;	/* when they last moved */
+	uint64_t	 unread_ns;	/* since when packets wait unread on
+					   its socket (watchdog), 0: none */
 };
 
 /* What the kernel said about a slot's queue at the last check. */

@@ -174,6 +174,33 @@ dump
 check "accept: orphans counted" "$(js .total.orphans)" 20
 stop_nfqd
 
+# --- The packet that releases them comes to a worker that has waited
+# longer than watchdog_ms, and is read slowly (the worker is stopped for
+# 1.5 s): the watchdog counts its time unread from when it came, not from
+# the last verdict, and leaves the worker alone.  (Dwells, not
+# synchronisation: the watchdog's own time is what is tested; it looks
+# every second, the heartbeat comes every second.)
+start worker-read:1 'watchdog_ms = 4000; orphan_verdict = "accept";' || finish
+lines=$(wc -l <"$TMP/nfqd.log")
+batch 10 10
+died "was killed by signal 9" || fail "slow read: the worker did not die"
+sleep 4.5
+w=$(workers_of "$NFQD_PID")
+kill -STOP "$w"
+send 0 1 >/dev/null
+sleep 1.5
+kill -CONT "$w"
+wait_eq 5 11 allowed
+wait_eq 5 0 kq 0 3
+check "slow read after a long wait: the worker is not killed" \
+    "$(workers_of "$NFQD_PID")/$(tail -n +$((lines + 1)) "$TMP/nfqd.log" |
+    grep -c "gave no verdict")" "$w/0"
+check "slow read after a long wait: allowed, blocked" \
+    "$(allowed) $(blocked)" "11 10"
+dump
+check "slow read after a long wait: orphans counted" "$(js .total.orphans)" 20
+stop_nfqd
+
 # --- The master dies in a reload: its workers go, the queue unbinds, and
 # a new nfqd starts on the same pidfile and queue.
 start master-reload=exit || finish
