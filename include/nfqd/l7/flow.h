@@ -1,0 +1,149 @@
+/*
+ * The per-worker flow table: both directions of a 5-tuple are one flow,
+ * entries preallocated at the worker's start (no allocation per packet),
+ * found through a hash keyed with a per-table random seed (an attacker
+ * cannot aim packets at one chain), kept on one list per class, most
+ * recently seen first, so that expiry and eviction take the oldest in
+ * O(1).
+ *
+ * Classes and what ends a flow of each:
+ *   WAIT     undecided, nothing of the client's stream buffered: the
+ *            TCP timeout; evicted when the table is full, after every
+ *            decided flow
+ *   REASM    undecided with a partial hello buffered: the hello timeout;
+ *            never evicted to make room (an attacker filling the table
+ *            must not be able to end a flow in the middle of its hello)
+ *   DECIDED  TCP, decided: the TCP timeout; evicted first (oldest)
+ *   CLOSING  TCP after a FIN or RST: the closing timeout; evicted first
+ *   UDP      any UDP flow: the UDP timeout; evicted first
+ */
+#ifndef NFQD_L7_FLOW_H
+#define NFQD_L7_FLOW_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define NFQD_FLOW_NONE		UINT32_MAX
+
+enum nfqd_flow_class {
+	NFQD_FC_FREE = 0,	/* on the free list */
+	NFQD_FC_WAIT,
+	NFQD_FC_REASM,
+	NFQD_FC_DECIDED,
+	NFQD_FC_CLOSING,
+	NFQD_FC_UDP,
+	NFQD_FC_MAX
+};
+
+/*
+ * Both endpoints, in a canonical order (the lower address and port
+ * first), so that both directions give the same key.  Hashed and
+ * compared whole.
+ */
+struct nfqd_flow_key {
+	uint8_t		addr[2][16];	/* IPv4 in the first 4 bytes */
+	uint16_t	port[2];
+	uint8_t		family;
+	uint8_t		proto;
+	uint8_t		pad[2];		/* zero */
+};
+
+struct nfqd_reasm;
+
+#define NFQD_FLOW_SIZE	512		/* bytes per entry, checked below */
+
+/*
+ * One flow.  The table owns key, the links and cls; the application layer
+ * (src/l7/) owns the rest, which the table zeroes when it hands out an
+ * entry.
+ */
+struct nfqd_flow {
+	struct nfqd_flow_key key;
+	uint32_t	hnext;		/* next in the hash chain */
+	uint32_t	prev, next;	/* in the list of its class */
+	uint64_t	last;		/* ns, when a packet of it was last seen */
+	uint8_t		cls;		/* enum nfqd_flow_class */
+	uint8_t		client;		/* key endpoint (0, 1) that opened it */
+	uint16_t	flags;		/* NFQD_FLOW_F_* (l7 owns these) */
+	uint32_t	seq0;		/* client stream byte 0's sequence */
+	struct nfqd_reasm *ra;		/* the client's first bytes, while
+					   a hello is incomplete */
+	/* owned by src/l7/: what the flow said and what was decided */
+	uint8_t		l7res;		/* enum nfqd_l7_res of its hello */
+	uint8_t		l7;		/* enum nfqd_l7_proto */
+	uint8_t		decided;	/* verdict below applies to it */
+	uint8_t		has_mark;
+	uint32_t	verdict;
+	uint32_t	mark;
+	int32_t		rule;		/* that decided it */
+	uint32_t	pad2;
+	uint8_t		l7data[408];	/* the parsed fields (l7.c) */
+};
+
+_Static_assert(sizeof(struct nfqd_flow) == NFQD_FLOW_SIZE, "flow entry size");
+
+/* How a table is made. */
+struct nfqd_flowtab_params {
+	uint32_t	max;		/* entries, >= 1 */
+	uint64_t	timeout[NFQD_FC_MAX];	/* ns, by class */
+	/* Called for a flow the table ends (expiry, eviction), before its
+	   entry is reused: returns its reassembly buffer. */
+	void		(*release)(void *arg, struct nfqd_flow *f);
+	void		*arg;
+};
+
+struct nfqd_flowtab_stats {
+	uint64_t	active;		/* flows in the table now */
+	uint64_t	created;
+	uint64_t	evicted;	/* ended to make room */
+	uint64_t	timed_out;	/* ended by their class's timeout */
+	uint64_t	full;		/* a new flow found no room */
+};
+
+struct nfqd_flowtab;
+
+/* NULL with errno set when the memory cannot be had. */
+struct nfqd_flowtab *nfqd_flowtab_new(const struct nfqd_flowtab_params *p);
+void	nfqd_flowtab_free(struct nfqd_flowtab *t);
+
+/*
+ * The key of a packet's flow from its addresses and ports (network order
+ * addresses, host order ports); *dir is the endpoint (0, 1) the packet
+ * comes from.
+ */
+void	nfqd_flow_key_make(struct nfqd_flow_key *k, uint8_t family,
+	    uint8_t proto, const uint8_t *saddr, const uint8_t *daddr,
+	    uint16_t sport, uint16_t dport, int *dir);
+
+/*
+ * The flow with key k, or NULL.  A flow past its class's timeout at now
+ * is ended (counted as timed out) and not returned.
+ */
+struct nfqd_flow *nfqd_flow_find(struct nfqd_flowtab *t,
+	    const struct nfqd_flow_key *k, uint64_t now);
+
+/*
+ * A new flow with key k (which must not be in the table) in class cls,
+ * its other fields zero; when the table is full the oldest flow of the
+ * evictable classes is ended first (UDP, CLOSING, DECIDED by age, then
+ * WAIT).  NULL when every entry is REASM (counted as full).
+ */
+struct nfqd_flow *nfqd_flow_add(struct nfqd_flowtab *t,
+	    const struct nfqd_flow_key *k, enum nfqd_flow_class cls,
+	    uint64_t now);
+
+/* A packet of f was seen at now; cls: the class it is in from now on. */
+void	nfqd_flow_touch(struct nfqd_flowtab *t, struct nfqd_flow *f,
+	    enum nfqd_flow_class cls, uint64_t now);
+
+/* End f (release called). */
+void	nfqd_flow_end(struct nfqd_flowtab *t, struct nfqd_flow *f);
+
+/* End up to max flows past their timeout; returns how many. */
+unsigned nfqd_flowtab_expire(struct nfqd_flowtab *t, uint64_t now,
+	    unsigned max);
+
+void	nfqd_flowtab_stats(const struct nfqd_flowtab *t,
+	    struct nfqd_flowtab_stats *s);
+
+#endif
