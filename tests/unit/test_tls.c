@@ -1731,7 +1731,11 @@ test_alpn_has(void)
 	}
 }
 
-/* 1000 parses of a hello of 4000 extensions, well under a second. */
+/*
+ * 100 parses of a hello of 4000 extensions: about 1 ms natively, under a
+ * second in valgrind.  A parser that went over the whole hello again for
+ * each extension (64 million byte steps a parse) would not fit in 5 s.
+ */
 static void
 test_linear(void)
 {
@@ -1742,11 +1746,11 @@ test_linear(void)
 
 	b_4000_exts();
 	clock_gettime(CLOCK_MONOTONIC, &a);
-	for (i = 0; i < 1000; i++)
+	for (i = 0; i < 100; i++)
 		ok &= nfqd_tls_hello_parse(st, slen, &h) == NFQD_L7_DONE;
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	s = (double)(b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9;
-	CHECKF(ok && s < 5.0, "4000 extensions: 1000 parses in under 5 s",
+	CHECKF(ok && s < 5.0, "4000 extensions: 100 parses in under 5 s",
 	    "ok %d, %.3f s", ok, s);
 }
 
