@@ -1,0 +1,136 @@
+/*
+ * The TLS ClientHello parser: the server name (SNI), the ALPN protocols
+ * and whether Encrypted Client Hello is offered, read from the first bytes
+ * a TCP client sends, whatever the port, however the hello is cut into
+ * TCP segments and TLS records.
+ */
+#ifndef NFQD_L7_TLS_H
+#define NFQD_L7_TLS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nfqd/l7/l7parse.h"
+
+/* Stream bytes a hello may take, record headers included. */
+#define NFQD_TLS_HELLO_MAX	16384
+/* Bytes of the ALPN protocol list kept. */
+#define NFQD_TLS_ALPN_MAX	128
+
+/* Why a stream is NFQD_L7_NOT or NFQD_L7_BAD (logs, counters, tests). */
+enum nfqd_tls_why {
+	NFQD_TLS_R_NONE = 0,		/* MORE or DONE */
+	NFQD_TLS_R_NOT_TLS,		/* NOT: first byte not 22 (handshake) */
+	NFQD_TLS_R_RECORD_TYPE,		/* a record other than handshake
+					   before the hello's end */
+	NFQD_TLS_R_RECORD_VERSION,	/* record version not 3.0 to 3.4 */
+	NFQD_TLS_R_RECORD_LEN,		/* record length 0 or over 2^14 */
+	NFQD_TLS_R_NOT_HELLO,		/* first handshake message not a
+					   ClientHello */
+	NFQD_TLS_R_TOO_BIG,		/* the hello would end past
+					   NFQD_TLS_HELLO_MAX */
+	NFQD_TLS_R_LENGTH,		/* a length past what holds it, or
+					   short of a block it must fill */
+	NFQD_TLS_R_VERSION,		/* legacy_version not 3.0 to 3.4 */
+	NFQD_TLS_R_SESSION_ID,		/* session_id over 32 bytes */
+	NFQD_TLS_R_CIPHERS,		/* cipher_suites empty or odd */
+	NFQD_TLS_R_COMPRESSION,		/* no compression method */
+	NFQD_TLS_R_EXT_DUP,		/* one extension type twice */
+	NFQD_TLS_R_SNI,			/* server_name list empty, or two
+					   host_names */
+	NFQD_TLS_R_NAME,		/* a host_name refused (see below) */
+	NFQD_TLS_R_ALPN,		/* ALPN list or a protocol name empty */
+	NFQD_TLS_R_MAX
+};
+
+/* What a complete ClientHello says. */
+struct nfqd_tls_hello {
+	/* The host_name normalized, "" when there is none. */
+	char		sni[NFQD_L7_NAME_MAX + 1];
+	uint16_t	sni_len;	/* strlen(sni) */
+	/* protocol_name_list as sent, (len, name)..., whole entries only. */
+	uint8_t		alpn[NFQD_TLS_ALPN_MAX];
+	uint16_t	alpn_len;	/* bytes kept in alpn */
+	bool		alpn_cut;	/* the list was longer than alpn[] */
+	bool		ech;		/* encrypted_client_hello (0xfe0d)
+					   present */
+	uint16_t	version;	/* legacy_version of the hello */
+	uint32_t	used;		/* stream bytes up to the hello's end */
+	uint8_t		why;		/* enum nfqd_tls_why: why NOT or BAD */
+};
+
+/*
+ * buf: the client's stream from its first byte, len bytes contiguous.
+ * Call again with the same buf and a larger len as bytes come in; nothing
+ * is kept between calls, so the answer depends on buf[0..len) alone.
+ *
+ * NFQD_L7_DONE: a whole ClientHello ends at out->used (<= len and <=
+ * NFQD_TLS_HELLO_MAX) and every field is filled in.  Bytes after it (other
+ * records, the rest of the record the hello ends in) are not looked at.
+ * NFQD_L7_MORE: every byte there is a valid start of a ClientHello.
+ * Once the answer is DONE, NOT or BAD, it is the same, fields and all, for
+ * every larger len: every shorter prefix of a DONE stream is MORE, and a
+ * MORE stream of one byte or more never turns NOT (no bytes at all are
+ * MORE).
+ * NFQD_L7_NOT: not TLS, said from the first byte alone: it is not 22
+ * (handshake).  SSLv2 hellos (top bit set), HTTP, SSH and the like are NOT
+ * from one byte.
+ * NFQD_L7_BAD: a stream that opens with 22 but does not hold a well-formed
+ * ClientHello; out->why says what was wrong.  After a first byte of 22 the
+ * answer is never NOT, which is what keeps MORE from turning NOT.  So a
+ * record version other than 3.0 to 3.4 is BAD (OpenSSL takes any 3.x on a
+ * first record, so calling 3.5 not TLS would let such a stream out of the
+ * TLS rules), and so is a first handshake message that is not a
+ * ClientHello (no server goes on after one).
+ *
+ * Records: content type 22 only until the hello's end, version 0x0300 to
+ * 0x0304, length 1 to 2^14.  The hello is read through record boundaries
+ * (any number of records, 1-byte records included).  A hello whose
+ * lengths say it would end past NFQD_TLS_HELLO_MAX stream bytes is BAD as
+ * soon as they are read.
+ *
+ * The hello: legacy_version 0x0300 to 0x0304, session_id up to 32 bytes,
+ * cipher_suites of even length 2 or more, compression_methods of 1 or
+ * more, then either nothing or an extension block that exactly fills the
+ * rest of the message with extensions that exactly fill it.  A length past
+ * the end of what holds it is BAD, not MORE, however few bytes are there.
+ * An extension type seen twice is BAD (RFC 8446 4.2) for the types below
+ * 64, which are all the widely used ones, and for ECH; later duplicates
+ * of other types go unnoticed (tracking all 65536 types takes 8 KiB).
+ *
+ * server_name (0): the list fills the extension, is not empty and holds
+ * exactly one host_name (type 0); entries of other types are skipped.
+ * The name is normalized by nfqd_l7_name_norm(); one it refuses (NUL,
+ * space, control or non-ASCII bytes, an empty label, over 253 bytes) is
+ * BAD, and so is one with two trailing dots.  No server_name extension:
+ * sni is "".
+ *
+ * ALPN (16): the list fills the extension, is not empty, and each name is
+ * 1 to 255 bytes.  alpn[] keeps the longest prefix of whole entries that
+ * fits; alpn_cut says entries were left out.  No ALPN extension: alpn_len
+ * is 0 and alpn_cut false.
+ *
+ * encrypted_client_hello (0xfe0d): ech is true and the server_name is the
+ * public (outer) name, not the one the client asks for.  Browsers without
+ * an ECH configuration send a GREASE ECH extension that is the same on the
+ * wire by design, so ech says the name may be an outer one, not that it is.
+ *
+ * On MORE, NOT and BAD every field but why is zero.
+ */
+enum nfqd_l7_res nfqd_tls_hello_parse(const uint8_t *buf, size_t len,
+	    struct nfqd_tls_hello *out);
+
+/*
+ * Whether a DONE hello offered ALPN protocol p[0..len) (exact,
+ * case-sensitive): 1 offered, 0 not offered, -1 not among the entries kept
+ * but the list was cut, so it may have been (the caller treats that as
+ * unknown).
+ */
+int	nfqd_tls_alpn_has(const struct nfqd_tls_hello *h, const char *p,
+	    size_t len);
+
+/* enum nfqd_tls_why in words; "unknown" out of range. */
+const char *nfqd_tls_why_str(unsigned why);
+
+#endif

@@ -1,0 +1,423 @@
+/*
+ * The TLS ClientHello parser (include/nfqd/l7/tls.h says what it accepts).
+ *
+ * The hello is read through a cursor over the record stream: the cursor
+ * hands out the bytes of the handshake message one record fragment at a
+ * time and checks each record header as it reaches it, so a hello cut into
+ * any number of records is read in place, with nothing copied but the
+ * server name (for nfqd_l7_name_norm()) and the ALPN list kept.
+ *
+ * Every length is held against the end of what holds it (extension,
+ * extension block, handshake message) before a byte of it is read: past
+ * that end is BAD whatever len is; within it but past len is MORE.  That
+ * order is what makes every prefix of a good hello MORE.  Offsets stay
+ * below 2^24 + 4 (the handshake length field) and stream positions below
+ * len, so the comparisons "n > end - off" never wrap.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "nfqd/l7/tls.h"
+
+#define TLS_CT_HANDSHAKE	22
+#define TLS_HS_CLIENT_HELLO	1
+#define TLS_REC_HDR		5
+#define TLS_REC_MAX		16384	/* 2^14, RFC 8446 5.1 */
+#define TLS_HS_HDR		4
+#define TLS_RANDOM		32
+#define TLS_SESSION_ID_MAX	32
+
+#define EXT_SERVER_NAME		0
+#define EXT_ALPN		16
+#define EXT_ECH			0xfe0d
+#define SNI_HOST_NAME		0
+
+/* Longest host_name kept for normalizing: 253 bytes and a trailing dot. */
+#define RAW_NAME_MAX		(NFQD_L7_NAME_MAX + 1)
+
+static const char *const whys[NFQD_TLS_R_MAX] = {
+	[NFQD_TLS_R_NONE] = "no problem",
+	[NFQD_TLS_R_NOT_TLS] = "not TLS",
+	[NFQD_TLS_R_RECORD_TYPE] = "record other than handshake inside the "
+	    "ClientHello",
+	[NFQD_TLS_R_RECORD_VERSION] = "record version not 3.0 to 3.4",
+	[NFQD_TLS_R_RECORD_LEN] = "record length 0 or over 16384",
+	[NFQD_TLS_R_NOT_HELLO] = "first handshake message not a ClientHello",
+	[NFQD_TLS_R_TOO_BIG] = "ClientHello past 16384 stream bytes",
+	[NFQD_TLS_R_LENGTH] = "length past the end of what holds it",
+	[NFQD_TLS_R_VERSION] = "ClientHello version not 3.0 to 3.4",
+	[NFQD_TLS_R_SESSION_ID] = "session_id over 32 bytes",
+	[NFQD_TLS_R_CIPHERS] = "cipher_suites empty or of odd length",
+	[NFQD_TLS_R_COMPRESSION] = "no compression method",
+	[NFQD_TLS_R_EXT_DUP] = "extension type repeated",
+	[NFQD_TLS_R_SNI] = "server_name list empty or with two host_names",
+	[NFQD_TLS_R_NAME] = "server name refused (NUL, space, non-ASCII, "
+	    "empty label, too long)",
+	[NFQD_TLS_R_ALPN] = "ALPN list or protocol name empty",
+};
+
+/* Where the parse is in the stream and in the handshake message. */
+struct tls_cur {
+	const uint8_t	*buf;
+	size_t		 len;		/* stream bytes there */
+	size_t		 pos;		/* stream offset of the next byte */
+	size_t		 rec_end;	/* stream offset where the current
+					   record's fragment ends (may be past
+					   len) */
+	size_t		 off;		/* handshake bytes read, its header
+					   included */
+	size_t		 hs_end;	/* handshake length with its header; 0
+					   until the header is read */
+	enum nfqd_l7_res res;		/* why the last read stopped */
+	uint8_t		 why;		/* enum nfqd_tls_why, for NOT and BAD */
+};
+
+static bool
+stop(struct tls_cur *c, enum nfqd_l7_res res, enum nfqd_tls_why why)
+{
+	c->res = res;
+	c->why = (uint8_t)why;
+	return false;
+}
+
+/*
+ * Whether the rest of the hello can still end within NFQD_TLS_HELLO_MAX
+ * stream bytes: its bytes not yet read, and a record header for each 2^14
+ * of them past the current record, however they are cut.
+ */
+static bool
+cur_fits(struct tls_cur *c)
+{
+	size_t	left = c->hs_end - c->off, rec_left = c->rec_end - c->pos;
+	size_t	need = c->pos + left;
+
+	if (left > rec_left)
+		need += TLS_REC_HDR * ((left - rec_left + TLS_REC_MAX - 1) /
+		    TLS_REC_MAX);
+	if (need > NFQD_TLS_HELLO_MAX)
+		return stop(c, NFQD_L7_BAD, NFQD_TLS_R_TOO_BIG);
+	return true;
+}
+
+/*
+ * Make c->pos a byte of the handshake message that is there: read the next
+ * record header if the current record is used up.  Each header byte is
+ * judged as soon as it is there.  Only the stream's first byte can say
+ * NOT: after a 22 the answer is MORE, DONE or BAD, so a stream that was
+ * MORE never turns NOT.
+ */
+static bool
+cur_fill(struct tls_cur *c)
+{
+	const uint8_t	*h;
+	size_t		 have = c->len - c->pos, rlen;
+	bool		 first = c->pos == 0;
+
+	if (have == 0)
+		return stop(c, NFQD_L7_MORE, NFQD_TLS_R_NONE);
+	if (c->pos < c->rec_end)
+		return true;
+	h = c->buf + c->pos;
+	if (h[0] != TLS_CT_HANDSHAKE)
+		return stop(c, first ? NFQD_L7_NOT : NFQD_L7_BAD,
+		    first ? NFQD_TLS_R_NOT_TLS : NFQD_TLS_R_RECORD_TYPE);
+	if ((have >= 2 && h[1] != 3) || (have >= 3 && h[2] > 4))
+		return stop(c, NFQD_L7_BAD, NFQD_TLS_R_RECORD_VERSION);
+	if (have < TLS_REC_HDR)
+		return stop(c, NFQD_L7_MORE, NFQD_TLS_R_NONE);
+	rlen = (size_t)h[3] << 8 | h[4];
+	if (rlen == 0 || rlen > TLS_REC_MAX)
+		return stop(c, NFQD_L7_BAD, NFQD_TLS_R_RECORD_LEN);
+	c->pos += TLS_REC_HDR;
+	c->rec_end = c->pos + rlen;
+	if (c->hs_end != 0 && !cur_fits(c))
+		return false;
+	if (c->pos == c->len)
+		return stop(c, NFQD_L7_MORE, NFQD_TLS_R_NONE);
+	return true;
+}
+
+/* Whether n more handshake bytes stay within end; BAD if not. */
+static bool
+cur_room(struct tls_cur *c, size_t end, size_t n)
+{
+	if (n > end - c->off)
+		return stop(c, NFQD_L7_BAD, NFQD_TLS_R_LENGTH);
+	return true;
+}
+
+/*
+ * Step over n handshake bytes within end, copying them to dst unless it
+ * is NULL.  A record's worth at a time, so skipping is O(records).
+ */
+static bool
+cur_take(struct tls_cur *c, size_t end, size_t n, uint8_t *dst)
+{
+	size_t	k;
+
+	if (!cur_room(c, end, n))
+		return false;
+	while (n > 0) {
+		if (!cur_fill(c))
+			return false;
+		k = c->rec_end < c->len ? c->rec_end : c->len;
+		k -= c->pos;
+		if (k > n)
+			k = n;
+		if (dst != NULL) {
+			memcpy(dst, c->buf + c->pos, k);
+			dst += k;
+		}
+		c->pos += k;
+		c->off += k;
+		n -= k;
+	}
+	return true;
+}
+
+/* A big-endian integer of n (1 to 3) handshake bytes within end. */
+static bool
+cur_uint(struct tls_cur *c, size_t end, size_t n, uint32_t *v)
+{
+	uint8_t	b[3];
+	size_t	i;
+
+	if (!cur_take(c, end, n, b))
+		return false;
+	*v = 0;
+	for (i = 0; i < n; i++)
+		*v = *v << 8 | b[i];
+	return true;
+}
+
+/* A length of n bytes that must fit within end, and the end it sets. */
+static bool
+cur_len(struct tls_cur *c, size_t end, size_t n, uint32_t *v, size_t *vend)
+{
+	if (!cur_uint(c, end, n, v) || !cur_room(c, end, *v))
+		return false;
+	*vend = c->off + *v;
+	return true;
+}
+
+/* server_name, RFC 6066 3: exactly one host_name, normalized. */
+static bool
+parse_sni(struct tls_cur *c, size_t end, struct nfqd_tls_hello *out)
+{
+	uint8_t		raw[RAW_NAME_MAX];
+	uint32_t	n, type;
+	size_t		lend, nend;
+	bool		seen = false;
+	int		r;
+
+	if (!cur_len(c, end, 2, &n, &lend))
+		return false;
+	if (lend != end)
+		return stop(c, NFQD_L7_BAD, NFQD_TLS_R_LENGTH);
+	if (n == 0)
+		return stop(c, NFQD_L7_BAD, NFQD_TLS_R_SNI);
+	while (c->off < end) {
+		if (!cur_uint(c, end, 1, &type) ||
+		    !cur_len(c, end, 2, &n, &nend))
+			return false;
+		if (type != SNI_HOST_NAME) {
+			if (!cur_take(c, nend, n, NULL))
+				return false;
+			continue;
+		}
+		if (seen)
+			return stop(c, NFQD_L7_BAD, NFQD_TLS_R_SNI);
+		if (n > sizeof(raw))
+			return stop(c, NFQD_L7_BAD, NFQD_TLS_R_NAME);
+		if (!cur_take(c, nend, n, raw))
+			return false;
+		/*
+		 * "a.b.." comes back from nfqd_l7_name_norm() as "a.b.":
+		 * a second trailing dot is an empty label, refused here.
+		 */
+		r = nfqd_l7_name_norm(out->sni, raw, n);
+		if (r < 0 || out->sni[r - 1] == '.')
+			return stop(c, NFQD_L7_BAD, NFQD_TLS_R_NAME);
+		out->sni_len = (uint16_t)r;
+		seen = true;
+	}
+	return true;
+}
+
+/* application_layer_protocol_negotiation, RFC 7301 3.1. */
+static bool
+parse_alpn(struct tls_cur *c, size_t end, struct nfqd_tls_hello *out)
+{
+	uint32_t	n;
+	size_t		lend, pend;
+
+	if (!cur_len(c, end, 2, &n, &lend))
+		return false;
+	if (lend != end)
+		return stop(c, NFQD_L7_BAD, NFQD_TLS_R_LENGTH);
+	if (n == 0)
+		return stop(c, NFQD_L7_BAD, NFQD_TLS_R_ALPN);
+	while (c->off < end) {
+		if (!cur_len(c, end, 1, &n, &pend))
+			return false;
+		if (n == 0)
+			return stop(c, NFQD_L7_BAD, NFQD_TLS_R_ALPN);
+		/* Whole entries only, and none after the first left out. */
+		if (!out->alpn_cut && 1 + n <= NFQD_TLS_ALPN_MAX -
+		    (size_t)out->alpn_len) {
+			out->alpn[out->alpn_len] = (uint8_t)n;
+			if (!cur_take(c, pend, n,
+			    out->alpn + out->alpn_len + 1))
+				return false;
+			out->alpn_len += (uint16_t)(1 + n);
+		} else {
+			out->alpn_cut = true;
+			if (!cur_take(c, pend, n, NULL))
+				return false;
+		}
+	}
+	return true;
+}
+
+/* The extension block, which exactly fills the rest of the hello. */
+static bool
+parse_exts(struct tls_cur *c, struct nfqd_tls_hello *out)
+{
+	uint64_t	seen = 0;	/* types below 64 met so far */
+	uint32_t	type, n;
+	size_t		end, eend;
+	bool		ok;
+
+	if (!cur_len(c, c->hs_end, 2, &n, &end))
+		return false;
+	if (end != c->hs_end)
+		return stop(c, NFQD_L7_BAD, NFQD_TLS_R_LENGTH);
+	while (c->off < end) {
+		if (!cur_uint(c, end, 2, &type) ||
+		    !cur_len(c, end, 2, &n, &eend))
+			return false;
+		if (type < 64) {
+			if (seen & (uint64_t)1 << type)
+				return stop(c, NFQD_L7_BAD, NFQD_TLS_R_EXT_DUP);
+			seen |= (uint64_t)1 << type;
+		}
+		switch (type) {
+		case EXT_SERVER_NAME:
+			ok = parse_sni(c, eend, out);
+			break;
+		case EXT_ALPN:
+			ok = parse_alpn(c, eend, out);
+			break;
+		case EXT_ECH:
+			if (out->ech)
+				return stop(c, NFQD_L7_BAD, NFQD_TLS_R_EXT_DUP);
+			out->ech = true;
+			ok = cur_take(c, eend, n, NULL);
+			break;
+		default:
+			ok = cur_take(c, eend, n, NULL);
+			break;
+		}
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+/* The ClientHello body, RFC 8446 4.1.2 (and 5246 7.4.1.2). */
+static bool
+parse_hello(struct tls_cur *c, struct nfqd_tls_hello *out)
+{
+	uint32_t	v, n;
+	size_t		end;
+
+	if (!cur_uint(c, c->hs_end, 2, &v))
+		return false;
+	if (v >> 8 != 3 || (v & 0xff) > 4)
+		return stop(c, NFQD_L7_BAD, NFQD_TLS_R_VERSION);
+	out->version = (uint16_t)v;
+	if (!cur_take(c, c->hs_end, TLS_RANDOM, NULL) ||
+	    !cur_len(c, c->hs_end, 1, &n, &end))
+		return false;
+	if (n > TLS_SESSION_ID_MAX)
+		return stop(c, NFQD_L7_BAD, NFQD_TLS_R_SESSION_ID);
+	if (!cur_take(c, end, n, NULL) ||
+	    !cur_len(c, c->hs_end, 2, &n, &end))
+		return false;
+	if (n < 2 || n % 2 != 0)
+		return stop(c, NFQD_L7_BAD, NFQD_TLS_R_CIPHERS);
+	if (!cur_take(c, end, n, NULL) ||
+	    !cur_len(c, c->hs_end, 1, &n, &end))
+		return false;
+	if (n < 1)
+		return stop(c, NFQD_L7_BAD, NFQD_TLS_R_COMPRESSION);
+	if (!cur_take(c, end, n, NULL))
+		return false;
+	/* Extensions may be left out whole (TLS 1.2 and before). */
+	if (c->off == c->hs_end)
+		return true;
+	return parse_exts(c, out);
+}
+
+enum nfqd_l7_res
+nfqd_tls_hello_parse(const uint8_t *buf, size_t len,
+    struct nfqd_tls_hello *out)
+{
+	struct tls_cur	c;
+	uint32_t	v;
+
+	memset(out, 0, sizeof(*out));
+	memset(&c, 0, sizeof(c));
+	c.buf = buf;
+	c.len = len;
+	c.res = NFQD_L7_BAD;
+
+	/* The handshake header, itself possibly cut over records. */
+	if (!cur_uint(&c, TLS_HS_HDR, 1, &v))
+		goto out;
+	if (v != TLS_HS_CLIENT_HELLO) {
+		stop(&c, NFQD_L7_BAD, NFQD_TLS_R_NOT_HELLO);
+		goto out;
+	}
+	if (!cur_uint(&c, TLS_HS_HDR, 3, &v))
+		goto out;
+	c.hs_end = TLS_HS_HDR + (size_t)v;
+	if (!cur_fits(&c) || !parse_hello(&c, out))
+		goto out;
+	out->used = (uint32_t)c.pos;
+	return NFQD_L7_DONE;
+out:
+	/* Only DONE fills the fields in; why is the one said otherwise. */
+	memset(out, 0, sizeof(*out));
+	out->why = c.why;
+	return c.res;
+}
+
+int
+nfqd_tls_alpn_has(const struct nfqd_tls_hello *h, const char *p, size_t len)
+{
+	size_t	i, n, kept = h->alpn_len;
+
+	if (len == 0 || len > 255)
+		return 0;
+	if (kept > NFQD_TLS_ALPN_MAX)
+		kept = NFQD_TLS_ALPN_MAX;
+	for (i = 0; i < kept; i += 1 + n) {
+		n = h->alpn[i];
+		if (n > kept - i - 1)
+			break;
+		if (n == len && memcmp(h->alpn + i + 1, p, len) == 0)
+			return 1;
+	}
+	return h->alpn_cut ? -1 : 0;
+}
+
+const char *
+nfqd_tls_why_str(unsigned why)
+{
+	if (why >= NFQD_TLS_R_MAX || whys[why] == NULL)
+		return "unknown";
+	return whys[why];
+}

@@ -1,0 +1,170 @@
+/*
+ * libFuzzer target for nfqd_tls_hello_parse(): the input is the client's
+ * stream from its first byte.
+ *
+ * Beyond "no crash", it asserts what the header promises: the result and
+ * its reason agree; a DONE hello's fields are consistent (the name is in
+ * its normal form, the ALPN list well-formed, used within len and 16 KiB);
+ * and the answers for prefixes of the input agree with the answer for the
+ * whole: once a prefix is not MORE, every longer one gives the same answer
+ * and fields, a prefix of a DONE hello shorter than used is MORE, and a
+ * MORE with at least one byte never turns NOT.  Prefixes are copied to
+ * buffers of exactly their size, so a read past len is a read past the
+ * allocation.
+ *
+ *   make fuzz
+ *   d=$(mktemp -d); cp -r tests/fuzz/corpus/tls/. $d
+ *   build/fuzz/fuzz_tls -max_total_time=60 -rss_limit_mb=2048 $d
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nfqd/l7/tls.h"
+
+int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+#define ASSERT(c)	do { if (!(c)) __builtin_trap(); } while (0)
+
+struct guarded {
+	uint8_t			before[32];
+	struct nfqd_tls_hello	h;
+	uint8_t			after[32];
+};
+
+static bool
+all(const uint8_t *p, size_t n, uint8_t v)
+{
+	while (n-- > 0)
+		if (*p++ != v)
+			return false;
+	return true;
+}
+
+/* buf[0..n) parsed from a copy of exactly n bytes, into a junk struct. */
+static enum nfqd_l7_res
+parse_copy(const uint8_t *buf, size_t n, struct guarded *g, uint8_t junk)
+{
+	enum nfqd_l7_res	 r;
+	uint8_t			*b;
+
+	if ((b = malloc(n > 0 ? n : 1)) == NULL)
+		abort();
+	memcpy(b, buf, n);
+	memset(g, junk, sizeof(*g));
+	r = nfqd_tls_hello_parse(b, n, &g->h);
+	free(b);
+	ASSERT(all(g->before, sizeof(g->before), junk));
+	ASSERT(all(g->after, sizeof(g->after), junk));
+	return r;
+}
+
+static void
+check_done(const struct nfqd_tls_hello *h, size_t len)
+{
+	char	norm[NFQD_L7_NAME_MAX + 1];
+	size_t	i, n;
+
+	ASSERT(h->used <= len && h->used <= NFQD_TLS_HELLO_MAX);
+	/* A record header, a handshake header and the smallest body. */
+	ASSERT(h->used >= 5 + 4 + 2 + 32 + 1 + 2 + 2 + 1 + 1);
+	ASSERT(h->why == NFQD_TLS_R_NONE);
+	ASSERT(h->version >= 0x0300 && h->version <= 0x0304);
+	ASSERT(h->sni_len <= NFQD_L7_NAME_MAX);
+	ASSERT(memchr(h->sni, '\0', sizeof(h->sni)) != NULL);
+	ASSERT(strlen(h->sni) == h->sni_len);
+	if (h->sni_len > 0) {
+		/* The normal form is a fixed point of normalizing. */
+		ASSERT(nfqd_l7_name_norm(norm, (const uint8_t *)h->sni,
+		    h->sni_len) == (int)h->sni_len);
+		ASSERT(strcmp(norm, h->sni) == 0);
+		ASSERT(h->sni[h->sni_len - 1] != '.');
+	}
+	ASSERT(h->alpn_len <= NFQD_TLS_ALPN_MAX);
+	ASSERT(all(h->alpn + h->alpn_len, NFQD_TLS_ALPN_MAX - h->alpn_len, 0));
+	for (i = 0; i < h->alpn_len; i += 1 + n) {
+		n = h->alpn[i];
+		ASSERT(n >= 1 && n <= h->alpn_len - i - 1);
+		ASSERT(nfqd_tls_alpn_has(h, (const char *)h->alpn + i + 1,
+		    n) == 1);
+	}
+	ASSERT(i == h->alpn_len);
+	ASSERT(nfqd_tls_alpn_has(h, "", 0) == 0);
+	ASSERT(*(const uint8_t *)&h->alpn_cut <= 1);
+	ASSERT(*(const uint8_t *)&h->ech <= 1);
+}
+
+static void
+check_result(enum nfqd_l7_res r, const struct nfqd_tls_hello *h,
+    const uint8_t *buf, size_t len)
+{
+	struct nfqd_tls_hello	z;
+
+	ASSERT(r == NFQD_L7_MORE || r == NFQD_L7_DONE || r == NFQD_L7_NOT ||
+	    r == NFQD_L7_BAD);
+	ASSERT(h->why < NFQD_TLS_R_MAX);
+	ASSERT(strcmp(nfqd_tls_why_str(h->why), "unknown") != 0);
+	/* NOT is said from the first byte alone, and always from it. */
+	ASSERT((r == NFQD_L7_NOT) == (len > 0 && buf[0] != 22));
+	ASSERT((r == NFQD_L7_NOT) == (h->why == NFQD_TLS_R_NOT_TLS));
+	ASSERT((r == NFQD_L7_BAD) == (h->why != NFQD_TLS_R_NONE &&
+	    h->why != NFQD_TLS_R_NOT_TLS));
+	if (r == NFQD_L7_DONE) {
+		check_done(h, len);
+	} else {
+		memset(&z, 0, sizeof(z));
+		z.why = h->why;
+		ASSERT(memcmp(&z, h, sizeof(z)) == 0);
+	}
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct guarded	 g1, g2;
+	enum nfqd_l7_res	 r, rp;
+	size_t			 cuts[6], k, i;
+
+	r = parse_copy(data, size, &g1, 0x5a);
+	check_result(r, &g1.h, data, size);
+
+	/* Nothing depends on what the struct held before. */
+	rp = parse_copy(data, size, &g2, 0xa5);
+	ASSERT(rp == r && memcmp(&g1.h, &g2.h, sizeof(g1.h)) == 0);
+
+	if (r == NFQD_L7_DONE) {
+		/* The hello alone is the same hello. */
+		rp = parse_copy(data, g1.h.used, &g2, 0);
+		ASSERT(rp == NFQD_L7_DONE);
+		ASSERT(memcmp(&g1.h, &g2.h, sizeof(g1.h)) == 0);
+	}
+
+	/* A few shorter prefixes, some where the input puts them. */
+	cuts[0] = size / 2;
+	cuts[1] = size > 0 ? size - 1 : 0;
+	cuts[2] = r == NFQD_L7_DONE ? g1.h.used - 1 : size / 3;
+	cuts[3] = size > 0 ? (data[0] * 7919u + size) % size : 0;
+	cuts[4] = size > 2 ? ((size_t)data[size - 1] << 8 | data[size - 2]) %
+	    size : 0;
+	cuts[5] = size > 9 ? 9 : 0;
+	for (i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++) {
+		k = cuts[i];
+		if (k >= size)
+			continue;
+		rp = parse_copy(data, k, &g2, 0x3c);
+		check_result(rp, &g2.h, data, k);
+		if (rp == NFQD_L7_MORE) {
+			/* Nothing at all is MORE, whatever comes. */
+			ASSERT(k == 0 || r != NFQD_L7_NOT);
+			continue;
+		}
+		/* Decided at k: decided the same at every longer length. */
+		ASSERT(rp == r);
+		ASSERT(memcmp(&g1.h, &g2.h, sizeof(g1.h)) == 0);
+		if (r == NFQD_L7_DONE)
+			ASSERT(k >= g1.h.used);
+	}
+	return 0;
+}
