@@ -146,9 +146,10 @@ struct nfqd_http_req {
  *     is ".."); a trailing "/", "/." or "/.." leaves a trailing '/';
  *   - BAD in the path part: %2F, %5C and %00 (servers disagree on
  *     whether they separate segments or end the path), '\' (IIS reads it
- *     as '/'), ".." after an empty segment ("/a//../b": "/b" where slashes
- *     are merged first, "/a/b" where not), and a "." or ".." segment with
- *     a ';' parameter ("/..;/", which Tomcat walks up and nginx does not);
+ *     as '/'), a ".." anywhere after an empty segment ("/a//../b": "/b"
+ *     where slashes are merged first, "/a/b" where not), and a "." or ".."
+ *     segment with a ';' parameter ("/..;/", which Tomcat walks up and
+ *     nginx does not);
  *   - '#' anywhere in the target is BAD (clients never send it; nginx
  *     ends the path there);
  *   - the query (from '?') is kept, escapes treated as above but nothing
