@@ -1,0 +1,169 @@
+/*
+ * The HTTP/1.x request parser: the host, method and path of the first
+ * request a TCP client sends, read from the client's stream however it is
+ * cut into segments, in the one form a rule can be compared with.
+ */
+#ifndef NFQD_L7_HTTP_H
+#define NFQD_L7_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nfqd/l7/l7parse.h"
+
+#define NFQD_HTTP_HEAD_MAX	16384	/* request line and headers */
+#define NFQD_HTTP_METHOD_MAX	16
+#define NFQD_HTTP_PATH_MAX	256
+
+/* Why a stream is NFQD_L7_NOT or NFQD_L7_BAD (logs, counters, tests). */
+enum nfqd_http_why {
+	NFQD_HTTP_R_NONE = 0,		/* MORE or DONE */
+	NFQD_HTTP_R_NOT_HTTP,		/* NOT: no method (a byte that is not
+					   a tchar, or no SP after 16) */
+	NFQD_HTTP_R_NOT_TARGET,		/* NOT: a request-target no HTTP
+					   server takes ("USER x", "sip:") */
+	NFQD_HTTP_R_H2_PREFACE,		/* NOT: the HTTP/2 connection
+					   preface (PRI * HTTP/2.0) */
+	NFQD_HTTP_R_BARE_CR,		/* a CR not followed by LF */
+	NFQD_HTTP_R_CTL,		/* NUL, a control byte or DEL in the
+					   head; a byte outside visible ASCII
+					   in the request line */
+	NFQD_HTTP_R_LINE,		/* request line not "method SP target
+					   SP HTTP/d.d": two spaces, no
+					   version (HTTP/0.9), junk after it */
+	NFQD_HTTP_R_VERSION,		/* HTTP major version not 1 */
+	NFQD_HTTP_R_TARGET,		/* request-target malformed: '#', a
+					   bad %-escape, '*' not for OPTIONS,
+					   a scheme other than http(s), no
+					   authority form for CONNECT */
+	NFQD_HTTP_R_PATH,		/* path a server may read otherwise:
+					   %2F, %5C, %00, '\', "//..",
+					   "..;" */
+	NFQD_HTTP_R_FIELD,		/* header line malformed: no ':',
+					   space before ':', obs-fold */
+	NFQD_HTTP_R_HOST_DUP,		/* Host header more than once */
+	NFQD_HTTP_R_HOST,		/* host refused: bytes other than
+					   letters, digits, '-', '.', '_'; a
+					   bad port or IPv6 literal; userinfo;
+					   the name refused by
+					   nfqd_l7_name_norm() */
+	NFQD_HTTP_R_HOST_DIFF,		/* the target's authority and the
+					   Host header name different hosts */
+	NFQD_HTTP_R_TOO_BIG,		/* no end of head in
+					   NFQD_HTTP_HEAD_MAX bytes */
+	NFQD_HTTP_R_MAX
+};
+
+/* What the head of a complete request says. */
+struct nfqd_http_req {
+	/* The host normalized (see below), "" when there is none. */
+	char	 host[NFQD_L7_NAME_MAX + 1];
+	uint16_t host_len;		/* strlen(host) */
+	char	 method[NFQD_HTTP_METHOD_MAX + 1];	/* as sent */
+	uint8_t	 method_len;		/* strlen(method) */
+	/* The path and query normalized (see below), cut to fit. */
+	char	 path[NFQD_HTTP_PATH_MAX + 1];
+	uint16_t path_len;		/* strlen(path) */
+	bool	 path_cut;		/* the path was longer than path[] */
+	uint8_t	 minor;			/* HTTP/1.minor */
+	uint32_t used;			/* bytes up to the end of the head */
+	uint8_t	 why;			/* enum nfqd_http_why: why NOT or BAD */
+};
+
+/*
+ * buf: the client's stream from its first byte, len bytes contiguous.
+ * Call again with the same buf and a larger len as bytes come in; nothing
+ * is kept between calls, so the answer depends on buf[0..len) alone.
+ *
+ * NFQD_L7_DONE: the request's head (request line, header lines, the empty
+ * line) ends at out->used (<= len and <= NFQD_HTTP_HEAD_MAX) and every
+ * field is filled in.  The body and any later request are not looked at.
+ * NFQD_L7_MORE: every byte there may start a request this parser takes.
+ * DONE and BAD, once answered, stay the same, fields and all, for every
+ * larger len, and every shorter prefix of a DONE stream is MORE.  NOT
+ * stays NOT too, but may follow MORE (a method of 16 tchars waits for the
+ * 17th byte).  On MORE, NOT and BAD every field but why is zero.
+ *
+ * Strictness: where a server could read a request otherwise than this
+ * parser, the request is BAD.  RFC 9110 and 9112 have servers reject
+ * these shapes, so refusing them costs no working client anything.
+ *
+ * NOT, said as early as the bytes allow: the first byte is not a tchar
+ * (TLS's 22, SSH's "SSH-" is caught at the 17th byte); no SP within the
+ * first 17 bytes; a method of bytes other than tchars; a request-target
+ * that is neither origin-form ('/'), asterisk-form ('*'), absolute-form
+ * (scheme "://") nor, for CONNECT, authority-form ("USER x", "a1 LOGIN",
+ * "sip:bob@x": servers answer 400 to these); the HTTP/2 preface
+ * "PRI * HTTP/2.0" (h2c with prior knowledge is not HTTP/1.x).
+ * Empty lines before the request line (CRLF or LF) are skipped, as nginx,
+ * Apache and llhttp skip them, so "\r\nGET ..." is read as a request, not
+ * as NOT.
+ *
+ * The request line: method (1 to 16 tchars, case kept), one SP,
+ * request-target (visible ASCII only), one SP, "HTTP/1.d", CRLF or LF.
+ * Two spaces anywhere (nginx takes them, others do not), a line without a
+ * version (HTTP/0.9, which nginx still serves, with no Host) and a
+ * version spelt otherwise ("http/1.1", "HTTP/1.10") are BAD.  A major
+ * version other than 1 is BAD (servers answer 505).  HTTP/1.2 to 1.9 are
+ * taken as servers take them, as 1.1, and minor says which.
+ *
+ * Lines: CRLF or a bare LF ends a line; a CR not followed by LF is BAD.
+ * NUL, control bytes other than HTAB and DEL anywhere in the head are BAD;
+ * bytes over 0x7f are taken in field values other than Host.  A header
+ * line is field-name (tchars) ':' OWS value OWS; a space before ':', a
+ * line without ':' and a line that starts with SP or HTAB (obs-fold, or
+ * whitespace before the first header) are BAD.  The head ends at the
+ * empty line; DONE comes only then, so a second Host is always seen.  No
+ * empty line within NFQD_HTTP_HEAD_MAX bytes is BAD.
+ *
+ * Host: the header named "Host" in any case.  Two or more are BAD, even
+ * when equal.  The value, without its OWS, is host [":" port]: host is
+ * letters, digits, '-', '.' and '_' (no '%', '@', ',', space, bytes over
+ * 0x7f), or an IPv6 literal "[...]" of hex digits, ':' and '.', kept with
+ * its brackets; port is digits, possibly none, and is dropped.  The host
+ * goes through nfqd_l7_name_norm() (lower case, one trailing dot
+ * dropped); what it refuses, and two trailing dots, are BAD.  An empty
+ * Host value, and no Host at all (HTTP/1.0, or an HTTP/1.1 request a
+ * server answers 400) are DONE with host "".
+ * absolute-form ("http://authority/path", "https://", scheme in any
+ * case): the host is the authority's, which wins over the Host header
+ * (RFC 9112 3.2.2); a Host header present with another name (the port is
+ * not compared) is BAD, since servers that take the header would differ.
+ * userinfo ("user@") is BAD, and so are other schemes (nginx takes the
+ * host of any scheme).  authority-form: only with CONNECT, host ":" port
+ * with the port required, the authority's host is the host and path is
+ * "".  CONNECT with another target form is BAD.
+ *
+ * Path: the target's path and query, normalized so that a prefix rule
+ * ("/admin") cannot be walked around by spelling:
+ *   - %-escapes of unreserved characters (ALPHA DIGIT - . _ ~) are
+ *     decoded ("%61dmin" is "admin"), other escapes kept with upper-case
+ *     hex ("%3a" is "%3A"); a '%' not followed by two hex digits is BAD;
+ *   - in the path part (before the first '?'): empty segments are dropped
+ *     ("//admin" is "/admin"), then "." and ".." segments removed as RFC
+ *     3986 5.2.4 does ("/a/./b/../c" is "/a/c", "/../a" is "/a", "%2e%2e"
+ *     is ".."); a trailing "/", "/." or "/.." leaves a trailing '/';
+ *   - BAD in the path part: %2F, %5C and %00 (servers disagree on
+ *     whether they separate segments or end the path), '\' (IIS reads it
+ *     as '/'), a ".." anywhere after an empty segment ("/a//../b": "/b"
+ *     where slashes are merged first, "/a/b" where not), and a "." or ".."
+ *     segment with a ';' parameter ("/..;/", which Tomcat walks up and
+ *     nginx does not);
+ *   - '#' anywhere in the target is BAD (clients never send it; nginx
+ *     ends the path there);
+ *   - the query (from '?') is kept, escapes treated as above but nothing
+ *     else changed, so "/admin" is a prefix of "/admin?x";
+ *   - case is kept: a server with case-insensitive paths (IIS) reads
+ *     "/ADMIN" as "/admin", which is for the rule to know.
+ * absolute-form with no path: "/".  asterisk-form (OPTIONS only): "*".
+ * CONNECT: "".  A normalized path longer than NFQD_HTTP_PATH_MAX is cut
+ * to its first NFQD_HTTP_PATH_MAX bytes and path_cut is set.
+ */
+enum nfqd_l7_res nfqd_http_req_parse(const uint8_t *buf, size_t len,
+	    struct nfqd_http_req *out);
+
+/* enum nfqd_http_why in words; "unknown" out of range. */
+const char *nfqd_http_why_str(unsigned why);
+
+#endif

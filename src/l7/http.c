@@ -1,0 +1,673 @@
+/*
+ * The HTTP/1.x request parser (include/nfqd/l7/http.h says what it
+ * accepts).
+ *
+ * One pass over the bytes there, at most NFQD_HTTP_HEAD_MAX of them: the
+ * request line, then header lines to the empty line.  Every byte is judged
+ * from the bytes before it and itself only; running out of bytes is MORE
+ * (BAD once NFQD_HTTP_HEAD_MAX bytes are there), never a guess.  That is
+ * what makes every prefix of a DONE stream MORE and keeps an answer once
+ * given.  The request-target is judged whole once its SP is there; the
+ * Host header once its line ends.  Nothing is allocated: the normalized
+ * path is built in out->path with a small stack of segment starts.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "nfqd/l7/http.h"
+
+#define PATH_CAP	NFQD_HTTP_PATH_MAX
+
+static const char *const whys[NFQD_HTTP_R_MAX] = {
+	[NFQD_HTTP_R_NONE] = "no problem",
+	[NFQD_HTTP_R_NOT_HTTP] = "not HTTP: no method",
+	[NFQD_HTTP_R_NOT_TARGET] = "not HTTP: no request-target form",
+	[NFQD_HTTP_R_H2_PREFACE] = "HTTP/2 connection preface",
+	[NFQD_HTTP_R_BARE_CR] = "CR not followed by LF",
+	[NFQD_HTTP_R_CTL] = "NUL, control byte or non-ASCII byte",
+	[NFQD_HTTP_R_LINE] = "request line malformed",
+	[NFQD_HTTP_R_VERSION] = "HTTP major version not 1",
+	[NFQD_HTTP_R_TARGET] = "request-target malformed",
+	[NFQD_HTTP_R_PATH] = "path servers may read differently",
+	[NFQD_HTTP_R_FIELD] = "header line malformed",
+	[NFQD_HTTP_R_HOST_DUP] = "Host header repeated",
+	[NFQD_HTTP_R_HOST] = "host refused",
+	[NFQD_HTTP_R_HOST_DIFF] = "Host header and request-target differ",
+	[NFQD_HTTP_R_TOO_BIG] = "head over 16384 bytes",
+};
+
+/* The request-target's form (RFC 9112 3.2). */
+enum target_form {
+	FORM_ORIGIN,		/* "/path?query" */
+	FORM_ABSOLUTE,		/* "http://authority/path?query" */
+	FORM_AUTHORITY,		/* CONNECT's "host:port" */
+	FORM_ASTERISK,		/* OPTIONS's "*" */
+	FORM_UNKNOWN,		/* too few bytes there to say */
+};
+
+/* Where the parse is. */
+struct http_p {
+	const uint8_t	*b;
+	size_t		 n;		/* bytes looked at: min(len, HEAD_MAX) */
+	bool		 full;		/* NFQD_HTTP_HEAD_MAX bytes are there:
+					   running out is BAD, not MORE */
+	size_t		 pos;		/* next byte */
+	enum nfqd_l7_res res;		/* why the parse stopped */
+	uint8_t		 why;		/* enum nfqd_http_why for NOT, BAD */
+};
+
+/* The normalized path as it is built in out->path. */
+struct path_out {
+	char		*dst;		/* PATH_CAP + 1 bytes */
+	size_t		 len;		/* bytes written, counted on past
+					   PATH_CAP (those are dropped) */
+	/* Where each segment kept starts, for those that start in dst[]:
+	   a segment is 2 bytes or more ("/x"). */
+	uint16_t	 st[PATH_CAP / 2 + 1];
+	size_t		 nst;
+	size_t		 hidden;	/* segments kept that start past
+					   PATH_CAP */
+	size_t		 hid0;		/* where the first of those starts */
+};
+
+static bool
+stop(struct http_p *p, enum nfqd_l7_res res, enum nfqd_http_why why)
+{
+	p->res = res;
+	p->why = (uint8_t)why;
+	return false;
+}
+
+/* stop() for functions that answer an int: -1. */
+static int
+fail(struct http_p *p, enum nfqd_l7_res res, enum nfqd_http_why why)
+{
+	stop(p, res, why);
+	return -1;
+}
+
+/* Out of bytes: wait for more, unless the head may not grow. */
+static bool
+starve(struct http_p *p)
+{
+	if (p->full)
+		return stop(p, NFQD_L7_BAD, NFQD_HTTP_R_TOO_BIG);
+	return stop(p, NFQD_L7_MORE, NFQD_HTTP_R_NONE);
+}
+
+/* RFC 9110 5.6.2. */
+static bool
+is_tchar(uint8_t c)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9'))
+		return true;
+	switch (c) {
+	case '!': case '#': case '$': case '%': case '&': case '\'':
+	case '*': case '+': case '-': case '.': case '^': case '_':
+	case '`': case '|': case '~':
+		return true;
+	}
+	return false;
+}
+
+/* NUL, C0 controls but HTAB, DEL: never in a head. */
+static bool
+is_ctl(uint8_t c)
+{
+	return (c < 0x20 && c != '\t') || c == 0x7f;
+}
+
+static bool
+is_alpha(uint8_t c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static bool
+is_digit(uint8_t c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static int
+hexval(uint8_t c)
+{
+	if (is_digit(c))
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* RFC 3986 2.3: what a %-escape of it means the same as. */
+static bool
+is_unreserved(uint8_t c)
+{
+	return is_alpha(c) || is_digit(c) || c == '-' || c == '.' ||
+	    c == '_' || c == '~';
+}
+
+/* A byte of a host name as Host and authorities may carry it. */
+static bool
+is_hostchar(uint8_t c)
+{
+	return is_alpha(c) || is_digit(c) || c == '-' || c == '.' || c == '_';
+}
+
+static bool
+eq_nocase(const uint8_t *s, size_t n, const char *lower)
+{
+	size_t	i;
+
+	if (strlen(lower) != n)
+		return false;
+	for (i = 0; i < n; i++) {
+		uint8_t	c = s[i];
+
+		if (c >= 'A' && c <= 'Z')
+			c += 'a' - 'A';
+		if (c != (uint8_t)lower[i])
+			return false;
+	}
+	return true;
+}
+
+static bool
+eq(const uint8_t *s, size_t n, const char *str)
+{
+	return strlen(str) == n && memcmp(s, str, n) == 0;
+}
+
+/*
+ * host [":" port] in v[0..vl), non-empty, into dst normalized: its length,
+ * or -1 when refused.  need_port: the port is required (CONNECT).
+ */
+static int
+host_norm(char *dst, const uint8_t *v, size_t vl, bool need_port)
+{
+	size_t	i, hl, colons = 0;
+	int	n;
+
+	if (v[0] == '[') {
+		for (i = 1; i < vl && v[i] != ']'; i++) {
+			if (v[i] == ':')
+				colons++;
+			else if (v[i] != '.' && hexval(v[i]) < 0)
+				return -1;
+		}
+		if (i == vl || colons < 2)
+			return -1;
+		hl = ++i;
+	} else {
+		for (i = 0; i < vl && v[i] != ':'; i++)
+			if (!is_hostchar(v[i]))
+				return -1;
+		hl = i;
+	}
+	if (i < vl) {
+		if (v[i++] != ':' || (need_port && i == vl))
+			return -1;
+		for (; i < vl; i++)
+			if (!is_digit(v[i]))
+				return -1;
+	} else if (need_port)
+		return -1;
+	if (hl == 0 || (n = nfqd_l7_name_norm(dst, v, hl)) < 0)
+		return -1;
+	/* "a.b.." leaves "a.b." after the one trailing dot dropped. */
+	if (dst[n - 1] == '.')
+		return -1;
+	return n;
+}
+
+static void
+path_emit(struct path_out *o, uint8_t c)
+{
+	if (o->len < PATH_CAP)
+		o->dst[o->len] = (char)c;
+	o->len++;
+}
+
+/* s[0..n) with unreserved escapes decoded, others upper-cased. */
+static void
+path_emit_norm(struct path_out *o, const uint8_t *s, size_t n)
+{
+	static const char	hex[] = "0123456789ABCDEF";
+	size_t			i;
+	uint8_t			v;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] != '%') {
+			path_emit(o, s[i]);
+			continue;
+		}
+		/* Checked: two hex digits follow. */
+		v = (uint8_t)(hexval(s[i + 1]) << 4 | hexval(s[i + 2]));
+		i += 2;
+		if (is_unreserved(v))
+			path_emit(o, v);
+		else {
+			path_emit(o, '%');
+			path_emit(o, (uint8_t)hex[v >> 4]);
+			path_emit(o, (uint8_t)hex[v & 15]);
+		}
+	}
+}
+
+static void
+path_push(struct path_out *o, const uint8_t *s, size_t n)
+{
+	if (o->len < PATH_CAP)
+		o->st[o->nst++] = (uint16_t)o->len;
+	else if (o->hidden++ == 0)
+		o->hid0 = o->len;
+	path_emit(o, '/');
+	path_emit_norm(o, s, n);
+}
+
+/* Drop the last segment kept; at the root, nothing. */
+static void
+path_pop(struct path_out *o)
+{
+	if (o->hidden > 0) {
+		/* Where the segment began is only known for the first of
+		   them; any length past PATH_CAP reads the same. */
+		o->len = --o->hidden == 0 ? o->hid0 : o->hid0 + 1;
+	} else if (o->nst > 0)
+		o->len = o->st[--o->nst];
+}
+
+enum seg_kind { SEG_EMPTY, SEG_DOT, SEG_DOTDOT, SEG_NAME };
+
+/* What a path segment s[0..n) is once decoded; -1: BAD. */
+static int
+seg_kind(const uint8_t *s, size_t n)
+{
+	size_t	i, dots = 0, other = 0;
+	bool	param = false;
+	int	v;
+
+	if (n == 0)
+		return SEG_EMPTY;
+	for (i = 0; i < n; i++) {
+		v = s[i];
+		if (v == '\\')
+			return -1;
+		if (v == '%') {
+			v = hexval(s[i + 1]) << 4 | hexval(s[i + 2]);
+			i += 2;
+			if (v == '/' || v == '\\' || v == 0)
+				return -1;
+		} else if (v == ';')
+			param = true;
+		if (param)
+			continue;
+		if (v == '.')
+			dots++;
+		else
+			other++;
+	}
+	if (other > 0 || dots == 0 || dots > 2)
+		return SEG_NAME;
+	/* "..;x": Tomcat drops the parameter and walks up, nginx not. */
+	if (param)
+		return -1;
+	return dots == 1 ? SEG_DOT : SEG_DOTDOT;
+}
+
+/*
+ * Normalize t[0..tl), a path (empty, or from '/') and query (from '?'),
+ * into out->path; false: BAD.  %-escapes are checked already.
+ */
+static bool
+path_norm(struct http_p *p, const uint8_t *t, size_t tl,
+    struct nfqd_http_req *out)
+{
+	struct path_out	 o = { .dst = out->path };
+	const uint8_t	*q;
+	size_t		 pl, i, e;
+	bool		 empty = false;
+	int		 kind = SEG_EMPTY;
+
+	q = memchr(t, '?', tl);
+	pl = q != NULL ? (size_t)(q - t) : tl;
+	for (i = 0; i < pl; i = e) {
+		/* t[i] is '/'; the segment runs to the next. */
+		for (e = i + 1; e < pl && t[e] != '/'; e++)
+			;
+		kind = seg_kind(t + i + 1, e - i - 1);
+		switch (kind) {
+		case SEG_EMPTY:
+			/* Not the last: "//" in the path. */
+			if (e < pl)
+				empty = true;
+			break;
+		case SEG_DOT:
+			break;
+		case SEG_DOTDOT:
+			/* Where slashes are merged ".." walks up past where
+			   it does where they are not. */
+			if (empty)
+				return stop(p, NFQD_L7_BAD, NFQD_HTTP_R_PATH);
+			path_pop(&o);
+			break;
+		case SEG_NAME:
+			path_push(&o, t + i + 1, e - i - 1);
+			break;
+		default:
+			return stop(p, NFQD_L7_BAD, NFQD_HTTP_R_PATH);
+		}
+	}
+	if (kind != SEG_NAME)
+		path_emit(&o, '/');
+	if (q != NULL)
+		path_emit_norm(&o, q, tl - pl);
+	out->path_cut = o.len > PATH_CAP;
+	out->path_len = (uint16_t)(o.len > PATH_CAP ? PATH_CAP : o.len);
+	out->path[out->path_len] = '\0';
+	return true;
+}
+
+/*
+ * The form of the request-target t[0..tl), all of it there when whole,
+ * else the bytes of it there so far.  NOT and BAD are said in p.
+ */
+static int
+target_form(struct http_p *p, const uint8_t *m, size_t ml,
+    const uint8_t *t, size_t tl, bool whole)
+{
+	size_t	i;
+
+	if (eq(m, ml, "CONNECT")) {
+		if (t[0] == '/' || t[0] == '*')
+			return fail(p, NFQD_L7_BAD, NFQD_HTTP_R_TARGET);
+		return FORM_AUTHORITY;
+	}
+	if (t[0] == '/')
+		return FORM_ORIGIN;
+	if (t[0] == '*') {
+		/* PRI is the HTTP/2 preface's: its version decides. */
+		if (!eq(m, ml, "OPTIONS") && !eq(m, ml, "PRI"))
+			return fail(p, NFQD_L7_BAD, NFQD_HTTP_R_TARGET);
+		return FORM_ASTERISK;
+	}
+	if (!is_alpha(t[0]))
+		return fail(p, NFQD_L7_NOT, NFQD_HTTP_R_NOT_TARGET);
+	/* scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ), then "://". */
+	for (i = 1; i < tl; i++)
+		if (!is_alpha(t[i]) && !is_digit(t[i]) && t[i] != '+' &&
+		    t[i] != '-' && t[i] != '.')
+			break;
+	if ((i < tl && t[i] != ':') || (i + 1 < tl && t[i + 1] != '/') ||
+	    (i + 2 < tl && t[i + 2] != '/'))
+		return fail(p, NFQD_L7_NOT, NFQD_HTTP_R_NOT_TARGET);
+	if (i + 2 < tl)
+		return FORM_ABSOLUTE;
+	if (whole)
+		return fail(p, NFQD_L7_NOT, NFQD_HTTP_R_NOT_TARGET);
+	return FORM_UNKNOWN;
+}
+
+/* Every %-escape of t[0..tl) is two hex digits, and there is no '#'. */
+static bool
+target_chars(const uint8_t *t, size_t tl)
+{
+	size_t	i;
+
+	for (i = 0; i < tl; i++) {
+		if (t[i] == '#')
+			return false;
+		if (t[i] == '%') {
+			if (tl - i < 3 || hexval(t[i + 1]) < 0 ||
+			    hexval(t[i + 2]) < 0)
+				return false;
+			i += 2;
+		}
+	}
+	return true;
+}
+
+/* The whole request-target t[0..tl): out->host for forms that carry
+ * one, out->path. */
+static bool
+target(struct http_p *p, int form, const uint8_t *t, size_t tl,
+    struct nfqd_http_req *out)
+{
+	size_t	i, s;
+	int	n;
+
+	if (!target_chars(t, tl))
+		return stop(p, NFQD_L7_BAD, NFQD_HTTP_R_TARGET);
+	switch (form) {
+	case FORM_ORIGIN:
+		return path_norm(p, t, tl, out);
+	case FORM_ASTERISK:
+		if (tl != 1)
+			return stop(p, NFQD_L7_BAD, NFQD_HTTP_R_TARGET);
+		memcpy(out->path, "*", 2);
+		out->path_len = 1;
+		return true;
+	case FORM_AUTHORITY:
+		if ((n = host_norm(out->host, t, tl, true)) < 0)
+			return stop(p, NFQD_L7_BAD, NFQD_HTTP_R_HOST);
+		out->host_len = (uint16_t)n;
+		return true;
+	}
+	/* absolute-form: target_form() found scheme "://". */
+	s = (size_t)((const uint8_t *)memchr(t, ':', tl) - t);
+	if (!eq_nocase(t, s, "http") && !eq_nocase(t, s, "https"))
+		return stop(p, NFQD_L7_BAD, NFQD_HTTP_R_TARGET);
+	s += 3;
+	for (i = s; i < tl && t[i] != '/' && t[i] != '?'; i++)
+		;
+	/* userinfo ('@') and an empty host are refused here. */
+	if (i == s || (n = host_norm(out->host, t + s, i - s, false)) < 0)
+		return stop(p, NFQD_L7_BAD, NFQD_HTTP_R_HOST);
+	out->host_len = (uint16_t)n;
+	return path_norm(p, t + i, tl - i, out);
+}
+
+/* A line end at p->pos: CRLF or LF, consumed.  false: not one (why in
+ * p), or not all there. */
+static bool
+eol(struct http_p *p, enum nfqd_http_why other)
+{
+	if (p->pos == p->n)
+		return starve(p);
+	if (p->b[p->pos] == '\n') {
+		p->pos++;
+		return true;
+	}
+	if (p->b[p->pos] != '\r')
+		return stop(p, NFQD_L7_BAD, other);
+	if (p->pos + 1 == p->n)
+		return starve(p);
+	if (p->b[p->pos + 1] != '\n')
+		return stop(p, NFQD_L7_BAD, NFQD_HTTP_R_BARE_CR);
+	p->pos += 2;
+	return true;
+}
+
+/* The version after the target: "HTTP/d.d" and the line end. */
+static bool
+version(struct http_p *p, bool preface, struct nfqd_http_req *out)
+{
+	static const char	 name[] = "HTTP/d.d";
+	const uint8_t		*v = p->b + p->pos;
+	size_t			 i;
+
+	for (i = 0; i < 8; i++) {
+		if (p->pos + i == p->n)
+			return starve(p);
+		if (name[i] == 'd' ? !is_digit(v[i]) : v[i] != name[i])
+			return stop(p, NFQD_L7_BAD, is_ctl(v[i]) &&
+			    v[i] != '\r' && v[i] != '\n' ? NFQD_HTTP_R_CTL :
+			    NFQD_HTTP_R_LINE);
+		if (i == 5 && v[5] != '1' && !preface)
+			return stop(p, NFQD_L7_BAD, NFQD_HTTP_R_VERSION);
+	}
+	if (preface) {
+		if (v[5] == '2' && v[7] == '0')
+			return stop(p, NFQD_L7_NOT, NFQD_HTTP_R_H2_PREFACE);
+		return stop(p, NFQD_L7_BAD, NFQD_HTTP_R_TARGET);
+	}
+	out->minor = (uint8_t)(v[7] - '0');
+	p->pos += 8;
+	return eol(p, NFQD_HTTP_R_LINE);
+}
+
+/* The request line, from the stream's first byte. */
+static bool
+request_line(struct http_p *p, struct nfqd_http_req *out, int *formp)
+{
+	const uint8_t	*b = p->b;
+	size_t		 m, t, e;
+	int		 form;
+
+	/* Empty lines before it, which servers skip. */
+	while (p->pos < p->n && (b[p->pos] == '\r' || b[p->pos] == '\n'))
+		if (!eol(p, NFQD_HTTP_R_LINE))
+			return false;
+	for (m = p->pos;; p->pos++) {
+		if (p->pos == p->n)
+			return starve(p);
+		if (b[p->pos] == ' ' && p->pos > m)
+			break;
+		if (!is_tchar(b[p->pos]) || p->pos - m == NFQD_HTTP_METHOD_MAX)
+			return stop(p, NFQD_L7_NOT, NFQD_HTTP_R_NOT_HTTP);
+	}
+	t = ++p->pos;
+	for (e = t; e < p->n && b[e] > 0x20 && b[e] < 0x7f; e++)
+		;
+	if (e == t) {
+		if (e == p->n)
+			return starve(p);
+		/* nginx skips spaces before the target. */
+		if (b[e] == ' ' || b[e] == '\t')
+			return stop(p, NFQD_L7_BAD, NFQD_HTTP_R_LINE);
+		return stop(p, NFQD_L7_NOT, NFQD_HTTP_R_NOT_TARGET);
+	}
+	form = target_form(p, b + m, t - 1 - m, b + t, e - t, e < p->n);
+	if (form < 0)
+		return false;
+	if (e == p->n)
+		return starve(p);
+	/* CR or LF: HTTP/0.9, which has no Host; HTAB: two separators. */
+	if (b[e] != ' ')
+		return stop(p, NFQD_L7_BAD, b[e] == '\r' || b[e] == '\n' ||
+		    b[e] == '\t' ? NFQD_HTTP_R_LINE : NFQD_HTTP_R_CTL);
+	if (!target(p, form, b + t, e - t, out))
+		return false;
+	p->pos = e + 1;
+	if (!version(p, form == FORM_ASTERISK && eq(b + m, t - 1 - m, "PRI"),
+	    out))
+		return false;
+	memcpy(out->method, b + m, t - 1 - m);
+	out->method_len = (uint8_t)(t - 1 - m);
+	*formp = form;
+	return true;
+}
+
+/*
+ * Header lines up to and with the empty line.  The Host header's name,
+ * normalized, goes to host (*host_len: -1 when there is none).
+ */
+static bool
+fields(struct http_p *p, char *host, int *host_len)
+{
+	const uint8_t	*b = p->b;
+	size_t		 ls, vs, ve;
+
+	for (;;) {
+		if (p->pos == p->n)
+			return starve(p);
+		if (b[p->pos] == '\r' || b[p->pos] == '\n')
+			return eol(p, NFQD_HTTP_R_FIELD);
+		/* obs-fold, or whitespace before the first header. */
+		if (b[p->pos] == ' ' || b[p->pos] == '\t')
+			return stop(p, NFQD_L7_BAD, NFQD_HTTP_R_FIELD);
+		for (ls = p->pos; b[p->pos] != ':'; ) {
+			if (!is_tchar(b[p->pos]))
+				return stop(p, NFQD_L7_BAD, is_ctl(b[p->pos]) &&
+				    b[p->pos] != '\r' && b[p->pos] != '\n' ?
+				    NFQD_HTTP_R_CTL : NFQD_HTTP_R_FIELD);
+			if (++p->pos == p->n)
+				return starve(p);
+		}
+		if (p->pos == ls)
+			return stop(p, NFQD_L7_BAD, NFQD_HTTP_R_FIELD);
+		vs = ++p->pos;
+		for (;;) {
+			if (p->pos == p->n)
+				return starve(p);
+			if (b[p->pos] == '\r' || b[p->pos] == '\n')
+				break;
+			if (is_ctl(b[p->pos]))
+				return stop(p, NFQD_L7_BAD, NFQD_HTTP_R_CTL);
+			p->pos++;
+		}
+		ve = p->pos;
+		if (!eol(p, NFQD_HTTP_R_FIELD))
+			return false;
+		if (!eq_nocase(b + ls, vs - 1 - ls, "host"))
+			continue;
+		if (*host_len >= 0)
+			return stop(p, NFQD_L7_BAD, NFQD_HTTP_R_HOST_DUP);
+		while (vs < ve && (b[vs] == ' ' || b[vs] == '\t'))
+			vs++;
+		while (ve > vs && (b[ve - 1] == ' ' || b[ve - 1] == '\t'))
+			ve--;
+		*host_len = 0;
+		if (vs < ve && (*host_len = host_norm(host, b + vs, ve - vs,
+		    false)) < 0)
+			return stop(p, NFQD_L7_BAD, NFQD_HTTP_R_HOST);
+	}
+}
+
+enum nfqd_l7_res
+nfqd_http_req_parse(const uint8_t *buf, size_t len, struct nfqd_http_req *out)
+{
+	struct http_p	p = {
+		.b = buf,
+		.n = len < NFQD_HTTP_HEAD_MAX ? len : NFQD_HTTP_HEAD_MAX,
+		.full = len >= NFQD_HTTP_HEAD_MAX,
+		.res = NFQD_L7_DONE,
+	};
+	char		host[NFQD_L7_NAME_MAX + 1];
+	int		form = FORM_UNKNOWN, host_len = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (!request_line(&p, out, &form) || !fields(&p, host, &host_len))
+		goto fail;
+	if (form == FORM_ABSOLUTE || form == FORM_AUTHORITY) {
+		/* The authority wins; a Host header must agree with it. */
+		if (host_len >= 0 && ((size_t)host_len != out->host_len ||
+		    memcmp(host, out->host, (size_t)host_len) != 0)) {
+			stop(&p, NFQD_L7_BAD, NFQD_HTTP_R_HOST_DIFF);
+			goto fail;
+		}
+	} else if (host_len > 0) {
+		memcpy(out->host, host, (size_t)host_len + 1);
+		out->host_len = (uint16_t)host_len;
+	}
+	out->used = (uint32_t)p.pos;
+	return NFQD_L7_DONE;
+
+fail:
+	memset(out, 0, sizeof(*out));
+	out->why = p.why;
+	return p.res;
+}
+
+const char *
+nfqd_http_why_str(unsigned why)
+{
+	if (why >= NFQD_HTTP_R_MAX)
+		return "unknown";
+	return whys[why];
+}

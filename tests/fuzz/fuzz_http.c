@@ -1,0 +1,252 @@
+/*
+ * libFuzzer target for nfqd_http_req_parse().
+ *
+ * Input: the client's stream from its first byte.  The parser sees exactly
+ * libFuzzer's buffer, so a read past len is a read past the allocation;
+ * prefixes are parsed from copies of exactly their size.  Besides "no
+ * crash", it asserts what the header promises:
+ *   - the answer and why agree; on MORE, NOT and BAD every field but why
+ *     is zero;
+ *   - DONE: used <= len and <= NFQD_HTTP_HEAD_MAX; every length is its
+ *     string's strlen; the method is the request line's first word, of
+ *     tchars; the host re-normalizes to itself and has no trailing dot;
+ *     the path has the shape its form gives it, no empty, "." or ".."
+ *     segment, no escape of an unreserved character, no lower-case hex,
+ *     and normalizes to itself when sent again;
+ *   - a prefix shorter than used is MORE; once DONE, NOT or BAD, every
+ *     longer prefix gives the same answer, fields and all; the head alone
+ *     (used bytes) gives the same DONE;
+ *   - nothing depends on what out held before.
+ *
+ *   make fuzz; d=$(mktemp -d); cp -r tests/fuzz/corpus/http/. $d
+ *   build/fuzz/fuzz_http -max_total_time=60 -rss_limit_mb=2048 $d
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nfqd/l7/http.h"
+
+int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+#define ASSERT(c)	do { if (!(c)) __builtin_trap(); } while (0)
+
+struct guarded {
+	uint8_t			before[32];
+	struct nfqd_http_req	req;
+	uint8_t			after[32];
+};
+
+static bool
+all(const void *p, size_t n, uint8_t v)
+{
+	const uint8_t	*b = p;
+
+	while (n-- > 0)
+		if (*b++ != v)
+			return false;
+	return true;
+}
+
+static bool
+is_tchar(uint8_t c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || (c != 0 && strchr("!#$%&'*+-.^_`|~",
+	    c) != NULL);
+}
+
+static bool
+is_upper_hex(uint8_t c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'F');
+}
+
+static int
+hexval(uint8_t c)
+{
+	return c <= '9' ? c - '0' : c - 'A' + 10;
+}
+
+static bool
+is_unreserved(int c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
+	    c == '~';
+}
+
+static enum nfqd_l7_res
+parse_copy(const uint8_t *buf, size_t len, struct nfqd_http_req *r)
+{
+	enum nfqd_l7_res	 res;
+	uint8_t			*copy = malloc(len > 0 ? len : 1);
+
+	ASSERT(copy != NULL);
+	memcpy(copy, buf, len);
+	res = nfqd_http_req_parse(copy, len, r);
+	free(copy);
+	return res;
+}
+
+/* A normalized origin-form path and query, cut or not. */
+static void
+check_path(const struct nfqd_http_req *r)
+{
+	const char	*p = r->path, *q = strchr(p, '?');
+	size_t		 pl = q != NULL ? (size_t)(q - p) : strlen(p), i, s;
+
+	ASSERT(p[0] == '/');
+	for (i = 0; p[i] != '\0'; i++) {
+		uint8_t	c = (uint8_t)p[i];
+
+		ASSERT(c > 0x20 && c < 0x7f && c != '#');
+		if (c == '%' && p[i + 1] != '\0' && p[i + 2] != '\0') {
+			ASSERT(is_upper_hex((uint8_t)p[i + 1]) &&
+			    is_upper_hex((uint8_t)p[i + 2]));
+			ASSERT(!is_unreserved(hexval((uint8_t)p[i + 1]) << 4 |
+			    hexval((uint8_t)p[i + 2])));
+		}
+		if (i < pl)
+			ASSERT(c != '\\');
+	}
+	/* Each segment of the path part: not empty but the last, not "."
+	   or "..", no escaped '/', '\' or NUL. */
+	for (i = 0; i < pl; i = s) {
+		ASSERT(p[i] == '/');
+		for (s = i + 1; s < pl && p[s] != '/'; s++)
+			;
+		if (s - i == 1)
+			ASSERT(s == pl);
+		if (r->path_cut && s == pl)
+			break;
+		ASSERT(!(s - i == 2 && p[i + 1] == '.'));
+		ASSERT(!(s - i == 3 && p[i + 1] == '.' && p[i + 2] == '.'));
+	}
+	ASSERT(memmem(p, pl, "%2F", 3) == NULL);
+	ASSERT(memmem(p, pl, "%5C", 3) == NULL);
+	ASSERT(memmem(p, pl, "%00", 3) == NULL);
+}
+
+/* The path sent again as an origin-form target comes back the same. */
+static void
+check_path_again(const struct nfqd_http_req *r)
+{
+	static uint8_t		buf[NFQD_HTTP_PATH_MAX + 32];
+	struct nfqd_http_req	again;
+	size_t			n;
+
+	n = (size_t)(stpcpy(stpcpy(stpcpy((char *)buf, "GET "), r->path),
+	    " HTTP/1.1\r\n\r\n") - (char *)buf);
+	ASSERT(parse_copy(buf, n, &again) == NFQD_L7_DONE);
+	ASSERT(strcmp(again.path, r->path) == 0 && !again.path_cut);
+}
+
+static void
+check_done(const struct nfqd_http_req *r, const uint8_t *in, size_t size)
+{
+	char	norm[NFQD_L7_NAME_MAX + 1];
+	size_t	skip = 0, i;
+
+	ASSERT(r->why == NFQD_HTTP_R_NONE);
+	ASSERT(r->used > 0 && r->used <= size);
+	ASSERT(r->used <= NFQD_HTTP_HEAD_MAX);
+	ASSERT(r->host_len == strlen(r->host));
+	ASSERT(r->host_len <= NFQD_L7_NAME_MAX);
+	ASSERT(r->method_len == strlen(r->method));
+	ASSERT(r->path_len == strlen(r->path));
+	ASSERT(r->path_len <= NFQD_HTTP_PATH_MAX);
+	ASSERT(!r->path_cut || r->path_len == NFQD_HTTP_PATH_MAX);
+	ASSERT(r->minor <= 9);
+
+	/* The request line's first word, after any empty lines. */
+	while (in[skip] == '\r' || in[skip] == '\n')
+		skip++;
+	ASSERT(r->method_len >= 1 && r->method_len <= NFQD_HTTP_METHOD_MAX);
+	ASSERT(memcmp(in + skip, r->method, r->method_len) == 0);
+	ASSERT(in[skip + r->method_len] == ' ');
+	for (i = 0; i < r->method_len; i++)
+		ASSERT(is_tchar((uint8_t)r->method[i]));
+
+	if (r->host_len > 0) {
+		ASSERT(nfqd_l7_name_norm(norm, (const uint8_t *)r->host,
+		    r->host_len) == r->host_len);
+		ASSERT(strcmp(norm, r->host) == 0);
+		ASSERT(r->host[r->host_len - 1] != '.');
+	}
+
+	if (strcmp(r->method, "CONNECT") == 0) {
+		ASSERT(r->path_len == 0 && r->host_len > 0);
+		return;
+	}
+	ASSERT(r->path_len > 0);
+	if (r->path[0] == '*') {
+		ASSERT(strcmp(r->path, "*") == 0 &&
+		    strcmp(r->method, "OPTIONS") == 0);
+		return;
+	}
+	check_path(r);
+	if (!r->path_cut)
+		check_path_again(r);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *in, size_t size)
+{
+	static struct guarded	 g1, g2;
+	enum nfqd_l7_res	 r, r2;
+	size_t			 k;
+
+	memset(&g1, 0x5a, sizeof(g1));
+	r = nfqd_http_req_parse(in, size, &g1.req);
+	ASSERT(all(g1.before, sizeof(g1.before), 0x5a));
+	ASSERT(all(g1.after, sizeof(g1.after), 0x5a));
+	ASSERT(r == NFQD_L7_MORE || r == NFQD_L7_DONE || r == NFQD_L7_NOT ||
+	    r == NFQD_L7_BAD);
+	ASSERT(g1.req.why < NFQD_HTTP_R_MAX);
+	ASSERT((g1.req.why == NFQD_HTTP_R_NONE) ==
+	    (r == NFQD_L7_MORE || r == NFQD_L7_DONE));
+	ASSERT(strcmp(nfqd_http_why_str(g1.req.why), "unknown") != 0);
+	if (r == NFQD_L7_DONE)
+		check_done(&g1.req, in, size);
+	else {
+		memcpy(&g2.req, &g1.req, sizeof(g2.req));
+		g2.req.why = 0;
+		ASSERT(all(&g2.req, sizeof(g2.req), 0));
+	}
+	/* NOT and the reasons that say it go together. */
+	ASSERT((r == NFQD_L7_NOT) == (g1.req.why == NFQD_HTTP_R_NOT_HTTP ||
+	    g1.req.why == NFQD_HTTP_R_NOT_TARGET ||
+	    g1.req.why == NFQD_HTTP_R_H2_PREFACE));
+	if (size < NFQD_HTTP_HEAD_MAX)
+		ASSERT(g1.req.why != NFQD_HTTP_R_TOO_BIG);
+
+	/* Nothing depends on what out held before. */
+	memset(&g2, 0xa5, sizeof(g2));
+	ASSERT(nfqd_http_req_parse(in, size, &g2.req) == r);
+	ASSERT(memcmp(&g1.req, &g2.req, sizeof(g1.req)) == 0);
+
+	/* Prefixes: one byte short of DONE, and one the input picks. */
+	if (r == NFQD_L7_DONE) {
+		ASSERT(parse_copy(in, g1.req.used - 1, &g2.req) ==
+		    NFQD_L7_MORE);
+		ASSERT(parse_copy(in, g1.req.used, &g2.req) == NFQD_L7_DONE);
+		ASSERT(memcmp(&g1.req, &g2.req, sizeof(g1.req)) == 0);
+	}
+	if (size > 1) {
+		k = (size_t)(in[size - 1] * 7919u + in[0] * 31u) % size;
+		r2 = parse_copy(in, k, &g2.req);
+		if (r == NFQD_L7_DONE && k < g1.req.used)
+			ASSERT(r2 == NFQD_L7_MORE);
+		if (r == NFQD_L7_MORE)
+			ASSERT(r2 == NFQD_L7_MORE);
+		/* An answer given stays, fields and all. */
+		if (r2 != NFQD_L7_MORE) {
+			ASSERT(r2 == r);
+			ASSERT(memcmp(&g1.req, &g2.req, sizeof(g1.req)) == 0);
+		}
+	}
+	return 0;
+}
