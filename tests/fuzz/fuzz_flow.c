@@ -16,7 +16,7 @@
  *	       class o >> 3 (0, 6, 7: out of range), 5 end, 6 expire at
  *	       most d & 15, 7 the clock jumps d * 64
  *	k & 31: the key (of 32: IPv4 or IPv4-mapped IPv6, TCP or UDP, 4
- *	       sources, 2 ports); k & 32: the packet comes from the other
+ *	       sources, one of them talking to itself, 2 ports); k & 32: the packet comes from the other
  *	       end; k & 0xc0 == 0xc0: the clock goes back d
  *	d: the clock moves on d (unless it went back)
  *
@@ -206,7 +206,8 @@ m_place(uint32_t id, uint8_t cls, uint64_t now, struct nfqd_flow *f)
 
 /*
  * Key k's packet, from one end or the other: IPv4 10.0.0.x or the same
- * address IPv4-mapped, to 10.0.0.9 (or mapped), port 1000 or 1001 to 80.
+ * address IPv4-mapped, to 10.0.0.9 (or mapped) or, for x = 4, to itself;
+ * port 1000 or 1001 to 80.
  */
 static void
 key_of(uint32_t id, int back, struct nfqd_flow_key *k, int *dir)
@@ -221,7 +222,8 @@ key_of(uint32_t id, int back, struct nfqd_flow_key *k, int *dir)
 		s[10] = s[11] = d[10] = d[11] = 0xff;
 	s[o] = d[o] = 10;
 	s[o + 3] = (uint8_t)(1 + (id >> 2 & 3));
-	d[o + 3] = 9;
+	/* The fourth source talks to itself: only the ports order it. */
+	d[o + 3] = (id >> 2 & 3) == 3 ? s[o + 3] : 9;
 	if (!back)
 		nfqd_flow_key_make(k, fam, proto, s, d, sp, dp, dir);
 	else

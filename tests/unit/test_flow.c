@@ -679,6 +679,44 @@ test_add_fields(void)
 	nfqd_flowtab_free(t);
 }
 
+/* A release callback that ends its flow again, as a careless one might. */
+struct reenter {
+	struct nfqd_flowtab	*t;
+	unsigned		 calls;
+};
+
+static void
+reenter_cb(void *arg, struct nfqd_flow *f)
+{
+	struct reenter	*r = arg;
+
+	r->calls++;
+	nfqd_flow_end(r->t, f);
+}
+
+static void
+test_release_reentry(void)
+{
+	struct nfqd_flowtab_params	p;
+	struct nfqd_flow_key		k;
+	struct nfqd_flow		*f;
+	struct reenter			r = { NULL, 0 };
+
+	memset(&p, 0, sizeof(p));
+	p.max = 2;
+	p.release = reenter_cb;
+	p.arg = &r;
+	if ((r.t = nfqd_flowtab_new(&p)) == NULL)
+		abort();
+	key_num(1, &k);
+	f = nfqd_flow_add(r.t, &k, D, 1);
+	nfqd_flow_end(r.t, f);
+	CHECK(r.calls == 1 && table_ok(r.t, NULL) == 0,
+	    "release: an end from inside the callback is nothing");
+	check_stats(r.t, 0, 1, 0, 0, 0, "release: reentry");
+	nfqd_flowtab_free(r.t);
+}
+
 /* Counters through a script. */
 
 static void
@@ -1009,8 +1047,8 @@ static void
 test_random(void)
 {
 	static const uint64_t	tmo[NFQD_FC_MAX] = {
-		[W] = 2 * MS, [R] = 0, [D] = 3 * MS, [C] = 500 * US,
-		[U] = 1 * MS
+		[W] = 10 * MS, [R] = 0, [D] = 15 * MS, [C] = 2 * MS,
+		[U] = 5 * MS
 	};
 	/* Class weights (W, R, D, C; U the rest) of adds and touches by
 	   phase: mixed, REASM filling the table, REASM draining. */
@@ -1310,6 +1348,7 @@ main(void)
 	test_expire();
 	test_touch();
 	test_add_fields();
+	test_release_reentry();
 	test_stats();
 	test_random();
 	test_flood();
