@@ -12,6 +12,10 @@
  * A class's timeout of 0 means its flows never time out.  A flow times out
  * when now - last > timeout; a clock that went back (now < last) does not
  * time anything out.
+ *
+ * The release callback sees the flow already off every list (cls FREE),
+ * its key and the application layer's fields untouched; an end of it from
+ * inside the callback does nothing.  nfqd_flowtab_free() releases nothing.
  */
 #include <endian.h>
 #include <errno.h>
@@ -110,7 +114,8 @@ flow_bucket(const struct nfqd_flowtab *t, const struct nfqd_flow_key *k)
 
 /*
  * The seed: getrandom(), not waiting for the pool (a worker must start
- * early at boot too).  When that fails (pool not yet ready, no such call)
+ * early at boot too).  getrandom is not on the worker's seccomp list
+ * (sandbox.c): a table is made before the sandbox is entered.  When that fails (pool not yet ready, no such call)
  * the clocks and the table's address are mixed instead: weaker, as an
  * attacker who knows roughly when the worker started may guess it, but
  * better than no table.
