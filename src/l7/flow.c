@@ -115,7 +115,8 @@ flow_bucket(const struct nfqd_flowtab *t, const struct nfqd_flow_key *k)
 /*
  * The seed: getrandom(), not waiting for the pool (a worker must start
  * early at boot too).  getrandom is not on the worker's seccomp list
- * (sandbox.c): a table is made before the sandbox is entered.  When that fails (pool not yet ready, no such call)
+ * (sandbox.c): a worker must make its table before it enters the
+ * sandbox, or a table made later (on a reload) ends the worker.  When that fails (pool not yet ready, no such call)
  * the clocks and the table's address are mixed instead: weaker, as an
  * attacker who knows roughly when the worker started may guess it, but
  * better than no table.
