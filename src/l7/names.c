@@ -6,16 +6,22 @@
  * each distinct normalized name once, from offset 1 (offset 0 is a spare
  * byte, so that a slot of 0 can mean "empty").  table: a power-of-two
  * array of 32-bit slots, open addressing with linear probing, at most 3/4
- * full.  A slot holds an entry's offset in its low obits bits, then one bit
+ * full, with the first 3 slots repeated after the last so that a lookup
+ * reads any 4 in a row without wrapping.  A slot holds an entry's offset in its low obits bits, then one bit
  * "subdomains too", then as many bits of the hash as are left: a tag that
  * spares nearly every string compare of a probe that does not match.  At
  * 1 million names of ~24 bytes that is 25 bytes of names and 8 of table
  * per name.
  *
- * A name's hash is computed from its last byte to its first, so that one
- * backward pass over a query gives the hash of each of its suffixes that
- * starts a label: a name of 4 labels costs 4 probes whatever the size of
- * the set, and the 4 slots are prefetched before the first is read.
+ * A name's hash is computed label by label from its last label to its
+ * first, so that one backward pass over a query gives the hash of each of
+ * its suffixes that starts a label: a name of 4 labels costs 4 probes
+ * whatever the size of the set, and the 4 slots are prefetched before the
+ * first is read.  A label is taken 8 or 16 bytes at a time and mixed with
+ * 128-bit multiplies under keys drawn at random per process (the way
+ * wyhash does), which is several times faster than a byte at a time and
+ * keeps a list's author from choosing names that collide: one list
+ * could otherwise make the build quadratic and stall a reload.
  *
  * Big blocks are mmap'd (and made read-only once built) rather than
  * malloc'd: glibc serves big allocations from its heap once its mmap
@@ -44,8 +50,6 @@
 #define READ_CHUNK	(64 * 1024)
 /* A DNS label's limit (RFC 1035). */
 #define LABEL_MAX	63
-/* Per-byte hash step: FNV-1a's 64-bit prime. */
-#define HASH_MUL	0x100000001b3ull
 
 _Static_assert(READ_CHUNK > NFQD_NAMES_LINE_MAX + 1, "a line fits a read");
 _Static_assert(NFQD_NAMES_TOTAL_MAX <= (1ul << 30), "offsets fit 30 bits");
@@ -67,7 +71,7 @@ struct nfqd_names {
 	uint32_t	 sub;		/* the "subdomains too" bit of a slot */
 	unsigned	 tshift;	/* slot >> tshift is the tag */
 	size_t		 count;		/* distinct names */
-	uint64_t	 seed;		/* the hash's starting state */
+	uint64_t	 key[3];	/* the hash's keys (hash_keys()) */
 };
 
 /* Bytes allowed in an element once folded: LDH, '_' (SRV and DKIM
@@ -93,7 +97,10 @@ blk_alloc(size_t size)
 		return calloc(1, size);
 	p = mmap(NULL, size, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	return p == MAP_FAILED ? NULL : p;
+	if (p == MAP_FAILED)
+		return NULL;
+	madvise(p, size, MADV_HUGEPAGE);
+	return p;
 }
 
 static void
@@ -115,7 +122,10 @@ blk_resize(void *p, size_t old, size_t size)
 
 	if (p != NULL && old >= BIG_BLOCK && size >= BIG_BLOCK) {
 		q = mremap(p, old, size, MREMAP_MAYMOVE);
-		return q == MAP_FAILED ? NULL : q;
+		if (q == MAP_FAILED)
+			return NULL;
+		madvise(q, size, MADV_HUGEPAGE);
+		return q;
 	}
 	if ((p == NULL || old < BIG_BLOCK) && size < BIG_BLOCK)
 		return realloc(p, size);
@@ -127,47 +137,144 @@ blk_resize(void *p, size_t old, size_t size)
 	return q;
 }
 
-/* Not the same for two processes, so a list cannot be made to collide. */
-static uint64_t
-hash_seed(void)
+/* The hash's keys: random, drawn once per process. */
+static const uint64_t *
+hash_keys(void)
 {
-	static uint64_t	seed;
+	static uint64_t	key[3];
+	uint64_t	x;
+	int		i;
 
-	if (seed == 0) {
-		if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) !=
-		    (ssize_t)sizeof(seed))
-			seed = nfqd_now_ns() ^ (uint64_t)getpid() << 32;
-		seed |= 1;
+	if (key[0] != 0)
+		return key;
+	if (getrandom(key, sizeof(key), GRND_NONBLOCK) != (ssize_t)sizeof(key))
+		for (i = 0, x = nfqd_now_ns() ^ (uint64_t)getpid() << 32; i < 3;
+		    i++) {
+			x += 0x9e3779b97f4a7c15ull;
+			key[i] = (x ^ x >> 31) * 0xbf58476d1ce4e5b9ull;
+		}
+	key[0] |= 1;
+	return key;
+}
+
+/* Little-endian loads, so that bit i of dots8() is byte i. */
+static inline uint64_t
+le64(const uint8_t *p)
+{
+	uint64_t	v;
+
+	memcpy(&v, p, sizeof(v));
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	v = __builtin_bswap64(v);
+#endif
+	return v;
+}
+
+static inline uint64_t
+le32(const uint8_t *p)
+{
+	uint32_t	v;
+
+	memcpy(&v, p, sizeof(v));
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	v = __builtin_bswap32(v);
+#endif
+	return v;
+}
+
+/* The 128-bit product of a and b, its halves folded. */
+static inline uint64_t
+mum(uint64_t a, uint64_t b)
+{
+	__uint128_t	r = (__uint128_t)a * b;
+
+	return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
+
+/*
+ * h, the hash of the labels to the right, extended by the label p[0..n)
+ * to its left.  Every byte is read once or twice, none outside the label
+ * (wyhash's overlapping reads), and n is mixed in.
+ */
+static inline uint64_t
+hash_label(const uint64_t *key, uint64_t h, const uint8_t *p, size_t n)
+{
+	__uint128_t	r;
+	uint64_t	a, b;
+	size_t		i = n, d;
+
+	if (n > 16) {
+		for (; i > 16; i -= 16, p += 16)
+			h = mum(le64(p) ^ key[0], le64(p + 8) ^ h);
+		a = le64(p + i - 16);
+		b = le64(p + i - 8);
+	} else if (n >= 4) {
+		d = (n >> 3) << 2;
+		a = le32(p) << 32 | le32(p + d);
+		b = le32(p + n - 4) << 32 | le32(p + n - 4 - d);
+	} else if (n > 0) {
+		a = (uint64_t)p[0] << 16 | (uint64_t)p[n >> 1] << 8 | p[n - 1];
+		b = 0;
+	} else {
+		a = b = 0;
 	}
-	return seed;
+	r = (__uint128_t)(a ^ key[1]) * (b ^ h);
+	return mum((uint64_t)r ^ key[0] ^ n, (uint64_t)(r >> 64) ^ key[1]);
 }
 
+/* Bit i set where byte i of the little-endian word x is a dot. */
 static inline uint64_t
-hash_step(uint64_t h, uint8_t c)
+dots8(uint64_t x)
 {
-	return (h ^ c) * HASH_MUL;
+	uint64_t	t = x ^ 0x2e2e2e2e2e2e2e2eull, y;
+
+	/* 0x80 in each byte of t that is 0, exactly (no borrow). */
+	y = (t & 0x7f7f7f7f7f7f7f7full) + 0x7f7f7f7f7f7f7f7full;
+	y = ~(y | t | 0x7f7f7f7f7f7f7f7full);
+	return (y >> 7) * 0x0102040810204080ull >> 56;
 }
 
-/* The per-byte state mixed so that every bit counts (MurmurHash3). */
-static inline uint64_t
-hash_end(uint64_t h)
+/*
+ * The hash of each suffix of q[0..len) (len <= NFQD_L7_NAME_MAX) that
+ * starts a label, shortest first, in hv[], where it starts in at[];
+ * returns how many (the whole name last).
+ */
+static size_t
+hash_suffixes(const uint64_t *key, const uint8_t *q, size_t len,
+    uint64_t *hv, uint8_t *at)
 {
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ull;
-	h ^= h >> 33;
-	return h;
-}
+	uint64_t	dots[4] = { 0, 0, 0, 0 }, m, h = key[2];
+	size_t		i, end = len, n = 0, d;
+	int		w;
 
-static uint64_t
-hash_name(uint64_t seed, const uint8_t *s, size_t len)
-{
-	uint64_t	h = seed;
-
-	while (len-- > 0)
-		h = hash_step(h, s[len]);
-	return hash_end(h);
+	_Static_assert(NFQD_L7_NAME_MAX < 256, "dots[] holds every byte");
+	if (len >= 8) {
+		for (i = 0; i + 8 <= len; i += 8)
+			dots[i >> 6] |= dots8(le64(q + i)) << (i & 63);
+		/* The last 8 bytes, overlapping: no loop of unknown length. */
+		if (i < len) {
+			i = len - 8;
+			m = dots8(le64(q + i));
+			dots[i >> 6] |= m << (i & 63);
+			if ((i & 63) > 56)
+				dots[(i >> 6) + 1] |= m >> (64 - (i & 63));
+		}
+	} else {
+		for (i = 0; i < len; i++)
+			dots[0] |= (uint64_t)(q[i] == '.') << i;
+	}
+	for (w = 3; w >= 0; w--) {
+		for (m = dots[w]; m != 0; m ^= (uint64_t)1 << (d & 63)) {
+			d = (size_t)w * 64 + 63 - (size_t)__builtin_clzll(m);
+			h = hash_label(key, h, q + d + 1, end - d - 1);
+			hv[n] = h;
+			at[n++] = (uint8_t)(d + 1);
+			end = d;
+		}
+	}
+	hv[n] = hash_label(key, h, q, end);
+	at[n++] = 0;
+	return n;
 }
 
 /* s[0..len) for a message: quoted, odd bytes as \xNN, cut at ~60 bytes. */
@@ -266,15 +373,15 @@ refuse(const uint8_t *text, size_t tlen, const uint8_t *s, size_t len,
 static int
 reserve(struct nfqd_names_builder *b, size_t n, char *err, size_t errlen)
 {
-	size_t	cap = b->cap;
+	size_t	cap = b->cap, used = b->used > 0 ? b->used : 1;
 	void	*p;
 
-	if (b->used + n <= b->cap)
+	if (used + n <= b->cap)
 		return 0;
-	if (b->used + n > NFQD_NAMES_TOTAL_MAX)
+	if (used + n > NFQD_NAMES_TOTAL_MAX)
 		return nfqd_errf(err, errlen, EFBIG, "more than %lu MiB of "
 		    "names in one set", NFQD_NAMES_TOTAL_MAX >> 20);
-	while (cap < b->used + n)
+	while (cap < used + n)
 		cap = cap < 256 ? 256 : cap * 2;
 	if ((p = blk_resize(b->buf, b->cap, cap)) == NULL)
 		return nfqd_errf(err, errlen, ENOMEM, "out of memory");
@@ -375,6 +482,8 @@ is_addr(const char *s, size_t len)
 	const char	*pct;
 	size_t		i;
 
+	if (memchr(s, '\0', len) != NULL)
+		return 0;
 	if (memchr(s, ':', len) != NULL) {
 		if ((pct = memchr(s, '%', len)) != NULL && pct + 1 < s + len)
 			len = (size_t)(pct - s);
@@ -583,9 +692,13 @@ static void
 insert(struct nfqd_names *s, uint8_t *names, size_t *w, const uint8_t *name,
     size_t len, int sub)
 {
-	uint64_t	h = hash_name(s->seed, name, len);
-	uint32_t	i = (uint32_t)h & s->mask, tag, slot;
+	uint64_t	hv[NFQD_L7_NAME_MAX], h;
+	uint8_t		at[NFQD_L7_NAME_MAX];
+	uint32_t	i, tag, slot;
 	const uint8_t	*e;
+
+	h = hv[hash_suffixes(s->key, name, len, hv, at) - 1];
+	i = (uint32_t)h & s->mask;
 
 	tag = (uint32_t)(h >> 32) >> s->tshift;
 	while ((slot = s->table[i]) != 0) {
@@ -616,14 +729,14 @@ nfqd_names_build(struct nfqd_names_builder *b)
 
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		goto fail;
-	s->seed = hash_seed();
+	memcpy(s->key, hash_keys(), sizeof(s->key));
 	if (b->n == 0) {
 		nfqd_names_builder_free(b);
 		return s;
 	}
 	while (slots * 3 < b->n * 4)
 		slots <<= 1;
-	s->tbytes = slots * sizeof(uint32_t);
+	s->tbytes = (slots + 3) * sizeof(uint32_t);
 	if ((s->table = blk_alloc(s->tbytes)) == NULL)
 		goto fail;
 	s->mask = (uint32_t)(slots - 1);
@@ -646,6 +759,7 @@ nfqd_names_build(struct nfqd_names_builder *b)
 		s->names = p;
 		s->nbytes = w;
 	}
+	memcpy(s->table + slots, s->table, 3 * sizeof(uint32_t));
 	b->buf = NULL;
 	nfqd_names_builder_free(b);
 	/* Read-only from here on: a stray write faults instead of
@@ -683,24 +797,63 @@ nfqd_names_bytes(const struct nfqd_names *s)
 	return sizeof(*s) + s->tbytes + s->nbytes;
 }
 
-/* Is q[0..len) in the set, as a parent (sub) or as the query itself? */
-static inline int
+/*
+ * The four slots from t: bit k set when slot k is a candidate (its tag
+ * and meaning bits equal want's under cmp) before the first empty slot;
+ * bit 4 set when none of the four is empty, so the probe goes on.  Tested
+ * without branching, so that a miss's one branch (an empty slot among the
+ * four) is taken nearly always and predicted.
+ */
+static inline unsigned
+group(const uint32_t *t, uint32_t want, uint32_t cmp)
+{
+	unsigned	hit, empty;
+
+	hit = (unsigned)(((t[0] ^ want) & cmp) == 0) |
+	    (unsigned)(((t[1] ^ want) & cmp) == 0) << 1 |
+	    (unsigned)(((t[2] ^ want) & cmp) == 0) << 2 |
+	    (unsigned)(((t[3] ^ want) & cmp) == 0) << 3;
+	empty = (unsigned)(t[0] == 0) | (unsigned)(t[1] == 0) << 1 |
+	    (unsigned)(t[2] == 0) << 2 | (unsigned)(t[3] == 0) << 3;
+	if (empty == 0)
+		return hit | 16;
+	return hit & ((empty & -empty) - 1);
+}
+
+/* What group() looks for: the tag of h, and the "subdomains too" bit
+ * unless the suffix is the whole query (exact). */
+static inline void
+wanted(const struct nfqd_names *s, uint64_t h, int exact, uint32_t *want,
+    uint32_t *cmp)
+{
+	uint32_t	need = exact ? 0 : s->sub;
+
+	*want = ((uint32_t)(h >> 32) >> s->tshift) << s->tshift | need;
+	*cmp = ~(uint32_t)0 << s->tshift | need;
+}
+
+/* Is q[0..len), whose hash is h, in the set, as a parent (exact 0) or
+ * as the query itself (exact 1)? */
+static int
 probe(const struct nfqd_names *s, uint64_t h, const uint8_t *q, size_t len,
     int exact)
 {
-	uint32_t	i = (uint32_t)h & s->mask, slot, tag;
+	uint32_t	i = (uint32_t)h & s->mask, want, cmp;
+	unsigned	hit;
 	const uint8_t	*e;
 
-	tag = (uint32_t)(h >> 32) >> s->tshift;
-	while ((slot = s->table[i]) != 0) {
-		if (slot >> s->tshift == tag && (exact || (slot & s->sub))) {
-			e = s->names + (slot & s->omask);
+	wanted(s, h, exact, &want, &cmp);
+	for (;; i = (i + 4) & s->mask) {
+		hit = group(s->table + i, want, cmp);
+		for (; (hit & 15) != 0; hit &= hit - 1) {
+			e = s->names + (s->table[i + (unsigned)__builtin_ctz(hit)] &
+			    s->omask);
 			if (e[0] == len && memcmp(e + 1, q, len) == 0)
 				return 1;
 		}
-		i = (i + 1) & s->mask;
+		if (hit == 0)
+			return 0;
 	}
-	return 0;
 }
 
 int
@@ -709,9 +862,11 @@ nfqd_names_match(const struct nfqd_names *s, const char *name, size_t len)
 	const uint8_t	*q = (const uint8_t *)name;
 	/* Suffixes start at 0 and after each dot: at most len of them. */
 	uint64_t	 hv[NFQD_L7_NAME_MAX];
-	uint8_t		 at[NFQD_L7_NAME_MAX];
-	uint64_t	 h;
-	size_t		 i, k, n = 0;
+	uint8_t		 at[NFQD_L7_NAME_MAX], hit[NFQD_L7_NAME_MAX];
+	const uint32_t	*t;
+	uint32_t	 want, cmp;
+	unsigned	 c;
+	size_t		 k, n;
 
 	/* A normalized name has no trailing dot; should one come through,
 	 * it must not be a way around the set. */
@@ -719,18 +874,23 @@ nfqd_names_match(const struct nfqd_names *s, const char *name, size_t len)
 		len--;
 	if (s->count == 0 || len == 0 || len > NFQD_L7_NAME_MAX)
 		return 0;
-	h = s->seed;
-	for (i = len; i-- > 0;) {
-		h = hash_step(h, q[i]);
-		if (i == 0 || q[i - 1] == '.') {
-			hv[n] = hash_end(h);
-			at[n] = (uint8_t)i;
-			__builtin_prefetch(&s->table[(uint32_t)hv[n] & s->mask]);
-			n++;
-		}
+	n = hash_suffixes(s->key, q, len, hv, at);
+	for (k = 0; k < n; k++)
+		__builtin_prefetch(&s->table[(uint32_t)hv[k] & s->mask]);
+	/* A first look at each suffix's slots, whose candidates' names are
+	 * fetched at once: a hit waits for its slot and then its name, not
+	 * for the other suffixes' probes too.  Most suffixes end here. */
+	for (k = 0; k < n; k++) {
+		t = s->table + ((uint32_t)hv[k] & s->mask);
+		wanted(s, hv[k], at[k] == 0, &want, &cmp);
+		hit[k] = (uint8_t)group(t, want, cmp);
+		for (c = hit[k] & 15; c != 0; c &= c - 1)
+			__builtin_prefetch(s->names + (t[__builtin_ctz(c)] &
+			    s->omask));
 	}
 	for (k = 0; k < n; k++)
-		if (probe(s, hv[k], q + at[k], len - at[k], at[k] == 0))
+		if (hit[k] != 0 && probe(s, hv[k], q + at[k], len - at[k],
+		    at[k] == 0))
 			return 1;
 	return 0;
 }

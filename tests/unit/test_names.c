@@ -484,6 +484,28 @@ test_add_errors(void)
 	nfqd_names_free(s);
 }
 
+/* The longest element first in a new builder (its first block), and the
+ * longest labels; a subdomain of it would be too long to match. */
+static void
+test_longest(void)
+{
+	struct nfqd_names_builder	*b = nfqd_names_builder_new();
+	struct nfqd_names		*s;
+	char				 name[300], err[256];
+
+	memset(name, 'a', 253);
+	name[63] = name[127] = name[191] = '.';
+	name[253] = '\0';
+	CHECK_INT_EQ(nfqd_names_add(b, name, 253, err, sizeof(err)), 0,
+	    "longest element first: added");
+	s = nfqd_names_build(b);
+	if (!CHECK(s != NULL, "longest element first: built"))
+		return;
+	CHECK(match(s, name) == 1 && match(s, name + 64) == 0 &&
+	    nfqd_names_count(s) == 1, "longest element: itself only");
+	nfqd_names_free(s);
+}
+
 /*
  * Crafted query shapes: names off the wire put through nfqd_l7_name_norm
  * as the parsers do, then matched; and queries the caller did not
@@ -811,6 +833,7 @@ main(void)
 	test_long_file();
 	test_file_errors();
 	test_add_errors();
+	test_longest();
 	test_evasion();
 	test_random();
 	test_memory();
