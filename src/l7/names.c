@@ -16,8 +16,8 @@
  * A name's hash is computed label by label from its last label to its
  * first, so that one backward pass over a query gives the hash of each of
  * its suffixes that starts a label: a name of 4 labels costs 4 probes
- * whatever the size of the set, and the 4 slots are prefetched before the
- * first is read.  A label is taken 8 or 16 bytes at a time and mixed with
+ * whatever the size of the set, and each probe's slots are prefetched as
+ * soon as its hash is known.  A label is taken 8 or 16 bytes at a time and mixed with
  * 128-bit multiplies under keys drawn at random per process (the way
  * wyhash does), which is several times faster than a byte at a time and
  * keeps a list's author from choosing names that collide: one list
@@ -39,6 +39,9 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "nfqd/l7/l7parse.h"
 #include "nfqd/l7/names.h"
@@ -99,6 +102,9 @@ blk_alloc(size_t size)
 	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		return NULL;
+	/* Lookups land at random in the table and the names: 2 MiB pages
+	 * spare them most TLB misses (where THP is "madvise" or
+	 * "always"; a hint only). */
 	madvise(p, size, MADV_HUGEPAGE);
 	return p;
 }
@@ -147,13 +153,15 @@ hash_keys(void)
 
 	if (key[0] != 0)
 		return key;
-	if (getrandom(key, sizeof(key), GRND_NONBLOCK) != (ssize_t)sizeof(key))
-		for (i = 0, x = nfqd_now_ns() ^ (uint64_t)getpid() << 32; i < 3;
-		    i++) {
+	if (getrandom(key, sizeof(key), GRND_NONBLOCK) != (ssize_t)sizeof(key)) {
+		/* No entropy yet (early boot): the clock, spread out. */
+		x = nfqd_now_ns() ^ (uint64_t)getpid() << 32;
+		for (i = 0; i < 3; i++) {
 			x += 0x9e3779b97f4a7c15ull;
 			key[i] = (x ^ x >> 31) * 0xbf58476d1ce4e5b9ull;
 		}
-	key[0] |= 1;
+	}
+	key[0] |= 1;		/* drawn */
 	return key;
 }
 
@@ -237,13 +245,17 @@ dots8(uint64_t x)
 /*
  * The hash of each suffix of q[0..len) (len <= NFQD_L7_NAME_MAX) that
  * starts a label, shortest first, in hv[], where it starts in at[];
- * returns how many (the whole name last).
+ * returns how many (the whole name last).  Each suffix's first slots in
+ * s are prefetched as soon as its hash is known, so that the fetch
+ * overlaps the hashing of the labels to its left.
  */
 static size_t
-hash_suffixes(const uint64_t *key, const uint8_t *q, size_t len,
+hash_suffixes(const struct nfqd_names *s, const uint8_t *q, size_t len,
     uint64_t *hv, uint8_t *at)
 {
+	const uint64_t	*key = s->key;
 	uint64_t	dots[4] = { 0, 0, 0, 0 }, m, h = key[2];
+	const uint32_t	*t = s->table;
 	size_t		i, end = len, n = 0, d;
 	int		w;
 
@@ -263,16 +275,18 @@ hash_suffixes(const uint64_t *key, const uint8_t *q, size_t len,
 		for (i = 0; i < len; i++)
 			dots[0] |= (uint64_t)(q[i] == '.') << i;
 	}
-	for (w = 3; w >= 0; w--) {
+	for (w = (int)(len >> 6); w >= 0; w--) {
 		for (m = dots[w]; m != 0; m ^= (uint64_t)1 << (d & 63)) {
 			d = (size_t)w * 64 + 63 - (size_t)__builtin_clzll(m);
 			h = hash_label(key, h, q + d + 1, end - d - 1);
+			__builtin_prefetch(&t[(uint32_t)h & s->mask]);
 			hv[n] = h;
 			at[n++] = (uint8_t)(d + 1);
 			end = d;
 		}
 	}
-	hv[n] = hash_label(key, h, q, end);
+	hv[n] = h = hash_label(key, h, q, end);
+	__builtin_prefetch(&t[(uint32_t)h & s->mask]);
 	at[n++] = 0;
 	return n;
 }
@@ -296,17 +310,6 @@ shown(char *buf, size_t size, const uint8_t *s, size_t len)
 		n += (size_t)snprintf(buf + n, size - n, "...");
 	snprintf(buf + n, size - n, "\"");
 	return buf;
-}
-
-static int
-has(const uint8_t *s, size_t len, const char *what)
-{
-	size_t	w = strlen(what), i;
-
-	for (i = 0; i + w <= len; i++)
-		if (memcmp(s + i, what, w) == 0)
-			return 1;
-	return 0;
 }
 
 /*
@@ -333,7 +336,7 @@ refuse(const uint8_t *text, size_t tlen, const uint8_t *s, size_t len,
 	    memcmp(s, "@@", 2) == 0)) || memchr(s, '^', len) != NULL)
 		return nfqd_errf(err, errlen, EINVAL, "%s: adblock syntax "
 		    "(\"||name^\") is not supported: write the name alone", q);
-	if (has(s, len, "://"))
+	if (memmem(s, len, "://", 3) != NULL)
 		return nfqd_errf(err, errlen, EINVAL, "%s: a URL, not a name",
 		    q);
 	for (i = 0; i < len; i++) {
@@ -697,7 +700,7 @@ insert(struct nfqd_names *s, uint8_t *names, size_t *w, const uint8_t *name,
 	uint32_t	i, tag, slot;
 	const uint8_t	*e;
 
-	h = hv[hash_suffixes(s->key, name, len, hv, at) - 1];
+	h = hv[hash_suffixes(s, name, len, hv, at) - 1];
 	i = (uint32_t)h & s->mask;
 
 	tag = (uint32_t)(h >> 32) >> s->tshift;
@@ -808,13 +811,24 @@ static inline unsigned
 group(const uint32_t *t, uint32_t want, uint32_t cmp)
 {
 	unsigned	hit, empty;
+#ifdef __SSE2__
+	__m128i		v = _mm_loadu_si128((const __m128i *)(const void *)t);
+	__m128i		z = _mm_setzero_si128(), x;
 
+	x = _mm_and_si128(_mm_xor_si128(v, _mm_set1_epi32((int)want)),
+	    _mm_set1_epi32((int)cmp));
+	hit = (unsigned)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(x,
+	    z)));
+	empty = (unsigned)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(v,
+	    z)));
+#else
 	hit = (unsigned)(((t[0] ^ want) & cmp) == 0) |
 	    (unsigned)(((t[1] ^ want) & cmp) == 0) << 1 |
 	    (unsigned)(((t[2] ^ want) & cmp) == 0) << 2 |
 	    (unsigned)(((t[3] ^ want) & cmp) == 0) << 3;
 	empty = (unsigned)(t[0] == 0) | (unsigned)(t[1] == 0) << 1 |
 	    (unsigned)(t[2] == 0) << 2 | (unsigned)(t[3] == 0) << 3;
+#endif
 	if (empty == 0)
 		return hit | 16;
 	return hit & ((empty & -empty) - 1);
@@ -862,10 +876,7 @@ nfqd_names_match(const struct nfqd_names *s, const char *name, size_t len)
 	const uint8_t	*q = (const uint8_t *)name;
 	/* Suffixes start at 0 and after each dot: at most len of them. */
 	uint64_t	 hv[NFQD_L7_NAME_MAX];
-	uint8_t		 at[NFQD_L7_NAME_MAX], hit[NFQD_L7_NAME_MAX];
-	const uint32_t	*t;
-	uint32_t	 want, cmp;
-	unsigned	 c;
+	uint8_t		 at[NFQD_L7_NAME_MAX];
 	size_t		 k, n;
 
 	/* A normalized name has no trailing dot; should one come through,
@@ -874,23 +885,9 @@ nfqd_names_match(const struct nfqd_names *s, const char *name, size_t len)
 		len--;
 	if (s->count == 0 || len == 0 || len > NFQD_L7_NAME_MAX)
 		return 0;
-	n = hash_suffixes(s->key, q, len, hv, at);
+	n = hash_suffixes(s, q, len, hv, at);
 	for (k = 0; k < n; k++)
-		__builtin_prefetch(&s->table[(uint32_t)hv[k] & s->mask]);
-	/* A first look at each suffix's slots, whose candidates' names are
-	 * fetched at once: a hit waits for its slot and then its name, not
-	 * for the other suffixes' probes too.  Most suffixes end here. */
-	for (k = 0; k < n; k++) {
-		t = s->table + ((uint32_t)hv[k] & s->mask);
-		wanted(s, hv[k], at[k] == 0, &want, &cmp);
-		hit[k] = (uint8_t)group(t, want, cmp);
-		for (c = hit[k] & 15; c != 0; c &= c - 1)
-			__builtin_prefetch(s->names + (t[__builtin_ctz(c)] &
-			    s->omask));
-	}
-	for (k = 0; k < n; k++)
-		if (hit[k] != 0 && probe(s, hv[k], q + at[k], len - at[k],
-		    at[k] == 0))
+		if (probe(s, hv[k], q + at[k], len - at[k], at[k] == 0))
 			return 1;
 	return 0;
 }
