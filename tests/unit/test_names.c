@@ -242,6 +242,7 @@ test_errors(void)
 		{ "ok.com\nbad..name\n", 0,
 		    "2: \"bad..name\": empty label" },
 		{ ".a\n", 0, "1: \".a\": empty label" },
+		{ "Bad..Name\n", 0, "1: \"Bad..Name\": empty label" },
 		{ "a\nb\nc.com..\n", 0, "3: \"c.com..\": empty label" },
 		{ "a.b\n\n# c\nexa mple.com\n", 0,
 		    "4: \"exa\" is not an IP address: only a hosts-file line "
@@ -611,6 +612,48 @@ test_evasion(void)
 	nfqd_names_free(s);
 }
 
+/*
+ * Dots at every offset (the lookup finds them 8 bytes at a time, the last
+ * word overlapping): k labels of L bytes in front of a parent in the set,
+ * or in front of a name that only looks like one.
+ */
+static void
+test_dot_offsets(void)
+{
+	struct nfqd_names_builder	*b = nfqd_names_builder_new();
+	struct nfqd_names		*s;
+	char				 q[300], err[64];
+	size_t				 L, k, i, n, bad = 0, tried = 0;
+
+	nfqd_names_add(b, "example.com", 11, err, sizeof(err));
+	nfqd_names_add(b, "=a.b", 4, err, sizeof(err));
+	if ((s = nfqd_names_build(b)) == NULL)
+		return;
+	for (L = 1; L <= 63; L++) {
+		for (k = 1; k <= 6; k++) {
+			for (i = n = 0; i < k && n + L + 1 + 11 <= 253; i++) {
+				memset(q + n, 'y', L);
+				n += L;
+				q[n++] = '.';
+			}
+			if (i < k)
+				break;
+			memcpy(q + n, "example.com", 11);
+			bad += nfqd_names_match(s, q, n + 11) != 1;
+			q[n + 7] = 'x';
+			bad += nfqd_names_match(s, q, n + 11) != 0;
+			bad += nfqd_names_match(s, q, n - 1) != 0;
+			memcpy(q + n, "a.b", 3);
+			bad += nfqd_names_match(s, q, n + 3) != 0;
+			bad += nfqd_names_match(s, q + n, 3) != 1;
+			tried += 5;
+		}
+	}
+	CHECKF(bad == 0, unit_fmt("dots at every offset: %zu queries", tried),
+	    "%zu wrong", bad);
+	nfqd_names_free(s);
+}
+
 /* The reference: every element sorted, looked up suffix by suffix. */
 struct ref {
 	char	name[128];
@@ -851,6 +894,7 @@ main(void)
 	test_add_errors();
 	test_longest();
 	test_evasion();
+	test_dot_offsets();
 	test_random();
 	test_memory();
 	unit_rmtree(dir);
