@@ -35,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -506,6 +507,30 @@ is_addr(const char *s, size_t len)
 	return inet_pton(AF_INET, buf, a) == 1;
 }
 
+/*
+ * The entries every hosts file starts with ("127.0.0.1 localhost",
+ * "255.255.255.255 broadcasthost", "::1 ip6-loopback", "0.0.0.0 0.0.0.0"):
+ * in a hosts-file line they are the machine's own names, not names to
+ * match, and "local" would take every name under .local (many a Windows
+ * domain) with it.
+ */
+static int
+hosts_own(const char *s, size_t len)
+{
+	static const char *const own[] = {
+		"localhost", "localhost.localdomain", "local", "broadcasthost",
+		"ip6-localhost", "ip6-loopback", "ip6-localnet",
+		"ip6-mcastprefix", "ip6-allnodes", "ip6-allrouters",
+		"ip6-allhosts",
+	};
+	size_t	i;
+
+	for (i = 0; i < sizeof(own) / sizeof(own[0]); i++)
+		if (strlen(own[i]) == len && strncasecmp(own[i], s, len) == 0)
+			return 1;
+	return is_addr(s, len);
+}
+
 static int
 list_add(struct list *l, const char *s, size_t len)
 {
@@ -558,7 +583,8 @@ list_line(struct list *l, const char *p, size_t len)
 	while (g < end) {
 		for (f = g; g < end && !blank(*g); g++)
 			;
-		if (list_add(l, f, (size_t)(g - f)) == -1)
+		if (!hosts_own(f, (size_t)(g - f)) &&
+		    list_add(l, f, (size_t)(g - f)) == -1)
 			return -1;
 		while (g < end && blank(*g))
 			g++;

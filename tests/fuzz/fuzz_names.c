@@ -125,6 +125,29 @@ ref_addr(const uint8_t *s, size_t len)
 	return inet_pton(AF_INET, buf, a) == 1;
 }
 
+/* A hosts file's own entries, skipped on a hosts-file line. */
+static int
+ref_own(const uint8_t *s, size_t len)
+{
+	static const char *const own[] = {
+		"localhost", "localhost.localdomain", "local", "broadcasthost",
+		"ip6-localhost", "ip6-loopback", "ip6-localnet",
+		"ip6-mcastprefix", "ip6-allnodes", "ip6-allrouters",
+		"ip6-allhosts",
+	};
+	size_t	i, k;
+
+	for (i = 0; i < sizeof(own) / sizeof(own[0]); i++) {
+		if (strlen(own[i]) != len)
+			continue;
+		for (k = 0; k < len && lower(s[k]) == own[i][k]; k++)
+			;
+		if (k == len)
+			return 1;
+	}
+	return ref_addr(s, len);
+}
+
 /* One line of a list: 1, or 0 when it is bad. */
 static int
 ref_line(const uint8_t *p, size_t len, unsigned long line)
@@ -157,7 +180,7 @@ ref_line(const uint8_t *p, size_t len, unsigned long line)
 	if (!ref_addr(f[0], fl[0]))
 		return 0;
 	for (i = 1; i < nf; i++)
-		if (!ref_elem(f[i], fl[i]))
+		if (!ref_own(f[i], fl[i]) && !ref_elem(f[i], fl[i]))
 			return 0;
 	return 1;
 }

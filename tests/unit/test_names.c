@@ -154,6 +154,13 @@ test_match_file(void)
 	    "crlf2.com   \r\n"
 	    "  # indented comment\n"
 	    "with#hash.com\n"
+	    "127.0.0.1 localhost\n"
+	    "127.0.0.1 LocalHost.localdomain local\n"
+	    "255.255.255.255 broadcasthost\n"
+	    "::1 localhost ip6-localhost ip6-loopback\n"
+	    "ff02::1 ip6-allnodes\n"
+	    "0.0.0.0 0.0.0.0 own.example 1.2.3.4\n"
+	    "=local\n"
 	    "example.com\n"
 	    "=example.com\n"
 	    "last.com";
@@ -172,6 +179,10 @@ test_match_file(void)
 		{ "crlf.com", 1 }, { "crlf2.com", 1 }, { "with", 1 },
 		{ "hash.com", 0 }, { "last.com", 1 }, { "0.0.0.0", 0 },
 		{ "127.0.0.1", 0 }, { "example", 0 }, { "comment", 0 },
+		{ "localhost", 0 }, { "localhost.localdomain", 0 },
+		{ "corp.local", 0 }, { "local", 1 }, { "broadcasthost", 0 },
+		{ "ip6-localhost", 0 }, { "ip6-allnodes", 0 },
+		{ "own.example", 1 }, { "1.2.3.4", 0 },
 		{ "a", 0 }, { "three", 0 },
 	};
 	struct nfqd_names	*s[2];
@@ -187,7 +198,7 @@ test_match_file(void)
 		if (!CHECKF(s[k] != NULL, unit_fmt("list %s loaded", how),
 		    "%s", err))
 			continue;
-		CHECK_UINT_EQ(nfqd_names_count(s[k]), 18,
+		CHECK_UINT_EQ(nfqd_names_count(s[k]), 20,
 		    unit_fmt("list %s: distinct names", how));
 		for (i = 0; i < NELEM(t); i++)
 			CHECK_INT_EQ(match(s[k], t[i].q), t[i].want,

@@ -52,7 +52,11 @@ int	nfqd_names_add(struct nfqd_names_builder *, const char *text,
  * Add the elements of a list file: a regular file of at most
  * NFQD_NAMES_FILE_MAX bytes.  Each line is blank, or one element, or a
  * hosts-file line (an IPv4 or IPv6 address, then one or more elements,
- * all added with the same meaning as a bare one); '#' starts a comment
+ * all added with the same meaning as a bare one, except the machine's own
+ * entries that hosts files start with, which are skipped: localhost,
+ * localhost.localdomain, local, broadcasthost, ip6-localhost and the
+ * other ip6-* names, and addresses such as "0.0.0.0 0.0.0.0"; "local"
+ * would otherwise match every name under .local); '#' starts a comment
  * anywhere on a line; blanks (space, tab, CR) around and between fields
  * are ignored, so CRLF line ends are fine; a UTF-8 byte order mark at the
  * start is skipped.  An empty file (or one of comments only) adds nothing,
