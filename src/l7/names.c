@@ -7,21 +7,21 @@
  * byte, so that a slot of 0 can mean "empty").  table: a power-of-two
  * array of 32-bit slots, open addressing with linear probing, at most 3/4
  * full, with the first 3 slots repeated after the last so that a lookup
- * reads any 4 in a row without wrapping.  A slot holds an entry's offset in its low obits bits, then one bit
- * "subdomains too", then as many bits of the hash as are left: a tag that
- * spares nearly every string compare of a probe that does not match.  At
- * 1 million names of ~24 bytes that is 25 bytes of names and 8 of table
- * per name.
+ * reads any 4 in a row without wrapping.  A slot holds an entry's offset
+ * in its low obits bits, then one bit "subdomains too", then as many bits
+ * of the hash as are left: a tag that spares nearly every string compare
+ * of a probe that does not match.  At 1 million names of ~24 bytes that
+ * is 25 bytes of names and 8 of table per name.
  *
  * A name's hash is computed label by label from its last label to its
  * first, so that one backward pass over a query gives the hash of each of
  * its suffixes that starts a label: a name of 4 labels costs 4 probes
  * whatever the size of the set, and each probe's slots are prefetched as
- * soon as its hash is known.  A label is taken 8 or 16 bytes at a time and mixed with
- * 128-bit multiplies under keys drawn at random per process (the way
- * wyhash does), which is several times faster than a byte at a time and
- * keeps a list's author from choosing names that collide: one list
- * could otherwise make the build quadratic and stall a reload.
+ * soon as its hash is known.  A label is taken 8 or 16 bytes at a time
+ * and mixed with 128-bit multiplies under keys drawn at random per
+ * process (the way wyhash does): several times faster than a byte at a
+ * time, and a list's author cannot choose names that collide, which
+ * could make the build quadratic and stall a reload.
  *
  * Big blocks are mmap'd (and made read-only once built) rather than
  * malloc'd: glibc serves big allocations from its heap once its mmap
@@ -154,7 +154,8 @@ hash_keys(void)
 
 	if (key[0] != 0)
 		return key;
-	if (getrandom(key, sizeof(key), GRND_NONBLOCK) != (ssize_t)sizeof(key)) {
+	if (getrandom(key, sizeof(key), GRND_NONBLOCK) !=
+	    (ssize_t)sizeof(key)) {
 		/* No entropy yet (early boot): the clock, spread out. */
 		x = nfqd_now_ns() ^ (uint64_t)getpid() << 32;
 		for (i = 0; i < 3; i++) {
@@ -346,9 +347,9 @@ refuse(const uint8_t *text, size_t tlen, const uint8_t *s, size_t len,
 			c += 'a' - 'A';
 		if (!name_byte[c]) {
 			if (c > 0x20 && c < 0x7f)
-				return nfqd_errf(err, errlen, EINVAL, "%s: byte "
-				    "0x%02x ('%c') is not allowed in a name",
-				    q, c, c);
+				return nfqd_errf(err, errlen, EINVAL,
+				    "%s: byte 0x%02x ('%c') is not allowed in "
+				    "a name", q, c, c);
 			return nfqd_errf(err, errlen, EINVAL, "%s: byte 0x%02x "
 			    "is not allowed in a name", q, c);
 		}
@@ -361,8 +362,8 @@ refuse(const uint8_t *text, size_t tlen, const uint8_t *s, size_t len,
 	for (i = 0; i <= len; i++) {
 		if (i == len || s[i] == '.') {
 			if (label == 0)
-				return nfqd_errf(err, errlen, EINVAL, "%s: empty "
-				    "label", q);
+				return nfqd_errf(err, errlen, EINVAL,
+				    "%s: empty label", q);
 			if (label > LABEL_MAX)
 				return nfqd_errf(err, errlen, EINVAL, "%s: a "
 				    "label longer than %d bytes", q, LABEL_MAX);
@@ -457,7 +458,7 @@ nfqd_names_add(struct nfqd_names_builder *b, const char *text, size_t len,
 /* A list's reading position, for FILE:LINE in messages. */
 struct list {
 	struct nfqd_names_builder *b;
-	const char	*label;		/* the file's path, or a caller's label */
+	const char	*label;		/* the file's path, or the caller's */
 	unsigned long	 line;		/* the line being read, from 1 */
 	char		*err;
 	size_t		 errlen;
@@ -567,9 +568,9 @@ list_line(struct list *l, const char *p, size_t len)
 		g++;
 	if (g == end) {
 		if (is_addr(f, flen)) {
-			snprintf(msg, sizeof(msg), "%s: an address with no name "
-			    "after it", shown(q, sizeof(q), (const uint8_t *)f,
-			    flen));
+			snprintf(msg, sizeof(msg), "%s: an address with no "
+			    "name after it", shown(q, sizeof(q),
+			    (const uint8_t *)f, flen));
 			return list_fail(l, msg);
 		}
 		return list_add(l, f, flen);
@@ -681,8 +682,8 @@ nfqd_names_add_file(struct nfqd_names_builder *b, const char *path,
 		}
 		/* It may have grown since fstat(). */
 		if ((total += (uint64_t)r) > NFQD_NAMES_FILE_MAX) {
-			nfqd_errf(err, errlen, EFBIG, "%s: larger than %lu MiB, "
-			    "the limit for a name list", path,
+			nfqd_errf(err, errlen, EFBIG, "%s: larger than %lu "
+			    "MiB, the limit for a name list", path,
 			    NFQD_NAMES_FILE_MAX >> 20);
 			goto out;
 		}
@@ -751,12 +752,12 @@ insert(struct nfqd_names *s, uint8_t *names, size_t *w, const uint8_t *name,
 struct nfqd_names *
 nfqd_names_build(struct nfqd_names_builder *b)
 {
-	struct nfqd_names	*s;
+	struct nfqd_names	*s = NULL;
 	size_t			 slots = 8, r, w, len;
 	uint8_t			*names, *p;
 	unsigned		 obits;
 
-	if ((s = calloc(1, sizeof(*s))) == NULL)
+	if (b == NULL || (s = calloc(1, sizeof(*s))) == NULL)
 		goto fail;
 	memcpy(s->key, hash_keys(), sizeof(s->key));
 	if (b->n == 0) {
@@ -799,7 +800,7 @@ nfqd_names_build(struct nfqd_names_builder *b)
 		mprotect((void *)(uintptr_t)s->names, s->nbytes, PROT_READ);
 	return s;
 fail:
-	free(s);
+	nfqd_names_free(s);
 	nfqd_names_builder_free(b);
 	return NULL;
 }
@@ -886,8 +887,8 @@ probe(const struct nfqd_names *s, uint64_t h, const uint8_t *q, size_t len,
 	for (;; i = (i + 4) & s->mask) {
 		hit = group(s->table + i, want, cmp);
 		for (; (hit & 15) != 0; hit &= hit - 1) {
-			e = s->names + (s->table[i + (unsigned)__builtin_ctz(hit)] &
-			    s->omask);
+			e = s->names + (s->table[i +
+			    (unsigned)__builtin_ctz(hit)] & s->omask);
 			if (e[0] == len && memcmp(e + 1, q, len) == 0)
 				return 1;
 		}
