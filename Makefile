@@ -61,11 +61,16 @@ $(B)/tools/%: tests/tools/%.c
 tests: $(UNIT) $(TOOLS) $(B)/nfqd $(B)/nfqd-faults
 
 # The benchmarks (as root): consumers side by side, and the classifier.
-bench: all $(TOOLS) $(B)/bench/bench_classify
+bench: all $(TOOLS) $(B)/bench/bench_classify $(B)/bench/bench_names
 	$(B)/bench/bench_classify
+	$(B)/bench/bench_names
 	tests/bench/bench.sh
 
 $(B)/bench/bench_classify: tests/bench/bench_classify.c $(OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(NFQD_CFLAGS) -o $@ $< $(OBJS) $(LDLIBS)
+
+$(B)/bench/bench_names: tests/bench/bench_names.c $(OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(NFQD_CFLAGS) -o $@ $< $(OBJS) $(LDLIBS)
 

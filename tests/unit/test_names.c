@@ -1,0 +1,913 @@
+/*
+ * Unit tests for src/l7/names.c: what an element matches, list files
+ * (hosts lines, comments, CRLF) and their errors with FILE:LINE, crafted
+ * query shapes, 100k random names against a sorted-array reference, and
+ * memory: a rebuilt set does not grow the process, a freed big set goes
+ * back to the system.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <malloc.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "nfqd/l7/l7parse.h"
+#include "nfqd/l7/names.h"
+#include "unit.h"
+
+#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
+
+static char	dir[256];
+
+static uint64_t	rng = 0x2545f4914f6cdd1dull;
+
+static uint32_t
+rnd(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (uint32_t)(rng >> 11);
+}
+
+static int
+match(const struct nfqd_names *s, const char *q)
+{
+	return nfqd_names_match(s, q, strlen(q));
+}
+
+/* A set from list text (len bytes), read as a file; NULL with err. */
+static struct nfqd_names *
+from_text(const char *text, size_t len, char *err, size_t errlen)
+{
+	struct nfqd_names_builder	*b = nfqd_names_builder_new();
+
+	if (b == NULL || nfqd_names_add_text(b, "T", text, len, err,
+	    errlen) == -1) {
+		nfqd_names_builder_free(b);
+		return NULL;
+	}
+	return nfqd_names_build(b);
+}
+
+/* The same text written to a file and read through add_file. */
+static struct nfqd_names *
+from_file(const char *text, size_t len, const char *path, char *err,
+    size_t errlen)
+{
+	struct nfqd_names_builder	*b;
+	FILE				*fp;
+
+	if ((fp = fopen(path, "w")) == NULL)
+		return NULL;
+	fwrite(text, 1, len, fp);
+	fclose(fp);
+	b = nfqd_names_builder_new();
+	if (b == NULL || nfqd_names_add_file(b, path, err, errlen) == -1) {
+		nfqd_names_builder_free(b);
+		return NULL;
+	}
+	return nfqd_names_build(b);
+}
+
+static void
+test_match_rules(void)
+{
+	static const char *const elems[] = {
+		"example.com", "=exact.org", "both.net", "=both.net",
+		"=both2.net", "both2.net", "Mixed.CASE.org", "dot.example.",
+		"a_b.example", "com2",
+	};
+	static const struct {
+		const char	*q;
+		int		 want;
+	} t[] = {
+		{ "example.com", 1 },
+		{ "www.example.com", 1 },
+		{ "a.b.example.com", 1 },
+		{ "notexample.com", 0 },
+		{ "example.com.evil.org", 0 },
+		{ "com", 0 },
+		{ "example", 0 },
+		{ "xample.com", 0 },
+		{ "wwwexample.com", 0 },
+		{ "exact.org", 1 },
+		{ "www.exact.org", 0 },
+		{ "a.b.exact.org", 0 },
+		{ "both.net", 1 },
+		{ "www.both.net", 1 },
+		{ "both2.net", 1 },
+		{ "x.both2.net", 1 },
+		{ "mixed.case.org", 1 },
+		{ "www.mixed.case.org", 1 },
+		{ "dot.example", 1 },
+		{ "x.dot.example", 1 },
+		{ "a_b.example", 1 },
+		{ "com2", 1 },
+		{ "x.com2", 1 },
+		{ "org", 0 },
+		{ "net", 0 },
+	};
+	struct nfqd_names_builder	*b = nfqd_names_builder_new();
+	struct nfqd_names		*s;
+	char				 err[256];
+	size_t				 i;
+	int				 ok = 1;
+
+	for (i = 0; i < NELEM(elems); i++)
+		ok &= nfqd_names_add(b, elems[i], strlen(elems[i]), err,
+		    sizeof(err)) == 0;
+	CHECK(ok, "rule elements added");
+	s = nfqd_names_build(b);
+	if (!CHECK(s != NULL, "rule set built"))
+		return;
+	CHECK_UINT_EQ(nfqd_names_count(s), 8, "rule set: x and =x count once");
+	for (i = 0; i < NELEM(t); i++)
+		CHECK_INT_EQ(match(s, t[i].q), t[i].want,
+		    unit_fmt("rule set: \"%s\"", t[i].q));
+	nfqd_names_free(s);
+}
+
+static void
+test_match_file(void)
+{
+	static const char text[] =
+	    "# a list\n"
+	    "example.com\n"
+	    "=exact.org\n"
+	    "UPPER.Case.COM\n"
+	    "trailing.dot.\n"
+	    "0.0.0.0 h1.com h2.com\th3.com  # three on a hosts line\n"
+	    "127.0.0.1 =h4.com\n"
+	    "::1 v6.example\n"
+	    "2001:db8::1 v6b.example v6c.example\n"
+	    "fe80::1%lo0 zone.example\n"
+	    "x.com # comment after\n"
+	    "   spaced.com   \n"
+	    "\t\n"
+	    "\n"
+	    "crlf.com\r\n"
+	    "crlf2.com   \r\n"
+	    "  # indented comment\n"
+	    "with#hash.com\n"
+	    "127.0.0.1 localhost\n"
+	    "127.0.0.1 LocalHost.localdomain local\n"
+	    "255.255.255.255 broadcasthost\n"
+	    "::1 localhost ip6-localhost ip6-loopback\n"
+	    "ff02::1 ip6-allnodes\n"
+	    "0.0.0.0 0.0.0.0 own.example 1.2.3.4\n"
+	    "=local\n"
+	    "example.com\n"
+	    "=example.com\n"
+	    "last.com";
+	static const struct {
+		const char	*q;
+		int		 want;
+	} t[] = {
+		{ "example.com", 1 }, { "www.example.com", 1 },
+		{ "exact.org", 1 }, { "www.exact.org", 0 },
+		{ "upper.case.com", 1 }, { "a.upper.case.com", 1 },
+		{ "trailing.dot", 1 }, { "x.trailing.dot", 1 },
+		{ "h1.com", 1 }, { "h2.com", 1 }, { "h3.com", 1 },
+		{ "sub.h2.com", 1 }, { "h4.com", 1 }, { "www.h4.com", 0 },
+		{ "v6.example", 1 }, { "v6b.example", 1 }, { "v6c.example", 1 },
+		{ "zone.example", 1 }, { "x.com", 1 }, { "spaced.com", 1 },
+		{ "crlf.com", 1 }, { "crlf2.com", 1 }, { "with", 1 },
+		{ "hash.com", 0 }, { "last.com", 1 }, { "0.0.0.0", 0 },
+		{ "127.0.0.1", 0 }, { "example", 0 }, { "comment", 0 },
+		{ "localhost", 0 }, { "localhost.localdomain", 0 },
+		{ "corp.local", 0 }, { "local", 1 }, { "broadcasthost", 0 },
+		{ "ip6-localhost", 0 }, { "ip6-allnodes", 0 },
+		{ "own.example", 1 }, { "1.2.3.4", 0 },
+		{ "a", 0 }, { "three", 0 },
+	};
+	struct nfqd_names	*s[2];
+	char			 err[512], path[512];
+	size_t			 i, k;
+
+	snprintf(path, sizeof(path), "%s/list", dir);
+	s[0] = from_text(text, sizeof(text) - 1, err, sizeof(err));
+	s[1] = from_file(text, sizeof(text) - 1, path, err, sizeof(err));
+	for (k = 0; k < 2; k++) {
+		const char *how = k == 0 ? "text" : "file";
+
+		if (!CHECKF(s[k] != NULL, unit_fmt("list %s loaded", how),
+		    "%s", err))
+			continue;
+		CHECK_UINT_EQ(nfqd_names_count(s[k]), 20,
+		    unit_fmt("list %s: distinct names", how));
+		for (i = 0; i < NELEM(t); i++)
+			CHECK_INT_EQ(match(s[k], t[i].q), t[i].want,
+			    unit_fmt("list %s: \"%s\"", how, t[i].q));
+		nfqd_names_free(s[k]);
+	}
+}
+
+/* An empty list, or one of comments only, is an empty set. */
+static void
+test_empty(void)
+{
+	static const char *const texts[] = {
+		"", "\n", "# nothing\n\n   \n", "\xef\xbb\xbf", "\r\n\r\n",
+	};
+	struct nfqd_names	*s;
+	char			 err[256], path[512];
+	size_t			 i;
+
+	snprintf(path, sizeof(path), "%s/empty", dir);
+	for (i = 0; i < NELEM(texts); i++) {
+		s = from_file(texts[i], strlen(texts[i]), path, err,
+		    sizeof(err));
+		if (!CHECKF(s != NULL, unit_fmt("empty list %zu loads", i),
+		    "%s", err))
+			continue;
+		CHECK(nfqd_names_count(s) == 0 && match(s, "a.com") == 0 &&
+		    match(s, "com") == 0, unit_fmt("empty list %zu: nothing "
+		    "matches", i));
+		nfqd_names_free(s);
+	}
+	s = nfqd_names_build(nfqd_names_builder_new());
+	CHECK(s != NULL && nfqd_names_count(s) == 0 && match(s, "x") == 0,
+	    "empty builder: an empty set");
+	nfqd_names_free(s);
+	/* A byte order mark is skipped on line 1 only. */
+	s = from_text("\xef\xbb\xbf" "bom.com\n", 11, err, sizeof(err));
+	CHECK(s != NULL && match(s, "bom.com") == 1, "BOM before line 1");
+	nfqd_names_free(s);
+}
+
+static void
+test_errors(void)
+{
+	static char	long_label[100], long_name[300], long_line[5000];
+	static char	line4096[5000];
+	static const struct {
+		const char	*text;
+		size_t		 len;	/* 0: strlen */
+		const char	*want;	/* after "T:" */
+	} t[] = {
+		{ "ok.com\nbad..name\n", 0,
+		    "2: \"bad..name\": empty label" },
+		{ ".a\n", 0, "1: \".a\": empty label" },
+		{ "Bad..Name\n", 0, "1: \"Bad..Name\": empty label" },
+		{ "a\nb\nc.com..\n", 0, "3: \"c.com..\": empty label" },
+		{ "a.b\n\n# c\nexa mple.com\n", 0,
+		    "4: \"exa\" is not an IP address: only a hosts-file line "
+		    "(an address, then names) holds more than one name" },
+		{ "*.example.com\n", 0,
+		    "1: \"*.example.com\": a wildcard is not needed: "
+		    "\"example.com\" already matches its subdomains" },
+		{ "x\n=*.example.com\n", 0,
+		    "2: \"=*.example.com\": a wildcard is not needed: "
+		    "\"example.com\" already matches its subdomains" },
+		{ "*\n", 0, "1: \"*\": byte 0x2a ('*') is not allowed in a "
+		    "name" },
+		{ "a.*.com\n", 0, "1: \"a.*.com\": byte 0x2a ('*') is not "
+		    "allowed in a name" },
+		{ "||example.com^\n", 0, "1: \"||example.com^\": adblock "
+		    "syntax (\"||name^\") is not supported: write the name "
+		    "alone" },
+		{ "@@||example.com^$important\n", 0, "1: "
+		    "\"@@||example.com^$important\": adblock syntax "
+		    "(\"||name^\") is not supported: write the name alone" },
+		{ "example.com^\n", 0, "1: \"example.com^\": adblock syntax "
+		    "(\"||name^\") is not supported: write the name alone" },
+		{ "http://example.com/\n", 0, "1: \"http://example.com/\": a "
+		    "URL, not a name" },
+		{ "127.0.0.1\n", 0, "1: \"127.0.0.1\": an address with no "
+		    "name after it" },
+		{ "a\n0.0.0.0   # nothing\n", 0, "2: \"0.0.0.0\": an address "
+		    "with no name after it" },
+		{ "::1\r\n", 0, "1: \"::1\": an address with no name after "
+		    "it" },
+		{ "0.0.0.0.0 x.com\n", 0, "1: \"0.0.0.0.0\" is not an IP "
+		    "address: only a hosts-file line (an address, then names) "
+		    "holds more than one name" },
+		{ "1.2.3.4 good.com bad..com\n", 0,
+		    "1: \"bad..com\": empty label" },
+		{ "1.2.3.4 good.com *.ads.com\n", 0,
+		    "1: \"*.ads.com\": a wildcard is not needed: \"ads.com\" "
+		    "already matches its subdomains" },
+		{ "a\x01" "b.com\n", 0, "1: \"a\\x01b.com\": byte 0x01 is not "
+		    "allowed in a name" },
+		{ "a\0b.com\n", 8, "1: \"a\\x00b.com\": byte 0x00 is not "
+		    "allowed in a name" },
+		{ "caf\xc3\xa9.com\n", 0, "1: \"caf\\xc3\\xa9.com\": byte "
+		    "0xc3 is not allowed in a name" },
+		{ "a_b!.com\n", 0, "1: \"a_b!.com\": byte 0x21 ('!') is not "
+		    "allowed in a name" },
+		{ "ex\"am\\ple.com\n", 0, "1: \"ex\\x22am\\x5cple.com\": byte "
+		    "0x22 ('\"') is not allowed in a name" },
+		{ "=\n", 0, "1: \"=\": empty name" },
+		{ ".\n", 0, "1: \".\": empty name" },
+		{ "==x.com\n", 0, "1: \"==x.com\": byte 0x3d ('=') is not "
+		    "allowed in a name" },
+		{ "ok.com\r\nbad name\r\n", 0, "2: \"bad\" is not an IP "
+		    "address: only a hosts-file line (an address, then names) "
+		    "holds more than one name" },
+		{ "ok.com\n\xef\xbb\xbf" "bom.com\n", 0, "2: "
+		    "\"\\xef\\xbb\\xbfbom.com\": byte 0xef is not allowed in a "
+		    "name" },
+		{ "a\vb.com\n", 0, "1: \"a\\x0bb.com\": byte 0x0b is not "
+		    "allowed in a name" },
+		{ long_label, 0, "1: \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		    "aaaaaaaaaaaaaaaaaaaa...\": a label longer than 63 bytes" },
+		{ long_name, 0, "1: \"aaaaaaaaa.aaaaaaaaa.aaaaaaaaa.aaaaaaaaa."
+		    "aaaaaaaaa.aaaaaaaaa....\": longer than 253 bytes" },
+		{ long_line, 0, "3: line longer than 4096 bytes" },
+	};
+	struct nfqd_names	*s;
+	char			 err[1024], want[1024], path[512];
+	size_t			 i, len, n;
+
+	memset(long_label, 'a', 64);
+	strcpy(long_label + 64, ".com\n");
+	for (n = 0; n < 254; n++)
+		long_name[n] = n % 10 == 9 ? '.' : 'a';
+	long_name[n - 1] = 'a';
+	strcpy(long_name + n, "\n");
+	/* Lines 1, 2 fine; line 3 is 4097 bytes of a name and blanks. */
+	n = (size_t)sprintf(long_line, "a.com\nb.com\nc.com");
+	memset(long_line + n, ' ', 4097 - 5);
+	strcpy(long_line + n + 4097 - 5, "\nd.com\n");
+	/* 4096 bytes is allowed: the line's error is its own. */
+	n = (size_t)sprintf(line4096, "a.com\n=");
+	memset(line4096 + n, ' ', 4096 - 1 - 4);
+	strcpy(line4096 + n + 4096 - 1 - 4, "#xyz\n");
+	snprintf(path, sizeof(path), "%s/bad", dir);
+	for (i = 0; i < NELEM(t); i++) {
+		len = t[i].len != 0 ? t[i].len : strlen(t[i].text);
+		err[0] = '\0';
+		s = from_text(t[i].text, len, err, sizeof(err));
+		CHECK(s == NULL, unit_fmt("bad list %zu refused", i));
+		nfqd_names_free(s);
+		snprintf(want, sizeof(want), "T:%s", t[i].want);
+		CHECK_STR_EQ(err, want, unit_fmt("bad list %zu: message", i));
+		err[0] = '\0';
+		s = from_file(t[i].text, len, path, err, sizeof(err));
+		CHECK(s == NULL, unit_fmt("bad list file %zu refused", i));
+		nfqd_names_free(s);
+		snprintf(want, sizeof(want), "%s:%s", path, t[i].want);
+		CHECK_STR_EQ(err, want, unit_fmt("bad list file %zu: message",
+		    i));
+	}
+	/* A 4096-byte line is not too long: its own fault is reported. */
+	s = from_text(line4096, strlen(line4096), err, sizeof(err));
+	CHECK(s == NULL, "4096-byte line read");
+	CHECK_STR_EQ(err, "T:2: \"=\": empty name", "4096-byte line: its "
+	    "name is at fault, not its length");
+	nfqd_names_free(s);
+}
+
+/* Line numbers stay right across the file reader's 64 KiB reads, and a
+ * line that straddles two reads is read whole. */
+static void
+test_long_file(void)
+{
+	struct nfqd_names	*s;
+	char			*text, err[512], path[512];
+	size_t			 n = 0, cap = 1 << 20, i;
+
+	if ((text = malloc(cap)) == NULL)
+		return;
+	for (i = 1; i <= 20000; i++)
+		n += (size_t)sprintf(text + n, "0.0.0.0 n%zu.com   "
+		    "# padding padding\n", i);
+	n += (size_t)sprintf(text + n, "n20001..com\n");
+	snprintf(path, sizeof(path), "%s/long", dir);
+	s = from_file(text, n, path, err, sizeof(err));
+	CHECK(s == NULL, "error after 20000 lines refused");
+	nfqd_names_free(s);
+	CHECK_STR_EQ(err, unit_fmt("%s:20001: \"n20001..com\": empty label",
+	    path), "error after 20000 lines: its line number");
+	n -= 12;
+	s = from_file(text, n, path, err, sizeof(err));
+	if (CHECKF(s != NULL, "20000 lines loaded", "%s", err)) {
+		int ok = 1;
+
+		for (i = 1; i <= 20000; i++)
+			ok &= match(s, unit_fmt("x.n%zu.com", i));
+		CHECK(ok && nfqd_names_count(s) == 20000 &&
+		    !match(s, "n20001.com") && !match(s, "n0.com"),
+		    "20000 lines: every name across the reads");
+		nfqd_names_free(s);
+	}
+	free(text);
+}
+
+static void
+test_file_errors(void)
+{
+	struct nfqd_names_builder	*b = nfqd_names_builder_new();
+	char				 err[512], p[512];
+	int				 fd;
+
+	snprintf(p, sizeof(p), "%s/missing", dir);
+	CHECK_INT_EQ(nfqd_names_add_file(b, p, err, sizeof(err)), -1,
+	    "missing file refused");
+	CHECK_STR_EQ(err, unit_fmt("open(%s): No such file or directory", p),
+	    "missing file: message");
+	CHECK_INT_EQ(nfqd_names_add_file(b, dir, err, sizeof(err)), -1,
+	    "directory refused");
+	CHECK_STR_EQ(err, unit_fmt("%s is a directory, not a regular file",
+	    dir), "directory: message");
+	snprintf(p, sizeof(p), "%s/fifo", dir);
+	if (mkfifo(p, 0600) == 0) {
+		/* No writer: a blocking open() would hang here. */
+		CHECK_INT_EQ(nfqd_names_add_file(b, p, err, sizeof(err)), -1,
+		    "FIFO refused without hanging");
+		CHECK_STR_EQ(err, unit_fmt("%s is a FIFO, not a regular file",
+		    p), "FIFO: message");
+	}
+	snprintf(p, sizeof(p), "%s/big", dir);
+	if ((fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0600)) != -1) {
+		if (ftruncate(fd, (off_t)NFQD_NAMES_FILE_MAX + 1) == 0) {
+			CHECK_INT_EQ(nfqd_names_add_file(b, p, err,
+			    sizeof(err)), -1, "file over 1 GiB refused");
+			CHECK_STR_EQ(err, unit_fmt("%s: larger than 1024 MiB, "
+			    "the limit for a name list", p),
+			    "file over 1 GiB: message");
+		}
+		close(fd);
+		unlink(p);
+	}
+	if (geteuid() != 0) {
+		snprintf(p, sizeof(p), "%s/unreadable", dir);
+		unit_write_text(p, "a.com\n");
+		chmod(p, 0);
+		CHECK_INT_EQ(nfqd_names_add_file(b, p, err, sizeof(err)), -1,
+		    "unreadable file refused");
+		CHECK_STR_EQ(err, unit_fmt("open(%s): Permission denied", p),
+		    "unreadable file: message");
+	}
+	nfqd_names_builder_free(b);
+}
+
+/* nfqd_names_add: a rule's own elements, no FILE:LINE; a refused element
+ * leaves the builder as it was. */
+static void
+test_add_errors(void)
+{
+	static const struct {
+		const char	*text;
+		const char	*want;
+	} t[] = {
+		{ "", "\"\": empty name" },
+		{ "=", "\"=\": empty name" },
+		{ " example.com", "\" example.com\": byte 0x20 is not allowed "
+		    "in a name" },
+		{ "example.com ", "\"example.com \": byte 0x20 is not allowed "
+		    "in a name" },
+		{ "*.x.org", "\"*.x.org\": a wildcard is not needed: \"x.org\" "
+		    "already matches its subdomains" },
+		{ "a..b", "\"a..b\": empty label" },
+		{ "example.com#x", "\"example.com#x\": byte 0x23 ('#') is not "
+		    "allowed in a name" },
+	};
+	struct nfqd_names_builder	*b = nfqd_names_builder_new();
+	struct nfqd_names		*s;
+	char				 err[512];
+	size_t				 i;
+
+	CHECK_INT_EQ(nfqd_names_add(b, "good.com", 8, err, sizeof(err)), 0,
+	    "add good.com");
+	for (i = 0; i < NELEM(t); i++) {
+		err[0] = '\0';
+		CHECK_INT_EQ(nfqd_names_add(b, t[i].text, strlen(t[i].text),
+		    err, sizeof(err)), -1, unit_fmt("add \"%s\" refused",
+		    t[i].text));
+		CHECK_STR_EQ(err, t[i].want, unit_fmt("add \"%s\": message",
+		    t[i].text));
+	}
+	CHECK_INT_EQ(nfqd_names_add(b, "=other.org.", 11, err, sizeof(err)),
+	    0, "add =other.org. after the refusals");
+	/* The length given is what counts, not a NUL. */
+	CHECK_INT_EQ(nfqd_names_add(b, "cut.netXYZ", 7, err, sizeof(err)),
+	    0, "add with a length short of the text");
+	s = nfqd_names_build(b);
+	CHECK(s != NULL && nfqd_names_count(s) == 3 &&
+	    match(s, "a.good.com") && match(s, "other.org") &&
+	    !match(s, "a.other.org") && match(s, "cut.net") &&
+	    !match(s, "cut.netxyz"), "refusals left the builder as it was");
+	nfqd_names_free(s);
+}
+
+/* The longest element first in a new builder (its first block), and the
+ * longest labels; a subdomain of it would be too long to match. */
+static void
+test_longest(void)
+{
+	struct nfqd_names_builder	*b = nfqd_names_builder_new();
+	struct nfqd_names		*s;
+	char				 name[300], err[256];
+
+	memset(name, 'a', 253);
+	name[63] = name[127] = name[191] = '.';
+	name[253] = '\0';
+	CHECK_INT_EQ(nfqd_names_add(b, name, 253, err, sizeof(err)), 0,
+	    "longest element first: added");
+	s = nfqd_names_build(b);
+	if (!CHECK(s != NULL, "longest element first: built"))
+		return;
+	CHECK(match(s, name) == 1 && match(s, name + 64) == 0 &&
+	    nfqd_names_count(s) == 1, "longest element: itself only");
+	nfqd_names_free(s);
+}
+
+/*
+ * Crafted query shapes: names off the wire put through nfqd_l7_name_norm
+ * as the parsers do, then matched; and queries the caller did not
+ * normalize, which must neither match wrongly nor read past len.
+ */
+static void
+test_evasion(void)
+{
+	static const struct {
+		const char	*raw;
+		int		 want;	/* -1: nfqd_l7_name_norm refuses */
+	} t[] = {
+		{ "WWW.EXAMPLE.COM.", 1 },
+		{ "Example.Com", 1 },
+		{ ".example.com", -1 },
+		{ "www..example.com", -1 },
+		{ "www.example.com ", -1 },
+		{ "wwwexample.com", 0 },
+		{ "example.co", 0 },
+		{ "example.comm", 0 },
+		{ "example.com.evil.org", 0 },
+		{ "example.com.evil.org.", 0 },
+		{ "examp1e.com", 0 },
+		{ "ex%61mple.com", 0 },
+		{ "xn--exmple-cua.com", 0 },
+		{ "example-com", 0 },
+		{ "example_com", 0 },
+		{ "com.example", 0 },
+		{ "blocked.example.net", 1 },
+		{ "blocked.example.net.evil", 0 },
+		{ "bblocked.example.net", 0 },
+		{ "x.blocked.example.net", 0 },
+		{ "EXACT.example.net", 1 },
+	};
+	struct nfqd_names_builder	*b = nfqd_names_builder_new();
+	struct nfqd_names		*s;
+	char				 norm[NFQD_L7_NAME_MAX + 1], q[600], err[64];
+	size_t				 i, n;
+	int				 len;
+
+	nfqd_names_add(b, "example.com", 11, err, sizeof(err));
+	nfqd_names_add(b, "=blocked.example.net", 20, err, sizeof(err));
+	nfqd_names_add(b, "=exact.example.net", 18, err, sizeof(err));
+	s = nfqd_names_build(b);
+	if (s == NULL)
+		return;
+	for (i = 0; i < NELEM(t); i++) {
+		len = nfqd_l7_name_norm(norm, (const uint8_t *)t[i].raw,
+		    strlen(t[i].raw));
+		if (t[i].want == -1) {
+			CHECK_INT_EQ(len, -1, unit_fmt("evasion \"%s\": "
+			    "refused by the norm", t[i].raw));
+			continue;
+		}
+		CHECK_INT_EQ(len >= 0 ? nfqd_names_match(s, norm,
+		    (size_t)len) : -1, t[i].want, unit_fmt("evasion \"%s\"",
+		    t[i].raw));
+	}
+	/* Two trailing dots: nfqd_l7_name_norm keeps one ("an empty label"
+	 * it should refuse); the match ignores it, so the name is not a way
+	 * around the set whatever the norm does. */
+	len = nfqd_l7_name_norm(norm, (const uint8_t *)"www.example.com..",
+	    17);
+	CHECK(len == -1 || nfqd_names_match(s, norm, (size_t)len) == 1,
+	    "evasion \"www.example.com..\": refused by the norm or matched");
+	/* Not normalized: the text is compared byte for byte. */
+	CHECK_INT_EQ(match(s, "EXAMPLE.COM"), 0, "unfolded query: no match");
+	CHECK_INT_EQ(match(s, "www.example.com."), 1, "trailing dot kept: "
+	    "ignored");
+	CHECK_INT_EQ(match(s, "blocked.example.net."), 1, "trailing dot kept, "
+	    "exact element: ignored");
+	CHECK_INT_EQ(match(s, "example.com.."), 0, "two trailing dots: no "
+	    "match");
+	CHECK_INT_EQ(match(s, "."), 0, "a dot alone: no match");
+	CHECK_INT_EQ(match(s, ".example.com"), 1, "leading dot: its parent "
+	    "matches");
+	CHECK_INT_EQ(nfqd_names_match(s, "example.com\0evil", 16), 0,
+	    "NUL inside the length: no match");
+	CHECK_INT_EQ(nfqd_names_match(s, "www.example.comXYZ", 15), 1,
+	    "length short of the text: read to len only");
+	CHECK_INT_EQ(nfqd_names_match(s, "example.com", 7), 0, "a prefix "
+	    "by length: no match");
+	CHECK_INT_EQ(nfqd_names_match(s, "", 0), 0, "empty query");
+	/* The longest name: "b.a.a....a.example.com", 253 bytes, 123
+	 * labels; one byte more never matches. */
+	memset(q, 'a', 241);
+	for (n = 1; n < 241; n += 2)
+		q[n] = '.';
+	q[0] = 'b';
+	memcpy(q + 241, ".example.com", 12);
+	CHECK_INT_EQ(nfqd_names_match(s, q, 253), 1, "253 bytes, 123 labels: "
+	    "matches");
+	memmove(q + 1, q, 253);
+	q[0] = 'c';
+	CHECK_INT_EQ(nfqd_names_match(s, q, 254), 0, "254 bytes: never "
+	    "matches");
+	/* Dots alone, as long as allowed: 253 suffixes, no match. */
+	memset(q, '.', 253);
+	CHECK_INT_EQ(nfqd_names_match(s, q, 253), 0, "253 dots: no match");
+	memcpy(q + 253 - 11, "example.com", 11);
+	CHECK_INT_EQ(nfqd_names_match(s, q, 253), 1, "dots then example.com: "
+	    "its parent after the last dot");
+	nfqd_names_free(s);
+}
+
+/*
+ * Dots at every offset (the lookup finds them 8 bytes at a time, the last
+ * word overlapping): k labels of L bytes in front of a parent in the set,
+ * or in front of a name that only looks like one.
+ */
+static void
+test_dot_offsets(void)
+{
+	struct nfqd_names_builder	*b = nfqd_names_builder_new();
+	struct nfqd_names		*s;
+	char				 q[300], err[64];
+	size_t				 L, k, i, n, bad = 0, tried = 0;
+
+	nfqd_names_add(b, "example.com", 11, err, sizeof(err));
+	nfqd_names_add(b, "=a.b", 4, err, sizeof(err));
+	if ((s = nfqd_names_build(b)) == NULL)
+		return;
+	for (L = 1; L <= 63; L++) {
+		for (k = 1; k <= 6; k++) {
+			for (i = n = 0; i < k && n + L + 1 + 11 <= 253; i++) {
+				memset(q + n, 'y', L);
+				n += L;
+				q[n++] = '.';
+			}
+			if (i < k)
+				break;
+			memcpy(q + n, "example.com", 11);
+			bad += nfqd_names_match(s, q, n + 11) != 1;
+			q[n + 7] = 'x';
+			bad += nfqd_names_match(s, q, n + 11) != 0;
+			bad += nfqd_names_match(s, q, n - 1) != 0;
+			memcpy(q + n, "a.b", 3);
+			bad += nfqd_names_match(s, q, n + 3) != 0;
+			bad += nfqd_names_match(s, q + n, 3) != 1;
+			tried += 5;
+		}
+	}
+	CHECKF(bad == 0, unit_fmt("dots at every offset: %zu queries", tried),
+	    "%zu wrong", bad);
+	nfqd_names_free(s);
+}
+
+/* The reference: every element sorted, looked up suffix by suffix. */
+struct ref {
+	char	name[128];
+	int	sub;
+};
+
+static int
+ref_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct ref *)a)->name,
+	    ((const struct ref *)b)->name);
+}
+
+static int
+ref_match(const struct ref *r, size_t n, const char *q)
+{
+	struct ref	 key;
+	const struct ref *f;
+	size_t		 i, len = strlen(q);
+
+	for (i = 0; i < len; i++) {
+		if (i > 0 && q[i - 1] != '.')
+			continue;
+		if (len - i >= sizeof(key.name))
+			continue;
+		strcpy(key.name, q + i);
+		f = bsearch(&key, r, n, sizeof(*r), ref_cmp);
+		if (f != NULL && (f->sub || i == 0))
+			return 1;
+	}
+	return 0;
+}
+
+/* A name of 1-4 labels from a small pool, so that names share parents. */
+static void
+random_name(char *buf, unsigned maxlabels)
+{
+	static const char *const pool[] = {
+		"a", "b", "c", "com", "net", "org", "example", "www", "cdn",
+		"ads", "x1", "y-2", "z_3", "mail", "api", "static", "img",
+		"tracker", "edge", "eu", "us", "io", "de", "q", "long-label",
+	};
+	unsigned	n = 1 + rnd() % maxlabels, i;
+	size_t		len = 0;
+
+	for (i = 0; i < n; i++)
+		len += (size_t)sprintf(buf + len, "%s%s", i ? "." : "",
+		    pool[rnd() % NELEM(pool)]);
+	/* Sometimes a label of its own, so that not every name is pooled. */
+	if (rnd() % 4 == 0)
+		sprintf(buf + len, ".%u", rnd() % 1000);
+}
+
+static void
+test_random(void)
+{
+	enum { N = 100000, Q = 200000 };
+	struct nfqd_names_builder	*b = nfqd_names_builder_new();
+	struct nfqd_names		*s;
+	struct ref			*r;
+	char				 name[128], err[256];
+	size_t				 i, j, n = 0, bad = 0, hits = 0;
+	int				 got, want;
+
+	if ((r = calloc(N, sizeof(*r))) == NULL)
+		return;
+	for (i = 0; i < N; i++) {
+		random_name(name, 4);
+		r[i].sub = rnd() % 5 != 0;
+		snprintf(r[i].name, sizeof(r[i].name), "%s", name);
+		snprintf(name, sizeof(name), "%s%s", r[i].sub ? "" : "=",
+		    r[i].name);
+		if (nfqd_names_add(b, name, strlen(name), err,
+		    sizeof(err)) == -1)
+			bad++;
+	}
+	CHECK_UINT_EQ(bad, 0, "random: 100k elements added");
+	s = nfqd_names_build(b);
+	if (!CHECK(s != NULL, "random: built")) {
+		free(r);
+		return;
+	}
+	/* Merge duplicates in the reference: the wider meaning wins. */
+	qsort(r, N, sizeof(*r), ref_cmp);
+	for (i = 0; i < N; i = j) {
+		r[n] = r[i];
+		for (j = i + 1; j < N && strcmp(r[j].name, r[i].name) == 0; j++)
+			r[n].sub |= r[j].sub;
+		n++;
+	}
+	CHECK_UINT_EQ(nfqd_names_count(s), n, "random: distinct count");
+	for (i = 0, bad = 0; i < n; i++)
+		bad += !match(s, r[i].name);
+	CHECK_UINT_EQ(bad, 0, "random: every element matches itself");
+	for (i = 0, bad = 0; i < Q; i++) {
+		random_name(name, 6);
+		got = match(s, name);
+		want = ref_match(r, n, name);
+		hits += want;
+		if (got != want && bad++ < 5)
+			printf("# \"%s\": %d, reference %d\n", name, got, want);
+	}
+	CHECKF(bad == 0, "random: 200k queries agree with the reference",
+	    "%zu disagree", bad);
+	CHECKF(hits > Q / 10 && hits < Q - Q / 10, "random: queries both "
+	    "hit and miss", "%zu of %d hit", hits, Q);
+	nfqd_names_free(s);
+	free(r);
+}
+
+/* n realistic names (2-4 labels of 3-15 bytes) added to a new set. */
+static struct nfqd_names *
+realistic(size_t n)
+{
+	static const char *const tld[] = { "com", "net", "org", "io", "de" };
+	static const char	 chars[] = "abcdefghijklmnopqrstuvwxyz0123456789-";
+	struct nfqd_names_builder	*b = nfqd_names_builder_new();
+	char				 name[128], err[128];
+	size_t				 i, len;
+	unsigned			 labels, l, k, ll;
+
+	if (b == NULL)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		len = 0;
+		labels = 1 + rnd() % 3;
+		for (l = 0; l < labels; l++) {
+			ll = 3 + rnd() % 13;
+			for (k = 0; k < ll; k++)
+				name[len++] = chars[rnd() % 37];
+			name[len++] = '.';
+		}
+		len += (size_t)sprintf(name + len, "%s", tld[rnd() % 5]);
+		if (nfqd_names_add(b, name, len, err, sizeof(err)) == -1) {
+			nfqd_names_builder_free(b);
+			return NULL;
+		}
+	}
+	return nfqd_names_build(b);
+}
+
+/*
+ * A set rebuilt again and again (a reload each time) does not grow the
+ * process, and a big set freed gives its memory back.  Under ASan the
+ * process's RSS and heap count its quarantine and shadow, so only the
+ * set's own size is checked there.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+static void
+test_memory(void)
+{
+	struct nfqd_names	*s;
+	size_t			 bytes;
+
+	printf("# RSS and heap checks skipped under AddressSanitizer\n");
+	if ((s = realistic(1000000)) == NULL) {
+		CHECK(0, "1M names built");
+		return;
+	}
+	bytes = nfqd_names_bytes(s);
+	CHECKF(bytes <= 48 * nfqd_names_count(s), "1M names: at most 48 "
+	    "bytes a name", "%zu bytes for %zu names", bytes,
+	    nfqd_names_count(s));
+	nfqd_names_free(s);
+}
+#else
+static size_t
+rss(void)
+{
+	unsigned long	size = 0, res = 0;
+	FILE		*fp;
+
+	if ((fp = fopen("/proc/self/statm", "r")) == NULL)
+		return 0;
+	if (fscanf(fp, "%lu %lu", &size, &res) != 2)
+		res = 0;
+	fclose(fp);
+	return res * (size_t)sysconf(_SC_PAGESIZE);
+}
+
+static void
+test_memory(void)
+{
+	struct nfqd_names	*s;
+	struct mallinfo2	 m0, m1;
+	size_t			 r0 = 0, r1, bytes, i;
+
+	memset(&m0, 0, sizeof(m0));
+	for (i = 0; i < 20; i++) {
+		if ((s = realistic(200000)) == NULL)
+			break;
+		nfqd_names_free(s);
+		if (i == 2) {
+			r0 = rss();
+			m0 = mallinfo2();
+		}
+	}
+	r1 = rss();
+	m1 = mallinfo2();
+	CHECKF(i == 20 && r1 <= r0 + (1 << 20), "20 builds of 200k names: "
+	    "RSS does not grow", "RSS %zu KiB after 3, %zu KiB after 20",
+	    r0 >> 10, r1 >> 10);
+	CHECKF(m1.uordblks <= m0.uordblks + 4096 && m1.arena <= m0.arena +
+	    (1 << 20), "20 builds of 200k names: malloc heap does not grow",
+	    "in use %zu -> %zu, arena %zu -> %zu", m0.uordblks, m1.uordblks,
+	    m0.arena, m1.arena);
+
+	if ((s = realistic(1000000)) == NULL) {
+		CHECK(0, "1M names built");
+		return;
+	}
+	bytes = nfqd_names_bytes(s);
+	CHECKF(bytes <= 48 * nfqd_names_count(s), "1M names: at most 48 "
+	    "bytes a name", "%zu bytes for %zu names", bytes,
+	    nfqd_names_count(s));
+	r0 = rss();
+	nfqd_names_free(s);
+	r1 = rss();
+	CHECKF(r0 > r1 && r0 - r1 >= bytes - bytes / 10, "1M names: free "
+	    "gives the memory back", "RSS %zu KiB -> %zu KiB, set %zu KiB",
+	    r0 >> 10, r1 >> 10, bytes >> 10);
+}
+#endif
+
+int
+main(void)
+{
+	if (unit_mkdtemp(dir, sizeof(dir)) == -1) {
+		perror("mkdtemp");
+		return 1;
+	}
+	test_match_rules();
+	test_match_file();
+	test_empty();
+	test_errors();
+	test_long_file();
+	test_file_errors();
+	test_add_errors();
+	test_longest();
+	test_evasion();
+	test_dot_offsets();
+	test_random();
+	test_memory();
+	unit_rmtree(dir);
+	return unit_done();
+}
