@@ -392,6 +392,17 @@ out:
 	/* Only DONE fills the fields in; why is the one said otherwise. */
 	memset(out, 0, sizeof(*out));
 	out->why = c.why;
+	/*
+	 * How far the stream must reach before asking again: the hello's
+	 * bytes not read yet, once its header said how many (record headers
+	 * on the way only add to that).  A caller fed one byte at a time
+	 * then parses O(records) times, not once per byte.
+	 */
+	if (c.res == NFQD_L7_MORE) {
+		out->need = (uint32_t)len + 1;
+		if (c.hs_end != 0 && c.pos + (c.hs_end - c.off) > len)
+			out->need = (uint32_t)(c.pos + (c.hs_end - c.off));
+	}
 	return c.res;
 }
 

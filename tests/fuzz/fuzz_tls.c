@@ -116,7 +116,9 @@ check_result(enum nfqd_l7_res r, const struct nfqd_tls_hello *h,
 	} else {
 		memset(&z, 0, sizeof(z));
 		z.why = h->why;
+		z.need = h->need;
 		ASSERT(memcmp(&z, h, sizeof(z)) == 0);
+		ASSERT(r == NFQD_L7_MORE ? h->need > len : h->need == 0);
 	}
 }
 
@@ -158,6 +160,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (rp == NFQD_L7_MORE) {
 			/* Nothing at all is MORE, whatever comes. */
 			ASSERT(k == 0 || r != NFQD_L7_NOT);
+			/*
+			 * Short of need no longer prefix is DONE (it may be
+			 * BAD: a caller that waits for need finds that then).
+			 */
+			ASSERT(size >= g2.h.need || r != NFQD_L7_DONE);
 			continue;
 		}
 		/* Decided at k: decided the same at every longer length. */

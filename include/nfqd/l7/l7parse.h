@@ -55,6 +55,8 @@ nfqd_l7_name_norm(char *dst, const uint8_t *src, size_t len)
 		}
 		dst[i] = (char)c;
 	}
+	if (label == 0)
+		return -1;	/* "a.." : one trailing dot is all one drops */
 	dst[len] = '\0';
 	return (int)len;
 }

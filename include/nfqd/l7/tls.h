@@ -57,6 +57,8 @@ struct nfqd_tls_hello {
 					   present */
 	uint16_t	version;	/* legacy_version of the hello */
 	uint32_t	used;		/* stream bytes up to the hello's end */
+	uint32_t	need;		/* MORE: no shorter stream is DONE (it
+					   may be BAD, which stays BAD) */
 	uint8_t		why;		/* enum nfqd_tls_why: why NOT or BAD */
 };
 
@@ -116,7 +118,8 @@ struct nfqd_tls_hello {
  * an ECH configuration send a GREASE ECH extension that is the same on the
  * wire by design, so ech says the name may be an outer one, not that it is.
  *
- * On MORE, NOT and BAD every field but why is zero.
+ * On MORE every field but why and need is zero; on NOT and BAD every field
+ * but why.
  */
 enum nfqd_l7_res nfqd_tls_hello_parse(const uint8_t *buf, size_t len,
 	    struct nfqd_tls_hello *out);
