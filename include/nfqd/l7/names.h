@@ -103,4 +103,8 @@ size_t	nfqd_names_count(const struct nfqd_names *);
 /* Bytes of memory the set holds. */
 size_t	nfqd_names_bytes(const struct nfqd_names *);
 
+/* s[0..len) for a message: quoted, odd bytes as \xNN, cut at ~60 bytes. */
+const char *nfqd_names_shown(char *buf, size_t size, const uint8_t *s,
+	    size_t len);
+
 #endif
