@@ -38,11 +38,40 @@
 #include "nfqd/util.h"
 #include "nfqd/worker.h"
 
+/*
+ * The application layer's own counters, on top of what the worker's
+ * predecessors counted (l7base: the counters it started with).  Flows
+ * in the table are this worker's alone.
+ */
+static void
+l7_counts(struct nfqd_worker *w)
+{
+	struct nfqd_l7_counts	 k;
+	const struct nfqd_slot_stats *b = &w->l7base;
+
+	nfqd_l7_counts(&w->eng.l7, &k);
+	w->c.flows_active = k.flows_active;
+	w->c.flows_created = b->flows_created + k.flows_created;
+	w->c.flows_evicted = b->flows_evicted + k.flows_evicted;
+	w->c.flows_timed_out = b->flows_timed_out + k.flows_timed_out;
+	w->c.flows_full = b->flows_full + k.flows_full;
+	w->c.reasm_full = b->reasm_full + k.reasm_full;
+	w->c.l7_conflicts = b->l7_conflicts + k.conflicts;
+	w->c.l7_malformed = b->l7_malformed + k.l7_errors;
+	w->c.l7_bad_csum = b->l7_bad_csum + k.bad_csum;
+	w->c.l7_tls = b->l7_tls + k.names[NFQD_L7P_TLS];
+	w->c.l7_http = b->l7_http + k.names[NFQD_L7P_HTTP];
+	w->c.l7_dns = b->l7_dns + k.names[NFQD_L7P_DNS];
+	w->c.l7_other = b->l7_other + k.names[NFQD_L7P_NONE];
+}
+
 void
 nfqd_batch_publish(struct nfqd_worker *w, uint64_t now)
 {
 	w->c.heartbeat = now;
 	w->c.rate_evictions = w->evict_base + nfqd_ratetab_evictions(w->eng.rt);
+	if (w->eng.l7.any)
+		l7_counts(w);
 	nfqd_slot_stats_publish(w->shared, &w->c);
 }
 
@@ -265,6 +294,25 @@ verdict_by_id(struct nfqd_worker *w, const void *buf, size_t len,
 		    (unsigned long long)missed);
 }
 
+/* The setting that gave a packet of this status its verdict. */
+static const char *
+verdict_setting(unsigned status)
+{
+	switch (status) {
+	case NFQD_PKT_L7_ERROR:
+		return "l7_error_verdict";
+	case NFQD_PKT_L7_UNTRACKED:
+		return "flows.full_verdict";
+	case NFQD_PKT_TRUNCATED:
+		return "truncated_verdict";
+	case NFQD_PKT_TINY_FRAGMENT:
+		return "tiny_fragment_verdict";
+	case NFQD_PKT_HEADER_CHAIN:
+		return "header_chain_verdict";
+	}
+	return "malformed_verdict";
+}
+
 /*
  * The rules' verdict depended on headers the packet did not give whole:
  * it got the verdict of its kind.  Counted by kind, logged now and then.
@@ -273,9 +321,20 @@ static void
 incomplete(struct nfqd_worker *w, const struct nfqd_qmsg *qm,
     const struct nfqd_decision *d)
 {
-	uint64_t	missed;
+	const char	*why;
+	uint64_t	 missed;
 
 	switch (d->status) {
+	case NFQD_PKT_L7_PENDING:
+		/* The usual state of a flow's first packets: no log. */
+		w->c.l7_pending++;
+		return;
+	case NFQD_PKT_L7_ERROR:
+		w->c.l7_errors++;
+		break;
+	case NFQD_PKT_L7_UNTRACKED:
+		w->c.flows_untracked++;
+		break;
 	case NFQD_PKT_TRUNCATED:
 		w->c.truncated++;
 		break;
@@ -289,13 +348,18 @@ incomplete(struct nfqd_worker *w, const struct nfqd_qmsg *qm,
 		w->c.malformed++;
 		break;
 	}
-	if (log_throttle_ok(&w->lt_malformed, w->now, &missed))
-		log_info("queue %u: packet %u: %s; the rules' verdict depends "
-		    "on what could not be read: verdict %s (%s_verdict; %llu "
-		    "more suppressed)", w->queue, qm->id,
-		    nfqd_pkt_reason_str(d->reason),
-		    d->verdict == NF_DROP ? "drop" : "accept",
-		    nfqd_pkt_status_str(d->status), (unsigned long long)missed);
+	if (!log_throttle_ok(&w->lt_malformed, w->now, &missed))
+		return;
+	if (d->status == NFQD_PKT_L7_ERROR)
+		why = "a malformed or evasive first message (docs/l7.md)";
+	else if (d->status == NFQD_PKT_L7_UNTRACKED)
+		why = "no room to follow its flow (docs/l7.md)";
+	else
+		why = nfqd_pkt_reason_str(d->reason);
+	log_info("queue %u: packet %u: %s; the rules' verdict depends on what "
+	    "could not be read: verdict %s (%s; %llu more suppressed)",
+	    w->queue, qm->id, why, d->verdict == NF_DROP ? "drop" : "accept",
+	    verdict_setting(d->status), (unsigned long long)missed);
 }
 
 static void

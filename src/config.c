@@ -62,6 +62,14 @@ nfqd_config_defaults(struct nfqd_config *cf)
 	cf->rules = NULL;
 	cf->rate_table_size = 65536;
 	cf->watchdog_ms = 2000;
+	cf->l7_error_verdict = NFQD_VERDICT_DROP;
+	cf->flows_max = 65536;
+	cf->flows_reasm_buffers = 1024;
+	cf->flows_tcp_timeout = 600;
+	cf->flows_closing_timeout = 10;
+	cf->flows_hello_timeout = 10;
+	cf->flows_full_verdict = NFQD_VERDICT_DROP;
+	cf->flows_pending_mark = 0x20000000;
 }
 
 /*
@@ -155,10 +163,18 @@ finish_copy(struct nfqd_cfgload *c)
 	uint8_t			 needs = header_needs(cf->rules);
 
 	if (cf->copy_auto)
-		cf->copy_range = needs != 0 ? AUTO_HEADERS : AUTO_METADATA;
+		cf->copy_range = (needs & NFQD_PKT_K_L7) ? 65535 :
+		    needs != 0 ? AUTO_HEADERS : AUTO_METADATA;
 	cf->parse = cf->copy_range != 0 && needs != 0;
 	if (cf->parse)
 		check_copy(c, needs);
+	if (cf->parse && (needs & NFQD_PKT_K_L7) && cf->copy_range < 65535)
+		cfg_warn_at(&c->cc, nfqd_settings_seen(c, "queue.copy_range"),
+		    "queue.copy_range: %u bytes: rules read names from the "
+		    "payload, and a packet cut short gets truncated_verdict "
+		    "\"%s\" when a name rule depends on it (\"auto\" copies "
+		    "whole packets for such rules)", cf->copy_range,
+		    nfqd_verdict_name(cf->truncated_verdict));
 }
 
 static void
@@ -173,7 +189,8 @@ finish_rules(struct nfqd_cfgload *c)
 
 	if (list == NULL || c->cc.errors != 0)
 		return;
-	if ((rs = nfqd_rules_load(&c->cc, list, cf->qfirst, cf->qcount)) ==
+	if ((rs = nfqd_rules_load(&c->cc, list,
+	    nfqd_settings_seen(c, "name_sets"), cf->qfirst, cf->qcount)) ==
 	    NULL)
 		return;
 	cf->rules = rs;

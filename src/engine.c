@@ -44,6 +44,13 @@ nfqd_engine_init(struct nfqd_engine *e, const struct nfqd_config *cf,
 	    nfqd_verdict_nf(cf->tiny_fragment_verdict, 0);
 	e->incomplete_verdict[NFQD_PKT_HEADER_CHAIN] =
 	    nfqd_verdict_nf(cf->header_chain_verdict, 0);
+	/* A first message still incomplete cannot complete a handshake. */
+	e->incomplete_verdict[NFQD_PKT_L7_PENDING] = NF_ACCEPT;
+	e->incomplete_verdict[NFQD_PKT_L7_ERROR] =
+	    nfqd_verdict_nf(cf->l7_error_verdict, 0);
+	e->incomplete_verdict[NFQD_PKT_L7_UNTRACKED] =
+	    nfqd_verdict_nf(cf->flows_full_verdict, 0);
+	e->pending_mark = cf->flows_pending_mark;
 	e->queue = queue;
 	e->ctr = ctr;
 	e->ift = ift;
@@ -54,6 +61,8 @@ nfqd_engine_init(struct nfqd_engine *e, const struct nfqd_config *cf,
 		goto fail;
 	if (e->rs->keyed_rates &&
 	    (e->rt = nfqd_ratetab_new(cf->rate_table_size)) == NULL)
+		goto fail;
+	if (nfqd_l7_init(&e->l7, cf, e->rs->l7) == -1)
 		goto fail;
 	if (e->rs->nlogs > 0) {
 		if ((e->log_lt = calloc(e->rs->nlogs, sizeof(*e->log_lt))) == NULL)
@@ -71,6 +80,7 @@ fail:
 void
 nfqd_engine_free(struct nfqd_engine *e)
 {
+	nfqd_l7_free(&e->l7);
 	free(e->own_cells);
 	free(e->log_lt);
 	nfqd_ratetab_free(e->rt);
@@ -331,14 +341,51 @@ unsure:
 	d->mark = 0;
 }
 
+/* The flow's kept verdict, counted to the rule that decided it. */
+static void
+decide_by_flow(struct nfqd_engine *e, const struct nfqd_flow *f,
+    const struct nfqd_pkt *pi, struct nfqd_decision *d)
+{
+	d->rule = f->rule;
+	d->verdict = f->verdict;
+	d->has_mark = f->has_mark != 0;
+	d->mark = f->mark;
+	d->status = NFQD_PKT_OK;
+	d->reason = NFQD_PKT_R_NONE;
+	d->flow = true;
+	if (e->ctr != NULL && f->rule >= 0 && (uint32_t)f->rule < e->rs->n) {
+		NFQD_STORE(&e->ctr[f->rule].hits, e->ctr[f->rule].hits + 1);
+		NFQD_STORE(&e->ctr[f->rule].bytes,
+		    e->ctr[f->rule].bytes + pi->len);
+	}
+}
+
 void
 nfqd_engine_decide(struct nfqd_engine *e, const struct nfqd_qmsg *m,
     uint64_t now, struct nfqd_decision *d)
 {
-	struct nfqd_pkt	pi;
+	struct nfqd_pkt		 pi;
+	struct nfqd_flow	*f = NULL;
+	struct nfqd_qmsg	 mq;
+	bool			 pending = false;
 
 	if (e->headers) {
 		nfqd_pkt_parse(m->payload, m->caplen, m->len, &pi);
+		if (e->l7.any) {
+			/*
+			 * The pending bit is nfqd's, restored by the
+			 * documented rules: the rules see the mark without it.
+			 */
+			if (e->pending_mark != 0 &&
+			    (m->mark & e->pending_mark) != 0) {
+				pending = true;
+				mq = *m;
+				mq.mark &= ~e->pending_mark;
+				m = &mq;
+			}
+			f = nfqd_l7_packet(&e->l7, &pi, m->payload,
+			    m->skbinfo, pending, now);
+		}
 	} else {
 		/*
 		 * No rule looks at the headers (the configuration checked it):
@@ -350,7 +397,35 @@ nfqd_engine_decide(struct nfqd_engine *e, const struct nfqd_qmsg *m,
 		pi.known = NFQD_PKT_K_ALL;
 		pi.len = m->len;
 	}
-	nfqd_engine_decide_parsed(e, m, &pi, now, d);
+	if (f != NULL && f->decided) {
+		decide_by_flow(e, f, &pi, d);
+	} else {
+		nfqd_engine_decide_parsed(e, m, &pi, now, d);
+		/*
+		 * A rule that decides flows, decided on what the flow said:
+		 * later packets of it get the same without the rules.
+		 */
+		if (f != NULL && d->rule >= 0 && e->rs->rules[d->rule].flow &&
+		    (pi.known & NFQD_PKT_K_L7))
+			nfqd_l7_decided(&e->l7, f, d->rule, d->verdict,
+			    d->has_mark, d->mark, now);
+	}
+	/*
+	 * Passed while its flow's first message is incomplete: the mark bit
+	 * the documented rules save to the connection, so that its later
+	 * packets still come here past the connbytes window.  Any other
+	 * verdict takes the bit off, so the connection leaves that state.
+	 */
+	if (d->rule == NFQD_DECIDED_INCOMPLETE &&
+	    d->status == NFQD_PKT_L7_PENDING && e->pending_mark != 0) {
+		d->has_mark = true;
+		d->mark = m->mark | e->pending_mark;
+	} else if (pending && !d->has_mark) {
+		d->has_mark = true;
+		d->mark = m->mark;
+	} else if (pending) {
+		d->mark &= ~e->pending_mark;
+	}
 }
 
 void
@@ -361,6 +436,7 @@ nfqd_engine_decide_parsed(struct nfqd_engine *e, const struct nfqd_qmsg *m,
 	d->mark = 0;
 	d->status = pi->status;
 	d->reason = pi->reason;
+	d->flow = false;
 	if ((e->rs->all_needs & ~pi->known) == 0)
 		decide_whole(e, m, pi, now, d);
 	else

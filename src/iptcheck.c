@@ -167,7 +167,7 @@ capture(const char *cmd, size_t *len)
 }
 
 static int
-check(const char *cmd, uint32_t first, uint32_t count)
+check(const char *cmd, uint32_t first, uint32_t count, bool flows)
 {
 	struct nfqd_nfqrule	 r;
 	char			 table[32] = "?", qs[32], *out, *line, *next;
@@ -206,14 +206,24 @@ check(const char *cmd, uint32_t first, uint32_t count)
 			    "it queues are dropped", cmd, r.table, r.chain);
 			warnings++;
 		}
+		if (flows && r.fanout && r.first != r.last) {
+			log_warnx("%s: a rule in table %s, chain %s has "
+			    "--queue-cpu-fanout: the CPU that handles a packet "
+			    "picks its queue, and a flow whose packets come on "
+			    "several CPUs is split between workers, each with "
+			    "its own flows: rules read names, so queue by "
+			    "--queue-balance alone (see docs/l7.md)", cmd,
+			    r.table, r.chain);
+			warnings++;
+		}
 	}
 	free(out);
 	return warnings;
 }
 
 int
-nfqd_iptcheck(uint32_t first, uint32_t count)
+nfqd_iptcheck(uint32_t first, uint32_t count, bool flows)
 {
-	return check("iptables-save", first, count) +
-	    check("ip6tables-save", first, count);
+	return check("iptables-save", first, count, flows) +
+	    check("ip6tables-save", first, count, flows);
 }

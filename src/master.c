@@ -394,7 +394,8 @@ nfqd_master_run(struct nfqd_config *cf, const struct nfqd_overrides *ov,
 	if (start(m, detach) == 0) {
 		nfqd_slots_reconcile(m);
 		nfqd_daemon_ready(m);
-		nfqd_iptcheck(m->cf.qfirst, m->cf.qcount);
+		nfqd_iptcheck(m->cf.qfirst, m->cf.qcount,
+		    m->cf.rules != NULL && m->cf.rules->l7);
 		loop(m);
 		log_totals(m);
 		log_notice("exiting");

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 
 #include "nfqd/iftab.h"
+#include "nfqd/l7.h"
 #include "nfqd/match.h"
 #include "nfqd/pkt.h"
 #include "nfqd/queue.h"
@@ -80,6 +81,93 @@ match_iface(const struct nfqd_ifmatch *im, uint32_t ifindex,
 	return eq != (im->neg != 0);
 }
 
+/* Is one of the packed (length, bytes) elements of v equal to p? */
+static bool
+in_list(const uint8_t *v, size_t vlen, const void *p, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; i < vlen; i += 1 + (size_t)v[i])
+		if (v[i] == len && memcmp(&v[i + 1], p, len) == 0)
+			return true;
+	return false;
+}
+
+/* ... or a prefix of p? */
+static bool
+prefix_in_list(const uint8_t *v, size_t vlen, const char *p, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; i < vlen; i += 1 + (size_t)v[i])
+		if (v[i] <= len && memcmp(&v[i + 1], p, v[i]) == 0)
+			return true;
+	return false;
+}
+
+static bool
+name_in(const struct nfqd_rule_l7 *x, enum nfqd_name_key k,
+    const struct nfqd_l7fields *f)
+{
+	return f->name_len > 0 && nfqd_l7_name_in(x->sets[k], x->nsets[k],
+	    f->name, f->name_len);
+}
+
+/* The application layer's matchers in mt (l7.h: pi->l7, NULL for none). */
+static bool
+match_l7(const struct nfqd_ruleset *rs, const struct nfqd_rule *r,
+    const struct nfqd_pkt *pi, uint32_t mt)
+{
+	static const struct nfqd_l7fields none;
+	const struct nfqd_rule_l7	*x = &rs->l7x[r->l7x];
+	const struct nfqd_l7fields	*f = pi->l7 != NULL ? pi->l7 : &none;
+	unsigned			 i;
+	bool				 any;
+
+	if ((mt & NFQD_M_L7) && f->proto != x->proto)
+		return false;
+	if ((mt & NFQD_M_SNI) && (f->proto != NFQD_L7P_TLS ||
+	    !name_in(x, NFQD_NK_SNI, f)))
+		return false;
+	if ((mt & NFQD_M_HOST) && (f->proto != NFQD_L7P_HTTP ||
+	    !name_in(x, NFQD_NK_HOST, f)))
+		return false;
+	if ((mt & NFQD_M_QNAME) && (f->proto != NFQD_L7P_DNS ||
+	    !name_in(x, NFQD_NK_QNAME, f)))
+		return false;
+	if ((mt & NFQD_M_SNAME) && ((f->proto != NFQD_L7P_TLS &&
+	    f->proto != NFQD_L7P_HTTP) || !name_in(x, NFQD_NK_SNAME, f)))
+		return false;
+	if ((mt & NFQD_M_ECH) && (f->proto != NFQD_L7P_TLS ||
+	    f->ech != x->ech))
+		return false;
+	if (mt & NFQD_M_ALPN) {
+		if (f->proto != NFQD_L7P_TLS)
+			return false;
+		for (i = 0, any = false; !any && i < x->alpn_len;
+		    i += 1 + (unsigned)x->alpn[i])
+			any = nfqd_l7_alpn_has(f, (const char *)&x->alpn[i + 1],
+			    x->alpn[i]);
+		if (!any)
+			return false;
+	}
+	if ((mt & NFQD_M_METHOD) && (f->proto != NFQD_L7P_HTTP ||
+	    !in_list(x->method, x->method_len, f->method, f->method_len)))
+		return false;
+	if ((mt & NFQD_M_PATH) && (f->proto != NFQD_L7P_HTTP ||
+	    !prefix_in_list(x->path, x->path_len, f->path, f->path_len)))
+		return false;
+	if (mt & NFQD_M_QTYPE) {
+		if (f->proto != NFQD_L7P_DNS)
+			return false;
+		for (i = 0; i < x->nqtypes && x->qtypes[i] != f->qtype; i++)
+			;
+		if (i == x->nqtypes)
+			return false;
+	}
+	return true;
+}
+
 /* The matchers that read the fields in k (NFQD_PKT_K_*). */
 static uint32_t
 matchers_reading(uint8_t k)
@@ -99,6 +187,8 @@ matchers_reading(uint8_t k)
 		mt |= NFQD_M_TCPFLAGS;
 	if (k & NFQD_PKT_K_ICMP)
 		mt |= NFQD_M_ICMPTYPE | NFQD_M_ICMPCODE;
+	if (k & NFQD_PKT_K_L7)
+		mt |= NFQD_M_L7ALL;
 	return mt;
 }
 
@@ -154,6 +244,8 @@ match_some(const struct nfqd_ruleset *rs, const struct nfqd_rule *r,
 	if ((mt & NFQD_M_IN) && !match_iface(&r->in, m->indev, ift))
 		return false;
 	if ((mt & NFQD_M_OUT) && !match_iface(&r->out, m->outdev, ift))
+		return false;
+	if ((mt & NFQD_M_L7ALL) && !match_l7(rs, r, pi, mt))
 		return false;
 	return true;
 }

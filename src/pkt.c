@@ -61,6 +61,9 @@ static const char *const statuses[NFQD_PKT_STATUS_MAX] = {
 	[NFQD_PKT_MALFORMED] = "malformed",
 	[NFQD_PKT_TINY_FRAGMENT] = "tiny_fragment",
 	[NFQD_PKT_HEADER_CHAIN] = "header_chain",
+	[NFQD_PKT_L7_PENDING] = "l7_pending",
+	[NFQD_PKT_L7_ERROR] = "l7_error",
+	[NFQD_PKT_L7_UNTRACKED] = "flows_full",
 };
 
 _Static_assert(NFQD_PKT_MAX_EXT == 64, "reasons[] names the limit");
@@ -365,11 +368,21 @@ nfqd_pkt_parse(const uint8_t *data, uint32_t caplen, uint32_t origlen,
 		return fail(pi, NFQD_PKT_MALFORMED, NFQD_PKT_R_EMPTY);
 	switch (data[0] >> 4) {
 	case 4:
-		return parse_ip4(data, pi);
+		parse_ip4(data, pi);
+		break;
 	case 6:
-		return parse_ip6(data, pi);
+		parse_ip6(data, pi);
+		break;
+	default:
+		return fail(pi, NFQD_PKT_MALFORMED, NFQD_PKT_R_VERSION);
 	}
-	return fail(pi, NFQD_PKT_MALFORMED, NFQD_PKT_R_VERSION);
+	/*
+	 * Headers read whole: no application-layer fields until l7.c reads
+	 * some (it is the one to say when a payload could hold them).
+	 */
+	if (pi->status == NFQD_PKT_OK)
+		pi->known |= NFQD_PKT_K_L7;
+	return pi->status;
 }
 
 const char *

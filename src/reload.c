@@ -169,7 +169,8 @@ nfqd_master_reload(struct nfqd_master *m)
 		nfqd_watchdog_moved(m);
 	NFQD_STORE(&m->shm.hdr->generation, m->shm.hdr->generation + 1);
 	m->next_stats_ns = 0;
-	nfqd_iptcheck(m->cf.qfirst, m->cf.qcount);
+	nfqd_iptcheck(m->cf.qfirst, m->cf.qcount,
+	    m->cf.rules != NULL && m->cf.rules->l7);
 	log_notice("reloaded: queues %u-%u (%u worker%s), %u rules%s",
 	    m->cf.qfirst, m->cf.qfirst + m->cf.qcount - 1, m->cf.qcount,
 	    m->cf.qcount == 1 ? "" : "s", m->cf.rules ? m->cf.rules->n : 0,

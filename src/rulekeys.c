@@ -750,10 +750,7 @@ key_log(struct nfqd_ruleload *l, config_setting_t *s)
 		l->r->log = b;
 }
 
-static const struct {
-	const char	*name;
-	void		(*read)(struct nfqd_ruleload *, config_setting_t *);
-} keys[] = {
+static const struct nfqd_rulekey keys[] = {
 	{ "name", key_name },		{ "family", key_family },
 	{ "proto", key_proto },		{ "src", key_src },
 	{ "dst", key_dst },		{ "src_port", key_src_port },
@@ -768,22 +765,31 @@ static const struct {
 	{ "queue", key_queue },		{ "log", key_log },
 };
 
+#define NKEYS	(NFQD_ARRAY_SIZE(keys) + 16)
+
 void
 nfqd_rulekey_read(struct nfqd_ruleload *l, config_setting_t *s)
 {
 	const char	*k = config_setting_name(s), *hint;
-	const char	*names[NFQD_ARRAY_SIZE(keys)];
-	size_t		 i;
+	const char	*names[NKEYS];
+	size_t		 i, n = 0;
 
-	for (i = 0; i < NFQD_ARRAY_SIZE(keys); i++)
+	_Static_assert(NKEYS >= NFQD_ARRAY_SIZE(keys) + 11, "names[] room");
+	for (i = 0; i < NFQD_ARRAY_SIZE(keys); i++) {
 		if (k != NULL && strcmp(k, keys[i].name) == 0) {
 			keys[i].read(l, s);
 			return;
 		}
-	for (i = 0; i < NFQD_ARRAY_SIZE(keys); i++)
-		names[i] = keys[i].name;
-	hint = cfg_suggest(k != NULL ? k : "", NULL, names,
-	    NFQD_ARRAY_SIZE(keys), 2);
+		names[n++] = keys[i].name;
+	}
+	for (i = 0; i < nfqd_l7_nrulekeys && n < NKEYS; i++) {
+		if (k != NULL && strcmp(k, nfqd_l7_rulekeys[i].name) == 0) {
+			nfqd_l7_rulekeys[i].read(l, s);
+			return;
+		}
+		names[n++] = nfqd_l7_rulekeys[i].name;
+	}
+	hint = cfg_suggest(k != NULL ? k : "", NULL, names, n, 2);
 	if (hint != NULL)
 		rerr(l, s, "unknown setting; did you mean '%s'?", hint);
 	else

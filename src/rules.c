@@ -237,13 +237,15 @@ read_rule(struct nfqd_ruleload *l, config_setting_t *g, uint32_t idx)
 	} else {
 		snprintf(r->name, sizeof(r->name), "rule%u", idx + 1);
 	}
+	nfqd_l7_rule_begin(l);
 	for (i = 0; (s = config_setting_get_elem(g, (unsigned)i)) != NULL; i++)
 		nfqd_rulekey_read(l, s);
 	check_rule(l, g);
+	nfqd_l7_rule_end(l, l->c->errors == before && !l->oom);
 	l->c->prefix = NULL;
 	if (l->c->errors == before && !l->oom) {
 		r->needs = nfqd_rule_needs(r);
-		r->defhash = def_hash(l->rs, r);
+		r->defhash = def_hash(l->rs, r) ^ l->l7hash;
 		r->cell = r->logslot = NFQD_NONE;
 		if ((r->matchers & NFQD_M_RATE) && r->rate_per == NFQD_PER_RULE)
 			r->cell = l->rs->ncells++;
@@ -295,7 +297,7 @@ nfqd_rules_empty(void)
 
 struct nfqd_ruleset *
 nfqd_rules_load(struct nfqd_cfgctx *c, config_setting_t *list,
-    uint16_t qfirst, uint16_t qcount)
+    config_setting_t *sets, uint16_t qfirst, uint16_t qcount)
 {
 	struct nfqd_ruleload	 l;
 	const char	*fa, *fb;
@@ -312,6 +314,12 @@ nfqd_rules_load(struct nfqd_cfgctx *c, config_setting_t *list,
 	if (config_setting_type(list) != CONFIG_TYPE_LIST) {
 		cfg_err(c, list, "must be a list: rules = ( { ... }, "
 		    "{ ... } );");
+		goto fail;
+	}
+	/* The name sets first: the rules name them. */
+	nfqd_l7_sets_load(&l, sets);
+	if (l.oom) {
+		cfg_err(c, sets, "out of memory reading the name sets");
 		goto fail;
 	}
 	n = config_setting_length(list);
@@ -375,6 +383,7 @@ nfqd_rules_free(struct nfqd_ruleset *rs)
 	if (rs == NULL)
 		return;
 	nfqd_classify_free(rs->cls);
+	nfqd_l7_rules_free(rs);
 	free(rs->rules);
 	free(rs->cidrs);
 	free(rs->ports);

@@ -72,5 +72,7 @@ nfqd_rule_needs(const struct nfqd_rule *r)
 		k |= NFQD_PKT_K_FAMILY | NFQD_PKT_K_ADDRS;
 	if ((mt & NFQD_M_RATE) && r->rate_per == NFQD_PER_FLOW)
 		k |= NFQD_PKT_K_PROTO | NFQD_PKT_K_PORTS;
+	if (mt & NFQD_M_L7ALL)
+		k |= NFQD_PKT_K_L7;
 	return k;
 }

@@ -71,6 +71,8 @@ static void	set_orphan_mark(struct nfqd_cfgload *, config_setting_t *);
 static void	set_rules(struct nfqd_cfgload *, config_setting_t *);
 static bool	same_rules(const struct nfqd_config *,
 		    const struct nfqd_config *);
+static bool	same_sets(const struct nfqd_config *,
+		    const struct nfqd_config *);
 
 #define W	NFQD_RELOAD_WORKERS
 
@@ -78,6 +80,7 @@ static const struct setting table[] = {
 	{ NULL, "daemon", OTHER, .set = set_group },
 	{ NULL, "queue", OTHER, .set = set_group },
 	{ NULL, "stats", OTHER, .set = set_group },
+	{ NULL, "flows", OTHER, .set = set_group },
 
 	{ "daemon", "pidfile", PATH, { F(pidfile) },
 	    .reload = NFQD_RELOAD_NEXT_START },
@@ -131,8 +134,25 @@ static const struct setting table[] = {
 	    .words = w_verdict, .values = v_verdict, .reload = W },
 	{ NULL, "header_chain_verdict", WORD, { F(header_chain_verdict) },
 	    .words = w_verdict, .values = v_verdict, .reload = W },
+	{ NULL, "l7_error_verdict", WORD, { F(l7_error_verdict) },
+	    .words = w_verdict, .values = v_verdict, .reload = W },
+	{ "flows", "max", U32, { F(flows_max) }, 16, 16777216, .reload = W },
+	{ "flows", "reasm_buffers", U32, { F(flows_reasm_buffers) }, 1,
+	    1048576, .reload = W },
+	{ "flows", "tcp_timeout", U32, { F(flows_tcp_timeout) }, 1, 432000,
+	    .reload = W },
+	{ "flows", "closing_timeout", U32, { F(flows_closing_timeout) }, 1,
+	    3600, .reload = W },
+	{ "flows", "hello_timeout", U32, { F(flows_hello_timeout) }, 1, 600,
+	    .reload = W },
+	{ "flows", "full_verdict", WORD, { F(flows_full_verdict) },
+	    .words = w_verdict, .values = v_verdict, .reload = W },
+	{ "flows", "pending_mark", U32, { F(flows_pending_mark) }, 0,
+	    UINT32_MAX, .reload = W },
 	{ NULL, "rules", OTHER, { F(parse) }, .set = set_rules,
 	    .same = same_rules, .reload = W },
+	{ NULL, "name_sets", OTHER, .set = set_rules, .same = same_sets,
+	    .reload = W },
 	{ NULL, "rate_table_size", U32, { F(rate_table_size) }, 1024,
 	    16777216, .reload = W },
 };
@@ -301,6 +321,27 @@ static bool
 same_rules(const struct nfqd_config *a, const struct nfqd_config *b)
 {
 	return nfqd_rules_same(a->rules, b->rules);
+}
+
+/* The same name sets: names, files and the files' bytes (their hash). */
+static bool
+same_sets(const struct nfqd_config *a, const struct nfqd_config *b)
+{
+	uint32_t	na = a->rules != NULL ? a->rules->nsets : 0;
+	uint32_t	nb = b->rules != NULL ? b->rules->nsets : 0;
+	uint32_t	i;
+
+	if (na != nb)
+		return false;
+	for (i = 0; i < na; i++) {
+		const struct nfqd_nameset *x = &a->rules->sets[i];
+		const struct nfqd_nameset *y = &b->rules->sets[i];
+
+		if (strcmp(x->name, y->name) != 0 ||
+		    strcmp(x->path, y->path) != 0 || x->hash != y->hash)
+			return false;
+	}
+	return true;
 }
 
 /* The row's type says how to read it. */

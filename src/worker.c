@@ -326,6 +326,7 @@ nfqd_worker_main(const struct nfqd_worker_args *a)
 	/* Counters are cumulative over the workers of a slot. */
 	nfqd_slot_stats_read(w.shared, &w.c);
 	w.evict_base = w.c.rate_evictions;
+	w.l7base = w.c;
 	w.reported_enobufs = w.c.enobufs;
 	w.reported_skipped = w.c.skipped;
 	w.next_report_ns = nfqd_now_ns() + REPORT_INTERVAL * 1000000000ull;

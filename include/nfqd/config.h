@@ -62,6 +62,22 @@ struct nfqd_config {
 						   after a worker died deciding
 						   it; 0: none */
 
+	/* The application layer (l7.h): flows { } and its verdict. */
+	enum nfqd_verdict l7_error_verdict;	/* malformed or evasive
+						   hellos, requests, queries */
+	uint32_t	 flows_max;		/* flow table entries per worker */
+	uint32_t	 flows_reasm_buffers;	/* 16 KiB reassembly buffers
+						   per worker */
+	uint32_t	 flows_tcp_timeout;	/* seconds, idle TCP flow */
+	uint32_t	 flows_closing_timeout;	/* after FIN or RST */
+	uint32_t	 flows_hello_timeout;	/* a hello left incomplete */
+	enum nfqd_verdict flows_full_verdict;	/* a hello nfqd has no room
+						   to follow */
+	uint32_t	 flows_pending_mark;	/* mark bit of packets accepted
+						   while their flow's first
+						   message is incomplete; 0:
+						   none (docs/l7.md) */
+
 	struct nfqd_ruleset *rules;		/* NULL: none; owned */
 	bool		 rules_set;		/* the file says rules = ... */
 	uint32_t	 rate_table_size;	/* keyed rate buckets per worker */

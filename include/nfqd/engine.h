@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "nfqd/l7.h"
 #include "nfqd/log.h"
 #include "nfqd/pkt.h"
 
@@ -41,6 +42,8 @@ struct nfqd_decision {
 #define NFQD_DECIDED_INCOMPLETE	(-2)	/* the verdict depends on what the
 					   headers did not give: the verdict
 					   of status */
+	bool		flow;		/* rule's verdict kept by its flow,
+					   given again without the rules */
 	uint8_t		status;		/* enum nfqd_pkt_status of the parse */
 	uint8_t		reason;		/* enum nfqd_pkt_reason */
 };
@@ -59,6 +62,7 @@ struct nfqd_engine {
 	uint32_t		 default_verdict;
 	/* by enum nfqd_pkt_status: truncated_verdict, malformed_verdict... */
 	uint32_t		 incomplete_verdict[NFQD_PKT_STATUS_MAX];
+	uint32_t		 pending_mark;	/* flows.pending_mark */
 	uint16_t		 queue;		/* for log lines */
 	struct nfqd_rule_ctr	*ctr;		/* [rs->n], may be NULL */
 	struct nfqd_rate_cell	*cells;		/* per-rule shared buckets */
@@ -66,6 +70,7 @@ struct nfqd_engine {
 	struct nfqd_ratetab	*rt;		/* keyed buckets, may be NULL */
 	const struct nfqd_iftab	*ift;
 	struct nfqd_logthrottle	*log_lt;	/* [rs->nlogs], by r->logslot */
+	struct nfqd_l7		 l7;		/* flows and names (l7.h) */
 	uint64_t		 nomatch;	/* packets that got the default */
 	/* by status: packets that got incomplete_verdict[status] */
 	uint64_t		 incomplete[NFQD_PKT_STATUS_MAX];

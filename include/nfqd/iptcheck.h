@@ -31,9 +31,10 @@ int	nfqd_nfqrule_parse(const char *line, const char *table,
 /*
  * Run iptables-save and ip6tables-save (when installed; 5 s at most each)
  * and log a warning for each NFQUEUE rule that sends to a queue outside
- * [first, first + count) or lacks --queue-bypass.  Returns the number of
- * warnings.
+ * [first, first + count) or lacks --queue-bypass, or (flows: rules read
+ * names, per flow) spreads a range with --queue-cpu-fanout.  Returns the
+ * number of warnings.
  */
-int	nfqd_iptcheck(uint32_t first, uint32_t count);
+int	nfqd_iptcheck(uint32_t first, uint32_t count, bool flows);
 
 #endif

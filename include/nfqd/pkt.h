@@ -3,6 +3,8 @@
 
 #include <stdint.h>
 
+struct nfqd_l7fields;
+
 /*
  * Packet parsing: the network and transport headers of a packet as the
  * kernel hands it to a queue (starting at the IPv4 or IPv6 header), read
@@ -27,6 +29,12 @@ enum nfqd_pkt_status {
 				   tiny_fragment_verdict */
 	NFQD_PKT_HEADER_CHAIN,	/* more than NFQD_PKT_MAX_EXT IPv6
 				   extension headers: header_chain_verdict */
+	/* The headers were read whole; the application layer (l7.h) was not: */
+	NFQD_PKT_L7_PENDING,	/* the client's first message is not
+				   complete yet: accepted */
+	NFQD_PKT_L7_ERROR,	/* malformed or evasive: l7_error_verdict */
+	NFQD_PKT_L7_UNTRACKED,	/* no room to follow its flow:
+				   flows.full_verdict */
 	NFQD_PKT_STATUS_MAX
 };
 
@@ -65,8 +73,10 @@ enum nfqd_pkt_reason {
 #define NFQD_PKT_K_PORTS	0x08	/* sport, dport, or no ports */
 #define NFQD_PKT_K_TCPFLAGS	0x10	/* tcp_flags, or not TCP */
 #define NFQD_PKT_K_ICMP		0x20	/* icmp_type and icmp_code, or not ICMP */
-#define NFQD_PKT_K_ALL		0x3f
-#define NFQD_PKT_K_NBITS	6
+#define NFQD_PKT_K_L7		0x40	/* the application layer's fields
+					   (pi->l7), or none (l7.h) */
+#define NFQD_PKT_K_ALL		0x7f
+#define NFQD_PKT_K_NBITS	7
 
 /* pi->flags */
 #define NFQD_PKT_F_FRAGMENT	0x01	/* a fragment (first or later) */
@@ -99,6 +109,8 @@ struct nfqd_pkt {
 	uint32_t	iplen;		/* IP datagram length per the header */
 	uint32_t	caplen;		/* bytes captured (given to us) */
 	uint32_t	len;		/* original length of the packet */
+	/* Set by the application layer (l7.h), never by nfqd_pkt_parse(): */
+	const struct nfqd_l7fields *l7;	/* when known covers NFQD_PKT_K_L7 */
 };
 
 /*

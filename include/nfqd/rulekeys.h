@@ -30,8 +30,33 @@ struct nfqd_ruleload {
 	config_setting_t	*rate, *proto, *family, *tcpflags, *icmp;
 	config_setting_t	*src, *dst, *sport, *dport;
 	bool			 queue_ok;	/* queue = N was valid */
+	/* its application-layer keys (l7keys.c) */
+	config_setting_t	*flow;
+	struct nfqd_names_builder *nb[NFQD_NK_MAX];	/* its own names */
+	uint64_t		 l7hash;	/* of its l7 keys' values */
+	uint32_t		 cap_l7x;
 	char			 prefix[NFQD_RULE_NAME_MAX + 16];
 };
+
+struct nfqd_names_builder;
+
+/* One key a rule may have, and the function that reads it. */
+struct nfqd_rulekey {
+	const char	*name;
+	void		(*read)(struct nfqd_ruleload *, config_setting_t *);
+};
+
+/* The application layer's keys (l7keys.c). */
+extern const struct nfqd_rulekey nfqd_l7_rulekeys[];
+extern const size_t nfqd_l7_nrulekeys;
+
+/* Around reading one rule's keys: set up, then finish (ok: no error). */
+void	nfqd_l7_rule_begin(struct nfqd_ruleload *l);
+void	nfqd_l7_rule_end(struct nfqd_ruleload *l, bool ok);
+/* name_sets = ( ... ), before the rules that name them. */
+void	nfqd_l7_sets_load(struct nfqd_ruleload *l, config_setting_t *list);
+/* What the two above allocated in rs. */
+void	nfqd_l7_rules_free(struct nfqd_ruleset *rs);
 
 #define rerr(l, s, ...)	cfg_err((l)->c, (s), __VA_ARGS__)
 

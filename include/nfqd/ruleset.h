@@ -44,6 +44,18 @@ enum nfqd_rate_per {
 #define NFQD_M_GID		0x02000
 #define NFQD_M_LENGTH		0x04000
 #define NFQD_M_RATE		0x08000
+/* The application layer's (l7.h), each in r->l7x: */
+#define NFQD_M_L7		0x00010000	/* l7 = "tls" ... */
+#define NFQD_M_SNI		0x00020000	/* tls_sni */
+#define NFQD_M_HOST		0x00040000	/* http_host */
+#define NFQD_M_QNAME		0x00080000	/* dns_qname */
+#define NFQD_M_SNAME		0x00100000	/* server_name */
+#define NFQD_M_ALPN		0x00200000
+#define NFQD_M_METHOD		0x00400000	/* http_method */
+#define NFQD_M_PATH		0x00800000	/* http_path */
+#define NFQD_M_QTYPE		0x01000000	/* dns_qtype */
+#define NFQD_M_ECH		0x02000000	/* tls_ech */
+#define NFQD_M_L7ALL		0x03ff0000
 
 /* An address prefix; addr holds the prefix with host bits zero. */
 struct nfqd_cidr {
@@ -81,6 +93,7 @@ struct nfqd_rule {
 	uint8_t		rate_per;	/* enum nfqd_rate_per */
 	uint8_t		has_setmark;
 	uint8_t		needs;		/* NFQD_PKT_K_* fields it reads */
+	uint8_t		flow;		/* its verdict is the flow's */
 	uint16_t	queue;		/* NFQD_VERDICT_QUEUE target */
 	uint32_t	setmark;	/* mark set with accept or repeat */
 	uint32_t	mark_val;	/* NFQD_M_MARK: (mark & mask) == val */
@@ -97,6 +110,7 @@ struct nfqd_rule {
 	uint64_t	rate_cost;	/* ns of credit one packet costs */
 	uint64_t	rate_burst;	/* ns of credit the bucket holds */
 	uint64_t	defhash;	/* of the definition, name excluded */
+	uint32_t	l7x;		/* in ruleset l7x[], or NFQD_NONE */
 	uint32_t	cell;		/* shared rate bucket, or NFQD_NONE */
 	uint32_t	logslot;	/* log rate limiter, or NFQD_NONE */
 	int		line;		/* in the configuration */
@@ -104,6 +118,50 @@ struct nfqd_rule {
 };
 
 #define NFQD_NONE	UINT32_MAX
+
+struct nfqd_names;
+
+/* The name keys of a rule, by index in struct nfqd_rule_l7's sets. */
+enum nfqd_name_key {
+	NFQD_NK_SNI,		/* tls_sni */
+	NFQD_NK_HOST,		/* http_host */
+	NFQD_NK_QNAME,		/* dns_qname */
+	NFQD_NK_SNAME,		/* server_name */
+	NFQD_NK_MAX
+};
+
+#define NFQD_RULE_MAX_SETS	8	/* sets one name key may name */
+#define NFQD_RULE_MAX_L7LIST	16	/* elements of alpn, http_method,
+					   http_path, dns_qtype */
+
+/*
+ * A rule's application-layer matchers.  A name key matches when the name
+ * is in one of its sets: the rule's own elements (owned here) and the
+ * name sets it names with "@SET" (the rule set's).  The lists are packed
+ * (length, bytes)... and match any element.
+ */
+struct nfqd_rule_l7 {
+	const struct nfqd_names *sets[NFQD_NK_MAX][NFQD_RULE_MAX_SETS];
+	uint8_t		 nsets[NFQD_NK_MAX];
+	struct nfqd_names *own[NFQD_NK_MAX];	/* owned, may be NULL */
+	uint8_t		 proto;			/* NFQD_M_L7: enum nfqd_l7_proto */
+	uint8_t		 ech;			/* NFQD_M_ECH: the value */
+	uint16_t	 alpn_len, method_len, path_len;
+	uint8_t		 nqtypes;
+	uint16_t	 qtypes[NFQD_RULE_MAX_L7LIST];
+	uint8_t		 alpn[NFQD_RULE_MAX_L7LIST * 33];	/* each <= 32 */
+	uint8_t		 method[NFQD_RULE_MAX_L7LIST * 17];	/* each <= 16 */
+	uint8_t		 path[NFQD_RULE_MAX_L7LIST * 65];	/* each <= 64 */
+};
+
+/* A name set of the configuration: name_sets = ( { name; file; } ). */
+struct nfqd_nameset {
+	char		 name[NFQD_RULE_NAME_MAX];
+	char		*path;
+	struct nfqd_names *names;
+	uint64_t	 hash;		/* of the file's bytes */
+	int		 line;
+};
 
 struct nfqd_ruleset {
 	struct nfqd_rule	*rules;
@@ -118,6 +176,11 @@ struct nfqd_ruleset {
 	uint32_t		 nlogs;		/* rules with log = true */
 	bool			 keyed_rates;	/* a rate per src, dst or flow */
 	uint32_t		*byname;	/* rule indexes in name order */
+	struct nfqd_rule_l7	*l7x;		/* rules' l7 matchers */
+	uint32_t		 nl7x;
+	struct nfqd_nameset	*sets;		/* name_sets, owned */
+	uint32_t		 nsets;
+	bool			 l7;		/* a rule reads layer 7 */
 	struct nfqd_classifier	*cls;		/* compiled, for the workers */
 };
 

@@ -28,7 +28,7 @@
  */
 
 #define NFQD_SHM_MAGIC		0x4451464eu	/* "NFQD" little-endian */
-#define NFQD_SHM_VERSION	2
+#define NFQD_SHM_VERSION	3
 
 enum nfqd_slot_state {
 	NFQD_SLOT_EMPTY = 0,	/* not part of the configured range */
@@ -90,6 +90,26 @@ struct nfqd_slot_stats {
 					   the kernel, so counted exactly) */
 	uint64_t	batches;	/* recvmmsg() calls that returned data */
 	uint64_t	verdict_msgs;	/* verdict messages sent */
+	/* The application layer (l7.h), when a rule reads it: */
+	uint64_t	l7_pending;	/* packets passed while their flow's
+					   first message was incomplete */
+	uint64_t	l7_errors;	/* packets given l7_error_verdict */
+	uint64_t	flows_untracked; /* ... flows.full_verdict */
+	uint64_t	flows_active;	/* flows in the table now */
+	uint64_t	flows_created;
+	uint64_t	flows_evicted;	/* ended to make room */
+	uint64_t	flows_timed_out;
+	uint64_t	flows_full;	/* new flows that found no room */
+	uint64_t	reasm_full;	/* hellos with no buffer free */
+	uint64_t	l7_conflicts;	/* overlapping bytes that differed */
+	uint64_t	l7_malformed;	/* messages found malformed */
+	uint64_t	l7_bad_csum;	/* client segments with a wrong TCP
+					   checksum (dropped unread) */
+	uint64_t	l7_tls;		/* TLS ClientHellos read */
+	uint64_t	l7_http;	/* HTTP requests read */
+	uint64_t	l7_dns;		/* DNS messages read */
+	uint64_t	l7_other;	/* first messages of no protocol nfqd
+					   reads */
 	uint64_t	last_id;	/* id of the last packet verdicted */
 	uint64_t	read_id;	/* id of the last packet read, stored
 					   before its batch is decided: ids
@@ -109,7 +129,11 @@ struct nfqd_slot_stats {
 	X(received) X(accepted) X(dropped) X(other) X(bytes) X(enobufs)	\
 	X(skipped) X(nlerrors) X(malformed) X(truncated)		\
 	X(tiny_fragments) X(header_chains) X(orphans) X(nomatch)	\
-	X(rate_evictions) X(batches) X(verdict_msgs)
+	X(rate_evictions) X(batches) X(verdict_msgs) X(l7_pending)	\
+	X(l7_errors) X(flows_untracked) X(flows_active) X(flows_created)	\
+	X(flows_evicted) X(flows_timed_out) X(flows_full) X(reasm_full)	\
+	X(l7_conflicts) X(l7_malformed) X(l7_bad_csum) X(l7_tls) X(l7_http) X(l7_dns)	\
+	X(l7_other)
 
 struct nfqd_slot {
 	struct nfqd_slot_ctl	ctl;

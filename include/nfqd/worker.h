@@ -70,6 +70,7 @@ struct nfqd_worker {
 	struct nfqd_iftab	 *ift;		/* when rules name interfaces */
 	int			  ift_fd;
 	uint64_t		  evict_base;	/* predecessors' evictions */
+	struct nfqd_slot_stats	  l7base;	/* counters it started with */
 
 	unsigned		  batch;
 	size_t			  msgsize;

@@ -146,7 +146,7 @@ check "-V" "$("$NFQD" -V | cut -d' ' -f1-2)" "nfqd $(sed -n 's/.*NFQD_VERSION[^"
 out=$("$NFQD" -S)
 check "-S: exits 0" "$?" 0
 check "-S: one line per setting, with what a reload does" \
-    "$(echo "$out" | grep -c "^[a-z_.]*	\(at once\|queue parameters\|queues\|workers replaced\|next start\)$")" \
+    "$(echo "$out" | grep -c "^[a-z0-9_.]*	\(at once\|queue parameters\|queues\|workers replaced\|next start\)$")" \
     "$(echo "$out" | wc -l)"
 check "-S: queue.maxlen replaces workers" \
     "$(echo "$out" | grep "^queue.maxlen	")" "queue.maxlen	workers replaced"

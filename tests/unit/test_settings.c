@@ -26,6 +26,9 @@ static unsigned	nfiles;
  * it; a new setting without one here fails the test.  balance: a change
  * of range is queue.balance's; base shows there too.
  */
+/* The name_sets case's list. */
+#define SETFILE	"/tmp/nfqd-test-settings-names.txt"
+
 static const struct {
 	const char	*name;
 	const char	*text;		/* replaces BASE */
@@ -79,6 +82,23 @@ static const struct {
 	    "rules = ( { name = \"r\"; proto = \"tcp\"; dst_port = 23; "
 	    "verdict = \"drop\"; } );\n", NULL },
 	{ "rate_table_size", "rate_table_size = 2048;\n" BASE, NULL },
+	{ "l7_error_verdict", "l7_error_verdict = \"accept\";\n" BASE, NULL },
+	{ "flows.max", "flows = { max = 1000; };\n" BASE, NULL },
+	{ "flows.reasm_buffers", "flows = { reasm_buffers = 10; };\n" BASE,
+	    NULL },
+	{ "flows.tcp_timeout", "flows = { tcp_timeout = 60; };\n" BASE, NULL },
+	{ "flows.closing_timeout", "flows = { closing_timeout = 5; };\n" BASE,
+	    NULL },
+	{ "flows.hello_timeout", "flows = { hello_timeout = 5; };\n" BASE,
+	    NULL },
+	{ "flows.full_verdict", "flows = { full_verdict = \"accept\"; };\n"
+	    BASE, NULL },
+	{ "flows.pending_mark", "flows = { pending_mark = 0x100; };\n" BASE,
+	    NULL },
+	{ "name_sets", "queue = { balance = \"0:1\"; };\n"
+	    "name_sets = ( { name = \"s\"; file = \"" SETFILE "\"; } );\n"
+	    "rules = ( { name = \"r\"; proto = \"tcp\"; dst_port = 22; "
+	    "verdict = \"drop\"; } );\n", NULL },
 };
 
 /* The cases that replace BASE's rules with none compare against this. */
@@ -192,9 +212,11 @@ test_every_setting(void)
 int
 main(void)
 {
-	if (unit_mkdtemp(dir, sizeof(dir)) == -1)
+	if (unit_mkdtemp(dir, sizeof(dir)) == -1 ||
+	    unit_write_text(SETFILE, "example.com\n") == -1)
 		return 1;
 	test_every_setting();
+	unlink(SETFILE);
 	unit_rmtree(dir);
 	return unit_done();
 }

@@ -20,6 +20,15 @@
 #include "nfqd/stats.h"
 #include "unit.h"
 
+/* The application layer's counters, all 0 in these fixtures. */
+#define L7Z	\
+	"\"l7_pending\":0,\"l7_errors\":0,\"flows_untracked\":0," \
+	"\"flows_active\":0,\"flows_created\":0," \
+	"\"flows_evicted\":0,\"flows_timed_out\":0," \
+	"\"flows_full\":0,\"reasm_full\":0,\"l7_conflicts\":0," \
+	"\"l7_malformed\":0,\"l7_bad_csum\":0,\"l7_tls\":0," \
+	"\"l7_http\":0,\"l7_dns\":0,\"l7_other\":0,"
+
 static char		dir[512];
 static struct nfqd_stats s;
 
@@ -194,7 +203,7 @@ test_collect(const char *shmpath)
 	    "\"bytes\":105,\"enobufs\":106,\"skipped\":107,\"nlerrors\":108,"
 	    "\"malformed\":109,\"truncated\":117,\"tiny_fragments\":118,"
 	    "\"header_chains\":119,\"orphans\":114,\"nomatch\":115,"
-	    "\"rate_evictions\":116,\"batches\":110,\"verdict_msgs\":111,"
+	    "\"rate_evictions\":116,\"batches\":110,\"verdict_msgs\":111," L7Z
 	    "\"last_id\":112}");
 	snprintf(w2, sizeof(w2), "{\"id\":1,\"queue\":1,\"cpu\":-1,"
 	    "\"pid\":1002,\"state\":\"starting\",\"generation\":2,"
@@ -204,7 +213,7 @@ test_collect(const char *shmpath)
 	    "\"nlerrors\":2008,\"malformed\":2009,\"truncated\":2017,"
 	    "\"tiny_fragments\":2018,\"header_chains\":2019,\"orphans\":2014,"
 	    "\"nomatch\":2015,\"rate_evictions\":2016,\"batches\":2010,"
-	    "\"verdict_msgs\":2011,\"last_id\":2012}");
+	    "\"verdict_msgs\":2011," L7Z "\"last_id\":2012}");
 	snprintf(k1, sizeof(k1), "{\"queue\":0,\"portid\":3090,"
 	    "\"queue_total\":0,\"copy_mode\":2,\"copy_range\":65535,"
 	    "\"queue_dropped\":0,\"user_dropped\":0,\"id_sequence\":1000,"
@@ -220,7 +229,7 @@ test_collect(const char *shmpath)
 	    "\"nlerrors\":2116,\"malformed\":2118,\"truncated\":2134,"
 	    "\"tiny_fragments\":2136,\"header_chains\":2138,\"orphans\":2128,"
 	    "\"nomatch\":2130,\"rate_evictions\":2132,\"batches\":2120,"
-	    "\"verdict_msgs\":2122,\"restarts\":3},"
+	    "\"verdict_msgs\":2122," L7Z "\"restarts\":3},"
 	    "\"workers\":[%s,%s],\"rules\":[{\"name\":\"no-telnet\","
 	    "\"hits\":7,\"bytes\":420},{\"name\":\"a\\\"b\",\"hits\":0,"
 	    "\"bytes\":0}],\"kernel\":[%s,%s]}\n", NFQD_VERSION,
@@ -317,7 +326,8 @@ test_collect(const char *shmpath)
 	    "\"other\":0,\"bytes\":0,\"enobufs\":0,\"skipped\":0,"
 	    "\"nlerrors\":0,\"malformed\":0,\"truncated\":0,\"tiny_fragments\":0,"
 	    "\"header_chains\":0,\"orphans\":0,\"nomatch\":0,"
-	    "\"rate_evictions\":0,\"batches\":0,\"verdict_msgs\":0,\"restarts\":0},"
+	    "\"rate_evictions\":0,\"batches\":0,\"verdict_msgs\":0," L7Z
+	    "\"restarts\":0},"
 	    "\"workers\":[],\"rules\":[],\"kernel\":[]}\n", NFQD_VERSION);
 	CHECK_STR_EQ(b.data, want, "json: no workers");
 	buf_free(&b);
@@ -391,7 +401,7 @@ test_shm(void)
 	struct nfqd_slot_stats	 a, c;
 	struct stat		 sb;
 	char			 path[1024], fake[1024], err[1024];
-	const char		*bad = "not an nfqd 2 counters region (wrong "
+	const char		*bad = "not an nfqd 3 counters region (wrong "
 				    "magic, version or size)";
 	time_t			 t0;
 	mode_t			 old;

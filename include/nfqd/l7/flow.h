@@ -76,7 +76,8 @@ struct nfqd_flow {
 	uint32_t	verdict;
 	uint32_t	mark;
 	int32_t		rule;		/* that decided it */
-	uint32_t	pad2;
+	uint32_t	need;		/* contiguous client bytes before the
+					   next parse (0: at a line end) */
 	uint8_t		l7data[408];	/* the parsed fields (l7.c) */
 };
 

@@ -1,0 +1,141 @@
+/*
+ * The application layer as the engine sees it: what a packet's flow says
+ * at layer 7 (TLS server name, ALPN and ECH; HTTP Host, method and path;
+ * DNS query name and type), read through the per-worker flow table, the
+ * reassembler and the parsers in src/l7/.  This is the one header the
+ * engine includes of them.
+ *
+ * The fields of a packet are "known" (pkt.h's NFQD_PKT_K_L7) once its
+ * flow's first message is final: complete, or not one nfqd reads.  Until
+ * then the packet's status says why they are not, and the engine's rule
+ * for partial packets applies: a packet the rules decide whatever the
+ * name is decided by them, any other gets the verdict of its status:
+ *
+ *   NFQD_PKT_L7_PENDING    the client's first message is not complete
+ *                          yet: accepted (it cannot complete a handshake;
+ *                          the segment that completes it is decided)
+ *   NFQD_PKT_L7_ERROR      malformed or evasive (a conflicting overlap,
+ *                          a hello over 16 KiB, a NUL in a name, urgent
+ *                          data, fragments): l7_error_verdict
+ *   NFQD_PKT_L7_UNTRACKED  no room in the flow table or for reassembly
+ *                          and the packet alone does not say:
+ *                          flows.full_verdict
+ */
+#ifndef NFQD_L7_H
+#define NFQD_L7_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "nfqd/l7/flow.h"
+#include "nfqd/l7/l7parse.h"
+
+struct nfqd_config;
+struct nfqd_pkt;
+struct nfqd_flow;
+struct nfqd_flowtab;
+struct nfqd_reasm_pool;
+struct nfqd_names;
+
+/* What a flow's first message turned out to be. */
+enum nfqd_l7_proto {
+	NFQD_L7P_NONE = 0,	/* nothing nfqd reads */
+	NFQD_L7P_TLS,
+	NFQD_L7P_HTTP,
+	NFQD_L7P_DNS,
+	NFQD_L7P_MAX
+};
+
+#define NFQD_L7_ALPN_MAX	48	/* bytes of the ALPN list kept */
+#define NFQD_L7_METHOD_MAX	16
+#define NFQD_L7_PATH_MAX	64	/* bytes of the path kept: a rule's
+					   prefix may not be longer */
+
+/*
+ * The fields the rules read.  Kept in the flow (struct nfqd_flow's
+ * l7data), so later packets of the flow see the same ones.
+ */
+struct nfqd_l7fields {
+	uint8_t		proto;		/* enum nfqd_l7_proto */
+	uint8_t		name_len;	/* 0: no name */
+	uint8_t		ech;		/* TLS: encrypted_client_hello */
+	uint8_t		alpn_len;
+	uint8_t		alpn_cut;	/* the list was longer than alpn[] */
+	uint8_t		method_len;
+	uint8_t		path_len;
+	uint8_t		path_cut;	/* the path was longer than path[] */
+	uint16_t	qtype;		/* DNS */
+	char		name[NFQD_L7_NAME_MAX + 1];	/* TLS server name,
+					   HTTP Host or DNS query name */
+	uint8_t		alpn[NFQD_L7_ALPN_MAX];	/* (length, name)... */
+	char		method[NFQD_L7_METHOD_MAX + 1];
+	char		path[NFQD_L7_PATH_MAX + 1];
+};
+
+/* The per-worker state. */
+struct nfqd_l7 {
+	struct nfqd_flowtab	*flows;
+	struct nfqd_reasm_pool	*pool;
+	bool			 any;		/* a rule reads layer 7 */
+	struct nfqd_l7fields	 scratch;	/* a packet without a flow */
+	/* counters (the worker publishes them) */
+	uint64_t		 l7_errors;	/* messages found malformed */
+	uint64_t		 conflicts;	/* overlaps that differed */
+	uint64_t		 reasm_full;	/* no reassembly buffer free */
+	uint64_t		 bad_csum;	/* client segments with a wrong
+						   TCP checksum */
+	uint64_t		 names[NFQD_L7P_MAX];	/* messages read, by
+						   protocol (NONE: other) */
+};
+
+/*
+ * Set up l for cf: the flow table and the reassembly buffers, when a rule
+ * reads layer 7 (nothing otherwise).  -1 with errno when out of memory.
+ */
+int	nfqd_l7_init(struct nfqd_l7 *l, const struct nfqd_config *cf,
+	    bool any);
+void	nfqd_l7_free(struct nfqd_l7 *l);
+
+/*
+ * Read what the packet says at layer 7.  Sets pi->l7 (the fields, when
+ * known) and pi->known's NFQD_PKT_K_L7, or pi->status to one of the
+ * L7 statuses above; returns the packet's flow, or NULL (no flow: not
+ * TCP, or no room).  data: the packet's bytes as the kernel gave them;
+ * skbinfo: the queue message's NFQA_SKB_* flags; pending: the packet
+ * carries flows.pending_mark (its connection was being read when it
+ * was last seen here).
+ */
+struct nfqd_flow *nfqd_l7_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi,
+	    const uint8_t *data, uint32_t skbinfo, bool pending, uint64_t now);
+
+/* f was decided by rule, whose verdict it keeps from now on. */
+void	nfqd_l7_decided(struct nfqd_l7 *l, struct nfqd_flow *f, int32_t rule,
+	    uint32_t verdict, bool has_mark, uint32_t mark, uint64_t now);
+
+/* The counters the worker publishes (shm.h). */
+struct nfqd_l7_counts {
+	uint64_t	flows_active, flows_created, flows_evicted;
+	uint64_t	flows_timed_out, flows_full;
+	uint64_t	reasm_full, conflicts, l7_errors, bad_csum;
+	uint64_t	names[NFQD_L7P_MAX];
+};
+
+void	nfqd_l7_counts(const struct nfqd_l7 *l, struct nfqd_l7_counts *c);
+
+/* End flows past their timeout (a timer calls it). */
+void	nfqd_l7_expire(struct nfqd_l7 *l, uint64_t now);
+
+/*
+ * Matching: is the name (normalized) in any of the n sets?  The rule's
+ * own elements are one set, each "@SET" it names another.
+ */
+bool	nfqd_l7_name_in(const struct nfqd_names *const *sets, unsigned n,
+	    const char *name, size_t len);
+
+/* Did the hello offer ALPN protocol p?  A list cut short offers all. */
+bool	nfqd_l7_alpn_has(const struct nfqd_l7fields *f, const char *p,
+	    size_t len);
+
+const char *nfqd_l7_proto_str(unsigned proto);
+
+#endif

@@ -1,0 +1,662 @@
+/*
+ * The application layer for the engine (see l7.h): a packet's flow, the
+ * client's first bytes reassembled, the parsers asked, the fields kept.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+
+#include <linux/netfilter/nfnetlink_queue.h>
+
+#include "nfqd/config.h"
+#include "nfqd/l7.h"
+#include "nfqd/l7/dns.h"
+#include "nfqd/l7/flow.h"
+#include "nfqd/l7/http.h"
+#include "nfqd/l7/names.h"
+#include "nfqd/l7/reasm.h"
+#include "nfqd/l7/tls.h"
+#include "nfqd/pkt.h"
+#include "nfqd/ruleset.h"
+
+_Static_assert(sizeof(struct nfqd_l7fields) <=
+    sizeof(((struct nfqd_flow *)0)->l7data), "fields fit in a flow");
+
+#define TH_FIN		0x01
+#define TH_SYN		0x02
+#define TH_RST		0x04
+#define TH_ACK		0x10
+#define TH_URG		0x20
+
+#define DNS_PORT	53
+
+/* struct nfqd_flow.flags */
+#define F_MIDSTREAM	0x01	/* first seen after its SYN */
+#define F_CLIENT	0x02	/* client and seq0 are known */
+
+static void
+release(void *arg, struct nfqd_flow *f)
+{
+	struct nfqd_l7	*l = arg;
+
+	if (f->ra != NULL) {
+		nfqd_reasm_put(l->pool, f->ra);
+		f->ra = NULL;
+	}
+}
+
+int
+nfqd_l7_init(struct nfqd_l7 *l, const struct nfqd_config *cf, bool any)
+{
+	struct nfqd_flowtab_params	p;
+
+	memset(l, 0, sizeof(*l));
+	l->any = any;
+	if (!l->any)
+		return 0;
+	memset(&p, 0, sizeof(p));
+	p.max = cf->flows_max;
+	p.timeout[NFQD_FC_WAIT] = (uint64_t)cf->flows_tcp_timeout * 1000000000ull;
+	p.timeout[NFQD_FC_DECIDED] = p.timeout[NFQD_FC_WAIT];
+	p.timeout[NFQD_FC_REASM] = (uint64_t)cf->flows_hello_timeout *
+	    1000000000ull;
+	p.timeout[NFQD_FC_CLOSING] = (uint64_t)cf->flows_closing_timeout *
+	    1000000000ull;
+	/* No UDP flows yet: a DNS query is read alone. */
+	p.release = release;
+	p.arg = l;
+	if ((l->flows = nfqd_flowtab_new(&p)) == NULL)
+		return -1;
+	if ((l->pool = nfqd_reasm_pool_new(cf->flows_reasm_buffers)) == NULL) {
+		nfqd_l7_free(l);
+		return -1;
+	}
+	return 0;
+}
+
+void
+nfqd_l7_free(struct nfqd_l7 *l)
+{
+	/* The table's release puts buffers back into the pool: table first. */
+	if (l->flows != NULL)
+		nfqd_flowtab_free(l->flows);
+	if (l->pool != NULL)
+		nfqd_reasm_pool_free(l->pool);
+	l->flows = NULL;
+	l->pool = NULL;
+}
+
+void
+nfqd_l7_decided(struct nfqd_l7 *l, struct nfqd_flow *f, int32_t rule,
+    uint32_t verdict, bool has_mark, uint32_t mark, uint64_t now)
+{
+	f->decided = 1;
+	f->rule = rule;
+	f->verdict = verdict;
+	f->has_mark = has_mark;
+	f->mark = mark;
+	if (f->cls != NFQD_FC_CLOSING)
+		nfqd_flow_touch(l->flows, f, NFQD_FC_DECIDED, now);
+}
+
+void
+nfqd_l7_counts(const struct nfqd_l7 *l, struct nfqd_l7_counts *c)
+{
+	struct nfqd_flowtab_stats	s;
+
+	memset(c, 0, sizeof(*c));
+	if (l->flows != NULL) {
+		nfqd_flowtab_stats(l->flows, &s);
+		c->flows_active = s.active;
+		c->flows_created = s.created;
+		c->flows_evicted = s.evicted;
+		c->flows_timed_out = s.timed_out;
+		c->flows_full = s.full;
+	}
+	c->reasm_full = l->reasm_full;
+	c->conflicts = l->conflicts;
+	c->l7_errors = l->l7_errors;
+	c->bad_csum = l->bad_csum;
+	memcpy(c->names, l->names, sizeof(c->names));
+}
+
+void
+nfqd_l7_expire(struct nfqd_l7 *l, uint64_t now)
+{
+	if (l->flows != NULL)
+		nfqd_flowtab_expire(l->flows, now, 4096);
+}
+
+const char *
+nfqd_l7_proto_str(unsigned proto)
+{
+	static const char *const names[NFQD_L7P_MAX] = {
+		"none", "tls", "http", "dns",
+	};
+
+	return proto < NFQD_L7P_MAX ? names[proto] : "unknown";
+}
+
+bool
+nfqd_l7_name_in(const struct nfqd_names *const *sets, unsigned n,
+    const char *name, size_t len)
+{
+	unsigned	i;
+
+	for (i = 0; i < n; i++)
+		if (nfqd_names_match(sets[i], name, len))
+			return true;
+	return false;
+}
+
+bool
+nfqd_l7_alpn_has(const struct nfqd_l7fields *f, const char *p, size_t len)
+{
+	size_t	i = 0, n;
+
+	while (i < f->alpn_len) {
+		n = f->alpn[i];
+		if (n == len && i + 1 + n <= f->alpn_len &&
+		    memcmp(&f->alpn[i + 1], p, n) == 0)
+			return true;
+		i += 1 + n;
+	}
+	return f->alpn_cut != 0;
+}
+
+static void
+set_name(struct nfqd_l7fields *f, const char *name, size_t len)
+{
+	if (len > NFQD_L7_NAME_MAX)
+		len = 0;	/* the parsers never give one */
+	memcpy(f->name, name, len);
+	f->name[len] = '\0';
+	f->name_len = (uint8_t)len;
+}
+
+static void
+from_tls(struct nfqd_l7fields *f, const struct nfqd_tls_hello *h)
+{
+	size_t	i = 0, n;
+
+	memset(f, 0, sizeof(*f));
+	f->proto = NFQD_L7P_TLS;
+	set_name(f, h->sni, h->sni_len);
+	f->ech = h->ech;
+	/* Whole entries only; a list cut short offers every protocol. */
+	while (i < h->alpn_len) {
+		n = 1 + (size_t)h->alpn[i];
+		if (i + n > NFQD_L7_ALPN_MAX || i + n > h->alpn_len)
+			break;
+		i += n;
+	}
+	memcpy(f->alpn, h->alpn, i);
+	f->alpn_len = (uint8_t)i;
+	f->alpn_cut = i < h->alpn_len || h->alpn_cut;
+}
+
+static void
+from_http(struct nfqd_l7fields *f, const struct nfqd_http_req *r)
+{
+	size_t	n;
+
+	memset(f, 0, sizeof(*f));
+	f->proto = NFQD_L7P_HTTP;
+	set_name(f, r->host, r->host_len);
+	n = r->method_len <= NFQD_L7_METHOD_MAX ? r->method_len : 0;
+	memcpy(f->method, r->method, n);
+	f->method_len = (uint8_t)n;
+	n = r->path_len;
+	if (n > NFQD_L7_PATH_MAX) {
+		n = NFQD_L7_PATH_MAX;
+		f->path_cut = 1;
+	}
+	f->path_cut |= r->path_cut;
+	memcpy(f->path, r->path, n);
+	f->path_len = (uint8_t)n;
+}
+
+static void
+from_dns(struct nfqd_l7fields *f, const struct nfqd_dns_query *q)
+{
+	memset(f, 0, sizeof(*f));
+	f->proto = NFQD_L7P_DNS;
+	set_name(f, q->qname, q->qname_len);
+	f->qtype = q->qtype;
+}
+
+/*
+ * The client's first bytes, buf[0..len): on port 53 DNS over TCP (which
+ * is never NOT: every stream there is read as DNS), elsewhere TLS, then
+ * HTTP.  MORE while one of them could still be it; *need then says when
+ * asking again can change that (0: when a line ends, for HTTP).
+ */
+static enum nfqd_l7_res
+parse_stream(struct nfqd_l7 *l, const uint8_t *buf, size_t len, bool dns,
+    struct nfqd_l7fields *f, uint32_t *need)
+{
+	struct nfqd_tls_hello	h;
+	struct nfqd_http_req	r;
+	struct nfqd_dns_query	q;
+	enum nfqd_l7_res	res;
+	size_t			used;
+
+	*need = (uint32_t)len + 1;
+	if (dns) {
+		res = nfqd_dns_tcp_parse(buf, len, &q, &used);
+		if (res == NFQD_L7_DONE && q.response)
+			res = NFQD_L7_BAD;	/* a client does not answer */
+		if (res == NFQD_L7_DONE)
+			from_dns(f, &q);
+		if (res == NFQD_L7_MORE && len >= 2)
+			*need = 2 + ((uint32_t)buf[0] << 8 | buf[1]);
+		if (res != NFQD_L7_NOT)
+			goto out;
+	}
+	if ((res = nfqd_tls_hello_parse(buf, len, &h)) == NFQD_L7_DONE)
+		from_tls(f, &h);
+	if (res == NFQD_L7_MORE)
+		*need = h.need;
+	if (res != NFQD_L7_NOT)
+		goto out;
+	if ((res = nfqd_http_req_parse(buf, len, &r)) == NFQD_L7_DONE)
+		from_http(f, &r);
+	if (res == NFQD_L7_MORE)
+		*need = 0;
+	if (res != NFQD_L7_NOT)
+		goto out;
+	memset(f, 0, sizeof(*f));
+out:
+	if (res == NFQD_L7_BAD)
+		l->l7_errors++;
+	else if (res == NFQD_L7_DONE || res == NFQD_L7_NOT)
+		l->names[res == NFQD_L7_DONE ? f->proto : NFQD_L7P_NONE]++;
+	return res;
+}
+
+/*
+ * Whether bytes buf[before..contig) can change a parse's MORE: not before
+ * the stream reaches need (TLS, DNS: their lengths say how long), and for
+ * HTTP (need 0) only while the start is short enough to be told from
+ * other protocols, or when a line ends.  A client that sends its hello a
+ * byte at a time then costs a parse per record or line, not per byte.
+ */
+static bool
+worth_parsing(const struct nfqd_flow *f, const uint8_t *buf, size_t before,
+    size_t contig)
+{
+	if (f->need != 0)
+		return contig >= f->need;
+	return contig <= 64 ||
+	    memchr(buf + before, '\n', contig - before) != NULL;
+}
+
+static inline uint32_t
+get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
+}
+
+static uint32_t
+sum16(uint32_t sum, const uint8_t *p, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i + 1 < n; i += 2)
+		sum += (uint32_t)p[i] << 8 | p[i + 1];
+	if (n & 1)
+		sum += (uint32_t)p[n - 1] << 8;
+	return sum;
+}
+
+/*
+ * Is the TCP checksum right?  A segment the receiver would discard must
+ * not be read as part of a hello: a client could send nfqd a harmless
+ * hello the server never sees, then the real one as a "retransmission".
+ * The kernel says which packets nobody verified yet
+ * (NFQA_SKB_CSUM_NOTVERIFIED); the others were verified by the device,
+ * or are built here and checksummed later (NFQA_SKB_CSUMNOTREADY), and
+ * the receiver will not check them either.
+ */
+static bool
+tcp_csum_ok(const struct nfqd_pkt *pi, const uint8_t *data, uint32_t skbinfo)
+{
+	uint32_t	sum = 0, len = pi->payoff + pi->paylen - pi->l4off;
+	unsigned	alen = pi->family == AF_INET ? 4 : 16;
+
+	if (!(skbinfo & NFQA_SKB_CSUM_NOTVERIFIED))
+		return true;
+	sum = sum16(sum, pi->saddr, alen);
+	sum = sum16(sum, pi->daddr, alen);
+	sum += IPPROTO_TCP;
+	sum += len & 0xffff;
+	sum += len >> 16;
+	sum = sum16(sum, data + pi->l4off, len);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return sum == 0xffff;
+}
+
+static void
+known(struct nfqd_pkt *pi, const struct nfqd_l7fields *f)
+{
+	pi->l7 = f;
+	pi->known |= NFQD_PKT_K_L7;
+}
+
+static void
+unknown(struct nfqd_pkt *pi, uint8_t status)
+{
+	pi->l7 = NULL;
+	pi->known &= (uint8_t)~NFQD_PKT_K_L7;
+	pi->status = status;
+}
+
+/* A DNS datagram: each is read on its own, flow or not. */
+static void
+udp_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *pay)
+{
+	struct nfqd_dns_query	q;
+	enum nfqd_l7_res	res;
+
+	if (pi->dport != DNS_PORT && pi->sport != DNS_PORT)
+		return;		/* no fields: nfqd reads no other UDP yet */
+	res = nfqd_dns_msg_parse(pay, pi->paylen, &q);
+	if (res == NFQD_L7_DONE) {
+		from_dns(&l->scratch, &q);
+		l->names[NFQD_L7P_DNS]++;
+		known(pi, &l->scratch);
+	} else if (res == NFQD_L7_NOT) {
+		memset(&l->scratch, 0, sizeof(l->scratch));
+		l->names[NFQD_L7P_NONE]++;
+		known(pi, &l->scratch);
+	} else {
+		l->l7_errors++;
+		unknown(pi, NFQD_PKT_L7_ERROR);
+	}
+}
+
+/*
+ * A later message of a DNS-over-TCP connection: read when the segment
+ * holds it whole and nothing else (as clients send them); anything else
+ * cannot be matched and is an error.
+ */
+static void
+dns_next(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *pay)
+{
+	struct nfqd_dns_query	q;
+	size_t			used;
+
+	if (nfqd_dns_tcp_parse(pay, pi->paylen, &q, &used) == NFQD_L7_DONE &&
+	    used == pi->paylen && !q.response) {
+		from_dns(&l->scratch, &q);
+		l->names[NFQD_L7P_DNS]++;
+		known(pi, &l->scratch);
+		return;
+	}
+	l->l7_errors++;
+	unknown(pi, NFQD_PKT_L7_ERROR);
+}
+
+/*
+ * A packet without a flow (no room for one) or of a flow seen first in
+ * its middle: where its stream starts is not known, so nothing is
+ * reassembled.  A packet that holds a whole message is read; one that
+ * starts a message it does not hold gets flows.full_verdict (so a message
+ * split over segments cannot complete unread: its first segment never
+ * passes); any other packet has no fields, unless it carries the pending
+ * mark: then its connection was being read when its flow was lost (a
+ * worker replaced, a hello left past hello_timeout), and it may be the
+ * rest of a hello nfqd can no longer read.
+ */
+static enum nfqd_l7_res
+alone(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *pay, bool dns,
+    bool pending, struct nfqd_l7fields *f)
+{
+	enum nfqd_l7_res	res;
+	uint32_t		need;
+
+	if (pi->paylen == 0)
+		return NFQD_L7_NOT;	/* no fields; pi is as parsed */
+	res = parse_stream(l, pay, pi->paylen, dns, f, &need);
+	if (res == NFQD_L7_DONE) {
+		known(pi, f);
+	} else if (res == NFQD_L7_MORE || pending) {
+		unknown(pi, NFQD_PKT_L7_UNTRACKED);
+	} else if (res == NFQD_L7_BAD) {
+		unknown(pi, NFQD_PKT_L7_ERROR);
+	} else {
+		memset(f, 0, sizeof(*f));
+		known(pi, f);
+	}
+	return res;
+}
+
+/* The message is final: keep it, free the buffer, say it. */
+static void
+settle(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
+    enum nfqd_l7_res res)
+{
+	struct nfqd_l7fields	*fl = (struct nfqd_l7fields *)f->l7data;
+
+	if (f->ra != NULL) {
+		nfqd_reasm_put(l->pool, f->ra);
+		f->ra = NULL;
+	}
+	f->l7res = (uint8_t)res;
+	f->l7 = fl->proto;
+	if (res == NFQD_L7_BAD)
+		unknown(pi, NFQD_PKT_L7_ERROR);
+	else
+		known(pi, fl);
+}
+
+/*
+ * Client bytes at stream offset off (from seq0).  The common case, the
+ * whole message in the first segment, is parsed in place; anything else
+ * goes through a reassembly buffer.
+ */
+static enum nfqd_l7_res
+client_bytes(struct nfqd_l7 *l, struct nfqd_flow *f, uint32_t seq,
+    const uint8_t *pay, uint32_t len, bool dns)
+{
+	struct nfqd_l7fields	*fl = (struct nfqd_l7fields *)f->l7data;
+	enum nfqd_l7_res	 res;
+	unsigned		 flags = 0;
+	size_t			 before, contig;
+	const uint8_t		*buf;
+
+	if (f->ra == NULL && seq == f->seq0) {
+		res = parse_stream(l, pay, len, dns, fl, &f->need);
+		if (res != NFQD_L7_MORE)
+			return res;
+	}
+	if (f->ra == NULL && (f->ra = nfqd_reasm_get(l->pool, f->seq0)) == NULL) {
+		l->reasm_full++;
+		return NFQD_L7_MORE;	/* the caller sees no buffer */
+	}
+	before = nfqd_reasm_contig(f->ra);
+	if (nfqd_reasm_add(f->ra, seq, pay, len, &flags) ==
+	    NFQD_REASM_CONFLICT) {
+		l->conflicts++;
+		l->l7_errors++;
+		return NFQD_L7_BAD;
+	}
+	contig = nfqd_reasm_contig(f->ra);
+	buf = nfqd_reasm_data(f->ra);
+	if (contig == before || !worth_parsing(f, buf, before, contig))
+		return NFQD_L7_MORE;
+	res = parse_stream(l, buf, contig, dns, fl, &f->need);
+	if (res == NFQD_L7_MORE && contig >= NFQD_REASM_MAX) {
+		/* It does not fit: the parsers say so themselves too. */
+		l->l7_errors++;
+		res = NFQD_L7_BAD;
+	}
+	return res;
+}
+
+/* A flow seen first in its middle: see alone(); a whole message is kept. */
+static void
+midstream(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
+    const uint8_t *pay, bool dns, bool pending)
+{
+	if (alone(l, pi, pay, dns, pending, (struct nfqd_l7fields *)f->l7data) ==
+	    NFQD_L7_DONE)
+		settle(l, f, pi, NFQD_L7_DONE);
+}
+
+static void
+tcp_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
+    uint32_t skbinfo, bool pending, uint64_t now, struct nfqd_flow **fp)
+{
+	struct nfqd_flow_key	 k;
+	struct nfqd_flow	*f;
+	const uint8_t		*pay = data + pi->payoff;
+	uint32_t		 seq = get32(data + pi->l4off + 4);
+	uint8_t			 th = pi->tcp_flags;
+	bool			 syn = (th & (TH_SYN | TH_ACK)) == TH_SYN;
+	bool			 dns = pi->dport == DNS_PORT ||
+				    pi->sport == DNS_PORT;
+	enum nfqd_l7_res	 res;
+	enum nfqd_flow_class	 cls;
+	int			 dir;
+
+	nfqd_flow_key_make(&k, pi->family, pi->proto, pi->saddr, pi->daddr,
+	    pi->sport, pi->dport, &dir);
+	f = nfqd_flow_find(l->flows, &k, now);
+	/*
+	 * A SYN with another sequence number on a known flow opens a new
+	 * connection on the same addresses and ports: it must not inherit
+	 * the old one's name or verdict.
+	 */
+	if (f != NULL && syn && (!(f->flags & F_CLIENT) ||
+	    f->seq0 != seq + 1 || f->client != dir)) {
+		nfqd_flow_end(l->flows, f);
+		f = NULL;
+	}
+	if (f == NULL) {
+		if ((f = nfqd_flow_add(l->flows, &k, NFQD_FC_WAIT, now)) ==
+		    NULL) {
+			if (pi->paylen > 0 && !tcp_csum_ok(pi, data, skbinfo)) {
+				l->bad_csum++;
+				unknown(pi, NFQD_PKT_L7_ERROR);
+			} else {
+				alone(l, pi, pay, dns, pending, &l->scratch);
+			}
+			return;
+		}
+		f->need = 1;
+		if (syn) {
+			f->client = (uint8_t)dir;
+			f->seq0 = seq + 1;
+			f->flags |= F_CLIENT;
+		} else {
+			f->flags |= F_MIDSTREAM;
+		}
+	}
+	*fp = f;
+	cls = (enum nfqd_flow_class)f->cls;
+	if (th & (TH_FIN | TH_RST))
+		cls = NFQD_FC_CLOSING;
+	else if (cls == NFQD_FC_REASM && f->ra == NULL)
+		cls = NFQD_FC_WAIT;
+
+	if (f->l7res == NFQD_L7_DONE && f->l7 == NFQD_L7P_DNS &&
+	    pi->paylen > 0 && dir == f->client && f->seq0 != seq) {
+		/* A later query on the connection: read on its own. */
+		dns_next(l, pi, pay);
+		nfqd_flow_touch(l->flows, f, cls, now);
+		return;
+	}
+	if (f->l7res != NFQD_L7_MORE) {
+		/* Final: every packet of the flow sees the same fields. */
+		if (f->l7res == NFQD_L7_BAD)
+			unknown(pi, NFQD_PKT_L7_ERROR);
+		else
+			known(pi, (struct nfqd_l7fields *)f->l7data);
+		if (cls == NFQD_FC_WAIT)
+			cls = f->decided ? NFQD_FC_DECIDED : NFQD_FC_WAIT;
+		nfqd_flow_touch(l->flows, f, cls, now);
+		return;
+	}
+	if (pi->paylen == 0 || ((f->flags & F_CLIENT) && dir != f->client)) {
+		/* Nothing of the client's first message here. */
+		unknown(pi, NFQD_PKT_L7_PENDING);
+		nfqd_flow_touch(l->flows, f, cls, now);
+		return;
+	}
+	if (!tcp_csum_ok(pi, data, skbinfo)) {
+		l->bad_csum++;
+		unknown(pi, NFQD_PKT_L7_ERROR);
+		return;
+	}
+	if (f->flags & F_MIDSTREAM) {
+		midstream(l, f, pi, pay, dns, pending);
+		nfqd_flow_touch(l->flows, f, cls, now);
+		return;
+	}
+	if (th & TH_URG) {
+		/* Urgent data leaves the stream at some receivers only. */
+		l->l7_errors++;
+		res = NFQD_L7_BAD;
+	} else {
+		/* A SYN's data (TCP Fast Open) starts after the SYN. */
+		res = client_bytes(l, f, (th & TH_SYN) ? seq + 1 : seq, pay,
+		    pi->paylen, dns);
+	}
+	if (res == NFQD_L7_MORE) {
+		if (f->ra == NULL) {
+			/* No buffer: this segment cannot be read. */
+			unknown(pi, NFQD_PKT_L7_UNTRACKED);
+			nfqd_flow_touch(l->flows, f, cls, now);
+			return;
+		}
+		unknown(pi, NFQD_PKT_L7_PENDING);
+		nfqd_flow_touch(l->flows, f, cls == NFQD_FC_CLOSING ? cls :
+		    NFQD_FC_REASM, now);
+		return;
+	}
+	settle(l, f, pi, res);
+	nfqd_flow_touch(l->flows, f, cls == NFQD_FC_CLOSING ? cls :
+	    NFQD_FC_WAIT, now);
+}
+
+struct nfqd_flow *
+nfqd_l7_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
+    uint32_t skbinfo, bool pending, uint64_t now)
+{
+	struct nfqd_flow	*f = NULL;
+
+	pi->l7 = NULL;
+	if (!l->any)
+		return NULL;
+	if (pi->status != NFQD_PKT_OK)
+		return NULL;	/* the headers' own status stands */
+	/*
+	 * Nothing to read (the parse said so with NFQD_PKT_K_L7 and no
+	 * fields): another protocol, or a later fragment, which has no
+	 * transport header (the first fragment decides the datagram).
+	 */
+	if ((pi->proto != IPPROTO_TCP && pi->proto != IPPROTO_UDP) ||
+	    (pi->flags & NFQD_PKT_F_LATER_FRAG))
+		return NULL;
+	if ((pi->flags & NFQD_PKT_F_FRAGMENT) ||
+	    (uint64_t)pi->payoff + pi->paylen > pi->caplen) {
+		/*
+		 * A first fragment holds part of the payload, and a copy
+		 * range may cut it: what is missing could hold the name.
+		 */
+		unknown(pi, (pi->flags & NFQD_PKT_F_FRAGMENT) ?
+		    NFQD_PKT_L7_ERROR : NFQD_PKT_TRUNCATED);
+		return NULL;
+	}
+	if (pi->proto == IPPROTO_UDP)
+		udp_packet(l, pi, data + pi->payoff);
+	else
+		tcp_packet(l, pi, data, skbinfo, pending, now, &f);
+	return f;
+}

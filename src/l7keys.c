@@ -1,0 +1,608 @@
+/*
+ * The application-layer keys of a rule (tls_sni, http_host, dns_qname,
+ * server_name, l7, alpn, http_method, http_path, dns_qtype, tls_ech,
+ * flow) and the name sets they name: rows of rulekeys.c's table, kept
+ * here so that each file holds one job.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "nfqd/cfgutil.h"
+#include "nfqd/l7.h"
+#include "nfqd/l7/names.h"
+#include "nfqd/nfqd.h"
+#include "nfqd/rulekeys.h"
+#include "nfqd/util.h"
+
+/* FNV-1a, for the definition hash that tells a changed rule (rules.c). */
+static uint64_t
+fnv(uint64_t h, const void *p, size_t n)
+{
+	const uint8_t	*b = p;
+
+	while (n-- > 0)
+		h = (h ^ *b++) * 0x100000001b3ull;
+	return h;
+}
+
+/* The rule's l7 part, made on its first key. */
+static struct nfqd_rule_l7 *
+l7part(struct nfqd_ruleload *l)
+{
+	struct nfqd_rule_l7	*v;
+
+	if (l->r->l7x != NFQD_NONE)
+		return &l->rs->l7x[l->r->l7x];
+	v = nfqd_ruleload_grow(l, l->rs->l7x, l->rs->nl7x, &l->cap_l7x,
+	    sizeof(*v));
+	if (v == NULL)
+		return NULL;
+	l->rs->l7x = v;
+	memset(&v[l->rs->nl7x], 0, sizeof(*v));
+	l->r->l7x = l->rs->nl7x++;
+	return &v[l->r->l7x];
+}
+
+/* A string or a list of strings: calls each(l, s, element, string). */
+static void
+each_string(struct nfqd_ruleload *l, config_setting_t *s, unsigned max,
+    void (*each)(struct nfqd_ruleload *, config_setting_t *,
+    config_setting_t *, const char *))
+{
+	config_setting_t	*e;
+	const char		*v;
+	int			 i, cnt = 1;
+	bool			 list;
+
+	list = config_setting_is_aggregate(s) &&
+	    config_setting_type(s) != CONFIG_TYPE_GROUP;
+	if (list) {
+		if ((cnt = config_setting_length(s)) == 0) {
+			rerr(l, s, "an empty list matches nothing");
+			return;
+		}
+		if ((unsigned)cnt > max) {
+			rerr(l, s, "%d elements; at most %u in one list", cnt,
+			    max);
+			return;
+		}
+	} else if (config_setting_type(s) == CONFIG_TYPE_GROUP) {
+		rerr(l, s, "must be a string or a list of strings");
+		return;
+	}
+	for (i = 0; i < cnt; i++) {
+		e = list ? config_setting_get_elem(s, (unsigned)i) : s;
+		if (config_setting_type(e) != CONFIG_TYPE_STRING) {
+			rerr(l, s, "must be a string or a list of strings");
+			return;
+		}
+		v = config_setting_get_string(e);
+		each(l, s, e, v);
+	}
+}
+
+static enum nfqd_name_key
+name_key(config_setting_t *s)
+{
+	const char	*k = config_setting_name(s);
+
+	if (strcmp(k, "tls_sni") == 0)
+		return NFQD_NK_SNI;
+	if (strcmp(k, "http_host") == 0)
+		return NFQD_NK_HOST;
+	if (strcmp(k, "dns_qname") == 0)
+		return NFQD_NK_QNAME;
+	return NFQD_NK_SNAME;
+}
+
+static const uint32_t name_matcher[NFQD_NK_MAX] = {
+	NFQD_M_SNI, NFQD_M_HOST, NFQD_M_QNAME, NFQD_M_SNAME,
+};
+
+static void
+one_name(struct nfqd_ruleload *l, config_setting_t *s, config_setting_t *e,
+    const char *v)
+{
+	struct nfqd_rule_l7	*x;
+	enum nfqd_name_key	 k = name_key(s);
+	char			 err[512];
+	uint32_t		 i;
+
+	(void)e;
+	if ((x = l7part(l)) == NULL)
+		return;
+	l->l7hash = fnv(l->l7hash, &k, sizeof(k));
+	l->l7hash = fnv(l->l7hash, v, strlen(v) + 1);
+	if (v[0] == '@') {
+		for (i = 0; i < l->rs->nsets &&
+		    strcmp(l->rs->sets[i].name, v + 1) != 0; i++)
+			;
+		if (i == l->rs->nsets) {
+			rerr(l, s, "\"%s\": no name set \"%s\" (name_sets = "
+			    "( { name = \"%s\"; file = ...; } ))", v, v + 1,
+			    v + 1);
+			return;
+		}
+		if (x->nsets[k] == NFQD_RULE_MAX_SETS) {
+			rerr(l, s, "names more than %d sets",
+			    NFQD_RULE_MAX_SETS - 1);
+			return;
+		}
+		x->sets[k][x->nsets[k]++] = l->rs->sets[i].names;
+		/* A set whose file changed changes the rule. */
+		l->l7hash = fnv(l->l7hash, &l->rs->sets[i].hash,
+		    sizeof(l->rs->sets[i].hash));
+		l->r->matchers |= name_matcher[k];
+		return;
+	}
+	if (l->nb[k] == NULL && (l->nb[k] = nfqd_names_builder_new()) == NULL) {
+		l->oom = true;
+		return;
+	}
+	if (nfqd_names_add(l->nb[k], v, strlen(v), err, sizeof(err)) == -1) {
+		rerr(l, s, "\"%s\": %s", v, err);
+		return;
+	}
+	l->r->matchers |= name_matcher[k];
+}
+
+static void
+key_names(struct nfqd_ruleload *l, config_setting_t *s)
+{
+	each_string(l, s, 4096, one_name);
+}
+
+/*
+ * Append (length, bytes) to one of the rule's packed lists: the list at
+ * byte off of its l7 part, its length at loff, cap bytes; m: its matcher.
+ */
+#define LIST(f)	offsetof(struct nfqd_rule_l7, f),			\
+		offsetof(struct nfqd_rule_l7, f##_len),			\
+		sizeof(((struct nfqd_rule_l7 *)0)->f)
+
+static void
+pack(struct nfqd_ruleload *l, config_setting_t *s, size_t off, size_t loff,
+    size_t cap, uint32_t m, const char *p, size_t len)
+{
+	struct nfqd_rule_l7	*x;
+	uint8_t			*v;
+	uint16_t		*vlen;
+
+	if ((x = l7part(l)) == NULL)
+		return;
+	v = (uint8_t *)x + off;
+	vlen = (uint16_t *)((uint8_t *)x + loff);
+	if (*vlen + 1 + len > cap) {
+		rerr(l, s, "too many elements");
+		return;
+	}
+	v[*vlen] = (uint8_t)len;
+	memcpy(&v[*vlen + 1], p, len);
+	*vlen = (uint16_t)(*vlen + 1 + len);
+	l->r->matchers |= m;
+}
+
+static void
+one_alpn(struct nfqd_ruleload *l, config_setting_t *s, config_setting_t *e,
+    const char *v)
+{
+	size_t	n = strlen(v);
+
+	(void)e;
+	if (n == 0 || n > 32) {
+		rerr(l, s, "\"%s\": a protocol name is 1 to 32 bytes (h2, "
+		    "http/1.1, ...)", v);
+		return;
+	}
+	pack(l, s, LIST(alpn), NFQD_M_ALPN, v, n);
+}
+
+static void
+key_alpn(struct nfqd_ruleload *l, config_setting_t *s)
+{
+	each_string(l, s, NFQD_RULE_MAX_L7LIST, one_alpn);
+}
+
+/* RFC 9110 tchar. */
+static bool
+tchar(int c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || (c != '\0' && strchr("!#$%&'*+-.^_`|~",
+	    c) != NULL);
+}
+
+static void
+one_method(struct nfqd_ruleload *l, config_setting_t *s, config_setting_t *e,
+    const char *v)
+{
+	size_t	i, n = strlen(v);
+
+	(void)e;
+	for (i = 0; i < n && tchar((unsigned char)v[i]); i++)
+		;
+	if (n == 0 || n > NFQD_L7_METHOD_MAX || i < n) {
+		rerr(l, s, "\"%s\": a method is 1 to %d token characters "
+		    "(GET, POST, ...; compared exactly)", v,
+		    NFQD_L7_METHOD_MAX);
+		return;
+	}
+	pack(l, s, LIST(method), NFQD_M_METHOD, v, n);
+}
+
+static void
+key_method(struct nfqd_ruleload *l, config_setting_t *s)
+{
+	each_string(l, s, NFQD_RULE_MAX_L7LIST, one_method);
+}
+
+/*
+ * A path prefix, written as http.c leaves a path: starting with "/", no
+ * "%" escapes of characters that need none, no "." or ".." segments, no
+ * "//", nothing a server might read two ways.  Anything else could never
+ * match what nfqd compares it with.
+ */
+static void
+one_path(struct nfqd_ruleload *l, config_setting_t *s, config_setting_t *e,
+    const char *v)
+{
+	size_t		 n = strlen(v);
+	const char	*why = NULL;
+
+	(void)e;
+	if (n == 0 || v[0] != '/')
+		why = "must start with \"/\"";
+	else if (n > NFQD_L7_PATH_MAX)
+		why = "is longer than the 64 bytes of a path nfqd keeps";
+	else if (strstr(v, "//") != NULL)
+		why = "has \"//\", which nfqd reads as \"/\"";
+	else if (strstr(v, "/./") != NULL || strstr(v, "/../") != NULL ||
+	    (n >= 2 && strcmp(v + n - 2, "/.") == 0) ||
+	    (n >= 3 && strcmp(v + n - 3, "/..") == 0))
+		why = "has a \".\" or \"..\" segment, which nfqd resolves";
+	else if (strchr(v, '%') != NULL)
+		why = "has a %-escape; write the character itself";
+	else if (strpbrk(v, "\\ \t") != NULL)
+		why = "has a backslash or a blank";
+	if (why != NULL) {
+		rerr(l, s, "\"%s\" %s", v, why);
+		return;
+	}
+	pack(l, s, LIST(path), NFQD_M_PATH, v, n);
+}
+
+static void
+key_path(struct nfqd_ruleload *l, config_setting_t *s)
+{
+	each_string(l, s, NFQD_RULE_MAX_L7LIST, one_path);
+}
+
+static const struct {
+	const char	*name;
+	uint16_t	 type;
+} qtypes[] = {
+	{ "A", 1 }, { "NS", 2 }, { "CNAME", 5 }, { "SOA", 6 }, { "PTR", 12 },
+	{ "MX", 15 }, { "TXT", 16 }, { "AAAA", 28 }, { "SRV", 33 },
+	{ "NAPTR", 35 }, { "DS", 43 }, { "DNSKEY", 48 }, { "SVCB", 64 },
+	{ "HTTPS", 65 }, { "ANY", 255 }, { "CAA", 257 },
+};
+
+static void
+key_qtype(struct nfqd_ruleload *l, config_setting_t *s)
+{
+	struct nfqd_rule_l7	*x;
+	config_setting_t	*e;
+	long long		 v;
+	const char		*str;
+	int			 i, cnt = 1;
+	size_t			 j;
+	bool			 list;
+
+	list = config_setting_type(s) == CONFIG_TYPE_LIST ||
+	    config_setting_type(s) == CONFIG_TYPE_ARRAY;
+	if (list && ((cnt = config_setting_length(s)) == 0 ||
+	    cnt > NFQD_RULE_MAX_L7LIST)) {
+		rerr(l, s, "1 to %d types", NFQD_RULE_MAX_L7LIST);
+		return;
+	}
+	if ((x = l7part(l)) == NULL)
+		return;
+	for (i = 0; i < cnt; i++) {
+		e = list ? config_setting_get_elem(s, (unsigned)i) : s;
+		if (cfg_is_int(e)) {
+			if (cfg_int(l->c, e, 0, 65535, &v) == -1)
+				return;
+		} else if ((str = cfg_str(l->c, e)) != NULL) {
+			for (j = 0; j < NFQD_ARRAY_SIZE(qtypes) &&
+			    strcasecmp(str, qtypes[j].name) != 0; j++)
+				;
+			if (j == NFQD_ARRAY_SIZE(qtypes)) {
+				rerr(l, s, "\"%s\" is not a type nfqd knows by "
+				    "name (A, AAAA, HTTPS, MX, TXT, ...); write "
+				    "its number", str);
+				return;
+			}
+			v = qtypes[j].type;
+		} else {
+			return;
+		}
+		x->qtypes[x->nqtypes++] = (uint16_t)v;
+	}
+	l->r->matchers |= NFQD_M_QTYPE;
+}
+
+static void
+key_l7(struct nfqd_ruleload *l, config_setting_t *s)
+{
+	static const char *const protos[] = { "none", "tls", "http", "dns" };
+	struct nfqd_rule_l7	*x;
+	int			 i;
+
+	_Static_assert(NFQD_L7P_MAX == 4, "protos[] names each");
+	if ((i = cfg_choice(l->c, s, protos, 4)) < 0 || (x = l7part(l)) == NULL)
+		return;
+	x->proto = (uint8_t)i;
+	l->r->matchers |= NFQD_M_L7;
+}
+
+static void
+key_ech(struct nfqd_ruleload *l, config_setting_t *s)
+{
+	struct nfqd_rule_l7	*x;
+	bool			 b;
+
+	if (cfg_bool(l->c, s, &b) == -1 || (x = l7part(l)) == NULL)
+		return;
+	x->ech = b;
+	l->r->matchers |= NFQD_M_ECH;
+}
+
+static void
+key_flow(struct nfqd_ruleload *l, config_setting_t *s)
+{
+	bool	b;
+
+	if (cfg_bool(l->c, s, &b) == 0)
+		l->r->flow = b ? 1 : 0;
+	l->flow = s;
+}
+
+const struct nfqd_rulekey nfqd_l7_rulekeys[] = {
+	{ "tls_sni", key_names },	{ "http_host", key_names },
+	{ "dns_qname", key_names },	{ "server_name", key_names },
+	{ "l7", key_l7 },		{ "alpn", key_alpn },
+	{ "http_method", key_method },	{ "http_path", key_path },
+	{ "dns_qtype", key_qtype },	{ "tls_ech", key_ech },
+	{ "flow", key_flow },
+};
+
+const size_t nfqd_l7_nrulekeys = NFQD_ARRAY_SIZE(nfqd_l7_rulekeys);
+
+void
+nfqd_l7_rule_begin(struct nfqd_ruleload *l)
+{
+	unsigned	k;
+
+	l->r->l7x = NFQD_NONE;
+	l->r->flow = 2;		/* not said */
+	l->l7hash = 0xcbf29ce484222325ull;
+	l->flow = NULL;
+	for (k = 0; k < NFQD_NK_MAX; k++)
+		l->nb[k] = NULL;
+}
+
+/*
+ * The rule was read: build its own name sets, say what flow means for
+ * it.  A rule that reads a name decides its flow by default (later
+ * packets are not matched again); any other rule decides one packet.
+ * DNS is read per message, so a rule that reads DNS fields only cannot
+ * decide a flow.
+ */
+void
+nfqd_l7_rule_end(struct nfqd_ruleload *l, bool ok)
+{
+	struct nfqd_rule	*r = l->r;
+	struct nfqd_rule_l7	*x = r->l7x != NFQD_NONE ?
+				    &l->rs->l7x[r->l7x] : NULL;
+	struct nfqd_names	*n;
+	unsigned		 k, i;
+	const uint32_t		 dnsonly = NFQD_M_QNAME | NFQD_M_QTYPE;
+
+	for (k = 0; k < NFQD_NK_MAX; k++) {
+		if (l->nb[k] == NULL)
+			continue;
+		n = nfqd_names_build(l->nb[k]);
+		l->nb[k] = NULL;
+		if (n == NULL) {
+			l->oom = true;
+			continue;
+		}
+		if (!ok || x == NULL) {
+			nfqd_names_free(n);
+			continue;
+		}
+		/* Its own names first: the set most rules hit. */
+		if (x->nsets[k] == NFQD_RULE_MAX_SETS) {
+			rerr(l, l->flow, "too many name sets");
+			nfqd_names_free(n);
+			continue;
+		}
+		for (i = x->nsets[k]; i > 0; i--)
+			x->sets[k][i] = x->sets[k][i - 1];
+		x->sets[k][0] = n;
+		x->nsets[k]++;
+		x->own[k] = n;
+	}
+	if (r->flow == 2) {
+		r->flow = (r->matchers & NFQD_M_L7ALL & ~dnsonly) != 0 &&
+		    r->action != NFQD_VERDICT_CONTINUE;
+	} else if (r->flow && (r->matchers & NFQD_M_L7ALL) != 0 &&
+	    (r->matchers & NFQD_M_L7ALL & ~dnsonly) == 0) {
+		rerr(l, l->flow, "a DNS rule decides each query, not a flow "
+		    "(one connection carries many)");
+	} else if (r->flow && r->action == NFQD_VERDICT_CONTINUE) {
+		rerr(l, l->flow, "a \"continue\" rule decides nothing to "
+		    "keep");
+	}
+	if (x != NULL) {
+		l->l7hash = fnv(l->l7hash, &x->proto, 2);
+		l->l7hash = fnv(l->l7hash, x->alpn, x->alpn_len);
+		l->l7hash = fnv(l->l7hash, x->method, x->method_len);
+		l->l7hash = fnv(l->l7hash, x->path, x->path_len);
+		l->l7hash = fnv(l->l7hash, x->qtypes,
+		    x->nqtypes * sizeof(x->qtypes[0]));
+	}
+	l->l7hash = fnv(l->l7hash, &r->flow, 1);
+	if (ok && (r->matchers & NFQD_M_L7ALL))
+		l->rs->l7 = true;
+}
+
+void
+nfqd_l7_rules_free(struct nfqd_ruleset *rs)
+{
+	uint32_t	i, k;
+
+	for (i = 0; i < rs->nl7x; i++)
+		for (k = 0; k < NFQD_NK_MAX; k++)
+			nfqd_names_free(rs->l7x[i].own[k]);
+	free(rs->l7x);
+	for (i = 0; i < rs->nsets; i++) {
+		nfqd_names_free(rs->sets[i].names);
+		free(rs->sets[i].path);
+	}
+	free(rs->sets);
+	rs->l7x = NULL;
+	rs->sets = NULL;
+	rs->nl7x = rs->nsets = 0;
+}
+
+/* FNV-1a over a file's bytes: a reload sees a list whose file changed. */
+static int
+file_hash(const char *path, uint64_t *h, char *err, size_t errlen)
+{
+	uint8_t	 buf[65536];
+	ssize_t	 n;
+	int	 fd;
+
+	struct stat	st;
+
+	*h = 0xcbf29ce484222325ull;
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
+		close(fd);
+		return -1;
+	}
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		*h = fnv(*h, buf, (size_t)n);
+	if (n == -1)
+		snprintf(err, errlen, "%s: read: %s", path, strerror(errno));
+	close(fd);
+	return n == -1 ? -1 : 0;
+}
+
+/*
+ * name_sets = ( { name = "ads"; file = "/etc/nfqd/ads.txt"; }, ... ):
+ * each list read into a set the rules name as "@ads".
+ */
+void
+nfqd_l7_sets_load(struct nfqd_ruleload *l, config_setting_t *list)
+{
+	struct nfqd_ruleset	*rs = l->rs;
+	struct nfqd_names_builder *b;
+	struct nfqd_nameset	*ns;
+	config_setting_t	*g, *sn, *sf;
+	const char		*name, *file;
+	char			 err[PATH_MAX + 256];
+	uint32_t		 i, j;
+
+	if (list == NULL)
+		return;
+	if (config_setting_type(list) != CONFIG_TYPE_LIST &&
+	    config_setting_type(list) != CONFIG_TYPE_ARRAY) {
+		rerr(l, list, "must be a list ( { name = ...; file = ...; } )");
+		return;
+	}
+	if ((rs->sets = calloc((size_t)config_setting_length(list) + 1,
+	    sizeof(*rs->sets))) == NULL) {
+		l->oom = true;
+		return;
+	}
+	for (i = 0; (g = config_setting_get_elem(list, i)) != NULL; i++) {
+		if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
+			rerr(l, list, "element %u must be a group { name = "
+			    "...; file = ...; }", i + 1);
+			continue;
+		}
+		sn = config_setting_get_member(g, "name");
+		sf = config_setting_get_member(g, "file");
+		if (sn == NULL || sf == NULL) {
+			cfg_err_at(l->c, g, "name_sets: each set needs name "
+			    "and file");
+			continue;
+		}
+		for (j = 0; (sn = config_setting_get_elem(g, j)) != NULL; j++)
+			if (strcmp(config_setting_name(sn), "name") != 0 &&
+			    strcmp(config_setting_name(sn), "file") != 0)
+				cfg_err(l->c, sn, "unknown setting in a name set "
+				    "(name, file)");
+		sn = config_setting_get_member(g, "name");
+		if ((name = cfg_str(l->c, sn)) == NULL ||
+		    (file = cfg_str(l->c, sf)) == NULL)
+			continue;
+		if (*name == '\0' || strlen(name) >= NFQD_RULE_NAME_MAX ||
+		    strpbrk(name, " \t@\"\\") != NULL) {
+			cfg_err(l->c, sn, "\"%s\" must be 1 to %d characters "
+			    "without blanks, quotes or \"@\"", name,
+			    NFQD_RULE_NAME_MAX - 1);
+			continue;
+		}
+		for (j = 0; j < rs->nsets && strcmp(rs->sets[j].name, name);
+		    j++)
+			;
+		if (j < rs->nsets) {
+			cfg_err(l->c, sn, "\"%s\" is already a set (line %d)",
+			    name, rs->sets[j].line);
+			continue;
+		}
+		if (file[0] != '/') {
+			cfg_err(l->c, sf, "\"%s\" must be an absolute path",
+			    file);
+			continue;
+		}
+		ns = &rs->sets[rs->nsets];
+		memset(ns, 0, sizeof(*ns));
+		snprintf(ns->name, sizeof(ns->name), "%s", name);
+		ns->line = cfg_line(l->c, g);
+		if ((ns->path = strdup(file)) == NULL ||
+		    (b = nfqd_names_builder_new()) == NULL) {
+			free(ns->path);
+			l->oom = true;
+			return;
+		}
+		if (nfqd_names_add_file(b, file, err, sizeof(err)) == -1 ||
+		    file_hash(file, &ns->hash, err, sizeof(err)) == -1) {
+			cfg_err(l->c, sf, "%s", err);
+			nfqd_names_free(nfqd_names_build(b));
+			free(ns->path);
+			continue;
+		}
+		if ((ns->names = nfqd_names_build(b)) == NULL) {
+			free(ns->path);
+			l->oom = true;
+			return;
+		}
+		rs->nsets++;
+	}
+}

@@ -1,0 +1,559 @@
+/*
+ * The application layer through the engine: TCP segments of TLS hellos,
+ * HTTP requests and DNS queries in every shape an evader tries (cut at
+ * every byte, reordered, overlapping with other bytes, urgent, with a
+ * wrong checksum, on a reused port pair, seen from the middle, with the
+ * flow table or the reassembly buffers full), each decided exactly as
+ * docs/l7.md says.
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <linux/if_ether.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nfnetlink_queue.h>
+
+#include "nfqd/config.h"
+#include "nfqd/engine.h"
+#include "nfqd/queue.h"
+#include "nfqd/rules.h"
+#include "nfqd/shm.h"
+#include "unit.h"
+
+#define D	0x10000000u	/* the rules' drop mark */
+#define P	0x20000000u	/* flows.pending_mark */
+#define REPEAT_D	NF_REPEAT
+
+static uint8_t	pbuf[70000];
+static uint64_t	now = 1000000000000ull;
+
+/* A ClientHello for name (a real one's shape: TLS 1.2 record, SNI, ALPN). */
+static size_t
+hello(uint8_t *b, const char *name)
+{
+	size_t	n = strlen(name), i = 0, ext, hs;
+
+	b[i++] = 22; b[i++] = 3; b[i++] = 1;
+	i += 2;				/* record length */
+	b[i++] = 1;			/* ClientHello */
+	i += 3;				/* handshake length */
+	hs = i;
+	b[i++] = 3; b[i++] = 3;
+	memset(b + i, 0xab, 32); i += 32;
+	b[i++] = 0;			/* session id */
+	b[i++] = 0; b[i++] = 4; b[i++] = 0x13; b[i++] = 1; b[i++] = 0xc0;
+	b[i++] = 0x2f;
+	b[i++] = 1; b[i++] = 0;		/* compression */
+	ext = i;
+	i += 2;
+	/* server_name */
+	b[i++] = 0; b[i++] = 0;
+	b[i++] = (uint8_t)((n + 5) >> 8); b[i++] = (uint8_t)(n + 5);
+	b[i++] = (uint8_t)((n + 3) >> 8); b[i++] = (uint8_t)(n + 3);
+	b[i++] = 0;
+	b[i++] = (uint8_t)(n >> 8); b[i++] = (uint8_t)n;
+	memcpy(b + i, name, n); i += n;
+	/* ALPN h2 */
+	b[i++] = 0; b[i++] = 16; b[i++] = 0; b[i++] = 5; b[i++] = 0;
+	b[i++] = 3; b[i++] = 2; b[i++] = 'h'; b[i++] = '2';
+	b[ext] = (uint8_t)((i - ext - 2) >> 8);
+	b[ext + 1] = (uint8_t)(i - ext - 2);
+	b[hs - 3] = 0;
+	b[hs - 2] = (uint8_t)((i - hs) >> 8);
+	b[hs - 1] = (uint8_t)(i - hs);
+	b[3] = (uint8_t)((i - 5) >> 8);
+	b[4] = (uint8_t)(i - 5);
+	return i;
+}
+
+static uint32_t
+csum_add(uint32_t s, const uint8_t *p, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i + 1 < n; i += 2)
+		s += (uint32_t)p[i] << 8 | p[i + 1];
+	if (n & 1)
+		s += (uint32_t)p[n - 1] << 8;
+	return s;
+}
+
+struct seg {
+	const char	*src, *dst;
+	uint16_t	 sport, dport;
+	uint32_t	 seq;
+	uint8_t		 flags;		/* TCP flags */
+	uint8_t		 proto;		/* 6, 17 */
+	bool		 badsum;
+};
+
+/* An IPv4 TCP or UDP packet with its checksum, in pbuf; its length. */
+static uint32_t
+mk(const struct seg *s, const uint8_t *pay, size_t n)
+{
+	uint8_t		*ip = pbuf, *l4 = pbuf + 20;
+	uint32_t	 hl = s->proto == 6 ? 20 : 8, len = 20 + hl + (uint32_t)n;
+	uint32_t	 sum;
+
+	memset(pbuf, 0, 20 + hl);
+	ip[0] = 0x45;
+	ip[2] = (uint8_t)(len >> 8);
+	ip[3] = (uint8_t)len;
+	ip[8] = 64;
+	ip[9] = s->proto;
+	inet_pton(AF_INET, s->src, ip + 12);
+	inet_pton(AF_INET, s->dst, ip + 16);
+	l4[0] = (uint8_t)(s->sport >> 8); l4[1] = (uint8_t)s->sport;
+	l4[2] = (uint8_t)(s->dport >> 8); l4[3] = (uint8_t)s->dport;
+	if (s->proto == 6) {
+		l4[4] = (uint8_t)(s->seq >> 24); l4[5] = (uint8_t)(s->seq >> 16);
+		l4[6] = (uint8_t)(s->seq >> 8); l4[7] = (uint8_t)s->seq;
+		l4[12] = 5 << 4;
+		l4[13] = s->flags;
+		l4[14] = 0xff;
+	} else {
+		l4[4] = (uint8_t)((8 + n) >> 8);
+		l4[5] = (uint8_t)(8 + n);
+	}
+	if (n > 0)
+		memcpy(l4 + hl, pay, n);
+	sum = csum_add(0, ip + 12, 8) + s->proto + hl + (uint32_t)n;
+	sum = csum_add(sum, l4, hl + n);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	sum = ~sum & 0xffff;
+	if (s->badsum)
+		sum ^= 0x1111;
+	l4[s->proto == 6 ? 16 : 6] = (uint8_t)(sum >> 8);
+	l4[s->proto == 6 ? 17 : 7] = (uint8_t)sum;
+	return len;
+}
+
+struct run {
+	struct nfqd_config	cf;
+	struct nfqd_engine	e;
+	struct nfqd_rule_ctr	ctr[16];
+	bool			ok;
+};
+
+static const char *setsfile = "/tmp/nfqd-test-l7-names.txt";
+
+static bool
+setup(struct run *r, const char *extra)
+{
+	struct unit_reports	 rs;
+	char			 text[4096];
+	FILE			*fp;
+
+	memset(r, 0, sizeof(*r));
+	if ((fp = fopen(setsfile, "w")) == NULL)
+		return false;
+	fprintf(fp, "blocked.example\n0.0.0.0 ads.example\n");
+	fclose(fp);
+	snprintf(text, sizeof(text),
+	    "queue = { balance = \"0:0\"; };\n"
+	    "%s\n"
+	    "name_sets = ( { name = \"bl\"; file = \"%s\"; } );\n"
+	    "rules = (\n"
+	    "  { name = \"tls\"; tls_sni = \"@bl\"; verdict = \"repeat\";"
+	    " mark = 0x10000000; },\n"
+	    "  { name = \"http\"; http_host = (\"@bl\", \"=only.example\");"
+	    " verdict = \"repeat\"; mark = 0x10000000; },\n"
+	    "  { name = \"dns\"; dns_qname = \"@bl\"; verdict = \"drop\"; }\n"
+	    ");\n", extra, setsfile);
+	memset(&rs, 0, sizeof(rs));
+	if (nfqd_config_load_text(&r->cf, "l7.conf", text, strlen(text), NULL,
+	    unit_collect, &rs) != 0) {
+		CHECKF(0, "configuration loads", "%s:%d: %s", rs.r[0].file,
+		    rs.r[0].line, rs.r[0].msg);
+		return false;
+	}
+	if (!CHECK(nfqd_engine_init(&r->e, &r->cf, r->cf.rules, r->ctr, NULL,
+	    NULL, 0) == 0, "engine init")) {
+		nfqd_config_free(&r->cf);
+		return false;
+	}
+	r->ok = true;
+	return true;
+}
+
+static void
+teardown(struct run *r)
+{
+	if (!r->ok)
+		return;
+	nfqd_engine_free(&r->e);
+	nfqd_config_free(&r->cf);
+	unlink(setsfile);
+}
+
+/* Decide the packet in pbuf (len bytes) with mark and skbinfo. */
+static struct nfqd_decision
+decide(struct run *r, uint32_t len, uint32_t mark, uint32_t skbinfo)
+{
+	struct nfqd_qmsg	m;
+	struct nfqd_decision	d;
+
+	memset(&m, 0, sizeof(m));
+	m.hw_protocol = ETH_P_IP;
+	m.payload = pbuf;
+	m.caplen = m.len = len;
+	m.mark = mark;
+	m.skbinfo = skbinfo;
+	now += 1000000;
+	nfqd_engine_decide(&r->e, &m, now, &d);
+	return d;
+}
+
+/* What a decision says, as one word for the tables below. */
+static const char *
+what(const struct nfqd_decision *d)
+{
+	if (d->verdict == NF_REPEAT && d->has_mark && d->mark == D)
+		return "blocked";
+	if (d->verdict == NF_ACCEPT && d->has_mark && d->mark == P)
+		return "pending";
+	if (d->verdict == NF_ACCEPT && !d->has_mark)
+		return "accept";
+	if (d->verdict == NF_DROP && d->status == NFQD_PKT_L7_ERROR)
+		return "l7_error";
+	if (d->verdict == NF_DROP && d->status == NFQD_PKT_L7_UNTRACKED)
+		return "untracked";
+	if (d->verdict == NF_DROP)
+		return "drop";
+	return "other";
+}
+
+static struct seg
+cli(uint16_t sport, uint32_t seq, uint8_t flags)
+{
+	struct seg	s = { "10.0.0.1", "10.0.0.2", sport, 443, seq, flags, 6,
+			    false };
+
+	return s;
+}
+
+static const char *
+syn(struct run *r, uint16_t sport, uint32_t isn)
+{
+	struct seg		s = cli(sport, isn, 0x02);
+	struct nfqd_decision	d = decide(r, mk(&s, NULL, 0), 0, 0);
+
+	return what(&d);
+}
+
+/* Send msg[off..off+n) of the stream starting after isn. */
+static const char *
+part(struct run *r, uint16_t sport, uint32_t isn, const uint8_t *msg,
+    size_t off, size_t n, uint32_t mark, uint32_t skbinfo, bool badsum)
+{
+	struct seg		s = cli(sport, isn + 1 + (uint32_t)off, 0x18);
+	struct nfqd_decision	d;
+
+	s.badsum = badsum;
+	d = decide(r, mk(&s, msg + off, n), mark, skbinfo);
+	return what(&d);
+}
+
+static void
+test_whole(void)
+{
+	struct run		 r;
+	uint8_t			 h[600];
+	size_t			 n;
+	struct seg		 s;
+	struct nfqd_decision	 d;
+
+	if (!setup(&r, ""))
+		return;
+	CHECK_STR_EQ(syn(&r, 1000, 100), "pending", "SYN: pending");
+	n = hello(h, "blocked.example");
+	CHECK_STR_EQ(part(&r, 1000, 100, h, 0, n, 0, 0, false), "blocked",
+	    "whole hello, blocked name: repeat with the drop mark");
+	CHECK_INT_EQ(r.ctr[0].hits, 1, "rule tls counted once");
+	s = cli(1000, 101 + (uint32_t)n, 0x10);
+	d = decide(&r, mk(&s, NULL, 0), 0, 0);
+	CHECK(d.flow && d.rule == 0 && d.verdict == NF_REPEAT,
+	    "a later packet: the flow's verdict, without the rules");
+	CHECK_INT_EQ(r.ctr[0].hits, 2, "... counted to the rule");
+	CHECK_STR_EQ(part(&r, 1000, 100, h, 0, n, 0, 0, false), "blocked",
+	    "the hello again (a retransmission): blocked");
+
+	CHECK_STR_EQ(syn(&r, 1001, 5000), "pending", "another SYN: pending");
+	n = hello(h, "www.ok.example");
+	CHECK_STR_EQ(part(&r, 1001, 5000, h, 0, n, 0, 0, false), "accept",
+	    "whole hello, other name: accepted, no mark");
+	n = hello(h, "WWW.Ads.Example.");
+	CHECK_STR_EQ(syn(&r, 1002, 7), "pending", "SYN");
+	CHECK_STR_EQ(part(&r, 1002, 7, h, 0, n, 0, 0, false), "blocked",
+	    "a listed name's subdomain in capitals with a trailing dot");
+	n = hello(h, "notads.example");
+	CHECK_STR_EQ(syn(&r, 1003, 7), "pending", "SYN");
+	CHECK_STR_EQ(part(&r, 1003, 7, h, 0, n, 0, 0, false), "accept",
+	    "a name that only ends like a listed one");
+	/* The same ports again, a new ISN: a new connection. */
+	CHECK_STR_EQ(syn(&r, 1000, 90000), "pending",
+	    "a new SYN on a blocked flow's ports: a new flow, pending");
+	n = hello(h, "ok.example");
+	CHECK_STR_EQ(part(&r, 1000, 90000, h, 0, n, 0, 0, false), "accept",
+	    "... and its own hello decides it");
+	teardown(&r);
+}
+
+/* Every segment size and order for a hello: pending until the last. */
+static void
+test_segments(void)
+{
+	static const size_t	sizes[] = { 1, 2, 7, 100 };
+	static const char *const orders[] = { "in", "reverse", "odd-even" };
+	struct run		r;
+	uint8_t			h[600];
+	size_t			n, k, i, j, cnt, idx[600];
+	unsigned		o, sz, port = 2000, pend, bad;
+	const char		*w, *last;
+	int			blocked;
+
+	if (!setup(&r, ""))
+		return;
+	for (blocked = 0; blocked < 2; blocked++)
+	for (sz = 0; sz < 4; sz++)
+	for (o = 0; o < 3; o++) {
+		n = hello(h, blocked ? "blocked.example" : "ok.example");
+		k = sizes[sz];
+		cnt = (n + k - 1) / k;
+		for (i = 0; i < cnt; i++)
+			idx[i] = o == 1 ? cnt - 1 - i : i;
+		if (o == 2)	/* odd ones first, then even */
+			for (i = 0, j = 0; j < 2; j++)
+				for (size_t m = (size_t)(1 - j); m < cnt; m += 2)
+					idx[i++] = m;
+		port++;
+		syn(&r, (uint16_t)port, 1000);
+		pend = bad = 0;
+		last = "";
+		for (i = 0; i < cnt; i++) {
+			size_t off = idx[i] * k;
+
+			w = part(&r, (uint16_t)port, 1000, h, off,
+			    off + k > n ? n - off : k, 0, 0, false);
+			if (i + 1 < cnt && strcmp(w, "pending") == 0)
+				pend++;
+			else if (i + 1 < cnt)
+				bad++;
+			last = w;
+		}
+		CHECKF(pend == cnt - 1 && bad == 0 &&
+		    strcmp(last, blocked ? "blocked" : "accept") == 0,
+		    unit_fmt("%s hello in %zu-byte segments, order %s: "
+		    "pending until the last, which decides",
+		    blocked ? "blocked" : "allowed", k, orders[o]),
+		    "%u pending, %u other, last %s (of %zu)", pend, bad, last,
+		    cnt);
+		if (blocked) {
+			w = part(&r, (uint16_t)port, 1000, h, 0,
+			    k > n ? n : k, 0, 0, false);
+			CHECK_STR_EQ(w, "blocked", unit_fmt("... a "
+			    "retransmitted segment after it: blocked (%zu, %s)",
+			    k, orders[o]));
+		}
+	}
+	teardown(&r);
+}
+
+static void
+test_evasions(void)
+{
+	struct run		 r;
+	uint8_t			 h[600], x[600];
+	size_t			 n, i;
+	struct seg		 s;
+	struct nfqd_decision	 d;
+
+	if (!setup(&r, ""))
+		return;
+	n = hello(h, "blocked.example");
+	memcpy(x, h, n);
+	for (i = 40; i < 80; i++)
+		x[i] ^= 0x55;
+
+	syn(&r, 3000, 1);
+	CHECK_STR_EQ(part(&r, 3000, 1, h, 0, 60, 0, 0, false), "pending",
+	    "conflict: first 60 bytes pending");
+	CHECK_STR_EQ(part(&r, 3000, 1, x, 40, 40, 0, 0, false), "l7_error",
+	    "conflict: bytes 40-80 that differ from those read: refused");
+	CHECK_STR_EQ(part(&r, 3000, 1, h, 60, n - 60, 0, 0, false),
+	    "l7_error", "conflict: the rest of the flow refused too");
+
+	syn(&r, 3001, 1);
+	CHECK_STR_EQ(part(&r, 3001, 1, h, 0, 40, 0, 0, false), "pending",
+	    "identical overlap: first 40 bytes");
+	CHECK_STR_EQ(part(&r, 3001, 1, h, 20, 40, 0, 0, false), "pending",
+	    "identical overlap: 20-60 again, pending");
+	CHECK_STR_EQ(part(&r, 3001, 1, h, 60, n - 60, 0, 0, false),
+	    "blocked", "identical overlap: the rest decides");
+
+	syn(&r, 3002, 1);
+	s = cli(3002, 2, 0x38);	/* URG */
+	d = decide(&r, mk(&s, h, n), 0, 0);
+	CHECK_STR_EQ(what(&d), "l7_error", "urgent data in a hello: refused");
+
+	syn(&r, 3003, 1);
+	CHECK_STR_EQ(part(&r, 3003, 1, h, 0, n, 0,
+	    NFQA_SKB_CSUM_NOTVERIFIED, true), "l7_error",
+	    "a wrong checksum nobody verified: refused, not read");
+	n = hello(x, "ok.example");
+	syn(&r, 3004, 1);
+	CHECK_STR_EQ(part(&r, 3004, 1, x, 0, n, 0,
+	    NFQA_SKB_CSUM_NOTVERIFIED, true), "l7_error",
+	    "a harmless hello with a wrong checksum: refused");
+	n = hello(h, "blocked.example");
+	CHECK_STR_EQ(part(&r, 3004, 1, h, 0, n, 0,
+	    NFQA_SKB_CSUM_NOTVERIFIED, false), "blocked",
+	    "... then the real one is read: blocked");
+	syn(&r, 3005, 1);
+	CHECK_STR_EQ(part(&r, 3005, 1, h, 0, n, 0, 0, true), "blocked",
+	    "a checksum the device verified is not checked again");
+
+	/* Seen from the middle (no SYN): nothing reassembled. */
+	CHECK_STR_EQ(part(&r, 3006, 1, h, 50, n - 50, 0, 0, false), "accept",
+	    "midstream: a hello's tail alone is no message");
+	CHECK_STR_EQ(part(&r, 3006, 1, h, 0, 50, 0, 0, false), "untracked",
+	    "midstream: a hello's start it does not hold: flows.full_verdict");
+	CHECK_STR_EQ(part(&r, 3007, 1, h, 0, n, 0, 0, false), "blocked",
+	    "midstream: a whole hello is read");
+	CHECK_STR_EQ(part(&r, 3008, 1, h, 50, n - 50, P, 0, false),
+	    "untracked", "midstream with the pending mark: a lost hello's "
+	    "rest is not let through");
+	teardown(&r);
+}
+
+static void
+test_http_dns(void)
+{
+	static const char	req[] = "GET /x HTTP/1.1\r\nHost: "
+				    "Only.Example:8080\r\nAccept: */*\r\n\r\n";
+	static const char	req2[] = "GET /x HTTP/1.1\r\nHost: "
+				    "a.only.example\r\n\r\n";
+	static const uint8_t	dnsq[] = {
+		0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0,
+		3, 'w', 'w', 'w', 7, 'b', 'l', 'o', 'c', 'k', 'e', 'd',
+		7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0, 0, 1, 0, 1,
+	};
+	static const uint8_t	dnsok[] = {
+		0x12, 0x35, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0,
+		2, 'o', 'k', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0, 0, 1,
+		0, 1,
+	};
+	struct run		 r;
+	struct seg		 s;
+	struct nfqd_decision	 d;
+	uint8_t			 tcpdns[128];
+	size_t			 i, n = sizeof(req) - 1;
+	unsigned		 pend = 0;
+
+	if (!setup(&r, ""))
+		return;
+	syn(&r, 4000, 9);
+	for (i = 0; i + 1 < n; i++)
+		pend += strcmp(part(&r, 4000, 9, (const uint8_t *)req, i, 1,
+		    0, 0, false), "pending") == 0;
+	CHECK_INT_EQ(pend, n - 1, "HTTP request in 1-byte segments: pending");
+	CHECK_STR_EQ(part(&r, 4000, 9, (const uint8_t *)req, n - 1, 1, 0, 0,
+	    false), "blocked", "... the last byte: Host =only.example blocked");
+	syn(&r, 4001, 9);
+	CHECK_STR_EQ(part(&r, 4001, 9, (const uint8_t *)req2, 0,
+	    sizeof(req2) - 1, 0, 0, false), "accept",
+	    "HTTP: a subdomain of an exact-only name is not blocked");
+
+	s = (struct seg){ "10.0.0.1", "10.0.0.2", 5353, 53, 0, 0, 17, false };
+	d = decide(&r, mk(&s, dnsq, sizeof(dnsq)), 0, 0);
+	CHECK(d.verdict == NF_DROP && d.rule == 2,
+	    "DNS over UDP: a blocked name's subdomain dropped by rule dns");
+	d = decide(&r, mk(&s, dnsok, sizeof(dnsok)), 0, 0);
+	CHECK(d.verdict == NF_ACCEPT && d.rule == NFQD_DECIDED_DEFAULT,
+	    "DNS over UDP: the next query on the same ports is read anew");
+
+	/* DNS over TCP: two queries, each in a segment of its own. */
+	s = (struct seg){ "10.0.0.1", "10.0.0.2", 4002, 53, 77, 0x02, 6,
+	    false };
+	decide(&r, mk(&s, NULL, 0), 0, 0);
+	tcpdns[0] = 0;
+	tcpdns[1] = sizeof(dnsok);
+	memcpy(tcpdns + 2, dnsok, sizeof(dnsok));
+	s.seq = 78;
+	s.flags = 0x18;
+	d = decide(&r, mk(&s, tcpdns, 2 + sizeof(dnsok)), 0, 0);
+	CHECK(d.verdict == NF_ACCEPT, "DNS over TCP: an allowed query");
+	tcpdns[1] = sizeof(dnsq);
+	memcpy(tcpdns + 2, dnsq, sizeof(dnsq));
+	s.seq = 78 + 2 + sizeof(dnsok);
+	d = decide(&r, mk(&s, tcpdns, 2 + sizeof(dnsq)), 0, 0);
+	CHECK(d.verdict == NF_DROP && d.rule == 2,
+	    "DNS over TCP: a second query on the connection is read and "
+	    "dropped");
+	s.seq += 2 + sizeof(dnsq);
+	d = decide(&r, mk(&s, tcpdns, 5), 0, 0);
+	CHECK_STR_EQ(what(&d), "l7_error",
+	    "DNS over TCP: part of a query in a segment: refused");
+	teardown(&r);
+}
+
+/* The table full of hellos being read; the buffers all taken. */
+static void
+test_full(void)
+{
+	struct run		 r;
+	uint8_t			 h[600];
+	size_t			 n;
+	unsigned		 i, pend = 0;
+
+	if (!setup(&r, "flows = { max = 16; reasm_buffers = 20; };"))
+		return;
+	n = hello(h, "blocked.example");
+	for (i = 0; i < 16; i++) {
+		syn(&r, (uint16_t)(6000 + i), 1);
+		pend += strcmp(part(&r, (uint16_t)(6000 + i), 1, h, 0, 20, 0,
+		    0, false), "pending") == 0;
+	}
+	CHECK_INT_EQ(pend, 16, "16 hellos being read fill a table of 16");
+	CHECK_STR_EQ(syn(&r, 6100, 1), "accept",
+	    "a 17th flow's SYN: no entry, decided alone (nothing to read)");
+	CHECK_STR_EQ(part(&r, 6100, 1, h, 0, n, 0, 0, false), "blocked",
+	    "... its whole hello is still read and blocked");
+	CHECK_STR_EQ(part(&r, 6101, 1, h, 0, 20, 0, 0, false), "untracked",
+	    "... a hello's start with no room to follow: flows.full_verdict");
+	for (i = 0; i < 16; i++)
+		pend += strcmp(part(&r, (uint16_t)(6000 + i), 1, h, 20, n - 20,
+		    0, 0, false), "blocked") == 0;
+	CHECK_INT_EQ(pend, 32, "the 16 flows being read were not evicted: "
+	    "each hello's rest blocked");
+	teardown(&r);
+
+	if (!setup(&r, "flows = { reasm_buffers = 1; };"))
+		return;
+	syn(&r, 7000, 1);
+	syn(&r, 7001, 1);
+	CHECK_STR_EQ(part(&r, 7000, 1, h, 0, 20, 0, 0, false), "pending",
+	    "one buffer: the first split hello takes it");
+	CHECK_STR_EQ(part(&r, 7001, 1, h, 0, 20, 0, 0, false), "untracked",
+	    "the second finds none: flows.full_verdict");
+	CHECK_STR_EQ(part(&r, 7000, 1, h, 20, n - 20, 0, 0, false), "blocked",
+	    "the first completes");
+	CHECK_STR_EQ(part(&r, 7001, 1, h, 0, 20, 0, 0, false), "pending",
+	    "its buffer is free again: the second's start is taken");
+	teardown(&r);
+}
+
+int
+main(void)
+{
+	test_whole();
+	test_segments();
+	test_evasions();
+	test_http_dns();
+	test_full();
+	return unit_done();
+}
