@@ -1,0 +1,201 @@
+#!/bin/bash
+# Names, end to end, with real clients and servers in the namespaces and
+# the documented host rules (docs/l7.md): TLS (a threaded Python TLS server, curl,
+# openssl s_client), HTTP (python3 http.server, curl), DNS (dnsmasq, dig
+# over UDP and TCP), a ClientHello cut into many segments by a real
+# client (MSS 88, no TSO/GSO) and by a tool that writes its own segments
+# (1 byte each, in every order, a conflicting overlap).  Blocked names
+# never complete; the others transfer byte for byte.
+. "$(dirname "$0")/lib.sh"
+
+PY=/usr/bin/python3
+L7SEG=$TOP/tests/tools/l7seg.py
+TLSP=4433
+HTTPP=8080
+D=0x10000000	# nfqd dropped the connection (the rules' repeat mark)
+P=0x20000000	# flows.pending_mark
+
+for c in openssl curl dig dnsmasq ethtool; do
+	if ! command -v $c >/dev/null; then
+		fail "$c is not installed (scripts/deps.sh installs it)"
+		finish
+	fi
+done
+setup_net
+
+# The documented host rules (docs/l7.md), queues 0:1.
+host_rules() {
+	local t
+	for t in iptables ip6tables; do
+		in2 $t -t mangle -N NFQD
+		in2 $t -t mangle -A INPUT -p tcp -j NFQD
+		in2 $t -t mangle -A INPUT -p udp --dport 53 -j NFQUEUE \
+		    --queue-balance 0:1 --queue-bypass
+		in2 $t -t mangle -A NFQD -m mark --mark $D/$D -j CONNMARK \
+		    --save-mark --nfmask $D --ctmask $D
+		in2 $t -t mangle -A NFQD -m connmark --mark $D/$D -j DROP
+		in2 $t -t mangle -A NFQD -j CONNMARK --restore-mark \
+		    --nfmask $P --ctmask $P
+		in2 $t -t mangle -A NFQD -m connbytes --connbytes 1:3 \
+		    --connbytes-dir original --connbytes-mode packets \
+		    -j NFQUEUE --queue-balance 0:1 --queue-bypass
+		in2 $t -t mangle -A NFQD -m connmark --mark $P/$P \
+		    -j NFQUEUE --queue-balance 0:1 --queue-bypass
+		in2 $t -t filter -I INPUT -p tcp -j CONNMARK --save-mark \
+		    --nfmask $P --ctmask $P
+	done
+}
+host_rules
+# The raw client's kernel knows nothing of its connections: no RSTs.
+in1 iptables -A OUTPUT -p tcp --tcp-flags RST RST -j DROP
+
+printf '%s\n' blocked.example "# a comment" "0.0.0.0 ads.example" \
+    >"$TMP/blocked.txt"
+conf=$TMP/nfqd.conf
+write_conf "$conf" 'queue: { balance = "0:1"; };' \
+    "name_sets = ( { name = \"blocked\"; file = \"$TMP/blocked.txt\"; } );" \
+    "rules = (
+  { name = \"tls\"; tls_sni = \"@blocked\"; verdict = \"repeat\"; mark = $D; },
+  { name = \"http\"; http_host = \"@blocked\"; verdict = \"repeat\"; mark = $D; },
+  { name = \"path\"; http_path = \"/private\"; verdict = \"repeat\"; mark = $D; },
+  { name = \"dns\"; dns_qname = (\"@blocked\", \"=exact.example\");
+    verdict = \"drop\"; }
+);"
+start_nfqd "$conf" 2 || finish
+rule() { js ".rules[] | select(.name == \"$1\") | .hits"; }
+
+# Servers.
+mkdir -p "$TMP/www/private" "$TMP/www/public"
+head -c 1048576 /dev/urandom >"$TMP/www/public/data"
+cp "$TMP/www/public/data" "$TMP/www/private/data"
+want=$(sha256sum <"$TMP/www/public/data" | cut -d' ' -f1)
+in2 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -keyout "$TMP/key.pem" -out "$TMP/cert.pem" -days 2 -subj /CN=nfqd-test \
+    2>/dev/null
+(cd "$TMP/www" && exec ip netns exec "$NS2" $PY "$TOP/tests/tools/tlsserve.py" \
+    $A2 $TLSP "$TMP/cert.pem" "$TMP/key.pem" >"$TMP/tls.log" 2>&1) &
+BG_PIDS+=($!)
+(cd "$TMP/www" && exec ip netns exec "$NS2" $PY -m http.server $HTTPP \
+    --bind $A2 >"$TMP/http.log" 2>&1) &
+BG_PIDS+=($!)
+in2 dnsmasq --no-daemon --no-resolv --no-hosts --bind-interfaces \
+    --listen-address=$A2 --port=53 --address=/ok.example/10.1.1.1 \
+    --address=/blocked.example/10.1.1.2 --address=/exact.example/10.1.1.3 \
+    >"$TMP/dnsmasq.log" 2>&1 &
+BG_PIDS+=($!)
+listening() { in2 ss -Hltn "sport = :$1" | grep -q LISTEN; }
+wait_until 10 listening $TLSP || fail "the TLS server did not listen"
+wait_until 10 listening $HTTPP || fail "http.server did not listen"
+wait_until 10 listening 53 || fail "dnsmasq did not listen"
+
+# get NAME PATH PORT SCHEME: sha256 of the body curl fetched, or "fail".
+get() {
+	rm -f "$TMP/body"
+	if in1 curl -sf -k --max-time 4 -o "$TMP/body" \
+	    --resolve "$1:$3:$A2" "$4://$1:$3$2"; then
+		sha256sum <"$TMP/body" | cut -d' ' -f1
+	else
+		echo fail
+	fi
+}
+
+# TLS, whole hellos.
+check "TLS allowed name: 1 MiB byte for byte" \
+    "$(get ok.example /public/data $TLSP https)" "$want"
+check "TLS blocked name: no handshake" \
+    "$(get blocked.example /public/data $TLSP https)" "fail"
+check "TLS blocked subdomain of a listed name" \
+    "$(get www.ads.example /public/data $TLSP https)" "fail"
+check "TLS name that only ends like a listed one" \
+    "$(get notblocked.example /public/data $TLSP https)" "$want"
+out=$(echo | in1 timeout 5 openssl s_client -connect $A2:$TLSP \
+    -servername BLOCKED.Example. 2>&1)
+check "openssl s_client, blocked name in capitals with a trailing dot" \
+    "$(echo "$out" | grep -c 'BEGIN CERTIFICATE')" 0
+
+# TLS, the hello cut into segments by a real client: the server's SYN-ACK
+# says MSS 88, and the client's veth does not hand nfqd one big packet.
+in2 iptables -t mangle -A OUTPUT -p tcp --sport $TLSP --tcp-flags SYN,ACK \
+    SYN,ACK -j TCPMSS --set-mss 88
+in1 ethtool -K veth0 tso off gso off >/dev/null 2>&1
+pend0=$(dump; js '.total.l7_pending')
+check "TLS allowed name, hello in MSS-88 segments: 1 MiB byte for byte" \
+    "$(get ok.example /public/data $TLSP https)" "$want"
+check "TLS blocked name, hello in MSS-88 segments: no handshake" \
+    "$(get blocked.example /public/data $TLSP https)" "fail"
+dump
+pend=$(js '.total.l7_pending')
+if [ "$pend" -ge $((pend0 + 10)) ]; then
+	pass "segments before each hello's last were passed pending ($((pend - pend0)))"
+else
+	fail "pending packets: $pend0 -> $pend, want 10 more at least"
+fi
+in2 iptables -t mangle -D OUTPUT -p tcp --sport $TLSP --tcp-flags SYN,ACK \
+    SYN,ACK -j TCPMSS --set-mss 88
+
+# TLS and HTTP, segments written by hand.
+seg() { in1 $PY "$L7SEG" --dst $A2 "$@" | awk '/^reply/ { print $2 }'; }
+replied() { [ "${1:-0}" -gt 0 ] && echo yes || echo no; }
+for order in in reverse shuffle swap; do
+	check "TLS allowed, 1-byte segments, order $order: server answers" \
+	    "$(replied "$(seg --port $TLSP --sni ok.example --seg 1 --order $order)")" yes
+	check "TLS blocked, 1-byte segments, order $order: server silent" \
+	    "$(replied "$(seg --port $TLSP --sni blocked.example --seg 1 --order $order)")" no
+done
+check "TLS blocked, 7-byte segments shuffled: server silent" \
+    "$(replied "$(seg --port $TLSP --sni blocked.example --seg 7 --order shuffle --seed 3)")" no
+dump
+c0=$(js '.total.l7_conflicts')
+check "TLS allowed after a conflicting overlap: refused" \
+    "$(replied "$(seg --port $TLSP --sni ok.example --seg 100 --conflict)")" no
+dump
+check "the conflict was counted" "$(js '.total.l7_conflicts')" $((c0 + 1))
+check "HTTP blocked Host, 1-byte segments shuffled: server silent" \
+    "$(replied "$(seg --port $HTTPP --host blocked.example --seg 1 --order shuffle)")" no
+check "HTTP allowed Host, 1-byte segments shuffled: server answers" \
+    "$(replied "$(seg --port $HTTPP --host ok.example --seg 1 --order shuffle)")" yes
+in1 ethtool -K veth0 tso on gso on >/dev/null 2>&1
+
+# HTTP with curl.
+check "HTTP allowed Host: 1 MiB byte for byte" \
+    "$(get ok.example /public/data $HTTPP http)" "$want"
+check "HTTP blocked Host" "$(get blocked.example /public/data $HTTPP http)" fail
+check "HTTP blocked path" "$(get ok.example /private/data $HTTPP http)" fail
+check "HTTP blocked path spelt /./private" \
+    "$(in1 curl -s --path-as-is --max-time 4 -o /dev/null -w '%{http_code}' \
+    "http://$A2:$HTTPP/./private/data")" 000
+
+# DNS with dig.
+q() { in1 dig @$A2 +time=1 +tries=1 +short "$@" 2>/dev/null | grep -v '^;' |
+    head -n 1; }
+check "DNS over UDP, allowed name" "$(q ok.example)" 10.1.1.1
+check "DNS over UDP, blocked name: no answer" "$(q blocked.example)" ""
+check "DNS over UDP, subdomain of a blocked name: no answer" \
+    "$(q www.blocked.example)" ""
+check "DNS over UDP, exact-only name: itself blocked" "$(q exact.example)" ""
+check "DNS over UDP, exact-only name: a subdomain answers" \
+    "$(q a.exact.example)" 10.1.1.3
+check "DNS over TCP, allowed name" "$(q +tcp ok.example)" 10.1.1.1
+check "DNS over TCP, blocked name: no answer" "$(q +tcp blocked.example)" ""
+
+dump
+for r in tls http path dns; do
+	h=$(rule $r)
+	if [ "${h:-0}" -ge 1 ]; then
+		pass "rule $r counted ($h)"
+	else
+		fail "rule $r: hits '$h'"
+	fi
+done
+for k in l7_tls l7_http l7_dns flows_created; do
+	v=$(js ".total.$k")
+	if [ "${v:-0}" -ge 1 ]; then
+		pass "$k counted ($v)"
+	else
+		fail "$k: '$v'"
+	fi
+done
+check "no worker died" "$(js '.total.restarts // 0')" 0
+stop_nfqd
+check "nfqd exits 0" "$NFQD_STATUS" 0
+finish

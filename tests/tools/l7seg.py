@@ -1,0 +1,148 @@
+#!/usr/bin/python3
+"""A TCP client that writes its own segments, for nfqd's layer-7 tests.
+
+Opens a connection with raw packets (scapy), sends a first message (a real
+TLS ClientHello made by Python's ssl module for --sni, or an HTTP request
+for --host) cut into segments of --seg bytes, in the --order asked, then
+each segment again (as a retransmission would), and reports how many
+payload bytes the server sent back:
+
+    reply 1234
+
+A server that never received the whole message sends nothing.  Run it in
+a namespace whose kernel does not answer the server with a RST (the test
+drops outgoing RSTs there), as root, with Debian's /usr/bin/python3.
+
+Options:
+  --dst ADDR --port N     the server
+  --sni NAME | --host NAME [--path P]
+  --seg N                 bytes per segment (default: the whole message)
+  --order in|reverse|shuffle|swap  the order segments are sent in
+                          (swap: the first two exchanged)
+  --conflict              send the first segment, then one that overlaps
+                          its second half with other bytes (nfqd must
+                          refuse the flow), then the message
+  --badsum              also send, first, a whole message for another
+                          name with a wrong TCP checksum
+  --wait S                seconds to wait for the reply (default 2)
+"""
+import argparse
+import random
+import socket
+import ssl
+import sys
+import time
+
+from scapy.all import IP, TCP, AsyncSniffer, conf, sr1  # noqa: E402
+
+conf.verb = 0
+
+
+def client_hello(name):
+    """The first flight of a real TLS client for server name `name`."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    ctx.set_alpn_protocols(["h2", "http/1.1"])
+    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    obj = ctx.wrap_bio(inc, out, server_hostname=name)
+    try:
+        obj.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    return out.read()
+
+
+def http_request(host, path):
+    return ("GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: l7seg\r\n"
+            "Accept: */*\r\n\r\n" % (path, host)).encode()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--dst", required=True)
+    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--sni")
+    ap.add_argument("--host")
+    ap.add_argument("--path", default="/")
+    ap.add_argument("--seg", type=int, default=0)
+    ap.add_argument("--order", default="in",
+                    choices=["in", "reverse", "shuffle", "swap"])
+    ap.add_argument("--conflict", action="store_true")
+    ap.add_argument("--badsum", action="store_true")
+    ap.add_argument("--wait", type=float, default=2.0)
+    ap.add_argument("--seed", type=int, default=1)
+    a = ap.parse_args()
+
+    if a.sni:
+        msg = client_hello(a.sni)
+        other = client_hello("allowed.example")
+    else:
+        msg = http_request(a.host, a.path)
+        other = http_request("allowed.example", a.path)
+    seg = a.seg if a.seg > 0 else len(msg)
+    segs = [(i, msg[i:i + seg]) for i in range(0, len(msg), seg)]
+    rnd = random.Random(a.seed)
+    if a.order == "reverse":
+        segs.reverse()
+    elif a.order == "shuffle":
+        rnd.shuffle(segs)
+    elif a.order == "swap" and len(segs) > 1:
+        segs[0], segs[1] = segs[1], segs[0]
+
+    # A fresh connection each run: the order is the seed's, the ports
+    # and the sequence numbers are not (a reused pair would meet the last
+    # run's conntrack entry and nfqd flow).
+    sysrnd = random.SystemRandom()
+    sport = sysrnd.randint(20000, 60000)
+    isn = sysrnd.randint(0, 2**32 - 1)
+    ip = IP(dst=a.dst)
+    sock = conf.L3socket()
+    send = sock.send
+    # The interface towards the server (the namespace may have no default
+    # route, and scapy's default interface would then be lo).
+    iface = conf.route.route(a.dst)[0]
+    sniff = AsyncSniffer(iface=iface, filter="tcp and src host %s and src port %d and "
+                         "dst port %d" % (a.dst, a.port, sport), store=True)
+    sniff.start()
+    time.sleep(0.3)
+    synack = sr1(ip / TCP(sport=sport, dport=a.port, flags="S", seq=isn),
+                 timeout=3)
+    if synack is None or not synack.haslayer(TCP) or \
+            (synack[TCP].flags & 0x12) != 0x12:
+        sniff.stop()
+        print("no-synack")
+        return 1
+    ack = (synack[TCP].seq + 1) % 2**32
+    seq0 = (isn + 1) % 2**32
+    send(ip / TCP(sport=sport, dport=a.port, flags="A", seq=seq0, ack=ack))
+
+    def pkt(off, data, flags="PA"):
+        return ip / TCP(sport=sport, dport=a.port, flags=flags,
+                        seq=(seq0 + off) % 2**32, ack=ack) / data
+
+    if a.badsum:
+        p = pkt(0, other)
+        p[TCP].chksum = 0x1234
+        send(p)
+    if a.conflict:
+        half = seg // 2
+        send(pkt(0, msg[:seg]))
+        send(pkt(half, bytes(b ^ 0x55 for b in msg[half:half + seg])))
+    for rnd_pass in range(2):
+        for off, data in segs:
+            send(pkt(off, data))
+        time.sleep(0.3)
+    time.sleep(a.wait)
+    sniff.stop()
+    got = sum(len(bytes(p[TCP].payload)) for p in sniff.results
+              if p.haslayer(TCP))
+    # Close it: a RST, so the server frees the connection.
+    send(ip / TCP(sport=sport, dport=a.port, flags="R",
+                  seq=(seq0 + len(msg)) % 2**32))
+    print("reply %d" % got)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
