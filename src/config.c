@@ -184,9 +184,14 @@ finish_rules(struct nfqd_cfgload *c)
 	config_setting_t	*list = nfqd_settings_seen(c, "rules");
 	config_setting_t	*om = nfqd_settings_seen(c, "queue.orphan_mark");
 	config_setting_t	*ug = nfqd_settings_seen(c, "queue.uid_gid");
+	config_setting_t	*pm;
 	struct nfqd_ruleset	*rs;
 	uint32_t		 i;
 
+	if (list == NULL && nfqd_settings_seen(c, "name_sets") != NULL)
+		cfg_warn_at(&c->cc, nfqd_settings_seen(c, "name_sets"),
+		    "name_sets: no rules, so the sets are neither read nor "
+		    "used");
 	if (list == NULL || c->cc.errors != 0)
 		return;
 	if ((rs = nfqd_rules_load(&c->cc, list,
@@ -216,6 +221,26 @@ finish_rules(struct nfqd_cfgload *c)
 			    "queue.orphan_mark uses for packets a worker died "
 			    "deciding; choose another bit for one of them",
 			    r->name, r->line, cf->orphan_mark);
+	}
+	/* The pending bit is nfqd's too, when rules read names. */
+	pm = nfqd_settings_seen(c, "flows.pending_mark");
+	if (rs->l7 && cf->flows_pending_mark != 0 &&
+	    (cf->flows_pending_mark & cf->orphan_mark) != 0)
+		cfg_warn_at(&c->cc, pm != NULL ? pm : om, "flows.pending_mark "
+		    "0x%x and queue.orphan_mark 0x%x share bits; give each "
+		    "its own", cf->flows_pending_mark, cf->orphan_mark);
+	for (i = 0; rs->l7 && cf->flows_pending_mark != 0 && i < rs->n; i++) {
+		const struct nfqd_rule *r = &rs->rules[i];
+
+		if ((r->has_setmark && (r->setmark & cf->flows_pending_mark)) ||
+		    ((r->matchers & NFQD_M_MARK) &&
+		    (r->mark_mask & cf->flows_pending_mark)))
+			cfg_warn_at(&c->cc, pm != NULL ? pm : list, "rule "
+			    "\"%s\" (line %d) sets or matches mark bit 0x%x, "
+			    "which flows.pending_mark uses for connections "
+			    "whose first message nfqd is still reading; choose "
+			    "another bit for one of them", r->name, r->line,
+			    cf->flows_pending_mark);
 	}
 	/* uid and gid matchers need the kernel to send them. */
 	if ((rs->all_matchers & (NFQD_M_UID | NFQD_M_GID)) && !cf->uid_gid) {

@@ -131,9 +131,10 @@ one_name(struct nfqd_ruleload *l, config_setting_t *s, config_setting_t *e,
 			    v + 1);
 			return;
 		}
-		if (x->nsets[k] == NFQD_RULE_MAX_SETS) {
-			rerr(l, s, "names more than %d sets",
-			    NFQD_RULE_MAX_SETS - 1);
+		/* One place stays for the rule's own names. */
+		if (x->nsets[k] == NFQD_RULE_MAX_SETS - 1) {
+			rerr(l, s, "\"%s\": at most %d name sets in one key",
+			    v, NFQD_RULE_MAX_SETS - 1);
 			return;
 		}
 		x->sets[k][x->nsets[k]++] = l->rs->sets[i].names;
@@ -429,12 +430,8 @@ nfqd_l7_rule_end(struct nfqd_ruleload *l, bool ok)
 			nfqd_names_free(n);
 			continue;
 		}
-		/* Its own names first: the set most rules hit. */
-		if (x->nsets[k] == NFQD_RULE_MAX_SETS) {
-			rerr(l, l->flow, "too many name sets");
-			nfqd_names_free(n);
-			continue;
-		}
+		/* Its own names first: the set most rules hit (one_name()
+		 * kept a place for them). */
 		for (i = x->nsets[k]; i > 0; i--)
 			x->sets[k][i] = x->sets[k][i - 1];
 		x->sets[k][0] = n;
@@ -484,32 +481,64 @@ nfqd_l7_rules_free(struct nfqd_ruleset *rs)
 	rs->nl7x = rs->nsets = 0;
 }
 
-/* FNV-1a over a file's bytes: a reload sees a list whose file changed. */
+/*
+ * A list file read once, its bytes hashed (a reload sees a list whose
+ * file changed, also when nothing else did) and parsed from the same
+ * bytes, so the hash always describes the set.
+ */
 static int
-file_hash(const char *path, uint64_t *h, char *err, size_t errlen)
+read_list(struct nfqd_names_builder *b, const char *path, uint64_t *h,
+    char *err, size_t errlen)
 {
-	uint8_t	 buf[65536];
-	ssize_t	 n;
-	int	 fd;
-
-	struct stat	st;
+	struct stat	 st;
+	char		*buf;
+	size_t		 have = 0;
+	ssize_t		 n;
+	int		 fd, r = -1;
 
 	*h = 0xcbf29ce484222325ull;
 	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		snprintf(err, errlen, "open(%s): %s", path, strerror(errno));
 		return -1;
 	}
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
 		snprintf(err, errlen, "%s: not a regular file", path);
-		close(fd);
-		return -1;
+		goto out;
 	}
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		*h = fnv(*h, buf, (size_t)n);
-	if (n == -1)
-		snprintf(err, errlen, "%s: read: %s", path, strerror(errno));
+	if ((uint64_t)st.st_size > NFQD_NAMES_FILE_MAX) {
+		snprintf(err, errlen, "%s: larger than %lu MiB, the limit for "
+		    "a name list", path, NFQD_NAMES_FILE_MAX >> 20);
+		goto out;
+	}
+	/* One byte more than its size: a file that grew shows it. */
+	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		goto out;
+	}
+	while (have <= (size_t)st.st_size && (n = read(fd, buf + have,
+	    (size_t)st.st_size + 1 - have)) != 0) {
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			snprintf(err, errlen, "read(%s): %s", path,
+			    strerror(errno));
+			free(buf);
+			goto out;
+		}
+		have += (size_t)n;
+	}
+	if (have > (size_t)st.st_size) {
+		snprintf(err, errlen, "%s: changed while it was read; write it "
+		    "elsewhere and rename it into place", path);
+		free(buf);
+		goto out;
+	}
+	*h = fnv(*h, buf, have);
+	r = nfqd_names_add_text(b, path, buf, have, err, errlen);
+	free(buf);
+out:
 	close(fd);
-	return n == -1 ? -1 : 0;
+	return r;
 }
 
 /*
@@ -591,10 +620,9 @@ nfqd_l7_sets_load(struct nfqd_ruleload *l, config_setting_t *list)
 			l->oom = true;
 			return;
 		}
-		if (nfqd_names_add_file(b, file, err, sizeof(err)) == -1 ||
-		    file_hash(file, &ns->hash, err, sizeof(err)) == -1) {
+		if (read_list(b, file, &ns->hash, err, sizeof(err)) == -1) {
 			cfg_err(l->c, sf, "%s", err);
-			nfqd_names_free(nfqd_names_build(b));
+			nfqd_names_builder_free(b);
 			free(ns->path);
 			continue;
 		}

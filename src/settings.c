@@ -390,7 +390,7 @@ static void
 suggest(const char *group, const char *name, char *out, size_t len)
 {
 	const char	*names[NFQD_ARRAY_SIZE(table)], *hit;
-	const char	*groups[] = { NULL, "daemon", "queue", "stats" };
+	const char	*groups[] = { NULL, "daemon", "queue", "stats", "flows" };
 	size_t		 i, g, k;
 	int		 pass;
 

@@ -3,11 +3,14 @@
  * metadata) decided by two engines over one fixed rule set, one through the
  * compiled classifier, one walking the rules in order.  Any difference in
  * verdict, mark or deciding rule traps.  The rule set covers every matcher,
- * negations, lists, ranges, rate limits and continue.
+ * negations, lists, ranges, rate limits and continue, and the names of
+ * the application layer: each engine keeps its own flows across inputs
+ * (a small table, few reassembly buffers), so the fuzzer drives the flow
+ * table, the reassembler and the parsers through sequences of packets.
  *
- * Input: 8 bytes of metadata (mark, uid, in and out interface index, a
- * time step), then the packet from its IP header on; the packet's length
- * is the rest of the input.
+ * Input: 8 bytes of metadata (mark and checksum state, uid, in and out
+ * interface index, a time step), then the packet from its IP header on;
+ * the packet's length is the rest of the input.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -16,6 +19,7 @@
 #include <unistd.h>
 
 #include <linux/if_ether.h>
+#include <linux/netfilter/nfnetlink_queue.h>
 
 #include "nfqd/config.h"
 #include "nfqd/engine.h"
@@ -30,6 +34,7 @@ int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 static const char rules[] =
 "queue: { balance = \"0:1\"; };\n"
+"flows: { max = 64; reasm_buffers = 4; };\n"
 "rules = (\n"
 " { name = \"a\"; proto = \"tcp\"; dst_port = 23; verdict = \"drop\"; },\n"
 " { name = \"b\"; src = [\"10.0.0.0/8\", \"fd00::/8\", \"!10.9.0.0/16\"];\n"
@@ -51,7 +56,16 @@ static const char rules[] =
 " { name = \"j\"; rate = \"1/s\"; burst = 2; verdict = \"drop\"; },\n"
 " { name = \"k\"; dst = [\"2001:db8::/32\", \"2001:db8:1::/48\"];\n"
 "   dst_port = (80, 81, 82, 83); verdict = \"drop\"; },\n"
-" { name = \"l\"; proto = \"sctp\"; src_port = \"!9\"; verdict = \"accept\"; }\n"
+" { name = \"l\"; proto = \"sctp\"; src_port = \"!9\"; verdict = \"accept\"; },\n"
+" { name = \"m\"; tls_sni = (\"blocked.example\", \"=x.test\");\n"
+"   verdict = \"drop\"; },\n"
+" { name = \"n\"; http_host = \"blocked.example\"; http_path = \"/a\";\n"
+"   http_method = \"GET\"; verdict = \"repeat\"; mark = 0x4; },\n"
+" { name = \"o\"; dns_qname = \"blocked.example\"; dns_qtype = (\"A\", 28);\n"
+"   verdict = \"drop\"; },\n"
+" { name = \"p\"; alpn = \"h2\"; tls_ech = true; l7 = \"tls\";\n"
+"   verdict = \"drop\"; flow = false; },\n"
+" { name = \"q\"; server_name = \"a.test\"; verdict = \"accept\"; mark = 0x8; }\n"
 ");\n";
 
 static struct nfqd_config	cf;
@@ -102,7 +116,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 8)
 		return 0;
 	memset(&m, 0, sizeof(m));
-	m.mark = data[0] & 3;
+	/* Bits 0-1: the mark; 2: flows.pending_mark (restored by the kernel);
+	 * 3: the checksum is nobody's verified yet. */
+	m.mark = (data[0] & 3) | (data[0] & 4 ? 0x20000000u : 0);
+	m.skbinfo = data[0] & 8 ? NFQA_SKB_CSUM_NOTVERIFIED : 0;
 	m.has_uid = (data[1] & 1) != 0;
 	m.uid = 990u + data[2] * 8u;
 	m.indev = data[3] & 7;
