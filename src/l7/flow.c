@@ -48,6 +48,7 @@ struct nfqd_flowtab {
 	uint32_t	*bucket;	/* hash chain heads, mask + 1 of them */
 	uint32_t	 mask;		/* buckets - 1, buckets a power of 2 */
 	uint32_t	 max;
+	uint32_t	 fresh;		/* entries from here on never used */
 	uint64_t	 seed[2];	/* SipHash key, random per table */
 	uint32_t	 head[NFQD_FC_MAX];	/* newest of a class; FREE: the
 						   top of the free stack */
@@ -152,7 +153,7 @@ struct nfqd_flowtab *
 nfqd_flowtab_new(const struct nfqd_flowtab_params *p)
 {
 	struct nfqd_flowtab	*t;
-	uint32_t		 nb, i;
+	uint32_t		 nb;
 	int			 c, e;
 
 	if (p == NULL || p->max < 1 || p->max > FLOW_MAX_LIMIT) {
@@ -198,13 +199,13 @@ nfqd_flowtab_new(const struct nfqd_flowtab_params *p)
 		t->timeout[c] = p->timeout[c];
 	}
 	t->timeout[NFQD_FC_FREE] = 0;
-	/* Every entry on the free stack, entry 0 on top. */
-	for (i = 0; i < t->max; i++) {
-		t->e[i].cls = NFQD_FC_FREE;
-		t->e[i].hnext = t->e[i].prev = NFQD_FLOW_NONE;
-		t->e[i].next = i + 1 < t->max ? i + 1 : NFQD_FLOW_NONE;
-	}
-	t->head[NFQD_FC_FREE] = 0;
+	/*
+	 * Every entry is free: the ones never used are taken in order from
+	 * fresh (so a table's pages are touched only as flows come: a big
+	 * idle table costs no memory), the ones ended are on the free stack.
+	 */
+	t->head[NFQD_FC_FREE] = NFQD_FLOW_NONE;
+	t->fresh = 0;
 	t->count[NFQD_FC_FREE] = t->max;
 	t->release = p->release;
 	t->arg = p->arg;
@@ -412,9 +413,9 @@ nfqd_flow_add(struct nfqd_flowtab *t, const struct nfqd_flow_key *k,
 		errno = EINVAL;
 		return NULL;
 	}
-	if (t->head[NFQD_FC_FREE] == NFQD_FLOW_NONE) {
+	if (t->count[NFQD_FC_FREE] == 0) {
 		flow_expire(t, now, FLOW_ADD_EXPIRE);
-		if (t->head[NFQD_FC_FREE] == NFQD_FLOW_NONE) {
+		if (t->count[NFQD_FC_FREE] == 0) {
 			if ((i = flow_victim(t)) == NFQD_FLOW_NONE) {
 				t->st.full++;
 				errno = ENOSPC;
@@ -424,9 +425,13 @@ nfqd_flow_add(struct nfqd_flowtab *t, const struct nfqd_flow_key *k,
 			t->st.evicted++;
 		}
 	}
-	i = t->head[NFQD_FC_FREE];
-	f = &t->e[i];
-	t->head[NFQD_FC_FREE] = f->next;
+	if ((i = t->head[NFQD_FC_FREE]) != NFQD_FLOW_NONE) {
+		f = &t->e[i];
+		t->head[NFQD_FC_FREE] = f->next;
+	} else {
+		i = t->fresh++;
+		f = &t->e[i];
+	}
 	t->count[NFQD_FC_FREE]--;
 
 	memset(f, 0, sizeof(*f));
@@ -523,6 +528,9 @@ nfqd_flowtab_check(const struct nfqd_flowtab *t, uint32_t count[NFQD_FC_MAX])
 			prev = i;
 			n++;
 		}
+		/* Entries never used are free without being on the stack. */
+		if (c == NFQD_FC_FREE)
+			n += t->max - t->fresh;
 		if (n != t->count[c])
 			FAIL;
 		if (c != NFQD_FC_FREE && t->tail[c] != prev)
