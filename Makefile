@@ -28,7 +28,7 @@ B	 = build
 SRCS	 = $(filter-out src/main.c,$(sort $(wildcard src/*.c src/*/*.c)))
 OBJS	 = $(SRCS:src/%.c=$(B)/%.o)
 UNIT	 = $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))
-TOOLS	 = $(B)/tools/udpgen
+TOOLS	 = $(B)/tools/udpgen $(B)/tools/l7dump
 
 all: $(B)/nfqd
 
@@ -53,6 +53,11 @@ $(B)/faults/%.o: src/%.c
 $(B)/tests/%: tests/unit/%.c tests/unit/unit.h $(OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(NFQD_CFLAGS) -Itests/unit -o $@ $< $(OBJS) $(LDLIBS)
+
+# l7dump reads a capture through nfqd's own parsers.
+$(B)/tools/l7dump: tests/tools/l7dump.c $(OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(NFQD_CFLAGS) -o $@ $< $(OBJS) $(LDLIBS)
 
 $(B)/tools/%: tests/tools/%.c
 	@mkdir -p $(@D)
