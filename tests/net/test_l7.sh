@@ -156,6 +156,19 @@ check "HTTP allowed Host, 1-byte segments shuffled: server answers" \
     "$(replied "$(seg --port $HTTPP --host ok.example --seg 1 --order shuffle)")" yes
 in1 ethtool -K veth0 tso on gso on >/dev/null 2>&1
 
+# A dropped connection stays dropped in the kernel: nfqd sees the SYN,
+# the ACK and each segment of the hello once; the retransmissions and the
+# RST after the drop never reach it.
+dump
+r0=$(js '.total.received')
+out=$(in1 $PY "$L7SEG" --dst $A2 --port $TLSP --sni blocked.example --seg 50)
+nseg=$(echo "$out" | awk '/^segments/ { print $2 }')
+check "blocked, 50-byte segments: server silent" \
+    "$(replied "$(echo "$out" | awk '/^reply/ { print $2 }')")" no
+dump
+check "blocked: nfqd saw the SYN, the ACK and the $nseg segments once" \
+    "$(($(js '.total.received') - r0))" "$((nseg + 2))"
+
 # HTTP with curl.
 check "HTTP allowed Host: 1 MiB byte for byte" \
     "$(get ok.example /public/data $HTTPP http)" "$want"
@@ -177,6 +190,25 @@ check "DNS over UDP, exact-only name: a subdomain answers" \
     "$(q a.exact.example)" 10.1.1.3
 check "DNS over TCP, allowed name" "$(q +tcp ok.example)" 10.1.1.1
 check "DNS over TCP, blocked name: no answer" "$(q +tcp blocked.example)" ""
+
+# Offload: 1 GiB over an allowed connection; nfqd sees its first 3
+# packets (the connbytes window: SYN, ACK, the first data) and those the
+# client sent while nfqd decided the third (the connection still had the
+# pending bit): at most its initial window of 10 segments.
+in2 socat -u TCP-LISTEN:5201,reuseaddr,bind=$A2 OPEN:/dev/null &
+BG_PIDS+=($!)
+wait_until 10 listening 5201 || fail "the sink did not listen"
+dump
+r0=$(js '.total.received')
+in1 sh -c "head -c 1073741824 /dev/zero | socat -u - TCP:$A2:5201"
+check "1 GiB sent" "$?" 0
+dump
+n=$(($(js '.total.received') - r0))
+if [ "$n" -ge 3 ] && [ "$n" -le 13 ]; then
+	pass "1 GiB transfer: nfqd saw $n packets of it (3 to 13)"
+else
+	fail "1 GiB transfer: nfqd saw $n packets of it, want 3 to 13"
+fi
 
 dump
 for r in tls http path dns; do

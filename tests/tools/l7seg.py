@@ -7,6 +7,7 @@ for --host) cut into segments of --seg bytes, in the --order asked, then
 each segment again (as a retransmission would), and reports how many
 payload bytes the server sent back:
 
+    segments 12
     reply 1234
 
 A server that never received the whole message sends nothing.  Run it in
@@ -140,6 +141,7 @@ def main():
     # Close it: a RST, so the server frees the connection.
     send(ip / TCP(sport=sport, dport=a.port, flags="R",
                   seq=(seq0 + len(msg)) % 2**32))
+    print("segments %d" % len(segs))
     print("reply %d" % got)
     return 0
 
