@@ -210,6 +210,40 @@ settle() {
 	    /proc/net/netfilter/nfnetlink_queue"
 }
 
+# l7_host_rules A:B: the documented host rules of docs/l7.md in NS2, for
+# queues A to B: TCP through the NFQD chain (drop mark saved and obeyed,
+# pending bit restored, the first 3 packets and pending connections
+# queued), DNS over UDP queued, the pending bit saved after nfqd's accept.
+L7D=0x10000000	# nfqd dropped the connection (the rules' repeat mark)
+L7P=0x20000000	# flows.pending_mark
+l7_host_rules() {
+	local t q
+	# One queue: --queue-num (iptables refuses a balance of one).
+	if [ "${1%:*}" = "${1#*:}" ]; then
+		q="--queue-num ${1%:*}"
+	else
+		q="--queue-balance $1"
+	fi
+	for t in iptables ip6tables; do
+		in2 $t -t mangle -N NFQD
+		in2 $t -t mangle -A INPUT -p tcp -j NFQD
+		in2 $t -t mangle -A INPUT -p udp --dport 53 -j NFQUEUE \
+		    $q --queue-bypass
+		in2 $t -t mangle -A NFQD -m mark --mark $L7D/$L7D -j CONNMARK \
+		    --save-mark --nfmask $L7D --ctmask $L7D
+		in2 $t -t mangle -A NFQD -m connmark --mark $L7D/$L7D -j DROP
+		in2 $t -t mangle -A NFQD -j CONNMARK --restore-mark \
+		    --nfmask $L7P --ctmask $L7P
+		in2 $t -t mangle -A NFQD -m connbytes --connbytes 1:3 \
+		    --connbytes-dir original --connbytes-mode packets \
+		    -j NFQUEUE $q --queue-bypass
+		in2 $t -t mangle -A NFQD -m connmark --mark $L7P/$L7P \
+		    -j NFQUEUE $q --queue-bypass
+		in2 $t -t filter -I INPUT -p tcp -j CONNMARK --save-mark \
+		    --nfmask $L7P --ctmask $L7P
+	done
+}
+
 finish() {
 	exit $((FAILS != 0))
 }

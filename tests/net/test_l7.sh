@@ -12,8 +12,6 @@ PY=/usr/bin/python3
 L7SEG=$TOP/tests/tools/l7seg.py
 TLSP=4433
 HTTPP=8080
-D=0x10000000	# nfqd dropped the connection (the rules' repeat mark)
-P=0x20000000	# flows.pending_mark
 
 for c in openssl curl dig dnsmasq ethtool; do
 	if ! command -v $c >/dev/null; then
@@ -23,29 +21,7 @@ for c in openssl curl dig dnsmasq ethtool; do
 done
 setup_net
 
-# The documented host rules (docs/l7.md), queues 0:1.
-host_rules() {
-	local t
-	for t in iptables ip6tables; do
-		in2 $t -t mangle -N NFQD
-		in2 $t -t mangle -A INPUT -p tcp -j NFQD
-		in2 $t -t mangle -A INPUT -p udp --dport 53 -j NFQUEUE \
-		    --queue-balance 0:1 --queue-bypass
-		in2 $t -t mangle -A NFQD -m mark --mark $D/$D -j CONNMARK \
-		    --save-mark --nfmask $D --ctmask $D
-		in2 $t -t mangle -A NFQD -m connmark --mark $D/$D -j DROP
-		in2 $t -t mangle -A NFQD -j CONNMARK --restore-mark \
-		    --nfmask $P --ctmask $P
-		in2 $t -t mangle -A NFQD -m connbytes --connbytes 1:3 \
-		    --connbytes-dir original --connbytes-mode packets \
-		    -j NFQUEUE --queue-balance 0:1 --queue-bypass
-		in2 $t -t mangle -A NFQD -m connmark --mark $P/$P \
-		    -j NFQUEUE --queue-balance 0:1 --queue-bypass
-		in2 $t -t filter -I INPUT -p tcp -j CONNMARK --save-mark \
-		    --nfmask $P --ctmask $P
-	done
-}
-host_rules
+l7_host_rules 0:1
 # The raw client's kernel knows nothing of its connections: no RSTs.
 in1 iptables -A OUTPUT -p tcp --tcp-flags RST RST -j DROP
 
@@ -55,9 +31,9 @@ conf=$TMP/nfqd.conf
 write_conf "$conf" 'queue: { balance = "0:1"; };' \
     "name_sets = ( { name = \"blocked\"; file = \"$TMP/blocked.txt\"; } );" \
     "rules = (
-  { name = \"tls\"; tls_sni = \"@blocked\"; verdict = \"repeat\"; mark = $D; },
-  { name = \"http\"; http_host = \"@blocked\"; verdict = \"repeat\"; mark = $D; },
-  { name = \"path\"; http_path = \"/private\"; verdict = \"repeat\"; mark = $D; },
+  { name = \"tls\"; tls_sni = \"@blocked\"; verdict = \"repeat\"; mark = $L7D; },
+  { name = \"http\"; http_host = \"@blocked\"; verdict = \"repeat\"; mark = $L7D; },
+  { name = \"path\"; http_path = \"/private\"; verdict = \"repeat\"; mark = $L7D; },
   { name = \"dns\"; dns_qname = (\"@blocked\", \"=exact.example\");
     verdict = \"drop\"; }
 );"

@@ -26,6 +26,12 @@ Options:
   --badsum              also send, first, a whole message for another
                           name with a wrong TCP checksum
   --wait S                seconds to wait for the reply (default 2)
+  --gap S                 seconds between the first pass's segments
+                          (default 0): time for a flood in between
+  --flood N               send N SYNs from random ports of this address
+                          in the middle of the first pass (after its
+                          first segment)
+  --flood-first N         the same before the first segment
 """
 import argparse
 import random
@@ -59,6 +65,16 @@ def http_request(host, path):
             "Accept: */*\r\n\r\n" % (path, host)).encode()
 
 
+def flood(send, ip, port, n, avoid):
+    """n SYNs from random ports: n new flows for the server's side."""
+    rnd = random.SystemRandom()
+    for _ in range(n):
+        sp = rnd.randint(1024, 65535)
+        if sp != avoid:
+            send(ip / TCP(sport=sp, dport=port, flags="S",
+                          seq=rnd.randint(0, 2**32 - 1)))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--dst", required=True)
@@ -73,6 +89,9 @@ def main():
     ap.add_argument("--badsum", action="store_true")
     ap.add_argument("--wait", type=float, default=2.0)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--gap", type=float, default=0.0)
+    ap.add_argument("--flood", type=int, default=0)
+    ap.add_argument("--flood-first", type=int, default=0)
     a = ap.parse_args()
 
     if a.sni:
@@ -122,6 +141,8 @@ def main():
         return ip / TCP(sport=sport, dport=a.port, flags=flags,
                         seq=(seq0 + off) % 2**32, ack=ack) / data
 
+    if a.flood_first > 0:
+        flood(send, ip, a.port, a.flood_first, sport)
     if a.badsum:
         p = pkt(0, other)
         p[TCP].chksum = 0x1234
@@ -131,8 +152,12 @@ def main():
         send(pkt(0, msg[:seg]))
         send(pkt(half, bytes(b ^ 0x55 for b in msg[half:half + seg])))
     for rnd_pass in range(2):
-        for off, data in segs:
+        for i, (off, data) in enumerate(segs):
             send(pkt(off, data))
+            if rnd_pass == 0 and i == 0 and a.flood > 0:
+                flood(send, ip, a.port, a.flood, sport)
+            if rnd_pass == 0 and a.gap > 0:
+                time.sleep(a.gap)
         time.sleep(0.3)
     time.sleep(a.wait)
     sniff.stop()
