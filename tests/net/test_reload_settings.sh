@@ -12,7 +12,7 @@ conf=$TMP/nfqd.conf
 
 # The file: these settings per group (name -> value as written), one more
 # or one other each step.
-declare -A D Q S T
+declare -A D Q S T F
 D[pidfile]="\"$TMP/nfqd.pid\""
 D[log_level]='"info"'
 Q[balance]='"0:1"'
@@ -35,6 +35,7 @@ write() {
 		group daemon D
 		group queue Q
 		group stats S
+		if [ -n "${F[*]+x}" ]; then group flows F; fi
 		for k in "${!T[@]}"; do
 			printf '%s = %s;\n' "$k" "${T[$k]}"
 		done
@@ -83,6 +84,7 @@ step() {
 	daemon.*) local -n a=D ;;
 	queue.*) local -n a=Q ;;
 	stats.*) local -n a=S ;;
+	flows.*) local -n a=F ;;
 	esac
 	if [ -n "$value" ]; then
 		a[$key]=$value
@@ -185,6 +187,18 @@ step truncated_verdict "workers replaced" '"accept"'
 step tiny_fragment_verdict "workers replaced" '"accept"'
 step header_chain_verdict "workers replaced" '"accept"'
 step rate_table_size "workers replaced" 2048
+step l7_error_verdict "workers replaced" '"accept"'
+step flows.max "workers replaced" 1000
+step flows.reasm_buffers "workers replaced" 10
+step flows.tcp_timeout "workers replaced" 60
+step flows.closing_timeout "workers replaced" 5
+step flows.hello_timeout "workers replaced" 5
+step flows.full_verdict "workers replaced" '"accept"'
+step flows.pending_mark "workers replaced" 0x200
+echo "example.com" >"$TMP/set.txt"
+step name_sets "workers replaced" "( { name = \"s\"; file = \"$TMP/set.txt\"; } )"
+echo "example.org" >>"$TMP/set.txt"
+step name_sets "workers replaced" "( { name = \"s\"; file = \"$TMP/set.txt\"; } )"
 base=$(delivered)
 step default_verdict "workers replaced" '"drop"'
 send 0 10 >/dev/null
