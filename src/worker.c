@@ -399,6 +399,7 @@ nfqd_worker_main(const struct nfqd_worker_args *a)
 				    errno != EAGAIN)
 					log_warn("read(timerfd)");
 				now = nfqd_now_ns();
+				nfqd_l7_expire(&w.eng.l7, now);
 				report(&w, now);
 				nfqd_batch_publish(&w, now);
 				/* Nothing may come to mark the boundary. */

@@ -6,7 +6,7 @@
 # flows are evicted instead.  With the flood before the hello (its flow
 # evicted before it sent a byte), its first segment cannot be read alone
 # and gets flows.full_verdict: blocked too.  An allowed name then still
-# completes once the flood is over.
+# completes once the flood is over, and idle flows time out.
 . "$(dirname "$0")/lib.sh"
 
 PY=/usr/bin/python3
@@ -22,7 +22,7 @@ in2 sysctl -qw net.ipv4.tcp_syncookies=1
 
 conf=$TMP/nfqd.conf
 write_conf "$conf" 'queue: { balance = "0:0"; };' \
-    'flows: { max = 32; };' \
+    'flows: { max = 32; tcp_timeout = 6; closing_timeout = 6; };' \
     "rules = (
   { name = \"tls\"; tls_sni = \"blocked.example\"; verdict = \"repeat\";
     mark = $L7D; }
@@ -70,6 +70,13 @@ else
 fi
 check "allowed name after the floods: server answers" \
     "$(replied "$(seg --sni ok.example --seg 40)")" yes
+# Idle flows end by their timeouts, from the worker's timer.
+active() { dump; js '.total.flows_active'; }
+if wait_eq 20 0 active; then
+	pass "every flow timed out once idle ($(js '.total.flows_timed_out') so far)"
+else
+	fail "flows still active after 20 s: $(active)"
+fi
 stop_nfqd
 check "nfqd exits 0" "$NFQD_STATUS" 0
 finish
