@@ -28,7 +28,7 @@ B	 = build
 SRCS	 = $(filter-out src/main.c,$(sort $(wildcard src/*.c src/*/*.c)))
 OBJS	 = $(SRCS:src/%.c=$(B)/%.o)
 UNIT	 = $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))
-TOOLS	 = $(B)/tools/udpgen $(B)/tools/l7dump
+TOOLS	 = $(B)/tools/udpgen $(B)/tools/l7dump $(B)/tools/hellogen
 
 all: $(B)/nfqd
 
