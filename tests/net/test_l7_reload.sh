@@ -109,7 +109,10 @@ sent=$(awk '{ print $2 }' "$TMP/gen")
 wait_eq 10 $((base + sent)) delivered
 check "8 reloads of the set under load: every packet delivered ($sent sent)" \
     "$(delivered)" $((base + sent))
-if [ "$m8" -le $((m2 + m2 / 10)) ]; then
+if [ "${NFQD_BUILD:-build}" = build-asan ]; then
+	# ASan keeps freed memory in its quarantine: nothing to compare.
+	pass "memory: not compared under ASan (${m2} KiB PSS after 2, ${m8} after 8)"
+elif [ "$m8" -le $((m2 + m2 / 10)) ]; then
 	pass "memory after 8 reloads: ${m8} KiB PSS, after 2: ${m2} KiB (within 10%)"
 else
 	fail "memory grew over reloads: ${m2} KiB PSS after 2, ${m8} KiB after 8"
