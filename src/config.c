@@ -177,6 +177,25 @@ finish_copy(struct nfqd_cfgload *c)
 		    nfqd_verdict_name(cf->truncated_verdict));
 }
 
+/* A warning for each rule that sets or matches one of the bits of mark. */
+static void
+mark_users(struct nfqd_cfgload *c, const struct nfqd_ruleset *rs,
+    uint32_t mark, config_setting_t *at, const char *whose)
+{
+	uint32_t	i;
+
+	for (i = 0; mark != 0 && i < rs->n; i++) {
+		const struct nfqd_rule *r = &rs->rules[i];
+
+		if ((r->has_setmark && (r->setmark & mark)) ||
+		    ((r->matchers & NFQD_M_MARK) && (r->mark_mask & mark)))
+			cfg_warn_at(&c->cc, at, "rule \"%s\" (line %d) sets or "
+			    "matches mark bit 0x%x, which %s; choose another "
+			    "bit for one of them", r->name, r->line, mark,
+			    whose);
+	}
+}
+
 static void
 finish_rules(struct nfqd_cfgload *c)
 {
@@ -208,39 +227,19 @@ finish_rules(struct nfqd_cfgload *c)
 		    "\"%s\" (line %d) looks at the headers", rs->rules[i].name,
 		    rs->rules[i].line);
 	}
-	/* The orphan mark bit is nfqd's: a rule that uses it would be fooled. */
-	for (i = 0; cf->orphan_mark != 0 && i < rs->n; i++) {
-		const struct nfqd_rule *r = &rs->rules[i];
-
-		if ((r->has_setmark && (r->setmark & cf->orphan_mark)) ||
-		    ((r->matchers & NFQD_M_MARK) &&
-		    (r->mark_mask & cf->orphan_mark)))
-			cfg_warn_at(&c->cc, om != NULL ? om : list, "rule "
-			    "\"%s\" (line %d) "
-			    "sets or matches mark bit 0x%x, which "
-			    "queue.orphan_mark uses for packets a worker died "
-			    "deciding; choose another bit for one of them",
-			    r->name, r->line, cf->orphan_mark);
-	}
-	/* The pending bit is nfqd's too, when rules read names. */
+	/* nfqd's own mark bits: a rule that uses one would be fooled. */
+	mark_users(c, rs, cf->orphan_mark, om != NULL ? om : list,
+	    "queue.orphan_mark uses for packets a worker died deciding");
 	pm = nfqd_settings_seen(c, "flows.pending_mark");
-	if (rs->l7 && cf->flows_pending_mark != 0 &&
-	    (cf->flows_pending_mark & cf->orphan_mark) != 0)
-		cfg_warn_at(&c->cc, pm != NULL ? pm : om, "flows.pending_mark "
-		    "0x%x and queue.orphan_mark 0x%x share bits; give each "
-		    "its own", cf->flows_pending_mark, cf->orphan_mark);
-	for (i = 0; rs->l7 && cf->flows_pending_mark != 0 && i < rs->n; i++) {
-		const struct nfqd_rule *r = &rs->rules[i];
-
-		if ((r->has_setmark && (r->setmark & cf->flows_pending_mark)) ||
-		    ((r->matchers & NFQD_M_MARK) &&
-		    (r->mark_mask & cf->flows_pending_mark)))
-			cfg_warn_at(&c->cc, pm != NULL ? pm : list, "rule "
-			    "\"%s\" (line %d) sets or matches mark bit 0x%x, "
-			    "which flows.pending_mark uses for connections "
-			    "whose first message nfqd is still reading; choose "
-			    "another bit for one of them", r->name, r->line,
-			    cf->flows_pending_mark);
+	if (rs->l7) {
+		if (cf->flows_pending_mark & cf->orphan_mark)
+			cfg_warn_at(&c->cc, pm != NULL ? pm : om,
+			    "flows.pending_mark 0x%x and queue.orphan_mark "
+			    "0x%x share bits; give each its own",
+			    cf->flows_pending_mark, cf->orphan_mark);
+		mark_users(c, rs, cf->flows_pending_mark,
+		    pm != NULL ? pm : list, "flows.pending_mark uses for "
+		    "connections whose first message nfqd is still reading");
 	}
 	/* uid and gid matchers need the kernel to send them. */
 	if ((rs->all_matchers & (NFQD_M_UID | NFQD_M_GID)) && !cf->uid_gid) {

@@ -213,6 +213,16 @@ next_match(const struct nfqd_engine *e, const struct nfqd_pkt *pi,
 	return nfqd_classify_next(e->rs, pi, m, e->ift, start);
 }
 
+/* A packet of len bytes decided (or counted) by rule i. */
+static inline void
+count_hit(struct nfqd_engine *e, uint32_t i, uint32_t len)
+{
+	if (e->ctr != NULL) {
+		NFQD_STORE(&e->ctr[i].hits, e->ctr[i].hits + 1);
+		NFQD_STORE(&e->ctr[i].bytes, e->ctr[i].bytes + len);
+	}
+}
+
 /*
  * Rule i matched with every field it reads: does its rate limit let it
  * match (over the limit), and if so count and log it.
@@ -227,10 +237,7 @@ take_match(struct nfqd_engine *e, uint32_t i, const struct nfqd_pkt *pi,
 	if ((r->matchers & NFQD_M_RATE) && !nfqd_rate_over(r, i,
 	    r->cell != NFQD_NONE ? &e->cells[r->cell] : NULL, e->rt, pi, now))
 		return false;
-	if (e->ctr != NULL) {
-		NFQD_STORE(&e->ctr[i].hits, e->ctr[i].hits + 1);
-		NFQD_STORE(&e->ctr[i].bytes, e->ctr[i].bytes + pi->len);
-	}
+	count_hit(e, i, pi->len);
 	if (r->log)
 		log_match(e, r, pi, m, now);
 	return true;
@@ -353,11 +360,8 @@ decide_by_flow(struct nfqd_engine *e, const struct nfqd_flow *f,
 	d->status = NFQD_PKT_OK;
 	d->reason = NFQD_PKT_R_NONE;
 	d->flow = true;
-	if (e->ctr != NULL && f->rule >= 0 && (uint32_t)f->rule < e->rs->n) {
-		NFQD_STORE(&e->ctr[f->rule].hits, e->ctr[f->rule].hits + 1);
-		NFQD_STORE(&e->ctr[f->rule].bytes,
-		    e->ctr[f->rule].bytes + pi->len);
-	}
+	if (f->rule >= 0 && (uint32_t)f->rule < e->rs->n)
+		count_hit(e, (uint32_t)f->rule, pi->len);
 }
 
 void

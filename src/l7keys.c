@@ -4,16 +4,12 @@
  * flow) and the name sets they name: rows of rulekeys.c's table, kept
  * here so that each file holds one job.
  */
-#include <errno.h>
 #include <stddef.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "nfqd/cfgutil.h"
 #include "nfqd/l7.h"
@@ -21,17 +17,6 @@
 #include "nfqd/nfqd.h"
 #include "nfqd/rulekeys.h"
 #include "nfqd/util.h"
-
-/* FNV-1a, for the definition hash that tells a changed rule (rules.c). */
-static uint64_t
-fnv(uint64_t h, const void *p, size_t n)
-{
-	const uint8_t	*b = p;
-
-	while (n-- > 0)
-		h = (h ^ *b++) * 0x100000001b3ull;
-	return h;
-}
 
 /* The rule's l7 part, made on its first key. */
 static struct nfqd_rule_l7 *
@@ -119,8 +104,8 @@ one_name(struct nfqd_ruleload *l, config_setting_t *s, config_setting_t *e,
 	(void)e;
 	if ((x = l7part(l)) == NULL)
 		return;
-	l->l7hash = fnv(l->l7hash, &k, sizeof(k));
-	l->l7hash = fnv(l->l7hash, v, strlen(v) + 1);
+	l->l7hash = nfqd_fnv1a(l->l7hash, &k, sizeof(k));
+	l->l7hash = nfqd_fnv1a(l->l7hash, v, strlen(v) + 1);
 	if (v[0] == '@') {
 		for (i = 0; i < l->rs->nsets &&
 		    strcmp(l->rs->sets[i].name, v + 1) != 0; i++)
@@ -139,7 +124,7 @@ one_name(struct nfqd_ruleload *l, config_setting_t *s, config_setting_t *e,
 		}
 		x->sets[k][x->nsets[k]++] = l->rs->sets[i].names;
 		/* A set whose file changed changes the rule. */
-		l->l7hash = fnv(l->l7hash, &l->rs->sets[i].hash,
+		l->l7hash = nfqd_fnv1a(l->l7hash, &l->rs->sets[i].hash,
 		    sizeof(l->rs->sets[i].hash));
 		l->r->matchers |= name_matcher[k];
 		return;
@@ -394,7 +379,7 @@ nfqd_l7_rule_begin(struct nfqd_ruleload *l)
 
 	l->r->l7x = NFQD_NONE;
 	l->r->flow = 2;		/* not said */
-	l->l7hash = 0xcbf29ce484222325ull;
+	l->l7hash = NFQD_FNV_INIT;
 	l->flow = NULL;
 	for (k = 0; k < NFQD_NK_MAX; k++)
 		l->nb[k] = NULL;
@@ -450,14 +435,14 @@ nfqd_l7_rule_end(struct nfqd_ruleload *l, bool ok)
 		    "keep");
 	}
 	if (x != NULL) {
-		l->l7hash = fnv(l->l7hash, &x->proto, 2);
-		l->l7hash = fnv(l->l7hash, x->alpn, x->alpn_len);
-		l->l7hash = fnv(l->l7hash, x->method, x->method_len);
-		l->l7hash = fnv(l->l7hash, x->path, x->path_len);
-		l->l7hash = fnv(l->l7hash, x->qtypes,
+		l->l7hash = nfqd_fnv1a(l->l7hash, &x->proto, 2);
+		l->l7hash = nfqd_fnv1a(l->l7hash, x->alpn, x->alpn_len);
+		l->l7hash = nfqd_fnv1a(l->l7hash, x->method, x->method_len);
+		l->l7hash = nfqd_fnv1a(l->l7hash, x->path, x->path_len);
+		l->l7hash = nfqd_fnv1a(l->l7hash, x->qtypes,
 		    x->nqtypes * sizeof(x->qtypes[0]));
 	}
-	l->l7hash = fnv(l->l7hash, &r->flow, 1);
+	l->l7hash = nfqd_fnv1a(l->l7hash, &r->flow, 1);
 	if (ok && (r->matchers & NFQD_M_L7ALL))
 		l->rs->l7 = true;
 }
@@ -479,66 +464,6 @@ nfqd_l7_rules_free(struct nfqd_ruleset *rs)
 	rs->l7x = NULL;
 	rs->sets = NULL;
 	rs->nl7x = rs->nsets = 0;
-}
-
-/*
- * A list file read once, its bytes hashed (a reload sees a list whose
- * file changed, also when nothing else did) and parsed from the same
- * bytes, so the hash always describes the set.
- */
-static int
-read_list(struct nfqd_names_builder *b, const char *path, uint64_t *h,
-    char *err, size_t errlen)
-{
-	struct stat	 st;
-	char		*buf;
-	size_t		 have = 0;
-	ssize_t		 n;
-	int		 fd, r = -1;
-
-	*h = 0xcbf29ce484222325ull;
-	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1) {
-		snprintf(err, errlen, "open(%s): %s", path, strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "%s: not a regular file", path);
-		goto out;
-	}
-	if ((uint64_t)st.st_size > NFQD_NAMES_FILE_MAX) {
-		snprintf(err, errlen, "%s: larger than %lu MiB, the limit for "
-		    "a name list", path, NFQD_NAMES_FILE_MAX >> 20);
-		goto out;
-	}
-	/* One byte more than its size: a file that grew shows it. */
-	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
-		snprintf(err, errlen, "%s: out of memory", path);
-		goto out;
-	}
-	while (have <= (size_t)st.st_size && (n = read(fd, buf + have,
-	    (size_t)st.st_size + 1 - have)) != 0) {
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			snprintf(err, errlen, "read(%s): %s", path,
-			    strerror(errno));
-			free(buf);
-			goto out;
-		}
-		have += (size_t)n;
-	}
-	if (have > (size_t)st.st_size) {
-		snprintf(err, errlen, "%s: changed while it was read; write it "
-		    "elsewhere and rename it into place", path);
-		free(buf);
-		goto out;
-	}
-	*h = fnv(*h, buf, have);
-	r = nfqd_names_add_text(b, path, buf, have, err, errlen);
-	free(buf);
-out:
-	close(fd);
-	return r;
 }
 
 /*
@@ -620,7 +545,8 @@ nfqd_l7_sets_load(struct nfqd_ruleload *l, config_setting_t *list)
 			l->oom = true;
 			return;
 		}
-		if (read_list(b, file, &ns->hash, err, sizeof(err)) == -1) {
+		if (nfqd_names_add_file(b, file, &ns->hash, err,
+		    sizeof(err)) == -1) {
 			cfg_err(l->c, sf, "%s", err);
 			nfqd_names_builder_free(b);
 			free(ns->path);

@@ -81,26 +81,19 @@ match_iface(const struct nfqd_ifmatch *im, uint32_t ifindex,
 	return eq != (im->neg != 0);
 }
 
-/* Is one of the packed (length, bytes) elements of v equal to p? */
+/*
+ * Is one of the packed (length, bytes) elements of v equal to p (prefix:
+ * a prefix of p)?  An element that runs past vlen ends the list.
+ */
 static bool
-in_list(const uint8_t *v, size_t vlen, const void *p, size_t len)
+in_list(const uint8_t *v, size_t vlen, const void *p, size_t len,
+    bool prefix)
 {
-	size_t	i;
+	size_t	i, n;
 
-	for (i = 0; i < vlen; i += 1 + (size_t)v[i])
-		if (v[i] == len && memcmp(&v[i + 1], p, len) == 0)
-			return true;
-	return false;
-}
-
-/* ... or a prefix of p? */
-static bool
-prefix_in_list(const uint8_t *v, size_t vlen, const char *p, size_t len)
-{
-	size_t	i;
-
-	for (i = 0; i < vlen; i += 1 + (size_t)v[i])
-		if (v[i] <= len && memcmp(&v[i + 1], p, v[i]) == 0)
+	for (i = 0; i < vlen && (n = v[i]) < vlen - i; i += 1 + n)
+		if ((prefix ? n <= len : n == len) &&
+		    memcmp(&v[i + 1], p, n) == 0)
 			return true;
 	return false;
 }
@@ -141,21 +134,23 @@ match_l7(const struct nfqd_ruleset *rs, const struct nfqd_rule *r,
 	if ((mt & NFQD_M_ECH) && (f->proto != NFQD_L7P_TLS ||
 	    f->ech != x->ech))
 		return false;
+	/* A list cut short (alpn_cut) offers every protocol. */
 	if (mt & NFQD_M_ALPN) {
 		if (f->proto != NFQD_L7P_TLS)
 			return false;
-		for (i = 0, any = false; !any && i < x->alpn_len;
+		for (i = 0, any = f->alpn_cut != 0; !any && i < x->alpn_len;
 		    i += 1 + (unsigned)x->alpn[i])
-			any = nfqd_l7_alpn_has(f, (const char *)&x->alpn[i + 1],
-			    x->alpn[i]);
+			any = in_list(f->alpn, f->alpn_len, &x->alpn[i + 1],
+			    x->alpn[i], false);
 		if (!any)
 			return false;
 	}
 	if ((mt & NFQD_M_METHOD) && (f->proto != NFQD_L7P_HTTP ||
-	    !in_list(x->method, x->method_len, f->method, f->method_len)))
+	    !in_list(x->method, x->method_len, f->method, f->method_len,
+	    false)))
 		return false;
 	if ((mt & NFQD_M_PATH) && (f->proto != NFQD_L7P_HTTP ||
-	    !prefix_in_list(x->path, x->path_len, f->path, f->path_len)))
+	    !in_list(x->path, x->path_len, f->path, f->path_len, true)))
 		return false;
 	if (mt & NFQD_M_QTYPE) {
 		if (f->proto != NFQD_L7P_DNS)

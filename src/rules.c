@@ -145,41 +145,31 @@ check_rule(struct nfqd_ruleload *l, config_setting_t *g)
 
 /* FNV-1a over the definition: what decides whether counters carry over. */
 static uint64_t
-fnv(uint64_t h, const void *p, size_t n)
-{
-	const uint8_t	*b = p;
-
-	while (n-- > 0) {
-		h ^= *b++;
-		h *= 0x100000001b3ull;
-	}
-	return h;
-}
-
-static uint64_t
 def_hash(const struct nfqd_ruleset *rs, const struct nfqd_rule *r)
 {
 	struct nfqd_rule	 t = *r;
-	uint64_t		 h = 0xcbf29ce484222325ull;
+	uint64_t		 h = NFQD_FNV_INIT;
 	uint32_t		 i;
 
 	memset(t.name, 0, sizeof(t.name));
 	t.line = 0;
 	t.defhash = 0;
 	t.src_off = t.dst_off = t.sport_off = t.dport_off = 0;
-	h = fnv(h, &t, sizeof(t));
+	h = nfqd_fnv1a(h, &t, sizeof(t));
 	for (i = 0; i < r->src_n; i++)
-		h = fnv(h, &rs->cidrs[r->src_off + i], sizeof(struct nfqd_cidr));
-	h = fnv(h, "/", 1);
+		h = nfqd_fnv1a(h, &rs->cidrs[r->src_off + i],
+		    sizeof(struct nfqd_cidr));
+	h = nfqd_fnv1a(h, "/", 1);
 	for (i = 0; i < r->dst_n; i++)
-		h = fnv(h, &rs->cidrs[r->dst_off + i], sizeof(struct nfqd_cidr));
-	h = fnv(h, "/", 1);
+		h = nfqd_fnv1a(h, &rs->cidrs[r->dst_off + i],
+		    sizeof(struct nfqd_cidr));
+	h = nfqd_fnv1a(h, "/", 1);
 	for (i = 0; i < r->sport_n; i++)
-		h = fnv(h, &rs->ports[r->sport_off + i],
+		h = nfqd_fnv1a(h, &rs->ports[r->sport_off + i],
 		    sizeof(struct nfqd_prange));
-	h = fnv(h, "/", 1);
+	h = nfqd_fnv1a(h, "/", 1);
 	for (i = 0; i < r->dport_n; i++)
-		h = fnv(h, &rs->ports[r->dport_off + i],
+		h = nfqd_fnv1a(h, &rs->ports[r->dport_off + i],
 		    sizeof(struct nfqd_prange));
 	return h;
 }

@@ -132,10 +132,6 @@ void	nfqd_l7_expire(struct nfqd_l7 *l, uint64_t now);
 bool	nfqd_l7_name_in(const struct nfqd_names *const *sets, unsigned n,
 	    const char *name, size_t len);
 
-/* Did the hello offer ALPN protocol p?  A list cut short offers all. */
-bool	nfqd_l7_alpn_has(const struct nfqd_l7fields *f, const char *p,
-	    size_t len);
-
 const char *nfqd_l7_proto_str(unsigned proto);
 
 #endif

@@ -14,6 +14,22 @@ nfqd_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/*
+ * FNV-1a over n bytes, on from h (NFQD_FNV_INIT to start): the hash of a
+ * definition (a rule, a name list's bytes) that tells a changed one.
+ */
+#define NFQD_FNV_INIT	0xcbf29ce484222325ull
+
+static inline uint64_t
+nfqd_fnv1a(uint64_t h, const void *p, size_t n)
+{
+	const uint8_t	*b = p;
+
+	while (n-- > 0)
+		h = (h ^ *b++) * 0x100000001b3ull;
+	return h;
+}
+
 /* Parse "A:B" (iptables --queue-balance syntax) or a single "N". */
 int	nfqd_parse_balance(const char *s, uint16_t *first, uint16_t *last);
 

@@ -25,6 +25,13 @@
 _Static_assert(sizeof(struct nfqd_l7fields) <=
     sizeof(((struct nfqd_flow *)0)->l7data), "fields fit in a flow");
 
+/* The fields a flow keeps (in its l7data). */
+static inline struct nfqd_l7fields *
+fields(struct nfqd_flow *f)
+{
+	return (struct nfqd_l7fields *)f->l7data;
+}
+
 #define TH_FIN		0x01
 #define TH_SYN		0x02
 #define TH_RST		0x04
@@ -150,21 +157,6 @@ nfqd_l7_name_in(const struct nfqd_names *const *sets, unsigned n,
 		if (nfqd_names_match(sets[i], name, len))
 			return true;
 	return false;
-}
-
-bool
-nfqd_l7_alpn_has(const struct nfqd_l7fields *f, const char *p, size_t len)
-{
-	size_t	i = 0, n;
-
-	while (i < f->alpn_len) {
-		n = f->alpn[i];
-		if (n == len && i + 1 + n <= f->alpn_len &&
-		    memcmp(&f->alpn[i + 1], p, n) == 0)
-			return true;
-		i += 1 + n;
-	}
-	return f->alpn_cut != 0;
 }
 
 static void
@@ -441,14 +433,13 @@ static void
 settle(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
     enum nfqd_l7_res res)
 {
-	struct nfqd_l7fields	*fl = (struct nfqd_l7fields *)f->l7data;
+	struct nfqd_l7fields	*fl = fields(f);
 
 	if (f->ra != NULL) {
 		nfqd_reasm_put(l->pool, f->ra);
 		f->ra = NULL;
 	}
 	f->l7res = (uint8_t)res;
-	f->l7 = fl->proto;
 	if (res == NFQD_L7_BAD)
 		unknown(pi, NFQD_PKT_L7_ERROR);
 	else
@@ -464,7 +455,7 @@ static enum nfqd_l7_res
 client_bytes(struct nfqd_l7 *l, struct nfqd_flow *f, uint32_t seq,
     const uint8_t *pay, uint32_t len, bool dns)
 {
-	struct nfqd_l7fields	*fl = (struct nfqd_l7fields *)f->l7data;
+	struct nfqd_l7fields	*fl = fields(f);
 	enum nfqd_l7_res	 res;
 	unsigned		 flags = 0;
 	size_t			 before, contig;
@@ -504,7 +495,7 @@ static void
 midstream(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
     const uint8_t *pay, bool dns, bool pending)
 {
-	if (alone(l, pi, pay, dns, pending, (struct nfqd_l7fields *)f->l7data) ==
+	if (alone(l, pi, pay, dns, pending, fields(f)) ==
 	    NFQD_L7_DONE)
 		settle(l, f, pi, NFQD_L7_DONE);
 }
@@ -565,7 +556,7 @@ tcp_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
 	else if (cls == NFQD_FC_REASM && f->ra == NULL)
 		cls = NFQD_FC_WAIT;
 
-	if (f->l7res == NFQD_L7_DONE && f->l7 == NFQD_L7P_DNS &&
+	if (f->l7res == NFQD_L7_DONE && fields(f)->proto == NFQD_L7P_DNS &&
 	    pi->paylen > 0 && dir == f->client && f->seq0 != seq) {
 		/* A later query on the connection: read on its own. */
 		dns_next(l, pi, pay);
@@ -577,7 +568,7 @@ tcp_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
 		if (f->l7res == NFQD_L7_BAD)
 			unknown(pi, NFQD_PKT_L7_ERROR);
 		else
-			known(pi, (struct nfqd_l7fields *)f->l7data);
+			known(pi, fields(f));
 		if (cls == NFQD_FC_WAIT)
 			cls = f->decided ? NFQD_FC_DECIDED : NFQD_FC_WAIT;
 		nfqd_flow_touch(l->flows, f, cls, now);

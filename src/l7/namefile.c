@@ -202,7 +202,7 @@ nfqd_names_add_text(struct nfqd_names_builder *b, const char *label,
 
 int
 nfqd_names_add_file(struct nfqd_names_builder *b, const char *path,
-    char *err, size_t errlen)
+    uint64_t *hash, char *err, size_t errlen)
 {
 	struct list	 l = { b, path, 0, err, errlen };
 	struct stat	 sb;
@@ -212,6 +212,8 @@ nfqd_names_add_file(struct nfqd_names_builder *b, const char *path,
 	ssize_t		 r;
 	int		 fd, rc = -1;
 
+	if (hash != NULL)
+		*hash = NFQD_FNV_INIT;
 	/* O_NONBLOCK: a FIFO put in a list's place must not hang the
 	 * master in open(); it is refused below. */
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) ==
@@ -253,6 +255,8 @@ nfqd_names_add_file(struct nfqd_names_builder *b, const char *path,
 			    NFQD_NAMES_FILE_MAX >> 20);
 			goto out;
 		}
+		if (hash != NULL)
+			*hash = nfqd_fnv1a(*hash, buf + have, (size_t)r);
 		have += (size_t)r;
 		if (list_feed(&l, buf, have, r == 0, &done) == -1)
 			goto out;

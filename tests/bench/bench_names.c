@@ -289,7 +289,8 @@ main(int argc, char *argv[])
 	p0 = pss();
 	t0 = now();
 	b = nfqd_names_builder_new();
-	if (b == NULL || nfqd_names_add_file(b, path, err, sizeof(err)) == -1) {
+	if (b == NULL || nfqd_names_add_file(b, path, NULL,
+	    err, sizeof(err)) == -1) {
 		fprintf(stderr, "bench_names: %s\n", err);
 		unlink(path);
 		return 1;

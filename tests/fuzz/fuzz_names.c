@@ -277,7 +277,7 @@ via_file(struct nfqd_names_builder *b, const uint8_t *text, size_t len,
 		return -2;
 	}
 	snprintf(path, pathlen, "/proc/self/fd/%d", fd);
-	r = nfqd_names_add_file(b, path, err, errlen);
+	r = nfqd_names_add_file(b, path, NULL, err, errlen);
 	close(fd);
 	return r;
 }

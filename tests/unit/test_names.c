@@ -67,7 +67,8 @@ from_file(const char *text, size_t len, const char *path, char *err,
 	fwrite(text, 1, len, fp);
 	fclose(fp);
 	b = nfqd_names_builder_new();
-	if (b == NULL || nfqd_names_add_file(b, path, err, errlen) == -1) {
+	if (b == NULL || nfqd_names_add_file(b, path, NULL,
+	    err, errlen) == -1) {
 		nfqd_names_builder_free(b);
 		return NULL;
 	}
@@ -407,18 +408,19 @@ test_file_errors(void)
 	int				 fd;
 
 	snprintf(p, sizeof(p), "%s/missing", dir);
-	CHECK_INT_EQ(nfqd_names_add_file(b, p, err, sizeof(err)), -1,
+	CHECK_INT_EQ(nfqd_names_add_file(b, p, NULL, err, sizeof(err)), -1,
 	    "missing file refused");
 	CHECK_STR_EQ(err, unit_fmt("open(%s): No such file or directory", p),
 	    "missing file: message");
-	CHECK_INT_EQ(nfqd_names_add_file(b, dir, err, sizeof(err)), -1,
+	CHECK_INT_EQ(nfqd_names_add_file(b, dir, NULL, err, sizeof(err)), -1,
 	    "directory refused");
 	CHECK_STR_EQ(err, unit_fmt("%s is a directory, not a regular file",
 	    dir), "directory: message");
 	snprintf(p, sizeof(p), "%s/fifo", dir);
 	if (mkfifo(p, 0600) == 0) {
 		/* No writer: a blocking open() would hang here. */
-		CHECK_INT_EQ(nfqd_names_add_file(b, p, err, sizeof(err)), -1,
+		CHECK_INT_EQ(nfqd_names_add_file(b, p, NULL,
+		    err, sizeof(err)), -1,
 		    "FIFO refused without hanging");
 		CHECK_STR_EQ(err, unit_fmt("%s is a FIFO, not a regular file",
 		    p), "FIFO: message");
@@ -426,7 +428,7 @@ test_file_errors(void)
 	snprintf(p, sizeof(p), "%s/big", dir);
 	if ((fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0600)) != -1) {
 		if (ftruncate(fd, (off_t)NFQD_NAMES_FILE_MAX + 1) == 0) {
-			CHECK_INT_EQ(nfqd_names_add_file(b, p, err,
+			CHECK_INT_EQ(nfqd_names_add_file(b, p, NULL, err,
 			    sizeof(err)), -1, "file over 1 GiB refused");
 			CHECK_STR_EQ(err, unit_fmt("%s: larger than 1024 MiB, "
 			    "the limit for a name list", p),
@@ -439,7 +441,8 @@ test_file_errors(void)
 		snprintf(p, sizeof(p), "%s/unreadable", dir);
 		unit_write_text(p, "a.com\n");
 		chmod(p, 0);
-		CHECK_INT_EQ(nfqd_names_add_file(b, p, err, sizeof(err)), -1,
+		CHECK_INT_EQ(nfqd_names_add_file(b, p, NULL,
+		    err, sizeof(err)), -1,
 		    "unreadable file refused");
 		CHECK_STR_EQ(err, unit_fmt("open(%s): Permission denied", p),
 		    "unreadable file: message");

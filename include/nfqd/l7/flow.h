@@ -70,7 +70,7 @@ struct nfqd_flow {
 					   a hello is incomplete */
 	/* owned by src/l7/: what the flow said and what was decided */
 	uint8_t		l7res;		/* enum nfqd_l7_res of its hello */
-	uint8_t		l7;		/* enum nfqd_l7_proto */
+	uint8_t		spare;
 	uint8_t		decided;	/* verdict below applies to it */
 	uint8_t		has_mark;
 	uint32_t	verdict;

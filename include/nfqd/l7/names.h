@@ -64,10 +64,11 @@ int	nfqd_names_add(struct nfqd_names_builder *, const char *text,
  * caller's decision.  Returns 0, or -1 with "PATH:LINE: message" in err
  * for the first bad line, or "open(PATH): No such file or directory" and
  * the like.  After an error the builder holds the lines before the bad
- * one; discard it.
+ * one; discard it.  hash (may be NULL): FNV-1a of the bytes read, the
+ * very bytes the set holds, so that a reload can tell a changed file.
  */
 int	nfqd_names_add_file(struct nfqd_names_builder *, const char *path,
-	    char *err, size_t errlen);
+	    uint64_t *hash, char *err, size_t errlen);
 
 /*
  * The same for list text held in memory; errors say "LABEL:LINE: ...".
