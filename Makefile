@@ -59,6 +59,13 @@ $(B)/tools/l7dump: tests/tools/l7dump.c $(OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(NFQD_CFLAGS) -o $@ $< $(OBJS) $(LDLIBS)
 
+# hellogen and bench_flows build the same packets (tests/tools/hello.c).
+$(B)/tools/hellogen: tests/tools/hellogen.c tests/tools/hello.c \
+    tests/tools/hello.h
+	@mkdir -p $(@D)
+	$(CC) $(NFQD_CFLAGS) -o $@ tests/tools/hellogen.c tests/tools/hello.c \
+	    $(LDLIBS)
+
 $(B)/tools/%: tests/tools/%.c
 	@mkdir -p $(@D)
 	$(CC) $(NFQD_CFLAGS) -o $@ $< $(LDLIBS)
@@ -78,6 +85,12 @@ $(B)/bench/bench_classify: tests/bench/bench_classify.c $(OBJS)
 $(B)/bench/bench_names: tests/bench/bench_names.c $(OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(NFQD_CFLAGS) -o $@ $< $(OBJS) $(LDLIBS)
+
+$(B)/bench/bench_flows: tests/bench/bench_flows.c tests/tools/hello.c \
+    tests/tools/hello.h $(OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(NFQD_CFLAGS) -o $@ tests/bench/bench_flows.c \
+	    tests/tools/hello.c $(OBJS) $(LDLIBS)
 
 # libFuzzer targets (clang), built with ASan and UBSan: make fuzz, then
 # tests/fuzz/run.sh [SECONDS] (make check runs each for FUZZ_TIME seconds).

@@ -26,8 +26,10 @@
 # B A B ..., and their CPU time per packet is compared (medians); before
 # each measured flood, a warm-up fills nfqd's flow table.  Then
 # nfqd's memory with and without the set, and the time -t takes to load
-# it.  The transfer: BYTES (1 GiB) over one TCP connection, the three
-# set-ups in turn, throughput medians.  See docs/performance.md.
+# it.  Then the same flows through the engine in process
+# (build/bench/bench_flows: no kernel, no netlink), with the caches warm
+# and cold.  The transfer: BYTES (1 GiB) over one TCP connection, the
+# three set-ups in turn, throughput medians.  See docs/performance.md.
 #
 # Everything happens in two namespaces with random names, deleted on exit
 # with every process the benchmark started.  The host's interfaces and
@@ -147,9 +149,11 @@ BENCH_CFLAGS="-std=gnu11 -O2 -g -Wall -Wextra -Wshadow -Wstrict-prototypes \
 
 build() {
 	if [ ! -x "$NFQD" ] || [ ! -x "$HELLOGEN" ] ||
-	    [ tests/tools/hellogen.c -nt "$HELLOGEN" ]; then
+	    [ tests/tools/hellogen.c -nt "$HELLOGEN" ] ||
+	    [ tests/tools/hello.c -nt "$HELLOGEN" ]; then
 		make -s all build/tools/hellogen || die "make failed"
 	fi
+	make -s build/bench/bench_flows || die "make build/bench/bench_flows failed"
 	if [ -n "$(find src include -newer "$NFQD" -name '*.[ch]' 2>/dev/null)" ]; then
 		echo "bench_l7: note: build/nfqd is older than src/ or include/;" \
 		    "'make' to measure the current code" >&2
@@ -817,6 +821,21 @@ if [ "$FLOOD" = 1 ]; then
 		retry memory "$c" || echo "bench_l7: memory $c failed" >&2
 	done
 	flood_rules off
+	# The same per-flow work in process, without the kernel: what the
+	# code costs with the caches warm, and cold as the worker finds them
+	# when it wakes up for a few packets (bench_flows.c).
+	echo "in process: $BB/bench_flows, caches warm and cold, CPU 1"
+	for cache in warm cold; do
+		opts=(-f "$LIST" -R "$RUNS")
+		[ $cache = cold ] && opts+=(-n 20000 -C 4096 -g 3)
+		if taskset -c 1 "$BB/bench_flows" "${opts[@]}" >"$TMP/bf-$cache.out"; then
+			awk -v c=$cache '$1 == "run" {
+			    printf "P\t%s\t%s\t%s\t%s\n", $3, c, $2, $4 }' \
+			    "$TMP/bf-$cache.out" >>"$TSV"
+		else
+			echo "bench_l7: bench_flows ($cache) failed" >&2
+		fi
+	done
 fi
 
 if [ "$TRANSFER" = 1 ]; then
@@ -899,6 +918,13 @@ if [ "$FLOOD" = 1 ]; then
 			    n, (p["nfqd"] - p["nfqd-noset"]) / 1024,
 			    (p["nfqd"] - p["nfqd-noset"]) * 1024 / n,
 			    (t["nfqd"] - t["nfqd-noset"]) / 1e6 }' n="$(wc -l <"$LIST")" "$TSV"
+	echo "== in process (bench_flows): the engine's ns per flow (a SYN and its hello), medians of $RUNS runs; set: the rule and the set of nfqd, one: of nfqd-noset, plain: of nfqd-plain"
+	printf '%-6s %10s %15s %10s %15s\n' config warm "(min-max)" cold "(min-max)"
+	for k in set one plain; do
+		printf '%-6s %10.0f %15s %10.0f %15s\n' $k "$(med P $k warm 5)" \
+		    "$(minmax P $k warm 5)" "$(med P $k cold 5)" \
+		    "$(minmax P $k cold 5)"
+	done
 fi
 if [ "$TRANSFER" = 1 ]; then
 	echo "== transfer: $BYTES bytes over one TCP connection; medians of $RUNS runs"
@@ -945,6 +971,8 @@ def num: if test("^-?[0-9.]+$") then tonumber elif . == "-" then null else . end
     l7_pending: .[24], nfqd_dropped: .[25], pss_kib: .[26]}],
   memory: [$rows[] | select(.[0] == "M") | {config: .[1], pss_ready_kib: .[2],
     pss_flooded_kib: .[3], nfqd_t_us: .[4]}],
+  in_process: [$rows[] | select(.[0] == "P") | {config: .[1], caches: .[2],
+    run: .[3], ns_per_flow: .[4]}],
   transfer: [$rows[] | select(.[0] == "X") | {setup: .[1], run: .[2],
     bytes: .[3], seconds: .[4], mb_per_s: .[5], nfqd_received: .[6],
     l7_other: .[7], l7_pending: .[8], runq_wait_pct: .[9],
