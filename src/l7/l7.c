@@ -293,15 +293,47 @@ get32(const uint8_t *p)
 	    (uint32_t)p[2] << 8 | p[3];
 }
 
-static uint32_t
-sum16(uint32_t sum, const uint8_t *p, size_t n)
+/*
+ * The ones' complement sum of p[0..n) added to sum, in 64-bit words of
+ * the machine's byte order with the carries added back (RFC 1071: the
+ * sum of byte-swapped words is the byte-swapped sum, and the result is
+ * only compared with all ones, which reads the same either way).  n is
+ * even except for the last piece of a sum.
+ */
+static uint64_t
+sum_words(uint64_t sum, const uint8_t *p, size_t n)
 {
-	size_t	i;
+	uint64_t	w;
+	uint32_t	d;
+	uint16_t	h;
+	uint8_t		last[2];
 
-	for (i = 0; i + 1 < n; i += 2)
-		sum += (uint32_t)p[i] << 8 | p[i + 1];
-	if (n & 1)
-		sum += (uint32_t)p[n - 1] << 8;
+	for (; n >= 8; n -= 8, p += 8) {
+		memcpy(&w, p, sizeof(w));
+		sum += w;
+		sum += sum < w;
+	}
+	if (n >= 4) {
+		memcpy(&d, p, sizeof(d));
+		sum += d;
+		sum += sum < d;
+		p += 4;
+		n -= 4;
+	}
+	if (n >= 2) {
+		memcpy(&h, p, sizeof(h));
+		sum += h;
+		sum += sum < h;
+		p += 2;
+		n -= 2;
+	}
+	if (n == 1) {
+		last[0] = p[0];
+		last[1] = 0;
+		memcpy(&h, last, sizeof(h));
+		sum += h;
+		sum += sum < h;
+	}
 	return sum;
 }
 
@@ -317,19 +349,30 @@ sum16(uint32_t sum, const uint8_t *p, size_t n)
 static bool
 tcp_csum_ok(const struct nfqd_pkt *pi, const uint8_t *data, uint32_t skbinfo)
 {
-	uint32_t	sum = 0, len = pi->payoff + pi->paylen - pi->l4off;
+	uint32_t	len = pi->payoff + pi->paylen - pi->l4off;
 	unsigned	alen = pi->family == AF_INET ? 4 : 16;
+	uint8_t		ph[8];
+	uint64_t	sum;
 
 	if (!(skbinfo & NFQA_SKB_CSUM_NOTVERIFIED))
 		return true;
-	sum = sum16(sum, pi->saddr, alen);
-	sum = sum16(sum, pi->daddr, alen);
-	sum += IPPROTO_TCP;
-	sum += len & 0xffff;
-	sum += len >> 16;
-	sum = sum16(sum, data + pi->l4off, len);
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
+	/* The pseudo header: addresses, the length as IPv6's 32 bits (its
+	   16-bit words add up the same as IPv4's 16-bit length, for any
+	   length IPv4 can have) and the protocol. */
+	ph[0] = (uint8_t)(len >> 24);
+	ph[1] = (uint8_t)(len >> 16);
+	ph[2] = (uint8_t)(len >> 8);
+	ph[3] = (uint8_t)len;
+	ph[4] = ph[5] = ph[6] = 0;
+	ph[7] = IPPROTO_TCP;
+	sum = sum_words(0, pi->saddr, alen);
+	sum = sum_words(sum, pi->daddr, alen);
+	sum = sum_words(sum, ph, sizeof(ph));
+	sum = sum_words(sum, data + pi->l4off, len);
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
 	return sum == 0xffff;
 }
 
