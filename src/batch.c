@@ -167,9 +167,8 @@ flush_verdicts(struct nfqd_worker *w)
 	NFQD_FAULT(NFQD_FAULT_SENT, 1);
 }
 
-static void
-add_verdict(struct nfqd_worker *w, uint32_t id, uint32_t verdict, bool has_mark,
-    uint32_t mark)
+static inline void
+count_verdict(struct nfqd_worker *w, uint32_t verdict)
 {
 	if (verdict == NF_ACCEPT)
 		w->c.accepted++;
@@ -177,10 +176,31 @@ add_verdict(struct nfqd_worker *w, uint32_t id, uint32_t verdict, bool has_mark,
 		w->c.dropped++;
 	else
 		w->c.other++;
+}
+
+static void
+add_verdict(struct nfqd_worker *w, uint32_t id, uint32_t verdict, bool has_mark,
+    uint32_t mark)
+{
+	count_verdict(w, verdict);
 	if (nfqd_vbuf_add(&w->vb, id, verdict, has_mark, mark) == 0)
 		return;
 	send_verdicts(w);
 	nfqd_vbuf_add(&w->vb, id, verdict, has_mark, mark);	/* fits now */
+}
+
+/* A flow decided now: its mark goes to its connection too (flows.connmark). */
+static void
+add_ct_verdict(struct nfqd_worker *w, uint32_t id,
+    const struct nfqd_decision *d)
+{
+	count_verdict(w, d->verdict);
+	if (nfqd_vbuf_add_ct(&w->vb, id, d->verdict, d->has_mark, d->mark,
+	    d->ctmark) == 0)
+		return;
+	send_verdicts(w);
+	nfqd_vbuf_add_ct(&w->vb, id, d->verdict, d->has_mark, d->mark,
+	    d->ctmark);					/* fits now */
 }
 
 static void
@@ -409,7 +429,11 @@ handle_packet(struct nfqd_worker *w, const struct nlmsghdr *nlh)
 		d.has_mark = true;
 		d.mark = qm.mark;
 	}
-	add_verdict(w, qm.id, d.verdict, d.has_mark, d.mark);
+	/* Never with flows.connmark "off": the engine leaves ctmark 0. */
+	if (d.ctmark != 0)
+		add_ct_verdict(w, qm.id, &d);
+	else
+		add_verdict(w, qm.id, d.verdict, d.has_mark, d.mark);
 }
 
 /*

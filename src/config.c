@@ -70,6 +70,7 @@ nfqd_config_defaults(struct nfqd_config *cf)
 	cf->flows_hello_timeout = 10;
 	cf->flows_full_verdict = NFQD_VERDICT_DROP;
 	cf->flows_pending_mark = 0x20000000;
+	cf->flows_connmark = false;
 }
 
 /*

@@ -51,6 +51,7 @@ nfqd_engine_init(struct nfqd_engine *e, const struct nfqd_config *cf,
 	e->incomplete_verdict[NFQD_PKT_L7_UNTRACKED] =
 	    nfqd_verdict_nf(cf->flows_full_verdict, 0);
 	e->pending_mark = cf->flows_pending_mark;
+	e->ctmark_bits = ~(cf->flows_pending_mark | cf->orphan_mark);
 	e->queue = queue;
 	e->ctr = ctr;
 	e->ift = ift;
@@ -360,6 +361,7 @@ decide_by_flow(struct nfqd_engine *e, const struct nfqd_flow *f,
 	d->status = NFQD_PKT_OK;
 	d->reason = NFQD_PKT_R_NONE;
 	d->flow = true;
+	d->ctmark = 0;		/* set when the flow was decided */
 	if (f->rule >= 0 && (uint32_t)f->rule < e->rs->n)
 		count_hit(e, (uint32_t)f->rule, pi->len);
 }
@@ -410,9 +412,17 @@ nfqd_engine_decide(struct nfqd_engine *e, const struct nfqd_qmsg *m,
 		 * later packets of it get the same without the rules.
 		 */
 		if (f != NULL && d->rule >= 0 && e->rs->rules[d->rule].flow &&
-		    (pi.known & NFQD_PKT_K_L7))
+		    (pi.known & NFQD_PKT_K_L7)) {
 			nfqd_l7_decided(&e->l7, f, d->rule, d->verdict,
 			    d->has_mark, d->mark, now);
+			/*
+			 * The rule's own mark (d->mark is still the rule's
+			 * here), less nfqd's per-packet bits: the pending
+			 * bit stays the documented rules' business.
+			 */
+			if (e->connmark && d->has_mark)
+				d->ctmark = d->mark & e->ctmark_bits;
+		}
 	}
 	/*
 	 * Passed while its flow's first message is incomplete: the mark bit
@@ -441,6 +451,7 @@ nfqd_engine_decide_parsed(struct nfqd_engine *e, const struct nfqd_qmsg *m,
 	d->status = pi->status;
 	d->reason = pi->reason;
 	d->flow = false;
+	d->ctmark = 0;
 	if ((e->rs->all_needs & ~pi->known) == 0)
 		decide_whole(e, m, pi, now, d);
 	else

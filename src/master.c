@@ -29,6 +29,7 @@
 #include "nfqd/master.h"
 #include "nfqd/nfqd.h"
 #include "nfqd/procfs.h"
+#include "nfqd/queue.h"
 #include "nfqd/rules.h"
 #include "nfqd/shm.h"
 #include "nfqd/stats.h"
@@ -275,6 +276,32 @@ nfqd_master_can_kill(const struct nfqd_config *cf)
 	return -1;
 }
 
+void
+nfqd_master_connmark(struct nfqd_master *m)
+{
+	char	err[256];
+	int	r;
+
+	m->connmark = false;
+	if (!m->cf.flows_connmark)
+		return;
+	r = nfqd_queue_probe_conntrack(err, sizeof(err));
+	if (r == 1) {
+		m->connmark = true;
+		log_notice("flows.connmark: the kernel takes conntrack marks "
+		    "in verdicts; a flow's decided mark is set on its "
+		    "connection by the verdict (NFQA_CT)");
+	} else if (r == 0) {
+		log_notice("flows.connmark: this kernel does not take "
+		    "conntrack marks in verdicts (%s); the connmark is left to "
+		    "the rules of docs/l7.md", err);
+	} else {
+		log_warnx("flows.connmark: cannot tell whether this kernel "
+		    "takes conntrack marks in verdicts (%s); the connmark is "
+		    "left to the rules of docs/l7.md", err);
+	}
+}
+
 /* The counters region and the first rule counters region. */
 static int
 setup_shm(struct nfqd_master *m)
@@ -320,6 +347,7 @@ start(struct nfqd_master *m, bool detach)
 		nfqd_qsock_unbind_last(m, added, m->cf.fail_open);
 		return -1;
 	}
+	nfqd_master_connmark(m);
 	if (detach)
 		nfqd_daemon_detach(m);
 	m->pid = getpid();

@@ -13,6 +13,7 @@
 #include <libmnl/libmnl.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_conntrack.h>
 #include <linux/netfilter/nfnetlink_queue.h>
 #include <libnetfilter_queue/libnetfilter_queue.h>
 
@@ -95,6 +96,11 @@ put_flags(struct nlmsghdr *nlh, const struct nfqd_queue_params *qp)
 		flags |= NFQA_CFG_F_GSO;
 	if (qp->uid_gid)
 		flags |= NFQA_CFG_F_UID_GID;
+	/* Only in probes: a queue's own messages leave the flag alone. */
+	if (qp->conntrack) {
+		flags |= NFQA_CFG_F_CONNTRACK;
+		mask |= NFQA_CFG_F_CONNTRACK;
+	}
 	mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(flags));
 	mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(mask));
 }
@@ -326,42 +332,86 @@ free_queue_number(void)
 	return -1;
 }
 
-int
-nfqd_queue_probe_flags(const struct nfqd_queue_params *qp, char *err,
-    size_t errlen)
+/*
+ * The kernel's answer to qp's flags: 0 when it takes them, the error when
+ * it refuses them, -1 when it could not be asked (the reason in err).
+ * The kernel checks flags before it looks the queue up: on a queue nobody
+ * bound, flags it takes give ENODEV (EPERM if someone bound it since),
+ * flags it lacks EOPNOTSUPP (EINVAL from kernels older than the flag), and
+ * nothing changes anywhere.
+ */
+static int
+probe(const struct nfqd_queue_params *qp, char *err, size_t errlen)
 {
 	struct sockaddr_nl	 sa = { .nl_family = AF_NETLINK };
 	char			 buf[NFQD_QUEUE_CFG_MSG_MAX], rbuf[1024];
 	struct nlmsghdr		*nlh;
 	struct pollfd		 pfd;
 	ssize_t			 n;
-	int			 fd, q, e = 0;
+	int			 fd, q, e, tries;
 
-	/*
-	 * The kernel checks flags before it looks the queue up: on a queue
-	 * nobody bound, supported flags give ENODEV, unsupported ones
-	 * EOPNOTSUPP, and nothing changes anywhere.
-	 */
-	if ((q = free_queue_number()) == -1)
-		return 0;	/* cannot tell; the worker reports a refusal */
-	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
-	if (fd == -1 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1) {
-		if (fd != -1)
-			close(fd);
-		return 0;
+	if ((q = free_queue_number()) == -1) {
+		snprintf(err, errlen, "no free queue number to ask on");
+		return -1;
 	}
-	memset(buf, 0, sizeof(buf));
-	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, (uint32_t)q);
-	nlh->nlmsg_flags |= NLM_F_ACK;
-	nlh->nlmsg_seq = 1;
-	put_flags(nlh, qp);
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+	if (fd == -1) {
+		snprintf(err, errlen, "socket(AF_NETLINK, NETLINK_NETFILTER): "
+		    "%s", strerror(errno));
+		return -1;
+	}
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1) {
+		snprintf(err, errlen, "bind(AF_NETLINK): %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
 	pfd.fd = fd;
 	pfd.events = POLLIN;
-	if (nfqd_queue_send(fd, buf, nlh->nlmsg_len) == 0 &&
-	    poll(&pfd, 1, 2000) == 1 &&
-	    (n = recv(fd, rbuf, sizeof(rbuf), 0)) > 0)
-		e = reply_error((struct nlmsghdr *)rbuf, (size_t)n, 1);
+	/*
+	 * A kernel that had to load ctnetlink for NFQA_CFG_F_CONNTRACK
+	 * replays the message itself; should EAGAIN come back, ask again.
+	 */
+	for (tries = 0, e = EAGAIN; tries < 2 && e == EAGAIN; tries++) {
+		memset(buf, 0, sizeof(buf));
+		nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, (uint32_t)q);
+		nlh->nlmsg_flags |= NLM_F_ACK;
+		nlh->nlmsg_seq = (uint32_t)tries + 1;
+		put_flags(nlh, qp);
+		if (nfqd_queue_send(fd, buf, nlh->nlmsg_len) == -1) {
+			snprintf(err, errlen, "sending to the kernel: %s",
+			    strerror(errno));
+			e = -1;
+		} else if ((e = poll(&pfd, 1, 2000)) != 1) {
+			snprintf(err, errlen, "no reply from the kernel: %s",
+			    e == 0 ? "timed out" : strerror(errno));
+			e = -1;
+		} else if ((n = recv(fd, rbuf, sizeof(rbuf), 0)) == -1) {
+			snprintf(err, errlen, "reading the kernel's reply: %s",
+			    strerror(errno));
+			e = -1;
+		} else if ((e = reply_error((struct nlmsghdr *)rbuf, (size_t)n,
+		    nlh->nlmsg_seq)) == -1) {
+			snprintf(err, errlen, "unexpected reply from the kernel");
+		}
+	}
 	close(fd);
+	if (e == ENODEV || e == EPERM)
+		return 0;
+	if (e == EAGAIN) {
+		snprintf(err, errlen, "the kernel answered %s twice",
+		    strerror(e));
+		return -1;
+	}
+	return e;
+}
+
+int
+nfqd_queue_probe_flags(const struct nfqd_queue_params *qp, char *err,
+    size_t errlen)
+{
+	int	e;
+
+	e = probe(qp, err, errlen);
 	if (e == EOPNOTSUPP || e == EINVAL) {
 		snprintf(err, errlen, "the kernel does not support the queue "
 		    "flags fail_open=%s gso=%s uid_gid=%s: %s",
@@ -370,7 +420,24 @@ nfqd_queue_probe_flags(const struct nfqd_queue_params *qp, char *err,
 		    qp->uid_gid ? "true" : "false", strerror(e));
 		return -1;
 	}
-	return 0;
+	return 0;	/* taken, or cannot tell: a worker reports a refusal */
+}
+
+int
+nfqd_queue_probe_conntrack(char *err, size_t errlen)
+{
+	struct nfqd_queue_params	qp;
+	int				e;
+
+	memset(&qp, 0, sizeof(qp));
+	qp.conntrack = true;
+	if ((e = probe(&qp, err, errlen)) == -1)
+		return -1;
+	if (e != 0) {
+		snprintf(err, errlen, "NFQA_CT: %s", strerror(e));
+		return 0;
+	}
+	return 1;
 }
 
 int
@@ -587,6 +654,46 @@ nfqd_vbuf_close(struct nfqd_vbuf *vb)
 	vb->len += nlh->nlmsg_len;
 	vb->nmsgs++;
 	vb->open = false;
+	return 0;
+}
+
+/*
+ * The largest message nfqd_vbuf_add_ct() writes: header, verdict, mark,
+ * and NFQA_CT holding CTA_MARK and CTA_MARK_MASK.
+ */
+_Static_assert(NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(struct nfgenmsg)) +
+    NLA_HDRLEN + NLA_ALIGN(sizeof(struct nfqnl_msg_verdict_hdr)) +
+    (NLA_HDRLEN + 4) + NLA_HDRLEN + 2 * (NLA_HDRLEN + 4) <=
+    NFQD_VERDICT_MSG_MAX, "a verdict with a conntrack mark fits");
+
+int
+nfqd_vbuf_add_ct(struct nfqd_vbuf *vb, uint32_t id, uint32_t verdict,
+    bool has_mark, uint32_t mark, uint32_t ctmark)
+{
+	struct nlmsghdr	*nlh;
+	struct nlattr	*nest;
+
+	/* Runs before it first: verdicts leave in the order of their ids. */
+	if (nfqd_vbuf_close(vb) == -1 ||
+	    vb->len + NFQD_VERDICT_MSG_MAX > vb->cap)
+		return -1;
+	nlh = nfq_nlmsg_put(vb->buf + vb->len, NFQNL_MSG_VERDICT, vb->queue);
+	nlh->nlmsg_seq = ++vb->seq & 0x3fffffffu;
+	nfq_nlmsg_verdict_put(nlh, (int)id, (int)verdict);
+	if (has_mark)
+		nfq_nlmsg_verdict_put_mark(nlh, mark);
+	/*
+	 * ctnetlink's rule: the connection's mark becomes
+	 * (mark & ~CTA_MARK_MASK) ^ CTA_MARK.  Both ctmark: its bits are
+	 * set, no other bit changes, as with CONNMARK --save-mark
+	 * --nfmask ctmark --ctmask ctmark.
+	 */
+	nest = mnl_attr_nest_start(nlh, NFQA_CT);
+	mnl_attr_put_u32(nlh, CTA_MARK, htonl(ctmark));
+	mnl_attr_put_u32(nlh, CTA_MARK_MASK, htonl(ctmark));
+	mnl_attr_nest_end(nlh, nest);
+	vb->len += nlh->nlmsg_len;
+	vb->nmsgs++;
 	return 0;
 }
 

@@ -109,7 +109,7 @@ nfqd_master_reload(struct nfqd_master *m)
 	size_t			 added;
 	unsigned		 need;
 	uint16_t		 old_first, old_count;
-	bool			 workers;
+	bool			 workers, connmark;
 
 	if (m->stopping)
 		return;
@@ -157,9 +157,13 @@ nfqd_master_reload(struct nfqd_master *m)
 
 	old_first = m->cf.qfirst;
 	old_count = m->cf.qcount;
+	connmark = ncf->flows_connmark != m->cf.flows_connmark;
 	m->cf = *ncf;
 	free(ncf);
 	nfqd_daemon_logging(m);
+	/* Asked again when it changes: its workers are replaced. */
+	if (connmark)
+		nfqd_master_connmark(m);
 	if (need & NFQD_RELOAD_BIT(NFQD_RELOAD_PARAMS))
 		nfqd_qsock_set_rcvbuf(m);
 	workers = (need & NFQD_RELOAD_BIT(NFQD_RELOAD_WORKERS)) != 0;

@@ -55,6 +55,9 @@ static const char *const w_affinity[] = { "auto", "none", NULL };
 static const int v_affinity[] = { 1, 0 };
 static const char *const w_verdict[] = { "accept", "drop", NULL };
 static const int v_verdict[] = { NFQD_VERDICT_ACCEPT, NFQD_VERDICT_DROP };
+/* "auto": where the kernel takes it (the master asks at start). */
+static const char *const w_connmark[] = { "off", "auto", NULL };
+static const int v_connmark[] = { 0, 1 };
 static const char *const w_orphan[] = { "accept", "drop", "repeat", NULL };
 static const int v_orphan[] = {
 	NFQD_VERDICT_ACCEPT, NFQD_VERDICT_DROP, NFQD_VERDICT_REPEAT
@@ -149,6 +152,8 @@ static const struct setting table[] = {
 	    .words = w_verdict, .values = v_verdict, .reload = W },
 	{ "flows", "pending_mark", U32, { F(flows_pending_mark) }, 0,
 	    UINT32_MAX, .reload = W },
+	{ "flows", "connmark", WORD, { F(flows_connmark) },
+	    .words = w_connmark, .values = v_connmark, .reload = W },
 	{ NULL, "rules", OTHER, { F(parse) }, .set = set_rules,
 	    .same = same_rules, .reload = W },
 	{ NULL, "name_sets", OTHER, .set = set_rules, .same = same_sets,

@@ -116,6 +116,7 @@ spawn(struct nfqd_master *m, unsigned i, struct nfqd_qsock *qs)
 	a.prev.suspect_mark = qs->suspect_mark;
 	a.rule_ctr = nfqd_rshm_slot(&m->rr->map, i);
 	a.rate_cells = nfqd_rshm_cells(&m->rr->map);
+	a.connmark = m->connmark;
 
 	pid = fork();
 	if (pid == -1) {

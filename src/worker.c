@@ -290,6 +290,7 @@ setup_engine(struct nfqd_worker *w, const struct nfqd_worker_args *a)
 	if (nfqd_engine_init(&w->eng, w->cf, rs, a->rule_ctr, a->rate_cells,
 	    w->ift, w->queue) == -1)
 		fatal("allocating the rule engine");
+	w->eng.connmark = a->connmark;
 }
 
 static void

@@ -77,6 +77,10 @@ struct nfqd_config {
 						   while their flow's first
 						   message is incomplete; 0:
 						   none (docs/l7.md) */
+	bool		 flows_connmark;	/* "auto": a flow's decided mark
+						   also goes to its connection
+						   in the verdict (NFQA_CT),
+						   where the kernel takes it */
 
 	struct nfqd_ruleset *rules;		/* NULL: none; owned */
 	bool		 rules_set;		/* the file says rules = ... */

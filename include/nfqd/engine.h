@@ -44,6 +44,9 @@ struct nfqd_decision {
 					   of status */
 	bool		flow;		/* rule's verdict kept by its flow,
 					   given again without the rules */
+	uint32_t	ctmark;		/* mark bits of a flow decided now,
+					   for its connection too
+					   (flows.connmark); 0: none */
 	uint8_t		status;		/* enum nfqd_pkt_status of the parse */
 	uint8_t		reason;		/* enum nfqd_pkt_reason */
 };
@@ -63,6 +66,12 @@ struct nfqd_engine {
 	/* by enum nfqd_pkt_status: truncated_verdict, malformed_verdict... */
 	uint32_t		 incomplete_verdict[NFQD_PKT_STATUS_MAX];
 	uint32_t		 pending_mark;	/* flows.pending_mark */
+	bool			 connmark;	/* flows.connmark in force,
+						   set by the worker when
+						   the kernel takes it */
+	uint32_t		 ctmark_bits;	/* what of a rule's mark can
+						   go to a connection: not
+						   pending_mark, orphan_mark */
 	uint16_t		 queue;		/* for log lines */
 	struct nfqd_rule_ctr	*ctr;		/* [rs->n], may be NULL */
 	struct nfqd_rate_cell	*cells;		/* per-rule shared buckets */

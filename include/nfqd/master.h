@@ -121,6 +121,9 @@ struct nfqd_master {
 	const struct nfqd_overrides	*ov;	/* command line, for reloads */
 	uint32_t			 gen;	/* bumped when workers must
 						   change */
+	bool				 connmark;	/* flows.connmark
+						   is "auto" and the kernel
+						   takes it: for workers */
 	pid_t				 pid;
 	bool				 daemonized;
 	bool				 stopping;
@@ -154,6 +157,11 @@ struct nfqd_master {
 void	nfqd_master_shutdown(struct nfqd_master *m, const char *why);
 /* 0, or -1 (logged): cf's workers would be of a user we cannot signal. */
 int	nfqd_master_can_kill(const struct nfqd_config *cf);
+/*
+ * flows.connmark: ask the kernel whether it takes conntrack marks in
+ * verdicts (when the setting is "auto"), log the answer, set m->connmark.
+ */
+void	nfqd_master_connmark(struct nfqd_master *m);
 
 /* qsocks.c: the queue sockets. */
 bool	nfqd_qsock_wanted(const struct nfqd_master *m, uint16_t q);

@@ -49,6 +49,8 @@ struct nfqd_queue_params {
 	bool		fail_open;	/* accept when the queue is full */
 	bool		gso;		/* hand over GSO packets whole */
 	bool		uid_gid;	/* send the socket owner's uid, gid */
+	bool		conntrack;	/* NFQA_CFG_F_CONNTRACK: in probes
+					   only (nfqd_queue_probe_conntrack) */
 };
 
 /* Room for the largest message the kernel sends for copy_range bytes. */
@@ -68,6 +70,17 @@ int	nfqd_queue_open(uint16_t queue, const struct nfqd_queue_params *qp,
  */
 int	nfqd_queue_probe_flags(const struct nfqd_queue_params *qp, char *err,
 	    size_t errlen);
+
+/*
+ * Whether the kernel applies the conntrack mark a verdict carries
+ * (NFQA_CT, flows.connmark).  It takes the queue flag NFQA_CFG_F_CONNTRACK
+ * exactly when its conntrack glue is there (CONFIG_NETFILTER_NETLINK_GLUE_CT
+ * and ctnetlink, which asking loads when it is a module), and that glue is
+ * what applies NFQA_CT in a verdict, with or without the flag on the
+ * queue.  1: it does; 0: it does not; -1: cannot tell.  err says why for
+ * 0 and -1.
+ */
+int	nfqd_queue_probe_conntrack(char *err, size_t errlen);
 
 /* SO_RCVBUFFORCE, falling back to SO_RCVBUF; logs what the kernel granted. */
 int	nfqd_queue_set_rcvbuf(int fd, uint16_t queue, uint32_t bytes);
@@ -166,6 +179,14 @@ void	nfqd_vbuf_init(struct nfqd_vbuf *vb, char *buf, size_t cap,
  */
 int	nfqd_vbuf_add(struct nfqd_vbuf *vb, uint32_t id, uint32_t verdict,
 	    bool has_mark, uint32_t mark);
+/*
+ * A verdict that also sets bits of the packet's connection mark: ctmark's
+ * bits are set, no other bit changes.  It closes the open run and is a
+ * message of its own (NFQNL_MSG_VERDICT: a batch verdict cannot carry
+ * NFQA_CT).  -1 when there is no room, as above.
+ */
+int	nfqd_vbuf_add_ct(struct nfqd_vbuf *vb, uint32_t id, uint32_t verdict,
+	    bool has_mark, uint32_t mark, uint32_t ctmark);
 /* Close the open run into buf.  -1 when there is no room (as above). */
 int	nfqd_vbuf_close(struct nfqd_vbuf *vb);
 /* The messages in buf were sent: empty it.  An open run stays open. */

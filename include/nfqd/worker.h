@@ -32,6 +32,8 @@ struct nfqd_worker_args {
 	struct nfqd_prev	  prev;		/* what its last reader left */
 	struct nfqd_rule_ctr	 *rule_ctr;	/* this slot's rule counters */
 	struct nfqd_rate_cell	 *rate_cells;	/* shared per-rule buckets */
+	bool			  connmark;	/* flows.connmark is "auto"
+						   and the kernel takes it */
 };
 
 /* The worker process: never returns. */

@@ -244,6 +244,34 @@ l7_host_rules() {
 	done
 }
 
+# kernel_ct_verdicts: "yes" when the kernel of NS2 takes conntrack marks in
+# verdicts (NFQA_CT), "no" when not, else "unknown".  Asked as nfqd asks,
+# written apart from it: the queue flag NFQA_CFG_F_CONNTRACK for queue
+# 65000, which nobody binds here; the kernel checks flags first (ENODEV:
+# taken, EOPNOTSUPP: refused) and changes nothing.
+kernel_ct_verdicts() {
+	in2 python3 - <<'PY'
+import errno, socket, struct
+s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 12)  # NETFILTER
+s.bind((0, 0))
+s.settimeout(2)
+attrs = struct.pack("=HHI", 8, 4, socket.htonl(2))   # CFG_MASK: CONNTRACK
+attrs += struct.pack("=HHI", 8, 5, socket.htonl(2))  # CFG_FLAGS
+body = struct.pack("=BBH", 0, 0, socket.htons(65000)) + attrs
+# NFNL_SUBSYS_QUEUE << 8 | NFQNL_MSG_CONFIG; NLM_F_REQUEST | NLM_F_ACK
+msg = struct.pack("=IHHII", 16 + len(body), 3 << 8 | 2, 1 | 4, 1, 0) + body
+s.sendto(msg, (0, 0))
+try:
+    r = s.recv(4096)
+except OSError:
+    print("unknown")
+    raise SystemExit
+ln, typ = struct.unpack("=IH", r[:6])
+err = -struct.unpack("=i", r[16:20])[0] if typ == 2 else -1
+print({errno.ENODEV: "yes", errno.EOPNOTSUPP: "no"}.get(err, "unknown"))
+PY
+}
+
 finish() {
 	exit $((FAILS != 0))
 }

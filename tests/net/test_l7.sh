@@ -206,4 +206,57 @@ done
 check "no worker died" "$(js '.total.restarts // 0')" 0
 stop_nfqd
 check "nfqd exits 0" "$NFQD_STATUS" 0
+
+# flows.connmark = "auto" (docs/l7.md).  Where the kernel takes conntrack
+# marks in verdicts, nfqd marks a blocked connection itself: without the
+# rule that saves the drop mark, the kernel still drops the rest of the
+# connection (a repeated packet that found no mark would come back to
+# nfqd again and again).  Elsewhere one line says so, the rules stay, and
+# everything is as before.
+ctk=$(kernel_ct_verdicts)
+l0=$(wc -l <"$TMP/nfqd.log")
+write_conf "$conf" 'queue: { balance = "0:1"; };' \
+    'flows: { connmark = "auto"; };' \
+    "name_sets = ( { name = \"blocked\"; file = \"$TMP/blocked.txt\"; } );" \
+    "rules = (
+  { name = \"tls\"; tls_sni = \"@blocked\"; verdict = \"repeat\"; mark = $L7D; },
+  { name = \"http\"; http_host = \"@blocked\"; verdict = \"repeat\"; mark = $L7D; }
+);"
+start_nfqd "$conf" 2 || finish
+since() { tail -n +$((l0 + 1)) "$TMP/nfqd.log"; }
+case $ctk in
+yes)
+	said="flows.connmark: the kernel takes conntrack marks in verdicts;"
+	for t in iptables ip6tables; do
+		in2 $t -t mangle -D NFQD -m mark --mark $L7D/$L7D -j CONNMARK \
+		    --save-mark --nfmask $L7D --ctmask $L7D
+	done ;;
+no)
+	said="flows.connmark: this kernel does not take conntrack marks in verdicts (NFQA_CT: Operation not supported); the connmark is left to the rules of docs/l7.md" ;;
+*)
+	said="(the test could not ask the kernel)" ;;
+esac
+check "connmark auto: the kernel's answer ($ctk) logged once at start" \
+    "$(since | grep -c "master: flows.connmark: ")/$(since | grep -cF "$said")" \
+    1/1
+check "connmark auto ($ctk): TLS allowed name, 1 MiB byte for byte" \
+    "$(get ok.example /public/data $TLSP https)" "$want"
+check "connmark auto ($ctk): TLS blocked name, no handshake" \
+    "$(get blocked.example /public/data $TLSP https)" "fail"
+check "connmark auto ($ctk): HTTP blocked Host" \
+    "$(get blocked.example /public/data $HTTPP http)" fail
+dump
+r0=$(js '.total.received')
+out=$(in1 $PY "$L7SEG" --dst $A2 --port $TLSP --sni blocked.example --seg 50)
+nseg=$(echo "$out" | awk '/^segments/ { print $2 }')
+check "connmark auto ($ctk): blocked, 50-byte segments: server silent" \
+    "$(replied "$(echo "$out" | awk '/^reply/ { print $2 }')")" no
+dump
+check "connmark auto ($ctk): nfqd saw the SYN, the ACK and the $nseg segments once" \
+    "$(($(js '.total.received') - r0))" "$((nseg + 2))"
+check "connmark auto: no worker died" "$(js '.total.restarts // 0')" 0
+stop_nfqd
+check "connmark auto: nfqd exits 0" "$NFQD_STATUS" 0
+check "connmark auto: the line once in the whole run" \
+    "$(since | grep -c "master: flows.connmark: ")" 1
 finish

@@ -195,6 +195,17 @@ step flows.closing_timeout "workers replaced" 5
 step flows.hello_timeout "workers replaced" 5
 step flows.full_verdict "workers replaced" '"accept"'
 step flows.pending_mark "workers replaced" 0x200
+# flows.connmark: the master asks the kernel, once, and says what it found.
+ctk=$(kernel_ct_verdicts)
+ct_lines() { grep -c "master: flows.connmark: " "$TMP/nfqd.log"; }
+step flows.connmark "workers replaced" '"auto"'
+case $ctk in
+yes) ct_said="flows.connmark: the kernel takes conntrack marks in verdicts;" ;;
+no) ct_said="flows.connmark: this kernel does not take conntrack marks in verdicts (NFQA_CT: Operation not supported); the connmark is left to the rules of docs/l7.md" ;;
+*) ct_said="(the test could not ask the kernel)" ;;
+esac
+check "flows.connmark: the kernel's answer ($ctk) logged once" \
+    "$(ct_lines)/$(grep -cF "$ct_said" "$TMP/nfqd.log")" 1/1
 echo "example.com" >"$TMP/set.txt"
 step name_sets "workers replaced" "( { name = \"s\"; file = \"$TMP/set.txt\"; } )"
 echo "example.org" >>"$TMP/set.txt"
@@ -233,6 +244,9 @@ if grep -q "reload: daemon.log changed" "$TMP/nfqd.log"; then
 else
 	fail "daemon.log: the reload saw the change"
 fi
+
+check "flows.connmark: the reloads that left it alone did not ask again" \
+    "$(ct_lines)" 1
 
 for name in "${!class[@]}"; do
 	case " $done_names " in

@@ -505,6 +505,35 @@ test_paths_and_choices(void)
 	expect_error("cpu_affinity given bool",
 	    "queue = { cpu_affinity = true; };\n", 1,
 	    "queue.cpu_affinity: must be a string in double quotes");
+	expect_error("flows.connmark on",
+	    "flows = {\n\tconnmark = \"on\";\n};\n", 2,
+	    "flows.connmark: \"on\" is not one of \"off\" or \"auto\"");
+	expect_error("flows.connmark given bool",
+	    "flows = { connmark = true; };\n", 1,
+	    "flows.connmark: must be a string in double quotes");
+	expect_error("flows.connmark in capitals",
+	    "flows = { connmark = \"AUTO\"; };\n", 1,
+	    "flows.connmark: \"AUTO\" is not one of \"off\" or \"auto\"");
+	expect_error("connmark at the top level",
+	    "connmark = \"auto\";\n", 1,
+	    "connmark: unknown setting; did you mean 'flows.connmark'?");
+}
+
+static void
+test_connmark(void)
+{
+	struct nfqd_config	cf;
+
+	nfqd_config_defaults(&cf);
+	CHECK_INT_EQ(cf.flows_connmark, false, "flows.connmark: default off");
+	CHECK(expect_ok("flows.connmark auto", &cf,
+	    "flows = { connmark = \"auto\"; };\n", NULL) &&
+	    cf.flows_connmark, "flows.connmark \"auto\" is on");
+	nfqd_config_free(&cf);
+	CHECK(expect_ok("flows.connmark off", &cf,
+	    "flows = { connmark = \"off\"; };\n", NULL) &&
+	    !cf.flows_connmark, "flows.connmark \"off\" is off");
+	nfqd_config_free(&cf);
 }
 
 /*
@@ -1015,6 +1044,7 @@ main(void)
 	test_ranges();
 	test_balance();
 	test_paths_and_choices();
+	test_connmark();
 	test_files();
 	test_overrides();
 	test_include();

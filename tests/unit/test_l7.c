@@ -547,6 +547,62 @@ test_full(void)
 	teardown(&r);
 }
 
+/*
+ * flows.connmark: the decision that decides a flow says which bits go to
+ * its connection (the rule's mark, never the pending bit); no other
+ * decision does, and none at all while it is off.
+ */
+static void
+test_connmark(void)
+{
+	struct run		 r;
+	struct seg		 s;
+	struct nfqd_decision	 d;
+	uint8_t			 h[600];
+	size_t			 n;
+
+	if (!setup(&r, ""))
+		return;
+	r.e.connmark = true;
+	n = hello(h, "blocked.example");
+	s = cli(1100, 100, 0x02);
+	d = decide(&r, mk(&s, NULL, 0), 0, 0);
+	CHECK(strcmp(what(&d), "pending") == 0 && d.ctmark == 0,
+	    "connmark: a SYN passed pending sets nothing");
+	s = cli(1100, 101, 0x18);
+	d = decide(&r, mk(&s, h, 20), P, 0);
+	CHECK(strcmp(what(&d), "pending") == 0 && d.ctmark == 0,
+	    "connmark: the hello's first part, pending, sets nothing");
+	s = cli(1100, 121, 0x18);
+	d = decide(&r, mk(&s, h + 20, n - 20), P | 0x1, 0);
+	CHECKF(strcmp(what(&d), "blocked") == 0 && d.ctmark == D,
+	    "connmark: the packet that decides the flow sets the rule's mark "
+	    "0x10000000, not the pending bit nor the packet's own bits",
+	    "%s, ctmark 0x%x", what(&d), d.ctmark);
+	s = cli(1100, 101 + (uint32_t)n, 0x10);
+	d = decide(&r, mk(&s, NULL, 0), P, 0);
+	CHECK(d.flow && d.verdict == NF_REPEAT && d.mark == D &&
+	    d.ctmark == 0, "connmark: a later packet of the decided flow "
+	    "sets nothing more");
+	s = cli(1101, 7, 0x02);
+	decide(&r, mk(&s, NULL, 0), 0, 0);
+	n = hello(h, "ok.example");
+	s = cli(1101, 8, 0x18);
+	d = decide(&r, mk(&s, h, n), 0, 0);
+	CHECK(strcmp(what(&d), "accept") == 0 && d.ctmark == 0,
+	    "connmark: a flow no rule decides sets nothing");
+
+	r.e.connmark = false;
+	n = hello(h, "blocked.example");
+	s = cli(1102, 7, 0x02);
+	decide(&r, mk(&s, NULL, 0), 0, 0);
+	s = cli(1102, 8, 0x18);
+	d = decide(&r, mk(&s, h, n), 0, 0);
+	CHECK(strcmp(what(&d), "blocked") == 0 && d.ctmark == 0,
+	    "connmark off: the deciding packet sets nothing");
+	teardown(&r);
+}
+
 int
 main(void)
 {
@@ -555,5 +611,6 @@ main(void)
 	test_evasions();
 	test_http_dns();
 	test_full();
+	test_connmark();
 	return unit_done();
 }

@@ -12,6 +12,7 @@
 #include <libmnl/libmnl.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_conntrack.h>
 #include <linux/netfilter/nfnetlink_queue.h>
 
 #include "nfqd/config.h"
@@ -441,6 +442,131 @@ test_vbuf(void)
 	    "vbuf: close after reset writes nothing");
 }
 
+/* A u32 attribute of type type whose payload is these 4 bytes. */
+static bool
+u32_attr_is(const struct nlattr *a, uint16_t type, const uint8_t want[4])
+{
+	return a->nla_type == type && a->nla_len == NLA_HDRLEN + 4 &&
+	    memcmp(mnl_attr_get_payload(a), want, 4) == 0;
+}
+
+/*
+ * The conntrack verdict, attribute by attribute: the verdict header, the
+ * packet mark if set, then NFQA_CT (flagged nested) holding exactly
+ * CTA_MARK and CTA_MARK_MASK, both the connection mark in network order.
+ */
+static bool
+ct_layout_is(const struct nlmsghdr *nlh, uint32_t verdict, uint32_t id,
+    bool has_mark, const uint8_t mark[4], const uint8_t ctmark[4])
+{
+	const struct nfqnl_msg_verdict_hdr	*vh;
+	const struct nlattr			*a, *in, *ct = NULL;
+	const char				*end;
+	int					 i = 0, k = 0;
+
+	end = (const char *)nlh + nlh->nlmsg_len;
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
+		if (i == 0) {
+			if (a->nla_type != NFQA_VERDICT_HDR ||
+			    a->nla_len != NLA_HDRLEN + sizeof(*vh))
+				return false;
+			vh = mnl_attr_get_payload(a);
+			if (ntohl(vh->verdict) != verdict || ntohl(vh->id) != id)
+				return false;
+		} else if (i == 1 && has_mark) {
+			if (!u32_attr_is(a, NFQA_MARK, mark))
+				return false;
+		} else if (ct == NULL) {
+			if (a->nla_type != (NFQA_CT | NLA_F_NESTED) ||
+			    a->nla_len != NLA_HDRLEN + 2 * (NLA_HDRLEN + 4))
+				return false;
+			ct = a;
+		} else {
+			return false;		/* anything after NFQA_CT */
+		}
+		i++;
+	}
+	if (ct == NULL || (const char *)ct + ct->nla_len != end)
+		return false;
+	mnl_attr_for_each_nested(in, ct) {
+		if (!u32_attr_is(in, k == 0 ? CTA_MARK : CTA_MARK_MASK, ctmark))
+			return false;
+		k++;
+	}
+	return k == 2;
+}
+
+static void
+test_vbuf_ct(void)
+{
+	static const uint8_t	 drop_bit[4] = { 0x10, 0x00, 0x00, 0x00 };
+	static const uint8_t	 odd[4] = { 0x12, 0x34, 0x56, 0x78 };
+	struct nfqd_vbuf	 vb;
+	struct vmsg		 m[8];
+	const struct nlmsghdr	*nlh;
+	char			 tx[4096] __attribute__((aligned(8)));
+	char			 small[NFQD_VERDICT_MSG_MAX + 16]
+				     __attribute__((aligned(8)));
+	int			 n, r;
+
+	nfqd_vbuf_init(&vb, tx, sizeof(tx), 5);
+	r = nfqd_vbuf_add(&vb, 1, NF_ACCEPT, false, 0);
+	r |= nfqd_vbuf_add(&vb, 2, NF_ACCEPT, false, 0);
+	r |= nfqd_vbuf_add_ct(&vb, 3, NF_REPEAT, true, 0x10000000, 0x10000000);
+	CHECK(r == 0 && vb.nmsgs == 2 && !vb.open, "ct: the open run is "
+	    "closed before it, and it is written at once");
+	r |= nfqd_vbuf_add(&vb, 4, NF_ACCEPT, false, 0);
+	r |= nfqd_vbuf_close(&vb);
+	n = walk_verdicts(tx, vb.len, m, 8);
+	CHECKF(r == 0 && n == 3 && vb.nmsgs == 3, "ct: accept, accept, "
+	    "repeat with a connmark, accept is three messages", "got %d", n);
+	if (n != 3)
+		return;
+	CHECK(vmsg_is(&m[0], BATCH_TYPE, NF_ACCEPT, 2, false, 0),
+	    "ct: first is VERDICT_BATCH {accept, 2}");
+	CHECK(m[1].type == VERDICT_TYPE && m[1].res_id == 5 &&
+	    (m[1].flags & NLM_F_REQUEST) && m[1].nattrs == 3 &&
+	    m[1].has_mark && m[1].mark == 0x10000000,
+	    "ct: second is a plain VERDICT (a batch cannot carry NFQA_CT) "
+	    "with NFQA_MARK 0x10000000 and two more attributes");
+	CHECK(vmsg_is(&m[2], VERDICT_TYPE, NF_ACCEPT, 4, false, 0),
+	    "ct: third is VERDICT {accept, 4}");
+	CHECK(m[0].seq < m[1].seq && m[1].seq < m[2].seq,
+	    "ct: sequence numbers increase");
+	nlh = (const struct nlmsghdr *)(tx + NLMSG_ALIGN(
+	    ((const struct nlmsghdr *)(const void *)tx)->nlmsg_len));
+	CHECK_UINT_EQ(nlh->nlmsg_len, 60, "ct: the message is 60 bytes");
+	CHECK(nlh->nlmsg_len <= NFQD_VERDICT_MSG_MAX,
+	    "ct: fits NFQD_VERDICT_MSG_MAX");
+	CHECK(ct_layout_is(nlh, NF_REPEAT, 3, true, drop_bit, drop_bit),
+	    "ct: header {repeat, 3}, NFQA_MARK, NFQA_CT nested {CTA_MARK "
+	    "10 00 00 00, CTA_MARK_MASK 10 00 00 00}, nothing else");
+
+	/* Without a packet mark, and a mark whose bytes all differ. */
+	nfqd_vbuf_reset(&vb);
+	r = nfqd_vbuf_add_ct(&vb, 7, NF_DROP, false, 0, 0x12345678);
+	n = walk_verdicts(tx, vb.len, m, 8);
+	CHECK(r == 0 && n == 1 && m[0].type == VERDICT_TYPE &&
+	    !m[0].has_mark && m[0].nattrs == 2, "ct: no NFQA_MARK when the "
+	    "packet mark is not set");
+	CHECK(n == 1 && ct_layout_is((const struct nlmsghdr *)(const void *)tx,
+	    NF_DROP, 7, false, NULL, odd), "ct: {drop, 7}, NFQA_CT {CTA_MARK "
+	    "12 34 56 78, CTA_MARK_MASK 12 34 56 78}: network order");
+
+	/* No room: the run is closed, the verdict waits for a send. */
+	nfqd_vbuf_init(&vb, small, sizeof(small), 5);
+	r = nfqd_vbuf_add(&vb, 1, NF_ACCEPT, false, 0);
+	CHECK_INT_EQ(r, 0, "ct full: a run opens");
+	r = nfqd_vbuf_add_ct(&vb, 2, NF_ACCEPT, true, 1, 1);
+	CHECK(r == -1 && vb.nmsgs == 1 && !vb.open,
+	    "ct full: no room after closing the run: -1, the run written");
+	nfqd_vbuf_reset(&vb);
+	r = nfqd_vbuf_add_ct(&vb, 2, NF_ACCEPT, true, 1, 1);
+	n = walk_verdicts(small, vb.len, m, 8);
+	CHECK(r == 0 && n == 1 && m[0].type == VERDICT_TYPE && m[0].id == 2,
+	    "ct full: after a reset it fits");
+}
+
 static void
 test_vbuf_full(void)
 {
@@ -624,6 +750,15 @@ test_params(void)
 		    want, all), "got flags 0x%x mask 0x%x", c.qflags, c.mask);
 	}
 
+	/* Probes only: a queue's own messages never touch the flag. */
+	qp.fail_open = qp.gso = qp.uid_gid = false;
+	qp.conntrack = true;
+	len = nfqd_queue_build_params(p, 1, &qp, 9);
+	CHECK(read_cfg(p, len, &c) == 0 && c.qflags == NFQA_CFG_F_CONNTRACK &&
+	    c.mask == (all | NFQA_CFG_F_CONNTRACK),
+	    "params: conntrack (probes) in flags and mask");
+	qp.conntrack = false;
+
 	CHECK_UINT_EQ(nfqd_queue_msg_size(0), 4096,
 	    "msg_size(0): metadata only, no room for a payload");
 	CHECK_UINT_EQ(nfqd_queue_msg_size(128), 128 + 4096, "msg_size(128)");
@@ -641,6 +776,7 @@ main(void)
 	test_is_packet();
 	test_vbuf();
 	test_vbuf_full();
+	test_vbuf_ct();
 	test_params();
 	return unit_done();
 }

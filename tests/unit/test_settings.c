@@ -95,6 +95,8 @@ static const struct {
 	    BASE, NULL },
 	{ "flows.pending_mark", "flows = { pending_mark = 0x100; };\n" BASE,
 	    NULL },
+	{ "flows.connmark", "flows = { connmark = \"auto\"; };\n" BASE,
+	    NULL },
 	{ "name_sets", "queue = { balance = \"0:1\"; };\n"
 	    "name_sets = ( { name = \"s\"; file = \"" SETFILE "\"; } );\n"
 	    "rules = ( { name = \"r\"; proto = \"tcp\"; dst_port = 22; "
