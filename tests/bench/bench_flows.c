@@ -77,15 +77,6 @@ static uint8_t			*evict;		/* -C */
 static size_t			 evict_len;
 static unsigned			 group = 3;
 
-static uint64_t
-now_ns(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static void
 report(void *arg, const char *file, int line, const char *msg)
 {
@@ -184,7 +175,7 @@ decide(struct nfqd_engine *e, const struct chunk *c, unsigned n,
 				    j++)
 					touch(c->pkt[j], c->len[j]);
 				__asm__ volatile("" ::: "memory");
-				t0 = now_ns();
+				t0 = hello_now_ns();
 			}
 			m.id = (uint32_t)i + 1;
 			m.payload = c->pkt[i];
@@ -192,11 +183,11 @@ decide(struct nfqd_engine *e, const struct chunk *c, unsigned n,
 			*clock += step_ns / 2;
 			nfqd_engine_decide(e, &m, *clock, &d[i]);
 			if ((i + 1) % (2 * group) == 0 || i + 1 == 2 * n)
-				t1 += now_ns() - t0;
+				t1 += hello_now_ns() - t0;
 		}
 		t0 = 0;
 	} else {
-		t0 = now_ns();
+		t0 = hello_now_ns();
 		for (i = 0; i < 2 * n; i++) {
 			m.id = (uint32_t)i + 1;
 			m.payload = c->pkt[i];
@@ -204,7 +195,7 @@ decide(struct nfqd_engine *e, const struct chunk *c, unsigned n,
 			*clock += step_ns / 2;
 			nfqd_engine_decide(e, &m, *clock, &d[i]);
 		}
-		t1 = now_ns();
+		t1 = hello_now_ns();
 	}
 	for (i = 0; i < n; i++) {
 		t->flows++;

@@ -134,16 +134,21 @@ in1 ethtool -K veth0 tso on gso on >/dev/null 2>&1
 
 # A dropped connection stays dropped in the kernel: nfqd sees the SYN,
 # the ACK and each segment of the hello once; the retransmissions and the
-# RST after the drop never reach it.
-dump
-r0=$(js '.total.received')
-out=$(in1 $PY "$L7SEG" --dst $A2 --port $TLSP --sni blocked.example --seg 50)
-nseg=$(echo "$out" | awk '/^segments/ { print $2 }')
-check "blocked, 50-byte segments: server silent" \
-    "$(replied "$(echo "$out" | awk '/^reply/ { print $2 }')")" no
-dump
-check "blocked: nfqd saw the SYN, the ACK and the $nseg segments once" \
-    "$(($(js '.total.received') - r0))" "$((nseg + 2))"
+# RST after the drop never reach it.  PREFIX starts the checks' names.
+blocked_segments() {
+	local r0 out nseg
+
+	dump
+	r0=$(js '.total.received')
+	out=$(in1 $PY "$L7SEG" --dst $A2 --port $TLSP --sni blocked.example --seg 50)
+	nseg=$(echo "$out" | awk '/^segments/ { print $2 }')
+	check "${1}blocked, 50-byte segments: server silent" \
+	    "$(replied "$(echo "$out" | awk '/^reply/ { print $2 }')")" no
+	dump
+	check "${1}blocked: nfqd saw the SYN, the ACK and the $nseg segments once" \
+	    "$(($(js '.total.received') - r0))" "$((nseg + 2))"
+}
+blocked_segments ""
 
 # HTTP with curl.
 check "HTTP allowed Host: 1 MiB byte for byte" \
@@ -245,15 +250,7 @@ check "connmark auto ($ctk): TLS blocked name, no handshake" \
     "$(get blocked.example /public/data $TLSP https)" "fail"
 check "connmark auto ($ctk): HTTP blocked Host" \
     "$(get blocked.example /public/data $HTTPP http)" fail
-dump
-r0=$(js '.total.received')
-out=$(in1 $PY "$L7SEG" --dst $A2 --port $TLSP --sni blocked.example --seg 50)
-nseg=$(echo "$out" | awk '/^segments/ { print $2 }')
-check "connmark auto ($ctk): blocked, 50-byte segments: server silent" \
-    "$(replied "$(echo "$out" | awk '/^reply/ { print $2 }')")" no
-dump
-check "connmark auto ($ctk): nfqd saw the SYN, the ACK and the $nseg segments once" \
-    "$(($(js '.total.received') - r0))" "$((nseg + 2))"
+blocked_segments "connmark auto ($ctk): "
 check "connmark auto: no worker died" "$(js '.total.restarts // 0')" 0
 stop_nfqd
 check "connmark auto: nfqd exits 0" "$NFQD_STATUS" 0

@@ -19,6 +19,9 @@ extern uint64_t	hello_seed;
 
 uint64_t hello_rnd(void);
 
+/* CLOCK_MONOTONIC in ns. */
+uint64_t hello_now_ns(void);
+
 /* The names of a list file, one after another, NUL-terminated. */
 struct hello_names {
 	char	*buf;

@@ -48,15 +48,6 @@
 #define PORT_MIN	1024
 #define NPORTS		(65536 - PORT_MIN)
 
-static uint64_t
-now_ns(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static void
 usage(void)
 {
@@ -124,7 +115,7 @@ main(int argc, char *argv[])
 	cpu_set_t		 set;
 
 	if (getrandom(&hello_seed, sizeof(hello_seed), 0) != sizeof(hello_seed))
-		hello_seed = now_ns() ^ (uint64_t)getpid() << 32;
+		hello_seed = hello_now_ns() ^ (uint64_t)getpid() << 32;
 	while ((ch = getopt(argc, argv, "d:p:f:m:n:t:r:c:b:s:S:")) != -1) {
 		switch (ch) {
 		case 'd': addr = optarg; break;
@@ -192,11 +183,11 @@ main(int argc, char *argv[])
 		msgs[i].msg_hdr.msg_namelen = sizeof(dst);
 	}
 
-	start = now_ns();
+	start = hello_now_ns();
 	if (seconds > 0)
 		end = start + (uint64_t)(seconds * 1e9);
 	for (;;) {
-		t = now_ns();
+		t = hello_now_ns();
 		if ((count != 0 && flows >= count) || (end != 0 && t >= end))
 			break;
 		want = (int)batch;
@@ -256,7 +247,7 @@ main(int argc, char *argv[])
 		flows += (uint64_t)want;
 		packets += (uint64_t)m;
 	}
-	t = now_ns() - start;
+	t = hello_now_ns() - start;
 	printf("sent %llu flows %llu packets (%llu listed, %llu made up)\n",
 	    (unsigned long long)flows, (unsigned long long)packets,
 	    (unsigned long long)listed, (unsigned long long)(flows - listed));
