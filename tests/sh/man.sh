@@ -15,7 +15,7 @@ set -u
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 NFQD=$TOP/${NFQD_BUILD:-build}/nfqd
 DOCS=${NFQD_DOCS:-$TOP/docs}
-TEST=man
+TEST="man"
 FAILS=0
 pass() { echo "PASS: $TEST: $*"; }
 fail() { echo "FAIL: $TEST: $*"; FAILS=$((FAILS + 1)); }
@@ -39,8 +39,11 @@ else
 			    "(status $rc): $(echo "$out" | paste -sd ';')"
 		fi
 	done
-	[ "$n" -ge 2 ] && pass "$n man pages linted" ||
-	    fail "only $n man pages in $DOCS"
+	if [ "$n" -ge 2 ]; then
+		pass "$n man pages linted"
+	else
+		fail "only $n man pages in $DOCS"
+	fi
 fi
 
 # The lines of section NAME (".Sh NAME" up to the next .Sh) of a page.
