@@ -3,10 +3,12 @@
 #   make            build build/nfqd
 #   make check      unit tests, then network tests (as root)
 #   make demo       a live demo in network namespaces (as root)
-#   make install    binary, example configuration, init script, systemd unit
+#   make install    binary, man pages, example configuration, init script,
+#                   systemd unit
 
 PREFIX	?= /usr/local
 SBINDIR	?= $(PREFIX)/sbin
+MANDIR	?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
 DESTDIR	?=
 
@@ -143,8 +145,11 @@ demo: deps
 
 install: $(B)/nfqd
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSCONFDIR)/nfqd \
-	    $(DESTDIR)$(SYSCONFDIR)/init.d $(DESTDIR)/lib/systemd/system
+	    $(DESTDIR)$(SYSCONFDIR)/init.d $(DESTDIR)/lib/systemd/system \
+	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5
 	install -m 0755 $(B)/nfqd $(DESTDIR)$(SBINDIR)/nfqd
+	install -m 0644 docs/nfqd.8 $(DESTDIR)$(MANDIR)/man8/nfqd.8
+	install -m 0644 docs/nfqd.conf.5 $(DESTDIR)$(MANDIR)/man5/nfqd.conf.5
 	test -e $(DESTDIR)$(SYSCONFDIR)/nfqd/nfqd.conf || \
 	    install -m 0644 etc/nfqd.conf $(DESTDIR)$(SYSCONFDIR)/nfqd/nfqd.conf
 	install -m 0755 scripts/nfqd.init $(DESTDIR)$(SYSCONFDIR)/init.d/nfqd
@@ -155,7 +160,8 @@ install: $(B)/nfqd
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/nfqd $(DESTDIR)$(SYSCONFDIR)/init.d/nfqd \
-	    $(DESTDIR)/lib/systemd/system/nfqd.service
+	    $(DESTDIR)/lib/systemd/system/nfqd.service \
+	    $(DESTDIR)$(MANDIR)/man8/nfqd.8 $(DESTDIR)$(MANDIR)/man5/nfqd.conf.5
 
 clean:
 	rm -rf $(B) build-asan

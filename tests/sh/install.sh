@@ -14,7 +14,8 @@ check() { if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: got '$2', want '$3'
 make -s -C "$TOP" install DESTDIR="$TMP" PREFIX=/usr >"$TMP/out" 2>&1
 check "make install: status" "$?" 0
 for f in usr/sbin/nfqd etc/nfqd/nfqd.conf etc/init.d/nfqd \
-    lib/systemd/system/nfqd.service; do
+    lib/systemd/system/nfqd.service usr/share/man/man8/nfqd.8 \
+    usr/share/man/man5/nfqd.conf.5; do
 	check "installed $f" "$(test -s "$TMP/$f" && echo yes)" yes
 done
 check "binary is executable" "$(test -x "$TMP/usr/sbin/nfqd" && echo yes)" yes
@@ -38,9 +39,25 @@ fi
 "$TMP/usr/sbin/nfqd" -t -c "$TMP/etc/nfqd/nfqd.conf" >/dev/null
 check "installed configuration is valid" "$?" 0
 
+check "man pages are the ones in docs/" \
+    "$(cmp -s "$TOP/docs/nfqd.8" "$TMP/usr/share/man/man8/nfqd.8" &&
+    cmp -s "$TOP/docs/nfqd.conf.5" "$TMP/usr/share/man/man5/nfqd.conf.5" &&
+    echo yes)" yes
+
 # An existing configuration is kept.
 echo 'default_verdict = "drop";' >"$TMP/etc/nfqd/nfqd.conf"
 make -s -C "$TOP" install DESTDIR="$TMP" PREFIX=/usr >/dev/null 2>&1
 check "reinstall keeps the configuration" "$(cat "$TMP/etc/nfqd/nfqd.conf")" \
     'default_verdict = "drop";'
+
+# make uninstall removes what make install put there, and leaves the
+# configuration.
+make -s -C "$TOP" uninstall DESTDIR="$TMP" PREFIX=/usr >/dev/null 2>&1
+check "make uninstall: status" "$?" 0
+for f in usr/sbin/nfqd etc/init.d/nfqd lib/systemd/system/nfqd.service \
+    usr/share/man/man8/nfqd.8 usr/share/man/man5/nfqd.conf.5; do
+	check "uninstalled $f" "$(test -e "$TMP/$f" || echo gone)" gone
+done
+check "uninstall keeps the configuration" \
+    "$(test -s "$TMP/etc/nfqd/nfqd.conf" && echo yes)" yes
 exit $((FAILS != 0))
