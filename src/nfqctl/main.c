@@ -24,8 +24,9 @@ usage(FILE *fp)
 "usage: nfqctl [-c FILE] [-s SHM] COMMAND [ARGS]\n"
 "       nfqctl -h | -V\n"
 "\n"
-"  -c, --config FILE   nfqd's configuration (default %s): the counters\n"
-"                      region (stats.shm) and the pidfile (daemon.pidfile)\n"
+"  -c, --config FILE   nfqd's configuration, default %s:\n"
+"                      the counters region (stats.shm) and the pidfile\n"
+"                      (daemon.pidfile)\n"
 "  -s, --shm SHM       the counters region itself (the configuration is\n"
 "                      then not read for stats, rules and metrics)\n"
 "  -h, --help          this text\n"
@@ -170,10 +171,13 @@ show(struct nfqctl *c, enum view v, uint32_t max_rules)
 	}
 	if (sn.rules_elsewhere > 0)
 		fprintf(stderr, "nfqctl: %u worker%s still count%s rules in "
-		    "the previous rules region; %s not in these rule "
-		    "counts\n", sn.rules_elsewhere, sn.rules_elsewhere == 1 ?
-		    "" : "s", sn.rules_elsewhere == 1 ? "s its" : " their",
-		    sn.rules_elsewhere == 1 ? "those are" : "those are");
+		    "an older rules region; those counts are not shown\n",
+		    sn.rules_elsewhere, sn.rules_elsewhere == 1 ? "" : "s",
+		    sn.rules_elsewhere == 1 ? "s its" : " their");
+	/* The table says it itself. */
+	if (sn.stats->kernel_errno != 0 && v != STATS && v != RULES)
+		fprintf(stderr, "nfqctl: no kernel counters: cannot read %s: "
+		    "%s\n", NFQD_PROCFS_PATH, strerror(sn.stats->kernel_errno));
 	buf_init(&b);
 	switch (v) {
 	case STATS:
