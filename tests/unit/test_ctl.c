@@ -177,6 +177,10 @@ test_snapshot(void)
 		nhelp++;
 	for (p = b.data; (p = strstr(p, "# TYPE ")) != NULL; p++)
 		ntype++;
+#define X(f)	+ 1
+	CHECK_UINT_EQ(nfqd_metrics_slot_rows(), 0 NFQD_SLOT_COUNTERS(X),
+	    "metrics: a row for every counter of a slot");
+#undef X
 	/* Rows of the table with one name share a family (verdicts). */
 	CHECK_INT_EQ(nhelp, (int)nfqd_metrics_slot_rows() - 2 + 4 + 3 + 3 +
 	    5, "metrics: one HELP line per family");
