@@ -1,6 +1,6 @@
 # nfqd: an NFQUEUE verdict daemon.
 #
-#   make            build build/nfqd
+#   make            build build/nfqd and build/nfqctl
 #   make check      unit tests, then network tests (as root)
 #   make demo       a live demo in network namespaces (as root)
 #   make install    binary, man pages, example configuration, init script,
@@ -26,16 +26,27 @@ NFQD_CFLAGS = -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude \
 LDLIBS	+= $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
 B	 = build
-# Every source file but main.c, in src/ and the folders under it.
-SRCS	 = $(filter-out src/main.c,$(sort $(wildcard src/*.c src/*/*.c)))
+# Every source file but the programs' own (main.c, src/nfqctl/), in src/
+# and the folders under it.
+SRCS	 = $(filter-out src/main.c src/nfqctl/%,$(sort $(wildcard src/*.c \
+	   src/*/*.c)))
 OBJS	 = $(SRCS:src/%.c=$(B)/%.o)
+# nfqctl's objects apart from build/nfqctl, the program.
+CTL_OBJS = $(patsubst src/nfqctl/%.c,$(B)/ctl/%.o,$(wildcard src/nfqctl/*.c))
 UNIT	 = $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))
 TOOLS	 = $(B)/tools/udpgen $(B)/tools/l7dump $(B)/tools/hellogen
 
-all: $(B)/nfqd
+all: $(B)/nfqd $(B)/nfqctl
 
 $(B)/nfqd: $(OBJS) $(B)/main.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/nfqctl: $(OBJS) $(CTL_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/ctl/%.o: src/nfqctl/%.c
+	@mkdir -p $(@D)
+	$(CC) $(NFQD_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(B)/%.o: src/%.c
 	@mkdir -p $(@D)
@@ -72,7 +83,7 @@ $(B)/tools/%: tests/tools/%.c
 	@mkdir -p $(@D)
 	$(CC) $(NFQD_CFLAGS) -o $@ $< $(LDLIBS)
 
-tests: $(UNIT) $(TOOLS) $(B)/nfqd $(B)/nfqd-faults
+tests: $(UNIT) $(TOOLS) $(B)/nfqd $(B)/nfqctl $(B)/nfqd-faults
 
 # The benchmarks (as root): consumers side by side, and the classifier.
 bench: all $(TOOLS) $(B)/bench/bench_classify $(B)/bench/bench_names
@@ -143,11 +154,12 @@ demo: deps
 	$(MAKE) all $(TOOLS)
 	scripts/demo.sh
 
-install: $(B)/nfqd
+install: $(B)/nfqd $(B)/nfqctl
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSCONFDIR)/nfqd \
 	    $(DESTDIR)$(SYSCONFDIR)/init.d $(DESTDIR)/lib/systemd/system \
 	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5
 	install -m 0755 $(B)/nfqd $(DESTDIR)$(SBINDIR)/nfqd
+	install -m 0755 $(B)/nfqctl $(DESTDIR)$(SBINDIR)/nfqctl
 	install -m 0644 docs/nfqd.8 $(DESTDIR)$(MANDIR)/man8/nfqd.8
 	install -m 0644 docs/nfqd.conf.5 $(DESTDIR)$(MANDIR)/man5/nfqd.conf.5
 	test -e $(DESTDIR)$(SYSCONFDIR)/nfqd/nfqd.conf || \
@@ -159,7 +171,8 @@ install: $(B)/nfqd
 	    $(DESTDIR)$(SYSCONFDIR)/init.d/nfqd
 
 uninstall:
-	rm -f $(DESTDIR)$(SBINDIR)/nfqd $(DESTDIR)$(SYSCONFDIR)/init.d/nfqd \
+	rm -f $(DESTDIR)$(SBINDIR)/nfqd $(DESTDIR)$(SBINDIR)/nfqctl \
+	    $(DESTDIR)$(SYSCONFDIR)/init.d/nfqd \
 	    $(DESTDIR)/lib/systemd/system/nfqd.service \
 	    $(DESTDIR)$(MANDIR)/man8/nfqd.8 $(DESTDIR)$(MANDIR)/man5/nfqd.conf.5
 
@@ -169,4 +182,4 @@ clean:
 .PHONY: all tests fuzz asan deps check check-asan demo bench install uninstall \
 	clean
 
--include $(OBJS:.o=.d) $(B)/main.d $(FAULT_OBJS:.o=.d)
+-include $(OBJS:.o=.d) $(B)/main.d $(FAULT_OBJS:.o=.d) $(CTL_OBJS:.o=.d)

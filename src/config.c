@@ -9,6 +9,7 @@
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
@@ -515,4 +516,45 @@ nfqd_config_queue_params(const struct nfqd_config *cf,
 	qp->fail_open = cf->fail_open;
 	qp->gso = cf->gso;
 	qp->uid_gid = cf->uid_gid;
+}
+
+void
+nfqd_config_report_stderr(void *arg, const char *file, int line,
+    const char *msg)
+{
+	(void)arg;
+	if (line > 0)
+		fprintf(stderr, "%s:%d: %s\n", file, line, msg);
+	else
+		fprintf(stderr, "%s: %s\n", file, msg);
+}
+
+int
+nfqd_config_check(const char *path, const struct nfqd_overrides *ov)
+{
+	struct nfqd_config	*cf;
+	char			*abspath;
+	int			 errors;
+
+	if ((abspath = realpath(path, NULL)) != NULL)
+		path = abspath;
+	if ((cf = malloc(sizeof(*cf))) == NULL) {
+		perror("nfqd: malloc");
+		free(abspath);
+		return 1;
+	}
+	errors = nfqd_config_load(cf, path, ov, nfqd_config_report_stderr,
+	    NULL);
+	if (errors != 0) {
+		fprintf(stderr, "nfqd: %s: %d error%s; configuration is "
+		    "invalid\n", path, errors, errors == 1 ? "" : "s");
+	} else {
+		printf("nfqd: %s: configuration is valid (queues %u-%u, %u "
+		    "workers)\n", path, cf->qfirst, cf->qfirst + cf->qcount -
+		    1, cf->qcount);
+		nfqd_config_free(cf);
+	}
+	free(cf);
+	free(abspath);
+	return errors != 0;
 }

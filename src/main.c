@@ -50,16 +50,6 @@ print_setting(void *arg, const char *group, const char *name,
 	    group != NULL ? "." : "", name, nfqd_reload_name(reload));
 }
 
-static void
-report_stderr(void *arg, const char *file, int line, const char *msg)
-{
-	(void)arg;
-	if (line > 0)
-		fprintf(stderr, "%s:%d: %s\n", file, line, msg);
-	else
-		fprintf(stderr, "%s: %s\n", file, msg);
-}
-
 int
 main(int argc, char *argv[])
 {
@@ -133,6 +123,8 @@ main(int argc, char *argv[])
 		return 1;
 	}
 
+	if (test)
+		return nfqd_config_check(path, &ov);
 	/* Reloads happen after -d's chdir("/"): remember where it was. */
 	if ((abspath = realpath(path, NULL)) != NULL)
 		path = abspath;
@@ -140,23 +132,14 @@ main(int argc, char *argv[])
 		perror("nfqd: malloc");
 		return 1;
 	}
-	errors = nfqd_config_load(cf, path, &ov, report_stderr, NULL);
+	errors = nfqd_config_load(cf, path, &ov, nfqd_config_report_stderr,
+	    NULL);
 	if (errors != 0) {
-		fprintf(stderr, "nfqd: %s: %d error%s; %s\n", path, errors,
-		    errors == 1 ? "" : "s",
-		    test ? "configuration is invalid" : "not starting");
+		fprintf(stderr, "nfqd: %s: %d error%s; not starting\n", path,
+		    errors, errors == 1 ? "" : "s");
 		free(cf);
 		free(abspath);
 		return 1;
-	}
-	if (test) {
-		printf("nfqd: %s: configuration is valid (queues %u-%u, %u "
-		    "workers)\n", path, cf->qfirst, cf->qfirst + cf->qcount - 1,
-		    cf->qcount);
-		nfqd_config_free(cf);
-		free(cf);
-		free(abspath);
-		return 0;
 	}
 	status = nfqd_master_run(cf, &ov, detach);
 	free(cf);

@@ -166,13 +166,30 @@ nfqd_shm_open_ro(struct nfqd_shm *shm, const char *path, char *err,
 		snprintf(err, errlen, "%s: cannot read header", path);
 		goto fail;
 	}
-	if (h.magic != NFQD_SHM_MAGIC || h.version != NFQD_SHM_VERSION ||
-	    h.hdr_size != sizeof(struct nfqd_shm_hdr) ||
-	    h.slot_size != sizeof(struct nfqd_slot) ||
-	    h.nslots > NFQD_MAX_WORKERS || h.nworkers > h.nslots ||
+	if (h.magic != NFQD_SHM_MAGIC) {
+		snprintf(err, errlen, "%s: not an nfqd counters region (magic "
+		    "0x%08x)", path, h.magic);
+		goto fail;
+	}
+	if (h.version != NFQD_SHM_VERSION) {
+		snprintf(err, errlen, "%s: counters region version %u; this "
+		    "program reads version %d only (nfqd and its tools from "
+		    "different releases?)", path, h.version, NFQD_SHM_VERSION);
+		goto fail;
+	}
+	if (h.hdr_size != sizeof(struct nfqd_shm_hdr) ||
+	    h.slot_size != sizeof(struct nfqd_slot)) {
+		snprintf(err, errlen, "%s: counters region with header size %u "
+		    "and slot size %u; this program's are %zu and %zu", path,
+		    h.hdr_size, h.slot_size, sizeof(struct nfqd_shm_hdr),
+		    sizeof(struct nfqd_slot));
+		goto fail;
+	}
+	if (h.nslots > NFQD_MAX_WORKERS || h.nworkers > h.nslots ||
 	    (size_t)sb.st_size < nfqd_shm_size(h.nslots)) {
-		snprintf(err, errlen, "%s: not an nfqd %d counters region "
-		    "(wrong magic, version or size)", path, NFQD_SHM_VERSION);
+		snprintf(err, errlen, "%s: damaged counters region (%u slots, "
+		    "%u workers, %lld bytes)", path, h.nslots, h.nworkers,
+		    (long long)sb.st_size);
 		goto fail;
 	}
 	p = mmap(NULL, nfqd_shm_size(h.nslots), PROT_READ, MAP_SHARED, fd, 0);
@@ -209,6 +226,44 @@ nfqd_shm_destroy(struct nfqd_shm *shm)
 	    fstat(shm->fd, &sb) == 0)
 		nfqd_unlink_same(shm->path, sb.st_dev, sb.st_ino);
 	nfqd_shm_close(shm);
+}
+
+void
+nfqd_shm_write_begin(struct nfqd_shm_hdr *h)
+{
+	NFQD_STORE(&h->seq, h->seq + 1);
+	/* The odd seq is visible before any of the rewrite. */
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+}
+
+void
+nfqd_shm_write_end(struct nfqd_shm_hdr *h)
+{
+	__atomic_store_n(&h->seq, h->seq + 1, __ATOMIC_RELEASE);
+}
+
+bool
+nfqd_shm_read_begin(const struct nfqd_shm_hdr *h, uint32_t *seq)
+{
+	struct timespec	ts = { 0, 1000000 };
+	int		i;
+
+	/* A rewrite takes microseconds; odd for long: the master died in it. */
+	for (i = 0; i < 1000; i++) {
+		*seq = __atomic_load_n(&h->seq, __ATOMIC_ACQUIRE);
+		if ((*seq & 1) == 0)
+			return true;
+		nanosleep(&ts, NULL);
+	}
+	return false;
+}
+
+bool
+nfqd_shm_read_retry(const struct nfqd_shm_hdr *h, uint32_t seq)
+{
+	/* Every load of the snapshot is done before seq is read again. */
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	return NFQD_LOAD(&h->seq) != seq;
 }
 
 #define COUNTERS(X)							\

@@ -87,6 +87,8 @@ spawn(struct nfqd_master *m, unsigned i, struct nfqd_qsock *qs)
 	s->queue = qs->queue;
 	s->cpu = m->cf.cpu_affinity ? nfqd_cpu_for_slot(i) : -1;
 	same = s->has_stats && s->stats_queue == qs->queue;
+	/* Readers outside (nfqctl) must not see a slot half reset. */
+	nfqd_shm_write_begin(m->shm.hdr);
 	if (!same) {
 		/* The slot changes queue: its counters start again. */
 		memset(&sh->st, 0, sizeof(sh->st));
@@ -99,6 +101,8 @@ spawn(struct nfqd_master *m, unsigned i, struct nfqd_qsock *qs)
 			    m->rr->rs->n * sizeof(struct nfqd_rule_ctr));
 	}
 	nfqd_rregion_carry(m, i, same);
+	NFQD_STORE(&sh->ctl.rules_gen, m->rr->map.hdr->generation);
+	nfqd_shm_write_end(m->shm.hdr);
 	nfqd_rregion_gc(m);
 	memset(&a, 0, sizeof(a));
 	a.cf = &m->cf;

@@ -124,6 +124,18 @@ int	nfqd_config_load_text(struct nfqd_config *cf, const char *name,
 	    const char *text, size_t len, const struct nfqd_overrides *ov,
 	    nfqd_config_report_fn report, void *arg);
 
+/* A report function that prints "FILE:LINE: message" on stderr. */
+void	nfqd_config_report_stderr(void *arg, const char *file, int line,
+	    const char *msg);
+
+/*
+ * nfqd -t and nfqctl check: load path (made absolute, as nfqd does), print
+ * each problem on stderr and a closing line ("configuration is valid" on
+ * stdout, "N errors; configuration is invalid" on stderr).  Returns the exit
+ * status: 0 valid, 1 invalid.
+ */
+int	nfqd_config_check(const char *path, const struct nfqd_overrides *ov);
+
 /* Free what nfqd_config_load() allocated (the rules). */
 void	nfqd_config_free(struct nfqd_config *cf);
 

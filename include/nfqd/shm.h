@@ -1,6 +1,7 @@
 #ifndef NFQD_SHM_H
 #define NFQD_SHM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,10 +26,18 @@
  *
  * Outside readers (monitoring tools) check magic, version, hdr_size and slot_size
  * before trusting anything else.
+ *
+ * The master also rewrites counters it does not own while no worker writes
+ * them: a slot given a new queue is zeroed, a slot's rule counts are carried
+ * into a new rule counters region.  It does that between
+ * nfqd_shm_write_begin() and nfqd_shm_write_end(), which make the header's
+ * seq odd and then even again (a seqcount).  A reader that wants the slots
+ * as one snapshot reads seq before and after (nfqd_shm_read_begin(),
+ * nfqd_shm_read_retry()) and reads again when it changed.
  */
 
 #define NFQD_SHM_MAGIC		0x4451464eu	/* "NFQD" little-endian */
-#define NFQD_SHM_VERSION	3
+#define NFQD_SHM_VERSION	4
 
 enum nfqd_slot_state {
 	NFQD_SLOT_EMPTY = 0,	/* not part of the configured range */
@@ -47,6 +56,8 @@ struct nfqd_shm_hdr {
 	int32_t		master_pid;
 	uint32_t	generation;	/* configurations loaded, 1 at start */
 	uint64_t	start_time;	/* master start, seconds since the epoch */
+	uint32_t	seq;		/* odd while the master rewrites
+					   counters (a seqcount; version 4) */
 } __attribute__((aligned(NFQD_CACHELINE)));
 
 struct nfqd_slot_ctl {
@@ -61,6 +72,8 @@ struct nfqd_slot_ctl {
 					   found the slot's queue full (at
 					   maxlen); was padding: 0 from nfqd
 					   before it existed */
+	uint32_t	rules_gen;	/* the rule counters region it counts
+					   in (that region's generation) */
 } __attribute__((aligned(NFQD_CACHELINE)));
 
 struct nfqd_slot_stats {
@@ -178,7 +191,8 @@ struct nfqd_rshm_hdr {
 	uint32_t	nrules;
 	uint32_t	nslots;
 	uint32_t	ncells;
-	uint32_t	generation;	/* the main header's, when made */
+	uint32_t	generation;	/* regions made by this master, 1 for
+					   the first; slots' ctl.rules_gen */
 	uint32_t	pad;
 	uint64_t	names_off;
 	uint64_t	ctr_off;
@@ -239,6 +253,18 @@ int	nfqd_shm_open_ro(struct nfqd_shm *shm, const char *path, char *err,
 void	nfqd_shm_close(struct nfqd_shm *shm);
 /* Master at exit: unmap, and remove the file if it is still this one. */
 void	nfqd_shm_destroy(struct nfqd_shm *shm);
+
+/*
+ * The master around a rewrite of counters it does not own (see above).
+ * A reader: seq = nfqd_shm_read_begin(hdr), which waits (up to about a
+ * second; false then) while a rewrite is under way; read; then
+ * nfqd_shm_read_retry(hdr, seq) is true when the snapshot must be taken
+ * again.
+ */
+void	nfqd_shm_write_begin(struct nfqd_shm_hdr *h);
+void	nfqd_shm_write_end(struct nfqd_shm_hdr *h);
+bool	nfqd_shm_read_begin(const struct nfqd_shm_hdr *h, uint32_t *seq);
+bool	nfqd_shm_read_retry(const struct nfqd_shm_hdr *h, uint32_t seq);
 
 /* Copy a slot's counters with relaxed loads. */
 void	nfqd_slot_stats_read(const struct nfqd_slot_stats *src,

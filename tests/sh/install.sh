@@ -13,12 +13,14 @@ check() { if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: got '$2', want '$3'
 
 make -s -C "$TOP" install DESTDIR="$TMP" PREFIX=/usr >"$TMP/out" 2>&1
 check "make install: status" "$?" 0
-for f in usr/sbin/nfqd etc/nfqd/nfqd.conf etc/init.d/nfqd \
+for f in usr/sbin/nfqd usr/sbin/nfqctl etc/nfqd/nfqd.conf etc/init.d/nfqd \
     lib/systemd/system/nfqd.service usr/share/man/man8/nfqd.8 \
     usr/share/man/man5/nfqd.conf.5; do
 	check "installed $f" "$(test -s "$TMP/$f" && echo yes)" yes
 done
 check "binary is executable" "$(test -x "$TMP/usr/sbin/nfqd" && echo yes)" yes
+check "nfqctl is executable, next to nfqd" \
+    "$(test -x "$TMP/usr/sbin/nfqctl" && echo yes)" yes
 check "init script is executable" "$(test -x "$TMP/etc/init.d/nfqd" && echo yes)" yes
 check "init script points at the installed binary" \
     "$(grep '^DAEMON=' "$TMP/etc/init.d/nfqd")" "DAEMON=/usr/sbin/nfqd"

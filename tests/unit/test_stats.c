@@ -401,8 +401,7 @@ test_shm(void)
 	struct nfqd_slot_stats	 a, c;
 	struct stat		 sb;
 	char			 path[1024], fake[1024], err[1024];
-	const char		*bad = "not an nfqd 3 counters region (wrong "
-				    "magic, version or size)";
+	char			 bad[256], badver[256], badsize[256];
 	time_t			 t0;
 	mode_t			 old;
 	int			 r;
@@ -414,6 +413,9 @@ test_shm(void)
 	CHECK_UINT_EQ(nfqd_shm_size(3), 64 + 3 * sizeof(struct nfqd_slot),
 	    "size of three slots");
 
+	snprintf(badver, sizeof(badver), "counters region version %d; this "
+	    "program reads version %d only (nfqd and its tools from different "
+	    "releases?)", NFQD_SHM_VERSION + 1, NFQD_SHM_VERSION);
 	snprintf(path, sizeof(path), "%s/region.shm", dir);
 	snprintf(fake, sizeof(fake), "%s/fake.shm", dir);
 	/* A stale file is replaced. */
@@ -465,30 +467,43 @@ test_shm(void)
 	memcpy(&h, shm.hdr, sizeof(h));
 	h.magic = 0x12345678;
 	write_region(fake, &h, nfqd_shm_size(2));
-	expect_rejected("wrong magic", fake, bad);
+	expect_rejected("wrong magic", fake,
+	    "not an nfqd counters region (magic 0x12345678)");
 	memcpy(&h, shm.hdr, sizeof(h));
 	h.version = NFQD_SHM_VERSION + 1;
 	write_region(fake, &h, nfqd_shm_size(2));
-	expect_rejected("wrong version", fake, bad);
+	expect_rejected("wrong version", fake, badver);
 	memcpy(&h, shm.hdr, sizeof(h));
 	h.slot_size = 64;
 	write_region(fake, &h, nfqd_shm_size(2));
-	expect_rejected("wrong slot size", fake, bad);
+	snprintf(badsize, sizeof(badsize), "counters region with header size "
+	    "64 and slot size 64; this program's are 64 and %zu",
+	    sizeof(struct nfqd_slot));
+	expect_rejected("wrong slot size", fake, badsize);
 	memcpy(&h, shm.hdr, sizeof(h));
 	h.hdr_size = 128;
 	write_region(fake, &h, nfqd_shm_size(2));
-	expect_rejected("wrong header size", fake, bad);
+	snprintf(badsize, sizeof(badsize), "counters region with header size "
+	    "128 and slot size %zu; this program's are 64 and %zu",
+	    sizeof(struct nfqd_slot), sizeof(struct nfqd_slot));
+	expect_rejected("wrong header size", fake, badsize);
 	memcpy(&h, shm.hdr, sizeof(h));
 	h.nworkers = 3;
 	write_region(fake, &h, nfqd_shm_size(2));
+	snprintf(bad, sizeof(bad), "damaged counters region (2 slots, 3 "
+	    "workers, %zu bytes)", nfqd_shm_size(2));
 	expect_rejected("nworkers past nslots", fake, bad);
 	memcpy(&h, shm.hdr, sizeof(h));
 	h.nslots = NFQD_MAX_WORKERS + 1;
 	h.nworkers = 0;
 	write_region(fake, &h, nfqd_shm_size(2));
+	snprintf(bad, sizeof(bad), "damaged counters region (%d slots, 0 "
+	    "workers, %zu bytes)", NFQD_MAX_WORKERS + 1, nfqd_shm_size(2));
 	expect_rejected("too many slots", fake, bad);
 	memcpy(&h, shm.hdr, sizeof(h));
 	write_region(fake, &h, nfqd_shm_size(2) - 1);
+	snprintf(bad, sizeof(bad), "damaged counters region (2 slots, 2 "
+	    "workers, %zu bytes)", nfqd_shm_size(2) - 1);
 	expect_rejected("a file shorter than its slots", fake, bad);
 	write_region(fake, &h, nfqd_shm_size(2));
 	r = nfqd_shm_open_ro(&ro, fake, err, sizeof(err));

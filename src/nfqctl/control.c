@@ -1,0 +1,169 @@
+/*
+ * nfqctl reload and stop: the pidfile, a signal, and a wait for what the
+ * signal should do (a new generation in the counters region; the process
+ * gone), so that the exit status says whether it happened.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "nfqd/shm.h"
+#include "nfqctl.h"
+
+#define RELOAD_WAIT_MS	10000	/* a reload parses and compiles the rules */
+#define STOP_WAIT_MS	30000	/* stop waits for every verdict */
+
+static void
+sleep_ms(long ms)
+{
+	struct timespec	ts = { ms / 1000, (ms % 1000) * 1000000 };
+
+	nanosleep(&ts, NULL);
+}
+
+/* Running: kill(0) works and it is not a zombie waiting for its parent. */
+static int
+running(pid_t pid)
+{
+	char	path[64], buf[256], *p;
+	ssize_t	n;
+	int	fd;
+
+	if (kill(pid, 0) == -1 && errno == ESRCH)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return 1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	/* "pid (comm) S ...": the state after the last ')'. */
+	if ((p = strrchr(buf, ')')) != NULL && p[1] == ' ' && p[2] == 'Z')
+		return 0;
+	return 1;
+}
+
+/* The daemon's pid from its pidfile, or from the region without one. */
+static pid_t
+daemon_pid(struct nfqctl *c)
+{
+	struct nfqd_shm	 shm;
+	char		 buf[32], err[4400], *end;
+	long		 v;
+	ssize_t		 n;
+	pid_t		 pid;
+	int		 fd;
+
+	if (c->pidfile[0] == '\0') {
+		if (nfqd_shm_open_ro(&shm, c->shm, err, sizeof(err)) == -1) {
+			fprintf(stderr, "nfqctl: no pidfile configured and %s\n",
+			    err);
+			return -1;
+		}
+		pid = (pid_t)NFQD_LOAD(&shm.hdr->master_pid);
+		nfqd_shm_close(&shm);
+	} else {
+		if ((fd = open(c->pidfile, O_RDONLY | O_NOFOLLOW |
+		    O_NONBLOCK | O_CLOEXEC)) == -1) {
+			fprintf(stderr, "nfqctl: %s: %s (is nfqd running?)\n",
+			    c->pidfile, strerror(errno));
+			return -1;
+		}
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		buf[n > 0 ? n : 0] = '\0';
+		errno = 0;
+		v = strtol(buf, &end, 10);
+		if (errno != 0 || end == buf || (*end != '\n' && *end != '\0') ||
+		    v <= 1 || v > 0x7fffffff) {
+			fprintf(stderr, "nfqctl: %s: no pid in it\n",
+			    c->pidfile);
+			return -1;
+		}
+		pid = (pid_t)v;
+	}
+	if (!running(pid)) {
+		fprintf(stderr, "nfqctl: nfqd (pid %d, from %s) is not "
+		    "running\n", (int)pid, c->pidfile[0] != '\0' ?
+		    c->pidfile : c->shm);
+		return -1;
+	}
+	return pid;
+}
+
+static int
+signal_daemon(pid_t pid, int sig)
+{
+	if (kill(pid, sig) == -1) {
+		fprintf(stderr, "nfqctl: kill(%d, %s): %s\n", (int)pid,
+		    strsignal(sig), strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int
+nfqctl_reload(struct nfqctl *c)
+{
+	struct nfqd_shm	 shm;
+	char		 err[4400];
+	uint32_t	 gen, now;
+	pid_t		 pid;
+	long		 waited;
+
+	/* The configuration was loaded, so it is valid: nfqd should take it. */
+	if ((pid = daemon_pid(c)) == -1)
+		return NFQCTL_FAIL;
+	if (nfqd_shm_open_ro(&shm, c->shm, err, sizeof(err)) == -1) {
+		fprintf(stderr, "nfqctl: %s\n", err);
+		return NFQCTL_FAIL;
+	}
+	gen = NFQD_LOAD(&shm.hdr->generation);
+	if (signal_daemon(pid, SIGHUP) == -1) {
+		nfqd_shm_close(&shm);
+		return NFQCTL_FAIL;
+	}
+	for (waited = 0; waited < RELOAD_WAIT_MS; waited += 10) {
+		if ((now = NFQD_LOAD(&shm.hdr->generation)) != gen) {
+			nfqd_shm_close(&shm);
+			printf("nfqd %d: configuration %u loaded\n", (int)pid,
+			    now);
+			return NFQCTL_OK;
+		}
+		if (!running(pid))
+			break;
+		sleep_ms(10);
+	}
+	nfqd_shm_close(&shm);
+	fprintf(stderr, "nfqctl: nfqd %d did not load the configuration "
+	    "(still configuration %u after %d s); see its log\n", (int)pid,
+	    gen, RELOAD_WAIT_MS / 1000);
+	return NFQCTL_FAIL;
+}
+
+int
+nfqctl_stop(struct nfqctl *c)
+{
+	pid_t	pid;
+	long	waited;
+
+	if ((pid = daemon_pid(c)) == -1)
+		return NFQCTL_FAIL;
+	if (signal_daemon(pid, SIGTERM) == -1)
+		return NFQCTL_FAIL;
+	for (waited = 0; waited < STOP_WAIT_MS; waited += 10) {
+		if (!running(pid)) {
+			printf("nfqd %d stopped\n", (int)pid);
+			return NFQCTL_OK;
+		}
+		sleep_ms(10);
+	}
+	fprintf(stderr, "nfqctl: nfqd %d still runs %d s after SIGTERM\n",
+	    (int)pid, STOP_WAIT_MS / 1000);
+	return NFQCTL_FAIL;
+}

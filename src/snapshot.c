@@ -1,0 +1,120 @@
+/*
+ * A consistent snapshot of the counters regions for a reader outside the
+ * daemon (nfqctl), through the code the master uses for its statistics.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "nfqd/snapshot.h"
+#include "nfqd/util.h"
+
+int
+nfqd_snapshot_open(struct nfqd_snapshot *sn, const char *path, char *err,
+    size_t errlen)
+{
+	struct stat	sb;
+	char		rpath[sizeof(sn->shm.path) + 8];
+	pid_t		pid;
+
+	memset(sn, 0, sizeof(*sn));
+	if (nfqd_shm_open_ro(&sn->shm, path, err, errlen) == -1)
+		return -1;
+	/*
+	 * A region whose master was killed stays behind with its last
+	 * counts; they are not the daemon's.  EPERM: it runs as another
+	 * user, which is fine.
+	 */
+	pid = (pid_t)NFQD_LOAD(&sn->shm.hdr->master_pid);
+	if (pid > 0 && kill(pid, 0) == -1 && errno == ESRCH) {
+		snprintf(err, errlen, "%s: left by nfqd %d, which is not "
+		    "running", path, (int)pid);
+		goto fail;
+	}
+	if ((sn->stats = calloc(1, sizeof(*sn->stats))) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	/* No rules file: a daemon without rules counts none. */
+	snprintf(rpath, sizeof(rpath), "%s.rules", path);
+	if (lstat(rpath, &sb) == -1 && errno == ENOENT)
+		return 0;
+	if (nfqd_rshm_open_ro(&sn->rshm, rpath, err, errlen) == -1)
+		goto fail;
+	if (sn->rshm.hdr != NULL && (sn->stats->rules = calloc(
+	    sn->rshm.hdr->nrules + 1, sizeof(*sn->stats->rules))) == NULL) {
+		snprintf(err, errlen, "%s: %s", rpath, strerror(errno));
+		goto fail;
+	}
+	return 0;
+fail:
+	nfqd_snapshot_close(sn);
+	return -1;
+}
+
+/* The rules' counts: sums over the slots that count in this region. */
+static void
+snapshot_rules(struct nfqd_snapshot *sn)
+{
+	const struct nfqd_rshm_hdr	*rh = sn->rshm.hdr;
+	const struct nfqd_rule_ctr	*ctr;
+	struct nfqd_stats		*s = sn->stats;
+	uint32_t			 i, j, n = rh->nrules, gen;
+
+	sn->rules_elsewhere = 0;
+	for (j = 0; j < n; j++) {
+		s->rules[j].name = nfqd_rshm_name(&sn->rshm, j);
+		s->rules[j].hits = s->rules[j].bytes = 0;
+	}
+	s->nrules = n;
+	for (i = 0; i < rh->nslots && i < sn->shm.hdr->nslots; i++) {
+		gen = NFQD_LOAD(&sn->shm.slots[i].ctl.rules_gen);
+		if (gen != rh->generation) {
+			/* 0: the slot never ran a worker. */
+			if (gen != 0 && i < s->nworkers)
+				sn->rules_elsewhere++;
+			continue;
+		}
+		ctr = nfqd_rshm_slot(&sn->rshm, i);
+		for (j = 0; j < n; j++) {
+			s->rules[j].hits += NFQD_LOAD(&ctr[j].hits);
+			s->rules[j].bytes += NFQD_LOAD(&ctr[j].bytes);
+		}
+	}
+}
+
+int
+nfqd_snapshot_take(struct nfqd_snapshot *sn, const char *procpath,
+    char *err, size_t errlen)
+{
+	uint32_t	seq;
+	int		tries;
+
+	for (tries = 0; tries < 100; tries++) {
+		if (!nfqd_shm_read_begin(sn->shm.hdr, &seq))
+			break;
+		nfqd_stats_collect(sn->stats, &sn->shm, procpath);
+		if (sn->rshm.hdr != NULL)
+			snapshot_rules(sn);
+		if (!nfqd_shm_read_retry(sn->shm.hdr, seq))
+			return 0;
+	}
+	snprintf(err, errlen, "%s: the daemon is rewriting the counters "
+	    "(seq %u) and did not finish; try again", sn->shm.path,
+	    NFQD_LOAD(&sn->shm.hdr->seq));
+	return -1;
+}
+
+void
+nfqd_snapshot_close(struct nfqd_snapshot *sn)
+{
+	nfqd_shm_close(&sn->shm);
+	nfqd_rshm_close(&sn->rshm);
+	if (sn->stats != NULL)
+		free(sn->stats->rules);
+	free(sn->stats);
+	sn->stats = NULL;
+}
