@@ -56,7 +56,8 @@ check "reinstall keeps the configuration" "$(cat "$TMP/etc/nfqd/nfqd.conf")" \
 # configuration.
 make -s -C "$TOP" uninstall DESTDIR="$TMP" PREFIX=/usr >/dev/null 2>&1
 check "make uninstall: status" "$?" 0
-for f in usr/sbin/nfqd etc/init.d/nfqd lib/systemd/system/nfqd.service \
+for f in usr/sbin/nfqd usr/sbin/nfqctl etc/init.d/nfqd \
+    lib/systemd/system/nfqd.service \
     usr/share/man/man8/nfqd.8 usr/share/man/man5/nfqd.conf.5; do
 	check "uninstalled $f" "$(test -e "$TMP/$f" || echo gone)" gone
 done
