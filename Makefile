@@ -161,6 +161,7 @@ install: $(B)/nfqd $(B)/nfqctl
 	install -m 0755 $(B)/nfqd $(DESTDIR)$(SBINDIR)/nfqd
 	install -m 0755 $(B)/nfqctl $(DESTDIR)$(SBINDIR)/nfqctl
 	install -m 0644 docs/nfqd.8 $(DESTDIR)$(MANDIR)/man8/nfqd.8
+	install -m 0644 docs/nfqctl.8 $(DESTDIR)$(MANDIR)/man8/nfqctl.8
 	install -m 0644 docs/nfqd.conf.5 $(DESTDIR)$(MANDIR)/man5/nfqd.conf.5
 	test -e $(DESTDIR)$(SYSCONFDIR)/nfqd/nfqd.conf || \
 	    install -m 0644 etc/nfqd.conf $(DESTDIR)$(SYSCONFDIR)/nfqd/nfqd.conf
@@ -174,7 +175,8 @@ uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/nfqd $(DESTDIR)$(SBINDIR)/nfqctl \
 	    $(DESTDIR)$(SYSCONFDIR)/init.d/nfqd \
 	    $(DESTDIR)/lib/systemd/system/nfqd.service \
-	    $(DESTDIR)$(MANDIR)/man8/nfqd.8 $(DESTDIR)$(MANDIR)/man5/nfqd.conf.5
+	    $(DESTDIR)$(MANDIR)/man8/nfqd.8 $(DESTDIR)$(MANDIR)/man8/nfqctl.8 \
+	    $(DESTDIR)$(MANDIR)/man5/nfqd.conf.5
 
 clean:
 	rm -rf $(B) build-asan

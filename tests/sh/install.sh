@@ -15,7 +15,7 @@ make -s -C "$TOP" install DESTDIR="$TMP" PREFIX=/usr >"$TMP/out" 2>&1
 check "make install: status" "$?" 0
 for f in usr/sbin/nfqd usr/sbin/nfqctl etc/nfqd/nfqd.conf etc/init.d/nfqd \
     lib/systemd/system/nfqd.service usr/share/man/man8/nfqd.8 \
-    usr/share/man/man5/nfqd.conf.5; do
+    usr/share/man/man8/nfqctl.8 usr/share/man/man5/nfqd.conf.5; do
 	check "installed $f" "$(test -s "$TMP/$f" && echo yes)" yes
 done
 check "binary is executable" "$(test -x "$TMP/usr/sbin/nfqd" && echo yes)" yes
@@ -58,7 +58,8 @@ make -s -C "$TOP" uninstall DESTDIR="$TMP" PREFIX=/usr >/dev/null 2>&1
 check "make uninstall: status" "$?" 0
 for f in usr/sbin/nfqd usr/sbin/nfqctl etc/init.d/nfqd \
     lib/systemd/system/nfqd.service \
-    usr/share/man/man8/nfqd.8 usr/share/man/man5/nfqd.conf.5; do
+    usr/share/man/man8/nfqd.8 usr/share/man/man8/nfqctl.8 \
+    usr/share/man/man5/nfqd.conf.5; do
 	check "uninstalled $f" "$(test -e "$TMP/$f" || echo gone)" gone
 done
 check "uninstall keeps the configuration" \

@@ -2,7 +2,8 @@
 # The man pages: mandoc finds nothing to say about any docs/*.[1-8];
 # nfqd.conf.5 has an item for every setting (nfqd -S, as docs.sh) and
 # every rule key (the key tables of src/rulekeys.c and src/l7keys.c);
-# nfqd.8 has every option of nfqd -h.  Needs no root.
+# nfqd.8 has every option of nfqd -h, nfqctl.8 every option and command
+# of nfqctl -h.  Needs no root.
 #
 # mandoc runs at -W warning: -W style (what -T lint shows by default)
 # also says "referenced manual not found" for every .Xr to a page not
@@ -14,6 +15,7 @@
 set -u
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 NFQD=$TOP/${NFQD_BUILD:-build}/nfqd
+NFQCTL=$TOP/${NFQD_BUILD:-build}/nfqctl
 DOCS=${NFQD_DOCS:-$TOP/docs}
 TEST="man"
 FAILS=0
@@ -105,31 +107,58 @@ else
 	fail "rule keys not in nfqd.conf.5's RULES:$missing"
 fi
 
-# Options, from nfqd -h: "  -c, --config FILE" and "      --queue-balance".
-help=$("$NFQD" -h) || { fail "nfqd -h failed"; exit 1; }
-synopsis=$(mandoc -T ascii "$man8" 2>/dev/null | col -b |
-    awk '/^SYNOPSIS/ { on = 1; next } /^[A-Z]/ { on = 0 } on')
-n=0
-missing=""
-while read -r short long; do
-	n=$((n + 1))
-	if [ "$short" != - ]; then
-		has_item Fl "$short" <"$man8" || missing="$missing -$short"
-		echo "$synopsis" | grep -q -- "\(^\|[[ ]\)-[A-Za-z]*$short" ||
-		    missing="$missing -$short(SYNOPSIS)"
+# Options: every one of PROG -h ("  -c, --config FILE", "      --queue-
+# balance") an item of PAGE and in its SYNOPSIS.
+options() {	# options NAME PROG PAGE
+	local help synopsis n=0 missing="" short long
+
+	help=$("$2" -h) || { fail "$1 -h failed"; return; }
+	synopsis=$(mandoc -T ascii "$3" 2>/dev/null | col -b |
+	    awk '/^SYNOPSIS/ { on = 1; next } /^[A-Z]/ { on = 0 } on')
+	while read -r short long; do
+		n=$((n + 1))
+		if [ "$short" != - ]; then
+			has_item Fl "$short" <"$3" || missing="$missing -$short"
+			echo "$synopsis" | grep -q -- "\(^\|[[ ]\)-[A-Za-z]*$short" ||
+			    missing="$missing -$short(SYNOPSIS)"
+		else
+			echo "$synopsis" | grep -q -- "--$long\( \|\]\|$\)" ||
+			    missing="$missing --$long(SYNOPSIS)"
+		fi
+		has_item Fl "\\-$long" <"$3" || missing="$missing --$long"
+	done < <(echo "$help" | sed -n \
+	    -e 's/^  -\([A-Za-z]\), --\([a-z-]*\).*/\1 \2/p' \
+	    -e 's/^      --\([a-z-]*\).*/- \1/p')
+	if [ "$n" -lt 4 ]; then
+		fail "read only $n options from $1 -h"
+	elif [ -z "$missing" ]; then
+		pass "$(basename "$3") describes all $n options of $1 -h"
 	else
-		echo "$synopsis" | grep -q -- "--$long\( \|\]\|$\)" ||
-		    missing="$missing --$long(SYNOPSIS)"
+		fail "options not in $(basename "$3"):$missing"
 	fi
-	has_item Fl "\\-$long" <"$man8" || missing="$missing --$long"
-done < <(echo "$help" | sed -n \
-    -e 's/^  -\([A-Za-z]\), --\([a-z-]*\).*/\1 \2/p' \
-    -e 's/^      --\([a-z-]*\).*/- \1/p')
-if [ "$n" -lt 5 ]; then
-	fail "read only $n options from nfqd -h"
-elif [ -z "$missing" ]; then
-	pass "nfqd.8 describes all $n options of nfqd -h"
+}
+options nfqd "$NFQD" "$man8"
+
+# nfqctl.8: its options, and every command of nfqctl -h ("Commands:",
+# then "  stats [--json]") an item of the page.
+man8ctl=$DOCS/nfqctl.8
+if [ ! -s "$man8ctl" ]; then
+	fail "$man8ctl is missing"
 else
-	fail "options not in nfqd.8:$missing"
+	options nfqctl "$NFQCTL" "$man8ctl"
+	n=0
+	missing=""
+	while read -r cmd; do
+		n=$((n + 1))
+		has_item Cm "$cmd" <"$man8ctl" || missing="$missing $cmd"
+	done < <("$NFQCTL" -h | awk '/^Commands:/ { on = 1; next }
+	    on && /^  [a-z]/ { print $1 }')
+	if [ "$n" -lt 5 ]; then
+		fail "read only $n commands from nfqctl -h"
+	elif [ -z "$missing" ]; then
+		pass "nfqctl.8 describes all $n commands of nfqctl -h"
+	else
+		fail "commands not in nfqctl.8:$missing"
+	fi
 fi
 exit $((FAILS != 0))
