@@ -51,6 +51,7 @@ nfqd_config_defaults(struct nfqd_config *cf)
 	cf->uid_gid = false;
 	nfqd_strlcpy(cf->stats_file, "/run/nfqd/stats.json",
 	    sizeof(cf->stats_file));
+	cf->stats_prometheus[0] = '\0';
 	cf->stats_interval = 0;
 	nfqd_strlcpy(cf->shm_path, "/run/nfqd/nfqd.shm", sizeof(cf->shm_path));
 	cf->default_verdict = NFQD_VERDICT_ACCEPT;

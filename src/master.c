@@ -27,6 +27,7 @@
 #include "nfqd/json.h"
 #include "nfqd/log.h"
 #include "nfqd/master.h"
+#include "nfqd/metrics.h"
 #include "nfqd/nfqd.h"
 #include "nfqd/procfs.h"
 #include "nfqd/queue.h"
@@ -54,33 +55,46 @@ emit_line(void *arg, const char *line)
 	log_notice("%s", line);
 }
 
-/* Counters to stats_file; with table, the table to the log (SIGUSR1). */
+/* One statistics file (what: "statistics" or "metrics"), said in the log. */
+static void
+write_out(const char *path, const struct nfqd_buf *b, const char *what,
+    bool table)
+{
+	char	err[2 * PATH_MAX + 256];
+
+	if (nfqd_stats_write_file(path, b, err, sizeof(err)) == -1) {
+		log_errx("%s not written: %s", what, err);
+		return;
+	}
+	if (err[0] != '\0')
+		log_warnx("%s: %s", what, err);
+	if (table)
+		log_notice("%s written to %s", what, path);
+}
+
+/*
+ * Counters to stats_file (JSON) and stats_prometheus (nfqctl metrics'
+ * text, for node_exporter's textfile collector), from one snapshot; with
+ * table, the table to the log (SIGUSR1).
+ */
 static void
 write_stats(struct nfqd_master *m, bool table)
 {
 	struct nfqd_buf	b;
-	char		err[2 * PATH_MAX + 256];
 
 	nfqd_stats_collect(m->stats, &m->shm, NFQD_PROCFS_PATH);
 	nfqd_rregion_collect(m);
 	if (table)
 		nfqd_stats_table(m->stats, emit_line, NULL);
-	if (m->cf.stats_file[0] == '\0')
-		return;
 	buf_init(&b);
-	nfqd_stats_json(m->stats, &b);
-	if (b.failed) {
-		log_warnx("statistics: out of memory");
-	} else if (nfqd_dir_prepare_for(m->cf.stats_file, err,
-	    sizeof(err)) == -1 || nfqd_write_file_atomic(m->cf.stats_file,
-	    b.data, b.len, 0644, err, sizeof(err)) == -1) {
-		log_errx("statistics not written: %s", err);
-	} else {
-		if (err[0] != '\0')
-			log_warnx("statistics: %s", err);
-		if (table)
-			log_notice("statistics written to %s",
-			    m->cf.stats_file);
+	if (m->cf.stats_file[0] != '\0') {
+		nfqd_stats_json(m->stats, &b);
+		write_out(m->cf.stats_file, &b, "statistics", table);
+	}
+	if (m->cf.stats_prometheus[0] != '\0') {
+		buf_reset(&b);
+		nfqd_metrics_write(m->stats, NFQD_METRICS_MAX_RULES, &b);
+		write_out(m->cf.stats_prometheus, &b, "metrics", table);
 	}
 	buf_free(&b);
 }

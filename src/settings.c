@@ -122,6 +122,8 @@ static const struct setting table[] = {
 
 	{ "stats", "file", PATH, { F(stats_file) }, .empty_ok = true,
 	    .reload = NFQD_RELOAD_NOTHING },
+	{ "stats", "prometheus", PATH, { F(stats_prometheus) },
+	    .empty_ok = true, .reload = NFQD_RELOAD_NOTHING },
 	{ "stats", "interval", U32, { F(stats_interval) }, 0, 86400,
 	    .reload = NFQD_RELOAD_NOTHING },
 	{ "stats", "shm", PATH, { F(shm_path) },

@@ -1,6 +1,7 @@
 /*
  * Statistics: a snapshot of the counters region and of the kernel's queue
- * counters, written as a table (to the log) and as JSON (to stats.file).
+ * counters, written as a table (to the log) and as JSON (to stats.file),
+ * and the way the master writes its statistics files.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -174,6 +175,20 @@ nfqd_stats_json(const struct nfqd_stats *s, struct nfqd_buf *b)
 	json_array_end(&j);
 	json_object_end(&j);
 	buf_append(b, "\n", 1);
+}
+
+int
+nfqd_stats_write_file(const char *path, const struct nfqd_buf *b, char *err,
+    size_t errlen)
+{
+	if (errlen > 0)
+		err[0] = '\0';
+	if (b->failed)
+		return nfqd_errf(err, errlen, ENOMEM, "%s: out of memory", path);
+	if (nfqd_dir_prepare_for(path, err, errlen) == -1)
+		return -1;
+	return nfqd_write_file_atomic(path, b->data, b->len, 0644, err,
+	    errlen);
 }
 
 void

@@ -45,6 +45,7 @@ struct nfqd_config {
 
 	/* stats { } */
 	char		 stats_file[PATH_MAX];	/* "" disables the JSON file */
+	char		 stats_prometheus[PATH_MAX]; /* "" disables the textfile */
 	uint32_t	 stats_interval;	/* seconds; 0: on SIGUSR1 only */
 	char		 shm_path[PATH_MAX];	/* counters, readable by anyone */
 

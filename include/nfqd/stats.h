@@ -56,6 +56,15 @@ void	nfqd_stats_collect(struct nfqd_stats *s, const struct nfqd_shm *shm,
 
 void	nfqd_stats_json(const struct nfqd_stats *s, struct nfqd_buf *b);
 
+/*
+ * Replace path with b's contents as the master writes its statistics
+ * files (stats.file, stats.prometheus): its directory made and checked
+ * (nfqd_dir_prepare_for()), then nfqd_write_file_atomic() with mode 0644.
+ * 0: written (err "" or a note worth a warning); -1: err says why.
+ */
+int	nfqd_stats_write_file(const char *path, const struct nfqd_buf *b,
+	    char *err, size_t errlen);
+
 /* The human-readable table, one call of emit per line. */
 void	nfqd_stats_table(const struct nfqd_stats *s,
 	    void (*emit)(void *arg, const char *line), void *arg);

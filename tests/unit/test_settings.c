@@ -70,6 +70,8 @@ static const struct {
 	{ "queue.watchdog_ms", "queue = { balance = \"0:1\"; "
 	    "watchdog_ms = 500; };\nrules = ();\n", NULL },
 	{ "stats.file", "stats = { file = \"/tmp/s.json\"; };\n" BASE, NULL },
+	{ "stats.prometheus", "stats = { prometheus = \"/tmp/n.prom\"; };\n" BASE,
+	    NULL },
 	{ "stats.interval", "stats = { interval = 5; };\n" BASE, NULL },
 	{ "stats.shm", "stats = { shm = \"/tmp/s.shm\"; };\n" BASE, NULL },
 	{ "default_verdict", "default_verdict = \"drop\";\n" BASE, NULL },

@@ -2,7 +2,8 @@
  * Unit tests for src/stats.c and src/shm.c: a snapshot of a counters region
  * and a fake kernel file, its JSON and table, the checks a reader makes on
  * a region, and what the master does when something was planted where it
- * makes its regions.  (The atomic file writer is tested in test_util.c.)
+ * makes its regions, and the master's statistics files (stats.file,
+ * stats.prometheus).  (The atomic file writer is tested in test_util.c.)
  */
 #include <dirent.h>
 #include <errno.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include "nfqd/json.h"
+#include "nfqd/metrics.h"
 #include "nfqd/nfqd.h"
 #include "nfqd/shm.h"
 #include "nfqd/stats.h"
@@ -634,6 +636,100 @@ test_shm_planted(void)
 	    "planted rules: destroy removes its own file");
 }
 
+/*
+ * stats.prometheus: the master writes what nfqctl metrics prints for the
+ * same snapshot (both call nfqd_metrics_write() with the default limit),
+ * through the writer stats.file uses, with its refusals.
+ */
+static void
+test_write_file(void)
+{
+	static struct nfqd_stats	 ms;
+	static struct nfqd_stats_rule	 rules[2] = {
+		{ "web", 7, 700 }, { "dns", 3, 210 }
+	};
+	struct nfqd_buf			 want, bad;
+	struct stat			 sb;
+	char				 sub[600], path[700], target[700];
+	char				 err[4096], got[65536];
+	mode_t				 um;
+	int				 r, n;
+
+	memset(&ms, 0, sizeof(ms));
+	ms.nworkers = 1;
+	ms.workers[0].queue = 3;
+	ms.workers[0].state = NFQD_SLOT_RUNNING;
+	fill(&ms.workers[0].st, 100);
+	ms.total = ms.workers[0].st;
+	ms.rules = rules;
+	ms.nrules = 2;
+	buf_init(&want);
+	nfqd_metrics_write(&ms, NFQD_METRICS_MAX_RULES, &want);
+	CHECK(!want.failed && strstr(want.data,
+	    "nfqd_rule_hits_total{rule=\"web\"} 7\n") != NULL,
+	    "prometheus file: the metrics of the snapshot");
+
+	/* A missing directory is made; the file is 0644 whatever the umask. */
+	snprintf(sub, sizeof(sub), "%s/textfile", dir);
+	snprintf(path, sizeof(path), "%s/nfqd.prom", sub);
+	um = umask(077);
+	r = nfqd_stats_write_file(path, &want, err, sizeof(err));
+	umask(um);
+	CHECKF(r == 0 && err[0] == '\0', "prometheus file: written",
+	    "got %d, \"%s\"", r, err);
+	n = unit_read_text(path, got, sizeof(got));
+	CHECK(n == (int)want.len && memcmp(got, want.data, want.len) == 0,
+	    "prometheus file: exactly nfqctl metrics' text");
+	CHECK(stat(path, &sb) == 0 && (sb.st_mode & 07777) == 0644,
+	    "prometheus file: mode 0644");
+	CHECK(stat(sub, &sb) == 0 && S_ISDIR(sb.st_mode),
+	    "prometheus file: its directory made");
+	rules[0].hits = 8;
+	buf_reset(&want);
+	nfqd_metrics_write(&ms, NFQD_METRICS_MAX_RULES, &want);
+	r = nfqd_stats_write_file(path, &want, err, sizeof(err));
+	n = unit_read_text(path, got, sizeof(got));
+	CHECK(r == 0 && n == (int)want.len &&
+	    strstr(got, "nfqd_rule_hits_total{rule=\"web\"} 8\n") != NULL,
+	    "prometheus file: replaced by the next write");
+	CHECK(count_entries(sub, ".tmp.") == 0,
+	    "prometheus file: no temporary file left");
+	unlink(path);
+
+	/* A FIFO or a symbolic link at the name: refused, never opened. */
+	CHECK(mkfifo(path, 0666) == 0, "prometheus file: a FIFO at its name");
+	errno = 0;
+	r = nfqd_stats_write_file(path, &want, err, sizeof(err));
+	CHECKF(r == -1 && errno == EEXIST && strstr(err, "it is a FIFO"),
+	    "prometheus file: FIFO refused without waiting", "got %d, \"%s\"",
+	    r, err);
+	unlink(path);
+	snprintf(target, sizeof(target), "%s/theirs", sub);
+	CHECK(unit_write_text(target, "theirs\n") == 0 &&
+	    symlink(target, path) == 0, "prometheus file: a symlink at its name");
+	errno = 0;
+	r = nfqd_stats_write_file(path, &want, err, sizeof(err));
+	CHECKF(r == -1 && errno == ELOOP && strstr(err, "a symbolic link"),
+	    "prometheus file: symlink refused", "got %d, \"%s\"", r, err);
+	CHECK(unit_read_text(target, got, sizeof(got)) == 7,
+	    "prometheus file: the symlink's target untouched");
+	CHECK(count_entries(sub, ".tmp.") == 0,
+	    "prometheus file: no temporary file left after a refusal");
+	unlink(path);
+
+	/* A buffer cut short by an allocation failure is not written. */
+	buf_init(&bad);
+	bad.failed = true;
+	errno = 0;
+	r = nfqd_stats_write_file(path, &bad, err, sizeof(err));
+	CHECKF(r == -1 && errno == ENOMEM && access(path, F_OK) == -1,
+	    "prometheus file: a failed buffer is not written", "got %d, \"%s\"",
+	    r, err);
+	buf_free(&want);
+	unlink(target);
+	rmdir(sub);
+}
+
 int
 main(void)
 {
@@ -649,6 +745,7 @@ main(void)
 	test_shm();
 	alarm(30);	/* nothing may wait on a planted FIFO */
 	test_shm_planted();
+	test_write_file();
 	alarm(0);
 	CHECK_INT_EQ(count_entries(dir, NULL), 0,
 	    "every test file was removed");
