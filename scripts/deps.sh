@@ -8,7 +8,12 @@ libnetfilter-queue-dev libmnl-dev libconfig-dev libcap-ng-dev libseccomp-dev
 iptables iproute2 iputils-ping socat jq procps python3-scapy
 clang libclang-rt-14-dev gdb valgrind
 openssl curl dnsmasq-base bind9-dnsutils ethtool tcpdump tshark
-mandoc"
+mandoc prometheus prometheus-node-exporter"
+# prometheus gives promtool; tests/net/test_prometheus.sh runs
+# prometheus-node-exporter itself, inside its namespace.  On a host that
+# runs systemd, installing them also starts prometheus (:9090) and
+# prometheus-node-exporter (:9100) there, as Debian packages do (not where
+# policy-rc.d forbids it, as in containers); the tests need neither.
 
 missing=""
 for p in $PKGS; do
