@@ -10,10 +10,13 @@ clang libclang-rt-14-dev gdb valgrind
 openssl curl dnsmasq-base bind9-dnsutils ethtool tcpdump tshark
 mandoc prometheus prometheus-node-exporter"
 # prometheus gives promtool; tests/net/test_prometheus.sh runs
-# prometheus-node-exporter itself, inside its namespace.  On a host that
-# runs systemd, installing them also starts prometheus (:9090) and
-# prometheus-node-exporter (:9100) there, as Debian packages do (not where
-# policy-rc.d forbids it, as in containers); the tests need neither.
+# prometheus-node-exporter itself, inside its namespace.  Their packages
+# come with services (prometheus on :9090, the exporter on :9100) that
+# Debian starts and enables on install; the tests need neither, so when
+# this script installs them it keeps them from starting (a policy-rc.d
+# for the length of the install, where none exists) and disables them
+# where systemd runs.
+SERVICES="prometheus prometheus-node-exporter"
 
 missing=""
 for p in $PKGS; do
@@ -31,6 +34,24 @@ if [ "$(id -u)" != 0 ]; then
 fi
 echo "deps: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
+services=""
+for p in $SERVICES; do
+	case " $missing " in *" $p "*) services="$services $p" ;; esac
+done
+policy=""
+if [ -n "$services" ] && [ ! -e /usr/sbin/policy-rc.d ]; then
+	policy=/usr/sbin/policy-rc.d
+	trap 'rm -f "$policy"' EXIT
+	printf '#!/bin/sh\n# deps.sh: no service starts while it installs\nexit 101\n' >"$policy"
+	chmod 0755 "$policy"
+fi
 apt-get update -qq
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $missing >/dev/null
+if [ -n "$services" ] && [ -d /run/systemd/system ]; then
+	for p in $services; do
+		systemctl disable --now "$p.service" >/dev/null 2>&1 || true
+	done
+	echo "deps: installed and disabled the services of:$services" \
+	    "(for the tests only)"
+fi
