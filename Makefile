@@ -41,12 +41,16 @@ all: $(B)/nfqd $(B)/nfqctl
 $(B)/nfqd: $(OBJS) $(B)/main.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# Only nfqctl (top) uses curses.
+CTL_CFLAGS = $(shell $(PKG_CONFIG) --cflags ncurses 2>/dev/null)
+CTL_LIBS = $(shell $(PKG_CONFIG) --libs ncurses 2>/dev/null)
+
 $(B)/nfqctl: $(OBJS) $(CTL_OBJS)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CTL_LIBS)
 
 $(B)/ctl/%.o: src/nfqctl/%.c
 	@mkdir -p $(@D)
-	$(CC) $(NFQD_CFLAGS) -MMD -MP -c -o $@ $<
+	$(CC) $(NFQD_CFLAGS) $(CTL_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(B)/%.o: src/%.c
 	@mkdir -p $(@D)

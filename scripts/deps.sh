@@ -8,7 +8,7 @@ libnetfilter-queue-dev libmnl-dev libconfig-dev libcap-ng-dev libseccomp-dev
 iptables iproute2 iputils-ping socat jq procps python3-scapy
 clang libclang-rt-14-dev gdb valgrind
 openssl curl dnsmasq-base bind9-dnsutils ethtool tcpdump tshark
-mandoc prometheus prometheus-node-exporter"
+mandoc prometheus prometheus-node-exporter libncurses-dev"
 # prometheus gives promtool; tests/net/test_prometheus.sh runs
 # prometheus-node-exporter itself, inside its namespace.  Their packages
 # come with services (prometheus on :9090, the exporter on :9100) that

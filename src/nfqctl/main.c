@@ -42,6 +42,14 @@ usage(FILE *fp)
 "                      Prometheus text exposition; rule series for the\n"
 "                      first N rules (default %d), the rest as\n"
 "                      rule=\"_other\"\n"
+"  top [--batch] [--interval S] [--iterations N]\n"
+"                      a live view, again every S seconds (default 1):\n"
+"                      per worker and total packets/s, verdicts/s, kernel\n"
+"                      backlog and drops, flows; the busiest rules.  Keys:\n"
+"                      q quits, r or space refreshes, w p d b sort the\n"
+"                      workers, h t o the rules.  --batch (or stdout not a\n"
+"                      terminal): plain text frames, N of them (default:\n"
+"                      no end)\n"
 "  reload              SIGHUP to nfqd; waits until it has loaded the\n"
 "                      configuration (up to 10 s)\n"
 "  stop                SIGTERM to nfqd; waits until it has exited (30 s)\n"
@@ -215,6 +223,8 @@ command(struct nfqctl *c, int argc, char *argv[])
 	char		*end;
 	int		 ch, json = 0;
 
+	if (strcmp(cmd, "top") == 0)
+		return nfqctl_top(c, argc, argv);
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
 		switch (ch) {

@@ -21,4 +21,7 @@ int	nfqctl_load_config(struct nfqctl *c);
 int	nfqctl_reload(struct nfqctl *c);
 int	nfqctl_stop(struct nfqctl *c);
 
+/* top.c: the live view; argv[0] is "top". */
+int	nfqctl_top(struct nfqctl *c, int argc, char *argv[]);
+
 #endif
