@@ -52,6 +52,13 @@ $(B)/ctl/%.o: src/nfqctl/%.c
 	@mkdir -p $(@D)
 	$(CC) $(NFQD_CFLAGS) $(CTL_CFLAGS) -MMD -MP -c -o $@ $<
 
+# nfqctl top's layout (no curses in it) under test.
+$(B)/tests/test_top: tests/unit/test_top.c tests/unit/unit.h $(OBJS) \
+    $(B)/ctl/topview.o
+	@mkdir -p $(@D)
+	$(CC) $(NFQD_CFLAGS) -Itests/unit -Isrc/nfqctl -o $@ $< \
+	    $(B)/ctl/topview.o $(OBJS) $(LDLIBS)
+
 $(B)/%.o: src/%.c
 	@mkdir -p $(@D)
 	$(CC) $(NFQD_CFLAGS) -MMD -MP -c -o $@ $<
