@@ -135,6 +135,11 @@ rm -f "$TMP/stats.json"
 wait_until 5 test -s "$TMP/stats.json"
 check "stats.interval: written without a signal" \
     "$(test -s "$TMP/stats.json" && echo yes)" yes
+step stats.prometheus "at once" "\"$TMP/nfqd.prom\""
+wait_until 5 test -s "$TMP/nfqd.prom"
+check "stats.prometheus: the metrics file is written" \
+    "$(grep -c '^nfqd_packets_received_total{' "$TMP/nfqd.prom" 2>/dev/null)" 2
+step stats.prometheus "at once" ""
 
 # Next start: kept, and said so.
 step daemon.pidfile "next start" "\"$TMP/other.pid\""
