@@ -26,6 +26,16 @@ set -u
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$TOP" || exit 1
+ME=bench
+# shellcheck source=tests/bench/lib.sh
+. "$TOP/tests/bench/lib.sh"
+
+# sleep_until T: until now() is T.
+sleep_until() {
+	local d=$(( $1 - $(now) ))
+	[ "$d" -gt 0 ] && sleep "$(printf '%d.%06d' $((d / 1000000)) $((d % 1000000)))"
+	return 0
+}
 NFQD=$TOP/build/nfqd
 UDPGEN=$TOP/build/tools/udpgen
 BB=$TOP/build/bench
@@ -82,9 +92,6 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
-
-die() { echo "bench: $*" >&2; exit 1; }
-isnum() { [[ $1 =~ ^[0-9]+$ ]]; }
 
 isnum "$RUNS" && [ "$RUNS" -ge 1 ] || die "--runs: a positive integer"
 [[ $DURATION =~ ^[0-9]+(\.[0-9]+)?$ ]] &&
@@ -159,22 +166,6 @@ declare -A PIDS=()	# background processes we started and have not reaped
 CPID=			# the running consumer
 HOLDER=			# a process that sits in NSC: /proc/HOLDER/net is NSC's
 
-cleanup() {
-	local p ns
-	for p in "${!PIDS[@]}"; do
-		kill -KILL "$p" 2>/dev/null
-	done
-	for p in "${!PIDS[@]}"; do
-		wait "$p" 2>/dev/null
-	done
-	for ns in "$NSG" "$NSC"; do
-		for p in $(ip netns pids "$ns" 2>/dev/null); do
-			kill -KILL "$p" 2>/dev/null
-		done
-		ip netns del "$ns" 2>/dev/null
-	done
-	[ -n "${KEEP_TMP:-}" ] && echo "kept $TMP" >&2 || rm -rf "$TMP"
-}
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
@@ -187,28 +178,6 @@ NFQD=$TMP/nfqd
 # The script and everything it starts run on CPU 0, with the generator; only
 # the consumer runs on CPU 1 (taskset -c 1).
 taskset -p -c 0 $$ >/dev/null || die "cannot pin the benchmark to CPU 0"
-
-ing() { ip netns exec "$NSG" "$@"; }
-inc() { ip netns exec "$NSC" "$@"; }
-
-now() { echo "${EPOCHREALTIME/[.,]/}"; }	# microseconds
-
-# sleep_until T: until now() is T.
-sleep_until() {
-	local d=$(( $1 - $(now) ))
-	[ "$d" -gt 0 ] && sleep "$(printf '%d.%06d' $((d / 1000000)) $((d % 1000000)))"
-	return 0
-}
-
-# wait_until SECONDS COMMAND...: poll every 10 ms; 0 once it is true.
-wait_until() {
-	local end=$(( $(now) + ${1%.*} * 1000000 ))
-	shift
-	until "$@" >/dev/null 2>&1; do
-		[ "$(now)" -ge "$end" ] && return 1
-		sleep 0.01
-	done
-}
 
 setup_net() {
 	ip netns add "$NSG" && ip netns add "$NSC" || die "ip netns add"
@@ -231,7 +200,6 @@ setup_net() {
 	want=$(inc readlink /proc/self/ns/net)
 	wait_until 5 _holder_in "$want" || die "namespace holder"
 }
-_holder_in() { [ "$(readlink /proc/"$HOLDER"/ns/net)" = "$1" ]; }
 
 # Echo requests are queued too, in the latency phase only.
 queue_echo() {	# on|off
@@ -247,58 +215,7 @@ queue_flow() {	# on|off
 	    -j NFQUEUE --queue-num 0
 }
 
-# delivered: packets of the flow that came back from the queue with accept.
-delivered() {
-	nsenter --net=/run/netns/"$NSC" iptables -w -nvxL INPUT | awk -v p="dpt:$PORT" \
-	    '$0 ~ p { print $1; exit }'
-}
-
-# kq: queue 0 in NSC: "queue_total copy_mode queue_dropped user_dropped
-# id_sequence copy_range", or nothing when it is not bound.
-kq() {
-	awk '$1 == 0 { print $3, $4, $6, $7, $8, $5 }' \
-	    /proc/$HOLDER/net/netfilter/nfnetlink_queue 2>/dev/null
-}
-bound() { local a; a=$(kq); [ -n "$a" ] && [ "$(echo "$a" | cut -d' ' -f2)" = 2 ]; }
 unbound() { [ -z "$(kq)" ]; }
-
-# drained: nothing waits for a verdict and no new packet reached the queue
-# since the last call.
-LAST_ID=
-drained() {
-	local a id
-	a=$(kq)
-	set -- $a
-	id=${5:-x}
-	[ "${1:-1}" = 0 ] && [ "$id" = "$LAST_ID" ] && return 0
-	LAST_ID=$id
-	return 1
-}
-
-# cpu_ns PID...: "ON WAIT SLICES" of every thread of these processes: the
-# three fields of /proc/PID/task/TID/schedstat: nanoseconds on a CPU,
-# nanoseconds runnable but waiting for one, and the number of times it got
-# a CPU (for a consumer that is not preempted: its wake-ups).
-cpu_ns() {
-	local p f v d n s=0 w=0 k=0
-	for p in "$@"; do
-		for f in /proc/"$p"/task/*/schedstat; do
-			read -r v d n <"$f" 2>/dev/null &&
-			    s=$((s + v)) w=$((w + d)) k=$((k + n))
-		done
-	done
-	echo $s $w $k
-}
-
-# busy_pct: how busy the machine is (all CPUs, percent) over 1 s.
-busy_pct() {
-	local a b
-	a=$(awk '/^cpu / { print $2+$3+$4+$7+$8+$9, $5+$6; exit }' /proc/stat)
-	sleep 1
-	b=$(awk '/^cpu / { print $2+$3+$4+$7+$8+$9, $5+$6; exit }' /proc/stat)
-	echo "$a $b" | awk '{ t = ($3 - $1) + ($4 - $2)
-	    printf "%.0f", (t > 0 ? 100 * ($3 - $1) / t : 0) }'
-}
 
 # ---------------------------------------------------------------- consumers
 
@@ -381,29 +298,10 @@ _nfqd_ready() {
 	    [ "$(awk '{ print $3 }' /proc/"$w"/stat 2>/dev/null)" = S ]
 }
 _simple_ready() { bound && grep -q "ready" "$TMP/$1.log"; }
-_start_failed() {
-	echo "bench: $1 did not start; its log:" >&2
-	tail -n 20 "$TMP/$1.log" >&2
-	stop_consumer
-}
 
 consumer_pids() { echo "$CPID" $(pgrep -P "$CPID"); }
 
-stop_consumer() {
-	[ -n "$CPID" ] || return 0
-	kill -TERM "$CPID" 2>/dev/null
-	if ! wait_until 5 _gone "$CPID"; then
-		echo "bench: consumer $CPID did not stop; killing it" >&2
-		kill -KILL "$CPID" 2>/dev/null
-	fi
-	wait "$CPID" 2>/dev/null
-	unset "PIDS[$CPID]"
-	CPID=
-}
-_gone() { ! kill -0 "$1" 2>/dev/null || [ "$(awk '{ print $3 }' /proc/$1/stat 2>/dev/null)" = Z ]; }
-
 # ---------------------------------------------------------------- throughput
-
 
 # retry FUNCTION ARGS...: run a measurement, which leaves its result line in
 # TMP/row and in RUNQ the percentage of the time the consumer was runnable

@@ -38,6 +38,9 @@ set -u
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$TOP" || exit 1
+ME=bench_l7
+# shellcheck source=tests/bench/lib.sh
+. "$TOP/tests/bench/lib.sh"
 NFQD=$TOP/build/nfqd
 HELLOGEN=$TOP/build/tools/hellogen
 BB=$TOP/build/bench
@@ -107,9 +110,6 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
-
-die() { echo "bench_l7: $*" >&2; exit 1; }
-isnum() { [[ $1 =~ ^[0-9]+$ ]]; }
 
 isnum "$RUNS" && [ "$RUNS" -ge 1 ] || die "--runs: a positive integer"
 [[ $DURATION =~ ^[0-9]+(\.[0-9]+)?$ ]] &&
@@ -188,22 +188,6 @@ CPID=			# the running consumer
 HOLDER=			# a process that sits in NSC: /proc/HOLDER/net is NSC's
 SINK=			# the transfer's receiver
 
-cleanup() {
-	local p ns
-	for p in "${!PIDS[@]}"; do
-		kill -KILL "$p" 2>/dev/null
-	done
-	for p in "${!PIDS[@]}"; do
-		wait "$p" 2>/dev/null
-	done
-	for ns in "$NSG" "$NSC"; do
-		for p in $(ip netns pids "$ns" 2>/dev/null); do
-			kill -KILL "$p" 2>/dev/null
-		done
-		ip netns del "$ns" 2>/dev/null
-	done
-	[ -n "${KEEP_TMP:-}" ] && echo "kept $TMP" >&2 || rm -rf "$TMP"
-}
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
@@ -216,21 +200,6 @@ NFQD=$TMP/nfqd
 # The script and everything it starts run on CPU 0, with the generator; only
 # the consumer (and the transfer's receiver) run on CPU 1 (taskset -c 1).
 taskset -p -c 0 $$ >/dev/null || die "cannot pin the benchmark to CPU 0"
-
-ing() { ip netns exec "$NSG" "$@"; }
-inc() { ip netns exec "$NSC" "$@"; }
-
-now() { echo "${EPOCHREALTIME/[.,]/}"; }	# microseconds
-
-# wait_until SECONDS COMMAND...: poll every 10 ms; 0 once it is true.
-wait_until() {
-	local end=$(( $(now) + ${1%.*} * 1000000 ))
-	shift
-	until "$@" >/dev/null 2>&1; do
-		[ "$(now)" -ge "$end" ] && return 1
-		sleep 0.01
-	done
-}
 
 setup_net() {
 	ip netns add "$NSG" && ip netns add "$NSC" || die "ip netns add"
@@ -250,7 +219,6 @@ setup_net() {
 	want=$(inc readlink /proc/self/ns/net)
 	wait_until 5 _holder_in "$want" || die "namespace holder"
 }
-_holder_in() { [ "$(readlink /proc/"$HOLDER"/ns/net)" = "$1" ]; }
 
 # The flood's rules: no conntrack.
 flood_rules() {	# on|off
@@ -295,47 +263,7 @@ no_rules() {
 	done
 }
 
-# delivered: packets of the flood that came back from the queue with accept.
-delivered() {
-	nsenter --net=/run/netns/"$NSC" iptables -w -nvxL INPUT | awk -v p="dpt:$PORT" \
-	    '$0 ~ p { print $1; exit }'
-}
-
-# kq [QUEUE]: a queue in NSC: "queue_total copy_mode queue_dropped
-# user_dropped id_sequence copy_range", or nothing when it is not bound.
-kq() {
-	awk -v q="${1:-0}" '$1 == q { print $3, $4, $6, $7, $8, $5 }' \
-	    /proc/$HOLDER/net/netfilter/nfnetlink_queue 2>/dev/null
-}
-bound() { local a; a=$(kq "${1:-0}"); [ -n "$a" ] && [ "$(echo "$a" | cut -d' ' -f2)" = 2 ]; }
 unbound() { [ -z "$(kq 0)" ] && [ -z "$(kq 1)" ]; }
-
-# drained: nothing waits for a verdict and no new packet reached the queue
-# since the last call.
-LAST_ID=
-drained() {
-	local a id
-	a=$(kq)
-	set -- $a
-	id=${5:-x}
-	[ "${1:-1}" = 0 ] && [ "$id" = "$LAST_ID" ] && return 0
-	LAST_ID=$id
-	return 1
-}
-
-# cpu_ns PID...: "ON WAIT SLICES" of every thread of these processes, from
-# /proc/PID/task/TID/schedstat: nanoseconds on a CPU, nanoseconds runnable
-# but waiting for one, and the number of times it got a CPU.
-cpu_ns() {
-	local p f v d n s=0 w=0 k=0
-	for p in "$@"; do
-		for f in /proc/"$p"/task/*/schedstat; do
-			read -r v d n <"$f" 2>/dev/null &&
-			    s=$((s + v)) w=$((w + d)) k=$((k + n))
-		done
-	done
-	echo $s $w $k
-}
 
 # pss_kb PID...: the sum of their proportional set sizes (a page the
 # master and its workers share counts once, split between them).
@@ -346,16 +274,6 @@ pss_kb() {
 		s=$((s + ${v:-0}))
 	done
 	echo $s
-}
-
-# busy_pct: how busy the machine is (all CPUs, percent) over 1 s.
-busy_pct() {
-	local a b
-	a=$(awk '/^cpu / { print $2+$3+$4+$7+$8+$9, $5+$6; exit }' /proc/stat)
-	sleep 1
-	b=$(awk '/^cpu / { print $2+$3+$4+$7+$8+$9, $5+$6; exit }' /proc/stat)
-	echo "$a $b" | awk '{ t = ($3 - $1) + ($4 - $2)
-	    printf "%.0f", (t > 0 ? 100 * ($3 - $1) / t : 0) }'
 }
 
 # median: of the numbers on stdin, one a line; nothing when none.
@@ -467,27 +385,9 @@ _nfqd_ready() {
 	done
 }
 _refq_ready() { bound && grep -q "ready" "$TMP/refq.log"; }
-_start_failed() {
-	echo "bench_l7: $1 did not start; its log:" >&2
-	tail -n 20 "$TMP/$1.log" >&2
-	stop_consumer
-}
 
 workers() { pgrep -P "$CPID" '^nfqd-w' | sort -n | tr '\n' ' '; }
 consumer_pids() { echo "$CPID" $(pgrep -P "$CPID" '^nfqd-w' | sort -n); }
-
-stop_consumer() {
-	[ -n "$CPID" ] || return 0
-	kill -TERM "$CPID" 2>/dev/null
-	if ! wait_until 5 _gone "$CPID"; then
-		echo "bench_l7: consumer $CPID did not stop; killing it" >&2
-		kill -KILL "$CPID" 2>/dev/null
-	fi
-	wait "$CPID" 2>/dev/null
-	unset "PIDS[$CPID]"
-	CPID=
-}
-_gone() { ! kill -0 "$1" 2>/dev/null || [ "$(awk '{ print $3 }' /proc/$1/stat 2>/dev/null)" = Z ]; }
 
 # dump: nfqd's counters to TMP/stats.json (SIGUSR1).
 dump() {
