@@ -2,6 +2,8 @@
  * /proc/net/netfilter/nfnetlink_queue: the kernel's per-queue counters.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,25 +83,94 @@ nfqd_procfs_find(const struct nfqd_kqueue *kq, size_t n, uint32_t queue)
 	return NULL;
 }
 
+void
+nfqd_procfs_init(struct nfqd_procfs *pf, const char *path)
+{
+	pf->path = path;
+	pf->fd = -1;
+}
+
+void
+nfqd_procfs_close(struct nfqd_procfs *pf)
+{
+	if (pf->fd != -1)
+		close(pf->fd);
+	pf->fd = -1;
+}
+
+/* Call fn for the line at p, when it is one of ours. */
+static int
+one_line(const char *p, uint32_t first, uint32_t count,
+    void (*fn)(void *arg, const struct nfqd_kqueue *kq), void *arg)
+{
+	struct nfqd_kqueue	kq;
+
+	if (nfqd_procfs_parse_line(p, &kq) == -1 || kq.queue < first ||
+	    kq.queue - first >= count)
+		return 0;
+	fn(arg, &kq);
+	return 1;
+}
+
+int
+nfqd_procfs_scan(struct nfqd_procfs *pf, uint32_t first, uint32_t count,
+    void (*fn)(void *arg, const struct nfqd_kqueue *kq), void *arg)
+{
+	char	*p, *nl;
+	size_t	 have = 0, cap = sizeof(pf->buf) - 1;
+	off_t	 off = 0;
+	ssize_t	 r;
+	bool	 skip = false;	/* in a line longer than buf: not the kernel's */
+	int	 n = 0;
+
+	if (pf->fd == -1 && (pf->fd = open(pf->path, O_RDONLY | O_CLOEXEC)) ==
+	    -1)
+		return -1;
+	/* A seq_file read at offset 0 starts again from the first queue. */
+	for (;;) {
+		r = pread(pf->fd, pf->buf + have, cap - have, off);
+		if (r == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (r == 0)
+			break;
+		off += r;
+		have += (size_t)r;
+		pf->buf[have] = '\0';
+		for (p = pf->buf; (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
+			*nl = '\0';
+			if (!skip)
+				n += one_line(p, first, count, fn, arg);
+			skip = false;
+		}
+		have -= (size_t)(p - pf->buf);
+		memmove(pf->buf, p, have);
+		if (have == cap) {
+			have = 0;
+			skip = true;
+		}
+	}
+	if (have > 0 && !skip) {
+		pf->buf[have] = '\0';
+		n += one_line(pf->buf, first, count, fn, arg);
+	}
+	return n;
+}
+
 int
 nfqd_procfs_each(const char *path, uint32_t first, uint32_t count,
     void (*fn)(void *arg, const struct nfqd_kqueue *kq), void *arg)
 {
-	struct nfqd_kqueue	 kq;
-	FILE			*fp;
-	char			 line[256];
-	int			 n = 0;
+	struct nfqd_procfs	pf;
+	int			n, saved;
 
-	if ((fp = fopen(path, "re")) == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), fp) != NULL) {
-		if (nfqd_procfs_parse_line(line, &kq) == -1 ||
-		    kq.queue < first || kq.queue - first >= count)
-			continue;
-		fn(arg, &kq);
-		n++;
-	}
-	fclose(fp);
+	nfqd_procfs_init(&pf, path);
+	n = nfqd_procfs_scan(&pf, first, count, fn, arg);
+	saved = errno;
+	nfqd_procfs_close(&pf);
+	errno = saved;
 	return n;
 }
 

@@ -57,4 +57,24 @@ int	nfqd_procfs_fd_lookup(int fd, uint32_t queue, struct nfqd_kqueue *out,
 int	nfqd_procfs_each(const char *path, uint32_t first, uint32_t count,
 	    void (*fn)(void *arg, const struct nfqd_kqueue *kq), void *arg);
 
+/*
+ * The file kept open, for a process that reads it periodically (the
+ * master): each scan reads it again from its start with pread into buf,
+ * with no open, no path walk and no allocation.  The file exists once
+ * nfnetlink_queue is loaded: until it can be opened, each scan tries to
+ * open it and fails (-1, errno).  It stays in the network namespace of the
+ * process that opened it.
+ */
+struct nfqd_procfs {
+	const char	*path;
+	int		 fd;		/* -1: not open */
+	char		 buf[4096];
+};
+
+void	nfqd_procfs_init(struct nfqd_procfs *pf, const char *path);
+void	nfqd_procfs_close(struct nfqd_procfs *pf);
+/* nfqd_procfs_each() on pf. */
+int	nfqd_procfs_scan(struct nfqd_procfs *pf, uint32_t first, uint32_t count,
+	    void (*fn)(void *arg, const struct nfqd_kqueue *kq), void *arg);
+
 #endif

@@ -2,6 +2,7 @@
  * Unit tests for src/procfs.c: the kernel's nfnetlink_queue lines.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -141,6 +142,138 @@ test_read(void)
 	    "got %d, %s", n, strerror(errno));
 }
 
+struct seen {
+	unsigned	n;
+	unsigned	bad;		/* out of order, or fields wrong */
+	uint32_t	next;		/* the queue expected next */
+	uint32_t	total;		/* queue_total expected: queue * mult */
+	uint32_t	mult;
+};
+
+static void
+seen_line(void *arg, const struct nfqd_kqueue *kq)
+{
+	struct seen	*s = arg;
+
+	if (kq->queue != s->next || kq->queue_total != kq->queue * s->mult ||
+	    kq->portid != 1000 + kq->queue)
+		s->bad++;
+	s->next = kq->queue + 1;
+	s->n++;
+}
+
+/* Queues first..last-1, one line each, queue_total = queue * mult. */
+static int
+write_queues(const char *path, unsigned first, unsigned last, unsigned mult,
+    const char *middle)
+{
+	static char	text[64 * 1024];
+	size_t		len = 0;
+	unsigned	q;
+
+	text[0] = '\0';
+	for (q = first; q < last; q++) {
+		len += (size_t)snprintf(text + len, sizeof(text) - len, "%s",
+		    kline(q, 1000 + q, q * mult, 2, 65535, 0, 0, q));
+		if (q == (first + last) / 2 && middle != NULL)
+			len += (size_t)snprintf(text + len, sizeof(text) - len,
+			    "%s", middle);
+	}
+	return unit_write_text(path, text);
+}
+
+static void
+test_scan(void)
+{
+	struct nfqd_procfs	 pf;
+	struct seen		 s;
+	char			 path[1024], longline[6000];
+	int			 n, fd;
+
+	snprintf(path, sizeof(path), "%s/nfnetlink_queue", dir);
+	nfqd_procfs_init(&pf, path);
+	memset(&s, 0, sizeof(s));
+	errno = 0;
+	n = nfqd_procfs_scan(&pf, 0, 10, seen_line, &s);
+	CHECKF(n == -1 && errno == ENOENT && pf.fd == -1 && s.n == 0,
+	    "scan: a missing file is -1 ENOENT, and stays closed",
+	    "got %d, %s, fd %d, %u lines", n, strerror(errno), pf.fd, s.n);
+
+	/* 300 lines, about 15 KB: several reads of the 4 KB buffer. */
+	if (!CHECK(write_queues(path, 0, 300, 3, NULL) == 0,
+	    "scan: writing the file"))
+		return;
+	memset(&s, 0, sizeof(s));
+	s.mult = 3;
+	n = nfqd_procfs_scan(&pf, 0, 300, seen_line, &s);
+	CHECKF(n == 300 && s.n == 300 && s.bad == 0 && s.next == 300,
+	    "scan: every line across buffer boundaries, in order",
+	    "got %d, %u lines, %u bad, next %u", n, s.n, s.bad, s.next);
+	CHECK(pf.fd != -1, "scan: the file is open once it exists");
+	fd = pf.fd;
+
+	memset(&s, 0, sizeof(s));
+	s.mult = 3;
+	s.next = 120;
+	n = nfqd_procfs_scan(&pf, 120, 50, seen_line, &s);
+	CHECKF(n == 50 && s.n == 50 && s.bad == 0 && s.next == 170,
+	    "scan: only the queues in [first, first + count)",
+	    "got %d, %u lines, %u bad, next %u", n, s.n, s.bad, s.next);
+
+	/* Rewritten in place: the open descriptor reads the new text. */
+	memset(longline, 'x', sizeof(longline) - 2);
+	longline[sizeof(longline) - 2] = '\n';
+	longline[sizeof(longline) - 1] = '\0';
+	if (!CHECK(write_queues(path, 10, 210, 7, longline) == 0,
+	    "scan: rewriting the file"))
+		return;
+	memset(&s, 0, sizeof(s));
+	s.mult = 7;
+	s.next = 10;
+	n = nfqd_procfs_scan(&pf, 0, 65536, seen_line, &s);
+	CHECKF(n == 200 && s.n == 200 && s.bad == 0 && s.next == 210,
+	    "scan: read again from the start; a line longer than the buffer "
+	    "is skipped, the lines around it are not",
+	    "got %d, %u lines, %u bad, next %u", n, s.n, s.bad, s.next);
+	CHECK_INT_EQ(pf.fd, fd, "scan: no new open for a later scan");
+
+	/* The last line without its newline still counts. */
+	if (!CHECK(unit_write_text(path, "    4   1004    28 2 65535     0"
+	    "     0        4  1") == 0, "scan: writing a file without newline"))
+		return;
+	memset(&s, 0, sizeof(s));
+	s.mult = 7;
+	s.next = 4;
+	n = nfqd_procfs_scan(&pf, 0, 10, seen_line, &s);
+	CHECKF(n == 1 && s.n == 1 && s.bad == 0,
+	    "scan: a last line without newline", "got %d, %u lines, %u bad",
+	    n, s.n, s.bad);
+
+	if (!CHECK(unit_write_text(path, "") == 0, "scan: emptying the file"))
+		return;
+	memset(&s, 0, sizeof(s));
+	CHECK_INT_EQ(nfqd_procfs_scan(&pf, 0, 10, seen_line, &s), 0,
+	    "scan: an empty file");
+
+	nfqd_procfs_close(&pf);
+	CHECK_INT_EQ(pf.fd, -1, "scan: closed");
+	CHECKF(fcntl(fd, F_GETFD) == -1 && errno == EBADF,
+	    "scan: close closed the descriptor", "fcntl: %s", strerror(errno));
+	unlink(path);
+
+	/* nfqd_procfs_each opens and closes the file each time. */
+	if (!CHECK(write_queues(path, 0, 300, 2, NULL) == 0,
+	    "each: writing the file"))
+		return;
+	memset(&s, 0, sizeof(s));
+	s.mult = 2;
+	n = nfqd_procfs_each(path, 0, 300, seen_line, &s);
+	CHECKF(n == 300 && s.n == 300 && s.bad == 0,
+	    "each: every line of a 15 KB file", "got %d, %u lines, %u bad", n,
+	    s.n, s.bad);
+	unlink(path);
+}
+
 int
 main(void)
 {
@@ -152,6 +285,7 @@ main(void)
 	}
 	test_parse();
 	test_read();
+	test_scan();
 	rc = unit_done();
 	if (unit_rmtree(dir) == -1) {
 		perror(dir);
