@@ -82,7 +82,7 @@ write_stats(struct nfqd_master *m, bool table)
 {
 	struct nfqd_buf	b;
 
-	nfqd_stats_collect(m->stats, &m->shm, NFQD_PROCFS_PATH);
+	nfqd_stats_collect_from(m->stats, &m->shm, &m->proc);
 	nfqd_rregion_collect(m);
 	if (table)
 		nfqd_stats_table(m->stats, emit_line, NULL);
@@ -104,7 +104,7 @@ log_totals(struct nfqd_master *m)
 {
 	const struct nfqd_slot_stats	*t;
 
-	nfqd_stats_collect(m->stats, &m->shm, NFQD_PROCFS_PATH);
+	nfqd_stats_collect_from(m->stats, &m->shm, &m->proc);
 	t = &m->stats->total;
 	log_notice("stopped: received %llu, accepted %llu, dropped %llu, "
 	    "other %llu, skipped %llu, restarts %llu",
@@ -158,7 +158,7 @@ arm_timer(struct nfqd_master *m)
 	uint64_t		 next = UINT64_MAX, now = nfqd_now_ns();
 	unsigned		 i;
 
-	for (i = 0; i < NFQD_MAX_WORKERS; i++) {
+	for (i = 0; i < m->nslots; i++) {
 		s = &m->slots[i];
 		if (s->state == NFQD_W_STOPPING && s->kill_at < next)
 			next = s->kill_at;
@@ -188,7 +188,7 @@ all_done(const struct nfqd_master *m)
 
 	if (!m->stopping || m->nqs > 0)
 		return false;
-	for (i = 0; i < NFQD_MAX_WORKERS; i++)
+	for (i = 0; i < m->nslots; i++)
 		if (m->slots[i].state != NFQD_W_IDLE)
 			return false;
 	return true;
@@ -400,6 +400,7 @@ finish(struct nfqd_master *m)
 		close(m->tfd);
 	if (m->ready_fd != -1)
 		close(m->ready_fd);	/* the parent learns: not started */
+	nfqd_procfs_close(&m->proc);
 	if (m->stats != NULL)
 		free(m->stats->rules);
 	free(m->stats);
@@ -418,6 +419,8 @@ nfqd_master_run(struct nfqd_config *cf, const struct nfqd_overrides *ov,
 	m->ov = ov;
 	m->gen = 1;
 	m->ep = m->sfd = m->tfd = m->pidfd = m->ready_fd = m->shm.fd = -1;
+	/* Opened at its first read, once the queues are bound. */
+	nfqd_procfs_init(&m->proc, NFQD_PROCFS_PATH);
 	log_set_role("master");
 	nfqd_daemon_logging(m);
 	nfqd_fault_arm(-1);

@@ -147,7 +147,7 @@ nfqd_rregion_collect(struct nfqd_master *m)
 		st->rules[j].hits = st->rules[j].bytes = 0;
 	}
 	st->nrules = n;
-	for (i = 0; i < NFQD_MAX_WORKERS; i++) {
+	for (i = 0; i < m->nslots; i++) {
 		rr = m->slots[i].rr;
 		if (rr == NULL || i >= rr->map.hdr->nslots || rr->rs == NULL)
 			continue;

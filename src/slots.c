@@ -73,6 +73,7 @@ close_fds_in_child(struct nfqd_master *m, int keep)
 	if (m->ready_fd != -1)
 		close(m->ready_fd);
 	close(m->shm.fd);
+	nfqd_procfs_close(&m->proc);
 }
 
 static void
@@ -174,7 +175,7 @@ any_stopping(const struct nfqd_master *m)
 {
 	unsigned	i;
 
-	for (i = 0; i < NFQD_MAX_WORKERS; i++)
+	for (i = 0; i < m->nslots; i++)
 		if (m->slots[i].state == NFQD_W_STOPPING)
 			return true;
 	return false;
@@ -222,8 +223,11 @@ nfqd_slots_reconcile(struct nfqd_master *m)
 	size_t			 k;
 	bool			 rolling;
 
+	if (m->nslots < m->cf.qcount)
+		m->nslots = m->cf.qcount;
+
 	/* Workers on the wrong queue or no longer wanted stop now. */
-	for (i = 0; i < NFQD_MAX_WORKERS; i++) {
+	for (i = 0; i < m->nslots; i++) {
 		s = &m->slots[i];
 		stop_overdue(m, i, now);
 		if (s->state != NFQD_W_RUNNING)
@@ -271,14 +275,23 @@ nfqd_slots_reconcile(struct nfqd_master *m)
 	}
 
 	NFQD_STORE(&m->shm.hdr->nworkers, (uint32_t)m->cf.qcount);
-	for (i = m->cf.qcount; i < NFQD_MAX_WORKERS; i++)
+	for (i = m->cf.qcount; i < m->nslots; i++)
 		if (m->slots[i].state == NFQD_W_IDLE && m->slots[i].rr != NULL)
 			nfqd_rregion_unref(&m->slots[i]);
 	nfqd_rregion_gc(m);
-	for (i = 0; i < NFQD_MAX_WORKERS; i++)
+	for (i = 0; i < m->nslots; i++)
 		if (m->slots[i].state != NFQD_W_IDLE || i < m->cf.qcount ||
 		    m->shm.slots[i].ctl.state != NFQD_SLOT_EMPTY)
 			shm_ctl(m, i);
+
+	/* Slots no longer in use above the configured ones: walk no more. */
+	while (m->nslots > m->cf.qcount) {
+		s = &m->slots[m->nslots - 1];
+		if (s->state != NFQD_W_IDLE || s->rr != NULL ||
+		    m->shm.slots[m->nslots - 1].ctl.state != NFQD_SLOT_EMPTY)
+			break;
+		m->nslots--;
+	}
 }
 
 static void
@@ -380,10 +393,10 @@ nfqd_slots_reap(struct nfqd_master *m)
 	bool			 asked;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		for (i = 0; i < NFQD_MAX_WORKERS; i++)
+		for (i = 0; i < m->nslots; i++)
 			if (m->slots[i].pid == pid)
 				break;
-		if (i == NFQD_MAX_WORKERS)
+		if (i == m->nslots)
 			continue;	/* not a worker */
 		s = &m->slots[i];
 		asked = s->state == NFQD_W_STOPPING;

@@ -61,6 +61,17 @@ void
 nfqd_stats_collect(struct nfqd_stats *s, const struct nfqd_shm *shm,
     const char *procpath)
 {
+	struct nfqd_procfs	pf;
+
+	nfqd_procfs_init(&pf, procpath);
+	nfqd_stats_collect_from(s, shm, &pf);
+	nfqd_procfs_close(&pf);
+}
+
+void
+nfqd_stats_collect_from(struct nfqd_stats *s, const struct nfqd_shm *shm,
+    struct nfqd_procfs *pf)
+{
 	static struct kcollect		 kc;
 	const struct nfqd_shm_hdr	*h = shm->hdr;
 	const struct nfqd_slot		*sl;
@@ -78,7 +89,7 @@ nfqd_stats_collect(struct nfqd_stats *s, const struct nfqd_shm *shm,
 	if (n > h->nslots)
 		n = h->nslots;
 	s->nworkers = n;
-	memset(kc.ours, 0, sizeof(kc.ours));
+	/* kc.ours is all zeros: each collect clears the bits it set. */
 	for (i = 0; i < n; i++) {
 		sl = &shm->slots[i];
 		w = &s->workers[i];
@@ -101,8 +112,10 @@ nfqd_stats_collect(struct nfqd_stats *s, const struct nfqd_shm *shm,
 	s->nkernel = 0;
 	s->kernel_errno = 0;
 	kc.s = s;
-	if (nfqd_procfs_each(procpath, 0, 65536, kernel_line, &kc) == -1)
+	if (nfqd_procfs_scan(pf, 0, 65536, kernel_line, &kc) == -1)
 		s->kernel_errno = errno;
+	for (i = 0; i < n; i++)
+		kc.ours[s->workers[i].queue / 8] = 0;
 }
 
 void

@@ -168,7 +168,7 @@ check_queues(struct nfqd_master *m, uint64_t now)
 	memset(kq, 0, m->cf.qcount * sizeof(*kq));
 	for (i = 0; i < m->cf.qcount; i++)
 		kq[i].queue = UINT32_MAX;	/* not seen */
-	if (nfqd_procfs_each(NFQD_PROCFS_PATH, m->cf.qfirst, m->cf.qcount,
+	if (nfqd_procfs_scan(&m->proc, m->cf.qfirst, m->cf.qcount,
 	    kernel_line, m) == -1)
 		return;
 	for (i = 0; i < m->cf.qcount; i++) {

@@ -140,6 +140,15 @@ struct nfqd_master {
 	size_t				 nqs;
 
 	struct nfqd_mslot		 slots[NFQD_MAX_WORKERS];
+	/*
+	 * Slots at and above nslots are idle, hold no rule region and show
+	 * an empty control line: the loops over slots stop there, so that a
+	 * wake-up of the master costs what the configured workers need, not
+	 * NFQD_MAX_WORKERS (nfqd_slots_reconcile() keeps it).
+	 */
+	unsigned			 nslots;
+	/* The kernel's queue counters, kept open (watchdog, statistics). */
+	struct nfqd_procfs		 proc;
 
 	struct nfqd_rregion		*rr;		/* current */
 	struct nfqd_rregion		*rr_old;	/* still referenced */

@@ -53,6 +53,9 @@ struct nfqd_stats {
  */
 void	nfqd_stats_collect(struct nfqd_stats *s, const struct nfqd_shm *shm,
 	    const char *procpath);
+/* The same from the kernel's file kept open (the master's). */
+void	nfqd_stats_collect_from(struct nfqd_stats *s,
+	    const struct nfqd_shm *shm, struct nfqd_procfs *pf);
 
 void	nfqd_stats_json(const struct nfqd_stats *s, struct nfqd_buf *b);
 
