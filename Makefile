@@ -96,11 +96,14 @@ $(B)/tools/%: tests/tools/%.c
 
 tests: $(UNIT) $(TOOLS) $(B)/nfqd $(B)/nfqctl $(B)/nfqd-faults
 
-# The benchmarks (as root): consumers side by side, and the classifier.
+# The benchmarks (as root): the classifier, the name sets, consumers side
+# by side (throughput, CPU per packet), and the round trip's tail on the
+# consumer's own CPU and across CPUs.
 bench: all $(TOOLS) $(B)/bench/bench_classify $(B)/bench/bench_names
 	$(B)/bench/bench_classify
 	$(B)/bench/bench_names
 	tests/bench/bench.sh
+	tests/bench/bench_latency.sh
 
 $(B)/bench/bench_classify: tests/bench/bench_classify.c $(OBJS)
 	@mkdir -p $(@D)

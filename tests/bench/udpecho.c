@@ -10,6 +10,8 @@
  *       the last probe wait MSEC (default 500) for late replies.  Prints
  *       one line:
  *         probes N received N lost N min_us X p50_us X p90_us X p99_us X max_us X
+ *         p999_us X
+ *       (p999 last, so that the fields before it keep their places).
  *
  * -c pins the process to a CPU.  The RTT includes the client's own wake-up
  * on the reply (it blocks in ppoll), the same for every path measured.
@@ -259,11 +261,12 @@ client(const char *addr, unsigned long port, uint64_t count, uint64_t usec,
 
 	qsort(rtt, (size_t)got, sizeof(*rtt), cmp_u64);
 	printf("probes %llu received %llu lost %llu min_us %.1f p50_us %.1f "
-	    "p90_us %.1f p99_us %.1f max_us %.1f\n",
+	    "p90_us %.1f p99_us %.1f max_us %.1f p999_us %.1f\n",
 	    (unsigned long long)count, (unsigned long long)got,
 	    (unsigned long long)(count - got), pct(rtt, (size_t)got, 0),
 	    pct(rtt, (size_t)got, 50), pct(rtt, (size_t)got, 90),
-	    pct(rtt, (size_t)got, 99), pct(rtt, (size_t)got, 100));
+	    pct(rtt, (size_t)got, 99), pct(rtt, (size_t)got, 100),
+	    pct(rtt, (size_t)got, 99.9));
 	free(rtt);
 	free(seen);
 	return 0;
