@@ -741,13 +741,25 @@ key_queue(struct nfqd_ruleload *l, config_setting_t *s)
 	l->queue = s;
 }
 
+/* true (a line per match), false, or "pcap" (the packet, to a file). */
 static void
 key_log(struct nfqd_ruleload *l, config_setting_t *s)
 {
-	bool	b;
+	const char	*v;
 
-	if (cfg_bool(l->c, s, &b) == 0)
-		l->r->log = b;
+	if (config_setting_type(s) == CONFIG_TYPE_BOOL) {
+		l->r->log = config_setting_get_bool(s) ? NFQD_LOG_LINE : 0;
+		return;
+	}
+	if (config_setting_type(s) == CONFIG_TYPE_STRING &&
+	    strcmp(v = config_setting_get_string(s), "pcap") == 0) {
+		l->r->log = NFQD_LOG_PCAP;
+		return;
+	}
+	if (config_setting_type(s) == CONFIG_TYPE_STRING)
+		rerr(l, s, "\"%s\" is neither true, false nor \"pcap\"", v);
+	else
+		rerr(l, s, "must be true, false or \"pcap\"");
 }
 
 static const struct nfqd_rulekey keys[] = {
