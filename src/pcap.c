@@ -85,19 +85,26 @@ nfqd_pcap_init(struct nfqd_pcap *p, int dirfd, uint16_t queue,
 
 /*
  * A failure worth a line, at most one per 10 s: "pcap: WHAT NAME: errno's
- * text (N packets lost; M more failures suppressed)".
+ * text; N packets lost; M more failures suppressed".
  */
 static void
 complain(struct nfqd_pcap *p, uint64_t now, const char *what,
     const char *name, uint64_t lost)
 {
+	char		l[48] = "", m[64] = "";
 	uint64_t	missed;
 	int		e = errno;
 
-	if (log_throttle_ok(&p->lt, now, &missed))
-		log_warnx("pcap: %s %s: %s (%llu packets lost; %llu more "
-		    "failures suppressed)", what, name, strerror(e),
-		    (unsigned long long)lost, (unsigned long long)missed);
+	if (log_throttle_ok(&p->lt, now, &missed)) {
+		if (lost > 0)
+			snprintf(l, sizeof(l), "; %llu packets lost",
+			    (unsigned long long)lost);
+		if (missed > 0)
+			snprintf(m, sizeof(m), "; %llu more failures "
+			    "suppressed", (unsigned long long)missed);
+		log_warnx("pcap: %s %s: %s%s%s", what, name, strerror(e), l,
+		    m);
+	}
 	errno = e;
 }
 
@@ -281,9 +288,13 @@ nfqd_pcap_start(struct nfqd_pcap *p, uint64_t now)
 		prune(p, now);
 		p->pruned = true;
 	}
-	/* An earlier file with records in it is kept: rotated away. */
+	/*
+	 * An earlier file with records in it is kept: rotated away.  Anything
+	 * else in its place is left for openat() to refuse.
+	 */
 	if (fstatat(p->dirfd, p->name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    st.st_size > (off_t)NFQD_PCAP_FILEHDR && p->max_files > 1 &&
+	    S_ISREG(st.st_mode) && st.st_size > (off_t)NFQD_PCAP_FILEHDR &&
+	    p->max_files > 1 &&
 	    shift(p, now) == -1)
 		return;
 	if (open_file(p, now) == 0)
