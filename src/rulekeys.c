@@ -747,19 +747,22 @@ key_log(struct nfqd_ruleload *l, config_setting_t *s)
 {
 	const char	*v;
 
-	if (config_setting_type(s) == CONFIG_TYPE_BOOL) {
+	switch (config_setting_type(s)) {
+	case CONFIG_TYPE_BOOL:
 		l->r->log = config_setting_get_bool(s) ? NFQD_LOG_LINE : 0;
-		return;
-	}
-	if (config_setting_type(s) == CONFIG_TYPE_STRING &&
-	    strcmp(v = config_setting_get_string(s), "pcap") == 0) {
-		l->r->log = NFQD_LOG_PCAP;
-		return;
-	}
-	if (config_setting_type(s) == CONFIG_TYPE_STRING)
-		rerr(l, s, "\"%s\" is neither true, false nor \"pcap\"", v);
-	else
+		break;
+	case CONFIG_TYPE_STRING:
+		v = config_setting_get_string(s);
+		if (strcmp(v, "pcap") == 0)
+			l->r->log = NFQD_LOG_PCAP;
+		else
+			rerr(l, s, "\"%s\" is neither true, false nor \"pcap\"",
+			    v);
+		break;
+	default:
 		rerr(l, s, "must be true, false or \"pcap\"");
+		break;
+	}
 }
 
 static const struct nfqd_rulekey keys[] = {
