@@ -151,6 +151,8 @@ seqs() {
 check "rotation: the newest packets in the newest files, the oldest dropped" \
     "$(seqs "$TMP/rot/nfqd-q0.pcap.2") $(seqs "$TMP/rot/nfqd-q0.pcap.1") $(seqs "$TMP/rot/nfqd-q0.pcap")" \
     "248-309 310-371 372-399"
+check "rotation: no worker died (the seccomp filter allows rotating)" \
+    "$(sj '.total.restarts')" 0
 stop_nfqd
 check "rotation: SIGTERM: exit status" "$NFQD_STATUS" 0
 finish
