@@ -446,14 +446,20 @@ handle_packet(struct nfqd_worker *w, const struct nlmsghdr *nlh)
 	}
 	/*
 	 * A rule with log = "pcap" counted it: the bytes as queued, at the
-	 * kernel's time stamp if it sent one, else at this batch's.
+	 * kernel's time stamp if it sent one, else at this batch's.  So that
+	 * the file holds every packet the rule counts, one without bytes
+	 * (copy_range 0) is a record without bytes.
 	 */
-	if (d.capture && qm.payload != NULL) {
+	if (d.capture) {
+		static const uint8_t	none[1];	/* copy_range 0 */
+		const uint8_t		*p = qm.payload != NULL ? qm.payload :
+		    none;
+
 		if (qm.has_ts)
-			nfqd_pcap_write(&w->pcap, qm.payload, qm.caplen, qm.len,
+			nfqd_pcap_write(&w->pcap, p, qm.caplen, qm.len,
 			    qm.ts_sec, qm.ts_usec);
 		else
-			nfqd_pcap_write(&w->pcap, qm.payload, qm.caplen, qm.len,
+			nfqd_pcap_write(&w->pcap, p, qm.caplen, qm.len,
 			    (uint64_t)w->wall.tv_sec,
 			    (uint32_t)(w->wall.tv_nsec / 1000));
 	}

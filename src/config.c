@@ -170,9 +170,16 @@ finish_copy(struct nfqd_cfgload *c)
 	struct nfqd_config	*cf = c->cf;
 	uint8_t			 needs = header_needs(cf->rules);
 
+	/* Whole packets for names, and for the capture files. */
 	if (cf->copy_auto)
-		cf->copy_range = (needs & NFQD_PKT_K_L7) ? 65535 :
+		cf->copy_range = (needs & NFQD_PKT_K_L7) ||
+		    (cf->rules != NULL && cf->rules->npcap > 0) ? 65535 :
 		    needs != 0 ? AUTO_HEADERS : AUTO_METADATA;
+	if (cf->copy_range == 0 && cf->rules != NULL && cf->rules->npcap > 0)
+		cfg_warn_at(&c->cc, nfqd_settings_seen(c, "queue.copy_range"),
+		    "queue.copy_range: 0 copies no packet bytes: the capture "
+		    "files of log = \"pcap\" rules get records without bytes "
+		    "or lengths");
 	cf->parse = cf->copy_range != 0 && needs != 0;
 	if (cf->parse)
 		check_copy(c, needs);

@@ -1073,6 +1073,16 @@ test_pcap(void)
 		    "pcap: the rule's log");
 		nfqd_config_free(&cf);
 	}
+	/* copy_range "auto": whole packets for the capture files. */
+	snprintf(text, sizeof(text), "queue = { balance = \"0:1\"; "
+	    "copy_range = \"auto\"; };\npcap = { dir = \"%s\"; };\n"
+	    "rules = ( { name = \"cap\"; dst_port = 2; verdict = \"accept\"; "
+	    "log = \"pcap\"; } );\n", dir);
+	if (expect_ok("pcap, copy_range auto", &cf, text, NULL)) {
+		CHECK_UINT_EQ(cf.copy_range, 65535,
+		    "pcap, copy_range auto: whole packets");
+		nfqd_config_free(&cf);
+	}
 }
 
 int
