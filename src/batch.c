@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <sched.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 
 #include <libmnl/libmnl.h>
@@ -65,6 +66,19 @@ l7_counts(struct nfqd_worker *w)
 	w->c.l7_other = b->l7_other + k.names[NFQD_L7P_NONE];
 }
 
+/* The capture file's counters, on top of the predecessors'. */
+static void
+pcap_counts(struct nfqd_worker *w)
+{
+	const struct nfqd_pcap_counts	*k = &w->pcap.c;
+	const struct nfqd_slot_stats	*b = &w->l7base;
+
+	w->c.pcap_packets = b->pcap_packets + k->packets;
+	w->c.pcap_bytes = b->pcap_bytes + k->bytes;
+	w->c.pcap_errors = b->pcap_errors + k->errors;
+	w->c.pcap_rotations = b->pcap_rotations + k->rotations;
+}
+
 void
 nfqd_batch_publish(struct nfqd_worker *w, uint64_t now)
 {
@@ -72,6 +86,7 @@ nfqd_batch_publish(struct nfqd_worker *w, uint64_t now)
 	w->c.rate_evictions = w->evict_base + nfqd_ratetab_evictions(w->eng.rt);
 	if (w->eng.l7.any)
 		l7_counts(w);
+	pcap_counts(w);
 	nfqd_slot_stats_publish(w->shared, &w->c);
 }
 
@@ -429,6 +444,25 @@ handle_packet(struct nfqd_worker *w, const struct nlmsghdr *nlh)
 		d.has_mark = true;
 		d.mark = qm.mark;
 	}
+	/*
+	 * A rule with log = "pcap" counted it: the bytes as queued, at the
+	 * kernel's time stamp if it sent one, else at this batch's.  So that
+	 * the file holds every packet the rule counts, one without bytes
+	 * (copy_range 0) is a record without bytes.
+	 */
+	if (d.capture) {
+		static const uint8_t	none[1];	/* copy_range 0 */
+		const uint8_t		*p = qm.payload != NULL ? qm.payload :
+		    none;
+
+		if (qm.has_ts)
+			nfqd_pcap_write(&w->pcap, p, qm.caplen, qm.len,
+			    qm.ts_sec, qm.ts_usec);
+		else
+			nfqd_pcap_write(&w->pcap, p, qm.caplen, qm.len,
+			    (uint64_t)w->wall.tv_sec,
+			    (uint32_t)(w->wall.tv_nsec / 1000));
+	}
 	/* Never with flows.connmark "off": the engine leaves ctmark 0. */
 	if (d.ctmark != 0)
 		add_ct_verdict(w, qm.id, &d);
@@ -566,6 +600,8 @@ nfqd_batch_read(struct nfqd_worker *w)
 		}
 		w->c.batches++;
 		w->now = nfqd_now_ns();
+		if (w->pcap.on && clock_gettime(CLOCK_REALTIME, &w->wall) == -1)
+			w->wall.tv_sec = w->wall.tv_nsec = 0;
 		NFQD_FAULT(NFQD_FAULT_READ, (unsigned)n);
 		note_read(w, (unsigned)n);
 		NFQD_FAULT(NFQD_FAULT_RECORDED, 1);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <libconfig.h>
@@ -22,6 +23,7 @@
 #include "nfqd/isolate.h"
 #include "nfqd/log.h"
 #include "nfqd/nfqd.h"
+#include "nfqd/pcap.h"
 #include "nfqd/pkt.h"
 #include "nfqd/queue.h"
 #include "nfqd/rules.h"
@@ -54,6 +56,9 @@ nfqd_config_defaults(struct nfqd_config *cf)
 	cf->stats_prometheus[0] = '\0';
 	cf->stats_interval = 0;
 	nfqd_strlcpy(cf->shm_path, "/run/nfqd/nfqd.shm", sizeof(cf->shm_path));
+	cf->pcap_dir[0] = '\0';
+	cf->pcap_max_bytes = NFQD_PCAP_MAX_BYTES;
+	cf->pcap_max_files = NFQD_PCAP_MAX_FILES;
 	cf->default_verdict = NFQD_VERDICT_ACCEPT;
 	cf->malformed_verdict = NFQD_VERDICT_DROP;
 	cf->truncated_verdict = NFQD_VERDICT_DROP;
@@ -165,9 +170,16 @@ finish_copy(struct nfqd_cfgload *c)
 	struct nfqd_config	*cf = c->cf;
 	uint8_t			 needs = header_needs(cf->rules);
 
+	/* Whole packets for names, and for the capture files. */
 	if (cf->copy_auto)
-		cf->copy_range = (needs & NFQD_PKT_K_L7) ? 65535 :
+		cf->copy_range = (needs & NFQD_PKT_K_L7) ||
+		    (cf->rules != NULL && cf->rules->npcap > 0) ? 65535 :
 		    needs != 0 ? AUTO_HEADERS : AUTO_METADATA;
+	if (cf->copy_range == 0 && cf->rules != NULL && cf->rules->npcap > 0)
+		cfg_warn_at(&c->cc, nfqd_settings_seen(c, "queue.copy_range"),
+		    "queue.copy_range: 0 copies no packet bytes: the capture "
+		    "files of log = \"pcap\" rules get records without bytes "
+		    "or lengths");
 	cf->parse = cf->copy_range != 0 && needs != 0;
 	if (cf->parse)
 		check_copy(c, needs);
@@ -250,6 +262,89 @@ finish_rules(struct nfqd_cfgload *c)
 			cfg_warn_at(&c->cc, ug, "queue.uid_gid: turned "
 			    "on: rules match on uid or gid");
 		cf->uid_gid = true;
+	}
+}
+
+/*
+ * Can the workers write in pcap.dir?  They create files there as
+ * daemon.user with only its primary group (the supplementary groups are
+ * dropped); ACLs are not looked at.
+ */
+static void
+check_pcap_dir(struct nfqd_cfgload *c, config_setting_t *s)
+{
+	const struct nfqd_config	*cf = c->cf;
+	struct stat			 st;
+	bool				 ok;
+
+	if (stat(cf->pcap_dir, &st) == -1) {
+		cerr(c, s, "%s: %s", cf->pcap_dir, strerror(errno));
+		return;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		cerr(c, s, "%s is not a directory", cf->pcap_dir);
+		return;
+	}
+	if (cf->user[0] == '\0') {
+		if (access(cf->pcap_dir, W_OK | X_OK) == -1)
+			cerr(c, s, "%s: the workers cannot write there: %s",
+			    cf->pcap_dir, strerror(errno));
+		return;
+	}
+	if (st.st_uid == cf->uid)
+		ok = (st.st_mode & (S_IWUSR | S_IXUSR)) == (S_IWUSR | S_IXUSR);
+	else if (st.st_gid == cf->gid)
+		ok = (st.st_mode & (S_IWGRP | S_IXGRP)) == (S_IWGRP | S_IXGRP);
+	else
+		ok = (st.st_mode & (S_IWOTH | S_IXOTH)) == (S_IWOTH | S_IXOTH);
+	if (!ok)
+		cerr(c, s, "%s: the workers' user \"%s\" cannot create files "
+		    "there (owner %u, group %u, mode %04o)", cf->pcap_dir,
+		    cf->user, (unsigned)st.st_uid, (unsigned)st.st_gid,
+		    (unsigned)(st.st_mode & 07777));
+}
+
+/* The log key of a rule that says log = "pcap", or NULL. */
+static config_setting_t *
+pcap_key(config_setting_t *rule)
+{
+	config_setting_t	*k = config_setting_get_member(rule, "log");
+
+	return k != NULL && config_setting_type(k) == CONFIG_TYPE_STRING &&
+	    strcmp(config_setting_get_string(k), "pcap") == 0 ? k : NULL;
+}
+
+/* pcap { } and the rules that write there. */
+static void
+finish_pcap(struct nfqd_cfgload *c)
+{
+	const struct nfqd_config *cf = c->cf;
+	config_setting_t	*dir = nfqd_settings_seen(c, "pcap.dir");
+	config_setting_t	*list = nfqd_settings_seen(c, "rules");
+	config_setting_t	*g, *k, *n;
+	char			 unnamed[16];
+	unsigned		 i;
+
+	if (cf->pcap_dir[0] != '\0') {
+		check_pcap_dir(c, dir);
+		if (cf->rules == NULL || cf->rules->npcap == 0)
+			cfg_warn_at(&c->cc, dir, "pcap.dir: no rule has log = "
+			    "\"pcap\", so nothing is written there");
+		return;
+	}
+	if (cf->rules == NULL || cf->rules->npcap == 0 || list == NULL)
+		return;
+	for (i = 0; (g = config_setting_get_elem(list, i)) != NULL; i++) {
+		if (config_setting_type(g) != CONFIG_TYPE_GROUP ||
+		    (k = pcap_key(g)) == NULL)
+			continue;
+		n = config_setting_get_member(g, "name");
+		snprintf(unnamed, sizeof(unnamed), "rule%u", i + 1);
+		cfg_err_at(&c->cc, k, "rule \"%s\": log = \"pcap\" needs a "
+		    "directory for the capture files: set pcap = { dir = "
+		    "\"/var/log/nfqd\"; }; (docs/configuration.md)",
+		    n != NULL && config_setting_type(n) == CONFIG_TYPE_STRING ?
+		    config_setting_get_string(n) : unnamed);
 	}
 }
 
@@ -457,6 +552,8 @@ load(struct nfqd_config *cf, const struct nfqd_cfgtext *t, const char *path,
 	cf->rules_set = nfqd_settings_seen(&c, "rules") != NULL;
 	finish(&c, ov);
 	finish_rules(&c);
+	if (c.cc.errors == 0)
+		finish_pcap(&c);
 	if (c.cc.errors == 0)
 		finish_copy(&c);
 	config_destroy(&lc);

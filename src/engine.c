@@ -239,8 +239,10 @@ take_match(struct nfqd_engine *e, uint32_t i, const struct nfqd_pkt *pi,
 	    r->cell != NFQD_NONE ? &e->cells[r->cell] : NULL, e->rt, pi, now))
 		return false;
 	count_hit(e, i, pi->len);
-	if (r->log)
+	if (r->log & NFQD_LOG_LINE)
 		log_match(e, r, pi, m, now);
+	if (r->log & NFQD_LOG_PCAP)
+		e->capture = true;
 	return true;
 }
 
@@ -362,8 +364,12 @@ decide_by_flow(struct nfqd_engine *e, const struct nfqd_flow *f,
 	d->reason = NFQD_PKT_R_NONE;
 	d->flow = true;
 	d->ctmark = 0;		/* set when the flow was decided */
-	if (f->rule >= 0 && (uint32_t)f->rule < e->rs->n)
+	d->capture = false;
+	if (f->rule >= 0 && (uint32_t)f->rule < e->rs->n) {
 		count_hit(e, (uint32_t)f->rule, pi->len);
+		/* Counted to the rule, so captured like its other packets. */
+		d->capture = (e->rs->rules[f->rule].log & NFQD_LOG_PCAP) != 0;
+	}
 }
 
 void
@@ -452,8 +458,10 @@ nfqd_engine_decide_parsed(struct nfqd_engine *e, const struct nfqd_qmsg *m,
 	d->reason = pi->reason;
 	d->flow = false;
 	d->ctmark = 0;
+	e->capture = false;
 	if ((e->rs->all_needs & ~pi->known) == 0)
 		decide_whole(e, m, pi, now, d);
 	else
 		decide_partial(e, m, pi, now, d);
+	d->capture = e->capture;
 }

@@ -85,6 +85,15 @@ static const struct slot_metric {
 	C(l7_dns, "nfqd_l7_dns_messages_total", "DNS messages read."),
 	C(l7_other, "nfqd_l7_other_messages_total",
 	    "First messages of a protocol nfqd does not read."),
+	C(pcap_packets, "nfqd_pcap_packets_total",
+	    "Packets written to the capture file (log = \"pcap\")."),
+	C(pcap_bytes, "nfqd_pcap_bytes_total",
+	    "Original length of the packets written to the capture file."),
+	C(pcap_errors, "nfqd_pcap_errors_total",
+	    "Packets to capture that a failed write or open kept out of the "
+	    "file."),
+	C(pcap_rotations, "nfqd_pcap_rotations_total",
+	    "Capture files rotated at pcap.max_bytes."),
 #undef C
 #undef V
 };

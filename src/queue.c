@@ -3,6 +3,7 @@
  * messages, and the validated parse of packet messages.
  */
 #include <arpa/inet.h>
+#include <endian.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -608,6 +609,17 @@ nfqd_queue_parse_packet(const struct nlmsghdr *nlh, struct nfqd_qmsg *qm)
 	if (tb[NFQA_GID] != NULL) {
 		qm->gid = ntohl(mnl_attr_get_u32(tb[NFQA_GID]));
 		qm->has_gid = 1;
+	}
+	/* The skb's time stamp, when something turned time stamping on. */
+	if (tb[NFQA_TIMESTAMP] != NULL) {
+		uint64_t	ts[2];	/* sec, usec; the attribute is only
+					   4-byte aligned */
+
+		memcpy(ts, mnl_attr_get_payload(tb[NFQA_TIMESTAMP]),
+		    sizeof(ts));
+		qm->ts_sec = be64toh(ts[0]);
+		qm->ts_usec = (uint32_t)be64toh(ts[1]);
+		qm->has_ts = be64toh(ts[1]) < 1000000;
 	}
 	return 0;
 }

@@ -741,13 +741,28 @@ key_queue(struct nfqd_ruleload *l, config_setting_t *s)
 	l->queue = s;
 }
 
+/* true (a line per match), false, or "pcap" (the packet, to a file). */
 static void
 key_log(struct nfqd_ruleload *l, config_setting_t *s)
 {
-	bool	b;
+	const char	*v;
 
-	if (cfg_bool(l->c, s, &b) == 0)
-		l->r->log = b;
+	switch (config_setting_type(s)) {
+	case CONFIG_TYPE_BOOL:
+		l->r->log = config_setting_get_bool(s) ? NFQD_LOG_LINE : 0;
+		break;
+	case CONFIG_TYPE_STRING:
+		v = config_setting_get_string(s);
+		if (strcmp(v, "pcap") == 0)
+			l->r->log = NFQD_LOG_PCAP;
+		else
+			rerr(l, s, "\"%s\" is neither true, false nor \"pcap\"",
+			    v);
+		break;
+	default:
+		rerr(l, s, "must be true, false or \"pcap\"");
+		break;
+	}
 }
 
 static const struct nfqd_rulekey keys[] = {

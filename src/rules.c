@@ -241,8 +241,10 @@ read_rule(struct nfqd_ruleload *l, config_setting_t *g, uint32_t idx)
 			r->cell = l->rs->ncells++;
 		else if (r->matchers & NFQD_M_RATE)
 			l->rs->keyed_rates = true;
-		if (r->log)
+		if (r->log & NFQD_LOG_LINE)
 			r->logslot = l->rs->nlogs++;
+		if (r->log & NFQD_LOG_PCAP)
+			l->rs->npcap++;
 		l->rs->all_matchers |= r->matchers;
 		l->rs->all_needs |= r->needs;
 		l->rs->n++;

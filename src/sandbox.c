@@ -30,8 +30,33 @@ nfqd_sandbox_possible(void)
 #endif
 }
 
+/*
+ * The capture files (pcap.c): a new file is opened, the older ones renamed
+ * up, relative to the directory's descriptor only, so the worker can
+ * create or replace nothing outside it; a failed write is cut back with
+ * ftruncate() (and lseek(), allowed above).  Writing, fstat() and fcntl()
+ * (fdopen) are allowed already.
+ */
+static int
+allow_pcap(scmp_filter_ctx ctx, int dirfd)
+{
+	const scmp_datum_t	d = (scmp_datum_t)dirfd;
+	int			r;
+
+	if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 1,
+	    SCMP_A0(SCMP_CMP_EQ, d))) < 0 ||
+	    (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(renameat), 2,
+	    SCMP_A0(SCMP_CMP_EQ, d), SCMP_A2(SCMP_CMP_EQ, d))) < 0 ||
+	    (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(renameat2), 2,
+	    SCMP_A0(SCMP_CMP_EQ, d), SCMP_A2(SCMP_CMP_EQ, d))) < 0 ||
+	    (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ftruncate),
+	    0)) < 0)
+		return r;
+	return 0;
+}
+
 int
-nfqd_sandbox_worker(void)
+nfqd_sandbox_worker(int pcap_dirfd)
 {
 	/* What the worker's loop, its logging and glibc need. */
 	static const int allowed[] = {
@@ -87,6 +112,8 @@ nfqd_sandbox_worker(void)
 	/* syslog() reconnects after its daemon restarted: AF_UNIX only. */
 	if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
 	    SCMP_A0(SCMP_CMP_EQ, AF_UNIX))) < 0)
+		goto fail;
+	if (pcap_dirfd != -1 && (r = allow_pcap(ctx, pcap_dirfd)) < 0)
 		goto fail;
 	/* seccomp_load() sets no_new_privs first (SCMP_FLTATR_CTL_NNP). */
 	if ((r = seccomp_load(ctx)) < 0)

@@ -9,6 +9,7 @@
 
 #include "nfqd/log.h"
 #include "nfqd/nfqd.h"
+#include "nfqd/pcap.h"
 #include "nfqd/rules.h"
 #include "nfqd/settings.h"
 #include "nfqd/util.h"
@@ -71,6 +72,7 @@ static void	set_rcvbuf(struct nfqd_cfgload *, config_setting_t *);
 static void	set_copy_range(struct nfqd_cfgload *, config_setting_t *);
 static void	set_watchdog_ms(struct nfqd_cfgload *, config_setting_t *);
 static void	set_orphan_mark(struct nfqd_cfgload *, config_setting_t *);
+static void	set_pcap_max_bytes(struct nfqd_cfgload *, config_setting_t *);
 static void	set_rules(struct nfqd_cfgload *, config_setting_t *);
 static bool	same_rules(const struct nfqd_config *,
 		    const struct nfqd_config *);
@@ -84,6 +86,7 @@ static const struct setting table[] = {
 	{ NULL, "queue", OTHER, .set = set_group },
 	{ NULL, "stats", OTHER, .set = set_group },
 	{ NULL, "flows", OTHER, .set = set_group },
+	{ NULL, "pcap", OTHER, .set = set_group },
 
 	{ "daemon", "pidfile", PATH, { F(pidfile) },
 	    .reload = NFQD_RELOAD_NEXT_START },
@@ -128,6 +131,14 @@ static const struct setting table[] = {
 	    .reload = NFQD_RELOAD_NOTHING },
 	{ "stats", "shm", PATH, { F(shm_path) },
 	    .reload = NFQD_RELOAD_NEXT_START },
+
+	/* Each worker opens its file at its start (pcap.h). */
+	{ "pcap", "dir", PATH, { F(pcap_dir) }, .empty_ok = true,
+	    .reload = W },
+	{ "pcap", "max_bytes", OTHER, { F(pcap_max_bytes) },
+	    .set = set_pcap_max_bytes, .reload = W },
+	{ "pcap", "max_files", U32, { F(pcap_max_files) }, 1,
+	    NFQD_PCAP_FILES_LIMIT, .reload = W },
 
 	{ NULL, "default_verdict", WORD, { F(default_verdict) },
 	    .words = w_verdict, .values = v_verdict, .reload = W },
@@ -315,6 +326,37 @@ set_orphan_mark(struct nfqd_cfgload *c, config_setting_t *s)
 	c->cf->orphan_mark = (uint32_t)v;
 }
 
+/* pcap { } */
+
+/* Bytes or a size ("100M"): from one record of the largest packet to 1T. */
+static void
+set_pcap_max_bytes(struct nfqd_cfgload *c, config_setting_t *s)
+{
+	const long long	 lo = NFQD_PCAP_MIN_BYTES, hi = 1ll << 40;
+	uint64_t	 v;
+	long long	 iv;
+	const char	*str;
+
+	if (cfg_is_int(s)) {
+		if (cfg_int(&c->cc, s, lo, hi, &iv) == 0)
+			c->cf->pcap_max_bytes = (uint64_t)iv;
+		return;
+	}
+	if ((str = cfg_str(&c->cc, s)) == NULL)
+		return;
+	if (nfqd_parse_size(str, &v) == -1) {
+		cerr(c, s, "\"%s\" is not a size (bytes, or a number with "
+		    "K, M or G)", str);
+		return;
+	}
+	if (v < (uint64_t)lo || v > (uint64_t)hi) {
+		cerr(c, s, "\"%s\" is out of range (%lld bytes, a file header "
+		    "and the largest packet, to 1T)", str, lo);
+		return;
+	}
+	c->cf->pcap_max_bytes = v;
+}
+
 /* top level */
 
 static void
@@ -397,7 +439,8 @@ static void
 suggest(const char *group, const char *name, char *out, size_t len)
 {
 	const char	*names[NFQD_ARRAY_SIZE(table)], *hit;
-	const char	*groups[] = { NULL, "daemon", "queue", "stats", "flows" };
+	const char	*groups[] = { NULL, "daemon", "queue", "stats", "flows",
+			    "pcap" };
 	size_t		 i, g, k;
 	int		 pass;
 

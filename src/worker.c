@@ -56,6 +56,8 @@
 void
 nfqd_worker_exit(struct nfqd_worker *w, int status)
 {
+	/* Every packet captured so far into the file, and counted. */
+	nfqd_pcap_close(&w->pcap);
 	nfqd_batch_publish(w, nfqd_now_ns());
 	_exit(status);
 }
@@ -73,6 +75,7 @@ nfqd_worker_poll(struct nfqd_worker *w, uint64_t now)
 	if (w->ift_fd != -1)
 		read_links(w);
 	report(w, now);
+	nfqd_pcap_tick(&w->pcap, now);
 }
 
 /* Once per REPORT_INTERVAL: losses the kernel reported since the last. */
@@ -293,6 +296,44 @@ setup_engine(struct nfqd_worker *w, const struct nfqd_worker_args *a)
 	w->eng.connmark = a->connmark;
 }
 
+/*
+ * The capture file of rules with log = "pcap": the directory is opened
+ * now, while the worker may still open anything (and as root), the file
+ * later, as daemon.user (start_pcap()).  Failures are logged and leave
+ * the worker serving its queue; packets to capture are then counted as
+ * pcap errors.
+ */
+static void
+setup_pcap(struct nfqd_worker *w)
+{
+	const struct nfqd_config	*cf = w->cf;
+	int				 dirfd;
+
+	w->pcap.dirfd = -1;
+	if (cf->rules == NULL || cf->rules->npcap == 0 ||
+	    cf->pcap_dir[0] == '\0')
+		return;
+	if ((dirfd = nfqd_pcap_open_dir(cf->pcap_dir)) == -1)
+		log_warn("pcap: opening the directory %s; packets of rules "
+		    "with log = \"pcap\" are not captured", cf->pcap_dir);
+	if (nfqd_pcap_init(&w->pcap, dirfd, w->queue, cf->pcap_max_bytes,
+	    cf->pcap_max_files, 0) == -1)
+		log_warnx("pcap: out of memory for the capture buffer; packets "
+		    "of rules with log = \"pcap\" are not captured");
+}
+
+static void
+start_pcap(struct nfqd_worker *w)
+{
+	if (!w->pcap.on)
+		return;
+	nfqd_pcap_start(&w->pcap, nfqd_now_ns());
+	if (w->pcap.dumper != NULL)
+		log_debug("pcap: capturing to %s/%s (at most %u files of %llu "
+		    "bytes)", w->cf->pcap_dir, w->pcap.name,
+		    w->pcap.max_files, (unsigned long long)w->pcap.max_bytes);
+}
+
 static void
 read_links(struct nfqd_worker *w)
 {
@@ -354,9 +395,11 @@ nfqd_worker_main(const struct nfqd_worker_args *a)
 	pin_cpu(&w, a->cpu);
 	setup_buffers(&w, a->msg_copy);
 	setup_engine(&w, a);
+	setup_pcap(&w);
 	setup_loop(&w);
 	apply_params(&w);
 	drop_privileges(&w);
+	start_pcap(&w);
 	/*
 	 * The kernel clears the parent-death signal when the process changes
 	 * its uid or gid: set it again, and look once more whether the master
@@ -369,7 +412,8 @@ nfqd_worker_main(const struct nfqd_worker_args *a)
 	/* No exec could give privileges back; then the system call filter. */
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
 		log_warn("prctl(PR_SET_NO_NEW_PRIVS)");
-	if (w.cf->sandbox && nfqd_sandbox_worker() == -1) {
+	if (w.cf->sandbox && nfqd_sandbox_worker(w.pcap.on ? w.pcap.dirfd :
+	    -1) == -1) {
 		log_err("installing the seccomp filter (daemon.sandbox = false "
 		    "runs workers without it)");
 		nfqd_worker_exit(&w, NFQD_EXIT_FATAL);
@@ -402,6 +446,7 @@ nfqd_worker_main(const struct nfqd_worker_args *a)
 				now = nfqd_now_ns();
 				nfqd_l7_expire(&w.eng.l7, now);
 				report(&w, now);
+				nfqd_pcap_tick(&w.pcap, now);
 				nfqd_batch_publish(&w, now);
 				/* Nothing may come to mark the boundary. */
 				if (w.orph.boundary)

@@ -49,6 +49,11 @@ struct nfqd_config {
 	uint32_t	 stats_interval;	/* seconds; 0: on SIGUSR1 only */
 	char		 shm_path[PATH_MAX];	/* counters, readable by anyone */
 
+	/* pcap { }: the capture files of rules with log = "pcap" (pcap.h) */
+	char		 pcap_dir[PATH_MAX];	/* "": none configured */
+	uint64_t	 pcap_max_bytes;	/* a file is rotated before this */
+	uint32_t	 pcap_max_files;	/* per queue, the current one too */
+
 	enum nfqd_verdict default_verdict;
 	/*
 	 * Packets whose headers were not read whole, when the rules' verdict

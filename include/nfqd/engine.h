@@ -49,6 +49,9 @@ struct nfqd_decision {
 					   (flows.connmark); 0: none */
 	uint8_t		status;		/* enum nfqd_pkt_status of the parse */
 	uint8_t		reason;		/* enum nfqd_pkt_reason */
+	bool		capture;	/* a rule that counted it has
+					   log = "pcap": the worker writes
+					   it to its capture file, once */
 };
 
 /*
@@ -79,6 +82,7 @@ struct nfqd_engine {
 	struct nfqd_ratetab	*rt;		/* keyed buckets, may be NULL */
 	const struct nfqd_iftab	*ift;
 	struct nfqd_logthrottle	*log_lt;	/* [rs->nlogs], by r->logslot */
+	bool			 capture;	/* this packet, so far */
 	struct nfqd_l7		 l7;		/* flows and names (l7.h) */
 	uint64_t		 nomatch;	/* packets that got the default */
 	/* by status: packets that got incomplete_verdict[status] */

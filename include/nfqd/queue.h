@@ -123,8 +123,11 @@ struct nfqd_qmsg {
 	uint32_t	 uid;
 	uint32_t	 gid;
 	uint32_t	 skbinfo;	/* NFQA_SKB_* flags */
+	uint64_t	 ts_sec;	/* NFQA_TIMESTAMP, when has_ts */
+	uint32_t	 ts_usec;
 	uint8_t		 has_uid:1;
 	uint8_t		 has_gid:1;
+	uint8_t		 has_ts:1;
 };
 
 /*

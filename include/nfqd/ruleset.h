@@ -89,7 +89,7 @@ struct nfqd_rule {
 	uint8_t		icmp_type;
 	uint8_t		icmp_code;
 	uint8_t		action;		/* enum nfqd_verdict */
-	uint8_t		log;
+	uint8_t		log;		/* NFQD_LOG_* bits */
 	uint8_t		rate_per;	/* enum nfqd_rate_per */
 	uint8_t		has_setmark;
 	uint8_t		needs;		/* NFQD_PKT_K_* fields it reads */
@@ -118,6 +118,11 @@ struct nfqd_rule {
 };
 
 #define NFQD_NONE	UINT32_MAX
+
+/* What a rule's log key asks for, per packet it matches. */
+#define NFQD_LOG_LINE	0x01	/* log = true: a line, rate-limited */
+#define NFQD_LOG_PCAP	0x02	/* log = "pcap": the packet, to the
+				   worker's capture file (pcap.h) */
 
 struct nfqd_names;
 
@@ -174,6 +179,7 @@ struct nfqd_ruleset {
 	uint8_t			 all_needs;	/* union of the rules' needs */
 	uint32_t		 ncells;	/* rules with rate, per = "rule" */
 	uint32_t		 nlogs;		/* rules with log = true */
+	uint32_t		 npcap;		/* rules with log = "pcap" */
 	bool			 keyed_rates;	/* a rate per src, dst or flow */
 	uint32_t		*byname;	/* rule indexes in name order */
 	struct nfqd_rule_l7	*l7x;		/* rules' l7 matchers */

@@ -8,9 +8,13 @@
  * else kills the worker (SIGSYS), and the master logs it as a sandbox
  * violation.  no_new_privs is set with it.
  *
+ * pcap_dirfd: the capture directory (pcap.h), or -1.  With one, the
+ * calls that rotate capture files are allowed relative to it and nothing
+ * else.
+ *
  * Returns 0, or -1 with errno when the filter cannot be installed.
  */
-int	nfqd_sandbox_worker(void);
+int	nfqd_sandbox_worker(int pcap_dirfd);
 
 /* False in builds whose runtime makes other calls (ASan, UBSan). */
 int	nfqd_sandbox_possible(void);

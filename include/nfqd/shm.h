@@ -37,7 +37,7 @@
  */
 
 #define NFQD_SHM_MAGIC		0x4451464eu	/* "NFQD" little-endian */
-#define NFQD_SHM_VERSION	4
+#define NFQD_SHM_VERSION	5
 
 enum nfqd_slot_state {
 	NFQD_SLOT_EMPTY = 0,	/* not part of the configured range */
@@ -123,6 +123,12 @@ struct nfqd_slot_stats {
 	uint64_t	l7_dns;		/* DNS messages read */
 	uint64_t	l7_other;	/* first messages of no protocol nfqd
 					   reads */
+	/* The capture file of rules with log = "pcap" (pcap.h; version 5): */
+	uint64_t	pcap_packets;	/* packets written to it */
+	uint64_t	pcap_bytes;	/* ... their original length */
+	uint64_t	pcap_errors;	/* packets to capture that are not in
+					   it: a write failed, or no file */
+	uint64_t	pcap_rotations;	/* files rotated at pcap.max_bytes */
 	uint64_t	last_id;	/* id of the last packet verdicted */
 	uint64_t	read_id;	/* id of the last packet read, stored
 					   before its batch is decided: ids
@@ -146,7 +152,8 @@ struct nfqd_slot_stats {
 	X(l7_errors) X(flows_untracked) X(flows_active) X(flows_created)	\
 	X(flows_evicted) X(flows_timed_out) X(flows_full) X(reasm_full)	\
 	X(l7_conflicts) X(l7_malformed) X(l7_bad_csum) X(l7_tls) X(l7_http) X(l7_dns)	\
-	X(l7_other)
+	X(l7_other) X(pcap_packets) X(pcap_bytes) X(pcap_errors)		\
+	X(pcap_rotations)
 
 struct nfqd_slot {
 	struct nfqd_slot_ctl	ctl;

@@ -6,10 +6,12 @@
 #include <stdint.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "nfqd/engine.h"
 #include "nfqd/log.h"
 #include "nfqd/orphans.h"
+#include "nfqd/pcap.h"
 #include "nfqd/queue.h"
 #include "nfqd/shm.h"
 
@@ -67,12 +69,16 @@ struct nfqd_worker {
 	struct nfqd_orphans	  orph;
 	bool			  have_last;	/* c.last_id is from this worker */
 	uint64_t		  now;		/* CLOCK_MONOTONIC, per batch */
+	struct timespec		  wall;		/* CLOCK_REALTIME, per batch,
+						   with a capture file */
+	struct nfqd_pcap	  pcap;		/* log = "pcap" rules' file */
 
 	struct nfqd_engine	  eng;
 	struct nfqd_iftab	 *ift;		/* when rules name interfaces */
 	int			  ift_fd;
 	uint64_t		  evict_base;	/* predecessors' evictions */
-	struct nfqd_slot_stats	  l7base;	/* counters it started with */
+	struct nfqd_slot_stats	  l7base;	/* counters it started with
+						   (l7 and pcap add to them) */
 
 	unsigned		  batch;
 	size_t			  msgsize;

@@ -12,7 +12,7 @@ conf=$TMP/nfqd.conf
 
 # The file: these settings per group (name -> value as written), one more
 # or one other each step.
-declare -A D Q S T F
+declare -A D Q S T F P
 D[pidfile]="\"$TMP/nfqd.pid\""
 D[log_level]='"info"'
 Q[balance]='"0:1"'
@@ -36,6 +36,7 @@ write() {
 		group queue Q
 		group stats S
 		if [ -n "${F[*]+x}" ]; then group flows F; fi
+		if [ -n "${P[*]+x}" ]; then group pcap P; fi
 		for k in "${!T[@]}"; do
 			printf '%s = %s;\n' "$k" "${T[$k]}"
 		done
@@ -85,6 +86,7 @@ step() {
 	queue.*) local -n a=Q ;;
 	stats.*) local -n a=S ;;
 	flows.*) local -n a=F ;;
+	pcap.*) local -n a=P ;;
 	esac
 	if [ -n "$value" ]; then
 		a[$key]=$value
@@ -226,6 +228,45 @@ send 0 10 >/dev/null
 settle
 sdump
 check "rules: the new rule decides" "$(jq -r '.rules[0].hits' "$(sfile)")" 10
+
+# The capture files: where they go, their size and number, and a rule's
+# log = "pcap" (which needs pcap.dir first).  The workers run as nobody.
+mkdir "$TMP/pcap1" "$TMP/pcap2"
+chown nobody:nogroup "$TMP/pcap1" "$TMP/pcap2"
+captured() { sdump; jq -r '.total.pcap_packets' "$(sfile)"; }
+in_dir() {	# packets in the capture files in $1
+	local f
+	for f in "$1"/nfqd-q*.pcap*; do
+		[ -e "$f" ] && tshark -r "$f" -T fields -e frame.len 2>/dev/null
+	done | wc -l
+}
+per_queue() {	# the most files one queue has in $1
+	ls "$1" | sed 's/\.pcap.*//' | sort | uniq -c | sort -rn |
+	    awk 'NR == 1 { print $1 }'
+}
+step pcap.dir "workers replaced" "\"$TMP/pcap1\""
+step rules "workers replaced" "( { name = \"r\"; proto = \"udp\"; dst_port = $PORT; verdict = \"drop\"; log = \"pcap\"; } )"
+c0=$(captured)
+send 0 10 >/dev/null
+wait_eq 5 $((c0 + 10)) captured
+check "rules: log = \"pcap\": the rule's packets captured" \
+    "$(in_dir "$TMP/pcap1")" 10
+step pcap.dir "workers replaced" "\"$TMP/pcap2\""
+c0=$(captured)
+send 0 10 >/dev/null
+wait_eq 5 $((c0 + 10)) captured
+check "pcap.dir: the new workers write in the new directory" \
+    "$(in_dir "$TMP/pcap2")/$(in_dir "$TMP/pcap1")" 10/10
+# 1000-byte datagrams, 1044 bytes a record: 62 records a file.
+step pcap.max_bytes "workers replaced" 65575
+c0=$(captured)
+send 0 150 -s 1000 >/dev/null
+wait_eq 5 $((c0 + 150)) captured
+check "pcap.max_bytes: files rotated at it" \
+    "$(stat -c %s "$TMP"/pcap2/* | awk '$1 > 65575 { n++ } END { print n + 0 }')/$(per_queue "$TMP/pcap2")" 0/4
+step pcap.max_files "workers replaced" 2
+check "pcap.max_files: a queue's files beyond it removed" \
+    "$(per_queue "$TMP/pcap2")" 2
 
 # Queues: bound, and served by workers of their own.
 step queue.balance "queues" '"2:3"'

@@ -1024,6 +1024,67 @@ test_include_lines(void)
 	    "load_text: @include is refused");
 }
 
+/* pcap { } and log = "pcap". */
+static void
+test_pcap(void)
+{
+	struct nfqd_config	cf;
+	char			text[1024], file[600];
+
+	expect_error("log = \"pcap\" without pcap.dir",
+	    "queue = { balance = \"0:1\"; };\n"
+	    "rules = ( { name = \"a\"; dst_port = 1; verdict = \"drop\"; },\n"
+	    "  { name = \"cap\"; dst_port = 2; verdict = \"accept\";\n"
+	    "    log = \"pcap\"; } );\n", 4,
+	    "rule \"cap\": log = \"pcap\" needs a directory for the capture "
+	    "files: set pcap = { dir = \"/var/log/nfqd\"; }; "
+	    "(docs/configuration.md)");
+	expect_error("log = a word other than pcap",
+	    "queue = { balance = \"0:1\"; };\n"
+	    "rules = ( { name = \"a\"; dst_port = 1; verdict = \"drop\"; "
+	    "log = \"file\"; } );\n", 2,
+	    "rule \"a\": log: \"file\" is neither true, false nor \"pcap\"");
+	expect_error("pcap.max_bytes below one record",
+	    "queue = { balance = \"0:1\"; };\n"
+	    "pcap = { max_bytes = \"64K\"; };\n", 2,
+	    "pcap.max_bytes: \"64K\" is out of range (65575 bytes, a file "
+	    "header and the largest packet, to 1T)");
+	expect_error("pcap.max_files 0",
+	    "queue = { balance = \"0:1\"; };\n"
+	    "pcap = { max_files = 0; };\n", 2,
+	    "pcap.max_files: 0 is out of range (1 to 1000)");
+	snprintf(text, sizeof(text), "queue = { balance = \"0:1\"; };\n"
+	    "pcap = { dir = \"%s/none\"; };\n"
+	    "rules = ( { name = \"cap\"; dst_port = 2; verdict = \"accept\"; "
+	    "log = \"pcap\"; } );\n", dir);
+	snprintf(file, sizeof(file), "pcap.dir: %s/none: No such file or "
+	    "directory", dir);
+	expect_error("pcap.dir missing", text, 2, file);
+	snprintf(text, sizeof(text), "queue = { balance = \"0:1\"; };\n"
+	    "pcap = { dir = \"%s\"; max_bytes = \"1M\"; max_files = 3; };\n"
+	    "rules = ( { name = \"cap\"; dst_port = 2; verdict = \"accept\"; "
+	    "log = \"pcap\"; } );\n", dir);
+	if (expect_ok("pcap", &cf, text, NULL)) {
+		CHECK_STR_EQ(cf.pcap_dir, dir, "pcap: dir");
+		CHECK_UINT_EQ(cf.pcap_max_bytes, 1u << 20, "pcap: max_bytes");
+		CHECK_UINT_EQ(cf.pcap_max_files, 3, "pcap: max_files");
+		CHECK_UINT_EQ(cf.rules->npcap, 1, "pcap: the rule counted");
+		CHECK_UINT_EQ(cf.rules->rules[0].log, NFQD_LOG_PCAP,
+		    "pcap: the rule's log");
+		nfqd_config_free(&cf);
+	}
+	/* copy_range "auto": whole packets for the capture files. */
+	snprintf(text, sizeof(text), "queue = { balance = \"0:1\"; "
+	    "copy_range = \"auto\"; };\npcap = { dir = \"%s\"; };\n"
+	    "rules = ( { name = \"cap\"; dst_port = 2; verdict = \"accept\"; "
+	    "log = \"pcap\"; } );\n", dir);
+	if (expect_ok("pcap, copy_range auto", &cf, text, NULL)) {
+		CHECK_UINT_EQ(cf.copy_range, 65535,
+		    "pcap, copy_range auto: whole packets");
+		nfqd_config_free(&cf);
+	}
+}
+
 int
 main(void)
 {
@@ -1052,6 +1113,7 @@ main(void)
 	test_empty();
 	test_rules_set();
 	test_include_lines();
+	test_pcap();
 	rc = unit_done();
 	if (unit_rmtree(dir) == -1) {
 		perror(dir);

@@ -4,6 +4,7 @@
  * with libmnl.
  */
 #include <arpa/inet.h>
+#include <endian.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -141,6 +142,19 @@ test_parse_good(void)
 	    pkt.caplen == 0 && pkt.len == 0, "packet header only");
 
 	/* Everything else a kernel may send, nested attributes included. */
+	nlh = good_packet();
+	r = parse(nlh, &pkt);
+	CHECK(r == 0 && !pkt.has_ts, "no NFQA_TIMESTAMP: no time stamp");
+
+	nlh = good_packet();
+	memset(&ts, 0, sizeof(ts));
+	ts.sec = htobe64(1700000000);
+	ts.usec = htobe64(654321);
+	mnl_attr_put(nlh, NFQA_TIMESTAMP, sizeof(ts), &ts);
+	r = parse(nlh, &pkt);
+	CHECK(r == 0 && pkt.has_ts && pkt.ts_sec == 1700000000 &&
+	    pkt.ts_usec == 654321, "NFQA_TIMESTAMP: seconds, microseconds");
+
 	nlh = good_packet();
 	memset(&ts, 0, sizeof(ts));
 	mnl_attr_put(nlh, NFQA_TIMESTAMP, sizeof(ts), &ts);

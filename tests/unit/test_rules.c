@@ -1471,6 +1471,61 @@ engine_cf(const char *name, struct nfqd_config *cf, const char *text)
 
 #define QV(q)	(((uint32_t)(q) << 16) | NF_QUEUE | NF_VERDICT_FLAG_QUEUE_BYPASS)
 
+/* log = "pcap": which packets the worker is told to capture. */
+static void
+test_engine_capture(void)
+{
+	struct nfqd_config	 cf;
+	struct nfqd_engine	 e;
+	struct nfqd_rule_ctr	 ctr[4];
+	struct nfqd_decision	 d;
+	struct nfqd_qmsg	 m;
+	uint64_t		 now = 1000000000000ull;
+
+	if (!engine_cf("capture set", &cf,
+	    "queue = { balance = \"0:1\"; };\n"
+	    "pcap = { dir = \"/tmp\"; };\n"
+	    "rules = (\n"
+	    "  { name = \"cap-udp\"; proto = \"udp\"; verdict = \"continue\"; "
+	    "log = \"pcap\"; },\n"
+	    "  { name = \"dns\"; proto = \"udp\"; dst_port = 53; "
+	    "verdict = \"accept\"; log = \"pcap\"; },\n"
+	    "  { name = \"ssh\"; proto = \"tcp\"; dst_port = 22; "
+	    "verdict = \"accept\"; log = true; },\n"
+	    "  { name = \"web\"; proto = \"tcp\"; dst_port = 80; "
+	    "verdict = \"accept\"; }\n"
+	    ");\n"))
+		return;
+	memset(ctr, 0, sizeof(ctr));
+	if (!CHECK(nfqd_engine_init(&e, &cf, cf.rules, ctr, NULL, NULL, 0) == 0,
+	    "capture: engine init")) {
+		nfqd_config_free(&cf);
+		return;
+	}
+	CHECK_UINT_EQ(cf.rules->npcap, 2, "capture: two rules capture");
+	CHECK_UINT_EQ(cf.rules->nlogs, 1, "capture: one rule logs lines");
+	mkpkt(&m, udp4("10.0.0.1", "10.0.0.2", 1000, 53));
+	nfqd_engine_decide(&e, &m, now, &d);
+	CHECK(d.rule == 1 && d.capture, "capture: two capturing rules, one "
+	    "capture");
+	mkpkt(&m, udp4("10.0.0.1", "10.0.0.2", 1000, 54));
+	nfqd_engine_decide(&e, &m, now, &d);
+	CHECK(d.rule == NFQD_DECIDED_DEFAULT && d.capture,
+	    "capture: a continue rule's packet, decided by the default");
+	mkpkt(&m, tcp4("10.0.0.1", "10.0.0.2", 1000, 22, 0x02));
+	nfqd_engine_decide(&e, &m, now, &d);
+	CHECK(d.rule == 2 && !d.capture, "capture: log = true is not pcap");
+	mkpkt(&m, tcp4("10.0.0.1", "10.0.0.2", 1000, 80, 0x02));
+	nfqd_engine_decide(&e, &m, now, &d);
+	CHECK(d.rule == 3 && !d.capture, "capture: a rule without log");
+	mkpkt(&m, tcp4("10.0.0.1", "10.0.0.2", 1000, 8080, 0x02));
+	nfqd_engine_decide(&e, &m, now, &d);
+	CHECK(d.rule == NFQD_DECIDED_DEFAULT && !d.capture,
+	    "capture: no rule");
+	nfqd_engine_free(&e);
+	nfqd_config_free(&cf);
+}
+
 static void
 test_engine_basic(bool linear)
 {
@@ -2130,6 +2185,7 @@ main(void)
 	test_match_l4();
 	test_match_meta();
 	test_match_iface();
+	test_engine_capture();
 	test_engine_basic(false);
 	test_engine_basic(true);
 	test_engine_rate(false);

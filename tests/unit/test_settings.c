@@ -99,6 +99,9 @@ static const struct {
 	    NULL },
 	{ "flows.connmark", "flows = { connmark = \"auto\"; };\n" BASE,
 	    NULL },
+	{ "pcap.dir", "pcap = { dir = \"/tmp\"; };\n" BASE, NULL },
+	{ "pcap.max_bytes", "pcap = { max_bytes = \"1M\"; };\n" BASE, NULL },
+	{ "pcap.max_files", "pcap = { max_files = 3; };\n" BASE, NULL },
 	{ "name_sets", "queue = { balance = \"0:1\"; };\n"
 	    "name_sets = ( { name = \"s\"; file = \"" SETFILE "\"; } );\n"
 	    "rules = ( { name = \"r\"; proto = \"tcp\"; dst_port = 22; "

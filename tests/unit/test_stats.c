@@ -22,14 +22,19 @@
 #include "nfqd/stats.h"
 #include "unit.h"
 
-/* The application layer's counters, all 0 in these fixtures. */
+/*
+ * The application layer's counters and the capture file's, all 0 in
+ * these fixtures.
+ */
 #define L7Z	\
 	"\"l7_pending\":0,\"l7_errors\":0,\"flows_untracked\":0," \
 	"\"flows_active\":0,\"flows_created\":0," \
 	"\"flows_evicted\":0,\"flows_timed_out\":0," \
 	"\"flows_full\":0,\"reasm_full\":0,\"l7_conflicts\":0," \
 	"\"l7_malformed\":0,\"l7_bad_csum\":0,\"l7_tls\":0," \
-	"\"l7_http\":0,\"l7_dns\":0,\"l7_other\":0,"
+	"\"l7_http\":0,\"l7_dns\":0,\"l7_other\":0," \
+	"\"pcap_packets\":0,\"pcap_bytes\":0,\"pcap_errors\":0," \
+	"\"pcap_rotations\":0,"
 
 static char		dir[512];
 static struct nfqd_stats s;
