@@ -32,10 +32,13 @@ nfqd_sandbox_possible(void)
 
 /*
  * The capture files (pcap.c): a new file is opened, the older ones renamed
- * up, relative to the directory's descriptor only, so the worker can
- * create or replace nothing outside it; a failed write is cut back with
- * ftruncate() (and lseek(), allowed above).  Writing, fstat() and fcntl()
- * (fdopen) are allowed already.
+ * up, with the directory's descriptor as the dirfd argument only; a failed
+ * write is cut back with ftruncate() (and lseek(), allowed above).
+ * Writing, fstat() and fcntl() (fdopen) are allowed already.  seccomp sees
+ * the descriptor, not the path: an absolute path or ".." would still reach
+ * outside the directory, so this narrows what a subverted worker can call
+ * without confining it there; the files it can reach are those of
+ * daemon.user (which pcap.dir wants anyway).
  */
 static int
 allow_pcap(scmp_filter_ctx ctx, int dirfd)
