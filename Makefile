@@ -16,13 +16,15 @@ CC	?= cc
 PKG_CONFIG ?= pkg-config
 PKGS	 = libnetfilter_queue libmnl libconfig libcap-ng libseccomp
 
-# CFLAGS is yours (make CFLAGS="-O0 -g -Werror"); the project's own flags
+# CFLAGS, CPPFLAGS and LDFLAGS are yours (make CFLAGS="-O0 -g -Werror";
+# dpkg-buildflags' hardening flags come this way); the project's own flags
 # are always added.
 CFLAGS	?= -O2 -g
 WARN	 = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wpointer-arith -Wformat=2
 NFQD_CFLAGS = -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude \
-	   $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null) $(CFLAGS)
+	   $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null) $(CPPFLAGS) \
+	   $(CFLAGS)
 LDLIBS	+= $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
 B	 = build
