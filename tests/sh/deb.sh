@@ -29,6 +29,7 @@ cleanup() {
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
+trap "exit 1" INT TERM HUP
 
 # dpkg, waiting up to 2 minutes while another dpkg or apt holds its lock
 # (other jobs install packages on the machine too).
