@@ -5,6 +5,7 @@
 #   make demo       a live demo in network namespaces (as root)
 #   make install    binary, man pages, example configuration, init script,
 #                   systemd unit
+#   make deb        the Debian package, build/nfqd_VERSION_ARCH.deb
 
 PREFIX	?= /usr/local
 SBINDIR	?= $(PREFIX)/sbin
@@ -16,13 +17,15 @@ CC	?= cc
 PKG_CONFIG ?= pkg-config
 PKGS	 = libnetfilter_queue libmnl libconfig libcap-ng libseccomp libpcap
 
-# CFLAGS is yours (make CFLAGS="-O0 -g -Werror"); the project's own flags
+# CFLAGS, CPPFLAGS and LDFLAGS are yours (make CFLAGS="-O0 -g -Werror";
+# dpkg-buildflags' hardening flags come this way); the project's own flags
 # are always added.
 CFLAGS	?= -O2 -g
 WARN	 = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wpointer-arith -Wformat=2
 NFQD_CFLAGS = -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude \
-	   $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null) $(CFLAGS)
+	   $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null) $(CPPFLAGS) \
+	   $(CFLAGS)
 LDLIBS	+= $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
 B	 = build
@@ -185,6 +188,35 @@ install: $(B)/nfqd $(B)/nfqctl
 	sed -i 's|^DAEMON=.*|DAEMON=$(SBINDIR)/nfqd|' \
 	    $(DESTDIR)$(SYSCONFDIR)/init.d/nfqd
 
+# The Debian package (debian/), built by dpkg-buildpackage from a copy of
+# the files git tracks, as they are in the working tree (uncommitted edits
+# included, untracked files not), in build/deb/; debian/rules gets none
+# of this make's flags (-s, -j and its jobserver).  The version is
+# NFQD_VERSION; debian/changelog must name the same one.
+VERSION	 = $(shell sed -n 's/^\#define NFQD_VERSION[[:space:]]*"\(.*\)"/\1/p' \
+	   include/nfqd/nfqd.h)
+DEB_ARCH = $(shell dpkg --print-architecture 2>/dev/null)
+DEB	 = $(B)/nfqd_$(VERSION)_$(DEB_ARCH).deb
+
+deb:
+	@v=$$(dpkg-parsechangelog -l debian/changelog -S Version) && \
+	if [ "$$v" != "$(VERSION)" ]; then \
+		echo "make deb: debian/changelog says $$v, NFQD_VERSION" \
+		    "(include/nfqd/nfqd.h) $(VERSION): add a changelog entry" \
+		    "(dch -v $(VERSION))" >&2; \
+		exit 1; \
+	fi
+	@git rev-parse --is-inside-work-tree >/dev/null 2>&1 || \
+	    { echo "make deb: needs a git checkout" >&2; exit 1; }
+	rm -rf $(B)/deb $(DEB)
+	mkdir -p $(B)/deb/nfqd-$(VERSION)
+	git ls-files -z | tar --null -T - --ignore-failed-read -cf - | \
+	    tar -xf - -C $(B)/deb/nfqd-$(VERSION)
+	cd $(B)/deb/nfqd-$(VERSION) && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+	    dpkg-buildpackage -us -uc -b -Jauto
+	cp $(B)/deb/nfqd_$(VERSION)_$(DEB_ARCH).deb $(DEB)
+	@echo "make deb: $(DEB)"
+
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/nfqd $(DESTDIR)$(SBINDIR)/nfqctl \
 	    $(DESTDIR)$(SYSCONFDIR)/init.d/nfqd \
@@ -196,6 +228,6 @@ clean:
 	rm -rf $(B) build-asan
 
 .PHONY: all tests fuzz asan deps check check-asan demo bench install uninstall \
-	clean
+	deb clean
 
 -include $(OBJS:.o=.d) $(B)/main.d $(FAULT_OBJS:.o=.d) $(CTL_OBJS:.o=.d)

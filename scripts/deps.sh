@@ -8,7 +8,10 @@ libnetfilter-queue-dev libmnl-dev libconfig-dev libcap-ng-dev libseccomp-dev lib
 iptables iproute2 iputils-ping socat jq procps python3-scapy
 clang libclang-rt-14-dev gdb valgrind
 openssl curl dnsmasq-base bind9-dnsutils ethtool tcpdump tshark
-mandoc prometheus prometheus-node-exporter libncurses-dev"
+mandoc prometheus prometheus-node-exporter libncurses-dev
+dpkg-dev debhelper lintian adduser"
+# make deb builds the package with dpkg-dev and debhelper; tests/sh/deb.sh
+# checks it with lintian and installs it (it depends on adduser).
 # prometheus gives promtool; tests/net/test_prometheus.sh runs
 # prometheus-node-exporter itself, inside its namespace.  Their packages
 # come with services (prometheus on :9090, the exporter on :9100) that

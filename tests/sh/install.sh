@@ -35,7 +35,10 @@ check "no placeholder left in the unit" \
 if command -v systemd-analyze >/dev/null; then
 	sed "s|/usr/sbin/nfqd|$TMP/usr/sbin/nfqd|g" \
 	    "$TMP/lib/systemd/system/nfqd.service" >"$TMP/nfqd.service"
-	out=$(systemd-analyze verify "$TMP/nfqd.service" 2>&1)
+	# Documentation= names the man pages: man finds them in the staging
+	# directory.
+	out=$(MANPATH="$TMP/usr/share/man" systemd-analyze verify \
+	    "$TMP/nfqd.service" 2>&1)
 	check "systemd-analyze verify finds nothing to say" "$?/$out" "0/"
 fi
 "$TMP/usr/sbin/nfqd" -t -c "$TMP/etc/nfqd/nfqd.conf" >/dev/null
