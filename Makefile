@@ -14,7 +14,7 @@ DESTDIR	?=
 
 CC	?= cc
 PKG_CONFIG ?= pkg-config
-PKGS	 = libnetfilter_queue libmnl libconfig libcap-ng libseccomp
+PKGS	 = libnetfilter_queue libmnl libconfig libcap-ng libseccomp libcrypto
 
 # CFLAGS is yours (make CFLAGS="-O0 -g -Werror"); the project's own flags
 # are always added.
