@@ -1,0 +1,801 @@
+/*
+ * Unit tests for src/l7/quic.c: the sample packets of RFC 9001 Appendix A
+ * (keys A.1, client Initial A.2) and RFC 9369 Appendix A (the same for
+ * QUIC v2); then a table of crafted datagrams, built here with
+ * libcrypto's AES-128-GCM and AES-128-ECB through EVP: CRYPTO frames
+ * split over packets and datagrams and reordered, coalesced packets,
+ * overlaps that repeat or contradict bytes already read, headers cut
+ * short or with lengths past the datagram, packet number lengths 1 to 4,
+ * bad tags, repeated packet numbers, other connection IDs.  Each case
+ * asserts the answer and reason for every datagram and the name read.
+ *
+ * The RFC vectors are copied from the RFC texts as the QUIC working group
+ * keeps them: rfc9001.txt of github.com/quicwg/base-drafts (commit
+ * 1e43ae4343469cd1c517daff1cbe7b1dddef5efe), and draft-ietf-quic-v2.md of
+ * github.com/quicwg/quic-v2 as published as RFC 9369 (commit a4da877,
+ * the last before the draft was removed; its Appendix A is the RFC's).
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "nfqd/l7/quic.h"
+#include "nfqd/l7/reasm.h"
+#include "nfqd/l7/tls.h"
+#include "unit.h"
+
+static const char rfc9001_a2_packet[] =
+    "c000000001088394c8f03e5157080000449e7b9aec34d1b1c98dd7689fb8ec11"
+    "d242b123dc9bd8bab936b47d92ec356c0bab7df5976d27cd449f63300099f399"
+    "1c260ec4c60d17b31f8429157bb35a1282a643a8d2262cad67500cadb8e7378c"
+    "8eb7539ec4d4905fed1bee1fc8aafba17c750e2c7ace01e6005f80fcb7df6212"
+    "30c83711b39343fa028cea7f7fb5ff89eac2308249a02252155e2347b63d58c5"
+    "457afd84d05dfffdb20392844ae812154682e9cf012f9021a6f0be17ddd0c208"
+    "4dce25ff9b06cde535d0f920a2db1bf362c23e596d11a4f5a6cf3948838a3aec"
+    "4e15daf8500a6ef69ec4e3feb6b1d98e610ac8b7ec3faf6ad760b7bad1db4ba3"
+    "485e8a94dc250ae3fdb41ed15fb6a8e5eba0fc3dd60bc8e30c5c4287e53805db"
+    "059ae0648db2f64264ed5e39be2e20d82df566da8dd5998ccabdae053060ae6c"
+    "7b4378e846d29f37ed7b4ea9ec5d82e7961b7f25a9323851f681d582363aa5f8"
+    "9937f5a67258bf63ad6f1a0b1d96dbd4faddfcefc5266ba6611722395c906556"
+    "be52afe3f565636ad1b17d508b73d8743eeb524be22b3dcbc2c7468d54119c74"
+    "68449a13d8e3b95811a198f3491de3e7fe942b330407abf82a4ed7c1b311663a"
+    "c69890f4157015853d91e923037c227a33cdd5ec281ca3f79c44546b9d90ca00"
+    "f064c99e3dd97911d39fe9c5d0b23a229a234cb36186c4819e8b9c5927726632"
+    "291d6a418211cc2962e20fe47feb3edf330f2c603a9d48c0fcb5699dbfe58964"
+    "25c5bac4aee82e57a85aaf4e2513e4f05796b07ba2ee47d80506f8d2c25e50fd"
+    "14de71e6c418559302f939b0e1abd576f279c4b2e0feb85c1f28ff18f58891ff"
+    "ef132eef2fa09346aee33c28eb130ff28f5b766953334113211996d20011a198"
+    "e3fc433f9f2541010ae17c1bf202580f6047472fb36857fe843b19f5984009dd"
+    "c324044e847a4f4a0ab34f719595de37252d6235365e9b84392b061085349d73"
+    "203a4a13e96f5432ec0fd4a1ee65accdd5e3904df54c1da510b0ff20dcc0c77f"
+    "cb2c0e0eb605cb0504db87632cf3d8b4dae6e705769d1de354270123cb11450e"
+    "fc60ac47683d7b8d0f811365565fd98c4c8eb936bcab8d069fc33bd801b03ade"
+    "a2e1fbc5aa463d08ca19896d2bf59a071b851e6c239052172f296bfb5e724047"
+    "90a2181014f3b94a4e97d117b438130368cc39dbb2d198065ae3986547926cd2"
+    "162f40a29f0c3c8745c0f50fba3852e566d44575c29d39a03f0cda721984b6f4"
+    "40591f355e12d439ff150aab7613499dbd49adabc8676eef023b15b65bfc5ca0"
+    "6948109f23f350db82123535eb8a7433bdabcb909271a6ecbcb58b936a88cd4e"
+    "8f2e6ff5800175f113253d8fa9ca8885c2f552e657dc603f252e1a8e308f76f0"
+    "be79e2fb8f5d5fbbe2e30ecadd220723c8c0aea8078cdfcb3868263ff8f09400"
+    "54da48781893a7e49ad5aff4af300cd804a6b6279ab3ff3afb64491c85194aab"
+    "760d58a606654f9f4400e8b38591356fbf6425aca26dc85244259ff2b19c41b9"
+    "f96f3ca9ec1dde434da7d2d392b905ddf3d1f9af93d1af5950bd493f5aa731b4"
+    "056df31bd267b6b90a079831aaf579be0a39013137aac6d404f518cfd4684064"
+    "7e78bfe706ca4cf5e9c5453e9f7cfd2b8b4c8d169a44e55c88d4a9a7f9474241"
+    "e221af44860018ab0856972e194cd934";
+
+static const char rfc9369_a2_packet[] =
+    "d76b3343cf088394c8f03e5157080000449ea0c95e82ffe67b6abcdb4298b485"
+    "dd04de806071bf03dceebfa162e75d6c96058bdbfb127cdfcbf903388e99ad04"
+    "9f9a3dd4425ae4d0992cfff18ecf0fdb5a842d09747052f17ac2053d21f57c5d"
+    "250f2c4f0e0202b70785b7946e992e58a59ac52dea6774d4f03b55545243cf1a"
+    "12834e3f249a78d395e0d18f4d766004f1a2674802a747eaa901c3f10cda5500"
+    "cb9122faa9f1df66c392079a1b40f0de1c6054196a11cbea40afb6ef5253cd68"
+    "18f6625efce3b6def6ba7e4b37a40f7732e093daa7d52190935b8da58976ff33"
+    "12ae50b187c1433c0f028edcc4c2838b6a9bfc226ca4b4530e7a4ccee1bfa2a3"
+    "d396ae5a3fb512384b2fdd851f784a65e03f2c4fbe11a53c7777c023462239dd"
+    "6f7521a3f6c7d5dd3ec9b3f233773d4b46d23cc375eb198c63301c21801f6520"
+    "bcfb7966fc49b393f0061d974a2706df8c4a9449f11d7f3d2dcbb90c6b877045"
+    "636e7c0c0fe4eb0f697545460c806910d2c355f1d253bc9d2452aaa549e27a1f"
+    "ac7cf4ed77f322e8fa894b6a83810a34b361901751a6f5eb65a0326e07de7c12"
+    "16ccce2d0193f958bb3850a833f7ae432b65bc5a53975c155aa4bcb4f7b2c4e5"
+    "4df16efaf6ddea94e2c50b4cd1dfe06017e0e9d02900cffe1935e0491d77ffb4"
+    "fdf85290fdd893d577b1131a610ef6a5c32b2ee0293617a37cbb08b847741c3b"
+    "8017c25ca9052ca1079d8b78aebd47876d330a30f6a8c6d61dd1ab5589329de7"
+    "14d19d61370f8149748c72f132f0fc99f34d766c6938597040d8f9e2bb522ff9"
+    "9c63a344d6a2ae8aa8e51b7b90a4a806105fcbca31506c446151adfeceb51b91"
+    "abfe43960977c87471cf9ad4074d30e10d6a7f03c63bd5d4317f68ff325ba3bd"
+    "80bf4dc8b52a0ba031758022eb025cdd770b44d6d6cf0670f4e990b22347a7db"
+    "848265e3e5eb72dfe8299ad7481a408322cac55786e52f633b2fb6b614eaed18"
+    "d703dd84045a274ae8bfa73379661388d6991fe39b0d93debb41700b41f90a15"
+    "c4d526250235ddcd6776fc77bc97e7a417ebcb31600d01e57f32162a8560cacc"
+    "7e27a096d37a1a86952ec71bd89a3e9a30a2a26162984d7740f81193e8238e61"
+    "f6b5b984d4d3dfa033c1bb7e4f0037febf406d91c0dccf32acf423cfa1e70710"
+    "10d3f270121b493ce85054ef58bada42310138fe081adb04e2bd901f2f13458b"
+    "3d6758158197107c14ebb193230cd1157380aa79cae1374a7c1e5bbcb80ee23e"
+    "06ebfde206bfb0fcbc0edc4ebec309661bdd908d532eb0c6adc38b7ca7331dce"
+    "8dfce39ab71e7c32d318d136b6100671a1ae6a6600e3899f31f0eed19e3417d1"
+    "34b90c9058f8632c798d4490da4987307cba922d61c39805d072b589bd52fdf1"
+    "e86215c2d54e6670e07383a27bbffb5addf47d66aa85a0c6f9f32e59d85a44dd"
+    "5d3b22dc2be80919b490437ae4f36a0ae55edf1d0b5cb4e9a3ecabee93dfc6e3"
+    "8d209d0fa6536d27a5d6fbb17641cde27525d61093f1b28072d111b2b4ae5f89"
+    "d5974ee12e5cf7d5da4d6a31123041f33e61407e76cffcdcfd7e19ba58cf4b53"
+    "6f4c4938ae79324dc402894b44faf8afbab35282ab659d13c93f70412e85cb19"
+    "9a37ddec600545473cfb5a05e08d0b209973b2172b4d21fb69745a262ccde96b"
+    "a18b2faa745b6fe189cf772a9f84cbfc";
+
+static const char rfc_a2_crypto_frame[] =
+    "060040f1010000ed0303ebf8fa56f12939b9584a3896472ec40bb863cfd3e868"
+    "04fe3a47f06a2b69484c00000413011302010000c000000010000e00000b6578"
+    "616d706c652e636f6dff01000100000a00080006001d00170018001000070005"
+    "04616c706e000500050100000000003300260024001d00209370b2c9caa47fba"
+    "baf4559fedba753de171fa71f50f1ce15d43e994ec74d748002b000302030400"
+    "0d0010000e0403050306030203080408050806002d00020101001c0002400100"
+    "3900320408ffffffffffffffff05048000ffff07048000ffff08011001048000"
+    "75300901100f088394c8f03e51570806048000ffff";
+
+static struct nfqd_quic		*q;
+static struct nfqd_reasm_pool	*pool;
+
+static size_t
+unhex(const char *h, uint8_t *out, size_t cap)
+{
+	size_t	n = 0;
+	unsigned v;
+
+	while (h[0] != '\0' && h[1] != '\0' && n < cap) {
+		if (sscanf(h, "%2x", &v) != 1)
+			abort();
+		out[n++] = (uint8_t)v;
+		h += 2;
+	}
+	return n;
+}
+
+static bool
+hex_eq(const uint8_t *b, size_t n, const char *h)
+{
+	uint8_t	want[64];
+
+	return unhex(h, want, sizeof(want)) == n && memcmp(b, want, n) == 0;
+}
+
+/* RFC 9001 A.1 and RFC 9369 A.1: the client's keys for 0x8394c8f03e515708. */
+static void
+test_keys(void)
+{
+	static const struct {
+		const char	*name;
+		uint32_t	 version;
+		const char	*secret, *key, *iv, *hp;
+	} t[] = {
+		{ "v1", NFQD_QUIC_V1,
+		  "c00cf151ca5be075ed0ebfb5c80323c42d6b7db67881289af4008f1f6c357aea",
+		  "1f369613dd76d5467730efcbe3b1a22d", "fa044b2f42a3fd3b46fb255c",
+		  "9f50449e04a0e810283a1e9933adedd2" },
+		{ "v2", NFQD_QUIC_V2,
+		  "14ec9d6eb9fd7af83bf5a668bc17a7e283766aade7ecd0891f70f9ff7f4bf47b",
+		  "8b1a0bc121284290a29e0971b5cd045d", "91f73e2351d8fa91660e909f",
+		  "45b95e15235d6f45a6b19cbcb0294ba9" },
+	};
+	static const uint8_t	dcid[] = { 0x83, 0x94, 0xc8, 0xf0, 0x3e, 0x51,
+				    0x57, 0x08 };
+	struct nfqd_quic_keys	k;
+	uint8_t			secret[32], long_id[21] = { 0 };
+	size_t			i;
+	char			name[80];
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		snprintf(name, sizeof(name), "A.1 keys %s", t[i].name);
+		CHECKF(nfqd_quic_keys(q, t[i].version, dcid, sizeof(dcid), &k,
+		    secret) == 0 && hex_eq(secret, 32, t[i].secret) &&
+		    hex_eq(k.key, 16, t[i].key) && hex_eq(k.iv, 12, t[i].iv) &&
+		    hex_eq(k.hp, 16, t[i].hp), name, "keys differ from the RFC");
+	}
+	CHECK(nfqd_quic_keys(q, 0xff00001d, dcid, sizeof(dcid), &k, NULL) == -1,
+	    "keys: draft-29 refused");
+	CHECK(nfqd_quic_keys(q, NFQD_QUIC_V1, long_id, 21, &k, NULL) == -1,
+	    "keys: 21-byte DCID refused");
+	CHECK(nfqd_quic_keys(q, NFQD_QUIC_V1, long_id, 0, &k, NULL) == 0,
+	    "keys: empty DCID");
+}
+
+/* One datagram into a fresh connection. */
+static enum nfqd_l7_res
+one(const uint8_t *b, size_t n, struct nfqd_quic_out *out,
+    uint8_t *stream, size_t *slen)
+{
+	struct nfqd_quic_conn	 c;
+	struct nfqd_reasm	*ra = nfqd_reasm_get(pool, 0);
+	enum nfqd_l7_res	 r;
+
+	memset(&c, 0, sizeof(c));
+	r = nfqd_quic_client(q, &c, ra, b, n, out);
+	if (stream != NULL) {
+		*slen = nfqd_reasm_contig(ra);
+		memcpy(stream, nfqd_reasm_data(ra), *slen);
+	}
+	nfqd_reasm_put(pool, ra);
+	return r;
+}
+
+/* RFC 9001 A.2 and RFC 9369 A.2: the client Initial, whole and spoiled. */
+static void
+test_rfc_packets(void)
+{
+	static const struct {
+		const char	*name, *hex;
+		uint32_t	 version;
+	} t[] = {
+		{ "v1", rfc9001_a2_packet, NFQD_QUIC_V1 },
+		{ "v2", rfc9369_a2_packet, NFQD_QUIC_V2 },
+	};
+	struct nfqd_quic_out	out;
+	enum nfqd_l7_res	r;
+	uint8_t			pkt[1200], frame[245], stream[NFQD_REASM_MAX];
+	size_t			i, n, len, slen, bad;
+	char			name[80];
+
+	unhex(rfc_a2_crypto_frame, frame, sizeof(frame));
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		n = unhex(t[i].hex, pkt, sizeof(pkt));
+		CHECK_UINT_EQ(n, 1200, "A.2 vector is 1200 bytes");
+		r = one(pkt, n, &out, stream, &slen);
+		snprintf(name, sizeof(name), "A.2 %s client Initial", t[i].name);
+		CHECKF(r == NFQD_L7_DONE && out.read == 1 && out.refused == 0 &&
+		    out.version == t[i].version &&
+		    strcmp(out.hello.sni, "example.com") == 0 &&
+		    nfqd_tls_alpn_has(&out.hello, "alpn", 4) == 1 &&
+		    out.hello.used == 241, name,
+		    "res %d read %u refused %u why %s sni '%s' used %u", r,
+		    out.read, out.refused, nfqd_quic_why_str(out.why),
+		    out.hello.sni, out.hello.used);
+		snprintf(name, sizeof(name), "A.2 %s CRYPTO bytes as in the RFC",
+		    t[i].name);
+		CHECK(slen == 241 && memcmp(stream, frame + 4, 241) == 0, name);
+		/* Every byte flipped in the tag, the sample, the PN. */
+		pkt[1199] ^= 1;
+		r = one(pkt, n, &out, NULL, NULL);
+		snprintf(name, sizeof(name), "A.2 %s bad tag: refused", t[i].name);
+		CHECKF(r == NFQD_L7_MORE && out.read == 0 && out.refused == 1 &&
+		    out.why == NFQD_QUIC_R_DECRYPT, name, "res %d why %s", r,
+		    nfqd_quic_why_str(out.why));
+		pkt[1199] ^= 1;
+		pkt[30] ^= 0x80;
+		r = one(pkt, n, &out, NULL, NULL);
+		snprintf(name, sizeof(name), "A.2 %s bad sample: refused",
+		    t[i].name);
+		CHECK(r == NFQD_L7_MORE && out.read == 0 && out.refused == 1,
+		    name);
+		pkt[30] ^= 0x80;
+		/* Every prefix: never DONE, never a crash. */
+		bad = 0;
+		for (len = 0; len < n; len++) {
+			r = one(pkt, len, &out, NULL, NULL);
+			if (r == NFQD_L7_DONE || r == NFQD_L7_BAD ||
+			    out.read != 0)
+				bad++;
+		}
+		snprintf(name, sizeof(name), "A.2 %s every prefix unread",
+		    t[i].name);
+		CHECK_UINT_EQ(bad, 0, name);
+	}
+}
+
+/*
+ * Crafted datagrams.  The hello is the RFC's (241 bytes, server name
+ * example.com at offsets 58-68); ALT is the same with byte 60 changed, so
+ * its name is exbmple.com: bytes that conflict with the hello's.
+ */
+#define CHL		241
+#define NAME_AT		60
+static uint8_t		ch[CHL], ch_alt[CHL];
+
+/* Which Destination Connection ID a packet carries and which keys. */
+enum { ID_BASE, ID_NEW, ID_OTHER, ID_SERVER, ID_LONG };
+static const uint8_t	id_base[8] = { 0x83, 0x94, 0xc8, 0xf0, 0x3e, 0x51,
+			    0x57, 0x08 };
+static const uint8_t	id_new[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+static const uint8_t	id_server[5] = { 0xaa, 0xbb, 0xcc, 0xdd, 0xee };
+static const uint8_t	id_long[21];
+
+#define P_BADTAG	0x01	/* last tag byte flipped */
+#define P_HUGE_TOKEN	0x02	/* token length 2^30 - 1 */
+#define P_RESERVED	0x04	/* a reserved header bit set */
+#define P_ALT		0x08	/* CRYPTO bytes from ch_alt */
+#define P_FAR		0x10	/* the first CRYPTO frame at offset 16383 */
+
+struct crange {
+	uint16_t	off, len;
+};
+
+struct bpk {
+	uint8_t		type;		/* 0 Initial, 1 0-RTT, 2 Handshake */
+	uint8_t		pn, pnlen;	/* pnlen 0: 4 */
+	uint8_t		id;		/* ID_* */
+	bool		v2;
+	unsigned	flags;
+	struct crange	cr[4];		/* CRYPTO frames, len 0 ends */
+	const char	*raw;		/* frames after them, in hex */
+};
+
+struct bdg {
+	struct bpk	p[3];
+	uint8_t		np;
+	uint16_t	size;		/* pad to it; 0: 1200 */
+	uint16_t	cut;		/* bytes cut off the end */
+	bool		server;		/* a server Initial with SCID id_server */
+	/* expected after it */
+	enum nfqd_l7_res res;
+	uint8_t		why;
+	uint8_t		read, refused, skipped;
+	bool		new_conn;
+};
+
+static size_t
+put_v2(uint8_t *b, uint16_t v)
+{
+	b[0] = (uint8_t)(0x40 | v >> 8);
+	b[1] = (uint8_t)v;
+	return 2;
+}
+
+static void
+test_keys_for(const struct bpk *p, struct nfqd_quic_keys *k)
+{
+	uint32_t	v = p->v2 ? NFQD_QUIC_V2 : NFQD_QUIC_V1;
+
+	if (p->id == ID_NEW)
+		nfqd_quic_keys(q, v, id_new, sizeof(id_new), k, NULL);
+	else
+		nfqd_quic_keys(q, v, id_base, sizeof(id_base), k, NULL);
+}
+
+/* A packet with pad PADDING bytes after its frames; its length. */
+static size_t
+build_pkt(const struct bpk *p, size_t pad, uint8_t *out)
+{
+	static const uint8_t	 v1types[3] = { 0, 1, 2 }, v2types[3] = { 1, 2, 3 };
+	struct nfqd_quic_keys	 k;
+	EVP_CIPHER_CTX		*c;
+	uint8_t			 fr[16384], nonce[12], mask[16];
+	const uint8_t		*id;
+	size_t			 fl = 0, hl = 0, idl, i, pnlen, pn_off;
+	int			 n;
+
+	for (i = 0; i < 4 && p->cr[i].len != 0; i++) {
+		fr[fl++] = 0x06;
+		fl += put_v2(fr + fl, (p->flags & P_FAR) && i == 0 ?
+		    16383 : p->cr[i].off);
+		fl += put_v2(fr + fl, p->cr[i].len);
+		memcpy(fr + fl, ((p->flags & P_ALT) ? ch_alt : ch) +
+		    p->cr[i].off, p->cr[i].len);
+		fl += p->cr[i].len;
+	}
+	if (p->raw != NULL)
+		fl += unhex(p->raw, fr + fl, sizeof(fr) - fl);
+	memset(fr + fl, 0, pad);
+	fl += pad;
+	pnlen = p->pnlen != 0 ? p->pnlen : 4;
+	switch (p->id) {
+	case ID_NEW:
+		id = id_new;
+		idl = sizeof(id_new);
+		break;
+	case ID_OTHER:
+		id = id_new;	/* with the base keys */
+		idl = sizeof(id_new);
+		break;
+	case ID_SERVER:
+		id = id_server;
+		idl = sizeof(id_server);
+		break;
+	case ID_LONG:
+		id = id_long;
+		idl = sizeof(id_long);
+		break;
+	default:
+		id = id_base;
+		idl = sizeof(id_base);
+		break;
+	}
+	out[hl++] = (uint8_t)(0xc0 | (p->v2 ? v2types : v1types)[p->type] << 4 |
+	    (pnlen - 1) | ((p->flags & P_RESERVED) ? 0x04 : 0));
+	memcpy(out + hl, p->v2 ? "\x6b\x33\x43\xcf" : "\x00\x00\x00\x01", 4);
+	hl += 4;
+	out[hl++] = (uint8_t)idl;
+	memcpy(out + hl, id, idl);
+	hl += idl;
+	out[hl++] = 3;
+	memcpy(out + hl, "cli", 3);
+	hl += 3;
+	if (p->type == 0) {
+		if (p->flags & P_HUGE_TOKEN) {
+			memcpy(out + hl, "\xbf\xff\xff\xff", 4);
+			hl += 4;
+		} else {
+			out[hl++] = 0;
+		}
+	}
+	hl += put_v2(out + hl, (uint16_t)(pnlen + fl + 16));
+	pn_off = hl;
+	for (i = 0; i < pnlen; i++)
+		out[hl++] = (uint8_t)(i == pnlen - 1 ? p->pn : 0);
+	test_keys_for(p, &k);
+	memcpy(nonce, k.iv, 12);
+	nonce[11] ^= p->pn;
+	if ((c = EVP_CIPHER_CTX_new()) == NULL ||
+	    EVP_EncryptInit_ex(c, EVP_aes_128_gcm(), NULL, k.key, nonce) != 1 ||
+	    EVP_EncryptUpdate(c, NULL, &n, out, (int)hl) != 1 ||
+	    EVP_EncryptUpdate(c, out + hl, &n, fr, (int)fl) != 1 ||
+	    EVP_EncryptFinal_ex(c, out + hl + n, &n) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, 16, out + hl + fl) != 1)
+		abort();
+	EVP_CIPHER_CTX_free(c);
+	if (p->flags & P_BADTAG)
+		out[hl + fl + 15] ^= 1;
+	if ((c = EVP_CIPHER_CTX_new()) == NULL ||
+	    EVP_EncryptInit_ex(c, EVP_aes_128_ecb(), NULL, k.hp, NULL) != 1 ||
+	    EVP_EncryptUpdate(c, mask, &n, out + pn_off + 4, 16) != 1)
+		abort();
+	EVP_CIPHER_CTX_free(c);
+	out[0] ^= mask[0] & 0x0f;
+	for (i = 0; i < pnlen; i++)
+		out[pn_off + i] ^= mask[1 + i];
+	return hl + fl + 16;
+}
+
+static size_t
+build_dgram(const struct bdg *d, uint8_t *out)
+{
+	size_t	n = 0, last, size = d->size != 0 ? d->size : 1200, i;
+
+	for (i = 0; i + 1 < d->np; i++)
+		n += build_pkt(&d->p[i], 0, out + n);
+	last = build_pkt(&d->p[d->np - 1], 0, out + n);
+	if (n + last < size)
+		last = build_pkt(&d->p[d->np - 1], size - n - last, out + n);
+	n += last;
+	return d->cut < n ? n - d->cut : 0;
+}
+
+/* A server's Initial: only its clear header is read. */
+static size_t
+server_dgram(uint8_t *out)
+{
+	size_t	n = 0;
+
+	out[n++] = 0xc0;
+	memcpy(out + n, "\x00\x00\x00\x01", 4);
+	n += 4;
+	out[n++] = 3;
+	memcpy(out + n, "cli", 3);
+	n += 3;
+	out[n++] = sizeof(id_server);
+	memcpy(out + n, id_server, sizeof(id_server));
+	n += sizeof(id_server);
+	out[n++] = 0;
+	n += put_v2(out + n, 40);
+	memset(out + n, 0x5a, 40);
+	return n + 40;
+}
+
+#define WHOLE		{ { 0, CHL } }
+#define HALF1		{ { 0, 120 } }
+#define HALF2		{ { 120, CHL - 120 } }
+#define MORE_R(n)	.res = NFQD_L7_MORE, .read = (n)
+#define DONE_R(n)	.res = NFQD_L7_DONE, .read = (n)
+#define BAD_R(w)	.res = NFQD_L7_BAD, .why = NFQD_QUIC_R_##w
+#define REFUSED(w)	.res = NFQD_L7_MORE, .refused = 1, .why = NFQD_QUIC_R_##w
+
+struct qcase {
+	const char	*name;
+	struct bdg	 d[4];
+	const char	*sni;		/* on DONE */
+};
+
+static const struct qcase cases[] = {
+	{ .name = "whole hello in one packet", .d = {
+	    { .p = { { .cr = WHOLE } }, .np = 1, DONE_R(1) } } },
+	{ .name = "two datagrams in order", .d = {
+	    { .p = { { .cr = HALF1 } }, .np = 1, MORE_R(1) },
+	    { .p = { { .pn = 1, .cr = HALF2 } }, .np = 1, DONE_R(1) } } },
+	{ .name = "two datagrams reversed", .d = {
+	    { .p = { { .pn = 1, .cr = HALF2 } }, .np = 1, MORE_R(1) },
+	    { .p = { { .cr = HALF1 } }, .np = 1, DONE_R(1) } } },
+	{ .name = "three datagrams, order 3 1 2", .d = {
+	    { .p = { { .cr = { { 160, 81 } } } }, .np = 1, MORE_R(1) },
+	    { .p = { { .pn = 1, .cr = { { 0, 80 } } } }, .np = 1, MORE_R(1) },
+	    { .p = { { .pn = 2, .cr = { { 80, 80 } } } }, .np = 1,
+	      DONE_R(1) } } },
+	{ .name = "four datagrams, order 4 2 3 1", .d = {
+	    { .p = { { .pn = 3, .cr = { { 180, 61 } } } }, .np = 1, MORE_R(1) },
+	    { .p = { { .pn = 1, .cr = { { 60, 60 } } } }, .np = 1, MORE_R(1) },
+	    { .p = { { .pn = 2, .cr = { { 120, 60 } } } }, .np = 1, MORE_R(1) },
+	    { .p = { { .pn = 0, .cr = { { 0, 60 } } } }, .np = 1,
+	      DONE_R(1) } } },
+	{ .name = "four CRYPTO frames in one packet, reversed", .d = {
+	    { .p = { { .cr = { { 180, 61 }, { 120, 60 }, { 60, 60 },
+	      { 0, 60 } } } }, .np = 1, DONE_R(1) } } },
+	{ .name = "two coalesced Initials", .d = {
+	    { .p = { { .cr = HALF2 }, { .pn = 1, .cr = HALF1 } }, .np = 2,
+	      DONE_R(2) } } },
+	{ .name = "coalesced Initial, 0-RTT, Initial", .d = {
+	    { .p = { { .cr = HALF1 }, { .type = 1, .cr = HALF2 },
+	      { .pn = 1, .cr = HALF2 } }, .np = 3, DONE_R(2), .skipped = 1 } } },
+	{ .name = "coalesced Handshake first, then Initial", .d = {
+	    { .p = { { .type = 2, .cr = HALF1 }, { .cr = WHOLE } }, .np = 2,
+	      DONE_R(1), .skipped = 1 } } },
+	{ .name = "Handshake-only datagram, then the Initial", .d = {
+	    { .p = { { .type = 2, .cr = HALF1 } }, .np = 1, MORE_R(0),
+	      .skipped = 1 },
+	    { .p = { { .cr = WHOLE } }, .np = 1, DONE_R(1) } } },
+	{ .name = "overlap repeating bytes read", .d = {
+	    { .p = { { .cr = { { 0, 150 } } } }, .np = 1, MORE_R(1) },
+	    { .p = { { .pn = 1, .cr = { { 100, 141 } } } }, .np = 1,
+	      DONE_R(1) } } },
+	{ .name = "retransmission of the whole hello in a new packet", .d = {
+	    { .p = { { .cr = HALF1 } }, .np = 1, MORE_R(1) },
+	    { .p = { { .pn = 1, .cr = WHOLE } }, .np = 1, DONE_R(1) } } },
+	{ .name = "later overlap with other bytes: conflict", .d = {
+	    { .p = { { .cr = { { 0, 100 } } } }, .np = 1, MORE_R(1) },
+	    { .p = { { .pn = 1, .flags = P_ALT, .cr = { { 50, 191 } } } },
+	      .np = 1, BAD_R(CONFLICT), .read = 1 } } },
+	{ .name = "first copy of the name stands: a later hello conflicts", .d = {
+	    { .p = { { .flags = P_ALT, .cr = { { 40, 60 } } } }, .np = 1,
+	      MORE_R(1) },
+	    { .p = { { .pn = 1, .cr = WHOLE } }, .np = 1, BAD_R(CONFLICT),
+	      .read = 1 } } },
+	{ .name = "other hello read first wins, the original after it conflicts", .d = {
+	    { .p = { { .flags = P_ALT, .cr = WHOLE } }, .np = 1, DONE_R(1) },
+	    { .p = { { .pn = 1, .cr = WHOLE } }, .np = 1, BAD_R(CONFLICT),
+	      .read = 1 } }, "exbmple.com" },
+	{ .name = "conflict inside one coalesced datagram", .d = {
+	    { .p = { { .cr = HALF1 }, { .pn = 1, .flags = P_ALT,
+	      .cr = WHOLE } }, .np = 2, BAD_R(CONFLICT), .read = 2 } } },
+	{ .name = "repeated packet number with other bytes is not read", .d = {
+	    { .p = { { .cr = HALF1 } }, .np = 1, MORE_R(1) },
+	    { .p = { { .flags = P_ALT, .cr = WHOLE } }, .np = 1, MORE_R(0),
+	      .skipped = 1 },
+	    { .p = { { .pn = 1, .cr = HALF2 } }, .np = 1, DONE_R(1) } } },
+	{ .name = "packet number length 1", .d = {
+	    { .p = { { .pnlen = 1, .pn = 7, .cr = WHOLE } }, .np = 1,
+	      DONE_R(1) } } },
+	{ .name = "packet number length 2", .d = {
+	    { .p = { { .pnlen = 2, .pn = 9, .cr = WHOLE } }, .np = 1,
+	      DONE_R(1) } } },
+	{ .name = "packet number length 3", .d = {
+	    { .p = { { .pnlen = 3, .pn = 63, .cr = WHOLE } }, .np = 1,
+	      DONE_R(1) } } },
+	{ .name = "packet number length 4, split", .d = {
+	    { .p = { { .pnlen = 4, .pn = 2, .cr = HALF2 } }, .np = 1,
+	      MORE_R(1) },
+	    { .p = { { .pnlen = 1, .pn = 5, .cr = HALF1 } }, .np = 1,
+	      DONE_R(1) } } },
+	{ .name = "packet number 64 refused", .d = {
+	    { .p = { { .pnlen = 2, .pn = 64, .cr = WHOLE } }, .np = 1,
+	      REFUSED(PN) } } },
+	{ .name = "truncated datagram refused, then whole", .d = {
+	    { .p = { { .cr = WHOLE } }, .np = 1, .cut = 10, REFUSED(HEADER) },
+	    { .p = { { .cr = WHOLE } }, .np = 1, DONE_R(1) } } },
+	{ .name = "truncated second coalesced packet", .d = {
+	    { .p = { { .cr = HALF1 }, { .pn = 1, .cr = HALF2 } }, .np = 2,
+	      .size = 1201, .cut = 1, REFUSED(HEADER), .read = 1 } } },
+	{ .name = "DCID of 21 bytes refused", .d = {
+	    { .p = { { .id = ID_LONG, .cr = WHOLE } }, .np = 1,
+	      REFUSED(HEADER) } } },
+	{ .name = "token length 2^30-1 refused", .d = {
+	    { .p = { { .flags = P_HUGE_TOKEN, .cr = WHOLE } }, .np = 1,
+	      REFUSED(HEADER) } } },
+	{ .name = "bad tag refused, then the good packet", .d = {
+	    { .p = { { .flags = P_BADTAG, .cr = WHOLE } }, .np = 1,
+	      REFUSED(DECRYPT) },
+	    { .p = { { .cr = WHOLE } }, .np = 1, DONE_R(1) } } },
+	{ .name = "bad tag on a coalesced packet: the other is read", .d = {
+	    { .p = { { .cr = HALF1 }, { .pn = 1, .flags = P_BADTAG,
+	      .cr = HALF2 } }, .np = 2, REFUSED(DECRYPT), .read = 1 } } },
+	{ .name = "datagram of 1199 bytes refused", .d = {
+	    { .p = { { .cr = WHOLE } }, .np = 1, .size = 1199,
+	      REFUSED(SHORT) } } },
+	{ .name = "PING and ACK frames", .d = {
+	    { .p = { { .cr = WHOLE, .raw = "01020000010000" } }, .np = 1,
+	      DONE_R(1) } } },
+	{ .name = "ACK_ECN frame", .d = {
+	    { .p = { { .cr = WHOLE, .raw = "0300000000000000" } }, .np = 1,
+	      DONE_R(1) } } },
+	{ .name = "ACK with 2^30-1 ranges", .d = {
+	    { .p = { { .cr = WHOLE, .raw = "020000bfffffff00" } }, .np = 1,
+	      BAD_R(FRAME), .read = 1 } } },
+	{ .name = "STREAM frame in an Initial", .d = {
+	    { .p = { { .cr = WHOLE, .raw = "080000" } }, .np = 1,
+	      BAD_R(FRAME), .read = 1 } } },
+	{ .name = "CONNECTION_CLOSE in an Initial", .d = {
+	    { .p = { { .cr = HALF1, .raw = "1c000000" } }, .np = 1,
+	      BAD_R(FRAME), .read = 1 } } },
+	{ .name = "CRYPTO frame longer than its packet", .d = {
+	    { .p = { { .raw = "06007fff" } }, .np = 1, BAD_R(FRAME),
+	      .read = 1 } } },
+	{ .name = "CRYPTO frame type in two bytes read as CRYPTO", .d = {
+	    { .p = { { .raw = "400600" "40f1" } }, .np = 1, BAD_R(TLS),
+	      .read = 1 } } },
+	{ .name = "CRYPTO data past 16384 bytes", .d = {
+	    { .p = { { .flags = P_FAR, .cr = { { 0, 10 } } } }, .np = 1,
+	      BAD_R(TOO_BIG), .read = 1 } } },
+	{ .name = "reserved header bit set", .d = {
+	    { .p = { { .flags = P_RESERVED, .cr = WHOLE } }, .np = 1,
+	      BAD_R(FRAME) } } },
+	{ .name = "not a ClientHello", .d = {
+	    { .p = { { .raw = "06000402000000" } }, .np = 1, BAD_R(TLS),
+	      .read = 1 } } },
+	{ .name = "coalesced packet with another DCID", .d = {
+	    { .p = { { .cr = HALF1 }, { .pn = 1, .id = ID_NEW, .cr = HALF2 } },
+	      .np = 2, BAD_R(COALESCED), .read = 1 } } },
+	{ .name = "another DCID under the first keys refused", .d = {
+	    { .p = { { .cr = HALF1 } }, .np = 1, MORE_R(1) },
+	    { .p = { { .pn = 1, .id = ID_OTHER, .cr = HALF2 } }, .np = 1,
+	      REFUSED(DCID) } } },
+	{ .name = "another DCID under its own keys: a new connection", .d = {
+	    { .p = { { .cr = HALF1 } }, .np = 1, MORE_R(1) },
+	    { .p = { { .id = ID_NEW, .cr = WHOLE } }, .np = 1, MORE_R(0),
+	      .new_conn = true } } },
+	{ .name = "the server's ID before the server was seen refused", .d = {
+	    { .p = { { .cr = HALF1 } }, .np = 1, MORE_R(1) },
+	    { .p = { { .pn = 1, .id = ID_SERVER, .cr = HALF2 } }, .np = 1,
+	      REFUSED(DCID) } } },
+	{ .name = "the server's ID once the server was seen", .d = {
+	    { .p = { { .cr = HALF1 } }, .np = 1, MORE_R(1) },
+	    { .server = true, .p = { { .pn = 1, .id = ID_SERVER,
+	      .cr = HALF2 } }, .np = 1, DONE_R(1) } } },
+	{ .name = "v2, two datagrams", .d = {
+	    { .p = { { .v2 = true, .cr = HALF1 } }, .np = 1, MORE_R(1) },
+	    { .p = { { .v2 = true, .pn = 1, .cr = HALF2 } }, .np = 1,
+	      DONE_R(1) } } },
+	{ .name = "v1 then a v2 Initial refused", .d = {
+	    { .p = { { .cr = HALF1 } }, .np = 1, MORE_R(1) },
+	    { .p = { { .v2 = true, .pn = 1, .cr = HALF2 } }, .np = 1,
+	      REFUSED(VERSION) } } },
+};
+
+static void
+test_cases(void)
+{
+	struct nfqd_quic_conn	 c;
+	struct nfqd_quic_out	 out;
+	struct nfqd_reasm	*ra;
+	enum nfqd_l7_res	 r;
+	uint8_t			 buf[4096];
+	size_t			 i, j, n;
+	char			 name[160];
+	bool			 ok;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct qcase *t = &cases[i];
+
+		memset(&c, 0, sizeof(c));
+		ra = nfqd_reasm_get(pool, 0);
+		ok = true;
+		for (j = 0; j < 4 && t->d[j].np != 0 && ok; j++) {
+			const struct bdg *d = &t->d[j];
+
+			if (d->server) {
+				n = server_dgram(buf);
+				nfqd_quic_server(&c, buf, n);
+			}
+			n = build_dgram(d, buf);
+			r = nfqd_quic_client(q, &c, ra, buf, n, &out);
+			ok = r == d->res && out.why == d->why &&
+			    out.read == d->read && out.refused == d->refused &&
+			    out.skipped == d->skipped &&
+			    out.new_conn == d->new_conn &&
+			    (r != NFQD_L7_DONE || strcmp(out.hello.sni,
+			    t->sni != NULL ? t->sni : "example.com") == 0);
+			snprintf(name, sizeof(name), "evasion: %s", t->name);
+			if (!ok)
+				CHECKF(0, name, "datagram %zu (%zu bytes): res %d "
+				    "why %s read %u refused %u skipped %u new %d "
+				    "sni '%s'", j + 1, n, r,
+				    nfqd_quic_why_str(out.why), out.read,
+				    out.refused, out.skipped, out.new_conn,
+				    out.hello.sni);
+		}
+		if (ok)
+			CHECK(1, name);
+		nfqd_reasm_put(pool, ra);
+	}
+}
+
+/* Datagrams that are not a client's first flight, or not one nfqd reads. */
+static void
+test_not(void)
+{
+	static const struct {
+		const char	*name;
+		const char	*head;	/* then zeros up to len */
+		size_t		 len;
+		enum nfqd_l7_res res;
+		uint8_t		 why;
+	} t[] = {
+		{ "empty datagram", "", 0, NFQD_L7_NOT, NFQD_QUIC_R_NOT_QUIC },
+		{ "short header", "4000000001", 1200, NFQD_L7_NOT,
+		  NFQD_QUIC_R_NOT_QUIC },
+		{ "long header of 6 bytes", "c000000001", 6, NFQD_L7_NOT,
+		  NFQD_QUIC_R_NOT_QUIC },
+		{ "DCID length past the datagram", "c000000001ff", 100,
+		  NFQD_L7_NOT, NFQD_QUIC_R_NOT_QUIC },
+		{ "unknown version, 100 bytes", "c0ff00001d0800", 100,
+		  NFQD_L7_NOT, NFQD_QUIC_R_NOT_QUIC },
+		{ "unknown version (draft-29), 1200 bytes", "c0ff00001d0800",
+		  1200, NFQD_L7_MORE, NFQD_QUIC_R_VERSION },
+		{ "version negotiation, 1200 bytes", "c0000000000800", 1200,
+		  NFQD_L7_MORE, NFQD_QUIC_R_VERSION },
+		{ "unknown version without the fixed bit", "80ff00001d0800",
+		  1200, NFQD_L7_NOT, NFQD_QUIC_R_NOT_QUIC },
+		{ "v1 without the fixed bit", "80000000010800", 1200,
+		  NFQD_L7_MORE, NFQD_QUIC_R_HEADER },
+		{ "v1 Retry from a client", "f0000000010800", 1200,
+		  NFQD_L7_MORE, NFQD_QUIC_R_HEADER },
+		{ "v1 Initial, Length past the datagram", "c000000001000000"
+		  "4800", 1200, NFQD_L7_MORE, NFQD_QUIC_R_HEADER },
+		{ "v1 Initial too short to sample", "c000000001000000"
+		  "13", 1200, NFQD_L7_MORE, NFQD_QUIC_R_HEADER },
+	};
+	struct nfqd_quic_out	out;
+	enum nfqd_l7_res	r;
+	uint8_t			buf[1200];
+	uint32_t		v = 0;
+	size_t			i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		memset(buf, 0, sizeof(buf));
+		unhex(t[i].head, buf, sizeof(buf));
+		r = one(buf, t[i].len, &out, NULL, NULL);
+		CHECKF(r == t[i].res && out.why == t[i].why && out.read == 0,
+		    t[i].name, "res %d why %s", r, nfqd_quic_why_str(out.why));
+	}
+	unhex(rfc9001_a2_packet, buf, sizeof(buf));
+	CHECK(nfqd_quic_is_initial(buf, sizeof(buf), &v) && v == NFQD_QUIC_V1,
+	    "is_initial: RFC 9001 A.2");
+	unhex(rfc9369_a2_packet, buf, sizeof(buf));
+	CHECK(nfqd_quic_is_initial(buf, sizeof(buf), &v) && v == NFQD_QUIC_V2,
+	    "is_initial: RFC 9369 A.2");
+	buf[0] = 0xe0;	/* v2 Handshake */
+	CHECK(!nfqd_quic_is_initial(buf, sizeof(buf), &v),
+	    "is_initial: v2 Handshake is not");
+	CHECK(!nfqd_quic_is_initial(buf, 6, &v), "is_initial: 6 bytes");
+	CHECK(strcmp(nfqd_quic_why_str(NFQD_QUIC_R_MAX), "unknown") == 0 &&
+	    strcmp(nfqd_quic_why_str(NFQD_QUIC_R_CONFLICT), "unknown") != 0,
+	    "why_str");
+}
+
+/* The bare handshake entry point of tls.c. */
+static void
+test_bare(void)
+{
+	struct nfqd_tls_hello	h;
+	uint8_t			rec[5 + CHL];
+	size_t			n, more = 0;
+
+	CHECK(nfqd_tls_handshake_parse(ch, CHL, &h) == NFQD_L7_DONE &&
+	    h.used == CHL && strcmp(h.sni, "example.com") == 0,
+	    "bare hello: DONE, used 241");
+	for (n = 0; n < CHL; n++)
+		if (nfqd_tls_handshake_parse(ch, n, &h) == NFQD_L7_MORE)
+			more++;
+	CHECK_UINT_EQ(more, CHL, "bare hello: every prefix MORE");
+	CHECK(nfqd_tls_handshake_parse((const uint8_t *)"\x16\x03\x01", 3,
+	    &h) == NFQD_L7_BAD && h.why == NFQD_TLS_R_NOT_HELLO,
+	    "bare hello: a record header is BAD (not a hello)");
+	memcpy(rec, "\x16\x03\x01\x00\xf1", 5);
+	memcpy(rec + 5, ch, CHL);
+	CHECK(nfqd_tls_hello_parse(rec, sizeof(rec), &h) == NFQD_L7_DONE &&
+	    h.used == sizeof(rec) && strcmp(h.sni, "example.com") == 0,
+	    "record hello unchanged");
+}
+
+int
+main(void)
+{
+	uint8_t	frame[245];
+
+	if ((q = nfqd_quic_new()) == NULL || (pool = nfqd_reasm_pool_new(4)) ==
+	    NULL) {
+		perror("test_quic: setup");
+		return 1;
+	}
+	unhex(rfc_a2_crypto_frame, frame, sizeof(frame));
+	memcpy(ch, frame + 4, CHL);
+	memcpy(ch_alt, ch, CHL);
+	ch_alt[NAME_AT] = 'b';
+	test_keys();
+	test_rfc_packets();
+	test_cases();
+	test_not();
+	test_bare();
+	nfqd_reasm_pool_free(pool);
+	nfqd_quic_free(q);
+	return unit_done();
+}
