@@ -543,9 +543,9 @@ nfqd_quic_client(struct nfqd_quic *q, struct nfqd_quic_conn *c,
 	uint8_t			 dcid_len = 0;
 
 	memset(out, 0, sizeof(*out));
-	if (len == 0) {
+	if (len == 0 && c->version == 0) {
 		out->why = NFQD_QUIC_R_NOT_QUIC;
-		return c->version == 0 ? NFQD_L7_NOT : NFQD_L7_MORE;
+		return NFQD_L7_NOT;
 	}
 	before = nfqd_reasm_contig(ra);
 	while (off < len) {
