@@ -85,6 +85,10 @@ static const struct slot_metric {
 	C(l7_dns, "nfqd_l7_dns_messages_total", "DNS messages read."),
 	C(l7_other, "nfqd_l7_other_messages_total",
 	    "First messages of a protocol nfqd does not read."),
+	C(l7_quic, "nfqd_l7_quic_hellos_total",
+	    "ClientHellos read from QUIC Initials."),
+	C(l7_quic_refused, "nfqd_l7_quic_refused_total",
+	    "QUIC packets refused unread."),
 #undef C
 #undef V
 };

@@ -123,6 +123,10 @@ struct nfqd_slot_stats {
 	uint64_t	l7_dns;		/* DNS messages read */
 	uint64_t	l7_other;	/* first messages of no protocol nfqd
 					   reads */
+	uint64_t	l7_quic;	/* ClientHellos read from QUIC
+					   Initials */
+	uint64_t	l7_quic_refused; /* QUIC packets refused unread
+					   (undecryptable, unknown version) */
 	uint64_t	last_id;	/* id of the last packet verdicted */
 	uint64_t	read_id;	/* id of the last packet read, stored
 					   before its batch is decided: ids
@@ -146,7 +150,7 @@ struct nfqd_slot_stats {
 	X(l7_errors) X(flows_untracked) X(flows_active) X(flows_created)	\
 	X(flows_evicted) X(flows_timed_out) X(flows_full) X(reasm_full)	\
 	X(l7_conflicts) X(l7_malformed) X(l7_bad_csum) X(l7_tls) X(l7_http) X(l7_dns)	\
-	X(l7_other)
+	X(l7_other) X(l7_quic) X(l7_quic_refused)
 
 struct nfqd_slot {
 	struct nfqd_slot_ctl	ctl;

@@ -514,7 +514,7 @@ initial(struct nfqd_quic *q, struct nfqd_quic_conn *c, struct nfqd_reasm *ra,
 	}
 	if (o.first & LH_RESERVED)
 		return NFQD_QUIC_R_FRAME;	/* PROTOCOL_VIOLATION */
-	if (c->pns & (uint64_t)1 << o.pn) {
+	if (c->pns[o.pn / 32] & (uint32_t)1 << (o.pn % 32)) {
 		out->skipped++;		/* a server discards a repeat */
 		return NFQD_QUIC_R_NONE;
 	}
@@ -524,10 +524,32 @@ initial(struct nfqd_quic *q, struct nfqd_quic_conn *c, struct nfqd_reasm *ra,
 		c->dcid_len = h->dcid_len;
 		memcpy(c->dcid, h->dcid, h->dcid_len);
 	}
-	c->pns |= (uint64_t)1 << o.pn;
+	c->pns[o.pn / 32] |= (uint32_t)1 << (o.pn % 32);
 	out->read++;
 	out->version = c->version;
 	return frames(ra, q->plain, o.len);
+}
+
+/*
+ * Whether a datagram is no client's first flight (NOT): no long header at
+ * its start, or too short to hold one, or one of an unknown version
+ * without the fixed bit or in a datagram under 1200 bytes, which a
+ * client's Initial of any version is not.
+ */
+static bool
+not_quic(const uint8_t *buf, size_t len)
+{
+	struct lhdr		h;
+	enum nfqd_quic_why	why = lhdr_parse(buf, len, &h);
+
+	return why == NFQD_QUIC_R_NOT_QUIC || (why == NFQD_QUIC_R_VERSION &&
+	    ((buf[0] & 0xc0) != 0xc0 || len < NFQD_QUIC_DGRAM_MIN));
+}
+
+bool
+nfqd_quic_maybe(const uint8_t *buf, size_t len)
+{
+	return !not_quic(buf, len);
 }
 
 enum nfqd_l7_res
@@ -543,7 +565,7 @@ nfqd_quic_client(struct nfqd_quic *q, struct nfqd_quic_conn *c,
 	uint8_t			 dcid_len = 0;
 
 	memset(out, 0, sizeof(*out));
-	if (len == 0 && c->version == 0) {
+	if (c->version == 0 && not_quic(buf, len)) {
 		out->why = NFQD_QUIC_R_NOT_QUIC;
 		return NFQD_L7_NOT;
 	}
@@ -553,12 +575,6 @@ nfqd_quic_client(struct nfqd_quic *q, struct nfqd_quic_conn *c,
 		bool		 first = off == 0;
 
 		why = lhdr_parse(p, len - off, &h);
-		if (first && c->version == 0 && (why == NFQD_QUIC_R_NOT_QUIC ||
-		    (why == NFQD_QUIC_R_VERSION && ((p[0] & 0xc0) != 0xc0 ||
-		    len < NFQD_QUIC_DGRAM_MIN)))) {
-			out->why = NFQD_QUIC_R_NOT_QUIC;
-			return NFQD_L7_NOT;
-		}
 		if (why == NFQD_QUIC_R_NOT_QUIC && !(p[0] & LH_FORM))
 			break;		/* a short header ends the datagram */
 		/* RFC 9000 12.2: one connection ID per datagram. */
@@ -628,6 +644,16 @@ nfqd_quic_is_initial(const uint8_t *buf, size_t len, uint32_t *version)
 		return false;
 	*version = h.version;
 	return true;
+}
+
+bool
+nfqd_quic_opens(struct nfqd_quic *q, const uint8_t *buf, size_t len)
+{
+	struct lhdr	h;
+
+	return len >= NFQD_QUIC_DGRAM_MIN &&
+	    lhdr_parse(buf, len, &h) == NFQD_QUIC_R_NONE &&
+	    h.type == LT_INITIAL && opens_alone(q, buf, &h);
 }
 
 const char *

@@ -78,8 +78,10 @@ struct nfqd_quic_keys {
 struct nfqd_quic_conn {
 	struct nfqd_quic_keys keys;
 	uint32_t	version;	/* 0: no Initial read yet */
-	uint64_t	pns;		/* Initial packet numbers read (bit n:
-					   number n) */
+	uint32_t	pns[2];		/* Initial packet numbers read (bit
+					   n % 32 of word n / 32: number n);
+					   32-bit words keep the struct 4-byte
+					   aligned, as a flow's l7data is */
 	uint8_t		dcid_len;
 	uint8_t		scid_len;
 	uint8_t		has_scid;	/* the server's ID is known */
@@ -168,12 +170,26 @@ void	nfqd_quic_server(struct nfqd_quic_conn *c, const uint8_t *buf,
 	    size_t len);
 
 /*
+ * Whether nfqd_quic_client() would read buf[0..len) on a connection with
+ * nothing read yet, that is, not answer NOT: the datagrams that make a
+ * flow.
+ */
+bool	nfqd_quic_maybe(const uint8_t *buf, size_t len);
+
+/*
  * Whether buf[0..len) starts with a long header of QUIC v1 or v2 whose
  * packet type is Initial (*version set): the datagrams worth a
  * reassembly buffer.
  */
 bool	nfqd_quic_is_initial(const uint8_t *buf, size_t len,
 	    uint32_t *version);
+
+/*
+ * Whether buf[0..len) is a datagram a server would take as the start of
+ * a connection: 1200 bytes or more, opening with a v1/v2 Initial that
+ * decrypts with the keys of its own Destination Connection ID.
+ */
+bool	nfqd_quic_opens(struct nfqd_quic *q, const uint8_t *buf, size_t len);
 
 /* enum nfqd_quic_why in words; "unknown" out of range. */
 const char *nfqd_quic_why_str(unsigned why);
