@@ -8,7 +8,8 @@ libnetfilter-queue-dev libmnl-dev libconfig-dev libcap-ng-dev libseccomp-dev lib
 iptables iproute2 iputils-ping socat jq procps python3-scapy
 clang libclang-rt-14-dev gdb valgrind
 openssl curl dnsmasq-base bind9-dnsutils ethtool tcpdump tshark
-mandoc prometheus prometheus-node-exporter libncurses-dev"
+mandoc prometheus prometheus-node-exporter libncurses-dev
+ngtcp2-client ngtcp2-server"
 # prometheus gives promtool; tests/net/test_prometheus.sh runs
 # prometheus-node-exporter itself, inside its namespace.  Their packages
 # come with services (prometheus on :9090, the exporter on :9100) that
@@ -16,7 +17,9 @@ mandoc prometheus prometheus-node-exporter libncurses-dev"
 # this script installs them it keeps them from starting (a policy-rc.d
 # for the length of the install, where none exists) and disables them
 # where systemd runs.
-SERVICES="prometheus prometheus-node-exporter"
+# ngtcp2-server (gtlsserver for tests/net/test_quic.sh) comes with
+# ngtcp2d.service.  Each entry: PACKAGE or PACKAGE:UNIT.
+SERVICES="prometheus prometheus-node-exporter ngtcp2-server:ngtcp2d"
 
 missing=""
 for p in $PKGS; do
@@ -35,8 +38,8 @@ fi
 echo "deps: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
 services=""
-for p in $SERVICES; do
-	case " $missing " in *" $p "*) services="$services $p" ;; esac
+for s in $SERVICES; do
+	case " $missing " in *" ${s%%:*} "*) services="$services $s" ;; esac
 done
 policy=""
 if [ -n "$services" ] && [ ! -e /usr/sbin/policy-rc.d ]; then
@@ -49,8 +52,9 @@ apt-get update -qq
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $missing >/dev/null
 if [ -n "$services" ] && [ -d /run/systemd/system ]; then
-	for p in $services; do
-		systemctl disable --now "$p.service" >/dev/null 2>&1 || true
+	for s in $services; do
+		systemctl disable --now "${s#*:}.service" >/dev/null 2>&1 ||
+		    true
 	done
 	echo "deps: installed and disabled the services of:$services" \
 	    "(for the tests only)"
