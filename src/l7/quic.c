@@ -7,7 +7,9 @@
  * nfqd_quic_new(); each packet re-keys them (EVP_*Init_ex with a NULL
  * cipher), which allocates nothing.  Keys are derived once per
  * connection, not per packet (OpenSSL's HKDF copies its parameters into
- * the context, the one place it allocates).
+ * the context, the one place it allocates: the digest and mode are set
+ * once, in two contexts, so a derivation only copies its key, salt or
+ * info).
  *
  * The packet is never written: the header's protected bits are undone in
  * locals and given to GCM as three pieces of associated data (first byte,
@@ -67,7 +69,7 @@ static const struct qversion versions[] = {
 
 struct nfqd_quic {
 	EVP_KDF		*kdf_alg;
-	EVP_KDF_CTX	*kdf;
+	EVP_KDF_CTX	*extract, *expand;	/* HKDF, digest and mode set */
 	EVP_CIPHER	*ecb_alg, *gcm_alg;
 	EVP_CIPHER_CTX	*ecb, *gcm;
 	uint8_t		 plain[PLAIN_MAX];	/* one packet's frames */
@@ -102,6 +104,19 @@ qversion(uint32_t v)
 	return NULL;
 }
 
+/* An HKDF context's fixed parameters: SHA-256, one mode. */
+static int
+kdf_setup(EVP_KDF_CTX *k, int mode)
+{
+	OSSL_PARAM	p[3];
+
+	p[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST,
+	    (char *)"SHA256", 0);
+	p[1] = OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode);
+	p[2] = OSSL_PARAM_construct_end();
+	return EVP_KDF_CTX_set_params(k, p) == 1 ? 0 : -1;
+}
+
 struct nfqd_quic *
 nfqd_quic_new(void)
 {
@@ -110,7 +125,10 @@ nfqd_quic_new(void)
 	if ((q = calloc(1, sizeof(*q))) == NULL)
 		return NULL;
 	if ((q->kdf_alg = EVP_KDF_fetch(NULL, "HKDF", NULL)) == NULL ||
-	    (q->kdf = EVP_KDF_CTX_new(q->kdf_alg)) == NULL ||
+	    (q->extract = EVP_KDF_CTX_new(q->kdf_alg)) == NULL ||
+	    (q->expand = EVP_KDF_CTX_new(q->kdf_alg)) == NULL ||
+	    kdf_setup(q->extract, EVP_KDF_HKDF_MODE_EXTRACT_ONLY) != 0 ||
+	    kdf_setup(q->expand, EVP_KDF_HKDF_MODE_EXPAND_ONLY) != 0 ||
 	    (q->ecb_alg = EVP_CIPHER_fetch(NULL, "AES-128-ECB", NULL)) ==
 	    NULL ||
 	    (q->gcm_alg = EVP_CIPHER_fetch(NULL, "AES-128-GCM", NULL)) ==
@@ -138,7 +156,8 @@ nfqd_quic_free(struct nfqd_quic *q)
 	EVP_CIPHER_CTX_free(q->ecb);
 	EVP_CIPHER_free(q->gcm_alg);
 	EVP_CIPHER_free(q->ecb_alg);
-	EVP_KDF_CTX_free(q->kdf);
+	EVP_KDF_CTX_free(q->expand);
+	EVP_KDF_CTX_free(q->extract);
 	EVP_KDF_free(q->kdf_alg);
 	free(q);
 }
@@ -150,14 +169,8 @@ hkdf(struct nfqd_quic *q, const uint8_t *key, size_t keylen,
     uint8_t *out, size_t outlen)
 {
 	static const uint8_t	 empty[1];
-	OSSL_PARAM		 p[5], *pp = p;
-	int			 mode = salt != NULL ?
-				    EVP_KDF_HKDF_MODE_EXTRACT_ONLY :
-				    EVP_KDF_HKDF_MODE_EXPAND_ONLY;
+	OSSL_PARAM		 p[3], *pp = p;
 
-	*pp++ = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST,
-	    (char *)"SHA256", 0);
-	*pp++ = OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode);
 	*pp++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY,
 	    (void *)(keylen > 0 ? key : empty), keylen);
 	if (salt != NULL)
@@ -167,7 +180,8 @@ hkdf(struct nfqd_quic *q, const uint8_t *key, size_t keylen,
 		*pp++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO,
 		    (void *)info, infolen);
 	*pp = OSSL_PARAM_construct_end();
-	return EVP_KDF_derive(q->kdf, out, outlen, p) == 1 ? 0 : -1;
+	return EVP_KDF_derive(salt != NULL ? q->extract : q->expand, out,
+	    outlen, p) == 1 ? 0 : -1;
 }
 
 /* HKDF-Expand-Label(secret, label, "", len), RFC 8446 7.1. */
