@@ -545,10 +545,35 @@ initial(struct nfqd_quic *q, struct nfqd_quic_conn *c, struct nfqd_reasm *ra,
 }
 
 /*
+ * A version field that is some QUIC's though not one nfqd reads: the IETF
+ * drafts (0xff0000xx), the reserved versions a client may send to force
+ * version negotiation (0x?a?a?a?a, RFC 9000 15), the v2 draft
+ * (0x709a50c4), Facebook's mvfst (0xfaceb0xx), Google's QUIC ("Q0xx",
+ * "T0xx").  A client's first flight of one of these is QUIC that nfqd
+ * cannot read: refused.  Any other value is not taken for QUIC at all: any
+ * UDP protocol may open a datagram with bits that look like a long header
+ * (ESP in UDP with an SPI of 0xc0000000 or more, obfuscated VPNs that look
+ * random), and refusing those as unreadable QUIC would drop them whenever a
+ * rule reads names.  Version 0 is version negotiation, which only servers
+ * send.
+ */
+static bool
+quic_family(uint32_t v)
+{
+	return (v & 0xffffff00) == 0xff000000 ||
+	    (v & 0x0f0f0f0f) == 0x0a0a0a0a ||
+	    v == 0x709a50c4 ||
+	    (v & 0xffffff00) == 0xfaceb000 ||
+	    (v & 0xffff0000) == 0x51300000 ||	/* "Q0" */
+	    (v & 0xffff0000) == 0x54300000;	/* "T0" */
+}
+
+/*
  * Whether a datagram is no client's first flight (NOT): no long header at
- * its start, or too short to hold one, or one of an unknown version
- * without the fixed bit or in a datagram under 1200 bytes, which a
- * client's Initial of any version is not.
+ * its start, or too short to hold one, or one of a version that is not
+ * QUIC's (above), or of another QUIC version without the fixed bit or in a
+ * datagram under 1200 bytes, which a client's Initial of any version is
+ * not.
  */
 static bool
 not_quic(const uint8_t *buf, size_t len)
@@ -557,7 +582,8 @@ not_quic(const uint8_t *buf, size_t len)
 	enum nfqd_quic_why	why = lhdr_parse(buf, len, &h);
 
 	return why == NFQD_QUIC_R_NOT_QUIC || (why == NFQD_QUIC_R_VERSION &&
-	    ((buf[0] & 0xc0) != 0xc0 || len < NFQD_QUIC_DGRAM_MIN));
+	    ((buf[0] & 0xc0) != 0xc0 || len < NFQD_QUIC_DGRAM_MIN ||
+	    !quic_family(h.version)));
 }
 
 bool

@@ -618,8 +618,22 @@ test_not(void)
 		  NFQD_L7_NOT, NFQD_QUIC_R_NOT_QUIC },
 		{ "unknown version (draft-29), 1200 bytes", "c0ff00001d0800",
 		  1200, NFQD_L7_MORE, NFQD_QUIC_R_VERSION },
-		{ "version negotiation, 1200 bytes", "c0000000000800", 1200,
+		{ "version 0 (negotiation, a server's), 1200 bytes",
+		  "c0000000000800", 1200, NFQD_L7_NOT, NFQD_QUIC_R_NOT_QUIC },
+		{ "reserved version 0x1a2a3a4a, 1200 bytes", "c01a2a3a4a0800",
+		  1200, NFQD_L7_MORE, NFQD_QUIC_R_VERSION },
+		{ "the v2 draft 0x709a50c4, 1200 bytes", "c0709a50c40800",
+		  1200, NFQD_L7_MORE, NFQD_QUIC_R_VERSION },
+		{ "mvfst 0xfaceb002, 1200 bytes", "c0faceb0020800", 1200,
 		  NFQD_L7_MORE, NFQD_QUIC_R_VERSION },
+		{ "Google Q050, 1200 bytes", "c0513035300800", 1200,
+		  NFQD_L7_MORE, NFQD_QUIC_R_VERSION },
+		{ "Google T051, 1200 bytes", "c0543035310800", 1200,
+		  NFQD_L7_MORE, NFQD_QUIC_R_VERSION },
+		{ "ESP in UDP, SPI 0xc1234567, 1400 bytes", "c123456700000001",
+		  1400, NFQD_L7_NOT, NFQD_QUIC_R_NOT_QUIC },
+		{ "random-looking 0xf7 9e 3c 51 d2, 1400 bytes", "f79e3c51d20800",
+		  1400, NFQD_L7_NOT, NFQD_QUIC_R_NOT_QUIC },
 		{ "unknown version without the fixed bit", "80ff00001d0800",
 		  1200, NFQD_L7_NOT, NFQD_QUIC_R_NOT_QUIC },
 		{ "v1 without the fixed bit", "80000000010800", 1200,
@@ -633,7 +647,7 @@ test_not(void)
 	};
 	struct nfqd_quic_out	out;
 	enum nfqd_l7_res	r;
-	uint8_t			buf[1200];
+	uint8_t			buf[1400];
 	uint32_t		v = 0;
 	size_t			i;
 
@@ -644,14 +658,14 @@ test_not(void)
 		CHECKF(r == t[i].res && out.why == t[i].why && out.read == 0,
 		    t[i].name, "res %d why %s", r, nfqd_quic_why_str(out.why));
 	}
-	unhex(rfc9001_a2_packet, buf, sizeof(buf));
-	CHECK(nfqd_quic_is_initial(buf, sizeof(buf), &v) && v == NFQD_QUIC_V1,
+	unhex(rfc9001_a2_packet, buf, 1200);
+	CHECK(nfqd_quic_is_initial(buf, 1200, &v) && v == NFQD_QUIC_V1,
 	    "is_initial: RFC 9001 A.2");
-	unhex(rfc9369_a2_packet, buf, sizeof(buf));
-	CHECK(nfqd_quic_is_initial(buf, sizeof(buf), &v) && v == NFQD_QUIC_V2,
+	unhex(rfc9369_a2_packet, buf, 1200);
+	CHECK(nfqd_quic_is_initial(buf, 1200, &v) && v == NFQD_QUIC_V2,
 	    "is_initial: RFC 9369 A.2");
 	buf[0] = 0xe0;	/* v2 Handshake */
-	CHECK(!nfqd_quic_is_initial(buf, sizeof(buf), &v),
+	CHECK(!nfqd_quic_is_initial(buf, 1200, &v),
 	    "is_initial: v2 Handshake is not");
 	CHECK(!nfqd_quic_is_initial(buf, 6, &v), "is_initial: 6 bytes");
 	CHECK(strcmp(nfqd_quic_why_str(NFQD_QUIC_R_MAX), "unknown") == 0 &&
