@@ -5,13 +5,16 @@ set -eu
 
 PKGS="gcc make pkg-config libc6-dev
 libnetfilter-queue-dev libmnl-dev libconfig-dev libcap-ng-dev libseccomp-dev libpcap-dev
+libssl-dev
 iptables iproute2 iputils-ping socat jq procps python3-scapy
 clang libclang-rt-14-dev gdb valgrind
 openssl curl dnsmasq-base bind9-dnsutils ethtool tcpdump tshark
 mandoc prometheus prometheus-node-exporter libncurses-dev
-dpkg-dev debhelper lintian adduser"
+dpkg-dev debhelper lintian adduser
+ngtcp2-client ngtcp2-server"
 # make deb builds the package with dpkg-dev and debhelper; tests/sh/deb.sh
 # checks it with lintian and installs it (it depends on adduser).
+# tests/net/test_quic.sh runs ngtcp2's gtlsclient and gtlsserver.
 # prometheus gives promtool; tests/net/test_prometheus.sh runs
 # prometheus-node-exporter itself, inside its namespace.  Their packages
 # come with services (prometheus on :9090, the exporter on :9100) that
@@ -19,7 +22,9 @@ dpkg-dev debhelper lintian adduser"
 # this script installs them it keeps them from starting (a policy-rc.d
 # for the length of the install, where none exists) and disables them
 # where systemd runs.
-SERVICES="prometheus prometheus-node-exporter"
+# ngtcp2-server (gtlsserver for tests/net/test_quic.sh) comes with
+# ngtcp2d.service.  Each entry: PACKAGE or PACKAGE:UNIT.
+SERVICES="prometheus prometheus-node-exporter ngtcp2-server:ngtcp2d"
 
 missing=""
 for p in $PKGS; do
@@ -38,8 +43,8 @@ fi
 echo "deps: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
 services=""
-for p in $SERVICES; do
-	case " $missing " in *" $p "*) services="$services $p" ;; esac
+for s in $SERVICES; do
+	case " $missing " in *" ${s%%:*} "*) services="$services $s" ;; esac
 done
 policy=""
 if [ -n "$services" ] && [ ! -e /usr/sbin/policy-rc.d ]; then
@@ -52,8 +57,9 @@ apt-get update -qq
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $missing >/dev/null
 if [ -n "$services" ] && [ -d /run/systemd/system ]; then
-	for p in $services; do
-		systemctl disable --now "$p.service" >/dev/null 2>&1 || true
+	for s in $services; do
+		systemctl disable --now "${s#*:}.service" >/dev/null 2>&1 ||
+		    true
 	done
 	echo "deps: installed and disabled the services of:$services" \
 	    "(for the tests only)"

@@ -64,6 +64,8 @@ l7_counts(struct nfqd_worker *w)
 	w->c.l7_http = b->l7_http + k.names[NFQD_L7P_HTTP];
 	w->c.l7_dns = b->l7_dns + k.names[NFQD_L7P_DNS];
 	w->c.l7_other = b->l7_other + k.names[NFQD_L7P_NONE];
+	w->c.l7_quic = b->l7_quic + k.names[NFQD_L7P_QUIC];
+	w->c.l7_quic_refused = b->l7_quic_refused + k.quic_refused;
 }
 
 /* The capture file's counters, on top of the predecessors'. */

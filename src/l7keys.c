@@ -328,12 +328,13 @@ key_qtype(struct nfqd_ruleload *l, config_setting_t *s)
 static void
 key_l7(struct nfqd_ruleload *l, config_setting_t *s)
 {
-	static const char *const protos[] = { "none", "tls", "http", "dns" };
+	static const char *const protos[] = { "none", "tls", "http", "dns",
+	    "quic" };
 	struct nfqd_rule_l7	*x;
 	int			 i;
 
-	_Static_assert(NFQD_L7P_MAX == 4, "protos[] names each");
-	if ((i = cfg_choice(l->c, s, protos, 4)) < 0 || (x = l7part(l)) == NULL)
+	_Static_assert(NFQD_L7P_MAX == 5, "protos[] names each");
+	if ((i = cfg_choice(l->c, s, protos, NFQD_L7P_MAX)) < 0 || (x = l7part(l)) == NULL)
 		return;
 	x->proto = (uint8_t)i;
 	l->r->matchers |= NFQD_M_L7;

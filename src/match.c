@@ -107,6 +107,13 @@ name_in(const struct nfqd_rule_l7 *x, enum nfqd_name_key k,
 }
 
 /* The application layer's matchers in mt (l7.h: pi->l7, NULL for none). */
+/* A TLS ClientHello, over TCP or in QUIC Initials. */
+static inline bool
+hello(const struct nfqd_l7fields *f)
+{
+	return f->proto == NFQD_L7P_TLS || f->proto == NFQD_L7P_QUIC;
+}
+
 static bool
 match_l7(const struct nfqd_ruleset *rs, const struct nfqd_rule *r,
     const struct nfqd_pkt *pi, uint32_t mt)
@@ -119,7 +126,7 @@ match_l7(const struct nfqd_ruleset *rs, const struct nfqd_rule *r,
 
 	if ((mt & NFQD_M_L7) && f->proto != x->proto)
 		return false;
-	if ((mt & NFQD_M_SNI) && (f->proto != NFQD_L7P_TLS ||
+	if ((mt & NFQD_M_SNI) && (!hello(f) ||
 	    !name_in(x, NFQD_NK_SNI, f)))
 		return false;
 	if ((mt & NFQD_M_HOST) && (f->proto != NFQD_L7P_HTTP ||
@@ -128,15 +135,15 @@ match_l7(const struct nfqd_ruleset *rs, const struct nfqd_rule *r,
 	if ((mt & NFQD_M_QNAME) && (f->proto != NFQD_L7P_DNS ||
 	    !name_in(x, NFQD_NK_QNAME, f)))
 		return false;
-	if ((mt & NFQD_M_SNAME) && ((f->proto != NFQD_L7P_TLS &&
+	if ((mt & NFQD_M_SNAME) && ((!hello(f) &&
 	    f->proto != NFQD_L7P_HTTP) || !name_in(x, NFQD_NK_SNAME, f)))
 		return false;
-	if ((mt & NFQD_M_ECH) && (f->proto != NFQD_L7P_TLS ||
+	if ((mt & NFQD_M_ECH) && (!hello(f) ||
 	    f->ech != x->ech))
 		return false;
 	/* A list cut short (alpn_cut) offers every protocol. */
 	if (mt & NFQD_M_ALPN) {
-		if (f->proto != NFQD_L7P_TLS)
+		if (!hello(f))
 			return false;
 		for (i = 0, any = f->alpn_cut != 0; !any && i < x->alpn_len;
 		    i += 1 + (unsigned)x->alpn[i])

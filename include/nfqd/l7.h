@@ -1,7 +1,7 @@
 /*
  * The application layer as the engine sees it: what a packet's flow says
- * at layer 7 (TLS server name, ALPN and ECH; HTTP Host, method and path;
- * DNS query name and type), read through the per-worker flow table, the
+ * at layer 7 (TLS server name, ALPN and ECH, over TCP or in QUIC
+ * Initials; HTTP Host, method and path; DNS query name and type), read through the per-worker flow table, the
  * reassembler and the parsers in src/l7/.  This is the one header the
  * engine includes of them.
  *
@@ -36,6 +36,7 @@ struct nfqd_flow;
 struct nfqd_flowtab;
 struct nfqd_reasm_pool;
 struct nfqd_names;
+struct nfqd_quic;
 
 /* What a flow's first message turned out to be. */
 enum nfqd_l7_proto {
@@ -43,6 +44,7 @@ enum nfqd_l7_proto {
 	NFQD_L7P_TLS,
 	NFQD_L7P_HTTP,
 	NFQD_L7P_DNS,
+	NFQD_L7P_QUIC,		/* a ClientHello in QUIC Initials */
 	NFQD_L7P_MAX
 };
 
@@ -76,6 +78,7 @@ struct nfqd_l7fields {
 struct nfqd_l7 {
 	struct nfqd_flowtab	*flows;
 	struct nfqd_reasm_pool	*pool;
+	struct nfqd_quic	*quic;		/* libcrypto contexts */
 	bool			 any;		/* a rule reads layer 7 */
 	struct nfqd_l7fields	 scratch;	/* a packet without a flow */
 	/* counters (the worker publishes them) */
@@ -84,6 +87,7 @@ struct nfqd_l7 {
 	uint64_t		 reasm_full;	/* no reassembly buffer free */
 	uint64_t		 bad_csum;	/* client segments with a wrong
 						   TCP checksum */
+	uint64_t		 quic_refused;	/* QUIC packets refused unread */
 	uint64_t		 names[NFQD_L7P_MAX];	/* messages read, by
 						   protocol (NONE: other) */
 };
@@ -117,6 +121,7 @@ struct nfqd_l7_counts {
 	uint64_t	flows_active, flows_created, flows_evicted;
 	uint64_t	flows_timed_out, flows_full;
 	uint64_t	reasm_full, conflicts, l7_errors, bad_csum;
+	uint64_t	quic_refused;
 	uint64_t	names[NFQD_L7P_MAX];
 };
 

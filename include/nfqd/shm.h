@@ -123,6 +123,10 @@ struct nfqd_slot_stats {
 	uint64_t	l7_dns;		/* DNS messages read */
 	uint64_t	l7_other;	/* first messages of no protocol nfqd
 					   reads */
+	uint64_t	l7_quic;	/* ClientHellos read from QUIC
+					   Initials */
+	uint64_t	l7_quic_refused; /* QUIC packets refused unread
+					   (undecryptable, unknown version) */
 	/* The capture file of rules with log = "pcap" (pcap.h; version 5): */
 	uint64_t	pcap_packets;	/* packets written to it */
 	uint64_t	pcap_bytes;	/* ... their original length */
@@ -152,8 +156,8 @@ struct nfqd_slot_stats {
 	X(l7_errors) X(flows_untracked) X(flows_active) X(flows_created)	\
 	X(flows_evicted) X(flows_timed_out) X(flows_full) X(reasm_full)	\
 	X(l7_conflicts) X(l7_malformed) X(l7_bad_csum) X(l7_tls) X(l7_http) X(l7_dns)	\
-	X(l7_other) X(pcap_packets) X(pcap_bytes) X(pcap_errors)		\
-	X(pcap_rotations)
+	X(l7_other) X(l7_quic) X(l7_quic_refused) X(pcap_packets)	\
+	X(pcap_bytes) X(pcap_errors) X(pcap_rotations)
 
 struct nfqd_slot {
 	struct nfqd_slot_ctl	ctl;

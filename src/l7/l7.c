@@ -3,6 +3,7 @@
  * client's first bytes reassembled, the parsers asked, the fields kept.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -17,6 +18,7 @@
 #include "nfqd/l7/flow.h"
 #include "nfqd/l7/http.h"
 #include "nfqd/l7/names.h"
+#include "nfqd/l7/quic.h"
 #include "nfqd/l7/reasm.h"
 #include "nfqd/l7/tls.h"
 #include "nfqd/pkt.h"
@@ -32,6 +34,22 @@ fields(struct nfqd_flow *f)
 	return (struct nfqd_l7fields *)f->l7data;
 }
 
+/*
+ * A QUIC flow keeps its connection's keys and IDs in the same place
+ * while its hello is incomplete; the fields replace them once it is
+ * final (F_QUIC says which is there while l7res is MORE).
+ */
+_Static_assert(sizeof(struct nfqd_quic_conn) <=
+    sizeof(((struct nfqd_flow *)0)->l7data), "a QUIC connection fits");
+_Static_assert(offsetof(struct nfqd_flow, l7data) %
+    _Alignof(struct nfqd_quic_conn) == 0, "l7data holds a QUIC connection");
+
+static inline struct nfqd_quic_conn *
+qconn(struct nfqd_flow *f)
+{
+	return (struct nfqd_quic_conn *)(void *)f->l7data;
+}
+
 #define TH_FIN		0x01
 #define TH_SYN		0x02
 #define TH_RST		0x04
@@ -43,6 +61,7 @@ fields(struct nfqd_flow *f)
 /* struct nfqd_flow.flags */
 #define F_MIDSTREAM	0x01	/* first seen after its SYN */
 #define F_CLIENT	0x02	/* client and seq0 are known */
+#define F_QUIC		0x04	/* UDP: made by a QUIC Initial */
 
 static void
 release(void *arg, struct nfqd_flow *f)
@@ -72,12 +91,18 @@ nfqd_l7_init(struct nfqd_l7 *l, const struct nfqd_config *cf, bool any)
 	    1000000000ull;
 	p.timeout[NFQD_FC_CLOSING] = (uint64_t)cf->flows_closing_timeout *
 	    1000000000ull;
-	/* No UDP flows yet: a DNS query is read alone. */
+	/*
+	 * UDP flows are QUIC connections (a DNS query is read alone): while
+	 * a hello is put together they are REASM like TCP's, then they keep
+	 * their verdict for the TCP timeout.
+	 */
+	p.timeout[NFQD_FC_UDP] = p.timeout[NFQD_FC_WAIT];
 	p.release = release;
 	p.arg = l;
 	if ((l->flows = nfqd_flowtab_new(&p)) == NULL)
 		return -1;
-	if ((l->pool = nfqd_reasm_pool_new(cf->flows_reasm_buffers)) == NULL) {
+	if ((l->pool = nfqd_reasm_pool_new(cf->flows_reasm_buffers)) == NULL ||
+	    (l->quic = nfqd_quic_new()) == NULL) {
 		nfqd_l7_free(l);
 		return -1;
 	}
@@ -92,8 +117,10 @@ nfqd_l7_free(struct nfqd_l7 *l)
 		nfqd_flowtab_free(l->flows);
 	if (l->pool != NULL)
 		nfqd_reasm_pool_free(l->pool);
+	nfqd_quic_free(l->quic);
 	l->flows = NULL;
 	l->pool = NULL;
+	l->quic = NULL;
 }
 
 void
@@ -105,7 +132,9 @@ nfqd_l7_decided(struct nfqd_l7 *l, struct nfqd_flow *f, int32_t rule,
 	f->verdict = verdict;
 	f->has_mark = has_mark;
 	f->mark = mark;
-	if (f->cls != NFQD_FC_CLOSING)
+	if (f->key.proto == IPPROTO_UDP)
+		nfqd_flow_touch(l->flows, f, NFQD_FC_UDP, now);
+	else if (f->cls != NFQD_FC_CLOSING)
 		nfqd_flow_touch(l->flows, f, NFQD_FC_DECIDED, now);
 }
 
@@ -127,6 +156,7 @@ nfqd_l7_counts(const struct nfqd_l7 *l, struct nfqd_l7_counts *c)
 	c->conflicts = l->conflicts;
 	c->l7_errors = l->l7_errors;
 	c->bad_csum = l->bad_csum;
+	c->quic_refused = l->quic_refused;
 	memcpy(c->names, l->names, sizeof(c->names));
 }
 
@@ -141,7 +171,7 @@ const char *
 nfqd_l7_proto_str(unsigned proto)
 {
 	static const char *const names[NFQD_L7P_MAX] = {
-		"none", "tls", "http", "dns",
+		"none", "tls", "http", "dns", "quic",
 	};
 
 	return proto < NFQD_L7P_MAX ? names[proto] : "unknown";
@@ -170,12 +200,13 @@ set_name(struct nfqd_l7fields *f, const char *name, size_t len)
 }
 
 static void
-from_tls(struct nfqd_l7fields *f, const struct nfqd_tls_hello *h)
+from_tls(struct nfqd_l7fields *f, const struct nfqd_tls_hello *h,
+    enum nfqd_l7_proto proto)
 {
 	size_t	i = 0, n;
 
 	memset(f, 0, sizeof(*f));
-	f->proto = NFQD_L7P_TLS;
+	f->proto = (uint8_t)proto;
 	set_name(f, h->sni, h->sni_len);
 	f->ech = h->ech;
 	/* Whole entries only; a list cut short offers every protocol. */
@@ -249,7 +280,7 @@ parse_stream(struct nfqd_l7 *l, const uint8_t *buf, size_t len, bool dns,
 			goto out;
 	}
 	if ((res = nfqd_tls_hello_parse(buf, len, &h)) == NFQD_L7_DONE)
-		from_tls(f, &h);
+		from_tls(f, &h, NFQD_L7P_TLS);
 	if (res == NFQD_L7_MORE)
 		*need = h.need;
 	if (res != NFQD_L7_NOT)
@@ -391,15 +422,158 @@ unknown(struct nfqd_pkt *pi, uint8_t status)
 	pi->status = status;
 }
 
+static void settle(struct nfqd_l7 *, struct nfqd_flow *, struct nfqd_pkt *,
+	    enum nfqd_l7_res);
+
+/* What a packet of a QUIC flow whose hello is final says: the flow's. */
+static void
+quic_final(struct nfqd_flow *f, struct nfqd_pkt *pi)
+{
+	if (f->l7res == NFQD_L7_BAD)
+		unknown(pi, NFQD_PKT_L7_ERROR);
+	else
+		known(pi, fields(f));
+}
+
+/*
+ * A client datagram of QUIC flow f whose hello is incomplete: read into
+ * the flow's buffer, which is taken only while something was read and
+ * the hello is incomplete.  A packet that added nothing because it was
+ * refused (one a server discards too, or of a version nfqd does not read)
+ * gets l7_error_verdict, as a TCP segment with a wrong checksum does; the
+ * flow goes on.
+ */
+static void
+quic_client(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
+    const uint8_t *pay, uint64_t now)
+{
+	struct nfqd_quic_conn	*c = qconn(f);
+	struct nfqd_quic_out	 o;
+	struct nfqd_tls_hello	 h;
+	enum nfqd_l7_res	 res;
+
+	if (f->ra == NULL && (f->ra = nfqd_reasm_get(l->pool, 0)) == NULL) {
+		l->reasm_full++;
+		unknown(pi, NFQD_PKT_L7_UNTRACKED);
+		nfqd_flow_touch(l->flows, f, NFQD_FC_UDP, now);
+		return;
+	}
+	res = nfqd_quic_client(l->quic, c, f->ra, pay, pi->paylen, &o);
+	if (o.new_conn) {
+		/* Another connection on the same ports: start it afresh. */
+		memset(c, 0, sizeof(*c));
+		nfqd_reasm_put(l->pool, f->ra);
+		f->ra = nfqd_reasm_get(l->pool, 0);	/* the one just put */
+		res = nfqd_quic_client(l->quic, c, f->ra, pay, pi->paylen, &o);
+	}
+	l->quic_refused += o.refused;
+	switch (res) {
+	case NFQD_L7_DONE:
+		h = o.hello;	/* the fields take the connection's place */
+		from_tls(fields(f), &h, NFQD_L7P_QUIC);
+		l->names[NFQD_L7P_QUIC]++;
+		settle(l, f, pi, res);
+		nfqd_flow_touch(l->flows, f, NFQD_FC_UDP, now);
+		return;
+	case NFQD_L7_BAD:
+		l->l7_errors++;
+		if (o.why == NFQD_QUIC_R_CONFLICT)
+			l->conflicts++;
+		settle(l, f, pi, res);
+		nfqd_flow_touch(l->flows, f, NFQD_FC_UDP, now);
+		return;
+	case NFQD_L7_NOT:
+		/* Not QUIC, and nothing of it read yet: no fields. */
+		break;
+	default:
+		if (o.read == 0 && o.refused > 0)
+			unknown(pi, NFQD_PKT_L7_ERROR);
+		else
+			unknown(pi, NFQD_PKT_L7_PENDING);
+		break;
+	}
+	if (nfqd_reasm_contig(f->ra) == 0 && c->version == 0) {
+		nfqd_reasm_put(l->pool, f->ra);
+		f->ra = NULL;
+	}
+	nfqd_flow_touch(l->flows, f, f->ra != NULL ? NFQD_FC_REASM :
+	    NFQD_FC_UDP, now);
+}
+
+/*
+ * A UDP datagram on another port than DNS's: QUIC.  A flow is made by a
+ * datagram that could be a client's first flight (nfqd_quic_maybe()) and
+ * ends like a TCP one; other datagrams without a flow have no fields.  On a flow whose hello is final, a client
+ * Initial that decrypts with the keys of its own Destination Connection
+ * ID starts a new connection on the same ports (as a SYN does for TCP):
+ * the flow is ended and the datagram read afresh, so a second connection
+ * cannot inherit the first one's verdict.  A retransmission of the first
+ * one's Initial is read again the same way, and says the same.
+ */
+static void
+quic_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *pay,
+    uint64_t now, struct nfqd_flow **fp)
+{
+	struct nfqd_flow_key	 k;
+	struct nfqd_flow	*f;
+	uint32_t		 v;
+	bool			 initial;
+	int			 dir;
+
+	nfqd_flow_key_make(&k, pi->family, pi->proto, pi->saddr, pi->daddr,
+	    pi->sport, pi->dport, &dir);
+	f = nfqd_flow_find(l->flows, &k, now);
+	initial = nfqd_quic_is_initial(pay, pi->paylen, &v);
+	if (f != NULL && dir == f->client && f->l7res != NFQD_L7_MORE &&
+	    initial && nfqd_quic_opens(l->quic, pay, pi->paylen)) {
+		nfqd_flow_end(l->flows, f);
+		f = NULL;
+	}
+	if (f == NULL) {
+		if (!nfqd_quic_maybe(pay, pi->paylen))
+			return;		/* no fields: not QUIC's first flight */
+		if ((f = nfqd_flow_add(l->flows, &k, NFQD_FC_UDP, now)) ==
+		    NULL) {
+			unknown(pi, NFQD_PKT_L7_UNTRACKED);
+			return;
+		}
+		f->client = (uint8_t)dir;
+		f->flags |= F_CLIENT | F_QUIC;
+	}
+	*fp = f;
+	/*
+	 * Until an Initial decrypts, either side may be the client: a flow
+	 * first seen from the server's side (its worker replaced) still
+	 * reads the client's next Initial.
+	 */
+	if (f->l7res == NFQD_L7_MORE && qconn(f)->version == 0)
+		f->client = (uint8_t)dir;
+	if (f->l7res != NFQD_L7_MORE) {
+		quic_final(f, pi);
+		nfqd_flow_touch(l->flows, f, NFQD_FC_UDP, now);
+	} else if (dir != f->client) {
+		/* The server's: the connection ID it chose. */
+		nfqd_quic_server(qconn(f), pay, pi->paylen);
+		unknown(pi, NFQD_PKT_L7_PENDING);
+		nfqd_flow_touch(l->flows, f, f->ra != NULL ? NFQD_FC_REASM :
+		    NFQD_FC_UDP, now);
+	} else {
+		quic_client(l, f, pi, pay, now);
+	}
+}
+
 /* A DNS datagram: each is read on its own, flow or not. */
 static void
-udp_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *pay)
+udp_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *pay,
+    uint64_t now, struct nfqd_flow **fp)
 {
 	struct nfqd_dns_query	q;
 	enum nfqd_l7_res	res;
 
-	if (pi->dport != DNS_PORT && pi->sport != DNS_PORT)
-		return;		/* no fields: nfqd reads no other UDP yet */
+	if (pi->dport != DNS_PORT && pi->sport != DNS_PORT) {
+		quic_packet(l, pi, pay, now, fp);
+		return;
+	}
 	res = nfqd_dns_msg_parse(pay, pi->paylen, &q);
 	if (res == NFQD_L7_DONE) {
 		from_dns(&l->scratch, &q);
@@ -689,7 +863,7 @@ nfqd_l7_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
 		return NULL;
 	}
 	if (pi->proto == IPPROTO_UDP)
-		udp_packet(l, pi, data + pi->payoff);
+		udp_packet(l, pi, data + pi->payoff, now, &f);
 	else
 		tcp_packet(l, pi, data, skbinfo, pending, now, &f);
 	return f;

@@ -361,8 +361,13 @@ parse_hello(struct tls_cur *c, struct nfqd_tls_hello *out)
 	return parse_exts(c, out);
 }
 
-enum nfqd_l7_res
-nfqd_tls_hello_parse(const uint8_t *buf, size_t len,
+/*
+ * bare: buf is the handshake message itself (QUIC's CRYPTO stream): one
+ * record without a header that never ends, so cur_fill() reads none and
+ * cur_fits() holds the message alone to NFQD_TLS_HELLO_MAX.
+ */
+static enum nfqd_l7_res
+hello_parse(const uint8_t *buf, size_t len, bool bare,
     struct nfqd_tls_hello *out)
 {
 	struct tls_cur	c;
@@ -373,6 +378,8 @@ nfqd_tls_hello_parse(const uint8_t *buf, size_t len,
 	c.buf = buf;
 	c.len = len;
 	c.res = NFQD_L7_BAD;
+	if (bare)
+		c.rec_end = SIZE_MAX;
 
 	/* The handshake header, itself possibly cut over records. */
 	if (!cur_uint(&c, TLS_HS_HDR, 1, &v))
@@ -404,6 +411,20 @@ out:
 			out->need = (uint32_t)(c.pos + (c.hs_end - c.off));
 	}
 	return c.res;
+}
+
+enum nfqd_l7_res
+nfqd_tls_hello_parse(const uint8_t *buf, size_t len,
+    struct nfqd_tls_hello *out)
+{
+	return hello_parse(buf, len, false, out);
+}
+
+enum nfqd_l7_res
+nfqd_tls_handshake_parse(const uint8_t *buf, size_t len,
+    struct nfqd_tls_hello *out)
+{
+	return hello_parse(buf, len, true, out);
 }
 
 int

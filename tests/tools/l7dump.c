@@ -13,15 +13,19 @@
  * tab separated, on the packet that completed it:
  *
  *   FRAME  tls   SERVER_NAME  ALPN,ALPN...
+ *   FRAME  quic  SERVER_NAME  ALPN,ALPN...
  *   FRAME  http  HOST         METHOD PATH
  *   FRAME  dns   QNAME        QTYPE
  *   FRAME  error
  *
  * FRAME is the packet's number in the file from 1, as tshark counts
  * frames.  A TCP flow says its first message once (later packets of the
- * flow carry the same fields); every DNS query is said (over TCP, later
+ * flow carry the same fields; a client Initial that starts a QUIC
+ * connection anew on a decided flow is read and said again); every DNS
+ * query is said (over TCP, later
  * queries on a connection too), DNS responses are not.  A flow nfqd found
- * malformed says "error" once; a DNS datagram or later query on its own.
+ * malformed says "error" once; a DNS datagram or later query on its own,
+ * and a QUIC packet refused unread, each time.
  * A list or path nfqd cut short ends in "...".  Bytes outside printable
  * ASCII in an ALPN name are written \xHH.
  *
@@ -302,6 +306,7 @@ put_fields(unsigned long frame, const struct nfqd_l7fields *fl)
 	printf("%lu\t%s\t%s\t", frame, nfqd_l7_proto_str(fl->proto), fl->name);
 	switch (fl->proto) {
 	case NFQD_L7P_TLS:
+	case NFQD_L7P_QUIC:
 		put_alpn(fl);
 		break;
 	case NFQD_L7P_HTTP:

@@ -3,8 +3,8 @@
  * HTTP requests and DNS queries in every shape an evader tries (cut at
  * every byte, reordered, overlapping with other bytes, urgent, with a
  * wrong checksum, on a reused port pair, seen from the middle, with the
- * flow table or the reassembly buffers full), each decided exactly as
- * docs/l7.md says.
+ * flow table or the reassembly buffers full), and QUIC Initials over UDP
+ * (RFC 9001/9369's samples), each decided exactly as docs/l7.md says.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -21,6 +21,7 @@
 #include "nfqd/queue.h"
 #include "nfqd/rules.h"
 #include "nfqd/shm.h"
+#include "quic_vectors.h"
 #include "unit.h"
 
 #define D	0x10000000u	/* the rules' drop mark */
@@ -162,7 +163,10 @@ setup(struct run *r, const char *extra)
 	    " mark = 0x10000000; },\n"
 	    "  { name = \"http\"; http_host = (\"@bl\", \"=only.example\");"
 	    " verdict = \"repeat\"; mark = 0x10000000; },\n"
-	    "  { name = \"dns\"; dns_qname = \"@bl\"; verdict = \"drop\"; }\n"
+	    "  { name = \"dns\"; dns_qname = \"@bl\"; verdict = \"drop\"; },\n"
+	    "  { name = \"quic\"; server_name = \"=example.com\";"
+	    " l7 = \"quic\"; alpn = \"alpn\"; verdict = \"repeat\";"
+	    " mark = 0x10000000; }\n"
 	    ");\n", extra, setsfile);
 	memset(&rs, 0, sizeof(rs));
 	if (nfqd_config_load_text(&r->cf, "l7.conf", text, strlen(text), NULL,
@@ -501,6 +505,77 @@ test_http_dns(void)
 	teardown(&r);
 }
 
+static size_t
+unhex(const char *h, uint8_t *out, size_t cap)
+{
+	size_t		n = 0;
+	unsigned	v;
+
+	while (h[0] != '\0' && h[1] != '\0' && n < cap) {
+		if (sscanf(h, "%2x", &v) != 1)
+			abort();
+		out[n++] = (uint8_t)v;
+		h += 2;
+	}
+	return n;
+}
+
+/* QUIC Initials over UDP: the RFC samples hold a hello for example.com. */
+static void
+test_quic(void)
+{
+	static const uint8_t	other[] = "not QUIC, just a datagram";
+	struct run		r;
+	struct seg		s;
+	struct nfqd_decision	d;
+	uint8_t			v1[1200], v2[1200], shorthdr[40];
+	size_t			n1, n2;
+
+	if (!setup(&r, ""))
+		return;
+	n1 = unhex(rfc9001_a2_packet, v1, sizeof(v1));
+	n2 = unhex(rfc9369_a2_packet, v2, sizeof(v2));
+	s = (struct seg){ "10.0.0.1", "10.0.0.2", 5000, 443, 0, 0, 17, false };
+	d = decide(&r, mk(&s, v1, n1), 0, 0);
+	CHECK(strcmp(what(&d), "blocked") == 0 && d.rule == 3,
+	    "QUIC v1 Initial (RFC 9001 A.2): example.com, alpn, l7 quic blocked");
+	memset(shorthdr, 0x41, sizeof(shorthdr));
+	d = decide(&r, mk(&s, shorthdr, sizeof(shorthdr)), 0, 0);
+	CHECK(strcmp(what(&d), "blocked") == 0 && d.rule == 3,
+	    "QUIC: a later short-header packet of the flow gets its verdict");
+	d = decide(&r, mk(&s, v1, n1), 0, 0);
+	CHECK(strcmp(what(&d), "blocked") == 0 && d.rule == 3,
+	    "QUIC: the Initial again is read again, blocked again");
+	s.sport = 5001;
+	s.dport = 8443;
+	d = decide(&r, mk(&s, v2, n2), 0, 0);
+	CHECK(strcmp(what(&d), "blocked") == 0 && d.rule == 3,
+	    "QUIC v2 Initial (RFC 9369 A.2) on port 8443: blocked");
+	s.sport = 5002;
+	v1[n1 - 1] ^= 1;
+	d = decide(&r, mk(&s, v1, n1), 0, 0);
+	CHECK_STR_EQ(what(&d), "l7_error",
+	    "QUIC: an Initial whose tag does not verify: l7_error_verdict");
+	v1[n1 - 1] ^= 1;
+	d = decide(&r, mk(&s, v1, n1), 0, 0);
+	CHECK(strcmp(what(&d), "blocked") == 0 && d.rule == 3,
+	    "QUIC: ... then the good one on the same ports: blocked");
+	s.sport = 5003;
+	d = decide(&r, mk(&s, v1, n1 - 1), 0, 0);
+	CHECK_STR_EQ(what(&d), "l7_error",
+	    "QUIC: an Initial cut by one byte (1199 bytes): l7_error_verdict");
+	d = decide(&r, mk(&s, other, sizeof(other)), 0, 0);
+	CHECK(strcmp(what(&d), "accept") == 0 &&
+	    d.rule == NFQD_DECIDED_DEFAULT,
+	    "QUIC: another datagram on a flow with nothing read: no fields");
+	s.sport = 5004;
+	d = decide(&r, mk(&s, other, sizeof(other)), 0, 0);
+	CHECK(strcmp(what(&d), "accept") == 0 &&
+	    d.rule == NFQD_DECIDED_DEFAULT,
+	    "UDP that is not QUIC: no fields, default verdict");
+	teardown(&r);
+}
+
 /* The table full of hellos being read; the buffers all taken. */
 static void
 test_full(void)
@@ -610,6 +685,7 @@ main(void)
 	test_segments();
 	test_evasions();
 	test_http_dns();
+	test_quic();
 	test_full();
 	test_connmark();
 	return unit_done();

@@ -32,7 +32,8 @@
 	"\"flows_evicted\":0,\"flows_timed_out\":0," \
 	"\"flows_full\":0,\"reasm_full\":0,\"l7_conflicts\":0," \
 	"\"l7_malformed\":0,\"l7_bad_csum\":0,\"l7_tls\":0," \
-	"\"l7_http\":0,\"l7_dns\":0,\"l7_other\":0," \
+	"\"l7_http\":0,\"l7_dns\":0,\"l7_other\":0,\"l7_quic\":0," \
+	"\"l7_quic_refused\":0," \
 	"\"pcap_packets\":0,\"pcap_bytes\":0,\"pcap_errors\":0," \
 	"\"pcap_rotations\":0,"
 

@@ -125,6 +125,17 @@ enum nfqd_l7_res nfqd_tls_hello_parse(const uint8_t *buf, size_t len,
 	    struct nfqd_tls_hello *out);
 
 /*
+ * The same for a bare handshake message, as QUIC's CRYPTO frames carry
+ * it (RFC 9001 4): buf starts with the message's header, no record
+ * layer.  Everything above holds but what concerns records and the first
+ * byte: no answer is NOT (a first byte other than 1, ClientHello, is BAD
+ * with why NOT_HELLO), and used and the NFQD_TLS_HELLO_MAX bound count
+ * message bytes alone.
+ */
+enum nfqd_l7_res nfqd_tls_handshake_parse(const uint8_t *buf, size_t len,
+	    struct nfqd_tls_hello *out);
+
+/*
  * Whether a DONE hello offered ALPN protocol p[0..len) (exact,
  * case-sensitive): 1 offered, 0 not offered, -1 not among the entries kept
  * but the list was cut, so it may have been (the caller treats that as

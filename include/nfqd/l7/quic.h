@@ -1,0 +1,197 @@
+/*
+ * QUIC Initial packets of a client (version 1, RFC 9000/9001, and
+ * version 2, RFC 9369): the keys derived from the Destination Connection
+ * ID, header protection and AEAD removed through OpenSSL's libcrypto, the
+ * CRYPTO frames put together by offset (any order, over any number of
+ * packets and datagrams) in a reassembly buffer (reasm.h), and the
+ * ClientHello they hold read by tls.h's parser for a bare handshake
+ * message.
+ */
+#ifndef NFQD_L7_QUIC_H
+#define NFQD_L7_QUIC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nfqd/l7/l7parse.h"
+#include "nfqd/l7/tls.h"
+
+#define NFQD_QUIC_V1		0x00000001u
+#define NFQD_QUIC_V2		0x6b3343cfu
+#define NFQD_QUIC_CID_MAX	20	/* bytes of a v1/v2 connection ID */
+/* A client's datagram with an Initial in it is at least this long; a
+ * server discards a shorter one (RFC 9000 14.1). */
+#define NFQD_QUIC_DGRAM_MIN	1200
+/* Initial packet numbers a connection may use before its hello is read. */
+#define NFQD_QUIC_PN_MAX	64
+
+/*
+ * Why a datagram was refused, whole or in part (counters, logs, tests).
+ * The ones up to NFQD_QUIC_R_PN concern one packet, which a server would
+ * discard too (or, for VERSION, one of a version nfqd does not read); the
+ * ones from NFQD_QUIC_R_FRAME on make the connection BAD.
+ */
+enum nfqd_quic_why {
+	NFQD_QUIC_R_NONE = 0,
+	NFQD_QUIC_R_NOT_QUIC,	/* NOT: no long header at the start */
+	NFQD_QUIC_R_VERSION,	/* a long header of a version other than
+				   1 and 2, in a datagram of 1200 bytes or
+				   more (version negotiation included) */
+	NFQD_QUIC_R_SHORT,	/* a v1/v2 Initial in a datagram under 1200
+				   bytes */
+	NFQD_QUIC_R_HEADER,	/* a header cut short, a connection ID over
+				   20 bytes, a token or length past the
+				   datagram, too few bytes to sample */
+	NFQD_QUIC_R_DECRYPT,	/* the AEAD tag does not verify */
+	NFQD_QUIC_R_DCID,	/* an Initial for another connection ID that
+				   does not decrypt with its own keys */
+	NFQD_QUIC_R_PN,		/* packet number NFQD_QUIC_PN_MAX or more */
+	NFQD_QUIC_R_FRAME,	/* BAD: a frame other than PADDING, PING,
+				   ACK, CRYPTO, a frame cut short, no frames,
+				   reserved header bits set */
+	NFQD_QUIC_R_COALESCED,	/* BAD: a coalesced packet with another
+				   Destination Connection ID, or an Initial
+				   of another version */
+	NFQD_QUIC_R_CONFLICT,	/* BAD: CRYPTO bytes that differ from bytes
+				   already read at the same offset */
+	NFQD_QUIC_R_TOO_BIG,	/* BAD: CRYPTO data at or past 16 KiB */
+	NFQD_QUIC_R_TLS,	/* BAD: not a well-formed ClientHello
+				   (hello.why says why) */
+	NFQD_QUIC_R_MAX
+};
+
+/* The keys that protect a client's Initial packets. */
+struct nfqd_quic_keys {
+	uint8_t		key[16];	/* AEAD_AES_128_GCM */
+	uint8_t		iv[12];
+	uint8_t		hp[16];		/* header protection, AES-128-ECB */
+};
+
+/*
+ * What a connection keeps while its ClientHello is incomplete (zero it
+ * for a new one).  The keys come from the Destination Connection ID of
+ * the first Initial that decrypts; later Initials are read with them
+ * when they carry that ID or the one the server chose (its Source
+ * Connection ID, nfqd_quic_server()).
+ */
+struct nfqd_quic_conn {
+	struct nfqd_quic_keys keys;
+	uint32_t	version;	/* 0: no Initial read yet */
+	uint32_t	pns[2];		/* Initial packet numbers read (bit
+					   n % 32 of word n / 32: number n);
+					   32-bit words keep the struct 4-byte
+					   aligned, as a flow's l7data is */
+	uint8_t		dcid_len;
+	uint8_t		scid_len;
+	uint8_t		has_scid;	/* the server's ID is known */
+	uint8_t		dcid[NFQD_QUIC_CID_MAX];	/* the client's first */
+	uint8_t		scid[NFQD_QUIC_CID_MAX];	/* the server's */
+};
+
+/* What nfqd_quic_client() says about a datagram. */
+struct nfqd_quic_out {
+	struct nfqd_tls_hello hello;	/* DONE: the ClientHello; BAD with
+					   why TLS: hello.why */
+	uint32_t	version;	/* of the packets read, 0: none */
+	uint16_t	read;		/* Initial packets decrypted and read */
+	uint16_t	refused;	/* packets refused (why says the last
+					   reason) */
+	uint16_t	skipped;	/* 0-RTT and Handshake packets, and
+					   repeated packet numbers, passed over */
+	uint8_t		why;		/* enum nfqd_quic_why */
+	bool		new_conn;	/* see nfqd_quic_client() */
+};
+
+struct nfqd_quic;		/* a worker's contexts and scratch buffer */
+struct nfqd_reasm;
+
+/*
+ * The libcrypto contexts (HKDF, AES-128-ECB, AES-128-GCM) and a 64 KiB
+ * plaintext buffer, made once; every call below reuses them.  NULL with
+ * errno set when OpenSSL lacks a cipher or memory runs out.
+ */
+struct nfqd_quic *nfqd_quic_new(void);
+void	nfqd_quic_free(struct nfqd_quic *q);
+
+/*
+ * The client's Initial keys of version (NFQD_QUIC_V1 or NFQD_QUIC_V2) for
+ * Destination Connection ID dcid[0..dcid_len) (at most 20 bytes); the
+ * initial secret and client secret too when secret is not NULL (32
+ * bytes, for tests).  -1 for another version, a longer ID or a libcrypto
+ * failure.
+ */
+int	nfqd_quic_keys(struct nfqd_quic *q, uint32_t version,
+	    const uint8_t *dcid, size_t dcid_len, struct nfqd_quic_keys *k,
+	    uint8_t *client_secret);
+
+/*
+ * Read one UDP datagram buf[0..len) from the client of connection c,
+ * whose CRYPTO bytes go to ra (a buffer of nfqd_reasm_get(pool, 0), which
+ * holds the connection's and nothing else).  Every coalesced packet is
+ * looked at: Initials of c's version are decrypted and their frames read,
+ * 0-RTT and Handshake packets passed over, a short header ends the
+ * datagram.  Nothing is allocated; buf is only read.
+ *
+ * NFQD_L7_NOT: c has no Initial read yet and buf does not start with a
+ *   long header (or one too short, or of an unknown version in a datagram
+ *   under 1200 bytes): not a QUIC client's first flight.  c is unchanged.
+ * NFQD_L7_MORE: the hello is not complete.  out->read says whether this
+ *   datagram added to it; out->refused and out->why say what was refused:
+ *   a packet the server discards too (undecryptable, a datagram under
+ *   1200 bytes, an unknown DCID, a header past the datagram), or one of a
+ *   version nfqd does not read.
+ * NFQD_L7_DONE: the CRYPTO bytes from offset 0 hold a whole ClientHello,
+ *   in out->hello.
+ * NFQD_L7_BAD: the connection broke a rule a server enforces by closing it
+ *   (see enum nfqd_quic_why from FRAME on), or its hello is malformed.
+ *
+ * Overlapping CRYPTO data: the first copy of a byte wins; a later copy
+ * that differs is a conflict (BAD), so no later packet can change the
+ * bytes the decision is made on.  A repeated packet number is passed
+ * over unread, as a server discards it.
+ *
+ * out->new_conn (with MORE and read 0): the first packet is a v1/v2
+ * Initial whose DCID is neither c's nor the server's, and which decrypts
+ * with its own keys: a new connection on the same addresses and ports.
+ * The caller ends c (zeroes it, gives ra back for a fresh one) and reads
+ * the datagram again.
+ */
+enum nfqd_l7_res nfqd_quic_client(struct nfqd_quic *q,
+	    struct nfqd_quic_conn *c, struct nfqd_reasm *ra,
+	    const uint8_t *buf, size_t len, struct nfqd_quic_out *out);
+
+/*
+ * A datagram from the server of c: the Source Connection ID of its first
+ * long header packet of c's version becomes the ID the client may send
+ * its later Initials to.  Nothing else is read.
+ */
+void	nfqd_quic_server(struct nfqd_quic_conn *c, const uint8_t *buf,
+	    size_t len);
+
+/*
+ * Whether nfqd_quic_client() would read buf[0..len) on a connection with
+ * nothing read yet, that is, not answer NOT: the datagrams that make a
+ * flow.
+ */
+bool	nfqd_quic_maybe(const uint8_t *buf, size_t len);
+
+/*
+ * Whether buf[0..len) starts with a long header of QUIC v1 or v2 whose
+ * packet type is Initial (*version set): the datagrams worth a
+ * reassembly buffer.
+ */
+bool	nfqd_quic_is_initial(const uint8_t *buf, size_t len,
+	    uint32_t *version);
+
+/*
+ * Whether buf[0..len) is a datagram a server would take as the start of
+ * a connection: 1200 bytes or more, opening with a v1/v2 Initial that
+ * decrypts with the keys of its own Destination Connection ID.
+ */
+bool	nfqd_quic_opens(struct nfqd_quic *q, const uint8_t *buf, size_t len);
+
+/* enum nfqd_quic_why in words; "unknown" out of range. */
+const char *nfqd_quic_why_str(unsigned why);
+
+#endif
