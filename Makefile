@@ -15,7 +15,8 @@ DESTDIR	?=
 
 CC	?= cc
 PKG_CONFIG ?= pkg-config
-PKGS	 = libnetfilter_queue libmnl libconfig libcap-ng libseccomp libpcap
+PKGS	 = libnetfilter_queue libmnl libconfig libcap-ng libseccomp libpcap \
+	   libcrypto
 
 # CFLAGS, CPPFLAGS and LDFLAGS are yours (make CFLAGS="-O0 -g -Werror";
 # dpkg-buildflags' hardening flags come this way); the project's own flags

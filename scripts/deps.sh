@@ -5,6 +5,7 @@ set -eu
 
 PKGS="gcc make pkg-config libc6-dev
 libnetfilter-queue-dev libmnl-dev libconfig-dev libcap-ng-dev libseccomp-dev libpcap-dev
+libssl-dev
 iptables iproute2 iputils-ping socat jq procps python3-scapy
 clang libclang-rt-14-dev gdb valgrind
 openssl curl dnsmasq-base bind9-dnsutils ethtool tcpdump tshark
