@@ -19,8 +19,8 @@
 #define NFQD_TLS_ALPN_MAX	128
 /* Values of each list JA4 reads (l7/ja4.h) kept, GREASE left out. */
 #define NFQD_TLS_JA4_CIPHERS	512
-#define NFQD_TLS_JA4_EXTS	64
-#define NFQD_TLS_JA4_SIGALGS	64
+#define NFQD_TLS_JA4_EXTS	128
+#define NFQD_TLS_JA4_SIGALGS	128
 
 /* Why a stream is NFQD_L7_NOT or NFQD_L7_BAD (logs, counters, tests). */
 enum nfqd_tls_why {
