@@ -124,4 +124,5 @@ def vector(name, s, want, h):
     print("\t},")
 
 
-main()
+if __name__ == "__main__":
+    main()
