@@ -65,6 +65,11 @@ nfqd_engine_init(struct nfqd_engine *e, const struct nfqd_config *cf,
 		goto fail;
 	if (nfqd_l7_init(&e->l7, cf, e->rs->l7) == -1)
 		goto fail;
+	/* Log lines carry ja4= too. */
+	if (e->rs->l7 && ((e->rs->all_matchers & NFQD_M_JA4) ||
+	    e->rs->nlogs > 0) && nfqd_l7_want_ja4(&e->l7) == -1)
+		log_warnx("queue %u: libcrypto gives no SHA-256: no JA4 "
+		    "fingerprints, tls_ja4 rules will not match", queue);
 	if (e->rs->nlogs > 0) {
 		if ((e->log_lt = calloc(e->rs->nlogs, sizeof(*e->log_lt))) == NULL)
 			goto fail;
@@ -156,12 +161,19 @@ static void
 log_match(struct nfqd_engine *e, const struct nfqd_rule *r,
     const struct nfqd_pkt *pi, const struct nfqd_qmsg *m, uint64_t now)
 {
-	char		sum[256];
+	char		sum[256 + sizeof(" ja4=") + NFQD_L7_JA4_LEN];
 	uint64_t	missed;
+	size_t		n;
 
 	if (!log_throttle_ok(&e->log_lt[r->logslot], now, &missed))
 		return;
 	nfqd_pkt_summary(pi, m, e->ift, sum, sizeof(sum));
+	if (pi->l7 != NULL && pi->l7->proto == NFQD_L7P_TLS &&
+	    pi->l7->ja4[0] != '\0') {
+		n = strlen(sum);
+		snprintf(sum + n, sizeof(sum) - n, " ja4=%.*s",
+		    NFQD_L7_JA4_LEN, pi->l7->ja4);
+	}
 	if (missed)
 		log_info("rule %s: %s: %s (and %llu more in the last second)",
 		    r->name, sum, nfqd_verdict_name(r->action),

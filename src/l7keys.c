@@ -1,7 +1,7 @@
 /*
  * The application-layer keys of a rule (tls_sni, http_host, dns_qname,
  * server_name, l7, alpn, http_method, http_path, dns_qtype, tls_ech,
- * flow) and the name sets they name: rows of rulekeys.c's table, kept
+ * tls_ja4, flow) and the name sets they name: rows of rulekeys.c's table, kept
  * here so that each file holds one job.
  */
 #include <stddef.h>
@@ -13,6 +13,7 @@
 
 #include "nfqd/cfgutil.h"
 #include "nfqd/l7.h"
+#include "nfqd/l7/ja4.h"
 #include "nfqd/l7/names.h"
 #include "nfqd/nfqd.h"
 #include "nfqd/rulekeys.h"
@@ -85,11 +86,13 @@ name_key(config_setting_t *s)
 		return NFQD_NK_HOST;
 	if (strcmp(k, "dns_qname") == 0)
 		return NFQD_NK_QNAME;
+	if (strcmp(k, "tls_ja4") == 0)
+		return NFQD_NK_JA4;
 	return NFQD_NK_SNAME;
 }
 
 static const uint32_t name_matcher[NFQD_NK_MAX] = {
-	NFQD_M_SNI, NFQD_M_HOST, NFQD_M_QNAME, NFQD_M_SNAME,
+	NFQD_M_SNI, NFQD_M_HOST, NFQD_M_QNAME, NFQD_M_SNAME, NFQD_M_JA4,
 };
 
 static void
@@ -127,6 +130,13 @@ one_name(struct nfqd_ruleload *l, config_setting_t *s, config_setting_t *e,
 		l->l7hash = nfqd_fnv1a(l->l7hash, &l->rs->sets[i].hash,
 		    sizeof(l->rs->sets[i].hash));
 		l->r->matchers |= name_matcher[k];
+		return;
+	}
+	/* A fingerprint is kept as a name (the sets fold case, so does the
+	   match); one written wrong could never match. */
+	if (k == NFQD_NK_JA4 && !nfqd_ja4_valid(v, strlen(v))) {
+		rerr(l, s, "\"%s\" is not a JA4 fingerprint (36 characters: "
+		    "t13d1516h2_8daaf6152771_e5627efa2ab1)", v);
 		return;
 	}
 	if (l->nb[k] == NULL && (l->nb[k] = nfqd_names_builder_new()) == NULL) {
@@ -368,7 +378,7 @@ const struct nfqd_rulekey nfqd_l7_rulekeys[] = {
 	{ "l7", key_l7 },		{ "alpn", key_alpn },
 	{ "http_method", key_method },	{ "http_path", key_path },
 	{ "dns_qtype", key_qtype },	{ "tls_ech", key_ech },
-	{ "flow", key_flow },
+	{ "tls_ja4", key_names },	{ "flow", key_flow },
 };
 
 const size_t nfqd_l7_nrulekeys = NFQD_ARRAY_SIZE(nfqd_l7_rulekeys);

@@ -1,6 +1,7 @@
 /*
  * Matching one rule against one packet (see match.h).
  */
+#include <ctype.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -106,6 +107,22 @@ name_in(const struct nfqd_rule_l7 *x, enum nfqd_name_key k,
 	    f->name, f->name_len);
 }
 
+/*
+ * The fingerprint against tls_ja4's sets, which hold it as a name: folded
+ * to lower case, as a set folds its elements.  None ("") matches nothing.
+ */
+static bool
+ja4_in(const struct nfqd_rule_l7 *x, const struct nfqd_l7fields *f)
+{
+	char	low[NFQD_L7_JA4_LEN];
+	size_t	i;
+
+	for (i = 0; i < NFQD_L7_JA4_LEN && f->ja4[i] != '\0'; i++)
+		low[i] = (char)tolower((unsigned char)f->ja4[i]);
+	return i == NFQD_L7_JA4_LEN && nfqd_l7_name_in(x->sets[NFQD_NK_JA4],
+	    x->nsets[NFQD_NK_JA4], low, i);
+}
+
 /* The application layer's matchers in mt (l7.h: pi->l7, NULL for none). */
 /* A TLS ClientHello, over TCP or in QUIC Initials. */
 static inline bool
@@ -140,6 +157,9 @@ match_l7(const struct nfqd_ruleset *rs, const struct nfqd_rule *r,
 		return false;
 	if ((mt & NFQD_M_ECH) && (!hello(f) ||
 	    f->ech != x->ech))
+		return false;
+	if ((mt & NFQD_M_JA4) && (f->proto != NFQD_L7P_TLS ||
+	    !ja4_in(x, f)))
 		return false;
 	/* A list cut short (alpn_cut) offers every protocol. */
 	if (mt & NFQD_M_ALPN) {

@@ -1,7 +1,8 @@
 /*
  * The application layer as the engine sees it: what a packet's flow says
- * at layer 7 (TLS server name, ALPN and ECH, over TCP or in QUIC
- * Initials; HTTP Host, method and path; DNS query name and type), read through the per-worker flow table, the
+ * at layer 7 (TLS server name, ALPN, ECH and JA4, over TCP or in QUIC
+ * Initials; HTTP Host, method and path; DNS query name and type), read
+ * through the per-worker flow table, the
  * reassembler and the parsers in src/l7/.  This is the one header the
  * engine includes of them.
  *
@@ -52,6 +53,7 @@ enum nfqd_l7_proto {
 #define NFQD_L7_METHOD_MAX	16
 #define NFQD_L7_PATH_MAX	64	/* bytes of the path kept: a rule's
 					   prefix may not be longer */
+#define NFQD_L7_JA4_LEN		36	/* NFQD_JA4_LEN (l7/ja4.h) */
 
 /*
  * The fields the rules read.  Kept in the flow (struct nfqd_flow's
@@ -70,8 +72,15 @@ struct nfqd_l7fields {
 	char		name[NFQD_L7_NAME_MAX + 1];	/* TLS server name,
 					   HTTP Host or DNS query name */
 	uint8_t		alpn[NFQD_L7_ALPN_MAX];	/* (length, name)... */
-	char		method[NFQD_L7_METHOD_MAX + 1];
-	char		path[NFQD_L7_PATH_MAX + 1];
+	union {
+		struct {			/* HTTP */
+			char	method[NFQD_L7_METHOD_MAX + 1];
+			char	path[NFQD_L7_PATH_MAX + 1];
+		};
+		/* TLS: the JA4 fingerprint, "" when there is none (not
+		   asked for, or a list longer than the parser keeps) */
+		char	ja4[NFQD_L7_JA4_LEN + 1];
+	};
 };
 
 /* The per-worker state. */
@@ -80,6 +89,7 @@ struct nfqd_l7 {
 	struct nfqd_reasm_pool	*pool;
 	struct nfqd_quic	*quic;		/* libcrypto contexts */
 	bool			 any;		/* a rule reads layer 7 */
+	bool			 ja4;		/* TLS flows get their JA4 */
 	struct nfqd_l7fields	 scratch;	/* a packet without a flow */
 	/* counters (the worker publishes them) */
 	uint64_t		 l7_errors;	/* messages found malformed */
@@ -111,6 +121,14 @@ void	nfqd_l7_free(struct nfqd_l7 *l);
  */
 struct nfqd_flow *nfqd_l7_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi,
 	    const uint8_t *data, uint32_t skbinfo, bool pending, uint64_t now);
+
+/*
+ * Give TLS flows their JA4 fingerprint from now on (a rule reads
+ * tls_ja4 or writes log lines): SHA-256 is fetched here, before the
+ * worker's sandbox.  -1 when libcrypto has none to give; no fingerprints
+ * then.
+ */
+int	nfqd_l7_want_ja4(struct nfqd_l7 *l);
 
 /* f was decided by rule, whose verdict it keeps from now on. */
 void	nfqd_l7_decided(struct nfqd_l7 *l, struct nfqd_flow *f, int32_t rule,

@@ -55,7 +55,8 @@ enum nfqd_rate_per {
 #define NFQD_M_PATH		0x00800000	/* http_path */
 #define NFQD_M_QTYPE		0x01000000	/* dns_qtype */
 #define NFQD_M_ECH		0x02000000	/* tls_ech */
-#define NFQD_M_L7ALL		0x03ff0000
+#define NFQD_M_JA4		0x04000000	/* tls_ja4 */
+#define NFQD_M_L7ALL		0x07ff0000
 
 /* An address prefix; addr holds the prefix with host bits zero. */
 struct nfqd_cidr {
@@ -132,6 +133,7 @@ enum nfqd_name_key {
 	NFQD_NK_HOST,		/* http_host */
 	NFQD_NK_QNAME,		/* dns_qname */
 	NFQD_NK_SNAME,		/* server_name */
+	NFQD_NK_JA4,		/* tls_ja4: fingerprints, as names */
 	NFQD_NK_MAX
 };
 

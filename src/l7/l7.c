@@ -17,6 +17,7 @@
 #include "nfqd/l7/dns.h"
 #include "nfqd/l7/flow.h"
 #include "nfqd/l7/http.h"
+#include "nfqd/l7/ja4.h"
 #include "nfqd/l7/names.h"
 #include "nfqd/l7/quic.h"
 #include "nfqd/l7/reasm.h"
@@ -26,6 +27,7 @@
 
 _Static_assert(sizeof(struct nfqd_l7fields) <=
     sizeof(((struct nfqd_flow *)0)->l7data), "fields fit in a flow");
+_Static_assert(NFQD_L7_JA4_LEN == NFQD_JA4_LEN, "a fingerprint fits");
 
 /* The fields a flow keeps (in its l7data). */
 static inline struct nfqd_l7fields *
@@ -107,6 +109,13 @@ nfqd_l7_init(struct nfqd_l7 *l, const struct nfqd_config *cf, bool any)
 		return -1;
 	}
 	return 0;
+}
+
+int
+nfqd_l7_want_ja4(struct nfqd_l7 *l)
+{
+	l->ja4 = nfqd_ja4_init() == 0;
+	return l->ja4 ? 0 : -1;
 }
 
 void
@@ -199,9 +208,10 @@ set_name(struct nfqd_l7fields *f, const char *name, size_t len)
 	f->name_len = (uint8_t)len;
 }
 
+/* proto: NFQD_L7P_TLS or NFQD_L7P_QUIC, which JA4's first character says. */
 static void
-from_tls(struct nfqd_l7fields *f, const struct nfqd_tls_hello *h,
-    enum nfqd_l7_proto proto)
+from_tls(struct nfqd_l7 *l, struct nfqd_l7fields *f,
+    const struct nfqd_tls_hello *h, enum nfqd_l7_proto proto)
 {
 	size_t	i = 0, n;
 
@@ -209,6 +219,9 @@ from_tls(struct nfqd_l7fields *f, const struct nfqd_tls_hello *h,
 	f->proto = (uint8_t)proto;
 	set_name(f, h->sni, h->sni_len);
 	f->ech = h->ech;
+	if (l->ja4)
+		nfqd_ja4(h, proto == NFQD_L7P_QUIC ? NFQD_JA4_QUIC :
+		    NFQD_JA4_TCP, f->ja4);
 	/* Whole entries only; a list cut short offers every protocol. */
 	while (i < h->alpn_len) {
 		n = 1 + (size_t)h->alpn[i];
@@ -280,7 +293,7 @@ parse_stream(struct nfqd_l7 *l, const uint8_t *buf, size_t len, bool dns,
 			goto out;
 	}
 	if ((res = nfqd_tls_hello_parse(buf, len, &h)) == NFQD_L7_DONE)
-		from_tls(f, &h, NFQD_L7P_TLS);
+		from_tls(l, f, &h, NFQD_L7P_TLS);
 	if (res == NFQD_L7_MORE)
 		*need = h.need;
 	if (res != NFQD_L7_NOT)
@@ -470,7 +483,7 @@ quic_client(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
 	switch (res) {
 	case NFQD_L7_DONE:
 		h = o.hello;	/* the fields take the connection's place */
-		from_tls(fields(f), &h, NFQD_L7P_QUIC);
+		from_tls(l, fields(f), &h, NFQD_L7P_QUIC);
 		l->names[NFQD_L7P_QUIC]++;
 		settle(l, f, pi, res);
 		nfqd_flow_touch(l->flows, f, NFQD_FC_UDP, now);

@@ -5,7 +5,9 @@
  * hands out the bytes of the handshake message one record fragment at a
  * time and checks each record header as it reaches it, so a hello cut into
  * any number of records is read in place, with nothing copied but the
- * server name (for nfqd_l7_name_norm()) and the ALPN list kept.
+ * server name (for nfqd_l7_name_norm()), the ALPN list kept and the
+ * values JA4 reads (cipher suites, extension types, signature algorithms,
+ * a bounded number of each).
  *
  * Every length is held against the end of what holds it (extension,
  * extension block, handshake message) before a byte of it is read: past
@@ -30,7 +32,9 @@
 #define TLS_SESSION_ID_MAX	32
 
 #define EXT_SERVER_NAME		0
+#define EXT_SIGALGS		13
 #define EXT_ALPN		16
+#define EXT_VERSIONS		43
 #define EXT_ECH			0xfe0d
 #define SNI_HOST_NAME		0
 
@@ -56,6 +60,8 @@ static const char *const whys[NFQD_TLS_R_MAX] = {
 	[NFQD_TLS_R_NAME] = "server name refused (NUL, space, non-ASCII, "
 	    "empty label, too long)",
 	[NFQD_TLS_R_ALPN] = "ALPN list or protocol name empty",
+	[NFQD_TLS_R_VERSIONS] = "supported_versions empty or of odd length",
+	[NFQD_TLS_R_SIGALGS] = "signature_algorithms empty or of odd length",
 };
 
 /* Where the parse is in the stream and in the handshake message. */
@@ -202,6 +208,27 @@ cur_len(struct tls_cur *c, size_t end, size_t n, uint32_t *v, size_t *vend)
 	return true;
 }
 
+/* GREASE, RFC 8701: 0x0a0a, 0x1a1a, ... 0xfafa. */
+static bool
+grease(uint32_t v)
+{
+	return (v & 0x0f0f) == 0x0a0a && v >> 8 == (v & 0xff);
+}
+
+/* Keep v in one of JA4's lists unless it is GREASE; past max, cut. */
+static void
+ja4_keep(struct nfqd_tls_ja4in *j, uint16_t *list, uint16_t *n, size_t max,
+    uint32_t v)
+{
+	if (grease(v))
+		return;
+	if (*n == max) {
+		j->cut = true;
+		return;
+	}
+	list[(*n)++] = (uint16_t)v;
+}
+
 /* server_name, RFC 6066 3: exactly one host_name, normalized. */
 static bool
 parse_sni(struct tls_cur *c, size_t end, struct nfqd_tls_hello *out)
@@ -250,7 +277,8 @@ parse_sni(struct tls_cur *c, size_t end, struct nfqd_tls_hello *out)
 static bool
 parse_alpn(struct tls_cur *c, size_t end, struct nfqd_tls_hello *out)
 {
-	uint32_t	n;
+	uint8_t		*p;
+	uint32_t	n, first = 0, last = 0;
 	size_t		lend, pend;
 
 	if (!cur_len(c, end, 2, &n, &lend))
@@ -267,16 +295,75 @@ parse_alpn(struct tls_cur *c, size_t end, struct nfqd_tls_hello *out)
 		/* Whole entries only, and none after the first left out. */
 		if (!out->alpn_cut && 1 + n <= NFQD_TLS_ALPN_MAX -
 		    (size_t)out->alpn_len) {
+			p = out->alpn + out->alpn_len + 1;
 			out->alpn[out->alpn_len] = (uint8_t)n;
-			if (!cur_take(c, pend, n,
-			    out->alpn + out->alpn_len + 1))
+			if (!cur_take(c, pend, n, p))
 				return false;
 			out->alpn_len += (uint16_t)(1 + n);
+			first = p[0];
+			last = p[n - 1];
+		} else if (!out->ja4.alpn) {
+			/* The first, too long to keep (n > 127): its ends. */
+			out->alpn_cut = true;
+			if (!cur_uint(c, pend, 1, &first) ||
+			    !cur_take(c, pend, n - 2, NULL) ||
+			    !cur_uint(c, pend, 1, &last))
+				return false;
 		} else {
 			out->alpn_cut = true;
 			if (!cur_take(c, pend, n, NULL))
 				return false;
 		}
+		if (!out->ja4.alpn) {
+			out->ja4.alpn = true;
+			out->ja4.alpn_first = (uint8_t)first;
+			out->ja4.alpn_last = (uint8_t)last;
+		}
+	}
+	return true;
+}
+
+/* supported_versions, RFC 8446 4.2.1: for JA4, the highest. */
+static bool
+parse_versions(struct tls_cur *c, size_t end, struct nfqd_tls_hello *out)
+{
+	uint32_t	n, v, hi = 0;
+	size_t		lend;
+
+	if (!cur_len(c, end, 1, &n, &lend))
+		return false;
+	if (lend != end)
+		return stop(c, NFQD_L7_BAD, NFQD_TLS_R_LENGTH);
+	if (n == 0 || n % 2 != 0)
+		return stop(c, NFQD_L7_BAD, NFQD_TLS_R_VERSIONS);
+	while (c->off < end) {
+		if (!cur_uint(c, end, 2, &v))
+			return false;
+		if (!grease(v) && v > hi)
+			hi = v;
+	}
+	out->ja4.version = (uint16_t)hi;
+	return true;
+}
+
+/* signature_algorithms, RFC 8446 4.2.3: for JA4, in order. */
+static bool
+parse_sigalgs(struct tls_cur *c, size_t end, struct nfqd_tls_hello *out)
+{
+	struct nfqd_tls_ja4in	*j = &out->ja4;
+	uint32_t		 n, v;
+	size_t			 lend;
+
+	if (!cur_len(c, end, 2, &n, &lend))
+		return false;
+	if (lend != end)
+		return stop(c, NFQD_L7_BAD, NFQD_TLS_R_LENGTH);
+	if (n == 0 || n % 2 != 0)
+		return stop(c, NFQD_L7_BAD, NFQD_TLS_R_SIGALGS);
+	while (c->off < end) {
+		if (!cur_uint(c, end, 2, &v))
+			return false;
+		ja4_keep(j, j->sigalgs, &j->nsigalgs, NFQD_TLS_JA4_SIGALGS, v);
 	}
 	return true;
 }
@@ -285,6 +372,7 @@ parse_alpn(struct tls_cur *c, size_t end, struct nfqd_tls_hello *out)
 static bool
 parse_exts(struct tls_cur *c, struct nfqd_tls_hello *out)
 {
+	struct nfqd_tls_ja4in *j = &out->ja4;
 	uint64_t	seen = 0;	/* types below 64 met so far */
 	uint32_t	type, n;
 	size_t		end, eend;
@@ -303,12 +391,20 @@ parse_exts(struct tls_cur *c, struct nfqd_tls_hello *out)
 				return stop(c, NFQD_L7_BAD, NFQD_TLS_R_EXT_DUP);
 			seen |= (uint64_t)1 << type;
 		}
+		ja4_keep(j, j->exts, &j->nexts, NFQD_TLS_JA4_EXTS, type);
 		switch (type) {
 		case EXT_SERVER_NAME:
+			j->sni = true;
 			ok = parse_sni(c, eend, out);
 			break;
 		case EXT_ALPN:
 			ok = parse_alpn(c, eend, out);
+			break;
+		case EXT_VERSIONS:
+			ok = parse_versions(c, eend, out);
+			break;
+		case EXT_SIGALGS:
+			ok = parse_sigalgs(c, eend, out);
 			break;
 		case EXT_ECH:
 			if (out->ech)
@@ -338,6 +434,7 @@ parse_hello(struct tls_cur *c, struct nfqd_tls_hello *out)
 	if (v >> 8 != 3 || (v & 0xff) > 4)
 		return stop(c, NFQD_L7_BAD, NFQD_TLS_R_VERSION);
 	out->version = (uint16_t)v;
+	out->ja4.version = (uint16_t)v;	/* unless supported_versions says */
 	if (!cur_take(c, c->hs_end, TLS_RANDOM, NULL) ||
 	    !cur_len(c, c->hs_end, 1, &n, &end))
 		return false;
@@ -348,8 +445,13 @@ parse_hello(struct tls_cur *c, struct nfqd_tls_hello *out)
 		return false;
 	if (n < 2 || n % 2 != 0)
 		return stop(c, NFQD_L7_BAD, NFQD_TLS_R_CIPHERS);
-	if (!cur_take(c, end, n, NULL) ||
-	    !cur_len(c, c->hs_end, 1, &n, &end))
+	while (c->off < end) {
+		if (!cur_uint(c, end, 2, &v))
+			return false;
+		ja4_keep(&out->ja4, out->ja4.ciphers, &out->ja4.nciphers,
+		    NFQD_TLS_JA4_CIPHERS, v);
+	}
+	if (!cur_len(c, c->hs_end, 1, &n, &end))
 		return false;
 	if (n < 1)
 		return stop(c, NFQD_L7_BAD, NFQD_TLS_R_COMPRESSION);

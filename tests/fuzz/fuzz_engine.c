@@ -65,7 +65,9 @@ static const char rules[] =
 "   verdict = \"drop\"; },\n"
 " { name = \"p\"; alpn = \"h2\"; tls_ech = true; l7 = \"tls\";\n"
 "   verdict = \"drop\"; flow = false; },\n"
-" { name = \"q\"; server_name = \"a.test\"; verdict = \"accept\"; mark = 0x8; }\n"
+" { name = \"q\"; server_name = \"a.test\"; verdict = \"accept\"; mark = 0x8; },\n"
+" { name = \"r\"; tls_ja4 = (\"t13d1516h2_8daaf6152771_e5627efa2ab1\",\n"
+"   \"t12i000000_000000000000_000000000000\"); verdict = \"drop\"; }\n"
 ");\n";
 
 static struct nfqd_config	cf;

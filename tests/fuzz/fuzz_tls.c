@@ -8,7 +8,10 @@
  * and the answers for prefixes of the input agree with the answer for the
  * whole: once a prefix is not MORE, every longer one gives the same answer
  * and fields, a prefix of a DONE hello shorter than used is MORE, and a
- * MORE with at least one byte never turns NOT.  Prefixes are copied to
+ * MORE with at least one byte never turns NOT.  A DONE hello's JA4 inputs
+ * hold no GREASE and agree with its ALPN list, and its fingerprint is
+ * well-formed and says the counts, or is refused when a list was cut.
+ * Prefixes are copied to
  * buffers of exactly their size, so a read past len is a read past the
  * allocation.
  *
@@ -22,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nfqd/l7/ja4.h"
 #include "nfqd/l7/tls.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
@@ -61,6 +65,8 @@ parse_copy(const uint8_t *buf, size_t n, struct guarded *g, uint8_t junk)
 	return r;
 }
 
+static void	check_ja4(const struct nfqd_tls_hello *);
+
 static void
 check_done(const struct nfqd_tls_hello *h, size_t len)
 {
@@ -94,6 +100,61 @@ check_done(const struct nfqd_tls_hello *h, size_t len)
 	ASSERT(nfqd_tls_alpn_has(h, "", 0) == 0);
 	ASSERT(*(const uint8_t *)&h->alpn_cut <= 1);
 	ASSERT(*(const uint8_t *)&h->ech <= 1);
+	check_ja4(h);
+}
+
+static bool
+grease(uint16_t v)
+{
+	return (v & 0x0f0f) == 0x0a0a && v >> 8 == (v & 0xff);
+}
+
+static unsigned
+two(const char *p)
+{
+	return (unsigned)(p[0] - '0') * 10 + (unsigned)(p[1] - '0');
+}
+
+static void
+check_ja4(const struct nfqd_tls_hello *h)
+{
+	const struct nfqd_tls_ja4in *j = &h->ja4;
+	char	fp[NFQD_JA4_LEN + 1];
+	size_t	i;
+	int	r;
+
+	ASSERT(j->nciphers >= (j->cut ? 0 : 1));
+	ASSERT(j->nciphers <= NFQD_TLS_JA4_CIPHERS);
+	ASSERT(j->nexts <= NFQD_TLS_JA4_EXTS);
+	ASSERT(j->nsigalgs <= NFQD_TLS_JA4_SIGALGS);
+	for (i = 0; i < j->nciphers; i++)
+		ASSERT(!grease(j->ciphers[i]));
+	for (i = 0; i < j->nexts; i++)
+		ASSERT(!grease(j->exts[i]));
+	for (i = 0; i < j->nsigalgs; i++)
+		ASSERT(!grease(j->sigalgs[i]));
+	ASSERT(j->version == 0 || !grease(j->version));
+	ASSERT(*(const uint8_t *)&j->alpn <= 1 &&
+	    *(const uint8_t *)&j->sni <= 1 && *(const uint8_t *)&j->cut <= 1);
+	if (h->alpn_len > 0)
+		ASSERT(j->alpn && j->alpn_first == h->alpn[1] &&
+		    j->alpn_last == h->alpn[h->alpn[0]]);
+	if (!j->alpn)
+		ASSERT(h->alpn_len == 0 && !h->alpn_cut);
+	if (h->sni_len > 0)
+		ASSERT(j->sni);
+	memset(fp, 'x', sizeof(fp));
+	r = nfqd_ja4(h, NFQD_JA4_QUIC, fp);
+	if (j->cut) {
+		ASSERT(r == -1 && fp[0] == '\0');
+		return;
+	}
+	ASSERT(r == 0 && fp[NFQD_JA4_LEN] == '\0');
+	ASSERT(nfqd_ja4_valid(fp, strlen(fp)) && fp[0] == 'q');
+	ASSERT(fp[3] == (j->sni ? 'd' : 'i'));
+	ASSERT(two(fp + 4) == (j->nciphers > 99 ? 99 : j->nciphers));
+	ASSERT(two(fp + 6) == (j->nexts > 99 ? 99 : j->nexts));
+	ASSERT(!j->alpn ? memcmp(fp + 8, "00", 2) == 0 : true);
 }
 
 static void
@@ -126,8 +187,14 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct guarded	 g1, g2;
+	static bool		 inited;
 	enum nfqd_l7_res	 r, rp;
 	size_t			 cuts[6], k, i;
+
+	if (!inited) {
+		ASSERT(nfqd_ja4_init() == 0);
+		inited = true;
+	}
 
 	r = parse_copy(data, size, &g1, 0x5a);
 	check_result(r, &g1.h, data, size);

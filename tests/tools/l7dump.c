@@ -2,7 +2,7 @@
  * l7dump: what nfqd reads at layer 7 in a capture, for the differential
  * test against tshark (tests/net/test_l7_tshark.sh).
  *
- *   l7dump FILE.pcap
+ *   l7dump [-j] FILE.pcap
  *
  * Reads a classic pcap file (either byte order, microsecond or nanosecond
  * timestamps; link types Ethernet, Linux cooked SLL and SLL2, raw IP) and
@@ -25,9 +25,10 @@
  * query is said (over TCP, later
  * queries on a connection too), DNS responses are not.  A flow nfqd found
  * malformed says "error" once; a DNS datagram or later query on its own,
- * and a QUIC packet refused unread, each time.
- * A list or path nfqd cut short ends in "...".  Bytes outside printable
- * ASCII in an ALPN name are written \xHH.
+ * and a QUIC packet refused unread, each time.  With -j, a tls or quic
+ * line ends in a fifth field, the hello's JA4 fingerprint ("-" when nfqd
+ * has none).  A list or path nfqd cut short ends in "...".  Bytes outside
+ * printable ASCII in an ALPN name are written \xHH.
  *
  * Every length in the file is checked before it is used.  A file that
  * ends inside a record, or a record over 1 MiB, is an error (exit 1).
@@ -300,6 +301,9 @@ put_alpn(const struct nfqd_l7fields *fl)
 		printf("%s...", fl->alpn_len > 0 ? "," : "");
 }
 
+/* -j: TLS lines end with the JA4 fingerprint. */
+static bool	with_ja4;
+
 static void
 put_fields(unsigned long frame, const struct nfqd_l7fields *fl)
 {
@@ -308,6 +312,8 @@ put_fields(unsigned long frame, const struct nfqd_l7fields *fl)
 	case NFQD_L7P_TLS:
 	case NFQD_L7P_QUIC:
 		put_alpn(fl);
+		if (with_ja4)
+			printf("\t%s", fl->ja4[0] != '\0' ? fl->ja4 : "-");
 		break;
 	case NFQD_L7P_HTTP:
 		printf("%s %s%s", fl->method, fl->path,
@@ -376,8 +382,13 @@ main(int argc, char *argv[])
 	long			 off;
 	int			 r;
 
+	if (argc == 3 && strcmp(argv[1], "-j") == 0) {
+		with_ja4 = true;
+		argv++;
+		argc--;
+	}
 	if (argc != 2) {
-		fprintf(stderr, "usage: l7dump FILE.pcap\n");
+		fprintf(stderr, "usage: l7dump [-j] FILE.pcap\n");
 		return 2;
 	}
 	if (pcap_open(&pc, argv[1]) == -1)
@@ -387,6 +398,10 @@ main(int argc, char *argv[])
 	    said_init(&said, cf.flows_max) == -1 ||
 	    nfqd_l7_init(&l7, &cf, true) == -1) {
 		fprintf(stderr, "l7dump: out of memory\n");
+		return 1;
+	}
+	if (with_ja4 && nfqd_l7_want_ja4(&l7) == -1) {
+		fprintf(stderr, "l7dump: libcrypto gives no SHA-256\n");
 		return 1;
 	}
 	while ((r = pcap_next(&pc, buf, &caplen, &len, &ts)) == 1) {

@@ -7,6 +7,7 @@
  * (RFC 9001/9369's samples), each decided exactly as docs/l7.md says.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,8 @@
 
 #include "nfqd/config.h"
 #include "nfqd/engine.h"
+#include "nfqd/l7/ja4.h"
+#include "nfqd/l7/tls.h"
 #include "nfqd/queue.h"
 #include "nfqd/rules.h"
 #include "nfqd/shm.h"
@@ -678,6 +681,75 @@ test_connmark(void)
 	teardown(&r);
 }
 
+/*
+ * tls_ja4 through the engine: a fingerprint from a name set (written in
+ * capitals: sets fold case) or a rule's own string decides the flow.
+ */
+static void
+test_ja4(void)
+{
+	struct nfqd_tls_hello	th;
+	struct run		r;
+	struct nfqd_config	*cf = &r.cf;
+	struct unit_reports	rs;
+	char			fp[NFQD_JA4_LEN + 1], up[NFQD_JA4_LEN + 1];
+	char			text[2048];
+	uint8_t			h[600];
+	size_t			n, i;
+	FILE			*fp_file;
+	int			other;
+	static const char *const how[] = { "set", "list", "other" };
+
+	n = hello(h, "x.example");
+	if (!CHECK(nfqd_tls_hello_parse(h + 0, n, &th) == NFQD_L7_DONE &&
+	    nfqd_ja4_init() == 0 && nfqd_ja4(&th, NFQD_JA4_TCP, fp) == 0,
+	    "ja4: the test hello's fingerprint"))
+		return;
+	for (i = 0; i <= NFQD_JA4_LEN; i++)
+		up[i] = (char)toupper((unsigned char)fp[i]);
+	for (other = 0; other < 3; other++) {
+		memset(&r, 0, sizeof(r));
+		if ((fp_file = fopen(setsfile, "w")) == NULL)
+			return;
+		fprintf(fp_file, "%s\n", up);
+		fclose(fp_file);
+		snprintf(text, sizeof(text),
+		    "queue = { balance = \"0:0\"; };\n"
+		    "name_sets = ( { name = \"fp\"; file = \"%s\"; } );\n"
+		    "rules = ( { name = \"ja4\"; tls_ja4 = %s; verdict = "
+		    "\"repeat\"; mark = 0x10000000; } );\n", setsfile,
+		    other == 0 ? "\"@fp\"" : other == 1 ?
+		    unit_fmt("[\"t13d1516h2_8daaf6152771_e5627efa2ab1\", "
+		    "\"%s\"]", fp) :
+		    "\"t13d1516h2_8daaf6152771_e5627efa2ab1\"");
+		memset(&rs, 0, sizeof(rs));
+		if (nfqd_config_load_text(cf, "ja4.conf", text, strlen(text),
+		    NULL, unit_collect, &rs) != 0) {
+			CHECKF(0, "ja4: configuration loads", "%s:%d: %s",
+			    rs.r[0].file, rs.r[0].line, rs.r[0].msg);
+			unlink(setsfile);
+			return;
+		}
+		if (!CHECK(nfqd_engine_init(&r.e, cf, cf->rules, r.ctr, NULL,
+		    NULL, 0) == 0, unit_fmt("ja4 %s: engine init", how[other]))) {
+			nfqd_config_free(cf);
+			unlink(setsfile);
+			return;
+		}
+		r.ok = true;
+		CHECK_STR_EQ(syn(&r, 3000, 100), "pending",
+		    unit_fmt("ja4 %s: SYN", how[other]));
+		CHECK_STR_EQ(part(&r, 3000, 100, h, 0, n, 0, 0, false),
+		    other == 2 ? "accept" : "blocked", other == 0 ?
+		    "ja4: the fingerprint in a set (in capitals): blocked" :
+		    other == 1 ? "ja4: the fingerprint in the rule's list: "
+		    "blocked" : "ja4: another fingerprint: accepted");
+		CHECK_INT_EQ(r.ctr[0].hits, other == 2 ? 0 : 1,
+		    unit_fmt("ja4 %s: rule hits", how[other]));
+		teardown(&r);
+	}
+}
+
 int
 main(void)
 {
@@ -688,5 +760,6 @@ main(void)
 	test_quic();
 	test_full();
 	test_connmark();
+	test_ja4();
 	return unit_done();
 }

@@ -422,6 +422,40 @@ test_errors_names(void)
 }
 
 static void
+test_ja4_key(void)
+{
+	struct nfqd_config	cf;
+
+	rule_error("tls_ja4 too short",
+	    "{ name = \"r\"; tls_ja4 = \"t13d1516h2_8daaf6152771\"; "
+	    "verdict = \"drop\"; }", 3,
+	    "rule \"r\": tls_ja4: \"t13d1516h2_8daaf6152771\" is not a JA4 "
+	    "fingerprint (36 characters: t13d1516h2_8daaf6152771_e5627efa2ab1)");
+	rule_error("tls_ja4 in a list, one wrong",
+	    "{ name = \"r\"; tls_ja4 = [\"t13d1516h2_8daaf6152771_e5627efa2ab1\","
+	    " \"x13d1516h2_8daaf6152771_e5627efa2ab1\"]; verdict = \"drop\"; }",
+	    3, "rule \"r\": tls_ja4: \"x13d1516h2_8daaf6152771_e5627efa2ab1\" "
+	    "is not a JA4 fingerprint (36 characters: "
+	    "t13d1516h2_8daaf6152771_e5627efa2ab1)");
+	rule_error("tls_ja4 naming no set",
+	    "{ name = \"r\"; tls_ja4 = \"@fp\"; verdict = \"drop\"; }", 3,
+	    "rule \"r\": tls_ja4: \"@fp\": no name set \"fp\" (name_sets = "
+	    "( { name = \"fp\"; file = ...; } ))");
+	rule_error("tls_ja4 empty list",
+	    "{ name = \"r\"; tls_ja4 = []; verdict = \"drop\"; }", 3,
+	    "rule \"r\": tls_ja4: an empty list matches nothing");
+	if (rules_ok("tls_ja4 list", &cf,
+	    "{ name = \"r\"; tls_ja4 = [\"t13d1516h2_8daaf6152771_e5627efa2ab1\","
+	    " \"Q13I0000BD_000000000000_000000000000\"]; verdict = \"drop\"; }"))
+	    {
+		CHECK(cf.rules->rules[0].matchers == NFQD_M_JA4 &&
+		    cf.rules->rules[0].flow == 1 && cf.rules->l7,
+		    "tls_ja4: its matcher, decides the flow, reads layer 7");
+		nfqd_config_free(&cf);
+	}
+}
+
+static void
 test_warnings(void)
 {
 	struct nfqd_config	cf;
@@ -2175,6 +2209,7 @@ main(void)
 	test_errors_l4();
 	test_errors_rate();
 	test_errors_names();
+	test_ja4_key();
 	test_warnings();
 	test_copy_range();
 	test_copy_warnings();

@@ -289,6 +289,26 @@ ext_fill(unsigned type, size_t n)
 	mfill(0x42, n);
 }
 
+/*
+ * Well-formed supported_versions (43) or signature_algorithms (13) of n
+ * bytes in all: a list length, then 2-byte values (n odd for 43, even
+ * for 13).
+ */
+static void
+ext_list(unsigned type, size_t n)
+{
+	size_t	hdr = type == 43 ? 1 : 2, i;
+
+	m16(type);
+	m16((unsigned)n);
+	if (hdr == 1)
+		m8((unsigned)(n - 1));
+	else
+		m16((unsigned)(n - 2));
+	for (i = hdr; i < n; i += 2)
+		m16(type == 43 ? 0x0304 : 0x0403);
+}
+
 static void
 s8(unsigned v)
 {
@@ -531,9 +551,9 @@ pq_hello(void)
 	ext_fill(0x0a0a, 0);
 	ext_sni("pq.example.org");
 	ext_fill(10, 8);
-	ext_fill(13, 18);
+	ext_list(13, 18);
 	ext_alpn("h2,http/1.1");
-	ext_fill(43, 7);
+	ext_list(43, 7);
 	m16(51);			/* key_share */
 	mopen(2);
 	mopen(2);
@@ -768,8 +788,8 @@ static void
 b_dup_other(void)
 {
 	plain();
-	ext_fill(43, 3);
-	ext_fill(43, 3);
+	ext_list(43, 3);
+	ext_list(43, 3);
 	mend();
 	records(0);
 }

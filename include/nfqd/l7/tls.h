@@ -17,6 +17,10 @@
 #define NFQD_TLS_HELLO_MAX	16384
 /* Bytes of the ALPN protocol list kept. */
 #define NFQD_TLS_ALPN_MAX	128
+/* Values of each list JA4 reads (l7/ja4.h) kept, GREASE left out. */
+#define NFQD_TLS_JA4_CIPHERS	512
+#define NFQD_TLS_JA4_EXTS	128
+#define NFQD_TLS_JA4_SIGALGS	128
 
 /* Why a stream is NFQD_L7_NOT or NFQD_L7_BAD (logs, counters, tests). */
 enum nfqd_tls_why {
@@ -41,7 +45,32 @@ enum nfqd_tls_why {
 					   host_names */
 	NFQD_TLS_R_NAME,		/* a host_name refused (see below) */
 	NFQD_TLS_R_ALPN,		/* ALPN list or a protocol name empty */
+	NFQD_TLS_R_VERSIONS,		/* supported_versions list empty or
+					   of odd length */
+	NFQD_TLS_R_SIGALGS,		/* signature_algorithms list empty or
+					   of odd length */
 	NFQD_TLS_R_MAX
+};
+
+/*
+ * What JA4 reads of a hello (l7/ja4.h), in the order the hello has it,
+ * GREASE values (0x0a0a, 0x1a1a, ... 0xfafa) left out.
+ */
+struct nfqd_tls_ja4in {
+	uint16_t	ciphers[NFQD_TLS_JA4_CIPHERS];
+	uint16_t	exts[NFQD_TLS_JA4_EXTS];	/* extension types */
+	uint16_t	sigalgs[NFQD_TLS_JA4_SIGALGS];	/* of
+					   signature_algorithms (13) */
+	uint16_t	nciphers, nexts, nsigalgs;	/* kept in each */
+	uint16_t	version;	/* the highest of supported_versions
+					   (43); 0 when it holds only GREASE;
+					   legacy_version without it */
+	uint8_t		alpn_first;	/* first and last byte of the first */
+	uint8_t		alpn_last;	/* ALPN protocol, when alpn */
+	bool		alpn;		/* an ALPN extension */
+	bool		sni;		/* a server_name extension, whatever
+					   it holds */
+	bool		cut;		/* a list had more than is kept */
 };
 
 /* What a complete ClientHello says. */
@@ -60,6 +89,7 @@ struct nfqd_tls_hello {
 	uint32_t	need;		/* MORE: no shorter stream is DONE (it
 					   may be BAD, which stays BAD) */
 	uint8_t		why;		/* enum nfqd_tls_why: why NOT or BAD */
+	struct nfqd_tls_ja4in ja4;	/* what JA4 reads of it */
 };
 
 /*
@@ -112,6 +142,13 @@ struct nfqd_tls_hello {
  * 1 to 255 bytes.  alpn[] keeps the longest prefix of whole entries that
  * fits; alpn_cut says entries were left out.  No ALPN extension: alpn_len
  * is 0 and alpn_cut false.
+ *
+ * supported_versions (43): the list fills the extension, is not empty
+ * and of even length; anything else is BAD.  signature_algorithms (13):
+ * the same, with a 2-byte length.  Both are read for JA4
+ * alone (ja4, which also keeps the cipher suites, the extension types and
+ * the first ALPN protocol's ends; ja4.cut when a list is longer than
+ * kept).
  *
  * encrypted_client_hello (0xfe0d): ech is true and the server_name is the
  * public (outer) name, not the one the client asks for.  Browsers without
