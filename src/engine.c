@@ -168,8 +168,8 @@ log_match(struct nfqd_engine *e, const struct nfqd_rule *r,
 	if (!log_throttle_ok(&e->log_lt[r->logslot], now, &missed))
 		return;
 	nfqd_pkt_summary(pi, m, e->ift, sum, sizeof(sum));
-	if (pi->l7 != NULL && pi->l7->proto == NFQD_L7P_TLS &&
-	    pi->l7->ja4[0] != '\0') {
+	if (pi->l7 != NULL && (pi->l7->proto == NFQD_L7P_TLS ||
+	    pi->l7->proto == NFQD_L7P_QUIC) && pi->l7->ja4[0] != '\0') {
 		n = strlen(sum);
 		snprintf(sum + n, sizeof(sum) - n, " ja4=%.*s",
 		    NFQD_L7_JA4_LEN, pi->l7->ja4);

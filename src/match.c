@@ -158,7 +158,7 @@ match_l7(const struct nfqd_ruleset *rs, const struct nfqd_rule *r,
 	if ((mt & NFQD_M_ECH) && (!hello(f) ||
 	    f->ech != x->ech))
 		return false;
-	if ((mt & NFQD_M_JA4) && (f->proto != NFQD_L7P_TLS ||
+	if ((mt & NFQD_M_JA4) && (!hello(f) ||
 	    !ja4_in(x, f)))
 		return false;
 	/* A list cut short (alpn_cut) offers every protocol. */

@@ -750,6 +750,62 @@ test_ja4(void)
 	}
 }
 
+/*
+ * tls_ja4 of a hello read from QUIC Initials: its fingerprint starts with
+ * q (test_quic.c checks the value against one computed apart); the same
+ * fingerprint with t, TLS over TCP, is another and does not match.
+ */
+static void
+test_quic_ja4(void)
+{
+	static const char *const fps[] = {
+		"q13d0211an_62ed6f6ca7ad_4d634acda6c0",
+		"t13d0211an_62ed6f6ca7ad_4d634acda6c0",
+	};
+	struct run		r;
+	struct seg		s;
+	struct nfqd_decision	d;
+	struct unit_reports	rs;
+	char			text[1024];
+	uint8_t			v1[1200];
+	size_t			n1, i;
+
+	n1 = unhex(rfc9001_a2_packet, v1, sizeof(v1));
+	for (i = 0; i < 2; i++) {
+		memset(&r, 0, sizeof(r));
+		snprintf(text, sizeof(text),
+		    "queue = { balance = \"0:0\"; };\n"
+		    "rules = ( { name = \"ja4\"; tls_ja4 = \"%s\";"
+		    " verdict = \"repeat\"; mark = 0x10000000; } );\n", fps[i]);
+		memset(&rs, 0, sizeof(rs));
+		if (nfqd_config_load_text(&r.cf, "ja4q.conf", text,
+		    strlen(text), NULL, unit_collect, &rs) != 0) {
+			CHECKF(0, "quic ja4: configuration loads", "%s:%d: %s",
+			    rs.r[0].file, rs.r[0].line, rs.r[0].msg);
+			return;
+		}
+		if (!CHECK(nfqd_engine_init(&r.e, &r.cf, r.cf.rules, r.ctr,
+		    NULL, NULL, 0) == 0, "quic ja4: engine init")) {
+			nfqd_config_free(&r.cf);
+			return;
+		}
+		r.ok = true;
+		s = (struct seg){ "10.0.0.1", "10.0.0.2", 5100, 443, 0, 0, 17,
+		    false };
+		d = decide(&r, mk(&s, v1, n1), 0, 0);
+		if (i == 0)
+			CHECK(strcmp(what(&d), "blocked") == 0 && d.rule == 0,
+			    "QUIC v1 Initial: tls_ja4 with its q fingerprint "
+			    "blocks it");
+		else
+			CHECK(strcmp(what(&d), "accept") == 0 &&
+			    d.rule == NFQD_DECIDED_DEFAULT,
+			    "QUIC v1 Initial: the t fingerprint of the same "
+			    "hello does not match it");
+		teardown(&r);
+	}
+}
+
 int
 main(void)
 {
@@ -758,6 +814,7 @@ main(void)
 	test_evasions();
 	test_http_dns();
 	test_quic();
+	test_quic_ja4();
 	test_full();
 	test_connmark();
 	test_ja4();

@@ -19,6 +19,7 @@
 
 #include <openssl/evp.h>
 
+#include "nfqd/l7/ja4.h"
 #include "nfqd/l7/quic.h"
 #include "nfqd/l7/reasm.h"
 #include "nfqd/l7/tls.h"
@@ -126,7 +127,7 @@ test_rfc_packets(void)
 	enum nfqd_l7_res	r;
 	uint8_t			pkt[1200], frame[245], stream[NFQD_REASM_MAX];
 	size_t			i, n, len, slen, bad;
-	char			name[80];
+	char			name[80], fp[NFQD_JA4_LEN + 1];
 
 	unhex(rfc_a2_crypto_frame, frame, sizeof(frame));
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
@@ -145,6 +146,20 @@ test_rfc_packets(void)
 		snprintf(name, sizeof(name), "A.2 %s CRYPTO bytes as in the RFC",
 		    t[i].name);
 		CHECK(slen == 241 && memcmp(stream, frame + 4, 241) == 0, name);
+		/*
+		 * Its JA4 as a QUIC hello: 2 ciphers (1301, 1302), 11
+		 * extensions, ALPN "alpn"; the hashes computed apart with
+		 * Python's hashlib from the RFC's hello:
+		 * sha256("1301,1302") and sha256("0005,000a,000d,001c,002b,"
+		 * "002d,0033,0039,ff01_0403,0503,0603,0203,0804,0805,0806").
+		 */
+		snprintf(name, sizeof(name), "A.2 %s JA4 (q)", t[i].name);
+		if (r == NFQD_L7_DONE && nfqd_ja4(&out.hello, NFQD_JA4_QUIC,
+		    fp) == 0)
+			CHECK_STR_EQ(fp, "q13d0211an_62ed6f6ca7ad_4d634acda6c0",
+			    name);
+		else
+			CHECK(0, name);
 		/* Every byte flipped in the tag, the sample, the PN. */
 		pkt[1199] ^= 1;
 		r = one(pkt, n, &out, NULL, NULL);
@@ -704,7 +719,7 @@ main(void)
 	uint8_t	frame[245];
 
 	if ((q = nfqd_quic_new()) == NULL || (pool = nfqd_reasm_pool_new(4)) ==
-	    NULL) {
+	    NULL || nfqd_ja4_init() == -1) {
 		perror("test_quic: setup");
 		return 1;
 	}
