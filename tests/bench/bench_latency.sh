@@ -27,8 +27,9 @@
 # A round runs every consumer once in each mode, in turn (none refq nfqd
 # nfqd-rN), each with a fresh process, 200 warm-up probes and then PROBES
 # probes one INTERVAL apart; the report gives, per mode and consumer, the
-# medians over the rounds of p50, p99, p99.9 and max, and for nfqd the CPU
-# time its master used and how often it woke.  See docs/performance.md.
+# medians over the rounds of p50, p99, p99.9 and max, the reader's CPU time
+# per probe (refq, or nfqd's worker), and for nfqd the CPU time its master
+# used and how often it woke.  See docs/performance.md.
 #
 # NFQD_BIN=PATH measures another nfqd binary (an older build, to compare).
 #
@@ -241,6 +242,7 @@ _probe_ok() { probe 1 | grep -q "lost 0"; }
 # run MODE CONSUMER ROUND: one measurement, its "L" line to the TSV.
 run() {
 	local mode=$1 c=$2 round=$3 cpu=0 out m0="" m1 mcpu=- mwake=-
+	local rd="" r0="" r1 rcpu=-
 	[ "$mode" = cross ] && cpu=1
 	if [ "$c" = none ]; then
 		queue_rule off
@@ -249,8 +251,19 @@ run() {
 		start_consumer "$c" "$cpu" || return 1
 	fi
 	probe 200 >/dev/null	# warm-up: caches, the first wake-ups
-	case $c in nfqd*) m0=$(cpu_ns "$CPID") ;; esac
+	# The reader: refq, or nfqd's worker (the master's child).
+	case $c in
+	nfqd*) m0=$(cpu_ns "$CPID"); rd=$(pgrep -P "$CPID") ;;
+	refq) rd=$CPID ;;
+	esac
+	[ -n "$rd" ] && r0=$(cpu_ns $rd)
 	out=$(probe "$PROBES")
+	if [ -n "$r0" ]; then
+		r1=$(cpu_ns $rd)
+		set -- $r0 $r1
+		# nanoseconds of CPU per probe
+		rcpu=$(( ($4 - $1) / PROBES ))
+	fi
 	if [ -n "$m0" ]; then
 		m1=$(cpu_ns "$CPID")
 		set -- $m0 $m1
@@ -263,12 +276,12 @@ run() {
 	# probes N received N lost N min_us X p50_us X p90_us X p99_us X
 	# max_us X p999_us X
 	[ "${17:-}" = p999_us ] || die "udpecho is too old (no p999_us): rebuild it"
-	printf 'L\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$mode" "$c" \
+	printf 'L\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$mode" "$c" \
 	    "$round" "$2" "$4" "${10}" "${14}" "${18}" "${16}" "$mcpu" \
-	    "$mwake" >>"$TSV"
+	    "$mwake" "$rcpu" >>"$TSV"
 	printf '  round %2d %-5s %-10s p50 %7s  p99 %7s  p99.9 %7s  max %7s us, lost %s%s\n' \
 	    "$round" "$mode" "$c" "${10}" "${14}" "${18}" "${16}" "$6" \
-	    "$( [ "$mcpu" != - ] && echo ", master ${mcpu} us CPU in $mwake wake-ups")"
+	    "$( [ "$rcpu" != - ] && echo ", reader ${rcpu} ns CPU/probe")$( [ "$mcpu" != - ] && echo ", master ${mcpu} us CPU in $mwake wake-ups")"
 }
 
 machine_cpu=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)
@@ -329,13 +342,15 @@ def num: if test("^[0-9.]+$") then tonumber else null end;
      probes: (.[4] | tonumber), lost: ((.[4] | tonumber) - (.[5] | tonumber)),
      p50_us: (.[6] | tonumber), p99_us: (.[7] | tonumber),
      p999_us: (.[8] | tonumber), max_us: (.[9] | tonumber),
-     master_cpu_us: (.[10] | num), master_wakeups: (.[11] | num)}] as $rows |
+     master_cpu_us: (.[10] | num), master_wakeups: (.[11] | num),
+     reader_cpu_ns_per_probe: (.[12] // "-" | num)}] as $rows |
 ($rows | group_by([.mode, .consumer]) | map({mode: .[0].mode,
     consumer: .[0].consumer,
     median: {p50_us: (map(.p50_us) | median), p99_us: (map(.p99_us) | median),
         p999_us: (map(.p999_us) | median), max_us: (map(.max_us) | median),
         lost: (map(.lost) | median),
         master_cpu_us: (map(.master_cpu_us) | median),
+        reader_cpu_ns_per_probe: (map(.reader_cpu_ns_per_probe) | median),
         master_wakeups: (map(.master_wakeups) | median)},
     runs: map(del(.mode, .consumer))})) as $m |
 def get($mode; $c; $k): [$m[] | select(.mode == $mode and .consumer == $c) |
@@ -367,14 +382,14 @@ echo
 echo "== $machine_cpu, $machine_nproc CPUs, Linux $machine_kernel; nfqd $commit; $started"
 echo "== UDP round trip, $PROBES probes every $INTERVAL us; medians of $ROUNDS rounds"
 jq -r '.latency[] | [.mode, .consumer, (.median | .p50_us, .p99_us,
-    .p999_us, .max_us, .lost, (.master_cpu_us // "-"),
-    (.master_wakeups // "-"))] | @tsv' "$JSON" |
+    .p999_us, .max_us, .lost, (.reader_cpu_ns_per_probe // "-"),
+    (.master_cpu_us // "-"), (.master_wakeups // "-"))] | @tsv' "$JSON" |
     awk -F'\t' 'BEGIN {
-	printf "%-6s %-11s %8s %8s %8s %8s %5s %12s %9s\n", "mode", "consumer",
-	    "p50 us", "p99 us", "p99.9 us", "max us", "lost", "master us",
-	    "wake-ups" }
-	{ printf "%-6s %-11s %8.1f %8.1f %8.1f %8.1f %5.0f %12s %9s\n",
-	    $1, $2, $3, $4, $5, $6, $7, $8, $9 }'
+	printf "%-6s %-11s %8s %8s %8s %8s %5s %11s %10s %9s\n", "mode",
+	    "consumer", "p50 us", "p99 us", "p99.9 us", "max us", "lost",
+	    "reader ns", "master us", "wake-ups" }
+	{ printf "%-6s %-11s %8.1f %8.1f %8.1f %8.1f %5.0f %11s %10s %9s\n",
+	    $1, $2, $3, $4, $5, $6, $7, $8, $9, $10 }'
 echo "== against refq (medians)"
 jq -r '.ratios[] | "\(.mode) \(.consumer): p50 \(.p50_minus_refq_us // "-") us over refq; p99 x\(.p99_over_refq // "-"), p99.9 x\(.p999_over_refq // "-"), max x\(.max_over_refq // "-")"' "$JSON"
 echo "machine busy before/after: ${busy_before}% / ${busy_after}% (all CPUs, 1 s)"
