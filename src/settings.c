@@ -252,31 +252,46 @@ set_base(struct nfqd_cfgload *c, config_setting_t *s)
 		c->cf->qfirst = (uint16_t)v;
 }
 
-static void
-set_rcvbuf(struct nfqd_cfgload *c, config_setting_t *s)
+/*
+ * A number of bytes, or a size string ("64K", "100M"), in [lo, hi]: 0 with
+ * *out, or -1 with the error said; range says the range in words.
+ */
+static int
+size_value(struct nfqd_cfgload *c, config_setting_t *s, long long lo,
+    long long hi, const char *range, uint64_t *out)
 {
-	const long long	 lo = 65536, hi = 1073741824;
 	uint64_t	 v;
 	long long	 iv;
 	const char	*str;
 
 	if (cfg_is_int(s)) {
-		if (cfg_int(&c->cc, s, lo, hi, &iv) == 0)
-			c->cf->rcvbuf = (uint32_t)iv;
-		return;
+		if (cfg_int(&c->cc, s, lo, hi, &iv) == -1)
+			return -1;
+		*out = (uint64_t)iv;
+		return 0;
 	}
 	if ((str = cfg_str(&c->cc, s)) == NULL)
-		return;
+		return -1;
 	if (nfqd_parse_size(str, &v) == -1) {
 		cerr(c, s, "\"%s\" is not a size (bytes, or a number with "
 		    "K, M or G)", str);
-		return;
+		return -1;
 	}
 	if (v < (uint64_t)lo || v > (uint64_t)hi) {
-		cerr(c, s, "\"%s\" is out of range (64K to 1G)", str);
-		return;
+		cerr(c, s, "\"%s\" is out of range (%s)", str, range);
+		return -1;
 	}
-	c->cf->rcvbuf = (uint32_t)v;
+	*out = v;
+	return 0;
+}
+
+static void
+set_rcvbuf(struct nfqd_cfgload *c, config_setting_t *s)
+{
+	uint64_t	v;
+
+	if (size_value(c, s, 65536, 1073741824, "64K to 1G", &v) == 0)
+		c->cf->rcvbuf = (uint32_t)v;
 }
 
 static void
@@ -332,29 +347,13 @@ set_orphan_mark(struct nfqd_cfgload *c, config_setting_t *s)
 static void
 set_pcap_max_bytes(struct nfqd_cfgload *c, config_setting_t *s)
 {
-	const long long	 lo = NFQD_PCAP_MIN_BYTES, hi = 1ll << 40;
-	uint64_t	 v;
-	long long	 iv;
-	const char	*str;
+	char		range[96];
+	uint64_t	v;
 
-	if (cfg_is_int(s)) {
-		if (cfg_int(&c->cc, s, lo, hi, &iv) == 0)
-			c->cf->pcap_max_bytes = (uint64_t)iv;
-		return;
-	}
-	if ((str = cfg_str(&c->cc, s)) == NULL)
-		return;
-	if (nfqd_parse_size(str, &v) == -1) {
-		cerr(c, s, "\"%s\" is not a size (bytes, or a number with "
-		    "K, M or G)", str);
-		return;
-	}
-	if (v < (uint64_t)lo || v > (uint64_t)hi) {
-		cerr(c, s, "\"%s\" is out of range (%lld bytes, a file header "
-		    "and the largest packet, to 1T)", str, lo);
-		return;
-	}
-	c->cf->pcap_max_bytes = v;
+	snprintf(range, sizeof(range), "%lld bytes, a file header and the "
+	    "largest packet, to 1T", (long long)NFQD_PCAP_MIN_BYTES);
+	if (size_value(c, s, NFQD_PCAP_MIN_BYTES, 1ll << 40, range, &v) == 0)
+		c->cf->pcap_max_bytes = v;
 }
 
 /* top level */

@@ -169,36 +169,17 @@ HOLDER=			# a process that sits in NSC: /proc/HOLDER/net is NSC's
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
-# Every run uses this copy: a rebuild of build/nfqd during the benchmark
-# cannot mix two binaries into one result.
-nfqd_built=$(date -u -r "$NFQD" +%Y-%m-%dT%H:%M:%SZ)
-cp "$NFQD" "$TMP/nfqd" || die "copying $NFQD"
-NFQD=$TMP/nfqd
+keep_nfqd
 
 # The script and everything it starts run on CPU 0, with the generator; only
 # the consumer runs on CPU 1 (taskset -c 1).
 taskset -p -c 0 $$ >/dev/null || die "cannot pin the benchmark to CPU 0"
 
 setup_net() {
-	ip netns add "$NSG" && ip netns add "$NSC" || die "ip netns add"
-	ip link add veth0 netns "$NSG" type veth peer name veth1 netns "$NSC" ||
-	    die "ip link add veth"
-	ip -n "$NSG" addr add $A1/24 dev veth0
-	ip -n "$NSC" addr add $A2/24 dev veth1
-	ip -n "$NSG" link set lo up
-	ip -n "$NSC" link set lo up
-	ip -n "$NSG" link set veth0 up
-	ip -n "$NSC" link set veth1 up
-	wait_until 5 ing ping -c 1 -W 1 $A2 || die "no path between namespaces"
+	net_pair
 	inc iptables -A INPUT -p udp --dport $PORT -j DROP || die "iptables"
 	inc iptables -t mangle -A PREROUTING -p udp --dport $PORT \
 	    -j NFQUEUE --queue-num 0 || die "iptables NFQUEUE"
-	ip netns exec "$NSC" sleep infinity &
-	HOLDER=$!
-	PIDS[$HOLDER]=1
-	local want
-	want=$(inc readlink /proc/self/ns/net)
-	wait_until 5 _holder_in "$want" || die "namespace holder"
 }
 
 # Echo requests are queued too, in the latency phase only.

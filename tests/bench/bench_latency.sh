@@ -141,31 +141,10 @@ HOLDER=
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
-nfqd_built=$(date -u -r "$NFQD" +%Y-%m-%dT%H:%M:%SZ)
-cp "$NFQD" "$TMP/nfqd" || die "copying $NFQD"
-NFQD=$TMP/nfqd
+keep_nfqd
 
 # The script, the client and the echo server run on CPU 0.
 taskset -p -c 0 $$ >/dev/null || die "cannot pin the benchmark to CPU 0"
-
-setup_net() {
-	ip netns add "$NSG" && ip netns add "$NSC" || die "ip netns add"
-	ip link add veth0 netns "$NSG" type veth peer name veth1 netns "$NSC" ||
-	    die "ip link add veth"
-	ip -n "$NSG" addr add $A1/24 dev veth0
-	ip -n "$NSC" addr add $A2/24 dev veth1
-	ip -n "$NSG" link set lo up
-	ip -n "$NSC" link set lo up
-	ip -n "$NSG" link set veth0 up
-	ip -n "$NSC" link set veth1 up
-	wait_until 5 ing ping -c 1 -W 1 $A2 || die "no path between namespaces"
-	ip netns exec "$NSC" sleep infinity &
-	HOLDER=$!
-	PIDS[$HOLDER]=1
-	local want
-	want=$(inc readlink /proc/self/ns/net)
-	wait_until 5 _holder_in "$want" || die "namespace holder"
-}
 
 QUEUED=0
 queue_rule() {	# on|off
@@ -300,7 +279,7 @@ echo "$ROUNDS rounds; $PROBES probes every $INTERVAL us; modes ${MODE_LIST[*]};"
 busy_before=$(busy_pct)
 [ "$busy_before" -gt 5 ] && echo "$ME: warning: the machine is" \
     "${busy_before}% busy before we start: the tail figures will show it" >&2
-setup_net
+net_pair
 for c in "${CONS_LIST[@]}"; do
 	case $c in
 	nfqd) nfqd_conf "$TMP/$c.conf" 0 ;;

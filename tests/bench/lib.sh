@@ -4,7 +4,7 @@
 # kernel's queue counters, schedstat, and the consumer's and the
 # benchmark's own clean-up.  Sourced; the script sets ME (its name in
 # messages) first, and the variables the functions read (NSG, NSC, HOLDER,
-# PIDS, CPID, TMP, PORT) before it calls them.
+# PIDS, CPID, TMP, PORT, A1, A2, NFQD) before it calls them.
 
 die() { echo "$ME: $*" >&2; exit 1; }
 
@@ -44,6 +44,37 @@ wait_until() {
 }
 
 _holder_in() { [ "$(readlink /proc/"$HOLDER"/ns/net)" = "$1" ]; }
+
+# net_pair: NSG and NSC joined by a veth pair, veth0 (A1/24) and veth1
+# (A2/24), up and answering; HOLDER sits in NSC.
+net_pair() {
+	ip netns add "$NSG" && ip netns add "$NSC" || die "ip netns add"
+	ip link add veth0 netns "$NSG" type veth peer name veth1 netns "$NSC" ||
+	    die "ip link add veth"
+	ip -n "$NSG" addr add "$A1"/24 dev veth0
+	ip -n "$NSC" addr add "$A2"/24 dev veth1
+	ip -n "$NSG" link set lo up
+	ip -n "$NSC" link set lo up
+	ip -n "$NSG" link set veth0 up
+	ip -n "$NSC" link set veth1 up
+	wait_until 5 ing ping -c 1 -W 1 "$A2" ||
+	    die "no path between namespaces"
+	ip netns exec "$NSC" sleep infinity &
+	HOLDER=$!
+	PIDS[$HOLDER]=1
+	local want
+	want=$(inc readlink /proc/self/ns/net)
+	wait_until 5 _holder_in "$want" || die "namespace holder"
+}
+
+# keep_nfqd: every run uses a copy of NFQD in TMP, so that a rebuild of
+# build/nfqd during the benchmark cannot mix two binaries into one
+# result; nfqd_built says when NFQD was built.
+keep_nfqd() {
+	nfqd_built=$(date -u -r "$NFQD" +%Y-%m-%dT%H:%M:%SZ)
+	cp "$NFQD" "$TMP/nfqd" || die "copying $NFQD"
+	NFQD=$TMP/nfqd
+}
 
 # delivered: packets to PORT that came back from the queue with accept
 # (the rule in INPUT that counts them).
