@@ -508,20 +508,6 @@ test_http_dns(void)
 	teardown(&r);
 }
 
-static size_t
-unhex(const char *h, uint8_t *out, size_t cap)
-{
-	size_t		n = 0;
-	unsigned	v;
-
-	while (h[0] != '\0' && h[1] != '\0' && n < cap) {
-		if (sscanf(h, "%2x", &v) != 1)
-			abort();
-		out[n++] = (uint8_t)v;
-		h += 2;
-	}
-	return n;
-}
 
 /* QUIC Initials over UDP: the RFC samples hold a hello for example.com. */
 static void
@@ -536,8 +522,8 @@ test_quic(void)
 
 	if (!setup(&r, ""))
 		return;
-	n1 = unhex(rfc9001_a2_packet, v1, sizeof(v1));
-	n2 = unhex(rfc9369_a2_packet, v2, sizeof(v2));
+	n1 = unit_unhex(rfc9001_a2_packet, v1, sizeof(v1));
+	n2 = unit_unhex(rfc9369_a2_packet, v2, sizeof(v2));
 	s = (struct seg){ "10.0.0.1", "10.0.0.2", 5000, 443, 0, 0, 17, false };
 	d = decide(&r, mk(&s, v1, n1), 0, 0);
 	CHECK(strcmp(what(&d), "blocked") == 0 && d.rule == 3,
@@ -770,7 +756,7 @@ test_quic_ja4(void)
 	uint8_t			v1[1200];
 	size_t			n1, i;
 
-	n1 = unhex(rfc9001_a2_packet, v1, sizeof(v1));
+	n1 = unit_unhex(rfc9001_a2_packet, v1, sizeof(v1));
 	for (i = 0; i < 2; i++) {
 		memset(&r, 0, sizeof(r));
 		snprintf(text, sizeof(text),

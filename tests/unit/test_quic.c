@@ -30,27 +30,13 @@
 static struct nfqd_quic		*q;
 static struct nfqd_reasm_pool	*pool;
 
-static size_t
-unhex(const char *h, uint8_t *out, size_t cap)
-{
-	size_t	n = 0;
-	unsigned v;
-
-	while (h[0] != '\0' && h[1] != '\0' && n < cap) {
-		if (sscanf(h, "%2x", &v) != 1)
-			abort();
-		out[n++] = (uint8_t)v;
-		h += 2;
-	}
-	return n;
-}
 
 static bool
 hex_eq(const uint8_t *b, size_t n, const char *h)
 {
 	uint8_t	want[64];
 
-	return unhex(h, want, sizeof(want)) == n && memcmp(b, want, n) == 0;
+	return unit_unhex(h, want, sizeof(want)) == n && memcmp(b, want, n) == 0;
 }
 
 /* RFC 9001 A.1 and RFC 9369 A.1: the client's keys for 0x8394c8f03e515708. */
@@ -129,9 +115,9 @@ test_rfc_packets(void)
 	size_t			i, n, len, slen, bad;
 	char			name[80], fp[NFQD_JA4_LEN + 1];
 
-	unhex(rfc_a2_crypto_frame, frame, sizeof(frame));
+	unit_unhex(rfc_a2_crypto_frame, frame, sizeof(frame));
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		n = unhex(t[i].hex, pkt, sizeof(pkt));
+		n = unit_unhex(t[i].hex, pkt, sizeof(pkt));
 		CHECK_UINT_EQ(n, 1200, "A.2 vector is 1200 bytes");
 		r = one(pkt, n, &out, stream, &slen);
 		snprintf(name, sizeof(name), "A.2 %s client Initial", t[i].name);
@@ -280,7 +266,7 @@ build_pkt(const struct bpk *p, size_t pad, uint8_t *out)
 		fl += p->cr[i].len;
 	}
 	if (p->raw != NULL)
-		fl += unhex(p->raw, fr + fl, sizeof(fr) - fl);
+		fl += unit_unhex(p->raw, fr + fl, sizeof(fr) - fl);
 	memset(fr + fl, 0, pad);
 	fl += pad;
 	pnlen = p->pnlen != 0 ? p->pnlen : 4;
@@ -668,15 +654,15 @@ test_not(void)
 
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		memset(buf, 0, sizeof(buf));
-		unhex(t[i].head, buf, sizeof(buf));
+		unit_unhex(t[i].head, buf, sizeof(buf));
 		r = one(buf, t[i].len, &out, NULL, NULL);
 		CHECKF(r == t[i].res && out.why == t[i].why && out.read == 0,
 		    t[i].name, "res %d why %s", r, nfqd_quic_why_str(out.why));
 	}
-	unhex(rfc9001_a2_packet, buf, 1200);
+	unit_unhex(rfc9001_a2_packet, buf, 1200);
 	CHECK(nfqd_quic_is_initial(buf, 1200, &v) && v == NFQD_QUIC_V1,
 	    "is_initial: RFC 9001 A.2");
-	unhex(rfc9369_a2_packet, buf, 1200);
+	unit_unhex(rfc9369_a2_packet, buf, 1200);
 	CHECK(nfqd_quic_is_initial(buf, 1200, &v) && v == NFQD_QUIC_V2,
 	    "is_initial: RFC 9369 A.2");
 	buf[0] = 0xe0;	/* v2 Handshake */
@@ -723,7 +709,7 @@ main(void)
 		perror("test_quic: setup");
 		return 1;
 	}
-	unhex(rfc_a2_crypto_frame, frame, sizeof(frame));
+	unit_unhex(rfc_a2_crypto_frame, frame, sizeof(frame));
 	memcpy(ch, frame + 4, CHL);
 	memcpy(ch_alt, ch, CHL);
 	ch_alt[NAME_AT] = 'b';

@@ -10,6 +10,7 @@
 #include <ftw.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,6 +173,25 @@ unit_write_text(const char *path, const char *text)
 	if (fclose(fp) != 0 || !ok)
 		return -1;
 	return 0;
+}
+
+/*
+ * Hex digits to bytes, at most cap: the count.  A test's own constant
+ * that is not hex is a bug in the test: abort.
+ */
+static inline size_t
+unit_unhex(const char *h, uint8_t *out, size_t cap)
+{
+	size_t		n = 0;
+	unsigned	v;
+
+	while (h[0] != '\0' && h[1] != '\0' && n < cap) {
+		if (sscanf(h, "%2x", &v) != 1)
+			abort();
+		out[n++] = (uint8_t)v;
+		h += 2;
+	}
+	return n;
 }
 
 /* Read at most len - 1 bytes of path into buf, NUL-terminated: the byte
