@@ -462,7 +462,6 @@ quic_client(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
 {
 	struct nfqd_quic_conn	*c = qconn(f);
 	struct nfqd_quic_out	 o;
-	struct nfqd_tls_hello	 h;
 	enum nfqd_l7_res	 res;
 
 	if (f->ra == NULL && (f->ra = nfqd_reasm_get(l->pool, 0)) == NULL) {
@@ -482,8 +481,8 @@ quic_client(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
 	l->quic_refused += o.refused;
 	switch (res) {
 	case NFQD_L7_DONE:
-		h = o.hello;	/* the fields take the connection's place */
-		from_tls(l, fields(f), &h, NFQD_L7P_QUIC);
+		/* The fields take the connection's place (o is apart). */
+		from_tls(l, fields(f), &o.hello, NFQD_L7P_QUIC);
 		l->names[NFQD_L7P_QUIC]++;
 		settle(l, f, pi, res);
 		nfqd_flow_touch(l->flows, f, NFQD_FC_UDP, now);
@@ -530,15 +529,15 @@ quic_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *pay,
 	struct nfqd_flow_key	 k;
 	struct nfqd_flow	*f;
 	uint32_t		 v;
-	bool			 initial;
 	int			 dir;
 
 	nfqd_flow_key_make(&k, pi->family, pi->proto, pi->saddr, pi->daddr,
 	    pi->sport, pi->dport, &dir);
 	f = nfqd_flow_find(l->flows, &k, now);
-	initial = nfqd_quic_is_initial(pay, pi->paylen, &v);
+	/* Only a client's Initial on a decided flow is looked at again. */
 	if (f != NULL && dir == f->client && f->l7res != NFQD_L7_MORE &&
-	    initial && nfqd_quic_opens(l->quic, pay, pi->paylen)) {
+	    nfqd_quic_is_initial(pay, pi->paylen, &v) &&
+	    nfqd_quic_opens(l->quic, pay, pi->paylen)) {
 		nfqd_flow_end(l->flows, f);
 		f = NULL;
 	}
