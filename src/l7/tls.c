@@ -183,13 +183,29 @@ cur_take(struct tls_cur *c, size_t end, size_t n, uint8_t *dst)
 	return true;
 }
 
-/* A big-endian integer of n (1 to 3) handshake bytes within end. */
-static bool
+/*
+ * A big-endian integer of n (1 to 3) handshake bytes within end.  Most
+ * lie in the current record and in the buffer: read them there; the rest
+ * (a record boundary, the stream's end, past end) take cur_take()'s way,
+ * which judges them.
+ */
+static inline bool
 cur_uint(struct tls_cur *c, size_t end, size_t n, uint32_t *v)
 {
-	uint8_t	b[3];
-	size_t	i;
+	const uint8_t	*p;
+	uint8_t		 b[3];
+	size_t		 i, lim;
 
+	lim = c->rec_end < c->len ? c->rec_end : c->len;
+	if (n <= end - c->off && c->pos < lim && n <= lim - c->pos) {
+		p = c->buf + c->pos;
+		*v = 0;
+		for (i = 0; i < n; i++)
+			*v = *v << 8 | p[i];
+		c->pos += n;
+		c->off += n;
+		return true;
+	}
 	if (!cur_take(c, end, n, b))
 		return false;
 	*v = 0;
