@@ -38,7 +38,8 @@ OBJS	 = $(SRCS:src/%.c=$(B)/%.o)
 # nfqctl's objects apart from build/nfqctl, the program.
 CTL_OBJS = $(patsubst src/nfqctl/%.c,$(B)/ctl/%.o,$(wildcard src/nfqctl/*.c))
 UNIT	 = $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))
-TOOLS	 = $(B)/tools/udpgen $(B)/tools/l7dump $(B)/tools/hellogen
+TOOLS	 = $(B)/tools/udpgen $(B)/tools/l7dump $(B)/tools/hellogen \
+	   $(B)/tools/quicgen
 
 all: $(B)/nfqd $(B)/nfqctl
 
@@ -93,6 +94,22 @@ $(B)/tools/hellogen: tests/tools/hellogen.c tests/tools/hello.c \
 	@mkdir -p $(@D)
 	$(CC) $(NFQD_CFLAGS) -o $@ tests/tools/hellogen.c tests/tools/hello.c \
 	    $(LDLIBS)
+
+# quicgen, test_quic_split and bench_quic build the same Initials
+# (tests/tools/qinitial.c).
+QI	 = tests/tools/qinitial.c tests/tools/qinitial.h
+
+$(B)/tools/quicgen: tests/tools/quicgen.c tests/tools/hello.c \
+    tests/tools/hello.h $(QI)
+	@mkdir -p $(@D)
+	$(CC) $(NFQD_CFLAGS) -o $@ tests/tools/quicgen.c tests/tools/hello.c \
+	    tests/tools/qinitial.c $(LDLIBS)
+
+$(B)/tests/test_quic_split: tests/unit/test_quic_split.c tests/unit/unit.h \
+    $(QI) $(OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(NFQD_CFLAGS) -Itests/unit -Itests/tools -o $@ $< \
+	    tests/tools/qinitial.c $(OBJS) $(LDLIBS)
 
 $(B)/tools/%: tests/tools/%.c
 	@mkdir -p $(@D)
