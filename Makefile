@@ -120,9 +120,11 @@ tests: $(UNIT) $(TOOLS) $(B)/nfqd $(B)/nfqctl $(B)/nfqd-faults
 # The benchmarks (as root): the classifier, the name sets, consumers side
 # by side (throughput, CPU per packet), and the round trip's tail on the
 # consumer's own CPU and across CPUs.
-bench: all $(TOOLS) $(B)/bench/bench_classify $(B)/bench/bench_names
+bench: all $(TOOLS) $(B)/bench/bench_classify $(B)/bench/bench_names \
+    $(B)/bench/bench_quic
 	$(B)/bench/bench_classify
 	$(B)/bench/bench_names
+	$(B)/bench/bench_quic
 	tests/bench/bench.sh
 	tests/bench/bench_latency.sh
 
@@ -133,6 +135,11 @@ $(B)/bench/bench_classify: tests/bench/bench_classify.c $(OBJS)
 $(B)/bench/bench_names: tests/bench/bench_names.c $(OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(NFQD_CFLAGS) -o $@ $< $(OBJS) $(LDLIBS)
+
+$(B)/bench/bench_quic: tests/bench/bench_quic.c $(QI) $(OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(NFQD_CFLAGS) -o $@ tests/bench/bench_quic.c \
+	    tests/tools/qinitial.c $(OBJS) $(LDLIBS)
 
 $(B)/bench/bench_flows: tests/bench/bench_flows.c tests/tools/hello.c \
     tests/tools/hello.h $(OBJS)
