@@ -4,8 +4,8 @@
  * nfqd's tests and benchmark (tests/tools/qinitial.c builds them).
  *
  *   quicgen -d ADDR -p PORT [options]      send over UDP (IPv4 or IPv6)
- *   quicgen -w FILE [options]              write a pcap (raw IPv4), "-":
- *                                          stdout
+ *   quicgen -w FILE [-p PORT] [options]    write a pcap (raw IPv4, to
+ *                                          PORT, 443), "-": stdout
  *   quicgen -F FILE -d ADDR -p PORT [-r CONNS/S] [-t SECONDS] [-A SRCADDR]
  *           [-C CPU]                       send a pcap of -w's, one
  *                                          connection after another, with
@@ -35,8 +35,8 @@
  *   -e SEED      random seed (connection IDs, hello random, names)
  *
  * Every datagram with an Initial is padded to 1200 bytes or more (PADDING
- * frames in its last packet).  One line per datagram, on stdout (stderr
- * when the pcap goes to stdout):
+ * frames in its last packet).  One line per datagram of the first 1,000
+ * connections, on stdout (stderr when the pcap goes to stdout):
  *   conn C dgram D len L pkts 1,0 crypto 700-1403,0-700 tag HEX16 sni NAME
  * tag: the datagram's last 8 bytes (of the last packet's AEAD tag), which
  * tell datagrams apart.  Then "sent N connections M datagrams" or "wrote
