@@ -82,6 +82,9 @@ struct nfqd_quic {
 	EVP_MAC_CTX	*hmac;			/* HMAC-SHA256, any key */
 	EVP_CIPHER	*ecb_alg, *gcm_alg;
 	EVP_CIPHER_CTX	*ecb, *gcm;
+	uint8_t		 hp_key[16], gcm_key[16];	/* the keys ecb and gcm
+					   hold, when hp_set, gcm_set */
+	bool		 hp_set, gcm_set;
 	uint8_t		 plain[PLAIN_MAX];	/* one packet's frames */
 };
 
@@ -374,8 +377,19 @@ open_initial(struct nfqd_quic *q, const struct nfqd_quic_keys *k,
 	size_t		pnlen, ctlen, i;
 	int		n, m;
 
-	if (EVP_EncryptInit_ex(q->ecb, NULL, NULL, k->hp, NULL) != 1 ||
-	    EVP_EncryptUpdate(q->ecb, mask, &n, p + h->pn_off + PN_SKIP,
+	/*
+	 * A key is set only when it differs from the one the context holds
+	 * (a connection's next packet, often the next one read, has the
+	 * same): setting one costs a key schedule (and GHASH's table).
+	 */
+	if (!q->hp_set || memcmp(q->hp_key, k->hp, sizeof(q->hp_key)) != 0) {
+		q->hp_set = false;
+		if (EVP_EncryptInit_ex(q->ecb, NULL, NULL, k->hp, NULL) != 1)
+			return NFQD_QUIC_R_DECRYPT;
+		memcpy(q->hp_key, k->hp, sizeof(q->hp_key));
+		q->hp_set = true;
+	}
+	if (EVP_EncryptUpdate(q->ecb, mask, &n, p + h->pn_off + PN_SKIP,
 	    SAMPLE_LEN) != 1 || n != SAMPLE_LEN)
 		return NFQD_QUIC_R_DECRYPT;
 	o->first = p[0] ^ (mask[0] & 0x0f);
@@ -394,7 +408,15 @@ open_initial(struct nfqd_quic *q, const struct nfqd_quic_keys *k,
 	memcpy(nonce, k->iv, sizeof(nonce));
 	for (i = 0; i < 8; i++)
 		nonce[11 - i] ^= (uint8_t)(o->pn >> (8 * i));
-	if (EVP_DecryptInit_ex(q->gcm, NULL, NULL, k->key, nonce) != 1 ||
+	if (!q->gcm_set || memcmp(q->gcm_key, k->key, sizeof(q->gcm_key)) !=
+	    0) {
+		q->gcm_set = false;
+		if (EVP_DecryptInit_ex(q->gcm, NULL, NULL, k->key, NULL) != 1)
+			return NFQD_QUIC_R_DECRYPT;
+		memcpy(q->gcm_key, k->key, sizeof(q->gcm_key));
+		q->gcm_set = true;
+	}
+	if (EVP_DecryptInit_ex(q->gcm, NULL, NULL, NULL, nonce) != 1 ||
 	    EVP_DecryptUpdate(q->gcm, NULL, &n, &o->first, 1) != 1 ||
 	    EVP_DecryptUpdate(q->gcm, NULL, &n, p + 1,
 	    (int)(h->pn_off - 1)) != 1 ||
@@ -439,14 +461,22 @@ static enum nfqd_quic_why
 frames(struct nfqd_reasm *ra, const uint8_t *f, size_t len)
 {
 	enum nfqd_quic_why	why;
-	uint64_t		type, v, count, off, n;
+	uint64_t		type, v, count, off, n, w;
 	size_t			i = 0, k;
 
 	if (len == 0)
 		return NFQD_QUIC_R_FRAME;	/* a packet without frames */
 	while (i < len) {
 		if (f[i] == FR_PADDING) {
-			i++;
+			/* Padding fills most of a small Initial: a word at
+			   a time. */
+			for (; i + 8 <= len; i += 8) {
+				memcpy(&w, f + i, 8);
+				if (w != 0)
+					break;
+			}
+			while (i < len && f[i] == FR_PADDING)
+				i++;
 			continue;
 		}
 		if (!varint(f, len, &i, &type))
