@@ -4,8 +4,9 @@
  * The cryptography is libcrypto's, through EVP: HMAC-SHA256 (EVP_MAC)
  * for the initial secrets, AES-128-ECB for the header protection mask
  * and AES-128-GCM for the payload.  The contexts and ciphers are made
- * once in nfqd_quic_new(); each packet re-keys them (EVP_*Init_ex with a
- * NULL cipher), which allocates nothing.  Keys are derived once per
+ * once in nfqd_quic_new(); a packet re-keys them (EVP_*Init_ex with a
+ * NULL cipher, which allocates nothing) only when its keys differ from
+ * the ones they hold, and sets the GCM nonce.  Keys are derived once per
  * connection, not per packet, as RFC 5869 defines HKDF on HMAC: Extract
  * is HMAC(salt, DCID), and each Expand here asks for 32 bytes or fewer,
  * which is one HMAC(secret, info | 0x01).  OpenSSL 3.0's own HKDF
