@@ -38,7 +38,8 @@ OBJS	 = $(SRCS:src/%.c=$(B)/%.o)
 # nfqctl's objects apart from build/nfqctl, the program.
 CTL_OBJS = $(patsubst src/nfqctl/%.c,$(B)/ctl/%.o,$(wildcard src/nfqctl/*.c))
 UNIT	 = $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))
-TOOLS	 = $(B)/tools/udpgen $(B)/tools/l7dump $(B)/tools/hellogen
+TOOLS	 = $(B)/tools/udpgen $(B)/tools/l7dump $(B)/tools/hellogen \
+	   $(B)/tools/quicgen
 
 all: $(B)/nfqd $(B)/nfqctl
 
@@ -94,6 +95,22 @@ $(B)/tools/hellogen: tests/tools/hellogen.c tests/tools/hello.c \
 	$(CC) $(NFQD_CFLAGS) -o $@ tests/tools/hellogen.c tests/tools/hello.c \
 	    $(LDLIBS)
 
+# quicgen, test_quic_split and bench_quic build the same Initials
+# (tests/tools/qinitial.c).
+QI	 = tests/tools/qinitial.c tests/tools/qinitial.h
+
+$(B)/tools/quicgen: tests/tools/quicgen.c tests/tools/hello.c \
+    tests/tools/hello.h $(QI)
+	@mkdir -p $(@D)
+	$(CC) $(NFQD_CFLAGS) -o $@ tests/tools/quicgen.c tests/tools/hello.c \
+	    tests/tools/qinitial.c $(LDLIBS)
+
+$(B)/tests/test_quic_split: tests/unit/test_quic_split.c tests/unit/unit.h \
+    $(QI) $(OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(NFQD_CFLAGS) -Itests/unit -Itests/tools -o $@ $< \
+	    tests/tools/qinitial.c $(OBJS) $(LDLIBS)
+
 $(B)/tools/%: tests/tools/%.c
 	@mkdir -p $(@D)
 	$(CC) $(NFQD_CFLAGS) -o $@ $< $(LDLIBS)
@@ -103,9 +120,11 @@ tests: $(UNIT) $(TOOLS) $(B)/nfqd $(B)/nfqctl $(B)/nfqd-faults
 # The benchmarks (as root): the classifier, the name sets, consumers side
 # by side (throughput, CPU per packet), and the round trip's tail on the
 # consumer's own CPU and across CPUs.
-bench: all $(TOOLS) $(B)/bench/bench_classify $(B)/bench/bench_names
+bench: all $(TOOLS) $(B)/bench/bench_classify $(B)/bench/bench_names \
+    $(B)/bench/bench_quic
 	$(B)/bench/bench_classify
 	$(B)/bench/bench_names
+	$(B)/bench/bench_quic
 	tests/bench/bench.sh
 	tests/bench/bench_latency.sh
 
@@ -116,6 +135,11 @@ $(B)/bench/bench_classify: tests/bench/bench_classify.c $(OBJS)
 $(B)/bench/bench_names: tests/bench/bench_names.c $(OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(NFQD_CFLAGS) -o $@ $< $(OBJS) $(LDLIBS)
+
+$(B)/bench/bench_quic: tests/bench/bench_quic.c $(QI) $(OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(NFQD_CFLAGS) -o $@ tests/bench/bench_quic.c \
+	    tests/tools/qinitial.c $(OBJS) $(LDLIBS)
 
 $(B)/bench/bench_flows: tests/bench/bench_flows.c tests/tools/hello.c \
     tests/tools/hello.h $(OBJS)

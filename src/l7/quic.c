@@ -1,15 +1,24 @@
 /*
  * QUIC client Initials (include/nfqd/l7/quic.h says what is read).
  *
- * The cryptography is libcrypto's, through EVP: HKDF (EVP_KDF) for the
- * initial secrets, AES-128-ECB for the header protection mask and
- * AES-128-GCM for the payload.  The contexts and ciphers are made once in
- * nfqd_quic_new(); each packet re-keys them (EVP_*Init_ex with a NULL
- * cipher), which allocates nothing.  Keys are derived once per
- * connection, not per packet (OpenSSL's HKDF copies its parameters into
- * the context, the one place it allocates: the digest and mode are set
- * once, in two contexts, so a derivation only copies its key, salt or
- * info).
+ * The cryptography is libcrypto's, through EVP: HMAC-SHA256 (EVP_MAC)
+ * for the initial secrets, AES-128-ECB for the header protection mask
+ * and AES-128-GCM for the payload.  The contexts and ciphers are made
+ * once in nfqd_quic_new(); a packet re-keys them (EVP_*Init_ex with a
+ * NULL cipher, which allocates nothing) only when its keys differ from
+ * the ones they hold, and sets the GCM nonce.  Keys are derived once per
+ * connection, not per packet, as RFC 5869 defines HKDF on HMAC: Extract
+ * is HMAC(salt, DCID), and each Expand here asks for 32 bytes or fewer,
+ * which is one HMAC(secret, info | 0x01).  OpenSSL 3.0's own HKDF
+ * (EVP_KDF) sets up HMAC afresh at each of the five derivations of a
+ * connection (its source: a one-shot HMAC() for Extract, a new HMAC
+ * context for Expand): 5.7 of the 7.7 us a new connection cost in
+ * tests/bench/bench_quic, 2.0 this way.  Here the HMAC context is made
+ * once, the salts are keyed once per version at start, and the three
+ * labels under the client secret share one keying; OpenSSL 3.0 still
+ * copies each key it is given (two a connection) and allocates when it
+ * copies a digest context, so a new connection is not free of
+ * allocations (docs/performance.md, QUIC).
  *
  * The packet is never written: the header's protected bits are undone in
  * locals and given to GCM as three pieces of associated data (first byte,
@@ -22,7 +31,6 @@
 
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
-#include <openssl/kdf.h>
 #include <openssl/params.h>
 
 #include "nfqd/l7/quic.h"
@@ -67,11 +75,17 @@ static const struct qversion versions[] = {
 	  { LT_RETRY, LT_INITIAL, LT_0RTT, LT_HANDSHAKE } },
 };
 
+#define NVERSIONS	(sizeof(versions) / sizeof(versions[0]))
+
 struct nfqd_quic {
-	EVP_KDF		*kdf_alg;
-	EVP_KDF_CTX	*extract, *expand;	/* HKDF, digest and mode set */
+	EVP_MAC		*mac_alg;
+	EVP_MAC_CTX	*salted[NVERSIONS];	/* HMAC keyed with a salt */
+	EVP_MAC_CTX	*hmac;			/* HMAC-SHA256, any key */
 	EVP_CIPHER	*ecb_alg, *gcm_alg;
 	EVP_CIPHER_CTX	*ecb, *gcm;
+	uint8_t		 hp_key[16], gcm_key[16];	/* the keys ecb and gcm
+					   hold, when hp_set, gcm_set */
+	bool		 hp_set, gcm_set;
 	uint8_t		 plain[PLAIN_MAX];	/* one packet's frames */
 };
 
@@ -98,38 +112,48 @@ qversion(uint32_t v)
 {
 	size_t	i;
 
-	for (i = 0; i < sizeof(versions) / sizeof(versions[0]); i++)
+	for (i = 0; i < NVERSIONS; i++)
 		if (versions[i].version == v)
 			return &versions[i];
 	return NULL;
 }
 
-/* An HKDF context's fixed parameters: SHA-256, one mode. */
-static int
-kdf_setup(EVP_KDF_CTX *k, int mode)
+/* An HMAC-SHA256 context, keyed when key is not NULL. */
+static EVP_MAC_CTX *
+hmac_new(EVP_MAC *alg, const uint8_t *key, size_t keylen)
 {
-	OSSL_PARAM	p[3];
+	EVP_MAC_CTX	*m;
+	OSSL_PARAM	 p[2];
 
-	p[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST,
+	p[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
 	    (char *)"SHA256", 0);
-	p[1] = OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode);
-	p[2] = OSSL_PARAM_construct_end();
-	return EVP_KDF_CTX_set_params(k, p) == 1 ? 0 : -1;
+	p[1] = OSSL_PARAM_construct_end();
+	if ((m = EVP_MAC_CTX_new(alg)) == NULL)
+		return NULL;
+	if (EVP_MAC_CTX_set_params(m, p) != 1 || (key != NULL &&
+	    EVP_MAC_init(m, key, keylen, NULL) != 1)) {
+		EVP_MAC_CTX_free(m);
+		return NULL;
+	}
+	return m;
 }
 
 struct nfqd_quic *
 nfqd_quic_new(void)
 {
 	struct nfqd_quic	*q;
+	size_t			 i;
 
 	if ((q = calloc(1, sizeof(*q))) == NULL)
 		return NULL;
-	if ((q->kdf_alg = EVP_KDF_fetch(NULL, "HKDF", NULL)) == NULL ||
-	    (q->extract = EVP_KDF_CTX_new(q->kdf_alg)) == NULL ||
-	    (q->expand = EVP_KDF_CTX_new(q->kdf_alg)) == NULL ||
-	    kdf_setup(q->extract, EVP_KDF_HKDF_MODE_EXTRACT_ONLY) != 0 ||
-	    kdf_setup(q->expand, EVP_KDF_HKDF_MODE_EXPAND_ONLY) != 0 ||
-	    (q->ecb_alg = EVP_CIPHER_fetch(NULL, "AES-128-ECB", NULL)) ==
+	if ((q->mac_alg = EVP_MAC_fetch(NULL, "HMAC", NULL)) == NULL ||
+	    (q->hmac = hmac_new(q->mac_alg, NULL, 0)) == NULL)
+		goto fail;
+	for (i = 0; i < NVERSIONS; i++)
+		if ((q->salted[i] = hmac_new(q->mac_alg, versions[i].salt,
+		    sizeof(versions[i].salt))) == NULL)
+			goto fail;
+	if ((q->ecb_alg = EVP_CIPHER_fetch(NULL, "AES-128-ECB", NULL)) ==
 	    NULL ||
 	    (q->gcm_alg = EVP_CIPHER_fetch(NULL, "AES-128-GCM", NULL)) ==
 	    NULL ||
@@ -139,60 +163,68 @@ nfqd_quic_new(void)
 	    EVP_CIPHER_CTX_set_padding(q->ecb, 0) != 1 ||
 	    EVP_DecryptInit_ex(q->gcm, q->gcm_alg, NULL, NULL, NULL) != 1 ||
 	    EVP_CIPHER_CTX_ctrl(q->gcm, EVP_CTRL_GCM_SET_IVLEN, 12, NULL) !=
-	    1) {
-		nfqd_quic_free(q);
-		errno = ENOSYS;
-		return NULL;
-	}
+	    1)
+		goto fail;
 	return q;
+fail:
+	nfqd_quic_free(q);
+	errno = ENOSYS;
+	return NULL;
 }
 
 void
 nfqd_quic_free(struct nfqd_quic *q)
 {
+	size_t	i;
+
 	if (q == NULL)
 		return;
 	EVP_CIPHER_CTX_free(q->gcm);
 	EVP_CIPHER_CTX_free(q->ecb);
 	EVP_CIPHER_free(q->gcm_alg);
 	EVP_CIPHER_free(q->ecb_alg);
-	EVP_KDF_CTX_free(q->expand);
-	EVP_KDF_CTX_free(q->extract);
-	EVP_KDF_free(q->kdf_alg);
+	for (i = 0; i < NVERSIONS; i++)
+		EVP_MAC_CTX_free(q->salted[i]);
+	EVP_MAC_CTX_free(q->hmac);
+	EVP_MAC_free(q->mac_alg);
 	free(q);
 }
 
-/* HKDF-Extract (salt given) or HKDF-Expand (info given), SHA-256. */
+/*
+ * One HMAC of m (keyed already, or with key when not NULL) over a[0..alen)
+ * and the byte b when b >= 0: its first len bytes (32 or fewer) to out.
+ */
 static int
-hkdf(struct nfqd_quic *q, const uint8_t *key, size_t keylen,
-    const uint8_t *salt, size_t saltlen, const uint8_t *info, size_t infolen,
-    uint8_t *out, size_t outlen)
+hmac(EVP_MAC_CTX *m, const uint8_t *key, size_t keylen, const uint8_t *a,
+    size_t alen, int b, uint8_t *out, size_t len)
 {
-	static const uint8_t	 empty[1];
-	OSSL_PARAM		 p[3], *pp = p;
+	uint8_t	md[32], c = (uint8_t)b;
+	size_t	n;
+	int	r;
 
-	*pp++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY,
-	    (void *)(keylen > 0 ? key : empty), keylen);
-	if (salt != NULL)
-		*pp++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT,
-		    (void *)salt, saltlen);
-	else
-		*pp++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO,
-		    (void *)info, infolen);
-	*pp = OSSL_PARAM_construct_end();
-	return EVP_KDF_derive(salt != NULL ? q->extract : q->expand, out,
-	    outlen, p) == 1 ? 0 : -1;
+	r = EVP_MAC_init(m, key, keylen, NULL) == 1 &&
+	    (alen == 0 || EVP_MAC_update(m, a, alen) == 1) &&
+	    (b < 0 || EVP_MAC_update(m, &c, 1) == 1) &&
+	    EVP_MAC_final(m, md, &n, sizeof(md)) == 1 && n == sizeof(md);
+	if (r)
+		memcpy(out, md, len);
+	OPENSSL_cleanse(md, sizeof(md));
+	return r ? 0 : -1;
 }
 
-/* HKDF-Expand-Label(secret, label, "", len), RFC 8446 7.1. */
+/*
+ * HKDF-Expand-Label(secret, label, "", len), RFC 8446 7.1, for len <= 32:
+ * HKDF-Expand's first block, HMAC(secret, info | 0x01) (RFC 5869 2.3);
+ * m is keyed with secret here, or already when secret is NULL.
+ */
 static int
-expand_label(struct nfqd_quic *q, const uint8_t secret[32],
-    const char *label, uint8_t *out, size_t len)
+expand_label(EVP_MAC_CTX *m, const uint8_t *secret, const char *label,
+    uint8_t *out, size_t len)
 {
 	uint8_t	info[2 + 1 + 6 + 32 + 1];
 	size_t	n = strlen(label);
 
-	if (n > 32)
+	if (n > 32 || len > 32)
 		return -1;
 	info[0] = (uint8_t)(len >> 8);
 	info[1] = (uint8_t)len;
@@ -200,7 +232,8 @@ expand_label(struct nfqd_quic *q, const uint8_t secret[32],
 	memcpy(info + 3, "tls13 ", 6);
 	memcpy(info + 9, label, n);
 	info[9 + n] = 0;		/* empty context */
-	return hkdf(q, secret, 32, NULL, 0, info, 10 + n, out, len);
+	return hmac(m, secret, secret != NULL ? 32 : 0, info, 10 + n, 0x01,
+	    out, len);
 }
 
 int
@@ -213,15 +246,19 @@ nfqd_quic_keys(struct nfqd_quic *q, uint32_t version, const uint8_t *dcid,
 
 	if (v == NULL || dcid_len > NFQD_QUIC_CID_MAX)
 		return -1;
-	if (hkdf(q, dcid, dcid_len, v->salt, sizeof(v->salt), NULL, 0,
+	/* HKDF-Extract(salt, DCID) = HMAC(salt, DCID), RFC 5869 2.2. */
+	if (hmac(q->salted[v - versions], NULL, 0, dcid, dcid_len, -1,
 	    initial, sizeof(initial)) == 0 &&
-	    expand_label(q, initial, "client in", client, 32) == 0 &&
-	    expand_label(q, client, v->key, k->key, sizeof(k->key)) == 0 &&
-	    expand_label(q, client, v->iv, k->iv, sizeof(k->iv)) == 0 &&
-	    expand_label(q, client, v->hp, k->hp, sizeof(k->hp)) == 0)
+	    expand_label(q->hmac, initial, "client in", client, 32) == 0 &&
+	    expand_label(q->hmac, client, v->key, k->key,
+	    sizeof(k->key)) == 0 &&
+	    expand_label(q->hmac, NULL, v->iv, k->iv, sizeof(k->iv)) == 0 &&
+	    expand_label(q->hmac, NULL, v->hp, k->hp, sizeof(k->hp)) == 0)
 		r = 0;
 	if (r == 0 && client_secret != NULL)
 		memcpy(client_secret, client, sizeof(client));
+	OPENSSL_cleanse(initial, sizeof(initial));
+	OPENSSL_cleanse(client, sizeof(client));
 	return r;
 }
 
@@ -341,8 +378,19 @@ open_initial(struct nfqd_quic *q, const struct nfqd_quic_keys *k,
 	size_t		pnlen, ctlen, i;
 	int		n, m;
 
-	if (EVP_EncryptInit_ex(q->ecb, NULL, NULL, k->hp, NULL) != 1 ||
-	    EVP_EncryptUpdate(q->ecb, mask, &n, p + h->pn_off + PN_SKIP,
+	/*
+	 * A key is set only when it differs from the one the context holds
+	 * (a connection's next packet, often the next one read, has the
+	 * same): setting one costs a key schedule (and GHASH's table).
+	 */
+	if (!q->hp_set || memcmp(q->hp_key, k->hp, sizeof(q->hp_key)) != 0) {
+		q->hp_set = false;
+		if (EVP_EncryptInit_ex(q->ecb, NULL, NULL, k->hp, NULL) != 1)
+			return NFQD_QUIC_R_DECRYPT;
+		memcpy(q->hp_key, k->hp, sizeof(q->hp_key));
+		q->hp_set = true;
+	}
+	if (EVP_EncryptUpdate(q->ecb, mask, &n, p + h->pn_off + PN_SKIP,
 	    SAMPLE_LEN) != 1 || n != SAMPLE_LEN)
 		return NFQD_QUIC_R_DECRYPT;
 	o->first = p[0] ^ (mask[0] & 0x0f);
@@ -361,7 +409,15 @@ open_initial(struct nfqd_quic *q, const struct nfqd_quic_keys *k,
 	memcpy(nonce, k->iv, sizeof(nonce));
 	for (i = 0; i < 8; i++)
 		nonce[11 - i] ^= (uint8_t)(o->pn >> (8 * i));
-	if (EVP_DecryptInit_ex(q->gcm, NULL, NULL, k->key, nonce) != 1 ||
+	if (!q->gcm_set || memcmp(q->gcm_key, k->key, sizeof(q->gcm_key)) !=
+	    0) {
+		q->gcm_set = false;
+		if (EVP_DecryptInit_ex(q->gcm, NULL, NULL, k->key, NULL) != 1)
+			return NFQD_QUIC_R_DECRYPT;
+		memcpy(q->gcm_key, k->key, sizeof(q->gcm_key));
+		q->gcm_set = true;
+	}
+	if (EVP_DecryptInit_ex(q->gcm, NULL, NULL, NULL, nonce) != 1 ||
 	    EVP_DecryptUpdate(q->gcm, NULL, &n, &o->first, 1) != 1 ||
 	    EVP_DecryptUpdate(q->gcm, NULL, &n, p + 1,
 	    (int)(h->pn_off - 1)) != 1 ||
@@ -406,14 +462,22 @@ static enum nfqd_quic_why
 frames(struct nfqd_reasm *ra, const uint8_t *f, size_t len)
 {
 	enum nfqd_quic_why	why;
-	uint64_t		type, v, count, off, n;
+	uint64_t		type, v, count, off, n, w;
 	size_t			i = 0, k;
 
 	if (len == 0)
 		return NFQD_QUIC_R_FRAME;	/* a packet without frames */
 	while (i < len) {
 		if (f[i] == FR_PADDING) {
-			i++;
+			/* Padding fills most of a small Initial: a word at
+			   a time. */
+			for (; i + 8 <= len; i += 8) {
+				memcpy(&w, f + i, 8);
+				if (w != 0)
+					break;
+			}
+			while (i < len && f[i] == FR_PADDING)
+				i++;
 			continue;
 		}
 		if (!varint(f, len, &i, &type))

@@ -9,7 +9,8 @@
 #                           [--rates LIST] [--consumers LIST]
 #                           [--names N] [--miss FRACTION]
 #                           [--bytes N] [--retry N] [--no-flood]
-#                           [--no-transfer] [--json FILE]
+#                           [--no-transfer] [--no-quic] [--quic-only]
+#                           [--json FILE]
 #
 #   generator (NSG)  veth0 10.78.0.1/24    hellogen, transfer sender, CPU 0
 #   consumer  (NSC)  veth1 10.78.0.2/24    consumer under test, CPU 1
@@ -29,7 +30,13 @@
 # it.  Then the same flows through the engine in process
 # (build/bench/bench_flows: no kernel, no netlink), with the caches warm
 # and cold.  The transfer: BYTES (1 GiB) over one TCP connection, the
-# three set-ups in turn, throughput medians.  See docs/performance.md.
+# three set-ups in turn, throughput medians.  The QUIC flood: the same
+# with new QUIC connections, each a post-quantum ClientHello (1.4 KB) in
+# two Initials of 1,200 bytes (as Chrome sends it; tests/tools/quicgen
+# writes them beforehand, then sends the file at the rate), UDP to port
+# 443 queued, nfqd with the same set and rule against refq; then
+# build/bench/bench_quic, the QUIC reader alone in process.  See
+# docs/performance.md.
 #
 # Everything happens in two namespaces with random names, deleted on exit
 # with every process the benchmark started.  The host's interfaces and
@@ -43,6 +50,7 @@ ME=bench_l7
 . "$TOP/tests/bench/lib.sh"
 NFQD=$TOP/build/nfqd
 HELLOGEN=$TOP/build/tools/hellogen
+QUICGEN=$TOP/build/tools/quicgen
 BB=$TOP/build/bench
 PY=/usr/bin/python3
 
@@ -58,6 +66,7 @@ RETRY=2
 RETRY_PCT=5
 FLOOD=1
 TRANSFER=1
+QUIC=1
 JSON=
 
 usage() {
@@ -82,6 +91,8 @@ usage: tests/bench/bench_l7.sh [options]   (as root; needs CPUs 0 and 1)
                     more than $RETRY_PCT% of the time (default $RETRY)
   --no-flood        skip the flood, the memory and the load time
   --no-transfer     skip the transfer
+  --no-quic         skip the QUIC flood and bench_quic
+  --quic-only       only the QUIC flood and bench_quic
   --json FILE       results file (default build/bench/bench_l7-DATE.json)
   --quick           smoke test: 2 runs, 2 s at 5000 flows/s, 100,000
                     names, a warm-up of 10,000 flows, transfers of 256 MiB
@@ -102,6 +113,8 @@ while [ $# -gt 0 ]; do
 	--retry) RETRY=${2:?}; shift ;;
 	--no-flood) FLOOD=0 ;;
 	--no-transfer) TRANSFER=0 ;;
+	--no-quic) QUIC=0 ;;
+	--quic-only) FLOOD=0 TRANSFER=0 QUIC=1 ;;
 	--json) JSON=${2:?}; shift ;;
 	--quick) RUNS=2 DURATION=2 RATES=5000 NAMES=100000 WARMUP=10000
 		BYTES=268435456 ;;
@@ -153,7 +166,8 @@ build() {
 	    [ tests/tools/hello.c -nt "$HELLOGEN" ]; then
 		make -s all build/tools/hellogen || die "make failed"
 	fi
-	make -s build/bench/bench_flows || die "make build/bench/bench_flows failed"
+	make -s build/bench/bench_flows build/tools/quicgen \
+	    build/bench/bench_quic || die "make (bench_flows, quicgen, bench_quic) failed"
 	if [ -n "$(find src include -newer "$NFQD" -name '*.[ch]' 2>/dev/null)" ]; then
 		echo "bench_l7: note: build/nfqd is older than src/ or include/;" \
 		    "'make' to measure the current code" >&2
@@ -204,6 +218,21 @@ flood_rules() {	# on|off
 	inc iptables $op INPUT -p tcp --dport $PORT -j DROP &&
 	inc iptables -t mangle $op PREROUTING -p tcp --dport $PORT \
 	    -j NFQUEUE --queue-num 0
+}
+
+# The QUIC flood's: UDP to PORT queued, and dropped in INPUT by a rule
+# put first, where delivered() finds it before the TCP one (the warm-up's
+# flows are TCP: both rules stay).
+quic_rules() {	# on|off
+	if [ "$1" = on ]; then
+		inc iptables -I INPUT 1 -p udp --dport $PORT -j DROP &&
+		inc iptables -t mangle -A PREROUTING -p udp --dport $PORT \
+		    -j NFQUEUE --queue-num 0
+	else
+		inc iptables -D INPUT -p udp --dport $PORT -j DROP &&
+		inc iptables -t mangle -D PREROUTING -p udp --dport $PORT \
+		    -j NFQUEUE --queue-num 0
+	fi
 }
 
 # The documented host rules (docs/l7.md), as tests/net/test_l7.sh's
@@ -397,9 +426,13 @@ retry() {
 # ---------------------------------------------------------------- the flood
 
 # counters: nfqd's "received l7_tls hits flows_evicted flows_full l7_errors
-# l7_pending dropped" (hits: of the rule "block"), or nothing.
+# l7_pending dropped" (hits: of the rule "block"; l7_quic in place of
+# l7_tls in the QUIC flood), or nothing.
+PROTO=tls	# the flood's: tls (hellogen) or quic (quicgen -F QFILE)
+QFILE=		# the QUIC flood's connections, written by quicgen -w
+QLISTED=	# how many of them have a listed name
 counters() {
-	dump && jq -r '[.total.received, .total.l7_tls,
+	dump && jq -r --arg k "l7_$PROTO" '[.total.received, .total[$k],
 	    ([.rules[]? | select(.name == "block") | .hits] | add // 0),
 	    .total.flows_evicted, .total.flows_full, .total.l7_errors,
 	    .total.l7_pending, .total.dropped] | map(tostring) | join(" ")' \
@@ -429,8 +462,14 @@ flood() {
 	k0=$(kq)
 	d0=$(delivered)
 	c0=$(cpu_ns $pids)
-	ing "$HELLOGEN" -d $A2 -p $PORT -f "$LIST" -m "$MISS" -r "$rate" \
-	    -t "$DURATION" -c 0 >"$TMP/gen.out" 2>"$TMP/gen.err" &
+	if [ "$PROTO" = quic ]; then
+		ing "$QUICGEN" -F "$QFILE" -d $A2 -p $PORT -r "$rate" -C 0 \
+		    >"$TMP/gen.out" 2>"$TMP/gen.err" &
+	else
+		ing "$HELLOGEN" -d $A2 -p $PORT -f "$LIST" -m "$MISS" \
+		    -r "$rate" -t "$DURATION" -c 0 >"$TMP/gen.out" \
+		    2>"$TMP/gen.err" &
+	fi
 	gpid=$!
 	PIDS[$gpid]=1
 	wait "$gpid"
@@ -457,9 +496,11 @@ flood() {
 	fi
 	stop_consumer
 	out=$(cat "$TMP/gen.out")
-	# sent N flows M packets (L listed, U made up)
+	# sent N flows M packets (L listed, U made up); quicgen -F: sent N
+	# connections M datagrams (the listed ones counted when written)
 	set -- $out
-	flows=${2:-} pkts=${4:-} listed=${6#(}
+	flows=${2:-} pkts=${4:-}
+	if [ "$PROTO" = quic ]; then listed=$QLISTED; else listed=${6#(}; fi
 	send_s=$(sed -n 's/.* in \([0-9.]*\) s .*/\1/p' "$TMP/gen.err")
 	[ -n "$flows" ] && [ -n "$k1" ] || {
 		echo "bench_l7: $c: run failed (sent '$out', queue '$k1')" >&2
@@ -484,9 +525,9 @@ flood() {
 	    -v sl=$slices -v cr="$6" -v recv="$recv" \
 	    -v tls="$tls" -v hits="$hits" -v evict="$evict" -v full="$full" \
 	    -v errs="$errs" -v pend="$pend" -v drop="$drop" -v pss="$pss" \
-	    'BEGIN {
-		printf "F\t%s\t%d\t%d\t%d\t%d\t%d\t%.0f\t%d\t%.1f\t%d\t%d\t%d\t%.2f\t%.2f\t%.1f\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
-		    c, rate, run, flows, pkts, listed, (ss > 0 ? flows / ss : 0),
+	    -v type="$([ "$PROTO" = quic ] && echo Q || echo F)" 'BEGIN {
+		printf "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%.0f\t%d\t%.1f\t%d\t%d\t%d\t%.2f\t%.2f\t%.1f\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
+		    type, c, rate, run, flows, pkts, listed, (ss > 0 ? flows / ss : 0),
 		    handled, (handled > 0 ? cpu / handled : 0), qd, ud,
 		    pkts - handled - qd - ud, cpu / ss / 1e7, wq / ss / 1e7,
 		    (sl > 0 ? handled / sl : 0), cr, acc, recv, tls, hits,
@@ -497,7 +538,7 @@ flood() {
 		printf "  run %d %-6s %6d flows/s: %d flows (%d listed), %d packets, handled %d, %s ns/pkt; lost %d (queue %d, socket %d, other %d); on CPU %s%%, waiting for it %s%%; %s packets per wake-up",
 		    $4, $2, $3, $5, $7, $6, $9, $10, $6 - $9, $11, $12, $13, $14, $15, $16
 		if ($19 != "-")
-			printf "; nfqd: received %s, l7_tls %s, block hits %s, dropped %s, accepted here %s, pending %s, l7_errors %s, evicted %s, full %s, PSS %s KiB",
+			printf "; nfqd: received %s, l7_tls/quic %s, block hits %s, dropped %s, accepted here %s, pending %s, l7_errors %s, evicted %s, full %s, PSS %s KiB",
 			    $19, $20, $21, $26, $18, $25, $24, $22, $23, $27
 		printf "\n"
 	}' "$TMP/row"
@@ -715,6 +756,43 @@ if [ "$FLOOD" = 1 ]; then
 	done
 fi
 
+if [ "$QUIC" = 1 ]; then
+	[ -f "$LIST" ] || make_list
+	# The warm-up's flows are hellogen's (TCP): both protocols queued.
+	flood_rules on && quic_rules on || die "iptables (QUIC flood rules)"
+	PROTO=quic
+	for rate in "${RATE_LIST[@]}"; do
+		QFILE=$TMP/quic-$rate.pcap
+		n=$(awk -v r="$rate" -v d="$DURATION" 'BEGIN { printf "%d", r * d }')
+		t0=$(now)
+		"$QUICGEN" -w "$QFILE" -f "$LIST" -m "$MISS" -n "$n" -k 2 \
+		    -p $PORT >"$TMP/qgen.out" 2>"$TMP/qgen.err" ||
+		    die "quicgen -w failed: $(head -1 "$TMP/qgen.err")"
+		# wrote N connections M datagrams (L listed, U made up)
+		QLISTED=$(awk '$1 == "wrote" { print substr($6, 2) }' "$TMP/qgen.out")
+		echo "QUIC flood: $rate connections/s, $n connections (2" \
+		    "Initials each, $QLISTED listed) written in" \
+		    "$(( ($(now) - t0) / 1000 )) ms, $(stat -c %s "$QFILE") bytes"
+		for ((run = 1; run <= RUNS; run++)); do
+			for c in "${CONS_LIST[@]}"; do
+				retry flood "$c" "$rate" "$run" ||
+				    echo "bench_l7: QUIC $c: run $run failed" >&2
+			done
+		done
+		rm -f "$QFILE"
+	done
+	PROTO=tls
+	quic_rules off
+	flood_rules off
+	echo "in process: $BB/bench_quic, CPU 1"
+	if taskset -c 1 "$BB/bench_quic" -R "$RUNS" >"$TMP/bq.out"; then
+		awk '$1 == "run" { printf "B\t%s\t%s\t%s\n", $3, $2, $4 }' \
+		    "$TMP/bq.out" >>"$TSV"
+	else
+		echo "bench_l7: bench_quic failed" >&2
+	fi
+fi
+
 if [ "$TRANSFER" = 1 ]; then
 	[ -f "$LIST" ] || make_list
 	start_sink
@@ -749,8 +827,9 @@ paired() {
 	    END { for (i in x) if ((i in y) && y[i] > 0) print x[i] / y[i] }' \
 	    "$TSV" | median
 }
-nmed() { [ "${1%%-*}" = nfqd ] && med F "$@" || echo -; }
-lost() { awk -F'\t' -v c="$1" -v r="$2" '$1 == "F" && $2 == c && $3 == r { print $6 - $9 }' "$TSV" | median; }
+FT=F	# the flood rows nmed and lost read: F (TLS) or Q (QUIC)
+nmed() { [ "${1%%-*}" = nfqd ] && med $FT "$@" || echo -; }
+lost() { awk -F'\t' -v t=$FT -v c="$1" -v r="$2" '$1 == t && $2 == c && $3 == r { print $6 - $9 }' "$TSV" | median; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "" && b != "" && b > 0) printf "%.3f", a / b; else printf "-" }'; }
 
 echo
@@ -803,6 +882,43 @@ if [ "$FLOOD" = 1 ]; then
 		    "$(minmax P $k cold 5)"
 	done
 fi
+if [ "$QUIC" = 1 ]; then
+	FT=Q
+	echo "== QUIC flood: new connections (a post-quantum ClientHello of 1.4 KB in two QUIC v1 Initials of 1,200 bytes), $NAMES names in the set, $MISS of the hellos for other names; medians of $RUNS runs of $DURATION s; generator on CPU 0, consumer on CPU 1"
+	printf '%-10s %7s %8s %9s %10s %11s %11s %6s %6s %6s %6s %9s %9s %9s %8s %8s %9s\n' \
+	    consumer rate conns/s packets handled "CPU ns/pkt" "(min-max)" \
+	    "CPU %" "runq %" pkt/wk lost l7_quic "hits" listed evicted errors "PSS KiB"
+	for rate in "${RATE_LIST[@]}"; do
+		for c in "${CONS_LIST[@]}"; do
+			printf '%-10s %7s %8.0f %9.0f %10.0f %11.0f %11s %6.1f %6.1f %6.1f %6.0f %9s %9s %9s %8s %8s %9s\n' \
+			    "$c" "$rate" "$(med Q $c $rate 8)" "$(med Q $c $rate 6)" \
+			    "$(med Q $c $rate 9)" "$(med Q $c $rate 10)" \
+			    "$(minmax Q $c $rate 10)" "$(med Q $c $rate 14)" \
+			    "$(med Q $c $rate 15)" "$(med Q $c $rate 16)" \
+			    "$(lost $c $rate)" \
+			    "$(nmed $c $rate 20)" "$(nmed $c $rate 21)" \
+			    "$(med Q $c $rate 7)" "$(nmed $c $rate 22)" \
+			    "$(nmed $c $rate 24)" "$(nmed $c $rate 27)"
+		done
+	done
+	for rate in "${RATE_LIST[@]}"; do
+		for c in "${CONS_LIST[@]}"; do
+			[ "$c" = refq ] && continue
+			echo "QUIC at $rate connections/s: CPU/packet $c / refq = $(ratio "$(med Q $c $rate 10)" "$(med Q refq $rate 10)") (per run: $(paired Q $c refq $rate 10 4 | awk '{ printf "%.3f", $1 }'))"
+		done
+		awk -F'\t' -v r="$rate" '$1 == "Q" && $2 == "nfqd" && $3 == r {
+			n++
+			if ($20 == $5 && $21 == $7 && $19 == $6 && $25 == $5 && $24 == 0) ok++
+			else printf "  run %d: connections %d, l7_quic %s; listed %d, hits %s; packets %d, received %s; pending %s; l7_errors %s\n", $4, $5, $20, $7, $21, $6, $19, $25, $24
+		} END { if (n) printf "  nfqd read every hello, matched every listed name, passed every first Initial pending in %d of %d runs\n", ok, n }' "$TSV"
+	done
+	FT=F
+	echo "== in process (bench_quic): nfqd's QUIC reader, ns per connection, medians of $RUNS runs; one: a hello in one Initial; pq2: a post-quantum hello in two; keys: the key derivation alone"
+	printf '%-6s %10s %15s\n' shape "ns/conn" "(min-max)"
+	for k in one pq2 keys; do
+		printf '%-6s %10.0f %15s\n' $k "$(med B $k "" 4)" "$(minmax B $k "" 4)"
+	done
+fi
 if [ "$TRANSFER" = 1 ]; then
 	echo "== transfer: $BYTES bytes over one TCP connection; medians of $RUNS runs"
 	printf '%-6s %10s %15s %9s %14s\n' setup "MB/s" "(min-max)" seconds "nfqd received"
@@ -814,7 +930,7 @@ if [ "$TRANSFER" = 1 ]; then
 	echo "throughput nfqd / none = $(ratio "$(med X nfqd "" 6)" "$(med X none "" 6)") (per run: $(paired X nfqd none "" 6 3 | awk '{ printf "%.3f", $1 }')); rules / none = $(ratio "$(med X rules "" 6)" "$(med X none "" 6)")"
 	echo "packets of each transfer nfqd received: $(col X nfqd "" 7 | sort -n | uniq -c | awk '{ printf "%s%s (%d runs)", sep, $2, $1; sep = ", " }')"
 fi
-kept=$(awk -F'\t' -v t="$RETRY_PCT" '($1 == "F" && $15 > t) ||
+kept=$(awk -F'\t' -v t="$RETRY_PCT" '(($1 == "F" || $1 == "Q") && $15 > t) ||
     ($1 == "X" && ($10 > t || $11 > 2 * t))' "$TSV" | wc -l)
 [ "$kept" -gt 0 ] && echo "warning: in $kept runs kept the measured process waited for its CPU over $RETRY_PCT% of the time: something else ran there, and those figures are perturbed"
 echo "machine busy before/after: ${busy_before}% / ${busy_after}% (all CPUs, 1 s);" \
@@ -850,6 +966,17 @@ def num: if test("^-?[0-9.]+$") then tonumber elif . == "-" then null else . end
     pss_flooded_kib: .[3], nfqd_t_us: .[4]}],
   in_process: [$rows[] | select(.[0] == "P") | {config: .[1], caches: .[2],
     run: .[3], ns_per_flow: .[4]}],
+  quic_flood: [$rows[] | select(.[0] == "Q") | {consumer: .[1], rate: .[2],
+    run: .[3], connections: .[4], packets: .[5], listed: .[6],
+    conns_per_s: .[7], handled: .[8], cpu_ns_per_pkt: .[9],
+    queue_dropped: .[10], user_dropped: .[11], lost_other: .[12],
+    cpu_busy_pct: .[13], runq_wait_pct: .[14], pkts_per_wakeup: .[15],
+    accepted: .[17], nfqd_received: .[18], l7_quic: .[19],
+    rule_hits: .[20], flows_evicted: .[21], flows_full: .[22],
+    l7_errors: .[23], l7_pending: .[24], nfqd_dropped: .[25],
+    pss_kib: .[26]}],
+  quic_in_process: [$rows[] | select(.[0] == "B") | {shape: .[1],
+    run: .[2], ns_per_conn: .[3]}],
   transfer: [$rows[] | select(.[0] == "X") | {setup: .[1], run: .[2],
     bytes: .[3], seconds: .[4], mb_per_s: .[5], nfqd_received: .[6],
     l7_other: .[7], l7_pending: .[8], runq_wait_pct: .[9],

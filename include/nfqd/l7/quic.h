@@ -107,8 +107,9 @@ struct nfqd_quic;		/* a worker's contexts and scratch buffer */
 struct nfqd_reasm;
 
 /*
- * The libcrypto contexts (HKDF, AES-128-ECB, AES-128-GCM) and a 64 KiB
- * plaintext buffer, made once; every call below reuses them.  NULL with
+ * The libcrypto contexts (HMAC-SHA256 for HKDF, AES-128-ECB, AES-128-GCM)
+ * and a 64 KiB plaintext buffer, made once; every call below reuses
+ * them.  NULL with
  * errno set when OpenSSL lacks a cipher or memory runs out.
  */
 struct nfqd_quic *nfqd_quic_new(void);
