@@ -103,9 +103,11 @@ tests: $(UNIT) $(TOOLS) $(B)/nfqd $(B)/nfqctl $(B)/nfqd-faults
 # The benchmarks (as root): the classifier, the name sets, consumers side
 # by side (throughput, CPU per packet), and the round trip's tail on the
 # consumer's own CPU and across CPUs.
-bench: all $(TOOLS) $(B)/bench/bench_classify $(B)/bench/bench_names
+bench: all $(TOOLS) $(B)/bench/bench_classify $(B)/bench/bench_names \
+    $(B)/bench/bench_dnslearn
 	$(B)/bench/bench_classify
 	$(B)/bench/bench_names
+	$(B)/bench/bench_dnslearn
 	tests/bench/bench.sh
 	tests/bench/bench_latency.sh
 
@@ -114,6 +116,10 @@ $(B)/bench/bench_classify: tests/bench/bench_classify.c $(OBJS)
 	$(CC) $(NFQD_CFLAGS) -o $@ $< $(OBJS) $(LDLIBS)
 
 $(B)/bench/bench_names: tests/bench/bench_names.c $(OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(NFQD_CFLAGS) -o $@ $< $(OBJS) $(LDLIBS)
+
+$(B)/bench/bench_dnslearn: tests/bench/bench_dnslearn.c $(OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(NFQD_CFLAGS) -o $@ $< $(OBJS) $(LDLIBS)
 

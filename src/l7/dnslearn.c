@@ -366,6 +366,12 @@ nfqd_dnsl_lookup(struct nfqd_dnsl *d, uint8_t family, const uint8_t *addr,
 	b = &buckets(t)[bi];
 	e = ents(t, bi);
 	tag = tag_of(h);
+	/*
+	 * The entries are read only after the head says which: ask for
+	 * them all now, so that their misses overlap the head's.
+	 */
+	for (i = 0; i < NFQD_DNSL_WAYS; i++)
+		__builtin_prefetch(&e[i]);
 	for (tries = 0; tries < NFQD_DNSL_READ_TRIES; tries++) {
 		s1 = __atomic_load_n(&b->seq, __ATOMIC_ACQUIRE);
 		if (s1 & 1) {
