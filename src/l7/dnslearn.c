@@ -16,6 +16,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 
+#include "nfqd/fault.h"
 #include "nfqd/l7/dnslearn.h"
 #include "nfqd/nfqd.h"
 
@@ -335,6 +336,8 @@ nfqd_dnsl_learn(struct nfqd_dnsl *d, uint8_t family, const uint8_t *addr,
 		d->c.learned++;
 		e[way].family = family;
 		e[way].len = (uint8_t)len;
+		/* A test's writer dies here, its bucket torn (fault.h). */
+		NFQD_FAULT(NFQD_FAULT_DNSL_WRITE, 1);
 		memcpy(e[way].addr, a, 16);
 		memcpy(e[way].name, name, len);
 		e[way].name[len] = '\0';

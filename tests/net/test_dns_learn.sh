@@ -8,7 +8,8 @@
 # the TTL (dns_learn.max_ttl) the entries expire, counted, and the same
 # connections pass; an answer sent with no query (scapy, from the server's
 # side, so that it is queued like dnsmasq's) is refused, counted, and its
-# address is not learned.
+# address is not learned.  Then a worker killed while it writes the table
+# (nfqd-faults): the master repairs the bucket and the successor learns.
 . "$(dirname "$0")/lib.sh"
 
 PY=/usr/bin/python3	# Debian's, with scapy
@@ -64,17 +65,16 @@ in2 dnsmasq --no-daemon --no-resolv --no-hosts --conf-file=/dev/null \
     --cname=www.alias.example,cdn.blocked.example \
     >"$TMP/dnsmasq.log" 2>&1 &
 BG_PIDS+=($!)
-in2 socat TCP-LISTEN:$TCPP,reuseaddr,fork PIPE >/dev/null 2>&1 &
-BG_PIDS+=($!)
-in2 socat TCP6-LISTEN:$TCPP,reuseaddr,fork PIPE >/dev/null 2>&1 &
+# One listener for both families (two would race for the port).
+in2 socat TCP6-LISTEN:$TCPP,ipv6only=0,reuseaddr,fork PIPE >/dev/null 2>&1 &
 BG_PIDS+=($!)
 listening() { in2 ss -Hln "sport = :$1" | grep -q .; }
 wait_until 10 listening 53 || fail "dnsmasq did not listen"
 wait_until 10 listening $TCPP || fail "socat did not listen"
 
-# resolve NAME TYPE: the addresses dig got, sorted, one line.
+# resolve NAME TYPE [TRIES]: the addresses dig got, sorted, one line.
 resolve() {
-	in1 dig +short +tries=1 +time=2 @$A2 "$1" "$2" | grep -v '\.$' |
+	in1 dig +short +tries=${3:-1} +time=2 @$A2 "$1" "$2" | grep -v '\.$' |
 	    sort | tr '\n' ' ' | sed 's/ $//'
 }
 # tcp ADDR: "pass" when a line comes back through a TCP connection to
@@ -92,6 +92,7 @@ tcp() {
 
 # Before any answer: every connection passes.
 check "nothing learned yet: $B4 passes" "$(tcp $B4)" pass
+check "nothing learned yet: $B6 passes" "$(tcp $B6)" pass
 check "nothing learned yet: $CN4 passes" "$(tcp $CN4)" pass
 
 check "dig blocked.example A" "$(resolve blocked.example A)" $B4
@@ -150,4 +151,29 @@ check "no worker died" "$(ctr restarts)" 0
 check "no table write given up" "$(ctr dns_busy)" 0
 stop_nfqd
 check "nfqd exits 0" "$NFQD_STATUS" 0
+
+# A worker killed while it writes an entry (nfqd-faults, dnsl-write: its
+# first one, the bucket locked and half written).  The master frees the
+# lock when it reaps it; the successor learns into that bucket.
+NFQD=$TOP/${NFQD_BUILD:-build}/nfqd-faults
+: >"$TMP/nfqd.log"
+NFQD_FAULT=dnsl-write start_nfqd "$conf" 2 || finish
+# Its answer's worker dies deciding it; dig may have to ask again.
+check "faults: dig blocked.example A" "$(resolve blocked.example A 3)" $B4
+wait_until 10 grep -q "died writing dns_learn's table" "$TMP/nfqd.log" ||
+    fail "faults: no repair logged"
+check "faults: the repair logged once, for one bucket" \
+    "$(grep -c "died writing dns_learn's table: 1 bucket emptied and unlocked" \
+    "$TMP/nfqd.log")" 1
+wait_eq 10 1 ctr restarts || fail "faults: restarts $(ctr restarts)"
+# The answer's flow hashes to the respawned worker's queue again.
+learned=$(ctr dns_learned)
+check "faults: dig blocked.example A again" "$(resolve blocked.example A)" $B4
+wait_eq 10 $((learned + 1)) ctr dns_learned ||
+    fail "faults: dns_learned $(ctr dns_learned), want $((learned + 1))"
+check "faults: learned into the repaired bucket: dropped" "$(tcp $B4)" drop
+check "faults: no write given up" "$(ctr dns_busy)" 0
+check "faults: one worker died" "$(ctr restarts)" 1
+stop_nfqd
+check "faults: nfqd exits 0" "$NFQD_STATUS" 0
 finish
