@@ -755,6 +755,12 @@ test_rule(void)
 	    "queue = { balance = \"0:0\"; };\n"
 	    "rules = ( { name = \"b\"; dst_name = \"a.example\";"
 	    " verdict = \"drop\"; } );\n";
+	static const char	 badttl[] =
+	    "queue = { balance = \"0:0\"; };\n"
+	    "dns_learn = { enabled = true; min_ttl = 100; max_ttl = 10; };\n";
+	static const char	 badsize[] =
+	    "dns_learn = { enabled = true; max_entries = 8; };\n"
+	    "queue = { balance = \"0:0\"; };\n";
 	struct nfqd_config	 cf;
 	struct unit_reports	 rs;
 	struct nfqd_engine	 e;
@@ -766,6 +772,15 @@ test_rule(void)
 	CHECK(nfqd_config_load_text(&cf, "nolearn.conf", nolearn,
 	    strlen(nolearn), NULL, unit_collect, &rs) != 0,
 	    "rule: dst_name without dns_learn refused");
+	memset(&rs, 0, sizeof(rs));
+	CHECK(nfqd_config_load_text(&cf, "ttl.conf", badttl, strlen(badttl),
+	    NULL, unit_collect, &rs) != 0 && rs.n > 0 &&
+	    strstr(rs.r[0].msg, "over dns_learn.max_ttl") != NULL,
+	    "settings: min_ttl over max_ttl refused, said");
+	memset(&rs, 0, sizeof(rs));
+	CHECK(nfqd_config_load_text(&cf, "size.conf", badsize,
+	    strlen(badsize), NULL, unit_collect, &rs) != 0 && rs.n > 0 &&
+	    rs.r[0].line == 1, "settings: max_entries 8 refused, at its line");
 	memset(&rs, 0, sizeof(rs));
 	if (!CHECK(nfqd_config_load_text(&cf, "dnsl.conf", text, strlen(text),
 	    NULL, unit_collect, &rs) == 0, "rule: configuration loads") ||
