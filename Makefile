@@ -121,10 +121,11 @@ tests: $(UNIT) $(TOOLS) $(B)/nfqd $(B)/nfqctl $(B)/nfqd-faults
 # by side (throughput, CPU per packet), and the round trip's tail on the
 # consumer's own CPU and across CPUs.
 bench: all $(TOOLS) $(B)/bench/bench_classify $(B)/bench/bench_names \
-    $(B)/bench/bench_quic
+    $(B)/bench/bench_quic $(B)/bench/bench_dnslearn
 	$(B)/bench/bench_classify
 	$(B)/bench/bench_names
 	$(B)/bench/bench_quic
+	$(B)/bench/bench_dnslearn
 	tests/bench/bench.sh
 	tests/bench/bench_latency.sh
 
@@ -140,6 +141,10 @@ $(B)/bench/bench_quic: tests/bench/bench_quic.c $(QI) $(OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(NFQD_CFLAGS) -o $@ tests/bench/bench_quic.c \
 	    tests/tools/qinitial.c $(OBJS) $(LDLIBS)
+
+$(B)/bench/bench_dnslearn: tests/bench/bench_dnslearn.c $(OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(NFQD_CFLAGS) -o $@ $< $(OBJS) $(LDLIBS)
 
 $(B)/bench/bench_flows: tests/bench/bench_flows.c tests/tools/hello.c \
     tests/tools/hello.h $(OBJS)

@@ -81,6 +81,21 @@ pcap_counts(struct nfqd_worker *w)
 	w->c.pcap_rotations = b->pcap_rotations + k->rotations;
 }
 
+/* dns_learn's counters, on top of the predecessors'. */
+static void
+dnsl_counts(struct nfqd_worker *w)
+{
+	const struct nfqd_dnsl_counts	*k = &w->eng.dnsl.c;
+	const struct nfqd_slot_stats	*b = &w->l7base;
+
+	w->c.dns_learned = b->dns_learned + k->learned;
+	w->c.dns_hits = b->dns_hits + k->hits;
+	w->c.dns_evictions = b->dns_evictions + k->evictions;
+	w->c.dns_expiries = b->dns_expiries + k->expiries;
+	w->c.dns_refused = b->dns_refused + k->refused;
+	w->c.dns_busy = b->dns_busy + k->busy;
+}
+
 void
 nfqd_batch_publish(struct nfqd_worker *w, uint64_t now)
 {
@@ -89,6 +104,7 @@ nfqd_batch_publish(struct nfqd_worker *w, uint64_t now)
 	if (w->eng.l7.any)
 		l7_counts(w);
 	pcap_counts(w);
+	dnsl_counts(w);
 	nfqd_slot_stats_publish(w->shared, &w->c);
 }
 

@@ -78,6 +78,10 @@ nfqd_config_defaults(struct nfqd_config *cf)
 	cf->flows_full_verdict = NFQD_VERDICT_DROP;
 	cf->flows_pending_mark = 0x20000000;
 	cf->flows_connmark = false;
+	cf->dnsl_enabled = false;
+	cf->dnsl_max_entries = 65536;
+	cf->dnsl_min_ttl = 60;
+	cf->dnsl_max_ttl = 86400;
 }
 
 /*
@@ -170,9 +174,9 @@ finish_copy(struct nfqd_cfgload *c)
 	struct nfqd_config	*cf = c->cf;
 	uint8_t			 needs = header_needs(cf->rules);
 
-	/* Whole packets for names, and for the capture files. */
+	/* Whole packets for names, DNS answers, and the capture files. */
 	if (cf->copy_auto)
-		cf->copy_range = (needs & NFQD_PKT_K_L7) ||
+		cf->copy_range = (needs & NFQD_PKT_K_L7) || cf->dnsl_enabled ||
 		    (cf->rules != NULL && cf->rules->npcap > 0) ? 65535 :
 		    needs != 0 ? AUTO_HEADERS : AUTO_METADATA;
 	if (cf->copy_range == 0 && cf->rules != NULL && cf->rules->npcap > 0)
@@ -180,7 +184,12 @@ finish_copy(struct nfqd_cfgload *c)
 		    "queue.copy_range: 0 copies no packet bytes: the capture "
 		    "files of log = \"pcap\" rules get records without bytes "
 		    "or lengths");
-	cf->parse = cf->copy_range != 0 && needs != 0;
+	cf->parse = cf->copy_range != 0 && (needs != 0 || cf->dnsl_enabled);
+	if (cf->dnsl_enabled && cf->copy_range < 65535)
+		cfg_warn_at(&c->cc, nfqd_settings_seen(c, "queue.copy_range"),
+		    "queue.copy_range: %u bytes: a DNS answer cut short is not "
+		    "learned from (dns_learn; \"auto\" copies whole packets)",
+		    cf->copy_range);
 	if (cf->parse)
 		check_copy(c, needs);
 	if (cf->parse && (needs & NFQD_PKT_K_L7) && cf->copy_range < 65535)
@@ -402,6 +411,11 @@ finish(struct nfqd_cfgload *c, const struct nfqd_overrides *ov)
 		    cfg_line(&c->cc, bal));
 	}
 
+	if (cf->dnsl_min_ttl > cf->dnsl_max_ttl)
+		cerr(c, nfqd_settings_seen(c, "dns_learn.min_ttl"), "%u s is "
+		    "over dns_learn.max_ttl (%u s)", cf->dnsl_min_ttl,
+		    cf->dnsl_max_ttl);
+
 	if (cf->user[0] != '\0') {
 		errno = 0;
 		if ((pw = getpwnam(cf->user)) == NULL) {
@@ -552,6 +566,11 @@ load(struct nfqd_config *cf, const struct nfqd_cfgtext *t, const char *path,
 	cf->rules_set = nfqd_settings_seen(&c, "rules") != NULL;
 	finish(&c, ov);
 	finish_rules(&c);
+	if (cf->rules != NULL && (cf->rules->all_matchers & NFQD_M_DNAME) &&
+	    !cf->dnsl_enabled)
+		cerr(&c, nfqd_settings_seen(&c, "rules"), "a rule reads "
+		    "dst_name, which only names learned from DNS answers give: "
+		    "set dns_learn = { enabled = true; }");
 	if (c.cc.errors == 0)
 		finish_pcap(&c);
 	if (c.cc.errors == 0)

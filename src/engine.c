@@ -7,6 +7,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include <netinet/in.h>
+
 #include <linux/if_ether.h>
 #include <linux/netfilter.h>
 
@@ -20,6 +22,8 @@
 #include "nfqd/match.h"
 #include "nfqd/ruleset.h"
 #include "nfqd/shm.h"
+
+#define DNS_PORT	53
 
 static const struct nfqd_ruleset no_rules;
 
@@ -81,6 +85,13 @@ nfqd_engine_init(struct nfqd_engine *e, const struct nfqd_config *cf,
 fail:
 	nfqd_engine_free(e);
 	return -1;
+}
+
+void
+nfqd_engine_dnsl(struct nfqd_engine *e, struct nfqd_dnsl_tab *t,
+    const struct nfqd_config *cf, uint32_t self)
+{
+	nfqd_dnsl_init(&e->dnsl, t, cf->dnsl_min_ttl, cf->dnsl_max_ttl, self);
 }
 
 void
@@ -395,6 +406,14 @@ nfqd_engine_decide(struct nfqd_engine *e, const struct nfqd_qmsg *m,
 
 	if (e->headers) {
 		nfqd_pkt_parse(m->payload, m->caplen, m->len, &pi);
+		pi.dn = NULL;
+		/* DNS answers teach the table; their verdict is the rules'. */
+		if (e->dnsl.t != NULL && pi.status == NFQD_PKT_OK &&
+		    pi.proto == IPPROTO_UDP && (pi.sport == DNS_PORT ||
+		    pi.dport == DNS_PORT) && !(pi.flags & NFQD_PKT_F_FRAGMENT) &&
+		    (uint64_t)pi.payoff + pi.paylen <= pi.caplen)
+			nfqd_dnsl_packet(&e->dnsl, &pi, m->payload + pi.payoff,
+			    now);
 		if (e->l7.any) {
 			/*
 			 * The pending bit is nfqd's, restored by the
@@ -424,6 +443,15 @@ nfqd_engine_decide(struct nfqd_engine *e, const struct nfqd_qmsg *m,
 	if (f != NULL && f->decided) {
 		decide_by_flow(e, f, &pi, d);
 	} else {
+		if ((e->rs->all_needs & NFQD_PKT_K_DNAME) &&
+		    (pi.known & NFQD_PKT_K_ADDRS) && pi.family != 0) {
+			e->dn.n = 0;
+			if (e->dnsl.t != NULL)
+				nfqd_dnsl_lookup(&e->dnsl, pi.family, pi.daddr,
+				    (uint32_t)(now / 1000000000ull), &e->dn);
+			pi.dn = &e->dn;
+			pi.known |= NFQD_PKT_K_DNAME;
+		}
 		nfqd_engine_decide_parsed(e, m, &pi, now, d);
 		/*
 		 * A rule that decides flows, decided on what the flow said:

@@ -1,7 +1,7 @@
 /*
  * The application-layer keys of a rule (tls_sni, http_host, dns_qname,
  * server_name, l7, alpn, http_method, http_path, dns_qtype, tls_ech,
- * tls_ja4, flow) and the name sets they name: rows of rulekeys.c's table, kept
+ * tls_ja4, dst_name, flow) and the name sets they name: rows of rulekeys.c's table, kept
  * here so that each file holds one job.
  */
 #include <stddef.h>
@@ -88,11 +88,14 @@ name_key(config_setting_t *s)
 		return NFQD_NK_QNAME;
 	if (strcmp(k, "tls_ja4") == 0)
 		return NFQD_NK_JA4;
+	if (strcmp(k, "dst_name") == 0)
+		return NFQD_NK_DNAME;
 	return NFQD_NK_SNAME;
 }
 
 static const uint32_t name_matcher[NFQD_NK_MAX] = {
 	NFQD_M_SNI, NFQD_M_HOST, NFQD_M_QNAME, NFQD_M_SNAME, NFQD_M_JA4,
+	NFQD_M_DNAME,
 };
 
 static void
@@ -379,6 +382,7 @@ const struct nfqd_rulekey nfqd_l7_rulekeys[] = {
 	{ "http_method", key_method },	{ "http_path", key_path },
 	{ "dns_qtype", key_qtype },	{ "tls_ech", key_ech },
 	{ "tls_ja4", key_names },	{ "flow", key_flow },
+	{ "dst_name", key_names },
 };
 
 const size_t nfqd_l7_nrulekeys = NFQD_ARRAY_SIZE(nfqd_l7_rulekeys);
@@ -435,7 +439,8 @@ nfqd_l7_rule_end(struct nfqd_ruleload *l, bool ok)
 		x->own[k] = n;
 	}
 	if (r->flow == 2) {
-		r->flow = (r->matchers & NFQD_M_L7ALL & ~dnsonly) != 0 &&
+		r->flow = (r->matchers & (NFQD_M_L7ALL | NFQD_M_DNAME) &
+		    ~dnsonly) != 0 &&
 		    r->action != NFQD_VERDICT_CONTINUE;
 	} else if (r->flow && (r->matchers & NFQD_M_L7ALL) != 0 &&
 	    (r->matchers & NFQD_M_L7ALL & ~dnsonly) == 0) {

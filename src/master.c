@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/random.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
@@ -24,6 +25,7 @@
 #include "nfqd/config.h"
 #include "nfqd/fault.h"
 #include "nfqd/iptcheck.h"
+#include "nfqd/l7/dnslearn.h"
 #include "nfqd/json.h"
 #include "nfqd/log.h"
 #include "nfqd/master.h"
@@ -82,6 +84,7 @@ write_stats(struct nfqd_master *m, bool table)
 {
 	struct nfqd_buf	b;
 
+	nfqd_master_dnsl_publish(m);
 	nfqd_stats_collect_from(m->stats, &m->shm, &m->proc);
 	nfqd_rregion_collect(m);
 	if (table)
@@ -226,6 +229,7 @@ loop(struct nfqd_master *m)
 		if (usr1)
 			write_stats(m, true);
 		now = nfqd_now_ns();
+		nfqd_master_dnsl_publish(m);
 		nfqd_watchdog_tick(m, now);
 		if (m->cf.stats_interval > 0 && now >= m->next_stats_ns) {
 			if (m->next_stats_ns != 0)
@@ -343,6 +347,43 @@ setup_shm(struct nfqd_master *m)
 	return 0;
 }
 
+/*
+ * dns_learn's table, made once before any worker is forked, so that
+ * every worker, respawned ones too, maps the same.  Its size is kept
+ * until the next start (settings.c).
+ */
+static int
+setup_dnsl(struct nfqd_master *m)
+{
+	uint64_t	seed;
+
+	if (!m->cf.dnsl_enabled)
+		return 0;
+	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != sizeof(seed))
+		seed = nfqd_now_ns() ^ ((uint64_t)getpid() << 32);
+	if ((m->dnsl = nfqd_dnsl_create(m->cf.dnsl_max_entries, seed)) ==
+	    NULL) {
+		log_err("mmap for dns_learn's table (%u entries, %zu bytes)",
+		    m->cf.dnsl_max_entries,
+		    nfqd_dnsl_size(m->cf.dnsl_max_entries));
+		return -1;
+	}
+	NFQD_STORE(&m->shm.hdr->dns_capacity, nfqd_dnsl_capacity(m->dnsl));
+	log_info("dns_learn: a table of %llu entries (%zu bytes mapped, "
+	    "touched as used)", (unsigned long long)nfqd_dnsl_capacity(m->dnsl),
+	    nfqd_dnsl_mapped(m->dnsl));
+	return 0;
+}
+
+/* The table's entries now, for the counters region's readers. */
+void
+nfqd_master_dnsl_publish(struct nfqd_master *m)
+{
+	if (m->dnsl != NULL && m->shm.hdr != NULL)
+		NFQD_STORE(&m->shm.hdr->dns_entries,
+		    nfqd_dnsl_entries(m->dnsl));
+}
+
 /* Start: everything before the loop.  0, or -1 with the reason logged. */
 static int
 start(struct nfqd_master *m, bool detach)
@@ -355,7 +396,7 @@ start(struct nfqd_master *m, bool detach)
 	}
 	if (nfqd_master_can_kill(&m->cf) == -1 ||
 	    (m->pidfd = nfqd_pidfile_open(m->cf.pidfile)) == -1 ||
-	    setup_shm(m) == -1)
+	    setup_shm(m) == -1 || setup_dnsl(m) == -1)
 		return -1;
 	if (nfqd_qsock_bind(m, &m->cf, &added) == -1) {
 		nfqd_qsock_unbind_last(m, added, m->cf.fail_open);
@@ -391,6 +432,8 @@ finish(struct nfqd_master *m)
 	m->cf.rules = NULL;
 	if (m->shm.fd != -1)
 		nfqd_shm_destroy(&m->shm);
+	nfqd_dnsl_destroy(m->dnsl);
+	m->dnsl = NULL;
 	nfqd_pidfile_close(m);
 	if (m->ep != -1)
 		close(m->ep);

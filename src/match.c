@@ -9,6 +9,7 @@
 
 #include "nfqd/iftab.h"
 #include "nfqd/l7.h"
+#include "nfqd/l7/dnslearn.h"
 #include "nfqd/match.h"
 #include "nfqd/pkt.h"
 #include "nfqd/queue.h"
@@ -190,6 +191,25 @@ match_l7(const struct nfqd_ruleset *rs, const struct nfqd_rule *r,
 	return true;
 }
 
+/*
+ * dst_name: any of the names learned for the destination address is in
+ * the rule's sets (a CDN address learned for several names matches a
+ * rule on any of them).
+ */
+static bool
+dname_in(const struct nfqd_rule_l7 *x, const struct nfqd_dnames *dn)
+{
+	unsigned	i;
+
+	if (dn == NULL)
+		return false;
+	for (i = 0; i < dn->n; i++)
+		if (nfqd_l7_name_in(x->sets[NFQD_NK_DNAME],
+		    x->nsets[NFQD_NK_DNAME], dn->name[i], dn->len[i]))
+			return true;
+	return false;
+}
+
 /* The matchers that read the fields in k (NFQD_PKT_K_*). */
 static uint32_t
 matchers_reading(uint8_t k)
@@ -211,6 +231,8 @@ matchers_reading(uint8_t k)
 		mt |= NFQD_M_ICMPTYPE | NFQD_M_ICMPCODE;
 	if (k & NFQD_PKT_K_L7)
 		mt |= NFQD_M_L7ALL;
+	if (k & (NFQD_PKT_K_DNAME | NFQD_PKT_K_ADDRS | NFQD_PKT_K_FAMILY))
+		mt |= NFQD_M_DNAME;
 	return mt;
 }
 
@@ -268,6 +290,8 @@ match_some(const struct nfqd_ruleset *rs, const struct nfqd_rule *r,
 	if ((mt & NFQD_M_OUT) && !match_iface(&r->out, m->outdev, ift))
 		return false;
 	if ((mt & NFQD_M_L7ALL) && !match_l7(rs, r, pi, mt))
+		return false;
+	if ((mt & NFQD_M_DNAME) && !dname_in(&rs->l7x[r->l7x], pi->dn))
 		return false;
 	return true;
 }

@@ -98,6 +98,18 @@ static const struct slot_metric {
 	    "file."),
 	C(pcap_rotations, "nfqd_pcap_rotations_total",
 	    "Capture files rotated at pcap.max_bytes."),
+	C(dns_learned, "nfqd_dns_learned_total",
+	    "(address, name) entries learned from DNS answers."),
+	C(dns_hits, "nfqd_dns_hits_total",
+	    "dst_name lookups that found learned names."),
+	C(dns_evictions, "nfqd_dns_evictions_total",
+	    "Learned entries given up for room."),
+	C(dns_expiries, "nfqd_dns_expiries_total",
+	    "Learned entries reclaimed past their TTL."),
+	C(dns_refused, "nfqd_dns_refused_total",
+	    "DNS answers not learned from: unsolicited or malformed."),
+	C(dns_busy, "nfqd_dns_busy_total",
+	    "Writes to the learned-names table given up on a held lock."),
 #undef C
 #undef V
 };
@@ -257,6 +269,16 @@ nfqd_metrics_write(const struct nfqd_stats *s, uint32_t max_rules,
 	buf_printf(b, "nfqd_config_generation %u\n", s->generation);
 	family(b, "nfqd_workers", "gauge", "Workers configured.");
 	buf_printf(b, "nfqd_workers %zu\n", s->nworkers);
+	if (s->dns_capacity > 0) {
+		family(b, "nfqd_dns_entries", "gauge",
+		    "Entries in the table of names learned from DNS answers.");
+		buf_printf(b, "nfqd_dns_entries %llu\n",
+		    (unsigned long long)s->dns_entries);
+		family(b, "nfqd_dns_capacity", "gauge",
+		    "Entries that table holds (dns_learn.max_entries).");
+		buf_printf(b, "nfqd_dns_capacity %llu\n",
+		    (unsigned long long)s->dns_capacity);
+	}
 	workers(s, b);
 	rules(s, max_rules, b);
 	kernel(s, b);

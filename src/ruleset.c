@@ -74,5 +74,7 @@ nfqd_rule_needs(const struct nfqd_rule *r)
 		k |= NFQD_PKT_K_PROTO | NFQD_PKT_K_PORTS;
 	if (mt & NFQD_M_L7ALL)
 		k |= NFQD_PKT_K_L7;
+	if (mt & NFQD_M_DNAME)
+		k |= NFQD_PKT_K_FAMILY | NFQD_PKT_K_ADDRS | NFQD_PKT_K_DNAME;
 	return k;
 }

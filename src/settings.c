@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "nfqd/l7/dnslearn.h"
 #include "nfqd/log.h"
 #include "nfqd/nfqd.h"
 #include "nfqd/pcap.h"
@@ -87,6 +88,7 @@ static const struct setting table[] = {
 	{ NULL, "stats", OTHER, .set = set_group },
 	{ NULL, "flows", OTHER, .set = set_group },
 	{ NULL, "pcap", OTHER, .set = set_group },
+	{ NULL, "dns_learn", OTHER, .set = set_group },
 
 	{ "daemon", "pidfile", PATH, { F(pidfile) },
 	    .reload = NFQD_RELOAD_NEXT_START },
@@ -167,6 +169,17 @@ static const struct setting table[] = {
 	    UINT32_MAX, .reload = W },
 	{ "flows", "connmark", WORD, { F(flows_connmark) },
 	    .words = w_connmark, .values = v_connmark, .reload = W },
+	/* The table is the master's, made once: its size and whether it
+	   exists wait for a restart; workers clamp TTLs as they learn. */
+	{ "dns_learn", "enabled", BOOL, { F(dnsl_enabled) },
+	    .reload = NFQD_RELOAD_NEXT_START },
+	{ "dns_learn", "max_entries", U32, { F(dnsl_max_entries) },
+	    NFQD_DNSL_MIN_ENTRIES, NFQD_DNSL_MAX_ENTRIES,
+	    .reload = NFQD_RELOAD_NEXT_START },
+	{ "dns_learn", "min_ttl", U32, { F(dnsl_min_ttl) }, 1, 604800,
+	    .reload = W },
+	{ "dns_learn", "max_ttl", U32, { F(dnsl_max_ttl) }, 1, 604800,
+	    .reload = W },
 	{ NULL, "rules", OTHER, { F(parse) }, .set = set_rules,
 	    .same = same_rules, .reload = W },
 	{ NULL, "name_sets", OTHER, .set = set_rules, .same = same_sets,
@@ -439,7 +452,7 @@ suggest(const char *group, const char *name, char *out, size_t len)
 {
 	const char	*names[NFQD_ARRAY_SIZE(table)], *hit;
 	const char	*groups[] = { NULL, "daemon", "queue", "stats", "flows",
-			    "pcap" };
+			    "pcap", "dns_learn" };
 	size_t		 i, g, k;
 	int		 pass;
 

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "nfqd/config.h"
+#include "nfqd/l7/dnslearn.h"
 #include "nfqd/log.h"
 #include "nfqd/master.h"
 #include "nfqd/ruleset.h"
@@ -122,6 +123,7 @@ spawn(struct nfqd_master *m, unsigned i, struct nfqd_qsock *qs)
 	a.rule_ctr = nfqd_rshm_slot(&m->rr->map, i);
 	a.rate_cells = nfqd_rshm_cells(&m->rr->map);
 	a.connmark = m->connmark;
+	a.dnsl = m->dnsl;
 
 	pid = fork();
 	if (pid == -1) {
@@ -383,6 +385,23 @@ schedule_respawn(struct nfqd_master *m, unsigned i, pid_t pid, int status,
 		    (unsigned long long)s->backoff_ms);
 }
 
+/*
+ * A worker that died writing to dns_learn's table left a bucket locked
+ * and half written: empty it and free it for the others.
+ */
+static void
+repair_dnsl(struct nfqd_master *m, unsigned i, pid_t pid)
+{
+	unsigned	n;
+
+	if (m->dnsl == NULL || (n = nfqd_dnsl_repair(m->dnsl,
+	    (uint32_t)pid)) == 0)
+		return;
+	log_warnx("worker %u (pid %d) died writing dns_learn's table: %u "
+	    "bucket%s emptied and unlocked", i, (int)pid, n,
+	    n == 1 ? "" : "s");
+}
+
 void
 nfqd_slots_reap(struct nfqd_master *m)
 {
@@ -403,6 +422,7 @@ nfqd_slots_reap(struct nfqd_master *m)
 		s->pid = 0;
 		s->state = NFQD_W_IDLE;
 		left_behind(m, i, status, asked);
+		repair_dnsl(m, i, pid);
 
 		if (WIFEXITED(status) &&
 		    WEXITSTATUS(status) == NFQD_EXIT_FATAL) {

@@ -85,6 +85,8 @@ nfqd_stats_collect_from(struct nfqd_stats *s, const struct nfqd_shm *shm,
 	s->now = (uint64_t)time(NULL);
 	s->uptime_s = s->now - h->start_time;
 	s->restarts = 0;
+	s->dns_entries = NFQD_LOAD(&h->dns_entries);
+	s->dns_capacity = NFQD_LOAD(&h->dns_capacity);
 	n = NFQD_LOAD(&h->nworkers);
 	if (n > h->nslots)
 		n = h->nslots;
@@ -139,6 +141,8 @@ nfqd_stats_json(const struct nfqd_stats *s, struct nfqd_buf *b)
 	NFQD_SLOT_COUNTERS(X)
 #undef X
 	json_uint(&j, "restarts", s->restarts);
+	json_uint(&j, "dns_entries", s->dns_entries);
+	json_uint(&j, "dns_capacity", s->dns_capacity);
 	json_object_end(&j);
 
 	json_array_begin(&j, "workers");
@@ -276,6 +280,21 @@ nfqd_stats_table(const struct nfqd_stats *s,
 			    s->nrules, shown);
 			emit(arg, line);
 		}
+	}
+
+	if (s->dns_capacity > 0) {
+		snprintf(line, sizeof(line), "dns_learn: %llu entries of %llu, "
+		    "learned %llu, hits %llu, evictions %llu, expiries %llu, "
+		    "refused %llu, busy %llu",
+		    (unsigned long long)s->dns_entries,
+		    (unsigned long long)s->dns_capacity,
+		    (unsigned long long)s->total.dns_learned,
+		    (unsigned long long)s->total.dns_hits,
+		    (unsigned long long)s->total.dns_evictions,
+		    (unsigned long long)s->total.dns_expiries,
+		    (unsigned long long)s->total.dns_refused,
+		    (unsigned long long)s->total.dns_busy);
+		emit(arg, line);
 	}
 
 	if (s->kernel_errno != 0) {

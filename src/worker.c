@@ -294,6 +294,8 @@ setup_engine(struct nfqd_worker *w, const struct nfqd_worker_args *a)
 	    w->ift, w->queue) == -1)
 		fatal("allocating the rule engine");
 	w->eng.connmark = a->connmark;
+	if (a->dnsl != NULL)
+		nfqd_engine_dnsl(&w->eng, a->dnsl, w->cf, (uint32_t)getpid());
 }
 
 /*
@@ -445,6 +447,9 @@ nfqd_worker_main(const struct nfqd_worker_args *a)
 					log_warn("read(timerfd)");
 				now = nfqd_now_ns();
 				nfqd_l7_expire(&w.eng.l7, now);
+				if (w.eng.dnsl.t != NULL)
+					nfqd_dnsl_sweep(&w.eng.dnsl, (uint32_t)
+					    (now / 1000000000ull), 4096);
 				report(&w, now);
 				nfqd_pcap_tick(&w.pcap, now);
 				nfqd_batch_publish(&w, now);

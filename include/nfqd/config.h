@@ -88,6 +88,12 @@ struct nfqd_config {
 						   in the verdict (NFQA_CT),
 						   where the kernel takes it */
 
+	/* dns_learn { }: names learned from DNS answers (l7/dnslearn.h). */
+	bool		 dnsl_enabled;
+	uint32_t	 dnsl_max_entries;	/* (address, name) entries */
+	uint32_t	 dnsl_min_ttl;		/* seconds: a TTL's floor */
+	uint32_t	 dnsl_max_ttl;		/* ... and cap */
+
 	struct nfqd_ruleset *rules;		/* NULL: none; owned */
 	bool		 rules_set;		/* the file says rules = ... */
 	uint32_t	 rate_table_size;	/* keyed rate buckets per worker */

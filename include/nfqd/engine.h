@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "nfqd/l7.h"
+#include "nfqd/l7/dnslearn.h"
 #include "nfqd/log.h"
 #include "nfqd/pkt.h"
 
@@ -84,6 +85,9 @@ struct nfqd_engine {
 	struct nfqd_logthrottle	*log_lt;	/* [rs->nlogs], by r->logslot */
 	bool			 capture;	/* this packet, so far */
 	struct nfqd_l7		 l7;		/* flows and names (l7.h) */
+	struct nfqd_dnsl	 dnsl;		/* names learned from DNS
+						   answers; .t NULL: off */
+	struct nfqd_dnames	 dn;		/* a packet's, for dst_name */
 	uint64_t		 nomatch;	/* packets that got the default */
 	/* by status: packets that got incomplete_verdict[status] */
 	uint64_t		 incomplete[NFQD_PKT_STATUS_MAX];
@@ -99,6 +103,14 @@ int	nfqd_engine_init(struct nfqd_engine *e, const struct nfqd_config *cf,
 	    struct nfqd_rate_cell *cells, const struct nfqd_iftab *ift,
 	    uint16_t queue);
 void	nfqd_engine_free(struct nfqd_engine *e);
+
+/*
+ * Learn from DNS answers into the shared table t (dns_learn; NULL: not),
+ * and look dst_name up there; self: the lock word this process writes
+ * (its pid).  TTLs are clamped as cf says.
+ */
+void	nfqd_engine_dnsl(struct nfqd_engine *e, struct nfqd_dnsl_tab *t,
+	    const struct nfqd_config *cf, uint32_t self);
 
 void	nfqd_engine_decide(struct nfqd_engine *e, const struct nfqd_qmsg *m,
 	    uint64_t now, struct nfqd_decision *d);

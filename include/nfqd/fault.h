@@ -22,6 +22,8 @@
  *   worker-poison    deciding a packet that carries "NFQD-POISON": fires
  *                    in every worker, every time (a packet of death)
  *   master-reload    the master, at the start of its N-th reload
+ *   dnsl-write       holding a lock of dns_learn's table, its bucket half
+ *                    written (counts entries learned)
  */
 
 #include <stdbool.h>
@@ -35,6 +37,7 @@ enum nfqd_fault {
 	NFQD_FAULT_SENT,
 	NFQD_FAULT_POISON,
 	NFQD_FAULT_MASTER_RELOAD,
+	NFQD_FAULT_DNSL_WRITE,
 	NFQD_FAULT_MAX
 };
 

@@ -25,6 +25,9 @@ struct nfqd_stats;
  */
 int	nfqd_master_run(struct nfqd_config *cf,
 	    const struct nfqd_overrides *ov, bool detach);
+/* dns_learn's entries into the counters region's header. */
+struct nfqd_master;
+void	nfqd_master_dnsl_publish(struct nfqd_master *m);
 
 /*
  * For the master's own files, one job each:
@@ -135,6 +138,8 @@ struct nfqd_master {
 	int				 pidfd;
 	int				 ready_fd; /* -d: tell the parent */
 	struct nfqd_shm			 shm;
+	struct nfqd_dnsl_tab		*dnsl;	/* dns_learn's table, made
+						   at start; NULL: off */
 
 	struct nfqd_qsock		 qs[2 * NFQD_MAX_WORKERS];
 	size_t				 nqs;

@@ -4,6 +4,7 @@
 #include <stdint.h>
 
 struct nfqd_l7fields;
+struct nfqd_dnames;
 
 /*
  * Packet parsing: the network and transport headers of a packet as the
@@ -75,8 +76,10 @@ enum nfqd_pkt_reason {
 #define NFQD_PKT_K_ICMP		0x20	/* icmp_type and icmp_code, or not ICMP */
 #define NFQD_PKT_K_L7		0x40	/* the application layer's fields
 					   (pi->l7), or none (l7.h) */
-#define NFQD_PKT_K_ALL		0x7f
-#define NFQD_PKT_K_NBITS	7
+#define NFQD_PKT_K_ALL		0x7f	/* what the parsers determine */
+#define NFQD_PKT_K_DNAME	0x80	/* the names learned for daddr
+					   (pi->dn), looked up by the engine */
+#define NFQD_PKT_K_NBITS	8
 
 /* pi->flags */
 #define NFQD_PKT_F_FRAGMENT	0x01	/* a fragment (first or later) */
@@ -111,6 +114,8 @@ struct nfqd_pkt {
 	uint32_t	len;		/* original length of the packet */
 	/* Set by the application layer (l7.h), never by nfqd_pkt_parse(): */
 	const struct nfqd_l7fields *l7;	/* when known covers NFQD_PKT_K_L7 */
+	/* Set by the engine: */
+	const struct nfqd_dnames *dn;	/* when known covers NFQD_PKT_K_DNAME */
 };
 
 /*

@@ -57,6 +57,9 @@ enum nfqd_rate_per {
 #define NFQD_M_ECH		0x02000000	/* tls_ech */
 #define NFQD_M_JA4		0x04000000	/* tls_ja4 */
 #define NFQD_M_L7ALL		0x07ff0000
+/* dst_name: names learned for the destination (l7/dnslearn.h), known
+   from a flow's first packet, so not one of NFQD_M_L7ALL. */
+#define NFQD_M_DNAME		0x08000000
 
 /* An address prefix; addr holds the prefix with host bits zero. */
 struct nfqd_cidr {
@@ -134,6 +137,7 @@ enum nfqd_name_key {
 	NFQD_NK_QNAME,		/* dns_qname */
 	NFQD_NK_SNAME,		/* server_name */
 	NFQD_NK_JA4,		/* tls_ja4: fingerprints, as names */
+	NFQD_NK_DNAME,		/* dst_name */
 	NFQD_NK_MAX
 };
 

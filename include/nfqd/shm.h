@@ -37,7 +37,7 @@
  */
 
 #define NFQD_SHM_MAGIC		0x4451464eu	/* "NFQD" little-endian */
-#define NFQD_SHM_VERSION	5
+#define NFQD_SHM_VERSION	6
 
 enum nfqd_slot_state {
 	NFQD_SLOT_EMPTY = 0,	/* not part of the configured range */
@@ -58,6 +58,9 @@ struct nfqd_shm_hdr {
 	uint64_t	start_time;	/* master start, seconds since the epoch */
 	uint32_t	seq;		/* odd while the master rewrites
 					   counters (a seqcount; version 4) */
+	uint64_t	dns_entries;	/* dns_learn: entries in the table
+					   now (version 6) */
+	uint64_t	dns_capacity;	/* ... and its size; 0: no table */
 } __attribute__((aligned(NFQD_CACHELINE)));
 
 struct nfqd_slot_ctl {
@@ -133,6 +136,15 @@ struct nfqd_slot_stats {
 	uint64_t	pcap_errors;	/* packets to capture that are not in
 					   it: a write failed, or no file */
 	uint64_t	pcap_rotations;	/* files rotated at pcap.max_bytes */
+	/* dns_learn (l7/dnslearn.h; version 6): */
+	uint64_t	dns_learned;	/* (address, name) entries added */
+	uint64_t	dns_hits;	/* dst_name lookups that found names */
+	uint64_t	dns_evictions;	/* live entries given up for room */
+	uint64_t	dns_expiries;	/* entries reclaimed past their TTL */
+	uint64_t	dns_refused;	/* answers not learned from: no query
+					   of theirs seen, or malformed */
+	uint64_t	dns_busy;	/* table writes given up: a bucket's
+					   lock stayed held */
 	uint64_t	last_id;	/* id of the last packet verdicted */
 	uint64_t	read_id;	/* id of the last packet read, stored
 					   before its batch is decided: ids
@@ -157,7 +169,9 @@ struct nfqd_slot_stats {
 	X(flows_evicted) X(flows_timed_out) X(flows_full) X(reasm_full)	\
 	X(l7_conflicts) X(l7_malformed) X(l7_bad_csum) X(l7_tls) X(l7_http) X(l7_dns)	\
 	X(l7_other) X(l7_quic) X(l7_quic_refused) X(pcap_packets)	\
-	X(pcap_bytes) X(pcap_errors) X(pcap_rotations)
+	X(pcap_bytes) X(pcap_errors) X(pcap_rotations) X(dns_learned)	\
+	X(dns_hits) X(dns_evictions) X(dns_expiries) X(dns_refused)	\
+	X(dns_busy)
 
 struct nfqd_slot {
 	struct nfqd_slot_ctl	ctl;

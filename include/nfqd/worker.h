@@ -19,6 +19,7 @@ struct nfqd_config;
 struct nfqd_slot;
 struct nfqd_rule_ctr;
 struct nfqd_rate_cell;
+struct nfqd_dnsl_tab;
 
 /* What the master hands a worker at fork(). */
 struct nfqd_worker_args {
@@ -36,6 +37,7 @@ struct nfqd_worker_args {
 	struct nfqd_rate_cell	 *rate_cells;	/* shared per-rule buckets */
 	bool			  connmark;	/* flows.connmark is "auto"
 						   and the kernel takes it */
+	struct nfqd_dnsl_tab	 *dnsl;		/* dns_learn's table, or NULL */
 };
 
 /* The worker process: never returns. */

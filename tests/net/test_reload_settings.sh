@@ -12,7 +12,7 @@ conf=$TMP/nfqd.conf
 
 # The file: these settings per group (name -> value as written), one more
 # or one other each step.
-declare -A D Q S T F P
+declare -A D Q S T F P L
 D[pidfile]="\"$TMP/nfqd.pid\""
 D[log_level]='"info"'
 Q[balance]='"0:1"'
@@ -37,6 +37,7 @@ write() {
 		group stats S
 		if [ -n "${F[*]+x}" ]; then group flows F; fi
 		if [ -n "${P[*]+x}" ]; then group pcap P; fi
+		if [ -n "${L[*]+x}" ]; then group dns_learn L; fi
 		for k in "${!T[@]}"; do
 			printf '%s = %s;\n' "$k" "${T[$k]}"
 		done
@@ -87,6 +88,7 @@ step() {
 	stats.*) local -n a=S ;;
 	flows.*) local -n a=F ;;
 	pcap.*) local -n a=P ;;
+	dns_learn.*) local -n a=L ;;
 	esac
 	if [ -n "$value" ]; then
 		a[$key]=$value
@@ -213,6 +215,20 @@ no) ct_said="flows.connmark: this kernel does not take conntrack marks in verdic
 esac
 check "flows.connmark: the kernel's answer ($ctk) logged once" \
     "$(ct_lines)/$(grep -cF "$ct_said" "$TMP/nfqd.log")" 1/1
+# dns_learn: its table is the master's, made at start.
+step dns_learn.enabled "next start" true
+if grep -q "reload: dns_learn.enabled changed; it takes effect at the next start" \
+    "$TMP/nfqd.log"; then
+	pass "dns_learn.enabled: the log says so"
+else
+	fail "dns_learn.enabled: the log says so"
+fi
+sdump
+check "dns_learn.enabled: still no table" \
+    "$(jq -r '.total.dns_capacity' "$(sfile)")" 0
+step dns_learn.max_entries "next start" 2048
+step dns_learn.min_ttl "workers replaced" 5
+step dns_learn.max_ttl "workers replaced" 600
 echo "example.com" >"$TMP/set.txt"
 step name_sets "workers replaced" "( { name = \"s\"; file = \"$TMP/set.txt\"; } )"
 echo "example.org" >>"$TMP/set.txt"

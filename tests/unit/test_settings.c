@@ -99,6 +99,13 @@ static const struct {
 	    NULL },
 	{ "flows.connmark", "flows = { connmark = \"auto\"; };\n" BASE,
 	    NULL },
+	{ "dns_learn.enabled", "dns_learn = { enabled = true; };\n" BASE,
+	    NULL },
+	{ "dns_learn.max_entries", "dns_learn = { max_entries = 1024; };\n"
+	    BASE, NULL },
+	{ "dns_learn.min_ttl", "dns_learn = { min_ttl = 5; };\n" BASE, NULL },
+	{ "dns_learn.max_ttl", "dns_learn = { max_ttl = 600; };\n" BASE,
+	    NULL },
 	{ "pcap.dir", "pcap = { dir = \"/tmp\"; };\n" BASE, NULL },
 	{ "pcap.max_bytes", "pcap = { max_bytes = \"1M\"; };\n" BASE, NULL },
 	{ "pcap.max_files", "pcap = { max_files = 3; };\n" BASE, NULL },

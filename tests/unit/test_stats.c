@@ -35,7 +35,9 @@
 	"\"l7_http\":0,\"l7_dns\":0,\"l7_other\":0,\"l7_quic\":0," \
 	"\"l7_quic_refused\":0," \
 	"\"pcap_packets\":0,\"pcap_bytes\":0,\"pcap_errors\":0," \
-	"\"pcap_rotations\":0,"
+	"\"pcap_rotations\":0," \
+	"\"dns_learned\":0,\"dns_hits\":0,\"dns_evictions\":0," \
+	"\"dns_expiries\":0,\"dns_refused\":0,\"dns_busy\":0,"
 
 static char		dir[512];
 static struct nfqd_stats s;
@@ -237,7 +239,7 @@ test_collect(const char *shmpath)
 	    "\"nlerrors\":2116,\"malformed\":2118,\"truncated\":2134,"
 	    "\"tiny_fragments\":2136,\"header_chains\":2138,\"orphans\":2128,"
 	    "\"nomatch\":2130,\"rate_evictions\":2132,\"batches\":2120,"
-	    "\"verdict_msgs\":2122," L7Z "\"restarts\":3},"
+	    "\"verdict_msgs\":2122," L7Z "\"restarts\":3,\"dns_entries\":0,\"dns_capacity\":0},"
 	    "\"workers\":[%s,%s],\"rules\":[{\"name\":\"no-telnet\","
 	    "\"hits\":7,\"bytes\":420},{\"name\":\"a\\\"b\",\"hits\":0,"
 	    "\"bytes\":0}],\"kernel\":[%s,%s]}\n", NFQD_VERSION,
@@ -335,7 +337,7 @@ test_collect(const char *shmpath)
 	    "\"nlerrors\":0,\"malformed\":0,\"truncated\":0,\"tiny_fragments\":0,"
 	    "\"header_chains\":0,\"orphans\":0,\"nomatch\":0,"
 	    "\"rate_evictions\":0,\"batches\":0,\"verdict_msgs\":0," L7Z
-	    "\"restarts\":0},"
+	    "\"restarts\":0,\"dns_entries\":0,\"dns_capacity\":0},"
 	    "\"workers\":[],\"rules\":[],\"kernel\":[]}\n", NFQD_VERSION);
 	CHECK_STR_EQ(b.data, want, "json: no workers");
 	buf_free(&b);

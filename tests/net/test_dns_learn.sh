@@ -1,0 +1,179 @@
+#!/bin/bash
+# dns_learn end to end: dnsmasq in the receiver's namespace answers dig
+# in the sender's with A, AAAA and CNAME records; both directions of DNS
+# are queued (queries on INPUT, answers on OUTPUT) and TCP through the
+# documented host rules (docs/l7.md).  A rule dst_name = "blocked.example"
+# drops TCP connections to the addresses answered for it (directly, over
+# IPv6, through a CNAME chain); an allowed name's address passes; after
+# the TTL (dns_learn.max_ttl) the entries expire, counted, and the same
+# connections pass; an answer sent with no query (scapy, from the server's
+# side, so that it is queued like dnsmasq's) is refused, counted, and its
+# address is not learned.  Then a worker killed while it writes the table
+# (nfqd-faults): the master repairs the bucket and the successor learns.
+. "$(dirname "$0")/lib.sh"
+
+PY=/usr/bin/python3	# Debian's, with scapy
+NFQCTL=$TOP/${NFQD_BUILD:-build}/nfqctl
+TCPP=8080
+TTL=10			# dns_learn.max_ttl: dnsmasq's 600 s comes down to it
+
+for c in dig dnsmasq socat; do
+	if ! command -v $c >/dev/null; then
+		fail "$c is not installed (scripts/deps.sh installs it)"
+		finish
+	fi
+done
+if ! "$PY" -c 'import scapy.all' 2>/dev/null; then
+	fail "$PY cannot import scapy (scripts/deps.sh installs python3-scapy)"
+	finish
+fi
+setup_net
+
+# The answered addresses, all the receiver's.
+B4=10.77.0.10		# blocked.example
+OK4=10.77.0.11		# ok.example
+SP4=10.77.0.12		# the spoofed answer's
+CN4=10.77.0.13		# cdn.blocked.example, via www.alias.example
+B6=fd77::10		# blocked.example AAAA
+for a in $B4 $OK4 $SP4 $CN4; do
+	ip -n "$NS2" addr add $a/32 dev veth1
+done
+ip -n "$NS2" addr add $B6/128 dev veth1 nodad
+
+l7_host_rules 0:1
+# The answers leave the receiver: queued on their way out too.
+for t in iptables ip6tables; do
+	in2 $t -t mangle -A OUTPUT -p udp --sport 53 -j NFQUEUE \
+	    --queue-balance 0:1 --queue-bypass
+done
+
+conf=$TMP/nfqd.conf
+write_conf "$conf" 'queue: { balance = "0:1"; };' \
+    "dns_learn = { enabled = true; max_entries = 1024; min_ttl = 1; max_ttl = $TTL; };" \
+    "rules = (
+  { name = \"learned\"; dst_name = \"blocked.example\"; verdict = \"drop\"; }
+);"
+start_nfqd "$conf" 2 || finish
+ctr() {
+	"$NFQCTL" -s "$TMP/nfqd.shm" stats --json | jq -r ".total.$1"
+}
+
+in2 dnsmasq --no-daemon --no-resolv --no-hosts --conf-file=/dev/null \
+    --bind-interfaces --listen-address=$A2 --port=53 --local-ttl=600 \
+    --host-record=blocked.example,$B4,$B6 --host-record=ok.example,$OK4 \
+    --host-record=cdn.blocked.example,$CN4 \
+    --cname=www.alias.example,cdn.blocked.example \
+    >"$TMP/dnsmasq.log" 2>&1 &
+BG_PIDS+=($!)
+# One listener for both families (two would race for the port).
+in2 socat TCP6-LISTEN:$TCPP,ipv6only=0,reuseaddr,fork PIPE >/dev/null 2>&1 &
+BG_PIDS+=($!)
+listening() { in2 ss -Hln "sport = :$1" | grep -q .; }
+wait_until 10 listening 53 || fail "dnsmasq did not listen"
+wait_until 10 listening $TCPP || fail "socat did not listen"
+
+# resolve NAME TYPE [TRIES]: the addresses dig got, sorted, one line.
+resolve() {
+	in1 dig +short +tries=${3:-1} +time=2 @$A2 "$1" "$2" | grep -v '\.$' |
+	    sort | tr '\n' ' ' | sed 's/ $//'
+}
+# tcp ADDR: "pass" when a line comes back through a TCP connection to
+# ADDR:TCPP within 2 s, else "drop".
+tcp() {
+	local a=$1
+	case $a in *:*) a="[$a]" ;; esac
+	if [ "$(echo hello | in1 timeout 4 socat -t 1 -T 2 - \
+	    "TCP:$a:$TCPP,connect-timeout=2" 2>/dev/null)" = hello ]; then
+		echo pass
+	else
+		echo drop
+	fi
+}
+
+# Before any answer: every connection passes.
+check "nothing learned yet: $B4 passes" "$(tcp $B4)" pass
+check "nothing learned yet: $B6 passes" "$(tcp $B6)" pass
+check "nothing learned yet: $CN4 passes" "$(tcp $CN4)" pass
+
+check "dig blocked.example A" "$(resolve blocked.example A)" $B4
+check "dig blocked.example AAAA" "$(resolve blocked.example AAAA)" $B6
+check "dig ok.example A" "$(resolve ok.example A)" $OK4
+check "dig www.alias.example A (CNAME)" \
+    "$(resolve www.alias.example A)" $CN4
+# Each answer: 1 + 1 + 1 + 2 (the chain's two names) entries.
+wait_eq 10 5 ctr dns_learned ||
+    fail "dns_learned: got $(ctr dns_learned), want 5"
+check "learned 5 (address, name) entries" "$(ctr dns_learned)" 5
+wait_eq 10 5 ctr dns_entries || fail "dns_entries: got $(ctr dns_entries)"
+check "the table holds 5" "$(ctr dns_entries)" 5
+check "no answer refused" "$(ctr dns_refused)" 0
+
+check "blocked.example's address: dropped" "$(tcp $B4)" drop
+check "blocked.example's IPv6 address: dropped" "$(tcp $B6)" drop
+check "through a CNAME to cdn.blocked.example: dropped" "$(tcp $CN4)" drop
+check "ok.example's address: passes" "$(tcp $OK4)" pass
+hits=$(ctr dns_hits)
+check "lookups that found names counted (at least 4)" \
+    "$([ "$hits" -ge 4 ] && echo yes)" yes
+
+# An answer nobody asked for, from the server's address and port.
+before=$(ctr dns_refused)
+in2 "$PY" - $A2 $A1 $SP4 <<'PY' >"$TMP/scapy.log" 2>&1
+import sys
+from scapy.all import IP, UDP, DNS, DNSQR, DNSRR, L3RawSocket, conf, send
+src, dst, addr = sys.argv[1:4]
+# A raw IP socket, which goes through OUTPUT (scapy's default packet
+# socket would not: the answer must be queued like dnsmasq's).
+conf.L3socket = L3RawSocket
+send(IP(src=src, dst=dst) / UDP(sport=53, dport=33333) /
+     DNS(id=4242, qr=1, aa=1, rd=1, ra=1,
+         qd=DNSQR(qname="blocked.example", qtype="A"),
+         an=DNSRR(rrname="blocked.example", type="A", ttl=600, rdata=addr)),
+     verbose=False)
+PY
+check "spoof: scapy sent it" "$?" 0
+wait_eq 10 $((before + 1)) ctr dns_refused ||
+    fail "dns_refused: got $(ctr dns_refused), want $((before + 1))"
+check "spoof: refused, counted once" "$(ctr dns_refused)" $((before + 1))
+check "spoof: nothing learned" "$(ctr dns_learned)" 5
+check "spoof: its address passes" "$(tcp $SP4)" pass
+
+# After the TTL: the sweep reclaims all five, and everything passes.
+wait_eq $((TTL + 15)) 5 ctr dns_expiries ||
+    fail "dns_expiries: got $(ctr dns_expiries), want 5"
+check "expired: 5 counted" "$(ctr dns_expiries)" 5
+wait_eq 10 0 ctr dns_entries || fail "dns_entries: got $(ctr dns_entries)"
+check "expired: the table is empty" "$(ctr dns_entries)" 0
+check "expired: $B4 passes" "$(tcp $B4)" pass
+check "expired: $B6 passes" "$(tcp $B6)" pass
+check "expired: $CN4 passes" "$(tcp $CN4)" pass
+check "no worker died" "$(ctr restarts)" 0
+check "no table write given up" "$(ctr dns_busy)" 0
+stop_nfqd
+check "nfqd exits 0" "$NFQD_STATUS" 0
+
+# A worker killed while it writes an entry (nfqd-faults, dnsl-write: its
+# first one, the bucket locked and half written).  The master frees the
+# lock when it reaps it; the successor learns into that bucket.
+NFQD=$TOP/${NFQD_BUILD:-build}/nfqd-faults
+: >"$TMP/nfqd.log"
+NFQD_FAULT=dnsl-write start_nfqd "$conf" 2 || finish
+# Its answer's worker dies deciding it; dig may have to ask again.
+check "faults: dig blocked.example A" "$(resolve blocked.example A 3)" $B4
+wait_until 10 grep -q "died writing dns_learn's table" "$TMP/nfqd.log" ||
+    fail "faults: no repair logged"
+check "faults: the repair logged once, for one bucket" \
+    "$(grep -c "died writing dns_learn's table: 1 bucket emptied and unlocked" \
+    "$TMP/nfqd.log")" 1
+wait_eq 10 1 ctr restarts || fail "faults: restarts $(ctr restarts)"
+# The answer's flow hashes to the respawned worker's queue again.
+learned=$(ctr dns_learned)
+check "faults: dig blocked.example A again" "$(resolve blocked.example A)" $B4
+wait_eq 10 $((learned + 1)) ctr dns_learned ||
+    fail "faults: dns_learned $(ctr dns_learned), want $((learned + 1))"
+check "faults: learned into the repaired bucket: dropped" "$(tcp $B4)" drop
+check "faults: no write given up" "$(ctr dns_busy)" 0
+check "faults: one worker died" "$(ctr restarts)" 1
+stop_nfqd
+check "faults: nfqd exits 0" "$NFQD_STATUS" 0
+finish
