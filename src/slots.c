@@ -387,15 +387,19 @@ schedule_respawn(struct nfqd_master *m, unsigned i, pid_t pid, int status,
 
 /*
  * A worker that died writing to dns_learn's table left a bucket locked
- * and half written: empty it and free it for the others.
+ * and half written: empty it and free it for the others.  One that
+ * exited 0 left its loop, never a write, and is not looked for: the walk
+ * reads the whole table, and a reload replaces every worker.
  */
 static void
-repair_dnsl(struct nfqd_master *m, unsigned i, pid_t pid)
+repair_dnsl(struct nfqd_master *m, unsigned i, pid_t pid, int status)
 {
 	unsigned	n;
 
-	if (m->dnsl == NULL || (n = nfqd_dnsl_repair(m->dnsl,
-	    (uint32_t)pid)) == 0)
+	if (m->dnsl == NULL ||
+	    (WIFEXITED(status) && WEXITSTATUS(status) == 0))
+		return;
+	if ((n = nfqd_dnsl_repair(m->dnsl, (uint32_t)pid)) == 0)
 		return;
 	log_warnx("worker %u (pid %d) died writing dns_learn's table: %u "
 	    "bucket%s emptied and unlocked", i, (int)pid, n,
@@ -422,7 +426,7 @@ nfqd_slots_reap(struct nfqd_master *m)
 		s->pid = 0;
 		s->state = NFQD_W_IDLE;
 		left_behind(m, i, status, asked);
-		repair_dnsl(m, i, pid);
+		repair_dnsl(m, i, pid, status);
 
 		if (WIFEXITED(status) &&
 		    WEXITSTATUS(status) == NFQD_EXIT_FATAL) {
