@@ -261,9 +261,8 @@ hello_client(uint8_t *out, const char *name, size_t nlen)
 	return (size_t)(p - out);
 }
 
-/* The Internet checksum of buf, folded, starting from sum. */
-static uint16_t
-csum(const uint8_t *buf, size_t len, uint32_t sum)
+uint16_t
+hello_csum(const uint8_t *buf, size_t len, uint32_t sum)
 {
 	size_t	i;
 
@@ -300,7 +299,7 @@ hello_tcp_packet(uint8_t *pkt, uint32_t saddr, uint32_t daddr, uint16_t sport,
 	put16(ip + 10, 0);
 	memcpy(ip + 12, &saddr, 4);
 	memcpy(ip + 16, &daddr, 4);
-	put16(ip + 10, csum(ip, 20, 0));
+	put16(ip + 10, hello_csum(ip, 20, 0));
 
 	put16(th, sport);
 	put16(th + 2, dport);
@@ -320,7 +319,7 @@ hello_tcp_packet(uint8_t *pkt, uint32_t saddr, uint32_t daddr, uint16_t sport,
 	sum += (uint32_t)ip[16] << 8 | ip[17];
 	sum += (uint32_t)ip[18] << 8 | ip[19];
 	sum += IPPROTO_TCP + (uint32_t)(thlen + paylen);
-	put16(th + 16, csum(th, thlen + paylen, sum));
+	put16(th + 16, hello_csum(th, thlen + paylen, sum));
 	return len;
 }
 

@@ -50,6 +50,9 @@ size_t	hello_client(uint8_t *out, const char *name, size_t nlen);
 
 uint8_t	*hello_put32(uint8_t *p, uint32_t v);
 
+/* The Internet checksum of buf, folded, starting from sum. */
+uint16_t hello_csum(const uint8_t *buf, size_t len, uint32_t sum);
+
 /*
  * An IPv4 packet of a TCP segment into pkt: addresses in network order,
  * ports and numbers in host order, opt (optlen, a multiple of 4) the TCP

@@ -103,21 +103,6 @@ num(const char *s, unsigned long max, const char *opt)
 	return v;
 }
 
-/* The Internet checksum of buf, folded, starting from sum. */
-static uint16_t
-csum(const uint8_t *buf, size_t len, uint32_t sum)
-{
-	size_t	i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)buf[i] << 8 | buf[i + 1];
-	if (len & 1)
-		sum += (uint32_t)buf[len - 1] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
 static void
 put16(uint8_t *p, unsigned v)
 {
@@ -145,7 +130,7 @@ udp4(uint8_t *pkt, uint32_t saddr, uint32_t daddr, uint16_t sport,
 	put16(ip + 10, 0);
 	memcpy(ip + 12, &saddr, 4);
 	memcpy(ip + 16, &daddr, 4);
-	put16(ip + 10, csum(ip, 20, 0));
+	put16(ip + 10, hello_csum(ip, 20, 0));
 	put16(uh, sport);
 	put16(uh + 2, dport);
 	put16(uh + 4, (unsigned)(8 + paylen));
@@ -155,7 +140,7 @@ udp4(uint8_t *pkt, uint32_t saddr, uint32_t daddr, uint16_t sport,
 	sum += (uint32_t)ip[16] << 8 | ip[17];
 	sum += (uint32_t)ip[18] << 8 | ip[19];
 	sum += IPPROTO_UDP + (uint32_t)(8 + paylen);
-	c = csum(uh, 8 + paylen, sum);
+	c = hello_csum(uh, 8 + paylen, sum);
 	put16(uh + 6, c == 0 ? 0xffff : c);
 	return len;
 }
