@@ -830,28 +830,34 @@ paired() {
 FT=F	# the flood rows nmed and lost read: F (TLS) or Q (QUIC)
 nmed() { [ "${1%%-*}" = nfqd ] && med $FT "$@" || echo -; }
 lost() { awk -F'\t' -v t=$FT -v c="$1" -v r="$2" '$1 == t && $2 == c && $3 == r { print $6 - $9 }' "$TSV" | median; }
+# flood_rows PER-SECOND L7-COUNTER: the table of the flood FT, a row per
+# rate and consumer.
+flood_rows() {
+	local rate c
+	printf '%-10s %7s %8s %9s %10s %11s %11s %6s %6s %6s %6s %9s %9s %9s %8s %8s %9s\n' \
+	    consumer rate "$1" packets handled "CPU ns/pkt" "(min-max)" \
+	    "CPU %" "runq %" pkt/wk lost "$2" "hits" listed evicted errors "PSS KiB"
+	for rate in "${RATE_LIST[@]}"; do
+		for c in "${CONS_LIST[@]}"; do
+			printf '%-10s %7s %8.0f %9.0f %10.0f %11.0f %11s %6.1f %6.1f %6.1f %6.0f %9s %9s %9s %8s %8s %9s\n' \
+			    "$c" "$rate" "$(med $FT $c $rate 8)" "$(med $FT $c $rate 6)" \
+			    "$(med $FT $c $rate 9)" "$(med $FT $c $rate 10)" \
+			    "$(minmax $FT $c $rate 10)" "$(med $FT $c $rate 14)" \
+			    "$(med $FT $c $rate 15)" "$(med $FT $c $rate 16)" \
+			    "$(lost $c $rate)" \
+			    "$(nmed $c $rate 20)" "$(nmed $c $rate 21)" \
+			    "$(med $FT $c $rate 7)" "$(nmed $c $rate 22)" \
+			    "$(nmed $c $rate 24)" "$(nmed $c $rate 27)"
+		done
+	done
+}
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "" && b != "" && b > 0) printf "%.3f", a / b; else printf "-" }'; }
 
 echo
 echo "== $machine_cpu, $machine_nproc CPUs, Linux $machine_kernel; nfqd $commit; $started"
 if [ "$FLOOD" = 1 ]; then
 	echo "== flood: new flows (a SYN and a ClientHello of 517 bytes each), $NAMES names in the set, $MISS of the hellos for other names; medians of $RUNS runs of $DURATION s; generator on CPU 0, consumer on CPU 1"
-	printf '%-10s %7s %8s %9s %10s %11s %11s %6s %6s %6s %6s %9s %9s %9s %8s %8s %9s\n' \
-	    consumer rate flows/s packets handled "CPU ns/pkt" "(min-max)" \
-	    "CPU %" "runq %" pkt/wk lost l7_tls "hits" listed evicted errors "PSS KiB"
-	for rate in "${RATE_LIST[@]}"; do
-		for c in "${CONS_LIST[@]}"; do
-			printf '%-10s %7s %8.0f %9.0f %10.0f %11.0f %11s %6.1f %6.1f %6.1f %6.0f %9s %9s %9s %8s %8s %9s\n' \
-			    "$c" "$rate" "$(med F $c $rate 8)" "$(med F $c $rate 6)" \
-			    "$(med F $c $rate 9)" "$(med F $c $rate 10)" \
-			    "$(minmax F $c $rate 10)" "$(med F $c $rate 14)" \
-			    "$(med F $c $rate 15)" "$(med F $c $rate 16)" \
-			    "$(lost $c $rate)" \
-			    "$(nmed $c $rate 20)" "$(nmed $c $rate 21)" \
-			    "$(med F $c $rate 7)" "$(nmed $c $rate 22)" \
-			    "$(nmed $c $rate 24)" "$(nmed $c $rate 27)"
-		done
-	done
+	flood_rows flows/s l7_tls
 	for rate in "${RATE_LIST[@]}"; do
 		for c in "${CONS_LIST[@]}"; do
 			[ "$c" = refq ] && continue
@@ -885,22 +891,7 @@ fi
 if [ "$QUIC" = 1 ]; then
 	FT=Q
 	echo "== QUIC flood: new connections (a post-quantum ClientHello of 1.4 KB in two QUIC v1 Initials of 1,200 bytes), $NAMES names in the set, $MISS of the hellos for other names; medians of $RUNS runs of $DURATION s; generator on CPU 0, consumer on CPU 1"
-	printf '%-10s %7s %8s %9s %10s %11s %11s %6s %6s %6s %6s %9s %9s %9s %8s %8s %9s\n' \
-	    consumer rate conns/s packets handled "CPU ns/pkt" "(min-max)" \
-	    "CPU %" "runq %" pkt/wk lost l7_quic "hits" listed evicted errors "PSS KiB"
-	for rate in "${RATE_LIST[@]}"; do
-		for c in "${CONS_LIST[@]}"; do
-			printf '%-10s %7s %8.0f %9.0f %10.0f %11.0f %11s %6.1f %6.1f %6.1f %6.0f %9s %9s %9s %8s %8s %9s\n' \
-			    "$c" "$rate" "$(med Q $c $rate 8)" "$(med Q $c $rate 6)" \
-			    "$(med Q $c $rate 9)" "$(med Q $c $rate 10)" \
-			    "$(minmax Q $c $rate 10)" "$(med Q $c $rate 14)" \
-			    "$(med Q $c $rate 15)" "$(med Q $c $rate 16)" \
-			    "$(lost $c $rate)" \
-			    "$(nmed $c $rate 20)" "$(nmed $c $rate 21)" \
-			    "$(med Q $c $rate 7)" "$(nmed $c $rate 22)" \
-			    "$(nmed $c $rate 24)" "$(nmed $c $rate 27)"
-		done
-	done
+	flood_rows conns/s l7_quic
 	for rate in "${RATE_LIST[@]}"; do
 		for c in "${CONS_LIST[@]}"; do
 			[ "$c" = refq ] && continue
