@@ -223,6 +223,24 @@ tag_of(uint64_t h)
 	return (uint16_t)(h | 1);	/* 0 is never a tag */
 }
 
+/*
+ * Where (family, addr) lives: its 16-byte form into a, its bucket, the
+ * bucket's entries and the tag its entries carry.
+ */
+static inline uint16_t
+locate(const struct nfqd_dnsl_tab *t, uint8_t family, const uint8_t *addr,
+    uint8_t a[16], struct bucket **b, struct ent **e)
+{
+	uint64_t	h, bi;
+
+	addr16(a, family, addr);
+	h = addr_hash(t->h.seed, family, a);
+	bi = bucket_of(h, t->h.nb);
+	*b = &buckets(t)[bi];
+	*e = ents(t, bi);
+	return tag_of(h);
+}
+
 static inline void
 relax(void)
 {
@@ -284,7 +302,6 @@ nfqd_dnsl_learn(struct nfqd_dnsl *d, uint8_t family, const uint8_t *addr,
 {
 	struct nfqd_dnsl_tab	*t = d->t;
 	uint8_t			 a[16];
-	uint64_t		 h, bi;
 	struct bucket		*b;
 	struct ent		*e;
 	uint32_t		 exp = now + clamp_ttl(d, ttl), least = UINT32_MAX;
@@ -294,12 +311,7 @@ nfqd_dnsl_learn(struct nfqd_dnsl *d, uint8_t family, const uint8_t *addr,
 
 	if (len == 0 || len > NFQD_L7_NAME_MAX)
 		return 0;
-	addr16(a, family, addr);
-	h = addr_hash(t->h.seed, family, a);
-	bi = bucket_of(h, t->h.nb);
-	b = &buckets(t)[bi];
-	e = ents(t, bi);
-	tag = tag_of(h);
+	tag = locate(t, family, addr, a, &b, &e);
 	if (!lock_take(&b->lock, d->self)) {
 		d->c.busy++;
 		return -1;
@@ -354,21 +366,15 @@ nfqd_dnsl_lookup(struct nfqd_dnsl *d, uint8_t family, const uint8_t *addr,
     uint32_t now, struct nfqd_dnames *out)
 {
 	const struct nfqd_dnsl_tab *t = d->t;
-	const struct bucket	*b;
-	const struct ent	*e;
+	struct bucket		*b;
+	struct ent		*e;
 	uint8_t			 a[16];
-	uint64_t		 h, bi;
 	uint32_t		 s1, s2, x;
 	uint16_t		 tag;
 	unsigned		 i, n, tries, len;
 
 	out->n = 0;
-	addr16(a, family, addr);
-	h = addr_hash(t->h.seed, family, a);
-	bi = bucket_of(h, t->h.nb);
-	b = &buckets(t)[bi];
-	e = ents(t, bi);
-	tag = tag_of(h);
+	tag = locate(t, family, addr, a, &b, &e);
 	/*
 	 * The entries are read only after the head says which: ask for
 	 * them all now, so that their misses overlap the head's.
@@ -501,9 +507,9 @@ nfqd_dnsl_test_lock(struct nfqd_dnsl_tab *t, uint8_t family,
 {
 	uint8_t		 a[16];
 	struct bucket	*b;
+	struct ent	*e;
 
-	addr16(a, family, addr);
-	b = &buckets(t)[bucket_of(addr_hash(t->h.seed, family, a), t->h.nb)];
+	locate(t, family, addr, a, &b, &e);
 	if (!lock_take(&b->lock, pid))
 		return false;
 	write_begin(&b->seq);	/* and die here */
