@@ -80,6 +80,18 @@ refused(struct nfqd_master *m, const struct nfqd_config *ncf)
 		    m->cf.rules->n, m->cf.rules->n == 1 ? "" : "s");
 		return -1;
 	}
+	/*
+	 * dns_learn's table is made at start only: a dst_name rule without
+	 * it would never match, a drop rule that lets everything by.
+	 */
+	if (ncf->rules != NULL && (ncf->rules->all_matchers & NFQD_M_DNAME) &&
+	    m->dnsl == NULL) {
+		log_errx("reload: %s has a rule with dst_name, but nfqd was "
+		    "started without dns_learn, whose table is made at start: "
+		    "refused, the running configuration stays in force; "
+		    "restart nfqd to load it", m->cf.path);
+		return -1;
+	}
 	if (strcmp(ncf->user, m->cf.user) != 0 &&
 	    nfqd_master_can_kill(ncf) == -1) {
 		log_errx("reload: the running configuration stays in force");

@@ -2,7 +2,8 @@
 # SIGHUP with a bad file put in place (atomically, by rename): an @include of
 # a directory (also by an escaped path), a FIFO or /dev/zero, a file over
 # the size cap, an empty file, a file without its rules, numbers out of
-# range, a NUL byte, lists nested 100,000 deep.  Each reload is refused with
+# range, a NUL byte, lists nested 100,000 deep, a dst_name rule when nfqd
+# started without dns_learn's table.  Each reload is refused with
 # its reason in the log; the master and its workers keep their pids, the
 # queues stay bound, the rules in force keep deciding (a dropped port stays
 # dropped, and counted); and a good file reloads afterwards.
@@ -119,6 +120,12 @@ good "$next"
   head -c 100000 /dev/zero | tr '\0' ')'; printf ';\n'; } >>"$next"
 refused "lists nested 100,000 deep" \
     "error: $conf:5: memory exhausted (lists or groups nested too deeply?)"
+write_conf "$next" 'queue: { balance = "0:1"; };' \
+    'dns_learn: { enabled = true; };' \
+    'rules = ( { name = "drop-9998"; dst_port = 9998; verdict = "drop"; },
+  { name = "learned"; dst_name = "blocked.example"; verdict = "drop"; } );'
+refused "a dst_name rule, nfqd started without dns_learn" \
+    "reload: $conf has a rule with dst_name, but nfqd was started without dns_learn, whose table is made at start: refused, the running configuration stays in force; restart nfqd to load it"
 
 # A good file still reloads: a second rule drops 9999 too.
 reloads() { grep -c "master: reloaded" "$TMP/nfqd.log"; }
