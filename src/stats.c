@@ -297,6 +297,17 @@ nfqd_stats_table(const struct nfqd_stats *s,
 		emit(arg, line);
 	}
 
+	/* Only once a rule with log = "pcap" has written or tried to. */
+	if (s->total.pcap_packets != 0 || s->total.pcap_errors != 0) {
+		snprintf(line, sizeof(line), "pcap: packets %llu, bytes %llu, "
+		    "errors %llu, rotations %llu",
+		    (unsigned long long)s->total.pcap_packets,
+		    (unsigned long long)s->total.pcap_bytes,
+		    (unsigned long long)s->total.pcap_errors,
+		    (unsigned long long)s->total.pcap_rotations);
+		emit(arg, line);
+	}
+
 	if (s->kernel_errno != 0) {
 		snprintf(line, sizeof(line), "kernel: cannot read %s: %s",
 		    NFQD_PROCFS_PATH, strerror(s->kernel_errno));

@@ -130,6 +130,9 @@ wait_eq 3 400 sj '.total.pcap_packets'
 check "rotation: every packet written, none lost" \
     "$(sj '"\(.total.pcap_packets) \(.total.pcap_errors)"')" "400 0"
 check "rotation: counted" "$(sj '.total.pcap_rotations')" 6
+check "rotation: the statistics table's pcap line" \
+    "$("$NFQCTL" -s "$TMP/nfqd.shm" stats | grep '^pcap: ')" \
+    "pcap: packets 400, bytes $(sj '.total.pcap_bytes'), errors 0, rotations 6"
 check "rotation: at most max_files files" \
     "$(ls "$TMP/rot" | tr '\n' ' ')" "nfqd-q0.pcap nfqd-q0.pcap.1 nfqd-q0.pcap.2 nfqd-q1.pcap "
 check "rotation: each within max_bytes" \

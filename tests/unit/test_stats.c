@@ -348,6 +348,57 @@ out:
 	nfqd_shm_destroy(&shm);
 }
 
+/*
+ * The summary lines of dns_learn (when there is a table) and of the
+ * capture (once it wrote or lost a packet), after the workers'.
+ */
+static void
+test_table_extras(void)
+{
+	static struct nfqd_stats x;
+	struct lines		ls;
+
+	memset(&x, 0, sizeof(x));
+	memset(&ls, 0, sizeof(ls));
+	nfqd_stats_table(&x, emit, &ls);
+	CHECK_INT_EQ(ls.n, 4, "extras: neither line without a table or "
+	    "a capture (summary, column, total and kernel header lines)");
+
+	x.dns_capacity = 65536;
+	x.dns_entries = 12;
+	x.total.dns_learned = 20;
+	x.total.dns_hits = 7;
+	x.total.dns_evictions = 3;
+	x.total.dns_expiries = 5;
+	x.total.dns_refused = 2;
+	x.total.dns_busy = 1;
+	x.total.pcap_packets = 40;
+	x.total.pcap_bytes = 5200;
+	x.total.pcap_errors = 4;
+	x.total.pcap_rotations = 6;
+	memset(&ls, 0, sizeof(ls));
+	nfqd_stats_table(&x, emit, &ls);
+	CHECK_INT_EQ(ls.n, 6, "extras: the dns_learn and pcap lines");
+	if (ls.n == 6) {
+		CHECK_STR_EQ(ls.l[3], "dns_learn: 12 entries of 65536, "
+		    "learned 20, hits 7, evictions 3, expiries 5, refused 2, "
+		    "busy 1", "extras: dns_learn line");
+		CHECK_STR_EQ(ls.l[4], "pcap: packets 40, bytes 5200, "
+		    "errors 4, rotations 6", "extras: pcap line");
+	}
+
+	/* Packets lost to the capture alone still show it. */
+	x.dns_capacity = 0;
+	x.total.pcap_packets = x.total.pcap_bytes = 0;
+	x.total.pcap_rotations = 0;
+	memset(&ls, 0, sizeof(ls));
+	nfqd_stats_table(&x, emit, &ls);
+	CHECK_INT_EQ(ls.n, 5, "extras: errors alone: the pcap line only");
+	if (ls.n == 5)
+		CHECK_STR_EQ(ls.l[3], "pcap: packets 0, bytes 0, errors 4, "
+		    "rotations 0", "extras: pcap line with errors alone");
+}
+
 /* Entries of dir other than . and .. */
 static int
 count_entries(const char *d, const char *needle)
@@ -750,6 +801,7 @@ main(void)
 	}
 	snprintf(shmpath, sizeof(shmpath), "%s/nfqd.shm", dir);
 	test_collect(shmpath);
+	test_table_extras();
 	test_shm();
 	alarm(30);	/* nothing may wait on a planted FIFO */
 	test_shm_planted();
