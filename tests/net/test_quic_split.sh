@@ -73,11 +73,15 @@ BG_PIDS+=("$TCPDUMP_PID")
 wait_until 10 test -s "$CAP" || { fail "tcpdump did not start"; finish; }
 
 # marker N DST: a datagram that is not QUIC (no fields: accepted) after a
-# case's; 0 once the listener printed it.
+# case's; 0 once the listener printed it.  From port 4444, outside the
+# ephemeral range quicgen's connections take theirs from: a marker from
+# a random port could be a decided connection's 5-tuple again (and count
+# as its rule's hit, or be dropped with it).
 marker() {
 	in1 python3 -c 'import socket, sys
 a = sys.argv[1]
 s = socket.socket(socket.AF_INET6 if ":" in a else socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("::" if ":" in a else "0.0.0.0", 4444))
 s.sendto(sys.argv[2].encode(), (a, int(sys.argv[3])))' "$2" "nfqd-marker-$1" $QP &&
 	    wait_until 10 grep -qx "nfqd-marker-$1" "$TMP/listen.out"
 }
