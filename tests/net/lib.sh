@@ -161,6 +161,20 @@ kq() {
 # iptables-save now and then, to check the NFQUEUE rules).
 workers_of() { pgrep -P "$1" '^nfqd-w' | sort -n | tr '\n' ' ' | sed 's/ $//'; }
 nworkers() { pgrep -c -P "$1" '^nfqd-w'; }
+# fresh_workers PID N OLD: PID has N workers and none of them is in OLD,
+# from one look at the process table.  Two looks (a count, then the pids)
+# can each see another moment of a replacement: the new worker 0 beside the
+# old worker 1, then the old one gone and its successor not yet named.
+fresh_workers() {
+	local p n=0
+	for p in $(workers_of "$1"); do
+		n=$((n + 1))
+		case " $3 " in *" $p "*) return 1 ;; esac
+	done
+	[ "$n" = "$2" ]
+}
+# kq_over Q FIELD MIN: queue Q's /proc field FIELD is over MIN.
+kq_over() { local v; v=$(kq "$1" "$2"); [ -n "$v" ] && [ "$v" -gt "$3" ]; }
 
 # start_nfqd CONF NWORKERS [args...]: run nfqd in NS2 and wait until its
 # queues are bound and its workers are running.  Sets NFQD_PID.

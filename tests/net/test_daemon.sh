@@ -71,7 +71,7 @@ old=$(workers_of "$pid")
 write_conf "$conf" 'queue: { balance = "0:1"; };' 'default_verdict = "drop";'
 init reload >>"$TMP/init.out" 2>&1
 check "init reload: status" "$?" 0
-changed() { [ "$(workers_of "$pid")" != "$old" ] && [ "$(nworkers "$pid")" = 2 ]; }
+changed() { fresh_workers "$pid" 2 "$old"; }
 wait_until 5 changed
 check "init reload: workers replaced" "$(changed && echo yes)" yes
 base=$(delivered)

@@ -55,8 +55,7 @@ batch() {
 # died HOW: the first worker ended as HOW says, and another took its slot.
 died() {
 	wait_until 5 grep -q "worker 0 (queue 0, pid $w) $1" "$TMP/nfqd.log" &&
-	    wait_eq 5 1 nworkers "$NFQD_PID" &&
-	    [ "$(workers_of "$NFQD_PID")" != "$w" ]
+	    wait_until 5 fresh_workers "$NFQD_PID" 1 "$w"
 }
 
 # fault NAME SPEC HOW ORPHANS RECEIVED ACCEPTED DROPPED [QUEUE_SETTINGS]:
@@ -232,11 +231,10 @@ base=$(delivered)
 in1 "$UDPGEN" -d $A2 -p $PORT -r 2000 -t 6 -c 0 >"$TMP/gen" 2>/dev/null &
 g=$!
 BG_PIDS+=($g)
-wait_until 5 test "$(kq 0 8)" -gt 100
+wait_until 5 kq_over 0 8 100
 kill -STOP "$w"
 t0=$(date +%s%N)
-replaced() { [ "$(workers_of "$NFQD_PID")" != "$w" ] &&
-    [ "$(nworkers "$NFQD_PID")" = 1 ]; }
+replaced() { fresh_workers "$NFQD_PID" 1 "$w"; }
 wait_until 5 replaced
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 if replaced && [ "$ms" -le 2000 ]; then

@@ -56,8 +56,7 @@ check "fail_open off: the 100 waiting delivered once the worker runs" \
 
 # Queue full, fail_open on: the kernel accepts what does not fit.
 reload_to 'queue: { balance = "0:0"; maxlen = 100; fail_open = true; };'
-wait_until 5 test "$(nworkers "$NFQD_PID")" = 1
-wait_until 5 sh -c "[ \"$(workers_of "$NFQD_PID")\" != \"$w\" ]"
+wait_until 5 fresh_workers "$NFQD_PID" 1 "$w"
 w2=$(workers_of "$NFQD_PID")
 # The new worker applies the flags when it starts: wait for a verdict.
 check "fail_open on: probe" "$(send 0 1)" 1

@@ -43,18 +43,7 @@ wait_until 30 test -s "$TMP/stats.json"
 # A worker killed: the master (under valgrind) reaps it and respawns.
 victim=$(workers_of "$NFQD_PID" | cut -d' ' -f1)
 kill -KILL "$victim"
-# none_of OLD: two workers now, none of them in OLD, from one look at the
-# process table (three looks could each see another moment of a
-# replacement).
-none_of() {
-	local p n=0
-	for p in $(workers_of "$NFQD_PID"); do
-		n=$((n + 1))
-		case " $1 " in *" $p "*) return 1 ;; esac
-	done
-	[ "$n" = 2 ]
-}
-respawned() { none_of "$victim"; }
+respawned() { fresh_workers "$NFQD_PID" 2 "$victim"; }
 wait_until 60 respawned
 check "a killed worker is respawned" "$(respawned && echo yes)" yes
 
@@ -63,7 +52,7 @@ write_conf "$conf" 'queue: { balance = "0:1"; };' "${rules/50\/s/60\/s}"
 sed -i 's|^daemon: {|daemon: { sandbox = false;|' "$conf"
 old=$(workers_of "$NFQD_PID")
 kill -HUP "$NFQD_PID"
-replaced() { none_of "$old"; }
+replaced() { fresh_workers "$NFQD_PID" 2 "$old"; }
 wait_until 60 replaced
 check "the reload replaced both workers" "$(replaced && echo yes)" yes
 check "traffic after the reload" "$(send 0 500 -r 2000)" 500
