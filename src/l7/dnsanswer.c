@@ -236,6 +236,26 @@ learnable_type(uint16_t t)
 	return t == T_A || t == T_AAAA;
 }
 
+/*
+ * The pending query a packet stands for: the question itself (reply
+ * false) or the answer to it (reply true, its addresses and ports the
+ * other way round).  qname is normalized, qlen <= NFQD_L7_NAME_MAX.
+ */
+static void
+query_of(struct nfqd_dnsl_query *q, const struct nfqd_pkt *pi, bool reply,
+    uint16_t id, uint16_t qtype, const char *qname, size_t qlen)
+{
+	memset(q, 0, sizeof(*q));
+	q->family = pi->family;
+	memcpy(q->client, reply ? pi->daddr : pi->saddr, 16);
+	memcpy(q->server, reply ? pi->saddr : pi->daddr, 16);
+	q->port = reply ? pi->dport : pi->sport;
+	q->id = id;
+	q->qtype = qtype;
+	q->qlen = (uint8_t)qlen;
+	memcpy(q->qname, qname, qlen + 1);
+}
+
 static void
 answer(struct nfqd_dnsl *d, const struct nfqd_pkt *pi, const uint8_t *pay,
     uint64_t now_ns)
@@ -251,15 +271,7 @@ answer(struct nfqd_dnsl *d, const struct nfqd_pkt *pi, const uint8_t *pay,
 	}
 	if (!learnable_type(a.qtype))
 		return;		/* never expected: nothing to say */
-	memset(&q, 0, sizeof(q));
-	q.family = pi->family;
-	memcpy(q.client, pi->daddr, 16);
-	memcpy(q.server, pi->saddr, 16);
-	q.port = pi->dport;
-	q.id = a.id;
-	q.qtype = a.qtype;
-	q.qlen = a.chain_len[0];
-	memcpy(q.qname, a.chain[0], (size_t)q.qlen + 1);
+	query_of(&q, pi, true, a.id, a.qtype, a.chain[0], a.chain_len[0]);
 	if (!nfqd_dnsl_take(d, &q, now_ns)) {
 		d->c.refused++;		/* no query of ours: unsolicited */
 		return;
@@ -289,14 +301,6 @@ nfqd_dnsl_packet(struct nfqd_dnsl *d, const struct nfqd_pkt *pi,
 	    m.opcode != 0 || m.qdcount != 1 || m.qclass != C_IN ||
 	    !learnable_type(m.qtype) || m.qname_len == 0)
 		return;
-	memset(&q, 0, sizeof(q));
-	q.family = pi->family;
-	memcpy(q.client, pi->saddr, 16);
-	memcpy(q.server, pi->daddr, 16);
-	q.port = pi->sport;
-	q.id = m.id;
-	q.qtype = m.qtype;
-	q.qlen = (uint8_t)m.qname_len;
-	memcpy(q.qname, m.qname, (size_t)m.qname_len + 1);
+	query_of(&q, pi, false, m.id, m.qtype, m.qname, m.qname_len);
 	nfqd_dnsl_expect(d, &q, now_ns);
 }

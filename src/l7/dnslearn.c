@@ -296,6 +296,17 @@ clamp_ttl(const struct nfqd_dnsl *d, uint32_t ttl)
 	return ttl > d->max_ttl ? d->max_ttl : ttl;
 }
 
+/* Way i of a bucket the caller holds: emptied if it has expired. */
+static void
+expire(struct nfqd_dnsl *d, struct bucket *b, unsigned i, uint32_t now)
+{
+	if (b->exp[i] != 0 && b->exp[i] <= now) {
+		b->exp[i] = 0;
+		d->c.expiries++;
+		entries_add(d->t, -1);
+	}
+}
+
 int
 nfqd_dnsl_learn(struct nfqd_dnsl *d, uint8_t family, const uint8_t *addr,
     const char *name, size_t len, uint32_t ttl, uint32_t now)
@@ -318,11 +329,7 @@ nfqd_dnsl_learn(struct nfqd_dnsl *d, uint8_t family, const uint8_t *addr,
 	}
 	write_begin(&b->seq);
 	for (i = 0; i < NFQD_DNSL_WAYS; i++) {
-		if (b->exp[i] != 0 && b->exp[i] <= now) {
-			b->exp[i] = 0;
-			d->c.expiries++;
-			entries_add(t, -1);
-		}
+		expire(d, b, i, now);
 		if (b->exp[i] == 0) {
 			if (freeway == NFQD_DNSL_WAYS)
 				freeway = i;
@@ -442,13 +449,8 @@ nfqd_dnsl_sweep(struct nfqd_dnsl *d, uint32_t now, uint32_t count)
 			continue;
 		}
 		write_begin(&b->seq);
-		for (i = 0; i < NFQD_DNSL_WAYS; i++) {
-			if (b->exp[i] != 0 && b->exp[i] <= now) {
-				b->exp[i] = 0;
-				d->c.expiries++;
-				entries_add(t, -1);
-			}
-		}
+		for (i = 0; i < NFQD_DNSL_WAYS; i++)
+			expire(d, b, i, now);
 		write_end(&b->seq, &b->lock);
 	}
 }
