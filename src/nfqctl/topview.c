@@ -1,7 +1,9 @@
 /*
  * nfqctl top's screen laid out as lines: rates from two snapshots, the
- * workers and their kernel queues, the busiest rules.
+ * workers and their kernel queues, what the name reading and dns_learn
+ * did, the busiest rules.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -241,6 +243,66 @@ layout_workers(const struct nfqd_stats *s, const struct nfqd_stats *p,
 	return (int)(i + 2);
 }
 
+/* A total's rate over dt ("-" on the first frame) into buf. */
+static const char *
+total_rate(char *buf, size_t len, const struct nfqd_stats *p, double dt,
+    size_t off, const struct nfqd_stats *s)
+{
+	uint64_t	was, now;
+
+	if (p == NULL || dt <= 0)
+		return fmt_rate(buf, len, -1);
+	memcpy(&was, (const char *)&p->total + off, sizeof(was));
+	memcpy(&now, (const char *)&s->total + off, sizeof(now));
+	return fmt_rate(buf, len, delta(was, now) / dt);
+}
+
+#define RATE(buf, f)	total_rate(buf, sizeof(buf), p, dt,		\
+			    offsetof(struct nfqd_slot_stats, f), s)
+
+/* What the name reading did: once any flow or message was read. */
+static int
+l7_active(const struct nfqd_stats *s)
+{
+	const struct nfqd_slot_stats *t = &s->total;
+
+	return t->flows_created + t->l7_tls + t->l7_http + t->l7_dns +
+	    t->l7_quic + t->l7_errors + t->flows_untracked > 0;
+}
+
+/* The name reading's and dns_learn's lines; how many were emitted. */
+static int
+layout_l7(const struct nfqd_stats *s, const struct nfqd_stats *p,
+    double dt, void (*emit)(void *arg, const char *line), void *arg)
+{
+	char	line[256], a[24], b[24], c[24], d[24], e[24], f[24], g[24],
+		h[24];
+	int	n = 0;
+
+	if (l7_active(s)) {
+		snprintf(line, sizeof(line), "%6s tls/s %s quic/s %s http/s "
+		    "%s dns/s %s errors/s %s; flows/s %s evicted/s %s "
+		    "untracked/s %s", "l7", RATE(a, l7_tls), RATE(b, l7_quic),
+		    RATE(c, l7_http), RATE(d, l7_dns), RATE(e, l7_errors),
+		    RATE(f, flows_created), RATE(g, flows_evicted),
+		    RATE(h, flows_untracked));
+		emit(arg, line);
+		n++;
+	}
+	if (s->dns_capacity > 0) {
+		snprintf(line, sizeof(line), "%6s %llu of %llu entries; "
+		    "learned/s %s found/s %s refused/s %s evicted/s %s "
+		    "busy/s %s", "dns", (unsigned long long)s->dns_entries,
+		    (unsigned long long)s->dns_capacity,
+		    RATE(a, dns_learned), RATE(b, dns_hits),
+		    RATE(c, dns_refused), RATE(d, dns_evictions),
+		    RATE(e, dns_busy));
+		emit(arg, line);
+		n++;
+	}
+	return n;
+}
+
 /* The rules, busiest first (v->rsort), as many as room allows. */
 static void
 layout_rules(const struct nfqd_stats *s, const struct nfqd_stats *p,
@@ -307,7 +369,7 @@ nfqctl_top_layout(const struct nfqctl_top_snap *prev,
 	const struct nfqd_stats	*p = prev != NULL ? prev->stats : NULL;
 	char			 line[256];
 	double			 dt = prev != NULL ? cur->t - prev->t : 0;
-	int			 used, room;
+	int			 used, room, nl7;
 
 	snprintf(line, sizeof(line), "nfqd %d: uptime %llu s, %zu workers, "
 	    "configuration %u; rates over %.2f s; sort: workers by %s, "
@@ -325,10 +387,11 @@ nfqctl_top_layout(const struct nfqctl_top_snap *prev,
 	emit(arg, "");
 	used++;
 	/* The notes below take a line each; the rules at least three. */
+	nl7 = l7_active(s) + (s->dns_capacity > 0);
 	room = 0;
 	if (v->rows > 0) {
 		room = v->rows - used - (v->note != NULL) -
-		    (s->kernel_errno != 0) - (s->nrules > 0 ? 4 : 0);
+		    (s->kernel_errno != 0) - nl7 - (s->nrules > 0 ? 4 : 0);
 		if (room < 3)
 			room = 3;
 	}
@@ -339,6 +402,7 @@ nfqctl_top_layout(const struct nfqctl_top_snap *prev,
 		emit(arg, line);
 		used++;
 	}
+	used += layout_l7(s, p, dt, emit, arg);
 	if (s->nrules > 0) {
 		emit(arg, "");
 		used++;

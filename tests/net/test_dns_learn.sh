@@ -144,6 +144,14 @@ wait_eq $((TTL + 15)) 5 ctr dns_expiries ||
 check "expired: 5 counted" "$(ctr dns_expiries)" 5
 wait_eq 10 0 ctr dns_entries || fail "dns_entries: got $(ctr dns_entries)"
 check "expired: the table is empty" "$(ctr dns_entries)" 0
+# nfqctl top: the dns line (the empty table and its size); no l7 line,
+# since no rule reads names from flows (learning is on the dns line).
+"$NFQCTL" -s "$TMP/nfqd.shm" top --batch --iterations 1 --interval 0.2 \
+    >"$TMP/top" 2>&1
+check "top: the dns_learn line" \
+    "$(awk '$1 == "dns" { print $2, $3, $4, $5 }' "$TMP/top")" \
+    "0 of $(ctr dns_capacity) entries;"
+check "top: no l7 line" "$(grep -c '^ *l7 tls/s ' "$TMP/top")" 0
 check "expired: $B4 passes" "$(tcp $B4)" pass
 check "expired: $B6 passes" "$(tcp $B6)" pass
 check "expired: $CN4 passes" "$(tcp $CN4)" pass

@@ -208,6 +208,12 @@ for k in l7_tls l7_http l7_dns flows_created; do
 		fail "$k: '$v'"
 	fi
 done
+# nfqctl top: names were read, so it has the l7 line (and no dns line:
+# no dns_learn table).
+"$TOP/${NFQD_BUILD:-build}/nfqctl" -s "$TMP/nfqd.shm" top --batch \
+    --iterations 1 --interval 0.2 >"$TMP/top" 2>&1
+check "nfqctl top: the l7 line, no dns line" \
+    "$(grep -c '^ *l7 tls/s ' "$TMP/top") $(grep -c '^ *dns ' "$TMP/top")" "1 0"
 check "no worker died" "$(js '.total.restarts // 0')" 0
 stop_nfqd
 check "nfqd exits 0" "$NFQD_STATUS" 0

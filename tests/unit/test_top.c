@@ -210,6 +210,65 @@ main(void)
 	CHECK_STR_EQ(rule_order(), "dns ssh", "10 rows: the two busiest "
 	    "rules");
 
+	/* No name was read and no dns_learn table: neither line. */
+	CHECK_STR_EQ(row("l7"), "(none)", "no l7 line without name reading");
+	CHECK_STR_EQ(row("dns"), "(none)", "no dns line without a table");
+
+	/*
+	 * Names read: 0.5 s apart, 50 more hellos, 5 more QUIC, 10 HTTP,
+	 * 100 DNS, 1 error, 60 flows, 20 evicted, 2 untracked; dns_learn
+	 * 30 learned, 200 found, 4 refused, 0 evicted, 1 busy.
+	 */
+	a.stats->total.l7_tls = 1000;
+	b.stats->total.l7_tls = 1050;
+	b.stats->total.l7_quic = 5;
+	a.stats->total.l7_http = 7;
+	b.stats->total.l7_http = 17;
+	b.stats->total.l7_dns = 100;
+	b.stats->total.l7_errors = 1;
+	a.stats->total.flows_created = 2000;
+	b.stats->total.flows_created = 2060;
+	b.stats->total.flows_evicted = 20;
+	b.stats->total.flows_untracked = 2;
+	a.stats->dns_capacity = b.stats->dns_capacity = 4096;
+	b.stats->dns_entries = 35;
+	a.stats->total.dns_learned = 5;
+	b.stats->total.dns_learned = 35;
+	b.stats->total.dns_hits = 200;
+	b.stats->total.dns_refused = 4;
+	b.stats->total.dns_busy = 1;
+	nlines = 0;
+	v.rows = 0;
+	v.keys = 0;
+	nfqctl_top_layout(&a, &b, &v, collect, NULL);
+	CHECK_STR_EQ(row("l7"), "l7 tls/s 100 quic/s 10 http/s 20 dns/s 200 "
+	    "errors/s 2; flows/s 120 evicted/s 40 untracked/s 4",
+	    "the l7 line: rates over 0.5 s");
+	CHECK_STR_EQ(row("dns"), "dns 35 of 4096 entries; learned/s 60 "
+	    "found/s 400 refused/s 8 evicted/s 0 busy/s 2",
+	    "the dns_learn line");
+	nlines = 0;
+	nfqctl_top_layout(NULL, &a, &v, collect, NULL);
+	CHECK_STR_EQ(row("l7"), "l7 tls/s - quic/s - http/s - dns/s - "
+	    "errors/s -; flows/s - evicted/s - untracked/s -",
+	    "first frame: the l7 line without rates");
+	CHECK_STR_EQ(row("dns"), "dns 0 of 4096 entries; learned/s - "
+	    "found/s - refused/s - evicted/s - busy/s -",
+	    "first frame: the dns line without rates");
+	/* 14 rows: the 12 above and the two lines, every rule still shown. */
+	nlines = 0;
+	v.rows = 14;
+	v.keys = 1;
+	nfqctl_top_layout(&a, &b, &v, collect, NULL);
+	CHECK_INT_EQ(nlines, 14, "14 rows with the l7 and dns lines: 14 lines");
+	CHECK_STR_EQ(rule_order(), "dns ssh rest", "14 rows: all 3 rules");
+	/* 12 rows: the two lines take the room of a worker and a rule. */
+	nlines = 0;
+	v.rows = 12;
+	nfqctl_top_layout(&a, &b, &v, collect, NULL);
+	CHECK_INT_EQ(nlines, 12, "12 rows with the l7 and dns lines: 12 lines");
+	CHECK_STR_EQ(rule_order(), "dns ssh", "12 rows: the two busiest rules");
+
 	nfqctl_top_free(&a);
 	nfqctl_top_free(&b);
 	return unit_done();
