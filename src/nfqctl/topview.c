@@ -3,7 +3,6 @@
  * workers and their kernel queues, what the name reading and dns_learn
  * did, the busiest rules.
  */
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -243,22 +242,17 @@ layout_workers(const struct nfqd_stats *s, const struct nfqd_stats *p,
 	return (int)(i + 2);
 }
 
-/* A total's rate over dt ("-" on the first frame) into buf. */
+/* A total's rate over dt; "-" without an earlier snapshot. */
 static const char *
 total_rate(char *buf, size_t len, const struct nfqd_stats *p, double dt,
-    size_t off, const struct nfqd_stats *s)
+    uint64_t was, uint64_t now)
 {
-	uint64_t	was, now;
-
-	if (p == NULL || dt <= 0)
-		return fmt_rate(buf, len, -1);
-	memcpy(&was, (const char *)&p->total + off, sizeof(was));
-	memcpy(&now, (const char *)&s->total + off, sizeof(now));
-	return fmt_rate(buf, len, delta(was, now) / dt);
+	return fmt_rate(buf, len, p != NULL && dt > 0 ? delta(was, now) / dt :
+	    -1);
 }
 
 #define RATE(buf, f)	total_rate(buf, sizeof(buf), p, dt,		\
-			    offsetof(struct nfqd_slot_stats, f), s)
+			    p != NULL ? p->total.f : 0, s->total.f)
 
 /* What the name reading did: once any flow or message was read. */
 static int
@@ -275,7 +269,7 @@ static int
 layout_l7(const struct nfqd_stats *s, const struct nfqd_stats *p,
     double dt, void (*emit)(void *arg, const char *line), void *arg)
 {
-	char	line[256], a[24], b[24], c[24], d[24], e[24], f[24], g[24],
+	char	line[384], a[24], b[24], c[24], d[24], e[24], f[24], g[24],
 		h[24];
 	int	n = 0;
 
