@@ -107,10 +107,10 @@ flow_hash(const struct nfqd_flowtab *t, const struct nfqd_flow_key *k)
 	return v0 ^ v1 ^ v2 ^ v3;
 }
 
-static uint32_t
-flow_bucket(const struct nfqd_flowtab *t, const struct nfqd_flow_key *k)
+uint32_t
+nfqd_flow_hash(const struct nfqd_flowtab *t, const struct nfqd_flow_key *k)
 {
-	return (uint32_t)flow_hash(t, k) & t->mask;
+	return (uint32_t)flow_hash(t, k);
 }
 
 /*
@@ -288,7 +288,7 @@ list_unlink(struct nfqd_flowtab *t, uint32_t i)
 static void
 chain_unlink(struct nfqd_flowtab *t, uint32_t i)
 {
-	uint32_t	*pp = &t->bucket[flow_bucket(t, &t->e[i].key)];
+	uint32_t	*pp = &t->bucket[t->e[i].hash & t->mask];
 
 	while (*pp != NFQD_FLOW_NONE && *pp != i)
 		pp = &t->e[*pp].hnext;
@@ -383,14 +383,15 @@ flow_victim(const struct nfqd_flowtab *t)
 }
 
 struct nfqd_flow *
-nfqd_flow_find(struct nfqd_flowtab *t, const struct nfqd_flow_key *k,
-    uint64_t now)
+nfqd_flow_find_hashed(struct nfqd_flowtab *t, const struct nfqd_flow_key *k,
+    uint32_t h, uint64_t now)
 {
 	uint32_t	i;
 
-	for (i = t->bucket[flow_bucket(t, k)]; i != NFQD_FLOW_NONE;
+	for (i = t->bucket[h & t->mask]; i != NFQD_FLOW_NONE;
 	    i = t->e[i].hnext) {
-		if (memcmp(&t->e[i].key, k, sizeof(*k)) != 0)
+		if (t->e[i].hash != h ||
+		    memcmp(&t->e[i].key, k, sizeof(*k)) != 0)
 			continue;
 		if (flow_expired(t, &t->e[i], now)) {
 			flow_finish(t, i);
@@ -403,8 +404,22 @@ nfqd_flow_find(struct nfqd_flowtab *t, const struct nfqd_flow_key *k,
 }
 
 struct nfqd_flow *
+nfqd_flow_find(struct nfqd_flowtab *t, const struct nfqd_flow_key *k,
+    uint64_t now)
+{
+	return nfqd_flow_find_hashed(t, k, nfqd_flow_hash(t, k), now);
+}
+
+struct nfqd_flow *
 nfqd_flow_add(struct nfqd_flowtab *t, const struct nfqd_flow_key *k,
     enum nfqd_flow_class cls, uint64_t now)
+{
+	return nfqd_flow_add_hashed(t, k, nfqd_flow_hash(t, k), cls, now);
+}
+
+struct nfqd_flow *
+nfqd_flow_add_hashed(struct nfqd_flowtab *t, const struct nfqd_flow_key *k,
+    uint32_t h, enum nfqd_flow_class cls, uint64_t now)
 {
 	struct nfqd_flow	*f;
 	uint32_t		 i, b;
@@ -436,8 +451,9 @@ nfqd_flow_add(struct nfqd_flowtab *t, const struct nfqd_flow_key *k,
 
 	memset(f, 0, sizeof(*f));
 	f->key = *k;
+	f->hash = h;
 	f->last = now;
-	b = flow_bucket(t, k);
+	b = h & t->mask;
 	f->hnext = t->bucket[b];
 	t->bucket[b] = i;
 	list_push(t, i, (uint8_t)cls);
@@ -549,7 +565,8 @@ nfqd_flowtab_check(const struct nfqd_flowtab *t, uint32_t count[NFQD_FC_MAX])
 				FAIL;
 			seen[i] = 1;
 			if (t->e[i].cls == NFQD_FC_FREE ||
-			    flow_bucket(t, &t->e[i].key) != b)
+			    t->e[i].hash != nfqd_flow_hash(t, &t->e[i].key) ||
+			    (t->e[i].hash & t->mask) != b)
 				FAIL;
 			chained++;
 		}

@@ -528,12 +528,13 @@ quic_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *pay,
 {
 	struct nfqd_flow_key	 k;
 	struct nfqd_flow	*f;
-	uint32_t		 v;
+	uint32_t		 v, h;
 	int			 dir;
 
 	nfqd_flow_key_make(&k, pi->family, pi->proto, pi->saddr, pi->daddr,
 	    pi->sport, pi->dport, &dir);
-	f = nfqd_flow_find(l->flows, &k, now);
+	h = nfqd_flow_hash(l->flows, &k);
+	f = nfqd_flow_find_hashed(l->flows, &k, h, now);
 	/* Only a client's Initial on a decided flow is looked at again. */
 	if (f != NULL && dir == f->client && f->l7res != NFQD_L7_MORE &&
 	    nfqd_quic_is_initial(pay, pi->paylen, &v) &&
@@ -544,8 +545,8 @@ quic_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *pay,
 	if (f == NULL) {
 		if (!nfqd_quic_maybe(pay, pi->paylen))
 			return;		/* no fields: not QUIC's first flight */
-		if ((f = nfqd_flow_add(l->flows, &k, NFQD_FC_UDP, now)) ==
-		    NULL) {
+		if ((f = nfqd_flow_add_hashed(l->flows, &k, h, NFQD_FC_UDP,
+		    now)) == NULL) {
 			unknown(pi, NFQD_PKT_L7_UNTRACKED);
 			return;
 		}
@@ -736,7 +737,7 @@ tcp_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
 	struct nfqd_flow_key	 k;
 	struct nfqd_flow	*f;
 	const uint8_t		*pay = data + pi->payoff;
-	uint32_t		 seq = get32(data + pi->l4off + 4);
+	uint32_t		 seq = get32(data + pi->l4off + 4), h;
 	uint8_t			 th = pi->tcp_flags;
 	bool			 syn = (th & (TH_SYN | TH_ACK)) == TH_SYN;
 	bool			 dns = pi->dport == DNS_PORT ||
@@ -747,7 +748,8 @@ tcp_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
 
 	nfqd_flow_key_make(&k, pi->family, pi->proto, pi->saddr, pi->daddr,
 	    pi->sport, pi->dport, &dir);
-	f = nfqd_flow_find(l->flows, &k, now);
+	h = nfqd_flow_hash(l->flows, &k);
+	f = nfqd_flow_find_hashed(l->flows, &k, h, now);
 	/*
 	 * A SYN with another sequence number on a known flow opens a new
 	 * connection on the same addresses and ports: it must not inherit

@@ -53,7 +53,7 @@ struct nfqd_reasm;
 #define NFQD_FLOW_SIZE	512		/* bytes per entry, checked below */
 
 /*
- * One flow.  The table owns key, the links and cls; the application layer
+ * One flow.  The table owns key, hash, the links and cls; the application layer
  * (src/l7/) owns the rest, which the table zeroes when it hands out an
  * entry.
  */
@@ -61,6 +61,7 @@ struct nfqd_flow {
 	struct nfqd_flow_key key;
 	uint32_t	hnext;		/* next in the hash chain */
 	uint32_t	prev, next;	/* in the list of its class */
+	uint32_t	hash;		/* nfqd_flow_hash() of key */
 	uint64_t	last;		/* ns, when a packet of it was last seen */
 	uint8_t		cls;		/* enum nfqd_flow_class */
 	uint8_t		client;		/* key endpoint (0, 1) that opened it */
@@ -117,11 +118,22 @@ void	nfqd_flow_key_make(struct nfqd_flow_key *k, uint8_t family,
 	    uint16_t sport, uint16_t dport, int *dir);
 
 /*
+ * The table's keyed hash of k (its seed is the table's own).  A packet
+ * that looks its flow up and then adds it hashes once: the _hashed
+ * calls below take h, which must be nfqd_flow_hash(t, k) of the same t
+ * and k.  An entry keeps its hash, so ending it hashes nothing.
+ */
+uint32_t nfqd_flow_hash(const struct nfqd_flowtab *t,
+	    const struct nfqd_flow_key *k);
+
+/*
  * The flow with key k, or NULL.  A flow past its class's timeout at now
  * is ended (counted as timed out) and not returned.
  */
 struct nfqd_flow *nfqd_flow_find(struct nfqd_flowtab *t,
 	    const struct nfqd_flow_key *k, uint64_t now);
+struct nfqd_flow *nfqd_flow_find_hashed(struct nfqd_flowtab *t,
+	    const struct nfqd_flow_key *k, uint32_t h, uint64_t now);
 
 /*
  * A new flow with key k (which must not be in the table) in class cls,
@@ -132,6 +144,9 @@ struct nfqd_flow *nfqd_flow_find(struct nfqd_flowtab *t,
 struct nfqd_flow *nfqd_flow_add(struct nfqd_flowtab *t,
 	    const struct nfqd_flow_key *k, enum nfqd_flow_class cls,
 	    uint64_t now);
+struct nfqd_flow *nfqd_flow_add_hashed(struct nfqd_flowtab *t,
+	    const struct nfqd_flow_key *k, uint32_t h,
+	    enum nfqd_flow_class cls, uint64_t now);
 
 /* A packet of f was seen at now; cls: the class it is in from now on. */
 void	nfqd_flow_touch(struct nfqd_flowtab *t, struct nfqd_flow *f,
