@@ -292,7 +292,9 @@ parse_stream(struct nfqd_l7 *l, const uint8_t *buf, size_t len, bool dns,
 		if (res != NFQD_L7_NOT)
 			goto out;
 	}
-	if ((res = nfqd_tls_hello_parse(buf, len, &h)) == NFQD_L7_DONE)
+	res = l->ja4 ? nfqd_tls_hello_parse(buf, len, &h) :
+	    nfqd_tls_hello_parse_noja4(buf, len, &h);
+	if (res == NFQD_L7_DONE)
 		from_tls(l, f, &h, NFQD_L7P_TLS);
 	if (res == NFQD_L7_MORE)
 		*need = h.need;
@@ -761,8 +763,8 @@ tcp_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
 		f = NULL;
 	}
 	if (f == NULL) {
-		if ((f = nfqd_flow_add(l->flows, &k, NFQD_FC_WAIT, now)) ==
-		    NULL) {
+		if ((f = nfqd_flow_add_hashed(l->flows, &k, h, NFQD_FC_WAIT,
+		    now)) == NULL) {
 			if (pi->paylen > 0 && !tcp_csum_ok(pi, data, skbinfo)) {
 				l->bad_csum++;
 				unknown(pi, NFQD_PKT_L7_ERROR);

@@ -7,7 +7,8 @@
  * any number of records is read in place, with nothing copied but the
  * server name (for nfqd_l7_name_norm()), the ALPN list kept and the
  * values JA4 reads (cipher suites, extension types, signature algorithms,
- * a bounded number of each).
+ * a bounded number of each), which nfqd_tls_hello_parse_noja4() steps
+ * over instead.
  *
  * Every length is held against the end of what holds it (extension,
  * extension block, handshake message) before a byte of it is read: past
@@ -78,6 +79,7 @@ struct tls_cur {
 					   until the header is read */
 	enum nfqd_l7_res res;		/* why the last read stopped */
 	uint8_t		 why;		/* enum nfqd_tls_why, for NOT and BAD */
+	bool		 ja4;		/* keep what JA4 reads */
 };
 
 static bool
@@ -352,6 +354,8 @@ parse_versions(struct tls_cur *c, size_t end, struct nfqd_tls_hello *out)
 		return stop(c, NFQD_L7_BAD, NFQD_TLS_R_LENGTH);
 	if (n == 0 || n % 2 != 0)
 		return stop(c, NFQD_L7_BAD, NFQD_TLS_R_VERSIONS);
+	if (!c->ja4)
+		return cur_take(c, end, n, NULL);
 	while (c->off < end) {
 		if (!cur_uint(c, end, 2, &v))
 			return false;
@@ -376,6 +380,8 @@ parse_sigalgs(struct tls_cur *c, size_t end, struct nfqd_tls_hello *out)
 		return stop(c, NFQD_L7_BAD, NFQD_TLS_R_LENGTH);
 	if (n == 0 || n % 2 != 0)
 		return stop(c, NFQD_L7_BAD, NFQD_TLS_R_SIGALGS);
+	if (!c->ja4)
+		return cur_take(c, end, n, NULL);
 	while (c->off < end) {
 		if (!cur_uint(c, end, 2, &v))
 			return false;
@@ -407,7 +413,9 @@ parse_exts(struct tls_cur *c, struct nfqd_tls_hello *out)
 				return stop(c, NFQD_L7_BAD, NFQD_TLS_R_EXT_DUP);
 			seen |= (uint64_t)1 << type;
 		}
-		ja4_keep(j, j->exts, &j->nexts, NFQD_TLS_JA4_EXTS, type);
+		if (c->ja4)
+			ja4_keep(j, j->exts, &j->nexts, NFQD_TLS_JA4_EXTS,
+			    type);
 		switch (type) {
 		case EXT_SERVER_NAME:
 			j->sni = true;
@@ -450,7 +458,9 @@ parse_hello(struct tls_cur *c, struct nfqd_tls_hello *out)
 	if (v >> 8 != 3 || (v & 0xff) > 4)
 		return stop(c, NFQD_L7_BAD, NFQD_TLS_R_VERSION);
 	out->version = (uint16_t)v;
-	out->ja4.version = (uint16_t)v;	/* unless supported_versions says */
+	if (c->ja4)
+		out->ja4.version = (uint16_t)v;	/* unless supported_versions
+						   says */
 	if (!cur_take(c, c->hs_end, TLS_RANDOM, NULL) ||
 	    !cur_len(c, c->hs_end, 1, &n, &end))
 		return false;
@@ -461,6 +471,8 @@ parse_hello(struct tls_cur *c, struct nfqd_tls_hello *out)
 		return false;
 	if (n < 2 || n % 2 != 0)
 		return stop(c, NFQD_L7_BAD, NFQD_TLS_R_CIPHERS);
+	if (!c->ja4 && !cur_take(c, end, n, NULL))
+		return false;
 	while (c->off < end) {
 		if (!cur_uint(c, end, 2, &v))
 			return false;
@@ -479,23 +491,44 @@ parse_hello(struct tls_cur *c, struct nfqd_tls_hello *out)
 	return parse_exts(c, out);
 }
 
+/* Zero ja4's counts, version and flags, not its lists. */
+static void
+clear_ja4(struct nfqd_tls_hello *out)
+{
+	memset(&out->ja4.nciphers, 0, sizeof(out->ja4) -
+	    offsetof(struct nfqd_tls_ja4in, nciphers));
+}
+
+/* Zero out; without ja4, all but ja4's lists (1.5 KiB never read then). */
+static void
+clear(struct nfqd_tls_hello *out, bool ja4)
+{
+	if (ja4) {
+		memset(out, 0, sizeof(*out));
+		return;
+	}
+	memset(out, 0, offsetof(struct nfqd_tls_hello, ja4));
+	clear_ja4(out);
+}
+
 /*
  * bare: buf is the handshake message itself (QUIC's CRYPTO stream): one
  * record without a header that never ends, so cur_fill() reads none and
  * cur_fits() holds the message alone to NFQD_TLS_HELLO_MAX.
  */
 static enum nfqd_l7_res
-hello_parse(const uint8_t *buf, size_t len, bool bare,
+hello_parse(const uint8_t *buf, size_t len, bool bare, bool ja4,
     struct nfqd_tls_hello *out)
 {
 	struct tls_cur	c;
 	uint32_t	v;
 
-	memset(out, 0, sizeof(*out));
+	clear(out, ja4);
 	memset(&c, 0, sizeof(c));
 	c.buf = buf;
 	c.len = len;
 	c.res = NFQD_L7_BAD;
+	c.ja4 = ja4;
 	if (bare)
 		c.rec_end = SIZE_MAX;
 
@@ -512,10 +545,12 @@ hello_parse(const uint8_t *buf, size_t len, bool bare,
 	if (!cur_fits(&c) || !parse_hello(&c, out))
 		goto out;
 	out->used = (uint32_t)c.pos;
+	if (!ja4)
+		clear_ja4(out);	/* parse_alpn() kept its state there */
 	return NFQD_L7_DONE;
 out:
 	/* Only DONE fills the fields in; why is the one said otherwise. */
-	memset(out, 0, sizeof(*out));
+	clear(out, ja4);
 	out->why = c.why;
 	/*
 	 * How far the stream must reach before asking again: the hello's
@@ -535,14 +570,21 @@ enum nfqd_l7_res
 nfqd_tls_hello_parse(const uint8_t *buf, size_t len,
     struct nfqd_tls_hello *out)
 {
-	return hello_parse(buf, len, false, out);
+	return hello_parse(buf, len, false, true, out);
+}
+
+enum nfqd_l7_res
+nfqd_tls_hello_parse_noja4(const uint8_t *buf, size_t len,
+    struct nfqd_tls_hello *out)
+{
+	return hello_parse(buf, len, false, false, out);
 }
 
 enum nfqd_l7_res
 nfqd_tls_handshake_parse(const uint8_t *buf, size_t len,
     struct nfqd_tls_hello *out)
 {
-	return hello_parse(buf, len, true, out);
+	return hello_parse(buf, len, true, true, out);
 }
 
 int

@@ -183,6 +183,33 @@ check_result(enum nfqd_l7_res r, const struct nfqd_tls_hello *h,
 	}
 }
 
+/*
+ * The reader without JA4 gives the same answer and every field outside
+ * ja4; ja4's counts, version and flags zero.
+ */
+static void
+check_noja4(enum nfqd_l7_res r, const struct nfqd_tls_hello *h,
+    const uint8_t *buf, size_t len)
+{
+	static struct guarded		 g;
+	static const struct nfqd_tls_ja4in zero;
+	size_t				 o;
+	uint8_t				*b;
+
+	o = offsetof(struct nfqd_tls_ja4in, nciphers);
+	if ((b = malloc(len > 0 ? len : 1)) == NULL)
+		abort();
+	memcpy(b, buf, len);
+	memset(&g, 0x77, sizeof(g));
+	ASSERT(nfqd_tls_hello_parse_noja4(b, len, &g.h) == r);
+	free(b);
+	ASSERT(all(g.before, sizeof(g.before), 0x77));
+	ASSERT(all(g.after, sizeof(g.after), 0x77));
+	ASSERT(memcmp(&g.h, h, offsetof(struct nfqd_tls_hello, ja4)) == 0);
+	ASSERT(memcmp((const char *)&g.h.ja4 + o, (const char *)&zero + o,
+	    sizeof(zero) - o) == 0);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -198,6 +225,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	r = parse_copy(data, size, &g1, 0x5a);
 	check_result(r, &g1.h, data, size);
+	check_noja4(r, &g1.h, data, size);
 
 	/* Nothing depends on what the struct held before. */
 	rp = parse_copy(data, size, &g2, 0xa5);

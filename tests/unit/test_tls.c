@@ -408,9 +408,38 @@ plain(void)
 	ext_alpn("h2,http/1.1");
 }
 
+static unsigned	noja4_differs;	/* parses the JA4-less reader saw otherwise */
+static unsigned	noja4_seen[4];	/* parses compared, by answer */
+
+/*
+ * Whether nfqd_tls_hello_parse_noja4() said what h (with JA4) says:
+ * the same answer and every field outside ja4, and ja4's counts, version
+ * and flags zero.
+ */
+static bool
+same_without_ja4(enum nfqd_l7_res r, const struct nfqd_tls_hello *h,
+    const uint8_t *b, size_t n)
+{
+	struct nfqd_tls_hello	*g;
+	static const struct nfqd_tls_ja4in zero;
+	size_t			 o = offsetof(struct nfqd_tls_ja4in, nciphers);
+	bool			 same;
+
+	if ((g = malloc(sizeof(*g))) == NULL)
+		abort();
+	memset(g, 0x5a, sizeof(*g));
+	same = nfqd_tls_hello_parse_noja4(b, n, g) == r &&
+	    memcmp(g, h, offsetof(struct nfqd_tls_hello, ja4)) == 0 &&
+	    memcmp((const char *)&g->ja4 + o, (const char *)&zero + o,
+	    sizeof(zero) - o) == 0;
+	free(g);
+	return same;
+}
+
 /*
  * st[0..n) parsed from a buffer of exactly n bytes, into a struct that
- * held junk.
+ * held junk; the JA4-less reader is held to the same answer (counted in
+ * noja4_differs, which the last check reads).
  */
 static enum nfqd_l7_res
 parse(size_t n, struct nfqd_tls_hello *h)
@@ -423,6 +452,10 @@ parse(size_t n, struct nfqd_tls_hello *h)
 	memcpy(b, st, n);
 	memset(h, 0xa5, sizeof(*h));
 	r = nfqd_tls_hello_parse(b, n, h);
+	if (!same_without_ja4(r, h, b, n))
+		noja4_differs++;
+	if ((unsigned)r < 4)
+		noja4_seen[r]++;
 	free(b);
 	return r;
 }
@@ -1804,5 +1837,13 @@ main(void)
 	test_alpn_has();
 	test_linear();
 	test_why_str();
+	/* Every parse above through the JA4-less reader too. */
+	CHECKF(noja4_differs == 0 && noja4_seen[NFQD_L7_DONE] > 50 &&
+	    noja4_seen[NFQD_L7_MORE] > 50 && noja4_seen[NFQD_L7_BAD] > 50 &&
+	    noja4_seen[NFQD_L7_NOT] > 0, "without JA4: the same answers and "
+	    "fields for every parse", "%u differ; %u done, %u more, %u bad, "
+	    "%u not", noja4_differs, noja4_seen[NFQD_L7_DONE],
+	    noja4_seen[NFQD_L7_MORE], noja4_seen[NFQD_L7_BAD],
+	    noja4_seen[NFQD_L7_NOT]);
 	return unit_done();
 }

@@ -162,6 +162,17 @@ enum nfqd_l7_res nfqd_tls_hello_parse(const uint8_t *buf, size_t len,
 	    struct nfqd_tls_hello *out);
 
 /*
+ * The same without what only JA4 reads: the cipher suites, the values of
+ * supported_versions and signature_algorithms are stepped over (their
+ * lengths judged as above, so the answer, why, need, used and every field
+ * outside ja4 are those of nfqd_tls_hello_parse()), and out->ja4 is not
+ * filled in: its counts, version and flags are zero, its lists not
+ * written.  For a worker whose rules and logs do not ask for JA4.
+ */
+enum nfqd_l7_res nfqd_tls_hello_parse_noja4(const uint8_t *buf, size_t len,
+	    struct nfqd_tls_hello *out);
+
+/*
  * The same for a bare handshake message, as QUIC's CRYPTO frames carry
  * it (RFC 9001 4): buf starts with the message's header, no record
  * layer.  Everything above holds but what concerns records and the first
