@@ -38,6 +38,10 @@
 # build/bench/bench_quic, the QUIC reader alone in process.  See
 # docs/performance.md.
 #
+# NFQD_EXTRA="TEXT": lines added to every nfqd configuration, to measure a
+# setting (NFQD_EXTRA='flows = { max = 1024; };': a flow table that fits
+# in the caches; give --warmup a matching number of flows).
+#
 # Everything happens in two namespaces with random names, deleted on exit
 # with every process the benchmark started.  The host's interfaces and
 # firewall are never touched.
@@ -344,6 +348,7 @@ queue: { $qset cpu_affinity = "none"; fail_open = false; copy_range = "auto"; };
 default_verdict = "accept";
 $sets
 $rules
+${NFQD_EXTRA:-}
 CONF
 }
 
