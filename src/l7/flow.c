@@ -41,6 +41,8 @@
 #define FLOW_ADD_EXPIRE		8
 
 _Static_assert(sizeof(struct nfqd_flow_key) == 40, "key hashed as 5 words");
+_Static_assert(NFQD_FLOW_L7ZERO <= sizeof(((struct nfqd_flow *)0)->l7data),
+    "l7data holds what an add zeroes");
 
 struct nfqd_flowtab {
 	struct nfqd_flow *e;		/* max entries */
@@ -449,7 +451,7 @@ nfqd_flow_add_hashed(struct nfqd_flowtab *t, const struct nfqd_flow_key *k,
 	}
 	t->count[NFQD_FC_FREE]--;
 
-	memset(f, 0, sizeof(*f));
+	memset(f, 0, offsetof(struct nfqd_flow, l7data) + NFQD_FLOW_L7ZERO);
 	f->key = *k;
 	f->hash = h;
 	f->last = now;

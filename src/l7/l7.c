@@ -29,7 +29,15 @@ _Static_assert(sizeof(struct nfqd_l7fields) <=
     sizeof(((struct nfqd_flow *)0)->l7data), "fields fit in a flow");
 _Static_assert(NFQD_L7_JA4_LEN == NFQD_JA4_LEN, "a fingerprint fits");
 
-/* The fields a flow keeps (in its l7data). */
+/*
+ * The fields a flow keeps (in its l7data).  A new flow's are not zero
+ * past NFQD_FLOW_L7ZERO bytes: nothing reads them before a parse that
+ * ends (DONE, NOT) has written them whole (from_tls(), from_http(),
+ * from_dns(), the memset of parse_stream() and alone()), and l7res says
+ * when that is.
+ */
+_Static_assert(offsetof(struct nfqd_l7fields, name) <= NFQD_FLOW_L7ZERO,
+    "a new flow's fields start zero");
 static inline struct nfqd_l7fields *
 fields(struct nfqd_flow *f)
 {
@@ -45,6 +53,8 @@ _Static_assert(sizeof(struct nfqd_quic_conn) <=
     sizeof(((struct nfqd_flow *)0)->l7data), "a QUIC connection fits");
 _Static_assert(offsetof(struct nfqd_flow, l7data) %
     _Alignof(struct nfqd_quic_conn) == 0, "l7data holds a QUIC connection");
+_Static_assert(sizeof(struct nfqd_quic_conn) <= NFQD_FLOW_L7ZERO,
+    "a new flow's QUIC connection is zero");
 
 static inline struct nfqd_quic_conn *
 qconn(struct nfqd_flow *f)

@@ -230,12 +230,16 @@ key_of(uint32_t id, int back, struct nfqd_flow_key *k, int *dir)
 		nfqd_flow_key_make(k, fam, proto, d, s, dp, sp, dir);
 }
 
-/* The application layer's fields are zero in an entry just handed out. */
+/*
+ * The application layer's fields are zero in an entry just handed out, up
+ * to NFQD_FLOW_L7ZERO bytes of l7data.
+ */
 static int
 fresh(const struct nfqd_flow *f)
 {
 	const uint8_t	*p = &f->client;
-	size_t		 n = sizeof(*f) - offsetof(struct nfqd_flow, client);
+	size_t		 n = offsetof(struct nfqd_flow, l7data) +
+			     NFQD_FLOW_L7ZERO - offsetof(struct nfqd_flow, client);
 
 	while (n-- > 0)
 		if (*p++ != 0)

@@ -666,8 +666,14 @@ test_add_fields(void)
 	g = nfqd_flow_add(t, &k2, W, 78);
 	CHECK(g == f && rel.n == 1 && memcmp(&g->key, &k2, sizeof(k2)) == 0 &&
 	    g->cls == W && g->last == 78 && memcmp(&g->client, &z.client,
-	    sizeof(z) - offsetof(struct nfqd_flow, client)) == 0,
-	    "add: a reused entry is zeroed");
+	    offsetof(struct nfqd_flow, l7data) + NFQD_FLOW_L7ZERO -
+	    offsetof(struct nfqd_flow, client)) == 0,
+	    "add: a reused entry is zeroed up to NFQD_FLOW_L7ZERO bytes of "
+	    "l7data");
+	memset(z.l7data, 0xa5, sizeof(z.l7data));
+	CHECK(memcmp(g->l7data + NFQD_FLOW_L7ZERO, z.l7data,
+	    sizeof(z.l7data) - NFQD_FLOW_L7ZERO) == 0,
+	    "add: the rest of a reused entry's l7data is left as it was");
 	CHECK(nfqd_flow_find(t, &k, 79) == NULL &&
 	    nfqd_flow_find(t, &k2, 79) == g, "add: the old key is gone");
 	errno = 0;
@@ -1104,8 +1110,10 @@ test_random(void)
 					    sizeof(f->key)) == 0 &&
 					    f->cls == c && f->last == now &&
 					    memcmp(&f->client, &z.client,
-					    sizeof(z) - offsetof(struct
-					    nfqd_flow, client)) == 0, op,
+					    offsetof(struct nfqd_flow,
+					    l7data) + NFQD_FLOW_L7ZERO -
+					    offsetof(struct nfqd_flow,
+					    client)) == 0, op,
 					    "added entry");
 					model_place(&m, id, (uint8_t)c, now, f);
 					/* What the application layer writes. */

@@ -53,9 +53,17 @@ struct nfqd_reasm;
 #define NFQD_FLOW_SIZE	512		/* bytes per entry, checked below */
 
 /*
- * One flow.  The table owns key, hash, the links and cls; the application layer
- * (src/l7/) owns the rest, which the table zeroes when it hands out an
- * entry.
+ * Bytes at the start of l7data that the table zeroes when it hands out an
+ * entry; the rest of l7data keeps what the entry's last flow left there
+ * (an add then writes 4 cache lines of the entry, not 8).  Whoever owns
+ * l7data writes the rest before reading it.
+ */
+#define NFQD_FLOW_L7ZERO	128
+
+/*
+ * One flow.  The table owns key, hash, the links and cls; the application
+ * layer (src/l7/) owns the rest, which the table zeroes when it hands out
+ * an entry, up to NFQD_FLOW_L7ZERO bytes of l7data.
  */
 struct nfqd_flow {
 	struct nfqd_flow_key key;
@@ -137,7 +145,7 @@ struct nfqd_flow *nfqd_flow_find_hashed(struct nfqd_flowtab *t,
 
 /*
  * A new flow with key k (which must not be in the table) in class cls,
- * its other fields zero; when the table is full the oldest flow of the
+ * its other fields zero (l7data: its first NFQD_FLOW_L7ZERO bytes); when the table is full the oldest flow of the
  * evictable classes is ended first (UDP, CLOSING, DECIDED by age, then
  * WAIT).  NULL when every entry is REASM (counted as full).
  */
