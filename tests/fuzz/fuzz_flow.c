@@ -239,7 +239,8 @@ fresh(const struct nfqd_flow *f)
 {
 	const uint8_t	*p = &f->client;
 	size_t		 n = offsetof(struct nfqd_flow, l7data) +
-			     NFQD_FLOW_L7ZERO - offsetof(struct nfqd_flow, client);
+			     NFQD_FLOW_L7ZERO -
+			     offsetof(struct nfqd_flow, client);
 
 	while (n-- > 0)
 		if (*p++ != 0)

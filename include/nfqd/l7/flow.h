@@ -145,9 +145,10 @@ struct nfqd_flow *nfqd_flow_find_hashed(struct nfqd_flowtab *t,
 
 /*
  * A new flow with key k (which must not be in the table) in class cls,
- * its other fields zero (l7data: its first NFQD_FLOW_L7ZERO bytes); when the table is full the oldest flow of the
- * evictable classes is ended first (UDP, CLOSING, DECIDED by age, then
- * WAIT).  NULL when every entry is REASM (counted as full).
+ * its other fields zero (of l7data, the first NFQD_FLOW_L7ZERO bytes);
+ * when the table is full the oldest flow of the evictable classes is
+ * ended first (UDP, CLOSING, DECIDED by age, then WAIT).  NULL when every
+ * entry is REASM (counted as full).
  */
 struct nfqd_flow *nfqd_flow_add(struct nfqd_flowtab *t,
 	    const struct nfqd_flow_key *k, enum nfqd_flow_class cls,
