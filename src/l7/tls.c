@@ -458,9 +458,7 @@ parse_hello(struct tls_cur *c, struct nfqd_tls_hello *out)
 	if (v >> 8 != 3 || (v & 0xff) > 4)
 		return stop(c, NFQD_L7_BAD, NFQD_TLS_R_VERSION);
 	out->version = (uint16_t)v;
-	/* For JA4, unless supported_versions says otherwise. */
-	if (c->ja4)
-		out->ja4.version = (uint16_t)v;
+	out->ja4.version = (uint16_t)v;	/* unless supported_versions says */
 	if (!cur_take(c, c->hs_end, TLS_RANDOM, NULL) ||
 	    !cur_len(c, c->hs_end, 1, &n, &end))
 		return false;
