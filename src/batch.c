@@ -415,8 +415,13 @@ incomplete(struct nfqd_worker *w, const struct nfqd_qmsg *qm,
 	    verdict_setting(d->status), (unsigned long long)missed);
 }
 
+/*
+ * pre: the message's parse from prepare() (NULL: none), hint: its hint
+ * (NULL: none).
+ */
 static void
-handle_packet(struct nfqd_worker *w, const struct nlmsghdr *nlh)
+handle_packet(struct nfqd_worker *w, const struct nlmsghdr *nlh,
+    const struct nfqd_qmsg *pre, const struct nfqd_flow_hint *hint)
 {
 	const struct nfgenmsg	*nfg = mnl_nlmsg_get_payload(nlh);
 	struct nfqd_decision	 d;
@@ -431,7 +436,9 @@ handle_packet(struct nfqd_worker *w, const struct nlmsghdr *nlh)
 		bad_message(w, "packet for another queue");
 		return;
 	}
-	if (nfqd_queue_parse_packet(nlh, &qm) == -1) {
+	if (pre != NULL)
+		qm = *pre;
+	else if (nfqd_queue_parse_packet(nlh, &qm) == -1) {
 		verdict_by_id(w, nlh, nlh->nlmsg_len, "bad packet attributes");
 		return;
 	}
@@ -453,7 +460,7 @@ handle_packet(struct nfqd_worker *w, const struct nlmsghdr *nlh)
 	 */
 	marked = (qm.mark & w->orph.bit) != 0;
 	qm.mark &= ~w->orph.bit;
-	nfqd_engine_decide(&w->eng, &qm, w->now, &d);
+	nfqd_engine_decide_hinted(&w->eng, &qm, hint, w->now, &d);
 	if (d.rule == NFQD_DECIDED_INCOMPLETE)
 		incomplete(w, &qm, &d);
 	else if (d.rule == NFQD_DECIDED_DEFAULT)
@@ -493,20 +500,22 @@ handle_packet(struct nfqd_worker *w, const struct nlmsghdr *nlh)
  * no other sender can reach it.
  */
 static void
-handle_datagram(struct nfqd_worker *w, const char *buf, size_t len,
-    const struct msghdr *mh)
+handle_datagram(struct nfqd_worker *w, unsigned i, bool pre)
 {
+	const char			*buf = w->iov[i].iov_base;
+	size_t				 len = w->msgs[i].msg_len, rem = len;
 	const struct nlmsghdr		*nlh = (const struct nlmsghdr *)buf;
-	size_t				 rem = len;
 
-	if (mh->msg_flags & MSG_TRUNC) {
+	if (w->msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
 		verdict_by_id(w, buf, len, "message larger than the receive "
 		    "buffer");
 		return;
 	}
 	for (; nfqd_nlmsg_ok(nlh, rem); nlh = nfqd_nlmsg_next(nlh, &rem)) {
-		if (nfqd_queue_is_packet(nlh))
-			handle_packet(w, nlh);
+		if (nfqd_queue_is_packet(nlh) && pre && w->pre_nlh[i] == nlh)
+			handle_packet(w, nlh, w->pre_qmp[i], w->pre_hintp[i]);
+		else if (nfqd_queue_is_packet(nlh))
+			handle_packet(w, nlh, NULL, NULL);
 		else if (nlh->nlmsg_type == NLMSG_ERROR)
 			handle_error(w, nlh);
 		else if (nlh->nlmsg_type != NLMSG_NOOP &&
@@ -515,6 +524,41 @@ handle_datagram(struct nfqd_worker *w, const char *buf, size_t len,
 	}
 	if (rem > 0)
 		bad_message(w, "truncated netlink header");
+}
+
+/*
+ * Where rules read layer 7: parse the first packet message of each of
+ * the batch's n datagrams ahead, and let the engine start fetching what
+ * their flows need (nfqd_engine_prefetch): a worker that wakes up for a
+ * few packets finds the flow table out of its caches, and each packet's
+ * look-up would otherwise wait for its misses one after the other.  A
+ * message that handle_packet() would refuse is left to it.
+ */
+static void
+prepare(struct nfqd_worker *w, unsigned n)
+{
+	const struct nlmsghdr	*nlh;
+	const struct nfgenmsg	*nfg;
+	unsigned		 i;
+
+	for (i = 0; i < n; i++) {
+		w->pre_nlh[i] = NULL;
+		w->pre_qmp[i] = NULL;
+		nlh = (const struct nlmsghdr *)w->iov[i].iov_base;
+		if ((w->msgs[i].msg_hdr.msg_flags & MSG_TRUNC) ||
+		    !nfqd_nlmsg_ok(nlh, w->msgs[i].msg_len) ||
+		    !nfqd_queue_is_packet(nlh) ||
+		    nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*nfg)))
+			continue;
+		nfg = mnl_nlmsg_get_payload(nlh);
+		if (ntohs(nfg->res_id) != w->queue ||
+		    nfqd_queue_parse_packet(nlh, &w->pre_qm[i]) == -1)
+			continue;
+		w->pre_nlh[i] = nlh;
+		w->pre_qmp[i] = &w->pre_qm[i];
+	}
+	nfqd_engine_prefetch(&w->eng, w->pre_qmp, w->pre_hint, w->pre_hintp,
+	    n);
 }
 
 /*
@@ -589,6 +633,7 @@ nfqd_batch_read(struct nfqd_worker *w)
 	unsigned	i;
 	int		n;
 	bool		wait = false;	/* epoll said there is something */
+	bool		pre;
 
 	while (!w->stop) {
 		n = receive(w, wait);
@@ -633,9 +678,11 @@ nfqd_batch_read(struct nfqd_worker *w)
 		if (w->now >= w->next_poll)
 			nfqd_worker_poll(w, w->now);
 		/* recvmmsg() writes msg_flags of every message it fills. */
+		pre = w->eng.headers && w->eng.l7.any;
+		if (pre)
+			prepare(w, (unsigned)n);
 		for (i = 0; i < (unsigned)n; i++)
-			handle_datagram(w, w->iov[i].iov_base,
-			    w->msgs[i].msg_len, &w->msgs[i].msg_hdr);
+			handle_datagram(w, i, pre);
 		flush_verdicts(w);
 		nfqd_batch_publish(w, w->now);
 	}

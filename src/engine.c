@@ -396,8 +396,43 @@ decide_by_flow(struct nfqd_engine *e, const struct nfqd_flow *f,
 }
 
 void
+nfqd_engine_prefetch(struct nfqd_engine *e, const struct nfqd_qmsg *const *m,
+    struct nfqd_flow_hint *h, const struct nfqd_flow_hint **hp, unsigned n)
+{
+	uint32_t	v[NFQD_FLOW_PREFETCH_MAX];
+	unsigned	i, nv, syn = 0;
+
+	if (!e->headers || !e->l7.any || e->l7.flows == NULL) {
+		for (i = 0; i < n; i++)
+			hp[i] = NULL;
+		return;
+	}
+	/* Each round's fetches overlap; the next round reads what came. */
+	for (i = 0; i < n; i++) {
+		hp[i] = NULL;
+		if (m[i] != NULL && nfqd_l7_hint(&e->l7, m[i]->payload,
+		    m[i]->caplen, &h[i])) {
+			hp[i] = &h[i];
+			syn += h[i].syn;
+		}
+	}
+	nv = nfqd_flow_prefetch_victims(e->l7.flows, syn, v);
+	for (i = 0; i < n; i++)
+		if (hp[i] != NULL)
+			nfqd_flow_prefetch_entry(e->l7.flows, h[i].hash);
+	nfqd_flow_prefetch_chains(e->l7.flows, v, nv);
+}
+
+void
 nfqd_engine_decide(struct nfqd_engine *e, const struct nfqd_qmsg *m,
     uint64_t now, struct nfqd_decision *d)
+{
+	nfqd_engine_decide_hinted(e, m, NULL, now, d);
+}
+
+void
+nfqd_engine_decide_hinted(struct nfqd_engine *e, const struct nfqd_qmsg *m,
+    const struct nfqd_flow_hint *hint, uint64_t now, struct nfqd_decision *d)
 {
 	struct nfqd_pkt		 pi;
 	struct nfqd_flow	*f = NULL;
@@ -427,7 +462,7 @@ nfqd_engine_decide(struct nfqd_engine *e, const struct nfqd_qmsg *m,
 				m = &mq;
 			}
 			f = nfqd_l7_packet(&e->l7, &pi, m->payload,
-			    m->skbinfo, pending, now);
+			    m->skbinfo, pending, hint, now);
 		}
 	} else {
 		/*

@@ -137,8 +137,14 @@ setup_buffers(struct nfqd_worker *w, uint32_t msg_copy)
 	w->rx = malloc(w->batch * w->msgsize);
 	txcap = (size_t)w->batch * NFQD_VERDICT_MSG_MAX;
 	w->tx = malloc(txcap);
+	w->pre_nlh = calloc(w->batch, sizeof(*w->pre_nlh));
+	w->pre_qm = calloc(w->batch, sizeof(*w->pre_qm));
+	w->pre_qmp = calloc(w->batch, sizeof(*w->pre_qmp));
+	w->pre_hint = calloc(w->batch, sizeof(*w->pre_hint));
+	w->pre_hintp = calloc(w->batch, sizeof(*w->pre_hintp));
 	if (w->msgs == NULL || w->iov == NULL || w->rx == NULL ||
-	    w->tx == NULL)
+	    w->tx == NULL || w->pre_nlh == NULL || w->pre_qm == NULL ||
+	    w->pre_qmp == NULL || w->pre_hint == NULL || w->pre_hintp == NULL)
 		fatal("allocating %u receive buffers of %zu bytes", w->batch,
 		    w->msgsize);
 	for (i = 0; i < w->batch; i++) {

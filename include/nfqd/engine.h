@@ -114,6 +114,22 @@ void	nfqd_engine_dnsl(struct nfqd_engine *e, struct nfqd_dnsl_tab *t,
 
 void	nfqd_engine_decide(struct nfqd_engine *e, const struct nfqd_qmsg *m,
 	    uint64_t now, struct nfqd_decision *d);
+
+/*
+ * A batch of n packets, before the first is decided: where rules read
+ * layer 7, each packet's flow key and hash into h[i] and hp[i] = &h[i]
+ * (NULL: no hint for it), and the flow table's lines its look-up and the
+ * batch's new flows will need fetched, so that their cache misses
+ * overlap (src/l7/flow.c).  m[i] NULL: not a packet.  Then decide each
+ * with its hint, before anything else changes the engine.
+ */
+void	nfqd_engine_prefetch(struct nfqd_engine *e,
+	    const struct nfqd_qmsg *const *m, struct nfqd_flow_hint *h,
+	    const struct nfqd_flow_hint **hp, unsigned n);
+/* nfqd_engine_decide with the hint (or NULL) of nfqd_engine_prefetch. */
+void	nfqd_engine_decide_hinted(struct nfqd_engine *e,
+	    const struct nfqd_qmsg *m, const struct nfqd_flow_hint *hint,
+	    uint64_t now, struct nfqd_decision *d);
 /* The same for a packet parsed already (tests). */
 void	nfqd_engine_decide_parsed(struct nfqd_engine *e,
 	    const struct nfqd_qmsg *m, const struct nfqd_pkt *pi,

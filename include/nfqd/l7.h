@@ -35,6 +35,7 @@ struct nfqd_config;
 struct nfqd_pkt;
 struct nfqd_flow;
 struct nfqd_flowtab;
+struct nfqd_flow_hint;
 struct nfqd_reasm_pool;
 struct nfqd_names;
 struct nfqd_quic;
@@ -100,6 +101,8 @@ struct nfqd_l7 {
 	uint64_t		 quic_refused;	/* QUIC packets refused unread */
 	uint64_t		 names[NFQD_L7P_MAX];	/* messages read, by
 						   protocol (NONE: other) */
+	uint64_t		 hints_used;	/* packets whose hash came from
+						   nfqd_l7_hint (tests) */
 };
 
 /*
@@ -120,7 +123,18 @@ void	nfqd_l7_free(struct nfqd_l7 *l);
  * was last seen here).
  */
 struct nfqd_flow *nfqd_l7_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi,
-	    const uint8_t *data, uint32_t skbinfo, bool pending, uint64_t now);
+	    const uint8_t *data, uint32_t skbinfo, bool pending,
+	    const struct nfqd_flow_hint *hint, uint64_t now);
+
+/*
+ * Ahead of a packet's decision (a batch's packets, all before the first
+ * is decided): its flow key and hash into h, and the fetch of its hash
+ * chain's head started.  false when the packet is not one whose flow
+ * nfqd_l7_packet would look up, or the shortcut cannot tell; hint NULL
+ * then.  data, len: the packet's bytes, from the network header on.
+ */
+bool	nfqd_l7_hint(struct nfqd_l7 *l, const uint8_t *data, uint32_t len,
+	    struct nfqd_flow_hint *h);
 
 /*
  * Give TLS flows their JA4 fingerprint from now on (a rule reads

@@ -86,6 +86,13 @@ struct nfqd_worker {
 	size_t			  msgsize;
 	struct mmsghdr		 *msgs;
 	struct iovec		 *iov;
+	/* By message of a batch, where rules read layer 7: the packet
+	   parsed ahead (pre_nlh: its header; NULL: not) and its hint. */
+	const struct nlmsghdr	**pre_nlh;
+	struct nfqd_qmsg	 *pre_qm;
+	const struct nfqd_qmsg	**pre_qmp;
+	struct nfqd_flow_hint	 *pre_hint;
+	const struct nfqd_flow_hint **pre_hintp;
 	uint64_t		  next_poll;	/* look at signals etc. */
 	char			 *rx;
 	char			 *tx;

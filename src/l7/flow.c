@@ -405,6 +405,90 @@ nfqd_flow_find_hashed(struct nfqd_flowtab *t, const struct nfqd_flow_key *k,
 	return NULL;
 }
 
+void
+nfqd_flow_prefetch_head(const struct nfqd_flowtab *t, uint32_t h)
+{
+	__builtin_prefetch(&t->bucket[h & t->mask]);
+}
+
+void
+nfqd_flow_prefetch_entry(const struct nfqd_flowtab *t, uint32_t h)
+{
+	uint32_t	i = t->bucket[h & t->mask];
+
+	if (i != NFQD_FLOW_NONE)
+		__builtin_prefetch(&t->e[i]);
+}
+
+/*
+ * As flow_victim() would choose them one after the other: the oldest of
+ * the tails of UDP, CLOSING and DECIDED, then that list's next; WAIT's
+ * once those three are empty.  (Expiry before an eviction ends the
+ * expired tails first; where it does, the guess is only less useful.)  Each step reads the entry before (a dependent load), but
+ * the chain heads' fetches overlap.
+ */
+unsigned
+nfqd_flow_prefetch_victims(const struct nfqd_flowtab *t, unsigned n,
+    uint32_t *v)
+{
+	static const uint8_t	first[] = {
+		NFQD_FC_UDP, NFQD_FC_CLOSING, NFQD_FC_DECIDED
+	};
+	uint32_t		cur[sizeof(first)], best;
+	unsigned		nv = 0;
+	size_t			k, bk = 0;
+	bool			wait = false;
+
+	if (t->count[NFQD_FC_FREE] >= n)
+		return 0;
+	n -= t->count[NFQD_FC_FREE];
+	if (n > NFQD_FLOW_PREFETCH_MAX)
+		n = NFQD_FLOW_PREFETCH_MAX;
+	for (k = 0; k < sizeof(first); k++)
+		cur[k] = t->tail[first[k]];
+	while (nv < n) {
+		best = NFQD_FLOW_NONE;
+		for (k = 0; k < sizeof(first); k++)
+			if (cur[k] != NFQD_FLOW_NONE && (best == NFQD_FLOW_NONE ||
+			    t->e[cur[k]].last < t->e[best].last)) {
+				best = cur[k];
+				bk = k;
+			}
+		if (best == NFQD_FLOW_NONE) {
+			/* Those three ran out: WAIT's, oldest first. */
+			if (wait || t->tail[NFQD_FC_WAIT] == NFQD_FLOW_NONE)
+				break;
+			wait = true;
+			cur[0] = t->tail[NFQD_FC_WAIT];
+			cur[1] = cur[2] = NFQD_FLOW_NONE;
+			continue;
+		}
+		v[nv++] = best;
+		/* Its entry becomes the new flow's: zeroed up to line 3. */
+		__builtin_prefetch((const char *)&t->e[best] + 64, 1);
+		__builtin_prefetch((const char *)&t->e[best] + 128, 1);
+		__builtin_prefetch((const char *)&t->e[best] + 192, 1);
+		__builtin_prefetch(&t->bucket[t->e[best].hash & t->mask]);
+		if ((cur[bk] = t->e[best].prev) != NFQD_FLOW_NONE)
+			__builtin_prefetch(&t->e[cur[bk]]);
+	}
+	return nv;
+}
+
+void
+nfqd_flow_prefetch_chains(const struct nfqd_flowtab *t, const uint32_t *v,
+    unsigned n)
+{
+	uint32_t	i;
+	unsigned	j;
+
+	for (j = 0; j < n; j++) {
+		i = t->bucket[t->e[v[j]].hash & t->mask];
+		if (i != NFQD_FLOW_NONE && i != v[j])
+			__builtin_prefetch(&t->e[i]);
+	}
+}
+
 struct nfqd_flow *
 nfqd_flow_find(struct nfqd_flowtab *t, const struct nfqd_flow_key *k,
     uint64_t now)

@@ -525,6 +525,24 @@ quic_client(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
 }
 
 /*
+ * k's hash: the one worked out ahead (nfqd_l7_hint) when it was for this
+ * table and the same key, else computed now.  The hint's own parse is a
+ * shortcut that may differ from the real one (IPv6 extension headers, a
+ * damaged header): the key comparison makes that harmless.
+ */
+static uint32_t
+key_hash(struct nfqd_l7 *l, const struct nfqd_flow_key *k,
+    const struct nfqd_flow_hint *hint)
+{
+	if (hint != NULL && hint->t == l->flows &&
+	    memcmp(&hint->key, k, sizeof(*k)) == 0) {
+		l->hints_used++;
+		return hint->hash;
+	}
+	return nfqd_flow_hash(l->flows, k);
+}
+
+/*
  * A UDP datagram on another port than DNS's: QUIC.  A flow is made by a
  * datagram that could be a client's first flight (nfqd_quic_maybe()) and
  * ends like a TCP one; other datagrams without a flow have no fields.  On a flow whose hello is final, a client
@@ -536,7 +554,7 @@ quic_client(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
  */
 static void
 quic_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *pay,
-    uint64_t now, struct nfqd_flow **fp)
+    uint64_t now, const struct nfqd_flow_hint *hint, struct nfqd_flow **fp)
 {
 	struct nfqd_flow_key	 k;
 	struct nfqd_flow	*f;
@@ -545,7 +563,7 @@ quic_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *pay,
 
 	nfqd_flow_key_make(&k, pi->family, pi->proto, pi->saddr, pi->daddr,
 	    pi->sport, pi->dport, &dir);
-	h = nfqd_flow_hash(l->flows, &k);
+	h = key_hash(l, &k, hint);
 	f = nfqd_flow_find_hashed(l->flows, &k, h, now);
 	/* Only a client's Initial on a decided flow is looked at again. */
 	if (f != NULL && dir == f->client && f->l7res != NFQD_L7_MORE &&
@@ -590,13 +608,13 @@ quic_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *pay,
 /* A DNS datagram: each is read on its own, flow or not. */
 static void
 udp_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *pay,
-    uint64_t now, struct nfqd_flow **fp)
+    uint64_t now, const struct nfqd_flow_hint *hint, struct nfqd_flow **fp)
 {
 	struct nfqd_dns_query	q;
 	enum nfqd_l7_res	res;
 
 	if (pi->dport != DNS_PORT && pi->sport != DNS_PORT) {
-		quic_packet(l, pi, pay, now, fp);
+		quic_packet(l, pi, pay, now, hint, fp);
 		return;
 	}
 	res = nfqd_dns_msg_parse(pay, pi->paylen, &q);
@@ -744,7 +762,8 @@ midstream(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
 
 static void
 tcp_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
-    uint32_t skbinfo, bool pending, uint64_t now, struct nfqd_flow **fp)
+    uint32_t skbinfo, bool pending, uint64_t now,
+    const struct nfqd_flow_hint *hint, struct nfqd_flow **fp)
 {
 	struct nfqd_flow_key	 k;
 	struct nfqd_flow	*f;
@@ -760,7 +779,7 @@ tcp_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
 
 	nfqd_flow_key_make(&k, pi->family, pi->proto, pi->saddr, pi->daddr,
 	    pi->sport, pi->dport, &dir);
-	h = nfqd_flow_hash(l->flows, &k);
+	h = key_hash(l, &k, hint);
 	f = nfqd_flow_find_hashed(l->flows, &k, h, now);
 	/*
 	 * A SYN with another sequence number on a known flow opens a new
@@ -861,7 +880,8 @@ tcp_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
 
 struct nfqd_flow *
 nfqd_l7_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
-    uint32_t skbinfo, bool pending, uint64_t now)
+    uint32_t skbinfo, bool pending, const struct nfqd_flow_hint *hint,
+    uint64_t now)
 {
 	struct nfqd_flow	*f = NULL;
 
@@ -889,8 +909,56 @@ nfqd_l7_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
 		return NULL;
 	}
 	if (pi->proto == IPPROTO_UDP)
-		udp_packet(l, pi, data + pi->payoff, now, &f);
+		udp_packet(l, pi, data + pi->payoff, now, hint, &f);
 	else
-		tcp_packet(l, pi, data, skbinfo, pending, now, &f);
+		tcp_packet(l, pi, data, skbinfo, pending, now, hint, &f);
 	return f;
+}
+
+/*
+ * The shortcut: IPv4 without fragmentation, IPv6 whose first header is
+ * TCP or UDP.  What it gets wrong only costs the hash again (key_hash).
+ */
+bool
+nfqd_l7_hint(struct nfqd_l7 *l, const uint8_t *p, uint32_t len,
+    struct nfqd_flow_hint *h)
+{
+	const uint8_t	*q;
+	uint32_t	 hl;
+	uint8_t		 family, proto;
+
+	if (!l->any || l->flows == NULL || p == NULL || len < 20)
+		return false;
+	switch (p[0] >> 4) {
+	case 4:
+		hl = (uint32_t)(p[0] & 0x0f) * 4;
+		/* MF or an offset: a fragment */
+		if (hl < 20 || (p[6] & 0x3f) != 0 || p[7] != 0)
+			return false;
+		family = AF_INET;
+		proto = p[9];
+		q = p + 12;
+		break;
+	case 6:
+		hl = 40;
+		family = AF_INET6;
+		proto = p[6];
+		q = p + 8;
+		break;
+	default:
+		return false;
+	}
+	if ((proto != IPPROTO_TCP && proto != IPPROTO_UDP) ||
+	    len < hl + (proto == IPPROTO_TCP ? 14 : 4))
+		return false;
+	nfqd_flow_key_make(&h->key, family, proto, q,
+	    q + (family == AF_INET ? 4 : 16),
+	    (uint16_t)(p[hl] << 8 | p[hl + 1]),
+	    (uint16_t)(p[hl + 2] << 8 | p[hl + 3]), NULL);
+	h->syn = proto == IPPROTO_TCP &&
+	    (p[hl + 13] & (TH_SYN | TH_ACK)) == TH_SYN;
+	h->t = l->flows;
+	h->hash = nfqd_flow_hash(l->flows, &h->key);
+	nfqd_flow_prefetch_head(l->flows, h->hash);
+	return true;
 }

@@ -8,8 +8,9 @@
  * (a small table, few reassembly buffers), so the fuzzer drives the flow
  * table, the reassembler and the parsers through sequences of packets.
  *
- * Input: 8 bytes of metadata (mark and checksum state, uid, in and out
- * interface index, a time step), then the packet from its IP header on;
+ * Input: 8 bytes of metadata (mark and checksum state, uid and whether
+ * the flow table's hint is made ahead, in and out interface index, a
+ * time step), then the packet from its IP header on;
  * the packet's length is the rest of the input.
  */
 #include <stdint.h>
@@ -112,8 +113,11 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct nfqd_decision	dc, dl;
-	struct nfqd_qmsg		m;
+	struct nfqd_decision		 dc, dl;
+	struct nfqd_qmsg		 m;
+	const struct nfqd_qmsg		*mp;
+	struct nfqd_flow_hint		 h;
+	const struct nfqd_flow_hint	*hp;
 
 	if (size < 8)
 		return 0;
@@ -131,7 +135,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	m.caplen = (uint32_t)(size - 8);
 	m.len = m.caplen + (data[7] & 0x80 ? data[7] & 0x7f : 0);
 	m.hw_protocol = ETH_P_IP;
-	nfqd_engine_decide(&ec, &m, now, &dc);
+	/*
+	 * Bit 1 of data[1]: the compiled engine gets the packet's hint from
+	 * a batch prefetch (nfqd_engine_prefetch); a flow's packets with and
+	 * without one must find it alike.
+	 */
+	mp = &m;
+	if (data[1] & 2)
+		nfqd_engine_prefetch(&ec, &mp, &h, &hp, 1);
+	else
+		hp = NULL;
+	nfqd_engine_decide_hinted(&ec, &m, hp, now, &dc);
 	nfqd_engine_decide(&el, &m, now, &dl);
 	ASSERT(dc.verdict == dl.verdict);
 	ASSERT(dc.rule == dl.rule);

@@ -418,6 +418,8 @@ test_eviction_order(void)
 	struct nfqd_flow_key	 k[8], nk;
 	struct nfqd_flow	*f[8], *g;
 	struct rel		 rel;
+	uint32_t		 pv[NFQD_FLOW_PREFETCH_MAX];
+	unsigned		 nv;
 	int			 gone[8], i, j, n, v, ok;
 	size_t			 ci;
 
@@ -435,6 +437,21 @@ test_eviction_order(void)
 			nfqd_flow_touch(t, f[j], c->touch[i].cls,
 			    c->touch[i].at);
 		}
+		/*
+		 * The batch prefetch's guess of the same order (entry
+		 * indices: a new table hands out entries 0, 1, ... in turn).
+		 */
+		nv = nfqd_flow_prefetch_victims(t, 8, pv);
+		for (n = 0, ok = 1; n < 8 && c->order[n] != NULL; n++)
+			if ((unsigned)n >= nv ||
+			    f[0] + pv[n] != f[ev_find(c, c->order[n])])
+				ok = 0;
+		CHECK(ok && nv == (unsigned)n, unit_fmt("evict %s: "
+		    "nfqd_flow_prefetch_victims names the victims in order",
+		    c->name));
+		CHECK_INT_EQ(nfqd_flow_prefetch_victims(t, 3, pv),
+		    n < 3 ? n : 3, unit_fmt("evict %s: ... as many as asked",
+		    c->name));
 		for (n = 0; n < 8 && c->order[n] != NULL; n++) {
 			v = ev_find(c, c->order[n]);
 			key_num(100 + (uint32_t)n, &nk);

@@ -19,6 +19,8 @@
 
 #include "nfqd/config.h"
 #include "nfqd/engine.h"
+#include "nfqd/l7.h"
+#include "nfqd/l7/flow.h"
 #include "nfqd/l7/ja4.h"
 #include "nfqd/l7/tls.h"
 #include "nfqd/queue.h"
@@ -792,6 +794,262 @@ test_quic_ja4(void)
 	}
 }
 
+/* xorshift64*: the differential test's packets, the same every run. */
+static uint64_t	rnd_state = 0x9e3779b97f4a7c15ull;
+
+static uint32_t
+rnd(uint32_t n)
+{
+	rnd_state ^= rnd_state >> 12;
+	rnd_state ^= rnd_state << 25;
+	rnd_state ^= rnd_state >> 27;
+	return (uint32_t)((rnd_state * 0x2545f4914f6cdd1dull) >> 32) % n;
+}
+
+/* Decide m with a hint made for it in a batch of one; hints_used after. */
+static uint64_t
+hinted(struct run *r, struct nfqd_qmsg *m, struct nfqd_decision *d)
+{
+	const struct nfqd_qmsg		*mp = m;
+	const struct nfqd_flow_hint	*hp;
+	struct nfqd_flow_hint		 h;
+
+	nfqd_engine_prefetch(&r->e, &mp, &h, &hp, 1);
+	now += 1000000;
+	nfqd_engine_decide_hinted(&r->e, m, hp, now, d);
+	return r->e.l7.hints_used;
+}
+
+/*
+ * The batch prefetch (nfqd_engine_prefetch): a hint is made for the
+ * packets whose flow the decision looks up, and used only for the packet
+ * and the table it was made for; decisions in batches with hints are
+ * those of the same packets one by one without.
+ */
+static void
+test_prefetch(void)
+{
+	static uint8_t			 b[8][700];
+	static const char *const	 names[] = {
+		"blocked.example", "ok.example", "www.ads.example",
+		"only.example", "x.example"
+	};
+	struct run			 a, o;
+	struct nfqd_qmsg		 m, bm[8];
+	const struct nfqd_qmsg		*bp[8];
+	struct nfqd_flow_hint		 h, bh[8];
+	const struct nfqd_flow_hint	*hp, *bhp[8];
+	struct nfqd_decision		 d, da, db;
+	struct seg			 s;
+	uint8_t				 hl[8][600], v6[60];
+	size_t				 hn[8];
+	uint32_t			 isn[40], len;
+	uint64_t			 used, ntcp = 0, diff = 0, pkts = 0;
+	unsigned			 i, j, n, f, k;
+
+	if (!setup(&a, ""))
+		return;
+	memset(&m, 0, sizeof(m));
+	m.hw_protocol = ETH_P_IP;
+	m.payload = pbuf;
+
+	s = cli(2000, 10, 0x02);
+	m.caplen = m.len = mk(&s, NULL, 0);
+	used = a.e.l7.hints_used;
+	CHECK_INT_EQ(hinted(&a, &m, &d) - used, 1,
+	    "IPv4 TCP SYN: its hint is used");
+	CHECK_STR_EQ(what(&d), "pending", "... and it is decided as always");
+	n = hello(hl[0], "blocked.example");
+	s = cli(2000, 11, 0x18);
+	m.caplen = m.len = mk(&s, hl[0], n);
+	used = a.e.l7.hints_used;
+	CHECK_INT_EQ(hinted(&a, &m, &d) - used, 1,
+	    "IPv4 TCP hello: its hint is used");
+	CHECK_STR_EQ(what(&d), "blocked", "... and it is blocked");
+
+	/* The same packet with the hint of another flow: not used. */
+	s = cli(2001, 10, 0x02);
+	m.caplen = m.len = mk(&s, NULL, 0);
+	bp[0] = &m;
+	nfqd_engine_prefetch(&a.e, bp, &h, &hp, 1);
+	CHECK(hp == &h && h.syn, "a hint for a SYN, which says so");
+	s = cli(2002, 10, 0x02);
+	m.caplen = m.len = mk(&s, NULL, 0);
+	used = a.e.l7.hints_used;
+	now += 1000000;
+	nfqd_engine_decide_hinted(&a.e, &m, hp, now, &d);
+	CHECK_INT_EQ(a.e.l7.hints_used - used, 0,
+	    "another flow's hint: not used (the key differs)");
+	CHECK_STR_EQ(what(&d), "pending", "... the packet decided as always");
+	s = cli(2002, 20, 0x18);
+	n = hello(hl[0], "ok.example");
+	m.caplen = m.len = mk(&s, hl[0], n);
+	bp[0] = &m;
+	nfqd_engine_prefetch(&a.e, bp, &h, &hp, 1);
+	h.t = NULL;
+	h.hash ^= 1;
+	used = a.e.l7.hints_used;
+	now += 1000000;
+	nfqd_engine_decide_hinted(&a.e, &m, hp, now, &d);
+	CHECK_INT_EQ(a.e.l7.hints_used - used, 0,
+	    "a hint for another table: not used");
+
+	/* No hint: a later fragment, a first fragment, not TCP or UDP. */
+	s = cli(2003, 10, 0x02);
+	m.caplen = m.len = mk(&s, NULL, 0);
+	pbuf[6] = 0x20;			/* MF */
+	CHECK(!nfqd_l7_hint(&a.e.l7, pbuf, m.caplen, &h),
+	    "IPv4 first fragment: no hint");
+	pbuf[6] = 0;
+	pbuf[7] = 8;			/* offset 64 */
+	CHECK(!nfqd_l7_hint(&a.e.l7, pbuf, m.caplen, &h),
+	    "IPv4 later fragment: no hint");
+	pbuf[7] = 0;
+	pbuf[9] = 1;			/* ICMP */
+	CHECK(!nfqd_l7_hint(&a.e.l7, pbuf, m.caplen, &h), "ICMP: no hint");
+	pbuf[9] = 6;
+	CHECK(!nfqd_l7_hint(&a.e.l7, pbuf, 33, &h),
+	    "a TCP header cut before its flags: no hint");
+	CHECK(nfqd_l7_hint(&a.e.l7, pbuf, 34, &h), "... with them: a hint");
+
+	/* IPv6, TCP first: a hint the decision uses. */
+	memset(v6, 0, sizeof(v6));
+	v6[0] = 0x60;
+	v6[5] = 20;			/* payload length */
+	v6[6] = 6;
+	v6[7] = 64;
+	inet_pton(AF_INET6, "fd00::2", v6 + 8);
+	inet_pton(AF_INET6, "fd00::1", v6 + 24);
+	v6[40] = 0x1f; v6[41] = 0x40;	/* 8000 */
+	v6[42] = 0x01; v6[43] = 0xbb;	/* 443 */
+	v6[52] = 5 << 4;
+	v6[53] = 0x02;
+	m.hw_protocol = ETH_P_IPV6;
+	m.payload = v6;
+	m.caplen = m.len = 60;
+	used = a.e.l7.hints_used;
+	CHECK_INT_EQ(hinted(&a, &m, &d) - used, 1,
+	    "IPv6 TCP SYN: its hint is used");
+	CHECK_STR_EQ(what(&d), "pending", "... and it is decided as always");
+	v6[6] = 0;			/* hop-by-hop options first */
+	CHECK(!nfqd_l7_hint(&a.e.l7, v6, 60, &h),
+	    "IPv6 with an extension header first: no hint");
+	teardown(&a);
+
+	/*
+	 * Differential: 40 flows in a table of 16 (evictions all the time),
+	 * SYNs, hellos whole and in pieces in any order, ACKs, FINs and
+	 * RSTs, in batches of 1 to 8 packets.  a decides each batch after
+	 * its prefetch, with hints (a third left out), o the same packets
+	 * one by one without.
+	 */
+	if (!setup(&a, "flows = { max = 16; reasm_buffers = 8; };"))
+		return;
+	if (!setup(&o, "flows = { max = 16; reasm_buffers = 8; };")) {
+		teardown(&a);
+		return;
+	}
+	for (f = 0; f < 40; f++)
+		isn[f] = rnd(1u << 30);
+	for (i = 0; i < 5; i++)
+		hn[i] = hello(hl[i], names[i]);
+	while (pkts < 20000) {
+		n = 1 + rnd(8);
+		for (j = 0; j < n; j++) {
+			f = rnd(40);
+			k = f % 5;
+			switch (rnd(6)) {
+			case 0:
+				if (rnd(4) == 0)
+					isn[f] += 100000;
+				s = cli((uint16_t)(3000 + f), isn[f], 0x02);
+				len = mk(&s, NULL, 0);
+				break;
+			case 1:
+			case 2: {
+				size_t	off = rnd(2) ? 0 : rnd((uint32_t)hn[k]);
+				size_t	cnt = 1 + rnd((uint32_t)(hn[k] - off));
+
+				s = cli((uint16_t)(3000 + f),
+				    isn[f] + 1 + (uint32_t)off, 0x18);
+				len = mk(&s, hl[k] + off, cnt);
+				break;
+			}
+			case 3:
+				s = cli((uint16_t)(3000 + f), isn[f] + 1, 0x10);
+				len = mk(&s, NULL, 0);
+				break;
+			case 4:
+				s = cli((uint16_t)(3000 + f), isn[f] + 1,
+				    rnd(2) ? 0x11 : 0x04);
+				len = mk(&s, NULL, 0);
+				break;
+			default:
+				/* The server's answer to the client. */
+				s = cli((uint16_t)(3000 + f), 7, 0x12);
+				s.src = "10.0.0.2";
+				s.dst = "10.0.0.1";
+				s.sport = 443;
+				s.dport = (uint16_t)(3000 + f);
+				len = mk(&s, NULL, 0);
+				break;
+			}
+			memcpy(b[j], pbuf, len);
+			memset(&bm[j], 0, sizeof(bm[j]));
+			bm[j].hw_protocol = ETH_P_IP;
+			bm[j].payload = b[j];
+			bm[j].caplen = bm[j].len = len;
+			bm[j].id = (uint32_t)(pkts + j + 1);
+			bp[j] = &bm[j];
+		}
+		nfqd_engine_prefetch(&a.e, bp, bh, bhp, n);
+		for (j = 0; j < n; j++) {
+			/*
+			 * A third without their hint: a flow's packets then
+			 * find it whether their hash came ahead or not.
+			 */
+			if (rnd(3) == 0)
+				bhp[j] = NULL;
+			else
+				ntcp++;
+			now += 1000000;
+			nfqd_engine_decide_hinted(&a.e, &bm[j], bhp[j], now,
+			    &da);
+			nfqd_engine_decide(&o.e, &bm[j], now, &db);
+			if (da.verdict != db.verdict ||
+			    da.has_mark != db.has_mark ||
+			    (da.has_mark && da.mark != db.mark) ||
+			    da.rule != db.rule || da.flow != db.flow ||
+			    da.status != db.status || da.ctmark != db.ctmark) {
+				if (diff++ == 0)
+					fprintf(stderr, "  packet %llu: %s "
+					    "with hints, %s without\n",
+					    (unsigned long long)(pkts + j),
+					    what(&da), what(&db));
+			}
+		}
+		pkts += n;
+	}
+	CHECKF(diff == 0, "20,000 packets in batches with hints: the "
+	    "decisions of the same packets without", "%llu differ",
+	    (unsigned long long)diff);
+	CHECK_INT_EQ(a.e.l7.hints_used, ntcp,
+	    "every hint given was used");
+	CHECK_INT_EQ(o.e.l7.hints_used, 0, "none without the prefetch");
+	{
+		struct nfqd_flowtab_stats	sa, so;
+
+		nfqd_flowtab_stats(a.e.l7.flows, &sa);
+		nfqd_flowtab_stats(o.e.l7.flows, &so);
+		CHECK(sa.evicted > 1000 && sa.created == so.created &&
+		    sa.evicted == so.evicted && sa.active == so.active &&
+		    sa.timed_out == so.timed_out,
+		    "the same flows created, evicted and active");
+	}
+	teardown(&a);
+	teardown(&o);
+}
+
 int
 main(void)
 {
@@ -804,5 +1062,6 @@ main(void)
 	test_full();
 	test_connmark();
 	test_ja4();
+	test_prefetch();
 	return unit_done();
 }

@@ -144,6 +144,43 @@ struct nfqd_flow *nfqd_flow_find_hashed(struct nfqd_flowtab *t,
 	    const struct nfqd_flow_key *k, uint32_t h, uint64_t now);
 
 /*
+ * A batch's look-ups, started before its first packet is decided: a
+ * worker that wakes up for a few packets finds the table out of its
+ * caches, and a look-up waits for the chain's head and then for its
+ * first entry.  Fetched for the whole batch first, in two rounds, those
+ * waits overlap.  Nothing here changes the table.
+ *
+ * nfqd_flow_prefetch_head: the chain head of hash h.
+ * nfqd_flow_prefetch_entry: the first entry of that chain (a round
+ * later, when the head has come).
+ * nfqd_flow_prefetch_victims: the flows that n adds would end to make
+ * room in a full table, oldest first (at most NFQD_FLOW_PREFETCH_MAX),
+ * into v: each one's first two cache lines, its list neighbour and its
+ * chain head.  Returns how many.
+ * nfqd_flow_prefetch_chains: a round later, the first entry of each of
+ * those chains (where the victim is not itself the first).
+ */
+#define NFQD_FLOW_PREFETCH_MAX	16
+void	nfqd_flow_prefetch_head(const struct nfqd_flowtab *t, uint32_t h);
+void	nfqd_flow_prefetch_entry(const struct nfqd_flowtab *t, uint32_t h);
+unsigned nfqd_flow_prefetch_victims(const struct nfqd_flowtab *t,
+	    unsigned n, uint32_t *v);
+void	nfqd_flow_prefetch_chains(const struct nfqd_flowtab *t,
+	    const uint32_t *v, unsigned n);
+
+/*
+ * A packet's flow key and hash, worked out ahead of its decision (src/l7/
+ * nfqd_l7_hint).  The decision uses the hash only when its own parse of
+ * the packet made the same key for the same table; else it hashes again.
+ */
+struct nfqd_flow_hint {
+	const struct nfqd_flowtab *t;
+	struct nfqd_flow_key	 key;
+	uint32_t		 hash;
+	bool			 syn;		/* a TCP SYN without ACK */
+};
+
+/*
  * A new flow with key k (which must not be in the table) in class cls,
  * its other fields zero (of l7data, the first NFQD_FLOW_L7ZERO bytes);
  * when the table is full the oldest flow of the evictable classes is
