@@ -7,7 +7,8 @@
  * compare one change of the code with the next.
  *
  *   bench_flows -f LIST [-n FLOWS] [-w WARMUP] [-m MISS] [-r RATE]
- *               [-R RUNS] [-c CONFIGS] [-k] [-S SEED] [-C KIB [-g FLOWS]]
+ *               [-R RUNS] [-c CONFIGS] [-k] [-S SEED] [-C KIB] [-g FLOWS]
+ *               [-P | -A]
  *
  * The packets are hellogen's (tests/tools/hello.c): a SYN with a Linux
  * client's options, then PSH|ACK at ISN + 1 with a 517-byte ClientHello
@@ -31,12 +32,18 @@
  * names), a hello is dropped exactly when its name is listed (set).
  * Run it pinned (taskset -c 1) on an idle CPU.
  *
+ * The packets are decided in batches of -g flows (3: bench_l7.sh's flood
+ * at 20,000 flows/s reads about 5 packets a recvmmsg), each batch's flow
+ * table look-ups and evictions prefetched first as a worker does
+ * (nfqd_engine_prefetch); -P leaves the prefetch out, and -A leaves it
+ * out of every other chunk of 256 flows and prints both figures, so that
+ * the machine's drift weighs on both alike.
+ *
  * -C KIB: cold caches, as a worker finds them when it wakes up for a few
- * packets (bench_l7.sh's flood at 20,000 flows/s: about 3 flows a
- * wake-up, and the idle CPU in between runs other work or halts):
- * before each group of -g flows (3), KIB KiB of another buffer are
- * written and then the group's packets read (the kernel has just copied
- * them), out of the timing.  Fewer flows then (-n 20000) keep it short.
+ * packets (the idle CPU in between runs other work or halts): before
+ * each batch, KIB KiB of another buffer are written and then the batch's
+ * packets read (the kernel has just copied them), out of the timing.
+ * Fewer flows then (-n 20000) keep it short.
  */
 #include <arpa/inet.h>
 #include <linux/if_ether.h>
@@ -76,6 +83,10 @@ static const char		*listpath;
 static uint8_t			*evict;		/* -C */
 static size_t			 evict_len;
 static unsigned			 group = 3;
+static bool				 prefetch = true;
+static bool				 alternate;	/* -A */
+static double				 off_ns;	/* -A: the run's
+							   figure without */
 
 static void
 report(void *arg, const char *file, int line, const char *msg)
@@ -89,7 +100,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: bench_flows -f LIST [-n FLOWS] [-w WARMUP] "
 	    "[-m MISS] [-r RATE] [-R RUNS] [-c set,one,plain] [-k] "
-	    "[-S SEED]\n");
+	    "[-S SEED] [-C KIB] [-g FLOWS] [-P | -A]\n");
 	exit(2);
 }
 
@@ -152,51 +163,59 @@ touch(const uint8_t *p, uint32_t len)
 	(void)sink;
 }
 
-/* Decide the packets of c (n flows) in order; the ns it took. */
+/*
+ * Decide the packets of c (n flows) in order, in batches of 2 * group
+ * packets as a worker reads them (each batch's flow table look-ups
+ * prefetched first, unless -P); the ns it took.
+ */
 static uint64_t
 decide(struct nfqd_engine *e, const struct chunk *c, unsigned n,
-    uint64_t *clock, int k, uint32_t pending, struct tally *t)
+    uint64_t *clock, int k, uint32_t pending, struct tally *t, bool pf)
 {
-	struct nfqd_decision	d[2 * CHUNK];
-	struct nfqd_qmsg	m;
-	uint64_t		t0 = 0, t1;
-	unsigned		i, j;
-	bool			names = k != 2, want;
+	static struct nfqd_qmsg		 m[2 * CHUNK];
+	static struct nfqd_flow_hint	 h[2 * CHUNK];
+	struct nfqd_decision		 d[2 * CHUNK];
+	const struct nfqd_qmsg		*mp[2 * CHUNK];
+	const struct nfqd_flow_hint	*hp[2 * CHUNK];
+	uint64_t			 t0 = 0, t1 = 0;
+	unsigned			 i, j, b, end;
+	bool				 names = k != 2, want;
 
-	memset(&m, 0, sizeof(m));
-	m.hw_protocol = ETH_P_IP;
-	m.skbinfo = skbinfo;
-	if (evict != NULL) {
-		for (i = 0, t1 = 0; i < 2 * n; i++) {
-			if (i % (2 * group) == 0) {
-				memset(evict, (int)i, evict_len);
-				/* The kernel has just written the packets. */
-				for (j = i; j < i + 2 * group && j < 2 * n;
-				    j++)
-					touch(c->pkt[j], c->len[j]);
-				__asm__ volatile("" ::: "memory");
-				t0 = hello_now_ns();
-			}
-			m.id = (uint32_t)i + 1;
-			m.payload = c->pkt[i];
-			m.caplen = m.len = c->len[i];
-			*clock += step_ns / 2;
-			nfqd_engine_decide(e, &m, *clock, &d[i]);
-			if ((i + 1) % (2 * group) == 0 || i + 1 == 2 * n)
-				t1 += hello_now_ns() - t0;
-		}
-		t0 = 0;
-	} else {
-		t0 = hello_now_ns();
-		for (i = 0; i < 2 * n; i++) {
-			m.id = (uint32_t)i + 1;
-			m.payload = c->pkt[i];
-			m.caplen = m.len = c->len[i];
-			*clock += step_ns / 2;
-			nfqd_engine_decide(e, &m, *clock, &d[i]);
-		}
-		t1 = hello_now_ns();
+	for (i = 0; i < 2 * n; i++) {
+		memset(&m[i], 0, sizeof(m[i]));
+		m[i].hw_protocol = ETH_P_IP;
+		m[i].skbinfo = skbinfo;
+		m[i].id = (uint32_t)i + 1;
+		m[i].payload = c->pkt[i];
+		m[i].caplen = m[i].len = c->len[i];
+		mp[i] = &m[i];
+		hp[i] = NULL;
 	}
+	if (evict == NULL)
+		t0 = hello_now_ns();
+	for (b = 0; b < 2 * n; b = end) {
+		end = b + 2 * group < 2 * n ? b + 2 * group : 2 * n;
+		if (evict != NULL) {
+			memset(evict, (int)b, evict_len);
+			/* The kernel has just written the packets. */
+			for (j = b; j < end; j++)
+				touch(c->pkt[j], c->len[j]);
+			__asm__ volatile("" ::: "memory");
+			t0 = hello_now_ns();
+		}
+		if (pf)
+			nfqd_engine_prefetch(e, mp + b, h + b, hp + b,
+			    end - b);
+		for (j = b; j < end; j++) {
+			*clock += step_ns / 2;
+			nfqd_engine_decide_hinted(e, &m[j], hp[j], *clock,
+			    &d[j]);
+		}
+		if (evict != NULL)
+			t1 += hello_now_ns() - t0;
+	}
+	if (evict == NULL)
+		t1 = hello_now_ns() - t0;
 	for (i = 0; i < n; i++) {
 		t->flows++;
 		t->listed += c->listed[i];
@@ -210,7 +229,7 @@ decide(struct nfqd_engine *e, const struct chunk *c, unsigned n,
 		if ((d[2 * i + 1].verdict == NF_DROP) != want)
 			t->bad++;
 	}
-	return t1 - t0;
+	return t1;
 }
 
 /* One run of configuration k: ns per flow, or -1 on an error. */
@@ -223,7 +242,8 @@ run(int k, uint64_t warm, uint64_t flows, struct chunk *c)
 	struct tally		 t, tw;
 	char			 text[2048];
 	uint64_t		 clock = 1000000000ull, ns = 0, done;
-	unsigned		 n;
+	uint64_t		 ns_off = 0, flows_on = 0, flows_off = 0;
+	unsigned		 n, j;
 
 	switch (k) {
 	case 0:
@@ -258,14 +278,24 @@ run(int k, uint64_t warm, uint64_t flows, struct chunk *c)
 	for (done = 0; done < warm; done += n) {
 		n = warm - done < CHUNK ? (unsigned)(warm - done) : CHUNK;
 		build(c, n);
-		decide(&e, c, n, &clock, k, e.pending_mark, &tw);
+		decide(&e, c, n, &clock, k, e.pending_mark, &tw, prefetch);
 	}
 	memset(&t, 0, sizeof(t));
-	for (done = 0; done < flows; done += n) {
+	for (done = 0, j = 0; done < flows; done += n, j++) {
 		n = flows - done < CHUNK ? (unsigned)(flows - done) : CHUNK;
 		build(c, n);
-		ns += decide(&e, c, n, &clock, k, e.pending_mark, &t);
+		/* -A: every other chunk without the prefetch */
+		if (alternate && (j & 1)) {
+			ns_off += decide(&e, c, n, &clock, k, e.pending_mark,
+			    &t, false);
+			flows_off += n;
+		} else {
+			ns += decide(&e, c, n, &clock, k, e.pending_mark, &t,
+			    prefetch);
+			flows_on += n;
+		}
 	}
+	off_ns = flows_off > 0 ? (double)ns_off / (double)flows_off : 0;
 	nfqd_engine_free(&e);
 	nfqd_config_free(&cf);
 	if (t.bad != 0 || tw.bad != 0) {
@@ -277,7 +307,7 @@ run(int k, uint64_t warm, uint64_t flows, struct chunk *c)
 		    (unsigned long long)t.dropped);
 		return -1;
 	}
-	return (double)ns / (double)flows;
+	return (double)ns / (double)flows_on;
 }
 
 static int
@@ -293,6 +323,7 @@ main(int argc, char *argv[])
 {
 	static struct chunk	 c;
 	double			 r[MAXCONF][MAXRUNS], med[MAXCONF];
+	double			 ro[MAXCONF][MAXRUNS], rr[MAXCONF][MAXRUNS];
 	uint64_t		 flows = 200000, warm = 65536;
 	unsigned long		 rate = 20000, runs = 5;
 	bool			 on[MAXCONF] = { true, true, true };
@@ -300,7 +331,7 @@ main(int argc, char *argv[])
 	unsigned		 i;
 	int			 ch, k;
 
-	while ((ch = getopt(argc, argv, "f:n:w:m:r:R:c:kS:C:g:")) != -1) {
+	while ((ch = getopt(argc, argv, "f:n:w:m:r:R:c:kS:C:g:PA")) != -1) {
 		switch (ch) {
 		case 'f': listpath = optarg; break;
 		case 'n': flows = strtoull(optarg, NULL, 10); break;
@@ -313,6 +344,8 @@ main(int argc, char *argv[])
 		case 'S': hello_seed = strtoull(optarg, NULL, 0); break;
 		case 'C': evict_len = strtoul(optarg, NULL, 10) * 1024; break;
 		case 'g': group = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'P': prefetch = false; break;
+		case 'A': alternate = true; break;
 		default: usage();
 		}
 	}
@@ -339,18 +372,27 @@ main(int argc, char *argv[])
 	step_ns = 1000000000ull / rate;
 	hello_names_read(&list, listpath);
 	printf("bench_flows: %llu flows (after %llu), %lu flows/s, "
-	    "%.2f made up, %zu names in %s, checksums %s, caches %s\n",
+	    "%.2f made up, %zu names in %s, checksums %s, caches %s, "
+	    "batches of %u flows, prefetch %s\n",
 	    (unsigned long long)flows, (unsigned long long)warm, rate, miss,
 	    list.n, listpath, skbinfo ? "checked" : "not checked",
-	    evict != NULL ? "cold" : "warm");
+	    evict != NULL ? "cold" : "warm", group, alternate ? "on and off" :
+	    prefetch ? "on" : "off");
 	for (i = 0; i < runs; i++)
 		for (k = 0; k < MAXCONF; k++) {
 			if (!on[k])
 				continue;
 			if ((r[k][i] = run(k, warm, flows, &c)) < 0)
 				return 1;
-			printf("run %u %-5s %8.1f ns/flow\n", i + 1,
-			    confname[k], r[k][i]);
+			ro[k][i] = off_ns;
+			if (alternate) {
+				rr[k][i] = r[k][i] / off_ns;
+				printf("run %u %-5s %8.1f ns/flow, without "
+				    "the prefetch %8.1f (%.3f)\n", i + 1,
+				    confname[k], r[k][i], off_ns, rr[k][i]);
+			} else
+				printf("run %u %-5s %8.1f ns/flow\n", i + 1,
+				    confname[k], r[k][i]);
 			fflush(stdout);
 		}
 	for (k = 0; k < MAXCONF; k++) {
@@ -361,6 +403,17 @@ main(int argc, char *argv[])
 		    (r[k][runs / 2 - 1] + r[k][runs / 2]) / 2;
 		printf("median %-5s %8.1f ns/flow (%.1f-%.1f)\n", confname[k],
 		    med[k], r[k][0], r[k][runs - 1]);
+		if (!alternate)
+			continue;
+		qsort(ro[k], runs, sizeof(double), cmp_double);
+		qsort(rr[k], runs, sizeof(double), cmp_double);
+		printf("median %-5s %8.1f ns/flow without the prefetch "
+		    "(%.1f-%.1f); with / without, per run %.3f (%.3f-%.3f)\n",
+		    confname[k], runs % 2 ? ro[k][runs / 2] :
+		    (ro[k][runs / 2 - 1] + ro[k][runs / 2]) / 2, ro[k][0],
+		    ro[k][runs - 1], runs % 2 ? rr[k][runs / 2] :
+		    (rr[k][runs / 2 - 1] + rr[k][runs / 2]) / 2, rr[k][0],
+		    rr[k][runs - 1]);
 	}
 	return 0;
 }
