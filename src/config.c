@@ -75,6 +75,7 @@ nfqd_config_defaults(struct nfqd_config *cf)
 	cf->flows_tcp_timeout = 600;
 	cf->flows_closing_timeout = 10;
 	cf->flows_hello_timeout = 10;
+	cf->flows_udp_timeout = 120;
 	cf->flows_full_verdict = NFQD_VERDICT_DROP;
 	cf->flows_pending_mark = 0x20000000;
 	cf->flows_connmark = false;

@@ -163,6 +163,8 @@ static const struct setting table[] = {
 	    3600, .reload = W },
 	{ "flows", "hello_timeout", U32, { F(flows_hello_timeout) }, 1, 600,
 	    .reload = W },
+	{ "flows", "udp_timeout", U32, { F(flows_udp_timeout) }, 1, 432000,
+	    .reload = W },
 	{ "flows", "full_verdict", WORD, { F(flows_full_verdict) },
 	    .words = w_verdict, .values = v_verdict, .reload = W },
 	{ "flows", "pending_mark", U32, { F(flows_pending_mark) }, 0,

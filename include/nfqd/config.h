@@ -77,6 +77,7 @@ struct nfqd_config {
 	uint32_t	 flows_tcp_timeout;	/* seconds, idle TCP flow */
 	uint32_t	 flows_closing_timeout;	/* after FIN or RST */
 	uint32_t	 flows_hello_timeout;	/* a hello left incomplete */
+	uint32_t	 flows_udp_timeout;	/* idle UDP (QUIC) flow */
 	enum nfqd_verdict flows_full_verdict;	/* a hello nfqd has no room
 						   to follow */
 	uint32_t	 flows_pending_mark;	/* mark bit of packets accepted

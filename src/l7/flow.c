@@ -424,8 +424,9 @@ nfqd_flow_prefetch_entry(const struct nfqd_flowtab *t, uint32_t h)
  * As flow_victim() would choose them one after the other: the oldest of
  * the tails of UDP, CLOSING and DECIDED, then that list's next; WAIT's
  * once those three are empty.  (Expiry before an eviction ends the
- * expired tails first; where it does, the guess is only less useful.)  Each step reads the entry before (a dependent load), but
- * the chain heads' fetches overlap.
+ * expired tails first; where it does, the guess is only less useful.)
+ * Each step reads the entry before (a dependent load), but the chain
+ * heads' fetches overlap.
  */
 unsigned
 nfqd_flow_prefetch_victims(const struct nfqd_flowtab *t, unsigned n,
@@ -449,7 +450,8 @@ nfqd_flow_prefetch_victims(const struct nfqd_flowtab *t, unsigned n,
 	while (nv < n) {
 		best = NFQD_FLOW_NONE;
 		for (k = 0; k < sizeof(first); k++)
-			if (cur[k] != NFQD_FLOW_NONE && (best == NFQD_FLOW_NONE ||
+			if (cur[k] != NFQD_FLOW_NONE &&
+			    (best == NFQD_FLOW_NONE ||
 			    t->e[cur[k]].last < t->e[best].last)) {
 				best = cur[k];
 				bk = k;

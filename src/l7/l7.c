@@ -106,9 +106,10 @@ nfqd_l7_init(struct nfqd_l7 *l, const struct nfqd_config *cf, bool any)
 	/*
 	 * UDP flows are QUIC connections (a DNS query is read alone): while
 	 * a hello is put together they are REASM like TCP's, then they keep
-	 * their verdict for the TCP timeout.
+	 * their verdict for udp_timeout.
 	 */
-	p.timeout[NFQD_FC_UDP] = p.timeout[NFQD_FC_WAIT];
+	p.timeout[NFQD_FC_UDP] = (uint64_t)cf->flows_udp_timeout *
+	    1000000000ull;
 	p.release = release;
 	p.arg = l;
 	if ((l->flows = nfqd_flowtab_new(&p)) == NULL)

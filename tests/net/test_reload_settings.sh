@@ -202,6 +202,7 @@ step flows.reasm_buffers "workers replaced" 10
 step flows.tcp_timeout "workers replaced" 60
 step flows.closing_timeout "workers replaced" 5
 step flows.hello_timeout "workers replaced" 5
+step flows.udp_timeout "workers replaced" 30
 step flows.full_verdict "workers replaced" '"accept"'
 step flows.pending_mark "workers replaced" 0x200
 # flows.connmark: the master asks the kernel, once, and says what it found.

@@ -567,6 +567,36 @@ test_quic(void)
 	teardown(&r);
 }
 
+/* A decided QUIC flow keeps its verdict for flows.udp_timeout idle. */
+static void
+test_udp_timeout(void)
+{
+	struct run		r;
+	struct seg		s;
+	struct nfqd_decision	d;
+	uint8_t			v1[1200], shorthdr[40];
+	size_t			n1;
+
+	if (!setup(&r, "flows = { udp_timeout = 30; tcp_timeout = 600; };"))
+		return;
+	n1 = unit_unhex(rfc9001_a2_packet, v1, sizeof(v1));
+	memset(shorthdr, 0x41, sizeof(shorthdr));
+	s = (struct seg){ "10.0.0.1", "10.0.0.2", 5100, 443, 0, 0, 17, false };
+	d = decide(&r, mk(&s, v1, n1), 0, 0);
+	CHECK(strcmp(what(&d), "blocked") == 0 && d.rule == 3,
+	    "udp_timeout: the Initial blocked");
+	now += 29000000000ull;
+	d = decide(&r, mk(&s, shorthdr, sizeof(shorthdr)), 0, 0);
+	CHECK(strcmp(what(&d), "blocked") == 0 && d.flow,
+	    "udp_timeout: 29 s idle: the flow's verdict still");
+	now += 31000000000ull;
+	d = decide(&r, mk(&s, shorthdr, sizeof(shorthdr)), 0, 0);
+	CHECK(strcmp(what(&d), "accept") == 0 && !d.flow &&
+	    d.rule == NFQD_DECIDED_DEFAULT,
+	    "udp_timeout: 31 s idle: the flow has ended (not tcp_timeout)");
+	teardown(&r);
+}
+
 /* The table full of hellos being read; the buffers all taken. */
 static void
 test_full(void)
@@ -1058,6 +1088,7 @@ main(void)
 	test_evasions();
 	test_http_dns();
 	test_quic();
+	test_udp_timeout();
 	test_quic_ja4();
 	test_full();
 	test_connmark();

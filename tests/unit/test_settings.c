@@ -93,6 +93,8 @@ static const struct {
 	    NULL },
 	{ "flows.hello_timeout", "flows = { hello_timeout = 5; };\n" BASE,
 	    NULL },
+	{ "flows.udp_timeout", "flows = { udp_timeout = 30; };\n" BASE,
+	    NULL },
 	{ "flows.full_verdict", "flows = { full_verdict = \"accept\"; };\n"
 	    BASE, NULL },
 	{ "flows.pending_mark", "flows = { pending_mark = 0x100; };\n" BASE,

@@ -155,8 +155,9 @@ struct nfqd_flow *nfqd_flow_find_hashed(struct nfqd_flowtab *t,
  * later, when the head has come).
  * nfqd_flow_prefetch_victims: the flows that n adds would end to make
  * room in a full table, oldest first (at most NFQD_FLOW_PREFETCH_MAX),
- * into v: each one's first two cache lines, its list neighbour and its
- * chain head.  Returns how many.
+ * into v: each one's entry (its first line read, the three after it,
+ * which the new flow's zeroing writes, fetched), its list neighbour and
+ * its chain head.  Returns how many.
  * nfqd_flow_prefetch_chains: a round later, the first entry of each of
  * those chains (where the victim is not itself the first).
  */
