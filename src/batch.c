@@ -512,11 +512,13 @@ handle_datagram(struct nfqd_worker *w, unsigned i, bool pre)
 		return;
 	}
 	for (; nfqd_nlmsg_ok(nlh, rem); nlh = nfqd_nlmsg_next(nlh, &rem)) {
-		if (nfqd_queue_is_packet(nlh) && pre && w->pre_nlh[i] == nlh)
-			handle_packet(w, nlh, w->pre_qmp[i], w->pre_hintp[i]);
-		else if (nfqd_queue_is_packet(nlh))
-			handle_packet(w, nlh, NULL, NULL);
-		else if (nlh->nlmsg_type == NLMSG_ERROR)
+		if (nfqd_queue_is_packet(nlh)) {
+			if (pre && w->pre_nlh[i] == nlh)
+				handle_packet(w, nlh, w->pre_qmp[i],
+				    w->pre_hintp[i]);
+			else
+				handle_packet(w, nlh, NULL, NULL);
+		} else if (nlh->nlmsg_type == NLMSG_ERROR)
 			handle_error(w, nlh);
 		else if (nlh->nlmsg_type != NLMSG_NOOP &&
 		    nlh->nlmsg_type != NLMSG_DONE)

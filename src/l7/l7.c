@@ -926,6 +926,7 @@ nfqd_l7_hint(struct nfqd_l7 *l, const uint8_t *p, uint32_t len,
 {
 	const uint8_t	*q;
 	uint32_t	 hl;
+	uint16_t	 sport, dport;
 	uint8_t		 family, proto;
 
 	if (!l->any || l->flows == NULL || p == NULL || len < 20)
@@ -952,10 +953,13 @@ nfqd_l7_hint(struct nfqd_l7 *l, const uint8_t *p, uint32_t len,
 	if ((proto != IPPROTO_TCP && proto != IPPROTO_UDP) ||
 	    len < hl + (proto == IPPROTO_TCP ? 14 : 4))
 		return false;
+	sport = (uint16_t)(p[hl] << 8 | p[hl + 1]);
+	dport = (uint16_t)(p[hl + 2] << 8 | p[hl + 3]);
+	/* A DNS datagram is read alone (udp_packet): no flow to look up. */
+	if (proto == IPPROTO_UDP && (sport == DNS_PORT || dport == DNS_PORT))
+		return false;
 	nfqd_flow_key_make(&h->key, family, proto, q,
-	    q + (family == AF_INET ? 4 : 16),
-	    (uint16_t)(p[hl] << 8 | p[hl + 1]),
-	    (uint16_t)(p[hl + 2] << 8 | p[hl + 3]), NULL);
+	    q + (family == AF_INET ? 4 : 16), sport, dport, NULL);
 	h->syn = proto == IPPROTO_TCP &&
 	    (p[hl + 13] & (TH_SYN | TH_ACK)) == TH_SYN;
 	h->t = l->flows;

@@ -941,6 +941,10 @@ test_prefetch(void)
 	CHECK(!nfqd_l7_hint(&a.e.l7, pbuf, 33, &h),
 	    "a TCP header cut before its flags: no hint");
 	CHECK(nfqd_l7_hint(&a.e.l7, pbuf, 34, &h), "... with them: a hint");
+	s = (struct seg){ "10.0.0.1", "10.0.0.2", 2004, 53, 0, 0, 17, false };
+	m.caplen = m.len = mk(&s, NULL, 0);
+	CHECK(!nfqd_l7_hint(&a.e.l7, pbuf, m.caplen, &h),
+	    "a UDP datagram to port 53 (read alone, no flow): no hint");
 
 	/* IPv6, TCP first: a hint the decision uses. */
 	memset(v6, 0, sizeof(v6));
