@@ -41,6 +41,13 @@
 # NFQD_EXTRA="TEXT": lines added to every nfqd configuration, to measure a
 # setting (NFQD_EXTRA='flows = { max = 1024; };': a flow table that fits
 # in the caches; give --warmup a matching number of flows).
+# NFQD_DAEMON="TEXT": settings added to every nfqd configuration's daemon
+# group (NFQD_DAEMON='sandbox = false;').
+# NFQD_B_BIN=PATH: another nfqd binary (an older build, or one built with
+# other flags), the consumer "nfqd-b", with nfqd's configuration: give
+# --consumers nfqd,nfqd-b,refq and the two take turns in the same runs,
+# so that the machine's drift weighs on both alike; the summary adds
+# nfqd-b / nfqd.
 #
 # Everything happens in two namespaces with random names, deleted on exit
 # with every process the benchmark started.  The host's interfaces and
@@ -53,6 +60,7 @@ ME=bench_l7
 # shellcheck source=tests/bench/lib.sh
 . "$TOP/tests/bench/lib.sh"
 NFQD=$TOP/build/nfqd
+NFQD_B=${NFQD_B_BIN:-}
 HELLOGEN=$TOP/build/tools/hellogen
 QUICGEN=$TOP/build/tools/quicgen
 BB=$TOP/build/bench
@@ -82,7 +90,8 @@ usage: tests/bench/bench_l7.sh [options]   (as root; needs CPUs 0 and 1)
                     (default $RATES)
   --consumers LIST  from nfqd,refq,nfqd-noset,nfqd-plain (default $CONSUMERS);
                     nfqd-noset: the rule names one name instead of the set;
-                    nfqd-plain: no rules (nothing parsed, copy_range 64)
+                    nfqd-plain: no rules (nothing parsed, copy_range 64);
+                    nfqd-b: NFQD_B_BIN with nfqd's configuration
   --names N         names in the set (default $NAMES)
   --warmup N        new flows sent (from another address, not measured)
                     before each flood: nfqd's flow table (65,536 flows) is
@@ -145,6 +154,8 @@ done
 IFS=, read -r -a CONS_LIST <<<"$CONSUMERS"
 for c in "${CONS_LIST[@]}"; do
 	case $c in nfqd|refq|nfqd-noset|nfqd-plain) ;;
+	nfqd-b)	[ -x "$NFQD_B" ] ||
+		    die "--consumers nfqd-b: set NFQD_B_BIN to an nfqd binary" ;;
 	*) die "--consumers: unknown '$c'" ;;
 	esac
 done
@@ -342,7 +353,7 @@ nfqd_conf() {
 		;;
 	esac
 	cat >"$1" <<CONF
-daemon: { pidfile = "$TMP/nfqd.pid"; log_level = "notice"; };
+daemon: { pidfile = "$TMP/nfqd.pid"; log_level = "notice"; ${NFQD_DAEMON:-} };
 stats: { file = "$TMP/stats.json"; shm = "$TMP/nfqd.shm"; };
 queue: { $qset cpu_affinity = "none"; fail_open = false; copy_range = "auto"; };
 default_verdict = "accept";
@@ -354,7 +365,8 @@ CONF
 
 # start_consumer NAME: run it in NSC on CPU 1; wait until its queues are
 # bound with copy mode "packet" (and for nfqd, its workers wait in epoll).
-# nfqd, nfqd-noset, nfqd-plain, nfqd-host: nfqd with that configuration.  Sets CPID.
+# nfqd, nfqd-noset, nfqd-plain, nfqd-host: nfqd with that configuration;
+# nfqd-b: NFQD_B_BIN with nfqd's.  Sets CPID.
 NWORKERS=1
 start_consumer() {
 	local c=$1 log=$TMP/$1.log
@@ -362,13 +374,14 @@ start_consumer() {
 	wait_until 5 unbound || { echo "bench_l7: a queue is still bound" >&2; return 1; }
 	case $c in
 	nfqd*)
-		local kind=big
+		local kind=big bin=$NFQD
 		[ "$c" = nfqd ] || kind=${c#nfqd-}
+		[ "$c" = nfqd-b ] && { kind=big bin=$NFQD_B; }
 		NWORKERS=1
 		[ "$kind" = host ] && NWORKERS=2
 		[ -f "$TMP/$c.conf" ] || nfqd_conf "$TMP/$c.conf" "$kind"
 		# ip netns exec and taskset exec: $! is nfqd itself.
-		ip netns exec "$NSC" taskset -c 1 "$NFQD" -c "$TMP/$c.conf" \
+		ip netns exec "$NSC" taskset -c 1 "$bin" -c "$TMP/$c.conf" \
 		    >>"$log" 2>&1 &
 		CPID=$!
 		PIDS[$CPID]=1
@@ -713,6 +726,7 @@ nfqd_sha=$(sha256sum "$NFQD" | cut -c 1-16)
 
 echo "nfqd names benchmark: $machine_cpu, $machine_nproc CPUs, Linux $machine_kernel"
 echo "nfqd: $nfqd_version, tree $commit, build/nfqd built $nfqd_built (sha256 $nfqd_sha...)"
+[ -n "$NFQD_B" ] && echo "nfqd-b: $NFQD_B, $("$NFQD_B" -V 2>&1 | head -n 1), built $(date -u -r "$NFQD_B" +%FT%TZ) (sha256 $(sha256sum "$NFQD_B" | cut -c 1-16)...)"
 echo "runs $RUNS; floods of $DURATION s at $RATES flows/s, $NAMES names, $MISS not in the set; transfers of $BYTES bytes"
 busy_before=$(busy_pct)
 if [ "$busy_before" -gt 5 ]; then
@@ -867,14 +881,18 @@ if [ "$FLOOD" = 1 ]; then
 		for c in "${CONS_LIST[@]}"; do
 			[ "$c" = refq ] && continue
 			echo "at $rate flows/s: CPU/packet $c / refq = $(ratio "$(med F $c $rate 10)" "$(med F refq $rate 10)") (per run: $(paired F $c refq $rate 10 4 | awk '{ printf "%.3f", $1 }'))"
+			[ "$c" = nfqd-b ] &&
+			    echo "at $rate flows/s: CPU/packet nfqd-b / nfqd = $(ratio "$(med F nfqd-b $rate 10)" "$(med F nfqd $rate 10)") (per run: $(paired F nfqd-b nfqd $rate 10 4 | awk '{ printf "%.3f", $1 }'))"
 		done
 		# Every hello parsed: l7_tls = flows, hits = listed, received =
-		# packets, in every nfqd run.
-		awk -F'\t' -v r="$rate" '$1 == "F" && $2 == "nfqd" && $3 == r {
-			n++
-			if ($20 == $5 && $21 == $7 && $19 == $6) ok++
-			else printf "  run %d: flows %d, l7_tls %s; listed %d, hits %s; packets %d, received %s\n", $4, $5, $20, $7, $21, $6, $19
-		} END { if (n) printf "  nfqd read every hello and matched every listed name in %d of %d runs\n", ok, n }' "$TSV"
+		# packets, in every run of nfqd (and nfqd-b).
+		for c in nfqd nfqd-b; do
+			awk -F'\t' -v r="$rate" -v c=$c '$1 == "F" && $2 == c && $3 == r {
+				n++
+				if ($20 == $5 && $21 == $7 && $19 == $6) ok++
+				else printf "  %s run %d: flows %d, l7_tls %s; listed %d, hits %s; packets %d, received %s\n", c, $4, $5, $20, $7, $21, $6, $19
+			} END { if (n) printf "  %s read every hello and matched every listed name in %d of %d runs\n", c, ok, n }' "$TSV"
+		done
 	done
 	echo "== nfqd's memory (PSS of master and worker) and the time nfqd -t takes"
 	printf '%-11s %12s %14s %12s\n' config "PSS ready" "PSS flooded" "nfqd -t s"
