@@ -69,6 +69,7 @@ nfqd_engine_init(struct nfqd_engine *e, const struct nfqd_config *cf,
 		goto fail;
 	if (nfqd_l7_init(&e->l7, cf, e->rs->l7) == -1)
 		goto fail;
+	nfqd_l7_prefetch_sets(&e->l7, e->rs);
 	/* Log lines carry ja4= too. */
 	if (e->rs->l7 && ((e->rs->all_matchers & NFQD_M_JA4) ||
 	    e->rs->nlogs > 0) && nfqd_l7_want_ja4(&e->l7) == -1)

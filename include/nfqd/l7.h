@@ -37,6 +37,7 @@ struct nfqd_flow;
 struct nfqd_flowtab;
 struct nfqd_flow_hint;
 struct nfqd_reasm_pool;
+struct nfqd_ruleset;
 struct nfqd_names;
 struct nfqd_quic;
 
@@ -84,6 +85,10 @@ struct nfqd_l7fields {
 	};
 };
 
+/* Name sets nfqd_l7_hint prefetches for; smaller ones stay cached. */
+#define NFQD_L7_PF_SETS		4
+#define NFQD_L7_PF_BYTES	(256 * 1024)
+
 /* The per-worker state. */
 struct nfqd_l7 {
 	struct nfqd_flowtab	*flows;
@@ -103,6 +108,11 @@ struct nfqd_l7 {
 						   protocol (NONE: other) */
 	uint64_t		 hints_used;	/* packets whose hash came from
 						   nfqd_l7_hint (tests) */
+	/* The big name sets that tls_sni and server_name rules read:
+	 * nfqd_l7_hint prefetches their slots for a hello's server name. */
+	const struct nfqd_names	*pf_sets[NFQD_L7_PF_SETS];
+	unsigned		 npf_sets;
+	uint64_t		 sni_peeks;	/* hints that did (tests) */
 };
 
 /*
@@ -127,11 +137,23 @@ struct nfqd_flow *nfqd_l7_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi,
 	    const struct nfqd_flow_hint *hint, uint64_t now);
 
 /*
+ * pf_sets: the name sets of rs that tls_sni and server_name rules name
+ * ("@SET") and that are too big to stay in the caches
+ * (NFQD_L7_PF_BYTES), the first NFQD_L7_PF_SETS of them; none without a
+ * flow table.
+ */
+void	nfqd_l7_prefetch_sets(struct nfqd_l7 *l,
+	    const struct nfqd_ruleset *rs);
+
+/*
  * Ahead of a packet's decision (a batch's packets, all before the first
  * is decided): its flow key and hash into h, and the fetch of its hash
- * chain's head started.  false when the packet is not one whose flow
- * nfqd_l7_packet would look up, or the shortcut cannot tell; hint NULL
- * then.  data, len: the packet's bytes, from the network header on.
+ * chain's head started; for a TCP segment that starts a ClientHello
+ * whose server name it holds (nfqd_tls_sni_peek()), the fetch of that
+ * name's first slots in each of pf_sets too.  false when the packet is
+ * not one whose flow nfqd_l7_packet would look up, or the shortcut
+ * cannot tell; hint NULL then.  data, len: the packet's bytes, from the
+ * network header on.
  */
 bool	nfqd_l7_hint(struct nfqd_l7 *l, const uint8_t *data, uint32_t len,
 	    struct nfqd_flow_hint *h);

@@ -22,6 +22,7 @@
 #include "nfqd/l7/quic.h"
 #include "nfqd/l7/reasm.h"
 #include "nfqd/l7/tls.h"
+#include "nfqd/nfqd.h"
 #include "nfqd/pkt.h"
 #include "nfqd/ruleset.h"
 
@@ -916,6 +917,57 @@ nfqd_l7_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
 	return f;
 }
 
+void
+nfqd_l7_prefetch_sets(struct nfqd_l7 *l, const struct nfqd_ruleset *rs)
+{
+	static const unsigned	 keys[] = { NFQD_NK_SNI, NFQD_NK_SNAME };
+	const struct nfqd_names	*s;
+	uint32_t		 i, j;
+	unsigned		 k, m;
+	bool			 named;
+
+	l->npf_sets = 0;
+	if (l->flows == NULL || rs == NULL)
+		return;
+	for (j = 0; j < rs->nsets && l->npf_sets < NFQD_L7_PF_SETS; j++) {
+		s = rs->sets[j].names;
+		if (s == NULL || nfqd_names_bytes(s) < NFQD_L7_PF_BYTES)
+			continue;
+		named = false;
+		for (i = 0; i < rs->nl7x && !named; i++)
+			for (k = 0; k < NFQD_ARRAY_SIZE(keys); k++)
+				for (m = 0; m < rs->l7x[i].nsets[keys[k]]; m++)
+					if (rs->l7x[i].sets[keys[k]][m] == s)
+						named = true;
+		if (named)
+			l->pf_sets[l->npf_sets++] = s;
+	}
+}
+
+/*
+ * A TCP segment's payload that starts a ClientHello with a server name:
+ * that name's slots in pf_sets on their way.  tcp, len: the TCP header
+ * and what follows, as far as captured.
+ */
+static void
+peek_names(struct nfqd_l7 *l, const uint8_t *tcp, uint32_t len)
+{
+	char		 name[NFQD_L7_NAME_MAX + 1];
+	const uint8_t	*sni;
+	uint32_t	 off = (uint32_t)(tcp[12] >> 4) * 4;
+	size_t		 n;
+	unsigned	 i;
+	int		 r;
+
+	if (off < 20 || off >= len ||
+	    (sni = nfqd_tls_sni_peek(tcp + off, len - off, &n)) == NULL ||
+	    (r = nfqd_l7_name_norm(name, sni, n)) < 0)
+		return;
+	for (i = 0; i < l->npf_sets; i++)
+		nfqd_names_prefetch(l->pf_sets[i], name, (size_t)r);
+	l->sni_peeks++;
+}
+
 /*
  * The shortcut: IPv4 without fragmentation, IPv6 whose first header is
  * TCP or UDP.  What it gets wrong only costs the hash again (key_hash).
@@ -965,5 +1017,7 @@ nfqd_l7_hint(struct nfqd_l7 *l, const uint8_t *p, uint32_t len,
 	h->t = l->flows;
 	h->hash = nfqd_flow_hash(l->flows, &h->key);
 	nfqd_flow_prefetch_head(l->flows, h->hash);
+	if (l->npf_sets > 0 && proto == IPPROTO_TCP && !h->syn)
+		peek_names(l, p + hl, len - hl);
 	return true;
 }

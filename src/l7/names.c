@@ -646,6 +646,19 @@ probe(const struct nfqd_names *s, uint64_t h, const uint8_t *q, size_t len,
 	}
 }
 
+void
+nfqd_names_prefetch(const struct nfqd_names *s, const char *name, size_t len)
+{
+	uint64_t	 hv[NFQD_L7_NAME_MAX];
+	uint8_t		 at[NFQD_L7_NAME_MAX];
+
+	if (len > 0 && name[len - 1] == '.')
+		len--;
+	/* hash_suffixes() prefetches each suffix's first slots. */
+	if (s->count > 0 && len > 0 && len <= NFQD_L7_NAME_MAX)
+		(void) hash_suffixes(s, (const uint8_t *)name, len, hv, at);
+}
+
 int
 nfqd_names_match(const struct nfqd_names *s, const char *name, size_t len)
 {

@@ -604,6 +604,57 @@ nfqd_tls_alpn_has(const struct nfqd_tls_hello *h, const char *p, size_t len)
 	return h->alpn_cut ? -1 : 0;
 }
 
+const uint8_t *
+nfqd_tls_sni_peek(const uint8_t *p, size_t len, size_t *nlen)
+{
+	size_t	end, i, n, type;
+
+	/* A handshake record, a ClientHello: 5 + 4 bytes of headers. */
+	if (len < 9 || p[0] != TLS_CT_HANDSHAKE || p[1] != 3 ||
+	    p[5] != TLS_HS_CLIENT_HELLO)
+		return NULL;
+	end = 5 + ((size_t)p[3] << 8 | p[4]);
+	n = 9 + ((size_t)p[6] << 16 | (size_t)p[7] << 8 | p[8]);
+	if (n < end)
+		end = n;
+	if (len < end)
+		end = len;
+	/* client_version, random, then the session id's length. */
+	i = 9 + 2 + 32;
+	if (i + 1 > end)
+		return NULL;
+	i += 1 + (size_t)p[i];			/* session_id */
+	if (i + 2 > end)
+		return NULL;
+	i += 2 + ((size_t)p[i] << 8 | p[i + 1]);	/* cipher_suites */
+	if (i + 1 > end)
+		return NULL;
+	i += 1 + (size_t)p[i];			/* compression_methods */
+	if (i + 2 > end)
+		return NULL;
+	n = (size_t)p[i] << 8 | p[i + 1];	/* extensions */
+	i += 2;
+	if (i + n < end)
+		end = i + n;
+	while (i + 4 <= end) {
+		type = (size_t)p[i] << 8 | p[i + 1];
+		n = (size_t)p[i + 2] << 8 | p[i + 3];
+		i += 4;
+		if (n > end - i)
+			return NULL;
+		if (type == EXT_SERVER_NAME) {
+			/* server_name_list's length, then name_type and
+			 * the HostName's length of its first entry. */
+			if (n < 5 || p[i + 2] != SNI_HOST_NAME)
+				return NULL;
+			*nlen = (size_t)p[i + 3] << 8 | p[i + 4];
+			return *nlen > 0 && *nlen <= n - 5 ? p + i + 5 : NULL;
+		}
+		i += n;
+	}
+	return NULL;
+}
+
 const char *
 nfqd_tls_why_str(unsigned why)
 {

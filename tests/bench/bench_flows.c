@@ -8,7 +8,7 @@
  *
  *   bench_flows -f LIST [-n FLOWS] [-w WARMUP] [-m MISS] [-r RATE]
  *               [-R RUNS] [-c CONFIGS] [-k] [-S SEED] [-C KIB] [-g FLOWS]
- *               [-P | -A]
+ *               [-P | -A | -N]
  *
  * The packets are hellogen's (tests/tools/hello.c): a SYN with a Linux
  * client's options, then PSH|ACK at ISN + 1 with a 517-byte ClientHello
@@ -37,7 +37,10 @@
  * table look-ups and evictions prefetched first as a worker does
  * (nfqd_engine_prefetch); -P leaves the prefetch out, and -A leaves it
  * out of every other chunk of 256 flows and prints both figures, so that
- * the machine's drift weighs on both alike.
+ * the machine's drift weighs on both alike.  -N does the same for the
+ * name sets' part of the prefetch alone (the slots of each hello's
+ * server name, nfqd_l7_hint): every other chunk keeps the flow table's
+ * prefetch and leaves that out.
  *
  * -C KIB: cold caches, as a worker finds them when it wakes up for a few
  * packets (the idle CPU in between runs other work or halts): before
@@ -85,6 +88,7 @@ static size_t			 evict_len;
 static unsigned			 group = 3;
 static bool				 prefetch = true;
 static bool				 alternate;	/* -A */
+static bool				 alt_names;	/* -N */
 static double				 off_ns;	/* -A: the run's
 							   figure without */
 
@@ -100,7 +104,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: bench_flows -f LIST [-n FLOWS] [-w WARMUP] "
 	    "[-m MISS] [-r RATE] [-R RUNS] [-c set,one,plain] [-k] "
-	    "[-S SEED] [-C KIB] [-g FLOWS] [-P | -A]\n");
+	    "[-S SEED] [-C KIB] [-g FLOWS] [-P | -A | -N]\n");
 	exit(2);
 }
 
@@ -243,7 +247,7 @@ run(int k, uint64_t warm, uint64_t flows, struct chunk *c)
 	char			 text[2048];
 	uint64_t		 clock = 1000000000ull, ns = 0, done;
 	uint64_t		 ns_off = 0, flows_on = 0, flows_off = 0;
-	unsigned		 n, j;
+	unsigned		 n, j, pf_sets;
 
 	switch (k) {
 	case 0:
@@ -285,7 +289,16 @@ run(int k, uint64_t warm, uint64_t flows, struct chunk *c)
 		n = flows - done < CHUNK ? (unsigned)(flows - done) : CHUNK;
 		build(c, n);
 		/* -A: every other chunk without the prefetch */
-		if (alternate && (j & 1)) {
+		if (alternate && (j & 1) && alt_names) {
+			/* -N: the flow table's prefetch kept, the name
+			 * sets' left out */
+			pf_sets = e.l7.npf_sets;
+			e.l7.npf_sets = 0;
+			ns_off += decide(&e, c, n, &clock, k, e.pending_mark,
+			    &t, prefetch);
+			e.l7.npf_sets = pf_sets;
+			flows_off += n;
+		} else if (alternate && (j & 1)) {
 			ns_off += decide(&e, c, n, &clock, k, e.pending_mark,
 			    &t, false);
 			flows_off += n;
@@ -328,10 +341,11 @@ main(int argc, char *argv[])
 	unsigned long		 rate = 20000, runs = 5;
 	bool			 on[MAXCONF] = { true, true, true };
 	char			*cs = NULL, *w, *save;
+	const char		*off;
 	unsigned		 i;
 	int			 ch, k;
 
-	while ((ch = getopt(argc, argv, "f:n:w:m:r:R:c:kS:C:g:PA")) != -1) {
+	while ((ch = getopt(argc, argv, "f:n:w:m:r:R:c:kS:C:g:PAN")) != -1) {
 		switch (ch) {
 		case 'f': listpath = optarg; break;
 		case 'n': flows = strtoull(optarg, NULL, 10); break;
@@ -346,6 +360,7 @@ main(int argc, char *argv[])
 		case 'g': group = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'P': prefetch = false; break;
 		case 'A': alternate = true; break;
+		case 'N': alternate = alt_names = true; break;
 		default: usage();
 		}
 	}
@@ -370,13 +385,15 @@ main(int argc, char *argv[])
 		}
 	}
 	step_ns = 1000000000ull / rate;
+	off = alt_names ? "the name prefetch" : "the prefetch";
 	hello_names_read(&list, listpath);
 	printf("bench_flows: %llu flows (after %llu), %lu flows/s, "
 	    "%.2f made up, %zu names in %s, checksums %s, caches %s, "
 	    "batches of %u flows, prefetch %s\n",
 	    (unsigned long long)flows, (unsigned long long)warm, rate, miss,
 	    list.n, listpath, skbinfo ? "checked" : "not checked",
-	    evict != NULL ? "cold" : "warm", group, alternate ? "on and off" :
+	    evict != NULL ? "cold" : "warm", group, alt_names ?
+	    "on, the name sets' part on and off" : alternate ? "on and off" :
 	    prefetch ? "on" : "off");
 	for (i = 0; i < runs; i++)
 		for (k = 0; k < MAXCONF; k++) {
@@ -388,8 +405,8 @@ main(int argc, char *argv[])
 			if (alternate) {
 				rr[k][i] = r[k][i] / off_ns;
 				printf("run %u %-5s %8.1f ns/flow, without "
-				    "the prefetch %8.1f (%.3f)\n", i + 1,
-				    confname[k], r[k][i], off_ns, rr[k][i]);
+				    "%s %8.1f (%.3f)\n", i + 1, confname[k],
+				    r[k][i], off, off_ns, rr[k][i]);
 			} else
 				printf("run %u %-5s %8.1f ns/flow\n", i + 1,
 				    confname[k], r[k][i]);
@@ -407,9 +424,9 @@ main(int argc, char *argv[])
 			continue;
 		qsort(ro[k], runs, sizeof(double), cmp_double);
 		qsort(rr[k], runs, sizeof(double), cmp_double);
-		printf("median %-5s %8.1f ns/flow without the prefetch "
+		printf("median %-5s without %s %8.1f ns/flow "
 		    "(%.1f-%.1f); with / without, per run %.3f (%.3f-%.3f)\n",
-		    confname[k], runs % 2 ? ro[k][runs / 2] :
+		    confname[k], off, runs % 2 ? ro[k][runs / 2] :
 		    (ro[k][runs / 2 - 1] + ro[k][runs / 2]) / 2, ro[k][0],
 		    ro[k][runs - 1], runs % 2 ? rr[k][runs / 2] :
 		    (rr[k][runs / 2 - 1] + rr[k][runs / 2]) / 2, rr[k][0],

@@ -11,6 +11,8 @@
  * MORE with at least one byte never turns NOT.  A DONE hello's JA4 inputs
  * hold no GREASE and agree with its ALPN list, and its fingerprint is
  * well-formed and says the counts, or is refused when a list was cut.
+ * The server name peek (nfqd_tls_sni_peek) of the same bytes gives a
+ * name within them, and on a DONE hello that hello's name.
  * Prefixes are copied to
  * buffers of exactly their size, so a read past len is a read past the
  * allocation.
@@ -210,6 +212,35 @@ check_noja4(enum nfqd_l7_res r, const struct nfqd_tls_hello *h,
 	    sizeof(zero) - o) == 0);
 }
 
+/*
+ * nfqd_tls_sni_peek() of the same bytes (a copy of exactly n): a name
+ * within them, if any, and on a DONE hello that hello's server name
+ * once normalized.
+ */
+static void
+check_peek(enum nfqd_l7_res r, const struct nfqd_tls_hello *h,
+    const uint8_t *buf, size_t n)
+{
+	char		 norm[NFQD_L7_NAME_MAX + 1];
+	const uint8_t	*p;
+	uint8_t		*b;
+	size_t		 k = 0;
+	int		 v;
+
+	if ((b = malloc(n > 0 ? n : 1)) == NULL)
+		abort();
+	memcpy(b, buf, n);
+	if ((p = nfqd_tls_sni_peek(b, n, &k)) != NULL) {
+		ASSERT(p >= b + 9 && k > 0 && (size_t)(p - b) + k <= n);
+		if (r == NFQD_L7_DONE) {
+			v = nfqd_l7_name_norm(norm, p, k);
+			ASSERT(v >= 0 && (size_t)v == h->sni_len &&
+			    memcmp(norm, h->sni, h->sni_len) == 0);
+		}
+	}
+	free(b);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -226,6 +257,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	r = parse_copy(data, size, &g1, 0x5a);
 	check_result(r, &g1.h, data, size);
 	check_noja4(r, &g1.h, data, size);
+	check_peek(r, &g1.h, data, size);
 
 	/* Nothing depends on what the struct held before. */
 	rp = parse_copy(data, size, &g2, 0xa5);

@@ -22,6 +22,7 @@
 #include "nfqd/l7.h"
 #include "nfqd/l7/flow.h"
 #include "nfqd/l7/ja4.h"
+#include "nfqd/l7/names.h"
 #include "nfqd/l7/tls.h"
 #include "nfqd/queue.h"
 #include "nfqd/rules.h"
@@ -146,6 +147,9 @@ struct run {
 };
 
 static const char *setsfile = "/tmp/nfqd-test-l7-names.txt";
+/* Names setup() adds to the set, making it big enough for the name
+ * prefetch (NFQD_L7_PF_BYTES). */
+static unsigned set_filler;
 
 static bool
 setup(struct run *r, const char *extra)
@@ -158,6 +162,8 @@ setup(struct run *r, const char *extra)
 	if ((fp = fopen(setsfile, "w")) == NULL)
 		return false;
 	fprintf(fp, "blocked.example\n0.0.0.0 ads.example\n");
+	for (unsigned i = 0; i < set_filler; i++)
+		fprintf(fp, "n%u.filler.example\n", i);
 	fclose(fp);
 	snprintf(text, sizeof(text),
 	    "queue = { balance = \"0:0\"; };\n"
@@ -882,6 +888,8 @@ test_prefetch(void)
 	memset(&m, 0, sizeof(m));
 	m.hw_protocol = ETH_P_IP;
 	m.payload = pbuf;
+	CHECK_INT_EQ(a.e.l7.npf_sets, 0,
+	    "a set small enough to stay cached: no name prefetch");
 
 	s = cli(2000, 10, 0x02);
 	m.caplen = m.len = mk(&s, NULL, 0);
@@ -968,6 +976,57 @@ test_prefetch(void)
 	v6[6] = 0;			/* hop-by-hop options first */
 	CHECK(!nfqd_l7_hint(&a.e.l7, v6, 60, &h),
 	    "IPv6 with an extension header first: no hint");
+	CHECK_INT_EQ(a.e.l7.sni_peeks, 0, "... and no server name peeked at");
+	teardown(&a);
+
+	/*
+	 * A set too big for the caches, which tls_sni names: a hint for a
+	 * segment that starts a hello with its server name also fetches
+	 * that name's slots; the decision is the same.
+	 */
+	set_filler = 20000;
+	if (!setup(&a, ""))
+		return;
+	m.hw_protocol = ETH_P_IP;
+	m.payload = pbuf;
+	CHECK(a.e.l7.npf_sets == 1 && nfqd_names_count(a.e.l7.pf_sets[0]) ==
+	    20002, "20,002 names: the set's slots are prefetched");
+	s = cli(2100, 10, 0x02);
+	m.caplen = m.len = mk(&s, NULL, 0);
+	hinted(&a, &m, &d);
+	CHECK_INT_EQ(a.e.l7.sni_peeks, 0, "a SYN: no name");
+	n = hello(hl[0], "Blocked.Example.");
+	s = cli(2100, 11, 0x18);
+	m.caplen = m.len = mk(&s, hl[0], n);
+	used = a.e.l7.hints_used;
+	CHECK_INT_EQ(hinted(&a, &m, &d) - used, 1,
+	    "a hello: its hint is used");
+	CHECK_INT_EQ(a.e.l7.sni_peeks, 1, "... its name peeked at");
+	CHECK_STR_EQ(what(&d), "blocked", "... and it is blocked");
+	s = cli(2101, 10, 0x02);
+	m.caplen = m.len = mk(&s, NULL, 0);
+	hinted(&a, &m, &d);
+	n = hello(hl[0], "n19999.filler.example");
+	s = cli(2101, 11, 0x18);
+	m.caplen = m.len = mk(&s, hl[0], 60);
+	hinted(&a, &m, &d);
+	CHECK_INT_EQ(a.e.l7.sni_peeks, 1,
+	    "the first 60 bytes of a hello: no name to peek at");
+	CHECK_STR_EQ(what(&d), "pending", "... and it waits for the rest");
+	s = cli(2101, 71, 0x18);
+	m.caplen = m.len = mk(&s, hl[0] + 60, n - 60);
+	hinted(&a, &m, &d);
+	CHECK_INT_EQ(a.e.l7.sni_peeks, 1, "the rest: none either");
+	CHECK_STR_EQ(what(&d), "blocked", "... and the hello is blocked");
+	s = cli(2102, 10, 0x02);
+	m.caplen = m.len = mk(&s, NULL, 0);
+	hinted(&a, &m, &d);
+	n = hello(hl[0], "ok.example");
+	s = cli(2102, 11, 0x18);
+	m.caplen = m.len = mk(&s, hl[0], n);
+	hinted(&a, &m, &d);
+	CHECK_INT_EQ(a.e.l7.sni_peeks, 2, "a name not in the set: peeked at");
+	CHECK_STR_EQ(what(&d), "accept", "... and accepted");
 	teardown(&a);
 
 	/*
@@ -983,6 +1042,7 @@ test_prefetch(void)
 		teardown(&a);
 		return;
 	}
+	set_filler = 0;
 	for (f = 0; f < 40; f++)
 		isn[f] = rnd(1u << 30);
 	for (i = 0; i < 5; i++)
@@ -1070,6 +1130,10 @@ test_prefetch(void)
 	CHECK_INT_EQ(a.e.l7.hints_used, ntcp,
 	    "every hint given was used");
 	CHECK_INT_EQ(o.e.l7.hints_used, 0, "none without the prefetch");
+	CHECKF(a.e.l7.sni_peeks > 100 && o.e.l7.sni_peeks == 0,
+	    "hellos' names peeked at with the prefetch, none without",
+	    "%llu and %llu", (unsigned long long)a.e.l7.sni_peeks,
+	    (unsigned long long)o.e.l7.sni_peeks);
 	{
 		struct nfqd_flowtab_stats	sa, so;
 

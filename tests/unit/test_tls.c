@@ -436,10 +436,44 @@ same_without_ja4(enum nfqd_l7_res r, const struct nfqd_tls_hello *h,
 	return same;
 }
 
+static unsigned	peek_differs;	/* peeks that disagreed with a parse */
+static unsigned	peek_same;	/* peeks that found a DONE hello's name */
+
+/*
+ * nfqd_tls_sni_peek() of the bytes b[0..n) that a parse answered r, h:
+ * a name, if any, within them, and on DONE the hello's own server name
+ * once normalized.
+ */
+static void
+peek_check(enum nfqd_l7_res r, const struct nfqd_tls_hello *h,
+    const uint8_t *b, size_t n)
+{
+	char		 norm[NFQD_L7_NAME_MAX + 1];
+	const uint8_t	*p;
+	size_t		 k = 0;
+	int		 v;
+
+	if ((p = nfqd_tls_sni_peek(b, n, &k)) == NULL)
+		return;
+	if (p < b || k == 0 || k > n || (size_t)(p - b) > n - k) {
+		peek_differs++;
+		return;
+	}
+	if (r != NFQD_L7_DONE)
+		return;
+	v = nfqd_l7_name_norm(norm, p, k);
+	if (v < 0 || (size_t)v != h->sni_len ||
+	    memcmp(norm, h->sni, h->sni_len) != 0)
+		peek_differs++;
+	else
+		peek_same++;
+}
+
 /*
  * st[0..n) parsed from a buffer of exactly n bytes, into a struct that
  * held junk; the JA4-less reader is held to the same answer (counted in
- * noja4_differs, which the last check reads).
+ * noja4_differs, which the last check reads), and so is the server name
+ * peek (peek_differs).
  */
 static enum nfqd_l7_res
 parse(size_t n, struct nfqd_tls_hello *h)
@@ -456,6 +490,7 @@ parse(size_t n, struct nfqd_tls_hello *h)
 		noja4_differs++;
 	if ((unsigned)r < 4)
 		noja4_seen[r]++;
+	peek_check(r, h, b, n);
 	free(b);
 	return r;
 }
@@ -1820,6 +1855,88 @@ test_why_str(void)
 	    "why_str: out of range");
 }
 
+/*
+ * nfqd_tls_sni_peek() alone: the first record's hello, whole in the
+ * bytes given, or nothing.
+ */
+static void
+test_peek(void)
+{
+	const uint8_t	*p;
+	uint8_t		 b[600];
+	size_t		 k, n, i, miss = 0;
+
+	p = nfqd_tls_sni_peek(real_curl, sizeof(real_curl), &k);
+	CHECK(p == real_curl + 153 && k == 15 &&
+	    memcmp(p, "www.example.com", 15) == 0, "peek: curl's hello");
+	/* Each prefix that cuts the name or what precedes it: nothing. */
+	for (n = 0; n < 153 + 15; n++)
+		if (nfqd_tls_sni_peek(real_curl, n, &k) != NULL)
+			miss++;
+	CHECKF(miss == 0, "peek: no name from a prefix that cuts it",
+	    "%zu prefixes gave one", miss);
+	CHECK(nfqd_tls_sni_peek(real_curl, 153 + 15, &k) == real_curl + 153,
+	    "peek: the prefix that ends with the name gives it");
+
+	/* The same hello in 64-byte records: the name is in the third. */
+	mlen = 0;
+	mdata(real_curl + 5, sizeof(real_curl) - 5);
+	records(64);
+	CHECK(nfqd_tls_sni_peek(st, slen, &k) == NULL,
+	    "peek: not past the first record");
+
+	/* Lengths that lie: nothing, and no read past them. */
+	memcpy(b, real_curl, sizeof(real_curl));
+	b[3] = 0; b[4] = 100;		/* a record of 100 bytes */
+	CHECK(nfqd_tls_sni_peek(b, sizeof(real_curl), &k) == NULL,
+	    "peek: a record that ends before the name");
+	memcpy(b, real_curl, sizeof(real_curl));
+	b[7] = 0; b[8] = 80;		/* handshake message of 80 bytes */
+	CHECK(nfqd_tls_sni_peek(b, sizeof(real_curl), &k) == NULL,
+	    "peek: a message that ends before the name");
+	memcpy(b, real_curl, sizeof(real_curl));
+	b[152] = 40;			/* host_name of 40 bytes in 18 */
+	CHECK(nfqd_tls_sni_peek(b, sizeof(real_curl), &k) == NULL,
+	    "peek: a name longer than its extension");
+	memcpy(b, real_curl, sizeof(real_curl));
+	b[152] = 0;			/* an empty host_name */
+	CHECK(nfqd_tls_sni_peek(b, sizeof(real_curl), &k) == NULL,
+	    "peek: an empty name");
+	memcpy(b, real_curl, sizeof(real_curl));
+	b[150] = 1;			/* name_type 1, not host_name */
+	CHECK(nfqd_tls_sni_peek(b, sizeof(real_curl), &k) == NULL,
+	    "peek: an entry of another type");
+	memcpy(b, real_curl, sizeof(real_curl));
+	b[145] = 0xff;			/* server_name's type changed */
+	CHECK(nfqd_tls_sni_peek(b, sizeof(real_curl), &k) == NULL,
+	    "peek: no server_name extension");
+	memcpy(b, real_curl, sizeof(real_curl));
+	b[5] = 2;			/* ServerHello */
+	CHECK(nfqd_tls_sni_peek(b, sizeof(real_curl), &k) == NULL,
+	    "peek: another handshake message");
+	memcpy(b, real_curl, sizeof(real_curl));
+	b[0] = 23;			/* application_data */
+	CHECK(nfqd_tls_sni_peek(b, sizeof(real_curl), &k) == NULL,
+	    "peek: another record type");
+	memcpy(b, real_curl, sizeof(real_curl));
+	b[43] = 0xff;			/* session id of 255 bytes */
+	CHECK(nfqd_tls_sni_peek(b, sizeof(real_curl), &k) == NULL,
+	    "peek: a session id past the end");
+	/* Every byte of the hello set to every value: the name, if one
+	 * comes back, lies within the bytes. */
+	for (i = 0, miss = 0; i < sizeof(real_curl); i++)
+		for (n = 0; n < 256; n++) {
+			memcpy(b, real_curl, sizeof(real_curl));
+			b[i] = (uint8_t)n;
+			p = nfqd_tls_sni_peek(b, sizeof(real_curl), &k);
+			if (p != NULL && (p < b + 9 || k == 0 ||
+			    (size_t)(p - b) + k > sizeof(real_curl)))
+				miss++;
+		}
+	CHECKF(miss == 0, "peek: every one-byte change of a hello: any "
+	    "name within the bytes", "%zu outside", miss);
+}
+
 int
 main(void)
 {
@@ -1837,6 +1954,7 @@ main(void)
 	test_alpn_has();
 	test_linear();
 	test_why_str();
+	test_peek();
 	/* Every parse above through the JA4-less reader too. */
 	CHECKF(noja4_differs == 0 && noja4_seen[NFQD_L7_DONE] > 50 &&
 	    noja4_seen[NFQD_L7_MORE] > 50 && noja4_seen[NFQD_L7_BAD] > 50 &&
@@ -1845,5 +1963,9 @@ main(void)
 	    "%u not", noja4_differs, noja4_seen[NFQD_L7_DONE],
 	    noja4_seen[NFQD_L7_MORE], noja4_seen[NFQD_L7_BAD],
 	    noja4_seen[NFQD_L7_NOT]);
+	/* And through the server name peek. */
+	CHECKF(peek_differs == 0 && peek_same > 50, "the server name peek: "
+	    "within the bytes, and a DONE hello's name whenever it finds one",
+	    "%u differ, %u the same", peek_differs, peek_same);
 	return unit_done();
 }

@@ -98,6 +98,15 @@ void	nfqd_names_free(struct nfqd_names *);
 int	nfqd_names_match(const struct nfqd_names *, const char *name,
 	    size_t len);
 
+/*
+ * Start fetching the parts of s's table that nfqd_names_match() of name
+ * (normalized, as there) will read first, and return at once: for a
+ * caller that knows a name some time before it can match it.  Changes
+ * nothing; any name is safe.
+ */
+void	nfqd_names_prefetch(const struct nfqd_names *, const char *name,
+	    size_t len);
+
 /* Distinct names in the set ("x" and "=x" count once). */
 size_t	nfqd_names_count(const struct nfqd_names *);
 

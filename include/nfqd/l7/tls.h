@@ -192,6 +192,19 @@ enum nfqd_l7_res nfqd_tls_handshake_parse(const uint8_t *buf, size_t len,
 int	nfqd_tls_alpn_has(const struct nfqd_tls_hello *h, const char *p,
 	    size_t len);
 
+/*
+ * The server name of a ClientHello that starts p[0..len), a TCP
+ * segment's payload, as far as these bytes alone say: the first record
+ * is a handshake record whose first message is a ClientHello, and its
+ * server_name extension's first entry, a host_name, lies whole within
+ * the record, the message and the segment.  Its bytes as sent (not
+ * normalized, not checked: see nfqd_l7_name_norm()), *nlen of them, or
+ * NULL.  A shortcut for prefetching (nfqd_l7_hint), never a decision:
+ * it does not parse what a decision reads (nfqd_tls_hello_parse()).
+ */
+const uint8_t *nfqd_tls_sni_peek(const uint8_t *p, size_t len,
+	    size_t *nlen);
+
 /* enum nfqd_tls_why in words; "unknown" out of range. */
 const char *nfqd_tls_why_str(unsigned why);
 
