@@ -35,7 +35,9 @@ struct nfqd_reasm_pool {
 	size_t			 size;	/* bytes mapped, for munmap */
 	unsigned		 n;	/* buffers */
 	unsigned		 used;	/* buffers handed out */
-	struct nfqd_reasm	*free;	/* free list, LIFO: a buffer just
+	unsigned		 fresh;	/* bufs[fresh .. n) never handed
+					   out: their pages untouched */
+	struct nfqd_reasm	*free;	/* buffers put back, LIFO: one just
 					   put is still in the cache */
 	struct nfqd_reasm	*bufs;	/* bufs[0 .. n), in the same
 					   mapping, after this */
@@ -50,7 +52,6 @@ nfqd_reasm_pool_new(unsigned n)
 	struct nfqd_reasm_pool	*pool;
 	size_t			 size;
 	void			*p;
-	unsigned		 i;
 
 	if (n == 0 || __builtin_mul_overflow((size_t)n,
 	    sizeof(struct nfqd_reasm), &size) ||
@@ -70,12 +71,11 @@ nfqd_reasm_pool_new(unsigned n)
 	pool->n = n;
 	pool->used = 0;
 	pool->bufs = (struct nfqd_reasm *)((char *)p + POOL_HDR);
-	/* Lowest first, so the pages used are the first ones. */
+	/* Handed out from the lowest, each buffer only when first needed:
+	 * no page of one is written before (no free list threaded through
+	 * them all, which would touch a page of every buffer). */
+	pool->fresh = 0;
 	pool->free = NULL;
-	for (i = n; i-- > 0;) {
-		pool->bufs[i].next = pool->free;
-		pool->free = &pool->bufs[i];
-	}
 	return pool;
 }
 
@@ -91,9 +91,12 @@ nfqd_reasm_get(struct nfqd_reasm_pool *pool, uint32_t seq0)
 {
 	struct nfqd_reasm	*r = pool->free;
 
-	if (r == NULL)
+	if (r != NULL)
+		pool->free = r->next;
+	else if (pool->fresh < pool->n)
+		r = &pool->bufs[pool->fresh++];	/* zero: map empty */
+	else
 		return NULL;
-	pool->free = r->next;
 	pool->used++;
 	r->next = NULL;
 	r->inuse = 1;
@@ -114,7 +117,8 @@ nfqd_reasm_put(struct nfqd_reasm_pool *pool, struct nfqd_reasm *r)
 	/* A second put would link the buffer into the free list twice and
 	 * hand it to two flows, each reading the other's bytes: stop here. */
 	if ((uintptr_t)r < (uintptr_t)pool->bufs ||
-	    off / sizeof(*r) >= pool->n || off % sizeof(*r) != 0 || !r->inuse)
+	    off / sizeof(*r) >= pool->fresh || off % sizeof(*r) != 0 ||
+	    !r->inuse)
 		abort();
 	/* The map is empty past hi; the bytes need no clearing, as only
 	 * bytes the map says are present are ever read. */

@@ -499,6 +499,57 @@ test_pool(void)
 	nfqd_reasm_pool_free(NULL);
 }
 
+/* The resident set in KiB (/proc/self/statm), -1 if unreadable. */
+static long
+rss_kib(void)
+{
+	FILE	*fp;
+	long	 size, res = -1;
+
+	if ((fp = fopen("/proc/self/statm", "r")) == NULL)
+		return -1;
+	if (fscanf(fp, "%ld %ld", &size, &res) != 2)
+		res = -1;
+	fclose(fp);
+	return res < 0 ? -1 : res * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+/*
+ * A pool commits no page of a buffer before the buffer is first handed
+ * out: 8,192 buffers (about 150 MiB of address space) add less than
+ * 1 MiB to the resident set (a page of each, 32 MiB, if anything were
+ * written to every buffer), and getting and putting one buffer a
+ * thousand times still adds no more.
+ */
+static void
+test_pool_lazy(void)
+{
+	struct nfqd_reasm_pool	*p;
+	struct nfqd_reasm	*r;
+	unsigned		 fl;
+	long			 before, after, used;
+	int			 i;
+
+	before = rss_kib();
+	p = nfqd_reasm_pool_new(8192);
+	after = rss_kib();
+	if (!CHECK(p != NULL && before > 0 && after > 0,
+	    "pool of 8,192 buffers, and the resident set read"))
+		return;
+	CHECKF(after - before < 1024, "a new pool of 8,192 buffers: less "
+	    "than 1 MiB resident", "%ld KiB", after - before);
+	for (i = 0; i < 1000; i++) {
+		r = nfqd_reasm_get(p, 1);
+		nfqd_reasm_add(r, 1, stream, MAX, &fl);
+		nfqd_reasm_put(p, r);
+	}
+	used = rss_kib() - before;
+	CHECKF(used < 1024, "one buffer filled, put and got 1,000 times: "
+	    "still less than 1 MiB", "%ld KiB", used);
+	CHECK_UINT_EQ(nfqd_reasm_pool_used(p), 0, "... and none used");
+	nfqd_reasm_pool_free(p);
+}
+
 /* A second put of one buffer aborts rather than give it to two flows. */
 static void
 test_double_put(void)
@@ -789,6 +840,7 @@ main(void)
 	test_one_byte();
 	test_decision();
 	test_pool();
+	test_pool_lazy();
 	test_double_put();
 	test_span();
 	test_model();
