@@ -8,7 +8,7 @@
  *
  *   bench_flows -f LIST [-n FLOWS] [-w WARMUP] [-m MISS] [-r RATE]
  *               [-R RUNS] [-c CONFIGS] [-k] [-S SEED] [-C KIB] [-g FLOWS]
- *               [-P | -A | -N]
+ *               [-P | -A | -N | -T]
  *
  * The packets are hellogen's (tests/tools/hello.c): a SYN with a Linux
  * client's options, then PSH|ACK at ISN + 1 with a 517-byte ClientHello
@@ -40,7 +40,11 @@
  * the machine's drift weighs on both alike.  -N does the same for the
  * name sets' part of the prefetch alone (the slots of each hello's
  * server name, nfqd_l7_hint): every other chunk keeps the flow table's
- * prefetch and leaves that out.
+ * prefetch and leaves that out.  -T: every other chunk makes a system
+ * call before each batch, as the worker's recvmmsg() does (where the
+ * kernel isolates its page tables, PTI, and the CPU has no PCID, as this
+ * project's VM, that empties the TLB of user pages), out of the timing:
+ * what refilling the TLB costs the engine.
  *
  * -C KIB: cold caches, as a worker finds them when it wakes up for a few
  * packets (the idle CPU in between runs other work or halts): before
@@ -83,6 +87,8 @@ static double			 miss = 0.5;
 static uint64_t			 step_ns = 50000;	/* 20,000 flows/s */
 static uint32_t			 skbinfo = NFQA_SKB_CSUM_NOTVERIFIED;
 static const char		*listpath;
+static bool				 alt_tlb;	/* -T */
+static bool				 tlb_flush;	/* this chunk's */
 static uint8_t			*evict;		/* -C */
 static size_t			 evict_len;
 static unsigned			 group = 3;
@@ -104,7 +110,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: bench_flows -f LIST [-n FLOWS] [-w WARMUP] "
 	    "[-m MISS] [-r RATE] [-R RUNS] [-c set,one,plain] [-k] "
-	    "[-S SEED] [-C KIB] [-g FLOWS] [-P | -A | -N]\n");
+	    "[-S SEED] [-C KIB] [-g FLOWS] [-P | -A | -N | -T]\n");
 	exit(2);
 }
 
@@ -195,7 +201,7 @@ decide(struct nfqd_engine *e, const struct chunk *c, unsigned n,
 		mp[i] = &m[i];
 		hp[i] = NULL;
 	}
-	if (evict == NULL)
+	if (evict == NULL && !alt_tlb)
 		t0 = hello_now_ns();
 	for (b = 0; b < 2 * n; b = end) {
 		end = b + 2 * group < 2 * n ? b + 2 * group : 2 * n;
@@ -205,8 +211,14 @@ decide(struct nfqd_engine *e, const struct chunk *c, unsigned n,
 			for (j = b; j < end; j++)
 				touch(c->pkt[j], c->len[j]);
 			__asm__ volatile("" ::: "memory");
-			t0 = hello_now_ns();
 		}
+		/* -T: a system call, as the worker's recvmmsg() before each
+		 * batch (with PTI and no PCID it empties the TLB of user
+		 * pages). */
+		if (tlb_flush)
+			(void) getppid();
+		if (evict != NULL || alt_tlb)
+			t0 = hello_now_ns();
 		if (pf)
 			nfqd_engine_prefetch(e, mp + b, h + b, hp + b,
 			    end - b);
@@ -215,10 +227,10 @@ decide(struct nfqd_engine *e, const struct chunk *c, unsigned n,
 			nfqd_engine_decide_hinted(e, &m[j], hp[j], *clock,
 			    &d[j]);
 		}
-		if (evict != NULL)
+		if (evict != NULL || alt_tlb)
 			t1 += hello_now_ns() - t0;
 	}
-	if (evict == NULL)
+	if (evict == NULL && !alt_tlb)
 		t1 = hello_now_ns() - t0;
 	for (i = 0; i < n; i++) {
 		t->flows++;
@@ -289,7 +301,14 @@ run(int k, uint64_t warm, uint64_t flows, struct chunk *c)
 		n = flows - done < CHUNK ? (unsigned)(flows - done) : CHUNK;
 		build(c, n);
 		/* -A: every other chunk without the prefetch */
-		if (alternate && (j & 1) && alt_names) {
+		if (alternate && (j & 1) && alt_tlb) {
+			/* -T: the other chunks with a system call a batch */
+			tlb_flush = true;
+			ns_off += decide(&e, c, n, &clock, k, e.pending_mark,
+			    &t, prefetch);
+			tlb_flush = false;
+			flows_off += n;
+		} else if (alternate && (j & 1) && alt_names) {
 			/* -N: the flow table's prefetch kept, the name
 			 * sets' left out */
 			pf_sets = e.l7.npf_sets;
@@ -345,7 +364,7 @@ main(int argc, char *argv[])
 	unsigned		 i;
 	int			 ch, k;
 
-	while ((ch = getopt(argc, argv, "f:n:w:m:r:R:c:kS:C:g:PAN")) != -1) {
+	while ((ch = getopt(argc, argv, "f:n:w:m:r:R:c:kS:C:g:PANT")) != -1) {
 		switch (ch) {
 		case 'f': listpath = optarg; break;
 		case 'n': flows = strtoull(optarg, NULL, 10); break;
@@ -361,6 +380,7 @@ main(int argc, char *argv[])
 		case 'P': prefetch = false; break;
 		case 'A': alternate = true; break;
 		case 'N': alternate = alt_names = true; break;
+		case 'T': alternate = alt_tlb = true; break;
 		default: usage();
 		}
 	}
@@ -385,14 +405,16 @@ main(int argc, char *argv[])
 		}
 	}
 	step_ns = 1000000000ull / rate;
-	off = alt_names ? "the name prefetch" : "the prefetch";
+	off = alt_tlb ? "with a system call a batch" : alt_names ?
+	    "without the name prefetch" : "without the prefetch";
 	hello_names_read(&list, listpath);
 	printf("bench_flows: %llu flows (after %llu), %lu flows/s, "
 	    "%.2f made up, %zu names in %s, checksums %s, caches %s, "
 	    "batches of %u flows, prefetch %s\n",
 	    (unsigned long long)flows, (unsigned long long)warm, rate, miss,
 	    list.n, listpath, skbinfo ? "checked" : "not checked",
-	    evict != NULL ? "cold" : "warm", group, alt_names ?
+	    evict != NULL ? "cold" : "warm", group, alt_tlb ?
+	    "on, a system call a batch in every other chunk" : alt_names ?
 	    "on, the name sets' part on and off" : alternate ? "on and off" :
 	    prefetch ? "on" : "off");
 	for (i = 0; i < runs; i++)
@@ -404,7 +426,7 @@ main(int argc, char *argv[])
 			ro[k][i] = off_ns;
 			if (alternate) {
 				rr[k][i] = r[k][i] / off_ns;
-				printf("run %u %-5s %8.1f ns/flow, without "
+				printf("run %u %-5s %8.1f ns/flow, "
 				    "%s %8.1f (%.3f)\n", i + 1, confname[k],
 				    r[k][i], off, off_ns, rr[k][i]);
 			} else
@@ -424,8 +446,8 @@ main(int argc, char *argv[])
 			continue;
 		qsort(ro[k], runs, sizeof(double), cmp_double);
 		qsort(rr[k], runs, sizeof(double), cmp_double);
-		printf("median %-5s without %s %8.1f ns/flow "
-		    "(%.1f-%.1f); with / without, per run %.3f (%.3f-%.3f)\n",
+		printf("median %-5s %s %8.1f ns/flow "
+		    "(%.1f-%.1f); ratio, per run %.3f (%.3f-%.3f)\n",
 		    confname[k], off, runs % 2 ? ro[k][runs / 2] :
 		    (ro[k][runs / 2 - 1] + ro[k][runs / 2]) / 2, ro[k][0],
 		    ro[k][runs - 1], runs % 2 ? rr[k][runs / 2] :
