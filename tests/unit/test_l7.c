@@ -857,6 +857,24 @@ hinted(struct run *r, struct nfqd_qmsg *m, struct nfqd_decision *d)
 }
 
 /*
+ * A client segment of flow sport (to 443) through hinted(): a SYN at seq
+ * when p is NULL, else p[0..n) at seq.  Returns the hints used so far.
+ */
+static uint64_t
+hinted_seg(struct run *r, uint16_t sport, uint32_t seq, const uint8_t *p,
+    size_t n, struct nfqd_decision *d)
+{
+	struct nfqd_qmsg	m;
+	struct seg		s = cli(sport, seq, p == NULL ? 0x02 : 0x18);
+
+	memset(&m, 0, sizeof(m));
+	m.hw_protocol = ETH_P_IP;
+	m.payload = pbuf;
+	m.caplen = m.len = mk(&s, p, n);
+	return hinted(r, &m, d);
+}
+
+/*
  * The batch prefetch (nfqd_engine_prefetch): a hint is made for the
  * packets whose flow the decision looks up, and used only for the packet
  * and the table it was made for; decisions in batches with hints are
@@ -987,44 +1005,28 @@ test_prefetch(void)
 	set_filler = 20000;
 	if (!setup(&a, ""))
 		return;
-	m.hw_protocol = ETH_P_IP;
-	m.payload = pbuf;
 	CHECK(a.e.l7.npf_sets == 1 && nfqd_names_count(a.e.l7.pf_sets[0]) ==
 	    20002, "20,002 names: the set's slots are prefetched");
-	s = cli(2100, 10, 0x02);
-	m.caplen = m.len = mk(&s, NULL, 0);
-	hinted(&a, &m, &d);
+	hinted_seg(&a, 2100, 10, NULL, 0, &d);
 	CHECK_INT_EQ(a.e.l7.sni_peeks, 0, "a SYN: no name");
 	n = hello(hl[0], "Blocked.Example.");
-	s = cli(2100, 11, 0x18);
-	m.caplen = m.len = mk(&s, hl[0], n);
 	used = a.e.l7.hints_used;
-	CHECK_INT_EQ(hinted(&a, &m, &d) - used, 1,
+	CHECK_INT_EQ(hinted_seg(&a, 2100, 11, hl[0], n, &d) - used, 1,
 	    "a hello: its hint is used");
 	CHECK_INT_EQ(a.e.l7.sni_peeks, 1, "... its name peeked at");
 	CHECK_STR_EQ(what(&d), "blocked", "... and it is blocked");
-	s = cli(2101, 10, 0x02);
-	m.caplen = m.len = mk(&s, NULL, 0);
-	hinted(&a, &m, &d);
+	hinted_seg(&a, 2101, 10, NULL, 0, &d);
 	n = hello(hl[0], "n19999.filler.example");
-	s = cli(2101, 11, 0x18);
-	m.caplen = m.len = mk(&s, hl[0], 60);
-	hinted(&a, &m, &d);
+	hinted_seg(&a, 2101, 11, hl[0], 60, &d);
 	CHECK_INT_EQ(a.e.l7.sni_peeks, 1,
 	    "the first 60 bytes of a hello: no name to peek at");
 	CHECK_STR_EQ(what(&d), "pending", "... and it waits for the rest");
-	s = cli(2101, 71, 0x18);
-	m.caplen = m.len = mk(&s, hl[0] + 60, n - 60);
-	hinted(&a, &m, &d);
+	hinted_seg(&a, 2101, 71, hl[0] + 60, n - 60, &d);
 	CHECK_INT_EQ(a.e.l7.sni_peeks, 1, "the rest: none either");
 	CHECK_STR_EQ(what(&d), "blocked", "... and the hello is blocked");
-	s = cli(2102, 10, 0x02);
-	m.caplen = m.len = mk(&s, NULL, 0);
-	hinted(&a, &m, &d);
+	hinted_seg(&a, 2102, 10, NULL, 0, &d);
 	n = hello(hl[0], "ok.example");
-	s = cli(2102, 11, 0x18);
-	m.caplen = m.len = mk(&s, hl[0], n);
-	hinted(&a, &m, &d);
+	hinted_seg(&a, 2102, 11, hl[0], n, &d);
 	CHECK_INT_EQ(a.e.l7.sni_peeks, 2, "a name not in the set: peeked at");
 	CHECK_STR_EQ(what(&d), "accept", "... and accepted");
 	teardown(&a);
