@@ -422,6 +422,9 @@ nfqd_engine_prefetch(struct nfqd_engine *e, const struct nfqd_qmsg *const *m,
 		if (hp[i] != NULL)
 			nfqd_flow_prefetch_entry(e->l7.flows, h[i].hash);
 	nfqd_flow_prefetch_chains(e->l7.flows, v, nv);
+	for (i = 0; i < n; i++)
+		if (hp[i] != NULL)
+			nfqd_l7_hint_names(&e->l7, &h[i]);
 }
 
 void

@@ -159,6 +159,14 @@ bool	nfqd_l7_hint(struct nfqd_l7 *l, const uint8_t *data, uint32_t len,
 	    struct nfqd_flow_hint *h);
 
 /*
+ * A round after nfqd_l7_hint() gave h (its slots have come): start
+ * fetching the names of pf_sets[0] that the server name it peeked at
+ * will be compared with.  Nothing when it peeked at none.
+ */
+void	nfqd_l7_hint_names(const struct nfqd_l7 *l,
+	    const struct nfqd_flow_hint *h);
+
+/*
  * Give TLS flows their JA4 fingerprint from now on (a rule reads
  * tls_ja4 or writes log lines): SHA-256 is fetched here, before the
  * worker's sandbox.  -1 when libcrypto has none to give; no fingerprints

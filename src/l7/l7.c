@@ -946,11 +946,13 @@ nfqd_l7_prefetch_sets(struct nfqd_l7 *l, const struct nfqd_ruleset *rs)
 
 /*
  * A TCP segment's payload that starts a ClientHello with a server name:
- * that name's slots in pf_sets on their way.  tcp, len: the TCP header
- * and what follows, as far as captured.
+ * that name's slots in pf_sets on their way, and its suffixes' hashes in
+ * the first set kept in h for nfqd_l7_hint_names().  tcp, len: the TCP
+ * header and what follows, as far as captured.
  */
 static void
-peek_names(struct nfqd_l7 *l, const uint8_t *tcp, uint32_t len)
+peek_names(struct nfqd_l7 *l, const uint8_t *tcp, uint32_t len,
+    struct nfqd_flow_hint *h)
 {
 	char		 name[NFQD_L7_NAME_MAX + 1];
 	const uint8_t	*sni;
@@ -963,8 +965,12 @@ peek_names(struct nfqd_l7 *l, const uint8_t *tcp, uint32_t len)
 	    (sni = nfqd_tls_sni_peek(tcp + off, len - off, &n)) == NULL ||
 	    (r = nfqd_l7_name_norm(name, sni, n)) < 0)
 		return;
-	for (i = 0; i < l->npf_sets; i++)
-		nfqd_names_prefetch(l->pf_sets[i], name, (size_t)r);
+	/* The first set's hashes kept for the names' round (h->names). */
+	h->nnames = (uint8_t)nfqd_names_prefetch(l->pf_sets[0], name,
+	    (size_t)r, h->names, NFQD_HINT_NAMES);
+	for (i = 1; i < l->npf_sets; i++)
+		(void) nfqd_names_prefetch(l->pf_sets[i], name, (size_t)r,
+		    NULL, 0);
 	l->sni_peeks++;
 }
 
@@ -1017,7 +1023,15 @@ nfqd_l7_hint(struct nfqd_l7 *l, const uint8_t *p, uint32_t len,
 	h->t = l->flows;
 	h->hash = nfqd_flow_hash(l->flows, &h->key);
 	nfqd_flow_prefetch_head(l->flows, h->hash);
+	h->nnames = 0;
 	if (l->npf_sets > 0 && proto == IPPROTO_TCP && !h->syn)
-		peek_names(l, p + hl, len - hl);
+		peek_names(l, p + hl, len - hl, h);
 	return true;
+}
+
+void
+nfqd_l7_hint_names(const struct nfqd_l7 *l, const struct nfqd_flow_hint *h)
+{
+	if (h->nnames > 0 && l->npf_sets > 0)
+		nfqd_names_prefetch_names(l->pf_sets[0], h->names, h->nnames);
 }

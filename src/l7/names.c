@@ -646,17 +646,45 @@ probe(const struct nfqd_names *s, uint64_t h, const uint8_t *q, size_t len,
 	}
 }
 
-void
-nfqd_names_prefetch(const struct nfqd_names *s, const char *name, size_t len)
+size_t
+nfqd_names_prefetch(const struct nfqd_names *s, const char *name, size_t len,
+    uint64_t *out, size_t max)
 {
 	uint64_t	 hv[NFQD_L7_NAME_MAX];
 	uint8_t		 at[NFQD_L7_NAME_MAX];
+	size_t		 n, k;
 
 	if (len > 0 && name[len - 1] == '.')
 		len--;
+	if (s->count == 0 || len == 0 || len > NFQD_L7_NAME_MAX)
+		return 0;
 	/* hash_suffixes() prefetches each suffix's first slots. */
-	if (s->count > 0 && len > 0 && len <= NFQD_L7_NAME_MAX)
-		(void) hash_suffixes(s, (const uint8_t *)name, len, hv, at);
+	n = hash_suffixes(s, (const uint8_t *)name, len, hv, at);
+	k = n < max ? n : max;
+	if (k > 0)
+		memcpy(out, hv + n - k, k * sizeof(hv[0]));
+	return k;
+}
+
+void
+nfqd_names_prefetch_names(const struct nfqd_names *s, const uint64_t *hv,
+    size_t n)
+{
+	uint32_t	 i, want, cmp;
+	unsigned	 hit;
+	size_t		 k;
+
+	if (s->count == 0)
+		return;
+	/* The whole name, last, is an exact probe; its suffixes are not. */
+	for (k = 0; k < n; k++) {
+		i = (uint32_t)hv[k] & s->mask;
+		wanted(s, hv[k], k + 1 == n, &want, &cmp);
+		for (hit = group(s->table + i, want, cmp) & 15; hit != 0;
+		    hit &= hit - 1)
+			__builtin_prefetch(s->names + (s->table[i +
+			    (unsigned)__builtin_ctz(hit)] & s->omask));
+	}
 }
 
 int

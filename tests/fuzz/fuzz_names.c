@@ -14,7 +14,9 @@
  *   mode bit 2: a 24-byte error buffer, to check that messages are cut,
  *               not overrun
  * Besides the queries given, each element is tried as it is, below a new
- * label, without its first label, and with a byte changed.
+ * label, without its first label, and with a byte changed; and every
+ * query is prefetched (nfqd_names_prefetch and _names) before it is
+ * matched again, with the same answer.
  */
 #include <arpa/inet.h>
 #include <stdint.h>
@@ -248,7 +250,9 @@ static void
 check_query(const struct nfqd_names *s, const uint8_t *q, size_t len)
 {
 	char	norm[NFQD_L7_NAME_MAX + 1];
+	uint64_t hv[8];
 	uint8_t	*copy;
+	size_t	hn;
 	int	n;
 
 	/* A copy of exactly len bytes: a read past it is a read past the
@@ -256,6 +260,11 @@ check_query(const struct nfqd_names *s, const uint8_t *q, size_t len)
 	if ((copy = malloc(len + 1)) == NULL)
 		return;
 	memcpy(copy, q, len);
+	ASSERT(nfqd_names_match(s, (char *)copy, len) == ref_match(q, len));
+	/* The prefetch reads no more than the match, and changes nothing. */
+	hn = nfqd_names_prefetch(s, (char *)copy, len, hv, 8);
+	ASSERT(hn <= 8);
+	nfqd_names_prefetch_names(s, hv, hn);
 	ASSERT(nfqd_names_match(s, (char *)copy, len) == ref_match(q, len));
 	free(copy);
 	if ((n = nfqd_l7_name_norm(norm, q, len)) >= 0)

@@ -1015,19 +1015,23 @@ test_prefetch(void)
 	    "a hello: its hint is used");
 	CHECK_INT_EQ(a.e.l7.sni_peeks, 1, "... its name peeked at");
 	CHECK_STR_EQ(what(&d), "blocked", "... and it is blocked");
+	CHECK(nfqd_l7_hint(&a.e.l7, pbuf, (uint32_t)(40 + n), &h) &&
+	    h.nnames == 2, "... its hint keeps the hashes of its 2 suffixes");
+	CHECK(nfqd_l7_hint(&a.e.l7, pbuf, 40, &h) && h.nnames == 0,
+	    "... and without the hello, none");
 	hinted_seg(&a, 2101, 10, NULL, 0, &d);
 	n = hello(hl[0], "n19999.filler.example");
 	hinted_seg(&a, 2101, 11, hl[0], 60, &d);
-	CHECK_INT_EQ(a.e.l7.sni_peeks, 1,
+	CHECK_INT_EQ(a.e.l7.sni_peeks, 2,
 	    "the first 60 bytes of a hello: no name to peek at");
 	CHECK_STR_EQ(what(&d), "pending", "... and it waits for the rest");
 	hinted_seg(&a, 2101, 71, hl[0] + 60, n - 60, &d);
-	CHECK_INT_EQ(a.e.l7.sni_peeks, 1, "the rest: none either");
+	CHECK_INT_EQ(a.e.l7.sni_peeks, 2, "the rest: none either");
 	CHECK_STR_EQ(what(&d), "blocked", "... and the hello is blocked");
 	hinted_seg(&a, 2102, 10, NULL, 0, &d);
 	n = hello(hl[0], "ok.example");
 	hinted_seg(&a, 2102, 11, hl[0], n, &d);
-	CHECK_INT_EQ(a.e.l7.sni_peeks, 2, "a name not in the set: peeked at");
+	CHECK_INT_EQ(a.e.l7.sni_peeks, 3, "a name not in the set: peeked at");
 	CHECK_STR_EQ(what(&d), "accept", "... and accepted");
 	teardown(&a);
 

@@ -892,6 +892,55 @@ test_memory(void)
 }
 #endif
 
+/*
+ * nfqd_names_prefetch() and nfqd_names_prefetch_names(): the suffixes'
+ * hashes, the longest last, as many as asked for; nothing for what the
+ * set cannot hold; any hash safe to prefetch the names of.
+ */
+static void
+test_prefetch(void)
+{
+	static const char	 text[] = "example.com\n=www.example.org\n";
+	struct nfqd_names	*s, *none;
+	uint64_t		 hv[8], one[2];
+	char			 err[256], long_name[300];
+	size_t			 n;
+	unsigned		 i;
+
+	s = from_text(text, sizeof(text) - 1, err, sizeof(err));
+	none = from_text("", 0, err, sizeof(err));
+	if (!CHECK(s != NULL && none != NULL, "prefetch: the sets built")) {
+		nfqd_names_free(s);
+		nfqd_names_free(none);
+		return;
+	}
+	n = nfqd_names_prefetch(s, "a.b.example.com", 15, hv, 8);
+	CHECK_INT_EQ(n, 4, "prefetch: 4 labels, 4 suffixes");
+	CHECK(nfqd_names_prefetch(s, "a.b.example.com.", 16, one, 2) == 2 &&
+	    one[0] == hv[2] && one[1] == hv[3],
+	    "prefetch: 2 asked for: the 2 longest (a trailing dot ignored)");
+	CHECK_INT_EQ(nfqd_names_prefetch(s, "example.com", 11, NULL, 0), 0,
+	    "prefetch: none asked for: none given");
+	CHECK_INT_EQ(nfqd_names_prefetch(none, "example.com", 11, hv, 8), 0,
+	    "prefetch: an empty set: nothing");
+	memset(long_name, 'a', sizeof(long_name));
+	CHECK_INT_EQ(nfqd_names_prefetch(s, long_name, 254, hv, 8), 0,
+	    "prefetch: a name longer than 253: nothing");
+	CHECK_INT_EQ(nfqd_names_prefetch(s, "", 0, hv, 8), 0,
+	    "prefetch: an empty name: nothing");
+	/* Any hash at all: the slots read stay within the table. */
+	for (i = 0; i < 8; i++)
+		hv[i] = ~(uint64_t)0 - i * 0x9e3779b97f4a7c15ull;
+	nfqd_names_prefetch_names(s, hv, 8);
+	nfqd_names_prefetch_names(none, hv, 8);
+	CHECK(nfqd_names_match(s, "a.b.example.com", 15) == 1 &&
+	    nfqd_names_match(s, "www.example.org", 15) == 1 &&
+	    nfqd_names_match(s, "a.www.example.org", 17) == 0,
+	    "prefetch: the set answers as before");
+	nfqd_names_free(s);
+	nfqd_names_free(none);
+}
+
 int
 main(void)
 {
@@ -911,6 +960,7 @@ main(void)
 	test_dot_offsets();
 	test_random();
 	test_memory();
+	test_prefetch();
 	unit_rmtree(dir);
 	return unit_done();
 }

@@ -169,6 +169,9 @@ unsigned nfqd_flow_prefetch_victims(const struct nfqd_flowtab *t,
 void	nfqd_flow_prefetch_chains(const struct nfqd_flowtab *t,
 	    const uint32_t *v, unsigned n);
 
+/* Suffix hashes of a peeked server name a hint keeps (nfqd_l7_hint). */
+#define NFQD_HINT_NAMES		8
+
 /*
  * A packet's flow key and hash, worked out ahead of its decision (src/l7/
  * nfqd_l7_hint).  The decision uses the hash only when its own parse of
@@ -179,6 +182,10 @@ struct nfqd_flow_hint {
 	struct nfqd_flow_key	 key;
 	uint32_t		 hash;
 	bool			 syn;		/* a TCP SYN without ACK */
+	uint8_t			 nnames;	/* of names[] */
+	uint64_t		 names[NFQD_HINT_NAMES];	/* the server
+				   name's suffix hashes in pf_sets[0], the
+				   longest last (nfqd_names_prefetch) */
 };
 
 /*

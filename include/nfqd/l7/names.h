@@ -102,10 +102,20 @@ int	nfqd_names_match(const struct nfqd_names *, const char *name,
  * Start fetching the parts of s's table that nfqd_names_match() of name
  * (normalized, as there) will read first, and return at once: for a
  * caller that knows a name some time before it can match it.  Changes
- * nothing; any name is safe.
+ * nothing; any name is safe.  The hashes of the name's suffixes, up to
+ * max of them (the longest ones, the whole name last), go to hv; returns
+ * how many.
  */
-void	nfqd_names_prefetch(const struct nfqd_names *, const char *name,
-	    size_t len);
+size_t	nfqd_names_prefetch(const struct nfqd_names *, const char *name,
+	    size_t len, uint64_t *hv, size_t max);
+
+/*
+ * Once the slots have come (some time after nfqd_names_prefetch() gave
+ * hv[0..n)): start fetching the names they point to that
+ * nfqd_names_match() would compare.
+ */
+void	nfqd_names_prefetch_names(const struct nfqd_names *,
+	    const uint64_t *hv, size_t n);
 
 /* Distinct names in the set ("x" and "=x" count once). */
 size_t	nfqd_names_count(const struct nfqd_names *);
