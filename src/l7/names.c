@@ -646,6 +646,23 @@ probe(const struct nfqd_names *s, uint64_t h, const uint8_t *q, size_t len,
 	}
 }
 
+/*
+ * hash_suffixes() of a query, after its trailing dot (a normalized name
+ * has none; should one come through, it must not be a way around the
+ * set), which *len then no longer counts; 0 when there is nothing to
+ * look up (an empty set, an empty or too long name).
+ */
+static size_t
+query_suffixes(const struct nfqd_names *s, const uint8_t *q, size_t *len,
+    uint64_t *hv, uint8_t *at)
+{
+	if (*len > 0 && q[*len - 1] == '.')
+		(*len)--;
+	if (s->count == 0 || *len == 0 || *len > NFQD_L7_NAME_MAX)
+		return 0;
+	return hash_suffixes(s, q, *len, hv, at);
+}
+
 size_t
 nfqd_names_prefetch(const struct nfqd_names *s, const char *name, size_t len,
     uint64_t *out, size_t max)
@@ -654,12 +671,8 @@ nfqd_names_prefetch(const struct nfqd_names *s, const char *name, size_t len,
 	uint8_t		 at[NFQD_L7_NAME_MAX];
 	size_t		 n, k;
 
-	if (len > 0 && name[len - 1] == '.')
-		len--;
-	if (s->count == 0 || len == 0 || len > NFQD_L7_NAME_MAX)
-		return 0;
 	/* hash_suffixes() prefetches each suffix's first slots. */
-	n = hash_suffixes(s, (const uint8_t *)name, len, hv, at);
+	n = query_suffixes(s, (const uint8_t *)name, &len, hv, at);
 	k = n < max ? n : max;
 	if (k > 0)
 		memcpy(out, hv + n - k, k * sizeof(hv[0]));
@@ -696,13 +709,7 @@ nfqd_names_match(const struct nfqd_names *s, const char *name, size_t len)
 	uint8_t		 at[NFQD_L7_NAME_MAX];
 	size_t		 k, n;
 
-	/* A normalized name has no trailing dot; should one come through,
-	 * it must not be a way around the set. */
-	if (len > 0 && q[len - 1] == '.')
-		len--;
-	if (s->count == 0 || len == 0 || len > NFQD_L7_NAME_MAX)
-		return 0;
-	n = hash_suffixes(s, q, len, hv, at);
+	n = query_suffixes(s, q, &len, hv, at);
 	for (k = 0; k < n; k++)
 		if (probe(s, hv[k], q + at[k], len - at[k], at[k] == 0))
 			return 1;
