@@ -109,7 +109,9 @@ struct nfqd_l7 {
 	uint64_t		 hints_used;	/* packets whose hash came from
 						   nfqd_l7_hint (tests) */
 	/* The big name sets that tls_sni and server_name rules read:
-	 * nfqd_l7_hint prefetches their slots for a hello's server name. */
+	 * nfqd_l7_hint prefetches their slots for a hello's server name,
+	 * and keeps its suffix hashes in the first for the second round
+	 * (nfqd_l7_hint_names). */
 	const struct nfqd_names	*pf_sets[NFQD_L7_PF_SETS];
 	unsigned		 npf_sets;
 	uint64_t		 sni_peeks;	/* hints that did (tests) */
@@ -150,10 +152,11 @@ void	nfqd_l7_prefetch_sets(struct nfqd_l7 *l,
  * is decided): its flow key and hash into h, and the fetch of its hash
  * chain's head started; for a TCP segment that starts a ClientHello
  * whose server name it holds (nfqd_tls_sni_peek()), the fetch of that
- * name's first slots in each of pf_sets too.  false when the packet is
- * not one whose flow nfqd_l7_packet would look up, or the shortcut
- * cannot tell; hint NULL then.  data, len: the packet's bytes, from the
- * network header on.
+ * name's first slots in each of pf_sets too, and in h that name's suffix
+ * hashes in pf_sets[0] (h->nnames of them, up to NFQD_HINT_NAMES, the
+ * longest).  false when the packet is not one whose flow nfqd_l7_packet
+ * would look up, or the shortcut cannot tell; hint NULL then.  data,
+ * len: the packet's bytes, from the network header on.
  */
 bool	nfqd_l7_hint(struct nfqd_l7 *l, const uint8_t *data, uint32_t len,
 	    struct nfqd_flow_hint *h);
