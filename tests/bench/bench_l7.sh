@@ -919,12 +919,16 @@ if [ "$QUIC" = 1 ]; then
 		for c in "${CONS_LIST[@]}"; do
 			[ "$c" = refq ] && continue
 			echo "QUIC at $rate connections/s: CPU/packet $c / refq = $(ratio "$(med Q $c $rate 10)" "$(med Q refq $rate 10)") (per run: $(paired Q $c refq $rate 10 4 | awk '{ printf "%.3f", $1 }'))"
+			[ "$c" = nfqd-b ] &&
+			    echo "QUIC at $rate connections/s: CPU/packet nfqd-b / nfqd = $(ratio "$(med Q nfqd-b $rate 10)" "$(med Q nfqd $rate 10)") (per run: $(paired Q nfqd-b nfqd $rate 10 4 | awk '{ printf "%.3f", $1 }'))"
 		done
-		awk -F'\t' -v r="$rate" '$1 == "Q" && $2 == "nfqd" && $3 == r {
-			n++
-			if ($20 == $5 && $21 == $7 && $19 == $6 && $25 == $5 && $24 == 0) ok++
-			else printf "  run %d: connections %d, l7_quic %s; listed %d, hits %s; packets %d, received %s; pending %s; l7_errors %s\n", $4, $5, $20, $7, $21, $6, $19, $25, $24
-		} END { if (n) printf "  nfqd read every hello, matched every listed name, passed every first Initial pending in %d of %d runs\n", ok, n }' "$TSV"
+		for c in nfqd nfqd-b; do
+			awk -F'\t' -v r="$rate" -v c=$c '$1 == "Q" && $2 == c && $3 == r {
+				n++
+				if ($20 == $5 && $21 == $7 && $19 == $6 && $25 == $5 && $24 == 0) ok++
+				else printf "  %s run %d: connections %d, l7_quic %s; listed %d, hits %s; packets %d, received %s; pending %s; l7_errors %s\n", c, $4, $5, $20, $7, $21, $6, $19, $25, $24
+			} END { if (n) printf "  %s read every hello, matched every listed name, passed every first Initial pending in %d of %d runs\n", c, ok, n }' "$TSV"
+		done
 	done
 	FT=F
 	echo "== in process (bench_quic): nfqd's QUIC reader, ns per connection, medians of $RUNS runs; one: a hello in one Initial; pq2: a post-quantum hello in two; keys: the key derivation alone"
