@@ -17,6 +17,7 @@
 #include "nfqd/master.h"
 #include "nfqd/procfs.h"
 #include "nfqd/shm.h"
+#include "nfqd/taskstate.h"
 #include "nfqd/util.h"
 
 static void
@@ -59,6 +60,7 @@ check_progress(struct nfqd_master *m, unsigned i,
 	const struct nfqd_slot_stats	*st = &m->shm.slots[i].st;
 	struct nfqd_mslot		*s = &m->slots[i];
 	uint64_t			 done, ms, hb, wd = m->cf.watchdog_ms;
+	char				 doing[160];
 
 	if (s->state != NFQD_W_RUNNING || wd == 0 || s->queue != kq->queue)
 		return;
@@ -80,9 +82,11 @@ check_progress(struct nfqd_master *m, unsigned i,
 	if (!(now > hb && (now - hb) / NFQD_MS >= wd) &&
 	    !(s->unread_ns != 0 && (now - s->unread_ns) / NFQD_MS >= wd))
 		return;
+	/* Before the kill, which ends whatever it was doing. */
+	nfqd_task_doing(s->pid, doing, sizeof(doing));
 	log_warnx("worker %u (queue %u, pid %d) gave no verdict for %llu ms "
-	    "with %u packets waiting; killing it", i, s->queue, (int)s->pid,
-	    (unsigned long long)ms, kq->queue_total);
+	    "with %u packets waiting%s; killing it", i, s->queue, (int)s->pid,
+	    (unsigned long long)ms, kq->queue_total, doing);
 	if (kill(s->pid, SIGKILL) == -1)
 		log_warn("kill(%d, SIGKILL)", (int)s->pid);
 	s->progress_ns = now;

@@ -122,8 +122,16 @@ fault "killed after sending, before counting" worker-sent:1 \
 # kernel is processed whole, so only this fault point splits one).
 fault "killed halfway through its verdicts" worker-send:1 \
     "was killed by signal 9" 10 10 0 10
+lines=$(wc -l <"$TMP/nfqd.log")
 fault "hung after recording its read" worker-recorded:1=hang \
     "gave no verdict for" 20 20 10 10 'watchdog_ms = 500;'
+# The watchdog says what the worker was doing: asleep (the fault's
+# nanosleep), and where in the kernel when it may know that.
+if tail -n +$((lines + 1)) "$TMP/nfqd.log" | grep -q "gave no verdict for [0-9]* ms with 20 packets waiting, it was asleep\(, in the kernel at [A-Za-z0-9_.]*\)\?; killing it$"; then
+	pass "hung: the watchdog says the worker was asleep"
+else
+	fail "hung: the watchdog says the worker was asleep"
+fi
 
 # --- A packet of death: it ends every worker that decides it.  Repeated
 # once with the orphan mark bit, it ends the next worker too and is
@@ -242,8 +250,8 @@ if replaced && [ "$ms" -le 2000 ]; then
 else
 	fail "watchdog: not replaced within 2 s ($ms ms)"
 fi
-if grep -q "worker 0 (queue 0, pid $w) gave no verdict for .* ms with .* packets waiting; killing it" "$TMP/nfqd.log"; then
-	pass "watchdog: says why it killed the worker"
+if grep -q "worker 0 (queue 0, pid $w) gave no verdict for [0-9]* ms with [0-9]* packets waiting, it was stopped (SIGSTOP or a debugger); killing it$" "$TMP/nfqd.log"; then
+	pass "watchdog: says why it killed the worker, and that it was stopped"
 else
 	fail "watchdog: no log line"
 fi
