@@ -871,6 +871,11 @@ flood_rows() {
 	done
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "" && b != "" && b > 0) printf "%.3f", a / b; else printf "-" }'; }
+# cpu_ratio TYPE LABEL RATE A B: "LABEL: CPU/packet A / B = R (per run: R)",
+# of the floods of TYPE (F: TLS, Q: QUIC) at RATE.
+cpu_ratio() {
+	echo "$2: CPU/packet $4 / $5 = $(ratio "$(med "$1" "$4" "$3" 10)" "$(med "$1" "$5" "$3" 10)") (per run: $(paired "$1" "$4" "$5" "$3" 10 4 | awk '{ printf "%.3f", $1 }'))"
+}
 
 echo
 echo "== $machine_cpu, $machine_nproc CPUs, Linux $machine_kernel; nfqd $commit; $started"
@@ -880,9 +885,9 @@ if [ "$FLOOD" = 1 ]; then
 	for rate in "${RATE_LIST[@]}"; do
 		for c in "${CONS_LIST[@]}"; do
 			[ "$c" = refq ] && continue
-			echo "at $rate flows/s: CPU/packet $c / refq = $(ratio "$(med F $c $rate 10)" "$(med F refq $rate 10)") (per run: $(paired F $c refq $rate 10 4 | awk '{ printf "%.3f", $1 }'))"
+			cpu_ratio F "at $rate flows/s" "$rate" "$c" refq
 			[ "$c" = nfqd-b ] &&
-			    echo "at $rate flows/s: CPU/packet nfqd-b / nfqd = $(ratio "$(med F nfqd-b $rate 10)" "$(med F nfqd $rate 10)") (per run: $(paired F nfqd-b nfqd $rate 10 4 | awk '{ printf "%.3f", $1 }'))"
+			    cpu_ratio F "at $rate flows/s" "$rate" nfqd-b nfqd
 		done
 		# Every hello parsed: l7_tls = flows, hits = listed, received =
 		# packets, in every run of nfqd (and nfqd-b).
@@ -918,9 +923,10 @@ if [ "$QUIC" = 1 ]; then
 	for rate in "${RATE_LIST[@]}"; do
 		for c in "${CONS_LIST[@]}"; do
 			[ "$c" = refq ] && continue
-			echo "QUIC at $rate connections/s: CPU/packet $c / refq = $(ratio "$(med Q $c $rate 10)" "$(med Q refq $rate 10)") (per run: $(paired Q $c refq $rate 10 4 | awk '{ printf "%.3f", $1 }'))"
+			cpu_ratio Q "QUIC at $rate connections/s" "$rate" "$c" refq
 			[ "$c" = nfqd-b ] &&
-			    echo "QUIC at $rate connections/s: CPU/packet nfqd-b / nfqd = $(ratio "$(med Q nfqd-b $rate 10)" "$(med Q nfqd $rate 10)") (per run: $(paired Q nfqd-b nfqd $rate 10 4 | awk '{ printf "%.3f", $1 }'))"
+			    cpu_ratio Q "QUIC at $rate connections/s" "$rate" \
+			    nfqd-b nfqd
 		done
 		for c in nfqd nfqd-b; do
 			awk -F'\t' -v r="$rate" -v c=$c '$1 == "Q" && $2 == c && $3 == r {
