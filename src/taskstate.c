@@ -5,7 +5,9 @@
  * /proc/PID/wchan names the kernel function a sleeping process waits in,
  * or "0" where the reader may not know it (no CAP_SYS_PTRACE over the
  * process, which a master confined by nfqd.service lacks for a worker of
- * another user) or the process is running.
+ * another user) or the process is running.  The kernel makes neither
+ * file wait for the process's memory map lock (as cmdline and environ
+ * do), so a worker stuck in the kernel cannot make the master wait here.
  */
 #include <errno.h>
 #include <fcntl.h>
