@@ -79,6 +79,13 @@ $(B)/faults/%.o: src/%.c
 	@mkdir -p $(@D)
 	$(CC) $(NFQD_CFLAGS) -DNFQD_FAULTS -MMD -MP -c -o $@ $<
 
+# The capture writer's test hangs its thread with a fault point.
+$(B)/tests/test_pcapw: tests/unit/test_pcapw.c tests/unit/unit.h \
+    $(filter-out $(B)/faults/main.o,$(FAULT_OBJS))
+	@mkdir -p $(@D)
+	$(CC) $(NFQD_CFLAGS) -DNFQD_FAULTS -Itests/unit -o $@ $< \
+	    $(filter-out $(B)/faults/main.o,$(FAULT_OBJS)) $(LDLIBS)
+
 $(B)/tests/%: tests/unit/%.c tests/unit/unit.h $(OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(NFQD_CFLAGS) -Itests/unit -o $@ $< $(OBJS) $(LDLIBS)

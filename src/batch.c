@@ -72,13 +72,14 @@ l7_counts(struct nfqd_worker *w)
 static void
 pcap_counts(struct nfqd_worker *w)
 {
-	const struct nfqd_pcap_counts	*k = &w->pcap.c;
 	const struct nfqd_slot_stats	*b = &w->l7base;
+	struct nfqd_pcap_counts		 k;
 
-	w->c.pcap_packets = b->pcap_packets + k->packets;
-	w->c.pcap_bytes = b->pcap_bytes + k->bytes;
-	w->c.pcap_errors = b->pcap_errors + k->errors;
-	w->c.pcap_rotations = b->pcap_rotations + k->rotations;
+	nfqd_pcapw_counts(&w->pcap, &k);
+	w->c.pcap_packets = b->pcap_packets + k.packets;
+	w->c.pcap_bytes = b->pcap_bytes + k.bytes;
+	w->c.pcap_errors = b->pcap_errors + k.errors;
+	w->c.pcap_rotations = b->pcap_rotations + k.rotations;
 }
 
 /* dns_learn's counters, on top of the predecessors'. */
@@ -481,10 +482,10 @@ handle_packet(struct nfqd_worker *w, const struct nlmsghdr *nlh,
 		    none;
 
 		if (qm.has_ts)
-			nfqd_pcap_write(&w->pcap, p, qm.caplen, qm.len,
+			nfqd_pcapw_write(&w->pcap, p, qm.caplen, qm.len,
 			    qm.ts_sec, qm.ts_usec);
 		else
-			nfqd_pcap_write(&w->pcap, p, qm.caplen, qm.len,
+			nfqd_pcapw_write(&w->pcap, p, qm.caplen, qm.len,
 			    (uint64_t)w->wall.tv_sec,
 			    (uint32_t)(w->wall.tv_nsec / 1000));
 	}

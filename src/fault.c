@@ -24,6 +24,7 @@ static const char *const names[NFQD_FAULT_MAX] = {
 	[NFQD_FAULT_POISON] = "worker-poison",
 	[NFQD_FAULT_MASTER_RELOAD] = "master-reload",
 	[NFQD_FAULT_DNSL_WRITE] = "dnsl-write",
+	[NFQD_FAULT_PCAP_WRITE] = "pcap-write",
 };
 
 static struct {

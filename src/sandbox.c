@@ -59,7 +59,7 @@ allow_pcap(scmp_filter_ctx ctx, int dirfd)
 }
 
 int
-nfqd_sandbox_worker(int pcap_dirfd)
+nfqd_sandbox_worker(int pcap_dirfd, bool threads)
 {
 	/* What the worker's loop, its logging and glibc need. */
 	static const int allowed[] = {
@@ -78,9 +78,9 @@ nfqd_sandbox_worker(int pcap_dirfd)
 		/* memory (printf, malloc in libraries) */
 		SCMP_SYS(brk), SCMP_SYS(mmap), SCMP_SYS(munmap),
 		SCMP_SYS(mremap), SCMP_SYS(madvise), SCMP_SYS(futex),
-		/* ending */
+		/* ending (glibc blocks every signal before a thread exits) */
 		SCMP_SYS(exit), SCMP_SYS(exit_group), SCMP_SYS(rt_sigreturn),
-		SCMP_SYS(restart_syscall),
+		SCMP_SYS(restart_syscall), SCMP_SYS(rt_sigprocmask),
 #ifdef NFQD_FAULTS
 		SCMP_SYS(kill),		/* the fault points' "kill" */
 #endif
@@ -108,6 +108,13 @@ nfqd_sandbox_worker(int pcap_dirfd)
 	 */
 	(void) seccomp_attr_set(ctx, SCMP_FLTATR_CTL_SSB, 1);
 	(void) seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
+	/*
+	 * The capture file's writer thread (pcapw.h) runs already: the
+	 * filter must cover it too, or not be loaded at all.
+	 */
+	if (threads && (r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC,
+	    1)) < 0)
+		goto fail;
 	for (i = 0; i < NFQD_ARRAY_SIZE(allowed); i++)
 		if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allowed[i],
 		    0)) < 0)

@@ -57,7 +57,7 @@ void
 nfqd_worker_exit(struct nfqd_worker *w, int status)
 {
 	/* Every packet captured so far into the file, and counted. */
-	nfqd_pcap_close(&w->pcap);
+	nfqd_pcapw_close(&w->pcap);
 	nfqd_batch_publish(w, nfqd_now_ns());
 	_exit(status);
 }
@@ -75,7 +75,7 @@ nfqd_worker_poll(struct nfqd_worker *w, uint64_t now)
 	if (w->ift_fd != -1)
 		read_links(w);
 	report(w, now);
-	nfqd_pcap_tick(&w->pcap, now);
+	nfqd_pcapw_tick(&w->pcap, now);
 }
 
 /* Once per REPORT_INTERVAL: losses the kernel reported since the last. */
@@ -317,14 +317,13 @@ setup_pcap(struct nfqd_worker *w)
 	const struct nfqd_config	*cf = w->cf;
 	int				 dirfd;
 
-	w->pcap.dirfd = -1;
 	if (cf->rules == NULL || cf->rules->npcap == 0 ||
 	    cf->pcap_dir[0] == '\0')
 		return;
 	if ((dirfd = nfqd_pcap_open_dir(cf->pcap_dir)) == -1)
 		log_warn("pcap: opening the directory %s; packets of rules "
 		    "with log = \"pcap\" are not captured", cf->pcap_dir);
-	if (nfqd_pcap_init(&w->pcap, dirfd, w->queue, cf->pcap_max_bytes,
+	if (nfqd_pcapw_init(&w->pcap, dirfd, w->queue, cf->pcap_max_bytes,
 	    cf->pcap_max_files, 0) == -1)
 		log_warnx("pcap: out of memory for the capture buffer; packets "
 		    "of rules with log = \"pcap\" are not captured");
@@ -333,13 +332,18 @@ setup_pcap(struct nfqd_worker *w)
 static void
 start_pcap(struct nfqd_worker *w)
 {
+	bool	opened;
+
 	if (!w->pcap.on)
 		return;
-	nfqd_pcap_start(&w->pcap, nfqd_now_ns());
-	if (w->pcap.dumper != NULL)
+	if (nfqd_pcapw_start(&w->pcap, nfqd_now_ns(), &opened) == -1)
+		log_warn("pcap: starting the thread that writes %s; the worker "
+		    "writes it itself", w->pcap.f.name);
+	if (opened)
 		log_debug("pcap: capturing to %s/%s (at most %u files of %llu "
-		    "bytes)", w->cf->pcap_dir, w->pcap.name,
-		    w->pcap.max_files, (unsigned long long)w->pcap.max_bytes);
+		    "bytes)", w->cf->pcap_dir, w->pcap.f.name,
+		    w->pcap.f.max_files,
+		    (unsigned long long)w->pcap.f.max_bytes);
 }
 
 static void
@@ -420,8 +424,8 @@ nfqd_worker_main(const struct nfqd_worker_args *a)
 	/* No exec could give privileges back; then the system call filter. */
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
 		log_warn("prctl(PR_SET_NO_NEW_PRIVS)");
-	if (w.cf->sandbox && nfqd_sandbox_worker(w.pcap.on ? w.pcap.dirfd :
-	    -1) == -1) {
+	if (w.cf->sandbox && nfqd_sandbox_worker(w.pcap.on ? w.pcap.f.dirfd :
+	    -1, w.pcap.running) == -1) {
 		log_err("installing the seccomp filter (daemon.sandbox = false "
 		    "runs workers without it)");
 		nfqd_worker_exit(&w, NFQD_EXIT_FATAL);
@@ -457,7 +461,7 @@ nfqd_worker_main(const struct nfqd_worker_args *a)
 					nfqd_dnsl_sweep(&w.eng.dnsl, (uint32_t)
 					    (now / 1000000000ull), 4096);
 				report(&w, now);
-				nfqd_pcap_tick(&w.pcap, now);
+				nfqd_pcapw_tick(&w.pcap, now);
 				nfqd_batch_publish(&w, now);
 				/* Nothing may come to mark the boundary. */
 				if (w.orph.boundary)

@@ -24,6 +24,8 @@
  *   master-reload    the master, at the start of its N-th reload
  *   dnsl-write       holding a lock of dns_learn's table, its bucket half
  *                    written (counts entries learned)
+ *   pcap-write       the capture file's writer thread, before it writes a
+ *                    buffer of records (counts buffers)
  */
 
 #include <stdbool.h>
@@ -38,6 +40,7 @@ enum nfqd_fault {
 	NFQD_FAULT_POISON,
 	NFQD_FAULT_MASTER_RELOAD,
 	NFQD_FAULT_DNSL_WRITE,
+	NFQD_FAULT_PCAP_WRITE,
 	NFQD_FAULT_MAX
 };
 

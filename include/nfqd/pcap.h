@@ -17,8 +17,9 @@
  *
  * A write that fails (disk full, I/O error) costs the packets of that
  * buffer, counted in errors; the file is cut back to its last whole
- * record and writing goes on.  Nothing here blocks beyond a write(2) to a
- * local file, exits, or has a say in a verdict.  Every name is opened,
+ * record and writing goes on.  Nothing here exits or has a say in a
+ * verdict; its writes may block, which is why a worker calls it from its
+ * writer thread (pcapw.h) and not from its packet path.  Every name is opened,
  * renamed and removed relative to the directory's descriptor, opened
  * before the worker drops its privileges (sandbox.c allows these calls on
  * that descriptor only).

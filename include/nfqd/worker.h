@@ -11,7 +11,7 @@
 #include "nfqd/engine.h"
 #include "nfqd/log.h"
 #include "nfqd/orphans.h"
-#include "nfqd/pcap.h"
+#include "nfqd/pcapw.h"
 #include "nfqd/queue.h"
 #include "nfqd/shm.h"
 
@@ -73,7 +73,7 @@ struct nfqd_worker {
 	uint64_t		  now;		/* CLOCK_MONOTONIC, per batch */
 	struct timespec		  wall;		/* CLOCK_REALTIME, per batch,
 						   with a capture file */
-	struct nfqd_pcap	  pcap;		/* log = "pcap" rules' file */
+	struct nfqd_pcapw	  pcap;		/* log = "pcap" rules' file */
 
 	struct nfqd_engine	  eng;
 	struct nfqd_iftab	 *ift;		/* when rules name interfaces */

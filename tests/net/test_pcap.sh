@@ -3,8 +3,10 @@
 # exactly (tshark and tcpdump read it: as many packets and bytes as the
 # rule's counters), within a second while nfqd runs and all of them when it
 # stops; nothing of a rule without it; rotation keeps pcap.max_files files
-# of at most pcap.max_bytes, the newest packets in the newest file; and the
-# configuration errors a missing or unwritable directory gives.
+# of at most pcap.max_bytes, the newest packets in the newest file; the
+# configuration errors a missing or unwritable directory gives; and a
+# writer that hangs (a disk that does not answer) costs captured packets,
+# counted, and no verdict, no worker and no stop.
 . "$(dirname "$0")/lib.sh"
 
 NFQCTL=$TOP/${NFQD_BUILD:-build}/nfqctl
@@ -158,4 +160,41 @@ check "rotation: no worker died (the seccomp filter allows rotating)" \
     "$(sj '.total.restarts')" 0
 stop_nfqd
 check "rotation: SIGTERM: exit status" "$NFQD_STATUS" 0
+
+# A disk that does not answer: the writer thread hangs before it writes
+# its first buffer (nfqd-faults, pcap-write=hang).  The worker must go on
+# deciding every packet and count what it cannot capture.  1000-byte
+# datagrams make records of 1056 bytes in the buffers (pcapw.c), 248 in
+# each of the 8 of 256 KiB: 3000 of them hold at least 3000 - 8 * 248 =
+# 1016 that no buffer takes, whenever the worker hands one over.
+check "stall: no worker was killed, stops included (the writer thread's calls are in the seccomp filter)" \
+    "$(grep -c 'seccomp allow-list\|was killed by signal' "$TMP/nfqd.log")" 0
+rm -rf "$TMP/rot"/*
+NFQD_BIN_SAVED=$NFQD
+NFQD=$TOP/${NFQD_BUILD:-build}/nfqd-faults
+export NFQD_FAULT=pcap-write=hang
+start_nfqd "$conf" 2 || finish
+unset NFQD_FAULT
+NFQD=$NFQD_BIN_SAVED
+check "stall: sent" "$(to $CAP $A2 3000 0 -s 1000)" 3000
+wait_eq 5 3000 hits
+settle
+check "stall: every packet decided, nothing waits, no worker restarted" \
+    "$(hits) $(ip netns exec "$NS2" awk '{ n += $3 } END { print n }' \
+    /proc/net/netfilter/nfnetlink_queue) $(sj '.total.restarts')" "3000 0 0"
+# Counted at the worker's next publication (at most a second).
+over_1015() { [ "$(sj '.total.pcap_errors')" -ge 1016 ]; }
+wait_until 3 over_1015
+check "stall: nothing written, at least 1016 packets counted as not captured, fewer than sent" \
+    "$(sj '"\(.total.pcap_packets) \(.total.pcap_errors >= 1016) \(.total.pcap_errors < 3000)"')" \
+    "0 true true"
+wait_until 3 grep -q "nfqd-q0.pcap: the disk is not keeping up" "$TMP/nfqd.log"
+check "stall: the log says so" \
+    "$(grep -c "pcap: nfqd-q0.pcap: the disk is not keeping up (every buffer still being written): [0-9]* packets not captured" "$TMP/nfqd.log")" 1
+# The worker waits 1 s for the writer at exit, then ends anyway (the
+# master would kill it after 2 s).
+stop_nfqd
+check "stall: SIGTERM: exit status" "$NFQD_STATUS" 0
+check "stall: queue 0's worker gave up on its writer, queue 1's had nothing to wait for" \
+    "$(grep -c "the writer has not finished after 1000 ms" "$TMP/nfqd.log") $(grep -c "nfqd-q0.pcap: the writer has not finished" "$TMP/nfqd.log")" "1 1"
 finish
