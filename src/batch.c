@@ -402,7 +402,8 @@ incomplete(struct nfqd_worker *w, const struct nfqd_qmsg *qm,
 		w->c.malformed++;
 		break;
 	}
-	if (!log_throttle_ok(&w->lt_malformed, w->now, &missed))
+	if (!log_throttle_ok(&w->lt_malformed, w->clock_first ? w->now :
+	    nfqd_now_ns(), &missed))
 		return;
 	if (d->status == NFQD_PKT_L7_ERROR)
 		why = "a malformed or evasive first message (docs/l7.md)";
@@ -665,9 +666,12 @@ nfqd_batch_read(struct nfqd_worker *w)
 			return;
 		}
 		w->c.batches++;
-		w->now = nfqd_now_ns();
-		if (w->pcap.on && clock_gettime(CLOCK_REALTIME, &w->wall) == -1)
-			w->wall.tv_sec = w->wall.tv_nsec = 0;
+		if (w->clock_first) {
+			w->now = nfqd_now_ns();
+			if (w->pcap.on && clock_gettime(CLOCK_REALTIME,
+			    &w->wall) == -1)
+				w->wall.tv_sec = w->wall.tv_nsec = 0;
+		}
 		NFQD_FAULT(NFQD_FAULT_READ, (unsigned)n);
 		note_read(w, (unsigned)n);
 		NFQD_FAULT(NFQD_FAULT_RECORDED, 1);
@@ -678,8 +682,6 @@ nfqd_batch_read(struct nfqd_worker *w)
 		 */
 		if (w->orph.boundary && first_read(w, (unsigned)n, &first))
 			nfqd_orphans_boundary(&w->orph, first);
-		if (w->now >= w->next_poll)
-			nfqd_worker_poll(w, w->now);
 		/* recvmmsg() writes msg_flags of every message it fills. */
 		pre = w->eng.headers && w->eng.l7.any;
 		if (pre)
@@ -687,6 +689,16 @@ nfqd_batch_read(struct nfqd_worker *w)
 		for (i = 0; i < (unsigned)n; i++)
 			handle_datagram(w, i, pre);
 		flush_verdicts(w);
+		/*
+		 * The rest waits for nothing a verdict needs: the packets are
+		 * on their way before the clock is read (where the decisions
+		 * did not need it) and before the 10 ms look at signals, links
+		 * and reports.
+		 */
+		if (!w->clock_first)
+			w->now = nfqd_now_ns();
+		if (w->now >= w->next_poll)
+			nfqd_worker_poll(w, w->now);
 		nfqd_batch_publish(w, w->now);
 	}
 }

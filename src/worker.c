@@ -329,6 +329,23 @@ setup_pcap(struct nfqd_worker *w)
 		    "of rules with log = \"pcap\" are not captured");
 }
 
+/*
+ * Whether deciding a packet reads the clock: rate limits, the throttle of
+ * rules' log lines, flows, names learned from DNS answers, the time
+ * stamps of capture records.  Without any of them (the default
+ * configuration, rules on headers alone) the worker reads the clock once
+ * a batch after the verdicts are sent, not before the first decision.
+ */
+static bool
+decisions_read_clock(const struct nfqd_worker *w)
+{
+	const struct nfqd_ruleset	*rs = w->eng.rs;
+
+	return w->pcap.on || w->eng.l7.any || w->eng.dnsl.t != NULL ||
+	    (rs != NULL && (rs->ncells > 0 || rs->keyed_rates ||
+	    rs->nlogs > 0 || rs->l7));
+}
+
 static void
 start_pcap(struct nfqd_worker *w)
 {
@@ -408,6 +425,8 @@ nfqd_worker_main(const struct nfqd_worker_args *a)
 	setup_buffers(&w, a->msg_copy);
 	setup_engine(&w, a);
 	setup_pcap(&w);
+	w.clock_first = decisions_read_clock(&w);
+	w.now = nfqd_now_ns();
 	setup_loop(&w);
 	apply_params(&w);
 	drop_privileges(&w);

@@ -71,6 +71,9 @@ struct nfqd_worker {
 	struct nfqd_orphans	  orph;
 	bool			  have_last;	/* c.last_id is from this worker */
 	uint64_t		  now;		/* CLOCK_MONOTONIC, per batch */
+	bool			  clock_first;	/* the decisions read now (and
+						   wall): read before them,
+						   else after the verdicts */
 	struct timespec		  wall;		/* CLOCK_REALTIME, per batch,
 						   with a capture file */
 	struct nfqd_pcapw	  pcap;		/* log = "pcap" rules' file */
