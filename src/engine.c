@@ -448,7 +448,8 @@ nfqd_engine_decide_hinted(struct nfqd_engine *e, const struct nfqd_qmsg *m,
 		pi.dn = NULL;
 		/* DNS answers teach the table; their verdict is the rules'. */
 		if (e->dnsl.t != NULL && pi.status == NFQD_PKT_OK &&
-		    pi.proto == IPPROTO_UDP && (pi.sport == DNS_PORT ||
+		    (pi.proto == IPPROTO_UDP || pi.proto == IPPROTO_TCP) &&
+		    (pi.sport == DNS_PORT ||
 		    pi.dport == DNS_PORT) && !(pi.flags & NFQD_PKT_F_FRAGMENT) &&
 		    (uint64_t)pi.payoff + pi.paylen <= pi.caplen)
 			nfqd_dnsl_packet(&e->dnsl, &pi, m->payload + pi.payoff,

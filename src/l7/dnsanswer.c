@@ -258,14 +258,14 @@ query_of(struct nfqd_dnsl_query *q, const struct nfqd_pkt *pi, bool reply,
 
 static void
 answer(struct nfqd_dnsl *d, const struct nfqd_pkt *pi, const uint8_t *pay,
-    uint64_t now_ns)
+    size_t len, uint64_t now_ns)
 {
 	struct nfqd_dnsl_answer	 a;
 	struct nfqd_dnsl_query	 q;
 	uint32_t		 now = (uint32_t)(now_ns / 1000000000ull);
 	unsigned		 i, k;
 
-	if (nfqd_dnsl_answer_parse(pay, pi->paylen, &a) == -1) {
+	if (nfqd_dnsl_answer_parse(pay, len, &a) == -1) {
 		d->c.refused++;
 		return;
 	}
@@ -282,25 +282,66 @@ answer(struct nfqd_dnsl *d, const struct nfqd_pkt *pi, const uint8_t *pay,
 			    a.chain[k], a.chain_len[k], a.addrs[i].ttl, now);
 }
 
-void
-nfqd_dnsl_packet(struct nfqd_dnsl *d, const struct nfqd_pkt *pi,
-    const uint8_t *pay, uint64_t now_ns)
+/* One DNS message of len bytes at msg: a query expected, or an answer. */
+static void
+message(struct nfqd_dnsl *d, const struct nfqd_pkt *pi, const uint8_t *msg,
+    size_t len, uint64_t now_ns)
 {
 	struct nfqd_dns_query	 m;
 	struct nfqd_dnsl_query	 q;
 
-	if (d->t == NULL || pi->proto != IPPROTO_UDP || pi->paylen < 3)
+	if (len < 3)
 		return;
-	if (pi->sport == DNS_PORT && (pay[2] & 0x80)) {
-		answer(d, pi, pay, now_ns);
+	if (pi->sport == DNS_PORT && (msg[2] & 0x80)) {
+		answer(d, pi, msg, len, now_ns);
 		return;
 	}
-	if (pi->dport != DNS_PORT || (pay[2] & 0x80))
+	if (pi->dport != DNS_PORT || (msg[2] & 0x80))
 		return;
-	if (nfqd_dns_msg_parse(pay, pi->paylen, &m) != NFQD_L7_DONE ||
+	if (nfqd_dns_msg_parse(msg, len, &m) != NFQD_L7_DONE ||
 	    m.opcode != 0 || m.qdcount != 1 || m.qclass != C_IN ||
 	    !learnable_type(m.qtype) || m.qname_len == 0)
 		return;
 	query_of(&q, pi, false, m.id, m.qtype, m.qname, m.qname_len);
 	nfqd_dnsl_expect(d, &q, now_ns);
+}
+
+/*
+ * Over TCP each message has a 2-byte length before it (RFC 1035 4.2.2).
+ * Read are the messages that lie whole in a segment from its first byte
+ * on, as clients and servers send a query or an answer of up to a
+ * segment's size (each in one write); a segment that holds the start of
+ * a message longer than what follows in it is not read, and when it
+ * comes from port 53 counted as an answer refused.  A segment that starts
+ * inside a message is read as if it started one: what it yields can only
+ * be learned from if it matches a query seen (id, name, type, addresses
+ * and ports), as any answer must.
+ */
+static void
+tcp_segment(struct nfqd_dnsl *d, const struct nfqd_pkt *pi,
+    const uint8_t *pay, uint64_t now_ns)
+{
+	size_t		off = 0, len;
+
+	while (pi->paylen - off >= 2) {
+		len = (size_t)pay[off] << 8 | pay[off + 1];
+		if (len > pi->paylen - off - 2)
+			break;
+		message(d, pi, pay + off + 2, len, now_ns);
+		off += 2 + len;
+	}
+	if (off < pi->paylen && pi->sport == DNS_PORT)
+		d->c.refused++;
+}
+
+void
+nfqd_dnsl_packet(struct nfqd_dnsl *d, const struct nfqd_pkt *pi,
+    const uint8_t *pay, uint64_t now_ns)
+{
+	if (d->t == NULL)
+		return;
+	if (pi->proto == IPPROTO_UDP)
+		message(d, pi, pay, pi->paylen, now_ns);
+	else if (pi->proto == IPPROTO_TCP)
+		tcp_segment(d, pi, pay, now_ns);
 }

@@ -11,7 +11,10 @@
  *     the top bit;
  *   - fed to a small table after its own query, then replayed: the table
  *     never holds more than its capacity, the replay is refused, and
- *     every address learned looks up to a name on the chain.
+ *     every address learned looks up to a name on the chain;
+ *   - every input also as a TCP segment to and from port 53 (read as
+ *     length-prefixed messages): at most one answer refused per message
+ *     it can hold and one for a cut end, the table within its capacity.
  *
  *   make fuzz; d=$(mktemp -d); cp -r tests/fuzz/corpus/dnslearn/. $d
  *   build/fuzz/fuzz_dnslearn -max_total_time=60 -rss_limit_mb=2048 $d
@@ -97,6 +100,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	r = nfqd_dnsl_answer_parse(data, size, &a);
 	check(&a, r);
 	ns += 1000000000ull;
+	if (size <= UINT32_MAX) {
+		pkt(&pi, AF_INET, false, (uint32_t)size);
+		pi.proto = 6;
+		nfqd_dnsl_packet(&d, &pi, data, ns);
+		refused = d.c.refused;
+		pkt(&pi, AF_INET, true, (uint32_t)size);
+		pi.proto = 6;
+		nfqd_dnsl_packet(&d, &pi, data, ns);
+		/* Each message takes 2 bytes at least, the cut end 1. */
+		ASSERT(d.c.refused - refused <= size / 2 + 1);
+		ASSERT(nfqd_dnsl_entries(tab) <= nfqd_dnsl_capacity(tab));
+	}
 	if (r != 0 || size < 3)
 		return 0;
 	/* Its own query (the same bytes with QR clear), then it, then again. */

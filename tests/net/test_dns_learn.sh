@@ -6,7 +6,8 @@
 # drops TCP connections to the addresses answered for it (directly, over
 # IPv6, through a CNAME chain); an allowed name's address passes; after
 # the TTL (dns_learn.max_ttl) the entries expire, counted, and the same
-# connections pass; an answer sent with no query (scapy, from the server's
+# connections pass; an answer over TCP (dig +tcp) is learned like one over
+# UDP; an answer sent with no query (scapy, from the server's
 # side, so that it is queued like dnsmasq's) is refused, counted, and its
 # address is not learned.  Then a worker killed while it writes the table
 # (nfqd-faults): the master repairs the bucket and the successor learns.
@@ -34,8 +35,9 @@ B4=10.77.0.10		# blocked.example
 OK4=10.77.0.11		# ok.example
 SP4=10.77.0.12		# the spoofed answer's
 CN4=10.77.0.13		# cdn.blocked.example, via www.alias.example
+TC4=10.77.0.14		# tcp.blocked.example, asked over TCP
 B6=fd77::10		# blocked.example AAAA
-for a in $B4 $OK4 $SP4 $CN4; do
+for a in $B4 $OK4 $SP4 $CN4 $TC4; do
 	ip -n "$NS2" addr add $a/32 dev veth1
 done
 ip -n "$NS2" addr add $B6/128 dev veth1 nodad
@@ -44,6 +46,8 @@ l7_host_rules 0:1
 # The answers leave the receiver: queued on their way out too.
 for t in iptables ip6tables; do
 	in2 $t -t mangle -A OUTPUT -p udp --sport 53 -j NFQUEUE \
+	    --queue-balance 0:1 --queue-bypass
+	in2 $t -t mangle -A OUTPUT -p tcp --sport 53 -j NFQUEUE \
 	    --queue-balance 0:1 --queue-bypass
 done
 
@@ -62,6 +66,7 @@ in2 dnsmasq --no-daemon --no-resolv --no-hosts --conf-file=/dev/null \
     --bind-interfaces --listen-address=$A2 --port=53 --local-ttl=600 \
     --host-record=blocked.example,$B4,$B6 --host-record=ok.example,$OK4 \
     --host-record=cdn.blocked.example,$CN4 \
+    --host-record=tcp.blocked.example,$TC4 \
     --cname=www.alias.example,cdn.blocked.example \
     >"$TMP/dnsmasq.log" 2>&1 &
 BG_PIDS+=($!)
@@ -138,10 +143,23 @@ check "spoof: refused, counted once" "$(ctr dns_refused)" $((before + 1))
 check "spoof: nothing learned" "$(ctr dns_learned)" 5
 check "spoof: its address passes" "$(tcp $SP4)" pass
 
-# After the TTL: the sweep reclaims all five, and everything passes.
-wait_eq $((TTL + 15)) 5 ctr dns_expiries ||
-    fail "dns_expiries: got $(ctr dns_expiries), want 5"
-check "expired: 5 counted" "$(ctr dns_expiries)" 5
+# Over TCP (a truncated answer retried, or a client that asks so): the
+# query reaches nfqd through the host rules (the connection's third
+# packet), the answer on its way out; each is whole in its segment.
+refused=$(ctr dns_refused)
+check "tcp: nothing learned yet: $TC4 passes" "$(tcp $TC4)" pass
+check "tcp: dig +tcp tcp.blocked.example A" \
+    "$(in1 dig +tcp +short +tries=1 +time=2 @$A2 tcp.blocked.example A)" $TC4
+wait_eq 10 6 ctr dns_learned ||
+    fail "tcp: dns_learned: got $(ctr dns_learned), want 6"
+check "tcp: learned from the answer over TCP" "$(ctr dns_learned)" 6
+check "tcp: no answer refused" "$(ctr dns_refused)" $refused
+check "tcp: tcp.blocked.example's address: dropped" "$(tcp $TC4)" drop
+
+# After the TTL: the sweep reclaims all six, and everything passes.
+wait_eq $((TTL + 15)) 6 ctr dns_expiries ||
+    fail "dns_expiries: got $(ctr dns_expiries), want 6"
+check "expired: 6 counted" "$(ctr dns_expiries)" 6
 wait_eq 10 0 ctr dns_entries || fail "dns_entries: got $(ctr dns_entries)"
 check "expired: the table is empty" "$(ctr dns_entries)" 0
 # nfqctl top: the dns line (the empty table and its size); no l7 line,
@@ -155,6 +173,7 @@ check "top: no l7 line" "$(grep -c '^ *l7 tls/s ' "$TMP/top")" 0
 check "expired: $B4 passes" "$(tcp $B4)" pass
 check "expired: $B6 passes" "$(tcp $B6)" pass
 check "expired: $CN4 passes" "$(tcp $CN4)" pass
+check "expired: $TC4 passes" "$(tcp $TC4)" pass
 check "no worker died" "$(ctr restarts)" 0
 check "no table write given up" "$(ctr dns_busy)" 0
 stop_nfqd

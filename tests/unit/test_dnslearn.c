@@ -702,6 +702,155 @@ test_datagrams(void)
 	nfqd_dnsl_destroy(t);
 }
 
+/*
+ * TCP segments as the engine hands them over: each of n messages with
+ * its 2-byte length, in one buffer of exactly the segment's size; cut:
+ * bytes left off the end.
+ */
+static void
+segment(struct nfqd_dnsl *d, const char *src, uint16_t sport,
+    const char *dst, uint16_t dport, const struct msg *const *ms, unsigned n,
+    size_t cut, uint64_t ns)
+{
+	struct nfqd_pkt	 pi;
+	uint8_t		*b;
+	size_t		 len = 0, off = 0;
+	unsigned	 i;
+
+	for (i = 0; i < n; i++)
+		len += 2 + ms[i]->n;
+	len -= cut;
+	b = malloc(len > 0 ? len : 1);
+	for (i = 0; i < n; i++) {
+		uint8_t	 whole[2 + sizeof(ms[i]->b)];
+
+		whole[0] = (uint8_t)(ms[i]->n >> 8);
+		whole[1] = (uint8_t)ms[i]->n;
+		memcpy(whole + 2, ms[i]->b, ms[i]->n);
+		memcpy(b + off, whole, off + 2 + ms[i]->n <= len ?
+		    2 + ms[i]->n : len - off);
+		off += 2 + ms[i]->n;
+		if (off >= len)
+			break;
+	}
+	memset(&pi, 0, sizeof(pi));
+	pi.family = AF_INET;
+	pi.proto = 6;
+	memcpy(pi.saddr, v4(src), 16);
+	memcpy(pi.daddr, v4(dst), 16);
+	pi.sport = sport;
+	pi.dport = dport;
+	pi.paylen = (uint32_t)len;
+	nfqd_dnsl_packet(d, &pi, b, ns);
+	free(b);
+}
+
+/*
+ * DNS over TCP: a query and its answer each whole in a segment are
+ * learned from like datagrams; two messages in one segment both read; a
+ * segment that ends inside a message, or that starts inside one, teaches
+ * nothing (counted from port 53); the anti-spoof match as over UDP.
+ */
+static void
+test_tcp(void)
+{
+	struct nfqd_dnsl_tab	*t = nfqd_dnsl_create(1024, 12);
+	struct nfqd_dnsl	 d;
+	struct msg		 q1, q2, a1, a2, a3;
+	const struct msg	*one[1], *two[2];
+	const uint64_t		 ns = 7000000000000ull;
+	const uint32_t		 s = (uint32_t)(ns / 1000000000ull);
+	const char		*C = "10.9.1.2", *S = "10.9.1.1";
+
+	if (!CHECK(t != NULL, "tcp: create"))
+		return;
+	nfqd_dnsl_init(&d, t, 60, 3600, 1);
+	question(&q1, 0x101, "tcp.example");
+	reply(&a1, 0x101, "tcp.example", "192.0.2.60");
+	one[0] = &q1;
+	segment(&d, C, 42000, S, 53, one, 1, 0, ns);
+	one[0] = &a1;
+	segment(&d, S, 53, C, 42000, one, 1, 0, ns + 1);
+	CHECK_STR_EQ(names(&d, AF_INET, v4("192.0.2.60"), s), "tcp.example",
+	    "tcp: an answer whole in its segment learned");
+	CHECK_UINT_EQ(d.c.refused, 0, "tcp: nothing refused");
+
+	/* Two queries in one segment, their answers in one. */
+	question(&q1, 0x102, "one.example");
+	question(&q2, 0x103, "two.example");
+	reply(&a1, 0x102, "one.example", "192.0.2.61");
+	reply(&a2, 0x103, "two.example", "192.0.2.62");
+	two[0] = &q1;
+	two[1] = &q2;
+	segment(&d, C, 42001, S, 53, two, 2, 0, ns);
+	two[0] = &a1;
+	two[1] = &a2;
+	segment(&d, S, 53, C, 42001, two, 2, 0, ns + 1);
+	CHECK_STR_EQ(names(&d, AF_INET, v4("192.0.2.61"), s), "one.example",
+	    "tcp: the first of two messages in a segment");
+	CHECK_STR_EQ(names(&d, AF_INET, v4("192.0.2.62"), s), "two.example",
+	    "tcp: the second of two messages in a segment");
+
+	/* An answer cut short by the segment's end: not read. */
+	question(&q1, 0x104, "cut.example");
+	reply(&a1, 0x104, "cut.example", "192.0.2.63");
+	one[0] = &q1;
+	segment(&d, C, 42002, S, 53, one, 1, 0, ns);
+	one[0] = &a1;
+	segment(&d, S, 53, C, 42002, one, 1, 1, ns + 1);
+	CHECK_UINT_EQ(d.c.refused, 1, "tcp: an answer cut short counted");
+	CHECK_STR_EQ(names(&d, AF_INET, v4("192.0.2.63"), s), "",
+	    "tcp: an answer cut short not learned");
+	/* Its query still waits: the whole answer later is learned. */
+	segment(&d, S, 53, C, 42002, one, 1, 0, ns + 2);
+	CHECK_STR_EQ(names(&d, AF_INET, v4("192.0.2.63"), s), "cut.example",
+	    "tcp: the answer whole, later, learned");
+	/* Only the length prefix, or one byte of it. */
+	segment(&d, S, 53, C, 42002, one, 1, a1.n, ns + 3);
+	segment(&d, S, 53, C, 42002, one, 1, a1.n + 1, ns + 3);
+	CHECK_UINT_EQ(d.c.refused, 3, "tcp: a bare length prefix counted, "
+	    "and one byte of it");
+	/* A whole answer and the start of the next. */
+	question(&q1, 0x105, "first.example");
+	question(&q2, 0x106, "second.example");
+	two[0] = &q1;
+	two[1] = &q2;
+	segment(&d, C, 42003, S, 53, two, 2, 0, ns);
+	reply(&a1, 0x105, "first.example", "192.0.2.64");
+	reply(&a2, 0x106, "second.example", "192.0.2.65");
+	two[0] = &a1;
+	two[1] = &a2;
+	segment(&d, S, 53, C, 42003, two, 2, 5, ns + 1);
+	CHECK_STR_EQ(names(&d, AF_INET, v4("192.0.2.64"), s),
+	    "first.example", "tcp: the whole message before a cut one");
+	CHECK_STR_EQ(names(&d, AF_INET, v4("192.0.2.65"), s), "",
+	    "tcp: the cut one after it not");
+	CHECK_UINT_EQ(d.c.refused, 4, "tcp: counted once");
+
+	/* Spoofs over TCP: another port, another server, no query. */
+	question(&q1, 0x107, "spoof.example");
+	one[0] = &q1;
+	segment(&d, C, 42004, S, 53, one, 1, 0, ns);
+	reply(&a3, 0x107, "spoof.example", "192.0.2.66");
+	one[0] = &a3;
+	segment(&d, S, 53, C, 42005, one, 1, 0, ns + 1);
+	segment(&d, "10.9.1.66", 53, C, 42004, one, 1, 0, ns + 1);
+	reply(&a3, 0x108, "spoof.example", "192.0.2.66");
+	segment(&d, S, 53, C, 42004, one, 1, 0, ns + 1);
+	CHECK_UINT_EQ(d.c.refused, 7, "tcp: three spoofs refused");
+	CHECK_STR_EQ(names(&d, AF_INET, v4("192.0.2.66"), s), "",
+	    "tcp: spoofs not learned");
+	/* A query's bytes from port 53 (not a response): nothing. */
+	segment(&d, S, 53, C, 42004, (const struct msg *const []){ &q1 }, 1,
+	    0, ns + 2);
+	CHECK_UINT_EQ(d.c.refused, 7, "tcp: a query from port 53 ignored");
+	/* An empty segment (a SYN, an ACK). */
+	segment(&d, S, 53, C, 42004, one, 0, 0, ns + 2);
+	CHECK_UINT_EQ(d.c.refused, 7, "tcp: an empty segment ignored");
+	CHECK_UINT_EQ(d.c.learned, 5, "tcp: five learned in all");
+	nfqd_dnsl_destroy(t);
+}
+
 /* dst_name through the configuration and the engine. */
 static uint8_t	pbuf[128];
 
@@ -828,6 +977,7 @@ main(void)
 	test_pending();
 	test_answers();
 	test_datagrams();
+	test_tcp();
 	test_rule();
 	return unit_done();
 }

@@ -200,9 +200,12 @@ int	nfqd_dnsl_answer_parse(const uint8_t *msg, size_t len,
 const char *nfqd_dnsl_why_str(unsigned why);
 
 /*
- * A UDP datagram to or from port 53 (pi parsed, pay its payload of
- * pi->paylen bytes): a query is expected, an answer taken when expected,
- * and learned from.  Never changes what happens to the packet.
+ * A UDP datagram or a TCP segment to or from port 53 (pi parsed, pay its
+ * payload of pi->paylen bytes): a query is expected, an answer taken when
+ * expected, and learned from.  Over TCP, the length-prefixed messages
+ * that lie whole in the segment from its first byte on; a segment from
+ * port 53 that ends inside a message counts as an answer refused.  Never
+ * changes what happens to the packet.
  */
 void	nfqd_dnsl_packet(struct nfqd_dnsl *d, const struct nfqd_pkt *pi,
 	    const uint8_t *pay, uint64_t now_ns);
