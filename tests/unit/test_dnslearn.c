@@ -619,22 +619,31 @@ test_answers(void)
 	    "why out of range");
 }
 
-/* A datagram as the engine hands it over. */
+/* A payload of len bytes as the engine hands it over, IPv4. */
 static void
-dgram(struct nfqd_dnsl *d, const char *src, uint16_t sport, const char *dst,
-    uint16_t dport, const struct msg *m, uint64_t ns)
+feed(struct nfqd_dnsl *d, uint8_t proto, const char *src, uint16_t sport,
+    const char *dst, uint16_t dport, const uint8_t *pay, size_t len,
+    uint64_t ns)
 {
 	struct nfqd_pkt	pi;
 
 	memset(&pi, 0, sizeof(pi));
 	pi.family = AF_INET;
-	pi.proto = 17;
+	pi.proto = proto;
 	memcpy(pi.saddr, v4(src), 16);
 	memcpy(pi.daddr, v4(dst), 16);
 	pi.sport = sport;
 	pi.dport = dport;
-	pi.paylen = (uint32_t)m->n;
-	nfqd_dnsl_packet(d, &pi, m->b, ns);
+	pi.paylen = (uint32_t)len;
+	nfqd_dnsl_packet(d, &pi, pay, ns);
+}
+
+/* A datagram as the engine hands it over. */
+static void
+dgram(struct nfqd_dnsl *d, const char *src, uint16_t sport, const char *dst,
+    uint16_t dport, const struct msg *m, uint64_t ns)
+{
+	feed(d, 17, src, sport, dst, dport, m->b, m->n, ns);
 }
 
 static void
@@ -712,7 +721,6 @@ segment(struct nfqd_dnsl *d, const char *src, uint16_t sport,
     const char *dst, uint16_t dport, const struct msg *const *ms, unsigned n,
     size_t cut, uint64_t ns)
 {
-	struct nfqd_pkt	 pi;
 	uint8_t		*b;
 	size_t		 len = 0, off = 0;
 	unsigned	 i;
@@ -733,15 +741,7 @@ segment(struct nfqd_dnsl *d, const char *src, uint16_t sport,
 		if (off >= len)
 			break;
 	}
-	memset(&pi, 0, sizeof(pi));
-	pi.family = AF_INET;
-	pi.proto = 6;
-	memcpy(pi.saddr, v4(src), 16);
-	memcpy(pi.daddr, v4(dst), 16);
-	pi.sport = sport;
-	pi.dport = dport;
-	pi.paylen = (uint32_t)len;
-	nfqd_dnsl_packet(d, &pi, b, ns);
+	feed(d, 6, src, sport, dst, dport, b, len, ns);
 	free(b);
 }
 
