@@ -402,8 +402,7 @@ incomplete(struct nfqd_worker *w, const struct nfqd_qmsg *qm,
 		w->c.malformed++;
 		break;
 	}
-	if (!log_throttle_ok(&w->lt_malformed, w->clock_first ? w->now :
-	    nfqd_now_ns(), &missed))
+	if (!log_throttle_ok(&w->lt_malformed, nfqd_now_ns(), &missed))
 		return;
 	if (d->status == NFQD_PKT_L7_ERROR)
 		why = "a malformed or evasive first message (docs/l7.md)";
