@@ -299,6 +299,31 @@ nfqd_reasm_seq0(const struct nfqd_reasm *r)
 	return r->seq0;
 }
 
+size_t
+nfqd_reasm_ahead(const struct nfqd_reasm *r)
+{
+	return r->hi - r->contig;
+}
+
+int
+nfqd_reasm_advance(struct nfqd_reasm *r, size_t n)
+{
+	uint32_t	rest;
+
+	if (n > r->contig || r->hi != r->contig)
+		return -1;
+	if (n == 0)
+		return 0;
+	rest = r->contig - (uint32_t)n;
+	memmove(r->buf, r->buf + n, rest);
+	memset(r->map, 0, (r->hi + 63) / 64 * sizeof(r->map[0]));
+	if (rest > 0)
+		map_set(r->map, 0, rest);
+	r->seq0 += (uint32_t)n;
+	r->contig = r->hi = rest;
+	return 0;
+}
+
 int
 nfqd_reasm_present(const struct nfqd_reasm *r, size_t off)
 {

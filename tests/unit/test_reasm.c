@@ -585,6 +585,63 @@ test_double_put(void)
 	    st);
 }
 
+/* ---- moving the window (nfqd_reasm_advance) ---- */
+
+/*
+ * A stream read in parts: the window moves past what was read, only when
+ * nothing waits past a gap; the bytes, the map and seq0 move with it, and
+ * adds continue at the new offsets up to the new end of the window.
+ */
+static void
+test_advance(void)
+{
+	struct nfqd_reasm	*r = nfqd_reasm_get(pool, 5000);
+	unsigned		 fl;
+	size_t			 i;
+	int			 ok = 1;
+
+	if (!CHECK(r != NULL, "advance: a buffer"))
+		return;
+	nfqd_reasm_add(r, 5000, stream, 100, &fl);
+	nfqd_reasm_add(r, 5200, stream + 200, 50, &fl);
+	CHECK_UINT_EQ(nfqd_reasm_ahead(r), 150, "advance: bytes past a gap");
+	CHECK_INT_EQ(nfqd_reasm_advance(r, 40), -1,
+	    "advance: refused while bytes wait past a gap");
+	CHECK_UINT_EQ(nfqd_reasm_seq0(r), 5000, "advance: refused, seq0 kept");
+	nfqd_reasm_add(r, 5100, stream + 100, 100, &fl);
+	CHECK_UINT_EQ(nfqd_reasm_contig(r), 250, "advance: the gap filled");
+	CHECK_UINT_EQ(nfqd_reasm_ahead(r), 0, "advance: nothing ahead");
+	CHECK_INT_EQ(nfqd_reasm_advance(r, 251), -1,
+	    "advance: refused past contig");
+	CHECK_INT_EQ(nfqd_reasm_advance(r, 240), 0, "advance: 240 bytes on");
+	CHECK_UINT_EQ(nfqd_reasm_seq0(r), 5240, "advance: seq0 moved");
+	CHECK_UINT_EQ(nfqd_reasm_contig(r), 10, "advance: 10 bytes left");
+	CHECK(memcmp(nfqd_reasm_data(r), stream + 240, 10) == 0,
+	    "advance: the bytes moved");
+	for (i = 10; i < 300; i++)
+		ok &= nfqd_reasm_present(r, i) == 0;
+	CHECK(ok && nfqd_reasm_present(r, 9), "advance: the map moved");
+	/* A byte already read (before the window) is not stored again. */
+	CHECK_INT_EQ(nfqd_reasm_add(r, 5239, stream + 239, 1, &fl), OK,
+	    "advance: a byte before the window");
+	CHECK_UINT_EQ(fl, 0, "advance: ... ignored");
+	/* The window now reaches 240 bytes further. */
+	CHECK_INT_EQ(nfqd_reasm_add(r, 5250, stream + 250, MAX - 10, &fl), OK,
+	    "advance: up to the moved end");
+	CHECK_UINT_EQ(fl, NEW, "advance: ... all inside");
+	CHECK_UINT_EQ(nfqd_reasm_contig(r), MAX, "advance: a full window");
+	CHECK(memcmp(nfqd_reasm_data(r), stream + 240, MAX) == 0,
+	    "advance: every byte the stream's");
+	CHECK_INT_EQ(nfqd_reasm_advance(r, MAX), 0, "advance: all of it");
+	CHECK_UINT_EQ(nfqd_reasm_contig(r), 0, "advance: empty");
+	CHECK_INT_EQ(nfqd_reasm_add(r, 5240 + MAX, stream + 240 + MAX, 64,
+	    &fl), OK, "advance: the next byte is byte 0");
+	CHECK_UINT_EQ(nfqd_reasm_contig(r), 64, "advance: ... contiguous");
+	CHECK_INT_EQ(nfqd_reasm_advance(r, 0), 0, "advance: by nothing");
+	CHECK_UINT_EQ(nfqd_reasm_contig(r), 64, "advance: ... changes nothing");
+	nfqd_reasm_put(pool, r);
+}
+
 /* ---- the TCP span helper ---- */
 
 static void
@@ -842,6 +899,7 @@ main(void)
 	test_pool();
 	test_pool_lazy();
 	test_double_put();
+	test_advance();
 	test_span();
 	test_model();
 	CHECK_UINT_EQ(nfqd_reasm_pool_used(pool), 0,

@@ -98,8 +98,20 @@ enum nfqd_reasm_res nfqd_reasm_add(struct nfqd_reasm *r, uint32_t seq,
 size_t	nfqd_reasm_contig(const struct nfqd_reasm *r);
 /* The stream's first bytes: [0, nfqd_reasm_contig(r)) are valid. */
 const uint8_t *nfqd_reasm_data(const struct nfqd_reasm *r);
-/* The sequence number of byte 0, as given to nfqd_reasm_get(). */
+/* The sequence number of byte 0, as given to nfqd_reasm_get() and moved
+ * by nfqd_reasm_advance(). */
 uint32_t nfqd_reasm_seq0(const struct nfqd_reasm *r);
+/* Bytes stored past a gap (out of order): 0 when every byte stored lies
+ * in [0, contig). */
+size_t	nfqd_reasm_ahead(const struct nfqd_reasm *r);
+/*
+ * Move the window n bytes on (n <= contig): byte n becomes byte 0, the
+ * sequence number of byte 0 grows by n, and the window reaches n bytes
+ * further.  Only when nothing lies past a gap (nfqd_reasm_ahead() 0);
+ * -1, nothing changed, otherwise.  For a stream read in parts (DNS over
+ * TCP: a message at a time); O(contig).
+ */
+int	nfqd_reasm_advance(struct nfqd_reasm *r, size_t n);
 /* Whether stream byte off is stored (0 past the window), for tests and
  * diagnostics: bytes past contig are stored but not yet in order. */
 int	nfqd_reasm_present(const struct nfqd_reasm *r, size_t off);
