@@ -93,12 +93,16 @@ nfqd_engine_dnsl(struct nfqd_engine *e, struct nfqd_dnsl_tab *t,
     const struct nfqd_config *cf, uint32_t self)
 {
 	nfqd_dnsl_init(&e->dnsl, t, cf->dnsl_min_ttl, cf->dnsl_max_ttl, self);
+	if (nfqd_dnsl_tcp_init(&e->dnsl) == -1)
+		log_warn("dns_learn: no table for DNS over TCP; answers "
+		    "over several segments will not be learned");
 }
 
 void
 nfqd_engine_free(struct nfqd_engine *e)
 {
 	nfqd_l7_free(&e->l7);
+	nfqd_dnsl_fini(&e->dnsl);
 	free(e->own_cells);
 	free(e->log_lt);
 	nfqd_ratetab_free(e->rt);
@@ -434,6 +438,16 @@ nfqd_engine_decide(struct nfqd_engine *e, const struct nfqd_qmsg *m,
 	nfqd_engine_decide_hinted(e, m, NULL, now, d);
 }
 
+/* The sequence number of a TCP segment pi says is whole to its payload. */
+static uint32_t
+tcp_seq(const uint8_t *pkt, const struct nfqd_pkt *pi)
+{
+	const uint8_t	*p = pkt + pi->l4off + 4;
+
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
+}
+
 void
 nfqd_engine_decide_hinted(struct nfqd_engine *e, const struct nfqd_qmsg *m,
     const struct nfqd_flow_hint *hint, uint64_t now, struct nfqd_decision *d)
@@ -453,7 +467,8 @@ nfqd_engine_decide_hinted(struct nfqd_engine *e, const struct nfqd_qmsg *m,
 		    pi.dport == DNS_PORT) && !(pi.flags & NFQD_PKT_F_FRAGMENT) &&
 		    (uint64_t)pi.payoff + pi.paylen <= pi.caplen)
 			nfqd_dnsl_packet(&e->dnsl, &pi, m->payload + pi.payoff,
-			    now);
+			    pi.proto == IPPROTO_TCP ?
+			    tcp_seq(m->payload, &pi) : 0, now);
 		if (e->l7.any) {
 			/*
 			 * The pending bit is nfqd's, restored by the

@@ -24,6 +24,7 @@
 
 #include "nfqd/l7/dns.h"
 #include "nfqd/l7/dnslearn.h"
+#include "nfqd/l7/dnstcp.h"
 #include "nfqd/pkt.h"
 
 #define T_A		1
@@ -306,23 +307,53 @@ message(struct nfqd_dnsl *d, const struct nfqd_pkt *pi, const uint8_t *msg,
 	nfqd_dnsl_expect(d, &q, now_ns);
 }
 
+/* A message of a TCP stream, handed over by nfqd_dnst_segment(). */
+struct tcpctx {
+	struct nfqd_dnsl	*d;
+	const struct nfqd_pkt	*pi;
+	uint64_t		 now_ns;
+};
+
+static void
+tcp_message(void *arg, const uint8_t *msg, size_t len)
+{
+	struct tcpctx	*c = arg;
+
+	message(c->d, c->pi, msg, len, c->now_ns);
+}
+
 /*
  * Over TCP each message has a 2-byte length before it (RFC 1035 4.2.2).
- * Read are the messages that lie whole in a segment from its first byte
- * on, as clients and servers send a query or an answer of up to a
- * segment's size (each in one write); a segment that holds the start of
- * a message longer than what follows in it is not read, and when it
- * comes from port 53 counted as an answer refused.  A segment that starts
- * inside a message is read as if it started one: what it yields can only
- * be learned from if it matches a query seen (id, name, type, addresses
- * and ports), as any answer must.
+ * With the worker's stream table (d->tcp, dnstcp.h) a message is read
+ * once all its segments have come; a message that cannot be put together
+ * (too big, a retransmission that differs, no buffer free) counts, from
+ * port 53, as an answer refused.  Without the table (it could not be
+ * made) only the messages whole in a segment from its first byte on are
+ * read, and a segment from port 53 that ends inside one is counted.
  */
 static void
 tcp_segment(struct nfqd_dnsl *d, const struct nfqd_pkt *pi,
-    const uint8_t *pay, uint64_t now_ns)
+    const uint8_t *pay, uint32_t seq, uint64_t now_ns)
 {
-	size_t		off = 0, len;
+	struct nfqd_dnst_seg	 s;
+	struct tcpctx		 c = { d, pi, now_ns };
+	size_t			 off = 0, len;
 
+	if (d->tcp != NULL) {
+		s.family = pi->family;
+		s.saddr = pi->saddr;
+		s.daddr = pi->daddr;
+		s.sport = pi->sport;
+		s.dport = pi->dport;
+		s.seq = seq;
+		s.tcp_flags = pi->tcp_flags;
+		s.pay = pay;
+		s.len = pi->paylen;
+		if ((nfqd_dnst_segment(d->tcp, &s, now_ns, tcp_message, &c) &
+		    NFQD_DNST_LOST) && pi->sport == DNS_PORT)
+			d->c.refused++;
+		return;
+	}
 	while (pi->paylen - off >= 2) {
 		len = (size_t)pay[off] << 8 | pay[off + 1];
 		if (len > pi->paylen - off - 2)
@@ -336,12 +367,12 @@ tcp_segment(struct nfqd_dnsl *d, const struct nfqd_pkt *pi,
 
 void
 nfqd_dnsl_packet(struct nfqd_dnsl *d, const struct nfqd_pkt *pi,
-    const uint8_t *pay, uint64_t now_ns)
+    const uint8_t *pay, uint32_t seq, uint64_t now_ns)
 {
 	if (d->t == NULL)
 		return;
 	if (pi->proto == IPPROTO_UDP)
 		message(d, pi, pay, pi->paylen, now_ns);
 	else if (pi->proto == IPPROTO_TCP)
-		tcp_segment(d, pi, pay, now_ns);
+		tcp_segment(d, pi, pay, seq, now_ns);
 }

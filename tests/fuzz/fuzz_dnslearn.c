@@ -13,8 +13,10 @@
  *     never holds more than its capacity, the replay is refused, and
  *     every address learned looks up to a name on the chain;
  *   - every input also as a TCP segment to and from port 53 (read as
- *     length-prefixed messages): at most one answer refused per message
- *     it can hold and one for a cut end, the table within its capacity.
+ *     length-prefixed messages, through the worker's stream table, each
+ *     input at sequence number 0 of the same two streams): at most one
+ *     answer refused per message it can hold and one for a cut end, the
+ *     table within its capacity.
  *
  *   make fuzz; d=$(mktemp -d); cp -r tests/fuzz/corpus/dnslearn/. $d
  *   build/fuzz/fuzz_dnslearn -max_total_time=60 -rss_limit_mb=2048 $d
@@ -96,6 +98,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if ((tab = nfqd_dnsl_create(64, 1)) == NULL)
 			abort();
 		nfqd_dnsl_init(&d, tab, 1, 3600, 1);
+		/* TCP streams too: each input a segment at sequence 0,
+		 * continuing, repeating or conflicting with the ones before. */
+		if (nfqd_dnsl_tcp_init(&d) == -1)
+			abort();
 	}
 	r = nfqd_dnsl_answer_parse(data, size, &a);
 	check(&a, r);
@@ -103,11 +109,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size <= UINT32_MAX) {
 		pkt(&pi, AF_INET, false, (uint32_t)size);
 		pi.proto = 6;
-		nfqd_dnsl_packet(&d, &pi, data, ns);
+		nfqd_dnsl_packet(&d, &pi, data, 0, ns);
 		refused = d.c.refused;
 		pkt(&pi, AF_INET, true, (uint32_t)size);
 		pi.proto = 6;
-		nfqd_dnsl_packet(&d, &pi, data, ns);
+		nfqd_dnsl_packet(&d, &pi, data, 0, ns);
 		/* Each message takes 2 bytes at least, the cut end 1. */
 		ASSERT(d.c.refused - refused <= size / 2 + 1);
 		ASSERT(nfqd_dnsl_entries(tab) <= nfqd_dnsl_capacity(tab));
@@ -120,12 +126,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(q, data, size);
 	q[2] &= 0x7f;
 	pkt(&pi, a.qtype == 28 ? AF_INET6 : AF_INET, false, (uint32_t)size);
-	nfqd_dnsl_packet(&d, &pi, q, ns);
+	nfqd_dnsl_packet(&d, &pi, q, 0, ns);
 	free(q);
 	pkt(&pi, a.qtype == 28 ? AF_INET6 : AF_INET, true, (uint32_t)size);
-	nfqd_dnsl_packet(&d, &pi, data, ns);
+	nfqd_dnsl_packet(&d, &pi, data, 0, ns);
 	refused = d.c.refused;
-	nfqd_dnsl_packet(&d, &pi, data, ns);
+	nfqd_dnsl_packet(&d, &pi, data, 0, ns);
 	if (a.qtype == 1 || a.qtype == 28)
 		ASSERT(d.c.refused == refused + 1);
 	ASSERT(nfqd_dnsl_entries(tab) <= nfqd_dnsl_capacity(tab));

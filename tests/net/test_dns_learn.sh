@@ -7,7 +7,7 @@
 # IPv6, through a CNAME chain); an allowed name's address passes; after
 # the TTL (dns_learn.max_ttl) the entries expire, counted, and the same
 # connections pass; an answer over TCP (dig +tcp) is learned like one over
-# UDP; an answer sent with no query (scapy, from the server's
+# UDP, and so is one over two segments; an answer sent with no query (scapy, from the server's
 # side, so that it is queued like dnsmasq's) is refused, counted, and its
 # address is not learned.  Then a worker killed while it writes the table
 # (nfqd-faults): the master repairs the bucket and the successor learns.
@@ -41,6 +41,12 @@ for a in $B4 $OK4 $SP4 $CN4 $TC4; do
 	ip -n "$NS2" addr add $a/32 dev veth1
 done
 ip -n "$NS2" addr add $B6/128 dev veth1 nodad
+# big.blocked.example: 100 addresses, 10.77.0.101 to 10.77.0.200.
+BIG1=10.77.0.101
+for i in $(seq 101 200); do
+	echo "address add 10.77.0.$i/32 dev veth1"
+	echo "10.77.0.$i big.blocked.example" >>"$TMP/big.hosts"
+done | ip -n "$NS2" -batch - || fail "adding big.blocked.example's addresses"
 
 l7_host_rules 0:1
 # The answers leave the receiver: queued on their way out too.
@@ -156,10 +162,49 @@ check "tcp: learned from the answer over TCP" "$(ctr dns_learned)" 6
 check "tcp: no answer refused" "$(ctr dns_refused)" $refused
 check "tcp: tcp.blocked.example's address: dropped" "$(tcp $TC4)" drop
 
-# After the TTL: the sweep reclaims all six, and everything passes.
-wait_eq $((TTL + 15)) 6 ctr dns_expiries ||
-    fail "dns_expiries: got $(ctr dns_expiries), want 6"
-check "expired: 6 counted" "$(ctr dns_expiries)" 6
+# An answer over TCP in two segments, as a host that asks sees it (the
+# host rules of docs/l7.md: the query queued on OUTPUT, the answer on
+# INPUT): a second dnsmasq, in the sender's namespace, answers dig in the
+# receiver's with 100 addresses for a name (1,637 bytes with the length),
+# the receiver's own.  Segmentation offload off on the sender's side: the
+# answer reaches the receiver as the two segments the wire would carry (a
+# rule before the queue counts those with answer bytes).  Put together
+# across them, its first 32 addresses (NFQD_DNSL_ADDRS_MAX) are learned.
+refused=$(ctr dns_refused)
+check "tcp, two segments: nothing learned yet: $BIG1 passes" \
+    "$(tcp $BIG1)" pass
+in1 ethtool -K veth0 tso off gso off >/dev/null 2>&1 ||
+    fail "tcp, two segments: ethtool -K veth0 tso off gso off"
+in1 dnsmasq --no-daemon --no-resolv --no-hosts --conf-file=/dev/null \
+    --bind-interfaces --listen-address=$A1 --port=53 --local-ttl=600 \
+    --addn-hosts="$TMP/big.hosts" >"$TMP/dnsmasq1.log" 2>&1 &
+BG_PIDS+=($!)
+wait_until 10 eval 'in1 ss -Hln "sport = :53" | grep -q .' ||
+    fail "tcp, two segments: dnsmasq did not listen"
+in2 iptables -t mangle -A OUTPUT -p tcp --dport 53 -j NFQUEUE \
+    --queue-balance 0:1 --queue-bypass
+in2 iptables -t mangle -I INPUT -p tcp --sport 53 -j NFQUEUE \
+    --queue-balance 0:1 --queue-bypass
+in2 iptables -t mangle -I INPUT -p tcp --sport 53 -m length --length 400:
+in2 dig +tcp +short +tries=1 +time=2 @$A1 big.blocked.example A \
+    >"$TMP/big.out" 2>&1
+check "tcp, two segments: dig +tcp big.blocked.example: 100 addresses" \
+    "$(sort -u "$TMP/big.out" | grep -c '^10\.77\.0\.')" 100
+check "tcp, two segments: the answer came in two data segments" \
+    "$(in2 iptables -t mangle -L INPUT -v -x -n |
+    awk '/length 400:/ { print $1 }')" 2
+first=$(head -1 "$TMP/big.out")
+wait_eq 10 38 ctr dns_learned ||
+    fail "tcp, two segments: dns_learned: got $(ctr dns_learned), want 38"
+check "tcp, two segments: 32 addresses learned" "$(ctr dns_learned)" 38
+check "tcp, two segments: no answer refused" "$(ctr dns_refused)" $refused
+check "tcp, two segments: the first address ($first): dropped" \
+    "$(tcp "$first")" drop
+
+# After the TTL: the sweep reclaims all 38, and everything passes.
+wait_eq $((TTL + 15)) 38 ctr dns_expiries ||
+    fail "dns_expiries: got $(ctr dns_expiries), want 38"
+check "expired: 38 counted" "$(ctr dns_expiries)" 38
 wait_eq 10 0 ctr dns_entries || fail "dns_entries: got $(ctr dns_entries)"
 check "expired: the table is empty" "$(ctr dns_entries)" 0
 # nfqctl top: the dns line (the empty table and its size); no l7 line,
@@ -174,6 +219,7 @@ check "expired: $B4 passes" "$(tcp $B4)" pass
 check "expired: $B6 passes" "$(tcp $B6)" pass
 check "expired: $CN4 passes" "$(tcp $CN4)" pass
 check "expired: $TC4 passes" "$(tcp $TC4)" pass
+check "expired: $first passes" "$(tcp "$first")" pass
 check "no worker died" "$(ctr restarts)" 0
 check "no table write given up" "$(ctr dns_busy)" 0
 stop_nfqd

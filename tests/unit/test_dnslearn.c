@@ -619,11 +619,12 @@ test_answers(void)
 	    "why out of range");
 }
 
-/* A payload of len bytes as the engine hands it over, IPv4. */
+/* A payload of len bytes as the engine hands it over, IPv4 (seq and
+ * flags: TCP's sequence number and header byte 13). */
 static void
 feed(struct nfqd_dnsl *d, uint8_t proto, const char *src, uint16_t sport,
-    const char *dst, uint16_t dport, const uint8_t *pay, size_t len,
-    uint64_t ns)
+    const char *dst, uint16_t dport, uint32_t seq, uint8_t flags,
+    const uint8_t *pay, size_t len, uint64_t ns)
 {
 	struct nfqd_pkt	pi;
 
@@ -634,8 +635,9 @@ feed(struct nfqd_dnsl *d, uint8_t proto, const char *src, uint16_t sport,
 	memcpy(pi.daddr, v4(dst), 16);
 	pi.sport = sport;
 	pi.dport = dport;
+	pi.tcp_flags = flags;
 	pi.paylen = (uint32_t)len;
-	nfqd_dnsl_packet(d, &pi, pay, ns);
+	nfqd_dnsl_packet(d, &pi, pay, seq, ns);
 }
 
 /* A datagram as the engine hands it over. */
@@ -643,7 +645,7 @@ static void
 dgram(struct nfqd_dnsl *d, const char *src, uint16_t sport, const char *dst,
     uint16_t dport, const struct msg *m, uint64_t ns)
 {
-	feed(d, 17, src, sport, dst, dport, m->b, m->n, ns);
+	feed(d, 17, src, sport, dst, dport, 0, 0, m->b, m->n, ns);
 }
 
 static void
@@ -734,12 +736,13 @@ segment(struct nfqd_dnsl *d, const char *src, uint16_t sport,
 	/* From a buffer of exactly its size (ASan sees a read past it). */
 	b = malloc(len > 0 ? len : 1);
 	memcpy(b, all, len);
-	feed(d, 6, src, sport, dst, dport, b, len, ns);
+	feed(d, 6, src, sport, dst, dport, 0, 0x18, b, len, ns);
 	free(b);
 }
 
 /*
- * DNS over TCP: a query and its answer each whole in a segment are
+ * DNS over TCP without the stream table (nfqd_dnsl_tcp_init() not
+ * called, or failed): a query and its answer each whole in a segment are
  * learned from like datagrams; two messages in one segment both read; a
  * segment that ends inside a message, or that starts inside one, teaches
  * nothing (counted from port 53); the anti-spoof match as over UDP.
@@ -841,6 +844,129 @@ test_tcp(void)
 	segment(&d, S, 53, C, 42004, one, 0, 0, ns + 2);
 	CHECK_UINT_EQ(d.c.refused, 7, "tcp: an empty segment ignored");
 	CHECK_UINT_EQ(d.c.learned, 5, "tcp: five learned in all");
+	nfqd_dnsl_destroy(t);
+}
+
+/*
+ * Bytes [from, to) of message m's TCP stream (its 2-byte length first) as
+ * one segment of a connection whose first sequence number after the SYN
+ * is isn1, from a buffer of exactly its size.
+ */
+static void
+piece(struct nfqd_dnsl *d, const char *src, uint16_t sport, const char *dst,
+    uint16_t dport, uint32_t isn1, const struct msg *m, size_t from,
+    size_t to, uint64_t ns)
+{
+	uint8_t	all[2 + sizeof(m->b)], *b;
+
+	all[0] = (uint8_t)(m->n >> 8);
+	all[1] = (uint8_t)m->n;
+	memcpy(all + 2, m->b, m->n);
+	b = malloc(to - from);
+	memcpy(b, all + from, to - from);
+	feed(d, 6, src, sport, dst, dport, isn1 + (uint32_t)from, 0x18, b,
+	    to - from, ns);
+	free(b);
+}
+
+/*
+ * DNS over TCP with the stream table: an answer over several segments,
+ * in any order, is learned once whole; one that never completes, or
+ * that is over a window, is not; a spoof over several segments is
+ * refused as over UDP.
+ */
+static void
+test_tcp_streams(void)
+{
+	struct nfqd_dnsl_tab	*t = nfqd_dnsl_create(1024, 13);
+	struct nfqd_dnsl	 d;
+	struct msg		 q, a;
+	const uint64_t		 ns = 7000000000000ull;
+	const uint32_t		 s = (uint32_t)(ns / 1000000000ull);
+	const char		*C = "10.9.4.2", *S = "10.9.4.1";
+	uint8_t			*big;
+	char			 addr[32];
+	unsigned		 i;
+
+	if (!CHECK(t != NULL, "tcp streams: create"))
+		return;
+	nfqd_dnsl_init(&d, t, 60, 3600, 1);
+	if (!CHECK_INT_EQ(nfqd_dnsl_tcp_init(&d), 0, "tcp streams: table"))
+		return;
+	/* An answer of 20 addresses in three segments, the last first. */
+	question(&q, 0x201, "many.example");
+	head(&a, 20, "many.example", 1, 0);
+	a.b[0] = 0x02;
+	a.b[1] = 0x01;
+	for (i = 0; i < 20; i++) {
+		snprintf(addr, sizeof(addr), "192.0.2.%u", 100 + i);
+		rr_a(&a, "many.example", addr, 300);
+	}
+	feed(&d, 6, S, 53, C, 43000, 5000, 0x12, NULL, 0, ns);
+	piece(&d, C, 43000, S, 53, 9001, &q, 0, q.n + 2, ns);
+	piece(&d, S, 53, C, 43000, 5001, &a, 200, a.n + 2, ns + 1);
+	piece(&d, S, 53, C, 43000, 5001, &a, 0, 100, ns + 2);
+	CHECK_STR_EQ(names(&d, AF_INET, v4("192.0.2.100"), s), "",
+	    "tcp streams: nothing learned before the answer is whole");
+	piece(&d, S, 53, C, 43000, 5001, &a, 100, 200, ns + 3);
+	CHECK_STR_EQ(names(&d, AF_INET, v4("192.0.2.100"), s),
+	    "many.example", "tcp streams: learned from three segments");
+	CHECK_STR_EQ(names(&d, AF_INET, v4("192.0.2.119"), s),
+	    "many.example", "tcp streams: the last address too");
+	CHECK_UINT_EQ(d.c.learned, 20, "tcp streams: 20 learned");
+	CHECK_UINT_EQ(d.c.refused, 0, "tcp streams: nothing refused");
+
+	/* Without the SYN, split in two, in order. */
+	question(&q, 0x202, "nosyn.example");
+	reply(&a, 0x202, "nosyn.example", "192.0.2.130");
+	piece(&d, C, 43001, S, 53, 7001, &q, 0, q.n + 2, ns);
+	piece(&d, S, 53, C, 43001, 3001, &a, 0, 20, ns + 1);
+	piece(&d, S, 53, C, 43001, 3001, &a, 20, a.n + 2, ns + 2);
+	CHECK_STR_EQ(names(&d, AF_INET, v4("192.0.2.130"), s),
+	    "nosyn.example", "tcp streams: learned without the SYN");
+
+	/* The query split too (its length alone first). */
+	question(&q, 0x203, "qsplit.example");
+	reply(&a, 0x203, "qsplit.example", "192.0.2.131");
+	piece(&d, C, 43002, S, 53, 7001, &q, 0, 2, ns);
+	piece(&d, C, 43002, S, 53, 7001, &q, 2, q.n + 2, ns);
+	piece(&d, S, 53, C, 43002, 3001, &a, 0, a.n + 2, ns + 1);
+	CHECK_STR_EQ(names(&d, AF_INET, v4("192.0.2.131"), s),
+	    "qsplit.example", "tcp streams: a query over two segments");
+
+	/* A spoof over two segments: another server. */
+	question(&q, 0x204, "spoofed.example");
+	reply(&a, 0x204, "spoofed.example", "192.0.2.132");
+	piece(&d, C, 43003, S, 53, 7001, &q, 0, q.n + 2, ns);
+	piece(&d, "10.9.4.66", 53, C, 43003, 3001, &a, 0, 30, ns + 1);
+	piece(&d, "10.9.4.66", 53, C, 43003, 3001, &a, 30, a.n + 2, ns + 2);
+	CHECK_UINT_EQ(d.c.refused, 1, "tcp streams: a spoof refused");
+	CHECK_STR_EQ(names(&d, AF_INET, v4("192.0.2.132"), s), "",
+	    "tcp streams: the spoof not learned");
+
+	/* Cut short and never completed: not learned, not yet counted. */
+	question(&q, 0x205, "never.example");
+	reply(&a, 0x205, "never.example", "192.0.2.133");
+	piece(&d, C, 43004, S, 53, 7001, &q, 0, q.n + 2, ns);
+	piece(&d, S, 53, C, 43004, 3001, &a, 0, a.n + 1, ns + 1);
+	CHECK_STR_EQ(names(&d, AF_INET, v4("192.0.2.133"), s), "",
+	    "tcp streams: an answer missing a byte not learned");
+	CHECK_UINT_EQ(d.c.refused, 1, "tcp streams: an incomplete answer "
+	    "waits");
+
+	/* Over a window: 17,000 bytes announced, given up and counted. */
+	big = calloc(1, 17002);
+	big[0] = 17000 >> 8;
+	big[1] = 17000 & 0xff;
+	big[4] = 0x80;
+	feed(&d, 6, S, 53, C, 43005, 1, 0x18, big, 9000, ns);
+	feed(&d, 6, S, 53, C, 43005, 9001, 0x18, big + 9000, 8002, ns + 1);
+	free(big);
+	CHECK_UINT_EQ(d.c.refused, 2, "tcp streams: an answer over 16 KiB "
+	    "refused");
+	CHECK_UINT_EQ(d.c.learned, 22, "tcp streams: 22 learned in all");
+	nfqd_dnsl_fini(&d);
+	CHECK(d.tcp == NULL, "tcp streams: table freed");
 	nfqd_dnsl_destroy(t);
 }
 
@@ -971,6 +1097,7 @@ main(void)
 	test_answers();
 	test_datagrams();
 	test_tcp();
+	test_tcp_streams();
 	test_rule();
 	return unit_done();
 }

@@ -75,8 +75,12 @@ struct nfqd_dnsl_counts {
 };
 
 /* A process's handle on the table. */
+struct nfqd_dnst;
 struct nfqd_dnsl {
 	struct nfqd_dnsl_tab	*t;
+	struct nfqd_dnst	*tcp;	/* DNS over TCP streams, this
+					   process's own (dnstcp.h); NULL:
+					   none */
 	uint32_t		 min_ttl, max_ttl;	/* seconds */
 	uint32_t		 self;	/* lock word this process writes */
 	struct nfqd_dnsl_counts	 c;
@@ -107,6 +111,13 @@ size_t	nfqd_dnsl_mapped(const struct nfqd_dnsl_tab *t);
 
 void	nfqd_dnsl_init(struct nfqd_dnsl *d, struct nfqd_dnsl_tab *t,
 	    uint32_t min_ttl, uint32_t max_ttl, uint32_t self);
+/*
+ * The process's table of DNS-over-TCP streams (allocates; call it before
+ * the sandbox, as getrandom() seeds its hash).  0, or -1 with errno:
+ * TCP is then read a segment at a time.  nfqd_dnsl_fini() frees it.
+ */
+int	nfqd_dnsl_tcp_init(struct nfqd_dnsl *d);
+void	nfqd_dnsl_fini(struct nfqd_dnsl *d);
 
 /*
  * Learn name (normalized, len bytes) for the address (4 or 16 bytes by
@@ -201,13 +212,15 @@ const char *nfqd_dnsl_why_str(unsigned why);
 
 /*
  * A UDP datagram or a TCP segment to or from port 53 (pi parsed, pay its
- * payload of pi->paylen bytes): a query is expected, an answer taken when
- * expected, and learned from.  Over TCP, the length-prefixed messages
- * that lie whole in the segment from its first byte on; a segment from
- * port 53 that ends inside a message counts as an answer refused.  Never
- * changes what happens to the packet.
+ * payload of pi->paylen bytes, seq the TCP sequence number): a query is
+ * expected, an answer taken when expected, and learned from.  Over TCP,
+ * the length-prefixed messages of each direction of a connection, put
+ * together across segments (dnstcp.h; with no stream table, only those
+ * whole in a segment from its first byte on); a message from port 53
+ * that cannot be read counts as an answer refused.  Never changes what
+ * happens to the packet.
  */
 void	nfqd_dnsl_packet(struct nfqd_dnsl *d, const struct nfqd_pkt *pi,
-	    const uint8_t *pay, uint64_t now_ns);
+	    const uint8_t *pay, uint32_t seq, uint64_t now_ns);
 
 #endif
