@@ -7,7 +7,8 @@
 # IPv6, through a CNAME chain); an allowed name's address passes; after
 # the TTL (dns_learn.max_ttl) the entries expire, counted, and the same
 # connections pass; an answer over TCP (dig +tcp) is learned like one over
-# UDP, and so is one over two segments; an answer sent with no query (scapy, from the server's
+# UDP, and so is one over two segments (its first 32 addresses, in the
+# order tshark reads from the same segments); an answer sent with no query (scapy, from the server's
 # side, so that it is queued like dnsmasq's) is refused, counted, and its
 # address is not learned.  Then a worker killed while it writes the table
 # (nfqd-faults): the master repairs the bucket and the successor learns.
@@ -18,7 +19,7 @@ NFQCTL=$TOP/${NFQD_BUILD:-build}/nfqctl
 TCPP=8080
 TTL=10			# dns_learn.max_ttl: dnsmasq's 600 s comes down to it
 
-for c in dig dnsmasq socat; do
+for c in dig dnsmasq socat ethtool tcpdump tshark; do
 	if ! command -v $c >/dev/null; then
 		fail "$c is not installed (scripts/deps.sh installs it)"
 		finish
@@ -186,6 +187,13 @@ in2 iptables -t mangle -A OUTPUT -p tcp --dport 53 -j NFQUEUE \
 in2 iptables -t mangle -I INPUT -p tcp --sport 53 -j NFQUEUE \
     --queue-balance 0:1 --queue-bypass
 in2 iptables -t mangle -I INPUT -p tcp --sport 53 -m length --length 400:
+# Captured as it arrives, for tshark. Not through in2: $! must be tcpdump.
+ip netns exec "$NS2" tcpdump -i veth1 -U -n -w "$TMP/big.pcap" \
+    "tcp src port 53" >"$TMP/tcpdump.log" 2>&1 &
+TCPDUMP=$!
+BG_PIDS+=($TCPDUMP)
+wait_until 5 grep -q listening "$TMP/tcpdump.log" ||
+    fail "tcp, two segments: tcpdump did not start"
 in2 dig +tcp +short +tries=1 +time=2 @$A1 big.blocked.example A \
     >"$TMP/big.out" 2>&1
 check "tcp, two segments: dig +tcp big.blocked.example: 100 addresses" \
@@ -193,13 +201,35 @@ check "tcp, two segments: dig +tcp big.blocked.example: 100 addresses" \
 check "tcp, two segments: the answer came in two data segments" \
     "$(in2 iptables -t mangle -L INPUT -v -x -n |
     awk '/length 400:/ { print $1 }')" 2
-first=$(head -1 "$TMP/big.out")
+# tshark's reading of the same segments: one response, put together
+# from two segments, and its addresses in the message's order.
+answer_captured() {
+	[ "$(tshark -r "$TMP/big.pcap" -Y 'dns.flags.response == 1' \
+	    2>/dev/null | wc -l)" -ge 1 ]
+}
+wait_until 5 answer_captured || fail "tcp, two segments: nothing captured"
+kill -TERM $TCPDUMP
+wait $TCPDUMP 2>/dev/null
+tshark -r "$TMP/big.pcap" -Y 'dns.flags.response == 1' -T fields \
+    -e tcp.segment.count -e dns.a >"$TMP/big.tshark" 2>/dev/null
+check "tcp, two segments: tshark: one response, from two segments" \
+    "$(awk -F'\t' '{ print $1 }' "$TMP/big.tshark" | tr '\n' ' ')" "2 "
+tr ',' '\n' <"$TMP/big.tshark" | sed 's/^.*\t//' >"$TMP/big.addrs"
+check "tcp, two segments: tshark: 100 addresses, dig's in dig's order" \
+    "$(cmp -s "$TMP/big.addrs" "$TMP/big.out" && echo same)" same
+first=$(sed -n 1p "$TMP/big.addrs")
+last=$(sed -n 32p "$TMP/big.addrs")	# NFQD_DNSL_ADDRS_MAX
+past=$(sed -n 33p "$TMP/big.addrs")
 wait_eq 10 38 ctr dns_learned ||
     fail "tcp, two segments: dns_learned: got $(ctr dns_learned), want 38"
 check "tcp, two segments: 32 addresses learned" "$(ctr dns_learned)" 38
 check "tcp, two segments: no answer refused" "$(ctr dns_refused)" $refused
-check "tcp, two segments: the first address ($first): dropped" \
+check "tcp, two segments: tshark's first address ($first): dropped" \
     "$(tcp "$first")" drop
+check "tcp, two segments: tshark's 32nd address ($last): dropped" \
+    "$(tcp "$last")" drop
+check "tcp, two segments: tshark's 33rd address ($past): not learned, passes" \
+    "$(tcp "$past")" pass
 
 # After the TTL: the sweep reclaims all 38, and everything passes.
 wait_eq $((TTL + 15)) 38 ctr dns_expiries ||
@@ -220,6 +250,7 @@ check "expired: $B6 passes" "$(tcp $B6)" pass
 check "expired: $CN4 passes" "$(tcp $CN4)" pass
 check "expired: $TC4 passes" "$(tcp $TC4)" pass
 check "expired: $first passes" "$(tcp "$first")" pass
+check "expired: $last passes" "$(tcp "$last")" pass
 check "no worker died" "$(ctr restarts)" 0
 check "no table write given up" "$(ctr dns_busy)" 0
 stop_nfqd
