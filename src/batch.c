@@ -79,6 +79,7 @@ pcap_counts(struct nfqd_worker *w)
 	w->c.pcap_packets = b->pcap_packets + k.packets;
 	w->c.pcap_bytes = b->pcap_bytes + k.bytes;
 	w->c.pcap_errors = b->pcap_errors + k.errors;
+	w->c.pcap_behind = b->pcap_behind + k.behind;
 	w->c.pcap_rotations = b->pcap_rotations + k.rotations;
 }
 

@@ -96,6 +96,9 @@ static const struct slot_metric {
 	C(pcap_errors, "nfqd_pcap_errors_total",
 	    "Packets to capture that a failed write or open kept out of the "
 	    "file."),
+	C(pcap_behind, "nfqd_pcap_behind_total",
+	    "Packets not captured because the disk fell behind (every buffer "
+	    "still being written)."),
 	C(pcap_rotations, "nfqd_pcap_rotations_total",
 	    "Capture files rotated at pcap.max_bytes."),
 	C(dns_learned, "nfqd_dns_learned_total",

@@ -296,7 +296,7 @@ nfqd_pcapw_counts(struct nfqd_pcapw *w, struct nfqd_pcap_counts *c)
 		    __ATOMIC_RELAXED);
 	} else
 		*c = w->f.c;
-	c->errors += w->behind;
+	c->behind = w->behind;
 }
 
 int

@@ -298,12 +298,14 @@ nfqd_stats_table(const struct nfqd_stats *s,
 	}
 
 	/* Only once a rule with log = "pcap" has written or tried to. */
-	if (s->total.pcap_packets != 0 || s->total.pcap_errors != 0) {
+	if (s->total.pcap_packets != 0 || s->total.pcap_errors != 0 ||
+	    s->total.pcap_behind != 0) {
 		snprintf(line, sizeof(line), "pcap: packets %llu, bytes %llu, "
-		    "errors %llu, rotations %llu",
+		    "errors %llu, behind %llu, rotations %llu",
 		    (unsigned long long)s->total.pcap_packets,
 		    (unsigned long long)s->total.pcap_bytes,
 		    (unsigned long long)s->total.pcap_errors,
+		    (unsigned long long)s->total.pcap_behind,
 		    (unsigned long long)s->total.pcap_rotations);
 		emit(arg, line);
 	}

@@ -57,6 +57,9 @@ struct nfqd_pcap_counts {
 	uint64_t	errors;		/* packets lost: a failed write, or
 					   no file could be opened */
 	uint64_t	rotations;	/* files closed for max_bytes */
+	uint64_t	behind;		/* packets not captured because the
+					   disk fell behind (pcapw.c; 0 from
+					   the file layer) */
 };
 
 struct nfqd_pcap {

@@ -15,8 +15,8 @@
  * file layer (pcap.h: libpcap's format, rotation, failed writes cut back)
  * and gives the buffer back.  When every buffer is still with the thread,
  * the worker does not wait: the packet is not captured, counted in
- * pcap_errors with the packets a failed write lost, and a line in the log
- * (at most one per 10 s) says how many and why.
+ * pcap_behind (pcap_errors counts the packets a failed write lost), and a
+ * line in the log (at most one per 10 s) says how many and why.
  *
  * At exit (nfqd_pcapw_close) the thread writes what it was given and
  * closes the file; the worker waits for that NFQD_PCAPW_EXIT_MS at most,
@@ -101,7 +101,7 @@ void	nfqd_pcapw_write(struct nfqd_pcapw *w, const uint8_t *data,
  */
 void	nfqd_pcapw_tick(struct nfqd_pcapw *w, uint64_t now_ns);
 
-/* The counters: the file's, and the packets not captured in errors. */
+/* The counters: the file's, and the packets not captured in behind. */
 void	nfqd_pcapw_counts(struct nfqd_pcapw *w, struct nfqd_pcap_counts *c);
 
 /*

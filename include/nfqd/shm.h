@@ -37,7 +37,7 @@
  */
 
 #define NFQD_SHM_MAGIC		0x4451464eu	/* "NFQD" little-endian */
-#define NFQD_SHM_VERSION	6
+#define NFQD_SHM_VERSION	7
 
 enum nfqd_slot_state {
 	NFQD_SLOT_EMPTY = 0,	/* not part of the configured range */
@@ -134,7 +134,8 @@ struct nfqd_slot_stats {
 	uint64_t	pcap_packets;	/* packets written to it */
 	uint64_t	pcap_bytes;	/* ... their original length */
 	uint64_t	pcap_errors;	/* packets to capture that are not in
-					   it: a write failed, or no file */
+					   it: a write failed, or no file
+					   (pcap_behind: the disk was slow) */
 	uint64_t	pcap_rotations;	/* files rotated at pcap.max_bytes */
 	/* dns_learn (l7/dnslearn.h; version 6): */
 	uint64_t	dns_learned;	/* (address, name) entries added */
@@ -145,6 +146,9 @@ struct nfqd_slot_stats {
 					   of theirs seen, or malformed */
 	uint64_t	dns_busy;	/* table writes given up: a bucket's
 					   lock stayed held */
+	/* The capture file again (version 7): */
+	uint64_t	pcap_behind;	/* packets not captured: every buffer
+					   still with the writer (pcapw.h) */
 	uint64_t	last_id;	/* id of the last packet verdicted */
 	uint64_t	read_id;	/* id of the last packet read, stored
 					   before its batch is decided: ids
@@ -169,7 +173,8 @@ struct nfqd_slot_stats {
 	X(flows_evicted) X(flows_timed_out) X(flows_full) X(reasm_full)	\
 	X(l7_conflicts) X(l7_malformed) X(l7_bad_csum) X(l7_tls) X(l7_http) X(l7_dns)	\
 	X(l7_other) X(l7_quic) X(l7_quic_refused) X(pcap_packets)	\
-	X(pcap_bytes) X(pcap_errors) X(pcap_rotations) X(dns_learned)	\
+	X(pcap_bytes) X(pcap_errors) X(pcap_behind) X(pcap_rotations)	\
+	X(dns_learned)							\
 	X(dns_hits) X(dns_evictions) X(dns_expiries) X(dns_refused)	\
 	X(dns_busy)
 

@@ -35,7 +35,7 @@
 	"\"l7_http\":0,\"l7_dns\":0,\"l7_other\":0,\"l7_quic\":0," \
 	"\"l7_quic_refused\":0," \
 	"\"pcap_packets\":0,\"pcap_bytes\":0,\"pcap_errors\":0," \
-	"\"pcap_rotations\":0," \
+	"\"pcap_behind\":0,\"pcap_rotations\":0," \
 	"\"dns_learned\":0,\"dns_hits\":0,\"dns_evictions\":0," \
 	"\"dns_expiries\":0,\"dns_refused\":0,\"dns_busy\":0,"
 
@@ -375,6 +375,7 @@ test_table_extras(void)
 	x.total.pcap_packets = 40;
 	x.total.pcap_bytes = 5200;
 	x.total.pcap_errors = 4;
+	x.total.pcap_behind = 9;
 	x.total.pcap_rotations = 6;
 	memset(&ls, 0, sizeof(ls));
 	nfqd_stats_table(&x, emit, &ls);
@@ -384,19 +385,31 @@ test_table_extras(void)
 		    "learned 20, hits 7, evictions 3, expiries 5, refused 2, "
 		    "busy 1", "extras: dns_learn line");
 		CHECK_STR_EQ(ls.l[4], "pcap: packets 40, bytes 5200, "
-		    "errors 4, rotations 6", "extras: pcap line");
+		    "errors 4, behind 9, rotations 6", "extras: pcap line");
 	}
 
 	/* Packets lost to the capture alone still show it. */
 	x.dns_capacity = 0;
 	x.total.pcap_packets = x.total.pcap_bytes = 0;
 	x.total.pcap_rotations = 0;
+	x.total.pcap_behind = 0;
 	memset(&ls, 0, sizeof(ls));
 	nfqd_stats_table(&x, emit, &ls);
 	CHECK_INT_EQ(ls.n, 5, "extras: errors alone: the pcap line only");
 	if (ls.n == 5)
 		CHECK_STR_EQ(ls.l[3], "pcap: packets 0, bytes 0, errors 4, "
-		    "rotations 0", "extras: pcap line with errors alone");
+		    "behind 0, rotations 0", "extras: pcap line with errors "
+		    "alone");
+	/* And packets a slow disk kept out, alone. */
+	x.total.pcap_errors = 0;
+	x.total.pcap_behind = 3;
+	memset(&ls, 0, sizeof(ls));
+	nfqd_stats_table(&x, emit, &ls);
+	CHECK_INT_EQ(ls.n, 5, "extras: behind alone: the pcap line only");
+	if (ls.n == 5)
+		CHECK_STR_EQ(ls.l[3], "pcap: packets 0, bytes 0, errors 0, "
+		    "behind 3, rotations 0", "extras: pcap line with behind "
+		    "alone");
 }
 
 /* Entries of dir other than . and .. */
