@@ -357,6 +357,7 @@ test_table_extras(void)
 {
 	static struct nfqd_stats x;
 	struct lines		ls;
+	int			i;
 
 	memset(&x, 0, sizeof(x));
 	memset(&ls, 0, sizeof(ls));
@@ -392,24 +393,22 @@ test_table_extras(void)
 	x.dns_capacity = 0;
 	x.total.pcap_packets = x.total.pcap_bytes = 0;
 	x.total.pcap_rotations = 0;
-	x.total.pcap_behind = 0;
-	memset(&ls, 0, sizeof(ls));
-	nfqd_stats_table(&x, emit, &ls);
-	CHECK_INT_EQ(ls.n, 5, "extras: errors alone: the pcap line only");
-	if (ls.n == 5)
-		CHECK_STR_EQ(ls.l[3], "pcap: packets 0, bytes 0, errors 4, "
-		    "behind 0, rotations 0", "extras: pcap line with errors "
-		    "alone");
-	/* And packets a slow disk kept out, alone. */
-	x.total.pcap_errors = 0;
-	x.total.pcap_behind = 3;
-	memset(&ls, 0, sizeof(ls));
-	nfqd_stats_table(&x, emit, &ls);
-	CHECK_INT_EQ(ls.n, 5, "extras: behind alone: the pcap line only");
-	if (ls.n == 5)
-		CHECK_STR_EQ(ls.l[3], "pcap: packets 0, bytes 0, errors 0, "
-		    "behind 3, rotations 0", "extras: pcap line with behind "
-		    "alone");
+	/* Failed writes alone, then packets a slow disk kept out alone. */
+	for (i = 0; i < 2; i++) {
+		x.total.pcap_errors = i == 0 ? 4 : 0;
+		x.total.pcap_behind = i == 0 ? 0 : 3;
+		memset(&ls, 0, sizeof(ls));
+		nfqd_stats_table(&x, emit, &ls);
+		CHECK_INT_EQ(ls.n, 5, unit_fmt("extras: %s alone: the pcap "
+		    "line only", i == 0 ? "errors" : "behind"));
+		if (ls.n == 5)
+			CHECK_STR_EQ(ls.l[3], i == 0 ?
+			    "pcap: packets 0, bytes 0, errors 4, behind 0, "
+			    "rotations 0" : "pcap: packets 0, bytes 0, "
+			    "errors 0, behind 3, rotations 0",
+			    unit_fmt("extras: pcap line with %s alone",
+			    i == 0 ? "errors" : "behind"));
+	}
 }
 
 /* Entries of dir other than . and .. */
