@@ -326,8 +326,9 @@ tcp_message(void *arg, const uint8_t *msg, size_t len)
  * Over TCP each message has a 2-byte length before it (RFC 1035 4.2.2).
  * With the worker's stream table (d->tcp, dnstcp.h) a message is read
  * once all its segments have come; a message that cannot be put together
- * (too big, a retransmission that differs, no buffer free) counts, from
- * port 53, as an answer refused.  Without the table (it could not be
+ * (too big, a retransmission that differs, no buffer free), or that is
+ * still incomplete when its connection ends (RST), goes silent or gives
+ * way for room, counts, from port 53, as an answer refused.  Without the table (it could not be
  * made) only the messages whole in a segment from its first byte on are
  * read, and a segment from port 53 that ends inside one is counted.
  */
@@ -338,6 +339,7 @@ tcp_segment(struct nfqd_dnsl *d, const struct nfqd_pkt *pi,
 	struct nfqd_dnst_seg	 s;
 	struct tcpctx		 c = { d, pi, now_ns };
 	size_t			 off = 0, len;
+	uint64_t		 ab;
 
 	if (d->tcp != NULL) {
 		s.family = pi->family;
@@ -349,9 +351,12 @@ tcp_segment(struct nfqd_dnsl *d, const struct nfqd_pkt *pi,
 		s.tcp_flags = pi->tcp_flags;
 		s.pay = pay;
 		s.len = pi->paylen;
+		ab = nfqd_dnst_abandoned(d->tcp);
 		if ((nfqd_dnst_segment(d->tcp, &s, now_ns, tcp_message, &c) &
 		    NFQD_DNST_LOST) && pi->sport == DNS_PORT)
 			d->c.refused++;
+		/* Answers other streams left incomplete (ended, evicted). */
+		d->c.refused += nfqd_dnst_abandoned(d->tcp) - ab;
 		return;
 	}
 	while (pi->paylen - off >= 2) {

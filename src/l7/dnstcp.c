@@ -37,6 +37,7 @@ struct stream {
 
 struct nfqd_dnst {
 	uint64_t		 k0, k1;	/* the hash key */
+	uint64_t		 abandoned;	/* nfqd_dnst_abandoned() */
 	uint64_t		 scanned;	/* ns of the last look for idle
 						   streams' buffers that found
 						   none */
@@ -111,6 +112,15 @@ end_stream(struct nfqd_dnst *t, struct stream *st)
 	memset(st, 0, sizeof(*st));
 }
 
+/* End st for good or for room: an answer it held unfinished is lost. */
+static void
+drop_stream(struct nfqd_dnst *t, struct stream *st)
+{
+	if (st->ra != NULL && st->sport == NFQD_DNST_PORT)
+		t->abandoned++;
+	end_stream(t, st);
+}
+
 static bool
 idle(const struct stream *st, uint64_t now)
 {
@@ -132,7 +142,7 @@ find(struct nfqd_dnst *t, const struct nfqd_dnst_seg *s, size_t alen,
 	for (i = 0; i < NFQD_DNST_WAYS; i++) {
 		st = &b[i];
 		if (st->last != 0 && idle(st, now))
-			end_stream(t, st);
+			drop_stream(t, st);
 		if (st->last != 0 && same_key(st, s, alen))
 			return st;
 	}
@@ -147,7 +157,7 @@ find(struct nfqd_dnst *t, const struct nfqd_dnst_seg *s, size_t alen,
 		if (victim == NULL || st->last < victim->last)
 			victim = st;
 	}
-	end_stream(t, victim);
+	drop_stream(t, victim);
 	victim->family = s->family;
 	victim->sport = s->sport;
 	victim->dport = s->dport;
@@ -175,7 +185,7 @@ get_buf(struct nfqd_dnst *t, uint32_t seq0, uint64_t now)
 		return NULL;
 	for (i = 0; i < NFQD_DNST_STREAMS; i++)
 		if (t->st[i].ra != NULL && idle(&t->st[i], now))
-			end_stream(t, &t->st[i]);
+			drop_stream(t, &t->st[i]);
 	if ((r = nfqd_reasm_get(t->pool, seq0)) == NULL)
 		t->scanned = now;
 	return r;
@@ -294,12 +304,14 @@ nfqd_dnst_segment(struct nfqd_dnst *t, const struct nfqd_dnst_seg *s,
 	nfqd_reasm_tcp_span(s->seq, (uint32_t)s->len, s->tcp_flags, &sp);
 	if (s->tcp_flags & NFQD_TCP_RST) {
 		if ((st = find(t, s, alen, now, false)) != NULL)
-			end_stream(t, st);
+			drop_stream(t, st);
 		return 0;
 	}
 	if (s->tcp_flags & NFQD_TCP_SYN) {
 		/* The stream starts: byte 0 follows the SYN. */
 		st = find(t, s, alen, now, true);
+		if (st->ra != NULL && st->sport == NFQD_DNST_PORT)
+			t->abandoned++;
 		nfqd_reasm_put(t->pool, st->ra);
 		st->ra = NULL;
 		st->done = 0;
@@ -332,6 +344,12 @@ nfqd_dnst_streams(const struct nfqd_dnst *t, uint64_t now)
 	for (i = 0; i < NFQD_DNST_STREAMS; i++)
 		n += t->st[i].last != 0 && !idle(&t->st[i], now);
 	return n;
+}
+
+uint64_t
+nfqd_dnst_abandoned(const struct nfqd_dnst *t)
+{
+	return t->abandoned;
 }
 
 unsigned

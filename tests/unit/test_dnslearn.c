@@ -953,6 +953,10 @@ test_tcp_streams(void)
 	    "tcp streams: an answer missing a byte not learned");
 	CHECK_UINT_EQ(d.c.refused, 1, "tcp streams: an incomplete answer "
 	    "waits");
+	feed(&d, 6, S, 53, C, 43004, 3001 + (uint32_t)a.n + 1, 0x04, NULL, 0,
+	    ns + 2);
+	CHECK_UINT_EQ(d.c.refused, 2, "tcp streams: ... refused when its "
+	    "connection is reset");
 
 	/* Over a window: 17,000 bytes announced, given up and counted. */
 	big = calloc(1, 17002);
@@ -962,7 +966,7 @@ test_tcp_streams(void)
 	feed(&d, 6, S, 53, C, 43005, 1, 0x18, big, 9000, ns);
 	feed(&d, 6, S, 53, C, 43005, 9001, 0x18, big + 9000, 8002, ns + 1);
 	free(big);
-	CHECK_UINT_EQ(d.c.refused, 2, "tcp streams: an answer over 16 KiB "
+	CHECK_UINT_EQ(d.c.refused, 3, "tcp streams: an answer over 16 KiB "
 	    "refused");
 	CHECK_UINT_EQ(d.c.learned, 22, "tcp streams: 22 learned in all");
 	nfqd_dnsl_fini(&d);

@@ -353,6 +353,61 @@ test_churn(void)
 	nfqd_dnst_free(t);
 }
 
+/*
+ * Answers left incomplete when their stream ends otherwise (a RST, a new
+ * SYN, the idle time) are counted; a client's query so, and a stream a
+ * segment gave up (NFQD_DNST_LOST, counted by the caller), are not.
+ */
+static void
+test_abandoned(void)
+{
+	struct nfqd_dnst	*t = nfqd_dnst_new(12);
+	struct nfqd_dnst_seg	 s;
+	struct rec		 r;
+	const size_t		 lens[1] = { 100 };
+	const uint64_t		 idle = (uint64_t)NFQD_DNST_IDLE_S *
+				     1000000000ull;
+	static const uint8_t	 S[4] = { 10, 9, 2, 1 }, C[4] = { 10, 9, 2, 2 };
+
+	if (!CHECK(t != NULL, "abandoned: table"))
+		return;
+	memset(&r, 0, sizeof(r));
+	build(lens, 1);
+	send_seg(t, 40000, 1, 0, stream, 50, T0, &r);
+	send_seg(t, 40000, 51, RST, NULL, 0, T0 + 1, &r);
+	CHECK_UINT_EQ(nfqd_dnst_abandoned(t), 1, "abandoned: a RST");
+	send_seg(t, 40000, 1, 0, stream, 50, T0 + 2, &r);
+	send_seg(t, 40000, 7000, SYN | 0x10, NULL, 0, T0 + 3, &r);
+	CHECK_UINT_EQ(nfqd_dnst_abandoned(t), 2, "abandoned: a new SYN");
+	send_seg(t, 40000, 7001, 0, stream, 50, T0 + 4, &r);
+	send_seg(t, 40000, 9000, 0, stream, 50, T0 + 4 + idle, &r);
+	CHECK_UINT_EQ(nfqd_dnst_abandoned(t), 3, "abandoned: the idle time");
+	/* A query cut short (to port 53), then a RST: not an answer. */
+	s.family = AF_INET;
+	s.saddr = C;
+	s.daddr = S;
+	s.sport = 40001;
+	s.dport = 53;
+	s.seq = 1;
+	s.tcp_flags = 0;
+	s.pay = stream;
+	s.len = 50;
+	nfqd_dnst_segment(t, &s, T0 + 5 + idle, on_msg, &r);
+	s.tcp_flags = RST;
+	s.len = 0;
+	nfqd_dnst_segment(t, &s, T0 + 6 + idle, on_msg, &r);
+	CHECK_UINT_EQ(nfqd_dnst_abandoned(t), 3, "abandoned: not a query");
+	/* Given up by a segment: LOST, not abandoned. */
+	send_seg(t, 40002, 1, 0, stream, 50, T0 + 7 + idle, &r);
+	seg[0] = stream[40] ^ 1;
+	CHECK_UINT_EQ(send_seg(t, 40002, 41, 0, seg, 1, T0 + 8 + idle, &r),
+	    NFQD_DNST_LOST, "abandoned: a conflict is LOST");
+	CHECK_UINT_EQ(nfqd_dnst_abandoned(t), 3, "abandoned: ... not counted "
+	    "again");
+	CHECK_UINT_EQ(r.n, 0, "abandoned: nothing handed over");
+	nfqd_dnst_free(t);
+}
+
 /* A stream that sees nothing for NFQD_DNST_IDLE_S ends. */
 static void
 test_idle(void)
@@ -388,6 +443,7 @@ main(void)
 	test_apart();
 	test_pool();
 	test_churn();
+	test_abandoned();
 	test_idle();
 	return unit_done();
 }

@@ -27,7 +27,8 @@
  *   prefix, or bytes of later messages past that window while one waits
  *   for a gap), when a retransmission differs from the bytes stored, or
  *   when no buffer is free.  A RST ends a stream; one that sees no
- *   segment for NFQD_DNST_IDLE_S ends too (its buffer back in the pool).
+ *   segment for NFQD_DNST_IDLE_S ends too (its buffer back in the pool);
+ *   an answer left incomplete so is counted (nfqd_dnst_abandoned()).
  * - A message is handed over at most once, in stream order, and only
  *   bytes of its own stream make it up.
  */
@@ -42,6 +43,7 @@
 #define NFQD_DNST_BUFS		32	/* messages being put together */
 #define NFQD_DNST_IDLE_S	10	/* a stream ends after this long
 					   without a segment */
+#define NFQD_DNST_PORT		53	/* a stream from it carries answers */
 
 struct nfqd_dnst;
 
@@ -78,6 +80,14 @@ void	nfqd_dnst_free(struct nfqd_dnst *t);
  */
 unsigned nfqd_dnst_segment(struct nfqd_dnst *t, const struct nfqd_dnst_seg *s,
 	    uint64_t now_ns, nfqd_dnst_fn *fn, void *arg);
+
+/*
+ * Answers (messages of streams from NFQD_DNST_PORT) that were incomplete
+ * when their stream ended otherwise than by NFQD_DNST_LOST: a RST, a new
+ * SYN, no segment for NFQD_DNST_IDLE_S, or given way for room.  Those a
+ * segment's NFQD_DNST_LOST stands for are not in it.
+ */
+uint64_t nfqd_dnst_abandoned(const struct nfqd_dnst *t);
 
 /* Streams in the table and buffers in use (tests, diagnostics). */
 unsigned nfqd_dnst_streams(const struct nfqd_dnst *t, uint64_t now_ns);
