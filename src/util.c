@@ -349,9 +349,8 @@ nfqd_check_replaceable(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
-/* Bytes for a temporary name: getrandom(), or the clock when it fails. */
-static void
-random_bytes(unsigned char *buf, size_t len)
+void
+nfqd_random_bytes(unsigned char *buf, size_t len)
 {
 	static uint64_t	n;
 	uint64_t	x;
@@ -386,7 +385,7 @@ nfqd_tmpfile(const char *path, unsigned mode, char *tmp, size_t tmplen,
 			n = snprintf(tmp, tmplen, "%s.tmp.%d", path,
 			    (int)getpid());
 		} else {
-			random_bytes(rnd, sizeof(rnd));
+			nfqd_random_bytes(rnd, sizeof(rnd));
 			for (k = 0; k < sizeof(rnd); k++)
 				sfx[k] = chars[rnd[k] % (sizeof(chars) - 1)];
 			sfx[k] = '\0';

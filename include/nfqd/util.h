@@ -78,6 +78,13 @@ int	nfqd_dir_prepare_for(const char *file, char *err, size_t errlen);
  */
 int	nfqd_check_replaceable(const char *path, char *err, size_t errlen);
 
+/*
+ * len random bytes: getrandom() without waiting for the pool, or, when
+ * that fails, the clock and the pid mixed (weaker, never blocks).  Not
+ * in a worker's system call filter: call it before the sandbox.
+ */
+void	nfqd_random_bytes(unsigned char *buf, size_t len);
+
 #define NFQD_TMPFILE_TRIES	100
 
 /*

@@ -338,7 +338,6 @@ tcp_segment(struct nfqd_dnsl *d, const struct nfqd_pkt *pi,
 {
 	struct nfqd_dnst_seg	 s;
 	struct tcpctx		 c = { d, pi, now_ns };
-	size_t			 off = 0, len;
 	uint64_t		 ab;
 
 	if (d->tcp != NULL) {
@@ -359,14 +358,8 @@ tcp_segment(struct nfqd_dnsl *d, const struct nfqd_pkt *pi,
 		d->c.refused += nfqd_dnst_abandoned(d->tcp) - ab;
 		return;
 	}
-	while (pi->paylen - off >= 2) {
-		len = (size_t)pay[off] << 8 | pay[off + 1];
-		if (len > pi->paylen - off - 2)
-			break;
-		message(d, pi, pay + off + 2, len, now_ns);
-		off += 2 + len;
-	}
-	if (off < pi->paylen && pi->sport == DNS_PORT)
+	if (nfqd_dnst_whole(pay, pi->paylen, tcp_message, &c) < pi->paylen &&
+	    pi->sport == DNS_PORT)
 		d->c.refused++;
 }
 

@@ -14,15 +14,13 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/random.h>
 #include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "nfqd/fault.h"
 #include "nfqd/l7/dnslearn.h"
 #include "nfqd/l7/dnstcp.h"
 #include "nfqd/nfqd.h"
+#include "nfqd/util.h"
 
 #define TAB_MAGIC	0x4c534e44u	/* "DNSL" */
 
@@ -165,15 +163,8 @@ int
 nfqd_dnsl_tcp_init(struct nfqd_dnsl *d)
 {
 	uint64_t	seed;
-	struct timespec	ts;
 
-	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != sizeof(seed)) {
-		/* Weaker, but a table: the clock and addresses. */
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		seed = (uint64_t)ts.tv_sec * 1000000000u ^
-		    (uint64_t)ts.tv_nsec ^ (uint64_t)(uintptr_t)d ^
-		    (uint64_t)getpid() << 40;
-	}
+	nfqd_random_bytes((unsigned char *)&seed, sizeof(seed));
 	nfqd_dnst_free(d->tcp);
 	return (d->tcp = nfqd_dnst_new(seed)) != NULL ? 0 : -1;
 }

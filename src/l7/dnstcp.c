@@ -9,7 +9,6 @@
  * Without a buffer, a segment that starts at next is read in place and
  * only the message it ends inside, if any, is copied.
  */
-#include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,9 +26,9 @@ struct stream {
 	uint64_t		 last;	/* ns of its last segment; 0: free */
 	struct nfqd_reasm	*ra;	/* byte 0: the next message's start */
 	uint32_t		 next;	/* sequence number of the next
-					   message, when in step and ra NULL */
+					   message, when ra is NULL (a stream
+					   in the table is in step) */
 	uint8_t			 family;
-	uint8_t			 step;	/* next (or ra's byte 0) is known */
 	uint16_t		 done;	/* bytes of ra's window read */
 	uint16_t		 sport, dport;
 	uint8_t			 saddr[16], daddr[16];
@@ -112,12 +111,22 @@ end_stream(struct nfqd_dnst *t, struct stream *st)
 	memset(st, 0, sizeof(*st));
 }
 
-/* End st for good or for room: an answer it held unfinished is lost. */
+/* st's buffer back: an answer it held unfinished is lost, and counted. */
 static void
-drop_stream(struct nfqd_dnst *t, struct stream *st)
+abandon(struct nfqd_dnst *t, struct stream *st)
 {
 	if (st->ra != NULL && st->sport == NFQD_DNST_PORT)
 		t->abandoned++;
+	nfqd_reasm_put(t->pool, st->ra);
+	st->ra = NULL;
+	st->done = 0;
+}
+
+/* End st for good or for room. */
+static void
+drop_stream(struct nfqd_dnst *t, struct stream *st)
+{
+	abandon(t, st);
 	end_stream(t, st);
 }
 
@@ -191,9 +200,8 @@ get_buf(struct nfqd_dnst *t, uint32_t seq0, uint64_t now)
 	return r;
 }
 
-/* The messages whole in p[0 .. len) from its first byte: bytes read. */
-static size_t
-whole(const uint8_t *p, size_t len, nfqd_dnst_fn *fn, void *arg)
+size_t
+nfqd_dnst_whole(const uint8_t *p, size_t len, nfqd_dnst_fn *fn, void *arg)
 {
 	size_t	off = 0, m;
 
@@ -245,7 +253,7 @@ stream_bytes(struct nfqd_dnst *t, struct stream *st, uint32_t seq,
 				d = 0;
 			}
 			if (d == 0) {
-				off = whole(p, len, fn, arg);
+				off = nfqd_dnst_whole(p, len, fn, arg);
 				st->next += (uint32_t)off;
 				p += off;
 				len -= off;
@@ -269,7 +277,8 @@ stream_bytes(struct nfqd_dnst *t, struct stream *st, uint32_t seq,
 		if (nfqd_reasm_add(r, seq, p, n, &fl) == NFQD_REASM_CONFLICT)
 			return lose(t, st);
 		c = nfqd_reasm_contig(r);
-		st->done += (uint16_t)whole(nfqd_reasm_data(r) + st->done,
+		st->done += (uint16_t)nfqd_dnst_whole(nfqd_reasm_data(r) +
+		    st->done,
 		    c - st->done, fn, arg);
 		if (nfqd_reasm_ahead(r) == 0) {
 			st->next = seq0 + st->done;
@@ -310,25 +319,18 @@ nfqd_dnst_segment(struct nfqd_dnst *t, const struct nfqd_dnst_seg *s,
 	if (s->tcp_flags & NFQD_TCP_SYN) {
 		/* The stream starts: byte 0 follows the SYN. */
 		st = find(t, s, alen, now, true);
-		if (st->ra != NULL && st->sport == NFQD_DNST_PORT)
-			t->abandoned++;
-		nfqd_reasm_put(t->pool, st->ra);
-		st->ra = NULL;
-		st->done = 0;
+		abandon(t, st);
 		st->next = sp.seq;
-		st->step = 1;
 	} else if ((st = find(t, s, alen, now, false)) != NULL)
 		st->last = now;
 	if (sp.len == 0)
 		return 0;
-	if (st == NULL || !st->step) {
+	if (st == NULL) {
 		/* Not in step: read as if it started a message. */
-		off = whole(s->pay, sp.len, fn, arg);
+		off = nfqd_dnst_whole(s->pay, sp.len, fn, arg);
 		if (off == sp.len)
 			return 0;
-		if (st == NULL)
-			st = find(t, s, alen, now, true);
-		st->step = 1;
+		st = find(t, s, alen, now, true);
 		st->next = sp.seq + (uint32_t)off;
 		return stream_bytes(t, st, st->next, s->pay + off,
 		    sp.len - off, now, fn, arg);

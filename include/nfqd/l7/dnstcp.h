@@ -67,6 +67,14 @@ struct nfqd_dnst_seg {
 typedef void	nfqd_dnst_fn(void *arg, const uint8_t *msg, size_t len);
 
 /*
+ * The messages that lie whole in p[0 .. len) from its first byte, each
+ * handed to fn; returns the bytes they take (with their prefixes).  For
+ * a segment read on its own.
+ */
+size_t	nfqd_dnst_whole(const uint8_t *p, size_t len, nfqd_dnst_fn *fn,
+	    void *arg);
+
+/*
  * The table and its buffers; seed keys the hash (a random one, so that
  * the addresses and ports an attacker picks do not all land in one
  * bucket).  NULL with errno on failure.
