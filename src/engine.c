@@ -16,6 +16,7 @@
 #include "nfqd/config.h"
 #include "nfqd/engine.h"
 #include "nfqd/iftab.h"
+#include "nfqd/netorder.h"
 #include "nfqd/pkt.h"
 #include "nfqd/queue.h"
 #include "nfqd/ratelimit.h"
@@ -442,10 +443,7 @@ nfqd_engine_decide(struct nfqd_engine *e, const struct nfqd_qmsg *m,
 static uint32_t
 tcp_seq(const uint8_t *pkt, const struct nfqd_pkt *pi)
 {
-	const uint8_t	*p = pkt + pi->l4off + 4;
-
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
+	return nfqd_get32(pkt + pi->l4off + 4);
 }
 
 void

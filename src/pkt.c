@@ -24,6 +24,7 @@
 #include <sys/socket.h>
 
 #include "nfqd/ipproto.h"
+#include "nfqd/netorder.h"
 #include "nfqd/pkt.h"
 
 #define IP4_HDRLEN	20
@@ -67,12 +68,6 @@ static const char *const statuses[NFQD_PKT_STATUS_MAX] = {
 };
 
 _Static_assert(NFQD_PKT_MAX_EXT == 64, "reasons[] names the limit");
-
-static inline uint32_t
-get16(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 8 | p[1];
-}
 
 static int
 fail(struct nfqd_pkt *pi, int status, int reason)
@@ -181,8 +176,8 @@ parse_l4(const uint8_t *data, struct nfqd_pkt *pi)
 		break;
 	}
 	if (pi->flags & NFQD_PKT_F_PORTS) {
-		pi->sport = (uint16_t)get16(h);
-		pi->dport = (uint16_t)get16(h + 2);
+		pi->sport = nfqd_get16(h);
+		pi->dport = nfqd_get16(h + 2);
 	}
 	if (hlen > 0 && (st = misfit(pi, off, hlen, NFQD_PKT_R_L4_SHORT,
 	    NFQD_PKT_R_L4_LEN, NFQD_PKT_R_FRAG_L4)) != 0)
@@ -209,7 +204,7 @@ parse_l4(const uint8_t *data, struct nfqd_pkt *pi)
 		 * (RFC 2675) or a UDP GSO super-packet's.  UDP-Lite's field
 		 * is the checksum coverage, not a length.
 		 */
-		ulen = get16(h + 4);
+		ulen = nfqd_get16(h + 4);
 		jumbo = ulen == 0 && room > 65535;
 		if (!jumbo && (ulen < 8 ||
 		    (ulen > room && !(pi->flags & NFQD_PKT_F_FRAGMENT))))
@@ -258,7 +253,7 @@ parse_ip4(const uint8_t *data, struct nfqd_pkt *pi)
 	 * A GSO super-packet over 64 KiB (BIG TCP) has tot_len 0.  Bytes
 	 * after tot_len are link layer padding.
 	 */
-	totlen = get16(data + 2);
+	totlen = nfqd_get16(data + 2);
 	if (totlen == 0 && pi->len > 65535)
 		pi->iplen = pi->len;
 	else if (totlen < hlen || totlen > pi->len)
@@ -269,7 +264,7 @@ parse_ip4(const uint8_t *data, struct nfqd_pkt *pi)
 		return fail(pi, NFQD_PKT_TRUNCATED, NFQD_PKT_R_L3_SHORT);
 
 	/* MF or a fragment offset; options are skipped, not parsed. */
-	frag = get16(data + 6);
+	frag = nfqd_get16(data + 6);
 	if (frag & 0x1fff)
 		return later_frag(pi, pi->proto, hlen);
 	if (frag & 0x2000)
@@ -299,7 +294,7 @@ parse_ip6(const uint8_t *data, struct nfqd_pkt *pi)
 	 * what payload_len can say, as for IPv4.  Shorter, the kernel's own
 	 * input trims such a packet to its 40 bytes, and so does this.
 	 */
-	plen = get16(data + 4);
+	plen = nfqd_get16(data + 4);
 	if (plen == 0 && pi->len > IP6_HDRLEN + 65535)
 		pi->iplen = pi->len;
 	else if (plen > pi->len - IP6_HDRLEN)
@@ -338,7 +333,7 @@ parse_ip6(const uint8_t *data, struct nfqd_pkt *pi)
 			    fail(pi, NFQD_PKT_MALFORMED, NFQD_PKT_R_EXT_LEN);
 		if (nh == IPPROTO_FRAGMENT) {
 			/* Offset in 8-byte units, then 2 reserved bits, M. */
-			frag = get16(h + 2);
+			frag = nfqd_get16(h + 2);
 			if (frag >> 3 != 0)
 				return later_frag(pi, h[0], off + hlen);
 			/* Offset 0 without M is an atomic fragment (RFC 6946). */

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "nfqd/l7/dns.h"
+#include "nfqd/netorder.h"
 
 static const char *const whys[NFQD_DNS_R_MAX] = {
 	[NFQD_DNS_R_NONE] = "no problem",
@@ -28,12 +29,6 @@ static const char *const whys[NFQD_DNS_R_MAX] = {
 	[NFQD_DNS_R_NAME_BYTE] = "dot, space, control or non-ASCII byte in "
 	    "a label",
 };
-
-static uint16_t
-get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
 
 static int
 refuse(uint8_t *why, enum nfqd_dns_why w)
@@ -111,14 +106,14 @@ nfqd_dns_msg_parse(const uint8_t *msg, size_t len, struct nfqd_dns_query *out)
 	memset(out, 0, sizeof(*out));
 	if (len < NFQD_DNS_HDR)
 		goto bad;
-	if (get16(msg + 4) > 1) {
+	if (nfqd_get16(msg + 4) > 1) {
 		why = NFQD_DNS_R_QDCOUNT;
 		goto bad;
 	}
-	out->id = get16(msg);
+	out->id = nfqd_get16(msg);
 	out->response = (msg[2] & 0x80) != 0;
 	out->opcode = (msg[2] >> 3) & 0x0f;
-	out->qdcount = get16(msg + 4);
+	out->qdcount = nfqd_get16(msg + 4);
 	if (out->qdcount == 0)
 		return NFQD_L7_DONE;
 	if ((n = nfqd_dns_name_read(msg, len, NFQD_DNS_HDR, out->qname, &next,
@@ -129,8 +124,8 @@ nfqd_dns_msg_parse(const uint8_t *msg, size_t len, struct nfqd_dns_query *out)
 		goto bad;
 	}
 	out->qname_len = (uint16_t)n;
-	out->qtype = get16(msg + next);
-	out->qclass = get16(msg + next + 2);
+	out->qtype = nfqd_get16(msg + next);
+	out->qclass = nfqd_get16(msg + next + 2);
 	return NFQD_L7_DONE;
 
 bad:
@@ -150,7 +145,7 @@ nfqd_dns_tcp_parse(const uint8_t *buf, size_t len, struct nfqd_dns_query *out,
 	memset(out, 0, sizeof(*out));
 	if (len < 2)
 		return NFQD_L7_MORE;
-	mlen = get16(buf);
+	mlen = nfqd_get16(buf);
 	if (mlen < NFQD_DNS_HDR) {
 		out->why = NFQD_DNS_R_TCP_LEN;
 		return NFQD_L7_BAD;

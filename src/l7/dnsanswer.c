@@ -25,6 +25,7 @@
 #include "nfqd/l7/dns.h"
 #include "nfqd/l7/dnslearn.h"
 #include "nfqd/l7/dnstcp.h"
+#include "nfqd/netorder.h"
 #include "nfqd/pkt.h"
 
 #define T_A		1
@@ -50,19 +51,6 @@ nfqd_dnsl_why_str(unsigned why)
 	return why < NFQD_DNSL_R_MAX ? whys[why] : "unknown";
 }
 
-static uint16_t
-get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t
-get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
-}
-
 /* One resource record's fixed part, read and checked. */
 struct rr {
 	uint16_t	type, class;
@@ -81,13 +69,13 @@ read_rr(const uint8_t *msg, size_t len, size_t *pos, char *owner,
 		return -1;
 	if (len - next < 10)
 		return -1;
-	r->type = get16(msg + next);
-	r->class = get16(msg + next + 2);
-	r->ttl = get32(msg + next + 4);
+	r->type = nfqd_get16(msg + next);
+	r->class = nfqd_get16(msg + next + 2);
+	r->ttl = nfqd_get32(msg + next + 4);
 	/* RFC 2181 8: a TTL with the top bit set is zero. */
 	if (r->ttl & 0x80000000u)
 		r->ttl = 0;
-	r->rdlen = get16(msg + next + 8);
+	r->rdlen = nfqd_get16(msg + next + 8);
 	r->rdata = next + 10;
 	if (len - r->rdata < r->rdlen)
 		return -1;
@@ -151,7 +139,7 @@ nfqd_dnsl_answer_parse(const uint8_t *msg, size_t len,
 	    &why) < 0)
 		return refuse(a, NFQD_DNSL_R_HEADER);
 	start = next + 4;
-	nrr = get16(msg + 6);
+	nrr = nfqd_get16(msg + 6);
 	if (nrr > NFQD_DNSL_RRS_MAX)
 		nrr = NFQD_DNSL_RRS_MAX;
 

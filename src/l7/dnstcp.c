@@ -16,6 +16,7 @@
 
 #include "nfqd/l7/dnstcp.h"
 #include "nfqd/l7/reasm.h"
+#include "nfqd/netorder.h"
 
 #define NBUCKETS	(NFQD_DNST_STREAMS / NFQD_DNST_WAYS)
 #define IDLE_NS		((uint64_t)NFQD_DNST_IDLE_S * 1000000000ull)
@@ -206,7 +207,7 @@ nfqd_dnst_whole(const uint8_t *p, size_t len, nfqd_dnst_fn *fn, void *arg)
 	size_t	off = 0, m;
 
 	while (len - off >= 2) {
-		m = (size_t)p[off] << 8 | p[off + 1];
+		m = nfqd_get16(p + off);
 		if (m > len - off - 2)
 			break;
 		fn(arg, p + off + 2, m);

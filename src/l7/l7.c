@@ -22,6 +22,7 @@
 #include "nfqd/l7/quic.h"
 #include "nfqd/l7/reasm.h"
 #include "nfqd/l7/tls.h"
+#include "nfqd/netorder.h"
 #include "nfqd/nfqd.h"
 #include "nfqd/pkt.h"
 #include "nfqd/ruleset.h"
@@ -342,13 +343,6 @@ worth_parsing(const struct nfqd_flow *f, const uint8_t *buf, size_t before,
 		return contig >= f->need;
 	return contig <= 64 ||
 	    memchr(buf + before, '\n', contig - before) != NULL;
-}
-
-static inline uint32_t
-get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
 }
 
 /*
@@ -770,7 +764,7 @@ tcp_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
 	struct nfqd_flow_key	 k;
 	struct nfqd_flow	*f;
 	const uint8_t		*pay = data + pi->payoff;
-	uint32_t		 seq = get32(data + pi->l4off + 4), h;
+	uint32_t		 seq = nfqd_get32(data + pi->l4off + 4), h;
 	uint8_t			 th = pi->tcp_flags;
 	bool			 syn = (th & (TH_SYN | TH_ACK)) == TH_SYN;
 	bool			 dns = pi->dport == DNS_PORT ||

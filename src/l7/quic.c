@@ -35,6 +35,7 @@
 
 #include "nfqd/l7/quic.h"
 #include "nfqd/l7/reasm.h"
+#include "nfqd/netorder.h"
 
 #define LH_FORM		0x80	/* long header */
 #define LH_FIXED	0x40
@@ -280,13 +281,6 @@ varint(const uint8_t *p, size_t len, size_t *off, uint64_t *v)
 	return true;
 }
 
-static uint32_t
-get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
-}
-
 /* A long header's clear part. */
 struct lhdr {
 	uint32_t	 version;
@@ -313,7 +307,7 @@ lhdr_parse(const uint8_t *p, size_t len, struct lhdr *h)
 	memset(h, 0, sizeof(*h));
 	if (len < 7 || !(p[0] & LH_FORM))
 		return NFQD_QUIC_R_NOT_QUIC;
-	h->version = get32(p + 1);
+	h->version = nfqd_get32(p + 1);
 	h->v = qversion(h->version);
 	h->dcid_len = p[5];
 	if ((size_t)h->dcid_len + 7 > len)
