@@ -322,6 +322,7 @@ nfqd_dnst_segment(struct nfqd_dnst *t, const struct nfqd_dnst_seg *s,
 		st = find(t, s, alen, now, true);
 		abandon(t, st);
 		st->next = sp.seq;
+		st->last = now;		/* a SYN sent again too */
 	} else if ((st = find(t, s, alen, now, false)) != NULL)
 		st->last = now;
 	if (sp.len == 0)

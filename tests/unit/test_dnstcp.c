@@ -430,6 +430,17 @@ test_idle(void)
 	send_seg(t, 40000, 1051, 0, stream + 50, 52, T0 + 2 * idle, &r);
 	CHECK_UINT_EQ(r.n, 0, "idle: the tail after the stream ended");
 	CHECK(!r.bad, "idle: nothing made of its bytes");
+
+	/* A SYN sent again counts as a segment seen: the stream it starts
+	 * again lives on from then, not from the first SYN (the message's
+	 * tail first: read out of step, it would be taken for a length). */
+	memset(&r, 0, sizeof(r));
+	send_seg(t, 40001, 5000, SYN | 0x10, NULL, 0, T0, &r);
+	send_seg(t, 40001, 5000, SYN | 0x10, NULL, 0, T0 + idle - 1, &r);
+	send_seg(t, 40001, 5051, 0, stream + 50, 52, T0 + idle + 1, &r);
+	send_seg(t, 40001, 5001, 0, stream, 50, T0 + idle + 2, &r);
+	CHECK_UINT_EQ(r.n, 1, "idle: a SYN sent again keeps its stream");
+	CHECK(!r.bad, "idle: ... and the message read whole");
 	nfqd_dnst_free(t);
 }
 
