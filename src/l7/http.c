@@ -8,8 +8,10 @@
  * (BAD once NFQD_HTTP_HEAD_MAX bytes are there), never a guess.  That is
  * what makes every prefix of a DONE stream MORE and keeps an answer once
  * given.  The request-target is judged whole once its SP is there; the
- * Host header once its line ends.  Nothing is allocated: the normalized
- * path is built in out->path with a small stack of segment starts.
+ * Host header once its line ends.  A first line found to be no request
+ * line is read a second time, leniently (lenient()), before it is called
+ * NOT.  Nothing is allocated: the normalized path is built in out->path
+ * with a small stack of segment starts.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -108,6 +110,22 @@ is_tchar(uint8_t c)
 	case '!': case '#': case '$': case '%': case '&': case '\'':
 	case '*': case '+': case '-': case '.': case '^': case '_':
 	case '`': case '|': case '~':
+		return true;
+	}
+	return false;
+}
+
+/*
+ * The bytes Python's http.server (and wsgiref, Django's runserver) splits
+ * a request line at: str.split() of the line as iso-8859-1.  LF is one
+ * too, but ends the line.
+ */
+static bool
+is_ws(uint8_t c)
+{
+	switch (c) {
+	case ' ': case '\t': case '\v': case '\f': case '\r':
+	case 0x1c: case 0x1d: case 0x1e: case 0x1f: case 0x85: case 0xa0:
 		return true;
 	}
 	return false;
@@ -574,6 +592,67 @@ request_line(struct http_p *p, struct nfqd_http_req *out, int *formp)
 }
 
 /*
+ * The request line was found to be no request line (why, NOT): read it
+ * again as the most lenient servers read it, and call it BAD where one of
+ * them takes it.  After the empty lines request_line() skipped:
+ *   W* token W+ target W+ "HTTP/"
+ *   "GET" W+ target W* LF
+ * with W is_ws(), token 1 or more tchars (Go and nginx take a method of
+ * any length), target 1 or more bytes that are neither W nor LF (Go takes
+ * "http:/admin", a scheme without an authority, and reads the Host
+ * header), "HTTP/" in any case (Apache's HttpProtocolOptions Unsafe takes
+ * "http/1.1").  The second is HTTP/0.9, which Python serves for GET, and
+ * reads the headers after it.  The first byte that leaves both shapes
+ * says NOT with why, so other protocols still end up NOT, most within
+ * their first line: "SSH-2.0-x\r\n", "EHLO x\r\n" and "USER x\r\n" at
+ * its LF, "INVITE sip:x SIP/2.0" at the 'S' of "SIP/".
+ */
+static bool
+lenient(struct http_p *p, enum nfqd_http_why why)
+{
+	static const char	 ver[] = "http/";
+	const uint8_t		*b = p->b;
+	size_t			 i = 0, m, ml, t, k;
+	uint8_t			 c;
+
+	/* request_line() said NOT, so each CR of them has its LF. */
+	while (i < p->n && (b[i] == '\r' || b[i] == '\n'))
+		i++;
+	while (i < p->n && is_ws(b[i]))
+		i++;
+	for (m = i; i < p->n && is_tchar(b[i]); i++)
+		;
+	if (i == p->n)
+		return starve(p);
+	if (i == m || !is_ws(b[i]))
+		return stop(p, NFQD_L7_NOT, why);
+	ml = i - m;
+	while (i < p->n && is_ws(b[i]))
+		i++;
+	for (t = i; i < p->n && !is_ws(b[i]) && b[i] != '\n'; i++)
+		;
+	if (i < p->n && i == t)
+		return stop(p, NFQD_L7_NOT, why);	/* no target */
+	while (i < p->n && is_ws(b[i]))
+		i++;
+	if (i == p->n)
+		return starve(p);
+	if (b[i] == '\n') {
+		if (!eq(b + m, ml, "GET"))
+			return stop(p, NFQD_L7_NOT, why);
+		return stop(p, NFQD_L7_BAD, NFQD_HTTP_R_LINE);
+	}
+	for (k = 0; k < sizeof(ver) - 1; k++, i++) {
+		if (i == p->n)
+			return starve(p);
+		c = b[i] >= 'A' && b[i] <= 'Z' ? b[i] + 'a' - 'A' : b[i];
+		if (c != (uint8_t)ver[k])
+			return stop(p, NFQD_L7_NOT, why);
+	}
+	return stop(p, NFQD_L7_BAD, NFQD_HTTP_R_LINE);
+}
+
+/*
  * Header lines up to and with the empty line.  The Host header's name,
  * normalized, goes to host (*host_len: -1 when there is none).
  */
@@ -642,7 +721,13 @@ nfqd_http_req_parse(const uint8_t *buf, size_t len, struct nfqd_http_req *out)
 	int		form = FORM_UNKNOWN, host_len = -1;
 
 	memset(out, 0, sizeof(*out));
-	if (!request_line(&p, out, &form) || !fields(&p, host, &host_len))
+	if (!request_line(&p, out, &form)) {
+		/* Not the HTTP/2 preface's NOT: that line is read whole. */
+		if (p.res == NFQD_L7_NOT && p.why != NFQD_HTTP_R_H2_PREFACE)
+			lenient(&p, p.why);
+		goto fail;
+	}
+	if (!fields(&p, host, &host_len))
 		goto fail;
 	if (form == FORM_ABSOLUTE || form == FORM_AUTHORITY) {
 		/* The authority wins; a Host header must agree with it. */

@@ -15,7 +15,12 @@
  *     and normalizes to itself when sent again;
  *   - a prefix shorter than used is MORE; once DONE, NOT or BAD, every
  *     longer prefix gives the same answer, fields and all; the head alone
- *     (used bytes) gives the same DONE;
+ *     (used bytes) gives the same DONE; NOT and BAD come at one byte,
+ *     MORE before it and the same answer at every prefix looked at after;
+ *   - a first line that servers splitting at any whitespace take (a
+ *     method of tchars, a target, a third word "HTTP/..." in any case, or
+ *     "GET" and a target alone on the line), split here independently
+ *     of the parser, is never NOT (but the HTTP/2 preface's);
  *   - nothing depends on what out held before.
  *
  *   make fuzz; d=$(mktemp -d); cp -r tests/fuzz/corpus/http/. $d
@@ -26,6 +31,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "nfqd/l7/http.h"
 
@@ -56,6 +62,50 @@ is_tchar(uint8_t c)
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 	    (c >= '0' && c <= '9') || (c != 0 && strchr("!#$%&'*+-.^_`|~",
 	    c) != NULL);
+}
+
+/* What Python's str.split() splits an iso-8859-1 line at, LF aside. */
+static bool
+is_ws(uint8_t c)
+{
+	return (c != 0 && strchr(" \t\v\f\r\x1c\x1d\x1e\x1f", c) != NULL) ||
+	    c == 0x85 || c == 0xa0;
+}
+
+/*
+ * Whether the first line, after empty lines, split into words at is_ws()
+ * as Python's http.server splits it, is a request a lenient server
+ * takes: see above.
+ */
+static bool
+lenient_request(const uint8_t *in, size_t size)
+{
+	const uint8_t	*w[3];
+	size_t		 wl[3], nw = 0, i = 0, j;
+
+	while (i < size && (in[i] == '\r' || in[i] == '\n'))
+		i++;
+	while (nw < 3) {
+		while (i < size && is_ws(in[i]))
+			i++;
+		if (i == size || in[i] == '\n')
+			break;
+		for (j = i; j < size && !is_ws(in[j]) && in[j] != '\n'; j++)
+			;
+		w[nw] = in + i;
+		wl[nw++] = j - i;
+		i = j;
+	}
+	if (nw < 2)
+		return false;
+	for (j = 0; j < wl[0]; j++)
+		if (!is_tchar(w[0][j]))
+			return false;
+	if (nw == 3)
+		return wl[2] >= 5 && strncasecmp((const char *)w[2], "http/",
+		    5) == 0;
+	return i < size && in[i] == '\n' && wl[0] == 3 &&
+	    memcmp(w[0], "GET", 3) == 0;
 }
 
 static bool
@@ -197,7 +247,7 @@ LLVMFuzzerTestOneInput(const uint8_t *in, size_t size)
 {
 	static struct guarded	 g1, g2;
 	enum nfqd_l7_res	 r, r2;
-	size_t			 k;
+	size_t			 k, lo, hi;
 
 	memset(&g1, 0x5a, sizeof(g1));
 	r = nfqd_http_req_parse(in, size, &g1.req);
@@ -222,6 +272,9 @@ LLVMFuzzerTestOneInput(const uint8_t *in, size_t size)
 	    g1.req.why == NFQD_HTTP_R_H2_PREFACE));
 	if (size < NFQD_HTTP_HEAD_MAX)
 		ASSERT(g1.req.why != NFQD_HTTP_R_TOO_BIG);
+	if (lenient_request(in, size))
+		ASSERT(r != NFQD_L7_NOT ||
+		    g1.req.why == NFQD_HTTP_R_H2_PREFACE);
 
 	/* Nothing depends on what out held before. */
 	memset(&g2, 0xa5, sizeof(g2));
@@ -234,6 +287,21 @@ LLVMFuzzerTestOneInput(const uint8_t *in, size_t size)
 		    NFQD_L7_MORE);
 		ASSERT(parse_copy(in, g1.req.used, &g2.req) == NFQD_L7_DONE);
 		ASSERT(memcmp(&g1.req, &g2.req, sizeof(g1.req)) == 0);
+	}
+	/* NOT and BAD: found by halving, the byte that says it; each prefix
+	   looked at on the way is MORE before it, the same answer after. */
+	if (r == NFQD_L7_NOT || r == NFQD_L7_BAD) {
+		for (lo = 0, hi = size; hi - lo > 1; ) {
+			k = lo + (hi - lo) / 2;
+			r2 = parse_copy(in, k, &g2.req);
+			if (r2 == NFQD_L7_MORE) {
+				lo = k;
+				continue;
+			}
+			ASSERT(r2 == r);
+			ASSERT(memcmp(&g1.req, &g2.req, sizeof(g1.req)) == 0);
+			hi = k;
+		}
 	}
 	if (size > 1) {
 		k = (size_t)(in[size - 1] * 7919u + in[0] * 31u) % size;

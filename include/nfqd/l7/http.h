@@ -20,9 +20,11 @@
 enum nfqd_http_why {
 	NFQD_HTTP_R_NONE = 0,		/* MORE or DONE */
 	NFQD_HTTP_R_NOT_HTTP,		/* NOT: no method (a byte that is not
-					   a tchar, or no SP after 16) */
-	NFQD_HTTP_R_NOT_TARGET,		/* NOT: a request-target no HTTP
-					   server takes ("USER x", "sip:") */
+					   a tchar, or no SP after 16), and
+					   no request line read leniently */
+	NFQD_HTTP_R_NOT_TARGET,		/* NOT: a request-target of no form
+					   ("USER x", "sip:"), and no request
+					   line read leniently */
 	NFQD_HTTP_R_H2_PREFACE,		/* NOT: the HTTP/2 connection
 					   preface (PRI * HTTP/2.0) */
 	NFQD_HTTP_R_BARE_CR,		/* a CR not followed by LF */
@@ -31,7 +33,10 @@ enum nfqd_http_why {
 					   in the request line */
 	NFQD_HTTP_R_LINE,		/* request line not "method SP target
 					   SP HTTP/d.d": two spaces, no
-					   version (HTTP/0.9), junk after it */
+					   version (HTTP/0.9), junk after it;
+					   a line only lenient servers take:
+					   other whitespace, a method over 16,
+					   a target of no form ("http:/x") */
 	NFQD_HTTP_R_VERSION,		/* HTTP major version not 1 */
 	NFQD_HTTP_R_TARGET,		/* request-target malformed: '#', a
 					   bad %-escape, '*' not for OPTIONS,
@@ -89,16 +94,30 @@ struct nfqd_http_req {
  * parser, the request is BAD.  RFC 9110 and 9112 have servers reject
  * these shapes, so refusing them costs no working client anything.
  *
- * NOT, said as early as the bytes allow: the first byte is not a tchar
- * (TLS's 22, SSH's "SSH-" is caught at the 17th byte); no SP within the
- * first 17 bytes; a method of bytes other than tchars; a request-target
+ * NOT, said as early as the bytes allow: a first line that is no request
+ * line, read strictly or leniently (below): the first byte is neither a
+ * tchar nor whitespace (TLS's 22); a method of bytes other than tchars or
+ * not followed by whitespace (SSH's banner, at its LF); a request-target
  * that is neither origin-form ('/'), asterisk-form ('*'), absolute-form
- * (scheme "://") nor, for CONNECT, authority-form ("USER x", "a1 LOGIN",
- * "sip:bob@x": servers answer 400 to these); the HTTP/2 preface
- * "PRI * HTTP/2.0" (h2c with prior knowledge is not HTTP/1.x).
- * Empty lines before the request line (CRLF or LF) are skipped, as nginx,
- * Apache and llhttp skip them, so "\r\nGET ..." is read as a request, not
- * as NOT.
+ * (scheme "://") nor, for CONNECT, authority-form, in a line that does
+ * not go on with "HTTP/" as its third word ("USER x", "a1 LOGIN x",
+ * "INVITE sip:bob@x SIP/2.0"); the HTTP/2 preface "PRI * HTTP/2.0" (h2c
+ * with prior knowledge is not HTTP/1.x).  Empty lines before the request
+ * line (CRLF or LF) are skipped, as nginx, Apache and llhttp skip them,
+ * so "\r\nGET ..." is read as a request, not as NOT.
+ *
+ * Read leniently, where the strict reading says NOT: servers take lines
+ * this parser does not, so those are BAD, not NOT (a rule that reads HTTP
+ * fields must not let them pass as another protocol).  With W any of SP,
+ * HTAB, VT, FF, CR, 0x1c-0x1f, 0x85 and 0xa0 (Python's http.server splits
+ * the line at them), tchar+ a method of any length (Go, nginx), and a
+ * target any bytes but W and LF (Go reads "http:/admin" as the path
+ * "/admin" and takes the Host header), a first line, after the empty
+ * lines,
+ *   W* tchar+ W+ target W+ "HTTP/" (in any case: Apache's
+ *   HttpProtocolOptions Unsafe takes "http/1.1"), or
+ *   "GET" W+ target W* LF (Python's HTTP/0.9, which reads headers too)
+ * is BAD; the first byte that leaves both shapes says NOT.
  *
  * The request line: method (1 to 16 tchars, case kept), one SP,
  * request-target (visible ASCII only), one SP, "HTTP/1.d", CRLF or LF.
