@@ -300,18 +300,28 @@ path_pop(struct path_out *o)
 		o->len = o->st[--o->nst];
 }
 
-enum seg_kind { SEG_EMPTY, SEG_DOT, SEG_DOTDOT, SEG_NAME };
+enum seg_kind {
+	SEG_EMPTY,		/* "" */
+	SEG_PARAM,		/* ";x": a parameter and no name */
+	SEG_DOT,		/* "." */
+	SEG_DOTDOT,		/* ".." */
+	SEG_NAME,		/* anything else */
+};
 
-/* What a path segment s[0..n) is once decoded; -1: BAD. */
+/*
+ * What a path segment s[0..n) is once decoded and its ';' parameters
+ * taken out, as Tomcat (CoyoteAdapter.parsePathParameters()) and Jetty
+ * take them out before they resolve dot-segments; *name: the bytes before
+ * the first ';'.  -1: BAD.  Only a literal ';' starts parameters there,
+ * and a %-escape holds none, so the name never cuts one.
+ */
 static int
-seg_kind(const uint8_t *s, size_t n)
+seg_kind(const uint8_t *s, size_t n, size_t *name)
 {
 	size_t	i, dots = 0, other = 0;
-	bool	param = false;
 	int	v;
 
-	if (n == 0)
-		return SEG_EMPTY;
+	*name = n;
 	for (i = 0; i < n; i++) {
 		v = s[i];
 		if (v == '\\')
@@ -321,19 +331,23 @@ seg_kind(const uint8_t *s, size_t n)
 			i += 2;
 			if (v == '/' || v == '\\' || v == 0)
 				return -1;
-		} else if (v == ';')
-			param = true;
-		if (param)
+		} else if (v == ';' && *name == n)
+			*name = i;
+		if (*name < n)
 			continue;
 		if (v == '.')
 			dots++;
 		else
 			other++;
 	}
-	if (other > 0 || dots == 0 || dots > 2)
+	if (n == 0)
+		return SEG_EMPTY;
+	if (*name == 0)
+		return SEG_PARAM;
+	if (other > 0 || dots > 2)
 		return SEG_NAME;
 	/* "..;x": Tomcat drops the parameter and walks up, nginx not. */
-	if (param)
+	if (*name < n)
 		return -1;
 	return dots == 1 ? SEG_DOT : SEG_DOTDOT;
 }
@@ -348,7 +362,7 @@ path_norm(struct http_p *p, const uint8_t *t, size_t tl,
 {
 	struct path_out	 o = { .dst = out->path };
 	const uint8_t	*q;
-	size_t		 pl, i, e;
+	size_t		 pl, i, e, nl;
 	bool		 empty = false;
 	int		 kind = SEG_EMPTY;
 
@@ -358,12 +372,21 @@ path_norm(struct http_p *p, const uint8_t *t, size_t tl,
 		/* t[i] is '/'; the segment runs to the next. */
 		for (e = i + 1; e < pl && t[e] != '/'; e++)
 			;
-		kind = seg_kind(t + i + 1, e - i - 1);
+		kind = seg_kind(t + i + 1, e - i - 1, &nl);
 		switch (kind) {
 		case SEG_EMPTY:
 			/* Not the last: "//" in the path. */
 			if (e < pl)
 				empty = true;
+			break;
+		case SEG_PARAM:
+			/* "/;x/admin": "/admin" to Tomcat, a segment ";x" to
+			   nginx and Apache.  Last ("/;jsessionid=1"), it is
+			   left out as Tomcat does: what nfqd keeps, "/", is a
+			   prefix of what nginx reads, and a rule with a ';' is
+			   refused, so no rule tells them apart. */
+			if (e < pl)
+				return stop(p, NFQD_L7_BAD, NFQD_HTTP_R_PATH);
 			break;
 		case SEG_DOT:
 			break;
@@ -375,7 +398,7 @@ path_norm(struct http_p *p, const uint8_t *t, size_t tl,
 			path_pop(&o);
 			break;
 		case SEG_NAME:
-			path_push(&o, t + i + 1, e - i - 1);
+			path_push(&o, t + i + 1, nl);
 			break;
 		default:
 			return stop(p, NFQD_L7_BAD, NFQD_HTTP_R_PATH);

@@ -11,8 +11,9 @@
  *     string's strlen; the method is the request line's first word, of
  *     tchars; the host re-normalizes to itself and has no trailing dot;
  *     the path has the shape its form gives it, no empty, "." or ".."
- *     segment, no escape of an unreserved character, no lower-case hex,
- *     and normalizes to itself when sent again;
+ *     segment, no ';' before its query, no escape of an unreserved
+ *     character, no lower-case hex, and normalizes to itself when sent
+ *     again;
  *   - a prefix shorter than used is MORE; once DONE, NOT or BAD, every
  *     longer prefix gives the same answer, fields and all; the head alone
  *     (used bytes) gives the same DONE; NOT and BAD come at one byte,
@@ -159,8 +160,9 @@ check_path(const struct nfqd_http_req *r)
 			ASSERT(!is_unreserved(hexval((uint8_t)p[i + 1]) << 4 |
 			    hexval((uint8_t)p[i + 2])));
 		}
+		/* Path parameters are taken out of the path part. */
 		if (i < pl)
-			ASSERT(c != '\\');
+			ASSERT(c != '\\' && c != ';');
 	}
 	/* Each segment of the path part: not empty but the last, not "."
 	   or "..", no escaped '/', '\' or NUL. */

@@ -235,8 +235,45 @@ static const struct hcase	cases[] = {
 	  OK("", "GET", "/caf%C3%A9", 1) },
 	{ "path three dots is a name", S("GET /.../x HTTP/1.1\r\n\r\n"),
 	  OK("", "GET", "/.../x", 1) },
+
+	/* Path parameters, taken out as Tomcat and Jetty take them out. */
 	{ "path parameter on a name", S("GET /a;x=1/b HTTP/1.1\r\n\r\n"),
-	  OK("", "GET", "/a;x=1/b", 1) },
+	  OK("", "GET", "/a/b", 1) },
+	{ "path parameter, rule /a/admin", S("GET /a;x/admin HTTP/1.1\r\n"
+	  "Host: blocked.example\r\n\r\n"),
+	  OK("blocked.example", "GET", "/a/admin", 1) },
+	{ "path parameters, two", S("GET /a;x;y=2/b HTTP/1.1\r\n\r\n"),
+	  OK("", "GET", "/a/b", 1) },
+	{ "path parameter empty", S("GET /a;/b; HTTP/1.1\r\n\r\n"),
+	  OK("", "GET", "/a/b", 1) },
+	{ "path parameter on each segment", S("GET /a;1/b;2/c;3 HTTP/1.1\r\n"
+	  "\r\n"), OK("", "GET", "/a/b/c", 1) },
+	{ "path parameter, name escaped", S("GET /%61dmin;x HTTP/1.1\r\n"
+	  "\r\n"), OK("", "GET", "/admin", 1) },
+	{ "path parameter, escapes in it", S("GET /a;x=%41%3b/b HTTP/1.1\r\n"
+	  "\r\n"), OK("", "GET", "/a/b", 1) },
+	{ "path parameter, then ..", S("GET /x;y/../admin HTTP/1.1\r\n\r\n"),
+	  OK("", "GET", "/admin", 1) },
+	{ "path ;jsessionid last", S("GET /;jsessionid=ABC HTTP/1.1\r\n\r\n"),
+	  OK("", "GET", "/", 1) },
+	{ "path ;jsessionid after a dir", S("GET /app/;jsessionid=ABC HTTP/1.1"
+	  "\r\n\r\n"), OK("", "GET", "/app/", 1) },
+	{ "path ;jsessionid on a name", S("GET /app/login;jsessionid=ABC?u=1 "
+	  "HTTP/1.1\r\n\r\n"), OK("", "GET", "/app/login?u=1", 1) },
+	{ "path ;jsessionid last, query", S("GET /;jsessionid=ABC?x=1 HTTP/1.1"
+	  "\r\n\r\n"), OK("", "GET", "/?x=1", 1) },
+	{ "path ; alone last", S("GET /a/; HTTP/1.1\r\n\r\n"),
+	  OK("", "GET", "/a/", 1) },
+	{ "path ;x after //", S("GET //;x HTTP/1.1\r\n\r\n"),
+	  OK("", "GET", "/", 1) },
+	{ "path escaped ; is a name", S("GET /a%3bx/admin HTTP/1.1\r\n\r\n"),
+	  OK("", "GET", "/a%3Bx/admin", 1) },
+	{ "query ; untouched", S("GET /a?b;c=d;e HTTP/1.1\r\n\r\n"),
+	  OK("", "GET", "/a?b;c=d;e", 1) },
+	{ "query ; after a path parameter", S("GET /a;p?b;c HTTP/1.1\r\n"
+	  "\r\n"), OK("", "GET", "/a?b;c", 1) },
+	{ "absolute-form path parameter", S("GET http://a.example/a;x/admin "
+	  "HTTP/1.1\r\n\r\n"), OK("a.example", "GET", "/a/admin", 1) },
 
 	/* Evasions: a second host, a hidden host, a path spelt around. */
 	{ "duplicate Host", S("GET / HTTP/1.1\r\nHost: a.example\r\n"
@@ -313,6 +350,24 @@ static const struct hcase	cases[] = {
 	{ "path .;x", S("GET /.;x/admin HTTP/1.1\r\n\r\n"), BAD(PATH) },
 	{ "path %2e%2e;", S("GET /x/%2e%2e;/admin HTTP/1.1\r\n\r\n"),
 	  BAD(PATH) },
+	{ "path ..;x last", S("GET /x/..;x HTTP/1.1\r\n\r\n"), BAD(PATH) },
+	{ "path .;x last", S("GET /x/.;x HTTP/1.1\r\n\r\n"), BAD(PATH) },
+	{ "path ;x first", S("GET /;x/admin HTTP/1.1\r\n"
+	  "Host: blocked.example\r\n\r\n"), BAD(PATH) },
+	{ "path ; alone first", S("GET /;/admin HTTP/1.1\r\n\r\n"),
+	  BAD(PATH) },
+	{ "path ;jsessionid then more", S("GET /;jsessionid=1/admin HTTP/1.1"
+	  "\r\n\r\n"), BAD(PATH) },
+	{ "path ; then ..", S("GET /x/;/../admin HTTP/1.1\r\n\r\n"),
+	  BAD(PATH) },
+	{ "path ;x in the middle", S("GET /a/;x/b HTTP/1.1\r\n\r\n"),
+	  BAD(PATH) },
+	{ "path parameter with %2F", S("GET /a;x%2Fy/b HTTP/1.1\r\n\r\n"),
+	  BAD(PATH) },
+	{ "path parameter with a backslash", S("GET /a;x\\y/b HTTP/1.1\r\n"
+	  "\r\n"), BAD(PATH) },
+	{ "absolute-form ;x first", S("GET http://a.example/;x/admin "
+	  "HTTP/1.1\r\n\r\n"), BAD(PATH) },
 	{ "target #", S("GET /admin#x HTTP/1.1\r\n\r\n"), BAD(TARGET) },
 	{ "target bad escape", S("GET /%zzadmin HTTP/1.1\r\n\r\n"),
 	  BAD(TARGET) },

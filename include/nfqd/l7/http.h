@@ -44,7 +44,8 @@ enum nfqd_http_why {
 					   authority form for CONNECT */
 	NFQD_HTTP_R_PATH,		/* path a server may read otherwise:
 					   %2F, %5C, %00, '\', "//..",
-					   "..;" */
+					   "..;", ";x" before another
+					   segment */
 	NFQD_HTTP_R_FIELD,		/* header line malformed: no ':',
 					   space before ':', obs-fold */
 	NFQD_HTTP_R_HOST_DUP,		/* Host header more than once */
@@ -169,6 +170,11 @@ struct nfqd_http_req {
  *     where slashes are merged first, "/a/b" where not), and a "." or ".."
  *     segment with a ';' parameter ("/..;/", which Tomcat walks up and
  *     nginx does not);
+ *   - path parameters are taken out of every segment, as Tomcat and
+ *     Jetty take them out: "/a;x=1/b" is "/a/b", "/;jsessionid=1" is "/";
+ *     a segment that is only parameters (";x"), not the last, is BAD
+ *     ("/;x/admin": Tomcat reads "/admin", nginx and Apache a segment
+ *     ";x"); the path part never holds ';' then;
  *   - '#' anywhere in the target is BAD (clients never send it; nginx
  *     ends the path there);
  *   - the query (from '?') is kept, escapes treated as above but nothing
