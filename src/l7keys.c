@@ -246,8 +246,9 @@ key_method(struct nfqd_ruleload *l, config_setting_t *s)
 /*
  * A path prefix, written as http.c leaves a path: starting with "/", no
  * "%" escapes of characters that need none, no "." or ".." segments, no
- * "//", nothing a server might read two ways.  Anything else could never
- * match what nfqd compares it with.
+ * "//", no ';' before a '?' (path parameters are taken out), nothing a
+ * server might read two ways.  Anything else could never match what nfqd
+ * compares it with.
  */
 static void
 one_path(struct nfqd_ruleload *l, config_setting_t *s, config_setting_t *e,
@@ -271,6 +272,9 @@ one_path(struct nfqd_ruleload *l, config_setting_t *s, config_setting_t *e,
 		why = "has a %-escape; write the character itself";
 	else if (strpbrk(v, "\\ \t") != NULL)
 		why = "has a backslash or a blank";
+	else if (strcspn(v, ";") < strcspn(v, "?"))
+		why = "has a \";\" before its query, if any: nfqd takes "
+		    "path parameters out (\"/a;x/b\" is \"/a/b\")";
 	if (why != NULL) {
 		rerr(l, s, "\"%s\" %s", v, why);
 		return;

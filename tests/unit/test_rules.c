@@ -455,6 +455,35 @@ test_ja4_key(void)
 	}
 }
 
+/* http_path values that could never match the path http.c leaves. */
+static void
+test_path_key(void)
+{
+	struct nfqd_config	cf;
+
+	rule_error("http_path with a path parameter",
+	    "{ name = \"r\"; http_path = \"/a;x/admin\"; verdict = \"drop\"; }",
+	    3, "rule \"r\": http_path: \"/a;x/admin\" has a \";\" before its "
+	    "query, if any: nfqd takes path parameters out (\"/a;x/b\" is "
+	    "\"/a/b\")");
+	rule_error("http_path ; last, in a list",
+	    "{ name = \"r\"; http_path = [\"/admin\",\n"
+	    "  \"/app;jsessionid=\"]; verdict = \"drop\"; }", 3,
+	    "rule \"r\": http_path: \"/app;jsessionid=\" has a \";\" before "
+	    "its query, if any: nfqd takes path parameters out (\"/a;x/b\" is "
+	    "\"/a/b\")");
+	rule_error("http_path ; before a query",
+	    "{ name = \"r\"; http_path = \"/;x?q\"; verdict = \"drop\"; }", 3,
+	    "rule \"r\": http_path: \"/;x?q\" has a \";\" before its query, "
+	    "if any: nfqd takes path parameters out (\"/a;x/b\" is \"/a/b\")");
+	if (rules_ok("http_path ; in the query", &cf,
+	    "{ name = \"r\"; http_path = \"/a?b;c\"; verdict = \"drop\"; }")) {
+		CHECK(cf.rules->rules[0].matchers == NFQD_M_PATH,
+		    "http_path ; in the query: its matcher");
+		nfqd_config_free(&cf);
+	}
+}
+
 static void
 test_warnings(void)
 {
@@ -2210,6 +2239,7 @@ main(void)
 	test_errors_rate();
 	test_errors_names();
 	test_ja4_key();
+	test_path_key();
 	test_warnings();
 	test_copy_range();
 	test_copy_warnings();
