@@ -452,6 +452,17 @@ test_http_dns(void)
 				    "Only.Example:8080\r\nAccept: */*\r\n\r\n";
 	static const char	req2[] = "GET /x HTTP/1.1\r\nHost: "
 				    "a.only.example\r\n\r\n";
+	static const struct {
+		const char	*name, *req;
+	} lenient[] = {
+		{ "a scheme without //", "GET http:/admin HTTP/1.1\r\n"
+		  "Host: blocked.example\r\n\r\n" },
+		{ "a method of 17", "UPDATEREDIRECTREF /admin HTTP/1.1\r\n"
+		  "Host: blocked.example\r\n\r\n" },
+		{ "a tab after the method", "GET\t/admin HTTP/1.1\r\n"
+		  "Host: blocked.example\r\n\r\n" },
+	};
+	static const char	ssh[] = "SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n";
 	static const uint8_t	dnsq[] = {
 		0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0,
 		3, 'w', 'w', 'w', 7, 'b', 'l', 'o', 'c', 'k', 'e', 'd',
@@ -482,6 +493,27 @@ test_http_dns(void)
 	CHECK_STR_EQ(part(&r, 4001, 9, (const uint8_t *)req2, 0,
 	    sizeof(req2) - 1, 0, 0, false), "accept",
 	    "HTTP: a subdomain of an exact-only name is not blocked");
+	/* Lines some server serves and nfqd does not read: refused, not
+	   taken for another protocol that carries no Host. */
+	for (i = 0; i < sizeof(lenient) / sizeof(lenient[0]); i++) {
+		syn(&r, (uint16_t)(4010 + i), 9);
+		CHECK_STR_EQ(part(&r, (uint16_t)(4010 + i), 9,
+		    (const uint8_t *)lenient[i].req, 0, strlen(lenient[i].req),
+		    0, 0, false), "l7_error", unit_fmt("HTTP: a blocked Host, "
+		    "%s: l7_error_verdict", lenient[i].name));
+	}
+	syn(&r, 4020, 9);
+	for (i = pend = 0; i + 1 < sizeof("GET http:/admin HTTP/") - 1; i++)
+		pend += strcmp(part(&r, 4020, 9,
+		    (const uint8_t *)lenient[0].req, i, 1, 0, 0, false),
+		    "pending") == 0;
+	CHECK_INT_EQ(pend, 20, "GET http:/admin in 1-byte segments: pending");
+	CHECK_STR_EQ(part(&r, 4020, 9, (const uint8_t *)lenient[0].req, 20, 1,
+	    0, 0, false), "l7_error", "... refused at the '/' of HTTP/");
+	syn(&r, 4021, 9);
+	CHECK_STR_EQ(part(&r, 4021, 9, (const uint8_t *)ssh, 0,
+	    sizeof(ssh) - 1, 0, 0, false), "accept",
+	    "an SSH banner is no HTTP request: accepted");
 
 	s = (struct seg){ "10.0.0.1", "10.0.0.2", 5353, 53, 0, 0, 17, false };
 	d = decide(&r, mk(&s, dnsq, sizeof(dnsq)), 0, 0);
