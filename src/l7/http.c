@@ -383,8 +383,8 @@ path_norm(struct http_p *p, const uint8_t *t, size_t tl,
 			/* "/;x/admin": "/admin" to Tomcat, a segment ";x" to
 			   nginx and Apache.  Last ("/;jsessionid=1"), it is
 			   left out as Tomcat does: what nfqd keeps, "/", is a
-			   prefix of what nginx reads, and a rule with a ';' is
-			   refused, so no rule tells them apart. */
+			   prefix of what nginx reads, and a rule's path with
+			   a ';' is refused, so no rule tells them apart. */
 			if (e < pl)
 				return stop(p, NFQD_L7_BAD, NFQD_HTTP_R_PATH);
 			break;

@@ -499,6 +499,9 @@ static const struct hcase	cases[] = {
 	{ "spaces first after an empty line", S("\r\n  GET /admin" BL),
 	  BAD(LINE) },
 	{ "HTAB after the method", S("GET\t/admin" BL), BAD(LINE) },
+	{ "SP and VT after the method", S("GET \x0b/admin" BL), BAD(LINE) },
+	{ "SP and HTAB after the method", S("GET \t/admin" BL), BAD(LINE) },
+	{ "0xa0 and SP after the method", S("GET\xa0 /admin" BL), BAD(LINE) },
 	{ "CR after the method, LF line ends", S("GET\r/admin HTTP/1.1\n"
 	  "Host: blocked.example\n\n"), BAD(LINE) },
 	{ "whitespace everywhere", S("\x0b\x0c\x1c GET\x1d\x1e/admin"
