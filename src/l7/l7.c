@@ -69,6 +69,8 @@ qconn(struct nfqd_flow *f)
 #define TH_RST		0x04
 #define TH_ACK		0x10
 #define TH_URG		0x20
+_Static_assert(TH_FIN == NFQD_TCP_FIN && TH_SYN == NFQD_TCP_SYN &&
+    TH_RST == NFQD_TCP_RST, "nfqd_reasm_tcp_span() reads the same flags");
 
 #define DNS_PORT	53
 
@@ -662,15 +664,15 @@ dns_next(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *pay)
  * rest of a hello nfqd can no longer read.
  */
 static enum nfqd_l7_res
-alone(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *pay, bool dns,
-    bool pending, struct nfqd_l7fields *f)
+alone(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *pay,
+    uint32_t len, bool dns, bool pending, struct nfqd_l7fields *f)
 {
 	enum nfqd_l7_res	res;
 	uint32_t		need;
 
-	if (pi->paylen == 0)
+	if (len == 0)
 		return NFQD_L7_NOT;	/* no fields; pi is as parsed */
-	res = parse_stream(l, pay, pi->paylen, dns, f, &need);
+	res = parse_stream(l, pay, len, dns, f, &need);
 	if (res == NFQD_L7_DONE) {
 		known(pi, f);
 	} else if (res == NFQD_L7_MORE || pending) {
@@ -749,9 +751,9 @@ client_bytes(struct nfqd_l7 *l, struct nfqd_flow *f, uint32_t seq,
 /* A flow seen first in its middle: see alone(); a whole message is kept. */
 static void
 midstream(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
-    const uint8_t *pay, bool dns, bool pending)
+    const uint8_t *pay, uint32_t len, bool dns, bool pending)
 {
-	if (alone(l, pi, pay, dns, pending, fields(f)) ==
+	if (alone(l, pi, pay, len, dns, pending, fields(f)) ==
 	    NFQD_L7_DONE)
 		settle(l, f, pi, NFQD_L7_DONE);
 }
@@ -769,10 +771,17 @@ tcp_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
 	bool			 syn = (th & (TH_SYN | TH_ACK)) == TH_SYN;
 	bool			 dns = pi->dport == DNS_PORT ||
 				    pi->sport == DNS_PORT;
+	struct nfqd_reasm_span	 sp;
 	enum nfqd_l7_res	 res;
 	enum nfqd_flow_class	 cls;
 	int			 dir;
 
+	/*
+	 * The stream bytes the segment holds: a SYN's start after it, a
+	 * RST's none (a receiver never delivers a RST's payload, so a hello
+	 * read there would not be the one the server reads).
+	 */
+	nfqd_reasm_tcp_span(seq, pi->paylen, th, &sp);
 	nfqd_flow_key_make(&k, pi->family, pi->proto, pi->saddr, pi->daddr,
 	    pi->sport, pi->dport, &dir);
 	h = key_hash(l, &k, hint);
@@ -790,11 +799,12 @@ tcp_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
 	if (f == NULL) {
 		if ((f = nfqd_flow_add_hashed(l->flows, &k, h, NFQD_FC_WAIT,
 		    now)) == NULL) {
-			if (pi->paylen > 0 && !tcp_csum_ok(pi, data, skbinfo)) {
+			if (sp.len > 0 && !tcp_csum_ok(pi, data, skbinfo)) {
 				l->bad_csum++;
 				unknown(pi, NFQD_PKT_L7_ERROR);
 			} else {
-				alone(l, pi, pay, dns, pending, &l->scratch);
+				alone(l, pi, pay, sp.len, dns, pending,
+				    &l->scratch);
 			}
 			return;
 		}
@@ -815,7 +825,7 @@ tcp_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
 		cls = NFQD_FC_WAIT;
 
 	if (f->l7res == NFQD_L7_DONE && fields(f)->proto == NFQD_L7P_DNS &&
-	    pi->paylen > 0 && dir == f->client && f->seq0 != seq) {
+	    sp.len > 0 && dir == f->client && f->seq0 != seq) {
 		/* A later query on the connection: read on its own. */
 		dns_next(l, pi, pay);
 		nfqd_flow_touch(l->flows, f, cls, now);
@@ -832,7 +842,7 @@ tcp_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
 		nfqd_flow_touch(l->flows, f, cls, now);
 		return;
 	}
-	if (pi->paylen == 0 || ((f->flags & F_CLIENT) && dir != f->client)) {
+	if (sp.len == 0 || ((f->flags & F_CLIENT) && dir != f->client)) {
 		/* Nothing of the client's first message here. */
 		unknown(pi, NFQD_PKT_L7_PENDING);
 		nfqd_flow_touch(l->flows, f, cls, now);
@@ -844,7 +854,7 @@ tcp_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
 		return;
 	}
 	if (f->flags & F_MIDSTREAM) {
-		midstream(l, f, pi, pay, dns, pending);
+		midstream(l, f, pi, pay, sp.len, dns, pending);
 		nfqd_flow_touch(l->flows, f, cls, now);
 		return;
 	}
@@ -854,8 +864,7 @@ tcp_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
 		res = NFQD_L7_BAD;
 	} else {
 		/* A SYN's data (TCP Fast Open) starts after the SYN. */
-		res = client_bytes(l, f, (th & TH_SYN) ? seq + 1 : seq, pay,
-		    pi->paylen, dns);
+		res = client_bytes(l, f, sp.seq, pay, sp.len, dns);
 	}
 	if (res == NFQD_L7_MORE) {
 		if (f->ra == NULL) {

@@ -273,6 +273,17 @@ part(struct run *r, uint16_t sport, uint32_t isn, const uint8_t *msg,
 	return what(&d);
 }
 
+/* A client segment at seq with TCP flags fl and payload pay[0..n). */
+static const char *
+seg_at(struct run *r, uint16_t sport, uint32_t seq, uint8_t fl,
+    const uint8_t *pay, size_t n, uint32_t mark)
+{
+	struct seg		s = cli(sport, seq, fl);
+	struct nfqd_decision	d = decide(r, mk(&s, pay, n), mark, 0);
+
+	return what(&d);
+}
+
 static void
 test_whole(void)
 {
@@ -442,6 +453,46 @@ test_evasions(void)
 	CHECK_STR_EQ(part(&r, 3008, 1, h, 50, n - 50, P, 0, false),
 	    "untracked", "midstream with the pending mark: a lost hello's "
 	    "rest is not let through");
+	teardown(&r);
+}
+
+/*
+ * A RST's payload is no stream bytes (a receiver never delivers it): a
+ * harmless hello's bytes 1..n in a RST, its byte 0 after, then a blocked
+ * hello's bytes 1..m complete the blocked one.
+ */
+static void
+test_rst_payload(void)
+{
+	struct run	 r;
+	uint8_t		 ok[600], bl[600];
+	size_t		 n, m;
+
+	if (!setup(&r, ""))
+		return;
+	n = hello(ok, "ok.example");
+	m = hello(bl, "blocked.example");
+	CHECK_STR_EQ(syn(&r, 3100, 1000), "pending", "rst payload: SYN");
+	CHECK_STR_EQ(seg_at(&r, 3100, 1001, 0x10, NULL, 0, 0), "pending",
+	    "rst payload: the handshake's ACK");
+	CHECK_STR_EQ(seg_at(&r, 3100, 1002, 0x14, ok + 1, n - 1, 0),
+	    "pending", "rst payload: a RST holding a harmless hello's bytes "
+	    "1..n: pending, nothing read");
+	CHECK_STR_EQ(part(&r, 3100, 1000, ok, 0, 1, 0, 0, false), "pending",
+	    "rst payload: the hello's byte 0: pending (the RST's bytes are "
+	    "not the stream's)");
+	CHECK_STR_EQ(part(&r, 3100, 1000, bl, 1, m - 1, 0, 0, false),
+	    "blocked", "rst payload: the blocked hello's bytes 1..m complete "
+	    "it: blocked");
+	CHECK_STR_EQ(part(&r, 3100, 1000, bl, 0, m, 0, 0, false), "blocked",
+	    "rst payload: the blocked hello again: blocked");
+
+	/* Without a flow entry (midstream), a RST's payload is not read. */
+	CHECK_STR_EQ(seg_at(&r, 3101, 5000, 0x14, ok, n, 0), "pending",
+	    "rst payload: a whole harmless hello in a RST seen midstream: "
+	    "not read, the flow undecided");
+	CHECK_STR_EQ(seg_at(&r, 3101, 5000, 0x18, bl, m, 0), "blocked",
+	    "rst payload: ... then the blocked hello whole: blocked");
 	teardown(&r);
 }
 
@@ -1160,6 +1211,7 @@ main(void)
 	test_whole();
 	test_segments();
 	test_evasions();
+	test_rst_payload();
 	test_http_dns();
 	test_quic();
 	test_udp_timeout();
