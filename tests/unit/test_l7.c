@@ -496,6 +496,37 @@ test_rst_payload(void)
 	teardown(&r);
 }
 
+/*
+ * A server name with a port: nginx cuts "blocked.example:443" at the
+ * colon and serves blocked.example, so a TLS hello that names it is
+ * refused; an HTTP Host with a port is the name before it.
+ */
+static void
+test_name_port(void)
+{
+	static const char	req[] = "GET / HTTP/1.1\r\nHost: "
+				    "blocked.example:443\r\n\r\n";
+	struct run		r;
+	uint8_t			h[600];
+	size_t			n;
+
+	if (!setup(&r, ""))
+		return;
+	n = hello(h, "blocked.example:443");
+	syn(&r, 3200, 1);
+	CHECK_STR_EQ(part(&r, 3200, 1, h, 0, n, 0, 0, false), "l7_error",
+	    "TLS server name \"blocked.example:443\": l7_error_verdict");
+	n = hello(h, "ok.example:443");
+	syn(&r, 3201, 1);
+	CHECK_STR_EQ(part(&r, 3201, 1, h, 0, n, 0, 0, false), "l7_error",
+	    "TLS server name \"ok.example:443\": l7_error_verdict too");
+	syn(&r, 3202, 1);
+	CHECK_STR_EQ(part(&r, 3202, 1, (const uint8_t *)req, 0,
+	    sizeof(req) - 1, 0, 0, false), "blocked",
+	    "HTTP Host \"blocked.example:443\": the host, blocked");
+	teardown(&r);
+}
+
 static void
 test_http_dns(void)
 {
@@ -1212,6 +1243,7 @@ main(void)
 	test_segments();
 	test_evasions();
 	test_rst_payload();
+	test_name_port();
 	test_http_dns();
 	test_quic();
 	test_udp_timeout();
