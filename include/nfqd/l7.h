@@ -108,6 +108,8 @@ struct nfqd_l7 {
 						   protocol (NONE: other) */
 	uint64_t		 hints_used;	/* packets whose hash came from
 						   nfqd_l7_hint (tests) */
+	uint64_t		 outside;	/* client segments outside the
+						   window, in l7_errors (tests) */
 	/* The big name sets that tls_sni and server_name rules read:
 	 * nfqd_l7_hint prefetches their slots for a hello's server name,
 	 * and keeps its suffix hashes in the first for the second round
@@ -132,7 +134,10 @@ void	nfqd_l7_free(struct nfqd_l7 *l);
  * TCP, or no room).  data: the packet's bytes as the kernel gave them;
  * skbinfo: the queue message's NFQA_SKB_* flags; pending: the packet
  * carries flows.pending_mark (its connection was being read when it
- * was last seen here).
+ * was last seen here).  TCP is read as docs/l7.md's Reassembly says: a
+ * RST's payload never, a SYN with another sequence number starts the
+ * flow afresh only where it can be a new connection, and an unread
+ * hello's bytes outside its window are refused.
  */
 struct nfqd_flow *nfqd_l7_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi,
 	    const uint8_t *data, uint32_t skbinfo, bool pending,

@@ -78,6 +78,8 @@ _Static_assert(TH_FIN == NFQD_TCP_FIN && TH_SYN == NFQD_TCP_SYN &&
 #define F_MIDSTREAM	0x01	/* first seen after its SYN */
 #define F_CLIENT	0x02	/* client and seq0 are known */
 #define F_QUIC		0x04	/* UDP: made by a QUIC Initial */
+#define F_SENT		0x08	/* TCP: the client sent a segment other
+				   than a SYN since its SYN */
 
 static void
 release(void *arg, struct nfqd_flow *f)
@@ -748,6 +750,19 @@ client_bytes(struct nfqd_l7 *l, struct nfqd_flow *f, uint32_t seq,
 	return res;
 }
 
+/*
+ * Whether client bytes at seq lie outside flow f's window: any of them
+ * before stream byte 0 (no client sends those after its SYN), or the
+ * first at or past NFQD_REASM_MAX.  Read modulo 2^32, as reasm does.
+ */
+static bool
+outside(const struct nfqd_flow *f, uint32_t seq)
+{
+	int32_t	off = (int32_t)(seq - f->seq0);
+
+	return off < 0 || off >= NFQD_REASM_MAX;
+}
+
 /* A flow seen first in its middle: see alone(); a whole message is kept. */
 static void
 midstream(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
@@ -756,6 +771,32 @@ midstream(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
 	if (alone(l, pi, pay, len, dns, pending, fields(f)) ==
 	    NFQD_L7_DONE)
 		settle(l, f, pi, NFQD_L7_DONE);
+}
+
+/*
+ * Whether a client SYN with another sequence number (or a SYN from the
+ * other end) on flow f opens a new connection, read afresh.  Linux
+ * answers a SYN on a synchronized connection with a challenge ACK and
+ * discards it (RFC 5961 4.2), and conntrack passes it with the old
+ * connection; were the flow restarted, the real hello would lie outside
+ * the new window (never read: every segment passing pending), or bytes
+ * the server discards as old would be read as the hello.  So a flow whose
+ * first message is unread and whose client sent more than SYNs keeps its
+ * sequence numbers.  A decided flow is restarted (the port reused, its
+ * FIN perhaps never seen past the connbytes window), and so is one that
+ * saw only SYNs.  A closing one (FIN or RST seen) is restarted unless the
+ * SYN carries the pending mark: the documented rules restore it from the
+ * connection, so conntrack took the SYN for the old connection, still
+ * open (a FIN, or a RST not at the next sequence number, does not end
+ * it); a new connection's conntrack entry has no mark yet.
+ */
+static bool
+syn_restarts(const struct nfqd_flow *f, bool pending)
+{
+	if (!(f->flags & F_CLIENT) || f->l7res != NFQD_L7_MORE ||
+	    !(f->flags & F_SENT))
+		return true;
+	return f->cls == NFQD_FC_CLOSING && !pending;
 }
 
 static void
@@ -789,10 +830,22 @@ tcp_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
 	/*
 	 * A SYN with another sequence number on a known flow opens a new
 	 * connection on the same addresses and ports: it must not inherit
-	 * the old one's name or verdict.
+	 * the old one's name or verdict.  One that does not (syn_restarts())
+	 * is no stream data and passes as the flow's other packets before
+	 * its decision do; one with a wrong checksum changes nothing.
 	 */
 	if (f != NULL && syn && (!(f->flags & F_CLIENT) ||
 	    f->seq0 != seq + 1 || f->client != dir)) {
+		if (!syn_restarts(f, pending)) {
+			*fp = f;
+			unknown(pi, NFQD_PKT_L7_PENDING);
+			return;
+		}
+		if (!tcp_csum_ok(pi, data, skbinfo)) {
+			l->bad_csum++;
+			unknown(pi, NFQD_PKT_L7_ERROR);
+			return;
+		}
 		nfqd_flow_end(l->flows, f);
 		f = NULL;
 	}
@@ -818,6 +871,8 @@ tcp_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
 		}
 	}
 	*fp = f;
+	if ((f->flags & F_CLIENT) && dir == f->client && !syn)
+		f->flags |= F_SENT;
 	cls = (enum nfqd_flow_class)f->cls;
 	if (th & (TH_FIN | TH_RST))
 		cls = NFQD_FC_CLOSING;
@@ -856,6 +911,18 @@ tcp_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
 	if (f->flags & F_MIDSTREAM) {
 		midstream(l, f, pi, pay, sp.len, dns, pending);
 		nfqd_flow_touch(l->flows, f, cls, now);
+		return;
+	}
+	if (outside(f, sp.seq)) {
+		/*
+		 * Not this stream's bytes: before byte 0 (the old stream of
+		 * a SYN that was no new connection, or of one that was), or
+		 * past the window.  Not read, not let through: the server
+		 * may be reading them.  The flow goes on.
+		 */
+		l->l7_errors++;
+		l->outside++;
+		unknown(pi, NFQD_PKT_L7_ERROR);
 		return;
 	}
 	if (th & TH_URG) {

@@ -527,6 +527,140 @@ test_name_port(void)
 	teardown(&r);
 }
 
+/*
+ * A SYN with another ISN on a flow whose hello is unread, after the
+ * client's ACK: Linux discards it (a challenge ACK), so it starts
+ * nothing, and the hello at the old numbers is read.
+ */
+static void
+test_syn_isn(void)
+{
+	static const int64_t	deltas[] = { 0x80000000ll, 1000, -1000 };
+	struct run		r;
+	struct seg		s;
+	struct nfqd_decision	d;
+	uint8_t			bl[600], ok[600];
+	uint32_t		y = 70000, x;
+	uint16_t		port;
+	size_t			m, n, i;
+	uint64_t		out;
+
+	if (!setup(&r, ""))
+		return;
+	m = hello(bl, "blocked.example");
+	n = hello(ok, "ok.example");
+	for (i = 0; i < 3; i++) {
+		port = (uint16_t)(3300 + i);
+		x = (uint32_t)((int64_t)y + deltas[i]);
+		syn(&r, port, y);
+		seg_at(&r, port, y + 1, 0x10, NULL, 0, 0);
+		CHECK_STR_EQ(seg_at(&r, port, x, 0x02, NULL, 0, P), "pending",
+		    unit_fmt("syn isn: a SYN at Y%+lld after the ACK: pending",
+		    (long long)deltas[i]));
+		CHECK_STR_EQ(part(&r, port, y, bl, 0, m, P, 0, false),
+		    "blocked", unit_fmt("syn isn: ... the blocked hello at "
+		    "Y+1 is read and blocked (Y%+lld)", (long long)deltas[i]));
+	}
+
+	/* In pieces around the SYN, and the SYN again with the same ISN. */
+	syn(&r, 3310, y);
+	seg_at(&r, 3310, y + 1, 0x10, NULL, 0, 0);
+	CHECK_STR_EQ(part(&r, 3310, y, bl, 0, 40, P, 0, false), "pending",
+	    "syn isn: the hello's first 40 bytes: pending");
+	CHECK_STR_EQ(seg_at(&r, 3310, y + 5000, 0x02, NULL, 0, P), "pending",
+	    "syn isn: a SYN at Y+5000 in the middle: pending");
+	CHECK_STR_EQ(seg_at(&r, 3310, y, 0x02, NULL, 0, P), "pending",
+	    "syn isn: the SYN again (same ISN): pending");
+	CHECK_STR_EQ(part(&r, 3310, y, bl, 40, m - 40, P, 0, false),
+	    "blocked", "syn isn: the rest completes the blocked hello");
+
+	/* Only SYNs seen: the last one starts the connection. */
+	syn(&r, 3311, y);
+	CHECK_STR_EQ(syn(&r, 3311, y + 77), "pending",
+	    "syn isn: a second SYN before any ACK: pending");
+	CHECK_STR_EQ(part(&r, 3311, y + 77, bl, 0, m, 0, 0, false), "blocked",
+	    "syn isn: ... its hello is read: blocked");
+
+	/* A port reused after a FIN: read afresh. */
+	for (i = 0; i < 2; i++) {
+		port = (uint16_t)(3312 + i);
+		syn(&r, port, y);
+		seg_at(&r, port, y + 1, 0x10, NULL, 0, 0);
+		CHECK_STR_EQ(seg_at(&r, port, y + 1, 0x11, NULL, 0, P),
+		    "pending", "syn isn: a FIN before any data: pending");
+		CHECK_STR_EQ(syn(&r, port, y + 900000), "pending",
+		    "syn isn: a new SYN after it (no pending mark: a new "
+		    "connection): pending");
+		CHECK_STR_EQ(part(&r, port, y + 900000, i ? ok : bl, 0,
+		    i ? n : m, 0, 0, false), i ? "accept" : "blocked",
+		    i ? "syn isn: ... the new connection's allowed hello: "
+		    "accepted" : "syn isn: ... the new connection's blocked "
+		    "hello: blocked");
+	}
+	/* The same with the pending mark: conntrack's old connection. */
+	syn(&r, 3314, y);
+	seg_at(&r, 3314, y + 1, 0x10, NULL, 0, 0);
+	seg_at(&r, 3314, y + 5001, 0x11, NULL, 0, P);
+	CHECK_STR_EQ(seg_at(&r, 3314, y + 100, 0x02, NULL, 0, P), "pending",
+	    "syn isn: a SYN after a FIN, with the pending mark: pending");
+	CHECK_STR_EQ(part(&r, 3314, y + 100, ok, 0, n, P, 0, false),
+	    "pending", "syn isn: ... an allowed hello at its numbers is "
+	    "the open connection's byte 100 on: pending, nothing decided");
+	CHECK_STR_EQ(part(&r, 3314, y, bl, 0, m, P, 0, false), "blocked",
+	    "syn isn: ... the blocked hello at Y+1: blocked");
+
+	/* A decided flow, no FIN seen: a new ISN is a new connection. */
+	syn(&r, 3315, y);
+	CHECK_STR_EQ(part(&r, 3315, y, ok, 0, n, 0, 0, false), "accept",
+	    "syn isn: an allowed hello decides the flow");
+	CHECK_STR_EQ(syn(&r, 3315, y + 900000), "pending",
+	    "syn isn: a SYN with a new ISN on the decided flow: pending");
+	CHECK_STR_EQ(part(&r, 3315, y + 900000, bl, 0, m, 0, 0, false),
+	    "blocked", "syn isn: ... its blocked hello is read: blocked");
+	CHECK_STR_EQ(syn(&r, 3315, y + 900000), "blocked",
+	    "syn isn: the same SYN again: the flow's verdict");
+
+	/* A wrong checksum nobody verified on a SYN that would restart. */
+	syn(&r, 3316, y);
+	CHECK_STR_EQ(part(&r, 3316, y, bl, 0, m, 0, 0, false), "blocked",
+	    "syn isn: a blocked hello decides the flow");
+	s = cli(3316, y + 900000, 0x02);
+	s.badsum = true;
+	d = decide(&r, mk(&s, NULL, 0), 0, NFQA_SKB_CSUM_NOTVERIFIED);
+	CHECK_STR_EQ(what(&d), "l7_error",
+	    "syn isn: a new SYN with a wrong checksum: l7_error_verdict");
+	CHECK_STR_EQ(part(&r, 3316, y, bl, 0, m, 0, 0, false), "blocked",
+	    "syn isn: ... the flow did not restart: the hello again blocked");
+
+	/* Bytes outside the window of an undecided flow. */
+	syn(&r, 3317, y);
+	out = r.e.l7.outside;
+	CHECK_STR_EQ(seg_at(&r, 3317, y - 9, 0x18, ok, 10, 0), "l7_error",
+	    "syn isn: 10 bytes before byte 0: l7_error_verdict");
+	CHECK_STR_EQ(seg_at(&r, 3317, y - 4, 0x18, ok, n, 0), "l7_error",
+	    "syn isn: a hello that starts 5 bytes before byte 0: "
+	    "l7_error_verdict");
+	CHECK_STR_EQ(part(&r, 3317, y, ok, 16384, 10, 0, 0, false),
+	    "l7_error", "syn isn: 10 bytes at stream byte 16384: "
+	    "l7_error_verdict");
+	CHECK_STR_EQ(seg_at(&r, 3317, y - 100, 0x10, NULL, 0, 0), "pending",
+	    "syn isn: an ACK without bytes before byte 0: pending");
+	CHECK_INT_EQ(r.e.l7.outside - out, 3, "syn isn: 3 segments counted");
+	CHECK_STR_EQ(part(&r, 3317, y, bl, 0, m, 0, 0, false), "blocked",
+	    "syn isn: ... the hello at byte 0: blocked");
+	CHECK_STR_EQ(seg_at(&r, 3317, y - 9, 0x18, ok, 10, 0), "blocked",
+	    "syn isn: decided: bytes before byte 0 get the flow's verdict");
+	CHECK_STR_EQ(part(&r, 3317, y, ok, 16384, 10, 0, 0, false),
+	    "blocked", "syn isn: decided: bytes past the window too");
+	syn(&r, 3318, y);
+	part(&r, 3318, y, ok, 0, n, 0, 0, false);
+	CHECK_STR_EQ(seg_at(&r, 3318, y - 9, 0x18, ok, 10, 0), "accept",
+	    "syn isn: decided accept: bytes before byte 0 accepted");
+	CHECK_INT_EQ(r.e.l7.outside - out, 3, "syn isn: none counted once "
+	    "decided");
+	teardown(&r);
+}
+
 static void
 test_http_dns(void)
 {
@@ -1244,6 +1378,7 @@ main(void)
 	test_evasions();
 	test_rst_payload();
 	test_name_port();
+	test_syn_isn();
 	test_http_dns();
 	test_quic();
 	test_udp_timeout();
