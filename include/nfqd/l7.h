@@ -110,6 +110,9 @@ struct nfqd_l7 {
 						   nfqd_l7_hint (tests) */
 	uint64_t		 outside;	/* client segments outside the
 						   window, in l7_errors (tests) */
+	bool			 tentative;	/* the last packet's fields came
+						   with a SYN: an accept on them
+						   is not the flow's (engine) */
 	/* The big name sets that tls_sni and server_name rules read:
 	 * nfqd_l7_hint prefetches their slots for a hello's server name,
 	 * and keeps its suffix hashes in the first for the second round
@@ -136,8 +139,10 @@ void	nfqd_l7_free(struct nfqd_l7 *l);
  * carries flows.pending_mark (its connection was being read when it
  * was last seen here).  TCP is read as docs/l7.md's Reassembly says: a
  * RST's payload never, a SYN with another sequence number starts the
- * flow afresh only where it can be a new connection, and an unread
- * hello's bytes outside its window are refused.
+ * flow afresh only where it can be a new connection, an unread hello's
+ * bytes outside its window are refused, and a message read from a SYN's
+ * data sets tentative: the engine's accept of it is the packet's alone
+ * (pending), any other decision the flow's (nfqd_l7_decided()).
  */
 struct nfqd_flow *nfqd_l7_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi,
 	    const uint8_t *data, uint32_t skbinfo, bool pending,
@@ -182,7 +187,8 @@ void	nfqd_l7_hint_names(const struct nfqd_l7 *l,
  */
 int	nfqd_l7_want_ja4(struct nfqd_l7 *l);
 
-/* f was decided by rule, whose verdict it keeps from now on. */
+/* f was decided by rule, whose verdict it keeps from now on (on the
+ * packet just read: when tentative, its reading ends here too). */
 void	nfqd_l7_decided(struct nfqd_l7 *l, struct nfqd_flow *f, int32_t rule,
 	    uint32_t verdict, bool has_mark, uint32_t mark, uint64_t now);
 

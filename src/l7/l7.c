@@ -47,6 +47,26 @@ fields(struct nfqd_flow *f)
 }
 
 /*
+ * While F_SYNDATA, past the fields (which nothing else writes there): how
+ * far the bytes that came with the client's SYN reach from byte 0, and how
+ * far from byte 0 later segments have sent them again.
+ */
+struct syndata {
+	uint16_t	end;
+	uint16_t	again;
+};
+#define SYNDATA_OFF	((sizeof(struct nfqd_l7fields) + 1) & ~(size_t)1)
+_Static_assert(SYNDATA_OFF + sizeof(struct syndata) <=
+    sizeof(((struct nfqd_flow *)0)->l7data), "the SYN's reach fits");
+_Static_assert(NFQD_REASM_MAX <= UINT16_MAX, "a stream offset fits");
+
+static inline struct syndata *
+syndata(struct nfqd_flow *f)
+{
+	return (struct syndata *)(void *)(f->l7data + SYNDATA_OFF);
+}
+
+/*
  * A QUIC flow keeps its connection's keys and IDs in the same place
  * while its hello is incomplete; the fields replace them once it is
  * final (F_QUIC says which is there while l7res is MORE).
@@ -80,6 +100,9 @@ _Static_assert(TH_FIN == NFQD_TCP_FIN && TH_SYN == NFQD_TCP_SYN &&
 #define F_QUIC		0x04	/* UDP: made by a QUIC Initial */
 #define F_SENT		0x08	/* TCP: the client sent a segment other
 				   than a SYN since its SYN */
+#define F_SYNDATA	0x10	/* TCP: the buffer holds bytes that came
+				   with a SYN, not yet sent again */
+#define F_TFO		0x20	/* TCP: the server's SYN-ACK took them */
 
 static void
 release(void *arg, struct nfqd_flow *f)
@@ -153,6 +176,17 @@ void
 nfqd_l7_decided(struct nfqd_l7 *l, struct nfqd_flow *f, int32_t rule,
     uint32_t verdict, bool has_mark, uint32_t mark, uint64_t now)
 {
+	if (l->tentative) {
+		/*
+		 * Read from a SYN's data and not accepted: that stands (a
+		 * blocked hello is dropped at once, and so is every copy).
+		 */
+		nfqd_reasm_put(l->pool, f->ra);
+		f->ra = NULL;
+		f->l7res = fields(f)->proto == NFQD_L7P_NONE ? NFQD_L7_NOT :
+		    NFQD_L7_DONE;
+		f->flags &= (uint16_t)~(F_SYNDATA | F_TFO);
+	}
 	f->decided = 1;
 	f->rule = rule;
 	f->verdict = verdict;
@@ -699,6 +733,7 @@ settle(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
 		nfqd_reasm_put(l->pool, f->ra);
 		f->ra = NULL;
 	}
+	f->flags &= (uint16_t)~(F_SYNDATA | F_TFO);
 	f->l7res = (uint8_t)res;
 	if (res == NFQD_L7_BAD)
 		unknown(pi, NFQD_PKT_L7_ERROR);
@@ -771,6 +806,86 @@ midstream(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
 	if (alone(l, pi, pay, len, dns, pending, fields(f)) ==
 	    NFQD_L7_DONE)
 		settle(l, f, pi, NFQD_L7_DONE);
+}
+
+/*
+ * Client bytes that came with a SYN (res: what the stream reads now,
+ * not BAD).  Linux keeps a SYN's data only with a valid TCP Fast Open
+ * cookie; otherwise it drops them and the client sends them again after
+ * the handshake, and nfqd, which sees the client alone, cannot tell.  So
+ * they are read (a blocked hello is dropped at once: the rules see the
+ * fields, and a decision other than accept stands, nfqd_l7_decided()),
+ * but an accept is tentative (l->tentative): the SYN passes pending and
+ * the flow keeps the bytes until they are sent again (syn_again()), each
+ * copy compared with them.
+ */
+static void
+syn_bytes(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
+    const uint8_t *pay, uint32_t len, enum nfqd_l7_res res,
+    enum nfqd_flow_class cls, uint64_t now)
+{
+	struct syndata	*sd = syndata(f);
+
+	/* Parsed in place: kept now (a first copy, no conflict). */
+	if (f->ra == NULL && res != NFQD_L7_MORE) {
+		if ((f->ra = nfqd_reasm_get(l->pool, f->seq0)) == NULL)
+			l->reasm_full++;
+		else
+			(void) nfqd_reasm_add(f->ra, f->seq0, pay, len, NULL);
+	}
+	if (f->ra != NULL) {
+		if (!(f->flags & F_SYNDATA)) {
+			f->flags |= F_SYNDATA;
+			sd->end = sd->again = 0;
+		}
+		if (len > NFQD_REASM_MAX)
+			len = NFQD_REASM_MAX;
+		if (len > sd->end)
+			sd->end = (uint16_t)len;
+	}
+	if (res == NFQD_L7_MORE && f->ra == NULL) {
+		unknown(pi, NFQD_PKT_L7_UNTRACKED);
+	} else if (res == NFQD_L7_MORE) {
+		unknown(pi, NFQD_PKT_L7_PENDING);
+	} else {
+		known(pi, fields(f));
+		l->tentative = true;
+	}
+	nfqd_flow_touch(l->flows, f, cls == NFQD_FC_CLOSING ? cls :
+	    f->ra != NULL ? NFQD_FC_REASM : NFQD_FC_WAIT, now);
+}
+
+/*
+ * A later segment's bytes at seq, len of them, added to a flow that holds
+ * a SYN's bytes (*res: what the stream reads now).  False while the SYN's
+ * bytes are not all sent again from byte 0 on, and the server's SYN-ACK
+ * did not take them (F_TFO): a server that dropped them reads the later
+ * copies, which may still differ.  True when the flow decides as any
+ * other now, on *res (parsed again when the stream did not grow).
+ */
+static bool
+syn_again(struct nfqd_l7 *l, struct nfqd_flow *f, uint32_t seq,
+    uint32_t len, bool dns, enum nfqd_l7_res *res)
+{
+	struct syndata	*sd = syndata(f);
+	uint32_t	 off = seq - f->seq0, end;
+
+	end = off + len < NFQD_REASM_MAX ? off + len : NFQD_REASM_MAX;
+	if (off <= sd->again && end > sd->again)
+		sd->again = (uint16_t)end;
+	if (sd->again < sd->end && !(f->flags & F_TFO))
+		return false;
+	f->flags &= (uint16_t)~(F_SYNDATA | F_TFO);
+	if (*res == NFQD_L7_MORE) {
+		*res = parse_stream(l, nfqd_reasm_data(f->ra),
+		    nfqd_reasm_contig(f->ra), dns, fields(f), &f->need);
+		if (*res == NFQD_L7_MORE &&
+		    nfqd_reasm_contig(f->ra) >= NFQD_REASM_MAX) {
+			l->l7_errors++;		/* as client_bytes() */
+			*res = NFQD_L7_BAD;
+		}
+	}
+	return true;
 }
 
 /*
@@ -897,6 +1012,10 @@ tcp_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
 		nfqd_flow_touch(l->flows, f, cls, now);
 		return;
 	}
+	if ((f->flags & F_SYNDATA) && dir != f->client &&
+	    (th & (TH_SYN | TH_ACK)) == (TH_SYN | TH_ACK) &&
+	    (int32_t)(nfqd_get32(data + pi->l4off + 8) - f->seq0) > 0)
+		f->flags |= F_TFO;	/* it acknowledged the SYN's data */
 	if (sp.len == 0 || ((f->flags & F_CLIENT) && dir != f->client)) {
 		/* Nothing of the client's first message here. */
 		unknown(pi, NFQD_PKT_L7_PENDING);
@@ -933,6 +1052,17 @@ tcp_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
 		/* A SYN's data (TCP Fast Open) starts after the SYN. */
 		res = client_bytes(l, f, sp.seq, pay, sp.len, dns);
 	}
+	if (res != NFQD_L7_BAD && (th & TH_SYN)) {
+		syn_bytes(l, f, pi, pay, sp.len, res, cls, now);
+		return;
+	}
+	if (res != NFQD_L7_BAD && (f->flags & F_SYNDATA) &&
+	    !syn_again(l, f, sp.seq, sp.len, dns, &res)) {
+		unknown(pi, NFQD_PKT_L7_PENDING);
+		nfqd_flow_touch(l->flows, f, cls == NFQD_FC_CLOSING ? cls :
+		    NFQD_FC_REASM, now);
+		return;
+	}
 	if (res == NFQD_L7_MORE) {
 		if (f->ra == NULL) {
 			/* No buffer: this segment cannot be read. */
@@ -958,6 +1088,7 @@ nfqd_l7_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
 	struct nfqd_flow	*f = NULL;
 
 	pi->l7 = NULL;
+	l->tentative = false;
 	if (!l->any)
 		return NULL;
 	if (pi->status != NFQD_PKT_OK)

@@ -661,6 +661,120 @@ test_syn_isn(void)
 	teardown(&r);
 }
 
+/* The server's SYN-ACK to port sport, acknowledging ack. */
+static const char *
+synack(struct run *r, uint16_t sport, uint32_t ack)
+{
+	struct seg		s = cli(sport, 5555, 0x12);
+	struct nfqd_decision	d;
+	uint32_t		len;
+
+	s.src = "10.0.0.2";
+	s.dst = "10.0.0.1";
+	s.sport = 443;
+	s.dport = sport;
+	len = mk(&s, NULL, 0);
+	/* Not in the checksum, which nobody is told to check here. */
+	pbuf[28] = (uint8_t)(ack >> 24);
+	pbuf[29] = (uint8_t)(ack >> 16);
+	pbuf[30] = (uint8_t)(ack >> 8);
+	pbuf[31] = (uint8_t)ack;
+	d = decide(r, len, 0, 0);
+	return what(&d);
+}
+
+/*
+ * Data on a SYN (TCP Fast Open): read, and a blocked hello dropped at
+ * once, but an accept waits for the bytes to be sent again after the
+ * handshake (a server without a Fast Open cookie drops them), unless
+ * the server's SYN-ACK took them.
+ */
+static void
+test_syn_data(void)
+{
+	struct run	r;
+	uint8_t		ok[600], bl[600], more[40];
+	uint32_t	isn = 90000;
+	size_t		n, m;
+	uint64_t	conflicts;
+
+	if (!setup(&r, ""))
+		return;
+	n = hello(ok, "ok.example");
+	m = hello(bl, "blocked.example");
+	memset(more, 0x17, sizeof(more));
+
+	conflicts = r.e.l7.conflicts;
+	CHECK_STR_EQ(seg_at(&r, 3400, isn, 0x02, ok, n, 0), "pending",
+	    "syn data: a harmless hello on the SYN: pending, not accepted");
+	CHECK_STR_EQ(seg_at(&r, 3400, isn + 1, 0x10, NULL, 0, 0), "pending",
+	    "syn data: the ACK: pending");
+	CHECK_STR_EQ(part(&r, 3400, isn, bl, 0, m, 0, 0, false), "l7_error",
+	    "syn data: ... the blocked hello at ISN+1: a conflict, refused");
+	CHECK_INT_EQ(r.e.l7.conflicts - conflicts, 1,
+	    "syn data: counted as a conflict");
+
+	CHECK_STR_EQ(seg_at(&r, 3401, isn, 0x02, ok, n, 0), "pending",
+	    "syn data: a harmless hello on the SYN");
+	CHECK_STR_EQ(seg_at(&r, 3401, isn, 0x02, ok, n, 0), "pending",
+	    "syn data: ... the SYN again: pending");
+	CHECK_STR_EQ(part(&r, 3401, isn, ok, 0, 10, 0, 0, false), "pending",
+	    "syn data: ... its first 10 bytes sent again: pending");
+	CHECK_STR_EQ(part(&r, 3401, isn, ok, 10, n - 10, 0, 0, false),
+	    "accept", "syn data: ... the rest sent again: accepted");
+	CHECK_STR_EQ(part(&r, 3401, isn, more, n, sizeof(more), 0, 0,
+	    false), "accept", "syn data: ... later data: accepted");
+
+	CHECK_STR_EQ(seg_at(&r, 3402, isn, 0x02, bl, m, 0), "blocked",
+	    "syn data: a blocked hello on the SYN: blocked at once");
+	CHECK_STR_EQ(seg_at(&r, 3402, isn, 0x02, bl, m, 0), "blocked",
+	    "syn data: ... the SYN again: blocked");
+	CHECK_STR_EQ(part(&r, 3402, isn, bl, 0, m, 0, 0, false), "blocked",
+	    "syn data: ... the hello after the handshake: blocked");
+
+	/* Fast Open taken: the SYN-ACK acknowledges the SYN's data. */
+	CHECK_STR_EQ(seg_at(&r, 3403, isn, 0x02, ok, n, 0), "pending",
+	    "syn data: a harmless hello on the SYN");
+	CHECK_STR_EQ(synack(&r, 3403, isn + 1 + (uint32_t)n), "pending",
+	    "syn data: ... a SYN-ACK that takes it: pending");
+	CHECK_STR_EQ(part(&r, 3403, isn, more, n, sizeof(more), 0, 0, false),
+	    "accept", "syn data: ... data past it (Fast Open): accepted");
+	CHECK_STR_EQ(part(&r, 3403, isn, bl, 0, m, 0, 0, false), "accept",
+	    "syn data: ... decided: a later segment gets the flow's verdict");
+
+	/* Not taken, or no SYN-ACK seen: data past it decides nothing. */
+	CHECK_STR_EQ(seg_at(&r, 3404, isn, 0x02, ok, n, 0), "pending",
+	    "syn data: a harmless hello on the SYN");
+	CHECK_STR_EQ(synack(&r, 3404, isn + 1), "pending",
+	    "syn data: ... a SYN-ACK that drops it: pending");
+	CHECK_STR_EQ(part(&r, 3404, isn, more, n, sizeof(more), 0, 0, false),
+	    "pending", "syn data: ... data past it: pending");
+	CHECK_STR_EQ(part(&r, 3404, isn, bl, 0, m, 0, 0, false), "l7_error",
+	    "syn data: ... then the blocked hello at ISN+1: refused");
+	CHECK_STR_EQ(seg_at(&r, 3405, isn, 0x02, ok, n, 0), "pending",
+	    "syn data: a harmless hello on the SYN, no SYN-ACK seen");
+	CHECK_STR_EQ(part(&r, 3405, isn, more, n, sizeof(more), 0, 0, false),
+	    "pending", "syn data: ... data past it: pending");
+	CHECK_STR_EQ(part(&r, 3405, isn, ok, 0, n, 0, 0, false), "accept",
+	    "syn data: ... the hello sent again: accepted");
+
+	/* Part of a hello on the SYN: the rest cannot decide alone. */
+	CHECK_STR_EQ(seg_at(&r, 3406, isn, 0x02, ok, 30, 0), "pending",
+	    "syn data: a harmless hello's first 30 bytes on the SYN");
+	CHECK_STR_EQ(part(&r, 3406, isn, ok, 30, n - 30, 0, 0, false),
+	    "pending", "syn data: ... its rest after: pending");
+	CHECK_STR_EQ(part(&r, 3406, isn, bl, 0, 30, 0, 0, false), "l7_error",
+	    "syn data: ... the blocked hello's first 30 bytes (its lengths "
+	    "differ): refused");
+	CHECK_STR_EQ(seg_at(&r, 3407, isn, 0x02, ok, 30, 0), "pending",
+	    "syn data: a harmless hello's first 30 bytes on the SYN");
+	CHECK_STR_EQ(part(&r, 3407, isn, ok, 30, n - 30, 0, 0, false),
+	    "pending", "syn data: ... its rest after: pending");
+	CHECK_STR_EQ(part(&r, 3407, isn, ok, 0, 30, 0, 0, false), "accept",
+	    "syn data: ... its first 30 bytes again: accepted");
+	teardown(&r);
+}
+
 static void
 test_http_dns(void)
 {
@@ -1379,6 +1493,7 @@ main(void)
 	test_rst_payload();
 	test_name_port();
 	test_syn_isn();
+	test_syn_data();
 	test_http_dns();
 	test_quic();
 	test_udp_timeout();
