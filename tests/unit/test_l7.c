@@ -2,8 +2,9 @@
  * The application layer through the engine: TCP segments of TLS hellos,
  * HTTP requests and DNS queries in every shape an evader tries (cut at
  * every byte, reordered, overlapping with other bytes, urgent, with a
- * wrong checksum, on a reused port pair, seen from the middle, with the
- * flow table or the reassembly buffers full), and QUIC Initials over UDP
+ * wrong checksum, on a reused port pair, in a RST, behind a SYN with
+ * another ISN, outside the window, on a SYN, seen from the middle, with
+ * the flow table or the reassembly buffers full), and QUIC Initials over UDP
  * (RFC 9001/9369's samples), each decided exactly as docs/l7.md says.
  */
 #include <arpa/inet.h>
