@@ -480,7 +480,7 @@ nfqd_engine_decide_hinted(struct nfqd_engine *e, const struct nfqd_qmsg *m,
 				m = &mq;
 			}
 			f = nfqd_l7_packet(&e->l7, &pi, m->payload,
-			    m->skbinfo, pending, hint, now);
+			    m->skbinfo, m->indev, pending, hint, now);
 		}
 	} else {
 		/*

@@ -135,7 +135,8 @@ void	nfqd_l7_free(struct nfqd_l7 *l);
  * known) and pi->known's NFQD_PKT_K_L7, or pi->status to one of the
  * L7 statuses above; returns the packet's flow, or NULL (no flow: not
  * TCP, or no room).  data: the packet's bytes as the kernel gave them;
- * skbinfo: the queue message's NFQA_SKB_* flags; pending: the packet
+ * skbinfo: the queue message's NFQA_SKB_* flags; indev: the interface it
+ * came in on (0: none, sent by this host); pending: the packet
  * carries flows.pending_mark (its connection was being read when it
  * was last seen here).  TCP is read as docs/l7.md's Reassembly says: a
  * RST's payload never, a SYN with another sequence number starts the
@@ -145,8 +146,8 @@ void	nfqd_l7_free(struct nfqd_l7 *l);
  * (pending), any other decision the flow's (nfqd_l7_decided()).
  */
 struct nfqd_flow *nfqd_l7_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi,
-	    const uint8_t *data, uint32_t skbinfo, bool pending,
-	    const struct nfqd_flow_hint *hint, uint64_t now);
+	    const uint8_t *data, uint32_t skbinfo, uint32_t indev,
+	    bool pending, const struct nfqd_flow_hint *hint, uint64_t now);
 
 /*
  * pf_sets: the name sets of rs that tls_sni and server_name rules name

@@ -48,14 +48,16 @@ fields(struct nfqd_flow *f)
 
 /*
  * While F_SYNDATA, past the fields (which nothing else writes there): how
- * far the bytes that came with the client's SYN reach from byte 0, and how
- * far from byte 0 later segments have sent them again.
+ * far the bytes that came with the client's SYN reach from byte 0, how
+ * far from byte 0 later segments have sent them again, and the interface
+ * the SYN came in on.
  */
 struct syndata {
 	uint16_t	end;
 	uint16_t	again;
+	uint32_t	indev;
 };
-#define SYNDATA_OFF	((sizeof(struct nfqd_l7fields) + 1) & ~(size_t)1)
+#define SYNDATA_OFF	((sizeof(struct nfqd_l7fields) + 3) & ~(size_t)3)
 _Static_assert(SYNDATA_OFF + sizeof(struct syndata) <=
     sizeof(((struct nfqd_flow *)0)->l7data), "the SYN's reach fits");
 _Static_assert(NFQD_REASM_MAX <= UINT16_MAX, "a stream offset fits");
@@ -821,7 +823,7 @@ midstream(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
  */
 static void
 syn_bytes(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
-    const uint8_t *pay, uint32_t len, enum nfqd_l7_res res,
+    const uint8_t *pay, uint32_t len, enum nfqd_l7_res res, uint32_t indev,
     enum nfqd_flow_class cls, uint64_t now)
 {
 	struct syndata	*sd = syndata(f);
@@ -837,6 +839,7 @@ syn_bytes(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
 		if (!(f->flags & F_SYNDATA)) {
 			f->flags |= F_SYNDATA;
 			sd->end = sd->again = 0;
+			sd->indev = indev;
 		}
 		if (len > NFQD_REASM_MAX)
 			len = NFQD_REASM_MAX;
@@ -916,7 +919,7 @@ syn_restarts(const struct nfqd_flow *f, bool pending)
 
 static void
 tcp_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
-    uint32_t skbinfo, bool pending, uint64_t now,
+    uint32_t skbinfo, uint32_t indev, bool pending, uint64_t now,
     const struct nfqd_flow_hint *hint, struct nfqd_flow **fp)
 {
 	struct nfqd_flow_key	 k;
@@ -1012,8 +1015,14 @@ tcp_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
 		nfqd_flow_touch(l->flows, f, cls, now);
 		return;
 	}
+	/*
+	 * The server's SYN-ACK says whether it kept the SYN's data.  One
+	 * that comes in where the SYN came in is the client's own: a
+	 * gateway's server is on another interface, a host's sends it.
+	 */
 	if ((f->flags & F_SYNDATA) && dir != f->client &&
 	    (th & (TH_SYN | TH_ACK)) == (TH_SYN | TH_ACK) &&
+	    indev != syndata(f)->indev &&
 	    (int32_t)(nfqd_get32(data + pi->l4off + 8) - f->seq0) > 0)
 		f->flags |= F_TFO;	/* it acknowledged the SYN's data */
 	if (sp.len == 0 || ((f->flags & F_CLIENT) && dir != f->client)) {
@@ -1053,7 +1062,7 @@ tcp_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
 		res = client_bytes(l, f, sp.seq, pay, sp.len, dns);
 	}
 	if (res != NFQD_L7_BAD && (th & TH_SYN)) {
-		syn_bytes(l, f, pi, pay, sp.len, res, cls, now);
+		syn_bytes(l, f, pi, pay, sp.len, res, indev, cls, now);
 		return;
 	}
 	if (res != NFQD_L7_BAD && (f->flags & F_SYNDATA) &&
@@ -1082,8 +1091,8 @@ tcp_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
 
 struct nfqd_flow *
 nfqd_l7_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
-    uint32_t skbinfo, bool pending, const struct nfqd_flow_hint *hint,
-    uint64_t now)
+    uint32_t skbinfo, uint32_t indev, bool pending,
+    const struct nfqd_flow_hint *hint, uint64_t now)
 {
 	struct nfqd_flow	*f = NULL;
 
@@ -1114,7 +1123,8 @@ nfqd_l7_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
 	if (pi->proto == IPPROTO_UDP)
 		udp_packet(l, pi, data + pi->payoff, now, hint, &f);
 	else
-		tcp_packet(l, pi, data, skbinfo, pending, now, hint, &f);
+		tcp_packet(l, pi, data, skbinfo, indev, pending, now, hint,
+		    &f);
 	return f;
 }
 

@@ -37,6 +37,7 @@
 
 static uint8_t	pbuf[70000];
 static uint64_t	now = 1000000000000ull;
+static uint32_t	indev = 2;	/* where decide()'s packets come in */
 
 /* A ClientHello for name (a real one's shape: TLS 1.2 record, SNI, ALPN). */
 static size_t
@@ -219,6 +220,7 @@ decide(struct run *r, uint32_t len, uint32_t mark, uint32_t skbinfo)
 	m.caplen = m.len = len;
 	m.mark = mark;
 	m.skbinfo = skbinfo;
+	m.indev = indev;
 	now += 1000000;
 	nfqd_engine_decide(&r->e, &m, now, &d);
 	return d;
@@ -662,9 +664,9 @@ test_syn_isn(void)
 	teardown(&r);
 }
 
-/* The server's SYN-ACK to port sport, acknowledging ack. */
+/* The server's SYN-ACK to port sport, acknowledging ack, in on dev. */
 static const char *
-synack(struct run *r, uint16_t sport, uint32_t ack)
+synack(struct run *r, uint16_t sport, uint32_t ack, uint32_t dev)
 {
 	struct seg		s = cli(sport, 5555, 0x12);
 	struct nfqd_decision	d;
@@ -680,7 +682,9 @@ synack(struct run *r, uint16_t sport, uint32_t ack)
 	pbuf[29] = (uint8_t)(ack >> 16);
 	pbuf[30] = (uint8_t)(ack >> 8);
 	pbuf[31] = (uint8_t)ack;
+	indev = dev;
 	d = decide(r, len, 0, 0);
+	indev = 2;
 	return what(&d);
 }
 
@@ -736,7 +740,7 @@ test_syn_data(void)
 	/* Fast Open taken: the SYN-ACK acknowledges the SYN's data. */
 	CHECK_STR_EQ(seg_at(&r, 3403, isn, 0x02, ok, n, 0), "pending",
 	    "syn data: a harmless hello on the SYN");
-	CHECK_STR_EQ(synack(&r, 3403, isn + 1 + (uint32_t)n), "pending",
+	CHECK_STR_EQ(synack(&r, 3403, isn + 1 + (uint32_t)n, 3), "pending",
 	    "syn data: ... a SYN-ACK that takes it: pending");
 	CHECK_STR_EQ(part(&r, 3403, isn, more, n, sizeof(more), 0, 0, false),
 	    "accept", "syn data: ... data past it (Fast Open): accepted");
@@ -746,16 +750,21 @@ test_syn_data(void)
 	/* Not taken, or no SYN-ACK seen: data past it decides nothing. */
 	CHECK_STR_EQ(seg_at(&r, 3404, isn, 0x02, ok, n, 0), "pending",
 	    "syn data: a harmless hello on the SYN");
-	CHECK_STR_EQ(synack(&r, 3404, isn + 1), "pending",
-	    "syn data: ... a SYN-ACK that drops it: pending");
+	CHECK_STR_EQ(synack(&r, 3404, isn + 1, 0), "pending",
+	    "syn data: ... a SYN-ACK (sent by this host) that drops it: "
+	    "pending");
 	CHECK_STR_EQ(part(&r, 3404, isn, more, n, sizeof(more), 0, 0, false),
 	    "pending", "syn data: ... data past it: pending");
 	CHECK_STR_EQ(part(&r, 3404, isn, bl, 0, m, 0, 0, false), "l7_error",
 	    "syn data: ... then the blocked hello at ISN+1: refused");
 	CHECK_STR_EQ(seg_at(&r, 3405, isn, 0x02, ok, n, 0), "pending",
-	    "syn data: a harmless hello on the SYN, no SYN-ACK seen");
+	    "syn data: a harmless hello on the SYN");
+	CHECK_STR_EQ(synack(&r, 3405, isn + 1 + (uint32_t)n, 2), "pending",
+	    "syn data: ... a SYN-ACK that takes it, in where the SYN came "
+	    "in (the client's forgery): pending");
 	CHECK_STR_EQ(part(&r, 3405, isn, more, n, sizeof(more), 0, 0, false),
-	    "pending", "syn data: ... data past it: pending");
+	    "pending", "syn data: ... data past it: pending (no SYN-ACK "
+	    "counted)");
 	CHECK_STR_EQ(part(&r, 3405, isn, ok, 0, n, 0, 0, false), "accept",
 	    "syn data: ... the hello sent again: accepted");
 
