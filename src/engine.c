@@ -480,7 +480,7 @@ nfqd_engine_decide_hinted(struct nfqd_engine *e, const struct nfqd_qmsg *m,
 				m = &mq;
 			}
 			f = nfqd_l7_packet(&e->l7, &pi, m->payload,
-			    m->skbinfo, pending, hint, now);
+			    m->skbinfo, m->indev, pending, hint, now);
 		}
 	} else {
 		/*
@@ -508,9 +508,18 @@ nfqd_engine_decide_hinted(struct nfqd_engine *e, const struct nfqd_qmsg *m,
 		nfqd_engine_decide_parsed(e, m, &pi, now, d);
 		/*
 		 * A rule that decides flows, decided on what the flow said:
-		 * later packets of it get the same without the rules.
+		 * later packets of it get the same without the rules.  An
+		 * accept of what came with a SYN is not the flow's: the
+		 * server may not have kept those bytes (docs/l7.md), so the
+		 * SYN passes pending and the flow waits for them again.
 		 */
-		if (f != NULL && d->rule >= 0 && e->rs->rules[d->rule].flow &&
+		if (e->l7.tentative && d->verdict == NF_ACCEPT) {
+			d->rule = NFQD_DECIDED_INCOMPLETE;
+			d->status = NFQD_PKT_L7_PENDING;
+			d->has_mark = false;
+			d->mark = 0;
+		} else if (f != NULL && d->rule >= 0 &&
+		    e->rs->rules[d->rule].flow &&
 		    (pi.known & NFQD_PKT_K_L7)) {
 			nfqd_l7_decided(&e->l7, f, d->rule, d->verdict,
 			    d->has_mark, d->mark, now);

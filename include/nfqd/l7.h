@@ -108,6 +108,11 @@ struct nfqd_l7 {
 						   protocol (NONE: other) */
 	uint64_t		 hints_used;	/* packets whose hash came from
 						   nfqd_l7_hint (tests) */
+	uint64_t		 outside;	/* client segments outside the
+						   window, in l7_errors (tests) */
+	bool			 tentative;	/* the last packet's fields came
+						   with a SYN: an accept on them
+						   is not the flow's (engine) */
 	/* The big name sets that tls_sni and server_name rules read:
 	 * nfqd_l7_hint prefetches their slots for a hello's server name,
 	 * and keeps its suffix hashes in the first for the second round
@@ -130,13 +135,19 @@ void	nfqd_l7_free(struct nfqd_l7 *l);
  * known) and pi->known's NFQD_PKT_K_L7, or pi->status to one of the
  * L7 statuses above; returns the packet's flow, or NULL (no flow: not
  * TCP, or no room).  data: the packet's bytes as the kernel gave them;
- * skbinfo: the queue message's NFQA_SKB_* flags; pending: the packet
+ * skbinfo: the queue message's NFQA_SKB_* flags; indev: the interface it
+ * came in on (0: none, sent by this host); pending: the packet
  * carries flows.pending_mark (its connection was being read when it
- * was last seen here).
+ * was last seen here).  TCP is read as docs/l7.md's Reassembly says: a
+ * RST's payload never, a SYN with another sequence number starts the
+ * flow afresh only where it can be a new connection, an unread hello's
+ * bytes outside its window are refused, and a message read from a SYN's
+ * data sets tentative: the engine's accept of it is the packet's alone
+ * (pending), any other decision the flow's (nfqd_l7_decided()).
  */
 struct nfqd_flow *nfqd_l7_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi,
-	    const uint8_t *data, uint32_t skbinfo, bool pending,
-	    const struct nfqd_flow_hint *hint, uint64_t now);
+	    const uint8_t *data, uint32_t skbinfo, uint32_t indev,
+	    bool pending, const struct nfqd_flow_hint *hint, uint64_t now);
 
 /*
  * pf_sets: the name sets of rs that tls_sni and server_name rules name
@@ -177,7 +188,8 @@ void	nfqd_l7_hint_names(const struct nfqd_l7 *l,
  */
 int	nfqd_l7_want_ja4(struct nfqd_l7 *l);
 
-/* f was decided by rule, whose verdict it keeps from now on. */
+/* f was decided by rule, whose verdict it keeps from now on (on the
+ * packet just read: when tentative, its reading ends here too). */
 void	nfqd_l7_decided(struct nfqd_l7 *l, struct nfqd_flow *f, int32_t rule,
 	    uint32_t verdict, bool has_mark, uint32_t mark, uint64_t now);
 

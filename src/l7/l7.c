@@ -47,6 +47,28 @@ fields(struct nfqd_flow *f)
 }
 
 /*
+ * While F_SYNDATA, past the fields (which nothing else writes there): how
+ * far the bytes that came with the client's SYN reach from byte 0, how
+ * far from byte 0 later segments have sent them again, and the interface
+ * the SYN came in on.
+ */
+struct syndata {
+	uint16_t	end;
+	uint16_t	again;
+	uint32_t	indev;
+};
+#define SYNDATA_OFF	((sizeof(struct nfqd_l7fields) + 3) & ~(size_t)3)
+_Static_assert(SYNDATA_OFF + sizeof(struct syndata) <=
+    sizeof(((struct nfqd_flow *)0)->l7data), "the SYN's reach fits");
+_Static_assert(NFQD_REASM_MAX <= UINT16_MAX, "a stream offset fits");
+
+static inline struct syndata *
+syndata(struct nfqd_flow *f)
+{
+	return (struct syndata *)(void *)(f->l7data + SYNDATA_OFF);
+}
+
+/*
  * A QUIC flow keeps its connection's keys and IDs in the same place
  * while its hello is incomplete; the fields replace them once it is
  * final (F_QUIC says which is there while l7res is MORE).
@@ -69,6 +91,8 @@ qconn(struct nfqd_flow *f)
 #define TH_RST		0x04
 #define TH_ACK		0x10
 #define TH_URG		0x20
+_Static_assert(TH_FIN == NFQD_TCP_FIN && TH_SYN == NFQD_TCP_SYN &&
+    TH_RST == NFQD_TCP_RST, "nfqd_reasm_tcp_span() reads the same flags");
 
 #define DNS_PORT	53
 
@@ -76,6 +100,11 @@ qconn(struct nfqd_flow *f)
 #define F_MIDSTREAM	0x01	/* first seen after its SYN */
 #define F_CLIENT	0x02	/* client and seq0 are known */
 #define F_QUIC		0x04	/* UDP: made by a QUIC Initial */
+#define F_SENT		0x08	/* TCP: the client sent a segment other
+				   than a SYN since its SYN */
+#define F_SYNDATA	0x10	/* TCP: the buffer holds bytes that came
+				   with a SYN, not yet sent again */
+#define F_TFO		0x20	/* TCP: the server's SYN-ACK took them */
 
 static void
 release(void *arg, struct nfqd_flow *f)
@@ -149,6 +178,17 @@ void
 nfqd_l7_decided(struct nfqd_l7 *l, struct nfqd_flow *f, int32_t rule,
     uint32_t verdict, bool has_mark, uint32_t mark, uint64_t now)
 {
+	if (l->tentative) {
+		/*
+		 * Read from a SYN's data and not accepted: that stands (a
+		 * blocked hello is dropped at once, and so is every copy).
+		 */
+		nfqd_reasm_put(l->pool, f->ra);
+		f->ra = NULL;
+		f->l7res = fields(f)->proto == NFQD_L7P_NONE ? NFQD_L7_NOT :
+		    NFQD_L7_DONE;
+		f->flags &= (uint16_t)~(F_SYNDATA | F_TFO);
+	}
 	f->decided = 1;
 	f->rule = rule;
 	f->verdict = verdict;
@@ -662,15 +702,15 @@ dns_next(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *pay)
  * rest of a hello nfqd can no longer read.
  */
 static enum nfqd_l7_res
-alone(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *pay, bool dns,
-    bool pending, struct nfqd_l7fields *f)
+alone(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *pay,
+    uint32_t len, bool dns, bool pending, struct nfqd_l7fields *f)
 {
 	enum nfqd_l7_res	res;
 	uint32_t		need;
 
-	if (pi->paylen == 0)
+	if (len == 0)
 		return NFQD_L7_NOT;	/* no fields; pi is as parsed */
-	res = parse_stream(l, pay, pi->paylen, dns, f, &need);
+	res = parse_stream(l, pay, len, dns, f, &need);
 	if (res == NFQD_L7_DONE) {
 		known(pi, f);
 	} else if (res == NFQD_L7_MORE || pending) {
@@ -695,6 +735,7 @@ settle(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
 		nfqd_reasm_put(l->pool, f->ra);
 		f->ra = NULL;
 	}
+	f->flags &= (uint16_t)~(F_SYNDATA | F_TFO);
 	f->l7res = (uint8_t)res;
 	if (res == NFQD_L7_BAD)
 		unknown(pi, NFQD_PKT_L7_ERROR);
@@ -746,19 +787,139 @@ client_bytes(struct nfqd_l7 *l, struct nfqd_flow *f, uint32_t seq,
 	return res;
 }
 
+/*
+ * Whether client bytes at seq lie outside flow f's window: any of them
+ * before stream byte 0 (no client sends those after its SYN), or the
+ * first at or past NFQD_REASM_MAX.  Read modulo 2^32, as reasm does.
+ */
+static bool
+outside(const struct nfqd_flow *f, uint32_t seq)
+{
+	int32_t	off = (int32_t)(seq - f->seq0);
+
+	return off < 0 || off >= NFQD_REASM_MAX;
+}
+
 /* A flow seen first in its middle: see alone(); a whole message is kept. */
 static void
 midstream(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
-    const uint8_t *pay, bool dns, bool pending)
+    const uint8_t *pay, uint32_t len, bool dns, bool pending)
 {
-	if (alone(l, pi, pay, dns, pending, fields(f)) ==
+	if (alone(l, pi, pay, len, dns, pending, fields(f)) ==
 	    NFQD_L7_DONE)
 		settle(l, f, pi, NFQD_L7_DONE);
 }
 
+/*
+ * Client bytes that came with a SYN (res: what the stream reads now,
+ * not BAD).  Linux keeps a SYN's data only with a valid TCP Fast Open
+ * cookie; otherwise it drops them and the client sends them again after
+ * the handshake, and nfqd, which sees the client alone, cannot tell.  So
+ * they are read (a blocked hello is dropped at once: the rules see the
+ * fields, and a decision other than accept stands, nfqd_l7_decided()),
+ * but an accept is tentative (l->tentative): the SYN passes pending and
+ * the flow keeps the bytes until they are sent again (syn_again()), each
+ * copy compared with them.
+ */
+static void
+syn_bytes(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
+    const uint8_t *pay, uint32_t len, enum nfqd_l7_res res, uint32_t indev,
+    enum nfqd_flow_class cls, uint64_t now)
+{
+	struct syndata	*sd = syndata(f);
+
+	/* Parsed in place: kept now (a first copy, no conflict). */
+	if (f->ra == NULL && res != NFQD_L7_MORE) {
+		if ((f->ra = nfqd_reasm_get(l->pool, f->seq0)) == NULL)
+			l->reasm_full++;
+		else
+			(void) nfqd_reasm_add(f->ra, f->seq0, pay, len, NULL);
+	}
+	if (f->ra != NULL) {
+		if (!(f->flags & F_SYNDATA)) {
+			f->flags |= F_SYNDATA;
+			sd->end = sd->again = 0;
+			sd->indev = indev;
+		}
+		if (len > NFQD_REASM_MAX)
+			len = NFQD_REASM_MAX;
+		if (len > sd->end)
+			sd->end = (uint16_t)len;
+	}
+	if (res == NFQD_L7_MORE && f->ra == NULL) {
+		unknown(pi, NFQD_PKT_L7_UNTRACKED);
+	} else if (res == NFQD_L7_MORE) {
+		unknown(pi, NFQD_PKT_L7_PENDING);
+	} else {
+		known(pi, fields(f));
+		l->tentative = true;
+	}
+	nfqd_flow_touch(l->flows, f, cls == NFQD_FC_CLOSING ? cls :
+	    f->ra != NULL ? NFQD_FC_REASM : NFQD_FC_WAIT, now);
+}
+
+/*
+ * A later segment's bytes at seq, len of them, added to a flow that holds
+ * a SYN's bytes (*res: what the stream reads now).  False while the SYN's
+ * bytes are not all sent again from byte 0 on, and the server's SYN-ACK
+ * did not take them (F_TFO): a server that dropped them reads the later
+ * copies, which may still differ.  True when the flow decides as any
+ * other now, on *res (parsed again when the stream did not grow).
+ */
+static bool
+syn_again(struct nfqd_l7 *l, struct nfqd_flow *f, uint32_t seq,
+    uint32_t len, bool dns, enum nfqd_l7_res *res)
+{
+	struct syndata	*sd = syndata(f);
+	uint32_t	 off = seq - f->seq0, end;
+
+	end = off + len < NFQD_REASM_MAX ? off + len : NFQD_REASM_MAX;
+	if (off <= sd->again && end > sd->again)
+		sd->again = (uint16_t)end;
+	if (sd->again < sd->end && !(f->flags & F_TFO))
+		return false;
+	f->flags &= (uint16_t)~(F_SYNDATA | F_TFO);
+	if (*res == NFQD_L7_MORE) {
+		*res = parse_stream(l, nfqd_reasm_data(f->ra),
+		    nfqd_reasm_contig(f->ra), dns, fields(f), &f->need);
+		if (*res == NFQD_L7_MORE &&
+		    nfqd_reasm_contig(f->ra) >= NFQD_REASM_MAX) {
+			l->l7_errors++;		/* as client_bytes() */
+			*res = NFQD_L7_BAD;
+		}
+	}
+	return true;
+}
+
+/*
+ * Whether a client SYN with another sequence number (or a SYN from the
+ * other end) on flow f opens a new connection, read afresh.  Linux
+ * answers a SYN on a synchronized connection with a challenge ACK and
+ * discards it (RFC 5961 4.2), and conntrack passes it with the old
+ * connection; were the flow restarted, the real hello would lie outside
+ * the new window (never read: every segment passing pending), or bytes
+ * the server discards as old would be read as the hello.  So a flow whose
+ * first message is unread and whose client sent more than SYNs keeps its
+ * sequence numbers.  A decided flow is restarted (the port reused, its
+ * FIN perhaps never seen past the connbytes window), and so is one that
+ * saw only SYNs.  A closing one (FIN or RST seen) is restarted unless the
+ * SYN carries the pending mark: the documented rules restore it from the
+ * connection, so conntrack took the SYN for the old connection, still
+ * open (a FIN, or a RST not at the next sequence number, does not end
+ * it); a new connection's conntrack entry has no mark yet.
+ */
+static bool
+syn_restarts(const struct nfqd_flow *f, bool pending)
+{
+	if (!(f->flags & F_CLIENT) || f->l7res != NFQD_L7_MORE ||
+	    !(f->flags & F_SENT))
+		return true;
+	return f->cls == NFQD_FC_CLOSING && !pending;
+}
+
 static void
 tcp_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
-    uint32_t skbinfo, bool pending, uint64_t now,
+    uint32_t skbinfo, uint32_t indev, bool pending, uint64_t now,
     const struct nfqd_flow_hint *hint, struct nfqd_flow **fp)
 {
 	struct nfqd_flow_key	 k;
@@ -769,10 +930,17 @@ tcp_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
 	bool			 syn = (th & (TH_SYN | TH_ACK)) == TH_SYN;
 	bool			 dns = pi->dport == DNS_PORT ||
 				    pi->sport == DNS_PORT;
+	struct nfqd_reasm_span	 sp;
 	enum nfqd_l7_res	 res;
 	enum nfqd_flow_class	 cls;
 	int			 dir;
 
+	/*
+	 * The stream bytes the segment holds: a SYN's start after it, a
+	 * RST's none (a receiver never delivers a RST's payload, so a hello
+	 * read there would not be the one the server reads).
+	 */
+	nfqd_reasm_tcp_span(seq, pi->paylen, th, &sp);
 	nfqd_flow_key_make(&k, pi->family, pi->proto, pi->saddr, pi->daddr,
 	    pi->sport, pi->dport, &dir);
 	h = key_hash(l, &k, hint);
@@ -780,21 +948,34 @@ tcp_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
 	/*
 	 * A SYN with another sequence number on a known flow opens a new
 	 * connection on the same addresses and ports: it must not inherit
-	 * the old one's name or verdict.
+	 * the old one's name or verdict.  One that does not (syn_restarts())
+	 * is no stream data and passes as the flow's other packets before
+	 * its decision do; one with a wrong checksum changes nothing.
 	 */
 	if (f != NULL && syn && (!(f->flags & F_CLIENT) ||
 	    f->seq0 != seq + 1 || f->client != dir)) {
+		if (!syn_restarts(f, pending)) {
+			*fp = f;
+			unknown(pi, NFQD_PKT_L7_PENDING);
+			return;
+		}
+		if (!tcp_csum_ok(pi, data, skbinfo)) {
+			l->bad_csum++;
+			unknown(pi, NFQD_PKT_L7_ERROR);
+			return;
+		}
 		nfqd_flow_end(l->flows, f);
 		f = NULL;
 	}
 	if (f == NULL) {
 		if ((f = nfqd_flow_add_hashed(l->flows, &k, h, NFQD_FC_WAIT,
 		    now)) == NULL) {
-			if (pi->paylen > 0 && !tcp_csum_ok(pi, data, skbinfo)) {
+			if (sp.len > 0 && !tcp_csum_ok(pi, data, skbinfo)) {
 				l->bad_csum++;
 				unknown(pi, NFQD_PKT_L7_ERROR);
 			} else {
-				alone(l, pi, pay, dns, pending, &l->scratch);
+				alone(l, pi, pay, sp.len, dns, pending,
+				    &l->scratch);
 			}
 			return;
 		}
@@ -808,6 +989,8 @@ tcp_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
 		}
 	}
 	*fp = f;
+	if ((f->flags & F_CLIENT) && dir == f->client && !syn)
+		f->flags |= F_SENT;
 	cls = (enum nfqd_flow_class)f->cls;
 	if (th & (TH_FIN | TH_RST))
 		cls = NFQD_FC_CLOSING;
@@ -815,7 +998,7 @@ tcp_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
 		cls = NFQD_FC_WAIT;
 
 	if (f->l7res == NFQD_L7_DONE && fields(f)->proto == NFQD_L7P_DNS &&
-	    pi->paylen > 0 && dir == f->client && f->seq0 != seq) {
+	    sp.len > 0 && dir == f->client && f->seq0 != seq) {
 		/* A later query on the connection: read on its own. */
 		dns_next(l, pi, pay);
 		nfqd_flow_touch(l->flows, f, cls, now);
@@ -832,7 +1015,17 @@ tcp_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
 		nfqd_flow_touch(l->flows, f, cls, now);
 		return;
 	}
-	if (pi->paylen == 0 || ((f->flags & F_CLIENT) && dir != f->client)) {
+	/*
+	 * The server's SYN-ACK says whether it kept the SYN's data.  One
+	 * that comes in where the SYN came in is the client's own: a
+	 * gateway's server is on another interface, a host's sends it.
+	 */
+	if ((f->flags & F_SYNDATA) && dir != f->client &&
+	    (th & (TH_SYN | TH_ACK)) == (TH_SYN | TH_ACK) &&
+	    indev != syndata(f)->indev &&
+	    (int32_t)(nfqd_get32(data + pi->l4off + 8) - f->seq0) > 0)
+		f->flags |= F_TFO;	/* it acknowledged the SYN's data */
+	if (sp.len == 0 || ((f->flags & F_CLIENT) && dir != f->client)) {
 		/* Nothing of the client's first message here. */
 		unknown(pi, NFQD_PKT_L7_PENDING);
 		nfqd_flow_touch(l->flows, f, cls, now);
@@ -844,8 +1037,20 @@ tcp_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
 		return;
 	}
 	if (f->flags & F_MIDSTREAM) {
-		midstream(l, f, pi, pay, dns, pending);
+		midstream(l, f, pi, pay, sp.len, dns, pending);
 		nfqd_flow_touch(l->flows, f, cls, now);
+		return;
+	}
+	if (outside(f, sp.seq)) {
+		/*
+		 * Not this stream's bytes: before byte 0 (the old stream of
+		 * a SYN that was no new connection, or of one that was), or
+		 * past the window.  Not read, not let through: the server
+		 * may be reading them.  The flow goes on.
+		 */
+		l->l7_errors++;
+		l->outside++;
+		unknown(pi, NFQD_PKT_L7_ERROR);
 		return;
 	}
 	if (th & TH_URG) {
@@ -854,8 +1059,18 @@ tcp_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
 		res = NFQD_L7_BAD;
 	} else {
 		/* A SYN's data (TCP Fast Open) starts after the SYN. */
-		res = client_bytes(l, f, (th & TH_SYN) ? seq + 1 : seq, pay,
-		    pi->paylen, dns);
+		res = client_bytes(l, f, sp.seq, pay, sp.len, dns);
+	}
+	if (res != NFQD_L7_BAD && (th & TH_SYN)) {
+		syn_bytes(l, f, pi, pay, sp.len, res, indev, cls, now);
+		return;
+	}
+	if (res != NFQD_L7_BAD && (f->flags & F_SYNDATA) &&
+	    !syn_again(l, f, sp.seq, sp.len, dns, &res)) {
+		unknown(pi, NFQD_PKT_L7_PENDING);
+		nfqd_flow_touch(l->flows, f, cls == NFQD_FC_CLOSING ? cls :
+		    NFQD_FC_REASM, now);
+		return;
 	}
 	if (res == NFQD_L7_MORE) {
 		if (f->ra == NULL) {
@@ -876,12 +1091,13 @@ tcp_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
 
 struct nfqd_flow *
 nfqd_l7_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
-    uint32_t skbinfo, bool pending, const struct nfqd_flow_hint *hint,
-    uint64_t now)
+    uint32_t skbinfo, uint32_t indev, bool pending,
+    const struct nfqd_flow_hint *hint, uint64_t now)
 {
 	struct nfqd_flow	*f = NULL;
 
 	pi->l7 = NULL;
+	l->tentative = false;
 	if (!l->any)
 		return NULL;
 	if (pi->status != NFQD_PKT_OK)
@@ -907,7 +1123,8 @@ nfqd_l7_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
 	if (pi->proto == IPPROTO_UDP)
 		udp_packet(l, pi, data + pi->payoff, now, hint, &f);
 	else
-		tcp_packet(l, pi, data, skbinfo, pending, now, hint, &f);
+		tcp_packet(l, pi, data, skbinfo, indev, pending, now, hint,
+		    &f);
 	return f;
 }
 

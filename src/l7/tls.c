@@ -59,7 +59,7 @@ static const char *const whys[NFQD_TLS_R_MAX] = {
 	[NFQD_TLS_R_EXT_DUP] = "extension type repeated",
 	[NFQD_TLS_R_SNI] = "server_name list empty or with two host_names",
 	[NFQD_TLS_R_NAME] = "server name refused (NUL, space, non-ASCII, "
-	    "empty label, too long)",
+	    "empty label, too long, a port, '/', '\\' or brackets)",
 	[NFQD_TLS_R_ALPN] = "ALPN list or protocol name empty",
 	[NFQD_TLS_R_VERSIONS] = "supported_versions empty or of odd length",
 	[NFQD_TLS_R_SIGALGS] = "signature_algorithms empty or of odd length",
@@ -281,9 +281,14 @@ parse_sni(struct tls_cur *c, size_t end, struct nfqd_tls_hello *out)
 		/*
 		 * "a.b.." comes back from nfqd_l7_name_norm() as "a.b.":
 		 * a second trailing dot is an empty label, refused here.
+		 * A HostName is a DNS name (RFC 6066 3), but servers that
+		 * pick a virtual host by it cut it as they cut an HTTP Host
+		 * (nginx stops at ':'): "blocked.example:443" would select
+		 * blocked.example there and match no rule for it here.
 		 */
 		r = nfqd_l7_name_norm(out->sni, raw, n);
-		if (r < 0 || out->sni[r - 1] == '.')
+		if (r < 0 || out->sni[r - 1] == '.' ||
+		    strpbrk(out->sni, ":/\\[]") != NULL)
 			return stop(c, NFQD_L7_BAD, NFQD_TLS_R_NAME);
 		out->sni_len = (uint16_t)r;
 		seen = true;

@@ -89,6 +89,8 @@ check_done(const struct nfqd_tls_hello *h, size_t len)
 		    h->sni_len) == (int)h->sni_len);
 		ASSERT(strcmp(norm, h->sni) == 0);
 		ASSERT(h->sni[h->sni_len - 1] != '.');
+		/* A DNS name: no port, path or brackets (RFC 6066 3). */
+		ASSERT(strpbrk(h->sni, ":/\\[]") == NULL);
 	}
 	ASSERT(h->alpn_len <= NFQD_TLS_ALPN_MAX);
 	ASSERT(all(h->alpn + h->alpn_len, NFQD_TLS_ALPN_MAX - h->alpn_len, 0));

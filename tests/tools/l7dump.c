@@ -348,7 +348,7 @@ packet(struct nfqd_l7 *l7, struct saidtab *said, unsigned long frame,
 
 	trim(ip, &caplen, &len);
 	nfqd_pkt_parse(ip, caplen, len, &pi);
-	f = nfqd_l7_packet(l7, &pi, ip, 0, false, NULL, now);
+	f = nfqd_l7_packet(l7, &pi, ip, 0, 0, false, NULL, now);
 	if (pi.status == NFQD_PKT_L7_ERROR) {
 		/* A flow found malformed stays so: say it once. */
 		if (f == NULL || f->l7res != NFQD_L7_BAD ||

@@ -2,8 +2,9 @@
  * The application layer through the engine: TCP segments of TLS hellos,
  * HTTP requests and DNS queries in every shape an evader tries (cut at
  * every byte, reordered, overlapping with other bytes, urgent, with a
- * wrong checksum, on a reused port pair, seen from the middle, with the
- * flow table or the reassembly buffers full), and QUIC Initials over UDP
+ * wrong checksum, on a reused port pair, in a RST, behind a SYN with
+ * another ISN, outside the window, on a SYN, seen from the middle, with
+ * the flow table or the reassembly buffers full), and QUIC Initials over UDP
  * (RFC 9001/9369's samples), each decided exactly as docs/l7.md says.
  */
 #include <arpa/inet.h>
@@ -36,6 +37,7 @@
 
 static uint8_t	pbuf[70000];
 static uint64_t	now = 1000000000000ull;
+static uint32_t	indev = 2;	/* where decide()'s packets come in */
 
 /* A ClientHello for name (a real one's shape: TLS 1.2 record, SNI, ALPN). */
 static size_t
@@ -218,6 +220,7 @@ decide(struct run *r, uint32_t len, uint32_t mark, uint32_t skbinfo)
 	m.caplen = m.len = len;
 	m.mark = mark;
 	m.skbinfo = skbinfo;
+	m.indev = indev;
 	now += 1000000;
 	nfqd_engine_decide(&r->e, &m, now, &d);
 	return d;
@@ -270,6 +273,17 @@ part(struct run *r, uint16_t sport, uint32_t isn, const uint8_t *msg,
 
 	s.badsum = badsum;
 	d = decide(r, mk(&s, msg + off, n), mark, skbinfo);
+	return what(&d);
+}
+
+/* A client segment at seq with TCP flags fl and payload pay[0..n). */
+static const char *
+seg_at(struct run *r, uint16_t sport, uint32_t seq, uint8_t fl,
+    const uint8_t *pay, size_t n, uint32_t mark)
+{
+	struct seg		s = cli(sport, seq, fl);
+	struct nfqd_decision	d = decide(r, mk(&s, pay, n), mark, 0);
+
 	return what(&d);
 }
 
@@ -442,6 +456,332 @@ test_evasions(void)
 	CHECK_STR_EQ(part(&r, 3008, 1, h, 50, n - 50, P, 0, false),
 	    "untracked", "midstream with the pending mark: a lost hello's "
 	    "rest is not let through");
+	teardown(&r);
+}
+
+/*
+ * A RST's payload is no stream bytes (a receiver never delivers it): a
+ * harmless hello's bytes 1..n in a RST, its byte 0 after, then a blocked
+ * hello's bytes 1..m complete the blocked one.
+ */
+static void
+test_rst_payload(void)
+{
+	struct run	 r;
+	uint8_t		 ok[600], bl[600];
+	size_t		 n, m;
+
+	if (!setup(&r, ""))
+		return;
+	n = hello(ok, "ok.example");
+	m = hello(bl, "blocked.example");
+	CHECK_STR_EQ(syn(&r, 3100, 1000), "pending", "rst payload: SYN");
+	CHECK_STR_EQ(seg_at(&r, 3100, 1001, 0x10, NULL, 0, 0), "pending",
+	    "rst payload: the handshake's ACK");
+	CHECK_STR_EQ(seg_at(&r, 3100, 1002, 0x14, ok + 1, n - 1, 0),
+	    "pending", "rst payload: a RST holding a harmless hello's bytes "
+	    "1..n: pending, nothing read");
+	CHECK_STR_EQ(part(&r, 3100, 1000, ok, 0, 1, 0, 0, false), "pending",
+	    "rst payload: the hello's byte 0: pending (the RST's bytes are "
+	    "not the stream's)");
+	CHECK_STR_EQ(part(&r, 3100, 1000, bl, 1, m - 1, 0, 0, false),
+	    "blocked", "rst payload: the blocked hello's bytes 1..m complete "
+	    "it: blocked");
+	CHECK_STR_EQ(part(&r, 3100, 1000, bl, 0, m, 0, 0, false), "blocked",
+	    "rst payload: the blocked hello again: blocked");
+
+	/* Without a flow entry (midstream), a RST's payload is not read. */
+	CHECK_STR_EQ(seg_at(&r, 3101, 5000, 0x14, ok, n, 0), "pending",
+	    "rst payload: a whole harmless hello in a RST seen midstream: "
+	    "not read, the flow undecided");
+	CHECK_STR_EQ(seg_at(&r, 3101, 5000, 0x18, bl, m, 0), "blocked",
+	    "rst payload: ... then the blocked hello whole: blocked");
+	teardown(&r);
+}
+
+/*
+ * A server name with a port: nginx cuts "blocked.example:443" at the
+ * colon and serves blocked.example, so a TLS hello that names it is
+ * refused; an HTTP Host with a port is the name before it.
+ */
+static void
+test_name_port(void)
+{
+	static const char	req[] = "GET / HTTP/1.1\r\nHost: "
+				    "blocked.example:443\r\n\r\n";
+	struct run		r;
+	uint8_t			h[600];
+	size_t			n;
+
+	if (!setup(&r, ""))
+		return;
+	n = hello(h, "blocked.example:443");
+	syn(&r, 3200, 1);
+	CHECK_STR_EQ(part(&r, 3200, 1, h, 0, n, 0, 0, false), "l7_error",
+	    "TLS server name \"blocked.example:443\": l7_error_verdict");
+	n = hello(h, "ok.example:443");
+	syn(&r, 3201, 1);
+	CHECK_STR_EQ(part(&r, 3201, 1, h, 0, n, 0, 0, false), "l7_error",
+	    "TLS server name \"ok.example:443\": l7_error_verdict too");
+	syn(&r, 3202, 1);
+	CHECK_STR_EQ(part(&r, 3202, 1, (const uint8_t *)req, 0,
+	    sizeof(req) - 1, 0, 0, false), "blocked",
+	    "HTTP Host \"blocked.example:443\": the host, blocked");
+	teardown(&r);
+}
+
+/*
+ * A SYN with another ISN on a flow whose hello is unread, after the
+ * client's ACK: Linux discards it (a challenge ACK), so it starts
+ * nothing, and the hello at the old numbers is read.
+ */
+static void
+test_syn_isn(void)
+{
+	static const int64_t	deltas[] = { 0x80000000ll, 1000, -1000 };
+	struct run		r;
+	struct seg		s;
+	struct nfqd_decision	d;
+	uint8_t			bl[600], ok[600];
+	uint32_t		y = 70000, x;
+	uint16_t		port;
+	size_t			m, n, i;
+	uint64_t		out;
+
+	if (!setup(&r, ""))
+		return;
+	m = hello(bl, "blocked.example");
+	n = hello(ok, "ok.example");
+	for (i = 0; i < 3; i++) {
+		port = (uint16_t)(3300 + i);
+		x = (uint32_t)((int64_t)y + deltas[i]);
+		syn(&r, port, y);
+		seg_at(&r, port, y + 1, 0x10, NULL, 0, 0);
+		CHECK_STR_EQ(seg_at(&r, port, x, 0x02, NULL, 0, P), "pending",
+		    unit_fmt("syn isn: a SYN at Y%+lld after the ACK: pending",
+		    (long long)deltas[i]));
+		CHECK_STR_EQ(part(&r, port, y, bl, 0, m, P, 0, false),
+		    "blocked", unit_fmt("syn isn: ... the blocked hello at "
+		    "Y+1 is read and blocked (Y%+lld)", (long long)deltas[i]));
+	}
+
+	/* In pieces around the SYN, and the SYN again with the same ISN. */
+	syn(&r, 3310, y);
+	seg_at(&r, 3310, y + 1, 0x10, NULL, 0, 0);
+	CHECK_STR_EQ(part(&r, 3310, y, bl, 0, 40, P, 0, false), "pending",
+	    "syn isn: the hello's first 40 bytes: pending");
+	CHECK_STR_EQ(seg_at(&r, 3310, y + 5000, 0x02, NULL, 0, P), "pending",
+	    "syn isn: a SYN at Y+5000 in the middle: pending");
+	CHECK_STR_EQ(seg_at(&r, 3310, y, 0x02, NULL, 0, P), "pending",
+	    "syn isn: the SYN again (same ISN): pending");
+	CHECK_STR_EQ(part(&r, 3310, y, bl, 40, m - 40, P, 0, false),
+	    "blocked", "syn isn: the rest completes the blocked hello");
+
+	/* Only SYNs seen: the last one starts the connection. */
+	syn(&r, 3311, y);
+	CHECK_STR_EQ(syn(&r, 3311, y + 77), "pending",
+	    "syn isn: a second SYN before any ACK: pending");
+	CHECK_STR_EQ(part(&r, 3311, y + 77, bl, 0, m, 0, 0, false), "blocked",
+	    "syn isn: ... its hello is read: blocked");
+
+	/* A port reused after a FIN: read afresh. */
+	for (i = 0; i < 2; i++) {
+		port = (uint16_t)(3312 + i);
+		syn(&r, port, y);
+		seg_at(&r, port, y + 1, 0x10, NULL, 0, 0);
+		CHECK_STR_EQ(seg_at(&r, port, y + 1, 0x11, NULL, 0, P),
+		    "pending", "syn isn: a FIN before any data: pending");
+		CHECK_STR_EQ(syn(&r, port, y + 900000), "pending",
+		    "syn isn: a new SYN after it (no pending mark: a new "
+		    "connection): pending");
+		CHECK_STR_EQ(part(&r, port, y + 900000, i ? ok : bl, 0,
+		    i ? n : m, 0, 0, false), i ? "accept" : "blocked",
+		    i ? "syn isn: ... the new connection's allowed hello: "
+		    "accepted" : "syn isn: ... the new connection's blocked "
+		    "hello: blocked");
+	}
+	/* The same with the pending mark: conntrack's old connection. */
+	syn(&r, 3314, y);
+	seg_at(&r, 3314, y + 1, 0x10, NULL, 0, 0);
+	seg_at(&r, 3314, y + 5001, 0x11, NULL, 0, P);
+	CHECK_STR_EQ(seg_at(&r, 3314, y + 100, 0x02, NULL, 0, P), "pending",
+	    "syn isn: a SYN after a FIN, with the pending mark: pending");
+	CHECK_STR_EQ(part(&r, 3314, y + 100, ok, 0, n, P, 0, false),
+	    "pending", "syn isn: ... an allowed hello at its numbers is "
+	    "the open connection's byte 100 on: pending, nothing decided");
+	CHECK_STR_EQ(part(&r, 3314, y, bl, 0, m, P, 0, false), "blocked",
+	    "syn isn: ... the blocked hello at Y+1: blocked");
+
+	/* A decided flow, no FIN seen: a new ISN is a new connection. */
+	syn(&r, 3315, y);
+	CHECK_STR_EQ(part(&r, 3315, y, ok, 0, n, 0, 0, false), "accept",
+	    "syn isn: an allowed hello decides the flow");
+	CHECK_STR_EQ(syn(&r, 3315, y + 900000), "pending",
+	    "syn isn: a SYN with a new ISN on the decided flow: pending");
+	CHECK_STR_EQ(part(&r, 3315, y + 900000, bl, 0, m, 0, 0, false),
+	    "blocked", "syn isn: ... its blocked hello is read: blocked");
+	CHECK_STR_EQ(syn(&r, 3315, y + 900000), "blocked",
+	    "syn isn: the same SYN again: the flow's verdict");
+
+	/* A wrong checksum nobody verified on a SYN that would restart. */
+	syn(&r, 3316, y);
+	CHECK_STR_EQ(part(&r, 3316, y, bl, 0, m, 0, 0, false), "blocked",
+	    "syn isn: a blocked hello decides the flow");
+	s = cli(3316, y + 900000, 0x02);
+	s.badsum = true;
+	d = decide(&r, mk(&s, NULL, 0), 0, NFQA_SKB_CSUM_NOTVERIFIED);
+	CHECK_STR_EQ(what(&d), "l7_error",
+	    "syn isn: a new SYN with a wrong checksum: l7_error_verdict");
+	CHECK_STR_EQ(part(&r, 3316, y, bl, 0, m, 0, 0, false), "blocked",
+	    "syn isn: ... the flow did not restart: the hello again blocked");
+
+	/* Bytes outside the window of an undecided flow. */
+	syn(&r, 3317, y);
+	out = r.e.l7.outside;
+	CHECK_STR_EQ(seg_at(&r, 3317, y - 9, 0x18, ok, 10, 0), "l7_error",
+	    "syn isn: 10 bytes before byte 0: l7_error_verdict");
+	CHECK_STR_EQ(seg_at(&r, 3317, y - 4, 0x18, ok, n, 0), "l7_error",
+	    "syn isn: a hello that starts 5 bytes before byte 0: "
+	    "l7_error_verdict");
+	CHECK_STR_EQ(part(&r, 3317, y, ok, 16384, 10, 0, 0, false),
+	    "l7_error", "syn isn: 10 bytes at stream byte 16384: "
+	    "l7_error_verdict");
+	CHECK_STR_EQ(seg_at(&r, 3317, y - 100, 0x10, NULL, 0, 0), "pending",
+	    "syn isn: an ACK without bytes before byte 0: pending");
+	CHECK_INT_EQ(r.e.l7.outside - out, 3, "syn isn: 3 segments counted");
+	CHECK_STR_EQ(part(&r, 3317, y, bl, 0, m, 0, 0, false), "blocked",
+	    "syn isn: ... the hello at byte 0: blocked");
+	CHECK_STR_EQ(seg_at(&r, 3317, y - 9, 0x18, ok, 10, 0), "blocked",
+	    "syn isn: decided: bytes before byte 0 get the flow's verdict");
+	CHECK_STR_EQ(part(&r, 3317, y, ok, 16384, 10, 0, 0, false),
+	    "blocked", "syn isn: decided: bytes past the window too");
+	syn(&r, 3318, y);
+	part(&r, 3318, y, ok, 0, n, 0, 0, false);
+	CHECK_STR_EQ(seg_at(&r, 3318, y - 9, 0x18, ok, 10, 0), "accept",
+	    "syn isn: decided accept: bytes before byte 0 accepted");
+	CHECK_INT_EQ(r.e.l7.outside - out, 3, "syn isn: none counted once "
+	    "decided");
+	teardown(&r);
+}
+
+/* The server's SYN-ACK to port sport, acknowledging ack, in on dev. */
+static const char *
+synack(struct run *r, uint16_t sport, uint32_t ack, uint32_t dev)
+{
+	struct seg		s = cli(sport, 5555, 0x12);
+	struct nfqd_decision	d;
+	uint32_t		len;
+
+	s.src = "10.0.0.2";
+	s.dst = "10.0.0.1";
+	s.sport = 443;
+	s.dport = sport;
+	len = mk(&s, NULL, 0);
+	/* Not in the checksum, which nobody is told to check here. */
+	pbuf[28] = (uint8_t)(ack >> 24);
+	pbuf[29] = (uint8_t)(ack >> 16);
+	pbuf[30] = (uint8_t)(ack >> 8);
+	pbuf[31] = (uint8_t)ack;
+	indev = dev;
+	d = decide(r, len, 0, 0);
+	indev = 2;
+	return what(&d);
+}
+
+/*
+ * Data on a SYN (TCP Fast Open): read, and a blocked hello dropped at
+ * once, but an accept waits for the bytes to be sent again after the
+ * handshake (a server without a Fast Open cookie drops them), unless
+ * the server's SYN-ACK took them.
+ */
+static void
+test_syn_data(void)
+{
+	struct run	r;
+	uint8_t		ok[600], bl[600], more[40];
+	uint32_t	isn = 90000;
+	size_t		n, m;
+	uint64_t	conflicts;
+
+	if (!setup(&r, ""))
+		return;
+	n = hello(ok, "ok.example");
+	m = hello(bl, "blocked.example");
+	memset(more, 0x17, sizeof(more));
+
+	conflicts = r.e.l7.conflicts;
+	CHECK_STR_EQ(seg_at(&r, 3400, isn, 0x02, ok, n, 0), "pending",
+	    "syn data: a harmless hello on the SYN: pending, not accepted");
+	CHECK_STR_EQ(seg_at(&r, 3400, isn + 1, 0x10, NULL, 0, 0), "pending",
+	    "syn data: the ACK: pending");
+	CHECK_STR_EQ(part(&r, 3400, isn, bl, 0, m, 0, 0, false), "l7_error",
+	    "syn data: ... the blocked hello at ISN+1: a conflict, refused");
+	CHECK_INT_EQ(r.e.l7.conflicts - conflicts, 1,
+	    "syn data: counted as a conflict");
+
+	CHECK_STR_EQ(seg_at(&r, 3401, isn, 0x02, ok, n, 0), "pending",
+	    "syn data: a harmless hello on the SYN");
+	CHECK_STR_EQ(seg_at(&r, 3401, isn, 0x02, ok, n, 0), "pending",
+	    "syn data: ... the SYN again: pending");
+	CHECK_STR_EQ(part(&r, 3401, isn, ok, 0, 10, 0, 0, false), "pending",
+	    "syn data: ... its first 10 bytes sent again: pending");
+	CHECK_STR_EQ(part(&r, 3401, isn, ok, 10, n - 10, 0, 0, false),
+	    "accept", "syn data: ... the rest sent again: accepted");
+	CHECK_STR_EQ(part(&r, 3401, isn, more, n, sizeof(more), 0, 0,
+	    false), "accept", "syn data: ... later data: accepted");
+
+	CHECK_STR_EQ(seg_at(&r, 3402, isn, 0x02, bl, m, 0), "blocked",
+	    "syn data: a blocked hello on the SYN: blocked at once");
+	CHECK_STR_EQ(seg_at(&r, 3402, isn, 0x02, bl, m, 0), "blocked",
+	    "syn data: ... the SYN again: blocked");
+	CHECK_STR_EQ(part(&r, 3402, isn, bl, 0, m, 0, 0, false), "blocked",
+	    "syn data: ... the hello after the handshake: blocked");
+
+	/* Fast Open taken: the SYN-ACK acknowledges the SYN's data. */
+	CHECK_STR_EQ(seg_at(&r, 3403, isn, 0x02, ok, n, 0), "pending",
+	    "syn data: a harmless hello on the SYN");
+	CHECK_STR_EQ(synack(&r, 3403, isn + 1 + (uint32_t)n, 3), "pending",
+	    "syn data: ... a SYN-ACK that takes it: pending");
+	CHECK_STR_EQ(part(&r, 3403, isn, more, n, sizeof(more), 0, 0, false),
+	    "accept", "syn data: ... data past it (Fast Open): accepted");
+	CHECK_STR_EQ(part(&r, 3403, isn, bl, 0, m, 0, 0, false), "accept",
+	    "syn data: ... decided: a later segment gets the flow's verdict");
+
+	/* Not taken, or no SYN-ACK seen: data past it decides nothing. */
+	CHECK_STR_EQ(seg_at(&r, 3404, isn, 0x02, ok, n, 0), "pending",
+	    "syn data: a harmless hello on the SYN");
+	CHECK_STR_EQ(synack(&r, 3404, isn + 1, 0), "pending",
+	    "syn data: ... a SYN-ACK (sent by this host) that drops it: "
+	    "pending");
+	CHECK_STR_EQ(part(&r, 3404, isn, more, n, sizeof(more), 0, 0, false),
+	    "pending", "syn data: ... data past it: pending");
+	CHECK_STR_EQ(part(&r, 3404, isn, bl, 0, m, 0, 0, false), "l7_error",
+	    "syn data: ... then the blocked hello at ISN+1: refused");
+	CHECK_STR_EQ(seg_at(&r, 3405, isn, 0x02, ok, n, 0), "pending",
+	    "syn data: a harmless hello on the SYN");
+	CHECK_STR_EQ(synack(&r, 3405, isn + 1 + (uint32_t)n, 2), "pending",
+	    "syn data: ... a SYN-ACK that takes it, in where the SYN came "
+	    "in (the client's forgery): pending");
+	CHECK_STR_EQ(part(&r, 3405, isn, more, n, sizeof(more), 0, 0, false),
+	    "pending", "syn data: ... data past it: pending (no SYN-ACK "
+	    "counted)");
+	CHECK_STR_EQ(part(&r, 3405, isn, ok, 0, n, 0, 0, false), "accept",
+	    "syn data: ... the hello sent again: accepted");
+
+	/* Part of a hello on the SYN: the rest cannot decide alone. */
+	CHECK_STR_EQ(seg_at(&r, 3406, isn, 0x02, ok, 30, 0), "pending",
+	    "syn data: a harmless hello's first 30 bytes on the SYN");
+	CHECK_STR_EQ(part(&r, 3406, isn, ok, 30, n - 30, 0, 0, false),
+	    "pending", "syn data: ... its rest after: pending");
+	CHECK_STR_EQ(part(&r, 3406, isn, bl, 0, 30, 0, 0, false), "l7_error",
+	    "syn data: ... the blocked hello's first 30 bytes (its lengths "
+	    "differ): refused");
+	CHECK_STR_EQ(seg_at(&r, 3407, isn, 0x02, ok, 30, 0), "pending",
+	    "syn data: a harmless hello's first 30 bytes on the SYN");
+	CHECK_STR_EQ(part(&r, 3407, isn, ok, 30, n - 30, 0, 0, false),
+	    "pending", "syn data: ... its rest after: pending");
+	CHECK_STR_EQ(part(&r, 3407, isn, ok, 0, 30, 0, 0, false), "accept",
+	    "syn data: ... its first 30 bytes again: accepted");
 	teardown(&r);
 }
 
@@ -1192,6 +1532,10 @@ main(void)
 	test_whole();
 	test_segments();
 	test_evasions();
+	test_rst_payload();
+	test_name_port();
+	test_syn_isn();
+	test_syn_data();
 	test_http_dns();
 	test_quic();
 	test_udp_timeout();

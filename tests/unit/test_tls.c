@@ -957,6 +957,49 @@ b_ctrl(void)
 	name_shape("blocked\t.example", 16);
 }
 
+/* A HostName is a DNS name: no port, path or address brackets. */
+static void
+b_port(void)
+{
+	name_shape("blocked.example:443", 19);
+}
+
+static void
+b_colon_only(void)
+{
+	name_shape("blocked.example:", 16);
+}
+
+static void
+b_slash(void)
+{
+	name_shape("blocked.example/x", 17);
+}
+
+static void
+b_backslash(void)
+{
+	name_shape("blocked.example\\x", 17);
+}
+
+static void
+b_lbracket(void)
+{
+	name_shape("[blocked.example", 16);
+}
+
+static void
+b_rbracket(void)
+{
+	name_shape("blocked.example]", 16);
+}
+
+static void
+b_v6_literal(void)
+{
+	name_shape("[::1]", 5);
+}
+
 static void
 b_empty_label(void)
 {
@@ -1492,6 +1535,13 @@ static const struct shape	shapes[] = {
 	BAD("UTF-8 in the name", b_utf8, NAME),
 	BAD("space after the name", b_space, NAME),
 	BAD("tab in the name", b_ctrl, NAME),
+	BAD("a port after the name", b_port, NAME),
+	BAD("a colon after the name", b_colon_only, NAME),
+	BAD("a slash in the name", b_slash, NAME),
+	BAD("a backslash in the name", b_backslash, NAME),
+	BAD("'[' in the name", b_lbracket, NAME),
+	BAD("']' in the name", b_rbracket, NAME),
+	BAD("an IPv6 literal in brackets", b_v6_literal, NAME),
 	BAD("empty label", b_empty_label, NAME),
 	BAD("leading dot", b_leading_dot, NAME),
 	BAD("empty name", b_empty_name, NAME),

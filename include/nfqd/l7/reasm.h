@@ -36,7 +36,10 @@
  *   when it grows.  Bytes past contig are not readable through the API.
  * - Bytes outside the window are neither stored nor compared: a
  *   different copy of bytes before byte 0 (which a receiver drops as old)
- *   or past the window (PAST: the hello is too big) is no conflict.
+ *   or past the window (PAST: the hello is too big) is no conflict.  The
+ *   application layer (src/l7/l7.c) goes further for a TCP hello not yet
+ *   read: a segment with any byte before byte 0 or starting past the
+ *   window is refused, never added (no client sends one after its SYN).
  * - Buffers come from a pool made once, when a worker starts: get and put
  *   are O(1) (put clears at most the 2 KiB bitmap, only the words that
  *   were used) and nothing is allocated after nfqd_reasm_pool_new(), so

@@ -135,8 +135,10 @@ struct nfqd_tls_hello {
  * exactly one host_name (type 0); entries of other types are skipped.
  * The name is normalized by nfqd_l7_name_norm(); one it refuses (NUL,
  * space, control or non-ASCII bytes, an empty label, over 253 bytes) is
- * BAD, and so is one with two trailing dots.  No server_name extension:
- * sni is "".
+ * BAD, and so is one with two trailing dots or with ':', '/', '\\', '['
+ * or ']' (a HostName is a DNS name, RFC 6066 3; a server that cuts
+ * "blocked.example:443" at the colon, as nginx does, serves a name no
+ * rule would see).  No server_name extension: sni is "".
  *
  * ALPN (16): the list fills the extension, is not empty, and each name is
  * 1 to 255 bytes.  alpn[] keeps the longest prefix of whole entries that
