@@ -88,6 +88,11 @@ out=$(echo | in1 timeout 5 openssl s_client -connect $A2:$TLSP \
     -servername BLOCKED.Example. 2>&1)
 check "openssl s_client, blocked name in capitals with a trailing dot" \
     "$(echo "$out" | grep -c 'BEGIN CERTIFICATE')" 0
+# nginx cuts a server name at ':' and serves blocked.example's site.
+out=$(echo | in1 timeout 5 openssl s_client -connect $A2:$TLSP \
+    -servername blocked.example:443 2>&1)
+check "openssl s_client, blocked name with a port: no handshake" \
+    "$(echo "$out" | grep -c 'BEGIN CERTIFICATE')" 0
 
 # TLS, the hello cut into segments by a real client: the server's SYN-ACK
 # says MSS 88, and the client's veth does not hand nfqd one big packet.
@@ -130,6 +135,28 @@ check "HTTP blocked Host, 1-byte segments shuffled: server silent" \
     "$(replied "$(seg --port $HTTPP --host blocked.example --seg 1 --order shuffle)")" no
 check "HTTP allowed Host, 1-byte segments shuffled: server answers" \
     "$(replied "$(seg --port $HTTPP --host ok.example --seg 1 --order shuffle)")" yes
+# What the server's TCP keeps of a stream, not what a naive reader would
+# (docs/l7.md, TCP): not a RST's payload, not a SYN with another ISN once
+# the connection is up, not a SYN's data without a Fast Open cookie.  The
+# decoy RST goes past the namespace's RST drop (DSCP 9).
+in1 iptables -I OUTPUT -p tcp --tcp-flags RST RST -m dscp --dscp 9 -j ACCEPT
+for shape in rst-decoy syn-jump syn-data=other; do
+	check "TLS blocked, $shape: server silent" \
+	    "$(replied "$(seg --port $TLSP --sni blocked.example "--$shape")")" no
+done
+for shape in rst-decoy syn-jump syn-data=same; do
+	check "TLS allowed, $shape: server answers" \
+	    "$(replied "$(seg --port $TLSP --sni ok.example "--$shape")")" yes
+done
+check "HTTP blocked Host, rst-decoy: server silent" \
+    "$(replied "$(seg --port $HTTPP --host blocked.example --rst-decoy)")" no
+# Request lines Python's http.server splits on any whitespace and serves.
+for sp in ' GET /' 'GET\t/' 'GET\x0b/' 'GET\x1c/'; do
+	check "HTTP blocked Host, request line '$sp': server silent" \
+	    "$(replied "$(seg --port $HTTPP --request \
+	    "$sp HTTP/1.1\r\nHost: blocked.example\r\n\r\n")")" no
+done
+in1 iptables -D OUTPUT -p tcp --tcp-flags RST RST -m dscp --dscp 9 -j ACCEPT
 in1 ethtool -K veth0 tso on gso on >/dev/null 2>&1
 
 # A dropped connection stays dropped in the kernel: nfqd sees the SYN,

@@ -16,7 +16,9 @@ drops outgoing RSTs there), as root, with Debian's /usr/bin/python3.
 
 Options:
   --dst ADDR --port N     the server
-  --sni NAME | --host NAME [--path P]
+  --sni NAME | --host NAME [--path P] | --request TEXT
+                          (TEXT: the request's bytes, with Python's
+                          backslash escapes: '\\r\\n')
   --seg N                 bytes per segment (default: the whole message)
   --order in|reverse|shuffle|swap  the order segments are sent in
                           (swap: the first two exchanged)
@@ -32,8 +34,21 @@ Options:
                           in the middle of the first pass (after its
                           first segment)
   --flood-first N         the same before the first segment
+  --rst-decoy             first a RST one byte past the stream's start,
+                          carrying bytes 1.. of a whole message for
+                          another name (Linux answers it with a challenge
+                          ACK and keeps none of it: RFC 5961), then the
+                          message's first byte alone, then the rest; the
+                          RST goes out with DSCP 9, for a rule to let it
+                          past a namespace's RST drop
+  --syn-jump              after the handshake, a SYN with the ISN moved by
+                          2^31 (Linux: a challenge ACK, nothing changes)
+  --syn-data other|same   the SYN carries a whole message: for another name
+                          (Linux without a Fast Open cookie keeps none of
+                          it), or this one (as a Fast Open client sends it)
 """
 import argparse
+import codecs
 import random
 import socket
 import ssl
@@ -82,6 +97,7 @@ def main():
     ap.add_argument("--sni")
     ap.add_argument("--host")
     ap.add_argument("--path", default="/")
+    ap.add_argument("--request")
     ap.add_argument("--seg", type=int, default=0)
     ap.add_argument("--order", default="in",
                     choices=["in", "reverse", "shuffle", "swap"])
@@ -92,11 +108,17 @@ def main():
     ap.add_argument("--gap", type=float, default=0.0)
     ap.add_argument("--flood", type=int, default=0)
     ap.add_argument("--flood-first", type=int, default=0)
+    ap.add_argument("--rst-decoy", action="store_true")
+    ap.add_argument("--syn-jump", action="store_true")
+    ap.add_argument("--syn-data", choices=["other", "same"])
     a = ap.parse_args()
 
     if a.sni:
         msg = client_hello(a.sni)
         other = client_hello("allowed.example")
+    elif a.request:
+        msg = codecs.decode(a.request, "unicode_escape").encode("latin-1")
+        other = http_request("allowed.example", a.path)
     else:
         msg = http_request(a.host, a.path)
         other = http_request("allowed.example", a.path)
@@ -126,8 +148,10 @@ def main():
                          "dst port %d" % (a.dst, a.port, sport), store=True)
     sniff.start()
     time.sleep(0.3)
-    synack = sr1(ip / TCP(sport=sport, dport=a.port, flags="S", seq=isn),
-                 timeout=3)
+    syn = ip / TCP(sport=sport, dport=a.port, flags="S", seq=isn)
+    if a.syn_data:
+        syn = syn / (other if a.syn_data == "other" else msg)
+    synack = sr1(syn, timeout=3)
     if synack is None or not synack.haslayer(TCP) or \
             (synack[TCP].flags & 0x12) != 0x12:
         sniff.stop()
@@ -143,6 +167,15 @@ def main():
 
     if a.flood_first > 0:
         flood(send, ip, a.port, a.flood_first, sport)
+    if a.syn_jump:
+        send(ip / TCP(sport=sport, dport=a.port, flags="S",
+                      seq=(isn + 2**31) % 2**32))
+    if a.rst_decoy:
+        send(IP(dst=a.dst, tos=9 << 2) /
+             TCP(sport=sport, dport=a.port, flags="R",
+                 seq=(seq0 + 1) % 2**32) / other[1:])
+        send(pkt(0, msg[:1]))
+        segs = [(1, msg[1:])]
     if a.badsum:
         p = pkt(0, other)
         p[TCP].chksum = 0x1234
