@@ -39,6 +39,8 @@ write_conf "$conf" 'queue: { balance = "0:1"; };' \
 );"
 start_nfqd "$conf" 2 || finish
 rule() { js ".rules[] | select(.name == \"$1\") | .hits"; }
+# tls_hit N: rule tls has more than N hits.
+tls_hit() { dump; [ "$(rule tls)" -gt "$1" ]; }
 
 # Servers.
 mkdir -p "$TMP/www/private" "$TMP/www/public"
@@ -163,11 +165,22 @@ in1 ethtool -K veth0 tso on gso on >/dev/null 2>&1
 # the ACK and each segment of the hello once; the retransmissions and the
 # RST after the drop never reach it.  PREFIX starts the checks' names.
 blocked_segments() {
-	local r0 out nseg
+	local r0 h0 out nseg pid
 
 	dump
 	r0=$(js '.total.received')
-	out=$(in1 $PY "$L7SEG" --dst $A2 --port $TLSP --sni blocked.example --seg 50)
+	h0=$(rule tls)
+	# The retransmissions once nfqd has dropped the hello (its rule hit),
+	# so that none of them can still find the connection undecided.
+	rm -f "$TMP/hold"
+	in1 $PY "$L7SEG" --dst $A2 --port $TLSP --sni blocked.example --seg 50 \
+	    --hold "$TMP/hold" >"$TMP/seg.out" &
+	pid=$!
+	wait_until 10 tls_hit "$h0" ||
+	    fail "${1}blocked: no hit of rule tls after the first pass"
+	touch "$TMP/hold"
+	wait $pid
+	out=$(cat "$TMP/seg.out")
 	nseg=$(echo "$out" | awk '/^segments/ { print $2 }')
 	check "${1}blocked, 50-byte segments: server silent" \
 	    "$(replied "$(echo "$out" | awk '/^reply/ { print $2 }')")" no

@@ -34,6 +34,9 @@ Options:
                           in the middle of the first pass (after its
                           first segment)
   --flood-first N         the same before the first segment
+  --hold FILE             after the first pass, wait until FILE exists (at
+                          most 10 s) before the retransmissions: for a test
+                          that waits for nfqd's decision in between
   --rst-decoy             first a RST one byte past the stream's start,
                           carrying bytes 1.. of a whole message for
                           another name (Linux answers it with a challenge
@@ -49,6 +52,7 @@ Options:
 """
 import argparse
 import codecs
+import os
 import random
 import socket
 import ssl
@@ -108,6 +112,7 @@ def main():
     ap.add_argument("--gap", type=float, default=0.0)
     ap.add_argument("--flood", type=int, default=0)
     ap.add_argument("--flood-first", type=int, default=0)
+    ap.add_argument("--hold")
     ap.add_argument("--rst-decoy", action="store_true")
     ap.add_argument("--syn-jump", action="store_true")
     ap.add_argument("--syn-data", choices=["other", "same"])
@@ -192,6 +197,10 @@ def main():
             if rnd_pass == 0 and a.gap > 0:
                 time.sleep(a.gap)
         time.sleep(0.3)
+        if rnd_pass == 0 and a.hold:
+            end = time.monotonic() + 10
+            while not os.path.exists(a.hold) and time.monotonic() < end:
+                time.sleep(0.02)
     time.sleep(a.wait)
     sniff.stop()
     got = sum(len(bytes(p[TCP].payload)) for p in sniff.results

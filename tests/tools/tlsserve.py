@@ -15,12 +15,19 @@ class Quiet(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+class Server(http.server.ThreadingHTTPServer):
+    # A connection the kernel could not queue for accept() stays half
+    # open, and a RST then ends it (tcp_check_req()): with the default 5,
+    # a loaded machine could end a test's connection that way.
+    request_queue_size = 128
+
+
 def main():
     addr, port, cert, key = sys.argv[1], int(sys.argv[2]), sys.argv[3], \
         sys.argv[4]
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(cert, key)
-    srv = http.server.ThreadingHTTPServer((addr, port), Quiet)
+    srv = Server((addr, port), Quiet)
     srv.daemon_threads = True
     # The handshake in the connection's thread, not in accept().
     srv.socket = ctx.wrap_socket(srv.socket, server_side=True,
