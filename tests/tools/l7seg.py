@@ -34,6 +34,7 @@ Options:
                           in the middle of the first pass (after its
                           first segment)
   --flood-first N         the same before the first segment
+  --sport N               the client's port (default: a random one)
   --hold FILE             after the first pass, wait until FILE exists (at
                           most 10 s) before the retransmissions: for a test
                           that waits for nfqd's decision in between
@@ -113,6 +114,7 @@ def main():
     ap.add_argument("--flood", type=int, default=0)
     ap.add_argument("--flood-first", type=int, default=0)
     ap.add_argument("--hold")
+    ap.add_argument("--sport", type=int, default=0)
     ap.add_argument("--rst-decoy", action="store_true")
     ap.add_argument("--syn-jump", action="store_true")
     ap.add_argument("--syn-data", choices=["other", "same"])
@@ -141,7 +143,7 @@ def main():
     # and the sequence numbers are not (a reused pair would meet the last
     # run's conntrack entry and nfqd flow).
     sysrnd = random.SystemRandom()
-    sport = sysrnd.randint(20000, 60000)
+    sport = a.sport or sysrnd.randint(20000, 60000)
     isn = sysrnd.randint(0, 2**32 - 1)
     ip = IP(dst=a.dst)
     sock = conf.L3socket()
