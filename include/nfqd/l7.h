@@ -110,6 +110,9 @@ struct nfqd_l7 {
 						   nfqd_l7_hint (tests) */
 	uint64_t		 outside;	/* client segments outside the
 						   window, in l7_errors (tests) */
+	uint64_t		 discarded;	/* client segments the server's
+						   TCP would discard, in
+						   l7_errors (tests) */
 	bool			 tentative;	/* the last packet's fields came
 						   with a SYN: an accept on them
 						   is not the flow's (engine) */
@@ -141,9 +144,10 @@ void	nfqd_l7_free(struct nfqd_l7 *l);
  * was last seen here).  TCP is read as docs/l7.md's Reassembly says: a
  * RST's payload never, a SYN with another sequence number starts the
  * flow afresh only where it can be a new connection, an unread hello's
- * bytes outside its window are refused, and a message read from a SYN's
- * data sets tentative: the engine's accept of it is the packet's alone
- * (pending), any other decision the flow's (nfqd_l7_decided()).
+ * bytes outside its window are refused, so are its segments the server's
+ * TCP would discard, and a message read from a SYN's data sets
+ * tentative: the engine's accept of it is the packet's alone (pending),
+ * any other decision the flow's (nfqd_l7_decided()).
  */
 struct nfqd_flow *nfqd_l7_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi,
 	    const uint8_t *data, uint32_t skbinfo, uint32_t indev,

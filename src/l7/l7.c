@@ -47,10 +47,10 @@ fields(struct nfqd_flow *f)
 }
 
 /*
- * While F_SYNDATA, past the fields (which nothing else writes there): how
- * far the bytes that came with the client's SYN reach from byte 0, how
- * far from byte 0 later segments have sent them again, and the interface
- * the SYN came in on.
+ * Past the fields (which nothing else writes there): while F_SYNDATA, how
+ * far the bytes that came with the client's SYN reach from byte 0 and how
+ * far from byte 0 later segments have sent them again; for any flow a
+ * client's SYN made, the interface that SYN came in on.
  */
 struct syndata {
 	uint16_t	end;
@@ -105,6 +105,20 @@ _Static_assert(TH_FIN == NFQD_TCP_FIN && TH_SYN == NFQD_TCP_SYN &&
 #define F_SYNDATA	0x10	/* TCP: the buffer holds bytes that came
 				   with a SYN, not yet sent again */
 #define F_TFO		0x20	/* TCP: the server's SYN-ACK took them */
+#define F_TS		0x40	/* TCP: a client SYN had a timestamp:
+				   ts_recent is kept */
+#define F_SIG		0x80	/* TCP: every client SYN had an MD5 or
+				   TCP-AO option */
+#define F_SRV		0x100	/* TCP: the server's SYN-ACK came in from
+				   the server's side: ack_min and srv_nxt
+				   are kept */
+
+/* TCP options (RFC 9293, 7323, 2385, 5925) */
+#define TCPOPT_EOL	0
+#define TCPOPT_NOP	1
+#define TCPOPT_TS	8
+#define TCPOPT_MD5	19
+#define TCPOPT_AO	29
 
 static void
 release(void *arg, struct nfqd_flow *f)
@@ -891,6 +905,207 @@ syn_again(struct nfqd_l7 *l, struct nfqd_flow *f, uint32_t seq,
 	return true;
 }
 
+/* What a TCP header's options say (tcp_opts()). */
+struct tcpopts {
+	uint32_t	tsval;
+	bool		ts;		/* a timestamp: tsval */
+	bool		sig;		/* an MD5 signature or TCP-AO option */
+};
+
+/*
+ * The options of the TCP header at th, hl bytes long (20 or more, whole:
+ * the packet parse checked it), read as Linux's tcp_parse_options() reads
+ * them: up to an EOL, a length under 2 or one that runs past the header;
+ * the last timestamp of length 10 counts.  A timestamp the server would
+ * not see could only make nfqd refuse what the server reads (the client
+ * sends it again); one it would see and nfqd missed would let nfqd read
+ * what the server discards.  Any MD5 or AO option counts, whatever its
+ * length: refused where Linux would ignore a malformed one, which no
+ * client sends.
+ */
+static void
+tcp_opts(const uint8_t *th, uint32_t hl, struct tcpopts *o)
+{
+	uint32_t	i = 20, n;
+
+	o->tsval = 0;
+	o->ts = o->sig = false;
+	while (i < hl && th[i] != TCPOPT_EOL) {
+		if (th[i] == TCPOPT_NOP) {
+			i++;
+			continue;
+		}
+		if (hl - i < 2 || (n = th[i + 1]) < 2 || n > hl - i)
+			break;
+		if (th[i] == TCPOPT_TS && n == 10) {
+			o->ts = true;
+			o->tsval = nfqd_get32(th + i + 2);
+		} else if (th[i] == TCPOPT_MD5 || th[i] == TCPOPT_AO) {
+			o->sig = true;
+		}
+		i += n;
+	}
+}
+
+/* The packet's TTL or hop limit (the parse saw the whole IP header). */
+static uint8_t
+ip_ttl(const struct nfqd_pkt *pi, const uint8_t *data)
+{
+	return data[pi->family == AF_INET ? 8 : 7];
+}
+
+/*
+ * Whether timestamp tsval passes PAWS against ts_recent (RFC 7323 5):
+ * not older.  Linux allows one tick older on a connection
+ * (tcp_paws_discard(), TCP_PAWS_WINDOW) but none while the connection is
+ * half open (tcp_check_req(): tcp_paws_reject() with no window), and
+ * nfqd cannot tell the two apart: a client that skips the handshake's
+ * ACK sends its decoy to a request socket.  No client sends new data
+ * older than data it sent before, so only a copy of bytes already read
+ * is refused by the tick.  A ts_recent of 0 checks nothing, as Linux's
+ * does (some systems send 0 on their SYN).
+ */
+static inline bool
+ts_ok(uint32_t ts_recent, uint32_t tsval)
+{
+	return (int32_t)(ts_recent - tsval) <= 0 || ts_recent == 0;
+}
+
+/*
+ * A client SYN of flow f (first: the one that made the flow; the others
+ * have its sequence number).  Later segments are checked against all of
+ * them: nfqd cannot tell which one the server kept, so it takes the
+ * strictest for each check: the highest TTL, a signature only if every
+ * SYN had one, a timestamp if any had one, the newest.
+ */
+static void
+client_syn(struct nfqd_flow *f, const struct nfqd_pkt *pi,
+    const uint8_t *data, uint32_t indev, bool first)
+{
+	struct tcpopts	o;
+	uint8_t		ttl = ip_ttl(pi, data);
+
+	tcp_opts(data + pi->l4off, pi->payoff - pi->l4off, &o);
+	if (first) {
+		f->ttl = ttl;
+		if (o.sig)
+			f->flags |= F_SIG;
+		syndata(f)->indev = indev;
+	} else {
+		if (ttl > f->ttl)
+			f->ttl = ttl;
+		if (!o.sig)
+			f->flags &= (uint16_t)~F_SIG;
+	}
+	if (o.ts && !(f->flags & F_TS)) {
+		f->flags |= F_TS;
+		f->ts_recent = o.tsval;
+	} else if (o.ts && o.tsval != 0 && ts_ok(f->ts_recent, o.tsval)) {
+		f->ts_recent = o.tsval;
+	}
+}
+
+/*
+ * A server segment of undecided flow f, seq and sp its numbers, in on
+ * indev: the acknowledgments the server takes from the client.  Only
+ * where it comes from the server's side, another interface than the
+ * client's SYN (a gateway that queues both directions): a host sends its
+ * SYN-ACK itself, and its data, which nfqd does not see, would leave
+ * srv_nxt short of what a client acknowledges.
+ */
+static void
+server_seg(struct nfqd_flow *f, const struct nfqd_pkt *pi,
+    const uint8_t *data, uint32_t seq, const struct nfqd_reasm_span *sp,
+    uint32_t indev)
+{
+	uint8_t	th = pi->tcp_flags;
+
+	if (!(f->flags & F_CLIENT) || indev == 0 ||
+	    indev == syndata(f)->indev || (th & TH_RST))
+		return;
+	if (f->flags & F_SRV) {
+		if ((int32_t)(sp->end - f->srv_nxt) > 0)
+			f->srv_nxt = sp->end;
+	} else if ((th & (TH_SYN | TH_ACK)) == (TH_SYN | TH_ACK) &&
+	    (int32_t)(nfqd_get32(data + pi->l4off + 8) - f->seq0) >= 0) {
+		f->flags |= F_SRV;
+		f->ack_min = seq + 1;
+		f->srv_nxt = sp->end;
+	}
+}
+
+/*
+ * Whether the server's TCP would discard a client segment of undecided
+ * flow f (not a SYN; o: its options).  Linux drops
+ * - a segment without ACK past the SYN, in every state (TCP_FLAGS);
+ * - a signature the connection does not use, or none where it does
+ *   (TCP_MD5UNEXPECTED, TCP_AOUNEXPECTED, TCP_MD5NOTFOUND): nfqd cannot
+ *   check a signature, only that there is one;
+ * - a timestamp older than ts_recent (PAWS, ts_ok());
+ * and a segment whose TTL is lower than the SYN's may run out on the way
+ * from a gateway to the server (one hop from a host, it arrives).  Where
+ * nfqd saw the server's side (F_SRV): an ack of what the server never
+ * sent (TCP_ACK_UNSENT_DATA), or lower than the highest ack the client
+ * sent (Linux drops one lower than that less the window, or less what
+ * the server sent, whichever is smaller: TCP_TOO_OLD_ACK; and while the
+ * connection is half open, any ack but the SYN-ACK's).  A client whose
+ * segments come out of order may have one refused there: it sends it
+ * again with its newest ack.  A segment without a timestamp is read:
+ * Linux 6.18 reads it, though RFC 7323 3.2 says to drop it.
+ */
+static bool
+discarded(const struct nfqd_flow *f, const struct nfqd_pkt *pi,
+    const uint8_t *data, const struct tcpopts *o)
+{
+	uint32_t	ack;
+
+	if (!(pi->tcp_flags & TH_ACK) || o->sig != ((f->flags & F_SIG) != 0))
+		return true;
+	if ((f->flags & F_TS) && o->ts && !ts_ok(f->ts_recent, o->tsval))
+		return true;
+	if (ip_ttl(pi, data) < f->ttl)
+		return true;
+	if (f->flags & F_SRV) {
+		ack = nfqd_get32(data + pi->l4off + 8);
+		if ((int32_t)(ack - f->ack_min) < 0 ||
+		    (int32_t)(ack - f->srv_nxt) > 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A client segment at seq (not a SYN) of undecided flow f, o its options,
+ * ok unless discarded(): what the server learns from it.  Its timestamp
+ * becomes ts_recent when it is not older and the segment starts at or
+ * before the end of the bytes read in order; Linux takes one from a
+ * segment at or before the last byte it acknowledged (tcp_replace_ts_
+ * recent(); tcp_check_req() even from one it then drops for want of an
+ * ACK), which never lies past what nfqd read, since every byte the server
+ * has passed here first.  So nfqd's ts_recent is never older than the
+ * server's: one older would read a decoy the server refuses, one newer
+ * only refuses what a client sends out of order (it sends it again).
+ * The ack raises ack_min, as the server's snd_una.
+ */
+static void
+client_seen(struct nfqd_flow *f, const struct nfqd_pkt *pi,
+    const uint8_t *data, uint32_t seq, const struct tcpopts *o, bool ok)
+{
+	uint32_t	contig, ack;
+
+	if ((f->flags & F_TS) && o->ts && o->tsval != 0 &&
+	    ts_ok(f->ts_recent, o->tsval)) {
+		contig = f->ra != NULL ? (uint32_t)nfqd_reasm_contig(f->ra) : 0;
+		if ((int32_t)(seq - (f->seq0 + contig)) <= 0)
+			f->ts_recent = o->tsval;
+	}
+	if (ok && (f->flags & F_SRV)) {
+		ack = nfqd_get32(data + pi->l4off + 8);
+		if ((int32_t)(ack - f->ack_min) > 0)
+			f->ack_min = ack;
+	}
+}
+
 /*
  * Whether a client SYN with another sequence number (or a SYN from the
  * other end) on flow f opens a new connection, read afresh.  Linux
@@ -931,9 +1146,11 @@ tcp_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
 	bool			 dns = pi->dport == DNS_PORT ||
 				    pi->sport == DNS_PORT;
 	struct nfqd_reasm_span	 sp;
+	struct tcpopts		 o;
 	enum nfqd_l7_res	 res;
 	enum nfqd_flow_class	 cls;
 	int			 dir;
+	bool			 made = false, bad;
 
 	/*
 	 * The stream bytes the segment holds: a SYN's start after it, a
@@ -980,10 +1197,12 @@ tcp_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
 			return;
 		}
 		f->need = 1;
+		made = true;
 		if (syn) {
 			f->client = (uint8_t)dir;
 			f->seq0 = seq + 1;
 			f->flags |= F_CLIENT;
+			client_syn(f, pi, data, indev, true);
 		} else {
 			f->flags |= F_MIDSTREAM;
 		}
@@ -991,6 +1210,9 @@ tcp_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
 	*fp = f;
 	if ((f->flags & F_CLIENT) && dir == f->client && !syn)
 		f->flags |= F_SENT;
+	/* The same SYN again (another one ended the flow above). */
+	if (syn && !made && f->l7res == NFQD_L7_MORE)
+		client_syn(f, pi, data, indev, false);
 	cls = (enum nfqd_flow_class)f->cls;
 	if (th & (TH_FIN | TH_RST))
 		cls = NFQD_FC_CLOSING;
@@ -1027,6 +1249,13 @@ tcp_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
 		f->flags |= F_TFO;	/* it acknowledged the SYN's data */
 	if (sp.len == 0 || ((f->flags & F_CLIENT) && dir != f->client)) {
 		/* Nothing of the client's first message here. */
+		if ((f->flags & F_CLIENT) && dir != f->client) {
+			server_seg(f, pi, data, seq, &sp, indev);
+		} else if ((f->flags & F_CLIENT) && !(th & (TH_SYN | TH_RST))) {
+			tcp_opts(data + pi->l4off, pi->payoff - pi->l4off, &o);
+			client_seen(f, pi, data, sp.seq, &o,
+			    !discarded(f, pi, data, &o));
+		}
 		unknown(pi, NFQD_PKT_L7_PENDING);
 		nfqd_flow_touch(l->flows, f, cls, now);
 		return;
@@ -1052,6 +1281,23 @@ tcp_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
 		l->outside++;
 		unknown(pi, NFQD_PKT_L7_ERROR);
 		return;
+	}
+	if (!(th & TH_SYN)) {
+		tcp_opts(data + pi->l4off, pi->payoff - pi->l4off, &o);
+		bad = discarded(f, pi, data, &o);
+		client_seen(f, pi, data, sp.seq, &o, !bad);
+		if (bad) {
+			/*
+			 * A segment the server's TCP discards: not read (a
+			 * harmless hello there and the real one after would
+			 * get the flow the harmless one's verdict), and
+			 * dropped, which costs nothing.  The flow goes on.
+			 */
+			l->l7_errors++;
+			l->discarded++;
+			unknown(pi, NFQD_PKT_L7_ERROR);
+			return;
+		}
 	}
 	if (th & TH_URG) {
 		/* Urgent data leaves the stream at some receivers only. */

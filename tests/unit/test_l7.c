@@ -3,7 +3,9 @@
  * HTTP requests and DNS queries in every shape an evader tries (cut at
  * every byte, reordered, overlapping with other bytes, urgent, with a
  * wrong checksum, on a reused port pair, in a RST, behind a SYN with
- * another ISN, outside the window, on a SYN, seen from the middle, with
+ * another ISN, outside the window, on a SYN, in segments the server's
+ * TCP discards (no ACK, an MD5 option, PAWS, a lower TTL, an ack the
+ * server refuses), seen from the middle, with
  * the flow table or the reassembly buffers full), and QUIC Initials over UDP
  * (RFC 9001/9369's samples), each decided exactly as docs/l7.md says.
  */
@@ -97,39 +99,71 @@ struct seg {
 	uint8_t		 flags;		/* TCP flags */
 	uint8_t		 proto;		/* 6, 17 */
 	bool		 badsum;
+	/* TCP, zero unless set: */
+	uint32_t	 ack;		/* acknowledgment number */
+	uint8_t		 ttl;		/* TTL or hop limit (0: 64) */
+	uint8_t		 optlen;	/* bytes of opt, a multiple of 4 */
+	const uint8_t	*opt;		/* TCP options, as they are */
 };
 
-/* An IPv4 TCP or UDP packet with its checksum, in pbuf; its length. */
+static void
+put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
+}
+
+/*
+ * A TCP or UDP packet with its checksum, in pbuf; its length.  IPv6
+ * when the source address has a ':'.
+ */
 static uint32_t
 mk(const struct seg *s, const uint8_t *pay, size_t n)
 {
-	uint8_t		*ip = pbuf, *l4 = pbuf + 20;
-	uint32_t	 hl = s->proto == 6 ? 20 : 8, len = 20 + hl + (uint32_t)n;
-	uint32_t	 sum;
+	bool		 v6 = strchr(s->src, ':') != NULL;
+	uint32_t	 iphl = v6 ? 40 : 20, alen = v6 ? 16 : 4;
+	uint8_t		*ip = pbuf, *l4 = pbuf + iphl;
+	uint32_t	 hl = s->proto == 6 ? 20u + s->optlen : 8;
+	uint32_t	 len = iphl + hl + (uint32_t)n, sum;
 
-	memset(pbuf, 0, 20 + hl);
-	ip[0] = 0x45;
-	ip[2] = (uint8_t)(len >> 8);
-	ip[3] = (uint8_t)len;
-	ip[8] = 64;
-	ip[9] = s->proto;
-	inet_pton(AF_INET, s->src, ip + 12);
-	inet_pton(AF_INET, s->dst, ip + 16);
+	memset(pbuf, 0, iphl + hl);
+	if (v6) {
+		ip[0] = 0x60;
+		ip[4] = (uint8_t)((len - 40) >> 8);
+		ip[5] = (uint8_t)(len - 40);
+		ip[6] = s->proto;
+		ip[7] = s->ttl != 0 ? s->ttl : 64;
+		inet_pton(AF_INET6, s->src, ip + 8);
+		inet_pton(AF_INET6, s->dst, ip + 24);
+	} else {
+		ip[0] = 0x45;
+		ip[2] = (uint8_t)(len >> 8);
+		ip[3] = (uint8_t)len;
+		ip[8] = s->ttl != 0 ? s->ttl : 64;
+		ip[9] = s->proto;
+		inet_pton(AF_INET, s->src, ip + 12);
+		inet_pton(AF_INET, s->dst, ip + 16);
+	}
 	l4[0] = (uint8_t)(s->sport >> 8); l4[1] = (uint8_t)s->sport;
 	l4[2] = (uint8_t)(s->dport >> 8); l4[3] = (uint8_t)s->dport;
 	if (s->proto == 6) {
-		l4[4] = (uint8_t)(s->seq >> 24); l4[5] = (uint8_t)(s->seq >> 16);
-		l4[6] = (uint8_t)(s->seq >> 8); l4[7] = (uint8_t)s->seq;
-		l4[12] = 5 << 4;
+		put32(l4 + 4, s->seq);
+		put32(l4 + 8, s->ack);
+		l4[12] = (uint8_t)((hl / 4) << 4);
 		l4[13] = s->flags;
 		l4[14] = 0xff;
+		if (s->optlen > 0)
+			memcpy(l4 + 20, s->opt, s->optlen);
 	} else {
 		l4[4] = (uint8_t)((8 + n) >> 8);
 		l4[5] = (uint8_t)(8 + n);
 	}
 	if (n > 0)
 		memcpy(l4 + hl, pay, n);
-	sum = csum_add(0, ip + 12, 8) + s->proto + hl + (uint32_t)n;
+	/* The pseudo header's length as 16 bits adds up the same as
+	   IPv6's 32 for these lengths. */
+	sum = csum_add(0, ip + iphl - 2 * alen, 2 * alen) + s->proto + hl +
+	    (uint32_t)n;
 	sum = csum_add(sum, l4, hl + n);
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
@@ -215,7 +249,7 @@ decide(struct run *r, uint32_t len, uint32_t mark, uint32_t skbinfo)
 	struct nfqd_decision	d;
 
 	memset(&m, 0, sizeof(m));
-	m.hw_protocol = ETH_P_IP;
+	m.hw_protocol = (pbuf[0] >> 4) == 6 ? ETH_P_IPV6 : ETH_P_IP;
 	m.payload = pbuf;
 	m.caplen = m.len = len;
 	m.mark = mark;
@@ -245,11 +279,14 @@ what(const struct nfqd_decision *d)
 	return "other";
 }
 
+/* The acknowledgment number of the client's segments below (cli()). */
+static uint32_t	cli_ack;
+
 static struct seg
 cli(uint16_t sport, uint32_t seq, uint8_t flags)
 {
 	struct seg	s = { "10.0.0.1", "10.0.0.2", sport, 443, seq, flags, 6,
-			    false };
+			    false, cli_ack, 0, 0, NULL };
 
 	return s;
 }
@@ -742,10 +779,12 @@ test_syn_data(void)
 	    "syn data: a harmless hello on the SYN");
 	CHECK_STR_EQ(synack(&r, 3403, isn + 1 + (uint32_t)n, 3), "pending",
 	    "syn data: ... a SYN-ACK that takes it: pending");
+	cli_ack = 5556;		/* it came from the server's side */
 	CHECK_STR_EQ(part(&r, 3403, isn, more, n, sizeof(more), 0, 0, false),
 	    "accept", "syn data: ... data past it (Fast Open): accepted");
 	CHECK_STR_EQ(part(&r, 3403, isn, bl, 0, m, 0, 0, false), "accept",
 	    "syn data: ... decided: a later segment gets the flow's verdict");
+	cli_ack = 0;
 
 	/* Not taken, or no SYN-ACK seen: data past it decides nothing. */
 	CHECK_STR_EQ(seg_at(&r, 3404, isn, 0x02, ok, n, 0), "pending",
@@ -855,7 +894,7 @@ test_http_dns(void)
 	    sizeof(ssh) - 1, 0, 0, false), "accept",
 	    "an SSH banner is no HTTP request: accepted");
 
-	s = (struct seg){ "10.0.0.1", "10.0.0.2", 5353, 53, 0, 0, 17, false };
+	s = (struct seg){ "10.0.0.1", "10.0.0.2", 5353, 53, 0, 0, 17, false, 0, 0, 0, NULL };
 	d = decide(&r, mk(&s, dnsq, sizeof(dnsq)), 0, 0);
 	CHECK(d.verdict == NF_DROP && d.rule == 2,
 	    "DNS over UDP: a blocked name's subdomain dropped by rule dns");
@@ -865,7 +904,7 @@ test_http_dns(void)
 
 	/* DNS over TCP: two queries, each in a segment of its own. */
 	s = (struct seg){ "10.0.0.1", "10.0.0.2", 4002, 53, 77, 0x02, 6,
-	    false };
+	    false, 0, 0, 0, NULL };
 	decide(&r, mk(&s, NULL, 0), 0, 0);
 	tcpdns[0] = 0;
 	tcpdns[1] = sizeof(dnsok);
@@ -904,7 +943,7 @@ test_quic(void)
 		return;
 	n1 = unit_unhex(rfc9001_a2_packet, v1, sizeof(v1));
 	n2 = unit_unhex(rfc9369_a2_packet, v2, sizeof(v2));
-	s = (struct seg){ "10.0.0.1", "10.0.0.2", 5000, 443, 0, 0, 17, false };
+	s = (struct seg){ "10.0.0.1", "10.0.0.2", 5000, 443, 0, 0, 17, false, 0, 0, 0, NULL };
 	d = decide(&r, mk(&s, v1, n1), 0, 0);
 	CHECK(strcmp(what(&d), "blocked") == 0 && d.rule == 3,
 	    "QUIC v1 Initial (RFC 9001 A.2): example.com, alpn, l7 quic blocked");
@@ -959,7 +998,7 @@ test_udp_timeout(void)
 		return;
 	n1 = unit_unhex(rfc9001_a2_packet, v1, sizeof(v1));
 	memset(shorthdr, 0x41, sizeof(shorthdr));
-	s = (struct seg){ "10.0.0.1", "10.0.0.2", 5100, 443, 0, 0, 17, false };
+	s = (struct seg){ "10.0.0.1", "10.0.0.2", 5100, 443, 0, 0, 17, false, 0, 0, 0, NULL };
 	d = decide(&r, mk(&s, v1, n1), 0, 0);
 	CHECK(strcmp(what(&d), "blocked") == 0 && d.rule == 3,
 	    "udp_timeout: the Initial blocked");
@@ -1187,7 +1226,7 @@ test_quic_ja4(void)
 		}
 		r.ok = true;
 		s = (struct seg){ "10.0.0.1", "10.0.0.2", 5100, 443, 0, 0, 17,
-		    false };
+		    false, 0, 0, 0, NULL };
 		d = decide(&r, mk(&s, v1, n1), 0, 0);
 		if (i == 0)
 			CHECK(strcmp(what(&d), "blocked") == 0 && d.rule == 0,
@@ -1339,7 +1378,7 @@ test_prefetch(void)
 	CHECK(!nfqd_l7_hint(&a.e.l7, pbuf, 33, &h),
 	    "a TCP header cut before its flags: no hint");
 	CHECK(nfqd_l7_hint(&a.e.l7, pbuf, 34, &h), "... with them: a hint");
-	s = (struct seg){ "10.0.0.1", "10.0.0.2", 2004, 53, 0, 0, 17, false };
+	s = (struct seg){ "10.0.0.1", "10.0.0.2", 2004, 53, 0, 0, 17, false, 0, 0, 0, NULL };
 	m.caplen = m.len = mk(&s, NULL, 0);
 	CHECK(!nfqd_l7_hint(&a.e.l7, pbuf, m.caplen, &h),
 	    "a UDP datagram to port 53 (read alone, no flow): no hint");
@@ -1526,6 +1565,381 @@ test_prefetch(void)
 	teardown(&o);
 }
 
+/* TCP options for the tables below. */
+static const uint8_t	o_md5[] = { 19, 18, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10,
+			    11, 12, 13, 14, 15, 16, 1, 1 };
+static const uint8_t	o_ao[] = { 29, 8, 1, 2, 3, 4, 5, 6 };
+/* a timestamp's value at bytes 4-7 (ts_opt()) */
+static uint8_t		o_ts[12] = { 1, 1, 8, 10 };
+/* malformed: a length 0 or 1, or past the header, before a timestamp
+   or a signature (Linux stops reading there, and so does nfqd) */
+static uint8_t		o_len0[16] = { 3, 0, 1, 1, 1, 1, 8, 10 };
+static uint8_t		o_len1[16] = { 1, 2, 1, 1, 3, 1, 8, 10 };
+static const uint8_t	o_past[] = { 1, 1, 19, 40 };
+static const uint8_t	o_eol[] = { 0, 19, 18, 0 };
+
+static const uint8_t *
+ts_opt(uint8_t *o, size_t at, uint32_t tsval)
+{
+	put32(o + at, tsval);
+	return o;
+}
+
+/*
+ * Insertion: a harmless hello in a segment the server's TCP discards,
+ * then the blocked one in a good segment.  A flow that read the first
+ * would be accepted on it; nfqd refuses it (l7_error_verdict, counted in
+ * discarded) and reads the second.  The legitimate variants of each
+ * shape are read.  gw: the server's SYN-ACK (ISN sisn) came in on
+ * another interface than the SYN, then srv bytes of its data.
+ */
+struct ins {
+	const char	*name;
+	bool		 v6;
+	uint8_t		 syn_ttl;
+	const uint8_t	*syn_opt;
+	uint8_t		 syn_optlen;
+	uint32_t	 syn_ts;	/* with syn_opt o_ts */
+	bool		 gw;
+	uint32_t	 sisn, srv;
+	uint8_t		 flags, ttl;	/* the decoy's */
+	const uint8_t	*opt;
+	uint8_t		 optlen;
+	uint32_t	 ts;		/* with opt o_ts */
+	uint32_t	 ack;		/* from the SYN-ACK's ISN + 1 */
+	bool		 discard;
+};
+
+static const struct ins	ins_tab[] = {
+	{ "no ACK (PSH)", false, 0, NULL, 0, 0, false, 0, 0, 0x08, 0,
+	  NULL, 0, 0, 0, true },
+	{ "no ACK (PSH FIN)", false, 0, NULL, 0, 0, false, 0, 0, 0x09, 0,
+	  NULL, 0, 0, 0, true },
+	{ "MD5 on a connection without", false, 0, NULL, 0, 0, false, 0, 0,
+	  0x18, 0, o_md5, 20, 0, 0, true },
+	{ "TCP-AO on a connection without", false, 0, NULL, 0, 0, false, 0, 0,
+	  0x18, 0, o_ao, 8, 0, 0, true },
+	{ "MD5 on a connection with MD5", false, 0, o_md5, 20, 0, false, 0, 0,
+	  0x18, 0, o_md5, 20, 0, 0, false },
+	{ "no MD5 on a connection with MD5", false, 0, o_md5, 20, 0, false, 0,
+	  0, 0x18, 0, NULL, 0, 0, 0, true },
+	{ "PAWS: 2 older", false, 0, o_ts, 12, 1000, false, 0, 0, 0x18, 0,
+	  o_ts, 12, 998, 0, true },
+	{ "PAWS: 1 older (no window while half open)", false, 0, o_ts, 12,
+	  1000, false, 0, 0, 0x18, 0, o_ts, 12, 999, 0, true },
+	{ "PAWS: 2^31 - 1 older", false, 0, o_ts, 12, 1000, false, 0, 0, 0x18,
+	  0, o_ts, 12, 1000u - 0x7fffffffu, 0, true },
+	{ "PAWS: 2^31 away reads as newer, as Linux's (s32)", false, 0, o_ts,
+	  12, 1000, false, 0, 0, 0x18, 0, o_ts, 12, 1000u - 0x80000000u, 0,
+	  false },
+	{ "PAWS: equal", false, 0, o_ts, 12, 1000, false, 0, 0, 0x18, 0,
+	  o_ts, 12, 1000, 0, false },
+	{ "PAWS: newer", false, 0, o_ts, 12, 1000, false, 0, 0, 0x18, 0,
+	  o_ts, 12, 1001, 0, false },
+	{ "PAWS: newer across 2^32", false, 0, o_ts, 12, 0xfffffff0u, false,
+	  0, 0, 0x18, 0, o_ts, 12, 5, 0, false },
+	{ "PAWS: older across 2^32", false, 0, o_ts, 12, 5, false, 0, 0, 0x18,
+	  0, o_ts, 12, 0xfffffff0u, 0, true },
+	{ "PAWS: the SYN's timestamp 0 checks nothing", false, 0, o_ts, 12, 0,
+	  false, 0, 0, 0x18, 0, o_ts, 12, 0x80000001u, 0, false },
+	{ "PAWS: no timestamp (Linux 6.18 reads it)", false, 0, o_ts, 12, 1000,
+	  false, 0, 0, 0x18, 0, NULL, 0, 0, 0, false },
+	{ "PAWS: a timestamp without one on the SYN", false, 0, NULL, 0, 0,
+	  false, 0, 0, 0x18, 0, o_ts, 12, 1, 0, false },
+	{ "TTL lower", false, 64, NULL, 0, 0, false, 0, 0, 0x18, 63, NULL, 0,
+	  0, 0, true },
+	{ "TTL equal", false, 64, NULL, 0, 0, false, 0, 0, 0x18, 64, NULL, 0,
+	  0, 0, false },
+	{ "TTL higher", false, 64, NULL, 0, 0, false, 0, 0, 0x18, 65, NULL, 0,
+	  0, 0, false },
+	{ "IPv6 hop limit lower", true, 64, NULL, 0, 0, false, 0, 0, 0x18, 1,
+	  NULL, 0, 0, 0, true },
+	{ "IPv6 no ACK", true, 0, NULL, 0, 0, false, 0, 0, 0x08, 0, NULL, 0,
+	  0, 0, true },
+	{ "IPv6 PAWS: older", true, 0, o_ts, 12, 1000, false, 0, 0, 0x18, 0,
+	  o_ts, 12, 900, 0, true },
+	{ "IPv6 all good", true, 64, o_ts, 12, 1000, false, 0, 0, 0x18, 64,
+	  o_ts, 12, 1000, 0, false },
+	{ "gateway: ack of the SYN-ACK", false, 0, NULL, 0, 0, true, 7000, 0,
+	  0x18, 0, NULL, 0, 0, 0, false },
+	{ "gateway: ack before it", false, 0, NULL, 0, 0, true, 7000, 0, 0x18,
+	  0, NULL, 0, 0, (uint32_t)-1, true },
+	{ "gateway: ack 2^31 before it", false, 0, NULL, 0, 0, true, 7000, 0,
+	  0x18, 0, NULL, 0, 0, 0x80000000u, true },
+	{ "gateway: ack of data never sent", false, 0, NULL, 0, 0, true, 7000,
+	  0, 0x18, 0, NULL, 0, 0, 1, true },
+	{ "gateway: ack of the server's 40 bytes", false, 0, NULL, 0, 0, true,
+	  7000, 40, 0x18, 0, NULL, 0, 0, 40, false },
+	{ "gateway: ack past the server's 40 bytes", false, 0, NULL, 0, 0, true,
+	  7000, 40, 0x18, 0, NULL, 0, 0, 41, true },
+	{ "gateway: ack of 40 bytes across 2^32", false, 0, NULL, 0, 0, true,
+	  0xffffffe0u, 40, 0x18, 0, NULL, 0, 0, 40, false },
+	{ "gateway: ack past them across 2^32", false, 0, NULL, 0, 0, true,
+	  0xffffffe0u, 40, 0x18, 0, NULL, 0, 0, 41, true },
+	{ "options: a length 0 ends them (no timestamp)", false, 0, o_ts, 12,
+	  1000, false, 0, 0, 0x18, 0, o_len0, 16, 1, 0, false },
+	{ "options: a length 1 ends them (no timestamp)", false, 0, o_ts, 12,
+	  1000, false, 0, 0, 0x18, 0, o_len1, 16, 1, 0, false },
+	{ "options: a length past the header ends them (no MD5)", false, 0,
+	  NULL, 0, 0, false, 0, 0, 0x18, 0, o_past, 4, 0, 0, false },
+	{ "options: an EOL ends them (no MD5)", false, 0, NULL, 0, 0, false, 0,
+	  0, 0x18, 0, o_eol, 4, 0, 0, false },
+};
+
+static void
+test_insertion(void)
+{
+	static uint8_t		 syn_o[20], seg_o[20];
+	struct run		 r;
+	struct seg		 s;
+	struct nfqd_decision	 d;
+	const struct ins	*t;
+	uint8_t			 ok[600], bl[600], srvd[40];
+	uint32_t		 isn = 424242, a;
+	size_t			 n, m, i;
+	uint64_t		 disc;
+	uint16_t		 port;
+
+	if (!setup(&r, ""))
+		return;
+	n = hello(ok, "ok.example");
+	m = hello(bl, "blocked.example");
+	memset(srvd, 'S', sizeof(srvd));
+	for (i = 0; i < NFQD_ARRAY_SIZE(ins_tab); i++) {
+		t = &ins_tab[i];
+		port = (uint16_t)(3500 + i);
+		/* The SYN. */
+		s = cli(port, isn, 0x02);
+		if (t->v6) {
+			s.src = "fd00::1";
+			s.dst = "fd00::2";
+		}
+		s.ttl = t->syn_ttl;
+		if (t->syn_opt != NULL) {
+			memcpy(syn_o, t->syn_opt, t->syn_optlen);
+			if (t->syn_opt == o_ts)
+				ts_opt(syn_o, 4, t->syn_ts);
+			s.opt = syn_o;
+			s.optlen = t->syn_optlen;
+		}
+		decide(&r, mk(&s, NULL, 0), 0, 0);
+		a = 0;
+		if (t->gw) {
+			/* The server's SYN-ACK and data, in on interface 3. */
+			a = t->sisn + 1;
+			s = cli(443, t->sisn, 0x12);
+			s.src = "10.0.0.2";
+			s.dst = "10.0.0.1";
+			s.dport = port;
+			s.ack = isn + 1;
+			indev = 3;
+			decide(&r, mk(&s, NULL, 0), 0, 0);
+			if (t->srv > 0) {
+				s.seq = a;
+				s.flags = 0x18;
+				decide(&r, mk(&s, srvd, t->srv), 0, 0);
+			}
+			indev = 2;
+		}
+		/* The decoy: a harmless hello. */
+		s = cli(port, isn + 1, t->flags);
+		if (t->v6) {
+			s.src = "fd00::1";
+			s.dst = "fd00::2";
+		}
+		s.ttl = t->ttl;
+		s.ack = a + t->ack;
+		if (t->opt != NULL) {
+			memcpy(seg_o, t->opt, t->optlen);
+			if (t->opt == o_ts)
+				ts_opt(seg_o, 4, t->ts);
+			if (t->opt == o_len0 || t->opt == o_len1)
+				ts_opt(seg_o, 8, t->ts);
+			s.opt = seg_o;
+			s.optlen = t->optlen;
+		}
+		disc = r.e.l7.discarded;
+		d = decide(&r, mk(&s, ok, n), 0, 0);
+		CHECK_STR_EQ(what(&d), t->discard ? "l7_error" : "accept",
+		    unit_fmt("insertion: %s: a harmless hello %s", t->name,
+		    t->discard ? "refused" : "read"));
+		CHECK_INT_EQ(r.e.l7.discarded - disc, t->discard ? 1 : 0,
+		    unit_fmt("insertion: %s: counted", t->name));
+		/* The blocked hello, as the server reads it. */
+		s.flags = 0x18;
+		s.ttl = t->syn_ttl;
+		s.ack = a + t->srv;
+		s.opt = t->syn_opt != NULL ? syn_o : NULL;
+		s.optlen = t->syn_opt != NULL ? t->syn_optlen : 0;
+		d = decide(&r, mk(&s, bl, m), 0, 0);
+		CHECK_STR_EQ(what(&d), t->discard ? "blocked" : "accept",
+		    unit_fmt("insertion: %s: then the blocked hello %s",
+		    t->name, t->discard ? "is read: blocked" :
+		    "gets the flow's verdict"));
+	}
+	teardown(&r);
+}
+
+/*
+ * The timestamp nfqd checks against grows as Linux's ts_recent does:
+ * from segments in order (a pure ACK, data, even one without ACK, which
+ * Linux drops after taking its timestamp), never from one out of order,
+ * and from SYNs sent again.  Out of order with older timestamps, a
+ * hello's segments are read.  A host sends its own SYN-ACK: a
+ * server-first protocol's client acknowledges the server's banner,
+ * which nfqd never saw, and is read.
+ */
+static void
+test_insertion_order(void)
+{
+	static uint8_t		 o[12] = { 1, 1, 8, 10 };
+	struct run		 r;
+	struct seg		 s;
+	struct nfqd_decision	 d;
+	uint8_t			 ok[600], bl[600];
+	uint32_t		 isn = 900;
+	size_t			 n, m;
+	uint64_t		 disc;
+
+	if (!setup(&r, ""))
+		return;
+	n = hello(ok, "ok.example");
+	m = hello(bl, "blocked.example");
+#define TS(v)	(s.opt = ts_opt(o, 4, (v)), s.optlen = 12)
+	disc = r.e.l7.discarded;
+
+	/* A pure ACK in order: its timestamp is the one to pass. */
+	s = cli(3600, isn, 0x02); TS(100);
+	decide(&r, mk(&s, NULL, 0), 0, 0);
+	s = cli(3600, isn + 1, 0x10); TS(500);
+	decide(&r, mk(&s, NULL, 0), 0, 0);
+	s = cli(3600, isn + 1, 0x18); TS(400);
+	d = decide(&r, mk(&s, ok, n), 0, 0);
+	CHECK_STR_EQ(what(&d), "l7_error", "insertion order: a hello older "
+	    "than the handshake's ACK: refused");
+	s = cli(3600, isn + 1, 0x18); TS(500);
+	d = decide(&r, mk(&s, bl, m), 0, 0);
+	CHECK_STR_EQ(what(&d), "blocked", "insertion order: ... then one as "
+	    "new: read, blocked");
+
+	/* A segment without ACK in order raises it too (tcp_check_req()). */
+	s = cli(3601, isn, 0x02); TS(100);
+	decide(&r, mk(&s, NULL, 0), 0, 0);
+	s = cli(3601, isn + 1, 0x08); TS(700);
+	d = decide(&r, mk(&s, ok, 10), 0, 0);
+	CHECK_STR_EQ(what(&d), "l7_error", "insertion order: 10 bytes "
+	    "without ACK: refused");
+	s = cli(3601, isn + 1, 0x18); TS(600);
+	d = decide(&r, mk(&s, ok, n), 0, 0);
+	CHECK_STR_EQ(what(&d), "l7_error", "insertion order: ... a hello "
+	    "older than their timestamp: refused");
+
+	/* Out of order: no raise; the older segment in order is read. */
+	s = cli(3602, isn, 0x02); TS(100);
+	decide(&r, mk(&s, NULL, 0), 0, 0);
+	s = cli(3602, isn + 1 + 50, 0x18); TS(300);
+	d = decide(&r, mk(&s, bl + 50, m - 50), 0, 0);
+	CHECK_STR_EQ(what(&d), "pending", "insertion order: a hello's "
+	    "second part first, newer: pending");
+	s = cli(3602, isn + 1, 0x18); TS(200);
+	d = decide(&r, mk(&s, bl, 50), 0, 0);
+	CHECK_STR_EQ(what(&d), "blocked", "insertion order: ... its first "
+	    "part, older, in order: read, blocked");
+	s = cli(3603, isn, 0x02); TS(100);
+	decide(&r, mk(&s, NULL, 0), 0, 0);
+	s = cli(3603, isn + 1 + 5000, 0x10); TS(900);
+	decide(&r, mk(&s, NULL, 0), 0, 0);
+	s = cli(3603, isn + 1, 0x18); TS(200);
+	d = decide(&r, mk(&s, ok, n), 0, 0);
+	CHECK_STR_EQ(what(&d), "accept", "insertion order: an ACK out of "
+	    "order raises nothing: a hello after it read");
+
+	/* A SYN sent again with a newer timestamp raises it. */
+	s = cli(3604, isn, 0x02); TS(100);
+	decide(&r, mk(&s, NULL, 0), 0, 0);
+	s = cli(3604, isn, 0x02); TS(1100);
+	decide(&r, mk(&s, NULL, 0), 0, 0);
+	s = cli(3604, isn + 1, 0x18); TS(1000);
+	d = decide(&r, mk(&s, ok, n), 0, 0);
+	CHECK_STR_EQ(what(&d), "l7_error", "insertion order: a hello older "
+	    "than a second SYN: refused");
+	/* ... and a second SYN's TTL, and its missing MD5 option. */
+	s = cli(3605, isn, 0x02); s.ttl = 60;
+	decide(&r, mk(&s, NULL, 0), 0, 0);
+	s = cli(3605, isn, 0x02); s.ttl = 64;
+	decide(&r, mk(&s, NULL, 0), 0, 0);
+	s = cli(3605, isn + 1, 0x18); s.ttl = 60;
+	d = decide(&r, mk(&s, ok, n), 0, 0);
+	CHECK_STR_EQ(what(&d), "l7_error", "insertion order: a hello below "
+	    "a second SYN's TTL: refused");
+	s = cli(3606, isn, 0x02); s.opt = o_md5; s.optlen = 20;
+	decide(&r, mk(&s, NULL, 0), 0, 0);
+	s = cli(3606, isn, 0x02);
+	decide(&r, mk(&s, NULL, 0), 0, 0);
+	s = cli(3606, isn + 1, 0x18); s.opt = o_md5; s.optlen = 20;
+	d = decide(&r, mk(&s, ok, n), 0, 0);
+	CHECK_STR_EQ(what(&d), "l7_error", "insertion order: MD5 after a "
+	    "SYN without: refused");
+	/* A new ISN starts afresh: the old SYN's TTL is gone. */
+	s = cli(3607, isn, 0x02); s.ttl = 200;
+	decide(&r, mk(&s, NULL, 0), 0, 0);
+	s = cli(3607, isn + 77, 0x02);
+	decide(&r, mk(&s, NULL, 0), 0, 0);
+	s = cli(3607, isn + 78, 0x18);
+	d = decide(&r, mk(&s, bl, m), 0, 0);
+	CHECK_STR_EQ(what(&d), "blocked", "insertion order: a new ISN's "
+	    "hello at its own TTL: read, blocked");
+	CHECK_INT_EQ(r.e.l7.discarded - disc, 6,
+	    "insertion order: 6 segments discarded");
+
+	/* A gateway: acks rise with the client's. */
+	s = cli(3608, isn, 0x02);
+	decide(&r, mk(&s, NULL, 0), 0, 0);
+	s = cli(443, 7000, 0x12); s.src = "10.0.0.2"; s.dst = "10.0.0.1";
+	s.dport = 3608; s.ack = isn + 1;
+	indev = 3;
+	decide(&r, mk(&s, NULL, 0), 0, 0);
+	s.seq = 7001; s.flags = 0x18;
+	decide(&r, mk(&s, ok, 100), 0, 0);
+	indev = 2;
+	s = cli(3608, isn + 1, 0x10); s.ack = 7101;
+	decide(&r, mk(&s, NULL, 0), 0, 0);
+	s = cli(3608, isn + 1, 0x18); s.ack = 7050;
+	d = decide(&r, mk(&s, ok, n), 0, 0);
+	CHECK_STR_EQ(what(&d), "l7_error", "insertion order: gateway: a "
+	    "hello that acknowledges less than the client did: refused");
+	s.ack = 7101;
+	d = decide(&r, mk(&s, bl, m), 0, 0);
+	CHECK_STR_EQ(what(&d), "blocked", "insertion order: gateway: ... "
+	    "then the blocked one: read, blocked");
+
+	/* A host: its SYN-ACK is its own, its banner unseen. */
+	s = cli(3609, isn, 0x02);
+	decide(&r, mk(&s, NULL, 0), 0, 0);
+	s = cli(443, 7000, 0x12); s.src = "10.0.0.2"; s.dst = "10.0.0.1";
+	s.dport = 3609; s.ack = isn + 1;
+	indev = 0;
+	decide(&r, mk(&s, NULL, 0), 0, 0);
+	indev = 2;
+	s = cli(3609, isn + 1, 0x18); s.ack = 7001 + 40;
+	d = decide(&r, mk(&s, (const uint8_t *)"SSH-2.0-OpenSSH_9.2\r\n", 21),
+	    0, 0);
+	CHECK_STR_EQ(what(&d), "accept", "insertion order: host: an SSH "
+	    "banner that acknowledges the server's: read");
+	/* A SYN-ACK in where the SYN came in is no server's: not used. */
+	s = cli(3610, isn, 0x02);
+	decide(&r, mk(&s, NULL, 0), 0, 0);
+	s = cli(443, 7000, 0x12); s.src = "10.0.0.2"; s.dst = "10.0.0.1";
+	s.dport = 3610; s.ack = isn + 1;
+	decide(&r, mk(&s, NULL, 0), 0, 0);
+	s = cli(3610, isn + 1, 0x18); s.ack = 99;
+	d = decide(&r, mk(&s, bl, m), 0, 0);
+	CHECK_STR_EQ(what(&d), "blocked", "insertion order: a SYN-ACK from "
+	    "the client's side checks no ack: read, blocked");
+#undef TS
+	teardown(&r);
+}
+
 int
 main(void)
 {
@@ -1536,6 +1950,8 @@ main(void)
 	test_name_port();
 	test_syn_isn();
 	test_syn_data();
+	test_insertion();
+	test_insertion_order();
 	test_http_dns();
 	test_quic();
 	test_udp_timeout();

@@ -79,12 +79,30 @@ struct nfqd_flow {
 					   a hello is incomplete */
 	/* owned by src/l7/: what the flow said and what was decided */
 	uint8_t		l7res;		/* enum nfqd_l7_res of its hello */
-	uint8_t		spare;
+	uint8_t		ttl;		/* TCP: the highest TTL or hop limit
+					   of the client's SYNs */
 	uint8_t		decided;	/* verdict below applies to it */
 	uint8_t		has_mark;
-	uint32_t	verdict;
-	uint32_t	mark;
-	int32_t		rule;		/* that decided it */
+	/*
+	 * A TCP flow's first message is read before it is decided, and
+	 * never after: until then the room of the verdict holds what the
+	 * server's TCP would discard (l7.c).
+	 */
+	union {
+		struct {
+			uint32_t	verdict;
+			uint32_t	mark;
+			int32_t		rule;	/* that decided it */
+		};
+		struct {
+			uint32_t	ts_recent;	/* the client's newest
+						   timestamp in order */
+			uint32_t	ack_min;	/* the lowest ack the
+						   server takes */
+			uint32_t	srv_nxt;	/* the highest: past
+						   what the server sent */
+		};
+	};
 	uint32_t	need;		/* contiguous client bytes before the
 					   next parse (0: at a line end) */
 	uint8_t		l7data[408];	/* the parsed fields (l7.c) */
