@@ -50,6 +50,15 @@ Options:
   --syn-data other|same   the SYN carries a whole message: for another name
                           (Linux without a Fast Open cookie keeps none of
                           it), or this one (as a Fast Open client sends it)
+  --decoy SHAPE           before the message, a whole message for another
+                          name in one segment the server's TCP discards:
+                          no-ack (PSH alone), md5 (an MD5 signature option
+                          on a connection without one), paws (a timestamp
+                          1000 older than the SYN's; with it every other
+                          segment carries the SYN's), ttl (TTL 1: it runs
+                          out past a router, reaches a server one hop
+                          away), old-ack (acknowledging 2^20 before the
+                          SYN-ACK)
 """
 import argparse
 import codecs
@@ -118,6 +127,8 @@ def main():
     ap.add_argument("--rst-decoy", action="store_true")
     ap.add_argument("--syn-jump", action="store_true")
     ap.add_argument("--syn-data", choices=["other", "same"])
+    ap.add_argument("--decoy",
+                    choices=["no-ack", "md5", "paws", "ttl", "old-ack"])
     a = ap.parse_args()
 
     if a.sni:
@@ -155,7 +166,12 @@ def main():
                          "dst port %d" % (a.dst, a.port, sport), store=True)
     sniff.start()
     time.sleep(0.3)
-    syn = ip / TCP(sport=sport, dport=a.port, flags="S", seq=isn)
+    # With --decoy paws every segment but the decoy carries the SYN's
+    # timestamp (the server keeps it as ts_recent).
+    tsval = sysrnd.randint(2**20, 2**31)
+    opts = [("Timestamp", (tsval, 0))] if a.decoy == "paws" else []
+    syn = ip / TCP(sport=sport, dport=a.port, flags="S", seq=isn,
+                   options=opts)
     if a.syn_data:
         syn = syn / (other if a.syn_data == "other" else msg)
     synack = sr1(syn, timeout=3)
@@ -166,11 +182,16 @@ def main():
         return 1
     ack = (synack[TCP].seq + 1) % 2**32
     seq0 = (isn + 1) % 2**32
-    send(ip / TCP(sport=sport, dport=a.port, flags="A", seq=seq0, ack=ack))
+    if opts:
+        echo = dict(synack[TCP].options).get("Timestamp", (0, 0))[0]
+        opts = [("Timestamp", (tsval, echo))]
+    send(ip / TCP(sport=sport, dport=a.port, flags="A", seq=seq0, ack=ack,
+                  options=opts))
 
     def pkt(off, data, flags="PA"):
         return ip / TCP(sport=sport, dport=a.port, flags=flags,
-                        seq=(seq0 + off) % 2**32, ack=ack) / data
+                        seq=(seq0 + off) % 2**32, ack=ack,
+                        options=opts) / data
 
     if a.flood_first > 0:
         flood(send, ip, a.port, a.flood_first, sport)
@@ -183,6 +204,20 @@ def main():
                  seq=(seq0 + 1) % 2**32) / other[1:])
         send(pkt(0, msg[:1]))
         segs = [(1, msg[1:])]
+    if a.decoy:
+        p = pkt(0, other)
+        if a.decoy == "no-ack":
+            p[TCP].flags = "P"
+        elif a.decoy == "md5":
+            p[TCP].options = opts + [(19, bytes(16))]
+        elif a.decoy == "paws":
+            p[TCP].options = [("Timestamp", ((tsval - 1000) % 2**32,
+                                             opts[0][1][1]))]
+        elif a.decoy == "ttl":
+            p[IP].ttl = 1
+        else:
+            p[TCP].ack = (ack - 2**20) % 2**32
+        send(p)
     if a.badsum:
         p = pkt(0, other)
         p[TCP].chksum = 0x1234
