@@ -1085,21 +1085,26 @@ discarded(const struct nfqd_flow *f, const struct nfqd_pkt *pi,
  * has passed here first.  So nfqd's ts_recent is never older than the
  * server's: one older would read a decoy the server refuses, one newer
  * only refuses what a client sends out of order (it sends it again).
- * The ack raises ack_min, as the server's snd_una.
+ * The ack raises ack_min, as the server's snd_una.  Either only from a
+ * segment in the stream's window, from byte 0 on: a pure ACK's checksum
+ * is not checked, and one sent blind (the ports guessed, not the
+ * sequence) with a timestamp far ahead would otherwise get the real
+ * hello refused; the server takes nothing from a segment before its
+ * window either (tcp_sequence()).
  */
 static void
 client_seen(struct nfqd_flow *f, const struct nfqd_pkt *pi,
     const uint8_t *data, uint32_t seq, const struct tcpopts *o, bool ok)
 {
-	uint32_t	contig, ack;
+	uint32_t	contig, ack, off = seq - f->seq0;
 
 	if ((f->flags & F_TS) && o->ts && o->tsval != 0 &&
 	    ts_ok(f->ts_recent, o->tsval)) {
 		contig = f->ra != NULL ? (uint32_t)nfqd_reasm_contig(f->ra) : 0;
-		if ((int32_t)(seq - (f->seq0 + contig)) <= 0)
+		if (off <= contig)
 			f->ts_recent = o->tsval;
 	}
-	if (ok && (f->flags & F_SRV)) {
+	if (ok && (f->flags & F_SRV) && off < NFQD_REASM_MAX) {
 		ack = nfqd_get32(data + pi->l4off + 8);
 		if ((int32_t)(ack - f->ack_min) > 0)
 			f->ack_min = ack;

@@ -1853,6 +1853,14 @@ test_insertion_order(void)
 	d = decide(&r, mk(&s, ok, n), 0, 0);
 	CHECK_STR_EQ(what(&d), "accept", "insertion order: an ACK out of "
 	    "order raises nothing: a hello after it read");
+	s = cli(3609, isn, 0x02); TS(100);
+	decide(&r, mk(&s, NULL, 0), 0, 0);
+	s = cli(3609, isn + 1 - 70000, 0x10); TS(900);
+	decide(&r, mk(&s, NULL, 0), 0, 0);
+	s = cli(3609, isn + 1, 0x18); TS(200);
+	d = decide(&r, mk(&s, ok, n), 0, 0);
+	CHECK_STR_EQ(what(&d), "accept", "insertion order: an ACK before "
+	    "byte 0 (sent blind) raises nothing: a hello after it read");
 
 	/* A SYN sent again with a newer timestamp raises it. */
 	s = cli(3604, isn, 0x02); TS(100);
