@@ -824,6 +824,13 @@ midstream(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
 		settle(l, f, pi, NFQD_L7_DONE);
 }
 
+/* A flow that saw a FIN or RST stays closing; any other goes to c. */
+static inline enum nfqd_flow_class
+unless_closing(enum nfqd_flow_class cls, enum nfqd_flow_class c)
+{
+	return cls == NFQD_FC_CLOSING ? cls : c;
+}
+
 /*
  * Client bytes that came with a SYN (res: what the stream reads now,
  * not BAD).  Linux keeps a SYN's data only with a valid TCP Fast Open
@@ -868,8 +875,8 @@ syn_bytes(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
 		known(pi, fields(f));
 		l->tentative = true;
 	}
-	nfqd_flow_touch(l->flows, f, cls == NFQD_FC_CLOSING ? cls :
-	    f->ra != NULL ? NFQD_FC_REASM : NFQD_FC_WAIT, now);
+	nfqd_flow_touch(l->flows, f, unless_closing(cls, f->ra != NULL ?
+	    NFQD_FC_REASM : NFQD_FC_WAIT), now);
 }
 
 /*
@@ -1316,13 +1323,13 @@ tcp_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
 		syn_bytes(l, f, pi, pay, sp.len, res, indev, cls, now);
 		return;
 	}
+	/*
+	 * A SYN's bytes not yet sent again: the flow waits (a buffer holds
+	 * them), whatever the stream reads now.
+	 */
 	if (res != NFQD_L7_BAD && (f->flags & F_SYNDATA) &&
-	    !syn_again(l, f, sp.seq, sp.len, dns, &res)) {
-		unknown(pi, NFQD_PKT_L7_PENDING);
-		nfqd_flow_touch(l->flows, f, cls == NFQD_FC_CLOSING ? cls :
-		    NFQD_FC_REASM, now);
-		return;
-	}
+	    !syn_again(l, f, sp.seq, sp.len, dns, &res))
+		res = NFQD_L7_MORE;
 	if (res == NFQD_L7_MORE) {
 		if (f->ra == NULL) {
 			/* No buffer: this segment cannot be read. */
@@ -1331,13 +1338,12 @@ tcp_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
 			return;
 		}
 		unknown(pi, NFQD_PKT_L7_PENDING);
-		nfqd_flow_touch(l->flows, f, cls == NFQD_FC_CLOSING ? cls :
-		    NFQD_FC_REASM, now);
+		nfqd_flow_touch(l->flows, f, unless_closing(cls,
+		    NFQD_FC_REASM), now);
 		return;
 	}
 	settle(l, f, pi, res);
-	nfqd_flow_touch(l->flows, f, cls == NFQD_FC_CLOSING ? cls :
-	    NFQD_FC_WAIT, now);
+	nfqd_flow_touch(l->flows, f, unless_closing(cls, NFQD_FC_WAIT), now);
 }
 
 struct nfqd_flow *
