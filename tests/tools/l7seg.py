@@ -42,9 +42,7 @@ Options:
                           carrying bytes 1.. of a whole message for
                           another name (Linux answers it with a challenge
                           ACK and keeps none of it: RFC 5961), then the
-                          message's first byte alone, then the rest; the
-                          RST goes out with DSCP 9, for a rule to let it
-                          past a namespace's RST drop
+                          message's first byte alone, then the rest
   --syn-jump              after the handshake, a SYN with the ISN moved by
                           2^31 (Linux: a challenge ACK, nothing changes)
   --syn-data other|same   the SYN carries a whole message: for another name
@@ -57,8 +55,7 @@ Options:
                           1000 older than the SYN's; with it every other
                           segment carries the SYN's), ttl (TTL 1: it runs
                           out past a router, reaches a server one hop
-                          away), old-ack (acknowledging 2^20 before the
-                          SYN-ACK)
+                          away)
 """
 import argparse
 import codecs
@@ -128,7 +125,7 @@ def main():
     ap.add_argument("--syn-jump", action="store_true")
     ap.add_argument("--syn-data", choices=["other", "same"])
     ap.add_argument("--decoy",
-                    choices=["no-ack", "md5", "paws", "ttl", "old-ack"])
+                    choices=["no-ack", "md5", "paws", "ttl"])
     a = ap.parse_args()
 
     if a.sni:
@@ -199,9 +196,8 @@ def main():
         send(ip / TCP(sport=sport, dport=a.port, flags="S",
                       seq=(isn + 2**31) % 2**32))
     if a.rst_decoy:
-        send(IP(dst=a.dst, tos=9 << 2) /
-             TCP(sport=sport, dport=a.port, flags="R",
-                 seq=(seq0 + 1) % 2**32) / other[1:])
+        send(ip / TCP(sport=sport, dport=a.port, flags="R",
+                      seq=(seq0 + 1) % 2**32) / other[1:])
         send(pkt(0, msg[:1]))
         segs = [(1, msg[1:])]
     if a.decoy:
@@ -213,10 +209,8 @@ def main():
         elif a.decoy == "paws":
             p[TCP].options = [("Timestamp", ((tsval - 1000) % 2**32,
                                              opts[0][1][1]))]
-        elif a.decoy == "ttl":
-            p[IP].ttl = 1
         else:
-            p[TCP].ack = (ack - 2**20) % 2**32
+            p[IP].ttl = 1
         send(p)
     if a.badsum:
         p = pkt(0, other)
