@@ -24,6 +24,7 @@ TMP=$(mktemp -d /tmp/nfqd-$TEST.XXXXXX)
 FAILS=0
 NFQD_PIDS=()
 BG_PIDS=()
+EXTRA_NS=()	# more namespaces a test made, removed as NS1 and NS2 are
 
 pass() { echo "PASS: $TEST: $*"; }
 fail() { echo "FAIL: $TEST: $*"; FAILS=$((FAILS + 1)); }
@@ -47,7 +48,7 @@ cleanup() {
 	done
 	# Workers exit with their master (PR_SET_PDEATHSIG); a daemonized
 	# nfqd is not our child: kill whatever still runs in our namespaces.
-	for ns in "$NS1" "$NS2"; do
+	for ns in "$NS1" "$NS2" "${EXTRA_NS[@]}"; do
 		for p in $(ip netns pids "$ns" 2>/dev/null); do
 			kill -KILL "$p" 2>/dev/null
 		done
@@ -228,10 +229,14 @@ settle() {
 # queues A to B: TCP through the NFQD chain (drop mark saved and obeyed,
 # pending bit restored, the first 3 packets and pending connections
 # queued), DNS over UDP queued, the pending bit saved after nfqd's accept.
+# l7_gw_rules A:B: the same from FORWARD, docs/l7.md's gateway rules.
 L7D=0x10000000	# nfqd dropped the connection (the rules' repeat mark)
 L7P=0x20000000	# flows.pending_mark
-l7_host_rules() {
-	local t q
+l7_host_rules() { l7_rules INPUT "$1"; }
+l7_gw_rules() { l7_rules FORWARD "$1"; }
+l7_rules() {
+	local t q h=$1
+	shift
 	# One queue: --queue-num (iptables refuses a balance of one).
 	if [ "${1%:*}" = "${1#*:}" ]; then
 		q="--queue-num ${1%:*}"
@@ -240,8 +245,8 @@ l7_host_rules() {
 	fi
 	for t in iptables ip6tables; do
 		in2 $t -t mangle -N NFQD
-		in2 $t -t mangle -A INPUT -p tcp -j NFQD
-		in2 $t -t mangle -A INPUT -p udp --dport 53 -j NFQUEUE \
+		in2 $t -t mangle -A $h -p tcp -j NFQD
+		in2 $t -t mangle -A $h -p udp --dport 53 -j NFQUEUE \
 		    $q --queue-bypass
 		in2 $t -t mangle -A NFQD -m mark --mark $L7D/$L7D -j CONNMARK \
 		    --save-mark --nfmask $L7D --ctmask $L7D
@@ -253,7 +258,7 @@ l7_host_rules() {
 		    -j NFQUEUE $q --queue-bypass
 		in2 $t -t mangle -A NFQD -m connmark --mark $L7P/$L7P \
 		    -j NFQUEUE $q --queue-bypass
-		in2 $t -t filter -I INPUT -p tcp -j CONNMARK --save-mark \
+		in2 $t -t filter -I $h -p tcp -j CONNMARK --save-mark \
 		    --nfmask $L7P --ctmask $L7P
 	done
 }

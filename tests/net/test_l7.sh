@@ -154,9 +154,9 @@ check "HTTP blocked Host, rst-decoy: server silent" \
     "$(replied "$(seg --port $HTTPP --host blocked.example --rst-decoy)")" no
 # A harmless hello first in a segment the server's TCP discards (docs/l7.md,
 # Reassembly): no ACK, an MD5 option, a timestamp older than the SYN's,
-# TTL 1.  The one without ACK never reaches nfqd here: conntrack finds its
+# TTL 2.  The one without ACK never reaches nfqd here: conntrack finds its
 # flags invalid, so the rules do not queue it (the build before passed it
-# too).  On this host the TTL-1 segment arrives (no router in between):
+# too).  On this host the TTL-2 segment arrives (no router in between):
 # that nfqd refuses it anyway is what the ttl checks show.
 for shape in no-ack md5 paws ttl; do
 	check "TLS blocked, decoy $shape: server silent" \

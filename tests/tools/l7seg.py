@@ -53,9 +53,9 @@ Options:
                           no-ack (PSH alone), md5 (an MD5 signature option
                           on a connection without one), paws (a timestamp
                           1000 older than the SYN's; with it every other
-                          segment carries the SYN's), ttl (TTL 1: it runs
-                          out past a router, reaches a server one hop
-                          away)
+                          segment carries the SYN's), ttl (TTL 2: it
+                          runs out at the second router, reaches a server
+                          one hop away)
 """
 import argparse
 import codecs
@@ -210,7 +210,7 @@ def main():
             p[TCP].options = [("Timestamp", ((tsval - 1000) % 2**32,
                                              opts[0][1][1]))]
         else:
-            p[IP].ttl = 1
+            p[IP].ttl = 2
         send(p)
     if a.badsum:
         p = pkt(0, other)
