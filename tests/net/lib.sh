@@ -263,6 +263,24 @@ l7_rules() {
 	done
 }
 
+# test_cert NS: a self-signed P-256 key and certificate for the TLS
+# servers, $TMP/key.pem and $TMP/cert.pem, made in namespace NS.
+test_cert() {
+	ip netns exec "$1" openssl req -x509 -newkey ec \
+	    -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$TMP/key.pem" \
+	    -out "$TMP/cert.pem" -days 2 -subj /CN=nfqd-test 2>/dev/null
+}
+
+# tls_server NS ADDR PORT DIR: tests/tools/tlsserve.py in namespace NS on
+# ADDR:PORT, serving DIR with test_cert's certificate, in the background
+# (its log $TMP/tls.log).
+tls_server() {
+	(cd "$4" && exec ip netns exec "$1" /usr/bin/python3 \
+	    "$TOP/tests/tools/tlsserve.py" "$2" "$3" "$TMP/cert.pem" \
+	    "$TMP/key.pem" >>"$TMP/tls.log" 2>&1) &
+	BG_PIDS+=($!)
+}
+
 # kernel_ct_verdicts: "yes" when the kernel of NS2 takes conntrack marks in
 # verdicts (NFQA_CT), "no" when not, else "unknown".  Asked as nfqd asks,
 # written apart from it: the queue flag NFQA_CFG_F_CONNTRACK for queue

@@ -23,12 +23,8 @@ done
 setup_net
 l7_host_rules 0:0
 
-in2 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-    -keyout "$TMP/key.pem" -out "$TMP/cert.pem" -days 2 -subj /CN=nfqd-test \
-    2>/dev/null
-(cd "$TMP" && exec ip netns exec "$NS2" $PY "$TOP/tests/tools/tlsserve.py" \
-    $A2 $TLSP "$TMP/cert.pem" "$TMP/key.pem" >"$TMP/tls.log" 2>&1) &
-BG_PIDS+=($!)
+test_cert "$NS2"
+tls_server "$NS2" $A2 $TLSP "$TMP"
 listening() { in2 ss -Hltn "sport = :$1" | grep -q LISTEN; }
 wait_until 10 listening $TLSP || fail "the TLS server did not listen"
 

@@ -48,12 +48,8 @@ mkdir -p "$TMP/www/private" "$TMP/www/public"
 head -c 1048576 /dev/urandom >"$TMP/www/public/data"
 cp "$TMP/www/public/data" "$TMP/www/private/data"
 want=$(sha256sum <"$TMP/www/public/data" | cut -d' ' -f1)
-in2 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-    -keyout "$TMP/key.pem" -out "$TMP/cert.pem" -days 2 -subj /CN=nfqd-test \
-    2>/dev/null
-(cd "$TMP/www" && exec ip netns exec "$NS2" $PY "$TOP/tests/tools/tlsserve.py" \
-    $A2 $TLSP "$TMP/cert.pem" "$TMP/key.pem" >"$TMP/tls.log" 2>&1) &
-BG_PIDS+=($!)
+test_cert "$NS2"
+tls_server "$NS2" $A2 $TLSP "$TMP/www"
 (cd "$TMP/www" && exec ip netns exec "$NS2" $PY -m http.server $HTTPP \
     --bind $A2 >"$TMP/http.log" 2>&1) &
 BG_PIDS+=($!)

@@ -29,13 +29,9 @@ write_conf "$conf" 'queue: { balance = "0:0"; };' \
 );"
 start_nfqd "$conf" 1 || finish
 
-in2 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-    -keyout "$TMP/key.pem" -out "$TMP/cert.pem" -days 2 -subj /CN=nfqd-test \
-    2>/dev/null
+test_cert "$NS2"
 mkdir -p "$TMP/www"
-(cd "$TMP/www" && exec ip netns exec "$NS2" $PY "$TOP/tests/tools/tlsserve.py" \
-    $A2 $TLSP "$TMP/cert.pem" "$TMP/key.pem" >"$TMP/tls.log" 2>&1) &
-BG_PIDS+=($!)
+tls_server "$NS2" $A2 $TLSP "$TMP/www"
 listening() { in2 ss -Hltn "sport = :$1" | grep -q LISTEN; }
 wait_until 10 listening $TLSP || fail "the TLS server did not listen"
 

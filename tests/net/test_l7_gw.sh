@@ -59,12 +59,8 @@ start_nfqd "$conf" 2 || finish
 mkdir -p "$TMP/www"
 head -c 1048576 /dev/urandom >"$TMP/www/data"
 want=$(sha256sum <"$TMP/www/data" | cut -d' ' -f1)
-in3 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-    -keyout "$TMP/key.pem" -out "$TMP/cert.pem" -days 2 -subj /CN=nfqd-test \
-    2>/dev/null
-(cd "$TMP/www" && exec ip netns exec "$NS3" $PY "$TOP/tests/tools/tlsserve.py" \
-    $A3 $TLSP "$TMP/cert.pem" "$TMP/key.pem" >"$TMP/tls.log" 2>&1) &
-BG_PIDS+=($!)
+test_cert "$NS3"
+tls_server "$NS3" $A3 $TLSP "$TMP/www"
 ip netns exec "$NS3" socat TCP-LISTEN:$BANP,bind=$A3,reuseaddr,fork \
     SYSTEM:'echo SSH-2.0-nfqd-test; exec cat' >/dev/null 2>&1 &
 BG_PIDS+=($!)

@@ -32,12 +32,8 @@ setup_net
 # Servers.
 mkdir -p "$TMP/www"
 echo hello >"$TMP/www/index.html"
-in2 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-    -keyout "$TMP/key.pem" -out "$TMP/cert.pem" -days 2 -subj /CN=nfqd-test \
-    2>/dev/null
-(cd "$TMP/www" && exec ip netns exec "$NS2" $PY "$TOP/tests/tools/tlsserve.py" \
-    $A2 $TLSP "$TMP/cert.pem" "$TMP/key.pem" >"$TMP/tls.log" 2>&1) &
-BG_PIDS+=($!)
+test_cert "$NS2"
+tls_server "$NS2" $A2 $TLSP "$TMP/www"
 ip netns exec "$NS2" openssl s_server -quiet -www -6 -accept "[$A62]:$TLS6P" \
     -cert "$TMP/cert.pem" -key "$TMP/key.pem" </dev/null \
     >"$TMP/s_server.log" 2>&1 &

@@ -58,9 +58,7 @@ verify() {
 mkdir -p "$TMP/www"
 head -c 200000 /dev/urandom >"$TMP/www/data"
 want=$(sha256sum <"$TMP/www/data" | cut -d' ' -f1)
-in2 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-    -keyout "$TMP/key.pem" -out "$TMP/cert.pem" -days 2 -subj /CN=nfqd-test \
-    2>/dev/null
+test_cert "$NS2"
 ip netns exec "$NS2" gtlsserver -q -d "$TMP/www" $A2 $QP "$TMP/key.pem" \
     "$TMP/cert.pem" >"$TMP/server.log" 2>&1 &
 BG_PIDS+=($!)
