@@ -1853,11 +1853,11 @@ test_insertion_order(void)
 	d = decide(&r, mk(&s, ok, n), 0, 0);
 	CHECK_STR_EQ(what(&d), "accept", "insertion order: an ACK out of "
 	    "order raises nothing: a hello after it read");
-	s = cli(3609, isn, 0x02); TS(100);
+	s = cli(3611, isn, 0x02); TS(100);
 	decide(&r, mk(&s, NULL, 0), 0, 0);
-	s = cli(3609, isn + 1 - 70000, 0x10); TS(900);
+	s = cli(3611, isn + 1 - 70000, 0x10); TS(900);
 	decide(&r, mk(&s, NULL, 0), 0, 0);
-	s = cli(3609, isn + 1, 0x18); TS(200);
+	s = cli(3611, isn + 1, 0x18); TS(200);
 	d = decide(&r, mk(&s, ok, n), 0, 0);
 	CHECK_STR_EQ(what(&d), "accept", "insertion order: an ACK before "
 	    "byte 0 (sent blind) raises nothing: a hello after it read");
