@@ -225,6 +225,15 @@ settle() {
 	    /proc/net/netfilter/nfnetlink_queue"
 }
 
+# l7reply: reads tests/tools/l7seg.py's output; prints "yes" when the
+# server sent bytes back, "no" when it answered the SYN and nothing after,
+# "no handshake" when no SYN-ACK came.  A check that wants "no" (server
+# silent) then cannot pass on a connection that never began.
+l7reply() {
+	awk '/^reply/ { r = $2 > 0 ? "yes" : "no" }
+	    END { print r == "" ? "no handshake" : r }'
+}
+
 # l7_host_rules A:B: the documented host rules of docs/l7.md in NS2, for
 # queues A to B: TCP through the NFQD chain (drop mark saved and obeyed,
 # pending bit restored, the first 3 packets and pending connections

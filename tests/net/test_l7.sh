@@ -114,40 +114,39 @@ in2 iptables -t mangle -D OUTPUT -p tcp --sport $TLSP --tcp-flags SYN,ACK \
     SYN,ACK -j TCPMSS --set-mss 88
 
 # TLS and HTTP, segments written by hand.
-seg() { in1 $PY "$L7SEG" --dst $A2 "$@" | awk '/^reply/ { print $2 }'; }
-replied() { [ "${1:-0}" -gt 0 ] && echo yes || echo no; }
+seg() { in1 $PY "$L7SEG" --dst $A2 "$@" | l7reply; }
 for order in in reverse shuffle swap; do
 	check "TLS allowed, 1-byte segments, order $order: server answers" \
-	    "$(replied "$(seg --port $TLSP --sni ok.example --seg 1 --order $order)")" yes
+	    "$(seg --port $TLSP --sni ok.example --seg 1 --order $order)" yes
 	check "TLS blocked, 1-byte segments, order $order: server silent" \
-	    "$(replied "$(seg --port $TLSP --sni blocked.example --seg 1 --order $order)")" no
+	    "$(seg --port $TLSP --sni blocked.example --seg 1 --order $order)" no
 done
 check "TLS blocked, 7-byte segments shuffled: server silent" \
-    "$(replied "$(seg --port $TLSP --sni blocked.example --seg 7 --order shuffle --seed 3)")" no
+    "$(seg --port $TLSP --sni blocked.example --seg 7 --order shuffle --seed 3)" no
 dump
 c0=$(js '.total.l7_conflicts')
 check "TLS allowed after a conflicting overlap: refused" \
-    "$(replied "$(seg --port $TLSP --sni ok.example --seg 100 --conflict)")" no
+    "$(seg --port $TLSP --sni ok.example --seg 100 --conflict)" no
 dump
 check "the conflict was counted" "$(js '.total.l7_conflicts')" $((c0 + 1))
 check "HTTP blocked Host, 1-byte segments shuffled: server silent" \
-    "$(replied "$(seg --port $HTTPP --host blocked.example --seg 1 --order shuffle)")" no
+    "$(seg --port $HTTPP --host blocked.example --seg 1 --order shuffle)" no
 check "HTTP allowed Host, 1-byte segments shuffled: server answers" \
-    "$(replied "$(seg --port $HTTPP --host ok.example --seg 1 --order shuffle)")" yes
+    "$(seg --port $HTTPP --host ok.example --seg 1 --order shuffle)" yes
 # What the server's TCP keeps of a stream, not what a naive reader would
 # (docs/l7.md, TCP): not a RST's payload, not a SYN with another ISN once
 # the connection is up, not a SYN's data without a Fast Open cookie.
 # (l7seg writes through a packet socket: its RSTs pass NS1's RST drop.)
 for shape in rst-decoy syn-jump syn-data=other; do
 	check "TLS blocked, $shape: server silent" \
-	    "$(replied "$(seg --port $TLSP --sni blocked.example "--$shape")")" no
+	    "$(seg --port $TLSP --sni blocked.example "--$shape")" no
 done
 for shape in syn-jump syn-data=same; do
 	check "TLS allowed, $shape: server answers" \
-	    "$(replied "$(seg --port $TLSP --sni ok.example "--$shape")")" yes
+	    "$(seg --port $TLSP --sni ok.example "--$shape")" yes
 done
 check "HTTP blocked Host, rst-decoy: server silent" \
-    "$(replied "$(seg --port $HTTPP --host blocked.example --rst-decoy)")" no
+    "$(seg --port $HTTPP --host blocked.example --rst-decoy)" no
 # A harmless hello first in a segment the server's TCP discards (docs/l7.md,
 # Reassembly): no ACK, an MD5 option, a timestamp older than the SYN's,
 # TTL 2.  The one without ACK never reaches nfqd here: conntrack finds its
@@ -156,15 +155,15 @@ check "HTTP blocked Host, rst-decoy: server silent" \
 # that nfqd refuses it anyway is what the ttl checks show.
 for shape in no-ack md5 paws ttl; do
 	check "TLS blocked, decoy $shape: server silent" \
-	    "$(replied "$(seg --port $TLSP --sni blocked.example --decoy $shape)")" no
+	    "$(seg --port $TLSP --sni blocked.example --decoy $shape)" no
 	check "TLS allowed, decoy $shape: server answers" \
-	    "$(replied "$(seg --port $TLSP --sni ok.example --decoy $shape)")" yes
+	    "$(seg --port $TLSP --sni ok.example --decoy $shape)" yes
 done
 # Request lines Python's http.server splits on any whitespace and serves.
 for sp in ' GET /' 'GET\t/' 'GET\x0b/' 'GET\x1c/'; do
 	check "HTTP blocked Host, request line '$sp': server silent" \
-	    "$(replied "$(seg --port $HTTPP --request \
-	    "$sp HTTP/1.1\r\nHost: blocked.example\r\n\r\n")")" no
+	    "$(seg --port $HTTPP --request \
+	    "$sp HTTP/1.1\r\nHost: blocked.example\r\n\r\n")" no
 done
 in1 ethtool -K veth0 tso on gso on >/dev/null 2>&1
 
@@ -200,7 +199,7 @@ blocked_segments() {
 	out=$(cat "$TMP/seg.out")
 	nseg=$(echo "$out" | awk '/^segments/ { print $2 }')
 	check "${1}blocked, 50-byte segments: server silent" \
-	    "$(replied "$(echo "$out" | awk '/^reply/ { print $2 }')")" no
+	    "$(echo "$out" | l7reply)" no
 	n=$(in2 iptables -t mangle -L NFQD -v -x -n |
 	    awk -v p="spt:$2" '$0 ~ p { n += $1 } END { print n + 0 }')
 	check "${1}blocked: nfqd saw the SYN, the ACK and the $nseg segments once" \

@@ -35,13 +35,12 @@ tls_server "$NS2" $A2 $TLSP "$TMP/www"
 listening() { in2 ss -Hltn "sport = :$1" | grep -q LISTEN; }
 wait_until 10 listening $TLSP || fail "the TLS server did not listen"
 
-seg() { in1 $PY "$L7SEG" --dst $A2 --port $TLSP "$@" | awk '/^reply/ { print $2 }'; }
-replied() { [ "${1:-0}" -gt 0 ] && echo yes || echo no; }
+seg() { in1 $PY "$L7SEG" --dst $A2 --port $TLSP "$@" | l7reply; }
 
 dump
 e0=$(js '.total.flows_evicted')
 check "blocked name, 3,000 new flows between its hello's first segment and the rest: server silent" \
-    "$(replied "$(seg --sni blocked.example --seg 40 --flood 3000)")" no
+    "$(seg --sni blocked.example --seg 40 --flood 3000)" no
 dump
 e1=$(js '.total.flows_evicted')
 if [ "$((e1 - e0))" -ge 2900 ]; then
@@ -57,7 +56,7 @@ check "the hello being read was not evicted: rule tls decided it" \
 # follow.
 u0=$(js '.total.flows_untracked')
 check "blocked name, its flow evicted by a flood before the hello: server silent" \
-    "$(replied "$(seg --sni blocked.example --seg 40 --flood-first 3000)")" no
+    "$(seg --sni blocked.example --seg 40 --flood-first 3000)" no
 dump
 if [ "$(js '.total.flows_untracked')" -gt "$u0" ]; then
 	pass "its segments got flows.full_verdict ($(( $(js '.total.flows_untracked') - u0 )))"
@@ -65,7 +64,7 @@ else
 	fail "flows_untracked did not grow ($u0)"
 fi
 check "allowed name after the floods: server answers" \
-    "$(replied "$(seg --sni ok.example --seg 40)")" yes
+    "$(seg --sni ok.example --seg 40)" yes
 # Idle flows end by their timeouts, from the worker's timer.
 active() { dump; js '.total.flows_active'; }
 if wait_eq 20 0 active; then

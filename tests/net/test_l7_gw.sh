@@ -119,13 +119,12 @@ check "real clients through the gateway: no segment refused" \
 # A harmless hello first in a segment the server never reads, then the
 # real one (l7seg --decoy; the ttl decoy leaves with TTL 2 and runs out
 # at the "router" above).
-seg() { in1 $PY "$L7SEG" --dst $A3 "$@" | awk '/^reply/ { print $2 }'; }
-replied() { [ "${1:-0}" -gt 0 ] && echo yes || echo no; }
+seg() { in1 $PY "$L7SEG" --dst $A3 "$@" | l7reply; }
 for shape in ttl md5 paws; do
 	check "TLS blocked, decoy $shape: server silent" \
-	    "$(replied "$(seg --port $TLSP --sni blocked.example --decoy $shape)")" no
+	    "$(seg --port $TLSP --sni blocked.example --decoy $shape)" no
 	check "TLS allowed, decoy $shape: server answers" \
-	    "$(replied "$(seg --port $TLSP --sni ok.example --decoy $shape)")" yes
+	    "$(seg --port $TLSP --sni ok.example --decoy $shape)" yes
 done
 in1 ethtool -K veth0 tso on gso on >/dev/null 2>&1
 finish

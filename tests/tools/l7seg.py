@@ -10,7 +10,8 @@ payload bytes the server sent back:
     segments 12
     reply 1234
 
-A server that never received the whole message sends nothing.  Run it in
+A server that never received the whole message sends nothing.  When no
+SYN-ACK comes, it prints "no-synack" instead and exits 1.  Run it in
 a namespace whose kernel does not answer the server with a RST (the test
 drops outgoing RSTs there), as root, with Debian's /usr/bin/python3.
 
@@ -31,10 +32,11 @@ Options:
   --gap S                 seconds between the first pass's segments
                           (default 0): time for a flood in between
   --flood N               send N SYNs from random ports of this address
-                          in the middle of the first pass (after its
+                          (never 20000-60000) in the middle of the first pass (after its
                           first segment)
   --flood-first N         the same before the first segment
-  --sport N               the client's port (default: a random one)
+  --sport N               the client's port (default: a random one in
+                          20000-60000)
   --hold FILE             after the first pass, wait until FILE exists (at
                           most 10 s) before the retransmissions: for a test
                           that waits for nfqd's decision in between
@@ -86,19 +88,27 @@ def client_hello(name):
     return out.read()
 
 
+# The client ports of this tool's connections (not --sport's).
+SPORTS = (20000, 60000)
+
+
 def http_request(host, path):
     return ("GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: l7seg\r\n"
             "Accept: */*\r\n\r\n" % (path, host)).encode()
 
 
-def flood(send, ip, port, n, avoid):
-    """n SYNs from random ports: n new flows for the server's side."""
+def flood(send, ip, port, n):
+    """n SYNs from random ports: n new flows for the server's side.  The
+    ports are outside SPORTS, where this tool's own connections come
+    from: a later run's connection on a port the flood used would meet
+    the server's and conntrack's state of that SYN and get no SYN-ACK."""
     rnd = random.SystemRandom()
     for _ in range(n):
-        sp = rnd.randint(1024, 65535)
-        if sp != avoid:
-            send(ip / TCP(sport=sp, dport=port, flags="S",
-                          seq=rnd.randint(0, 2**32 - 1)))
+        sp = rnd.randint(1024, 65535 - (SPORTS[1] - SPORTS[0] + 1))
+        if sp >= SPORTS[0]:
+            sp += SPORTS[1] - SPORTS[0] + 1
+        send(ip / TCP(sport=sp, dport=port, flags="S",
+                      seq=rnd.randint(0, 2**32 - 1)))
 
 
 def main():
@@ -151,7 +161,7 @@ def main():
     # and the sequence numbers are not (a reused pair would meet the last
     # run's conntrack entry and nfqd flow).
     sysrnd = random.SystemRandom()
-    sport = a.sport or sysrnd.randint(20000, 60000)
+    sport = a.sport or sysrnd.randint(*SPORTS)
     isn = sysrnd.randint(0, 2**32 - 1)
     ip = IP(dst=a.dst)
     sock = conf.L3socket()
@@ -191,7 +201,7 @@ def main():
                         options=opts) / data
 
     if a.flood_first > 0:
-        flood(send, ip, a.port, a.flood_first, sport)
+        flood(send, ip, a.port, a.flood_first)
     if a.syn_jump:
         send(ip / TCP(sport=sport, dport=a.port, flags="S",
                       seq=(isn + 2**31) % 2**32))
@@ -224,7 +234,7 @@ def main():
         for i, (off, data) in enumerate(segs):
             send(pkt(off, data))
             if rnd_pass == 0 and i == 0 and a.flood > 0:
-                flood(send, ip, a.port, a.flood, sport)
+                flood(send, ip, a.port, a.flood)
             if rnd_pass == 0 and a.gap > 0:
                 time.sleep(a.gap)
         time.sleep(0.3)
