@@ -250,8 +250,8 @@ quic_rules() {	# on|off
 	fi
 }
 
-# The documented host rules (docs/l7.md), as tests/net/test_l7.sh's
-# host_rules() sets them, queues 0:1.
+# The documented host rules (docs/l7.md), as tests/net/lib.sh's
+# l7_host_rules sets them, queues 0:1.
 host_rules() {
 	local t
 	for t in iptables ip6tables; do
@@ -259,6 +259,7 @@ host_rules() {
 		inc $t -t mangle -A INPUT -p tcp -j NFQD
 		inc $t -t mangle -A INPUT -p udp --dport 53 -j NFQUEUE \
 		    --queue-balance 0:1 --queue-bypass
+		inc $t -t mangle -A NFQD -m conntrack --ctstate INVALID -j DROP
 		inc $t -t mangle -A NFQD -m mark --mark $D/$D -j CONNMARK \
 		    --save-mark --nfmask $D --ctmask $D
 		inc $t -t mangle -A NFQD -m connmark --mark $D/$D -j DROP

@@ -235,9 +235,10 @@ l7reply() {
 }
 
 # l7_host_rules A:B: the documented host rules of docs/l7.md in NS2, for
-# queues A to B: TCP through the NFQD chain (drop mark saved and obeyed,
-# pending bit restored, the first 3 packets and pending connections
-# queued), DNS over UDP queued, the pending bit saved after nfqd's accept.
+# queues A to B: TCP through the NFQD chain (INVALID dropped, drop mark
+# saved and obeyed, pending bit restored, the first 3 packets and pending
+# connections queued), DNS over UDP queued, the pending bit saved after
+# nfqd's accept.
 # l7_gw_rules A:B: the same from FORWARD, docs/l7.md's gateway rules.
 L7D=0x10000000	# nfqd dropped the connection (the rules' repeat mark)
 L7P=0x20000000	# flows.pending_mark
@@ -254,6 +255,7 @@ l7_rules() {
 	fi
 	for t in iptables ip6tables; do
 		in2 $t -t mangle -N NFQD
+		in2 $t -t mangle -A NFQD -m conntrack --ctstate INVALID -j DROP
 		in2 $t -t mangle -A $h -p tcp -j NFQD
 		in2 $t -t mangle -A $h -p udp --dport 53 -j NFQUEUE \
 		    $q --queue-bypass

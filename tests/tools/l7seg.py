@@ -45,6 +45,13 @@ Options:
                           another name (Linux answers it with a challenge
                           ACK and keeps none of it: RFC 5961), then the
                           message's first byte alone, then the rest
+  --reopen S              the message's first byte alone, then a RST with
+                          the stream's first sequence number (stale for a
+                          server that has that byte; conntrack, which has
+                          not seen the server acknowledge it, takes it
+                          and closes its entry), S seconds, a SYN with
+                          another ISN (a new conntrack entry, whose later
+                          packets conntrack finds INVALID), then the rest
   --syn-jump              after the handshake, a SYN with the ISN moved by
                           2^31 (Linux: a challenge ACK, nothing changes)
   --syn-data other|same   the SYN carries a whole message: for another name
@@ -132,6 +139,7 @@ def main():
     ap.add_argument("--hold")
     ap.add_argument("--sport", type=int, default=0)
     ap.add_argument("--rst-decoy", action="store_true")
+    ap.add_argument("--reopen", type=float, default=-1)
     ap.add_argument("--syn-jump", action="store_true")
     ap.add_argument("--syn-data", choices=["other", "same"])
     ap.add_argument("--decoy",
@@ -205,6 +213,14 @@ def main():
     if a.syn_jump:
         send(ip / TCP(sport=sport, dport=a.port, flags="S",
                       seq=(isn + 2**31) % 2**32))
+    if a.reopen >= 0:
+        send(pkt(0, msg[:1]))
+        send(ip / TCP(sport=sport, dport=a.port, flags="R", seq=seq0))
+        time.sleep(a.reopen)
+        send(ip / TCP(sport=sport, dport=a.port, flags="S",
+                      seq=(isn + 2**31) % 2**32))
+        time.sleep(0.3)
+        segs = [(1, msg[1:])]
     if a.rst_decoy:
         send(ip / TCP(sport=sport, dport=a.port, flags="R",
                       seq=(seq0 + 1) % 2**32) / other[1:])
