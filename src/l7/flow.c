@@ -16,6 +16,8 @@
  * The release callback sees the flow already off every list (cls FREE),
  * its key and the application layer's fields untouched; an end of it from
  * inside the callback does nothing.  nfqd_flowtab_free() releases nothing.
+ * The expire hook sees a flow past its timeout still in its class; one it
+ * keeps changes class and list like a touch.
  */
 #include <endian.h>
 #include <errno.h>
@@ -58,7 +60,9 @@ struct nfqd_flowtab {
 	uint32_t	 count[NFQD_FC_MAX];	/* entries of each class */
 	uint64_t	 timeout[NFQD_FC_MAX];	/* ns; 0: never */
 	void		(*release)(void *, struct nfqd_flow *);
-	void		*arg;		/* release's first argument */
+	int		(*expire)(void *, struct nfqd_flow *, uint64_t);
+	void		*arg;		/* release's and expire's first
+					   argument */
 	struct nfqd_flowtab_stats st;	/* all but active, made on demand */
 };
 
@@ -210,6 +214,7 @@ nfqd_flowtab_new(const struct nfqd_flowtab_params *p)
 	t->fresh = 0;
 	t->count[NFQD_FC_FREE] = t->max;
 	t->release = p->release;
+	t->expire = p->expire;
 	t->arg = p->arg;
 	flow_seed(t);
 	return t;
@@ -330,24 +335,58 @@ flow_expired(const struct nfqd_flowtab *t, const struct nfqd_flow *f,
 }
 
 /*
+ * Flow i is past its timeout at now: ended (1), or kept by the expire
+ * hook (0), at the head of the class it chose with last = now, so that
+ * it is not past any timeout at now again: an expiry that keeps it
+ * cannot come back to it.
+ */
+static int
+flow_timeout(struct nfqd_flowtab *t, uint32_t i, uint64_t now)
+{
+	struct nfqd_flow	*f = &t->e[i];
+	int			 c;
+
+	if (t->expire != NULL) {
+		c = t->expire(t->arg, f, now);
+		if (f->cls == NFQD_FC_FREE) {
+			/* The hook ended it itself. */
+			t->st.timed_out++;
+			return 1;
+		}
+	} else {
+		c = -1;
+	}
+	if (c > NFQD_FC_FREE && c < NFQD_FC_MAX) {
+		list_unlink(t, i);
+		f->last = now;
+		list_push(t, i, (uint8_t)c);
+		t->st.kept++;
+		return 0;
+	}
+	flow_finish(t, i);
+	t->st.timed_out++;
+	return 1;
+}
+
+/*
  * End up to max flows past their timeout, from the tails, class by class
  * in the order of enum nfqd_flow_class.  A tail not past its timeout
  * means nothing before it in its list is either (the lists are in order
- * of last as long as the clock does not go back).
+ * of last as long as the clock does not go back).  A flow kept counts
+ * against max as one ended does: each is looked at once.
  */
 static unsigned
 flow_expire(struct nfqd_flowtab *t, uint64_t now, unsigned max)
 {
-	unsigned	n = 0;
+	unsigned	n = 0, work = 0;
 	uint32_t	i;
 	int		c;
 
 	for (c = NFQD_FC_FREE + 1; c < NFQD_FC_MAX; c++) {
-		while (n < max && (i = t->tail[c]) != NFQD_FLOW_NONE &&
+		while (work < max && (i = t->tail[c]) != NFQD_FLOW_NONE &&
 		    flow_expired(t, &t->e[i], now)) {
-			flow_finish(t, i);
-			t->st.timed_out++;
-			n++;
+			n += (unsigned)flow_timeout(t, i, now);
+			work++;
 		}
 	}
 	return n;
@@ -395,11 +434,9 @@ nfqd_flow_find_hashed(struct nfqd_flowtab *t, const struct nfqd_flow_key *k,
 		if (t->e[i].hash != h ||
 		    memcmp(&t->e[i].key, k, sizeof(*k)) != 0)
 			continue;
-		if (flow_expired(t, &t->e[i], now)) {
-			flow_finish(t, i);
-			t->st.timed_out++;
+		if (flow_expired(t, &t->e[i], now) &&
+		    flow_timeout(t, i, now))
 			return NULL;
-		}
 		return &t->e[i];
 	}
 	return NULL;

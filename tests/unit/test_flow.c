@@ -740,6 +740,314 @@ test_release_reentry(void)
 	nfqd_flowtab_free(r.t);
 }
 
+/*
+ * The expire hook.  Its argument is release's too: struct rel first, so
+ * rel_cb reads it as one.
+ */
+struct hook {
+	struct rel	 rel;
+	int		 ret[NFQD_FC_MAX];	/* returned for a flow of each
+						   class */
+	unsigned	 calls;
+	uint8_t		 cls[REL_LOG];	/* the class of each flow seen */
+	uint64_t	 now[REL_LOG];	/* the time it was called with */
+	struct nfqd_flowtab *t;		/* end_self: ends the flow */
+	int		 end_self;
+	const struct nfqd_flow *only;	/* not NULL: ends any other */
+};
+
+static int
+hook_cb(void *arg, struct nfqd_flow *f, uint64_t now)
+{
+	struct hook	*h = arg;
+
+	if (h->calls < REL_LOG) {
+		h->cls[h->calls] = f->cls;
+		h->now[h->calls] = now;
+	}
+	h->calls++;
+	if (h->end_self)
+		nfqd_flow_end(h->t, f);
+	if (h->only != NULL && f != h->only)
+		return -1;
+	return h->ret[f->cls];
+}
+
+static struct nfqd_flowtab *
+mktab_hook(uint32_t max, const uint64_t *tmo, struct hook *h,
+    const int ret[NFQD_FC_MAX])
+{
+	struct nfqd_flowtab_params	p;
+
+	memset(h, 0, sizeof(*h));
+	memcpy(h->ret, ret, sizeof(h->ret));
+	memset(&p, 0, sizeof(p));
+	p.max = max;
+	memcpy(p.timeout, tmo, sizeof(p.timeout));
+	p.release = rel_cb;
+	p.expire = hook_cb;
+	p.arg = h;
+	if ((h->t = nfqd_flowtab_new(&p)) == NULL) {
+		perror("nfqd_flowtab_new");
+		exit(2);
+	}
+	return h->t;
+}
+
+/* What the hook returns: -1 (end) unless a row says otherwise. */
+#define END_ALL	{ -1, -1, -1, -1, -1, -1 }
+
+struct hook_case {
+	const char	*name;
+	uint8_t		 cls;		/* of the flow that times out */
+	int		 ret;		/* the hook's answer for it */
+	int		 find;		/* found past its timeout, not
+					   expired */
+	int		 kept;		/* expected: kept (else ended) */
+	uint8_t		 to;		/* then its class */
+};
+
+static const struct hook_case hook_cases[] = {
+	{ "REASM kept in WAIT by expire", R, W, 0, 1, W },
+	{ "REASM kept in WAIT by find", R, W, 1, 1, W },
+	{ "CLOSING kept in WAIT by expire", C, W, 0, 1, W },
+	{ "CLOSING kept in WAIT by find", C, W, 1, 1, W },
+	{ "REASM kept in REASM", R, R, 0, 1, R },
+	{ "DECIDED kept in UDP", D, U, 1, 1, U },
+	{ "REASM ended by expire", R, -1, 0, 0, 0 },
+	{ "REASM ended by find", R, -1, 1, 0, 0 },
+	{ "an answer of FREE ends", R, NFQD_FC_FREE, 0, 0, 0 },
+	{ "an answer past the classes ends", C, NFQD_FC_MAX, 1, 0, 0 },
+};
+
+/*
+ * Each row: a flow f of the row's class at 100 (timeout 50), another, o,
+ * at 140 in the class f is kept in (WAIT where f ends); at 160 f is past
+ * its timeout, found or expired.  A kept flow is at its class's head,
+ * last = 160: o, older, times out before it.
+ */
+static void
+test_expire_hook(void)
+{
+	static const uint64_t	tmo[NFQD_FC_MAX] = {
+		[W] = 1000, [R] = 50, [D] = 50, [C] = 50, [U] = 1000
+	};
+	static const int	none[NFQD_FC_MAX] = END_ALL;
+	const struct hook_case	*c;
+	struct nfqd_flowtab	*t;
+	struct nfqd_flowtab_stats st;
+	struct nfqd_flow_key	 k, ko;
+	struct nfqd_flow	*f, *o, *g;
+	uint64_t		 at;
+	struct hook		 h;
+	uint32_t		 count[NFQD_FC_MAX];
+	int			 ret[NFQD_FC_MAX];
+	unsigned		 n;
+	size_t			 ci;
+
+	key_num(1, &k);
+	key_num(2, &ko);
+	for (ci = 0; ci < NFQD_ARRAY_SIZE(hook_cases); ci++) {
+		c = &hook_cases[ci];
+		memcpy(ret, none, sizeof(ret));
+		ret[c->cls] = c->ret;
+		t = mktab_hook(2, tmo, &h, ret);
+		f = nfqd_flow_add(t, &k, c->cls, 100);
+		o = nfqd_flow_add(t, &ko, c->kept ? c->to : W, 140);
+		h.only = f;
+		if (c->find) {
+			g = nfqd_flow_find(t, &k, 160);
+			n = 0;
+		} else {
+			n = nfqd_flowtab_expire(t, 160, 100);
+			g = nfqd_flow_find(t, &k, 160);
+		}
+		CHECKF(h.calls == 1 && h.cls[0] == c->cls && h.now[0] == 160,
+		    unit_fmt("hook %s: called once, in its class, with now",
+		    c->name), "calls %u, class %u, now %llu", h.calls,
+		    h.calls > 0 ? h.cls[0] : 0,
+		    (unsigned long long)(h.calls > 0 ? h.now[0] : 0));
+		nfqd_flowtab_stats(t, &st);
+		if (c->kept) {
+			CHECKF(g == f && f->cls == c->to && f->last == 160 &&
+			    n == 0 && h.rel.n == 0 && st.kept == 1 &&
+			    st.timed_out == 0 && st.active == 2,
+			    unit_fmt("hook %s: kept, returned, class %s, "
+			    "last now, not timed out", c->name,
+			    cls_name[c->to]), "got %p (flow %p) class %u "
+			    "last %llu, expire %u, released %u, kept %llu, "
+			    "timed out %llu", (void *)g, (void *)f, f->cls,
+			    (unsigned long long)f->last, n, h.rel.n,
+			    (unsigned long long)st.kept,
+			    (unsigned long long)st.timed_out);
+			CHECK(table_ok(t, count) == 0 &&
+			    count[c->to] == 2 &&
+			    (c->cls == c->to || count[c->cls] == 0) &&
+			    count[NFQD_FC_FREE] == 0,
+			    unit_fmt("hook %s: counts", c->name));
+			/* o past its timeout, f (20 later) not yet. */
+			at = 140 + tmo[c->to] + 5;
+			n = nfqd_flowtab_expire(t, at, 100);
+			CHECKF(n == 1 && h.rel.n == 1 && h.rel.f[0] == o &&
+			    h.calls == 2 && nfqd_flow_find(t, &k, at) == f,
+			    unit_fmt("hook %s: at the head of its list",
+			    c->name), "expire %u, released %u, calls %u", n,
+			    h.rel.n, h.calls);
+		} else {
+			CHECKF(g == NULL && h.rel.n == 1 && h.rel.f[0] == f &&
+			    h.rel.live == 0 && st.kept == 0 &&
+			    st.timed_out == 1 && st.active == 1 &&
+			    n == (c->find ? 0u : 1u),
+			    unit_fmt("hook %s: ended, released, timed out",
+			    c->name), "got %p, released %u, kept %llu, "
+			    "timed out %llu, expire %u", (void *)g, h.rel.n,
+			    (unsigned long long)st.kept,
+			    (unsigned long long)st.timed_out, n);
+		}
+		check_consistent(t, unit_fmt("hook %s", c->name));
+		nfqd_flowtab_free(t);
+	}
+}
+
+/* A hook that ends the flow itself: ended, once. */
+static void
+test_expire_hook_ends(void)
+{
+	static const uint64_t	tmo[NFQD_FC_MAX] = {
+		[W] = 1000, [R] = 50, [D] = 50, [C] = 50, [U] = 1000
+	};
+	static const int	ret[NFQD_FC_MAX] = { W, W, W, W, W, W };
+	struct nfqd_flowtab	*t;
+	struct nfqd_flowtab_stats st;
+	struct nfqd_flow_key	 k, k2;
+	struct nfqd_flow	*f, *f2;
+	struct hook		 h;
+
+	key_num(1, &k);
+	key_num(2, &k2);
+	t = mktab_hook(4, tmo, &h, ret);
+	h.end_self = 1;
+	f = nfqd_flow_add(t, &k, R, 100);
+	f2 = nfqd_flow_add(t, &k2, R, 180);
+	CHECK(nfqd_flowtab_expire(t, 200, 100) == 1 &&
+	    nfqd_flow_find(t, &k2, 231) == NULL && h.calls == 2 &&
+	    h.rel.n == 2 && h.rel.f[0] == f && h.rel.f[1] == f2,
+	    "hook that ends its flow: ended (expire and find), released "
+	    "once each");
+	nfqd_flowtab_stats(t, &st);
+	CHECK(st.kept == 0 && st.timed_out == 2 && st.active == 0,
+	    "hook that ends its flow: timed out, not kept");
+	check_consistent(t, "hook that ends its flow");
+	nfqd_flowtab_free(t);
+}
+
+/*
+ * Many flows kept: an expiry looks at each once (each counts against
+ * max), ends none, and one more finds nothing; a hook that keeps them
+ * in their own class too.
+ */
+#define MANY_KEPT	1000
+
+static void
+test_expire_many_kept(void)
+{
+	static const uint64_t	tmo[NFQD_FC_MAX] = {
+		[W] = 1000, [R] = 50, [D] = 50, [C] = 50, [U] = 1000
+	};
+	static const int	to_wait[NFQD_FC_MAX] = { -1, -1, W, -1, W, -1 };
+	static const int	same[NFQD_FC_MAX] = { -1, -1, R, -1, -1, -1 };
+	const int		*ret;
+	struct nfqd_flowtab	*t;
+	struct nfqd_flowtab_stats st;
+	struct nfqd_flow_key	 k;
+	struct hook		 h;
+	uint32_t		 i, count[NFQD_FC_MAX];
+	unsigned		 n, rounds;
+	int			 r;
+
+	for (r = 0; r < 2; r++) {
+		ret = r == 0 ? to_wait : same;
+		t = mktab_hook(MANY_KEPT, tmo, &h, ret);
+		for (i = 0; i < MANY_KEPT; i++) {
+			key_num(i, &k);
+			nfqd_flow_add(t, &k, i % 2 == 0 || r == 1 ? R : C,
+			    100 + i / 10);
+		}
+		n = nfqd_flowtab_expire(t, 1000, 4096);
+		CHECKF(n == 0 && h.calls == MANY_KEPT && h.rel.n == 0,
+		    unit_fmt("many kept (%s): one expiry looks at each once",
+		    r == 0 ? "to WAIT" : "in REASM"), "ended %u, calls %u, "
+		    "released %u", n, h.calls, h.rel.n);
+		CHECK(nfqd_flowtab_expire(t, 1000, 4096) == 0 &&
+		    h.calls == MANY_KEPT, unit_fmt("many kept (%s): then "
+		    "none past the timeout", r == 0 ? "to WAIT" : "in REASM"));
+		nfqd_flowtab_stats(t, &st);
+		CHECK(table_ok(t, count) == 0 &&
+		    count[r == 0 ? W : R] == MANY_KEPT && st.kept == MANY_KEPT &&
+		    st.timed_out == 0, unit_fmt("many kept (%s): all in %s",
+		    r == 0 ? "to WAIT" : "in REASM", r == 0 ? "WAIT" : "REASM"));
+		nfqd_flowtab_free(t);
+	}
+
+	/* A bound of 100: 10 calls get through 1000, 100 at a time. */
+	t = mktab_hook(MANY_KEPT, tmo, &h, to_wait);
+	for (i = 0; i < MANY_KEPT; i++) {
+		key_num(i, &k);
+		nfqd_flow_add(t, &k, R, 100);
+	}
+	for (rounds = 0; rounds < 20; rounds++) {
+		n = h.calls;
+		nfqd_flowtab_expire(t, 1000, 100);
+		if (h.calls == n)
+			break;
+		if (h.calls - n != 100)
+			break;
+	}
+	CHECKF(rounds == 10 && h.calls == MANY_KEPT,
+	    "many kept: a bound of 100 looks at 100 a call",
+	    "%u calls, hook called %u times", rounds, h.calls);
+	check_consistent(t, "many kept: bounded");
+	nfqd_flowtab_free(t);
+}
+
+/* No hook: as before (the timeouts' own tests run without one too). */
+static void
+test_expire_no_hook(void)
+{
+	static const uint64_t	tmo[NFQD_FC_MAX] = {
+		[W] = 1000, [R] = 50, [D] = 50, [C] = 50, [U] = 1000
+	};
+	struct nfqd_flowtab_params p;
+	struct nfqd_flowtab	*t;
+	struct nfqd_flowtab_stats st;
+	struct nfqd_flow_key	 k, k2;
+	struct nfqd_flow	*f, *f2;
+	struct rel		 rel;
+
+	memset(&p, 0, sizeof(p));
+	memset(&rel, 0, sizeof(rel));
+	p.max = 4;
+	memcpy(p.timeout, tmo, sizeof(p.timeout));
+	p.release = rel_cb;
+	p.expire = NULL;
+	p.arg = &rel;
+	if ((t = nfqd_flowtab_new(&p)) == NULL)
+		abort();
+	key_num(1, &k);
+	key_num(2, &k2);
+	f = nfqd_flow_add(t, &k, R, 100);
+	f2 = nfqd_flow_add(t, &k2, C, 100);
+	CHECK(nfqd_flow_find(t, &k, 151) == NULL && rel.n == 1 &&
+	    rel.f[0] == f && nfqd_flowtab_expire(t, 151, 100) == 1 &&
+	    rel.n == 2 && rel.f[1] == f2, "no hook: find and expire end "
+	    "past the timeout");
+	nfqd_flowtab_stats(t, &st);
+	CHECK(st.kept == 0 && st.timed_out == 2 && st.active == 0,
+	    "no hook: timed out, none kept");
+	check_consistent(t, "no hook");
+	nfqd_flowtab_free(t);
+}
+
 /* Counters through a script. */
 
 static void
@@ -1374,6 +1682,10 @@ main(void)
 	test_touch();
 	test_add_fields();
 	test_release_reentry();
+	test_expire_hook();
+	test_expire_hook_ends();
+	test_expire_many_kept();
+	test_expire_no_hook();
 	test_stats();
 	test_random();
 	test_flood();

@@ -117,7 +117,15 @@ struct nfqd_flowtab_params {
 	/* Called for a flow the table ends (expiry, eviction), before its
 	   entry is reused: returns its reassembly buffer. */
 	void		(*release)(void *arg, struct nfqd_flow *f);
-	void		*arg;
+	/*
+	 * Optional: called for a flow past its class's timeout (by expiry
+	 * and by a find), still in its class.  Returns the class to keep it
+	 * in (not FREE): it goes to that list's head with last = now, and
+	 * is counted as kept, not timed out; or -1 (any other value) to end
+	 * it (release called).
+	 */
+	int		(*expire)(void *arg, struct nfqd_flow *f, uint64_t now);
+	void		*arg;		/* release's and expire's */
 };
 
 struct nfqd_flowtab_stats {
@@ -125,6 +133,7 @@ struct nfqd_flowtab_stats {
 	uint64_t	created;
 	uint64_t	evicted;	/* ended to make room */
 	uint64_t	timed_out;	/* ended by their class's timeout */
+	uint64_t	kept;		/* past it, kept by the expire hook */
 	uint64_t	full;		/* a new flow found no room */
 };
 
@@ -154,7 +163,8 @@ uint32_t nfqd_flow_hash(const struct nfqd_flowtab *t,
 
 /*
  * The flow with key k, or NULL.  A flow past its class's timeout at now
- * is ended (counted as timed out) and not returned.
+ * is ended (counted as timed out) and not returned, unless the expire
+ * hook keeps it: then it is returned, in the class the hook chose.
  */
 struct nfqd_flow *nfqd_flow_find(struct nfqd_flowtab *t,
 	    const struct nfqd_flow_key *k, uint64_t now);
@@ -227,7 +237,11 @@ void	nfqd_flow_touch(struct nfqd_flowtab *t, struct nfqd_flow *f,
 /* End f (release called). */
 void	nfqd_flow_end(struct nfqd_flowtab *t, struct nfqd_flow *f);
 
-/* End up to max flows past their timeout; returns how many. */
+/*
+ * End up to max flows past their timeout; returns how many.  A flow the
+ * expire hook keeps is not ended but counts against max (the work one
+ * call does is bounded).
+ */
 unsigned nfqd_flowtab_expire(struct nfqd_flowtab *t, uint64_t now,
 	    unsigned max);
 
