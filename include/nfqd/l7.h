@@ -113,6 +113,12 @@ struct nfqd_l7 {
 	uint64_t		 discarded;	/* client segments the server's
 						   TCP would discard, in
 						   l7_errors (tests) */
+	uint64_t		 lost;		/* client segments with stream
+						   bytes of a lost flow, not
+						   read (tests) */
+	uint64_t		 lost_flows;	/* flows kept lost past their
+						   hello's or closing timeout
+						   (tests) */
 	bool			 tentative;	/* the last packet's fields came
 						   with a SYN: an accept on them
 						   is not the flow's (engine) */

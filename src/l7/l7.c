@@ -112,6 +112,10 @@ _Static_assert(TH_FIN == NFQD_TCP_FIN && TH_SYN == NFQD_TCP_SYN &&
 #define F_SRV		0x100	/* TCP: the server's SYN-ACK came in from
 				   the server's side: ack_min and srv_nxt
 				   are kept */
+#define F_LOST		0x200	/* TCP: its hello's or closing timeout
+				   passed with the client's first message
+				   part read (keep_lost()): never read again */
+_Static_assert(F_LOST <= UINT16_MAX, "the flags fit struct nfqd_flow's");
 
 /* TCP options (RFC 9293, 7323, 2385, 5925) */
 #define TCPOPT_EOL	0
@@ -129,6 +133,47 @@ release(void *arg, struct nfqd_flow *f)
 		nfqd_reasm_put(l->pool, f->ra);
 		f->ra = NULL;
 	}
+}
+
+/*
+ * A TCP flow past its hello or closing timeout (the table's expire
+ * hook) whose client's first message nfqd started to read: kept as
+ * F_LOST in WAIT, not ended.  Ended, its connection's next segment would
+ * be read from the middle (alone()), and one that holds a whole message
+ * read as the first: a client that pauses past hello_timeout, or makes
+ * the flow close with a RST the server ignores, would have the rest of a
+ * blocked hello read as a harmless one (the last bytes of its last
+ * extension), or as no TLS at all (from byte 1 on).  Kept, no client
+ * byte of it is read or passed again (lost_packet()) until it has been
+ * quiet for the TCP timeout; WAIT flows are evicted when the table is
+ * full, so memory stays bounded, and its buffer goes back to the pool.
+ *
+ * "Started to read" is f->ra != NULL: with the hello unread (MORE), a
+ * TCP flow has a buffer exactly when some client stream bytes were
+ * added to it (client_bytes() and syn_bytes() take one for every such
+ * segment they do not settle at once, settle() and a decision put it
+ * back); so the server may hold bytes nfqd passed.  Without one (only a
+ * handshake, or bytes refused for want of a buffer: flows.full_verdict,
+ * or with a wrong checksum, outside the window, discarded) nothing the
+ * server may hold was passed as part of an unread hello, and the next
+ * segment read from the middle starts at byte 0 or is refused: such a
+ * flow ends as before, as every other does (UDP, decided, WAIT).
+ */
+static int
+keep_lost(void *arg, struct nfqd_flow *f, uint64_t now)
+{
+	struct nfqd_l7	*l = arg;
+
+	(void) now;
+	if (f->key.proto != IPPROTO_TCP || !(f->flags & F_CLIENT) ||
+	    f->l7res != NFQD_L7_MORE || f->ra == NULL ||
+	    (f->cls != NFQD_FC_REASM && f->cls != NFQD_FC_CLOSING))
+		return -1;
+	nfqd_reasm_put(l->pool, f->ra);
+	f->ra = NULL;
+	f->flags = (uint16_t)((f->flags & ~(F_SYNDATA | F_TFO)) | F_LOST);
+	l->lost_flows++;
+	return NFQD_FC_WAIT;
 }
 
 int
@@ -156,6 +201,7 @@ nfqd_l7_init(struct nfqd_l7 *l, const struct nfqd_config *cf, bool any)
 	p.timeout[NFQD_FC_UDP] = (uint64_t)cf->flows_udp_timeout *
 	    1000000000ull;
 	p.release = release;
+	p.expire = keep_lost;
 	p.arg = l;
 	if ((l->flows = nfqd_flowtab_new(&p)) == NULL)
 		return -1;
@@ -1133,7 +1179,11 @@ client_seen(struct nfqd_flow *f, const struct nfqd_pkt *pi,
  * SYN carries the pending mark: the documented rules restore it from the
  * connection, so conntrack took the SYN for the old connection, still
  * open (a FIN, or a RST not at the next sequence number, does not end
- * it); a new connection's conntrack entry has no mark yet.
+ * it); a new connection's conntrack entry has no mark yet.  So is a lost
+ * one (F_LOST): restarted by a SYN of a new conntrack entry, but not by
+ * one conntrack gives the old connection, which a client could aim (its
+ * sequence number one before the rest of its hello) to have that rest
+ * read as byte 0 of a new stream.
  */
 static bool
 syn_restarts(const struct nfqd_flow *f, bool pending)
@@ -1141,7 +1191,28 @@ syn_restarts(const struct nfqd_flow *f, bool pending)
 	if (!(f->flags & F_CLIENT) || f->l7res != NFQD_L7_MORE ||
 	    !(f->flags & F_SENT))
 		return true;
-	return f->cls == NFQD_FC_CLOSING && !pending;
+	return (f->cls == NFQD_FC_CLOSING || (f->flags & F_LOST)) &&
+	    !pending;
+}
+
+/*
+ * A packet of a lost flow (see keep_lost()): the client's stream bytes are
+ * not read, and get flows.full_verdict (whatever the server holds of the
+ * hello, nfqd no longer knows where it ends); anything else passes as
+ * before a decision.  A FIN or RST leaves it in WAIT: closing it again
+ * would only end it sooner.
+ */
+static void
+lost_packet(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
+    const struct nfqd_reasm_span *sp, int dir, uint64_t now)
+{
+	if (sp->len > 0 && dir == f->client) {
+		l->lost++;
+		unknown(pi, NFQD_PKT_L7_UNTRACKED);
+	} else {
+		unknown(pi, NFQD_PKT_L7_PENDING);
+	}
+	nfqd_flow_touch(l->flows, f, NFQD_FC_WAIT, now);
 }
 
 static void
@@ -1247,6 +1318,10 @@ tcp_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
 		if (cls == NFQD_FC_WAIT)
 			cls = f->decided ? NFQD_FC_DECIDED : NFQD_FC_WAIT;
 		nfqd_flow_touch(l->flows, f, cls, now);
+		return;
+	}
+	if (f->flags & F_LOST) {
+		lost_packet(l, f, pi, &sp, dir, now);
 		return;
 	}
 	/*

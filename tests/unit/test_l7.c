@@ -1948,6 +1948,364 @@ test_insertion_order(void)
 	teardown(&r);
 }
 
+/*
+ * LOST flows: a TCP flow whose client's first message nfqd began to read
+ * is kept past its hello or closing timeout, and its client's stream
+ * bytes are not read again.
+ */
+
+#define SEC	1000000000ull
+
+/*
+ * A hello for outer whose last extension (of a type nfqd does not know)
+ * holds, as its data, a whole hello record for inner; *split: where that
+ * record starts, so that bytes [*split, end) alone are inner's hello.
+ */
+static size_t
+polyglot(uint8_t *b, const char *outer, const char *inner, size_t *split)
+{
+	uint8_t	in[600];
+	size_t	n = hello(b, outer), m = hello(in, inner);
+	size_t	ext = 5 + 4 + 2 + 32 + 1 + 2 + 4 + 2, hs = 9;
+
+	if (((size_t)b[ext] << 8 | b[ext + 1]) != n - ext - 2)
+		abort();	/* hello()'s layout changed */
+	b[n++] = 0x44; b[n++] = 0x69;
+	b[n++] = (uint8_t)(m >> 8); b[n++] = (uint8_t)m;
+	*split = n;
+	memcpy(b + n, in, m);
+	n += m;
+	b[ext] = (uint8_t)((n - ext - 2) >> 8);
+	b[ext + 1] = (uint8_t)(n - ext - 2);
+	b[hs - 3] = 0;
+	b[hs - 2] = (uint8_t)((n - hs) >> 8);
+	b[hs - 1] = (uint8_t)(n - hs);
+	b[3] = (uint8_t)((n - 5) >> 8);
+	b[4] = (uint8_t)(n - 5);
+	return n;
+}
+
+/* The flow table's kept count (flow.c's expire hook). */
+static uint64_t
+kept(struct run *r)
+{
+	struct nfqd_flowtab_stats	st;
+
+	nfqd_flowtab_stats(r->e.l7.flows, &st);
+	return st.kept;
+}
+
+/* Whether the client port sport (cli()'s addresses) has a flow now. */
+static bool
+has_flow(struct run *r, uint16_t sport)
+{
+	struct nfqd_flow_key	k;
+	uint8_t			a[4], b[4];
+	int			dir;
+
+	inet_pton(AF_INET, "10.0.0.1", a);
+	inet_pton(AF_INET, "10.0.0.2", b);
+	nfqd_flow_key_make(&k, AF_INET, IPPROTO_TCP, a, b, sport, 443, &dir);
+	return nfqd_flow_find(r->e.l7.flows, &k, now) != NULL;
+}
+
+/* A server segment to the client on port sport. */
+static const char *
+srv_seg(struct run *r, uint16_t sport, uint32_t seq, uint8_t fl,
+    const uint8_t *pay, size_t n)
+{
+	struct seg		s = { "10.0.0.2", "10.0.0.1", 443, sport, seq, fl,
+				    6, false, 0, 0, 0, NULL };
+	struct nfqd_decision	d = decide(r, mk(&s, pay, n), P, 0);
+
+	return what(&d);
+}
+
+/*
+ * How the two bypasses end: the rest of the hello after the pause (1:
+ * the polyglot, its harmless record alone; 2: byte 0, a RST at byte 0,
+ * then bytes 1 on).  mark: the rest's (the pending bit where conntrack
+ * still had the connection, none on a new entry); expire: the timer ran
+ * past the timeout (else the rest's find ends it); pause: 0, the rest
+ * at once.
+ */
+struct lost_case {
+	const char	*name;
+	int		 shape;		/* 1, 2 */
+	uint64_t	 pause;		/* ns before the rest */
+	bool		 expire;	/* the timer runs before it */
+	uint32_t	 mark;		/* of the rest */
+	const char	*rest;		/* expected: what(rest) */
+	uint64_t	 lost;		/* l7.lost after it */
+	uint64_t	 lost_flows;	/* l7.lost_flows after it */
+};
+
+static const struct lost_case lost_cases[] = {
+	{ "polyglot, no pause: the whole blocked hello read", 1, 0, false, P,
+	  "blocked", 0, 0 },
+	{ "polyglot, 11 s pause, the timer ran: the rest not read", 1,
+	  11 * SEC, true, P, "untracked", 1, 1 },
+	{ "polyglot, 11 s pause, found late: the rest not read", 1,
+	  11 * SEC, false, P, "untracked", 1, 1 },
+	{ "polyglot, 11 s pause, no pending mark: the rest not read", 1,
+	  11 * SEC, true, 0, "untracked", 1, 1 },
+	{ "polyglot, 9 s pause: read on, blocked", 1, 9 * SEC, true, P,
+	  "blocked", 0, 0 },
+	{ "RST at byte 0, no pause: the rest read, blocked", 2, 0, false, P,
+	  "blocked", 0, 0 },
+	{ "RST at byte 0, 11 s pause, the timer ran: the rest not read", 2,
+	  11 * SEC, true, 0, "untracked", 1, 1 },
+	{ "RST at byte 0, 25 s pause, found late: the rest not read", 2,
+	  25 * SEC, false, 0, "untracked", 1, 1 },
+};
+
+static void
+test_lost_bypass(void)
+{
+	const struct lost_case	*c;
+	struct run		 r;
+	uint8_t			 h[1200];
+	size_t			 n, split, ci;
+	uint16_t		 port;
+	const char		*w1, *w2, *w3;
+
+	for (ci = 0; ci < NFQD_ARRAY_SIZE(lost_cases); ci++) {
+		c = &lost_cases[ci];
+		if (!setup(&r, ""))
+			return;
+		port = (uint16_t)(9100 + ci);
+		n = polyglot(h, "blocked.example", "ok.example", &split);
+		if (c->shape == 2)
+			split = 1;
+		w1 = syn(&r, port, 100);
+		w2 = part(&r, port, 100, h, 0, split, 0, 0, false);
+		w3 = c->shape == 2 ? seg_at(&r, port, 101, 0x14, NULL, 0, P) :
+		    "pending";
+		CHECKF(strcmp(w1, "pending") == 0 &&
+		    strcmp(w2, "pending") == 0 && strcmp(w3, "pending") == 0,
+		    unit_fmt("lost %s: the start pending", c->name),
+		    "SYN %s, bytes [0, %zu) %s, RST %s", w1, split, w2, w3);
+		now += c->pause;
+		if (c->expire)
+			nfqd_l7_expire(&r.e.l7, now);
+		CHECK_STR_EQ(part(&r, port, 100, h, split, n - split, c->mark,
+		    0, false), c->rest, unit_fmt("lost %s: bytes [%zu, %zu)",
+		    c->name, split, n));
+		CHECKF(r.e.l7.lost == c->lost &&
+		    r.e.l7.lost_flows == c->lost_flows &&
+		    kept(&r) == c->lost_flows,
+		    unit_fmt("lost %s: counted", c->name), "lost %llu, lost "
+		    "flows %llu, kept %llu", (unsigned long long)r.e.l7.lost,
+		    (unsigned long long)r.e.l7.lost_flows,
+		    (unsigned long long)kept(&r));
+		if (c->lost > 0) {
+			/* Sent again and again: never read. */
+			CHECK_STR_EQ(part(&r, port, 100, h, split, n - split,
+			    c->mark, 0, false), "untracked",
+			    unit_fmt("lost %s: sent again: not read", c->name));
+			CHECK_STR_EQ(part(&r, port, 100, h, 0, n, c->mark,
+			    0, false), "untracked", unit_fmt("lost %s: the "
+			    "whole hello from byte 0: not read", c->name));
+			CHECK(r.e.l7.lost == c->lost + 2 &&
+			    r.e.l7.names[NFQD_L7P_TLS] == 0,
+			    unit_fmt("lost %s: nothing read", c->name));
+		}
+		teardown(&r);
+	}
+}
+
+/*
+ * A lost flow's other packets: pure ACK, FIN, RST, the server's: as
+ * before a decision (pending), each keeping it (WAIT, the TCP timeout
+ * from its last packet); a SYN with another ISN starts a new flow,
+ * unless it carries the pending mark; tcp_timeout ends it.
+ */
+static void
+test_lost_flow(void)
+{
+	struct run		 r;
+	uint8_t			 h[600], ok[600];
+	size_t			 n, nok;
+	uint16_t		 port = 9200;
+
+	if (!setup(&r, ""))
+		return;
+	n = hello(h, "blocked.example");
+	nok = hello(ok, "ok.example");
+	syn(&r, port, 100);
+	part(&r, port, 100, h, 0, 20, 0, 0, false);
+	now += 11 * SEC;
+	nfqd_l7_expire(&r.e.l7, now);
+	CHECK(r.e.l7.lost_flows == 1 && kept(&r) == 1,
+	    "lost flow: made lost by the timer");
+	CHECK_STR_EQ(seg_at(&r, port, 121, 0x10, NULL, 0, P), "pending",
+	    "lost flow: a pure ACK: pending");
+	CHECK_STR_EQ(srv_seg(&r, port, 5000, 0x18, ok, 100), "pending",
+	    "lost flow: the server's data: pending");
+	CHECK_STR_EQ(seg_at(&r, port, 121, 0x11, NULL, 0, P), "pending",
+	    "lost flow: a FIN: pending");
+	CHECK_STR_EQ(seg_at(&r, port, 101, 0x14, NULL, 0, P), "pending",
+	    "lost flow: a RST: pending");
+	CHECK_STR_EQ(syn(&r, port, 100), "pending",
+	    "lost flow: its own SYN again: pending");
+	CHECK(r.e.l7.lost == 0, "lost flow: none of them counted as lost");
+	/* The FIN and RST did not make it CLOSING: 11 s on, still there. */
+	now += 11 * SEC;
+	nfqd_l7_expire(&r.e.l7, now);
+	CHECK_STR_EQ(part(&r, port, 100, h, 20, n - 20, P, 0, false),
+	    "untracked", "lost flow: 11 s after its FIN and RST: kept, the "
+	    "rest not read");
+	CHECK(r.e.l7.lost == 1 && r.e.l7.lost_flows == 1 && kept(&r) == 1,
+	    "lost flow: one lost segment, made lost once");
+	/* 599 s idle: still there; 601 s: ended, read from the middle. */
+	now += 599 * SEC;
+	nfqd_l7_expire(&r.e.l7, now);
+	CHECK_STR_EQ(part(&r, port, 100, h, 20, n - 20, P, 0, false),
+	    "untracked", "lost flow: 599 s idle: still kept");
+	now += 601 * SEC;
+	nfqd_l7_expire(&r.e.l7, now);
+	CHECK_STR_EQ(part(&r, port, 100, h, 0, n, 0, 0, false), "blocked",
+	    "lost flow: past tcp_timeout: ended, a whole hello alone read "
+	    "from the middle (blocked)");
+	CHECK(kept(&r) == 1 && r.e.l7.lost == 2,
+	    "lost flow: ended, not kept again");
+	teardown(&r);
+
+	/* A SYN with another ISN: a new connection, read afresh. */
+	if (!setup(&r, ""))
+		return;
+	syn(&r, port, 100);
+	part(&r, port, 100, h, 0, 20, 0, 0, false);
+	now += 11 * SEC;
+	nfqd_l7_expire(&r.e.l7, now);
+	CHECK_STR_EQ(syn(&r, port, 70000), "pending",
+	    "lost flow: a SYN with another ISN, no pending mark: pending");
+	CHECK_STR_EQ(part(&r, port, 70000, ok, 0, 30, 0, 0, false), "pending",
+	    "... a new flow: its hello's start pending");
+	CHECK_STR_EQ(part(&r, port, 70000, ok, 30, nok - 30, 0, 0, false),
+	    "accept", "... its hello's rest read: accepted");
+	CHECK(r.e.l7.lost == 0 && r.e.l7.names[NFQD_L7P_TLS] == 1,
+	    "... read, nothing lost");
+	teardown(&r);
+
+	/* One with the pending mark is the old connection's (conntrack). */
+	if (!setup(&r, ""))
+		return;
+	syn(&r, port, 100);
+	part(&r, port, 100, h, 0, 20, 0, 0, false);
+	now += 11 * SEC;
+	nfqd_l7_expire(&r.e.l7, now);
+	{
+		struct seg		s = cli(port, 100 + 20, 0x02);
+		struct nfqd_decision	d = decide(&r, mk(&s, NULL, 0), P, 0);
+
+		CHECK_STR_EQ(what(&d), "pending", "lost flow: a SYN with the "
+		    "pending mark, its ISN one before the rest: pending");
+	}
+	CHECK_STR_EQ(part(&r, port, 100, h, 20, n - 20, P, 0, false),
+	    "untracked", "... the flow still lost: the rest (byte 0 of the "
+	    "SYN's stream) not read");
+	CHECK(r.e.l7.lost == 1 && r.e.l7.names[NFQD_L7P_TLS] == 0,
+	    "... counted, nothing read");
+	teardown(&r);
+}
+
+/*
+ * Flows that end at their timeout as before: a handshake and a FIN
+ * (CLOSING, no client byte), a decided one, an allowed one.
+ */
+static void
+test_lost_not(void)
+{
+	struct run		 r;
+	uint8_t			 h[600], ok[600];
+	size_t			 n, nok;
+
+	if (!setup(&r, ""))
+		return;
+	n = hello(h, "blocked.example");
+	nok = hello(ok, "ok.example");
+	/* SYN, ACK, FIN: closing without a byte. */
+	syn(&r, 9300, 100);
+	seg_at(&r, 9300, 101, 0x10, NULL, 0, P);
+	CHECK_STR_EQ(seg_at(&r, 9300, 101, 0x11, NULL, 0, P), "pending",
+	    "not lost: SYN, ACK, FIN: pending");
+	/* SYN, ACK only: WAIT, the TCP timeout. */
+	syn(&r, 9301, 100);
+	seg_at(&r, 9301, 101, 0x10, NULL, 0, P);
+	/* Decided: blocked. */
+	syn(&r, 9302, 100);
+	CHECK_STR_EQ(part(&r, 9302, 100, h, 0, n, 0, 0, false), "blocked",
+	    "not lost: a blocked hello");
+	seg_at(&r, 9302, 101 + (uint32_t)n, 0x11, NULL, 0, 0);
+	/* Read, allowed (not decided by a rule). */
+	syn(&r, 9303, 100);
+	CHECK_STR_EQ(part(&r, 9303, 100, ok, 0, nok, 0, 0, false), "accept",
+	    "not lost: an allowed hello");
+	seg_at(&r, 9303, 101 + (uint32_t)nok, 0x11, NULL, 0, 0);
+	now += 11 * SEC;
+	nfqd_l7_expire(&r.e.l7, now);
+	CHECK(r.e.l7.lost_flows == 0 && kept(&r) == 0,
+	    "not lost: closing flows past closing_timeout: none kept");
+	CHECK_STR_EQ(part(&r, 9300, 100, h, 0, n, P, 0, false), "blocked",
+	    "not lost: handshake and FIN, ended: a whole hello read from the "
+	    "middle");
+	CHECK_STR_EQ(part(&r, 9302, 100, ok, 0, nok, 0, 0, false), "accept",
+	    "not lost: the blocked flow ended: another hello read afresh");
+	CHECK_STR_EQ(part(&r, 9303, 100, h, 0, n, 0, 0, false), "blocked",
+	    "not lost: the allowed flow ended: another hello read afresh");
+	now += 601 * SEC;
+	nfqd_l7_expire(&r.e.l7, now);
+	CHECK_STR_EQ(part(&r, 9301, 100, h, 0, n, P, 0, false), "blocked",
+	    "not lost: SYN and ACK past tcp_timeout: ended, a whole hello "
+	    "read from the middle");
+	CHECK(r.e.l7.lost_flows == 0 && kept(&r) == 0 && r.e.l7.lost == 0,
+	    "not lost: none kept, none lost");
+	teardown(&r);
+}
+
+/*
+ * A full table still evicts lost flows, as WAIT ones, oldest first
+ * (memory stays bounded).  16 entries: a WAIT flow, a lost one, 14 more
+ * WAIT; the 17th SYN ends the first, the 18th the lost one.
+ */
+static void
+test_lost_evicted(void)
+{
+	struct run		 r;
+	uint8_t			 h[1200];
+	size_t			 n, split;
+	unsigned		 i;
+	struct nfqd_flowtab_stats st;
+
+	if (!setup(&r, "flows = { max = 16; };"))
+		return;
+	n = polyglot(h, "blocked.example", "ok.example", &split);
+	syn(&r, 9400, 100);
+	syn(&r, 9401, 100);
+	part(&r, 9401, 100, h, 0, split, 0, 0, false);
+	now += 11 * SEC;
+	nfqd_l7_expire(&r.e.l7, now);
+	for (i = 0; i < 14; i++)
+		syn(&r, (uint16_t)(9410 + i), 100);
+	nfqd_flowtab_stats(r.e.l7.flows, &st);
+	CHECK(st.active == 16 && st.evicted == 0 && r.e.l7.lost_flows == 1,
+	    "evicted: 16 flows, one lost");
+	CHECK_STR_EQ(syn(&r, 9430, 100), "pending", "evicted: a 17th SYN: "
+	    "a flow (the oldest WAIT ended)");
+	CHECK(!has_flow(&r, 9400) && has_flow(&r, 9401),
+	    "evicted: ... not the lost one, the older WAIT");
+	CHECK_STR_EQ(syn(&r, 9431, 100), "pending", "evicted: an 18th SYN: "
+	    "a flow");
+	nfqd_flowtab_stats(r.e.l7.flows, &st);
+	CHECK(st.evicted == 2 && !has_flow(&r, 9401) && has_flow(&r, 9410),
+	    "evicted: the lost one next, before the 14 younger WAIT");
+	CHECK_STR_EQ(part(&r, 9401, 100, h, split, n - split, 0, 0, false),
+	    "accept", "evicted: the lost one went next: its rest read from "
+	    "the middle (the table's bound)");
+	teardown(&r);
+}
+
 int
 main(void)
 {
@@ -1968,5 +2326,9 @@ main(void)
 	test_connmark();
 	test_ja4();
 	test_prefetch();
+	test_lost_bypass();
+	test_lost_flow();
+	test_lost_not();
+	test_lost_evicted();
 	return unit_done();
 }
