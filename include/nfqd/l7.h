@@ -19,8 +19,10 @@
  *                          a hello over 16 KiB, a NUL in a name, urgent
  *                          data, fragments): l7_error_verdict
  *   NFQD_PKT_L7_UNTRACKED  no room in the flow table or for reassembly
- *                          and the packet alone does not say:
- *                          flows.full_verdict
+ *                          and the packet alone does not say, or the
+ *                          client's bytes of a lost flow (its hello
+ *                          part read when its hello or closing
+ *                          timeout passed): flows.full_verdict
  */
 #ifndef NFQD_L7_H
 #define NFQD_L7_H

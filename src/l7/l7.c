@@ -758,8 +758,8 @@ dns_next(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *pay)
  * split over segments cannot complete unread: its first segment never
  * passes); any other packet has no fields, unless it carries the pending
  * mark: then its connection was being read when its flow was lost (a
- * worker replaced, a hello left past hello_timeout), and it may be the
- * rest of a hello nfqd can no longer read.
+ * worker replaced, a lost flow evicted or idle past tcp_timeout), and
+ * it may be the rest of a hello nfqd can no longer read.
  */
 static enum nfqd_l7_res
 alone(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *pay,

@@ -16,6 +16,10 @@
  *   DECIDED  TCP, decided: the TCP timeout; evicted first (oldest)
  *   CLOSING  TCP after a FIN or RST: the closing timeout; evicted first
  *   UDP      any UDP flow: the UDP timeout; evicted first
+ *
+ * A flow past its timeout may be kept in another class by the table's
+ * expire hook (src/l7/ keeps a TCP flow whose hello it began to read,
+ * lost, in WAIT).
  */
 #ifndef NFQD_L7_FLOW_H
 #define NFQD_L7_FLOW_H
