@@ -9,8 +9,9 @@
  * table, the reassembler and the parsers through sequences of packets.
  *
  * Input: 8 bytes of metadata (mark and checksum state, uid and whether
- * the flow table's hint is made ahead, in and out interface index, a
- * time step), then the packet from its IP header on;
+ * the flow table's hint is made ahead, whether the clock jumps past the
+ * hello and closing timeouts and the timer's expiry runs, in and out
+ * interface index, a time step), then the packet from its IP header on;
  * the packet's length is the rest of the input.
  */
 #include <stdint.h>
@@ -25,6 +26,7 @@
 #include "nfqd/config.h"
 #include "nfqd/engine.h"
 #include "nfqd/iftab.h"
+#include "nfqd/l7.h"
 #include "nfqd/queue.h"
 #include "nfqd/rules.h"
 
@@ -131,6 +133,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	m.indev = data[3] & 7;
 	m.outdev = data[4] & 7;
 	now += (uint64_t)data[5] * data[6] * 10000ull;
+	/* Bit 2 of data[1]: the clock jumps 11 s (past hello_timeout and
+	 * closing_timeout: flows being read become lost); bit 3: the timer
+	 * ends or keeps what is past its timeout before the packet. */
+	if (data[1] & 4)
+		now += 11000000000ull;
+	if (data[1] & 8) {
+		nfqd_l7_expire(&ec.l7, now);
+		nfqd_l7_expire(&el.l7, now);
+	}
 	m.payload = size > 8 ? data + 8 : NULL;
 	m.caplen = (uint32_t)(size - 8);
 	m.len = m.caplen + (data[7] & 0x80 ? data[7] & 0x7f : 0);

@@ -7,7 +7,9 @@
  * together (every entry on exactly one list).
  *
  * Input: 6 bytes of setup, then 3 bytes per operation.
- *   byte 0: entries, 1 + (b & 15)
+ *   byte 0: entries, 1 + (b & 15); b & 16: an expire hook keeps the
+ *	REASM and CLOSING flows of port 1001 (k & 16) in WAIT, as l7.c
+ *	keeps a lost flow, and ends the others
  *   bytes 1-5: the timeouts of WAIT, REASM, DECIDED, CLOSING, UDP, in
  *	time units (0: never)
  *   each operation: o, k, d
@@ -52,6 +54,24 @@ int	nfqd_flowtab_check(const struct nfqd_flowtab *t,
 static struct nfqd_flow	*got_rel[LOG], *want_rel[LOG];
 static unsigned		 ngot, nwant;
 
+/* The hook's choice, by the key's client port and the class. */
+static int
+keeps(int port1001, uint8_t cls)
+{
+	return port1001 && (cls == NFQD_FC_REASM || cls == NFQD_FC_CLOSING);
+}
+
+static int
+hook_cb(void *arg, struct nfqd_flow *f, uint64_t now)
+{
+	(void)arg;
+	(void)now;
+	/* Still in its class, past its timeout. */
+	ASSERT(f->cls > NFQD_FC_FREE && f->cls < NFQD_FC_MAX);
+	return keeps(f->key.port[0] == 1001 || f->key.port[1] == 1001,
+	    f->cls) ? NFQD_FC_WAIT : -1;
+}
+
 static void
 rel_cb(void *arg, struct nfqd_flow *f)
 {
@@ -75,6 +95,7 @@ static struct {
 	uint32_t	 max, n;
 	uint64_t	 seq;
 	uint64_t	 tmo[NFQD_FC_MAX];
+	int		 hook;		/* the table has hook_cb */
 	struct nfqd_flowtab_stats st;
 } m;
 
@@ -124,20 +145,36 @@ m_end(int i)
 	m.n--;
 }
 
+/* Flow i past its timeout: kept by the hook (0) or ended (1). */
+static int
+m_timeout(int i, uint64_t now)
+{
+	if (m.hook && keeps((m.s[i].id >> 4 & 1) != 0, m.s[i].cls)) {
+		m.s[i].cls = NFQD_FC_WAIT;
+		m.s[i].last = now;
+		m.s[i].seq = ++m.seq;
+		m.st.kept++;
+		return 0;
+	}
+	m_end(i);
+	m.st.timed_out++;
+	return 1;
+}
+
+/* A flow kept counts against max as one ended does. */
 static unsigned
 m_expire(uint64_t now, unsigned max)
 {
 	int		tail[NFQD_FC_MAX], c;
-	unsigned	n = 0;
+	unsigned	n = 0, work = 0;
 
 	for (c = NFQD_FC_WAIT; c < NFQD_FC_MAX; c++) {
-		while (n < max) {
+		while (work < max) {
 			m_tails(tail);
 			if (tail[c] < 0 || !m_expired(tail[c], now))
 				break;
-			m_end(tail[c]);
-			m.st.timed_out++;
-			n++;
+			n += (unsigned)m_timeout(tail[c], now);
+			work++;
 		}
 	}
 	return n;
@@ -150,11 +187,8 @@ m_find(uint32_t id, uint64_t now)
 
 	if (i < 0)
 		return NULL;
-	if (m_expired(i, now)) {
-		m_end(i);
-		m.st.timed_out++;
+	if (m_expired(i, now) && m_timeout(i, now))
 		return NULL;
-	}
 	return m.s[i].f;
 }
 
@@ -273,7 +307,7 @@ check(const struct nfqd_flowtab *t, struct nfqd_flow_key *keys)
 	nfqd_flowtab_stats(t, &s);
 	ASSERT(s.active == m.n && s.created == m.st.created &&
 	    s.evicted == m.st.evicted && s.timed_out == m.st.timed_out &&
-	    s.full == m.st.full);
+	    s.kept == m.st.kept && s.full == m.st.full);
 	ASSERT(ngot == nwant);
 	for (k = 0; k < ngot; k++)
 		ASSERT(got_rel[k] == want_rel[k]);
@@ -301,6 +335,10 @@ LLVMFuzzerTestOneInput(const uint8_t *in, size_t size)
 		p.timeout[c] = in[c];
 	p.release = rel_cb;
 	memset(&m, 0, sizeof(m));
+	if (in[0] & 16) {
+		p.expire = hook_cb;
+		m.hook = 1;
+	}
 	m.max = p.max;
 	for (i = 0; i < MAXF; i++)
 		m.s[i].id = NOKEY;
