@@ -45,13 +45,19 @@ Options:
                           another name (Linux answers it with a challenge
                           ACK and keeps none of it: RFC 5961), then the
                           message's first byte alone, then the rest
-  --reopen S              the message's first byte alone, then a RST with
+  --rst-wait S            the message's first byte alone, then a RST with
                           the stream's first sequence number (stale for a
                           server that has that byte; conntrack, which has
                           not seen the server acknowledge it, takes it
-                          and closes its entry), S seconds, a SYN with
-                          another ISN (a new conntrack entry, whose later
-                          packets conntrack finds INVALID), then the rest
+                          and closes its entry), S seconds, then the rest
+  --reopen S              the same with a SYN with another ISN before the
+                          rest (a new conntrack entry, whose later packets
+                          conntrack finds INVALID)
+  --polyglot S            the message (--sni) gets a last extension of an
+                          unknown type that holds a whole hello for
+                          allowed.example; all but that hello first, S
+                          seconds, then that hello (a whole message on its
+                          own, the end of the blocked one to the server)
   --syn-jump              after the handshake, a SYN with the ISN moved by
                           2^31 (Linux: a challenge ACK, nothing changes)
   --syn-data other|same   the SYN carries a whole message: for another name
@@ -99,6 +105,22 @@ def client_hello(name):
 SPORTS = (20000, 60000)
 
 
+def polyglot(hello, inner):
+    """hello (one record, one ClientHello) with a last extension of an
+    unknown type (0xffaa) that holds inner whole; and where inner starts."""
+    body = hello[9:]
+    p = 34                                          # version, random
+    p += 1 + body[p]                                # session_id
+    p += 2 + int.from_bytes(body[p:p + 2], "big")   # cipher_suites
+    p += 1 + body[p]                                # compression
+    ext = (0xffaa).to_bytes(2, "big") + len(inner).to_bytes(2, "big") + inner
+    n = int.from_bytes(body[p:p + 2], "big") + len(ext)
+    body = body[:p] + n.to_bytes(2, "big") + body[p + 2:] + ext
+    hs = b"\x01" + len(body).to_bytes(3, "big") + body
+    out = hello[:3] + len(hs).to_bytes(2, "big") + hs
+    return out, len(out) - len(inner)
+
+
 def http_request(host, path):
     return ("GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: l7seg\r\n"
             "Accept: */*\r\n\r\n" % (path, host)).encode()
@@ -139,7 +161,9 @@ def main():
     ap.add_argument("--hold")
     ap.add_argument("--sport", type=int, default=0)
     ap.add_argument("--rst-decoy", action="store_true")
+    ap.add_argument("--rst-wait", type=float, default=-1)
     ap.add_argument("--reopen", type=float, default=-1)
+    ap.add_argument("--polyglot", type=float, default=-1)
     ap.add_argument("--syn-jump", action="store_true")
     ap.add_argument("--syn-data", choices=["other", "same"])
     ap.add_argument("--decoy",
@@ -213,14 +237,20 @@ def main():
     if a.syn_jump:
         send(ip / TCP(sport=sport, dport=a.port, flags="S",
                       seq=(isn + 2**31) % 2**32))
-    if a.reopen >= 0:
+    if a.rst_wait >= 0 or a.reopen >= 0:
         send(pkt(0, msg[:1]))
         send(ip / TCP(sport=sport, dport=a.port, flags="R", seq=seq0))
-        time.sleep(a.reopen)
-        send(ip / TCP(sport=sport, dport=a.port, flags="S",
-                      seq=(isn + 2**31) % 2**32))
-        time.sleep(0.3)
+        time.sleep(max(a.rst_wait, a.reopen))
+        if a.reopen >= 0:
+            send(ip / TCP(sport=sport, dport=a.port, flags="S",
+                          seq=(isn + 2**31) % 2**32))
+            time.sleep(0.3)
         segs = [(1, msg[1:])]
+    if a.polyglot >= 0:
+        msg, cut = polyglot(msg, client_hello("allowed.example"))
+        send(pkt(0, msg[:cut]))
+        time.sleep(a.polyglot)
+        segs = [(cut, msg[cut:])]
     if a.rst_decoy:
         send(ip / TCP(sport=sport, dport=a.port, flags="R",
                       seq=(seq0 + 1) % 2**32) / other[1:])
