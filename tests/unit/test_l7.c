@@ -41,6 +41,24 @@ static uint8_t	pbuf[70000];
 static uint64_t	now = 1000000000000ull;
 static uint32_t	indev = 2;	/* where decide()'s packets come in */
 
+/*
+ * The lengths of a hello of n bytes in b[] set from where it ends: its
+ * extension block's (length at b[ext]), its handshake message's (body at
+ * b[hs]) and its record's.  Returns n.
+ */
+static size_t
+hello_lengths(uint8_t *b, size_t ext, size_t hs, size_t n)
+{
+	b[ext] = (uint8_t)((n - ext - 2) >> 8);
+	b[ext + 1] = (uint8_t)(n - ext - 2);
+	b[hs - 3] = 0;
+	b[hs - 2] = (uint8_t)((n - hs) >> 8);
+	b[hs - 1] = (uint8_t)(n - hs);
+	b[3] = (uint8_t)((n - 5) >> 8);
+	b[4] = (uint8_t)(n - 5);
+	return n;
+}
+
 /* A ClientHello for name (a real one's shape: TLS 1.2 record, SNI, ALPN). */
 static size_t
 hello(uint8_t *b, const char *name)
@@ -70,14 +88,7 @@ hello(uint8_t *b, const char *name)
 	/* ALPN h2 */
 	b[i++] = 0; b[i++] = 16; b[i++] = 0; b[i++] = 5; b[i++] = 0;
 	b[i++] = 3; b[i++] = 2; b[i++] = 'h'; b[i++] = '2';
-	b[ext] = (uint8_t)((i - ext - 2) >> 8);
-	b[ext + 1] = (uint8_t)(i - ext - 2);
-	b[hs - 3] = 0;
-	b[hs - 2] = (uint8_t)((i - hs) >> 8);
-	b[hs - 1] = (uint8_t)(i - hs);
-	b[3] = (uint8_t)((i - 5) >> 8);
-	b[4] = (uint8_t)(i - 5);
-	return i;
+	return hello_lengths(b, ext, hs, i);
 }
 
 static uint32_t
@@ -1975,14 +1986,7 @@ polyglot(uint8_t *b, const char *outer, const char *inner, size_t *split)
 	*split = n;
 	memcpy(b + n, in, m);
 	n += m;
-	b[ext] = (uint8_t)((n - ext - 2) >> 8);
-	b[ext + 1] = (uint8_t)(n - ext - 2);
-	b[hs - 3] = 0;
-	b[hs - 2] = (uint8_t)((n - hs) >> 8);
-	b[hs - 1] = (uint8_t)(n - hs);
-	b[3] = (uint8_t)((n - 5) >> 8);
-	b[4] = (uint8_t)(n - 5);
-	return n;
+	return hello_lengths(b, ext, hs, n);
 }
 
 /* The flow table's kept count (flow.c's expire hook). */
