@@ -79,6 +79,7 @@ nfqd_config_defaults(struct nfqd_config *cf)
 	cf->flows_full_verdict = NFQD_VERDICT_DROP;
 	cf->flows_pending_mark = 0x20000000;
 	cf->flows_connmark = false;
+	cf->flows_hello_retry = true;
 	cf->dnsl_enabled = false;
 	cf->dnsl_max_entries = 65536;
 	cf->dnsl_min_ttl = 60;

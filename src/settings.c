@@ -171,6 +171,8 @@ static const struct setting table[] = {
 	    UINT32_MAX, .reload = W },
 	{ "flows", "connmark", WORD, { F(flows_connmark) },
 	    .words = w_connmark, .values = v_connmark, .reload = W },
+	{ "flows", "hello_retry", BOOL, { F(flows_hello_retry) },
+	    .reload = W },
 	/* The table is the master's, made once: its size and whether it
 	   exists wait for a restart; workers clamp TTLs as they learn. */
 	{ "dns_learn", "enabled", BOOL, { F(dnsl_enabled) },

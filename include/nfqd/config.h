@@ -88,6 +88,9 @@ struct nfqd_config {
 						   also goes to its connection
 						   in the verdict (NFQA_CT),
 						   where the kernel takes it */
+	bool		 flows_hello_retry;	/* read a second ClientHello
+						   after a HelloRetryRequest
+						   (l7.c) */
 
 	/* dns_learn { }: names learned from DNS answers (l7/dnslearn.h). */
 	bool		 dnsl_enabled;

@@ -122,8 +122,22 @@ struct nfqd_l7 {
 						   hello's or closing timeout
 						   (tests) */
 	bool			 tentative;	/* the last packet's fields came
-						   with a SYN: an accept on them
-						   is not the flow's (engine) */
+						   with a SYN, or from a first
+						   ClientHello a second may
+						   follow: an accept on them is
+						   not the flow's (engine) */
+	bool			 hello_retry;	/* flows.hello_retry */
+	uint64_t		 second_hellos;	/* second ClientHellos read
+						   (tests) */
+	/* What the last TLS hello parse_stream() read said past the
+	 * fields (for a second hello after a HelloRetryRequest). */
+	struct {
+		bool		 valid;		/* read in this packet */
+		bool		 tls13;		/* it offered TLS 1.3 */
+		bool		 early;		/* it offered early data */
+		uint32_t	 used;		/* stream bytes to its end */
+		uint32_t	 rec_end;	/* to its last record's end */
+	} hello;
 	/* The big name sets that tls_sni and server_name rules read:
 	 * nfqd_l7_hint prefetches their slots for a hello's server name,
 	 * and keeps its suffix hashes in the first for the second round

@@ -53,9 +53,9 @@ fields(struct nfqd_flow *f)
  * client's SYN made, the interface that SYN came in on.
  */
 struct syndata {
+	uint32_t	indev;
 	uint16_t	end;
 	uint16_t	again;
-	uint32_t	indev;
 };
 #define SYNDATA_OFF	((sizeof(struct nfqd_l7fields) + 3) & ~(size_t)3)
 _Static_assert(SYNDATA_OFF + sizeof(struct syndata) <=
@@ -66,6 +66,31 @@ static inline struct syndata *
 syndata(struct nfqd_flow *f)
 {
 	return (struct syndata *)(void *)(f->l7data + SYNDATA_OFF);
+}
+
+/*
+ * In the SYN's reach (F_SYNDATA is over by then) and past it, while
+ * F_RETRY: where the client's records after its first ClientHello are
+ * read (second_walk()), in stream offsets from byte 0 (never past
+ * SECOND_END); when the flow holds a buffer, its byte 0 is off.  The
+ * flow's need says when to read again.
+ */
+struct second {
+	uint16_t	off;	/* the next byte to read */
+	uint16_t	skip;	/* bytes of the record being stepped over
+				   left before the next record header */
+	uint16_t	early;	/* application data stepped over (record
+				   lengths): 0-RTT data */
+	uint8_t		early_ok; /* the first hello offered early data */
+};
+#define SECOND_OFF	(SYNDATA_OFF + offsetof(struct syndata, end))
+_Static_assert(SECOND_OFF % 2 == 0 && SECOND_OFF + sizeof(struct second) <=
+    sizeof(((struct nfqd_flow *)0)->l7data), "the second hello's state fits");
+
+static inline struct second *
+second(struct nfqd_flow *f)
+{
+	return (struct second *)(void *)(f->l7data + SECOND_OFF);
 }
 
 /*
@@ -115,7 +140,10 @@ _Static_assert(TH_FIN == NFQD_TCP_FIN && TH_SYN == NFQD_TCP_SYN &&
 #define F_LOST		0x200	/* TCP: its hello's or closing timeout
 				   passed with the client's first message
 				   part read (keep_lost()): never read again */
-_Static_assert(F_LOST <= UINT16_MAX, "the flags fit struct nfqd_flow's");
+#define F_RETRY		0x400	/* TCP: its first message, a ClientHello
+				   offering TLS 1.3, is read; the client's
+				   next records are (struct second) */
+_Static_assert(F_RETRY <= UINT16_MAX, "the flags fit struct nfqd_flow's");
 
 /* TCP options (RFC 9293, 7323, 2385, 5925) */
 #define TCPOPT_EOL	0
@@ -171,7 +199,8 @@ keep_lost(void *arg, struct nfqd_flow *f, uint64_t now)
 		return -1;
 	nfqd_reasm_put(l->pool, f->ra);
 	f->ra = NULL;
-	f->flags = (uint16_t)((f->flags & ~(F_SYNDATA | F_TFO)) | F_LOST);
+	f->flags = (uint16_t)((f->flags & ~(F_SYNDATA | F_TFO | F_RETRY)) |
+	    F_LOST);
 	l->lost_flows++;
 	return NFQD_FC_WAIT;
 }
@@ -185,6 +214,7 @@ nfqd_l7_init(struct nfqd_l7 *l, const struct nfqd_config *cf, bool any)
 	l->any = any;
 	if (!l->any)
 		return 0;
+	l->hello_retry = cf->flows_hello_retry;
 	memset(&p, 0, sizeof(p));
 	p.max = cf->flows_max;
 	p.timeout[NFQD_FC_WAIT] = (uint64_t)cf->flows_tcp_timeout * 1000000000ull;
@@ -247,7 +277,7 @@ nfqd_l7_decided(struct nfqd_l7 *l, struct nfqd_flow *f, int32_t rule,
 		f->ra = NULL;
 		f->l7res = fields(f)->proto == NFQD_L7P_NONE ? NFQD_L7_NOT :
 		    NFQD_L7_DONE;
-		f->flags &= (uint16_t)~(F_SYNDATA | F_TFO);
+		f->flags &= (uint16_t)~(F_SYNDATA | F_TFO | F_RETRY);
 	}
 	f->decided = 1;
 	f->rule = rule;
@@ -407,8 +437,14 @@ parse_stream(struct nfqd_l7 *l, const uint8_t *buf, size_t len, bool dns,
 	}
 	res = l->ja4 ? nfqd_tls_hello_parse(buf, len, &h) :
 	    nfqd_tls_hello_parse_noja4(buf, len, &h);
-	if (res == NFQD_L7_DONE)
+	if (res == NFQD_L7_DONE) {
 		from_tls(l, f, &h, NFQD_L7P_TLS);
+		l->hello.valid = true;
+		l->hello.tls13 = h.tls13;
+		l->hello.early = h.early;
+		l->hello.used = h.used;
+		l->hello.rec_end = h.rec_end;
+	}
 	if (res == NFQD_L7_MORE)
 		*need = h.need;
 	if (res != NFQD_L7_NOT)
@@ -795,7 +831,7 @@ settle(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
 		nfqd_reasm_put(l->pool, f->ra);
 		f->ra = NULL;
 	}
-	f->flags &= (uint16_t)~(F_SYNDATA | F_TFO);
+	f->flags &= (uint16_t)~(F_SYNDATA | F_TFO | F_RETRY);
 	f->l7res = (uint8_t)res;
 	if (res == NFQD_L7_BAD)
 		unknown(pi, NFQD_PKT_L7_ERROR);
@@ -853,11 +889,15 @@ client_bytes(struct nfqd_l7 *l, struct nfqd_flow *f, uint32_t seq,
  * first at or past NFQD_REASM_MAX.  Read modulo 2^32, as reasm does.
  */
 static bool
-outside(const struct nfqd_flow *f, uint32_t seq)
+outside(struct nfqd_flow *f, uint32_t seq)
 {
-	int32_t	off = (int32_t)(seq - f->seq0);
+	int32_t		off = (int32_t)(seq - f->seq0);
+	uint32_t	end = NFQD_REASM_MAX;
 
-	return off < 0 || off >= NFQD_REASM_MAX;
+	/* After a first hello, the window starts where reading goes on. */
+	if (f->flags & F_RETRY)
+		end += second(f)->off;
+	return off < 0 || (uint32_t)off >= end;
 }
 
 /* A flow seen first in its middle: see alone(); a whole message is kept. */
@@ -875,6 +915,311 @@ static inline enum nfqd_flow_class
 unless_closing(enum nfqd_flow_class cls, enum nfqd_flow_class c)
 {
 	return cls == NFQD_FC_CLOSING ? cls : c;
+}
+
+/*
+ * A second ClientHello (RFC 8446 4.1.4).  A server that cannot use any
+ * key share of a first hello that offers TLS 1.3 answers with a
+ * HelloRetryRequest, and the client sends another ClientHello.  TLS 1.3
+ * says it must name the same server, but OpenSSL 3.0 does not check: its
+ * server-name callback sees the second name and the handshake goes on.
+ * A client that makes the server ask again (an empty key_share list does
+ * it) could name a blocked server there.  So an accept of such a first
+ * hello is tentative (l->tentative: the packet passes pending), and the
+ * client's next records are read (second_walk()) until they say which it
+ * is:
+ * - ChangeCipherSpec and alert records are stepped over;
+ * - a handshake record whose message is a ClientHello is the second
+ *   hello: it must name the same server as the first (else BAD), and the
+ *   flow decides on its fields;
+ * - any other handshake message (TLS 1.2's ClientKeyExchange or
+ *   Certificate, or a TLS 1.2 Finished, encrypted), or application data
+ *   (TLS 1.3's encrypted Finished): no second hello comes, the flow
+ *   decides on the first's fields;
+ * - but when the first hello offered early data, application data records
+ *   may be 0-RTT data, sent before the client saw the server's answer,
+ *   which a server that asks again skips (RFC 8446 4.2.10): they are
+ *   stepped over up to EARLY_MAX bytes, more than OpenSSL's and
+ *   BoringSSL's servers skip (16 KiB and the AEAD's expansion); past it
+ *   the flow decides on the first's fields.
+ */
+#define REC_HDR		5
+#define CT_CCS		20
+#define CT_ALERT	21
+#define CT_HANDSHAKE	22
+#define CT_APPDATA	23
+#define REC_LEN_MAX	(16384 + 2048)	/* a ciphertext, RFC 5246 6.2.3 */
+#define EARLY_MAX	(16384 + 2048)
+/*
+ * Where reading stops (BAD): past a first hello of at most 16 KiB and
+ * early data up to EARLY_MAX in records of any real size; a client that
+ * sends more (tiny records, endless ChangeCipherSpecs) is no client.
+ */
+#define SECOND_END	60000
+_Static_assert(SECOND_END <= UINT16_MAX && EARLY_MAX + REC_LEN_MAX <= UINT16_MAX &&
+    REC_LEN_MAX <= UINT16_MAX, "offsets fit struct second");
+
+enum second_res { S_MORE, S_DONE, S_BAD, S_NOBUF };
+
+/* The second hello h, read whole: the flow's fields from now on. */
+static enum second_res
+second_hello(struct nfqd_l7 *l, struct nfqd_flow *f,
+    const struct nfqd_tls_hello *h)
+{
+	struct nfqd_l7fields	*fl = fields(f);
+
+	if (h->sni_len != fl->name_len ||
+	    memcmp(h->sni, fl->name, fl->name_len) != 0) {
+		/* Which of the two would the server use?  Neither passes. */
+		l->l7_errors++;
+		return S_BAD;
+	}
+	from_tls(l, fl, h, NFQD_L7P_TLS);
+	l->names[NFQD_L7P_TLS]++;
+	l->second_hellos++;
+	return S_DONE;
+}
+
+/*
+ * Read the records in buf[0..len), stream bytes from t->off on, with t
+ * the state before them; t is updated as they are read.  S_MORE with
+ * *used the bytes read (a record header is read whole or not at all, a
+ * second hello from its first record header) and *need the stream
+ * offset before which reading again can change nothing; S_DONE when the
+ * flow decides (fields(f): the first hello's, or the second's); S_BAD.
+ */
+static enum second_res
+second_walk(struct nfqd_l7 *l, struct nfqd_flow *f, struct second *t,
+    const uint8_t *buf, size_t len, size_t *used, uint32_t *need)
+{
+	struct nfqd_tls_hello	 h;
+	enum nfqd_l7_res	 res;
+	const uint8_t		*p;
+	size_t			 pos = 0, k;
+	uint32_t		 rlen;
+
+	*need = t->off + (uint32_t)len + 1;
+	for (;;) {
+		if (t->skip > 0) {
+			k = len - pos < t->skip ? len - pos : t->skip;
+			pos += k;
+			t->skip = (uint16_t)(t->skip - k);
+			if (t->skip > 0)
+				break;
+		}
+		if (t->off + pos > SECOND_END)
+			break;
+		if (len - pos < REC_HDR)
+			break;
+		p = buf + pos;
+		rlen = (uint32_t)p[3] << 8 | p[4];
+		if (p[1] != 3 || p[2] > 4 || rlen == 0 || rlen > REC_LEN_MAX) {
+			l->l7_errors++;
+			return S_BAD;
+		}
+		switch (p[0]) {
+		case CT_APPDATA:
+			if (!t->early_ok)
+				return S_DONE;
+			if (t->early + rlen > EARLY_MAX)
+				return S_DONE;
+			t->early = (uint16_t)(t->early + rlen);
+			/* FALLTHROUGH */
+		case CT_CCS:
+		case CT_ALERT:
+			pos += REC_HDR;
+			t->skip = (uint16_t)rlen;
+			continue;
+		case CT_HANDSHAKE:
+			break;
+		default:
+			l->l7_errors++;
+			return S_BAD;
+		}
+		if (len - pos < REC_HDR + 1)
+			break;
+		if (p[REC_HDR] != 1)
+			return S_DONE;	/* no ClientHello */
+		res = l->ja4 ? nfqd_tls_hello_parse(p, len - pos, &h) :
+		    nfqd_tls_hello_parse_noja4(p, len - pos, &h);
+		if (res == NFQD_L7_DONE)
+			return second_hello(l, f, &h);
+		if (res != NFQD_L7_MORE) {
+			l->l7_errors++;
+			return S_BAD;
+		}
+		*need = t->off + (uint32_t)pos + h.need;
+		break;
+	}
+	if (t->off + pos > SECOND_END) {
+		l->l7_errors++;
+		return S_BAD;
+	}
+	*used = pos;
+	return S_MORE;
+}
+
+/* What the flow's buffer holds, from its byte 0 (second(f)->off) on. */
+static enum second_res
+second_buffered(struct nfqd_l7 *l, struct nfqd_flow *f)
+{
+	struct second		*s = second(f), t;
+	enum second_res		 r;
+	size_t			 contig = nfqd_reasm_contig(f->ra), used;
+
+	if (s->off + contig < f->need)
+		return S_MORE;
+	t = *s;
+	r = second_walk(l, f, &t, nfqd_reasm_data(f->ra), contig, &used,
+	    &f->need);
+	if (r != S_MORE)
+		return r;
+	(void) nfqd_reasm_advance(f->ra, used);	/* used <= contig */
+	*s = t;
+	s->off = (uint16_t)(s->off + used);
+	if (nfqd_reasm_contig(f->ra) == 0 && nfqd_reasm_ahead(f->ra) == 0) {
+		nfqd_reasm_put(l->pool, f->ra);
+		f->ra = NULL;
+	}
+	return S_MORE;
+}
+
+/*
+ * A client segment's bytes at seq, len of them, some at or past the
+ * reading point (second(f)->off).  The common case, records that start
+ * there and come in order, is read in place; anything else goes through
+ * a buffer whose byte 0 is the reading point.
+ */
+static enum second_res
+second_bytes(struct nfqd_l7 *l, struct nfqd_flow *f, uint32_t seq,
+    const uint8_t *pay, uint32_t len)
+{
+	struct second		*s = second(f), t;
+	enum second_res		 r;
+	int32_t			 d = (int32_t)(seq - (f->seq0 + s->off));
+	size_t			 used;
+
+	if (f->ra == NULL && d <= 0) {
+		pay += (uint32_t)-d;
+		len -= (uint32_t)-d;
+		seq = f->seq0 + s->off;
+		t = *s;
+		if ((r = second_walk(l, f, &t, pay, len, &used, &f->need)) !=
+		    S_MORE)
+			return r;
+		*s = t;
+		s->off = (uint16_t)(s->off + used);
+		if (used == len)
+			return S_MORE;
+		pay += used;
+		len -= (uint32_t)used;
+		seq += (uint32_t)used;
+	}
+	if (f->ra == NULL &&
+	    (f->ra = nfqd_reasm_get(l->pool, f->seq0 + s->off)) == NULL) {
+		l->reasm_full++;
+		return S_NOBUF;
+	}
+	if (nfqd_reasm_add(f->ra, seq, pay, len, NULL) ==
+	    NFQD_REASM_CONFLICT) {
+		l->conflicts++;
+		l->l7_errors++;
+		return S_BAD;
+	}
+	return second_buffered(l, f);
+}
+
+/* The packet's outcome, and the flow's class after it. */
+static void
+second_result(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
+    enum second_res r, enum nfqd_flow_class cls, uint64_t now)
+{
+	switch (r) {
+	case S_MORE:
+		unknown(pi, NFQD_PKT_L7_PENDING);
+		break;
+	case S_NOBUF:
+		unknown(pi, NFQD_PKT_L7_UNTRACKED);
+		break;
+	default:
+		settle(l, f, pi, r == S_DONE ? NFQD_L7_DONE : NFQD_L7_BAD);
+		nfqd_flow_touch(l->flows, f, unless_closing(cls, NFQD_FC_WAIT),
+		    now);
+		return;
+	}
+	nfqd_flow_touch(l->flows, f, unless_closing(cls, f->ra != NULL ?
+	    NFQD_FC_REASM : NFQD_FC_WAIT), now);
+}
+
+/*
+ * The first hello was just read whole (fields(f), l->hello), from the
+ * segment at seq: when a second may follow, start reading what comes
+ * after it (the rest of this segment, or of the buffer, first) and say
+ * the packet's outcome; false, nothing done, when none can.
+ */
+static bool
+second_start(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
+    uint32_t seq, const uint8_t *pay, uint32_t len,
+    enum nfqd_flow_class cls, uint64_t now)
+{
+	struct second		*s = second(f);
+	enum second_res		 r;
+
+	if (!l->hello_retry || fields(f)->proto != NFQD_L7P_TLS ||
+	    !l->hello.valid || !l->hello.tls13)
+		return false;
+	if (l->hello.rec_end != l->hello.used) {
+		/*
+		 * More handshake bytes in the hello's last record: a server
+		 * could read them as the second hello.  No client sends any.
+		 */
+		l->l7_errors++;
+		second_result(l, f, pi, S_BAD, cls, now);
+		return true;
+	}
+	memset(s, 0, sizeof(*s));
+	s->off = (uint16_t)l->hello.rec_end;	/* <= NFQD_REASM_MAX */
+	s->early_ok = l->hello.early;
+	f->need = 0;
+	f->flags |= F_RETRY;
+	if (f->ra != NULL) {
+		(void) nfqd_reasm_advance(f->ra, s->off); /* <= contig */
+		r = second_buffered(l, f);
+	} else {
+		r = second_bytes(l, f, seq, pay, len);
+	}
+	if (r == S_MORE) {
+		/* The first hello's fields, for the rules: tentatively. */
+		known(pi, fields(f));
+		l->tentative = true;
+		nfqd_flow_touch(l->flows, f, unless_closing(cls,
+		    f->ra != NULL ? NFQD_FC_REASM : NFQD_FC_WAIT), now);
+		return true;
+	}
+	second_result(l, f, pi, r, cls, now);
+	return true;
+}
+
+/*
+ * A client segment with stream bytes of a flow past its first hello
+ * (F_RETRY).  Bytes all read already (the first hello sent again, say)
+ * carry its fields, tentatively, as it did.
+ */
+static void
+second_packet(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
+    uint32_t seq, const uint8_t *pay, uint32_t len,
+    enum nfqd_flow_class cls, uint64_t now)
+{
+	int32_t	d = (int32_t)(seq - (f->seq0 + second(f)->off));
+
+	if (d < 0 && (uint32_t)-d >= len) {
+		known(pi, fields(f));
+		l->tentative = true;
+		nfqd_flow_touch(l->flows, f, unless_closing(cls,
+		    f->ra != NULL ? NFQD_FC_REASM : NFQD_FC_WAIT), now);
+		return;
+	}
+	second_result(l, f, pi, second_bytes(l, f, seq, pay, len), cls, now);
 }
 
 /*
@@ -1390,6 +1735,9 @@ tcp_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
 		/* Urgent data leaves the stream at some receivers only. */
 		l->l7_errors++;
 		res = NFQD_L7_BAD;
+	} else if (f->flags & F_RETRY) {
+		second_packet(l, f, pi, sp.seq, pay, sp.len, cls, now);
+		return;
 	} else {
 		/* A SYN's data (TCP Fast Open) starts after the SYN. */
 		res = client_bytes(l, f, sp.seq, pay, sp.len, dns);
@@ -1417,6 +1765,9 @@ tcp_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
 		    NFQD_FC_REASM), now);
 		return;
 	}
+	if (res == NFQD_L7_DONE &&
+	    second_start(l, f, pi, sp.seq, pay, sp.len, cls, now))
+		return;
 	settle(l, f, pi, res);
 	nfqd_flow_touch(l->flows, f, unless_closing(cls, NFQD_FC_WAIT), now);
 }
@@ -1430,6 +1781,7 @@ nfqd_l7_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
 
 	pi->l7 = NULL;
 	l->tentative = false;
+	l->hello.valid = false;
 	if (!l->any)
 		return NULL;
 	if (pi->status != NFQD_PKT_OK)

@@ -308,19 +308,27 @@ nfqd_reasm_ahead(const struct nfqd_reasm *r)
 int
 nfqd_reasm_advance(struct nfqd_reasm *r, size_t n)
 {
-	uint32_t	rest;
+	uint32_t	words, w, ws, bs;
 
-	if (n > r->contig || r->hi != r->contig)
+	if (n > r->contig)
 		return -1;
 	if (n == 0)
 		return 0;
-	rest = r->contig - (uint32_t)n;
-	memmove(r->buf, r->buf + n, rest);
-	memset(r->map, 0, (r->hi + 63) / 64 * sizeof(r->map[0]));
-	if (rest > 0)
-		map_set(r->map, 0, rest);
+	/* The bytes from n to hi, gaps and all, and their bits, move down. */
+	memmove(r->buf, r->buf + n, r->hi - n);
+	words = (r->hi + 63) / 64;
+	ws = (uint32_t)n / 64;
+	bs = (uint32_t)n % 64;
+	for (w = 0; w + ws < words; w++) {
+		r->map[w] = r->map[w + ws] >> bs;
+		if (bs != 0 && w + ws + 1 < words)
+			r->map[w] |= r->map[w + ws + 1] << (64 - bs);
+	}
+	for (; w < words; w++)
+		r->map[w] = 0;
 	r->seq0 += (uint32_t)n;
-	r->contig = r->hi = rest;
+	r->contig -= (uint32_t)n;
+	r->hi -= (uint32_t)n;
 	return 0;
 }
 

@@ -26,6 +26,7 @@
 
 #define TLS_CT_HANDSHAKE	22
 #define TLS_HS_CLIENT_HELLO	1
+#define TLS_VERSION_13		0x0304
 #define TLS_REC_HDR		5
 #define TLS_REC_MAX		16384	/* 2^14, RFC 8446 5.1 */
 #define TLS_HS_HDR		4
@@ -35,6 +36,7 @@
 #define EXT_SERVER_NAME		0
 #define EXT_SIGALGS		13
 #define EXT_ALPN		16
+#define EXT_EARLY_DATA		42
 #define EXT_VERSIONS		43
 #define EXT_ECH			0xfe0d
 #define SNI_HOST_NAME		0
@@ -346,7 +348,10 @@ parse_alpn(struct tls_cur *c, size_t end, struct nfqd_tls_hello *out)
 	return true;
 }
 
-/* supported_versions, RFC 8446 4.2.1: for JA4, the highest. */
+/*
+ * supported_versions, RFC 8446 4.2.1: whether it offers TLS 1.3, and for
+ * JA4 the highest.
+ */
 static bool
 parse_versions(struct tls_cur *c, size_t end, struct nfqd_tls_hello *out)
 {
@@ -359,15 +364,16 @@ parse_versions(struct tls_cur *c, size_t end, struct nfqd_tls_hello *out)
 		return stop(c, NFQD_L7_BAD, NFQD_TLS_R_LENGTH);
 	if (n == 0 || n % 2 != 0)
 		return stop(c, NFQD_L7_BAD, NFQD_TLS_R_VERSIONS);
-	if (!c->ja4)
-		return cur_take(c, end, n, NULL);
 	while (c->off < end) {
 		if (!cur_uint(c, end, 2, &v))
 			return false;
+		if (v == TLS_VERSION_13)
+			out->tls13 = true;
 		if (!grease(v) && v > hi)
 			hi = v;
 	}
-	out->ja4.version = (uint16_t)hi;
+	if (c->ja4)
+		out->ja4.version = (uint16_t)hi;
 	return true;
 }
 
@@ -434,6 +440,10 @@ parse_exts(struct tls_cur *c, struct nfqd_tls_hello *out)
 			break;
 		case EXT_SIGALGS:
 			ok = parse_sigalgs(c, eend, out);
+			break;
+		case EXT_EARLY_DATA:
+			out->early = true;
+			ok = cur_take(c, eend, n, NULL);
 			break;
 		case EXT_ECH:
 			if (out->ech)
@@ -548,6 +558,7 @@ hello_parse(const uint8_t *buf, size_t len, bool bare, bool ja4,
 	if (!cur_fits(&c) || !parse_hello(&c, out))
 		goto out;
 	out->used = (uint32_t)c.pos;
+	out->rec_end = bare ? out->used : (uint32_t)c.rec_end;
 	if (!ja4)
 		clear_ja4(out);	/* parse_alpn() kept its state there */
 	return NFQD_L7_DONE;

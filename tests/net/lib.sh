@@ -282,13 +282,14 @@ test_cert() {
 	    -out "$TMP/cert.pem" -days 2 -subj /CN=nfqd-test 2>/dev/null
 }
 
-# tls_server NS ADDR PORT DIR: tests/tools/tlsserve.py in namespace NS on
-# ADDR:PORT, serving DIR with test_cert's certificate, in the background
-# (its log $TMP/tls.log).
+# tls_server NS ADDR PORT DIR [GROUP]: tests/tools/tlsserve.py in
+# namespace NS on ADDR:PORT, serving DIR with test_cert's certificate, in
+# the background (its log $TMP/tls.log); GROUP: the only key exchange
+# group it takes.
 tls_server() {
 	(cd "$4" && exec ip netns exec "$1" /usr/bin/python3 \
 	    "$TOP/tests/tools/tlsserve.py" "$2" "$3" "$TMP/cert.pem" \
-	    "$TMP/key.pem" >>"$TMP/tls.log" 2>&1) &
+	    "$TMP/key.pem" ${5:+"$5"} >>"$TMP/tls.log" 2>&1) &
 	BG_PIDS+=($!)
 }
 

@@ -3,7 +3,11 @@
 with one thread per connection, so a client that never finishes its
 handshake (nfqd dropped its hello) holds up no other.
 
-    tlsserve.py ADDR PORT CERT KEY
+    tlsserve.py ADDR PORT CERT KEY [GROUP]
+
+GROUP: the only key exchange group it takes (an OpenSSL curve name such
+as prime256v1): a client whose first hello has no key share for it gets
+a HelloRetryRequest.
 """
 import http.server
 import ssl
@@ -27,6 +31,8 @@ def main():
         sys.argv[4]
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(cert, key)
+    if len(sys.argv) > 5:
+        ctx.set_ecdh_curve(sys.argv[5])
     srv = Server((addr, port), Quiet)
     srv.daemon_threads = True
     # The handshake in the connection's thread, not in accept().

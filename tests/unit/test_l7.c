@@ -1999,9 +1999,9 @@ kept(struct run *r)
 	return st.kept;
 }
 
-/* Whether the client port sport (cli()'s addresses) has a flow now. */
-static bool
-has_flow(struct run *r, uint16_t sport)
+/* The flow of client port sport (cli()'s addresses) now, or NULL. */
+static struct nfqd_flow *
+flow_of(struct run *r, uint16_t sport)
 {
 	struct nfqd_flow_key	k;
 	uint8_t			a[4], b[4];
@@ -2010,7 +2010,13 @@ has_flow(struct run *r, uint16_t sport)
 	inet_pton(AF_INET, "10.0.0.1", a);
 	inet_pton(AF_INET, "10.0.0.2", b);
 	nfqd_flow_key_make(&k, AF_INET, IPPROTO_TCP, a, b, sport, 443, &dir);
-	return nfqd_flow_find(r->e.l7.flows, &k, now) != NULL;
+	return nfqd_flow_find(r->e.l7.flows, &k, now);
+}
+
+static bool
+has_flow(struct run *r, uint16_t sport)
+{
+	return flow_of(r, sport) != NULL;
 }
 
 /* A server segment to the client on port sport. */
@@ -2310,6 +2316,357 @@ test_lost_evicted(void)
 	teardown(&r);
 }
 
+/* ---- a second ClientHello after a HelloRetryRequest ---- */
+
+/*
+ * A ClientHello for name ("": no server_name) that offers TLS 1.3
+ * (supported_versions), and early data when early; more bytes of the
+ * same handshake record after it when trail.
+ */
+static size_t
+hello13(uint8_t *b, const char *name, bool early, size_t trail)
+{
+	size_t	i = hello(b, *name != '\0' ? name : "x");
+
+	if (*name == '\0') {
+		/* server_name for "x" is the first extension, 10 bytes. */
+		memmove(b + 54, b + 64, i - 64);
+		i -= 10;
+	}
+
+	b[i++] = 0; b[i++] = 43; b[i++] = 0; b[i++] = 3;
+	b[i++] = 2; b[i++] = 3; b[i++] = 4;
+	if (early) {
+		b[i++] = 0; b[i++] = 42; b[i++] = 0; b[i++] = 0;
+	}
+	hello_lengths(b, 52, 9, i);
+	if (trail > 0) {
+		memset(b + i, 0x01, trail);
+		i += trail;
+		b[3] = (uint8_t)((i - 5) >> 8);
+		b[4] = (uint8_t)(i - 5);
+	}
+	return i;
+}
+
+/* A record of type ct and n bytes (of v) at b; its length. */
+static size_t
+rec(uint8_t *b, uint8_t ct, size_t n, uint8_t v)
+{
+	b[0] = ct; b[1] = 3; b[2] = 3;
+	b[3] = (uint8_t)(n >> 8); b[4] = (uint8_t)n;
+	memset(b + 5, v, n);
+	return 5 + n;
+}
+
+/* ChangeCipherSpec as TLS 1.3 clients send it (RFC 8446 D.4). */
+static size_t
+ccs(uint8_t *b)
+{
+	return rec(b, 20, 1, 1);
+}
+
+/*
+ * accept, also for a packet that came with the pending bit (the verdict
+ * then carries the mark without it, so the connection leaves the state).
+ */
+static const char *
+what2(const struct nfqd_decision *d)
+{
+	if (d->verdict == NF_ACCEPT && (!d->has_mark || d->mark == 0))
+		return "accept";
+	return what(d);
+}
+
+static const char *
+part2(struct run *r, uint16_t sport, uint32_t isn, const uint8_t *msg,
+    size_t off, size_t n, uint32_t mark)
+{
+	struct seg		s = cli(sport, isn + 1 + (uint32_t)off, 0x18);
+	struct nfqd_decision	d = decide(r, mk(&s, msg + off, n), mark, 0);
+
+	return what2(&d);
+}
+
+static void
+test_retry(void)
+{
+	struct run	 r;
+	uint8_t		 st[40000];
+	size_t		 n, m, k, i;
+	uint64_t	 err, sec;
+	bool		 ok;
+
+	if (!setup(&r, ""))
+		return;
+
+	/* The first hello alone: the flow waits for the client's next. */
+	n = hello13(st, "www.ok.example", false, 0);
+	syn(&r, 3700, 100);
+	CHECK_STR_EQ(part2(&r, 3700, 100, st, 0, n, 0), "pending",
+	    "retry: an allowed hello offering TLS 1.3: passes pending");
+	CHECK(has_flow(&r, 3700) && !flow_of(&r, 3700)->decided,
+	    "retry: ... the flow undecided");
+	CHECK_STR_EQ(seg_at(&r, 3700, 101 + (uint32_t)n, 0x10, NULL, 0, P),
+	    "pending", "retry: a pure ACK (of the server's answer): pending");
+	CHECK_STR_EQ(part2(&r, 3700, 100, st, 0, n, P), "pending",
+	    "retry: the hello again: pending (its own fields)");
+	m = n + ccs(st + n);
+	m += rec(st + m, 23, 53, 0x5a);
+	CHECK_STR_EQ(part2(&r, 3700, 100, st, n, m - n, P), "accept",
+	    "retry: ChangeCipherSpec and application data (the encrypted "
+	    "Finished): accepted, no second hello");
+	CHECK_STR_EQ(part2(&r, 3700, 100, st, m, 0, P), "accept",
+	    "retry: ... and the flow's later packets");
+	CHECK_INT_EQ(r.e.l7.second_hellos, 0, "retry: no second hello read");
+
+	/* A blocked first hello: dropped at once, as before. */
+	n = hello13(st, "blocked.example", false, 0);
+	syn(&r, 3701, 100);
+	CHECK_STR_EQ(part2(&r, 3701, 100, st, 0, n, 0), "blocked",
+	    "retry: a blocked hello offering TLS 1.3: blocked at once");
+
+	/* The same name twice: the second hello decides. */
+	n = hello13(st, "www.ok.example", false, 0);
+	m = n + ccs(st + n);
+	m += hello13(st + m, "WWW.OK.example.", false, 0);
+	syn(&r, 3702, 100);
+	CHECK_STR_EQ(part2(&r, 3702, 100, st, 0, n, 0), "pending",
+	    "retry: first hello: pending");
+	CHECK_STR_EQ(part2(&r, 3702, 100, st, n, m - n, P), "accept",
+	    "retry: ChangeCipherSpec and a second hello for the same name: "
+	    "accepted");
+	CHECK_INT_EQ(r.e.l7.second_hellos, 1, "retry: ... read");
+
+	/* Another name in the second: neither passes. */
+	err = r.e.l7.l7_errors;
+	n = hello13(st, "www.ok.example", false, 0);
+	m = n + ccs(st + n);
+	m += hello13(st + m, "blocked.example", false, 0);
+	syn(&r, 3703, 100);
+	CHECK_STR_EQ(part2(&r, 3703, 100, st, 0, n, 0), "pending",
+	    "retry: first hello, allowed: pending");
+	CHECK_STR_EQ(part2(&r, 3703, 100, st, n, m - n, P), "l7_error",
+	    "retry: a second hello for a blocked name: refused (l7_error)");
+	CHECK_INT_EQ(r.e.l7.l7_errors - err, 1, "retry: ... counted");
+	CHECK_STR_EQ(part2(&r, 3703, 100, st, n, m - n, P), "l7_error",
+	    "retry: ... and again when sent again");
+	/* Another allowed name: refused too (which one would the server
+	   use?). */
+	n = hello13(st, "www.ok.example", false, 0);
+	m = n + ccs(st + n);
+	m += hello13(st + m, "other.ok.example", false, 0);
+	syn(&r, 3704, 100);
+	part2(&r, 3704, 100, st, 0, n, 0);
+	CHECK_STR_EQ(part2(&r, 3704, 100, st, n, m - n, P), "l7_error",
+	    "retry: a second hello for another allowed name: refused");
+	/* A first hello without a name, a second with one. */
+	n = hello13(st, "", false, 0);
+	m = n + ccs(st + n);
+	m += hello13(st + m, "www.ok.example", false, 0);
+	syn(&r, 3705, 100);
+	CHECK_STR_EQ(part2(&r, 3705, 100, st, 0, n, 0), "pending",
+	    "retry: first hello without a server name: pending");
+	CHECK_STR_EQ(part2(&r, 3705, 100, st, n, m - n, P), "l7_error",
+	    "retry: a second hello with one: refused");
+
+	/* The second hello in 1-byte segments, in reverse order. */
+	n = hello13(st, "www.ok.example", false, 0);
+	m = n + ccs(st + n);
+	m += hello13(st + m, "blocked.example", false, 0);
+	syn(&r, 3706, 100);
+	part2(&r, 3706, 100, st, 0, n, 0);
+	for (i = m - 1, ok = true; i > n; i--)
+		ok &= strcmp(part2(&r, 3706, 100, st, i, 1, P), "pending") == 0;
+	CHECK(ok, "retry: a blocked second hello in 1-byte segments, last "
+	    "first: pending while the first byte is missing");
+	CHECK_STR_EQ(part2(&r, 3706, 100, st, n, 1, P), "l7_error",
+	    "retry: ... the first byte completes it: refused");
+	/* In order, 7 bytes at a time, allowed: accepted on the last. */
+	n = hello13(st, "www.ok.example", false, 0);
+	m = n + ccs(st + n);
+	m += hello13(st + m, "www.ok.example", false, 0);
+	syn(&r, 3707, 100);
+	part2(&r, 3707, 100, st, 0, n, 0);
+	for (i = n, ok = true; i + 7 < m; i += 7)
+		ok &= strcmp(part2(&r, 3707, 100, st, i, 7, P), "pending") == 0;
+	CHECK(ok, "retry: a second hello in 7-byte segments: pending");
+	CHECK_STR_EQ(part2(&r, 3707, 100, st, i, m - i, P), "accept",
+	    "retry: ... its last segment: accepted");
+
+	/* All in one segment: the first hello, CCS, a blocked second. */
+	n = hello13(st, "www.ok.example", false, 0);
+	m = n + ccs(st + n);
+	m += hello13(st + m, "blocked.example", false, 0);
+	syn(&r, 3708, 100);
+	CHECK_STR_EQ(part2(&r, 3708, 100, st, 0, m, 0), "l7_error",
+	    "retry: both hellos in one segment: refused");
+	/* The first hello cut in two, its second part with the CCS and an
+	   application data record: accepted there. */
+	n = hello13(st, "www.ok.example", false, 0);
+	m = n + ccs(st + n);
+	m += rec(st + m, 23, 40, 0x77);
+	syn(&r, 3709, 100);
+	CHECK_STR_EQ(part2(&r, 3709, 100, st, 0, 30, 0), "pending",
+	    "retry: a first hello's first 30 bytes: pending");
+	CHECK_STR_EQ(part2(&r, 3709, 100, st, 30, m - 30, P), "accept",
+	    "retry: its rest, with what a TLS 1.3 client sends next: "
+	    "accepted");
+	/* Bytes after the hello in its record: refused. */
+	n = hello13(st, "www.ok.example", false, 20);
+	syn(&r, 3710, 100);
+	CHECK_STR_EQ(part2(&r, 3710, 100, st, 0, n, 0), "l7_error",
+	    "retry: 20 bytes after the hello in its record: refused");
+
+	/* TLS 1.2 chosen by the server: the client's next handshake. */
+	n = hello13(st, "www.ok.example", false, 0);
+	m = n + rec(st + n, 22, 70, 0x10);
+	st[n + 5] = 16;			/* ClientKeyExchange */
+	syn(&r, 3711, 100);
+	part2(&r, 3711, 100, st, 0, n, 0);
+	CHECK_STR_EQ(part2(&r, 3711, 100, st, n, m - n, P), "accept",
+	    "retry: a ClientKeyExchange (TLS 1.2): accepted");
+	/* A resumed TLS 1.2 session: CCS, an encrypted Finished whose
+	   first byte is GCM's explicit nonce. */
+	n = hello13(st, "www.ok.example", false, 0);
+	m = n + ccs(st + n);
+	m += rec(st + m, 22, 40, 0x00);
+	syn(&r, 3712, 100);
+	part2(&r, 3712, 100, st, 0, n, 0);
+	CHECK_STR_EQ(part2(&r, 3712, 100, st, n, m - n, P), "accept",
+	    "retry: CCS and an encrypted Finished (TLS 1.2): accepted");
+	/* An alert is stepped over; what follows still decides. */
+	n = hello13(st, "www.ok.example", false, 0);
+	m = n + rec(st + n, 21, 2, 0x01);
+	k = m;
+	m += hello13(st + m, "blocked.example", false, 0);
+	syn(&r, 3713, 100);
+	part2(&r, 3713, 100, st, 0, n, 0);
+	CHECK_STR_EQ(part2(&r, 3713, 100, st, n, k - n, P), "pending",
+	    "retry: an alert: stepped over, pending");
+	CHECK_STR_EQ(part2(&r, 3713, 100, st, k, m - k, P), "l7_error",
+	    "retry: ... a blocked second hello after it: refused");
+	/* A record of an unknown type, or a bad header: refused. */
+	n = hello13(st, "www.ok.example", false, 0);
+	m = n + rec(st + n, 24, 3, 0x01);
+	syn(&r, 3714, 100);
+	part2(&r, 3714, 100, st, 0, n, 0);
+	CHECK_STR_EQ(part2(&r, 3714, 100, st, n, m - n, P), "l7_error",
+	    "retry: a record of type 24: refused");
+	m = n + rec(st + n, 20, 1, 0x01);
+	st[n + 1] = 2;
+	syn(&r, 3715, 100);
+	part2(&r, 3715, 100, st, 0, n, 0);
+	CHECK_STR_EQ(part2(&r, 3715, 100, st, n, m - n, P), "l7_error",
+	    "retry: a record of version 2.3: refused");
+
+	/* Other bytes where bytes were stored: a conflict. */
+	n = hello13(st, "www.ok.example", false, 0);
+	m = n + ccs(st + n);
+	m += hello13(st + m, "www.ok.example", false, 0);
+	syn(&r, 3716, 100);
+	part2(&r, 3716, 100, st, 0, n, 0);
+	CHECK_STR_EQ(part2(&r, 3716, 100, st, n + 10, 20, P), "pending",
+	    "retry: second hello, bytes 10-30 first: pending");
+	memcpy(st + 20000, st + n + 10, 20);
+	st[20005] ^= 0xff;
+	{
+		struct seg		s = cli(3716, 101 + (uint32_t)n + 10,
+					    0x18);
+		struct nfqd_decision	d = decide(&r, mk(&s, st + 20000, 20),
+					    P, 0);
+
+		CHECK_STR_EQ(what2(&d), "l7_error",
+		    "retry: ... the same bytes otherwise: a conflict, refused");
+	}
+	/* Past the window from the reading point: refused. */
+	n = hello13(st, "www.ok.example", false, 0);
+	syn(&r, 3717, 100);
+	part2(&r, 3717, 100, st, 0, n, 0);
+	memset(st + 30000, 0x33, 10);
+	{
+		struct seg		s = cli(3717, 101 + (uint32_t)n + 16384,
+					    0x18);
+		struct nfqd_decision	d = decide(&r, mk(&s, st + 30000, 10),
+					    P, 0);
+
+		CHECK_STR_EQ(what2(&d), "l7_error",
+		    "retry: a segment 16 KiB past the reading point: refused");
+		s.seq = 101 + (uint32_t)n + 16383;
+		d = decide(&r, mk(&s, st + 30000, 10), P, 0);
+		CHECK_STR_EQ(what2(&d), "pending",
+		    "retry: ... one starting inside the window: kept, pending");
+	}
+
+	/* Early data: application data stepped over, then a hello. */
+	n = hello13(st, "www.ok.example", true, 0);
+	m = n + ccs(st + n);
+	for (i = 0; i < 8; i++)
+		m += rec(st + m, 23, 1000, (uint8_t)i);
+	k = m;
+	m += hello13(st + m, "blocked.example", false, 0);
+	syn(&r, 3718, 100);
+	CHECK_STR_EQ(part2(&r, 3718, 100, st, 0, n, 0), "pending",
+	    "retry, early data: first hello: pending");
+	for (i = n, ok = true; i + 1400 < k; i += 1400)
+		ok &= strcmp(part2(&r, 3718, 100, st, i, 1400, P),
+		    "pending") == 0;
+	CHECK(ok, "retry, early data: 8,000 bytes of it: pending");
+	CHECK_STR_EQ(part2(&r, 3718, 100, st, i, m - i, P), "l7_error",
+	    "retry, early data: then a blocked second hello: refused");
+	/* Up to EARLY_MAX stepped over; past it the first hello stands. */
+	n = hello13(st, "www.ok.example", true, 0);
+	m = n + ccs(st + n);
+	for (i = 0; i < 18; i++)
+		m += rec(st + m, 23, 1024, (uint8_t)i);	/* 18,432 */
+	k = m;
+	m += rec(st + m, 23, 1, 0x55);
+	syn(&r, 3719, 100);
+	part2(&r, 3719, 100, st, 0, n, 0);
+	for (i = n, ok = true; i + 1000 < k; i += 1000)
+		ok &= strcmp(part2(&r, 3719, 100, st, i, 1000, P),
+		    "pending") == 0;
+	CHECK(ok && strcmp(part2(&r, 3719, 100, st, i, k - i, P), "pending")
+	    == 0, "retry, early data: 18,432 bytes of it: pending");
+	CHECK_STR_EQ(part2(&r, 3719, 100, st, k, m - k, P), "accept",
+	    "retry, early data: one byte more: the first hello stands");
+	/* Without early data offered, application data decides at once. */
+	n = hello13(st, "www.ok.example", false, 0);
+	m = n + rec(st + n, 23, 100, 0x42);
+	syn(&r, 3720, 100);
+	part2(&r, 3720, 100, st, 0, n, 0);
+	CHECK_STR_EQ(part2(&r, 3720, 100, st, n, m - n, P), "accept",
+	    "retry: application data without early data offered: accepted");
+	/* Tiny records until SECOND_END: refused. */
+	n = hello13(st, "www.ok.example", true, 0);
+	syn(&r, 3721, 100);
+	part2(&r, 3721, 100, st, 0, n, 0);
+	for (m = n; m + 6 <= n + 1200; )
+		m += rec(st + m, 23, 1, 0x01);
+	sec = 0;
+	for (i = n, ok = true; i < 61000 && !sec; i += m - n) {
+		const char *w = part2(&r, 3721, 100 + (uint32_t)(i - n), st, n,
+		    m - n, P);
+
+		if (strcmp(w, "l7_error") == 0)
+			sec = i;
+		else
+			ok &= strcmp(w, "pending") == 0;
+	}
+	CHECK(ok && sec > 58800 && sec <= 60000, "retry: 1-byte early data "
+	    "records: pending up to 60,000 stream bytes, then refused");
+	teardown(&r);
+
+	/* flows.hello_retry = false: decided on the first, as before. */
+	if (!setup(&r, "flows = { hello_retry = false; };"))
+		return;
+	n = hello13(st, "www.ok.example", false, 0);
+	syn(&r, 3730, 100);
+	CHECK_STR_EQ(part2(&r, 3730, 100, st, 0, n, 0), "accept",
+	    "retry off: an allowed TLS 1.3 hello: accepted at once");
+	teardown(&r);
+}
+
 int
 main(void)
 {
@@ -2334,5 +2691,6 @@ main(void)
 	test_lost_flow();
 	test_lost_not();
 	test_lost_evicted();
+	test_retry();
 	return unit_done();
 }

@@ -588,9 +588,9 @@ test_double_put(void)
 /* ---- moving the window (nfqd_reasm_advance) ---- */
 
 /*
- * A stream read in parts: the window moves past what was read, only when
- * nothing waits past a gap; the bytes, the map and seq0 move with it, and
- * adds continue at the new offsets up to the new end of the window.
+ * A stream read in parts: the window moves past what was read; the bytes,
+ * the map and seq0 move with it (bytes past a gap too), and adds continue
+ * at the new offsets up to the new end of the window.
  */
 static void
 test_advance(void)
@@ -605,20 +605,28 @@ test_advance(void)
 	nfqd_reasm_add(r, 5000, stream, 100, &fl);
 	nfqd_reasm_add(r, 5200, stream + 200, 50, &fl);
 	CHECK_UINT_EQ(nfqd_reasm_ahead(r), 150, "advance: bytes past a gap");
-	CHECK_INT_EQ(nfqd_reasm_advance(r, 40), -1,
-	    "advance: refused while bytes wait past a gap");
-	CHECK_UINT_EQ(nfqd_reasm_seq0(r), 5000, "advance: refused, seq0 kept");
-	nfqd_reasm_add(r, 5100, stream + 100, 100, &fl);
-	CHECK_UINT_EQ(nfqd_reasm_contig(r), 250, "advance: the gap filled");
-	CHECK_UINT_EQ(nfqd_reasm_ahead(r), 0, "advance: nothing ahead");
-	CHECK_INT_EQ(nfqd_reasm_advance(r, 251), -1,
+	CHECK_INT_EQ(nfqd_reasm_advance(r, 101), -1,
 	    "advance: refused past contig");
-	CHECK_INT_EQ(nfqd_reasm_advance(r, 240), 0, "advance: 240 bytes on");
+	CHECK_UINT_EQ(nfqd_reasm_seq0(r), 5000, "advance: refused, seq0 kept");
+	CHECK_INT_EQ(nfqd_reasm_advance(r, 40), 0,
+	    "advance: with bytes past a gap");
+	CHECK_UINT_EQ(nfqd_reasm_seq0(r), 5040, "advance: ... seq0 moved");
+	CHECK_UINT_EQ(nfqd_reasm_contig(r), 60, "advance: ... contig moved");
+	CHECK_UINT_EQ(nfqd_reasm_ahead(r), 150, "advance: ... the gap kept");
+	for (i = 0; i < 260; i++)
+		ok &= nfqd_reasm_present(r, i) == (i < 60 || (i >= 160 &&
+		    i < 210));
+	CHECK(ok, "advance: ... the map moved, gap and all");
+	nfqd_reasm_add(r, 5100, stream + 100, 100, &fl);
+	CHECK_UINT_EQ(nfqd_reasm_contig(r), 210, "advance: the gap filled");
+	CHECK(memcmp(nfqd_reasm_data(r), stream + 40, 210) == 0,
+	    "advance: ... the bytes past it moved");
+	CHECK_INT_EQ(nfqd_reasm_advance(r, 200), 0, "advance: 200 bytes on");
 	CHECK_UINT_EQ(nfqd_reasm_seq0(r), 5240, "advance: seq0 moved");
 	CHECK_UINT_EQ(nfqd_reasm_contig(r), 10, "advance: 10 bytes left");
 	CHECK(memcmp(nfqd_reasm_data(r), stream + 240, 10) == 0,
 	    "advance: the bytes moved");
-	for (i = 10; i < 300; i++)
+	for (i = 10, ok = 1; i < 300; i++)
 		ok &= nfqd_reasm_present(r, i) == 0;
 	CHECK(ok && nfqd_reasm_present(r, 9), "advance: the map moved");
 	/* A byte already read (before the window) is not stored again. */

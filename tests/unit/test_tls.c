@@ -1680,6 +1680,93 @@ check_shape(const struct shape *s)
 	check_prefixes(s->name, r, &h);
 }
 
+/*
+ * What l7.c needs to read a second hello: whether the first offers TLS
+ * 1.3 and early data, and where the record it ends in ends.
+ */
+static void
+test_retry_fields(void)
+{
+	static const struct {
+		const char	*name;
+		unsigned	 vers[3];	/* supported_versions, 0 ends */
+		bool		 noext;		/* no supported_versions */
+		bool		 early;
+		bool		 tls13;
+	} t[] = {
+		{ "no supported_versions", { 0 }, true, false, false },
+		{ "1.2 alone", { 0x0303, 0 }, false, false, false },
+		{ "1.3 alone", { 0x0304, 0 }, false, false, true },
+		{ "GREASE, 1.3, 1.2", { 0x2a2a, 0x0304, 0x0303 }, false, false,
+		    true },
+		{ "1.2, 1.3 last", { 0x0303, 0x0304, 0 }, false, false, true },
+		{ "a draft of 1.3 alone", { 0x7f1c, 0 }, false, false, false },
+		{ "1.3 and early_data", { 0x0304, 0 }, false, true, true },
+		{ "early_data without 1.3", { 0x0303, 0 }, false, true, false },
+	};
+	struct nfqd_tls_hello	h;
+	size_t			i, j, n;
+	int			r;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		plain();
+		if (!t[i].noext) {
+			for (n = 0; n < 3 && t[i].vers[n] != 0; n++)
+				;
+			m16(43);
+			m16((unsigned)(1 + 2 * n));
+			m8((unsigned)(2 * n));
+			for (j = 0; j < n; j++)
+				m16(t[i].vers[j]);
+		}
+		if (t[i].early)
+			ext_fill(42, 0);
+		mend();
+		records(0);
+		r = parse(slen, &h);
+		CHECK_INT_EQ(r, NFQD_L7_DONE, unit_fmt("retry fields, %s: "
+		    "read", t[i].name));
+		CHECK_INT_EQ(h.tls13, t[i].tls13, unit_fmt("retry fields, %s: "
+		    "tls13", t[i].name));
+		CHECK_INT_EQ(h.early, t[i].early, unit_fmt("retry fields, %s: "
+		    "early", t[i].name));
+		CHECK_UINT_EQ(h.rec_end, slen, unit_fmt("retry fields, %s: "
+		    "the record ends with the hello", t[i].name));
+	}
+
+	/* Bytes after the hello in its last record: the record's end. */
+	plain();
+	ext_list(43, 3);
+	mend();
+	n = mlen;
+	mfill(0x01, 40);
+	records(0);
+	r = parse(slen, &h);
+	CHECK(r == NFQD_L7_DONE && h.tls13 && h.used == 5 + n &&
+	    h.rec_end == slen, "retry fields: 40 bytes after the hello in "
+	    "its record: used the hello's end, rec_end the record's");
+	/*
+	 * Cut in records of 7 bytes (12 with the header): the hello's last
+	 * byte, n - 1, lies in record (n - 1) / 7, which ends after it
+	 * unless n is a multiple of 7.
+	 */
+	records(7);
+	j = ((n - 1) / 7 + 1) * 12;
+	r = parse(slen, &h);
+	CHECK(r == NFQD_L7_DONE && h.used == (n - 1) / 7 * 5 + 5 + n &&
+	    h.rec_end == j && (n % 7 == 0 || h.used < h.rec_end),
+	    "retry fields: in 7-byte records, rec_end the end of the record "
+	    "the hello ends in");
+	/* Only the hello's bytes given: rec_end still the record's end. */
+	r = parse(h.used, &h);
+	CHECK(r == NFQD_L7_DONE && h.rec_end == j,
+	    "retry fields: rec_end may lie past what was given");
+	/* A bare message (QUIC): rec_end is used. */
+	r = nfqd_tls_handshake_parse(msg, n, &h);
+	CHECK(r == NFQD_L7_DONE && h.tls13 && h.used == n && h.rec_end == n,
+	    "retry fields: a bare message, rec_end = used");
+}
+
 /* Verdicts that need only the first bytes, as the header promises. */
 static void
 test_early(void)
@@ -1776,7 +1863,7 @@ test_random_records(void)
 			records_rand(seed, 3);
 		}
 		r = parse(slen, &h);
-		want[pq].used = (uint32_t)slen;
+		want[pq].used = want[pq].rec_end = (uint32_t)slen;
 		if (slen > NFQD_TLS_HELLO_MAX) {
 			big++;
 			ok = r == NFQD_L7_BAD && h.why == NFQD_TLS_R_TOO_BIG;
@@ -1827,7 +1914,7 @@ test_real(void)
 		for (size = 1; size <= 64; size *= 2) {
 			records(size);
 			r = parse(slen, &h);
-			whole.used = (uint32_t)slen;
+			whole.used = whole.rec_end = (uint32_t)slen;
 			CHECKF(r == NFQD_L7_DONE &&
 			    memcmp(&h, &whole, sizeof(h)) == 0,
 			    unit_fmt("real %s in %zu-byte records", t[i].name,
@@ -1999,6 +2086,7 @@ main(void)
 	for (i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++)
 		check_shape(&shapes[i]);
 	test_early();
+	test_retry_fields();
 	test_random_records();
 	test_real();
 	test_alpn_has();

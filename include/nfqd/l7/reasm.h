@@ -108,11 +108,11 @@ uint32_t nfqd_reasm_seq0(const struct nfqd_reasm *r);
  * in [0, contig). */
 size_t	nfqd_reasm_ahead(const struct nfqd_reasm *r);
 /*
- * Move the window n bytes on (n <= contig): byte n becomes byte 0, the
- * sequence number of byte 0 grows by n, and the window reaches n bytes
- * further.  Only when nothing lies past a gap (nfqd_reasm_ahead() 0);
- * -1, nothing changed, otherwise.  For a stream read in parts (DNS over
- * TCP: a message at a time); O(contig).
+ * Move the window n bytes on (n <= contig; -1, nothing changed, past
+ * it): byte n becomes byte 0, the sequence number of byte 0 grows by n,
+ * and the window reaches n bytes further.  Bytes stored past a gap move
+ * with the rest.  For a stream read in parts (DNS over TCP: a message at
+ * a time; the TLS records after a first ClientHello); O(bytes stored).
  */
 int	nfqd_reasm_advance(struct nfqd_reasm *r, size_t n);
 /* Whether stream byte off is stored (0 past the window), for tests and

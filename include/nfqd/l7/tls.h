@@ -84,8 +84,14 @@ struct nfqd_tls_hello {
 	bool		alpn_cut;	/* the list was longer than alpn[] */
 	bool		ech;		/* encrypted_client_hello (0xfe0d)
 					   present */
+	bool		tls13;		/* supported_versions (43) lists TLS
+					   1.3 (0x0304) */
+	bool		early;		/* early_data (42) present */
 	uint16_t	version;	/* legacy_version of the hello */
 	uint32_t	used;		/* stream bytes up to the hello's end */
+	uint32_t	rec_end;	/* stream bytes up to the end of the
+					   record the hello ends in (used for
+					   a bare message) */
 	uint32_t	need;		/* MORE: no shorter stream is DONE (it
 					   may be BAD, which stays BAD) */
 	uint8_t		why;		/* enum nfqd_tls_why: why NOT or BAD */
@@ -99,7 +105,8 @@ struct nfqd_tls_hello {
  *
  * NFQD_L7_DONE: a whole ClientHello ends at out->used (<= len and <=
  * NFQD_TLS_HELLO_MAX) and every field is filled in.  Bytes after it (other
- * records, the rest of the record the hello ends in) are not looked at.
+ * records, the rest of the record the hello ends in) are not looked at;
+ * that record ends at out->rec_end (which may lie past len).
  * NFQD_L7_MORE: every byte there is a valid start of a ClientHello.
  * Once the answer is DONE, NOT or BAD, it is the same, fields and all, for
  * every larger len: every shorter prefix of a DONE stream is MORE, and a
@@ -146,11 +153,15 @@ struct nfqd_tls_hello {
  * is 0 and alpn_cut false.
  *
  * supported_versions (43): the list fills the extension, is not empty
- * and of even length; anything else is BAD.  signature_algorithms (13):
- * the same, with a 2-byte length.  Both are read for JA4
- * alone (ja4, which also keeps the cipher suites, the extension types and
- * the first ALPN protocol's ends; ja4.cut when a list is longer than
- * kept).
+ * and of even length; anything else is BAD.  tls13 says it lists 0x0304
+ * (a server may then answer with a HelloRetryRequest, and the client's
+ * second ClientHello follows the first: see l7.c).  signature_algorithms
+ * (13): the same, with a 2-byte length.  Both are read for JA4 (ja4,
+ * which also keeps the cipher suites, the extension types and the first
+ * ALPN protocol's ends; ja4.cut when a list is longer than kept).
+ *
+ * early_data (42): early is true (the client may send application data
+ * records, 0-RTT, right after the hello).
  *
  * encrypted_client_hello (0xfe0d): ech is true and the server_name is the
  * public (outer) name, not the one the client asks for.  Browsers without
@@ -164,8 +175,8 @@ enum nfqd_l7_res nfqd_tls_hello_parse(const uint8_t *buf, size_t len,
 	    struct nfqd_tls_hello *out);
 
 /*
- * The same without what only JA4 reads: the cipher suites, the values of
- * supported_versions and signature_algorithms are stepped over (their
+ * The same without what only JA4 reads: the cipher suites and the values
+ * of signature_algorithms are stepped over (their
  * lengths judged as above, so the answer, why, need, used and every field
  * outside ja4 are those of nfqd_tls_hello_parse()), and out->ja4 is not
  * filled in: its counts, version and flags are zero, its lists not
