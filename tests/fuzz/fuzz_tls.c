@@ -79,6 +79,10 @@ check_done(const struct nfqd_tls_hello *h, size_t len)
 	/* A record header, a handshake header and the smallest body. */
 	ASSERT(h->used >= 5 + 4 + 2 + 32 + 1 + 2 + 2 + 1 + 1);
 	ASSERT(h->why == NFQD_TLS_R_NONE);
+	/* The record the hello ends in ends with it or after, within 2^14. */
+	ASSERT(h->rec_end >= h->used && h->rec_end - h->used < 16384);
+	ASSERT(*(const uint8_t *)&h->tls13 <= 1);
+	ASSERT(*(const uint8_t *)&h->early <= 1);
 	ASSERT(h->version >= 0x0300 && h->version <= 0x0304);
 	ASSERT(h->sni_len <= NFQD_L7_NAME_MAX);
 	ASSERT(memchr(h->sni, '\0', sizeof(h->sni)) != NULL);

@@ -40,8 +40,10 @@ hrr() {
 	in1 $PY "$HRR" $A2 $TLSP "$@" | awk '{ printf "%s%s", s, $2; s = " " }'
 }
 get() {
-	in1 curl -sk -v --max-time 5 --resolve "$1:$TLSP:$A2" \
-	    -o "$TMP/got" "https://$1:$TLSP/f" 2>"$TMP/curl.err"
+	local n=$1
+	shift
+	in1 curl -sk -v --max-time 5 --resolve "$n:$TLSP:$A2" \
+	    -o "$TMP/got" "$@" "https://$n:$TLSP/f" 2>"$TMP/curl.err"
 }
 stat_of() { dump; js ".total.$1"; }
 
@@ -55,6 +57,22 @@ check "curl, allowed name, asked again: 1 MiB byte for byte" \
 check "... the server asked again (curl sent two ClientHellos)" \
     "$(grep -c 'OUT), TLS handshake, Client hello' "$TMP/curl.err")" 2
 check "... nfqd read both" "$(( $(stat_of l7_tls) - t0 ))" 2
+n=$(( $(js '.total.received') - r0 ))
+if [ "$n" -ge 4 ] && [ "$n" -le 20 ]; then
+	pass "... nfqd saw $n packets of the connection (4 to 20)"
+else
+	fail "... nfqd saw $n packets of the connection, want 4 to 20"
+fi
+# Not asked again (a P-256 key share): decided at the client's Finished.
+t0=$(stat_of l7_tls)
+r0=$(js '.total.received')
+rm -f "$TMP/got"
+get ok.example --curves P-256
+check "curl, allowed name, not asked again: 1 MiB byte for byte" \
+    "$(cmp -s "$TMP/got" "$TMP/www/f" && echo same)" same
+check "... one ClientHello" \
+    "$(grep -c 'OUT), TLS handshake, Client hello' "$TMP/curl.err")" 1
+check "... nfqd read it" "$(( $(stat_of l7_tls) - t0 ))" 1
 n=$(( $(js '.total.received') - r0 ))
 if [ "$n" -ge 4 ] && [ "$n" -le 20 ]; then
 	pass "... nfqd saw $n packets of the connection (4 to 20)"
@@ -94,6 +112,18 @@ write_conf "$conf" 'queue: { balance = "0:0"; };' \
 start_nfqd "$conf" 1 || finish
 check "flows.hello_retry = false: allowed, then blocked: the server takes it" \
     "$(hrr ok.example blocked.example)" "hrr hello"
+dump
+r0=$(js '.total.received')
+get ok.example --curves P-256
+check "... curl, allowed name: 1 MiB byte for byte" \
+    "$(cmp -s "$TMP/got" "$TMP/www/f" && echo same)" same
+dump
+n=$(( $(js '.total.received') - r0 ))
+if [ "$n" -ge 3 ] && [ "$n" -le 13 ]; then
+	pass "... nfqd saw $n packets of the connection (3 to 13)"
+else
+	fail "... nfqd saw $n packets of the connection, want 3 to 13"
+fi
 stop_nfqd
 check "nfqd exits 0" "$NFQD_STATUS" 0
 finish
