@@ -167,9 +167,11 @@ void	nfqd_l7_free(struct nfqd_l7 *l);
  * RST's payload never, a SYN with another sequence number starts the
  * flow afresh only where it can be a new connection, an unread hello's
  * bytes outside its window are refused, so are its segments the server's
- * TCP would discard, and a message read from a SYN's data sets
- * tentative: the engine's accept of it is the packet's alone (pending),
- * any other decision the flow's (nfqd_l7_decided()).
+ * TCP would discard, and a message read from a SYN's data, or a first
+ * ClientHello that offers TLS 1.3 (a second may follow a
+ * HelloRetryRequest: flows.hello_retry), sets tentative: the engine's
+ * accept of it is the packet's alone (pending), any other decision the
+ * flow's (nfqd_l7_decided()).
  */
 struct nfqd_flow *nfqd_l7_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi,
 	    const uint8_t *data, uint32_t skbinfo, uint32_t indev,
