@@ -1528,7 +1528,14 @@ client_seen(struct nfqd_flow *f, const struct nfqd_pkt *pi,
  * one (F_LOST): restarted by a SYN of a new conntrack entry, but not by
  * one conntrack gives the old connection, which a client could aim (its
  * sequence number one before the rest of its hello) to have that rest
- * read as byte 0 of a new stream.
+ * read as byte 0 of a new stream.  So is one waiting for a second hello
+ * (F_RETRY), closing or not: its first hello was read whole and accepted,
+ * and every TLS 1.3 connection waits so for a round trip, so a client
+ * that vanished then (no FIN, no RST) leaves such flows behind, and a new
+ * connection on the same ports (a port reused, a NAT's) must not find its
+ * hello refused as outside the old window until tcp_timeout.  The
+ * pending mark still keeps a SYN that conntrack gives the old connection
+ * from restarting it.
  */
 static bool
 syn_restarts(const struct nfqd_flow *f, bool pending)
@@ -1536,8 +1543,8 @@ syn_restarts(const struct nfqd_flow *f, bool pending)
 	if (!(f->flags & F_CLIENT) || f->l7res != NFQD_L7_MORE ||
 	    !(f->flags & F_SENT))
 		return true;
-	return (f->cls == NFQD_FC_CLOSING || (f->flags & F_LOST)) &&
-	    !pending;
+	return (f->cls == NFQD_FC_CLOSING ||
+	    (f->flags & (F_LOST | F_RETRY))) && !pending;
 }
 
 /*

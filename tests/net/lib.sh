@@ -293,6 +293,14 @@ tls_server() {
 	BG_PIDS+=($!)
 }
 
+# hrr ADDR PORT NAME1 NAME2 [hrr.py's options]: tests/tools/hrr.py from
+# NS1, a hello for NAME1 the server must answer with a HelloRetryRequest,
+# then one for NAME2; prints "FIRST SECOND", the server's answers.
+hrr() {
+	in1 /usr/bin/python3 "$TOP/tests/tools/hrr.py" "$@" |
+	    awk '{ printf "%s%s", s, $2; s = " " }'
+}
+
 # kernel_ct_verdicts: "yes" when the kernel of NS2 takes conntrack marks in
 # verdicts (NFQA_CT), "no" when not, else "unknown".  Asked as nfqd asks,
 # written apart from it: the queue flag NFQA_CFG_F_CONNTRACK for queue

@@ -7,7 +7,8 @@
 # Reassembly).  Real clients get no segment refused: whole hellos, hellos
 # in MSS-88 segments, a server that speaks first.  A harmless hello in a
 # segment the server never reads (its TTL runs out past the gateway, an
-# MD5 option, an old timestamp) does not let a blocked name through.
+# MD5 option, an old timestamp) does not let a blocked name through, nor
+# does a second hello after a HelloRetryRequest (tests/tools/hrr.py).
 . "$(dirname "$0")/lib.sh"
 
 PY=/usr/bin/python3
@@ -115,6 +116,12 @@ check "a server that speaks first: banner and echo" "$got" \
     "SSH-2.0-nfqd-test SSH-2.0-client"
 check "real clients through the gateway: no segment refused" \
     "$(malformed)" "$m0"
+# A second hello after a HelloRetryRequest: the server's answer passes
+# nfqd while the connection waits for the client's next records.
+check "TLS 1.3 asked again, the same name twice: the server takes the second" \
+    "$(hrr $A3 $TLSP ok.example ok.example)" "hrr hello"
+check "TLS 1.3 asked again, allowed name, then a blocked one: server silent" \
+    "$(hrr $A3 $TLSP ok.example blocked.example)" "hrr silent"
 
 # A harmless hello first in a segment the server never reads, then the
 # real one (l7seg --decoy; the ttl decoy leaves with TTL 2 and runs out

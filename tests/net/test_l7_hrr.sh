@@ -13,8 +13,6 @@
 # client, asked again because it offers an X25519 key share first.
 . "$(dirname "$0")/lib.sh"
 
-PY=/usr/bin/python3
-HRR=$TOP/tests/tools/hrr.py
 TLSP=4433
 
 setup_net
@@ -35,10 +33,6 @@ tls_server "$NS2" $A2 $TLSP "$TMP/www" prime256v1
 listening() { in2 ss -Hltn "sport = :$1" | grep -q LISTEN; }
 wait_until 10 listening $TLSP || fail "the TLS server did not listen"
 
-# hrr NAME1 NAME2 [args]: "FIRST SECOND", the server's answers to each.
-hrr() {
-	in1 $PY "$HRR" $A2 $TLSP "$@" | awk '{ printf "%s%s", s, $2; s = " " }'
-}
 get() {
 	local n=$1
 	shift
@@ -88,19 +82,19 @@ check "... its first hello was read and dropped" \
 # Second hellos written by hand.
 m0=$(stat_of l7_malformed)
 check "same name twice: the server takes the second" \
-    "$(hrr ok.example ok.example)" "hrr hello"
+    "$(hrr $A2 $TLSP ok.example ok.example)" "hrr hello"
 check "allowed name, then a blocked one: server silent" \
-    "$(hrr ok.example blocked.example)" "hrr silent"
+    "$(hrr $A2 $TLSP ok.example blocked.example)" "hrr silent"
 check "... the second hello in 20-byte segments: server silent" \
-    "$(hrr ok.example blocked.example --seg 20)" "hrr silent"
+    "$(hrr $A2 $TLSP ok.example blocked.example --seg 20)" "hrr silent"
 check "... without a ChangeCipherSpec first: server silent" \
-    "$(hrr ok.example blocked.example --no-ccs)" "hrr silent"
+    "$(hrr $A2 $TLSP ok.example blocked.example --no-ccs)" "hrr silent"
 check "... after early data (2000 bytes): server silent" \
-    "$(hrr ok.example blocked.example --early 2000)" "hrr silent"
+    "$(hrr $A2 $TLSP ok.example blocked.example --early 2000)" "hrr silent"
 check "allowed name, then another allowed one: refused, server silent" \
-    "$(hrr ok.example ok2.example)" "hrr silent"
+    "$(hrr $A2 $TLSP ok.example ok2.example)" "hrr silent"
 check "blocked name first: server silent (not asked again)" \
-    "$(hrr blocked.example ok.example)" "silent none"
+    "$(hrr $A2 $TLSP blocked.example ok.example)" "silent none"
 check "the five second hellos refused were counted in l7_malformed" \
     "$(( $(stat_of l7_malformed) - m0 ))" 5
 stop_nfqd
@@ -111,7 +105,7 @@ write_conf "$conf" 'queue: { balance = "0:0"; };' \
     'flows: { hello_retry = false; };' "$rules"
 start_nfqd "$conf" 1 || finish
 check "flows.hello_retry = false: allowed, then blocked: the server takes it" \
-    "$(hrr ok.example blocked.example)" "hrr hello"
+    "$(hrr $A2 $TLSP ok.example blocked.example)" "hrr hello"
 dump
 r0=$(js '.total.received')
 get ok.example --curves P-256

@@ -2655,6 +2655,28 @@ test_retry(void)
 	}
 	CHECK(ok && sec > 58800 && sec <= 60000, "retry: 1-byte early data "
 	    "records: pending up to 60,000 stream bytes, then refused");
+
+	/*
+	 * A new connection on the ports of one waiting for a second hello
+	 * (a SYN with another ISN, no pending mark: a new conntrack entry)
+	 * is read afresh; one conntrack gives the old connection (the
+	 * pending mark) changes nothing.
+	 */
+	n = hello13(st, "www.ok.example", false, 0);
+	syn(&r, 3722, 100);
+	part2(&r, 3722, 100, st, 0, n, 0);
+	CHECK_STR_EQ(syn(&r, 3722, 900000), "pending",
+	    "retry: a SYN with another ISN, no pending mark: pending");
+	m = hello13(st + 1000, "blocked.example", false, 0);
+	CHECK_STR_EQ(part2(&r, 3722, 900000, st + 1000, 0, m, 0), "blocked",
+	    "retry: ... a new connection: its hello read, blocked");
+	syn(&r, 3723, 100);
+	part2(&r, 3723, 100, st, 0, n, 0);
+	CHECK_STR_EQ(seg_at(&r, 3723, 900000, 0x02, NULL, 0, P), "pending",
+	    "retry: a SYN with another ISN and the pending mark: pending");
+	CHECK_STR_EQ(part2(&r, 3723, 900000, st + 1000, 0, m, P), "l7_error",
+	    "retry: ... the old connection's: a hello there is outside its "
+	    "window, refused");
 	teardown(&r);
 
 	/* flows.hello_retry = false: decided on the first, as before. */
