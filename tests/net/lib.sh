@@ -301,6 +301,15 @@ hrr() {
 	    awk '{ printf "%s%s", s, $2; s = " " }'
 }
 
+# in_range NAME N LO HI: passes when LO <= N <= HI.
+in_range() {
+	if [ "$2" -ge "$3" ] && [ "$2" -le "$4" ]; then
+		pass "$1: $2 ($3 to $4)"
+	else
+		fail "$1: $2, want $3 to $4"
+	fi
+}
+
 # kernel_ct_verdicts: "yes" when the kernel of NS2 takes conntrack marks in
 # verdicts (NFQA_CT), "no" when not, else "unknown".  Asked as nfqd asks,
 # written apart from it: the queue flag NFQA_CFG_F_CONNTRACK for queue
