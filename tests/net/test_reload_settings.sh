@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 
 setup_net
-queue_rules "--queue-balance 0:5 --queue-bypass"
+queue_rules "--queue-balance 0:5 --queue-cpu-fanout --queue-bypass"
 conf=$TMP/nfqd.conf
 
 # The file: these settings per group (name -> value as written), one more
@@ -205,6 +205,7 @@ step flows.hello_timeout "workers replaced" 5
 step flows.udp_timeout "workers replaced" 30
 step flows.full_verdict "workers replaced" '"accept"'
 step flows.pending_mark "workers replaced" 0x200
+step flows.hello_retry "workers replaced" false
 # flows.connmark: the master asks the kernel, once, and says what it found.
 ctk=$(kernel_ct_verdicts)
 ct_lines() { grep -c "master: flows.connmark: " "$TMP/nfqd.log"; }
