@@ -120,7 +120,7 @@ parse_l4(const uint8_t *data, struct nfqd_pkt *pi)
 {
 	const uint8_t	*h = data + pi->l4off;
 	uint32_t	 off = pi->l4off, room = pi->iplen - pi->l4off;
-	uint32_t	 have, hlen = 0, ulen;
+	uint32_t	 have, hlen = 0, ulen, tail = 0;
 	int		 st, jumbo;
 
 	/* Bytes of the header that can be read. */
@@ -209,6 +209,13 @@ parse_l4(const uint8_t *data, struct nfqd_pkt *pi)
 		if (!jumbo && (ulen < 8 ||
 		    (ulen > room && !(pi->flags & NFQD_PKT_F_FRAGMENT))))
 			return fail(pi, NFQD_PKT_MALFORMED, NFQD_PKT_R_UDP_LEN);
+		/*
+		 * Bytes past the UDP length are not the datagram's: the
+		 * receiver trims them (udp_rcv), so the payload ends there
+		 * (a QUIC packet hidden past it is never read by a server).
+		 */
+		if (!jumbo && !(pi->flags & NFQD_PKT_F_FRAGMENT))
+			tail = room - ulen;
 		break;
 	case IPPROTO_SCTP:
 	case IPPROTO_DCCP:
@@ -229,7 +236,7 @@ parse_l4(const uint8_t *data, struct nfqd_pkt *pi)
 			pi->payoff = off;
 		break;
 	}
-	pi->paylen = pi->iplen - pi->payoff;
+	pi->paylen = pi->iplen - pi->payoff - tail;
 	return NFQD_PKT_OK;
 }
 

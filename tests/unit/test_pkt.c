@@ -324,10 +324,20 @@ test_ip4_udp_options(void)
 	CHECK_UINT_EQ(pi.tcp_flags, 0, "ipv4 options udp: no tcp flags");
 	check_addr4(n);
 
-	/* A UDP length shorter than the IP payload is allowed. */
+	/*
+	 * A UDP length shorter than the IP payload is allowed, and the
+	 * payload ends where it says: the receiver trims the rest.
+	 */
 	set16(28 + 4, 10);
 	r = parse(blen, blen);
 	CHECK_INT_EQ(r, NFQD_PKT_OK, "ipv4 udp length below payload: OK");
+	CHECK_UINT_EQ(pi.paylen, 2,
+	    "ipv4 udp length 10 of 20: paylen 2, the bytes past it not read");
+	CHECK_UINT_EQ(pi.iplen, 48, "ipv4 udp length 10 of 20: iplen stays");
+	set16(28 + 4, 8);
+	r = parse(blen, blen);
+	CHECK_UINT_EQ(pi.paylen, 0, "ipv4 udp length 8 of 20: paylen 0");
+	set16(28 + 4, 20);
 
 	/* UDP-Lite: the field is a checksum coverage, even 0 or 7. */
 	buf[9] = IPPROTO_UDPLITE;
