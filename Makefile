@@ -118,6 +118,11 @@ $(B)/tests/test_quic_split: tests/unit/test_quic_split.c tests/unit/unit.h \
 	$(CC) $(NFQD_CFLAGS) -Itests/unit -Itests/tools -o $@ $< \
 	    tests/tools/qinitial.c $(OBJS) $(LDLIBS)
 
+$(B)/tests/test_l7: tests/unit/test_l7.c tests/unit/unit.h $(QI) $(OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(NFQD_CFLAGS) -Itests/unit -Itests/tools -o $@ $< \
+	    tests/tools/qinitial.c $(OBJS) $(LDLIBS)
+
 $(B)/tools/%: tests/tools/%.c
 	@mkdir -p $(@D)
 	$(CC) $(NFQD_CFLAGS) -o $@ $< $(LDLIBS)

@@ -426,16 +426,25 @@ open_initial(struct nfqd_quic *q, const struct nfqd_quic_keys *k,
 	return NFQD_QUIC_R_NONE;
 }
 
-/* CRYPTO data at stream offset off into ra. */
+/*
+ * CRYPTO data at stream offset off into ra, whose byte 0 is the stream's
+ * byte base (its seq0: 0, or a resumed connection's base).  Bytes before
+ * base are passed over: the server holds them, and what it read of them
+ * was read here before.  Without ra (a resumed connection not reading a
+ * second hello) bytes from base on are only noted in out->crypto_past.
+ */
 static enum nfqd_quic_why
-crypto_add(struct nfqd_reasm *ra, uint64_t off, const uint8_t *data,
-    size_t len)
+crypto_add(struct nfqd_reasm *ra, uint32_t base, uint64_t off,
+    const uint8_t *data, size_t len, struct nfqd_quic_out *out)
 {
 	unsigned	flags = 0;
 
-	if (len == 0)
+	if (len == 0 || off + len <= base)
 		return NFQD_QUIC_R_NONE;
-	if (off >= NFQD_REASM_MAX)
+	out->crypto_past = true;
+	if (ra == NULL)
+		return NFQD_QUIC_R_NONE;
+	if (off >= (uint64_t)base + NFQD_REASM_MAX)
 		return NFQD_QUIC_R_TOO_BIG;
 	if (nfqd_reasm_add(ra, (uint32_t)off, data, len, &flags) ==
 	    NFQD_REASM_CONFLICT)
@@ -453,7 +462,8 @@ crypto_add(struct nfqd_reasm *ra, uint64_t off, const uint8_t *data,
  * same frame.
  */
 static enum nfqd_quic_why
-frames(struct nfqd_reasm *ra, const uint8_t *f, size_t len)
+frames(struct nfqd_reasm *ra, uint32_t base, const uint8_t *f, size_t len,
+    struct nfqd_quic_out *out)
 {
 	enum nfqd_quic_why	why;
 	uint64_t		type, v, count, off, n, w;
@@ -503,8 +513,8 @@ frames(struct nfqd_reasm *ra, const uint8_t *f, size_t len)
 			    !varint(f, len, &i, &n) || n > len - i ||
 			    off > VARINT_MAX - n)
 				return NFQD_QUIC_R_FRAME;
-			if ((why = crypto_add(ra, off, f + i, (size_t)n)) !=
-			    NFQD_QUIC_R_NONE)
+			if ((why = crypto_add(ra, base, off, f + i, (size_t)n,
+			    out)) != NFQD_QUIC_R_NONE)
 				return why;
 			i += (size_t)n;
 			break;
@@ -547,6 +557,7 @@ initial(struct nfqd_quic *q, struct nfqd_quic_conn *c, struct nfqd_reasm *ra,
 	const struct nfqd_quic_keys *k;
 	struct opened		 o;
 	enum nfqd_quic_why	 why;
+	bool			 learning = false;
 
 	if (dgram_len < NFQD_QUIC_DGRAM_MIN) {
 		refuse(out, NFQD_QUIC_R_SHORT);
@@ -566,6 +577,10 @@ initial(struct nfqd_quic *q, struct nfqd_quic_conn *c, struct nfqd_reasm *ra,
 	    (c->has_scid && cid_eq(h->dcid, h->dcid_len, c->scid,
 	    c->scid_len))) {
 		k = &c->keys;
+	} else if (c->learn && !c->has_scid) {
+		/* Resumed without the server's ID: perhaps this is it. */
+		k = &c->keys;
+		learning = true;
 	} else {
 		/* Another connection ID: a new connection if it opens with
 		   its own keys, else one the server cannot read. */
@@ -581,8 +596,13 @@ initial(struct nfqd_quic *q, struct nfqd_quic_conn *c, struct nfqd_reasm *ra,
 		    c->dcid, c->dcid_len) && opens_alone(q, p, h))
 			out->new_conn = true;
 		else
-			refuse(out, why);
+			refuse(out, learning ? NFQD_QUIC_R_DCID : why);
 		return NFQD_QUIC_R_NONE;
+	}
+	if (learning) {
+		c->scid_len = h->dcid_len;
+		memcpy(c->scid, h->dcid, h->dcid_len);
+		c->has_scid = 1;
 	}
 	if (o.first & LH_RESERVED)
 		return NFQD_QUIC_R_FRAME;	/* PROTOCOL_VIOLATION */
@@ -599,7 +619,7 @@ initial(struct nfqd_quic *q, struct nfqd_quic_conn *c, struct nfqd_reasm *ra,
 	c->pns[o.pn / 32] |= (uint32_t)1 << (o.pn % 32);
 	out->read++;
 	out->version = c->version;
-	return frames(ra, q->plain, o.len);
+	return frames(ra, c->base, q->plain, o.len, out);
 }
 
 /*
@@ -667,7 +687,7 @@ nfqd_quic_client(struct nfqd_quic *q, struct nfqd_quic_conn *c,
 		out->why = NFQD_QUIC_R_NOT_QUIC;
 		return NFQD_L7_NOT;
 	}
-	before = nfqd_reasm_contig(ra);
+	before = ra != NULL ? nfqd_reasm_contig(ra) : 0;
 	while (off < len) {
 		const uint8_t	*p = buf + off;
 		bool		 first = off == 0;
@@ -704,7 +724,7 @@ nfqd_quic_client(struct nfqd_quic *q, struct nfqd_quic_conn *c,
 			return NFQD_L7_MORE;
 		off += h.end;
 	}
-	contig = nfqd_reasm_contig(ra);
+	contig = ra != NULL ? nfqd_reasm_contig(ra) : 0;
 	if (contig == before)
 		return NFQD_L7_MORE;
 	res = nfqd_tls_handshake_parse(nfqd_reasm_data(ra), contig,
@@ -717,19 +737,102 @@ nfqd_quic_client(struct nfqd_quic *q, struct nfqd_quic_conn *c,
 	return res;
 }
 
+/*
+ * A server's datagram to a connection of version: a Version Negotiation
+ * (version 0) or a Retry sets *restart_ok; the first long header's
+ * Source Connection ID of the version becomes the server's ID.
+ */
+static void
+server_look(uint32_t version, uint8_t *has_scid, uint8_t *scid_len,
+    uint8_t *scid, uint8_t *restart_ok, const uint8_t *buf, size_t len)
+{
+	struct lhdr		h;
+	enum nfqd_quic_why	why;
+
+	if (version == 0)
+		return;
+	why = lhdr_parse(buf, len, &h);
+	if (why == NFQD_QUIC_R_NOT_QUIC)
+		return;
+	if (h.version == 0) {
+		*restart_ok = 1;
+		return;
+	}
+	if (why != NFQD_QUIC_R_NONE || h.version != version)
+		return;
+	if (h.type == LT_RETRY) {
+		*restart_ok = 1;
+		return;
+	}
+	if (*has_scid)
+		return;
+	*scid_len = h.scid_len;
+	memcpy(scid, h.scid, h.scid_len);
+	*has_scid = 1;
+}
+
 void
 nfqd_quic_server(struct nfqd_quic_conn *c, const uint8_t *buf, size_t len)
 {
-	struct lhdr	h;
+	server_look(c->version, &c->has_scid, &c->scid_len, c->scid,
+	    &c->restart_ok, buf, len);
+}
 
-	if (c->version == 0 || c->has_scid)
-		return;
-	if (lhdr_parse(buf, len, &h) != NFQD_QUIC_R_NONE ||
-	    h.version != c->version)
-		return;
-	c->scid_len = h.scid_len;
-	memcpy(c->scid, h.scid, h.scid_len);
-	c->has_scid = 1;
+void
+nfqd_quic_server_id(struct nfqd_quic_id *id, const uint8_t *buf, size_t len)
+{
+	server_look(id->version, &id->has_scid, &id->scid_len, id->scid,
+	    &id->restart_ok, buf, len);
+}
+
+void
+nfqd_quic_keep(const struct nfqd_quic_conn *c, uint16_t hello_end,
+    struct nfqd_quic_id *id)
+{
+	memset(id, 0, sizeof(*id));
+	id->version = c->version;
+	id->hello_end = hello_end;
+	id->dcid_len = c->dcid_len;
+	id->scid_len = c->scid_len;
+	id->has_scid = c->has_scid;
+	id->restart_ok = c->restart_ok;
+	memcpy(id->dcid, c->dcid, sizeof(id->dcid));
+	memcpy(id->scid, c->scid, sizeof(id->scid));
+}
+
+int
+nfqd_quic_resume(struct nfqd_quic *q, const struct nfqd_quic_id *id,
+    struct nfqd_quic_conn *c)
+{
+	memset(c, 0, sizeof(*c));
+	if (nfqd_quic_keys(q, id->version, id->dcid, id->dcid_len, &c->keys,
+	    NULL) != 0)
+		return -1;
+	c->version = id->version;
+	c->base = id->hello_end;
+	c->dcid_len = id->dcid_len;
+	c->scid_len = id->scid_len;
+	c->has_scid = id->has_scid;
+	c->restart_ok = id->restart_ok;
+	c->learn = !id->has_scid;
+	memcpy(c->dcid, id->dcid, sizeof(c->dcid));
+	memcpy(c->scid, id->scid, sizeof(c->scid));
+	return 0;
+}
+
+bool
+nfqd_quic_has_initial(const uint8_t *buf, size_t len)
+{
+	struct lhdr	h;
+	size_t		off = 0;
+
+	while (off < len && lhdr_parse(buf + off, len - off, &h) ==
+	    NFQD_QUIC_R_NONE) {
+		if (h.type == LT_INITIAL)
+			return true;
+		off += h.end;
+	}
+	return false;
 }
 
 bool

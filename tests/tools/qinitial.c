@@ -336,7 +336,7 @@ packet(struct qi_ctx *x, const struct qi_spec *s, const struct keys *k,
 	int		 n;
 
 	*p++ = 0x06;
-	p = put_varint(p, off);
+	p = put_varint(p, s->crypto_off + off);
 	p = put_varint(p, len);
 	memcpy(p, hello + off, len);
 	p += len;
@@ -509,7 +509,9 @@ qi_build(struct qi_ctx *x, const struct qi_spec *s, struct qi_flight *f,
 		    "0..%u", s->pieces - 1);
 		return -1;
 	}
-	if (derive(x, s->version, s->dcid, s->dcid_len, &k) != 0) {
+	if (s->key_dcid_len > QI_CID_MAX || (s->key_dcid != NULL ?
+	    derive(x, s->version, s->key_dcid, s->key_dcid_len, &k) :
+	    derive(x, s->version, s->dcid, s->dcid_len, &k)) != 0) {
 		snprintf(err, errlen, "libcrypto: HKDF failed");
 		return -1;
 	}
@@ -522,7 +524,8 @@ qi_build(struct qi_ctx *x, const struct qi_spec *s, struct qi_flight *f,
 		/* Each packet bare, then the last padded to 1200 bytes. */
 		for (off = 0, j = 0; j < f->dgram_npkts[d]; j++) {
 			pkt = f->dgram_pkts[d][j];
-			pn = s->pn_sent ? i - f->dgram_npkts[d] + j : pkt;
+			pn = s->pn_base + (s->pn_sent ?
+			    i - f->dgram_npkts[d] + j : pkt);
 			n = packet(x, s, &k, pn, hello, f->off[pkt],
 			    f->len[pkt], 0, f->dgram[d] + off);
 			if (n == 0)

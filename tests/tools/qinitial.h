@@ -49,6 +49,13 @@ struct qi_spec {
 					   i: the network reordered them) */
 	uint8_t		 dcid[QI_CID_MAX], scid[QI_CID_MAX];
 	uint8_t		 dcid_len, scid_len;
+	/* A later flight (a second hello after a HelloRetryRequest): */
+	size_t		 crypto_off;	/* CRYPTO offset of the hello's byte
+					   0 (the first hello's length) */
+	unsigned	 pn_base;	/* packet numbers start here */
+	const uint8_t	*key_dcid;	/* keys from this ID (the client's
+					   first), not dcid (the server's) */
+	uint8_t		 key_dcid_len;
 };
 
 /* What one connection's flight became. */

@@ -30,6 +30,7 @@
 #include "nfqd/queue.h"
 #include "nfqd/rules.h"
 #include "nfqd/shm.h"
+#include "qinitial.h"
 #include "quic_vectors.h"
 #include "unit.h"
 
@@ -993,6 +994,290 @@ test_quic(void)
 	    d.rule == NFQD_DECIDED_DEFAULT,
 	    "UDP that is not QUIC: no fields, default verdict");
 	teardown(&r);
+}
+
+/*
+ * QUIC connections on one flow (docs/l7.md, QUIC): flights built by
+ * tests/tools/qinitial.c, which shares no code with nfqd's reader.
+ */
+static struct qi_ctx	*qx;
+
+/* A flight: server name sni, pieces Initials, connection IDs of byte id. */
+static bool
+qflight(struct qi_flight *f, const char *sni, unsigned pieces, uint8_t id)
+{
+	struct qi_spec	s;
+	char		err[128];
+
+	memset(&s, 0, sizeof(s));
+	s.version = QI_V1;
+	s.sni = sni;
+	s.alpn = "h3";
+	s.pieces = pieces;
+	s.dcid_len = s.scid_len = 8;
+	memset(s.dcid, id, 8);
+	memset(s.scid, id ^ 0xff, 8);
+	return CHECKF(qi_build(qx, &s, f, err, sizeof(err)) == 0,
+	    "quic conns: a flight is built", "%s", err);
+}
+
+/*
+ * The second hello of flight first's connection after a
+ * HelloRetryRequest: sent to server ID sid (byte), protected with the
+ * keys of the client's first ID, its CRYPTO data after the first hello.
+ */
+static bool
+qsecond(struct qi_flight *f, const struct qi_flight *first, uint8_t id,
+    uint8_t sid, const char *sni, unsigned pieces, size_t extra)
+{
+	struct qi_spec	s;
+	uint8_t		kd[8];
+	char		err[128];
+
+	memset(&s, 0, sizeof(s));
+	memset(kd, id, sizeof(kd));
+	s.version = QI_V1;
+	s.sni = sni;
+	s.alpn = "h3";
+	s.pieces = pieces;
+	s.dcid_len = s.scid_len = 8;
+	memset(s.dcid, sid, 8);
+	memset(s.scid, id ^ 0xff, 8);
+	s.key_dcid = kd;
+	s.key_dcid_len = 8;
+	s.crypto_off = first->hello_len + extra;
+	s.pn_base = 2;
+	return CHECKF(qi_build(qx, &s, f, err, sizeof(err)) == 0,
+	    "quic conns: a second hello is built", "%s", err);
+}
+
+/* A client datagram from port sport (ttl 0: 64), checksum bad or not. */
+static const char *
+qsend(struct run *r, uint16_t sport, const uint8_t *dg, size_t n,
+    uint8_t ttl, bool badsum)
+{
+	struct seg		s = { "10.0.0.1", "10.0.0.2", sport, 443, 0, 0,
+				    17, badsum, 0, ttl, 0, NULL };
+	struct nfqd_decision	d;
+
+	d = decide(r, mk(&s, dg, n), 0,
+	    badsum ? NFQA_SKB_CSUM_NOTVERIFIED : 0);
+	return what(&d);
+}
+
+static const char *
+qdg(struct run *r, uint16_t sport, const struct qi_flight *f, unsigned d)
+{
+	return qsend(r, sport, f->dgram[d], f->dgram_len[d], 0, false);
+}
+
+/*
+ * A server datagram to port sport: an Initial-shaped long header from
+ * server ID sid (byte), or a Retry (its new ID sid).
+ */
+static const char *
+qserver(struct run *r, uint16_t sport, uint8_t cid, uint8_t sid, bool retry)
+{
+	struct seg		s = { "10.0.0.2", "10.0.0.1", 443, sport, 0, 0,
+				    17, false, 0, 0, 0, NULL };
+	struct nfqd_decision	d;
+	uint8_t			b[120];
+	size_t			n = 0;
+
+	memset(b, 0, sizeof(b));
+	b[n++] = retry ? 0xf0 : 0xc1;
+	b[n++] = 0; b[n++] = 0; b[n++] = 0; b[n++] = 1;
+	b[n++] = 8;
+	memset(b + n, cid ^ 0xff, 8);
+	n += 8;
+	b[n++] = 8;
+	memset(b + n, sid, 8);
+	n += 8;
+	if (!retry) {
+		b[n++] = 0;		/* no token */
+		b[n] = 0x40;		/* Length: the rest */
+		b[n + 1] = (uint8_t)(sizeof(b) - n - 2);
+		n += 2;
+	}
+	d = decide(r, mk(&s, b, sizeof(b)), 0, 0);
+	return what(&d);
+}
+
+static void
+test_quic_conns(void)
+{
+	static struct qi_flight	 x, y, z, a, a2, b2, o2, c2, e2;
+	struct run		 r;
+	uint64_t		 refused, second, bad, errs;
+	uint8_t			 shorthdr[60];
+
+	if ((qx = qi_ctx_new()) == NULL) {
+		CHECK(0, "quic conns: libcrypto contexts");
+		return;
+	}
+	if (!qflight(&x, "blocked.example", 2, 0x11) ||
+	    !qflight(&y, "allowed.example", 1, 0x22) ||
+	    !qflight(&z, "allowed.example", 1, 0x23) ||
+	    !qflight(&a, "allowed.example", 1, 0x33) ||
+	    !qsecond(&a2, &a, 0x33, 0x44, "allowed.example", 1, 0) ||
+	    !qsecond(&b2, &a, 0x33, 0x44, "blocked.example", 2, 0) ||
+	    !qsecond(&o2, &a, 0x33, 0x44, "other.example", 1, 0) ||
+	    !qsecond(&c2, &a, 0x33, 0x44, "allowed.example", 1, 40) ||
+	    !qsecond(&e2, &a, 0x33, 0x33, "blocked.example", 1, 0) ||
+	    !setup(&r, "")) {
+		qi_ctx_free(qx);
+		return;
+	}
+	memset(shorthdr, 0x41, sizeof(shorthdr));
+
+	/*
+	 * The hole this closes: a blocked hello's first datagram passes
+	 * pending (the server keeps its bytes), its last is dropped; a
+	 * harmless connection on the same ports made nfqd start afresh,
+	 * and the blocked one's last datagram again was read alone, as the
+	 * new connection's incomplete hello: pending, so the server had the
+	 * whole blocked hello.
+	 */
+	refused = r.e.l7.quic_refused;
+	CHECK_STR_EQ(qdg(&r, 6001, &x, 0), "pending",
+	    "quic conns: a blocked hello's first datagram passes pending");
+	CHECK_STR_EQ(qdg(&r, 6001, &x, 1), "blocked",
+	    "quic conns: ... its last is dropped");
+	CHECK_STR_EQ(qdg(&r, 6001, &y, 0), "l7_error",
+	    "quic conns: ... another connection's hello on the ports: "
+	    "refused, the server did not ask for it");
+	CHECK_STR_EQ(qdg(&r, 6001, &x, 1), "blocked",
+	    "quic conns: ... the blocked one's last again: blocked, not read "
+	    "as a new connection's");
+	CHECK_INT_EQ(r.e.l7.quic_refused - refused, 1,
+	    "quic conns: ... one refusal counted");
+	/* The same while the first connection's hello is incomplete. */
+	CHECK_STR_EQ(qdg(&r, 6002, &x, 0), "pending",
+	    "quic conns: incomplete: the first datagram passes pending");
+	CHECK_STR_EQ(qdg(&r, 6002, &y, 0), "l7_error",
+	    "quic conns: incomplete: another connection's hello: refused");
+	CHECK_STR_EQ(qdg(&r, 6002, &x, 1), "blocked",
+	    "quic conns: incomplete: ... the first one's rest: blocked");
+	/* A Retry from the server: the client starts afresh. */
+	CHECK_STR_EQ(qdg(&r, 6003, &x, 0), "pending",
+	    "quic conns: retry: the first datagram passes pending");
+	CHECK_STR_EQ(qserver(&r, 6003, 0x11, 0x55, true), "pending",
+	    "quic conns: retry: the server's Retry passes");
+	CHECK_STR_EQ(qdg(&r, 6003, &y, 0), "accept",
+	    "quic conns: retry: then a new connection is read afresh");
+	CHECK_STR_EQ(qdg(&r, 6003, &z, 0), "l7_error",
+	    "quic conns: retry: ... and only that one");
+	/* A decided flow: a Retry too. */
+	CHECK_STR_EQ(qdg(&r, 6004, &y, 0), "accept",
+	    "quic conns: decided: allowed");
+	CHECK_STR_EQ(qdg(&r, 6004, &z, 0), "l7_error",
+	    "quic conns: decided: another connection: refused");
+	CHECK_STR_EQ(qserver(&r, 6004, 0x22, 0x56, true), "accept",
+	    "quic conns: decided: the server's Retry gets the flow's verdict");
+	CHECK_STR_EQ(qdg(&r, 6004, &x, 0), "pending",
+	    "quic conns: decided: after the Retry a new connection is read");
+	CHECK_STR_EQ(qdg(&r, 6004, &x, 1), "blocked",
+	    "quic conns: decided: ... and its blocked hello dropped");
+
+	/* A second hello after a HelloRetryRequest. */
+	second = r.e.l7.second_hellos;
+	CHECK_STR_EQ(qdg(&r, 6010, &a, 0), "accept",
+	    "quic hrr: the first hello, allowed");
+	CHECK_STR_EQ(qserver(&r, 6010, 0x33, 0x44, false), "accept",
+	    "quic hrr: the server's answer (its ID)");
+	CHECK_STR_EQ(qdg(&r, 6010, &a2, 0), "accept",
+	    "quic hrr: a second hello for the same name: the flow's verdict");
+	CHECK_INT_EQ(r.e.l7.second_hellos - second, 1,
+	    "quic hrr: ... counted as a second hello");
+	CHECK_STR_EQ(qdg(&r, 6010, &a2, 0), "l7_error",
+	    "quic hrr: ... its CRYPTO data again: refused (nothing to "
+	    "compare it with)");
+	CHECK_STR_EQ(qsend(&r, 6010, shorthdr, sizeof(shorthdr), 0, false),
+	    "accept", "quic hrr: ... the flow goes on");
+	CHECK_STR_EQ(qdg(&r, 6010, &a, 0), "accept",
+	    "quic hrr: ... the first hello again: passed over, the flow's");
+
+	bad = r.e.l7.l7_errors;
+	CHECK_STR_EQ(qdg(&r, 6011, &a, 0), "accept",
+	    "quic hrr blocked: the first hello, allowed");
+	CHECK_STR_EQ(qserver(&r, 6011, 0x33, 0x44, false), "accept",
+	    "quic hrr blocked: the server's answer");
+	CHECK_STR_EQ(qdg(&r, 6011, &b2, 1), "accept",
+	    "quic hrr blocked: the second hello's last part first: the "
+	    "flow's verdict");
+	CHECK_STR_EQ(qdg(&r, 6011, &b2, 0), "l7_error",
+	    "quic hrr blocked: the part that completes a second hello for "
+	    "another (blocked) name: l7_error");
+	CHECK_STR_EQ(qsend(&r, 6011, shorthdr, sizeof(shorthdr), 0, false),
+	    "l7_error", "quic hrr blocked: ... and every later packet");
+	CHECK_INT_EQ(r.e.l7.l7_errors - bad, 1,
+	    "quic hrr blocked: one l7 error counted");
+
+	CHECK_STR_EQ(qdg(&r, 6012, &a, 0), "accept",
+	    "quic hrr other: the first hello, allowed");
+	CHECK_STR_EQ(qdg(&r, 6012, &o2, 0), "l7_error",
+	    "quic hrr other: a second hello for another allowed name, the "
+	    "server's ID learned from the client (its side unseen): "
+	    "l7_error");
+
+	CHECK_STR_EQ(qdg(&r, 6013, &a, 0), "accept",
+	    "quic hrr learn: the first hello, allowed");
+	CHECK_STR_EQ(qdg(&r, 6013, &c2, 0), "accept",
+	    "quic hrr learn: CRYPTO data 40 bytes past the first hello, to a "
+	    "new ID: read (the server's, learned), not whole");
+	CHECK_STR_EQ(qdg(&r, 6013, &b2, 0), "l7_error",
+	    "quic hrr learn: a blocked second hello to the learned ID: its "
+	    "bytes conflict with those read");
+
+	errs = r.e.l7.l7_errors;
+	CHECK_STR_EQ(qdg(&r, 6014, &e2, 0), "pending",
+	    "quic early bytes: a blocked second hello where the first hello "
+	    "will end, sent first: pending");
+	CHECK_STR_EQ(qdg(&r, 6014, &a, 0), "l7_error",
+	    "quic early bytes: the first hello with bytes after it already "
+	    "read: l7_error");
+	CHECK_INT_EQ(r.e.l7.l7_errors - errs, 1,
+	    "quic early bytes: counted");
+
+	/* Datagrams the server never reads: not read. */
+	refused = r.e.l7.quic_refused;
+	CHECK_STR_EQ(qsend(&r, 6020, x.dgram[0], x.dgram_len[0], 64, false),
+	    "pending", "quic ttl: the first datagram, TTL 64");
+	CHECK_STR_EQ(qsend(&r, 6020, x.dgram[1], x.dgram_len[1], 2, false),
+	    "l7_error", "quic ttl: the last with TTL 2: refused unread");
+	CHECK_STR_EQ(qsend(&r, 6020, x.dgram[1], x.dgram_len[1], 64, false),
+	    "blocked", "quic ttl: ... with TTL 64: read, blocked");
+	CHECK_STR_EQ(qsend(&r, 6021, x.dgram[0], x.dgram_len[0], 2, false),
+	    "pending", "quic ttl: a first datagram with TTL 2");
+	CHECK_STR_EQ(qsend(&r, 6021, x.dgram[1], x.dgram_len[1], 64, false),
+	    "l7_error", "quic ttl: ... a later one with TTL 64: refused");
+	CHECK_INT_EQ(r.e.l7.quic_refused - refused, 2,
+	    "quic ttl: two refusals counted");
+	CHECK_STR_EQ(qdg(&r, 6022, &a, 0), "accept",
+	    "quic ttl: decided: allowed");
+	CHECK_STR_EQ(qsend(&r, 6022, b2.dgram[0], b2.dgram_len[0], 63,
+	    false), "l7_error",
+	    "quic ttl: decided: a second hello's part with TTL 63: refused");
+	errs = r.e.l7.bad_csum;
+	CHECK_STR_EQ(qsend(&r, 6023, y.dgram[0], y.dgram_len[0], 0, true),
+	    "l7_error", "quic checksum: a wrong UDP checksum: refused unread");
+	CHECK_INT_EQ(r.e.l7.bad_csum - errs, 1, "quic checksum: counted");
+	CHECK_STR_EQ(qdg(&r, 6023, &x, 0), "pending",
+	    "quic checksum: ... the flow reads the next one as its first");
+	teardown(&r);
+
+	/* flows.hello_retry = false: the first hello decides, as before. */
+	if (setup(&r, "flows = { hello_retry = false; };")) {
+		CHECK_STR_EQ(qdg(&r, 6030, &a, 0), "accept",
+		    "quic hrr off: the first hello, allowed");
+		CHECK_STR_EQ(qdg(&r, 6030, &o2, 0), "accept",
+		    "quic hrr off: a second hello for another name: the "
+		    "flow's verdict");
+		CHECK_STR_EQ(qdg(&r, 6030, &z, 0), "l7_error",
+		    "quic hrr off: another connection: refused all the same");
+		teardown(&r);
+	}
+	qi_ctx_free(qx);
 }
 
 /* A decided QUIC flow keeps its verdict for flows.udp_timeout idle. */
@@ -2699,6 +2984,7 @@ main(void)
 	test_insertion_order();
 	test_http_dns();
 	test_quic();
+	test_quic_conns();
 	test_udp_timeout();
 	test_quic_ja4();
 	test_full();

@@ -82,11 +82,39 @@ struct nfqd_quic_conn {
 					   n % 32 of word n / 32: number n);
 					   32-bit words keep the struct 4-byte
 					   aligned, as a flow's l7data is */
+	uint16_t	base;		/* the CRYPTO offset the hello read
+					   starts at: 0, or for a second hello
+					   the first's end (nfqd_quic_resume());
+					   bytes before it are passed over */
 	uint8_t		dcid_len;
 	uint8_t		scid_len;
 	uint8_t		has_scid;	/* the server's ID is known */
+	uint8_t		restart_ok;	/* the server sent a Retry or a
+					   Version Negotiation: a new
+					   connection on these ports may
+					   start (nfqd_quic_server()) */
+	uint8_t		learn;		/* (resumed only) the first Initial
+					   for an unknown ID that decrypts with
+					   keys names the server's ID */
 	uint8_t		dcid[NFQD_QUIC_CID_MAX];	/* the client's first */
 	uint8_t		scid[NFQD_QUIC_CID_MAX];	/* the server's */
+};
+
+/*
+ * What a flow keeps of its connection once the hello is read (the fields
+ * take the connection's place): enough to read the client's later
+ * Initials with keys derived again (nfqd_quic_resume()).
+ */
+struct nfqd_quic_id {
+	uint32_t	version;
+	uint16_t	hello_end;	/* CRYPTO offset past the first hello */
+	uint8_t		dcid_len;
+	uint8_t		scid_len;
+	uint8_t		has_scid;
+	uint8_t		restart_ok;
+	uint8_t		second;		/* a second hello was read */
+	uint8_t		dcid[NFQD_QUIC_CID_MAX];
+	uint8_t		scid[NFQD_QUIC_CID_MAX];
 };
 
 /* What nfqd_quic_client() says about a datagram. */
@@ -101,6 +129,8 @@ struct nfqd_quic_out {
 					   repeated packet numbers, passed over */
 	uint8_t		why;		/* enum nfqd_quic_why */
 	bool		new_conn;	/* see nfqd_quic_client() */
+	bool		crypto_past;	/* CRYPTO bytes at or past c->base
+					   were read (or, without ra, seen) */
 };
 
 struct nfqd_quic;		/* a worker's contexts and scratch buffer */
@@ -128,8 +158,10 @@ int	nfqd_quic_keys(struct nfqd_quic *q, uint32_t version,
 
 /*
  * Read one UDP datagram buf[0..len) from the client of connection c,
- * whose CRYPTO bytes go to ra (a buffer of nfqd_reasm_get(pool, 0), which
- * holds the connection's and nothing else).  Every coalesced packet is
+ * whose CRYPTO bytes go to ra (a buffer of nfqd_reasm_get(pool, c->base),
+ * which holds the connection's and nothing else; NULL: CRYPTO bytes are
+ * not kept, only out->crypto_past says whether some lie at or past
+ * c->base).  Every coalesced packet is
  * looked at: Initials of c's version are decrypted and their frames read,
  * 0-RTT and Handshake packets passed over, a short header ends the
  * datagram.  Nothing is allocated; buf is only read.
@@ -165,10 +197,36 @@ enum nfqd_l7_res nfqd_quic_client(struct nfqd_quic *q,
 /*
  * A datagram from the server of c: the Source Connection ID of its first
  * long header packet of c's version becomes the ID the client may send
- * its later Initials to.  Nothing else is read.
+ * its later Initials to; a Retry or a Version Negotiation packet sets
+ * restart_ok (the server keeps nothing of the connection: the client
+ * starts afresh).  Nothing else is read.
  */
 void	nfqd_quic_server(struct nfqd_quic_conn *c, const uint8_t *buf,
 	    size_t len);
+
+/* The same for a connection kept as id. */
+void	nfqd_quic_server_id(struct nfqd_quic_id *id, const uint8_t *buf,
+	    size_t len);
+
+/* c, whose hello ended at CRYPTO offset hello_end, as a flow keeps it. */
+void	nfqd_quic_keep(const struct nfqd_quic_conn *c, uint16_t hello_end,
+	    struct nfqd_quic_id *id);
+
+/*
+ * id back into c, for nfqd_quic_client() to read the client's later
+ * Initials: keys derived again, packet numbers forgotten, base the first
+ * hello's end (a second hello is read from there; CRYPTO bytes before
+ * it, which the server holds already, are passed over), learn set when
+ * the server's ID is unknown.  -1 when the keys cannot be derived.
+ */
+int	nfqd_quic_resume(struct nfqd_quic *q, const struct nfqd_quic_id *id,
+	    struct nfqd_quic_conn *c);
+
+/*
+ * Whether buf[0..len) holds a v1/v2 Initial packet among its coalesced
+ * long header packets: a datagram a resumed connection reads.
+ */
+bool	nfqd_quic_has_initial(const uint8_t *buf, size_t len);
 
 /*
  * Whether nfqd_quic_client() would read buf[0..len) on a connection with
