@@ -8,10 +8,14 @@
 # 0x709a50c4 this ngtcp2 speaks) is refused (l7_error_verdict, drop).
 # Then nfqd's own reading of the capture (l7dump) against tshark's, which
 # decrypts Initials itself: the same server name and ALPN list, from the
-# same frame, for each name's first hello.
+# same frame, for each name's first hello.  A second server on QP2 takes
+# only P-384, which the client offers no key share for: it answers each
+# first hello with a HelloRetryRequest, and nfqd reads the client's second
+# hello too (docs/l7.md, A second ClientHello).
 . "$(dirname "$0")/lib.sh"
 
 QP=4443
+QP2=4445
 L7DUMP=$TOP/${NFQD_BUILD:-build}/tools/l7dump
 CAP=$TMP/cap.pcap
 
@@ -35,6 +39,10 @@ for t in iptables ip6tables; do
 	in2 $t -t mangle -A INPUT -p udp --dport $QP -j NFQUEUE \
 	    --queue-balance 0:1 --queue-bypass
 	in2 $t -t mangle -A OUTPUT -p udp --sport $QP -j NFQUEUE \
+	    --queue-balance 0:1 --queue-bypass
+	in2 $t -t mangle -A INPUT -p udp --dport $QP2 -j NFQUEUE \
+	    --queue-balance 0:1 --queue-bypass
+	in2 $t -t mangle -A OUTPUT -p udp --sport $QP2 -j NFQUEUE \
 	    --queue-balance 0:1 --queue-bypass
 done
 printf '%s\n' blocked.example >"$TMP/blocked.txt"
@@ -62,8 +70,13 @@ test_cert "$NS2"
 ip netns exec "$NS2" gtlsserver -q -d "$TMP/www" $A2 $QP "$TMP/key.pem" \
     "$TMP/cert.pem" >"$TMP/server.log" 2>&1 &
 BG_PIDS+=($!)
-listening() { in2 ss -Hlun "sport = :$QP" | grep -q .; }
-wait_until 10 listening || { fail "gtlsserver did not listen"; finish; }
+ip netns exec "$NS2" gtlsserver -q -d "$TMP/www" \
+    --groups=-GROUP-ALL:+GROUP-SECP384R1 $A2 $QP2 "$TMP/key.pem" \
+    "$TMP/cert.pem" >"$TMP/server2.log" 2>&1 &
+BG_PIDS+=($!)
+listening() { in2 ss -Hlun "sport = :$1" | grep -q .; }
+wait_until 10 listening $QP || { fail "gtlsserver did not listen"; finish; }
+wait_until 10 listening $QP2 || { fail "gtlsserver (P-384) did not listen"; finish; }
 
 ip netns exec "$NS2" tcpdump -i veth1 -U --immediate-mode -Z root -w "$CAP" \
     udp port $QP >"$TMP/tcpdump.log" 2>&1 &
@@ -71,15 +84,16 @@ TCPDUMP_PID=$!
 BG_PIDS+=("$TCPDUMP_PID")
 wait_until 10 test -s "$CAP" || { fail "tcpdump did not start"; finish; }
 
-# fetch NAME [VERSION]: the file over QUIC with NAME as SNI; its exit
-# status (124: the handshake never completed in 6 s).
+# fetch NAME [VERSION [PORT]]: the file over QUIC with NAME as SNI; its
+# exit status (124: the handshake never completed in 6 s).
 n=0
 fetch() {
+	local port=${3:-$QP}
 	n=$((n + 1))
 	mkdir -p "$TMP/dl$n"
 	timeout 6 ip netns exec "$NS1" gtlsclient -q \
 	    --exit-on-all-streams-close --download="$TMP/dl$n" \
-	    ${2:+-v $2} "$1" $QP "https://$1:$QP/data" \
+	    ${2:+-v $2} "$1" $port "https://$1:$port/data" \
 	    >"$TMP/client$n.log" 2>&1
 }
 got() { [ -f "$TMP/dl$n/data" ] && sha256sum <"$TMP/dl$n/data" | cut -d' ' -f1; }
@@ -108,6 +122,23 @@ fetch allowed.example 0x709a50c4
 rc=$?
 verify "allowed.example over the v2 draft 0x709a50c4: refused (exit $rc)" \
     test "$rc" != 0 -a ! -e "$TMP/dl$n/data"
+
+# Asked again: two hellos a connection, read both.
+dump
+q0=$(js .total.l7_quic) e0=$(js .total.l7_errors)
+fetch allowed.example "" $QP2
+rc=$?
+verify "allowed.example, asked again (P-384 only): fetched byte for byte (exit $rc)" \
+    test "$rc" = 0 -a "$(got)" = "$want"
+dump
+check "allowed.example, asked again: l7_quic +2 (the first and the second hello)" \
+    $(($(js .total.l7_quic) - q0)) 2
+fetch blocked.example "" $QP2
+rc=$?
+verify "blocked.example, asked again: no handshake (exit $rc)" \
+    test "$rc" != 0 -a ! -e "$TMP/dl$n/data"
+dump
+check "no l7 errors in either" $(($(js .total.l7_errors) - e0)) 0
 
 dump
 verify "rule sni read the blocked names' hellos ($(rule sni) hits)" \

@@ -34,6 +34,16 @@
  *                file), or for a FRACTION (-m) a made-up name
  *   -e SEED      random seed (connection IDs, hello random, names)
  *
+ * A later flight of a connection (a second hello after a HelloRetryRequest,
+ * a datagram sent again), with -e the same seed:
+ *   -D HEX       the Destination Connection ID (else random)
+ *   -K HEX       protect with the keys of this connection ID (the
+ *                client's first, when -D is the server's)
+ *   -O OFFSET    CRYPTO offset of the hello's first byte (0)
+ *   -B PN        the first packet number (0)
+ *   -u LIST      send only these datagrams, e.g. 1 or 0,2 (all)
+ *   -T TTL       send with this TTL or hop limit (the system's)
+ *
  * Every datagram with an Initial is padded to 1200 bytes or more (PADDING
  * frames in its last packet).  One line per datagram of the first 1,000
  * connections, on stdout (stderr when the pcap goes to stdout):
@@ -74,7 +84,9 @@ usage(void)
 	    "[-a ALPN] [-q] [-S SIZE]\n"
 	    "           [-k PIECES] [-x CUTS] [-o ORDER] [-c N] [-N] "
 	    "[-n COUNT] [-P PORT] [-A ADDR]\n"
-	    "           [-f FILE [-m FRACTION]] [-e SEED]\n"
+	    "           [-f FILE [-m FRACTION]] [-e SEED] [-D HEX] [-K HEX] "
+	    "[-O OFFSET]\n"
+	    "           [-B PN] [-u LIST] [-T TTL]\n"
 	    "       quicgen -F FILE -d ADDR -p PORT [-r CONNS/S] [-t SECONDS] "
 	    "[-A SRCADDR] [-C CPU]\n");
 	exit(2);
@@ -215,6 +227,28 @@ describe(FILE *out, unsigned conn, const struct qi_flight *f,
 	}
 }
 
+/* -D, -K: a connection ID in hex into id; its length, -1 if bad. */
+static int
+hex_cid(const char *s, uint8_t *id)
+{
+	size_t		n = strlen(s), i;
+	unsigned	v;
+
+	if (n == 0 || n % 2 != 0 || n / 2 > QI_CID_MAX)
+		return -1;
+	for (i = 0; i < n / 2; i++) {
+		if (sscanf(s + 2 * i, "%2x", &v) != 1)
+			return -1;
+		id[i] = (uint8_t)v;
+	}
+	return (int)(n / 2);
+}
+
+/* Datagrams -u sends (bit d: datagram d); all when 0. */
+static unsigned	only;
+/* -T: the TTL or hop limit; 0: the system's. */
+static int	ttl;
+
 /* Send a flight from a new UDP socket (bound to sport when not 0). */
 static void
 send_flight(const struct sockaddr_storage *dst, socklen_t dlen,
@@ -227,6 +261,11 @@ send_flight(const struct sockaddr_storage *dst, socklen_t dlen,
 
 	if ((fd = socket(dst->ss_family, SOCK_DGRAM, 0)) == -1)
 		die("socket");
+	if (ttl != 0 && (dst->ss_family == AF_INET ?
+	    setsockopt(fd, IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl)) :
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &ttl,
+	    sizeof(ttl))) == -1)
+		die("setsockopt TTL");
 	if (sport != 0) {
 		memset(&src, 0, sizeof(src));
 		src.ss_family = dst->ss_family;
@@ -238,6 +277,8 @@ send_flight(const struct sockaddr_storage *dst, socklen_t dlen,
 			die("bind");
 	}
 	for (d = 0; d < f->ndgrams; d++) {
+		if (only != 0 && !(only & 1u << d))
+			continue;
 		do {
 			n = sendto(fd, f->dgram[d], f->dgram_len[d], 0,
 			    (const struct sockaddr *)dst, dlen);
@@ -466,6 +507,8 @@ main(int argc, char *argv[])
 	uint64_t		 seed = 0, usec = 0, dgrams = 0, listed = 0;
 	double			 miss = -1, seconds = 0;
 	unsigned		 i, d, norder = 0;
+	uint8_t			 dcid[QI_CID_MAX], kcid[QI_CID_MAX];
+	int			 dcid_len = -1, kcid_len = -1;
 	size_t			 pi = NPORTS, len;
 	FILE			*wfp = NULL, *out = stdout;
 	int			 ch, cpu = -1;
@@ -476,8 +519,33 @@ main(int argc, char *argv[])
 	s.pq = true;
 	s.pieces = 2;
 	while ((ch = getopt(argc, argv, "d:p:w:F:V:s:a:qS:k:x:o:c:Nn:P:A:f:"
-	    "m:e:r:t:C:")) != -1) {
+	    "m:e:r:t:C:D:K:O:B:u:T:")) != -1) {
 		switch (ch) {
+		case 'D':
+			if ((dcid_len = hex_cid(optarg, dcid)) < 0) {
+				fprintf(stderr, "quicgen: -D: 1 to %d bytes "
+				    "in hex\n", QI_CID_MAX);
+				return 2;
+			}
+			break;
+		case 'K':
+			if ((kcid_len = hex_cid(optarg, kcid)) < 0) {
+				fprintf(stderr, "quicgen: -K: 1 to %d bytes "
+				    "in hex\n", QI_CID_MAX);
+				return 2;
+			}
+			s.key_dcid = kcid;
+			s.key_dcid_len = (uint8_t)kcid_len;
+			break;
+		case 'T': ttl = (int)num(optarg, 255, "-T"); break;
+		case 'O': s.crypto_off = num(optarg, 1 << 20, "-O"); break;
+		case 'B': s.pn_base = (unsigned)num(optarg, 60, "-B"); break;
+		case 'u':
+			for (tok = strtok_r(optarg, ",", &save); tok != NULL;
+			    tok = strtok_r(NULL, ",", &save))
+				only |= 1u << num(tok, QI_PIECES_MAX - 1,
+				    "-u");
+			break;
 		case 'd': addr = optarg; break;
 		case 'p': port = num(optarg, 65535, "-p"); break;
 		case 'w': wfile = optarg; break;
@@ -611,6 +679,10 @@ main(int argc, char *argv[])
 		s.scid_len = 8;
 		qi_random(s.dcid, s.dcid_len);
 		qi_random(s.scid, s.scid_len);
+		if (dcid_len > 0) {
+			memcpy(s.dcid, dcid, (size_t)dcid_len);
+			s.dcid_len = (uint8_t)dcid_len;
+		}
 		if (qi_build(x, &s, &f, err, sizeof(err)) != 0) {
 			fprintf(stderr, "quicgen: %s\n", err);
 			return 2;
@@ -633,6 +705,8 @@ main(int argc, char *argv[])
 				p = ports[pi++];
 			}
 			for (d = 0; d < f.ndgrams; d++) {
+				if (only != 0 && !(only & 1u << d))
+					continue;
 				memcpy(pkt + 28, f.dgram[d], f.dgram_len[d]);
 				len = udp4(pkt, wsrc.s_addr, wdst.s_addr, p,
 				    (uint16_t)port, f.dgram_len[d]);
