@@ -10,7 +10,14 @@
  * sequence of chunks, each [kind, pn, len_hi, len_lo, bytes...]; kind bit
  * 0: plaintext, bit 1: v2, bits 2-3: packet number length - 1, bit 4: a
  * second datagram from the server first (with a Source Connection ID),
- * bit 5: the DCID is another one (encrypted with the fixed ID's keys).
+ * bit 5: the DCID is another one (encrypted with the fixed ID's keys),
+ * bit 6: once the first hello is read, the datagram is read without a
+ * buffer (CRYPTO data only noted).
+ *
+ * After a first hello is read whole, the connection is kept
+ * (nfqd_quic_keep()) and each later datagram read as l7.c reads a decided
+ * flow's: resumed (keys derived again, base the first hello's end) into a
+ * buffer whose byte 0 is that end, for a second hello.
  *
  * Beyond "no crash" it asserts: the answer and reason agree and are in
  * range; NOT only before any Initial was read, and with nothing read;
@@ -142,18 +149,47 @@ check(enum nfqd_l7_res r, const struct nfqd_quic_out *o, bool had,
 	}
 }
 
+/* A resumed connection's datagram: r, o with ra (NULL: none), before:
+   its contig before. */
+static void
+check_later(enum nfqd_l7_res r, const struct nfqd_quic_out *o,
+    struct nfqd_reasm *ra, size_t before, uint16_t base)
+{
+	struct nfqd_tls_hello	h;
+
+	ASSERT(r == NFQD_L7_MORE || r == NFQD_L7_DONE || r == NFQD_L7_BAD);
+	ASSERT(o->why < NFQD_QUIC_R_MAX);
+	if (o->new_conn)
+		ASSERT(r == NFQD_L7_MORE && o->read == 0);
+	if (ra == NULL) {
+		ASSERT(r != NFQD_L7_DONE);
+		return;
+	}
+	ASSERT(nfqd_reasm_seq0(ra) == base);
+	ASSERT(nfqd_reasm_contig(ra) <= NFQD_REASM_MAX);
+	if (nfqd_reasm_contig(ra) != before)
+		ASSERT(o->crypto_past);
+	if (r == NFQD_L7_DONE) {
+		ASSERT(o->read > 0 && o->crypto_past);
+		ASSERT(nfqd_tls_handshake_parse(nfqd_reasm_data(ra),
+		    nfqd_reasm_contig(ra), &h) == NFQD_L7_DONE);
+		ASSERT(memcmp(&h, &o->hello, sizeof(h)) == 0);
+	}
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static uint8_t		 dg[65536];
 	struct nfqd_quic_conn	 c;
+	struct nfqd_quic_id	 id;
 	struct nfqd_quic_out	 o;
 	struct nfqd_reasm	*ra;
 	enum nfqd_l7_res	 r;
 	uint8_t			*b;
-	size_t			 off = 0, n, len;
+	size_t			 off = 0, n, len, before;
 	uint8_t			 kind, pn;
-	bool			 had;
+	bool			 had, later = false;
 
 	setup();
 	memset(&c, 0, sizeof(c));
@@ -175,7 +211,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			s[11] = 0;
 			s[12] = 0x40;
 			s[13] = 40;
-			nfqd_quic_server(&c, s, sizeof(s));
+			if (later)
+				nfqd_quic_server_id(&id, s, sizeof(s));
+			else
+				nfqd_quic_server(&c, s, sizeof(s));
 		}
 		if ((kind & 1) && n <= 16000)
 			len = wrap(kind, pn, data + off, n, dg);
@@ -185,6 +224,29 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if ((b = malloc(len > 0 ? len : 1)) == NULL)
 			abort();
 		memcpy(b, dg, len);
+		if (later) {
+			/* As l7.c reads a decided flow's datagram. */
+			if (nfqd_quic_resume(q, &id, &c) != 0)
+				abort();
+			ASSERT(c.base == id.hello_end);
+			before = nfqd_reasm_contig(ra);
+			r = nfqd_quic_client(q, &c, kind & 0x40 ? NULL : ra, b,
+			    len, &o);
+			free(b);
+			check_later(r, &o, kind & 0x40 ? NULL : ra, before,
+			    id.hello_end);
+			if (kind & 0x40)
+				ASSERT(nfqd_reasm_contig(ra) == before);
+			if (c.has_scid && !id.has_scid) {
+				id.scid_len = c.scid_len;
+				memcpy(id.scid, c.scid, sizeof(id.scid));
+				id.has_scid = 1;
+			}
+			if (o.new_conn || r == NFQD_L7_DONE ||
+			    r == NFQD_L7_BAD)
+				break;
+			continue;
+		}
 		had = c.version != 0;
 		r = nfqd_quic_client(q, &c, ra, b, len, &o);
 		free(b);
@@ -196,8 +258,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 			continue;
 		}
-		if (r == NFQD_L7_DONE || r == NFQD_L7_BAD)
+		if (r == NFQD_L7_BAD)
 			break;
+		if (r == NFQD_L7_DONE) {
+			/* Decided: kept, read on for a second hello. */
+			nfqd_quic_keep(&c, (uint16_t)o.hello.used, &id);
+			ASSERT(id.version == c.version &&
+			    id.dcid_len == c.dcid_len);
+			nfqd_reasm_put(pool, ra);
+			if ((ra = nfqd_reasm_get(pool, id.hello_end)) == NULL)
+				abort();
+			later = true;
+		}
 	}
 	nfqd_reasm_put(pool, ra);
 	return 0;
