@@ -632,32 +632,37 @@ quic_final(struct nfqd_flow *f, struct nfqd_pkt *pi)
  * Whether a client datagram of QUIC flow f is one the server never
  * receives or discards, which must not be read (the caller gives it
  * l7_error_verdict): a wrong UDP checksum (l7_bad_csum), or a TTL or hop
- * limit other than the flow's first client datagram's (l7_quic_refused).
- * A client sends its datagrams alike; one whose TTL runs out past a
- * gateway would show nfqd CRYPTO bytes the server never reads, which a
- * later copy could then change unread.  Nothing here knows which
- * datagrams reached the server, so a first datagram with a low TTL must
- * not make a later one with a higher TTL look right either: they must
- * all be equal.
+ * limit other than that of the datagram whose Initial was read first
+ * (l7_quic_refused, once there is one: quic_ttl()).  A client sends its
+ * datagrams alike; one whose TTL runs out past a gateway would show nfqd
+ * CRYPTO bytes the server never reads, which a later copy could then
+ * change unread.  Nothing here knows which datagrams reached the server,
+ * so a first datagram with a low TTL must not make a later one with a
+ * higher TTL look right either: they must all be equal.
  */
 static bool
 quic_unseen(struct nfqd_l7 *l, struct nfqd_flow *f, const struct nfqd_pkt *pi,
     const uint8_t *data, uint32_t skbinfo)
 {
-	uint8_t	ttl = ip_ttl(pi, data);
-
 	if (!l4_csum_ok(pi, data, skbinfo)) {
 		l->bad_csum++;
 		return true;
 	}
-	if (!(f->flags & F_QTTL)) {
-		f->ttl = ttl;
-		f->flags |= F_QTTL;
-	} else if (ttl != f->ttl) {
+	if ((f->flags & F_QTTL) && ip_ttl(pi, data) != f->ttl) {
 		l->quic_refused++;
 		return true;
 	}
 	return false;
+}
+
+/* The client datagram read first (c's first Initial): its TTL is kept. */
+static void
+quic_ttl(struct nfqd_flow *f, const struct nfqd_pkt *pi, const uint8_t *data)
+{
+	if (!(f->flags & F_QTTL) && qconn(f)->version != 0) {
+		f->ttl = ip_ttl(pi, data);
+		f->flags |= F_QTTL;
+	}
 }
 
 /* Whether the server of QUIC flow f asked its client to start afresh. */
@@ -737,6 +742,7 @@ quic_client(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
 		res = nfqd_quic_client(l->quic, c, f->ra, pay, pi->paylen, &o);
 	}
 	l->quic_refused += o.refused;
+	quic_ttl(f, pi, data);
 	if (res == NFQD_L7_DONE)
 		res = quic_first(l, f, &o);
 	switch (res) {

@@ -1258,6 +1258,11 @@ test_quic_conns(void)
 	CHECK_STR_EQ(qsend(&r, 6022, b2.dgram[0], b2.dgram_len[0], 63,
 	    false), "l7_error",
 	    "quic ttl: decided: a second hello's part with TTL 63: refused");
+	/* A flow first seen from the server's side: no TTL kept from it. */
+	(void) qserver(&r, 6024, 0x22, 0x57, false);
+	CHECK_STR_EQ(qsend(&r, 6024, y.dgram[0], y.dgram_len[0], 50, false),
+	    "accept", "quic ttl: a flow the server's datagram made: the "
+	    "client's hello (TTL 50) is read");
 	errs = r.e.l7.bad_csum;
 	CHECK_STR_EQ(qsend(&r, 6023, y.dgram[0], y.dgram_len[0], 0, true),
 	    "l7_error", "quic checksum: a wrong UDP checksum: refused unread");
