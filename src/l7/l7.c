@@ -1450,6 +1450,20 @@ second_result(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
 }
 
 /*
+ * The packet carries the first hello's fields, for the rules, tentatively
+ * (it passes pending), and the flow waits for the client's next records.
+ */
+static void
+second_wait(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
+    enum nfqd_flow_class cls, uint64_t now)
+{
+	known(pi, fields(f));
+	l->tentative = true;
+	nfqd_flow_touch(l->flows, f, unless_closing(cls, f->ra != NULL ?
+	    NFQD_FC_REASM : NFQD_FC_WAIT), now);
+}
+
+/*
  * The first hello was just read whole (fields(f), l->hello), from the
  * segment at seq: when a second may follow, start reading what comes
  * after it (the rest of this segment, or of the buffer, first) and say
@@ -1487,11 +1501,7 @@ second_start(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
 		r = second_bytes(l, f, seq, pay, len);
 	}
 	if (r == S_MORE) {
-		/* The first hello's fields, for the rules: tentatively. */
-		known(pi, fields(f));
-		l->tentative = true;
-		nfqd_flow_touch(l->flows, f, unless_closing(cls,
-		    f->ra != NULL ? NFQD_FC_REASM : NFQD_FC_WAIT), now);
+		second_wait(l, f, pi, cls, now);
 		return true;
 	}
 	second_result(l, f, pi, r, cls, now);
@@ -1511,10 +1521,7 @@ second_packet(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
 	int32_t	d = (int32_t)(seq - (f->seq0 + second(f)->off));
 
 	if (d < 0 && (uint32_t)-d >= len) {
-		known(pi, fields(f));
-		l->tentative = true;
-		nfqd_flow_touch(l->flows, f, unless_closing(cls,
-		    f->ra != NULL ? NFQD_FC_REASM : NFQD_FC_WAIT), now);
+		second_wait(l, f, pi, cls, now);
 		return;
 	}
 	second_result(l, f, pi, second_bytes(l, f, seq, pay, len), cls, now);
