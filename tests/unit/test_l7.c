@@ -1103,182 +1103,221 @@ qserver(struct run *r, uint16_t sport, uint8_t cid, uint8_t sid, bool retry)
 	return what(&d);
 }
 
+/* The flights test_quic_conns() sends (qi_build() fills them). */
+static struct qi_flight	 qf_x, qf_y, qf_z, qf_a, qf_a2, qf_b2, qf_o2;
+static struct qi_flight	 qf_c2, qf_e2;
+
+/* One datagram of a table below, from the client or the server. */
+struct qstep {
+	uint16_t		 port;		/* the client's */
+	/* 'c': flight f's datagram d; 's': a server's Initial; 'r': its
+	   Retry; 'h': a short header from the client */
+	char			 kind;
+	const struct qi_flight	*f;
+	unsigned		 d;
+	/* 's', 'r': the bytes of the client's ID and the server's */
+	uint8_t			 cid, sid;
+	const char		*want, *desc;
+};
+
+static void
+qsteps(struct run *r, const struct qstep *t, size_t n)
+{
+	uint8_t		shorthdr[60];
+	const char	*got;
+	size_t		i;
+
+	memset(shorthdr, 0x41, sizeof(shorthdr));
+	for (i = 0; i < n; i++) {
+		switch (t[i].kind) {
+		case 'c':
+			got = qdg(r, t[i].port, t[i].f, t[i].d);
+			break;
+		case 'h':
+			got = qsend(r, t[i].port, shorthdr, sizeof(shorthdr),
+			    0, false);
+			break;
+		default:
+			got = qserver(r, t[i].port, t[i].cid, t[i].sid,
+			    t[i].kind == 'r');
+			break;
+		}
+		CHECK_STR_EQ(got, t[i].want, unit_fmt("quic %s", t[i].desc));
+	}
+}
+
+/*
+ * Another connection on a flow's ports.  The hole this closes (port
+ * 6001): a blocked hello's first datagram passes pending (the server
+ * keeps its bytes), its last is dropped; a harmless connection on the
+ * same ports made nfqd start afresh, and the blocked one's last datagram
+ * again was read alone, as the new connection's incomplete hello:
+ * pending, so the server had the whole blocked hello.
+ */
+static const struct qstep conns_steps[] = {
+	{ 6001, 'c', &qf_x, 0, 0, 0, "pending",
+	  "conns: a blocked hello's first datagram passes pending" },
+	{ 6001, 'c', &qf_x, 1, 0, 0, "blocked",
+	  "conns: ... its last is dropped" },
+	{ 6001, 'c', &qf_y, 0, 0, 0, "l7_error",
+	  "conns: ... another connection's hello on the ports: refused, the "
+	  "server did not ask for it" },
+	{ 6001, 'c', &qf_x, 1, 0, 0, "blocked",
+	  "conns: ... the blocked one's last again: blocked, not read as a "
+	  "new connection's" },
+	/* The same while the first connection's hello is incomplete. */
+	{ 6002, 'c', &qf_x, 0, 0, 0, "pending",
+	  "conns: incomplete: the first datagram passes pending" },
+	{ 6002, 'c', &qf_y, 0, 0, 0, "l7_error",
+	  "conns: incomplete: another connection's hello: refused" },
+	{ 6002, 'c', &qf_x, 1, 0, 0, "blocked",
+	  "conns: incomplete: ... the first one's rest: blocked" },
+	/* A Retry from the server: the client starts afresh. */
+	{ 6003, 'c', &qf_x, 0, 0, 0, "pending",
+	  "conns: retry: the first datagram passes pending" },
+	{ 6003, 'r', NULL, 0, 0x11, 0x55, "pending",
+	  "conns: retry: the server's Retry passes" },
+	{ 6003, 'c', &qf_y, 0, 0, 0, "accept",
+	  "conns: retry: then a new connection is read afresh" },
+	{ 6003, 'c', &qf_z, 0, 0, 0, "l7_error",
+	  "conns: retry: ... and only that one" },
+	/* A decided flow: a Retry too. */
+	{ 6004, 'c', &qf_y, 0, 0, 0, "accept", "conns: decided: allowed" },
+	{ 6004, 'c', &qf_z, 0, 0, 0, "l7_error",
+	  "conns: decided: another connection: refused" },
+	{ 6004, 'r', NULL, 0, 0x22, 0x56, "accept",
+	  "conns: decided: the server's Retry gets the flow's verdict" },
+	{ 6004, 'c', &qf_x, 0, 0, 0, "pending",
+	  "conns: decided: after the Retry a new connection is read" },
+	{ 6004, 'c', &qf_x, 1, 0, 0, "blocked",
+	  "conns: decided: ... and its blocked hello dropped" },
+};
+
+/* A second hello after a HelloRetryRequest. */
+static const struct qstep hrr_steps[] = {
+	{ 6010, 'c', &qf_a, 0, 0, 0, "accept",
+	  "hrr: the first hello, allowed" },
+	{ 6010, 's', NULL, 0, 0x33, 0x44, "accept",
+	  "hrr: the server's answer (its ID)" },
+	{ 6010, 'c', &qf_a2, 0, 0, 0, "accept",
+	  "hrr: a second hello for the same name: the flow's verdict" },
+	{ 6010, 'c', &qf_a2, 0, 0, 0, "l7_error",
+	  "hrr: ... its CRYPTO data again: refused (nothing to compare it "
+	  "with)" },
+	{ 6010, 'h', NULL, 0, 0, 0, "accept", "hrr: ... the flow goes on" },
+	{ 6010, 'c', &qf_a, 0, 0, 0, "accept",
+	  "hrr: ... the first hello again: passed over, the flow's" },
+	{ 6011, 'c', &qf_a, 0, 0, 0, "accept",
+	  "hrr blocked: the first hello, allowed" },
+	{ 6011, 's', NULL, 0, 0x33, 0x44, "accept",
+	  "hrr blocked: the server's answer" },
+	{ 6011, 'c', &qf_b2, 1, 0, 0, "accept",
+	  "hrr blocked: the second hello's last part first: the flow's "
+	  "verdict" },
+	{ 6011, 'c', &qf_b2, 0, 0, 0, "l7_error",
+	  "hrr blocked: the part that completes a second hello for another "
+	  "(blocked) name: l7_error" },
+	{ 6011, 'h', NULL, 0, 0, 0, "l7_error",
+	  "hrr blocked: ... and every later packet" },
+	{ 6012, 'c', &qf_a, 0, 0, 0, "accept",
+	  "hrr other: the first hello, allowed" },
+	{ 6012, 'c', &qf_o2, 0, 0, 0, "l7_error",
+	  "hrr other: a second hello for another allowed name, the server's "
+	  "ID learned from the client (its side unseen): l7_error" },
+	{ 6013, 'c', &qf_a, 0, 0, 0, "accept",
+	  "hrr learn: the first hello, allowed" },
+	{ 6013, 'c', &qf_c2, 0, 0, 0, "accept",
+	  "hrr learn: CRYPTO data 40 bytes past the first hello, to a new ID: "
+	  "read (the server's, learned), not whole" },
+	{ 6013, 'c', &qf_b2, 0, 0, 0, "l7_error",
+	  "hrr learn: a blocked second hello to the learned ID: its bytes "
+	  "conflict with those read" },
+	{ 6014, 'c', &qf_e2, 0, 0, 0, "pending",
+	  "early bytes: a blocked second hello where the first hello will "
+	  "end, sent first: pending" },
+	{ 6014, 'c', &qf_a, 0, 0, 0, "l7_error",
+	  "early bytes: the first hello with bytes after it already read: "
+	  "l7_error" },
+};
+
 static void
 test_quic_conns(void)
 {
-	static struct qi_flight	 x, y, z, a, a2, b2, o2, c2, e2;
+	struct qi_flight	*x = &qf_x, *y = &qf_y, *z = &qf_z, *a = &qf_a;
+	struct qi_flight	*b2 = &qf_b2, *o2 = &qf_o2;
 	struct run		 r;
-	uint64_t		 refused, second, bad, errs;
-	uint8_t			 shorthdr[60];
+	uint64_t		 refused, second, errs;
 
 	if ((qx = qi_ctx_new()) == NULL) {
 		CHECK(0, "quic conns: libcrypto contexts");
 		return;
 	}
-	if (!qflight(&x, "blocked.example", 2, 0x11) ||
-	    !qflight(&y, "allowed.example", 1, 0x22) ||
-	    !qflight(&z, "allowed.example", 1, 0x23) ||
-	    !qflight(&a, "allowed.example", 1, 0x33) ||
-	    !qsecond(&a2, &a, 0x33, 0x44, "allowed.example", 1, 0) ||
-	    !qsecond(&b2, &a, 0x33, 0x44, "blocked.example", 2, 0) ||
-	    !qsecond(&o2, &a, 0x33, 0x44, "other.example", 1, 0) ||
-	    !qsecond(&c2, &a, 0x33, 0x44, "allowed.example", 1, 40) ||
-	    !qsecond(&e2, &a, 0x33, 0x33, "blocked.example", 1, 0) ||
+	if (!qflight(x, "blocked.example", 2, 0x11) ||
+	    !qflight(y, "allowed.example", 1, 0x22) ||
+	    !qflight(z, "allowed.example", 1, 0x23) ||
+	    !qflight(a, "allowed.example", 1, 0x33) ||
+	    !qsecond(&qf_a2, a, 0x33, 0x44, "allowed.example", 1, 0) ||
+	    !qsecond(b2, a, 0x33, 0x44, "blocked.example", 2, 0) ||
+	    !qsecond(o2, a, 0x33, 0x44, "other.example", 1, 0) ||
+	    !qsecond(&qf_c2, a, 0x33, 0x44, "allowed.example", 1, 40) ||
+	    !qsecond(&qf_e2, a, 0x33, 0x33, "blocked.example", 1, 0) ||
 	    !setup(&r, "")) {
 		qi_ctx_free(qx);
 		return;
 	}
-	memset(shorthdr, 0x41, sizeof(shorthdr));
-
-	/*
-	 * The hole this closes: a blocked hello's first datagram passes
-	 * pending (the server keeps its bytes), its last is dropped; a
-	 * harmless connection on the same ports made nfqd start afresh,
-	 * and the blocked one's last datagram again was read alone, as the
-	 * new connection's incomplete hello: pending, so the server had the
-	 * whole blocked hello.
-	 */
 	refused = r.e.l7.quic_refused;
-	CHECK_STR_EQ(qdg(&r, 6001, &x, 0), "pending",
-	    "quic conns: a blocked hello's first datagram passes pending");
-	CHECK_STR_EQ(qdg(&r, 6001, &x, 1), "blocked",
-	    "quic conns: ... its last is dropped");
-	CHECK_STR_EQ(qdg(&r, 6001, &y, 0), "l7_error",
-	    "quic conns: ... another connection's hello on the ports: "
-	    "refused, the server did not ask for it");
-	CHECK_STR_EQ(qdg(&r, 6001, &x, 1), "blocked",
-	    "quic conns: ... the blocked one's last again: blocked, not read "
-	    "as a new connection's");
-	CHECK_INT_EQ(r.e.l7.quic_refused - refused, 1,
-	    "quic conns: ... one refusal counted");
-	/* The same while the first connection's hello is incomplete. */
-	CHECK_STR_EQ(qdg(&r, 6002, &x, 0), "pending",
-	    "quic conns: incomplete: the first datagram passes pending");
-	CHECK_STR_EQ(qdg(&r, 6002, &y, 0), "l7_error",
-	    "quic conns: incomplete: another connection's hello: refused");
-	CHECK_STR_EQ(qdg(&r, 6002, &x, 1), "blocked",
-	    "quic conns: incomplete: ... the first one's rest: blocked");
-	/* A Retry from the server: the client starts afresh. */
-	CHECK_STR_EQ(qdg(&r, 6003, &x, 0), "pending",
-	    "quic conns: retry: the first datagram passes pending");
-	CHECK_STR_EQ(qserver(&r, 6003, 0x11, 0x55, true), "pending",
-	    "quic conns: retry: the server's Retry passes");
-	CHECK_STR_EQ(qdg(&r, 6003, &y, 0), "accept",
-	    "quic conns: retry: then a new connection is read afresh");
-	CHECK_STR_EQ(qdg(&r, 6003, &z, 0), "l7_error",
-	    "quic conns: retry: ... and only that one");
-	/* A decided flow: a Retry too. */
-	CHECK_STR_EQ(qdg(&r, 6004, &y, 0), "accept",
-	    "quic conns: decided: allowed");
-	CHECK_STR_EQ(qdg(&r, 6004, &z, 0), "l7_error",
-	    "quic conns: decided: another connection: refused");
-	CHECK_STR_EQ(qserver(&r, 6004, 0x22, 0x56, true), "accept",
-	    "quic conns: decided: the server's Retry gets the flow's verdict");
-	CHECK_STR_EQ(qdg(&r, 6004, &x, 0), "pending",
-	    "quic conns: decided: after the Retry a new connection is read");
-	CHECK_STR_EQ(qdg(&r, 6004, &x, 1), "blocked",
-	    "quic conns: decided: ... and its blocked hello dropped");
-
-	/* A second hello after a HelloRetryRequest. */
+	qsteps(&r, conns_steps, NFQD_ARRAY_SIZE(conns_steps));
+	CHECK_INT_EQ(r.e.l7.quic_refused - refused, 4,
+	    "quic conns: the four other connections refused, counted");
 	second = r.e.l7.second_hellos;
-	CHECK_STR_EQ(qdg(&r, 6010, &a, 0), "accept",
-	    "quic hrr: the first hello, allowed");
-	CHECK_STR_EQ(qserver(&r, 6010, 0x33, 0x44, false), "accept",
-	    "quic hrr: the server's answer (its ID)");
-	CHECK_STR_EQ(qdg(&r, 6010, &a2, 0), "accept",
-	    "quic hrr: a second hello for the same name: the flow's verdict");
-	CHECK_INT_EQ(r.e.l7.second_hellos - second, 1,
-	    "quic hrr: ... counted as a second hello");
-	CHECK_STR_EQ(qdg(&r, 6010, &a2, 0), "l7_error",
-	    "quic hrr: ... its CRYPTO data again: refused (nothing to "
-	    "compare it with)");
-	CHECK_STR_EQ(qsend(&r, 6010, shorthdr, sizeof(shorthdr), 0, false),
-	    "accept", "quic hrr: ... the flow goes on");
-	CHECK_STR_EQ(qdg(&r, 6010, &a, 0), "accept",
-	    "quic hrr: ... the first hello again: passed over, the flow's");
-
-	bad = r.e.l7.l7_errors;
-	CHECK_STR_EQ(qdg(&r, 6011, &a, 0), "accept",
-	    "quic hrr blocked: the first hello, allowed");
-	CHECK_STR_EQ(qserver(&r, 6011, 0x33, 0x44, false), "accept",
-	    "quic hrr blocked: the server's answer");
-	CHECK_STR_EQ(qdg(&r, 6011, &b2, 1), "accept",
-	    "quic hrr blocked: the second hello's last part first: the "
-	    "flow's verdict");
-	CHECK_STR_EQ(qdg(&r, 6011, &b2, 0), "l7_error",
-	    "quic hrr blocked: the part that completes a second hello for "
-	    "another (blocked) name: l7_error");
-	CHECK_STR_EQ(qsend(&r, 6011, shorthdr, sizeof(shorthdr), 0, false),
-	    "l7_error", "quic hrr blocked: ... and every later packet");
-	CHECK_INT_EQ(r.e.l7.l7_errors - bad, 1,
-	    "quic hrr blocked: one l7 error counted");
-
-	CHECK_STR_EQ(qdg(&r, 6012, &a, 0), "accept",
-	    "quic hrr other: the first hello, allowed");
-	CHECK_STR_EQ(qdg(&r, 6012, &o2, 0), "l7_error",
-	    "quic hrr other: a second hello for another allowed name, the "
-	    "server's ID learned from the client (its side unseen): "
-	    "l7_error");
-
-	CHECK_STR_EQ(qdg(&r, 6013, &a, 0), "accept",
-	    "quic hrr learn: the first hello, allowed");
-	CHECK_STR_EQ(qdg(&r, 6013, &c2, 0), "accept",
-	    "quic hrr learn: CRYPTO data 40 bytes past the first hello, to a "
-	    "new ID: read (the server's, learned), not whole");
-	CHECK_STR_EQ(qdg(&r, 6013, &b2, 0), "l7_error",
-	    "quic hrr learn: a blocked second hello to the learned ID: its "
-	    "bytes conflict with those read");
-
 	errs = r.e.l7.l7_errors;
-	CHECK_STR_EQ(qdg(&r, 6014, &e2, 0), "pending",
-	    "quic early bytes: a blocked second hello where the first hello "
-	    "will end, sent first: pending");
-	CHECK_STR_EQ(qdg(&r, 6014, &a, 0), "l7_error",
-	    "quic early bytes: the first hello with bytes after it already "
-	    "read: l7_error");
-	CHECK_INT_EQ(r.e.l7.l7_errors - errs, 1,
-	    "quic early bytes: counted");
+	qsteps(&r, hrr_steps, NFQD_ARRAY_SIZE(hrr_steps));
+	CHECK_INT_EQ(r.e.l7.second_hellos - second, 1,
+	    "quic hrr: one second hello read whole and kept");
+	CHECK_INT_EQ(r.e.l7.l7_errors - errs, 4,
+	    "quic hrr: four connections broken (blocked, other, conflict, "
+	    "early bytes), counted");
 
 	/* Datagrams the server never reads: not read. */
 	refused = r.e.l7.quic_refused;
-	CHECK_STR_EQ(qsend(&r, 6020, x.dgram[0], x.dgram_len[0], 64, false),
+	CHECK_STR_EQ(qsend(&r, 6020, x->dgram[0], x->dgram_len[0], 64, false),
 	    "pending", "quic ttl: the first datagram, TTL 64");
-	CHECK_STR_EQ(qsend(&r, 6020, x.dgram[1], x.dgram_len[1], 2, false),
+	CHECK_STR_EQ(qsend(&r, 6020, x->dgram[1], x->dgram_len[1], 2, false),
 	    "l7_error", "quic ttl: the last with TTL 2: refused unread");
-	CHECK_STR_EQ(qsend(&r, 6020, x.dgram[1], x.dgram_len[1], 64, false),
+	CHECK_STR_EQ(qsend(&r, 6020, x->dgram[1], x->dgram_len[1], 64, false),
 	    "blocked", "quic ttl: ... with TTL 64: read, blocked");
-	CHECK_STR_EQ(qsend(&r, 6021, x.dgram[0], x.dgram_len[0], 2, false),
+	CHECK_STR_EQ(qsend(&r, 6021, x->dgram[0], x->dgram_len[0], 2, false),
 	    "pending", "quic ttl: a first datagram with TTL 2");
-	CHECK_STR_EQ(qsend(&r, 6021, x.dgram[1], x.dgram_len[1], 64, false),
+	CHECK_STR_EQ(qsend(&r, 6021, x->dgram[1], x->dgram_len[1], 64, false),
 	    "l7_error", "quic ttl: ... a later one with TTL 64: refused");
 	CHECK_INT_EQ(r.e.l7.quic_refused - refused, 2,
 	    "quic ttl: two refusals counted");
-	CHECK_STR_EQ(qdg(&r, 6022, &a, 0), "accept",
+	CHECK_STR_EQ(qdg(&r, 6022, a, 0), "accept",
 	    "quic ttl: decided: allowed");
-	CHECK_STR_EQ(qsend(&r, 6022, b2.dgram[0], b2.dgram_len[0], 63,
+	CHECK_STR_EQ(qsend(&r, 6022, b2->dgram[0], b2->dgram_len[0], 63,
 	    false), "l7_error",
 	    "quic ttl: decided: a second hello's part with TTL 63: refused");
 	/* A flow first seen from the server's side: no TTL kept from it. */
 	(void) qserver(&r, 6024, 0x22, 0x57, false);
-	CHECK_STR_EQ(qsend(&r, 6024, y.dgram[0], y.dgram_len[0], 50, false),
+	CHECK_STR_EQ(qsend(&r, 6024, y->dgram[0], y->dgram_len[0], 50, false),
 	    "accept", "quic ttl: a flow the server's datagram made: the "
 	    "client's hello (TTL 50) is read");
 	errs = r.e.l7.bad_csum;
-	CHECK_STR_EQ(qsend(&r, 6023, y.dgram[0], y.dgram_len[0], 0, true),
+	CHECK_STR_EQ(qsend(&r, 6023, y->dgram[0], y->dgram_len[0], 0, true),
 	    "l7_error", "quic checksum: a wrong UDP checksum: refused unread");
 	CHECK_INT_EQ(r.e.l7.bad_csum - errs, 1, "quic checksum: counted");
-	CHECK_STR_EQ(qdg(&r, 6023, &x, 0), "pending",
+	CHECK_STR_EQ(qdg(&r, 6023, x, 0), "pending",
 	    "quic checksum: ... the flow reads the next one as its first");
 	teardown(&r);
 
 	/* flows.hello_retry = false: the first hello decides, as before. */
 	if (setup(&r, "flows = { hello_retry = false; };")) {
-		CHECK_STR_EQ(qdg(&r, 6030, &a, 0), "accept",
+		CHECK_STR_EQ(qdg(&r, 6030, a, 0), "accept",
 		    "quic hrr off: the first hello, allowed");
-		CHECK_STR_EQ(qdg(&r, 6030, &o2, 0), "accept",
+		CHECK_STR_EQ(qdg(&r, 6030, o2, 0), "accept",
 		    "quic hrr off: a second hello for another name: the "
 		    "flow's verdict");
-		CHECK_STR_EQ(qdg(&r, 6030, &z, 0), "l7_error",
+		CHECK_STR_EQ(qdg(&r, 6030, z, 0), "l7_error",
 		    "quic hrr off: another connection: refused all the same");
 		teardown(&r);
 	}
