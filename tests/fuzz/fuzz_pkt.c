@@ -70,7 +70,14 @@ check_ok(const struct nfqd_pkt *pi, const uint8_t *data)
 	ASSERT(pi->l4off <= pi->payoff);
 	ASSERT(pi->payoff <= pi->iplen);
 	ASSERT(pi->iplen <= pi->len);
-	ASSERT(pi->paylen == pi->iplen - pi->payoff);
+	/* A UDP payload ends at the UDP length (0: a jumbogram's, all). */
+	if (pi->proto == IPPROTO_UDP && (pi->flags & NFQD_PKT_F_PORTS) &&
+	    !(pi->flags & NFQD_PKT_F_FRAGMENT) &&
+	    get16(data + pi->l4off + 4) != 0)
+		ASSERT(pi->paylen == get16(data + pi->l4off + 4) - 8u &&
+		    pi->payoff + pi->paylen <= pi->iplen);
+	else
+		ASSERT(pi->paylen == pi->iplen - pi->payoff);
 	/* Every header before L4 was captured. */
 	/* Headers the walk passed need not be captured beyond their first bytes. */
 	if (pi->family == AF_INET) {
