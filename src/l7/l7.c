@@ -665,6 +665,13 @@ quic_ttl(struct nfqd_flow *f, const struct nfqd_pkt *pi, const uint8_t *data)
 	}
 }
 
+/* Whether ra holds CRYPTO bytes past a hello that ends at used. */
+static bool
+past_hello(const struct nfqd_reasm *ra, size_t used)
+{
+	return nfqd_reasm_contig(ra) > used || nfqd_reasm_ahead(ra) > 0;
+}
+
 /* Whether the server of QUIC flow f asked its client to start afresh. */
 static bool
 quic_restart_ok(struct nfqd_flow *f)
@@ -686,8 +693,7 @@ quic_first(struct nfqd_l7 *l, struct nfqd_flow *f,
 {
 	struct nfqd_quic_id	id;
 
-	if (l->hello_retry && (nfqd_reasm_contig(f->ra) > o->hello.used ||
-	    nfqd_reasm_ahead(f->ra) > 0))
+	if (l->hello_retry && past_hello(f->ra, o->hello.used))
 		return NFQD_L7_BAD;
 	nfqd_quic_keep(qconn(f), (uint16_t)o->hello.used, &id);
 	from_tls(l, fields(f), &o->hello, NFQD_L7P_QUIC);
@@ -837,15 +843,16 @@ quic_later(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
     const uint8_t *pay)
 {
 	struct nfqd_quic_id	*id = qid(f);
-	struct nfqd_quic_conn	 c;
+	struct nfqd_quic_conn	 c, c0;
 	struct nfqd_quic_out	 o;
 	enum nfqd_l7_res	 res;
 	bool			 second = l->hello_retry && !id->second;
 
-	if (nfqd_quic_resume(l->quic, id, &c) != 0) {
+	if (nfqd_quic_resume(l->quic, id, &c0) != 0) {
 		l->l7_errors++;
 		return L_REFUSE;
 	}
+	c = c0;
 	res = nfqd_quic_client(l->quic, &c, second ? f->ra : NULL, pay,
 	    pi->paylen, &o);
 	if (second && f->ra == NULL && o.crypto_past &&
@@ -856,10 +863,7 @@ quic_later(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
 			l->reasm_full++;
 			return L_UNTRACKED;
 		}
-		if (nfqd_quic_resume(l->quic, id, &c) != 0) {
-			l->l7_errors++;
-			return L_REFUSE;
-		}
+		c = c0;		/* the keys are derived once */
 		res = nfqd_quic_client(l->quic, &c, f->ra, pay, pi->paylen,
 		    &o);
 	}
@@ -883,8 +887,7 @@ quic_later(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
 		return L_BAD;
 	case NFQD_L7_DONE:
 		return quic_second(l, f, &o.hello,
-		    nfqd_reasm_contig(f->ra) > o.hello.used ||
-		    nfqd_reasm_ahead(f->ra) > 0);
+		    past_hello(f->ra, o.hello.used));
 	default:
 		break;
 	}
