@@ -333,6 +333,39 @@ nfqd_reasm_advance(struct nfqd_reasm *r, size_t n)
 }
 
 int
+nfqd_reasm_skip(struct nfqd_reasm *r, uint64_t n)
+{
+	uint32_t	words, w, ws, bs, hi;
+
+	if (n <= r->contig)
+		return nfqd_reasm_advance(r, (size_t)n);
+	if (n >= r->hi) {
+		/* Nothing stored is kept: the map is cleared as by put. */
+		memset(r->map, 0, (r->hi + 63) / 64 * sizeof(r->map[0]));
+		r->seq0 += (uint32_t)n;
+		r->contig = r->hi = 0;
+		return 0;
+	}
+	/* As advance, for bytes stored past a gap; n < hi <= MAX. */
+	memmove(r->buf, r->buf + n, r->hi - n);
+	words = (r->hi + 63) / 64;
+	ws = (uint32_t)n / 64;
+	bs = (uint32_t)n % 64;
+	for (w = 0; w + ws < words; w++) {
+		r->map[w] = r->map[w + ws] >> bs;
+		if (bs != 0 && w + ws + 1 < words)
+			r->map[w] |= r->map[w + ws + 1] << (64 - bs);
+	}
+	for (; w < words; w++)
+		r->map[w] = 0;
+	hi = r->hi - (uint32_t)n;
+	r->seq0 += (uint32_t)n;
+	r->hi = hi;
+	r->contig = next_clear(r->map, 0, hi);
+	return 0;
+}
+
+int
 nfqd_reasm_present(const struct nfqd_reasm *r, size_t off)
 {
 	if (off >= NFQD_REASM_MAX)

@@ -650,6 +650,53 @@ test_advance(void)
 	nfqd_reasm_put(pool, r);
 }
 
+/*
+ * Skipping past contig (an HTTP body stepped over): the bytes stored
+ * before the new byte 0 go, those after it move, and contig is what is
+ * present from there; past everything stored, the buffer is empty.
+ */
+static void
+test_skip(void)
+{
+	struct nfqd_reasm	*r = nfqd_reasm_get(pool, 7000);
+	unsigned		 fl;
+	size_t			 i;
+	int			 ok = 1;
+
+	if (!CHECK(r != NULL, "skip: a buffer"))
+		return;
+	nfqd_reasm_add(r, 7000, stream, 100, &fl);
+	nfqd_reasm_add(r, 7200, stream + 200, 50, &fl);
+	nfqd_reasm_add(r, 7300, stream + 300, 10, &fl);
+	CHECK_INT_EQ(nfqd_reasm_skip(r, 30), 0, "skip: within contig");
+	CHECK_UINT_EQ(nfqd_reasm_contig(r), 70, "skip: ... as advance");
+	CHECK_INT_EQ(nfqd_reasm_skip(r, 140), 0, "skip: into the gap");
+	CHECK_UINT_EQ(nfqd_reasm_seq0(r), 7170, "skip: ... seq0 moved");
+	CHECK_UINT_EQ(nfqd_reasm_contig(r), 0, "skip: ... the gap first");
+	CHECK_UINT_EQ(nfqd_reasm_ahead(r), 140, "skip: ... the rest "
+	    "kept past it");
+	for (i = 0; i < 200; i++)
+		ok &= nfqd_reasm_present(r, i) == ((i >= 30 && i < 80) ||
+		    (i >= 130 && i < 140));
+	CHECK(ok, "skip: ... the map moved");
+	CHECK_INT_EQ(nfqd_reasm_skip(r, 40), 0, "skip: into stored bytes");
+	CHECK_UINT_EQ(nfqd_reasm_contig(r), 40, "skip: ... contig from there");
+	CHECK(memcmp(nfqd_reasm_data(r), stream + 210, 40) == 0,
+	    "skip: ... the bytes moved");
+	CHECK_INT_EQ(nfqd_reasm_skip(r, 1000000000), 0, "skip: past all");
+	CHECK_UINT_EQ(nfqd_reasm_contig(r) + nfqd_reasm_ahead(r), 0,
+	    "skip: ... empty");
+	CHECK_UINT_EQ(nfqd_reasm_seq0(r), 7210 + 1000000000u,
+	    "skip: ... seq0 moved");
+	for (i = 0, ok = 1; i < 300; i++)
+		ok &= nfqd_reasm_present(r, i) == 0;
+	CHECK(ok, "skip: ... the map clear");
+	CHECK_INT_EQ(nfqd_reasm_add(r, 7210 + 1000000000u, stream, 20, &fl),
+	    OK, "skip: the next byte is byte 0");
+	CHECK_UINT_EQ(nfqd_reasm_contig(r), 20, "skip: ... contiguous");
+	nfqd_reasm_put(pool, r);
+}
+
 /* ---- the TCP span helper ---- */
 
 static void
@@ -908,6 +955,7 @@ main(void)
 	test_pool_lazy();
 	test_double_put();
 	test_advance();
+	test_skip();
 	test_span();
 	test_model();
 	CHECK_UINT_EQ(nfqd_reasm_pool_used(pool), 0,

@@ -115,6 +115,13 @@ size_t	nfqd_reasm_ahead(const struct nfqd_reasm *r);
  * a time; the TLS records after a first ClientHello); O(bytes stored).
  */
 int	nfqd_reasm_advance(struct nfqd_reasm *r, size_t n);
+/*
+ * Move the window n bytes on, any n (an HTTP body stepped over): as
+ * nfqd_reasm_advance() up to contig; past it, the bytes stored before n
+ * are dropped, those from n on kept, and contig is what is then present
+ * from the new byte 0.  Returns 0.
+ */
+int	nfqd_reasm_skip(struct nfqd_reasm *r, uint64_t n);
 /* Whether stream byte off is stored (0 past the window), for tests and
  * diagnostics: bytes past contig are stored but not yet in order. */
 int	nfqd_reasm_present(const struct nfqd_reasm *r, size_t off);
