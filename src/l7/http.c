@@ -38,6 +38,7 @@ static const char *const whys[NFQD_HTTP_R_MAX] = {
 	[NFQD_HTTP_R_HOST] = "host refused",
 	[NFQD_HTTP_R_HOST_DIFF] = "Host header and request-target differ",
 	[NFQD_HTTP_R_TOO_BIG] = "head over 16384 bytes",
+	[NFQD_HTTP_R_FRAMING] = "body framing ambiguous",
 };
 
 /* The request-target's form (RFC 9112 3.2). */
@@ -675,15 +676,77 @@ lenient(struct http_p *p, enum nfqd_http_why why)
 	return stop(p, NFQD_L7_BAD, NFQD_HTTP_R_LINE);
 }
 
+/* What the framing headers said so far (framing()). */
+struct frame {
+	unsigned	te, cl;		/* headers seen */
+};
+
+/* v[0..n), OWS trimmed, is "close" or lists it (comma-separated). */
+static bool
+lists_close(const uint8_t *v, size_t n)
+{
+	size_t	i = 0, s, e;
+
+	while (i <= n) {
+		for (s = i; s < n && v[s] != ','; s++)
+			;
+		e = s;
+		while (i < e && (v[i] == ' ' || v[i] == '\t'))
+			i++;
+		while (e > i && (v[e - 1] == ' ' || v[e - 1] == '\t'))
+			e--;
+		if (eq_nocase(v + i, e - i, "close"))
+			return true;
+		i = s + 1;
+	}
+	return false;
+}
+
 /*
- * Header lines up to and with the empty line.  The Host header's name,
- * normalized, goes to host (*host_len: -1 when there is none).
+ * A header line's name b[ls..ls+nl) and value v[0..vl) (OWS trimmed),
+ * for the request's framing: false when it makes the body's end unsure.
  */
 static bool
-fields(struct http_p *p, char *host, int *host_len)
+framing(struct frame *fr, const uint8_t *name, size_t nl, const uint8_t *v,
+    size_t vl, struct nfqd_http_req *out)
 {
+	uint64_t	n = 0;
+	size_t		i;
+
+	if (eq_nocase(name, nl, "connection")) {
+		out->close |= lists_close(v, vl);
+	} else if (eq_nocase(name, nl, "upgrade")) {
+		out->upgrade = true;
+	} else if (eq_nocase(name, nl, "transfer-encoding")) {
+		if (fr->te++ > 0 || fr->cl > 0 || out->minor == 0 ||
+		    !eq_nocase(v, vl, "chunked"))
+			return false;
+		out->body = NFQD_HTTP_BODY_CHUNKED;
+	} else if (eq_nocase(name, nl, "content-length")) {
+		if (fr->cl++ > 0 || fr->te > 0 || vl == 0 || vl > 18)
+			return false;
+		for (i = 0; i < vl; i++) {
+			if (!is_digit(v[i]))
+				return false;
+			n = n * 10 + (uint64_t)(v[i] - '0');
+		}
+		out->body = NFQD_HTTP_BODY_LENGTH;
+		out->content_length = n;
+	}
+	return true;
+}
+
+/*
+ * Header lines up to and with the empty line.  The Host header's name,
+ * normalized, goes to host (*host_len: -1 when there is none); the
+ * framing headers to out (framing()).
+ */
+static bool
+fields(struct http_p *p, char *host, int *host_len, struct nfqd_http_req *out)
+{
+	struct frame	 fr = { 0, 0 };
 	const uint8_t	*b = p->b;
-	size_t		 ls, vs, ve;
+	size_t		 ls, vs, vs0, ve;
 
 	for (;;) {
 		if (p->pos == p->n)
@@ -703,7 +766,7 @@ fields(struct http_p *p, char *host, int *host_len)
 		}
 		if (p->pos == ls)
 			return stop(p, NFQD_L7_BAD, NFQD_HTTP_R_FIELD);
-		vs = ++p->pos;
+		vs = vs0 = ++p->pos;
 		for (;;) {
 			if (p->pos == p->n)
 				return starve(p);
@@ -716,14 +779,19 @@ fields(struct http_p *p, char *host, int *host_len)
 		ve = p->pos;
 		if (!eol(p, NFQD_HTTP_R_FIELD))
 			return false;
-		if (!eq_nocase(b + ls, vs - 1 - ls, "host"))
-			continue;
-		if (*host_len >= 0)
-			return stop(p, NFQD_L7_BAD, NFQD_HTTP_R_HOST_DUP);
 		while (vs < ve && (b[vs] == ' ' || b[vs] == '\t'))
 			vs++;
 		while (ve > vs && (b[ve - 1] == ' ' || b[ve - 1] == '\t'))
 			ve--;
+		if (!eq_nocase(b + ls, vs0 - 1 - ls, "host")) {
+			if (!framing(&fr, b + ls, vs0 - 1 - ls, b + vs, ve - vs,
+			    out))
+				return stop(p, NFQD_L7_BAD,
+				    NFQD_HTTP_R_FRAMING);
+			continue;
+		}
+		if (*host_len >= 0)
+			return stop(p, NFQD_L7_BAD, NFQD_HTTP_R_HOST_DUP);
 		*host_len = 0;
 		if (vs < ve && (*host_len = host_norm(host, b + vs, ve - vs,
 		    false)) < 0)
@@ -750,7 +818,7 @@ nfqd_http_req_parse(const uint8_t *buf, size_t len, struct nfqd_http_req *out)
 			lenient(&p, p.why);
 		goto fail;
 	}
-	if (!fields(&p, host, &host_len))
+	if (!fields(&p, host, &host_len, out))
 		goto fail;
 	if (form == FORM_ABSOLUTE || form == FORM_AUTHORITY) {
 		/* The authority wins; a Host header must agree with it. */

@@ -7,7 +7,9 @@
  * crash", it asserts what the header promises:
  *   - the answer and why agree; on MORE, NOT and BAD every field but why
  *     is zero;
- *   - DONE: used <= len and <= NFQD_HTTP_HEAD_MAX; every length is its
+ *   - DONE: used <= len and <= NFQD_HTTP_HEAD_MAX; the body is none, a
+ *     length under 10^18 (its value 0 otherwise) or chunked (never in
+ *     HTTP/1.0); every length is its
  *     string's strlen; the method is the request line's first word, of
  *     tchars; the host re-normalizes to itself and has no trailing dot;
  *     the path has the shape its form gives it, no empty, "." or ".."
@@ -212,6 +214,10 @@ check_done(const struct nfqd_http_req *r, const uint8_t *in, size_t size)
 	ASSERT(r->path_len <= NFQD_HTTP_PATH_MAX);
 	ASSERT(!r->path_cut || r->path_len == NFQD_HTTP_PATH_MAX);
 	ASSERT(r->minor <= 9);
+	ASSERT(r->body <= NFQD_HTTP_BODY_CHUNKED);
+	ASSERT(r->body == NFQD_HTTP_BODY_LENGTH || r->content_length == 0);
+	ASSERT(r->content_length < 1000000000000000000ull);
+	ASSERT(r->body != NFQD_HTTP_BODY_CHUNKED || r->minor != 0);
 
 	/* The request line's first word, after any empty lines. */
 	while (in[skip] == '\r' || in[skip] == '\n')

@@ -615,6 +615,124 @@ test_cases(void)
 	}
 }
 
+/*
+ * Where the body ends (RFC 9112 6.3), and the shapes servers disagree on:
+ * both headers (request smuggling's CL.TE and TE.CL), a header twice, a
+ * coding other than chunked, a length other than digits.  Connection's
+ * "close" and Upgrade too.
+ */
+#define REQ	"POST /u HTTP/1.1\r\nHost: a.example\r\n"
+static const struct fcase {
+	const char	*name, *req;
+	size_t		 len;
+	enum nfqd_l7_res res;
+	uint8_t		 body;
+	uint64_t	 cl;
+	bool		 close, upgrade;
+} fcases[] = {
+	{ "no framing header", S(REQ "\r\n"), NFQD_L7_DONE,
+	  NFQD_HTTP_BODY_NONE, 0, false, false },
+	{ "Content-Length", S(REQ "Content-Length: 41\r\n\r\n"), NFQD_L7_DONE,
+	  NFQD_HTTP_BODY_LENGTH, 41, false, false },
+	{ "Content-Length 0", S(REQ "content-length:0\r\n\r\n"), NFQD_L7_DONE,
+	  NFQD_HTTP_BODY_LENGTH, 0, false, false },
+	{ "Content-Length, OWS and leading zeros",
+	  S(REQ "Content-Length: \t007 \r\n\r\n"), NFQD_L7_DONE,
+	  NFQD_HTTP_BODY_LENGTH, 7, false, false },
+	{ "Content-Length of 18 digits",
+	  S(REQ "Content-Length: 999999999999999999\r\n\r\n"), NFQD_L7_DONE,
+	  NFQD_HTTP_BODY_LENGTH, 999999999999999999ull, false, false },
+	{ "Transfer-Encoding: chunked", S(REQ "Transfer-Encoding: chunked\r\n"
+	  "\r\n"), NFQD_L7_DONE, NFQD_HTTP_BODY_CHUNKED, 0, false, false },
+	{ "Transfer-Encoding in capitals", S(REQ "TRANSFER-ENCODING: CHUNKED"
+	  "\r\n\r\n"), NFQD_L7_DONE, NFQD_HTTP_BODY_CHUNKED, 0, false, false },
+	{ "Connection: close", S(REQ "Connection: close\r\n\r\n"),
+	  NFQD_L7_DONE, NFQD_HTTP_BODY_NONE, 0, true, false },
+	{ "Connection: a list with Close", S(REQ "Connection: keep-alive , "
+	  "Close\r\n\r\n"), NFQD_L7_DONE, NFQD_HTTP_BODY_NONE, 0, true, false },
+	{ "Connection: closed", S(REQ "Connection: closed,x-close\r\n\r\n"),
+	  NFQD_L7_DONE, NFQD_HTTP_BODY_NONE, 0, false, false },
+	{ "Connection twice, close in the second", S(REQ "Connection: "
+	  "keep-alive\r\nConnection: close\r\n\r\n"), NFQD_L7_DONE,
+	  NFQD_HTTP_BODY_NONE, 0, true, false },
+	{ "Upgrade", S(REQ "Connection: Upgrade\r\nUpgrade: websocket\r\n\r\n"),
+	  NFQD_L7_DONE, NFQD_HTTP_BODY_NONE, 0, false, true },
+	{ "HTTP/1.0 with Content-Length", S("POST / HTTP/1.0\r\n"
+	  "Content-Length: 3\r\n\r\n"), NFQD_L7_DONE, NFQD_HTTP_BODY_LENGTH,
+	  3, false, false },
+	{ "CL then TE", S(REQ "Content-Length: 5\r\nTransfer-Encoding: "
+	  "chunked\r\n\r\n"), NFQD_L7_BAD, 0, 0, false, false },
+	{ "TE then CL", S(REQ "Transfer-Encoding: chunked\r\nContent-Length: "
+	  "5\r\n\r\n"), NFQD_L7_BAD, 0, 0, false, false },
+	{ "Content-Length twice, equal", S(REQ "Content-Length: 5\r\n"
+	  "Content-Length: 5\r\n\r\n"), NFQD_L7_BAD, 0, 0, false, false },
+	{ "Content-Length list", S(REQ "Content-Length: 5, 5\r\n\r\n"),
+	  NFQD_L7_BAD, 0, 0, false, false },
+	{ "Content-Length with a sign", S(REQ "Content-Length: +5\r\n\r\n"),
+	  NFQD_L7_BAD, 0, 0, false, false },
+	{ "Content-Length in hex", S(REQ "Content-Length: 0x5\r\n\r\n"),
+	  NFQD_L7_BAD, 0, 0, false, false },
+	{ "Content-Length with a space inside", S(REQ "Content-Length: 5 5"
+	  "\r\n\r\n"), NFQD_L7_BAD, 0, 0, false, false },
+	{ "Content-Length empty", S(REQ "Content-Length:\r\n\r\n"), NFQD_L7_BAD,
+	  0, 0, false, false },
+	{ "Content-Length of 19 digits",
+	  S(REQ "Content-Length: 1000000000000000000\r\n\r\n"), NFQD_L7_BAD,
+	  0, 0, false, false },
+	{ "Transfer-Encoding twice", S(REQ "Transfer-Encoding: chunked\r\n"
+	  "Transfer-Encoding: chunked\r\n\r\n"), NFQD_L7_BAD, 0, 0, false,
+	  false },
+	{ "Transfer-Encoding gzip, chunked", S(REQ "Transfer-Encoding: gzip, "
+	  "chunked\r\n\r\n"), NFQD_L7_BAD, 0, 0, false, false },
+	{ "Transfer-Encoding chunked, chunked", S(REQ "Transfer-Encoding: "
+	  "chunked, chunked\r\n\r\n"), NFQD_L7_BAD, 0, 0, false, false },
+	{ "Transfer-Encoding identity", S(REQ "Transfer-Encoding: identity"
+	  "\r\n\r\n"), NFQD_L7_BAD, 0, 0, false, false },
+	{ "Transfer-Encoding empty", S(REQ "Transfer-Encoding: \r\n\r\n"),
+	  NFQD_L7_BAD, 0, 0, false, false },
+	{ "Transfer-Encoding chunked;x", S(REQ "Transfer-Encoding: chunked;x"
+	  "\r\n\r\n"), NFQD_L7_BAD, 0, 0, false, false },
+	{ "Transfer-Encoding xchunked", S(REQ "Transfer-Encoding: xchunked"
+	  "\r\n\r\n"), NFQD_L7_BAD, 0, 0, false, false },
+	{ "Transfer-Encoding in HTTP/1.0", S("POST / HTTP/1.0\r\n"
+	  "Transfer-Encoding: chunked\r\n\r\n"), NFQD_L7_BAD, 0, 0, false,
+	  false },
+};
+
+static void
+test_framing(void)
+{
+	struct nfqd_http_req	r;
+	enum nfqd_l7_res	res;
+	size_t			i;
+
+	for (i = 0; i < sizeof(fcases) / sizeof(fcases[0]); i++) {
+		const struct fcase	*c = &fcases[i];
+
+		memset(&r, 0xa5, sizeof(r));
+		res = parse_exact(c->req, c->len, &r);
+		CHECK_INT_EQ(res, c->res, unit_fmt("framing: %s: result",
+		    c->name));
+		check_prefixes(c->name, c->req, c->len);
+		if (c->res == NFQD_L7_BAD) {
+			CHECK_UINT_EQ(r.why, NFQD_HTTP_R_FRAMING,
+			    unit_fmt("framing: %s: why", c->name));
+			CHECK(all_zero_but_why(&r),
+			    unit_fmt("framing: %s: fields zero", c->name));
+			/* Said at the end of the line that shows it. */
+			CHECK_INT_EQ(parse_exact(c->req, c->len - 2, &r),
+			    NFQD_L7_BAD, unit_fmt("framing: %s: before the "
+			    "empty line", c->name));
+			continue;
+		}
+		CHECKF(r.body == c->body && r.content_length == c->cl &&
+		    r.close == c->close && r.upgrade == c->upgrade,
+		    unit_fmt("framing: %s: fields", c->name),
+		    "body %u length %llu close %d upgrade %d", r.body,
+		    (unsigned long long)r.content_length, r.close, r.upgrade);
+	}
+}
+
 /* The length of the shortest prefix of buf answered other than MORE;
  * len + 1 when none is. */
 static size_t
@@ -975,6 +1093,7 @@ int
 main(void)
 {
 	test_cases();
+	test_framing();
 	test_not_early();
 	test_whitespace();
 	test_real();

@@ -58,7 +58,21 @@ enum nfqd_http_why {
 					   Host header name different hosts */
 	NFQD_HTTP_R_TOO_BIG,		/* no end of head in
 					   NFQD_HTTP_HEAD_MAX bytes */
+	NFQD_HTTP_R_FRAMING,		/* where the body ends, servers could
+					   disagree: Transfer-Encoding and
+					   Content-Length, either twice, a
+					   Transfer-Encoding other than
+					   "chunked" or in HTTP/1.0, a
+					   Content-Length not 1 to 18 digits */
 	NFQD_HTTP_R_MAX
+};
+
+/* A request's body (RFC 9112 6.3). */
+enum nfqd_http_body {
+	NFQD_HTTP_BODY_NONE = 0,	/* neither header: none */
+	NFQD_HTTP_BODY_LENGTH,		/* Content-Length bytes */
+	NFQD_HTTP_BODY_CHUNKED,		/* Transfer-Encoding: chunked
+					   (l7/hbody.h reads it) */
 };
 
 /* What the head of a complete request says. */
@@ -75,6 +89,11 @@ struct nfqd_http_req {
 	uint8_t	 minor;			/* HTTP/1.minor */
 	uint32_t used;			/* bytes up to the end of the head */
 	uint8_t	 why;			/* enum nfqd_http_why: why NOT or BAD */
+	/* Where the request ends: the body after the head. */
+	uint64_t content_length;	/* body bytes, with BODY_LENGTH */
+	uint8_t	 body;			/* enum nfqd_http_body */
+	bool	 close;			/* a Connection header lists "close" */
+	bool	 upgrade;		/* an Upgrade header is there */
 };
 
 /*
@@ -181,6 +200,19 @@ struct nfqd_http_req {
  *     else changed, so "/admin" is a prefix of "/admin?x";
  *   - case is kept: a server with case-insensitive paths (IIS) reads
  *     "/ADMIN" as "/admin", which is for the rule to know.
+ * Framing, so that the next request on the connection is found where the
+ * server finds it (a request smuggled past a rule is one read otherwise):
+ * Content-Length is 1 to 18 digits, nothing else (no sign, no list, no
+ * space inside); Transfer-Encoding is "chunked" in any case, nothing else
+ * (no other coding, no list: servers differ on "gzip, chunked" and
+ * "chunked, chunked"), and not in HTTP/1.0, where a server may ignore it.
+ * Either header twice (even equal), or both in one request (RFC 9112
+ * 6.3 lets a server refuse that or take Transfer-Encoding, and a proxy
+ * on the way may have taken Content-Length), is BAD, said at the end of
+ * the line that shows it.  body then says which there is.  close: a
+ * Connection header (any of them) lists the token "close" in any case,
+ * with OWS around the commas; upgrade: an Upgrade header is there.
+ *
  * absolute-form with no path: "/".  asterisk-form (OPTIONS only): "*".
  * CONNECT: "".  A normalized path longer than NFQD_HTTP_PATH_MAX is cut
  * to its first NFQD_HTTP_PATH_MAX bytes and path_cut is set.
