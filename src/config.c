@@ -80,6 +80,7 @@ nfqd_config_defaults(struct nfqd_config *cf)
 	cf->flows_pending_mark = 0x20000000;
 	cf->flows_connmark = false;
 	cf->flows_hello_retry = true;
+	cf->flows_http_all = true;
 	cf->dnsl_enabled = false;
 	cf->dnsl_max_entries = 65536;
 	cf->dnsl_min_ttl = 60;

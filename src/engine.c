@@ -71,6 +71,7 @@ nfqd_engine_init(struct nfqd_engine *e, const struct nfqd_config *cf,
 	if (nfqd_l7_init(&e->l7, cf, e->rs->l7) == -1)
 		goto fail;
 	nfqd_l7_prefetch_sets(&e->l7, e->rs);
+	nfqd_l7_set_http(&e->l7, cf, e->rs);
 	/* Log lines carry ja4= too. */
 	if (e->rs->l7 && ((e->rs->all_matchers & NFQD_M_JA4) ||
 	    e->rs->nlogs > 0) && nfqd_l7_want_ja4(&e->l7) == -1)
@@ -446,6 +447,30 @@ tcp_seq(const uint8_t *pkt, const struct nfqd_pkt *pi)
 	return nfqd_get32(pkt + pi->l4off + 4);
 }
 
+/*
+ * The packet also completed the HTTP requests in e->l7.more[] (pipelined,
+ * before the one in pi->l7), and the rules accepted that one: each is
+ * decided on too, in the order sent, and the first that is not accepted
+ * decides the packet (counted to its rule, as each accept was).
+ */
+static void
+decide_more(struct nfqd_engine *e, const struct nfqd_qmsg *m,
+    const struct nfqd_pkt *pi, uint64_t now, struct nfqd_decision *d)
+{
+	struct nfqd_decision	dm;
+	struct nfqd_pkt		pm = *pi;
+	unsigned		i;
+
+	for (i = 0; i < e->l7.nmore; i++) {
+		pm.l7 = &e->l7.more[i];
+		nfqd_engine_decide_parsed(e, m, &pm, now, &dm);
+		if (dm.verdict != NF_ACCEPT) {
+			*d = dm;
+			return;
+		}
+	}
+}
+
 void
 nfqd_engine_decide_hinted(struct nfqd_engine *e, const struct nfqd_qmsg *m,
     const struct nfqd_flow_hint *hint, uint64_t now, struct nfqd_decision *d)
@@ -506,6 +531,8 @@ nfqd_engine_decide_hinted(struct nfqd_engine *e, const struct nfqd_qmsg *m,
 			pi.known |= NFQD_PKT_K_DNAME;
 		}
 		nfqd_engine_decide_parsed(e, m, &pi, now, d);
+		if (e->l7.nmore > 0 && d->verdict == NF_ACCEPT)
+			decide_more(e, m, &pi, now, d);
 		/*
 		 * A rule that decides flows, decided on what the flow said:
 		 * later packets of it get the same without the rules.  An
@@ -514,10 +541,9 @@ nfqd_engine_decide_hinted(struct nfqd_engine *e, const struct nfqd_qmsg *m,
 		 * SYN passes pending and the flow waits for them again.
 		 */
 		if (e->l7.tentative && d->verdict == NF_ACCEPT) {
+			/* The rule's mark, if any, stays the packet's. */
 			d->rule = NFQD_DECIDED_INCOMPLETE;
 			d->status = NFQD_PKT_L7_PENDING;
-			d->has_mark = false;
-			d->mark = 0;
 		} else if (f != NULL && d->rule >= 0 &&
 		    e->rs->rules[d->rule].flow &&
 		    (pi.known & NFQD_PKT_K_L7)) {
@@ -540,8 +566,8 @@ nfqd_engine_decide_hinted(struct nfqd_engine *e, const struct nfqd_qmsg *m,
 	 */
 	if (d->rule == NFQD_DECIDED_INCOMPLETE &&
 	    d->status == NFQD_PKT_L7_PENDING && e->pending_mark != 0) {
+		d->mark = (d->has_mark ? d->mark : m->mark) | e->pending_mark;
 		d->has_mark = true;
-		d->mark = m->mark | e->pending_mark;
 	} else if (pending && !d->has_mark) {
 		d->has_mark = true;
 		d->mark = m->mark;

@@ -60,6 +60,8 @@ static const int v_verdict[] = { NFQD_VERDICT_ACCEPT, NFQD_VERDICT_DROP };
 /* "auto": where the kernel takes it (the master asks at start). */
 static const char *const w_connmark[] = { "off", "auto", NULL };
 static const int v_connmark[] = { 0, 1 };
+static const char *const w_http_requests[] = { "first", "all", NULL };
+static const int v_http_requests[] = { 0, 1 };
 static const char *const w_orphan[] = { "accept", "drop", "repeat", NULL };
 static const int v_orphan[] = {
 	NFQD_VERDICT_ACCEPT, NFQD_VERDICT_DROP, NFQD_VERDICT_REPEAT
@@ -173,6 +175,8 @@ static const struct setting table[] = {
 	    .words = w_connmark, .values = v_connmark, .reload = W },
 	{ "flows", "hello_retry", BOOL, { F(flows_hello_retry) },
 	    .reload = W },
+	{ "flows", "http_requests", WORD, { F(flows_http_all) },
+	    .words = w_http_requests, .values = v_http_requests, .reload = W },
 	/* The table is the master's, made once: its size and whether it
 	   exists wait for a restart; workers clamp TTLs as they learn. */
 	{ "dns_learn", "enabled", BOOL, { F(dnsl_enabled) },

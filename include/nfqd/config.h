@@ -91,6 +91,10 @@ struct nfqd_config {
 	bool		 flows_hello_retry;	/* read a second ClientHello
 						   after a HelloRetryRequest
 						   (l7.c) */
+	bool		 flows_http_all;	/* flows.http_requests "all":
+						   read every request of an
+						   HTTP connection, not only
+						   its first */
 
 	/* dns_learn { }: names learned from DNS answers (l7/dnslearn.h). */
 	bool		 dnsl_enabled;

@@ -91,6 +91,10 @@ struct nfqd_l7fields {
 #define NFQD_L7_PF_SETS		4
 #define NFQD_L7_PF_BYTES	(256 * 1024)
 
+/* Request heads one packet may complete besides its last (pipelined
+ * HTTP requests); a packet that completes more gets l7_error_verdict. */
+#define NFQD_L7_MORE_MAX	31
+
 /* The per-worker state. */
 struct nfqd_l7 {
 	struct nfqd_flowtab	*flows;
@@ -127,6 +131,29 @@ struct nfqd_l7 {
 						   follow: an accept on them is
 						   not the flow's (engine) */
 	bool			 hello_retry;	/* flows.hello_retry */
+	bool			 http_all;	/* flows.http_requests = "all"
+						   and a rule reads HTTP
+						   fields: later requests are
+						   read (nfqd_l7_set_http()) */
+	uint64_t		 http_later;	/* later HTTP requests read
+						   (tests) */
+	/* What the last HTTP request head parse_stream() read said past
+	 * the fields (where it ends, its body, whether it closes). */
+	struct {
+		bool		 valid;		/* read in this packet */
+		bool		 close;		/* Connection: close */
+		uint8_t		 body;		/* enum nfqd_http_body */
+		uint32_t	 used;		/* stream bytes to its end */
+		uint64_t	 clen;		/* Content-Length */
+	} req;
+	/*
+	 * Request heads the packet completed (HTTP's later requests): the
+	 * last one's fields are the packet's (pi->l7), the nmore before it
+	 * are in more[], for the engine to decide on too.
+	 */
+	unsigned		 nheads;
+	unsigned		 nmore;
+	struct nfqd_l7fields	 more[NFQD_L7_MORE_MAX];
 	uint64_t		 second_hellos;	/* second ClientHellos read
 						   (tests) */
 	/* What the last TLS hello parse_stream() read said past the
@@ -154,6 +181,14 @@ struct nfqd_l7 {
 int	nfqd_l7_init(struct nfqd_l7 *l, const struct nfqd_config *cf,
 	    bool any);
 void	nfqd_l7_free(struct nfqd_l7 *l);
+
+/*
+ * Whether the rules rs (read with cf) make nfqd read every request of an
+ * HTTP connection: flows.http_requests = "all" and a rule reads an HTTP
+ * field (http_host, http_method, http_path, server_name).
+ */
+void	nfqd_l7_set_http(struct nfqd_l7 *l, const struct nfqd_config *cf,
+	    const struct nfqd_ruleset *rs);
 
 /*
  * Read what the packet says at layer 7.  Sets pi->l7 (the fields, when

@@ -16,6 +16,7 @@
 #include "nfqd/l7.h"
 #include "nfqd/l7/dns.h"
 #include "nfqd/l7/flow.h"
+#include "nfqd/l7/hbody.h"
 #include "nfqd/l7/http.h"
 #include "nfqd/l7/ja4.h"
 #include "nfqd/l7/names.h"
@@ -167,7 +168,10 @@ _Static_assert(TH_FIN == NFQD_TCP_FIN && TH_SYN == NFQD_TCP_SYN &&
 				   client's later Initials are read */
 #define F_QTTL		0x1000	/* UDP: ttl is the TTL or hop limit of the
 				   QUIC client's datagrams */
-_Static_assert(F_QTTL <= UINT16_MAX, "the flags fit struct nfqd_flow's");
+#define F_HNEXT		0x2000	/* TCP: an HTTP request is read; the
+				   client's later requests are
+				   (struct hnext) */
+_Static_assert(F_HNEXT <= UINT16_MAX, "the flags fit struct nfqd_flow's");
 
 /* TCP options (RFC 9293, 7323, 2385, 5925) */
 #define TCPOPT_EOL	0
@@ -223,8 +227,8 @@ keep_lost(void *arg, struct nfqd_flow *f, uint64_t now)
 		return -1;
 	nfqd_reasm_put(l->pool, f->ra);
 	f->ra = NULL;
-	f->flags = (uint16_t)((f->flags & ~(F_SYNDATA | F_TFO | F_RETRY)) |
-	    F_LOST);
+	f->flags = (uint16_t)((f->flags & ~(F_SYNDATA | F_TFO | F_RETRY |
+	    F_HNEXT)) | F_LOST);
 	l->lost_flows++;
 	return NFQD_FC_WAIT;
 }
@@ -267,6 +271,15 @@ nfqd_l7_init(struct nfqd_l7 *l, const struct nfqd_config *cf, bool any)
 	return 0;
 }
 
+void
+nfqd_l7_set_http(struct nfqd_l7 *l, const struct nfqd_config *cf,
+    const struct nfqd_ruleset *rs)
+{
+	l->http_all = l->any && cf->flows_http_all && rs != NULL &&
+	    (rs->all_matchers & (NFQD_M_HOST | NFQD_M_SNAME | NFQD_M_METHOD |
+	    NFQD_M_PATH)) != 0;
+}
+
 int
 nfqd_l7_want_ja4(struct nfqd_l7 *l)
 {
@@ -301,7 +314,7 @@ nfqd_l7_decided(struct nfqd_l7 *l, struct nfqd_flow *f, int32_t rule,
 		f->ra = NULL;
 		f->l7res = fields(f)->proto == NFQD_L7P_NONE ? NFQD_L7_NOT :
 		    NFQD_L7_DONE;
-		f->flags &= (uint16_t)~(F_SYNDATA | F_TFO | F_RETRY);
+		f->flags &= (uint16_t)~(F_SYNDATA | F_TFO | F_RETRY | F_HNEXT);
 	}
 	f->decided = 1;
 	f->rule = rule;
@@ -473,8 +486,14 @@ parse_stream(struct nfqd_l7 *l, const uint8_t *buf, size_t len, bool dns,
 		*need = h.need;
 	if (res != NFQD_L7_NOT)
 		goto out;
-	if ((res = nfqd_http_req_parse(buf, len, &r)) == NFQD_L7_DONE)
+	if ((res = nfqd_http_req_parse(buf, len, &r)) == NFQD_L7_DONE) {
 		from_http(f, &r);
+		l->req.valid = true;
+		l->req.close = r.close;
+		l->req.body = r.body;
+		l->req.used = r.used;
+		l->req.clen = r.content_length;
+	}
 	if (res == NFQD_L7_MORE)
 		*need = 0;
 	if (res != NFQD_L7_NOT)
@@ -1132,7 +1151,7 @@ settle(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
 		nfqd_reasm_put(l->pool, f->ra);
 		f->ra = NULL;
 	}
-	f->flags &= (uint16_t)~(F_SYNDATA | F_TFO | F_RETRY);
+	f->flags &= (uint16_t)~(F_SYNDATA | F_TFO | F_RETRY | F_HNEXT);
 	f->l7res = (uint8_t)res;
 	if (res == NFQD_L7_BAD)
 		unknown(pi, NFQD_PKT_L7_ERROR);
@@ -1531,6 +1550,382 @@ second_packet(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
 }
 
 /*
+ * HTTP's later requests (flows.http_requests = "all", while a rule reads
+ * an HTTP field).  A server reads every request a client sends on a
+ * kept-alive connection, each with its own Host and path: a client could
+ * send a harmless first request and a blocked one after it.  So the
+ * rules' accept of a request is tentative (l->tentative: the packet passes
+ * pending), and nfqd reads on, as the server does: past the head, the
+ * body its framing gives (Content-Length bytes stepped over unread; a
+ * chunked body's size lines read and its data stepped over), then the
+ * next head, whose fields replace the flow's and go to the rules in turn
+ * (a packet that completes several: nfqd_l7 more[]).  A verdict other
+ * than accept decides the flow (nfqd_l7_decided()).  Reading ends, and
+ * the last request read decides the flow, when a request says
+ * "Connection: close" (the server reads no request after it, RFC 9112
+ * 9.6), or when what follows a request is no HTTP (NOT: an Upgrade's or
+ * a CONNECT's new protocol; a server that did not switch answers such
+ * bytes with 400 and closes).
+ *
+ * State (struct hnext, kept in the room an HTTP flow's fields leave in
+ * their ALPN list: hget(), hput()): next, the stream offset (from seq0,
+ * modulo 2^32) of the next byte to read; left, body bytes past next
+ * still to step over (a body is stepped over HSTEP bytes at a time, as
+ * the client's segments reach past next); mode.
+ * Bytes before next are read or stepped over: a segment of only those
+ * carries the flow's fields, tentatively, as it did.  A flow holds a
+ * buffer (its byte 0 at next) only while a head is cut by a gap or a
+ * segment's end; a segment that would reach NFQD_REASM_MAX bytes or more
+ * past next while one is needed is refused (l7_error_verdict, the flow
+ * goes on: the client sends it again once the gap is filled).
+ */
+/*
+ * 512 MiB: nfqd's reading point runs at most that far ahead of what the
+ * server took, and a server takes bytes at most its window (1 GiB with
+ * the largest scale) ahead of that, so every offset compared stays within
+ * 2^31 of the reading point.
+ */
+#define HSTEP		(1u << 29)
+
+enum { H_HEAD, H_CHUNKED };
+
+struct hnext {
+	struct nfqd_hbody body;		/* H_CHUNKED */
+	uint64_t	left;
+	uint32_t	next;
+	uint8_t		mode;
+};
+#define HNEXT_OFF	offsetof(struct nfqd_l7fields, alpn)
+_Static_assert(sizeof(struct hnext) <= NFQD_L7_ALPN_MAX,
+    "an HTTP flow's reading state fits its fields' ALPN room");
+
+static void
+hget(struct nfqd_flow *f, struct hnext *h)
+{
+	memcpy(h, f->l7data + HNEXT_OFF, sizeof(*h));
+}
+
+static void
+hput(struct nfqd_flow *f, const struct hnext *h)
+{
+	memcpy(f->l7data + HNEXT_OFF, h, sizeof(*h));
+	fields(f)->alpn_len = 0;	/* HTTP has none */
+}
+
+enum hres {
+	H_MORE,		/* no head completed: the packet passes pending */
+	H_DONE,		/* one or more completed: their fields, tentatively */
+	H_STOP,		/* reading ends: the last request decides the flow */
+	H_BAD,		/* l7_error_verdict, the flow's from now on */
+	H_NOBUF,	/* flows.full_verdict: no buffer to read it with */
+	H_OUTSIDE	/* l7_error_verdict, the flow goes on */
+};
+
+/* Where the body of the head just read (l->req, or r) leaves reading. */
+static void
+hframe(struct hnext *h, uint8_t body, uint64_t clen, uint64_t *pos)
+{
+	uint64_t	k;
+
+	h->mode = H_HEAD;
+	h->left = 0;
+	if (body == NFQD_HTTP_BODY_LENGTH) {
+		k = clen < HSTEP ? clen : HSTEP;
+		*pos += k;
+		h->left = clen - k;
+	} else if (body == NFQD_HTTP_BODY_CHUNKED) {
+		h->mode = H_CHUNKED;
+		nfqd_hbody_init(&h->body);
+	}
+}
+
+/* A later request's head r, read whole: the flow's fields from now on. */
+static bool
+hhead(struct nfqd_l7 *l, struct nfqd_flow *f, const struct nfqd_http_req *r)
+{
+	struct nfqd_l7fields	*fl = fields(f);
+
+	if (l->nheads > 0) {
+		if (l->nmore == NFQD_L7_MORE_MAX) {
+			l->l7_errors++;
+			return false;
+		}
+		l->more[l->nmore++] = *fl;
+	}
+	from_http(fl, r);
+	l->nheads++;
+	l->names[NFQD_L7P_HTTP]++;
+	l->http_later++;
+	return true;
+}
+
+/*
+ * Read buf[0..n), the stream from h->next on, in order.  *pos: where
+ * reading stopped, from buf[0]: past n when a body is stepped over past
+ * the bytes there, short of n when a head is cut at n (the caller keeps
+ * the rest).  h->next is the caller's to move.
+ */
+static enum hres
+hwalk(struct nfqd_l7 *l, struct nfqd_flow *f, struct hnext *h,
+    const uint8_t *buf, size_t n, uint64_t *pos)
+{
+	struct nfqd_http_req	r;
+	enum nfqd_l7_res	res;
+	enum hres		out = H_MORE;
+	uint64_t		p = 0, k;
+	size_t			used;
+
+	while (p < n) {
+		if (h->mode == H_CHUNKED) {
+			res = nfqd_hbody_feed(&h->body, buf + p, n - (size_t)p,
+			    &used);
+			p += used;
+			if (res == NFQD_L7_BAD) {
+				l->l7_errors++;
+				return H_BAD;
+			}
+			if (res == NFQD_L7_DONE) {
+				h->mode = H_HEAD;
+				continue;
+			}
+			/* All read: the chunk's data past them is stepped
+			 * over, up to HSTEP (the rest is read as it comes). */
+			k = nfqd_hbody_skippable(&h->body);
+			if (k > HSTEP)
+				k = HSTEP;
+			nfqd_hbody_skip(&h->body, k);
+			p += k;
+			break;
+		}
+		res = nfqd_http_req_parse(buf + p, n - (size_t)p, &r);
+		if (res == NFQD_L7_MORE)
+			break;
+		if (res == NFQD_L7_NOT)
+			return H_STOP;
+		if (res == NFQD_L7_BAD) {
+			l->l7_errors++;
+			return H_BAD;
+		}
+		if (!hhead(l, f, &r))
+			return H_BAD;
+		out = H_DONE;
+		p += r.used;
+		if (r.close)
+			return H_STOP;
+		hframe(h, r.body, r.content_length, &p);
+	}
+	*pos = p;
+	return out;
+}
+
+/* Step over the body left past next where the stream reaches end. */
+static void
+hstep(struct nfqd_flow *f, struct hnext *h, uint32_t end)
+{
+	uint64_t	k;
+
+	while (h->left > 0 && (int32_t)(end - (f->seq0 + h->next)) > 0) {
+		k = h->left < HSTEP ? h->left : HSTEP;
+		h->next += (uint32_t)k;
+		h->left -= k;
+	}
+}
+
+/*
+ * A client segment's bytes at seq, len of them, of a flow reading later
+ * requests.  *old: all of them lie before the reading point.
+ */
+static enum hres
+hbytes(struct nfqd_l7 *l, struct nfqd_flow *f, uint32_t seq,
+    const uint8_t *pay, uint32_t len, bool *old)
+{
+	struct hnext	h;
+	enum hres	r, out;
+	uint64_t	pos = 0;
+	int32_t		d;
+
+	*old = false;
+	hget(f, &h);
+	hstep(f, &h, seq + len);
+	d = (int32_t)(seq - (f->seq0 + h.next));
+	if (d < 0 && (uint32_t)-d >= len) {
+		hput(f, &h);
+		*old = true;
+		return H_MORE;
+	}
+	if (f->ra == NULL && d <= 0) {
+		/*
+		 * In order, read in place.  The buffer a head cut at the
+		 * segment's end will need is taken first: the segment must
+		 * not pass with bytes nfqd could not keep.
+		 */
+		if ((f->ra = nfqd_reasm_get(l->pool, f->seq0 + h.next)) ==
+		    NULL) {
+			l->reasm_full++;
+			return H_NOBUF;
+		}
+		pay += (uint32_t)-d;
+		len -= (uint32_t)-d;
+		r = hwalk(l, f, &h, pay, len, &pos);
+		if (r == H_BAD || r == H_STOP)
+			return r;	/* settle() puts the buffer */
+		h.next += (uint32_t)pos;
+		if (pos < len) {
+			(void) nfqd_reasm_skip(f->ra, pos);
+			(void) nfqd_reasm_add(f->ra, f->seq0 + h.next,
+			    pay + pos, len - (size_t)pos, NULL);
+		} else {
+			nfqd_reasm_put(l->pool, f->ra);
+			f->ra = NULL;
+		}
+		hput(f, &h);
+		return r;
+	}
+	/*
+	 * Through the buffer: after a gap, or a head cut before.  One that
+	 * starts past a gap must fit in the window: reading cannot move
+	 * before the gap is filled.  One that goes on from what waits (in
+	 * order) is added again each time reading moves the window on, so
+	 * that all of it is read or kept, however long.
+	 */
+	if (f->ra == NULL &&
+	    (f->ra = nfqd_reasm_get(l->pool, f->seq0 + h.next)) == NULL) {
+		l->reasm_full++;
+		hput(f, &h);
+		return H_NOBUF;
+	}
+	if (d > (int32_t)nfqd_reasm_contig(f->ra) &&
+	    (uint32_t)(seq + len - (f->seq0 + h.next)) > NFQD_REASM_MAX) {
+		l->l7_errors++;
+		l->outside++;
+		if (nfqd_reasm_contig(f->ra) == 0 &&
+		    nfqd_reasm_ahead(f->ra) == 0) {
+			nfqd_reasm_put(l->pool, f->ra);
+			f->ra = NULL;
+		}
+		hput(f, &h);
+		return H_OUTSIDE;
+	}
+	out = H_MORE;
+	for (;;) {
+		if (nfqd_reasm_add(f->ra, seq, pay, len, NULL) ==
+		    NFQD_REASM_CONFLICT) {
+			l->conflicts++;
+			l->l7_errors++;
+			return H_BAD;
+		}
+		r = hwalk(l, f, &h, nfqd_reasm_data(f->ra),
+		    nfqd_reasm_contig(f->ra), &pos);
+		if (r == H_BAD || r == H_STOP)
+			return r;
+		if (r == H_DONE)
+			out = H_DONE;
+		if (pos == 0)
+			break;
+		h.next += (uint32_t)pos;
+		(void) nfqd_reasm_skip(f->ra, pos);
+		if ((int32_t)(seq + len - (f->seq0 + h.next)) <= 0)
+			break;
+	}
+	if (nfqd_reasm_contig(f->ra) == 0 && nfqd_reasm_ahead(f->ra) == 0) {
+		nfqd_reasm_put(l->pool, f->ra);
+		f->ra = NULL;
+	}
+	hput(f, &h);
+	return out;
+}
+
+/* The packet's outcome, and the flow's class after it. */
+static void
+hresult(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
+    enum hres r, bool old, enum nfqd_flow_class cls, uint64_t now)
+{
+	switch (r) {
+	case H_MORE:
+		if (old) {
+			known(pi, fields(f));
+			l->tentative = true;
+		} else {
+			unknown(pi, NFQD_PKT_L7_PENDING);
+		}
+		break;
+	case H_DONE:
+		known(pi, fields(f));
+		l->tentative = true;
+		break;
+	case H_NOBUF:
+		unknown(pi, NFQD_PKT_L7_UNTRACKED);
+		break;
+	case H_OUTSIDE:
+		unknown(pi, NFQD_PKT_L7_ERROR);
+		break;
+	default:
+		settle(l, f, pi, r == H_STOP ? NFQD_L7_DONE : NFQD_L7_BAD);
+		nfqd_flow_touch(l->flows, f, unless_closing(cls, NFQD_FC_WAIT),
+		    now);
+		return;
+	}
+	nfqd_flow_touch(l->flows, f, unless_closing(cls, f->ra != NULL ?
+	    NFQD_FC_REASM : NFQD_FC_WAIT), now);
+}
+
+/*
+ * The first request was just read whole (fields(f), l->req), from the
+ * segment at seq: when later ones are to be read, start reading after it
+ * (the rest of this segment, or of the buffer, first) and say the
+ * packet's outcome; false, nothing done, when none are.
+ */
+static bool
+hstart(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
+    uint32_t seq, const uint8_t *pay, uint32_t len,
+    enum nfqd_flow_class cls, uint64_t now)
+{
+	struct hnext	h;
+	enum hres	r;
+	uint64_t	pos;
+	bool		old;
+
+	if (!l->http_all || fields(f)->proto != NFQD_L7P_HTTP ||
+	    !l->req.valid || l->req.close || (f->flags & F_SYNDATA))
+		return false;
+	memset(&h, 0, sizeof(h));
+	pos = l->req.used;
+	hframe(&h, l->req.body, l->req.clen, &pos);
+	l->nheads = 1;
+	f->need = 0;
+	f->flags |= F_HNEXT;
+	if (f->ra != NULL) {
+		/* The head came through the buffer: read on from it. */
+		(void) nfqd_reasm_skip(f->ra, pos);
+		h.next = (uint32_t)pos;
+		hput(f, &h);
+		r = hbytes(l, f, f->seq0 + h.next, (const uint8_t *)"", 0,
+		    &old);
+	} else {
+		h.next = (uint32_t)pos;
+		hput(f, &h);
+		r = hbytes(l, f, seq, pay, len, &old);
+	}
+	if (r == H_MORE)
+		r = H_DONE;	/* the first request is this packet's */
+	hresult(l, f, pi, r, false, cls, now);
+	return true;
+}
+
+/* A client segment with stream bytes of a flow past its first request. */
+static void
+hpacket(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
+    uint32_t seq, const uint8_t *pay, uint32_t len,
+    enum nfqd_flow_class cls, uint64_t now)
+{
+	enum hres	r;
+	bool		old;
+
+	r = hbytes(l, f, seq, pay, len, &old);
+	hresult(l, f, pi, r, old, cls, now);
+}
+
+/*
  * Client bytes that came with a SYN (res: what the stream reads now,
  * not BAD).  Linux keeps a SYN's data only with a valid TCP Fast Open
  * cookie; otherwise it drops them and the client sends them again after
@@ -1795,15 +2190,26 @@ static void
 client_seen(struct nfqd_flow *f, const struct nfqd_pkt *pi,
     const uint8_t *data, uint32_t seq, const struct tcpopts *o, bool ok)
 {
+	struct hnext	h;
 	uint32_t	contig, ack, off = seq - f->seq0;
+	bool		back = false;
 
+	if (f->flags & F_HNEXT) {
+		/*
+		 * Offsets from the reading point, where the buffer starts;
+		 * bytes before it (up to HSTEP back) were read in order.
+		 */
+		hget(f, &h);
+		off = seq - (f->seq0 + h.next);
+		back = (int32_t)off < 0 && (int32_t)off > -(int32_t)HSTEP;
+	}
 	if ((f->flags & F_TS) && o->ts && o->tsval != 0 &&
 	    ts_ok(f->ts_recent, o->tsval)) {
 		contig = f->ra != NULL ? (uint32_t)nfqd_reasm_contig(f->ra) : 0;
-		if (off <= contig)
+		if (off <= contig || back)
 			f->ts_recent = o->tsval;
 	}
-	if (ok && (f->flags & F_SRV) && off < NFQD_REASM_MAX) {
+	if (ok && (f->flags & F_SRV) && (off < NFQD_REASM_MAX || back)) {
 		ack = nfqd_get32(data + pi->l4off + 8);
 		if ((int32_t)(ack - f->ack_min) > 0)
 			f->ack_min = ack;
@@ -1845,7 +2251,7 @@ syn_restarts(const struct nfqd_flow *f, bool pending)
 	    !(f->flags & F_SENT))
 		return true;
 	return (f->cls == NFQD_FC_CLOSING ||
-	    (f->flags & (F_LOST | F_RETRY))) && !pending;
+	    (f->flags & (F_LOST | F_RETRY | F_HNEXT))) && !pending;
 }
 
 /*
@@ -2010,7 +2416,7 @@ tcp_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
 		nfqd_flow_touch(l->flows, f, cls, now);
 		return;
 	}
-	if (outside(f, sp.seq)) {
+	if (!(f->flags & F_HNEXT) && outside(f, sp.seq)) {
 		/*
 		 * Not this stream's bytes: before byte 0 (the old stream of
 		 * a SYN that was no new connection, or of one that was), or
@@ -2046,6 +2452,9 @@ tcp_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
 	} else if (f->flags & F_RETRY) {
 		second_packet(l, f, pi, sp.seq, pay, sp.len, cls, now);
 		return;
+	} else if (f->flags & F_HNEXT) {
+		hpacket(l, f, pi, sp.seq, pay, sp.len, cls, now);
+		return;
 	} else {
 		/* A SYN's data (TCP Fast Open) starts after the SYN. */
 		res = client_bytes(l, f, sp.seq, pay, sp.len, dns);
@@ -2074,7 +2483,8 @@ tcp_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
 		return;
 	}
 	if (res == NFQD_L7_DONE &&
-	    second_start(l, f, pi, sp.seq, pay, sp.len, cls, now))
+	    (second_start(l, f, pi, sp.seq, pay, sp.len, cls, now) ||
+	    hstart(l, f, pi, sp.seq, pay, sp.len, cls, now)))
 		return;
 	settle(l, f, pi, res);
 	nfqd_flow_touch(l->flows, f, unless_closing(cls, NFQD_FC_WAIT), now);
@@ -2090,6 +2500,8 @@ nfqd_l7_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
 	pi->l7 = NULL;
 	l->tentative = false;
 	l->hello.valid = false;
+	l->req.valid = false;
+	l->nheads = l->nmore = 0;
 	if (!l->any)
 		return NULL;
 	if (pi->status != NFQD_PKT_OK)

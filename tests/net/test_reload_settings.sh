@@ -206,6 +206,7 @@ step flows.udp_timeout "workers replaced" 30
 step flows.full_verdict "workers replaced" '"accept"'
 step flows.pending_mark "workers replaced" 0x200
 step flows.hello_retry "workers replaced" false
+step flows.http_requests "workers replaced" '"first"'
 # flows.connmark: the master asks the kernel, once, and says what it found.
 ctk=$(kernel_ct_verdicts)
 ct_lines() { grep -c "master: flows.connmark: " "$TMP/nfqd.log"; }

@@ -882,8 +882,9 @@ test_http_dns(void)
 	    false), "blocked", "... the last byte: Host =only.example blocked");
 	syn(&r, 4001, 9);
 	CHECK_STR_EQ(part(&r, 4001, 9, (const uint8_t *)req2, 0,
-	    sizeof(req2) - 1, 0, 0, false), "accept",
-	    "HTTP: a subdomain of an exact-only name is not blocked");
+	    sizeof(req2) - 1, 0, 0, false), "pending",
+	    "HTTP: a subdomain of an exact-only name is not blocked (pending: "
+	    "the connection's later requests are read)");
 	/* Lines some server serves and nfqd does not read: refused, not
 	   taken for another protocol that carries no Host. */
 	for (i = 0; i < sizeof(lenient) / sizeof(lenient[0]); i++) {
@@ -2731,6 +2732,220 @@ part2(struct run *r, uint16_t sport, uint32_t isn, const uint8_t *msg,
 	return what2(&d);
 }
 
+/*
+ * HTTP's later requests on a kept-alive connection (docs/l7.md, HTTP):
+ * each read and decided as the first, bodies stepped over as their
+ * framing says.  stream: the client's bytes, '|' where a segment ends;
+ * order: the segments' indexes in the order sent (a letter for 10 on),
+ * NULL for in order; want: each one's outcome (what2()).  The first
+ * segment goes without the pending bit, the rest with it, as the
+ * documented rules give them.
+ */
+#define GETOK	"GET / HTTP/1.1\r\nHost: ok.example\r\n\r\n"
+#define GETBL	"GET / HTTP/1.1\r\nHost: blocked.example\r\n\r\n"
+#define GETBLC	"GET / HTTP/1.1\r\nHost: blocked.example\r\nConnection: " \
+		"close\r\n\r\n"
+#define GETOKC	"GET / HTTP/1.1\r\nHost: ok.example\r\nConnection: " \
+		"keep-alive, Close\r\n\r\n"
+#define POSTOK(n) "POST /up HTTP/1.1\r\nHost: ok.example\r\nContent-Length: " \
+		n "\r\n\r\n"
+#define CHUNKOK	"POST /up HTTP/1.1\r\nHost: ok.example\r\nTransfer-Encoding: " \
+		"chunked\r\n\r\n"
+
+static const struct hlater {
+	const char	*name, *extra, *stream, *order, *want;
+} hlater[] = {
+	{ "allowed, then blocked", "", GETOK "|" GETBL "|" GETOK, NULL,
+	  "pending blocked blocked" },
+	{ "allowed twice, then blocked", "", GETOK "|" GETOK "|" GETBL, NULL,
+	  "pending pending blocked" },
+	{ "blocked first", "", GETBL "|" GETOK, NULL, "blocked blocked" },
+	{ "pipelined in one segment", "", GETOK GETOK GETBL, NULL, "blocked" },
+	{ "pipelined, the blocked one first", "", GETBL GETOK, NULL,
+	  "blocked" },
+	{ "pipelined, cut in the second", "", GETOK "GET / HTTP/1.1\r\n|"
+	  "Host: blocked.example\r\n\r\n", NULL, "pending blocked" },
+	{ "empty lines between requests", "", GETOK "\r\n\r\n|" GETBL, NULL,
+	  "pending blocked" },
+	{ "the second in reverse order", "", GETOK "|GET / HTT|P/1.1\r\nHo|"
+	  "st: blocked.exa|mple\r\n\r\n", "04321", "pending pending pending "
+	  "pending blocked" },
+	{ "the first sent again after the second", "", GETOK "|" GETOK "|"
+	  GETBL, "0102", "pending pending pending blocked" },
+	{ "a Content-Length body that looks like a request", "",
+	  POSTOK("41") "|" GETBL "|" GETOK "|" GETBL, NULL,
+	  "pending pending pending blocked" },
+	{ "a body in the head's segment", "", POSTOK("41") GETBL "|" GETBL,
+	  NULL, "pending blocked" },
+	{ "a body and the next request in one segment", "", POSTOK("41")
+	  GETBL GETBL, NULL, "blocked" },
+	{ "a body's segments out of order", "", POSTOK("41") "|GET / HTTP/1.1"
+	  "\r\n|Host: blocked.example\r\n\r\n|" GETBL, "0213", "pending pending "
+	  "pending blocked" },
+	{ "the request after a body before the body", "", POSTOK("41") "|"
+	  GETBL "|" GETBL, "021", "pending blocked blocked" },
+	{ "Content-Length 0", "", POSTOK("0") "|" GETBL, NULL,
+	  "pending blocked" },
+	{ "a chunked body", "", CHUNKOK "|5\r\nhello\r\n|29\r\n" GETBL
+	  "\r\n0\r\n\r\n|" GETBL, NULL, "pending pending pending blocked" },
+	{ "a chunked body with an extension and a trailer", "", CHUNKOK
+	  "3;x=\"y\"\r\nabc\r\n0\r\nX-T: 1\r\n\r\n" GETBL, NULL, "blocked" },
+	{ "a chunked body cut in its size lines", "", CHUNKOK "|2|9\r\n"
+	  "01234567|890123456789012345678901234567890\r\n|0|\r\n\r|\n"
+	  "|" GETBL, NULL, "pending pending pending pending pending pending "
+	  "pending blocked" },
+	{ "a chunked body out of order", "", CHUNKOK "|5\r\nhel|lo\r\n0\r\n"
+	  "\r\n|" GETBL, "0213", "pending pending pending blocked" },
+	{ "a chunk size with a space", "", CHUNKOK "|5 \r\nhello\r\n0\r\n\r\n"
+	  "|" GETBL, NULL, "pending l7_error l7_error" },
+	{ "a chunk line ended by LF", "", CHUNKOK "|5\nhello\r\n0\r\n\r\n|"
+	  GETBL, NULL, "pending l7_error l7_error" },
+	{ "Transfer-Encoding and Content-Length", "",
+	  "POST / HTTP/1.1\r\nHost: ok.example\r\nContent-Length: 5\r\n"
+	  "Transfer-Encoding: chunked\r\n\r\n|" GETBL, NULL,
+	  "l7_error l7_error" },
+	{ "two Content-Lengths", "", "POST / HTTP/1.1\r\nHost: ok.example\r\n"
+	  "Content-Length: 5\r\nContent-Length: 5\r\n\r\nhello|" GETBL, NULL,
+	  "l7_error l7_error" },
+	{ "a later request malformed", "", GETOK "|GET / HTTP/1.1\r\nHost: "
+	  "ok.example\r\nHost: blocked.example\r\n\r\n|" GETOK, NULL,
+	  "pending l7_error l7_error" },
+	{ "Connection: close ends reading", "", GETOKC "|" GETBL, NULL,
+	  "accept accept" },
+	{ "a later request with Connection: close", "", GETOK "|" GETOKC "|"
+	  GETBL, NULL, "pending accept accept" },
+	{ "a blocked one with Connection: close", "", GETOK "|" GETBLC, NULL,
+	  "pending blocked" },
+	{ "no HTTP after a request (a WebSocket frame)", "", "GET /ws "
+	  "HTTP/1.1\r\nHost: ok.example\r\nUpgrade: websocket\r\nConnection: "
+	  "Upgrade\r\n\r\n|\x81\x85\x01\x02\x03\x04hello|" GETBL, NULL,
+	  "pending accept accept" },
+	{ "an HTTP/1.0 request", "", "GET / HTTP/1.0\r\nHost: ok.example\r\n"
+	  "\r\n|" GETBL, NULL, "pending blocked" },
+	{ "flows.http_requests = \"first\"", "flows = { http_requests = "
+	  "\"first\"; };", GETOK "|" GETBL, NULL, "accept accept" },
+};
+
+/* The stream of c without its '|', and where each segment starts. */
+static size_t
+hsplit(const char *s, uint8_t *out, size_t *start, size_t *nseg)
+{
+	size_t	n = 0;
+
+	*nseg = 0;
+	start[(*nseg)++] = 0;
+	for (; *s != '\0'; s++) {
+		if (*s == '|')
+			start[(*nseg)++] = n;
+		else
+			out[n++] = (uint8_t)*s;
+	}
+	start[*nseg] = n;
+	return n;
+}
+
+/* Bodies past HSTEP, the window, pipelining's bound, a conflict. */
+static void
+test_http_later_edges(void)
+{
+	static uint8_t	 st[40 * 32];
+	static const char post[] = "POST / HTTP/1.1\r\nHost: ok.example\r\n"
+			    "Content-Length: 3221225472\r\n\r\n";
+	const uint8_t	*ok = (const uint8_t *)GETOK, *bl = (const uint8_t *)GETBL;
+	size_t		 nok = sizeof(GETOK) - 1, nbl = sizeof(GETBL) - 1, i, n;
+	uint32_t	 isn = 0xfffff000u, base;
+	unsigned	 pend = 0;
+	struct run	 r;
+
+	if (!setup(&r, ""))
+		return;
+	/* 3 GiB of body, sent as a client does, in order (a segment every
+	   256 MiB here: nfqd steps over 512 MiB at a time as they come). */
+	syn(&r, 4200, isn);
+	CHECK_STR_EQ(part2(&r, 4200, isn, (const uint8_t *)post, 0,
+	    sizeof(post) - 1, 0), "pending", "a 3 GiB body: the head pending");
+	base = isn + 1 + (uint32_t)(sizeof(post) - 1);
+	for (i = 1; i < 12; i++)
+		pend += strcmp(seg_at(&r, 4200, base + (uint32_t)(i << 28), 0x18,
+		    ok, nok, P), "pending") == 0;
+	CHECK_INT_EQ(pend, 11, "... its segments (a request's bytes in them "
+	    "are body): pending");
+	CHECK_STR_EQ(seg_at(&r, 4200, base + 3u * (1u << 30), 0x18, bl, nbl,
+	    P), "blocked", "... the request after it: read, blocked");
+
+	/* Past the window: refused, and the flow goes on. */
+	syn(&r, 4201, 50);
+	CHECK_STR_EQ(part2(&r, 4201, 50, ok, 0, nok, 0), "pending",
+	    "window: the first request pending");
+	CHECK_STR_EQ(seg_at(&r, 4201, 51 + (uint32_t)nok + 20000, 0x18, bl, nbl,
+	    P), "l7_error", "... a segment 20,000 bytes ahead: refused");
+	CHECK_STR_EQ(seg_at(&r, 4201, 51 + (uint32_t)nok + 16384 - (uint32_t)nbl,
+	    0x18, ok, nok, P), "pending", "... one within it: kept");
+	CHECK_STR_EQ(seg_at(&r, 4201, 51 + (uint32_t)nok, 0x18, bl, nbl, P),
+	    "blocked", "... the next in order: blocked");
+
+	/* Pipelining: 32 heads in a segment are read, 33 refused. */
+	for (n = 32; n <= 33; n++) {
+		for (i = 0; i < n; i++)
+			memcpy(st + i * nok, ok, nok);
+		syn(&r, (uint16_t)(4202 + n), 70);
+		CHECK_STR_EQ(part2(&r, (uint16_t)(4202 + n), 70, st, 0, n * nok,
+		    0), n == 32 ? "pending" : "l7_error", unit_fmt("%zu "
+		    "pipelined requests in one segment", n));
+	}
+
+	/* A conflict in what waits in the buffer. */
+	syn(&r, 4240, 90);
+	part2(&r, 4240, 90, ok, 0, nok, 0);
+	memcpy(st, ok, nok);
+	memcpy(st + nok, bl, nbl);
+	CHECK_STR_EQ(part2(&r, 4240, 90, st, nok + 10, nbl - 10, P), "pending",
+	    "conflict: the second request's end, out of order: pending");
+	st[nok + 20] ^= 0x20;
+	CHECK_STR_EQ(part2(&r, 4240, 90, st, nok + 5, 20, P), "l7_error",
+	    "... bytes over it that differ: refused");
+	CHECK_STR_EQ(part2(&r, 4240, 90, st, nok + 5, 5, P), "l7_error",
+	    "... and the flow from then on");
+	teardown(&r);
+}
+
+static void
+test_http_later(void)
+{
+	static uint8_t	 st[4096];
+	struct run	 r;
+	size_t		 start[32], nseg, i, k, n;
+	char		 got[256], w[64];
+	const char	*o;
+	int		 seg;
+
+	for (i = 0; i < sizeof(hlater) / sizeof(hlater[0]); i++) {
+		const struct hlater	*c = &hlater[i];
+
+		if (!setup(&r, c->extra))
+			return;
+		n = hsplit(c->stream, st, start, &nseg);
+		(void) n;
+		syn(&r, 4100, 1000);
+		got[0] = '\0';
+		o = c->order != NULL ? c->order : "0123456789";
+		for (k = 0; o[k] != '\0'; k++) {
+			seg = isdigit((unsigned char)o[k]) ? o[k] - '0' :
+			    o[k] - 'a' + 10;
+			if ((size_t)seg >= nseg)
+				break;
+			snprintf(w, sizeof(w), "%s%s", k > 0 ? " " : "",
+			    part2(&r, 4100, 1000, st, start[seg],
+			    start[seg + 1] - start[seg], k > 0 ? P : 0));
+			strncat(got, w, sizeof(got) - strlen(got) - 1);
+		}
+		CHECK_STR_EQ(got, c->want, unit_fmt("HTTP later requests: %s",
+		    c->name));
+		teardown(&r);
+	}
+}
+
+
 static void
 test_retry(void)
 {
@@ -3027,6 +3242,8 @@ main(void)
 	test_insertion();
 	test_insertion_order();
 	test_http_dns();
+	test_http_later();
+	test_http_later_edges();
 	test_quic();
 	test_quic_conns();
 	test_udp_timeout();

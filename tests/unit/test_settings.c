@@ -103,6 +103,8 @@ static const struct {
 	    NULL },
 	{ "flows.hello_retry", "flows = { hello_retry = false; };\n" BASE,
 	    NULL },
+	{ "flows.http_requests", "flows = { http_requests = \"first\"; };\n"
+	    BASE, NULL },
 	{ "dns_learn.enabled", "dns_learn = { enabled = true; };\n" BASE,
 	    NULL },
 	{ "dns_learn.max_entries", "dns_learn = { max_entries = 1024; };\n"
