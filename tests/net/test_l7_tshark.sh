@@ -15,6 +15,7 @@ L7DUMP=$TOP/${NFQD_BUILD:-build}/tools/l7dump
 TLSP=4433	# the Python TLS server, IPv4
 TLS6P=4434	# openssl s_server, IPv6
 HTTPP=8080
+HTTPK=8081	# tests/tools/httpserve.py: kept-alive connections
 CAP=$TMP/cap.pcap
 
 for c in tshark tcpdump openssl curl dig dnsmasq ethtool; do
@@ -42,6 +43,9 @@ BG_PIDS+=($!)
 (cd "$TMP/www" && exec ip netns exec "$NS2" $PY -m http.server $HTTPP \
     --bind :: >"$TMP/http.log" 2>&1) &
 BG_PIDS+=($!)
+ip netns exec "$NS2" $PY "$TOP/tests/tools/httpserve.py" $A2 $HTTPK \
+    >"$TMP/httpk.log" 2>&1 &
+BG_PIDS+=($!)
 ip netns exec "$NS2" dnsmasq --no-daemon --no-resolv --no-hosts \
     --bind-interfaces --listen-address=$A2 --listen-address=$A62 --port=53 \
     --address=/ok.example/10.1.1.1 --address=/ok.example/fd00::1 \
@@ -52,6 +56,7 @@ listening() { in2 ss -Hltn "sport = :$1" | grep -q LISTEN; }
 wait_until 10 listening $TLSP || fail "the TLS server did not listen"
 wait_until 10 listening $TLS6P || fail "openssl s_server did not listen"
 wait_until 10 listening $HTTPP || fail "http.server did not listen"
+wait_until 10 listening $HTTPK || fail "httpserve.py did not listen"
 wait_until 10 listening 53 || fail "dnsmasq did not listen"
 
 # The capture, on the receiver's side of the veth, where nfqd would read.
@@ -134,6 +139,21 @@ http "http://$A2:$HTTPP/del/x.y" -X DELETE -H "Host: Del.Example"
 http "http://$A2:$HTTPP/old" --http1.0 -H "Host: old.example"
 http "http://[$A62]:$HTTPP/v6"
 http "http://[$A62]:$HTTPP/v6name" -H "Host: v6.example"
+# Later requests on one kept-alive connection (curl --next reuses it):
+# a GET, a POST with a body, a chunked PUT, a GET.
+printf 'body' >"$TMP/body"
+in1 curl -s --max-time 4 -o /dev/null -H "Host: keep1.example" \
+    "http://$A2:$HTTPK/k1" --next -s --max-time 4 -o /dev/null \
+    -H "Host: Keep2.Example" -d a=b "http://$A2:$HTTPK/k2?x" \
+    --next -s --max-time 4 -o /dev/null -H "Host: keep3.example" \
+    -T - "http://$A2:$HTTPK/k3" \
+    --next -s --max-time 4 -o /dev/null -H "Host: keep4.example" \
+    "http://$A2:$HTTPK/k/../k4" <"$TMP/body"
+WANT_HTTP=$((WANT_HTTP + 4))
+check "the kept-alive requests went on one connection" \
+    "$(awk 'tolower($0) ~ /^req keep/ { n++; p[$7] = 1 }
+    END { print n + 0, length(p) }' \
+    "$TMP/httpk.log")" "4 1"
 
 # DNS: types, case, IPv6, TCP, and later queries on one TCP connection.
 dns ok.example A
@@ -167,12 +187,14 @@ kill -INT "$TCPDUMP_PID"
 wait "$TCPDUMP_PID"
 check "tcpdump exits 0" $? 0
 
-# What nfqd read, and what tshark read, in the same format.
+# What nfqd read, and what tshark read, in the same format.  tshark says
+# a request where its head ends, as nfqd does, not where its body does.
 "$L7DUMP" "$CAP" >"$TMP/nfqd.txt" 2>"$TMP/l7dump.err"
 check "l7dump exits 0" $? 0
 cat "$TMP/l7dump.err"
-tshark -r "$CAP" -n -d tcp.port==$TLSP,tls -d tcp.port==$TLS6P,tls \
-    -d tcp.port==$HTTPP,http \
+tshark -r "$CAP" -n -o http.desegment_body:FALSE \
+    -d tcp.port==$TLSP,tls -d tcp.port==$TLS6P,tls \
+    -d tcp.port==$HTTPP,http -d tcp.port==$HTTPK,http \
     -Y 'tls.handshake.type == 1 || http.request || dns.flags.response == 0' \
     -T fields -E separator=/t -e frame.number -e tls.handshake.type \
     -e tls.handshake.extensions_server_name \

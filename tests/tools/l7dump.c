@@ -20,7 +20,8 @@
  *
  * FRAME is the packet's number in the file from 1, as tshark counts
  * frames.  A TCP flow says its first message once (later packets of the
- * flow carry the same fields; a client Initial that starts a QUIC
+ * flow carry the same fields; every later HTTP request on a connection
+ * is said on the packet that completes it; a client Initial that starts a QUIC
  * connection anew on a decided flow is read and said again); every DNS
  * query is said (over TCP, later
  * queries on a connection too), DNS responses are not.  A flow nfqd found
@@ -345,6 +346,7 @@ packet(struct nfqd_l7 *l7, struct saidtab *said, unsigned long frame,
 	struct nfqd_pkt		 pi;
 	struct nfqd_flow	*f;
 	const struct nfqd_l7fields *fl;
+	unsigned		 i;
 
 	trim(ip, &caplen, &len);
 	nfqd_pkt_parse(ip, caplen, len, &pi);
@@ -359,6 +361,15 @@ packet(struct nfqd_l7 *l7, struct saidtab *said, unsigned long frame,
 	if (!(pi.known & NFQD_PKT_K_L7) || (fl = pi.l7) == NULL ||
 	    fl->proto == NFQD_L7P_NONE)
 		return;
+	/* HTTP requests the packet completed: each one, in order. */
+	if (l7->nheads > 0 && fl->proto == NFQD_L7P_HTTP) {
+		for (i = 0; i < l7->nmore; i++)
+			put_fields(frame, &l7->more[i]);
+		put_fields(frame, fl);
+		if (f != NULL)
+			(void) said_before(said, f);
+		return;
+	}
 	/* The flow's own fields, or a message read alone (scratch). */
 	if (f != NULL && fl == (const struct nfqd_l7fields *)f->l7data &&
 	    said_before(said, f))
@@ -400,6 +411,9 @@ main(int argc, char *argv[])
 		fprintf(stderr, "l7dump: out of memory\n");
 		return 1;
 	}
+	/* Every request of an HTTP connection, as a worker reads them
+	   where a rule reads HTTP fields (flows.http_requests = "all"). */
+	l7.http_all = true;
 	if (with_ja4 && nfqd_l7_want_ja4(&l7) == -1) {
 		fprintf(stderr, "l7dump: libcrypto gives no SHA-256\n");
 		return 1;
