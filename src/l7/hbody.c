@@ -177,9 +177,9 @@ nfqd_hbody_feed(struct nfqd_hbody *b, const uint8_t *buf, size_t len,
 			if (c == ':')
 				b->state = B_TR_VALUE;
 			else if (!is_tchar(c))
-				return bad(b, c == '\n' || c == '\r' ?
-				    NFQD_HBODY_R_CRLF : NFQD_HBODY_R_TRAILER,
-				    i, used);
+				/* A CR here ends a line without ':'. */
+				return bad(b, c == '\n' ? NFQD_HBODY_R_CRLF :
+				    NFQD_HBODY_R_TRAILER, i, used);
 			break;
 		case B_TR_VALUE:
 			if (c == '\r')

@@ -19,6 +19,11 @@
 
 static const char	nulbody[] = "0\r\nX: \x00\r\n\r\n";
 
+#define K16	"0123456789abcdef"
+#define K256	K16 K16 K16 K16 K16 K16 K16 K16 K16 K16 K16 K16 K16 K16 K16 K16
+#define K4	K256 K256 K256 K256 K256 K256 K256 K256 K256 K256 K256 K256 \
+		K256 K256 K256 K256
+
 static const struct row {
 	const char	*name, *body;
 	int		 res;		/* enum nfqd_l7_res */
@@ -81,6 +86,45 @@ static const struct row {
 	  NFQD_HBODY_R_CRLF },
 	{ "a NUL in a trailer", nulbody, NFQD_L7_BAD, 6,
 	  NFQD_HBODY_R_TRAILER },
+	{ "an empty extension, one with a tab", "5;\r\nhello\r\n0;a=\"\tb\"\r\n"
+	  "\r\n" NEXT, NFQD_L7_DONE, 23, 0 },
+	{ "a trailer with an empty value", "0\r\nX:\r\n\r\n" NEXT,
+	  NFQD_L7_DONE, 9, 0 },
+	{ "a chunk of 4 KiB", "1000\r\n" K4 "\r\n0\r\n\r\n" NEXT,
+	  NFQD_L7_DONE, 4109, 0 },
+	{ "cut at the last CR", "0\r\n\r", NFQD_L7_MORE, -1, 0 },
+	{ "16 zeros", "0000000000000000\r\n\r\n", NFQD_L7_BAD, 15,
+	  NFQD_HBODY_R_SIZE },
+	{ "a minus sign", "-5\r\nhello\r\n0\r\n\r\n", NFQD_L7_BAD, 0,
+	  NFQD_HBODY_R_SIZE },
+	{ "0X", "0X5\r\nhello\r\n0\r\n\r\n", NFQD_L7_BAD, 1,
+	  NFQD_HBODY_R_SIZE },
+	{ "a tab before CRLF", "5\t\r\nhello\r\n0\r\n\r\n", NFQD_L7_BAD, 1,
+	  NFQD_HBODY_R_SIZE },
+	{ "a DEL in the extension", "5;\x7f\r\nhello\r\n0\r\n\r\n",
+	  NFQD_L7_BAD, 2, NFQD_HBODY_R_EXT },
+	{ "a byte over 0x7f in the extension", "5;\xc3\xa9\r\nhello\r\n0\r\n"
+	  "\r\n", NFQD_L7_BAD, 2, NFQD_HBODY_R_EXT },
+	{ "a bare CR in the extension", "5;a\rb\r\nhello\r\n0\r\n\r\n",
+	  NFQD_L7_BAD, 4, NFQD_HBODY_R_CRLF },
+	{ "data ended by a bare CR", "5\r\nhello\rX\n0\r\n\r\n", NFQD_L7_BAD,
+	  9, NFQD_HBODY_R_CRLF },
+	{ "data one byte short", "5\r\nhell\r\n0\r\n\r\n", NFQD_L7_BAD, 8,
+	  NFQD_HBODY_R_CRLF },
+	{ "a trailer line without ':' ended by CRLF", "0\r\nX\r\n\r\n",
+	  NFQD_L7_BAD, 4, NFQD_HBODY_R_TRAILER },
+	{ "a space before a trailer's ':'", "0\r\nX : 1\r\n\r\n", NFQD_L7_BAD,
+	  4, NFQD_HBODY_R_TRAILER },
+	{ "a trailer with an empty name", "0\r\n: 1\r\n\r\n", NFQD_L7_BAD, 3,
+	  NFQD_HBODY_R_TRAILER },
+	{ "a tab-folded trailer", "0\r\nX: 1\r\n\tb\r\n\r\n", NFQD_L7_BAD,
+	  9, NFQD_HBODY_R_TRAILER },
+	{ "a bare CR in a trailer", "0\r\nX: 1\rY\r\n\r\n", NFQD_L7_BAD, 8,
+	  NFQD_HBODY_R_CRLF },
+	{ "the last CR bare", "0\r\n\rG", NFQD_L7_BAD, 4,
+	  NFQD_HBODY_R_CRLF },
+	{ "a request where the body should be", NEXT, NFQD_L7_BAD, 0,
+	  NFQD_HBODY_R_SIZE },
 };
 
 struct out {
@@ -140,7 +184,7 @@ same(struct out a, struct out b)
 int
 main(void)
 {
-	static size_t	cuts[4096];
+	static size_t	cuts[8192];
 	size_t		i, j, n;
 	struct out	w, o;
 	bool		ok;
@@ -150,6 +194,8 @@ main(void)
 		const struct row *r = &rows[i];
 
 		n = r->body == nulbody ? sizeof(nulbody) - 1 : strlen(r->body);
+		if (n > sizeof(cuts) / sizeof(cuts[0]))
+			abort();	/* a row longer than cuts[] */
 		/* An allocation of exactly n: a read past it is caught. */
 		if ((s = malloc(n)) == NULL)
 			abort();

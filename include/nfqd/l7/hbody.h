@@ -17,6 +17,8 @@
  *		section: field lines (a field name of tchars, ':', a value
  *		of visible ASCII, SP, HTAB and bytes over 0x7f), each ending
  *		CRLF, then CRLF.  At most NFQD_HBODY_TRAILER_MAX bytes.
+ *		A folded line (SP or HTAB first), one without ':' or
+ *		with another byte: BAD (TRAILER).
  * Every line ends in CRLF: a bare LF, or a CR before anything but LF, is
  * BAD (CRLF).
  */
