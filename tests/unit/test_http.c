@@ -697,6 +697,75 @@ static const struct fcase {
 	{ "Transfer-Encoding in HTTP/1.0", S("POST / HTTP/1.0\r\n"
 	  "Transfer-Encoding: chunked\r\n\r\n"), NFQD_L7_BAD, 0, 0, false,
 	  false },
+	{ "Content-Length, the name in mixed case",
+	  S(REQ "cOnTeNt-LeNgTh: 12\r\n\r\n"), NFQD_L7_DONE,
+	  NFQD_HTTP_BODY_LENGTH, 12, false, false },
+	{ "Content-Length of zeros", S(REQ "Content-Length: 000\r\n\r\n"),
+	  NFQD_L7_DONE, NFQD_HTTP_BODY_LENGTH, 0, false, false },
+	{ "Content-Length of 18 digits, leading zeros",
+	  S(REQ "Content-Length: 000000000000000005\r\n\r\n"), NFQD_L7_DONE,
+	  NFQD_HTTP_BODY_LENGTH, 5, false, false },
+	{ "Transfer-Encoding, OWS", S(REQ "Transfer-Encoding: \t chunked \t"
+	  "\r\n\r\n"), NFQD_L7_DONE, NFQD_HTTP_BODY_CHUNKED, 0, false, false },
+	{ "Transfer-Encoding: Chunked", S(REQ "transfer-encoding: Chunked"
+	  "\r\n\r\n"), NFQD_L7_DONE, NFQD_HTTP_BODY_CHUNKED, 0, false, false },
+	{ "chunked and Connection: close", S(REQ "Transfer-Encoding: chunked"
+	  "\r\nConnection: close\r\n\r\n"), NFQD_L7_DONE,
+	  NFQD_HTTP_BODY_CHUNKED, 0, true, false },
+	{ "Connection: empty elements, tabs", S(REQ "Connection: ,\t,CLOSE\t,"
+	  "\r\n\r\n"), NFQD_L7_DONE, NFQD_HTTP_BODY_NONE, 0, true, false },
+	{ "Connection: close in HTTP/1.0", S("GET / HTTP/1.0\r\n"
+	  "Connection: close\r\n\r\n"), NFQD_L7_DONE, NFQD_HTTP_BODY_NONE, 0,
+	  true, false },
+	{ "Connection: keep-alive", S(REQ "Connection: keep-alive\r\n\r\n"),
+	  NFQD_L7_DONE, NFQD_HTTP_BODY_NONE, 0, false, false },
+	{ "Connection empty", S(REQ "Connection:\r\n\r\n"), NFQD_L7_DONE,
+	  NFQD_HTTP_BODY_NONE, 0, false, false },
+	{ "Connection: c lose", S(REQ "Connection: c lose\r\n\r\n"),
+	  NFQD_L7_DONE, NFQD_HTTP_BODY_NONE, 0, false, false },
+	{ "Proxy-Connection: close", S(REQ "Proxy-Connection: close\r\n\r\n"),
+	  NFQD_L7_DONE, NFQD_HTTP_BODY_NONE, 0, false, false },
+	{ "Upgrade empty", S(REQ "upgrade:\r\n\r\n"), NFQD_L7_DONE,
+	  NFQD_HTTP_BODY_NONE, 0, false, true },
+	{ "Upgrade-Insecure-Requests (browsers)", S(REQ
+	  "Upgrade-Insecure-Requests: 1\r\n\r\n"), NFQD_L7_DONE,
+	  NFQD_HTTP_BODY_NONE, 0, false, false },
+	{ "names that only contain the framing headers'", S(REQ
+	  "X-Content-Length: x\r\nTransfer-Encoding-X: gzip\r\n\r\n"),
+	  NFQD_L7_DONE, NFQD_HTTP_BODY_NONE, 0, false, false },
+	{ "Content-Length of 19 digits, leading zeros",
+	  S(REQ "Content-Length: 0000000000000000005\r\n\r\n"), NFQD_L7_BAD,
+	  0, 0, false, false },
+	{ "Content-Length of 30 digits",
+	  S(REQ "Content-Length: 184467440737095516161844674407\r\n\r\n"),
+	  NFQD_L7_BAD, 0, 0, false, false },
+	{ "Content-Length negative", S(REQ "Content-Length: -5\r\n\r\n"),
+	  NFQD_L7_BAD, 0, 0, false, false },
+	{ "Content-Length with a tab inside", S(REQ "Content-Length: 5\t5"
+	  "\r\n\r\n"), NFQD_L7_BAD, 0, 0, false, false },
+	{ "Content-Length and a comma", S(REQ "Content-Length: 5,\r\n\r\n"),
+	  NFQD_L7_BAD, 0, 0, false, false },
+	{ "Content-Length twice, different", S(REQ "Content-Length: 5\r\n"
+	  "content-length: 50\r\n\r\n"), NFQD_L7_BAD, 0, 0, false, false },
+	{ "CL then TE, another header between", S(REQ "Content-Length: 5\r\n"
+	  "X: y\r\ntransfer-encoding: CHUNKED\r\n\r\n"), NFQD_L7_BAD, 0, 0,
+	  false, false },
+	{ "TE then CL 0", S(REQ "Transfer-Encoding: chunked\r\nContent-Length: "
+	  "0\r\n\r\n"), NFQD_L7_BAD, 0, 0, false, false },
+	{ "Transfer-Encoding twice, the second empty", S(REQ "Transfer-Encoding: "
+	  "chunked\r\nTransfer-Encoding:\r\n\r\n"), NFQD_L7_BAD, 0, 0,
+	  false, false },
+	{ "Transfer-Encoding chunked and a comma", S(REQ "Transfer-Encoding: "
+	  "chunked,\r\n\r\n"), NFQD_L7_BAD, 0, 0, false, false },
+	{ "Transfer-Encoding chunked x", S(REQ "Transfer-Encoding: chunked x"
+	  "\r\n\r\n"), NFQD_L7_BAD, 0, 0, false, false },
+	{ "Transfer-Encoding quoted", S(REQ "Transfer-Encoding: \"chunked\""
+	  "\r\n\r\n"), NFQD_L7_BAD, 0, 0, false, false },
+	{ "Transfer-Encoding chunke", S(REQ "Transfer-Encoding: chunke"
+	  "\r\n\r\n"), NFQD_L7_BAD, 0, 0, false, false },
+	{ "HTTP/1.0 with TE and CL", S("POST / HTTP/1.0\r\n"
+	  "Content-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"),
+	  NFQD_L7_BAD, 0, 0, false, false },
 };
 
 static void
@@ -725,6 +794,8 @@ test_framing(void)
 			    "empty line", c->name));
 			continue;
 		}
+		CHECK_UINT_EQ(r.why, NFQD_HTTP_R_NONE,
+		    unit_fmt("framing: %s: no why", c->name));
 		CHECKF(r.body == c->body && r.content_length == c->cl &&
 		    r.close == c->close && r.upgrade == c->upgrade,
 		    unit_fmt("framing: %s: fields", c->name),
