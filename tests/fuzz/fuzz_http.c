@@ -9,7 +9,8 @@
  *     is zero;
  *   - DONE: used <= len and <= NFQD_HTTP_HEAD_MAX; the body is none, a
  *     length under 10^18 (its value 0 otherwise) or chunked (never in
- *     HTTP/1.0); every length is its
+ *     HTTP/1.0), and with close and upgrade what the head's lines,
+ *     split here apart from the parser, say; every length is its
  *     string's strlen; the method is the request line's first word, of
  *     tchars; the host re-normalizes to itself and has no trailing dot;
  *     the path has the shape its form gives it, no empty, "." or ".."
@@ -198,6 +199,76 @@ check_path_again(const struct nfqd_http_req *r)
 	ASSERT(strcmp(again.path, r->path) == 0 && !again.path_cut);
 }
 
+/* in[0..n), trimmed of SP and HTAB at both ends, is s in any case. */
+static bool
+trimmed_is(const uint8_t *in, size_t n, const char *s)
+{
+	while (n > 0 && (in[0] == ' ' || in[0] == '\t'))
+		in++, n--;
+	while (n > 0 && (in[n - 1] == ' ' || in[n - 1] == '\t'))
+		n--;
+	return n == strlen(s) && strncasecmp((const char *)in, s, n) == 0;
+}
+
+/*
+ * The framing fields against the head's lines, split here apart from the
+ * parser: a DONE head has at most one framing header, and body, its
+ * length, close and upgrade are what the lines say.
+ */
+static void
+check_framing(const struct nfqd_http_req *r, const uint8_t *in)
+{
+	unsigned	cl = 0, te = 0, up = 0;
+	bool		first = true, close = false;
+	uint64_t	v = 0;
+	size_t		i, e, c, k, t, n = r->used, len;
+
+	for (i = 0; i < n; i = e + 1) {
+		for (e = i; e < n && in[e] != '\n'; e++)
+			;
+		len = e - i;
+		if (len > 0 && in[e - 1] == '\r')
+			len--;
+		if (len == 0 || first) {
+			/* Empty lines before the request line, the last. */
+			first = first && len == 0;
+			continue;
+		}
+		for (c = i; c < i + len && in[c] != ':'; c++)
+			;
+		if (c == i + len)
+			continue;
+		if (c - i == 14 && strncasecmp((const char *)in + i,
+		    "content-length", 14) == 0) {
+			cl++;
+			for (k = c + 1, v = 0; k < i + len; k++)
+				if (in[k] >= '0' && in[k] <= '9')
+					v = v * 10 + (uint64_t)(in[k] - '0');
+		} else if (c - i == 17 && strncasecmp((const char *)in + i,
+		    "transfer-encoding", 17) == 0) {
+			te++;
+			ASSERT(trimmed_is(in + c + 1, i + len - c - 1,
+			    "chunked"));
+		} else if (c - i == 7 && strncasecmp((const char *)in + i,
+		    "upgrade", 7) == 0) {
+			up++;
+		} else if (c - i == 10 && strncasecmp((const char *)in + i,
+		    "connection", 10) == 0) {
+			for (k = c + 1; k <= i + len; k = t + 1) {
+				for (t = k; t < i + len && in[t] != ','; t++)
+					;
+				close |= trimmed_is(in + k, t - k, "close");
+			}
+		}
+	}
+	ASSERT(cl + te <= 1);
+	ASSERT(r->body == (cl ? NFQD_HTTP_BODY_LENGTH : te ?
+	    NFQD_HTTP_BODY_CHUNKED : NFQD_HTTP_BODY_NONE));
+	ASSERT(r->content_length == (cl ? v : 0));
+	ASSERT(r->close == close);
+	ASSERT(r->upgrade == (up > 0));
+}
+
 static void
 check_done(const struct nfqd_http_req *r, const uint8_t *in, size_t size)
 {
@@ -218,6 +289,7 @@ check_done(const struct nfqd_http_req *r, const uint8_t *in, size_t size)
 	ASSERT(r->body == NFQD_HTTP_BODY_LENGTH || r->content_length == 0);
 	ASSERT(r->content_length < 1000000000000000000ull);
 	ASSERT(r->body != NFQD_HTTP_BODY_CHUNKED || r->minor != 0);
+	check_framing(r, in);
 
 	/* The request line's first word, after any empty lines. */
 	while (in[skip] == '\r' || in[skip] == '\n')
