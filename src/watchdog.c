@@ -184,15 +184,51 @@ check_queues(struct nfqd_master *m, uint64_t now)
 	}
 }
 
+/*
+ * A look that comes a whole interval late, and at least a second, means
+ * the master did not run meanwhile: the machine was paused (a virtual
+ * machine's host took its CPUs, a suspend) or the master was stopped or
+ * busy.  Workers paused with it gave no verdicts either, through no fault
+ * of theirs, and the packets that came meanwhile wait: what the last look
+ * saw is too old to judge by, and each worker's progress is measured
+ * afresh from now.  A worker that is really stuck is killed watchdog_ms
+ * later than it would have been.
+ */
+static void
+check_late(struct nfqd_master *m, uint64_t now, uint64_t interval)
+{
+	uint64_t	late;
+	unsigned	i;
+
+	if (m->watch.last_ns == 0 || now - m->watch.last_ns <= interval +
+	    (interval > 1000 * NFQD_MS ? interval : 1000 * NFQD_MS))
+		return;
+	late = (now - m->watch.last_ns) / NFQD_MS;
+	for (i = 0; i < m->nslots; i++) {
+		m->slots[i].progress_ns = now;
+		m->slots[i].unread_ns = 0;
+	}
+	if (m->cf.watchdog_ms > 0)
+		log_notice("watchdog: the queues were last looked at %llu ms "
+		    "ago (the master did not run: a paused machine or "
+		    "process?); workers' progress is measured afresh",
+		    (unsigned long long)late);
+}
+
 void
 nfqd_watchdog_tick(struct nfqd_master *m, uint64_t now)
 {
+	uint64_t	interval;
+
 	if (m->stopping || now < m->watch.next_ns)
 		return;
-	check_queues(m, now);
 	/* A quarter of the watchdog's time, at most a second. */
-	m->watch.next_ns = now + (m->cf.watchdog_ms > 0 &&
-	    m->cf.watchdog_ms < 4000 ? m->cf.watchdog_ms / 4 : 1000) * NFQD_MS;
+	interval = (m->cf.watchdog_ms > 0 && m->cf.watchdog_ms < 4000 ?
+	    m->cf.watchdog_ms / 4 : 1000) * NFQD_MS;
+	check_late(m, now, interval);
+	check_queues(m, now);
+	m->watch.last_ns = now;
+	m->watch.next_ns = now + interval;
 }
 
 void

@@ -111,6 +111,7 @@ struct nfqd_kseen {
 /* The watchdog's state (watchdog.c). */
 struct nfqd_watch {
 	uint64_t		next_ns;	/* next look, 0: at once */
+	uint64_t		last_ns;	/* the last look, 0: none */
 	struct nfqd_kseen	seen[NFQD_MAX_WORKERS];
 	/* The queue (+ 1; 0: none) each slot's full_seen counts for. */
 	uint32_t		fullq[NFQD_MAX_WORKERS];

@@ -264,6 +264,39 @@ check "watchdog: every packet delivered (orphans repeated)" \
     "$(( $(delivered) - base ))" "$sent"
 stop_nfqd
 
+# --- A paused machine: the master and the worker stopped together for
+# longer than watchdog_ms while packets wait (a virtual machine's host took
+# its CPUs).  The master goes on first and looks at a queue whose worker
+# has given no verdict for 2 s: it must see that it did not run either and
+# leave the worker alone.  The 2 s are the pause being tested, not a wait.
+write_conf "$conf" 'queue: { balance = "0:0"; watchdog_ms = 500; };'
+start_nfqd "$conf" 1 || finish
+w=$(workers_of "$NFQD_PID")
+base=$(delivered)
+from=$(( $(wc -l <"$TMP/nfqd.log") + 1 ))
+kill -STOP "$NFQD_PID" "$w"
+n=$(send 0 10)
+wait_eq 5 10 kq 0 3
+sleep 2
+kill -CONT "$NFQD_PID"
+looked() {
+	sed -n "$from,\$p" "$TMP/nfqd.log" |
+	    grep -qE 'were last looked at|gave no verdict'
+}
+wait_until 5 looked
+kill -CONT "$w"
+wait_eq 5 $((base + n)) delivered
+check "paused machine: sent 10, all delivered" "$(( $(delivered) - base ))" 10
+if sed -n "$from,\$p" "$TMP/nfqd.log" | grep -q "watchdog: the queues were last looked at [0-9]* ms ago (the master did not run: a paused machine or process?); workers' progress is measured afresh$"; then
+	pass "paused machine: the master says it did not run"
+else
+	fail "paused machine: no log line about the master's pause"
+fi
+check "paused machine: the worker was not killed" \
+    "$(sed -n "$from,\$p" "$TMP/nfqd.log" | grep -c 'gave no verdict') $(workers_of "$NFQD_PID")" \
+    "0 $w"
+stop_nfqd
+
 # --- Queue full, fail_open off: what the kernel drops, nfqd reports.
 write_conf "$conf" 'queue: { balance = "0:0"; maxlen = 100; fail_open = false;' \
     '  watchdog_ms = 0; };'
