@@ -111,6 +111,20 @@ queue_state() {
 	     .kernel[0].id_sequence - $1 == $all)] | map(tostring) | join(\" \")"
 }
 
+# ids_detail LABEL ID0: what queue_state compared, for a failed check.
+ids_detail() {
+	echo "# $1: zeroed at id $2; rule 2 since then: $(pkts 4 2) IPv4," \
+	    "$(pkts 6 2) IPv6; rule 1 (the test's): $(pkts 4 1) $(pkts 6 1)"
+	dump
+	echo "# $1: $(js '"kernel: id_sequence \(.kernel[0].id_sequence),
+	    queue_total \(.kernel[0].queue_total); nfqd: received
+	    \(.total.received), skipped \(.total.skipped), orphans
+	    \(.total.orphans), nlerrors \(.total.nlerrors), enobufs
+	    \(.total.enobufs), restarts \(.total.restarts), last_id
+	    \([.workers[].last_id] | join(","))"' | tr -s ' \n\t' ' ')"
+	tail -n 30 "$TMP/nfqd.log" | grep -v 'master: ' | sed 's/^/# nfqd log: /'
+}
+
 # run_table LABEL FILE RUN: send the table, results in $TMP/FILE.json.
 run_table() {
 	local out s4 s6
@@ -136,6 +150,7 @@ run_table "kernel" kernel 0 || finish
 # the copy range the kernel applies in KCOPY.
 through_nfqd() {
 	local label=$1 file=$2 run=$3 conf=$TMP/$2.conf from=1 id0 quiet line id
+	local state
 	write_conf "$conf" "queue: { balance = \"0:0\"; $4 };" "${5:-}"
 	[ -f "$TMP/nfqd.log" ] && from=$(( $(wc -l <"$TMP/nfqd.log") + 1 ))
 	start_nfqd "$conf" 1 || return 1
@@ -149,8 +164,12 @@ through_nfqd() {
 	run_table "$label" "$file" "$run" || { stop_nfqd; return 1; }
 	wait_until 5 settle
 	wait_eq 5 "0 0 0 true" queue_state "$id0"
+	state=$(queue_state "$id0")
 	check "$label: queue_dropped user_dropped skipped, ids all read" \
-	    "$(queue_state "$id0")" "0 0 0 true"
+	    "$state" "0 0 0 true"
+	[ "$state" = "0 0 0 true" ] || ids_detail "$label" "$id0"
+	# A respawn repeats what the dead worker had read (new ids).
+	check "$label: no worker restarted" "$(js .total.restarts)" 0
 	echo "# $label: nfqd: $(js "$COUNTS")"
 	stop_nfqd
 	check "$label: nfqd exits 0" "$NFQD_STATUS" 0
