@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "nfqd/l7/hbody.h"
+#include "nfqd/l7/httpchar.h"
 
 enum {
 	B_SIZE,		/* the size's hex digits */
@@ -44,34 +45,6 @@ nfqd_hbody_init(struct nfqd_hbody *b)
 	b->digits = 0;
 	b->why = NFQD_HBODY_R_NONE;
 	b->pad = 0;
-}
-
-static int
-hexval(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* RFC 9110 5.6.2. */
-static int
-is_tchar(uint8_t c)
-{
-	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9'))
-		return 1;
-	switch (c) {
-	case '!': case '#': case '$': case '%': case '&': case '\'':
-	case '*': case '+': case '-': case '.': case '^': case '_':
-	case '`': case '|': case '~':
-		return 1;
-	}
-	return 0;
 }
 
 /* A byte a line may hold before its CR: BAD otherwise, with why. */
@@ -122,7 +95,7 @@ nfqd_hbody_feed(struct nfqd_hbody *b, const uint8_t *buf, size_t len,
 		}
 		switch (b->state) {
 		case B_SIZE:
-			if ((v = hexval(c)) >= 0) {
+			if ((v = nfqd_http_hexval(c)) >= 0) {
 				if (b->digits == 15)
 					return bad(b, NFQD_HBODY_R_SIZE, i,
 					    used);
@@ -167,7 +140,7 @@ nfqd_hbody_feed(struct nfqd_hbody *b, const uint8_t *buf, size_t len,
 		case B_TR_START:
 			if (c == '\r')
 				b->state = B_END_LF;
-			else if (is_tchar(c))
+			else if (nfqd_http_tchar(c))
 				b->state = B_TR_NAME;
 			else
 				return bad(b, c == '\n' ? NFQD_HBODY_R_CRLF :
@@ -176,7 +149,7 @@ nfqd_hbody_feed(struct nfqd_hbody *b, const uint8_t *buf, size_t len,
 		case B_TR_NAME:
 			if (c == ':')
 				b->state = B_TR_VALUE;
-			else if (!is_tchar(c))
+			else if (!nfqd_http_tchar(c))
 				/* A CR here ends a line without ':'. */
 				return bad(b, c == '\n' ? NFQD_HBODY_R_CRLF :
 				    NFQD_HBODY_R_TRAILER, i, used);

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "nfqd/l7/http.h"
+#include "nfqd/l7/httpchar.h"
 
 #define PATH_CAP	NFQD_HTTP_PATH_MAX
 
@@ -100,22 +101,6 @@ starve(struct http_p *p)
 	return stop(p, NFQD_L7_MORE, NFQD_HTTP_R_NONE);
 }
 
-/* RFC 9110 5.6.2. */
-static bool
-is_tchar(uint8_t c)
-{
-	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9'))
-		return true;
-	switch (c) {
-	case '!': case '#': case '$': case '%': case '&': case '\'':
-	case '*': case '+': case '-': case '.': case '^': case '_':
-	case '`': case '|': case '~':
-		return true;
-	}
-	return false;
-}
-
 /*
  * The bytes Python's http.server (and wsgiref, Django's runserver) splits
  * a request line at: str.split() of the line as iso-8859-1.  LF is one
@@ -149,18 +134,6 @@ static bool
 is_digit(uint8_t c)
 {
 	return c >= '0' && c <= '9';
-}
-
-static int
-hexval(uint8_t c)
-{
-	if (is_digit(c))
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /* RFC 3986 2.3: what a %-escape of it means the same as. */
@@ -216,7 +189,7 @@ host_norm(char *dst, const uint8_t *v, size_t vl, bool need_port)
 		for (i = 1; i < vl && v[i] != ']'; i++) {
 			if (v[i] == ':')
 				colons++;
-			else if (v[i] != '.' && hexval(v[i]) < 0)
+			else if (v[i] != '.' && nfqd_http_hexval(v[i]) < 0)
 				return -1;
 		}
 		if (i == vl || colons < 2)
@@ -266,7 +239,7 @@ path_emit_norm(struct path_out *o, const uint8_t *s, size_t n)
 			continue;
 		}
 		/* Checked: two hex digits follow. */
-		v = (uint8_t)(hexval(s[i + 1]) << 4 | hexval(s[i + 2]));
+		v = (uint8_t)(nfqd_http_hexval(s[i + 1]) << 4 | nfqd_http_hexval(s[i + 2]));
 		i += 2;
 		if (is_unreserved(v))
 			path_emit(o, v);
@@ -328,7 +301,7 @@ seg_kind(const uint8_t *s, size_t n, size_t *name)
 		if (v == '\\')
 			return -1;
 		if (v == '%') {
-			v = hexval(s[i + 1]) << 4 | hexval(s[i + 2]);
+			v = nfqd_http_hexval(s[i + 1]) << 4 | nfqd_http_hexval(s[i + 2]);
 			i += 2;
 			if (v == '/' || v == '\\' || v == 0)
 				return -1;
@@ -465,8 +438,8 @@ target_chars(const uint8_t *t, size_t tl)
 		if (t[i] == '#')
 			return false;
 		if (t[i] == '%') {
-			if (tl - i < 3 || hexval(t[i + 1]) < 0 ||
-			    hexval(t[i + 2]) < 0)
+			if (tl - i < 3 || nfqd_http_hexval(t[i + 1]) < 0 ||
+			    nfqd_http_hexval(t[i + 2]) < 0)
 				return false;
 			i += 2;
 		}
@@ -580,7 +553,7 @@ request_line(struct http_p *p, struct nfqd_http_req *out, int *formp)
 			return starve(p);
 		if (b[p->pos] == ' ' && p->pos > m)
 			break;
-		if (!is_tchar(b[p->pos]) || p->pos - m == NFQD_HTTP_METHOD_MAX)
+		if (!nfqd_http_tchar(b[p->pos]) || p->pos - m == NFQD_HTTP_METHOD_MAX)
 			return stop(p, NFQD_L7_NOT, NFQD_HTTP_R_NOT_HTTP);
 	}
 	t = ++p->pos;
@@ -644,7 +617,7 @@ lenient(struct http_p *p, enum nfqd_http_why why)
 		i++;
 	while (i < p->n && is_ws(b[i]))
 		i++;
-	for (m = i; i < p->n && is_tchar(b[i]); i++)
+	for (m = i; i < p->n && nfqd_http_tchar(b[i]); i++)
 		;
 	if (i == p->n)
 		return starve(p);
@@ -757,7 +730,7 @@ fields(struct http_p *p, char *host, int *host_len, struct nfqd_http_req *out)
 		if (b[p->pos] == ' ' || b[p->pos] == '\t')
 			return stop(p, NFQD_L7_BAD, NFQD_HTTP_R_FIELD);
 		for (ls = p->pos; b[p->pos] != ':'; ) {
-			if (!is_tchar(b[p->pos]))
+			if (!nfqd_http_tchar(b[p->pos]))
 				return stop(p, NFQD_L7_BAD, is_ctl(b[p->pos]) &&
 				    b[p->pos] != '\r' && b[p->pos] != '\n' ?
 				    NFQD_HTTP_R_CTL : NFQD_HTTP_R_FIELD);

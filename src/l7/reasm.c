@@ -305,20 +305,16 @@ nfqd_reasm_ahead(const struct nfqd_reasm *r)
 	return r->hi - r->contig;
 }
 
-int
-nfqd_reasm_advance(struct nfqd_reasm *r, size_t n)
+/* The bytes from n to hi, gaps and all, and their bits, move down n. */
+static void
+shift_down(struct nfqd_reasm *r, uint32_t n)
 {
 	uint32_t	words, w, ws, bs;
 
-	if (n > r->contig)
-		return -1;
-	if (n == 0)
-		return 0;
-	/* The bytes from n to hi, gaps and all, and their bits, move down. */
 	memmove(r->buf, r->buf + n, r->hi - n);
 	words = (r->hi + 63) / 64;
-	ws = (uint32_t)n / 64;
-	bs = (uint32_t)n % 64;
+	ws = n / 64;
+	bs = n % 64;
 	for (w = 0; w + ws < words; w++) {
 		r->map[w] = r->map[w + ws] >> bs;
 		if (bs != 0 && w + ws + 1 < words)
@@ -326,6 +322,16 @@ nfqd_reasm_advance(struct nfqd_reasm *r, size_t n)
 	}
 	for (; w < words; w++)
 		r->map[w] = 0;
+}
+
+int
+nfqd_reasm_advance(struct nfqd_reasm *r, size_t n)
+{
+	if (n > r->contig)
+		return -1;
+	if (n == 0)
+		return 0;
+	shift_down(r, (uint32_t)n);
 	r->seq0 += (uint32_t)n;
 	r->contig -= (uint32_t)n;
 	r->hi -= (uint32_t)n;
@@ -335,7 +341,7 @@ nfqd_reasm_advance(struct nfqd_reasm *r, size_t n)
 int
 nfqd_reasm_skip(struct nfqd_reasm *r, uint64_t n)
 {
-	uint32_t	words, w, ws, bs, hi;
+	uint32_t	hi;
 
 	if (n <= r->contig)
 		return nfqd_reasm_advance(r, (size_t)n);
@@ -347,17 +353,7 @@ nfqd_reasm_skip(struct nfqd_reasm *r, uint64_t n)
 		return 0;
 	}
 	/* As advance, for bytes stored past a gap; n < hi <= MAX. */
-	memmove(r->buf, r->buf + n, r->hi - n);
-	words = (r->hi + 63) / 64;
-	ws = (uint32_t)n / 64;
-	bs = (uint32_t)n % 64;
-	for (w = 0; w + ws < words; w++) {
-		r->map[w] = r->map[w + ws] >> bs;
-		if (bs != 0 && w + ws + 1 < words)
-			r->map[w] |= r->map[w + ws + 1] << (64 - bs);
-	}
-	for (; w < words; w++)
-		r->map[w] = 0;
+	shift_down(r, (uint32_t)n);
 	hi = r->hi - (uint32_t)n;
 	r->seq0 += (uint32_t)n;
 	r->hi = hi;
