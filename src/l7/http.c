@@ -136,6 +136,14 @@ is_digit(uint8_t c)
 	return c >= '0' && c <= '9';
 }
 
+/* The byte a %-escape's two hex digits, already checked, stand for. */
+static uint8_t
+pct_byte(const uint8_t *hex)
+{
+	return (uint8_t)(nfqd_http_hexval(hex[0]) << 4 |
+	    nfqd_http_hexval(hex[1]));
+}
+
 /* RFC 3986 2.3: what a %-escape of it means the same as. */
 static bool
 is_unreserved(uint8_t c)
@@ -239,7 +247,7 @@ path_emit_norm(struct path_out *o, const uint8_t *s, size_t n)
 			continue;
 		}
 		/* Checked: two hex digits follow. */
-		v = (uint8_t)(nfqd_http_hexval(s[i + 1]) << 4 | nfqd_http_hexval(s[i + 2]));
+		v = pct_byte(s + i + 1);
 		i += 2;
 		if (is_unreserved(v))
 			path_emit(o, v);
@@ -301,7 +309,7 @@ seg_kind(const uint8_t *s, size_t n, size_t *name)
 		if (v == '\\')
 			return -1;
 		if (v == '%') {
-			v = nfqd_http_hexval(s[i + 1]) << 4 | nfqd_http_hexval(s[i + 2]);
+			v = pct_byte(s + i + 1);
 			i += 2;
 			if (v == '/' || v == '\\' || v == 0)
 				return -1;
@@ -553,7 +561,8 @@ request_line(struct http_p *p, struct nfqd_http_req *out, int *formp)
 			return starve(p);
 		if (b[p->pos] == ' ' && p->pos > m)
 			break;
-		if (!nfqd_http_tchar(b[p->pos]) || p->pos - m == NFQD_HTTP_METHOD_MAX)
+		if (!nfqd_http_tchar(b[p->pos]) ||
+		    p->pos - m == NFQD_HTTP_METHOD_MAX)
 			return stop(p, NFQD_L7_NOT, NFQD_HTTP_R_NOT_HTTP);
 	}
 	t = ++p->pos;
