@@ -185,10 +185,10 @@ check_queues(struct nfqd_master *m, uint64_t now)
 }
 
 /*
- * A look that comes a whole interval late, and at least a second, means
- * the master did not run meanwhile: the machine was paused (a virtual
- * machine's host took its CPUs, a suspend) or the master was stopped or
- * busy.  Workers paused with it gave no verdicts either, through no fault
+ * A look that comes more than a second late (the interval is at most a
+ * second, so a whole interval late at least) means the master did not
+ * run meanwhile: the machine was paused (a virtual machine's host took
+ * its CPUs, a suspend) or the master was stopped or busy.  Workers paused with it gave no verdicts either, through no fault
  * of theirs, and the packets that came meanwhile wait: what the last look
  * saw is too old to judge by, and each worker's progress is measured
  * afresh from now.  A worker that is really stuck is killed watchdog_ms
@@ -200,8 +200,8 @@ check_late(struct nfqd_master *m, uint64_t now, uint64_t interval)
 	uint64_t	late;
 	unsigned	i;
 
-	if (m->watch.last_ns == 0 || now - m->watch.last_ns <= interval +
-	    (interval > 1000 * NFQD_MS ? interval : 1000 * NFQD_MS))
+	if (m->watch.last_ns == 0 ||
+	    now - m->watch.last_ns <= interval + 1000 * NFQD_MS)
 		return;
 	late = (now - m->watch.last_ns) / NFQD_MS;
 	for (i = 0; i < m->nslots; i++) {
