@@ -21,6 +21,8 @@ A61=fd77::1
 A62=fd77::2
 PORT=9999
 TMP=$(mktemp -d /tmp/nfqd-$TEST.XXXXXX)
+# tests/tools/l7seg.py's client ports: in turn, none used twice in a test.
+export L7SEG_PORTS=$TMP/l7seg.ports
 FAILS=0
 NFQD_PIDS=()
 BG_PIDS=()

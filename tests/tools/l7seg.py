@@ -36,7 +36,12 @@ Options:
                           first segment)
   --flood-first N         the same before the first segment
   --sport N               the client's port (default: a random one in
-                          20000-60000)
+                          20000-60000; with L7SEG_PORTS=FILE in the
+                          environment, the next one of a sequence kept
+                          in FILE, which starts at a random port of
+                          40000-59999: no two runs of one test share a
+                          port, so none meets an earlier run's
+                          conntrack entry or nfqd flow)
   --hold FILE             after the first pass, wait until FILE exists (at
                           most 10 s) before the retransmissions: for a test
                           that waits for nfqd's decision in between
@@ -74,11 +79,13 @@ Options:
 """
 import argparse
 import codecs
+import fcntl
 import os
 import random
 import socket
 import ssl
 import sys
+import threading
 import time
 
 from scapy.all import IP, TCP, AsyncSniffer, conf, sr1  # noqa: E402
@@ -103,6 +110,24 @@ def client_hello(name):
 
 # The client ports of this tool's connections (not --sport's).
 SPORTS = (20000, 60000)
+# Where L7SEG_PORTS's sequence runs (within SPORTS).
+SEQPORTS = (40000, 59999)
+
+
+def next_port(path, rnd):
+    """The next client port of the sequence kept in the file at path
+    (locked: runs in parallel get different ports)."""
+    with open(path, "a+") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        f.seek(0)
+        text = f.read().strip()
+        port = int(text) if text else rnd.randint(*SEQPORTS)
+        if not SEQPORTS[0] <= port <= SEQPORTS[1]:
+            port = SEQPORTS[0]
+        f.seek(0)
+        f.truncate()
+        f.write("%d\n" % (port + 1))
+    return port
 
 
 def polyglot(hello, inner):
@@ -191,9 +216,16 @@ def main():
 
     # A fresh connection each run: the order is the seed's, the ports
     # and the sequence numbers are not (a reused pair would meet the last
-    # run's conntrack entry and nfqd flow).
+    # run's conntrack entry and nfqd flow).  Random ports can still meet
+    # (a few in a hundred tests of 50 runs): tests/net/lib.sh sets
+    # L7SEG_PORTS, and one test's runs take ports in turn.
     sysrnd = random.SystemRandom()
-    sport = a.sport or sysrnd.randint(*SPORTS)
+    if a.sport:
+        sport = a.sport
+    elif os.environ.get("L7SEG_PORTS"):
+        sport = next_port(os.environ["L7SEG_PORTS"], sysrnd)
+    else:
+        sport = sysrnd.randint(*SPORTS)
     isn = sysrnd.randint(0, 2**32 - 1)
     ip = IP(dst=a.dst)
     sock = conf.L3socket()
@@ -201,10 +233,15 @@ def main():
     # The interface towards the server (the namespace may have no default
     # route, and scapy's default interface would then be lo).
     iface = conf.route.route(a.dst)[0]
+    started = threading.Event()
     sniff = AsyncSniffer(iface=iface, filter="tcp and src host %s and src port %d and "
-                         "dst port %d" % (a.dst, a.port, sport), store=True)
+                         "dst port %d" % (a.dst, a.port, sport), store=True,
+                         started_callback=started.set)
     sniff.start()
-    time.sleep(0.3)
+    # Its socket open before anything is sent.
+    if not started.wait(10):
+        print("l7seg: the sniffer did not start in 10 s", file=sys.stderr)
+        return 2
     # With --decoy paws every segment but the decoy carries the SYN's
     # timestamp (the server keeps it as ts_recent).
     tsval = sysrnd.randint(2**20, 2**31)
@@ -213,7 +250,9 @@ def main():
                    options=opts)
     if a.syn_data:
         syn = syn / (other if a.syn_data == "other" else msg)
-    synack = sr1(syn, timeout=3)
+    # A passing run takes the first SYN-ACK; the deadline is for a
+    # loaded machine (a SYN-ACK lost is sent again after 1 s, 3 s, ...).
+    synack = sr1(syn, timeout=10)
     if synack is None or not synack.haslayer(TCP) or \
             (synack[TCP].flags & 0x12) != 0x12:
         sniff.stop()
