@@ -102,13 +102,21 @@ zero_at_id() {
 # queue_state ID0: "queue_dropped user_dropped skipped ok", ok when the
 # kernel's last id, nfqd's received count and the packets that reached
 # the NFQUEUE rule since ID0 agree.
+# Each look is logged to $TMP/qstate.log with its numbers and the time.
 queue_state() {
-	local all
-	all=$(( $(pkts 4 2) + $(pkts 6 2) ))
+	local p4 p6 out
+	p4=$(pkts 4 2)
+	p6=$(pkts 6 2)
 	dump
-	js "[.kernel[0].queue_dropped, .kernel[0].user_dropped, .total.skipped,
-	    (.kernel[0].id_sequence == .total.received and
-	     .kernel[0].id_sequence - $1 == $all)] | map(tostring) | join(\" \")"
+	out=$(js "[.kernel[0].queue_dropped, .kernel[0].user_dropped,
+	    .total.skipped, (.kernel[0].id_sequence == .total.received and
+	    .kernel[0].id_sequence - $1 == $p4 + $p6)] | map(tostring) |
+	    join(\" \")")
+	echo "$(date +%T.%N | cut -c1-12) rule 2: $p4 + $p6;" \
+	    "$(js '"id_sequence \(.kernel[0].id_sequence), waiting
+	    \(.kernel[0].queue_total), received \(.total.received)"' |
+	    tr -s ' \n\t' ' ' | sed 's/ $//'): $out" >>"$TMP/qstate.log"
+	echo "$out"
 }
 
 # ids_detail LABEL ID0: what queue_state compared, for a failed check.
@@ -123,6 +131,15 @@ ids_detail() {
 	    \(.total.enobufs), restarts \(.total.restarts), last_id
 	    \([.workers[].last_id] | join(","))"' | tr -s ' \n\t' ' ')"
 	tail -n 30 "$TMP/nfqd.log" | grep -v 'master: ' | sed 's/^/# nfqd log: /'
+}
+
+# probes LABEL LINE: queue_state's looks from line LINE of its log on
+# (the first 10 and the last 3).
+probes() {
+	sed -n "$2,\$p" "$TMP/qstate.log" | awk -v l="$1" '{ a[NR] = $0 }
+	    END { for (i = 1; i <= NR; i++)
+		if (i <= 10 || i > NR - 3) print "# " l ": look at " a[i]
+		else if (i == 11) print "# " l ": ..." }'
 }
 
 # run_table LABEL FILE RUN: send the table, results in $TMP/FILE.json.
@@ -150,7 +167,7 @@ run_table "kernel" kernel 0 || finish
 # the copy range the kernel applies in KCOPY.
 through_nfqd() {
 	local label=$1 file=$2 run=$3 conf=$TMP/$2.conf from=1 id0 quiet line id
-	local state
+	local state t0
 	write_conf "$conf" "queue: { balance = \"0:0\"; $4 };" "${5:-}"
 	[ -f "$TMP/nfqd.log" ] && from=$(( $(wc -l <"$TMP/nfqd.log") + 1 ))
 	start_nfqd "$conf" 1 || return 1
@@ -162,12 +179,23 @@ through_nfqd() {
 		return 1
 	fi
 	run_table "$label" "$file" "$run" || { stop_nfqd; return 1; }
-	wait_until 5 settle
-	wait_eq 5 "0 0 0 true" queue_state "$id0"
+	# Agreement comes at once on a quiet machine; the deadline is for a
+	# loaded one.  Each look is logged: one that waited says so, with
+	# what disagreed and for how long.
+	t0=$SECONDS
+	line=$(( $(wc -l <"$TMP/qstate.log" 2>/dev/null || echo 0) + 1 ))
+	wait_until 20 settle || echo "# $label: packets still waiting after 20 s"
+	wait_eq 20 "0 0 0 true" queue_state "$id0"
 	state=$(queue_state "$id0")
 	check "$label: queue_dropped user_dropped skipped, ids all read" \
 	    "$state" "0 0 0 true"
-	[ "$state" = "0 0 0 true" ] || ids_detail "$label" "$id0"
+	if [ "$state" != "0 0 0 true" ]; then
+		probes "$label" "$line"
+		ids_detail "$label" "$id0"
+	elif [ $((SECONDS - t0)) -ge 3 ]; then
+		echo "# $label: the ids agreed after $((SECONDS - t0)) s"
+		probes "$label" "$line"
+	fi
 	# A respawn repeats what the dead worker had read (new ids).
 	check "$label: no worker restarted" "$(js .total.restarts)" 0
 	echo "# $label: nfqd: $(js "$COUNTS")"
