@@ -188,11 +188,12 @@ check_queues(struct nfqd_master *m, uint64_t now)
  * A look that comes more than a second late (the interval is at most a
  * second, so a whole interval late at least) means the master did not
  * run meanwhile: the machine was paused (a virtual machine's host took
- * its CPUs, a suspend) or the master was stopped or busy.  Workers paused with it gave no verdicts either, through no fault
- * of theirs, and the packets that came meanwhile wait: what the last look
- * saw is too old to judge by, and each worker's progress is measured
- * afresh from now.  A worker that is really stuck is killed watchdog_ms
- * later than it would have been.
+ * its CPUs, a suspend) or the master was stopped or busy.  Workers
+ * paused with it gave no verdicts either, through no fault of theirs,
+ * and the packets that came meanwhile wait: what the last look saw is
+ * too old to judge by, and each worker's progress is measured afresh
+ * from now.  A worker that is really stuck is killed watchdog_ms later
+ * than it would have been.
  */
 static void
 check_late(struct nfqd_master *m, uint64_t now, uint64_t interval)

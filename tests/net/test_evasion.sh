@@ -167,7 +167,7 @@ run_table "kernel" kernel 0 || finish
 # the copy range the kernel applies in KCOPY.
 through_nfqd() {
 	local label=$1 file=$2 run=$3 conf=$TMP/$2.conf from=1 id0 quiet line id
-	local state t0
+	local state t0 look
 	write_conf "$conf" "queue: { balance = \"0:0\"; $4 };" "${5:-}"
 	[ -f "$TMP/nfqd.log" ] && from=$(( $(wc -l <"$TMP/nfqd.log") + 1 ))
 	start_nfqd "$conf" 1 || return 1
@@ -183,18 +183,18 @@ through_nfqd() {
 	# loaded one.  Each look is logged: one that waited says so, with
 	# what disagreed and for how long.
 	t0=$SECONDS
-	line=$(( $(wc -l <"$TMP/qstate.log" 2>/dev/null || echo 0) + 1 ))
+	look=$(( $(wc -l <"$TMP/qstate.log" 2>/dev/null || echo 0) + 1 ))
 	wait_until 20 settle || echo "# $label: packets still waiting after 20 s"
 	wait_eq 20 "0 0 0 true" queue_state "$id0"
 	state=$(queue_state "$id0")
 	check "$label: queue_dropped user_dropped skipped, ids all read" \
 	    "$state" "0 0 0 true"
 	if [ "$state" != "0 0 0 true" ]; then
-		probes "$label" "$line"
+		probes "$label" "$look"
 		ids_detail "$label" "$id0"
 	elif [ $((SECONDS - t0)) -ge 3 ]; then
 		echo "# $label: the ids agreed after $((SECONDS - t0)) s"
-		probes "$label" "$line"
+		probes "$label" "$look"
 	fi
 	# A respawn repeats what the dead worker had read (new ids).
 	check "$label: no worker restarted" "$(js .total.restarts)" 0
