@@ -236,6 +236,53 @@ l7reply() {
 	    END { print r == "" ? "no handshake" : r }'
 }
 
+# l7seg ARGS...: tests/tools/l7seg.py run in NS1, its answer as l7reply
+# prints it.  What the tool wrote on stderr follows as comments; when no
+# SYN-ACK came, so does what the other namespaces hold of the connection
+# (l7_diag).
+l7seg() {
+	local err=$TMP/l7seg.$BASHPID.err r port
+	r=$(in1 /usr/bin/python3 "$TOP/tests/tools/l7seg.py" "$@" 2>"$err" |
+	    l7reply)
+	sed 's/^/# /' "$err" >&2
+	if [ "$r" = "no handshake" ]; then
+		port=$(sed -n 's/^l7seg: no SYN-ACK.*: port \([0-9]*\) .*/\1/p' \
+		    "$err")
+		[ -n "$port" ] && l7_diag "$port" >&2
+	fi
+	rm -f "$err"
+	echo "$r"
+}
+
+# l7_diag PORT: what NS2 (nfqd's rules and queues) and each namespace's
+# TCP hold of the connection from client port PORT, as comments: where
+# its SYN stopped.
+l7_diag() {
+	local p=$1 ns t
+	echo "# no SYN-ACK for client port $p; $NS2's conntrack:"
+	in2 grep -w "sport=$p" /proc/net/nf_conntrack | sed 's/^/#   /' |
+	    grep . || echo "#   (no entry)"
+	echo "# queues:"
+	in2 cat /proc/net/netfilter/nfnetlink_queue | sed 's/^/#   /'
+	for t in mangle filter; do
+		echo "# $t table (counters since the test began):"
+		in2 iptables -t $t -nvxL | grep -vE '^$|^ +pkts' |
+		    sed 's/^/#   /'
+	done
+	for ns in "$NS2" "${EXTRA_NS[@]}"; do
+		echo "# $ns: sockets of port $p, nonzero TCP drop counters:"
+		ip netns exec "$ns" ss -tanH "( sport = :$p or dport = :$p )" |
+		    sed 's/^/#   /'
+		ip netns exec "$ns" nstat -asz 2>/dev/null | awk '$2 != 0 &&
+		    /Listen|ReqQ|Csum|Drop|Syncookie|InErrs|PAWS|Backlog/ {
+		    print "#   " $1 " " $2 }'
+	done
+	if [ -n "${NFQD_PID:-}" ] && kill -0 "$NFQD_PID" 2>/dev/null; then
+		dump
+		echo "# nfqd: $(jq -c '.total' "$TMP/stats.json")"
+	fi
+}
+
 # l7_host_rules A:B: the documented host rules of docs/l7.md in NS2, for
 # queues A to B: TCP through the NFQD chain (INVALID dropped, drop mark
 # saved and obeyed, pending bit restored, the first 3 packets and pending

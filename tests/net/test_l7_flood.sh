@@ -9,8 +9,6 @@
 # completes once the flood is over, and idle flows time out.
 . "$(dirname "$0")/lib.sh"
 
-PY=/usr/bin/python3
-L7SEG=$TOP/tests/tools/l7seg.py
 TLSP=4433
 
 setup_net
@@ -35,7 +33,7 @@ tls_server "$NS2" $A2 $TLSP "$TMP/www"
 listening() { in2 ss -Hltn "sport = :$1" | grep -q LISTEN; }
 wait_until 10 listening $TLSP || fail "the TLS server did not listen"
 
-seg() { in1 $PY "$L7SEG" --dst $A2 --port $TLSP "$@" | l7reply; }
+seg() { l7seg --dst $A2 --port $TLSP "$@"; }
 
 dump
 e0=$(js '.total.flows_evicted')

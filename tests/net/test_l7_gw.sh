@@ -12,7 +12,6 @@
 . "$(dirname "$0")/lib.sh"
 
 PY=/usr/bin/python3
-L7SEG=$TOP/tests/tools/l7seg.py
 TLSP=4433
 BANP=2222
 NS3=nfqd-g-$SFX
@@ -126,7 +125,7 @@ check "TLS 1.3 asked again, allowed name, then a blocked one: server silent" \
 # A harmless hello first in a segment the server never reads, then the
 # real one (l7seg --decoy; the ttl decoy leaves with TTL 2 and runs out
 # at the "router" above).
-seg() { in1 $PY "$L7SEG" --dst $A3 "$@" | l7reply; }
+seg() { l7seg --dst $A3 "$@"; }
 for shape in ttl md5 paws; do
 	check "TLS blocked, decoy $shape: server silent" \
 	    "$(seg --port $TLSP --sni blocked.example --decoy $shape)" no

@@ -11,7 +11,8 @@ payload bytes the server sent back:
     reply 1234
 
 A server that never received the whole message sends nothing.  When no
-SYN-ACK comes, it prints "no-synack" instead and exits 1.  Run it in
+SYN-ACK comes, it prints "no-synack" instead (and, on stderr, the frames
+of the connection it saw leave and arrive) and exits 1.  Run it in
 a namespace whose kernel does not answer the server with a RST (the test
 drops outgoing RSTs there), as root, with Debian's /usr/bin/python3.
 
@@ -234,8 +235,10 @@ def main():
     # route, and scapy's default interface would then be lo).
     iface = conf.route.route(a.dst)[0]
     started = threading.Event()
-    sniff = AsyncSniffer(iface=iface, filter="tcp and src host %s and src port %d and "
-                         "dst port %d" % (a.dst, a.port, sport), store=True,
+    # Both directions: the server's bytes are counted, and a run with no
+    # SYN-ACK can say what left and what came back.
+    sniff = AsyncSniffer(iface=iface, filter="tcp and host %s and port %d and "
+                         "port %d" % (a.dst, a.port, sport), store=True,
                          started_callback=started.set)
     sniff.start()
     # Its socket open before anything is sent.
@@ -252,11 +255,25 @@ def main():
         syn = syn / (other if a.syn_data == "other" else msg)
     # A passing run takes the first SYN-ACK; the deadline is for a
     # loaded machine (a SYN-ACK lost is sent again after 1 s, 3 s, ...).
+    t0 = time.time()
     synack = sr1(syn, timeout=10)
     if synack is None or not synack.haslayer(TCP) or \
             (synack[TCP].flags & 0x12) != 0x12:
+        time.sleep(0.3)
         sniff.stop()
         print("no-synack")
+        print("l7seg: no SYN-ACK (deadline 10 s): port %d -> %s:%d, ISN %d, sr1 "
+              "got %s; %d frames on %s:" % (sport, a.dst, a.port, isn,
+                                            synack.summary() if synack
+                                            else "nothing",
+                                            len(sniff.results), iface),
+              file=sys.stderr)
+        for p in sniff.results[:20]:
+            print("l7seg:   +%.3f s %s > %s %s" % (
+                float(p.time) - t0, p.src if p.haslayer("Ether") else "?",
+                p.dst if p.haslayer("Ether") else "?",
+                p[IP].summary() if p.haslayer(IP) else p.summary()),
+                file=sys.stderr)
         return 1
     ack = (synack[TCP].seq + 1) % 2**32
     seq0 = (isn + 1) % 2**32
@@ -330,7 +347,8 @@ def main():
     time.sleep(a.wait)
     sniff.stop()
     got = sum(len(bytes(p[TCP].payload)) for p in sniff.results
-              if p.haslayer(TCP))
+              if p.haslayer(TCP) and p[IP].src == a.dst and
+              p[TCP].sport == a.port)
     # Close it: a RST, so the server frees the connection.
     send(ip / TCP(sport=sport, dport=a.port, flags="R",
                   seq=(seq0 + len(msg)) % 2**32))
