@@ -190,12 +190,8 @@ through_nfqd() {
 	t0=$SECONDS
 	look=$(( $(wc -l <"$TMP/qstate.log") + 1 ))
 	wait_until 20 settle || echo "# $label: packets still waiting after 20 s"
-	while :; do
-		state=$(queue_state "$id0")
-		[ "$state" = "0 0 0 true" ] && break
-		[ $((SECONDS - t0)) -ge 20 ] && break
-		sleep 0.1
-	done
+	wait_eq 20 "0 0 0 true" queue_state "$id0"
+	state=$(tail -n 1 "$TMP/qstate.log" | sed 's/.*: //')
 	check "$label: queue_dropped user_dropped skipped, ids all read" \
 	    "$state" "0 0 0 true"
 	if [ "$state" != "0 0 0 true" ]; then

@@ -269,10 +269,10 @@ def main():
                                             len(sniff.results), iface),
               file=sys.stderr)
         for p in sniff.results[:20]:
+            macs = (p.src, p.dst) if p.haslayer("Ether") else ("?", "?")
             print("l7seg:   +%.3f s %s > %s %s" % (
-                float(p.time) - t0, p.src if p.haslayer("Ether") else "?",
-                p.dst if p.haslayer("Ether") else "?",
-                p[IP].summary() if p.haslayer(IP) else p.summary()),
+                (float(p.time) - t0,) + macs +
+                (p[IP].summary() if p.haslayer(IP) else p.summary(),)),
                 file=sys.stderr)
         return 1
     ack = (synack[TCP].seq + 1) % 2**32
