@@ -2,20 +2,26 @@
  * JA4 of a parsed ClientHello (include/nfqd/l7/ja4.h).  The lists are
  * written as the specification hashes them ("002f,0035,..."), into
  * buffers on the stack sized for the most struct nfqd_tls_ja4in keeps,
- * and hashed with libcrypto's SHA-256 through one digest context made
- * once per process: EVP_Digest() would make and free a context per call.
- * OpenSSL 3.0's EVP_DigestInit_ex2() still remakes the provider's own
- * context each time (one allocation per digest, two per hello, measured
- * with 3.0.19 by tests/unit/test_ja4.c); SHA256_Init() on the stack would
- * avoid it but is deprecated since 3.0.
+ * and hashed with libcrypto's SHA-256 in a context on the stack
+ * (SHA256_Init(), SHA256_Update(), SHA256_Final()), which allocates
+ * nothing and cannot fail.  Those three are deprecated since OpenSSL 3.0
+ * in favour of EVP, which every 3.x still ships; but OpenSSL 3.0's
+ * EVP_DigestInit_ex2() remakes the provider's context at every digest,
+ * even on a context that had the same digest: one allocation a digest,
+ * two a hello, on the packet path, and a failed allocation would leave a
+ * hello without a fingerprint, so that no tls_ja4 rule matches it (a
+ * drop rule walked around under memory pressure).  tests/unit/test_ja4.c
+ * counts libcrypto's allocations over 1,000 fingerprints: none.
  */
+#define OPENSSL_SUPPRESS_DEPRECATED	/* SHA256_Init() and co., above */
+
 #include <ctype.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
-#include <openssl/evp.h>
+#include <openssl/sha.h>
 
 #include "nfqd/l7/ja4.h"
 
@@ -25,21 +31,6 @@
 /* Each value as 4 hex digits and a comma. */
 #define LIST_MAX(n)	((n) * 5)
 
-static EVP_MD		*sha256;
-static EVP_MD_CTX	*mdctx;
-
-int
-nfqd_ja4_init(void)
-{
-	if (sha256 != NULL && mdctx != NULL)
-		return 0;
-	if (sha256 == NULL)
-		sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
-	if (mdctx == NULL)
-		mdctx = EVP_MD_CTX_new();
-	return sha256 != NULL && mdctx != NULL ? 0 : -1;
-}
-
 static const char hexd[] = "0123456789abcdef";
 
 /* The first 12 hex digits of SHA-256 of s[0..n), or "000000000000" for
@@ -47,24 +38,33 @@ static const char hexd[] = "0123456789abcdef";
 static bool
 hash12(const char *s, size_t n, char *out)
 {
-	unsigned char	md[EVP_MAX_MD_SIZE];
-	unsigned int	mdlen = 0;
+	SHA256_CTX	c;
+	unsigned char	md[SHA256_DIGEST_LENGTH];
 	int		i;
 
 	if (n == 0) {
 		memset(out, '0', 12);
 		return true;
 	}
-	if (nfqd_ja4_init() == -1 ||
-	    !EVP_DigestInit_ex2(mdctx, sha256, NULL) ||
-	    !EVP_DigestUpdate(mdctx, s, n) ||
-	    !EVP_DigestFinal_ex(mdctx, md, &mdlen) || mdlen < 6)
+	if (!SHA256_Init(&c) || !SHA256_Update(&c, s, n) ||
+	    !SHA256_Final(md, &c))
 		return false;
 	for (i = 0; i < 6; i++) {
 		out[2 * i] = hexd[md[i] >> 4];
 		out[2 * i + 1] = hexd[md[i] & 0xf];
 	}
 	return true;
+}
+
+/* A known answer (FIPS 180-2, B.1: "abc"), so that a libcrypto whose
+   SHA-256 is missing or wrong is found at start, not in a rule. */
+int
+nfqd_ja4_init(void)
+{
+	char	out[12];
+
+	return hash12("abc", 3, out) && memcmp(out, "ba7816bf8f01", 12) == 0 ?
+	    0 : -1;
 }
 
 /* Insertion sort by binary search: n is at most a few hundred, once per

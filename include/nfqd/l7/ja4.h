@@ -24,10 +24,9 @@
 #define NFQD_JA4_DTLS	'd'
 
 /*
- * Fetch SHA-256 and make the digest context, once per process: before a
- * sandbox (loading OpenSSL's configuration opens files), and off the
- * packet path.  -1 when libcrypto cannot give them; nfqd_ja4() then
- * tries again.
+ * Check libcrypto's SHA-256 against a known answer, once, at start: -1
+ * when it is missing or wrong (the engine then says so, and no tls_ja4
+ * rule matches).
  */
 int	nfqd_ja4_init(void);
 
@@ -35,8 +34,8 @@ int	nfqd_ja4_init(void);
  * The fingerprint of a DONE hello h that came over proto (NFQD_JA4_*),
  * NUL-terminated in out.  -1 with out "" when there is none: a list of
  * the hello was longer than struct nfqd_tls_ja4in keeps (h->ja4.cut),
- * or SHA-256 could not be had.  Allocates nothing once nfqd_ja4_init()
- * succeeded.
+ * or SHA-256 failed.  Allocates nothing (the digests' contexts are on
+ * the stack).
  */
 int	nfqd_ja4(const struct nfqd_tls_hello *h, char proto,
 	    char out[NFQD_JA4_LEN + 1]);
