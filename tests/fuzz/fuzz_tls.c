@@ -131,7 +131,8 @@ check_ja4(const struct nfqd_tls_hello *h)
 	size_t	i;
 	int	r;
 
-	ASSERT(j->nciphers >= (j->cut ? 0 : 1));
+	/* No lower bound: cipher_suites may hold only GREASE values,
+	   which JA4 leaves out (0 ciphers, JA4_b "000000000000"). */
 	ASSERT(j->nciphers <= NFQD_TLS_JA4_CIPHERS);
 	ASSERT(j->nexts <= NFQD_TLS_JA4_EXTS);
 	ASSERT(j->nsigalgs <= NFQD_TLS_JA4_SIGALGS);
@@ -162,6 +163,7 @@ check_ja4(const struct nfqd_tls_hello *h)
 	ASSERT(fp[3] == (j->sni ? 'd' : 'i'));
 	ASSERT(two(fp + 4) == (j->nciphers > 99 ? 99 : j->nciphers));
 	ASSERT(two(fp + 6) == (j->nexts > 99 ? 99 : j->nexts));
+	ASSERT(j->nciphers > 0 || memcmp(fp + 11, "000000000000", 12) == 0);
 	ASSERT(!j->alpn ? memcmp(fp + 8, "00", 2) == 0 : true);
 }
 
