@@ -256,10 +256,10 @@ l7seg() {
 
 # l7_diag PORT: what NS2 (nfqd's rules and queues) and each namespace's
 # TCP hold of the connection from client port PORT, as comments: where
-# its SYN stopped.
+# its SYN (or a later packet) stopped.
 l7_diag() {
 	local p=$1 ns t
-	echo "# no SYN-ACK for client port $p; $NS2's conntrack:"
+	echo "# client port $p; $NS2's conntrack:"
 	in2 grep -w "sport=$p" /proc/net/nf_conntrack | sed 's/^/#   /' |
 	    grep . || echo "#   (no entry)"
 	echo "# queues:"

@@ -63,26 +63,45 @@ wait_until 10 listening $TLSP || fail "the TLS server did not listen"
 wait_until 10 listening $HTTPP || fail "http.server did not listen"
 wait_until 10 listening 53 || fail "dnsmasq did not listen"
 
-# get NAME PATH PORT SCHEME: sha256 of the body curl fetched, or "fail".
+# get NAME PATH PORT SCHEME: sha256 of the body curl fetched, or "fail"
+# (why in $TMP/get.why: curl's exit status and error, its client port).
 get() {
+	local w rc
 	rm -f "$TMP/body"
-	if in1 curl -sf -k --max-time 4 -o "$TMP/body" \
-	    --resolve "$1:$3:$A2" "$4://$1:$3$2"; then
+	w=$(in1 curl -sSf -k --max-time 4 -o "$TMP/body" \
+	    -w '%{local_port} %{http_code} %{time_total}' \
+	    --resolve "$1:$3:$A2" "$4://$1:$3$2" 2>"$TMP/get.err")
+	rc=$?
+	if [ "$rc" = 0 ]; then
 		sha256sum <"$TMP/body" | cut -d' ' -f1
 	else
+		echo "curl exit $rc: $(tr '\n' ' ' <"$TMP/get.err")" \
+		    "(client port, HTTP code, time: $w)" >"$TMP/get.why"
 		echo fail
 	fi
 }
 
+# get_ok: get, for a fetch that must succeed; when it fails, why and
+# what NS2 holds of its connection, as comments.
+get_ok() {
+	local r
+	r=$(get "$@")
+	if [ "$r" = fail ]; then
+		sed 's/^/# /' "$TMP/get.why" >&2
+		l7_diag "$(awk '{ print $(NF - 2) }' "$TMP/get.why")" >&2
+	fi
+	echo "$r"
+}
+
 # TLS, whole hellos.
 check "TLS allowed name: 1 MiB byte for byte" \
-    "$(get ok.example /public/data $TLSP https)" "$want"
+    "$(get_ok ok.example /public/data $TLSP https)" "$want"
 check "TLS blocked name: no handshake" \
     "$(get blocked.example /public/data $TLSP https)" "fail"
 check "TLS blocked subdomain of a listed name" \
     "$(get www.ads.example /public/data $TLSP https)" "fail"
 check "TLS name that only ends like a listed one" \
-    "$(get notblocked.example /public/data $TLSP https)" "$want"
+    "$(get_ok notblocked.example /public/data $TLSP https)" "$want"
 out=$(echo | in1 timeout 5 openssl s_client -connect $A2:$TLSP \
     -servername BLOCKED.Example. 2>&1)
 check "openssl s_client, blocked name in capitals with a trailing dot" \
@@ -100,7 +119,7 @@ in2 iptables -t mangle -A OUTPUT -p tcp --sport $TLSP --tcp-flags SYN,ACK \
 in1 ethtool -K veth0 tso off gso off >/dev/null 2>&1
 pend0=$(dump; js '.total.l7_pending')
 check "TLS allowed name, hello in MSS-88 segments: 1 MiB byte for byte" \
-    "$(get ok.example /public/data $TLSP https)" "$want"
+    "$(get_ok ok.example /public/data $TLSP https)" "$want"
 check "TLS blocked name, hello in MSS-88 segments: no handshake" \
     "$(get blocked.example /public/data $TLSP https)" "fail"
 dump
@@ -211,7 +230,7 @@ blocked_segments "" 33001
 
 # HTTP with curl.
 check "HTTP allowed Host: 1 MiB byte for byte" \
-    "$(get ok.example /public/data $HTTPP http)" "$want"
+    "$(get_ok ok.example /public/data $HTTPP http)" "$want"
 check "HTTP blocked Host" "$(get blocked.example /public/data $HTTPP http)" fail
 check "HTTP blocked path" "$(get ok.example /private/data $HTTPP http)" fail
 check "HTTP blocked path spelt /./private" \
@@ -310,7 +329,7 @@ check "connmark auto: the kernel's answer ($ctk) logged once at start" \
     "$(since | grep -c "master: flows.connmark: ")/$(since | grep -cF "$said")" \
     1/1
 check "connmark auto ($ctk): TLS allowed name, 1 MiB byte for byte" \
-    "$(get ok.example /public/data $TLSP https)" "$want"
+    "$(get_ok ok.example /public/data $TLSP https)" "$want"
 check "connmark auto ($ctk): TLS blocked name, no handshake" \
     "$(get blocked.example /public/data $TLSP https)" "fail"
 check "connmark auto ($ctk): HTTP blocked Host" \
