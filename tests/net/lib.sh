@@ -22,6 +22,7 @@ A62=fd77::2
 PORT=9999
 TMP=$(mktemp -d /tmp/nfqd-$TEST.XXXXXX)
 # tests/tools/l7seg.py's client ports: in turn, none used twice in a test.
+# They lie below the kernel's ephemeral ports, which setup_net fixes.
 export L7SEG_PORTS=$TMP/l7seg.ports
 FAILS=0
 NFQD_PIDS=()
@@ -110,6 +111,13 @@ setup_net() {
 	ip -n "$NS2" link set lo up
 	ip -n "$NS1" link set veth0 up
 	ip -n "$NS2" link set veth1 up
+	# The kernel's clients here (curl, openssl, dig) and l7seg.py's raw
+	# connections from the same address must never share a port: a
+	# connection nfqd dropped leaves a conntrack entry with the drop
+	# mark, and a new SYN on that port meets it and is dropped.  l7seg
+	# keeps to 1024-32767 and 61000-65535 and checks this range.
+	ip netns exec "$NS1" sysctl -qw \
+	    net.ipv4.ip_local_port_range="32768 60999" || exit 1
 	wait_until 5 in1 ping -c 1 -W 1 $A2 || { fail "setup: no IPv4 path"; exit 1; }
 	wait_until 5 in1 ping -6 -c 1 -W 1 $A62 || { fail "setup: no IPv6 path"; exit 1; }
 }

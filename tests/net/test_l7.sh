@@ -226,7 +226,7 @@ blocked_segments() {
 	in2 iptables -t mangle -D NFQD "$((q2 + 1))"
 	in2 iptables -t mangle -D NFQD "$q1"
 }
-blocked_segments "" 33001
+blocked_segments "" 19001
 
 # HTTP with curl.
 check "HTTP allowed Host: 1 MiB byte for byte" \
@@ -334,7 +334,7 @@ check "connmark auto ($ctk): TLS blocked name, no handshake" \
     "$(get blocked.example /public/data $TLSP https)" "fail"
 check "connmark auto ($ctk): HTTP blocked Host" \
     "$(get blocked.example /public/data $HTTPP http)" fail
-blocked_segments "connmark auto ($ctk): " 33002
+blocked_segments "connmark auto ($ctk): " 19002
 check "connmark auto: no worker died" "$(js '.total.restarts // 0')" 0
 stop_nfqd
 check "connmark auto: nfqd exits 0" "$NFQD_STATUS" 0

@@ -33,14 +33,15 @@ Options:
   --gap S                 seconds between the first pass's segments
                           (default 0): time for a flood in between
   --flood N               send N SYNs from random ports of this address
-                          (never 20000-60000) in the middle of the first pass (after its
-                          first segment)
+                          (never this tool's own ports, 16384-32767, nor
+                          the kernel's ephemeral ones) in the middle of
+                          the first pass (after its first segment)
   --flood-first N         the same before the first segment
-  --sport N               the client's port (default: a random one in
-                          20000-60000; with L7SEG_PORTS=FILE in the
-                          environment, the next one of a sequence kept
-                          in FILE, which starts at a random port of
-                          40000-59999: no two runs of one test share a
+  --sport N               the client's port, in 16384-19999 (default: a
+                          random one in 20000-32767; with L7SEG_PORTS=FILE
+                          in the environment, the next one of a sequence
+                          kept in FILE, which starts at a random port of
+                          that range: no two runs of one test share a
                           port, so none meets an earlier run's
                           conntrack entry or nfqd flow)
   --hold FILE             after the first pass, wait until FILE exists (at
@@ -77,13 +78,20 @@ Options:
                           segment carries the SYN's), ttl (TTL 2: it
                           runs out at the second router, reaches a server
                           one hop away)
+
+Ports.  The kernel's clients in the same namespace (curl, openssl, dig)
+take theirs from net.ipv4.ip_local_port_range (32768-60999 unless set),
+and a connection of theirs that nfqd dropped leaves a conntrack entry
+with the drop mark: a SYN of this tool on that port and server port gets
+no SYN-ACK, and the other way round a fetch that must succeed fails.  So
+this tool's ports (16384-32767) and the flood's (the rest of 1024-65535)
+lie outside that range; where they do not, it says so and exits 2.
 """
 import argparse
 import codecs
 import fcntl
 import os
 import random
-import socket
 import ssl
 import sys
 import threading
@@ -109,10 +117,54 @@ def client_hello(name):
     return out.read()
 
 
-# The client ports of this tool's connections (not --sport's).
-SPORTS = (20000, 60000)
-# Where L7SEG_PORTS's sequence runs (within SPORTS).
-SEQPORTS = (40000, 59999)
+# This tool's client ports: --sport's (below SEQPORTS) and the sequence's
+# or the random ones (SEQPORTS).  None is in the kernel's ephemeral range
+# (ports_check()).
+SPORTS = (16384, 32767)
+SEQPORTS = (20000, 32767)
+# The flood's: every port of 1024-65535 outside SPORTS and the kernel's
+# ephemeral range (flood_ranges()).
+FLOODPORTS = (1024, 65535)
+
+
+def ephemeral():
+    """The kernel's ephemeral port range in this namespace."""
+    with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+        lo, hi = (int(x) for x in f.read().split())
+    return lo, hi
+
+
+def ports_check(sport):
+    """Exit 2 when this tool's ports could meet the kernel's clients'."""
+    lo, hi = ephemeral()
+    why = None
+    if sport and not SPORTS[0] <= sport < SEQPORTS[0]:
+        why = "--sport %d is outside %d-%d" % (sport, SPORTS[0],
+                                               SEQPORTS[0] - 1)
+    elif lo <= SPORTS[1] and SPORTS[0] <= hi:
+        why = ("net.ipv4.ip_local_port_range %d-%d overlaps this tool's "
+               "ports %d-%d" % (lo, hi, SPORTS[0], SPORTS[1]))
+    if why:
+        print("l7seg: " + why, file=sys.stderr)
+        sys.exit(2)
+
+
+def flood_ranges():
+    """The flood's port ranges: FLOODPORTS less SPORTS and the kernel's
+    ephemeral range, as (first, last) pairs."""
+    out = [FLOODPORTS]
+    for cut in (SPORTS, ephemeral()):
+        nxt = []
+        for a, b in out:
+            if cut[1] < a or b < cut[0]:
+                nxt.append((a, b))
+                continue
+            if a < cut[0]:
+                nxt.append((a, cut[0] - 1))
+            if cut[1] < b:
+                nxt.append((cut[1] + 1, b))
+        out = nxt
+    return out
 
 
 def next_port(path, rnd):
@@ -155,13 +207,19 @@ def http_request(host, path):
 def flood(send, ip, port, n):
     """n SYNs from random ports: n new flows for the server's side.  The
     ports are outside SPORTS, where this tool's own connections come
-    from: a later run's connection on a port the flood used would meet
-    the server's and conntrack's state of that SYN and get no SYN-ACK."""
+    from, and outside the kernel's ephemeral range: a later connection on
+    a port the flood used would meet the server's and conntrack's state
+    of that SYN and get no SYN-ACK."""
     rnd = random.SystemRandom()
+    ranges = flood_ranges()
+    total = sum(b - a + 1 for a, b in ranges)
     for _ in range(n):
-        sp = rnd.randint(1024, 65535 - (SPORTS[1] - SPORTS[0] + 1))
-        if sp >= SPORTS[0]:
-            sp += SPORTS[1] - SPORTS[0] + 1
+        k = rnd.randrange(total)
+        for a, b in ranges:
+            if k <= b - a:
+                sp = a + k
+                break
+            k -= b - a + 1
         send(ip / TCP(sport=sp, dport=port, flags="S",
                       seq=rnd.randint(0, 2**32 - 1)))
 
@@ -220,13 +278,15 @@ def main():
     # run's conntrack entry and nfqd flow).  Random ports can still meet
     # (a few in a hundred tests of 50 runs): tests/net/lib.sh sets
     # L7SEG_PORTS, and one test's runs take ports in turn.
+    # Neither meets the kernel's clients' ports (ports_check()).
+    ports_check(a.sport)
     sysrnd = random.SystemRandom()
     if a.sport:
         sport = a.sport
     elif os.environ.get("L7SEG_PORTS"):
         sport = next_port(os.environ["L7SEG_PORTS"], sysrnd)
     else:
-        sport = sysrnd.randint(*SPORTS)
+        sport = sysrnd.randint(*SEQPORTS)
     isn = sysrnd.randint(0, 2**32 - 1)
     ip = IP(dst=a.dst)
     sock = conf.L3socket()
