@@ -21,11 +21,13 @@
 # Consumers: none (no queue rule), refq (tests/bench/refq.c: recvmmsg and
 # one batch verdict, the least a consumer can do), nfqd (the default
 # configuration, balance 0:0, no rules), nfqd-rN (N rules that never
-# match).  nfqd runs under taskset on the mode's CPU with cpu_affinity
-# "auto", so its worker and its master share that CPU.
+# match), refq2 (refq again, a second run in the same round: the control
+# that says how far two runs of one consumer differ, so how much of a
+# ratio to refq is noise).  nfqd runs under taskset on the mode's CPU with
+# cpu_affinity "auto", so its worker and its master share that CPU.
 #
-# A round runs every consumer once in each mode, in turn (none refq nfqd
-# nfqd-rN), each with a fresh process, 200 warm-up probes and then PROBES
+# A round runs every consumer once in each mode, in turn (none refq
+# [refq2] nfqd nfqd-rN), each with a fresh process, 200 warm-up probes and then PROBES
 # probes one INTERVAL apart; the report gives, per mode and consumer, the
 # medians over the rounds of p50, p99, p99.9 and max, the reader's CPU time
 # per probe (refq, or nfqd's worker), and for nfqd the CPU time its master
@@ -61,7 +63,8 @@ usage: tests/bench/bench_latency.sh [options]   (as root; needs CPUs 0 and 1)
   --probes N        probes per run (default $PROBES)
   --interval US     microseconds between probes (default $INTERVAL)
   --modes LIST      same,cross (default $MODES)
-  --consumers LIST  from none,refq,nfqd (default $CONSUMERS)
+  --consumers LIST  from none,refq,refq2,nfqd (default $CONSUMERS; refq2:
+                    refq once more a round, the ratios' control)
   --rules N         also nfqd with N never-matching rules, "nfqd-rN"
                     (default $RULES; 0: not)
   --json FILE       results file (default build/bench/latency-DATE.json)
@@ -96,7 +99,7 @@ for m in "${MODE_LIST[@]}"; do
 	case $m in same|cross) ;; *) die "--modes: same or cross, got '$m'" ;; esac
 done
 for c in "${CONS_LIST[@]}"; do
-	case $c in none|refq|nfqd) ;; *) die "--consumers: unknown '$c'" ;; esac
+	case $c in none|refq|refq2|nfqd) ;; *) die "--consumers: unknown '$c'" ;; esac
 done
 [ "$RULES" -gt 0 ] && CONS_LIST+=("nfqd-r$RULES")
 
@@ -187,7 +190,7 @@ _nfqd_ready() {
 	bound && w=$(pgrep -P "$CPID") && [ -n "$w" ] &&
 	    [ "$(awk '{ print $3 }' /proc/"$w"/stat 2>/dev/null)" = S ]
 }
-_refq_ready() { bound && grep -q "ready" "$TMP/refq.log"; }
+_refq_ready() { bound && grep -q "ready" "$TMP/$1.log"; }
 
 # start_consumer NAME CPU: sets CPID (nfqd: the master).
 start_consumer() {
@@ -202,11 +205,11 @@ start_consumer() {
 		PIDS[$CPID]=1
 		wait_until 10 _nfqd_ready || { _start_failed "$c"; return 1; }
 		;;
-	refq)
+	refq|refq2)
 		ip netns exec "$NSC" taskset -c "$cpu" "$BB/refq" >>"$log" 2>&1 &
 		CPID=$!
 		PIDS[$CPID]=1
-		wait_until 10 _refq_ready || { _start_failed "$c"; return 1; }
+		wait_until 10 _refq_ready "$c" || { _start_failed "$c"; return 1; }
 		;;
 	esac
 }
@@ -233,7 +236,7 @@ run() {
 	# The reader: refq, or nfqd's worker (the master's child).
 	case $c in
 	nfqd*) m0=$(cpu_ns "$CPID"); rd=$(pgrep -P "$CPID") ;;
-	refq) rd=$CPID ;;
+	refq|refq2) rd=$CPID ;;
 	esac
 	[ -n "$rd" ] && r0=$(cpu_ns $rd)
 	out=$(probe "$PROBES")
@@ -348,7 +351,7 @@ def diff($a; $b): if $a == null or $b == null then null
     consumer_cpu: {same: 0, cross: 1}},
   latency: $m,
   ratios: ([$m[] | .mode] | unique | map(. as $mode |
-    [$m[] | select(.mode == $mode and (.consumer | startswith("nfqd"))) |
+    [$m[] | select(.mode == $mode and (.consumer | startswith("nfqd") or . == "refq2")) |
      .consumer] | map(. as $c | {mode: $mode, consumer: $c,
       p50_minus_refq_us: diff(get($mode; $c; "p50_us"); get($mode; "refq"; "p50_us")),
       p99_over_refq: ratio(get($mode; $c; "p99_us"); get($mode; "refq"; "p99_us")),
