@@ -34,6 +34,10 @@
 # used and how often it woke.  See docs/performance.md.
 #
 # NFQD_BIN=PATH measures another nfqd binary (an older build, to compare).
+# NFQD_B_BIN=PATH adds the consumer nfqd-b: that binary with nfqd's
+# configuration, run right after nfqd in every round, so that two builds
+# meet the same state of the machine (run it twice with the two swapped:
+# the order within a round can weigh too).
 #
 # Everything happens in two namespaces with random names, deleted on exit
 # with every process the benchmark started.
@@ -46,6 +50,7 @@ ME=bench_latency
 . "$TOP/tests/bench/lib.sh"
 
 NFQD=${NFQD_BIN:-$TOP/build/nfqd}
+NFQD_B=${NFQD_B_BIN:-}
 BB=$TOP/build/bench
 
 ROUNDS=10
@@ -69,6 +74,8 @@ usage: tests/bench/bench_latency.sh [options]   (as root; needs CPUs 0 and 1)
                     (default $RULES; 0: not)
   --json FILE       results file (default build/bench/latency-DATE.json)
   --quick           smoke test: 2 rounds of 500 probes
+environment: NFQD_BIN=PATH (the nfqd measured), NFQD_B_BIN=PATH (also
+  nfqd-b, that binary, right after nfqd in every round)
 EOF
 	exit "${1:-2}"
 }
@@ -101,6 +108,17 @@ done
 for c in "${CONS_LIST[@]}"; do
 	case $c in none|refq|refq2|nfqd) ;; *) die "--consumers: unknown '$c'" ;; esac
 done
+if [ -n "$NFQD_B" ]; then
+	[ -x "$NFQD_B" ] || die "NFQD_B_BIN: $NFQD_B is not an executable"
+	L=()
+	for c in "${CONS_LIST[@]}"; do
+		L+=("$c")
+		[ "$c" = nfqd ] && L+=(nfqd-b)
+	done
+	[ "${#L[@]}" -gt "${#CONS_LIST[@]}" ] ||
+	    die "NFQD_B_BIN needs the consumer nfqd"
+	CONS_LIST=("${L[@]}")
+fi
 [ "$RULES" -gt 0 ] && CONS_LIST+=("nfqd-r$RULES")
 
 [ "$(id -u)" = 0 ] || die "needs root (namespaces, iptables, NFQUEUE)"
@@ -194,12 +212,14 @@ _refq_ready() { bound && grep -q "ready" "$TMP/$1.log"; }
 
 # start_consumer NAME CPU: sets CPID (nfqd: the master).
 start_consumer() {
-	local c=$1 cpu=$2 log=$TMP/$1.log
+	local c=$1 cpu=$2 log=$TMP/$1.log bin
 	: >"$log"
 	wait_until 5 unbound || { echo "$ME: queue 0 still bound" >&2; return 1; }
 	case $c in
 	nfqd*)
-		ip netns exec "$NSC" taskset -c "$cpu" "$NFQD" \
+		bin=$NFQD
+		[ "$c" = nfqd-b ] && bin=$NFQD_B
+		ip netns exec "$NSC" taskset -c "$cpu" "$bin" \
 		    -c "$TMP/$c.conf" >>"$log" 2>&1 &
 		CPID=$!
 		PIDS[$CPID]=1
@@ -277,6 +297,7 @@ nfqd_sha=$(sha256sum "$NFQD" | cut -c 1-16)
 
 echo "nfqd latency: $machine_cpu, $machine_nproc CPUs, Linux $machine_kernel"
 echo "nfqd tree $commit, build/nfqd built $nfqd_built (sha256 $nfqd_sha...)"
+[ -n "$NFQD_B" ] && echo "nfqd-b: $NFQD_B (sha256 $(sha256sum "$NFQD_B" | cut -c 1-16)...)"
 echo "$ROUNDS rounds; $PROBES probes every $INTERVAL us; modes ${MODE_LIST[*]};" \
     "consumers ${CONS_LIST[*]}"
 busy_before=$(busy_pct)
@@ -285,7 +306,7 @@ busy_before=$(busy_pct)
 net_pair
 for c in "${CONS_LIST[@]}"; do
 	case $c in
-	nfqd) nfqd_conf "$TMP/$c.conf" 0 ;;
+	nfqd|nfqd-b) nfqd_conf "$TMP/$c.conf" 0 ;;
 	nfqd-r*) nfqd_conf "$TMP/$c.conf" "${c#nfqd-r}" ;;
 	esac
 done
