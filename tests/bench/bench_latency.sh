@@ -27,17 +27,17 @@
 # cpu_affinity "auto", so its worker and its master share that CPU.
 #
 # A round runs every consumer once in each mode, in turn (none refq
-# [refq2] nfqd nfqd-rN), each with a fresh process, 200 warm-up probes and then PROBES
-# probes one INTERVAL apart; the report gives, per mode and consumer, the
+# [refq2] nfqd nfqd-rN, each round starting one further on), each with a
+# fresh process, 200 warm-up probes and then PROBES probes one INTERVAL
+# apart; the report gives, per mode and consumer, the
 # medians over the rounds of p50, p99, p99.9 and max, the reader's CPU time
 # per probe (refq, or nfqd's worker), and for nfqd the CPU time its master
 # used and how often it woke.  See docs/performance.md.
 #
 # NFQD_BIN=PATH measures another nfqd binary (an older build, to compare).
 # NFQD_B_BIN=PATH adds the consumer nfqd-b: that binary with nfqd's
-# configuration, run right after nfqd in every round, so that two builds
-# meet the same state of the machine (run it twice with the two swapped:
-# the order within a round can weigh too).
+# configuration, next to nfqd in the order, so that two builds meet the
+# same state of the machine.
 #
 # Everything happens in two namespaces with random names, deleted on exit
 # with every process the benchmark started.
@@ -314,10 +314,16 @@ ip netns exec "$NSC" taskset -c 0 "$BB/udpecho" -l -p $PORT -c 0 &
 PIDS[$!]=1
 wait_until 5 _probe_ok || die "the echo server does not answer"
 
+# Each round starts one consumer further on (round 1: none refq nfqd ...,
+# round 2: refq nfqd ... none), so that over the rounds every consumer
+# runs in every place of the order alike: the one after another consumer
+# can find the machine otherwise than the first of a round.
 bench_start=$(now)
+NC=${#CONS_LIST[@]}
 for ((round = 1; round <= ROUNDS; round++)); do
 	for mode in "${MODE_LIST[@]}"; do
-		for c in "${CONS_LIST[@]}"; do
+		for ((k = 0; k < NC; k++)); do
+			c=${CONS_LIST[$(( (k + round - 1) % NC ))]}
 			run "$mode" "$c" "$round" ||
 			    echo "$ME: $mode $c round $round failed" >&2
 		done
