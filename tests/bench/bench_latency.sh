@@ -75,7 +75,7 @@ usage: tests/bench/bench_latency.sh [options]   (as root; needs CPUs 0 and 1)
   --json FILE       results file (default build/bench/latency-DATE.json)
   --quick           smoke test: 2 rounds of 500 probes
 environment: NFQD_BIN=PATH (the nfqd measured), NFQD_B_BIN=PATH (also
-  nfqd-b, that binary, right after nfqd in every round)
+  nfqd-b, that binary, next to nfqd in the order)
 EOF
 	exit "${1:-2}"
 }

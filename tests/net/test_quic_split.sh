@@ -97,7 +97,7 @@ n=0
 # (l7_quic_refused), and this test would count a lost case.  With the
 # kernel's choice of port, 36 connections share one about once in 45
 # runs by the birthday bound; a CI run met it (2026-12-04).
-SPORT=20000
+SPORT=20000	# case n's first port: SPORT + n * SPORT_STEP
 SPORT_STEP=8	# more than any case's connections (-n)
 # run WANT DST NAME QUICGEN-ARGS...: send; WANT pass (every datagram
 # arrives) or block (all but each connection's last).
@@ -106,8 +106,8 @@ run() {
 	shift 3
 	n=$((n + 1))
 	desc="$name $* ($want)"
-	SPORT=$((SPORT + SPORT_STEP))
-	if ! in1 "$QUICGEN" -d "$dst" -p $QP -s "$name" -P $SPORT "$@" \
+	if ! in1 "$QUICGEN" -d "$dst" -p $QP -s "$name" \
+	    -P $((SPORT + n * SPORT_STEP)) "$@" \
 	    >"$TMP/gen$n.out" 2>"$TMP/gen$n.err"; then
 		fail "$desc: quicgen failed: $(head -1 "$TMP/gen$n.err")"
 		return
