@@ -5,7 +5,8 @@
 #
 #   tests/bench/bench_latency.sh [--rounds N] [--probes N] [--interval US]
 #                                [--modes LIST] [--consumers LIST]
-#                                [--rules N] [--json FILE] [--quick]
+#                                [--rules N] [--json FILE] [--trace FILE]
+#                                [--quick]
 #
 #   client (NSG)  veth0 10.79.0.1/24   udpecho -d: probes, CPU 0
 #   server (NSC)  veth1 10.79.0.2/24   udpecho -l: echoes them, CPU 0
@@ -32,7 +33,18 @@
 # apart; the report gives, per mode and consumer, the
 # medians over the rounds of p50, p99, p99.9 and max, the reader's CPU time
 # per probe (refq, or nfqd's worker), and for nfqd the CPU time its master
-# used and how often it woke.  See docs/performance.md.
+# used and how often it woke; then each consumer against refq, twice: the
+# medians' difference and ratios, and the medians over the rounds of each
+# round's difference and ratios (a consumer against refq in the same
+# round, which takes out what moves from one round to the next).  See
+# docs/performance.md.
+#
+# --trace FILE records the scheduler's events on CPUs 0 and 1 during the
+# probes (tracefs: sched_switch, sched_wakeup, netif_rx, a marker per
+# run) into FILE, and tests/bench/latency_paths.py then says, per
+# consumer, in which order the client, the consumer and the echo server
+# ran for each probe.  Tracing adds to every probe's time: figures from a
+# traced run are for the order, not for comparison with untraced ones.
 #
 # NFQD_BIN=PATH measures another nfqd binary (an older build, to compare).
 # NFQD_B_BIN=PATH adds the consumer nfqd-b: that binary with nfqd's
@@ -60,6 +72,7 @@ MODES=same,cross
 CONSUMERS=none,refq,nfqd
 RULES=1000
 JSON=
+TRACE=
 
 usage() {
 	cat <<EOF
@@ -73,6 +86,9 @@ usage: tests/bench/bench_latency.sh [options]   (as root; needs CPUs 0 and 1)
   --rules N         also nfqd with N never-matching rules, "nfqd-rN"
                     (default $RULES; 0: not)
   --json FILE       results file (default build/bench/latency-DATE.json)
+  --trace FILE      trace the scheduler on CPUs 0-1 during the probes into
+                    FILE and say in which order the tasks ran (see
+                    tests/bench/latency_paths.py); slows every probe
   --quick           smoke test: 2 rounds of 500 probes
 environment: NFQD_BIN=PATH (the nfqd measured), NFQD_B_BIN=PATH (also
   nfqd-b, that binary, next to nfqd in the order)
@@ -89,6 +105,7 @@ while [ $# -gt 0 ]; do
 	--consumers) CONSUMERS=${2:?}; shift ;;
 	--rules) RULES=${2:?}; shift ;;
 	--json) JSON=${2:?}; shift ;;
+	--trace) TRACE=${2:?}; shift ;;
 	--quick) ROUNDS=2 PROBES=500 ;;
 	-h|--help) usage 0 ;;
 	*) echo "$ME: unknown option $1" >&2; usage ;;
@@ -159,7 +176,56 @@ declare -A PIDS=()
 CPID=
 HOLDER=
 
-trap cleanup EXIT
+# --trace: tracefs set for the run, and put back as it was on exit.
+TRACEFS=/sys/kernel/tracing
+TRACE_MOUNTED=0
+TRACE_SAVED=
+trace_setup() {
+	local t=$TRACEFS e
+	if [ ! -e "$t/trace_marker" ]; then
+		mount -t tracefs nodev "$t" 2>/dev/null ||
+		    die "--trace: cannot mount tracefs on $t"
+		TRACE_MOUNTED=1
+	fi
+	for e in sched/sched_switch sched/sched_wakeup net/netif_rx; do
+		[ -e "$t/events/$e/enable" ] ||
+		    die "--trace: this kernel has no $e trace event"
+	done
+	TRACE_SAVED=$(printf '%s\n%s\n%s\n' "$(cat "$t/tracing_on")" \
+	    "$(cat "$t/tracing_cpumask")" "$(cat "$t/buffer_size_kb")")
+	cp "$t/set_event" "$TMP/set_event.saved" ||
+	    die "--trace: cannot read $t/set_event"
+	if ! { echo 0 >"$t/tracing_on" && echo 3 >"$t/tracing_cpumask" &&
+	    echo 131072 >"$t/buffer_size_kb" && echo >"$t/set_event" &&
+	    echo sched:sched_switch >>"$t/set_event" &&
+	    echo sched:sched_wakeup >>"$t/set_event" &&
+	    echo net:netif_rx >>"$t/set_event" && echo >"$t/trace"; }; then
+		die "--trace: cannot set up $t"
+	fi
+}
+trace_restore() {
+	local t=$TRACEFS on mask kb e
+	if [ -n "$TRACE_SAVED" ]; then
+		{ read -r on; read -r mask; read -r kb; } <<<"$TRACE_SAVED"
+		echo 0 >"$t/tracing_on"
+		echo >"$t/set_event"
+		while read -r e; do
+			[ -n "$e" ] && echo "$e" >>"$t/set_event"
+		done <"$TMP/set_event.saved"
+		echo "$mask" >"$t/tracing_cpumask"
+		echo "$kb" >"$t/buffer_size_kb"
+		echo >"$t/trace"
+		echo "$on" >"$t/tracing_on"
+		TRACE_SAVED=
+	fi
+	if [ "$TRACE_MOUNTED" = 1 ]; then
+		umount "$t" 2>/dev/null || echo "$ME: cannot unmount $t" >&2
+		TRACE_MOUNTED=0
+	fi
+}
+trace_mark() { [ -n "$TRACE" ] && echo "bench_latency $*" >"$TRACEFS/trace_marker"; }
+
+trap 'trace_restore; cleanup' EXIT
 trap 'exit 130' INT TERM HUP
 
 keep_nfqd
@@ -259,7 +325,15 @@ run() {
 	refq|refq2) rd=$CPID ;;
 	esac
 	[ -n "$rd" ] && r0=$(cpu_ns $rd)
+	if [ -n "$TRACE" ]; then
+		echo 1 >"$TRACEFS/tracing_on"
+		trace_mark begin "$mode" "$c" "$round"
+	fi
 	out=$(probe "$PROBES")
+	if [ -n "$TRACE" ]; then
+		trace_mark end "$mode" "$c" "$round"
+		echo 0 >"$TRACEFS/tracing_on"
+	fi
 	if [ -n "$r0" ]; then
 		r1=$(cpu_ns $rd)
 		set -- $r0 $r1
@@ -303,6 +377,7 @@ echo "$ROUNDS rounds; $PROBES probes every $INTERVAL us; modes ${MODE_LIST[*]};"
 busy_before=$(busy_pct)
 [ "$busy_before" -gt 5 ] && echo "$ME: warning: the machine is" \
     "${busy_before}% busy before we start: the tail figures will show it" >&2
+[ -n "$TRACE" ] && trace_setup
 net_pair
 for c in "${CONS_LIST[@]}"; do
 	case $c in
@@ -341,10 +416,10 @@ jq -R -s \
     --argjson interval "$INTERVAL" --argjson rules "$RULES" \
     --argjson elapsed "$elapsed" --argjson busy0 "$busy_before" \
     --argjson busy1 "$busy_after" '
-def median: map(select(. != null)) | sort | length as $n |
+def median_of: map(select(. != null)) | sort | length as $n |
     if $n == 0 then null elif $n % 2 == 1 then .[($n - 1) / 2]
-    else (.[$n / 2 - 1] + .[$n / 2]) / 2 end |
-    if . == null then null else (. * 100 | round) / 100 end;
+    else (.[$n / 2 - 1] + .[$n / 2]) / 2 end;
+def median: median_of | if . == null then null else (. * 100 | round) / 100 end;
 def num: if test("^[0-9.]+$") then tonumber else null end;
 [split("\n")[] | select(length > 0) | split("\t") | select(.[0] == "L") |
     {mode: .[1], consumer: .[2], round: (.[3] | tonumber),
@@ -368,6 +443,11 @@ def ratio($a; $b): if $a == null or $b == null or $b == 0 then null
     else ($a / $b * 1000 | round) / 1000 end;
 def diff($a; $b): if $a == null or $b == null then null
     else (($a - $b) * 100 | round) / 100 end;
+# The run of $c in each round with the run of refq in the same round: [c, refq].
+def pairs($mode; $c): $rows[] | select(.mode == $mode and .consumer == $c) |
+    . as $x | [$rows[] | select(.mode == $mode and .consumer == "refq" and
+    .round == $x.round)][0] as $y | select($y != null) | [$x, $y];
+def median3: median_of | if . == null then null else (. * 1000 | round) / 1000 end;
 {
   machine: {cpu: $cpu, nproc: $nproc, kernel: $kernel,
     busy_pct_before: $busy0, busy_pct_after: $busy1},
@@ -384,6 +464,15 @@ def diff($a; $b): if $a == null or $b == null then null
       p99_over_refq: ratio(get($mode; $c; "p99_us"); get($mode; "refq"; "p99_us")),
       p999_over_refq: ratio(get($mode; $c; "p999_us"); get($mode; "refq"; "p999_us")),
       max_over_refq: ratio(get($mode; $c; "max_us"); get($mode; "refq"; "max_us"))})) |
+    flatten),
+  paired: ([$m[] | .mode] | unique | map(. as $mode |
+    [$m[] | select(.mode == $mode and (.consumer | startswith("nfqd") or . == "refq2")) |
+     .consumer] | map(. as $c | [pairs($mode; $c)] as $p | {mode: $mode,
+      consumer: $c, rounds: ($p | length),
+      p50_minus_refq_us: ($p | map(diff(.[0].p50_us; .[1].p50_us)) | median),
+      p99_over_refq: ($p | map(ratio(.[0].p99_us; .[1].p99_us)) | median3),
+      p999_over_refq: ($p | map(ratio(.[0].p999_us; .[1].p999_us)) | median3),
+      max_over_refq: ($p | map(ratio(.[0].max_us; .[1].max_us)) | median3)})) |
     flatten)
 }' "$TSV" >"$JSON" || die "writing $JSON failed"
 
@@ -401,5 +490,18 @@ jq -r '.latency[] | [.mode, .consumer, (.median | .p50_us, .p99_us,
 	    $1, $2, $3, $4, $5, $6, $7, $8, $9, $10 }'
 echo "== against refq (medians)"
 jq -r '.ratios[] | "\(.mode) \(.consumer): p50 \(.p50_minus_refq_us // "-") us over refq; p99 x\(.p99_over_refq // "-"), p99.9 x\(.p999_over_refq // "-"), max x\(.max_over_refq // "-")"' "$JSON"
+echo "== against refq in the same round (medians of the rounds' differences and ratios)"
+jq -r '.paired[] | "\(.mode) \(.consumer): p50 \(.p50_minus_refq_us // "-") us over refq; p99 x\(.p99_over_refq // "-"), p99.9 x\(.p999_over_refq // "-"), max x\(.max_over_refq // "-") (\(.rounds) rounds)"' "$JSON"
 echo "machine busy before/after: ${busy_before}% / ${busy_after}% (all CPUs, 1 s)"
 echo "results: $JSON ($elapsed s)"
+if [ -n "$TRACE" ]; then
+	cat "$TRACEFS/trace" >"$TRACE" || die "--trace: writing $TRACE failed"
+	trace_restore
+	echo "== the order of the tasks per probe (traced runs: the times include the tracing)"
+	if [ -x /usr/bin/python3 ]; then
+		/usr/bin/python3 "$TOP/tests/bench/latency_paths.py" "$TRACE"
+	else
+		echo "$ME: no /usr/bin/python3 for tests/bench/latency_paths.py" >&2
+	fi
+	echo "trace: $TRACE"
+fi
