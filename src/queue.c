@@ -519,19 +519,22 @@ nfqd_queue_is_packet(const struct nlmsghdr *nlh)
 	return nlh->nlmsg_type == ((NFNL_SUBSYS_QUEUE << 8) | NFQNL_MSG_PACKET);
 }
 
-static int
-attr_ok(const struct nlattr *a)
+/*
+ * The exact payload length an attribute of this type must have, or -1
+ * when any will do (payload, conntrack, VLAN, ... and types this nfqd
+ * does not know).  Fixed sizes are exact, as libmnl's mnl_attr_validate()
+ * wants them: shorter or longer is malformed.
+ */
+static inline int
+attr_size(uint16_t type)
 {
-	switch (mnl_attr_get_type(a)) {
+	switch (type) {
 	case NFQA_PACKET_HDR:
-		return mnl_attr_validate2(a, MNL_TYPE_UNSPEC,
-		    sizeof(struct nfqnl_msg_packet_hdr));
+		return (int)sizeof(struct nfqnl_msg_packet_hdr);
 	case NFQA_TIMESTAMP:
-		return mnl_attr_validate2(a, MNL_TYPE_UNSPEC,
-		    sizeof(struct nfqnl_msg_packet_timestamp));
+		return (int)sizeof(struct nfqnl_msg_packet_timestamp);
 	case NFQA_HWADDR:
-		return mnl_attr_validate2(a, MNL_TYPE_UNSPEC,
-		    sizeof(struct nfqnl_msg_packet_hw));
+		return (int)sizeof(struct nfqnl_msg_packet_hw);
 	case NFQA_MARK:
 	case NFQA_IFINDEX_INDEV:
 	case NFQA_IFINDEX_OUTDEV:
@@ -543,84 +546,122 @@ attr_ok(const struct nlattr *a)
 	case NFQA_GID:
 	case NFQA_CT_INFO:
 	case NFQA_PRIORITY:
-		return mnl_attr_validate(a, MNL_TYPE_U32);
+		return 4;
 	default:
-		return 0;	/* opaque: payload, conntrack, VLAN, ... */
+		return -1;
 	}
 }
 
+static inline uint32_t
+attr_be32(const uint8_t *p)
+{
+	uint32_t	v;
+
+	memcpy(&v, p, sizeof(v));
+	return ntohl(v);
+}
+
+_Static_assert(NFQA_MAX < 32, "one bit per attribute type");
+
+/*
+ * One pass over the attributes, without a call per attribute: this runs
+ * for every packet.  It checks what libmnl's mnl_attr_ok() and
+ * mnl_attr_validate() would (tests/unit/test_queue.c and
+ * tests/fuzz/fuzz_netlink.c compare it with a parse made of those).
+ */
 int
 nfqd_queue_parse_packet(const struct nlmsghdr *nlh, struct nfqd_qmsg *qm)
 {
-	const struct nlattr			*tb[NFQA_MAX + 1];
-	const struct nlattr			*a;
-	const struct nfqnl_msg_packet_hdr	*ph;
-	const char				*tail;
-	uint16_t				 type;
+	const struct nlattr	*a;
+	const uint8_t		*p, *tail, *d, *payload = NULL;
+	struct nfqd_qmsg	 m;
+	uint32_t		 seen = 0, plen, caplen = 0;
+	uint16_t		 type;
+	int			 size;
+	bool			 has_len = false;
 
 	if (nlh->nlmsg_len < NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(struct nfgenmsg)))
 		return -1;
-	memset(tb, 0, sizeof(tb));
-	tail = (const char *)nlh + nlh->nlmsg_len;
-	a = mnl_nlmsg_get_payload_offset(nlh, sizeof(struct nfgenmsg));
+	memset(&m, 0, sizeof(m));
+	p = (const uint8_t *)nlh + NLMSG_HDRLEN +
+	    NLMSG_ALIGN(sizeof(struct nfgenmsg));
+	tail = (const uint8_t *)nlh + nlh->nlmsg_len;
 	/* Every attribute must lie inside the message: no silent stop. */
-	while ((const char *)a < tail) {
-		if (!mnl_attr_ok(a, (int)(tail - (const char *)a)))
+	while (p < tail) {
+		a = (const struct nlattr *)(const void *)p;
+		if ((size_t)(tail - p) < sizeof(*a) || a->nla_len < sizeof(*a) ||
+		    a->nla_len > (size_t)(tail - p))
 			return -1;
-		type = mnl_attr_get_type(a);
-		if (type <= NFQA_MAX) {
-			/* The kernel sends each once: twice is forged. */
-			if (tb[type] != NULL || attr_ok(a) == -1)
-				return -1;
-			tb[type] = a;
+		type = a->nla_type & NLA_TYPE_MASK;
+		d = p + NLA_HDRLEN;
+		plen = a->nla_len - NLA_HDRLEN;
+		p += NLA_ALIGN(a->nla_len);
+		if (type > NFQA_MAX)
+			continue;
+		/* The kernel sends each once: twice is forged. */
+		if (seen & (1u << type))
+			return -1;
+		seen |= 1u << type;
+		if ((size = attr_size(type)) >= 0 && plen != (uint32_t)size)
+			return -1;
+		switch (type) {
+		case NFQA_PACKET_HDR:
+			m.id = attr_be32(d);
+			m.hw_protocol = (uint16_t)(d[4] << 8 | d[5]);
+			m.hook = d[6];
+			break;
+		case NFQA_PAYLOAD:
+			payload = d;
+			caplen = plen;
+			break;
+		case NFQA_CAP_LEN:
+			m.len = attr_be32(d);
+			has_len = true;
+			break;
+		case NFQA_MARK:
+			m.mark = attr_be32(d);
+			break;
+		case NFQA_IFINDEX_INDEV:
+			m.indev = attr_be32(d);
+			break;
+		case NFQA_IFINDEX_OUTDEV:
+			m.outdev = attr_be32(d);
+			break;
+		case NFQA_SKB_INFO:
+			m.skbinfo = attr_be32(d);
+			break;
+		case NFQA_UID:
+			m.uid = attr_be32(d);
+			m.has_uid = 1;
+			break;
+		case NFQA_GID:
+			m.gid = attr_be32(d);
+			m.has_gid = 1;
+			break;
+		case NFQA_TIMESTAMP: {
+			/* The skb's time stamp, when something turned time
+			   stamping on: sec, usec; only 4-byte aligned. */
+			uint64_t	ts[2];
+
+			memcpy(ts, d, sizeof(ts));
+			m.ts_sec = be64toh(ts[0]);
+			m.ts_usec = (uint32_t)be64toh(ts[1]);
+			m.has_ts = be64toh(ts[1]) < 1000000;
+			break;
 		}
-		a = mnl_attr_next(a);
+		default:
+			break;
+		}
 	}
-	if (tb[NFQA_PACKET_HDR] == NULL)
+	if (!(seen & (1u << NFQA_PACKET_HDR)))
 		return -1;
-
-	memset(qm, 0, sizeof(*qm));
-	ph = mnl_attr_get_payload(tb[NFQA_PACKET_HDR]);
-	qm->id = ntohl(ph->packet_id);
-	qm->hw_protocol = ntohs(ph->hw_protocol);
-	qm->hook = ph->hook;
-	if (tb[NFQA_PAYLOAD] != NULL) {
-		qm->payload = mnl_attr_get_payload(tb[NFQA_PAYLOAD]);
-		qm->caplen = mnl_attr_get_payload_len(tb[NFQA_PAYLOAD]);
-	}
-	qm->len = qm->caplen;
-	if (tb[NFQA_CAP_LEN] != NULL) {
-		qm->len = ntohl(mnl_attr_get_u32(tb[NFQA_CAP_LEN]));
-		if (qm->len < qm->caplen)
-			return -1;
-	}
-	if (tb[NFQA_MARK] != NULL)
-		qm->mark = ntohl(mnl_attr_get_u32(tb[NFQA_MARK]));
-	if (tb[NFQA_IFINDEX_INDEV] != NULL)
-		qm->indev = ntohl(mnl_attr_get_u32(tb[NFQA_IFINDEX_INDEV]));
-	if (tb[NFQA_IFINDEX_OUTDEV] != NULL)
-		qm->outdev = ntohl(mnl_attr_get_u32(tb[NFQA_IFINDEX_OUTDEV]));
-	if (tb[NFQA_SKB_INFO] != NULL)
-		qm->skbinfo = ntohl(mnl_attr_get_u32(tb[NFQA_SKB_INFO]));
-	if (tb[NFQA_UID] != NULL) {
-		qm->uid = ntohl(mnl_attr_get_u32(tb[NFQA_UID]));
-		qm->has_uid = 1;
-	}
-	if (tb[NFQA_GID] != NULL) {
-		qm->gid = ntohl(mnl_attr_get_u32(tb[NFQA_GID]));
-		qm->has_gid = 1;
-	}
-	/* The skb's time stamp, when something turned time stamping on. */
-	if (tb[NFQA_TIMESTAMP] != NULL) {
-		uint64_t	ts[2];	/* sec, usec; the attribute is only
-					   4-byte aligned */
-
-		memcpy(ts, mnl_attr_get_payload(tb[NFQA_TIMESTAMP]),
-		    sizeof(ts));
-		qm->ts_sec = be64toh(ts[0]);
-		qm->ts_usec = (uint32_t)be64toh(ts[1]);
-		qm->has_ts = be64toh(ts[1]) < 1000000;
-	}
+	m.payload = payload;
+	m.caplen = caplen;
+	if (!has_len)
+		m.len = caplen;
+	else if (m.len < caplen)
+		return -1;
+	*qm = m;
 	return 0;
 }
 

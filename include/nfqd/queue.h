@@ -133,8 +133,8 @@ struct nfqd_qmsg {
 /*
  * Parse a NFQNL_MSG_PACKET message.  Returns 0, or -1 when it is malformed
  * (a missing or short packet header, an attribute of the wrong size, a
- * payload past the end).  Unknown attributes are skipped, not errors: a
- * newer kernel may send more.
+ * payload past the end), and then *qm is left as it was.  Unknown
+ * attributes are skipped, not errors: a newer kernel may send more.
  */
 int	nfqd_queue_parse_packet(const struct nlmsghdr *nlh,
 	    struct nfqd_qmsg *qm);

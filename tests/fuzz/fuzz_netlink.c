@@ -4,7 +4,8 @@
  * in it goes through the same steps a worker takes: the packet parse (with
  * attribute validation), the lenient id reader used for damaged messages,
  * and the packet parser on the payload.  Nothing may read outside the
- * input; results must be consistent.
+ * input; results must be consistent, and the packet parse must give what
+ * the libmnl parser it replaced gives (tests/unit/queue_ref.h).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -15,6 +16,7 @@
 
 #include "nfqd/pkt.h"
 #include "nfqd/queue.h"
+#include "../unit/queue_ref.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -25,7 +27,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const struct nlmsghdr	*nlh;
 	struct nfqd_pkt	 pi;
-	struct nfqd_qmsg		 p;
+	struct nfqd_qmsg		 p, q;
 	uint8_t			*buf;
 	uint32_t		 id;
 	size_t			 rem = size;
@@ -44,8 +46,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!nfqd_queue_is_packet(nlh))
 			continue;
 		r = nfqd_queue_parse_packet(nlh, &p);
+		ASSERT(ref_parse_packet(nlh, &q) == r);
 		if (r == -1)
 			continue;
+		ASSERT(ref_same_qmsg(&p, &q));
 		/* A valid message has a readable id, and the same one. */
 		ASSERT(nfqd_queue_packet_id(nlh, nlh->nlmsg_len, &id) == 0);
 		ASSERT(id == p.id);
