@@ -223,7 +223,15 @@ trace_restore() {
 		TRACE_MOUNTED=0
 	fi
 }
-trace_mark() { [ -n "$TRACE" ] && echo "bench_latency $*" >"$TRACEFS/trace_marker"; }
+# trace_run begin|end MODE CONSUMER ROUND: tracing on around one run's
+# probes, with the markers latency_paths.py reads.
+trace_run() {
+	[ -n "$TRACE" ] || return 0
+	[ "$1" = begin ] && echo 1 >"$TRACEFS/tracing_on"
+	echo "bench_latency $*" >"$TRACEFS/trace_marker"
+	[ "$1" = end ] && echo 0 >"$TRACEFS/tracing_on"
+	return 0
+}
 
 trap 'trace_restore; cleanup' EXIT
 trap 'exit 130' INT TERM HUP
@@ -325,15 +333,9 @@ run() {
 	refq|refq2) rd=$CPID ;;
 	esac
 	[ -n "$rd" ] && r0=$(cpu_ns $rd)
-	if [ -n "$TRACE" ]; then
-		echo 1 >"$TRACEFS/tracing_on"
-		trace_mark begin "$mode" "$c" "$round"
-	fi
+	trace_run begin "$mode" "$c" "$round"
 	out=$(probe "$PROBES")
-	if [ -n "$TRACE" ]; then
-		trace_mark end "$mode" "$c" "$round"
-		echo 0 >"$TRACEFS/tracing_on"
-	fi
+	trace_run end "$mode" "$c" "$round"
 	if [ -n "$r0" ]; then
 		r1=$(cpu_ns $rd)
 		set -- $r0 $r1
