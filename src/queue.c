@@ -6,6 +6,7 @@
 #include <endian.h>
 #include <errno.h>
 #include <poll.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -682,10 +683,39 @@ nfqd_vbuf_reset(struct nfqd_vbuf *vb)
 	vb->nmsgs = 0;
 }
 
+/*
+ * A verdict message as nfq_nlmsg_put(), nfq_nlmsg_verdict_put() and
+ * nfq_nlmsg_verdict_put_mark() lay it out: header, nfgenmsg, the verdict
+ * header attribute, the mark attribute if any.  Every part is a multiple
+ * of 4 bytes, so nothing between them is padding.
+ */
+struct verdict_msg {
+	struct nlmsghdr			nlh;
+	struct nfgenmsg			nfg;
+	struct nlattr			vh_attr;
+	struct nfqnl_msg_verdict_hdr	vh;
+	struct nlattr			mark_attr;
+	uint32_t			mark;
+};
+
+_Static_assert(offsetof(struct verdict_msg, nfg) == NLMSG_HDRLEN &&
+    offsetof(struct verdict_msg, vh_attr) == NLMSG_HDRLEN +
+    NLMSG_ALIGN(sizeof(struct nfgenmsg)) &&
+    offsetof(struct verdict_msg, vh) ==
+    offsetof(struct verdict_msg, vh_attr) + NLA_HDRLEN &&
+    offsetof(struct verdict_msg, mark_attr) ==
+    offsetof(struct verdict_msg, vh) +
+    NLA_ALIGN(sizeof(struct nfqnl_msg_verdict_hdr)) &&
+    offsetof(struct verdict_msg, mark) ==
+    offsetof(struct verdict_msg, mark_attr) + NLA_HDRLEN &&
+    sizeof(struct verdict_msg) <= NFQD_VERDICT_MSG_MAX,
+    "struct verdict_msg is the message libnetfilter_queue writes");
+
 int
 nfqd_vbuf_close(struct nfqd_vbuf *vb)
 {
-	struct nlmsghdr	*nlh;
+	struct verdict_msg	m;
+	size_t			len;
 
 	if (!vb->open)
 		return 0;
@@ -695,16 +725,31 @@ nfqd_vbuf_close(struct nfqd_vbuf *vb)
 	 * A run of one gets a plain verdict: it touches that packet only.
 	 * A longer run gets a batch verdict for its last id, which also
 	 * covers the rest of the run (all earlier ids were verdicted by the
-	 * messages before it in this send, processed in order).
+	 * messages before it in this send, processed in order).  Written
+	 * whole here, without libnetfilter_queue's calls (one per field):
+	 * test_queue holds it to what they write, byte for byte.
 	 */
-	nlh = nfq_nlmsg_put(vb->buf + vb->len, vb->count == 1 ?
-	    NFQNL_MSG_VERDICT : NFQNL_MSG_VERDICT_BATCH, vb->queue);
+	len = vb->has_mark ? sizeof(m) : offsetof(struct verdict_msg,
+	    mark_attr);
+	m.nlh.nlmsg_len = (uint32_t)len;
+	m.nlh.nlmsg_type = (NFNL_SUBSYS_QUEUE << 8) | (vb->count == 1 ?
+	    NFQNL_MSG_VERDICT : NFQNL_MSG_VERDICT_BATCH);
+	m.nlh.nlmsg_flags = NLM_F_REQUEST;
 	/* Below the worker's own special numbers (SEQ_PARAMS). */
-	nlh->nlmsg_seq = ++vb->seq & 0x3fffffffu;
-	nfq_nlmsg_verdict_put(nlh, (int)vb->last_id, (int)vb->verdict);
-	if (vb->has_mark)
-		nfq_nlmsg_verdict_put_mark(nlh, vb->mark);
-	vb->len += nlh->nlmsg_len;
+	m.nlh.nlmsg_seq = ++vb->seq & 0x3fffffffu;
+	m.nlh.nlmsg_pid = 0;
+	m.nfg.nfgen_family = AF_UNSPEC;
+	m.nfg.version = NFNETLINK_V0;
+	m.nfg.res_id = htons(vb->queue);
+	m.vh_attr.nla_len = NLA_HDRLEN + sizeof(m.vh);
+	m.vh_attr.nla_type = NFQA_VERDICT_HDR;
+	m.vh.verdict = htonl(vb->verdict);
+	m.vh.id = htonl(vb->last_id);
+	m.mark_attr.nla_len = NLA_HDRLEN + sizeof(m.mark);
+	m.mark_attr.nla_type = NFQA_MARK;
+	m.mark = htonl(vb->mark);
+	memcpy(vb->buf + vb->len, &m, len);
+	vb->len += len;
 	vb->nmsgs++;
 	vb->open = false;
 	return 0;

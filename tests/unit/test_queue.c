@@ -16,6 +16,7 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_conntrack.h>
 #include <linux/netfilter/nfnetlink_queue.h>
+#include <libnetfilter_queue/libnetfilter_queue.h>
 
 #include "nfqd/config.h"
 #include "nfqd/queue.h"
@@ -599,6 +600,68 @@ test_vbuf(void)
 	    "vbuf: close after reset writes nothing");
 }
 
+/*
+ * nfqd_vbuf_close() writes its message itself: byte for byte what
+ * nfq_nlmsg_put(), nfq_nlmsg_verdict_put() and nfq_nlmsg_verdict_put_mark()
+ * write, for random queues, ids, verdicts, marks, run lengths and sequence
+ * numbers (the 30-bit wrap included).  Both buffers start filled with
+ * different bytes, so a byte of the message either side leaves unwritten
+ * shows; nothing past the message is written.
+ */
+static void
+test_vbuf_bytes(void)
+{
+	struct nfqd_vbuf	vb;
+	struct nlmsghdr		*nlh;
+	char			tx[256] __attribute__((aligned(8)));
+	char			ref[256] __attribute__((aligned(8)));
+	uint32_t		id, verdict, mark, count, seq, j;
+	uint16_t		queue;
+	bool			has_mark;
+	int			i, bad = 0, marks = 0, batches = 0, r;
+
+	for (i = 0; i < 200000; i++) {
+		queue = (uint16_t)rnd32();
+		id = rnd32();
+		verdict = rnd32() % 4 == 0 ? rnd32() : rnd32() % 6;
+		has_mark = rnd32() % 2 == 0;
+		mark = rnd32() % 4 == 0 ? 0 : rnd32();
+		count = rnd32() % 3 == 0 ? 1 + rnd32() % 5 : 1;
+		seq = rnd32() % 8 == 0 ? 0x3fffffffu - rnd32() % 3 : rnd32();
+		memset(tx, 0x5a, sizeof(tx));
+		memset(ref, 0xa5, sizeof(ref));
+		nfqd_vbuf_init(&vb, tx, sizeof(tx), queue);
+		vb.seq = seq;
+		for (j = 0, r = 0; j < count; j++)
+			r |= nfqd_vbuf_add(&vb, id + j, verdict, has_mark,
+			    mark);
+		r |= nfqd_vbuf_close(&vb);
+		nlh = nfq_nlmsg_put(ref, count == 1 ? NFQNL_MSG_VERDICT :
+		    NFQNL_MSG_VERDICT_BATCH, queue);
+		nlh->nlmsg_seq = (seq + 1) & 0x3fffffffu;
+		nfq_nlmsg_verdict_put(nlh, (int)(id + count - 1), (int)verdict);
+		if (has_mark)
+			nfq_nlmsg_verdict_put_mark(nlh, mark);
+		for (j = (uint32_t)vb.len; j < sizeof(tx) && tx[j] == 0x5a; j++)
+			;
+		if (r != 0 || vb.nmsgs != 1 || vb.len != nlh->nlmsg_len ||
+		    memcmp(tx, ref, vb.len) != 0 || j != sizeof(tx)) {
+			if (bad++ == 0)
+				fprintf(stderr, "# vbuf message %d differs: queue "
+				    "%u id %u verdict %u mark %d/%u run %u seq "
+				    "%u: %zu bytes, libnetfilter_queue %u\n", i,
+				    queue, id, verdict, has_mark, mark, count, seq,
+				    vb.len, nlh->nlmsg_len);
+		}
+		marks += has_mark;
+		batches += count > 1;
+	}
+	CHECKF(bad == 0 && marks > 50000 && batches > 20000,
+	    "vbuf: 200,000 random verdict messages are libnetfilter_queue's, "
+	    "byte for byte", "%d differ (%d with marks, %d batch verdicts)",
+	    bad, marks, batches);
+}
+
 /* A u32 attribute of type type whose payload is these 4 bytes. */
 static bool
 u32_attr_is(const struct nlattr *a, uint16_t type, const uint8_t want[4])
@@ -933,6 +996,7 @@ main(void)
 	test_parse_same();
 	test_is_packet();
 	test_vbuf();
+	test_vbuf_bytes();
 	test_vbuf_full();
 	test_vbuf_ct();
 	test_params();
