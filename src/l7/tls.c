@@ -75,6 +75,9 @@ struct tls_cur {
 	size_t		 rec_end;	/* stream offset where the current
 					   record's fragment ends (may be past
 					   len) */
+	size_t		 lim;		/* the lesser of rec_end and len: the
+					   bytes from pos to it can be read in
+					   place; pos never passes it */
 	size_t		 off;		/* handshake bytes read, its header
 					   included */
 	size_t		 hs_end;	/* handshake length with its header; 0
@@ -142,6 +145,7 @@ cur_fill(struct tls_cur *c)
 		return stop(c, NFQD_L7_BAD, NFQD_TLS_R_RECORD_LEN);
 	c->pos += TLS_REC_HDR;
 	c->rec_end = c->pos + rlen;
+	c->lim = c->rec_end < c->len ? c->rec_end : c->len;
 	if (c->hs_end != 0 && !cur_fits(c))
 		return false;
 	if (c->pos == c->len)
@@ -172,8 +176,7 @@ cur_take(struct tls_cur *c, size_t end, size_t n, uint8_t *dst)
 	while (n > 0) {
 		if (!cur_fill(c))
 			return false;
-		k = c->rec_end < c->len ? c->rec_end : c->len;
-		k -= c->pos;
+		k = c->lim - c->pos;
 		if (k > n)
 			k = n;
 		if (dst != NULL) {
@@ -193,33 +196,61 @@ cur_take(struct tls_cur *c, size_t end, size_t n, uint8_t *dst)
  * (a record boundary, the stream's end, past end) take cur_take()'s way,
  * which judges them.
  */
+/* Whether n more bytes (n > 0) can be read in place, within end. */
+static inline bool
+cur_here(const struct tls_cur *c, size_t end, size_t n)
+{
+	return n <= end - c->off && n <= c->lim - c->pos;
+}
+
+/* A big-endian integer of n bytes (1 to 3) at p. */
+static inline uint32_t
+be_uint(const uint8_t *p, size_t n)
+{
+	switch (n) {
+	case 1:
+		return p[0];
+	case 2:
+		return (uint32_t)p[0] << 8 | p[1];
+	default:
+		return (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
+	}
+}
+
 static inline bool
 cur_uint(struct tls_cur *c, size_t end, size_t n, uint32_t *v)
 {
-	const uint8_t	*p;
 	uint8_t		 b[3];
-	size_t		 i, lim;
 
-	lim = c->rec_end < c->len ? c->rec_end : c->len;
-	if (n <= end - c->off && c->pos < lim && n <= lim - c->pos) {
-		p = c->buf + c->pos;
-		*v = 0;
-		for (i = 0; i < n; i++)
-			*v = *v << 8 | p[i];
+	if (cur_here(c, end, n)) {
+		*v = be_uint(c->buf + c->pos, n);
 		c->pos += n;
 		c->off += n;
 		return true;
 	}
 	if (!cur_take(c, end, n, b))
 		return false;
-	*v = 0;
-	for (i = 0; i < n; i++)
-		*v = *v << 8 | b[i];
+	*v = be_uint(b, n);
 	return true;
 }
 
+/*
+ * Step over n bytes within end: in place when the current record and the
+ * buffer hold them, else as cur_take() does (and judges).
+ */
+static inline bool
+cur_skip(struct tls_cur *c, size_t end, size_t n)
+{
+	if (n > 0 && cur_here(c, end, n)) {
+		c->pos += n;
+		c->off += n;
+		return true;
+	}
+	return cur_take(c, end, n, NULL);
+}
+
 /* A length of n bytes that must fit within end, and the end it sets. */
-static bool
+static inline bool
 cur_len(struct tls_cur *c, size_t end, size_t n, uint32_t *v, size_t *vend)
 {
 	if (!cur_uint(c, end, n, v) || !cur_room(c, end, *v))
@@ -270,7 +301,7 @@ parse_sni(struct tls_cur *c, size_t end, struct nfqd_tls_hello *out)
 		    !cur_len(c, end, 2, &n, &nend))
 			return false;
 		if (type != SNI_HOST_NAME) {
-			if (!cur_take(c, nend, n, NULL))
+			if (!cur_skip(c, nend, n))
 				return false;
 			continue;
 		}
@@ -331,12 +362,12 @@ parse_alpn(struct tls_cur *c, size_t end, struct nfqd_tls_hello *out)
 			/* The first, too long to keep (n > 127): its ends. */
 			out->alpn_cut = true;
 			if (!cur_uint(c, pend, 1, &first) ||
-			    !cur_take(c, pend, n - 2, NULL) ||
+			    !cur_skip(c, pend, n - 2) ||
 			    !cur_uint(c, pend, 1, &last))
 				return false;
 		} else {
 			out->alpn_cut = true;
-			if (!cur_take(c, pend, n, NULL))
+			if (!cur_skip(c, pend, n))
 				return false;
 		}
 		if (!out->ja4.alpn) {
@@ -392,7 +423,7 @@ parse_sigalgs(struct tls_cur *c, size_t end, struct nfqd_tls_hello *out)
 	if (n == 0 || n % 2 != 0)
 		return stop(c, NFQD_L7_BAD, NFQD_TLS_R_SIGALGS);
 	if (!c->ja4)
-		return cur_take(c, end, n, NULL);
+		return cur_skip(c, end, n);
 	while (c->off < end) {
 		if (!cur_uint(c, end, 2, &v))
 			return false;
@@ -443,16 +474,16 @@ parse_exts(struct tls_cur *c, struct nfqd_tls_hello *out)
 			break;
 		case EXT_EARLY_DATA:
 			out->early = true;
-			ok = cur_take(c, eend, n, NULL);
+			ok = cur_skip(c, eend, n);
 			break;
 		case EXT_ECH:
 			if (out->ech)
 				return stop(c, NFQD_L7_BAD, NFQD_TLS_R_EXT_DUP);
 			out->ech = true;
-			ok = cur_take(c, eend, n, NULL);
+			ok = cur_skip(c, eend, n);
 			break;
 		default:
-			ok = cur_take(c, eend, n, NULL);
+			ok = cur_skip(c, eend, n);
 			break;
 		}
 		if (!ok)
@@ -474,17 +505,17 @@ parse_hello(struct tls_cur *c, struct nfqd_tls_hello *out)
 		return stop(c, NFQD_L7_BAD, NFQD_TLS_R_VERSION);
 	out->version = (uint16_t)v;
 	out->ja4.version = (uint16_t)v;	/* unless supported_versions says */
-	if (!cur_take(c, c->hs_end, TLS_RANDOM, NULL) ||
+	if (!cur_skip(c, c->hs_end, TLS_RANDOM) ||
 	    !cur_len(c, c->hs_end, 1, &n, &end))
 		return false;
 	if (n > TLS_SESSION_ID_MAX)
 		return stop(c, NFQD_L7_BAD, NFQD_TLS_R_SESSION_ID);
-	if (!cur_take(c, end, n, NULL) ||
+	if (!cur_skip(c, end, n) ||
 	    !cur_len(c, c->hs_end, 2, &n, &end))
 		return false;
 	if (n < 2 || n % 2 != 0)
 		return stop(c, NFQD_L7_BAD, NFQD_TLS_R_CIPHERS);
-	if (!c->ja4 && !cur_take(c, end, n, NULL))
+	if (!c->ja4 && !cur_skip(c, end, n))
 		return false;
 	while (c->off < end) {
 		if (!cur_uint(c, end, 2, &v))
@@ -496,7 +527,7 @@ parse_hello(struct tls_cur *c, struct nfqd_tls_hello *out)
 		return false;
 	if (n < 1)
 		return stop(c, NFQD_L7_BAD, NFQD_TLS_R_COMPRESSION);
-	if (!cur_take(c, end, n, NULL))
+	if (!cur_skip(c, end, n))
 		return false;
 	/* Extensions may be left out whole (TLS 1.2 and before). */
 	if (c->off == c->hs_end)
@@ -542,8 +573,10 @@ hello_parse(const uint8_t *buf, size_t len, bool bare, bool ja4,
 	c.len = len;
 	c.res = NFQD_L7_BAD;
 	c.ja4 = ja4;
-	if (bare)
+	if (bare) {
 		c.rec_end = SIZE_MAX;
+		c.lim = len;
+	}
 
 	/* The handshake header, itself possibly cut over records. */
 	if (!cur_uint(&c, TLS_HS_HDR, 1, &v))

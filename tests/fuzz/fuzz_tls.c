@@ -12,7 +12,10 @@
  * hold no GREASE and agree with its ALPN list, and its fingerprint is
  * well-formed and says the counts, or is refused when a list was cut.
  * The server name peek (nfqd_tls_sni_peek) of the same bytes gives a
- * name within them, and on a DONE hello that hello's name.
+ * name within them, and on a DONE hello that hello's name.  The three
+ * readers (with JA4, without, and of a bare handshake message, as QUIC's
+ * CRYPTO stream holds it) give what the parser before in-place reading
+ * gave (tests/unit/tls_ref.h): the same answer and the same bytes.
  * Prefixes are copied to
  * buffers of exactly their size, so a read past len is a read past the
  * allocation.
@@ -29,6 +32,7 @@
 
 #include "nfqd/l7/ja4.h"
 #include "nfqd/l7/tls.h"
+#include "../unit/tls_ref.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -249,6 +253,38 @@ check_peek(enum nfqd_l7_res r, const struct nfqd_tls_hello *h,
 	free(b);
 }
 
+/* buf[0..n), copied to exactly n bytes, through reader which and its copy
+   in tls_ref.h: the same answer and result, byte for byte. */
+static void
+check_ref(int which, const uint8_t *buf, size_t n)
+{
+	static struct nfqd_tls_hello	 a, b;
+	enum nfqd_l7_res		 r, rr;
+	uint8_t				*c;
+
+	if ((c = malloc(n > 0 ? n : 1)) == NULL)
+		abort();
+	memcpy(c, buf, n);
+	memset(&a, 0x77, sizeof(a));
+	memset(&b, 0x77, sizeof(b));
+	switch (which) {
+	case 0:
+		r = nfqd_tls_hello_parse(c, n, &a);
+		rr = ref_tls_hello_parse(c, n, &b);
+		break;
+	case 1:
+		r = nfqd_tls_hello_parse_noja4(c, n, &a);
+		rr = ref_tls_hello_parse_noja4(c, n, &b);
+		break;
+	default:
+		r = nfqd_tls_handshake_parse(c, n, &a);
+		rr = ref_tls_handshake_parse(c, n, &b);
+		break;
+	}
+	free(c);
+	ASSERT(r == rr && memcmp(&a, &b, sizeof(a)) == 0);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -266,6 +302,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_result(r, &g1.h, data, size);
 	check_noja4(r, &g1.h, data, size);
 	check_peek(r, &g1.h, data, size);
+	check_ref(0, data, size);
+	check_ref(1, data, size);
+	check_ref(2, data, size);
+	if (size > 5)
+		check_ref(2, data + 5, size - 5);
 
 	/* Nothing depends on what the struct held before. */
 	rp = parse_copy(data, size, &g2, 0xa5);

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "nfqd/l7/tls.h"
+#include "tls_ref.h"
 #include "unit.h"
 
 /*
@@ -436,6 +437,60 @@ same_without_ja4(enum nfqd_l7_res r, const struct nfqd_tls_hello *h,
 	return same;
 }
 
+static unsigned	ref_differs;	/* parses the parser before in-place
+				   reading (tls_ref.h) answered otherwise */
+static unsigned	ref_seen;	/* parses compared with it */
+
+/* One of the three readers against its copy in tls_ref.h, on b[0..n). */
+static bool
+same_as_ref(int which, const uint8_t *b, size_t n)
+{
+	struct nfqd_tls_hello	*g, *h;
+	enum nfqd_l7_res	 r, rr;
+	bool			 same;
+
+	if ((g = malloc(sizeof(*g))) == NULL ||
+	    (h = malloc(sizeof(*h))) == NULL)
+		abort();
+	memset(g, 0x3c, sizeof(*g));
+	memset(h, 0x3c, sizeof(*h));
+	switch (which) {
+	case 0:
+		r = nfqd_tls_hello_parse(b, n, g);
+		rr = ref_tls_hello_parse(b, n, h);
+		break;
+	case 1:
+		r = nfqd_tls_hello_parse_noja4(b, n, g);
+		rr = ref_tls_hello_parse_noja4(b, n, h);
+		break;
+	default:
+		r = nfqd_tls_handshake_parse(b, n, g);
+		rr = ref_tls_handshake_parse(b, n, h);
+		break;
+	}
+	same = r == rr && memcmp(g, h, sizeof(*g)) == 0;
+	free(g);
+	free(h);
+	return same;
+}
+
+/*
+ * b[0..n) through all three readers (with JA4, without, and as QUIC's
+ * bare handshake message), each against the parser before (tls_ref.h):
+ * the same answer and the same bytes in the whole result.
+ */
+static void
+ref_check(const uint8_t *b, size_t n)
+{
+	int	i;
+
+	for (i = 0; i < 3; i++) {
+		if (!same_as_ref(i, b, n))
+			ref_differs++;
+		ref_seen++;
+	}
+}
+
 static unsigned	peek_differs;	/* peeks that disagreed with a parse */
 static unsigned	peek_same;	/* peeks that found a DONE hello's name */
 
@@ -472,8 +527,9 @@ peek_check(enum nfqd_l7_res r, const struct nfqd_tls_hello *h,
 /*
  * st[0..n) parsed from a buffer of exactly n bytes, into a struct that
  * held junk; the JA4-less reader is held to the same answer (counted in
- * noja4_differs, which the last check reads), and so is the server name
- * peek (peek_differs).
+ * noja4_differs, which the last check reads), and so are the server name
+ * peek (peek_differs) and the parser before in-place reading
+ * (ref_differs).
  */
 static enum nfqd_l7_res
 parse(size_t n, struct nfqd_tls_hello *h)
@@ -491,6 +547,7 @@ parse(size_t n, struct nfqd_tls_hello *h)
 	if ((unsigned)r < 4)
 		noja4_seen[r]++;
 	peek_check(r, h, b, n);
+	ref_check(b, n);
 	free(b);
 	return r;
 }
@@ -2060,7 +2117,8 @@ test_peek(void)
 	CHECK(nfqd_tls_sni_peek(b, sizeof(real_curl), &k) == NULL,
 	    "peek: a session id past the end");
 	/* Every byte of the hello set to every value: the name, if one
-	 * comes back, lies within the bytes. */
+	 * comes back, lies within the bytes; the parsers read it as the
+	 * parser before in-place reading did. */
 	for (i = 0, miss = 0; i < sizeof(real_curl); i++)
 		for (n = 0; n < 256; n++) {
 			memcpy(b, real_curl, sizeof(real_curl));
@@ -2069,6 +2127,10 @@ test_peek(void)
 			if (p != NULL && (p < b + 9 || k == 0 ||
 			    (size_t)(p - b) + k > sizeof(real_curl)))
 				miss++;
+			/* The parsers too, the record and the message
+			   alone (as QUIC's CRYPTO stream holds it). */
+			ref_check(b, sizeof(real_curl));
+			ref_check(b + 5, sizeof(real_curl) - 5);
 		}
 	CHECKF(miss == 0, "peek: every one-byte change of a hello: any "
 	    "name within the bytes", "%zu outside", miss);
@@ -2102,6 +2164,10 @@ main(void)
 	    noja4_seen[NFQD_L7_MORE], noja4_seen[NFQD_L7_BAD],
 	    noja4_seen[NFQD_L7_NOT]);
 	/* And through the server name peek. */
+	CHECKF(ref_differs == 0 && ref_seen > 1000, "every parse above is "
+	    "the parser before in-place reading's (tls_ref.h), with and "
+	    "without JA4 and as a bare handshake message", "%u of %u differ",
+	    ref_differs, ref_seen);
 	CHECKF(peek_differs == 0 && peek_same > 50, "the server name peek: "
 	    "within the bytes, and a DONE hello's name whenever it finds one",
 	    "%u differ, %u the same", peek_differs, peek_same);
