@@ -19,6 +19,7 @@
  * The expire hook sees a flow past its timeout still in its class; one it
  * keeps changes class and list like a touch.
  */
+#include <arpa/inet.h>
 #include <endian.h>
 #include <errno.h>
 #include <stddef.h>
@@ -80,29 +81,50 @@ int	nfqd_flowtab_check(const struct nfqd_flowtab *t,
 } while (0)
 
 /*
- * SipHash-1-3 of the 40 key bytes under the table's seed: a keyed
- * function, so that without the seed no one can choose addresses and
- * ports that land in one chain.
+ * SipHash-1-3 of the key under the table's seed: a keyed function, so
+ * that without the seed no one can choose addresses and ports that land
+ * in one chain.  An IPv6 key is hashed whole (40 bytes); an IPv4 key's
+ * 24 zero bytes (nfqd_flow_key_make() writes them) are left out: its two
+ * addresses, then ports, family and protocol, 16 bytes.  The length goes
+ * into the last block, so the two kinds never hash alike by
+ * construction.
  */
 static uint64_t
 flow_hash(const struct nfqd_flowtab *t, const struct nfqd_flow_key *k)
 {
 	const unsigned char	*p = (const unsigned char *)k;
-	uint64_t		 v0, v1, v2, v3, m;
-	int			 i;
+	uint64_t		 v0, v1, v2, v3, m, w[5];
+	uint32_t		 a, b;
+	int			 i, n;
 
+	_Static_assert(offsetof(struct nfqd_flow_key, port) == 32 &&
+	    sizeof(struct nfqd_flow_key) == 40, "the key's last 8 bytes are "
+	    "ports, family, protocol and pad");
+	if (k->family == AF_INET) {
+		memcpy(&a, k->addr[0], 4);
+		memcpy(&b, k->addr[1], 4);
+		w[0] = (uint64_t)le32toh(a) | (uint64_t)le32toh(b) << 32;
+		memcpy(&w[1], p + 32, 8);
+		w[1] = le64toh(w[1]);
+		n = 2;
+	} else {
+		for (i = 0; i < 5; i++) {
+			memcpy(&w[i], p + i * 8, 8);
+			w[i] = le64toh(w[i]);
+		}
+		n = 5;
+	}
 	v0 = UINT64_C(0x736f6d6570736575) ^ t->seed[0];
 	v1 = UINT64_C(0x646f72616e646f6d) ^ t->seed[1];
 	v2 = UINT64_C(0x6c7967656e657261) ^ t->seed[0];
 	v3 = UINT64_C(0x7465646279746573) ^ t->seed[1];
-	for (i = 0; i < 5; i++) {
-		memcpy(&m, p + i * 8, 8);
-		m = le64toh(m);
+	for (i = 0; i < n; i++) {
+		m = w[i];
 		v3 ^= m;
 		SIPROUND;
 		v0 ^= m;
 	}
-	m = (uint64_t)sizeof(*k) << 56;
+	m = (uint64_t)(n * 8) << 56;
 	v3 ^= m;
 	SIPROUND;
 	v0 ^= m;
@@ -239,15 +261,26 @@ nfqd_flow_key_make(struct nfqd_flow_key *k, uint8_t family, uint8_t proto,
     const uint8_t *saddr, const uint8_t *daddr, uint16_t sport,
     uint16_t dport, int *dir)
 {
-	/* A family not IPv4 is compared and copied as 16 bytes. */
-	size_t	alen = family == AF_INET ? 4 : 16;
-	int	c, swap;
+	uint32_t	s, d;
+	int		c, swap;
 
-	c = memcmp(saddr, daddr, alen);
-	swap = c > 0 || (c == 0 && sport > dport);
 	memset(k, 0, sizeof(*k));
-	memcpy(k->addr[0], swap ? daddr : saddr, alen);
-	memcpy(k->addr[1], swap ? saddr : daddr, alen);
+	if (family == AF_INET) {
+		/* memcmp()'s order of 4 bytes: as big-endian numbers. */
+		memcpy(&s, saddr, 4);
+		memcpy(&d, daddr, 4);
+		s = ntohl(s);
+		d = ntohl(d);
+		swap = s > d || (s == d && sport > dport);
+		memcpy(k->addr[0], swap ? daddr : saddr, 4);
+		memcpy(k->addr[1], swap ? saddr : daddr, 4);
+	} else {
+		/* A family not IPv4 is compared and copied as 16 bytes. */
+		c = memcmp(saddr, daddr, 16);
+		swap = c > 0 || (c == 0 && sport > dport);
+		memcpy(k->addr[0], swap ? daddr : saddr, 16);
+		memcpy(k->addr[1], swap ? saddr : daddr, 16);
+	}
 	k->port[0] = swap ? dport : sport;
 	k->port[1] = swap ? sport : dport;
 	k->family = family;
