@@ -7,6 +7,7 @@
 #ifndef NFQD_L7_L7PARSE_H
 #define NFQD_L7_L7PARSE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,6 +23,31 @@ enum nfqd_l7_res {
 #define NFQD_L7_NAME_MAX	253
 
 /*
+ * What each byte of a name becomes: an ASCII capital its small letter,
+ * '.' itself, any other printable ASCII byte (0x21 to 0x7e) itself, and
+ * every byte a rule could not mean (NUL, space, control bytes, anything
+ * over 0x7e) 0.
+ */
+#define NFQD_L7_FOLD(c)							\
+	(uint8_t)((c) < 0x21 || (c) > 0x7e ? 0 :			\
+	 (c) >= 'A' && (c) <= 'Z' ? (c) + ('a' - 'A') : (c))
+#define NFQD_L7_FOLD4(c)						\
+	NFQD_L7_FOLD(c), NFQD_L7_FOLD((c) + 1), NFQD_L7_FOLD((c) + 2),	\
+	NFQD_L7_FOLD((c) + 3)
+#define NFQD_L7_FOLD16(c)						\
+	NFQD_L7_FOLD4(c), NFQD_L7_FOLD4((c) + 4), NFQD_L7_FOLD4((c) + 8),	\
+	NFQD_L7_FOLD4((c) + 12)
+
+static const uint8_t nfqd_l7_fold[256] = {
+	NFQD_L7_FOLD16(0x00), NFQD_L7_FOLD16(0x10), NFQD_L7_FOLD16(0x20),
+	NFQD_L7_FOLD16(0x30), NFQD_L7_FOLD16(0x40), NFQD_L7_FOLD16(0x50),
+	NFQD_L7_FOLD16(0x60), NFQD_L7_FOLD16(0x70), NFQD_L7_FOLD16(0x80),
+	NFQD_L7_FOLD16(0x90), NFQD_L7_FOLD16(0xa0), NFQD_L7_FOLD16(0xb0),
+	NFQD_L7_FOLD16(0xc0), NFQD_L7_FOLD16(0xd0), NFQD_L7_FOLD16(0xe0),
+	NFQD_L7_FOLD16(0xf0)
+};
+
+/*
  * Copy the name src[0..len) to dst (at least NFQD_L7_NAME_MAX + 1 bytes)
  * in its one comparable form: ASCII letters folded to lower case, one
  * trailing dot dropped, NUL-terminated.  Returns the length written, or
@@ -33,29 +59,28 @@ enum nfqd_l7_res {
 static inline int
 nfqd_l7_name_norm(char *dst, const uint8_t *src, size_t len)
 {
-	size_t	i, label = 0;
+	size_t	i;
+	bool	label = false;	/* the current label has a byte */
 
 	if (len > 0 && src[len - 1] == '.')
 		len--;
 	if (len == 0 || len > NFQD_L7_NAME_MAX)
 		return -1;
 	for (i = 0; i < len; i++) {
-		uint8_t	c = src[i];
+		uint8_t	c = nfqd_l7_fold[src[i]];
 
-		if (c == '.') {
-			if (label == 0)
-				return -1;
-			label = 0;
-		} else if (c < 0x21 || c > 0x7e) {
+		if (c == 0)
 			return -1;
+		if (c == '.') {
+			if (!label)
+				return -1;
+			label = false;
 		} else {
-			label++;
-			if (c >= 'A' && c <= 'Z')
-				c += 'a' - 'A';
+			label = true;
 		}
 		dst[i] = (char)c;
 	}
-	if (label == 0)
+	if (!label)
 		return -1;	/* "a.." : one trailing dot is all one drops */
 	dst[len] = '\0';
 	return (int)len;
