@@ -279,4 +279,11 @@ bool	nfqd_l7_name_in(const struct nfqd_names *const *sets, unsigned n,
 
 const char *nfqd_l7_proto_str(unsigned proto);
 
+/*
+ * The ones' complement sum of p[0..n) added to sum, unfolded, in the
+ * machine's byte order (the TCP and UDP checksum's; tests/unit/test_l7.c
+ * holds it to a sum of 16-bit words).
+ */
+uint64_t	nfqd_l7_sum_words(uint64_t sum, const uint8_t *p, size_t n);
+
 #endif

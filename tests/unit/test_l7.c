@@ -3229,9 +3229,88 @@ test_retry(void)
 	teardown(&r);
 }
 
+/* A sum folded to 16 bits with the carries added back, 0 kept 0. */
+static uint16_t
+fold16(uint64_t s)
+{
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)s;
+}
+
+/*
+ * nfqd_l7_sum_words() against csum_add(): the same 16-bit sum (byte-swapped
+ * on this little-endian machine), for every length to 300 at every
+ * alignment of the buffer, over random bytes, bytes near all ones (every
+ * add carries) and zeros, and split in two pieces at every even offset as
+ * l4_csum_ok() adds the pseudo header and the segment; running sums near
+ * 2^64; words whose carries, added back, carry again.
+ */
+static void
+test_sum_words(void)
+{
+	static uint8_t	buf[320 + 8];
+	uint64_t	s;
+	uint16_t	got, want;
+	size_t		n, a, k, bad = 0, cmp = 0;
+	int		fill;
+
+	for (fill = 0; fill < 3; fill++)
+		for (n = 0; n <= 300; n++)
+			for (a = 0; a < 8; a++) {
+				for (k = 0; k < sizeof(buf); k++)
+					buf[k] = fill == 0 ? (uint8_t)rnd(256) :
+					    fill == 1 ? (uint8_t)(0xff -
+					    rnd(2)) : 0;
+				s = nfqd_l7_sum_words(0, buf + a, n);
+				got = fold16(s);
+				want = fold16(csum_add(0, buf + a, n));
+				want = (uint16_t)(want << 8 | want >> 8);
+				bad += got != want;
+				cmp++;
+				for (k = 0; k + 2 <= n; k += 2 + 6 * (n > 64)) {
+					s = nfqd_l7_sum_words(0, buf + a, k);
+					s = nfqd_l7_sum_words(s, buf + a + k,
+					    n - k);
+					bad += fold16(s) != want;
+					cmp++;
+				}
+			}
+	/* A running sum near the top of 64 bits carries too. */
+	for (n = 0; n < 64; n++) {
+		for (k = 0; k < 300; k++)
+			buf[k] = (uint8_t)(0xff - rnd(4));
+		s = nfqd_l7_sum_words(UINT64_MAX - n, buf, 296 + n % 4);
+		want = fold16(csum_add(0, buf, 296 + n % 4));
+		want = (uint16_t)(want << 8 | want >> 8);
+		bad += fold16(s) != fold16((uint64_t)want +
+		    fold16(UINT64_MAX - n));
+		cmp++;
+	}
+	/*
+	 * k words of all ones and a 1 (k from 1 to 40): k - 1 carries
+	 * above bit 63 and 2^64 - k + 1 below, so adding the carries back
+	 * carries again.
+	 */
+	for (k = 1; k <= 40; k++) {
+		memset(buf, 0xff, 8 * k);
+		memset(buf + 8 * k, 0, 8);
+		buf[8 * k] = 1;
+		for (n = 8 * (k + 1); n <= 8 * (k + 1) + 6; n += 2) {
+			want = fold16(csum_add(0, buf, n));
+			want = (uint16_t)(want << 8 | want >> 8);
+			bad += fold16(nfqd_l7_sum_words(0, buf, n)) != want;
+			cmp++;
+		}
+	}
+	CHECKF(bad == 0 && cmp > 100000, "checksum: the 64-bit sum is the sum "
+	    "of 16-bit words", "%zu of %zu differ", bad, cmp);
+}
+
 int
 main(void)
 {
+	test_sum_words();
 	test_whole();
 	test_segments();
 	test_evasions();
