@@ -21,7 +21,6 @@
 #include <time.h>
 #include <sys/socket.h>
 
-#include <libmnl/libmnl.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_queue.h>
@@ -246,11 +245,11 @@ handle_error(struct nfqd_worker *w, const struct nlmsghdr *nlh)
 	bool			 verdict;
 	int			 type;
 
-	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e))) {
+	if (nlh->nlmsg_len < NFQD_NLMSG_SIZE(sizeof(*e))) {
 		w->c.malformed++;
 		return;
 	}
-	e = mnl_nlmsg_get_payload(nlh);
+	e = nfqd_nlmsg_payload(nlh);
 	if ((nlh->nlmsg_seq & NFQD_ORPHAN_TAG) == NFQD_ORPHAN_SEQ ||
 	    (nlh->nlmsg_seq & NFQD_ORPHAN_TAG) == NFQD_ORPHAN_SWEEP) {
 		nfqd_orphans_answer(&w->orph, nlh->nlmsg_seq, e->error);
@@ -425,12 +424,12 @@ static void
 handle_packet(struct nfqd_worker *w, const struct nlmsghdr *nlh,
     const struct nfqd_qmsg *pre, const struct nfqd_flow_hint *hint)
 {
-	const struct nfgenmsg	*nfg = mnl_nlmsg_get_payload(nlh);
+	const struct nfgenmsg	*nfg = nfqd_nlmsg_payload(nlh);
 	struct nfqd_decision	 d;
 	struct nfqd_qmsg	 qm;
 	bool			 marked;
 
-	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*nfg))) {
+	if (nlh->nlmsg_len < NFQD_NLMSG_SIZE(sizeof(*nfg))) {
 		bad_message(w, "packet message too short");
 		return;
 	}
@@ -552,9 +551,9 @@ prepare(struct nfqd_worker *w, unsigned n)
 		if ((w->msgs[i].msg_hdr.msg_flags & MSG_TRUNC) ||
 		    !nfqd_nlmsg_ok(nlh, w->msgs[i].msg_len) ||
 		    !nfqd_queue_is_packet(nlh) ||
-		    nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*nfg)))
+		    nlh->nlmsg_len < NFQD_NLMSG_SIZE(sizeof(*nfg)))
 			continue;
-		nfg = mnl_nlmsg_get_payload(nlh);
+		nfg = nfqd_nlmsg_payload(nlh);
 		if (ntohs(nfg->res_id) != w->queue ||
 		    nfqd_queue_parse_packet(nlh, &w->pre_qm[i]) == -1)
 			continue;

@@ -39,6 +39,19 @@ nfqd_nlmsg_next(const struct nlmsghdr *nlh, size_t *len)
 }
 
 /*
+ * libmnl's mnl_nlmsg_size() and mnl_nlmsg_get_payload(), inline: the
+ * packet path calls no function of libmnl or libnetfilter_queue, whose
+ * code pages only the worker touches and so finds cold at each wake-up.
+ */
+#define NFQD_NLMSG_SIZE(len)	(NLMSG_HDRLEN + (size_t)(len))
+
+static inline const void *
+nfqd_nlmsg_payload(const struct nlmsghdr *nlh)
+{
+	return (const char *)nlh + NLMSG_HDRLEN;
+}
+
+/*
  * What a queue is told when it is bound, and again by each new worker on
  * the live socket (see the settings of the same names, queue { }).
  */
