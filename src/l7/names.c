@@ -663,6 +663,69 @@ query_suffixes(const struct nfqd_names *s, const uint8_t *q, size_t *len,
 	return hash_suffixes(s, q, *len, hv, at);
 }
 
+/*
+ * The names nfqd_names_prefetch() hashed last, with their suffixes'
+ * hashes and offsets: nfqd_names_match() of the same name (the decision
+ * that follows the batch's hints) takes them instead of hashing again.
+ * A suffix's hash is a function of the keys and the bytes alone, so a
+ * name hashed under the same keys (every set a process builds has them,
+ * hash_keys(); they are compared anyway) gets these hashes in any set.
+ * Direct-mapped by length and first byte; an entry another name took,
+ * or a name with more suffixes than MEMO_SUFFIXES, is hashed again.
+ * One per process: each worker is one process of one thread.
+ */
+#define MEMO_SLOTS	8
+#define MEMO_SUFFIXES	8
+
+struct memo {
+	uint64_t	key[3];		/* key[0] 0: empty (hash_keys() sets
+					   bit 0) */
+	uint8_t		len;
+	uint8_t		n;		/* of hv[] and at[] */
+	uint8_t		at[MEMO_SUFFIXES];
+	uint64_t	hv[MEMO_SUFFIXES];
+	uint8_t		name[NFQD_L7_NAME_MAX];
+};
+
+static struct memo	memo[MEMO_SLOTS];
+
+static struct memo *
+memo_slot(const uint8_t *q, size_t len)
+{
+	return &memo[(len ^ q[0]) & (MEMO_SLOTS - 1)];
+}
+
+static void
+memo_put(const struct nfqd_names *s, const uint8_t *q, size_t len,
+    const uint64_t *hv, const uint8_t *at, size_t n)
+{
+	struct memo	*m = memo_slot(q, len);
+
+	if (n > MEMO_SUFFIXES) {
+		m->key[0] = 0;
+		return;
+	}
+	memcpy(m->key, s->key, sizeof(m->key));
+	m->len = (uint8_t)len;
+	m->n = (uint8_t)n;
+	memcpy(m->at, at, n);
+	memcpy(m->hv, hv, n * sizeof(hv[0]));
+	memcpy(m->name, q, len);
+}
+
+/* The memo of q[0..len) under s's keys, or NULL. */
+static const struct memo *
+memo_get(const struct nfqd_names *s, const uint8_t *q, size_t len)
+{
+	const struct memo	*m = memo_slot(q, len);
+
+	if (m->key[0] == 0 || m->len != len ||
+	    memcmp(m->key, s->key, sizeof(m->key)) != 0 ||
+	    memcmp(m->name, q, len) != 0)
+		return NULL;
+	return m;
+}
+
 size_t
 nfqd_names_prefetch(const struct nfqd_names *s, const char *name, size_t len,
     uint64_t *out, size_t max)
@@ -673,6 +736,8 @@ nfqd_names_prefetch(const struct nfqd_names *s, const char *name, size_t len,
 
 	/* hash_suffixes() prefetches each suffix's first slots. */
 	n = query_suffixes(s, (const uint8_t *)name, &len, hv, at);
+	if (n > 0)
+		memo_put(s, (const uint8_t *)name, len, hv, at, n);
 	k = n < max ? n : max;
 	if (k > 0)
 		memcpy(out, hv + n - k, k * sizeof(hv[0]));
@@ -703,15 +768,28 @@ nfqd_names_prefetch_names(const struct nfqd_names *s, const uint64_t *hv,
 int
 nfqd_names_match(const struct nfqd_names *s, const char *name, size_t len)
 {
-	const uint8_t	*q = (const uint8_t *)name;
+	const uint8_t		*q = (const uint8_t *)name;
+	const struct memo	*m;
 	/* Suffixes start at 0 and after each dot: at most len of them. */
-	uint64_t	 hv[NFQD_L7_NAME_MAX];
-	uint8_t		 at[NFQD_L7_NAME_MAX];
-	size_t		 k, n;
+	uint64_t		 hv[NFQD_L7_NAME_MAX];
+	uint8_t			 at[NFQD_L7_NAME_MAX];
+	const uint64_t		*h = hv;
+	const uint8_t		*a = at;
+	size_t			 k, n;
 
-	n = query_suffixes(s, q, &len, hv, at);
+	/* query_suffixes()'s trailing dot and refusals, then its hashes. */
+	if (len > 0 && q[len - 1] == '.')
+		len--;
+	if (s->count == 0 || len == 0 || len > NFQD_L7_NAME_MAX)
+		return 0;
+	if ((m = memo_get(s, q, len)) != NULL) {
+		n = m->n;
+		h = m->hv;
+		a = m->at;
+	} else
+		n = hash_suffixes(s, q, len, hv, at);
 	for (k = 0; k < n; k++)
-		if (probe(s, hv[k], q + at[k], len - at[k], at[k] == 0))
+		if (probe(s, h[k], q + a[k], len - a[k], a[k] == 0))
 			return 1;
 	return 0;
 }

@@ -826,6 +826,73 @@ random_name(char *buf, unsigned maxlabels)
 		sprintf(buf + len, ".%u", rnd() % 1000);
 }
 
+/*
+ * The hashes nfqd_names_prefetch() leaves for nfqd_names_match() (names.c's
+ * memo): batches of 1 to 24 queries (many sharing a memo slot, some twice,
+ * some with a trailing dot, some with more suffixes than the memo keeps)
+ * prefetched in s, then matched in another order, in s and in a second
+ * set built after s: every answer is the reference's.
+ */
+static void
+test_random_memo(const struct nfqd_names *s, const struct ref *r, size_t n)
+{
+	enum { BATCHES = 20000, MAXB = 24 };
+	static const char	 text[] = "example.com\n";
+	struct nfqd_names	*s2;
+	char			 q[MAXB][160], err[256];
+	size_t			 len[MAXB], i, j, k, bad = 0, bad2 = 0, cmp = 0;
+	uint64_t		 hv[8];
+
+	s2 = from_text(text, sizeof(text) - 1, err, sizeof(err));
+	if (!CHECK(s2 != NULL, "memo: the second set built"))
+		return;
+	for (i = 0; i < BATCHES; i++) {
+		k = 1 + rnd() % MAXB;
+		for (j = 0; j < k; j++) {
+			if (j > 0 && rnd() % 8 == 0) {
+				memcpy(q[j], q[rnd() % j], sizeof(q[j]));
+			} else if (rnd() % 3 == 0) {
+				/* An element, under zero to 9 more labels. */
+				q[j][0] = '\0';
+				for (size_t l = rnd() % (rnd() % 6 == 0 ?
+				    10 : 3); l > 0; l--)
+					strcat(q[j], rnd() % 2 ? "a." : "xy.");
+				strcat(q[j], r[rnd() % n].name);
+			} else if (rnd() % 4 == 0) {
+				snprintf(q[j], sizeof(q[j]), "%s.example.com",
+				    rnd() % 2 ? "www" : "a.b");
+			} else
+				random_name(q[j], 6);
+			len[j] = strlen(q[j]);
+			if (rnd() % 8 == 0)
+				q[j][len[j]++] = '.';
+			(void) nfqd_names_prefetch(s, q[j], len[j], hv,
+			    rnd() % 9);
+		}
+		for (j = k; j-- > 0; ) {
+			char	plain[160];
+			size_t	pl = len[j];
+
+			memcpy(plain, q[j], pl);
+			if (pl > 0 && plain[pl - 1] == '.')
+				pl--;
+			plain[pl] = '\0';
+			bad += nfqd_names_match(s, q[j], len[j]) !=
+			    ref_match(r, n, plain);
+			bad2 += nfqd_names_match(s2, q[j], len[j]) !=
+			    (strcmp(plain, "example.com") == 0 ||
+			    (pl > 12 && strcmp(plain + pl - 12,
+			    ".example.com") == 0));
+			cmp++;
+		}
+	}
+	CHECKF(bad == 0 && bad2 == 0 && cmp > BATCHES * 5, "memo: queries "
+	    "matched after their prefetch agree with the reference, in the "
+	    "set and in another", "%zu and %zu of %zu disagree", bad, bad2,
+	    cmp);
+	nfqd_names_free(s2);
+}
+
 static void
 test_random(void)
 {
@@ -879,6 +946,7 @@ test_random(void)
 	    "%zu disagree", bad);
 	CHECKF(hits > Q / 10 && hits < Q - Q / 10, "random: queries both "
 	    "hit and miss", "%zu of %d hit", hits, Q);
+	test_random_memo(s, r, n);
 	nfqd_names_free(s);
 	free(r);
 }
