@@ -11,7 +11,8 @@
 /*
  * The nfnetlink_queue protocol: opening and binding a queue socket, the
  * configuration and verdict messages (built with libnetfilter_queue's
- * nfq_nlmsg_* helpers into caller buffers) and the validated parse of
+ * nfq_nlmsg_* helpers into caller buffers, but for the packet path's
+ * verdicts, written in place: nfqd_vbuf_close()) and the validated parse of
  * packet messages.
  */
 

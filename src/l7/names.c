@@ -672,7 +672,8 @@ query_suffixes(const struct nfqd_names *s, const uint8_t *q, size_t *len,
  * hash_keys(); they are compared anyway) gets these hashes in any set.
  * Direct-mapped by length and first byte; an entry another name took,
  * or a name with more suffixes than MEMO_SUFFIXES, is hashed again.
- * One per process: each worker is one process of one thread.
+ * One per process: a worker matches names on its one thread (its pcap
+ * writer's thread matches none).
  */
 #define MEMO_SLOTS	8
 #define MEMO_SUFFIXES	8

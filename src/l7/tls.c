@@ -190,12 +190,6 @@ cur_take(struct tls_cur *c, size_t end, size_t n, uint8_t *dst)
 	return true;
 }
 
-/*
- * A big-endian integer of n (1 to 3) handshake bytes within end.  Most
- * lie in the current record and in the buffer: read them there; the rest
- * (a record boundary, the stream's end, past end) take cur_take()'s way,
- * which judges them.
- */
 /* Whether n more bytes (n > 0) can be read in place, within end. */
 static inline bool
 cur_here(const struct tls_cur *c, size_t end, size_t n)
@@ -217,6 +211,12 @@ be_uint(const uint8_t *p, size_t n)
 	}
 }
 
+/*
+ * A big-endian integer of n (1 to 3) handshake bytes within end.  Most
+ * lie in the current record and in the buffer: read them there; the rest
+ * (a record boundary, the stream's end, past end) take cur_take()'s way,
+ * which judges them.
+ */
 static inline bool
 cur_uint(struct tls_cur *c, size_t end, size_t n, uint32_t *v)
 {
