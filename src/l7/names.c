@@ -31,6 +31,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -647,18 +648,25 @@ probe(const struct nfqd_names *s, uint64_t h, const uint8_t *q, size_t len,
 }
 
 /*
- * hash_suffixes() of a query, after its trailing dot (a normalized name
- * has none; should one come through, it must not be a way around the
- * set), which *len then no longer counts; 0 when there is nothing to
- * look up (an empty set, an empty or too long name).
+ * A query's length after its trailing dot (a normalized name has none;
+ * should one come through, it must not be a way around the set), and
+ * whether there is anything to look up: not for an empty set, an empty or
+ * too long name.
  */
+static bool
+query_len(const struct nfqd_names *s, const uint8_t *q, size_t *len)
+{
+	if (*len > 0 && q[*len - 1] == '.')
+		(*len)--;
+	return s->count != 0 && *len != 0 && *len <= NFQD_L7_NAME_MAX;
+}
+
+/* hash_suffixes() of a query after query_len(); 0: nothing to look up. */
 static size_t
 query_suffixes(const struct nfqd_names *s, const uint8_t *q, size_t *len,
     uint64_t *hv, uint8_t *at)
 {
-	if (*len > 0 && q[*len - 1] == '.')
-		(*len)--;
-	if (s->count == 0 || *len == 0 || *len > NFQD_L7_NAME_MAX)
+	if (!query_len(s, q, len))
 		return 0;
 	return hash_suffixes(s, q, *len, hv, at);
 }
@@ -778,10 +786,7 @@ nfqd_names_match(const struct nfqd_names *s, const char *name, size_t len)
 	const uint8_t		*a = at;
 	size_t			 k, n;
 
-	/* query_suffixes()'s trailing dot and refusals, then its hashes. */
-	if (len > 0 && q[len - 1] == '.')
-		len--;
-	if (s->count == 0 || len == 0 || len > NFQD_L7_NAME_MAX)
+	if (!query_len(s, q, &len))
 		return 0;
 	if ((m = memo_get(s, q, len)) != NULL) {
 		n = m->n;

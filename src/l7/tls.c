@@ -190,7 +190,7 @@ cur_take(struct tls_cur *c, size_t end, size_t n, uint8_t *dst)
 	return true;
 }
 
-/* Whether n more bytes (n > 0) can be read in place, within end. */
+/* Whether n more bytes can be read in place, within end. */
 static inline bool
 cur_here(const struct tls_cur *c, size_t end, size_t n)
 {
@@ -241,7 +241,7 @@ cur_uint(struct tls_cur *c, size_t end, size_t n, uint32_t *v)
 static inline bool
 cur_skip(struct tls_cur *c, size_t end, size_t n)
 {
-	if (n > 0 && cur_here(c, end, n)) {
+	if (cur_here(c, end, n)) {
 		c->pos += n;
 		c->off += n;
 		return true;
