@@ -63,6 +63,13 @@ struct tuple {
 	struct slot	*slots;
 	struct key	*keys;
 	uint32_t	nkeys;
+	/*
+	 * A shape that files nothing but the family has one key, the same
+	 * for every packet that reaches it: its slot, looked up at build
+	 * time (rules of names, marks, interfaces: the common shape of a
+	 * short rule set).  NULL for the others.
+	 */
+	const struct slot *one;
 };
 
 struct nfqd_classifier {
@@ -464,6 +471,12 @@ nfqd_classify_build(struct nfqd_ruleset *rs)
 		if (RULE(b.ents[j - 1].rule) > t->max_rule)
 			t->max_rule = RULE(b.ents[j - 1].rule);
 	}
+	for (i = 0; i < b.nshapes; i++) {
+		t = &cls->tuples[i];
+		if (t->nkeys == 1 && (t->needs & ~NFQD_PKT_K_FAMILY) == 0)
+			t->one = find_slot(t, &t->keys[0],
+			    hash_key(&t->keys[0]));
+	}
 	qsort(cls->tuples, cls->ntuples, sizeof(*cls->tuples), cmp_tuple);
 	if (index_readers(cls, rs) == -1)
 		goto fail;
@@ -555,6 +568,7 @@ nfqd_classify_next(const struct nfqd_ruleset *rs,
 	const struct nfqd_classifier	*cls = rs->cls;
 	const struct tuple		*t = cls->tuples, *end = t + cls->ntuples;
 	const struct tuple		*bt[BATCH];
+	const struct slot		*bs[BATCH];
 	struct key			 k[BATCH];
 	uint64_t			 h[BATCH];
 	const struct slot		*s;
@@ -573,6 +587,10 @@ nfqd_classify_next(const struct nfqd_ruleset *rs,
 			    ((t->sh.use_sport | t->sh.use_dport) &&
 			    !(pi->flags & NFQD_PKT_F_PORTS)))
 				continue;
+			if ((bs[n] = t->one) != NULL) {
+				bt[n++] = t;
+				continue;
+			}
 			make_key(t, pi, &k[n]);
 			h[n] = hash_key(&k[n]);
 			__builtin_prefetch(&t->slots[(uint32_t)h[n] & t->mask]);
@@ -581,7 +599,8 @@ nfqd_classify_next(const struct nfqd_ruleset *rs,
 		for (i = 0; i < n; i++) {
 			if (bt[i]->min_rule >= best)
 				return (int)best;	/* tuples are in order */
-			s = find_slot(bt[i], &k[i], h[i]);
+			s = bs[i] != NULL ? bs[i] :
+			    find_slot(bt[i], &k[i], h[i]);
 			if (s->tag != 0 && (r = scan(rs, s, start, best, pi, m,
 			    ift)) != UINT32_MAX)
 				best = r;
