@@ -318,10 +318,10 @@ parse_sni(struct tls_cur *c, size_t end, struct nfqd_tls_hello *out)
 		 * pick a virtual host by it cut it as they cut an HTTP Host
 		 * (nginx stops at ':'): "blocked.example:443" would select
 		 * blocked.example there and match no rule for it here.
+		 * nfqd_l7_host_norm() refuses those bytes as it folds.
 		 */
-		r = nfqd_l7_name_norm(out->sni, raw, n);
-		if (r < 0 || out->sni[r - 1] == '.' ||
-		    strpbrk(out->sni, ":/\\[]") != NULL)
+		r = nfqd_l7_host_norm(out->sni, raw, n);
+		if (r < 0 || out->sni[r - 1] == '.')
 			return stop(c, NFQD_L7_BAD, NFQD_TLS_R_NAME);
 		out->sni_len = (uint16_t)r;
 		seen = true;

@@ -559,19 +559,31 @@ ref_name_norm(char *dst, const uint8_t *src, size_t len)
 
 static size_t	norm_taken;	/* names both took */
 
-/* Both on src[0..len): the same answer, and on success the same text. */
+static size_t	host_cut;	/* names the host fold refused for a cut */
+
+/*
+ * Both on src[0..len): the same answer, and on success the same text;
+ * and nfqd_l7_host_norm() answers as the reference and then strpbrk() of
+ * the bytes where a server cuts a host name (what the TLS parser did).
+ */
 static bool
 norm_same(const uint8_t *src, size_t len)
 {
 	char	a[NFQD_L7_NAME_MAX + 1], b[NFQD_L7_NAME_MAX + 1];
-	int	r, rr;
+	char	h[NFQD_L7_NAME_MAX + 1];
+	int	r, rr, rh, want;
 
 	memset(a, 0x11, sizeof(a));
 	memset(b, 0x11, sizeof(b));
+	memset(h, 0x22, sizeof(h));
 	r = nfqd_l7_name_norm(a, src, len);
 	rr = ref_name_norm(b, src, len);
+	rh = nfqd_l7_host_norm(h, src, len);
+	want = rr >= 0 && strpbrk(b, ":/\\[]") != NULL ? -1 : rr;
+	host_cut += rr >= 0 && want < 0;
 	norm_taken += r >= 0 && r == rr;
-	return r == rr && (r < 0 || memcmp(a, b, (size_t)r + 1) == 0);
+	return r == rr && (r < 0 || memcmp(a, b, (size_t)r + 1) == 0) &&
+	    rh == want && (rh < 0 || memcmp(h, b, (size_t)rh + 1) == 0);
 }
 
 /*
@@ -584,8 +596,8 @@ static void
 test_norm(void)
 {
 	static const uint8_t	edge[] = { 0x00, 0x20, 0x21, '-', '.',
-	    '/', '0', '@', 'A', 'Z', '[', '`', 'a', 'z', '{', 0x7e, 0x7f,
-	    0x80, 0xc1, 0xff };
+	    '/', '0', ':', '@', 'A', 'Z', '[', '\\', ']', '`', 'a', 'z', '{',
+	    0x7e, 0x7f, 0x80, 0xc1, 0xff };
 	uint8_t			src[300];
 	size_t			i, j, k, l, len, bad = 0, n = 0;
 
@@ -621,9 +633,10 @@ test_norm(void)
 		bad += !norm_same(src, len);
 		n++;
 	}
-	CHECKF(bad == 0 && norm_taken > 20000, "norm: the fold table answers "
-	    "as a test per byte did", "%zu of %zu differ, %zu names taken",
-	    bad, n, norm_taken);
+	CHECKF(bad == 0 && norm_taken > 20000 && host_cut > 20000, "norm: the "
+	    "fold tables answer as a test per byte and strpbrk() did",
+	    "%zu of %zu differ, %zu names taken, %zu cut", bad, n,
+	    norm_taken, host_cut);
 }
 
 /*
@@ -893,6 +906,51 @@ test_random_memo(const struct nfqd_names *s, const struct ref *r, size_t n)
 	nfqd_names_free(s2);
 }
 
+/*
+ * The memo keyed by a name that differs from the query in one byte: for
+ * every length to 40 and every byte, a set holding the name A alone
+ * ("=A"); A's twin B (A with that byte changed, so the first byte and
+ * the length, which pick the memo's slot, mostly stay) prefetched and
+ * then A matched, and the other way round.  A memo taken for the wrong
+ * name would give B's answer to A or A's to B.
+ */
+static void
+test_memo_twins(void)
+{
+	struct nfqd_names	*s;
+	char			 a[48], b[48], text[64], err[256];
+	size_t			 len, p, cmp = 0, bad = 0;
+	uint64_t		 hv[8];
+	int			 n;
+
+	for (len = 1; len <= 40; len++) {
+		for (p = 0; p < len; p++) {
+			/* Labels of 8 letters: "bcdefghi.jklmnopq.r..." */
+			for (size_t i = 0; i < len; i++)
+				a[i] = i % 9 == 8 && i + 1 < len ? '.' :
+				    (char)('a' + (i * 7 + len) % 26);
+			a[len] = '\0';
+			memcpy(b, a, len + 1);
+			b[p] = a[p] == 'k' ? 'j' : 'k';
+			n = snprintf(text, sizeof(text), "=%s\n", a);
+			if ((s = from_text(text, (size_t)n, err,
+			    sizeof(err))) == NULL) {
+				bad++;
+				continue;
+			}
+			(void) nfqd_names_prefetch(s, b, len, hv, 8);
+			bad += nfqd_names_match(s, a, len) != 1;
+			(void) nfqd_names_prefetch(s, a, len, hv, 8);
+			bad += nfqd_names_match(s, b, len) != 0;
+			cmp += 2;
+			nfqd_names_free(s);
+		}
+	}
+	CHECKF(bad == 0 && cmp == 40 * 41, "memo: a name and its twin that "
+	    "differs in one byte never take each other's answer",
+	    "%zu of %zu wrong", bad, cmp);
+}
+
 static void
 test_random(void)
 {
@@ -1133,6 +1191,7 @@ main(void)
 	test_evasion();
 	test_dot_offsets();
 	test_random();
+	test_memo_twins();
 	test_memory();
 	test_prefetch();
 	unit_rmtree(dir);
