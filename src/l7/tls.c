@@ -447,7 +447,20 @@ parse_exts(struct tls_cur *c, struct nfqd_tls_hello *out)
 	if (end != c->hs_end)
 		return stop(c, NFQD_L7_BAD, NFQD_TLS_R_LENGTH);
 	while (c->off < end) {
-		if (!cur_uint(c, end, 2, &type) ||
+		/*
+		 * An extension's type and length: in place, in one step,
+		 * when the record and the buffer hold both (as cur_uint()
+		 * and cur_len() would read them); else through those two.
+		 */
+		if (cur_here(c, end, 4)) {
+			type = be_uint(c->buf + c->pos, 2);
+			n = be_uint(c->buf + c->pos + 2, 2);
+			c->pos += 4;
+			c->off += 4;
+			if (!cur_room(c, end, n))
+				return false;
+			eend = c->off + n;
+		} else if (!cur_uint(c, end, 2, &type) ||
 		    !cur_len(c, end, 2, &n, &eend))
 			return false;
 		if (type < 64) {
