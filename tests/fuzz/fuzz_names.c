@@ -16,7 +16,9 @@
  * Besides the queries given, each element is tried as it is, below a new
  * label, without its first label, and with a byte changed; and every
  * query is prefetched (nfqd_names_prefetch and _names) before it is
- * matched again, with the same answer.
+ * matched again, with the same answer; and normalized by
+ * nfqd_l7_name_norm() and nfqd_l7_host_norm() as a byte-by-byte
+ * reference does.
  */
 #include <arpa/inet.h>
 #include <stdint.h>
@@ -246,6 +248,60 @@ ref_match(const uint8_t *q, size_t len)
 	return 0;
 }
 
+/*
+ * nfqd_l7_name_norm() as its comment says, a byte at a time; and
+ * nfqd_l7_host_norm(), which also refuses the bytes servers cut a host
+ * name at.
+ */
+static int
+ref_norm(char *dst, const uint8_t *src, size_t len, int host)
+{
+	size_t	i, label = 0;
+
+	if (len > 0 && src[len - 1] == '.')
+		len--;
+	if (len == 0 || len > NFQD_L7_NAME_MAX)
+		return -1;
+	for (i = 0; i < len; i++) {
+		uint8_t	c = src[i];
+
+		if (c == '.') {
+			if (label == 0)
+				return -1;
+			label = 0;
+		} else if (c < 0x21 || c > 0x7e || (host && (c == ':' ||
+		    c == '/' || c == '\\' || c == '[' || c == ']'))) {
+			return -1;
+		} else {
+			label++;
+			if (c >= 'A' && c <= 'Z')
+				c += 'a' - 'A';
+		}
+		dst[i] = (char)c;
+	}
+	if (label == 0)
+		return -1;
+	dst[len] = '\0';
+	return (int)len;
+}
+
+/* Both normalizations of q[0..len) against the reference. */
+static void
+check_norm(const uint8_t *q, size_t len)
+{
+	char	a[NFQD_L7_NAME_MAX + 1], b[NFQD_L7_NAME_MAX + 1];
+	int	r, rr, host;
+
+	for (host = 0; host < 2; host++) {
+		r = host ? nfqd_l7_host_norm(a, q, len) :
+		    nfqd_l7_name_norm(a, q, len);
+		rr = ref_norm(b, q, len, host);
+		ASSERT(r == rr);
+		if (r >= 0)
+			ASSERT(memcmp(a, b, (size_t)r + 1) == 0);
+	}
+}
+
 static void
 check_query(const struct nfqd_names *s, const uint8_t *q, size_t len)
 {
@@ -267,6 +323,7 @@ check_query(const struct nfqd_names *s, const uint8_t *q, size_t len)
 	nfqd_names_prefetch_names(s, hv, hn);
 	ASSERT(nfqd_names_match(s, (char *)copy, len) == ref_match(q, len));
 	free(copy);
+	check_norm(q, len);
 	if ((n = nfqd_l7_name_norm(norm, q, len)) >= 0)
 		ASSERT(nfqd_names_match(s, norm, (size_t)n) ==
 		    ref_match((uint8_t *)norm, (size_t)n));
