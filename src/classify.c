@@ -642,20 +642,28 @@ nfqd_readers_init(struct nfqd_readers *it, const struct nfqd_ruleset *rs,
     uint8_t fields, uint32_t start, bool by_rule)
 {
 	const struct nfqd_classifier	*cls = rs->cls;
-	unsigned			 b;
+	unsigned			 b, f;
 
-	memset(it, 0, sizeof(*it));
+	/*
+	 * No memset: p[] and end[] are read below n only.  The decision of
+	 * every packet whose fields are not all known comes here, so only
+	 * the fields asked for are visited, and a walk from the first rule
+	 * (the usual one) needs no search.
+	 */
 	it->rs = rs;
 	it->fields = fields;
 	it->next = start;
+	it->n = 0;
+	it->merged = false;
 	if (cls == NULL || by_rule)
 		return;		/* the walk goes rule by rule */
 	it->merged = true;
-	for (b = 0; b < NFQD_PKT_K_NBITS; b++) {
-		if (!(fields & (1u << b)) || cls->nreaders[b] == 0)
+	for (f = fields; f != 0; f &= f - 1) {
+		b = (unsigned)__builtin_ctz(f);
+		if (b >= NFQD_PKT_K_NBITS || cls->nreaders[b] == 0)
 			continue;
-		it->p[it->n] = lower_bound(cls->readers[b], cls->nreaders[b],
-		    start);
+		it->p[it->n] = start == 0 ? cls->readers[b] :
+		    lower_bound(cls->readers[b], cls->nreaders[b], start);
 		it->end[it->n] = cls->readers[b] + cls->nreaders[b];
 		it->n++;
 	}
