@@ -30,6 +30,7 @@
 
 #include "nfqd/l7/l7parse.h"
 #include "nfqd/l7/names.h"
+#include "../unit/names_ref.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -248,43 +249,6 @@ ref_match(const uint8_t *q, size_t len)
 	return 0;
 }
 
-/*
- * nfqd_l7_name_norm() as its comment says, a byte at a time; and
- * nfqd_l7_host_norm(), which also refuses the bytes servers cut a host
- * name at.
- */
-static int
-ref_norm(char *dst, const uint8_t *src, size_t len, int host)
-{
-	size_t	i, label = 0;
-
-	if (len > 0 && src[len - 1] == '.')
-		len--;
-	if (len == 0 || len > NFQD_L7_NAME_MAX)
-		return -1;
-	for (i = 0; i < len; i++) {
-		uint8_t	c = src[i];
-
-		if (c == '.') {
-			if (label == 0)
-				return -1;
-			label = 0;
-		} else if (c < 0x21 || c > 0x7e || (host && (c == ':' ||
-		    c == '/' || c == '\\' || c == '[' || c == ']'))) {
-			return -1;
-		} else {
-			label++;
-			if (c >= 'A' && c <= 'Z')
-				c += 'a' - 'A';
-		}
-		dst[i] = (char)c;
-	}
-	if (label == 0)
-		return -1;
-	dst[len] = '\0';
-	return (int)len;
-}
-
 /* Both normalizations of q[0..len) against the reference. */
 static void
 check_norm(const uint8_t *q, size_t len)
@@ -295,7 +259,7 @@ check_norm(const uint8_t *q, size_t len)
 	for (host = 0; host < 2; host++) {
 		r = host ? nfqd_l7_host_norm(a, q, len) :
 		    nfqd_l7_name_norm(a, q, len);
-		rr = ref_norm(b, q, len, host);
+		rr = ref_name_norm(b, q, len, host != 0);
 		ASSERT(r == rr);
 		if (r >= 0)
 			ASSERT(memcmp(a, b, (size_t)r + 1) == 0);

@@ -18,6 +18,7 @@
 
 #include "nfqd/l7/l7parse.h"
 #include "nfqd/l7/names.h"
+#include "names_ref.h"
 #include "unit.h"
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
@@ -522,41 +523,6 @@ test_longest(void)
 	nfqd_names_free(s);
 }
 
-/*
- * nfqd_l7_name_norm() as it was before the fold table: a test per byte.
- * The table-driven one must answer the same, with the same bytes.
- */
-static int
-ref_name_norm(char *dst, const uint8_t *src, size_t len)
-{
-	size_t	i, label = 0;
-
-	if (len > 0 && src[len - 1] == '.')
-		len--;
-	if (len == 0 || len > NFQD_L7_NAME_MAX)
-		return -1;
-	for (i = 0; i < len; i++) {
-		uint8_t	c = src[i];
-
-		if (c == '.') {
-			if (label == 0)
-				return -1;
-			label = 0;
-		} else if (c < 0x21 || c > 0x7e) {
-			return -1;
-		} else {
-			label++;
-			if (c >= 'A' && c <= 'Z')
-				c += 'a' - 'A';
-		}
-		dst[i] = (char)c;
-	}
-	if (label == 0)
-		return -1;
-	dst[len] = '\0';
-	return (int)len;
-}
-
 static size_t	norm_taken;	/* names both took */
 
 static size_t	host_cut;	/* names the host fold refused for a cut */
@@ -577,7 +543,7 @@ norm_same(const uint8_t *src, size_t len)
 	memset(b, 0x11, sizeof(b));
 	memset(h, 0x22, sizeof(h));
 	r = nfqd_l7_name_norm(a, src, len);
-	rr = ref_name_norm(b, src, len);
+	rr = ref_name_norm(b, src, len, false);
 	rh = nfqd_l7_host_norm(h, src, len);
 	want = rr >= 0 && strpbrk(b, ":/\\[]") != NULL ? -1 : rr;
 	host_cut += rr >= 0 && want < 0;

@@ -35,21 +35,23 @@ enum nfqd_l7_res {
 #define NFQD_L7_FOLD(c)							\
 	(uint8_t)((c) < 0x21 || (c) > 0x7e ? 0 :			\
 	 (c) >= 'A' && (c) <= 'Z' ? (c) + ('a' - 'A') : (c))
-#define NFQD_L7_FOLD4(c)						\
-	NFQD_L7_FOLD(c), NFQD_L7_FOLD((c) + 1), NFQD_L7_FOLD((c) + 2),	\
-	NFQD_L7_FOLD((c) + 3)
-#define NFQD_L7_FOLD16(c)						\
-	NFQD_L7_FOLD4(c), NFQD_L7_FOLD4((c) + 4), NFQD_L7_FOLD4((c) + 8),	\
-	NFQD_L7_FOLD4((c) + 12)
+/* A 256-byte table of F(c) for every byte c. */
+#define NFQD_L7_MAP4(F, c)						\
+	F(c), F((c) + 1), F((c) + 2), F((c) + 3)
+#define NFQD_L7_MAP16(F, c)						\
+	NFQD_L7_MAP4(F, c), NFQD_L7_MAP4(F, (c) + 4),			\
+	NFQD_L7_MAP4(F, (c) + 8), NFQD_L7_MAP4(F, (c) + 12)
+#define NFQD_L7_MAP256(F)						\
+	NFQD_L7_MAP16(F, 0x00), NFQD_L7_MAP16(F, 0x10),			\
+	NFQD_L7_MAP16(F, 0x20), NFQD_L7_MAP16(F, 0x30),			\
+	NFQD_L7_MAP16(F, 0x40), NFQD_L7_MAP16(F, 0x50),			\
+	NFQD_L7_MAP16(F, 0x60), NFQD_L7_MAP16(F, 0x70),			\
+	NFQD_L7_MAP16(F, 0x80), NFQD_L7_MAP16(F, 0x90),			\
+	NFQD_L7_MAP16(F, 0xa0), NFQD_L7_MAP16(F, 0xb0),			\
+	NFQD_L7_MAP16(F, 0xc0), NFQD_L7_MAP16(F, 0xd0),			\
+	NFQD_L7_MAP16(F, 0xe0), NFQD_L7_MAP16(F, 0xf0)
 
-static const uint8_t nfqd_l7_fold[256] = {
-	NFQD_L7_FOLD16(0x00), NFQD_L7_FOLD16(0x10), NFQD_L7_FOLD16(0x20),
-	NFQD_L7_FOLD16(0x30), NFQD_L7_FOLD16(0x40), NFQD_L7_FOLD16(0x50),
-	NFQD_L7_FOLD16(0x60), NFQD_L7_FOLD16(0x70), NFQD_L7_FOLD16(0x80),
-	NFQD_L7_FOLD16(0x90), NFQD_L7_FOLD16(0xa0), NFQD_L7_FOLD16(0xb0),
-	NFQD_L7_FOLD16(0xc0), NFQD_L7_FOLD16(0xd0), NFQD_L7_FOLD16(0xe0),
-	NFQD_L7_FOLD16(0xf0)
-};
+static const uint8_t nfqd_l7_fold[256] = { NFQD_L7_MAP256(NFQD_L7_FOLD) };
 
 /*
  * The same for a host name that selects a server (a TLS server name): also
@@ -60,20 +62,9 @@ static const uint8_t nfqd_l7_fold[256] = {
 #define NFQD_L7_HFOLD(c)						\
 	(uint8_t)((c) == ':' || (c) == '/' || (c) == '\\' || (c) == '[' ||	\
 	 (c) == ']' ? 0 : NFQD_L7_FOLD(c))
-#define NFQD_L7_HFOLD4(c)						\
-	NFQD_L7_HFOLD(c), NFQD_L7_HFOLD((c) + 1), NFQD_L7_HFOLD((c) + 2),	\
-	NFQD_L7_HFOLD((c) + 3)
-#define NFQD_L7_HFOLD16(c)						\
-	NFQD_L7_HFOLD4(c), NFQD_L7_HFOLD4((c) + 4),			\
-	NFQD_L7_HFOLD4((c) + 8), NFQD_L7_HFOLD4((c) + 12)
 
 static const uint8_t nfqd_l7_hostfold[256] = {
-	NFQD_L7_HFOLD16(0x00), NFQD_L7_HFOLD16(0x10), NFQD_L7_HFOLD16(0x20),
-	NFQD_L7_HFOLD16(0x30), NFQD_L7_HFOLD16(0x40), NFQD_L7_HFOLD16(0x50),
-	NFQD_L7_HFOLD16(0x60), NFQD_L7_HFOLD16(0x70), NFQD_L7_HFOLD16(0x80),
-	NFQD_L7_HFOLD16(0x90), NFQD_L7_HFOLD16(0xa0), NFQD_L7_HFOLD16(0xb0),
-	NFQD_L7_HFOLD16(0xc0), NFQD_L7_HFOLD16(0xd0), NFQD_L7_HFOLD16(0xe0),
-	NFQD_L7_HFOLD16(0xf0)
+	NFQD_L7_MAP256(NFQD_L7_HFOLD)
 };
 
 /*
@@ -84,13 +75,15 @@ static const uint8_t nfqd_l7_hostfold[256] = {
  * as malformed: empty, longer than NFQD_L7_NAME_MAX, an empty label
  * ("a..b", ".a"), or a byte outside printable ASCII (NUL, space, control
  * bytes, anything over 0x7e) that a server might read differently.
+ * With host, a byte nfqd_l7_hostfold[] maps to 0 is refused too.  Both
+ * callers below pass a constant, so each gets its own copy.
  */
 static inline int
-nfqd_l7_name_fold(char *dst, const uint8_t *src, size_t len,
-    const uint8_t *fold, bool host)
+nfqd_l7_name_fold(char *dst, const uint8_t *src, size_t len, bool host)
 {
-	size_t	i = 0;
-	bool	label = false;	/* the current label has a byte */
+	const uint8_t	*fold = host ? nfqd_l7_hostfold : nfqd_l7_fold;
+	size_t		 i = 0;
+	bool		 label = false;	/* the current label has a byte */
 
 	if (len > 0 && src[len - 1] == '.')
 		len--;
@@ -162,7 +155,7 @@ nfqd_l7_name_fold(char *dst, const uint8_t *src, size_t len,
 static inline int
 nfqd_l7_name_norm(char *dst, const uint8_t *src, size_t len)
 {
-	return nfqd_l7_name_fold(dst, src, len, nfqd_l7_fold, false);
+	return nfqd_l7_name_fold(dst, src, len, false);
 }
 
 /*
@@ -173,7 +166,7 @@ nfqd_l7_name_norm(char *dst, const uint8_t *src, size_t len)
 static inline int
 nfqd_l7_host_norm(char *dst, const uint8_t *src, size_t len)
 {
-	return nfqd_l7_name_fold(dst, src, len, nfqd_l7_hostfold, true);
+	return nfqd_l7_name_fold(dst, src, len, true);
 }
 
 #endif
