@@ -259,6 +259,52 @@ cur_len(struct tls_cur *c, size_t end, size_t n, uint32_t *v, size_t *vend)
 	return true;
 }
 
+/*
+ * n (1 to 255) bytes from s to d, for a protocol name: up to 16 as two
+ * loads and two stores each, which may overlap, with no call; more by
+ * memcpy().
+ */
+static inline void
+copy_short(uint8_t *d, const uint8_t *s, size_t n)
+{
+	uint64_t	a8, b8;
+	uint32_t	a4, b4;
+
+	if (n >= 8 && n <= 16) {
+		memcpy(&a8, s, 8);
+		memcpy(&b8, s + n - 8, 8);
+		memcpy(d, &a8, 8);
+		memcpy(d + n - 8, &b8, 8);
+	} else if (n >= 4 && n < 8) {
+		memcpy(&a4, s, 4);
+		memcpy(&b4, s + n - 4, 4);
+		memcpy(d, &a4, 4);
+		memcpy(d + n - 4, &b4, 4);
+	} else if (n >= 1 && n < 4) {
+		d[0] = s[0];
+		d[n / 2] = s[n / 2];
+		d[n - 1] = s[n - 1];
+	} else {
+		memcpy(d, s, n);
+	}
+}
+
+/*
+ * n bytes within end to dst: in place when the current record and the
+ * buffer hold them, else as cur_take() does (and judges).
+ */
+static inline bool
+cur_copy(struct tls_cur *c, size_t end, size_t n, uint8_t *dst)
+{
+	if (cur_here(c, end, n)) {
+		copy_short(dst, c->buf + c->pos, n);
+		c->pos += n;
+		c->off += n;
+		return true;
+	}
+	return cur_take(c, end, n, dst);
+}
+
 /* GREASE, RFC 8701: 0x0a0a, 0x1a1a, ... 0xfafa. */
 static bool
 grease(uint32_t v)
@@ -285,6 +331,7 @@ static bool
 parse_sni(struct tls_cur *c, size_t end, struct nfqd_tls_hello *out)
 {
 	uint8_t		raw[RAW_NAME_MAX];
+	const uint8_t	*name;
 	uint32_t	n, type;
 	size_t		lend, nend;
 	bool		seen = false;
@@ -309,8 +356,16 @@ parse_sni(struct tls_cur *c, size_t end, struct nfqd_tls_hello *out)
 			return stop(c, NFQD_L7_BAD, NFQD_TLS_R_SNI);
 		if (n > sizeof(raw))
 			return stop(c, NFQD_L7_BAD, NFQD_TLS_R_NAME);
-		if (!cur_take(c, nend, n, raw))
+		/* In place when the record and the buffer hold it. */
+		if (cur_here(c, nend, n)) {
+			name = c->buf + c->pos;
+			c->pos += n;
+			c->off += n;
+		} else if (cur_take(c, nend, n, raw)) {
+			name = raw;
+		} else {
 			return false;
+		}
 		/*
 		 * "a.b.." comes back from nfqd_l7_name_norm() as "a.b.":
 		 * a second trailing dot is an empty label, refused here.
@@ -320,7 +375,7 @@ parse_sni(struct tls_cur *c, size_t end, struct nfqd_tls_hello *out)
 		 * blocked.example there and match no rule for it here.
 		 * nfqd_l7_host_norm() refuses those bytes as it folds.
 		 */
-		r = nfqd_l7_host_norm(out->sni, raw, n);
+		r = nfqd_l7_host_norm(out->sni, name, n);
 		if (r < 0 || out->sni[r - 1] == '.')
 			return stop(c, NFQD_L7_BAD, NFQD_TLS_R_NAME);
 		out->sni_len = (uint16_t)r;
@@ -353,7 +408,7 @@ parse_alpn(struct tls_cur *c, size_t end, struct nfqd_tls_hello *out)
 		    (size_t)out->alpn_len) {
 			p = out->alpn + out->alpn_len + 1;
 			out->alpn[out->alpn_len] = (uint8_t)n;
-			if (!cur_take(c, pend, n, p))
+			if (!cur_copy(c, pend, n, p))
 				return false;
 			out->alpn_len += (uint16_t)(1 + n);
 			first = p[0];

@@ -1981,6 +1981,51 @@ test_real(void)
 	}
 }
 
+/*
+ * Every length of protocol name the list keeps (1 to 127), second in the
+ * list after "h2" where both fit, in one record (read in place) and in
+ * records of 3 and 7 bytes (the names cut across them): the list kept
+ * byte for byte, as the parser before (tls_ref.h, through parse()).
+ */
+static void
+test_alpn_lengths(void)
+{
+	static const size_t	sizes[] = { 0, 3, 7 };
+	struct nfqd_tls_hello	h;
+	char			list[200], name[128], got[400];
+	size_t			n, i, k, bad = 0, seen = 0;
+	int			r;
+
+	for (n = 1; n <= 127; n++) {
+		for (i = 0; i < n; i++)
+			name[i] = (char)('a' + (i * 5 + n) % 26);
+		name[n] = '\0';
+		snprintf(list, sizeof(list), "%s%s", n <= 124 ? "h2," : "",
+		    name);
+		for (k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+			hello(3, true);
+			ext_sni("www.example.com");
+			ext_alpn(list);
+			mend();
+			records(sizes[k]);
+			r = parse(slen, &h);
+			seen++;
+			if (r != NFQD_L7_DONE || h.alpn_cut ||
+			    strcmp(alpn_str(&h, got, sizeof(got)), list) != 0) {
+				if (bad == 0)
+					fprintf(stderr, "# alpn length %zu, "
+					    "records of %zu: result %d, "
+					    "\"%s\"\n", n, sizes[k], r,
+					    alpn_str(&h, got, sizeof(got)));
+				bad++;
+			}
+		}
+	}
+	CHECKF(bad == 0 && seen == 381, "ALPN names of every length, in "
+	    "place and across records: kept byte for byte", "%zu of %zu "
+	    "differ", bad, seen);
+}
+
 static void
 test_alpn_has(void)
 {
@@ -2152,6 +2197,7 @@ main(void)
 	test_random_records();
 	test_real();
 	test_alpn_has();
+	test_alpn_lengths();
 	test_linear();
 	test_why_str();
 	test_peek();
