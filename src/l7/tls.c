@@ -495,19 +495,27 @@ parse_exts(struct tls_cur *c, struct nfqd_tls_hello *out)
 	uint64_t	seen = 0;	/* types below 64 met so far */
 	uint32_t	type, n;
 	size_t		end, eend;
-	bool		ok;
+	bool		ok, flat;
 
 	if (!cur_len(c, c->hs_end, 2, &n, &end))
 		return false;
 	if (end != c->hs_end)
 		return stop(c, NFQD_L7_BAD, NFQD_TLS_R_LENGTH);
+	/*
+	 * Whether the record and the buffer hold the whole block (a hello
+	 * in one record, the usual case).  Then they hold every byte read
+	 * before end, whatever reads it, since pos and off advance
+	 * together: cur_here() reduces to its first half, and an extension
+	 * skipped is a sum.
+	 */
+	flat = end - c->off <= c->lim - c->pos;
 	while (c->off < end) {
 		/*
 		 * An extension's type and length: in place, in one step,
 		 * when the record and the buffer hold both (as cur_uint()
 		 * and cur_len() would read them); else through those two.
 		 */
-		if (cur_here(c, end, 4)) {
+		if (flat ? end - c->off >= 4 : cur_here(c, end, 4)) {
 			type = be_uint(c->buf + c->pos, 2);
 			n = be_uint(c->buf + c->pos + 2, 2);
 			c->pos += 4;
@@ -551,6 +559,11 @@ parse_exts(struct tls_cur *c, struct nfqd_tls_hello *out)
 			ok = cur_skip(c, eend, n);
 			break;
 		default:
+			if (flat) {
+				c->pos += n;
+				c->off += n;
+				continue;
+			}
 			ok = cur_skip(c, eend, n);
 			break;
 		}
