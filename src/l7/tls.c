@@ -659,8 +659,12 @@ hello_parse(const uint8_t *buf, size_t len, bool bare, bool ja4,
 		c.lim = len;
 	}
 
-	/* The handshake header, itself possibly cut over records. */
-	if (!cur_uint(&c, TLS_HS_HDR, 1, &v))
+	/*
+	 * The handshake header, itself possibly cut over records.  The
+	 * first record's header read first, as cur_take() would, so that
+	 * the reads after it find their bytes in place.
+	 */
+	if (!cur_fill(&c) || !cur_uint(&c, TLS_HS_HDR, 1, &v))
 		goto out;
 	if (v != TLS_HS_CLIENT_HELLO) {
 		stop(&c, NFQD_L7_BAD, NFQD_TLS_R_NOT_HELLO);
