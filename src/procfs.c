@@ -88,6 +88,7 @@ nfqd_procfs_init(struct nfqd_procfs *pf, const char *path)
 {
 	pf->path = path;
 	pf->fd = -1;
+	pf->reads = 0;
 }
 
 void
@@ -112,15 +113,27 @@ one_line(const char *p, uint32_t first, uint32_t count,
 	return 1;
 }
 
+/*
+ * Bytes a read may leave unused and still have read the end of the file.
+ * The kernel's seq_file read stops short of the count asked for only at
+ * the end or when its next line would not fit the page it fills (the
+ * lines of nfnetlink_queue are about 50 bytes; a regular file's read is
+ * short only at its end), so a read that leaves this much unused makes
+ * the read that would return 0 needless: the master's scan is one
+ * system call, not two, while the queues' lines fit the buffer.
+ */
+#define SHORT_ROOM	256
+
 int
 nfqd_procfs_scan(struct nfqd_procfs *pf, uint32_t first, uint32_t count,
     void (*fn)(void *arg, const struct nfqd_kqueue *kq), void *arg)
 {
 	char	*p, *nl;
-	size_t	 have = 0, cap = sizeof(pf->buf) - 1;
+	size_t	 have = 0, cap = sizeof(pf->buf) - 1, want;
 	off_t	 off = 0;
 	ssize_t	 r;
 	bool	 skip = false;	/* in a line longer than buf: not the kernel's */
+	bool	 end;
 	int	 n = 0;
 
 	if (pf->fd == -1 && (pf->fd = open(pf->path, O_RDONLY | O_CLOEXEC)) ==
@@ -128,7 +141,9 @@ nfqd_procfs_scan(struct nfqd_procfs *pf, uint32_t first, uint32_t count,
 		return -1;
 	/* A seq_file read at offset 0 starts again from the first queue. */
 	for (;;) {
-		r = pread(pf->fd, pf->buf + have, cap - have, off);
+		want = cap - have;
+		r = pread(pf->fd, pf->buf + have, want, off);
+		pf->reads++;
 		if (r == -1) {
 			if (errno == EINTR)
 				continue;
@@ -136,6 +151,8 @@ nfqd_procfs_scan(struct nfqd_procfs *pf, uint32_t first, uint32_t count,
 		}
 		if (r == 0)
 			break;
+		/* A read with room to spare read the end (SHORT_ROOM). */
+		end = (size_t)r + SHORT_ROOM <= want;
 		off += r;
 		have += (size_t)r;
 		pf->buf[have] = '\0';
@@ -151,6 +168,8 @@ nfqd_procfs_scan(struct nfqd_procfs *pf, uint32_t first, uint32_t count,
 			have = 0;
 			skip = true;
 		}
+		if (end)
+			break;
 	}
 	if (have > 0 && !skip) {
 		pf->buf[have] = '\0';

@@ -68,6 +68,7 @@ int	nfqd_procfs_each(const char *path, uint32_t first, uint32_t count,
 struct nfqd_procfs {
 	const char	*path;
 	int		 fd;		/* -1: not open */
+	uint64_t	 reads;		/* pread() calls made (tests) */
 	char		 buf[4096];
 };
 

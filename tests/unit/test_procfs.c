@@ -199,6 +199,19 @@ test_scan(void)
 	    "scan: a missing file is -1 ENOENT, and stays closed",
 	    "got %d, %s, fd %d, %u lines", n, strerror(errno), pf.fd, s.n);
 
+	/* 10 lines, about 500 bytes: one read, none more for the end. */
+	if (!CHECK(write_queues(path, 0, 10, 1, NULL) == 0,
+	    "scan: writing a short file"))
+		return;
+	memset(&s, 0, sizeof(s));
+	s.mult = 1;
+	pf.reads = 0;
+	n = nfqd_procfs_scan(&pf, 0, 10, seen_line, &s);
+	CHECKF(n == 10 && s.n == 10 && s.bad == 0 && s.next == 10 &&
+	    pf.reads == 1, "scan: a file that fits the buffer in one read",
+	    "got %d, %u lines, %u bad, next %u, %llu reads", n, s.n, s.bad,
+	    s.next, (unsigned long long)pf.reads);
+
 	/* 300 lines, about 15 KB: several reads of the 4 KB buffer. */
 	if (!CHECK(write_queues(path, 0, 300, 3, NULL) == 0,
 	    "scan: writing the file"))
