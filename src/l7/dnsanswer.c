@@ -236,6 +236,7 @@ query_of(struct nfqd_dnsl_query *q, const struct nfqd_pkt *pi, bool reply,
 {
 	memset(q, 0, sizeof(*q));
 	q->family = pi->family;
+	q->proto = pi->proto;
 	memcpy(q->client, reply ? pi->daddr : pi->saddr, 16);
 	memcpy(q->server, reply ? pi->saddr : pi->daddr, 16);
 	q->port = reply ? pi->dport : pi->sport;

@@ -556,8 +556,8 @@ same_query(const struct nfqd_dnsl_query *a, const struct nfqd_dnsl_query *b)
 {
 	unsigned	n = alen(a->family);
 
-	return a->family == b->family && a->port == b->port &&
-	    a->id == b->id && a->qtype == b->qtype && a->qlen == b->qlen &&
+	return a->family == b->family && a->proto == b->proto &&
+	    a->port == b->port && a->id == b->id && a->qtype == b->qtype && a->qlen == b->qlen &&
 	    memcmp(a->client, b->client, n) == 0 &&
 	    memcmp(a->server, b->server, n) == 0 &&
 	    memcmp(a->qname, b->qname, a->qlen) == 0;
@@ -569,22 +569,31 @@ nfqd_dnsl_expect(struct nfqd_dnsl *d, const struct nfqd_dnsl_query *q,
 {
 	struct pbucket	*pb = pbucket_of(d->t, q);
 	struct pend	*p;
-	unsigned	 i, way = NFQD_DNSL_PWAYS, oldest = 0;
+	unsigned	 i, way = NFQD_DNSL_PWAYS, free_way = NFQD_DNSL_PWAYS;
+	unsigned	 oldest = 0;
 
 	if (!lock_take(&pb->lock, d->self)) {
 		d->c.busy++;
 		return -1;
 	}
 	write_begin(&pb->seq);
+	/*
+	 * The same query again (a retransmission) waits where it waits: were
+	 * it put in a way freed before it, two answers could take it.
+	 */
 	for (i = 0; i < NFQD_DNSL_PWAYS; i++) {
 		p = &pb->p[i];
-		if (p->deadline <= now_ns || same_query(&p->q, q)) {
-			way = i;	/* free, over, or the same again */
+		if (p->deadline > now_ns && same_query(&p->q, q)) {
+			way = i;
 			break;
 		}
+		if (free_way == NFQD_DNSL_PWAYS && p->deadline <= now_ns)
+			free_way = i;	/* the first free or over */
 		if (p->deadline < pb->p[oldest].deadline)
 			oldest = i;
 	}
+	if (way == NFQD_DNSL_PWAYS)
+		way = free_way;
 	if (way == NFQD_DNSL_PWAYS)
 		way = oldest;	/* a flood of queries: the oldest goes */
 	p = &pb->p[way];

@@ -318,6 +318,99 @@ test_pending(void)
 	nfqd_dnsl_destroy(t);
 }
 
+/*
+ * An answer takes only a query of its own transport: a query over TCP is
+ * no licence for the same ports and id over UDP, nor the other way.
+ */
+static void
+test_pending_proto(void)
+{
+	struct nfqd_dnsl_tab	*t = nfqd_dnsl_create(1024, 5);
+	struct nfqd_dnsl	 d;
+	struct nfqd_dnsl_query	 q, x;
+	const uint64_t		 ns = 5000000000000ull;
+	static const uint8_t	 proto[2] = { IPPROTO_UDP, IPPROTO_TCP };
+	unsigned		 i;
+
+	if (!CHECK(t != NULL, "pending proto: create"))
+		return;
+	nfqd_dnsl_init(&d, t, 60, 3600, 1);
+	for (i = 0; i < 2; i++) {
+		q = query("10.1.0.2", 40000, "10.1.0.1", 4321, "a.example", 1);
+		q.proto = proto[i];
+		x = q;
+		x.proto = proto[1 - i];
+		CHECK_INT_EQ(nfqd_dnsl_expect(&d, &q, ns), 0,
+		    unit_fmt("pending proto %u: expect", proto[i]));
+		CHECK(!nfqd_dnsl_take(&d, &x, ns + 1000),
+		    unit_fmt("pending proto %u: an answer over %u refused",
+		    proto[i], proto[1 - i]));
+		CHECK(nfqd_dnsl_take(&d, &q, ns + 1000),
+		    unit_fmt("pending proto %u: its own answer taken",
+		    proto[i]));
+	}
+	nfqd_dnsl_destroy(t);
+}
+
+/*
+ * A query asked again while it waits (a retransmission) is one pending
+ * query: one answer takes it and a second is refused, also when a way
+ * before its own has come free in between.  Fillers put in first take
+ * the first way of nearly every bucket and are over by the time the
+ * queries are asked again, so most queries are asked again with a free
+ * way before their own: put there, they would wait twice.  Which bucket
+ * a query lands in depends on the table's random seed; the outcome must
+ * not.
+ */
+static void
+test_pending_again(void)
+{
+	struct nfqd_dnsl_tab	*t = nfqd_dnsl_create(1024, 5);
+	struct nfqd_dnsl	 d;
+	struct nfqd_dnsl_query	 q;
+	const uint64_t		 ns = 5000000000000ull, s = 1000000000ull;
+	unsigned		 i, taken = 0, again = 0;
+	char			 client[32];
+
+	if (!CHECK(t != NULL, "pending again: create"))
+		return;
+	nfqd_dnsl_init(&d, t, 60, 3600, 1);
+	/* 4 a bucket on average, over at ns + PENDING_S. */
+	for (i = 0; i < 4 * NFQD_DNSL_PBUCKETS; i++) {
+		snprintf(client, sizeof(client), "10.2.%u.%u", i >> 8 & 0xff,
+		    i & 0xff);
+		q = query(client, (uint16_t)(1024 + (i >> 16)), "10.1.0.1",
+		    (uint16_t)i, "filler.example", 1);
+		q.proto = IPPROTO_UDP;
+		nfqd_dnsl_expect(&d, &q, ns);
+	}
+	for (i = 0; i < 200; i++) {
+		q = query("10.3.0.2", (uint16_t)(20000 + i), "10.1.0.1",
+		    (uint16_t)(7 * i), "again.example", 1);
+		q.proto = IPPROTO_UDP;
+		nfqd_dnsl_expect(&d, &q, ns + s);
+	}
+	/* The fillers are over; the queries wait, and are asked again. */
+	for (i = 0; i < 200; i++) {
+		q = query("10.3.0.2", (uint16_t)(20000 + i), "10.1.0.1",
+		    (uint16_t)(7 * i), "again.example", 1);
+		q.proto = IPPROTO_UDP;
+		nfqd_dnsl_expect(&d, &q, ns + NFQD_DNSL_PENDING_S * s + s / 2);
+	}
+	for (i = 0; i < 200; i++) {
+		q = query("10.3.0.2", (uint16_t)(20000 + i), "10.1.0.1",
+		    (uint16_t)(7 * i), "again.example", 1);
+		q.proto = IPPROTO_UDP;
+		taken += nfqd_dnsl_take(&d, &q, ns + NFQD_DNSL_PENDING_S * s +
+		    s / 2 + 1000);
+		again += nfqd_dnsl_take(&d, &q, ns + NFQD_DNSL_PENDING_S * s +
+		    s / 2 + 2000);
+	}
+	CHECK_INT_EQ(taken, 200, "pending again: every query answered once");
+	CHECK_INT_EQ(again, 0, "pending again: no second answer taken");
+	nfqd_dnsl_destroy(t);
+}
+
 /* A DNS message under construction. */
 struct msg {
 	uint8_t	b[1024];
@@ -1098,6 +1191,8 @@ main(void)
 	test_million();
 	test_repair();
 	test_pending();
+	test_pending_proto();
+	test_pending_again();
 	test_answers();
 	test_datagrams();
 	test_tcp();

@@ -150,14 +150,17 @@ bool	nfqd_dnsl_test_lock(struct nfqd_dnsl_tab *t, uint8_t family,
 
 /*
  * The pending queries (anti-spoofing): a query seen from client
- * (address, port) to server with id, for a name and type, waits
- * NFQD_DNSL_PENDING_S; nfqd_dnsl_take() finds and removes the one an
- * answer matches on every one of those (the name as normalized, so
- * without regard to case).  now_ns: monotonic.
+ * (address, port) to server over UDP or TCP with id, for a name and type,
+ * waits NFQD_DNSL_PENDING_S; nfqd_dnsl_take() finds and removes the one
+ * an answer matches on every one of those (the name as normalized, so
+ * without regard to case).  A query asked again while it waits (a
+ * client's retransmission) is the one pending query still: one answer
+ * takes it.  now_ns: monotonic.
  */
 struct nfqd_dnsl_query {
 	uint8_t		family;
 	uint8_t		client[16], server[16];
+	uint8_t		proto;		/* IPPROTO_UDP or IPPROTO_TCP */
 	uint16_t	port;		/* the client's */
 	uint16_t	id, qtype;
 	uint8_t		qlen;
