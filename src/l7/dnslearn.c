@@ -557,7 +557,8 @@ same_query(const struct nfqd_dnsl_query *a, const struct nfqd_dnsl_query *b)
 	unsigned	n = alen(a->family);
 
 	return a->family == b->family && a->proto == b->proto &&
-	    a->port == b->port && a->id == b->id && a->qtype == b->qtype && a->qlen == b->qlen &&
+	    a->port == b->port && a->id == b->id && a->qtype == b->qtype &&
+	    a->qlen == b->qlen &&
 	    memcmp(a->client, b->client, n) == 0 &&
 	    memcmp(a->server, b->server, n) == 0 &&
 	    memcmp(a->qname, b->qname, a->qlen) == 0;

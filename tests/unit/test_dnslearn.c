@@ -362,6 +362,18 @@ test_pending_proto(void)
  * a query lands in depends on the table's random seed; the outcome must
  * not.
  */
+/* The i-th query of test_pending_again(), over UDP. */
+static struct nfqd_dnsl_query
+again_query(unsigned i)
+{
+	struct nfqd_dnsl_query	q;
+
+	q = query("10.3.0.2", (uint16_t)(20000 + i), "10.1.0.1",
+	    (uint16_t)(7 * i), "again.example", 1);
+	q.proto = IPPROTO_UDP;
+	return q;
+}
+
 static void
 test_pending_again(void)
 {
@@ -385,22 +397,16 @@ test_pending_again(void)
 		nfqd_dnsl_expect(&d, &q, ns);
 	}
 	for (i = 0; i < 200; i++) {
-		q = query("10.3.0.2", (uint16_t)(20000 + i), "10.1.0.1",
-		    (uint16_t)(7 * i), "again.example", 1);
-		q.proto = IPPROTO_UDP;
+		q = again_query(i);
 		nfqd_dnsl_expect(&d, &q, ns + s);
 	}
 	/* The fillers are over; the queries wait, and are asked again. */
 	for (i = 0; i < 200; i++) {
-		q = query("10.3.0.2", (uint16_t)(20000 + i), "10.1.0.1",
-		    (uint16_t)(7 * i), "again.example", 1);
-		q.proto = IPPROTO_UDP;
+		q = again_query(i);
 		nfqd_dnsl_expect(&d, &q, ns + NFQD_DNSL_PENDING_S * s + s / 2);
 	}
 	for (i = 0; i < 200; i++) {
-		q = query("10.3.0.2", (uint16_t)(20000 + i), "10.1.0.1",
-		    (uint16_t)(7 * i), "again.example", 1);
-		q.proto = IPPROTO_UDP;
+		q = again_query(i);
 		taken += nfqd_dnsl_take(&d, &q, ns + NFQD_DNSL_PENDING_S * s +
 		    s / 2 + 1000);
 		again += nfqd_dnsl_take(&d, &q, ns + NFQD_DNSL_PENDING_S * s +
