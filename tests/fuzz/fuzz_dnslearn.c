@@ -2,21 +2,33 @@
  * libFuzzer target for dns_learn's answer parser and tables
  * (nfqd_dnsl_answer_parse(), nfqd_dnsl_packet(), nfqd_dnsl_lookup()).
  *
- * Input: a DNS response, the tail of libFuzzer's buffer (a read past len
- * is a read past the allocation).  Asserts what dnslearn.h promises:
+ * Input: a script of DNS messages, each
+ *   1 byte	ctl: low 4 bits, seconds the clock moves on before it; 0x10
+ *		set: its query is not sent; 0x20 set: nor its answer
+ *   2 bytes	length L, big-endian
+ *   L bytes	a DNS response (the input's tail when fewer are left),
+ *		copied to a buffer of exactly its length, so that a read
+ *		past it is a read past the allocation
+ * at most SCRIPT_MAX messages.  Every input starts from new tables with
+ * fixed seeds and a fixed clock, so that a crash input reproduces alone
+ * (queries left waiting, retransmissions and expiries happen within one
+ * input).  Asserts what dnslearn.h promises:
  *   - -1: why is one of the reasons, no address;
  *   - 0: 1 to NFQD_DNSL_CHAIN_MAX names on the chain, each its length,
  *     none twice, lower case; at most NFQD_DNSL_ADDRS_MAX addresses, each
  *     of the question's family and at a link of the chain; no TTL over
  *     the top bit;
- *   - fed to a small table after its own query, then replayed: the table
- *     never holds more than its capacity, the replay is refused, and
- *     every address learned looks up to a name on the chain;
- *   - every input also as a TCP segment to and from port 53 (read as
+ *   - its own query (the same bytes with QR clear) sent, then it, then it
+ *     again: the replay is refused; when the query was sent at the same
+ *     instant and the query parser takes it as one dns_learn expects,
+ *     the answer is taken (both parsers read the same question); the
+ *     table never holds more than its capacity, and every address learned
+ *     looks up to a name on the chain;
+ *   - every message also as a TCP segment to and from port 53 (read as
  *     length-prefixed messages, through the worker's stream table, each
- *     input at sequence number 0 of the same two streams): at most one
- *     answer refused per message it can hold and one for a cut end, the
- *     table within its capacity.
+ *     at sequence number 0 of the same two streams): at most one answer
+ *     refused per message it can hold and one for a cut end, the table
+ *     within its capacity.
  *
  *   make fuzz; d=$(mktemp -d); cp -r tests/fuzz/corpus/dnslearn/. $d
  *   build/fuzz/fuzz_dnslearn -max_total_time=60 -rss_limit_mb=2048 $d
@@ -30,15 +42,21 @@
 
 #include "nfqd/l7/dns.h"
 #include "nfqd/l7/dnslearn.h"
+#include "nfqd/l7/dnstcp.h"
 #include "nfqd/pkt.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 #define ASSERT(c)	do { if (!(c)) __builtin_trap(); } while (0)
 
+#define SCRIPT_MAX	16
+#define CTL_NOQUERY	0x10
+#define CTL_NOANSWER	0x20
+
 static struct nfqd_dnsl_tab	*tab;
+static struct nfqd_dnst		*tcp;
 static struct nfqd_dnsl		 d;
-static uint64_t			 ns = 1000000000000ull;
+static uint64_t			 ns;
 
 static void
 check(const struct nfqd_dnsl_answer *a, int r)
@@ -82,8 +100,51 @@ pkt(struct nfqd_pkt *pi, uint8_t fam, bool answer, uint32_t len)
 	pi->paylen = len;
 }
 
-int
-LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static void
+ignore(void *arg, const uint8_t *msg, size_t len)
+{
+	(void)arg;
+	(void)msg;
+	(void)len;
+	ASSERT(0);	/* a RST hands over nothing */
+}
+
+/* A RST on the stream to (answer false) or from port 53. */
+static void
+rst(bool answer)
+{
+	struct nfqd_dnst_seg	s;
+	struct nfqd_pkt		pi;
+
+	pkt(&pi, AF_INET, answer, 0);
+	memset(&s, 0, sizeof(s));
+	s.family = AF_INET;
+	s.saddr = pi.saddr;
+	s.daddr = pi.daddr;
+	s.sport = pi.sport;
+	s.dport = pi.dport;
+	s.tcp_flags = 0x04;
+	s.pay = (const uint8_t *)"";
+	nfqd_dnst_segment(tcp, &s, ns, ignore, NULL);
+}
+
+/* Does dns_learn expect the query q[0..len) (dnsanswer.c message())? */
+static bool
+expected(const uint8_t *q, size_t len, const struct nfqd_dnsl_answer *a)
+{
+	struct nfqd_dns_query	m;
+
+	return nfqd_dns_msg_parse(q, len, &m) == NFQD_L7_DONE &&
+	    m.opcode == 0 && m.qdcount == 1 && m.qclass == 1 &&
+	    (m.qtype == 1 || m.qtype == 28) && m.qname_len > 0 &&
+	    m.qtype == a->qtype && m.id == a->id &&
+	    m.qname_len == a->chain_len[0] &&
+	    memcmp(m.qname, a->chain[0], m.qname_len) == 0;
+}
+
+/* One message of the script. */
+static void
+step(unsigned ctl, const uint8_t *data, size_t size)
 {
 	struct nfqd_dnsl_answer	 a;
 	struct nfqd_dnames	 dn;
@@ -91,45 +152,43 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t			*q;
 	uint64_t		 refused;
 	unsigned		 i, k;
-	bool			 named;
+	bool			 named, sent = false;
 	int			 r;
 
-	if (tab == NULL) {
-		if ((tab = nfqd_dnsl_create(64, 1)) == NULL)
-			abort();
-		nfqd_dnsl_init(&d, tab, 1, 3600, 1);
-		/* TCP streams too: each input a segment at sequence 0,
-		 * continuing, repeating or conflicting with the ones before. */
-		if (nfqd_dnsl_tcp_init(&d) == -1)
-			abort();
-	}
+	ns += (uint64_t)(ctl & 0xf) * 1000000000ull;
 	r = nfqd_dnsl_answer_parse(data, size, &a);
 	check(&a, r);
-	ns += 1000000000ull;
-	if (size <= UINT32_MAX) {
-		pkt(&pi, AF_INET, false, (uint32_t)size);
-		pi.proto = 6;
-		nfqd_dnsl_packet(&d, &pi, data, 0, ns);
-		refused = d.c.refused;
-		pkt(&pi, AF_INET, true, (uint32_t)size);
-		pi.proto = 6;
-		nfqd_dnsl_packet(&d, &pi, data, 0, ns);
-		/* Each message takes 2 bytes at least, the cut end 1. */
-		ASSERT(d.c.refused - refused <= size / 2 + 1);
-		ASSERT(nfqd_dnsl_entries(tab) <= nfqd_dnsl_capacity(tab));
-	}
-	if (r != 0 || size < 3)
-		return 0;
-	/* Its own query (the same bytes with QR clear), then it, then again. */
-	if ((q = malloc(size)) == NULL)
-		abort();
-	memcpy(q, data, size);
-	q[2] &= 0x7f;
-	pkt(&pi, a.qtype == 28 ? AF_INET6 : AF_INET, false, (uint32_t)size);
-	nfqd_dnsl_packet(&d, &pi, q, 0, ns);
-	free(q);
-	pkt(&pi, a.qtype == 28 ? AF_INET6 : AF_INET, true, (uint32_t)size);
+	pkt(&pi, AF_INET, false, (uint32_t)size);
+	pi.proto = 6;
 	nfqd_dnsl_packet(&d, &pi, data, 0, ns);
+	refused = d.c.refused;
+	pkt(&pi, AF_INET, true, (uint32_t)size);
+	pi.proto = 6;
+	nfqd_dnsl_packet(&d, &pi, data, 0, ns);
+	/* Each message takes 2 bytes at least, the cut end 1. */
+	ASSERT(d.c.refused - refused <= size / 2 + 1);
+	ASSERT(nfqd_dnsl_entries(tab) <= nfqd_dnsl_capacity(tab));
+	if (r != 0 || size < 3)
+		return;
+	/* Its own query (the same bytes with QR clear), then it, then again. */
+	if (!(ctl & CTL_NOQUERY)) {
+		if ((q = malloc(size)) == NULL)
+			abort();
+		memcpy(q, data, size);
+		q[2] &= 0x7f;
+		pkt(&pi, a.qtype == 28 ? AF_INET6 : AF_INET, false,
+		    (uint32_t)size);
+		nfqd_dnsl_packet(&d, &pi, q, 0, ns);
+		sent = expected(q, size, &a);
+		free(q);
+	}
+	if (ctl & CTL_NOANSWER)
+		return;
+	pkt(&pi, a.qtype == 28 ? AF_INET6 : AF_INET, true, (uint32_t)size);
+	refused = d.c.refused;
+	nfqd_dnsl_packet(&d, &pi, data, 0, ns);
+	if (sent)
+		ASSERT(d.c.refused == refused);
 	refused = d.c.refused;
 	nfqd_dnsl_packet(&d, &pi, data, 0, ns);
 	if (a.qtype == 1 || a.qtype == 28)
@@ -143,5 +202,45 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			named |= strlen(dn.name[k]) == dn.len[k];
 		ASSERT(named);
 	}
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	uint8_t		*msg;
+	size_t		 len;
+	unsigned	 ctl, n;
+
+	/* A new table, a fixed seed and clock, and the two TCP streams
+	 * (each message a segment at sequence 0 of them, continuing,
+	 * repeating or conflicting with the ones before) ended by a RST:
+	 * nothing of the last input is left.  The stream table is made
+	 * once (with a fixed seed too): made anew, it would cost ten times
+	 * what an input does. */
+	if ((tab = nfqd_dnsl_create(64, 1)) == NULL)
+		abort();
+	nfqd_dnsl_init(&d, tab, 1, 3600, 1);
+	if (tcp == NULL && (tcp = nfqd_dnst_new(1)) == NULL)
+		abort();
+	d.tcp = tcp;
+	ns = 1000000000000ull;
+	rst(false);
+	rst(true);
+	for (n = 0; n < SCRIPT_MAX && size >= 3; n++) {
+		ctl = data[0];
+		len = (size_t)data[1] << 8 | data[2];
+		data += 3;
+		size -= 3;
+		if (len > size)
+			len = size;
+		if ((msg = malloc(len > 0 ? len : 1)) == NULL)
+			abort();
+		memcpy(msg, data, len);
+		step(ctl, msg, len);
+		free(msg);
+		data += len;
+		size -= len;
+	}
+	nfqd_dnsl_destroy(tab);
 	return 0;
 }
