@@ -21,7 +21,9 @@
  *   - its own query (the same bytes with QR clear) sent, then it, then it
  *     again: the replay is refused; when the query was sent at the same
  *     instant and the query parser takes it as one dns_learn expects,
- *     the answer is taken (both parsers read the same question); the
+ *     the answer is taken (both parsers read the same question); an
+ *     answer taken is for a query of the script, over UDP, still waiting
+ *     and not answered before (a model of the pending queries); the
  *     table never holds more than its capacity, and every address learned
  *     looks up to a name on the chain;
  *   - every message also as a TCP segment to and from port 53 (read as
@@ -128,18 +130,64 @@ rst(bool answer)
 	nfqd_dnst_segment(tcp, &s, ns, ignore, NULL);
 }
 
-/* Does dns_learn expect the query q[0..len) (dnsanswer.c message())? */
-static bool
-expected(const uint8_t *q, size_t len, const struct nfqd_dnsl_answer *a)
-{
-	struct nfqd_dns_query	m;
+/*
+ * The model of the pending queries over UDP: those the script sent that
+ * dns_learn expects, until answered or NFQD_DNSL_PENDING_S has passed.
+ * The table may hold fewer (a full bucket gives its oldest up), never
+ * more: an answer it takes must be for one of these.
+ */
+struct mquery {
+	uint8_t		family;
+	uint16_t	id, qtype;
+	size_t		len;
+	char		name[NFQD_L7_NAME_MAX + 1];
+	uint64_t	deadline;
+};
 
-	return nfqd_dns_msg_parse(q, len, &m) == NFQD_L7_DONE &&
-	    m.opcode == 0 && m.qdcount == 1 && m.qclass == 1 &&
-	    (m.qtype == 1 || m.qtype == 28) && m.qname_len > 0 &&
-	    m.qtype == a->qtype && m.id == a->id &&
-	    m.qname_len == a->chain_len[0] &&
-	    memcmp(m.qname, a->chain[0], m.qname_len) == 0;
+static struct mquery	model[SCRIPT_MAX];
+static unsigned		nmodel;
+
+static struct mquery *
+model_find(uint8_t family, uint16_t id, uint16_t qtype, const char *name,
+    size_t len)
+{
+	unsigned	i;
+
+	for (i = 0; i < nmodel; i++)
+		if (model[i].deadline > ns && model[i].family == family &&
+		    model[i].id == id && model[i].qtype == qtype &&
+		    model[i].len == len && memcmp(model[i].name, name, len) == 0)
+			return &model[i];
+	return NULL;
+}
+
+/*
+ * The query q[0..len) sent from family: is it one dns_learn expects
+ * (dnsanswer.c message())?  Then it waits in the model (a retransmission
+ * waits as the one it repeats) and *m is what was read of it.
+ */
+static bool
+model_query(uint8_t family, const uint8_t *q, size_t len,
+    struct nfqd_dns_query *m)
+{
+	struct mquery	*mq;
+
+	if (nfqd_dns_msg_parse(q, len, m) != NFQD_L7_DONE || m->opcode != 0 ||
+	    m->qdcount != 1 || m->qclass != 1 ||
+	    (m->qtype != 1 && m->qtype != 28) || m->qname_len == 0)
+		return false;
+	if ((mq = model_find(family, m->id, m->qtype, m->qname,
+	    m->qname_len)) == NULL) {
+		ASSERT(nmodel < SCRIPT_MAX);
+		mq = &model[nmodel++];
+		mq->family = family;
+		mq->id = m->id;
+		mq->qtype = m->qtype;
+		mq->len = m->qname_len;
+		memcpy(mq->name, m->qname, m->qname_len);
+	}
+	mq->deadline = ns + NFQD_DNSL_PENDING_S * 1000000000ull;
+	return true;
 }
 
 /* One message of the script. */
@@ -147,9 +195,11 @@ static void
 step(unsigned ctl, const uint8_t *data, size_t size)
 {
 	struct nfqd_dnsl_answer	 a;
+	struct nfqd_dns_query	 m;
 	struct nfqd_dnames	 dn;
 	struct nfqd_pkt		 pi;
-	uint8_t			*q;
+	struct mquery		*mq;
+	uint8_t			*q, fam;
 	uint64_t		 refused;
 	unsigned		 i, k;
 	bool			 named, sent = false;
@@ -170,25 +220,37 @@ step(unsigned ctl, const uint8_t *data, size_t size)
 	ASSERT(nfqd_dnsl_entries(tab) <= nfqd_dnsl_capacity(tab));
 	if (r != 0 || size < 3)
 		return;
+	fam = a.qtype == 28 ? AF_INET6 : AF_INET;
 	/* Its own query (the same bytes with QR clear), then it, then again. */
 	if (!(ctl & CTL_NOQUERY)) {
 		if ((q = malloc(size)) == NULL)
 			abort();
 		memcpy(q, data, size);
 		q[2] &= 0x7f;
-		pkt(&pi, a.qtype == 28 ? AF_INET6 : AF_INET, false,
-		    (uint32_t)size);
+		pkt(&pi, fam, false, (uint32_t)size);
 		nfqd_dnsl_packet(&d, &pi, q, 0, ns);
-		sent = expected(q, size, &a);
+		/* Read alike by the query parser, it is this answer's. */
+		sent = model_query(fam, q, size, &m) && m.qtype == a.qtype &&
+		    m.id == a.id && m.qname_len == a.chain_len[0] &&
+		    memcmp(m.qname, a.chain[0], m.qname_len) == 0;
 		free(q);
 	}
 	if (ctl & CTL_NOANSWER)
 		return;
-	pkt(&pi, a.qtype == 28 ? AF_INET6 : AF_INET, true, (uint32_t)size);
+	pkt(&pi, fam, true, (uint32_t)size);
 	refused = d.c.refused;
 	nfqd_dnsl_packet(&d, &pi, data, 0, ns);
-	if (sent)
-		ASSERT(d.c.refused == refused);
+	if (a.qtype == 1 || a.qtype == 28) {
+		mq = model_find(fam, a.id, a.qtype, a.chain[0],
+		    a.chain_len[0]);
+		if (sent)
+			ASSERT(d.c.refused == refused);
+		if (d.c.refused == refused) {
+			/* Taken: it was asked, over UDP, and is answered. */
+			ASSERT(mq != NULL);
+			mq->deadline = 0;
+		}
+	}
 	refused = d.c.refused;
 	nfqd_dnsl_packet(&d, &pi, data, 0, ns);
 	if (a.qtype == 1 || a.qtype == 28)
@@ -224,6 +286,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	d.tcp = tcp;
 	ns = 1000000000000ull;
+	nmodel = 0;
 	rst(false);
 	rst(true);
 	for (n = 0; n < SCRIPT_MAX && size >= 3; n++) {
