@@ -2,6 +2,7 @@
  * The compiled classifier (see classify.h for the method).
  */
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -26,6 +27,10 @@ struct key {
 };
 
 _Static_assert(sizeof(struct key) == 40, "key has no hidden padding");
+
+#define KEY_WORDS	(sizeof(struct key) / 8)
+_Static_assert(offsetof(struct key, family) / 8 == KEY_WORDS - 1,
+    "the family is in the key's last word (tuple.kfam)");
 
 struct shape {
 	uint8_t		family;		/* 0: any */
@@ -64,6 +69,12 @@ struct tuple {
 	struct key	*keys;
 	uint32_t	nkeys;
 	/*
+	 * The key of a packet, as words: the packet's whole key (pkt_key())
+	 * AND kmask, OR kfam (the family, which is the shape's).
+	 */
+	uint64_t	kmask[KEY_WORDS];
+	uint64_t	kfam;
+	/*
 	 * A shape that files nothing but the family has one key, the same
 	 * for every packet that reaches it: its slot, looked up at build
 	 * time (rules of names, marks, interfaces: the common shape of a
@@ -90,13 +101,13 @@ struct ent {
 };
 
 static inline uint64_t
-hash_key(const struct key *k)
+hash_words(const uint64_t *w)
 {
-	const uint64_t	*w = (const uint64_t *)(const void *)k;
-	uint64_t	 h = 0x9e3779b97f4a7c15ull;
-	unsigned	 i;
+	uint64_t	h = 0x9e3779b97f4a7c15ull;
+	unsigned	i;
 
-	for (i = 0; i < sizeof(*k) / 8; i++) {
+#pragma GCC unroll 5
+	for (i = 0; i < KEY_WORDS; i++) {
 		h ^= w[i];
 		h *= 0xff51afd7ed558ccdull;
 		h ^= h >> 32;
@@ -104,14 +115,48 @@ hash_key(const struct key *k)
 	return h;
 }
 
-static inline void
-mask_addr(uint8_t *dst, const uint8_t *src, unsigned plen)
+static inline uint64_t
+hash_key(const struct key *k)
+{
+	uint64_t	w[KEY_WORDS];
+
+	memcpy(w, k, sizeof(w));
+	return hash_words(w);
+}
+
+/* The first plen bits of m set. */
+static void
+prefix_mask(uint8_t *m, unsigned plen)
 {
 	unsigned	full = plen / 8, rem = plen % 8;
 
-	memcpy(dst, src, full);
+	memset(m, 0xff, full);
 	if (rem)
-		dst[full] = src[full] & (uint8_t)(0xff << (8 - rem));
+		m[full] = (uint8_t)(0xff << (8 - rem));
+}
+
+/* What of a packet's key the shape files (tuple.kmask, tuple.kfam). */
+static void
+shape_key_mask(struct tuple *t)
+{
+	struct key	m, f;
+
+	memset(&m, 0, sizeof(m));
+	memset(&f, 0, sizeof(f));
+	if (t->sh.src_plen >= 0)
+		prefix_mask(m.src, (unsigned)t->sh.src_plen);
+	if (t->sh.dst_plen >= 0)
+		prefix_mask(m.dst, (unsigned)t->sh.dst_plen);
+	if (t->sh.use_proto)
+		m.proto = 0xff;
+	if (t->sh.use_sport)
+		m.sport = 0xffff;
+	if (t->sh.use_dport)
+		m.dport = 0xffff;
+	f.family = t->sh.family;
+	memcpy(t->kmask, &m, sizeof(t->kmask));
+	memcpy(&t->kfam, (const char *)&f + (KEY_WORDS - 1) * 8,
+	    sizeof(t->kfam));
 }
 
 static bool
@@ -378,7 +423,7 @@ cmp_tuple(const void *pa, const void *pb)
 
 /* The slot holding key k (hash h), or the empty one where it would go. */
 static inline const struct slot *
-find_slot(const struct tuple *t, const struct key *k, uint64_t h)
+find_slot(const struct tuple *t, const void *k, uint64_t h)
 {
 	uint32_t	i = (uint32_t)h & t->mask;
 	uint32_t	tag = (uint32_t)(h >> 32) | 1;
@@ -387,7 +432,7 @@ find_slot(const struct tuple *t, const struct key *k, uint64_t h)
 		const struct slot *s = &t->slots[i];
 
 		if (s->tag == 0 || (s->tag == tag &&
-		    memcmp(&t->keys[s->kidx], k, sizeof(*k)) == 0))
+		    memcmp(&t->keys[s->kidx], k, sizeof(struct key)) == 0))
 			return s;
 	}
 }
@@ -429,6 +474,7 @@ nfqd_classify_build(struct nfqd_ruleset *rs)
 		t = &cls->tuples[i];
 		t->sh = b.shapes[i];
 		t->needs = shape_needs(&t->sh);
+		shape_key_mask(t);
 		t->min_rule = UINT32_MAX;
 		for (size = 4; size < keys[i] * 2; size *= 2)
 			;
@@ -517,21 +563,34 @@ nfqd_classify_tuples(const struct nfqd_classifier *cls)
 	return cls != NULL ? cls->ntuples : 0;
 }
 
+/*
+ * The packet's fields as one key (family and padding zero), as words:
+ * each tuple's key is these under its mask (make_key()).
+ */
 static inline void
-make_key(const struct tuple *t, const struct nfqd_pkt *pi, struct key *k)
+pkt_key(const struct nfqd_pkt *pi, uint64_t *w)
 {
-	memset(k, 0, sizeof(*k));
-	k->family = t->sh.family;
-	if (t->sh.src_plen >= 0)
-		mask_addr(k->src, pi->saddr, (unsigned)t->sh.src_plen);
-	if (t->sh.dst_plen >= 0)
-		mask_addr(k->dst, pi->daddr, (unsigned)t->sh.dst_plen);
-	if (t->sh.use_proto)
-		k->proto = pi->proto;
-	if (t->sh.use_sport)
-		k->sport = pi->sport;
-	if (t->sh.use_dport)
-		k->dport = pi->dport;
+	struct key	k;
+
+	memcpy(k.src, pi->saddr, 16);
+	memcpy(k.dst, pi->daddr, 16);
+	k.sport = pi->sport;
+	k.dport = pi->dport;
+	k.proto = pi->proto;
+	k.family = 0;
+	k.pad[0] = k.pad[1] = 0;
+	memcpy(w, &k, sizeof(k));
+}
+
+static inline void
+make_key(const struct tuple *t, const uint64_t *pw, uint64_t *w)
+{
+	unsigned	i;
+
+#pragma GCC unroll 5
+	for (i = 0; i < KEY_WORDS; i++)
+		w[i] = pw[i] & t->kmask[i];
+	w[KEY_WORDS - 1] |= t->kfam;
 }
 
 /*
@@ -569,11 +628,12 @@ nfqd_classify_next(const struct nfqd_ruleset *rs,
 	const struct tuple		*t = cls->tuples, *end = t + cls->ntuples;
 	const struct tuple		*bt[BATCH];
 	const struct slot		*bs[BATCH];
-	struct key			 k[BATCH];
+	uint64_t			 pk[KEY_WORDS], k[BATCH][KEY_WORDS];
 	uint64_t			 h[BATCH];
 	const struct slot		*s;
 	uint32_t			 best = UINT32_MAX, r;
 	unsigned			 n, i;
+	bool				 have_pk = false;
 
 	while (t < end && t->min_rule < best) {
 		/*
@@ -591,8 +651,12 @@ nfqd_classify_next(const struct nfqd_ruleset *rs,
 				bt[n++] = t;
 				continue;
 			}
-			make_key(t, pi, &k[n]);
-			h[n] = hash_key(&k[n]);
+			if (!have_pk) {
+				pkt_key(pi, pk);
+				have_pk = true;
+			}
+			make_key(t, pk, k[n]);
+			h[n] = hash_words(k[n]);
 			__builtin_prefetch(&t->slots[(uint32_t)h[n] & t->mask]);
 			bt[n++] = t;
 		}
@@ -600,7 +664,7 @@ nfqd_classify_next(const struct nfqd_ruleset *rs,
 			if (bt[i]->min_rule >= best)
 				return (int)best;	/* tuples are in order */
 			s = bs[i] != NULL ? bs[i] :
-			    find_slot(bt[i], &k[i], h[i]);
+			    find_slot(bt[i], k[i], h[i]);
 			if (s->tag != 0 && (r = scan(rs, s, start, best, pi, m,
 			    ift)) != UINT32_MAX)
 				best = r;
