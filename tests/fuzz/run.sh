@@ -25,6 +25,12 @@ for f in build/fuzz/fuzz_*; do
 	else
 		echo "FAIL: fuzz: $name: exit $rc after ${runs:-?} inputs; crash input and log kept in $work"
 		grep -m 5 -E "ERROR|SUMMARY|Test unit written" "$work/log"
+		# An input runs from new state (the targets that keep state
+		# take a script): the crash input alone reproduces it.
+		for c in "$work"/crash-* "$work"/leak-* "$work"/timeout-* \
+		    "$work"/oom-*; do
+			[ -e "$c" ] && echo "  reproduce: LSAN_OPTIONS=$LSAN_OPTIONS $f $c"
+		done
 		fails=$((fails + 1))
 	fi
 done
