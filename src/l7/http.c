@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "nfqd/l7/hpack.h"
 #include "nfqd/l7/http.h"
 #include "nfqd/l7/httpchar.h"
 
@@ -40,6 +41,9 @@ static const char *const whys[NFQD_HTTP_R_MAX] = {
 	[NFQD_HTTP_R_HOST_DIFF] = "Host header and request-target differ",
 	[NFQD_HTTP_R_TOO_BIG] = "head over 16384 bytes",
 	[NFQD_HTTP_R_FRAMING] = "body framing ambiguous",
+	[NFQD_HTTP_R_H2_FRAME] = "HTTP/2 frame refused before the request",
+	[NFQD_HTTP_R_H2_HPACK] = "HTTP/2 header block malformed",
+	[NFQD_HTTP_R_H2_FIELD] = "HTTP/2 request malformed",
 };
 
 /* The request-target's form (RFC 9112 3.2). */
@@ -820,6 +824,379 @@ fail:
 	memset(out, 0, sizeof(*out));
 	out->why = p.why;
 	return p.res;
+}
+
+/*
+ * HTTP/2 with prior knowledge (include/nfqd/l7/http.h says what is read
+ * and refused).  The stream is walked frame by frame from the preface on
+ * each call; the first HEADERS frame's block, put together from its
+ * CONTINUATIONs, is decoded once it is whole, into a decoder on the
+ * stack (about 100 KiB: a worker's stack has 8 MiB, and only a stream
+ * that starts with the preface gets here).
+ */
+static const uint8_t	h2_preface[24] = {
+	'P', 'R', 'I', ' ', '*', ' ', 'H', 'T', 'T', 'P', '/', '2', '.', '0',
+	'\r', '\n', '\r', '\n', 'S', 'M', '\r', '\n', '\r', '\n'
+};
+
+#define H2_FRAME_MAX	16384	/* SETTINGS_MAX_FRAME_SIZE, initially */
+/*
+ * SETTINGS_HEADER_TABLE_SIZE's initial value: the dynamic table a client
+ * may fill before it has the server's SETTINGS.  A table smaller than the
+ * server's never reads a block otherwise (eviction takes the oldest
+ * entries, so every entry both keep has the same index): it only refuses
+ * a block that needs more (H2_HPACK).  A larger one would let a hostile
+ * block make the decoder move megabytes (include/nfqd/l7/hpack.h).
+ */
+#define H2_TABLE	4096
+
+enum {
+	H2_DATA, H2_HEADERS, H2_PRIORITY, H2_RST_STREAM, H2_SETTINGS,
+	H2_PUSH_PROMISE, H2_PING, H2_GOAWAY, H2_WINDOW_UPDATE,
+	H2_CONTINUATION
+};
+#define H2_F_END_HEADERS	0x04
+#define H2_F_PADDED		0x08
+#define H2_F_PRIORITY		0x20
+
+/* The pseudo-headers, as bits of h2_req's seen. */
+enum {
+	PS_METHOD = 1, PS_SCHEME = 2, PS_AUTHORITY = 4, PS_PATH = 8,
+	PS_PROTOCOL = 16
+};
+
+/* The request as its fields are decoded (the decoder's strings last only
+ * as long as the callback: each is checked and kept in its form here). */
+struct h2_req {
+	struct http_p		*p;		/* why, for a BAD */
+	struct nfqd_http_req	*out;		/* method, path */
+	unsigned		 seen;		/* PS_* */
+	bool			 regular;	/* a regular field came */
+	int			 auth_len;	/* :authority normalized into
+						   auth, -1: none */
+	int			 host_len;	/* the host field's, into host */
+	uint8_t			 path[NFQD_HTTP_HEAD_MAX];
+	size_t			 path_len;	/* :path as sent */
+	char			 auth[NFQD_L7_NAME_MAX + 1];
+	char			 host[NFQD_L7_NAME_MAX + 1];
+	/* :authority as sent, read once CONNECT is known (a port
+	 * required or not); longer than a name and a port is refused */
+	uint8_t			 rawauth[NFQD_L7_NAME_MAX + 16];
+	size_t			 rawauth_len;
+};
+
+/* A field name of lower-case tchars (after the ':' of a pseudo-header). */
+static bool
+h2_name_ok(const uint8_t *s, size_t n)
+{
+	size_t	i = n > 0 && s[0] == ':' ? 1 : 0;
+
+	if (i == n)
+		return false;
+	for (; i < n; i++)
+		if (!nfqd_http_tchar(s[i]) || (s[i] >= 'A' && s[i] <= 'Z'))
+			return false;
+	return true;
+}
+
+/* An HPACK callback's answer: stop decoding, BAD with why. */
+static int
+h2_bad(struct h2_req *q, enum nfqd_http_why why)
+{
+	stop(q->p, NFQD_L7_BAD, why);
+	return 1;
+}
+
+static int
+h2_field(void *arg, const struct nfqd_hpack_field *f)
+{
+	struct h2_req	*q = arg;
+	const uint8_t	*v = f->value;
+	size_t		 vl = f->vlen, i;
+	unsigned	 bit;
+
+	if (!h2_name_ok(f->name, f->nlen))
+		return h2_bad(q, NFQD_HTTP_R_H2_FIELD);
+	for (i = 0; i < vl; i++)
+		if (v[i] == '\0' || v[i] == '\r' || v[i] == '\n')
+			return h2_bad(q, NFQD_HTTP_R_H2_FIELD);
+	if (f->name[0] != ':') {
+		q->regular = true;
+		if (!eq(f->name, f->nlen, "host"))
+			return 0;
+		if (q->host_len >= 0)
+			return h2_bad(q, NFQD_HTTP_R_HOST_DUP);
+		while (vl > 0 && (v[0] == ' ' || v[0] == '\t'))
+			v++, vl--;
+		while (vl > 0 && (v[vl - 1] == ' ' || v[vl - 1] == '\t'))
+			vl--;
+		q->host_len = 0;
+		if (vl > 0 && (q->host_len = host_norm(q->host, v, vl,
+		    false)) < 0)
+			return h2_bad(q, NFQD_HTTP_R_HOST);
+		return 0;
+	}
+	if (eq(f->name, f->nlen, ":method"))
+		bit = PS_METHOD;
+	else if (eq(f->name, f->nlen, ":scheme"))
+		bit = PS_SCHEME;
+	else if (eq(f->name, f->nlen, ":authority"))
+		bit = PS_AUTHORITY;
+	else if (eq(f->name, f->nlen, ":path"))
+		bit = PS_PATH;
+	else if (eq(f->name, f->nlen, ":protocol"))
+		bit = PS_PROTOCOL;
+	else
+		return h2_bad(q, NFQD_HTTP_R_H2_FIELD);
+	if (q->regular || (q->seen & bit) != 0)
+		return h2_bad(q, NFQD_HTTP_R_H2_FIELD);
+	q->seen |= bit;
+	switch (bit) {
+	case PS_METHOD:
+		if (vl == 0 || vl > NFQD_HTTP_METHOD_MAX)
+			return h2_bad(q, NFQD_HTTP_R_H2_FIELD);
+		for (i = 0; i < vl; i++)
+			if (!nfqd_http_tchar(v[i]))
+				return h2_bad(q, NFQD_HTTP_R_H2_FIELD);
+		memcpy(q->out->method, v, vl);
+		q->out->method_len = (uint8_t)vl;
+		break;
+	case PS_SCHEME:
+		if (vl == 0)
+			return h2_bad(q, NFQD_HTTP_R_H2_FIELD);
+		break;
+	case PS_AUTHORITY:
+		if (vl > sizeof(q->rawauth))
+			return h2_bad(q, NFQD_HTTP_R_HOST);
+		memcpy(q->rawauth, v, vl);
+		q->rawauth_len = vl;
+		break;
+	case PS_PATH:
+		if (vl > sizeof(q->path))
+			return h2_bad(q, NFQD_HTTP_R_TOO_BIG);
+		memcpy(q->path, v, vl);
+		q->path_len = vl;
+		break;
+	}
+	return 0;
+}
+
+/* The request, once its block is decoded: out's host and path. */
+static bool
+h2_request(struct h2_req *q)
+{
+	struct nfqd_http_req	*out = q->out;
+	struct http_p		*p = q->p;
+	bool			 connect;
+	size_t			 i;
+
+	if ((q->seen & PS_METHOD) == 0)
+		return stop(p, NFQD_L7_BAD, NFQD_HTTP_R_H2_FIELD);
+	connect = eq((const uint8_t *)out->method, out->method_len,
+	    "CONNECT") &&
+	    (q->seen & PS_PROTOCOL) == 0;
+	if (q->seen & PS_AUTHORITY) {
+		q->auth_len = 0;
+		if ((q->rawauth_len > 0 || connect) &&
+		    (q->rawauth_len == 0 || (q->auth_len = host_norm(q->auth,
+		    q->rawauth, q->rawauth_len, connect)) < 0))
+			return stop(p, NFQD_L7_BAD, NFQD_HTTP_R_HOST);
+	}
+	if (connect) {
+		if ((q->seen & (PS_AUTHORITY | PS_SCHEME | PS_PATH)) !=
+		    PS_AUTHORITY)
+			return stop(p, NFQD_L7_BAD, NFQD_HTTP_R_H2_FIELD);
+	} else {
+		if ((q->seen & (PS_SCHEME | PS_PATH)) != (PS_SCHEME | PS_PATH) ||
+		    q->path_len == 0)
+			return stop(p, NFQD_L7_BAD, NFQD_HTTP_R_H2_FIELD);
+		for (i = 0; i < q->path_len; i++)
+			if (q->path[i] <= 0x20 || q->path[i] >= 0x7f)
+				return stop(p, NFQD_L7_BAD, NFQD_HTTP_R_CTL);
+		if (q->path[0] == '*') {
+			if (q->path_len != 1 || !eq((const uint8_t *)
+			    out->method, out->method_len, "OPTIONS"))
+				return stop(p, NFQD_L7_BAD,
+				    NFQD_HTTP_R_TARGET);
+			memcpy(out->path, "*", 2);
+			out->path_len = 1;
+		} else if (q->path[0] != '/' ||
+		    !target_chars(q->path, q->path_len))
+			return stop(p, NFQD_L7_BAD, NFQD_HTTP_R_TARGET);
+		else if (!path_norm(p, q->path, q->path_len, out))
+			return false;
+	}
+	if (q->auth_len >= 0) {
+		/* :authority wins; a host field must agree with it. */
+		if (q->host_len >= 0 && (q->host_len != q->auth_len ||
+		    memcmp(q->host, q->auth, (size_t)q->auth_len) != 0))
+			return stop(p, NFQD_L7_BAD, NFQD_HTTP_R_HOST_DIFF);
+		if (q->auth_len > 0) {
+			memcpy(out->host, q->auth, (size_t)q->auth_len + 1);
+			out->host_len = (uint16_t)q->auth_len;
+		}
+	} else if (q->host_len > 0) {
+		memcpy(out->host, q->host, (size_t)q->host_len + 1);
+		out->host_len = (uint16_t)q->host_len;
+	}
+	return true;
+}
+
+/* Frames from the end of the preface to the end of the first request's
+ * header block; false with p's answer (and *need on MORE). */
+static bool
+h2_frames(struct http_p *p, struct nfqd_http_req *out, uint32_t *need)
+{
+	struct nfqd_hpack	 d;
+	struct h2_req		 q;
+	const uint8_t		*b = p->b, *f;
+	uint8_t			 blk[NFQD_HTTP_HEAD_MAX];
+	size_t			 pos = sizeof(h2_preface), end, blen = 0, a, e;
+	uint32_t		 flen, sid, hsid = 0;
+	uint8_t			 type, flags;
+	unsigned		 why = 0;
+	bool			 first = true, inblock = false;
+	int			 r;
+
+	for (;;) {
+		if (p->n - pos < 9) {
+			*need = (uint32_t)pos + 9;
+			return starve(p);
+		}
+		f = b + pos;
+		flen = (uint32_t)f[0] << 16 | (uint32_t)f[1] << 8 | f[2];
+		type = f[3];
+		flags = f[4];
+		sid = ((uint32_t)f[5] << 24 | (uint32_t)f[6] << 16 |
+		    (uint32_t)f[7] << 8 | f[8]) & 0x7fffffff;
+		end = pos + 9 + flen;
+		if (flen > H2_FRAME_MAX)
+			return stop(p, NFQD_L7_BAD, NFQD_HTTP_R_H2_FRAME);
+		if (end > NFQD_HTTP_HEAD_MAX)
+			return stop(p, NFQD_L7_BAD, NFQD_HTTP_R_TOO_BIG);
+		if (first && (type != H2_SETTINGS || sid != 0 ||
+		    (flags & 1) != 0))
+			return stop(p, NFQD_L7_BAD, NFQD_HTTP_R_H2_FRAME);
+		if (inblock && (type != H2_CONTINUATION || sid != hsid))
+			return stop(p, NFQD_L7_BAD, NFQD_HTTP_R_H2_FRAME);
+		if (end > p->n) {
+			*need = (uint32_t)end;
+			return starve(p);
+		}
+		first = false;
+		f += 9;
+		switch (type) {
+		case H2_HEADERS:
+			if (sid == 0 || (sid & 1) == 0)
+				return stop(p, NFQD_L7_BAD,
+				    NFQD_HTTP_R_H2_FRAME);
+			a = 0;
+			e = flen;
+			if (flags & H2_F_PADDED) {
+				if (flen < 1 || (size_t)f[0] + 1 > flen)
+					return stop(p, NFQD_L7_BAD,
+					    NFQD_HTTP_R_H2_FRAME);
+				e -= f[0];
+				a = 1;
+			}
+			if (flags & H2_F_PRIORITY)
+				a += 5;
+			if (a > e)
+				return stop(p, NFQD_L7_BAD,
+				    NFQD_HTTP_R_H2_FRAME);
+			hsid = sid;
+			inblock = true;
+			memcpy(blk, f + a, e - a);
+			blen = e - a;
+			break;
+		case H2_CONTINUATION:
+			if (!inblock)
+				return stop(p, NFQD_L7_BAD,
+				    NFQD_HTTP_R_H2_FRAME);
+			memcpy(blk + blen, f, flen);
+			blen += flen;
+			break;
+		case H2_SETTINGS:
+			if (sid != 0 || flen % 6 != 0 ||
+			    ((flags & 1) && flen != 0))
+				return stop(p, NFQD_L7_BAD,
+				    NFQD_HTTP_R_H2_FRAME);
+			break;
+		case H2_PING:
+			if (sid != 0 || flen != 8)
+				return stop(p, NFQD_L7_BAD,
+				    NFQD_HTTP_R_H2_FRAME);
+			break;
+		case H2_PRIORITY:
+			if (sid == 0 || flen != 5)
+				return stop(p, NFQD_L7_BAD,
+				    NFQD_HTTP_R_H2_FRAME);
+			break;
+		case H2_WINDOW_UPDATE:
+			if (flen != 4)
+				return stop(p, NFQD_L7_BAD,
+				    NFQD_HTTP_R_H2_FRAME);
+			break;
+		case H2_DATA:
+		case H2_RST_STREAM:
+		case H2_PUSH_PROMISE:
+		case H2_GOAWAY:
+			return stop(p, NFQD_L7_BAD, NFQD_HTTP_R_H2_FRAME);
+		default:
+			break;		/* ignored (RFC 9113 5.5) */
+		}
+		pos = end;
+		if (inblock && (flags & H2_F_END_HEADERS))
+			break;
+	}
+	q.p = p;
+	q.out = out;
+	q.seen = 0;
+	q.regular = false;
+	q.auth_len = q.host_len = -1;
+	q.auth[0] = q.host[0] = '\0';
+	q.path_len = q.rawauth_len = 0;
+	nfqd_hpack_init(&d, H2_TABLE);
+	r = nfqd_hpack_decode(&d, blk, blen, h2_field, &q, &why);
+	if (r == -1)
+		return stop(p, NFQD_L7_BAD, NFQD_HTTP_R_H2_HPACK);
+	if (r != 0 || !h2_request(&q))
+		return false;
+	p->pos = pos;
+	return true;
+}
+
+enum nfqd_l7_res
+nfqd_http_first_parse(const uint8_t *buf, size_t len,
+    struct nfqd_http_req *out)
+{
+	struct http_p	p = {
+		.b = buf,
+		.n = len < NFQD_HTTP_HEAD_MAX ? len : NFQD_HTTP_HEAD_MAX,
+		.full = len >= NFQD_HTTP_HEAD_MAX,
+		.res = NFQD_L7_DONE,
+	};
+	size_t		k = len < sizeof(h2_preface) ? len : sizeof(h2_preface);
+	uint32_t	need = 0;
+
+	if (k == 0 || memcmp(buf, h2_preface, k) != 0)
+		return nfqd_http_req_parse(buf, len, out);
+	memset(out, 0, sizeof(*out));
+	if (k < sizeof(h2_preface)) {
+		out->need = sizeof(h2_preface);
+		return NFQD_L7_MORE;
+	}
+	if (!h2_frames(&p, out, &need)) {
+		memset(out, 0, sizeof(*out));
+		out->why = p.why;
+		if (p.res == NFQD_L7_MORE)
+			out->need = need;
+		return p.res;
+	}
+	out->h2 = true;
+	out->close = true;
+	out->used = (uint32_t)p.pos;
+	return NFQD_L7_DONE;
 }
 
 const char *

@@ -489,7 +489,7 @@ parse_stream(struct nfqd_l7 *l, const uint8_t *buf, size_t len, bool dns,
 		*need = h.need;
 	if (res != NFQD_L7_NOT)
 		goto out;
-	if ((res = nfqd_http_req_parse(buf, len, &r)) == NFQD_L7_DONE) {
+	if ((res = nfqd_http_first_parse(buf, len, &r)) == NFQD_L7_DONE) {
 		from_http(f, &r);
 		l->req.valid = true;
 		l->req.close = r.close;
@@ -498,7 +498,7 @@ parse_stream(struct nfqd_l7 *l, const uint8_t *buf, size_t len, bool dns,
 		l->req.clen = r.content_length;
 	}
 	if (res == NFQD_L7_MORE)
-		*need = 0;
+		*need = r.need;		/* HTTP/2's frames; 0: a line */
 	if (res != NFQD_L7_NOT)
 		goto out;
 	memset(f, 0, sizeof(*f));

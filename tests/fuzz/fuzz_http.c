@@ -1,12 +1,13 @@
 /*
- * libFuzzer target for nfqd_http_req_parse().
+ * libFuzzer target for nfqd_http_first_parse(): nfqd_http_req_parse() and
+ * HTTP/2 with prior knowledge.
  *
  * Input: the client's stream from its first byte.  The parser sees exactly
  * libFuzzer's buffer, so a read past len is a read past the allocation;
  * prefixes are parsed from copies of exactly their size.  Besides "no
  * crash", it asserts what the header promises:
  *   - the answer and why agree; on MORE, NOT and BAD every field but why
- *     is zero;
+ *     (and need) is zero; a MORE's need is 0 or past len;
  *   - DONE: used <= len and <= NFQD_HTTP_HEAD_MAX; the body is none, a
  *     length under 10^18 (its value 0 otherwise) or chunked (never in
  *     HTTP/1.0), and with close and upgrade what the head's lines,
@@ -25,7 +26,9 @@
  *     method of tchars, a target, a third word "HTTP/..." in any case, or
  *     "GET" and a target alone on the line), split here independently
  *     of the parser, is never NOT (but the HTTP/2 preface's);
- *   - nothing depends on what out held before.
+ *   - nothing depends on what out held before;
+ *   - HTTP/2 (h2): the stream starts with the preface, close is set, no
+ *     body, minor 0; the method tchars, host and path as above.
  *
  *   make fuzz; d=$(mktemp -d); cp -r tests/fuzz/corpus/http/. $d
  *   build/fuzz/fuzz_http -max_total_time=60 -rss_limit_mb=2048 $d
@@ -140,7 +143,7 @@ parse_copy(const uint8_t *buf, size_t len, struct nfqd_http_req *r)
 
 	ASSERT(copy != NULL);
 	memcpy(copy, buf, len);
-	res = nfqd_http_req_parse(copy, len, r);
+	res = nfqd_http_first_parse(copy, len, r);
 	free(copy);
 	return res;
 }
@@ -289,14 +292,22 @@ check_done(const struct nfqd_http_req *r, const uint8_t *in, size_t size)
 	ASSERT(r->body == NFQD_HTTP_BODY_LENGTH || r->content_length == 0);
 	ASSERT(r->content_length < 1000000000000000000ull);
 	ASSERT(r->body != NFQD_HTTP_BODY_CHUNKED || r->minor != 0);
-	check_framing(r, in);
-
-	/* The request line's first word, after any empty lines. */
-	while (in[skip] == '\r' || in[skip] == '\n')
-		skip++;
+	ASSERT(r->need == 0);
+	if (r->h2) {
+		ASSERT(r->used >= 24 + 9 + 9);
+		ASSERT(memcmp(in, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 24) ==
+		    0);
+		ASSERT(r->close && !r->upgrade && r->minor == 0 &&
+		    r->body == NFQD_HTTP_BODY_NONE);
+	} else {
+		check_framing(r, in);
+		/* The request line's first word, after any empty lines. */
+		while (in[skip] == '\r' || in[skip] == '\n')
+			skip++;
+		ASSERT(memcmp(in + skip, r->method, r->method_len) == 0);
+		ASSERT(in[skip + r->method_len] == ' ');
+	}
 	ASSERT(r->method_len >= 1 && r->method_len <= NFQD_HTTP_METHOD_MAX);
-	ASSERT(memcmp(in + skip, r->method, r->method_len) == 0);
-	ASSERT(in[skip + r->method_len] == ' ');
 	for (i = 0; i < r->method_len; i++)
 		ASSERT(is_tchar((uint8_t)r->method[i]));
 
@@ -330,7 +341,7 @@ LLVMFuzzerTestOneInput(const uint8_t *in, size_t size)
 	size_t			 k, lo, hi;
 
 	memset(&g1, 0x5a, sizeof(g1));
-	r = nfqd_http_req_parse(in, size, &g1.req);
+	r = nfqd_http_first_parse(in, size, &g1.req);
 	ASSERT(all(g1.before, sizeof(g1.before), 0x5a));
 	ASSERT(all(g1.after, sizeof(g1.after), 0x5a));
 	ASSERT(r == NFQD_L7_MORE || r == NFQD_L7_DONE || r == NFQD_L7_NOT ||
@@ -344,13 +355,19 @@ LLVMFuzzerTestOneInput(const uint8_t *in, size_t size)
 	else {
 		memcpy(&g2.req, &g1.req, sizeof(g2.req));
 		g2.req.why = 0;
+		g2.req.need = 0;
 		ASSERT(all(&g2.req, sizeof(g2.req), 0));
+		ASSERT(g1.req.need == 0 || (r == NFQD_L7_MORE &&
+		    g1.req.need > size));
 	}
 	/* NOT and the reasons that say it go together. */
 	ASSERT((r == NFQD_L7_NOT) == (g1.req.why == NFQD_HTTP_R_NOT_HTTP ||
 	    g1.req.why == NFQD_HTTP_R_NOT_TARGET ||
 	    g1.req.why == NFQD_HTTP_R_H2_PREFACE));
-	if (size < NFQD_HTTP_HEAD_MAX)
+	/* HTTP/2 says TOO_BIG as soon as a frame's header says its end is
+	   past NFQD_HTTP_HEAD_MAX. */
+	if (size < NFQD_HTTP_HEAD_MAX && (size < 24 || memcmp(in,
+	    "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 24) != 0))
 		ASSERT(g1.req.why != NFQD_HTTP_R_TOO_BIG);
 	if (lenient_request(in, size))
 		ASSERT(r != NFQD_L7_NOT ||
@@ -358,7 +375,7 @@ LLVMFuzzerTestOneInput(const uint8_t *in, size_t size)
 
 	/* Nothing depends on what out held before. */
 	memset(&g2, 0xa5, sizeof(g2));
-	ASSERT(nfqd_http_req_parse(in, size, &g2.req) == r);
+	ASSERT(nfqd_http_first_parse(in, size, &g2.req) == r);
 	ASSERT(memcmp(&g1.req, &g2.req, sizeof(g1.req)) == 0);
 
 	/* Prefixes: one byte short of DONE, and one the input picks. */

@@ -1,7 +1,8 @@
 #!/bin/bash
 # nfqd's parsers against tshark's on the same packets: real clients (curl,
 # openssl s_client, dig) talk to real servers (a Python TLS server,
-# openssl s_server over IPv6, python3 http.server, dnsmasq) while tcpdump
+# openssl s_server over IPv6, python3 http.server, nghttpd for HTTP/2
+# without TLS, dnsmasq) while tcpdump
 # captures the receiver's side; then l7dump (nfqd's own code, tests/tools)
 # and tshark read the capture, and every client message must give the
 # same frame, server name, ALPN list, Host, method, path, query name and
@@ -16,9 +17,10 @@ TLSP=4433	# the Python TLS server, IPv4
 TLS6P=4434	# openssl s_server, IPv6
 HTTPP=8080
 HTTPK=8081	# tests/tools/httpserve.py: kept-alive connections
+H2P=8082	# nghttpd --no-tls: HTTP/2 with prior knowledge
 CAP=$TMP/cap.pcap
 
-for c in tshark tcpdump openssl curl dig dnsmasq ethtool; do
+for c in tshark tcpdump openssl curl dig dnsmasq ethtool nghttpd; do
 	if ! command -v $c >/dev/null; then
 		fail "$c is not installed (scripts/deps.sh installs it)"
 		finish
@@ -46,6 +48,9 @@ BG_PIDS+=($!)
 ip netns exec "$NS2" $PY "$TOP/tests/tools/httpserve.py" $A2 $HTTPK \
     >"$TMP/httpk.log" 2>&1 &
 BG_PIDS+=($!)
+ip netns exec "$NS2" nghttpd --no-tls -d "$TMP/www" -a $A2 $H2P \
+    >"$TMP/nghttpd.log" 2>&1 &
+BG_PIDS+=($!)
 ip netns exec "$NS2" dnsmasq --no-daemon --no-resolv --no-hosts \
     --bind-interfaces --listen-address=$A2 --listen-address=$A62 --port=53 \
     --address=/ok.example/10.1.1.1 --address=/ok.example/fd00::1 \
@@ -57,6 +62,7 @@ wait_until 10 listening $TLSP || fail "the TLS server did not listen"
 wait_until 10 listening $TLS6P || fail "openssl s_server did not listen"
 wait_until 10 listening $HTTPP || fail "http.server did not listen"
 wait_until 10 listening $HTTPK || fail "httpserve.py did not listen"
+wait_until 10 listening $H2P || fail "nghttpd did not listen"
 wait_until 10 listening 53 || fail "dnsmasq did not listen"
 
 # The capture, on the receiver's side of the veth, where nfqd would read.
@@ -155,6 +161,14 @@ check "the kept-alive requests went on one connection" \
     END { print n + 0, length(p) }' \
     "$TMP/httpk.log")" "4 1"
 
+# HTTP/2 with prior knowledge: the first request of each connection
+# (curl turns Host into :authority; HPACK, Huffman and all).
+http "http://H2.Example:$H2P/h2/a?x=1" --http2-prior-knowledge \
+    --resolve "H2.Example:$H2P:$A2"
+http "http://$A2:$H2P/h2/b" --http2-prior-knowledge -H "Host: h2b.example"
+http "http://$A2:$H2P/h2/c" --http2-prior-knowledge -d x=1 \
+    -H "Host: h2c.example:99"
+
 # DNS: types, case, IPv6, TCP, and later queries on one TCP connection.
 dns ok.example A
 dns ok.example AAAA
@@ -195,12 +209,16 @@ cat "$TMP/l7dump.err"
 tshark -r "$CAP" -n -o http.desegment_body:FALSE \
     -d tcp.port==$TLSP,tls -d tcp.port==$TLS6P,tls \
     -d tcp.port==$HTTPP,http -d tcp.port==$HTTPK,http \
-    -Y 'tls.handshake.type == 1 || http.request || dns.flags.response == 0' \
+    -d tcp.port==$H2P,http2 \
+    -Y 'tls.handshake.type == 1 || http.request || dns.flags.response == 0 ||
+    (http2.type == 1 && tcp.dstport == '$H2P')' \
     -T fields -E separator=/t -e frame.number -e tls.handshake.type \
     -e tls.handshake.extensions_server_name \
     -e tls.handshake.extensions_alpn_str -e http.host \
     -e http.request.method -e http.request.uri -e dns.qry.name \
     -e dns.qry.type -e dns.flags.response -e tcp.segment.count \
+    -e http2.headers.authority -e http2.headers.method \
+    -e http2.headers.path \
     >"$TMP/tshark.raw" 2>"$TMP/tshark.err"
 rc=$?
 check "tshark exits 0" $rc 0
@@ -218,6 +236,7 @@ function host(h) {
 }
 $2 ~ /(^|,)1(,|$)/ { print $1, "tls", norm($3), $4; next }
 $6 != "" { print $1, "http", host($5), $6 " " $7; next }
+$13 != "" { print $1, "http", host($12), $13 " " $14; next }
 $8 != "" && $10 ~ /^(0|False)$/ { print $1, "dns", norm($8), $9; next }
 { print $1, "unknown", $0 }
 ' "$TMP/tshark.raw" >"$TMP/tshark.txt"

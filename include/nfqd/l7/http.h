@@ -26,7 +26,10 @@ enum nfqd_http_why {
 					   ("USER x", "sip:"), and no request
 					   line read leniently */
 	NFQD_HTTP_R_H2_PREFACE,		/* NOT: the HTTP/2 connection
-					   preface (PRI * HTTP/2.0) */
+					   preface's line (PRI * HTTP/2.0),
+					   where HTTP/1.x is read, or a line
+					   that starts it but not the rest
+					   of the preface (first requests) */
 	NFQD_HTTP_R_BARE_CR,		/* a CR not followed by LF */
 	NFQD_HTTP_R_CTL,		/* NUL, a control byte or DEL in the
 					   head; a byte outside visible ASCII
@@ -64,6 +67,17 @@ enum nfqd_http_why {
 					   Transfer-Encoding other than
 					   "chunked" or in HTTP/1.0, a
 					   Content-Length not 1 to 18 digits */
+	NFQD_HTTP_R_H2_FRAME,		/* HTTP/2: a frame a server refuses
+					   before the first request (see
+					   nfqd_http_first_parse()) */
+	NFQD_HTTP_R_H2_HPACK,		/* HTTP/2: the first request's header
+					   block does not decode (RFC 7541) */
+	NFQD_HTTP_R_H2_FIELD,		/* HTTP/2: a malformed request (RFC
+					   9113 8.2, 8.3): a name with upper
+					   case or other bytes, a value with
+					   NUL, CR or LF, a pseudo-header
+					   unknown, repeated or after a
+					   field, one required missing */
 	NFQD_HTTP_R_MAX
 };
 
@@ -94,6 +108,11 @@ struct nfqd_http_req {
 	uint8_t	 body;			/* enum nfqd_http_body */
 	bool	 close;			/* a Connection header lists "close" */
 	bool	 upgrade;		/* an Upgrade header is there */
+	bool	 h2;			/* HTTP/2 (nfqd_http_first_parse()) */
+	uint32_t need;			/* MORE of HTTP/2: the stream's length
+					   at which asking again can change
+					   the answer; 0 for HTTP/1.x (when a
+					   line ends) */
 };
 
 /*
@@ -108,7 +127,8 @@ struct nfqd_http_req {
  * DONE and BAD, once answered, stay the same, fields and all, for every
  * larger len, and every shorter prefix of a DONE stream is MORE.  NOT
  * stays NOT too, but may follow MORE (a method of 16 tchars waits for the
- * 17th byte).  On MORE, NOT and BAD every field but why is zero.
+ * 17th byte).  On MORE, NOT and BAD every field but why is zero (and
+ * need, below).
  *
  * Strictness: where a server could read a request otherwise than this
  * parser, the request is BAD.  RFC 9110 and 9112 have servers reject
@@ -218,6 +238,53 @@ struct nfqd_http_req {
  * to its first NFQD_HTTP_PATH_MAX bytes and path_cut is set.
  */
 enum nfqd_l7_res nfqd_http_req_parse(const uint8_t *buf, size_t len,
+	    struct nfqd_http_req *out);
+
+/*
+ * The first request of a connection: nfqd_http_req_parse(), or, when the
+ * stream starts with the HTTP/2 connection preface ("PRI *
+ * HTTP/2.0\r\n\r\nSM\r\n\r\n", RFC 9113 3.4: h2c with prior knowledge,
+ * as curl --http2-prior-knowledge and cleartext gRPC send it), the first
+ * request HTTP/2 frames carry.  The same promises as above hold (DONE and
+ * BAD stay, NOT may follow MORE); a prefix of the preface is MORE, need
+ * 24.  A first line "PRI * HTTP/2.0" without the rest of the preface is
+ * NOT (H2_PREFACE), as servers refuse it.
+ *
+ * HTTP/2: after the preface, frames (a 9-byte header, at most 16384
+ * bytes of payload, SETTINGS_MAX_FRAME_SIZE's initial value: a client
+ * sends more only to a server that asked for it) up to the end of the
+ * first HEADERS frame's header block (its CONTINUATION frames), all
+ * within NFQD_HTTP_HEAD_MAX bytes of the stream (TOO_BIG otherwise).
+ * BAD (H2_FRAME), as servers answer them with a connection error: a
+ * first frame that is not a SETTINGS frame on stream 0, a frame over
+ * 16384 bytes, DATA, RST_STREAM, PUSH_PROMISE, GOAWAY or CONTINUATION
+ * before the first HEADERS, a HEADERS frame on stream 0 or on an even
+ * stream, its padding or priority longer than its payload, any frame but
+ * its CONTINUATION (same stream) before the block ends, a SETTINGS,
+ * PING, PRIORITY or WINDOW_UPDATE frame of the wrong length or stream.
+ * Frames of types servers ignore (10 and up) are stepped over.  The
+ * block is decoded with HPACK (l7/hpack.h; any error is H2_HPACK) under
+ * a dynamic table of 4096 bytes, the size a client may use before it has
+ * the server's SETTINGS: a block that needs more (a size update over
+ * 4096, a reference to an entry 4096 bytes do not keep) is H2_HPACK.
+ *
+ * The request (RFC 9113 8.3), strictly, as for HTTP/1.x (H2_FIELD
+ * unless said): field names are lower-case tchars (pseudo-headers after
+ * ':'); values hold no NUL, CR or LF; pseudo-headers are :method,
+ * :scheme, :authority, :path and :protocol (RFC 8441), each at most once
+ * and before every other field; :method is 1 to 16 tchars; CONNECT
+ * without :protocol has :authority (host ":" port) and neither :scheme
+ * nor :path, its path is ""; every other request has :scheme and :path,
+ * :path is "*" (OPTIONS only: TARGET) or starts with '/' (TARGET),
+ * visible ASCII (CTL), and is normalized as above (PATH).  The host is
+ * :authority's, else the host field's, normalized as Host is above
+ * (HOST); both there and naming different hosts is HOST_DIFF, two host
+ * fields HOST_DUP.  DONE: h2 set, used is the end of the block's last
+ * frame, close set (nfqd reads no later request of the connection:
+ * they come on other streams, under the header compression state of the
+ * requests before them), minor 0, body NONE.
+ */
+enum nfqd_l7_res nfqd_http_first_parse(const uint8_t *buf, size_t len,
 	    struct nfqd_http_req *out);
 
 /* enum nfqd_http_why in words; "unknown" out of range. */
