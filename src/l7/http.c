@@ -66,6 +66,14 @@ struct http_p {
 	uint8_t		 why;		/* enum nfqd_http_why for NOT, BAD */
 };
 
+/* A parse of buf[0..len) from its start, DONE until something stops it. */
+#define HTTP_P(buf, len) {						\
+	.b = (buf),							\
+	.n = (len) < NFQD_HTTP_HEAD_MAX ? (len) : NFQD_HTTP_HEAD_MAX,	\
+	.full = (len) >= NFQD_HTTP_HEAD_MAX,				\
+	.res = NFQD_L7_DONE,						\
+}
+
 /* The normalized path as it is built in out->path. */
 struct path_out {
 	char		*dst;		/* PATH_CAP + 1 bytes */
@@ -788,12 +796,7 @@ fields(struct http_p *p, char *host, int *host_len, struct nfqd_http_req *out)
 enum nfqd_l7_res
 nfqd_http_req_parse(const uint8_t *buf, size_t len, struct nfqd_http_req *out)
 {
-	struct http_p	p = {
-		.b = buf,
-		.n = len < NFQD_HTTP_HEAD_MAX ? len : NFQD_HTTP_HEAD_MAX,
-		.full = len >= NFQD_HTTP_HEAD_MAX,
-		.res = NFQD_L7_DONE,
-	};
+	struct http_p	p = HTTP_P(buf, len);
 	char		host[NFQD_L7_NAME_MAX + 1];
 	int		form = FORM_UNKNOWN, host_len = -1;
 
@@ -1171,12 +1174,7 @@ enum nfqd_l7_res
 nfqd_http_first_parse(const uint8_t *buf, size_t len,
     struct nfqd_http_req *out)
 {
-	struct http_p	p = {
-		.b = buf,
-		.n = len < NFQD_HTTP_HEAD_MAX ? len : NFQD_HTTP_HEAD_MAX,
-		.full = len >= NFQD_HTTP_HEAD_MAX,
-		.res = NFQD_L7_DONE,
-	};
+	struct http_p	p = HTTP_P(buf, len);
 	size_t		k = len < sizeof(h2_preface) ? len : sizeof(h2_preface);
 	uint32_t	need = 0;
 

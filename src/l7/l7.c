@@ -451,7 +451,8 @@ from_dns(struct nfqd_l7fields *f, const struct nfqd_dns_query *q)
  * The client's first bytes, buf[0..len): on port 53 DNS over TCP (which
  * is never NOT: every stream there is read as DNS), elsewhere TLS, then
  * HTTP.  MORE while one of them could still be it; *need then says when
- * asking again can change that (0: when a line ends, for HTTP).
+ * asking again can change that (0 for HTTP/1.x: when a line ends; the
+ * frames of HTTP/2 say their lengths).
  */
 static enum nfqd_l7_res
 parse_stream(struct nfqd_l7 *l, const uint8_t *buf, size_t len, bool dns,
@@ -512,10 +513,11 @@ out:
 
 /*
  * Whether bytes buf[before..contig) can change a parse's MORE: not before
- * the stream reaches need (TLS, DNS: their lengths say how long), and for
- * HTTP (need 0) only while the start is short enough to be told from
- * other protocols, or when a line ends.  A client that sends its hello a
- * byte at a time then costs a parse per record or line, not per byte.
+ * the stream reaches need (TLS, DNS, HTTP/2: their lengths say how long),
+ * and for HTTP/1.x (need 0) only while the start is short enough to be
+ * told from other protocols, or when a line ends.  A client that sends
+ * its hello a byte at a time then costs a parse per record, frame or
+ * line, not per byte.
  */
 static bool
 worth_parsing(const struct nfqd_flow *f, const uint8_t *buf, size_t before,
