@@ -87,7 +87,7 @@ $(B)/tests/test_pcapw: tests/unit/test_pcapw.c tests/unit/unit.h \
 	    $(filter-out $(B)/faults/main.o,$(FAULT_OBJS)) $(LDLIBS)
 
 $(B)/tests/%: tests/unit/%.c tests/unit/unit.h tests/unit/queue_ref.h \
-    tests/unit/tls_ref.h tests/unit/names_ref.h $(OBJS)
+    tests/unit/tls_ref.h tests/unit/names_ref.h tests/unit/http_prefix.h $(OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(NFQD_CFLAGS) -Itests/unit -o $@ $< $(OBJS) $(LDLIBS)
 

@@ -18,6 +18,7 @@
 
 #include "nfqd/l7/http.h"
 #include "unit.h"
+#include "http_prefix.h"
 
 #define PREFACE		"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 
@@ -188,58 +189,13 @@ request(struct w *w, const struct w *blk, unsigned o)
 static enum nfqd_l7_res
 parse_exact(const uint8_t *buf, size_t len, struct nfqd_http_req *r)
 {
-	enum nfqd_l7_res	 res;
-	uint8_t			*copy = malloc(len > 0 ? len : 1);
-
-	if (copy == NULL)
-		abort();
-	memcpy(copy, buf, len);
-	res = nfqd_http_first_parse(copy, len, r);
-	free(copy);
-	return res;
+	return parse_with(nfqd_http_first_parse, buf, len, r);
 }
 
-static bool
-zero_but(const struct nfqd_http_req *r)
-{
-	struct nfqd_http_req	z;
-
-	memset(&z, 0, sizeof(z));
-	z.why = r->why;
-	z.need = r->need;
-	return memcmp(&z, r, sizeof(z)) == 0;
-}
-
-/* Every prefix: MORE (fields zero, need past it) up to where the whole is
- * answered, not before the last MORE's need, then the same answer. */
 static void
 check_prefixes(const char *name, const uint8_t *buf, size_t len)
 {
-	struct nfqd_http_req	whole, r;
-	enum nfqd_l7_res	wres, res;
-	size_t			k, first = len + 1, need = 0, bad = 0;
-
-	wres = parse_exact(buf, len, &whole);
-	for (k = 0; k <= len; k++) {
-		res = parse_exact(buf, k, &r);
-		if (first > len && res == NFQD_L7_MORE) {
-			if (!zero_but(&r) || r.why != 0 || (r.need != 0 &&
-			    r.need <= k))
-				bad++;
-			need = r.need;
-			continue;
-		}
-		if (first > len) {
-			first = k;
-			if (k < need)
-				bad++;	/* answered before the need said */
-		}
-		if (res != wres || memcmp(&r, &whole, sizeof(r)) != 0)
-			bad++;
-	}
-	CHECKF(bad == 0 && (wres != NFQD_L7_DONE || first == whole.used),
-	    unit_fmt("%s: MORE up to %zu bytes, then the same answer", name,
-	    first), "%zu prefixes wrong; used %u", bad, whole.used);
+	check_prefixes_with(nfqd_http_first_parse, name, buf, len);
 }
 
 /* A row's block: fields given as "name", "value" pairs, NULL ended, an

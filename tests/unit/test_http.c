@@ -15,6 +15,7 @@
 
 #include "nfqd/l7/http.h"
 #include "unit.h"
+#include "http_prefix.h"
 
 /*
  * Captured on 127.0.0.1 by a python3 listener that kept the bytes of the
@@ -515,67 +516,22 @@ static const struct hcase	cases[] = {
 	{ "HTTP/0.9 GET, scheme", S("GET http:/admin\r\n\r\n"), BAD(LINE) },
 };
 
-/* buf[0..len) parsed from a buffer of exactly len bytes. */
 static enum nfqd_l7_res
 parse_exact(const char *buf, size_t len, struct nfqd_http_req *r)
 {
-	enum nfqd_l7_res	 res;
-	uint8_t			*copy = malloc(len > 0 ? len : 1);
-
-	if (copy == NULL)
-		abort();
-	memcpy(copy, buf, len);
-	res = nfqd_http_req_parse(copy, len, r);
-	free(copy);
-	return res;
+	return parse_with(nfqd_http_req_parse, buf, len, r);
 }
 
 static bool
 all_zero_but_why(const struct nfqd_http_req *r)
 {
-	struct nfqd_http_req	z;
-
-	memset(&z, 0, sizeof(z));
-	z.why = r->why;
-	return memcmp(&z, r, sizeof(z)) == 0;
+	return zero_but_why_need(r) && r->need == 0;
 }
 
-/*
- * Every prefix of buf: MORE (fields zero) up to the length where the
- * answer for the whole is first given, then that answer, fields and all,
- * at every length after.
- */
 static void
 check_prefixes(const char *name, const char *buf, size_t len)
 {
-	struct nfqd_http_req	whole, r;
-	enum nfqd_l7_res	wres, res;
-	size_t			k, more = 0, same = 0, first = len;
-
-	wres = parse_exact(buf, len, &whole);
-	for (k = 0; k <= len; k++) {
-		res = parse_exact(buf, k, &r);
-		if (res == NFQD_L7_MORE && first == len && all_zero_but_why(&r) &&
-		    r.why == 0)
-			more++;
-		else {
-			if (first == len)
-				first = k;
-			if (res == wres && memcmp(&r, &whole, sizeof(r)) == 0)
-				same++;
-		}
-	}
-	if (wres == NFQD_L7_MORE)
-		CHECKF(more == len + 1, unit_fmt("%s: every prefix MORE", name),
-		    "%zu MORE of %zu", more, len + 1);
-	else
-		CHECKF(more == first && same == len + 1 - first,
-		    unit_fmt("%s: MORE up to %zu bytes, then the same answer",
-		    name, first), "%zu MORE, %zu the same of %zu", more, same,
-		    len + 1 - first);
-	if (wres == NFQD_L7_DONE)
-		CHECK_UINT_EQ(first, whole.used,
-		    unit_fmt("%s: DONE first at used", name));
+	check_prefixes_with(nfqd_http_req_parse, name, buf, len);
 }
 
 static void
