@@ -19,6 +19,11 @@
  * would not fit there.  A new entry may take its name from an entry that
  * adding it evicts (RFC 7541 4.4): its bytes are still in buf[] below the
  * live ones, and are moved along with them.
+ *
+ * A Huffman-coded name or value is decoded into scratch[], one static
+ * buffer for the process (the struct holds the table only, to be small
+ * enough to keep one per connection): decoding is not reentrant, and is
+ * on one thread.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -29,6 +34,14 @@
 #define NSTATIC		61		/* Appendix A's entries */
 #define ENT_MASK	(NFQD_HPACK_ENTRIES - 1)
 #define NOT_IN_BUF	UINT32_MAX	/* a name not in d->buf */
+
+_Static_assert((NFQD_HPACK_ENTRIES & ENT_MASK) == 0 &&
+    NFQD_HPACK_ENTRIES > 0, "NFQD_HPACK_ENTRIES is a power of two");
+_Static_assert(NFQD_HPACK_TABLE_MAX - 32 <= UINT16_MAX,
+    "an entry's name and value lengths fit its uint16_t");
+
+/* One field's Huffman-decoded name and value, after each other. */
+static uint8_t	scratch[NFQD_HPACK_SCRATCH];
 
 static const char *const whys[NFQD_HPACK_R_MAX] = {
 	[NFQD_HPACK_R_NONE] = "no problem",
@@ -288,7 +301,7 @@ static const uint16_t huff_sym[257] = {
 struct cur {
 	const uint8_t	*blk;
 	size_t		 len, p;	/* blk[p] is the next byte */
-	size_t		 sc;		/* d->scratch bytes the field uses */
+	size_t		 sc;		/* scratch[] bytes the field uses */
 	unsigned	*why;
 };
 
@@ -390,11 +403,10 @@ huff_decode(const uint8_t *s, size_t n, uint8_t *out)
 
 /*
  * The string literal at c->blk[c->p] (5.2): in the block, or decoded into
- * d->scratch after the field's bytes there.  0, or -1 with why.
+ * scratch[] after the field's bytes there.  0, or -1 with why.
  */
 static int
-get_str(struct nfqd_hpack *d, struct cur *c, const uint8_t **s,
-    uint32_t *slen)
+get_str(struct cur *c, const uint8_t **s, uint32_t *slen)
 {
 	uint32_t	n;
 	long		got;
@@ -414,9 +426,9 @@ get_str(struct nfqd_hpack *d, struct cur *c, const uint8_t **s,
 	/* Cannot be: a field's strings are in one block. */
 	if ((size_t)n * 8 / 5 > NFQD_HPACK_SCRATCH - c->sc)
 		return refuse(c->why, NFQD_HPACK_R_TOO_BIG);
-	if ((got = huff_decode(c->blk + c->p, n, d->scratch + c->sc)) < 0)
+	if ((got = huff_decode(c->blk + c->p, n, scratch + c->sc)) < 0)
 		return refuse(c->why, NFQD_HPACK_R_HUFFMAN);
-	*s = d->scratch + c->sc;
+	*s = scratch + c->sc;
 	*slen = (uint32_t)got;
 	c->sc += (size_t)got;
 	c->p += n;
@@ -605,12 +617,12 @@ nfqd_hpack_decode(struct nfqd_hpack *d, const uint8_t *blk, size_t len,
 				return -1;
 			noff = NOT_IN_BUF;
 			if (v == 0) {
-				if (get_str(d, &c, &f.name, &f.nlen) < 0)
+				if (get_str(&c, &f.name, &f.nlen) < 0)
 					return -1;
 			} else if (lookup(d, &c, v, &f, &noff) < 0) {
 				return -1;
 			}
-			if (get_str(d, &c, &f.value, &f.vlen) < 0)
+			if (get_str(&c, &f.value, &f.vlen) < 0)
 				return -1;
 		}
 		if ((r = cb(arg, &f)) != 0)
@@ -625,4 +637,11 @@ const char *
 nfqd_hpack_why_str(unsigned why)
 {
 	return why < NFQD_HPACK_R_MAX ? whys[why] : "unknown";
+}
+
+const uint8_t *
+nfqd_hpack_scratch(size_t *len)
+{
+	*len = sizeof(scratch);
+	return scratch;
 }

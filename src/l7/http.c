@@ -834,9 +834,9 @@ fail:
  * and refused).  The stream is walked frame by frame from the preface on
  * each call; the first HEADERS frame's block, put together from its
  * CONTINUATIONs, is decoded once it is whole, into a decoder on the
- * stack (with the block and the request, about 140 KiB: a worker's stack
- * has 8 MiB, only its main thread parses, and only a stream that starts
- * with the preface gets here).
+ * stack (about 5 KiB; with the block and the request, about 38 KiB: a
+ * worker's stack has 8 MiB, only its main thread parses, and only a
+ * stream that starts with the preface gets here).
  */
 static const uint8_t	h2_preface[24] = {
 	'P', 'R', 'I', ' ', '*', ' ', 'H', 'T', 'T', 'P', '/', '2', '.', '0',

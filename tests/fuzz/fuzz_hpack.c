@@ -5,16 +5,19 @@
  * into up to 3 blocks (at byte * (n + 1) / 256, the two in order), decoded
  * one after another by one decoder, so its dynamic table carries over
  * (and decoding goes on after a refusal, which must not crash); the third
- * byte's low 2 bits pick the decoder's max (0, 256, 4096, 65536), the rest
- * the field at which the callback returns 3 (0: never).  Each block is
- * copied to an allocation of exactly its size.  Asserted: every field's
- * name and value lie in the block's copy, in the decoder's table or
- * scratch, or are a static table entry's (learnt from the decoder:
- * indexes 1 to 61); the result is 0 with no why, -1 with a why in range,
- * or the callback's 3 with no why; after each block the table's entries
- * lie in its buffer in order, their sizes add up to its size, at most its
- * max, that at most the decoder's limit; and a second run with a fresh
- * decoder gives the same fields (hashed), results and whys.
+ * byte's low 2 bits pick the max given to the decoder (0, 256, 4096, or
+ * 2^20, which it takes as NFQD_HPACK_TABLE_MAX), the rest the field at
+ * which the callback returns 3 (0: never).  Each block is copied to an
+ * allocation of exactly its size.  Asserted: every field's name and value
+ * lie in the block's copy, in the decoder's table, in the Huffman buffer
+ * (nfqd_hpack_scratch()), or are a static table entry's (learnt from the
+ * decoder: indexes 1 to 61); the result is 0 with no why, -1 with a why
+ * in range, or the callback's 3 with no why; after each block the
+ * decoder's limit is the max given cut to NFQD_HPACK_TABLE_MAX, the
+ * table's entries lie in its buffer in order, their sizes add up to its
+ * size, at most its max, that at most the decoder's limit; and a second
+ * run with a fresh decoder gives the same fields (hashed), results and
+ * whys.
  *
  * Seeds (tests/fuzz/corpus/hpack/): RFC 7541 Appendix C's blocks, one
  * file a section, prefixed so the cuts fall between the blocks.
@@ -73,11 +76,13 @@ within(const uint8_t *p, uint32_t n, const void *base, size_t size)
 static bool
 placed(const struct run *r, const uint8_t *p, uint32_t n, bool name)
 {
-	unsigned	i;
+	const uint8_t	*sc;
+	size_t		 sclen;
+	unsigned	 i;
 
+	sc = nfqd_hpack_scratch(&sclen);
 	if ((r->len > 0 && within(p, n, r->blk, r->len)) ||
-	    within(p, n, r->d->buf, r->d->tail) ||
-	    within(p, n, r->d->scratch, sizeof(r->d->scratch)))
+	    within(p, n, r->d->buf, r->d->tail) || within(p, n, sc, sclen))
 		return true;
 	for (i = 0; i < nstat; i++)
 		if (name ? p == statics[i].name && n == statics[i].nlen :
@@ -185,7 +190,8 @@ run(const uint8_t *data, size_t n, const size_t *cut, uint32_t max,
 		else
 			ASSERT(res == -1 && why > NFQD_HPACK_R_NONE &&
 			    why < NFQD_HPACK_R_MAX);
-		ASSERT(r.d->limit == max);
+		ASSERT(r.d->limit == (max > NFQD_HPACK_TABLE_MAX ?
+		    NFQD_HPACK_TABLE_MAX : max));
 		check_table(r.d);
 		mix(&r.hash, &res, sizeof(res));
 		mix(&r.hash, &why, sizeof(why));
@@ -198,8 +204,7 @@ run(const uint8_t *data, size_t n, const size_t *cut, uint32_t max,
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const uint32_t	maxes[4] = { 0, 256, 4096,
-				    NFQD_HPACK_TABLE_MAX };
+	static const uint32_t	maxes[4] = { 0, 256, 4096, 1u << 20 };
 	size_t			cut[3], n;
 	uint32_t		max;
 	unsigned		stop;

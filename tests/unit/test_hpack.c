@@ -6,9 +6,10 @@
  * dynamic table's corners (a size update to 0, an entry larger than the
  * table, a name taken from an entry that adding it evicts, the table's
  * bytes compacted); and random blocks from the small encoder here,
- * decoded back to what was encoded.  Every block is decoded from an
- * allocation of exactly its size, so a read past it is caught by ASan or
- * valgrind.
+ * decoded back to what was encoded, also by two decoders in turn, each
+ * as alone; and the decoder's size (at most 6 KiB, the table only).
+ * Every block is decoded from an allocation of exactly its size, so a
+ * read past it is caught by ASan or valgrind.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -633,7 +634,14 @@ test_table(void)
 	    "dynamic table size update after a field or over the maximum",
 	    "why in words");
 	nfqd_hpack_init(&d, 1u << 20);
-	CHECK_UINT_EQ(d.max, NFQD_HPACK_TABLE_MAX, "init over 65536: 65536");
+	CHECK(d.max == 4096 && d.limit == 4096 && NFQD_HPACK_TABLE_MAX ==
+	    4096, "init over 4096 (2^20): 4096");
+	nfqd_hpack_init(&d, 4097);
+	CHECK(d.max == 4096 && d.limit == 4096, "init to 4097: 4096");
+	CHECK(decode_hex(&d, "3fe21f", &g, &why) == -1 &&
+	    why == NFQD_HPACK_R_SIZE, "... a size update to 4097: SIZE");
+	CHECK(decode_hex(&d, "3fe11f", &g, &why) == 0 && d.max == 4096,
+	    "... to 4096: taken");
 }
 
 /* Add name n[0..nl) and value v[0..vl) with incremental indexing. */
@@ -682,13 +690,16 @@ entry_is(const struct nfqd_hpack *d, unsigned idx, size_t nl, char c,
 
 /*
  * The table's bytes compacted when the next entry would not fit at the
- * end of buf[]: max 65536, A (a name of 10000 'A's, no value) at
- * buf[0..10000), B1 to B4 ("B1" and 12498 '1's, ...) after it to 60000.
- * Then a field of 6000 'v's with A's name (index 66): adding it evicts A
- * and B1, and it does not fit after B4; A's bytes must survive the
- * compaction (RFC 7541 4.4).  Or with B4's name (62): A is evicted, B4
- * moves.
+ * end of buf[]: max 4096, A (a name of CA 'A's, no value) at buf[0..CA),
+ * B1 to B4 ("B1" and CB '1's, ...) after it to CA + 4 * (CB + 2).  Then a
+ * field of CV 'v's with A's name (index 66): adding it evicts A and B1,
+ * and it does not fit after B4; A's bytes must survive the compaction
+ * (RFC 7541 4.4).  Or with B4's name (62): A is evicted, B4 moves.
  */
+#define CA	600
+#define CB	748
+#define CV	600
+
 static void
 test_compaction(void)
 {
@@ -703,59 +714,61 @@ test_compaction(void)
 
 	for (from = 0; from < 2; from++) {
 		nfqd_hpack_init(&d, NFQD_HPACK_TABLE_MAX);
-		memset(s, 'A', 10000);
-		r = add(&d, s, 10000, s, 0);
+		memset(s, 'A', CA);
+		r = add(&d, s, CA, s, 0);
 		for (i = 1; i <= 4; i++) {
 			bn[0] = 'B';
 			bn[1] = (uint8_t)('0' + i);
-			memset(s, '0' + (int)i, 12498);
-			r |= add(&d, bn, 2, s, 12498);
+			memset(s, '0' + (int)i, CB);
+			r |= add(&d, bn, 2, s, CB);
 		}
-		CHECK(r == 0 && d.n == 5 && d.tail == 60000 && d.size == 60160,
-		    unit_fmt("compaction %u: A, B1 to B4, 60000 bytes", from));
-		memset(s, 'v', 6000);
+		CHECK(r == 0 && d.n == 5 && d.tail == CA + 4 * (CB + 2) &&
+		    d.size == CA + 32 + 4 * (CB + 34) && d.tail == 3600 &&
+		    d.size == 3760, unit_fmt("compaction %u: A, B1 to B4, "
+		    "3600 bytes", from));
+		memset(s, 'v', CV);
 		k = put_int(b, 0x40, 6, from == 0 ? 66 : 62);
-		k += put_str(b + k, s, 6000, false);
+		k += put_str(b + k, s, CV, false);
 		r = decode(&d, b, k, &g, &why);
 		if (from == 0) {
-			CHECK(r == 0 && d.n == 4 && d.size == 3 * 12532 +
-			    16032 && d.tail == 3 * 12500 + 16000,
+			CHECK(r == 0 && d.n == 4 && d.size == 3 * (CB + 34) +
+			    CA + CV + 32 && d.tail == 3 * (CB + 2) + CA + CV,
 			    "A's name: A and B1 evicted, 4 entries");
-			CHECK(entry_is(&d, 62, 10000, 'A', 'A', 6000, 'v'),
+			CHECK(entry_is(&d, 62, CA, 'A', 'A', CV, 'v'),
 			    "... 62 is A's name and the value");
 			for (i = 0; i < 3; i++)
 				CHECK(entry_is(&d, 63 + i, 2, 'B', '4' - (int)i,
-				    12498, '4' - (int)i),
+				    CB, '4' - (int)i),
 				    unit_fmt("... %u is B%u", 63 + i, 4 - i));
 		} else {
-			CHECK(r == 0 && d.n == 5 && d.size == 4 * 12532 +
-			    6034 && d.tail == 4 * 12500 + 6002,
+			CHECK(r == 0 && d.n == 5 && d.size == 4 * (CB + 34) +
+			    2 + CV + 32 && d.tail == 4 * (CB + 2) + 2 + CV,
 			    "B4's name: A evicted, 5 entries");
-			CHECK(entry_is(&d, 62, 2, 'B', '4', 6000, 'v'),
+			CHECK(entry_is(&d, 62, 2, 'B', '4', CV, 'v'),
 			    "... 62 is B4's name and the value");
 			for (i = 0; i < 4; i++)
 				CHECK(entry_is(&d, 63 + i, 2, 'B', '4' - (int)i,
-				    12498, '4' - (int)i),
+				    CB, '4' - (int)i),
 				    unit_fmt("... %u is B%u", 63 + i, 4 - i));
 		}
 	}
 
 	/*
-	 * Max 16000: X ("x: y") at buf[0..2), A at buf[2..10002), then a
-	 * field with A's name and 100 'v's: adding it evicts both, the
-	 * table is empty and starts again at buf[0], over A's bytes.
+	 * Max 1600: X ("x: y") at buf[0..2), A (1000 'A's) at buf[2..1002),
+	 * then a field with A's name and 100 'v's: adding it evicts both,
+	 * the table is empty and starts again at buf[0], over A's bytes.
 	 */
-	nfqd_hpack_init(&d, 16000);
-	memset(s, 'A', 10000);
+	nfqd_hpack_init(&d, 1600);
+	memset(s, 'A', 1000);
 	r = add(&d, (const uint8_t *)"x", 1, (const uint8_t *)"y", 1);
-	r |= add(&d, s, 10000, s, 0);
+	r |= add(&d, s, 1000, s, 0);
 	memset(s, 'v', 100);
 	k = put_int(b, 0x40, 6, 62);
 	k += put_str(b + k, s, 100, false);
 	r |= decode(&d, b, k, &g, &why);
-	CHECK(r == 0 && d.n == 1 && d.size == 10132 && d.tail == 10100 &&
-	    entry_is(&d, 62, 10000, 'A', 'A', 100, 'v'),
-	    "max 16000: A's name, A evicted: the table has the new entry");
+	CHECK(r == 0 && d.n == 1 && d.size == 1132 && d.tail == 1100 &&
+	    entry_is(&d, 62, 1000, 'A', 'A', 100, 'v'),
+	    "max 1600: A's name, A evicted: the table has the new entry");
 }
 
 /* RFC 7541 Appendix A, written out again to check the decoder's. */
@@ -988,28 +1001,92 @@ entry(const struct model *m, unsigned idx, const uint8_t **n, size_t *nl,
 }
 
 /*
- * Random blocks from a small encoder: size updates at the start, indexed
+ * A random block from a small encoder, into blk (NFQD_HPACK_BLOCK_MAX
+ * bytes), under a decoder's limit: size updates at the start, indexed
  * fields (static and dynamic), literals with a new name or an indexed
- * one, with indexing or not, Huffman-coded or not; decoded by one decoder
- * per table size.  Each field must come back as encoded, and the table's
- * size and entries be the model's after each block.
+ * one, with indexing or not, Huffman-coded or not.  The fields as
+ * record() writes them go to want (*wl bytes); m follows the table.  The
+ * block's length.
+ */
+static size_t
+gen_block(struct model *m, uint32_t limit, uint8_t *blk, uint8_t *want,
+    size_t *wl)
+{
+	static uint8_t	f[1 << 17];
+	static uint8_t	ns[8192], vs[8192];
+	const uint8_t	*np, *vp;
+	size_t		bl = 0, fl, nl, vl;
+	unsigned	op, rep, idx, nf;
+	uint32_t	v;
+
+	*wl = 0;
+	while (rnd(6) == 0) {
+		v = rnd(limit + 1);
+		bl += put_int(blk + bl, 0x20, 5, v);
+		m->max = v;
+		model_evict(m, v);
+	}
+	for (nf = 1 + rnd(40); nf > 0; nf--) {
+		op = rnd(8);
+		if (op <= 1) {
+			/* 6.1, static or dynamic. */
+			idx = op == 0 || m->n == 0 ? 1 + rnd(61) :
+			    62 + rnd(m->n);
+			fl = put_int(f, 0x80, 7, idx);
+			if (bl + fl > NFQD_HPACK_BLOCK_MAX)
+				break;
+			memcpy(blk + bl, f, fl);
+			bl += fl;
+			entry(m, idx, &np, &nl, &vp, &vl);
+			*wl += record(want + *wl, NFQD_HPACK_INDEXED, np, nl,
+			    vp, vl);
+			continue;
+		}
+		rep = op < 6 ? NFQD_HPACK_INCREMENTAL : op == 6 ?
+		    NFQD_HPACK_WITHOUT : NFQD_HPACK_NEVER;
+		op = rnd(3);
+		idx = op == 0 ? 0 : op == 1 || m->n == 0 ? 1 + rnd(61) :
+		    62 + rnd(m->n);
+		fl = put_int(f, rep == NFQD_HPACK_INCREMENTAL ? 0x40 :
+		    rep == NFQD_HPACK_WITHOUT ? 0x00 : 0x10,
+		    rep == NFQD_HPACK_INCREMENTAL ? 6 : 4, idx);
+		if (idx == 0) {
+			nl = rnd_str(ns);
+			np = ns;
+			fl += put_str(f + fl, ns, nl, rnd(2) == 0);
+		} else {
+			entry(m, idx, &np, &nl, &vp, &vl);
+		}
+		vl = rnd_str(vs);
+		vp = vs;
+		fl += put_str(f + fl, vs, vl, rnd(2) == 0);
+		if (bl + fl > NFQD_HPACK_BLOCK_MAX)
+			break;
+		memcpy(blk + bl, f, fl);
+		bl += fl;
+		*wl += record(want + *wl, rep, np, nl, vp, vl);
+		if (rep == NFQD_HPACK_INCREMENTAL)
+			model_add(m, np, nl, vp, vl);
+	}
+	return bl;
+}
+
+/*
+ * Random blocks (gen_block()), decoded by one decoder per table size.
+ * Each field must come back as encoded, and the table's size and entries
+ * be the model's after each block.
  */
 static void
 test_round_trip(void)
 {
-	static const uint32_t		limits[] = { 0, 64, 256, 4096, 65536 };
+	static const uint32_t		limits[] = { 0, 64, 256, 1000, 4096 };
 	static struct nfqd_hpack	d;
 	static struct model		m;
 	static uint8_t			blk[NFQD_HPACK_BLOCK_MAX];
-	static uint8_t			f[1 << 17];
 	static uint8_t			want[1 << 20], got[1 << 20];
-	static uint8_t			ns[8192], vs[8192];
-	const uint8_t			*np, *vp;
 	struct rec			r;
-	size_t				bl, fl, wl, nl, vl;
-	unsigned			li, blkn, why, op, rep, idx, nf;
-	unsigned			bad;
-	uint32_t			v;
+	size_t				bl, wl;
+	unsigned			li, blkn, why, bad;
 	int				res;
 
 	for (li = 0; li < sizeof(limits) / sizeof(limits[0]); li++) {
@@ -1019,59 +1096,7 @@ test_round_trip(void)
 		m.max = limits[li];
 		bad = 0;
 		for (blkn = 0; blkn < 400; blkn++) {
-			bl = wl = 0;
-			while (rnd(6) == 0) {
-				v = rnd(limits[li] + 1);
-				bl += put_int(blk + bl, 0x20, 5, v);
-				m.max = v;
-				model_evict(&m, v);
-			}
-			for (nf = 1 + rnd(40); nf > 0; nf--) {
-				op = rnd(8);
-				if (op <= 1) {
-					/* 6.1, static or dynamic. */
-					idx = op == 0 || m.n == 0 ?
-					    1 + rnd(61) : 62 + rnd(m.n);
-					fl = put_int(f, 0x80, 7, idx);
-					if (bl + fl > sizeof(blk))
-						break;
-					memcpy(blk + bl, f, fl);
-					bl += fl;
-					entry(&m, idx, &np, &nl, &vp, &vl);
-					wl += record(want + wl,
-					    NFQD_HPACK_INDEXED, np, nl, vp,
-					    vl);
-					continue;
-				}
-				rep = op < 6 ? NFQD_HPACK_INCREMENTAL :
-				    op == 6 ? NFQD_HPACK_WITHOUT :
-				    NFQD_HPACK_NEVER;
-				op = rnd(3);
-				idx = op == 0 ? 0 : op == 1 || m.n == 0 ?
-				    1 + rnd(61) : 62 + rnd(m.n);
-				fl = put_int(f, rep == NFQD_HPACK_INCREMENTAL ?
-				    0x40 : rep == NFQD_HPACK_WITHOUT ? 0x00 :
-				    0x10, rep == NFQD_HPACK_INCREMENTAL ? 6 :
-				    4, idx);
-				if (idx == 0) {
-					nl = rnd_str(ns);
-					np = ns;
-					fl += put_str(f + fl, ns, nl,
-					    rnd(2) == 0);
-				} else {
-					entry(&m, idx, &np, &nl, &vp, &vl);
-				}
-				vl = rnd_str(vs);
-				vp = vs;
-				fl += put_str(f + fl, vs, vl, rnd(2) == 0);
-				if (bl + fl > sizeof(blk))
-					break;
-				memcpy(blk + bl, f, fl);
-				bl += fl;
-				wl += record(want + wl, rep, np, nl, vp, vl);
-				if (rep == NFQD_HPACK_INCREMENTAL)
-					model_add(&m, np, nl, vp, vl);
-			}
+			bl = gen_block(&m, limits[li], blk, want, &wl);
 			r.buf = got;
 			r.len = 0;
 			r.cap = sizeof(got);
@@ -1093,9 +1118,140 @@ test_round_trip(void)
 	}
 }
 
+/* A copy of p[0..n) in an allocation of its own. */
+static uint8_t *
+copy_of(const uint8_t *p, size_t n)
+{
+	uint8_t	*c;
+
+	if ((c = malloc(n > 0 ? n : 1)) == NULL)
+		abort();
+	if (n > 0)
+		memcpy(c, p, n);
+	return c;
+}
+
+/*
+ * Two decoders, their blocks decoded alternately (the first's block 1,
+ * the second's block 1, the first's block 2, ...), give what each gives
+ * decoding its own blocks alone: a decoder's state is its struct, and
+ * the Huffman buffer the two share holds nothing from one field to the
+ * next.  Appendix C's examples (C.4 under 4096 with C.6 under 256, both
+ * Huffman-coded, and C.3 with C.5), then random blocks (4096 and 256).
+ */
+#define TWO_BLOCKS	200
+
+static void
+test_two_decoders(void)
+{
+	static const uint32_t		limits[2] = { 4096, 256 };
+	static const unsigned		pairs[2][2] = { { 7, 13 }, { 4, 10 } };
+	static struct nfqd_hpack	d[2];
+	static struct model		m[2];
+	static struct got		g;
+	static char			table[8192];
+	static uint8_t			blk[NFQD_HPACK_BLOCK_MAX];
+	static uint8_t			want[1 << 20], got[1 << 20];
+	static uint8_t			*blks[2][TWO_BLOCKS];
+	static uint8_t			*alone[2][TWO_BLOCKS];
+	static size_t			 bls[2][TWO_BLOCKS];
+	static size_t			 als[2][TWO_BLOCKS];
+	const struct example		*e;
+	struct rec			r;
+	size_t				wl;
+	unsigned			i, k, why, bad = 0, badalone = 0;
+
+	/* Examples: each block's fields and table as Appendix C has them. */
+	for (k = 0; k < 2; k++) {
+		nfqd_hpack_init(&d[0], examples[pairs[k][0]].limit);
+		nfqd_hpack_init(&d[1], examples[pairs[k][1]].limit);
+		for (i = 0; i < 6; i++) {
+			e = &examples[pairs[k][i % 2] + i / 2];
+			if (decode_hex(&d[i % 2], e->hex, &g, &why) != 0 ||
+			    strcmp(g.text, e->fields) != 0 ||
+			    strcmp(g.reps, e->reps) != 0)
+				bad++;
+			table_text(&d[i % 2], table, sizeof(table));
+			if (strcmp(table, e->table) != 0 ||
+			    d[i % 2].size != e->size)
+				bad++;
+		}
+		CHECKF(bad == 0, unit_fmt("two decoders: %s and %s "
+		    "alternately, as alone", examples[pairs[k][0]].name,
+		    examples[pairs[k][1]].name), "%u bad", bad);
+		bad = 0;
+	}
+
+	/* Random blocks, and what each decoder gives alone. */
+	for (k = 0; k < 2; k++) {
+		nfqd_hpack_init(&d[k], limits[k]);
+		m[k].n = 0;
+		m[k].size = 0;
+		m[k].max = limits[k];
+		for (i = 0; i < TWO_BLOCKS; i++) {
+			bls[k][i] = gen_block(&m[k], limits[k], blk, want, &wl);
+			blks[k][i] = copy_of(blk, bls[k][i]);
+			r.buf = got;
+			r.len = 0;
+			r.cap = sizeof(got);
+			if (decode_rec(&d[k], blk, bls[k][i], &r, &why) != 0 ||
+			    r.len != wl || memcmp(got, want, wl) != 0)
+				badalone++;
+			alone[k][i] = copy_of(got, r.len);
+			als[k][i] = r.len;
+		}
+		model_evict(&m[k], 0);
+	}
+	CHECKF(badalone == 0, unit_fmt("two decoders: %u random blocks "
+	    "each, alone, as encoded", TWO_BLOCKS), "%u bad", badalone);
+	nfqd_hpack_init(&d[0], limits[0]);
+	nfqd_hpack_init(&d[1], limits[1]);
+	for (i = 0; i < TWO_BLOCKS; i++) {
+		for (k = 0; k < 2; k++) {
+			r.buf = got;
+			r.len = 0;
+			r.cap = sizeof(got);
+			if (decode_rec(&d[k], blks[k][i], bls[k][i], &r,
+			    &why) != 0 || r.len != als[k][i] ||
+			    memcmp(got, alone[k][i], r.len) != 0) {
+				if (bad++ == 0)
+					printf("# decoder %u block %u: %s\n",
+					    k, i, nfqd_hpack_why_str(why));
+			}
+		}
+	}
+	CHECKF(bad == 0, unit_fmt("two decoders (max 4096 and 256): %u "
+	    "random blocks each alternately, as alone", TWO_BLOCKS),
+	    "%u bad", bad);
+	for (k = 0; k < 2; k++) {
+		for (i = 0; i < TWO_BLOCKS; i++) {
+			free(blks[k][i]);
+			free(alone[k][i]);
+		}
+	}
+}
+
+/* The decoder is the table and no more: small enough for a pool. */
+static void
+test_size(void)
+{
+	size_t		len;
+	const uint8_t	*p;
+
+	CHECKF(sizeof(struct nfqd_hpack) <= 6144,
+	    "sizeof(struct nfqd_hpack) at most 6144", "%zu",
+	    sizeof(struct nfqd_hpack));
+	CHECK(NFQD_HPACK_TABLE_MAX == 4096 && NFQD_HPACK_ENTRIES == 128,
+	    "a table of at most 4096 bytes, 128 entries");
+	p = nfqd_hpack_scratch(&len);
+	CHECK(p != NULL && len == NFQD_HPACK_SCRATCH && len == 26214,
+	    "the Huffman buffer: 26214 bytes, outside the struct");
+}
+
 int
 main(void)
 {
+	test_size();
 	test_code_table();
 	test_symbols();
 	test_static();
@@ -1105,5 +1261,6 @@ main(void)
 	test_table();
 	test_compaction();
 	test_round_trip();
+	test_two_decoders();
 	return unit_done();
 }

@@ -30,14 +30,19 @@
  * 32, the newest entry is index 62, the oldest are evicted first, and an
  * entry larger than the whole table empties it and is not added.
  *
- * Memory: all in struct nfqd_hpack (108,160 bytes on x86-64, no pointers,
- * nothing allocated): the dynamic table's bytes, its entries, and room
- * for one field's Huffman-decoded name and value.  Time: linear in the
- * block, plus, for each field added to the dynamic table, a copy of its
- * name and value there and, when the table's buffer runs out at its end,
- * a move of the live entries' bytes to its start (at most the table's
- * size; about three times that when the new entry's name is that of an
- * entry it evicts).
+ * Memory: the decoder's state is all in struct nfqd_hpack (5,144 bytes
+ * on x86-64, about 5 KiB; no pointers, nothing allocated): the dynamic
+ * table's bytes and its entries, so one may be kept per connection.  One
+ * field's Huffman-decoded name and value go to a static buffer in hpack.c
+ * (NFQD_HPACK_SCRATCH bytes, one per process), which the callback's
+ * pointers may point into: nfqd_hpack_decode() is not reentrant (a
+ * callback must not decode) and not for several threads at once; the
+ * process decodes on one thread.  Time: linear in the block, plus, for
+ * each field added to the dynamic table, a copy of its name and value
+ * there and, when the table's buffer runs out at its end, a move of the
+ * live entries' bytes to its start (at most the table's size; about
+ * three times that when the new entry's name is that of an entry it
+ * evicts).
  */
 #ifndef NFQD_L7_HPACK_H
 #define NFQD_L7_HPACK_H
@@ -47,14 +52,28 @@
 
 #define NFQD_HPACK_BLOCK_MAX	16384	/* bytes of one header block, at
 					   most */
-#define NFQD_HPACK_TABLE_MAX	65536	/* the largest dynamic table size
-					   (RFC 7541 4.2) a decoder takes */
+/*
+ * The largest dynamic table size (RFC 7541 4.2) a decoder takes: 4096,
+ * HTTP/2's initial SETTINGS_HEADER_TABLE_SIZE (RFC 9113 6.5.2).  A client
+ * may use no more before it has the server's SETTINGS, and the common
+ * encoders (nghttp2, Go's, curl's through nghttp2) never use more than
+ * 4096 anyway.  A larger table would only let a hostile block make the
+ * decoder copy and move far more bytes (each entry added may move the
+ * whole table).  A block that needs a larger table is refused: a size
+ * update over it is SIZE, a reference to an entry it does not keep is
+ * INDEX, which the caller treats as a malformed block.
+ */
+#define NFQD_HPACK_TABLE_MAX	4096
 
-/* Entries a table of NFQD_HPACK_TABLE_MAX holds at most (32 bytes each). */
+/*
+ * Entries a table of NFQD_HPACK_TABLE_MAX holds at most (32 bytes each):
+ * 128, a power of two (the entries are a ring indexed through a mask).
+ */
 #define NFQD_HPACK_ENTRIES	(NFQD_HPACK_TABLE_MAX / 32)
 /*
- * Huffman-decoded bytes of one field: every code is 5 bits or more, so
- * the strings of a block of NFQD_HPACK_BLOCK_MAX decode to at most this.
+ * The size of hpack.c's static buffer for one field's Huffman-decoded
+ * name and value (26,214 bytes): every code is 5 bits or more, so the
+ * strings of a block of NFQD_HPACK_BLOCK_MAX decode to at most this.
  */
 #define NFQD_HPACK_SCRATCH	(NFQD_HPACK_BLOCK_MAX * 8 / 5)
 
@@ -90,7 +109,9 @@ enum nfqd_hpack_rep {
 
 /* One field, as given to the callback. */
 struct nfqd_hpack_field {
-	const uint8_t	*name, *value;	/* valid during the callback only */
+	const uint8_t	*name, *value;	/* valid during the callback only:
+					   in the block, the tables or the
+					   Huffman buffer */
 	uint32_t	 nlen, vlen;
 	uint8_t		 rep;		/* how it was sent: NFQD_HPACK_INDEXED,
 					   _INCREMENTAL, _WITHOUT, _NEVER */
@@ -99,15 +120,17 @@ struct nfqd_hpack_field {
 /* A dynamic table entry: its name and then its value, at buf[off]. */
 struct nfqd_hpack_entry {
 	uint32_t	off;
-	uint16_t	nlen, vlen;	/* together at most 65504 */
+	uint16_t	nlen, vlen;	/* together at most 4064 */
 };
 
 /*
- * A decoder, with its dynamic table: fixed size (108,160 bytes), no
- * pointers: the caller may put it on the stack or in static storage.
- * Entries are in ent[first..first + n) (a ring, oldest first), their
- * bytes in buf[] in the same order below tail; hpack.c compacts buf[]
- * when the next entry would not fit at the end.
+ * A decoder, with its dynamic table and nothing else: fixed size (5,144
+ * bytes on x86-64), no pointers, nothing to set up but nfqd_hpack_init():
+ * the caller may put it on the stack, in static storage or in a pool's
+ * slot, and copy it with memcpy.  Entries are in ent[first..first + n)
+ * (a ring, oldest first), their bytes in buf[] in the same order below
+ * tail; hpack.c compacts buf[] when the next entry would not fit at the
+ * end.
  */
 struct nfqd_hpack {
 	uint32_t	limit;		/* the max given to nfqd_hpack_init() */
@@ -118,7 +141,6 @@ struct nfqd_hpack {
 	uint32_t	tail;		/* buf[] in use ends here */
 	struct nfqd_hpack_entry ent[NFQD_HPACK_ENTRIES];
 	uint8_t		buf[NFQD_HPACK_TABLE_MAX];
-	uint8_t		scratch[NFQD_HPACK_SCRATCH];	/* Huffman output */
 };
 
 /*
@@ -126,6 +148,7 @@ struct nfqd_hpack {
  * sizes: name + value + 32), max <= NFQD_HPACK_TABLE_MAX (a larger one
  * is taken as NFQD_HPACK_TABLE_MAX); it starts at max.  In HTTP/2, max is
  * the SETTINGS_HEADER_TABLE_SIZE the server side sent (4096 by default).
+ * This is all a decoder needs before its first block, or to start again.
  */
 void	nfqd_hpack_init(struct nfqd_hpack *d, uint32_t max);
 
@@ -142,6 +165,10 @@ void	nfqd_hpack_init(struct nfqd_hpack *d, uint32_t max);
  * call can crash.
  * cb sees a field before it is added to the dynamic table (6.2.1); a cb
  * returning -1 is told from a malformed block by *why, NONE then.
+ * Not reentrant, and not for two threads at once: a Huffman-coded name
+ * or value is decoded into one static buffer, which the next field's
+ * overwrites (cb must not decode, with d or another decoder).  Decoders
+ * share nothing else: blocks of several may be decoded in any order.
  */
 int	nfqd_hpack_decode(struct nfqd_hpack *d, const uint8_t *blk, size_t len,
 	    int (*cb)(void *arg, const struct nfqd_hpack_field *f), void *arg,
@@ -149,6 +176,12 @@ int	nfqd_hpack_decode(struct nfqd_hpack *d, const uint8_t *blk, size_t len,
 
 /* enum nfqd_hpack_why in words; "unknown" out of range. */
 const char *nfqd_hpack_why_str(unsigned why);
+
+/*
+ * For the tests: the static buffer the Huffman-coded strings of a field
+ * are decoded into, and its size in *len (NFQD_HPACK_SCRATCH).
+ */
+const uint8_t	*nfqd_hpack_scratch(size_t *len);
 
 /*
  * RFC 7541 Appendix B, for the tests: symbol (256 is EOS) to its code, in
