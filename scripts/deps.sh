@@ -11,11 +11,14 @@ clang libclang-rt-14-dev gdb valgrind
 openssl curl dnsmasq-base bind9-dnsutils ethtool tcpdump tshark
 mandoc prometheus prometheus-node-exporter libncurses-dev
 dpkg-dev debhelper lintian adduser
-ngtcp2-client ngtcp2-server nghttp2-server"
+ngtcp2-client ngtcp2-server nghttp2-server nghttp2-client python3-h2"
 # make deb builds the package with dpkg-dev and debhelper; tests/sh/deb.sh
 # checks it with lintian and installs it (it depends on adduser).
 # tests/net/test_quic.sh runs ngtcp2's gtlsclient and gtlsserver;
-# tests/net/test_l7_h2c.sh nghttp2-server's nghttpd (no service).
+# tests/net/test_l7_h2c.sh nghttp2-server's nghttpd (no service),
+# nghttp2-client's nghttp (several requests on one connection) and
+# python3-h2 (one request after another on one connection, written by
+# the h2 and hpack libraries).
 # prometheus gives promtool; tests/net/test_prometheus.sh runs
 # prometheus-node-exporter itself, inside its namespace.  Their packages
 # come with services (prometheus on :9090, the exporter on :9100) that

@@ -39,6 +39,7 @@ struct nfqd_flow;
 struct nfqd_flowtab;
 struct nfqd_flow_hint;
 struct nfqd_reasm_pool;
+struct nfqd_h2tabs;
 struct nfqd_ruleset;
 struct nfqd_names;
 struct nfqd_quic;
@@ -99,6 +100,8 @@ struct nfqd_l7fields {
 struct nfqd_l7 {
 	struct nfqd_flowtab	*flows;
 	struct nfqd_reasm_pool	*pool;
+	struct nfqd_h2tabs	*h2tabs;	/* HTTP/2 connections' header
+						   tables (l7.c) */
 	struct nfqd_quic	*quic;		/* libcrypto contexts */
 	bool			 any;		/* a rule reads layer 7 */
 	bool			 ja4;		/* TLS flows get their JA4 */
@@ -137,11 +140,14 @@ struct nfqd_l7 {
 						   read (nfqd_l7_set_http()) */
 	uint64_t		 http_later;	/* later HTTP requests read
 						   (tests) */
+	uint64_t		 h2_later;	/* of them, HTTP/2 (tests) */
 	/* What the last HTTP request head parse_stream() read said past
 	 * the fields (where it ends, its body, whether it closes). */
 	struct {
 		bool		 valid;		/* read in this packet */
 		bool		 close;		/* Connection: close */
+		bool		 h2;		/* HTTP/2: its stream is sid */
+		uint32_t	 sid;
 		uint8_t		 body;		/* enum nfqd_http_body */
 		uint32_t	 used;		/* stream bytes to its end */
 		uint64_t	 clen;		/* Content-Length */
@@ -181,6 +187,10 @@ struct nfqd_l7 {
 int	nfqd_l7_init(struct nfqd_l7 *l, const struct nfqd_config *cf,
 	    bool any);
 void	nfqd_l7_free(struct nfqd_l7 *l);
+
+/* HTTP/2 header tables flows hold now (tests: none once every flow has
+ * ended). */
+unsigned nfqd_l7_h2_tables(const struct nfqd_l7 *l);
 
 /*
  * Whether the rules rs (read with cf) make nfqd read every request of an

@@ -41,7 +41,7 @@ static const char *const whys[NFQD_HTTP_R_MAX] = {
 	[NFQD_HTTP_R_HOST_DIFF] = "Host header and request-target differ",
 	[NFQD_HTTP_R_TOO_BIG] = "head over 16384 bytes",
 	[NFQD_HTTP_R_FRAMING] = "body framing ambiguous",
-	[NFQD_HTTP_R_H2_FRAME] = "HTTP/2 frame refused before the request",
+	[NFQD_HTTP_R_H2_FRAME] = "HTTP/2 frame a server refuses",
 	[NFQD_HTTP_R_H2_HPACK] = "HTTP/2 header block malformed",
 	[NFQD_HTTP_R_H2_FIELD] = "HTTP/2 request malformed",
 };
@@ -833,10 +833,12 @@ fail:
  * HTTP/2 with prior knowledge (include/nfqd/l7/http.h says what is read
  * and refused).  The stream is walked frame by frame from the preface on
  * each call; the first HEADERS frame's block, put together from its
- * CONTINUATIONs, is decoded once it is whole, into a decoder on the
- * stack (about 5 KiB; with the block and the request, about 38 KiB: a
- * worker's stack has 8 MiB, only its main thread parses, and only a
- * stream that starts with the preface gets here).
+ * CONTINUATIONs, is decoded once it is whole, into the caller's decoder
+ * (nfqd_http_first_parse(): one on the stack, about 5 KiB; with the
+ * block and the request, about 38 KiB: a worker's stack has 8 MiB, only
+ * its main thread parses, and only a stream that starts with the preface
+ * gets here).  Later requests (nfqd_http_h2_next()) are read a frame at
+ * a time, with the decoder the connection keeps (l7.c).
  */
 static const uint8_t	h2_preface[24] = {
 	'P', 'R', 'I', ' ', '*', ' ', 'H', 'T', 'T', 'P', '/', '2', '.', '0',
@@ -1046,21 +1048,97 @@ h2_request(struct h2_req *q)
 	return true;
 }
 
+/* A frame's header at f (9 bytes). */
+static void
+h2_hdr(const uint8_t *f, uint32_t *flen, uint8_t *type, uint8_t *flags,
+    uint32_t *sid)
+{
+	*flen = (uint32_t)f[0] << 16 | (uint32_t)f[1] << 8 | f[2];
+	*type = f[3];
+	*flags = f[4];
+	*sid = ((uint32_t)f[5] << 24 | (uint32_t)f[6] << 16 |
+	    (uint32_t)f[7] << 8 | f[8]) & 0x7fffffff;
+}
+
+/* A HEADERS frame's block within its payload f[0..flen): f[*a..*e). */
+static bool
+h2_span(struct http_p *p, const uint8_t *f, uint32_t flen, uint8_t flags,
+    size_t *a, size_t *e)
+{
+	*a = 0;
+	*e = flen;
+	if (flags & H2_F_PADDED) {
+		if (flen < 1 || (size_t)f[0] + 1 > flen)
+			return stop(p, NFQD_L7_BAD, NFQD_HTTP_R_H2_FRAME);
+		*e -= f[0];
+		*a = 1;
+	}
+	if (flags & H2_F_PRIORITY)
+		*a += 5;
+	if (*a > *e)
+		return stop(p, NFQD_L7_BAD, NFQD_HTTP_R_H2_FRAME);
+	return true;
+}
+
+/* A control frame's length and stream as RFC 9113 6 has them (servers
+ * answer others with a connection error); true for other types. */
+static bool
+h2_control_ok(uint8_t type, uint8_t flags, uint32_t flen, uint32_t sid)
+{
+	switch (type) {
+	case H2_SETTINGS:
+		return sid == 0 && flen % 6 == 0 && (!(flags & 1) || flen == 0);
+	case H2_PING:
+		return sid == 0 && flen == 8;
+	case H2_PRIORITY:
+		return sid != 0 && flen == 5;
+	case H2_WINDOW_UPDATE:
+		return flen == 4;
+	case H2_RST_STREAM:
+		return sid != 0 && flen == 4;
+	case H2_GOAWAY:
+		return sid == 0 && flen >= 8;
+	case H2_DATA:
+		return sid != 0;
+	default:
+		return true;
+	}
+}
+
+/* The block blk[0..blen) decoded with d as a request into out. */
+static bool
+h2_decode(struct http_p *p, struct nfqd_hpack *d, const uint8_t *blk,
+    size_t blen, struct nfqd_http_req *out)
+{
+	struct h2_req	q;
+	unsigned	why = 0;
+	int		r;
+
+	q.p = p;
+	q.out = out;
+	q.seen = 0;
+	q.regular = false;
+	q.auth_len = q.host_len = -1;
+	q.auth[0] = q.host[0] = '\0';
+	q.path_len = q.rawauth_len = 0;
+	r = nfqd_hpack_decode(d, blk, blen, h2_field, &q, &why);
+	if (r == -1)
+		return stop(p, NFQD_L7_BAD, NFQD_HTTP_R_H2_HPACK);
+	return r == 0 && h2_request(&q);
+}
+
 /* Frames from the end of the preface to the end of the first request's
  * header block; false with p's answer (and *need on MORE). */
 static bool
-h2_frames(struct http_p *p, struct nfqd_http_req *out, uint32_t *need)
+h2_frames(struct http_p *p, struct nfqd_hpack *d, struct nfqd_http_req *out,
+    uint32_t *need)
 {
-	struct nfqd_hpack	 d;
-	struct h2_req		 q;
 	const uint8_t		*b = p->b, *f;
 	uint8_t			 blk[NFQD_HTTP_HEAD_MAX];
 	size_t			 pos = sizeof(h2_preface), end, blen = 0, a, e;
 	uint32_t		 flen, sid, hsid = 0;
 	uint8_t			 type, flags;
-	unsigned		 why = 0;
 	bool			 first = true, inblock = false;
-	int			 r;
 
 	for (;;) {
 		if (p->n - pos < 9) {
@@ -1068,11 +1146,7 @@ h2_frames(struct http_p *p, struct nfqd_http_req *out, uint32_t *need)
 			return starve(p);
 		}
 		f = b + pos;
-		flen = (uint32_t)f[0] << 16 | (uint32_t)f[1] << 8 | f[2];
-		type = f[3];
-		flags = f[4];
-		sid = ((uint32_t)f[5] << 24 | (uint32_t)f[6] << 16 |
-		    (uint32_t)f[7] << 8 | f[8]) & 0x7fffffff;
+		h2_hdr(f, &flen, &type, &flags, &sid);
 		end = pos + 9 + flen;
 		if (flen > H2_FRAME_MAX)
 			return stop(p, NFQD_L7_BAD, NFQD_HTTP_R_H2_FRAME);
@@ -1094,20 +1168,8 @@ h2_frames(struct http_p *p, struct nfqd_http_req *out, uint32_t *need)
 			if (sid == 0 || (sid & 1) == 0)
 				return stop(p, NFQD_L7_BAD,
 				    NFQD_HTTP_R_H2_FRAME);
-			a = 0;
-			e = flen;
-			if (flags & H2_F_PADDED) {
-				if (flen < 1 || (size_t)f[0] + 1 > flen)
-					return stop(p, NFQD_L7_BAD,
-					    NFQD_HTTP_R_H2_FRAME);
-				e -= f[0];
-				a = 1;
-			}
-			if (flags & H2_F_PRIORITY)
-				a += 5;
-			if (a > e)
-				return stop(p, NFQD_L7_BAD,
-				    NFQD_HTTP_R_H2_FRAME);
+			if (!h2_span(p, f, flen, flags, &a, &e))
+				return false;
 			hsid = sid;
 			inblock = true;
 			memcpy(blk, f + a, e - a);
@@ -1120,59 +1182,33 @@ h2_frames(struct http_p *p, struct nfqd_http_req *out, uint32_t *need)
 			memcpy(blk + blen, f, flen);
 			blen += flen;
 			break;
-		case H2_SETTINGS:
-			if (sid != 0 || flen % 6 != 0 ||
-			    ((flags & 1) && flen != 0))
-				return stop(p, NFQD_L7_BAD,
-				    NFQD_HTTP_R_H2_FRAME);
-			break;
-		case H2_PING:
-			if (sid != 0 || flen != 8)
-				return stop(p, NFQD_L7_BAD,
-				    NFQD_HTTP_R_H2_FRAME);
-			break;
-		case H2_PRIORITY:
-			if (sid == 0 || flen != 5)
-				return stop(p, NFQD_L7_BAD,
-				    NFQD_HTTP_R_H2_FRAME);
-			break;
-		case H2_WINDOW_UPDATE:
-			if (flen != 4)
-				return stop(p, NFQD_L7_BAD,
-				    NFQD_HTTP_R_H2_FRAME);
-			break;
 		case H2_DATA:
 		case H2_RST_STREAM:
 		case H2_PUSH_PROMISE:
 		case H2_GOAWAY:
 			return stop(p, NFQD_L7_BAD, NFQD_HTTP_R_H2_FRAME);
 		default:
-			break;		/* ignored (RFC 9113 5.5) */
+			/* Types 10 and up are ignored (RFC 9113 5.5). */
+			if (!h2_control_ok(type, flags, flen, sid))
+				return stop(p, NFQD_L7_BAD,
+				    NFQD_HTTP_R_H2_FRAME);
+			break;
 		}
 		pos = end;
 		if (inblock && (flags & H2_F_END_HEADERS))
 			break;
 	}
-	q.p = p;
-	q.out = out;
-	q.seen = 0;
-	q.regular = false;
-	q.auth_len = q.host_len = -1;
-	q.auth[0] = q.host[0] = '\0';
-	q.path_len = q.rawauth_len = 0;
-	nfqd_hpack_init(&d, H2_TABLE);
-	r = nfqd_hpack_decode(&d, blk, blen, h2_field, &q, &why);
-	if (r == -1)
-		return stop(p, NFQD_L7_BAD, NFQD_HTTP_R_H2_HPACK);
-	if (r != 0 || !h2_request(&q))
+	nfqd_hpack_init(d, H2_TABLE);
+	if (!h2_decode(p, d, blk, blen, out))
 		return false;
+	out->sid = hsid;
 	p->pos = pos;
 	return true;
 }
 
 enum nfqd_l7_res
-nfqd_http_first_parse(const uint8_t *buf, size_t len,
-    struct nfqd_http_req *out)
+nfqd_http_first_parse_hp(const uint8_t *buf, size_t len,
+    struct nfqd_http_req *out, struct nfqd_hpack *d)
 {
 	struct http_p	p = HTTP_P(buf, len);
 	size_t		k = len < sizeof(h2_preface) ? len : sizeof(h2_preface);
@@ -1185,7 +1221,7 @@ nfqd_http_first_parse(const uint8_t *buf, size_t len,
 		out->need = sizeof(h2_preface);
 		return NFQD_L7_MORE;
 	}
-	if (!h2_frames(&p, out, &need)) {
+	if (!h2_frames(&p, d, out, &need)) {
 		memset(out, 0, sizeof(*out));
 		out->why = p.why;
 		if (p.res == NFQD_L7_MORE)
@@ -1193,8 +1229,128 @@ nfqd_http_first_parse(const uint8_t *buf, size_t len,
 		return p.res;
 	}
 	out->h2 = true;
-	out->close = true;
 	out->used = (uint32_t)p.pos;
+	return NFQD_L7_DONE;
+}
+
+enum nfqd_l7_res
+nfqd_http_first_parse(const uint8_t *buf, size_t len,
+    struct nfqd_http_req *out)
+{
+	struct nfqd_hpack	d;
+
+	return nfqd_http_first_parse_hp(buf, len, out, &d);
+}
+
+/* A later block's fields that open no request (trailers): any but a
+ * pseudo-header, which servers refuse there (RFC 9113 8.1). */
+static int
+h2_trailer(void *arg, const struct nfqd_hpack_field *f)
+{
+	struct h2_req	*q = arg;
+	size_t		 i;
+
+	if (f->nlen > 0 && f->name[0] == ':')
+		return h2_bad(q, NFQD_HTTP_R_H2_FIELD);
+	if (!h2_name_ok(f->name, f->nlen))
+		return h2_bad(q, NFQD_HTTP_R_H2_FIELD);
+	for (i = 0; i < f->vlen; i++)
+		if (f->value[i] == '\0' || f->value[i] == '\r' ||
+		    f->value[i] == '\n')
+			return h2_bad(q, NFQD_HTTP_R_H2_FIELD);
+	return 0;
+}
+
+enum nfqd_l7_res
+nfqd_http_h2_next(struct nfqd_hpack *d, uint32_t *maxsid,
+    const uint8_t *buf, size_t len, struct nfqd_http_req *out,
+    uint32_t *skip)
+{
+	struct http_p		 p = HTTP_P(buf, len);
+	struct h2_req		 q;
+	const uint8_t		*f;
+	uint8_t			 blk[NFQD_HTTP_HEAD_MAX];
+	size_t			 pos = 0, end, blen = 0, a, e;
+	uint32_t		 flen, sid, hsid = 0;
+	uint8_t			 type, flags;
+	unsigned		 why = 0;
+	int			 r;
+
+	memset(out, 0, sizeof(*out));
+	*skip = 0;
+	for (;;) {
+		if (len - pos < 9) {
+			out->need = (uint32_t)pos + 9;
+			return NFQD_L7_MORE;
+		}
+		f = buf + pos;
+		h2_hdr(f, &flen, &type, &flags, &sid);
+		if (pos > 0 && (type != H2_CONTINUATION || sid != hsid)) {
+			out->why = NFQD_HTTP_R_H2_FRAME;
+			return NFQD_L7_BAD;
+		}
+		if (type != H2_HEADERS && type != H2_CONTINUATION) {
+			if (type == H2_PUSH_PROMISE ||
+			    !h2_control_ok(type, flags, flen, sid)) {
+				out->why = NFQD_HTTP_R_H2_FRAME;
+				return NFQD_L7_BAD;
+			}
+			/* Its payload is stepped over, unread. */
+			out->used = 9;
+			*skip = flen;
+			return NFQD_L7_DONE;
+		}
+		end = pos + 9 + flen;
+		if (flen > H2_FRAME_MAX || (type == H2_CONTINUATION ?
+		    pos == 0 : sid == 0 || (sid & 1) == 0)) {
+			out->why = NFQD_HTTP_R_H2_FRAME;
+			return NFQD_L7_BAD;
+		}
+		if (end > NFQD_HTTP_HEAD_MAX) {
+			out->why = NFQD_HTTP_R_TOO_BIG;
+			return NFQD_L7_BAD;
+		}
+		if (end > len) {
+			out->need = (uint32_t)end;
+			return NFQD_L7_MORE;
+		}
+		f += 9;
+		if (type == H2_HEADERS) {
+			if (!h2_span(&p, f, flen, flags, &a, &e)) {
+				out->why = p.why;
+				return NFQD_L7_BAD;
+			}
+			hsid = sid;
+		} else {
+			a = 0;
+			e = flen;
+		}
+		memcpy(blk + blen, f + a, e - a);
+		blen += e - a;
+		pos = end;
+		if (flags & H2_F_END_HEADERS)
+			break;
+	}
+	if (hsid > *maxsid) {
+		/* A new stream: a request. */
+		if (!h2_decode(&p, d, blk, blen, out)) {
+			memset(out, 0, sizeof(*out));
+			out->why = p.why;
+			return NFQD_L7_BAD;
+		}
+		*maxsid = hsid;
+		out->h2 = true;
+		out->sid = hsid;
+	} else {
+		/* Trailers: decoded for the table, no request. */
+		q.p = &p;
+		r = nfqd_hpack_decode(d, blk, blen, h2_trailer, &q, &why);
+		if (r != 0) {
+			out->why = r == -1 ? NFQD_HTTP_R_H2_HPACK : p.why;
+			return NFQD_L7_BAD;
+		}
+	}
+	out->used = (uint32_t)pos;
 	return NFQD_L7_DONE;
 }
 

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #ifdef __x86_64__
 #include <x86intrin.h>
@@ -20,6 +21,7 @@
 #include "nfqd/l7/dns.h"
 #include "nfqd/l7/flow.h"
 #include "nfqd/l7/hbody.h"
+#include "nfqd/l7/hpack.h"
 #include "nfqd/l7/http.h"
 #include "nfqd/l7/ja4.h"
 #include "nfqd/l7/names.h"
@@ -183,11 +185,99 @@ _Static_assert(F_HNEXT <= UINT16_MAX, "the flags fit struct nfqd_flow's");
 #define TCPOPT_MD5	19
 #define TCPOPT_AO	29
 
+/*
+ * HTTP/2 connections' header tables: a flow that reads the later requests
+ * of an HTTP/2 connection keeps its client's HPACK table (about 5 KiB)
+ * for as long as it reads them, since every block after is compressed
+ * against it.  As many as flows.reasm_buffers, mapped once, pages used
+ * only as tables are; a table is handed out by its index + 1 (0: none),
+ * which the flow keeps in struct hnext.
+ */
+struct nfqd_h2tabs {
+	size_t			 size;		/* bytes mapped */
+	uint32_t		 n;		/* tables */
+	uint32_t		 fresh;		/* never handed out from here */
+	uint32_t		 nfree;		/* in free[] */
+	uint32_t		*free;		/* indexes + 1 put back */
+	uint8_t			*inuse;		/* per table */
+	struct nfqd_hpack	*t;
+};
+
+static struct nfqd_h2tabs *
+h2tabs_new(uint32_t n)
+{
+	struct nfqd_h2tabs	*p;
+	size_t			 hdr, size;
+	void			*m;
+
+	hdr = (sizeof(*p) + (size_t)n * (sizeof(uint32_t) + 1) + 63) &
+	    ~(size_t)63;
+	if (n == 0 || __builtin_mul_overflow((size_t)n,
+	    sizeof(struct nfqd_hpack), &size) ||
+	    __builtin_add_overflow(size, hdr, &size)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	m = mmap(NULL, size, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
+		return NULL;
+	p = m;
+	p->size = size;
+	p->n = n;
+	p->free = (uint32_t *)(void *)(p + 1);
+	p->inuse = (uint8_t *)(p->free + n);
+	p->t = (struct nfqd_hpack *)(void *)((char *)m + hdr);
+	return p;
+}
+
+static void
+h2tabs_free(struct nfqd_h2tabs *p)
+{
+	if (p != NULL)
+		munmap(p, p->size);
+}
+
+/* A table's index + 1, 0 when none is free. */
+static uint32_t
+h2tab_get(struct nfqd_h2tabs *p)
+{
+	uint32_t	i;
+
+	if (p->nfree > 0)
+		i = p->free[--p->nfree];
+	else if (p->fresh < p->n)
+		i = ++p->fresh;
+	else
+		return 0;
+	p->inuse[i - 1] = 1;
+	return i;
+}
+
+static struct nfqd_hpack *
+h2tab(struct nfqd_h2tabs *p, uint32_t i)
+{
+	return &p->t[i - 1];
+}
+
+static void
+h2tab_put(struct nfqd_h2tabs *p, uint32_t i)
+{
+	/* A second put would hand one table to two flows: stop here. */
+	if (i == 0 || i > p->fresh || !p->inuse[i - 1])
+		abort();
+	p->inuse[i - 1] = 0;
+	p->free[p->nfree++] = i;
+}
+
+static void	h2_release(struct nfqd_l7 *, struct nfqd_flow *);
+
 static void
 release(void *arg, struct nfqd_flow *f)
 {
 	struct nfqd_l7	*l = arg;
 
+	h2_release(l, f);
 	if (f->ra != NULL) {
 		nfqd_reasm_put(l->pool, f->ra);
 		f->ra = NULL;
@@ -230,6 +320,7 @@ keep_lost(void *arg, struct nfqd_flow *f, uint64_t now)
 		return -1;
 	nfqd_reasm_put(l->pool, f->ra);
 	f->ra = NULL;
+	h2_release(l, f);
 	f->flags = (uint16_t)((f->flags & ~(F_SYNDATA | F_TFO | F_RETRY |
 	    F_HNEXT)) | F_LOST);
 	l->lost_flows++;
@@ -267,6 +358,7 @@ nfqd_l7_init(struct nfqd_l7 *l, const struct nfqd_config *cf, bool any)
 	if ((l->flows = nfqd_flowtab_new(&p)) == NULL)
 		return -1;
 	if ((l->pool = nfqd_reasm_pool_new(cf->flows_reasm_buffers)) == NULL ||
+	    (l->h2tabs = h2tabs_new(cf->flows_reasm_buffers)) == NULL ||
 	    (l->quic = nfqd_quic_new()) == NULL) {
 		nfqd_l7_free(l);
 		return -1;
@@ -293,15 +385,24 @@ nfqd_l7_want_ja4(struct nfqd_l7 *l)
 void
 nfqd_l7_free(struct nfqd_l7 *l)
 {
-	/* The table's release puts buffers back into the pool: table first. */
+	/* The flows left in the table are not released: the pools that
+	 * hold their buffers and tables go whole, after it. */
 	if (l->flows != NULL)
 		nfqd_flowtab_free(l->flows);
 	if (l->pool != NULL)
 		nfqd_reasm_pool_free(l->pool);
+	h2tabs_free(l->h2tabs);
 	nfqd_quic_free(l->quic);
 	l->flows = NULL;
 	l->pool = NULL;
+	l->h2tabs = NULL;
 	l->quic = NULL;
+}
+
+unsigned
+nfqd_l7_h2_tables(const struct nfqd_l7 *l)
+{
+	return l->h2tabs != NULL ? l->h2tabs->fresh - l->h2tabs->nfree : 0;
 }
 
 void
@@ -317,6 +418,7 @@ nfqd_l7_decided(struct nfqd_l7 *l, struct nfqd_flow *f, int32_t rule,
 		f->ra = NULL;
 		f->l7res = fields(f)->proto == NFQD_L7P_NONE ? NFQD_L7_NOT :
 		    NFQD_L7_DONE;
+		h2_release(l, f);
 		f->flags &= (uint16_t)~(F_SYNDATA | F_TFO | F_RETRY | F_HNEXT);
 	}
 	f->decided = 1;
@@ -494,6 +596,8 @@ parse_stream(struct nfqd_l7 *l, const uint8_t *buf, size_t len, bool dns,
 		from_http(f, &r);
 		l->req.valid = true;
 		l->req.close = r.close;
+		l->req.h2 = r.h2;
+		l->req.sid = r.sid;
 		l->req.body = r.body;
 		l->req.used = r.used;
 		l->req.clen = r.content_length;
@@ -1180,6 +1284,7 @@ settle(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
 		nfqd_reasm_put(l->pool, f->ra);
 		f->ra = NULL;
 	}
+	h2_release(l, f);
 	f->flags &= (uint16_t)~(F_SYNDATA | F_TFO | F_RETRY | F_HNEXT);
 	f->l7res = (uint8_t)res;
 	if (res == NFQD_L7_BAD)
@@ -1616,12 +1721,16 @@ second_packet(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
  */
 #define HSTEP		(1u << 29)
 
-enum { H_HEAD, H_CHUNKED };
+enum { H_HEAD, H_CHUNKED, H_H2 };
 
 struct hnext {
 	struct nfqd_hbody body;		/* H_CHUNKED */
 	uint64_t	left;
 	uint32_t	next;
+	uint32_t	tab;		/* H_H2: its header table (h2tab()),
+					   0: none was free */
+	uint32_t	sid;		/* H_H2: the highest stream a request
+					   opened */
 	uint8_t		mode;
 };
 #define HNEXT_OFF	offsetof(struct nfqd_l7fields, alpn)
@@ -1668,11 +1777,33 @@ hframe(struct hnext *h, uint8_t body, uint64_t clen, uint64_t *pos)
 	}
 }
 
-/* A later request's head r, read whole: the flow's fields from now on. */
+/* A flow's HTTP/2 header table, where it holds one, back to the pool. */
+static void
+h2_release(struct nfqd_l7 *l, struct nfqd_flow *f)
+{
+	struct hnext	h;
+
+	if (!(f->flags & F_HNEXT))
+		return;
+	hget(f, &h);
+	if (h.mode != H_H2 || h.tab == 0)
+		return;
+	h2tab_put(l->h2tabs, h.tab);
+	h.tab = 0;
+	hput(f, &h);
+}
+
+/*
+ * A later request's head r, read whole: the flow's fields from now on.
+ * The reading state kept in the fields' room stays as it was (the caller
+ * puts its own there when it goes on): a flow that ends in this packet
+ * still says which HTTP/2 table it holds.
+ */
 static bool
 hhead(struct nfqd_l7 *l, struct nfqd_flow *f, const struct nfqd_http_req *r)
 {
 	struct nfqd_l7fields	*fl = fields(f);
+	struct hnext		 kept;
 
 	if (l->nheads > 0) {
 		if (l->nmore == NFQD_L7_MORE_MAX) {
@@ -1681,7 +1812,9 @@ hhead(struct nfqd_l7 *l, struct nfqd_flow *f, const struct nfqd_http_req *r)
 		}
 		l->more[l->nmore++] = *fl;
 	}
+	hget(f, &kept);
 	from_http(fl, r);
+	hput(f, &kept);
 	l->nheads++;
 	l->names[NFQD_L7P_HTTP]++;
 	l->http_later++;
@@ -1703,8 +1836,32 @@ hwalk(struct nfqd_l7 *l, struct nfqd_flow *f, struct hnext *h,
 	enum hres		out = H_MORE;
 	uint64_t		p = 0, k;
 	size_t			used;
+	uint32_t		skip;
 
 	while (p < n) {
+		if (h->mode == H_H2) {
+			/* A frame, or a header block, at a time; DATA and
+			 * other payloads are stepped over as a body is. */
+			res = nfqd_http_h2_next(h2tab(l->h2tabs, h->tab),
+			    &h->sid, buf + p, n - (size_t)p, &r, &skip);
+			if (res == NFQD_L7_MORE)
+				break;
+			if (res != NFQD_L7_DONE) {
+				l->l7_errors++;
+				return H_BAD;
+			}
+			p += r.used;
+			if (r.method_len > 0) {
+				if (!hhead(l, f, &r))
+					return H_BAD;
+				l->h2_later++;
+				out = H_DONE;
+			}
+			k = skip < HSTEP ? skip : HSTEP;
+			p += k;
+			h->left = skip - k;
+			continue;
+		}
 		if (h->mode == H_CHUNKED) {
 			res = nfqd_hbody_feed(&h->body, buf + p, n - (size_t)p,
 			    &used);
@@ -1781,6 +1938,13 @@ hbytes(struct nfqd_l7 *l, struct nfqd_flow *f, uint32_t seq,
 		hput(f, &h);
 		*old = true;
 		return H_MORE;
+	}
+	if (h.mode == H_H2 && h.tab == 0) {
+		/* No table was free: what comes after the first request
+		 * cannot be read. */
+		l->reasm_full++;
+		hput(f, &h);
+		return H_NOBUF;
 	}
 	if (f->ra == NULL && d <= 0) {
 		/*
@@ -1899,6 +2063,36 @@ hresult(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
 }
 
 /*
+ * The first request of an HTTP/2 connection was read whole (l->req), from
+ * f->ra or in place from pay (stream byte 0 on): h's table holds the
+ * client's header table after its block, to read later blocks with.  No
+ * table free: h's is 0, and the connection's later bytes get
+ * flows.full_verdict (hbytes()).  False where the block read again does
+ * not give the same request (it cannot: the parse depends on the bytes
+ * alone).
+ */
+static bool
+h2start(struct nfqd_l7 *l, struct nfqd_flow *f, const uint8_t *pay,
+    struct hnext *h)
+{
+	struct nfqd_http_req	r;
+	const uint8_t		*b = f->ra != NULL ? nfqd_reasm_data(f->ra) :
+				    pay;
+
+	h->mode = H_H2;
+	h->sid = l->req.sid;
+	if ((h->tab = h2tab_get(l->h2tabs)) == 0)
+		return true;
+	if (nfqd_http_first_parse_hp(b, l->req.used, &r,
+	    h2tab(l->h2tabs, h->tab)) != NFQD_L7_DONE || !r.h2 ||
+	    r.sid != h->sid) {
+		h2tab_put(l->h2tabs, h->tab);
+		return false;
+	}
+	return true;
+}
+
+/*
  * The first request was just read whole (fields(f), l->req), from the
  * segment at seq: when later ones are to be read, start reading after it
  * (the rest of this segment, or of the buffer, first) and say the
@@ -1919,7 +2113,10 @@ hstart(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
 		return false;
 	memset(&h, 0, sizeof(h));
 	pos = l->req.used;
-	hframe(&h, l->req.body, l->req.clen, &pos);
+	if (l->req.h2 && !h2start(l, f, pay, &h))
+		return false;
+	if (!l->req.h2)
+		hframe(&h, l->req.body, l->req.clen, &pos);
 	l->nheads = 1;
 	f->need = 0;
 	f->flags |= F_HNEXT;

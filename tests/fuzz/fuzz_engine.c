@@ -229,6 +229,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		data += len;
 		size -= len;
 	}
+	/* Every flow ended (the clock past every timeout, then past them
+	   again for the flows kept lost): every HTTP/2 table back. */
+	nfqd_l7_expire(&ec.l7, now + (1ull << 60));
+	nfqd_l7_expire(&el.l7, now + (1ull << 60));
+	nfqd_l7_expire(&ec.l7, now + (1ull << 61));
+	nfqd_l7_expire(&el.l7, now + (1ull << 61));
+	ASSERT(nfqd_l7_h2_tables(&ec.l7) == 0 && nfqd_l7_h2_tables(&el.l7) == 0);
 	nfqd_engine_free(&ec);
 	nfqd_engine_free(&el);
 	return 0;

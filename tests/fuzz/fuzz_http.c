@@ -27,8 +27,15 @@
  *     "GET" and a target alone on the line), split here independently
  *     of the parser, is never NOT (but the HTTP/2 preface's);
  *   - nothing depends on what out held before;
- *   - HTTP/2 (h2): the stream starts with the preface, close is set, no
- *     body, minor 0; the method tchars, host and path as above.
+ *   - HTTP/2 (h2): the stream starts with the preface, close is not set,
+ *     no body, minor 0, an odd stream; the method tchars, host and path
+ *     as above;
+ *   - after an HTTP/2 first request, nfqd_http_h2_next() walks the rest
+ *     frame by frame with the decoder the first block filled: each step
+ *     within the bytes there (a payload stepped over past them ends the
+ *     walk), a request on a higher odd stream than the last and read as
+ *     the first is, trailers with no fields, MORE with a need past the
+ *     bytes and nothing changed, BAD with a reason.
  *
  *   make fuzz; d=$(mktemp -d); cp -r tests/fuzz/corpus/http/. $d
  *   build/fuzz/fuzz_http -max_total_time=60 -rss_limit_mb=2048 $d
@@ -40,6 +47,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "nfqd/l7/hpack.h"
 #include "nfqd/l7/http.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
@@ -273,14 +281,15 @@ check_framing(const struct nfqd_http_req *r, const uint8_t *in)
 }
 
 static void
-check_done(const struct nfqd_http_req *r, const uint8_t *in, size_t size)
+check_done(const struct nfqd_http_req *r, const uint8_t *in, size_t size,
+    bool later)
 {
 	char	norm[NFQD_L7_NAME_MAX + 1];
 	size_t	skip = 0, i;
 
 	ASSERT(r->why == NFQD_HTTP_R_NONE);
 	ASSERT(r->used > 0 && r->used <= size);
-	ASSERT(r->used <= NFQD_HTTP_HEAD_MAX);
+	ASSERT(later || r->used <= NFQD_HTTP_HEAD_MAX);
 	ASSERT(r->host_len == strlen(r->host));
 	ASSERT(r->host_len <= NFQD_L7_NAME_MAX);
 	ASSERT(r->method_len == strlen(r->method));
@@ -294,12 +303,14 @@ check_done(const struct nfqd_http_req *r, const uint8_t *in, size_t size)
 	ASSERT(r->body != NFQD_HTTP_BODY_CHUNKED || r->minor != 0);
 	ASSERT(r->need == 0);
 	if (r->h2) {
-		ASSERT(r->used >= 24 + 9 + 9);
+		ASSERT(r->used >= (later ? 9 : 24 + 9 + 9));
 		ASSERT(memcmp(in, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 24) ==
 		    0);
-		ASSERT(r->close && !r->upgrade && r->minor == 0 &&
+		ASSERT(!r->close && !r->upgrade && r->minor == 0 &&
 		    r->body == NFQD_HTTP_BODY_NONE);
+		ASSERT(r->sid != 0 && (r->sid & 1) != 0);
 	} else {
+		ASSERT(!later && r->sid == 0);
 		check_framing(r, in);
 		/* The request line's first word, after any empty lines. */
 		while (in[skip] == '\r' || in[skip] == '\n')
@@ -333,6 +344,51 @@ check_done(const struct nfqd_http_req *r, const uint8_t *in, size_t size)
 		check_path_again(r);
 }
 
+static void
+walk_h2(const uint8_t *in, size_t size, const struct nfqd_http_req *first)
+{
+	static struct nfqd_hpack	d;
+	static struct guarded		g;
+	enum nfqd_l7_res		r;
+	size_t				pos = first->used, steps;
+	uint32_t			sid = first->sid, sid0, skip;
+
+	ASSERT(nfqd_http_first_parse_hp(in, size, &g.req, &d) ==
+	    NFQD_L7_DONE);
+	ASSERT(memcmp(&g.req, first, sizeof(g.req)) == 0);
+	for (steps = 0; pos < size && steps < 4096; steps++) {
+		sid0 = sid;
+		memset(&g, 0x5a, sizeof(g));
+		r = nfqd_http_h2_next(&d, &sid, in + pos, size - pos, &g.req,
+		    &skip);
+		ASSERT(all(g.before, sizeof(g.before), 0x5a));
+		ASSERT(all(g.after, sizeof(g.after), 0x5a));
+		ASSERT(g.req.why < NFQD_HTTP_R_MAX);
+		if (r != NFQD_L7_DONE) {
+			ASSERT(sid == sid0);
+			ASSERT(r == NFQD_L7_MORE ? g.req.why == 0 &&
+			    g.req.need > size - pos && g.req.need <=
+			    NFQD_HTTP_HEAD_MAX : r == NFQD_L7_BAD &&
+			    g.req.why != 0 && g.req.need == 0);
+			g.req.why = 0;
+			g.req.need = 0;
+			ASSERT(all(&g.req, sizeof(g.req), 0));
+			return;
+		}
+		ASSERT(g.req.why == 0 && g.req.need == 0);
+		ASSERT(g.req.used >= 9 && g.req.used <= size - pos);
+		ASSERT(skip == 0 || g.req.used == 9);
+		if (g.req.method_len > 0) {
+			ASSERT(sid > sid0 && sid == g.req.sid);
+			g.req.used += (uint32_t)pos;
+			check_done(&g.req, in, size, true);
+		} else {
+			ASSERT(sid == sid0 && !g.req.h2 && g.req.host_len == 0);
+		}
+		pos += g.req.used + (size_t)skip;
+	}
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *in, size_t size)
 {
@@ -351,7 +407,7 @@ LLVMFuzzerTestOneInput(const uint8_t *in, size_t size)
 	    (r == NFQD_L7_MORE || r == NFQD_L7_DONE));
 	ASSERT(strcmp(nfqd_http_why_str(g1.req.why), "unknown") != 0);
 	if (r == NFQD_L7_DONE)
-		check_done(&g1.req, in, size);
+		check_done(&g1.req, in, size, false);
 	else {
 		memcpy(&g2.req, &g1.req, sizeof(g2.req));
 		g2.req.why = 0;
@@ -413,5 +469,7 @@ LLVMFuzzerTestOneInput(const uint8_t *in, size_t size)
 			ASSERT(memcmp(&g1.req, &g2.req, sizeof(g1.req)) == 0);
 		}
 	}
+	if (r == NFQD_L7_DONE && g1.req.h2)
+		walk_h2(in, size, &g1.req);
 	return 0;
 }

@@ -5,18 +5,25 @@
 # blocked path, a request whose HEADERS frame is cut over segments
 # (MSS 88, TSO and GSO off), and the host given only as a host field
 # (written by hand) are never taken by the server; allowed ones transfer
-# 1 MiB byte for byte.  nghttpd -v logs every header it receives, so
-# that is read from the server's side.
+# 1 MiB byte for byte.  Later requests on one connection (nghttp's
+# streams sent at once, python3-h2's one after another) are read with
+# the connection's header table: an allowed one is answered, a blocked
+# one never reaches the server.  nghttpd -v logs every header it
+# receives, so that is read from the server's side.
 . "$(dirname "$0")/lib.sh"
 
 HP=8080
 
-for c in curl nghttpd ethtool; do
+for c in curl nghttpd nghttp ethtool; do
 	if ! command -v $c >/dev/null; then
 		fail "$c is not installed (scripts/deps.sh installs it)"
 		finish
 	fi
 done
+if ! /usr/bin/python3 -c 'import h2' 2>/dev/null; then
+	fail "python3-h2 is not installed (scripts/deps.sh installs it)"
+	finish
+fi
 setup_net
 l7_host_rules 0:0
 
@@ -33,6 +40,8 @@ start_nfqd "$conf" 1 || finish
 mkdir -p "$TMP/www/private"
 head -c 1048576 /dev/urandom >"$TMP/www/f"
 echo secret >"$TMP/www/private/x"
+echo g >"$TMP/www/g"
+echo h >"$TMP/www/h"
 want=$(sha256sum <"$TMP/www/f" | cut -d' ' -f1)
 in2 nghttpd --no-tls -v -d "$TMP/www" -a $A2 $HP >"$TMP/h2.log" 2>&1 &
 BG_PIDS+=($!)
@@ -78,6 +87,35 @@ check "blocked, HEADERS in MSS-88 segments: no answer" \
 in2 iptables -t mangle -D OUTPUT -p tcp --sport $HP --tcp-flags SYN,ACK \
     SYN,ACK -j TCPMSS --set-mss 88
 in1 ethtool -K veth0 tso on gso on >/dev/null 2>&1
+
+# Later requests on one connection.  nghttp sends its URIs as streams of
+# one connection at once (each block after the first names fields the
+# first added to the header table), so a blocked one among them stops
+# them all.
+nghttp_ok() {
+	in1 nghttp -nv -t 4 -H ":authority: $1" "${@:2}" 2>&1 |
+	    grep -c 'recv HEADERS frame'
+}
+check "nghttp: 3 allowed requests on one connection: 3 answers" \
+    "$(nghttp_ok ok6.example http://$A2:$HP/f http://$A2:$HP/g \
+    http://$A2:$HP/h)" 3
+check "nghttp: an allowed request and a blocked path at once: no answer" \
+    "$(nghttp_ok ok7.example http://$A2:$HP/f http://$A2:$HP/private/x)" 0
+
+# One request after another on one connection, each waiting for its
+# answer, written by python3-h2 (its own HPACK encoder and table:
+# tests/tools/h2seq.py): the answers, or "silent" from the first
+# unanswered on.
+h2seq() {
+	in1 /usr/bin/python3 "$TOP/tests/tools/h2seq.py" "$A2" "$HP" "$@"
+}
+check "python3-h2: allowed, allowed again, then a blocked host" \
+    "$(h2seq 'ok8.example /f' 'ok8.example /f' 'blocked.example /f')" \
+    "200 200 silent"
+check "python3-h2: allowed, then a subdomain of a blocked host" \
+    "$(h2seq 'ok9.example /f' 'www.blocked.example /f')" "200 silent"
+check "python3-h2: allowed, then a blocked path" \
+    "$(h2seq 'ok10.example /f' 'ok10.example /private/x')" "200 silent"
 
 # By hand: the host in a host field, no :authority; the server would
 # take it (nghttpd answers such a request).
@@ -138,15 +176,17 @@ taken() {
 		for (i in g) ng += t[i] ? 1 : 0
 		print nb, ng }' "$TMP/h2.log"
 }
-check "the server took no blocked request, and the 3 allowed ones" \
-    "$(taken)" "0 3"
+check "the server took no blocked request, and the 7 allowed ones" \
+    "$(taken)" "0 7"
 
 # Each blocked request is one rule hit; a packet the client sent before
 # the verdict (its SETTINGS ACK for the server's SETTINGS, which a server
 # sends first) comes to nfqd too, decided by the flow, and counts again.
 dump
-check "rule host decided the 4 blocked requests" "$(($(rule host) >= 4))" 1
-check "rule path decided the 2 blocked paths" "$(($(rule path) >= 2))" 1
-check "every request read: l7_http" "$(js '.total.l7_http')" 9
+check "rule host decided the 6 blocked hosts" "$(($(rule host) >= 6))" 1
+check "rule path decided the 4 blocked paths" "$(($(rule path) >= 4))" 1
+# 9 first requests, and on the connections that had several: nghttp's
+# 3 + 2, python3-h2's 3 + 2 + 2.
+check "every request read: l7_http" "$(js '.total.l7_http')" 21
 check "nothing malformed: l7_errors" "$(js '.total.l7_errors')" 0
 finish

@@ -168,6 +168,14 @@ http "http://H2.Example:$H2P/h2/a?x=1" --http2-prior-knowledge \
 http "http://$A2:$H2P/h2/b" --http2-prior-knowledge -H "Host: h2b.example"
 http "http://$A2:$H2P/h2/c" --http2-prior-knowledge -d x=1 \
     -H "Host: h2c.example:99"
+# Later requests on one HTTP/2 connection, one after another
+# (tests/tools/h2seq.py, python3-h2's encoder: the later blocks name the
+# header table's entries).
+check "python3-h2: three requests on one connection answered" \
+    "$(in1 /usr/bin/python3 "$TOP/tests/tools/h2seq.py" "$A2" "$H2P" \
+    'H2Seq.Example /h2/d' 'h2seq.example /h2/e?y=2' \
+    'h2seq2.example:8 /h2/f')" "404 404 404"
+WANT_HTTP=$((WANT_HTTP + 3))
 
 # DNS: types, case, IPv6, TCP, and later queries on one TCP connection.
 dns ok.example A

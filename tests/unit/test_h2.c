@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nfqd/l7/hpack.h"
 #include "nfqd/l7/http.h"
 #include "unit.h"
 #include "http_prefix.h"
@@ -377,7 +378,7 @@ test_rows(void)
 		request(&w, &blk, c->o);
 		res = parse_exact(w.b, w.n, &r);
 		if (c->res == NFQD_L7_DONE)
-			CHECKF(res == NFQD_L7_DONE && r.h2 && r.close &&
+			CHECKF(res == NFQD_L7_DONE && r.h2 && !r.close && r.sid == 1 &&
 			    r.used == w.n && strcmp(r.host, c->host) == 0 &&
 			    strcmp(r.method, c->method) == 0 &&
 			    strcmp(r.path, c->path) == 0, unit_fmt("%s: DONE, "
@@ -488,11 +489,164 @@ test_curl(void)
 	check_prefixes("curl's first segment", curl, sizeof(curl));
 }
 
+/*
+ * nfqd_http_h2_next(): the frames after a first request, one step at a
+ * time, with the decoder the first block filled.  The first request adds
+ * ":authority: one.example" to the table (entry 62).
+ */
+static struct nfqd_hpack	nd;
+static uint32_t			nsid;
+
+static void
+next_start(struct w *w)
+{
+	static struct w		blk;
+	struct nfqd_http_req	r;
+
+	start(w);
+	blk.n = 0;
+	put8(&blk, 0x82);
+	put8(&blk, 0x86);
+	put8(&blk, 0x84);
+	lit_add(&blk, ":authority", "one.example");
+	frame(w, blk.n, 1, 5, 1);
+	put(w, blk.b, blk.n);
+	if (nfqd_http_first_parse_hp(w->b, w->n, &r, &nd) != NFQD_L7_DONE ||
+	    !r.h2 || r.sid != 1 || r.used != w->n)
+		CHECK(0, "next: the first request");
+	nsid = r.sid;
+	w->n = 0;
+}
+
+/* One step over w from off: its answer, with r and *skip. */
+static enum nfqd_l7_res
+next_step(const struct w *w, size_t off, struct nfqd_http_req *r,
+    uint32_t *skip)
+{
+	enum nfqd_l7_res	 res;
+	uint8_t			*copy = malloc(w->n - off + 1);
+
+	if (copy == NULL)
+		abort();
+	memcpy(copy, w->b + off, w->n - off);
+	res = nfqd_http_h2_next(&nd, &nsid, copy, w->n - off, r, skip);
+	free(copy);
+	return res;
+}
+
+static void
+test_next(void)
+{
+	static struct w		w, blk;
+	struct nfqd_http_req	r;
+	struct nfqd_hpack	saved;
+	uint32_t		skip, sid;
+	size_t			k, bad;
+
+	/* A DATA frame: its header read, its payload to step over. */
+	next_start(&w);
+	frame(&w, 70000, 0, 0, 1);
+	CHECKF(next_step(&w, 0, &r, &skip) == NFQD_L7_DONE && r.used == 9 &&
+	    skip == 70000 && r.method_len == 0 && nsid == 1,
+	    "next: DATA of 70000 bytes: its header, 70000 to step over",
+	    "used %u skip %u", r.used, skip);
+
+	/* A request naming entry 62, on stream 3; every prefix MORE, the
+	   decoder and the stream left as they were. */
+	next_start(&w);
+	blk.n = 0;
+	put8(&blk, 0x82);
+	put8(&blk, 0x86);
+	put8(&blk, 0x04);
+	hstr(&blk, "/x/../admin");
+	put8(&blk, 0xbe);
+	frame(&w, blk.n, 1, 5, 3);
+	put(&w, blk.b, blk.n);
+	memcpy(&saved, &nd, sizeof(saved));
+	for (k = 0, bad = 0; k < w.n; k++) {
+		if (nfqd_http_h2_next(&nd, &nsid, w.b, k, &r, &skip) !=
+		    NFQD_L7_MORE || r.need != (k < 9 ? 9 : w.n) ||
+		    nsid != 1 || memcmp(&saved, &nd, sizeof(nd)) != 0)
+			bad++;
+	}
+	CHECKF(bad == 0, "next: every prefix of a request MORE, need the "
+	    "header, then the frame", "%zu wrong", bad);
+	CHECKF(next_step(&w, 0, &r, &skip) == NFQD_L7_DONE && r.h2 &&
+	    r.sid == 3 && nsid == 3 && skip == 0 && r.used == w.n &&
+	    strcmp(r.host, "one.example") == 0 &&
+	    strcmp(r.path, "/admin") == 0 && strcmp(r.method, "GET") == 0,
+	    "next: stream 3: GET one.example /admin, from the table",
+	    "host \"%s\" path \"%s\" sid %u", r.host, r.path, r.sid);
+
+	/* Trailers on stream 3 (a field added), then stream 5 names it. */
+	w.n = 0;
+	blk.n = 0;
+	lit_add(&blk, "host", "two.example");
+	frame(&w, blk.n, 1, 5, 3);
+	put(&w, blk.b, blk.n);
+	CHECK(next_step(&w, 0, &r, &skip) == NFQD_L7_DONE &&
+	    r.method_len == 0 && !r.h2 && r.host_len == 0 && nsid == 3 &&
+	    r.used == w.n, "next: trailers on stream 3: no request");
+	w.n = 0;
+	frame(&w, 4, 1, 5, 5);
+	put(&w, "\x82\x86\x84\xbe", 4);
+	CHECKF(next_step(&w, 0, &r, &skip) == NFQD_L7_DONE && r.sid == 5 &&
+	    strcmp(r.host, "two.example") == 0, "next: stream 5: the host "
+	    "field the trailers added", "host \"%s\"", r.host);
+
+	/* What is refused. */
+	static const struct {
+		const char	*name;
+		unsigned	 type, flags, why;
+		uint32_t	 sid;
+		size_t		 len;
+	} bad_rows[] = {
+		{ "PUSH_PROMISE", 5, 4, NFQD_HTTP_R_H2_FRAME, 7, 4 },
+		{ "CONTINUATION alone", 9, 4, NFQD_HTTP_R_H2_FRAME, 7, 1 },
+		{ "HEADERS on stream 0", 1, 5, NFQD_HTTP_R_H2_FRAME, 0, 1 },
+		{ "HEADERS on stream 8", 1, 5, NFQD_HTTP_R_H2_FRAME, 8, 1 },
+		{ "HEADERS of 16385 bytes", 1, 5, NFQD_HTTP_R_H2_FRAME, 7,
+		  16385 },
+		{ "HEADERS of 16384 bytes", 1, 5, NFQD_HTTP_R_TOO_BIG, 7,
+		  16384 },
+		{ "PING of 7 bytes", 6, 0, NFQD_HTTP_R_H2_FRAME, 0, 7 },
+		{ "RST_STREAM on stream 0", 3, 0, NFQD_HTTP_R_H2_FRAME, 0, 4 },
+		{ "GOAWAY of 4 bytes", 7, 0, NFQD_HTTP_R_H2_FRAME, 0, 4 },
+		{ "DATA on stream 0", 0, 0, NFQD_HTTP_R_H2_FRAME, 0, 4 },
+		{ "WINDOW_UPDATE of 5 bytes", 8, 0, NFQD_HTTP_R_H2_FRAME, 1, 5 },
+	};
+	for (k = 0; k < sizeof(bad_rows) / sizeof(bad_rows[0]); k++) {
+		next_start(&w);
+		frame(&w, bad_rows[k].len, bad_rows[k].type,
+		    bad_rows[k].flags, bad_rows[k].sid);
+		memset(w.b + w.n, 0x82, bad_rows[k].len);
+		w.n += bad_rows[k].len;
+		sid = nsid;
+		CHECKF(next_step(&w, 0, &r, &skip) == NFQD_L7_BAD &&
+		    r.why == bad_rows[k].why && nsid == sid && r.used == 0,
+		    unit_fmt("next: %s: %s", bad_rows[k].name,
+		    nfqd_http_why_str(bad_rows[k].why)), "why %s",
+		    nfqd_http_why_str(r.why));
+	}
+	/* A pseudo-header in trailers; a block HPACK refuses. */
+	next_start(&w);
+	frame(&w, 1, 1, 5, 1);
+	put8(&w, 0x82);
+	CHECK(next_step(&w, 0, &r, &skip) == NFQD_L7_BAD &&
+	    r.why == NFQD_HTTP_R_H2_FIELD, "next: :method in trailers");
+	next_start(&w);
+	frame(&w, 4, 1, 5, 3);
+	put(&w, "\x82\x86\x84\xbf", 4);
+	CHECK(next_step(&w, 0, &r, &skip) == NFQD_L7_BAD &&
+	    r.why == NFQD_HTTP_R_H2_HPACK, "next: entry 63, which is not");
+}
+
 int
 main(void)
 {
 	test_rows();
 	test_curl();
 	test_frames();
+	test_next();
 	return unit_done();
 }

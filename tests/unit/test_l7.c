@@ -2946,6 +2946,335 @@ test_http_later(void)
 }
 
 
+/*
+ * HTTP/2 without TLS: the later requests of a connection (docs/l7.md,
+ * HTTP/2 without TLS), read with the connection's header table.  A
+ * stream is built here frame by frame, its fields encoded by hand (RFC
+ * 7541: 0x82 GET, 0x86 http, 0x84 "/", 0x41 a literal :authority added
+ * to the table, 0xbe and 0xbf the table's newest and next entries), with
+ * the segment ends marked; then sent as hlater's rows are.
+ */
+struct h2s {
+	uint8_t		b[12288];
+	size_t		n;
+	size_t		start[32];
+	size_t		nseg;
+};
+
+static void
+h2s_put(struct h2s *w, const void *p, size_t n)
+{
+	if (w->n + n > sizeof(w->b))
+		abort();
+	memcpy(w->b + w->n, p, n);
+	w->n += n;
+}
+
+/* A segment ends here. */
+static void
+h2s_cut(struct h2s *w)
+{
+	w->start[++w->nseg] = w->n;
+}
+
+static void
+h2s_frame(struct h2s *w, unsigned type, unsigned flags, uint32_t sid,
+    const void *pay, size_t n)
+{
+	uint8_t	h[9] = { (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n,
+		    (uint8_t)type, (uint8_t)flags, (uint8_t)(sid >> 24),
+		    (uint8_t)(sid >> 16), (uint8_t)(sid >> 8), (uint8_t)sid };
+
+	h2s_put(w, h, 9);
+	h2s_put(w, pay, n);
+}
+
+/* A request's block: GET http "/" and :authority, added to the table
+ * (auth) or the table's entry 61 + idx (auth NULL). */
+static size_t
+h2s_req(uint8_t *b, const char *auth, unsigned idx)
+{
+	size_t	n = 0, k;
+
+	b[n++] = 0x82;
+	b[n++] = 0x86;
+	b[n++] = 0x84;
+	if (auth != NULL) {
+		k = strlen(auth);
+		b[n++] = 0x41;
+		b[n++] = (uint8_t)k;
+		memcpy(b + n, auth, k);
+		n += k;
+	} else {
+		b[n++] = (uint8_t)(0x80 | (61 + idx));
+	}
+	return n;
+}
+
+/* A HEADERS frame (END_HEADERS, END_STREAM) of such a request. */
+static void
+h2s_get(struct h2s *w, uint32_t sid, const char *auth, unsigned idx)
+{
+	uint8_t	b[300];
+
+	h2s_frame(w, 1, 0x05, sid, b, h2s_req(b, auth, idx));
+}
+
+/* The preface, an empty SETTINGS and the first request (ok.example,
+ * added to the table: entry 62), then a segment's end. */
+static void
+h2s_start(struct h2s *w)
+{
+	w->n = 0;
+	w->nseg = 0;
+	w->start[0] = 0;
+	h2s_put(w, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 24);
+	h2s_frame(w, 4, 0, 0, "", 0);
+	h2s_get(w, 1, "ok.example", 0);
+	h2s_cut(w);
+}
+
+/* Sends w's segments in order (o NULL) or o's; the outcomes, spaced. */
+static void
+h2s_send(struct run *r, uint16_t sport, struct h2s *w, const char *o,
+    char *got, size_t size)
+{
+	char	x[64];
+	size_t	k;
+	int	seg;
+
+	if (w->start[w->nseg] != w->n)
+		h2s_cut(w);
+	syn(r, sport, 1000);
+	got[0] = '\0';
+	if (o == NULL)
+		o = "0123456789abcdef";
+	for (k = 0; o[k] != '\0'; k++) {
+		seg = isdigit((unsigned char)o[k]) ? o[k] - '0' :
+		    o[k] - 'a' + 10;
+		if ((size_t)seg >= w->nseg)
+			break;
+		snprintf(x, sizeof(x), "%s%s", k > 0 ? " " : "",
+		    part2(r, sport, 1000, w->b, w->start[seg],
+		    w->start[seg + 1] - w->start[seg], k > 0 ? P : 0));
+		strncat(got, x, size - strlen(got) - 1);
+	}
+}
+
+static void
+test_h2_later(void)
+{
+	static struct h2s	 w;
+	uint8_t			 b[4096], fake[300];
+	size_t			 n, k;
+	char			 got[256];
+	struct run		 r;
+	uint64_t		 later;
+
+#define H2ROW(extra, order, want, name) do {				\
+	if (!setup(&r, extra))						\
+		return;							\
+	h2s_send(&r, 4300, &w, order, got, sizeof(got));		\
+	CHECK_STR_EQ(got, want, "HTTP/2 later requests: " name);	\
+	teardown(&r);							\
+} while (0)
+
+	/* A request naming the table's entry: ok.example, read so. */
+	h2s_start(&w);
+	h2s_get(&w, 3, NULL, 1);
+	h2s_cut(&w);
+	h2s_get(&w, 5, "blocked.example", 0);
+	h2s_cut(&w);
+	h2s_get(&w, 7, NULL, 2);	/* ok.example, now entry 63 */
+	H2ROW("", NULL, "pending pending blocked blocked",
+	    "allowed from the table, then blocked");
+
+	/* An entry a trailer block added, named by a request: the bytes
+	   0x82 0x86 0x84 0xbe read alone say nothing; with the table they
+	   say "host: blocked.example". */
+	h2s_start(&w);
+	n = 0;
+	b[n++] = 0x40;
+	b[n++] = 4;
+	memcpy(b + n, "host", 4);
+	n += 4;
+	b[n++] = 15;
+	memcpy(b + n, "blocked.example", 15);
+	n += 15;
+	h2s_frame(&w, 1, 0x05, 1, b, n);	/* trailers of stream 1 */
+	h2s_cut(&w);
+	b[0] = 0x82;
+	b[1] = 0x86;
+	b[2] = 0x84;
+	b[3] = 0xbe;
+	h2s_frame(&w, 1, 0x05, 3, b, 4);
+	H2ROW("", NULL, "pending pending blocked",
+	    "a host field from the table, added by trailers");
+	/* The same without the first request's table: the first request
+	   itself names entry 62, which nothing added. */
+	h2s_start(&w);
+	w.n = 24 + 9;
+	w.nseg = 0;
+	h2s_frame(&w, 1, 0x05, 1, b, 4);
+	H2ROW("", NULL, "l7_error", "a first request naming an entry "
+	    "nothing added");
+
+	/* A DATA frame whose payload is a blocked request: stepped over. */
+	h2s_start(&w);
+	n = 0;
+	h2s_frame(&w, 0, 0, 1, fake, 0);
+	k = h2s_req(b, "blocked.example", 0);
+	fake[0] = 0;
+	fake[1] = 0;
+	fake[2] = (uint8_t)k;
+	fake[3] = 1;
+	fake[4] = 5;
+	fake[5] = fake[6] = fake[7] = 0;
+	fake[8] = 3;
+	memcpy(fake + 9, b, k);
+	w.n -= 9;
+	h2s_frame(&w, 0, 1, 1, fake, 9 + k);
+	h2s_cut(&w);
+	h2s_get(&w, 3, NULL, 1);
+	h2s_cut(&w);
+	h2s_get(&w, 5, "blocked.example", 0);
+	H2ROW("", NULL, "pending pending pending blocked",
+	    "a DATA payload that looks like a blocked request");
+
+	/* A DATA frame over three segments, out of order, then blocked. */
+	h2s_start(&w);
+	memset(b, 'x', 3000);
+	h2s_frame(&w, 0, 1, 1, b, 3000);
+	w.start[++w.nseg] = w.n - 2000;
+	w.start[++w.nseg] = w.n - 1000;
+	h2s_cut(&w);
+	h2s_get(&w, 3, "blocked.example", 0);
+	H2ROW("", "02134", "pending pending pending pending blocked",
+	    "a DATA frame's segments out of order");
+
+	/* A request cut over segments, out of order; and over a
+	   CONTINUATION. */
+	h2s_start(&w);
+	h2s_get(&w, 3, "blocked.example", 0);
+	w.start[++w.nseg] = w.n - 20;
+	w.start[++w.nseg] = w.n - 7;
+	H2ROW("", "0321", "pending pending pending blocked",
+	    "a request's segments in reverse order");
+	h2s_start(&w);
+	k = h2s_req(b, "blocked.example", 0);
+	h2s_frame(&w, 1, 0x01, 3, b, 5);
+	h2s_cut(&w);
+	h2s_frame(&w, 9, 0x04, 3, b + 5, k - 5);
+	H2ROW("", NULL, "pending pending blocked",
+	    "a request over HEADERS and CONTINUATION");
+
+	/* Frames that carry no request, between. */
+	h2s_start(&w);
+	h2s_frame(&w, 8, 0, 0, "\0\0\x10\0", 4);
+	h2s_frame(&w, 6, 0, 0, "12345678", 8);
+	h2s_frame(&w, 4, 0, 0, "\0\x04\0\x01\0\0", 6);
+	h2s_frame(&w, 3, 0, 1, "\0\0\0\x08", 4);
+	h2s_frame(&w, 0xfa, 0, 9, "anything", 8);
+	h2s_cut(&w);
+	h2s_get(&w, 3, "blocked.example", 0);
+	H2ROW("", NULL, "pending pending blocked",
+	    "WINDOW_UPDATE, PING, SETTINGS, RST_STREAM, an unknown type");
+
+	/* What servers refuse. */
+	h2s_start(&w);
+	h2s_get(&w, 4, "ok.example", 0);
+	H2ROW("", NULL, "pending l7_error", "HEADERS on an even stream");
+	h2s_start(&w);
+	h2s_frame(&w, 5, 0x04, 1, "\0\0\0\x02\x82", 5);
+	H2ROW("", NULL, "pending l7_error", "PUSH_PROMISE from a client");
+	h2s_start(&w);
+	h2s_frame(&w, 9, 0x04, 1, "\x82", 1);
+	H2ROW("", NULL, "pending l7_error", "CONTINUATION alone");
+	h2s_start(&w);
+	h2s_get(&w, 1, "blocked.example", 0);
+	H2ROW("", NULL, "pending l7_error",
+	    "a pseudo-header in a lower stream's block");
+	h2s_start(&w);
+	h2s_frame(&w, 1, 0x05, 3, "\x82\x86\x84\xc0", 4);
+	H2ROW("", NULL, "pending l7_error", "an index past the table");
+	h2s_start(&w);
+	h2s_frame(&w, 1, 0x05, 3, "\x3f\xe2\x1f\x82\x86\x84\xbe", 7);
+	H2ROW("", NULL, "pending l7_error", "a table size update to 4098");
+	h2s_start(&w);
+	h2s_frame(&w, 1, 0x01, 3, "\x82\x86\x84\xbe", 4);
+	h2s_frame(&w, 6, 0, 0, "12345678", 8);
+	H2ROW("", NULL, "pending l7_error", "a PING inside a block");
+
+	/* 32 requests completed by one packet are read, 33 refused (as
+	   HTTP/1.x's pipelining). */
+	for (n = 32; n <= 33; n++) {
+		h2s_start(&w);
+		for (k = 0; k < n; k++)
+			h2s_get(&w, 3 + 2 * (uint32_t)k, NULL, 1);
+		if (n == 32)
+			H2ROW("", NULL, "pending pending", "32 requests in one "
+			    "segment after the first");
+		else
+			H2ROW("", NULL, "pending l7_error", "33 requests in one "
+			    "segment after the first");
+	}
+
+	/* Reading only the first request. */
+	h2s_start(&w);
+	h2s_get(&w, 3, "blocked.example", 0);
+	H2ROW("flows = { http_requests = \"first\"; };", NULL,
+	    "accept accept", "flows.http_requests = \"first\"");
+
+	/* No table free: the later bytes get flows.full_verdict; the
+	   table goes back when its flow ends. */
+	if (!setup(&r, "flows = { reasm_buffers = 1; tcp_timeout = 60; };"))
+		return;
+	h2s_start(&w);
+	h2s_get(&w, 3, "ok.example", 0);
+	h2s_send(&r, 4301, &w, NULL, got, sizeof(got));
+	CHECK_STR_EQ(got, "pending pending", "one table: the first flow's");
+	h2s_send(&r, 4302, &w, NULL, got, sizeof(got));
+	CHECK_STR_EQ(got, "pending untracked", "... a second flow's later "
+	    "bytes: flows.full_verdict");
+	later = r.e.l7.h2_later;
+	CHECK_UINT_EQ(later, 1, "... HTTP/2 later requests read: 1");
+	teardown(&r);
+
+	/* A flow refused after a later request in the same packet gives
+	   its table back (the next flow's later requests are read). */
+	if (!setup(&r, "flows = { reasm_buffers = 1; };"))
+		return;
+	h2s_start(&w);
+	h2s_get(&w, 3, "ok.example", 0);
+	h2s_frame(&w, 5, 0x04, 1, "\0\0\0\x02\x82", 5);
+	h2s_send(&r, 4304, &w, NULL, got, sizeof(got));
+	CHECK_STR_EQ(got, "pending l7_error", "a request, then PUSH_PROMISE "
+	    "in one segment: refused");
+	h2s_start(&w);
+	h2s_get(&w, 3, "blocked.example", 0);
+	h2s_send(&r, 4305, &w, NULL, got, sizeof(got));
+	CHECK_STR_EQ(got, "pending blocked", "... the table back: the next "
+	    "flow's later request read");
+	CHECK_UINT_EQ(nfqd_l7_h2_tables(&r.e.l7), 0, "... both flows "
+	    "decided: no table held");
+	teardown(&r);
+	if (!setup(&r, "flows = { reasm_buffers = 1; tcp_timeout = 60; };"))
+		return;
+	h2s_start(&w);
+	h2s_get(&w, 3, "ok.example", 0);
+	h2s_send(&r, 4301, &w, NULL, got, sizeof(got));
+	h2s_send(&r, 4302, &w, NULL, got, sizeof(got));
+	now += 61000000000ull;
+	nfqd_l7_expire(&r.e.l7, now);
+	h2s_send(&r, 4303, &w, NULL, got, sizeof(got));
+	CHECK_STR_EQ(got, "pending pending", "... the first flows past "
+	    "tcp_timeout: their table read a third flow's");
+	CHECK_UINT_EQ(nfqd_l7_h2_tables(&r.e.l7), 1, "... which holds it");
+	teardown(&r);
+#undef H2ROW
+}
+
+
 static void
 test_retry(void)
 {
@@ -3323,6 +3652,7 @@ main(void)
 	test_http_dns();
 	test_http_later();
 	test_http_later_edges();
+	test_h2_later();
 	test_quic();
 	test_quic_conns();
 	test_udp_timeout();

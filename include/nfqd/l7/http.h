@@ -68,8 +68,8 @@ enum nfqd_http_why {
 					   "chunked" or in HTTP/1.0, a
 					   Content-Length not 1 to 18 digits */
 	NFQD_HTTP_R_H2_FRAME,		/* HTTP/2: a frame a server refuses
-					   before the first request (see
-					   nfqd_http_first_parse()) */
+					   (nfqd_http_first_parse(),
+					   nfqd_http_h2_next()) */
 	NFQD_HTTP_R_H2_HPACK,		/* HTTP/2: the first request's header
 					   block does not decode (RFC 7541) */
 	NFQD_HTTP_R_H2_FIELD,		/* HTTP/2: a malformed request (RFC
@@ -109,6 +109,7 @@ struct nfqd_http_req {
 	bool	 close;			/* a Connection header lists "close" */
 	bool	 upgrade;		/* an Upgrade header is there */
 	bool	 h2;			/* HTTP/2 (nfqd_http_first_parse()) */
+	uint32_t sid;			/* HTTP/2: the request's stream */
 	uint32_t need;			/* MORE of HTTP/2: the stream's length
 					   at which asking again can change
 					   the answer; 0 for HTTP/1.x (when a
@@ -279,13 +280,57 @@ enum nfqd_l7_res nfqd_http_req_parse(const uint8_t *buf, size_t len,
  * visible ASCII (CTL), and is normalized as above (PATH).  The host is
  * :authority's, else the host field's, normalized as Host is above
  * (HOST); both there and naming different hosts is HOST_DIFF, two host
- * fields HOST_DUP.  DONE: h2 set, used is the end of the block's last
- * frame, close set (nfqd reads no later request of the connection:
- * they come on other streams, under the header compression state of the
- * requests before them), minor 0, body NONE.
+ * fields HOST_DUP.  DONE: h2 set, sid the request's stream, used the
+ * end of the block's last frame, minor 0, body NONE, close not set:
+ * later requests come on other streams, under the header compression
+ * state of the blocks before them (nfqd_http_h2_next()).
  */
 enum nfqd_l7_res nfqd_http_first_parse(const uint8_t *buf, size_t len,
 	    struct nfqd_http_req *out);
+
+struct nfqd_hpack;
+
+/*
+ * nfqd_http_first_parse(), decoding an HTTP/2 block with d (initialized
+ * here): on DONE with h2, d holds the connection's header table after
+ * the first request, for nfqd_http_h2_next().  d is not used otherwise.
+ */
+enum nfqd_l7_res nfqd_http_first_parse_hp(const uint8_t *buf, size_t len,
+	    struct nfqd_http_req *out, struct nfqd_hpack *d);
+
+/*
+ * An HTTP/2 client's frames after its first request: buf[0..len) starts
+ * with a frame's first byte; d is the connection's decoder, through which
+ * the first request's block and every block since went, in order; *maxsid
+ * is the highest stream a request opened (the first request's sid, then
+ * as this moves it).  One step:
+ *
+ * DONE, a frame other than HEADERS: used 9 (its header), *skip its
+ * payload's length, to be stepped over unread (DATA of any length: the
+ * server says how long a frame it takes; nfqd does not see that).
+ * DONE, a header block (a HEADERS frame and its CONTINUATIONs, whole in
+ * buf): used is the end of its last frame; decoded with d.  On a stream
+ * above *maxsid it is a request, read as nfqd_http_first_parse() reads
+ * the first (h2, sid, host, method, path; *maxsid moves to it); on a
+ * stream at or below, trailers (RFC 9113 8.1), which open nothing: out's
+ * fields stay zero (method_len 0), and a pseudo-header there is H2_FIELD.
+ * MORE: a frame's header, or the block, is cut at len; need says at what
+ * length of buf asking again can change that.
+ * BAD, as servers answer these with a connection error or treat the
+ * request as malformed: CONTINUATION outside a block, any other frame
+ * inside one, PUSH_PROMISE (a server's frame), a HEADERS frame on stream
+ * 0 or an even stream, a HEADERS or CONTINUATION frame over 16384 bytes,
+ * a block's frames reaching past NFQD_HTTP_HEAD_MAX bytes (TOO_BIG),
+ * a control frame of the wrong length or stream (as for the first
+ * request; RST_STREAM on a stream, GOAWAY on 0 and 8 bytes or more, DATA
+ * on a stream), a block HPACK refuses (H2_HPACK; d is then of no further
+ * use), and a request refused as the first would be.
+ * On MORE and BAD every field but why and need is zero; MORE leaves d
+ * and *maxsid as they were, BAD leaves d of no further use.
+ */
+enum nfqd_l7_res nfqd_http_h2_next(struct nfqd_hpack *d, uint32_t *maxsid,
+	    const uint8_t *buf, size_t len, struct nfqd_http_req *out,
+	    uint32_t *skip);
 
 /* enum nfqd_http_why in words; "unknown" out of range. */
 const char *nfqd_http_why_str(unsigned why);
