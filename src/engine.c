@@ -533,6 +533,19 @@ nfqd_engine_decide_hinted(struct nfqd_engine *e, const struct nfqd_qmsg *m,
 		nfqd_engine_decide_parsed(e, m, &pi, now, d);
 		if (e->l7.nmore > 0 && d->verdict == NF_ACCEPT)
 			decide_more(e, m, &pi, now, d);
+		if (e->l7.unread != 0 && d->verdict == NF_ACCEPT) {
+			/*
+			 * The rules accepted what the packet said, and it
+			 * holds bytes past that nfqd could not read: it is
+			 * decided again without its fields, as one it
+			 * could not read at all (counted as each decision
+			 * is), and that decides the packet.
+			 */
+			pi.l7 = NULL;
+			pi.known &= (uint8_t)~NFQD_PKT_K_L7;
+			pi.status = e->l7.unread;
+			nfqd_engine_decide_parsed(e, m, &pi, now, d);
+		}
 		/*
 		 * A rule that decides flows, decided on what the flow said:
 		 * later packets of it get the same without the rules.  An

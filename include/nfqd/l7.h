@@ -133,6 +133,14 @@ struct nfqd_l7 {
 						   ClientHello a second may
 						   follow: an accept on them is
 						   not the flow's (engine) */
+	uint8_t			 unread;	/* 0, or the status (an
+						   enum nfqd_pkt_status) of
+						   bytes the last packet holds
+						   past the fields it gives,
+						   unread: the rules see the
+						   packet without its fields
+						   too before it may pass
+						   (engine) */
 	bool			 hello_retry;	/* flows.hello_retry */
 	bool			 http_all;	/* flows.http_requests = "all"
 						   and a rule reads HTTP

@@ -2047,7 +2047,17 @@ hresult(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
 		l->tentative = true;
 		break;
 	case H_NOBUF:
-		unknown(pi, NFQD_PKT_L7_UNTRACKED);
+		/*
+		 * The requests the packet completed before the bytes that
+		 * found no buffer go to the rules: one they refuse is
+		 * refused whatever flows.full_verdict says.
+		 */
+		if (l->nheads > 0) {
+			known(pi, fields(f));
+			l->unread = NFQD_PKT_L7_UNTRACKED;
+		} else {
+			unknown(pi, NFQD_PKT_L7_UNTRACKED);
+		}
 		break;
 	case H_OUTSIDE:
 		unknown(pi, NFQD_PKT_L7_ERROR);
@@ -2725,6 +2735,7 @@ nfqd_l7_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
 
 	pi->l7 = NULL;
 	l->tentative = false;
+	l->unread = 0;
 	l->hello.valid = false;
 	l->req.valid = false;
 	l->nheads = l->nmore = 0;

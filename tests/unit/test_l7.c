@@ -3636,6 +3636,96 @@ test_sum_words(void)
 	    "of 16-bit words", "%zu of %zu differ", bad, cmp);
 }
 
+/*
+ * A packet that completes a first request and holds bytes past it that
+ * find no buffer (or no HTTP/2 table) to be read with: the rules decide
+ * on the request, and one they refuse is refused, whatever
+ * flows.full_verdict says; one they accept gets flows.full_verdict.
+ */
+static const struct unread_case {
+	const char	*name, *full;
+	bool		 h2;
+	const char	*host, *want;
+} unread_cases[] = {
+	{ "HTTP/1.1, a blocked host: refused", "accept", false,
+	  "blocked.example", "blocked" },
+	{ "HTTP/1.1, an allowed host: full_verdict accept", "accept", false,
+	  "ok.example", "accept untracked" },
+	{ "HTTP/1.1, an allowed host: full_verdict drop", "drop", false,
+	  "ok.example", "untracked" },
+	{ "HTTP/1.1, a blocked host, full_verdict drop", "drop", false,
+	  "blocked.example", "blocked" },
+	{ "HTTP/2, a blocked host: refused", "accept", true,
+	  "blocked.example", "blocked" },
+	{ "HTTP/2, an allowed host: full_verdict accept", "accept", true,
+	  "ok.example", "accept untracked" },
+	{ "HTTP/2, an allowed host: full_verdict drop", "drop", true,
+	  "ok.example", "untracked" },
+};
+
+static void
+test_unread(void)
+{
+	const struct unread_case	*c;
+	struct run			 r;
+	struct h2s			 w;
+	struct seg			 s;
+	struct nfqd_decision		 d;
+	char				 conf[160], req[128], got[64];
+	static const char		 held[] = "GET / HTTP/1.1\r\nHost: ok.ex";
+	uint64_t			 untracked;
+	size_t				 i, n;
+
+	for (i = 0; i < sizeof(unread_cases) / sizeof(unread_cases[0]);
+	    i++) {
+		c = &unread_cases[i];
+		snprintf(conf, sizeof(conf), "flows = { reasm_buffers = 1; "
+		    "full_verdict = \"%s\"; tcp_timeout = 60; };", c->full);
+		if (!setup(&r, conf))
+			return;
+		/* The one buffer, or the one table, taken by another flow. */
+		syn(&r, 5000, 1000);
+		if (c->h2) {
+			h2s_start(&w);
+			h2s_get(&w, 3, "ok.example", 0);
+			h2s_send(&r, 5001, &w, NULL, got, sizeof(got));
+		} else {
+			(void) part2(&r, 5000, 1000, (const uint8_t *)held, 0,
+			    sizeof(held) - 1, 0);
+		}
+		/* The request and one byte past it, in one segment. */
+		if (c->h2) {
+			w.n = 0;
+			w.nseg = 0;
+			w.start[0] = 0;
+			h2s_put(&w, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 24);
+			h2s_frame(&w, 4, 0, 0, "", 0);
+			h2s_get(&w, 1, c->host, 0);
+			h2s_put(&w, "\0", 1);
+			if (w.n > sizeof(req))
+				abort();
+			memcpy(req, w.b, w.n);
+			n = w.n;
+		} else {
+			n = (size_t)snprintf(req, sizeof(req), "GET / HTTP/1.1"
+			    "\r\nHost: %s\r\n\r\nG", c->host);
+		}
+		untracked = r.e.incomplete[NFQD_PKT_L7_UNTRACKED];
+		syn(&r, 5002, 1000);
+		s = cli(5002, 1001, 0x18);
+		d = decide(&r, mk(&s, (const uint8_t *)req, n), 0, 0);
+		snprintf(got, sizeof(got), "%s", what(&d));
+		if (d.verdict == NF_ACCEPT &&
+		    d.status == NFQD_PKT_L7_UNTRACKED)
+			snprintf(got, sizeof(got), "accept untracked");
+		CHECK_STR_EQ(got, c->want, c->name);
+		CHECK_UINT_EQ(r.e.incomplete[NFQD_PKT_L7_UNTRACKED] -
+		    untracked, strcmp(c->want, "blocked") == 0 ? 0 : 1,
+		    "... counted as flows.full_verdict's where it gave it");
+		teardown(&r);
+	}
+}
+
 int
 main(void)
 {
@@ -3653,6 +3743,7 @@ main(void)
 	test_http_later();
 	test_http_later_edges();
 	test_h2_later();
+	test_unread();
 	test_quic();
 	test_quic_conns();
 	test_udp_timeout();
