@@ -149,11 +149,15 @@ struct nfqd_l7 {
 	uint64_t		 http_later;	/* later HTTP requests read
 						   (tests) */
 	uint64_t		 h2_later;	/* of them, HTTP/2 (tests) */
+	uint64_t		 h2_upgrades;	/* connections that switched
+						   to HTTP/2 after a request
+						   (tests) */
 	/* What the last HTTP request head parse_stream() read said past
 	 * the fields (where it ends, its body, whether it closes). */
 	struct {
 		bool		 valid;		/* read in this packet */
 		bool		 close;		/* Connection: close */
+		bool		 upgrade;	/* an Upgrade header */
 		bool		 h2;		/* HTTP/2: its stream is sid */
 		uint32_t	 sid;
 		uint8_t		 body;		/* enum nfqd_http_body */

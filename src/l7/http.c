@@ -1262,6 +1262,24 @@ h2_trailer(void *arg, const struct nfqd_hpack_field *f)
 }
 
 enum nfqd_l7_res
+nfqd_http_h2_preface(const uint8_t *buf, size_t len)
+{
+	size_t	n = len < sizeof(h2_preface) ? len : sizeof(h2_preface);
+
+	_Static_assert(sizeof(h2_preface) == NFQD_HTTP_H2_PREFACE,
+	    "the preface's length");
+	if (n > 0 && memcmp(buf, h2_preface, n) != 0)
+		return NFQD_L7_NOT;
+	return n == sizeof(h2_preface) ? NFQD_L7_DONE : NFQD_L7_MORE;
+}
+
+void
+nfqd_http_h2_init(struct nfqd_hpack *d)
+{
+	nfqd_hpack_init(d, H2_TABLE);
+}
+
+enum nfqd_l7_res
 nfqd_http_h2_next(struct nfqd_hpack *d, uint32_t *maxsid,
     const uint8_t *buf, size_t len, struct nfqd_http_req *out,
     uint32_t *skip)

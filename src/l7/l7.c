@@ -596,6 +596,7 @@ parse_stream(struct nfqd_l7 *l, const uint8_t *buf, size_t len, bool dns,
 		from_http(f, &r);
 		l->req.valid = true;
 		l->req.close = r.close;
+		l->req.upgrade = r.upgrade;
 		l->req.h2 = r.h2;
 		l->req.sid = r.sid;
 		l->req.body = r.body;
@@ -1699,7 +1700,10 @@ second_packet(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
  * "Connection: close" (the server reads no request after it, RFC 9112
  * 9.6), or when what follows a request is no HTTP (NOT: an Upgrade's or
  * a CONNECT's new protocol; a server that did not switch answers such
- * bytes with 400 and closes).
+ * bytes with 400 and closes).  The HTTP/2 preface there is HTTP/2's
+ * start (Upgrade: h2c; a request that asks to switch is read past even
+ * when it says close): its frames are read from there as a connection's
+ * that started with the preface, with a table of its own, empty.
  *
  * State (struct hnext, kept in the room an HTTP flow's fields leave in
  * their ALPN list: hget(), hput()): next, the stream offset (from seq0,
@@ -1883,6 +1887,30 @@ hwalk(struct nfqd_l7 *l, struct nfqd_flow *f, struct hnext *h,
 			p += k;
 			break;
 		}
+		/*
+		 * The HTTP/2 preface where a request would start: the
+		 * server switched protocols (Upgrade: h2c, RFC 7540 3.2)
+		 * and reads HTTP/2 from here on, the request before it
+		 * being stream 1.  One that did not switch answers it
+		 * with an error and closes.
+		 */
+		res = nfqd_http_h2_preface(buf + p, n - (size_t)p);
+		if (res == NFQD_L7_MORE)
+			break;
+		if (res == NFQD_L7_DONE) {
+			p += NFQD_HTTP_H2_PREFACE;
+			h->mode = H_H2;
+			h->sid = 1;
+			h->left = 0;
+			if ((h->tab = h2tab_get(l->h2tabs)) == 0) {
+				l->reasm_full++;
+				*pos = p;
+				return H_NOBUF;
+			}
+			nfqd_http_h2_init(h2tab(l->h2tabs, h->tab));
+			l->h2_upgrades++;
+			continue;
+		}
 		res = nfqd_http_req_parse(buf + p, n - (size_t)p, &r);
 		if (res == NFQD_L7_MORE)
 			break;
@@ -1896,7 +1924,8 @@ hwalk(struct nfqd_l7 *l, struct nfqd_flow *f, struct hnext *h,
 			return H_BAD;
 		out = H_DONE;
 		p += r.used;
-		if (r.close)
+		/* Closing, unless it asks to switch: read what follows. */
+		if (r.close && !r.upgrade)
 			return H_STOP;
 		hframe(h, r.body, r.content_length, &p);
 	}
@@ -1963,7 +1992,7 @@ hbytes(struct nfqd_l7 *l, struct nfqd_flow *f, uint32_t seq,
 		if (r == H_BAD || r == H_STOP)
 			return r;	/* settle() puts the buffer */
 		h.next += (uint32_t)pos;
-		if (pos < len) {
+		if (pos < len && r != H_NOBUF) {
 			(void) nfqd_reasm_skip(f->ra, pos);
 			(void) nfqd_reasm_add(f->ra, f->seq0 + h.next,
 			    pay + pos, len - (size_t)pos, NULL);
@@ -2011,6 +2040,14 @@ hbytes(struct nfqd_l7 *l, struct nfqd_flow *f, uint32_t seq,
 		    nfqd_reasm_contig(f->ra), &pos);
 		if (r == H_BAD || r == H_STOP)
 			return r;
+		if (r == H_NOBUF) {
+			/* Nothing past here is read: the buffer goes. */
+			h.next += (uint32_t)pos;
+			nfqd_reasm_put(l->pool, f->ra);
+			f->ra = NULL;
+			hput(f, &h);
+			return r;
+		}
 		if (r == H_DONE)
 			out = H_DONE;
 		if (pos == 0)
@@ -2119,7 +2156,8 @@ hstart(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
 	bool		old;
 
 	if (!l->http_all || fields(f)->proto != NFQD_L7P_HTTP ||
-	    !l->req.valid || l->req.close || (f->flags & F_SYNDATA))
+	    !l->req.valid || (l->req.close && !l->req.upgrade) ||
+	    (f->flags & F_SYNDATA))
 		return false;
 	memset(&h, 0, sizeof(h));
 	pos = l->req.used;

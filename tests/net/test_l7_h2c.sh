@@ -9,7 +9,9 @@
 # streams sent at once, python3-h2's one after another) are read with
 # the connection's header table: an allowed one is answered, a blocked
 # one never reaches the server.  nghttpd -v logs every header it
-# receives, so that is read from the server's side.
+# receives, so that is read from the server's side.  The same after an
+# HTTP/1.1 request that asks to switch (Upgrade: h2c: curl --http2,
+# nghttp -u, python3-h2) against tests/tools/h2upserve.py.
 . "$(dirname "$0")/lib.sh"
 
 HP=8080
@@ -117,6 +119,43 @@ check "python3-h2: allowed, then a subdomain of a blocked host" \
 check "python3-h2: allowed, then a blocked path" \
     "$(h2seq 'ok10.example /f' 'ok10.example /private/x')" "200 silent"
 
+# HTTP/2 after an HTTP/1.1 request that asks to switch (Upgrade: h2c),
+# against tests/tools/h2upserve.py (nghttpd takes HTTP/2 with prior
+# knowledge only), which logs every request it reads whole.  The
+# requests after the switch are read as on a connection that started
+# with the preface.
+UP=8081
+in2 /usr/bin/python3 "$TOP/tests/tools/h2upserve.py" $A2 $UP \
+    >"$TMP/up.log" 2>&1 &
+BG_PIDS+=($!)
+wait_until 10 listening $UP || fail "h2upserve.py did not listen"
+h2up() {
+	in1 /usr/bin/python3 "$TOP/tests/tools/h2seq.py" --upgrade "$A2" \
+	    "$UP" "$@"
+}
+check "curl --http2 (Upgrade: h2c): allowed, answered over HTTP/2" \
+    "$(in1 curl -s --http2 --max-time 4 -o /dev/null \
+    -w '%{http_code} %{http_version}' -H 'Host: okup1.example' \
+    http://$A2:$UP/f)" "200 2"
+check "python3-h2, Upgrade: allowed, allowed, then a blocked host" \
+    "$(h2up 'okup2.example /f' 'okup2.example /g' \
+    'blocked.example /f')" "200 200 silent"
+check "python3-h2, Upgrade: allowed, then a blocked path" \
+    "$(h2up 'okup3.example /f' 'okup3.example /private/x')" \
+    "200 silent"
+check "python3-h2, Upgrade: a blocked host asking to switch" \
+    "$(h2up 'blocked.example /f' 'okup4.example /g')" "silent"
+nghttp_up() {
+	in1 nghttp -nv -u -t 4 "$@" 2>&1 | grep -c 'recv HEADERS frame'
+}
+check "nghttp -u: 2 allowed requests, the second after the switch" \
+    "$(nghttp_up http://$A2:$UP/f http://$A2:$UP/g)" 2
+check "nghttp -u: allowed, then a blocked path: the first answered" \
+    "$(nghttp_up http://$A2:$UP/f http://$A2:$UP/private/x)" 1
+check "h2upserve took no blocked request, and the 7 allowed ones" \
+    "$(grep -ci 'blocked\|private' "$TMP/up.log") $(grep -c '^REQ' \
+    "$TMP/up.log")" "0 7"
+
 # By hand: the host in a host field, no :authority; the server would
 # take it (nghttpd answers such a request).
 h2raw() {
@@ -185,8 +224,9 @@ check "the server took no blocked request, and the 7 allowed ones" \
 dump
 check "rule host decided the 6 blocked hosts" "$(($(rule host) >= 6))" 1
 check "rule path decided the 4 blocked paths" "$(($(rule path) >= 4))" 1
-# 9 first requests, and on the connections that had several: nghttp's
-# 3 + 2, python3-h2's 3 + 2 + 2.
-check "every request read: l7_http" "$(js '.total.l7_http')" 21
+# 15 first requests, and on the connections that had several: nghttp's
+# 3 + 2, python3-h2's 3 + 2 + 2; after Upgrade, python3-h2's 3 + 2 (its
+# third refused first) and nghttp's 2 + 2.
+check "every request read: l7_http" "$(js '.total.l7_http')" 32
 check "nothing malformed: l7_errors" "$(js '.total.l7_errors')" 0
 finish

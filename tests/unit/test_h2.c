@@ -641,6 +641,40 @@ test_next(void)
 	    r.why == NFQD_HTTP_R_H2_HPACK, "next: entry 63, which is not");
 }
 
+/* The preface after an HTTP/1.1 request (nfqd_http_h2_preface()). */
+static void
+test_preface(void)
+{
+	static const char	pre[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+	uint8_t			b[40];
+	size_t			i, k;
+	unsigned		bad = 0;
+
+	CHECK_UINT_EQ(sizeof(pre) - 1, NFQD_HTTP_H2_PREFACE, "its length");
+	memcpy(b, pre, 24);
+	memcpy(b + 24, "\0\0\0\4\0\0\0\0\0", 9);
+	for (k = 0; k < 24; k++)
+		if (nfqd_http_h2_preface(b, k) != NFQD_L7_MORE)
+			bad++;
+	CHECK_UINT_EQ(bad, 0, "each prefix of it: MORE");
+	CHECK_UINT_EQ(nfqd_http_h2_preface(b, 24), NFQD_L7_DONE, "whole: DONE");
+	CHECK_UINT_EQ(nfqd_http_h2_preface(b, 33), NFQD_L7_DONE, "with a "
+	    "frame after it: DONE");
+	/* Any byte of it other: NOT, from that byte on. */
+	for (i = 0; i < 24; i++) {
+		memcpy(b, pre, 24);
+		b[i] ^= 0x20;
+		for (k = i + 1; k <= 24; k++)
+			if (nfqd_http_h2_preface(b, k) != NFQD_L7_NOT)
+				bad++;
+	}
+	CHECK_UINT_EQ(bad, 0, "a byte changed: NOT at each length past it");
+	CHECK_UINT_EQ(nfqd_http_h2_preface((const uint8_t *)"POST / HTTP/1.1"
+	    "\r\n", 17), NFQD_L7_NOT, "an HTTP/1.1 request: NOT");
+	CHECK_UINT_EQ(nfqd_http_h2_preface((const uint8_t *)"PRI * HTTP/1.1"
+	    "\r\n\r\n", 18), NFQD_L7_NOT, "PRI in HTTP/1.1: NOT");
+}
+
 int
 main(void)
 {
@@ -648,5 +682,6 @@ main(void)
 	test_curl();
 	test_frames();
 	test_next();
+	test_preface();
 	return unit_done();
 }

@@ -3637,6 +3637,185 @@ test_sum_words(void)
 }
 
 /*
+ * HTTP/2 after an HTTP/1.1 request that asks to switch (Upgrade: h2c,
+ * RFC 7540 3.2): the preface where the next request would start, then
+ * frames read as a connection's that started with the preface, the
+ * request before them being stream 1.
+ */
+#define UPG(host, conn)	"GET / HTTP/1.1\r\nHost: " host "\r\nConnection: " \
+		conn "\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA" \
+		"\r\n\r\n"
+#define PREFACE	"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+
+static void
+upg_start(struct h2s *w, const char *req)
+{
+	w->n = 0;
+	w->nseg = 0;
+	w->start[0] = 0;
+	h2s_put(w, req, strlen(req));
+	h2s_cut(w);
+}
+
+static void
+test_h2_upgrade(void)
+{
+	static struct h2s	 w;
+	char			 got[256];
+	struct run		 r;
+	uint64_t		 ups;
+
+#define UROW(extra, order, want, name) do {				\
+	if (!setup(&r, extra))						\
+		return;							\
+	h2s_send(&r, 4400, &w, order, got, sizeof(got));		\
+	CHECK_STR_EQ(got, want, "HTTP/2 after Upgrade: " name);	\
+	teardown(&r);							\
+} while (0)
+
+	upg_start(&w, UPG("ok.example", "Upgrade, HTTP2-Settings"));
+	h2s_put(&w, PREFACE, 24);
+	h2s_frame(&w, 4, 0, 0, "", 0);
+	h2s_get(&w, 3, "blocked.example", 0);
+	UROW("", NULL, "pending blocked", "a blocked host on stream 3");
+
+	/* Entries the upgraded connection's own blocks added. */
+	upg_start(&w, UPG("ok.example", "Upgrade, HTTP2-Settings"));
+	h2s_put(&w, PREFACE, 24);
+	h2s_cut(&w);
+	h2s_frame(&w, 4, 0, 0, "", 0);
+	h2s_cut(&w);
+	h2s_get(&w, 3, "ok.example", 0);
+	h2s_cut(&w);
+	h2s_get(&w, 5, NULL, 1);	/* entry 62: ok.example */
+	h2s_cut(&w);
+	h2s_get(&w, 7, "blocked.example", 0);
+	UROW("", NULL, "pending pending pending pending pending blocked",
+	    "requests on streams 3, 5 (from its table), 7 blocked");
+	if (!setup(&r, ""))
+		return;
+	ups = r.e.l7.h2_upgrades;
+	h2s_send(&r, 4401, &w, NULL, got, sizeof(got));
+	CHECK_UINT_EQ(r.e.l7.h2_upgrades - ups, 1, "... counted: 1 switch");
+	CHECK_UINT_EQ(r.e.l7.h2_later, 3, "... 3 HTTP/2 requests read");
+	teardown(&r);
+
+	/* A table of its own, empty: an entry a request names that its
+	   blocks did not add is refused. */
+	upg_start(&w, UPG("ok.example", "Upgrade, HTTP2-Settings"));
+	h2s_put(&w, PREFACE, 24);
+	h2s_get(&w, 3, NULL, 1);
+	UROW("", NULL, "pending l7_error", "an entry its table lacks");
+
+	/* It asks to switch and to close: what follows is read. */
+	upg_start(&w, UPG("ok.example", "Upgrade, close"));
+	h2s_put(&w, PREFACE, 24);
+	h2s_get(&w, 3, "blocked.example", 0);
+	UROW("", NULL, "pending blocked", "Connection: close too");
+
+	/* The server did not switch: HTTP/1.1 goes on, read as it was. */
+	upg_start(&w, UPG("ok.example", "Upgrade, HTTP2-Settings"));
+	h2s_put(&w, GETBL, strlen(GETBL));
+	UROW("", NULL, "pending blocked", "no switch, a blocked HTTP/1.1 "
+	    "request after");
+
+	/* The preface cut, and out of order. */
+	upg_start(&w, UPG("ok.example", "Upgrade, HTTP2-Settings"));
+	h2s_put(&w, PREFACE, 7);
+	h2s_cut(&w);
+	h2s_put(&w, PREFACE + 7, 17);
+	h2s_frame(&w, 4, 0, 0, "", 0);
+	h2s_cut(&w);
+	h2s_get(&w, 3, "blocked.example", 0);
+	UROW("", NULL, "pending pending pending blocked", "the preface cut "
+	    "in two segments");
+	UROW("", "0321", "pending pending pending blocked", "... sent out "
+	    "of order");
+	UROW("", "0132", "pending pending pending blocked", "... the "
+	    "request before the SETTINGS");
+
+	/* A request on stream 1, the upgrade's own: trailers at most. */
+	upg_start(&w, UPG("ok.example", "Upgrade, HTTP2-Settings"));
+	h2s_put(&w, PREFACE, 24);
+	h2s_get(&w, 1, "blocked.example", 0);
+	UROW("", NULL, "pending l7_error", "a request on stream 1");
+
+	/* After a later HTTP/1.1 request that asks to switch. */
+	upg_start(&w, GETOK);
+	h2s_put(&w, UPG("ok.example", "Upgrade"), strlen(UPG("ok.example",
+	    "Upgrade")));
+	h2s_cut(&w);
+	h2s_put(&w, PREFACE, 24);
+	h2s_get(&w, 3, "blocked.example", 0);
+	UROW("", NULL, "pending pending blocked", "a second HTTP/1.1 "
+	    "request asks to switch");
+
+	/* Reading only the first request. */
+	upg_start(&w, UPG("ok.example", "Upgrade, HTTP2-Settings"));
+	h2s_put(&w, PREFACE, 24);
+	h2s_get(&w, 3, "blocked.example", 0);
+	UROW("flows = { http_requests = \"first\"; };", NULL,
+	    "accept accept", "flows.http_requests = \"first\"");
+
+	/* No table free (another flow's): the bytes from the preface on
+	   get flows.full_verdict; a blocked request before the preface in
+	   its segment is refused whatever that says. */
+	if (!setup(&r, "flows = { reasm_buffers = 1; tcp_timeout = 60; "
+	    "full_verdict = \"accept\"; };"))
+		return;
+	h2s_start(&w);
+	h2s_get(&w, 3, "ok.example", 0);
+	h2s_send(&r, 4410, &w, NULL, got, sizeof(got));
+	CHECK_STR_EQ(got, "pending pending", "HTTP/2 after Upgrade: the one "
+	    "table another flow's");
+	upg_start(&w, UPG("ok.example", "Upgrade, HTTP2-Settings"));
+	h2s_put(&w, PREFACE, 24);
+	h2s_get(&w, 3, "blocked.example", 0);
+	h2s_send(&r, 4411, &w, NULL, got, sizeof(got));
+	CHECK_STR_EQ(got, "pending accept", "... no table: the frames get "
+	    "flows.full_verdict (accept)");
+	w.n = 0;
+	w.nseg = 0;
+	h2s_put(&w, GETOK, strlen(GETOK));
+	h2s_put(&w, UPG("blocked.example", "Upgrade"),
+	    strlen(UPG("blocked.example", "Upgrade")));
+	h2s_put(&w, PREFACE, 24);
+	h2s_send(&r, 4412, &w, NULL, got, sizeof(got));
+	CHECK_STR_EQ(got, "blocked", "... a blocked request and the "
+	    "preface in one segment: refused");
+	teardown(&r);
+	if (!setup(&r, "flows = { reasm_buffers = 1; tcp_timeout = 60; };"))
+		return;
+	h2s_start(&w);
+	h2s_get(&w, 3, "ok.example", 0);
+	h2s_send(&r, 4410, &w, NULL, got, sizeof(got));
+	upg_start(&w, UPG("ok.example", "Upgrade, HTTP2-Settings"));
+	h2s_put(&w, PREFACE, 24);
+	h2s_cut(&w);
+	h2s_get(&w, 3, "ok.example", 0);
+	h2s_send(&r, 4411, &w, NULL, got, sizeof(got));
+	CHECK_STR_EQ(got, "pending untracked untracked", "... with "
+	    "full_verdict drop: the preface and what follows dropped");
+	teardown(&r);
+
+	/* Every table back once the flows end. */
+	if (!setup(&r, "flows = { tcp_timeout = 1; };"))
+		return;
+	upg_start(&w, UPG("ok.example", "Upgrade, HTTP2-Settings"));
+	h2s_put(&w, PREFACE, 24);
+	h2s_get(&w, 3, "ok.example", 0);
+	h2s_send(&r, 4420, &w, NULL, got, sizeof(got));
+	CHECK_STR_EQ(got, "pending pending", "HTTP/2 after Upgrade: allowed");
+	CHECK_UINT_EQ(nfqd_l7_h2_tables(&r.e.l7), 1, "... a table held");
+	now += 5000000000ull;
+	nfqd_l7_expire(&r.e.l7, now);
+	CHECK_UINT_EQ(nfqd_l7_h2_tables(&r.e.l7), 0, "... none once its "
+	    "flow timed out");
+	teardown(&r);
+#undef UROW
+}
+
+/*
  * A packet that completes a first request and holds bytes past it that
  * find no buffer (or no HTTP/2 table) to be read with: the rules decide
  * on the request, and one they refuse is refused, whatever
@@ -3744,6 +3923,7 @@ main(void)
 	test_http_later_edges();
 	test_h2_later();
 	test_unread();
+	test_h2_upgrade();
 	test_quic();
 	test_quic_conns();
 	test_udp_timeout();

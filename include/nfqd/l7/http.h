@@ -332,6 +332,24 @@ enum nfqd_l7_res nfqd_http_h2_next(struct nfqd_hpack *d, uint32_t *maxsid,
 	    const uint8_t *buf, size_t len, struct nfqd_http_req *out,
 	    uint32_t *skip);
 
+/*
+ * Where a server may have switched to HTTP/2 (after a request with an
+ * Upgrade header, RFC 7540 3.2): buf[0..len) starts where the next
+ * request would.  DONE: the HTTP/2 client preface, NFQD_HTTP_H2_PREFACE
+ * bytes; MORE: len bytes of it (len < NFQD_HTTP_H2_PREFACE, 0 too); NOT:
+ * anything else.
+ */
+#define NFQD_HTTP_H2_PREFACE	24
+enum nfqd_l7_res nfqd_http_h2_preface(const uint8_t *buf, size_t len);
+
+/*
+ * d as HTTP/2 starts: an empty table of the size a client may fill before
+ * it has the server's SETTINGS, for nfqd_http_h2_next() after a preface
+ * that nfqd_http_h2_preface() found (the request before it, stream 1,
+ * was HTTP/1.1: it filled no table).
+ */
+void nfqd_http_h2_init(struct nfqd_hpack *d);
+
 /* enum nfqd_http_why in words; "unknown" out of range. */
 const char *nfqd_http_why_str(unsigned why);
 
