@@ -1989,8 +1989,12 @@ hbytes(struct nfqd_l7 *l, struct nfqd_flow *f, uint32_t seq,
 		pay += (uint32_t)-d;
 		len -= (uint32_t)-d;
 		r = hwalk(l, f, &h, pay, len, &pos);
-		if (r == H_BAD || r == H_STOP)
-			return r;	/* settle() puts the buffer */
+		if (r == H_BAD || r == H_STOP) {
+			/* settle() puts the buffer, and the table the
+			 * walk may have taken. */
+			hput(f, &h);
+			return r;
+		}
 		h.next += (uint32_t)pos;
 		if (pos < len && r != H_NOBUF) {
 			(void) nfqd_reasm_skip(f->ra, pos);
@@ -2038,8 +2042,10 @@ hbytes(struct nfqd_l7 *l, struct nfqd_flow *f, uint32_t seq,
 		}
 		r = hwalk(l, f, &h, nfqd_reasm_data(f->ra),
 		    nfqd_reasm_contig(f->ra), &pos);
-		if (r == H_BAD || r == H_STOP)
+		if (r == H_BAD || r == H_STOP) {
+			hput(f, &h);
 			return r;
+		}
 		if (r == H_NOBUF) {
 			/* Nothing past here is read: the buffer goes. */
 			h.next += (uint32_t)pos;

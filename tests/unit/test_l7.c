@@ -3798,6 +3798,25 @@ test_h2_upgrade(void)
 	    "full_verdict drop: the preface and what follows dropped");
 	teardown(&r);
 
+	/* Refused in the segment that took the table: the table goes
+	   back (the next flow's switch finds it). */
+	if (!setup(&r, "flows = { reasm_buffers = 1; };"))
+		return;
+	upg_start(&w, UPG("ok.example", "Upgrade, HTTP2-Settings"));
+	h2s_put(&w, PREFACE, 24);
+	h2s_frame(&w, 5, 0x04, 3, "\0\0\0\x02\x82", 5);
+	h2s_send(&r, 4415, &w, NULL, got, sizeof(got));
+	CHECK_STR_EQ(got, "pending l7_error", "HTTP/2 after Upgrade: "
+	    "PUSH_PROMISE after the preface: refused");
+	CHECK_UINT_EQ(nfqd_l7_h2_tables(&r.e.l7), 0, "... its table back");
+	upg_start(&w, UPG("ok.example", "Upgrade, HTTP2-Settings"));
+	h2s_put(&w, PREFACE, 24);
+	h2s_get(&w, 3, "blocked.example", 0);
+	h2s_send(&r, 4416, &w, NULL, got, sizeof(got));
+	CHECK_STR_EQ(got, "pending blocked", "... the next flow's requests "
+	    "read with it");
+	teardown(&r);
+
 	/* Every table back once the flows end. */
 	if (!setup(&r, "flows = { tcp_timeout = 1; };"))
 		return;
