@@ -1555,8 +1555,8 @@ second_bytes(struct nfqd_l7 *l, struct nfqd_flow *f, uint32_t seq,
 	size_t			 used;
 
 	if (f->ra == NULL && d <= 0) {
-		pay += (uint32_t)-d;
-		len -= (uint32_t)-d;
+		pay += (0u - (uint32_t)d);
+		len -= (0u - (uint32_t)d);
 		seq = f->seq0 + s->off;
 		t = *s;
 		if ((r = second_walk(l, f, &t, pay, len, &used, &f->need)) !=
@@ -1677,7 +1677,7 @@ second_packet(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
 {
 	int32_t	d = (int32_t)(seq - (f->seq0 + second(f)->off));
 
-	if (d < 0 && (uint32_t)-d >= len) {
+	if (d < 0 && (0u - (uint32_t)d) >= len) {
 		second_wait(l, f, pi, cls, now);
 		return;
 	}
@@ -1963,7 +1963,7 @@ hbytes(struct nfqd_l7 *l, struct nfqd_flow *f, uint32_t seq,
 	hget(f, &h);
 	hstep(f, &h, seq + len);
 	d = (int32_t)(seq - (f->seq0 + h.next));
-	if (d < 0 && (uint32_t)-d >= len) {
+	if (d < 0 && (0u - (uint32_t)d) >= len) {
 		hput(f, &h);
 		*old = true;
 		return H_MORE;
@@ -1986,8 +1986,8 @@ hbytes(struct nfqd_l7 *l, struct nfqd_flow *f, uint32_t seq,
 			l->reasm_full++;
 			return H_NOBUF;
 		}
-		pay += (uint32_t)-d;
-		len -= (uint32_t)-d;
+		pay += (0u - (uint32_t)d);
+		len -= (0u - (uint32_t)d);
 		r = hwalk(l, f, &h, pay, len, &pos);
 		if (r == H_BAD || r == H_STOP) {
 			/* settle() puts the buffer, and the table the
