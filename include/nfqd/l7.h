@@ -137,9 +137,10 @@ struct nfqd_l7 {
 						   enum nfqd_pkt_status) of
 						   bytes the last packet holds
 						   past the fields it gives,
-						   unread: the rules see the
-						   packet without its fields
-						   too before it may pass
+						   unread or refused: the
+						   rules see the packet
+						   without its fields too
+						   before it may pass
 						   (engine) */
 	bool			 hello_retry;	/* flows.hello_retry */
 	bool			 http_all;	/* flows.http_requests = "all"

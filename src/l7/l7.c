@@ -1219,9 +1219,48 @@ udp_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
 }
 
 /*
- * A later message of a DNS-over-TCP connection: read when the segment
- * holds it whole and nothing else (as clients send them); anything else
- * cannot be matched and is an error.
+ * DNS over TCP: b[0..n) starts with a whole query, the packet's fields.
+ * A server reads the queries after it in the same bytes as well (one
+ * after another, pipelined): each whole one goes to l->more[], for the
+ * rules after the first (the engine's decide_more()).  Anything else
+ * there (part of a query, an answer, more than NFQD_L7_MORE_MAX) makes
+ * an accept of the packet l7_error_verdict's (l->unread): a query cut at
+ * a segment's end is refused, as dns_next() refuses its rest.
+ */
+static void
+dns_rest(struct nfqd_l7 *l, const uint8_t *b, size_t n)
+{
+	struct nfqd_dns_query	q;
+	size_t			off, used;
+
+	if (n < 2)
+		return;
+	off = 2 + ((size_t)b[0] << 8 | b[1]);
+	while (off < n) {
+		if (l->nmore == NFQD_L7_MORE_MAX || nfqd_dns_tcp_parse(b + off,
+		    n - off, &q, &used) != NFQD_L7_DONE || q.response) {
+			l->l7_errors++;
+			l->unread = NFQD_PKT_L7_ERROR;
+			return;
+		}
+		from_dns(&l->more[l->nmore++], &q);
+		l->names[NFQD_L7P_DNS]++;
+		off += used;
+	}
+}
+
+/* Whether b[0..n) starts with a whole DNS-over-TCP message. */
+static bool
+dns_whole(const uint8_t *b, size_t n)
+{
+	return n >= 2 && n >= 2 + ((size_t)b[0] << 8 | b[1]);
+}
+
+/*
+ * A later segment of a DNS-over-TCP connection: read when it starts with
+ * a whole query (as clients send them), with the queries after it
+ * (dns_rest()); one that starts with part of one cannot be matched and
+ * is an error.
  */
 static void
 dns_next(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *pay)
@@ -1230,10 +1269,11 @@ dns_next(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *pay)
 	size_t			used;
 
 	if (nfqd_dns_tcp_parse(pay, pi->paylen, &q, &used) == NFQD_L7_DONE &&
-	    used == pi->paylen && !q.response) {
+	    !q.response) {
 		from_dns(&l->scratch, &q);
 		l->names[NFQD_L7P_DNS]++;
 		known(pi, &l->scratch);
+		dns_rest(l, pay, pi->paylen);
 		return;
 	}
 	l->l7_errors++;
@@ -1263,6 +1303,8 @@ alone(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *pay,
 	res = parse_stream(l, pay, len, dns, f, &need);
 	if (res == NFQD_L7_DONE) {
 		known(pi, f);
+		if (dns)
+			dns_rest(l, pay, len);
 	} else if (res == NFQD_L7_MORE || pending) {
 		unknown(pi, NFQD_PKT_L7_UNTRACKED);
 	} else if (res == NFQD_L7_BAD) {
@@ -1621,6 +1663,24 @@ second_wait(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
 }
 
 /*
+ * second_result() for the packet that completed the first hello: what
+ * follows it there refused, or found no buffer, the hello still goes to
+ * the rules, and a verdict of theirs other than accept stands (an accept
+ * gives way to the verdict for what follows: the engine, l->unread).
+ */
+static void
+second_first(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
+    enum second_res r, enum nfqd_flow_class cls, uint64_t now)
+{
+	second_result(l, f, pi, r, cls, now);
+	if (r == S_BAD || r == S_NOBUF) {
+		known(pi, fields(f));
+		l->unread = r == S_BAD ? NFQD_PKT_L7_ERROR :
+		    NFQD_PKT_L7_UNTRACKED;
+	}
+}
+
+/*
  * The first hello was just read whole (fields(f), l->hello), from the
  * segment at seq: when a second may follow, start reading what comes
  * after it (the rest of this segment, or of the buffer, first) and say
@@ -1643,7 +1703,7 @@ second_start(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
 		 * could read them as the second hello.  No client sends any.
 		 */
 		l->l7_errors++;
-		second_result(l, f, pi, S_BAD, cls, now);
+		second_first(l, f, pi, S_BAD, cls, now);
 		return true;
 	}
 	memset(s, 0, sizeof(*s));
@@ -1661,7 +1721,7 @@ second_start(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
 		second_wait(l, f, pi, cls, now);
 		return true;
 	}
-	second_result(l, f, pi, r, cls, now);
+	second_first(l, f, pi, r, cls, now);
 	return true;
 }
 
@@ -2093,7 +2153,8 @@ hresult(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
 		/*
 		 * The requests the packet completed before the bytes that
 		 * found no buffer go to the rules: one they refuse is
-		 * refused whatever flows.full_verdict says.
+		 * refused whatever flows.full_verdict says (an accept gives
+		 * way to it: the engine).
 		 */
 		if (l->nheads > 0) {
 			known(pi, fields(f));
@@ -2107,6 +2168,12 @@ hresult(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
 		break;
 	default:
 		settle(l, f, pi, r == H_STOP ? NFQD_L7_DONE : NFQD_L7_BAD);
+		if (r == H_BAD && l->nheads > 0) {
+			/* The same for the requests read before what was
+			 * refused, whatever l7_error_verdict says. */
+			known(pi, fields(f));
+			l->unread = NFQD_PKT_L7_ERROR;
+		}
 		nfqd_flow_touch(l->flows, f, unless_closing(cls, NFQD_FC_WAIT),
 		    now);
 		return;
@@ -2642,8 +2709,13 @@ tcp_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
 		cls = NFQD_FC_WAIT;
 
 	if (f->l7res == NFQD_L7_DONE && fields(f)->proto == NFQD_L7P_DNS &&
-	    sp.len > 0 && dir == f->client && f->seq0 != seq) {
-		/* A later query on the connection: read on its own. */
+	    sp.len > 0 && dir == f->client && (f->seq0 != seq ||
+	    dns_whole(pay, sp.len))) {
+		/*
+		 * A later query on the connection, or the first sent again
+		 * whole (what came with it is read again too): read on its
+		 * own.  The first sent again in part carries its fields.
+		 */
 		dns_next(l, pi, pay);
 		nfqd_flow_touch(l->flows, f, cls, now);
 		return;
@@ -2766,6 +2838,15 @@ tcp_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
 	    (second_start(l, f, pi, sp.seq, pay, sp.len, cls, now) ||
 	    hstart(l, f, pi, sp.seq, pay, sp.len, cls, now)))
 		return;
+	if (res == NFQD_L7_DONE && dns) {
+		/* The queries after the first, in place or in the buffer
+		 * (earlier segments that passed pending with them). */
+		if (f->ra != NULL)
+			dns_rest(l, nfqd_reasm_data(f->ra),
+			    nfqd_reasm_contig(f->ra));
+		else
+			dns_rest(l, pay, sp.len);
+	}
 	settle(l, f, pi, res);
 	nfqd_flow_touch(l->flows, f, unless_closing(cls, NFQD_FC_WAIT), now);
 }

@@ -2,7 +2,7 @@
 # Names, end to end, with real clients and servers in the namespaces and
 # the documented host rules (docs/l7.md): TLS (a threaded Python TLS server, curl,
 # openssl s_client), HTTP (python3 http.server, curl), DNS (dnsmasq, dig
-# over UDP and TCP), a ClientHello cut into many segments by a real
+# over UDP and TCP, several queries in one segment), a ClientHello cut into many segments by a real
 # client (MSS 88, no TSO/GSO) and by a tool that writes its own segments
 # (1 byte each, in every order, a conflicting overlap, behind a decoy the
 # server's TCP discards).  Blocked names
@@ -53,7 +53,10 @@ tls_server "$NS2" $A2 $TLSP "$TMP/www"
 (cd "$TMP/www" && exec ip netns exec "$NS2" $PY -m http.server $HTTPP \
     --bind $A2 >"$TMP/http.log" 2>&1) &
 BG_PIDS+=($!)
-in2 dnsmasq --no-daemon --no-resolv --no-hosts --bind-interfaces \
+# In the foreground, a process per TCP connection (--no-daemon would read
+# them one at a time: one whose query nfqd dropped stalls the rest).
+in2 dnsmasq --keep-in-foreground --pid-file="$TMP/dnsmasq.pid" \
+    --no-resolv --no-hosts --bind-interfaces \
     --listen-address=$A2 --port=53 --address=/ok.example/10.1.1.1 \
     --address=/blocked.example/10.1.1.2 --address=/exact.example/10.1.1.3 \
     >"$TMP/dnsmasq.log" 2>&1 &
@@ -249,6 +252,14 @@ check "DNS over UDP, exact-only name: a subdomain answers" \
     "$(q a.exact.example)" 10.1.1.3
 check "DNS over TCP, allowed name" "$(q +tcp ok.example)" 10.1.1.1
 check "DNS over TCP, blocked name: no answer" "$(q +tcp blocked.example)" ""
+# Several queries in one segment (tests/tools/dnspipe.py): dnsmasq reads
+# and answers them all, so nfqd reads them all.
+pipe() { in1 /usr/bin/python3 "$TOP/tests/tools/dnspipe.py" $A2 "$@"; }
+check "DNS over TCP, two allowed queries in one segment: both answered" \
+    "$(pipe ok.example a.exact.example)" \
+    "ok.example=10.1.1.1 a.exact.example=10.1.1.3"
+check "DNS over TCP, an allowed then a blocked query in one segment: none" \
+    "$(pipe ok.example www.blocked.example)" silent
 
 # Offload: 1 GiB over an allowed connection; nfqd sees its first 3
 # packets (the connbytes window: SYN, ACK, the first data) and those the

@@ -3924,6 +3924,240 @@ test_unread(void)
 	}
 }
 
+/*
+ * A segment that completes requests and then holds one refused (two Host
+ * headers; HTTP/2: a PUSH_PROMISE): the requests before go to the rules,
+ * and one they refuse is refused whatever l7_error_verdict says; one
+ * they accept gets l7_error_verdict.
+ */
+#define BADREQ	"GET /x HTTP/1.1\r\nHost: a.example\r\nHost: b.example\r\n\r\n"
+
+static const struct refused_case {
+	const char	*name, *errv, *first, *second, *want;
+	bool		 h2;
+} refused_cases[] = {
+	{ "first request blocked, then a refused one", "accept", GETBL BADREQ,
+	  NULL, "blocked", false },
+	{ "first request allowed, then a refused one", "accept", GETOK BADREQ,
+	  NULL, "accept l7_error", false },
+	{ "... l7_error_verdict drop", "drop", GETOK BADREQ, NULL, "l7_error",
+	  false },
+	{ "a later request blocked, then a refused one", "accept", GETOK,
+	  GETBL BADREQ, "pending blocked", false },
+	{ "a later request allowed, then a refused one", "accept", GETOK,
+	  GETOK BADREQ, "pending accept l7_error", false },
+	{ "HTTP/2: a later request blocked, then PUSH_PROMISE", "accept",
+	  NULL, "blocked.example", "pending blocked", true },
+	{ "HTTP/2: a later request allowed, then PUSH_PROMISE", "accept",
+	  NULL, "ok.example", "pending accept l7_error", true },
+};
+
+static void
+test_refused_after(void)
+{
+	const struct refused_case	*c;
+	struct run			 r;
+	static struct h2s		 w;
+	struct seg			 s;
+	struct nfqd_decision		 d;
+	char				 conf[96], got[64], x[32];
+	size_t				 i, seg;
+
+	for (i = 0; i < sizeof(refused_cases) / sizeof(refused_cases[0]);
+	    i++) {
+		c = &refused_cases[i];
+		snprintf(conf, sizeof(conf), "l7_error_verdict = \"%s\";",
+		    c->errv);
+		if (!setup(&r, conf))
+			return;
+		if (c->h2) {
+			h2s_start(&w);
+			h2s_get(&w, 3, c->second, 0);
+			h2s_frame(&w, 5, 0x04, 1, "\0\0\0\x02\x82", 5);
+		} else {
+			upg_start(&w, c->first);
+			if (c->second != NULL)
+				h2s_put(&w, c->second, strlen(c->second));
+		}
+		if (w.start[w.nseg] != w.n)
+			h2s_cut(&w);
+		syn(&r, 5100, 1000);
+		got[0] = '\0';
+		for (seg = 0; seg < w.nseg; seg++) {
+			s = cli(5100, 1001 + (uint32_t)w.start[seg], 0x18);
+			d = decide(&r, mk(&s, w.b + w.start[seg],
+			    w.start[seg + 1] - w.start[seg]), seg > 0 ? P : 0,
+			    0);
+			snprintf(x, sizeof(x), "%s%s", seg > 0 ? " " : "",
+			    d.verdict == NF_ACCEPT &&
+			    d.status == NFQD_PKT_L7_ERROR ? "accept l7_error" :
+			    what2(&d));
+			strncat(got, x, sizeof(got) - strlen(got) - 1);
+		}
+		CHECK_STR_EQ(got, c->want, c->name);
+		teardown(&r);
+	}
+}
+
+/*
+ * DNS over TCP with several queries in a segment (pipelined): a server
+ * reads them all, so each goes to the rules, and one they refuse decides
+ * the packet; part of one, or an answer, after whole ones is refused.
+ * spec: the client's stream, a letter a query ('o' ok.example, 'b'
+ * www.blocked.example, 'r' an answer, 'p' the first 10 bytes of a query
+ * for blocked), '|' where a segment ends; order: the segments' indexes
+ * in the order sent, NULL in order; want: each one's outcome (what(),
+ * "accept l7_error" for l7_error_verdict accept's).
+ */
+static const struct dnsp_case {
+	const char	*name, *extra, *spec, *order, *want;
+} dnsp_cases[] = {
+	{ "first segment: allowed, allowed", "", "oo", NULL, "accept" },
+	{ "first segment: allowed, then blocked", "", "ob", NULL, "drop" },
+	{ "first segment: blocked, then allowed", "", "bo", NULL, "drop" },
+	{ "first segment: allowed, then part of a blocked one", "", "op",
+	  NULL, "l7_error" },
+	{ "... l7_error_verdict accept", "l7_error_verdict = \"accept\";",
+	  "op", NULL, "accept l7_error" },
+	{ "... blocked, then part of one", "l7_error_verdict = \"accept\";",
+	  "bp", NULL, "drop" },
+	{ "first segment: allowed, then an answer", "", "or", NULL,
+	  "l7_error" },
+	{ "a later segment: allowed, then blocked", "", "o|ob", NULL,
+	  "accept drop" },
+	{ "a later segment: allowed three times", "", "o|ooo", NULL,
+	  "accept accept" },
+	{ "a later segment: part of one first", "", "o|po", NULL,
+	  "accept l7_error" },
+	{ "the first split, the blocked one after it sent first", "",
+	  "o|ob", "10", "pending drop" },
+	{ "the first sent again with a blocked one after it", "", "ob|ob",
+	  NULL, "drop drop" },
+};
+
+static size_t
+dnsp_put(uint8_t *b, char c)
+{
+	static const uint8_t	ok[] = {
+		0x12, 0x35, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0,
+		2, 'o', 'k', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0, 0, 1,
+		0, 1,
+	};
+	static const uint8_t	bl[] = {
+		0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0,
+		3, 'w', 'w', 'w', 7, 'b', 'l', 'o', 'c', 'k', 'e', 'd',
+		7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0, 0, 1, 0, 1,
+	};
+	const uint8_t	*q = c == 'o' ? ok : bl;
+	size_t		 n = c == 'o' ? sizeof(ok) : sizeof(bl);
+
+	b[0] = 0;
+	b[1] = (uint8_t)n;
+	memcpy(b + 2, q, n);
+	if (c == 'r')
+		b[2 + 2] |= 0x80;	/* QR: an answer */
+	return c == 'p' ? 10 : 2 + n;
+}
+
+static void
+test_dns_pipelined(void)
+{
+	const struct dnsp_case	*c;
+	struct run		 r;
+	struct seg		 s;
+	struct nfqd_decision	 d;
+	uint8_t			 st[2048];
+	size_t			 start[8], nseg, n, i, k, seg;
+	char			 got[128], x[32];
+	uint16_t		 sport = 6000;
+
+	for (i = 0; i < sizeof(dnsp_cases) / sizeof(dnsp_cases[0]); i++) {
+		c = &dnsp_cases[i];
+		if (!setup(&r, c->extra))
+			return;
+		n = nseg = 0;
+		start[0] = 0;
+		for (k = 0; c->spec[k] != '\0'; k++) {
+			if (c->spec[k] == '|')
+				start[++nseg] = n;
+			else
+				n += dnsp_put(st + n, c->spec[k]);
+		}
+		start[++nseg] = n;
+		/* "o|ob" with an order: the first query split at its
+		   middle instead, the second segment its rest and "b". */
+		if (c->order != NULL)
+			start[1] = 15;
+		s = (struct seg){ "10.0.0.1", "10.0.0.2", ++sport, 53, 77,
+		    0x02, 6, false, 0, 0, 0, NULL };
+		decide(&r, mk(&s, NULL, 0), 0, 0);
+		s.flags = 0x18;
+		got[0] = '\0';
+		for (k = 0; k < nseg; k++) {
+			seg = c->order != NULL ? (size_t)(c->order[k] - '0') :
+			    k;
+			/* "ob|ob": the first segment sent again whole. */
+			if (strcmp(c->spec, "ob|ob") == 0)
+				seg = 0;
+			s.seq = 78 + (uint32_t)start[seg];
+			d = decide(&r, mk(&s, st + start[seg],
+			    start[seg + 1] - start[seg]), 0, 0);
+			snprintf(x, sizeof(x), "%s%s", k > 0 ? " " : "",
+			    d.verdict == NF_ACCEPT &&
+			    d.status == NFQD_PKT_L7_ERROR ? "accept l7_error" :
+			    what(&d));
+			strncat(got, x, sizeof(got) - strlen(got) - 1);
+		}
+		CHECK_STR_EQ(got, c->want, c->name);
+		teardown(&r);
+	}
+}
+
+/*
+ * TLS: what follows a first hello in its segment refused (a second hello
+ * naming another server, a record of no TLS type) or without a buffer:
+ * the first hello still goes to the rules.
+ */
+static void
+test_hello_then_refused(void)
+{
+	struct run	r;
+	uint8_t		st[4096];
+	size_t		n, first;
+	char		got[64];
+
+	if (!setup(&r, "l7_error_verdict = \"accept\";"))
+		return;
+	n = two_hellos(st, "blocked.example", "other.example", &first);
+	syn(&r, 5201, 1000);
+	CHECK_STR_EQ(part2(&r, 5201, 1000, st, 0, n, 0), "blocked",
+	    "a blocked hello, then one for another server: refused");
+	n = two_hellos(st, "ok.example", "other.example", &first);
+	syn(&r, 5202, 1000);
+	CHECK_STR_EQ(part2(&r, 5202, 1000, st, 0, n, 0), "accept",
+	    "an allowed one, then one for another: l7_error_verdict (accept)");
+	n = hello13(st, "blocked.example", false, 0);
+	memcpy(st + n, "\x30\x03\x03\x00\x01\x00", 6);	/* no TLS type */
+	syn(&r, 5203, 1000);
+	CHECK_STR_EQ(part2(&r, 5203, 1000, st, 0, n + 6, 0), "blocked",
+	    "a blocked hello, then a record of no TLS type: refused");
+	teardown(&r);
+	if (!setup(&r, "l7_error_verdict = \"accept\"; flows = { "
+	    "reasm_buffers = 1; full_verdict = \"accept\"; };"))
+		return;
+	syn(&r, 5204, 1000);
+	n = hello13(st, "blocked.example", false, 0);
+	(void) part2(&r, 5204, 1000, st, 0, 20, 0);	/* holds the buffer */
+	n = hello13(st, "blocked.example", false, 0);
+	memcpy(st + n, "\x16\x03\x03\x00\x40\x01", 6);	/* a record begun */
+	syn(&r, 5205, 1000);
+	snprintf(got, sizeof(got), "%s", part2(&r, 5205, 1000, st, 0, n + 6,
+	    0));
+	CHECK_STR_EQ(got, "blocked", "a blocked hello, then part of a record "
+	    "with no buffer free: refused");
+	teardown(&r);
+}
+
 int
 main(void)
 {
@@ -3942,6 +4176,9 @@ main(void)
 	test_http_later_edges();
 	test_h2_later();
 	test_unread();
+	test_hello_then_refused();
+	test_dns_pipelined();
+	test_refused_after();
 	test_h2_upgrade();
 	test_quic();
 	test_quic_conns();
