@@ -24,7 +24,8 @@
  * is said on the packet that completes it; a client Initial that starts a QUIC
  * connection anew on a decided flow is read and said again); every DNS
  * query is said (over TCP, later
- * queries on a connection too), DNS responses are not.  A flow nfqd found
+ * queries on a connection too, and each of several in a segment), DNS
+ * responses are not.  A flow nfqd found
  * malformed says "error" once; a DNS datagram or later query on its own,
  * and a QUIC packet refused unread, each time.  With -j, a tls or quic
  * line ends in a fifth field, the hello's JA4 fingerprint ("-" when nfqd
@@ -377,6 +378,10 @@ packet(struct nfqd_l7 *l7, struct saidtab *said, unsigned long frame,
 	if (fl->proto == NFQD_L7P_DNS && dns_response(&pi, ip))
 		return;
 	put_fields(frame, fl);
+	/* DNS over TCP: the queries after the first in the segment. */
+	if (fl->proto == NFQD_L7P_DNS)
+		for (i = 0; i < l7->nmore; i++)
+			put_fields(frame, &l7->more[i]);
 }
 
 int
