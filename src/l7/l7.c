@@ -761,6 +761,20 @@ unknown(struct nfqd_pkt *pi, uint8_t status)
 	pi->status = status;
 }
 
+/*
+ * pi carries fl, read whole, and the packet holds bytes after them that
+ * got status (NFQD_PKT_L7_ERROR, NFQD_PKT_L7_UNTRACKED): the rules decide
+ * on fl, and an accept gives way to status's verdict (the engine).
+ */
+static void
+known_unread(struct nfqd_l7 *l, struct nfqd_pkt *pi,
+    const struct nfqd_l7fields *fl, uint8_t status)
+{
+	known(pi, fl);
+	pi->status = NFQD_PKT_OK;
+	l->unread = status;
+}
+
 static void settle(struct nfqd_l7 *, struct nfqd_flow *, struct nfqd_pkt *,
 	    enum nfqd_l7_res);
 
@@ -913,7 +927,18 @@ quic_client(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
 		l->l7_errors++;
 		if (o.why == NFQD_QUIC_R_CONFLICT)
 			l->conflicts++;
+		if (o.hello_before) {
+			from_tls(l, fields(f), &o.hello, NFQD_L7P_QUIC);
+			l->names[NFQD_L7P_QUIC]++;
+		}
 		settle(l, f, pi, res);
+		if (o.hello_before) {
+			/* What the packets before the one refused said goes
+			 * to the rules: a verdict of theirs other than
+			 * accept stands (the engine, l->unread). */
+			known_unread(l, pi, fields(f),
+			    NFQD_PKT_L7_ERROR);
+		}
 		nfqd_flow_touch(l->flows, f, NFQD_FC_UDP, now);
 		return;
 	case NFQD_L7_NOT:
@@ -1674,9 +1699,8 @@ second_first(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
 {
 	second_result(l, f, pi, r, cls, now);
 	if (r == S_BAD || r == S_NOBUF) {
-		known(pi, fields(f));
-		l->unread = r == S_BAD ? NFQD_PKT_L7_ERROR :
-		    NFQD_PKT_L7_UNTRACKED;
+		known_unread(l, pi, fields(f), r == S_BAD ?
+		    NFQD_PKT_L7_ERROR : NFQD_PKT_L7_UNTRACKED);
 	}
 }
 
@@ -2157,8 +2181,8 @@ hresult(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
 		 * way to it: the engine).
 		 */
 		if (l->nheads > 0) {
-			known(pi, fields(f));
-			l->unread = NFQD_PKT_L7_UNTRACKED;
+			known_unread(l, pi, fields(f),
+			    NFQD_PKT_L7_UNTRACKED);
 		} else {
 			unknown(pi, NFQD_PKT_L7_UNTRACKED);
 		}
@@ -2171,8 +2195,8 @@ hresult(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
 		if (r == H_BAD && l->nheads > 0) {
 			/* The same for the requests read before what was
 			 * refused, whatever l7_error_verdict says. */
-			known(pi, fields(f));
-			l->unread = NFQD_PKT_L7_ERROR;
+			known_unread(l, pi, fields(f),
+			    NFQD_PKT_L7_ERROR);
 		}
 		nfqd_flow_touch(l->flows, f, unless_closing(cls, NFQD_FC_WAIT),
 		    now);

@@ -670,6 +670,24 @@ nfqd_quic_maybe(const uint8_t *buf, size_t len)
 	return !not_quic(buf, len);
 }
 
+/*
+ * BAD (why) at a packet after the datagram's first: a hello the packets
+ * before it completed is said too (out->hello, out->hello_before), for
+ * the rules: a server reads those packets whatever follows them.
+ */
+static enum nfqd_l7_res
+bad_after(struct nfqd_reasm *ra, size_t before, enum nfqd_quic_why why,
+    struct nfqd_quic_out *out)
+{
+	size_t	contig = ra != NULL ? nfqd_reasm_contig(ra) : 0;
+
+	if (contig > before && nfqd_tls_handshake_parse(nfqd_reasm_data(ra),
+	    contig, &out->hello) == NFQD_L7_DONE)
+		out->hello_before = true;
+	out->why = (uint8_t)why;
+	return NFQD_L7_BAD;
+}
+
 enum nfqd_l7_res
 nfqd_quic_client(struct nfqd_quic *q, struct nfqd_quic_conn *c,
     struct nfqd_reasm *ra, const uint8_t *buf, size_t len,
@@ -697,10 +715,9 @@ nfqd_quic_client(struct nfqd_quic *q, struct nfqd_quic_conn *c,
 			break;		/* a short header ends the datagram */
 		/* RFC 9000 12.2: one connection ID per datagram. */
 		if (!first && why != NFQD_QUIC_R_NOT_QUIC &&
-		    !cid_eq(h.dcid, h.dcid_len, dcid, dcid_len)) {
-			out->why = NFQD_QUIC_R_COALESCED;
-			return NFQD_L7_BAD;
-		}
+		    !cid_eq(h.dcid, h.dcid_len, dcid, dcid_len))
+			return bad_after(ra, before, NFQD_QUIC_R_COALESCED,
+			    out);
 		if (why != NFQD_QUIC_R_NONE) {
 			refuse(out, why);
 			break;		/* nothing says where it ends */
@@ -717,6 +734,8 @@ nfqd_quic_client(struct nfqd_quic *q, struct nfqd_quic_conn *c,
 			out->skipped++;
 		} else if ((why = initial(q, c, ra, p, &h, first, len, out)) !=
 		    NFQD_QUIC_R_NONE) {
+			if (!first)
+				return bad_after(ra, before, why, out);
 			out->why = (uint8_t)why;
 			return NFQD_L7_BAD;
 		}

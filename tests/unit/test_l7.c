@@ -4158,6 +4158,39 @@ test_hello_then_refused(void)
 	teardown(&r);
 }
 
+/*
+ * QUIC: a datagram whose Initial completes a blocked hello, then a packet
+ * refused (another Destination Connection ID, which RFC 9000 12.2 lets a
+ * server ignore): the hello still goes to the rules.
+ */
+static void
+test_quic_refused_after(void)
+{
+	static const uint8_t	other_dcid[] = {
+		0xc0, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x05,
+	};
+	struct run		r;
+	struct seg		s;
+	struct nfqd_decision	d;
+	uint8_t			v1[1300];
+	size_t			n1;
+
+	if (!setup(&r, "l7_error_verdict = \"accept\";"))
+		return;
+	n1 = unit_unhex(rfc9001_a2_packet, v1, 1200);
+	memcpy(v1 + n1, other_dcid, sizeof(other_dcid));
+	s = (struct seg){ "10.0.0.1", "10.0.0.2", 5300, 443, 0, 0, 17, false,
+	    0, 0, 0, NULL };
+	d = decide(&r, mk(&s, v1, n1 + sizeof(other_dcid)), 0, 0);
+	CHECK(strcmp(what(&d), "blocked") == 0 && d.rule == 3 &&
+	    d.status == NFQD_PKT_OK, "QUIC: a blocked hello, then a packet "
+	    "for another connection ID: blocked by its rule");
+	d = decide(&r, mk(&s, v1, n1), 0, 0);
+	CHECK(strcmp(what(&d), "blocked") == 0 && d.rule == 3,
+	    "... the flow decided so");
+	teardown(&r);
+}
+
 int
 main(void)
 {
@@ -4176,6 +4209,7 @@ main(void)
 	test_http_later_edges();
 	test_h2_later();
 	test_unread();
+	test_quic_refused_after();
 	test_hello_then_refused();
 	test_dns_pipelined();
 	test_refused_after();

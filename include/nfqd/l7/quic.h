@@ -131,6 +131,9 @@ struct nfqd_quic_out {
 	bool		new_conn;	/* see nfqd_quic_client() */
 	bool		crypto_past;	/* CRYPTO bytes at or past c->base
 					   were read (or, without ra, seen) */
+	bool		hello_before;	/* BAD at a packet after the first:
+					   the packets before it completed
+					   the hello, in hello */
 };
 
 struct nfqd_quic;		/* a worker's contexts and scratch buffer */
@@ -178,6 +181,9 @@ int	nfqd_quic_keys(struct nfqd_quic *q, uint32_t version,
  *   in out->hello.
  * NFQD_L7_BAD: the connection broke a rule a server enforces by closing it
  *   (see enum nfqd_quic_why from FRAME on), or its hello is malformed.
+ *   When that was at a packet after the datagram's first, and the packets
+ *   before it completed the hello, out->hello_before is set and the hello
+ *   is in out->hello (a server reads those packets all the same).
  *
  * Overlapping CRYPTO data: the first copy of a byte wins; a later copy
  * that differs is a conflict (BAD), so no later packet can change the
