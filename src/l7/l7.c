@@ -272,16 +272,30 @@ h2tab_put(struct nfqd_h2tabs *p, uint32_t i)
 
 static void	h2_release(struct nfqd_l7 *, struct nfqd_flow *);
 
+/* The flow's reassembly buffer goes back to the pool. */
+static void
+ra_drop(struct nfqd_l7 *l, struct nfqd_flow *f)
+{
+	nfqd_reasm_put(l->pool, f->ra);
+	f->ra = NULL;
+}
+
+/* The same, where it holds nothing: no bytes to read, none ahead. */
+static void
+ra_drop_empty(struct nfqd_l7 *l, struct nfqd_flow *f)
+{
+	if (nfqd_reasm_contig(f->ra) == 0 && nfqd_reasm_ahead(f->ra) == 0)
+		ra_drop(l, f);
+}
+
 static void
 release(void *arg, struct nfqd_flow *f)
 {
 	struct nfqd_l7	*l = arg;
 
 	h2_release(l, f);
-	if (f->ra != NULL) {
-		nfqd_reasm_put(l->pool, f->ra);
-		f->ra = NULL;
-	}
+	if (f->ra != NULL)
+		ra_drop(l, f);
 }
 
 /*
@@ -318,8 +332,7 @@ keep_lost(void *arg, struct nfqd_flow *f, uint64_t now)
 	    f->l7res != NFQD_L7_MORE || f->ra == NULL ||
 	    (f->cls != NFQD_FC_REASM && f->cls != NFQD_FC_CLOSING))
 		return -1;
-	nfqd_reasm_put(l->pool, f->ra);
-	f->ra = NULL;
+	ra_drop(l, f);
 	h2_release(l, f);
 	f->flags = (uint16_t)((f->flags & ~(F_SYNDATA | F_TFO | F_RETRY |
 	    F_HNEXT)) | F_LOST);
@@ -414,8 +427,7 @@ nfqd_l7_decided(struct nfqd_l7 *l, struct nfqd_flow *f, int32_t rule,
 		 * Read from a SYN's data and not accepted: that stands (a
 		 * blocked hello is dropped at once, and so is every copy).
 		 */
-		nfqd_reasm_put(l->pool, f->ra);
-		f->ra = NULL;
+		ra_drop(l, f);
 		f->l7res = fields(f)->proto == NFQD_L7P_NONE ? NFQD_L7_NOT :
 		    NFQD_L7_DONE;
 		h2_release(l, f);
@@ -951,10 +963,8 @@ quic_client(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
 			unknown(pi, NFQD_PKT_L7_PENDING);
 		break;
 	}
-	if (nfqd_reasm_contig(f->ra) == 0 && c->version == 0) {
-		nfqd_reasm_put(l->pool, f->ra);
-		f->ra = NULL;
-	}
+	if (nfqd_reasm_contig(f->ra) == 0 && c->version == 0)
+		ra_drop(l, f);
 	nfqd_flow_touch(l->flows, f, f->ra != NULL ? NFQD_FC_REASM :
 	    NFQD_FC_UDP, now);
 }
@@ -1119,16 +1129,13 @@ quic_decided(struct nfqd_l7 *l, struct nfqd_flow *f, int dir,
 		return true;
 	case L_BAD:
 		/* Decided no more: every later packet gets l7_error. */
-		nfqd_reasm_put(l->pool, f->ra);
-		f->ra = NULL;
+		ra_drop(l, f);
 		f->decided = 0;
 		f->l7res = NFQD_L7_BAD;
 		break;
 	case L_FLOW:
-		if (f->ra != NULL && qid(f)->second) {
-			nfqd_reasm_put(l->pool, f->ra);
-			f->ra = NULL;
-		}
+		if (f->ra != NULL && qid(f)->second)
+			ra_drop(l, f);
 		break;
 	}
 	*fp = f;
@@ -1348,10 +1355,8 @@ settle(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
 {
 	struct nfqd_l7fields	*fl = fields(f);
 
-	if (f->ra != NULL) {
-		nfqd_reasm_put(l->pool, f->ra);
-		f->ra = NULL;
-	}
+	if (f->ra != NULL)
+		ra_drop(l, f);
 	h2_release(l, f);
 	f->flags &= (uint16_t)~(F_SYNDATA | F_TFO | F_RETRY | F_HNEXT);
 	f->l7res = (uint8_t)res;
@@ -1599,10 +1604,7 @@ second_buffered(struct nfqd_l7 *l, struct nfqd_flow *f)
 	(void) nfqd_reasm_advance(f->ra, used);	/* used <= contig */
 	*s = t;
 	s->off = (uint16_t)(s->off + used);
-	if (nfqd_reasm_contig(f->ra) == 0 && nfqd_reasm_ahead(f->ra) == 0) {
-		nfqd_reasm_put(l->pool, f->ra);
-		f->ra = NULL;
-	}
+	ra_drop_empty(l, f);
 	return S_MORE;
 }
 
@@ -2085,8 +2087,7 @@ hbytes(struct nfqd_l7 *l, struct nfqd_flow *f, uint32_t seq,
 			(void) nfqd_reasm_add(f->ra, f->seq0 + h.next,
 			    pay + pos, len - (size_t)pos, NULL);
 		} else {
-			nfqd_reasm_put(l->pool, f->ra);
-			f->ra = NULL;
+			ra_drop(l, f);
 		}
 		hput(f, &h);
 		return r;
@@ -2108,11 +2109,7 @@ hbytes(struct nfqd_l7 *l, struct nfqd_flow *f, uint32_t seq,
 	    (uint32_t)(seq + len - (f->seq0 + h.next)) > NFQD_REASM_MAX) {
 		l->l7_errors++;
 		l->outside++;
-		if (nfqd_reasm_contig(f->ra) == 0 &&
-		    nfqd_reasm_ahead(f->ra) == 0) {
-			nfqd_reasm_put(l->pool, f->ra);
-			f->ra = NULL;
-		}
+		ra_drop_empty(l, f);
 		hput(f, &h);
 		return H_OUTSIDE;
 	}
@@ -2133,8 +2130,7 @@ hbytes(struct nfqd_l7 *l, struct nfqd_flow *f, uint32_t seq,
 		if (r == H_NOBUF) {
 			/* Nothing past here is read: the buffer goes. */
 			h.next += (uint32_t)pos;
-			nfqd_reasm_put(l->pool, f->ra);
-			f->ra = NULL;
+			ra_drop(l, f);
 			hput(f, &h);
 			return r;
 		}
@@ -2147,10 +2143,7 @@ hbytes(struct nfqd_l7 *l, struct nfqd_flow *f, uint32_t seq,
 		if ((int32_t)(seq + len - (f->seq0 + h.next)) <= 0)
 			break;
 	}
-	if (nfqd_reasm_contig(f->ra) == 0 && nfqd_reasm_ahead(f->ra) == 0) {
-		nfqd_reasm_put(l->pool, f->ra);
-		f->ra = NULL;
-	}
+	ra_drop_empty(l, f);
 	hput(f, &h);
 	return out;
 }
