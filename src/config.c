@@ -670,8 +670,8 @@ nfqd_config_check(const char *path, const struct nfqd_overrides *ov)
 		    "invalid\n", path, errors, errors == 1 ? "" : "s");
 	} else {
 		printf("nfqd: %s: configuration is valid (queues %u-%u, %u "
-		    "workers)\n", path, cf->qfirst, cf->qfirst + cf->qcount -
-		    1, cf->qcount);
+		    "workers)\n", path, (unsigned)cf->qfirst,
+		    (unsigned)cf->qfirst + cf->qcount - 1u, (unsigned)cf->qcount);
 		nfqd_config_free(cf);
 	}
 	free(cf);
