@@ -3061,23 +3061,37 @@ h2s_send(struct run *r, uint16_t sport, struct h2s *w, const char *o,
 	}
 }
 
+/*
+ * A row of the HTTP/2 tables: w's segments sent from sport as h2s_send()
+ * sends them, on an engine set up with extra, their outcomes checked
+ * against want; the check named "prefix: name".  False when the set-up
+ * fails.
+ */
+static bool
+h2row(struct run *r, struct h2s *w, uint16_t sport, const char *extra,
+    const char *order, const char *want, const char *prefix,
+    const char *name)
+{
+	char	got[256];
+
+	if (!setup(r, extra))
+		return false;
+	h2s_send(r, sport, w, order, got, sizeof(got));
+	CHECK_STR_EQ(got, want, unit_fmt("%s: %s", prefix, name));
+	teardown(r);
+	return true;
+}
+
 static void
 test_h2_later(void)
 {
+	static const char	 pre[] = "HTTP/2 later requests";
 	static struct h2s	 w;
 	uint8_t			 b[4096], fake[300];
 	size_t			 n, k;
 	char			 got[256];
 	struct run		 r;
 	uint64_t		 later;
-
-#define H2ROW(extra, order, want, name) do {				\
-	if (!setup(&r, extra))						\
-		return;							\
-	h2s_send(&r, 4300, &w, order, got, sizeof(got));		\
-	CHECK_STR_EQ(got, want, "HTTP/2 later requests: " name);	\
-	teardown(&r);							\
-} while (0)
 
 	/* A request naming the table's entry: ok.example, read so. */
 	h2s_start(&w);
@@ -3086,8 +3100,9 @@ test_h2_later(void)
 	h2s_get(&w, 5, "blocked.example", 0);
 	h2s_cut(&w);
 	h2s_get(&w, 7, NULL, 2);	/* ok.example, now entry 63 */
-	H2ROW("", NULL, "pending pending blocked blocked",
-	    "allowed from the table, then blocked");
+	if (!h2row(&r, &w, 4300, "", NULL, "pending pending blocked blocked",
+	    pre, "allowed from the table, then blocked"))
+		return;
 
 	/* An entry a trailer block added, named by a request: the bytes
 	   0x82 0x86 0x84 0xbe read alone say nothing; with the table they
@@ -3108,16 +3123,18 @@ test_h2_later(void)
 	b[2] = 0x84;
 	b[3] = 0xbe;
 	h2s_frame(&w, 1, 0x05, 3, b, 4);
-	H2ROW("", NULL, "pending pending blocked",
-	    "a host field from the table, added by trailers");
+	if (!h2row(&r, &w, 4300, "", NULL, "pending pending blocked", pre,
+	    "a host field from the table, added by trailers"))
+		return;
 	/* The same without the first request's table: the first request
 	   itself names entry 62, which nothing added. */
 	h2s_start(&w);
 	w.n = 24 + 9;
 	w.nseg = 0;
 	h2s_frame(&w, 1, 0x05, 1, b, 4);
-	H2ROW("", NULL, "l7_error", "a first request naming an entry "
-	    "nothing added");
+	if (!h2row(&r, &w, 4300, "", NULL, "l7_error", pre,
+	    "a first request naming an entry nothing added"))
+		return;
 
 	/* A DATA frame whose payload is a blocked request: stepped over. */
 	h2s_start(&w);
@@ -3138,8 +3155,9 @@ test_h2_later(void)
 	h2s_get(&w, 3, NULL, 1);
 	h2s_cut(&w);
 	h2s_get(&w, 5, "blocked.example", 0);
-	H2ROW("", NULL, "pending pending pending blocked",
-	    "a DATA payload that looks like a blocked request");
+	if (!h2row(&r, &w, 4300, "", NULL, "pending pending pending blocked",
+	    pre, "a DATA payload that looks like a blocked request"))
+		return;
 
 	/* A DATA frame over three segments, out of order, then blocked. */
 	h2s_start(&w);
@@ -3149,8 +3167,10 @@ test_h2_later(void)
 	w.start[++w.nseg] = w.n - 1000;
 	h2s_cut(&w);
 	h2s_get(&w, 3, "blocked.example", 0);
-	H2ROW("", "02134", "pending pending pending pending blocked",
-	    "a DATA frame's segments out of order");
+	if (!h2row(&r, &w, 4300, "", "02134",
+	    "pending pending pending pending blocked", pre,
+	    "a DATA frame's segments out of order"))
+		return;
 
 	/* A request cut over segments, out of order; and over a
 	   CONTINUATION. */
@@ -3158,15 +3178,18 @@ test_h2_later(void)
 	h2s_get(&w, 3, "blocked.example", 0);
 	w.start[++w.nseg] = w.n - 20;
 	w.start[++w.nseg] = w.n - 7;
-	H2ROW("", "0321", "pending pending pending blocked",
-	    "a request's segments in reverse order");
+	if (!h2row(&r, &w, 4300, "", "0321",
+	    "pending pending pending blocked", pre,
+	    "a request's segments in reverse order"))
+		return;
 	h2s_start(&w);
 	k = h2s_req(b, "blocked.example", 0);
 	h2s_frame(&w, 1, 0x01, 3, b, 5);
 	h2s_cut(&w);
 	h2s_frame(&w, 9, 0x04, 3, b + 5, k - 5);
-	H2ROW("", NULL, "pending pending blocked",
-	    "a request over HEADERS and CONTINUATION");
+	if (!h2row(&r, &w, 4300, "", NULL, "pending pending blocked", pre,
+	    "a request over HEADERS and CONTINUATION"))
+		return;
 
 	/* Frames that carry no request, between. */
 	h2s_start(&w);
@@ -3177,33 +3200,47 @@ test_h2_later(void)
 	h2s_frame(&w, 0xfa, 0, 9, "anything", 8);
 	h2s_cut(&w);
 	h2s_get(&w, 3, "blocked.example", 0);
-	H2ROW("", NULL, "pending pending blocked",
-	    "WINDOW_UPDATE, PING, SETTINGS, RST_STREAM, an unknown type");
+	if (!h2row(&r, &w, 4300, "", NULL, "pending pending blocked", pre,
+	    "WINDOW_UPDATE, PING, SETTINGS, RST_STREAM, an unknown type"))
+		return;
 
 	/* What servers refuse. */
 	h2s_start(&w);
 	h2s_get(&w, 4, "ok.example", 0);
-	H2ROW("", NULL, "pending l7_error", "HEADERS on an even stream");
+	if (!h2row(&r, &w, 4300, "", NULL, "pending l7_error", pre,
+	    "HEADERS on an even stream"))
+		return;
 	h2s_start(&w);
 	h2s_frame(&w, 5, 0x04, 1, "\0\0\0\x02\x82", 5);
-	H2ROW("", NULL, "pending l7_error", "PUSH_PROMISE from a client");
+	if (!h2row(&r, &w, 4300, "", NULL, "pending l7_error", pre,
+	    "PUSH_PROMISE from a client"))
+		return;
 	h2s_start(&w);
 	h2s_frame(&w, 9, 0x04, 1, "\x82", 1);
-	H2ROW("", NULL, "pending l7_error", "CONTINUATION alone");
+	if (!h2row(&r, &w, 4300, "", NULL, "pending l7_error", pre,
+	    "CONTINUATION alone"))
+		return;
 	h2s_start(&w);
 	h2s_get(&w, 1, "blocked.example", 0);
-	H2ROW("", NULL, "pending l7_error",
-	    "a pseudo-header in a lower stream's block");
+	if (!h2row(&r, &w, 4300, "", NULL, "pending l7_error", pre,
+	    "a pseudo-header in a lower stream's block"))
+		return;
 	h2s_start(&w);
 	h2s_frame(&w, 1, 0x05, 3, "\x82\x86\x84\xc0", 4);
-	H2ROW("", NULL, "pending l7_error", "an index past the table");
+	if (!h2row(&r, &w, 4300, "", NULL, "pending l7_error", pre,
+	    "an index past the table"))
+		return;
 	h2s_start(&w);
 	h2s_frame(&w, 1, 0x05, 3, "\x3f\xe2\x1f\x82\x86\x84\xbe", 7);
-	H2ROW("", NULL, "pending l7_error", "a table size update to 4098");
+	if (!h2row(&r, &w, 4300, "", NULL, "pending l7_error", pre,
+	    "a table size update to 4098"))
+		return;
 	h2s_start(&w);
 	h2s_frame(&w, 1, 0x01, 3, "\x82\x86\x84\xbe", 4);
 	h2s_frame(&w, 6, 0, 0, "12345678", 8);
-	H2ROW("", NULL, "pending l7_error", "a PING inside a block");
+	if (!h2row(&r, &w, 4300, "", NULL, "pending l7_error", pre,
+	    "a PING inside a block"))
+		return;
 
 	/* 32 requests completed by one packet are read, 33 refused (as
 	   HTTP/1.x's pipelining). */
@@ -3211,19 +3248,18 @@ test_h2_later(void)
 		h2s_start(&w);
 		for (k = 0; k < n; k++)
 			h2s_get(&w, 3 + 2 * (uint32_t)k, NULL, 1);
-		if (n == 32)
-			H2ROW("", NULL, "pending pending", "32 requests in one "
-			    "segment after the first");
-		else
-			H2ROW("", NULL, "pending l7_error", "33 requests in one "
-			    "segment after the first");
+		if (!h2row(&r, &w, 4300, "", NULL, n == 32 ? "pending pending" :
+		    "pending l7_error", pre, unit_fmt("%zu requests in one "
+		    "segment after the first", n)))
+			return;
 	}
 
 	/* Reading only the first request. */
 	h2s_start(&w);
 	h2s_get(&w, 3, "blocked.example", 0);
-	H2ROW("flows = { http_requests = \"first\"; };", NULL,
-	    "accept accept", "flows.http_requests = \"first\"");
+	if (!h2row(&r, &w, 4300, "flows = { http_requests = \"first\"; };",
+	    NULL, "accept accept", pre, "flows.http_requests = \"first\""))
+		return;
 
 	/* No table free: the later bytes get flows.full_verdict; the
 	   table goes back when its flow ends. */
@@ -3271,7 +3307,6 @@ test_h2_later(void)
 	    "tcp_timeout: their table read a third flow's");
 	CHECK_UINT_EQ(nfqd_l7_h2_tables(&r.e.l7), 1, "... which holds it");
 	teardown(&r);
-#undef H2ROW
 }
 
 
@@ -3660,24 +3695,19 @@ upg_start(struct h2s *w, const char *req)
 static void
 test_h2_upgrade(void)
 {
+	static const char	 pre[] = "HTTP/2 after Upgrade";
 	static struct h2s	 w;
 	char			 got[256];
 	struct run		 r;
 	uint64_t		 ups;
 
-#define UROW(extra, order, want, name) do {				\
-	if (!setup(&r, extra))						\
-		return;							\
-	h2s_send(&r, 4400, &w, order, got, sizeof(got));		\
-	CHECK_STR_EQ(got, want, "HTTP/2 after Upgrade: " name);	\
-	teardown(&r);							\
-} while (0)
-
 	upg_start(&w, UPG("ok.example", "Upgrade, HTTP2-Settings"));
 	h2s_put(&w, PREFACE, 24);
 	h2s_frame(&w, 4, 0, 0, "", 0);
 	h2s_get(&w, 3, "blocked.example", 0);
-	UROW("", NULL, "pending blocked", "a blocked host on stream 3");
+	if (!h2row(&r, &w, 4400, "", NULL, "pending blocked", pre,
+	    "a blocked host on stream 3"))
+		return;
 
 	/* Entries the upgraded connection's own blocks added. */
 	upg_start(&w, UPG("ok.example", "Upgrade, HTTP2-Settings"));
@@ -3690,8 +3720,10 @@ test_h2_upgrade(void)
 	h2s_get(&w, 5, NULL, 1);	/* entry 62: ok.example */
 	h2s_cut(&w);
 	h2s_get(&w, 7, "blocked.example", 0);
-	UROW("", NULL, "pending pending pending pending pending blocked",
-	    "requests on streams 3, 5 (from its table), 7 blocked");
+	if (!h2row(&r, &w, 4400, "", NULL,
+	    "pending pending pending pending pending blocked", pre,
+	    "requests on streams 3, 5 (from its table), 7 blocked"))
+		return;
 	if (!setup(&r, ""))
 		return;
 	ups = r.e.l7.h2_upgrades;
@@ -3705,19 +3737,24 @@ test_h2_upgrade(void)
 	upg_start(&w, UPG("ok.example", "Upgrade, HTTP2-Settings"));
 	h2s_put(&w, PREFACE, 24);
 	h2s_get(&w, 3, NULL, 1);
-	UROW("", NULL, "pending l7_error", "an entry its table lacks");
+	if (!h2row(&r, &w, 4400, "", NULL, "pending l7_error", pre,
+	    "an entry its table lacks"))
+		return;
 
 	/* It asks to switch and to close: what follows is read. */
 	upg_start(&w, UPG("ok.example", "Upgrade, close"));
 	h2s_put(&w, PREFACE, 24);
 	h2s_get(&w, 3, "blocked.example", 0);
-	UROW("", NULL, "pending blocked", "Connection: close too");
+	if (!h2row(&r, &w, 4400, "", NULL, "pending blocked", pre,
+	    "Connection: close too"))
+		return;
 
 	/* The server did not switch: HTTP/1.1 goes on, read as it was. */
 	upg_start(&w, UPG("ok.example", "Upgrade, HTTP2-Settings"));
 	h2s_put(&w, GETBL, strlen(GETBL));
-	UROW("", NULL, "pending blocked", "no switch, a blocked HTTP/1.1 "
-	    "request after");
+	if (!h2row(&r, &w, 4400, "", NULL, "pending blocked", pre,
+	    "no switch, a blocked HTTP/1.1 request after"))
+		return;
 
 	/* The preface cut, and out of order. */
 	upg_start(&w, UPG("ok.example", "Upgrade, HTTP2-Settings"));
@@ -3727,18 +3764,24 @@ test_h2_upgrade(void)
 	h2s_frame(&w, 4, 0, 0, "", 0);
 	h2s_cut(&w);
 	h2s_get(&w, 3, "blocked.example", 0);
-	UROW("", NULL, "pending pending pending blocked", "the preface cut "
-	    "in two segments");
-	UROW("", "0321", "pending pending pending blocked", "... sent out "
-	    "of order");
-	UROW("", "0132", "pending pending pending blocked", "... the "
-	    "request before the SETTINGS");
+	if (!h2row(&r, &w, 4400, "", NULL, "pending pending pending blocked",
+	    pre, "the preface cut in two segments"))
+		return;
+	if (!h2row(&r, &w, 4400, "", "0321",
+	    "pending pending pending blocked", pre, "... sent out of order"))
+		return;
+	if (!h2row(&r, &w, 4400, "", "0132",
+	    "pending pending pending blocked", pre,
+	    "... the request before the SETTINGS"))
+		return;
 
 	/* A request on stream 1, the upgrade's own: trailers at most. */
 	upg_start(&w, UPG("ok.example", "Upgrade, HTTP2-Settings"));
 	h2s_put(&w, PREFACE, 24);
 	h2s_get(&w, 1, "blocked.example", 0);
-	UROW("", NULL, "pending l7_error", "a request on stream 1");
+	if (!h2row(&r, &w, 4400, "", NULL, "pending l7_error", pre,
+	    "a request on stream 1"))
+		return;
 
 	/* After a later HTTP/1.1 request that asks to switch. */
 	upg_start(&w, GETOK);
@@ -3747,15 +3790,17 @@ test_h2_upgrade(void)
 	h2s_cut(&w);
 	h2s_put(&w, PREFACE, 24);
 	h2s_get(&w, 3, "blocked.example", 0);
-	UROW("", NULL, "pending pending blocked", "a second HTTP/1.1 "
-	    "request asks to switch");
+	if (!h2row(&r, &w, 4400, "", NULL, "pending pending blocked", pre,
+	    "a second HTTP/1.1 request asks to switch"))
+		return;
 
 	/* Reading only the first request. */
 	upg_start(&w, UPG("ok.example", "Upgrade, HTTP2-Settings"));
 	h2s_put(&w, PREFACE, 24);
 	h2s_get(&w, 3, "blocked.example", 0);
-	UROW("flows = { http_requests = \"first\"; };", NULL,
-	    "accept accept", "flows.http_requests = \"first\"");
+	if (!h2row(&r, &w, 4400, "flows = { http_requests = \"first\"; };",
+	    NULL, "accept accept", pre, "flows.http_requests = \"first\""))
+		return;
 
 	/* No table free (another flow's): the bytes from the preface on
 	   get flows.full_verdict; a blocked request before the preface in
@@ -3831,7 +3876,6 @@ test_h2_upgrade(void)
 	CHECK_UINT_EQ(nfqd_l7_h2_tables(&r.e.l7), 0, "... none once its "
 	    "flow timed out");
 	teardown(&r);
-#undef UROW
 }
 
 /*
