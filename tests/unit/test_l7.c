@@ -3020,32 +3020,46 @@ h2s_get(struct h2s *w, uint32_t sid, const char *auth, unsigned idx)
 	h2s_frame(w, 1, 0x05, sid, b, h2s_req(b, auth, idx));
 }
 
+/* Empty, no segment ended. */
+static void
+h2s_reset(struct h2s *w)
+{
+	w->n = 0;
+	w->nseg = 0;
+	w->start[0] = 0;
+}
+
 /* The preface, an empty SETTINGS and the first request (ok.example,
  * added to the table: entry 62), then a segment's end. */
 static void
 h2s_start(struct h2s *w)
 {
-	w->n = 0;
-	w->nseg = 0;
-	w->start[0] = 0;
+	h2s_reset(w);
 	h2s_put(w, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 24);
 	h2s_frame(w, 4, 0, 0, "", 0);
 	h2s_get(w, 1, "ok.example", 0);
 	h2s_cut(w);
 }
 
-/* Sends w's segments in order (o NULL) or o's; the outcomes, spaced. */
+/*
+ * Sends w's segments (of any stream, not only HTTP/2's) on s's
+ * connection, s.seq the sequence number of w's first byte: in order (o
+ * NULL) or o's, the first sent without a mark and the rest with later.
+ * Their outcomes, as name() gives them, spaced in got.
+ */
 static void
-h2s_send(struct run *r, uint16_t sport, struct h2s *w, const char *o,
+h2s_sendon(struct run *r, struct seg s, struct h2s *w, const char *o,
+    uint32_t later, const char *(*name)(const struct nfqd_decision *),
     char *got, size_t size)
 {
-	char	x[64];
-	size_t	k;
-	int	seg;
+	struct nfqd_decision	d;
+	uint32_t		isn = s.seq;
+	char			x[64];
+	size_t			k;
+	int			seg;
 
 	if (w->start[w->nseg] != w->n)
 		h2s_cut(w);
-	syn(r, sport, 1000);
 	got[0] = '\0';
 	if (o == NULL)
 		o = "0123456789abcdef";
@@ -3054,18 +3068,32 @@ h2s_send(struct run *r, uint16_t sport, struct h2s *w, const char *o,
 		    o[k] - 'a' + 10;
 		if ((size_t)seg >= w->nseg)
 			break;
-		snprintf(x, sizeof(x), "%s%s", k > 0 ? " " : "",
-		    part2(r, sport, 1000, w->b, w->start[seg],
-		    w->start[seg + 1] - w->start[seg], k > 0 ? P : 0));
+		s.seq = isn + (uint32_t)w->start[seg];
+		d = decide(r, mk(&s, w->b + w->start[seg],
+		    w->start[seg + 1] - w->start[seg]), k > 0 ? later : 0, 0);
+		snprintf(x, sizeof(x), "%s%s", k > 0 ? " " : "", name(&d));
 		strncat(got, x, size - strlen(got) - 1);
 	}
 }
 
 /*
+ * The same on a client's connection from sport, after its SYN (ISN
+ * 1000), the later segments with the pending bit, as part2() sends.
+ */
+static void
+h2s_send(struct run *r, uint16_t sport, struct h2s *w, const char *o,
+    const char *(*name)(const struct nfqd_decision *), char *got,
+    size_t size)
+{
+	syn(r, sport, 1000);
+	h2s_sendon(r, cli(sport, 1001, 0x18), w, o, P, name, got, size);
+}
+
+/*
  * A row of the HTTP/2 tables: w's segments sent from sport as h2s_send()
- * sends them, on an engine set up with extra, their outcomes checked
- * against want; the check named "prefix: name".  False when the set-up
- * fails.
+ * sends them, on an engine set up with extra, their outcomes (what2())
+ * checked against want; the check named "prefix: name".  False when
+ * the set-up fails.
  */
 static bool
 h2row(struct run *r, struct h2s *w, uint16_t sport, const char *extra,
@@ -3076,7 +3104,7 @@ h2row(struct run *r, struct h2s *w, uint16_t sport, const char *extra,
 
 	if (!setup(r, extra))
 		return false;
-	h2s_send(r, sport, w, order, got, sizeof(got));
+	h2s_send(r, sport, w, order, what2, got, sizeof(got));
 	CHECK_STR_EQ(got, want, unit_fmt("%s: %s", prefix, name));
 	teardown(r);
 	return true;
@@ -3267,9 +3295,9 @@ test_h2_later(void)
 		return;
 	h2s_start(&w);
 	h2s_get(&w, 3, "ok.example", 0);
-	h2s_send(&r, 4301, &w, NULL, got, sizeof(got));
+	h2s_send(&r, 4301, &w, NULL, what2, got, sizeof(got));
 	CHECK_STR_EQ(got, "pending pending", "one table: the first flow's");
-	h2s_send(&r, 4302, &w, NULL, got, sizeof(got));
+	h2s_send(&r, 4302, &w, NULL, what2, got, sizeof(got));
 	CHECK_STR_EQ(got, "pending untracked", "... a second flow's later "
 	    "bytes: flows.full_verdict");
 	later = r.e.l7.h2_later;
@@ -3283,12 +3311,12 @@ test_h2_later(void)
 	h2s_start(&w);
 	h2s_get(&w, 3, "ok.example", 0);
 	h2s_frame(&w, 5, 0x04, 1, "\0\0\0\x02\x82", 5);
-	h2s_send(&r, 4304, &w, NULL, got, sizeof(got));
+	h2s_send(&r, 4304, &w, NULL, what2, got, sizeof(got));
 	CHECK_STR_EQ(got, "pending l7_error", "a request, then PUSH_PROMISE "
 	    "in one segment: refused");
 	h2s_start(&w);
 	h2s_get(&w, 3, "blocked.example", 0);
-	h2s_send(&r, 4305, &w, NULL, got, sizeof(got));
+	h2s_send(&r, 4305, &w, NULL, what2, got, sizeof(got));
 	CHECK_STR_EQ(got, "pending blocked", "... the table back: the next "
 	    "flow's later request read");
 	CHECK_UINT_EQ(nfqd_l7_h2_tables(&r.e.l7), 0, "... both flows "
@@ -3298,11 +3326,11 @@ test_h2_later(void)
 		return;
 	h2s_start(&w);
 	h2s_get(&w, 3, "ok.example", 0);
-	h2s_send(&r, 4301, &w, NULL, got, sizeof(got));
-	h2s_send(&r, 4302, &w, NULL, got, sizeof(got));
+	h2s_send(&r, 4301, &w, NULL, what2, got, sizeof(got));
+	h2s_send(&r, 4302, &w, NULL, what2, got, sizeof(got));
 	now += 61000000000ull;
 	nfqd_l7_expire(&r.e.l7, now);
-	h2s_send(&r, 4303, &w, NULL, got, sizeof(got));
+	h2s_send(&r, 4303, &w, NULL, what2, got, sizeof(got));
 	CHECK_STR_EQ(got, "pending pending", "... the first flows past "
 	    "tcp_timeout: their table read a third flow's");
 	CHECK_UINT_EQ(nfqd_l7_h2_tables(&r.e.l7), 1, "... which holds it");
@@ -3727,7 +3755,7 @@ test_h2_upgrade(void)
 	if (!setup(&r, ""))
 		return;
 	ups = r.e.l7.h2_upgrades;
-	h2s_send(&r, 4401, &w, NULL, got, sizeof(got));
+	h2s_send(&r, 4401, &w, NULL, what2, got, sizeof(got));
 	CHECK_UINT_EQ(r.e.l7.h2_upgrades - ups, 1, "... counted: 1 switch");
 	CHECK_UINT_EQ(r.e.l7.h2_later, 3, "... 3 HTTP/2 requests read");
 	teardown(&r);
@@ -3810,13 +3838,13 @@ test_h2_upgrade(void)
 		return;
 	h2s_start(&w);
 	h2s_get(&w, 3, "ok.example", 0);
-	h2s_send(&r, 4410, &w, NULL, got, sizeof(got));
+	h2s_send(&r, 4410, &w, NULL, what2, got, sizeof(got));
 	CHECK_STR_EQ(got, "pending pending", "HTTP/2 after Upgrade: the one "
 	    "table another flow's");
 	upg_start(&w, UPG("ok.example", "Upgrade, HTTP2-Settings"));
 	h2s_put(&w, PREFACE, 24);
 	h2s_get(&w, 3, "blocked.example", 0);
-	h2s_send(&r, 4411, &w, NULL, got, sizeof(got));
+	h2s_send(&r, 4411, &w, NULL, what2, got, sizeof(got));
 	CHECK_STR_EQ(got, "pending accept", "... no table: the frames get "
 	    "flows.full_verdict (accept)");
 	w.n = 0;
@@ -3825,7 +3853,7 @@ test_h2_upgrade(void)
 	h2s_put(&w, UPG("blocked.example", "Upgrade"),
 	    strlen(UPG("blocked.example", "Upgrade")));
 	h2s_put(&w, PREFACE, 24);
-	h2s_send(&r, 4412, &w, NULL, got, sizeof(got));
+	h2s_send(&r, 4412, &w, NULL, what2, got, sizeof(got));
 	CHECK_STR_EQ(got, "blocked", "... a blocked request and the "
 	    "preface in one segment: refused");
 	teardown(&r);
@@ -3833,12 +3861,12 @@ test_h2_upgrade(void)
 		return;
 	h2s_start(&w);
 	h2s_get(&w, 3, "ok.example", 0);
-	h2s_send(&r, 4410, &w, NULL, got, sizeof(got));
+	h2s_send(&r, 4410, &w, NULL, what2, got, sizeof(got));
 	upg_start(&w, UPG("ok.example", "Upgrade, HTTP2-Settings"));
 	h2s_put(&w, PREFACE, 24);
 	h2s_cut(&w);
 	h2s_get(&w, 3, "ok.example", 0);
-	h2s_send(&r, 4411, &w, NULL, got, sizeof(got));
+	h2s_send(&r, 4411, &w, NULL, what2, got, sizeof(got));
 	CHECK_STR_EQ(got, "pending untracked untracked", "... with "
 	    "full_verdict drop: the preface and what follows dropped");
 	teardown(&r);
@@ -3850,14 +3878,14 @@ test_h2_upgrade(void)
 	upg_start(&w, UPG("ok.example", "Upgrade, HTTP2-Settings"));
 	h2s_put(&w, PREFACE, 24);
 	h2s_frame(&w, 5, 0x04, 3, "\0\0\0\x02\x82", 5);
-	h2s_send(&r, 4415, &w, NULL, got, sizeof(got));
+	h2s_send(&r, 4415, &w, NULL, what2, got, sizeof(got));
 	CHECK_STR_EQ(got, "pending l7_error", "HTTP/2 after Upgrade: "
 	    "PUSH_PROMISE after the preface: refused");
 	CHECK_UINT_EQ(nfqd_l7_h2_tables(&r.e.l7), 0, "... its table back");
 	upg_start(&w, UPG("ok.example", "Upgrade, HTTP2-Settings"));
 	h2s_put(&w, PREFACE, 24);
 	h2s_get(&w, 3, "blocked.example", 0);
-	h2s_send(&r, 4416, &w, NULL, got, sizeof(got));
+	h2s_send(&r, 4416, &w, NULL, what2, got, sizeof(got));
 	CHECK_STR_EQ(got, "pending blocked", "... the next flow's requests "
 	    "read with it");
 	teardown(&r);
@@ -3868,7 +3896,7 @@ test_h2_upgrade(void)
 	upg_start(&w, UPG("ok.example", "Upgrade, HTTP2-Settings"));
 	h2s_put(&w, PREFACE, 24);
 	h2s_get(&w, 3, "ok.example", 0);
-	h2s_send(&r, 4420, &w, NULL, got, sizeof(got));
+	h2s_send(&r, 4420, &w, NULL, what2, got, sizeof(got));
 	CHECK_STR_EQ(got, "pending pending", "HTTP/2 after Upgrade: allowed");
 	CHECK_UINT_EQ(nfqd_l7_h2_tables(&r.e.l7), 1, "... a table held");
 	now += 5000000000ull;
@@ -3930,7 +3958,7 @@ test_unread(void)
 		if (c->h2) {
 			h2s_start(&w);
 			h2s_get(&w, 3, "ok.example", 0);
-			h2s_send(&r, 5001, &w, NULL, got, sizeof(got));
+			h2s_send(&r, 5001, &w, NULL, what2, got, sizeof(got));
 		} else {
 			(void) part2(&r, 5000, 1000, (const uint8_t *)held, 0,
 			    sizeof(held) - 1, 0);
@@ -3996,16 +4024,23 @@ static const struct refused_case {
 	  NULL, "ok.example", "pending accept l7_error", true },
 };
 
+/* what2(), or "accept l7_error" for l7_error_verdict accept's. */
+static const char *
+what2_err(const struct nfqd_decision *d)
+{
+	if (d->verdict == NF_ACCEPT && d->status == NFQD_PKT_L7_ERROR)
+		return "accept l7_error";
+	return what2(d);
+}
+
 static void
 test_refused_after(void)
 {
 	const struct refused_case	*c;
 	struct run			 r;
 	static struct h2s		 w;
-	struct seg			 s;
-	struct nfqd_decision		 d;
-	char				 conf[96], got[64], x[32];
-	size_t				 i, seg;
+	char				 conf[96], got[64];
+	size_t				 i;
 
 	for (i = 0; i < sizeof(refused_cases) / sizeof(refused_cases[0]);
 	    i++) {
@@ -4023,21 +4058,7 @@ test_refused_after(void)
 			if (c->second != NULL)
 				h2s_put(&w, c->second, strlen(c->second));
 		}
-		if (w.start[w.nseg] != w.n)
-			h2s_cut(&w);
-		syn(&r, 5100, 1000);
-		got[0] = '\0';
-		for (seg = 0; seg < w.nseg; seg++) {
-			s = cli(5100, 1001 + (uint32_t)w.start[seg], 0x18);
-			d = decide(&r, mk(&s, w.b + w.start[seg],
-			    w.start[seg + 1] - w.start[seg]), seg > 0 ? P : 0,
-			    0);
-			snprintf(x, sizeof(x), "%s%s", seg > 0 ? " " : "",
-			    d.verdict == NF_ACCEPT &&
-			    d.status == NFQD_PKT_L7_ERROR ? "accept l7_error" :
-			    what2(&d));
-			strncat(got, x, sizeof(got) - strlen(got) - 1);
-		}
+		h2s_send(&r, 5100, &w, NULL, what2_err, got, sizeof(got));
 		CHECK_STR_EQ(got, c->want, c->name);
 		teardown(&r);
 	}
@@ -4049,34 +4070,38 @@ test_refused_after(void)
  * the packet; part of one, or an answer, after whole ones is refused.
  * spec: the client's stream, a letter a query ('o' ok.example, 'b'
  * www.blocked.example, 'r' an answer, 'p' the first 10 bytes of a query
- * for blocked), '|' where a segment ends; order: the segments' indexes
- * in the order sent, NULL in order; want: each one's outcome (what(),
- * "accept l7_error" for l7_error_verdict accept's).
+ * for blocked), '|' where a segment ends; split: not 0, the offset where
+ * the first segment ends instead of at the first '|'; order: the
+ * segments' indexes in the order sent (an index twice: that segment sent
+ * again), NULL in order; want: each one's outcome (what(), "accept
+ * l7_error" for l7_error_verdict accept's).
  */
 static const struct dnsp_case {
-	const char	*name, *extra, *spec, *order, *want;
+	const char	*name, *extra, *spec;
+	size_t		 split;
+	const char	*order, *want;
 } dnsp_cases[] = {
-	{ "first segment: allowed, allowed", "", "oo", NULL, "accept" },
-	{ "first segment: allowed, then blocked", "", "ob", NULL, "drop" },
-	{ "first segment: blocked, then allowed", "", "bo", NULL, "drop" },
-	{ "first segment: allowed, then part of a blocked one", "", "op",
+	{ "first segment: allowed, allowed", "", "oo", 0, NULL, "accept" },
+	{ "first segment: allowed, then blocked", "", "ob", 0, NULL, "drop" },
+	{ "first segment: blocked, then allowed", "", "bo", 0, NULL, "drop" },
+	{ "first segment: allowed, then part of a blocked one", "", "op", 0,
 	  NULL, "l7_error" },
 	{ "... l7_error_verdict accept", "l7_error_verdict = \"accept\";",
-	  "op", NULL, "accept l7_error" },
+	  "op", 0, NULL, "accept l7_error" },
 	{ "... blocked, then part of one", "l7_error_verdict = \"accept\";",
-	  "bp", NULL, "drop" },
-	{ "first segment: allowed, then an answer", "", "or", NULL,
+	  "bp", 0, NULL, "drop" },
+	{ "first segment: allowed, then an answer", "", "or", 0, NULL,
 	  "l7_error" },
-	{ "a later segment: allowed, then blocked", "", "o|ob", NULL,
+	{ "a later segment: allowed, then blocked", "", "o|ob", 0, NULL,
 	  "accept drop" },
-	{ "a later segment: allowed three times", "", "o|ooo", NULL,
+	{ "a later segment: allowed three times", "", "o|ooo", 0, NULL,
 	  "accept accept" },
-	{ "a later segment: part of one first", "", "o|po", NULL,
+	{ "a later segment: part of one first", "", "o|po", 0, NULL,
 	  "accept l7_error" },
 	{ "the first split, the blocked one after it sent first", "",
-	  "o|ob", "10", "pending drop" },
-	{ "the first sent again with a blocked one after it", "", "ob|ob",
-	  NULL, "drop drop" },
+	  "o|ob", 15, "10", "pending drop" },
+	{ "the first sent again with a blocked one after it", "", "ob", 0,
+	  "00", "drop drop" },
 };
 
 static size_t
@@ -4103,55 +4128,46 @@ dnsp_put(uint8_t *b, char c)
 	return c == 'p' ? 10 : 2 + n;
 }
 
+/* what(), or "accept l7_error" for l7_error_verdict accept's. */
+static const char *
+what_err(const struct nfqd_decision *d)
+{
+	if (d->verdict == NF_ACCEPT && d->status == NFQD_PKT_L7_ERROR)
+		return "accept l7_error";
+	return what(d);
+}
+
 static void
 test_dns_pipelined(void)
 {
 	const struct dnsp_case	*c;
 	struct run		 r;
 	struct seg		 s;
-	struct nfqd_decision	 d;
-	uint8_t			 st[2048];
-	size_t			 start[8], nseg, n, i, k, seg;
-	char			 got[128], x[32];
+	static struct h2s	 w;
+	size_t			 i, k;
+	char			 got[128];
 	uint16_t		 sport = 6000;
 
 	for (i = 0; i < sizeof(dnsp_cases) / sizeof(dnsp_cases[0]); i++) {
 		c = &dnsp_cases[i];
 		if (!setup(&r, c->extra))
 			return;
-		n = nseg = 0;
-		start[0] = 0;
+		h2s_reset(&w);
 		for (k = 0; c->spec[k] != '\0'; k++) {
 			if (c->spec[k] == '|')
-				start[++nseg] = n;
+				h2s_cut(&w);
 			else
-				n += dnsp_put(st + n, c->spec[k]);
+				w.n += dnsp_put(w.b + w.n, c->spec[k]);
 		}
-		start[++nseg] = n;
-		/* "o|ob" with an order: the first query split at its
-		   middle instead, the second segment its rest and "b". */
-		if (c->order != NULL)
-			start[1] = 15;
+		h2s_cut(&w);
+		if (c->split != 0)
+			w.start[1] = c->split;
 		s = (struct seg){ "10.0.0.1", "10.0.0.2", ++sport, 53, 77,
 		    0x02, 6, false, 0, 0, 0, NULL };
 		decide(&r, mk(&s, NULL, 0), 0, 0);
+		s.seq = 78;
 		s.flags = 0x18;
-		got[0] = '\0';
-		for (k = 0; k < nseg; k++) {
-			seg = c->order != NULL ? (size_t)(c->order[k] - '0') :
-			    k;
-			/* "ob|ob": the first segment sent again whole. */
-			if (strcmp(c->spec, "ob|ob") == 0)
-				seg = 0;
-			s.seq = 78 + (uint32_t)start[seg];
-			d = decide(&r, mk(&s, st + start[seg],
-			    start[seg + 1] - start[seg]), 0, 0);
-			snprintf(x, sizeof(x), "%s%s", k > 0 ? " " : "",
-			    d.verdict == NF_ACCEPT &&
-			    d.status == NFQD_PKT_L7_ERROR ? "accept l7_error" :
-			    what(&d));
-			strncat(got, x, sizeof(got) - strlen(got) - 1);
-		}
+		h2s_sendon(&r, s, &w, c->order, 0, what_err, got, sizeof(got));
 		CHECK_STR_EQ(got, c->want, c->name);
 		teardown(&r);
 	}
