@@ -3029,15 +3029,22 @@ h2s_reset(struct h2s *w)
 	w->start[0] = 0;
 }
 
-/* The preface, an empty SETTINGS and the first request (ok.example,
- * added to the table: entry 62), then a segment's end. */
+/* The preface, an empty SETTINGS and the first request (host, added to
+ * the table: entry 62). */
 static void
-h2s_start(struct h2s *w)
+h2s_first(struct h2s *w, const char *host)
 {
 	h2s_reset(w);
 	h2s_put(w, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 24);
 	h2s_frame(w, 4, 0, 0, "", 0);
-	h2s_get(w, 1, "ok.example", 0);
+	h2s_get(w, 1, host, 0);
+}
+
+/* The same for ok.example, then a segment's end. */
+static void
+h2s_start(struct h2s *w)
+{
+	h2s_first(w, "ok.example");
 	h2s_cut(w);
 }
 
@@ -3713,9 +3720,7 @@ test_sum_words(void)
 static void
 upg_start(struct h2s *w, const char *req)
 {
-	w->n = 0;
-	w->nseg = 0;
-	w->start[0] = 0;
+	h2s_reset(w);
 	h2s_put(w, req, strlen(req));
 	h2s_cut(w);
 }
@@ -3847,8 +3852,7 @@ test_h2_upgrade(void)
 	h2s_send(&r, 4411, &w, NULL, what2, got, sizeof(got));
 	CHECK_STR_EQ(got, "pending accept", "... no table: the frames get "
 	    "flows.full_verdict (accept)");
-	w.n = 0;
-	w.nseg = 0;
+	h2s_reset(&w);
 	h2s_put(&w, GETOK, strlen(GETOK));
 	h2s_put(&w, UPG("blocked.example", "Upgrade"),
 	    strlen(UPG("blocked.example", "Upgrade")));
@@ -3933,18 +3937,25 @@ static const struct unread_case {
 	  "ok.example", "untracked" },
 };
 
+/* what(), or "accept untracked" for flows.full_verdict accept's. */
+static const char *
+what_untracked(const struct nfqd_decision *d)
+{
+	if (d->verdict == NF_ACCEPT && d->status == NFQD_PKT_L7_UNTRACKED)
+		return "accept untracked";
+	return what(d);
+}
+
 static void
 test_unread(void)
 {
 	const struct unread_case	*c;
 	struct run			 r;
 	struct h2s			 w;
-	struct seg			 s;
-	struct nfqd_decision		 d;
 	char				 conf[160], req[128], got[64];
 	static const char		 held[] = "GET / HTTP/1.1\r\nHost: ok.ex";
 	uint64_t			 untracked;
-	size_t				 i, n;
+	size_t				 i;
 
 	for (i = 0; i < sizeof(unread_cases) / sizeof(unread_cases[0]);
 	    i++) {
@@ -3965,29 +3976,16 @@ test_unread(void)
 		}
 		/* The request and one byte past it, in one segment. */
 		if (c->h2) {
-			w.n = 0;
-			w.nseg = 0;
-			w.start[0] = 0;
-			h2s_put(&w, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 24);
-			h2s_frame(&w, 4, 0, 0, "", 0);
-			h2s_get(&w, 1, c->host, 0);
+			h2s_first(&w, c->host);
 			h2s_put(&w, "\0", 1);
-			if (w.n > sizeof(req))
-				abort();
-			memcpy(req, w.b, w.n);
-			n = w.n;
 		} else {
-			n = (size_t)snprintf(req, sizeof(req), "GET / HTTP/1.1"
-			    "\r\nHost: %s\r\n\r\nG", c->host);
+			snprintf(req, sizeof(req), "GET / HTTP/1.1\r\nHost: "
+			    "%s\r\n\r\nG", c->host);
+			upg_start(&w, req);
 		}
 		untracked = r.e.incomplete[NFQD_PKT_L7_UNTRACKED];
-		syn(&r, 5002, 1000);
-		s = cli(5002, 1001, 0x18);
-		d = decide(&r, mk(&s, (const uint8_t *)req, n), 0, 0);
-		snprintf(got, sizeof(got), "%s", what(&d));
-		if (d.verdict == NF_ACCEPT &&
-		    d.status == NFQD_PKT_L7_UNTRACKED)
-			snprintf(got, sizeof(got), "accept untracked");
+		h2s_send(&r, 5002, &w, NULL, what_untracked, got,
+		    sizeof(got));
 		CHECK_STR_EQ(got, c->want, c->name);
 		CHECK_UINT_EQ(r.e.incomplete[NFQD_PKT_L7_UNTRACKED] -
 		    untracked, strcmp(c->want, "blocked") == 0 ? 0 : 1,
