@@ -147,8 +147,14 @@ struct nfqd_l7 {
 						   and a rule reads HTTP
 						   fields: later requests are
 						   read (nfqd_l7_set_http()) */
+	bool			 dns_all;	/* a rule reads DNS fields: a
+						   TCP connection's later
+						   queries are read, with
+						   its stream */
 	uint64_t		 http_later;	/* later HTTP requests read
 						   (tests) */
+	uint64_t		 dns_later;	/* later DNS-over-TCP queries
+						   read (tests) */
 	uint64_t		 h2_later;	/* of them, HTTP/2 (tests) */
 	uint64_t		 h2_upgrades;	/* connections that switched
 						   to HTTP/2 after a request

@@ -386,6 +386,9 @@ nfqd_l7_set_http(struct nfqd_l7 *l, const struct nfqd_config *cf,
 	l->http_all = l->any && cf->flows_http_all && rs != NULL &&
 	    (rs->all_matchers & (NFQD_M_HOST | NFQD_M_SNAME | NFQD_M_METHOD |
 	    NFQD_M_PATH)) != 0;
+	l->dns_all = l->any && rs != NULL &&
+	    (rs->all_matchers & (NFQD_M_QNAME | NFQD_M_QTYPE | NFQD_M_L7)) !=
+	    0;
 }
 
 int
@@ -1811,7 +1814,7 @@ second_packet(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
  */
 #define HSTEP		(1u << 29)
 
-enum { H_HEAD, H_CHUNKED, H_H2 };
+enum { H_HEAD, H_CHUNKED, H_H2, H_DNS };
 
 struct hnext {
 	struct nfqd_hbody body;		/* H_CHUNKED */
@@ -1912,7 +1915,34 @@ hhead(struct nfqd_l7 *l, struct nfqd_flow *f, const struct nfqd_http_req *r)
 }
 
 /*
- * Read buf[0..n), the stream from h->next on, in order.  *pos: where
+ * A DNS-over-TCP query after the first, read whole: the flow's fields
+ * from now on, as hhead() does for a request.
+ */
+static bool
+dhead(struct nfqd_l7 *l, struct nfqd_flow *f, const struct nfqd_dns_query *q)
+{
+	struct nfqd_l7fields	*fl = fields(f);
+	struct hnext		 kept;
+
+	if (l->nheads > 0) {
+		if (l->nmore == NFQD_L7_MORE_MAX) {
+			l->l7_errors++;
+			return false;
+		}
+		l->more[l->nmore++] = *fl;
+	}
+	hget(f, &kept);
+	from_dns(fl, q);
+	hput(f, &kept);
+	l->nheads++;
+	l->names[NFQD_L7P_DNS]++;
+	l->dns_later++;
+	return true;
+}
+
+/*
+ * Read buf[0..n), the stream from h->next on, in order: HTTP/1.x
+ * requests, HTTP/2 frames, or DNS-over-TCP queries (h->mode).  *pos: where
  * reading stopped, from buf[0]: past n when a body is stepped over past
  * the bytes there, short of n when a head is cut at n (the caller keeps
  * the rest).  h->next is the caller's to move.
@@ -1922,6 +1952,7 @@ hwalk(struct nfqd_l7 *l, struct nfqd_flow *f, struct hnext *h,
     const uint8_t *buf, size_t n, uint64_t *pos)
 {
 	struct nfqd_http_req	r;
+	struct nfqd_dns_query	q;
 	enum nfqd_l7_res	res;
 	enum hres		out = H_MORE;
 	uint64_t		p = 0, k;
@@ -1929,6 +1960,32 @@ hwalk(struct nfqd_l7 *l, struct nfqd_flow *f, struct hnext *h,
 	uint32_t		skip;
 
 	while (p < n) {
+		if (h->mode == H_DNS) {
+			/*
+			 * A query at a time, each with its length, as the
+			 * server reads them; one longer than a buffer could
+			 * hold would never be read whole.  An answer, or a
+			 * query that is not one, ends reading.
+			 */
+			if (n - p >= 2 && 2 + ((size_t)buf[p] << 8 |
+			    buf[p + 1]) > NFQD_REASM_MAX) {
+				l->l7_errors++;
+				return H_BAD;
+			}
+			res = nfqd_dns_tcp_parse(buf + p, n - (size_t)p, &q,
+			    &used);
+			if (res == NFQD_L7_MORE)
+				break;
+			if (res != NFQD_L7_DONE || q.response) {
+				l->l7_errors++;
+				return H_BAD;
+			}
+			if (!dhead(l, f, &q))
+				return H_BAD;
+			out = H_DONE;
+			p += used;
+			continue;
+		}
 		if (h->mode == H_H2) {
 			/* A frame, or a header block, at a time; DATA and
 			 * other payloads are stepped over as a body is. */
@@ -2229,6 +2286,10 @@ h2start(struct nfqd_l7 *l, struct nfqd_flow *f, const uint8_t *pay,
 	return true;
 }
 
+static void	hfirst(struct nfqd_l7 *, struct nfqd_flow *, struct nfqd_pkt *,
+		    uint32_t, const uint8_t *, uint32_t, const struct hnext *,
+		    uint64_t, enum nfqd_flow_class, uint64_t);
+
 /*
  * The first request was just read whole (fields(f), l->req), from the
  * segment at seq: when later ones are to be read, start reading after it
@@ -2241,9 +2302,7 @@ hstart(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
     enum nfqd_flow_class cls, uint64_t now)
 {
 	struct hnext	h;
-	enum hres	r;
 	uint64_t	pos;
-	bool		old;
 
 	if (!l->http_all || fields(f)->proto != NFQD_L7P_HTTP ||
 	    !l->req.valid || (l->req.close && !l->req.upgrade) ||
@@ -2255,6 +2314,50 @@ hstart(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
 		return false;
 	if (!l->req.h2)
 		hframe(&h, l->req.body, l->req.clen, &pos);
+	hfirst(l, f, pi, seq, pay, len, &h, pos, cls, now);
+	return true;
+}
+
+/*
+ * The first DNS-over-TCP query was just read whole (fields(f)), from the
+ * segment at seq: the queries after it are read from the stream as
+ * later requests are (hfirst(), H_DNS); false, nothing done, when no
+ * rule reads what a query says.
+ */
+static bool
+dstart(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
+    uint32_t seq, const uint8_t *pay, uint32_t len,
+    enum nfqd_flow_class cls, uint64_t now)
+{
+	struct hnext	 h;
+	const uint8_t	*b = f->ra != NULL ? nfqd_reasm_data(f->ra) : pay;
+
+	/* The query is at b[0] (read in place from the stream's first
+	 * byte, or in the buffer). */
+	if (!l->dns_all || fields(f)->proto != NFQD_L7P_DNS ||
+	    (f->flags & F_SYNDATA) || (f->ra == NULL && seq != f->seq0))
+		return false;
+	memset(&h, 0, sizeof(h));
+	h.mode = H_DNS;
+	hfirst(l, f, pi, seq, pay, len, &h, 2 + ((uint64_t)b[0] << 8 | b[1]),
+	    cls, now);
+	return true;
+}
+
+/*
+ * The first message ends pos bytes into the stream, and h says how what
+ * follows is read: read on after it, the rest of this segment or of the
+ * buffer first, and say the packet's outcome.
+ */
+static void
+hfirst(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
+    uint32_t seq, const uint8_t *pay, uint32_t len, const struct hnext *hp,
+    uint64_t pos, enum nfqd_flow_class cls, uint64_t now)
+{
+	struct hnext	h = *hp;
+	enum hres	r;
+	bool		old;
+
 	l->nheads = 1;
 	f->need = 0;
 	f->flags |= F_HNEXT;
@@ -2271,9 +2374,8 @@ hstart(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
 		r = hbytes(l, f, seq, pay, len, &old);
 	}
 	if (r == H_MORE)
-		r = H_DONE;	/* the first request is this packet's */
+		r = H_DONE;	/* the first message is this packet's */
 	hresult(l, f, pi, r, false, cls, now);
-	return true;
 }
 
 /* A client segment with stream bytes of a flow past its first request. */
@@ -2853,7 +2955,8 @@ tcp_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
 	}
 	if (res == NFQD_L7_DONE &&
 	    (second_start(l, f, pi, sp.seq, pay, sp.len, cls, now) ||
-	    hstart(l, f, pi, sp.seq, pay, sp.len, cls, now)))
+	    hstart(l, f, pi, sp.seq, pay, sp.len, cls, now) ||
+	    dstart(l, f, pi, sp.seq, pay, sp.len, cls, now)))
 		return;
 	if (res == NFQD_L7_DONE && dns) {
 		/* The queries after the first, in place or in the buffer

@@ -1,12 +1,13 @@
 #!/bin/bash
 # Names, end to end, with real clients and servers in the namespaces and
-# the documented host rules (docs/l7.md): TLS (a threaded Python TLS server, curl,
-# openssl s_client), HTTP (python3 http.server, curl), DNS (dnsmasq, dig
-# over UDP and TCP, several queries in one segment), a ClientHello cut into many segments by a real
-# client (MSS 88, no TSO/GSO) and by a tool that writes its own segments
-# (1 byte each, in every order, a conflicting overlap, behind a decoy the
-# server's TCP discards).  Blocked names
-# never complete; the others transfer byte for byte.
+# the documented host rules (docs/l7.md): TLS (a threaded Python TLS
+# server, curl, openssl s_client), HTTP (python3 http.server, curl), DNS
+# (dnsmasq, dig over UDP and TCP, several queries in one segment or one
+# after another on a connection), a ClientHello cut into many segments
+# by a real client (MSS 88, no TSO/GSO) and by a tool that writes its own
+# segments (1 byte each, in every order, a conflicting overlap, behind a
+# decoy the server's TCP discards).  Blocked names never complete; the
+# others transfer byte for byte.
 . "$(dirname "$0")/lib.sh"
 
 PY=/usr/bin/python3
@@ -260,6 +261,16 @@ check "DNS over TCP, two allowed queries in one segment: both answered" \
     "ok.example=10.1.1.1 a.exact.example=10.1.1.3"
 check "DNS over TCP, an allowed then a blocked query in one segment: none" \
     "$(pipe ok.example www.blocked.example)" silent
+# One query after another on one connection (dig +keepopen): the second
+# comes after the connbytes window, so nfqd's accept of the first must
+# keep the connection queued (the pending bit), and reads it.
+keep() { in1 dig @$A2 +tcp +keepopen +time=1 +tries=1 +short "$@" \
+    2>/dev/null | grep -v '^;' | tr '\n' ' ' | sed 's/ $//'; }
+check "DNS over TCP, one connection: allowed, allowed: both answered" \
+    "$(keep ok.example a.exact.example)" "10.1.1.1 10.1.1.3"
+check "DNS over TCP, one connection: allowed, blocked: the second unanswered" \
+    "$(keep ok.example a.exact.example www.blocked.example)" \
+    "10.1.1.1 10.1.1.3"
 
 # Offload: 1 GiB over an allowed connection; nfqd sees its first 3
 # packets (the connbytes window: SYN, ACK, the first data) and those the

@@ -419,6 +419,7 @@ main(int argc, char *argv[])
 	/* Every request of an HTTP connection, as a worker reads them
 	   where a rule reads HTTP fields (flows.http_requests = "all"). */
 	l7.http_all = true;
+	l7.dns_all = true;
 	if (with_ja4 && nfqd_l7_want_ja4(&l7) == -1) {
 		fprintf(stderr, "l7dump: libcrypto gives no SHA-256\n");
 		return 1;

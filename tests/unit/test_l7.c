@@ -26,6 +26,7 @@
 #include "nfqd/l7/flow.h"
 #include "nfqd/l7/ja4.h"
 #include "nfqd/l7/names.h"
+#include "nfqd/l7/reasm.h"
 #include "nfqd/l7/tls.h"
 #include "nfqd/queue.h"
 #include "nfqd/rules.h"
@@ -935,8 +936,12 @@ test_http_dns(void)
 	    "dropped");
 	s.seq += 2 + sizeof(dnsq);
 	d = decide(&r, mk(&s, tcpdns, 5), 0, 0);
-	CHECK_STR_EQ(what(&d), "l7_error",
-	    "DNS over TCP: part of a query in a segment: refused");
+	CHECK_STR_EQ(what(&d), "pending",
+	    "DNS over TCP: part of a query in a segment waits for its rest");
+	s.seq += 5;
+	d = decide(&r, mk(&s, tcpdns + 5, 2 + sizeof(dnsq) - 5), 0, 0);
+	CHECK(d.verdict == NF_DROP && d.rule == 2,
+	    "... which completes it: read and dropped");
 	teardown(&r);
 }
 
@@ -2271,8 +2276,7 @@ test_insertion_order(void)
 	decide(&r, mk(&s, NULL, 0), 0, 0);
 	indev = 2;
 	s = cli(3609, isn + 1, 0x18); s.ack = 7001 + 40;
-	d = decide(&r, mk(&s, (const uint8_t *)"SSH-2.0-OpenSSH_9.2\r\n", 21),
-	    0, 0);
+	d = decide(&r, mk(&s, (const uint8_t *)"SSH-2.0-OpenSSH_9.2\r\n", 21), 0, 0);
 	CHECK_STR_EQ(what(&d), "accept", "insertion order: host: an SSH "
 	    "banner that acknowledges the server's: read");
 	/* A SYN-ACK in where the SYN came in is no server's: not used. */
@@ -4063,39 +4067,54 @@ test_refused_after(void)
 }
 
 /*
- * DNS over TCP with several queries in a segment (pipelined): a server
- * reads them all, so each goes to the rules, and one they refuse decides
- * the packet; part of one, or an answer, after whole ones is refused.
+ * DNS over TCP with several queries in a segment (pipelined), or one cut
+ * over segments: a server reads them all, one after another, so nfqd
+ * reads the stream as it does: each whole query goes to the rules, one
+ * they refuse decides the packet, and part of one waits for its rest (an
+ * accept passes pending: the connection stays with nfqd).  An answer, or
+ * bytes that are no query, refused.
  * spec: the client's stream, a letter a query ('o' ok.example, 'b'
  * www.blocked.example, 'r' an answer, 'p' the first 10 bytes of a query
- * for blocked), '|' where a segment ends; split: not 0, the offset where
- * the first segment ends instead of at the first '|'; order: the
- * segments' indexes in the order sent (an index twice: that segment sent
- * again), NULL in order; want: each one's outcome (what(), "accept
- * l7_error" for l7_error_verdict accept's).
+ * for blocked, 'q' its rest), '|' where a segment ends; split: not 0,
+ * the offset where the first segment ends instead of at the first '|';
+ * order: the segments' indexes in the order sent (an index twice: that
+ * segment sent again), NULL in order; want: each one's outcome (what(),
+ * "accept l7_error" for l7_error_verdict accept's).
  */
 static const struct dnsp_case {
 	const char	*name, *extra, *spec;
 	size_t		 split;
 	const char	*order, *want;
 } dnsp_cases[] = {
-	{ "first segment: allowed, allowed", "", "oo", 0, NULL, "accept" },
+	{ "first segment: allowed, allowed", "", "oo", 0, NULL, "pending" },
 	{ "first segment: allowed, then blocked", "", "ob", 0, NULL, "drop" },
 	{ "first segment: blocked, then allowed", "", "bo", 0, NULL, "drop" },
 	{ "first segment: allowed, then part of a blocked one", "", "op", 0,
-	  NULL, "l7_error" },
+	  NULL, "pending" },
+	{ "... its rest in the next", "", "op|q", 0, NULL, "pending drop" },
+	{ "... the rest sent first", "", "op|q", 0, "10", "pending drop" },
 	{ "... l7_error_verdict accept", "l7_error_verdict = \"accept\";",
-	  "op", 0, NULL, "accept l7_error" },
+	  "op|q", 0, NULL, "pending drop" },
 	{ "... blocked, then part of one", "l7_error_verdict = \"accept\";",
 	  "bp", 0, NULL, "drop" },
+	{ "a blocked one cut in three segments", "", "o|p|q", 0, NULL,
+	  "pending pending drop" },
+	{ "... sent last, middle, first", "", "o|p|q", 0, "210",
+	  "pending pending drop" },
+	{ "an allowed one cut in two", "", "o|p|q", 0, "01",
+	  "pending pending" },
 	{ "first segment: allowed, then an answer", "", "or", 0, NULL,
 	  "l7_error" },
+	{ "a later segment: an answer", "", "o|r", 0, NULL,
+	  "pending l7_error" },
+	{ "... and the connection's later queries refused", "", "o|r|o", 0,
+	  NULL, "pending l7_error l7_error" },
 	{ "a later segment: allowed, then blocked", "", "o|ob", 0, NULL,
-	  "accept drop" },
+	  "pending drop" },
 	{ "a later segment: allowed three times", "", "o|ooo", 0, NULL,
-	  "accept accept" },
-	{ "a later segment: part of one first", "", "o|po", 0, NULL,
-	  "accept l7_error" },
+	  "pending pending" },
+	{ "a later segment: part of one first (the stream's bytes are no "
+	  "query there)", "", "o|po", 0, NULL, "pending l7_error" },
 	{ "the first split, the blocked one after it sent first", "",
 	  "o|ob", 15, "10", "pending drop" },
 	{ "the first sent again with a blocked one after it", "", "ob", 0,
@@ -4123,6 +4142,10 @@ dnsp_put(uint8_t *b, char c)
 	memcpy(b + 2, q, n);
 	if (c == 'r')
 		b[2 + 2] |= 0x80;	/* QR: an answer */
+	if (c == 'q') {
+		memmove(b, b + 10, 2 + n - 10);
+		return 2 + n - 10;
+	}
 	return c == 'p' ? 10 : 2 + n;
 }
 
@@ -4169,6 +4192,115 @@ test_dns_pipelined(void)
 		CHECK_STR_EQ(got, c->want, c->name);
 		teardown(&r);
 	}
+}
+
+/*
+ * DNS over TCP read as the server's TCP reads the stream, not a segment
+ * at a time: a segment that starts inside bytes already read (Linux
+ * takes only its bytes past them) is read from there.  Read alone, the
+ * segment below is one allowed query whose trailing bytes (which a
+ * server ignores, as nfqd does) hold a blocked one exactly where the
+ * bytes before end; the server reads that blocked query.
+ */
+static size_t
+dns_q(uint8_t *b, const char *name, size_t pad)
+{
+	size_t	n = 14, k, i;
+
+	memcpy(b, "\0\0\x12\x34\x01\x00\0\x01\0\0\0\0\0\0", 14);
+	for (i = 0; name[i] != '\0'; i += k + (name[i + k] == '.')) {
+		k = strcspn(name + i, ".");
+		b[n++] = (uint8_t)k;
+		memcpy(b + n, name + i, k);
+		n += k;
+	}
+	memcpy(b + n, "\0\0\x01\0\x01", 5);
+	n += 5;
+	memset(b + n, 'x', pad);	/* past the question: ignored */
+	n += pad;
+	b[0] = (uint8_t)((n - 2) >> 8);
+	b[1] = (uint8_t)(n - 2);
+	return n;
+}
+
+static void
+test_dns_stream(void)
+{
+	struct run		r;
+	struct seg		s;
+	struct nfqd_decision	d;
+	uint8_t			st[20000], seg2[256];
+	size_t			n1, n2, k, m;
+	uint64_t		later;
+
+	if (!setup(&r, ""))
+		return;
+	CHECK(r.e.l7.dns_all, "a rule reads dns_qname: every query is read");
+	/* Two allowed queries, then one whose bytes from 59 on (where the
+	   first segment ends, 1 + 59 = 60) are a blocked query. */
+	n1 = dns_q(st, "ok.example", 0);
+	n1 += dns_q(st + n1, "ok.example", 0);
+	m = dns_q(seg2, "ok.example", 0);
+	k = dns_q(seg2 + 59, "www.blocked.example", 0);
+	CHECK_UINT_EQ(n1, 60, "the first segment: 60 bytes");
+	memset(seg2 + m, 'x', 59 - m);
+	n2 = 59 + k;
+	seg2[0] = (uint8_t)((n2 - 2) >> 8);
+	seg2[1] = (uint8_t)(n2 - 2);
+	s = (struct seg){ "10.0.0.1", "10.0.0.2", 6100, 53, 77, 0x02, 6,
+	    false, 0, 0, 0, NULL };
+	decide(&r, mk(&s, NULL, 0), 0, 0);
+	s.flags = 0x18;
+	s.seq = 78;
+	later = r.e.l7.dns_later;
+	d = decide(&r, mk(&s, st, n1), 0, 0);
+	CHECK_STR_EQ(what(&d), "pending", "two allowed queries: pending");
+	s.seq = 79;
+	d = decide(&r, mk(&s, seg2, n2), P, 0);
+	CHECK_STR_EQ(what(&d), "drop", "a segment 1 byte into them, one "
+	    "allowed query read alone: read from byte 60, the blocked query, "
+	    "dropped");
+	CHECK_UINT_EQ(r.e.l7.dns_later - later, 2, "... the second query and "
+	    "the blocked one read as later queries");
+	teardown(&r);
+
+	/* 33 queries in a segment (32 whole ones is the most). */
+	if (!setup(&r, ""))
+		return;
+	for (k = n1 = 0; k < 33; k++)
+		n1 += dns_q(st + n1, "ok.example", 0);
+	s = (struct seg){ "10.0.0.1", "10.0.0.2", 6101, 53, 77, 0x02, 6,
+	    false, 0, 0, 0, NULL };
+	decide(&r, mk(&s, NULL, 0), 0, 0);
+	s.flags = 0x18;
+	s.seq = 78;
+	d = decide(&r, mk(&s, st,
+	    n1 - 30), 0, 0);
+	CHECK_STR_EQ(what(&d), "pending", "32 queries in a segment: pending");
+	s.seq += (uint32_t)(n1 - 30);
+	d = decide(&r, mk(&s, st, n1), P, 0);
+	CHECK_STR_EQ(what(&d), "l7_error", "33 in the next: l7_error_verdict");
+	teardown(&r);
+
+	/* A query longer than a buffer holds is never whole: refused at
+	   its length. */
+	if (!setup(&r, ""))
+		return;
+	n1 = dns_q(st, "ok.example", 0);
+	n2 = dns_q(st + n1, "ok.example", NFQD_REASM_MAX);
+	s = (struct seg){ "10.0.0.1", "10.0.0.2", 6102, 53, 77, 0x02, 6,
+	    false, 0, 0, 0, NULL };
+	decide(&r, mk(&s, NULL, 0), 0, 0);
+	s.flags = 0x18;
+	s.seq = 78;
+	d = decide(&r, mk(&s, st, n1), 0, 0);
+	CHECK_STR_EQ(what(&d), "pending", "an allowed query");
+	s.seq += (uint32_t)n1;
+	d = decide(&r, mk(&s, st + n1,
+	    1400), P, 0);
+	CHECK_STR_EQ(what(&d), "l7_error", "the start of one of 16,415 bytes: "
+	    "l7_error_verdict");
+	teardown(&r);
 }
 
 /*
@@ -4270,6 +4402,7 @@ main(void)
 	test_quic_refused_after();
 	test_hello_then_refused();
 	test_dns_pipelined();
+	test_dns_stream();
 	test_refused_after();
 	test_h2_upgrade();
 	test_quic();
