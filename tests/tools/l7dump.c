@@ -362,8 +362,10 @@ packet(struct nfqd_l7 *l7, struct saidtab *said, unsigned long frame,
 	if (!(pi.known & NFQD_PKT_K_L7) || (fl = pi.l7) == NULL ||
 	    fl->proto == NFQD_L7P_NONE)
 		return;
-	/* HTTP requests the packet completed: each one, in order. */
-	if (l7->nheads > 0 && fl->proto == NFQD_L7P_HTTP) {
+	/* HTTP requests, or DNS-over-TCP queries read from the stream,
+	   that the packet completed: each one, in order. */
+	if (l7->nheads > 0 && (fl->proto == NFQD_L7P_HTTP ||
+	    fl->proto == NFQD_L7P_DNS)) {
 		for (i = 0; i < l7->nmore; i++)
 			put_fields(frame, &l7->more[i]);
 		put_fields(frame, fl);
