@@ -200,10 +200,11 @@ static const char *setsfile = "/tmp/nfqd-test-l7-names.txt";
  * prefetch (NFQD_L7_PF_BYTES). */
 static unsigned set_filler;
 
+static bool	setup_text(struct run *, const char *);
+
 static bool
 setup(struct run *r, const char *extra)
 {
-	struct unit_reports	 rs;
 	char			 text[4096];
 	FILE			*fp;
 
@@ -228,6 +229,16 @@ setup(struct run *r, const char *extra)
 	    " l7 = \"quic\"; alpn = \"alpn\"; verdict = \"repeat\";"
 	    " mark = 0x10000000; }\n"
 	    ");\n", extra, setsfile);
+	return setup_text(r, text);
+}
+
+/* An engine for the configuration text (setup() writes the name set). */
+static bool
+setup_text(struct run *r, const char *text)
+{
+	struct unit_reports	 rs;
+
+	memset(r, 0, sizeof(*r));
 	memset(&rs, 0, sizeof(rs));
 	if (nfqd_config_load_text(&r->cf, "l7.conf", text, strlen(text), NULL,
 	    unit_collect, &rs) != 0) {
@@ -4300,6 +4311,29 @@ test_dns_stream(void)
 	    1400), P, 0);
 	CHECK_STR_EQ(what(&d), "l7_error", "the start of one of 16,415 bytes: "
 	    "l7_error_verdict");
+	teardown(&r);
+
+	/* No rule reads DNS fields: the first query decides, the
+	   connection is not kept. */
+	if (!setup_text(&r, "queue = { balance = \"0:0\"; };\n"
+	    "rules = ( { name = \"tls\"; tls_sni = \"blocked.example\";"
+	    " verdict = \"drop\"; } );\n"))
+		return;
+	CHECK(!r.e.l7.dns_all, "no rule reads DNS fields: no later queries");
+	n1 = dns_q(st, "ok.example", 0);
+	s = (struct seg){ "10.0.0.1", "10.0.0.2", 6103, 53, 77, 0x02, 6,
+	    false, 0, 0, 0, NULL };
+	decide(&r, mk(&s, NULL, 0), 0, 0);
+	s.flags = 0x18;
+	s.seq = 78;
+	later = r.e.l7.dns_later;
+	d = decide(&r, mk(&s, st, n1), 0, 0);
+	CHECK_STR_EQ(what(&d), "accept", "... a query accepted, not pending");
+	s.seq += (uint32_t)n1;
+	d = decide(&r, mk(&s, st, n1), 0, 0);
+	CHECK_STR_EQ(what(&d), "accept", "... and the next");
+	CHECK_UINT_EQ(r.e.l7.dns_later - later, 0, "... not read as a later "
+	    "query of the stream");
 	teardown(&r);
 }
 
