@@ -569,6 +569,17 @@ nfqd_engine_decide_hinted(struct nfqd_engine *e, const struct nfqd_qmsg *m,
 			 */
 			if (e->connmark && d->has_mark)
 				d->ctmark = d->mark & e->ctmark_bits;
+		} else if (f != NULL && e->l7.consumed &&
+		    d->verdict != NF_ACCEPT) {
+			/*
+			 * Not accepted, a packet whose DNS-over-TCP queries
+			 * nfqd read and will not read again: the flow keeps
+			 * this verdict (nfqd_l7.consumed).
+			 */
+			nfqd_l7_decided(&e->l7, f, d->rule, d->verdict,
+			    d->has_mark, d->mark, now);
+			if (e->connmark && d->has_mark)
+				d->ctmark = d->mark & e->ctmark_bits;
 		}
 	}
 	/*

@@ -133,6 +133,11 @@ struct nfqd_l7 {
 						   ClientHello a second may
 						   follow: an accept on them is
 						   not the flow's (engine) */
+	bool			 consumed;	/* the last packet moved the
+						   reading of a DNS-over-TCP
+						   stream past queries it
+						   holds: one not accepted
+						   decides the flow (engine) */
 	uint8_t			 unread;	/* 0, or the status (an
 						   enum nfqd_pkt_status) of
 						   bytes the last packet holds

@@ -2205,11 +2205,24 @@ hbytes(struct nfqd_l7 *l, struct nfqd_flow *f, uint32_t seq,
 	return out;
 }
 
-/* The packet's outcome, and the flow's class after it. */
+/*
+ * The packet's outcome, and the flow's class after it.  Reading a
+ * DNS-over-TCP stream does not keep the queries it read: a packet that
+ * completed one (H_DONE) and is not accepted leaves the server without
+ * bytes nfqd read, and other bytes sent there later would be read by the
+ * server alone.  So such a packet decides the flow (l->consumed, the
+ * engine): the server cannot read past the gap it leaves anyway.
+ */
 static void
 hresult(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
     enum hres r, bool old, enum nfqd_flow_class cls, uint64_t now)
 {
+	struct hnext	h;
+
+	if (r == H_DONE && (f->flags & F_HNEXT)) {
+		hget(f, &h);
+		l->consumed = h.mode == H_DNS;
+	}
 	switch (r) {
 	case H_MORE:
 		if (old) {
@@ -2980,6 +2993,7 @@ nfqd_l7_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
 
 	pi->l7 = NULL;
 	l->tentative = false;
+	l->consumed = false;
 	l->unread = 0;
 	l->hello.valid = false;
 	l->req.valid = false;

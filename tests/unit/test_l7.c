@@ -947,12 +947,9 @@ test_http_dns(void)
 	    "dropped");
 	s.seq += 2 + sizeof(dnsq);
 	d = decide(&r, mk(&s, tcpdns, 5), 0, 0);
-	CHECK_STR_EQ(what(&d), "pending",
-	    "DNS over TCP: part of a query in a segment waits for its rest");
-	s.seq += 5;
-	d = decide(&r, mk(&s, tcpdns + 5, 2 + sizeof(dnsq) - 5), 0, 0);
-	CHECK(d.verdict == NF_DROP && d.rule == 2,
-	    "... which completes it: read and dropped");
+	CHECK(d.verdict == NF_DROP && d.rule == 2 && d.flow,
+	    "DNS over TCP: after a query dropped, the connection is (the "
+	    "server cannot read past the bytes it lacks)");
 	teardown(&r);
 }
 
@@ -4273,6 +4270,41 @@ test_dns_stream(void)
 	    "dropped");
 	CHECK_UINT_EQ(r.e.l7.dns_later - later, 2, "... the second query and "
 	    "the blocked one read as later queries");
+	teardown(&r);
+
+	/*
+	 * A blocked query dropped, then an allowed one with bytes past its
+	 * question, then other bytes where the blocked one was: were the
+	 * flow not decided, they would be old bytes to nfqd, while the
+	 * server reads them and, with their own lengths, a query hidden in
+	 * the allowed one's tail.
+	 */
+	if (!setup(&r, ""))
+		return;
+	n1 = dns_q(st, "ok.example", 0);
+	k = dns_q(st + n1, "www.blocked.example", 0);	/* 39 bytes */
+	m = dns_q(seg2, "ok.example", 45);
+	dns_q(seg2 + 35, "www.blocked.example", 0);	/* in its tail */
+	s = (struct seg){ "10.0.0.1", "10.0.0.2", 6104, 53, 77, 0x02, 6,
+	    false, 0, 0, 0, NULL };
+	decide(&r, mk(&s, NULL, 0), 0, 0);
+	s.flags = 0x18;
+	s.seq = 78;
+	d = decide(&r, mk(&s, st, n1), 0, 0);
+	CHECK_STR_EQ(what(&d), "pending", "an allowed query");
+	s.seq = 78 + (uint32_t)n1;
+	d = decide(&r, mk(&s, st + n1, k), P, 0);
+	CHECK_STR_EQ(what(&d), "drop", "a blocked one");
+	s.seq = 78 + (uint32_t)(n1 + k);
+	d = decide(&r, mk(&s, seg2, m), P, 0);
+	CHECK_STR_EQ(what(&d), "drop", "an allowed one after it: dropped "
+	    "with the connection");
+	s.seq = 78 + (uint32_t)n1;
+	dns_q(st + n1, "ok.example", k - 30);	/* k bytes, but its length */
+	st[n1 + 1] = (uint8_t)(k - 2 + 35);	/* runs 35 into the next */
+	d = decide(&r, mk(&s, st + n1, k), P, 0);
+	CHECK_STR_EQ(what(&d), "drop", "other bytes where the blocked one "
+	    "was: dropped with the connection");
 	teardown(&r);
 
 	/* 33 queries in a segment (32 whole ones is the most). */
