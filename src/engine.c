@@ -570,11 +570,15 @@ nfqd_engine_decide_hinted(struct nfqd_engine *e, const struct nfqd_qmsg *m,
 			if (e->connmark && d->has_mark)
 				d->ctmark = d->mark & e->ctmark_bits;
 		} else if (f != NULL && e->l7.consumed &&
-		    d->verdict != NF_ACCEPT) {
+		    d->verdict != NF_ACCEPT && d->verdict != NF_REPEAT) {
 			/*
-			 * Not accepted, a packet whose DNS-over-TCP queries
-			 * nfqd read and will not read again: the flow keeps
-			 * this verdict (nfqd_l7.consumed).
+			 * Dropped (or given to another queue), a packet
+			 * whose DNS-over-TCP queries nfqd read and will not
+			 * read again: the flow keeps this verdict
+			 * (nfqd_l7.consumed).  A repeat goes back to the
+			 * kernel's rules, which either let it through or,
+			 * with the documented drop mark, end the whole
+			 * connection there.
 			 */
 			nfqd_l7_decided(&e->l7, f, d->rule, d->verdict,
 			    d->has_mark, d->mark, now);

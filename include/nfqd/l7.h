@@ -136,7 +136,7 @@ struct nfqd_l7 {
 	bool			 consumed;	/* the last packet moved the
 						   reading of a DNS-over-TCP
 						   stream past queries it
-						   holds: one not accepted
+						   holds: one dropped
 						   decides the flow (engine) */
 	uint8_t			 unread;	/* 0, or the status (an
 						   enum nfqd_pkt_status) of

@@ -2208,10 +2208,10 @@ hbytes(struct nfqd_l7 *l, struct nfqd_flow *f, uint32_t seq,
 /*
  * The packet's outcome, and the flow's class after it.  Reading a
  * DNS-over-TCP stream does not keep the queries it read: a packet that
- * completed one (H_DONE) and is not accepted leaves the server without
- * bytes nfqd read, and other bytes sent there later would be read by the
- * server alone.  So such a packet decides the flow (l->consumed, the
- * engine): the server cannot read past the gap it leaves anyway.
+ * completed one (H_DONE) and is dropped leaves the server without bytes
+ * nfqd read, and other bytes sent there later would be read by the server
+ * alone.  So such a packet decides the flow (l->consumed, the engine):
+ * the server cannot read past the gap it leaves anyway.
  */
 static void
 hresult(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,

@@ -4307,6 +4307,28 @@ test_dns_stream(void)
 	    "was: dropped with the connection");
 	teardown(&r);
 
+	/* A repeat (the documented drop mark, or any other) does not
+	   decide the flow: the kernel's rules take it from there. */
+	if (!setup_text(&r, "queue = { balance = \"0:0\"; };\n"
+	    "rules = ( { name = \"dns\"; dns_qname = \"blocked.example\";"
+	    " verdict = \"repeat\"; mark = 0x10000000; } );\n"))
+		return;
+	n1 = dns_q(st, "ok.example", 0);
+	k = dns_q(st + n1, "www.blocked.example", 0);
+	s = (struct seg){ "10.0.0.1", "10.0.0.2", 6105, 53, 77, 0x02, 6,
+	    false, 0, 0, 0, NULL };
+	decide(&r, mk(&s, NULL, 0), 0, 0);
+	s.flags = 0x18;
+	s.seq = 78;
+	d = decide(&r, mk(&s, st, n1 + k), 0, 0);
+	CHECK_STR_EQ(what(&d), "blocked", "repeat: an allowed and a blocked "
+	    "query, the drop mark");
+	CHECK(!d.flow, "... the flow not decided");
+	s.seq += (uint32_t)(n1 + k);
+	d = decide(&r, mk(&s, st, n1), P, 0);
+	CHECK_STR_EQ(what(&d), "pending", "... the next query read");
+	teardown(&r);
+
 	/* 33 queries in a segment (32 whole ones is the most). */
 	if (!setup(&r, ""))
 		return;
