@@ -1887,13 +1887,16 @@ h2_release(struct nfqd_l7 *l, struct nfqd_flow *f)
 }
 
 /*
- * A later request's head r, read whole: the flow's fields from now on.
+ * A later request's head r, or (r NULL) a later DNS-over-TCP query q,
+ * read whole: the flow's fields from now on, the fields before them one
+ * more message the packet completed (l->more[]).
  * The reading state kept in the fields' room stays as it was (the caller
  * puts its own there when it goes on): a flow that ends in this packet
  * still says which HTTP/2 table it holds.
  */
 static bool
-hhead(struct nfqd_l7 *l, struct nfqd_flow *f, const struct nfqd_http_req *r)
+hhead(struct nfqd_l7 *l, struct nfqd_flow *f, const struct nfqd_http_req *r,
+    const struct nfqd_dns_query *q)
 {
 	struct nfqd_l7fields	*fl = fields(f);
 	struct hnext		 kept;
@@ -1906,37 +1909,19 @@ hhead(struct nfqd_l7 *l, struct nfqd_flow *f, const struct nfqd_http_req *r)
 		l->more[l->nmore++] = *fl;
 	}
 	hget(f, &kept);
-	from_http(fl, r);
+	if (r != NULL)
+		from_http(fl, r);
+	else
+		from_dns(fl, q);
 	hput(f, &kept);
 	l->nheads++;
-	l->names[NFQD_L7P_HTTP]++;
-	l->http_later++;
-	return true;
-}
-
-/*
- * A DNS-over-TCP query after the first, read whole: the flow's fields
- * from now on, as hhead() does for a request.
- */
-static bool
-dhead(struct nfqd_l7 *l, struct nfqd_flow *f, const struct nfqd_dns_query *q)
-{
-	struct nfqd_l7fields	*fl = fields(f);
-	struct hnext		 kept;
-
-	if (l->nheads > 0) {
-		if (l->nmore == NFQD_L7_MORE_MAX) {
-			l->l7_errors++;
-			return false;
-		}
-		l->more[l->nmore++] = *fl;
+	if (r != NULL) {
+		l->names[NFQD_L7P_HTTP]++;
+		l->http_later++;
+	} else {
+		l->names[NFQD_L7P_DNS]++;
+		l->dns_later++;
 	}
-	hget(f, &kept);
-	from_dns(fl, q);
-	hput(f, &kept);
-	l->nheads++;
-	l->names[NFQD_L7P_DNS]++;
-	l->dns_later++;
 	return true;
 }
 
@@ -1980,7 +1965,7 @@ hwalk(struct nfqd_l7 *l, struct nfqd_flow *f, struct hnext *h,
 				l->l7_errors++;
 				return H_BAD;
 			}
-			if (!dhead(l, f, &q))
+			if (!hhead(l, f, NULL, &q))
 				return H_BAD;
 			out = H_DONE;
 			p += used;
@@ -1999,7 +1984,7 @@ hwalk(struct nfqd_l7 *l, struct nfqd_flow *f, struct hnext *h,
 			}
 			p += r.used;
 			if (r.method_len > 0) {
-				if (!hhead(l, f, &r))
+				if (!hhead(l, f, &r, NULL))
 					return H_BAD;
 				l->h2_later++;
 				out = H_DONE;
@@ -2063,7 +2048,7 @@ hwalk(struct nfqd_l7 *l, struct nfqd_flow *f, struct hnext *h,
 			l->l7_errors++;
 			return H_BAD;
 		}
-		if (!hhead(l, f, &r))
+		if (!hhead(l, f, &r, NULL))
 			return H_BAD;
 		out = H_DONE;
 		p += r.used;

@@ -4231,6 +4231,20 @@ dns_q(uint8_t *b, const char *name, size_t pad)
 	return n;
 }
 
+/* A DNS-over-TCP connection from port sport, after its SYN: its first
+ * data segment (stream byte 0 at sequence number 78). */
+static struct seg
+dns_syn(struct run *r, uint16_t sport)
+{
+	struct seg	s = { "10.0.0.1", "10.0.0.2", sport, 53, 77, 0x02, 6,
+			    false, 0, 0, 0, NULL };
+
+	decide(r, mk(&s, NULL, 0), 0, 0);
+	s.flags = 0x18;
+	s.seq = 78;
+	return s;
+}
+
 static void
 test_dns_stream(void)
 {
@@ -4255,11 +4269,7 @@ test_dns_stream(void)
 	n2 = 59 + k;
 	seg2[0] = (uint8_t)((n2 - 2) >> 8);
 	seg2[1] = (uint8_t)(n2 - 2);
-	s = (struct seg){ "10.0.0.1", "10.0.0.2", 6100, 53, 77, 0x02, 6,
-	    false, 0, 0, 0, NULL };
-	decide(&r, mk(&s, NULL, 0), 0, 0);
-	s.flags = 0x18;
-	s.seq = 78;
+	s = dns_syn(&r, 6100);
 	later = r.e.l7.dns_later;
 	d = decide(&r, mk(&s, st, n1), 0, 0);
 	CHECK_STR_EQ(what(&d), "pending", "two allowed queries: pending");
@@ -4285,11 +4295,7 @@ test_dns_stream(void)
 	k = dns_q(st + n1, "www.blocked.example", 0);	/* 39 bytes */
 	m = dns_q(seg2, "ok.example", 45);
 	dns_q(seg2 + 35, "www.blocked.example", 0);	/* in its tail */
-	s = (struct seg){ "10.0.0.1", "10.0.0.2", 6104, 53, 77, 0x02, 6,
-	    false, 0, 0, 0, NULL };
-	decide(&r, mk(&s, NULL, 0), 0, 0);
-	s.flags = 0x18;
-	s.seq = 78;
+	s = dns_syn(&r, 6104);
 	d = decide(&r, mk(&s, st, n1), 0, 0);
 	CHECK_STR_EQ(what(&d), "pending", "an allowed query");
 	s.seq = 78 + (uint32_t)n1;
@@ -4315,11 +4321,7 @@ test_dns_stream(void)
 		return;
 	n1 = dns_q(st, "ok.example", 0);
 	k = dns_q(st + n1, "www.blocked.example", 0);
-	s = (struct seg){ "10.0.0.1", "10.0.0.2", 6105, 53, 77, 0x02, 6,
-	    false, 0, 0, 0, NULL };
-	decide(&r, mk(&s, NULL, 0), 0, 0);
-	s.flags = 0x18;
-	s.seq = 78;
+	s = dns_syn(&r, 6105);
 	d = decide(&r, mk(&s, st, n1 + k), 0, 0);
 	CHECK_STR_EQ(what(&d), "blocked", "repeat: an allowed and a blocked "
 	    "query, the drop mark");
@@ -4334,11 +4336,7 @@ test_dns_stream(void)
 		return;
 	for (k = n1 = 0; k < 33; k++)
 		n1 += dns_q(st + n1, "ok.example", 0);
-	s = (struct seg){ "10.0.0.1", "10.0.0.2", 6101, 53, 77, 0x02, 6,
-	    false, 0, 0, 0, NULL };
-	decide(&r, mk(&s, NULL, 0), 0, 0);
-	s.flags = 0x18;
-	s.seq = 78;
+	s = dns_syn(&r, 6101);
 	d = decide(&r, mk(&s, st,
 	    n1 - 30), 0, 0);
 	CHECK_STR_EQ(what(&d), "pending", "32 queries in a segment: pending");
@@ -4353,11 +4351,7 @@ test_dns_stream(void)
 		return;
 	n1 = dns_q(st, "ok.example", 0);
 	n2 = dns_q(st + n1, "ok.example", NFQD_REASM_MAX);
-	s = (struct seg){ "10.0.0.1", "10.0.0.2", 6102, 53, 77, 0x02, 6,
-	    false, 0, 0, 0, NULL };
-	decide(&r, mk(&s, NULL, 0), 0, 0);
-	s.flags = 0x18;
-	s.seq = 78;
+	s = dns_syn(&r, 6102);
 	d = decide(&r, mk(&s, st, n1), 0, 0);
 	CHECK_STR_EQ(what(&d), "pending", "an allowed query");
 	s.seq += (uint32_t)n1;
@@ -4375,11 +4369,7 @@ test_dns_stream(void)
 		return;
 	CHECK(!r.e.l7.dns_all, "no rule reads DNS fields: no later queries");
 	n1 = dns_q(st, "ok.example", 0);
-	s = (struct seg){ "10.0.0.1", "10.0.0.2", 6103, 53, 77, 0x02, 6,
-	    false, 0, 0, 0, NULL };
-	decide(&r, mk(&s, NULL, 0), 0, 0);
-	s.flags = 0x18;
-	s.seq = 78;
+	s = dns_syn(&r, 6103);
 	later = r.e.l7.dns_later;
 	d = decide(&r, mk(&s, st, n1), 0, 0);
 	CHECK_STR_EQ(what(&d), "accept", "... a query accepted, not pending");
