@@ -552,14 +552,21 @@ nfqd_engine_decide_hinted(struct nfqd_engine *e, const struct nfqd_qmsg *m,
 		 * accept of what came with a SYN is not the flow's: the
 		 * server may not have kept those bytes (docs/l7.md), so the
 		 * SYN passes pending and the flow waits for them again.
+		 * Any rule decides the flow when it drops (or gives to
+		 * another queue) a packet whose DNS-over-TCP queries nfqd
+		 * read and will not read again (nfqd_l7.consumed); a
+		 * repeat goes back to the kernel's rules, which either let
+		 * it through or, with the documented drop mark, end the
+		 * whole connection there.
 		 */
 		if (e->l7.tentative && d->verdict == NF_ACCEPT) {
 			/* The rule's mark, if any, stays the packet's. */
 			d->rule = NFQD_DECIDED_INCOMPLETE;
 			d->status = NFQD_PKT_L7_PENDING;
-		} else if (f != NULL && d->rule >= 0 &&
+		} else if (f != NULL && ((d->rule >= 0 &&
 		    e->rs->rules[d->rule].flow &&
-		    (pi.known & NFQD_PKT_K_L7)) {
+		    (pi.known & NFQD_PKT_K_L7)) || (e->l7.consumed &&
+		    d->verdict != NF_ACCEPT && d->verdict != NF_REPEAT))) {
 			nfqd_l7_decided(&e->l7, f, d->rule, d->verdict,
 			    d->has_mark, d->mark, now);
 			/*
@@ -567,21 +574,6 @@ nfqd_engine_decide_hinted(struct nfqd_engine *e, const struct nfqd_qmsg *m,
 			 * here), less nfqd's per-packet bits: the pending
 			 * bit stays the documented rules' business.
 			 */
-			if (e->connmark && d->has_mark)
-				d->ctmark = d->mark & e->ctmark_bits;
-		} else if (f != NULL && e->l7.consumed &&
-		    d->verdict != NF_ACCEPT && d->verdict != NF_REPEAT) {
-			/*
-			 * Dropped (or given to another queue), a packet
-			 * whose DNS-over-TCP queries nfqd read and will not
-			 * read again: the flow keeps this verdict
-			 * (nfqd_l7.consumed).  A repeat goes back to the
-			 * kernel's rules, which either let it through or,
-			 * with the documented drop mark, end the whole
-			 * connection there.
-			 */
-			nfqd_l7_decided(&e->l7, f, d->rule, d->verdict,
-			    d->has_mark, d->mark, now);
 			if (e->connmark && d->has_mark)
 				d->ctmark = d->mark & e->ctmark_bits;
 		}

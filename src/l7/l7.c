@@ -2202,12 +2202,7 @@ static void
 hresult(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
     enum hres r, bool old, enum nfqd_flow_class cls, uint64_t now)
 {
-	struct hnext	h;
-
-	if (r == H_DONE && (f->flags & F_HNEXT)) {
-		hget(f, &h);
-		l->consumed = h.mode == H_DNS;
-	}
+	l->consumed = r == H_DONE && fields(f)->proto == NFQD_L7P_DNS;
 	switch (r) {
 	case H_MORE:
 		if (old) {
