@@ -33,71 +33,9 @@
 #include "nfqd/pkt.h"
 #include "nfqd/ruleset.h"
 
-_Static_assert(sizeof(struct nfqd_l7fields) <=
-    sizeof(((struct nfqd_flow *)0)->l7data), "fields fit in a flow");
+#include "l7int.h"
+
 _Static_assert(NFQD_L7_JA4_LEN == NFQD_JA4_LEN, "a fingerprint fits");
-
-/*
- * The fields a flow keeps (in its l7data).  A new flow's are not zero
- * past NFQD_FLOW_L7ZERO bytes: nothing reads them before a parse that
- * ends (DONE, NOT) has written them whole (from_tls(), from_http(),
- * from_dns(), the memset of parse_stream() and alone()), and l7res says
- * when that is.
- */
-_Static_assert(offsetof(struct nfqd_l7fields, name) <= NFQD_FLOW_L7ZERO,
-    "a new flow's fields start zero");
-static inline struct nfqd_l7fields *
-fields(struct nfqd_flow *f)
-{
-	return (struct nfqd_l7fields *)f->l7data;
-}
-
-/*
- * Past the fields (which nothing else writes there): while F_SYNDATA, how
- * far the bytes that came with the client's SYN reach from byte 0 and how
- * far from byte 0 later segments have sent them again; for any flow a
- * client's SYN made, the interface that SYN came in on.
- */
-struct syndata {
-	uint32_t	indev;
-	uint16_t	end;
-	uint16_t	again;
-};
-#define SYNDATA_OFF	((sizeof(struct nfqd_l7fields) + 3) & ~(size_t)3)
-_Static_assert(SYNDATA_OFF + sizeof(struct syndata) <=
-    sizeof(((struct nfqd_flow *)0)->l7data), "the SYN's reach fits");
-_Static_assert(NFQD_REASM_MAX <= UINT16_MAX, "a stream offset fits");
-
-static inline struct syndata *
-syndata(struct nfqd_flow *f)
-{
-	return (struct syndata *)(void *)(f->l7data + SYNDATA_OFF);
-}
-
-/*
- * In the SYN's reach (F_SYNDATA is over by then) and past it, while
- * F_RETRY: where the client's records after its first ClientHello are
- * read (second_walk()), in stream offsets from byte 0 (never past
- * SECOND_END); when the flow holds a buffer, its byte 0 is off.  The
- * flow's need says when to read again.
- */
-struct second {
-	uint16_t	off;	/* the next byte to read */
-	uint16_t	skip;	/* bytes of the record being stepped over
-				   left before the next record header */
-	uint16_t	early;	/* application data stepped over (record
-				   lengths): 0-RTT data */
-	uint8_t		early_ok; /* the first hello offered early data */
-};
-#define SECOND_OFF	(SYNDATA_OFF + offsetof(struct syndata, end))
-_Static_assert(SECOND_OFF % 2 == 0 && SECOND_OFF + sizeof(struct second) <=
-    sizeof(((struct nfqd_flow *)0)->l7data), "the second hello's state fits");
-
-static inline struct second *
-second(struct nfqd_flow *f)
-{
-	return (struct second *)(void *)(f->l7data + SECOND_OFF);
-}
 
 /*
  * A QUIC flow keeps its connection's keys and IDs in the same place
@@ -135,48 +73,6 @@ qid(struct nfqd_flow *f)
 {
 	return (struct nfqd_quic_id *)(void *)(f->l7data + QID_OFF);
 }
-
-#define TH_FIN		0x01
-#define TH_SYN		0x02
-#define TH_RST		0x04
-#define TH_ACK		0x10
-#define TH_URG		0x20
-_Static_assert(TH_FIN == NFQD_TCP_FIN && TH_SYN == NFQD_TCP_SYN &&
-    TH_RST == NFQD_TCP_RST, "nfqd_reasm_tcp_span() reads the same flags");
-
-#define DNS_PORT	53
-
-/* struct nfqd_flow.flags */
-#define F_MIDSTREAM	0x01	/* first seen after its SYN */
-#define F_CLIENT	0x02	/* client and seq0 are known */
-#define F_QUIC		0x04	/* UDP: made by a QUIC Initial */
-#define F_SENT		0x08	/* TCP: the client sent a segment other
-				   than a SYN since its SYN */
-#define F_SYNDATA	0x10	/* TCP: the buffer holds bytes that came
-				   with a SYN, not yet sent again */
-#define F_TFO		0x20	/* TCP: the server's SYN-ACK took them */
-#define F_TS		0x40	/* TCP: a client SYN had a timestamp:
-				   ts_recent is kept */
-#define F_SIG		0x80	/* TCP: every client SYN had an MD5 or
-				   TCP-AO option */
-#define F_SRV		0x100	/* TCP: the server's SYN-ACK came in from
-				   the server's side: ack_min and srv_nxt
-				   are kept */
-#define F_LOST		0x200	/* TCP: its hello's or closing timeout
-				   passed with the client's first message
-				   part read (keep_lost()): never read again */
-#define F_RETRY		0x400	/* TCP: its first message, a ClientHello
-				   offering TLS 1.3, is read; the client's
-				   next records are (struct second) */
-#define F_QKEPT		0x800	/* UDP: a QUIC flow's hello is read; its
-				   connection is kept (qid()) and its
-				   client's later Initials are read */
-#define F_QTTL		0x1000	/* UDP: ttl is the TTL or hop limit of the
-				   QUIC client's datagrams */
-#define F_HNEXT		0x2000	/* TCP: an HTTP request is read; the
-				   client's later requests are
-				   (struct hnext) */
-_Static_assert(F_HNEXT <= UINT16_MAX, "the flags fit struct nfqd_flow's");
 
 /* TCP options (RFC 9293, 7323, 2385, 5925) */
 #define TCPOPT_EOL	0
@@ -271,22 +167,6 @@ h2tab_put(struct nfqd_h2tabs *p, uint32_t i)
 }
 
 static void	h2_release(struct nfqd_l7 *, struct nfqd_flow *);
-
-/* The flow's reassembly buffer goes back to the pool. */
-static void
-ra_drop(struct nfqd_l7 *l, struct nfqd_flow *f)
-{
-	nfqd_reasm_put(l->pool, f->ra);
-	f->ra = NULL;
-}
-
-/* The same, where it holds nothing: no bytes to read, none ahead. */
-static void
-ra_drop_empty(struct nfqd_l7 *l, struct nfqd_flow *f)
-{
-	if (nfqd_reasm_contig(f->ra) == 0 && nfqd_reasm_ahead(f->ra) == 0)
-		ra_drop(l, f);
-}
 
 static void
 release(void *arg, struct nfqd_flow *f)
@@ -761,44 +641,8 @@ l4_csum_ok(const struct nfqd_pkt *pi, const uint8_t *data, uint32_t skbinfo)
 	return sum == 0xffff;
 }
 
-static void
-known(struct nfqd_pkt *pi, const struct nfqd_l7fields *f)
-{
-	pi->l7 = f;
-	pi->known |= NFQD_PKT_K_L7;
-}
-
-static void
-unknown(struct nfqd_pkt *pi, uint8_t status)
-{
-	pi->l7 = NULL;
-	pi->known &= (uint8_t)~NFQD_PKT_K_L7;
-	pi->status = status;
-}
-
-/*
- * pi carries fl, read whole, and the packet holds bytes after them that
- * got status (NFQD_PKT_L7_ERROR, NFQD_PKT_L7_UNTRACKED): the rules decide
- * on fl, and an accept gives way to status's verdict (the engine).
- */
-static void
-known_unread(struct nfqd_l7 *l, struct nfqd_pkt *pi,
-    const struct nfqd_l7fields *fl, uint8_t status)
-{
-	known(pi, fl);
-	pi->status = NFQD_PKT_OK;
-	l->unread = status;
-}
-
 static void settle(struct nfqd_l7 *, struct nfqd_flow *, struct nfqd_pkt *,
 	    enum nfqd_l7_res);
-
-/* The packet's TTL or hop limit (the parse saw the whole IP header). */
-static uint8_t
-ip_ttl(const struct nfqd_pkt *pi, const uint8_t *data)
-{
-	return data[pi->family == AF_INET ? 8 : 7];
-}
 
 /* What a packet of a QUIC flow whose hello is final says: the flow's. */
 static void
@@ -1149,24 +993,6 @@ quic_decided(struct nfqd_l7 *l, struct nfqd_flow *f, int dir,
 }
 
 /*
- * k's hash: the one worked out ahead (nfqd_l7_hint) when it was for this
- * table and the same key, else computed now.  The hint's own parse is a
- * shortcut that may differ from the real one (IPv6 extension headers, a
- * damaged header): the key comparison makes that harmless.
- */
-static uint32_t
-key_hash(struct nfqd_l7 *l, const struct nfqd_flow_key *k,
-    const struct nfqd_flow_hint *hint)
-{
-	if (hint != NULL && hint->t == l->flows &&
-	    memcmp(&hint->key, k, sizeof(*k)) == 0) {
-		l->hints_used++;
-		return hint->hash;
-	}
-	return nfqd_flow_hash(l->flows, k);
-}
-
-/*
  * A UDP datagram on another port than DNS's: QUIC.  A flow is made by a
  * datagram that could be a client's first flight (nfqd_quic_maybe()) and
  * ends like a TCP one; other datagrams without a flow have no fields.  A
@@ -1438,13 +1264,6 @@ midstream(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
 	if (alone(l, pi, pay, len, dns, pending, fields(f)) ==
 	    NFQD_L7_DONE)
 		settle(l, f, pi, NFQD_L7_DONE);
-}
-
-/* A flow that saw a FIN or RST stays closing; any other goes to c. */
-static inline enum nfqd_flow_class
-unless_closing(enum nfqd_flow_class cls, enum nfqd_flow_class c)
-{
-	return cls == NFQD_FC_CLOSING ? cls : c;
 }
 
 /*
@@ -1806,42 +1625,6 @@ second_packet(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
  * past next while one is needed is refused (l7_error_verdict, the flow
  * goes on: the client sends it again once the gap is filled).
  */
-/*
- * 512 MiB: nfqd's reading point runs at most that far ahead of what the
- * server took, and a server takes bytes at most its window (1 GiB with
- * the largest scale) ahead of that, so every offset compared stays within
- * 2^31 of the reading point.
- */
-#define HSTEP		(1u << 29)
-
-enum { H_HEAD, H_CHUNKED, H_H2, H_DNS };
-
-struct hnext {
-	struct nfqd_hbody body;		/* H_CHUNKED */
-	uint64_t	left;
-	uint32_t	next;
-	uint32_t	tab;		/* H_H2: its header table (h2tab()),
-					   0: none was free */
-	uint32_t	sid;		/* H_H2: the highest stream a request
-					   opened */
-	uint8_t		mode;
-};
-#define HNEXT_OFF	offsetof(struct nfqd_l7fields, alpn)
-_Static_assert(sizeof(struct hnext) <= NFQD_L7_ALPN_MAX,
-    "an HTTP flow's reading state fits its fields' ALPN room");
-
-static void
-hget(struct nfqd_flow *f, struct hnext *h)
-{
-	memcpy(h, f->l7data + HNEXT_OFF, sizeof(*h));
-}
-
-static void
-hput(struct nfqd_flow *f, const struct hnext *h)
-{
-	memcpy(f->l7data + HNEXT_OFF, h, sizeof(*h));
-	fields(f)->alpn_len = 0;	/* HTTP has none */
-}
 
 enum hres {
 	H_MORE,		/* no head completed: the packet passes pending */
