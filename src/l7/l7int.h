@@ -29,7 +29,7 @@ _Static_assert(sizeof(struct nfqd_l7fields) <=
 /*
  * The fields a flow keeps (in its l7data).  A new flow's are not zero
  * past NFQD_FLOW_L7ZERO bytes: nothing reads them before a parse that
- * ends (DONE, NOT) has written them whole (from_tls(), from_http(),
+ * ends (DONE, NOT) has written them whole (l7_from_tls(), from_http(),
  * from_dns(), the memset of parse_stream() and alone()), and l7res says
  * when that is.
  */
@@ -243,5 +243,19 @@ hput(struct nfqd_flow *f, const struct hnext *h)
 	memcpy(f->l7data + HNEXT_OFF, h, sizeof(*h));
 	fields(f)->alpn_len = 0;	/* HTTP has none */
 }
+
+/* l7.c: the fields a parse fills, checksums, a final message. */
+void	l7_from_tls(struct nfqd_l7 *l, struct nfqd_l7fields *f,
+	    const struct nfqd_tls_hello *h, enum nfqd_l7_proto proto);
+void	l7_settle(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
+	    enum nfqd_l7_res res);
+
+/* l7second.c: the client's records after a first TLS 1.3 hello. */
+bool	l7_second_start(struct nfqd_l7 *l, struct nfqd_flow *f,
+	    struct nfqd_pkt *pi, uint32_t seq, const uint8_t *pay, uint32_t len,
+	    enum nfqd_flow_class cls, uint64_t now);
+void	l7_second_packet(struct nfqd_l7 *l, struct nfqd_flow *f,
+	    struct nfqd_pkt *pi, uint32_t seq, const uint8_t *pay, uint32_t len,
+	    enum nfqd_flow_class cls, uint64_t now);
 
 #endif /* NFQD_L7INT_H */
