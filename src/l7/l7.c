@@ -2,11 +2,8 @@
  * The application layer for the engine (see l7.h): a packet's flow, the
  * client's first bytes reassembled, the parsers asked, the fields kept.
  */
-#include <errno.h>
 #include <stddef.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
 #ifdef __x86_64__
 #include <x86intrin.h>
@@ -20,8 +17,6 @@
 #include "nfqd/l7.h"
 #include "nfqd/l7/dns.h"
 #include "nfqd/l7/flow.h"
-#include "nfqd/l7/hbody.h"
-#include "nfqd/l7/hpack.h"
 #include "nfqd/l7/http.h"
 #include "nfqd/l7/ja4.h"
 #include "nfqd/l7/names.h"
@@ -81,99 +76,12 @@ qid(struct nfqd_flow *f)
 #define TCPOPT_MD5	19
 #define TCPOPT_AO	29
 
-/*
- * HTTP/2 connections' header tables: a flow that reads the later requests
- * of an HTTP/2 connection keeps its client's HPACK table (about 5 KiB)
- * for as long as it reads them, since every block after is compressed
- * against it.  As many as flows.reasm_buffers, mapped once, pages used
- * only as tables are; a table is handed out by its index + 1 (0: none),
- * which the flow keeps in struct hnext.
- */
-struct nfqd_h2tabs {
-	size_t			 size;		/* bytes mapped */
-	uint32_t		 n;		/* tables */
-	uint32_t		 fresh;		/* never handed out from here */
-	uint32_t		 nfree;		/* in free[] */
-	uint32_t		*free;		/* indexes + 1 put back */
-	uint8_t			*inuse;		/* per table */
-	struct nfqd_hpack	*t;
-};
-
-static struct nfqd_h2tabs *
-h2tabs_new(uint32_t n)
-{
-	struct nfqd_h2tabs	*p;
-	size_t			 hdr, size;
-	void			*m;
-
-	hdr = (sizeof(*p) + (size_t)n * (sizeof(uint32_t) + 1) + 63) &
-	    ~(size_t)63;
-	if (n == 0 || __builtin_mul_overflow((size_t)n,
-	    sizeof(struct nfqd_hpack), &size) ||
-	    __builtin_add_overflow(size, hdr, &size)) {
-		errno = EINVAL;
-		return NULL;
-	}
-	m = mmap(NULL, size, PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (m == MAP_FAILED)
-		return NULL;
-	p = m;
-	p->size = size;
-	p->n = n;
-	p->free = (uint32_t *)(void *)(p + 1);
-	p->inuse = (uint8_t *)(p->free + n);
-	p->t = (struct nfqd_hpack *)(void *)((char *)m + hdr);
-	return p;
-}
-
-static void
-h2tabs_free(struct nfqd_h2tabs *p)
-{
-	if (p != NULL)
-		munmap(p, p->size);
-}
-
-/* A table's index + 1, 0 when none is free. */
-static uint32_t
-h2tab_get(struct nfqd_h2tabs *p)
-{
-	uint32_t	i;
-
-	if (p->nfree > 0)
-		i = p->free[--p->nfree];
-	else if (p->fresh < p->n)
-		i = ++p->fresh;
-	else
-		return 0;
-	p->inuse[i - 1] = 1;
-	return i;
-}
-
-static struct nfqd_hpack *
-h2tab(struct nfqd_h2tabs *p, uint32_t i)
-{
-	return &p->t[i - 1];
-}
-
-static void
-h2tab_put(struct nfqd_h2tabs *p, uint32_t i)
-{
-	/* A second put would hand one table to two flows: stop here. */
-	if (i == 0 || i > p->fresh || !p->inuse[i - 1])
-		abort();
-	p->inuse[i - 1] = 0;
-	p->free[p->nfree++] = i;
-}
-
-static void	h2_release(struct nfqd_l7 *, struct nfqd_flow *);
-
 static void
 release(void *arg, struct nfqd_flow *f)
 {
 	struct nfqd_l7	*l = arg;
 
-	h2_release(l, f);
+	l7_h2_release(l, f);
 	if (f->ra != NULL)
 		ra_drop(l, f);
 }
@@ -213,7 +121,7 @@ keep_lost(void *arg, struct nfqd_flow *f, uint64_t now)
 	    (f->cls != NFQD_FC_REASM && f->cls != NFQD_FC_CLOSING))
 		return -1;
 	ra_drop(l, f);
-	h2_release(l, f);
+	l7_h2_release(l, f);
 	f->flags = (uint16_t)((f->flags & ~(F_SYNDATA | F_TFO | F_RETRY |
 	    F_HNEXT)) | F_LOST);
 	l->lost_flows++;
@@ -251,7 +159,7 @@ nfqd_l7_init(struct nfqd_l7 *l, const struct nfqd_config *cf, bool any)
 	if ((l->flows = nfqd_flowtab_new(&p)) == NULL)
 		return -1;
 	if ((l->pool = nfqd_reasm_pool_new(cf->flows_reasm_buffers)) == NULL ||
-	    (l->h2tabs = h2tabs_new(cf->flows_reasm_buffers)) == NULL ||
+	    (l->h2tabs = l7_h2tabs_new(cf->flows_reasm_buffers)) == NULL ||
 	    (l->quic = nfqd_quic_new()) == NULL) {
 		nfqd_l7_free(l);
 		return -1;
@@ -287,18 +195,12 @@ nfqd_l7_free(struct nfqd_l7 *l)
 		nfqd_flowtab_free(l->flows);
 	if (l->pool != NULL)
 		nfqd_reasm_pool_free(l->pool);
-	h2tabs_free(l->h2tabs);
+	l7_h2tabs_free(l->h2tabs);
 	nfqd_quic_free(l->quic);
 	l->flows = NULL;
 	l->pool = NULL;
 	l->h2tabs = NULL;
 	l->quic = NULL;
-}
-
-unsigned
-nfqd_l7_h2_tables(const struct nfqd_l7 *l)
-{
-	return l->h2tabs != NULL ? l->h2tabs->fresh - l->h2tabs->nfree : 0;
 }
 
 void
@@ -313,7 +215,7 @@ nfqd_l7_decided(struct nfqd_l7 *l, struct nfqd_flow *f, int32_t rule,
 		ra_drop(l, f);
 		f->l7res = fields(f)->proto == NFQD_L7P_NONE ? NFQD_L7_NOT :
 		    NFQD_L7_DONE;
-		h2_release(l, f);
+		l7_h2_release(l, f);
 		f->flags &= (uint16_t)~(F_SYNDATA | F_TFO | F_RETRY | F_HNEXT);
 	}
 	f->decided = 1;
@@ -414,8 +316,8 @@ l7_from_tls(struct nfqd_l7 *l, struct nfqd_l7fields *f,
 	f->alpn_cut = i < h->alpn_len || h->alpn_cut;
 }
 
-static void
-from_http(struct nfqd_l7fields *f, const struct nfqd_http_req *r)
+void
+l7_from_http(struct nfqd_l7fields *f, const struct nfqd_http_req *r)
 {
 	size_t	n;
 
@@ -435,8 +337,8 @@ from_http(struct nfqd_l7fields *f, const struct nfqd_http_req *r)
 	f->path_len = (uint8_t)n;
 }
 
-static void
-from_dns(struct nfqd_l7fields *f, const struct nfqd_dns_query *q)
+void
+l7_from_dns(struct nfqd_l7fields *f, const struct nfqd_dns_query *q)
 {
 	memset(f, 0, sizeof(*f));
 	f->proto = NFQD_L7P_DNS;
@@ -467,7 +369,7 @@ parse_stream(struct nfqd_l7 *l, const uint8_t *buf, size_t len, bool dns,
 		if (res == NFQD_L7_DONE && q.response)
 			res = NFQD_L7_BAD;	/* a client does not answer */
 		if (res == NFQD_L7_DONE)
-			from_dns(f, &q);
+			l7_from_dns(f, &q);
 		if (res == NFQD_L7_MORE && len >= 2)
 			*need = 2 + ((uint32_t)buf[0] << 8 | buf[1]);
 		if (res != NFQD_L7_NOT)
@@ -488,7 +390,7 @@ parse_stream(struct nfqd_l7 *l, const uint8_t *buf, size_t len, bool dns,
 	if (res != NFQD_L7_NOT)
 		goto out;
 	if ((res = nfqd_http_first_parse(buf, len, &r)) == NFQD_L7_DONE) {
-		from_http(f, &r);
+		l7_from_http(f, &r);
 		l->req.valid = true;
 		l->req.close = r.close;
 		l->req.upgrade = r.upgrade;
@@ -1063,7 +965,7 @@ udp_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
 	}
 	res = nfqd_dns_msg_parse(pay, pi->paylen, &q);
 	if (res == NFQD_L7_DONE) {
-		from_dns(&l->scratch, &q);
+		l7_from_dns(&l->scratch, &q);
 		l->names[NFQD_L7P_DNS]++;
 		known(pi, &l->scratch);
 	} else if (res == NFQD_L7_NOT) {
@@ -1101,7 +1003,7 @@ dns_rest(struct nfqd_l7 *l, const uint8_t *b, size_t n)
 			l->unread = NFQD_PKT_L7_ERROR;
 			return;
 		}
-		from_dns(&l->more[l->nmore++], &q);
+		l7_from_dns(&l->more[l->nmore++], &q);
 		l->names[NFQD_L7P_DNS]++;
 		off += used;
 	}
@@ -1128,7 +1030,7 @@ dns_next(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *pay)
 
 	if (nfqd_dns_tcp_parse(pay, pi->paylen, &q, &used) == NFQD_L7_DONE &&
 	    !q.response) {
-		from_dns(&l->scratch, &q);
+		l7_from_dns(&l->scratch, &q);
 		l->names[NFQD_L7P_DNS]++;
 		known(pi, &l->scratch);
 		dns_rest(l, pay, pi->paylen);
@@ -1183,7 +1085,7 @@ l7_settle(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
 
 	if (f->ra != NULL)
 		ra_drop(l, f);
-	h2_release(l, f);
+	l7_h2_release(l, f);
 	f->flags &= (uint16_t)~(F_SYNDATA | F_TFO | F_RETRY | F_HNEXT);
 	f->l7res = (uint8_t)res;
 	if (res == NFQD_L7_BAD)
@@ -1261,581 +1163,6 @@ midstream(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
 	if (alone(l, pi, pay, len, dns, pending, fields(f)) ==
 	    NFQD_L7_DONE)
 		l7_settle(l, f, pi, NFQD_L7_DONE);
-}
-
-/*
- * HTTP's later requests (flows.http_requests = "all", while a rule reads
- * an HTTP field).  A server reads every request a client sends on a
- * kept-alive connection, each with its own Host and path: a client could
- * send a harmless first request and a blocked one after it.  So the
- * rules' accept of a request is tentative (l->tentative: the packet passes
- * pending), and nfqd reads on, as the server does: past the head, the
- * body its framing gives (Content-Length bytes stepped over unread; a
- * chunked body's size lines read and its data stepped over), then the
- * next head, whose fields replace the flow's and go to the rules in turn
- * (a packet that completes several: nfqd_l7 more[]).  A verdict other
- * than accept decides the flow (nfqd_l7_decided()).  Reading ends, and
- * the last request read decides the flow, when a request says
- * "Connection: close" (the server reads no request after it, RFC 9112
- * 9.6), or when what follows a request is no HTTP (NOT: an Upgrade's or
- * a CONNECT's new protocol; a server that did not switch answers such
- * bytes with 400 and closes).  The HTTP/2 preface there is HTTP/2's
- * start (Upgrade: h2c; a request that asks to switch is read past even
- * when it says close): its frames are read from there as a connection's
- * that started with the preface, with a table of its own, empty.
- *
- * State (struct hnext, kept in the room an HTTP flow's fields leave in
- * their ALPN list: hget(), hput()): next, the stream offset (from seq0,
- * modulo 2^32) of the next byte to read; left, body bytes past next
- * still to step over (a body is stepped over HSTEP bytes at a time, as
- * the client's segments reach past next); mode.
- * Bytes before next are read or stepped over: a segment of only those
- * carries the flow's fields, tentatively, as it did.  A flow holds a
- * buffer (its byte 0 at next) only while a head is cut by a gap or a
- * segment's end; a segment that would reach NFQD_REASM_MAX bytes or more
- * past next while one is needed is refused (l7_error_verdict, the flow
- * goes on: the client sends it again once the gap is filled).
- */
-
-enum hres {
-	H_MORE,		/* no head completed: the packet passes pending */
-	H_DONE,		/* one or more completed: their fields, tentatively */
-	H_STOP,		/* reading ends: the last request decides the flow */
-	H_BAD,		/* l7_error_verdict, the flow's from now on */
-	H_NOBUF,	/* flows.full_verdict: no buffer to read it with */
-	H_OUTSIDE	/* l7_error_verdict, the flow goes on */
-};
-
-/* Where the body of the head just read (l->req, or r) leaves reading. */
-static void
-hframe(struct hnext *h, uint8_t body, uint64_t clen, uint64_t *pos)
-{
-	uint64_t	k;
-
-	h->mode = H_HEAD;
-	h->left = 0;
-	if (body == NFQD_HTTP_BODY_LENGTH) {
-		k = clen < HSTEP ? clen : HSTEP;
-		*pos += k;
-		h->left = clen - k;
-	} else if (body == NFQD_HTTP_BODY_CHUNKED) {
-		h->mode = H_CHUNKED;
-		nfqd_hbody_init(&h->body);
-	}
-}
-
-/* A flow's HTTP/2 header table, where it holds one, back to the pool. */
-static void
-h2_release(struct nfqd_l7 *l, struct nfqd_flow *f)
-{
-	struct hnext	h;
-
-	if (!(f->flags & F_HNEXT))
-		return;
-	hget(f, &h);
-	if (h.mode != H_H2 || h.tab == 0)
-		return;
-	h2tab_put(l->h2tabs, h.tab);
-	h.tab = 0;
-	hput(f, &h);
-}
-
-/*
- * A later request's head r, or (r NULL) a later DNS-over-TCP query q,
- * read whole: the flow's fields from now on, the fields before them one
- * more message the packet completed (l->more[]).
- * The reading state kept in the fields' room stays as it was (the caller
- * puts its own there when it goes on): a flow that ends in this packet
- * still says which HTTP/2 table it holds.
- */
-static bool
-hhead(struct nfqd_l7 *l, struct nfqd_flow *f, const struct nfqd_http_req *r,
-    const struct nfqd_dns_query *q)
-{
-	struct nfqd_l7fields	*fl = fields(f);
-	struct hnext		 kept;
-
-	if (l->nheads > 0) {
-		if (l->nmore == NFQD_L7_MORE_MAX) {
-			l->l7_errors++;
-			return false;
-		}
-		l->more[l->nmore++] = *fl;
-	}
-	hget(f, &kept);
-	if (r != NULL)
-		from_http(fl, r);
-	else
-		from_dns(fl, q);
-	hput(f, &kept);
-	l->nheads++;
-	if (r != NULL) {
-		l->names[NFQD_L7P_HTTP]++;
-		l->http_later++;
-	} else {
-		l->names[NFQD_L7P_DNS]++;
-		l->dns_later++;
-	}
-	return true;
-}
-
-/*
- * Read buf[0..n), the stream from h->next on, in order: HTTP/1.x
- * requests, HTTP/2 frames, or DNS-over-TCP queries (h->mode).  *pos: where
- * reading stopped, from buf[0]: past n when a body is stepped over past
- * the bytes there, short of n when a head is cut at n (the caller keeps
- * the rest).  h->next is the caller's to move.
- */
-static enum hres
-hwalk(struct nfqd_l7 *l, struct nfqd_flow *f, struct hnext *h,
-    const uint8_t *buf, size_t n, uint64_t *pos)
-{
-	struct nfqd_http_req	r;
-	struct nfqd_dns_query	q;
-	enum nfqd_l7_res	res;
-	enum hres		out = H_MORE;
-	uint64_t		p = 0, k;
-	size_t			used;
-	uint32_t		skip;
-
-	while (p < n) {
-		if (h->mode == H_DNS) {
-			/*
-			 * A query at a time, each with its length, as the
-			 * server reads them; one longer than a buffer could
-			 * hold would never be read whole.  An answer, or a
-			 * query that is not one, ends reading.
-			 */
-			if (n - p >= 2 && 2 + ((size_t)buf[p] << 8 |
-			    buf[p + 1]) > NFQD_REASM_MAX) {
-				l->l7_errors++;
-				return H_BAD;
-			}
-			res = nfqd_dns_tcp_parse(buf + p, n - (size_t)p, &q,
-			    &used);
-			if (res == NFQD_L7_MORE)
-				break;
-			if (res != NFQD_L7_DONE || q.response) {
-				l->l7_errors++;
-				return H_BAD;
-			}
-			if (!hhead(l, f, NULL, &q))
-				return H_BAD;
-			out = H_DONE;
-			p += used;
-			continue;
-		}
-		if (h->mode == H_H2) {
-			/* A frame, or a header block, at a time; DATA and
-			 * other payloads are stepped over as a body is. */
-			res = nfqd_http_h2_next(h2tab(l->h2tabs, h->tab),
-			    &h->sid, buf + p, n - (size_t)p, &r, &skip);
-			if (res == NFQD_L7_MORE)
-				break;
-			if (res != NFQD_L7_DONE) {
-				l->l7_errors++;
-				return H_BAD;
-			}
-			p += r.used;
-			if (r.method_len > 0) {
-				if (!hhead(l, f, &r, NULL))
-					return H_BAD;
-				l->h2_later++;
-				out = H_DONE;
-			}
-			k = skip < HSTEP ? skip : HSTEP;
-			p += k;
-			h->left = skip - k;
-			continue;
-		}
-		if (h->mode == H_CHUNKED) {
-			res = nfqd_hbody_feed(&h->body, buf + p, n - (size_t)p,
-			    &used);
-			p += used;
-			if (res == NFQD_L7_BAD) {
-				l->l7_errors++;
-				return H_BAD;
-			}
-			if (res == NFQD_L7_DONE) {
-				h->mode = H_HEAD;
-				continue;
-			}
-			/* All read: the chunk's data past them is stepped
-			 * over, up to HSTEP (the rest is read as it comes). */
-			k = nfqd_hbody_skippable(&h->body);
-			if (k > HSTEP)
-				k = HSTEP;
-			nfqd_hbody_skip(&h->body, k);
-			p += k;
-			break;
-		}
-		/*
-		 * The HTTP/2 preface where a request would start: the
-		 * server switched protocols (Upgrade: h2c, RFC 7540 3.2)
-		 * and reads HTTP/2 from here on, the request before it
-		 * being stream 1.  One that did not switch answers it
-		 * with an error and closes.
-		 */
-		res = nfqd_http_h2_preface(buf + p, n - (size_t)p);
-		if (res == NFQD_L7_MORE)
-			break;
-		if (res == NFQD_L7_DONE) {
-			p += NFQD_HTTP_H2_PREFACE;
-			h->mode = H_H2;
-			h->sid = 1;
-			h->left = 0;
-			if ((h->tab = h2tab_get(l->h2tabs)) == 0) {
-				l->reasm_full++;
-				*pos = p;
-				return H_NOBUF;
-			}
-			nfqd_http_h2_init(h2tab(l->h2tabs, h->tab));
-			l->h2_upgrades++;
-			continue;
-		}
-		res = nfqd_http_req_parse(buf + p, n - (size_t)p, &r);
-		if (res == NFQD_L7_MORE)
-			break;
-		if (res == NFQD_L7_NOT)
-			return H_STOP;
-		if (res == NFQD_L7_BAD) {
-			l->l7_errors++;
-			return H_BAD;
-		}
-		if (!hhead(l, f, &r, NULL))
-			return H_BAD;
-		out = H_DONE;
-		p += r.used;
-		/* Closing, unless it asks to switch: read what follows. */
-		if (r.close && !r.upgrade)
-			return H_STOP;
-		hframe(h, r.body, r.content_length, &p);
-	}
-	*pos = p;
-	return out;
-}
-
-/* Step over the body left past next where the stream reaches end. */
-static void
-hstep(struct nfqd_flow *f, struct hnext *h, uint32_t end)
-{
-	uint64_t	k;
-
-	while (h->left > 0 && (int32_t)(end - (f->seq0 + h->next)) > 0) {
-		k = h->left < HSTEP ? h->left : HSTEP;
-		h->next += (uint32_t)k;
-		h->left -= k;
-	}
-}
-
-/*
- * A client segment's bytes at seq, len of them, of a flow reading later
- * requests.  *old: all of them lie before the reading point.
- */
-static enum hres
-hbytes(struct nfqd_l7 *l, struct nfqd_flow *f, uint32_t seq,
-    const uint8_t *pay, uint32_t len, bool *old)
-{
-	struct hnext	h;
-	enum hres	r, out;
-	uint64_t	pos = 0;
-	int32_t		d;
-
-	*old = false;
-	hget(f, &h);
-	hstep(f, &h, seq + len);
-	d = (int32_t)(seq - (f->seq0 + h.next));
-	if (d < 0 && (0u - (uint32_t)d) >= len) {
-		hput(f, &h);
-		*old = true;
-		return H_MORE;
-	}
-	if (h.mode == H_H2 && h.tab == 0) {
-		/* No table was free: what comes after the first request
-		 * cannot be read. */
-		l->reasm_full++;
-		hput(f, &h);
-		return H_NOBUF;
-	}
-	if (f->ra == NULL && d <= 0) {
-		/*
-		 * In order, read in place.  The buffer a head cut at the
-		 * segment's end will need is taken first: the segment must
-		 * not pass with bytes nfqd could not keep.
-		 */
-		if ((f->ra = nfqd_reasm_get(l->pool, f->seq0 + h.next)) ==
-		    NULL) {
-			l->reasm_full++;
-			return H_NOBUF;
-		}
-		pay += (0u - (uint32_t)d);
-		len -= (0u - (uint32_t)d);
-		r = hwalk(l, f, &h, pay, len, &pos);
-		if (r == H_BAD || r == H_STOP) {
-			/* l7_settle() puts the buffer, and the table the
-			 * walk may have taken. */
-			hput(f, &h);
-			return r;
-		}
-		h.next += (uint32_t)pos;
-		if (pos < len && r != H_NOBUF) {
-			(void) nfqd_reasm_skip(f->ra, pos);
-			(void) nfqd_reasm_add(f->ra, f->seq0 + h.next,
-			    pay + pos, len - (size_t)pos, NULL);
-		} else {
-			ra_drop(l, f);
-		}
-		hput(f, &h);
-		return r;
-	}
-	/*
-	 * Through the buffer: after a gap, or a head cut before.  One that
-	 * starts past a gap must fit in the window: reading cannot move
-	 * before the gap is filled.  One that goes on from what waits (in
-	 * order) is added again each time reading moves the window on, so
-	 * that all of it is read or kept, however long.
-	 */
-	if (f->ra == NULL &&
-	    (f->ra = nfqd_reasm_get(l->pool, f->seq0 + h.next)) == NULL) {
-		l->reasm_full++;
-		hput(f, &h);
-		return H_NOBUF;
-	}
-	if (d > (int32_t)nfqd_reasm_contig(f->ra) &&
-	    (uint32_t)(seq + len - (f->seq0 + h.next)) > NFQD_REASM_MAX) {
-		l->l7_errors++;
-		l->outside++;
-		ra_drop_empty(l, f);
-		hput(f, &h);
-		return H_OUTSIDE;
-	}
-	out = H_MORE;
-	for (;;) {
-		if (nfqd_reasm_add(f->ra, seq, pay, len, NULL) ==
-		    NFQD_REASM_CONFLICT) {
-			l->conflicts++;
-			l->l7_errors++;
-			return H_BAD;
-		}
-		r = hwalk(l, f, &h, nfqd_reasm_data(f->ra),
-		    nfqd_reasm_contig(f->ra), &pos);
-		if (r == H_BAD || r == H_STOP) {
-			hput(f, &h);
-			return r;
-		}
-		if (r == H_NOBUF) {
-			/* Nothing past here is read: the buffer goes. */
-			h.next += (uint32_t)pos;
-			ra_drop(l, f);
-			hput(f, &h);
-			return r;
-		}
-		if (r == H_DONE)
-			out = H_DONE;
-		if (pos == 0)
-			break;
-		h.next += (uint32_t)pos;
-		(void) nfqd_reasm_skip(f->ra, pos);
-		if ((int32_t)(seq + len - (f->seq0 + h.next)) <= 0)
-			break;
-	}
-	ra_drop_empty(l, f);
-	hput(f, &h);
-	return out;
-}
-
-/*
- * The packet's outcome, and the flow's class after it.  Reading a
- * DNS-over-TCP stream does not keep the queries it read: a packet that
- * completed one (H_DONE) and is dropped leaves the server without bytes
- * nfqd read, and other bytes sent there later would be read by the server
- * alone.  So such a packet decides the flow (l->consumed, the engine):
- * the server cannot read past the gap it leaves anyway.
- */
-static void
-hresult(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
-    enum hres r, bool old, enum nfqd_flow_class cls, uint64_t now)
-{
-	l->consumed = r == H_DONE && fields(f)->proto == NFQD_L7P_DNS;
-	switch (r) {
-	case H_MORE:
-		if (old) {
-			known(pi, fields(f));
-			l->tentative = true;
-		} else {
-			unknown(pi, NFQD_PKT_L7_PENDING);
-		}
-		break;
-	case H_DONE:
-		known(pi, fields(f));
-		l->tentative = true;
-		break;
-	case H_NOBUF:
-		/*
-		 * The requests the packet completed before the bytes that
-		 * found no buffer go to the rules: one they refuse is
-		 * refused whatever flows.full_verdict says (an accept gives
-		 * way to it: the engine).
-		 */
-		if (l->nheads > 0) {
-			known_unread(l, pi, fields(f),
-			    NFQD_PKT_L7_UNTRACKED);
-		} else {
-			unknown(pi, NFQD_PKT_L7_UNTRACKED);
-		}
-		break;
-	case H_OUTSIDE:
-		unknown(pi, NFQD_PKT_L7_ERROR);
-		break;
-	default:
-		l7_settle(l, f, pi, r == H_STOP ? NFQD_L7_DONE : NFQD_L7_BAD);
-		if (r == H_BAD && l->nheads > 0) {
-			/* The same for the requests read before what was
-			 * refused, whatever l7_error_verdict says. */
-			known_unread(l, pi, fields(f),
-			    NFQD_PKT_L7_ERROR);
-		}
-		nfqd_flow_touch(l->flows, f, unless_closing(cls, NFQD_FC_WAIT),
-		    now);
-		return;
-	}
-	nfqd_flow_touch(l->flows, f, unless_closing(cls, f->ra != NULL ?
-	    NFQD_FC_REASM : NFQD_FC_WAIT), now);
-}
-
-/*
- * The first request of an HTTP/2 connection was read whole (l->req), from
- * f->ra or in place from pay (stream byte 0 on): h's table holds the
- * client's header table after its block, to read later blocks with.  No
- * table free: h's is 0, and the connection's later bytes get
- * flows.full_verdict (hbytes()).  False where the block read again does
- * not give the same request (it cannot: the parse depends on the bytes
- * alone).
- */
-static bool
-h2start(struct nfqd_l7 *l, struct nfqd_flow *f, const uint8_t *pay,
-    struct hnext *h)
-{
-	struct nfqd_http_req	r;
-	const uint8_t		*b = f->ra != NULL ? nfqd_reasm_data(f->ra) :
-				    pay;
-
-	h->mode = H_H2;
-	h->sid = l->req.sid;
-	if ((h->tab = h2tab_get(l->h2tabs)) == 0)
-		return true;
-	if (nfqd_http_first_parse_hp(b, l->req.used, &r,
-	    h2tab(l->h2tabs, h->tab)) != NFQD_L7_DONE || !r.h2 ||
-	    r.sid != h->sid) {
-		h2tab_put(l->h2tabs, h->tab);
-		return false;
-	}
-	return true;
-}
-
-static void	hfirst(struct nfqd_l7 *, struct nfqd_flow *, struct nfqd_pkt *,
-		    uint32_t, const uint8_t *, uint32_t, const struct hnext *,
-		    uint64_t, enum nfqd_flow_class, uint64_t);
-
-/*
- * The first request was just read whole (fields(f), l->req), from the
- * segment at seq: when later ones are to be read, start reading after it
- * (the rest of this segment, or of the buffer, first) and say the
- * packet's outcome; false, nothing done, when none are.
- */
-static bool
-hstart(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
-    uint32_t seq, const uint8_t *pay, uint32_t len,
-    enum nfqd_flow_class cls, uint64_t now)
-{
-	struct hnext	h;
-	uint64_t	pos;
-
-	if (!l->http_all || fields(f)->proto != NFQD_L7P_HTTP ||
-	    !l->req.valid || (l->req.close && !l->req.upgrade) ||
-	    (f->flags & F_SYNDATA))
-		return false;
-	memset(&h, 0, sizeof(h));
-	pos = l->req.used;
-	if (l->req.h2 && !h2start(l, f, pay, &h))
-		return false;
-	if (!l->req.h2)
-		hframe(&h, l->req.body, l->req.clen, &pos);
-	hfirst(l, f, pi, seq, pay, len, &h, pos, cls, now);
-	return true;
-}
-
-/*
- * The first DNS-over-TCP query was just read whole (fields(f)), from the
- * segment at seq: the queries after it are read from the stream as
- * later requests are (hfirst(), H_DNS); false, nothing done, when no
- * rule reads what a query says.
- */
-static bool
-dstart(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
-    uint32_t seq, const uint8_t *pay, uint32_t len,
-    enum nfqd_flow_class cls, uint64_t now)
-{
-	struct hnext	 h;
-	const uint8_t	*b = f->ra != NULL ? nfqd_reasm_data(f->ra) : pay;
-
-	/* The query is at b[0] (read in place from the stream's first
-	 * byte, or in the buffer). */
-	if (!l->dns_all || fields(f)->proto != NFQD_L7P_DNS ||
-	    (f->flags & F_SYNDATA) || (f->ra == NULL && seq != f->seq0))
-		return false;
-	memset(&h, 0, sizeof(h));
-	h.mode = H_DNS;
-	hfirst(l, f, pi, seq, pay, len, &h, 2 + ((uint64_t)b[0] << 8 | b[1]),
-	    cls, now);
-	return true;
-}
-
-/*
- * The first message ends pos bytes into the stream, and h says how what
- * follows is read: read on after it, the rest of this segment or of the
- * buffer first, and say the packet's outcome.
- */
-static void
-hfirst(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
-    uint32_t seq, const uint8_t *pay, uint32_t len, const struct hnext *hp,
-    uint64_t pos, enum nfqd_flow_class cls, uint64_t now)
-{
-	struct hnext	h = *hp;
-	enum hres	r;
-	bool		old;
-
-	l->nheads = 1;
-	f->need = 0;
-	f->flags |= F_HNEXT;
-	if (f->ra != NULL) {
-		/* The head came through the buffer: read on from it. */
-		(void) nfqd_reasm_skip(f->ra, pos);
-		h.next = (uint32_t)pos;
-		hput(f, &h);
-		r = hbytes(l, f, f->seq0 + h.next, (const uint8_t *)"", 0,
-		    &old);
-	} else {
-		h.next = (uint32_t)pos;
-		hput(f, &h);
-		r = hbytes(l, f, seq, pay, len, &old);
-	}
-	if (r == H_MORE)
-		r = H_DONE;	/* the first message is this packet's */
-	hresult(l, f, pi, r, false, cls, now);
-}
-
-/* A client segment with stream bytes of a flow past its first request. */
-static void
-hpacket(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
-    uint32_t seq, const uint8_t *pay, uint32_t len,
-    enum nfqd_flow_class cls, uint64_t now)
-{
-	enum hres	r;
-	bool		old;
-
-	r = hbytes(l, f, seq, pay, len, &old);
-	hresult(l, f, pi, r, old, cls, now);
 }
 
 /*
@@ -2371,7 +1698,7 @@ tcp_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
 		l7_second_packet(l, f, pi, sp.seq, pay, sp.len, cls, now);
 		return;
 	} else if (f->flags & F_HNEXT) {
-		hpacket(l, f, pi, sp.seq, pay, sp.len, cls, now);
+		l7_hpacket(l, f, pi, sp.seq, pay, sp.len, cls, now);
 		return;
 	} else {
 		/* A SYN's data (TCP Fast Open) starts after the SYN. */
@@ -2402,8 +1729,8 @@ tcp_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
 	}
 	if (res == NFQD_L7_DONE &&
 	    (l7_second_start(l, f, pi, sp.seq, pay, sp.len, cls, now) ||
-	    hstart(l, f, pi, sp.seq, pay, sp.len, cls, now) ||
-	    dstart(l, f, pi, sp.seq, pay, sp.len, cls, now)))
+	    l7_hstart(l, f, pi, sp.seq, pay, sp.len, cls, now) ||
+	    l7_dstart(l, f, pi, sp.seq, pay, sp.len, cls, now)))
 		return;
 	if (res == NFQD_L7_DONE && dns) {
 		/* The queries after the first, in place or in the buffer

@@ -29,8 +29,8 @@ _Static_assert(sizeof(struct nfqd_l7fields) <=
 /*
  * The fields a flow keeps (in its l7data).  A new flow's are not zero
  * past NFQD_FLOW_L7ZERO bytes: nothing reads them before a parse that
- * ends (DONE, NOT) has written them whole (l7_from_tls(), from_http(),
- * from_dns(), the memset of parse_stream() and alone()), and l7res says
+ * ends (DONE, NOT) has written them whole (l7_from_tls(), l7_from_http(),
+ * l7_from_dns(), the memset of parse_stream() and alone()), and l7res says
  * when that is.
  */
 _Static_assert(offsetof(struct nfqd_l7fields, name) <= NFQD_FLOW_L7ZERO,
@@ -215,6 +215,10 @@ unless_closing(enum nfqd_flow_class cls, enum nfqd_flow_class c)
  */
 #define HSTEP		(1u << 29)
 
+/*
+ * A TCP flow's reading state while its later messages are read
+ * (F_HNEXT), mode saying how: l7later.c says what each member holds.
+ */
 enum { H_HEAD, H_CHUNKED, H_H2, H_DNS };
 
 struct hnext {
@@ -247,6 +251,8 @@ hput(struct nfqd_flow *f, const struct hnext *h)
 /* l7.c: the fields a parse fills, checksums, a final message. */
 void	l7_from_tls(struct nfqd_l7 *l, struct nfqd_l7fields *f,
 	    const struct nfqd_tls_hello *h, enum nfqd_l7_proto proto);
+void	l7_from_http(struct nfqd_l7fields *f, const struct nfqd_http_req *r);
+void	l7_from_dns(struct nfqd_l7fields *f, const struct nfqd_dns_query *q);
 void	l7_settle(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
 	    enum nfqd_l7_res res);
 
@@ -255,6 +261,20 @@ bool	l7_second_start(struct nfqd_l7 *l, struct nfqd_flow *f,
 	    struct nfqd_pkt *pi, uint32_t seq, const uint8_t *pay, uint32_t len,
 	    enum nfqd_flow_class cls, uint64_t now);
 void	l7_second_packet(struct nfqd_l7 *l, struct nfqd_flow *f,
+	    struct nfqd_pkt *pi, uint32_t seq, const uint8_t *pay, uint32_t len,
+	    enum nfqd_flow_class cls, uint64_t now);
+
+/* l7later.c: the messages after a TCP flow's first, HTTP/2's tables. */
+struct nfqd_h2tabs *l7_h2tabs_new(uint32_t n);
+void	l7_h2tabs_free(struct nfqd_h2tabs *p);
+void	l7_h2_release(struct nfqd_l7 *l, struct nfqd_flow *f);
+bool	l7_hstart(struct nfqd_l7 *l, struct nfqd_flow *f,
+	    struct nfqd_pkt *pi, uint32_t seq, const uint8_t *pay, uint32_t len,
+	    enum nfqd_flow_class cls, uint64_t now);
+bool	l7_dstart(struct nfqd_l7 *l, struct nfqd_flow *f,
+	    struct nfqd_pkt *pi, uint32_t seq, const uint8_t *pay, uint32_t len,
+	    enum nfqd_flow_class cls, uint64_t now);
+void	l7_hpacket(struct nfqd_l7 *l, struct nfqd_flow *f,
 	    struct nfqd_pkt *pi, uint32_t seq, const uint8_t *pay, uint32_t len,
 	    enum nfqd_flow_class cls, uint64_t now);
 
