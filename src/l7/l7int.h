@@ -253,8 +253,15 @@ void	l7_from_tls(struct nfqd_l7 *l, struct nfqd_l7fields *f,
 	    const struct nfqd_tls_hello *h, enum nfqd_l7_proto proto);
 void	l7_from_http(struct nfqd_l7fields *f, const struct nfqd_http_req *r);
 void	l7_from_dns(struct nfqd_l7fields *f, const struct nfqd_dns_query *q);
+bool	l7_csum_ok(const struct nfqd_pkt *pi, const uint8_t *data,
+	    uint32_t skbinfo);
 void	l7_settle(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
 	    enum nfqd_l7_res res);
+
+/* l7udp.c: a UDP datagram. */
+void	l7_udp_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi,
+	    const uint8_t *data, uint32_t skbinfo, uint64_t now,
+	    const struct nfqd_flow_hint *hint, struct nfqd_flow **fp);
 
 /* l7second.c: the client's records after a first TLS 1.3 hello. */
 bool	l7_second_start(struct nfqd_l7 *l, struct nfqd_flow *f,

@@ -3654,7 +3654,7 @@ fold16(uint64_t s)
  * on this little-endian machine), for every length to 300 at every
  * alignment of the buffer, over random bytes, bytes near all ones (every
  * add carries) and zeros, and split in two pieces at every even offset as
- * l4_csum_ok() adds the pseudo header and the segment; running sums near
+ * l7_csum_ok() adds the pseudo header and the segment; running sums near
  * 2^64; words whose carries, added back, carry again.
  */
 static void
