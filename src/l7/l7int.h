@@ -263,6 +263,12 @@ void	l7_udp_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi,
 	    const uint8_t *data, uint32_t skbinfo, uint64_t now,
 	    const struct nfqd_flow_hint *hint, struct nfqd_flow **fp);
 
+/* l7tcp.c: a TCP segment. */
+void	l7_tcp_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi,
+	    const uint8_t *data, uint32_t skbinfo, uint32_t indev, bool pending,
+	    uint64_t now, const struct nfqd_flow_hint *hint,
+	    struct nfqd_flow **fp);
+
 /* l7second.c: the client's records after a first TLS 1.3 hello. */
 bool	l7_second_start(struct nfqd_l7 *l, struct nfqd_flow *f,
 	    struct nfqd_pkt *pi, uint32_t seq, const uint8_t *pay, uint32_t len,

@@ -1,0 +1,861 @@
+/*
+ * A TCP segment for the application layer (l7.c): its flow's client
+ * stream followed (SYNs and the bytes they carry, options, what the
+ * server's TCP would discard, the window), its first message read in
+ * place or reassembled, then what follows handed to l7second.c or
+ * l7later.c; segments without a flow, and a DNS-over-TCP connection's
+ * later queries, read on their own.
+ */
+#include <string.h>
+
+#include "nfqd/l7.h"
+#include "nfqd/l7/dns.h"
+#include "nfqd/l7/flow.h"
+#include "nfqd/l7/http.h"
+#include "nfqd/l7/reasm.h"
+#include "nfqd/l7/tls.h"
+#include "nfqd/netorder.h"
+#include "nfqd/pkt.h"
+
+#include "l7int.h"
+
+/* TCP options (RFC 9293, 7323, 2385, 5925) */
+#define TCPOPT_EOL	0
+#define TCPOPT_NOP	1
+#define TCPOPT_TS	8
+#define TCPOPT_MD5	19
+#define TCPOPT_AO	29
+
+/*
+ * The client's first bytes, buf[0..len): on port 53 DNS over TCP (which
+ * is never NOT: every stream there is read as DNS), elsewhere TLS, then
+ * HTTP.  MORE while one of them could still be it; *need then says when
+ * asking again can change that (0 for HTTP/1.x: when a line ends; the
+ * frames of HTTP/2 say their lengths).
+ */
+static enum nfqd_l7_res
+parse_stream(struct nfqd_l7 *l, const uint8_t *buf, size_t len, bool dns,
+    struct nfqd_l7fields *f, uint32_t *need)
+{
+	struct nfqd_tls_hello	h;
+	struct nfqd_http_req	r;
+	struct nfqd_dns_query	q;
+	enum nfqd_l7_res	res;
+	size_t			used;
+
+	*need = (uint32_t)len + 1;
+	if (dns) {
+		res = nfqd_dns_tcp_parse(buf, len, &q, &used);
+		if (res == NFQD_L7_DONE && q.response)
+			res = NFQD_L7_BAD;	/* a client does not answer */
+		if (res == NFQD_L7_DONE)
+			l7_from_dns(f, &q);
+		if (res == NFQD_L7_MORE && len >= 2)
+			*need = 2 + ((uint32_t)buf[0] << 8 | buf[1]);
+		if (res != NFQD_L7_NOT)
+			goto out;
+	}
+	res = l->ja4 ? nfqd_tls_hello_parse(buf, len, &h) :
+	    nfqd_tls_hello_parse_noja4(buf, len, &h);
+	if (res == NFQD_L7_DONE) {
+		l7_from_tls(l, f, &h, NFQD_L7P_TLS);
+		l->hello.valid = true;
+		l->hello.tls13 = h.tls13;
+		l->hello.early = h.early;
+		l->hello.used = h.used;
+		l->hello.rec_end = h.rec_end;
+	}
+	if (res == NFQD_L7_MORE)
+		*need = h.need;
+	if (res != NFQD_L7_NOT)
+		goto out;
+	if ((res = nfqd_http_first_parse(buf, len, &r)) == NFQD_L7_DONE) {
+		l7_from_http(f, &r);
+		l->req.valid = true;
+		l->req.close = r.close;
+		l->req.upgrade = r.upgrade;
+		l->req.h2 = r.h2;
+		l->req.sid = r.sid;
+		l->req.body = r.body;
+		l->req.used = r.used;
+		l->req.clen = r.content_length;
+	}
+	if (res == NFQD_L7_MORE)
+		*need = r.need;		/* HTTP/2's frames; 0: a line */
+	if (res != NFQD_L7_NOT)
+		goto out;
+	memset(f, 0, sizeof(*f));
+out:
+	if (res == NFQD_L7_BAD)
+		l->l7_errors++;
+	else if (res == NFQD_L7_DONE || res == NFQD_L7_NOT)
+		l->names[res == NFQD_L7_DONE ? f->proto : NFQD_L7P_NONE]++;
+	return res;
+}
+
+/*
+ * Whether bytes buf[before..contig) can change a parse's MORE: not before
+ * the stream reaches need (TLS, DNS, HTTP/2: their lengths say how long),
+ * and for HTTP/1.x (need 0) only while the start is short enough to be
+ * told from other protocols, or when a line ends.  A client that sends
+ * its hello a byte at a time then costs a parse per record, frame or
+ * line, not per byte.
+ */
+static bool
+worth_parsing(const struct nfqd_flow *f, const uint8_t *buf, size_t before,
+    size_t contig)
+{
+	if (f->need != 0)
+		return contig >= f->need;
+	return contig <= 64 ||
+	    memchr(buf + before, '\n', contig - before) != NULL;
+}
+
+/*
+ * DNS over TCP: b[0..n) starts with a whole query, the packet's fields.
+ * A server reads the queries after it in the same bytes as well (one
+ * after another, pipelined): each whole one goes to l->more[], for the
+ * rules after the first (the engine's decide_more()).  Anything else
+ * there (part of a query, an answer, more than NFQD_L7_MORE_MAX) makes
+ * an accept of the packet l7_error_verdict's (l->unread): a query cut at
+ * a segment's end is refused, as dns_next() refuses its rest.
+ */
+static void
+dns_rest(struct nfqd_l7 *l, const uint8_t *b, size_t n)
+{
+	struct nfqd_dns_query	q;
+	size_t			off, used;
+
+	if (n < 2)
+		return;
+	off = 2 + ((size_t)b[0] << 8 | b[1]);
+	while (off < n) {
+		if (l->nmore == NFQD_L7_MORE_MAX || nfqd_dns_tcp_parse(b + off,
+		    n - off, &q, &used) != NFQD_L7_DONE || q.response) {
+			l->l7_errors++;
+			l->unread = NFQD_PKT_L7_ERROR;
+			return;
+		}
+		l7_from_dns(&l->more[l->nmore++], &q);
+		l->names[NFQD_L7P_DNS]++;
+		off += used;
+	}
+}
+
+/* Whether b[0..n) starts with a whole DNS-over-TCP message. */
+static bool
+dns_whole(const uint8_t *b, size_t n)
+{
+	return n >= 2 && n >= 2 + ((size_t)b[0] << 8 | b[1]);
+}
+
+/*
+ * A later segment of a DNS-over-TCP connection: read when it starts with
+ * a whole query (as clients send them), with the queries after it
+ * (dns_rest()); one that starts with part of one cannot be matched and
+ * is an error.
+ */
+static void
+dns_next(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *pay)
+{
+	struct nfqd_dns_query	q;
+	size_t			used;
+
+	if (nfqd_dns_tcp_parse(pay, pi->paylen, &q, &used) == NFQD_L7_DONE &&
+	    !q.response) {
+		l7_from_dns(&l->scratch, &q);
+		l->names[NFQD_L7P_DNS]++;
+		known(pi, &l->scratch);
+		dns_rest(l, pay, pi->paylen);
+		return;
+	}
+	l->l7_errors++;
+	unknown(pi, NFQD_PKT_L7_ERROR);
+}
+
+/*
+ * A packet without a flow (no room for one) or of a flow seen first in
+ * its middle: where its stream starts is not known, so nothing is
+ * reassembled.  A packet that holds a whole message is read; one that
+ * starts a message it does not hold gets flows.full_verdict (so a message
+ * split over segments cannot complete unread: its first segment never
+ * passes); any other packet has no fields, unless it carries the pending
+ * mark: then its connection was being read when its flow was lost (a
+ * worker replaced, a lost flow evicted or idle past tcp_timeout), and
+ * it may be the rest of a hello nfqd can no longer read.
+ */
+static enum nfqd_l7_res
+alone(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *pay,
+    uint32_t len, bool dns, bool pending, struct nfqd_l7fields *f)
+{
+	enum nfqd_l7_res	res;
+	uint32_t		need;
+
+	if (len == 0)
+		return NFQD_L7_NOT;	/* no fields; pi is as parsed */
+	res = parse_stream(l, pay, len, dns, f, &need);
+	if (res == NFQD_L7_DONE) {
+		known(pi, f);
+		if (dns)
+			dns_rest(l, pay, len);
+	} else if (res == NFQD_L7_MORE || pending) {
+		unknown(pi, NFQD_PKT_L7_UNTRACKED);
+	} else if (res == NFQD_L7_BAD) {
+		unknown(pi, NFQD_PKT_L7_ERROR);
+	} else {
+		memset(f, 0, sizeof(*f));
+		known(pi, f);
+	}
+	return res;
+}
+
+/*
+ * Client bytes at stream offset off (from seq0).  The common case, the
+ * whole message in the first segment, is parsed in place; anything else
+ * goes through a reassembly buffer.
+ */
+static enum nfqd_l7_res
+client_bytes(struct nfqd_l7 *l, struct nfqd_flow *f, uint32_t seq,
+    const uint8_t *pay, uint32_t len, bool dns)
+{
+	struct nfqd_l7fields	*fl = fields(f);
+	enum nfqd_l7_res	 res;
+	unsigned		 flags = 0;
+	size_t			 before, contig;
+	const uint8_t		*buf;
+
+	if (f->ra == NULL && seq == f->seq0) {
+		res = parse_stream(l, pay, len, dns, fl, &f->need);
+		if (res != NFQD_L7_MORE)
+			return res;
+	}
+	if (f->ra == NULL && (f->ra = nfqd_reasm_get(l->pool, f->seq0)) == NULL) {
+		l->reasm_full++;
+		return NFQD_L7_MORE;	/* the caller sees no buffer */
+	}
+	before = nfqd_reasm_contig(f->ra);
+	if (nfqd_reasm_add(f->ra, seq, pay, len, &flags) ==
+	    NFQD_REASM_CONFLICT) {
+		l->conflicts++;
+		l->l7_errors++;
+		return NFQD_L7_BAD;
+	}
+	contig = nfqd_reasm_contig(f->ra);
+	buf = nfqd_reasm_data(f->ra);
+	if (contig == before || !worth_parsing(f, buf, before, contig))
+		return NFQD_L7_MORE;
+	res = parse_stream(l, buf, contig, dns, fl, &f->need);
+	if (res == NFQD_L7_MORE && contig >= NFQD_REASM_MAX) {
+		/* It does not fit: the parsers say so themselves too. */
+		l->l7_errors++;
+		res = NFQD_L7_BAD;
+	}
+	return res;
+}
+
+/*
+ * Whether client bytes at seq lie outside flow f's window: any of them
+ * before stream byte 0 (no client sends those after its SYN), or the
+ * first at or past NFQD_REASM_MAX.  Read modulo 2^32, as reasm does.
+ */
+static bool
+outside(struct nfqd_flow *f, uint32_t seq)
+{
+	int32_t		off = (int32_t)(seq - f->seq0);
+	uint32_t	end = NFQD_REASM_MAX;
+
+	/* After a first hello, the window starts where reading goes on. */
+	if (f->flags & F_RETRY)
+		end += second(f)->off;
+	return off < 0 || (uint32_t)off >= end;
+}
+
+/* A flow seen first in its middle: see alone(); a whole message is kept. */
+static void
+midstream(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
+    const uint8_t *pay, uint32_t len, bool dns, bool pending)
+{
+	if (alone(l, pi, pay, len, dns, pending, fields(f)) ==
+	    NFQD_L7_DONE)
+		l7_settle(l, f, pi, NFQD_L7_DONE);
+}
+
+/*
+ * Client bytes that came with a SYN (res: what the stream reads now,
+ * not BAD).  Linux keeps a SYN's data only with a valid TCP Fast Open
+ * cookie; otherwise it drops them and the client sends them again after
+ * the handshake, and nfqd, which sees the client alone, cannot tell.  So
+ * they are read (a blocked hello is dropped at once: the rules see the
+ * fields, and a decision other than accept stands, nfqd_l7_decided()),
+ * but an accept is tentative (l->tentative): the SYN passes pending and
+ * the flow keeps the bytes until they are sent again (syn_again()), each
+ * copy compared with them.
+ */
+static void
+syn_bytes(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
+    const uint8_t *pay, uint32_t len, enum nfqd_l7_res res, uint32_t indev,
+    enum nfqd_flow_class cls, uint64_t now)
+{
+	struct syndata	*sd = syndata(f);
+
+	/* Parsed in place: kept now (a first copy, no conflict). */
+	if (f->ra == NULL && res != NFQD_L7_MORE) {
+		if ((f->ra = nfqd_reasm_get(l->pool, f->seq0)) == NULL)
+			l->reasm_full++;
+		else
+			(void) nfqd_reasm_add(f->ra, f->seq0, pay, len, NULL);
+	}
+	if (f->ra != NULL) {
+		if (!(f->flags & F_SYNDATA)) {
+			f->flags |= F_SYNDATA;
+			sd->end = sd->again = 0;
+			sd->indev = indev;
+		}
+		if (len > NFQD_REASM_MAX)
+			len = NFQD_REASM_MAX;
+		if (len > sd->end)
+			sd->end = (uint16_t)len;
+	}
+	if (res == NFQD_L7_MORE && f->ra == NULL) {
+		unknown(pi, NFQD_PKT_L7_UNTRACKED);
+	} else if (res == NFQD_L7_MORE) {
+		unknown(pi, NFQD_PKT_L7_PENDING);
+	} else {
+		known(pi, fields(f));
+		l->tentative = true;
+	}
+	nfqd_flow_touch(l->flows, f, unless_closing(cls, f->ra != NULL ?
+	    NFQD_FC_REASM : NFQD_FC_WAIT), now);
+}
+
+/*
+ * A later segment's bytes at seq, len of them, added to a flow that holds
+ * a SYN's bytes (*res: what the stream reads now).  False while the SYN's
+ * bytes are not all sent again from byte 0 on, and the server's SYN-ACK
+ * did not take them (F_TFO): a server that dropped them reads the later
+ * copies, which may still differ.  True when the flow decides as any
+ * other now, on *res (parsed again when the stream did not grow).
+ */
+static bool
+syn_again(struct nfqd_l7 *l, struct nfqd_flow *f, uint32_t seq,
+    uint32_t len, bool dns, enum nfqd_l7_res *res)
+{
+	struct syndata	*sd = syndata(f);
+	uint32_t	 off = seq - f->seq0, end;
+
+	end = off + len < NFQD_REASM_MAX ? off + len : NFQD_REASM_MAX;
+	if (off <= sd->again && end > sd->again)
+		sd->again = (uint16_t)end;
+	if (sd->again < sd->end && !(f->flags & F_TFO))
+		return false;
+	f->flags &= (uint16_t)~(F_SYNDATA | F_TFO);
+	if (*res == NFQD_L7_MORE) {
+		*res = parse_stream(l, nfqd_reasm_data(f->ra),
+		    nfqd_reasm_contig(f->ra), dns, fields(f), &f->need);
+		if (*res == NFQD_L7_MORE &&
+		    nfqd_reasm_contig(f->ra) >= NFQD_REASM_MAX) {
+			l->l7_errors++;		/* as client_bytes() */
+			*res = NFQD_L7_BAD;
+		}
+	}
+	return true;
+}
+
+/* What a TCP header's options say (tcp_opts()). */
+struct tcpopts {
+	uint32_t	tsval;
+	bool		ts;		/* a timestamp: tsval */
+	bool		sig;		/* an MD5 signature or TCP-AO option */
+};
+
+/*
+ * The options of the TCP header at th, hl bytes long (20 or more, whole:
+ * the packet parse checked it), read as Linux's tcp_parse_options() reads
+ * them: up to an EOL, a length under 2 or one that runs past the header;
+ * the last timestamp of length 10 counts.  A timestamp the server would
+ * not see could only make nfqd refuse what the server reads (the client
+ * sends it again); one it would see and nfqd missed would let nfqd read
+ * what the server discards.  Any MD5 or AO option counts, whatever its
+ * length: refused where Linux would ignore a malformed one, which no
+ * client sends.
+ */
+static void
+tcp_opts(const uint8_t *th, uint32_t hl, struct tcpopts *o)
+{
+	uint32_t	i = 20, n;
+
+	o->tsval = 0;
+	o->ts = o->sig = false;
+	while (i < hl && th[i] != TCPOPT_EOL) {
+		if (th[i] == TCPOPT_NOP) {
+			i++;
+			continue;
+		}
+		if (hl - i < 2 || (n = th[i + 1]) < 2 || n > hl - i)
+			break;
+		if (th[i] == TCPOPT_TS && n == 10) {
+			o->ts = true;
+			o->tsval = nfqd_get32(th + i + 2);
+		} else if (th[i] == TCPOPT_MD5 || th[i] == TCPOPT_AO) {
+			o->sig = true;
+		}
+		i += n;
+	}
+}
+
+/*
+ * Whether timestamp tsval passes PAWS against ts_recent (RFC 7323 5):
+ * not older.  Linux allows one tick older on a connection
+ * (tcp_paws_discard(), TCP_PAWS_WINDOW) but none while the connection is
+ * half open (tcp_check_req(): tcp_paws_reject() with no window), and
+ * nfqd cannot tell the two apart: a client that skips the handshake's
+ * ACK sends its decoy to a request socket.  No client sends new data
+ * older than data it sent before, so only a copy of bytes already read
+ * is refused by the tick.  A ts_recent of 0 checks nothing, as Linux's
+ * does (some systems send 0 on their SYN).
+ */
+static inline bool
+ts_ok(uint32_t ts_recent, uint32_t tsval)
+{
+	return (int32_t)(ts_recent - tsval) <= 0 || ts_recent == 0;
+}
+
+/*
+ * A client SYN of flow f (first: the one that made the flow; the others
+ * have its sequence number).  Later segments are checked against all of
+ * them: nfqd cannot tell which one the server kept, so it takes the
+ * strictest for each check: the highest TTL, a signature only if every
+ * SYN had one, a timestamp if any had one, the newest.
+ */
+static void
+client_syn(struct nfqd_flow *f, const struct nfqd_pkt *pi,
+    const uint8_t *data, uint32_t indev, bool first)
+{
+	struct tcpopts	o;
+	uint8_t		ttl = ip_ttl(pi, data);
+
+	tcp_opts(data + pi->l4off, pi->payoff - pi->l4off, &o);
+	if (first) {
+		f->ttl = ttl;
+		if (o.sig)
+			f->flags |= F_SIG;
+		syndata(f)->indev = indev;
+	} else {
+		if (ttl > f->ttl)
+			f->ttl = ttl;
+		if (!o.sig)
+			f->flags &= (uint16_t)~F_SIG;
+	}
+	if (o.ts && !(f->flags & F_TS)) {
+		f->flags |= F_TS;
+		f->ts_recent = o.tsval;
+	} else if (o.ts && o.tsval != 0 && ts_ok(f->ts_recent, o.tsval)) {
+		f->ts_recent = o.tsval;
+	}
+}
+
+/*
+ * A server segment of undecided flow f, seq and sp its numbers, in on
+ * indev: the acknowledgments the server takes from the client.  Only
+ * where it comes from the server's side, another interface than the
+ * client's SYN (a gateway that queues both directions): a host sends its
+ * SYN-ACK itself, and its data, which nfqd does not see, would leave
+ * srv_nxt short of what a client acknowledges.
+ */
+static void
+server_seg(struct nfqd_flow *f, const struct nfqd_pkt *pi,
+    const uint8_t *data, uint32_t seq, const struct nfqd_reasm_span *sp,
+    uint32_t indev)
+{
+	uint8_t	th = pi->tcp_flags;
+
+	if (!(f->flags & F_CLIENT) || indev == 0 ||
+	    indev == syndata(f)->indev || (th & TH_RST))
+		return;
+	if (f->flags & F_SRV) {
+		if ((int32_t)(sp->end - f->srv_nxt) > 0)
+			f->srv_nxt = sp->end;
+	} else if ((th & (TH_SYN | TH_ACK)) == (TH_SYN | TH_ACK) &&
+	    (int32_t)(nfqd_get32(data + pi->l4off + 8) - f->seq0) >= 0) {
+		f->flags |= F_SRV;
+		f->ack_min = seq + 1;
+		f->srv_nxt = sp->end;
+	}
+}
+
+/*
+ * Whether the server's TCP would discard a client segment of undecided
+ * flow f (not a SYN; o: its options).  Linux drops
+ * - a segment without ACK past the SYN, in every state (TCP_FLAGS);
+ * - a signature the connection does not use, or none where it does
+ *   (TCP_MD5UNEXPECTED, TCP_AOUNEXPECTED, TCP_MD5NOTFOUND): nfqd cannot
+ *   check a signature, only that there is one;
+ * - a timestamp older than ts_recent (PAWS, ts_ok());
+ * and a segment whose TTL is lower than the SYN's may run out on the way
+ * from a gateway to the server (one hop from a host, it arrives).  Where
+ * nfqd saw the server's side (F_SRV): an ack of what the server never
+ * sent (TCP_ACK_UNSENT_DATA), or lower than the highest ack the client
+ * sent (Linux drops one lower than that less the window, or less what
+ * the server sent, whichever is smaller: TCP_TOO_OLD_ACK; and while the
+ * connection is half open, any ack but the SYN-ACK's).  A client whose
+ * segments come out of order may have one refused there: it sends it
+ * again with its newest ack.  A segment without a timestamp is read:
+ * Linux 6.18 reads it, though RFC 7323 3.2 says to drop it.
+ */
+static bool
+discarded(const struct nfqd_flow *f, const struct nfqd_pkt *pi,
+    const uint8_t *data, const struct tcpopts *o)
+{
+	uint32_t	ack;
+
+	if (!(pi->tcp_flags & TH_ACK) || o->sig != ((f->flags & F_SIG) != 0))
+		return true;
+	if ((f->flags & F_TS) && o->ts && !ts_ok(f->ts_recent, o->tsval))
+		return true;
+	if (ip_ttl(pi, data) < f->ttl)
+		return true;
+	if (f->flags & F_SRV) {
+		ack = nfqd_get32(data + pi->l4off + 8);
+		if ((int32_t)(ack - f->ack_min) < 0 ||
+		    (int32_t)(ack - f->srv_nxt) > 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A client segment at seq (not a SYN) of undecided flow f, o its options,
+ * ok unless discarded(): what the server learns from it.  Its timestamp
+ * becomes ts_recent when it is not older and the segment starts at or
+ * before the end of the bytes read in order; Linux takes one from a
+ * segment at or before the last byte it acknowledged (tcp_replace_ts_
+ * recent(); tcp_check_req() even from one it then drops for want of an
+ * ACK), which never lies past what nfqd read, since every byte the server
+ * has passed here first.  So nfqd's ts_recent is never older than the
+ * server's: one older would read a decoy the server refuses, one newer
+ * only refuses what a client sends out of order (it sends it again).
+ * The ack raises ack_min, as the server's snd_una.  Either only from a
+ * segment in the stream's window, from byte 0 on: a pure ACK's checksum
+ * is not checked, and one sent blind (the ports guessed, not the
+ * sequence) with a timestamp far ahead would otherwise get the real
+ * hello refused; the server takes nothing from a segment before its
+ * window either (tcp_sequence()).
+ */
+static void
+client_seen(struct nfqd_flow *f, const struct nfqd_pkt *pi,
+    const uint8_t *data, uint32_t seq, const struct tcpopts *o, bool ok)
+{
+	struct hnext	h;
+	uint32_t	contig, ack, off = seq - f->seq0;
+	bool		back = false;
+
+	if (f->flags & F_HNEXT) {
+		/*
+		 * Offsets from the reading point, where the buffer starts;
+		 * bytes before it (up to HSTEP back) were read in order.
+		 */
+		hget(f, &h);
+		off = seq - (f->seq0 + h.next);
+		back = (int32_t)off < 0 && (int32_t)off > -(int32_t)HSTEP;
+	}
+	if ((f->flags & F_TS) && o->ts && o->tsval != 0 &&
+	    ts_ok(f->ts_recent, o->tsval)) {
+		contig = f->ra != NULL ? (uint32_t)nfqd_reasm_contig(f->ra) : 0;
+		if (off <= contig || back)
+			f->ts_recent = o->tsval;
+	}
+	if (ok && (f->flags & F_SRV) && (off < NFQD_REASM_MAX || back)) {
+		ack = nfqd_get32(data + pi->l4off + 8);
+		if ((int32_t)(ack - f->ack_min) > 0)
+			f->ack_min = ack;
+	}
+}
+
+/*
+ * Whether a client SYN with another sequence number (or a SYN from the
+ * other end) on flow f opens a new connection, read afresh.  Linux
+ * answers a SYN on a synchronized connection with a challenge ACK and
+ * discards it (RFC 5961 4.2), and conntrack passes it with the old
+ * connection; were the flow restarted, the real hello would lie outside
+ * the new window (never read: every segment passing pending), or bytes
+ * the server discards as old would be read as the hello.  So a flow whose
+ * first message is unread and whose client sent more than SYNs keeps its
+ * sequence numbers.  A decided flow is restarted (the port reused, its
+ * FIN perhaps never seen past the connbytes window), and so is one that
+ * saw only SYNs.  A closing one (FIN or RST seen) is restarted unless the
+ * SYN carries the pending mark: the documented rules restore it from the
+ * connection, so conntrack took the SYN for the old connection, still
+ * open (a FIN, or a RST not at the next sequence number, does not end
+ * it); a new connection's conntrack entry has no mark yet.  So is a lost
+ * one (F_LOST): restarted by a SYN of a new conntrack entry, but not by
+ * one conntrack gives the old connection, which a client could aim (its
+ * sequence number one before the rest of its hello) to have that rest
+ * read as byte 0 of a new stream.  So is one waiting for a second hello
+ * (F_RETRY), closing or not: its first hello was read whole and accepted,
+ * and every TLS 1.3 connection waits so for a round trip, so a client
+ * that vanished then (no FIN, no RST) leaves such flows behind, and a new
+ * connection on the same ports (a port reused, a NAT's) must not find its
+ * hello refused as outside the old window until tcp_timeout.  The
+ * pending mark still keeps a SYN that conntrack gives the old connection
+ * from restarting it.
+ */
+static bool
+syn_restarts(const struct nfqd_flow *f, bool pending)
+{
+	if (!(f->flags & F_CLIENT) || f->l7res != NFQD_L7_MORE ||
+	    !(f->flags & F_SENT))
+		return true;
+	return (f->cls == NFQD_FC_CLOSING ||
+	    (f->flags & (F_LOST | F_RETRY | F_HNEXT))) && !pending;
+}
+
+/*
+ * A packet of a lost flow (see keep_lost()): the client's stream bytes are
+ * not read, and get flows.full_verdict (whatever the server holds of the
+ * hello, nfqd no longer knows where it ends); anything else passes as
+ * before a decision.  A FIN or RST leaves it in WAIT: closing it again
+ * would only end it sooner.
+ */
+static void
+lost_packet(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
+    const struct nfqd_reasm_span *sp, int dir, uint64_t now)
+{
+	if (sp->len > 0 && dir == f->client) {
+		l->lost++;
+		unknown(pi, NFQD_PKT_L7_UNTRACKED);
+	} else {
+		unknown(pi, NFQD_PKT_L7_PENDING);
+	}
+	nfqd_flow_touch(l->flows, f, NFQD_FC_WAIT, now);
+}
+
+void
+l7_tcp_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
+    uint32_t skbinfo, uint32_t indev, bool pending, uint64_t now,
+    const struct nfqd_flow_hint *hint, struct nfqd_flow **fp)
+{
+	struct nfqd_flow_key	 k;
+	struct nfqd_flow	*f;
+	const uint8_t		*pay = data + pi->payoff;
+	uint32_t		 seq = nfqd_get32(data + pi->l4off + 4), h;
+	uint8_t			 th = pi->tcp_flags;
+	bool			 syn = (th & (TH_SYN | TH_ACK)) == TH_SYN;
+	bool			 dns = pi->dport == DNS_PORT ||
+				    pi->sport == DNS_PORT;
+	struct nfqd_reasm_span	 sp;
+	struct tcpopts		 o;
+	enum nfqd_l7_res	 res;
+	enum nfqd_flow_class	 cls;
+	int			 dir;
+	bool			 made = false, bad;
+
+	/*
+	 * The stream bytes the segment holds: a SYN's start after it, a
+	 * RST's none (a receiver never delivers a RST's payload, so a hello
+	 * read there would not be the one the server reads).
+	 */
+	nfqd_reasm_tcp_span(seq, pi->paylen, th, &sp);
+	nfqd_flow_key_make(&k, pi->family, pi->proto, pi->saddr, pi->daddr,
+	    pi->sport, pi->dport, &dir);
+	h = key_hash(l, &k, hint);
+	f = nfqd_flow_find_hashed(l->flows, &k, h, now);
+	/*
+	 * A SYN with another sequence number on a known flow opens a new
+	 * connection on the same addresses and ports: it must not inherit
+	 * the old one's name or verdict.  One that does not (syn_restarts())
+	 * is no stream data and passes as the flow's other packets before
+	 * its decision do; one with a wrong checksum changes nothing.
+	 */
+	if (f != NULL && syn && (!(f->flags & F_CLIENT) ||
+	    f->seq0 != seq + 1 || f->client != dir)) {
+		if (!syn_restarts(f, pending)) {
+			*fp = f;
+			unknown(pi, NFQD_PKT_L7_PENDING);
+			return;
+		}
+		if (!l7_csum_ok(pi, data, skbinfo)) {
+			l->bad_csum++;
+			unknown(pi, NFQD_PKT_L7_ERROR);
+			return;
+		}
+		nfqd_flow_end(l->flows, f);
+		f = NULL;
+	}
+	if (f == NULL) {
+		if ((f = nfqd_flow_add_hashed(l->flows, &k, h, NFQD_FC_WAIT,
+		    now)) == NULL) {
+			if (sp.len > 0 && !l7_csum_ok(pi, data, skbinfo)) {
+				l->bad_csum++;
+				unknown(pi, NFQD_PKT_L7_ERROR);
+			} else {
+				alone(l, pi, pay, sp.len, dns, pending,
+				    &l->scratch);
+			}
+			return;
+		}
+		f->need = 1;
+		made = true;
+		if (syn) {
+			f->client = (uint8_t)dir;
+			f->seq0 = seq + 1;
+			f->flags |= F_CLIENT;
+			client_syn(f, pi, data, indev, true);
+		} else {
+			f->flags |= F_MIDSTREAM;
+		}
+	}
+	*fp = f;
+	if ((f->flags & F_CLIENT) && dir == f->client && !syn)
+		f->flags |= F_SENT;
+	/* The same SYN again (another one ended the flow above). */
+	if (syn && !made && f->l7res == NFQD_L7_MORE)
+		client_syn(f, pi, data, indev, false);
+	cls = (enum nfqd_flow_class)f->cls;
+	if (th & (TH_FIN | TH_RST))
+		cls = NFQD_FC_CLOSING;
+	else if (cls == NFQD_FC_REASM && f->ra == NULL)
+		cls = NFQD_FC_WAIT;
+
+	if (f->l7res == NFQD_L7_DONE && fields(f)->proto == NFQD_L7P_DNS &&
+	    sp.len > 0 && dir == f->client && (f->seq0 != seq ||
+	    dns_whole(pay, sp.len))) {
+		/*
+		 * A later query on the connection, or the first sent again
+		 * whole (what came with it is read again too): read on its
+		 * own.  The first sent again in part carries its fields.
+		 */
+		dns_next(l, pi, pay);
+		nfqd_flow_touch(l->flows, f, cls, now);
+		return;
+	}
+	if (f->l7res != NFQD_L7_MORE) {
+		/* Final: every packet of the flow sees the same fields. */
+		if (f->l7res == NFQD_L7_BAD)
+			unknown(pi, NFQD_PKT_L7_ERROR);
+		else
+			known(pi, fields(f));
+		if (cls == NFQD_FC_WAIT)
+			cls = f->decided ? NFQD_FC_DECIDED : NFQD_FC_WAIT;
+		nfqd_flow_touch(l->flows, f, cls, now);
+		return;
+	}
+	if (f->flags & F_LOST) {
+		lost_packet(l, f, pi, &sp, dir, now);
+		return;
+	}
+	/*
+	 * The server's SYN-ACK says whether it kept the SYN's data.  One
+	 * that comes in where the SYN came in is the client's own: a
+	 * gateway's server is on another interface, a host's sends it.
+	 */
+	if ((f->flags & F_SYNDATA) && dir != f->client &&
+	    (th & (TH_SYN | TH_ACK)) == (TH_SYN | TH_ACK) &&
+	    indev != syndata(f)->indev &&
+	    (int32_t)(nfqd_get32(data + pi->l4off + 8) - f->seq0) > 0)
+		f->flags |= F_TFO;	/* it acknowledged the SYN's data */
+	if (sp.len == 0 || ((f->flags & F_CLIENT) && dir != f->client)) {
+		/* Nothing of the client's first message here. */
+		if ((f->flags & F_CLIENT) && dir != f->client) {
+			server_seg(f, pi, data, seq, &sp, indev);
+		} else if ((f->flags & F_CLIENT) && !(th & (TH_SYN | TH_RST))) {
+			tcp_opts(data + pi->l4off, pi->payoff - pi->l4off, &o);
+			client_seen(f, pi, data, sp.seq, &o,
+			    !discarded(f, pi, data, &o));
+		}
+		unknown(pi, NFQD_PKT_L7_PENDING);
+		nfqd_flow_touch(l->flows, f, cls, now);
+		return;
+	}
+	if (!l7_csum_ok(pi, data, skbinfo)) {
+		l->bad_csum++;
+		unknown(pi, NFQD_PKT_L7_ERROR);
+		return;
+	}
+	if (f->flags & F_MIDSTREAM) {
+		midstream(l, f, pi, pay, sp.len, dns, pending);
+		nfqd_flow_touch(l->flows, f, cls, now);
+		return;
+	}
+	if (!(f->flags & F_HNEXT) && outside(f, sp.seq)) {
+		/*
+		 * Not this stream's bytes: before byte 0 (the old stream of
+		 * a SYN that was no new connection, or of one that was), or
+		 * past the window.  Not read, not let through: the server
+		 * may be reading them.  The flow goes on.
+		 */
+		l->l7_errors++;
+		l->outside++;
+		unknown(pi, NFQD_PKT_L7_ERROR);
+		return;
+	}
+	if (!(th & TH_SYN)) {
+		tcp_opts(data + pi->l4off, pi->payoff - pi->l4off, &o);
+		bad = discarded(f, pi, data, &o);
+		client_seen(f, pi, data, sp.seq, &o, !bad);
+		if (bad) {
+			/*
+			 * A segment the server's TCP discards: not read (a
+			 * harmless hello there and the real one after would
+			 * get the flow the harmless one's verdict), and
+			 * dropped, which costs nothing.  The flow goes on.
+			 */
+			l->l7_errors++;
+			l->discarded++;
+			unknown(pi, NFQD_PKT_L7_ERROR);
+			return;
+		}
+	}
+	if (th & TH_URG) {
+		/* Urgent data leaves the stream at some receivers only. */
+		l->l7_errors++;
+		res = NFQD_L7_BAD;
+	} else if (f->flags & F_RETRY) {
+		l7_second_packet(l, f, pi, sp.seq, pay, sp.len, cls, now);
+		return;
+	} else if (f->flags & F_HNEXT) {
+		l7_hpacket(l, f, pi, sp.seq, pay, sp.len, cls, now);
+		return;
+	} else {
+		/* A SYN's data (TCP Fast Open) starts after the SYN. */
+		res = client_bytes(l, f, sp.seq, pay, sp.len, dns);
+	}
+	if (res != NFQD_L7_BAD && (th & TH_SYN)) {
+		syn_bytes(l, f, pi, pay, sp.len, res, indev, cls, now);
+		return;
+	}
+	/*
+	 * A SYN's bytes not yet sent again: the flow waits (a buffer holds
+	 * them), whatever the stream reads now.
+	 */
+	if (res != NFQD_L7_BAD && (f->flags & F_SYNDATA) &&
+	    !syn_again(l, f, sp.seq, sp.len, dns, &res))
+		res = NFQD_L7_MORE;
+	if (res == NFQD_L7_MORE) {
+		if (f->ra == NULL) {
+			/* No buffer: this segment cannot be read. */
+			unknown(pi, NFQD_PKT_L7_UNTRACKED);
+			nfqd_flow_touch(l->flows, f, cls, now);
+			return;
+		}
+		unknown(pi, NFQD_PKT_L7_PENDING);
+		nfqd_flow_touch(l->flows, f, unless_closing(cls,
+		    NFQD_FC_REASM), now);
+		return;
+	}
+	if (res == NFQD_L7_DONE &&
+	    (l7_second_start(l, f, pi, sp.seq, pay, sp.len, cls, now) ||
+	    l7_hstart(l, f, pi, sp.seq, pay, sp.len, cls, now) ||
+	    l7_dstart(l, f, pi, sp.seq, pay, sp.len, cls, now)))
+		return;
+	if (res == NFQD_L7_DONE && dns) {
+		/* The queries after the first, in place or in the buffer
+		 * (earlier segments that passed pending with them). */
+		if (f->ra != NULL)
+			dns_rest(l, nfqd_reasm_data(f->ra),
+			    nfqd_reasm_contig(f->ra));
+		else
+			dns_rest(l, pay, sp.len);
+	}
+	l7_settle(l, f, pi, res);
+	nfqd_flow_touch(l->flows, f, unless_closing(cls, NFQD_FC_WAIT), now);
+}
