@@ -90,7 +90,7 @@ struct nfqd_config {
 						   where the kernel takes it */
 	bool		 flows_hello_retry;	/* read a second ClientHello
 						   after a HelloRetryRequest
-						   (l7.c) */
+						   (l7second.c, l7udp.c) */
 	bool		 flows_http_all;	/* flows.http_requests "all":
 						   read every request of an
 						   HTTP connection, not only

@@ -101,7 +101,7 @@ struct nfqd_l7 {
 	struct nfqd_flowtab	*flows;
 	struct nfqd_reasm_pool	*pool;
 	struct nfqd_h2tabs	*h2tabs;	/* HTTP/2 connections' header
-						   tables (l7.c) */
+						   tables (l7later.c) */
 	struct nfqd_quic	*quic;		/* libcrypto contexts */
 	bool			 any;		/* a rule reads layer 7 */
 	bool			 ja4;		/* TLS flows get their JA4 */

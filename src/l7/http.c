@@ -838,7 +838,7 @@ fail:
  * block and the request, about 38 KiB: a worker's stack has 8 MiB, only
  * its main thread parses, and only a stream that starts with the preface
  * gets here).  Later requests (nfqd_http_h2_next()) are read a frame at
- * a time, with the decoder the connection keeps (l7.c).
+ * a time, with the decoder the connection keeps (l7later.c).
  */
 static const uint8_t	h2_preface[24] = {
 	'P', 'R', 'I', ' ', '*', ' ', 'H', 'T', 'T', 'P', '/', '2', '.', '0',

@@ -15,16 +15,16 @@
  * buffer (CRYPTO data only noted).
  *
  * After a first hello is read whole, the connection is kept
- * (nfqd_quic_keep()) and each later datagram read as l7.c reads a decided
- * flow's: resumed (keys derived again, base the first hello's end) into a
- * buffer whose byte 0 is that end, for a second hello.
+ * (nfqd_quic_keep()) and each later datagram read as l7udp.c reads a
+ * decided flow's: resumed (keys derived again, base the first hello's
+ * end) into a buffer whose byte 0 is that end, for a second hello.
  *
  * Beyond "no crash" it asserts: the answer and reason agree and are in
  * range; NOT only before any Initial was read, and with nothing read;
  * new_conn only with MORE and nothing read; a DONE hello is what the bare
  * hello parser says of the reassembled bytes, in its normal form; the
- * calls stop once the answer is DONE or BAD, as l7.c's do.  Datagrams are
- * copied to buffers of exactly their size.
+ * calls stop once the answer is DONE or BAD, as l7udp.c's do.  Datagrams
+ * are copied to buffers of exactly their size.
  *
  *   make fuzz
  *   d=$(mktemp -d); cp -r tests/fuzz/corpus/quic/. $d
@@ -225,7 +225,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		memcpy(b, dg, len);
 		if (later) {
-			/* As l7.c reads a decided flow's datagram. */
+			/* As l7udp.c reads a decided flow's datagram. */
 			if (nfqd_quic_resume(q, &id, &c) != 0)
 				abort();
 			ASSERT(c.base == id.hello_end);

@@ -1738,8 +1738,8 @@ check_shape(const struct shape *s)
 }
 
 /*
- * What l7.c needs to read a second hello: whether the first offers TLS
- * 1.3 and early data, and where the record it ends in ends.
+ * What l7second.c needs to read a second hello: whether the first offers
+ * TLS 1.3 and early data, and where the record it ends in ends.
  */
 static void
 test_retry_fields(void)

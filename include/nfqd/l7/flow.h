@@ -90,7 +90,7 @@ struct nfqd_flow {
 	/*
 	 * A TCP flow's first message is read before it is decided, and
 	 * never after: until then the room of the verdict holds what the
-	 * server's TCP would discard (l7.c).
+	 * server's TCP would discard (l7tcp.c).
 	 */
 	union {
 		struct {
@@ -109,7 +109,7 @@ struct nfqd_flow {
 	};
 	uint32_t	need;		/* contiguous client bytes before the
 					   next parse (0: at a line end) */
-	uint8_t		l7data[408];	/* the parsed fields (l7.c) */
+	uint8_t		l7data[408];	/* the parsed fields (l7int.h) */
 };
 
 _Static_assert(sizeof(struct nfqd_flow) == NFQD_FLOW_SIZE, "flow entry size");

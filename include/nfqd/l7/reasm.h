@@ -37,7 +37,7 @@
  * - Bytes outside the window are neither stored nor compared: a
  *   different copy of bytes before byte 0 (which a receiver drops as old)
  *   or past the window (PAST: the hello is too big) is no conflict.  The
- *   application layer (src/l7/l7.c) goes further for a TCP hello not yet
+ *   application layer (src/l7/l7tcp.c) goes further for a TCP hello not yet
  *   read: a segment with any byte before byte 0 or starting past the
  *   window is refused, never added (no client sends one after its SYN).
  * - Buffers come from a pool made once, when a worker starts: get and put

@@ -155,10 +155,11 @@ struct nfqd_tls_hello {
  * supported_versions (43): the list fills the extension, is not empty
  * and of even length; anything else is BAD.  tls13 says it lists 0x0304
  * (a server may then answer with a HelloRetryRequest, and the client's
- * second ClientHello follows the first: see l7.c).  signature_algorithms
- * (13): the same, with a 2-byte length.  Both are read for JA4 (ja4,
- * which also keeps the cipher suites, the extension types and the first
- * ALPN protocol's ends; ja4.cut when a list is longer than kept).
+ * second ClientHello follows the first: see l7second.c).
+ * signature_algorithms (13): the same, with a 2-byte length.  Both are
+ * read for JA4 (ja4, which also keeps the cipher suites, the extension
+ * types and the first ALPN protocol's ends; ja4.cut when a list is longer
+ * than kept).
  *
  * early_data (42): early is true (the client may send application data
  * records, 0-RTT, right after the hello).
