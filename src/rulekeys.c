@@ -782,6 +782,53 @@ static const struct nfqd_rulekey keys[] = {
 
 #define NKEYS	(NFQD_ARRAY_SIZE(keys) + 16)
 
+/*
+ * What iptables, nft and other filters call a key: too far from ours for
+ * an edit distance of 2 ("dport" is 3 from "dst_port"), and what people
+ * who write those rules every day type first.
+ */
+static const struct {
+	const char	*theirs;
+	const char	*ours;
+} spellings[] = {
+	{ "dport", "dst_port" },	{ "sport", "src_port" },
+	{ "dports", "dst_port" },	{ "sports", "src_port" },
+	{ "destination_port", "dst_port" }, { "source_port", "src_port" },
+	{ "daddr", "dst" },		{ "saddr", "src" },
+	{ "destination", "dst" },	{ "source", "src" },
+	{ "protocol", "proto" },	{ "l4proto", "proto" },
+	{ "iif", "in_iface" },		{ "iifname", "in_iface" },
+	{ "in_interface", "in_iface" },	{ "oif", "out_iface" },
+	{ "oifname", "out_iface" },	{ "out_interface", "out_iface" },
+	{ "uid_owner", "uid" },		{ "skuid", "uid" },
+	{ "gid_owner", "gid" },		{ "skgid", "gid" },
+	{ "action", "verdict" },	{ "target", "verdict" },
+	{ "jump", "verdict" },		{ "limit", "rate" },
+	{ "sni", "tls_sni" },		{ "server_name_indication", "tls_sni" },
+	{ "host", "http_host" },	{ "qname", "dns_qname" },
+	{ "qtype", "dns_qtype" },	{ "method", "http_method" },
+	{ "path", "http_path" },	{ "ja4", "tls_ja4" },
+};
+
+/* Our key for another tool's spelling of it (any case, '-' as '_'). */
+static const char *
+spelled(const char *k)
+{
+	size_t	i, j;
+
+	for (i = 0; i < NFQD_ARRAY_SIZE(spellings); i++) {
+		const char	*s = spellings[i].theirs;
+
+		for (j = 0; k[j] != '\0' && s[j] != '\0'; j++)
+			if ((k[j] == '-' ? '_' : tolower((unsigned char)k[j])) !=
+			    s[j])
+				break;
+		if (k[j] == '\0' && s[j] == '\0')
+			return spellings[i].ours;
+	}
+	return NULL;
+}
+
 void
 nfqd_rulekey_read(struct nfqd_ruleload *l, config_setting_t *s)
 {
@@ -804,7 +851,8 @@ nfqd_rulekey_read(struct nfqd_ruleload *l, config_setting_t *s)
 		}
 		names[n++] = nfqd_l7_rulekeys[i].name;
 	}
-	hint = cfg_suggest(k != NULL ? k : "", NULL, names, n, 2);
+	if ((hint = spelled(k != NULL ? k : "")) == NULL)
+		hint = cfg_suggest(k != NULL ? k : "", NULL, names, n, 2);
 	if (hint != NULL)
 		rerr(l, s, "unknown setting; did you mean '%s'?", hint);
 	else

@@ -132,6 +132,26 @@ test_errors_keys(void)
 	rule_error("unknown key with suggestion",
 	    "{ name = \"r\"; dst_prot = 80; verdict = \"drop\"; }", 3,
 	    "rule \"r\": dst_prot: unknown setting; did you mean 'dst_port'?");
+	/* Other filters' spellings, too far for the edit distance. */
+	rule_error("iptables' dport",
+	    "{ name = \"r\"; dport = 80; verdict = \"drop\"; }", 3,
+	    "rule \"r\": dport: unknown setting; did you mean 'dst_port'?");
+	rule_error("nft's saddr",
+	    "{ name = \"r\"; saddr = \"10.0.0.1\"; verdict = \"drop\"; }",
+	    3, "rule \"r\": saddr: unknown setting; did you mean 'src'?");
+	rule_error("iptables' --uid-owner, any case",
+	    "{ name = \"r\"; UID_Owner = 0; verdict = \"drop\"; }", 3,
+	    "rule \"r\": UID_Owner: unknown setting; did you mean 'uid'?");
+	rule_error("nft's oifname",
+	    "{ name = \"r\"; oifname = \"eth0\"; verdict = \"drop\"; }",
+	    3, "rule \"r\": oifname: unknown setting; did you mean "
+	    "'out_iface'?");
+	rule_error("a name key without its protocol",
+	    "{ name = \"r\"; sni = \"example.com\"; verdict = \"drop\"; }",
+	    3, "rule \"r\": sni: unknown setting; did you mean 'tls_sni'?");
+	rule_error("a spelling with a byte more is no spelling",
+	    "{ name = \"r\"; dportt = 80; verdict = \"drop\"; }", 3,
+	    "rule \"r\": dportt: unknown setting");
 	rule_error("unknown key without suggestion",
 	    "{ name = \"r\"; zzzzzzzz = 1; verdict = \"drop\"; }", 3,
 	    "rule \"r\": zzzzzzzz: unknown setting");
