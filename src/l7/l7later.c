@@ -414,6 +414,7 @@ hbytes(struct nfqd_l7 *l, struct nfqd_flow *f, uint32_t seq,
 		if ((f->ra = nfqd_reasm_get(l->pool, f->seq0 + h.next)) ==
 		    NULL) {
 			l->reasm_full++;
+			hput(f, &h);
 			return H_NOBUF;
 		}
 		pay += (0u - (uint32_t)d);
