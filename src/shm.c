@@ -145,7 +145,9 @@ nfqd_shm_open_ro(struct nfqd_shm *shm, const char *path, char *err,
 	shm->fd = -1;
 	nfqd_strlcpy(shm->path, path, sizeof(shm->path));
 	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		/* nfqd makes it at start and removes it when it stops. */
+		snprintf(err, errlen, "%s: %s%s", path, strerror(errno),
+		    errno == ENOENT ? " (is nfqd running?)" : "");
 		return -1;
 	}
 	if (fstat(fd, &sb) == -1) {

@@ -163,7 +163,7 @@ check "stop when not running: exit 1" "$?" 1
 ctl -s "$shm" stats 2>"$TMP/err"
 check "stats when not running: exit 1" "$?" 1
 check "stats when not running: message" "$(cat "$TMP/err")" \
-    "nfqctl: $shm: No such file or directory"
+    "nfqctl: $shm: No such file or directory (is nfqd running?)"
 "$NFQCTL" -s "$shm" frobnicate 2>/dev/null
 check "an unknown command: exit 2" "$?" 2
 finish

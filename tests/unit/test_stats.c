@@ -590,7 +590,8 @@ test_shm(void)
 	expect_rejected("an empty file", fake,
 	    "too short for a counters region");
 	unlink(fake);
-	expect_rejected("a missing file", fake, strerror(ENOENT));
+	snprintf(bad, sizeof(bad), "%s (is nfqd running?)", strerror(ENOENT));
+	expect_rejected("a missing file", fake, bad);
 
 	snprintf(fake, sizeof(fake), "%s/missing/x.shm", dir);
 	errno = 0;
