@@ -166,8 +166,13 @@ capture(const char *cmd, size_t *len)
 	return buf;
 }
 
+/*
+ * cmd's NFQUEUE rules checked; *ours counts those that send to one of
+ * [first, first + count) at least, and *ran says whether cmd ran.
+ */
 static int
-check(const char *cmd, uint32_t first, uint32_t count, bool flows)
+check(const char *cmd, uint32_t first, uint32_t count, bool flows,
+    unsigned *ours, bool *ran)
 {
 	struct nfqd_nfqrule	 r;
 	char			 table[32] = "?", qs[32], *out, *line, *next;
@@ -179,6 +184,7 @@ check(const char *cmd, uint32_t first, uint32_t count, bool flows)
 		    "checked", cmd);
 		return 0;
 	}
+	*ran = true;
 	for (line = out; line != NULL && *line != '\0'; line = next) {
 		if ((next = strchr(line, '\n')) != NULL)
 			*next++ = '\0';
@@ -188,6 +194,8 @@ check(const char *cmd, uint32_t first, uint32_t count, bool flows)
 		}
 		if (nfqd_nfqrule_parse(line, table, &r) == 0)
 			continue;
+		if (r.last >= first && r.first < first + count)
+			(*ours)++;
 		if (r.first < first || r.last >= first + count) {
 			if (r.first == r.last)
 				snprintf(qs, sizeof(qs), "queue %u", r.first);
@@ -224,6 +232,27 @@ check(const char *cmd, uint32_t first, uint32_t count, bool flows)
 int
 nfqd_iptcheck(uint32_t first, uint32_t count, bool flows)
 {
-	return check("iptables-save", first, count, flows) +
-	    check("ip6tables-save", first, count, flows);
+	char		qs[32];
+	unsigned	ours = 0;
+	bool		ran = false;
+	int		warnings;
+
+	warnings = check("iptables-save", first, count, flows, &ours, &ran) +
+	    check("ip6tables-save", first, count, flows, &ours, &ran);
+	/*
+	 * A notice, not a warning: the firewall may well be loaded after
+	 * nfqd (and nft's own queue statement is not in these listings).
+	 */
+	if (ran && ours == 0) {
+		if (count == 1)
+			snprintf(qs, sizeof(qs), "queue %u", first);
+		else
+			snprintf(qs, sizeof(qs), "queues %u-%u", first,
+			    first + count - 1);
+		log_notice("no iptables or ip6tables rule sends to %s yet: "
+		    "nfqd sees only the packets a rule queues to it (-j "
+		    "NFQUEUE --queue-balance %u:%u --queue-bypass, see "
+		    "docs/rules.md)", qs, first, first + count - 1);
+	}
+	return warnings;
 }

@@ -5,7 +5,7 @@
  * A look at the NFQUEUE rules of the current network namespace, as
  * iptables-save and ip6tables-save print them, for mistakes that make a
  * queue silently unserved: rules that send to queues this nfqd does not
- * serve, rules without --queue-bypass.  Only warnings: other programs may
+ * serve, rules without --queue-bypass, no rule for nfqd's queues at all.  Only warnings: other programs may
  * serve other queues, and dropping when nfqd is down may be the policy.
  */
 
@@ -32,8 +32,9 @@ int	nfqd_nfqrule_parse(const char *line, const char *table,
  * Run iptables-save and ip6tables-save (when installed; 5 s at most each)
  * and log a warning for each NFQUEUE rule that sends to a queue outside
  * [first, first + count) or lacks --queue-bypass, or (flows: rules read
- * names, per flow) spreads a range with --queue-cpu-fanout.  Returns the
- * number of warnings.
+ * names, per flow) spreads a range with --queue-cpu-fanout; and a notice
+ * when no rule sends to any of those queues.  Returns the number of
+ * warnings.
  */
 int	nfqd_iptcheck(uint32_t first, uint32_t count, bool flows);
 
