@@ -103,8 +103,8 @@ $(B)/tools/hellogen: tests/tools/hellogen.c tests/tools/hello.c \
 	$(CC) $(NFQD_CFLAGS) -o $@ tests/tools/hellogen.c tests/tools/hello.c \
 	    $(LDLIBS)
 
-# quicgen, test_quic_split and bench_quic build the same Initials
-# (tests/tools/qinitial.c).
+# quicgen, test_quic_split, test_l7udp and bench_quic build the same
+# Initials (tests/tools/qinitial.c).
 QI	 = tests/tools/qinitial.c tests/tools/qinitial.h
 
 $(B)/tools/quicgen: tests/tools/quicgen.c tests/tools/hello.c \
@@ -119,10 +119,26 @@ $(B)/tests/test_quic_split: tests/unit/test_quic_split.c tests/unit/unit.h \
 	$(CC) $(NFQD_CFLAGS) -Itests/unit -Itests/tools -o $@ $< \
 	    tests/tools/qinitial.c $(OBJS) $(LDLIBS)
 
-$(B)/tests/test_l7: tests/unit/test_l7.c tests/unit/unit.h $(QI) $(OBJS)
+# test_l7, test_l7udp and test_l7later share their packets and engine
+# (tests/unit/l7harness.c); test_l7udp's QUIC flights are qinitial.c's.
+L7H	 = $(B)/tests/l7harness.o tests/unit/l7harness.h tests/unit/unit.h
+
+$(B)/tests/l7harness.o: tests/unit/l7harness.c tests/unit/l7harness.h \
+    tests/unit/unit.h
+	@mkdir -p $(@D)
+	$(CC) $(NFQD_CFLAGS) -Itests/unit -c -o $@ $<
+
+$(B)/tests/test_l7 $(B)/tests/test_l7later: $(B)/tests/%: tests/unit/%.c \
+    $(L7H) $(OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(NFQD_CFLAGS) -Itests/unit -o $@ $< $(B)/tests/l7harness.o \
+	    $(OBJS) $(LDLIBS)
+
+$(B)/tests/test_l7udp: tests/unit/test_l7udp.c tests/unit/quic_vectors.h \
+    $(L7H) $(QI) $(OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(NFQD_CFLAGS) -Itests/unit -Itests/tools -o $@ $< \
-	    tests/tools/qinitial.c $(OBJS) $(LDLIBS)
+	    $(B)/tests/l7harness.o tests/tools/qinitial.c $(OBJS) $(LDLIBS)
 
 $(B)/tools/%: tests/tools/%.c
 	@mkdir -p $(@D)

@@ -1,0 +1,1731 @@
+/*
+ * The application layer through the engine after a TCP flow's first
+ * message (src/l7/l7second.c, l7later.c): a second ClientHello after a
+ * HelloRetryRequest, and what else a TLS 1.3 client sends after its
+ * first; later HTTP/1.x requests on a kept-alive connection (bodies,
+ * chunks, pipelining, the window); HTTP/2 without TLS, from its preface
+ * or after an Upgrade (the header table, frames, what servers refuse,
+ * the pool of tables); DNS-over-TCP queries, pipelined and read as the
+ * server reads the stream; bytes past a message that are refused or
+ * find no buffer; each decided exactly as docs/l7.md says.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <linux/netfilter.h>
+
+#include "nfqd/config.h"
+#include "nfqd/engine.h"
+#include "nfqd/l7.h"
+#include "nfqd/l7/flow.h"
+#include "nfqd/l7/reasm.h"
+#include "l7harness.h"
+#include "unit.h"
+
+/* ---- a second ClientHello after a HelloRetryRequest ---- */
+
+/*
+ * A ClientHello for name ("": no server_name) that offers TLS 1.3
+ * (supported_versions), and early data when early; more bytes of the
+ * same handshake record after it when trail.
+ */
+static size_t
+hello13(uint8_t *b, const char *name, bool early, size_t trail)
+{
+	size_t	i = hello(b, *name != '\0' ? name : "x");
+
+	if (*name == '\0') {
+		/* server_name for "x" is the first extension, 10 bytes. */
+		memmove(b + 54, b + 64, i - 64);
+		i -= 10;
+	}
+
+	b[i++] = 0; b[i++] = 43; b[i++] = 0; b[i++] = 3;
+	b[i++] = 2; b[i++] = 3; b[i++] = 4;
+	if (early) {
+		b[i++] = 0; b[i++] = 42; b[i++] = 0; b[i++] = 0;
+	}
+	hello_lengths(b, 52, 9, i);
+	if (trail > 0) {
+		memset(b + i, 0x01, trail);
+		i += trail;
+		b[3] = (uint8_t)((i - 5) >> 8);
+		b[4] = (uint8_t)(i - 5);
+	}
+	return i;
+}
+
+/* A record of type ct and n bytes (of v) at b; its length. */
+static size_t
+rec(uint8_t *b, uint8_t ct, size_t n, uint8_t v)
+{
+	b[0] = ct; b[1] = 3; b[2] = 3;
+	b[3] = (uint8_t)(n >> 8); b[4] = (uint8_t)n;
+	memset(b + 5, v, n);
+	return 5 + n;
+}
+
+/* ChangeCipherSpec as TLS 1.3 clients send it (RFC 8446 D.4). */
+static size_t
+ccs(uint8_t *b)
+{
+	return rec(b, 20, 1, 1);
+}
+
+/*
+ * In st: a first hello for name1 (offering TLS 1.3), a ChangeCipherSpec
+ * and a second hello for name2; *first: the first's length.  Returns the
+ * length of the three.
+ */
+static size_t
+two_hellos(uint8_t *st, const char *name1, const char *name2, size_t *first)
+{
+	size_t	n = hello13(st, name1, false, 0), m = n + ccs(st + n);
+
+	*first = n;
+	return m + hello13(st + m, name2, false, 0);
+}
+
+/*
+ * accept, also for a packet that came with the pending bit (the verdict
+ * then carries the mark without it, so the connection leaves the state).
+ */
+static const char *
+what2(const struct nfqd_decision *d)
+{
+	if (d->verdict == NF_ACCEPT && (!d->has_mark || d->mark == 0))
+		return "accept";
+	return what(d);
+}
+
+static const char *
+part2(struct run *r, uint16_t sport, uint32_t isn, const uint8_t *msg,
+    size_t off, size_t n, uint32_t mark)
+{
+	struct seg		s = cli(sport, isn + 1 + (uint32_t)off, 0x18);
+	struct nfqd_decision	d = decide(r, mk(&s, msg + off, n), mark, 0);
+
+	return what2(&d);
+}
+
+/*
+ * HTTP's later requests on a kept-alive connection (docs/l7.md, HTTP):
+ * each read and decided as the first, bodies stepped over as their
+ * framing says.  stream: the client's bytes, '|' where a segment ends;
+ * order: the segments' indexes in the order sent (a letter for 10 on),
+ * NULL for in order; want: each one's outcome (what2()).  The first
+ * segment goes without the pending bit, the rest with it, as the
+ * documented rules give them.
+ */
+#define GETOK	"GET / HTTP/1.1\r\nHost: ok.example\r\n\r\n"
+#define GETBL	"GET / HTTP/1.1\r\nHost: blocked.example\r\n\r\n"
+#define GETBLC	"GET / HTTP/1.1\r\nHost: blocked.example\r\nConnection: " \
+		"close\r\n\r\n"
+#define GETOKC	"GET / HTTP/1.1\r\nHost: ok.example\r\nConnection: " \
+		"keep-alive, Close\r\n\r\n"
+#define POSTOK(n) "POST /up HTTP/1.1\r\nHost: ok.example\r\nContent-Length: " \
+		n "\r\n\r\n"
+#define CHUNKOK	"POST /up HTTP/1.1\r\nHost: ok.example\r\nTransfer-Encoding: " \
+		"chunked\r\n\r\n"
+
+static const struct hlater {
+	const char	*name, *extra, *stream, *order, *want;
+} hlater[] = {
+	{ "allowed, then blocked", "", GETOK "|" GETBL "|" GETOK, NULL,
+	  "pending blocked blocked" },
+	{ "allowed twice, then blocked", "", GETOK "|" GETOK "|" GETBL, NULL,
+	  "pending pending blocked" },
+	{ "blocked first", "", GETBL "|" GETOK, NULL, "blocked blocked" },
+	{ "pipelined in one segment", "", GETOK GETOK GETBL, NULL, "blocked" },
+	{ "pipelined, the blocked one first", "", GETBL GETOK, NULL,
+	  "blocked" },
+	{ "pipelined, cut in the second", "", GETOK "GET / HTTP/1.1\r\n|"
+	  "Host: blocked.example\r\n\r\n", NULL, "pending blocked" },
+	{ "empty lines between requests", "", GETOK "\r\n\r\n|" GETBL, NULL,
+	  "pending blocked" },
+	{ "the second in reverse order", "", GETOK "|GET / HTT|P/1.1\r\nHo|"
+	  "st: blocked.exa|mple\r\n\r\n", "04321", "pending pending pending "
+	  "pending blocked" },
+	{ "the first sent again after the second", "", GETOK "|" GETOK "|"
+	  GETBL, "0102", "pending pending pending blocked" },
+	{ "a Content-Length body that looks like a request", "",
+	  POSTOK("41") "|" GETBL "|" GETOK "|" GETBL, NULL,
+	  "pending pending pending blocked" },
+	{ "a body in the head's segment", "", POSTOK("41") GETBL "|" GETBL,
+	  NULL, "pending blocked" },
+	{ "a body and the next request in one segment", "", POSTOK("41")
+	  GETBL GETBL, NULL, "blocked" },
+	{ "a body's segments out of order", "", POSTOK("41") "|GET / HTTP/1.1"
+	  "\r\n|Host: blocked.example\r\n\r\n|" GETBL, "0213", "pending pending "
+	  "pending blocked" },
+	{ "the request after a body before the body", "", POSTOK("41") "|"
+	  GETBL "|" GETBL, "021", "pending blocked blocked" },
+	{ "Content-Length 0", "", POSTOK("0") "|" GETBL, NULL,
+	  "pending blocked" },
+	{ "a chunked body", "", CHUNKOK "|5\r\nhello\r\n|29\r\n" GETBL
+	  "\r\n0\r\n\r\n|" GETBL, NULL, "pending pending pending blocked" },
+	{ "a chunked body with an extension and a trailer", "", CHUNKOK
+	  "3;x=\"y\"\r\nabc\r\n0\r\nX-T: 1\r\n\r\n" GETBL, NULL, "blocked" },
+	{ "a chunked body cut in its size lines", "", CHUNKOK "|2|9\r\n"
+	  "01234567|890123456789012345678901234567890\r\n|0|\r\n\r|\n"
+	  "|" GETBL, NULL, "pending pending pending pending pending pending "
+	  "pending blocked" },
+	{ "a chunked body out of order", "", CHUNKOK "|5\r\nhel|lo\r\n0\r\n"
+	  "\r\n|" GETBL, "0213", "pending pending pending blocked" },
+	{ "a chunk size with a space", "", CHUNKOK "|5 \r\nhello\r\n0\r\n\r\n"
+	  "|" GETBL, NULL, "pending l7_error l7_error" },
+	{ "a chunk line ended by LF", "", CHUNKOK "|5\nhello\r\n0\r\n\r\n|"
+	  GETBL, NULL, "pending l7_error l7_error" },
+	{ "Transfer-Encoding and Content-Length", "",
+	  "POST / HTTP/1.1\r\nHost: ok.example\r\nContent-Length: 5\r\n"
+	  "Transfer-Encoding: chunked\r\n\r\n|" GETBL, NULL,
+	  "l7_error l7_error" },
+	{ "two Content-Lengths", "", "POST / HTTP/1.1\r\nHost: ok.example\r\n"
+	  "Content-Length: 5\r\nContent-Length: 5\r\n\r\nhello|" GETBL, NULL,
+	  "l7_error l7_error" },
+	{ "a later request malformed", "", GETOK "|GET / HTTP/1.1\r\nHost: "
+	  "ok.example\r\nHost: blocked.example\r\n\r\n|" GETOK, NULL,
+	  "pending l7_error l7_error" },
+	{ "Connection: close ends reading", "", GETOKC "|" GETBL, NULL,
+	  "accept accept" },
+	{ "a later request with Connection: close", "", GETOK "|" GETOKC "|"
+	  GETBL, NULL, "pending accept accept" },
+	{ "a blocked one with Connection: close", "", GETOK "|" GETBLC, NULL,
+	  "pending blocked" },
+	{ "no HTTP after a request (a WebSocket frame)", "", "GET /ws "
+	  "HTTP/1.1\r\nHost: ok.example\r\nUpgrade: websocket\r\nConnection: "
+	  "Upgrade\r\n\r\n|\x81\x85\x01\x02\x03\x04hello|" GETBL, NULL,
+	  "pending accept accept" },
+	{ "an HTTP/1.0 request", "", "GET / HTTP/1.0\r\nHost: ok.example\r\n"
+	  "\r\n|" GETBL, NULL, "pending blocked" },
+	{ "flows.http_requests = \"first\"", "flows = { http_requests = "
+	  "\"first\"; };", GETOK "|" GETBL, NULL, "accept accept" },
+};
+
+/* The stream of c without its '|', and where each segment starts. */
+static size_t
+hsplit(const char *s, uint8_t *out, size_t *start, size_t *nseg)
+{
+	size_t	n = 0;
+
+	*nseg = 0;
+	start[(*nseg)++] = 0;
+	for (; *s != '\0'; s++) {
+		if (*s == '|')
+			start[(*nseg)++] = n;
+		else
+			out[n++] = (uint8_t)*s;
+	}
+	start[*nseg] = n;
+	return n;
+}
+
+/* Bodies past HSTEP, the window, pipelining's bound, a conflict. */
+static void
+test_http_later_edges(void)
+{
+	static uint8_t	 st[40 * 32];
+	static const char post[] = "POST / HTTP/1.1\r\nHost: ok.example\r\n"
+			    "Content-Length: 3221225472\r\n\r\n";
+	const uint8_t	*ok = (const uint8_t *)GETOK, *bl = (const uint8_t *)GETBL;
+	size_t		 nok = sizeof(GETOK) - 1, nbl = sizeof(GETBL) - 1, i, n;
+	uint32_t	 isn = 0xfffff000u, base;
+	unsigned	 pend = 0;
+	struct run	 r;
+
+	if (!setup(&r, ""))
+		return;
+	/* 3 GiB of body, sent as a client does, in order (a segment every
+	   256 MiB here: nfqd steps over 512 MiB at a time as they come). */
+	syn(&r, 4200, isn);
+	CHECK_STR_EQ(part2(&r, 4200, isn, (const uint8_t *)post, 0,
+	    sizeof(post) - 1, 0), "pending", "a 3 GiB body: the head pending");
+	base = isn + 1 + (uint32_t)(sizeof(post) - 1);
+	for (i = 1; i < 12; i++)
+		pend += strcmp(seg_at(&r, 4200, base + (uint32_t)(i << 28), 0x18,
+		    ok, nok, P), "pending") == 0;
+	CHECK_INT_EQ(pend, 11, "... its segments (a request's bytes in them "
+	    "are body): pending");
+	CHECK_STR_EQ(seg_at(&r, 4200, base + 3u * (1u << 30), 0x18, bl, nbl,
+	    P), "blocked", "... the request after it: read, blocked");
+
+	/* Past the window: refused, and the flow goes on. */
+	syn(&r, 4201, 50);
+	CHECK_STR_EQ(part2(&r, 4201, 50, ok, 0, nok, 0), "pending",
+	    "window: the first request pending");
+	CHECK_STR_EQ(seg_at(&r, 4201, 51 + (uint32_t)nok + 20000, 0x18, bl, nbl,
+	    P), "l7_error", "... a segment 20,000 bytes ahead: refused");
+	CHECK_STR_EQ(seg_at(&r, 4201, 51 + (uint32_t)nok + 16384 - (uint32_t)nbl,
+	    0x18, ok, nok, P), "pending", "... one within it: kept");
+	CHECK_STR_EQ(seg_at(&r, 4201, 51 + (uint32_t)nok, 0x18, bl, nbl, P),
+	    "blocked", "... the next in order: blocked");
+
+	/* Pipelining: 32 heads in a segment are read, 33 refused. */
+	for (n = 32; n <= 33; n++) {
+		for (i = 0; i < n; i++)
+			memcpy(st + i * nok, ok, nok);
+		syn(&r, (uint16_t)(4202 + n), 70);
+		CHECK_STR_EQ(part2(&r, (uint16_t)(4202 + n), 70, st, 0, n * nok,
+		    0), n == 32 ? "pending" : "l7_error", unit_fmt("%zu "
+		    "pipelined requests in one segment", n));
+	}
+
+	/* A conflict in what waits in the buffer. */
+	syn(&r, 4240, 90);
+	part2(&r, 4240, 90, ok, 0, nok, 0);
+	memcpy(st, ok, nok);
+	memcpy(st + nok, bl, nbl);
+	CHECK_STR_EQ(part2(&r, 4240, 90, st, nok + 10, nbl - 10, P), "pending",
+	    "conflict: the second request's end, out of order: pending");
+	st[nok + 20] ^= 0x20;
+	CHECK_STR_EQ(part2(&r, 4240, 90, st, nok + 5, 20, P), "l7_error",
+	    "... bytes over it that differ: refused");
+	CHECK_STR_EQ(part2(&r, 4240, 90, st, nok + 5, 5, P), "l7_error",
+	    "... and the flow from then on");
+	teardown(&r);
+}
+
+static void
+test_http_later(void)
+{
+	static uint8_t	 st[4096];
+	struct run	 r;
+	size_t		 start[32], nseg, i, k, n;
+	char		 got[256], w[64];
+	const char	*o;
+	int		 seg;
+
+	for (i = 0; i < sizeof(hlater) / sizeof(hlater[0]); i++) {
+		const struct hlater	*c = &hlater[i];
+
+		if (!setup(&r, c->extra))
+			return;
+		n = hsplit(c->stream, st, start, &nseg);
+		(void) n;
+		syn(&r, 4100, 1000);
+		got[0] = '\0';
+		o = c->order != NULL ? c->order : "0123456789";
+		for (k = 0; o[k] != '\0'; k++) {
+			seg = isdigit((unsigned char)o[k]) ? o[k] - '0' :
+			    o[k] - 'a' + 10;
+			if ((size_t)seg >= nseg)
+				break;
+			snprintf(w, sizeof(w), "%s%s", k > 0 ? " " : "",
+			    part2(&r, 4100, 1000, st, start[seg],
+			    start[seg + 1] - start[seg], k > 0 ? P : 0));
+			strncat(got, w, sizeof(got) - strlen(got) - 1);
+		}
+		CHECK_STR_EQ(got, c->want, unit_fmt("HTTP later requests: %s",
+		    c->name));
+		teardown(&r);
+	}
+}
+
+
+/*
+ * HTTP/2 without TLS: the later requests of a connection (docs/l7.md,
+ * HTTP/2 without TLS), read with the connection's header table.  A
+ * stream is built here frame by frame, its fields encoded by hand (RFC
+ * 7541: 0x82 GET, 0x86 http, 0x84 "/", 0x41 a literal :authority added
+ * to the table, 0xbe and 0xbf the table's newest and next entries), with
+ * the segment ends marked; then sent as hlater's rows are.
+ */
+struct h2s {
+	uint8_t		b[12288];
+	size_t		n;
+	size_t		start[32];
+	size_t		nseg;
+};
+
+static void
+h2s_put(struct h2s *w, const void *p, size_t n)
+{
+	if (w->n + n > sizeof(w->b))
+		abort();
+	memcpy(w->b + w->n, p, n);
+	w->n += n;
+}
+
+/* A segment ends here. */
+static void
+h2s_cut(struct h2s *w)
+{
+	w->start[++w->nseg] = w->n;
+}
+
+static void
+h2s_frame(struct h2s *w, unsigned type, unsigned flags, uint32_t sid,
+    const void *pay, size_t n)
+{
+	uint8_t	h[9] = { (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n,
+		    (uint8_t)type, (uint8_t)flags, (uint8_t)(sid >> 24),
+		    (uint8_t)(sid >> 16), (uint8_t)(sid >> 8), (uint8_t)sid };
+
+	h2s_put(w, h, 9);
+	h2s_put(w, pay, n);
+}
+
+/* A request's block: GET http "/" and :authority, added to the table
+ * (auth) or the table's entry 61 + idx (auth NULL). */
+static size_t
+h2s_req(uint8_t *b, const char *auth, unsigned idx)
+{
+	size_t	n = 0, k;
+
+	b[n++] = 0x82;
+	b[n++] = 0x86;
+	b[n++] = 0x84;
+	if (auth != NULL) {
+		k = strlen(auth);
+		b[n++] = 0x41;
+		b[n++] = (uint8_t)k;
+		memcpy(b + n, auth, k);
+		n += k;
+	} else {
+		b[n++] = (uint8_t)(0x80 | (61 + idx));
+	}
+	return n;
+}
+
+/* A HEADERS frame (END_HEADERS, END_STREAM) of such a request. */
+static void
+h2s_get(struct h2s *w, uint32_t sid, const char *auth, unsigned idx)
+{
+	uint8_t	b[300];
+
+	h2s_frame(w, 1, 0x05, sid, b, h2s_req(b, auth, idx));
+}
+
+/* Empty, no segment ended. */
+static void
+h2s_reset(struct h2s *w)
+{
+	w->n = 0;
+	w->nseg = 0;
+	w->start[0] = 0;
+}
+
+/* The preface, an empty SETTINGS and the first request (host, added to
+ * the table: entry 62). */
+static void
+h2s_first(struct h2s *w, const char *host)
+{
+	h2s_reset(w);
+	h2s_put(w, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 24);
+	h2s_frame(w, 4, 0, 0, "", 0);
+	h2s_get(w, 1, host, 0);
+}
+
+/* The same for ok.example, then a segment's end. */
+static void
+h2s_start(struct h2s *w)
+{
+	h2s_first(w, "ok.example");
+	h2s_cut(w);
+}
+
+/*
+ * Sends w's segments (of any stream, not only HTTP/2's) on s's
+ * connection, s.seq the sequence number of w's first byte: in order (o
+ * NULL) or o's, the first sent without a mark and the rest with later.
+ * Their outcomes, as name() gives them, spaced in got.
+ */
+static void
+h2s_sendon(struct run *r, struct seg s, struct h2s *w, const char *o,
+    uint32_t later, const char *(*name)(const struct nfqd_decision *),
+    char *got, size_t size)
+{
+	struct nfqd_decision	d;
+	uint32_t		isn = s.seq;
+	char			x[64];
+	size_t			k;
+	int			seg;
+
+	if (w->start[w->nseg] != w->n)
+		h2s_cut(w);
+	got[0] = '\0';
+	if (o == NULL)
+		o = "0123456789abcdef";
+	for (k = 0; o[k] != '\0'; k++) {
+		seg = isdigit((unsigned char)o[k]) ? o[k] - '0' :
+		    o[k] - 'a' + 10;
+		if ((size_t)seg >= w->nseg)
+			break;
+		s.seq = isn + (uint32_t)w->start[seg];
+		d = decide(r, mk(&s, w->b + w->start[seg],
+		    w->start[seg + 1] - w->start[seg]), k > 0 ? later : 0, 0);
+		snprintf(x, sizeof(x), "%s%s", k > 0 ? " " : "", name(&d));
+		strncat(got, x, size - strlen(got) - 1);
+	}
+}
+
+/*
+ * The same on a client's connection from sport, after its SYN (ISN
+ * 1000), the later segments with the pending bit, as part2() sends.
+ */
+static void
+h2s_send(struct run *r, uint16_t sport, struct h2s *w, const char *o,
+    const char *(*name)(const struct nfqd_decision *), char *got,
+    size_t size)
+{
+	syn(r, sport, 1000);
+	h2s_sendon(r, cli(sport, 1001, 0x18), w, o, P, name, got, size);
+}
+
+/*
+ * A row of the HTTP/2 tables: w's segments sent from sport as h2s_send()
+ * sends them, on an engine set up with extra, their outcomes (what2())
+ * checked against want; the check named "prefix: name".  False when
+ * the set-up fails.
+ */
+static bool
+h2row(struct run *r, struct h2s *w, uint16_t sport, const char *extra,
+    const char *order, const char *want, const char *prefix,
+    const char *name)
+{
+	char	got[256];
+
+	if (!setup(r, extra))
+		return false;
+	h2s_send(r, sport, w, order, what2, got, sizeof(got));
+	CHECK_STR_EQ(got, want, unit_fmt("%s: %s", prefix, name));
+	teardown(r);
+	return true;
+}
+
+static void
+test_h2_later(void)
+{
+	static const char	 pre[] = "HTTP/2 later requests";
+	static struct h2s	 w;
+	uint8_t			 b[4096], fake[300];
+	size_t			 n, k;
+	char			 got[256];
+	struct run		 r;
+	uint64_t		 later;
+
+	/* A request naming the table's entry: ok.example, read so. */
+	h2s_start(&w);
+	h2s_get(&w, 3, NULL, 1);
+	h2s_cut(&w);
+	h2s_get(&w, 5, "blocked.example", 0);
+	h2s_cut(&w);
+	h2s_get(&w, 7, NULL, 2);	/* ok.example, now entry 63 */
+	if (!h2row(&r, &w, 4300, "", NULL, "pending pending blocked blocked",
+	    pre, "allowed from the table, then blocked"))
+		return;
+
+	/* An entry a trailer block added, named by a request: the bytes
+	   0x82 0x86 0x84 0xbe read alone say nothing; with the table they
+	   say "host: blocked.example". */
+	h2s_start(&w);
+	n = 0;
+	b[n++] = 0x40;
+	b[n++] = 4;
+	memcpy(b + n, "host", 4);
+	n += 4;
+	b[n++] = 15;
+	memcpy(b + n, "blocked.example", 15);
+	n += 15;
+	h2s_frame(&w, 1, 0x05, 1, b, n);	/* trailers of stream 1 */
+	h2s_cut(&w);
+	b[0] = 0x82;
+	b[1] = 0x86;
+	b[2] = 0x84;
+	b[3] = 0xbe;
+	h2s_frame(&w, 1, 0x05, 3, b, 4);
+	if (!h2row(&r, &w, 4300, "", NULL, "pending pending blocked", pre,
+	    "a host field from the table, added by trailers"))
+		return;
+	/* The same without the first request's table: the first request
+	   itself names entry 62, which nothing added. */
+	h2s_start(&w);
+	w.n = 24 + 9;
+	w.nseg = 0;
+	h2s_frame(&w, 1, 0x05, 1, b, 4);
+	if (!h2row(&r, &w, 4300, "", NULL, "l7_error", pre,
+	    "a first request naming an entry nothing added"))
+		return;
+
+	/* A DATA frame whose payload is a blocked request: stepped over. */
+	h2s_start(&w);
+	n = 0;
+	h2s_frame(&w, 0, 0, 1, fake, 0);
+	k = h2s_req(b, "blocked.example", 0);
+	fake[0] = 0;
+	fake[1] = 0;
+	fake[2] = (uint8_t)k;
+	fake[3] = 1;
+	fake[4] = 5;
+	fake[5] = fake[6] = fake[7] = 0;
+	fake[8] = 3;
+	memcpy(fake + 9, b, k);
+	w.n -= 9;
+	h2s_frame(&w, 0, 1, 1, fake, 9 + k);
+	h2s_cut(&w);
+	h2s_get(&w, 3, NULL, 1);
+	h2s_cut(&w);
+	h2s_get(&w, 5, "blocked.example", 0);
+	if (!h2row(&r, &w, 4300, "", NULL, "pending pending pending blocked",
+	    pre, "a DATA payload that looks like a blocked request"))
+		return;
+
+	/* A DATA frame over three segments, out of order, then blocked. */
+	h2s_start(&w);
+	memset(b, 'x', 3000);
+	h2s_frame(&w, 0, 1, 1, b, 3000);
+	w.start[++w.nseg] = w.n - 2000;
+	w.start[++w.nseg] = w.n - 1000;
+	h2s_cut(&w);
+	h2s_get(&w, 3, "blocked.example", 0);
+	if (!h2row(&r, &w, 4300, "", "02134",
+	    "pending pending pending pending blocked", pre,
+	    "a DATA frame's segments out of order"))
+		return;
+
+	/* A request cut over segments, out of order; and over a
+	   CONTINUATION. */
+	h2s_start(&w);
+	h2s_get(&w, 3, "blocked.example", 0);
+	w.start[++w.nseg] = w.n - 20;
+	w.start[++w.nseg] = w.n - 7;
+	if (!h2row(&r, &w, 4300, "", "0321",
+	    "pending pending pending blocked", pre,
+	    "a request's segments in reverse order"))
+		return;
+	h2s_start(&w);
+	k = h2s_req(b, "blocked.example", 0);
+	h2s_frame(&w, 1, 0x01, 3, b, 5);
+	h2s_cut(&w);
+	h2s_frame(&w, 9, 0x04, 3, b + 5, k - 5);
+	if (!h2row(&r, &w, 4300, "", NULL, "pending pending blocked", pre,
+	    "a request over HEADERS and CONTINUATION"))
+		return;
+
+	/* Frames that carry no request, between. */
+	h2s_start(&w);
+	h2s_frame(&w, 8, 0, 0, "\0\0\x10\0", 4);
+	h2s_frame(&w, 6, 0, 0, "12345678", 8);
+	h2s_frame(&w, 4, 0, 0, "\0\x04\0\x01\0\0", 6);
+	h2s_frame(&w, 3, 0, 1, "\0\0\0\x08", 4);
+	h2s_frame(&w, 0xfa, 0, 9, "anything", 8);
+	h2s_cut(&w);
+	h2s_get(&w, 3, "blocked.example", 0);
+	if (!h2row(&r, &w, 4300, "", NULL, "pending pending blocked", pre,
+	    "WINDOW_UPDATE, PING, SETTINGS, RST_STREAM, an unknown type"))
+		return;
+
+	/* What servers refuse. */
+	h2s_start(&w);
+	h2s_get(&w, 4, "ok.example", 0);
+	if (!h2row(&r, &w, 4300, "", NULL, "pending l7_error", pre,
+	    "HEADERS on an even stream"))
+		return;
+	h2s_start(&w);
+	h2s_frame(&w, 5, 0x04, 1, "\0\0\0\x02\x82", 5);
+	if (!h2row(&r, &w, 4300, "", NULL, "pending l7_error", pre,
+	    "PUSH_PROMISE from a client"))
+		return;
+	h2s_start(&w);
+	h2s_frame(&w, 9, 0x04, 1, "\x82", 1);
+	if (!h2row(&r, &w, 4300, "", NULL, "pending l7_error", pre,
+	    "CONTINUATION alone"))
+		return;
+	h2s_start(&w);
+	h2s_get(&w, 1, "blocked.example", 0);
+	if (!h2row(&r, &w, 4300, "", NULL, "pending l7_error", pre,
+	    "a pseudo-header in a lower stream's block"))
+		return;
+	h2s_start(&w);
+	h2s_frame(&w, 1, 0x05, 3, "\x82\x86\x84\xc0", 4);
+	if (!h2row(&r, &w, 4300, "", NULL, "pending l7_error", pre,
+	    "an index past the table"))
+		return;
+	h2s_start(&w);
+	h2s_frame(&w, 1, 0x05, 3, "\x3f\xe2\x1f\x82\x86\x84\xbe", 7);
+	if (!h2row(&r, &w, 4300, "", NULL, "pending l7_error", pre,
+	    "a table size update to 4098"))
+		return;
+	h2s_start(&w);
+	h2s_frame(&w, 1, 0x01, 3, "\x82\x86\x84\xbe", 4);
+	h2s_frame(&w, 6, 0, 0, "12345678", 8);
+	if (!h2row(&r, &w, 4300, "", NULL, "pending l7_error", pre,
+	    "a PING inside a block"))
+		return;
+
+	/* 32 requests completed by one packet are read, 33 refused (as
+	   HTTP/1.x's pipelining). */
+	for (n = 32; n <= 33; n++) {
+		h2s_start(&w);
+		for (k = 0; k < n; k++)
+			h2s_get(&w, 3 + 2 * (uint32_t)k, NULL, 1);
+		if (!h2row(&r, &w, 4300, "", NULL, n == 32 ? "pending pending" :
+		    "pending l7_error", pre, unit_fmt("%zu requests in one "
+		    "segment after the first", n)))
+			return;
+	}
+
+	/* Reading only the first request. */
+	h2s_start(&w);
+	h2s_get(&w, 3, "blocked.example", 0);
+	if (!h2row(&r, &w, 4300, "flows = { http_requests = \"first\"; };",
+	    NULL, "accept accept", pre, "flows.http_requests = \"first\""))
+		return;
+
+	/* No table free: the later bytes get flows.full_verdict; the
+	   table goes back when its flow ends. */
+	if (!setup(&r, "flows = { reasm_buffers = 1; tcp_timeout = 60; };"))
+		return;
+	h2s_start(&w);
+	h2s_get(&w, 3, "ok.example", 0);
+	h2s_send(&r, 4301, &w, NULL, what2, got, sizeof(got));
+	CHECK_STR_EQ(got, "pending pending", "one table: the first flow's");
+	h2s_send(&r, 4302, &w, NULL, what2, got, sizeof(got));
+	CHECK_STR_EQ(got, "pending untracked", "... a second flow's later "
+	    "bytes: flows.full_verdict");
+	later = r.e.l7.h2_later;
+	CHECK_UINT_EQ(later, 1, "... HTTP/2 later requests read: 1");
+	teardown(&r);
+
+	/* A flow refused after a later request in the same packet gives
+	   its table back (the next flow's later requests are read). */
+	if (!setup(&r, "flows = { reasm_buffers = 1; };"))
+		return;
+	h2s_start(&w);
+	h2s_get(&w, 3, "ok.example", 0);
+	h2s_frame(&w, 5, 0x04, 1, "\0\0\0\x02\x82", 5);
+	h2s_send(&r, 4304, &w, NULL, what2, got, sizeof(got));
+	CHECK_STR_EQ(got, "pending l7_error", "a request, then PUSH_PROMISE "
+	    "in one segment: refused");
+	h2s_start(&w);
+	h2s_get(&w, 3, "blocked.example", 0);
+	h2s_send(&r, 4305, &w, NULL, what2, got, sizeof(got));
+	CHECK_STR_EQ(got, "pending blocked", "... the table back: the next "
+	    "flow's later request read");
+	CHECK_UINT_EQ(nfqd_l7_h2_tables(&r.e.l7), 0, "... both flows "
+	    "decided: no table held");
+	teardown(&r);
+	if (!setup(&r, "flows = { reasm_buffers = 1; tcp_timeout = 60; };"))
+		return;
+	h2s_start(&w);
+	h2s_get(&w, 3, "ok.example", 0);
+	h2s_send(&r, 4301, &w, NULL, what2, got, sizeof(got));
+	h2s_send(&r, 4302, &w, NULL, what2, got, sizeof(got));
+	now += 61000000000ull;
+	nfqd_l7_expire(&r.e.l7, now);
+	h2s_send(&r, 4303, &w, NULL, what2, got, sizeof(got));
+	CHECK_STR_EQ(got, "pending pending", "... the first flows past "
+	    "tcp_timeout: their table read a third flow's");
+	CHECK_UINT_EQ(nfqd_l7_h2_tables(&r.e.l7), 1, "... which holds it");
+	teardown(&r);
+}
+
+
+static void
+test_retry(void)
+{
+	static const struct {
+		uint8_t		 ct, fill, major;
+		size_t		 len;
+		const char	*want, *what;
+	} one[] = {
+		{ 22, 16, 3, 70, "accept", "a ClientKeyExchange (TLS 1.2, "
+		    "the server chose it): accepted" },
+		{ 23, 0x42, 3, 100, "accept", "application data without early "
+		    "data offered (TLS 1.3's encrypted Finished): accepted" },
+		{ 21, 1, 3, 2, "pending", "an alert: stepped over, pending" },
+		{ 20, 1, 3, 1, "pending", "a ChangeCipherSpec: stepped over, "
+		    "pending" },
+		{ 24, 1, 3, 3, "l7_error", "a record of type 24: refused" },
+		{ 20, 1, 2, 1, "l7_error", "a record of version 2.3: refused" },
+		{ 22, 1, 3, 0, "l7_error", "a record of length 0: refused" },
+	};
+	struct run	 r;
+	uint8_t		 st[40000];
+	size_t		 n, m, k, i;
+	uint64_t	 err, sec;
+	bool		 ok;
+
+	if (!setup(&r, ""))
+		return;
+
+	/* The first hello alone: the flow waits for the client's next. */
+	n = hello13(st, "www.ok.example", false, 0);
+	syn(&r, 3700, 100);
+	CHECK_STR_EQ(part2(&r, 3700, 100, st, 0, n, 0), "pending",
+	    "retry: an allowed hello offering TLS 1.3: passes pending");
+	CHECK(has_flow(&r, 3700) && !flow_of(&r, 3700)->decided,
+	    "retry: ... the flow undecided");
+	CHECK_STR_EQ(seg_at(&r, 3700, 101 + (uint32_t)n, 0x10, NULL, 0, P),
+	    "pending", "retry: a pure ACK (of the server's answer): pending");
+	CHECK_STR_EQ(part2(&r, 3700, 100, st, 0, n, P), "pending",
+	    "retry: the hello again: pending (its own fields)");
+	m = n + ccs(st + n);
+	m += rec(st + m, 23, 53, 0x5a);
+	CHECK_STR_EQ(part2(&r, 3700, 100, st, n, m - n, P), "accept",
+	    "retry: ChangeCipherSpec and application data (the encrypted "
+	    "Finished): accepted, no second hello");
+	CHECK_STR_EQ(part2(&r, 3700, 100, st, m, 0, P), "accept",
+	    "retry: ... and the flow's later packets");
+	CHECK_INT_EQ(r.e.l7.second_hellos, 0, "retry: no second hello read");
+
+	/* A blocked first hello: dropped at once, as before. */
+	n = hello13(st, "blocked.example", false, 0);
+	syn(&r, 3701, 100);
+	CHECK_STR_EQ(part2(&r, 3701, 100, st, 0, n, 0), "blocked",
+	    "retry: a blocked hello offering TLS 1.3: blocked at once");
+
+	/* The same name twice: the second hello decides. */
+	m = two_hellos(st, "www.ok.example", "WWW.OK.example.", &n);
+	syn(&r, 3702, 100);
+	CHECK_STR_EQ(part2(&r, 3702, 100, st, 0, n, 0), "pending",
+	    "retry: first hello: pending");
+	CHECK_STR_EQ(part2(&r, 3702, 100, st, n, m - n, P), "accept",
+	    "retry: ChangeCipherSpec and a second hello for the same name: "
+	    "accepted");
+	CHECK_INT_EQ(r.e.l7.second_hellos, 1, "retry: ... read");
+
+	/* Another name in the second: neither passes. */
+	err = r.e.l7.l7_errors;
+	m = two_hellos(st, "www.ok.example", "blocked.example", &n);
+	syn(&r, 3703, 100);
+	CHECK_STR_EQ(part2(&r, 3703, 100, st, 0, n, 0), "pending",
+	    "retry: first hello, allowed: pending");
+	CHECK_STR_EQ(part2(&r, 3703, 100, st, n, m - n, P), "l7_error",
+	    "retry: a second hello for a blocked name: refused (l7_error)");
+	CHECK_INT_EQ(r.e.l7.l7_errors - err, 1, "retry: ... counted");
+	CHECK_STR_EQ(part2(&r, 3703, 100, st, n, m - n, P), "l7_error",
+	    "retry: ... and again when sent again");
+	/* Another allowed name: refused too (which one would the server
+	   use?). */
+	m = two_hellos(st, "www.ok.example", "other.ok.example", &n);
+	syn(&r, 3704, 100);
+	part2(&r, 3704, 100, st, 0, n, 0);
+	CHECK_STR_EQ(part2(&r, 3704, 100, st, n, m - n, P), "l7_error",
+	    "retry: a second hello for another allowed name: refused");
+	/* A first hello without a name, a second with one. */
+	m = two_hellos(st, "", "www.ok.example", &n);
+	syn(&r, 3705, 100);
+	CHECK_STR_EQ(part2(&r, 3705, 100, st, 0, n, 0), "pending",
+	    "retry: first hello without a server name: pending");
+	CHECK_STR_EQ(part2(&r, 3705, 100, st, n, m - n, P), "l7_error",
+	    "retry: a second hello with one: refused");
+
+	/* The second hello in 1-byte segments, in reverse order. */
+	m = two_hellos(st, "www.ok.example", "blocked.example", &n);
+	syn(&r, 3706, 100);
+	part2(&r, 3706, 100, st, 0, n, 0);
+	for (i = m - 1, ok = true; i > n; i--)
+		ok &= strcmp(part2(&r, 3706, 100, st, i, 1, P), "pending") == 0;
+	CHECK(ok, "retry: a blocked second hello in 1-byte segments, last "
+	    "first: pending while the first byte is missing");
+	CHECK_STR_EQ(part2(&r, 3706, 100, st, n, 1, P), "l7_error",
+	    "retry: ... the first byte completes it: refused");
+	/* In order, 7 bytes at a time, allowed: accepted on the last. */
+	m = two_hellos(st, "www.ok.example", "www.ok.example", &n);
+	syn(&r, 3707, 100);
+	part2(&r, 3707, 100, st, 0, n, 0);
+	for (i = n, ok = true; i + 7 < m; i += 7)
+		ok &= strcmp(part2(&r, 3707, 100, st, i, 7, P), "pending") == 0;
+	CHECK(ok, "retry: a second hello in 7-byte segments: pending");
+	CHECK_STR_EQ(part2(&r, 3707, 100, st, i, m - i, P), "accept",
+	    "retry: ... its last segment: accepted");
+
+	/* All in one segment: the first hello, CCS, a blocked second. */
+	m = two_hellos(st, "www.ok.example", "blocked.example", &n);
+	syn(&r, 3708, 100);
+	CHECK_STR_EQ(part2(&r, 3708, 100, st, 0, m, 0), "l7_error",
+	    "retry: both hellos in one segment: refused");
+	/* The first hello cut in two, its second part with the CCS and an
+	   application data record: accepted there. */
+	n = hello13(st, "www.ok.example", false, 0);
+	m = n + ccs(st + n);
+	m += rec(st + m, 23, 40, 0x77);
+	syn(&r, 3709, 100);
+	CHECK_STR_EQ(part2(&r, 3709, 100, st, 0, 30, 0), "pending",
+	    "retry: a first hello's first 30 bytes: pending");
+	CHECK_STR_EQ(part2(&r, 3709, 100, st, 30, m - 30, P), "accept",
+	    "retry: its rest, with what a TLS 1.3 client sends next: "
+	    "accepted");
+	/* Bytes after the hello in its record: refused. */
+	n = hello13(st, "www.ok.example", false, 20);
+	syn(&r, 3710, 100);
+	CHECK_STR_EQ(part2(&r, 3710, 100, st, 0, n, 0), "l7_error",
+	    "retry: 20 bytes after the hello in its record: refused");
+
+	/* A resumed TLS 1.2 session: CCS, an encrypted Finished whose
+	   first byte is GCM's explicit nonce. */
+	n = hello13(st, "www.ok.example", false, 0);
+	m = n + ccs(st + n);
+	m += rec(st + m, 22, 40, 0x00);
+	syn(&r, 3712, 100);
+	part2(&r, 3712, 100, st, 0, n, 0);
+	CHECK_STR_EQ(part2(&r, 3712, 100, st, n, m - n, P), "accept",
+	    "retry: CCS and an encrypted Finished (TLS 1.2): accepted");
+	/* An alert is stepped over; what follows still decides. */
+	n = hello13(st, "www.ok.example", false, 0);
+	m = n + rec(st + n, 21, 2, 0x01);
+	k = m;
+	m += hello13(st + m, "blocked.example", false, 0);
+	syn(&r, 3713, 100);
+	part2(&r, 3713, 100, st, 0, n, 0);
+	CHECK_STR_EQ(part2(&r, 3713, 100, st, n, k - n, P), "pending",
+	    "retry: an alert: stepped over, pending");
+	CHECK_STR_EQ(part2(&r, 3713, 100, st, k, m - k, P), "l7_error",
+	    "retry: ... a blocked second hello after it: refused");
+
+	/* One record after the first hello, alone in its segment. */
+	for (i = 0; i < sizeof(one) / sizeof(one[0]); i++) {
+		n = hello13(st, "www.ok.example", false, 0);
+		m = n + rec(st + n, one[i].ct, one[i].len, one[i].fill);
+		st[n + 1] = one[i].major;
+		syn(&r, (uint16_t)(3750 + i), 100);
+		part2(&r, (uint16_t)(3750 + i), 100, st, 0, n, 0);
+		CHECK_STR_EQ(part2(&r, (uint16_t)(3750 + i), 100, st, n, m - n,
+		    P), one[i].want, unit_fmt("retry: %s", one[i].what));
+	}
+	/* Other bytes where bytes were stored: a conflict. */
+	m = two_hellos(st, "www.ok.example", "www.ok.example", &n);
+	syn(&r, 3716, 100);
+	part2(&r, 3716, 100, st, 0, n, 0);
+	CHECK_STR_EQ(part2(&r, 3716, 100, st, n + 10, 20, P), "pending",
+	    "retry: second hello, bytes 10-30 first: pending");
+	memcpy(st + 20000, st + n + 10, 20);
+	st[20005] ^= 0xff;
+	{
+		struct seg		s = cli(3716, 101 + (uint32_t)n + 10,
+					    0x18);
+		struct nfqd_decision	d = decide(&r, mk(&s, st + 20000, 20),
+					    P, 0);
+
+		CHECK_STR_EQ(what2(&d), "l7_error",
+		    "retry: ... the same bytes otherwise: a conflict, refused");
+	}
+	/* Past the window from the reading point: refused. */
+	n = hello13(st, "www.ok.example", false, 0);
+	syn(&r, 3717, 100);
+	part2(&r, 3717, 100, st, 0, n, 0);
+	memset(st + 30000, 0x33, 10);
+	{
+		struct seg		s = cli(3717, 101 + (uint32_t)n + 16384,
+					    0x18);
+		struct nfqd_decision	d = decide(&r, mk(&s, st + 30000, 10),
+					    P, 0);
+
+		CHECK_STR_EQ(what2(&d), "l7_error",
+		    "retry: a segment 16 KiB past the reading point: refused");
+		s.seq = 101 + (uint32_t)n + 16383;
+		d = decide(&r, mk(&s, st + 30000, 10), P, 0);
+		CHECK_STR_EQ(what2(&d), "pending",
+		    "retry: ... one starting inside the window: kept, pending");
+	}
+
+	/* Early data: application data stepped over, then a hello. */
+	n = hello13(st, "www.ok.example", true, 0);
+	m = n + ccs(st + n);
+	for (i = 0; i < 8; i++)
+		m += rec(st + m, 23, 1000, (uint8_t)i);
+	k = m;
+	m += hello13(st + m, "blocked.example", false, 0);
+	syn(&r, 3718, 100);
+	CHECK_STR_EQ(part2(&r, 3718, 100, st, 0, n, 0), "pending",
+	    "retry, early data: first hello: pending");
+	for (i = n, ok = true; i + 1400 < k; i += 1400)
+		ok &= strcmp(part2(&r, 3718, 100, st, i, 1400, P),
+		    "pending") == 0;
+	CHECK(ok, "retry, early data: 8,000 bytes of it: pending");
+	CHECK_STR_EQ(part2(&r, 3718, 100, st, i, m - i, P), "l7_error",
+	    "retry, early data: then a blocked second hello: refused");
+	/* Up to EARLY_MAX stepped over; past it the first hello stands. */
+	n = hello13(st, "www.ok.example", true, 0);
+	m = n + ccs(st + n);
+	for (i = 0; i < 18; i++)
+		m += rec(st + m, 23, 1024, (uint8_t)i);	/* 18,432 */
+	k = m;
+	m += rec(st + m, 23, 1, 0x55);
+	syn(&r, 3719, 100);
+	part2(&r, 3719, 100, st, 0, n, 0);
+	for (i = n, ok = true; i + 1000 < k; i += 1000)
+		ok &= strcmp(part2(&r, 3719, 100, st, i, 1000, P),
+		    "pending") == 0;
+	CHECK(ok && strcmp(part2(&r, 3719, 100, st, i, k - i, P), "pending")
+	    == 0, "retry, early data: 18,432 bytes of it: pending");
+	CHECK_STR_EQ(part2(&r, 3719, 100, st, k, m - k, P), "accept",
+	    "retry, early data: one byte more: the first hello stands");
+	/* Tiny records until SECOND_END: refused. */
+	n = hello13(st, "www.ok.example", true, 0);
+	syn(&r, 3721, 100);
+	part2(&r, 3721, 100, st, 0, n, 0);
+	for (m = n; m + 6 <= n + 1200; )
+		m += rec(st + m, 23, 1, 0x01);
+	sec = 0;
+	for (i = n, ok = true; i < 61000 && !sec; i += m - n) {
+		const char *w = part2(&r, 3721, 100 + (uint32_t)(i - n), st, n,
+		    m - n, P);
+
+		if (strcmp(w, "l7_error") == 0)
+			sec = i;
+		else
+			ok &= strcmp(w, "pending") == 0;
+	}
+	CHECK(ok && sec > 58800 && sec <= 60000, "retry: 1-byte early data "
+	    "records: pending up to 60,000 stream bytes, then refused");
+
+	/*
+	 * A new connection on the ports of one waiting for a second hello
+	 * (a SYN with another ISN, no pending mark: a new conntrack entry)
+	 * is read afresh; one conntrack gives the old connection (the
+	 * pending mark) changes nothing.
+	 */
+	n = hello13(st, "www.ok.example", false, 0);
+	syn(&r, 3722, 100);
+	part2(&r, 3722, 100, st, 0, n, 0);
+	CHECK_STR_EQ(syn(&r, 3722, 900000), "pending",
+	    "retry: a SYN with another ISN, no pending mark: pending");
+	m = hello13(st + 1000, "blocked.example", false, 0);
+	CHECK_STR_EQ(part2(&r, 3722, 900000, st + 1000, 0, m, 0), "blocked",
+	    "retry: ... a new connection: its hello read, blocked");
+	syn(&r, 3723, 100);
+	part2(&r, 3723, 100, st, 0, n, 0);
+	CHECK_STR_EQ(seg_at(&r, 3723, 900000, 0x02, NULL, 0, P), "pending",
+	    "retry: a SYN with another ISN and the pending mark: pending");
+	CHECK_STR_EQ(part2(&r, 3723, 900000, st + 1000, 0, m, P), "l7_error",
+	    "retry: ... the old connection's: a hello there is outside its "
+	    "window, refused");
+	teardown(&r);
+
+	/* flows.hello_retry = false: decided on the first, as before. */
+	if (!setup(&r, "flows = { hello_retry = false; };"))
+		return;
+	n = hello13(st, "www.ok.example", false, 0);
+	syn(&r, 3730, 100);
+	CHECK_STR_EQ(part2(&r, 3730, 100, st, 0, n, 0), "accept",
+	    "retry off: an allowed TLS 1.3 hello: accepted at once");
+	teardown(&r);
+}
+
+/*
+ * HTTP/2 after an HTTP/1.1 request that asks to switch (Upgrade: h2c,
+ * RFC 7540 3.2): the preface where the next request would start, then
+ * frames read as a connection's that started with the preface, the
+ * request before them being stream 1.
+ */
+#define UPG(host, conn)	"GET / HTTP/1.1\r\nHost: " host "\r\nConnection: " \
+		conn "\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA" \
+		"\r\n\r\n"
+#define PREFACE	"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+
+static void
+upg_start(struct h2s *w, const char *req)
+{
+	h2s_reset(w);
+	h2s_put(w, req, strlen(req));
+	h2s_cut(w);
+}
+
+static void
+test_h2_upgrade(void)
+{
+	static const char	 pre[] = "HTTP/2 after Upgrade";
+	static struct h2s	 w;
+	char			 got[256];
+	struct run		 r;
+	uint64_t		 ups;
+
+	upg_start(&w, UPG("ok.example", "Upgrade, HTTP2-Settings"));
+	h2s_put(&w, PREFACE, 24);
+	h2s_frame(&w, 4, 0, 0, "", 0);
+	h2s_get(&w, 3, "blocked.example", 0);
+	if (!h2row(&r, &w, 4400, "", NULL, "pending blocked", pre,
+	    "a blocked host on stream 3"))
+		return;
+
+	/* Entries the upgraded connection's own blocks added. */
+	upg_start(&w, UPG("ok.example", "Upgrade, HTTP2-Settings"));
+	h2s_put(&w, PREFACE, 24);
+	h2s_cut(&w);
+	h2s_frame(&w, 4, 0, 0, "", 0);
+	h2s_cut(&w);
+	h2s_get(&w, 3, "ok.example", 0);
+	h2s_cut(&w);
+	h2s_get(&w, 5, NULL, 1);	/* entry 62: ok.example */
+	h2s_cut(&w);
+	h2s_get(&w, 7, "blocked.example", 0);
+	if (!h2row(&r, &w, 4400, "", NULL,
+	    "pending pending pending pending pending blocked", pre,
+	    "requests on streams 3, 5 (from its table), 7 blocked"))
+		return;
+	if (!setup(&r, ""))
+		return;
+	ups = r.e.l7.h2_upgrades;
+	h2s_send(&r, 4401, &w, NULL, what2, got, sizeof(got));
+	CHECK_UINT_EQ(r.e.l7.h2_upgrades - ups, 1, "... counted: 1 switch");
+	CHECK_UINT_EQ(r.e.l7.h2_later, 3, "... 3 HTTP/2 requests read");
+	teardown(&r);
+
+	/* A table of its own, empty: an entry a request names that its
+	   blocks did not add is refused. */
+	upg_start(&w, UPG("ok.example", "Upgrade, HTTP2-Settings"));
+	h2s_put(&w, PREFACE, 24);
+	h2s_get(&w, 3, NULL, 1);
+	if (!h2row(&r, &w, 4400, "", NULL, "pending l7_error", pre,
+	    "an entry its table lacks"))
+		return;
+
+	/* It asks to switch and to close: what follows is read. */
+	upg_start(&w, UPG("ok.example", "Upgrade, close"));
+	h2s_put(&w, PREFACE, 24);
+	h2s_get(&w, 3, "blocked.example", 0);
+	if (!h2row(&r, &w, 4400, "", NULL, "pending blocked", pre,
+	    "Connection: close too"))
+		return;
+
+	/* The server did not switch: HTTP/1.1 goes on, read as it was. */
+	upg_start(&w, UPG("ok.example", "Upgrade, HTTP2-Settings"));
+	h2s_put(&w, GETBL, strlen(GETBL));
+	if (!h2row(&r, &w, 4400, "", NULL, "pending blocked", pre,
+	    "no switch, a blocked HTTP/1.1 request after"))
+		return;
+
+	/* The preface cut, and out of order. */
+	upg_start(&w, UPG("ok.example", "Upgrade, HTTP2-Settings"));
+	h2s_put(&w, PREFACE, 7);
+	h2s_cut(&w);
+	h2s_put(&w, PREFACE + 7, 17);
+	h2s_frame(&w, 4, 0, 0, "", 0);
+	h2s_cut(&w);
+	h2s_get(&w, 3, "blocked.example", 0);
+	if (!h2row(&r, &w, 4400, "", NULL, "pending pending pending blocked",
+	    pre, "the preface cut in two segments"))
+		return;
+	if (!h2row(&r, &w, 4400, "", "0321",
+	    "pending pending pending blocked", pre, "... sent out of order"))
+		return;
+	if (!h2row(&r, &w, 4400, "", "0132",
+	    "pending pending pending blocked", pre,
+	    "... the request before the SETTINGS"))
+		return;
+
+	/* A request on stream 1, the upgrade's own: trailers at most. */
+	upg_start(&w, UPG("ok.example", "Upgrade, HTTP2-Settings"));
+	h2s_put(&w, PREFACE, 24);
+	h2s_get(&w, 1, "blocked.example", 0);
+	if (!h2row(&r, &w, 4400, "", NULL, "pending l7_error", pre,
+	    "a request on stream 1"))
+		return;
+
+	/* After a later HTTP/1.1 request that asks to switch. */
+	upg_start(&w, GETOK);
+	h2s_put(&w, UPG("ok.example", "Upgrade"), strlen(UPG("ok.example",
+	    "Upgrade")));
+	h2s_cut(&w);
+	h2s_put(&w, PREFACE, 24);
+	h2s_get(&w, 3, "blocked.example", 0);
+	if (!h2row(&r, &w, 4400, "", NULL, "pending pending blocked", pre,
+	    "a second HTTP/1.1 request asks to switch"))
+		return;
+
+	/* Reading only the first request. */
+	upg_start(&w, UPG("ok.example", "Upgrade, HTTP2-Settings"));
+	h2s_put(&w, PREFACE, 24);
+	h2s_get(&w, 3, "blocked.example", 0);
+	if (!h2row(&r, &w, 4400, "flows = { http_requests = \"first\"; };",
+	    NULL, "accept accept", pre, "flows.http_requests = \"first\""))
+		return;
+
+	/* No table free (another flow's): the bytes from the preface on
+	   get flows.full_verdict; a blocked request before the preface in
+	   its segment is refused whatever that says. */
+	if (!setup(&r, "flows = { reasm_buffers = 1; tcp_timeout = 60; "
+	    "full_verdict = \"accept\"; };"))
+		return;
+	h2s_start(&w);
+	h2s_get(&w, 3, "ok.example", 0);
+	h2s_send(&r, 4410, &w, NULL, what2, got, sizeof(got));
+	CHECK_STR_EQ(got, "pending pending", "HTTP/2 after Upgrade: the one "
+	    "table another flow's");
+	upg_start(&w, UPG("ok.example", "Upgrade, HTTP2-Settings"));
+	h2s_put(&w, PREFACE, 24);
+	h2s_get(&w, 3, "blocked.example", 0);
+	h2s_send(&r, 4411, &w, NULL, what2, got, sizeof(got));
+	CHECK_STR_EQ(got, "pending accept", "... no table: the frames get "
+	    "flows.full_verdict (accept)");
+	h2s_reset(&w);
+	h2s_put(&w, GETOK, strlen(GETOK));
+	h2s_put(&w, UPG("blocked.example", "Upgrade"),
+	    strlen(UPG("blocked.example", "Upgrade")));
+	h2s_put(&w, PREFACE, 24);
+	h2s_send(&r, 4412, &w, NULL, what2, got, sizeof(got));
+	CHECK_STR_EQ(got, "blocked", "... a blocked request and the "
+	    "preface in one segment: refused");
+	teardown(&r);
+	if (!setup(&r, "flows = { reasm_buffers = 1; tcp_timeout = 60; };"))
+		return;
+	h2s_start(&w);
+	h2s_get(&w, 3, "ok.example", 0);
+	h2s_send(&r, 4410, &w, NULL, what2, got, sizeof(got));
+	upg_start(&w, UPG("ok.example", "Upgrade, HTTP2-Settings"));
+	h2s_put(&w, PREFACE, 24);
+	h2s_cut(&w);
+	h2s_get(&w, 3, "ok.example", 0);
+	h2s_send(&r, 4411, &w, NULL, what2, got, sizeof(got));
+	CHECK_STR_EQ(got, "pending untracked untracked", "... with "
+	    "full_verdict drop: the preface and what follows dropped");
+	teardown(&r);
+
+	/* Refused in the segment that took the table: the table goes
+	   back (the next flow's switch finds it). */
+	if (!setup(&r, "flows = { reasm_buffers = 1; };"))
+		return;
+	upg_start(&w, UPG("ok.example", "Upgrade, HTTP2-Settings"));
+	h2s_put(&w, PREFACE, 24);
+	h2s_frame(&w, 5, 0x04, 3, "\0\0\0\x02\x82", 5);
+	h2s_send(&r, 4415, &w, NULL, what2, got, sizeof(got));
+	CHECK_STR_EQ(got, "pending l7_error", "HTTP/2 after Upgrade: "
+	    "PUSH_PROMISE after the preface: refused");
+	CHECK_UINT_EQ(nfqd_l7_h2_tables(&r.e.l7), 0, "... its table back");
+	upg_start(&w, UPG("ok.example", "Upgrade, HTTP2-Settings"));
+	h2s_put(&w, PREFACE, 24);
+	h2s_get(&w, 3, "blocked.example", 0);
+	h2s_send(&r, 4416, &w, NULL, what2, got, sizeof(got));
+	CHECK_STR_EQ(got, "pending blocked", "... the next flow's requests "
+	    "read with it");
+	teardown(&r);
+
+	/* Every table back once the flows end. */
+	if (!setup(&r, "flows = { tcp_timeout = 1; };"))
+		return;
+	upg_start(&w, UPG("ok.example", "Upgrade, HTTP2-Settings"));
+	h2s_put(&w, PREFACE, 24);
+	h2s_get(&w, 3, "ok.example", 0);
+	h2s_send(&r, 4420, &w, NULL, what2, got, sizeof(got));
+	CHECK_STR_EQ(got, "pending pending", "HTTP/2 after Upgrade: allowed");
+	CHECK_UINT_EQ(nfqd_l7_h2_tables(&r.e.l7), 1, "... a table held");
+	now += 5000000000ull;
+	nfqd_l7_expire(&r.e.l7, now);
+	CHECK_UINT_EQ(nfqd_l7_h2_tables(&r.e.l7), 0, "... none once its "
+	    "flow timed out");
+	teardown(&r);
+}
+
+/*
+ * A packet that completes a first request and holds bytes past it that
+ * find no buffer (or no HTTP/2 table) to be read with: the rules decide
+ * on the request, and one they refuse is refused, whatever
+ * flows.full_verdict says; one they accept gets flows.full_verdict.
+ */
+static const struct unread_case {
+	const char	*name, *full;
+	bool		 h2;
+	const char	*host, *want;
+} unread_cases[] = {
+	{ "HTTP/1.1, a blocked host: refused", "accept", false,
+	  "blocked.example", "blocked" },
+	{ "HTTP/1.1, an allowed host: full_verdict accept", "accept", false,
+	  "ok.example", "accept untracked" },
+	{ "HTTP/1.1, an allowed host: full_verdict drop", "drop", false,
+	  "ok.example", "untracked" },
+	{ "HTTP/1.1, a blocked host, full_verdict drop", "drop", false,
+	  "blocked.example", "blocked" },
+	{ "HTTP/2, a blocked host: refused", "accept", true,
+	  "blocked.example", "blocked" },
+	{ "HTTP/2, an allowed host: full_verdict accept", "accept", true,
+	  "ok.example", "accept untracked" },
+	{ "HTTP/2, an allowed host: full_verdict drop", "drop", true,
+	  "ok.example", "untracked" },
+};
+
+/* what(), or "accept untracked" for flows.full_verdict accept's. */
+static const char *
+what_untracked(const struct nfqd_decision *d)
+{
+	if (d->verdict == NF_ACCEPT && d->status == NFQD_PKT_L7_UNTRACKED)
+		return "accept untracked";
+	return what(d);
+}
+
+static void
+test_unread(void)
+{
+	const struct unread_case	*c;
+	struct run			 r;
+	struct h2s			 w;
+	char				 conf[160], req[128], got[64];
+	static const char		 held[] = "GET / HTTP/1.1\r\nHost: ok.ex";
+	uint64_t			 untracked;
+	size_t				 i;
+
+	for (i = 0; i < sizeof(unread_cases) / sizeof(unread_cases[0]);
+	    i++) {
+		c = &unread_cases[i];
+		snprintf(conf, sizeof(conf), "flows = { reasm_buffers = 1; "
+		    "full_verdict = \"%s\"; tcp_timeout = 60; };", c->full);
+		if (!setup(&r, conf))
+			return;
+		/* The one buffer, or the one table, taken by another flow. */
+		syn(&r, 5000, 1000);
+		if (c->h2) {
+			h2s_start(&w);
+			h2s_get(&w, 3, "ok.example", 0);
+			h2s_send(&r, 5001, &w, NULL, what2, got, sizeof(got));
+		} else {
+			(void) part2(&r, 5000, 1000, (const uint8_t *)held, 0,
+			    sizeof(held) - 1, 0);
+		}
+		/* The request and one byte past it, in one segment. */
+		if (c->h2) {
+			h2s_first(&w, c->host);
+			h2s_put(&w, "\0", 1);
+		} else {
+			snprintf(req, sizeof(req), "GET / HTTP/1.1\r\nHost: "
+			    "%s\r\n\r\nG", c->host);
+			upg_start(&w, req);
+		}
+		untracked = r.e.incomplete[NFQD_PKT_L7_UNTRACKED];
+		h2s_send(&r, 5002, &w, NULL, what_untracked, got,
+		    sizeof(got));
+		CHECK_STR_EQ(got, c->want, c->name);
+		CHECK_UINT_EQ(r.e.incomplete[NFQD_PKT_L7_UNTRACKED] -
+		    untracked, strcmp(c->want, "blocked") == 0 ? 0 : 1,
+		    "... counted as flows.full_verdict's where it gave it");
+		teardown(&r);
+	}
+}
+
+/*
+ * A segment that completes requests and then holds one refused (two Host
+ * headers; HTTP/2: a PUSH_PROMISE): the requests before go to the rules,
+ * and one they refuse is refused whatever l7_error_verdict says; one
+ * they accept gets l7_error_verdict.
+ */
+#define BADREQ	"GET /x HTTP/1.1\r\nHost: a.example\r\nHost: b.example\r\n\r\n"
+
+static const struct refused_case {
+	const char	*name, *errv, *first, *second, *want;
+	bool		 h2;
+} refused_cases[] = {
+	{ "first request blocked, then a refused one", "accept", GETBL BADREQ,
+	  NULL, "blocked", false },
+	{ "first request allowed, then a refused one", "accept", GETOK BADREQ,
+	  NULL, "accept l7_error", false },
+	{ "... l7_error_verdict drop", "drop", GETOK BADREQ, NULL, "l7_error",
+	  false },
+	{ "a later request blocked, then a refused one", "accept", GETOK,
+	  GETBL BADREQ, "pending blocked", false },
+	{ "a later request allowed, then a refused one", "accept", GETOK,
+	  GETOK BADREQ, "pending accept l7_error", false },
+	{ "HTTP/2: a later request blocked, then PUSH_PROMISE", "accept",
+	  NULL, "blocked.example", "pending blocked", true },
+	{ "HTTP/2: a later request allowed, then PUSH_PROMISE", "accept",
+	  NULL, "ok.example", "pending accept l7_error", true },
+};
+
+/* what2(), or "accept l7_error" for l7_error_verdict accept's. */
+static const char *
+what2_err(const struct nfqd_decision *d)
+{
+	if (d->verdict == NF_ACCEPT && d->status == NFQD_PKT_L7_ERROR)
+		return "accept l7_error";
+	return what2(d);
+}
+
+static void
+test_refused_after(void)
+{
+	const struct refused_case	*c;
+	struct run			 r;
+	static struct h2s		 w;
+	char				 conf[96], got[64];
+	size_t				 i;
+
+	for (i = 0; i < sizeof(refused_cases) / sizeof(refused_cases[0]);
+	    i++) {
+		c = &refused_cases[i];
+		snprintf(conf, sizeof(conf), "l7_error_verdict = \"%s\";",
+		    c->errv);
+		if (!setup(&r, conf))
+			return;
+		if (c->h2) {
+			h2s_start(&w);
+			h2s_get(&w, 3, c->second, 0);
+			h2s_frame(&w, 5, 0x04, 1, "\0\0\0\x02\x82", 5);
+		} else {
+			upg_start(&w, c->first);
+			if (c->second != NULL)
+				h2s_put(&w, c->second, strlen(c->second));
+		}
+		h2s_send(&r, 5100, &w, NULL, what2_err, got, sizeof(got));
+		CHECK_STR_EQ(got, c->want, c->name);
+		teardown(&r);
+	}
+}
+
+/*
+ * DNS over TCP with several queries in a segment (pipelined), or one cut
+ * over segments: a server reads them all, one after another, so nfqd
+ * reads the stream as it does: each whole query goes to the rules, one
+ * they refuse decides the packet, and part of one waits for its rest (an
+ * accept passes pending: the connection stays with nfqd).  An answer, or
+ * bytes that are no query, refused.
+ * spec: the client's stream, a letter a query ('o' ok.example, 'b'
+ * www.blocked.example, 'r' an answer, 'p' the first 10 bytes of a query
+ * for blocked, 'q' its rest), '|' where a segment ends; split: not 0,
+ * the offset where the first segment ends instead of at the first '|';
+ * order: the segments' indexes in the order sent (an index twice: that
+ * segment sent again), NULL in order; want: each one's outcome (what(),
+ * "accept l7_error" for l7_error_verdict accept's).
+ */
+static const struct dnsp_case {
+	const char	*name, *extra, *spec;
+	size_t		 split;
+	const char	*order, *want;
+} dnsp_cases[] = {
+	{ "first segment: allowed, allowed", "", "oo", 0, NULL, "pending" },
+	{ "first segment: allowed, then blocked", "", "ob", 0, NULL, "drop" },
+	{ "first segment: blocked, then allowed", "", "bo", 0, NULL, "drop" },
+	{ "first segment: allowed, then part of a blocked one", "", "op", 0,
+	  NULL, "pending" },
+	{ "... its rest in the next", "", "op|q", 0, NULL, "pending drop" },
+	{ "... the rest sent first", "", "op|q", 0, "10", "pending drop" },
+	{ "... l7_error_verdict accept", "l7_error_verdict = \"accept\";",
+	  "op|q", 0, NULL, "pending drop" },
+	{ "... blocked, then part of one", "l7_error_verdict = \"accept\";",
+	  "bp", 0, NULL, "drop" },
+	{ "a blocked one cut in three segments", "", "o|p|q", 0, NULL,
+	  "pending pending drop" },
+	{ "... sent last, middle, first", "", "o|p|q", 0, "210",
+	  "pending pending drop" },
+	{ "an allowed one cut in two", "", "o|p|q", 0, "01",
+	  "pending pending" },
+	{ "first segment: allowed, then an answer", "", "or", 0, NULL,
+	  "l7_error" },
+	{ "a later segment: an answer", "", "o|r", 0, NULL,
+	  "pending l7_error" },
+	{ "... and the connection's later queries refused", "", "o|r|o", 0,
+	  NULL, "pending l7_error l7_error" },
+	{ "a later segment: allowed, then blocked", "", "o|ob", 0, NULL,
+	  "pending drop" },
+	{ "a later segment: allowed three times", "", "o|ooo", 0, NULL,
+	  "pending pending" },
+	{ "a later segment: part of one first (the stream's bytes are no "
+	  "query there)", "", "o|po", 0, NULL, "pending l7_error" },
+	{ "the first split, the blocked one after it sent first", "",
+	  "o|ob", 15, "10", "pending drop" },
+	{ "the first sent again with a blocked one after it", "", "ob", 0,
+	  "00", "drop drop" },
+};
+
+static size_t
+dnsp_put(uint8_t *b, char c)
+{
+	static const uint8_t	ok[] = {
+		0x12, 0x35, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0,
+		2, 'o', 'k', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0, 0, 1,
+		0, 1,
+	};
+	static const uint8_t	bl[] = {
+		0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0,
+		3, 'w', 'w', 'w', 7, 'b', 'l', 'o', 'c', 'k', 'e', 'd',
+		7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0, 0, 1, 0, 1,
+	};
+	const uint8_t	*q = c == 'o' ? ok : bl;
+	size_t		 n = c == 'o' ? sizeof(ok) : sizeof(bl);
+
+	b[0] = 0;
+	b[1] = (uint8_t)n;
+	memcpy(b + 2, q, n);
+	if (c == 'r')
+		b[2 + 2] |= 0x80;	/* QR: an answer */
+	if (c == 'q') {
+		memmove(b, b + 10, 2 + n - 10);
+		return 2 + n - 10;
+	}
+	return c == 'p' ? 10 : 2 + n;
+}
+
+/* what(), or "accept l7_error" for l7_error_verdict accept's. */
+static const char *
+what_err(const struct nfqd_decision *d)
+{
+	if (d->verdict == NF_ACCEPT && d->status == NFQD_PKT_L7_ERROR)
+		return "accept l7_error";
+	return what(d);
+}
+
+static void
+test_dns_pipelined(void)
+{
+	const struct dnsp_case	*c;
+	struct run		 r;
+	struct seg		 s;
+	static struct h2s	 w;
+	size_t			 i, k;
+	char			 got[128];
+	uint16_t		 sport = 6000;
+
+	for (i = 0; i < sizeof(dnsp_cases) / sizeof(dnsp_cases[0]); i++) {
+		c = &dnsp_cases[i];
+		if (!setup(&r, c->extra))
+			return;
+		h2s_reset(&w);
+		for (k = 0; c->spec[k] != '\0'; k++) {
+			if (c->spec[k] == '|')
+				h2s_cut(&w);
+			else
+				w.n += dnsp_put(w.b + w.n, c->spec[k]);
+		}
+		h2s_cut(&w);
+		if (c->split != 0)
+			w.start[1] = c->split;
+		s = (struct seg){ "10.0.0.1", "10.0.0.2", ++sport, 53, 77,
+		    0x02, 6, false, 0, 0, 0, NULL };
+		decide(&r, mk(&s, NULL, 0), 0, 0);
+		s.seq = 78;
+		s.flags = 0x18;
+		h2s_sendon(&r, s, &w, c->order, 0, what_err, got, sizeof(got));
+		CHECK_STR_EQ(got, c->want, c->name);
+		teardown(&r);
+	}
+}
+
+/*
+ * DNS over TCP read as the server's TCP reads the stream, not a segment
+ * at a time: a segment that starts inside bytes already read (Linux
+ * takes only its bytes past them) is read from there.  Read alone, the
+ * segment below is one allowed query whose trailing bytes (which a
+ * server ignores, as nfqd does) hold a blocked one exactly where the
+ * bytes before end; the server reads that blocked query.
+ */
+static size_t
+dns_q(uint8_t *b, const char *name, size_t pad)
+{
+	size_t	n = 14, k, i;
+
+	memcpy(b, "\0\0\x12\x34\x01\x00\0\x01\0\0\0\0\0\0", 14);
+	for (i = 0; name[i] != '\0'; i += k + (name[i + k] == '.')) {
+		k = strcspn(name + i, ".");
+		b[n++] = (uint8_t)k;
+		memcpy(b + n, name + i, k);
+		n += k;
+	}
+	memcpy(b + n, "\0\0\x01\0\x01", 5);
+	n += 5;
+	memset(b + n, 'x', pad);	/* past the question: ignored */
+	n += pad;
+	b[0] = (uint8_t)((n - 2) >> 8);
+	b[1] = (uint8_t)(n - 2);
+	return n;
+}
+
+/* A DNS-over-TCP connection from port sport, after its SYN: its first
+ * data segment (stream byte 0 at sequence number 78). */
+static struct seg
+dns_syn(struct run *r, uint16_t sport)
+{
+	struct seg	s = { "10.0.0.1", "10.0.0.2", sport, 53, 77, 0x02, 6,
+			    false, 0, 0, 0, NULL };
+
+	decide(r, mk(&s, NULL, 0), 0, 0);
+	s.flags = 0x18;
+	s.seq = 78;
+	return s;
+}
+
+static void
+test_dns_stream(void)
+{
+	struct run		r;
+	struct seg		s;
+	struct nfqd_decision	d;
+	uint8_t			st[20000], seg2[256];
+	size_t			n1, n2, k, m;
+	uint64_t		later;
+
+	if (!setup(&r, ""))
+		return;
+	CHECK(r.e.l7.dns_all, "a rule reads dns_qname: every query is read");
+	/* Two allowed queries, then one whose bytes from 59 on (where the
+	   first segment ends, 1 + 59 = 60) are a blocked query. */
+	n1 = dns_q(st, "ok.example", 0);
+	n1 += dns_q(st + n1, "ok.example", 0);
+	m = dns_q(seg2, "ok.example", 0);
+	k = dns_q(seg2 + 59, "www.blocked.example", 0);
+	CHECK_UINT_EQ(n1, 60, "the first segment: 60 bytes");
+	memset(seg2 + m, 'x', 59 - m);
+	n2 = 59 + k;
+	seg2[0] = (uint8_t)((n2 - 2) >> 8);
+	seg2[1] = (uint8_t)(n2 - 2);
+	s = dns_syn(&r, 6100);
+	later = r.e.l7.dns_later;
+	d = decide(&r, mk(&s, st, n1), 0, 0);
+	CHECK_STR_EQ(what(&d), "pending", "two allowed queries: pending");
+	s.seq = 79;
+	d = decide(&r, mk(&s, seg2, n2), P, 0);
+	CHECK_STR_EQ(what(&d), "drop", "a segment 1 byte into them, one "
+	    "allowed query read alone: read from byte 60, the blocked query, "
+	    "dropped");
+	CHECK_UINT_EQ(r.e.l7.dns_later - later, 2, "... the second query and "
+	    "the blocked one read as later queries");
+	teardown(&r);
+
+	/*
+	 * A blocked query dropped, then an allowed one with bytes past its
+	 * question, then other bytes where the blocked one was: were the
+	 * flow not decided, they would be old bytes to nfqd, while the
+	 * server reads them and, with their own lengths, a query hidden in
+	 * the allowed one's tail.
+	 */
+	if (!setup(&r, ""))
+		return;
+	n1 = dns_q(st, "ok.example", 0);
+	k = dns_q(st + n1, "www.blocked.example", 0);	/* 39 bytes */
+	m = dns_q(seg2, "ok.example", 45);
+	dns_q(seg2 + 35, "www.blocked.example", 0);	/* in its tail */
+	s = dns_syn(&r, 6104);
+	d = decide(&r, mk(&s, st, n1), 0, 0);
+	CHECK_STR_EQ(what(&d), "pending", "an allowed query");
+	s.seq = 78 + (uint32_t)n1;
+	d = decide(&r, mk(&s, st + n1, k), P, 0);
+	CHECK_STR_EQ(what(&d), "drop", "a blocked one");
+	s.seq = 78 + (uint32_t)(n1 + k);
+	d = decide(&r, mk(&s, seg2, m), P, 0);
+	CHECK_STR_EQ(what(&d), "drop", "an allowed one after it: dropped "
+	    "with the connection");
+	s.seq = 78 + (uint32_t)n1;
+	dns_q(st + n1, "ok.example", k - 30);	/* k bytes, but its length */
+	st[n1 + 1] = (uint8_t)(k - 2 + 35);	/* runs 35 into the next */
+	d = decide(&r, mk(&s, st + n1, k), P, 0);
+	CHECK_STR_EQ(what(&d), "drop", "other bytes where the blocked one "
+	    "was: dropped with the connection");
+	teardown(&r);
+
+	/* A repeat (the documented drop mark, or any other) does not
+	   decide the flow: the kernel's rules take it from there. */
+	if (!setup_text(&r, "queue = { balance = \"0:0\"; };\n"
+	    "rules = ( { name = \"dns\"; dns_qname = \"blocked.example\";"
+	    " verdict = \"repeat\"; mark = 0x10000000; } );\n"))
+		return;
+	n1 = dns_q(st, "ok.example", 0);
+	k = dns_q(st + n1, "www.blocked.example", 0);
+	s = dns_syn(&r, 6105);
+	d = decide(&r, mk(&s, st, n1 + k), 0, 0);
+	CHECK_STR_EQ(what(&d), "blocked", "repeat: an allowed and a blocked "
+	    "query, the drop mark");
+	CHECK(!d.flow, "... the flow not decided");
+	s.seq += (uint32_t)(n1 + k);
+	d = decide(&r, mk(&s, st, n1), P, 0);
+	CHECK_STR_EQ(what(&d), "pending", "... the next query read");
+	teardown(&r);
+
+	/* 33 queries in a segment (32 whole ones is the most). */
+	if (!setup(&r, ""))
+		return;
+	for (k = n1 = 0; k < 33; k++)
+		n1 += dns_q(st + n1, "ok.example", 0);
+	s = dns_syn(&r, 6101);
+	d = decide(&r, mk(&s, st,
+	    n1 - 30), 0, 0);
+	CHECK_STR_EQ(what(&d), "pending", "32 queries in a segment: pending");
+	s.seq += (uint32_t)(n1 - 30);
+	d = decide(&r, mk(&s, st, n1), P, 0);
+	CHECK_STR_EQ(what(&d), "l7_error", "33 in the next: l7_error_verdict");
+	teardown(&r);
+
+	/* A query longer than a buffer holds is never whole: refused at
+	   its length. */
+	if (!setup(&r, ""))
+		return;
+	n1 = dns_q(st, "ok.example", 0);
+	n2 = dns_q(st + n1, "ok.example", NFQD_REASM_MAX);
+	s = dns_syn(&r, 6102);
+	d = decide(&r, mk(&s, st, n1), 0, 0);
+	CHECK_STR_EQ(what(&d), "pending", "an allowed query");
+	s.seq += (uint32_t)n1;
+	d = decide(&r, mk(&s, st + n1,
+	    1400), P, 0);
+	CHECK_STR_EQ(what(&d), "l7_error", "the start of one of 16,415 bytes: "
+	    "l7_error_verdict");
+	teardown(&r);
+
+	/* No rule reads DNS fields: the first query decides, the
+	   connection is not kept. */
+	if (!setup_text(&r, "queue = { balance = \"0:0\"; };\n"
+	    "rules = ( { name = \"tls\"; tls_sni = \"blocked.example\";"
+	    " verdict = \"drop\"; } );\n"))
+		return;
+	CHECK(!r.e.l7.dns_all, "no rule reads DNS fields: no later queries");
+	n1 = dns_q(st, "ok.example", 0);
+	s = dns_syn(&r, 6103);
+	later = r.e.l7.dns_later;
+	d = decide(&r, mk(&s, st, n1), 0, 0);
+	CHECK_STR_EQ(what(&d), "accept", "... a query accepted, not pending");
+	s.seq += (uint32_t)n1;
+	d = decide(&r, mk(&s, st, n1), 0, 0);
+	CHECK_STR_EQ(what(&d), "accept", "... and the next");
+	CHECK_UINT_EQ(r.e.l7.dns_later - later, 0, "... not read as a later "
+	    "query of the stream");
+	teardown(&r);
+}
+
+/*
+ * TLS: what follows a first hello in its segment refused (a second hello
+ * naming another server, a record of no TLS type) or without a buffer:
+ * the first hello still goes to the rules.
+ */
+static void
+test_hello_then_refused(void)
+{
+	struct run	r;
+	uint8_t		st[4096];
+	size_t		n, first;
+	char		got[64];
+
+	if (!setup(&r, "l7_error_verdict = \"accept\";"))
+		return;
+	n = two_hellos(st, "blocked.example", "other.example", &first);
+	syn(&r, 5201, 1000);
+	CHECK_STR_EQ(part2(&r, 5201, 1000, st, 0, n, 0), "blocked",
+	    "a blocked hello, then one for another server: refused");
+	n = two_hellos(st, "ok.example", "other.example", &first);
+	syn(&r, 5202, 1000);
+	CHECK_STR_EQ(part2(&r, 5202, 1000, st, 0, n, 0), "accept",
+	    "an allowed one, then one for another: l7_error_verdict (accept)");
+	n = hello13(st, "blocked.example", false, 0);
+	memcpy(st + n, "\x30\x03\x03\x00\x01\x00", 6);	/* no TLS type */
+	syn(&r, 5203, 1000);
+	CHECK_STR_EQ(part2(&r, 5203, 1000, st, 0, n + 6, 0), "blocked",
+	    "a blocked hello, then a record of no TLS type: refused");
+	teardown(&r);
+	if (!setup(&r, "l7_error_verdict = \"accept\"; flows = { "
+	    "reasm_buffers = 1; full_verdict = \"accept\"; };"))
+		return;
+	syn(&r, 5204, 1000);
+	n = hello13(st, "blocked.example", false, 0);
+	(void) part2(&r, 5204, 1000, st, 0, 20, 0);	/* holds the buffer */
+	n = hello13(st, "blocked.example", false, 0);
+	memcpy(st + n, "\x16\x03\x03\x00\x40\x01", 6);	/* a record begun */
+	syn(&r, 5205, 1000);
+	snprintf(got, sizeof(got), "%s", part2(&r, 5205, 1000, st, 0, n + 6,
+	    0));
+	CHECK_STR_EQ(got, "blocked", "a blocked hello, then part of a record "
+	    "with no buffer free: refused");
+	teardown(&r);
+}
+
+int
+main(void)
+{
+	test_http_later();
+	test_http_later_edges();
+	test_h2_later();
+	test_unread();
+	test_hello_then_refused();
+	test_dns_pipelined();
+	test_dns_stream();
+	test_refused_after();
+	test_h2_upgrade();
+	test_retry();
+	return unit_done();
+}

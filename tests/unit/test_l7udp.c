@@ -1,0 +1,535 @@
+/*
+ * The application layer through the engine over UDP (src/l7/l7udp.c):
+ * QUIC Initials (RFC 9001/9369's samples, and flights built by
+ * tests/tools/qinitial.c): another connection on a flow's ports, a Retry,
+ * a second hello after a HelloRetryRequest, datagrams the server never
+ * reads, flows.udp_timeout, tls_ja4 of a hello read from QUIC, a packet
+ * refused after a blocked hello; each decided exactly as docs/l7.md says.
+ * A DNS datagram read alone is test_l7.c's (test_http_dns).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <linux/netfilter/nfnetlink_queue.h>
+
+#include "nfqd/config.h"
+#include "nfqd/engine.h"
+#include "nfqd/l7.h"
+#include "qinitial.h"
+#include "quic_vectors.h"
+#include "l7harness.h"
+#include "unit.h"
+
+/* QUIC Initials over UDP: the RFC samples hold a hello for example.com. */
+static void
+test_quic(void)
+{
+	static const uint8_t	other[] = "not QUIC, just a datagram";
+	struct run		r;
+	struct seg		s;
+	struct nfqd_decision	d;
+	uint8_t			v1[1200], v2[1200], shorthdr[40];
+	size_t			n1, n2;
+
+	if (!setup(&r, ""))
+		return;
+	n1 = unit_unhex(rfc9001_a2_packet, v1, sizeof(v1));
+	n2 = unit_unhex(rfc9369_a2_packet, v2, sizeof(v2));
+	s = (struct seg){ "10.0.0.1", "10.0.0.2", 5000, 443, 0, 0, 17, false, 0, 0, 0, NULL };
+	d = decide(&r, mk(&s, v1, n1), 0, 0);
+	CHECK(strcmp(what(&d), "blocked") == 0 && d.rule == 3,
+	    "QUIC v1 Initial (RFC 9001 A.2): example.com, alpn, l7 quic blocked");
+	memset(shorthdr, 0x41, sizeof(shorthdr));
+	d = decide(&r, mk(&s, shorthdr, sizeof(shorthdr)), 0, 0);
+	CHECK(strcmp(what(&d), "blocked") == 0 && d.rule == 3,
+	    "QUIC: a later short-header packet of the flow gets its verdict");
+	d = decide(&r, mk(&s, v1, n1), 0, 0);
+	CHECK(strcmp(what(&d), "blocked") == 0 && d.rule == 3,
+	    "QUIC: the Initial again is read again, blocked again");
+	s.sport = 5001;
+	s.dport = 8443;
+	d = decide(&r, mk(&s, v2, n2), 0, 0);
+	CHECK(strcmp(what(&d), "blocked") == 0 && d.rule == 3,
+	    "QUIC v2 Initial (RFC 9369 A.2) on port 8443: blocked");
+	s.sport = 5002;
+	v1[n1 - 1] ^= 1;
+	d = decide(&r, mk(&s, v1, n1), 0, 0);
+	CHECK_STR_EQ(what(&d), "l7_error",
+	    "QUIC: an Initial whose tag does not verify: l7_error_verdict");
+	v1[n1 - 1] ^= 1;
+	d = decide(&r, mk(&s, v1, n1), 0, 0);
+	CHECK(strcmp(what(&d), "blocked") == 0 && d.rule == 3,
+	    "QUIC: ... then the good one on the same ports: blocked");
+	s.sport = 5003;
+	d = decide(&r, mk(&s, v1, n1 - 1), 0, 0);
+	CHECK_STR_EQ(what(&d), "l7_error",
+	    "QUIC: an Initial cut by one byte (1199 bytes): l7_error_verdict");
+	d = decide(&r, mk(&s, other, sizeof(other)), 0, 0);
+	CHECK(strcmp(what(&d), "accept") == 0 &&
+	    d.rule == NFQD_DECIDED_DEFAULT,
+	    "QUIC: another datagram on a flow with nothing read: no fields");
+	s.sport = 5004;
+	d = decide(&r, mk(&s, other, sizeof(other)), 0, 0);
+	CHECK(strcmp(what(&d), "accept") == 0 &&
+	    d.rule == NFQD_DECIDED_DEFAULT,
+	    "UDP that is not QUIC: no fields, default verdict");
+	teardown(&r);
+}
+
+/*
+ * QUIC connections on one flow (docs/l7.md, QUIC): flights built by
+ * tests/tools/qinitial.c, which shares no code with nfqd's reader.
+ */
+static struct qi_ctx	*qx;
+
+/* A flight: server name sni, pieces Initials, connection IDs of byte id. */
+static bool
+qflight(struct qi_flight *f, const char *sni, unsigned pieces, uint8_t id)
+{
+	struct qi_spec	s;
+	char		err[128];
+
+	memset(&s, 0, sizeof(s));
+	s.version = QI_V1;
+	s.sni = sni;
+	s.alpn = "h3";
+	s.pieces = pieces;
+	s.dcid_len = s.scid_len = 8;
+	memset(s.dcid, id, 8);
+	memset(s.scid, id ^ 0xff, 8);
+	return CHECKF(qi_build(qx, &s, f, err, sizeof(err)) == 0,
+	    "quic conns: a flight is built", "%s", err);
+}
+
+/*
+ * The second hello of flight first's connection after a
+ * HelloRetryRequest: sent to server ID sid (byte), protected with the
+ * keys of the client's first ID, its CRYPTO data after the first hello.
+ */
+static bool
+qsecond(struct qi_flight *f, const struct qi_flight *first, uint8_t id,
+    uint8_t sid, const char *sni, unsigned pieces, size_t extra)
+{
+	struct qi_spec	s;
+	uint8_t		kd[8];
+	char		err[128];
+
+	memset(&s, 0, sizeof(s));
+	memset(kd, id, sizeof(kd));
+	s.version = QI_V1;
+	s.sni = sni;
+	s.alpn = "h3";
+	s.pieces = pieces;
+	s.dcid_len = s.scid_len = 8;
+	memset(s.dcid, sid, 8);
+	memset(s.scid, id ^ 0xff, 8);
+	s.key_dcid = kd;
+	s.key_dcid_len = 8;
+	s.crypto_off = first->hello_len + extra;
+	s.pn_base = 2;
+	return CHECKF(qi_build(qx, &s, f, err, sizeof(err)) == 0,
+	    "quic conns: a second hello is built", "%s", err);
+}
+
+/* A client datagram from port sport (ttl 0: 64), checksum bad or not. */
+static const char *
+qsend(struct run *r, uint16_t sport, const uint8_t *dg, size_t n,
+    uint8_t ttl, bool badsum)
+{
+	struct seg		s = { "10.0.0.1", "10.0.0.2", sport, 443, 0, 0,
+				    17, badsum, 0, ttl, 0, NULL };
+	struct nfqd_decision	d;
+
+	d = decide(r, mk(&s, dg, n), 0,
+	    badsum ? NFQA_SKB_CSUM_NOTVERIFIED : 0);
+	return what(&d);
+}
+
+static const char *
+qdg(struct run *r, uint16_t sport, const struct qi_flight *f, unsigned d)
+{
+	return qsend(r, sport, f->dgram[d], f->dgram_len[d], 0, false);
+}
+
+/*
+ * A server datagram to port sport: an Initial-shaped long header from
+ * server ID sid (byte), or a Retry (its new ID sid).
+ */
+static const char *
+qserver(struct run *r, uint16_t sport, uint8_t cid, uint8_t sid, bool retry)
+{
+	struct seg		s = { "10.0.0.2", "10.0.0.1", 443, sport, 0, 0,
+				    17, false, 0, 0, 0, NULL };
+	struct nfqd_decision	d;
+	uint8_t			b[120];
+	size_t			n = 0;
+
+	memset(b, 0, sizeof(b));
+	b[n++] = retry ? 0xf0 : 0xc1;
+	b[n++] = 0; b[n++] = 0; b[n++] = 0; b[n++] = 1;
+	b[n++] = 8;
+	memset(b + n, cid ^ 0xff, 8);
+	n += 8;
+	b[n++] = 8;
+	memset(b + n, sid, 8);
+	n += 8;
+	if (!retry) {
+		b[n++] = 0;		/* no token */
+		b[n] = 0x40;		/* Length: the rest */
+		b[n + 1] = (uint8_t)(sizeof(b) - n - 2);
+		n += 2;
+	}
+	d = decide(r, mk(&s, b, sizeof(b)), 0, 0);
+	return what(&d);
+}
+
+/* The flights test_quic_conns() sends (qi_build() fills them). */
+static struct qi_flight	 qf_x, qf_y, qf_z, qf_a, qf_a2, qf_b2, qf_o2;
+static struct qi_flight	 qf_c2, qf_e2;
+
+/* One datagram of a table below, from the client or the server. */
+struct qstep {
+	uint16_t		 port;		/* the client's */
+	/* 'c': flight f's datagram d; 's': a server's Initial; 'r': its
+	   Retry; 'h': a short header from the client */
+	char			 kind;
+	const struct qi_flight	*f;
+	unsigned		 d;
+	/* 's', 'r': the bytes of the client's ID and the server's */
+	uint8_t			 cid, sid;
+	const char		*want, *desc;
+};
+
+static void
+qsteps(struct run *r, const struct qstep *t, size_t n)
+{
+	uint8_t		shorthdr[60];
+	const char	*got;
+	size_t		i;
+
+	memset(shorthdr, 0x41, sizeof(shorthdr));
+	for (i = 0; i < n; i++) {
+		switch (t[i].kind) {
+		case 'c':
+			got = qdg(r, t[i].port, t[i].f, t[i].d);
+			break;
+		case 'h':
+			got = qsend(r, t[i].port, shorthdr, sizeof(shorthdr),
+			    0, false);
+			break;
+		default:
+			got = qserver(r, t[i].port, t[i].cid, t[i].sid,
+			    t[i].kind == 'r');
+			break;
+		}
+		CHECK_STR_EQ(got, t[i].want, unit_fmt("quic %s", t[i].desc));
+	}
+}
+
+/*
+ * Another connection on a flow's ports.  The hole this closes (port
+ * 6001): a blocked hello's first datagram passes pending (the server
+ * keeps its bytes), its last is dropped; a harmless connection on the
+ * same ports made nfqd start afresh, and the blocked one's last datagram
+ * again was read alone, as the new connection's incomplete hello:
+ * pending, so the server had the whole blocked hello.
+ */
+static const struct qstep conns_steps[] = {
+	{ 6001, 'c', &qf_x, 0, 0, 0, "pending",
+	  "conns: a blocked hello's first datagram passes pending" },
+	{ 6001, 'c', &qf_x, 1, 0, 0, "blocked",
+	  "conns: ... its last is dropped" },
+	{ 6001, 'c', &qf_y, 0, 0, 0, "l7_error",
+	  "conns: ... another connection's hello on the ports: refused, the "
+	  "server did not ask for it" },
+	{ 6001, 'c', &qf_x, 1, 0, 0, "blocked",
+	  "conns: ... the blocked one's last again: blocked, not read as a "
+	  "new connection's" },
+	/* The same while the first connection's hello is incomplete. */
+	{ 6002, 'c', &qf_x, 0, 0, 0, "pending",
+	  "conns: incomplete: the first datagram passes pending" },
+	{ 6002, 'c', &qf_y, 0, 0, 0, "l7_error",
+	  "conns: incomplete: another connection's hello: refused" },
+	{ 6002, 'c', &qf_x, 1, 0, 0, "blocked",
+	  "conns: incomplete: ... the first one's rest: blocked" },
+	/* A Retry from the server: the client starts afresh. */
+	{ 6003, 'c', &qf_x, 0, 0, 0, "pending",
+	  "conns: retry: the first datagram passes pending" },
+	{ 6003, 'r', NULL, 0, 0x11, 0x55, "pending",
+	  "conns: retry: the server's Retry passes" },
+	{ 6003, 'c', &qf_y, 0, 0, 0, "accept",
+	  "conns: retry: then a new connection is read afresh" },
+	{ 6003, 'c', &qf_z, 0, 0, 0, "l7_error",
+	  "conns: retry: ... and only that one" },
+	/* A decided flow: a Retry too. */
+	{ 6004, 'c', &qf_y, 0, 0, 0, "accept", "conns: decided: allowed" },
+	{ 6004, 'c', &qf_z, 0, 0, 0, "l7_error",
+	  "conns: decided: another connection: refused" },
+	{ 6004, 'r', NULL, 0, 0x22, 0x56, "accept",
+	  "conns: decided: the server's Retry gets the flow's verdict" },
+	{ 6004, 'c', &qf_x, 0, 0, 0, "pending",
+	  "conns: decided: after the Retry a new connection is read" },
+	{ 6004, 'c', &qf_x, 1, 0, 0, "blocked",
+	  "conns: decided: ... and its blocked hello dropped" },
+};
+
+/* A second hello after a HelloRetryRequest. */
+static const struct qstep hrr_steps[] = {
+	{ 6010, 'c', &qf_a, 0, 0, 0, "accept",
+	  "hrr: the first hello, allowed" },
+	{ 6010, 's', NULL, 0, 0x33, 0x44, "accept",
+	  "hrr: the server's answer (its ID)" },
+	{ 6010, 'c', &qf_a2, 0, 0, 0, "accept",
+	  "hrr: a second hello for the same name: the flow's verdict" },
+	{ 6010, 'c', &qf_a2, 0, 0, 0, "l7_error",
+	  "hrr: ... its CRYPTO data again: refused (nothing to compare it "
+	  "with)" },
+	{ 6010, 'h', NULL, 0, 0, 0, "accept", "hrr: ... the flow goes on" },
+	{ 6010, 'c', &qf_a, 0, 0, 0, "accept",
+	  "hrr: ... the first hello again: passed over, the flow's" },
+	{ 6011, 'c', &qf_a, 0, 0, 0, "accept",
+	  "hrr blocked: the first hello, allowed" },
+	{ 6011, 's', NULL, 0, 0x33, 0x44, "accept",
+	  "hrr blocked: the server's answer" },
+	{ 6011, 'c', &qf_b2, 1, 0, 0, "accept",
+	  "hrr blocked: the second hello's last part first: the flow's "
+	  "verdict" },
+	{ 6011, 'c', &qf_b2, 0, 0, 0, "l7_error",
+	  "hrr blocked: the part that completes a second hello for another "
+	  "(blocked) name: l7_error" },
+	{ 6011, 'h', NULL, 0, 0, 0, "l7_error",
+	  "hrr blocked: ... and every later packet" },
+	{ 6012, 'c', &qf_a, 0, 0, 0, "accept",
+	  "hrr other: the first hello, allowed" },
+	{ 6012, 'c', &qf_o2, 0, 0, 0, "l7_error",
+	  "hrr other: a second hello for another allowed name, the server's "
+	  "ID learned from the client (its side unseen): l7_error" },
+	{ 6013, 'c', &qf_a, 0, 0, 0, "accept",
+	  "hrr learn: the first hello, allowed" },
+	{ 6013, 'c', &qf_c2, 0, 0, 0, "accept",
+	  "hrr learn: CRYPTO data 40 bytes past the first hello, to a new ID: "
+	  "read (the server's, learned), not whole" },
+	{ 6013, 'c', &qf_b2, 0, 0, 0, "l7_error",
+	  "hrr learn: a blocked second hello to the learned ID: its bytes "
+	  "conflict with those read" },
+	{ 6014, 'c', &qf_e2, 0, 0, 0, "pending",
+	  "early bytes: a blocked second hello where the first hello will "
+	  "end, sent first: pending" },
+	{ 6014, 'c', &qf_a, 0, 0, 0, "l7_error",
+	  "early bytes: the first hello with bytes after it already read: "
+	  "l7_error" },
+};
+
+static void
+test_quic_conns(void)
+{
+	struct qi_flight	*x = &qf_x, *y = &qf_y, *z = &qf_z, *a = &qf_a;
+	struct qi_flight	*b2 = &qf_b2, *o2 = &qf_o2;
+	struct run		 r;
+	uint64_t		 refused, second, errs;
+
+	if ((qx = qi_ctx_new()) == NULL) {
+		CHECK(0, "quic conns: libcrypto contexts");
+		return;
+	}
+	if (!qflight(x, "blocked.example", 2, 0x11) ||
+	    !qflight(y, "allowed.example", 1, 0x22) ||
+	    !qflight(z, "allowed.example", 1, 0x23) ||
+	    !qflight(a, "allowed.example", 1, 0x33) ||
+	    !qsecond(&qf_a2, a, 0x33, 0x44, "allowed.example", 1, 0) ||
+	    !qsecond(b2, a, 0x33, 0x44, "blocked.example", 2, 0) ||
+	    !qsecond(o2, a, 0x33, 0x44, "other.example", 1, 0) ||
+	    !qsecond(&qf_c2, a, 0x33, 0x44, "allowed.example", 1, 40) ||
+	    !qsecond(&qf_e2, a, 0x33, 0x33, "blocked.example", 1, 0) ||
+	    !setup(&r, "")) {
+		qi_ctx_free(qx);
+		return;
+	}
+	refused = r.e.l7.quic_refused;
+	qsteps(&r, conns_steps, NFQD_ARRAY_SIZE(conns_steps));
+	CHECK_INT_EQ(r.e.l7.quic_refused - refused, 4,
+	    "quic conns: the four other connections refused, counted");
+	second = r.e.l7.second_hellos;
+	errs = r.e.l7.l7_errors;
+	qsteps(&r, hrr_steps, NFQD_ARRAY_SIZE(hrr_steps));
+	CHECK_INT_EQ(r.e.l7.second_hellos - second, 1,
+	    "quic hrr: one second hello read whole and kept");
+	CHECK_INT_EQ(r.e.l7.l7_errors - errs, 4,
+	    "quic hrr: four connections broken (blocked, other, conflict, "
+	    "early bytes), counted");
+
+	/* Datagrams the server never reads: not read. */
+	refused = r.e.l7.quic_refused;
+	CHECK_STR_EQ(qsend(&r, 6020, x->dgram[0], x->dgram_len[0], 64, false),
+	    "pending", "quic ttl: the first datagram, TTL 64");
+	CHECK_STR_EQ(qsend(&r, 6020, x->dgram[1], x->dgram_len[1], 2, false),
+	    "l7_error", "quic ttl: the last with TTL 2: refused unread");
+	CHECK_STR_EQ(qsend(&r, 6020, x->dgram[1], x->dgram_len[1], 64, false),
+	    "blocked", "quic ttl: ... with TTL 64: read, blocked");
+	CHECK_STR_EQ(qsend(&r, 6021, x->dgram[0], x->dgram_len[0], 2, false),
+	    "pending", "quic ttl: a first datagram with TTL 2");
+	CHECK_STR_EQ(qsend(&r, 6021, x->dgram[1], x->dgram_len[1], 64, false),
+	    "l7_error", "quic ttl: ... a later one with TTL 64: refused");
+	CHECK_INT_EQ(r.e.l7.quic_refused - refused, 2,
+	    "quic ttl: two refusals counted");
+	CHECK_STR_EQ(qdg(&r, 6022, a, 0), "accept",
+	    "quic ttl: decided: allowed");
+	CHECK_STR_EQ(qsend(&r, 6022, b2->dgram[0], b2->dgram_len[0], 63,
+	    false), "l7_error",
+	    "quic ttl: decided: a second hello's part with TTL 63: refused");
+	/* A flow first seen from the server's side: no TTL kept from it. */
+	(void) qserver(&r, 6024, 0x22, 0x57, false);
+	CHECK_STR_EQ(qsend(&r, 6024, y->dgram[0], y->dgram_len[0], 50, false),
+	    "accept", "quic ttl: a flow the server's datagram made: the "
+	    "client's hello (TTL 50) is read");
+	errs = r.e.l7.bad_csum;
+	CHECK_STR_EQ(qsend(&r, 6023, y->dgram[0], y->dgram_len[0], 0, true),
+	    "l7_error", "quic checksum: a wrong UDP checksum: refused unread");
+	CHECK_INT_EQ(r.e.l7.bad_csum - errs, 1, "quic checksum: counted");
+	CHECK_STR_EQ(qdg(&r, 6023, x, 0), "pending",
+	    "quic checksum: ... the flow reads the next one as its first");
+	teardown(&r);
+
+	/* flows.hello_retry = false: the first hello decides, as before. */
+	if (setup(&r, "flows = { hello_retry = false; };")) {
+		CHECK_STR_EQ(qdg(&r, 6030, a, 0), "accept",
+		    "quic hrr off: the first hello, allowed");
+		CHECK_STR_EQ(qdg(&r, 6030, o2, 0), "accept",
+		    "quic hrr off: a second hello for another name: the "
+		    "flow's verdict");
+		CHECK_STR_EQ(qdg(&r, 6030, z, 0), "l7_error",
+		    "quic hrr off: another connection: refused all the same");
+		teardown(&r);
+	}
+	qi_ctx_free(qx);
+}
+
+/* A decided QUIC flow keeps its verdict for flows.udp_timeout idle. */
+static void
+test_udp_timeout(void)
+{
+	struct run		r;
+	struct seg		s;
+	struct nfqd_decision	d;
+	uint8_t			v1[1200], shorthdr[40];
+	size_t			n1;
+
+	if (!setup(&r, "flows = { udp_timeout = 30; tcp_timeout = 600; };"))
+		return;
+	n1 = unit_unhex(rfc9001_a2_packet, v1, sizeof(v1));
+	memset(shorthdr, 0x41, sizeof(shorthdr));
+	s = (struct seg){ "10.0.0.1", "10.0.0.2", 5100, 443, 0, 0, 17, false, 0, 0, 0, NULL };
+	d = decide(&r, mk(&s, v1, n1), 0, 0);
+	CHECK(strcmp(what(&d), "blocked") == 0 && d.rule == 3,
+	    "udp_timeout: the Initial blocked");
+	now += 29000000000ull;
+	d = decide(&r, mk(&s, shorthdr, sizeof(shorthdr)), 0, 0);
+	CHECK(strcmp(what(&d), "blocked") == 0 && d.flow,
+	    "udp_timeout: 29 s idle: the flow's verdict still");
+	now += 31000000000ull;
+	d = decide(&r, mk(&s, shorthdr, sizeof(shorthdr)), 0, 0);
+	CHECK(strcmp(what(&d), "accept") == 0 && !d.flow &&
+	    d.rule == NFQD_DECIDED_DEFAULT,
+	    "udp_timeout: 31 s idle: the flow has ended (not tcp_timeout)");
+	teardown(&r);
+}
+
+/*
+ * tls_ja4 of a hello read from QUIC Initials: its fingerprint starts with
+ * q (test_quic.c checks the value against one computed apart); the same
+ * fingerprint with t, TLS over TCP, is another and does not match.
+ */
+static void
+test_quic_ja4(void)
+{
+	static const char *const fps[] = {
+		"q13d0211an_62ed6f6ca7ad_4d634acda6c0",
+		"t13d0211an_62ed6f6ca7ad_4d634acda6c0",
+	};
+	struct run		r;
+	struct seg		s;
+	struct nfqd_decision	d;
+	struct unit_reports	rs;
+	char			text[1024];
+	uint8_t			v1[1200];
+	size_t			n1, i;
+
+	n1 = unit_unhex(rfc9001_a2_packet, v1, sizeof(v1));
+	for (i = 0; i < 2; i++) {
+		memset(&r, 0, sizeof(r));
+		snprintf(text, sizeof(text),
+		    "queue = { balance = \"0:0\"; };\n"
+		    "rules = ( { name = \"ja4\"; tls_ja4 = \"%s\";"
+		    " verdict = \"repeat\"; mark = 0x10000000; } );\n", fps[i]);
+		memset(&rs, 0, sizeof(rs));
+		if (nfqd_config_load_text(&r.cf, "ja4q.conf", text,
+		    strlen(text), NULL, unit_collect, &rs) != 0) {
+			CHECKF(0, "quic ja4: configuration loads", "%s:%d: %s",
+			    rs.r[0].file, rs.r[0].line, rs.r[0].msg);
+			return;
+		}
+		if (!CHECK(nfqd_engine_init(&r.e, &r.cf, r.cf.rules, r.ctr,
+		    NULL, NULL, 0) == 0, "quic ja4: engine init")) {
+			nfqd_config_free(&r.cf);
+			return;
+		}
+		r.ok = true;
+		s = (struct seg){ "10.0.0.1", "10.0.0.2", 5100, 443, 0, 0, 17,
+		    false, 0, 0, 0, NULL };
+		d = decide(&r, mk(&s, v1, n1), 0, 0);
+		if (i == 0)
+			CHECK(strcmp(what(&d), "blocked") == 0 && d.rule == 0,
+			    "QUIC v1 Initial: tls_ja4 with its q fingerprint "
+			    "blocks it");
+		else
+			CHECK(strcmp(what(&d), "accept") == 0 &&
+			    d.rule == NFQD_DECIDED_DEFAULT,
+			    "QUIC v1 Initial: the t fingerprint of the same "
+			    "hello does not match it");
+		teardown(&r);
+	}
+}
+
+/*
+ * QUIC: a datagram whose Initial completes a blocked hello, then a packet
+ * refused (another Destination Connection ID, which RFC 9000 12.2 lets a
+ * server ignore): the hello still goes to the rules.
+ */
+static void
+test_quic_refused_after(void)
+{
+	static const uint8_t	other_dcid[] = {
+		0xc0, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x05,
+	};
+	struct run		r;
+	struct seg		s;
+	struct nfqd_decision	d;
+	uint8_t			v1[1300];
+	size_t			n1;
+
+	if (!setup(&r, "l7_error_verdict = \"accept\";"))
+		return;
+	n1 = unit_unhex(rfc9001_a2_packet, v1, 1200);
+	memcpy(v1 + n1, other_dcid, sizeof(other_dcid));
+	s = (struct seg){ "10.0.0.1", "10.0.0.2", 5300, 443, 0, 0, 17, false,
+	    0, 0, 0, NULL };
+	d = decide(&r, mk(&s, v1, n1 + sizeof(other_dcid)), 0, 0);
+	CHECK(strcmp(what(&d), "blocked") == 0 && d.rule == 3 &&
+	    d.status == NFQD_PKT_OK, "QUIC: a blocked hello, then a packet "
+	    "for another connection ID: blocked by its rule");
+	d = decide(&r, mk(&s, v1, n1), 0, 0);
+	CHECK(strcmp(what(&d), "blocked") == 0 && d.rule == 3,
+	    "... the flow decided so");
+	teardown(&r);
+}
+
+int
+main(void)
+{
+	test_quic_refused_after();
+	test_quic();
+	test_quic_conns();
+	test_udp_timeout();
+	test_quic_ja4();
+	return unit_done();
+}
