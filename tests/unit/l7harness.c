@@ -148,7 +148,17 @@ mk(const struct seg *s, const uint8_t *pay, size_t n)
 	return len;
 }
 
-const char	*setsfile = "/tmp/nfqd-test-l7-names.txt";
+/* One file per process: the three programs (and clones of the tree) may
+ * run at the same time. */
+static char	 setsbuf[64];
+const char	*setsfile = setsbuf;
+
+__attribute__((constructor)) static void
+setsfile_name(void)
+{
+	snprintf(setsbuf, sizeof(setsbuf), "/tmp/nfqd-test-l7-names.%ld.txt",
+	    (long)getpid());
+}
 /* Names setup() adds to the set, making it big enough for the name
  * prefetch (NFQD_L7_PF_BYTES). */
 unsigned	 set_filler;

@@ -18,7 +18,6 @@
 
 #define D	0x10000000u	/* the rules' drop mark */
 #define P	0x20000000u	/* flows.pending_mark */
-#define REPEAT_D	NF_REPEAT
 
 struct seg {
 	const char	*src, *dst;
