@@ -14,6 +14,7 @@
 #include "unit.h"
 
 static char	dir[PATH_MAX];
+static char	setfile[PATH_MAX + 16];
 static unsigned	nfiles;
 
 /* The file every case starts from. */
@@ -26,8 +27,9 @@ static unsigned	nfiles;
  * it; a new setting without one here fails the test.  balance: a change
  * of range is queue.balance's; base shows there too.
  */
-/* The name_sets case's list. */
-#define SETFILE	"/tmp/nfqd-test-settings-names.txt"
+/* Where a row names the name_sets case's list: load_text() puts setfile
+ * (in this run's own directory) there. */
+#define SETFILE	"@SETFILE@"
 
 static const struct {
 	const char	*name;
@@ -128,9 +130,15 @@ static int
 load_text(struct nfqd_config *cf, const char *name, const char *text)
 {
 	struct unit_reports	rs;
-	char			path[PATH_MAX + 32];
+	char			path[PATH_MAX + 32], buf[sizeof(setfile) + 4096];
+	const char		*at;
 	int			r;
 
+	if ((at = strstr(text, SETFILE)) != NULL) {
+		snprintf(buf, sizeof(buf), "%.*s%s%s", (int)(at - text), text,
+		    setfile, at + strlen(SETFILE));
+		text = buf;
+	}
 	snprintf(path, sizeof(path), "%s/c%u.conf", dir, nfiles++);
 	if (unit_write_text(path, text) == -1)
 		return CHECK(0, unit_fmt("%s: writing", name));
@@ -232,11 +240,12 @@ test_every_setting(void)
 int
 main(void)
 {
-	if (unit_mkdtemp(dir, sizeof(dir)) == -1 ||
-	    unit_write_text(SETFILE, "example.com\n") == -1)
+	if (unit_mkdtemp(dir, sizeof(dir)) == -1)
+		return 1;
+	snprintf(setfile, sizeof(setfile), "%s/names.txt", dir);
+	if (unit_write_text(setfile, "example.com\n") == -1)
 		return 1;
 	test_every_setting();
-	unlink(SETFILE);
 	unit_rmtree(dir);
 	return unit_done();
 }
