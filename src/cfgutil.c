@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "nfqd/cfgtext.h"
 #include "nfqd/cfgutil.h"
@@ -174,6 +175,13 @@ cfg_choice(struct nfqd_cfgctx *c, config_setting_t *s,
 		strncat(list, choices[i], sizeof(list) - strlen(list) - 1);
 		strncat(list, "\"", sizeof(list) - strlen(list) - 1);
 	}
+	/* iptables writes ACCEPT and DROP. */
+	for (i = 0; i < n; i++)
+		if (strcasecmp(v, choices[i]) == 0) {
+			cfg_err(c, s, "\"%s\" is not one of %s: write it in "
+			    "lower case, \"%s\"", v, list, choices[i]);
+			return -1;
+		}
 	cfg_err(c, s, "\"%s\" is not one of %s", v, list);
 	return -1;
 }

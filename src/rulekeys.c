@@ -95,6 +95,12 @@ parse_cidr(const char *str, struct nfqd_cidr *out, char *why, size_t wlen)
 		snprintf(why, wlen, "\"%s\" is not an address or prefix", str);
 		return -1;
 	}
+	if (strchr(p, ',') != NULL) {
+		snprintf(why, wlen, "\"%s\": a string holds one address or "
+		    "prefix; write several as a list, [\"10.0.0.0/8\", "
+		    "\"192.168.0.0/16\"]", str);
+		return -1;
+	}
 	if ((slash = strchr(buf, '/')) != NULL)
 		*slash = '\0';
 	if (inet_pton(AF_INET, buf, out->addr) == 1) {
@@ -238,6 +244,16 @@ parse_port(struct nfqd_ruleload *l, config_setting_t *s, config_setting_t *e,
 		b = strtoul(p, &end, 10);
 		if (errno != 0)
 			goto range;
+	}
+	if (*end == ':' && b == a && isdigit((unsigned char)end[1])) {
+		rerr(l, s, "\"%s\": write a range with '-' (\"%.*s-%s\"), "
+		    "not iptables' ':'", v, (int)(end - v), v, end + 1);
+		return -1;
+	}
+	if (*end == ',') {
+		rerr(l, s, "\"%s\": a string holds one port or range; write "
+		    "several as a list, [80, 443]", v);
+		return -1;
 	}
 	if (*end != '\0')
 		goto bad;

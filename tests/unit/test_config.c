@@ -494,7 +494,8 @@ test_paths_and_choices(void)
 	expect_error("log_level in capitals",
 	    "daemon = { log_level = \"DEBUG\"; };\n", 1,
 	    "daemon.log_level: \"DEBUG\" is not one of \"error\", "
-	    "\"warning\", \"notice\", \"info\" or \"debug\"");
+	    "\"warning\", \"notice\", \"info\" or \"debug\": write it in "
+	    "lower case, \"debug\"");
 	expect_error("default_verdict reject",
 	    "\n\ndefault_verdict = \"reject\";\n", 3,
 	    "default_verdict: \"reject\" is not one of \"accept\" or "
@@ -513,7 +514,8 @@ test_paths_and_choices(void)
 	    "flows.connmark: must be a string in double quotes");
 	expect_error("flows.connmark in capitals",
 	    "flows = { connmark = \"AUTO\"; };\n", 1,
-	    "flows.connmark: \"AUTO\" is not one of \"off\" or \"auto\"");
+	    "flows.connmark: \"AUTO\" is not one of \"off\" or \"auto\": "
+	    "write it in lower case, \"auto\"");
 	expect_error("connmark at the top level",
 	    "connmark = \"auto\";\n", 1,
 	    "connmark: unknown setting; did you mean 'flows.connmark'?");

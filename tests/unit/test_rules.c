@@ -174,6 +174,12 @@ test_errors_addrs(void)
 	rule_error("cidr /129",
 	    "{ name = \"r\"; src = \"fd00::/129\"; verdict = \"drop\"; }", 3,
 	    "rule \"r\": src: \"fd00::/129\": prefix length must be 0 to 128");
+	rule_error("two prefixes in one string",
+	    "{ name = \"r\"; src = \"10.0.0.0/8,192.168.0.0/16\"; "
+	    "verdict = \"drop\"; }", 3,
+	    "rule \"r\": src: \"10.0.0.0/8,192.168.0.0/16\": a string holds "
+	    "one address or prefix; write several as a list, "
+	    "[\"10.0.0.0/8\", \"192.168.0.0/16\"]");
 	rule_error("cidr host bits",
 	    "{ name = \"r\"; src = \"10.0.0.1/8\"; verdict = \"drop\"; }", 3,
 	    "rule \"r\": src: \"10.0.0.1/8\" has host bits set; did you mean "
@@ -233,6 +239,19 @@ test_errors_ports(void)
 	    "{ name = \"r\"; dst_port = \"http\"; verdict = \"drop\"; }", 3,
 	    "rule \"r\": dst_port: \"http\" is not a port, range (\"a-b\") or "
 	    "negation (\"!port\")");
+	rule_error("iptables' port range",
+	    "{ name = \"r\"; dst_port = \"!80:90\"; verdict = \"drop\"; }",
+	    3, "rule \"r\": dst_port: \"!80:90\": write a range with '-' "
+	    "(\"!80-90\"), not iptables' ':'");
+	rule_error("two ports in one string",
+	    "{ name = \"r\"; dst_port = \"80,443\"; verdict = \"drop\"; }",
+	    3, "rule \"r\": dst_port: \"80,443\": a string holds one port "
+	    "or range; write several as a list, [80, 443]");
+	rule_error("iptables' ACCEPT",
+	    "{ name = \"r\"; verdict = \"ACCEPT\"; }", 3,
+	    "rule \"r\": verdict: \"ACCEPT\" is not one of \"accept\", "
+	    "\"drop\", \"repeat\", \"queue\" or \"continue\": write it in "
+	    "lower case, \"accept\"");
 	rule_error("empty port list",
 	    "{ name = \"r\"; dst_port = (); verdict = \"drop\"; }", 3,
 	    "rule \"r\": dst_port: an empty list matches nothing");
