@@ -3,6 +3,7 @@
  * file, one row each, and the readers of the few that are more than a
  * boolean, a number in a range, a word from a list or a path.
  */
+#include <ctype.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -487,12 +488,46 @@ suggest(const char *group, const char *name, char *out, size_t len)
 	}
 }
 
+/*
+ * Settings other NFQUEUE programs have and nfqd expresses another way:
+ * what to write instead, for a name in any group (any case, '-' as '_').
+ */
+#define SAY_QUEUE	"nfqd serves a range of queues, queue.balance = " \
+			"\"A:B\" (iptables' --queue-num N is \"N:N\")"
+#define SAY_WORKERS	"nfqd runs one worker per queue of queue.balance"
+static const struct {
+	const char	*name;
+	const char	*say;
+} others[] = {
+	{ "queue_num", SAY_QUEUE },	{ "num", SAY_QUEUE },
+	{ "queue_number", SAY_QUEUE },	{ "number", SAY_QUEUE },
+	{ "queue_id", SAY_QUEUE },	{ "workers", SAY_WORKERS },
+	{ "threads", SAY_WORKERS },	{ "nworkers", SAY_WORKERS },
+	{ "worker_count", SAY_WORKERS }, { "num_workers", SAY_WORKERS },
+};
+
+static const char *
+other_name(const char *name)
+{
+	char	norm[32];
+	size_t	i;
+
+	for (i = 0; name[i] != '\0' && i + 1 < sizeof(norm); i++)
+		norm[i] = name[i] == '-' ? '_' :
+		    (char)tolower((unsigned char)name[i]);
+	norm[i] = '\0';
+	for (i = 0; i < NFQD_ARRAY_SIZE(others); i++)
+		if (strcmp(norm, others[i].name) == 0)
+			return others[i].say;
+	return NULL;
+}
+
 void
 nfqd_settings_walk(struct nfqd_cfgload *c, const char *group,
     config_setting_t *grp)
 {
 	config_setting_t	*s;
-	const char		*name;
+	const char		*name, *say;
 	char			 hint[160];
 	size_t			 k;
 	int			 i;
@@ -507,6 +542,10 @@ nfqd_settings_walk(struct nfqd_cfgload *c, const char *group,
 		if (k < NFQD_ARRAY_SIZE(table)) {
 			c->seen[k] = s;
 			read_typed(c, &table[k], s);
+			continue;
+		}
+		if (name != NULL && (say = other_name(name)) != NULL) {
+			cerr(c, s, "unknown setting; %s", say);
 			continue;
 		}
 		suggest(group, name != NULL ? name : "", hint, sizeof(hint));

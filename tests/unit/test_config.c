@@ -265,6 +265,17 @@ test_values(void)
 static void
 test_unknown(void)
 {
+	/* Other programs' settings, said the way nfqd has them. */
+	expect_error("queue_num at the top level", "queue_num = 3;\n", 1,
+	    "queue_num: unknown setting; nfqd serves a range of queues, "
+	    "queue.balance = \"A:B\" (iptables' --queue-num N is \"N:N\")");
+	expect_error("queue-num in queue, capitals",
+	    "queue = { Queue-Num = 3; };\n", 1,
+	    "queue.Queue-Num: unknown setting; nfqd serves a range of queues, "
+	    "queue.balance = \"A:B\" (iptables' --queue-num N is \"N:N\")");
+	expect_error("workers", "workers = 4;\n", 1,
+	    "workers: unknown setting; nfqd runs one worker per queue of "
+	    "queue.balance");
 	expect_error("fail-open in queue",
 	    "queue = {\n"
 	    "\tfail-open = true;\n"
