@@ -495,6 +495,8 @@ suggest(const char *group, const char *name, char *out, size_t len)
 #define SAY_QUEUE	"nfqd serves a range of queues, queue.balance = " \
 			"\"A:B\" (iptables' --queue-num N is \"N:N\")"
 #define SAY_WORKERS	"nfqd runs one worker per queue of queue.balance"
+#define SAY_GROUP	"the workers take daemon.user's own group, and no " \
+			"other"
 static const struct {
 	const char	*name;
 	const char	*say;
@@ -504,6 +506,7 @@ static const struct {
 	{ "queue_id", SAY_QUEUE },	{ "workers", SAY_WORKERS },
 	{ "threads", SAY_WORKERS },	{ "nworkers", SAY_WORKERS },
 	{ "worker_count", SAY_WORKERS }, { "num_workers", SAY_WORKERS },
+	{ "group", SAY_GROUP },
 };
 
 static const char *

@@ -273,6 +273,9 @@ test_unknown(void)
 	    "queue = { Queue-Num = 3; };\n", 1,
 	    "queue.Queue-Num: unknown setting; nfqd serves a range of queues, "
 	    "queue.balance = \"A:B\" (iptables' --queue-num N is \"N:N\")");
+	expect_error("daemon.group", "daemon = { group = \"nogroup\"; };\n", 1,
+	    "daemon.group: unknown setting; the workers take daemon.user's "
+	    "own group, and no other");
 	expect_error("workers", "workers = 4;\n", 1,
 	    "workers: unknown setting; nfqd runs one worker per queue of "
 	    "queue.balance");
