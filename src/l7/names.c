@@ -337,7 +337,7 @@ nfqd_names_shown(char *buf, size_t size, const uint8_t *s, size_t len)
 /*
  * Why the element text (its '=' dropped: s[0..len)) is refused, in the
  * words a list's author needs: the common mistakes (a wildcard, adblock
- * syntax, a URL) by name, then the first byte or label at fault.
+ * or dnsmasq syntax, a URL) by name, then the first byte or label at fault.
  */
 static int
 refuse(const uint8_t *text, size_t tlen, const uint8_t *s, size_t len,
@@ -361,6 +361,12 @@ refuse(const uint8_t *text, size_t tlen, const uint8_t *s, size_t len,
 	if (memmem(s, len, "://", 3) != NULL)
 		return nfqd_errf(err, errlen, EINVAL, "%s: a URL, not a name",
 		    q);
+	if ((len > 9 && memcmp(s, "address=/", 9) == 0) ||
+	    (len > 8 && memcmp(s, "server=/", 8) == 0) ||
+	    (len > 7 && memcmp(s, "local=/", 7) == 0))
+		return nfqd_errf(err, errlen, EINVAL, "%s: dnsmasq syntax "
+		    "(\"address=/name/...\") is not supported: write the name "
+		    "alone", q);
 	for (i = 0; i < len; i++) {
 		c = s[i];
 		if (c >= 'A' && c <= 'Z')

@@ -281,6 +281,15 @@ test_errors(void)
 		    "(\"||name^\") is not supported: write the name alone" },
 		{ "http://example.com/\n", 0, "1: \"http://example.com/\": a "
 		    "URL, not a name" },
+		{ "address=/ads.example/0.0.0.0\n", 0,
+		    "1: \"address=/ads.example/0.0.0.0\": dnsmasq syntax "
+		    "(\"address=/name/...\") is not supported: write the name "
+		    "alone" },
+		{ "server=/ads.example/\n", 0, "1: \"server=/ads.example/\": "
+		    "dnsmasq syntax (\"address=/name/...\") is not supported: "
+		    "write the name alone" },
+		{ "address=x.example\n", 0, "1: \"address=x.example\": byte "
+		    "0x3d ('=') is not allowed in a name" },
 		{ "127.0.0.1\n", 0, "1: \"127.0.0.1\": an address with no "
 		    "name after it" },
 		{ "a\n0.0.0.0   # nothing\n", 0, "2: \"0.0.0.0\": an address "
