@@ -6,12 +6,14 @@
  */
 #include <stddef.h>
 #include <limits.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "nfqd/cfgutil.h"
+#include "nfqd/ipproto.h"
 #include "nfqd/l7.h"
 #include "nfqd/l7/ja4.h"
 #include "nfqd/l7/names.h"
@@ -396,12 +398,132 @@ nfqd_l7_rule_begin(struct nfqd_ruleload *l)
 {
 	unsigned	k;
 
+	_Static_assert(NFQD_M_JA4 == NFQD_M_L7 << 10 &&
+	    NFQD_M_L7ALL == (NFQD_M_L7 << 11) - NFQD_M_L7,
+	    "l7s[] has a place for each application-layer key");
+	for (k = 0; k < NFQD_ARRAY_SIZE(l->l7s); k++)
+		l->l7s[k] = NULL;
+
 	l->r->l7x = NFQD_NONE;
 	l->r->flow = 2;		/* not said */
 	l->l7hash = NFQD_FNV_INIT;
 	l->flow = NULL;
 	for (k = 0; k < NFQD_NK_MAX; k++)
 		l->nb[k] = NULL;
+}
+
+#define LP(p)	(1u << (p))
+#define LP_HELLO	(LP(NFQD_L7P_TLS) | LP(NFQD_L7P_QUIC))
+
+/* What each application-layer key reads, by its NFQD_M_* bit from
+ * NFQD_M_L7 on (l7 = "..." is the flow's protocol itself). */
+static const struct {
+	const char	*key;
+	unsigned	 protos;	/* LP() of the protocols it is in */
+	const char	*from;
+} l7reads[] = {
+	{ "l7", 0, NULL },
+	{ "tls_sni", LP_HELLO, "TLS and QUIC hellos" },
+	{ "http_host", LP(NFQD_L7P_HTTP), "HTTP requests" },
+	{ "dns_qname", LP(NFQD_L7P_DNS), "DNS queries" },
+	{ "server_name", LP_HELLO | LP(NFQD_L7P_HTTP),
+	    "TLS and QUIC hellos and HTTP requests" },
+	{ "alpn", LP_HELLO, "TLS and QUIC hellos" },
+	{ "http_method", LP(NFQD_L7P_HTTP), "HTTP requests" },
+	{ "http_path", LP(NFQD_L7P_HTTP), "HTTP requests" },
+	{ "dns_qtype", LP(NFQD_L7P_DNS), "DNS queries" },
+	{ "tls_ech", LP_HELLO, "TLS and QUIC hellos" },
+	{ "tls_ja4", LP_HELLO, "TLS and QUIC hellos" },
+};
+
+/* l7 = "..."'s protocols, and what they are. */
+static const char *const l7flows[NFQD_L7P_MAX] = {
+	"flows of no protocol nfqd reads", "TLS flows", "HTTP flows",
+	"DNS messages", "QUIC flows",
+};
+
+static unsigned
+l7key_protos(const struct nfqd_rule_l7 *x, unsigned b, const char **from)
+{
+	if (b == 0) {
+		*from = l7flows[x->proto];
+		return LP(x->proto);
+	}
+	*from = l7reads[b].from;
+	return l7reads[b].protos;
+}
+
+void
+nfqd_l7_rule_check(struct nfqd_ruleload *l)
+{
+	const struct nfqd_rule	*r = l->r;
+	const struct nfqd_rule_l7 *x;
+	const char		*from, *from2, *over;
+	unsigned		 b, j, p, all = LP(NFQD_L7P_MAX) - 1, have;
+	char			 pb[16];
+
+	_Static_assert(NFQD_ARRAY_SIZE(l7reads) == NFQD_ARRAY_SIZE(l->l7s),
+	    "l7reads[] names each key");
+	if ((r->matchers & NFQD_M_L7ALL) == 0 || r->l7x == NFQD_NONE)
+		return;
+	x = &l->rs->l7x[r->l7x];
+	/* The keys against each other: one packet carries one protocol. */
+	for (b = 0; b < NFQD_ARRAY_SIZE(l7reads); b++) {
+		if (!(r->matchers & (NFQD_M_L7 << b)) || l->l7s[b] == NULL)
+			continue;
+		p = l7key_protos(x, b, &from);
+		if ((all & p) != 0) {
+			all &= p;
+			continue;
+		}
+		for (j = 0; j < b; j++) {
+			if (!(r->matchers & (NFQD_M_L7 << j)) ||
+			    (l7key_protos(x, j, &from2) & p) != 0)
+				continue;
+			if (j == 0)
+				rerr(l, l->l7s[b], "never matches with l7 = "
+				    "\"%s\": it reads %s, and that is for %s",
+				    nfqd_l7_proto_str(x->proto), from, from2);
+			else
+				rerr(l, l->l7s[b], "never matches with %s: it "
+				    "reads %s, and %s reads %s",
+				    l7reads[j].key, from, l7reads[j].key, from2);
+			return;
+		}
+		rerr(l, l->l7s[b], "never matches with the rule's other "
+		    "keys: it reads %s", from);
+		return;
+	}
+	if (!(r->matchers & NFQD_M_PROTO))
+		return;
+	/* What each transport carries (l7.c: TLS and HTTP over TCP, QUIC
+	 * over UDP, DNS over both). */
+	have = LP(NFQD_L7P_NONE);
+	if (r->proto == IPPROTO_TCP)
+		have |= LP(NFQD_L7P_TLS) | LP(NFQD_L7P_HTTP) |
+		    LP(NFQD_L7P_DNS);
+	else if (r->proto == IPPROTO_UDP)
+		have |= LP(NFQD_L7P_DNS) | LP(NFQD_L7P_QUIC);
+	if ((all & have) != 0)
+		return;
+	for (b = 0; b < NFQD_ARRAY_SIZE(l7reads); b++)
+		if ((r->matchers & (NFQD_M_L7 << b)) &&
+		    (l7key_protos(x, b, &from) & have) == 0)
+			break;
+	if (b == NFQD_ARRAY_SIZE(l7reads))
+		return;		/* not reached: all & have would be 0 */
+	p = l7key_protos(x, b, &from);
+	over = (p & (LP(NFQD_L7P_TLS) | LP(NFQD_L7P_HTTP))) != 0 ?
+	    ((p & LP(NFQD_L7P_QUIC)) != 0 ? "TCP and UDP" : "TCP") :
+	    (p & LP(NFQD_L7P_DNS)) != 0 ? "TCP and UDP" : "UDP";
+	if (b == 0)
+		rerr(l, l->proto, "\"%s\" never carries what l7 = \"%s\" is "
+		    "for (%s, over %s)", nfqd_proto_name(r->proto, pb,
+		    sizeof(pb)), nfqd_l7_proto_str(x->proto), from, over);
+	else
+		rerr(l, l->proto, "\"%s\" never carries what %s reads (%s, "
+		    "over %s)", nfqd_proto_name(r->proto, pb, sizeof(pb)),
+		    l7reads[b].key, from, over);
 }
 
 /*

@@ -862,7 +862,13 @@ nfqd_rulekey_read(struct nfqd_ruleload *l, config_setting_t *s)
 	}
 	for (i = 0; i < nfqd_l7_nrulekeys && n < NKEYS; i++) {
 		if (k != NULL && strcmp(k, nfqd_l7_rulekeys[i].name) == 0) {
+			uint32_t	before = l->r->matchers, b;
+
 			nfqd_l7_rulekeys[i].read(l, s);
+			for (b = 0; b < NFQD_ARRAY_SIZE(l->l7s); b++)
+				if ((l->r->matchers & ~before) &
+				    (NFQD_M_L7 << b))
+					l->l7s[b] = s;
 			return;
 		}
 		names[n++] = nfqd_l7_rulekeys[i].name;

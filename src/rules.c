@@ -141,6 +141,7 @@ check_rule(struct nfqd_ruleload *l, config_setting_t *g)
 	    r->proto != IPPROTO_ICMPV6)
 		rerr(l, l->icmp, "needs proto \"icmp\" or \"icmpv6\", not "
 		    "\"%s\"", nfqd_proto_name(r->proto, pb, sizeof(pb)));
+	nfqd_l7_rule_check(l);
 }
 
 /* FNV-1a over the definition: what decides whether counters carry over. */

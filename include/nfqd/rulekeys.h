@@ -32,6 +32,9 @@ struct nfqd_ruleload {
 	bool			 queue_ok;	/* queue = N was valid */
 	/* its application-layer keys (l7keys.c) */
 	config_setting_t	*flow;
+	config_setting_t	*l7s[11];	/* by NFQD_M_* bit from
+						   NFQD_M_L7 on: the key
+						   that set it */
 	struct nfqd_names_builder *nb[NFQD_NK_MAX];	/* its own names */
 	uint64_t		 l7hash;	/* of its l7 keys' values */
 	uint32_t		 cap_l7x;
@@ -52,6 +55,9 @@ extern const size_t nfqd_l7_nrulekeys;
 
 /* Around reading one rule's keys: set up, then finish (ok: no error). */
 void	nfqd_l7_rule_begin(struct nfqd_ruleload *l);
+/* An error where the rule's application-layer keys, with its proto,
+ * can never meet in one packet. */
+void	nfqd_l7_rule_check(struct nfqd_ruleload *l);
 void	nfqd_l7_rule_end(struct nfqd_ruleload *l, bool ok);
 /* name_sets = ( ... ), before the rules that name them. */
 void	nfqd_l7_sets_load(struct nfqd_ruleload *l, config_setting_t *list);

@@ -330,6 +330,61 @@ test_errors_verdicts(void)
 	    "\"0x10/0xff\")");
 }
 
+/* Application-layer keys that can never meet in one packet. */
+static void
+test_errors_never(void)
+{
+	struct nfqd_config	cf;
+	static const char *const ok[] = {
+		"{ name = \"r\"; proto = \"udp\"; tls_sni = \"a.example\"; "
+		"verdict = \"drop\"; }",
+		"{ name = \"r\"; proto = \"tcp\"; dns_qname = \"a.example\"; "
+		"verdict = \"drop\"; }",
+		"{ name = \"r\"; server_name = \"a.example\"; "
+		"http_path = \"/x\"; verdict = \"drop\"; }",
+		"{ name = \"r\"; l7 = \"quic\"; alpn = \"h3\"; "
+		"verdict = \"drop\"; }",
+		"{ name = \"r\"; proto = \"icmp\"; l7 = \"none\"; "
+		"verdict = \"drop\"; }",
+	};
+	size_t			i;
+
+	rule_error("http_host with dns_qname",
+	    "{ name = \"r\"; dns_qname = \"b.example\";\n"
+	    "http_host = \"a.example\"; verdict = \"drop\"; }", 3,
+	    "rule \"r\": dns_qname: never matches with http_host: it reads "
+	    "DNS queries, and http_host reads HTTP requests");
+	rule_error("tls_sni with http_method",
+	    "{ name = \"r\"; tls_sni = \"a.example\"; http_method = \"GET\"; "
+	    "verdict = \"drop\"; }", 3,
+	    "rule \"r\": http_method: never matches with tls_sni: it reads "
+	    "HTTP requests, and tls_sni reads TLS and QUIC hellos");
+	rule_error("l7 quic with http_path",
+	    "{ name = \"r\"; l7 = \"quic\"; http_path = \"/x\"; "
+	    "verdict = \"drop\"; }", 3,
+	    "rule \"r\": http_path: never matches with l7 = \"quic\": it "
+	    "reads HTTP requests, and that is for QUIC flows");
+	rule_error("proto udp with l7 tls",
+	    "{ name = \"r\"; proto = \"udp\"; l7 = \"tls\"; "
+	    "verdict = \"drop\"; }", 3,
+	    "rule \"r\": proto: \"udp\" never carries what l7 = \"tls\" is "
+	    "for (TLS flows, over TCP)");
+	rule_error("proto udp with http_host",
+	    "{ name = \"r\"; proto = \"udp\"; http_host = \"a.example\"; "
+	    "verdict = \"drop\"; }", 3,
+	    "rule \"r\": proto: \"udp\" never carries what http_host reads "
+	    "(HTTP requests, over TCP)");
+	rule_error("proto icmp with tls_sni",
+	    "{ name = \"r\"; proto = \"icmp\"; tls_sni = \"a.example\"; "
+	    "verdict = \"drop\"; }", 3,
+	    "rule \"r\": proto: \"icmp\" never carries what tls_sni reads "
+	    "(TLS and QUIC hellos, over TCP and UDP)");
+	for (i = 0; i < NFQD_ARRAY_SIZE(ok); i++)
+		if (rules_ok(unit_fmt("keys that meet: %s", ok[i]), &cf,
+		    ok[i]))
+			nfqd_config_free(&cf);
+}
+
 static void
 test_errors_l4(void)
 {
@@ -2275,6 +2330,7 @@ main(void)
 	test_errors_ports();
 	test_errors_verdicts();
 	test_errors_l4();
+	test_errors_never();
 	test_errors_rate();
 	test_errors_names();
 	test_ja4_key();
