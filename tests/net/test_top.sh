@@ -93,5 +93,5 @@ stop_nfqd
 ctl -s "$shm" top --batch --iterations 1 >/dev/null 2>"$TMP/err"
 check "top when nfqd is gone: exit 1" "$?" 1
 check "top when nfqd is gone: message" "$(cat "$TMP/err")" \
-    "nfqctl: $shm: No such file or directory"
+    "nfqctl: $shm: No such file or directory (is nfqd running?)"
 finish
