@@ -207,9 +207,8 @@ cfg_path(struct nfqd_cfgctx *c, config_setting_t *s, char *dst, size_t len,
 		cfg_err(c, s, "path is too long");
 }
 
-/* Lower case, '-' to '_': how people misspell setting names. */
-static void
-normalize(const char *in, char *out, size_t len)
+void
+cfg_normalize(const char *in, char *out, size_t len)
 {
 	size_t	i;
 
@@ -228,7 +227,7 @@ cfg_suggest(const char *name, const char *strip_prefix,
 	size_t		 i, plen;
 	unsigned	 d, bestd = maxd + 1;
 
-	normalize(name, norm, sizeof(norm));
+	cfg_normalize(name, norm, sizeof(norm));
 	if (strip_prefix != NULL) {
 		plen = strlen(strip_prefix);
 		if (strncmp(p, strip_prefix, plen) == 0 && p[plen] == '_')

@@ -830,18 +830,13 @@ static const struct {
 static const char *
 spelled(const char *k)
 {
-	size_t	i, j;
+	char	norm[32];
+	size_t	i;
 
-	for (i = 0; i < NFQD_ARRAY_SIZE(spellings); i++) {
-		const char	*s = spellings[i].theirs;
-
-		for (j = 0; k[j] != '\0' && s[j] != '\0'; j++)
-			if ((k[j] == '-' ? '_' : tolower((unsigned char)k[j])) !=
-			    s[j])
-				break;
-		if (k[j] == '\0' && s[j] == '\0')
+	cfg_normalize(k, norm, sizeof(norm));
+	for (i = 0; i < NFQD_ARRAY_SIZE(spellings); i++)
+		if (strcmp(norm, spellings[i].theirs) == 0)
 			return spellings[i].ours;
-	}
 	return NULL;
 }
 

@@ -3,7 +3,6 @@
  * file, one row each, and the readers of the few that are more than a
  * boolean, a number in a range, a word from a list or a path.
  */
-#include <ctype.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -515,10 +514,7 @@ other_name(const char *name)
 	char	norm[32];
 	size_t	i;
 
-	for (i = 0; name[i] != '\0' && i + 1 < sizeof(norm); i++)
-		norm[i] = name[i] == '-' ? '_' :
-		    (char)tolower((unsigned char)name[i]);
-	norm[i] = '\0';
+	cfg_normalize(name, norm, sizeof(norm));
 	for (i = 0; i < NFQD_ARRAY_SIZE(others); i++)
 		if (strcmp(norm, others[i].name) == 0)
 			return others[i].say;

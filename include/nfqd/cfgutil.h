@@ -57,6 +57,10 @@ int	cfg_choice(struct nfqd_cfgctx *c, config_setting_t *s,
 void	cfg_path(struct nfqd_cfgctx *c, config_setting_t *s, char *dst,
 	    size_t len, bool empty_ok);
 
+/* name in out (len bytes), lower case and '-' as '_': how people
+ * misspell setting names. */
+void	cfg_normalize(const char *name, char *out, size_t len);
+
 /*
  * The closest of names[0..n) to name, by the usual misspellings ('-' for
  * '_', capitals, a repeated prefix such as "queue_", a typo) within maxd
