@@ -219,6 +219,19 @@ cfg_normalize(const char *in, char *out, size_t len)
 }
 
 const char *
+cfg_alias(const char *name, const struct cfg_alias *a, size_t n)
+{
+	char	norm[64];
+	size_t	i;
+
+	cfg_normalize(name, norm, sizeof(norm));
+	for (i = 0; i < n; i++)
+		if (strcmp(norm, a[i].name) == 0)
+			return a[i].say;
+	return NULL;
+}
+
+const char *
 cfg_suggest(const char *name, const char *strip_prefix,
     const char *const names[], size_t n, unsigned maxd)
 {

@@ -803,10 +803,7 @@ static const struct nfqd_rulekey keys[] = {
  * an edit distance of 2 ("dport" is 3 from "dst_port"), and what people
  * who write those rules every day type first.
  */
-static const struct {
-	const char	*theirs;
-	const char	*ours;
-} spellings[] = {
+static const struct cfg_alias spellings[] = {
 	{ "dport", "dst_port" },	{ "sport", "src_port" },
 	{ "dports", "dst_port" },	{ "sports", "src_port" },
 	{ "destination_port", "dst_port" }, { "source_port", "src_port" },
@@ -825,20 +822,6 @@ static const struct {
 	{ "qtype", "dns_qtype" },	{ "method", "http_method" },
 	{ "path", "http_path" },	{ "ja4", "tls_ja4" },
 };
-
-/* Our key for another tool's spelling of it (any case, '-' as '_'). */
-static const char *
-spelled(const char *k)
-{
-	char	norm[32];
-	size_t	i;
-
-	cfg_normalize(k, norm, sizeof(norm));
-	for (i = 0; i < NFQD_ARRAY_SIZE(spellings); i++)
-		if (strcmp(norm, spellings[i].theirs) == 0)
-			return spellings[i].ours;
-	return NULL;
-}
 
 void
 nfqd_rulekey_read(struct nfqd_ruleload *l, config_setting_t *s)
@@ -868,7 +851,8 @@ nfqd_rulekey_read(struct nfqd_ruleload *l, config_setting_t *s)
 		}
 		names[n++] = nfqd_l7_rulekeys[i].name;
 	}
-	if ((hint = spelled(k != NULL ? k : "")) == NULL)
+	if ((hint = cfg_alias(k != NULL ? k : "", spellings,
+	    NFQD_ARRAY_SIZE(spellings))) == NULL)
 		hint = cfg_suggest(k != NULL ? k : "", NULL, names, n, 2);
 	if (hint != NULL)
 		rerr(l, s, "unknown setting; did you mean '%s'?", hint);

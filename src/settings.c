@@ -496,10 +496,7 @@ suggest(const char *group, const char *name, char *out, size_t len)
 #define SAY_WORKERS	"nfqd runs one worker per queue of queue.balance"
 #define SAY_GROUP	"the workers take daemon.user's own group, and no " \
 			"other"
-static const struct {
-	const char	*name;
-	const char	*say;
-} others[] = {
+static const struct cfg_alias others[] = {
 	{ "queue_num", SAY_QUEUE },	{ "num", SAY_QUEUE },
 	{ "queue_number", SAY_QUEUE },	{ "number", SAY_QUEUE },
 	{ "queue_id", SAY_QUEUE },	{ "workers", SAY_WORKERS },
@@ -507,19 +504,6 @@ static const struct {
 	{ "worker_count", SAY_WORKERS }, { "num_workers", SAY_WORKERS },
 	{ "group", SAY_GROUP },
 };
-
-static const char *
-other_name(const char *name)
-{
-	char	norm[32];
-	size_t	i;
-
-	cfg_normalize(name, norm, sizeof(norm));
-	for (i = 0; i < NFQD_ARRAY_SIZE(others); i++)
-		if (strcmp(norm, others[i].name) == 0)
-			return others[i].say;
-	return NULL;
-}
 
 void
 nfqd_settings_walk(struct nfqd_cfgload *c, const char *group,
@@ -543,7 +527,8 @@ nfqd_settings_walk(struct nfqd_cfgload *c, const char *group,
 			read_typed(c, &table[k], s);
 			continue;
 		}
-		if (name != NULL && (say = other_name(name)) != NULL) {
+		if (name != NULL && (say = cfg_alias(name, others,
+		    NFQD_ARRAY_SIZE(others))) != NULL) {
 			cerr(c, s, "unknown setting; %s", say);
 			continue;
 		}

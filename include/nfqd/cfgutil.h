@@ -61,6 +61,16 @@ void	cfg_path(struct nfqd_cfgctx *c, config_setting_t *s, char *dst,
  * misspell setting names. */
 void	cfg_normalize(const char *name, char *out, size_t len);
 
+/* Another program's name for a setting, and what to say of it. */
+struct cfg_alias {
+	const char	*name;		/* normalized (cfg_normalize()) */
+	const char	*say;
+};
+
+/* What a[0..n) says of name (any case, '-' as '_'), or NULL. */
+const char *cfg_alias(const char *name, const struct cfg_alias *a,
+	    size_t n);
+
 /*
  * The closest of names[0..n) to name, by the usual misspellings ('-' for
  * '_', capitals, a repeated prefix such as "queue_", a typo) within maxd
