@@ -553,11 +553,12 @@ nfqd_engine_decide_hinted(struct nfqd_engine *e, const struct nfqd_qmsg *m,
 		 * server may not have kept those bytes (docs/l7.md), so the
 		 * SYN passes pending and the flow waits for them again.
 		 * Any rule decides the flow when it drops (or gives to
-		 * another queue) a packet whose DNS-over-TCP queries nfqd
-		 * read and will not read again (nfqd_l7.consumed); a
-		 * repeat goes back to the kernel's rules, which either let
-		 * it through or, with the documented drop mark, end the
-		 * whole connection there.
+		 * another queue) a packet whose stream bytes nfqd read and
+		 * will not read again (nfqd_l7.consumed: a message, a head,
+		 * framing): other bytes sent there later would be read by
+		 * the server alone.  A repeat goes back to the kernel's
+		 * rules, which either let it through or, with the
+		 * documented drop mark, end the whole connection there.
 		 */
 		if (e->l7.tentative && d->verdict == NF_ACCEPT) {
 			/* The rule's mark, if any, stays the packet's. */

@@ -134,10 +134,12 @@ struct nfqd_l7 {
 						   follow: an accept on them is
 						   not the flow's (engine) */
 	bool			 consumed;	/* the last packet moved the
-						   reading of a DNS-over-TCP
-						   stream past queries it
-						   holds: one dropped
-						   decides the flow (engine) */
+						   reading of a TCP client's
+						   stream past bytes it read
+						   there (a message, framing)
+						   and will not read again:
+						   one dropped decides the
+						   flow (engine) */
 	uint8_t			 unread;	/* 0, or the status (an
 						   enum nfqd_pkt_status) of
 						   bytes the last packet holds

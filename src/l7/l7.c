@@ -166,10 +166,13 @@ void
 nfqd_l7_decided(struct nfqd_l7 *l, struct nfqd_flow *f, int32_t rule,
     uint32_t verdict, bool has_mark, uint32_t mark, uint64_t now)
 {
-	if (l->tentative) {
+	if (l->tentative || l->consumed) {
 		/*
 		 * Read from a SYN's data and not accepted: that stands (a
 		 * blocked hello is dropped at once, and so is every copy).
+		 * Decided while reading went on (a later request, the
+		 * records after a first hello): reading ends, and the
+		 * buffer and header table it read with go back.
 		 */
 		ra_drop(l, f);
 		f->l7res = fields(f)->proto == NFQD_L7P_NONE ? NFQD_L7_NOT :
@@ -429,6 +432,11 @@ l7_settle(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
 	l7_h2_release(l, f);
 	f->flags &= (uint16_t)~(F_SYNDATA | F_TFO | F_RETRY | F_HNEXT);
 	f->l7res = (uint8_t)res;
+	/*
+	 * What the packet completed is read (nfqd_l7 consumed).  Refused,
+	 * l7_error_verdict is the flow's from now on, whatever bytes come.
+	 */
+	l->consumed = res != NFQD_L7_BAD && f->key.proto == IPPROTO_TCP;
 	if (res == NFQD_L7_BAD)
 		unknown(pi, NFQD_PKT_L7_ERROR);
 	else

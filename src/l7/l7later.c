@@ -271,6 +271,7 @@ hwalk(struct nfqd_l7 *l, struct nfqd_flow *f, struct hnext *h,
 				return H_BAD;
 			out = H_DONE;
 			p += used;
+			l->consumed = true;
 			continue;
 		}
 		if (h->mode == H_H2) {
@@ -285,6 +286,7 @@ hwalk(struct nfqd_l7 *l, struct nfqd_flow *f, struct hnext *h,
 				return H_BAD;
 			}
 			p += r.used;
+			l->consumed = true;
 			if (r.method_len > 0) {
 				if (!hhead(l, f, &r, NULL))
 					return H_BAD;
@@ -300,6 +302,8 @@ hwalk(struct nfqd_l7 *l, struct nfqd_flow *f, struct hnext *h,
 			res = nfqd_hbody_feed(&h->body, buf + p, n - (size_t)p,
 			    &used);
 			p += used;
+			if (used > 0)
+				l->consumed = true;
 			if (res == NFQD_L7_BAD) {
 				l->l7_errors++;
 				return H_BAD;
@@ -329,6 +333,7 @@ hwalk(struct nfqd_l7 *l, struct nfqd_flow *f, struct hnext *h,
 			break;
 		if (res == NFQD_L7_DONE) {
 			p += NFQD_HTTP_H2_PREFACE;
+			l->consumed = true;
 			h->mode = H_H2;
 			h->sid = 1;
 			h->left = 0;
@@ -354,6 +359,7 @@ hwalk(struct nfqd_l7 *l, struct nfqd_flow *f, struct hnext *h,
 			return H_BAD;
 		out = H_DONE;
 		p += r.used;
+		l->consumed = true;
 		/* Closing, unless it asks to switch: read what follows. */
 		if (r.close && !r.upgrade)
 			return H_STOP;
@@ -493,19 +499,11 @@ hbytes(struct nfqd_l7 *l, struct nfqd_flow *f, uint32_t seq,
 	return out;
 }
 
-/*
- * The packet's outcome, and the flow's class after it.  Reading a
- * DNS-over-TCP stream does not keep the queries it read: a packet that
- * completed one (H_DONE) and is dropped leaves the server without bytes
- * nfqd read, and other bytes sent there later would be read by the server
- * alone.  So such a packet decides the flow (l->consumed, the engine):
- * the server cannot read past the gap it leaves anyway.
- */
+/* The packet's outcome, and the flow's class after it. */
 static void
 hresult(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
     enum hres r, bool old, enum nfqd_flow_class cls, uint64_t now)
 {
-	l->consumed = r == H_DONE && fields(f)->proto == NFQD_L7P_DNS;
 	switch (r) {
 	case H_MORE:
 		if (old) {

@@ -173,6 +173,8 @@ second_buffered(struct nfqd_l7 *l, struct nfqd_flow *f)
 	(void) nfqd_reasm_advance(f->ra, used);	/* used <= contig */
 	*s = t;
 	s->off = (uint16_t)(s->off + used);
+	if (used > 0)
+		l->consumed = true;
 	ra_drop_empty(l, f);
 	return S_MORE;
 }
@@ -202,6 +204,8 @@ second_bytes(struct nfqd_l7 *l, struct nfqd_flow *f, uint32_t seq,
 			return r;
 		*s = t;
 		s->off = (uint16_t)(s->off + used);
+		if (used > 0)
+			l->consumed = true;
 		if (used == len)
 			return S_MORE;
 		pay += used;

@@ -842,6 +842,10 @@ l7_tcp_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
 		    NFQD_FC_REASM), now);
 		return;
 	}
+	/* The first message is read: its bytes are not read again
+	   (nfqd_l7 consumed; a SYN's are kept, above). */
+	if (res == NFQD_L7_DONE)
+		l->consumed = true;
 	if (res == NFQD_L7_DONE &&
 	    (l7_second_start(l, f, pi, sp.seq, pay, sp.len, cls, now) ||
 	    l7_hstart(l, f, pi, sp.seq, pay, sp.len, cls, now) ||

@@ -1171,8 +1171,9 @@ test_h2_upgrade(void)
 	h2s_cut(&w);
 	h2s_get(&w, 3, "ok.example", 0);
 	h2s_send(&r, 4411, &w, NULL, what2, got, sizeof(got));
-	CHECK_STR_EQ(got, "pending untracked untracked", "... with "
-	    "full_verdict drop: the preface and what follows dropped");
+	CHECK_STR_EQ(got, "pending untracked drop", "... with "
+	    "full_verdict drop: the preface dropped, and the connection with "
+	    "it (nfqd read the preface: other bytes sent there would pass)");
 	teardown(&r);
 
 	/* Refused in the segment that took the table: the table goes
@@ -1714,6 +1715,185 @@ test_hello_then_refused(void)
 	teardown(&r);
 }
 
+/*
+ * A packet nfqd read a message or framing from, dropped by a rule that
+ * does not decide the flow (here a rate limit's stand-in above the name
+ * rules, matched by mark 0x4): the server never got those bytes, and
+ * nfqd, which does not keep them, would take other bytes sent there
+ * later as read.  So the drop decides the connection (docs/l7.md,
+ * What is not covered).  Bytes nfqd only stepped over (a body) or kept
+ * (a head cut at the segment's end) leave it going on.
+ * stream: segments split at '|'; alt: other bytes, as long as the segment
+ * they are sent for; steps: a segment's index each, 'r' with the rate
+ * mark, 'a' with alt's bytes.
+ */
+#define RATE	0x4u
+#define GET8OK	"GET /abcdefg HTTP/1.1\r\nHost: ok.example\r\n\r\n"
+#define GET3BL	"GET /ab HTTP/1.1\r\nHost: blocked.example\r\n\r\n"
+
+static const struct dropped {
+	const char	*name, *stream, *alt, *steps, *want;
+} dropped[] = {
+	{ "a later request's head", GETOK "|" GET8OK, GET3BL, "0 1r 1a",
+	  "pending drop drop" },
+	{ "... sent again as it was", GETOK "|" GET8OK, GET3BL, "0 1r 1",
+	  "pending drop drop" },
+	{ "the first request", GET8OK "|" GETOK, NULL, "0r 0 1",
+	  "drop drop drop" },
+	{ "... other bytes there", GET8OK "|" GETOK, GET3BL, "0r 0a",
+	  "drop drop" },
+	{ "a chunk's size line", CHUNKOK "|5\r\nhello\r\n|0\r\n\r\n" GETOK,
+	  "0\r\n\r\nGET /", "0 1r 1a 2", "pending drop drop drop" },
+	{ "bytes that are no HTTP", GETOK "|\x01\x02\x03\x04\x05\x06\x07\x08"
+	  "\x09\x0a\x0b\x0c\x0d\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18"
+	  "\x19\x1a\x1b\x1c\x1d\x1e\x1f\x20\x21\x22\x23\x24\x25\x26\x27\x28"
+	  "\x29\x2a\x2b", GET3BL, "0 1r 1a", "pending drop drop" },
+	{ "a body stepped over: the flow goes on", POSTOK("10") "|0123456789|"
+	  GETBL, "abcdefghij", "0 1r 1a 2", "pending drop pending blocked" },
+	{ "a head cut at the segment's end: kept, the flow goes on", GETOK
+	  "|GET / HTTP/1.1\r\nHo|st: ok.example\r\n\r\n",
+	  "GET / HTTP/1.1\r\nHx", "0 1r 1 2", "pending drop pending pending" },
+	{ "... other bytes there: a conflict", GETOK
+	  "|GET / HTTP/1.1\r\nHo|st: ok.example\r\n\r\n",
+	  "GET / HTTP/1.1\r\nHx", "0 1r 1a", "pending drop l7_error" },
+	{ "accepted, then the same bytes dropped: old bytes, not read",
+	  GETOK "|" GETOK, NULL, "0 1 1r 1", "pending pending drop pending" },
+};
+
+static const char *const dropped_rules =
+    "queue = { balance = \"0:0\"; };\n"
+    "rules = (\n"
+    "  { name = \"rate\"; match_mark = \"0x4/0x4\"; verdict = \"drop\"; },\n"
+    "  { name = \"http\"; http_host = \"blocked.example\";"
+    " verdict = \"repeat\"; mark = 0x10000000; },\n"
+    "  { name = \"tls\"; tls_sni = \"blocked.example\";"
+    " verdict = \"repeat\"; mark = 0x10000000; }\n"
+    ");\n";
+
+static void
+test_dropped(void)
+{
+	static uint8_t	 st[4096];
+	struct run	 r;
+	size_t		 start[32], nseg, i, k, len;
+	char		 got[256], w[64];
+	const char	*o;
+	uint32_t	 mark;
+	bool		 alt;
+	int		 seg;
+
+	for (i = 0; i < sizeof(dropped) / sizeof(dropped[0]); i++) {
+		const struct dropped	*c = &dropped[i];
+
+		if (!setup_text(&r, dropped_rules))
+			return;
+		(void) hsplit(c->stream, st, start, &nseg);
+		syn(&r, 4300, 1000);
+		got[0] = '\0';
+		for (o = c->steps, k = 0; *o != '\0'; k++) {
+			seg = *o++ - '0';
+			mark = k > 0 ? P : 0;
+			alt = false;
+			for (; *o != '\0' && *o != ' '; o++) {
+				if (*o == 'r')
+					mark |= RATE;
+				else if (*o == 'a')
+					alt = true;
+			}
+			if (*o == ' ')
+				o++;
+			len = start[seg + 1] - start[seg];
+			if (alt && !CHECK_UINT_EQ(strlen(c->alt), len,
+			    unit_fmt("dropped: %s: alt as long as segment %d",
+			    c->name, seg)))
+				break;
+			if (alt)
+				memcpy(st + sizeof(st) / 2, c->alt, len);
+			snprintf(w, sizeof(w), "%s%s", k > 0 ? " " : "",
+			    part2(&r, 4300, 1000, alt ? st + sizeof(st) / 2 -
+			    start[seg] : st, start[seg], len, mark));
+			strncat(got, w, sizeof(got) - strlen(got) - 1);
+		}
+		CHECK_STR_EQ(got, c->want, unit_fmt("dropped: %s", c->name));
+		teardown(&r);
+	}
+
+	/* Decided so, a flow gives back the buffer it read with. */
+	if (!setup_text(&r, dropped_rules))
+		return;
+	(void) hsplit(CHUNKOK "|5\r\nhello\r\n0\r\n\r\nGET / HT", st, start,
+	    &nseg);
+	syn(&r, 4301, 1000);
+	CHECK_STR_EQ(part2(&r, 4301, 1000, st, 0, start[1], 0), "pending",
+	    "dropped: a chunked request");
+	CHECK_STR_EQ(part2(&r, 4301, 1000, st, start[1], start[2] - start[1],
+	    P | RATE), "drop", "dropped: ... its body and the start of a head "
+	    "after it");
+	CHECK_UINT_EQ(nfqd_reasm_pool_used(r.e.l7.pool), 0, "dropped: ... the "
+	    "flow decided, its buffer back");
+	CHECK_STR_EQ(part2(&r, 4301, 1000, st, start[1], start[2] - start[1],
+	    P), "drop", "dropped: ... sent again: dropped with the connection");
+	CHECK_UINT_EQ(nfqd_reasm_pool_used(r.e.l7.pool), 0, "dropped: ... and "
+	    "not read: no buffer taken again");
+	teardown(&r);
+}
+
+/*
+ * The same for a TLS hello, whole in a segment, and for the records
+ * after a hello that offers TLS 1.3 (a second hello may follow them).
+ */
+static void
+test_dropped_tls(void)
+{
+	struct run		r;
+	struct seg		s;
+	struct nfqd_decision	d;
+	uint8_t			b1[2048], b2[2048];
+	size_t			n1, n2, first;
+
+	if (!setup_text(&r, dropped_rules))
+		return;
+	n1 = hello(b1, "aaaaaaa.example");
+	n2 = hello(b2, "blocked.example");
+	CHECK_UINT_EQ(n1, n2, "dropped: two hellos as long");
+	syn(&r, 4310, 1000);
+	s = cli(4310, 1001, 0x18);
+	d = decide(&r, mk(&s, b1, n1), RATE, 0);
+	CHECK_STR_EQ(what(&d), "drop", "dropped: a hello, by the rate rule");
+	d = decide(&r, mk(&s, b2, n2), 0, 0);
+	CHECK_STR_EQ(what(&d), "drop", "dropped: ... a blocked one there: "
+	    "dropped with the connection");
+	teardown(&r);
+
+	if (!setup_text(&r, dropped_rules))
+		return;
+	n1 = two_hellos(b1, "aaaaaaa.example", "blocked.example", &first);
+	syn(&r, 4311, 1000);
+	CHECK_STR_EQ(part2(&r, 4311, 1000, b1, 0, first, 0), "pending",
+	    "dropped: a hello offering TLS 1.3: pending");
+	CHECK_STR_EQ(part2(&r, 4311, 1000, b1, first, 6, P | RATE), "drop",
+	    "dropped: ... its ChangeCipherSpec, by the rate rule");
+	CHECK_STR_EQ(part2(&r, 4311, 1000, b1, first, 6, P), "drop",
+	    "dropped: ... sent again: dropped with the connection");
+	CHECK_STR_EQ(part2(&r, 4311, 1000, b1, first + 6, n1 - first - 6, P),
+	    "drop", "dropped: ... and the second hello");
+	teardown(&r);
+
+	/* A SYN's data is kept until sent again: its drop decides nothing. */
+	if (!setup_text(&r, dropped_rules))
+		return;
+	n1 = hello(b1, "aaaaaaa.example");
+	s = cli(4312, 1000, 0x02);
+	d = decide(&r, mk(&s, b1, n1), RATE, 0);
+	CHECK_STR_EQ(what(&d), "drop", "dropped: a SYN with a hello, by the "
+	    "rate rule");
+	CHECK(!d.flow, "dropped: ... the flow not decided");
+	d = decide(&r, mk(&s, b1, n1), 0, 0);
+	CHECK_STR_EQ(what(&d), "pending", "dropped: ... the SYN again: its "
+	    "hello's accept tentative, as any SYN's");
+	teardown(&r);
+}
+
 int
 main(void)
 {
@@ -1727,5 +1907,7 @@ main(void)
 	test_refused_after();
 	test_h2_upgrade();
 	test_retry();
+	test_dropped();
+	test_dropped_tls();
 	return unit_done();
 }
