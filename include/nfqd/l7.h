@@ -134,12 +134,13 @@ struct nfqd_l7 {
 						   follow: an accept on them is
 						   not the flow's (engine) */
 	bool			 consumed;	/* the last packet moved the
-						   reading of a TCP client's
-						   stream past bytes it read
-						   there (a message, framing)
-						   and will not read again:
-						   one dropped decides the
-						   flow (engine) */
+						   reading of a client's TCP
+						   stream (or a QUIC hello's
+						   CRYPTO bytes) past bytes
+						   it read there (a message,
+						   framing) and will not read
+						   again: one dropped decides
+						   the flow (engine) */
 	uint8_t			 unread;	/* 0, or the status (an
 						   enum nfqd_pkt_status) of
 						   bytes the last packet holds

@@ -433,10 +433,11 @@ l7_settle(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
 	f->flags &= (uint16_t)~(F_SYNDATA | F_TFO | F_RETRY | F_HNEXT);
 	f->l7res = (uint8_t)res;
 	/*
-	 * What the packet completed is read (nfqd_l7 consumed).  Refused,
+	 * What the packet completed is read (nfqd_l7 consumed: a TCP
+	 * stream's bytes, a QUIC hello's CRYPTO bytes).  Refused,
 	 * l7_error_verdict is the flow's from now on, whatever bytes come.
 	 */
-	l->consumed = res != NFQD_L7_BAD && f->key.proto == IPPROTO_TCP;
+	l->consumed = res != NFQD_L7_BAD;
 	if (res == NFQD_L7_BAD)
 		unknown(pi, NFQD_PKT_L7_ERROR);
 	else

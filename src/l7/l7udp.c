@@ -273,7 +273,8 @@ quic_second(struct nfqd_l7 *l, struct nfqd_flow *f,
  * does).  With flows.hello_retry, CRYPTO bytes from the first hello's end
  * on are put together in a buffer (taken when the first come) and read as
  * the second hello (quic_second()); bytes before it are passed over (the
- * server holds them: nfqd read every datagram that brought them).  Once a
+ * server holds them: nfqd read every datagram that brought them, and one
+ * dropped after it completed the hello decided the flow).  Once a
  * second hello was read, CRYPTO bytes past the first are refused: nothing
  * could compare them with what was read.  Initials the server would not
  * read (another connection ID, a packet number of 64 or more, ...) are

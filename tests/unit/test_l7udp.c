@@ -404,6 +404,63 @@ test_quic_conns(void)
 	qi_ctx_free(qx);
 }
 
+/*
+ * A datagram nfqd read a hello's last CRYPTO bytes from, dropped by a
+ * rule that does not decide the flow (a rate limit's stand-in above the
+ * name rules, matched by mark 0x4): the server never got those bytes,
+ * and nfqd passes over CRYPTO bytes before the hello's end.  So the drop
+ * decides the flow (docs/l7.md, A dropped packet nfqd read).
+ */
+static struct qi_flight	 qf_d1, qf_d2;
+
+static const char *
+qsendm(struct run *r, uint16_t sport, const struct qi_flight *f, unsigned i,
+    uint32_t mark)
+{
+	struct seg		s = { "10.0.0.1", "10.0.0.2", sport, 443, 0, 0,
+				    17, false, 0, 0, 0, NULL };
+	struct nfqd_decision	d;
+
+	d = decide(r, mk(&s, f->dgram[i], f->dgram_len[i]), mark, 0);
+	return what(&d);
+}
+
+static void
+test_quic_dropped(void)
+{
+	struct run	r;
+
+	if ((qx = qi_ctx_new()) == NULL) {
+		CHECK(0, "quic dropped: libcrypto contexts");
+		return;
+	}
+	if (!qflight(&qf_d1, "aaaaaaa.example", 2, 0x55) ||
+	    !qflight(&qf_d2, "blocked.example", 2, 0x55) ||
+	    !setup_text(&r, "queue = { balance = \"0:0\"; };\n"
+	    "rules = (\n"
+	    "  { name = \"rate\"; match_mark = \"0x4/0x4\"; verdict = "
+	    "\"drop\"; },\n"
+	    "  { name = \"tls\"; tls_sni = \"blocked.example\"; verdict = "
+	    "\"repeat\"; mark = 0x10000000; }\n"
+	    ");\n")) {
+		qi_ctx_free(qx);
+		return;
+	}
+	CHECK_UINT_EQ(qf_d1.hello_len, qf_d2.hello_len,
+	    "quic dropped: two hellos as long");
+	CHECK_STR_EQ(qsendm(&r, 6040, &qf_d1, 0, 0), "pending",
+	    "quic dropped: a hello's first datagram");
+	CHECK_STR_EQ(qsendm(&r, 6040, &qf_d1, 1, 0x4), "drop",
+	    "quic dropped: ... its last, by the rate rule");
+	CHECK_STR_EQ(qsendm(&r, 6040, &qf_d2, 1, 0), "drop",
+	    "quic dropped: ... a blocked hello's last there: dropped with the "
+	    "connection");
+	CHECK_STR_EQ(qsendm(&r, 6040, &qf_d1, 1, 0), "drop",
+	    "quic dropped: ... and the first's sent again");
+	teardown(&r);
+	qi_ctx_free(qx);
+}
+
 /* A decided QUIC flow keeps its verdict for flows.udp_timeout idle. */
 static void
 test_udp_timeout(void)
@@ -530,6 +587,7 @@ main(void)
 	test_quic();
 	test_quic_conns();
 	test_udp_timeout();
+	test_quic_dropped();
 	test_quic_ja4();
 	return unit_done();
 }
