@@ -166,6 +166,17 @@ capture(const char *cmd, size_t *len)
 	return buf;
 }
 
+/* "queue N" or "queues A-B" in buf, for a message. */
+static const char *
+queues(char *buf, size_t size, uint32_t first, uint32_t last)
+{
+	if (first == last)
+		snprintf(buf, size, "queue %u", first);
+	else
+		snprintf(buf, size, "queues %u-%u", first, last);
+	return buf;
+}
+
 /*
  * cmd's NFQUEUE rules checked; *ours counts those that send to one of
  * [first, first + count) at least, and *ran says whether cmd ran.
@@ -197,15 +208,11 @@ check(const char *cmd, uint32_t first, uint32_t count, bool flows,
 		if (r.last >= first && r.first < first + count)
 			(*ours)++;
 		if (r.first < first || r.last >= first + count) {
-			if (r.first == r.last)
-				snprintf(qs, sizeof(qs), "queue %u", r.first);
-			else
-				snprintf(qs, sizeof(qs), "queues %u-%u",
-				    r.first, r.last);
 			log_warnx("%s: a rule in table %s, chain %s sends to "
 			    "%s, but this nfqd serves %u-%u: the others go to "
 			    "another program or nowhere", cmd, r.table,
-			    r.chain, qs, first, first + count - 1);
+			    r.chain, queues(qs, sizeof(qs), r.first, r.last),
+			    first, first + count - 1);
 			warnings++;
 		}
 		if (!r.bypass) {
@@ -243,16 +250,11 @@ nfqd_iptcheck(uint32_t first, uint32_t count, bool flows)
 	 * A notice, not a warning: the firewall may well be loaded after
 	 * nfqd (and nft's own queue statement is not in these listings).
 	 */
-	if (ran && ours == 0) {
-		if (count == 1)
-			snprintf(qs, sizeof(qs), "queue %u", first);
-		else
-			snprintf(qs, sizeof(qs), "queues %u-%u", first,
-			    first + count - 1);
+	if (ran && ours == 0)
 		log_notice("no iptables or ip6tables rule sends to %s yet: "
 		    "nfqd sees only the packets a rule queues to it (-j "
 		    "NFQUEUE --queue-balance %u:%u --queue-bypass, see "
-		    "docs/rules.md)", qs, first, first + count - 1);
-	}
+		    "docs/rules.md)", queues(qs, sizeof(qs), first,
+		    first + count - 1), first, first + count - 1);
 	return warnings;
 }
