@@ -77,7 +77,9 @@ Options:
                           1000 older than the SYN's; with it every other
                           segment carries the SYN's), ttl (TTL 2: it
                           runs out at the second router, reaches a server
-                          one hop away)
+                          one hop away); or dropped: an ordinary segment,
+                          for allowed.example, which the test's rules drop
+                          before the server (the message must be as long)
 
 Ports.  The kernel's clients in the same namespace (curl, openssl, dig)
 take theirs from net.ipv4.ip_local_port_range (32768-60999 unless set),
@@ -251,7 +253,7 @@ def main():
     ap.add_argument("--syn-jump", action="store_true")
     ap.add_argument("--syn-data", choices=["other", "same"])
     ap.add_argument("--decoy",
-                    choices=["no-ack", "md5", "paws", "ttl"])
+                    choices=["no-ack", "md5", "paws", "ttl", "dropped"])
     a = ap.parse_args()
 
     if a.sni:
@@ -263,6 +265,11 @@ def main():
     else:
         msg = http_request(a.host, a.path)
         other = http_request("allowed.example", a.path)
+    if a.decoy == "dropped" and len(other) != len(msg):
+        print("l7seg: --decoy dropped needs a message as long as the "
+              "decoy (%d bytes, not %d)" % (len(other), len(msg)),
+              file=sys.stderr)
+        return 2
     seg = a.seg if a.seg > 0 else len(msg)
     segs = [(i, msg[i:i + seg]) for i in range(0, len(msg), seg)]
     rnd = random.Random(a.seed)
@@ -381,8 +388,9 @@ def main():
         elif a.decoy == "paws":
             p[TCP].options = [("Timestamp", ((tsval - 1000) % 2**32,
                                              opts[0][1][1]))]
-        else:
+        elif a.decoy == "ttl":
             p[IP].ttl = 2
+        # "dropped": as it is; the test's rules have it dropped.
         send(p)
     if a.badsum:
         p = pkt(0, other)

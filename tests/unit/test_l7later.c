@@ -1838,6 +1838,36 @@ test_dropped(void)
 	teardown(&r);
 }
 
+/* The same for HTTP/2 without TLS: a later request's HEADERS frame. */
+static void
+test_dropped_h2(void)
+{
+	static struct h2s	w, v;
+	struct run		r;
+
+	if (!setup_text(&r, dropped_rules))
+		return;
+	h2s_start(&w);
+	h2s_get(&w, 3, "aaaaaaa.example", 0);
+	h2s_cut(&w);
+	h2s_start(&v);
+	h2s_get(&v, 3, "blocked.example", 0);
+	h2s_cut(&v);
+	CHECK_UINT_EQ(v.n, w.n, "dropped h2: two requests as long");
+	syn(&r, 4320, 1000);
+	CHECK_STR_EQ(part2(&r, 4320, 1000, w.b, 0, w.start[1], 0), "pending",
+	    "dropped h2: the preface and a request");
+	CHECK_STR_EQ(part2(&r, 4320, 1000, w.b, w.start[1],
+	    w.start[2] - w.start[1], P | RATE), "drop",
+	    "dropped h2: ... a later request, by the rate rule");
+	CHECK_STR_EQ(part2(&r, 4320, 1000, v.b, v.start[1],
+	    v.start[2] - v.start[1], P), "drop",
+	    "dropped h2: ... a blocked one there: dropped with the connection");
+	CHECK_UINT_EQ(nfqd_l7_h2_tables(&r.e.l7), 0, "dropped h2: ... its "
+	    "header table back");
+	teardown(&r);
+}
+
 /*
  * The same for a TLS hello, whole in a segment, and for the records
  * after a hello that offers TLS 1.3 (a second hello may follow them).
@@ -1908,6 +1938,7 @@ main(void)
 	test_h2_upgrade();
 	test_retry();
 	test_dropped();
+	test_dropped_h2();
 	test_dropped_tls();
 	return unit_done();
 }
