@@ -299,10 +299,12 @@ hwalk(struct nfqd_l7 *l, struct nfqd_flow *f, struct hnext *h,
 			continue;
 		}
 		if (h->mode == H_CHUNKED) {
+			/* Data left of a chunk past HSTEP is no framing. */
+			k = nfqd_hbody_skippable(&h->body);
 			res = nfqd_hbody_feed(&h->body, buf + p, n - (size_t)p,
 			    &used);
 			p += used;
-			if (used > 0)
+			if (used > k)
 				l->consumed = true;
 			if (res == NFQD_L7_BAD) {
 				l->l7_errors++;

@@ -1836,6 +1836,27 @@ test_dropped(void)
 	CHECK_UINT_EQ(nfqd_reasm_pool_used(r.e.l7.pool), 0, "dropped: ... and "
 	    "not read: no buffer taken again");
 	teardown(&r);
+
+	/*
+	 * A chunk of 1 GiB: its data is stepped over 512 MiB at a time
+	 * (HSTEP), the rest read as it comes, and is data all the same.
+	 */
+	if (!setup_text(&r, dropped_rules))
+		return;
+	k = strlen(CHUNKOK "40000000\r\n");
+	memcpy(st, CHUNKOK "40000000\r\n", k);
+	syn(&r, 4302, 1000);
+	CHECK_STR_EQ(part2(&r, 4302, 1000, st, 0, k, 0), "pending",
+	    "dropped: a chunk of 1 GiB");
+	memset(st, 'a', 100);
+	memset(st + 100, 'b', 100);
+	CHECK_STR_EQ(part2(&r, 4302, 1000 + (uint32_t)k + (1u << 29), st, 0,
+	    100, P | RATE), "drop", "dropped: ... data past its first 512 "
+	    "MiB, by the rate rule");
+	CHECK_STR_EQ(part2(&r, 4302, 1000 + (uint32_t)k + (1u << 29), st + 100,
+	    0, 100, P), "pending", "dropped: ... other data there: data to the "
+	    "server too, the flow goes on");
+	teardown(&r);
 }
 
 /* The same for HTTP/2 without TLS: a later request's HEADERS frame. */
