@@ -6,8 +6,8 @@
 # after another on a connection), a ClientHello cut into many segments
 # by a real client (MSS 88, no TSO/GSO) and by a tool that writes its own
 # segments (1 byte each, in every order, a conflicting overlap, behind a
-# decoy the server's TCP discards or one a rule drops).  Blocked names
-# never complete; the others transfer byte for byte.
+# decoy the server's TCP discards).  Blocked names never complete; the
+# others transfer byte for byte.
 . "$(dirname "$0")/lib.sh"
 
 PY=/usr/bin/python3
@@ -29,15 +29,10 @@ in1 iptables -A OUTPUT -p tcp --tcp-flags RST RST -j DROP
 
 printf '%s\n' blocked.example "# a comment" "0.0.0.0 ads.example" \
     >"$TMP/blocked.txt"
-# Rule "dropped" stands for a rule above the name rules that drops
-# without deciding the flow (a rate limit): it drops what the kernel marked
-# DROPPED, which only the check of a dropped decoy below marks.
-DROPPED=0x4
 conf=$TMP/nfqd.conf
 write_conf "$conf" 'queue: { balance = "0:1"; };' \
     "name_sets = ( { name = \"blocked\"; file = \"$TMP/blocked.txt\"; } );" \
     "rules = (
-  { name = \"dropped\"; match_mark = \"$DROPPED/$DROPPED\"; verdict = \"drop\"; },
   { name = \"tls\"; tls_sni = \"@blocked\"; verdict = \"repeat\"; mark = $L7D; },
   { name = \"http\"; http_host = \"@blocked\"; verdict = \"repeat\"; mark = $L7D; },
   { name = \"path\"; http_path = \"/private\"; verdict = \"repeat\"; mark = $L7D; },
@@ -187,21 +182,6 @@ for shape in no-ack md5 paws ttl; do
 	check "TLS allowed, decoy $shape: server answers" \
 	    "$(seg --port $TLSP --sni ok.example --decoy $shape)" yes
 done
-# A harmless message first (for allowed.example, as long), which rule
-# "dropped" drops without deciding the flow, then a blocked one at the
-# same sequence numbers: nfqd read the first and does not read those bytes
-# again, so the drop decides the connection (docs/l7.md, A dropped packet
-# nfqd read).  Before, nfqd took the blocked one for bytes already read.
-in2 iptables -t mangle -I NFQD 1 -p tcp -m string --algo bm \
-    --string allowed.example -j MARK --set-xmark $DROPPED/$DROPPED
-check "TLS allowed.example alone, rule dropped: server silent" \
-    "$(seg --port $TLSP --sni allowed.example)" no
-check "TLS blocked, decoy dropped: server silent" \
-    "$(seg --port $TLSP --sni blocked.example --decoy dropped)" no
-check "HTTP blocked Host, decoy dropped: server silent" \
-    "$(seg --port $HTTPP --host blocked.example --decoy dropped)" no
-in2 iptables -t mangle -D NFQD -p tcp -m string --algo bm \
-    --string allowed.example -j MARK --set-xmark $DROPPED/$DROPPED
 # Request lines Python's http.server splits on any whitespace and serves.
 for sp in ' GET /' 'GET\t/' 'GET\x0b/' 'GET\x1c/'; do
 	check "HTTP blocked Host, request line '$sp': server silent" \
