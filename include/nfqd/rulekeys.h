@@ -2,8 +2,9 @@
 #define NFQD_RULEKEYS_H
 
 /*
- * The keys of a rule (rulekeys.c), for the rule reader (rules.c): the state
- * of a rule list being read, and reading one key of the rule at hand.
+ * The keys of a rule (rulekeys.c) and the values they share (rulevals.c),
+ * for the rule reader (rules.c): the state of a rule list being read, and
+ * reading one key of the rule at hand.
  */
 
 #include <stdbool.h>
@@ -69,6 +70,20 @@ void	nfqd_l7_rules_free(struct nfqd_ruleset *rs);
 /* Room for element n of the array p (*cap elements): p or a new array. */
 void	*nfqd_ruleload_grow(struct nfqd_ruleload *l, void *p, uint32_t n,
 	    uint32_t *cap, size_t size);
+
+/* The values keys share (rulevals.c), each an error at s where bad: one
+ * address or prefix or a list of them, appended to the set's cidrs at
+ * *off (*n of them); the same for ports and "lo-hi" port ranges; a number
+ * or a "lo-hi" range of 32-bit numbers; a 32-bit number.  The last two
+ * return 0, or -1 on an error. */
+void	nfqd_ruleval_addrs(struct nfqd_ruleload *l, config_setting_t *s,
+	    uint32_t *off, uint32_t *n);
+void	nfqd_ruleval_ports(struct nfqd_ruleload *l, config_setting_t *s,
+	    uint32_t *off, uint32_t *n);
+int	nfqd_ruleval_range32(struct nfqd_ruleload *l, config_setting_t *s,
+	    uint32_t *lo, uint32_t *hi);
+int	nfqd_ruleval_u32(struct nfqd_ruleload *l, config_setting_t *s,
+	    uint32_t *out);
 
 /* Read key s of the rule at hand (l->r); an unknown key is an error. */
 void	nfqd_rulekey_read(struct nfqd_ruleload *l, config_setting_t *s);
