@@ -15,6 +15,7 @@
 #include "nfqd/cfgutil.h"
 #include "nfqd/ipproto.h"
 #include "nfqd/l7.h"
+#include "nfqd/l7/dnstcp.h"
 #include "nfqd/l7/ja4.h"
 #include "nfqd/l7/names.h"
 #include "nfqd/nfqd.h"
@@ -453,6 +454,86 @@ l7key_protos(const struct nfqd_rule_l7 *x, unsigned b, const char **from)
 	return l7reads[b].protos;
 }
 
+/*
+ * Whether the rule's src_port or dst_port list (n == 0: none, any port)
+ * lets port 53 through, and some other port.  The ports a list lets
+ * through are runs that start at 0, at a range's start or just past a
+ * range's end; a run that starts at 53 and goes on holds 54.
+ */
+static void
+ports_reach(const struct nfqd_prange *v, uint32_t n, bool *dns, bool *other)
+{
+	uint32_t	i;
+
+	*dns = nfqd_ports_match(v, n, NFQD_DNST_PORT);
+	*other = nfqd_ports_match(v, n, 0) ||
+	    nfqd_ports_match(v, n, NFQD_DNST_PORT + 1);
+	for (i = 0; i < n && !*other; i++) {
+		if (v[i].lo != NFQD_DNST_PORT &&
+		    nfqd_ports_match(v, n, v[i].lo))
+			*other = true;
+		else if (v[i].hi < UINT16_MAX &&
+		    v[i].hi + 1 != NFQD_DNST_PORT &&
+		    nfqd_ports_match(v, n, (uint16_t)(v[i].hi + 1)))
+			*other = true;
+	}
+}
+
+/*
+ * The rule's ports against what its keys read (all: LP() of the
+ * protocols they leave): DNS is read where either port is 53 (l7.c), and
+ * there alone, so a query goes to port 53 and its answer comes from it.
+ * 0, or -1 after an error.
+ */
+static int
+ports_check(struct nfqd_ruleload *l, const struct nfqd_rule_l7 *x,
+    unsigned all)
+{
+	const struct nfqd_rule	*r = l->r;
+	config_setting_t	*at;
+	const char		*from;
+	const unsigned		 named = LP_HELLO | LP(NFQD_L7P_HTTP);
+	bool			 sdns = true, sother = true;
+	bool			 ddns = true, dother = true;
+	unsigned		 b, want;
+
+	if (r->matchers & NFQD_M_SPORT)
+		ports_reach(&l->rs->ports[r->sport_off], r->sport_n, &sdns,
+		    &sother);
+	if (r->matchers & NFQD_M_DPORT)
+		ports_reach(&l->rs->ports[r->dport_off], r->dport_n, &ddns,
+		    &dother);
+	if (!sdns && !ddns && (all & ~LP(NFQD_L7P_DNS)) == 0) {
+		want = LP(NFQD_L7P_DNS);
+		at = l->dport;		/* both are there */
+	} else if ((!sother || !dother) && (all & ~named) == 0) {
+		want = named;
+		at = !dother ? l->dport : l->sport;
+	} else {
+		/* Answers alone: most likely meant for queries. */
+		if (!ddns && l->sport == NULL && (all & ~LP(NFQD_L7P_DNS)) == 0)
+			cfg_warn_at(l->c, l->dport, "dst_port: DNS queries "
+			    "go to port 53, so the rule matches answers from "
+			    "port 53 alone (write src_port = 53 to say so)");
+		return 0;
+	}
+	for (b = 0; b < NFQD_ARRAY_SIZE(l7reads); b++)
+		if ((r->matchers & (NFQD_M_L7 << b)) &&
+		    (l7key_protos(x, b, &from) & want) != 0)
+			break;
+	if (b == NFQD_ARRAY_SIZE(l7reads))
+		return 0;		/* not reached: all is in want */
+	if (want == LP(NFQD_L7P_DNS))
+		rerr(l, at, "never matches with %s: it reads %s, and nfqd "
+		    "reads those where src_port or dst_port is 53, and only "
+		    "there", b == 0 ? "l7" : l7reads[b].key, from);
+	else
+		rerr(l, at, "never matches with %s: it reads %s, and where "
+		    "src_port or dst_port is 53 nfqd reads DNS alone",
+		    b == 0 ? "l7" : l7reads[b].key, from);
+	return -1;
+}
+
 void
 nfqd_l7_rule_check(struct nfqd_ruleload *l)
 {
@@ -494,6 +575,8 @@ nfqd_l7_rule_check(struct nfqd_ruleload *l)
 		    "keys: it reads %s", from);
 		return;
 	}
+	if (ports_check(l, x, all) == -1)
+		return;
 	if (!(r->matchers & NFQD_M_PROTO))
 		return;
 	/* What each transport carries (l7.c: TLS and HTTP over TCP, QUIC

@@ -51,25 +51,6 @@ match_addrs(const struct nfqd_cidr *v, uint32_t n, uint8_t family,
 }
 
 static bool
-match_ports(const struct nfqd_prange *v, uint32_t n, uint16_t port)
-{
-	bool		havepos = false, pos = false;
-	uint32_t	i;
-
-	for (i = 0; i < n; i++) {
-		if (v[i].neg) {
-			if (port >= v[i].lo && port <= v[i].hi)
-				return false;
-		} else {
-			havepos = true;
-			if (port >= v[i].lo && port <= v[i].hi)
-				pos = true;
-		}
-	}
-	return !havepos || pos;
-}
-
-static bool
 match_iface(const struct nfqd_ifmatch *im, uint32_t ifindex,
     const struct nfqd_iftab *ift)
 {
@@ -257,11 +238,11 @@ match_some(const struct nfqd_ruleset *rs, const struct nfqd_rule *r,
 	if (mt & (NFQD_M_SPORT | NFQD_M_DPORT)) {
 		if (!(pi->flags & NFQD_PKT_F_PORTS))
 			return false;
-		if ((mt & NFQD_M_SPORT) && !match_ports(&rs->ports[r->sport_off],
-		    r->sport_n, pi->sport))
+		if ((mt & NFQD_M_SPORT) && !nfqd_ports_match(
+		    &rs->ports[r->sport_off], r->sport_n, pi->sport))
 			return false;
-		if ((mt & NFQD_M_DPORT) && !match_ports(&rs->ports[r->dport_off],
-		    r->dport_n, pi->dport))
+		if ((mt & NFQD_M_DPORT) && !nfqd_ports_match(
+		    &rs->ports[r->dport_off], r->dport_n, pi->dport))
 			return false;
 	}
 	if ((mt & NFQD_M_TCPFLAGS) && (!(pi->flags & NFQD_PKT_F_TCP) ||

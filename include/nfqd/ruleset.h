@@ -76,6 +76,30 @@ struct nfqd_prange {
 	uint8_t		neg;
 };
 
+/*
+ * Whether port is in the list v[0..n): in one of its positive ranges (or
+ * it has none) and in none of its negative ones.  For the packet path
+ * (match.c) and the rule reader.
+ */
+static inline bool
+nfqd_ports_match(const struct nfqd_prange *v, uint32_t n, uint16_t port)
+{
+	bool		havepos = false, pos = false;
+	uint32_t	i;
+
+	for (i = 0; i < n; i++) {
+		if (v[i].neg) {
+			if (port >= v[i].lo && port <= v[i].hi)
+				return false;
+		} else {
+			havepos = true;
+			if (port >= v[i].lo && port <= v[i].hi)
+				pos = true;
+		}
+	}
+	return !havepos || pos;
+}
+
 struct nfqd_ifmatch {
 	char		name[IFNAMSIZ];
 	uint8_t		len;		/* bytes of name compared */

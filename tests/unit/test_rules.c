@@ -385,6 +385,107 @@ test_errors_never(void)
 			nfqd_config_free(&cf);
 }
 
+/*
+ * Application-layer keys against the rule's ports: DNS is read where a
+ * port is 53, and there alone.  Each row: the rule's keys, then the
+ * error ("" : it loads, warning or not) and the warning ("" : none).
+ */
+static void
+test_errors_l7ports(void)
+{
+	static const struct {
+		const char	*keys, *error, *warning;
+	} rows[] = {
+		{ "dns_qname = \"a.example\"; dst_port = 443; "
+		  "src_port = \"1024-65535\";",
+		  "rule \"r\": dst_port: never matches with dns_qname: it "
+		  "reads DNS queries, and nfqd reads those where src_port or "
+		  "dst_port is 53, and only there", "" },
+		{ "dns_qtype = \"A\"; src_port = [ \"80\", \"!53\" ]; "
+		  "dst_port = \"!53\";",
+		  "rule \"r\": dst_port: never matches with dns_qtype: it "
+		  "reads DNS queries, and nfqd reads those where src_port or "
+		  "dst_port is 53, and only there", "" },
+		{ "l7 = \"dns\"; dst_port = \"!53\"; src_port = \"54-60\";",
+		  "rule \"r\": dst_port: never matches with l7: it reads DNS "
+		  "messages, and nfqd reads those where src_port or dst_port "
+		  "is 53, and only there", "" },
+		{ "tls_sni = \"a.example\"; dst_port = 53;",
+		  "rule \"r\": dst_port: never matches with tls_sni: it reads "
+		  "TLS and QUIC hellos, and where src_port or dst_port is 53 "
+		  "nfqd reads DNS alone", "" },
+		{ "http_host = \"a.example\"; src_port = \"53-53\";",
+		  "rule \"r\": src_port: never matches with http_host: it "
+		  "reads HTTP requests, and where src_port or dst_port is 53 "
+		  "nfqd reads DNS alone", "" },
+		{ "server_name = \"a.example\"; dst_port = [ 53, 53 ]; "
+		  "src_port = 40000;",
+		  "rule \"r\": dst_port: never matches with server_name: it "
+		  "reads TLS and QUIC hellos and HTTP requests, and where "
+		  "src_port or dst_port is 53 nfqd reads DNS alone", "" },
+		/* answers alone */
+		{ "dns_qname = \"a.example\"; dst_port = 443;", "",
+		  "warning: rule \"r\": dst_port: DNS queries go to port 53, "
+		  "so the rule matches answers from port 53 alone (write "
+		  "src_port = 53 to say so)" },
+		{ "dns_qname = \"a.example\"; dst_port = \"!53\";", "",
+		  "warning: rule \"r\": dst_port: DNS queries go to port 53, "
+		  "so the rule matches answers from port 53 alone (write "
+		  "src_port = 53 to say so)" },
+		/* they meet */
+		{ "dns_qname = \"a.example\"; dst_port = 443; "
+		  "src_port = 53;", "", "" },
+		{ "dns_qname = \"a.example\"; dst_port = [ 53, 853 ];", "",
+		  "" },
+		{ "dns_qname = \"a.example\"; src_port = \"!53\";", "", "" },
+		{ "dns_qname = \"a.example\"; dst_port = \"1-100\";", "",
+		  "" },
+		{ "tls_sni = \"a.example\"; dst_port = [ 53, 443 ];", "", "" },
+		{ "tls_sni = \"a.example\"; dst_port = \"53-54\";", "", "" },
+		{ "tls_sni = \"a.example\"; dst_port = \"!53\";", "", "" },
+		{ "tls_sni = \"a.example\"; dst_port = [ \"0-53\", \"!1-53\" ];",
+		  "", "" },
+		{ "http_host = \"a.example\"; dst_port = [ \"50-60\", "
+		  "\"!50-52\", \"!54-60\", \"65535\" ];", "", "" },
+		{ "l7 = \"none\"; dst_port = 53;", "", "" },
+		{ "l7 = \"none\"; dst_port = 443;", "", "" },
+		{ "dst_port = 53; proto = \"udp\";", "", "" },
+	};
+	struct nfqd_config	cf;
+	struct unit_reports	rs;
+	char			text[4096], path[PATH_MAX];
+	size_t			i;
+	int			r;
+
+	for (i = 0; i < NFQD_ARRAY_SIZE(rows); i++) {
+		snprintf(text, sizeof(text), HEAD "{ name = \"r\"; %s "
+		    "verdict = \"drop\"; }" TAIL, rows[i].keys);
+		if (rows[i].error[0] != '\0') {
+			expect_error(unit_fmt("ports: %s", rows[i].keys), text,
+			    3, rows[i].error);
+			continue;
+		}
+		r = load(&cf, text, &rs, path, sizeof(path));
+		CHECKF(r == 0, unit_fmt("ports: %s: loads", rows[i].keys),
+		    "returned %d, \"%s\"", r, rs.n > 0 ? rs.r[0].msg : "");
+		if (r == 0)
+			nfqd_config_free(&cf);
+		if (rows[i].warning[0] == '\0') {
+			CHECK_INT_EQ(rs.n, 0, unit_fmt("ports: %s: no warning",
+			    rows[i].keys));
+			continue;
+		}
+		CHECK_INT_EQ(rs.n, 1, unit_fmt("ports: %s: one warning",
+		    rows[i].keys));
+		if (rs.n >= 1) {
+			CHECK_STR_EQ(rs.r[0].msg, rows[i].warning,
+			    unit_fmt("ports: %s: warning", rows[i].keys));
+			CHECK_INT_EQ(rs.r[0].line, 3, unit_fmt("ports: %s: "
+			    "line", rows[i].keys));
+		}
+	}
+}
+
 static void
 test_errors_l4(void)
 {
@@ -2331,6 +2432,7 @@ main(void)
 	test_errors_verdicts();
 	test_errors_l4();
 	test_errors_never();
+	test_errors_l7ports();
 	test_errors_rate();
 	test_errors_names();
 	test_ja4_key();
