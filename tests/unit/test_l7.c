@@ -1944,6 +1944,53 @@ test_sum_words(void)
 	    "of 16-bit words", "%zu of %zu differ", bad, cmp);
 }
 
+/*
+ * A client whose connection comes from port 53 (bind(2) to it: root on
+ * the client's own machine) to a TLS or HTTP server on 443 or 80: the
+ * server reads a TLS hello or an HTTP request, whatever the client's
+ * port.  nfqd must read them as such, not as DNS over TCP (whose 2-byte
+ * length, 0x1603 for a TLS record, 'GE' for GET, would make it wait for
+ * kilobytes while the whole handshake passes pending).
+ */
+static void
+test_sport53(void)
+{
+	static const char	req[] = "GET / HTTP/1.1\r\nHost: "
+				    "blocked.example\r\n\r\n";
+	struct run		r;
+	struct seg		s;
+	struct nfqd_decision	d;
+	uint8_t			h[600];
+	size_t			n;
+
+	if (!setup(&r, ""))
+		return;
+	n = hello(h, "blocked.example");
+	s = (struct seg){ "10.0.0.1", "10.0.0.2", 53, 443, 100, 0x02, 6,
+	    false, 0, 0, 0, NULL };
+	decide(&r, mk(&s, NULL, 0), 0, 0);
+	s.seq = 101;
+	s.flags = 0x18;
+	d = decide(&r, mk(&s, h, n), 0, 0);
+	CHECK_STR_EQ(what(&d), "blocked", "from port 53 to 443: a whole "
+	    "hello for a blocked name is blocked");
+	s.seq = 101 + (uint32_t)n;
+	d = decide(&r, mk(&s, (const uint8_t *)"\x14\x03\x03\x00\x01\x01",
+	    6), P, 0);
+	CHECK_STR_EQ(what(&d), "blocked", "... and the client's next "
+	    "records with it");
+
+	s = (struct seg){ "10.0.0.1", "10.0.0.2", 53, 80, 100, 0x02, 6,
+	    false, 0, 0, 0, NULL };
+	decide(&r, mk(&s, NULL, 0), 0, 0);
+	s.seq = 101;
+	s.flags = 0x18;
+	d = decide(&r, mk(&s, (const uint8_t *)req, sizeof(req) - 1), 0, 0);
+	CHECK_STR_EQ(what(&d), "blocked", "from port 53 to 80: an HTTP "
+	    "request for a blocked host is blocked");
+	teardown(&r);
+}
+
 int
 main(void)
 {
@@ -1953,6 +2000,7 @@ main(void)
 	test_evasions();
 	test_rst_payload();
 	test_name_port();
+	test_sport53();
 	test_syn_isn();
 	test_syn_data();
 	test_insertion();
