@@ -1945,6 +1945,54 @@ test_dropped_tls(void)
 	teardown(&r);
 }
 
+/*
+ * A rule that decides flows (l7 = "dns", flow true by default, as in a
+ * policy that lets only the protocols it knows through) accepting a
+ * connection's first DNS query must not let the later queries of the
+ * connection through unread: a server reads each (RFC 7766 6.2.1), and
+ * the drop rule on dns_qname before it must see them.
+ */
+static void
+test_dns_flow_rule(void)
+{
+	static const char *const accepts[] = {
+		"{ name = \"proto\"; l7 = \"dns\"; verdict = \"accept\"; }",
+		"{ name = \"resolver\"; dst = \"10.0.0.2\"; l7 = \"dns\";"
+		" verdict = \"accept\"; }",
+		"{ name = \"port\"; dst_port = 53; verdict = \"accept\";"
+		" flow = true; }",
+	};
+	struct run		r;
+	struct seg		s;
+	struct nfqd_decision	d;
+	uint8_t			st[512];
+	char			text[1024];
+	size_t			n1, k, i;
+
+	for (i = 0; i < sizeof(accepts) / sizeof(accepts[0]); i++) {
+		snprintf(text, sizeof(text),
+		    "queue = { balance = \"0:0\"; };\n"
+		    "rules = (\n"
+		    "  { name = \"dns\"; dns_qname = \"blocked.example\";"
+		    " verdict = \"drop\"; },\n"
+		    "  %s\n"
+		    ");\n", accepts[i]);
+		if (!setup_text(&r, text))
+			return;
+		n1 = dns_q(st, "ok.example", 0);
+		k = dns_q(st + n1, "www.blocked.example", 0);
+		s = dns_syn(&r, (uint16_t)(6200 + i));
+		d = decide(&r, mk(&s, st, n1), 0, 0);
+		CHECK(d.verdict == NF_ACCEPT, unit_fmt("%s: an allowed "
+		    "query accepted", accepts[i]));
+		s.seq = 78 + (uint32_t)n1;
+		d = decide(&r, mk(&s, st + n1, k), P, 0);
+		CHECK_STR_EQ(what(&d), "drop", unit_fmt("%s: a blocked query "
+		    "after it on the connection is dropped", accepts[i]));
+		teardown(&r);
+	}
+}
+
 int
 main(void)
 {
@@ -1955,6 +2003,7 @@ main(void)
 	test_hello_then_refused();
 	test_dns_pipelined();
 	test_dns_stream();
+	test_dns_flow_rule();
 	test_refused_after();
 	test_h2_upgrade();
 	test_retry();
