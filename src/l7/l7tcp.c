@@ -640,8 +640,14 @@ l7_tcp_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
 	uint32_t		 seq = nfqd_get32(data + pi->l4off + 4), h;
 	uint8_t			 th = pi->tcp_flags;
 	bool			 syn = (th & (TH_SYN | TH_ACK)) == TH_SYN;
-	bool			 dns = pi->dport == DNS_PORT ||
-				    pi->sport == DNS_PORT;
+	/*
+	 * DNS over TCP by the server's port: the bytes read here are the
+	 * client's, sent to it.  A client's own port says nothing: one
+	 * that connects from port 53 to a TLS or HTTP server sends it a
+	 * hello or a request (read as DNS, its first two bytes a length of
+	 * kilobytes, the whole exchange would pass pending).
+	 */
+	bool			 dns = pi->dport == DNS_PORT;
 	struct nfqd_reasm_span	 sp;
 	struct tcpopts		 o;
 	enum nfqd_l7_res	 res;
