@@ -580,11 +580,37 @@ test_quic_refused_after(void)
 	teardown(&r);
 }
 
+/*
+ * A QUIC client whose datagrams come from port 53 (to a server on 443):
+ * the server reads its Initial whatever the client's port.  Read as
+ * DNS, it is refused, and with l7_error_verdict "accept" passes unread.
+ */
+static void
+test_quic_sport53(void)
+{
+	struct run		r;
+	struct seg		s;
+	struct nfqd_decision	d;
+	uint8_t			v1[1200];
+	size_t			n1;
+
+	if (!setup(&r, "l7_error_verdict = \"accept\";"))
+		return;
+	n1 = unit_unhex(rfc9001_a2_packet, v1, sizeof(v1));
+	s = (struct seg){ "10.0.0.1", "10.0.0.2", 53, 443, 0, 0, 17, false,
+	    0, 0, 0, NULL };
+	d = decide(&r, mk(&s, v1, n1), 0, 0);
+	CHECK_STR_EQ(what(&d), "blocked", "QUIC v1 Initial from port 53, "
+	    "l7_error_verdict accept: example.com, alpn, l7 quic blocked");
+	teardown(&r);
+}
+
 int
 main(void)
 {
 	test_quic_refused_after();
 	test_quic();
+	test_quic_sport53();
 	test_quic_conns();
 	test_udp_timeout();
 	test_quic_dropped();
