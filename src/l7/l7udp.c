@@ -461,6 +461,27 @@ quic_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
 	}
 }
 
+/*
+ * A datagram from port 53 to another port: a DNS answer, or a QUIC
+ * client that sends from port 53 (its server reads its Initials whatever
+ * the port they come from).  QUIC when it could be a client's first
+ * flight, or a QUIC flow holds its ports already (its later packets).
+ */
+static bool
+quic_from_dns_port(struct nfqd_l7 *l, const struct nfqd_pkt *pi,
+    const uint8_t *pay, uint64_t now, const struct nfqd_flow_hint *hint)
+{
+	struct nfqd_flow_key	 k;
+	int			 dir;
+
+	if (nfqd_quic_maybe(pay, pi->paylen))
+		return true;
+	nfqd_flow_key_make(&k, pi->family, pi->proto, pi->saddr, pi->daddr,
+	    pi->sport, pi->dport, &dir);
+	return nfqd_flow_find_hashed(l->flows, &k, key_hash(l, &k, hint),
+	    now) != NULL;
+}
+
 /* A DNS datagram: each is read on its own, flow or not. */
 void
 l7_udp_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
@@ -471,7 +492,8 @@ l7_udp_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
 	struct nfqd_dns_query	 q;
 	enum nfqd_l7_res	 res;
 
-	if (pi->dport != DNS_PORT && pi->sport != DNS_PORT) {
+	if (pi->dport != DNS_PORT && (pi->sport != DNS_PORT ||
+	    quic_from_dns_port(l, pi, pay, now, hint))) {
 		quic_packet(l, pi, data, skbinfo, pay, now, hint, fp);
 		return;
 	}

@@ -591,7 +591,12 @@ test_quic_sport53(void)
 	struct run		r;
 	struct seg		s;
 	struct nfqd_decision	d;
-	uint8_t			v1[1200];
+	static const uint8_t	answer[] = {
+		0x12, 0x34, 0x81, 0x80, 0, 1, 0, 0, 0, 0, 0, 0,
+		7, 'b', 'l', 'o', 'c', 'k', 'e', 'd',
+		7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0, 0, 1, 0, 1,
+	};
+	uint8_t			v1[1200], shorthdr[40];
 	size_t			n1;
 
 	if (!setup(&r, "l7_error_verdict = \"accept\";"))
@@ -602,6 +607,16 @@ test_quic_sport53(void)
 	d = decide(&r, mk(&s, v1, n1), 0, 0);
 	CHECK_STR_EQ(what(&d), "blocked", "QUIC v1 Initial from port 53, "
 	    "l7_error_verdict accept: example.com, alpn, l7 quic blocked");
+	memset(shorthdr, 0x41, sizeof(shorthdr));
+	d = decide(&r, mk(&s, shorthdr, sizeof(shorthdr)), 0, 0);
+	CHECK_STR_EQ(what(&d), "blocked", "... a later short-header packet "
+	    "from port 53: the flow's verdict");
+	/* A DNS answer from port 53 is still read as DNS. */
+	s = (struct seg){ "10.0.0.2", "10.0.0.1", 53, 40000, 0, 0, 17,
+	    false, 0, 0, 0, NULL };
+	d = decide(&r, mk(&s, answer, sizeof(answer)), 0, 0);
+	CHECK_STR_EQ(what(&d), "drop", "a DNS answer from port 53 for "
+	    "blocked.example: read as DNS, the dns rule's drop");
 	teardown(&r);
 }
 
