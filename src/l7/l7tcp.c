@@ -641,13 +641,18 @@ l7_tcp_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
 	uint8_t			 th = pi->tcp_flags;
 	bool			 syn = (th & (TH_SYN | TH_ACK)) == TH_SYN;
 	/*
-	 * DNS over TCP by the server's port: the bytes read here are the
-	 * client's, sent to it.  A client's own port says nothing: one
-	 * that connects from port 53 to a TLS or HTTP server sends it a
-	 * hello or a request (read as DNS, its first two bytes a length of
-	 * kilobytes, the whole exchange would pass pending).
+	 * DNS over TCP by the server's port where the client is known (its
+	 * SYN seen): the bytes read are the client's, sent to it.  A
+	 * client's own port says nothing: one that connects from port 53
+	 * to a TLS or HTTP server sends it a hello or a request (read as
+	 * DNS, its first two bytes a length of kilobytes, the whole
+	 * exchange would pass pending).  A packet without a flow, or of a
+	 * flow seen first in its middle, may be either side's: any
+	 * packet to or from port 53 is DNS there (what a server sends is
+	 * then no hello that could decide the flow).
 	 */
 	bool			 dns = pi->dport == DNS_PORT;
+	bool			 dns_any = dns || pi->sport == DNS_PORT;
 	struct nfqd_reasm_span	 sp;
 	struct tcpopts		 o;
 	enum nfqd_l7_res	 res;
@@ -694,7 +699,7 @@ l7_tcp_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
 				l->bad_csum++;
 				unknown(pi, NFQD_PKT_L7_ERROR);
 			} else {
-				alone(l, pi, pay, sp.len, dns, pending,
+				alone(l, pi, pay, sp.len, dns_any, pending,
 				    &l->scratch);
 			}
 			return;
@@ -778,7 +783,7 @@ l7_tcp_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
 		return;
 	}
 	if (f->flags & F_MIDSTREAM) {
-		midstream(l, f, pi, pay, sp.len, dns, pending);
+		midstream(l, f, pi, pay, sp.len, dns_any, pending);
 		nfqd_flow_touch(l->flows, f, cls, now);
 		return;
 	}
