@@ -481,9 +481,10 @@ ports_reach(const struct nfqd_prange *v, uint32_t n, bool *dns, bool *other)
 
 /*
  * The rule's ports against what its keys read (all: LP() of the
- * protocols they leave): DNS is read where either port is 53 (l7.c), and
- * there alone, so a query goes to port 53 and its answer comes from it.
- * 0, or -1 after an error.
+ * protocols they leave): DNS is read where either port is 53 (a query
+ * goes to port 53, its answer comes from it), and a datagram or
+ * connection to port 53 is DNS alone; a client may send a hello or a
+ * request from port 53 (l7tcp.c, l7udp.c).  0, or -1 after an error.
  */
 static int
 ports_check(struct nfqd_ruleload *l, const struct nfqd_rule_l7 *x,
@@ -493,8 +494,8 @@ ports_check(struct nfqd_ruleload *l, const struct nfqd_rule_l7 *x,
 	config_setting_t	*at;
 	const char		*from;
 	const unsigned		 named = LP_HELLO | LP(NFQD_L7P_HTTP);
-	bool			 sdns = true, sother = true;
-	bool			 ddns = true, dother = true;
+	bool			 sdns = true, ddns = true, dother = true;
+	bool			 sother;	/* a client's port: any */
 	unsigned		 b, want;
 
 	if (r->matchers & NFQD_M_SPORT)
@@ -506,9 +507,9 @@ ports_check(struct nfqd_ruleload *l, const struct nfqd_rule_l7 *x,
 	if (!sdns && !ddns && (all & ~LP(NFQD_L7P_DNS)) == 0) {
 		want = LP(NFQD_L7P_DNS);
 		at = l->dport;		/* both are there */
-	} else if ((!sother || !dother) && (all & ~named) == 0) {
+	} else if (!dother && (all & ~named) == 0) {
 		want = named;
-		at = !dother ? l->dport : l->sport;
+		at = l->dport;
 	} else {
 		/* Answers alone: most likely meant for queries. */
 		if (!ddns && l->sport == NULL && (all & ~LP(NFQD_L7P_DNS)) == 0)
@@ -528,8 +529,8 @@ ports_check(struct nfqd_ruleload *l, const struct nfqd_rule_l7 *x,
 		    "reads those where src_port or dst_port is 53, and only "
 		    "there", b == 0 ? "l7" : l7reads[b].key, from);
 	else
-		rerr(l, at, "never matches with %s: it reads %s, and where "
-		    "src_port or dst_port is 53 nfqd reads DNS alone",
+		rerr(l, at, "never matches with %s: it reads %s, and what "
+		    "goes to port 53 nfqd reads as DNS alone",
 		    b == 0 ? "l7" : l7reads[b].key, from);
 	return -1;
 }

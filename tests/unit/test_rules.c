@@ -412,17 +412,17 @@ test_errors_l7ports(void)
 		  "is 53, and only there", "" },
 		{ "tls_sni = \"a.example\"; dst_port = 53;",
 		  "rule \"r\": dst_port: never matches with tls_sni: it reads "
-		  "TLS and QUIC hellos, and where src_port or dst_port is 53 "
-		  "nfqd reads DNS alone", "" },
-		{ "http_host = \"a.example\"; src_port = \"53-53\";",
-		  "rule \"r\": src_port: never matches with http_host: it "
-		  "reads HTTP requests, and where src_port or dst_port is 53 "
-		  "nfqd reads DNS alone", "" },
+		  "TLS and QUIC hellos, and what goes to port 53 nfqd reads "
+		  "as DNS alone", "" },
 		{ "server_name = \"a.example\"; dst_port = [ 53, 53 ]; "
 		  "src_port = 40000;",
 		  "rule \"r\": dst_port: never matches with server_name: it "
-		  "reads TLS and QUIC hellos and HTTP requests, and where "
-		  "src_port or dst_port is 53 nfqd reads DNS alone", "" },
+		  "reads TLS and QUIC hellos and HTTP requests, and what goes "
+		  "to port 53 nfqd reads as DNS alone", "" },
+		{ "http_host = \"a.example\"; dst_port = \"53-53\";",
+		  "rule \"r\": dst_port: never matches with http_host: it "
+		  "reads HTTP requests, and what goes to port 53 nfqd reads as "
+		  "DNS alone", "" },
 		/* answers alone */
 		{ "dns_qname = \"a.example\"; dst_port = 443;", "",
 		  "warning: rule \"r\": dst_port: DNS queries go to port 53, "
@@ -448,6 +448,9 @@ test_errors_l7ports(void)
 		{ "http_host = \"a.example\"; dst_port = [ \"50-60\", "
 		  "\"!50-52\", \"!54-60\", \"65535\" ];", "", "" },
 		{ "l7 = \"none\"; dst_port = 53;", "", "" },
+		{ "http_host = \"a.example\"; src_port = 53;", "", "" },
+		{ "tls_sni = \"a.example\"; src_port = 53; dst_port = 443;",
+		  "", "" },
 		{ "l7 = \"none\"; dst_port = 443;", "", "" },
 		{ "dst_port = 53; proto = \"udp\";", "", "" },
 	};
