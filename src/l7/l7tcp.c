@@ -28,7 +28,8 @@
 
 /*
  * The client's first bytes, buf[0..len): on port 53 DNS over TCP (which
- * is never NOT: every stream there is read as DNS), elsewhere TLS, then
+ * is never NOT: every stream there is read as DNS, and one that cannot
+ * be is BAD), elsewhere TLS, then
  * HTTP.  MORE while one of them could still be it; *need then says when
  * asking again can change that (0 for HTTP/1.x: when a line ends; the
  * frames of HTTP/2 say their lengths).
@@ -52,6 +53,18 @@ parse_stream(struct nfqd_l7 *l, const uint8_t *buf, size_t len, bool dns,
 			l7_from_dns(f, &q);
 		if (res == NFQD_L7_MORE && len >= 2)
 			*need = 2 + ((uint32_t)buf[0] << 8 | buf[1]);
+		/*
+		 * Bytes that are no DNS to wait for: a length no buffer
+		 * holds (a request's first letters, "GE", "PO", "PRI", read
+		 * as one: a query is short), or a TLS handshake record
+		 * (16 03), a hello to a TLS server on port 53.  Waiting
+		 * would pass them pending, unread, and the server would
+		 * read the name: refused now.
+		 */
+		if (res == NFQD_L7_MORE && len >= 2 &&
+		    (*need > NFQD_REASM_MAX ||
+		    (buf[0] == 0x16 && buf[1] == 0x03)))
+			res = NFQD_L7_BAD;
 		if (res != NFQD_L7_NOT)
 			goto out;
 	}

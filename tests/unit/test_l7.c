@@ -1991,6 +1991,106 @@ test_sport53(void)
 	teardown(&r);
 }
 
+/*
+ * A connection to port 53 is read as DNS over TCP; bytes that cannot be
+ * a query nfqd could wait for (a TLS record, an HTTP request's letters
+ * read as a length over a buffer) are refused at once, whole or a byte at
+ * a time, where they passed pending, unread, to a TLS or HTTP server
+ * listening on port 53.  Each row: the client's bytes, in one segment
+ * or in 1-byte segments (all but the last pending), then the verdict.
+ */
+static void
+test_dport53(void)
+{
+	static const uint8_t	q[] = {
+		0, 28, 0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0,
+		2, 'o', 'k', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0, 0, 1,
+		0, 1,
+	};
+	static const uint8_t	qb[] = {
+		0, 33, 0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0,
+		7, 'b', 'l', 'o', 'c', 'k', 'e', 'd', 7, 'e', 'x', 'a',
+		'm', 'p', 'l', 'e', 0, 0, 1, 0, 1,
+	};
+	static const char	get[] = "GET / HTTP/1.1\r\nHost: "
+				    "blocked.example\r\n\r\n";
+	static const char	pri[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+	/* 16 00: a query of 5,632 bytes is waited for (its start here) */
+	static const uint8_t	long16[] = { 0x16, 0x00, 0x12, 0x34, 0x01 };
+	/* 3f fe: 16,382, the longest a buffer holds with its length */
+	static const uint8_t	longest[] = { 0x3f, 0xfe, 0x12, 0x34 };
+	static const uint8_t	over[] = { 0x3f, 0xff, 0x12, 0x34 };
+	uint8_t			hb[600];
+	struct {
+		const char	*name;
+		const uint8_t	*b;
+		size_t		 n;
+		const char	*whole, *bytes;
+	} rows[] = {
+		{ "a blocked hello", hb, 0, "l7_error", "l7_error" },
+		{ "a blocked HTTP request", (const uint8_t *)get,
+		  sizeof(get) - 1, "l7_error", "l7_error" },
+		{ "the HTTP/2 preface", (const uint8_t *)pri, sizeof(pri) - 1,
+		  "l7_error", "l7_error" },
+		{ "a length of 16,383", over, sizeof(over), "l7_error",
+		  "l7_error" },
+		/* read: a query's accept is its own (pending) */
+		{ "a query for ok.example", q, sizeof(q), "pending",
+		  "pending" },
+		{ "a query for blocked.example", qb, sizeof(qb), "drop",
+		  "drop" },
+		{ "the start of a query of 5,632 bytes", long16,
+		  sizeof(long16), "pending", "pending" },
+		{ "the start of a query of 16,382 bytes", longest,
+		  sizeof(longest), "pending", "pending" },
+	};
+	struct run		r;
+	struct seg		s;
+	struct nfqd_decision	d;
+	size_t			i, k;
+	unsigned		pend;
+	uint16_t		sport = 41000;
+
+	rows[0].n = hello(hb, "blocked.example");
+	if (!setup(&r, ""))
+		return;
+	for (i = 0; i < NFQD_ARRAY_SIZE(rows); i++) {
+		s = (struct seg){ "10.0.0.1", "10.0.0.2", sport++, 53, 100,
+		    0x02, 6, false, 0, 0, 0, NULL };
+		decide(&r, mk(&s, NULL, 0), 0, 0);
+		s.seq = 101;
+		s.flags = 0x18;
+		d = decide(&r, mk(&s, rows[i].b, rows[i].n), 0, 0);
+		CHECK_STR_EQ(what(&d), rows[i].whole, unit_fmt("to port 53, "
+		    "whole: %s", rows[i].name));
+
+		s = (struct seg){ "10.0.0.1", "10.0.0.2", sport++, 53, 100,
+		    0x02, 6, false, 0, 0, 0, NULL };
+		decide(&r, mk(&s, NULL, 0), 0, 0);
+		s.flags = 0x18;
+		pend = 0;
+		for (k = 0; k + 1 < rows[i].n; k++) {
+			s.seq = 101 + (uint32_t)k;
+			d = decide(&r, mk(&s, rows[i].b + k, 1), P, 0);
+			if (strcmp(what(&d), "pending") != 0)
+				break;
+			pend++;
+		}
+		if (k + 1 == rows[i].n) {
+			s.seq = 101 + (uint32_t)k;
+			d = decide(&r, mk(&s, rows[i].b + k, 1), P, 0);
+		}
+		CHECK_STR_EQ(what(&d), rows[i].bytes, unit_fmt("to port 53, a "
+		    "byte at a time: %s (after %u pending)", rows[i].name,
+		    pend));
+		if (strcmp(rows[i].bytes, "l7_error") == 0)
+			CHECKF(pend <= 1, unit_fmt("to port 53, a byte at a "
+			    "time: %s: refused by its second byte",
+			    rows[i].name), "%u bytes pending", pend);
+	}
+	teardown(&r);
+}
+
 int
 main(void)
 {
@@ -2001,6 +2101,7 @@ main(void)
 	test_rst_payload();
 	test_name_port();
 	test_sport53();
+	test_dport53();
 	test_syn_isn();
 	test_syn_data();
 	test_insertion();
