@@ -202,6 +202,32 @@ static const struct hlater {
 	  "\r\n|" GETBL, NULL, "pending blocked" },
 	{ "flows.http_requests = \"first\"", "flows = { http_requests = "
 	  "\"first\"; };", GETOK "|" GETBL, NULL, "accept accept" },
+	/* Python's http.server (BaseHTTPRequestHandler) ends a connection
+	   only when its first Connection header is "close" exactly (after
+	   lower()): "keep-alive, close", "close " (trailing OWS: the email
+	   parser keeps it) and a second Connection header keep it alive,
+	   and it reads the blocked request after them. */
+	{ "review: Connection: keep-alive, close (Python reads on)", "",
+	  "GET / HTTP/1.1\r\nHost: ok.example\r\nConnection: keep-alive, "
+	  "close\r\n\r\n|" GETBL, NULL, "pending blocked" },
+	{ "review: Connection: close with trailing OWS (Python reads on)", "",
+	  "GET / HTTP/1.1\r\nHost: ok.example\r\nConnection: close \r\n"
+	  "\r\n|" GETBL, NULL, "pending blocked" },
+	{ "review: Connection twice, close second (Python reads on)", "",
+	  "GET / HTTP/1.1\r\nHost: ok.example\r\nConnection: keep-alive\r\n"
+	  "Connection: close\r\n\r\n|" GETBL, NULL, "pending blocked" },
+	/* Python's http.server (SimpleHTTPRequestHandler.do_GET, do_HEAD)
+	   never reads a request's body: with --protocol HTTP/1.1 it reads
+	   the next request where the body starts, the blocked one here. */
+	{ "review: a GET with a Content-Length body (Python reads it as a "
+	  "request)", "", "GET / HTTP/1.1\r\nHost: ok.example\r\n"
+	  "Content-Length: 41\r\n\r\n|" GETBL, NULL, "l7_error l7_error" },
+	{ "review: ... in one segment", "", "GET / HTTP/1.1\r\nHost: "
+	  "ok.example\r\nContent-Length: 41\r\n\r\n" GETBL, NULL,
+	  "l7_error" },
+	{ "review: ... all three in one segment", "",
+	  "GET / HTTP/1.1\r\nHost: ok.example\r\nConnection: keep-alive, "
+	  "close\r\n\r\n" GETBL, NULL, "blocked" },
 };
 
 /* The stream of c without its '|', and where each segment starts. */
