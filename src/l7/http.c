@@ -630,28 +630,19 @@ lenient(struct http_p *p, enum nfqd_http_why why)
 
 /* What the framing headers said so far (framing()). */
 struct frame {
-	unsigned	te, cl;		/* headers seen */
+	unsigned	te, cl, conn;	/* headers seen */
 };
 
-/* v[0..n), OWS trimmed, is "close" or lists it (comma-separated). */
+/*
+ * GET or HEAD, whose body Python's http.server never reads: it takes the
+ * body's bytes for the next request (RFC 9110 9.3.1, 9.3.2: a body there
+ * has no defined meaning, and clients send none).
+ */
 static bool
-lists_close(const uint8_t *v, size_t n)
+bodiless(const struct nfqd_http_req *out)
 {
-	size_t	i = 0, s, e;
-
-	while (i <= n) {
-		for (s = i; s < n && v[s] != ','; s++)
-			;
-		e = s;
-		while (i < e && (v[i] == ' ' || v[i] == '\t'))
-			i++;
-		while (e > i && (v[e - 1] == ' ' || v[e - 1] == '\t'))
-			e--;
-		if (eq_nocase(v + i, e - i, "close"))
-			return true;
-		i = s + 1;
-	}
-	return false;
+	return eq((const uint8_t *)out->method, out->method_len, "GET") ||
+	    eq((const uint8_t *)out->method, out->method_len, "HEAD");
 }
 
 /*
@@ -660,18 +651,26 @@ lists_close(const uint8_t *v, size_t n)
  */
 static bool
 framing(struct frame *fr, const uint8_t *name, size_t nl, const uint8_t *v,
-    size_t vl, struct nfqd_http_req *out)
+    size_t vl, bool trail, struct nfqd_http_req *out)
 {
 	uint64_t	n = 0;
 	size_t		i;
 
 	if (eq_nocase(name, nl, "connection")) {
-		out->close |= lists_close(v, vl);
+		/* Closing only where every server closes: Python's
+		   http.server closes when its first Connection header is
+		   "close" exactly (case aside, leading OWS stripped, trailing
+		   OWS kept) and reads on after "keep-alive, close", "close "
+		   or a second Connection header. */
+		out->close = fr->conn++ == 0 && !trail &&
+		    eq_nocase(v, vl, "close");
 	} else if (eq_nocase(name, nl, "upgrade")) {
 		out->upgrade = true;
 	} else if (eq_nocase(name, nl, "transfer-encoding")) {
 		if (fr->te++ > 0 || fr->cl > 0 || out->minor == 0 ||
 		    !eq_nocase(v, vl, "chunked"))
+			return false;
+		if (bodiless(out))
 			return false;
 		out->body = NFQD_HTTP_BODY_CHUNKED;
 	} else if (eq_nocase(name, nl, "content-length")) {
@@ -682,6 +681,8 @@ framing(struct frame *fr, const uint8_t *name, size_t nl, const uint8_t *v,
 				return false;
 			n = n * 10 + (uint64_t)(v[i] - '0');
 		}
+		if (n > 0 && bodiless(out))
+			return false;
 		out->body = NFQD_HTTP_BODY_LENGTH;
 		out->content_length = n;
 	}
@@ -696,9 +697,9 @@ framing(struct frame *fr, const uint8_t *name, size_t nl, const uint8_t *v,
 static bool
 fields(struct http_p *p, char *host, int *host_len, struct nfqd_http_req *out)
 {
-	struct frame	 fr = { 0, 0 };
+	struct frame	 fr = { 0, 0, 0 };
 	const uint8_t	*b = p->b;
-	size_t		 ls, vs, vs0, ve;
+	size_t		 ls, vs, vs0, ve, ve0;
 
 	for (;;) {
 		if (p->pos == p->n)
@@ -733,11 +734,12 @@ fields(struct http_p *p, char *host, int *host_len, struct nfqd_http_req *out)
 			return false;
 		while (vs < ve && (b[vs] == ' ' || b[vs] == '\t'))
 			vs++;
+		ve0 = ve;
 		while (ve > vs && (b[ve - 1] == ' ' || b[ve - 1] == '\t'))
 			ve--;
 		if (!eq_nocase(b + ls, vs0 - 1 - ls, "host")) {
 			if (!framing(&fr, b + ls, vs0 - 1 - ls, b + vs, ve - vs,
-			    out))
+			    ve < ve0, out))
 				return stop(p, NFQD_L7_BAD,
 				    NFQD_HTTP_R_FRAMING);
 			continue;

@@ -605,12 +605,12 @@ static const struct fcase {
 	{ "Connection: close", S(REQ "Connection: close\r\n\r\n"),
 	  NFQD_L7_DONE, NFQD_HTTP_BODY_NONE, 0, true, false },
 	{ "Connection: a list with Close", S(REQ "Connection: keep-alive , "
-	  "Close\r\n\r\n"), NFQD_L7_DONE, NFQD_HTTP_BODY_NONE, 0, true, false },
+	  "Close\r\n\r\n"), NFQD_L7_DONE, NFQD_HTTP_BODY_NONE, 0, false, false },
 	{ "Connection: closed", S(REQ "Connection: closed,x-close\r\n\r\n"),
 	  NFQD_L7_DONE, NFQD_HTTP_BODY_NONE, 0, false, false },
 	{ "Connection twice, close in the second", S(REQ "Connection: "
 	  "keep-alive\r\nConnection: close\r\n\r\n"), NFQD_L7_DONE,
-	  NFQD_HTTP_BODY_NONE, 0, true, false },
+	  NFQD_HTTP_BODY_NONE, 0, false, false },
 	{ "Upgrade", S(REQ "Connection: Upgrade\r\nUpgrade: websocket\r\n\r\n"),
 	  NFQD_L7_DONE, NFQD_HTTP_BODY_NONE, 0, false, true },
 	{ "HTTP/1.0 with Content-Length", S("POST / HTTP/1.0\r\n"
@@ -669,10 +669,28 @@ static const struct fcase {
 	  "\r\nConnection: close\r\n\r\n"), NFQD_L7_DONE,
 	  NFQD_HTTP_BODY_CHUNKED, 0, true, false },
 	{ "Connection: empty elements, tabs", S(REQ "Connection: ,\t,CLOSE\t,"
-	  "\r\n\r\n"), NFQD_L7_DONE, NFQD_HTTP_BODY_NONE, 0, true, false },
+	  "\r\n\r\n"), NFQD_L7_DONE, NFQD_HTTP_BODY_NONE, 0, false, false },
 	{ "Connection: close in HTTP/1.0", S("GET / HTTP/1.0\r\n"
 	  "Connection: close\r\n\r\n"), NFQD_L7_DONE, NFQD_HTTP_BODY_NONE, 0,
 	  true, false },
+	{ "Connection: close, trailing OWS (Python reads on)", S(REQ
+	  "Connection: close \r\n\r\n"), NFQD_L7_DONE, NFQD_HTTP_BODY_NONE,
+	  0, false, false },
+	{ "Connection: close, leading OWS, capitals", S(REQ "Connection: \t"
+	  "cLoSe\r\n\r\n"), NFQD_L7_DONE, NFQD_HTTP_BODY_NONE, 0, true,
+	  false },
+	{ "Connection: close twice", S(REQ "Connection: close\r\n"
+	  "Connection: close\r\n\r\n"), NFQD_L7_DONE, NFQD_HTTP_BODY_NONE,
+	  0, false, false },
+	{ "GET with Content-Length 0", S("GET / HTTP/1.1\r\nContent-Length: 0"
+	  "\r\n\r\n"), NFQD_L7_DONE, NFQD_HTTP_BODY_LENGTH, 0, false, false },
+	{ "GET with a body (Python reads it as a request)", S("GET / HTTP/1.1"
+	  "\r\nContent-Length: 1\r\n\r\n"), NFQD_L7_BAD, 0, 0, false, false },
+	{ "HEAD chunked", S("HEAD / HTTP/1.1\r\nTransfer-Encoding: chunked"
+	  "\r\n\r\n"), NFQD_L7_BAD, 0, 0, false, false },
+	{ "Get with a body (not GET to Python)", S("Get / HTTP/1.1\r\n"
+	  "Content-Length: 1\r\n\r\n"), NFQD_L7_DONE, NFQD_HTTP_BODY_LENGTH,
+	  1, false, false },
 	{ "Connection: keep-alive", S(REQ "Connection: keep-alive\r\n\r\n"),
 	  NFQD_L7_DONE, NFQD_HTTP_BODY_NONE, 0, false, false },
 	{ "Connection empty", S(REQ "Connection:\r\n\r\n"), NFQD_L7_DONE,

@@ -124,7 +124,7 @@ part2(struct run *r, uint16_t sport, uint32_t isn, const uint8_t *msg,
 #define GETBLC	"GET / HTTP/1.1\r\nHost: blocked.example\r\nConnection: " \
 		"close\r\n\r\n"
 #define GETOKC	"GET / HTTP/1.1\r\nHost: ok.example\r\nConnection: " \
-		"keep-alive, Close\r\n\r\n"
+		"\tClose\r\n\r\n"
 #define POSTOK(n) "POST /up HTTP/1.1\r\nHost: ok.example\r\nContent-Length: " \
 		n "\r\n\r\n"
 #define CHUNKOK	"POST /up HTTP/1.1\r\nHost: ok.example\r\nTransfer-Encoding: " \

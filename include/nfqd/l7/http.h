@@ -106,7 +106,8 @@ struct nfqd_http_req {
 	/* Where the request ends: the body after the head. */
 	uint64_t content_length;	/* body bytes, with BODY_LENGTH */
 	uint8_t	 body;			/* enum nfqd_http_body */
-	bool	 close;			/* a Connection header lists "close" */
+	bool	 close;			/* Connection: close, as every
+					   server reads it */
 	bool	 upgrade;		/* an Upgrade header is there */
 	bool	 h2;			/* HTTP/2 (nfqd_http_first_parse()) */
 	uint32_t sid;			/* HTTP/2: the request's stream */
@@ -230,9 +231,11 @@ struct nfqd_http_req {
  * Either header twice (even equal), or both in one request (RFC 9112
  * 6.3 lets a server refuse that or take Transfer-Encoding, and a proxy
  * on the way may have taken Content-Length), is BAD, said at the end of
- * the line that shows it.  body then says which there is.  close: a
- * Connection header (any of them) lists the token "close" in any case,
- * with OWS around the commas; upgrade: an Upgrade header is there.
+ * the line that shows it.  body then says which there is.  close: the
+ * request's one Connection header is "close" in any case, OWS before it
+ * and none after (a list with "close" in it, "close " or a second
+ * Connection header: Python's http.server keeps the connection and
+ * reads on); upgrade: an Upgrade header is there.
  *
  * absolute-form with no path: "/".  asterisk-form (OPTIONS only): "*".
  * CONNECT: "".  A normalized path longer than NFQD_HTTP_PATH_MAX is cut
