@@ -257,8 +257,11 @@ static void
 one_path(struct nfqd_ruleload *l, config_setting_t *s, config_setting_t *e,
     const char *v)
 {
-	size_t		 n = strlen(v);
+	static const char hex[] = "0123456789ABCDEF";
+	char		 buf[NFQD_L7_PATH_MAX];
+	size_t		 n = strlen(v), i, k;
 	const char	*why = NULL;
+	uint8_t		 c;
 
 	(void)e;
 	if (n == 0 || v[0] != '/')
@@ -282,7 +285,29 @@ one_path(struct nfqd_ruleload *l, config_setting_t *s, config_setting_t *e,
 		rerr(l, s, "\"%s\" %s", v, why);
 		return;
 	}
-	pack(l, s, LIST(path), NFQD_M_PATH, v, n);
+	/* Bytes past ASCII as nfqd leaves them in a path, %-escaped in
+	   capitals: a request line holds them only so ("/caf%C3%A9"). */
+	for (i = k = 0; i < n; i++) {
+		c = (uint8_t)v[i];
+		if (c < 0x80) {
+			if (k < sizeof(buf))
+				buf[k] = (char)c;
+			k++;
+			continue;
+		}
+		if (k + 3 <= sizeof(buf)) {
+			buf[k] = '%';
+			buf[k + 1] = hex[c >> 4];
+			buf[k + 2] = hex[c & 15];
+		}
+		k += 3;
+	}
+	if (k > NFQD_L7_PATH_MAX) {
+		rerr(l, s, "\"%s\" is longer than the 64 bytes of a path nfqd "
+		    "keeps, its bytes past ASCII %%-escaped", v);
+		return;
+	}
+	pack(l, s, LIST(path), NFQD_M_PATH, buf, k);
 }
 
 static void

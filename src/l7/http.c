@@ -203,9 +203,31 @@ path_emit(struct path_out *o, uint8_t c)
 	o->len++;
 }
 
-/* s[0..n) with unreserved escapes decoded, others upper-cased. */
+/*
+ * What an escape in a path segment is decoded to besides the unreserved
+ * characters: every other printable ASCII character but those that cut
+ * the path ('/', '?', '#', ';' for parameters, the backslash) and '%'
+ * itself (no double decoding).
+ * nginx, Go's ServeMux and Python's http.server decode them all before
+ * they use the path ("/%40admin" is "/@admin" to them), and a rule's
+ * prefix holds them as they are.
+ */
+static bool
+is_path_decoded(uint8_t c)
+{
+	if (c <= 0x20 || c >= 0x7f)
+		return false;
+	switch (c) {
+	case '/': case '?': case '#': case ';': case '\\': case '%':
+		return false;
+	}
+	return true;
+}
+
+/* s[0..n) with unreserved escapes (and, in a path segment, those
+ * is_path_decoded() takes) decoded, others upper-cased. */
 static void
-path_emit_norm(struct path_out *o, const uint8_t *s, size_t n)
+path_emit_norm(struct path_out *o, const uint8_t *s, size_t n, bool seg)
 {
 	static const char	hex[] = "0123456789ABCDEF";
 	size_t			i;
@@ -219,7 +241,7 @@ path_emit_norm(struct path_out *o, const uint8_t *s, size_t n)
 		/* Checked: two hex digits follow. */
 		v = pct_byte(s + i + 1);
 		i += 2;
-		if (is_unreserved(v))
+		if (is_unreserved(v) || (seg && is_path_decoded(v)))
 			path_emit(o, v);
 		else {
 			path_emit(o, '%');
@@ -237,7 +259,7 @@ path_push(struct path_out *o, const uint8_t *s, size_t n)
 	else if (o->hidden++ == 0)
 		o->hid0 = o->len;
 	path_emit(o, '/');
-	path_emit_norm(o, s, n);
+	path_emit_norm(o, s, n, true);
 }
 
 /* Drop the last segment kept; at the root, nothing. */
@@ -359,7 +381,7 @@ nfqd_http_path_norm(struct http_p *p, const uint8_t *t, size_t tl,
 	if (kind != SEG_NAME)
 		path_emit(&o, '/');
 	if (q != NULL)
-		path_emit_norm(&o, q, tl - pl);
+		path_emit_norm(&o, q, tl - pl, false);
 	out->path_cut = o.len > PATH_CAP;
 	out->path_len = (uint16_t)(o.len > PATH_CAP ? PATH_CAP : o.len);
 	out->path[out->path_len] = '\0';

@@ -228,8 +228,16 @@ static const struct hcase	cases[] = {
 	  OK("", "GET", "/a?b=%2F~A%00", 1) },
 	{ "path dot-segment before query", S("GET /a/..?x HTTP/1.1\r\n\r\n"),
 	  OK("", "GET", "/?x", 1) },
-	{ "path reserved escape kept, hex upper", S("GET /a%3ab%3F HTTP/1.1"
-	  "\r\n\r\n"), OK("", "GET", "/a%3Ab%3F", 1) },
+	{ "path: a reserved escape decoded, '?' kept, hex upper", S("GET "
+	  "/a%3ab%3F HTTP/1.1\r\n\r\n"), OK("", "GET", "/a:b%3F", 1) },
+	{ "path: sub-delims and '@' decoded (nginx, Go, Python do)",
+	  S("GET /%40a%21%24%26%27%28%29%2a%2B%2C%3D%22 HTTP/1.1\r\n\r\n"),
+	  OK("", "GET", "/@a!$&'()*+,=\"", 1) },
+	{ "path: '%', '#', ';', blank, controls, non-ASCII kept escaped",
+	  S("GET /a%25%23%3b%20%7f%c3%a9 HTTP/1.1\r\n\r\n"),
+	  OK("", "GET", "/a%25%23%3B%20%7F%C3%A9", 1) },
+	{ "query: reserved escapes kept", S("GET /a%40?b%40%26 HTTP/1.1\r\n"
+	  "\r\n"), OK("", "GET", "/a@?b%40%26", 1) },
 	{ "path unreserved escapes", S("GET /%7e%2D%5f%2E%30 HTTP/1.1\r\n\r\n"),
 	  OK("", "GET", "/~-_.0", 1) },
 	{ "path non-ASCII escape kept", S("GET /caf%c3%a9 HTTP/1.1\r\n\r\n"),

@@ -674,6 +674,12 @@ test_path_key(void)
 	    "{ name = \"r\"; http_path = \"/;x?q\"; verdict = \"drop\"; }", 3,
 	    "rule \"r\": http_path: \"/;x?q\" has a \";\" before its query, "
 	    "if any: nfqd takes path parameters out (\"/a;x/b\" is \"/a/b\")");
+	rule_error("http_path past 64 bytes once %-escaped",
+	    "{ name = \"r\"; http_path = \"/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\xc3\xa9\"; "
+	    "verdict = \"drop\"; }", 3, "rule \"r\": http_path: "
+	    "\"/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\xc3\xa9\" is "
+	    "longer than the 64 bytes of a path nfqd keeps, its bytes past "
+	    "ASCII %-escaped");
 	if (rules_ok("http_path ; in the query", &cf,
 	    "{ name = \"r\"; http_path = \"/a?b;c\"; verdict = \"drop\"; }")) {
 		CHECK(cf.rules->rules[0].matchers == NFQD_M_PATH,
