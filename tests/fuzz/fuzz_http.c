@@ -16,7 +16,8 @@
  *     tchars; the host re-normalizes to itself and has no trailing dot;
  *     the path has the shape its form gives it, no empty, "." or ".."
  *     segment, no ';' before its query, no escape of an unreserved
- *     character, no lower-case hex, and normalizes to itself when sent
+ *     character (nor, before its query, of printable ASCII but
+ *     / ? # ; \ %), no lower-case hex, and normalizes to itself when sent
  *     again;
  *   - a prefix shorter than used is MORE; once DONE, NOT or BAD, every
  *     longer prefix gives the same answer, fields and all; the head alone
@@ -143,6 +144,13 @@ is_unreserved(int c)
 	    c == '~';
 }
 
+static bool
+path_decoded(int c)
+{
+	return c > 0x20 && c < 0x7f && c != '/' && c != '?' && c != '#' &&
+	    c != ';' && c != '\\' && c != '%';
+}
+
 static enum nfqd_l7_res
 parse_copy(const uint8_t *buf, size_t len, struct nfqd_http_req *r)
 {
@@ -173,6 +181,10 @@ check_path(const struct nfqd_http_req *r)
 			    is_upper_hex((uint8_t)p[i + 2]));
 			ASSERT(!is_unreserved(hexval((uint8_t)p[i + 1]) << 4 |
 			    hexval((uint8_t)p[i + 2])));
+			/* Before the query, only escapes of what is not
+			   printable ASCII, and of / ? # ; \ % stay. */
+			ASSERT(i >= pl || !path_decoded(hexval((uint8_t)
+			    p[i + 1]) << 4 | hexval((uint8_t)p[i + 2])));
 		}
 		/* Path parameters are taken out of the path part. */
 		if (i < pl)
@@ -229,7 +241,7 @@ trimmed_is(const uint8_t *in, size_t n, const char *s)
 static void
 check_framing(const struct nfqd_http_req *r, const uint8_t *in)
 {
-	unsigned	cl = 0, te = 0, up = 0;
+	unsigned	cl = 0, te = 0, up = 0, conn = 0;
 	bool		first = true, close = false;
 	uint64_t	v = 0;
 	size_t		i, e, c, k, t, n = r->used, len;
@@ -265,11 +277,14 @@ check_framing(const struct nfqd_http_req *r, const uint8_t *in)
 			up++;
 		} else if (c - i == 10 && strncasecmp((const char *)in + i,
 		    "connection", 10) == 0) {
-			for (k = c + 1; k <= i + len; k = t + 1) {
-				for (t = k; t < i + len && in[t] != ','; t++)
-					;
-				close |= trimmed_is(in + k, t - k, "close");
-			}
+			/* One Connection header, "close" with OWS before
+			   it only (Python's http.server reads on past any
+			   other). */
+			for (k = c + 1; k < i + len && (in[k] == ' ' ||
+			    in[k] == '\t'); k++)
+				;
+			close = conn++ == 0 && i + len - k == 5 &&
+			    strncasecmp((const char *)in + k, "close", 5) == 0;
 		}
 	}
 	ASSERT(cl + te <= 1);
