@@ -787,6 +787,16 @@ nfqd_http_req_parse(const uint8_t *buf, size_t len, struct nfqd_http_req *out)
 		/* Not the HTTP/2 preface's NOT: that line is read whole. */
 		if (p.res == NFQD_L7_NOT && p.why != NFQD_HTTP_R_H2_PREFACE)
 			lenient(&p, p.why);
+		/*
+		 * The preface after empty lines: Go's net/http skips up to 4
+		 * CR or LF bytes before a request that follows a POST and
+		 * reads "PRI * HTTP/2.0" as a request, which its h2c handler
+		 * takes for the preface (HTTP/2 from there on).  Nothing
+		 * reads it as another protocol.
+		 */
+		else if (p.res == NFQD_L7_NOT && len > 0 &&
+		    (buf[0] == '\r' || buf[0] == '\n'))
+			stop(&p, NFQD_L7_BAD, NFQD_HTTP_R_LINE);
 		goto fail;
 	}
 	if (!fields(&p, host, &host_len, out))

@@ -437,6 +437,10 @@ static const struct hcase	cases[] = {
 	{ "NUL in the method", S("G\0T / HTTP/1.1\r\n\r\n"), NO(NOT_HTTP) },
 	{ "HTTP/2 preface", S("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"),
 	  NO(H2_PREFACE) },
+	{ "HTTP/2 preface after an empty line (Go's h2c after a POST)",
+	  S("\r\nPRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"), BAD(LINE) },
+	{ "HTTP/2 preface after a LF", S("\nPRI * HTTP/2.0\r\n\r\nSM\r\n"
+	  "\r\n"), BAD(LINE) },
 	{ "FTP USER", S("USER anonymous\r\n"), NO(NOT_TARGET) },
 	{ "IMAP", S("a001 LOGIN joe secret\r\n"), NO(NOT_TARGET) },
 	{ "SIP", S("INVITE sip:bob@example.com SIP/2.0\r\n"), NO(NOT_TARGET) },
