@@ -126,7 +126,7 @@ L7H	 = $(B)/tests/l7harness.o tests/unit/l7harness.h tests/unit/unit.h
 $(B)/tests/l7harness.o: tests/unit/l7harness.c tests/unit/l7harness.h \
     tests/unit/unit.h
 	@mkdir -p $(@D)
-	$(CC) $(NFQD_CFLAGS) -Itests/unit -c -o $@ $<
+	$(CC) $(NFQD_CFLAGS) -Itests/unit -MMD -MP -c -o $@ $<
 
 $(B)/tests/test_l7 $(B)/tests/test_l7later: $(B)/tests/%: tests/unit/%.c \
     $(L7H) $(OBJS)
@@ -289,4 +289,5 @@ clean:
 .PHONY: all tests fuzz asan deps check check-asan demo bench install uninstall \
 	deb clean
 
--include $(OBJS:.o=.d) $(B)/main.d $(FAULT_OBJS:.o=.d) $(CTL_OBJS:.o=.d)
+-include $(OBJS:.o=.d) $(B)/main.d $(FAULT_OBJS:.o=.d) $(CTL_OBJS:.o=.d) \
+    $(B)/tests/l7harness.d

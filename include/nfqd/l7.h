@@ -173,6 +173,7 @@ struct nfqd_l7 {
 		bool		 valid;		/* read in this packet */
 		bool		 close;		/* Connection: close */
 		bool		 upgrade;	/* an Upgrade header */
+		bool		 peek;		/* a GET or HEAD body */
 		bool		 h2;		/* HTTP/2: its stream is sid */
 		uint32_t	 sid;
 		uint8_t		 body;		/* enum nfqd_http_body */

@@ -658,7 +658,10 @@ struct frame {
 /*
  * GET or HEAD, whose body Python's http.server never reads: it takes the
  * body's bytes for the next request (RFC 9110 9.3.1, 9.3.2: a body there
- * has no defined meaning, and clients send none).
+ * has no defined meaning) where nginx or Go steps over them.  A chunked
+ * one is refused (its first bytes, a size, could be a method); one with
+ * a Content-Length is read on (out->peek): Elasticsearch's clients send
+ * GET with a JSON body.
  */
 static bool
 bodiless(const struct nfqd_http_req *out)
@@ -703,8 +706,7 @@ framing(struct frame *fr, const uint8_t *name, size_t nl, const uint8_t *v,
 				return false;
 			n = n * 10 + (uint64_t)(v[i] - '0');
 		}
-		if (n > 0 && bodiless(out))
-			return false;
+		out->peek = n > 0 && bodiless(out);
 		out->body = NFQD_HTTP_BODY_LENGTH;
 		out->content_length = n;
 	}

@@ -219,7 +219,7 @@ unless_closing(enum nfqd_flow_class cls, enum nfqd_flow_class c)
  * A TCP flow's reading state while its later messages are read
  * (F_HNEXT), mode saying how: l7later.c says what each member holds.
  */
-enum { H_HEAD, H_CHUNKED, H_H2, H_DNS };
+enum { H_HEAD, H_CHUNKED, H_H2, H_DNS, H_PEEK };
 
 struct hnext {
 	struct nfqd_hbody body;		/* H_CHUNKED */

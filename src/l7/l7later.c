@@ -154,15 +154,38 @@ enum hres {
 	H_OUTSIDE	/* l7_error_verdict, the flow goes on */
 };
 
-/* Where the body of the head just read (l->req, or r) leaves reading. */
+/*
+ * Whether byte c could start a request line to some server: a method's
+ * tchar (RFC 9110 5.6.2), or what Python's str.split() strips before it
+ * (its whitespace in ISO-8859-1, as http.server decodes the line).
+ */
+static bool
+request_start(uint8_t c)
+{
+	if ((c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z'))
+		return true;
+	if (c != 0 && strchr("!#$%&'*+-.^_`|~ \t\n\v\f\r", c) != NULL)
+		return true;
+	return (c >= 0x1c && c <= 0x1f) || c == 0x85 || c == 0xa0;
+}
+
+/*
+ * Where the body of the head just read (l->req, or r) leaves reading.  A
+ * GET's or HEAD's (peek) waits for its first byte (H_PEEK): Python's
+ * http.server reads a request there.
+ */
 static void
-hframe(struct hnext *h, uint8_t body, uint64_t clen, uint64_t *pos)
+hframe(struct hnext *h, uint8_t body, uint64_t clen, bool peek,
+    uint64_t *pos)
 {
 	uint64_t	k;
 
 	h->mode = H_HEAD;
 	h->left = 0;
-	if (body == NFQD_HTTP_BODY_LENGTH) {
+	if (body == NFQD_HTTP_BODY_LENGTH && peek) {
+		h->mode = H_PEEK;
+		h->left = clen;
+	} else if (body == NFQD_HTTP_BODY_LENGTH) {
 		k = clen < HSTEP ? clen : HSTEP;
 		*pos += k;
 		h->left = clen - k;
@@ -247,6 +270,24 @@ hwalk(struct nfqd_l7 *l, struct nfqd_flow *f, struct hnext *h,
 	uint32_t		skip;
 
 	while (p < n) {
+		if (h->mode == H_PEEK) {
+			/*
+			 * A GET's or HEAD's body, whose first byte Python's
+			 * http.server reads as a request's: one that could
+			 * start one (a tchar, or what str.split() strips)
+			 * is refused; any other, stepped over (the body is
+			 * 400 to Python, which then closes).
+			 */
+			if (request_start(buf[p])) {
+				l->l7_errors++;
+				return H_BAD;
+			}
+			k = h->left < HSTEP ? h->left : HSTEP;
+			p += k;
+			h->left -= k;
+			h->mode = H_HEAD;
+			continue;
+		}
 		if (h->mode == H_DNS) {
 			/*
 			 * A query at a time, each with its length, as the
@@ -365,7 +406,7 @@ hwalk(struct nfqd_l7 *l, struct nfqd_flow *f, struct hnext *h,
 		/* Closing, unless it asks to switch: read what follows. */
 		if (r.close && !r.upgrade)
 			return H_STOP;
-		hframe(h, r.body, r.content_length, &p);
+		hframe(h, r.body, r.content_length, r.peek, &p);
 	}
 	*pos = p;
 	return out;
@@ -377,6 +418,8 @@ hstep(struct nfqd_flow *f, struct hnext *h, uint32_t end)
 {
 	uint64_t	k;
 
+	if (h->mode == H_PEEK)
+		return;		/* its first byte not yet seen */
 	while (h->left > 0 && (int32_t)(end - (f->seq0 + h->next)) > 0) {
 		k = h->left < HSTEP ? h->left : HSTEP;
 		h->next += (uint32_t)k;
@@ -609,7 +652,7 @@ l7_hstart(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
 	if (l->req.h2 && !h2start(l, f, pay, &h))
 		return false;
 	if (!l->req.h2)
-		hframe(&h, l->req.body, l->req.clen, &pos);
+		hframe(&h, l->req.body, l->req.clen, l->req.peek, &pos);
 	hfirst(l, f, pi, seq, pay, len, &h, pos, cls, now);
 	return true;
 }

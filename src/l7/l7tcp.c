@@ -87,6 +87,7 @@ parse_stream(struct nfqd_l7 *l, const uint8_t *buf, size_t len, bool dns,
 		l->req.valid = true;
 		l->req.close = r.close;
 		l->req.upgrade = r.upgrade;
+		l->req.peek = r.peek;
 		l->req.h2 = r.h2;
 		l->req.sid = r.sid;
 		l->req.body = r.body;

@@ -125,6 +125,8 @@ part2(struct run *r, uint16_t sport, uint32_t isn, const uint8_t *msg,
 		"close\r\n\r\n"
 #define GETOKC	"GET / HTTP/1.1\r\nHost: ok.example\r\nConnection: " \
 		"\tClose\r\n\r\n"
+#define GETB(n) "GET /_search HTTP/1.1\r\nHost: ok.example\r\n" \
+		"Content-Length: " n "\r\n\r\n"
 #define POSTOK(n) "POST /up HTTP/1.1\r\nHost: ok.example\r\nContent-Length: " \
 		n "\r\n\r\n"
 #define CHUNKOK	"POST /up HTTP/1.1\r\nHost: ok.example\r\nTransfer-Encoding: " \
@@ -218,13 +220,31 @@ static const struct hlater {
 	  "Connection: close\r\n\r\n|" GETBL, NULL, "pending blocked" },
 	/* Python's http.server (SimpleHTTPRequestHandler.do_GET, do_HEAD)
 	   never reads a request's body: with --protocol HTTP/1.1 it reads
-	   the next request where the body starts, the blocked one here. */
-	{ "review: a GET with a Content-Length body (Python reads it as a "
-	  "request)", "", "GET / HTTP/1.1\r\nHost: ok.example\r\n"
-	  "Content-Length: 41\r\n\r\n|" GETBL, NULL, "l7_error l7_error" },
-	{ "review: ... in one segment", "", "GET / HTTP/1.1\r\nHost: "
-	  "ok.example\r\nContent-Length: 41\r\n\r\n" GETBL, NULL,
-	  "l7_error" },
+	   the next request where the body starts, the blocked one here;
+	   nginx steps over it.  A body whose first byte could start a
+	   request is refused; any other (JSON) is stepped over. */
+	{ "a GET with a body that is a request (Python reads it)", "",
+	  GETB("41") "|" GETBL, NULL, "pending l7_error" },
+	{ "... in one segment", "", GETB("41") GETBL, NULL, "l7_error" },
+	{ "... a HEAD's, after a space (Python's split() strips it)", "",
+	  "HEAD / HTTP/1.1\r\nHost: ok.example\r\nContent-Length: 42\r\n"
+	  "\r\n| " GETBL, NULL, "pending l7_error" },
+	{ "... after a form feed", "", GETB("42") "|\f" GETBL, NULL,
+	  "pending l7_error" },
+	{ "... after a NEL (0x85, whitespace to Python)", "", GETB("42")
+	  "|\x85" GETBL, NULL, "pending l7_error" },
+	{ "... its first byte after the rest", "", GETB("41") "|G|ET / HTTP/"
+	  "1.1\r\nHost: blocked.example\r\n\r\n", "021",
+	  "pending pending l7_error" },
+	{ "a GET with a JSON body (Elasticsearch), then a blocked request",
+	  "", GETB("7") "|{\"q\":1}|" GETBL, NULL,
+	  "pending pending blocked" },
+	{ "... the body in the head's segment", "", GETB("7") "{\"q\":1}|"
+	  GETBL, NULL, "pending blocked" },
+	{ "... the body out of order", "", GETB("7") "|{\"q|\":1}|" GETBL,
+	  "0213", "pending pending pending blocked" },
+	{ "... a body that looks like a request after it", "", GETB("42")
+	  "|{" GETBL "|" GETBL, NULL, "pending pending blocked" },
 	{ "review: ... all three in one segment", "",
 	  "GET / HTTP/1.1\r\nHost: ok.example\r\nConnection: keep-alive, "
 	  "close\r\n\r\n" GETBL, NULL, "blocked" },

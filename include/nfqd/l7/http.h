@@ -109,6 +109,10 @@ struct nfqd_http_req {
 	bool	 close;			/* Connection: close, as every
 					   server reads it */
 	bool	 upgrade;		/* an Upgrade header is there */
+	bool	 peek;			/* GET or HEAD with a Content-Length
+					   body: its first byte must be one
+					   no server reads as a request's
+					   start (l7later.c) */
 	bool	 h2;			/* HTTP/2 (nfqd_http_first_parse()) */
 	uint32_t sid;			/* HTTP/2: the request's stream */
 	uint32_t need;			/* MORE of HTTP/2: the stream's length
