@@ -226,6 +226,10 @@ static const struct hlater {
 	{ "a GET with a body that is a request (Python reads it)", "",
 	  GETB("41") "|" GETBL, NULL, "pending l7_error" },
 	{ "... in one segment", "", GETB("41") GETBL, NULL, "l7_error" },
+	{ "... a later request's", "", GETOK "|" GETB("41") "|" GETBL, NULL,
+	  "pending pending l7_error" },
+	{ "... a later request's, all in one segment", "", GETOK GETB("41")
+	  GETBL, NULL, "l7_error" },
 	{ "... a HEAD's, after a space (Python's split() strips it)", "",
 	  "HEAD / HTTP/1.1\r\nHost: ok.example\r\nContent-Length: 42\r\n"
 	  "\r\n| " GETBL, NULL, "pending l7_error" },
