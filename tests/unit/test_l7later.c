@@ -209,13 +209,13 @@ static const struct hlater {
 	   lower()): "keep-alive, close", "close " (trailing OWS: the email
 	   parser keeps it) and a second Connection header keep it alive,
 	   and it reads the blocked request after them. */
-	{ "review: Connection: keep-alive, close (Python reads on)", "",
+	{ "Connection: keep-alive, close (Python reads on)", "",
 	  "GET / HTTP/1.1\r\nHost: ok.example\r\nConnection: keep-alive, "
 	  "close\r\n\r\n|" GETBL, NULL, "pending blocked" },
-	{ "review: Connection: close with trailing OWS (Python reads on)", "",
+	{ "Connection: close with trailing OWS (Python reads on)", "",
 	  "GET / HTTP/1.1\r\nHost: ok.example\r\nConnection: close \r\n"
 	  "\r\n|" GETBL, NULL, "pending blocked" },
-	{ "review: Connection twice, close second (Python reads on)", "",
+	{ "Connection twice, close second (Python reads on)", "",
 	  "GET / HTTP/1.1\r\nHost: ok.example\r\nConnection: keep-alive\r\n"
 	  "Connection: close\r\n\r\n|" GETBL, NULL, "pending blocked" },
 	/* Python's http.server (SimpleHTTPRequestHandler.do_GET, do_HEAD)
@@ -249,7 +249,7 @@ static const struct hlater {
 	  "0213", "pending pending pending blocked" },
 	{ "... a body that looks like a request after it", "", GETB("42")
 	  "|{" GETBL "|" GETBL, NULL, "pending pending blocked" },
-	{ "review: ... all three in one segment", "",
+	{ "... all three in one segment", "",
 	  "GET / HTTP/1.1\r\nHost: ok.example\r\nConnection: keep-alive, "
 	  "close\r\n\r\n" GETBL, NULL, "blocked" },
 };
@@ -1159,7 +1159,7 @@ test_h2_upgrade(void)
 		return;
 
 	/*
-	 * review: Go's net/http discards up to 4 CR or LF bytes before the
+	 * Go's net/http discards up to 4 CR or LF bytes before the
 	 * request after a POST (conn.readRequest(), numLeadingCRorLF()),
 	 * then reads "PRI * HTTP/2.0" as a request, which the h2c package's
 	 * handler (golang.org/x/net/http2/h2c; Caddy's h2c) takes for the
@@ -1174,7 +1174,7 @@ test_h2_upgrade(void)
 	h2s_frame(&w, 4, 0, 0, "", 0);
 	h2s_get(&w, 1, "blocked.example", 0);
 	if (!h2row(&r, &w, 4400, "", NULL, "pending l7_error", pre,
-	    "review: CRLF then the preface after a POST (Go's h2c)"))
+	    "CRLF then the preface after a POST (Go's h2c)"))
 		return;
 	upg_start(&w, POSTOK("0"));
 	h2s_put(&w, "\r\n\r\n", 4);
@@ -1182,7 +1182,7 @@ test_h2_upgrade(void)
 	h2s_frame(&w, 4, 0, 0, "", 0);
 	h2s_get(&w, 3, "blocked.example", 0);
 	if (!h2row(&r, &w, 4400, "", NULL, "pending l7_error", pre,
-	    "review: ... two CRLFs, stream 3"))
+	    "... two CRLFs, stream 3"))
 		return;
 
 	/* A request on stream 1, the upgrade's own: trailers at most. */
@@ -2071,15 +2071,15 @@ test_dns_flow_rule(void)
 }
 
 /*
- * review: a rule's path prefix may hold characters other than letters,
+ * A rule's path prefix may hold characters other than letters,
  * digits and "-._~/" (the loader takes "/@admin", "/a!b", a UTF-8 name);
  * nginx (location matching, static files), Go's ServeMux and Python's
  * http.server decode every %XX of a path before they use it, so
- * "/%40admin" is "/@admin" to them.  nfqd decodes only escapes of
- * unreserved characters: the escaped form walks past the rule.
+ * "/%40admin" is "/@admin" to them.  nfqd decoded only escapes of
+ * unreserved characters, and the escaped form walked past the rule.
  */
 static void
-test_review_path_escapes(void)
+test_path_escapes(void)
 {
 	static const struct {
 		const char	*name, *req, *want;
@@ -2113,7 +2113,7 @@ test_review_path_escapes(void)
 		s = cli(7100, 101, 0x18);
 		d = decide(&r, mk(&s, (const uint8_t *)c[i].req,
 		    strlen(c[i].req)), 0, 0);
-		CHECK_STR_EQ(what(&d), c[i].want, unit_fmt("review: path "
+		CHECK_STR_EQ(what(&d), c[i].want, unit_fmt("path "
 		    "escapes: %s", c[i].name));
 		teardown(&r);
 	}
@@ -2136,6 +2136,6 @@ main(void)
 	test_dropped();
 	test_dropped_h2();
 	test_dropped_tls();
-	test_review_path_escapes();
+	test_path_escapes();
 	return unit_done();
 }
