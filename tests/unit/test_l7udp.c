@@ -620,9 +620,104 @@ test_quic_sport53(void)
 	teardown(&r);
 }
 
+/*
+ * Datagrams nfqd reads that the server discards, then the blocked hello
+ * at the same CRYPTO offsets.  A server keeps no state for a datagram
+ * whose first packet is not an Initial when it knows no connection for
+ * its ID (quiche's apps and examples: "Packet is not Initial";
+ * ngtcp2_accept(); quic-go drops non-Initial long headers of unknown
+ * connections): it never read the Initial coalesced after that packet.
+ * The same holds for a datagram lost past nfqd (a full socket buffer,
+ * a later rule, the path MTU) and for an Initial whose token the server
+ * refuses (RFC 9000 8.1.2/8.1.3; ngtcp2's example server answers an
+ * invalid Retry token with a stateless CONNECTION_CLOSE).  So the client's
+ * next Initial for the same connection ID is the server's first.
+ */
+static struct qi_flight	 qf_u1, qf_u2, qf_u3;
+
+/* A Handshake packet (v1) for DCID byte id, then flight f's datagram d. */
+static size_t
+qhs_first(uint8_t *b, const struct qi_flight *f, unsigned d, uint8_t id)
+{
+	size_t	n = 0;
+
+	b[n++] = 0xe0;			/* long, fixed, Handshake */
+	b[n++] = 0; b[n++] = 0; b[n++] = 0; b[n++] = 1;
+	b[n++] = 8;
+	memset(b + n, id, 8);
+	n += 8;
+	b[n++] = 8;
+	memset(b + n, id ^ 0xff, 8);
+	n += 8;
+	b[n++] = 0x40;			/* Length: 40 */
+	b[n++] = 40;
+	memset(b + n, 0x5a, 40);
+	n += 40;
+	memcpy(b + n, f->dgram[d], f->dgram_len[d]);
+	return n + f->dgram_len[d];
+}
+
+static void
+test_quic_server_discards(void)
+{
+	static uint8_t	b[QI_DGRAM_MAX + 100];
+	struct run	r;
+	size_t		n;
+
+	if ((qx = qi_ctx_new()) == NULL) {
+		CHECK(0, "quic discards: libcrypto contexts");
+		return;
+	}
+	/* u1: an allowed hello whole; u3: one in two pieces; u2: the
+	   blocked one whole; all for DCID 0x77..77. */
+	if (!qflight(&qf_u1, "aaaaaaa.example", 1, 0x77) ||
+	    !qflight(&qf_u3, "aaaaaaa.example", 2, 0x77) ||
+	    !qflight(&qf_u2, "blocked.example", 1, 0x77) ||
+	    !setup(&r, "")) {
+		qi_ctx_free(qx);
+		return;
+	}
+	CHECK_UINT_EQ(qf_u1.hello_len, qf_u2.hello_len,
+	    "quic discards: two hellos as long");
+
+	/* Decided: the server never got the allowed hello. */
+	n = qhs_first(b, &qf_u1, 0, 0x77);
+	CHECK_STR_EQ(qsend(&r, 6100, b, n, 0, false), "accept",
+	    "quic discards: [Handshake, Initial(allowed hello)]: read, "
+	    "accepted (the server drops the datagram: not Initial first)");
+	CHECK_STR_EQ(qdg(&r, 6100, &qf_u2, 0), "l7_error",
+	    "quic discards: ... then the blocked hello at the same offsets, "
+	    "same DCID: must not pass (the server reads it as its first)");
+
+	/* Incomplete: the repeated packet number is passed over. */
+	n = qhs_first(b, &qf_u3, 0, 0x77);
+	CHECK_STR_EQ(qsend(&r, 6101, b, n, 0, false), "pending",
+	    "quic discards: [Handshake, Initial pn 0 (half an allowed "
+	    "hello)]: pending");
+	CHECK_STR_EQ(qdg(&r, 6101, &qf_u2, 0), "l7_error",
+	    "quic discards: ... then pn 0 again with the whole blocked hello: "
+	    "must not pass (a server that never read pn 0 reads it)");
+
+	/* The same with the first datagram lost past nfqd. */
+	CHECK_STR_EQ(qdg(&r, 6102, &qf_u3, 0), "pending",
+	    "quic lost: pn 0, half an allowed hello: pending (lost after "
+	    "nfqd)");
+	CHECK_STR_EQ(qdg(&r, 6102, &qf_u2, 0), "l7_error",
+	    "quic lost: ... pn 0 again with the whole blocked hello: must not "
+	    "pass");
+	CHECK_STR_EQ(qdg(&r, 6103, &qf_u1, 0), "accept",
+	    "quic lost: an allowed hello whole: accepted (lost after nfqd)");
+	CHECK_STR_EQ(qdg(&r, 6103, &qf_u2, 0), "l7_error",
+	    "quic lost: ... the blocked hello at the same offsets: must not "
+	    "pass");
+	teardown(&r);
+	qi_ctx_free(qx);
+}
+
 int
 main(void)
 {
+	test_quic_server_discards();
 	test_quic_refused_after();
 	test_quic();
 	test_quic_sport53();
