@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <string.h>
 
+#include <linux/netfilter.h>
+
 #include "nfqd/l7.h"
 #include "nfqd/l7/dns.h"
 #include "nfqd/l7/flow.h"
@@ -272,9 +274,10 @@ quic_second(struct nfqd_l7 *l, struct nfqd_flow *f,
  * data after the first; a server may read another name there (OpenSSL's
  * does).  With flows.hello_retry, CRYPTO bytes from the first hello's end
  * on are put together in a buffer (taken when the first come) and read as
- * the second hello (quic_second()); bytes before it are passed over (the
- * server holds them: nfqd read every datagram that brought them, and one
- * dropped after it completed the hello decided the flow).  Once a
+ * the second hello (quic_second()).  An Initial with bytes before it is
+ * refused unless the flow's verdict is other than accept: nfqd keeps no
+ * copy of them, and a server that never got the first copy (lost past
+ * nfqd, discarded for its token) reads them as its hello.  Once a
  * second hello was read, CRYPTO bytes past the first are refused: nothing
  * could compare them with what was read.  Initials the server would not
  * read (another connection ID, a packet number of 64 or more, ...) are
@@ -299,13 +302,22 @@ quic_later(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
 		return L_REFUSE;
 	}
 	c = c0;
-	res = nfqd_quic_client(l->quic, &c, second ? f->ra : NULL, pay,
-	    pi->paylen, &o);
-	if (second && f->ra == NULL && o.crypto_past &&
-	    res != NFQD_L7_BAD && !o.new_conn) {
-		/* A second hello starts: read the datagram again, kept. */
-		if ((f->ra = nfqd_reasm_get(l->pool, id->hello_end)) ==
-		    NULL) {
+	res = nfqd_quic_client(l->quic, &c, NULL, pay, pi->paylen, &o);
+	if (o.crypto_before && res != NFQD_L7_BAD && !o.new_conn &&
+	    (!f->decided || f->verdict == NF_ACCEPT)) {
+		/* CRYPTO bytes before the first hello's end: nfqd keeps
+		 * none to compare them with, and the server may not hold
+		 * the first copy (a datagram lost past nfqd, or one it
+		 * discarded: a token it refused, a datagram that does not
+		 * open with an Initial), in which case it reads these.  A
+		 * flow's verdict other than accept stands. */
+		l->quic_refused++;
+		return L_REFUSE;
+	}
+	if (second && o.crypto_past && res != NFQD_L7_BAD && !o.new_conn) {
+		/* A second hello: read the datagram again, kept. */
+		if (f->ra == NULL && (f->ra = nfqd_reasm_get(l->pool,
+		    id->hello_end)) == NULL) {
 			l->reasm_full++;
 			return L_UNTRACKED;
 		}

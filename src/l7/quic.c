@@ -101,11 +101,15 @@ static const char *const whys[NFQD_QUIC_R_MAX] = {
 	[NFQD_QUIC_R_DCID] = "Initial for another connection ID that does "
 	    "not decrypt",
 	[NFQD_QUIC_R_PN] = "Initial packet number 64 or more",
+	[NFQD_QUIC_R_LEAD] = "Initial after a packet of another type",
+	[NFQD_QUIC_R_REPEAT] = "Initial packet numbers read before",
 	[NFQD_QUIC_R_FRAME] = "frame not allowed or cut short in an Initial",
 	[NFQD_QUIC_R_COALESCED] = "coalesced packet of another connection ID",
 	[NFQD_QUIC_R_CONFLICT] = "CRYPTO bytes differ from bytes already read",
 	[NFQD_QUIC_R_TOO_BIG] = "CRYPTO data past 16384 bytes",
 	[NFQD_QUIC_R_TLS] = "CRYPTO stream not a well-formed ClientHello",
+	[NFQD_QUIC_R_REUSED] = "packet number read before, coalesced with "
+	    "new packets",
 };
 
 static const struct qversion *
@@ -429,8 +433,8 @@ open_initial(struct nfqd_quic *q, const struct nfqd_quic_keys *k,
 /*
  * CRYPTO data at stream offset off into ra, whose byte 0 is the stream's
  * byte base (its seq0: 0, or a resumed connection's base).  Bytes before
- * base are passed over: the server holds them, and what it read of them
- * was read here before.  Without ra (a resumed connection not reading a
+ * base are not read, only noted in out->crypto_before (the caller refuses
+ * them: nothing here can compare them).  Without ra (a resumed connection not reading a
  * second hello) bytes from base on are only noted in out->crypto_past.
  */
 static enum nfqd_quic_why
@@ -439,7 +443,11 @@ crypto_add(struct nfqd_reasm *ra, uint32_t base, uint64_t off,
 {
 	unsigned	flags = 0;
 
-	if (len == 0 || off + len <= base)
+	if (len == 0)
+		return NFQD_QUIC_R_NONE;
+	if (off < base)
+		out->crypto_before = true;
+	if (off + len <= base)
 		return NFQD_QUIC_R_NONE;
 	out->crypto_past = true;
 	if (ra == NULL)
@@ -607,7 +615,10 @@ initial(struct nfqd_quic *q, struct nfqd_quic_conn *c, struct nfqd_reasm *ra,
 	if (o.first & LH_RESERVED)
 		return NFQD_QUIC_R_FRAME;	/* PROTOCOL_VIOLATION */
 	if (c->pns[o.pn / 32] & (uint32_t)1 << (o.pn % 32)) {
-		out->skipped++;		/* a server discards a repeat */
+		/* A server that got the first copy discards the repeat; one
+		   that did not (lost past nfqd, or discarded for its token)
+		   reads it: nfqd_quic_client() refuses it. */
+		out->repeated++;
 		return NFQD_QUIC_R_NONE;
 	}
 	if (c->version == 0) {
@@ -699,6 +710,8 @@ nfqd_quic_client(struct nfqd_quic *q, struct nfqd_quic_conn *c,
 	enum nfqd_l7_res	 res;
 	size_t			 off = 0, before, contig;
 	uint8_t			 dcid_len = 0;
+	bool			 lead = false;	/* the first packet is an
+						   Initial */
 
 	memset(out, 0, sizeof(*out));
 	if (c->version == 0 && not_quic(buf, len)) {
@@ -725,9 +738,19 @@ nfqd_quic_client(struct nfqd_quic *q, struct nfqd_quic_conn *c,
 		if (first) {
 			dcid = h.dcid;
 			dcid_len = h.dcid_len;
+			lead = h.type == LT_INITIAL;
 		}
 		if (h.type == LT_RETRY) {
 			refuse(out, NFQD_QUIC_R_HEADER);  /* a server's */
+			break;
+		}
+		if (h.type == LT_INITIAL && !lead) {
+			/* A server looks a datagram up by its first packet:
+			   without a connection for the ID it drops one that
+			   does not open with an Initial, with one it reads the
+			   Initials after.  Nothing was read before (the packets
+			   before are not Initials). */
+			refuse(out, NFQD_QUIC_R_LEAD);
 			break;
 		}
 		if (h.type != LT_INITIAL) {
@@ -743,6 +766,10 @@ nfqd_quic_client(struct nfqd_quic *q, struct nfqd_quic_conn *c,
 			return NFQD_L7_MORE;
 		off += h.end;
 	}
+	if (out->repeated > 0 && out->read > 0)
+		return bad_after(ra, before, NFQD_QUIC_R_REUSED, out);
+	if (out->repeated > 0)
+		refuse(out, NFQD_QUIC_R_REPEAT);
 	contig = ra != NULL ? nfqd_reasm_contig(ra) : 0;
 	if (contig == before)
 		return NFQD_L7_MORE;

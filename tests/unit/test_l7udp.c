@@ -285,8 +285,9 @@ static const struct qstep hrr_steps[] = {
 	  "hrr: ... its CRYPTO data again: refused (nothing to compare it "
 	  "with)" },
 	{ 6010, 'h', NULL, 0, 0, 0, "accept", "hrr: ... the flow goes on" },
-	{ 6010, 'c', &qf_a, 0, 0, 0, "accept",
-	  "hrr: ... the first hello again: passed over, the flow's" },
+	{ 6010, 'c', &qf_a, 0, 0, 0, "l7_error",
+	  "hrr: ... the first hello again: refused (nothing to compare it "
+	  "with: a server that never got it would read it)" },
 	{ 6011, 'c', &qf_a, 0, 0, 0, "accept",
 	  "hrr blocked: the first hello, allowed" },
 	{ 6011, 's', NULL, 0, 0x33, 0x44, "accept",
@@ -682,21 +683,21 @@ test_quic_server_discards(void)
 
 	/* Decided: the server never got the allowed hello. */
 	n = qhs_first(b, &qf_u1, 0, 0x77);
-	CHECK_STR_EQ(qsend(&r, 6100, b, n, 0, false), "accept",
-	    "quic discards: [Handshake, Initial(allowed hello)]: read, "
-	    "accepted (the server drops the datagram: not Initial first)");
-	CHECK_STR_EQ(qdg(&r, 6100, &qf_u2, 0), "l7_error",
+	CHECK_STR_EQ(qsend(&r, 6100, b, n, 0, false), "l7_error",
+	    "quic discards: [Handshake, Initial(allowed hello)]: refused "
+	    "unread (the server drops the datagram: not Initial first)");
+	CHECK_STR_EQ(qdg(&r, 6100, &qf_u2, 0), "blocked",
 	    "quic discards: ... then the blocked hello at the same offsets, "
-	    "same DCID: must not pass (the server reads it as its first)");
+	    "same DCID: read, blocked");
 
 	/* Incomplete: the repeated packet number is passed over. */
 	n = qhs_first(b, &qf_u3, 0, 0x77);
-	CHECK_STR_EQ(qsend(&r, 6101, b, n, 0, false), "pending",
+	CHECK_STR_EQ(qsend(&r, 6101, b, n, 0, false), "l7_error",
 	    "quic discards: [Handshake, Initial pn 0 (half an allowed "
-	    "hello)]: pending");
-	CHECK_STR_EQ(qdg(&r, 6101, &qf_u2, 0), "l7_error",
-	    "quic discards: ... then pn 0 again with the whole blocked hello: "
-	    "must not pass (a server that never read pn 0 reads it)");
+	    "hello)]: refused unread");
+	CHECK_STR_EQ(qdg(&r, 6101, &qf_u2, 0), "blocked",
+	    "quic discards: ... then pn 0 with the whole blocked hello: read, "
+	    "blocked");
 
 	/* The same with the first datagram lost past nfqd. */
 	CHECK_STR_EQ(qdg(&r, 6102, &qf_u3, 0), "pending",
@@ -710,7 +711,21 @@ test_quic_server_discards(void)
 	CHECK_STR_EQ(qdg(&r, 6103, &qf_u2, 0), "l7_error",
 	    "quic lost: ... the blocked hello at the same offsets: must not "
 	    "pass");
+	/* A blocked flow's hello again: the flow's verdict stands. */
+	CHECK_STR_EQ(qdg(&r, 6104, &qf_u2, 0), "blocked",
+	    "quic lost: a blocked hello: blocked");
+	CHECK_STR_EQ(qdg(&r, 6104, &qf_u2, 0), "blocked",
+	    "quic lost: ... sent again: blocked, the flow's verdict");
 	teardown(&r);
+	/* A flow's verdict other than accept stands over the refusal,
+	   whatever l7_error_verdict says. */
+	if (setup(&r, "l7_error_verdict = \"accept\";")) {
+		CHECK_STR_EQ(qdg(&r, 6105, &qf_u2, 0), "blocked",
+		    "quic lost (l7_error accept): a blocked hello: blocked");
+		CHECK_STR_EQ(qdg(&r, 6105, &qf_u2, 0), "blocked",
+		    "quic lost (l7_error accept): ... sent again: blocked");
+		teardown(&r);
+	}
 	qi_ctx_free(qx);
 }
 

@@ -416,9 +416,15 @@ static const struct qcase cases[] = {
 	{ .name = "coalesced Initial, 0-RTT, Initial", .d = {
 	    { .p = { { .cr = HALF1 }, { .type = 1, .cr = HALF2 },
 	      { .pn = 1, .cr = HALF2 } }, .np = 3, DONE_R(2), .skipped = 1 } } },
-	{ .name = "coalesced Handshake first, then Initial", .d = {
+	{ .name = "coalesced Handshake first, then Initial: refused (a server "
+	    "without the connection drops the datagram)", .d = {
 	    { .p = { { .type = 2, .cr = HALF1 }, { .cr = WHOLE } }, .np = 2,
-	      DONE_R(1), .skipped = 1 } } },
+	      REFUSED(LEAD), .skipped = 1 },
+	    { .p = { { .cr = WHOLE } }, .np = 1, DONE_R(1) } } },
+	{ .name = "coalesced 0-RTT first, then Initial: refused", .d = {
+	    { .p = { { .cr = HALF1 } }, .np = 1, MORE_R(1) },
+	    { .p = { { .type = 1, .cr = HALF1 }, { .pn = 1, .cr = HALF2 } },
+	      .np = 2, REFUSED(LEAD), .skipped = 1 } } },
 	{ .name = "Handshake-only datagram, then the Initial", .d = {
 	    { .p = { { .type = 2, .cr = HALF1 } }, .np = 1, MORE_R(0),
 	      .skipped = 1 },
@@ -446,11 +452,15 @@ static const struct qcase cases[] = {
 	{ .name = "conflict inside one coalesced datagram", .d = {
 	    { .p = { { .cr = HALF1 }, { .pn = 1, .flags = P_ALT,
 	      .cr = WHOLE } }, .np = 2, BAD_R(CONFLICT), .read = 2 } } },
-	{ .name = "repeated packet number with other bytes is not read", .d = {
+	{ .name = "repeated packet number with other bytes is refused", .d = {
 	    { .p = { { .cr = HALF1 } }, .np = 1, MORE_R(1) },
-	    { .p = { { .flags = P_ALT, .cr = WHOLE } }, .np = 1, MORE_R(0),
-	      .skipped = 1 },
+	    { .p = { { .flags = P_ALT, .cr = WHOLE } }, .np = 1,
+	      REFUSED(REPEAT) },
 	    { .p = { { .pn = 1, .cr = HALF2 } }, .np = 1, DONE_R(1) } } },
+	{ .name = "repeated packet number coalesced with a new one", .d = {
+	    { .p = { { .cr = HALF1 } }, .np = 1, MORE_R(1) },
+	    { .p = { { .cr = HALF1 }, { .pn = 1, .cr = HALF2 } }, .np = 2,
+	      BAD_R(REUSED), .read = 1 } } },
 	{ .name = "packet number length 1", .d = {
 	    { .p = { { .pnlen = 1, .pn = 7, .cr = WHOLE } }, .np = 1,
 	      DONE_R(1) } } },

@@ -28,8 +28,9 @@
 
 /*
  * Why a datagram was refused, whole or in part (counters, logs, tests).
- * The ones up to NFQD_QUIC_R_PN concern one packet, which a server would
- * discard too (or, for VERSION, one of a version nfqd does not read); the
+ * The ones up to NFQD_QUIC_R_REPEAT concern one packet, which a server
+ * would discard too (or, for VERSION, one of a version nfqd does not read;
+ * for LEAD and REPEAT, one a server may read where nfqd cannot tell); the
  * ones from NFQD_QUIC_R_FRAME on make the connection BAD.
  */
 enum nfqd_quic_why {
@@ -47,6 +48,14 @@ enum nfqd_quic_why {
 	NFQD_QUIC_R_DCID,	/* an Initial for another connection ID that
 				   does not decrypt with its own keys */
 	NFQD_QUIC_R_PN,		/* packet number NFQD_QUIC_PN_MAX or more */
+	NFQD_QUIC_R_LEAD,	/* an Initial in a datagram whose first packet
+				   is not one: a server that has no
+				   connection for its ID drops the datagram
+				   (a lookup by its first packet), one that
+				   has one reads it */
+	NFQD_QUIC_R_REPEAT,	/* a datagram whose Initials all carry packet
+				   numbers read before: a server that never
+				   got the first copy reads it */
 	NFQD_QUIC_R_FRAME,	/* BAD: a frame other than PADDING, PING,
 				   ACK, CRYPTO, a frame cut short, no frames,
 				   reserved header bits set */
@@ -58,6 +67,8 @@ enum nfqd_quic_why {
 	NFQD_QUIC_R_TOO_BIG,	/* BAD: CRYPTO data at or past 16 KiB */
 	NFQD_QUIC_R_TLS,	/* BAD: not a well-formed ClientHello
 				   (hello.why says why) */
+	NFQD_QUIC_R_REUSED,	/* BAD: a packet number read before, with
+				   new packets in the same datagram */
 	NFQD_QUIC_R_MAX
 };
 
@@ -125,12 +136,16 @@ struct nfqd_quic_out {
 	uint16_t	read;		/* Initial packets decrypted and read */
 	uint16_t	refused;	/* packets refused (why says the last
 					   reason) */
-	uint16_t	skipped;	/* 0-RTT and Handshake packets, and
-					   repeated packet numbers, passed over */
+	uint16_t	skipped;	/* 0-RTT and Handshake packets passed
+					   over */
+	uint16_t	repeated;	/* Initials of packet numbers read
+					   before, not read */
 	uint8_t		why;		/* enum nfqd_quic_why */
 	bool		new_conn;	/* see nfqd_quic_client() */
 	bool		crypto_past;	/* CRYPTO bytes at or past c->base
 					   were read (or, without ra, seen) */
+	bool		crypto_before;	/* CRYPTO bytes before c->base (not 0)
+					   were seen */
 	bool		hello_before;	/* BAD at a packet after the first:
 					   the packets before it completed
 					   the hello, in hello */
@@ -187,8 +202,13 @@ int	nfqd_quic_keys(struct nfqd_quic *q, uint32_t version,
  *
  * Overlapping CRYPTO data: the first copy of a byte wins; a later copy
  * that differs is a conflict (BAD), so no later packet can change the
- * bytes the decision is made on.  A repeated packet number is passed
- * over unread, as a server discards it.
+ * bytes the decision is made on.  An Initial of a packet number read
+ * before is not read: a datagram of such Initials alone is refused
+ * (REPEAT: a server that got the first copy discards it, one that did not
+ * reads it), one with new Initials too is BAD (REUSED).  So is an Initial
+ * after a packet of another type (LEAD): a server without a connection
+ * for the ID drops the datagram, one with it reads the Initial.
+ * out->crypto_before says that CRYPTO bytes before c->base were seen.
  *
  * out->new_conn (with MORE and read 0): the first packet is a v1/v2
  * Initial whose DCID is neither c's nor the server's, and which decrypts
