@@ -458,6 +458,25 @@ test_quic_dropped(void)
 	    "connection");
 	CHECK_STR_EQ(qsendm(&r, 6040, &qf_d1, 1, 0), "drop",
 	    "quic dropped: ... and the first's sent again");
+	/*
+	 * A datagram before the last, dropped by the rate rule: nfqd keeps
+	 * its bytes, the server never got them.  The client sends the same
+	 * packet number again with the blocked hello's bytes there: a
+	 * server that never read that number reads them.
+	 */
+	CHECK(memmem(qf_d2.hello, qf_d2.len[0], "blocked.example", 15) !=
+	    NULL, "quic dropped: the name lies in the first piece");
+	CHECK_STR_EQ(qsendm(&r, 6041, &qf_d1, 0, 0x4), "drop",
+	    "quic dropped first: a hello's first datagram, by the rate rule");
+	CHECK_STR_EQ(qsendm(&r, 6041, &qf_d2, 0, 0), "l7_error",
+	    "quic dropped first: ... the blocked hello's first piece with the "
+	    "same packet number: refused (the server reads it)");
+	CHECK_STR_EQ(qsendm(&r, 6041, &qf_d1, 1, 0), "accept",
+	    "quic dropped first: ... the allowed hello's last: decided on the "
+	    "bytes nfqd holds");
+	CHECK_STR_EQ(qsendm(&r, 6041, &qf_d2, 0, 0), "l7_error",
+	    "quic dropped first: ... the first piece again: refused (before "
+	    "the hello's end)");
 	teardown(&r);
 	qi_ctx_free(qx);
 }
