@@ -151,9 +151,13 @@ qdg(struct run *r, uint16_t sport, const struct qi_flight *f, unsigned d)
 	return qsend(r, sport, f->dgram[d], f->dgram_len[d], 0, false);
 }
 
+/* Where the server's datagrams come in (the client's: indev, 2); the
+   client's side for one it forged. */
+static uint32_t	srv_indev = 3;
+
 /*
  * A server datagram to port sport: an Initial-shaped long header from
- * server ID sid (byte), or a Retry (its new ID sid).
+ * server ID sid (byte), or a Retry (its new ID sid), in on srv_indev.
  */
 static const char *
 qserver(struct run *r, uint16_t sport, uint8_t cid, uint8_t sid, bool retry)
@@ -179,7 +183,9 @@ qserver(struct run *r, uint16_t sport, uint8_t cid, uint8_t sid, bool retry)
 		b[n + 1] = (uint8_t)(sizeof(b) - n - 2);
 		n += 2;
 	}
+	indev = srv_indev;
 	d = decide(r, mk(&s, b, sizeof(b)), 0, 0);
+	indev = 2;
 	return what(&d);
 }
 
@@ -690,7 +696,8 @@ test_quic_server_discards(void)
 	}
 	/* u1: an allowed hello whole; u3: one in two pieces; u2: the
 	   blocked one whole; all for DCID 0x77..77. */
-	if (!qflight(&qf_u1, "aaaaaaa.example", 1, 0x77) ||
+	if (!qflight(&qf_x, "blocked.example", 2, 0x11) ||
+	    !qflight(&qf_u1, "aaaaaaa.example", 1, 0x77) ||
 	    !qflight(&qf_u3, "aaaaaaa.example", 2, 0x77) ||
 	    !qflight(&qf_u2, "blocked.example", 1, 0x77) ||
 	    !setup(&r, "")) {
@@ -735,6 +742,32 @@ test_quic_server_discards(void)
 	    "quic lost: a blocked hello: blocked");
 	CHECK_STR_EQ(qdg(&r, 6104, &qf_u2, 0), "blocked",
 	    "quic lost: ... sent again: blocked, the flow's verdict");
+	/*
+	 * A Retry (or Version Negotiation) "from the server" that the client
+	 * forged: on a gateway it comes in where the client's datagrams do
+	 * (same indev here), and nfqd takes it for the server's.  The server
+	 * never sent it and keeps connection 0x11's bytes; nfqd forgets them.
+	 */
+	CHECK_STR_EQ(qdg(&r, 6120, &qf_x, 0), "pending",
+	    "quic forged retry: a blocked hello's first datagram (DCID 0x11)");
+	srv_indev = 2;		/* the client's side */
+	(void) qserver(&r, 6120, 0x11, 0x55, true);
+	CHECK_STR_EQ(qdg(&r, 6120, &qf_u1, 0), "l7_error",
+	    "quic forged retry: ... a forged Retry from the client's side, then "
+	    "another connection's allowed hello: refused (the server did not "
+	    "ask)");
+	(void) qserver(&r, 6120, 0x77, 0x56, true);
+	CHECK_STR_EQ(qdg(&r, 6120, &qf_x, 1), "blocked",
+	    "quic forged retry: ... another forged Retry, then the blocked "
+	    "hello's last datagram: blocked (the server holds the first)");
+	srv_indev = 3;
+	/* The same Retry from the server's side is taken. */
+	CHECK_STR_EQ(qdg(&r, 6121, &qf_x, 0), "pending",
+	    "quic retry: a blocked hello's first datagram (DCID 0x11)");
+	(void) qserver(&r, 6121, 0x11, 0x55, true);
+	CHECK_STR_EQ(qdg(&r, 6121, &qf_u1, 0), "accept",
+	    "quic retry: ... the server's Retry, then a new connection: read "
+	    "afresh");
 	teardown(&r);
 	/* A flow's verdict other than accept stands over the refusal,
 	   whatever l7_error_verdict says. */
