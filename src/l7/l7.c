@@ -481,7 +481,7 @@ nfqd_l7_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
 		return NULL;
 	}
 	if (pi->proto == IPPROTO_UDP)
-		l7_udp_packet(l, pi, data, skbinfo, now, hint, &f);
+		l7_udp_packet(l, pi, data, skbinfo, indev, now, hint, &f);
 	else
 		l7_tcp_packet(l, pi, data, skbinfo, indev, pending, now, hint,
 		    &f);

@@ -260,7 +260,7 @@ void	l7_settle(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
 
 /* l7udp.c: a UDP datagram. */
 void	l7_udp_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi,
-	    const uint8_t *data, uint32_t skbinfo, uint64_t now,
+	    const uint8_t *data, uint32_t skbinfo, uint32_t indev, uint64_t now,
 	    const struct nfqd_flow_hint *hint, struct nfqd_flow **fp);
 
 /* l7tcp.c: a TCP segment. */

@@ -93,14 +93,42 @@ quic_unseen(struct nfqd_l7 *l, struct nfqd_flow *f, const struct nfqd_pkt *pi,
 	return false;
 }
 
-/* The client datagram read first (c's first Initial): its TTL is kept. */
+/*
+ * The client datagram read first (c's first Initial): its TTL is kept,
+ * and the interface it came in on (indev, in seq0, which a UDP flow does
+ * not use otherwise: quic_server()).
+ */
 static void
-quic_ttl(struct nfqd_flow *f, const struct nfqd_pkt *pi, const uint8_t *data)
+quic_ttl(struct nfqd_flow *f, const struct nfqd_pkt *pi, const uint8_t *data,
+    uint32_t indev)
 {
 	if (!(f->flags & F_QTTL) && qconn(f)->version != 0) {
 		f->ttl = ip_ttl(pi, data);
+		f->seq0 = indev;
 		f->flags |= F_QTTL;
 	}
+}
+
+/*
+ * A datagram from the server's side of QUIC flow f, in on indev: its
+ * connection ID, a Retry or a Version Negotiation (which let a new
+ * connection on the ports be read afresh) are taken only where it comes
+ * from the server's side, another interface than the client's first
+ * datagram read: one that comes in where the client is may be the
+ * client's forgery (a gateway's server is on another interface, a host's
+ * sends its datagrams itself), and would make nfqd forget a connection
+ * whose bytes the server holds.
+ */
+static void
+quic_server(struct nfqd_flow *f, const uint8_t *pay, uint32_t len,
+    uint32_t indev)
+{
+	if ((f->flags & F_QTTL) && indev == f->seq0)
+		return;
+	if (f->flags & F_QKEPT)
+		nfqd_quic_server_id(qid(f), pay, len);
+	else
+		nfqd_quic_server(qconn(f), pay, len);
 }
 
 /* Whether ra holds CRYPTO bytes past a hello that ends at used. */
@@ -156,7 +184,8 @@ quic_first(struct nfqd_l7 *l, struct nfqd_flow *f,
  */
 static void
 quic_client(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
-    const uint8_t *data, uint32_t skbinfo, const uint8_t *pay, uint64_t now)
+    const uint8_t *data, uint32_t skbinfo, uint32_t indev, const uint8_t *pay,
+    uint64_t now)
 {
 	struct nfqd_quic_conn	*c = qconn(f);
 	struct nfqd_quic_out	 o;
@@ -186,7 +215,7 @@ quic_client(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
 		res = nfqd_quic_client(l->quic, c, f->ra, pay, pi->paylen, &o);
 	}
 	l->quic_refused += o.refused;
-	quic_ttl(f, pi, data);
+	quic_ttl(f, pi, data, indev);
 	if (res == NFQD_L7_DONE)
 		res = quic_first(l, f, &o);
 	switch (res) {
@@ -366,16 +395,13 @@ quic_later(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
 static bool
 quic_decided(struct nfqd_l7 *l, struct nfqd_flow *f, int dir,
     struct nfqd_pkt *pi, const uint8_t *data, uint32_t skbinfo,
-    const uint8_t *pay, uint64_t now, struct nfqd_flow **fp)
+    uint32_t indev, const uint8_t *pay, uint64_t now, struct nfqd_flow **fp)
 {
 	enum later_res	r = L_FLOW;
 
 	if (dir != f->client) {
 		/* The server's: a Retry, its ID. */
-		if (f->flags & F_QKEPT)
-			nfqd_quic_server_id(qid(f), pay, pi->paylen);
-		else
-			nfqd_quic_server(qconn(f), pay, pi->paylen);
+		quic_server(f, pay, pi->paylen, indev);
 	} else if (!nfqd_quic_has_initial(pay, pi->paylen)) {
 		/* 0-RTT, Handshake, short header: no hello in them. */
 	} else if (f->l7res == NFQD_L7_BAD || !(f->flags & F_QKEPT)) {
@@ -426,7 +452,7 @@ quic_decided(struct nfqd_l7 *l, struct nfqd_flow *f, int dir,
  */
 static void
 quic_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
-    uint32_t skbinfo, const uint8_t *pay, uint64_t now,
+    uint32_t skbinfo, uint32_t indev, const uint8_t *pay, uint64_t now,
     const struct nfqd_flow_hint *hint, struct nfqd_flow **fp)
 {
 	struct nfqd_flow_key	 k;
@@ -439,7 +465,8 @@ quic_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
 	h = key_hash(l, &k, hint);
 	f = nfqd_flow_find_hashed(l->flows, &k, h, now);
 	if (f != NULL && f->l7res != NFQD_L7_MORE) {
-		if (quic_decided(l, f, dir, pi, data, skbinfo, pay, now, fp))
+		if (quic_decided(l, f, dir, pi, data, skbinfo, indev, pay, now,
+		    fp))
 			return;
 		f = NULL;
 	}
@@ -464,12 +491,12 @@ quic_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
 		f->client = (uint8_t)dir;
 	if (dir != f->client) {
 		/* The server's: the connection ID it chose, a Retry. */
-		nfqd_quic_server(qconn(f), pay, pi->paylen);
+		quic_server(f, pay, pi->paylen, indev);
 		unknown(pi, NFQD_PKT_L7_PENDING);
 		nfqd_flow_touch(l->flows, f, f->ra != NULL ? NFQD_FC_REASM :
 		    NFQD_FC_UDP, now);
 	} else {
-		quic_client(l, f, pi, data, skbinfo, pay, now);
+		quic_client(l, f, pi, data, skbinfo, indev, pay, now);
 	}
 }
 
@@ -497,8 +524,8 @@ quic_from_dns_port(struct nfqd_l7 *l, const struct nfqd_pkt *pi,
 /* A DNS datagram: each is read on its own, flow or not. */
 void
 l7_udp_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
-    uint32_t skbinfo, uint64_t now, const struct nfqd_flow_hint *hint,
-    struct nfqd_flow **fp)
+    uint32_t skbinfo, uint32_t indev, uint64_t now,
+    const struct nfqd_flow_hint *hint, struct nfqd_flow **fp)
 {
 	const uint8_t		*pay = data + pi->payoff;
 	struct nfqd_dns_query	 q;
@@ -506,7 +533,7 @@ l7_udp_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
 
 	if (pi->dport != DNS_PORT && (pi->sport != DNS_PORT ||
 	    quic_from_dns_port(l, pi, pay, now, hint))) {
-		quic_packet(l, pi, data, skbinfo, pay, now, hint, fp);
+		quic_packet(l, pi, data, skbinfo, indev, pay, now, hint, fp);
 		return;
 	}
 	res = nfqd_dns_msg_parse(pay, pi->paylen, &q);
