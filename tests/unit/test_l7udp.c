@@ -82,6 +82,28 @@ test_quic(void)
  */
 static struct qi_ctx	*qx;
 
+/* A flight: server name sni, pieces Initials, connection IDs of byte id,
+   packet numbers from pn. */
+static bool
+qflight_pn(struct qi_flight *f, const char *sni, unsigned pieces, uint8_t id,
+    unsigned pn)
+{
+	struct qi_spec	s;
+	char		err[128];
+
+	memset(&s, 0, sizeof(s));
+	s.version = QI_V1;
+	s.sni = sni;
+	s.alpn = "h3";
+	s.pieces = pieces;
+	s.dcid_len = s.scid_len = 8;
+	memset(s.dcid, id, 8);
+	memset(s.scid, id ^ 0xff, 8);
+	s.pn_base = pn;
+	return CHECKF(qi_build(qx, &s, f, err, sizeof(err)) == 0,
+	    "quic conns: a flight is built", "%s", err);
+}
+
 /* A flight: server name sni, pieces Initials, connection IDs of byte id. */
 static bool
 qflight(struct qi_flight *f, const char *sni, unsigned pieces, uint8_t id)
@@ -659,7 +681,7 @@ test_quic_sport53(void)
  * invalid Retry token with a stateless CONNECTION_CLOSE).  So the client's
  * next Initial for the same connection ID is the server's first.
  */
-static struct qi_flight	 qf_u1, qf_u2, qf_u3;
+static struct qi_flight	 qf_u1, qf_u2, qf_u3, qf_xp;
 
 /* A Handshake packet (v1) for DCID byte id, then flight f's datagram d. */
 static size_t
@@ -696,7 +718,13 @@ test_quic_server_discards(void)
 	}
 	/* u1: an allowed hello whole; u3: one in two pieces; u2: the
 	   blocked one whole; all for DCID 0x77..77. */
-	if (!qflight(&qf_x, "blocked.example", 2, 0x11) ||
+	/* x and xp: the same hello (the same random bytes), xp's packet
+	   numbers from 2. */
+	qi_seed(0x5eed);
+	if (!qflight(&qf_x, "blocked.example", 2, 0x11))
+		return;
+	qi_seed(0x5eed);
+	if (!qflight_pn(&qf_xp, "blocked.example", 2, 0x11, 2) ||
 	    !qflight(&qf_u1, "aaaaaaa.example", 1, 0x77) ||
 	    !qflight(&qf_u3, "aaaaaaa.example", 2, 0x77) ||
 	    !qflight(&qf_u2, "blocked.example", 1, 0x77) ||
@@ -706,6 +734,8 @@ test_quic_server_discards(void)
 	}
 	CHECK_UINT_EQ(qf_u1.hello_len, qf_u2.hello_len,
 	    "quic discards: two hellos as long");
+	CHECK(memcmp(qf_x.hello, qf_xp.hello, qf_x.hello_len) == 0,
+	    "quic discards: x and xp hold the same hello");
 
 	/* Decided: the server never got the allowed hello. */
 	n = qhs_first(b, &qf_u1, 0, 0x77);
@@ -768,6 +798,30 @@ test_quic_server_discards(void)
 	CHECK_STR_EQ(qdg(&r, 6121, &qf_u1, 0), "accept",
 	    "quic retry: ... the server's Retry, then a new connection: read "
 	    "afresh");
+	/*
+	 * After a Retry the client goes on with the old connection ID
+	 * (RFC 9000 17.2.5.2 says it must not), with a token: a server whose
+	 * token is not bound to the new ID (quiche's example server) makes
+	 * the connection again and holds its bytes; nfqd, with restart_ok
+	 * still set, forgets them for the next connection, and a second Retry
+	 * (to that one's tokenless Initial) lets the old one's rest be read
+	 * afresh, alone.
+	 */
+	CHECK_STR_EQ(qdg(&r, 6122, &qf_x, 0), "pending",
+	    "quic retry reuse: a blocked hello's first datagram (DCID 0x11)");
+	(void) qserver(&r, 6122, 0x11, 0x55, true);
+	CHECK_STR_EQ(qdg(&r, 6122, &qf_xp, 0), "l7_error",
+	    "quic retry reuse: ... the server's Retry, then the same datagram "
+	    "again to the old ID (packet number 2): refused (the server may "
+	    "take it up again)");
+	CHECK_STR_EQ(qdg(&r, 6122, &qf_u1, 0), "accept",
+	    "quic retry reuse: ... a new connection: read afresh");
+	(void) qserver(&r, 6122, 0x77, 0x56, true);
+	CHECK_STR_EQ(qdg(&r, 6122, &qf_x, 1), "pending",
+	    "quic retry reuse: ... its Retry, then the old one's last "
+	    "datagram: read afresh (the server holds nothing of it)");
+	CHECK_STR_EQ(qdg(&r, 6122, &qf_xp, 0), "blocked",
+	    "quic retry reuse: ... and its first: blocked");
 	teardown(&r);
 	/* A flow's verdict other than accept stands over the refusal,
 	   whatever l7_error_verdict says. */
