@@ -103,6 +103,8 @@ static const char *const whys[NFQD_QUIC_R_MAX] = {
 	[NFQD_QUIC_R_PN] = "Initial packet number 64 or more",
 	[NFQD_QUIC_R_LEAD] = "Initial after a packet of another type",
 	[NFQD_QUIC_R_REPEAT] = "Initial packet numbers read before",
+	[NFQD_QUIC_R_RESTART] = "Initial for a connection the server asked to "
+	    "start afresh",
 	[NFQD_QUIC_R_FRAME] = "frame not allowed or cut short in an Initial",
 	[NFQD_QUIC_R_COALESCED] = "coalesced packet of another connection ID",
 	[NFQD_QUIC_R_CONFLICT] = "CRYPTO bytes differ from bytes already read",
@@ -584,8 +586,16 @@ initial(struct nfqd_quic *q, struct nfqd_quic_conn *c, struct nfqd_reasm *ra,
 	} else if (cid_eq(h->dcid, h->dcid_len, c->dcid, c->dcid_len) ||
 	    (c->has_scid && cid_eq(h->dcid, h->dcid_len, c->scid,
 	    c->scid_len))) {
+		if (c->restart_ok) {
+			/* After a Retry or a Version Negotiation: a server
+			   that takes the ID up again (a token it does not
+			   bind to the Retry's ID) holds bytes nfqd would
+			   forget at the next connection. */
+			refuse(out, NFQD_QUIC_R_RESTART);
+			return NFQD_QUIC_R_NONE;
+		}
 		k = &c->keys;
-	} else if (c->learn && !c->has_scid) {
+	} else if (c->learn && !c->has_scid && !c->restart_ok) {
 		/* Resumed without the server's ID: perhaps this is it. */
 		k = &c->keys;
 		learning = true;

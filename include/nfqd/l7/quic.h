@@ -30,7 +30,8 @@
  * Why a datagram was refused, whole or in part (counters, logs, tests).
  * The ones up to NFQD_QUIC_R_REPEAT concern one packet, which a server
  * would discard too (or, for VERSION, one of a version nfqd does not read;
- * for LEAD and REPEAT, one a server may read where nfqd cannot tell); the
+ * for LEAD, REPEAT and RESTART, one a server may read where nfqd cannot
+ * tell); the
  * ones from NFQD_QUIC_R_FRAME on make the connection BAD.
  */
 enum nfqd_quic_why {
@@ -56,6 +57,12 @@ enum nfqd_quic_why {
 	NFQD_QUIC_R_REPEAT,	/* a datagram whose Initials all carry packet
 				   numbers read before: a server that never
 				   got the first copy reads it */
+	NFQD_QUIC_R_RESTART,	/* an Initial for the connection's IDs after
+				   the server sent a Retry or a Version
+				   Negotiation (restart_ok): a client must
+				   not go on with them (RFC 9000 17.2.5.2),
+				   and a server that takes them up again
+				   holds bytes nfqd would forget */
 	NFQD_QUIC_R_FRAME,	/* BAD: a frame other than PADDING, PING,
 				   ACK, CRYPTO, a frame cut short, no frames,
 				   reserved header bits set */
