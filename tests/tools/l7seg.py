@@ -37,7 +37,8 @@ Options:
                           the kernel's ephemeral ones) in the middle of
                           the first pass (after its first segment)
   --flood-first N         the same before the first segment
-  --sport N               the client's port, in 16384-19999 (default: a
+  --sport N               the client's port, in 16384-19999 or 1-1023
+                          (a privileged one, such as 53; default: a
                           random one in 20000-32767; with L7SEG_PORTS=FILE
                           in the environment, the next one of a sequence
                           kept in FILE, which starts at a random port of
@@ -140,9 +141,9 @@ def ports_check(sport):
     """Exit 2 when this tool's ports could meet the kernel's clients'."""
     lo, hi = ephemeral()
     why = None
-    if sport and not SPORTS[0] <= sport < SEQPORTS[0]:
-        why = "--sport %d is outside %d-%d" % (sport, SPORTS[0],
-                                               SEQPORTS[0] - 1)
+    if sport and not (SPORTS[0] <= sport < SEQPORTS[0] or 0 < sport < 1024):
+        why = "--sport %d is outside %d-%d and 1-1023" % (
+            sport, SPORTS[0], SEQPORTS[0] - 1)
     elif lo <= SPORTS[1] and SPORTS[0] <= hi:
         why = ("net.ipv4.ip_local_port_range %d-%d overlaps this tool's "
                "ports %d-%d" % (lo, hi, SPORTS[0], SPORTS[1]))
