@@ -269,6 +269,28 @@ void	l7_tcp_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi,
 	    uint64_t now, const struct nfqd_flow_hint *hint,
 	    struct nfqd_flow **fp);
 
+/* tcpseg.c: what the server's TCP makes of a segment of flow f (its
+ * options; a client SYN, first or again; a server segment; whether it
+ * discards a client segment, and what one it takes says). */
+struct tcpopts {
+	uint32_t	tsval;
+	bool		ts;		/* a timestamp: tsval */
+	bool		sig;		/* an MD5 signature or TCP-AO option */
+};
+struct nfqd_reasm_span;
+
+void	l7_tcp_opts(const uint8_t *th, uint32_t hl, struct tcpopts *o);
+void	l7_client_syn(struct nfqd_flow *f, const struct nfqd_pkt *pi,
+	    const uint8_t *data, uint32_t indev, bool first);
+void	l7_server_seg(struct nfqd_flow *f, const struct nfqd_pkt *pi,
+	    const uint8_t *data, uint32_t seq,
+	    const struct nfqd_reasm_span *sp, uint32_t indev);
+bool	l7_discarded(const struct nfqd_flow *f, const struct nfqd_pkt *pi,
+	    const uint8_t *data, const struct tcpopts *o);
+void	l7_client_seen(struct nfqd_flow *f, const struct nfqd_pkt *pi,
+	    const uint8_t *data, uint32_t seq, const struct tcpopts *o,
+	    bool ok);
+
 /* l7second.c: the client's records after a first TLS 1.3 hello. */
 bool	l7_second_start(struct nfqd_l7 *l, struct nfqd_flow *f,
 	    struct nfqd_pkt *pi, uint32_t seq, const uint8_t *pay, uint32_t len,
