@@ -282,6 +282,8 @@ hwalk(struct nfqd_l7 *l, struct nfqd_flow *f, struct hnext *h,
 				l->l7_errors++;
 				return H_BAD;
 			}
+			/* Read: other bytes there could be a request. */
+			l->consumed = true;
 			k = h->left < HSTEP ? h->left : HSTEP;
 			p += k;
 			h->left -= k;

@@ -1825,6 +1825,9 @@ static const struct dropped {
 	  "\x09\x0a\x0b\x0c\x0d\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18"
 	  "\x19\x1a\x1b\x1c\x1d\x1e\x1f\x20\x21\x22\x23\x24\x25\x26\x27\x28"
 	  "\x29\x2a\x2b", GET3BL, "0 1r 1a", "pending drop drop" },
+	{ "a GET's body, its first byte looked at", GETB("41") "|{"
+	  "0123456789012345678901234567890123456789", GETBL, "0 1r 1a",
+	  "pending drop drop" },
 	{ "a body stepped over: the flow goes on", POSTOK("10") "|0123456789|"
 	  GETBL, "abcdefghij", "0 1r 1a 2", "pending drop pending blocked" },
 	{ "a head cut at the segment's end: kept, the flow goes on", GETOK
