@@ -13,6 +13,7 @@
 #include "nfqd/l7/dns.h"
 #include "nfqd/l7/flow.h"
 #include "nfqd/l7/hbody.h"
+#include "nfqd/l7/httpchar.h"
 #include "nfqd/l7/hpack.h"
 #include "nfqd/l7/http.h"
 #include "nfqd/l7/reasm.h"
@@ -156,17 +157,15 @@ enum hres {
 
 /*
  * Whether byte c could start a request line to some server: a method's
- * tchar (RFC 9110 5.6.2), or what Python's str.split() strips before it
- * (its whitespace in ISO-8859-1, as http.server decodes the line).
+ * tchar, or what Python's str.split() strips before it (its whitespace
+ * in ISO-8859-1, as http.server decodes the line: space, \t to \r,
+ * 0x1c to 0x1f, 0x85, 0xa0).
  */
 static bool
 request_start(uint8_t c)
 {
-	if ((c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z'))
-		return true;
-	if (c != 0 && strchr("!#$%&'*+-.^_`|~ \t\n\v\f\r", c) != NULL)
-		return true;
-	return (c >= 0x1c && c <= 0x1f) || c == 0x85 || c == 0xa0;
+	return nfqd_http_tchar(c) || c == ' ' || (c >= '\t' && c <= '\r') ||
+	    (c >= 0x1c && c <= 0x1f) || c == 0x85 || c == 0xa0;
 }
 
 /*
