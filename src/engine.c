@@ -101,6 +101,12 @@ nfqd_engine_dnsl(struct nfqd_engine *e, struct nfqd_dnsl_tab *t,
 }
 
 void
+nfqd_engine_qclaim(struct nfqd_engine *e, struct nfqd_qclaim_tab *t)
+{
+	e->l7.claims = t;
+}
+
+void
 nfqd_engine_free(struct nfqd_engine *e)
 {
 	nfqd_l7_free(&e->l7);

@@ -26,6 +26,7 @@
 #include "nfqd/fault.h"
 #include "nfqd/iptcheck.h"
 #include "nfqd/l7/dnslearn.h"
+#include "nfqd/l7/qclaim.h"
 #include "nfqd/json.h"
 #include "nfqd/log.h"
 #include "nfqd/master.h"
@@ -375,6 +376,28 @@ setup_dnsl(struct nfqd_master *m)
 	return 0;
 }
 
+/*
+ * The table of QUIC connection IDs that flows claimed (l7/qclaim.h), made
+ * once before any worker is forked, like dns_learn's: a respawned worker
+ * sees the claims of the one it replaces.  Room for two claims per flow
+ * of every worker's table at start; kept until the next start.
+ */
+static int
+setup_qclaim(struct nfqd_master *m)
+{
+	uint64_t	seed, slots;
+
+	slots = 2 * (uint64_t)m->cf.flows_max * m->cf.qcount;
+	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != sizeof(seed))
+		seed = nfqd_now_ns() ^ ((uint64_t)getpid() << 32);
+	if ((m->qclaim = nfqd_qclaim_create(slots, seed)) == NULL) {
+		log_err("mmap for the QUIC connection ID table (%zu bytes)",
+		    nfqd_qclaim_size(slots));
+		return -1;
+	}
+	return 0;
+}
+
 /* The table's entries now, for the counters region's readers. */
 void
 nfqd_master_dnsl_publish(struct nfqd_master *m)
@@ -396,7 +419,8 @@ start(struct nfqd_master *m, bool detach)
 	}
 	if (nfqd_master_can_kill(&m->cf) == -1 ||
 	    (m->pidfd = nfqd_pidfile_open(m->cf.pidfile)) == -1 ||
-	    setup_shm(m) == -1 || setup_dnsl(m) == -1)
+	    setup_shm(m) == -1 || setup_dnsl(m) == -1 ||
+	    setup_qclaim(m) == -1)
 		return -1;
 	if (nfqd_qsock_bind(m, &m->cf, &added) == -1) {
 		nfqd_qsock_unbind_last(m, added, m->cf.fail_open);
@@ -434,6 +458,8 @@ finish(struct nfqd_master *m)
 		nfqd_shm_destroy(&m->shm);
 	nfqd_dnsl_destroy(m->dnsl);
 	m->dnsl = NULL;
+	nfqd_qclaim_destroy(m->qclaim);
+	m->qclaim = NULL;
 	nfqd_pidfile_close(m);
 	if (m->ep != -1)
 		close(m->ep);

@@ -21,6 +21,7 @@
 
 #include "nfqd/l7.h"
 #include "nfqd/l7/dnslearn.h"
+#include "nfqd/l7/qclaim.h"
 #include "nfqd/log.h"
 #include "nfqd/pkt.h"
 
@@ -111,6 +112,12 @@ void	nfqd_engine_free(struct nfqd_engine *e);
  */
 void	nfqd_engine_dnsl(struct nfqd_engine *e, struct nfqd_dnsl_tab *t,
 	    const struct nfqd_config *cf, uint32_t self);
+
+/*
+ * Claim the connection IDs of the QUIC flows the application layer reads
+ * in the shared table t (l7/qclaim.h), every worker's.
+ */
+void	nfqd_engine_qclaim(struct nfqd_engine *e, struct nfqd_qclaim_tab *t);
 
 void	nfqd_engine_decide(struct nfqd_engine *e, const struct nfqd_qmsg *m,
 	    uint64_t now, struct nfqd_decision *d);

@@ -43,6 +43,7 @@ struct nfqd_h2tabs;
 struct nfqd_ruleset;
 struct nfqd_names;
 struct nfqd_quic;
+struct nfqd_qclaim_tab;
 
 /* What a flow's first message turned out to be. */
 enum nfqd_l7_proto {
@@ -103,6 +104,11 @@ struct nfqd_l7 {
 	struct nfqd_h2tabs	*h2tabs;	/* HTTP/2 connections' header
 						   tables (l7later.c) */
 	struct nfqd_quic	*quic;		/* libcrypto contexts */
+	struct nfqd_qclaim_tab	*claims;	/* QUIC connection IDs claimed
+						   by flows, every worker's
+						   (qclaim.h); NULL: none
+						   (nfqd_engine_qclaim()) */
+	uint32_t		 claim_life;	/* s, flows.udp_timeout */
 	bool			 any;		/* a rule reads layer 7 */
 	bool			 ja4;		/* TLS flows get their JA4 */
 	struct nfqd_l7fields	 scratch;	/* a packet without a flow */
@@ -113,6 +119,12 @@ struct nfqd_l7 {
 	uint64_t		 bad_csum;	/* client segments with a wrong
 						   TCP checksum */
 	uint64_t		 quic_refused;	/* QUIC packets refused unread */
+	uint64_t		 quic_claimed;	/* of them, Initials with CRYPTO
+						   data for an ID another flow
+						   claimed (tests) */
+	uint64_t		 claims_full;	/* QUIC Initials given
+						   flows.full_verdict: no room
+						   to claim their ID (tests) */
 	uint64_t		 names[NFQD_L7P_MAX];	/* messages read, by
 						   protocol (NONE: other) */
 	uint64_t		 hints_used;	/* packets whose hash came from

@@ -141,6 +141,8 @@ struct nfqd_master {
 	struct nfqd_shm			 shm;
 	struct nfqd_dnsl_tab		*dnsl;	/* dns_learn's table, made
 						   at start; NULL: off */
+	struct nfqd_qclaim_tab		*qclaim; /* QUIC IDs claimed, made
+						   at start */
 
 	struct nfqd_qsock		 qs[2 * NFQD_MAX_WORKERS];
 	size_t				 nqs;

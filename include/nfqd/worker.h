@@ -20,6 +20,7 @@ struct nfqd_slot;
 struct nfqd_rule_ctr;
 struct nfqd_rate_cell;
 struct nfqd_dnsl_tab;
+struct nfqd_qclaim_tab;
 
 /* What the master hands a worker at fork(). */
 struct nfqd_worker_args {
@@ -38,6 +39,7 @@ struct nfqd_worker_args {
 	bool			  connmark;	/* flows.connmark is "auto"
 						   and the kernel takes it */
 	struct nfqd_dnsl_tab	 *dnsl;		/* dns_learn's table, or NULL */
+	struct nfqd_qclaim_tab	 *qclaim;	/* QUIC IDs claimed (qclaim.h) */
 };
 
 /* The worker process: never returns. */

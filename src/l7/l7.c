@@ -97,6 +97,7 @@ nfqd_l7_init(struct nfqd_l7 *l, const struct nfqd_config *cf, bool any)
 	if (!l->any)
 		return 0;
 	l->hello_retry = cf->flows_hello_retry;
+	l->claim_life = cf->flows_udp_timeout;
 	memset(&p, 0, sizeof(p));
 	p.max = cf->flows_max;
 	p.timeout[NFQD_FC_WAIT] = (uint64_t)cf->flows_tcp_timeout * 1000000000ull;

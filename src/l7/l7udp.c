@@ -12,6 +12,7 @@
 #include "nfqd/l7.h"
 #include "nfqd/l7/dns.h"
 #include "nfqd/l7/flow.h"
+#include "nfqd/l7/qclaim.h"
 #include "nfqd/l7/quic.h"
 #include "nfqd/l7/reasm.h"
 #include "nfqd/l7/tls.h"
@@ -170,6 +171,62 @@ quic_first(struct nfqd_l7 *l, struct nfqd_flow *f,
 }
 
 /*
+ * A client datagram that would be the first Initial QUIC flow f reads for
+ * a connection (c->version 0): its connection ID is claimed for the flow
+ * (qclaim.h; ref undoes it when nothing was read), and true returned.  A
+ * server finds a connection by that ID from any address and port: a
+ * second flow's Initials for it, or those of a flow that comes back after
+ * its entry was evicted, could carry the rest of a hello whose start the
+ * server holds, which no one flow would see whole.  So false, with the
+ * datagram decided, when the ID is another's:
+ *  - with CRYPTO data: l7_error_verdict, counted in l7_quic_refused; no
+ *    client sends one (RFC 9000 9: no migration during the handshake);
+ *  - without (an Initial ACK, when the flow that claimed the ID was lost
+ *    with its worker): pending, unread, the flow still without one;
+ * and when the ID's bucket has no room: flows.full_verdict.  Datagrams
+ * that open with no Initial are read as before (they read none).
+ */
+static bool
+quic_claimed(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
+    const uint8_t *pay, uint64_t now, struct nfqd_qclaim_ref *ref)
+{
+	struct nfqd_quic_conn	 s;
+	struct nfqd_quic_out	 o;
+	const uint8_t		*dcid;
+	size_t			 dcid_len;
+
+	ref->slot = NULL;
+	if (l->claims == NULL ||
+	    !nfqd_quic_lead_dcid(pay, pi->paylen, &dcid, &dcid_len))
+		return true;
+	switch (nfqd_qclaim_take(l->claims, dcid, dcid_len,
+	    (uint32_t)(now / 1000000000ull), l->claim_life, ref)) {
+	case NFQD_QCLAIM_TAKEN:
+		return true;
+	case NFQD_QCLAIM_FULL:
+		l->claims_full++;
+		unknown(pi, NFQD_PKT_L7_UNTRACKED);
+		break;
+	case NFQD_QCLAIM_HELD:
+		/* Read once more, kept nowhere, to see what it holds. */
+		memset(&s, 0, sizeof(s));
+		(void)nfqd_quic_client(l->quic, &s, NULL, pay, pi->paylen, &o);
+		if (o.read > 0 && !o.crypto_past) {
+			unknown(pi, NFQD_PKT_L7_PENDING);
+		} else {
+			l->quic_refused++;
+			l->quic_claimed += o.read > 0;
+			unknown(pi, NFQD_PKT_L7_ERROR);
+		}
+		break;
+	}
+	if (f->ra != NULL)
+		ra_drop(l, f);
+	nfqd_flow_touch(l->flows, f, NFQD_FC_UDP, now);
+	return false;
+}
+
+/*
  * A client datagram of QUIC flow f whose hello is incomplete: read into
  * the flow's buffer, which is taken only while something was read and
  * the hello is incomplete.  A packet that added nothing because it was
@@ -189,13 +246,17 @@ quic_client(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
 {
 	struct nfqd_quic_conn	*c = qconn(f);
 	struct nfqd_quic_out	 o;
+	struct nfqd_qclaim_ref	 ref = { NULL, 0 };
 	enum nfqd_l7_res	 res;
 
 	if (quic_unseen(l, f, pi, data, skbinfo)) {
 		unknown(pi, NFQD_PKT_L7_ERROR);
 		return;
 	}
+	if (c->version == 0 && !quic_claimed(l, f, pi, pay, now, &ref))
+		return;
 	if (f->ra == NULL && (f->ra = nfqd_reasm_get(l->pool, 0)) == NULL) {
+		nfqd_qclaim_undo(&ref);
 		l->reasm_full++;
 		unknown(pi, NFQD_PKT_L7_UNTRACKED);
 		nfqd_flow_touch(l->flows, f, NFQD_FC_UDP, now);
@@ -208,12 +269,18 @@ quic_client(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
 			unknown(pi, NFQD_PKT_L7_ERROR);
 			return;
 		}
-		/* Another connection on the same ports: start it afresh. */
+		/* Another connection on the same ports: start it afresh,
+		   with its own ID claimed. */
 		memset(c, 0, sizeof(*c));
 		nfqd_reasm_put(l->pool, f->ra);
+		f->ra = NULL;
+		if (!quic_claimed(l, f, pi, pay, now, &ref))
+			return;
 		f->ra = nfqd_reasm_get(l->pool, 0);	/* the one just put */
 		res = nfqd_quic_client(l->quic, c, f->ra, pay, pi->paylen, &o);
 	}
+	if (c->version == 0)
+		nfqd_qclaim_undo(&ref);		/* nothing read for it */
 	l->quic_refused += o.refused;
 	quic_ttl(f, pi, data, indev);
 	if (res == NFQD_L7_DONE)

@@ -691,6 +691,20 @@ nfqd_quic_maybe(const uint8_t *buf, size_t len)
 	return !not_quic(buf, len);
 }
 
+bool
+nfqd_quic_lead_dcid(const uint8_t *buf, size_t len, const uint8_t **dcid,
+    size_t *dcid_len)
+{
+	struct lhdr	h;
+
+	if (lhdr_parse(buf, len, &h) != NFQD_QUIC_R_NONE ||
+	    h.type != LT_INITIAL)
+		return false;
+	*dcid = h.dcid;
+	*dcid_len = h.dcid_len;
+	return true;
+}
+
 /*
  * BAD (why) at a packet after the datagram's first: a hello the packets
  * before it completed is said too (out->hello, out->hello_before), for

@@ -323,7 +323,7 @@ qi_hello(const struct qi_spec *s, uint8_t *out)
 
 /*
  * One Initial packet into out: CRYPTO hello[off, off + len) at that
- * offset, pad bytes of PADDING, packet number pn; its length, 0 on a
+ * offset (a PING with s->ping_only), pad bytes of PADDING, packet number pn; its length, 0 on a
  * libcrypto failure.
  */
 static size_t
@@ -335,11 +335,15 @@ packet(struct qi_ctx *x, const struct qi_spec *s, const struct keys *k,
 	size_t		 fl, hl = 0, pn_off, i;
 	int		 n;
 
-	*p++ = 0x06;
-	p = put_varint(p, s->crypto_off + off);
-	p = put_varint(p, len);
-	memcpy(p, hello + off, len);
-	p += len;
+	if (s->ping_only) {
+		*p++ = 0x01;
+	} else {
+		*p++ = 0x06;
+		p = put_varint(p, s->crypto_off + off);
+		p = put_varint(p, len);
+		memcpy(p, hello + off, len);
+		p += len;
+	}
 	memset(p, 0, pad);
 	p += pad;
 	fl = (size_t)(p - fr);

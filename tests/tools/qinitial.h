@@ -56,6 +56,9 @@ struct qi_spec {
 	const uint8_t	*key_dcid;	/* keys from this ID (the client's
 					   first), not dcid (the server's) */
 	uint8_t		 key_dcid_len;
+	bool		 ping_only;	/* a PING frame where each CRYPTO
+					   frame would be: Initials without
+					   CRYPTO data, as a client's ACKs */
 };
 
 /* What one connection's flight became. */

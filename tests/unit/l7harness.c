@@ -216,7 +216,29 @@ setup_engine(struct run *r)
 		nfqd_config_free(&r->cf);
 		return false;
 	}
+	if ((r->claims = nfqd_qclaim_create(2 * (uint64_t)r->cf.flows_max,
+	    0x5eed)) == NULL) {
+		nfqd_engine_free(&r->e);
+		nfqd_config_free(&r->cf);
+		return false;
+	}
+	nfqd_engine_qclaim(&r->e, r->claims);
 	r->ok = true;
+	return true;
+}
+
+/*
+ * A new table of claimed QUIC IDs for r's engine: the next case's flows
+ * may use the IDs of the last's (the counters go on).
+ */
+bool
+new_claims(struct run *r)
+{
+	nfqd_qclaim_destroy(r->claims);
+	if ((r->claims = nfqd_qclaim_create(2 * (uint64_t)r->cf.flows_max,
+	    0x5eed)) == NULL)
+		return false;
+	nfqd_engine_qclaim(&r->e, r->claims);
 	return true;
 }
 
@@ -226,6 +248,8 @@ teardown(struct run *r)
 	if (!r->ok)
 		return;
 	nfqd_engine_free(&r->e);
+	nfqd_qclaim_destroy(r->claims);
+	r->claims = NULL;
 	nfqd_config_free(&r->cf);
 	unlink(setsfile);
 }

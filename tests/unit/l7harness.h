@@ -37,6 +37,8 @@ struct run {
 	struct nfqd_config	cf;
 	struct nfqd_engine	e;
 	struct nfqd_rule_ctr	ctr[16];
+	struct nfqd_qclaim_tab	*claims;	/* QUIC IDs claimed, as the
+						   master makes for workers */
 	bool			ok;
 };
 
@@ -68,6 +70,7 @@ put32(uint8_t *p, uint32_t v)
 bool	setup_sets(char *text, size_t size, const char *extra);
 bool	setup_load(struct run *r, const char *text, struct unit_reports *rs);
 bool	setup_engine(struct run *r);
+bool	new_claims(struct run *r);
 void	teardown(struct run *r);
 
 /* Decisions, and the client's segments decided. */

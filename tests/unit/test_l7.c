@@ -809,6 +809,7 @@ test_ja4(void)
 			unlink(setsfile);
 			return;
 		}
+		r.claims = NULL;
 		r.ok = true;
 		CHECK_STR_EQ(syn(&r, 3000, 100), "pending",
 		    unit_fmt("ja4 %s: SYN", how[other]));

@@ -15,10 +15,21 @@
 #include "nfqd/config.h"
 #include "nfqd/engine.h"
 #include "nfqd/l7.h"
+#include "nfqd/l7/qclaim.h"
 #include "qinitial.h"
 #include "quic_vectors.h"
 #include "l7harness.h"
 #include "unit.h"
+
+/*
+ * A new table of claimed IDs for the next case, whose flows use the IDs
+ * of the last's (l7/qclaim.h: each is one flow's).
+ */
+static bool
+fresh(struct run *r)
+{
+	return CHECK(new_claims(r), "a new table of claimed QUIC IDs");
+}
 
 /* QUIC Initials over UDP: the RFC samples hold a hello for example.com. */
 static void
@@ -48,10 +59,12 @@ test_quic(void)
 	    "QUIC: the Initial again is read again, blocked again");
 	s.sport = 5001;
 	s.dport = 8443;
+	(void)fresh(&r);	/* RFC 9369's sample has RFC 9001's ID */
 	d = decide(&r, mk(&s, v2, n2), 0, 0);
 	CHECK(strcmp(what(&d), "blocked") == 0 && d.rule == 3,
 	    "QUIC v2 Initial (RFC 9369 A.2) on port 8443: blocked");
 	s.sport = 5002;
+	(void)fresh(&r);
 	v1[n1 - 1] ^= 1;
 	d = decide(&r, mk(&s, v1, n1), 0, 0);
 	CHECK_STR_EQ(what(&d), "l7_error",
@@ -237,6 +250,10 @@ qsteps(struct run *r, const struct qstep *t, size_t n)
 
 	memset(shorthdr, 0x41, sizeof(shorthdr));
 	for (i = 0; i < n; i++) {
+		/* Each port a case of its own, which may use the last
+		   one's connection IDs. */
+		if (i > 0 && t[i].port != t[i - 1].port && !fresh(r))
+			return;
 		switch (t[i].kind) {
 		case 'c':
 			got = qdg(r, t[i].port, t[i].f, t[i].d);
@@ -395,12 +412,14 @@ test_quic_conns(void)
 	    "l7_error", "quic ttl: the last with TTL 2: refused unread");
 	CHECK_STR_EQ(qsend(&r, 6020, x->dgram[1], x->dgram_len[1], 64, false),
 	    "blocked", "quic ttl: ... with TTL 64: read, blocked");
+	(void)fresh(&r);
 	CHECK_STR_EQ(qsend(&r, 6021, x->dgram[0], x->dgram_len[0], 2, false),
 	    "pending", "quic ttl: a first datagram with TTL 2");
 	CHECK_STR_EQ(qsend(&r, 6021, x->dgram[1], x->dgram_len[1], 64, false),
 	    "l7_error", "quic ttl: ... a later one with TTL 64: refused");
 	CHECK_INT_EQ(r.e.l7.quic_refused - refused, 2,
 	    "quic ttl: two refusals counted");
+	(void)fresh(&r);
 	CHECK_STR_EQ(qdg(&r, 6022, a, 0), "accept",
 	    "quic ttl: decided: allowed");
 	CHECK_STR_EQ(qsend(&r, 6022, b2->dgram[0], b2->dgram_len[0], 63,
@@ -415,6 +434,7 @@ test_quic_conns(void)
 	CHECK_STR_EQ(qsend(&r, 6023, y->dgram[0], y->dgram_len[0], 0, true),
 	    "l7_error", "quic checksum: a wrong UDP checksum: refused unread");
 	CHECK_INT_EQ(r.e.l7.bad_csum - errs, 1, "quic checksum: counted");
+	(void)fresh(&r);
 	CHECK_STR_EQ(qdg(&r, 6023, x, 0), "pending",
 	    "quic checksum: ... the flow reads the next one as its first");
 	teardown(&r);
@@ -494,6 +514,7 @@ test_quic_dropped(void)
 	 */
 	CHECK(memmem(qf_d2.hello, qf_d2.len[0], "blocked.example", 15) !=
 	    NULL, "quic dropped: the name lies in the first piece");
+	(void)fresh(&r);
 	CHECK_STR_EQ(qsendm(&r, 6041, &qf_d1, 0, 0x4), "drop",
 	    "quic dropped first: a hello's first datagram, by the rate rule");
 	CHECK_STR_EQ(qsendm(&r, 6041, &qf_d2, 0, 0), "l7_error",
@@ -573,12 +594,8 @@ test_quic_ja4(void)
 			    rs.r[0].file, rs.r[0].line, rs.r[0].msg);
 			return;
 		}
-		if (!CHECK(nfqd_engine_init(&r.e, &r.cf, r.cf.rules, r.ctr,
-		    NULL, NULL, 0) == 0, "quic ja4: engine init")) {
-			nfqd_config_free(&r.cf);
+		if (!CHECK(setup_engine(&r), "quic ja4: engine init"))
 			return;
-		}
-		r.ok = true;
 		s = (struct seg){ "10.0.0.1", "10.0.0.2", 5100, 443, 0, 0, 17,
 		    false, 0, 0, 0, NULL };
 		d = decide(&r, mk(&s, v1, n1), 0, 0);
@@ -746,7 +763,10 @@ test_quic_server_discards(void)
 	    "quic discards: ... then the blocked hello at the same offsets, "
 	    "same DCID: read, blocked");
 
-	/* Incomplete: the repeated packet number is passed over. */
+	/* Incomplete: the repeated packet number is passed over.  (New
+	   claims for each case below: flow 6100 claimed ID 0x77.) */
+	if (!fresh(&r))
+		goto out;
 	n = qhs_first(b, &qf_u3, 0, 0x77);
 	CHECK_STR_EQ(qsend(&r, 6101, b, n, 0, false), "l7_error",
 	    "quic discards: [Handshake, Initial pn 0 (half an allowed "
@@ -756,18 +776,24 @@ test_quic_server_discards(void)
 	    "blocked");
 
 	/* The same with the first datagram lost past nfqd. */
+	if (!fresh(&r))
+		goto out;
 	CHECK_STR_EQ(qdg(&r, 6102, &qf_u3, 0), "pending",
 	    "quic lost: pn 0, half an allowed hello: pending (lost after "
 	    "nfqd)");
 	CHECK_STR_EQ(qdg(&r, 6102, &qf_u2, 0), "l7_error",
 	    "quic lost: ... pn 0 again with the whole blocked hello: must not "
 	    "pass");
+	if (!fresh(&r))
+		goto out;
 	CHECK_STR_EQ(qdg(&r, 6103, &qf_u1, 0), "accept",
 	    "quic lost: an allowed hello whole: accepted (lost after nfqd)");
 	CHECK_STR_EQ(qdg(&r, 6103, &qf_u2, 0), "l7_error",
 	    "quic lost: ... the blocked hello at the same offsets: must not "
 	    "pass");
 	/* A blocked flow's hello again: the flow's verdict stands. */
+	if (!fresh(&r))
+		goto out;
 	CHECK_STR_EQ(qdg(&r, 6104, &qf_u2, 0), "blocked",
 	    "quic lost: a blocked hello: blocked");
 	CHECK_STR_EQ(qdg(&r, 6104, &qf_u2, 0), "blocked",
@@ -778,6 +804,8 @@ test_quic_server_discards(void)
 	 * (same indev here), and nfqd takes it for the server's.  The server
 	 * never sent it and keeps connection 0x11's bytes; nfqd forgets them.
 	 */
+	if (!fresh(&r))
+		goto out;
 	CHECK_STR_EQ(qdg(&r, 6120, &qf_x, 0), "pending",
 	    "quic forged retry: a blocked hello's first datagram (DCID 0x11)");
 	srv_indev = 2;		/* the client's side */
@@ -792,6 +820,8 @@ test_quic_server_discards(void)
 	    "hello's last datagram: blocked (the server holds the first)");
 	srv_indev = 3;
 	/* The same Retry from the server's side is taken. */
+	if (!fresh(&r))
+		goto out;
 	CHECK_STR_EQ(qdg(&r, 6121, &qf_x, 0), "pending",
 	    "quic retry: a blocked hello's first datagram (DCID 0x11)");
 	(void) qserver(&r, 6121, 0x11, 0x55, true);
@@ -805,8 +835,12 @@ test_quic_server_discards(void)
 	 * the connection again and holds its bytes; nfqd, with restart_ok
 	 * still set, forgets them for the next connection, and a second Retry
 	 * (to that one's tokenless Initial) lets the old one's rest be read
-	 * afresh, alone.
+	 * afresh, alone.  The ID 0x11 stays the flow's claim (qclaim.h):
+	 * once it was read, its later Initials are refused after the
+	 * restart, as another flow's would be.
 	 */
+	if (!fresh(&r))
+		goto out;
 	CHECK_STR_EQ(qdg(&r, 6122, &qf_x, 0), "pending",
 	    "quic retry reuse: a blocked hello's first datagram (DCID 0x11)");
 	(void) qserver(&r, 6122, 0x11, 0x55, true);
@@ -817,11 +851,11 @@ test_quic_server_discards(void)
 	CHECK_STR_EQ(qdg(&r, 6122, &qf_u1, 0), "accept",
 	    "quic retry reuse: ... a new connection: read afresh");
 	(void) qserver(&r, 6122, 0x77, 0x56, true);
-	CHECK_STR_EQ(qdg(&r, 6122, &qf_x, 1), "pending",
+	CHECK_STR_EQ(qdg(&r, 6122, &qf_x, 1), "l7_error",
 	    "quic retry reuse: ... its Retry, then the old one's last "
-	    "datagram: read afresh (the server holds nothing of it)");
-	CHECK_STR_EQ(qdg(&r, 6122, &qf_xp, 0), "blocked",
-	    "quic retry reuse: ... and its first: blocked");
+	    "datagram: refused (ID 0x11 claimed before)");
+	CHECK_STR_EQ(qdg(&r, 6122, &qf_xp, 0), "l7_error",
+	    "quic retry reuse: ... and its first: refused");
 	teardown(&r);
 	/* A flow's verdict other than accept stands over the refusal,
 	   whatever l7_error_verdict says. */
@@ -833,11 +867,151 @@ test_quic_server_discards(void)
 		teardown(&r);
 	}
 	qi_ctx_free(qx);
+	return;
+out:
+	qi_ctx_free(qx);
+}
+
+/*
+ * A QUIC connection ID is one flow's (l7/qclaim.h, docs/l7.md): a server
+ * finds a connection by it from any address and port (quic-go, quiche,
+ * lsquic and aioquic read such Initials' CRYPTO data), so a hello split
+ * over two flows must not pass as two incomplete ones.  Before the claims
+ * every row marked (*) passed pending.
+ */
+static struct qi_flight	 qf_s1, qf_s2, qf_s3, qf_s4, qf_ping;
+
+/* Like qsend() from address saddr. */
+static const char *
+qsend_from(struct run *r, const char *saddr, uint16_t sport,
+    const struct qi_flight *f, unsigned dg)
+{
+	struct seg		s = { saddr, "10.0.0.2", sport, 443, 0, 0, 17,
+				    false, 0, 0, 0, NULL };
+	struct nfqd_decision	d;
+
+	d = decide(r, mk(&s, f->dgram[dg], f->dgram_len[dg]), 0, 0);
+	return what(&d);
+}
+
+static void
+test_quic_claims(void)
+{
+	struct qi_spec	sp;
+	struct run	r;
+	uint64_t	claimed, full, i;
+	uint8_t		cid[8];
+	struct nfqd_qclaim_ref ref;
+	char		err[128];
+
+	if ((qx = qi_ctx_new()) == NULL) {
+		CHECK(0, "quic claims: libcrypto contexts");
+		return;
+	}
+	memset(&sp, 0, sizeof(sp));
+	sp.version = QI_V1;
+	sp.sni = "blocked.example";
+	sp.pieces = 1;
+	sp.dcid_len = sp.scid_len = 8;
+	memset(sp.dcid, 0x64, 8);
+	memset(sp.scid, 0x64 ^ 0xff, 8);
+	sp.ping_only = true;
+	sp.pn_base = 5;
+	if (!qflight(&qf_s1, "blocked.example", 2, 0x61) ||
+	    !qflight(&qf_s2, "blocked.example", 2, 0x62) ||
+	    !qflight(&qf_s3, "aaaaaaa.example", 1, 0x63) ||
+	    !qflight(&qf_s4, "blocked.example", 2, 0x64) ||
+	    !CHECKF(qi_build(qx, &sp, &qf_ping, err, sizeof(err)) == 0,
+	    "quic claims: an Initial with a PING, no CRYPTO, is built", "%s",
+	    err) || !setup(&r, "")) {
+		qi_ctx_free(qx);
+		return;
+	}
+	claimed = r.e.l7.quic_claimed;
+	/* A blocked hello's halves from two ports, two addresses. */
+	CHECK_STR_EQ(qdg(&r, 7001, &qf_s1, 0), "pending",
+	    "quic claims: a blocked hello's first half from port 7001");
+	CHECK_STR_EQ(qdg(&r, 7002, &qf_s1, 1), "l7_error",
+	    "quic claims: ... its second half from port 7002: refused (*)");
+	CHECK_STR_EQ(qsend_from(&r, "10.0.0.9", 7001, &qf_s1, 1),
+	    "l7_error", "quic claims: ... from another address: refused (*)");
+	CHECK_STR_EQ(qdg(&r, 7001, &qf_s1, 1), "blocked",
+	    "quic claims: ... from port 7001, the flow that claimed the ID: "
+	    "read, blocked");
+	/* The second half first: its flow claims the ID. */
+	CHECK_STR_EQ(qdg(&r, 7003, &qf_s2, 1), "pending",
+	    "quic claims: a blocked hello's second half first, port 7003");
+	CHECK_STR_EQ(qdg(&r, 7004, &qf_s2, 0), "l7_error",
+	    "quic claims: ... its first half from port 7004: refused (*)");
+	/* An allowed hello whole, sent again from another port. */
+	CHECK_STR_EQ(qdg(&r, 7005, &qf_s3, 0), "accept",
+	    "quic claims: an allowed hello from port 7005: accepted");
+	CHECK_STR_EQ(qdg(&r, 7006, &qf_s3, 0), "l7_error",
+	    "quic claims: ... the same connection's hello from port 7006: "
+	    "refused");
+	CHECK_INT_EQ(r.e.l7.quic_claimed - claimed, 4,
+	    "quic claims: four Initials refused for another flow's ID, "
+	    "counted");
+
+	/* The worker replaced: its flows gone, the claims kept. */
+	CHECK_STR_EQ(qdg(&r, 7010, &qf_s4, 0), "pending",
+	    "quic claims: a blocked hello's first half from port 7010");
+	nfqd_engine_free(&r.e);
+	if (!CHECK(nfqd_engine_init(&r.e, &r.cf, r.cf.rules, r.ctr, NULL,
+	    NULL, 0) == 0, "quic claims: a new engine (a new worker)")) {
+		r.ok = false;
+		nfqd_qclaim_destroy(r.claims);
+		nfqd_config_free(&r.cf);
+		qi_ctx_free(qx);
+		return;
+	}
+	nfqd_engine_qclaim(&r.e, r.claims);
+	CHECK_STR_EQ(qdg(&r, 7010, &qf_s4, 1), "l7_error",
+	    "quic claims: a new worker: the second half on the same ports, "
+	    "a new flow: refused (*: read alone, pending)");
+	CHECK_STR_EQ(qdg(&r, 7010, &qf_ping, 0), "pending",
+	    "quic claims: ... an Initial without CRYPTO data for the ID (an "
+	    "ACK): passes pending, unread");
+	CHECK_STR_EQ(qdg(&r, 7010, &qf_s4, 1), "l7_error",
+	    "quic claims: ... the second half again: refused");
+	/* Past flows.udp_timeout the claim is gone. */
+	now += (uint64_t)(r.cf.flows_udp_timeout + 1) * 1000000000ull;
+	CHECK_STR_EQ(qdg(&r, 7011, &qf_s4, 1), "pending",
+	    "quic claims: past flows.udp_timeout: the second half from port "
+	    "7011 is read, a new claim");
+
+	/* No room to claim: flows.full_verdict, counted. */
+	if (!fresh(&r))
+		goto out;
+	full = r.e.l7.claims_full;
+	for (i = 0; i < 1000000 && nfqd_qclaim_count(r.claims,
+	    (uint32_t)(now / 1000000000ull)) <
+	    nfqd_qclaim_capacity(r.claims); i++) {
+		memcpy(cid, &i, 8);
+		(void)nfqd_qclaim_take(r.claims, cid, 8,
+		    (uint32_t)(now / 1000000000ull), 60, &ref);
+	}
+	CHECK_UINT_EQ(nfqd_qclaim_count(r.claims,
+	    (uint32_t)(now / 1000000000ull)), nfqd_qclaim_capacity(r.claims),
+	    "quic claims: the table filled");
+	CHECK_STR_EQ(qdg(&r, 7020, &qf_s1, 0), "untracked",
+	    "quic claims: a full table: flows.full_verdict");
+	CHECK_INT_EQ(r.e.l7.claims_full - full, 1,
+	    "quic claims: ... counted");
+	now += 61 * 1000000000ull;
+	CHECK_STR_EQ(qdg(&r, 7020, &qf_s1, 0), "pending",
+	    "quic claims: ... once the claims end: read");
+	CHECK_STR_EQ(qdg(&r, 7020, &qf_s1, 1), "blocked",
+	    "quic claims: ... and the rest: blocked");
+	teardown(&r);
+out:
+	qi_ctx_free(qx);
 }
 
 int
 main(void)
 {
+	test_quic_claims();
 	test_quic_server_discards();
 	test_quic_refused_after();
 	test_quic();

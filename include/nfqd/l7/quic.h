@@ -269,6 +269,15 @@ bool	nfqd_quic_has_initial(const uint8_t *buf, size_t len);
 bool	nfqd_quic_maybe(const uint8_t *buf, size_t len);
 
 /*
+ * The Destination Connection ID of the Initial that opens buf[0..len),
+ * a v1 or v2 long header nfqd_quic_client() would read, in *dcid and
+ * *dcid_len; false when the datagram opens with no such Initial (then
+ * nfqd_quic_client() reads no Initial of it).
+ */
+bool	nfqd_quic_lead_dcid(const uint8_t *buf, size_t len,
+	    const uint8_t **dcid, size_t *dcid_len);
+
+/*
  * Whether buf[0..len) starts with a long header of QUIC v1 or v2 whose
  * packet type is Initial (*version set): the datagrams worth a
  * reassembly buffer.

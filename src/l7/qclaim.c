@@ -1,0 +1,218 @@
+/*
+ * The shared table of claimed QUIC connection IDs (qclaim.h says why and
+ * how it is kept safe without locks).
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "nfqd/l7/qclaim.h"
+#include "nfqd/nfqd.h"
+
+#define TAB_MAGIC	0x4d4c4351u	/* "QCLM" */
+#define CID_MAX		20
+
+struct nfqd_qclaim_tab {
+	uint32_t	magic;
+	uint32_t	nways;
+	uint64_t	nb;		/* buckets */
+	uint64_t	size;		/* of the mapping */
+	uint64_t	seed;
+} __attribute__((aligned(NFQD_CACHELINE)));
+
+struct bucket {
+	uint64_t	w[NFQD_QCLAIM_WAYS];	/* tag << 32 | end, 0: free */
+} __attribute__((aligned(NFQD_CACHELINE)));
+
+_Static_assert(sizeof(struct bucket) == NFQD_CACHELINE, "a bucket a line");
+_Static_assert(sizeof(struct nfqd_qclaim_tab) == NFQD_CACHELINE,
+    "the header a line");
+
+uint64_t
+nfqd_qclaim_slots(uint64_t slots)
+{
+	if (slots < NFQD_QCLAIM_MIN)
+		slots = NFQD_QCLAIM_MIN;
+	if (slots > NFQD_QCLAIM_MAX)
+		slots = NFQD_QCLAIM_MAX;
+	return (slots + NFQD_QCLAIM_WAYS - 1) / NFQD_QCLAIM_WAYS *
+	    NFQD_QCLAIM_WAYS;
+}
+
+size_t
+nfqd_qclaim_size(uint64_t slots)
+{
+	return sizeof(struct nfqd_qclaim_tab) + (size_t)(nfqd_qclaim_slots(
+	    slots) / NFQD_QCLAIM_WAYS) * sizeof(struct bucket);
+}
+
+struct nfqd_qclaim_tab *
+nfqd_qclaim_create(uint64_t slots, uint64_t seed)
+{
+	struct nfqd_qclaim_tab	*t;
+	size_t			 size = nfqd_qclaim_size(slots);
+	void			*p;
+
+	/* Zero pages, touched only as claims come. */
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	t = p;
+	t->magic = TAB_MAGIC;
+	t->nways = NFQD_QCLAIM_WAYS;
+	t->nb = nfqd_qclaim_slots(slots) / NFQD_QCLAIM_WAYS;
+	t->size = size;
+	t->seed = seed;
+	return t;
+}
+
+void
+nfqd_qclaim_destroy(struct nfqd_qclaim_tab *t)
+{
+	if (t != NULL)
+		munmap(t, t->size);
+}
+
+uint64_t
+nfqd_qclaim_capacity(const struct nfqd_qclaim_tab *t)
+{
+	return t->nb * NFQD_QCLAIM_WAYS;
+}
+
+static inline struct bucket *
+buckets(const struct nfqd_qclaim_tab *t)
+{
+	return (struct bucket *)(void *)((char *)t + sizeof(*t));
+}
+
+static inline uint64_t
+mix(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ull;
+	x ^= x >> 33;
+	return x;
+}
+
+/* The keyed hash of an ID of len bytes (at most CID_MAX). */
+static uint64_t
+cid_hash(uint64_t seed, const uint8_t *cid, size_t len)
+{
+	uint64_t	w[3] = { 0, 0, 0 };
+
+	memcpy(w, cid, len);
+	return mix(w[2] ^ mix(w[1] ^ mix(w[0] ^ seed) ^ (seed >> 17)) ^
+	    ((uint64_t)len << 56));
+}
+
+static inline uint32_t
+w_end(uint64_t w)
+{
+	return (uint32_t)w;
+}
+
+static inline uint32_t
+w_tag(uint64_t w)
+{
+	return (uint32_t)(w >> 32);
+}
+
+/* Whether slot word w holds a claim that lives at second now. */
+static inline bool
+live(uint64_t w, uint32_t now)
+{
+	return w != 0 && (int32_t)(w_end(w) - now) > 0;
+}
+
+enum nfqd_qclaim_res
+nfqd_qclaim_take(struct nfqd_qclaim_tab *t, const uint8_t *cid, size_t len,
+    uint32_t now, uint32_t life, struct nfqd_qclaim_ref *ref)
+{
+	struct bucket	*b;
+	uint64_t	 h, w, old, mine;
+	uint32_t	 tag, end;
+	int		 i, free_i, tries;
+
+	ref->slot = NULL;
+	ref->word = 0;
+	if (len > CID_MAX)
+		len = CID_MAX;
+	h = cid_hash(t->seed, cid, len);
+	b = &buckets(t)[(uint64_t)(((unsigned __int128)h * t->nb) >> 64)];
+	tag = (uint32_t)mix(h ^ 0x9e3779b97f4a7c15ull);
+	if (tag == 0)
+		tag = 1;
+	end = now + life;
+	if (end == 0)
+		end = 1;
+	mine = (uint64_t)tag << 32 | end;
+	for (tries = 0; tries < 2 * NFQD_QCLAIM_WAYS; tries++) {
+		free_i = -1;
+		old = 0;
+		for (i = 0; i < NFQD_QCLAIM_WAYS; i++) {
+			w = __atomic_load_n(&b->w[i], __ATOMIC_SEQ_CST);
+			if (!live(w, now)) {
+				if (free_i == -1) {
+					free_i = i;
+					old = w;
+				}
+			} else if (w_tag(w) == tag) {
+				return NFQD_QCLAIM_HELD;
+			}
+		}
+		if (free_i == -1)
+			return NFQD_QCLAIM_FULL;
+		if (!__atomic_compare_exchange_n(&b->w[free_i], &old, mine,
+		    false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+			continue;	/* taken meanwhile: look again */
+		/* Another worker may have claimed the ID in another slot
+		   at the same moment: one that sees the other's gives its
+		   own back (both may: then neither has it). */
+		for (i = 0; i < NFQD_QCLAIM_WAYS; i++) {
+			if (i == free_i)
+				continue;
+			w = __atomic_load_n(&b->w[i], __ATOMIC_SEQ_CST);
+			if (live(w, now) && w_tag(w) == tag) {
+				old = mine;
+				__atomic_compare_exchange_n(&b->w[free_i], &old,
+				    0, false, __ATOMIC_SEQ_CST,
+				    __ATOMIC_SEQ_CST);
+				return NFQD_QCLAIM_HELD;
+			}
+		}
+		ref->slot = &b->w[free_i];
+		ref->word = mine;
+		return NFQD_QCLAIM_TAKEN;
+	}
+	return NFQD_QCLAIM_FULL;	/* the bucket kept changing */
+}
+
+void
+nfqd_qclaim_undo(struct nfqd_qclaim_ref *ref)
+{
+	uint64_t	old = ref->word;
+
+	if (ref->slot != NULL)
+		__atomic_compare_exchange_n(ref->slot, &old, 0, false,
+		    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+	ref->slot = NULL;
+	ref->word = 0;
+}
+
+uint64_t
+nfqd_qclaim_count(const struct nfqd_qclaim_tab *t, uint32_t now)
+{
+	const struct bucket	*b = buckets(t);
+	uint64_t		 i, n = 0;
+	int			 j;
+
+	for (i = 0; i < t->nb; i++)
+		for (j = 0; j < NFQD_QCLAIM_WAYS; j++)
+			n += live(__atomic_load_n(&b[i].w[j],
+			    __ATOMIC_RELAXED), now);
+	return n;
+}
