@@ -24,7 +24,10 @@
 #   later packet of the connection; CRYPTO data sent after a second hello
 #   is refused;
 # - a datagram with another TTL than the connection's first is refused
-#   unread.
+#   unread;
+# - a connection ID is one flow's: a blocked hello's last datagram from
+#   another port than its first is refused, and so is one a new worker
+#   reads after both were killed.
 . "$(dirname "$0")/lib.sh"
 
 QP=4443
@@ -164,22 +167,26 @@ q "retry: then a new connection (allowed.example): read, passes" 0 \
 
 # Second hellos, the server's side unseen (its ID learned from the
 # client's Initials): ngtcp2's own are in test_quic.sh.
-A="-s allowed.example -k 1 -q -D 3a3a3a3a3a3a3a3a"
-q "hrr: a first hello (allowed.example)" 0 -e 105 $A -P 30003
+# Each connection its own ID: an ID is one flow's (below).
+A="-s allowed.example -k 1 -q"
+q "hrr: a first hello (allowed.example)" 0 -e 105 $A -D 3a3a3a3a3a3a3a3a \
+    -P 30003
 L=$(hello_len "$TMP/gen$n.out")
-S2="-K 3a3a3a3a3a3a3a3a -D 4b4b4b4b4b4b4b4b -O $L -B 2"
+S2="-D 4b4b4b4b4b4b4b4b -O $L -B 2"
 q "hrr: a second hello for the same name passes" 0 \
-    -e 106 -s allowed.example -k 1 $S2 -P 30003
+    -e 106 -s allowed.example -k 1 -K 3a3a3a3a3a3a3a3a $S2 -P 30003
 q "hrr: ... its CRYPTO data again: refused" "" \
-    -e 106 -s allowed.example -k 1 $S2 -P 30003
-q "hrr blocked: a first hello (allowed.example)" 0 -e 105 $A -P 30004
+    -e 106 -s allowed.example -k 1 -K 3a3a3a3a3a3a3a3a $S2 -P 30003
+q "hrr blocked: a first hello (allowed.example)" 0 -e 105 $A \
+    -D 3b3b3b3b3b3b3b3b -P 30004
 q "hrr blocked: a second hello for blocked.example: its first part passes, the part that completes it is dropped" \
-    0 -e 107 -s blocked.example -k 2 $S2 -P 30004
+    0 -e 107 -s blocked.example -k 2 -K 3b3b3b3b3b3b3b3b $S2 -P 30004
 raw "hrr blocked: a later short-header packet of the connection: dropped" \
     no 30004 "$(printf '41%.0s' $(seq 60))"
-q "hrr other: a first hello (allowed.example)" 0 -e 105 $A -P 30005
+q "hrr other: a first hello (allowed.example)" 0 -e 105 $A \
+    -D 3c3c3c3c3c3c3c3c -P 30005
 q "hrr other: a second hello for other.example (allowed too): dropped" "" \
-    -e 108 -s other.example -k 1 $S2 -P 30005
+    -e 108 -s other.example -k 1 -K 3c3c3c3c3c3c3c3c $S2 -P 30005
 
 # Another TTL than the connection's first datagram's.
 X="-e 109 -s allowed.example -k 2 -D 6666666666666666 -P 30006"
@@ -187,13 +194,37 @@ q "ttl: an allowed hello's first datagram passes pending" 0 $X -u 0
 q "ttl: its last with TTL 2: refused unread" "" $X -u 1 -T 2
 q "ttl: its last with the system's TTL: read, passes" 1 $X -u 1
 
+# A connection ID is one flow's: a server finds the connection by it
+# from any port (quic-go, quiche, lsquic, aioquic), so a blocked hello's
+# halves from two ports must not both pass (before, the second passed
+# pending too: nfqd read each port's half alone).
+X="-e 110 -s blocked.example -k 2 -D 7777777777777777"
+q "ports: a blocked hello's first datagram from port 30007 passes pending" \
+    0 $X -P 30007 -u 0
+q "ports: its last from port 30008: refused (port 30007's connection ID)" \
+    "" $X -P 30008 -u 1
+q "ports: ... from port 30007: dropped" "" $X -P 30007 -u 1
+# The claim outlives the worker that made it: a new worker has no flow
+# for the ports, and read the rest alone before.
+X="-e 111 -s blocked.example -k 2 -D 8888888888888888 -P 30009"
+q "respawn: a blocked hello's first datagram passes pending" 0 $X -u 0
+old=$(workers_of "$NFQD_PID")
+kill -KILL $old
+if wait_until 10 fresh_workers "$NFQD_PID" 2 "$old"; then
+	pass "respawn: both workers killed and replaced"
+else
+	fail "respawn: the workers were not replaced"
+fi
+q "respawn: the hello's last datagram, read by a new worker: refused" "" \
+    $X -u 1
+
 dump
-check "l7_quic_refused: the other connection, the data after a second hello, the TTL (3)" \
-    $(($(js .total.l7_quic_refused) - r0)) 3
+check "l7_quic_refused: the other connection, the data after a second hello, the TTL, two claimed IDs (5)" \
+    $(($(js .total.l7_quic_refused) - r0)) 5
 check "l7_malformed: two second hellos for another name (2)" \
     $(($(js .total.l7_malformed) - m0)) 2
-check "l7_errors: the 3 refused, the 2 that completed a second hello, the packet after (6)" \
-    $(($(js .total.l7_errors) - e0)) 6
-check "l7_quic: 6 first hellos read whole and a second one (7)" \
-    $(($(js .total.l7_quic) - q0)) 7
+check "l7_errors: the 5 refused, the 2 that completed a second hello, the packet after (8)" \
+    $(($(js .total.l7_errors) - e0)) 8
+check "l7_quic: 7 first hellos read whole and a second one (8)" \
+    $(($(js .total.l7_quic) - q0)) 8
 finish
