@@ -36,6 +36,7 @@
 #include "nfqd/engine.h"
 #include "nfqd/iftab.h"
 #include "nfqd/l7.h"
+#include "nfqd/l7/qclaim.h"
 #include "nfqd/queue.h"
 #include "nfqd/rules.h"
 
@@ -201,6 +202,7 @@ step(const uint8_t *meta, const uint8_t *p, size_t len)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	struct nfqd_qclaim_tab *tc, *tl;
 	const uint8_t	*meta;
 	uint8_t		*p;
 	size_t		 len;
@@ -213,6 +215,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (nfqd_engine_init(&ec, &cf, cf.rules, NULL, NULL, ift, 0) == -1 ||
 	    nfqd_engine_init(&el, &cf, cf.rules, NULL, NULL, ift, 0) == -1)
 		abort();
+	/* Each engine its own table of claimed QUIC IDs, as if each were
+	   the only worker. */
+	if ((tc = nfqd_qclaim_create(0, 1)) == NULL ||
+	    (tl = nfqd_qclaim_create(0, 1)) == NULL)
+		abort();
+	nfqd_engine_qclaim(&ec, tc);
+	nfqd_engine_qclaim(&el, tl);
 	el.linear = true;
 	for (n = 0; n < SCRIPT_MAX && size >= 10; n++) {
 		meta = data;
@@ -238,5 +247,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ASSERT(nfqd_l7_h2_tables(&ec.l7) == 0 && nfqd_l7_h2_tables(&el.l7) == 0);
 	nfqd_engine_free(&ec);
 	nfqd_engine_free(&el);
+	nfqd_qclaim_destroy(tc);
+	nfqd_qclaim_destroy(tl);
 	return 0;
 }

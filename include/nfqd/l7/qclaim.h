@@ -79,7 +79,11 @@ enum nfqd_qclaim_res nfqd_qclaim_take(struct nfqd_qclaim_tab *t,
 	    const uint8_t *cid, size_t len, uint32_t now, uint32_t life,
 	    struct nfqd_qclaim_ref *ref);
 
-/* Give back a claim nfqd_qclaim_take() just took (nothing read for it). */
+/*
+ * Give back a claim nfqd_qclaim_take() just took (nothing was read for
+ * it), before anything else could claim that ID: the slot is the
+ * caller's until then, so the word in it is still the caller's.
+ */
 void	nfqd_qclaim_undo(struct nfqd_qclaim_ref *ref);
 
 /* Live claims now (a scan of the whole table: tests, statistics). */
