@@ -1004,6 +1004,19 @@ test_quic_claims(void)
 	CHECK_STR_EQ(qdg(&r, 7020, &qf_s1, 1), "blocked",
 	    "quic claims: ... and the rest: blocked");
 	teardown(&r);
+	/* A claim lives 60 s at least, whatever flows.udp_timeout says. */
+	if (setup(&r, "flows = { udp_timeout = 10; };")) {
+		CHECK_STR_EQ(qdg(&r, 7030, &qf_s1, 0), "pending",
+		    "quic claims (udp_timeout 10): a first half");
+		now += 59 * 1000000000ull;
+		CHECK_STR_EQ(qdg(&r, 7031, &qf_s1, 1), "l7_error",
+		    "quic claims (udp_timeout 10): ... the second from another "
+		    "port 59 s later: refused");
+		now += 1000000000ull;
+		CHECK_STR_EQ(qdg(&r, 7032, &qf_s1, 1), "pending",
+		    "quic claims (udp_timeout 10): ... 60 s later: read");
+		teardown(&r);
+	}
 out:
 	qi_ctx_free(qx);
 }

@@ -8,7 +8,8 @@
  * from another would show nfqd two incomplete hellos, both passed as
  * pending, while a server that routes by ID alone put the whole hello
  * together.  So a connection ID belongs to the first flow that reads an
- * Initial for it, for a lifetime (flows.udp_timeout): an Initial with
+ * Initial for it, for a lifetime (flows.udp_timeout, at least
+ * NFQD_QCLAIM_LIFE_MIN): an Initial with
  * CRYPTO data for an ID another flow claimed is refused (l7udp.c).  The
  * claim outlives its flow on purpose: a flow evicted from a full table,
  * or lost with its worker, comes back as a new flow that must not read
@@ -41,6 +42,7 @@
 #define NFQD_QCLAIM_WAYS	8	/* slots per bucket */
 #define NFQD_QCLAIM_MIN		4096	/* slots at least ... */
 #define NFQD_QCLAIM_MAX		(1u << 26)	/* ... and at most */
+#define NFQD_QCLAIM_LIFE_MIN	60	/* s a claim lives at least */
 
 struct nfqd_qclaim_tab;
 
