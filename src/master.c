@@ -379,15 +379,20 @@ setup_dnsl(struct nfqd_master *m)
 /*
  * The table of QUIC connection IDs that flows claimed (l7/qclaim.h), made
  * once before any worker is forked, like dns_learn's: a respawned worker
- * sees the claims of the one it replaces.  Room for two claims per flow
- * of every worker's table at start; kept until the next start.
+ * sees the claims of the one it replaces.  Room for eight claims per
+ * flow of every worker's table at start (64 bytes beside a flow's 512):
+ * a claim lives NFQD_QCLAIM_LIFE seconds, a flow until it is idle or
+ * evicted, so a flood of new connections that the flow table survives by
+ * evicting decided flows must find room here too (8 x 65,536 claims a
+ * worker hold 60 s of 6,000 new connections a second at three quarters
+ * full).  Kept until the next start.
  */
 static int
 setup_qclaim(struct nfqd_master *m)
 {
 	uint64_t	seed, slots;
 
-	slots = 2 * (uint64_t)m->cf.flows_max * m->cf.qcount;
+	slots = 8 * (uint64_t)m->cf.flows_max * m->cf.qcount;
 	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != sizeof(seed))
 		seed = nfqd_now_ns() ^ ((uint64_t)getpid() << 32);
 	if ((m->qclaim = nfqd_qclaim_create(slots, seed)) == NULL) {

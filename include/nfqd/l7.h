@@ -108,8 +108,6 @@ struct nfqd_l7 {
 						   by flows, every worker's
 						   (qclaim.h); NULL: none
 						   (nfqd_engine_qclaim()) */
-	uint32_t		 claim_life;	/* s, flows.udp_timeout, at
-						   least NFQD_QCLAIM_LIFE_MIN */
 	bool			 any;		/* a rule reads layer 7 */
 	bool			 ja4;		/* TLS flows get their JA4 */
 	struct nfqd_l7fields	 scratch;	/* a packet without a flow */

@@ -98,10 +98,6 @@ nfqd_l7_init(struct nfqd_l7 *l, const struct nfqd_config *cf, bool any)
 	if (!l->any)
 		return 0;
 	l->hello_retry = cf->flows_hello_retry;
-	/* Servers keep a handshake that does not move for 5 s (quic-go)
-	   to 60 s (aioquic's idle timeout): a claim lasts at least that. */
-	l->claim_life = cf->flows_udp_timeout > NFQD_QCLAIM_LIFE_MIN ?
-	    cf->flows_udp_timeout : NFQD_QCLAIM_LIFE_MIN;
 	memset(&p, 0, sizeof(p));
 	p.max = cf->flows_max;
 	p.timeout[NFQD_FC_WAIT] = (uint64_t)cf->flows_tcp_timeout * 1000000000ull;

@@ -200,7 +200,7 @@ quic_claimed(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
 	    !nfqd_quic_lead_dcid(pay, pi->paylen, &dcid, &dcid_len))
 		return true;
 	switch (nfqd_qclaim_take(l->claims, dcid, dcid_len,
-	    (uint32_t)(now / 1000000000ull), l->claim_life, ref)) {
+	    (uint32_t)(now / 1000000000ull), NFQD_QCLAIM_LIFE, ref)) {
 	case NFQD_QCLAIM_TAKEN:
 		return true;
 	case NFQD_QCLAIM_FULL:

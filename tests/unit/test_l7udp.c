@@ -7,14 +7,17 @@
  * refused after a blocked hello; each decided exactly as docs/l7.md says.
  * A DNS datagram read alone is test_l7.c's (test_http_dns).
  */
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <linux/netfilter/nfnetlink_queue.h>
 
 #include "nfqd/config.h"
 #include "nfqd/engine.h"
 #include "nfqd/l7.h"
+#include "nfqd/l7/flow.h"
 #include "nfqd/l7/qclaim.h"
 #include "qinitial.h"
 #include "quic_vectors.h"
@@ -881,6 +884,18 @@ out:
  */
 static struct qi_flight	 qf_s1, qf_s2, qf_s3, qf_s4, qf_ping;
 
+/* The UDP flow of client port sport to 443 (qsend()'s addresses). */
+static struct nfqd_flow *
+udp_flow(struct run *r, uint16_t sport)
+{
+	struct nfqd_flow_key	k;
+	uint8_t			a[4] = { 10, 0, 0, 1 }, b[4] = { 10, 0, 0, 2 };
+	int			dir;
+
+	nfqd_flow_key_make(&k, AF_INET, IPPROTO_UDP, a, b, sport, 443, &dir);
+	return nfqd_flow_find(r->e.l7.flows, &k, now);
+}
+
 /* Like qsend() from address saddr. */
 static const char *
 qsend_from(struct run *r, const char *saddr, uint16_t sport,
@@ -974,11 +989,14 @@ test_quic_claims(void)
 	    "ACK): passes pending, unread");
 	CHECK_STR_EQ(qdg(&r, 7010, &qf_s4, 1), "l7_error",
 	    "quic claims: ... the second half again: refused");
-	/* Past flows.udp_timeout the claim is gone. */
-	now += (uint64_t)(r.cf.flows_udp_timeout + 1) * 1000000000ull;
-	CHECK_STR_EQ(qdg(&r, 7011, &qf_s4, 1), "pending",
-	    "quic claims: past flows.udp_timeout: the second half from port "
-	    "7011 is read, a new claim");
+	/* A claim lives NFQD_QCLAIM_LIFE (60 s), whatever the flows do. */
+	now += (NFQD_QCLAIM_LIFE - 1) * 1000000000ull;
+	CHECK_STR_EQ(qdg(&r, 7011, &qf_s4, 1), "l7_error",
+	    "quic claims: 59 s on: the second half from port 7011: refused");
+	now += 1000000000ull;
+	CHECK_STR_EQ(qdg(&r, 7012, &qf_s4, 1), "pending",
+	    "quic claims: 60 s on: the second half from port 7012 is read, "
+	    "a new claim");
 
 	/* No room to claim: flows.full_verdict, counted. */
 	if (!fresh(&r))
@@ -1004,17 +1022,18 @@ test_quic_claims(void)
 	CHECK_STR_EQ(qdg(&r, 7020, &qf_s1, 1), "blocked",
 	    "quic claims: ... and the rest: blocked");
 	teardown(&r);
-	/* A claim lives 60 s at least, whatever flows.udp_timeout says. */
+	/* The same with flows.udp_timeout under the claim's life: the
+	   flow of the first half is gone, its claim not. */
 	if (setup(&r, "flows = { udp_timeout = 10; };")) {
 		CHECK_STR_EQ(qdg(&r, 7030, &qf_s1, 0), "pending",
 		    "quic claims (udp_timeout 10): a first half");
-		now += 59 * 1000000000ull;
-		CHECK_STR_EQ(qdg(&r, 7031, &qf_s1, 1), "l7_error",
-		    "quic claims (udp_timeout 10): ... the second from another "
-		    "port 59 s later: refused");
-		now += 1000000000ull;
-		CHECK_STR_EQ(qdg(&r, 7032, &qf_s1, 1), "pending",
-		    "quic claims (udp_timeout 10): ... 60 s later: read");
+		now += 30 * 1000000000ull;
+		nfqd_l7_expire(&r.e.l7, now);
+		CHECK(udp_flow(&r, 7030) == NULL,
+		    "quic claims (udp_timeout 10): ... its flow ended at 30 s");
+		CHECK_STR_EQ(qdg(&r, 7030, &qf_s1, 1), "l7_error",
+		    "quic claims (udp_timeout 10): ... the second half on the "
+		    "same ports, a new flow: refused");
 		teardown(&r);
 	}
 out:

@@ -8,8 +8,7 @@
  * from another would show nfqd two incomplete hellos, both passed as
  * pending, while a server that routes by ID alone put the whole hello
  * together.  So a connection ID belongs to the first flow that reads an
- * Initial for it, for a lifetime (flows.udp_timeout, at least
- * NFQD_QCLAIM_LIFE_MIN): an Initial with
+ * Initial for it, for NFQD_QCLAIM_LIFE seconds: an Initial with
  * CRYPTO data for an ID another flow claimed is refused (l7udp.c).  The
  * claim outlives its flow on purpose: a flow evicted from a full table,
  * or lost with its worker, comes back as a new flow that must not read
@@ -42,7 +41,10 @@
 #define NFQD_QCLAIM_WAYS	8	/* slots per bucket */
 #define NFQD_QCLAIM_MIN		4096	/* slots at least ... */
 #define NFQD_QCLAIM_MAX		(1u << 26)	/* ... and at most */
-#define NFQD_QCLAIM_LIFE_MIN	60	/* s a claim lives at least */
+#define NFQD_QCLAIM_LIFE	60	/* s a claim lives: servers keep a
+					   handshake that does not move 5 s
+					   (quic-go), 10 s (lsquic, msquic),
+					   60 s (aioquic's idle timeout) */
 
 struct nfqd_qclaim_tab;
 
