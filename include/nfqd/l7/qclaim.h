@@ -22,7 +22,8 @@
  * The table is one shared anonymous mapping the master makes before it
  * forks any worker, so that a respawned worker sees the claims of the
  * one it replaces.  Buckets of NFQD_QCLAIM_WAYS slots, one cache line
- * each; a slot is one 64-bit word, a 32-bit tag of the ID's keyed hash
+ * each, two of which an ID's hash picks (a claim goes to the one with
+ * more room); a slot is one 64-bit word, a 32-bit tag of the ID's keyed hash
  * and the 32-bit monotonic second its claim ends (0: free), changed only
  * by compare-and-swap: there are no locks, so a worker that dies leaves
  * nothing to repair.  Two workers that claim one ID at the same moment
