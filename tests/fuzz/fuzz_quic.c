@@ -187,9 +187,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct nfqd_reasm	*ra;
 	enum nfqd_l7_res	 r;
 	uint8_t			*b;
-	size_t			 off = 0, n, len, before;
+	const uint8_t		*ld;
+	size_t			 off = 0, n, len, before, ldl;
 	uint8_t			 kind, pn;
-	bool			 had, later = false;
+	bool			 had, lead, later = false;
 
 	setup();
 	memset(&c, 0, sizeof(c));
@@ -248,7 +249,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			continue;
 		}
 		had = c.version != 0;
+		lead = nfqd_quic_lead_dcid(b, len, &ld, &ldl);
+		ASSERT(!lead || (ldl <= NFQD_QUIC_CID_MAX && ld >= b &&
+		    ld + ldl <= b + len));
 		r = nfqd_quic_client(q, &c, ra, b, len, &o);
+		/* A connection's first Initial is read only from a datagram
+		   that opens with one, for the ID nfqd_quic_lead_dcid() says
+		   (the ID l7udp.c claims). */
+		if (!had && c.version != 0)
+			ASSERT(lead && ldl == c.dcid_len &&
+			    memcmp(ld, c.dcid, ldl) == 0);
 		free(b);
 		check(r, &o, had, ra);
 		if (o.new_conn) {
