@@ -118,6 +118,8 @@ struct nfqd_l7 {
 	uint64_t		 bad_csum;	/* client segments with a wrong
 						   TCP checksum */
 	uint64_t		 quic_refused;	/* QUIC packets refused unread */
+	uint64_t		 mptcp;		/* client SYNs with a Multipath
+						   TCP option refused (tests) */
 	uint64_t		 quic_claimed;	/* of them, Initials with CRYPTO
 						   data for an ID another flow
 						   claimed (tests) */

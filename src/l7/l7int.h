@@ -276,6 +276,7 @@ struct tcpopts {
 	uint32_t	tsval;
 	bool		ts;		/* a timestamp: tsval */
 	bool		sig;		/* an MD5 signature or TCP-AO option */
+	bool		mptcp;		/* a Multipath TCP option */
 };
 struct nfqd_reasm_span;
 

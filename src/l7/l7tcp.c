@@ -463,6 +463,27 @@ l7_tcp_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
 	 * read there would not be the one the server reads).
 	 */
 	nfqd_reasm_tcp_span(seq, pi->paylen, th, &sp);
+	/*
+	 * A client SYN that offers Multipath TCP (MP_CAPABLE, or MP_JOIN for
+	 * another subflow) gets l7_error_verdict before anything of it is
+	 * kept: with MPTCP the server's application reads the bytes in the
+	 * data sequence the client maps onto its subflows' bytes with DSS
+	 * options, as it likes (RFC 8684 3.3), not in the TCP sequence nfqd
+	 * reads: an allowed hello nfqd reads could be mapped to bytes the
+	 * server already had, a blocked one after it to the stream's start.
+	 * Go (1.24 on) listens with MPTCP by default.  The client's kernel
+	 * falls back to plain TCP after its SYN went unanswered
+	 * (net.mptcp.syn_retrans_before_tcp_fallback, Linux 6.13 on);
+	 * docs/l7.md has the TCPOPTSTRIP rule that strips the option first.
+	 */
+	if (syn) {
+		l7_tcp_opts(data + pi->l4off, pi->payoff - pi->l4off, &o);
+		if (o.mptcp) {
+			l->mptcp++;
+			unknown(pi, NFQD_PKT_L7_ERROR);
+			return;
+		}
+	}
 	nfqd_flow_key_make(&k, pi->family, pi->proto, pi->saddr, pi->daddr,
 	    pi->sport, pi->dport, &dir);
 	h = key_hash(l, &k, hint);

@@ -19,6 +19,7 @@
 #define TCPOPT_TS	8
 #define TCPOPT_MD5	19
 #define TCPOPT_AO	29
+#define TCPOPT_MPTCP	30	/* RFC 8684 */
 
 /*
  * The options of the TCP header at th, hl bytes long (20 or more, whole:
@@ -29,7 +30,7 @@
  * sends it again); one it would see and nfqd missed would let nfqd read
  * what the server discards.  Any MD5 or AO option counts, whatever its
  * length: refused where Linux would ignore a malformed one, which no
- * client sends.
+ * client sends; so does any Multipath TCP option.
  */
 void
 l7_tcp_opts(const uint8_t *th, uint32_t hl, struct tcpopts *o)
@@ -37,7 +38,7 @@ l7_tcp_opts(const uint8_t *th, uint32_t hl, struct tcpopts *o)
 	uint32_t	i = 20, n;
 
 	o->tsval = 0;
-	o->ts = o->sig = false;
+	o->ts = o->sig = o->mptcp = false;
 	while (i < hl && th[i] != TCPOPT_EOL) {
 		if (th[i] == TCPOPT_NOP) {
 			i++;
@@ -50,6 +51,8 @@ l7_tcp_opts(const uint8_t *th, uint32_t hl, struct tcpopts *o)
 			o->tsval = nfqd_get32(th + i + 2);
 		} else if (th[i] == TCPOPT_MD5 || th[i] == TCPOPT_AO) {
 			o->sig = true;
+		} else if (th[i] == TCPOPT_MPTCP) {
+			o->mptcp = true;
 		}
 		i += n;
 	}

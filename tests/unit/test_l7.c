@@ -2092,6 +2092,95 @@ test_dport53(void)
 	teardown(&r);
 }
 
+/*
+ * A client SYN that offers Multipath TCP gets l7_error_verdict (l7tcp.c):
+ * the server's application reads an MPTCP connection's bytes in the data
+ * sequence the client maps with DSS options, not in the TCP sequence nfqd
+ * reads.  Options as Linux's tcp_parse_options() reads them: an MPTCP
+ * option past an EOL, or after one whose length is under 2 or runs past
+ * the header, is not read by the server either.  Before, every SYN here
+ * was pending, and an MPTCP connection was read like any other.
+ */
+static void
+test_mptcp(void)
+{
+	static const struct {
+		const char	*desc;
+		uint8_t		 optlen;
+		uint8_t		 opt[20];
+		const char	*want;
+	} rows[] = {
+		{ "MP_CAPABLE (v1, 4 bytes)", 4, { 30, 4, 0x01, 0x81 },
+		  "l7_error" },
+		{ "MP_CAPABLE (v0, with a key)", 12,
+		  { 30, 12, 0x00, 0x81, 1, 2, 3, 4, 5, 6, 7, 8 }, "l7_error" },
+		{ "MP_JOIN (another subflow)", 12,
+		  { 30, 12, 0x10, 0x01, 9, 9, 9, 9, 7, 7, 7, 7 }, "l7_error" },
+		{ "MP_CAPABLE after an MSS and NOPs", 12,
+		  { 2, 4, 0x05, 0xb4, 1, 1, 1, 1, 30, 4, 0x01, 0x81 },
+		  "l7_error" },
+		{ "an MPTCP option of an unknown subtype", 4, { 30, 4, 0xf0, 0x00 }, "l7_error" },
+		{ "MP_CAPABLE after an EOL (not read)", 8,
+		  { 0, 1, 1, 1, 30, 4, 0x01, 0x81 }, "pending" },
+		{ "MP_CAPABLE after an option of length 1 (not read)", 8,
+		  { 99, 1, 1, 1, 30, 4, 0x01, 0x81 }, "pending" },
+		{ "an MPTCP option whose length runs past the header (not read)", 4,
+		  { 30, 8, 0x01, 0x81 }, "pending" },
+		{ "a timestamp, no MPTCP", 12,
+		  { 1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0 }, "pending" },
+	};
+	struct run		 r;
+	struct seg		 s;
+	struct nfqd_decision	 d;
+	uint8_t			 h[600];
+	uint64_t		 mp;
+	size_t			 i, n, want = 0;
+
+	if (!setup(&r, ""))
+		return;
+	mp = r.e.l7.mptcp;
+	for (i = 0; i < NFQD_ARRAY_SIZE(rows); i++) {
+		s = cli((uint16_t)(4000 + i), 100, 0x02);
+		s.opt = rows[i].opt;
+		s.optlen = rows[i].optlen;
+		d = decide(&r, mk(&s, NULL, 0), 0, 0);
+		CHECK_STR_EQ(what(&d), rows[i].want,
+		    unit_fmt("mptcp: a SYN with %s", rows[i].desc));
+		want += strcmp(rows[i].want, "l7_error") == 0;
+	}
+	CHECK_INT_EQ(r.e.l7.mptcp - mp, want, "mptcp: the refusals counted");
+	CHECK(flow_of(&r, 4000) == NULL,
+	    "mptcp: a refused SYN makes no flow");
+	CHECK(flow_of(&r, 4005) != NULL,
+	    "mptcp: ... one it does not refuse makes one");
+	/* The client falls back to TCP: a plain SYN, then its hello. */
+	n = hello(h, "blocked.example");
+	CHECK_STR_EQ(syn(&r, 4000, 100), "pending",
+	    "mptcp: the SYN again without the option: pending");
+	CHECK_STR_EQ(part(&r, 4000, 100, h, 0, n, 0, 0, false), "blocked",
+	    "mptcp: ... its hello read, blocked");
+	/* A SYN sent again with MPTCP on a flow: refused, the flow kept. */
+	s = cli(4000, 100, 0x02);
+	s.opt = rows[0].opt;
+	s.optlen = rows[0].optlen;
+	d = decide(&r, mk(&s, NULL, 0), 0, 0);
+	CHECK_STR_EQ(what(&d), "l7_error",
+	    "mptcp: an MPTCP SYN on a decided flow's ports: refused");
+	CHECK_STR_EQ(part(&r, 4000, 100, h, 0, n, 0, 0, false), "blocked",
+	    "mptcp: ... the flow's verdict stands");
+	teardown(&r);
+	/* With l7_error_verdict "accept" it passes: the operator's choice. */
+	if (setup(&r, "l7_error_verdict = \"accept\";")) {
+		s = cli(4100, 100, 0x02);
+		s.opt = rows[0].opt;
+		s.optlen = rows[0].optlen;
+		d = decide(&r, mk(&s, NULL, 0), 0, 0);
+		CHECK_STR_EQ(what(&d), "accept",
+		    "mptcp (l7_error_verdict accept): the SYN passes");
+		teardown(&r);
+	}
+}
+
 int
 main(void)
 {
@@ -2116,5 +2205,6 @@ main(void)
 	test_lost_flow();
 	test_lost_not();
 	test_lost_evicted();
+	test_mptcp();
 	return unit_done();
 }
