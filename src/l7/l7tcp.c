@@ -471,10 +471,10 @@ l7_tcp_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
 	 * options, as it likes (RFC 8684 3.3), not in the TCP sequence nfqd
 	 * reads: an allowed hello nfqd reads could be mapped to bytes the
 	 * server already had, a blocked one after it to the stream's start.
-	 * Go (1.24 on) listens with MPTCP by default.  The client's kernel
-	 * falls back to plain TCP after its SYN went unanswered
-	 * (net.mptcp.syn_retrans_before_tcp_fallback, Linux 6.13 on);
-	 * docs/l7.md has the TCPOPTSTRIP rule that strips the option first.
+	 * Go (1.24 on) listens with MPTCP by default.  A Linux client falls
+	 * back to plain TCP after its SYNs went unanswered (where it has
+	 * net.mptcp.syn_retrans_before_tcp_fallback); docs/l7.md has the
+	 * TCPOPTSTRIP rule that strips the option first.
 	 */
 	if (syn) {
 		l7_tcp_opts(data + pi->l4off, pi->payoff - pi->l4off, &o);

@@ -292,7 +292,8 @@ l7_diag() {
 }
 
 # l7_host_rules A:B: the documented host rules of docs/l7.md in NS2, for
-# queues A to B: TCP through the NFQD chain (INVALID dropped, drop mark
+# queues A to B: TCP through the NFQD chain (INVALID dropped, Multipath
+# TCP stripped from SYNs, drop mark
 # saved and obeyed, pending bit restored, the first 3 packets and pending
 # connections queued), DNS over UDP queued, the pending bit saved after
 # nfqd's accept.
@@ -313,6 +314,8 @@ l7_rules() {
 	for t in iptables ip6tables; do
 		in2 $t -t mangle -N NFQD
 		in2 $t -t mangle -A NFQD -m conntrack --ctstate INVALID -j DROP
+		in2 $t -t mangle -A NFQD -p tcp --syn -j TCPOPTSTRIP \
+		    --strip-options 30
 		in2 $t -t mangle -A $h -p tcp -j NFQD
 		in2 $t -t mangle -A $h -p udp --dport 53 -j NFQUEUE \
 		    $q --queue-bypass
