@@ -8,8 +8,8 @@
  * AES-128-GCM, AES-128-ECB header protection, all through libcrypto's
  * EVP), the packets put in a chosen order and some of them coalesced, each
  * datagram padded to 1200 bytes or more.  Written apart from nfqd's own
- * reader (src/l7/quic.c): nothing of it is shared, so one cannot hide a
- * mistake of the other.
+ * reader (src/l7/quic.c, quickeys.c): nothing of it is shared, so one
+ * cannot hide a mistake of the other.
  */
 #ifndef NFQD_TESTS_QINITIAL_H
 #define NFQD_TESTS_QINITIAL_H
