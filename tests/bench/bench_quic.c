@@ -1,9 +1,9 @@
 /*
  * bench_quic: what nfqd's QUIC Initial reader (src/l7/quic.c and
- * quickeys.c) costs per new connection, in process: the keys derived from the DCID (HKDF:
- * extract and four expands), header protection removed (AES-128-ECB),
- * the payload decrypted (AES-128-GCM), the CRYPTO frames put together
- * and the ClientHello parsed.
+ * quickeys.c) costs per new connection, in process: the keys derived
+ * from the DCID (HKDF: extract and four expands), header protection
+ * removed (AES-128-ECB), the payload decrypted (AES-128-GCM), the CRYPTO
+ * frames put together and the ClientHello parsed.
  *
  *   bench_quic [-n CONNS] [-R RUNS] [-S SEED]
  *
