@@ -404,7 +404,9 @@ incomplete(struct nfqd_worker *w, const struct nfqd_qmsg *qm,
 	}
 	if (!log_throttle_ok(&w->lt_malformed, nfqd_now_ns(), &missed))
 		return;
-	if (d->status == NFQD_PKT_L7_ERROR)
+	if (d->status == NFQD_PKT_L7_ERROR && d->reason != NFQD_PKT_R_NONE)
+		why = nfqd_pkt_reason_str(d->reason);
+	else if (d->status == NFQD_PKT_L7_ERROR)
 		why = "a malformed or evasive first message (docs/l7.md)";
 	else if (d->status == NFQD_PKT_L7_UNTRACKED)
 		why = "no room to follow its flow (docs/l7.md)";

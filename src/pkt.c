@@ -54,6 +54,8 @@ static const char *const reasons[NFQD_PKT_R_MAX] = {
 	    "header",
 	[NFQD_PKT_R_FRAG_EXT] = "first fragment ends inside the IPv6 "
 	    "extension headers",
+	[NFQD_PKT_R_MPTCP] = "a SYN that offers Multipath TCP (strip TCP "
+	    "option 30 before the NFQUEUE rule: docs/l7.md#multipath-tcp)",
 };
 
 static const char *const statuses[NFQD_PKT_STATUS_MAX] = {

@@ -60,6 +60,8 @@ enum nfqd_pkt_reason {
 	NFQD_PKT_R_FRAG_L4,		/* first fragment ends inside the L4 header */
 	NFQD_PKT_R_FRAG_EXT,		/* first fragment ends inside the IPv6
 					   extension headers */
+	NFQD_PKT_R_MPTCP,		/* L7_ERROR: a client SYN that offers
+					   Multipath TCP (l7tcp.c) */
 	NFQD_PKT_R_MAX
 };
 

@@ -481,6 +481,7 @@ l7_tcp_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
 		if (o.mptcp) {
 			l->mptcp++;
 			unknown(pi, NFQD_PKT_L7_ERROR);
+			pi->reason = NFQD_PKT_R_MPTCP;
 			return;
 		}
 	}

@@ -126,6 +126,8 @@ check "refused: ... plain TCP" "$MP" 0
 dump
 check "refused: the MPTCP SYNs counted as l7_errors (3 a connection: the first and the two sent again before the client fell back)" \
     "$(( $(js '.total.l7_errors') - e0 ))" 6
+check "the log names the refused SYN and the rule that strips the option" \
+    "$(grep -c 'a SYN that offers Multipath TCP (strip TCP option 30' "$TMP/nfqd.log" | awk '{ print ($1 >= 1) ? "yes" : "no" }')" yes
 check "rule tls matched the blocked hellos" \
     "$(js '.rules[] | select(.name == "tls") | .hits')" 2
 finish

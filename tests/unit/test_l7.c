@@ -2146,6 +2146,9 @@ test_mptcp(void)
 		d = decide(&r, mk(&s, NULL, 0), 0, 0);
 		CHECK_STR_EQ(what(&d), rows[i].want,
 		    unit_fmt("mptcp: a SYN with %s", rows[i].desc));
+		CHECK_UINT_EQ(d.reason, strcmp(rows[i].want, "l7_error") == 0 ?
+		    NFQD_PKT_R_MPTCP : NFQD_PKT_R_NONE,
+		    unit_fmt("mptcp: ... its reason (the log's)"));
 		want += strcmp(rows[i].want, "l7_error") == 0;
 	}
 	CHECK_INT_EQ(r.e.l7.mptcp - mp, want, "mptcp: the refusals counted");
