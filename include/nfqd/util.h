@@ -30,6 +30,21 @@ nfqd_fnv1a(uint64_t h, const void *p, size_t n)
 	return h;
 }
 
+/*
+ * MurmurHash3's 64-bit finalizer: every bit of x moves every bit of the
+ * result (the shared tables' keyed hashes: dnslearn.c, qclaim.c).
+ */
+static inline uint64_t
+nfqd_mix64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ull;
+	x ^= x >> 33;
+	return x;
+}
+
 /* Parse "A:B" (iptables --queue-balance syntax) or a single "N". */
 int	nfqd_parse_balance(const char *s, uint16_t *first, uint16_t *last);
 

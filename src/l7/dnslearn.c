@@ -194,17 +194,6 @@ pbuckets(const struct nfqd_dnsl_tab *t)
 	return (struct pbucket *)((char *)t + t->h.pend_off);
 }
 
-static inline uint64_t
-mix(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ull;
-	x ^= x >> 33;
-	return x;
-}
-
 static inline unsigned
 alen(uint8_t family)
 {
@@ -226,7 +215,7 @@ addr_hash(uint64_t seed, uint8_t family, const uint8_t *a16)
 
 	memcpy(&lo, a16, 8);
 	memcpy(&hi, a16 + 8, 8);
-	return mix(lo ^ seed ^ mix(hi ^ (seed >> 7) ^ family));
+	return nfqd_mix64(lo ^ seed ^ nfqd_mix64(hi ^ (seed >> 7) ^ family));
 }
 
 /* Bucket of hash h: the high bits, scaled to nb (no power of two). */
@@ -547,8 +536,8 @@ pbucket_of(const struct nfqd_dnsl_tab *t, const struct nfqd_dnsl_query *q)
 
 	addr16(a, q->family, q->client);
 	h = addr_hash(t->h.seed ^ 0x5bd1e995u, q->family, a) ^
-	    mix((uint64_t)q->port << 16 | q->id);
-	return &pbuckets(t)[bucket_of(mix(h), NFQD_DNSL_PBUCKETS)];
+	    nfqd_mix64((uint64_t)q->port << 16 | q->id);
+	return &pbuckets(t)[bucket_of(nfqd_mix64(h), NFQD_DNSL_PBUCKETS)];
 }
 
 static bool

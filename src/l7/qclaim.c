@@ -9,6 +9,7 @@
 
 #include "nfqd/l7/qclaim.h"
 #include "nfqd/nfqd.h"
+#include "nfqd/util.h"
 
 #define TAB_MAGIC	0x4d4c4351u	/* "QCLM" */
 #define CID_MAX		20
@@ -87,17 +88,6 @@ buckets(const struct nfqd_qclaim_tab *t)
 	return (struct bucket *)(void *)((char *)t + sizeof(*t));
 }
 
-static inline uint64_t
-mix(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ull;
-	x ^= x >> 33;
-	return x;
-}
-
 /* The keyed hash of an ID of len bytes (at most CID_MAX). */
 static uint64_t
 cid_hash(uint64_t seed, const uint8_t *cid, size_t len)
@@ -105,7 +95,7 @@ cid_hash(uint64_t seed, const uint8_t *cid, size_t len)
 	uint64_t	w[3] = { 0, 0, 0 };
 
 	memcpy(w, cid, len);
-	return mix(w[2] ^ mix(w[1] ^ mix(w[0] ^ seed) ^ (seed >> 17)) ^
+	return nfqd_mix64(w[2] ^ nfqd_mix64(w[1] ^ nfqd_mix64(w[0] ^ seed) ^ (seed >> 17)) ^
 	    ((uint64_t)len << 56));
 }
 
@@ -188,9 +178,9 @@ nfqd_qclaim_take(struct nfqd_qclaim_tab *t, const uint8_t *cid, size_t len,
 		len = CID_MAX;
 	h = cid_hash(t->seed, cid, len);
 	b[0] = &buckets(t)[(uint64_t)(((unsigned __int128)h * t->nb) >> 64)];
-	b[1] = &buckets(t)[(uint64_t)(((unsigned __int128)mix(h ^
+	b[1] = &buckets(t)[(uint64_t)(((unsigned __int128)nfqd_mix64(h ^
 	    0x243f6a8885a308d3ull) * t->nb) >> 64)];
-	tag = (uint32_t)mix(h ^ 0x9e3779b97f4a7c15ull);
+	tag = (uint32_t)nfqd_mix64(h ^ 0x9e3779b97f4a7c15ull);
 	if (tag == 0)
 		tag = 1;
 	end = now + life;

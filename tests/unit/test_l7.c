@@ -2101,6 +2101,17 @@ test_dport53(void)
  * the header, is not read by the server either.  Before, every SYN here
  * was pending, and an MPTCP connection was read like any other.
  */
+/* A client SYN from sport with TCP options opt[0..optlen). */
+static struct nfqd_decision
+syn_opts(struct run *r, uint16_t sport, const uint8_t *opt, uint8_t optlen)
+{
+	struct seg	s = cli(sport, 100, 0x02);
+
+	s.opt = opt;
+	s.optlen = optlen;
+	return decide(r, mk(&s, NULL, 0), 0, 0);
+}
+
 static void
 test_mptcp(void)
 {
@@ -2130,7 +2141,6 @@ test_mptcp(void)
 		  { 1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0 }, "pending" },
 	};
 	struct run		 r;
-	struct seg		 s;
 	struct nfqd_decision	 d;
 	uint8_t			 h[600];
 	uint64_t		 mp;
@@ -2140,10 +2150,8 @@ test_mptcp(void)
 		return;
 	mp = r.e.l7.mptcp;
 	for (i = 0; i < NFQD_ARRAY_SIZE(rows); i++) {
-		s = cli((uint16_t)(4000 + i), 100, 0x02);
-		s.opt = rows[i].opt;
-		s.optlen = rows[i].optlen;
-		d = decide(&r, mk(&s, NULL, 0), 0, 0);
+		d = syn_opts(&r, (uint16_t)(4000 + i), rows[i].opt,
+		    rows[i].optlen);
 		CHECK_STR_EQ(what(&d), rows[i].want,
 		    unit_fmt("mptcp: a SYN with %s", rows[i].desc));
 		CHECK_UINT_EQ(d.reason, strcmp(rows[i].want, "l7_error") == 0 ?
@@ -2163,10 +2171,7 @@ test_mptcp(void)
 	CHECK_STR_EQ(part(&r, 4000, 100, h, 0, n, 0, 0, false), "blocked",
 	    "mptcp: ... its hello read, blocked");
 	/* A SYN sent again with MPTCP on a flow: refused, the flow kept. */
-	s = cli(4000, 100, 0x02);
-	s.opt = rows[0].opt;
-	s.optlen = rows[0].optlen;
-	d = decide(&r, mk(&s, NULL, 0), 0, 0);
+	d = syn_opts(&r, 4000, rows[0].opt, rows[0].optlen);
 	CHECK_STR_EQ(what(&d), "l7_error",
 	    "mptcp: an MPTCP SYN on a decided flow's ports: refused");
 	CHECK_STR_EQ(part(&r, 4000, 100, h, 0, n, 0, 0, false), "blocked",
@@ -2174,10 +2179,7 @@ test_mptcp(void)
 	teardown(&r);
 	/* With l7_error_verdict "accept" it passes: the operator's choice. */
 	if (setup(&r, "l7_error_verdict = \"accept\";")) {
-		s = cli(4100, 100, 0x02);
-		s.opt = rows[0].opt;
-		s.optlen = rows[0].optlen;
-		d = decide(&r, mk(&s, NULL, 0), 0, 0);
+		d = syn_opts(&r, 4100, rows[0].opt, rows[0].optlen);
 		CHECK_STR_EQ(what(&d), "accept",
 		    "mptcp (l7_error_verdict accept): the SYN passes");
 		teardown(&r);
