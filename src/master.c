@@ -381,11 +381,11 @@ setup_dnsl(struct nfqd_master *m)
  * once before any worker is forked, like dns_learn's: a respawned worker
  * sees the claims of the one it replaces.  Room for eight claims per
  * flow of every worker's table at start (64 bytes beside a flow's 512):
- * a claim lives NFQD_QCLAIM_LIFE seconds, a flow until it is idle or
- * evicted, so a flood of new connections that the flow table survives by
- * evicting decided flows must find room here too (8 x 65,536 claims a
- * worker hold 60 s of 6,000 new connections a second at three quarters
- * full).  Kept until the next start.
+ * a claim lives NFQD_QCLAIM_LIFE seconds past its ID's last Initial, a
+ * flow until it is idle or evicted, so a flood of new connections that
+ * the flow table survives by evicting decided flows must find room here
+ * too (8 x 65,536 claims a worker hold 90 s of 4,300 new connections a
+ * second at three quarters full).  Kept until the next start.
  */
 static int
 setup_qclaim(struct nfqd_master *m)

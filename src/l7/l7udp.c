@@ -171,6 +171,22 @@ quic_first(struct nfqd_l7 *l, struct nfqd_flow *f,
 }
 
 /*
+ * An Initial for connection ID dcid was read and passes: its claim lasts
+ * NFQD_QCLAIM_LIFE from now (qclaim.h), so that no server's handshake
+ * kept alive by Initials outlives it.
+ */
+static void
+quic_refresh(struct nfqd_l7 *l, const uint8_t *dcid, size_t dcid_len,
+    uint64_t now)
+{
+	struct nfqd_qclaim_ref	ref;
+
+	if (l->claims != NULL)
+		(void)nfqd_qclaim_refresh(l->claims, dcid, dcid_len,
+		    (uint32_t)(now / 1000000000ull), NFQD_QCLAIM_LIFE, &ref);
+}
+
+/*
  * A client datagram that would be the first Initial QUIC flow f reads for
  * a connection (c->version 0): its connection ID is claimed for the flow
  * (qclaim.h; ref undoes it when nothing was read), and true returned.  A
@@ -182,7 +198,8 @@ quic_first(struct nfqd_l7 *l, struct nfqd_flow *f,
  *  - with CRYPTO data: l7_error_verdict, counted in l7_quic_refused; no
  *    client sends one (RFC 9000 9: no migration during the handshake);
  *  - without (an Initial ACK, when the flow that claimed the ID was lost
- *    with its worker): pending, unread, the flow still without one;
+ *    with its worker): pending, unread, the flow still without one; the
+ *    claim lasts on from it, as the server's handshake does;
  * and when the ID's bucket has no room: flows.full_verdict.  Datagrams
  * that open with no Initial are read as before (they read none).
  */
@@ -212,6 +229,7 @@ quic_claimed(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
 		memset(&s, 0, sizeof(s));
 		(void)nfqd_quic_client(l->quic, &s, NULL, pay, pi->paylen, &o);
 		if (o.read > 0 && !o.crypto_past) {
+			quic_refresh(l, dcid, dcid_len, now);
 			unknown(pi, NFQD_PKT_L7_PENDING);
 		} else {
 			l->quic_refused++;
@@ -281,6 +299,8 @@ quic_client(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
 	}
 	if (c->version == 0)
 		nfqd_qclaim_undo(&ref);		/* nothing read for it */
+	else if (ref.slot == NULL && o.read > 0)
+		quic_refresh(l, c->dcid, c->dcid_len, now);
 	l->quic_refused += o.refused;
 	quic_ttl(f, pi, data, indev);
 	if (res == NFQD_L7_DONE)
@@ -385,7 +405,7 @@ quic_second(struct nfqd_l7 *l, struct nfqd_flow *f,
  */
 static enum later_res
 quic_later(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
-    const uint8_t *pay)
+    const uint8_t *pay, uint64_t now)
 {
 	struct nfqd_quic_id	*id = qid(f);
 	struct nfqd_quic_conn	 c, c0;
@@ -428,6 +448,8 @@ quic_later(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
 		return L_REFUSE;
 	}
 	l->quic_refused += o.refused;
+	if (o.read > 0)
+		quic_refresh(l, id->dcid, id->dcid_len, now);
 	if (c.has_scid && !id->has_scid) {
 		id->scid_len = c.scid_len;
 		memcpy(id->scid, c.scid, sizeof(id->scid));
@@ -478,7 +500,7 @@ quic_decided(struct nfqd_l7 *l, struct nfqd_flow *f, int dir,
 	} else if (quic_unseen(l, f, pi, data, skbinfo)) {
 		r = L_REFUSE;
 	} else {
-		r = quic_later(l, f, pi, pay);
+		r = quic_later(l, f, pi, pay, now);
 	}
 	switch (r) {
 	case L_RESTART:

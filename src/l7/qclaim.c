@@ -118,6 +118,33 @@ live(uint64_t w, uint32_t now)
 	return w != 0 && (int32_t)(w_end(w) - now) > 0;
 }
 
+/* The two buckets ID cid[0..len) may lie in, and its tag. */
+static uint32_t
+locate(const struct nfqd_qclaim_tab *t, const uint8_t *cid, size_t len,
+    struct bucket *b[2])
+{
+	uint64_t	h;
+	uint32_t	tag;
+
+	if (len > CID_MAX)
+		len = CID_MAX;
+	h = cid_hash(t->seed, cid, len);
+	b[0] = &buckets(t)[(uint64_t)(((unsigned __int128)h * t->nb) >> 64)];
+	b[1] = &buckets(t)[(uint64_t)(((unsigned __int128)nfqd_mix64(h ^
+	    0x243f6a8885a308d3ull) * t->nb) >> 64)];
+	tag = (uint32_t)nfqd_mix64(h ^ 0x9e3779b97f4a7c15ull);
+	return tag != 0 ? tag : 1;
+}
+
+/* The second a claim made at now for life seconds ends (never 0). */
+static inline uint32_t
+claim_end(uint32_t now, uint32_t life)
+{
+	uint32_t	end = now + life;
+
+	return end != 0 ? end : 1;
+}
+
 /* Whether a live claim of tag lies in b's slots but skip (-1: none). */
 static bool
 holds(struct bucket *b, uint32_t tag, uint32_t now, int skip)
@@ -168,24 +195,14 @@ nfqd_qclaim_take(struct nfqd_qclaim_tab *t, const uint8_t *cid, size_t len,
     uint32_t now, uint32_t life, struct nfqd_qclaim_ref *ref)
 {
 	struct bucket	*b[2], *bb;
-	uint64_t	 h, old[2], mine, w;
+	uint64_t	 old[2], mine, w;
 	uint32_t	 tag, end;
 	int		 f[2], nfree[2], k, tries;
 
 	ref->slot = NULL;
 	ref->word = 0;
-	if (len > CID_MAX)
-		len = CID_MAX;
-	h = cid_hash(t->seed, cid, len);
-	b[0] = &buckets(t)[(uint64_t)(((unsigned __int128)h * t->nb) >> 64)];
-	b[1] = &buckets(t)[(uint64_t)(((unsigned __int128)nfqd_mix64(h ^
-	    0x243f6a8885a308d3ull) * t->nb) >> 64)];
-	tag = (uint32_t)nfqd_mix64(h ^ 0x9e3779b97f4a7c15ull);
-	if (tag == 0)
-		tag = 1;
-	end = now + life;
-	if (end == 0)
-		end = 1;
+	tag = locate(t, cid, len, b);
+	end = claim_end(now, life);
 	mine = (uint64_t)tag << 32 | end;
 	for (tries = 0; tries < 4 * NFQD_QCLAIM_WAYS; tries++) {
 		if (holds(b[0], tag, now, -1) || (b[1] != b[0] &&
@@ -216,6 +233,39 @@ nfqd_qclaim_take(struct nfqd_qclaim_tab *t, const uint8_t *cid, size_t len,
 		return NFQD_QCLAIM_TAKEN;
 	}
 	return NFQD_QCLAIM_FULL;	/* the buckets kept changing */
+}
+
+enum nfqd_qclaim_res
+nfqd_qclaim_refresh(struct nfqd_qclaim_tab *t, const uint8_t *cid,
+    size_t len, uint32_t now, uint32_t life, struct nfqd_qclaim_ref *ref)
+{
+	struct bucket	*b[2];
+	uint64_t	 w, want;
+	uint32_t	 tag, end;
+	int		 k, i, tries;
+
+	tag = locate(t, cid, len, b);
+	end = claim_end(now, life);
+	for (k = 0; k < 2; k++) {
+		if (k == 1 && b[1] == b[0])
+			break;
+		for (i = 0; i < NFQD_QCLAIM_WAYS; i++) {
+			for (tries = 0; tries < 4; tries++) {
+				w = __atomic_load_n(&b[k]->w[i],
+				    __ATOMIC_SEQ_CST);
+				if (!live(w, now) || w_tag(w) != tag)
+					break;
+				if ((int32_t)(end - w_end(w)) <= 0)
+					return NFQD_QCLAIM_HELD;
+				want = (uint64_t)tag << 32 | end;
+				if (__atomic_compare_exchange_n(&b[k]->w[i], &w,
+				    want, false, __ATOMIC_SEQ_CST,
+				    __ATOMIC_SEQ_CST))
+					return NFQD_QCLAIM_HELD;
+			}
+		}
+	}
+	return nfqd_qclaim_take(t, cid, len, now, life, ref);
 }
 
 void

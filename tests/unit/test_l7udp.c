@@ -989,14 +989,52 @@ test_quic_claims(void)
 	    "ACK): passes pending, unread");
 	CHECK_STR_EQ(qdg(&r, 7010, &qf_s4, 1), "l7_error",
 	    "quic claims: ... the second half again: refused");
-	/* A claim lives NFQD_QCLAIM_LIFE (60 s), whatever the flows do. */
+	/* A claim lives NFQD_QCLAIM_LIFE (90 s) past the last Initial
+	   passed for its ID (the ACK above), whatever the flows do. */
 	now += (NFQD_QCLAIM_LIFE - 1) * 1000000000ull;
 	CHECK_STR_EQ(qdg(&r, 7011, &qf_s4, 1), "l7_error",
-	    "quic claims: 59 s on: the second half from port 7011: refused");
+	    "quic claims: 89 s on: the second half from port 7011: refused");
 	now += 1000000000ull;
 	CHECK_STR_EQ(qdg(&r, 7012, &qf_s4, 1), "pending",
-	    "quic claims: 60 s on: the second half from port 7012 is read, "
+	    "quic claims: 90 s on: the second half from port 7012 is read, "
 	    "a new claim");
+
+	/*
+	 * A server restarts its idle timer at each Initial it reads: one
+	 * kept alive past the claim's first 90 s by Initials without
+	 * CRYPTO data, from the claiming port or a third one, must not
+	 * take the rest of the hello from another port then.  Each such
+	 * Initial nfqd passes makes the claim last 90 s from it (before:
+	 * the claim ended 90 s after the first, and the rows marked +
+	 * read the second half, pending).
+	 */
+	if (!fresh(&r))
+		goto out;
+	CHECK_STR_EQ(qdg(&r, 7050, &qf_s4, 0), "pending",
+	    "quic claims: keep-alive: a blocked hello's first half, port 7050");
+	now += 60 * 1000000000ull;
+	CHECK_STR_EQ(qdg(&r, 7050, &qf_ping, 0), "pending",
+	    "quic claims: keep-alive: 60 s on, an Initial without CRYPTO "
+	    "data from port 7050: read, passes");
+	now += 60 * 1000000000ull;
+	CHECK_STR_EQ(qdg(&r, 7051, &qf_s4, 1), "l7_error",
+	    "quic claims: keep-alive: 120 s on, the second half from port "
+	    "7051: refused (+)");
+	if (!fresh(&r))
+		goto out;
+	CHECK_STR_EQ(qdg(&r, 7060, &qf_s4, 0), "pending",
+	    "quic claims: keep-alive: a first half from port 7060");
+	now += 60 * 1000000000ull;
+	CHECK_STR_EQ(qdg(&r, 7061, &qf_ping, 0), "pending",
+	    "quic claims: keep-alive: 60 s on, one without CRYPTO data from "
+	    "port 7061: passes, unread");
+	now += 60 * 1000000000ull;
+	CHECK_STR_EQ(qdg(&r, 7062, &qf_s4, 1), "l7_error",
+	    "quic claims: keep-alive: 120 s on, the second half from port "
+	    "7062: refused (+)");
+	now += (NFQD_QCLAIM_LIFE + 1) * 1000000000ull;
+	CHECK_STR_EQ(qdg(&r, 7063, &qf_s4, 1), "pending",
+	    "quic claims: keep-alive: 90 s of silence later: read");
 
 	/* No room to claim: flows.full_verdict, counted. */
 	if (!fresh(&r))

@@ -1,8 +1,8 @@
 /*
  * Unit tests for the table of claimed QUIC connection IDs
  * (src/l7/qclaim.c): a claim and another's, IDs that differ in one byte
- * or in length, a claim's end (also across the clock's wrap), undo, a full
- * bucket, the sizes, and processes that claim the same IDs at once over
+ * or in length, a claim's end (also across the clock's wrap), undo, a
+ * refresh, a full bucket, the sizes, and processes that claim the same IDs at once over
  * the shared mapping (at most one of them gets each).  Through the engine
  * it is test_l7udp.c's (test_quic_claims).
  */
@@ -89,6 +89,36 @@ test_claims(void)
 	    NFQD_QCLAIM_HELD, "wrap: held 10 s after it");
 	CHECK_UINT_EQ(nfqd_qclaim_take(t, a8, 8, 56, 120, &ref2),
 	    NFQD_QCLAIM_TAKEN, "wrap: free at its end, 56 s after it");
+	nfqd_qclaim_destroy(t);
+}
+
+/* A refresh makes a live claim last longer, never shorter. */
+static void
+test_refresh(void)
+{
+	struct nfqd_qclaim_tab	*t;
+	struct nfqd_qclaim_ref	 ref;
+
+	if (!CHECK((t = nfqd_qclaim_create(0, 3)) != NULL, "create"))
+		return;
+	CHECK_UINT_EQ(nfqd_qclaim_refresh(t, a8, 8, NOW, 90, &ref),
+	    NFQD_QCLAIM_TAKEN, "refresh: an ID nobody claimed: claimed");
+	CHECK_UINT_EQ(nfqd_qclaim_refresh(t, a8, 8, NOW + 60, 90, &ref),
+	    NFQD_QCLAIM_HELD, "refresh: 60 s on: held, to end 90 s on");
+	CHECK_UINT_EQ(nfqd_qclaim_take(t, a8, 8, NOW + 149, 90, &ref),
+	    NFQD_QCLAIM_HELD, "refresh: held at 149 s (ended at 90 before)");
+	CHECK_UINT_EQ(nfqd_qclaim_refresh(t, a8, 8, NOW + 100, 10, &ref),
+	    NFQD_QCLAIM_HELD, "refresh: a shorter life asked for");
+	CHECK_UINT_EQ(nfqd_qclaim_take(t, a8, 8, NOW + 149, 90, &ref),
+	    NFQD_QCLAIM_HELD, "refresh: ... changes nothing: held at 149 s");
+	CHECK_UINT_EQ(nfqd_qclaim_take(t, a8, 8, NOW + 150, 90, &ref),
+	    NFQD_QCLAIM_TAKEN, "refresh: free at 150 s");
+	CHECK_UINT_EQ(nfqd_qclaim_count(t, NOW + 150), 1,
+	    "refresh: one claim, never two for one ID");
+	CHECK_UINT_EQ(nfqd_qclaim_refresh(t, a8, 8, NOW + 300, 90, &ref),
+	    NFQD_QCLAIM_TAKEN, "refresh: after its end: claimed anew");
+	CHECK_UINT_EQ(nfqd_qclaim_count(t, NOW + 300), 1,
+	    "refresh: ... still one claim");
 	nfqd_qclaim_destroy(t);
 }
 
@@ -213,6 +243,7 @@ int
 main(void)
 {
 	test_claims();
+	test_refresh();
 	test_full();
 	test_sizes();
 	test_race();

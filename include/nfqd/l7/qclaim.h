@@ -8,7 +8,8 @@
  * from another would show nfqd two incomplete hellos, both passed as
  * pending, while a server that routes by ID alone put the whole hello
  * together.  So a connection ID belongs to the first flow that reads an
- * Initial for it, for NFQD_QCLAIM_LIFE seconds: an Initial with
+ * Initial for it, until NFQD_QCLAIM_LIFE seconds past the last Initial
+ * for it that nfqd passed (nfqd_qclaim_refresh()): an Initial with
  * CRYPTO data for an ID another flow claimed is refused (l7udp.c).  The
  * claim outlives its flow on purpose: a flow evicted from a full table,
  * or lost with its worker, comes back as a new flow that must not read
@@ -42,9 +43,10 @@
 #define NFQD_QCLAIM_WAYS	8	/* slots per bucket */
 #define NFQD_QCLAIM_MIN		4096	/* slots at least ... */
 #define NFQD_QCLAIM_MAX		(1u << 26)	/* ... and at most */
-#define NFQD_QCLAIM_LIFE	60	/* s a claim lives: servers keep a
-					   handshake that does not move 5 s
-					   (quic-go), 10 s (lsquic, msquic),
+#define NFQD_QCLAIM_LIFE	90	/* s a claim lives past the last
+					   Initial for its ID: servers give up
+					   a handshake that does not move after
+					   5 s (quic-go), 10 s (lsquic, msquic),
 					   60 s (aioquic's idle timeout) */
 
 struct nfqd_qclaim_tab;
@@ -81,6 +83,17 @@ uint64_t nfqd_qclaim_capacity(const struct nfqd_qclaim_tab *t);
  * FULL (ref cleared).
  */
 enum nfqd_qclaim_res nfqd_qclaim_take(struct nfqd_qclaim_tab *t,
+	    const uint8_t *cid, size_t len, uint32_t now, uint32_t life,
+	    struct nfqd_qclaim_ref *ref);
+
+/*
+ * An Initial for ID cid passed at second now: the ID's claim, whoever
+ * holds it, is made to end life seconds on (never sooner than it did),
+ * HELD; or, with no claim alive, one is taken as nfqd_qclaim_take() does.
+ * A server restarts its idle timer at each Initial it reads (RFC 9000
+ * 10.1): a claim must not end while the handshake it guards lives.
+ */
+enum nfqd_qclaim_res nfqd_qclaim_refresh(struct nfqd_qclaim_tab *t,
 	    const uint8_t *cid, size_t len, uint32_t now, uint32_t life,
 	    struct nfqd_qclaim_ref *ref);
 
