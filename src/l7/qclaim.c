@@ -2,7 +2,6 @@
  * The shared table of claimed QUIC connection IDs (qclaim.h says why and
  * how it is kept safe without locks).
  */
-#include <errno.h>
 #include <stdbool.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -92,11 +91,12 @@ buckets(const struct nfqd_qclaim_tab *t)
 static uint64_t
 cid_hash(uint64_t seed, const uint8_t *cid, size_t len)
 {
-	uint64_t	w[3] = { 0, 0, 0 };
+	uint64_t	w[3] = { 0, 0, 0 }, h;
 
 	memcpy(w, cid, len);
-	return nfqd_mix64(w[2] ^ nfqd_mix64(w[1] ^ nfqd_mix64(w[0] ^ seed) ^ (seed >> 17)) ^
-	    ((uint64_t)len << 56));
+	h = nfqd_mix64(w[0] ^ seed);
+	h = nfqd_mix64(w[1] ^ h ^ (seed >> 17));
+	return nfqd_mix64(w[2] ^ h ^ ((uint64_t)len << 56));
 }
 
 static inline uint32_t

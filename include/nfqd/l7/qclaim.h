@@ -31,8 +31,9 @@
  * may both write a slot; each then looks at the bucket again, and one
  * that sees the other's takes its own back (seq_cst: at least one of
  * them sees the other, so at most one keeps it; when both see, neither
- * does, and both Initials are refused).  A claim that finds its bucket full of live
- * claims fails (FULL): the caller decides without a claim.
+ * does, and both Initials are refused).  A claim that finds both its
+ * buckets full of live claims fails (FULL): the caller decides without
+ * a claim.
  */
 #ifndef NFQD_L7_QCLAIM_H
 #define NFQD_L7_QCLAIM_H
