@@ -65,6 +65,9 @@ l7_counts(struct nfqd_worker *w)
 	w->c.l7_other = b->l7_other + k.names[NFQD_L7P_NONE];
 	w->c.l7_quic = b->l7_quic + k.names[NFQD_L7P_QUIC];
 	w->c.l7_quic_refused = b->l7_quic_refused + k.quic_refused;
+	w->c.quic_claims = b->quic_claims + k.quic_claims;
+	w->c.quic_claims_held = b->quic_claims_held + k.quic_claims_held;
+	w->c.quic_claims_full = b->quic_claims_full + k.quic_claims_full;
 }
 
 /* The capture file's counters, on top of the predecessors'. */

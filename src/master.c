@@ -387,6 +387,8 @@ setup_dnsl(struct nfqd_master *m)
  * too (8 x 65,536 claims a worker hold 90 s of 4,300 new connections a
  * second at three quarters full).  Kept until the next start.
  */
+_Static_assert(NFQD_QCLAIM_MAX <= UINT32_MAX, "the header's 32 bits hold it");
+
 static int
 setup_qclaim(struct nfqd_master *m)
 {
@@ -400,6 +402,8 @@ setup_qclaim(struct nfqd_master *m)
 		    nfqd_qclaim_size(slots));
 		return -1;
 	}
+	NFQD_STORE(&m->shm.hdr->quic_claim_capacity,
+	    (uint32_t)nfqd_qclaim_capacity(m->qclaim));
 	return 0;
 }
 

@@ -89,6 +89,15 @@ static const struct slot_metric {
 	    "ClientHellos read from QUIC Initials."),
 	C(l7_quic_refused, "nfqd_l7_quic_refused_total",
 	    "QUIC packets refused unread."),
+	C(quic_claims, "nfqd_quic_claims_total",
+	    "QUIC connection IDs claimed by the flow that read their first "
+	    "Initial."),
+	C(quic_claims_held, "nfqd_quic_claims_held_total",
+	    "QUIC Initials with CRYPTO data refused: another flow holds their "
+	    "connection ID."),
+	C(quic_claims_full, "nfqd_quic_claims_full_total",
+	    "QUIC Initials given flows.full_verdict: no room to claim their "
+	    "connection ID."),
 	C(pcap_packets, "nfqd_pcap_packets_total",
 	    "Packets written to the capture file (log = \"pcap\")."),
 	C(pcap_bytes, "nfqd_pcap_bytes_total",
@@ -281,6 +290,12 @@ nfqd_metrics_write(const struct nfqd_stats *s, uint32_t max_rules,
 		    "Entries that table holds (dns_learn.max_entries).");
 		buf_printf(b, "nfqd_dns_capacity %llu\n",
 		    (unsigned long long)s->dns_capacity);
+	}
+	if (s->quic_claim_capacity > 0) {
+		family(b, "nfqd_quic_claim_capacity", "gauge",
+		    "Slots of the table of claimed QUIC connection IDs.");
+		buf_printf(b, "nfqd_quic_claim_capacity %llu\n",
+		    (unsigned long long)s->quic_claim_capacity);
 	}
 	workers(s, b);
 	rules(s, max_rules, b);

@@ -87,6 +87,7 @@ nfqd_stats_collect_from(struct nfqd_stats *s, const struct nfqd_shm *shm,
 	s->restarts = 0;
 	s->dns_entries = NFQD_LOAD(&h->dns_entries);
 	s->dns_capacity = NFQD_LOAD(&h->dns_capacity);
+	s->quic_claim_capacity = NFQD_LOAD(&h->quic_claim_capacity);
 	n = NFQD_LOAD(&h->nworkers);
 	if (n > h->nslots)
 		n = h->nslots;
@@ -143,6 +144,7 @@ nfqd_stats_json(const struct nfqd_stats *s, struct nfqd_buf *b)
 	json_uint(&j, "restarts", s->restarts);
 	json_uint(&j, "dns_entries", s->dns_entries);
 	json_uint(&j, "dns_capacity", s->dns_capacity);
+	json_uint(&j, "quic_claim_capacity", s->quic_claim_capacity);
 	json_object_end(&j);
 
 	json_array_begin(&j, "workers");
@@ -294,6 +296,18 @@ nfqd_stats_table(const struct nfqd_stats *s,
 		    (unsigned long long)s->total.dns_expiries,
 		    (unsigned long long)s->total.dns_refused,
 		    (unsigned long long)s->total.dns_busy);
+		emit(arg, line);
+	}
+
+	/* Only once a QUIC connection's ID was claimed or refused. */
+	if (s->total.quic_claims != 0 || s->total.quic_claims_held != 0 ||
+	    s->total.quic_claims_full != 0) {
+		snprintf(line, sizeof(line), "quic_claims: %llu claimed, held "
+		    "%llu, full %llu, a table of %llu",
+		    (unsigned long long)s->total.quic_claims,
+		    (unsigned long long)s->total.quic_claims_held,
+		    (unsigned long long)s->total.quic_claims_full,
+		    (unsigned long long)s->quic_claim_capacity);
 		emit(arg, line);
 	}
 

@@ -122,10 +122,12 @@ struct nfqd_l7 {
 						   TCP option refused (tests) */
 	uint64_t		 quic_claimed;	/* of them, Initials with CRYPTO
 						   data for an ID another flow
-						   claimed (tests) */
+						   claimed */
 	uint64_t		 claims_full;	/* QUIC Initials given
 						   flows.full_verdict: no room
-						   to claim their ID (tests) */
+						   to claim their ID */
+	uint64_t		 claims_taken;	/* QUIC connection IDs claimed
+						   (kept: something was read) */
 	uint64_t		 names[NFQD_L7P_MAX];	/* messages read, by
 						   protocol (NONE: other) */
 	uint64_t		 hints_used;	/* packets whose hash came from
@@ -313,6 +315,7 @@ struct nfqd_l7_counts {
 	uint64_t	flows_timed_out, flows_full;
 	uint64_t	reasm_full, conflicts, l7_errors, bad_csum;
 	uint64_t	quic_refused;
+	uint64_t	quic_claims, quic_claims_held, quic_claims_full;
 	uint64_t	names[NFQD_L7P_MAX];
 };
 

@@ -37,7 +37,7 @@
  */
 
 #define NFQD_SHM_MAGIC		0x4451464eu	/* "NFQD" little-endian */
-#define NFQD_SHM_VERSION	7
+#define NFQD_SHM_VERSION	8
 
 enum nfqd_slot_state {
 	NFQD_SLOT_EMPTY = 0,	/* not part of the configured range */
@@ -58,6 +58,9 @@ struct nfqd_shm_hdr {
 	uint64_t	start_time;	/* master start, seconds since the epoch */
 	uint32_t	seq;		/* odd while the master rewrites
 					   counters (a seqcount; version 4) */
+	uint32_t	quic_claim_capacity; /* slots of the table of QUIC
+					   connection IDs, at most 2^26
+					   (version 8; was padding) */
 	uint64_t	dns_entries;	/* dns_learn: entries in the table
 					   now (version 6) */
 	uint64_t	dns_capacity;	/* ... and its size; 0: no table */
@@ -149,6 +152,15 @@ struct nfqd_slot_stats {
 	/* The capture file again (version 7): */
 	uint64_t	pcap_behind;	/* packets not captured: every buffer
 					   still with the writer (pcapw.h) */
+	/* QUIC connection IDs claimed (l7/qclaim.h; version 8): */
+	uint64_t	quic_claims;	/* IDs claimed by the flow that read
+					   their first Initial */
+	uint64_t	quic_claims_held; /* Initials with CRYPTO data for
+					   an ID another flow claimed, in
+					   l7_quic_refused */
+	uint64_t	quic_claims_full; /* Initials whose ID found no
+					   room (flows.full_verdict), in
+					   flows_untracked */
 	uint64_t	last_id;	/* id of the last packet verdicted */
 	uint64_t	read_id;	/* id of the last packet read, stored
 					   before its batch is decided: ids
@@ -172,7 +184,8 @@ struct nfqd_slot_stats {
 	X(l7_errors) X(flows_untracked) X(flows_active) X(flows_created)	\
 	X(flows_evicted) X(flows_timed_out) X(flows_full) X(reasm_full)	\
 	X(l7_conflicts) X(l7_malformed) X(l7_bad_csum) X(l7_tls) X(l7_http) X(l7_dns)	\
-	X(l7_other) X(l7_quic) X(l7_quic_refused) X(pcap_packets)	\
+	X(l7_other) X(l7_quic) X(l7_quic_refused) X(quic_claims)	\
+	X(quic_claims_held) X(quic_claims_full) X(pcap_packets)		\
 	X(pcap_bytes) X(pcap_errors) X(pcap_behind) X(pcap_rotations)	\
 	X(dns_learned)							\
 	X(dns_hits) X(dns_evictions) X(dns_expiries) X(dns_refused)	\

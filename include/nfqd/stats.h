@@ -38,6 +38,7 @@ struct nfqd_stats {
 	uint64_t		 restarts;	/* sum over workers */
 	uint64_t		 dns_entries;	/* dns_learn's table now */
 	uint64_t		 dns_capacity;	/* ... its size, 0: off */
+	uint64_t		 quic_claim_capacity; /* QUIC IDs' table */
 	size_t			 nworkers;
 	struct nfqd_stats_worker workers[NFQD_MAX_WORKERS];
 	size_t			 nkernel;	/* nfqd's queues found in /proc */

@@ -211,6 +211,9 @@ nfqd_l7_counts(const struct nfqd_l7 *l, struct nfqd_l7_counts *c)
 	c->l7_errors = l->l7_errors;
 	c->bad_csum = l->bad_csum;
 	c->quic_refused = l->quic_refused;
+	c->quic_claims = l->claims_taken;
+	c->quic_claims_held = l->quic_claimed;
+	c->quic_claims_full = l->claims_full;
 	memcpy(c->names, l->names, sizeof(c->names));
 }
 

@@ -299,7 +299,9 @@ quic_client(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
 	}
 	if (c->version == 0)
 		nfqd_qclaim_undo(&ref);		/* nothing read for it */
-	else if (ref.slot == NULL && o.read > 0)
+	else if (ref.slot != NULL)
+		l->claims_taken++;
+	else if (o.read > 0)
 		quic_refresh(l, c->dcid, c->dcid_len, now);
 	l->quic_refused += o.refused;
 	quic_ttl(f, pi, data, indev);

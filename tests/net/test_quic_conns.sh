@@ -147,6 +147,8 @@ dump
 r0=$(js .total.l7_quic_refused) e0=$(js .total.l7_errors)
 m0=$(js .total.l7_malformed)
 q0=$(js .total.l7_quic)
+c0=$(js .total.quic_claims) h0=$(js .total.quic_claims_held)
+f0=$(js .total.quic_claims_full)
 
 # A blocked hello in two datagrams, a harmless connection between.
 X="-e 101 -s blocked.example -k 2 -D 1111111111111111 -P 30001"
@@ -227,4 +229,11 @@ check "l7_errors: the 5 refused, the 2 that completed a second hello, the packet
     $(($(js .total.l7_errors) - e0)) 8
 check "l7_quic: 7 first hellos read whole and a second one (8)" \
     $(($(js .total.l7_quic) - q0)) 8
+check "quic_claims: the IDs of 9 connections read (the retry's two, not the one refused on port 30001's flow)" \
+    $(($(js .total.quic_claims) - c0)) 9
+check "quic_claims_held: the two Initials for a claimed ID (2)" \
+    $(($(js .total.quic_claims_held) - h0)) 2
+check "quic_claims_full: none (0)" $(($(js .total.quic_claims_full) - f0)) 0
+check "quic_claim_capacity: 8 x flows.max (65536) x 2 workers" \
+    "$(js .total.quic_claim_capacity)" 1048576
 finish

@@ -914,9 +914,10 @@ test_quic_claims(void)
 {
 	struct qi_spec	sp;
 	struct run	r;
-	uint64_t	claimed, full, i;
-	uint8_t		cid[8];
+	uint64_t	claimed, full, taken, i;
+	uint8_t		cid[8], bad[1500];
 	struct nfqd_qclaim_ref ref;
+	struct nfqd_l7_counts k;
 	char		err[128];
 
 	if ((qx = qi_ctx_new()) == NULL) {
@@ -943,6 +944,7 @@ test_quic_claims(void)
 		return;
 	}
 	claimed = r.e.l7.quic_claimed;
+	taken = r.e.l7.claims_taken;
 	/* A blocked hello's halves from two ports, two addresses. */
 	CHECK_STR_EQ(qdg(&r, 7001, &qf_s1, 0), "pending",
 	    "quic claims: a blocked hello's first half from port 7001");
@@ -967,6 +969,21 @@ test_quic_claims(void)
 	CHECK_INT_EQ(r.e.l7.quic_claimed - claimed, 4,
 	    "quic claims: four Initials refused for another flow's ID, "
 	    "counted");
+	/* An Initial for a new ID (0x77 in place of 0x63) that decrypts
+	   to nothing: the claim it took is given back, not counted. */
+	memcpy(bad, qf_s3.dgram[0], qf_s3.dgram_len[0]);
+	memset(bad + 6, 0x77, 8);
+	CHECK_STR_EQ(qsend(&r, 7007, bad, qf_s3.dgram_len[0], 0, false),
+	    "l7_error", "quic claims: an Initial that does not decrypt: "
+	    "refused");
+	CHECK_INT_EQ(r.e.l7.claims_taken - taken, 3,
+	    "quic claims: three IDs claimed (ports 7001, 7003, 7005), "
+	    "counted; none for the Initial that does not decrypt");
+	nfqd_l7_counts(&r.e.l7, &k);
+	CHECK(k.quic_claims == r.e.l7.claims_taken &&
+	    k.quic_claims_held == r.e.l7.quic_claimed &&
+	    k.quic_claims_full == r.e.l7.claims_full,
+	    "quic claims: the counts the worker publishes are these");
 
 	/* The worker replaced: its flows gone, the claims kept. */
 	CHECK_STR_EQ(qdg(&r, 7010, &qf_s4, 0), "pending",

@@ -33,7 +33,8 @@
 	"\"flows_full\":0,\"reasm_full\":0,\"l7_conflicts\":0," \
 	"\"l7_malformed\":0,\"l7_bad_csum\":0,\"l7_tls\":0," \
 	"\"l7_http\":0,\"l7_dns\":0,\"l7_other\":0,\"l7_quic\":0," \
-	"\"l7_quic_refused\":0," \
+	"\"l7_quic_refused\":0,\"quic_claims\":0," \
+	"\"quic_claims_held\":0,\"quic_claims_full\":0," \
 	"\"pcap_packets\":0,\"pcap_bytes\":0,\"pcap_errors\":0," \
 	"\"pcap_behind\":0,\"pcap_rotations\":0," \
 	"\"dns_learned\":0,\"dns_hits\":0,\"dns_evictions\":0," \
@@ -239,7 +240,8 @@ test_collect(const char *shmpath)
 	    "\"nlerrors\":2116,\"malformed\":2118,\"truncated\":2134,"
 	    "\"tiny_fragments\":2136,\"header_chains\":2138,\"orphans\":2128,"
 	    "\"nomatch\":2130,\"rate_evictions\":2132,\"batches\":2120,"
-	    "\"verdict_msgs\":2122," L7Z "\"restarts\":3,\"dns_entries\":0,\"dns_capacity\":0},"
+	    "\"verdict_msgs\":2122," L7Z "\"restarts\":3,\"dns_entries\":0,\"dns_capacity\":0,"
+	    "\"quic_claim_capacity\":0},"
 	    "\"workers\":[%s,%s],\"rules\":[{\"name\":\"no-telnet\","
 	    "\"hits\":7,\"bytes\":420},{\"name\":\"a\\\"b\",\"hits\":0,"
 	    "\"bytes\":0}],\"kernel\":[%s,%s]}\n", NFQD_VERSION,
@@ -337,7 +339,8 @@ test_collect(const char *shmpath)
 	    "\"nlerrors\":0,\"malformed\":0,\"truncated\":0,\"tiny_fragments\":0,"
 	    "\"header_chains\":0,\"orphans\":0,\"nomatch\":0,"
 	    "\"rate_evictions\":0,\"batches\":0,\"verdict_msgs\":0," L7Z
-	    "\"restarts\":0,\"dns_entries\":0,\"dns_capacity\":0},"
+	    "\"restarts\":0,\"dns_entries\":0,\"dns_capacity\":0,"
+	    "\"quic_claim_capacity\":0},"
 	    "\"workers\":[],\"rules\":[],\"kernel\":[]}\n", NFQD_VERSION);
 	CHECK_STR_EQ(b.data, want, "json: no workers");
 	buf_free(&b);
@@ -408,6 +411,30 @@ test_table_extras(void)
 			    "errors 0, behind 3, rotations 0",
 			    unit_fmt("extras: pcap line with %s alone",
 			    i == 0 ? "errors" : "behind"));
+	}
+
+	/* The QUIC claims' line once an ID was claimed or refused, each
+	   counter alone: the table's size alone shows nothing. */
+	memset(&x, 0, sizeof(x));
+	x.quic_claim_capacity = 524288;
+	memset(&ls, 0, sizeof(ls));
+	nfqd_stats_table(&x, emit, &ls);
+	CHECK_INT_EQ(ls.n, 4, "extras: no quic_claims line before a claim");
+	for (i = 0; i < 3; i++) {
+		x.total.quic_claims = i == 0 ? 70 : 0;
+		x.total.quic_claims_held = i == 1 ? 2 : 0;
+		x.total.quic_claims_full = i == 2 ? 5 : 0;
+		memset(&ls, 0, sizeof(ls));
+		nfqd_stats_table(&x, emit, &ls);
+		CHECK_INT_EQ(ls.n, 5, unit_fmt("extras: quic_claims line "
+		    "(counter %d alone)", i));
+		if (ls.n == 5)
+			CHECK_STR_EQ(ls.l[3], i == 0 ? "quic_claims: 70 "
+			    "claimed, held 0, full 0, a table of 524288" :
+			    i == 1 ? "quic_claims: 0 claimed, held 2, full "
+			    "0, a table of 524288" : "quic_claims: 0 "
+			    "claimed, held 0, full 5, a table of 524288",
+			    unit_fmt("extras: quic_claims line %d", i));
 	}
 }
 
