@@ -101,6 +101,9 @@ struct nfqd_l7fields {
 struct nfqd_l7 {
 	struct nfqd_flowtab	*flows;
 	struct nfqd_reasm_pool	*pool;
+	struct nfqd_reasm_pool	*alone;		/* one buffer: a QUIC datagram
+						   read without its flow
+						   (l7udp.c quic_alone()) */
 	struct nfqd_h2tabs	*h2tabs;	/* HTTP/2 connections' header
 						   tables (l7later.c) */
 	struct nfqd_quic	*quic;		/* libcrypto contexts */
@@ -128,6 +131,9 @@ struct nfqd_l7 {
 						   to claim their ID */
 	uint64_t		 claims_taken;	/* QUIC connection IDs claimed
 						   (kept: something was read) */
+	uint64_t		 alone_read;	/* QUIC hellos read whole from
+						   a datagram without a flow
+						   to follow it (tests) */
 	uint64_t		 names[NFQD_L7P_MAX];	/* messages read, by
 						   protocol (NONE: other) */
 	uint64_t		 hints_used;	/* packets whose hash came from

@@ -119,6 +119,7 @@ nfqd_l7_init(struct nfqd_l7 *l, const struct nfqd_config *cf, bool any)
 	if ((l->flows = nfqd_flowtab_new(&p)) == NULL)
 		return -1;
 	if ((l->pool = nfqd_reasm_pool_new(cf->flows_reasm_buffers)) == NULL ||
+	    (l->alone = nfqd_reasm_pool_new(1)) == NULL ||
 	    (l->h2tabs = l7_h2tabs_new(cf->flows_reasm_buffers)) == NULL ||
 	    (l->quic = nfqd_quic_new()) == NULL) {
 		nfqd_l7_free(l);
@@ -155,10 +156,13 @@ nfqd_l7_free(struct nfqd_l7 *l)
 		nfqd_flowtab_free(l->flows);
 	if (l->pool != NULL)
 		nfqd_reasm_pool_free(l->pool);
+	if (l->alone != NULL)
+		nfqd_reasm_pool_free(l->alone);
 	l7_h2tabs_free(l->h2tabs);
 	nfqd_quic_free(l->quic);
 	l->flows = NULL;
 	l->pool = NULL;
+	l->alone = NULL;
 	l->h2tabs = NULL;
 	l->quic = NULL;
 }

@@ -171,6 +171,47 @@ quic_first(struct nfqd_l7 *l, struct nfqd_flow *f,
 }
 
 /*
+ * A client datagram nfqd cannot follow in a flow (no flow, no room to
+ * claim its connection ID, no reassembly buffer), read alone into the
+ * worker's one spare buffer: a hello whole in it from CRYPTO offset 0
+ * goes to the rules, and a verdict of theirs other than accept stands;
+ * an accept gives way to flows.full_verdict (the engine, l->unread), as
+ * for any datagram here.  Nothing is kept, so nothing may pass that
+ * would not pass unread: an allowed hello let through without its ID
+ * claimed would let another flow's Initials carry a second hello (after
+ * a HelloRetryRequest) to the server.  A malformed hello gets
+ * l7_error_verdict; anything else flows.full_verdict.
+ */
+static void
+quic_alone(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *pay)
+{
+	struct nfqd_quic_conn	 s;
+	struct nfqd_quic_out	 o;
+	struct nfqd_reasm	*ra;
+	enum nfqd_l7_res	 res;
+
+	if ((ra = nfqd_reasm_get(l->alone, 0)) == NULL) {
+		unknown(pi, NFQD_PKT_L7_UNTRACKED);	/* cannot be */
+		return;
+	}
+	memset(&s, 0, sizeof(s));
+	res = nfqd_quic_client(l->quic, &s, ra, pay, pi->paylen, &o);
+	l->quic_refused += o.refused;
+	if (res == NFQD_L7_DONE && !o.new_conn) {
+		l7_from_tls(l, &l->scratch, &o.hello, NFQD_L7P_QUIC);
+		l->names[NFQD_L7P_QUIC]++;
+		l->alone_read++;
+		known_unread(l, pi, &l->scratch, NFQD_PKT_L7_UNTRACKED);
+	} else if (res == NFQD_L7_BAD) {
+		l->l7_errors++;
+		unknown(pi, NFQD_PKT_L7_ERROR);
+	} else {
+		unknown(pi, NFQD_PKT_L7_UNTRACKED);
+	}
+	nfqd_reasm_put(l->alone, ra);
+}
+
+/*
  * An Initial for connection ID dcid was read and passes: its claim lasts
  * NFQD_QCLAIM_LIFE from now (qclaim.h), so that no server's handshake
  * kept alive by Initials outlives it.
@@ -222,7 +263,7 @@ quic_claimed(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
 		return true;
 	case NFQD_QCLAIM_FULL:
 		l->claims_full++;
-		unknown(pi, NFQD_PKT_L7_UNTRACKED);
+		quic_alone(l, pi, pay);
 		break;
 	case NFQD_QCLAIM_HELD:
 		/* Read once more, kept nowhere, to see what it holds. */
@@ -276,7 +317,7 @@ quic_client(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
 	if (f->ra == NULL && (f->ra = nfqd_reasm_get(l->pool, 0)) == NULL) {
 		nfqd_qclaim_undo(&ref);
 		l->reasm_full++;
-		unknown(pi, NFQD_PKT_L7_UNTRACKED);
+		quic_alone(l, pi, pay);
 		nfqd_flow_touch(l->flows, f, NFQD_FC_UDP, now);
 		return;
 	}
@@ -566,7 +607,7 @@ quic_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
 			return;		/* no fields: not QUIC's first flight */
 		if ((f = nfqd_flow_add_hashed(l->flows, &k, h, NFQD_FC_UDP,
 		    now)) == NULL) {
-			unknown(pi, NFQD_PKT_L7_UNTRACKED);
+			quic_alone(l, pi, pay);
 			return;
 		}
 		f->client = (uint8_t)dir;

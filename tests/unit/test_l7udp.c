@@ -1095,10 +1095,120 @@ out:
 	qi_ctx_free(qx);
 }
 
+/* Every slot of r's claim table a live claim, for 60 s from now. */
+static void
+fill_claims(struct run *r)
+{
+	struct nfqd_qclaim_ref	ref;
+	uint32_t		s = (uint32_t)(now / 1000000000ull);
+	uint64_t		i;
+	uint8_t			cid[8];
+
+	for (i = 0; i < 1000000 && nfqd_qclaim_count(r->claims, s) <
+	    nfqd_qclaim_capacity(r->claims); i++) {
+		memcpy(cid, &i, 8);
+		(void)nfqd_qclaim_take(r->claims, cid, 8, s, 60, &ref);
+	}
+	CHECK_UINT_EQ(nfqd_qclaim_count(r->claims, s),
+	    nfqd_qclaim_capacity(r->claims), "quic alone: the claims filled");
+}
+
+static struct qi_flight	 qa_blocked, qa_allowed, qa_half, qa_fill;
+
+/*
+ * A QUIC datagram nfqd cannot follow in a flow (no room to claim its
+ * connection ID, no flow, no reassembly buffer) is read alone: a blocked
+ * hello whole in it is blocked, whatever flows.full_verdict says; an
+ * allowed one, or part of a hello, gets flows.full_verdict.
+ */
+static void
+test_quic_alone(void)
+{
+	static const char *const conf[2] = { "",
+	    "flows = { full_verdict = \"accept\"; };" };
+	struct nfqd_l7_counts	 k;
+	struct run		 r;
+	const char		*acc, *fv;
+	uint64_t		 n, full;
+	unsigned		 i, bad;
+
+	if ((qx = qi_ctx_new()) == NULL) {
+		CHECK(0, "quic alone: libcrypto contexts");
+		return;
+	}
+	if (!qflight(&qa_blocked, "blocked.example", 1, 0x71) ||
+	    !qflight(&qa_allowed, "allowed.example", 1, 0x72) ||
+	    !qflight(&qa_half, "blocked.example", 2, 0x73))
+		goto out;
+	for (i = 0; i < 2; i++) {
+		acc = i == 0 ? "untracked" : "accept";
+		fv = i == 0 ? "drop" : "accept";
+		if (!CHECK(setup(&r, conf[i]), "quic alone: set up"))
+			continue;
+		fill_claims(&r);
+		n = r.e.l7.alone_read;
+		CHECK_STR_EQ(qdg(&r, 7101, &qa_blocked, 0), "blocked",
+		    unit_fmt("quic alone (full_verdict %s): no room to claim "
+		    "the ID: a blocked hello whole in one datagram: blocked",
+		    fv));
+		CHECK_STR_EQ(qdg(&r, 7102, &qa_allowed, 0), acc,
+		    unit_fmt("quic alone (full_verdict %s): ... an allowed "
+		    "one: flows.full_verdict", fv));
+		CHECK_STR_EQ(qdg(&r, 7103, &qa_half, 0), acc,
+		    unit_fmt("quic alone (full_verdict %s): ... half a "
+		    "blocked hello: flows.full_verdict", fv));
+		CHECK_INT_EQ(r.e.l7.alone_read - n, 2,
+		    unit_fmt("quic alone (full_verdict %s): two hellos read "
+		    "alone", fv));
+		teardown(&r);
+	}
+
+	/* No flow: each of the 16 holds a hello being put together. */
+	if (CHECK(setup(&r, "flows = { max = 16; };"),
+	    "quic alone: set up, flows.max 16")) {
+		for (i = bad = 0; i < 16; i++)
+			bad += !qflight(&qa_fill, "blocked.example", 2,
+			    (uint8_t)(0x80 + i)) ||
+			    strcmp(qdg(&r, (uint16_t)(7200 + i), &qa_fill, 0),
+			    "pending") != 0;
+		CHECK_UINT_EQ(bad, 0, "quic alone: 16 flows, each with half "
+		    "a hello: pending");
+		nfqd_l7_counts(&r.e.l7, &k);
+		full = k.flows_full;
+		CHECK_STR_EQ(qdg(&r, 7301, &qa_blocked, 0), "blocked",
+		    "quic alone: no flow: a blocked hello whole: blocked");
+		CHECK_STR_EQ(qdg(&r, 7302, &qa_allowed, 0), "untracked",
+		    "quic alone: no flow: an allowed one: flows.full_verdict");
+		nfqd_l7_counts(&r.e.l7, &k);
+		CHECK_UINT_EQ(k.flows_full - full, 2,
+		    "quic alone: no flow: both found no room");
+		teardown(&r);
+	}
+
+	/* No reassembly buffer: the one there is holds half a hello. */
+	if (CHECK(setup(&r, "flows = { reasm_buffers = 1; };"),
+	    "quic alone: set up, flows.reasm_buffers 1")) {
+		CHECK_STR_EQ(qdg(&r, 7400, &qa_half, 0), "pending",
+		    "quic alone: half a hello holds the one buffer");
+		n = r.e.l7.reasm_full;
+		CHECK_STR_EQ(qdg(&r, 7401, &qa_blocked, 0), "blocked",
+		    "quic alone: no buffer: a blocked hello whole: blocked");
+		CHECK_STR_EQ(qdg(&r, 7402, &qa_allowed, 0), "untracked",
+		    "quic alone: no buffer: an allowed one: "
+		    "flows.full_verdict");
+		CHECK_INT_EQ(r.e.l7.reasm_full - n, 2,
+		    "quic alone: no buffer: counted twice");
+		teardown(&r);
+	}
+out:
+	qi_ctx_free(qx);
+}
+
 int
 main(void)
 {
 	test_quic_claims();
+	test_quic_alone();
 	test_quic_server_discards();
 	test_quic_refused_after();
 	test_quic();
