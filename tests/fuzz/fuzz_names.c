@@ -1,9 +1,9 @@
 /*
- * libFuzzer target for name sets (src/l7/names.c): list text read, a set
- * built, queries matched, all against a small reference written here
- * from the format's description (names.h): the same lines accepted, the
- * first bad one refused with "LABEL:LINE: ", the same distinct count, and
- * the same answer to every query by a linear scan over the elements.
+ * libFuzzer target for name sets (src/l7/names.c, namematch.c): list text read,
+ * a set built, queries matched, all against a small reference written here from
+ * the format's description (names.h): the same lines accepted, the first bad
+ * one refused with "LABEL:LINE: ", the same distinct count, and the same answer
+ * to every query by a linear scan over the elements.
  *
  * Input: a mode byte, two bytes (big-endian) giving the list text's
  * length, the list text, then queries, one a line.

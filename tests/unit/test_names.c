@@ -1,9 +1,9 @@
 /*
- * Unit tests for src/l7/names.c: what an element matches, list files
- * (hosts lines, comments, CRLF) and their errors with FILE:LINE, crafted
- * query shapes, 100k random names against a sorted-array reference, and
- * memory: a rebuilt set does not grow the process, a freed big set goes
- * back to the system.
+ * Unit tests for src/l7/names.c and namematch.c: what an element matches, list
+ * files (hosts lines, comments, CRLF) and their errors with FILE:LINE, crafted
+ * query shapes, 100k random names against a sorted-array reference, and memory:
+ * a rebuilt set does not grow the process, a freed big set goes back to the
+ * system.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -815,10 +815,10 @@ random_name(char *buf, unsigned maxlabels)
 }
 
 /*
- * The hashes nfqd_names_prefetch() leaves for nfqd_names_match() (names.c's
- * memo): batches of 1 to 24 queries (many sharing a memo slot, some twice,
- * some with a trailing dot, some with more suffixes than the memo keeps)
- * prefetched in s, then matched in another order, in s and in a second
+ * The hashes nfqd_names_prefetch() leaves for nfqd_names_match()
+ * (namematch.c's memo): batches of 1 to 24 queries (many sharing a memo slot,
+ * some twice, some with a trailing dot, some with more suffixes than the memo
+ * keeps) prefetched in s, then matched in another order, in s and in a second
  * set built after s: every answer is the reference's.
  */
 static void
