@@ -389,12 +389,18 @@ setup_dnsl(struct nfqd_master *m)
  */
 _Static_assert(NFQD_QCLAIM_MAX <= UINT32_MAX, "the header's 32 bits hold it");
 
+uint64_t
+nfqd_master_qclaim_want(const struct nfqd_config *cf)
+{
+	return nfqd_qclaim_slots(8 * (uint64_t)cf->flows_max * cf->qcount);
+}
+
 static int
 setup_qclaim(struct nfqd_master *m)
 {
 	uint64_t	seed, slots;
 
-	slots = 8 * (uint64_t)m->cf.flows_max * m->cf.qcount;
+	slots = nfqd_master_qclaim_want(&m->cf);
 	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != sizeof(seed))
 		seed = nfqd_now_ns() ^ ((uint64_t)getpid() << 32);
 	if ((m->qclaim = nfqd_qclaim_create(slots, seed)) == NULL) {

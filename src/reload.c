@@ -16,6 +16,7 @@
 #include "nfqd/config.h"
 #include "nfqd/fault.h"
 #include "nfqd/iptcheck.h"
+#include "nfqd/l7/qclaim.h"
 #include "nfqd/log.h"
 #include "nfqd/master.h"
 #include "nfqd/queue.h"
@@ -113,6 +114,30 @@ refused(struct nfqd_master *m, const struct nfqd_config *ncf)
 	return 0;
 }
 
+/*
+ * The table of claimed QUIC connection IDs is made at start, for that
+ * flows.max and those queues: a configuration that wants a larger one
+ * is told that it gets it at the next start (until then Initials whose
+ * IDs find no room get flows.full_verdict, docs/l7.md#quic).
+ */
+static void
+qclaim_room(const struct nfqd_master *m)
+{
+	uint64_t	want, have;
+
+	if (m->qclaim == NULL)
+		return;
+	want = nfqd_master_qclaim_want(&m->cf);
+	have = nfqd_qclaim_capacity(m->qclaim);
+	if (want > have)
+		log_warnx("reload: flows.max %u on %u queue%s wants a table of "
+		    "%llu claimed QUIC connection IDs; the one made at start "
+		    "holds %llu until the next start (an ID that finds no "
+		    "room: flows.full_verdict, counted in quic_claims_full)",
+		    m->cf.flows_max, m->cf.qcount, m->cf.qcount == 1 ? "" :
+		    "s", (unsigned long long)want, (unsigned long long)have);
+}
+
 void
 nfqd_master_reload(struct nfqd_master *m)
 {
@@ -183,6 +208,7 @@ nfqd_master_reload(struct nfqd_master *m)
 		m->gen++;
 	if (old_first != m->cf.qfirst || old_count != m->cf.qcount)
 		nfqd_watchdog_moved(m);
+	qclaim_room(m);
 	NFQD_STORE(&m->shm.hdr->generation, m->shm.hdr->generation + 1);
 	m->next_stats_ns = 0;
 	nfqd_iptcheck(m->cf.qfirst, m->cf.qcount,

@@ -30,6 +30,12 @@ struct nfqd_master;
 void	nfqd_master_dnsl_publish(struct nfqd_master *m);
 
 /*
+ * The slots the table of claimed QUIC connection IDs wants for cf's
+ * flows.max and queues (it is made once, at start: master.c).
+ */
+uint64_t nfqd_master_qclaim_want(const struct nfqd_config *cf);
+
+/*
  * For the master's own files, one job each:
  *
  *   master.c	the context, the event loop, statistics output, start and

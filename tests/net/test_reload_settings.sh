@@ -198,6 +198,15 @@ step header_chain_verdict "workers replaced" '"accept"'
 step rate_table_size "workers replaced" 2048
 step l7_error_verdict "workers replaced" '"accept"'
 step flows.max "workers replaced" 1000
+# The table of claimed QUIC connection IDs is made at start, for 65536
+# flows on 2 queues (8 slots a flow): more flows than that are told so.
+qwarn() { grep -c "reload: flows.max $1 on 2 queues wants a table of $2 claimed QUIC connection IDs; the one made at start holds 1048576 until the next start" "$TMP/nfqd.log"; }
+check "flows.max: fewer flows than at start: nothing said of the QUIC ID table" \
+    "$(grep -c "claimed QUIC connection IDs" "$TMP/nfqd.log")" 0
+step flows.max "workers replaced" 100000
+check "flows.max: more flows than at start: the QUIC ID table's size said" \
+    "$(qwarn 100000 1600000)" 1
+step flows.max "workers replaced" 1000
 step flows.reasm_buffers "workers replaced" 10
 step flows.tcp_timeout "workers replaced" 60
 step flows.closing_timeout "workers replaced" 5
