@@ -410,6 +410,10 @@ setup_qclaim(struct nfqd_master *m)
 	}
 	NFQD_STORE(&m->shm.hdr->quic_claim_capacity,
 	    (uint32_t)nfqd_qclaim_capacity(m->qclaim));
+	log_info("quic: a table of %llu claimed connection IDs (%zu bytes "
+	    "mapped, touched as used)",
+	    (unsigned long long)nfqd_qclaim_capacity(m->qclaim),
+	    nfqd_qclaim_size(slots));
 	return 0;
 }
 

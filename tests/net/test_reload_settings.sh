@@ -201,6 +201,8 @@ step flows.max "workers replaced" 1000
 # The table of claimed QUIC connection IDs is made at start, for 65536
 # flows on 2 queues (8 slots a flow): more flows than that are told so.
 qwarn() { grep -c "reload: flows.max $1 on 2 queues wants a table of $2 claimed QUIC connection IDs; the one made at start holds 1048576 until the next start" "$TMP/nfqd.log"; }
+check "start: the QUIC ID table's size logged (8 x 65536 x 2 slots, 64 bytes per 8 and a 64-byte header)" \
+    "$(grep -c "quic: a table of 1048576 claimed connection IDs (8388672 bytes mapped, touched as used)" "$TMP/nfqd.log")" 1
 check "flows.max: fewer flows than at start: nothing said of the QUIC ID table" \
     "$(grep -c "claimed QUIC connection IDs" "$TMP/nfqd.log")" 0
 step flows.max "workers replaced" 100000
