@@ -1,8 +1,8 @@
 /*
  * What the HTTP/1.x head parser (http.c) and the HTTP/2 request reader
  * (h2.c) share: where a parse is, how it stops, and the checks of a host,
- * a request-target and a path that both forms of a request go through.
- * Private to those two files.
+ * a request-target and a path that both forms of a request go through
+ * (httpnorm.c).  Private to those files.
  */
 #ifndef NFQD_L7_HTTPINT_H
 #define NFQD_L7_HTTPINT_H
@@ -57,6 +57,19 @@ eq(const uint8_t *s, size_t n, const char *str)
 	return strlen(str) == n && memcmp(s, str, n) == 0;
 }
 
+static inline bool
+is_alpha(uint8_t c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static inline bool
+is_digit(uint8_t c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* The normalization of hosts, targets and paths is httpnorm.c's. */
 /* host [":" port] in v[0..vl) normalized into dst: its length, or -1. */
 int	nfqd_http_host_norm(char *dst, const uint8_t *v, size_t vl,
 	    bool need_port);

@@ -1,5 +1,5 @@
 /*
- * Unit tests for src/l7/http.c: request heads written out here, real
+ * Unit tests for src/l7/http.c and httpnorm.c: request heads written out here, real
  * requests captured from curl, and crafted shapes that hide a host or a
  * path from a rule (a second Host, folding, a Host that disagrees with the
  * target, dot-segments and escapes).  Every request is also parsed at
