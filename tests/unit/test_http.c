@@ -1,9 +1,9 @@
 /*
- * Unit tests for src/l7/http.c and httpnorm.c: request heads written out here, real
- * requests captured from curl, and crafted shapes that hide a host or a
- * path from a rule (a second Host, folding, a Host that disagrees with the
- * target, dot-segments and escapes).  Every request is also parsed at
- * every prefix length (each prefix copied to a buffer of exactly that
+ * Unit tests for src/l7/http.c and httpnorm.c: request heads written out
+ * here, real requests captured from curl, and crafted shapes that hide a
+ * host or a path from a rule (a second Host, folding, a Host that disagrees
+ * with the target, dot-segments and escapes).  Every request is also parsed
+ * at every prefix length (each prefix copied to a buffer of exactly that
  * size, so a read past it is a read past the allocation under ASan or
  * valgrind): MORE up to one answer, which then stays.
  */
