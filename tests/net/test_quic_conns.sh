@@ -236,4 +236,41 @@ check "quic_claims_held: the two Initials for a claimed ID (2)" \
 check "quic_claims_full: none (0)" $(($(js .total.quic_claims_full) - f0)) 0
 check "quic_claim_capacity: 8 x flows.max (65536) x 2 workers" \
     "$(js .total.quic_claim_capacity)" 1048576
+
+# A datagram nfqd cannot follow in a flow is read alone (docs/l7.md,
+# Flows): with each worker's one reassembly buffer held by half a hello
+# (every datagram here comes from one address pair: one worker), a
+# blocked hello whole in one datagram is dropped whatever
+# flows.full_verdict says, and an allowed one gets flows.full_verdict.
+# alone VERDICT ID WANT: reload with full_verdict VERDICT, then hellos
+# whose connection IDs are ID repeated (new ones: claims outlive reloads).
+alone() {
+	local old
+	write_conf "$conf" 'queue: { balance = "0:1"; };' \
+	    "flows: { reasm_buffers = 1; full_verdict = \"$1\"; };" \
+	    'rules = (
+  { name = "sni"; tls_sni = "blocked.example"; verdict = "drop"; }
+);'
+	old=$(workers_of "$NFQD_PID")
+	kill -HUP "$NFQD_PID"
+	if wait_until 10 fresh_workers "$NFQD_PID" 2 "$old"; then
+		pass "alone ($1): reloaded, both workers replaced"
+	else
+		fail "alone ($1): the workers were not replaced"
+	fi
+	q "alone ($1): half a blocked hello holds the buffer: pending" 0 \
+	    -e 120 -s blocked.example -k 2 -D "${2}1${2}1${2}1${2}1" -P 30020 -u 0
+	q "alone ($1): a blocked hello whole in one datagram, no buffer: dropped" \
+	    "" -e 121 -s blocked.example -k 1 -D "${2}2${2}2${2}2${2}2" -P 30021
+	q "alone ($1): an allowed one, no buffer: flows.full_verdict" "$3" \
+	    -e 122 -s allowed.example -k 1 -D "${2}3${2}3${2}3${2}3" -P 30022
+}
+dump
+b0=$(js .total.reasm_full) q0=$(js .total.l7_quic)
+alone drop c ""
+alone accept d 0
+dump
+check "reasm_full: the whole hellos that found no buffer (4)" \
+    $(($(js .total.reasm_full) - b0)) 4
+check "l7_quic: the same, read alone (4)" $(($(js .total.l7_quic) - q0)) 4
 finish
