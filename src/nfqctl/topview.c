@@ -264,7 +264,18 @@ l7_active(const struct nfqd_stats *s)
 	    t->l7_quic + t->l7_errors + t->flows_untracked > 0;
 }
 
-/* The name reading's and dns_learn's lines; how many were emitted. */
+/* Whether a QUIC connection ID was claimed, or an Initial refused or not
+   followed for one. */
+static int
+quic_claimed(const struct nfqd_stats *s)
+{
+	const struct nfqd_slot_stats *t = &s->total;
+
+	return t->quic_claims + t->quic_claims_held + t->quic_claims_full > 0;
+}
+
+/* The name reading's, QUIC claims' and dns_learn's lines; how many were
+   emitted. */
 static int
 layout_l7(const struct nfqd_stats *s, const struct nfqd_stats *p,
     double dt, void (*emit)(void *arg, const char *line), void *arg)
@@ -280,6 +291,15 @@ layout_l7(const struct nfqd_stats *s, const struct nfqd_stats *p,
 		    RATE(c, l7_http), RATE(d, l7_dns), RATE(e, l7_errors),
 		    RATE(f, flows_created), RATE(g, flows_evicted),
 		    RATE(h, flows_untracked));
+		emit(arg, line);
+		n++;
+	}
+	if (quic_claimed(s)) {
+		snprintf(line, sizeof(line), "%6s claimed/s %s held/s %s "
+		    "full/s %s; a table of %llu", "quic",
+		    RATE(a, quic_claims), RATE(b, quic_claims_held),
+		    RATE(c, quic_claims_full),
+		    (unsigned long long)s->quic_claim_capacity);
 		emit(arg, line);
 		n++;
 	}
@@ -381,7 +401,7 @@ nfqctl_top_layout(const struct nfqctl_top_snap *prev,
 	emit(arg, "");
 	used++;
 	/* The notes below take a line each; the rules at least three. */
-	nl7 = l7_active(s) + (s->dns_capacity > 0);
+	nl7 = l7_active(s) + quic_claimed(s) + (s->dns_capacity > 0);
 	room = 0;
 	if (v->rows > 0) {
 		room = v->rows - used - (v->note != NULL) -

@@ -48,6 +48,20 @@ row(const char *word)
 	return "(none)";
 }
 
+/* The index of the line whose first word is word, or -1. */
+static int
+at(const char *word)
+{
+	char	first[64];
+	int	i;
+
+	for (i = 0; i < nlines && i < 64; i++)
+		if (sscanf(screen[i], "%63s", first) == 1 &&
+		    strcmp(first, word) == 0)
+			return i;
+	return -1;
+}
+
 /* The first words of the lines after the rules' header. */
 static const char *
 rule_order(void)
@@ -268,6 +282,28 @@ main(void)
 	nfqctl_top_layout(&a, &b, &v, collect, NULL);
 	CHECK_INT_EQ(nlines, 12, "12 rows with the l7 and dns lines: 12 lines");
 	CHECK_STR_EQ(rule_order(), "dns ssh", "12 rows: the two busiest rules");
+
+	/* QUIC IDs claimed: 20 more, 1 held, none full; a line of its own
+	   between the l7 and dns lines. */
+	CHECK_STR_EQ(row("quic"), "(none)", "no quic line before a claim");
+	a.stats->total.quic_claims = 10;
+	b.stats->total.quic_claims = 30;
+	b.stats->total.quic_claims_held = 1;
+	a.stats->quic_claim_capacity = b.stats->quic_claim_capacity = 1048576;
+	nlines = 0;
+	v.rows = 0;
+	nfqctl_top_layout(&a, &b, &v, collect, NULL);
+	CHECK_STR_EQ(row("quic"), "quic claimed/s 40 held/s 2 full/s 0; a "
+	    "table of 1048576", "the quic line: rates over 0.5 s");
+	CHECK_INT_EQ(at("quic"), at("l7") + 1, "the quic line after the l7 "
+	    "line");
+	CHECK_INT_EQ(at("dns"), at("quic") + 1, "... and before the dns "
+	    "line");
+	nlines = 0;
+	v.rows = 15;
+	nfqctl_top_layout(&a, &b, &v, collect, NULL);
+	CHECK_INT_EQ(nlines, 15, "15 rows with the three lines: 15 lines");
+	CHECK_STR_EQ(rule_order(), "dns ssh rest", "15 rows: all 3 rules");
 
 	nfqctl_top_free(&a);
 	nfqctl_top_free(&b);
