@@ -68,6 +68,7 @@ l7_counts(struct nfqd_worker *w)
 	w->c.quic_claims = b->quic_claims + k.quic_claims;
 	w->c.quic_claims_held = b->quic_claims_held + k.quic_claims_held;
 	w->c.quic_claims_full = b->quic_claims_full + k.quic_claims_full;
+	w->c.l7_mptcp = b->l7_mptcp + k.mptcp;
 }
 
 /* The capture file's counters, on top of the predecessors'. */

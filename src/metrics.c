@@ -80,6 +80,9 @@ static const struct slot_metric {
 	    "First messages found malformed."),
 	C(l7_bad_csum, "nfqd_l7_bad_checksums_total",
 	    "Client segments with a wrong TCP checksum."),
+	C(l7_mptcp, "nfqd_l7_mptcp_refused_total",
+	    "Client SYNs that offer Multipath TCP, given l7_error_verdict "
+	    "(strip TCP option 30 first: docs/l7.md)."),
 	C(l7_tls, "nfqd_l7_tls_hellos_total", "TLS ClientHellos read."),
 	C(l7_http, "nfqd_l7_http_requests_total", "HTTP requests read."),
 	C(l7_dns, "nfqd_l7_dns_messages_total", "DNS messages read."),

@@ -122,7 +122,7 @@ struct nfqd_l7 {
 						   TCP checksum */
 	uint64_t		 quic_refused;	/* QUIC packets refused unread */
 	uint64_t		 mptcp;		/* client SYNs with a Multipath
-						   TCP option refused (tests) */
+						   TCP option refused */
 	uint64_t		 quic_claimed;	/* of them, Initials with CRYPTO
 						   data for an ID another flow
 						   claimed */
@@ -322,6 +322,7 @@ struct nfqd_l7_counts {
 	uint64_t	reasm_full, conflicts, l7_errors, bad_csum;
 	uint64_t	quic_refused;
 	uint64_t	quic_claims, quic_claims_held, quic_claims_full;
+	uint64_t	mptcp;
 	uint64_t	names[NFQD_L7P_MAX];
 };
 

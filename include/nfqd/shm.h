@@ -161,6 +161,9 @@ struct nfqd_slot_stats {
 	uint64_t	quic_claims_full; /* Initials whose ID found no
 					   room (flows.full_verdict), in
 					   flows_untracked */
+	uint64_t	l7_mptcp;	/* client SYNs that offer Multipath
+					   TCP, given l7_error_verdict
+					   (version 8) */
 	uint64_t	last_id;	/* id of the last packet verdicted */
 	uint64_t	read_id;	/* id of the last packet read, stored
 					   before its batch is decided: ids
@@ -183,7 +186,8 @@ struct nfqd_slot_stats {
 	X(rate_evictions) X(batches) X(verdict_msgs) X(l7_pending)	\
 	X(l7_errors) X(flows_untracked) X(flows_active) X(flows_created)	\
 	X(flows_evicted) X(flows_timed_out) X(flows_full) X(reasm_full)	\
-	X(l7_conflicts) X(l7_malformed) X(l7_bad_csum) X(l7_tls) X(l7_http) X(l7_dns)	\
+	X(l7_conflicts) X(l7_malformed) X(l7_bad_csum) X(l7_mptcp)	\
+	X(l7_tls) X(l7_http) X(l7_dns)					\
 	X(l7_other) X(l7_quic) X(l7_quic_refused) X(quic_claims)	\
 	X(quic_claims_held) X(quic_claims_full) X(pcap_packets)		\
 	X(pcap_bytes) X(pcap_errors) X(pcap_behind) X(pcap_rotations)	\

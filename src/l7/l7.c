@@ -218,6 +218,7 @@ nfqd_l7_counts(const struct nfqd_l7 *l, struct nfqd_l7_counts *c)
 	c->quic_claims = l->claims_taken;
 	c->quic_claims_held = l->quic_claimed;
 	c->quic_claims_full = l->claims_full;
+	c->mptcp = l->mptcp;
 	memcpy(c->names, l->names, sizeof(c->names));
 }
 

@@ -100,7 +100,7 @@ conn() {
 }
 
 dump
-e0=$(js '.total.l7_errors')
+e0=$(js '.total.l7_errors') m0=$(js '.total.l7_mptcp')
 # The documented rules: the option stripped before nfqd.
 conn ok.example
 check "stripped: an MPTCP client, allowed name: handshake, server's line" "$RES" "ok hello"
@@ -111,11 +111,13 @@ check "stripped: ... plain TCP" "$MP" 0
 dump
 check "stripped: no SYN refused (l7_errors unchanged)" \
     "$(( $(js '.total.l7_errors') - e0 ))" 0
+check "stripped: no SYN refused (l7_mptcp unchanged)" \
+    "$(( $(js '.total.l7_mptcp') - m0 ))" 0
 
 # Without the strip rule: nfqd refuses the SYNs that offer MPTCP.
 in2 iptables -t mangle -D NFQD -p tcp --syn -j TCPOPTSTRIP --strip-options 30 ||
     fail "the TCPOPTSTRIP rule could not be deleted"
-e0=$(js '.total.l7_errors')
+e0=$(js '.total.l7_errors') m0=$(js '.total.l7_mptcp')
 conn ok.example
 check "refused: an MPTCP client, allowed name: handshake after its fallback" "$RES" "ok hello"
 check "refused: ... the server's connection is plain TCP (was MPTCP)" "$MP" 0
@@ -126,6 +128,7 @@ check "refused: ... plain TCP" "$MP" 0
 dump
 check "refused: the MPTCP SYNs counted as l7_errors (3 a connection: the first and the two sent again before the client fell back)" \
     "$(( $(js '.total.l7_errors') - e0 ))" 6
+check "refused: ... and as l7_mptcp (6)" "$(( $(js '.total.l7_mptcp') - m0 ))" 6
 check "the log names the refused SYN and the rule that strips the option" \
     "$(grep -c 'a SYN that offers Multipath TCP (strip TCP option 30' "$TMP/nfqd.log" | awk '{ print ($1 >= 1) ? "yes" : "no" }')" yes
 check "rule tls matched the blocked hellos" \

@@ -2145,6 +2145,7 @@ test_mptcp(void)
 	uint8_t			 h[600];
 	uint64_t		 mp;
 	size_t			 i, n, want = 0;
+	struct nfqd_l7_counts	 k;
 
 	if (!setup(&r, ""))
 		return;
@@ -2160,6 +2161,9 @@ test_mptcp(void)
 		want += strcmp(rows[i].want, "l7_error") == 0;
 	}
 	CHECK_INT_EQ(r.e.l7.mptcp - mp, want, "mptcp: the refusals counted");
+	nfqd_l7_counts(&r.e.l7, &k);
+	CHECK_UINT_EQ(k.mptcp, r.e.l7.mptcp,
+	    "mptcp: ... in the counts the worker publishes (l7_mptcp)");
 	CHECK(flow_of(&r, 4000) == NULL,
 	    "mptcp: a refused SYN makes no flow");
 	CHECK(flow_of(&r, 4005) != NULL,

@@ -31,7 +31,8 @@
 	"\"flows_active\":0,\"flows_created\":0," \
 	"\"flows_evicted\":0,\"flows_timed_out\":0," \
 	"\"flows_full\":0,\"reasm_full\":0,\"l7_conflicts\":0," \
-	"\"l7_malformed\":0,\"l7_bad_csum\":0,\"l7_tls\":0," \
+	"\"l7_malformed\":0,\"l7_bad_csum\":0,\"l7_mptcp\":0," \
+	"\"l7_tls\":0," \
 	"\"l7_http\":0,\"l7_dns\":0,\"l7_other\":0,\"l7_quic\":0," \
 	"\"l7_quic_refused\":0,\"quic_claims\":0," \
 	"\"quic_claims_held\":0,\"quic_claims_full\":0," \
