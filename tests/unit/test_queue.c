@@ -1,7 +1,7 @@
 /*
- * Unit tests for src/queue.c: the packet parser on messages built here with
- * libmnl, and against the libmnl parser it replaced (queue_ref.h) on
- * random and damaged messages; the verdict batcher and the parameters
+ * Unit tests for src/qmsg.c and queue.c: the packet parser on messages built
+ * here with libmnl, and against the libmnl parser it replaced (queue_ref.h)
+ * on random and damaged messages; the verdict batcher and the parameters
  * message, both read back with libmnl.
  */
 #include <arpa/inet.h>
