@@ -201,7 +201,15 @@ quic_alone(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *pay)
 		l7_from_tls(l, &l->scratch, &o.hello, NFQD_L7P_QUIC);
 		l->names[NFQD_L7P_QUIC]++;
 		l->alone_read++;
-		known_unread(l, pi, &l->scratch, NFQD_PKT_L7_UNTRACKED);
+		/* CRYPTO bytes past the hello may be a second one (after a
+		   HelloRetryRequest), which a flow would refuse too. */
+		if (l->hello_retry && past_hello(ra, o.hello.used)) {
+			l->l7_errors++;
+			known_unread(l, pi, &l->scratch, NFQD_PKT_L7_ERROR);
+		} else {
+			known_unread(l, pi, &l->scratch,
+			    NFQD_PKT_L7_UNTRACKED);
+		}
 	} else if (res == NFQD_L7_BAD) {
 		l->l7_errors++;
 		unknown(pi, NFQD_PKT_L7_ERROR);
@@ -268,8 +276,8 @@ quic_claimed(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
 	case NFQD_QCLAIM_HELD:
 		/* Read once more, kept nowhere, to see what it holds. */
 		memset(&s, 0, sizeof(s));
-		(void)nfqd_quic_client(l->quic, &s, NULL, pay, pi->paylen, &o);
-		if (o.read > 0 && !o.crypto_past) {
+		if (nfqd_quic_client(l->quic, &s, NULL, pay, pi->paylen,
+		    &o) != NFQD_L7_BAD && o.read > 0 && !o.crypto_past) {
 			quic_refresh(l, dcid, dcid_len, now);
 			unknown(pi, NFQD_PKT_L7_PENDING);
 		} else {

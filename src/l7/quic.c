@@ -479,6 +479,14 @@ nfqd_quic_client(struct nfqd_quic *q, struct nfqd_quic_conn *c,
 	}
 	if (out->repeated > 0 && out->read > 0)
 		return bad_after(ra, before, NFQD_QUIC_R_REUSED, out);
+	/*
+	 * An Initial refused beside one read (a packet number of 64 or
+	 * more, another version, keys that fail): a server may read what
+	 * nfqd refused (RFC 9000 sets no limit on packet numbers), and it
+	 * would come through with the datagram.  No client sends one.
+	 */
+	if (out->refused > 0 && out->read > 0)
+		return bad_after(ra, before, (enum nfqd_quic_why)out->why, out);
 	if (out->repeated > 0)
 		refuse(out, NFQD_QUIC_R_REPEAT);
 	contig = ra != NULL ? nfqd_reasm_contig(ra) : 0;

@@ -1204,11 +1204,163 @@ out:
 	qi_ctx_free(qx);
 }
 
+/*
+ * A flight of version 1 for ID byte id: a hello for sni in pieces
+ * Initials from packet number pn (CRYPTO from offset off: a second
+ * hello), or one PING-only Initial (sni NULL).  Every hello the same
+ * bytes for the same name (qi_seed()).
+ */
+static bool
+rflight(struct qi_flight *f, const char *sni, unsigned pieces, uint8_t id,
+    unsigned pn, size_t off)
+{
+	struct qi_spec	s;
+	char		err[128];
+
+	memset(&s, 0, sizeof(s));
+	s.version = QI_V1;
+	s.sni = sni != NULL ? sni : "x.example";
+	s.alpn = "h3";
+	s.pieces = pieces;
+	s.dcid_len = s.scid_len = 8;
+	memset(s.dcid, id, 8);
+	memset(s.scid, id ^ 0xff, 8);
+	s.pn_base = pn;
+	s.crypto_off = off;
+	s.ping_only = sni == NULL;
+	qi_seed(12345);
+	return CHECKF(qi_build(qx, &s, f, err, sizeof(err)) == 0,
+	    "quic refused beside: a flight is built", "%s", err);
+}
+
+static struct qi_flight	 qr_h, qr_h100, qr_w100, qr_ping, qr_ping2, qr_a,
+			 qr_a2, qr_a2b, qr_pa;
+static uint8_t		 qr_dg[4 * 1500];
+
+/* Datagram d of a and datagram e of b as one datagram: its length. */
+static size_t
+qjoin(const struct qi_flight *a, unsigned d, const struct qi_flight *b,
+    unsigned e)
+{
+	memcpy(qr_dg, a->dgram[d], a->dgram_len[d]);
+	memcpy(qr_dg + a->dgram_len[d], b->dgram[e], b->dgram_len[e]);
+	return a->dgram_len[d] + b->dgram_len[e];
+}
+
+/*
+ * An Initial nfqd refuses beside one it reads (here a packet number of
+ * 100, which a server reads: RFC 9000 sets no limit) makes the whole
+ * datagram refused: before, the one read let it pass, and with it the
+ * CRYPTO data nfqd never read.  Found by a review: each row passed
+ * before (pending or accept).
+ */
+static void
+test_quic_refused_beside(void)
+{
+	struct run	r;
+	size_t		n;
+	unsigned	i, bad;
+
+	if ((qx = qi_ctx_new()) == NULL) {
+		CHECK(0, "quic refused beside: libcrypto contexts");
+		return;
+	}
+	if (!rflight(&qr_h, "blocked.example", 2, 0x91, 0, 0) ||
+	    !rflight(&qr_h100, "blocked.example", 2, 0x91, 99, 0) ||
+	    !rflight(&qr_ping, NULL, 1, 0x91, 3, 0) ||
+	    !rflight(&qr_w100, "blocked.example", 1, 0x92, 100, 0) ||
+	    !rflight(&qr_ping2, NULL, 1, 0x92, 0, 0) ||
+	    !rflight(&qr_a, "allowed.example", 1, 0x93, 0, 0) ||
+	    !rflight(&qr_pa, NULL, 1, 0x93, 5, 0) ||
+	    !rflight(&qr_a2, "blocked.example", 1, 0x93, 100,
+	    qr_a.hello_len) ||
+	    !rflight(&qr_a2b, "blocked.example", 1, 0x93, 1,
+	    qr_a.hello_len))
+		goto out;
+	CHECK(qr_h.hello_len == qr_h100.hello_len && memcmp(qr_h.hello,
+	    qr_h100.hello, qr_h.hello_len) == 0,
+	    "quic refused beside: the two flights hold the same hello");
+	if (!setup(&r, ""))
+		goto out;
+	/* A hello's rest at packet number 100 behind a PING, same flow. */
+	CHECK_STR_EQ(qdg(&r, 7500, &qr_h, 0), "pending",
+	    "quic refused beside: a blocked hello's first half");
+	n = qjoin(&qr_ping, 0, &qr_h100, 1);
+	CHECK_STR_EQ(qsend(&r, 7500, qr_dg, n, 0, false), "l7_error",
+	    "quic refused beside: [PING pn 3][its rest at pn 100]: refused");
+	/* The same from another port: the ID is held (quic_claimed()). */
+	if (!fresh(&r))
+		goto done;
+	CHECK_STR_EQ(qdg(&r, 7510, &qr_h, 0), "pending",
+	    "quic refused beside: a first half from port 7510");
+	CHECK_STR_EQ(qsend(&r, 7511, qr_dg, n, 0, false), "l7_error",
+	    "quic refused beside: ... [PING][the rest at pn 100] from port "
+	    "7511 (the ID held): refused");
+	/* A whole blocked hello at packet number 100 behind a PING. */
+	n = qjoin(&qr_ping2, 0, &qr_w100, 0);
+	CHECK_STR_EQ(qsend(&r, 7530, qr_dg, n, 0, false), "l7_error",
+	    "quic refused beside: a new flow's [PING pn 0][a whole blocked "
+	    "hello at pn 100]: refused");
+	n = qjoin(&qr_w100, 0, &qr_ping2, 0);
+	CHECK_STR_EQ(qsend(&r, 7531, qr_dg, n, 0, false), "l7_error",
+	    "quic refused beside: ... the hello first, the PING after: "
+	    "refused");
+	/* A decided flow's second hello (after a HelloRetryRequest). */
+	if (!fresh(&r))
+		goto done;
+	CHECK_STR_EQ(qdg(&r, 7550, &qr_a, 0), "accept",
+	    "quic refused beside: an allowed hello, accepted");
+	n = qjoin(&qr_pa, 0, &qr_a2, 0);
+	CHECK_STR_EQ(qsend(&r, 7550, qr_dg, n, 0, false), "l7_error",
+	    "quic refused beside: ... [PING][a second hello for "
+	    "blocked.example at pn 100]: refused");
+	/* Both hellos in one datagram, the second at packet number 100. */
+	if (!fresh(&r))
+		goto done;
+	n = qjoin(&qr_a, 0, &qr_a2, 0);
+	CHECK_STR_EQ(qsend(&r, 7560, qr_dg, n, 0, false), "l7_error",
+	    "quic refused beside: [an allowed hello][a second for "
+	    "blocked.example at pn 100]: refused");
+done:
+	teardown(&r);
+
+	/* Read alone, full_verdict accept: a second hello after the first,
+	   both read (pn 0, 1), is refused as a flow would refuse it. */
+	n = qjoin(&qr_a, 0, &qr_a2b, 0);
+	if (setup(&r, "flows = { full_verdict = \"accept\"; };")) {
+		fill_claims(&r);
+		CHECK_STR_EQ(qsend(&r, 7570, qr_dg, n, 0, false), "l7_error",
+		    "quic refused beside: read alone (claims full, "
+		    "full_verdict accept): [an allowed hello][a second for "
+		    "blocked.example]: refused");
+		teardown(&r);
+	}
+	if (setup(&r, "flows = { max = 16; full_verdict = \"accept\"; };")) {
+		for (i = bad = 0; i < 16; i++)
+			bad += !qflight(&qa_fill, "blocked.example", 2,
+			    (uint8_t)(0xa0 + i)) ||
+			    strcmp(qdg(&r, (uint16_t)(7600 + i), &qa_fill, 0),
+			    "pending") != 0;
+		CHECK_UINT_EQ(bad, 0, "quic refused beside: 16 flows, each "
+		    "with half a hello");
+		CHECK_STR_EQ(qsend(&r, 7571, qr_dg, n, 0, false), "l7_error",
+		    "quic refused beside: read alone (no flow, full_verdict "
+		    "accept): the same: refused");
+		CHECK_STR_EQ(qsend(&r, 7572, qr_a.dgram[0], qr_a.dgram_len[0],
+		    0, false), "accept", "quic refused beside: ... the "
+		    "allowed hello alone: full_verdict accept");
+		teardown(&r);
+	}
+out:
+	qi_ctx_free(qx);
+}
+
 int
 main(void)
 {
 	test_quic_claims();
 	test_quic_alone();
+	test_quic_refused_beside();
 	test_quic_server_discards();
 	test_quic_refused_after();
 	test_quic();

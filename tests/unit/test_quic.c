@@ -478,12 +478,32 @@ static const struct qcase cases[] = {
 	{ .name = "packet number 64 refused", .d = {
 	    { .p = { { .pnlen = 2, .pn = 64, .cr = WHOLE } }, .np = 1,
 	      REFUSED(PN) } } },
+	/* A server may read an Initial of packet number 64 or more: one
+	   beside a packet nfqd reads makes the datagram BAD, its CRYPTO
+	   data before or after the one read (a hello's rest, a whole
+	   hello after a PING, the rest first). */
+	{ .name = "packet number 64 after one read: BAD", .d = {
+	    { .p = { { .cr = HALF1 }, { .pnlen = 2, .pn = 64, .cr = HALF2 } },
+	      .np = 2, BAD_R(PN), .read = 1, .refused = 1 } } },
+	{ .name = "a whole hello at packet number 100 after a PING: BAD",
+	  .d = {
+	    { .p = { { .raw = "01" }, { .pnlen = 2, .pn = 100, .cr = WHOLE } },
+	      .np = 2, BAD_R(PN), .read = 1, .refused = 1 } } },
+	{ .name = "packet number 64 before one read: BAD", .d = {
+	    { .p = { { .pnlen = 2, .pn = 64, .cr = HALF2 }, { .cr = HALF1 } },
+	      .np = 2, BAD_R(PN), .read = 1, .refused = 1 } } },
+	{ .name = "a version 2 Initial after a version 1 one: BAD", .d = {
+	    { .p = { { .cr = HALF1 }, { .pn = 1, .v2 = true, .cr = HALF2 } },
+	      .np = 2, BAD_R(VERSION), .read = 1, .refused = 1 } } },
 	{ .name = "truncated datagram refused, then whole", .d = {
 	    { .p = { { .cr = WHOLE } }, .np = 1, .cut = 10, REFUSED(HEADER) },
 	    { .p = { { .cr = WHOLE } }, .np = 1, DONE_R(1) } } },
-	{ .name = "truncated second coalesced packet", .d = {
+	/* A packet refused beside one read: the datagram is BAD (a server
+	   may read what nfqd refuses). */
+	{ .name = "truncated second coalesced packet: BAD", .d = {
 	    { .p = { { .cr = HALF1 }, { .pn = 1, .cr = HALF2 } }, .np = 2,
-	      .size = 1201, .cut = 1, REFUSED(HEADER), .read = 1 } } },
+	      .size = 1201, .cut = 1, BAD_R(HEADER), .refused = 1,
+	      .read = 1 } } },
 	{ .name = "DCID of 21 bytes refused", .d = {
 	    { .p = { { .id = ID_LONG, .cr = WHOLE } }, .np = 1,
 	      REFUSED(HEADER) } } },
@@ -494,9 +514,10 @@ static const struct qcase cases[] = {
 	    { .p = { { .flags = P_BADTAG, .cr = WHOLE } }, .np = 1,
 	      REFUSED(DECRYPT) },
 	    { .p = { { .cr = WHOLE } }, .np = 1, DONE_R(1) } } },
-	{ .name = "bad tag on a coalesced packet: the other is read", .d = {
+	{ .name = "bad tag on a coalesced packet: BAD", .d = {
 	    { .p = { { .cr = HALF1 }, { .pn = 1, .flags = P_BADTAG,
-	      .cr = HALF2 } }, .np = 2, REFUSED(DECRYPT), .read = 1 } } },
+	      .cr = HALF2 } }, .np = 2, BAD_R(DECRYPT), .refused = 1,
+	      .read = 1 } } },
 	{ .name = "datagram of 1199 bytes refused", .d = {
 	    { .p = { { .cr = WHOLE } }, .np = 1, .size = 1199,
 	      REFUSED(SHORT) } } },
