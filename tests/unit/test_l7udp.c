@@ -909,14 +909,31 @@ qsend_from(struct run *r, const char *saddr, uint16_t sport,
 	return what(&d);
 }
 
+/* Every slot of r's claim table a live claim, for 60 s from now. */
+static void
+fill_claims(struct run *r)
+{
+	struct nfqd_qclaim_ref	ref;
+	uint32_t		s = (uint32_t)(now / 1000000000ull);
+	uint64_t		i;
+	uint8_t			cid[8];
+
+	for (i = 0; i < 1000000 && nfqd_qclaim_count(r->claims, s) <
+	    nfqd_qclaim_capacity(r->claims); i++) {
+		memcpy(cid, &i, 8);
+		(void)nfqd_qclaim_take(r->claims, cid, 8, s, 60, &ref);
+	}
+	CHECK_UINT_EQ(nfqd_qclaim_count(r->claims, s),
+	    nfqd_qclaim_capacity(r->claims), "quic claims: the table filled");
+}
+
 static void
 test_quic_claims(void)
 {
 	struct qi_spec	sp;
 	struct run	r;
-	uint64_t	claimed, full, taken, i;
-	uint8_t		cid[8], bad[1500];
-	struct nfqd_qclaim_ref ref;
+	uint64_t	claimed, full, taken;
+	uint8_t		bad[1500];
 	struct nfqd_l7_counts k;
 	char		err[128];
 
@@ -1057,16 +1074,7 @@ test_quic_claims(void)
 	if (!fresh(&r))
 		goto out;
 	full = r.e.l7.claims_full;
-	for (i = 0; i < 1000000 && nfqd_qclaim_count(r.claims,
-	    (uint32_t)(now / 1000000000ull)) <
-	    nfqd_qclaim_capacity(r.claims); i++) {
-		memcpy(cid, &i, 8);
-		(void)nfqd_qclaim_take(r.claims, cid, 8,
-		    (uint32_t)(now / 1000000000ull), 60, &ref);
-	}
-	CHECK_UINT_EQ(nfqd_qclaim_count(r.claims,
-	    (uint32_t)(now / 1000000000ull)), nfqd_qclaim_capacity(r.claims),
-	    "quic claims: the table filled");
+	fill_claims(&r);
 	CHECK_STR_EQ(qdg(&r, 7020, &qf_s1, 0), "untracked",
 	    "quic claims: a full table: flows.full_verdict");
 	CHECK_INT_EQ(r.e.l7.claims_full - full, 1,
@@ -1093,24 +1101,6 @@ test_quic_claims(void)
 	}
 out:
 	qi_ctx_free(qx);
-}
-
-/* Every slot of r's claim table a live claim, for 60 s from now. */
-static void
-fill_claims(struct run *r)
-{
-	struct nfqd_qclaim_ref	ref;
-	uint32_t		s = (uint32_t)(now / 1000000000ull);
-	uint64_t		i;
-	uint8_t			cid[8];
-
-	for (i = 0; i < 1000000 && nfqd_qclaim_count(r->claims, s) <
-	    nfqd_qclaim_capacity(r->claims); i++) {
-		memcpy(cid, &i, 8);
-		(void)nfqd_qclaim_take(r->claims, cid, 8, s, 60, &ref);
-	}
-	CHECK_UINT_EQ(nfqd_qclaim_count(r->claims, s),
-	    nfqd_qclaim_capacity(r->claims), "quic alone: the claims filled");
 }
 
 static struct qi_flight	 qa_blocked, qa_allowed, qa_half, qa_fill;
