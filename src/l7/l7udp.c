@@ -213,6 +213,14 @@ quic_alone(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *pay)
 	} else if (res == NFQD_L7_BAD) {
 		l->l7_errors++;
 		unknown(pi, NFQD_PKT_L7_ERROR);
+		if (o.hello_before) {
+			/* A hello the packets before the one refused
+			   completed: a verdict of the rules other than
+			   accept stands, as in a flow. */
+			l7_from_tls(l, &l->scratch, &o.hello, NFQD_L7P_QUIC);
+			l->names[NFQD_L7P_QUIC]++;
+			known_unread(l, pi, &l->scratch, NFQD_PKT_L7_ERROR);
+		}
 	} else {
 		unknown(pi, NFQD_PKT_L7_UNTRACKED);
 	}

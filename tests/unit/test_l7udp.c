@@ -1224,7 +1224,7 @@ rflight(struct qi_flight *f, const char *sni, unsigned pieces, uint8_t id,
 }
 
 static struct qi_flight	 qr_h, qr_h100, qr_w100, qr_ping, qr_ping2, qr_a,
-			 qr_a2, qr_a2b, qr_pa;
+			 qr_a2, qr_a2b, qr_pa, qr_bw;
 static uint8_t		 qr_dg[4 * 1500];
 
 /* Datagram d of a and datagram e of b as one datagram: its length. */
@@ -1265,7 +1265,8 @@ test_quic_refused_beside(void)
 	    !rflight(&qr_a2, "blocked.example", 1, 0x93, 100,
 	    qr_a.hello_len) ||
 	    !rflight(&qr_a2b, "blocked.example", 1, 0x93, 1,
-	    qr_a.hello_len))
+	    qr_a.hello_len) ||
+	    !rflight(&qr_bw, "blocked.example", 1, 0x92, 0, 0))
 		goto out;
 	CHECK(qr_h.hello_len == qr_h100.hello_len && memcmp(qr_h.hello,
 	    qr_h100.hello, qr_h.hello_len) == 0,
@@ -1339,6 +1340,18 @@ done:
 		CHECK_STR_EQ(qsend(&r, 7572, qr_a.dgram[0], qr_a.dgram_len[0],
 		    0, false), "accept", "quic refused beside: ... the "
 		    "allowed hello alone: full_verdict accept");
+		teardown(&r);
+	}
+	/* Read alone with l7_error_verdict accept: a blocked hello whole
+	   before an Initial refused (packet number 100) is still blocked. */
+	n = qjoin(&qr_bw, 0, &qr_w100, 0);
+	if (setup(&r, "l7_error_verdict = \"accept\"; "
+	    "flows = { full_verdict = \"accept\"; };")) {
+		fill_claims(&r);
+		CHECK_STR_EQ(qsend(&r, 7573, qr_dg, n, 0, false), "blocked",
+		    "quic refused beside: read alone (claims full, both "
+		    "verdicts accept): [a whole blocked hello][an Initial at "
+		    "pn 100]: blocked");
 		teardown(&r);
 	}
 out:
