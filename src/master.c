@@ -376,6 +376,15 @@ setup_dnsl(struct nfqd_master *m)
 	return 0;
 }
 
+_Static_assert(NFQD_QCLAIM_MAX <= UINT32_MAX, "the header's 32 bits hold it");
+
+/* The claim table's slots for cf: eight claims per flow of each queue. */
+uint64_t
+nfqd_master_qclaim_want(const struct nfqd_config *cf)
+{
+	return nfqd_qclaim_slots(8 * (uint64_t)cf->flows_max * cf->qcount);
+}
+
 /*
  * The table of QUIC connection IDs that flows claimed (l7/qclaim.h), made
  * once before any worker is forked, like dns_learn's: a respawned worker
@@ -387,14 +396,6 @@ setup_dnsl(struct nfqd_master *m)
  * too (8 x 65,536 claims a worker hold 90 s of 4,300 new connections a
  * second at three quarters full).  Kept until the next start.
  */
-_Static_assert(NFQD_QCLAIM_MAX <= UINT32_MAX, "the header's 32 bits hold it");
-
-uint64_t
-nfqd_master_qclaim_want(const struct nfqd_config *cf)
-{
-	return nfqd_qclaim_slots(8 * (uint64_t)cf->flows_max * cf->qcount);
-}
-
 static int
 setup_qclaim(struct nfqd_master *m)
 {

@@ -99,8 +99,9 @@ static const struct slot_metric {
 	    "QUIC Initials with CRYPTO data refused: another flow holds their "
 	    "connection ID."),
 	C(quic_claims_full, "nfqd_quic_claims_full_total",
-	    "QUIC Initials given flows.full_verdict: no room to claim their "
-	    "connection ID."),
+	    "QUIC Initials with no room to claim their connection ID: read "
+	    "alone (a blocked hello whole in one is still refused), else "
+	    "flows.full_verdict."),
 	C(pcap_packets, "nfqd_pcap_packets_total",
 	    "Packets written to the capture file (log = \"pcap\")."),
 	C(pcap_bytes, "nfqd_pcap_bytes_total",

@@ -117,8 +117,9 @@ refused(struct nfqd_master *m, const struct nfqd_config *ncf)
 /*
  * The table of claimed QUIC connection IDs is made at start, for that
  * flows.max and those queues: a configuration that wants a larger one
- * is told that it gets it at the next start (until then Initials whose
- * IDs find no room get flows.full_verdict, docs/l7.md#quic).
+ * is told that it gets it at the next start (until then an Initial whose
+ * ID finds no room is read alone: a blocked hello whole in it is still
+ * refused, anything else gets flows.full_verdict, docs/l7.md#quic).
  */
 static void
 qclaim_room(const struct nfqd_master *m)
@@ -133,7 +134,9 @@ qclaim_room(const struct nfqd_master *m)
 		log_warnx("reload: flows.max %u on %u queue%s wants a table of "
 		    "%llu claimed QUIC connection IDs; the one made at start "
 		    "holds %llu until the next start (an ID that finds no "
-		    "room: flows.full_verdict, counted in quic_claims_full)",
+		    "room is counted in quic_claims_full: its Initial is read "
+		    "alone, a blocked hello whole in it still refused, and "
+		    "gets flows.full_verdict otherwise)",
 		    m->cf.flows_max, m->cf.qcount, m->cf.qcount == 1 ? "" :
 		    "s", (unsigned long long)want, (unsigned long long)have);
 }
