@@ -454,10 +454,11 @@ tcp_seq(const uint8_t *pkt, const struct nfqd_pkt *pi)
 }
 
 /*
- * The packet also completed the HTTP requests in e->l7.more[] (pipelined,
- * before the one in pi->l7), and the rules accepted that one: each is
- * decided on too, in the order sent, and the first that is not accepted
- * decides the packet (counted to its rule, as each accept was).
+ * The packet also completed the messages in e->l7.more[] (HTTP requests
+ * or DNS queries pipelined before the one in pi->l7; a second ClientHello
+ * after it), and the rules accepted that one: each is decided on too, in
+ * order, and the first that is not accepted decides the packet (counted
+ * to its rule, as each accept was).
  */
 static void
 decide_more(struct nfqd_engine *e, const struct nfqd_qmsg *m,
@@ -484,7 +485,7 @@ nfqd_engine_decide_hinted(struct nfqd_engine *e, const struct nfqd_qmsg *m,
 	struct nfqd_pkt		 pi;
 	struct nfqd_flow	*f = NULL;
 	struct nfqd_qmsg	 mq;
-	bool			 pending = false;
+	bool			 pending = false, refused;
 
 	if (e->headers) {
 		nfqd_pkt_parse(m->payload, m->caplen, m->len, &pi);
@@ -539,6 +540,9 @@ nfqd_engine_decide_hinted(struct nfqd_engine *e, const struct nfqd_qmsg *m,
 		nfqd_engine_decide_parsed(e, m, &pi, now, d);
 		if (e->l7.nmore > 0 && d->verdict == NF_ACCEPT)
 			decide_more(e, m, &pi, now, d);
+		/* Refused on what it said, with bytes past it unread. */
+		refused = e->l7.unread != 0 && d->verdict != NF_ACCEPT &&
+		    d->verdict != NF_REPEAT;
 		if (e->l7.unread != 0 && d->verdict == NF_ACCEPT) {
 			/*
 			 * The rules accepted what the packet said, and it
@@ -561,8 +565,11 @@ nfqd_engine_decide_hinted(struct nfqd_engine *e, const struct nfqd_qmsg *m,
 		 * Any rule decides the flow when it drops (or gives to
 		 * another queue) a packet whose stream bytes nfqd read and
 		 * will not read again (nfqd_l7.consumed: a message, a head,
-		 * framing): other bytes sent there later would be read by
-		 * the server alone.  A repeat goes back to the kernel's
+		 * framing), or whose fields it refuses before bytes nfqd
+		 * could not read (refused: the flow reads no more, and
+		 * l7_error_verdict may pass what is sent again): other
+		 * bytes sent there later would be read by the server
+		 * alone.  A repeat goes back to the kernel's
 		 * rules, which either let it through or, with the
 		 * documented drop mark, end the whole connection there.
 		 */
@@ -572,8 +579,9 @@ nfqd_engine_decide_hinted(struct nfqd_engine *e, const struct nfqd_qmsg *m,
 			d->status = NFQD_PKT_L7_PENDING;
 		} else if (f != NULL && ((d->rule >= 0 &&
 		    e->rs->rules[d->rule].flow &&
-		    (pi.known & NFQD_PKT_K_L7)) || (e->l7.consumed &&
-		    d->verdict != NF_ACCEPT && d->verdict != NF_REPEAT))) {
+		    (pi.known & NFQD_PKT_K_L7)) || refused ||
+		    (e->l7.consumed && d->verdict != NF_ACCEPT &&
+		    d->verdict != NF_REPEAT))) {
 			nfqd_l7_decided(&e->l7, f, d->rule, d->verdict,
 			    d->has_mark, d->mark, now);
 			/*

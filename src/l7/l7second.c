@@ -55,7 +55,12 @@
 _Static_assert(SECOND_END <= UINT16_MAX && EARLY_MAX + REC_LEN_MAX <= UINT16_MAX &&
     REC_LEN_MAX <= UINT16_MAX, "offsets fit struct second");
 
-enum second_res { S_MORE, S_DONE, S_BAD, S_NOBUF };
+/*
+ * S_OTHER: a second hello read whole that names another server (in
+ * l->scratch): BAD as the flow's, and the packet carries it for the
+ * rules (second_result()).
+ */
+enum second_res { S_MORE, S_DONE, S_BAD, S_NOBUF, S_OTHER };
 
 /* The second hello h, read whole: the flow's fields from now on. */
 static enum second_res
@@ -66,9 +71,16 @@ second_hello(struct nfqd_l7 *l, struct nfqd_flow *f,
 
 	if (h->sni_len != fl->name_len ||
 	    memcmp(h->sni, fl->name, fl->name_len) != 0) {
-		/* Which of the two would the server use?  Neither passes. */
+		/*
+		 * Which of the two would the server use?  Neither passes:
+		 * l7_error_verdict, and the rules see this one first, so
+		 * that one of theirs other than accept stands whatever
+		 * l7_error_verdict says.
+		 */
+		l7_from_tls(l, &l->scratch, h, NFQD_L7P_TLS);
+		l->names[NFQD_L7P_TLS]++;
 		l->l7_errors++;
-		return S_BAD;
+		return S_OTHER;
 	}
 	l7_from_tls(l, fl, h, NFQD_L7P_TLS);
 	l->names[NFQD_L7P_TLS]++;
@@ -82,7 +94,8 @@ second_hello(struct nfqd_l7 *l, struct nfqd_flow *f,
  * *used the bytes read (a record header is read whole or not at all, a
  * second hello from its first record header) and *need the stream
  * offset before which reading again can change nothing; S_DONE when the
- * flow decides (fields(f): the first hello's, or the second's); S_BAD.
+ * flow decides (fields(f): the first hello's, or the second's); S_OTHER
+ * (second_hello()); S_BAD.
  */
 static enum second_res
 second_walk(struct nfqd_l7 *l, struct nfqd_flow *f, struct second *t,
@@ -240,6 +253,8 @@ second_result(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
 		break;
 	default:
 		l7_settle(l, f, pi, r == S_DONE ? NFQD_L7_DONE : NFQD_L7_BAD);
+		if (r == S_OTHER)
+			known_unread(l, pi, &l->scratch, NFQD_PKT_L7_ERROR);
 		nfqd_flow_touch(l->flows, f, unless_closing(cls, NFQD_FC_WAIT),
 		    now);
 		return;
@@ -273,9 +288,12 @@ second_first(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
     enum second_res r, enum nfqd_flow_class cls, uint64_t now)
 {
 	second_result(l, f, pi, r, cls, now);
-	if (r == S_BAD || r == S_NOBUF) {
-		known_unread(l, pi, fields(f), r == S_BAD ?
-		    NFQD_PKT_L7_ERROR : NFQD_PKT_L7_UNTRACKED);
+	if (r == S_BAD || r == S_NOBUF || r == S_OTHER) {
+		known_unread(l, pi, fields(f), r == S_NOBUF ?
+		    NFQD_PKT_L7_UNTRACKED : NFQD_PKT_L7_ERROR);
+		/* Both hellos: the first, then the second (nmore is 0). */
+		if (r == S_OTHER)
+			l->more[l->nmore++] = l->scratch;
 	}
 }
 

@@ -152,7 +152,8 @@ quic_restart_ok(struct nfqd_flow *f)
  * 0: its fields take the connection's place, and the connection is kept
  * past them (qid()).  With flows.hello_retry, CRYPTO bytes already read
  * past the hello make it BAD: a server that asks again would read them as
- * the second hello, and no client sends any before the server's answer.
+ * the second hello, and no client sends any before the server's answer
+ * (the hello still goes to the rules: quic_client()).
  */
 static enum nfqd_l7_res
 quic_first(struct nfqd_l7 *l, struct nfqd_flow *f,
@@ -323,6 +324,7 @@ quic_client(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
 	struct nfqd_quic_out	 o;
 	struct nfqd_qclaim_ref	 ref = { NULL, 0 };
 	enum nfqd_l7_res	 res;
+	bool			 said;
 
 	if (quic_unseen(l, f, pi, data, skbinfo)) {
 		unknown(pi, NFQD_PKT_L7_ERROR);
@@ -362,8 +364,12 @@ quic_client(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
 		quic_refresh(l, c->dcid, c->dcid_len, now);
 	l->quic_refused += o.refused;
 	quic_ttl(f, pi, data, indev);
-	if (res == NFQD_L7_DONE)
-		res = quic_first(l, f, &o);
+	/* A hello whole with bytes past it (quic_first()) is said to the
+	   rules as one before a packet refused is. */
+	said = o.hello_before;
+	if (res == NFQD_L7_DONE && (res = quic_first(l, f, &o)) ==
+	    NFQD_L7_BAD)
+		said = true;
 	switch (res) {
 	case NFQD_L7_DONE:
 		l7_settle(l, f, pi, res);
@@ -373,12 +379,12 @@ quic_client(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
 		l->l7_errors++;
 		if (o.why == NFQD_QUIC_R_CONFLICT)
 			l->conflicts++;
-		if (o.hello_before) {
+		if (said) {
 			l7_from_tls(l, fields(f), &o.hello, NFQD_L7P_QUIC);
 			l->names[NFQD_L7P_QUIC]++;
 		}
 		l7_settle(l, f, pi, res);
-		if (o.hello_before) {
+		if (said) {
 			/* What the packets before the one refused said goes
 			 * to the rules: a verdict of theirs other than
 			 * accept stands (the engine, l->unread). */
@@ -409,6 +415,8 @@ enum later_res {
 	L_REFUSE,	/* l7_error_verdict, the flow unchanged */
 	L_UNTRACKED,	/* flows.full_verdict: no buffer for a second hello */
 	L_BAD,		/* l7_error_verdict, and the flow's from now on */
+	L_OTHER,	/* the same, and the packet carries a second hello
+			   read whole (l->scratch) for the rules */
 	L_RESTART	/* a new connection the server asked for: read afresh */
 };
 
@@ -417,7 +425,9 @@ enum later_res {
  * cut: whether CRYPTO bytes lie past it.  It must offer what the first
  * did, which the flow was decided on (RFC 8446 4.1.2 lets a client change
  * its key shares, early_data, cookie, pre_shared_key and padding, not the
- * server name, ALPN or ECH): else, or with bytes past it, BAD.
+ * server name, ALPN or ECH): else, or with bytes past it, L_OTHER: the
+ * rules see it, and a verdict of theirs other than accept stands whatever
+ * l7_error_verdict says.
  */
 static enum later_res
 quic_second(struct nfqd_l7 *l, struct nfqd_flow *f,
@@ -432,8 +442,9 @@ quic_second(struct nfqd_l7 *l, struct nfqd_flow *f,
 	    s2->alpn_len != fl->alpn_len || s2->alpn_cut != fl->alpn_cut ||
 	    memcmp(s2->alpn, fl->alpn, fl->alpn_len) != 0 ||
 	    s2->ech != fl->ech) {
+		l->names[NFQD_L7P_QUIC]++;
 		l->l7_errors++;
-		return L_BAD;
+		return L_OTHER;
 	}
 	qid(f)->second = 1;
 	l->second_hellos++;
@@ -572,6 +583,7 @@ quic_decided(struct nfqd_l7 *l, struct nfqd_flow *f, int dir,
 		unknown(pi, NFQD_PKT_L7_UNTRACKED);
 		return true;
 	case L_BAD:
+	case L_OTHER:
 		/* Decided no more: every later packet gets l7_error. */
 		ra_drop(l, f);
 		f->decided = 0;
@@ -584,6 +596,8 @@ quic_decided(struct nfqd_l7 *l, struct nfqd_flow *f, int dir,
 	}
 	*fp = f;
 	quic_final(f, pi);
+	if (r == L_OTHER)
+		known_unread(l, pi, &l->scratch, NFQD_PKT_L7_ERROR);
 	nfqd_flow_touch(l->flows, f, f->ra != NULL ? NFQD_FC_REASM :
 	    NFQD_FC_UDP, now);
 	return true;

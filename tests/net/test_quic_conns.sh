@@ -225,10 +225,10 @@ check "l7_quic_refused: the other connection, the data after a second hello, the
     $(($(js .total.l7_quic_refused) - r0)) 5
 check "l7_malformed: two second hellos for another name (2)" \
     $(($(js .total.l7_malformed) - m0)) 2
-check "l7_errors: the 5 refused, the 2 that completed a second hello, the packet after (8)" \
-    $(($(js .total.l7_errors) - e0)) 8
-check "l7_quic: 7 first hellos read whole and a second one (8)" \
-    $(($(js .total.l7_quic) - q0)) 8
+check "l7_errors: the 5 refused, the second hello for another allowed name (6; the blocked one and the packet after it are the rule's)" \
+    $(($(js .total.l7_errors) - e0)) 6
+check "l7_quic: 7 first hellos read whole and three second ones (10)" \
+    $(($(js .total.l7_quic) - q0)) 10
 check "quic_claims: the IDs of 9 connections read (the retry's two, not the one refused on port 30001's flow)" \
     $(($(js .total.quic_claims) - c0)) 9
 check "quic_claims_held: the two Initials for a claimed ID (2)" \

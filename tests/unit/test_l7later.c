@@ -843,11 +843,12 @@ test_retry(void)
 	syn(&r, 3703, 100);
 	CHECK_STR_EQ(part2(&r, 3703, 100, st, 0, n, 0), "pending",
 	    "retry: first hello, allowed: pending");
-	CHECK_STR_EQ(part2(&r, 3703, 100, st, n, m - n, P), "l7_error",
-	    "retry: a second hello for a blocked name: refused (l7_error)");
+	CHECK_STR_EQ(part2(&r, 3703, 100, st, n, m - n, P), "blocked",
+	    "retry: a second hello for a blocked name: refused, the rules "
+	    "see it: blocked");
 	CHECK_INT_EQ(r.e.l7.l7_errors - err, 1, "retry: ... counted");
-	CHECK_STR_EQ(part2(&r, 3703, 100, st, n, m - n, P), "l7_error",
-	    "retry: ... and again when sent again");
+	CHECK_STR_EQ(part2(&r, 3703, 100, st, n, m - n, P), "blocked",
+	    "retry: ... and again when sent again (the flow's)");
 	/* Another allowed name: refused too (which one would the server
 	   use?). */
 	m = two_hellos(st, "www.ok.example", "other.ok.example", &n);
@@ -871,8 +872,8 @@ test_retry(void)
 		ok &= strcmp(part2(&r, 3706, 100, st, i, 1, P), "pending") == 0;
 	CHECK(ok, "retry: a blocked second hello in 1-byte segments, last "
 	    "first: pending while the first byte is missing");
-	CHECK_STR_EQ(part2(&r, 3706, 100, st, n, 1, P), "l7_error",
-	    "retry: ... the first byte completes it: refused");
+	CHECK_STR_EQ(part2(&r, 3706, 100, st, n, 1, P), "blocked",
+	    "retry: ... the first byte completes it: blocked");
 	/* In order, 7 bytes at a time, allowed: accepted on the last. */
 	m = two_hellos(st, "www.ok.example", "www.ok.example", &n);
 	syn(&r, 3707, 100);
@@ -886,8 +887,9 @@ test_retry(void)
 	/* All in one segment: the first hello, CCS, a blocked second. */
 	m = two_hellos(st, "www.ok.example", "blocked.example", &n);
 	syn(&r, 3708, 100);
-	CHECK_STR_EQ(part2(&r, 3708, 100, st, 0, m, 0), "l7_error",
-	    "retry: both hellos in one segment: refused");
+	CHECK_STR_EQ(part2(&r, 3708, 100, st, 0, m, 0), "blocked",
+	    "retry: both hellos in one segment, the second blocked: "
+	    "blocked");
 	/* The first hello cut in two, its second part with the CCS and an
 	   application data record: accepted there. */
 	n = hello13(st, "www.ok.example", false, 0);
@@ -923,8 +925,8 @@ test_retry(void)
 	part2(&r, 3713, 100, st, 0, n, 0);
 	CHECK_STR_EQ(part2(&r, 3713, 100, st, n, k - n, P), "pending",
 	    "retry: an alert: stepped over, pending");
-	CHECK_STR_EQ(part2(&r, 3713, 100, st, k, m - k, P), "l7_error",
-	    "retry: ... a blocked second hello after it: refused");
+	CHECK_STR_EQ(part2(&r, 3713, 100, st, k, m - k, P), "blocked",
+	    "retry: ... a blocked second hello after it: blocked");
 
 	/* One record after the first hello, alone in its segment. */
 	for (i = 0; i < sizeof(one) / sizeof(one[0]); i++) {
@@ -986,8 +988,8 @@ test_retry(void)
 		ok &= strcmp(part2(&r, 3718, 100, st, i, 1400, P),
 		    "pending") == 0;
 	CHECK(ok, "retry, early data: 8,000 bytes of it: pending");
-	CHECK_STR_EQ(part2(&r, 3718, 100, st, i, m - i, P), "l7_error",
-	    "retry, early data: then a blocked second hello: refused");
+	CHECK_STR_EQ(part2(&r, 3718, 100, st, i, m - i, P), "blocked",
+	    "retry, early data: then a blocked second hello: blocked");
 	/* Up to EARLY_MAX stepped over; past it the first hello stands. */
 	n = hello13(st, "www.ok.example", true, 0);
 	m = n + ccs(st + n);
@@ -1053,6 +1055,77 @@ test_retry(void)
 	syn(&r, 3730, 100);
 	CHECK_STR_EQ(part2(&r, 3730, 100, st, 0, n, 0), "accept",
 	    "retry off: an allowed TLS 1.3 hello: accepted at once");
+	teardown(&r);
+}
+
+/*
+ * A second hello for another server with l7_error_verdict "accept" and a
+ * rule that drops packets alone (flow = false): the rules see it (and
+ * the first, when both come in one segment), a drop of theirs stands,
+ * and it decides the flow, so that the same bytes sent again do not pass
+ * with l7_error_verdict (a repeat goes back to the kernel's rules, which
+ * keep the drop mark for the connection).  An accept gives way to
+ * l7_error_verdict.
+ */
+static const char *const other_text =
+    "queue = { balance = \"0:0\"; };\n"
+    "l7_error_verdict = \"accept\";\n"
+    "rules = (\n"
+    "  { name = \"tls\"; tls_sni = \"blocked.example\"; flow = false;"
+    " verdict = \"drop\"; }\n"
+    ");\n";
+
+static void
+test_retry_other(void)
+{
+	struct run	r;
+	uint8_t		st[8000];
+	size_t		n, m;
+	uint64_t	hits;
+
+	if (!setup_text(&r, other_text))
+		return;
+	m = two_hellos(st, "www.ok.example", "blocked.example", &n);
+	syn(&r, 3780, 100);
+	CHECK_STR_EQ(part2(&r, 3780, 100, st, 0, n, 0), "pending",
+	    "retry other: first hello, allowed: pending");
+	hits = r.ctr[0].hits;
+	CHECK_STR_EQ(part2(&r, 3780, 100, st, n, m - n, P), "drop",
+	    "retry other: a blocked second hello, l7_error_verdict accept, "
+	    "flow = false: dropped");
+	CHECK_INT_EQ(r.ctr[0].hits - hits, 1,
+	    "retry other: ... counted to the rule");
+	CHECK_STR_EQ(part2(&r, 3780, 100, st, n, m - n, P), "drop",
+	    "retry other: ... sent again: dropped (the flow's now)");
+	CHECK_STR_EQ(part2(&r, 3780, 100, st, n, 1, P), "drop",
+	    "retry other: ... its first byte again: dropped");
+
+	m = two_hellos(st, "www.ok.example", "other.ok.example", &n);
+	syn(&r, 3781, 100);
+	part2(&r, 3781, 100, st, 0, n, 0);
+	{
+		struct seg		s = cli(3781, 101 + (uint32_t)n, 0x18);
+		struct nfqd_decision	d = decide(&r, mk(&s, st + n, m - n),
+					    P, 0);
+
+		CHECK(d.verdict == NF_ACCEPT &&
+		    d.status == NFQD_PKT_L7_ERROR,
+		    "retry other: a second hello for another allowed name: "
+		    "l7_error_verdict (accept)");
+	}
+
+	m = two_hellos(st, "www.ok.example", "blocked.example", &n);
+	syn(&r, 3782, 100);
+	CHECK_STR_EQ(part2(&r, 3782, 100, st, 0, m, 0), "drop",
+	    "retry other: both in one segment, the second blocked: dropped");
+	CHECK_STR_EQ(part2(&r, 3782, 100, st, 0, m, P), "drop",
+	    "retry other: ... sent again: dropped");
+	m = two_hellos(st, "blocked.example", "www.ok.example", &n);
+	syn(&r, 3783, 100);
+	CHECK_STR_EQ(part2(&r, 3783, 100, st, 0, m, 0), "drop",
+	    "retry other: both in one segment, the first blocked: dropped");
+	CHECK_STR_EQ(part2(&r, 3783, 100, st, n, m - n, P), "drop",
+	    "retry other: ... the second sent again alone: dropped");
 	teardown(&r);
 }
 
@@ -2136,6 +2209,7 @@ main(void)
 	test_refused_after();
 	test_h2_upgrade();
 	test_retry();
+	test_retry_other();
 	test_dropped();
 	test_dropped_h2();
 	test_dropped_tls();

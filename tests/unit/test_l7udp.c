@@ -343,11 +343,11 @@ static const struct qstep hrr_steps[] = {
 	{ 6011, 'c', &qf_b2, 1, 0, 0, "accept",
 	  "hrr blocked: the second hello's last part first: the flow's "
 	  "verdict" },
-	{ 6011, 'c', &qf_b2, 0, 0, 0, "l7_error",
+	{ 6011, 'c', &qf_b2, 0, 0, 0, "blocked",
 	  "hrr blocked: the part that completes a second hello for another "
-	  "(blocked) name: l7_error" },
-	{ 6011, 'h', NULL, 0, 0, 0, "l7_error",
-	  "hrr blocked: ... and every later packet" },
+	  "(blocked) name: refused, the rules see it: blocked" },
+	{ 6011, 'h', NULL, 0, 0, 0, "blocked",
+	  "hrr blocked: ... and every later packet (the flow's)" },
 	{ 6012, 'c', &qf_a, 0, 0, 0, "accept",
 	  "hrr other: the first hello, allowed" },
 	{ 6012, 'c', &qf_o2, 0, 0, 0, "l7_error",
@@ -453,6 +453,77 @@ test_quic_conns(void)
 		    "quic hrr off: another connection: refused all the same");
 		teardown(&r);
 	}
+	qi_ctx_free(qx);
+}
+
+/*
+ * A hello nfqd read whole on a QUIC flow and then refused, with
+ * l7_error_verdict "accept" and a rule that drops packets alone (flow =
+ * false): the rules see it, their drop stands and decides the flow, so
+ * that the same datagrams sent again do not pass with l7_error_verdict.
+ * A second hello for another (blocked) name after an allowed first; a
+ * blocked first hello with CRYPTO bytes already read past it (a second
+ * hello sent before it, which no client sends).
+ */
+static struct qi_flight	 qo_a, qo_b2, qo_o2, qo_x, qo_x2;
+
+static const struct qstep other_steps[] = {
+	{ 6040, 'c', &qo_a, 0, 0, 0, "accept",
+	  "other: the first hello, allowed" },
+	{ 6040, 's', NULL, 0, 0x37, 0x47, "accept",
+	  "other: the server's answer" },
+	{ 6040, 'c', &qo_b2, 0, 0, 0, "drop",
+	  "other: a second hello for a blocked name (l7_error_verdict "
+	  "accept, flow = false): dropped" },
+	{ 6040, 'c', &qo_b2, 0, 0, 0, "drop",
+	  "other: ... sent again: dropped (the flow's now)" },
+	{ 6040, 'h', NULL, 0, 0, 0, "drop",
+	  "other: ... and every later packet" },
+	{ 6041, 'c', &qo_a, 0, 0, 0, "accept",
+	  "other: the first hello, allowed" },
+	{ 6041, 'c', &qo_o2, 0, 0, 0, "accept",
+	  "other: a second hello for another allowed name: l7_error_verdict "
+	  "(accept)" },
+	{ 6042, 'c', &qo_x2, 0, 0, 0, "pending",
+	  "other: bytes past where a blocked first hello will end, sent "
+	  "first: pending" },
+	{ 6042, 'c', &qo_x, 0, 0, 0, "drop",
+	  "other: ... the blocked first hello, bytes read past it: dropped" },
+	{ 6042, 'c', &qo_x, 0, 0, 0, "drop",
+	  "other: ... sent again: dropped" },
+};
+
+static void
+test_quic_other(void)
+{
+	static const char	*text =
+	    "queue = { balance = \"0:0\"; };\n"
+	    "l7_error_verdict = \"accept\";\n"
+	    "rules = (\n"
+	    "  { name = \"quic\"; server_name = \"blocked.example\";"
+	    " l7 = \"quic\"; flow = false; verdict = \"drop\"; }\n"
+	    ");\n";
+	struct run		 r;
+	uint64_t		 hits;
+
+	if ((qx = qi_ctx_new()) == NULL) {
+		CHECK(0, "quic other: libcrypto contexts");
+		return;
+	}
+	if (!qflight(&qo_a, "allowed.example", 1, 0x37) ||
+	    !qsecond(&qo_b2, &qo_a, 0x37, 0x47, "blocked.example", 1, 0) ||
+	    !qsecond(&qo_o2, &qo_a, 0x37, 0x47, "other.example", 1, 0) ||
+	    !qflight(&qo_x, "blocked.example", 1, 0x38) ||
+	    !qsecond(&qo_x2, &qo_x, 0x38, 0x38, "allowed.example", 1, 0) ||
+	    !setup_text(&r, text)) {
+		qi_ctx_free(qx);
+		return;
+	}
+	hits = r.ctr[0].hits;
+	qsteps(&r, other_steps, NFQD_ARRAY_SIZE(other_steps));
+	CHECK_INT_EQ(r.ctr[0].hits - hits, 5,
+	    "quic other: the drops counted to the rule");
+	teardown(&r);
 	qi_ctx_free(qx);
 }
 
@@ -1369,6 +1440,7 @@ main(void)
 	test_quic();
 	test_quic_sport53();
 	test_quic_conns();
+	test_quic_other();
 	test_udp_timeout();
 	test_quic_dropped();
 	test_quic_ja4();
