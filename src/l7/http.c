@@ -204,6 +204,28 @@ eol(struct http_p *p, enum nfqd_http_why other)
 	return true;
 }
 
+/*
+ * "PRI * HTTP/2.0" read up to at: NOT where the rest of the HTTP/2
+ * connection preface follows (its callers read HTTP/2 there, or
+ * nothing), else BAD as a request line of another version than 1 is:
+ * Go's net/http serves "PRI * HTTP/2.0" with header fields after it as
+ * an HTTP/1.1 request, and reads the next request on the connection.
+ */
+static bool
+pri_rest(struct http_p *p, size_t at)
+{
+	static const char	rest[] = "\r\n\r\nSM\r\n\r\n";
+	size_t			i;
+
+	for (i = 0; i < sizeof(rest) - 1; i++) {
+		if (at + i == p->n)
+			return starve(p);
+		if (p->b[at + i] != (uint8_t)rest[i])
+			return stop(p, NFQD_L7_BAD, NFQD_HTTP_R_VERSION);
+	}
+	return stop(p, NFQD_L7_NOT, NFQD_HTTP_R_H2_PREFACE);
+}
+
 /* The version after the target: "HTTP/d.d" and the line end. */
 static bool
 version(struct http_p *p, bool preface, struct nfqd_http_req *out)
@@ -224,7 +246,7 @@ version(struct http_p *p, bool preface, struct nfqd_http_req *out)
 	}
 	if (preface) {
 		if (v[5] == '2' && v[7] == '0')
-			return stop(p, NFQD_L7_NOT, NFQD_HTTP_R_H2_PREFACE);
+			return pri_rest(p, p->pos + 8);
 		return stop(p, NFQD_L7_BAD, NFQD_HTTP_R_TARGET);
 	}
 	out->minor = (uint8_t)(v[7] - '0');

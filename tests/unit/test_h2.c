@@ -437,11 +437,11 @@ test_frames(void)
 	put(&w, "\x03\x82\x86", 3);
 	CHECK(parse_exact(w.b, w.n, &r) == NFQD_L7_BAD &&
 	    r.why == NFQD_HTTP_R_H2_FRAME, "padding past the payload: BAD");
-	/* The preface's line without the rest: HTTP/1.x's NOT. */
+	/* The preface's line without the rest: an HTTP/2.0 request line. */
 	n = strlen("PRI * HTTP/2.0\r\n\r\nSX\r\n\r\n");
 	CHECK(parse_exact((const uint8_t *)"PRI * HTTP/2.0\r\n\r\nSX\r\n\r\n",
-	    n, &r) == NFQD_L7_NOT && r.why == NFQD_HTTP_R_H2_PREFACE,
-	    "the preface's line, then other bytes: NOT");
+	    n, &r) == NFQD_L7_BAD && r.why == NFQD_HTTP_R_VERSION,
+	    "the preface's line, then other bytes: BAD (version)");
 	CHECK(parse_exact((const uint8_t *)PREFACE, 10, &r) == NFQD_L7_MORE &&
 	    r.need == 24, "10 bytes of the preface: MORE, need 24");
 	CHECK(parse_exact((const uint8_t *)PREFACE, 24, &r) == NFQD_L7_MORE &&

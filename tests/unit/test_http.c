@@ -422,6 +422,12 @@ static const struct hcase	cases[] = {
 	  BAD(TARGET) },
 	{ "asterisk and more", S("OPTIONS *x HTTP/1.1\r\n\r\n"), BAD(TARGET) },
 	{ "PRI * HTTP/1.1", S("PRI * HTTP/1.1\r\n\r\n"), BAD(TARGET) },
+	{ "PRI * HTTP/2.0 with a header (Go serves it as HTTP/1.1)",
+	  S("PRI * HTTP/2.0\r\nHost: ok.example\r\n\r\n"), BAD(VERSION) },
+	{ "PRI * HTTP/2.0, an empty line, then no SM",
+	  S("PRI * HTTP/2.0\r\n\r\nGET / HTTP/1.1\r\n\r\n"), BAD(VERSION) },
+	{ "PRI * HTTP/2.0 ended by a bare LF",
+	  S("PRI * HTTP/2.0\n\r\nSM\r\n\r\n"), BAD(VERSION) },
 	{ "CONNECT origin-form", S("CONNECT /admin HTTP/1.1\r\n\r\n"),
 	  BAD(TARGET) },
 	{ "CONNECT without port", S("CONNECT a.example HTTP/1.1\r\n\r\n"),
@@ -829,7 +835,7 @@ test_not_early(void)
 		  NFQD_HTTP_R_NOT_TARGET },
 		{ "SIP", S("INVITE sip:bob@x SIP/2.0\r\n"), 18,
 		  NFQD_HTTP_R_NOT_TARGET },
-		{ "HTTP/2 preface", S("PRI * HTTP/2.0\r\n"), 14,
+		{ "HTTP/2 preface", S("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"), 24,
 		  NFQD_HTTP_R_H2_PREFACE },
 	};
 	struct nfqd_http_req	r;

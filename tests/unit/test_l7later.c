@@ -190,6 +190,19 @@ static const struct hlater {
 	{ "a later request malformed", "", GETOK "|GET / HTTP/1.1\r\nHost: "
 	  "ok.example\r\nHost: blocked.example\r\n\r\n|" GETOK, NULL,
 	  "pending l7_error l7_error" },
+	/* Go's net/http serves "PRI * HTTP/2.0" with header fields as an
+	   HTTP/1.1 request and reads on: before, nfqd took it for the
+	   HTTP/2 preface, not HTTP, and the flow passed unread. */
+	{ "PRI * HTTP/2.0 with a header, then blocked", "", GETOK "|"
+	  "PRI * HTTP/2.0\r\nHost: ok.example\r\n\r\n|" GETBL, NULL,
+	  "pending l7_error l7_error" },
+	{ "... all in one segment", "", GETOK "PRI * HTTP/2.0\r\nHost: "
+	  "ok.example\r\n\r\n" GETBL, NULL, "l7_error" },
+	{ "PRI * HTTP/2.0 with a header first, then blocked", "",
+	  "PRI * HTTP/2.0\r\nHost: ok.example\r\n\r\n|" GETBL, NULL,
+	  "l7_error l7_error" },
+	{ "... in one segment", "", "PRI * HTTP/2.0\r\nHost: ok.example\r\n"
+	  "\r\n" GETBL, NULL, "l7_error" },
 	{ "Connection: close ends reading", "", GETOKC "|" GETBL, NULL,
 	  "accept accept" },
 	{ "a later request with Connection: close", "", GETOK "|" GETOKC "|"

@@ -26,10 +26,9 @@ enum nfqd_http_why {
 					   ("USER x", "sip:"), and no request
 					   line read leniently */
 	NFQD_HTTP_R_H2_PREFACE,		/* NOT: the HTTP/2 connection
-					   preface's line (PRI * HTTP/2.0),
-					   where HTTP/1.x is read, or a line
-					   that starts it but not the rest
-					   of the preface (first requests) */
+					   preface, where HTTP/1.x is read
+					   ("PRI * HTTP/2.0" with other bytes
+					   after it: BAD, VERSION) */
 	NFQD_HTTP_R_BARE_CR,		/* a CR not followed by LF */
 	NFQD_HTTP_R_CTL,		/* NUL, a control byte or DEL in the
 					   head; a byte outside visible ASCII
@@ -147,8 +146,9 @@ struct nfqd_http_req {
  * that is neither origin-form ('/'), asterisk-form ('*'), absolute-form
  * (scheme "://") nor, for CONNECT, authority-form, in a line that does
  * not go on with "HTTP/" as its third word ("USER x", "a1 LOGIN x",
- * "INVITE sip:bob@x SIP/2.0"); the HTTP/2 preface "PRI * HTTP/2.0" (h2c
- * with prior knowledge is not HTTP/1.x).  Empty lines before the request
+ * "INVITE sip:bob@x SIP/2.0"); the HTTP/2 preface, whole, at its last
+ * byte (h2c with prior knowledge is not HTTP/1.x; "PRI * HTTP/2.0" with
+ * other bytes after it is BAD, VERSION).  Empty lines before the request
  * line (CRLF or LF) are skipped, as nginx, Apache and llhttp skip them,
  * so "\r\nGET ..." is read as a request, not as NOT.
  *
@@ -255,8 +255,9 @@ enum nfqd_l7_res nfqd_http_req_parse(const uint8_t *buf, size_t len,
  * as curl --http2-prior-knowledge and cleartext gRPC send it), the first
  * request HTTP/2 frames carry.  The same promises as above hold (DONE and
  * BAD stay, NOT may follow MORE); a prefix of the preface is MORE, need
- * 24.  A first line "PRI * HTTP/2.0" without the rest of the preface is
- * NOT (H2_PREFACE), as servers refuse it.
+ * 24.  A first line "PRI * HTTP/2.0" followed by other bytes than the
+ * rest of the preface is BAD (VERSION): Go's net/http serves it as an
+ * HTTP/1.1 request when header fields follow, and reads on.
  *
  * HTTP/2: after the preface, frames (a 9-byte header, at most 16384
  * bytes of payload, SETTINGS_MAX_FRAME_SIZE's initial value: a client
