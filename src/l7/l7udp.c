@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <linux/netfilter.h>
+#include <linux/netfilter/nfnetlink_queue.h>
 
 #include "nfqd/l7.h"
 #include "nfqd/l7/dns.h"
@@ -612,6 +613,27 @@ quic_decided(struct nfqd_l7 *l, struct nfqd_flow *f, int dir,
  * start afresh (a Retry, a Version Negotiation); until then its Initials
  * get l7_error_verdict, and they do not keep the flow alive.
  */
+/*
+ * A client's UDP GSO packet (NFQA_SKB_GSO: a sendmsg() with UDP_SEGMENT,
+ * on a host or from a container) is several datagrams, cut apart after
+ * the verdict where nfqd cannot see: one that may hold an Initial nfqd
+ * would not read where a datagram starts (nfqd_quic_gso_hidden()) gets
+ * l7_error_verdict, counted in l7_quic_refused.  Others are read as one
+ * datagram of coalesced packets, which shows nfqd every Initial the
+ * server reads.
+ */
+static bool
+quic_gso_refused(struct nfqd_l7 *l, struct nfqd_pkt *pi, uint32_t skbinfo,
+    const uint8_t *pay)
+{
+	if (!(skbinfo & NFQA_SKB_GSO) ||
+	    !nfqd_quic_gso_hidden(pay, pi->paylen))
+		return false;
+	l->quic_refused++;
+	unknown(pi, NFQD_PKT_L7_ERROR);
+	return true;
+}
+
 static void
 quic_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
     uint32_t skbinfo, uint32_t indev, const uint8_t *pay, uint64_t now,
@@ -627,11 +649,15 @@ quic_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
 	h = key_hash(l, &k, hint);
 	f = nfqd_flow_find_hashed(l->flows, &k, h, now);
 	if (f != NULL && f->l7res != NFQD_L7_MORE) {
+		if (dir == f->client && quic_gso_refused(l, pi, skbinfo, pay))
+			return;
 		if (quic_decided(l, f, dir, pi, data, skbinfo, indev, pay, now,
 		    fp))
 			return;
 		f = NULL;
 	}
+	if (f == NULL && quic_gso_refused(l, pi, skbinfo, pay))
+		return;
 	if (f == NULL) {
 		if (!nfqd_quic_maybe(pay, pi->paylen))
 			return;		/* no fields: not QUIC's first flight */
@@ -657,7 +683,7 @@ quic_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
 		unknown(pi, NFQD_PKT_L7_PENDING);
 		nfqd_flow_touch(l->flows, f, f->ra != NULL ? NFQD_FC_REASM :
 		    NFQD_FC_UDP, now);
-	} else {
+	} else if (!quic_gso_refused(l, pi, skbinfo, pay)) {
 		quic_client(l, f, pi, data, skbinfo, indev, pay, now);
 	}
 }
@@ -696,6 +722,17 @@ l7_udp_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
 	if (pi->dport != DNS_PORT && (pi->sport != DNS_PORT ||
 	    quic_from_dns_port(l, pi, pay, now, hint))) {
 		quic_packet(l, pi, data, skbinfo, indev, pay, now, hint, fp);
+		return;
+	}
+	if ((skbinfo & NFQA_SKB_GSO) && pi->dport == DNS_PORT) {
+		/*
+		 * A UDP GSO packet (a sendmsg() with UDP_SEGMENT) is several
+		 * queries, cut apart after the verdict at a size nfqueue
+		 * does not say: nfqd cannot read past the first, which a
+		 * server answers apart.  No resolver's client sends so.
+		 */
+		l->l7_errors++;
+		unknown(pi, NFQD_PKT_L7_ERROR);
 		return;
 	}
 	res = nfqd_dns_msg_parse(pay, pi->paylen, &q);

@@ -600,6 +600,46 @@ nfqd_quic_has_initial(const uint8_t *buf, size_t len)
 	return false;
 }
 
+/* Whether the chain of long headers from buf's byte 0 has one at o. */
+static bool
+chain_start(const uint8_t *buf, size_t len, size_t o)
+{
+	struct lhdr	h;
+	size_t		off = 0;
+
+	while (off < o && lhdr_parse(buf + off, len - off, &h) ==
+	    NFQD_QUIC_R_NONE && h.type != LT_RETRY)
+		off += h.end;
+	return off == o;
+}
+
+bool
+nfqd_quic_gso_hidden(const uint8_t *buf, size_t len)
+{
+	static const uint8_t	 vers[][4] = {
+		{ 0x00, 0x00, 0x00, 0x01 },		/* NFQD_QUIC_V1 */
+		{ 0x6b, 0x33, 0x43, 0xcf },		/* NFQD_QUIC_V2 */
+	};
+	const struct qversion	*v;
+	const uint8_t		*p;
+	size_t			 i, from, o;
+
+	for (i = 0; i < sizeof(vers) / sizeof(vers[0]); i++) {
+		v = quic_qversion(nfqd_get32(vers[i]));
+		/* The version's bytes after the header's first byte. */
+		for (from = 2; from + 4 <= len && (p = memmem(buf + from,
+		    len - from, vers[i], 4)) != NULL; from = o + 2) {
+			o = (size_t)(p - buf) - 1;
+			if ((buf[o] & (LH_FORM | LH_FIXED)) ==
+			    (LH_FORM | LH_FIXED) &&
+			    v->type[(buf[o] >> 4) & 3] == LT_INITIAL &&
+			    !chain_start(buf, len, o))
+				return true;
+		}
+	}
+	return false;
+}
+
 bool
 nfqd_quic_is_initial(const uint8_t *buf, size_t len, uint32_t *version)
 {

@@ -652,6 +652,62 @@ test_http_dns(void)
 	teardown(&r);
 }
 
+/*
+ * A UDP GSO packet to port 53 (NFQA_SKB_GSO: a sendmsg() with
+ * UDP_SEGMENT) is several queries, cut apart after the verdict at a size
+ * nfqueue does not say: before, nfqd read the first alone and the
+ * resolver answered a blocked one in the next.  Refused now; the same
+ * bytes as one datagram are one query and its trailing bytes.
+ */
+static void
+test_udp_gso(void)
+{
+	static const uint8_t	dnsbl[] = {
+		0x22, 0x22, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0,
+		7, 'b', 'l', 'o', 'c', 'k', 'e', 'd',
+		7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0, 0, 1, 0, 1,
+	};
+	static const uint8_t	dnsok[] = {
+		0x11, 0x11, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0,
+		2, 'o', 'k', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0, 0, 1,
+		0, 1,
+	};
+	struct seg		 s = { "10.0.0.1", "10.0.0.2", 5353, 53, 0, 0,
+				    17, false, 0, 0, 0, NULL };
+	struct seg		 a = { "10.0.0.2", "10.0.0.1", 53, 5353, 0, 0,
+				    17, false, 0, 0, 0, NULL };
+	struct nfqd_decision	 d;
+	struct run		 r;
+	uint8_t			 b[128];
+	uint64_t		 err;
+
+	if (!setup(&r, ""))
+		return;
+	memset(b, 0, sizeof(b));
+	memcpy(b, dnsok, sizeof(dnsok));
+	memcpy(b + 64, dnsbl, sizeof(dnsbl));	/* gso_size 64 */
+	err = r.e.l7.l7_errors;
+	d = decide(&r, mk(&s, b, 64 + sizeof(dnsbl)), 0, NFQA_SKB_GSO |
+	    NFQA_SKB_CSUMNOTREADY);
+	CHECK_STR_EQ(what(&d), "l7_error", "UDP GSO: [an allowed query, "
+	    "padded to 64][a blocked one]: refused");
+	CHECK_INT_EQ(r.e.l7.l7_errors - err, 1, "UDP GSO: ... counted");
+	d = decide(&r, mk(&s, b, 64 + sizeof(dnsok)), 0, NFQA_SKB_GSO);
+	CHECK_STR_EQ(what(&d), "l7_error", "UDP GSO: two allowed queries: "
+	    "refused all the same (no client sends so)");
+	d = decide(&r, mk(&s, b, 64 + sizeof(dnsbl)), 0, 0);
+	CHECK_STR_EQ(what(&d), "accept", "UDP GSO: the same bytes, one "
+	    "datagram: the allowed query, its trailing bytes unread");
+	d = decide(&r, mk(&s, dnsbl, sizeof(dnsbl)), 0, 0);
+	CHECK_STR_EQ(what(&d), "drop", "UDP GSO: the blocked query alone: "
+	    "dropped");
+	/* An answer (from port 53) is not a query: as before. */
+	d = decide(&r, mk(&a, b, 64 + sizeof(dnsok)), 0, NFQA_SKB_GSO);
+	CHECK_STR_EQ(what(&d), "accept", "UDP GSO: from port 53: read as "
+	    "before");
+	teardown(&r);
+}
+
 /* The table full of hellos being read; the buffers all taken. */
 static void
 test_full(void)
@@ -2206,6 +2262,7 @@ main(void)
 	test_insertion();
 	test_insertion_order();
 	test_http_dns();
+	test_udp_gso();
 	test_full();
 	test_connmark();
 	test_ja4();

@@ -19,6 +19,7 @@
 #include "nfqd/l7.h"
 #include "nfqd/l7/flow.h"
 #include "nfqd/l7/qclaim.h"
+#include "nfqd/l7/quic.h"
 #include "qinitial.h"
 #include "quic_vectors.h"
 #include "l7harness.h"
@@ -453,6 +454,118 @@ test_quic_conns(void)
 		    "quic hrr off: another connection: refused all the same");
 		teardown(&r);
 	}
+	qi_ctx_free(qx);
+}
+
+/*
+ * A client's UDP GSO packet (NFQA_SKB_GSO) is several datagrams, cut
+ * apart after the verdict at a size nfqueue does not say.  Before, nfqd
+ * read it as one: an Initial behind a short header (or inside another
+ * packet's bytes) reached the server unread.  Refused now where such an
+ * Initial may start a datagram; Initials that chain from byte 0 (a
+ * client's GSO send of its first flight) are read as coalesced ones.
+ */
+static struct qi_flight	 qg_a, qg_b2, qg_x, qg_y;
+static uint8_t		 qg_dg[2 * QI_DGRAM_MAX + 64];
+
+static const char *
+qgso(struct run *r, uint16_t sport, const uint8_t *dg, size_t n, bool gso)
+{
+	struct seg		s = { "10.0.0.1", "10.0.0.2", sport, 443, 0, 0,
+				    17, false, 0, 0, 0, NULL };
+	struct nfqd_decision	d;
+
+	d = decide(r, mk(&s, dg, n), 0, gso ? NFQA_SKB_GSO : 0);
+	return what(&d);
+}
+
+/* [60 bytes of a short header][f's datagram d] into qg_dg. */
+static size_t
+behind_short(const struct qi_flight *f, unsigned d)
+{
+	memset(qg_dg, 0x41, 60);
+	memcpy(qg_dg + 60, f->dgram[d], f->dgram_len[d]);
+	return 60 + f->dgram_len[d];
+}
+
+/* f's two datagrams one after the other into qg_dg. */
+static size_t
+both(const struct qi_flight *f)
+{
+	memcpy(qg_dg, f->dgram[0], f->dgram_len[0]);
+	memcpy(qg_dg + f->dgram_len[0], f->dgram[1], f->dgram_len[1]);
+	return f->dgram_len[0] + f->dgram_len[1];
+}
+
+static void
+test_quic_gso(void)
+{
+	struct run	r;
+	size_t		n;
+	uint64_t	refused;
+
+	if ((qx = qi_ctx_new()) == NULL) {
+		CHECK(0, "quic gso: libcrypto contexts");
+		return;
+	}
+	if (!qflight(&qg_a, "allowed.example", 1, 0x3a) ||
+	    !qsecond(&qg_b2, &qg_a, 0x3a, 0x4a, "blocked.example", 1, 0) ||
+	    !qflight(&qg_x, "blocked.example", 2, 0x3b) ||
+	    !qflight(&qg_y, "allowed.example", 2, 0x3c) ||
+	    !setup(&r, "")) {
+		qi_ctx_free(qx);
+		return;
+	}
+	refused = r.e.l7.quic_refused;
+	/* A decided flow reading Initials (a second hello may come). */
+	CHECK_STR_EQ(qgso(&r, 6060, qg_a.dgram[0], qg_a.dgram_len[0], false),
+	    "accept", "quic gso: an allowed hello");
+	n = behind_short(&qg_b2, 0);
+	CHECK_STR_EQ(qgso(&r, 6060, qg_dg, n, false), "accept",
+	    "quic gso: [a short header][a blocked second hello], one "
+	    "datagram: the short header's (the server reads no Initial)");
+	CHECK_STR_EQ(qgso(&r, 6060, qg_dg, n, true), "l7_error",
+	    "quic gso: ... a GSO packet (the second hello a datagram of its "
+	    "own): refused");
+	/* A new flow. */
+	n = behind_short(&qg_x, 0);
+	CHECK_STR_EQ(qgso(&r, 6061, qg_dg, n, false), "accept",
+	    "quic gso: a new flow's [short header][a blocked hello's first "
+	    "Initial], one datagram: no QUIC first flight, no fields");
+	CHECK_STR_EQ(qgso(&r, 6061, qg_dg, n, true), "l7_error",
+	    "quic gso: ... a GSO packet: refused");
+	n = both(&qg_x);
+	CHECK_STR_EQ(qgso(&r, 6062, qg_dg, n, true), "blocked",
+	    "quic gso: a blocked hello's two datagrams in one GSO packet: "
+	    "read as coalesced Initials, blocked");
+	n = both(&qg_y);
+	CHECK_STR_EQ(qgso(&r, 6063, qg_dg, n, true), "accept",
+	    "quic gso: an allowed hello's two datagrams in one GSO packet: "
+	    "accepted");
+	CHECK_INT_EQ(r.e.l7.quic_refused - refused, 2,
+	    "quic gso: the two refusals counted");
+	teardown(&r);
+
+	/* An Initial's first bytes inside another Initial's: its CRYPTO
+	   data can be any ciphertext (the keys are public). */
+	memcpy(qg_dg, qg_y.dgram[0], qg_y.dgram_len[0]);
+	CHECK(!nfqd_quic_gso_hidden(qg_dg, qg_y.dgram_len[0]),
+	    "quic gso: one Initial: nothing hidden");
+	CHECK(!nfqd_quic_gso_hidden(qg_dg, both(&qg_y)),
+	    "quic gso: two chained Initials: nothing hidden");
+	memcpy(qg_dg, qg_y.dgram[0], qg_y.dgram_len[0]);
+	memcpy(qg_dg + 300, "\xc3\x00\x00\x00\x01", 5);
+	CHECK(nfqd_quic_gso_hidden(qg_dg, qg_y.dgram_len[0]),
+	    "quic gso: a v1 Initial's first bytes inside an Initial: hidden");
+	memcpy(qg_dg + 300, "\xd3\x6b\x33\x43\xcf", 5);
+	CHECK(nfqd_quic_gso_hidden(qg_dg, qg_y.dgram_len[0]),
+	    "quic gso: a v2 Initial's (type bits 01) too");
+	memcpy(qg_dg + 300, "\xe3\x00\x00\x00\x01", 5);
+	CHECK(!nfqd_quic_gso_hidden(qg_dg, qg_y.dgram_len[0]),
+	    "quic gso: a v1 Handshake's: not an Initial");
+	memcpy(qg_dg + 300, "\x83\x00\x00\x00\x01", 5);
+	CHECK(!nfqd_quic_gso_hidden(qg_dg, qg_y.dgram_len[0]),
+	    "quic gso: without the fixed bit: not read by a server");
 	qi_ctx_free(qx);
 }
 
@@ -1441,6 +1554,7 @@ main(void)
 	test_quic_sport53();
 	test_quic_conns();
 	test_quic_other();
+	test_quic_gso();
 	test_udp_timeout();
 	test_quic_dropped();
 	test_quic_ja4();

@@ -262,6 +262,21 @@ int	nfqd_quic_resume(struct nfqd_quic *q, const struct nfqd_quic_id *id,
 bool	nfqd_quic_has_initial(const uint8_t *buf, size_t len);
 
 /*
+ * Whether buf[0..len), a UDP GSO packet (NFQA_SKB_GSO: several datagrams
+ * that the kernel cuts apart after the verdict, at a size nfqueue does
+ * not say), may hold an Initial nfqd does not read where one of those
+ * datagrams starts: the first byte of a v1/v2 Initial's long header and
+ * the version after it, anywhere past byte 0 but where the chain of long
+ * headers from byte 0 puts a packet.  A client's GSO send of Initials
+ * each padded to the segment size (PADDING frames) chains; one whose
+ * Initial comes after a short header, after bytes past a packet, or
+ * inside another packet's bytes (Initial keys are public, so a client
+ * can make a CRYPTO frame's ciphertext any bytes) does not.  Random
+ * ciphertext holds those five bytes once in 2^34 or so.
+ */
+bool	nfqd_quic_gso_hidden(const uint8_t *buf, size_t len);
+
+/*
  * Whether nfqd_quic_client() would read buf[0..len) on a connection with
  * nothing read yet, that is, not answer NOT: the datagrams that make a
  * flow.
