@@ -490,12 +490,17 @@ nfqd_engine_decide_hinted(struct nfqd_engine *e, const struct nfqd_qmsg *m,
 	if (e->headers) {
 		nfqd_pkt_parse(m->payload, m->caplen, m->len, &pi);
 		pi.dn = NULL;
-		/* DNS answers teach the table; their verdict is the rules'. */
+		/*
+		 * DNS answers teach the table; their verdict is the rules'.
+		 * One with a wrong checksum teaches nothing (nor takes the
+		 * query): the client drops it, and takes the answer after.
+		 */
 		if (e->dnsl.t != NULL && pi.status == NFQD_PKT_OK &&
 		    (pi.proto == IPPROTO_UDP || pi.proto == IPPROTO_TCP) &&
 		    (pi.sport == DNS_PORT ||
 		    pi.dport == DNS_PORT) && !(pi.flags & NFQD_PKT_F_FRAGMENT) &&
-		    (uint64_t)pi.payoff + pi.paylen <= pi.caplen)
+		    (uint64_t)pi.payoff + pi.paylen <= pi.caplen &&
+		    nfqd_l7_csum_ok(&pi, m->payload, m->skbinfo))
 			nfqd_dnsl_packet(&e->dnsl, &pi, m->payload + pi.payoff,
 			    pi.proto == IPPROTO_TCP ?
 			    tcp_seq(m->payload, &pi) : 0, now);

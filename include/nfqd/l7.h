@@ -315,6 +315,15 @@ int	nfqd_l7_want_ja4(struct nfqd_l7 *l);
 void	nfqd_l7_decided(struct nfqd_l7 *l, struct nfqd_flow *f, int32_t rule,
 	    uint32_t verdict, bool has_mark, uint32_t mark, uint64_t now);
 
+/*
+ * Whether the TCP or UDP checksum of the packet in data (pi: its parse)
+ * is right, or was verified already, or need not be (l7.c): a receiver
+ * drops one that is wrong, so nothing in it may be read as what the
+ * receiver reads.
+ */
+bool	nfqd_l7_csum_ok(const struct nfqd_pkt *pi, const uint8_t *data,
+	    uint32_t skbinfo);
+
 /* The counters the worker publishes (shm.h). */
 struct nfqd_l7_counts {
 	uint64_t	flows_active, flows_created, flows_evicted;

@@ -397,7 +397,7 @@ nfqd_l7_sum_words(uint64_t sum, const uint8_t *p, size_t n)
  * it, and so does the sum below.
  */
 bool
-l7_csum_ok(const struct nfqd_pkt *pi, const uint8_t *data, uint32_t skbinfo)
+nfqd_l7_csum_ok(const struct nfqd_pkt *pi, const uint8_t *data, uint32_t skbinfo)
 {
 	uint32_t	len = pi->payoff + pi->paylen - pi->l4off;
 	unsigned	alen = pi->family == AF_INET ? 4 : 16;

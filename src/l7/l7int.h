@@ -248,13 +248,11 @@ hput(struct nfqd_flow *f, const struct hnext *h)
 	fields(f)->alpn_len = 0;	/* HTTP has none */
 }
 
-/* l7.c: the fields a parse fills, checksums, a final message. */
+/* l7.c: the fields a parse fills, a final message (checksums: l7.h). */
 void	l7_from_tls(struct nfqd_l7 *l, struct nfqd_l7fields *f,
 	    const struct nfqd_tls_hello *h, enum nfqd_l7_proto proto);
 void	l7_from_http(struct nfqd_l7fields *f, const struct nfqd_http_req *r);
 void	l7_from_dns(struct nfqd_l7fields *f, const struct nfqd_dns_query *q);
-bool	l7_csum_ok(const struct nfqd_pkt *pi, const uint8_t *data,
-	    uint32_t skbinfo);
 void	l7_settle(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
 	    enum nfqd_l7_res res);
 

@@ -503,7 +503,7 @@ l7_tcp_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
 			unknown(pi, NFQD_PKT_L7_PENDING);
 			return;
 		}
-		if (!l7_csum_ok(pi, data, skbinfo)) {
+		if (!nfqd_l7_csum_ok(pi, data, skbinfo)) {
 			l->bad_csum++;
 			unknown(pi, NFQD_PKT_L7_ERROR);
 			return;
@@ -514,7 +514,7 @@ l7_tcp_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
 	if (f == NULL) {
 		if ((f = nfqd_flow_add_hashed(l->flows, &k, h, NFQD_FC_WAIT,
 		    now)) == NULL) {
-			if (sp.len > 0 && !l7_csum_ok(pi, data, skbinfo)) {
+			if (sp.len > 0 && !nfqd_l7_csum_ok(pi, data, skbinfo)) {
 				l->bad_csum++;
 				unknown(pi, NFQD_PKT_L7_ERROR);
 			} else {
@@ -596,7 +596,7 @@ l7_tcp_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
 		nfqd_flow_touch(l->flows, f, cls, now);
 		return;
 	}
-	if (!l7_csum_ok(pi, data, skbinfo)) {
+	if (!nfqd_l7_csum_ok(pi, data, skbinfo)) {
 		l->bad_csum++;
 		unknown(pi, NFQD_PKT_L7_ERROR);
 		return;

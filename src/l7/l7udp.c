@@ -84,7 +84,7 @@ static bool
 quic_unseen(struct nfqd_l7 *l, struct nfqd_flow *f, const struct nfqd_pkt *pi,
     const uint8_t *data, uint32_t skbinfo)
 {
-	if (!l7_csum_ok(pi, data, skbinfo)) {
+	if (!nfqd_l7_csum_ok(pi, data, skbinfo)) {
 		l->bad_csum++;
 		return true;
 	}

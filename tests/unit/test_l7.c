@@ -27,6 +27,7 @@
 #include "nfqd/engine.h"
 #include "nfqd/l7.h"
 #include "nfqd/l7/flow.h"
+#include "nfqd/l7/dnslearn.h"
 #include "nfqd/l7/ja4.h"
 #include "nfqd/l7/names.h"
 #include "nfqd/l7/tls.h"
@@ -706,6 +707,142 @@ test_udp_gso(void)
 	CHECK_STR_EQ(what(&d), "accept", "UDP GSO: from port 53: read as "
 	    "before");
 	teardown(&r);
+}
+
+/* A DNS message into b: a query for name (type A), or (addr) an answer
+   to it with one A record for addr; its length. */
+static size_t
+dnsmsg(uint8_t *b, uint16_t id, const char *name, const char *addr)
+{
+	const char	*p = name, *dot;
+	size_t		 n = 12, k;
+
+	memset(b, 0, 12);
+	b[0] = (uint8_t)(id >> 8);
+	b[1] = (uint8_t)id;
+	b[2] = addr != NULL ? 0x81 : 0x01;
+	b[3] = addr != NULL ? 0x80 : 0x00;
+	b[5] = 1;
+	b[7] = addr != NULL;
+	for (; *p != '\0'; p += k + (dot != NULL)) {
+		dot = strchr(p, '.');
+		k = dot != NULL ? (size_t)(dot - p) : strlen(p);
+		b[n++] = (uint8_t)k;
+		memcpy(b + n, p, k);
+		n += k;
+	}
+	b[n++] = 0;
+	memcpy(b + n, "\0\1\0\1", 4);
+	n += 4;
+	if (addr == NULL)
+		return n;
+	b[n++] = 0xc0;			/* the question's name */
+	b[n++] = 12;
+	memcpy(b + n, "\0\1\0\1", 4);
+	n += 4;
+	put32(b + n, 300);
+	n += 4;
+	b[n++] = 0;
+	b[n++] = 4;
+	inet_pton(AF_INET, addr, b + n);
+	return n + 4;
+}
+
+/*
+ * DNS learning from an answer with a wrong checksum (nobody verified it:
+ * NFQA_SKB_CSUM_NOTVERIFIED): the client's kernel drops it and takes the
+ * real answer after it.  Before, nfqd learned the forged address and the
+ * real answer found its query taken: a connection to the address the
+ * client uses passed a dst_name drop.  Over UDP and over TCP.
+ */
+static void
+test_learn_badsum(void)
+{
+	static const char	 text[] =
+	    "queue = { balance = \"0:0\"; };\n"
+	    "dns_learn = { enabled = true; max_entries = 1024; min_ttl = 1; "
+	    "max_ttl = 3600; };\n"
+	    "rules = ( { name = \"byaddr\"; dst_name = \"blocked.example\";"
+	    " verdict = \"drop\"; } );\n";
+	struct seg		 cq = { "10.0.0.1", "10.0.0.53", 40000, 53, 0, 0,
+				    17, false, 0, 0, 0, NULL };
+	struct seg		 sa = { "10.0.0.53", "10.0.0.1", 53, 40000, 0, 0,
+				    17, true, 0, 0, 0, NULL };
+	struct seg		 c = { "10.0.0.1", "10.0.0.53", 40100, 53, 100,
+				    0x02, 6, false, 0, 0, 0, NULL };
+	struct seg		 sv = { "10.0.0.53", "10.0.0.1", 53, 40100, 500,
+				    0x12, 6, false, 101, 0, 0, NULL };
+	struct seg		 syn1 = { "10.0.0.1", "198.51.100.7", 50000,
+				    443, 1000, 0x02, 6, false, 0, 0, 0, NULL };
+	struct nfqd_dnsl_tab	*t;
+	struct nfqd_decision	 d;
+	struct run		 r;
+	uint8_t			 b[512];
+	size_t			 n;
+
+	if (!setup_text(&r, text))
+		return;
+	if ((t = nfqd_dnsl_create(1024, 7)) == NULL) {
+		teardown(&r);
+		return;
+	}
+	nfqd_engine_dnsl(&r.e, t, &r.cf, 1);
+	/* UDP: the query, a forged answer (wrong checksum), the real one. */
+	n = dnsmsg(b, 0x4242, "blocked.example", NULL);
+	(void)decide(&r, mk(&cq, b, n), 0, 0);
+	n = dnsmsg(b, 0x4242, "blocked.example", "192.0.2.200");
+	(void)decide(&r, mk(&sa, b, n), 0, NFQA_SKB_CSUM_NOTVERIFIED);
+	CHECK_UINT_EQ(r.e.dnsl.c.learned, 0, "learn badsum: an answer with a "
+	    "wrong UDP checksum teaches nothing");
+	sa.badsum = false;
+	n = dnsmsg(b, 0x4242, "blocked.example", "198.51.100.7");
+	(void)decide(&r, mk(&sa, b, n), 0, NFQA_SKB_CSUM_NOTVERIFIED);
+	CHECK_UINT_EQ(r.e.dnsl.c.learned, 1, "learn badsum: the real answer "
+	    "after it is learned");
+	d = decide(&r, mk(&syn1, NULL, 0), 0, 0);
+	CHECK_STR_EQ(what(&d), "drop", "learn badsum: a connection to the "
+	    "address the client took: dropped");
+	syn1.dst = "192.0.2.200";
+	d = decide(&r, mk(&syn1, NULL, 0), 0, 0);
+	CHECK(d.verdict == NF_ACCEPT, "learn badsum: ... to the forged one: "
+	    "not learned");
+
+	/* TCP: the same, the forged answer at the real one's bytes. */
+	(void)decide(&r, mk(&c, NULL, 0), 0, 0);
+	indev = 3;
+	(void)decide(&r, mk(&sv, NULL, 0), 0, 0);
+	indev = 2;
+	c.flags = 0x18;
+	c.seq = 101;
+	c.ack = 501;
+	n = dnsmsg(b + 2, 0x4343, "blocked.example", NULL);
+	b[0] = 0;
+	b[1] = (uint8_t)n;
+	(void)decide(&r, mk(&c, b, n + 2), 0, 0);
+	sv.flags = 0x18;
+	sv.seq = 501;
+	sv.ack = 101 + (uint32_t)n + 2;
+	sv.badsum = true;
+	n = dnsmsg(b + 2, 0x4343, "blocked.example", "192.0.2.201");
+	b[1] = (uint8_t)n;
+	indev = 3;
+	(void)decide(&r, mk(&sv, b, n + 2), 0, NFQA_SKB_CSUM_NOTVERIFIED);
+	CHECK_UINT_EQ(r.e.dnsl.c.learned, 1, "learn badsum: over TCP, a "
+	    "segment with a wrong checksum teaches nothing");
+	sv.badsum = false;
+	n = dnsmsg(b + 2, 0x4343, "blocked.example", "198.51.100.9");
+	b[1] = (uint8_t)n;
+	(void)decide(&r, mk(&sv, b, n + 2), 0, NFQA_SKB_CSUM_NOTVERIFIED);
+	indev = 2;
+	CHECK_UINT_EQ(r.e.dnsl.c.learned, 2, "learn badsum: ... the real one "
+	    "at the same bytes is learned");
+	syn1.dst = "198.51.100.9";
+	syn1.sport = 50001;
+	d = decide(&r, mk(&syn1, NULL, 0), 0, 0);
+	CHECK_STR_EQ(what(&d), "drop", "learn badsum: over TCP, a connection "
+	    "to the address the client took: dropped");
+	teardown(&r);
+	nfqd_dnsl_destroy(t);
 }
 
 /* The table full of hellos being read; the buffers all taken. */
@@ -2263,6 +2400,7 @@ main(void)
 	test_insertion_order();
 	test_http_dns();
 	test_udp_gso();
+	test_learn_badsum();
 	test_full();
 	test_connmark();
 	test_ja4();
