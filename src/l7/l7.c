@@ -68,7 +68,12 @@ release(void *arg, struct nfqd_flow *f)
  * or with a wrong checksum, outside the window, discarded) nothing the
  * server may hold was passed as part of an unread hello, and the next
  * segment read from the middle starts at byte 0 or is refused: such a
- * flow ends as before, as every other does (UDP, decided, WAIT).
+ * flow ends as before, as every other does (UDP, decided, WAIT).  A flow
+ * that reads on past its first message (F_RETRY, F_HNEXT: the records
+ * after a hello, later requests and queries) is kept too, buffer or
+ * not: the server holds its stream up to where reading goes on, and a
+ * segment read from the middle could hold a whole harmless query from
+ * its first byte and a blocked one from the server's next byte on.
  */
 static int
 keep_lost(void *arg, struct nfqd_flow *f, uint64_t now)
@@ -77,7 +82,8 @@ keep_lost(void *arg, struct nfqd_flow *f, uint64_t now)
 
 	(void) now;
 	if (f->key.proto != IPPROTO_TCP || !(f->flags & F_CLIENT) ||
-	    f->l7res != NFQD_L7_MORE || f->ra == NULL ||
+	    f->l7res != NFQD_L7_MORE ||
+	    (f->ra == NULL && !(f->flags & (F_RETRY | F_HNEXT))) ||
 	    (f->cls != NFQD_FC_REASM && f->cls != NFQD_FC_CLOSING))
 		return -1;
 	ra_drop(l, f);

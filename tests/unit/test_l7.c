@@ -1775,6 +1775,78 @@ srv_seg(struct run *r, uint16_t sport, uint32_t seq, uint8_t fl,
 	return what(&d);
 }
 
+/* A DNS-over-TCP query for name into b, its length first; the length. */
+static size_t
+tcpq(uint8_t *b, uint16_t id, const char *name)
+{
+	size_t	n = dnsmsg(b + 2, id, name, NULL);
+
+	b[0] = (uint8_t)(n >> 8);
+	b[1] = (uint8_t)n;
+	return n + 2;
+}
+
+/*
+ * A flow that reads on past its first message (DNS queries, HTTP
+ * requests) and is closed by a RST the server ignores (in the window,
+ * not at its next byte): kept lost past closing_timeout, as a flow whose
+ * hello was being read is.  Before, it ended, and a segment from inside
+ * the stream was read alone: a whole allowed query from its first byte,
+ * a blocked one from the server's next byte on (where the server reads
+ * from, having the bytes before), passed and left the pending state.
+ */
+static void
+test_lost_later(void)
+{
+	struct seg		 s;
+	struct nfqd_decision	 d;
+	struct run		 r;
+	uint8_t			 q1[256], b[512], bl[128];
+	size_t			 l1, off, n, i;
+	const size_t		 k = 2;	/* where the segment starts */
+
+	if (!setup(&r, ""))
+		return;
+	l1 = tcpq(q1, 0x51, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.ok.example");
+	for (i = 0; i < 2; i++) {
+		s = (struct seg){ "10.0.0.1", "10.0.0.2",
+		    (uint16_t)(7100 + i), 53, 77, 0x02, 6, false, 0, 0, 0,
+		    NULL };
+		(void)decide(&r, mk(&s, NULL, 0), 0, 0);
+		s.flags = 0x18;
+		s.seq = 78;
+		d = decide(&r, mk(&s, q1, l1), 0, 0);
+		CHECK_STR_EQ(what(&d), "pending", "lost later: an allowed "
+		    "query: pending");
+		if (i == 1) {
+			s.flags = 0x04;
+			s.seq = 78 + (uint32_t)l1 + 1000;
+			(void)decide(&r, mk(&s, NULL, 0), P, 0);
+			now += 11 * SEC;
+			nfqd_l7_expire(&r.e.l7, now);
+		}
+		/* [an allowed query from byte k][a blocked one from the
+		   server's next byte, l1, on]. */
+		memset(b, 0, sizeof(b));
+		(void)tcpq(b, 0x52, "ok.example");
+		off = l1 - k;
+		n = tcpq(bl, 0x53, "www.blocked.example");
+		memcpy(b + off, bl, n);
+		n += off;
+		b[0] = (uint8_t)((n - 2) >> 8);
+		b[1] = (uint8_t)(n - 2);
+		s.flags = 0x18;
+		s.seq = 78 + (uint32_t)k;
+		d = decide(&r, mk(&s, b, n), P, 0);
+		CHECK_STR_EQ(what(&d), i == 0 ? "drop" : "untracked",
+		    unit_fmt("lost later: %s: a segment from inside the "
+		    "stream, a blocked query from the server's next byte: %s",
+		    i == 0 ? "followed" : "a RST ignored, 11 s",
+		    i == 0 ? "dropped" : "kept lost, flows.full_verdict"));
+	}
+	teardown(&r);
+}
+
 /*
  * How the two bypasses end: the rest of the hello after the pause (1:
  * the polyglot, its harmless record alone; 2: byte 0, a RST at byte 0,
@@ -2407,6 +2479,7 @@ main(void)
 	test_prefetch();
 	test_lost_bypass();
 	test_lost_flow();
+	test_lost_later();
 	test_lost_not();
 	test_lost_evicted();
 	test_mptcp();
