@@ -311,5 +311,7 @@ bool	l7_dstart(struct nfqd_l7 *l, struct nfqd_flow *f,
 void	l7_hpacket(struct nfqd_l7 *l, struct nfqd_flow *f,
 	    struct nfqd_pkt *pi, uint32_t seq, const uint8_t *pay, uint32_t len,
 	    enum nfqd_flow_class cls, uint64_t now);
+void	l7_hsyn(struct nfqd_l7 *l, struct nfqd_flow *f,
+	    struct nfqd_pkt *pi, const uint8_t *b, uint32_t n);
 
 #endif /* NFQD_L7INT_H */

@@ -730,3 +730,59 @@ l7_hpacket(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
 	r = hbytes(l, f, seq, pay, len, &old);
 	hresult(l, f, pi, r, old, cls, now);
 }
+
+/*
+ * A SYN's bytes b[0..n) (TCP Fast Open) start with a first message read
+ * whole (fields(f); l->req for HTTP): a server that takes them reads the
+ * messages after it there at once, so each whole one goes to the rules
+ * with the SYN, read as hfirst() reads on, the last one's fields the
+ * flow's, the ones before in l->more[] (hhead()).  The packet carries
+ * them tentatively (its accept passes it pending); past them, bytes
+ * refused give an accept l7_error_verdict's, and bytes no HTTP/2 table
+ * is free for flows.full_verdict's.  Nothing else of the flow moves: it
+ * keeps the bytes, read again from byte 0 when they are sent again or
+ * taken (l7tcp.c syn_again(), then l7_hstart() or l7_dstart()), so
+ * nothing here is consumed and a table taken goes back.
+ */
+void
+l7_hsyn(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
+    const uint8_t *b, uint32_t n)
+{
+	struct hnext	h;
+	enum hres	r = H_MORE;
+	uint64_t	pos, p;
+	bool		consumed = l->consumed;
+
+	known(pi, fields(f));
+	l->tentative = true;
+	memset(&h, 0, sizeof(h));
+	if (l->dns_all && fields(f)->proto == NFQD_L7P_DNS) {
+		h.mode = H_DNS;
+		pos = 2 + ((uint64_t)b[0] << 8 | b[1]);
+	} else if (l->http_all && fields(f)->proto == NFQD_L7P_HTTP &&
+	    l->req.valid && !(l->req.close && !l->req.upgrade)) {
+		pos = l->req.used;
+		if (l->req.h2 && !h2start(l, f, b, &h))
+			return;
+		if (!l->req.h2)
+			hframe(&h, l->req.body, l->req.clen, l->req.peek, &pos);
+	} else {
+		return;
+	}
+	if (pos < n) {
+		l->nheads = 1;
+		if (h.mode == H_H2 && h.tab == 0) {
+			l->reasm_full++;
+			r = H_NOBUF;
+		} else {
+			r = hwalk(l, f, &h, b + pos, n - (size_t)pos, &p);
+		}
+	}
+	if (h.mode == H_H2 && h.tab != 0)
+		h2tab_put(l->h2tabs, h.tab);
+	l->consumed = consumed;
+	if (r == H_BAD)
+		known_unread(l, pi, fields(f), NFQD_PKT_L7_ERROR);
+	else if (r == H_NOBUF)
+		known_unread(l, pi, fields(f), NFQD_PKT_L7_UNTRACKED);
+}

@@ -296,7 +296,9 @@ midstream(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
  * fields, and a decision other than accept stands, nfqd_l7_decided()),
  * but an accept is tentative (l->tentative): the SYN passes pending and
  * the flow keeps the bytes until they are sent again (syn_again()), each
- * copy compared with them.
+ * copy compared with them.  A server that takes them reads the messages
+ * pipelined after the first there at once (DNS queries, HTTP requests):
+ * they go to the rules with the SYN too (l7_hsyn()).
  */
 static void
 syn_bytes(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
@@ -327,6 +329,11 @@ syn_bytes(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
 		unknown(pi, NFQD_PKT_L7_UNTRACKED);
 	} else if (res == NFQD_L7_MORE) {
 		unknown(pi, NFQD_PKT_L7_PENDING);
+	} else if (res == NFQD_L7_DONE && f->ra != NULL) {
+		l7_hsyn(l, f, pi, nfqd_reasm_data(f->ra),
+		    (uint32_t)nfqd_reasm_contig(f->ra));
+	} else if (res == NFQD_L7_DONE) {
+		l7_hsyn(l, f, pi, pay, len);
 	} else {
 		known(pi, fields(f));
 		l->tentative = true;

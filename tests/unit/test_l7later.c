@@ -6,8 +6,9 @@
  * chunks, pipelining, the window); HTTP/2 without TLS, from its preface
  * or after an Upgrade (the header table, frames, what servers refuse,
  * the pool of tables); DNS-over-TCP queries, pipelined and read as the
- * server reads the stream; bytes past a message that are refused or
- * find no buffer; each decided exactly as docs/l7.md says.
+ * server reads the stream; messages pipelined in a SYN's data (TCP
+ * Fast Open); bytes past a message that are refused or find no buffer;
+ * each decided exactly as docs/l7.md says.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -1834,6 +1835,168 @@ test_dns_stream(void)
 }
 
 /*
+ * Messages pipelined in a SYN's data (TCP Fast Open): a server that takes
+ * them reads them all at once, so each whole one goes to the rules with
+ * the SYN, and a refusal of any stands (docs/l7.md, Reassembly).  syn:
+ * the SYN's bytes; then: what follows, spaced: S the SYN again, T the
+ * server's SYN-ACK taking its bytes, U one taking none, R the SYN's bytes
+ * sent again, =X bytes X sent from byte 0, X bytes X past what was sent;
+ * want: each packet's outcome (what()), the SYN's first.  Bytes: DNS
+ * queries to port 53 as dnsp_put() writes them (o b p q r), HTTP to port
+ * 80: O GETOK, B GETBL, P and Q GETBL cut after "Host", K GETOKC, C
+ * POSTOK("41") (whose body GETBL fills).
+ */
+static const struct synl_case {
+	const char	*name, *extra, *syn, *then, *want;
+} synl_cases[] = {
+	{ "allowed, allowed", "", "oo", "", "pending" },
+	{ "allowed, then blocked", "", "ob", "", "drop" },
+	{ "blocked, then allowed", "", "bo", "", "drop" },
+	{ "allowed, allowed, taken, then blocked", "", "oo", "T b",
+	  "pending pending drop" },
+	{ "allowed, allowed, taken, then allowed", "", "oo", "T o",
+	  "pending pending pending" },
+	{ "allowed, allowed, not taken, sent again, then blocked", "", "oo",
+	  "U R b", "pending pending pending drop" },
+	{ "allowed, allowed, not taken, sent again with a blocked one", "",
+	  "oo", "U =oob", "pending pending drop" },
+	{ "allowed, then part of a blocked one, taken, its rest", "", "op",
+	  "T q", "pending pending drop" },
+	{ "allowed, then part of a blocked one, not taken, sent again "
+	  "whole", "", "op", "U =opq", "pending pending drop" },
+	{ "allowed, then an answer", "", "or", "", "l7_error" },
+	{ "32 allowed", "", "oooooooooooooooooooooooooooooooo", "",
+	  "pending" },
+	{ "33 allowed", "", "ooooooooooooooooooooooooooooooooo", "",
+	  "l7_error" },
+	{ "HTTP: allowed, allowed", "", "OO", "", "pending" },
+	{ "HTTP: allowed, then blocked", "", "OB", "", "blocked" },
+	{ "HTTP: blocked, then allowed", "", "BO", "", "blocked" },
+	{ "HTTP: allowed, then blocked, the SYN again", "", "OB", "S",
+	  "blocked blocked" },
+	{ "HTTP: allowed, allowed, taken, then blocked", "", "OO", "T B",
+	  "pending pending blocked" },
+	{ "HTTP: allowed, allowed, not taken, sent again, then blocked", "",
+	  "OO", "U R B", "pending pending pending blocked" },
+	{ "HTTP: allowed, allowed, not taken, sent again with a blocked one",
+	  "", "OO", "U =OOB", "pending pending blocked" },
+	{ "HTTP: allowed, then part of a blocked one, taken, its rest", "",
+	  "OP", "T Q", "pending pending blocked" },
+	{ "HTTP: a body that looks like a request", "", "CB", "", "pending" },
+	{ "HTTP: a body, then a blocked request", "", "CBB", "", "blocked" },
+	{ "HTTP: Connection: close, then blocked", "", "KB", "", "pending" },
+	{ "HTTP: allowed, then blocked, http_requests = \"first\"",
+	  "flows = { http_requests = \"first\"; };", "OB", "", "pending" },
+};
+
+/* The bytes spec names (synl_cases), at b; their length. */
+static size_t
+synl_put(uint8_t *b, const char *spec)
+{
+	static const char	bl[] = GETBL;
+	const char		*m;
+	size_t			 n = 0;
+
+	for (; *spec != '\0'; spec++) {
+		switch (*spec) {
+		case 'O': m = GETOK; break;
+		case 'B': m = GETBL; break;
+		case 'K': m = GETOKC; break;
+		case 'C': m = POSTOK("41"); break;
+		case 'P': m = "GET / HTTP/1.1\r\nHost"; break;
+		case 'Q': m = bl + 20; break;
+		default:
+			n += dnsp_put(b + n, *spec);
+			continue;
+		}
+		memcpy(b + n, m, strlen(m));
+		n += strlen(m);
+	}
+	return n;
+}
+
+static void
+test_syn_later(void)
+{
+	const struct synl_case	*c;
+	struct run		 r;
+	struct seg		 s, sa;
+	struct nfqd_decision	 d;
+	static struct h2s	 w;
+	static uint8_t		 sb[2048], b[2048];
+	char			 got[128], then[64], *t, *save;
+	size_t			 i, n, m, end;
+	uint16_t		 sport = 6300;
+
+	for (i = 0; i < sizeof(synl_cases) / sizeof(synl_cases[0]); i++) {
+		c = &synl_cases[i];
+		if (!setup(&r, c->extra))
+			return;
+		n = synl_put(sb, c->syn);
+		s = (struct seg){ "10.0.0.1", "10.0.0.2", ++sport,
+		    islower((unsigned char)c->syn[0]) ? 53 : 80, 1000, 0x02,
+		    6, false, 0, 0, 0, NULL };
+		sa = (struct seg){ "10.0.0.2", "10.0.0.1", s.dport, s.sport,
+		    5555, 0x12, 6, false, 0, 0, 0, NULL };
+		d = decide(&r, mk(&s, sb, n), 0, 0);
+		snprintf(got, sizeof(got), "%s", what(&d));
+		end = n;
+		snprintf(then, sizeof(then), "%s", c->then);
+		for (t = strtok_r(then, " ", &save); t != NULL;
+		    t = strtok_r(NULL, " ", &save)) {
+			if (*t == 'T' || *t == 'U') {
+				sa.ack = 1001 + (*t == 'T' ? (uint32_t)n : 0);
+				indev = 3;
+				d = decide(&r, mk(&sa, NULL, 0), 0, 0);
+				indev = 2;
+				s.ack = 5556;
+			} else if (*t == 'S') {
+				d = decide(&r, mk(&s, sb, n), 0, 0);
+			} else {
+				s.flags = 0x18;
+				if (*t == 'R' || *t == '=') {
+					s.seq = 1001;
+					m = *t == 'R' ? synl_put(b, c->syn) :
+					    synl_put(b, t + 1);
+				} else {
+					s.seq = 1001 + (uint32_t)end;
+					m = synl_put(b, t);
+				}
+				if (s.seq + m > 1001 + end)
+					end = s.seq + m - 1001;
+				d = decide(&r, mk(&s, b, m), P, 0);
+				s.flags = 0x02;
+				s.seq = 1000;
+			}
+			strncat(got, " ", sizeof(got) - strlen(got) - 1);
+			strncat(got, what(&d), sizeof(got) - strlen(got) - 1);
+		}
+		CHECK_STR_EQ(got, c->want, unit_fmt("SYN data: %s", c->name));
+		CHECK_UINT_EQ(nfqd_l7_h2_tables(&r.e.l7), 0, unit_fmt("SYN "
+		    "data: %s: no HTTP/2 table held", c->name));
+		teardown(&r);
+	}
+
+	/* HTTP/2 (prior knowledge): the requests after the first read with
+	   a header table taken for the SYN alone. */
+	for (i = 0; i < 2; i++) {
+		if (!setup(&r, ""))
+			return;
+		h2s_first(&w, "ok.example");
+		h2s_get(&w, 3, i == 1 ? "blocked.example" : NULL, 1);
+		s = (struct seg){ "10.0.0.1", "10.0.0.2", ++sport, 80, 1000,
+		    0x02, 6, false, 0, 0, 0, NULL };
+		d = decide(&r, mk(&s, w.b, w.n), 0, 0);
+		CHECK_STR_EQ(what(&d), i == 1 ? "blocked" : "pending",
+		    unit_fmt("SYN data: HTTP/2: allowed, then %s",
+		    i == 1 ? "blocked" : "allowed"));
+		CHECK_UINT_EQ(nfqd_l7_h2_tables(&r.e.l7), 0, "SYN data: "
+		    "HTTP/2: the table given back");
+		teardown(&r);
+	}
+}
+
+/*
  * TLS: what follows a first hello in its segment refused (a second hello
  * naming another server, a record of no TLS type) or without a buffer:
  * the first hello still goes to the rules.
@@ -2218,6 +2381,7 @@ main(void)
 	test_hello_then_refused();
 	test_dns_pipelined();
 	test_dns_stream();
+	test_syn_later();
 	test_dns_flow_rule();
 	test_refused_after();
 	test_h2_upgrade();
