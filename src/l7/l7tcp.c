@@ -302,11 +302,29 @@ midstream(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
  */
 static void
 syn_bytes(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
-    const uint8_t *pay, uint32_t len, enum nfqd_l7_res res, uint32_t indev,
-    enum nfqd_flow_class cls, uint64_t now)
+    const uint8_t *pay, uint32_t len, bool dns, enum nfqd_l7_res res,
+    uint32_t indev, enum nfqd_flow_class cls, uint64_t now)
 {
 	struct syndata	*sd = syndata(f);
 
+	/*
+	 * The SYN sent again, its bytes kept: the stream did not grow, so
+	 * client_bytes() did not read it.  Read again, as syn_again() does
+	 * the copies after the handshake: a rule that decides no flow (a
+	 * DNS query's) dropped the first, and a server that takes this one
+	 * reads the same messages.
+	 */
+	if (res == NFQD_L7_MORE && f->ra != NULL && (f->flags & F_SYNDATA)) {
+		res = parse_stream(l, nfqd_reasm_data(f->ra),
+		    nfqd_reasm_contig(f->ra), dns, fields(f), &f->need);
+		if (res == NFQD_L7_BAD) {
+			/* Bytes kept past the SYN's, not parsed when they
+			 * came (worth_parsing()), are no message: this
+			 * copy is refused; the flow goes on. */
+			unknown(pi, NFQD_PKT_L7_ERROR);
+			return;
+		}
+	}
 	/* Parsed in place: kept now (a first copy, no conflict). */
 	if (f->ra == NULL && res != NFQD_L7_MORE) {
 		if ((f->ra = nfqd_reasm_get(l->pool, f->seq0)) == NULL)
@@ -657,7 +675,7 @@ l7_tcp_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
 		res = client_bytes(l, f, sp.seq, pay, sp.len, dns);
 	}
 	if (res != NFQD_L7_BAD && (th & TH_SYN)) {
-		syn_bytes(l, f, pi, pay, sp.len, res, indev, cls, now);
+		syn_bytes(l, f, pi, pay, sp.len, dns, res, indev, cls, now);
 		return;
 	}
 	/*
