@@ -701,18 +701,27 @@ hfirst(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
 	l->nheads = 1;
 	f->need = 0;
 	f->flags |= F_HNEXT;
+	h.next = (uint32_t)pos;
 	if (f->ra != NULL) {
-		/* The head came through the buffer: read on from it. */
+		/*
+		 * The head came through the buffer: read on from it, and
+		 * from this segment, added to it again as reading moves the
+		 * window on (hbytes()).  The buffer clipped what the segment
+		 * held past its window, NFQD_REASM_MAX bytes from byte 0:
+		 * the server reads those bytes too, and nothing else of the
+		 * client's brings them to nfqd again.  A segment that ends
+		 * before reading goes on (one sent before others after it)
+		 * adds nothing: the buffer is read alone.
+		 */
 		(void) nfqd_reasm_skip(f->ra, pos);
-		h.next = (uint32_t)pos;
-		hput(f, &h);
-		r = hbytes(l, f, f->seq0 + h.next, (const uint8_t *)"", 0,
-		    &old);
-	} else {
-		h.next = (uint32_t)pos;
-		hput(f, &h);
-		r = hbytes(l, f, seq, pay, len, &old);
+		if ((int32_t)(seq + len - (f->seq0 + h.next)) <= 0) {
+			seq = f->seq0 + h.next;
+			pay = (const uint8_t *)"";
+			len = 0;
+		}
 	}
+	hput(f, &h);
+	r = hbytes(l, f, seq, pay, len, &old);
 	if (r == H_MORE)
 		r = H_DONE;	/* the first message is this packet's */
 	hresult(l, f, pi, r, false, cls, now);

@@ -277,6 +277,31 @@ outside(struct nfqd_flow *f, uint32_t seq)
 	return off < 0 || (uint32_t)off >= end;
 }
 
+/*
+ * Whether client bytes at seq, len of them (the first inside flow f's
+ * window: outside()), reach past it where the segment cannot complete the
+ * first message now: a SYN's (an accept of its data waits, and the
+ * server may take them), ones past a gap in what is kept, or past the
+ * SYN's bytes not yet sent again (syn_again()).  The buffer keeps none of
+ * them past the window, and the server reads them after the first
+ * message, so the segment is refused as outside() refuses one; the flow
+ * goes on, and the client sends it again.  The segment that completes
+ * the message has them read after it (l7later.c hfirst()).  The second
+ * hello's window (F_RETRY) is l7second.c's.
+ */
+static bool
+past_window(struct nfqd_flow *f, uint32_t seq, uint32_t len, bool syn)
+{
+	uint32_t	off = seq - f->seq0;
+
+	if ((f->flags & F_RETRY) || (uint64_t)off + len <= NFQD_REASM_MAX)
+		return false;
+	if (syn || off > (f->ra != NULL ? nfqd_reasm_contig(f->ra) : 0))
+		return true;
+	return (f->flags & (F_SYNDATA | F_TFO)) == F_SYNDATA &&
+	    off > syndata(f)->again;
+}
+
 /* A flow seen first in its middle: see alone(); a whole message is kept. */
 static void
 midstream(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
@@ -631,12 +656,14 @@ l7_tcp_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
 		nfqd_flow_touch(l->flows, f, cls, now);
 		return;
 	}
-	if (!(f->flags & F_HNEXT) && outside(f, sp.seq)) {
+	if (!(f->flags & F_HNEXT) && (outside(f, sp.seq) ||
+	    past_window(f, sp.seq, sp.len, (th & TH_SYN) != 0))) {
 		/*
 		 * Not this stream's bytes: before byte 0 (the old stream of
 		 * a SYN that was no new connection, or of one that was), or
-		 * past the window.  Not read, not let through: the server
-		 * may be reading them.  The flow goes on.
+		 * past the window (some of them, where they cannot be read
+		 * now).  Not read, not let through: the server may be
+		 * reading them.  The flow goes on.
 		 */
 		l->l7_errors++;
 		l->outside++;

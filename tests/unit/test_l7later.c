@@ -397,7 +397,7 @@ test_http_later(void)
  * the segment ends marked; then sent as hlater's rows are.
  */
 struct h2s {
-	uint8_t		b[12288];
+	uint8_t		b[40960];
 	size_t		n;
 	size_t		start[32];
 	size_t		nseg;
@@ -2374,6 +2374,231 @@ test_path_escapes(void)
 	}
 }
 
+/*
+ * The window of a first message: the segment that completes it may hold
+ * bytes past NFQD_REASM_MAX, which the buffer does not keep and the
+ * server reads after it (a body, requests, HTTP/2 frames, queries): they
+ * are read from the segment itself.  A segment that reaches past the
+ * window and cannot complete the message now (past a gap, past a SYN's
+ * bytes not yet sent again, a SYN's own) is refused, as one past the
+ * window is: its bytes past it would pass unread.  shape: the stream
+ * (wbuild()); order as hlater's ('b' for segment 11).
+ */
+enum wshape { W_POST, W_POST3, W_POST1, W_STRADDLE, W_MSS, W_MSS2, W_LATER,
+    W_BIGLATER, W_H2, W_H2ONE, W_DNS };
+
+static const struct wcase {
+	const char	*name;
+	enum wshape	 shape;
+	const char	*order, *want;
+} wcases[] = {
+	{ "head cut; its rest, a 17,000-byte body and a blocked request in "
+	  "one segment", W_POST, NULL, "pending blocked" },
+	{ "... and a blocked one in the next", W_POST3, NULL,
+	  "pending blocked blocked" },
+	{ "... all in one segment (control)", W_POST1, NULL, "blocked" },
+	{ "a blocked request straddling 16 KiB", W_STRADDLE, NULL,
+	  "pending blocked" },
+	{ "a 16,370-byte head in 1,448-byte segments, a blocked request "
+	  "after it in the last", W_MSS, NULL, "pending pending pending "
+	  "pending pending pending pending pending pending pending pending "
+	  "blocked" },
+	{ "... and a blocked one in the next", W_MSS2, NULL, "pending pending "
+	  "pending pending pending pending pending pending pending pending "
+	  "pending blocked blocked" },
+	{ "... the last sent first (past a gap: refused), then again",
+	  W_MSS, "b0123456789ab", "l7_error pending pending pending pending "
+	  "pending pending pending pending pending pending pending blocked" },
+	{ "a later request's head cut, the same after it (control)",
+	  W_LATER, NULL, "pending pending blocked" },
+	{ "a second head longer than the window", W_BIGLATER, NULL,
+	  "pending l7_error" },
+	{ "HTTP/2: the first HEADERS cut; a 16 KiB DATA frame and a blocked "
+	  "request after its rest", W_H2, NULL, "pending blocked" },
+	{ "... in one segment (control)", W_H2ONE, NULL, "blocked" },
+	{ "DNS over TCP: the first query cut; queries past 16 KiB after its "
+	  "rest, the last blocked", W_DNS, NULL, "pending drop" },
+};
+
+static void
+wbuild(struct h2s *w, enum wshape shape)
+{
+	static char		 pad[17000];
+	uint8_t			 b[1100];
+	size_t			 k;
+
+	memset(pad, 'x', sizeof(pad));
+	h2s_reset(w);
+	switch (shape) {
+	case W_LATER:
+		h2s_put(w, GETOK, strlen(GETOK));
+		h2s_cut(w);
+		/* FALLTHROUGH */
+	case W_POST:
+	case W_POST3:
+	case W_POST1:
+	case W_STRADDLE:
+		h2s_put(w, "POST /up HTTP/1.1\r\nHost: ok.example\r\nCont", 41);
+		if (shape != W_POST1)
+			h2s_cut(w);
+		k = shape == W_STRADDLE ? 16300 : 17000;
+		h2s_put(w, "ent-Length: ", 12);
+		h2s_put(w, k == 16300 ? "16300" : "17000", 5);
+		h2s_put(w, "\r\n\r\n", 4);
+		memset(b, 'x', sizeof(b));
+		for (; k > 0; k -= k < sizeof(b) ? k : sizeof(b))
+			h2s_put(w, b, k < sizeof(b) ? k : sizeof(b));
+		h2s_put(w, GETBL, strlen(GETBL));
+		if (shape == W_POST3) {
+			h2s_cut(w);
+			h2s_put(w, GETBL, strlen(GETBL));
+		}
+		break;
+	case W_MSS:
+	case W_MSS2:
+		/* Two headers under nginx's 8k large_client_header_buffers:
+		   the head ends at 16,370. */
+		h2s_put(w, "GET / HTTP/1.1\r\nHost: ok.example\r\nX-A: ", 39);
+		memset(b, 'a', sizeof(b));
+		for (k = 8150; k > 0; k -= k < sizeof(b) ? k : sizeof(b))
+			h2s_put(w, b, k < sizeof(b) ? k : sizeof(b));
+		h2s_put(w, "\r\nX-B: ", 7);
+		memset(b, 'b', sizeof(b));
+		while (w->n < 16370 - 4)
+			h2s_put(w, b, 16370 - 4 - w->n < sizeof(b) ?
+			    16370 - 4 - w->n : sizeof(b));
+		h2s_put(w, "\r\n\r\n", 4);
+		h2s_put(w, GETBL, strlen(GETBL));
+		for (k = 1448; k < w->n; k += 1448)
+			w->start[++w->nseg] = k;
+		if (shape == W_MSS2) {
+			h2s_cut(w);
+			h2s_put(w, GETBL, strlen(GETBL));
+		}
+		break;
+	case W_BIGLATER:
+		h2s_put(w, "GET / HTTP/1.1\r\nHost: ok.exa", 28);
+		h2s_cut(w);
+		h2s_put(w, "mple\r\n\r\nGET / HTTP/1.1\r\nHost: ok.example\r\n"
+		    "X-Pad: ", 49);
+		h2s_put(w, pad, 16500);
+		h2s_put(w, "\r\n\r\n" GETBL, 4 + strlen(GETBL));
+		break;
+	case W_H2:
+	case W_H2ONE:
+		h2s_put(w, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 24);
+		h2s_frame(w, 4, 0, 0, "", 0);
+		/* END_HEADERS, no END_STREAM: a DATA frame follows. */
+		h2s_frame(w, 1, 0x04, 1, b, h2s_req(b, "ok.example", 0));
+		if (shape == W_H2)
+			w->start[++w->nseg] = w->n - 5;
+		h2s_frame(w, 0, 0x01, 1, pad, 16384);
+		h2s_get(w, 3, "blocked.example", 0);
+		break;
+	case W_DNS:
+		k = dns_q(b, "ok.example", 0);
+		h2s_put(w, b, 10);
+		h2s_cut(w);
+		h2s_put(w, b + 10, k - 10);
+		/* 16 queries of 1,033 bytes: the last blocked, at 16,424 */
+		while (w->n < 16384 - 40)
+			h2s_put(w, b, dns_q(b, "ok.example", 1000));
+		h2s_put(w, b, dns_q(b, "www.blocked.example", 0));
+		break;
+	}
+}
+
+static void
+test_window_first(void)
+{
+	static struct h2s	 w;
+	const struct wcase	*c;
+	struct run		 r;
+	struct seg		 s;
+	char			 got[256];
+	size_t			 i;
+
+	for (i = 0; i < sizeof(wcases) / sizeof(wcases[0]); i++) {
+		c = &wcases[i];
+		if (!setup(&r, ""))
+			return;
+		wbuild(&w, c->shape);
+		s = cli(4400, 1000, 0x02);
+		if (c->shape == W_DNS)
+			s.dport = 53;
+		decide(&r, mk(&s, NULL, 0), 0, 0);
+		s.seq = 1001;
+		s.flags = 0x18;
+		h2s_sendon(&r, s, &w, c->order, P,
+		    c->shape == W_DNS ? what : what2, got, sizeof(got));
+		CHECK_STR_EQ(got, c->want, unit_fmt("window of the first "
+		    "message: %s", c->name));
+		teardown(&r);
+	}
+}
+
+/*
+ * The same with the first request on a SYN (TCP Fast Open): read after
+ * the copy sent again, or the SYN-ACK, takes the flow on.
+ */
+static void
+test_window_syn(void)
+{
+	static struct h2s	 w;
+	struct run		 r;
+	struct seg		 s;
+	struct nfqd_decision	 d;
+	char			 got[256];
+	size_t			 n;
+	int			 i;
+
+	for (i = 0; i < 3; i++) {
+		if (!setup(&r, ""))
+			return;
+		got[0] = '\0';
+		wbuild(&w, W_POST);
+		/* 0: the head's start on the SYN; 1: the whole stream on
+		   it; 2: a request on it, the stream after it in the next */
+		n = i == 0 ? w.start[1] : w.n;
+		if (i == 2) {
+			memmove(w.b + strlen(GETOK), w.b, w.n);
+			memcpy(w.b, GETOK, strlen(GETOK));
+			n = strlen(GETOK);
+			w.n += n;
+		}
+		s = cli(4401, 1000, 0x02);
+		d = decide(&r, mk(&s, w.b, n), 0, 0);
+		strcat(got, what2(&d));
+		s.flags = 0x18;
+		s.seq = 1001 + (uint32_t)(i == 2 ? n : 0);
+		d = decide(&r, mk(&s, w.b + (i == 2 ? n : 0),
+		    w.n - (i == 2 ? n : 0)), P, 0);
+		strcat(got, " ");
+		strcat(got, what2(&d));
+		/* Then the SYN's bytes again, and the rest again. */
+		s.seq = 1001;
+		d = decide(&r, mk(&s, w.b, i == 2 ? n : w.n), P, 0);
+		strcat(got, " ");
+		strcat(got, what2(&d));
+		if (i == 2) {
+			s.seq = 1001 + (uint32_t)n;
+			d = decide(&r, mk(&s, w.b + n, w.n - n), P, 0);
+			strcat(got, " ");
+			strcat(got, what2(&d));
+		}
+		CHECK_STR_EQ(got, i == 0 ? "pending blocked blocked" :
+		    i == 1 ? "l7_error blocked blocked" :
+		    "pending l7_error pending blocked", unit_fmt("window of "
+		    "the first message, TCP Fast Open: %s", i == 0 ?
+		    "the head cut on the SYN, the stream from byte 0 after" :
+		    i == 1 ? "the SYN's data past 16 KiB (refused)" :
+		    "a segment past 16 KiB before the SYN's request is sent "
+		    "again (refused)"));
+		teardown(&r);
+	}
+}
+
+
 int
 main(void)
 {
@@ -2394,5 +2619,7 @@ main(void)
 	test_dropped_h2();
 	test_dropped_tls();
 	test_path_escapes();
+	test_window_first();
+	test_window_syn();
 	return unit_done();
 }
