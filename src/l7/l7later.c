@@ -459,32 +459,34 @@ hbytes(struct nfqd_l7 *l, struct nfqd_flow *f, uint32_t seq,
 	}
 	if (f->ra == NULL && d <= 0) {
 		/*
-		 * In order, read in place.  The buffer a head cut at the
-		 * segment's end will need is taken first: the segment must
-		 * not pass with bytes nfqd could not keep.
+		 * In order, read in place, and a buffer taken only for a
+		 * head cut at the segment's end.  None free: the segment
+		 * must not pass with bytes nfqd could not keep, but the
+		 * requests read before them go to the rules first
+		 * (hresult()): were the buffer taken before reading, a
+		 * blocked request whole here, with or without a byte
+		 * after it, would find none and pass with
+		 * flows.full_verdict, unread.
 		 */
-		if ((f->ra = nfqd_reasm_get(l->pool, f->seq0 + h.next)) ==
-		    NULL) {
-			l->reasm_full++;
-			hput(f, &h);
-			return H_NOBUF;
-		}
 		pay += (0u - (uint32_t)d);
 		len -= (0u - (uint32_t)d);
 		r = hwalk(l, f, &h, pay, len, &pos);
 		if (r == H_BAD || r == H_STOP) {
-			/* l7_settle() puts the buffer, and the table the
-			 * walk may have taken. */
+			/* l7_settle() puts the table the walk may have
+			 * taken. */
 			hput(f, &h);
 			return r;
 		}
 		h.next += (uint32_t)pos;
 		if (pos < len && r != H_NOBUF) {
-			(void) nfqd_reasm_skip(f->ra, pos);
+			if ((f->ra = nfqd_reasm_get(l->pool,
+			    f->seq0 + h.next)) == NULL) {
+				l->reasm_full++;
+				hput(f, &h);
+				return H_NOBUF;
+			}
 			(void) nfqd_reasm_add(f->ra, f->seq0 + h.next,
 			    pay + pos, len - (size_t)pos, NULL);
-		} else {
-			ra_drop(l, f);
 		}
 		hput(f, &h);
 		return r;

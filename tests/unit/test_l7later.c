@@ -2598,6 +2598,69 @@ test_window_syn(void)
 	}
 }
 
+/*
+ * flows.full_verdict with no buffer free (another connection holds the
+ * only one): a later request whole in its segment is read in place and
+ * goes to the rules; a buffer is needed only for what is cut at the
+ * segment's end.  second: the segment after GETOK (HTTP/1.1), or h2: a
+ * HEADERS frame on stream 3 for host, then extra bytes.
+ */
+static const struct nobuf_case {
+	const char	*name, *full;
+	bool		 h2;
+	const char	*second, *want;
+} nobuf_cases[] = {
+	{ "a blocked request", "accept", false, GETBL, "pending blocked" },
+	{ "... and one byte", "accept", false, GETBL "G", "pending blocked" },
+	{ "... full_verdict drop", "drop", false, GETBL, "pending blocked" },
+	{ "... and one byte, full_verdict drop", "drop", false, GETBL "G",
+	  "pending blocked" },
+	{ "an allowed request", "accept", false, GETOK, "pending pending" },
+	{ "... and one byte (control)", "accept", false, GETOK "G",
+	  "pending accept untracked" },
+	{ "... full_verdict drop (control)", "drop", false, GETOK "G",
+	  "pending untracked" },
+	{ "HTTP/2: a blocked request", "accept", true, "blocked.example",
+	  "pending blocked" },
+	{ "HTTP/2: an allowed request", "accept", true, "ok.example",
+	  "pending pending" },
+};
+
+static void
+test_nobuf_later(void)
+{
+	const struct nobuf_case	*c;
+	struct run		 r;
+	struct h2s		 w;
+	char			 conf[160], got[64];
+	static const char	 held[] = "GET / HTTP/1.1\r\nHost: ok.ex";
+	size_t			 i;
+
+	for (i = 0; i < sizeof(nobuf_cases) / sizeof(nobuf_cases[0]); i++) {
+		c = &nobuf_cases[i];
+		snprintf(conf, sizeof(conf), "flows = { reasm_buffers = 1; "
+		    "full_verdict = \"%s\"; };", c->full);
+		if (!setup(&r, conf))
+			return;
+		/* The one buffer, taken by another connection's head. */
+		syn(&r, 5000, 1000);
+		(void) part2(&r, 5000, 1000, (const uint8_t *)held, 0,
+		    sizeof(held) - 1, 0);
+		if (c->h2) {
+			h2s_start(&w);
+			h2s_get(&w, 3, c->second, 0);
+		} else {
+			h2s_reset(&w);
+			h2s_put(&w, GETOK, strlen(GETOK));
+			h2s_cut(&w);
+			h2s_put(&w, c->second, strlen(c->second));
+		}
+		h2s_send(&r, 5001, &w, NULL, what_untracked, got, sizeof(got));
+		CHECK_STR_EQ(got, c->want, unit_fmt("no buffer for a later "
+		    "request: %s", c->name));
+		teardown(&r);
+	}
+}
 
 int
 main(void)
@@ -2621,5 +2684,6 @@ main(void)
 	test_path_escapes();
 	test_window_first();
 	test_window_syn();
+	test_nobuf_later();
 	return unit_done();
 }
