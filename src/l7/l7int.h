@@ -77,6 +77,8 @@ struct second {
 	uint16_t	early;	/* application data stepped over (record
 				   lengths): 0-RTT data */
 	uint8_t		early_ok; /* the first hello offered early data */
+	uint8_t		peek;	/* a SYN's bytes: the flow does not move
+				   (l7_second_syn()) */
 };
 #define SECOND_OFF	(SYNDATA_OFF + offsetof(struct syndata, end))
 _Static_assert(SECOND_OFF % 2 == 0 && SECOND_OFF + sizeof(struct second) <=
@@ -297,6 +299,8 @@ bool	l7_second_start(struct nfqd_l7 *l, struct nfqd_flow *f,
 void	l7_second_packet(struct nfqd_l7 *l, struct nfqd_flow *f,
 	    struct nfqd_pkt *pi, uint32_t seq, const uint8_t *pay, uint32_t len,
 	    enum nfqd_flow_class cls, uint64_t now);
+bool	l7_second_syn(struct nfqd_l7 *l, struct nfqd_flow *f,
+	    struct nfqd_pkt *pi, const uint8_t *b, uint32_t n);
 
 /* l7later.c: the messages after a TCP flow's first, HTTP/2's tables. */
 struct nfqd_h2tabs *l7_h2tabs_new(uint32_t n);

@@ -753,7 +753,8 @@ l7_hpacket(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
  * is free for flows.full_verdict's.  Nothing else of the flow moves: it
  * keeps the bytes, read again from byte 0 when they are sent again or
  * taken (l7tcp.c syn_again(), then l7_hstart() or l7_dstart()), so
- * nothing here is consumed and a table taken goes back.
+ * nothing here is consumed and a table taken goes back.  A TLS first
+ * hello's: l7_second_syn().
  */
 void
 l7_hsyn(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
@@ -766,6 +767,8 @@ l7_hsyn(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
 
 	known(pi, fields(f));
 	l->tentative = true;
+	if (l7_second_syn(l, f, pi, b, n))
+		return;
 	memset(&h, 0, sizeof(h));
 	if (l->dns_all && fields(f)->proto == NFQD_L7P_DNS) {
 		h.mode = H_DNS;

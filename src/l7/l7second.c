@@ -65,7 +65,7 @@ enum second_res { S_MORE, S_DONE, S_BAD, S_NOBUF, S_OTHER };
 /* The second hello h, read whole: the flow's fields from now on. */
 static enum second_res
 second_hello(struct nfqd_l7 *l, struct nfqd_flow *f,
-    const struct nfqd_tls_hello *h)
+    const struct nfqd_tls_hello *h, bool peek)
 {
 	struct nfqd_l7fields	*fl = fields(f);
 
@@ -82,6 +82,8 @@ second_hello(struct nfqd_l7 *l, struct nfqd_flow *f,
 		l->l7_errors++;
 		return S_OTHER;
 	}
+	if (peek)
+		return S_DONE;	/* read again when the flow moves on */
 	l7_from_tls(l, fl, h, NFQD_L7P_TLS);
 	l->names[NFQD_L7P_TLS]++;
 	l->second_hellos++;
@@ -152,7 +154,7 @@ second_walk(struct nfqd_l7 *l, struct nfqd_flow *f, struct second *t,
 		res = l->ja4 ? nfqd_tls_hello_parse(p, len - pos, &h) :
 		    nfqd_tls_hello_parse_noja4(p, len - pos, &h);
 		if (res == NFQD_L7_DONE)
-			return second_hello(l, f, &h);
+			return second_hello(l, f, &h, t->peek);
 		if (res != NFQD_L7_MORE) {
 			l->l7_errors++;
 			return S_BAD;
@@ -339,6 +341,49 @@ l7_second_start(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
 		return true;
 	}
 	second_first(l, f, pi, r, cls, now);
+	return true;
+}
+
+/*
+ * A SYN's bytes b[0..n) (TCP Fast Open) start with a first hello read
+ * whole (fields(f), l->hello), which the packet carries, tentatively: a
+ * server that takes them reads a second hello there too, after asking
+ * again, so what follows the first is read as l7_second_start() does,
+ * and a second hello for another server goes to the rules with the SYN,
+ * refused (l7_error_verdict), as anything there that is no client's
+ * records.  Nothing of the flow moves (t.peek): it keeps the bytes, read
+ * again from byte 0 when they are sent again or taken (l7tcp.c
+ * syn_again()).  False when no second hello can follow.
+ */
+bool
+l7_second_syn(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
+    const uint8_t *b, uint32_t n)
+{
+	struct second		t;
+	enum second_res		r;
+	size_t			used;
+	uint32_t		need;
+
+	if (!l->hello_retry || fields(f)->proto != NFQD_L7P_TLS ||
+	    !l->hello.valid || !l->hello.tls13)
+		return false;
+	if (l->hello.rec_end != l->hello.used) {
+		l->l7_errors++;		/* as l7_second_start() */
+		r = S_BAD;
+	} else if (l->hello.rec_end >= n) {
+		return true;		/* nothing after it yet */
+	} else {
+		memset(&t, 0, sizeof(t));
+		t.off = (uint16_t)l->hello.rec_end;	/* < n <= 64 KiB */
+		t.early_ok = l->hello.early;
+		t.peek = 1;
+		r = second_walk(l, f, &t, b + t.off, n - t.off, &used, &need);
+	}
+	if (r == S_BAD || r == S_OTHER)
+		known_unread(l, pi, fields(f), NFQD_PKT_L7_ERROR);
+	/* Both hellos: the first, then the second (nmore is 0). */
+	if (r == S_OTHER)
+		l->more[l->nmore++] = l->scratch;
 	return true;
 }
 

@@ -322,8 +322,8 @@ midstream(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
  * but an accept is tentative (l->tentative): the SYN passes pending and
  * the flow keeps the bytes until they are sent again (syn_again()), each
  * copy compared with them.  A server that takes them reads the messages
- * pipelined after the first there at once (DNS queries, HTTP requests):
- * they go to the rules with the SYN too (l7_hsyn()).
+ * pipelined after the first there at once (DNS queries, HTTP requests, a
+ * second TLS hello): they go to the rules with the SYN too (l7_hsyn()).
  */
 static void
 syn_bytes(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,

@@ -2000,6 +2000,132 @@ test_syn_later(void)
 }
 
 /*
+ * TLS 1.3 in a SYN's data (TCP Fast Open): a server that takes the bytes
+ * reads a second hello there after asking again, so what follows the
+ * first goes to the rules with the SYN (l7_second_syn()), and the flow
+ * does not move: after the handshake it reads the bytes from byte 0.
+ * spec: what the SYN holds, a letter each: 'o' a first hello for
+ * www.ok.example, 'O' the same as a second hello, 'B' blocked.example,
+ * 'A' other.ok.example, 'c' ChangeCipherSpec, 'd' an application data
+ * record, 'x' a record of type 24, 't' a first hello with 20 bytes after
+ * it in its record, 'e' a first hello offering early data.
+ */
+static const struct {
+	const char	*name, *extra, *spec, *want;
+	bool		 taken;		/* the SYN-ACK takes the bytes, and
+					   the client's Finished follows */
+} synt_cases[] = {
+	{ "a first hello alone", "", "o", "pending", false },
+	{ "a second hello for the same name", "", "ocO", "pending", false },
+	{ "a second hello for a blocked name", "", "ocB", "blocked", false },
+	{ "... with no ChangeCipherSpec", "", "oB", "blocked", false },
+	{ "a second hello for another allowed name", "", "ocA", "l7_error",
+	  false },
+	{ "early data, then a blocked second hello", "", "ecddB", "blocked",
+	  false },
+	{ "application data, no early data offered: no second hello", "",
+	  "ocdB", "pending", false },
+	{ "a record of type 24 after the hello", "", "ox", "l7_error", false },
+	{ "20 bytes after the hello in its record", "", "t", "l7_error",
+	  false },
+	{ "a blocked second hello, taken: the Finished", "", "ocB",
+	  "blocked blocked", true },
+	{ "the same name twice, taken: the Finished", "", "ocO",
+	  "pending accept", true },
+	{ "hello_retry = false: the second is not read", "flows = { "
+	  "hello_retry = false; };", "ocB", "pending", false },
+};
+
+static size_t
+synt_put(uint8_t *b, const char *spec)
+{
+	size_t	n = 0;
+
+	for (; *spec != '\0'; spec++) {
+		switch (*spec) {
+		case 'o': n += hello13(b + n, "www.ok.example", false, 0);
+			break;
+		case 'e': n += hello13(b + n, "www.ok.example", true, 0);
+			break;
+		case 't': n += hello13(b + n, "www.ok.example", false, 20);
+			break;
+		case 'O': n += hello13(b + n, "www.ok.example", false, 0);
+			break;
+		case 'B': n += hello13(b + n, "blocked.example", false, 0);
+			break;
+		case 'A': n += hello13(b + n, "other.ok.example", false, 0);
+			break;
+		case 'c': n += ccs(b + n); break;
+		case 'd': n += rec(b + n, 23, 60, 0x42); break;
+		default:  n += rec(b + n, 24, 3, 0x01); break;
+		}
+	}
+	return n;
+}
+
+static void
+test_syn_second(void)
+{
+	struct run		 r;
+	struct seg		 s, sa;
+	struct nfqd_decision	 d;
+	static uint8_t		 sb[4096], fin[64];
+	char			 got[64];
+	size_t			 i, n, m;
+	uint64_t		 sec;
+
+	for (i = 0; i < sizeof(synt_cases) / sizeof(synt_cases[0]); i++) {
+		if (!setup(&r, synt_cases[i].extra))
+			return;
+		n = synt_put(sb, synt_cases[i].spec);
+		s = (struct seg){ "10.0.0.1", "10.0.0.2", (uint16_t)(6400 + i),
+		    443, 1000, 0x02, 6, false, 0, 0, 0, NULL };
+		sec = r.e.l7.second_hellos;
+		d = decide(&r, mk(&s, sb, n), 0, 0);
+		snprintf(got, sizeof(got), "%s", what(&d));
+		CHECK_UINT_EQ(r.e.l7.second_hellos - sec, 0, unit_fmt("SYN "
+		    "TLS: %s: no second hello counted for the SYN",
+		    synt_cases[i].name));
+		if (synt_cases[i].taken) {
+			sa = (struct seg){ "10.0.0.2", "10.0.0.1", 443, s.sport,
+			    5555, 0x12, 6, false, 1001 + (uint32_t)n, 0, 0,
+			    NULL };
+			indev = 3;
+			(void) decide(&r, mk(&sa, NULL, 0), 0, 0);
+			indev = 2;
+			m = rec(fin, 23, 40, 0x5a);
+			s.seq = 1001 + (uint32_t)n;
+			s.ack = 5556;
+			s.flags = 0x18;
+			d = decide(&r, mk(&s, fin, m), P, 0);
+			strncat(got, " ", sizeof(got) - strlen(got) - 1);
+			strncat(got, what2(&d), sizeof(got) - strlen(got) - 1);
+		}
+		CHECK_STR_EQ(got, synt_cases[i].want, unit_fmt("SYN TLS: %s",
+		    synt_cases[i].name));
+		teardown(&r);
+	}
+
+	/* A rule that drops packets alone, l7_error_verdict accept: the
+	   rules see the second hello; an allowed one gets accept's. */
+	if (!setup_text(&r, other_text))
+		return;
+	n = synt_put(sb, "ocB");
+	s = (struct seg){ "10.0.0.1", "10.0.0.2", 6450, 443, 1000, 0x02, 6,
+	    false, 0, 0, 0, NULL };
+	d = decide(&r, mk(&s, sb, n), 0, 0);
+	CHECK_STR_EQ(what(&d), "drop", "SYN TLS: a blocked second hello, "
+	    "flow = false, l7_error_verdict accept: dropped");
+	CHECK_UINT_EQ(r.ctr[0].hits, 1, "SYN TLS: ... counted to the rule");
+	n = synt_put(sb, "ocA");
+	s.sport = 6451;
+	d = decide(&r, mk(&s, sb, n), 0, 0);
+	CHECK_STR_EQ(what(&d), "pending", "SYN TLS: another allowed name, "
+	    "l7_error_verdict accept: passes pending, as any SYN's accept");
+	teardown(&r);
+}
+
+/*
  * TLS: what follows a first hello in its segment refused (a second hello
  * naming another server, a record of no TLS type) or without a buffer:
  * the first hello still goes to the rules.
@@ -2673,6 +2799,7 @@ main(void)
 	test_dns_pipelined();
 	test_dns_stream();
 	test_syn_later();
+	test_syn_second();
 	test_dns_flow_rule();
 	test_refused_after();
 	test_h2_upgrade();
