@@ -95,6 +95,7 @@ nfqd_engine_dnsl(struct nfqd_engine *e, struct nfqd_dnsl_tab *t,
     const struct nfqd_config *cf, uint32_t self)
 {
 	nfqd_dnsl_init(&e->dnsl, t, cf->dnsl_min_ttl, cf->dnsl_max_ttl, self);
+	nfqd_dnsl_servers(&e->dnsl, cf->dnsl_servers, cf->dnsl_nservers);
 	if (nfqd_dnsl_tcp_init(&e->dnsl) == -1)
 		log_warn("dns_learn: no table for DNS over TCP; answers "
 		    "over several segments will not be learned");

@@ -30,8 +30,8 @@ in_cidr(const struct nfqd_cidr *c, uint8_t family, const uint8_t *addr)
  * A list matches when the address is in one of its positive prefixes (or
  * it has none) and in none of its negative ones.
  */
-static bool
-match_addrs(const struct nfqd_cidr *v, uint32_t n, uint8_t family,
+bool
+nfqd_cidrs_match(const struct nfqd_cidr *v, uint32_t n, uint8_t family,
     const uint8_t *addr)
 {
 	bool		havepos = false, pos = false;
@@ -228,10 +228,10 @@ match_some(const struct nfqd_ruleset *rs, const struct nfqd_rule *r,
 		return false;
 	if ((mt & NFQD_M_PROTO) && pi->proto != r->proto)
 		return false;
-	if ((mt & NFQD_M_SRC) && !match_addrs(&rs->cidrs[r->src_off],
+	if ((mt & NFQD_M_SRC) && !nfqd_cidrs_match(&rs->cidrs[r->src_off],
 	    r->src_n, pi->family, pi->saddr))
 		return false;
-	if ((mt & NFQD_M_DST) && !match_addrs(&rs->cidrs[r->dst_off],
+	if ((mt & NFQD_M_DST) && !nfqd_cidrs_match(&rs->cidrs[r->dst_off],
 	    r->dst_n, pi->family, pi->daddr))
 		return false;
 	/* A port matcher, even negated, only matches packets with ports. */

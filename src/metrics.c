@@ -123,7 +123,8 @@ static const struct slot_metric {
 	C(dns_expiries, "nfqd_dns_expiries_total",
 	    "Learned entries reclaimed past their TTL."),
 	C(dns_refused, "nfqd_dns_refused_total",
-	    "DNS answers not learned from: unsolicited or malformed."),
+	    "DNS answers not learned from: unsolicited, malformed, or from a "
+	    "server not in dns_learn.servers."),
 	C(dns_busy, "nfqd_dns_busy_total",
 	    "Writes to the learned-names table given up on a held lock."),
 #undef C

@@ -67,8 +67,8 @@ new_port(struct nfqd_ruleload *l)
 
 
 /* "10.0.0.0/8", "!fd00::/8", "192.0.2.1" */
-static int
-parse_cidr(const char *str, struct nfqd_cidr *out, char *why, size_t wlen)
+int
+nfqd_cidr_parse(const char *str, struct nfqd_cidr *out, char *why, size_t wlen)
 {
 	char		 buf[INET6_ADDRSTRLEN + 8], *slash, *e;
 	const char	*p = str;
@@ -180,7 +180,7 @@ nfqd_ruleval_addrs(struct nfqd_ruleload *l, config_setting_t *s,
 		v = config_setting_get_string(e);
 		if ((cd = new_cidr(l)) == NULL)
 			return;
-		if (parse_cidr(v, cd, why, sizeof(why)) == -1) {
+		if (nfqd_cidr_parse(v, cd, why, sizeof(why)) == -1) {
 			rerr(l, s, "%s", why);
 			l->rs->ncidrs--;
 			continue;

@@ -76,6 +76,7 @@ static void	set_copy_range(struct nfqd_cfgload *, config_setting_t *);
 static void	set_watchdog_ms(struct nfqd_cfgload *, config_setting_t *);
 static void	set_orphan_mark(struct nfqd_cfgload *, config_setting_t *);
 static void	set_pcap_max_bytes(struct nfqd_cfgload *, config_setting_t *);
+static void	set_dnsl_servers(struct nfqd_cfgload *, config_setting_t *);
 static void	set_rules(struct nfqd_cfgload *, config_setting_t *);
 static bool	same_rules(const struct nfqd_config *,
 		    const struct nfqd_config *);
@@ -188,6 +189,8 @@ static const struct setting table[] = {
 	    .reload = W },
 	{ "dns_learn", "max_ttl", U32, { F(dnsl_max_ttl) }, 1, 604800,
 	    .reload = W },
+	{ "dns_learn", "servers", OTHER, { F(dnsl_servers), F(dnsl_nservers) },
+	    .set = set_dnsl_servers, .reload = W },
 	{ NULL, "rules", OTHER, { F(parse) }, .set = set_rules,
 	    .same = same_rules, .reload = W },
 	{ NULL, "name_sets", OTHER, .set = set_rules, .same = same_sets,
@@ -363,6 +366,57 @@ set_orphan_mark(struct nfqd_cfgload *c, config_setting_t *s)
 }
 
 /* pcap { } */
+
+/*
+ * dns_learn.servers: an address or prefix, or a list of them, as a rule's
+ * dst: "10.0.0.53", ["192.0.2.0/24", "2001:db8::53", "!192.0.2.99"].
+ */
+static void
+set_dnsl_servers(struct nfqd_cfgload *c, config_setting_t *s)
+{
+	struct nfqd_cidr	*v = c->cf->dnsl_servers;
+	config_setting_t	*e;
+	char			 why[256];
+	int			 i, n;
+
+	c->cf->dnsl_nservers = 0;
+	if (config_setting_type(s) == CONFIG_TYPE_STRING) {
+		n = 1;
+	} else if (config_setting_is_aggregate(s) &&
+	    config_setting_type(s) != CONFIG_TYPE_GROUP) {
+		n = config_setting_length(s);
+		if (n == 0) {
+			cerr(c, s, "an empty list learns from no server; leave "
+			    "servers out to learn from any, or set enabled = "
+			    "false");
+			return;
+		}
+		if (n > NFQD_DNSL_SERVERS_MAX) {
+			cerr(c, s, "%d addresses; at most %d", n,
+			    NFQD_DNSL_SERVERS_MAX);
+			return;
+		}
+	} else {
+		cerr(c, s, "must be an address or prefix (\"10.0.0.53\") or a "
+		    "list of them");
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		e = config_setting_type(s) == CONFIG_TYPE_STRING ? s :
+		    config_setting_get_elem(s, (unsigned)i);
+		if (config_setting_type(e) != CONFIG_TYPE_STRING) {
+			cerr(c, s, "element %d must be an address or prefix in "
+			    "double quotes", i + 1);
+			continue;
+		}
+		if (nfqd_cidr_parse(config_setting_get_string(e),
+		    &v[c->cf->dnsl_nservers], why, sizeof(why)) == -1) {
+			cerr(c, s, "%s", why);
+			continue;
+		}
+		c->cf->dnsl_nservers++;
+	}
+}
 
 /* Bytes or a size ("100M"): from one record of the largest packet to 1T. */
 static void

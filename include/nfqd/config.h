@@ -6,8 +6,11 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "nfqd/ruleset.h"
 #include "nfqd/verdict.h"
 
+/* dns_learn.servers: prefixes in the list. */
+#define NFQD_DNSL_SERVERS_MAX	32
 
 /*
  * The validated configuration.  Every field has a documented default (see
@@ -101,6 +104,9 @@ struct nfqd_config {
 	uint32_t	 dnsl_max_entries;	/* (address, name) entries */
 	uint32_t	 dnsl_min_ttl;		/* seconds: a TTL's floor */
 	uint32_t	 dnsl_max_ttl;		/* ... and cap */
+	/* dns_learn.servers: the servers learned from (0: any). */
+	struct nfqd_cidr dnsl_servers[NFQD_DNSL_SERVERS_MAX];
+	uint32_t	 dnsl_nservers;
 
 	struct nfqd_ruleset *rules;		/* NULL: none; owned */
 	bool		 rules_set;		/* the file says rules = ... */

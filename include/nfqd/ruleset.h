@@ -11,6 +11,7 @@
 
 #include <net/if.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "nfqd/verdict.h"
@@ -68,6 +69,20 @@ struct nfqd_cidr {
 	uint8_t		neg;		/* "!": must not match */
 	uint8_t		addr[16];
 };
+
+/*
+ * "10.0.0.0/8", "!fd00::/8", "192.0.2.1" into *out: 0, or -1 with why
+ * (wlen bytes) saying what is wrong (rulevals.c).
+ */
+int	nfqd_cidr_parse(const char *str, struct nfqd_cidr *out, char *why,
+	    size_t wlen);
+/*
+ * Whether addr (of family) matches the list v[0..n): it is in one of its
+ * positive prefixes (or the list has none) and in none of its negative
+ * ones (match.c).
+ */
+bool	nfqd_cidrs_match(const struct nfqd_cidr *v, uint32_t n,
+	    uint8_t family, const uint8_t *addr);
 
 /* A port range (a single port: lo == hi). */
 struct nfqd_prange {

@@ -146,7 +146,8 @@ struct nfqd_slot_stats {
 	uint64_t	dns_evictions;	/* live entries given up for room */
 	uint64_t	dns_expiries;	/* entries reclaimed past their TTL */
 	uint64_t	dns_refused;	/* answers not learned from: no query
-					   of theirs seen, or malformed */
+					   of theirs seen, malformed, or
+					   from a server not listed */
 	uint64_t	dns_busy;	/* table writes given up: a bucket's
 					   lock stayed held */
 	/* The capture file again (version 7): */

@@ -246,6 +246,17 @@ query_of(struct nfqd_dnsl_query *q, const struct nfqd_pkt *pi, bool reply,
 	memcpy(q->qname, qname, qlen + 1);
 }
 
+/*
+ * Whether the server at addr is one learned from (dns_learn.servers): an
+ * answer from another is refused, a query to another is not kept.
+ */
+static bool
+trusted(const struct nfqd_dnsl *d, uint8_t family, const uint8_t *addr)
+{
+	return d->nservers == 0 ||
+	    nfqd_cidrs_match(d->servers, d->nservers, family, addr);
+}
+
 static void
 answer(struct nfqd_dnsl *d, const struct nfqd_pkt *pi, const uint8_t *pay,
     size_t len, uint64_t now_ns)
@@ -261,6 +272,10 @@ answer(struct nfqd_dnsl *d, const struct nfqd_pkt *pi, const uint8_t *pay,
 	}
 	if (!learnable_type(a.qtype))
 		return;		/* never expected: nothing to say */
+	if (!trusted(d, pi->family, pi->saddr)) {
+		d->c.refused++;		/* not a server learned from */
+		return;
+	}
 	query_of(&q, pi, true, a.id, a.qtype, a.chain[0], a.chain_len[0]);
 	if (!nfqd_dnsl_take(d, &q, now_ns)) {
 		d->c.refused++;		/* no query of ours: unsolicited */
@@ -286,7 +301,8 @@ message(struct nfqd_dnsl *d, const struct nfqd_pkt *pi, const uint8_t *msg,
 		answer(d, pi, msg, len, now_ns);
 		return;
 	}
-	if (pi->dport != DNS_PORT || (msg[2] & 0x80))
+	if (pi->dport != DNS_PORT || (msg[2] & 0x80) ||
+	    !trusted(d, pi->family, pi->daddr))
 		return;
 	if (nfqd_dns_msg_parse(msg, len, &m) != NFQD_L7_DONE ||
 	    m.opcode != 0 || m.qdcount != 1 || m.qclass != C_IN ||

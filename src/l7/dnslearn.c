@@ -159,6 +159,15 @@ nfqd_dnsl_init(struct nfqd_dnsl *d, struct nfqd_dnsl_tab *t, uint32_t min_ttl,
 	d->self = self;
 }
 
+void
+nfqd_dnsl_servers(struct nfqd_dnsl *d, const struct nfqd_cidr *v, uint32_t n)
+{
+	if (n > NFQD_DNSL_SERVERS_MAX)
+		n = NFQD_DNSL_SERVERS_MAX;
+	memcpy(d->servers, v, n * sizeof(*v));
+	d->nservers = n;
+}
+
 int
 nfqd_dnsl_tcp_init(struct nfqd_dnsl *d)
 {

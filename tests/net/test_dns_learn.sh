@@ -12,6 +12,8 @@
 # side, so that it is queued like dnsmasq's) is refused, counted, and its
 # address is not learned.  Then a worker killed while it writes the table
 # (nfqd-faults): the master repairs the bucket and the successor learns.
+# Last, dns_learn.servers: an answer from a server not listed teaches
+# nothing; after a reload that lists it, the same answer does.
 . "$(dirname "$0")/lib.sh"
 
 PY=/usr/bin/python3	# Debian's, with scapy
@@ -280,4 +282,47 @@ check "faults: no write given up" "$(ctr dns_busy)" 0
 check "faults: one worker died" "$(ctr restarts)" 1
 stop_nfqd
 check "faults: nfqd exits 0" "$NFQD_STATUS" 0
+
+# dns_learn.servers: only the servers listed teach.  The sender's dnsmasq
+# ($A1) alone listed: dig's server ($A2) answers, nothing is learned, the
+# answer counts in dns_refused, and blocked.example's address passes.
+# Reloaded with the /24 of both listed and $A1 left out by "!": the same
+# answer teaches, and the address is dropped.
+NFQD=$TOP/${NFQD_BUILD:-build}/nfqd
+srv_conf() {
+	write_conf "$conf" 'queue: { balance = "0:1"; };' \
+	    "dns_learn = { enabled = true; max_entries = 1024; min_ttl = 1; max_ttl = $TTL; servers = $1; };" \
+	    "rules = (
+  { name = \"learned\"; dst_name = \"blocked.example\"; verdict = \"drop\"; }
+);"
+}
+srv_conf "\"$A1\""
+: >"$TMP/nfqd.log"
+start_nfqd "$conf" 2 || finish
+check "servers: dig blocked.example A" "$(resolve blocked.example A)" $B4
+# At once: a wrong entry would live max_ttl ($TTL s), less than a wait.
+check "servers: an answer from a server not listed: $B4 passes" \
+    "$(tcp $B4)" pass
+wait_eq 10 1 ctr dns_refused ||
+    fail "servers: dns_refused: got $(ctr dns_refused), want 1"
+check "servers: ... refused" "$(ctr dns_refused)" 1
+check "servers: ... nothing learned" "$(ctr dns_learned)" 0
+srv_conf "[\"${A2%.*}.0/24\", \"!$A1\"]"
+reloaded() { grep -c "reloaded: " "$TMP/nfqd.log"; }
+old=$(workers_of "$NFQD_PID")
+kill -HUP "$NFQD_PID"
+wait_eq 10 1 reloaded || fail "servers: reload not logged"
+wait_until 10 fresh_workers "$NFQD_PID" 2 "$old" ||
+    fail "servers: workers not replaced"
+check "servers: reloaded, workers replaced" \
+    "$(fresh_workers "$NFQD_PID" 2 "$old" && echo yes)" yes
+check "servers: dig blocked.example A again" "$(resolve blocked.example A)" $B4
+check "servers: an answer from a server in the prefix: $B4 dropped" \
+    "$(tcp $B4)" drop
+wait_eq 10 1 ctr dns_learned ||
+    fail "servers: dns_learned: got $(ctr dns_learned), want 1"
+check "servers: ... learned" "$(ctr dns_learned)" 1
+check "servers: ... none refused since" "$(ctr dns_refused)" 1
+stop_nfqd
+check "servers: nfqd exits 0" "$NFQD_STATUS" 0
 finish

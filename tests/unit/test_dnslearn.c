@@ -1190,6 +1190,158 @@ test_rule(void)
 	nfqd_dnsl_destroy(t);
 }
 
+/*
+ * dns_learn.servers: only answers from the servers listed are learned
+ * from.  A client that asks its own server (which may say anything: a
+ * blocked name at an address others use, or a CNAME onto one) teaches
+ * nothing; its answers count in dns_refused.
+ */
+static void
+test_servers(void)
+{
+	static const char	text[] =
+	    "queue = { balance = \"0:0\"; };\n"
+	    "dns_learn = { enabled = true;\n"
+	    "  servers = [\"10.9.0.0/24\", \"!10.9.0.66\", \"2001:db8::53\"];"
+	    " };\n";
+	static const struct {
+		const char	*text, *want;
+		int		 line;
+	} bad[] = {
+		{ "servers = [];", "an empty list learns from no server", 2 },
+		{ "servers = (\"10.0.0.53\", 53);", "element 2 must be an "
+		  "address or prefix in double quotes", 2 },
+		{ "servers = \"10.0.0.1/8\";", "\"10.0.0.1/8\" has host bits "
+		  "set; did you mean \"10.0.0.0/8\"?", 2 },
+		{ "servers = \"resolver\";", "\"resolver\" is not an IPv4 or "
+		  "IPv6 address", 2 },
+		{ "servers = { a = 1; };", "must be an address or prefix", 2 },
+		{ "servers = 53;", "must be an address or prefix", 2 },
+	};
+	struct nfqd_config	 cf;
+	struct unit_reports	 rs;
+	struct nfqd_engine	 e;
+	struct nfqd_dnsl_tab	*t = nfqd_dnsl_create(1024, 5);
+	struct msg		 m;
+	char			 conf[4096];
+	size_t			 i, k, n;
+	const uint64_t		 ns = 7000000000000ull;
+	const uint32_t		 s = (uint32_t)(ns / 1000000000ull);
+	uint64_t		 ref;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(conf, sizeof(conf), "queue = { balance = \"0:0\"; };"
+		    "\ndns_learn = { enabled = true; %s };\n", bad[i].text);
+		memset(&rs, 0, sizeof(rs));
+		CHECK(nfqd_config_load_text(&cf, "s.conf", conf, strlen(conf),
+		    NULL, unit_collect, &rs) != 0 && rs.n == 1 &&
+		    rs.r[0].line == bad[i].line &&
+		    strstr(rs.r[0].msg, "dns_learn.servers: ") != NULL &&
+		    strstr(rs.r[0].msg, bad[i].want) != NULL,
+		    unit_fmt("servers: %s refused: %s", bad[i].text,
+		    rs.n > 0 ? rs.r[0].msg : "(no error)"));
+	}
+	for (k = NFQD_DNSL_SERVERS_MAX; k <= NFQD_DNSL_SERVERS_MAX + 1; k++) {
+		n = (size_t)snprintf(conf, sizeof(conf), "queue = { balance = "
+		    "\"0:0\"; };\ndns_learn = { servers = [");
+		for (i = 0; i < k; i++)
+			n += (size_t)snprintf(conf + n, sizeof(conf) - n,
+			    "%s\"10.0.%zu.53\"", i > 0 ? ", " : "", i);
+		snprintf(conf + n, sizeof(conf) - n, "]; };\n");
+		memset(&rs, 0, sizeof(rs));
+		if (k > NFQD_DNSL_SERVERS_MAX) {
+			CHECK(nfqd_config_load_text(&cf, "s.conf", conf,
+			    strlen(conf), NULL, unit_collect, &rs) != 0 &&
+			    rs.n == 1 && strstr(rs.r[0].msg,
+			    "33 addresses; at most 32") != NULL,
+			    "servers: 33 refused");
+		} else if (CHECK(nfqd_config_load_text(&cf, "s.conf", conf,
+		    strlen(conf), NULL, unit_collect, &rs) == 0,
+		    "servers: 32 taken")) {
+			CHECK_UINT_EQ(cf.dnsl_nservers, 32, "servers: ... all");
+			nfqd_config_free(&cf);
+		}
+	}
+
+	memset(&rs, 0, sizeof(rs));
+	if (!CHECK(nfqd_config_load_text(&cf, "servers.conf", text,
+	    strlen(text), NULL, unit_collect, &rs) == 0, "servers: loads") ||
+	    !CHECK(t != NULL, "servers: table"))
+		return;
+	CHECK_UINT_EQ(cf.dnsl_nservers, 3, "servers: three prefixes");
+	if (!CHECK(nfqd_engine_init(&e, &cf, cf.rules, NULL, NULL, NULL, 0) ==
+	    0, "servers: engine")) {
+		nfqd_config_free(&cf);
+		return;
+	}
+	nfqd_engine_dnsl(&e, t, &cf, 1);
+
+	/* A server listed. */
+	question(&m, 1, "a.example");
+	dgram(&e.dnsl, "10.1.0.2", 41000, "10.9.0.1", 53, &m, ns);
+	reply(&m, 1, "a.example", "192.0.2.1");
+	dgram(&e.dnsl, "10.9.0.1", 53, "10.1.0.2", 41000, &m, ns + 1);
+	CHECK_STR_EQ(names(&e.dnsl, AF_INET, v4("192.0.2.1"), s), "a.example",
+	    "servers: an answer from a server in a prefix listed: learned");
+	CHECK_UINT_EQ(e.dnsl.c.refused, 0, "servers: ... none refused");
+
+	/* The client's own server, outside the list, names a blocked name
+	   at an address others use: nothing learned. */
+	question(&m, 2, "blocked.example");
+	dgram(&e.dnsl, "10.1.0.2", 41001, "203.0.113.5", 53, &m, ns);
+	reply(&m, 2, "blocked.example", "192.0.2.2");
+	dgram(&e.dnsl, "203.0.113.5", 53, "10.1.0.2", 41001, &m, ns + 1);
+	CHECK_STR_EQ(names(&e.dnsl, AF_INET, v4("192.0.2.2"), s), "",
+	    "servers: an answer from a server not listed: not learned");
+	CHECK_UINT_EQ(e.dnsl.c.refused, 1, "servers: ... refused, counted");
+
+	/* One taken out of a prefix by "!". */
+	ref = e.dnsl.c.refused;
+	question(&m, 3, "c.example");
+	dgram(&e.dnsl, "10.1.0.2", 41002, "10.9.0.66", 53, &m, ns);
+	reply(&m, 3, "c.example", "192.0.2.3");
+	dgram(&e.dnsl, "10.9.0.66", 53, "10.1.0.2", 41002, &m, ns + 1);
+	CHECK_STR_EQ(names(&e.dnsl, AF_INET, v4("192.0.2.3"), s), "",
+	    "servers: a server excluded by \"!\": not learned");
+	CHECK_UINT_EQ(e.dnsl.c.refused - ref, 1, "servers: ... refused");
+
+	/* A query to a server not listed is not kept: the same answer from
+	   a listed server, spoofed or not, matches nothing. */
+	ref = e.dnsl.c.refused;
+	question(&m, 4, "d.example");
+	dgram(&e.dnsl, "10.1.0.2", 41003, "203.0.113.5", 53, &m, ns);
+	reply(&m, 4, "d.example", "192.0.2.4");
+	dgram(&e.dnsl, "10.9.0.1", 53, "10.1.0.2", 41003, &m, ns + 1);
+	CHECK_STR_EQ(names(&e.dnsl, AF_INET, v4("192.0.2.4"), s), "",
+	    "servers: a listed server's answer to a query sent elsewhere: "
+	    "not learned");
+	CHECK_UINT_EQ(e.dnsl.c.refused - ref, 1, "servers: ... refused");
+	nfqd_engine_free(&e);
+	nfqd_config_free(&cf);
+
+	/* Without servers: any, as before. */
+	memset(&rs, 0, sizeof(rs));
+	snprintf(conf, sizeof(conf), "queue = { balance = \"0:0\"; };\n"
+	    "dns_learn = { enabled = true; };\n");
+	if (!CHECK(nfqd_config_load_text(&cf, "any.conf", conf, strlen(conf),
+	    NULL, unit_collect, &rs) == 0, "servers: none: loads"))
+		return;
+	if (CHECK(nfqd_engine_init(&e, &cf, cf.rules, NULL, NULL, NULL, 0) ==
+	    0, "servers: none: engine")) {
+		nfqd_engine_dnsl(&e, t, &cf, 1);
+		question(&m, 5, "e.example");
+		dgram(&e.dnsl, "10.1.0.2", 41004, "203.0.113.5", 53, &m, ns);
+		reply(&m, 5, "e.example", "192.0.2.5");
+		dgram(&e.dnsl, "203.0.113.5", 53, "10.1.0.2", 41004, &m,
+		    ns + 1);
+		CHECK_STR_EQ(names(&e.dnsl, AF_INET, v4("192.0.2.5"), s),
+		    "e.example", "servers: none set: any server learned from");
+		nfqd_engine_free(&e);
+	}
+	nfqd_config_free(&cf);
+	nfqd_dnsl_destroy(t);
+}
+
 int
 main(void)
 {
@@ -1204,5 +1356,6 @@ main(void)
 	test_tcp();
 	test_tcp_streams();
 	test_rule();
+	test_servers();
 	return unit_done();
 }

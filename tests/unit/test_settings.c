@@ -114,6 +114,8 @@ static const struct {
 	{ "dns_learn.min_ttl", "dns_learn = { min_ttl = 5; };\n" BASE, NULL },
 	{ "dns_learn.max_ttl", "dns_learn = { max_ttl = 600; };\n" BASE,
 	    NULL },
+	{ "dns_learn.servers", "dns_learn = { servers = \"10.0.0.53\"; };\n"
+	    BASE, NULL },
 	{ "pcap.dir", "pcap = { dir = \"/tmp\"; };\n" BASE, NULL },
 	{ "pcap.max_bytes", "pcap = { max_bytes = \"1M\"; };\n" BASE, NULL },
 	{ "pcap.max_files", "pcap = { max_files = 3; };\n" BASE, NULL },

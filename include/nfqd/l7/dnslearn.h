@@ -40,7 +40,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "nfqd/config.h"
 #include "nfqd/l7/l7parse.h"
+#include "nfqd/ruleset.h"
 
 #define NFQD_DNSL_WAYS		8	/* entries per bucket: names per
 					   address at most */
@@ -70,7 +72,8 @@ struct nfqd_dnsl_counts {
 	uint64_t	expiries;	/* entries found past their TTL and
 					   reclaimed */
 	uint64_t	refused;	/* answers not learned from: no
-					   matching query, or malformed */
+					   matching query, malformed, or
+					   from a server not listed */
 	uint64_t	busy;		/* writes given up: lock held */
 };
 
@@ -84,6 +87,10 @@ struct nfqd_dnsl {
 	uint32_t		 min_ttl, max_ttl;	/* seconds */
 	uint32_t		 self;	/* lock word this process writes */
 	struct nfqd_dnsl_counts	 c;
+	/* dns_learn.servers: the servers whose answers are learned from
+	   (nservers 0: any), nfqd_dnsl_servers(). */
+	struct nfqd_cidr	 servers[NFQD_DNSL_SERVERS_MAX];
+	uint32_t		 nservers;
 };
 
 /* The names one lookup found (copied out of the table). */
@@ -111,6 +118,13 @@ size_t	nfqd_dnsl_mapped(const struct nfqd_dnsl_tab *t);
 
 void	nfqd_dnsl_init(struct nfqd_dnsl *d, struct nfqd_dnsl_tab *t,
 	    uint32_t min_ttl, uint32_t max_ttl, uint32_t self);
+/*
+ * Learn only from the servers that match v[0..n) (n <=
+ * NFQD_DNSL_SERVERS_MAX; 0, as after nfqd_dnsl_init(): any): queries to
+ * others are not kept, and their answers are refused.
+ */
+void	nfqd_dnsl_servers(struct nfqd_dnsl *d, const struct nfqd_cidr *v,
+	    uint32_t n);
 /*
  * The process's table of DNS-over-TCP streams (allocates; call it before
  * the sandbox, as getrandom() seeds its hash).  0, or -1 with errno:
