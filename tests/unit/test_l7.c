@@ -225,6 +225,69 @@ test_evasions(void)
  * harmless hello's bytes 1..n in a RST, its byte 0 after, then a blocked
  * hello's bytes 1..m complete the blocked one.
  */
+/*
+ * TLS alert records before the ClientHello.  Go's crypto/tls server takes
+ * an alert record as a connection's first (besides a handshake record:
+ * readRecordOrCCS(), "first record does not look like a TLS handshake"),
+ * with any version below 0x1000, and steps over warning alerts there (up
+ * to 16, maxUselessRecords), then reads the hello after them and answers
+ * for its server name; BoringSSL's server steps over 4 (kMaxWarningAlerts).
+ * No client sends an alert before its hello.  The stream does not start
+ * with a handshake record, so it was read as no TLS ("none") and the
+ * blocked name reached the server.
+ */
+static void
+test_alert_first(void)
+{
+	static const uint8_t	 warn[] = { 21, 3, 1, 0, 2, 1, 90 };
+	static const uint8_t	 v0001[] = { 21, 0, 1, 0, 2, 1, 90 };
+	static const struct {
+		const uint8_t	*rec;
+		unsigned	 count;		/* records before the hello */
+		bool		 apart;		/* the records in a segment of
+						   their own */
+		const char	*what;
+	} rows[] = {
+		{ warn, 1, false, "a warning alert and a blocked hello, one "
+		    "segment" },
+		{ warn, 1, true, "a warning alert, then a blocked hello" },
+		{ warn, 16, false, "16 warning alerts, then a blocked hello" },
+		{ v0001, 1, false, "an alert of record version 0x0001, then a "
+		    "blocked hello" },
+	};
+	struct run	 r;
+	uint8_t		 b[800];
+	size_t		 i, j, k, n;
+	uint16_t	 port = 3900;
+	const char	*w;
+
+	if (!setup(&r, ""))
+		return;
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++, port++) {
+		for (j = k = 0; j < rows[i].count; j++, k += 7)
+			memcpy(b + k, rows[i].rec, 7);
+		n = k + hello(b + k, "blocked.example");
+		syn(&r, port, 100);
+		if (rows[i].apart) {
+			w = part(&r, port, 100, b, 0, k, 0, 0, false);
+			CHECKF(strcmp(w, "accept") != 0, rows[i].what,
+			    "the alert alone: %s", w);
+			w = part(&r, port, 100, b, k, n - k, 0, 0, false);
+		} else {
+			w = part(&r, port, 100, b, 0, n, 0, 0, false);
+		}
+		CHECKF(strcmp(w, "l7_error") == 0, rows[i].what,
+		    "got %s, expected l7_error (Go's server reads the name)",
+		    w);
+	}
+	/* A stream that only starts with byte 21 is no alert: read as before. */
+	memcpy(b, "\x15\x41zz\r\n", 6);
+	syn(&r, port, 100);
+	CHECK_STR_EQ(part(&r, port, 100, b, 0, 6, 0, 0, false), "accept",
+	    "21 then bytes that are no alert record: no TLS, accepted");
+	teardown(&r);
+}
+
 static void
 test_rst_payload(void)
 {
@@ -2462,6 +2525,7 @@ main(void)
 	test_whole();
 	test_segments();
 	test_evasions();
+	test_alert_first();
 	test_rst_payload();
 	test_name_port();
 	test_sport53();
