@@ -20,6 +20,31 @@
 #include "l7int.h"
 
 /*
+ * Whether buf[0..len) starts with the header of a TLS alert record of
+ * two bytes (BAD), or with what could still be one (MORE; NOT when it
+ * cannot).  Go's crypto/tls server takes an alert record as a
+ * connection's first (with any version below 0x1000) and steps over
+ * warning alerts there, up to 16, reading the ClientHello after them;
+ * BoringSSL's server steps over 4.  The TLS parser reads a hello only
+ * from a handshake record at byte 0, so such a stream was no TLS to nfqd
+ * and its hello passed unread.  No client sends an alert before its
+ * hello: refused.  Bytes 3 and 4, the length 2, keep apart the streams
+ * of other protocols that start with byte 21 (a little-endian length of
+ * 21 + 256 k, as MongoDB's, has 0 there).
+ */
+static enum nfqd_l7_res
+alert_first(const uint8_t *buf, size_t len)
+{
+	static const uint8_t	want[5] = { 21, 0, 0, 0, 2 };
+	size_t			i;
+
+	for (i = 0; i < len && i < sizeof(want); i++)
+		if (i == 1 ? buf[i] >= 0x10 : i != 2 && buf[i] != want[i])
+			return NFQD_L7_NOT;
+	return len >= sizeof(want) ? NFQD_L7_BAD : NFQD_L7_MORE;
+}
+
+/*
  * The client's first bytes, buf[0..len): on port 53 DNS over TCP (which
  * is never NOT: every stream there is read as DNS, and one that cannot
  * be is BAD), elsewhere TLS, then
@@ -60,6 +85,11 @@ parse_stream(struct nfqd_l7 *l, const uint8_t *buf, size_t len, bool dns,
 			res = NFQD_L7_BAD;
 		if (res != NFQD_L7_NOT)
 			goto out;
+	}
+	/* An alert before the hello (alert_first()): 5 bytes tell. */
+	if ((res = alert_first(buf, len)) != NFQD_L7_NOT) {
+		*need = 5;
+		goto out;
 	}
 	res = l->ja4 ? nfqd_tls_hello_parse(buf, len, &h) :
 	    nfqd_tls_hello_parse_noja4(buf, len, &h);
