@@ -2344,12 +2344,12 @@ test_dport53(void)
 	static const char	get[] = "GET / HTTP/1.1\r\nHost: "
 				    "blocked.example\r\n\r\n";
 	static const char	pri[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
-	/* 16 00: a query of 5,632 bytes is waited for (its start here) */
-	static const uint8_t	long16[] = { 0x16, 0x00, 0x12, 0x34, 0x01 };
+	/* 16 10: a query of 5,650 bytes is waited for (its start here) */
+	static const uint8_t	long16[] = { 0x16, 0x10, 0x12, 0x34, 0x01 };
 	/* 3f fe: 16,382, the longest a buffer holds with its length */
 	static const uint8_t	longest[] = { 0x3f, 0xfe, 0x12, 0x34 };
 	static const uint8_t	over[] = { 0x3f, 0xff, 0x12, 0x34 };
-	uint8_t			hb[600];
+	uint8_t			hb[600], hv[600], ha[600];
 	struct {
 		const char	*name;
 		const uint8_t	*b;
@@ -2357,6 +2357,16 @@ test_dport53(void)
 		const char	*whole, *bytes;
 	} rows[] = {
 		{ "a blocked hello", hb, 0, "l7_error", "l7_error" },
+		/*
+		 * Go's crypto/tls server takes a first record of any
+		 * version below 0x1000, and an alert there (warning alerts
+		 * stepped over): 16 00 and 15 03 were lengths of queries
+		 * nfqd waited for, passing the hello after them pending.
+		 */
+		{ "a blocked hello in a record of version 0x0001", hv, 0,
+		  "l7_error", "l7_error" },
+		{ "a warning alert, then a blocked hello", ha, 0, "l7_error",
+		  "l7_error" },
 		{ "a blocked HTTP request", (const uint8_t *)get,
 		  sizeof(get) - 1, "l7_error", "l7_error" },
 		{ "the HTTP/2 preface", (const uint8_t *)pri, sizeof(pri) - 1,
@@ -2368,7 +2378,7 @@ test_dport53(void)
 		  "pending" },
 		{ "a query for blocked.example", qb, sizeof(qb), "drop",
 		  "drop" },
-		{ "the start of a query of 5,632 bytes", long16,
+		{ "the start of a query of 5,650 bytes", long16,
 		  sizeof(long16), "pending", "pending" },
 		{ "the start of a query of 16,382 bytes", longest,
 		  sizeof(longest), "pending", "pending" },
@@ -2381,6 +2391,11 @@ test_dport53(void)
 	uint16_t		sport = 41000;
 
 	rows[0].n = hello(hb, "blocked.example");
+	rows[1].n = hello(hv, "blocked.example");
+	hv[1] = 0;
+	hv[2] = 1;
+	memcpy(ha, "\x15\x03\x01\x00\x02\x01\x5a", 7);
+	rows[2].n = 7 + hello(ha + 7, "blocked.example");
 	if (!setup(&r, ""))
 		return;
 	for (i = 0; i < NFQD_ARRAY_SIZE(rows); i++) {
