@@ -74,14 +74,18 @@ parse_stream(struct nfqd_l7 *l, const uint8_t *buf, size_t len, bool dns,
 		/*
 		 * Bytes that are no DNS to wait for: a length no buffer
 		 * holds (a request's first letters, "GE", "PO", "PRI", read
-		 * as one: a query is short), or a TLS handshake record
-		 * (16 03), a hello to a TLS server on port 53.  Waiting
-		 * would pass them pending, unread, and the server would
-		 * read the name: refused now.
+		 * as one: a query is short), or a TLS handshake or alert
+		 * record (16 or 15, then a version below 0x1000: Go's
+		 * crypto/tls server takes any such first record, and
+		 * steps over warning alerts to the hello), a hello to a
+		 * TLS server on port 53.  Waiting would pass them pending,
+		 * unread, and the server would read the name: refused now
+		 * (queries of 5,376 to 5,391 and 5,632 to 5,647 bytes with
+		 * them).
 		 */
 		if (res == NFQD_L7_MORE && len >= 2 &&
 		    (*need > NFQD_REASM_MAX ||
-		    (buf[0] == 0x16 && buf[1] == 0x03)))
+		    ((buf[0] == 0x16 || buf[0] == 0x15) && buf[1] < 0x10)))
 			res = NFQD_L7_BAD;
 		if (res != NFQD_L7_NOT)
 			goto out;
