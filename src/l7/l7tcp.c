@@ -44,6 +44,47 @@ alert_first(const uint8_t *buf, size_t len)
 	return len >= sizeof(want) ? NFQD_L7_BAD : NFQD_L7_MORE;
 }
 
+/* Whether buf[0..len) starts with sig[0..n) (BAD), may still (MORE). */
+static enum nfqd_l7_res
+starts(const uint8_t *buf, size_t len, const uint8_t *sig, size_t n)
+{
+	if (memcmp(buf, sig, len < n ? len : n) != 0)
+		return NFQD_L7_NOT;
+	return len >= n ? NFQD_L7_BAD : NFQD_L7_MORE;
+}
+
+/*
+ * A PROXY protocol header (HAProxy's: v1 a "PROXY " line, v2 a 12-byte
+ * signature) where the first message should start (BAD), or what may
+ * still be one (MORE, *need the bytes that tell).  A server told to take
+ * one on a port (nginx's "listen ... proxy_protocol", HAProxy's
+ * accept-proxy, Envoy's filter) takes it from whoever connects and reads
+ * the hello or request after it, which nfqd does not read: such a stream
+ * passed as no protocol, its name unread.  Refused; nfqd belongs in front
+ * of the proxy that adds the header, not between it and its backends.
+ */
+static const uint8_t	proxy_v1[6] = { 'P', 'R', 'O', 'X', 'Y', ' ' };
+static const uint8_t	proxy_v2[12] = {
+	0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a
+};
+
+static enum nfqd_l7_res
+proxy_first(const uint8_t *buf, size_t len, uint32_t *need)
+{
+	enum nfqd_l7_res	r1, r2;
+
+	r1 = starts(buf, len, proxy_v1, sizeof(proxy_v1));
+	r2 = starts(buf, len, proxy_v2, sizeof(proxy_v2));
+	if (r1 == NFQD_L7_BAD || r2 == NFQD_L7_BAD)
+		return NFQD_L7_BAD;
+	if (r1 == NFQD_L7_MORE)
+		*need = sizeof(proxy_v1);
+	else if (r2 == NFQD_L7_MORE)
+		*need = sizeof(proxy_v2);
+	return r1 == NFQD_L7_MORE || r2 == NFQD_L7_MORE ? NFQD_L7_MORE :
+	    NFQD_L7_NOT;
+}
+
 /*
  * The client's first bytes, buf[0..len): on port 53 DNS over TCP (which
  * is never NOT: every stream there is read as DNS, and one that cannot
@@ -59,7 +100,7 @@ parse_stream(struct nfqd_l7 *l, const uint8_t *buf, size_t len, bool dns,
 	struct nfqd_tls_hello	h;
 	struct nfqd_http_req	r;
 	struct nfqd_dns_query	q;
-	enum nfqd_l7_res	res;
+	enum nfqd_l7_res	res, pr;
 	size_t			used;
 
 	*need = (uint32_t)len + 1;
@@ -87,6 +128,18 @@ parse_stream(struct nfqd_l7 *l, const uint8_t *buf, size_t len, bool dns,
 		    (*need > NFQD_REASM_MAX ||
 		    ((buf[0] == 0x16 || buf[0] == 0x15) && buf[1] < 0x10)))
 			res = NFQD_L7_BAD;
+		/*
+		 * A PROXY v2 header, read as a query of 3,338 bytes ("PR",
+		 * v1's, is over 16,382 above): its 12-byte signature tells,
+		 * asked again when it may be whole.
+		 */
+		if (res == NFQD_L7_MORE) {
+			pr = starts(buf, len, proxy_v2, sizeof(proxy_v2));
+			if (pr == NFQD_L7_BAD)
+				res = NFQD_L7_BAD;
+			else if (pr == NFQD_L7_MORE && *need > sizeof(proxy_v2))
+				*need = sizeof(proxy_v2);
+		}
 		if (res != NFQD_L7_NOT)
 			goto out;
 	}
@@ -95,6 +148,8 @@ parse_stream(struct nfqd_l7 *l, const uint8_t *buf, size_t len, bool dns,
 		*need = 5;
 		goto out;
 	}
+	if ((res = proxy_first(buf, len, need)) != NFQD_L7_NOT)
+		goto out;
 	res = l->ja4 ? nfqd_tls_hello_parse(buf, len, &h) :
 	    nfqd_tls_hello_parse_noja4(buf, len, &h);
 	if (res == NFQD_L7_DONE) {
