@@ -36,7 +36,7 @@ void
 nfqd_config_defaults(struct nfqd_config *cf)
 {
 	memset(cf, 0, sizeof(*cf));
-	nfqd_strlcpy(cf->pidfile, "/run/nfqd.pid", sizeof(cf->pidfile));
+	nfqd_strlcpy(cf->pidfile, "/run/nfqd/nfqd.pid", sizeof(cf->pidfile));
 	cf->log_syslog = false;
 	cf->log_level = LOG_INFO;
 	cf->sandbox = true;

@@ -154,7 +154,7 @@ snapshot() {
 	    /lib/systemd/system /usr/lib/systemd/system /etc/systemd/system \
 	    /var/lib/systemd/deb-systemd-helper-enabled \
 	    /var/lib/systemd/deb-systemd-helper-masked /usr/share/man/man8 \
-	    /usr/share/man/man5 /usr/share/doc/nfqd /run/nfqd /run/nfqd.pid \
+	    /usr/share/man/man5 /usr/share/doc/nfqd /run/nfqd \
 	    /var/lib/nfqd 2>/dev/null | sort
 	echo "passwd: $(getent passwd nfqd)"
 	echo "group: $(getent group nfqd)"
@@ -214,8 +214,7 @@ check "no nfqd started" "$(pgrep -f '^/usr/sbin/nfqd( |$)' | wc -l)" 0
 
 # A start as configured (user nfqd), in a network namespace of its own and
 # with its files in $TMP: unshare execs nfqd, so $! is the master.
-sed -e "s|\"/run/nfqd/|\"$TMP/|" -e "s|\"/run/nfqd.pid\"|\"$TMP/nfqd.pid\"|" \
-    /etc/nfqd/nfqd.conf >"$TMP/nfqd.conf"
+sed -e "s|\"/run/nfqd/|\"$TMP/|" /etc/nfqd/nfqd.conf >"$TMP/nfqd.conf"
 unshare -n /usr/sbin/nfqd -c "$TMP/nfqd.conf" >"$TMP/nfqd.log" 2>&1 &
 daemon=$!
 for _ in $(seq 100); do

@@ -94,7 +94,7 @@ test_defaults(void)
 	r = load(&cf, "queue = { };\n", NULL, &rs, path, sizeof(path));
 	CHECK(r == 0 && rs.n == 0, "an empty group loads");
 	CHECK_STR_EQ(cf.path, path, "default path is the file loaded");
-	CHECK_STR_EQ(cf.pidfile, "/run/nfqd.pid", "default pidfile");
+	CHECK_STR_EQ(cf.pidfile, "/run/nfqd/nfqd.pid", "default pidfile");
 	CHECK_STR_EQ(cf.user, "", "default user keeps root");
 	CHECK_INT_EQ(cf.uid, 0, "default uid");
 	CHECK_INT_EQ(cf.gid, 0, "default gid");
