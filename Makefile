@@ -64,6 +64,15 @@ $(B)/tests/test_top: tests/unit/test_top.c tests/unit/unit.h $(OBJS) \
 	$(CC) $(NFQD_CFLAGS) -Itests/unit -Isrc/nfqctl -o $@ $< \
 	    $(B)/ctl/topview.o $(OBJS) $(LDLIBS)
 
+# nfqctl's pidfile and configuration reading under test.
+CTL_TESTED = $(B)/ctl/control.o $(B)/ctl/paths.o
+
+$(B)/tests/test_ctl: tests/unit/test_ctl.c tests/unit/unit.h $(OBJS) \
+    $(CTL_TESTED)
+	@mkdir -p $(@D)
+	$(CC) $(NFQD_CFLAGS) -Itests/unit -Isrc/nfqctl -o $@ $< \
+	    $(CTL_TESTED) $(OBJS) $(LDLIBS)
+
 $(B)/%.o: src/%.c
 	@mkdir -p $(@D)
 	$(CC) $(NFQD_CFLAGS) -MMD -MP -c -o $@ $<

@@ -3,12 +3,14 @@
  * signal should do (a new generation in the counters region; the process
  * gone), so that the exit status says whether it happened.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -48,49 +50,127 @@ running(pid_t pid)
 	return 1;
 }
 
-/* The daemon's pid from its pidfile, or from the region without one. */
+/*
+ * Whether process pid has the file of fd open: the master keeps its
+ * counters region open for its whole life (its workers close it), so a
+ * process that does not is not that region's master, whatever its name.
+ * 1 yes, 0 no, -1 cannot tell (err says why).
+ */
+static int
+has_open(pid_t pid, int fd, char *err, size_t errlen)
+{
+	struct dirent	*de;
+	struct stat	 want, sb;
+	char		 path[64];
+	DIR		*d;
+	int		 found = 0;
+
+	if (fstat(fd, &want) == -1) {
+		snprintf(err, errlen, "fstat: %s", strerror(errno));
+		return -1;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	if ((d = opendir(path)) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	while (!found && (de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		/* Followed, the link is the open file itself. */
+		if (fstatat(dirfd(d), de->d_name, &sb, 0) == 0 &&
+		    sb.st_dev == want.st_dev &&
+		    sb.st_ino == want.st_ino)
+			found = 1;
+	}
+	closedir(d);
+	return found;
+}
+
+/*
+ * No pidfile (a daemon started with another -p, or one that removed it):
+ * the region's master_pid, if that process runs and has the region open,
+ * so that a region left behind never gets a stranger signalled.
+ */
 static pid_t
-daemon_pid(struct nfqctl *c)
+region_pid(struct nfqctl *c)
 {
 	struct nfqd_shm	 shm;
-	char		 buf[32], err[4400], *end;
+	char		 err[4400];
+	pid_t		 pid;
+	int		 r;
+
+	if (c->shm == NULL && nfqctl_paths(c, NFQCTL_NEED_SHM) == -1) {
+		fprintf(stderr, "nfqctl: %s: %s (is nfqd running?)\n",
+		    c->pidfile, strerror(ENOENT));
+		return -1;
+	}
+	if (nfqd_shm_open_ro(&shm, c->shm, err, sizeof(err)) == -1) {
+		fprintf(stderr, "nfqctl: %s: %s; %s\n", c->pidfile,
+		    strerror(ENOENT), err);
+		return -1;
+	}
+	pid = (pid_t)NFQD_LOAD(&shm.hdr->master_pid);
+	if (pid <= 1 || !running(pid)) {
+		fprintf(stderr, "nfqctl: %s: %s; %s: left by nfqd %d, which "
+		    "is not running\n", c->pidfile, strerror(ENOENT), c->shm,
+		    (int)pid);
+		nfqd_shm_close(&shm);
+		return -1;
+	}
+	r = has_open(pid, shm.fd, err, sizeof(err));
+	nfqd_shm_close(&shm);
+	if (r == -1) {
+		fprintf(stderr, "nfqctl: %s: %s; cannot tell whether process "
+		    "%d is the master of %s: %s\n", c->pidfile,
+		    strerror(ENOENT), (int)pid, c->shm, err);
+		return -1;
+	}
+	if (r == 0) {
+		fprintf(stderr, "nfqctl: %s: %s; %s names process %d as its "
+		    "master, but that process does not have it open (a region "
+		    "left behind?): nothing sent\n", c->pidfile,
+		    strerror(ENOENT), c->shm, (int)pid);
+		return -1;
+	}
+	fprintf(stderr, "nfqctl: %s: %s; nfqd %d instead, the master of %s\n",
+	    c->pidfile, strerror(ENOENT), (int)pid, c->shm);
+	return pid;
+}
+
+pid_t
+nfqctl_daemon_pid(struct nfqctl *c)
+{
+	char		 buf[32], *end;
 	long		 v;
 	ssize_t		 n;
 	pid_t		 pid;
 	int		 fd;
 
-	if (c->pidfile[0] == '\0') {
-		if (nfqd_shm_open_ro(&shm, c->shm, err, sizeof(err)) == -1) {
-			fprintf(stderr, "nfqctl: no pidfile configured and %s\n",
-			    err);
-			return -1;
-		}
-		pid = (pid_t)NFQD_LOAD(&shm.hdr->master_pid);
-		nfqd_shm_close(&shm);
-	} else {
-		if ((fd = open(c->pidfile, O_RDONLY | O_NOFOLLOW |
-		    O_NONBLOCK | O_CLOEXEC)) == -1) {
-			fprintf(stderr, "nfqctl: %s: %s (is nfqd running?)\n",
-			    c->pidfile, strerror(errno));
-			return -1;
-		}
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		buf[n > 0 ? n : 0] = '\0';
-		errno = 0;
-		v = strtol(buf, &end, 10);
-		if (errno != 0 || end == buf || (*end != '\n' && *end != '\0') ||
-		    v <= 1 || v > 0x7fffffff) {
-			fprintf(stderr, "nfqctl: %s: no pid in it\n",
-			    c->pidfile);
-			return -1;
-		}
-		pid = (pid_t)v;
+	if (c->pidfile == NULL && nfqctl_paths(c, NFQCTL_NEED_PIDFILE) == -1)
+		return -1;
+	if ((fd = open(c->pidfile, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC)) == -1) {
+		if (errno == ENOENT)
+			return region_pid(c);
+		fprintf(stderr, "nfqctl: %s: %s (is nfqd running?)\n",
+		    c->pidfile, strerror(errno));
+		return -1;
 	}
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	errno = 0;
+	v = strtol(buf, &end, 10);
+	if (errno != 0 || end == buf || (*end != '\n' && *end != '\0') ||
+	    v <= 1 || v > 0x7fffffff) {
+		fprintf(stderr, "nfqctl: %s: no pid in it\n", c->pidfile);
+		return -1;
+	}
+	pid = (pid_t)v;
 	if (!running(pid)) {
 		fprintf(stderr, "nfqctl: nfqd (pid %d, from %s) is not "
-		    "running\n", (int)pid, c->pidfile[0] != '\0' ?
-		    c->pidfile : c->shm);
+		    "running\n", (int)pid, c->pidfile);
 		return -1;
 	}
 	return pid;
@@ -116,8 +196,8 @@ nfqctl_reload(struct nfqctl *c)
 	pid_t		 pid;
 	long		 waited;
 
-	/* The configuration was loaded, so it is valid: nfqd should take it. */
-	if ((pid = daemon_pid(c)) == -1)
+	/* The configuration was checked, so nfqd should take it. */
+	if ((pid = nfqctl_daemon_pid(c)) == -1)
 		return NFQCTL_FAIL;
 	if (nfqd_shm_open_ro(&shm, c->shm, err, sizeof(err)) == -1) {
 		fprintf(stderr, "nfqctl: %s\n", err);
@@ -152,7 +232,7 @@ nfqctl_stop(struct nfqctl *c)
 	pid_t	pid;
 	long	waited;
 
-	if ((pid = daemon_pid(c)) == -1)
+	if ((pid = nfqctl_daemon_pid(c)) == -1)
 		return NFQCTL_FAIL;
 	if (signal_daemon(pid, SIGTERM) == -1)
 		return NFQCTL_FAIL;

@@ -21,14 +21,17 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp,
-"usage: nfqctl [-c FILE] [-s SHM] COMMAND [ARGS]\n"
+"usage: nfqctl [-c FILE] [-s SHM] [-p PIDFILE] COMMAND [ARGS]\n"
 "       nfqctl -h | -V\n"
 "\n"
 "  -c, --config FILE   nfqd's configuration, default %s:\n"
-"                      the counters region (stats.shm) and the pidfile\n"
-"                      (daemon.pidfile)\n"
-"  -s, --shm SHM       the counters region itself (the configuration is\n"
-"                      then not read for stats, rules and metrics)\n"
+"                      only the counters region (stats.shm) and the\n"
+"                      pidfile (daemon.pidfile) are read from it, but\n"
+"                      for reload, which checks it all first\n"
+"  -s, --shm SHM       the counters region itself\n"
+"  -p, --pidfile PIDFILE\n"
+"                      nfqd's pidfile itself (as nfqd -p); without one,\n"
+"                      reload and stop signal the region's master\n"
 "  -h, --help          this text\n"
 "  -V, --version       print the version\n"
 "\n"
@@ -51,8 +54,8 @@ usage(FILE *fp)
 "                      workers, h t o the rules.  --batch (or stdout not a\n"
 "                      terminal): plain text frames, N of them (default:\n"
 "                      no end)\n"
-"  reload              SIGHUP to nfqd; waits until it has loaded the\n"
-"                      configuration (up to 10 s)\n"
+"  reload              checks the configuration, then SIGHUP to nfqd;\n"
+"                      waits until it has loaded it (up to 10 s)\n"
 "  stop                SIGTERM to nfqd; waits until it has exited (30 s)\n"
 "  check FILE          check a configuration file, as nfqd -t\n"
 "\n"
@@ -82,12 +85,15 @@ nfqctl_load_config(struct nfqctl *c)
 		free(cf);
 		return -1;
 	}
-	nfqd_strlcpy(c->pidfile, cf->pidfile, sizeof(c->pidfile));
+	if (c->pidfile == NULL) {
+		nfqd_strlcpy(c->pidfile_buf, cf->pidfile,
+		    sizeof(c->pidfile_buf));
+		c->pidfile = c->pidfile_buf;
+	}
 	if (c->shm == NULL) {
 		nfqd_strlcpy(c->shm_buf, cf->shm_path, sizeof(c->shm_buf));
 		c->shm = c->shm_buf;
 	}
-	c->have_config = 1;
 	nfqd_config_free(cf);
 	free(cf);
 	return 0;
@@ -169,7 +175,7 @@ show(struct nfqctl *c, enum view v, uint32_t max_rules)
 	char			err[8300];
 	int			rc = NFQCTL_OK;
 
-	if (c->shm == NULL && nfqctl_load_config(c) == -1)
+	if (nfqctl_paths(c, NFQCTL_NEED_SHM) == -1)
 		return NFQCTL_FAIL;
 	if (nfqd_snapshot_open(&sn, c->shm, err, sizeof(err)) == -1 ||
 	    nfqd_snapshot_take(&sn, NFQD_PROCFS_PATH, err, sizeof(err)) ==
@@ -283,12 +289,19 @@ command(struct nfqctl *c, int argc, char *argv[])
 		return show(c, RULES, 0);
 	if (strcmp(cmd, "metrics") == 0)
 		return show(c, METRICS, (uint32_t)max_rules);
-	if (strcmp(cmd, "reload") == 0 || strcmp(cmd, "stop") == 0) {
-		/* The pidfile is in the configuration, which must load. */
+	if (strcmp(cmd, "reload") == 0) {
+		/*
+		 * nfqd would refuse an invalid file and keep running the
+		 * old one: say what is wrong now, as nfqd -t, and send
+		 * nothing.
+		 */
 		if (nfqctl_load_config(c) == -1)
 			return NFQCTL_FAIL;
-		return cmd[0] == 'r' ? nfqctl_reload(c) : nfqctl_stop(c);
+		return nfqctl_reload(c);
 	}
+	/* Only the pidfile (and the region without one): see paths.c. */
+	if (strcmp(cmd, "stop") == 0)
+		return nfqctl_stop(c);
 	fprintf(stderr, "nfqctl: unknown command: %s\n", cmd);
 	usage(stderr);
 	return NFQCTL_USAGE;
@@ -300,6 +313,7 @@ main(int argc, char *argv[])
 	static const struct option longopts[] = {
 		{ "config",	required_argument, NULL, 'c' },
 		{ "shm",	required_argument, NULL, 's' },
+		{ "pidfile",	required_argument, NULL, 'p' },
 		{ "help",	no_argument,	   NULL, 'h' },
 		{ "version",	no_argument,	   NULL, 'V' },
 		{ NULL,		0,		   NULL, 0 }
@@ -310,7 +324,7 @@ main(int argc, char *argv[])
 	memset(&c, 0, sizeof(c));
 	c.config = NFQD_DEFAULT_CONFIG;
 	/* "+": options after the command are the command's. */
-	while ((ch = getopt_long(argc, argv, "+c:s:hV", longopts, NULL)) !=
+	while ((ch = getopt_long(argc, argv, "+c:s:p:hV", longopts, NULL)) !=
 	    -1) {
 		switch (ch) {
 		case 'c':
@@ -318,6 +332,9 @@ main(int argc, char *argv[])
 			break;
 		case 's':
 			c.shm = optarg;
+			break;
+		case 'p':
+			c.pidfile = optarg;
 			break;
 		case 'h':
 			usage(stdout);

@@ -1,23 +1,48 @@
 #ifndef NFQCTL_H
 #define NFQCTL_H
 
+#include <sys/types.h>
+
+#include "nfqd/config.h"
+
 /* Exit statuses (nfqctl -h, docs/nfqctl.md). */
 #define NFQCTL_OK	0
 #define NFQCTL_FAIL	1	/* not running, region refused, not done */
 #define NFQCTL_USAGE	2
 
+/* shm and pidfile: NULL until given or read (paths.c). */
 struct nfqctl {
 	const char	*config;	/* -c, or the default */
-	const char	*shm;		/* -s, or the configuration's */
+	const char	*shm;		/* -s, the configuration's */
+	const char	*pidfile;	/* -p, the configuration's */
 	char		 shm_buf[4096];
-	char		 pidfile[4096];	/* "" when the configuration has none */
-	int		 have_config;	/* the file was loaded */
+	char		 pidfile_buf[4096];
 };
 
-/* Read the configuration file for the region and the pidfile. */
+/* main.c: load the whole configuration, as nfqd -t (for reload). */
 int	nfqctl_load_config(struct nfqctl *c);
 
-/* control.c: reload and stop through the pidfile and signals. */
+/* paths.c: what nfqctl_read_paths() fills in. */
+#define NFQCTL_NEED_SHM		0x1	/* stats.shm, into c->shm */
+#define NFQCTL_NEED_PIDFILE	0x2	/* daemon.pidfile, c->pidfile */
+
+/*
+ * Read only the settings in need that the command line did not give from
+ * c->config, with nfqd's defaults; errors elsewhere in the file are not
+ * looked for.  Returns the number of problems reported (0: done).
+ */
+int	nfqctl_read_paths(struct nfqctl *c, unsigned need,
+	    nfqd_config_report_fn report, void *arg);
+/* The same, reported on stderr with what to do: 0 or -1. */
+int	nfqctl_paths(struct nfqctl *c, unsigned need);
+
+/*
+ * control.c: the master's pid, from the pidfile or, when there is none,
+ * from the counters region if that process is the region's master; -1
+ * with the reason on stderr.
+ */
+pid_t	nfqctl_daemon_pid(struct nfqctl *c);
+/* reload and stop through the pidfile and signals. */
 int	nfqctl_reload(struct nfqctl *c);
 int	nfqctl_stop(struct nfqctl *c);
 

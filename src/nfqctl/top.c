@@ -305,7 +305,7 @@ nfqctl_top(struct nfqctl *c, int argc, char *argv[])
 	}
 	if (!isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO))
 		t->batch = 1;
-	if (c->shm == NULL && nfqctl_load_config(c) == -1) {
+	if (nfqctl_paths(c, NFQCTL_NEED_SHM) == -1) {
 		free(t);
 		return NFQCTL_FAIL;
 	}

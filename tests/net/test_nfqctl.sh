@@ -1,8 +1,10 @@
 #!/bin/bash
 # nfqctl against a live nfqd: stats --json is the master's own JSON once
 # traffic has stopped, rules and metrics show the same counts, reload and
-# stop do what they say and say so in their exit status, check is nfqd -t,
-# and a user who may only read the region can read it.
+# stop do what they say and say so in their exit status (stop without the
+# pidfile too), stats and stop need only their two settings from the
+# configuration, check is nfqd -t, and a user who may only read the region
+# can read it.
 . "$(dirname "$0")/lib.sh"
 NFQCTL=$TOP/${NFQD_BUILD:-build}/nfqctl
 
@@ -152,12 +154,28 @@ cp "$TMP/good.conf" "$conf"
 check "reload of an invalid file: nothing sent" \
     "$(ctl -s "$shm" stats --json | jq -r .generation)" 2
 
-# stop: SIGTERM, and exit 0 once nfqd is gone.
-check "stop: says it stopped" "$(ctl -c "$conf" stop)" "nfqd $pid stopped"
+# Only stats.shm and daemon.pidfile are read for stats and stop: an
+# error elsewhere (a pending edit) does not stop them.
+cp "$conf" "$TMP/broken.conf"
+echo 'frobnicate = 1;' >>"$TMP/broken.conf"
+"$NFQD" -t -c "$TMP/broken.conf" >/dev/null 2>&1
+check "broken.conf: nfqd -t refuses it" "$?" 1
+ctl -c "$TMP/broken.conf" stats >/dev/null 2>"$TMP/err"
+check "stats with an error elsewhere: exit 0, nothing said" \
+    "$?/$(cat "$TMP/err")" "0/"
+
+# stop: SIGTERM, and exit 0 once nfqd is gone.  Without the pidfile (a
+# daemon started with another -p), the region's master, which has it open.
+mv "$TMP/nfqd.pid" "$TMP/moved.pid"
+check "stop: says it stopped" "$(ctl -c "$TMP/broken.conf" stop \
+    2>"$TMP/err")" "nfqd $pid stopped"
+check "stop without the pidfile: the region's master, and said" \
+    "$(cat "$TMP/err")" "nfqctl: $TMP/nfqd.pid: No such file or directory; nfqd $pid instead, the master of $shm"
 wait "$NFQD_PID"
 check "stop: nfqd exited 0" "$?" 0
 check "stop: pidfile and region removed" \
     "$(ls "$TMP/nfqd.pid" "$shm" 2>/dev/null)" ""
+rm -f "$TMP/moved.pid"
 ctl -c "$conf" stop 2>"$TMP/err"
 check "stop when not running: exit 1" "$?" 1
 ctl -s "$shm" stats 2>"$TMP/err"

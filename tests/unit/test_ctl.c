@@ -1,9 +1,14 @@
 /*
  * Unit tests for what nfqctl reads and writes (src/snapshot.c,
  * src/metrics.c): a region made by shm.c's own create functions, read as
- * one snapshot; its Prometheus text line for line; regions refused.
+ * one snapshot; its Prometheus text line for line; regions refused.  And
+ * nfqctl's own (src/nfqctl/paths.c, control.c): stats.shm and
+ * daemon.pidfile read alone from a configuration with errors elsewhere,
+ * and the daemon's pid from the pidfile or, without one, from the region
+ * when that process is the region's master.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "nfqd/config.h"
 #include "nfqd/json.h"
 #include "nfqd/metrics.h"
 #include "nfqd/nfqd.h"
@@ -18,6 +24,7 @@
 #include "nfqd/shm.h"
 #include "nfqd/snapshot.h"
 #include "nfqd/stats.h"
+#include "nfqctl.h"
 #include "unit.h"
 
 static char		dir[512], path[1024], rpath[1100], proc[1024];
@@ -262,6 +269,295 @@ test_refused(void)
 	shm.hdr->master_pid = getpid();
 }
 
+
+static char	cpath[1100], errpath[1100];
+
+/* A configuration file cpath with text, DIR replaced by dir. */
+static void
+write_conf(const char *text)
+{
+	char		 buf[4096];
+	const char	*p, *q;
+	size_t		 n = 0;
+
+	for (p = text; (q = strstr(p, "DIR")) != NULL; p = q + 3)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%.*s%s",
+		    (int)(q - p), p, dir);
+	snprintf(buf + n, sizeof(buf) - n, "%s", p);
+	unit_write_text(cpath, buf);
+}
+
+static void
+ctl_init(struct nfqctl *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->config = cpath;
+}
+
+/* Errors everywhere but in the two settings nfqctl reads. */
+static const char broken[] =
+    "daemon: { pidfile = \"DIR/d.pid\"; user = \"no-such-nfqd-user\"; };\n"
+    "queue: { maxlen = 0; frobnicate = 1; };\n"
+    "stats: { shm = \"DIR/s.shm\"; };\n"
+    "name_sets = ( { name = \"ads\"; file = \"DIR/none/ads.txt\"; } );\n"
+    "pcap = { dir = \"DIR/none/pcap\"; };\n"
+    "rules = ( { name = \"x\"; server_name = \"@ads\"; log = \"pcap\";\n"
+    "    verdict = \"maybe\"; } );\n";
+
+static void
+test_paths(void)
+{
+	struct nfqd_config	*cf;
+	struct unit_reports	 rs;
+	struct nfqctl		 c;
+	int			 n;
+
+	/* The file nfqd's loader refuses (nfqctl check, reload). */
+	write_conf(broken);
+	cf = malloc(sizeof(*cf));
+	memset(&rs, 0, sizeof(rs));
+	CHECK(cf != NULL && nfqd_config_load(cf, cpath, NULL, unit_collect,
+	    &rs) > 0, "paths: the whole loader refuses the broken file");
+	ctl_init(&c);
+	memset(&rs, 0, sizeof(rs));
+	n = nfqctl_read_paths(&c, NFQCTL_NEED_SHM | NFQCTL_NEED_PIDFILE,
+	    unit_collect, &rs);
+	CHECKF(n == 0 && rs.n == 0, "paths: errors elsewhere do not matter",
+	    "%d errors: %s", rs.n, rs.r[0].msg);
+	CHECK_STR_EQ(c.shm != NULL ? c.shm : "(null)",
+	    unit_fmt("%s/s.shm", dir), "paths: stats.shm of the broken file");
+	CHECK_STR_EQ(c.pidfile != NULL ? c.pidfile : "(null)",
+	    unit_fmt("%s/d.pid", dir),
+	    "paths: daemon.pidfile of the broken file");
+
+	/* Not set: nfqd's own defaults. */
+	write_conf("queue: { maxlen = 0; };\n");
+	nfqd_config_defaults(cf);
+	ctl_init(&c);
+	memset(&rs, 0, sizeof(rs));
+	CHECK(nfqctl_read_paths(&c, NFQCTL_NEED_SHM | NFQCTL_NEED_PIDFILE,
+	    unit_collect, &rs) == 0, "paths: defaults: read");
+	CHECK_STR_EQ(c.shm != NULL ? c.shm : "(null)", cf->shm_path,
+	    "paths: default stats.shm is nfqd's");
+	CHECK_STR_EQ(c.pidfile != NULL ? c.pidfile : "(null)", cf->pidfile,
+	    "paths: default pidfile is nfqd's");
+	CHECK_STR_EQ(cf->pidfile, "/run/nfqd/nfqd.pid",
+	    "paths: the default pidfile is in /run/nfqd, as the unit's");
+	free(cf);
+
+	/* Only what is asked: a bad pidfile does not stop stats. */
+	write_conf("daemon: { pidfile = \"d.pid\"; };\n"
+	    "stats: { shm = \"DIR/s.shm\"; };\n");
+	ctl_init(&c);
+	memset(&rs, 0, sizeof(rs));
+	CHECK(nfqctl_read_paths(&c, NFQCTL_NEED_SHM, unit_collect, &rs) ==
+	    0 && rs.n == 0 && c.pidfile == NULL,
+	    "paths: stats does not read the pidfile");
+	/* But a bad value of one asked for is an error, at its line. */
+	ctl_init(&c);
+	memset(&rs, 0, sizeof(rs));
+	CHECK_INT_EQ(nfqctl_read_paths(&c, NFQCTL_NEED_PIDFILE, unit_collect,
+	    &rs), 1, "paths: a relative pidfile: one error");
+	CHECK_INT_EQ(rs.r[0].line, 1, "paths: a relative pidfile: its line");
+	CHECK_STR_EQ(rs.r[0].msg, "daemon.pidfile: \"d.pid\" must be an "
+	    "absolute path", "paths: a relative pidfile: message");
+	CHECK(c.pidfile == NULL, "paths: a relative pidfile: not taken");
+
+	/* The command line's are not read at all (no file here). */
+	ctl_init(&c);
+	c.config = "/nonexistent/nfqd.conf";
+	c.shm = "/x.shm";
+	c.pidfile = "/x.pid";
+	memset(&rs, 0, sizeof(rs));
+	CHECK(nfqctl_read_paths(&c, NFQCTL_NEED_SHM | NFQCTL_NEED_PIDFILE,
+	    unit_collect, &rs) == 0 && rs.n == 0 &&
+	    strcmp(c.shm, "/x.shm") == 0 && strcmp(c.pidfile, "/x.pid") == 0,
+	    "paths: -s and -p: no file read");
+
+	/* A file that cannot be read. */
+	ctl_init(&c);
+	c.config = "/nonexistent/nfqd.conf";
+	memset(&rs, 0, sizeof(rs));
+	CHECK(nfqctl_read_paths(&c, NFQCTL_NEED_SHM, unit_collect, &rs) > 0 &&
+	    c.shm == NULL, "paths: a file that is not there: an error");
+	CHECK_STR_EQ(rs.r[0].msg, "cannot open: No such file or directory",
+	    "paths: a file that is not there: message");
+
+	/* Cannot be parsed. */
+	write_conf("stats: { shm = \"DIR/s.shm\"; };\nqueue { maxlen = 0 }\n");
+	ctl_init(&c);
+	memset(&rs, 0, sizeof(rs));
+	CHECK(nfqctl_read_paths(&c, NFQCTL_NEED_SHM, unit_collect, &rs) ==
+	    1 && c.shm == NULL, "paths: a syntax error: an error");
+	CHECK_INT_EQ(rs.r[0].line, 2, "paths: a syntax error: its line");
+
+	/* A group that is not one. */
+	write_conf("stats = 5;\n");
+	ctl_init(&c);
+	memset(&rs, 0, sizeof(rs));
+	CHECK(nfqctl_read_paths(&c, NFQCTL_NEED_SHM, unit_collect, &rs) ==
+	    1 && c.shm == NULL, "paths: stats not a group: an error");
+	CHECK_STR_EQ(rs.r[0].msg, "stats: must be a group: stats = { ... };",
+	    "paths: stats not a group: message");
+
+	/* @include, as nfqd reads it. */
+	unit_write_text(unit_fmt("%s/inc.conf", dir),
+	    unit_fmt("stats: { shm = \"%s/inc.shm\"; };\n", dir));
+	write_conf("@include \"inc.conf\"\nqueue: { maxlen = 0; };\n");
+	ctl_init(&c);
+	memset(&rs, 0, sizeof(rs));
+	CHECK(nfqctl_read_paths(&c, NFQCTL_NEED_SHM, unit_collect, &rs) ==
+	    0 && c.shm != NULL && strcmp(c.shm, unit_fmt("%s/inc.shm",
+	    dir)) == 0, "paths: stats.shm from an included file");
+}
+
+/* nfqctl_daemon_pid(), and what it said on stderr (one line). */
+static pid_t
+daemon_pid(struct nfqctl *c, char *msg, size_t len)
+{
+	pid_t	pid;
+	int	save, fd;
+
+	fflush(stderr);
+	save = dup(STDERR_FILENO);
+	fd = open(errpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (save == -1 || fd == -1 || dup2(fd, STDERR_FILENO) == -1) {
+		perror("stderr");
+		exit(1);
+	}
+	close(fd);
+	pid = nfqctl_daemon_pid(c);
+	fflush(stderr);
+	dup2(save, STDERR_FILENO);
+	close(save);
+	msg[0] = '\0';
+	unit_read_text(errpath, msg, len);
+	msg[strcspn(msg, "\n")] = '\0';
+	return pid;
+}
+
+/*
+ * A process that waits to be killed, with the region open or not: back
+ * once it is so.
+ */
+static pid_t
+waiter(int region_open)
+{
+	pid_t	pid;
+	char	b;
+	int	p[2];
+
+	if (pipe(p) == -1) {
+		perror("pipe");
+		exit(1);
+	}
+	if ((pid = fork()) == 0) {
+		if (!region_open)
+			close(shm.fd);
+		close(p[0]);
+		if (write(p[1], "r", 1) != 1)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	close(p[1]);
+	if (pid == -1 || read(p[0], &b, 1) != 1) {
+		perror("waiter");
+		exit(1);
+	}
+	close(p[0]);
+	return pid;
+}
+
+static void
+reap(pid_t pid)
+{
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+}
+
+static void
+test_pid(void)
+{
+	struct nfqctl	c;
+	char		msg[2048], pidf[1100], nopid[1100];
+	pid_t		master, other, gone;
+
+	snprintf(pidf, sizeof(pidf), "%s/nfqd.pid", dir);
+	snprintf(nopid, sizeof(nopid), "%s/none.pid", dir);
+
+	/* The pidfile's pid. */
+	unit_write_text(pidf, unit_fmt("%d\n", (int)getpid()));
+	ctl_init(&c);
+	c.pidfile = pidf;
+	CHECK_INT_EQ(daemon_pid(&c, msg, sizeof(msg)), getpid(),
+	    "pid: from the pidfile");
+	CHECK_STR_EQ(msg, "", "pid: from the pidfile: nothing said");
+
+	/* No pidfile: the region's master, which has it open. */
+	master = waiter(1);
+	shm.hdr->master_pid = master;
+	ctl_init(&c);
+	c.pidfile = nopid;
+	c.shm = path;
+	CHECK_INT_EQ(daemon_pid(&c, msg, sizeof(msg)), master,
+	    "pid: no pidfile: the region's master");
+	CHECK_STR_EQ(msg, unit_fmt("nfqctl: %s: No such file or directory; "
+	    "nfqd %d instead, the master of %s", nopid, (int)master, path),
+	    "pid: no pidfile: said on stderr");
+
+	/*
+	 * The paths from a configuration with errors elsewhere (stop):
+	 * pidfile not there, the region's master found.
+	 */
+	write_conf(unit_fmt("daemon: { pidfile = \"%s\"; user = \"no-such-"
+	    "nfqd-user\"; };\nstats: { shm = \"%s\"; };\nqueue: { maxlen = "
+	    "0; };\n", nopid, path));
+	ctl_init(&c);
+	CHECK_INT_EQ(daemon_pid(&c, msg, sizeof(msg)), master,
+	    "pid: stop's paths from a broken configuration");
+
+	/* A process that does not have the region open is not signalled. */
+	other = waiter(0);
+	shm.hdr->master_pid = other;
+	ctl_init(&c);
+	c.pidfile = nopid;
+	c.shm = path;
+	CHECK_INT_EQ(daemon_pid(&c, msg, sizeof(msg)), -1,
+	    "pid: a process without the region: refused");
+	CHECK_STR_EQ(msg, unit_fmt("nfqctl: %s: No such file or directory; "
+	    "%s names process %d as its master, but that process does not "
+	    "have it open (a region left behind?): nothing sent", nopid, path,
+	    (int)other), "pid: a process without the region: message");
+
+	/* A master that is gone. */
+	if ((gone = fork()) == 0)
+		_exit(0);
+	waitpid(gone, NULL, 0);
+	shm.hdr->master_pid = gone;
+	CHECK_INT_EQ(daemon_pid(&c, msg, sizeof(msg)), -1,
+	    "pid: a master gone: refused");
+	CHECK_STR_EQ(msg, unit_fmt("nfqctl: %s: No such file or directory; "
+	    "%s: left by nfqd %d, which is not running", nopid, path,
+	    (int)gone), "pid: a master gone: message");
+
+	/* Neither pidfile nor region. */
+	ctl_init(&c);
+	c.pidfile = nopid;
+	c.shm = unit_fmt("%s/none.shm", dir);
+	CHECK_INT_EQ(daemon_pid(&c, msg, sizeof(msg)), -1,
+	    "pid: no pidfile, no region: refused");
+	CHECK_STR_EQ(msg, unit_fmt("nfqctl: %s: No such file or directory; "
+	    "%s/none.shm: No such file or directory (is nfqd running?)", nopid,
+	    dir), "pid: no pidfile, no region: message");
+
+	reap(master);
+	reap(other);
+	shm.hdr->master_pid = getpid();
+}
+
 int
 main(void)
 {
@@ -274,9 +570,13 @@ main(void)
 	snprintf(path, sizeof(path), "%s/nfqd.shm", dir);
 	snprintf(rpath, sizeof(rpath), "%s.rules", path);
 	snprintf(proc, sizeof(proc), "%s/nfnetlink_queue", dir);
+	snprintf(cpath, sizeof(cpath), "%s/nfqd.conf", dir);
+	snprintf(errpath, sizeof(errpath), "%s/stderr", dir);
+	test_paths();
 	if (make_regions() == 0) {
 		test_snapshot();
 		test_refused();
+		test_pid();
 		nfqd_rshm_destroy(&rshm);
 		nfqd_shm_destroy(&shm);
 	}
