@@ -123,7 +123,7 @@ parse_l4(const uint8_t *data, struct nfqd_pkt *pi)
 	const uint8_t	*h = data + pi->l4off;
 	uint32_t	 off = pi->l4off, room = pi->iplen - pi->l4off;
 	uint32_t	 have, hlen = 0, ulen, tail = 0;
-	int		 st, jumbo;
+	int		 st;
 
 	/* Bytes of the header that can be read. */
 	have = off < pi->caplen ? pi->caplen - off : 0;
@@ -202,21 +202,27 @@ parse_l4(const uint8_t *data, struct nfqd_pkt *pi)
 	case IPPROTO_UDP:
 		/*
 		 * The UDP length covers the whole datagram, so a first
-		 * fragment may be shorter than it says.  0 is a jumbogram's
-		 * (RFC 2675) or a UDP GSO super-packet's.  UDP-Lite's field
-		 * is the checksum coverage, not a length.
+		 * fragment may be shorter than it says.  Over IPv6, 0 means
+		 * the rest of the datagram at any size: Linux's
+		 * __udp6_lib_rcv() takes skb->len for it (RFC 2675 meant it
+		 * for jumbograms, the kernel does not check), so a datagram
+		 * of any length with 0 here reaches the socket.  IPv4's
+		 * __udp4_lib_rcv() drops a length below 8; 0 there is only a
+		 * GSO super-packet's (over 64 KiB).  UDP-Lite's field is the
+		 * checksum coverage, not a length, and is not read.
 		 */
 		ulen = nfqd_get16(h + 4);
-		jumbo = ulen == 0 && room > 65535;
-		if (!jumbo && (ulen < 8 ||
-		    (ulen > room && !(pi->flags & NFQD_PKT_F_FRAGMENT))))
+		if (ulen == 0 && (pi->family == AF_INET6 || room > 65535))
+			ulen = room;
+		if (ulen < 8 ||
+		    (ulen > room && !(pi->flags & NFQD_PKT_F_FRAGMENT)))
 			return fail(pi, NFQD_PKT_MALFORMED, NFQD_PKT_R_UDP_LEN);
 		/*
 		 * Bytes past the UDP length are not the datagram's: the
 		 * receiver trims them (udp_rcv), so the payload ends there
 		 * (a QUIC packet hidden past it is never read by a server).
 		 */
-		if (!jumbo && !(pi->flags & NFQD_PKT_F_FRAGMENT))
+		if (!(pi->flags & NFQD_PKT_F_FRAGMENT))
 			tail = room - ulen;
 		break;
 	case IPPROTO_SCTP:

@@ -1266,6 +1266,85 @@ test_tiny_fragments(void)
 	    "proto read");
 }
 
+/*
+ * UDP length 0.  Linux's __udp6_lib_rcv() takes it for the rest of the
+ * datagram at any size (not only a jumbogram's), so over IPv6 it is a
+ * datagram a socket reads; __udp4_lib_rcv() drops a length below 8.
+ * UDP-Lite's field is its checksum coverage, where 0 is the whole.
+ */
+static void
+test_udp_len0(void)
+{
+	static const struct {
+		const char	*name;
+		int		 v6;
+		int		 frag;		/* first of several fragments */
+		unsigned	 proto;
+		unsigned	 ulen;
+		unsigned	 pay;		/* payload bytes */
+		int		 status;
+		unsigned	 flags;
+	} rows[] = {
+		{ "ipv6 udp length 0, 32 bytes", 1, 0, IPPROTO_UDP, 0, 32,
+		    NFQD_PKT_OK, NFQD_PKT_F_PORTS },
+		{ "ipv6 udp length 0, no payload", 1, 0, IPPROTO_UDP, 0, 0,
+		    NFQD_PKT_OK, NFQD_PKT_F_PORTS },
+		{ "ipv6 udp length 0, 60000 bytes", 1, 0, IPPROTO_UDP, 0,
+		    60000, NFQD_PKT_OK, NFQD_PKT_F_PORTS },
+		{ "ipv6 udp length 0, first fragment", 1, 1, IPPROTO_UDP, 0,
+		    32, NFQD_PKT_OK, NFQD_PKT_F_PORTS | NFQD_PKT_F_FRAGMENT |
+		    NFQD_PKT_F_FIRST_FRAG },
+		{ "ipv6 udplite coverage 0", 1, 0, IPPROTO_UDPLITE, 0, 32,
+		    NFQD_PKT_OK, NFQD_PKT_F_PORTS },
+		{ "ipv6 udp length 40 of 40", 1, 0, IPPROTO_UDP, 40, 32,
+		    NFQD_PKT_OK, NFQD_PKT_F_PORTS },
+		{ "ipv6 udp length 7", 1, 0, IPPROTO_UDP, 7, 32,
+		    NFQD_PKT_MALFORMED, NFQD_PKT_F_PORTS },
+		{ "ipv4 udp length 0, 32 bytes", 0, 0, IPPROTO_UDP, 0, 32,
+		    NFQD_PKT_MALFORMED, NFQD_PKT_F_PORTS },
+		{ "ipv4 udp length 0, first fragment", 0, 1, IPPROTO_UDP, 0,
+		    32, NFQD_PKT_MALFORMED, NFQD_PKT_F_PORTS |
+		    NFQD_PKT_F_FRAGMENT | NFQD_PKT_F_FIRST_FRAG },
+		{ "ipv4 udplite coverage 0", 0, 0, IPPROTO_UDPLITE, 0, 32,
+		    NFQD_PKT_OK, NFQD_PKT_F_PORTS },
+	};
+	uint32_t	l4off, iplen;
+	size_t		i;
+	int		r;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		if (rows[i].v6 && rows[i].frag) {
+			ip6(IPPROTO_FRAGMENT);
+			frag6(rows[i].proto, 0, 1);
+		} else if (rows[i].v6) {
+			ip6(rows[i].proto);
+		} else {
+			ip4(5, rows[i].frag ? 0x2000 : 0x4000, rows[i].proto);
+		}
+		l4off = blen;
+		udp(5353, 53, rows[i].ulen);
+		/* Past 64 bytes the payload is not captured. */
+		putn(0x41, rows[i].pay < 64 ? rows[i].pay : 64);
+		iplen = l4off + 8 + rows[i].pay;
+		if (rows[i].v6)
+			ip6_len(iplen - 40);
+		else
+			ip4_len(iplen);
+		r = parse(blen, iplen);
+		if (rows[i].status != NFQD_PKT_OK) {
+			check_fail(rows[i].name, r, rows[i].status,
+			    NFQD_PKT_R_UDP_LEN, KALL, rows[i].flags);
+			continue;
+		}
+		check_ok(rows[i].name, r, rows[i].v6 ? AF_INET6 : AF_INET,
+		    rows[i].proto, rows[i].flags, l4off, l4off + 8, iplen);
+		check_ports(rows[i].name, 5353, 53);
+		/* check_ok() asked paylen to be the datagram's rest. */
+		CHECK_UINT_EQ(pi.paylen, rows[i].pay,
+		    unit_fmt("%s: paylen", rows[i].name));
+	}
+}
+
 int
 main(void)
 {
@@ -1279,6 +1358,7 @@ main(void)
 	test_ip6_basic();
 	test_ip6_ext();
 	test_tiny_fragments();
+	test_udp_len0();
 	test_reason_str();
 	test_prefixes();
 	return unit_done();
