@@ -267,6 +267,22 @@ positive_cidrs(const struct nfqd_ruleset *rs, uint32_t off, uint32_t n,
 	return cnt;
 }
 
+static uint8_t
+shape_needs(const struct shape *sh)
+{
+	uint8_t	k = 0;
+
+	if (sh->family != 0)
+		k |= NFQD_PKT_K_FAMILY;
+	if (sh->src_plen >= 0 || sh->dst_plen >= 0)
+		k |= NFQD_PKT_K_FAMILY | NFQD_PKT_K_ADDRS;
+	if (sh->use_proto)
+		k |= NFQD_PKT_K_PROTO;
+	if (sh->use_sport || sh->use_dport)
+		k |= NFQD_PKT_K_PROTO | NFQD_PKT_K_PORTS;
+	return k;
+}
+
 static void
 file_rule(struct build *b, uint32_t ri)
 {
@@ -310,7 +326,11 @@ file_rule(struct build *b, uint32_t ri)
 	}
 	/*
 	 * Exact: the filed fields are all the rule looks at (the rate limit
-	 * is the engine's business), none of its lists has a negation.
+	 * is the engine's business), none of its lists has a negation, and
+	 * every field the rule needs read is one its tuple needs (below): a
+	 * rate kept per address or flow keys on fields the shape may not
+	 * file, and a packet that did not read them must get the linear
+	 * walk's needs check, not a sure match on a bucket keyed on zeros.
 	 */
 	covered = NFQD_M_FAMILY | NFQD_M_PROTO | NFQD_M_RATE;
 	if (ns)
@@ -359,24 +379,9 @@ file_rule(struct build *b, uint32_t ri)
 			sh.use_dport = 1;
 			key.dport = dp[l];
 		}
-		add_ent(b, ri | exact, &sh, &key);
+		add_ent(b, ri | ((r->needs & ~shape_needs(&sh)) == 0 ?
+		    exact : 0), &sh, &key);
 	}
-}
-
-static uint8_t
-shape_needs(const struct shape *sh)
-{
-	uint8_t	k = 0;
-
-	if (sh->family != 0)
-		k |= NFQD_PKT_K_FAMILY;
-	if (sh->src_plen >= 0 || sh->dst_plen >= 0)
-		k |= NFQD_PKT_K_FAMILY | NFQD_PKT_K_ADDRS;
-	if (sh->use_proto)
-		k |= NFQD_PKT_K_PROTO;
-	if (sh->use_sport || sh->use_dport)
-		k |= NFQD_PKT_K_PROTO | NFQD_PKT_K_PORTS;
-	return k;
 }
 
 /* readers[]: for each packet field, the rules that read it, ascending. */

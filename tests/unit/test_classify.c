@@ -4,7 +4,8 @@
  * through the real parser) go to two engines, one using the classifier
  * and one walking every rule in order.  Decisions (verdict, mark, deciding
  * rule) and per-rule counters must be identical, packet for packet, with
- * rate limits and "continue" rules in the mix.
+ * rate limits (per rule, address and flow), "continue" rules and packets
+ * not read whole (truncated, fragments, long IPv6 chains) in the mix.
  *
  * NFQD_SEED=n picks another sequence; NFQD_SETS=n runs more rule sets.
  */
@@ -216,8 +217,10 @@ emit_rule(struct gen *g, unsigned idx)
 	if (pick(8) == 0) {
 		static const char *const per[] = { "rule", "src", "dst", "flow" };
 
-		emit(g, " rate = \"%u/s\"; burst = %u; per = \"%s\";",
-		    1 + pick(50), 1 + pick(5), per[pick(4)]);
+		/* Per minute: over the limit within a set's packets. */
+		emit(g, " rate = \"%u/%s\"; burst = %u; per = \"%s\";",
+		    1 + pick(50), pick(2) ? "s" : "m", 1 + pick(5),
+		    per[pick(4)]);
 	}
 	switch (pick(7)) {
 	case 0:
@@ -243,6 +246,78 @@ emit_rule(struct gen *g, unsigned idx)
 	emit(g, " }");
 }
 
+/* An IPv6 extension header at q: 8 bytes, a PadN option of 4. */
+static void
+dstopts(uint8_t *q, uint8_t next)
+{
+	memset(q, 0, 8);
+	q[0] = next;
+	q[2] = 1;
+	q[3] = 4;
+}
+
+/*
+ * Some packets are not read whole, the shapes an attacker or a short copy
+ * range gives: cut by the copy range, an IPv4 later fragment, a tiny
+ * first fragment (IPv4 ending in the transport header; IPv6 ending in its
+ * extension headers or the transport header), more than 64 IPv6
+ * extension headers.  Their unread fields stay unknown (pkt.c), and a
+ * rule that reads one might match, in the classifier as in the walk.
+ */
+static void
+partial(uint8_t *p, struct nfqd_qmsg *m, int v6, size_t l4len)
+{
+	size_t		 l3 = v6 ? 40 : 20, len = m->len, n, i, cut;
+	uint8_t		 proto = v6 ? p[6] : p[9];
+
+	switch (pick(8)) {
+	case 0:		/* cut by the copy range */
+		m->caplen = pick(m->caplen + 1);
+		return;
+	case 1:
+		if (!v6) {	/* a later fragment */
+			p[6] = 0;
+			p[7] = (uint8_t)(1 + pick(5));
+			return;
+		}
+		/* A first fragment: its header, 0 to 2 more, then L4. */
+		n = pick(3);
+		memmove(p + l3 + 8 + 8 * n, p + l3, len - l3);
+		memset(p + l3, 0, 8);
+		p[l3] = n > 0 ? IPPROTO_DSTOPTS : proto;
+		p[l3 + 3] = 1;		/* offset 0, M */
+		for (i = 0; i < n; i++)
+			dstopts(p + l3 + 8 + 8 * i, i + 1 < n ?
+			    IPPROTO_DSTOPTS : proto);
+		p[6] = IPPROTO_FRAGMENT;
+		cut = l3 + 8 + pick(8 * n + l4len + 1);
+		break;
+	case 2:
+		if (!v6) {	/* a tiny first fragment */
+			p[6] = 0x20;
+			cut = l3 + pick(l4len + 1);
+			p[2] = (uint8_t)(cut >> 8);
+			p[3] = (uint8_t)cut;
+			m->caplen = m->len = (uint32_t)cut;
+			return;
+		}
+		/* One extension header more than nfqd walks. */
+		n = 65;
+		memmove(p + l3 + 8 * n, p + l3, len - l3);
+		for (i = 0; i < n; i++)
+			dstopts(p + l3 + 8 * i, i + 1 < n ? IPPROTO_DSTOPTS :
+			    proto);
+		p[6] = IPPROTO_DSTOPTS;
+		cut = len + 8 * n;
+		break;
+	default:
+		return;
+	}
+	p[4] = (uint8_t)((cut - l3) >> 8);
+	p[5] = (uint8_t)(cut - l3);
+	m->caplen = m->len = (uint32_t)cut;
+}
+
 /* A packet: IPv4 or IPv6 with TCP, UDP, ICMP(v6), SCTP or nothing. */
 static size_t
 make_packet(uint8_t *p, struct nfqd_qmsg *m)
@@ -251,6 +326,8 @@ make_packet(uint8_t *p, struct nfqd_qmsg *m)
 	size_t		 l3, l4len = 0, paylen = pick(64);
 	unsigned	 i;
 	int		 v6 = pick(3) == 0, proto;
+	/* A few flows come again and again: a keyed rate limit is passed. */
+	int		 hot = pick(4) == 0;
 	uint16_t	 sp = pick(4) ? ports[pick(NFQD_ARRAY_SIZE(ports))] :
 			    (uint16_t)rnd();
 	uint16_t	 dp = pick(4) ? ports[pick(NFQD_ARRAY_SIZE(ports))] +
@@ -294,13 +371,15 @@ make_packet(uint8_t *p, struct nfqd_qmsg *m)
 		p[5] = (uint8_t)(l4len + paylen);
 		p[6] = (uint8_t)proto;
 		p[7] = 64;
-		inet_pton(AF_INET6, v6net[pick(NFQD_ARRAY_SIZE(v6net))], sa);
-		inet_pton(AF_INET6, v6net[pick(NFQD_ARRAY_SIZE(v6net))], da);
-		for (i = 6; i < 16; i++) {
+		i = hot ? 0 : pick(NFQD_ARRAY_SIZE(v6net));
+		inet_pton(AF_INET6, v6net[i], sa);
+		i = hot ? 1 : pick(NFQD_ARRAY_SIZE(v6net));
+		inet_pton(AF_INET6, v6net[i], da);
+		for (i = 6; i < 16 && !hot; i++) {
 			sa[i] = pick(3) ? 0 : (uint8_t)rnd();
 			da[i] = pick(3) ? 0 : (uint8_t)rnd();
 		}
-		if (pick(4) == 0)
+		if (!hot && pick(4) == 0)
 			sa[1] ^= 1;
 	} else {
 		uint8_t *sa = p + 12, *da = p + 16;
@@ -310,9 +389,11 @@ make_packet(uint8_t *p, struct nfqd_qmsg *m)
 		p[3] = (uint8_t)(l3 + l4len + paylen);
 		p[8] = 64;
 		p[9] = (uint8_t)proto;
-		inet_pton(AF_INET, v4net[pick(NFQD_ARRAY_SIZE(v4net))], sa);
-		inet_pton(AF_INET, v4net[pick(NFQD_ARRAY_SIZE(v4net))], da);
-		for (i = 1; i < 4; i++) {
+		i = hot ? 0 : pick(NFQD_ARRAY_SIZE(v4net));
+		inet_pton(AF_INET, v4net[i], sa);
+		i = hot ? 3 : pick(NFQD_ARRAY_SIZE(v4net));
+		inet_pton(AF_INET, v4net[i], da);
+		for (i = 1; i < 4 && !hot; i++) {
 			if (pick(2))
 				sa[i] = (uint8_t)rnd();
 			if (pick(2))
@@ -324,6 +405,7 @@ make_packet(uint8_t *p, struct nfqd_qmsg *m)
 	m->caplen = m->len = (uint32_t)(l3 + l4len + paylen);
 	m->hw_protocol = v6 ? ETH_P_IPV6 : ETH_P_IP;
 	m->mark = pick(2);
+	partial(p, m, v6, l4len);
 	return m->caplen;
 }
 
@@ -348,6 +430,9 @@ report(void *arg, const char *file, int line, const char *msg)
  * valid), 0 if the loader refused it (a generator limitation), -1 on a
  * difference.
  */
+/* Packets decided, by the status of their parse. */
+static unsigned long	kinds[NFQD_PKT_STATUS_MAX];
+
 static int
 run_set(const char *dir, unsigned nrules, unsigned npkts, unsigned *tuples)
 {
@@ -357,7 +442,7 @@ run_set(const char *dir, unsigned nrules, unsigned npkts, unsigned *tuples)
 	struct nfqd_rule_ctr	*cc, *cl;
 	struct nfqd_decision	 dc, dl;
 	struct nfqd_qmsg		 m;
-	uint8_t			 pkt[256];
+	uint8_t			 pkt[1024];	/* 65 extension headers */
 	char			 path[PATH_MAX + 16];
 	uint64_t		 now = 1000000000ull;
 	unsigned		 i;
@@ -396,6 +481,8 @@ run_set(const char *dir, unsigned nrules, unsigned npkts, unsigned *tuples)
 		now += pick(4) == 0 ? pick(200000000) : pick(1000);
 		nfqd_engine_decide(&ec, &m, now, &dc);
 		nfqd_engine_decide(&el, &m, now, &dl);
+		if (dc.status < NFQD_PKT_STATUS_MAX)
+			kinds[dc.status]++;
 		if (dc.verdict != dl.verdict || dc.rule != dl.rule ||
 		    dc.has_mark != dl.has_mark || dc.mark != dl.mark) {
 			printf("# packet %u: classifier rule %d verdict 0x%x, "
@@ -449,8 +536,18 @@ main(void)
 	    "%u of %u refused by the loader", refused, s);
 	CHECKF(tuples > ran, "the classifier was exercised",
 	    "%u tuples over %u sets", tuples, ran);
+	CHECKF(kinds[NFQD_PKT_TRUNCATED] > 0 &&
+	    kinds[NFQD_PKT_TINY_FRAGMENT] > 0 &&
+	    kinds[NFQD_PKT_HEADER_CHAIN] > 0, "packets not read whole occur",
+	    "%lu truncated, %lu tiny fragments, %lu header chains",
+	    kinds[NFQD_PKT_TRUNCATED], kinds[NFQD_PKT_TINY_FRAGMENT],
+	    kinds[NFQD_PKT_HEADER_CHAIN]);
 	printf("# %u rule sets of random shape, 3000 packets each, %u "
-	    "tuples in all\n", ran, tuples);
+	    "tuples in all; %lu packets read whole, %lu truncated, %lu "
+	    "malformed, %lu tiny fragments, %lu header chains\n", ran, tuples,
+	    kinds[NFQD_PKT_OK], kinds[NFQD_PKT_TRUNCATED],
+	    kinds[NFQD_PKT_MALFORMED], kinds[NFQD_PKT_TINY_FRAGMENT],
+	    kinds[NFQD_PKT_HEADER_CHAIN]);
 	if (bad == 0)
 		unit_rmtree(dir);
 	return unit_done();

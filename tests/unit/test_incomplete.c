@@ -93,8 +93,12 @@ struct shape {
 	unsigned	 opts;		/* IPv4 option bytes (multiple of 4) */
 	uint8_t		 ext;		/* IPv6: extension header kind ... */
 	unsigned	 next;		/* ... and how many */
-	int		 frag;		/* first of several fragments */
-	int		 l4;		/* bytes of L4 in the datagram, or WHOLE */
+	int		 frag;		/* first of several fragments (IPv6 2:
+					   its fragment header before the
+					   extension headers) */
+	int		 l4;		/* bytes of L4 in the datagram, or
+					   WHOLE; -n (n > 1): it ends n
+					   bytes before L4 */
 	unsigned	 caplen;	/* bytes captured, 0: all */
 };
 
@@ -130,14 +134,20 @@ build(const struct shape *s)
 		put8(0x60);
 		putn(0, 3);
 		put16(0);
-		put8(s->next > 0 ? s->ext : s->frag ? IPPROTO_FRAGMENT :
-		    s->proto);
+		put8(s->frag == 2 ? IPPROTO_FRAGMENT : s->next > 0 ?
+		    s->ext : s->frag ? IPPROTO_FRAGMENT : s->proto);
 		put8(64);
 		for (i = 0; i < 16; i++)
 			put8(a[i]);
 		put16(0xfd99), putn(0, 13), put8(2);
+		if (s->frag == 2) {
+			put8(s->next > 0 ? s->ext : s->proto);
+			put8(0);
+			put16(1);	/* offset 0, M */
+			put16(0), put16(0x4242);
+		}
 		for (i = 0; i < s->next; i++) {
-			put8(i + 1 < s->next ? s->ext : s->frag ?
+			put8(i + 1 < s->next ? s->ext : s->frag == 1 ?
 			    IPPROTO_FRAGMENT : s->proto);
 			if (s->ext == IPPROTO_AH) {
 				put8(1);	/* (1 + 2) * 4 = 12 bytes */
@@ -150,7 +160,7 @@ build(const struct shape *s)
 				put8(1), put8(4), putn(0, 4);	/* PadN */
 			}
 		}
-		if (s->frag) {
+		if (s->frag == 1) {
 			put8(s->proto);
 			put8(0);
 			put16(1);	/* offset 0, M */
@@ -416,7 +426,118 @@ test_bounded(void)
 	free(text);
 }
 
-/* Random rules and packets: the decision against every completion. */
+/*
+ * A rate kept per flow (or per address) keys on fields a packet may not
+ * have read: such a rule might match, as any rule on a field unknown.
+ * The classifier filed it as a sure match (its key alone proving it),
+ * so with the bucket keyed on zeros, one for all such packets, the
+ * second packet on "matched" it and passed the drop rule below.  Four
+ * packets at one instant each: the first is under the limit (burst 1).
+ */
+#define RULES_RATE(per)						\
+	"rules = (\n"							\
+	"  { name = \"excess\"; rate = \"10/s\"; burst = 1; "		\
+	"per = \"" per "\"; verdict = \"accept\"; mark = 0x10; },\n"	\
+	"  { name = \"tcp2323\"; proto = \"tcp\"; dst_port = 2323; "	\
+	"verdict = \"drop\"; }\n"					\
+	");\n"
+
+static void
+test_rate_keyed(void)
+{
+	static const struct {
+		const char	*cf;
+		struct shape	 s;
+		int		 status;
+		int		 later;		/* rule deciding packets 2..4 */
+		uint32_t	 verdict;	/* ... their verdict */
+	} rows[] = {
+		{ RULES_RATE("flow"), { "v6 first fragment ending in the "
+		    "chain, per flow", 1, "fd99::1", IPPROTO_TCP, 2323, 2, 0,
+		    IPPROTO_DSTOPTS, 2, 2, -4, 0 },
+		    NFQD_PKT_TINY_FRAGMENT, INC, DROP },
+		{ RULES_RATE("flow"), { "v6 tiny fragment, 2 bytes of tcp, "
+		    "per flow", 1, "fd99::1", IPPROTO_TCP, 2323, 2, 0, 0, 0, 1,
+		    2, 0 }, NFQD_PKT_TINY_FRAGMENT, INC, DROP },
+		{ RULES_RATE("flow"), { "65 dstopts, per flow", 1, "fd99::1",
+		    IPPROTO_TCP, 2323, 2, 0, IPPROTO_DSTOPTS, 65, 0, WHOLE,
+		    0 }, NFQD_PKT_HEADER_CHAIN, INC, DROP },
+		{ RULES_RATE("flow"), { "12 dstopts, copy 128, per flow", 1,
+		    "fd99::1", IPPROTO_TCP, 2323, 2, 0, IPPROTO_DSTOPTS, 12, 0,
+		    WHOLE, 128 }, NFQD_PKT_TRUNCATED, INC, DROP },
+		{ RULES_RATE("src"), { "v6 cut at 30 bytes, per src", 1,
+		    "fd99::1", IPPROTO_TCP, 2323, 2, 0, 0, 0, 0, WHOLE, 30 },
+		    NFQD_PKT_TRUNCATED, INC, DROP },
+		{ RULES_RATE("dst"), { "v4 cut at 16 bytes, per dst", 0,
+		    "10.99.0.1", IPPROTO_TCP, 2323, 2, 0, 0, 0, 0, WHOLE, 16 },
+		    NFQD_PKT_TRUNCATED, INC, DROP },
+		/* The addresses read: over its limit, per source, the rule
+		   matches whatever the ports are. */
+		{ RULES_RATE("src"), { "65 dstopts, per src", 1, "fd99::1",
+		    IPPROTO_TCP, 2323, 2, 0, IPPROTO_DSTOPTS, 65, 0, WHOLE,
+		    0 }, NFQD_PKT_HEADER_CHAIN, 0, ACCEPT },
+		{ RULES_RATE("rule"), { "12 dstopts, copy 128, per rule", 1,
+		    "fd99::1", IPPROTO_TCP, 2323, 2, 0, IPPROTO_DSTOPTS, 12, 0,
+		    WHOLE, 128 }, NFQD_PKT_TRUNCATED, 0, ACCEPT },
+		/* Read whole: the first packet gets the drop rule, the rest
+		   are over their flow's limit. */
+		{ RULES_RATE("flow"), { "tcp to 2323, per flow", 1, "fd99::1",
+		    IPPROTO_TCP, 2323, 2, 0, 0, 0, 0, WHOLE, 0 }, NFQD_PKT_OK,
+		    0, ACCEPT },
+	};
+	struct nfqd_config	 cf;
+	struct nfqd_engine	 e;
+	struct nfqd_decision	 d;
+	struct nfqd_qmsg		 m;
+	size_t			 i;
+	int			 linear, k, rule;
+	uint32_t		 verdict;
+	char			 text[2048];
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		snprintf(text, sizeof(text), "queue = { balance = \"0:0\"; "
+		    "copy_range = 128; };\n%s", rows[i].cf);
+		if (!load_text(&cf, rows[i].s.name, text))
+			continue;
+		for (linear = 0; linear <= 1; linear++) {
+			const char *n = unit_fmt("%s (%s)", rows[i].s.name,
+			    linear ? "linear" : "classifier");
+
+			if (!CHECK(nfqd_engine_init(&e, &cf, cf.rules, NULL,
+			    NULL, NULL, 0) == 0, unit_fmt("%s: engine", n)))
+				break;
+			e.linear = linear;
+			for (k = 0; k < 4; k++) {
+				/* The first packet is under the limit. */
+				rule = k == 0 && rows[i].status != NFQD_PKT_OK ?
+				    INC : k == 0 ? 1 : rows[i].later;
+				verdict = k == 0 ? DROP : rows[i].verdict;
+				mkpkt(&m, &rows[i].s);
+				nfqd_engine_decide(&e, &m, 1, &d);
+				CHECKF(d.status == rows[i].status,
+				    unit_fmt("%s packet %d: parsed as %s", n, k,
+				    nfqd_pkt_status_str((unsigned)
+				    rows[i].status)), "got %s (%s)",
+				    nfqd_pkt_status_str(d.status),
+				    nfqd_pkt_reason_str(d.reason));
+				CHECK_INT_EQ(d.rule, rule, unit_fmt("%s packet "
+				    "%d: decided by", n, k));
+				CHECK_UINT_EQ(d.verdict, verdict, unit_fmt("%s "
+				    "packet %d: verdict", n, k));
+			}
+			nfqd_engine_free(&e);
+		}
+		nfqd_config_free(&cf);
+	}
+}
+
+/*
+ * Random rules and packets: the classifier against the rule-by-rule walk,
+ * and the decision against every completion.  Every other set has rate
+ * limits, keyed on fields a packet may lack; a bucket's state makes the
+ * completions of those (decided one after another) differ, so only the
+ * two walks are compared there.
+ */
 
 static uint64_t	seed = 0x9e3779b97f4a7c15ull;
 
@@ -482,11 +603,12 @@ gen_addrs(char *buf, size_t len, int fam)
 }
 
 static void
-gen_rule(char *buf, size_t len, unsigned i)
+gen_rule(char *buf, size_t len, unsigned i, bool rate)
 {
 	static const char *const verdicts[] = {
 		"accept", "drop", "drop", "continue",
 	};
+	static const char *const pers[] = { "rule", "src", "dst", "flow" };
 	char	a[256];
 	size_t	n;
 	int	fam = (int)rnd(3), proto = (int)rnd(6);
@@ -522,6 +644,11 @@ gen_rule(char *buf, size_t len, unsigned i)
 		    PICK(type_vals));
 	if (rnd(10) == 0)
 		n += (size_t)snprintf(buf + n, len - n, "mark = \"0x1/0x1\"; ");
+	/* Keyed on fields a packet may lack (set by set, see test_random). */
+	if (rate && rnd(3) == 0)
+		n += (size_t)snprintf(buf + n, len - n, "rate = \"%u/s\"; "
+		    "burst = %u; per = \"%s\"; ", 1 + rnd(50), 1 + rnd(3),
+		    PICK(pers));
 	n += (size_t)snprintf(buf + n, len - n, "verdict = \"%s\"; ",
 	    PICK(verdicts));
 	if (strstr(buf, "\"accept\"") != NULL && rnd(4) == 0)
@@ -590,8 +717,17 @@ forget(struct nfqd_pkt *p, unsigned how)
 		p->sport = p->dport = 0;
 		p->tcp_flags = p->icmp_type = p->icmp_code = 0;
 		break;
-	default:	/* the protocol too (an IPv6 chain not walked) */
+	case 2:		/* the protocol too (an IPv6 chain not walked) */
 		p->known = NFQD_PKT_K_FAMILY | NFQD_PKT_K_ADDRS;
+		p->proto = 0;
+		p->flags = 0;
+		p->sport = p->dport = 0;
+		p->tcp_flags = p->icmp_type = p->icmp_code = 0;
+		break;
+	default:	/* the addresses too (cut inside the IP header) */
+		p->known = NFQD_PKT_K_FAMILY;
+		memset(p->saddr, 0, sizeof(p->saddr));
+		memset(p->daddr, 0, sizeof(p->daddr));
 		p->proto = 0;
 		p->flags = 0;
 		p->sport = p->dport = 0;
@@ -692,17 +828,19 @@ test_random(void)
 	char			*text, rule[1024];
 	size_t			 n, cap = 256 * 1024;
 	unsigned		 set, i, k, disagree = 0, unsound = 0;
+	bool			 rate;
 	unsigned long		 decided = 0, unsure = 0, tried = 0;
 	long			 c;
 
 	if ((text = malloc(cap)) == NULL)
 		abort();
-	for (set = 0; set < 40; set++) {
+	for (set = 0; set < 80; set++) {
+		rate = set % 2 == 1;
 		n = (size_t)snprintf(text, cap, "queue = { balance = \"0:0\"; "
 		    "};\ndefault_verdict = \"%s\";\nrules = (\n",
 		    rnd(2) ? "accept" : "drop");
 		for (i = 0, k = 3 + rnd(40); i < k; i++) {
-			gen_rule(rule, sizeof(rule), i);
+			gen_rule(rule, sizeof(rule), i, rate);
 			n += (size_t)snprintf(text + n, cap - n, "%s%s\n",
 			    i > 0 ? "," : "", rule);
 		}
@@ -717,7 +855,7 @@ test_random(void)
 		lin.linear = ref.linear = true;
 		for (k = 0; k < 300; k++) {
 			gen_pkt(&p, &m);
-			forget(&p, rnd(3));
+			forget(&p, rnd(4));
 			nfqd_engine_decide_parsed(&lin, &m, &p, 1, &a);
 			nfqd_engine_decide_parsed(&cls, &m, &p, 1, &b);
 			if ((a.rule != b.rule || !same(&a, &b)) &&
@@ -731,6 +869,8 @@ test_random(void)
 				unsure++;
 				continue;
 			}
+			if (rate)
+				continue;
 			decided++;
 			c = completions(&ref, &p, &m, &a, &bad, &bd);
 			if (c < 0) {
@@ -770,6 +910,7 @@ main(void)
 		return 1;
 	test_cases();
 	test_bounded();
+	test_rate_keyed();
 	test_random();
 	unit_rmtree(dir);
 	return unit_done();
