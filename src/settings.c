@@ -298,7 +298,7 @@ size_value(struct nfqd_cfgload *c, config_setting_t *s, long long lo,
 		return -1;
 	if (nfqd_parse_size(str, &v) == -1) {
 		cerr(c, s, "\"%s\" is not a size (bytes, or a number with "
-		    "K, M or G)", str);
+		    "K, M, G or T)", str);
 		return -1;
 	}
 	if (v < (uint64_t)lo || v > (uint64_t)hi) {

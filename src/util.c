@@ -86,6 +86,10 @@ nfqd_parse_size(const char *s, uint64_t *out)
 		shift = 30;
 		e++;
 		break;
+	case 't': case 'T':
+		shift = 40;
+		e++;
+		break;
 	default:
 		return -1;
 	}
@@ -94,6 +98,7 @@ nfqd_parse_size(const char *s, uint64_t *out)
 		e += strlen(e);
 	if (*e != '\0')
 		return -1;
+	/* "99999999999T" is too large, not the low 64 bits of it. */
 	if (v > (UINT64_MAX >> shift))
 		return -1;
 	*out = (uint64_t)v << shift;

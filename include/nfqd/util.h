@@ -48,7 +48,7 @@ nfqd_mix64(uint64_t x)
 /* Parse "A:B" (iptables --queue-balance syntax) or a single "N". */
 int	nfqd_parse_balance(const char *s, uint16_t *first, uint16_t *last);
 
-/* Parse a size: bytes, or a number with a K, M or G suffix (powers of 2). */
+/* Parse a size: bytes, or a number with K, M, G or T (powers of 2). */
 int	nfqd_parse_size(const char *s, uint64_t *out);
 
 /* Edit distance between two short names, capped at 100. */

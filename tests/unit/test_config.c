@@ -410,10 +410,10 @@ test_ranges(void)
 	expect_error("rcvbuf \"lots\"",
 	    "queue = {\n\trcvbuf = \"lots\";\n};\n", 2,
 	    "queue.rcvbuf: \"lots\" is not a size (bytes, or a number with "
-	    "K, M or G)");
+	    "K, M, G or T)");
 	expect_error("rcvbuf \"8X\"", "queue = { rcvbuf = \"8X\"; };\n", 1,
 	    "queue.rcvbuf: \"8X\" is not a size (bytes, or a number with "
-	    "K, M or G)");
+	    "K, M, G or T)");
 }
 
 static void
@@ -1065,6 +1065,16 @@ test_pcap(void)
 	    "pcap = { max_bytes = \"64K\"; };\n", 2,
 	    "pcap.max_bytes: \"64K\" is out of range (65575 bytes, a file "
 	    "header and the largest packet, to 1T)");
+	expect_error("pcap.max_bytes above 1T",
+	    "queue = { balance = \"0:1\"; };\n"
+	    "pcap = { max_bytes = \"2T\"; };\n", 2,
+	    "pcap.max_bytes: \"2T\" is out of range (65575 bytes, a file "
+	    "header and the largest packet, to 1T)");
+	expect_error("pcap.max_bytes 99999999999T",
+	    "queue = { balance = \"0:1\"; };\n"
+	    "pcap = { max_bytes = \"99999999999T\"; };\n", 2,
+	    "pcap.max_bytes: \"99999999999T\" is not a size (bytes, or a "
+	    "number with K, M, G or T)");
 	expect_error("pcap.max_files 0",
 	    "queue = { balance = \"0:1\"; };\n"
 	    "pcap = { max_files = 0; };\n", 2,
@@ -1087,6 +1097,14 @@ test_pcap(void)
 		CHECK_UINT_EQ(cf.rules->npcap, 1, "pcap: the rule counted");
 		CHECK_UINT_EQ(cf.rules->rules[0].log, NFQD_LOG_PCAP,
 		    "pcap: the rule's log");
+		nfqd_config_free(&cf);
+	}
+	/* The top of the range the error message names. */
+	if (expect_ok("pcap.max_bytes 1T", &cf,
+	    "queue = { balance = \"0:1\"; };\n"
+	    "pcap = { max_bytes = \"1T\"; };\n", NULL)) {
+		CHECK_UINT_EQ(cf.pcap_max_bytes, 1ull << 40,
+		    "pcap.max_bytes 1T: the value");
 		nfqd_config_free(&cf);
 	}
 	/* copy_range "auto": whole packets for the capture files. */
