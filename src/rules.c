@@ -220,6 +220,12 @@ read_rule(struct nfqd_ruleload *l, config_setting_t *g, uint32_t idx)
 			    "characters without spaces or quotes", name,
 			    NFQD_RULE_NAME_MAX - 1);
 			name = NULL;
+		} else if (*name == '_') {
+			/* The metrics' rule="_other" must not be a rule. */
+			rerr(l, ns, "\"%s\" begins with \"_\": such names "
+			    "are kept for nfqd (nfqctl metrics sums the rules "
+			    "past --max-rules as rule=\"_other\")", name);
+			name = NULL;
 		}
 	}
 	if (name != NULL) {

@@ -566,6 +566,24 @@ test_errors_names(void)
 	    "{ name = \"\"; verdict = \"drop\"; }", 3,
 	    "rule #1: name: \"\" must be 1 to 63 printable characters "
 	    "without spaces or quotes");
+	/* rule="_other" in nfqctl metrics is the sum past --max-rules. */
+	rule_error("name _other",
+	    "{ name = \"a\"; verdict = \"drop\"; },\n"
+	    "{ name = \"_other\"; verdict = \"drop\"; }", 4,
+	    "rule #2: name: \"_other\" begins with \"_\": such names are kept "
+	    "for nfqd (nfqctl metrics sums the rules past --max-rules as "
+	    "rule=\"_other\")");
+	rule_error("name beginning with _",
+	    "{\n\tname = \"_x\";\n\tverdict = \"drop\";\n}", 4,
+	    "rule #1: name: \"_x\" begins with \"_\": such names are kept "
+	    "for nfqd (nfqctl metrics sums the rules past --max-rules as "
+	    "rule=\"_other\")");
+	if (rules_ok("name with _ inside", &cf,
+	    "{ name = \"web_in_\"; verdict = \"drop\"; }")) {
+		CHECK_STR_EQ(cf.rules->rules[0].name, "web_in_",
+		    "name with _ inside kept");
+		nfqd_config_free(&cf);
+	}
 	memset(longname, 'n', 64);
 	longname[64] = '\0';
 	rule_error("name of 64 characters",
