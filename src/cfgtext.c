@@ -539,6 +539,14 @@ scan_file(struct nfqd_cfgtext *t, const char *name, const char *text,
 		problem(t, name, line, "a NUL byte: this is not a text file");
 		return;
 	}
+	/*
+	 * A UTF-8 byte-order mark, as some Windows editors write, is not
+	 * text: libconfig would call it a syntax error at line 1.
+	 */
+	if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0) {
+		text += 3;
+		len -= 3;
+	}
 	s.p = s.run = text;
 	s.end = text + len;
 	s.line = 1;

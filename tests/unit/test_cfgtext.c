@@ -404,6 +404,30 @@ test_include_files(void)
 	    "@include \"twice.conf\"\n", "b = 2L;\n\nb = 2L;\n\n\n");
 }
 
+/*
+ * A UTF-8 byte-order mark at the start of a file, as some Windows editors
+ * write, is skipped, in the main file and in an included one; the lines
+ * after it keep their numbers.  One anywhere else is left to libconfig.
+ */
+static void
+test_bom(void)
+{
+	put("bom.conf", "\xef\xbb\xbf" "c = 3;\n");
+	expect_text("a byte-order mark is skipped",
+	    "\xef\xbb\xbf" "a = 1;\n", "a = 1L;\n");
+	expect_text("a byte-order mark, then @include on line 1",
+	    "\xef\xbb\xbf" "@include \"bom.conf\"\n", "c = 3L;\n\n");
+	expect_text("an included file's byte-order mark is skipped",
+	    "a = 1;\n@include \"bom.conf\"\n", "a = 1L;\nc = 3L;\n\n");
+	expect_text("a byte-order mark alone is an empty file",
+	    "\xef\xbb\xbf", "");
+	expect_text("a byte-order mark past the start is kept",
+	    "a = 1;\n\xef\xbb\xbf", "a = 1L;\n\xef\xbb\xbf\n");
+	expect_problem("a byte-order mark: the lines keep their numbers",
+	    "\xef\xbb\xbf" "\n@include \"none.conf\"\n", "main.conf", 2,
+	    "cannot include \"none.conf\": No such file or directory");
+}
+
 /* Only regular files are read; none of these may hang or end the test. */
 static void
 test_not_regular(void)
@@ -776,6 +800,7 @@ main(void)
 	test_include_states();
 	test_include_carry();
 	test_include_files();
+	test_bom();
 	test_not_regular();
 	test_size_cap();
 	test_line_map();

@@ -795,6 +795,46 @@ test_include(void)
 	}
 }
 
+/* A file saved with a UTF-8 byte-order mark reads as one without. */
+static void
+test_bom(void)
+{
+	struct nfqd_config	cf;
+	struct unit_reports	rs;
+	char			path[PATH_MAX], inc[PATH_MAX];
+	int			r;
+
+	if (expect_ok("byte-order mark", &cf, "\xef\xbb\xbf"
+	    "queue = { maxlen = 100; };\n", NULL)) {
+		CHECK_UINT_EQ(cf.maxlen, 100, "byte-order mark: maxlen");
+		nfqd_config_free(&cf);
+	}
+	expect_error("byte-order mark, an error on line 3",
+	    "\xef\xbb\xbf" "queue = {\n\n\tmaxlen = 0;\n};\n", 3,
+	    "queue.maxlen: 0 is out of range (1 to 16777216)");
+	if (write_file("bominc.conf", "\xef\xbb\xbf" "\nqueue = { maxlen = "
+	    "0; };\n", inc, sizeof(inc)) == -1 ||
+	    write_file("bommain.conf", "\xef\xbb\xbf" "@include "
+	    "\"bominc.conf\"\n", path, sizeof(path)) == -1) {
+		CHECK(0, "byte-order mark: writing files");
+		return;
+	}
+	memset(&rs, 0, sizeof(rs));
+	r = nfqd_config_load(&cf, path, NULL, unit_collect, &rs);
+	CHECKF(r == 1 && rs.n == 1, "byte-order mark in both files: one "
+	    "problem", "returned %d, %d reported, first \"%s\"", r, rs.n,
+	    rs.n > 0 ? rs.r[0].msg : "");
+	if (rs.n >= 1) {
+		CHECK_STR_EQ(rs.r[0].msg, "queue.maxlen: 0 is out of range "
+		    "(1 to 16777216)",
+		    "byte-order mark in both files: message");
+		CHECK_STR_EQ(rs.r[0].file, inc,
+		    "byte-order mark in both files: the included file");
+		CHECK_INT_EQ(rs.r[0].line, 2,
+		    "byte-order mark in both files: its line");
+	}
+}
+
 /*
  * Integers past 32 bits reach the range checks whole: libconfig 1.5 alone
  * would read 4294967297 as 1 and 0xFFFFFFFF as -1.
@@ -1143,6 +1183,7 @@ main(void)
 	test_files();
 	test_overrides();
 	test_include();
+	test_bom();
 	test_wide_integers();
 	test_empty();
 	test_rules_set();
