@@ -656,8 +656,13 @@ nfqd_config_check(const char *path, const struct nfqd_overrides *ov)
 	char			*abspath;
 	int			 errors;
 
-	if ((abspath = realpath(path, NULL)) != NULL)
-		path = abspath;
+	/* The path the daemon would keep (main.c): the same messages. */
+	if ((abspath = nfqd_abspath(path)) == NULL) {
+		fprintf(stderr, "nfqd: %s: cannot make the path absolute: "
+		    "%s\n", path, strerror(errno));
+		return 1;
+	}
+	path = abspath;
 	if ((cf = malloc(sizeof(*cf))) == NULL) {
 		perror("nfqd: malloc");
 		free(abspath);

@@ -1,6 +1,7 @@
 /*
  * nfqd: command line and start-up.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
@@ -15,6 +16,7 @@
 #include "nfqd/nfqd.h"
 #include "nfqd/sandbox.h"
 #include "nfqd/settings.h"
+#include "nfqd/util.h"
 
 static void
 usage(FILE *fp)
@@ -125,9 +127,18 @@ main(int argc, char *argv[])
 
 	if (test)
 		return nfqd_config_check(path, &ov);
-	/* Reloads happen after -d's chdir("/"): remember where it was. */
-	if ((abspath = realpath(path, NULL)) != NULL)
-		path = abspath;
+	/*
+	 * Reloads happen after -d's chdir("/"): remember where it was.  Not
+	 * realpath(): a reload must read what the path names then (a symlink
+	 * swapped to a new version), and @include is relative to its
+	 * directory, not to the old target's.
+	 */
+	if ((abspath = nfqd_abspath(path)) == NULL) {
+		fprintf(stderr, "nfqd: %s: cannot make the path absolute: "
+		    "%s\n", path, strerror(errno));
+		return 1;
+	}
+	path = abspath;
 	if ((cf = malloc(sizeof(*cf))) == NULL) {
 		perror("nfqd: malloc");
 		return 1;

@@ -105,6 +105,28 @@ nfqd_parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
+char *
+nfqd_abspath(const char *path)
+{
+	char	*cwd, *abs;
+	int	 n;
+
+	if (path[0] == '/' || path[0] == '\0')
+		return strdup(path);
+	while (path[0] == '.' && path[1] == '/')
+		for (path += 2; path[0] == '/'; path++)
+			;
+	if ((cwd = getcwd(NULL, 0)) == NULL)
+		return NULL;
+	/* getcwd() is "/" at the root: no "//" in front of the name. */
+	n = asprintf(&abs, "%s%s%s", cwd, strcmp(cwd, "/") == 0 ? "" : "/",
+	    path);
+	free(cwd);
+	if (n == -1)
+		return NULL;
+	return abs;
+}
+
 unsigned
 nfqd_edit_distance(const char *a, const char *b)
 {

@@ -51,6 +51,14 @@ int	nfqd_parse_balance(const char *s, uint16_t *first, uint16_t *last);
 /* Parse a size: bytes, or a number with K, M, G or T (powers of 2). */
 int	nfqd_parse_size(const char *s, uint64_t *out);
 
+/*
+ * path made absolute, as a new string: a relative one gets the working
+ * directory in front (a leading "./" dropped).  Symbolic links are kept,
+ * not resolved, so whoever opens the result later follows them afresh.
+ * "" comes back as it is.  NULL with errno set (getcwd(), ENOMEM).
+ */
+char	*nfqd_abspath(const char *path);
+
 /* Edit distance between two short names, capped at 100. */
 unsigned nfqd_edit_distance(const char *a, const char *b);
 

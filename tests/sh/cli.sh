@@ -51,6 +51,17 @@ echo 'queue: { };' >"$TMP/min.conf"
 out=$("$NFQD" -t -c "$TMP/min.conf" --queue-balance 4:7 2>&1)
 check "-t --queue-balance: overrides the range" "$?/$out" \
     "0/nfqd: $TMP/min.conf: configuration is valid (queues 4-7, 4 workers)"
+# A relative path through a symbolic link is made absolute, not resolved:
+# messages name the link, and @include is relative to the link's directory.
+mkdir "$TMP/v1"
+printf 'queue: { maxlen = 0; };\n@include "local.conf"\n' >"$TMP/v1/sl.conf"
+echo 'stats: { interval = 5; };' >"$TMP/local.conf"
+ln -s v1/sl.conf "$TMP/sl.conf"
+(cd "$TMP" && "$NFQD" -t -c ./sl.conf) >"$TMP/out" 2>"$TMP/err"
+check "-t through a symbolic link: the link named, the include found" \
+    "$(cat "$TMP/err")" "$TMP/sl.conf:1: queue.maxlen: 0 is out of range \
+(1 to 16777216)
+nfqd: $TMP/sl.conf: 1 error; configuration is invalid"
 "$NFQD" -t -c "$TMP/min.conf" --queue-balance 7:4 2>"$TMP/err"
 check "--queue-balance 7:4 is refused" "$?" 1
 "$NFQD" -t -c "$TMP/min.conf" -p relative.pid 2>"$TMP/err"

@@ -795,6 +795,68 @@ test_include(void)
 	}
 }
 
+/*
+ * A configuration deployed by swapping a symbolic link (nfqd.conf ->
+ * v1/nfqd.conf, then -> v2/nfqd.conf, as a Kubernetes ConfigMap's ..data
+ * is swapped): the path main.c keeps, made absolute by nfqd_abspath(), is
+ * loaded again after -d's chdir("/") as a reload loads it, and reads the
+ * new target; @include is relative to the link's directory.
+ */
+static void
+test_symlink_reload(void)
+{
+	struct nfqd_config	cf;
+	struct unit_reports	rs;
+	char			old[PATH_MAX], sl[PATH_MAX], *path = NULL;
+	int			r;
+
+	snprintf(sl, sizeof(sl), "%s/sl", dir);
+	if (!CHECK(getcwd(old, sizeof(old)) != NULL && mkdir(sl, 0700) == 0 &&
+	    mkdir(unit_fmt("%s/v1", sl), 0700) == 0 &&
+	    mkdir(unit_fmt("%s/v2", sl), 0700) == 0 &&
+	    unit_write_text(unit_fmt("%s/v1/nfqd.conf", sl),
+	    "queue = { maxlen = 100; };\n@include \"local.conf\"\n") == 0 &&
+	    unit_write_text(unit_fmt("%s/v2/nfqd.conf", sl),
+	    "queue = { maxlen = 200; };\n@include \"local.conf\"\n") == 0 &&
+	    unit_write_text(unit_fmt("%s/local.conf", sl),
+	    "stats = { interval = 5; };\n") == 0 &&
+	    symlink("v1/nfqd.conf", unit_fmt("%s/nfqd.conf", sl)) == 0 &&
+	    chdir(dir) == 0 && (path = nfqd_abspath("sl/nfqd.conf")) != NULL &&
+	    chdir("/") == 0, "symlink: files, link, the path kept")) {
+		free(path);
+		if (chdir(old) == -1)
+			perror(old);
+		return;
+	}
+	CHECK_STR_EQ(path, unit_fmt("%s/nfqd.conf", sl),
+	    "symlink: the path kept names the link");
+	memset(&rs, 0, sizeof(rs));
+	r = nfqd_config_load(&cf, path, NULL, unit_collect, &rs);
+	if (CHECKF(r == 0 && rs.n == 0, "symlink: v1 loads",
+	    "returned %d, first \"%s\" at %s", r, rs.n > 0 ? rs.r[0].msg : "",
+	    rs.n > 0 ? rs.r[0].file : "")) {
+		CHECK(cf.maxlen == 100 && cf.stats_interval == 5,
+		    "symlink: v1, and local.conf beside the link");
+		nfqd_config_free(&cf);
+	}
+	/* The swap: a new link renamed over the old one; v1 then goes. */
+	CHECK(symlink("v2/nfqd.conf", unit_fmt("%s/new", sl)) == 0 &&
+	    rename(unit_fmt("%s/new", sl), path) == 0 &&
+	    unlink(unit_fmt("%s/v1/nfqd.conf", sl)) == 0 &&
+	    rmdir(unit_fmt("%s/v1", sl)) == 0, "symlink: swapped to v2");
+	memset(&rs, 0, sizeof(rs));
+	r = nfqd_config_load(&cf, path, NULL, unit_collect, &rs);
+	if (CHECKF(r == 0 && rs.n == 0, "symlink: the reload reads v2",
+	    "returned %d, first \"%s\" at %s", r, rs.n > 0 ? rs.r[0].msg : "",
+	    rs.n > 0 ? rs.r[0].file : "")) {
+		CHECK(cf.maxlen == 200 && cf.stats_interval == 5,
+		    "symlink: v2, and local.conf beside the link");
+		nfqd_config_free(&cf);
+	}
+	free(path);
+	CHECK(chdir(old) == 0, "symlink: back to the working directory");
+}
+
 /* A file saved with a UTF-8 byte-order mark reads as one without. */
 static void
 test_bom(void)
@@ -1183,6 +1245,7 @@ main(void)
 	test_files();
 	test_overrides();
 	test_include();
+	test_symlink_reload();
 	test_bom();
 	test_wide_integers();
 	test_empty();

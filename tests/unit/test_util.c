@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -618,6 +619,71 @@ test_unlink_same(const char *top)
 	    access(path, F_OK) == -1, "unlink_same: the same file is removed");
 }
 
+/* One nfqd_abspath() row: in must give want exactly. */
+static void
+abspath_is(const char *in, const char *want, const char *what)
+{
+	char	*got;
+
+	errno = 0;
+	got = nfqd_abspath(in);
+	CHECKF(got != NULL && strcmp(got, want) == 0,
+	    unit_fmt("abspath: %s", what), "\"%s\" gave \"%s\" (%s), "
+	    "expected \"%s\"", in, got != NULL ? got : "NULL",
+	    strerror(errno), want);
+	free(got);
+}
+
+/*
+ * The configuration path kept for reloads (main.c): absolute, so -d's
+ * chdir("/") does not change what it names, and with its symbolic links
+ * kept, so a reload follows them afresh.
+ */
+static void
+test_abspath(const char *top)
+{
+	char	old[PATH_MAX], cwd[PATH_MAX], sub[PATH_MAX + 8];
+	char	*got;
+
+	snprintf(sub, sizeof(sub), "%s/ap", top);
+	if (!CHECK(getcwd(old, sizeof(old)) != NULL && mkdir(sub, 0700) == 0 &&
+	    mkdir(unit_fmt("%s/v1", sub), 0700) == 0 &&
+	    unit_write_text(unit_fmt("%s/v1/nfqd.conf", sub), "") == 0 &&
+	    symlink("v1/nfqd.conf", unit_fmt("%s/nfqd.conf", sub)) == 0 &&
+	    chdir(sub) == 0 && getcwd(cwd, sizeof(cwd)) != NULL,
+	    "abspath: a directory with a symbolic link"))
+		return;
+	abspath_is("/etc/nfqd/nfqd.conf", "/etc/nfqd/nfqd.conf",
+	    "an absolute path is kept");
+	abspath_is("/x/../y/./z", "/x/../y/./z",
+	    "an absolute path is kept as written");
+	abspath_is("nfqd.conf", unit_fmt("%s/nfqd.conf", cwd),
+	    "a symbolic link is not resolved");
+	abspath_is("./nfqd.conf", unit_fmt("%s/nfqd.conf", cwd),
+	    "a leading ./ is dropped");
+	abspath_is(".//./nfqd.conf", unit_fmt("%s/nfqd.conf", cwd),
+	    "leading ./ and / are dropped");
+	abspath_is("v1/../nfqd.conf", unit_fmt("%s/v1/../nfqd.conf", cwd),
+	    "a relative path with .. is kept after the directory");
+	abspath_is("missing.conf", unit_fmt("%s/missing.conf", cwd),
+	    "a missing file");
+	abspath_is("", "", "an empty path comes back empty");
+	CHECK(chdir("/") == 0, "abspath: chdir /");
+	abspath_is("etc/nfqd.conf", "/etc/nfqd.conf",
+	    "at the root, no double slash");
+	/* A working directory that is gone: getcwd() fails, and so do we. */
+	if (CHECK(chdir(sub) == 0 && unlink("nfqd.conf") == 0 &&
+	    unlink("v1/nfqd.conf") == 0 && rmdir("v1") == 0 &&
+	    rmdir(sub) == 0, "abspath: the working directory removed")) {
+		errno = 0;
+		got = nfqd_abspath("nfqd.conf");
+		CHECK(got == NULL && errno == ENOENT,
+		    "abspath: no working directory is an error (ENOENT)");
+		free(got);
+	}
+	CHECK(chdir(old) == 0, "abspath: back to the working directory");
+}
+
 static void
 test_files(void)
 {
@@ -631,6 +697,7 @@ test_files(void)
 	test_open_own(top);
 	test_dir_prepare(top);
 	test_unlink_same(top);
+	test_abspath(top);
 	CHECK_INT_EQ(unit_rmtree(top), 0, "files: cleanup");
 }
 
