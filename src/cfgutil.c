@@ -186,6 +186,39 @@ cfg_choice(struct nfqd_cfgctx *c, config_setting_t *s,
 	return -1;
 }
 
+static bool
+is_list(const config_setting_t *s)
+{
+	return config_setting_is_aggregate(s) &&
+	    config_setting_type(s) != CONFIG_TYPE_GROUP;
+}
+
+int
+cfg_list_len(struct nfqd_cfgctx *c, config_setting_t *s, int max,
+    const char *noun, const char *empty)
+{
+	int	n;
+
+	if (!is_list(s))
+		return 1;
+	n = config_setting_length(s);
+	if (n == 0) {
+		cfg_err(c, s, "%s", empty);
+		return -1;
+	}
+	if (n > max) {
+		cfg_err(c, s, "%d %s; at most %d in one list", n, noun, max);
+		return -1;
+	}
+	return n;
+}
+
+config_setting_t *
+cfg_list_elem(config_setting_t *s, int i)
+{
+	return is_list(s) ? config_setting_get_elem(s, (unsigned)i) : s;
+}
+
 void
 cfg_path(struct nfqd_cfgctx *c, config_setting_t *s, char *dst, size_t len,
     bool empty_ok)

@@ -150,28 +150,18 @@ nfqd_ruleval_addrs(struct nfqd_ruleload *l, config_setting_t *s,
 
 	*off = l->rs->ncidrs;
 	*n = 0;
-	if (config_setting_type(s) == CONFIG_TYPE_STRING) {
-		cnt = 1;
-	} else if (config_setting_is_aggregate(s) &&
-	    config_setting_type(s) != CONFIG_TYPE_GROUP) {
-		cnt = config_setting_length(s);
-		if (cnt == 0) {
-			rerr(l, s, "an empty list matches nothing");
-			return;
-		}
-		if (cnt > MAX_LIST) {
-			rerr(l, s, "%d addresses; at most %d in one list", cnt,
-			    MAX_LIST);
-			return;
-		}
-	} else {
+	if (config_setting_type(s) != CONFIG_TYPE_STRING &&
+	    (!config_setting_is_aggregate(s) ||
+	    config_setting_type(s) == CONFIG_TYPE_GROUP)) {
 		rerr(l, s, "must be an address or prefix (\"10.0.0.0/8\") or "
 		    "a list of them");
 		return;
 	}
+	if ((cnt = cfg_list_len(l->c, s, MAX_LIST, "addresses",
+	    "an empty list matches nothing")) == -1)
+		return;
 	for (i = 0; i < cnt; i++) {
-		e = config_setting_type(s) == CONFIG_TYPE_STRING ? s :
-		    config_setting_get_elem(s, (unsigned)i);
+		e = cfg_list_elem(s, i);
 		if (config_setting_type(e) != CONFIG_TYPE_STRING) {
 			rerr(l, s, "element %d must be an address or prefix "
 			    "in double quotes", i + 1);
@@ -270,30 +260,19 @@ nfqd_ruleval_ports(struct nfqd_ruleload *l, config_setting_t *s,
 {
 	config_setting_t	*e;
 	struct nfqd_prange	*pr;
-	int			 i, cnt = 1;
-	bool			 list;
+	int			 i, cnt;
 
 	*off = l->rs->nports;
 	*n = 0;
-	list = config_setting_is_aggregate(s) &&
-	    config_setting_type(s) != CONFIG_TYPE_GROUP;
-	if (list) {
-		cnt = config_setting_length(s);
-		if (cnt == 0) {
-			rerr(l, s, "an empty list matches nothing");
-			return;
-		}
-		if (cnt > MAX_LIST) {
-			rerr(l, s, "%d ports; at most %d in one list", cnt,
-			    MAX_LIST);
-			return;
-		}
-	} else if (config_setting_type(s) == CONFIG_TYPE_GROUP) {
+	if (config_setting_type(s) == CONFIG_TYPE_GROUP) {
 		rerr(l, s, "must be a port, a range or a list of them");
 		return;
 	}
+	if ((cnt = cfg_list_len(l->c, s, MAX_LIST, "ports",
+	    "an empty list matches nothing")) == -1)
+		return;
 	for (i = 0; i < cnt; i++) {
-		e = list ? config_setting_get_elem(s, (unsigned)i) : s;
+		e = cfg_list_elem(s, i);
 		if ((pr = new_port(l)) == NULL)
 			return;
 		if (parse_port(l, s, e, pr) == -1) {

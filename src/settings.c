@@ -380,30 +380,19 @@ set_dnsl_servers(struct nfqd_cfgload *c, config_setting_t *s)
 	int			 i, n;
 
 	c->cf->dnsl_nservers = 0;
-	if (config_setting_type(s) == CONFIG_TYPE_STRING) {
-		n = 1;
-	} else if (config_setting_is_aggregate(s) &&
-	    config_setting_type(s) != CONFIG_TYPE_GROUP) {
-		n = config_setting_length(s);
-		if (n == 0) {
-			cerr(c, s, "an empty list learns from no server; leave "
-			    "servers out to learn from any, or set enabled = "
-			    "false");
-			return;
-		}
-		if (n > NFQD_DNSL_SERVERS_MAX) {
-			cerr(c, s, "%d addresses; at most %d", n,
-			    NFQD_DNSL_SERVERS_MAX);
-			return;
-		}
-	} else {
+	if (config_setting_type(s) != CONFIG_TYPE_STRING &&
+	    (!config_setting_is_aggregate(s) ||
+	    config_setting_type(s) == CONFIG_TYPE_GROUP)) {
 		cerr(c, s, "must be an address or prefix (\"10.0.0.53\") or a "
 		    "list of them");
 		return;
 	}
+	if ((n = cfg_list_len(&c->cc, s, NFQD_DNSL_SERVERS_MAX, "addresses",
+	    "an empty list learns from no server; leave servers out to "
+	    "learn from any, or set enabled = false")) == -1)
+		return;
 	for (i = 0; i < n; i++) {
-		e = config_setting_type(s) == CONFIG_TYPE_STRING ? s :
-		    config_setting_get_elem(s, (unsigned)i);
+		e = cfg_list_elem(s, i);
 		if (config_setting_type(e) != CONFIG_TYPE_STRING) {
 			cerr(c, s, "element %d must be an address or prefix in "
 			    "double quotes", i + 1);

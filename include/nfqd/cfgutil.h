@@ -53,6 +53,16 @@ int	cfg_int(struct nfqd_cfgctx *c, config_setting_t *s, long long lo,
 const char *cfg_str(struct nfqd_cfgctx *c, config_setting_t *s);
 int	cfg_choice(struct nfqd_cfgctx *c, config_setting_t *s,
 	    const char *const choices[], size_t n);
+/*
+ * A value or a list of them (an array or a list; a group is the
+ * caller's to refuse): how many (1 for a value), or -1 after an error at
+ * s, for a list that is empty (empty says what that would mean) or holds
+ * more than max (noun: what it holds, plural).  cfg_list_elem(): element
+ * i of it, s itself for a value.
+ */
+int	cfg_list_len(struct nfqd_cfgctx *c, config_setting_t *s, int max,
+	    const char *noun, const char *empty);
+config_setting_t *cfg_list_elem(config_setting_t *s, int i);
 /* An absolute path that fits in len bytes ("" too with empty_ok), into dst. */
 void	cfg_path(struct nfqd_cfgctx *c, config_setting_t *s, char *dst,
 	    size_t len, bool empty_ok);
