@@ -243,6 +243,7 @@ check "dns_learn.enabled: still no table" \
 step dns_learn.max_entries "next start" 2048
 step dns_learn.min_ttl "workers replaced" 5
 step dns_learn.max_ttl "workers replaced" 600
+step dns_learn.servers "workers replaced" "[\"10.0.0.53\", \"2001:db8::/32\"]"
 echo "example.com" >"$TMP/set.txt"
 step name_sets "workers replaced" "( { name = \"s\"; file = \"$TMP/set.txt\"; } )"
 echo "example.org" >>"$TMP/set.txt"
