@@ -141,11 +141,11 @@ region_pid(struct nfqctl *c)
 pid_t
 nfqctl_daemon_pid(struct nfqctl *c)
 {
-	char		 buf[32], *end;
+	char		 buf[32], err[256], *end;
 	long		 v;
 	ssize_t		 n;
 	pid_t		 pid;
-	int		 fd;
+	int		 fd, r;
 
 	if (c->pidfile == NULL && nfqctl_paths(c, NFQCTL_NEED_PIDFILE) == -1)
 		return -1;
@@ -158,19 +158,38 @@ nfqctl_daemon_pid(struct nfqctl *c)
 		return -1;
 	}
 	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
 	buf[n > 0 ? n : 0] = '\0';
 	errno = 0;
 	v = strtol(buf, &end, 10);
 	if (errno != 0 || end == buf || (*end != '\n' && *end != '\0') ||
 	    v <= 1 || v > 0x7fffffff) {
+		close(fd);
 		fprintf(stderr, "nfqctl: %s: no pid in it\n", c->pidfile);
 		return -1;
 	}
 	pid = (pid_t)v;
 	if (!running(pid)) {
+		close(fd);
 		fprintf(stderr, "nfqctl: nfqd (pid %d, from %s) is not "
 		    "running\n", (int)pid, c->pidfile);
+		return -1;
+	}
+	/*
+	 * The master keeps its pidfile open (and locked) for its whole
+	 * life: a process that does not have it open is not nfqd but one
+	 * that took the pid of an nfqd killed before it could remove it.
+	 */
+	r = has_open(pid, fd, err, sizeof(err));
+	close(fd);
+	if (r == -1) {
+		fprintf(stderr, "nfqctl: cannot tell whether process %d (from "
+		    "%s) is nfqd: %s\n", (int)pid, c->pidfile, err);
+		return -1;
+	}
+	if (r == 0) {
+		fprintf(stderr, "nfqctl: %s names process %d, but that process "
+		    "does not have it open (a pidfile left behind?): nothing "
+		    "sent\n", c->pidfile, (int)pid);
 		return -1;
 	}
 	return pid;

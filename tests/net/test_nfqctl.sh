@@ -2,7 +2,8 @@
 # nfqctl against a live nfqd: stats --json is the master's own JSON once
 # traffic has stopped, rules and metrics show the same counts, reload and
 # stop do what they say and say so in their exit status (stop without the
-# pidfile too), stats and stop need only their two settings from the
+# pidfile too, and nothing sent to the stranger a pidfile left behind
+# names), stats and stop need only their two settings from the
 # configuration, check is nfqd -t, and a user who may only read the region
 # can read it.
 . "$(dirname "$0")/lib.sh"
@@ -178,6 +179,21 @@ check "stop: pidfile and region removed" \
 rm -f "$TMP/moved.pid"
 ctl -c "$conf" stop 2>"$TMP/err"
 check "stop when not running: exit 1" "$?" 1
+# A pidfile left by an nfqd killed with SIGKILL, its pid another
+# process's now: that process does not have the file open, so it is sent
+# nothing.
+sleep 60 &
+stranger=$!
+echo "$stranger" >"$TMP/nfqd.pid"
+ctl -c "$conf" stop 2>"$TMP/err"
+check "stop with a pidfile left behind: exit 1" "$?" 1
+check "stop with a pidfile left behind: said" "$(cat "$TMP/err")" \
+    "nfqctl: $TMP/nfqd.pid names process $stranger, but that process does not have it open (a pidfile left behind?): nothing sent"
+check "stop with a pidfile left behind: its process still runs" \
+    "$(kill -0 "$stranger" 2>&1 && echo runs)" runs
+kill "$stranger"
+wait "$stranger" 2>/dev/null
+rm -f "$TMP/nfqd.pid"
 ctl -s "$shm" stats 2>"$TMP/err"
 check "stats when not running: exit 1" "$?" 1
 check "stats when not running: message" "$(cat "$TMP/err")" \

@@ -483,18 +483,43 @@ test_pid(void)
 {
 	struct nfqctl	c;
 	char		msg[2048], pidf[1100], nopid[1100];
-	pid_t		master, other, gone;
+	pid_t		master, other, gone, holder, stranger;
+	int		pidfd;
 
 	snprintf(pidf, sizeof(pidf), "%s/nfqd.pid", dir);
 	snprintf(nopid, sizeof(nopid), "%s/none.pid", dir);
 
-	/* The pidfile's pid. */
-	unit_write_text(pidf, unit_fmt("%d\n", (int)getpid()));
+	/* The pidfile's pid, a process that has it open as nfqd's master. */
+	if ((pidfd = open(pidf, O_WRONLY | O_CREAT | O_TRUNC, 0644)) == -1) {
+		perror(pidf);
+		exit(1);
+	}
+	holder = waiter(1);
+	if (dprintf(pidfd, "%d\n", (int)holder) < 0) {
+		perror(pidf);
+		exit(1);
+	}
+	close(pidfd);
 	ctl_init(&c);
 	c.pidfile = pidf;
-	CHECK_INT_EQ(daemon_pid(&c, msg, sizeof(msg)), getpid(),
+	CHECK_INT_EQ(daemon_pid(&c, msg, sizeof(msg)), holder,
 	    "pid: from the pidfile");
 	CHECK_STR_EQ(msg, "", "pid: from the pidfile: nothing said");
+
+	/*
+	 * A pidfile left by an nfqd killed before it could remove it, its
+	 * pid taken since by a process that runs but is not nfqd.
+	 */
+	stranger = waiter(1);
+	unit_write_text(pidf, unit_fmt("%d\n", (int)stranger));
+	CHECK_INT_EQ(daemon_pid(&c, msg, sizeof(msg)), -1,
+	    "pid: a pidfile its process does not have open: refused");
+	CHECK_STR_EQ(msg, unit_fmt("nfqctl: %s names process %d, but that "
+	    "process does not have it open (a pidfile left behind?): nothing "
+	    "sent", pidf, (int)stranger),
+	    "pid: a pidfile its process does not have open: message");
+	reap(holder);
+	reap(stranger);
 
 	/* No pidfile: the region's master, which has it open. */
 	master = waiter(1);
