@@ -1,7 +1,8 @@
 #!/bin/bash
 # nfqctl against a live nfqd: stats --json is the master's own JSON once
 # traffic has stopped, rules and metrics show the same counts, reload and
-# stop do what they say and say so in their exit status (stop without the
+# stop do what they say and say so in their exit status (reload through
+# a symlink swapped to another file too, stop without the
 # pidfile too, and nothing sent to the stranger a pidfile left behind
 # names), stats and stop need only their two settings from the
 # configuration, check is nfqd -t, and a user who may only read the region
@@ -11,7 +12,10 @@ NFQCTL=$TOP/${NFQD_BUILD:-build}/nfqctl
 
 setup_net
 queue_rules "--queue-balance 0:1 --queue-cpu-fanout --queue-bypass"
+# The configuration is a symlink, as a deployment that swaps versions
+# has it: a reload reads the file the link names then.
 conf=$TMP/nfqd.conf
+ln -s a.conf "$conf"
 write_conf "$conf" 'queue: { balance = "0:1"; };' 'rules = (
   { name = "v6"; proto = "udp"; dst = "fd77::2/128"; verdict = "accept"; },
   { name = "v4-udp"; proto = "udp"; verdict = "accept"; },
@@ -154,6 +158,16 @@ check "reload of an invalid file: its problem, as nfqd -t says it" \
 cp "$TMP/good.conf" "$conf"
 check "reload of an invalid file: nothing sent" \
     "$(ctl -s "$shm" stats --json | jq -r .generation)" 2
+
+# The link swapped to another file: the reload reads that one.
+sed 's/{ name = "never";/{ name = "swapped"; proto = "tcp"; dst_port = 2; verdict = "drop"; },\n  &/' \
+    "$TMP/a.conf" >"$TMP/b.conf"
+ln -sfn b.conf "$conf"
+check "reload after the link was swapped: loaded" \
+    "$(ctl -c "$conf" reload)" "nfqd $pid: configuration 3 loaded"
+check "reload after the link was swapped: the new file's rules" \
+    "$(ctl -s "$shm" rules | awk 'NR > 1 { print $2 }' | tr '\n' ' ')" \
+    "v6 v4-udp swapped never "
 
 # Only stats.shm and daemon.pidfile are read for stats and stop: an
 # error elsewhere (a pending edit) does not stop them.
