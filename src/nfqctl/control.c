@@ -17,7 +17,12 @@
 #include "nfqd/shm.h"
 #include "nfqctl.h"
 
-#define RELOAD_WAIT_MS	10000	/* a reload parses and compiles the rules */
+/*
+ * A reload parses and compiles the rules and reads the name sets, as the
+ * check before it did: 10 s, and twice the check's time on top for a
+ * configuration that takes long to load (lists of millions of names).
+ */
+#define RELOAD_WAIT_MS	10000
 #define STOP_WAIT_MS	30000	/* stop waits for every verdict */
 
 static void
@@ -206,6 +211,12 @@ signal_daemon(pid_t pid, int sig)
 	return 0;
 }
 
+long
+nfqctl_reload_wait_ms(const struct nfqctl *c)
+{
+	return RELOAD_WAIT_MS + 2 * (c->check_ms > 0 ? c->check_ms : 0);
+}
+
 int
 nfqctl_reload(struct nfqctl *c)
 {
@@ -213,7 +224,7 @@ nfqctl_reload(struct nfqctl *c)
 	char		 err[4400];
 	uint32_t	 gen, now;
 	pid_t		 pid;
-	long		 waited;
+	long		 waited, limit;
 
 	/* The configuration was checked, so nfqd should take it. */
 	if ((pid = nfqctl_daemon_pid(c)) == -1)
@@ -227,7 +238,8 @@ nfqctl_reload(struct nfqctl *c)
 		nfqd_shm_close(&shm);
 		return NFQCTL_FAIL;
 	}
-	for (waited = 0; waited < RELOAD_WAIT_MS; waited += 10) {
+	limit = nfqctl_reload_wait_ms(c);
+	for (waited = 0; waited < limit; waited += 10) {
 		if ((now = NFQD_LOAD(&shm.hdr->generation)) != gen) {
 			nfqd_shm_close(&shm);
 			printf("nfqd %d: configuration %u loaded\n", (int)pid,
@@ -240,8 +252,8 @@ nfqctl_reload(struct nfqctl *c)
 	}
 	nfqd_shm_close(&shm);
 	fprintf(stderr, "nfqctl: nfqd %d did not load the configuration "
-	    "(still configuration %u after %d s); see its log\n", (int)pid,
-	    gen, RELOAD_WAIT_MS / 1000);
+	    "(still configuration %u after %ld s); see its log\n", (int)pid,
+	    gen, limit / 1000);
 	return NFQCTL_FAIL;
 }
 

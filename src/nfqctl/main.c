@@ -55,7 +55,8 @@ usage(FILE *fp)
 "                      terminal): plain text frames, N of them (default:\n"
 "                      no end)\n"
 "  reload              checks the configuration, then SIGHUP to nfqd;\n"
-"                      waits until it has loaded it (up to 10 s)\n"
+"                      waits until it has loaded it (10 s + twice the\n"
+"                      check's time)\n"
 "  stop                SIGTERM to nfqd; waits until it has exited (30 s)\n"
 "  check FILE          check a configuration file, as nfqd -t\n"
 "\n"
@@ -227,6 +228,7 @@ command(struct nfqctl *c, int argc, char *argv[])
 	};
 	const char	*cmd = argv[0];
 	unsigned long	 max_rules = NFQD_METRICS_MAX_RULES;
+	uint64_t	 t0;
 	char		*end;
 	int		 ch, json = 0;
 
@@ -295,8 +297,10 @@ command(struct nfqctl *c, int argc, char *argv[])
 		 * old one: say what is wrong now, as nfqd -t, and send
 		 * nothing.
 		 */
+		t0 = nfqd_now_ns();
 		if (nfqctl_load_config(c) == -1)
 			return NFQCTL_FAIL;
+		c->check_ms = (long)((nfqd_now_ns() - t0) / 1000000);
 		return nfqctl_reload(c);
 	}
 	/* Only the pidfile (and the region without one): see paths.c. */

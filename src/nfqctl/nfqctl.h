@@ -17,6 +17,7 @@ struct nfqctl {
 	const char	*pidfile;	/* -p, the configuration's */
 	char		 shm_buf[4096];
 	char		 pidfile_buf[4096];
+	long		 check_ms;	/* reload: how long the check took */
 };
 
 /* main.c: load the whole configuration, as nfqd -t (for reload). */
@@ -44,6 +45,8 @@ int	nfqctl_paths(struct nfqctl *c, unsigned need);
 pid_t	nfqctl_daemon_pid(struct nfqctl *c);
 /* reload and stop through the pidfile and signals. */
 int	nfqctl_reload(struct nfqctl *c);
+/* How long reload waits for the new generation: 10 s + 2 x check_ms. */
+long	nfqctl_reload_wait_ms(const struct nfqctl *c);
 int	nfqctl_stop(struct nfqctl *c);
 
 /* top.c: the live view; argv[0] is "top". */

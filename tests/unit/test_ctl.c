@@ -583,6 +583,33 @@ test_pid(void)
 	shm.hdr->master_pid = getpid();
 }
 
+/*
+ * reload waits 10 s for the new generation, and twice as long again as
+ * its own check of the file took: the master loads the same file (a list
+ * of millions of names), and a slow load is not a refused one.
+ */
+static void
+test_reload_wait(void)
+{
+	static const struct {
+		long	check_ms, want_ms;
+	} rows[] = {
+		{ 0,	 10000 },
+		{ -5,	 10000 },	/* a clock step: no less than 10 s */
+		{ 40,	 10080 },
+		{ 14000, 38000 },
+	};
+	struct nfqctl	c;
+	size_t		i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		ctl_init(&c);
+		c.check_ms = rows[i].check_ms;
+		CHECK_INT_EQ(nfqctl_reload_wait_ms(&c), rows[i].want_ms,
+		    unit_fmt("reload wait: check of %ld ms", rows[i].check_ms));
+	}
+}
+
 int
 main(void)
 {
@@ -598,6 +625,7 @@ main(void)
 	snprintf(cpath, sizeof(cpath), "%s/nfqd.conf", dir);
 	snprintf(errpath, sizeof(errpath), "%s/stderr", dir);
 	test_paths();
+	test_reload_wait();
 	if (make_regions() == 0) {
 		test_snapshot();
 		test_refused();
