@@ -6,9 +6,10 @@
 # tests/tools/evasion.py builds the table: shapes (IPv4 fragments with a
 # first fragment of 8..40 bytes, in order and reversed; IPv4 options; AH;
 # IPv6 chains of 1..40 extension headers of each kind, whole and fragmented;
-# IPv6 header chains split over two fragments) times targets (TCP 2323
-# and UDP 7777, dropped by port; TCP and UDP 5555 from .66 / ::66, dropped
-# by source; TCP and UDP 5555, allowed).  It sends them as raw frames into
+# IPv6 header chains split over two fragments; IPv6 UDP with a length of
+# 0, which the kernel reads as the rest of the datagram) times targets
+# (TCP 2323 and UDP 7777, dropped by port; TCP and UDP 5555 from .66 /
+# ::66, dropped by source; TCP and UDP 5555, allowed).  It sends them as raw frames into
 # veth0 and sees in the receiver, after netfilter and reassembly, which
 # datagrams the IP layer delivers (raw sockets).
 #

@@ -6,8 +6,9 @@
 # captures the receiver's side; then l7dump (nfqd's own code, tests/tools)
 # and tshark read the capture, and every client message must give the
 # same frame, server name, ALPN list, Host, method, path, query name and
-# type in both.  Some hellos, a request and a DNS query over TCP are cut
-# into MSS-88 segments, so both must name the frame that completes them.
+# type in both (a DNS query over IPv6 with UDP length 0 too).  Some
+# hellos, a request and a DNS query over TCP are cut into MSS-88
+# segments, so both must name the frame that completes them.
 # No nfqd runs and no queue rules are set: only the parsers are compared.
 . "$(dirname "$0")/lib.sh"
 
@@ -188,6 +189,12 @@ dns +tcp ok.example A
 dns +tcp Tcp.Example TXT
 dns +tcp +keepopen ok.example A keep1.example MX keep2.example AAAA
 WANT_DNS=$((WANT_DNS + 2))
+# Over IPv6 with a UDP length of 0, which the kernel reads as the rest of
+# the datagram (tests/tools/udp6len0.py): dnsmasq answers it, so both
+# parsers must read it.
+check "a query with UDP length 0 over IPv6: dnsmasq answers it" \
+    "$(in1 $PY "$TOP/tests/tools/udp6len0.py" $A62 Zero.Ok.Example)" 10.1.1.1
+WANT_DNS=$((WANT_DNS + 1))
 
 # Cut into segments: the servers say MSS 88 and the client's veth makes
 # no large segments.

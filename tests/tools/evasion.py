@@ -2,7 +2,8 @@
 """Evasion table for nfqd (tests/net/test_evasion.sh).
 
 Packet shapes that try to carry a datagram past a drop rule (fragments,
-IPv4 options, AH, long IPv6 extension header chains), each sent to ports the
+IPv4 options, AH, long IPv6 extension header chains, IPv6 UDP with a length
+of 0), each sent to ports the
 rules drop and to ports they allow, and judged against what the kernel
 itself delivers with no queue at all.
 
@@ -301,6 +302,25 @@ class Builder:
             pkt = ip6_header(t[2], DST[6], t[1], len(l4)) + l4
             self.case(cls, 0, 6, t, [(pkt, None)], 40, l4, "plain")
 
+    def ipv6_udp_len0(self):
+        """UDP over IPv6 with a length field of 0: Linux's
+        __udp6_lib_rcv() takes it as the rest of the datagram (the
+        jumbogram rule, at any size), so it reaches the socket."""
+        cls = "ipv6 udp length 0"
+        self.add_class(cls)
+        for t in self.targets(6):
+            if t[1] != UDP:
+                continue
+            seg = bytearray(self.next_case_l4(6, t))
+            seg[4:8] = b"\0\0\0\0"
+            pseudo = addr(6, t[2]) + addr(6, DST[6]) + \
+                struct.pack("!IxxxB", L4LEN, UDP)
+            c = csum(pseudo + bytes(seg)) or 0xffff
+            seg[6:8] = struct.pack("!H", c)
+            pkt = ip6_header(t[2], DST[6], UDP, L4LEN) + bytes(seg)
+            self.case(cls, 0, 6, t, [(pkt, None)], 40, bytes(seg),
+                      "udp length 0")
+
     def ipv6_chains(self):
         for kind in ("hbh", "rthdr", "dstopts", "ah", "frag"):
             label = kind if kind != "frag" else "frag (atomic)"
@@ -416,6 +436,10 @@ class Builder:
         sample = set(c["n"] for c in self.cases[::11])
         sample |= set(c["n"] for c in firsts.values())
         for c in (self.cases[n] for n in sorted(sample)):
+            if c["cls"] == "ipv6 udp length 0":
+                # scapy cuts the payload at the length field (0 - 8
+                # bytes) and sums the rest; the kernel sums the whole.
+                continue
             top = sc.IP if c["family"] == 4 else sc.IPv6
             l4cls = sc.TCP if c["proto"] == TCP else sc.UDP
             p = top(reassemble(c))
@@ -486,6 +510,7 @@ def cmd_build(out):
     b.ipv4_options()
     b.ipv4_ah()
     b.ipv6_plain()
+    b.ipv6_udp_len0()
     b.ipv6_chains()
     b.ipv6_long_chains()
     b.ipv6_rfc7112()
