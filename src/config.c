@@ -241,8 +241,8 @@ finish_rules(struct nfqd_cfgload *c)
 	if (list == NULL || c->cc.errors != 0)
 		return;
 	if ((rs = nfqd_rules_load(&c->cc, list,
-	    nfqd_settings_seen(c, "name_sets"), cf->qfirst, cf->qcount)) ==
-	    NULL)
+	    nfqd_settings_seen(c, "name_sets"), cf->qfirst, cf->qcount,
+	    c->reuse)) == NULL)
 		return;
 	cf->rules = rs;
 	if (cf->copy_range == 0 && !cf->copy_auto && header_needs(rs) != 0) {
@@ -544,13 +544,14 @@ parse(struct nfqd_cfgload *c, config_t *lc, const struct nfqd_cfgtext *t,
 static int
 load(struct nfqd_config *cf, const struct nfqd_cfgtext *t, const char *path,
     const struct nfqd_overrides *ov, nfqd_config_report_fn report, void *arg,
-    bool isolate)
+    bool isolate, const struct nfqd_ruleset *reuse)
 {
 	struct nfqd_cfgload	c;
 	config_t	lc;
 
 	memset(&c, 0, sizeof(c));
 	c.cf = cf;
+	c.reuse = reuse;
 	c.cc.report = report;
 	c.cc.arg = arg;
 	c.cc.path = path;
@@ -588,6 +589,14 @@ int
 nfqd_config_load(struct nfqd_config *cf, const char *path,
     const struct nfqd_overrides *ov, nfqd_config_report_fn report, void *arg)
 {
+	return nfqd_config_load_reusing(cf, path, ov, report, arg, NULL);
+}
+
+int
+nfqd_config_load_reusing(struct nfqd_config *cf, const char *path,
+    const struct nfqd_overrides *ov, nfqd_config_report_fn report, void *arg,
+    const struct nfqd_ruleset *reuse)
+{
 	struct nfqd_cfgtext	t;
 	int			errors;
 
@@ -599,7 +608,7 @@ nfqd_config_load(struct nfqd_config *cf, const char *path,
 	}
 	nfqd_cfgtext_init(&t, NFQD_CFGTEXT_MAX, report, arg);
 	if ((errors = nfqd_cfgtext_read(&t, path)) == 0)
-		errors = load(cf, &t, path, ov, report, arg, true);
+		errors = load(cf, &t, path, ov, report, arg, true, reuse);
 	nfqd_cfgtext_free(&t);
 	return errors;
 }
@@ -620,7 +629,7 @@ nfqd_config_load_text(struct nfqd_config *cf, const char *name,
 	}
 	nfqd_cfgtext_init(&t, NFQD_CFGTEXT_MAX, report, arg);
 	if ((errors = nfqd_cfgtext_set(&t, name, text, len, NULL)) == 0)
-		errors = load(cf, &t, name, ov, report, arg, false);
+		errors = load(cf, &t, name, ov, report, arg, false, NULL);
 	nfqd_cfgtext_free(&t);
 	return errors;
 }

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "nfqd/cfgutil.h"
 #include "nfqd/ipproto.h"
@@ -718,6 +719,65 @@ nfqd_l7_rules_free(struct nfqd_ruleset *rs)
 }
 
 /*
+ * What stat() says of ns->path now: 0, or -1 (reading it will say why).
+ * A file changed in the last two seconds is not marked for reuse: the
+ * kernel stamps times from a clock that ticks every few milliseconds, so a
+ * second write that soon, of the same size, could leave the times as they
+ * were (git's "racily clean" entries).
+ */
+static int
+set_stat(struct nfqd_nameset *ns)
+{
+	struct timespec	now;
+	struct stat	sb;
+
+	if (stat(ns->path, &sb) == -1 || !S_ISREG(sb.st_mode) ||
+	    clock_gettime(CLOCK_REALTIME, &now) == -1 ||
+	    now.tv_sec - sb.st_mtim.tv_sec < 2 ||
+	    now.tv_sec - sb.st_ctim.tv_sec < 2)
+		return -1;
+	ns->dev = (uint64_t)sb.st_dev;
+	ns->ino = (uint64_t)sb.st_ino;
+	ns->size = (uint64_t)sb.st_size;
+	ns->mtime = sb.st_mtim;
+	ns->ctime = sb.st_ctim;
+	ns->stat_ok = true;
+	return 0;
+}
+
+static bool
+same_file(const struct nfqd_nameset *a, const struct nfqd_nameset *b)
+{
+	return a->stat_ok && b->stat_ok && a->names != NULL &&
+	    strcmp(a->path, b->path) == 0 && a->dev == b->dev &&
+	    a->ino == b->ino && a->size == b->size &&
+	    a->mtime.tv_sec == b->mtime.tv_sec &&
+	    a->mtime.tv_nsec == b->mtime.tv_nsec &&
+	    a->ctime.tv_sec == b->ctime.tv_sec &&
+	    a->ctime.tv_nsec == b->ctime.tv_nsec;
+}
+
+/*
+ * A set already built from the file ns names, unchanged since: one of this
+ * configuration (two sets, one file) or, on a reload, of the running one.
+ * stat() before each read makes this safe: a file written during or after
+ * a read has a later change time than the one kept, and is read again.
+ */
+static const struct nfqd_nameset *
+unchanged(const struct nfqd_ruleload *l, const struct nfqd_nameset *ns)
+{
+	uint32_t	i;
+
+	for (i = 0; i < l->rs->nsets; i++)
+		if (same_file(&l->rs->sets[i], ns))
+			return &l->rs->sets[i];
+	for (i = 0; l->reuse != NULL && i < l->reuse->nsets; i++)
+		if (same_file(&l->reuse->sets[i], ns))
+			return &l->reuse->sets[i];
+	return NULL;
+}
+
+/*
  * name_sets = ( { name = "ads"; file = "/etc/nfqd/ads.txt"; }, ... ):
  * each list read into a set the rules name as "@ads".
  */
@@ -727,6 +787,7 @@ nfqd_l7_sets_load(struct nfqd_ruleload *l, config_setting_t *list)
 	struct nfqd_ruleset	*rs = l->rs;
 	struct nfqd_names_builder *b;
 	struct nfqd_nameset	*ns;
+	const struct nfqd_nameset *same;
 	config_setting_t	*g, *sn, *sf;
 	const char		*name, *file;
 	char			 err[PATH_MAX + 256];
@@ -790,8 +851,17 @@ nfqd_l7_sets_load(struct nfqd_ruleload *l, config_setting_t *list)
 		memset(ns, 0, sizeof(*ns));
 		snprintf(ns->name, sizeof(ns->name), "%s", name);
 		ns->line = cfg_line(l->c, g);
-		if ((ns->path = strdup(file)) == NULL ||
-		    (b = nfqd_names_builder_new()) == NULL) {
+		if ((ns->path = strdup(file)) == NULL) {
+			l->oom = true;
+			return;
+		}
+		if (set_stat(ns) == 0 && (same = unchanged(l, ns)) != NULL) {
+			ns->names = nfqd_names_ref(same->names);
+			ns->hash = same->hash;
+			rs->nsets++;
+			continue;
+		}
+		if ((b = nfqd_names_builder_new()) == NULL) {
 			free(ns->path);
 			l->oom = true;
 			return;

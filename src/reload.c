@@ -159,8 +159,8 @@ nfqd_master_reload(struct nfqd_master *m)
 		log_err("reload: malloc");
 		return;
 	}
-	if (nfqd_config_load(ncf, m->cf.path, m->ov, report_to_log,
-	    NULL) != 0) {
+	if (nfqd_config_load_reusing(ncf, m->cf.path, m->ov, report_to_log,
+	    NULL, m->cf.rules) != 0) {
 		log_errx("reload: %s has errors (above); the running "
 		    "configuration stays in force", m->cf.path);
 		free(ncf);

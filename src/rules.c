@@ -296,7 +296,8 @@ nfqd_rules_empty(void)
 
 struct nfqd_ruleset *
 nfqd_rules_load(struct nfqd_cfgctx *c, config_setting_t *list,
-    config_setting_t *sets, uint16_t qfirst, uint16_t qcount)
+    config_setting_t *sets, uint16_t qfirst, uint16_t qcount,
+    const struct nfqd_ruleset *reuse)
 {
 	struct nfqd_ruleload	 l;
 	const char	*fa, *fb;
@@ -308,6 +309,7 @@ nfqd_rules_load(struct nfqd_cfgctx *c, config_setting_t *list,
 	l.c = c;
 	l.qfirst = qfirst;
 	l.qcount = qcount;
+	l.reuse = reuse;
 	if ((l.rs = nfqd_rules_empty()) == NULL)
 		return NULL;
 	if (config_setting_type(list) != CONFIG_TYPE_LIST) {

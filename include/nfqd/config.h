@@ -141,6 +141,17 @@ int	nfqd_config_load(struct nfqd_config *cf, const char *path,
 	    const struct nfqd_overrides *ov, nfqd_config_report_fn report,
 	    void *arg);
 
+struct nfqd_ruleset;
+
+/*
+ * The same for a reload: a name set of reuse (the running rules) whose
+ * file stat() shows unchanged (see struct nfqd_nameset) is taken as it is
+ * instead of read and built again; both configurations then hold it.
+ */
+int	nfqd_config_load_reusing(struct nfqd_config *cf, const char *path,
+	    const struct nfqd_overrides *ov, nfqd_config_report_fn report,
+	    void *arg, const struct nfqd_ruleset *reuse);
+
 /*
  * The same for a text in memory, named name in reports (the fuzzer): no
  * @include, and no child parses it first, so a crash in libconfig is the

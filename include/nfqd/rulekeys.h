@@ -22,6 +22,7 @@
 struct nfqd_ruleload {
 	struct nfqd_cfgctx	*c;
 	struct nfqd_ruleset	*rs;
+	const struct nfqd_ruleset *reuse;	/* a reload: the running rules */
 	uint32_t		 cap_rules, cap_cidrs, cap_ports;
 	uint16_t		 qfirst, qcount;
 	bool			 oom;

@@ -18,12 +18,13 @@ struct nfqd_cfgctx;
  * Read, validate and compile the list setting "rules".  Problems are
  * reported through c.  sets: name_sets = ( ... ), which the rules may
  * name (NULL: none).  qfirst/qcount: the queues this nfqd serves (a queue
- * verdict to one of them would loop).  Returns NULL after reporting at
- * least one error, or when out of memory.
+ * verdict to one of them would loop).  reuse: the running rules on a
+ * reload, whose unchanged name sets are taken as they are (NULL: none).
+ * Returns NULL after reporting at least one error, or when out of memory.
  */
 struct nfqd_ruleset *nfqd_rules_load(struct nfqd_cfgctx *c,
 	    config_setting_t *list, config_setting_t *sets, uint16_t qfirst,
-	    uint16_t qcount);
+	    uint16_t qcount, const struct nfqd_ruleset *reuse);
 
 /* An empty rule set (no rules: every packet gets the default verdict). */
 struct nfqd_ruleset *nfqd_rules_empty(void);

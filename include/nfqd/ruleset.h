@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "nfqd/verdict.h"
 
@@ -211,6 +212,14 @@ struct nfqd_nameset {
 	struct nfqd_names *names;
 	uint64_t	 hash;		/* of the file's bytes */
 	int		 line;
+	/*
+	 * What stat() said of path just before it was read: a file that
+	 * says the same at the next reload (the same inode, size,
+	 * modification and change times) is not read again, its set kept.
+	 */
+	uint64_t	 dev, ino, size;
+	struct timespec	 mtime, ctime;
+	bool		 stat_ok;
 };
 
 struct nfqd_ruleset {

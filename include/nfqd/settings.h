@@ -34,6 +34,7 @@ struct nfqd_cfgload {
 	struct nfqd_cfgctx	 cc;		/* reporting */
 	struct nfqd_config	*cf;
 	config_setting_t	*seen[64];	/* by row: the setting, if set */
+	const struct nfqd_ruleset *reuse;	/* its unchanged name sets */
 };
 
 /* Read the settings of group (NULL: the top level) in grp. */

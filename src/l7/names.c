@@ -372,6 +372,7 @@ nfqd_names_build(struct nfqd_names_builder *b)
 
 	if (b == NULL || (s = calloc(1, sizeof(*s))) == NULL)
 		goto fail;
+	s->refs = 1;
 	memcpy(s->key, hash_keys(), sizeof(s->key));
 	if (b->n == 0) {
 		nfqd_names_builder_free(b);
@@ -421,11 +422,18 @@ fail:
 void
 nfqd_names_free(struct nfqd_names *s)
 {
-	if (s == NULL)
+	if (s == NULL || --s->refs > 0)
 		return;
 	blk_free(s->table, s->tbytes);
 	blk_free(s->names, s->nbytes);
 	free(s);
+}
+
+struct nfqd_names *
+nfqd_names_ref(struct nfqd_names *s)
+{
+	s->refs++;
+	return s;
 }
 
 size_t

@@ -24,6 +24,7 @@ struct nfqd_names {
 	unsigned	 tshift;	/* slot >> tshift is the tag */
 	size_t		 count;		/* distinct names */
 	uint64_t	 key[3];	/* the hash's keys (hash_keys()) */
+	unsigned	 refs;		/* name sets that hold it (master) */
 };
 
 /* Little-endian loads, so that bit i of dots8() is byte i. */

@@ -84,7 +84,13 @@ int	nfqd_names_add_text(struct nfqd_names_builder *, const char *label,
  */
 struct nfqd_names *nfqd_names_build(struct nfqd_names_builder *);
 
+/*
+ * A set is counted: each nfqd_names_ref() (a second name set, or the next
+ * configuration, holding the same one) needs its own nfqd_names_free().
+ * Not thread-safe: the master's alone.
+ */
 void	nfqd_names_free(struct nfqd_names *);
+struct nfqd_names *nfqd_names_ref(struct nfqd_names *);
 
 /*
  * name: normalized text (nfqd_l7_name_norm), len bytes, no NUL needed.
