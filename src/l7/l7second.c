@@ -280,16 +280,41 @@ second_wait(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
 }
 
 /*
- * second_result() for the packet that completed the first hello: what
- * follows it there refused, or found no buffer, the hello still goes to
- * the rules, and a verdict of theirs other than accept stands (an accept
+ * Whether a second hello may follow the first just read whole (fields(f),
+ * l->hello): a TLS 1.3 offer, with hello_retry.
+ */
+static inline bool
+second_can(const struct nfqd_l7 *l, struct nfqd_flow *f)
+{
+	if (!l->hello_retry || fields(f)->proto != NFQD_L7P_TLS ||
+	    !l->hello.valid || !l->hello.tls13)
+		return false;
+	return true;
+}
+
+/*
+ * More handshake bytes in the first hello's last record (counted): a
+ * server could read them as the second hello.  No client sends any.
+ */
+static inline bool
+second_trailing(struct nfqd_l7 *l)
+{
+	if (l->hello.rec_end == l->hello.used)
+		return false;
+	l->l7_errors++;
+	return true;
+}
+
+/*
+ * The packet that holds the first hello (fields(f)), with bytes after it
+ * that r refused or found no buffer for: the hello still goes to the
+ * rules, and a verdict of theirs other than accept stands (an accept
  * gives way to the verdict for what follows: the engine, l->unread).
  */
-static void
-second_first(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
-    enum second_res r, enum nfqd_flow_class cls, uint64_t now)
+static inline void
+second_unread(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
+    enum second_res r)
 {
-	second_result(l, f, pi, r, cls, now);
 	if (r == S_BAD || r == S_NOBUF || r == S_OTHER) {
 		known_unread(l, pi, fields(f), r == S_NOBUF ?
 		    NFQD_PKT_L7_UNTRACKED : NFQD_PKT_L7_ERROR);
@@ -297,6 +322,15 @@ second_first(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
 		if (r == S_OTHER)
 			l->more[l->nmore++] = l->scratch;
 	}
+}
+
+/* second_result() for the packet that completed the first hello. */
+static void
+second_first(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
+    enum second_res r, enum nfqd_flow_class cls, uint64_t now)
+{
+	second_result(l, f, pi, r, cls, now);
+	second_unread(l, f, pi, r);
 }
 
 /*
@@ -313,15 +347,9 @@ l7_second_start(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
 	struct second		*s = second(f);
 	enum second_res		 r;
 
-	if (!l->hello_retry || fields(f)->proto != NFQD_L7P_TLS ||
-	    !l->hello.valid || !l->hello.tls13)
+	if (!second_can(l, f))
 		return false;
-	if (l->hello.rec_end != l->hello.used) {
-		/*
-		 * More handshake bytes in the hello's last record: a server
-		 * could read them as the second hello.  No client sends any.
-		 */
-		l->l7_errors++;
+	if (second_trailing(l)) {
 		second_first(l, f, pi, S_BAD, cls, now);
 		return true;
 	}
@@ -364,11 +392,9 @@ l7_second_syn(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
 	size_t			used;
 	uint32_t		need;
 
-	if (!l->hello_retry || fields(f)->proto != NFQD_L7P_TLS ||
-	    !l->hello.valid || !l->hello.tls13)
+	if (!second_can(l, f))
 		return false;
-	if (l->hello.rec_end != l->hello.used) {
-		l->l7_errors++;		/* as l7_second_start() */
+	if (second_trailing(l)) {
 		r = S_BAD;
 	} else if (l->hello.rec_end >= n) {
 		return true;		/* nothing after it yet */
@@ -379,11 +405,7 @@ l7_second_syn(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
 		t.peek = 1;
 		r = second_walk(l, f, &t, b + t.off, n - t.off, &used, &need);
 	}
-	if (r == S_BAD || r == S_OTHER)
-		known_unread(l, pi, fields(f), NFQD_PKT_L7_ERROR);
-	/* Both hellos: the first, then the second (nmore is 0). */
-	if (r == S_OTHER)
-		l->more[l->nmore++] = l->scratch;
+	second_unread(l, f, pi, r);	/* never S_NOBUF: no buffer here */
 	return true;
 }
 
