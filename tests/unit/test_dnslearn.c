@@ -1111,6 +1111,31 @@ decide(struct nfqd_engine *e, uint32_t len, uint64_t ns)
 	return d.verdict;
 }
 
+/*
+ * cf loaded from text (loads: the check's name) and an engine e on it
+ * that learns into t (made: the check's name): false when either fails,
+ * nothing left to free.
+ */
+static bool
+engine_up(struct nfqd_engine *e, struct nfqd_config *cf,
+    struct nfqd_dnsl_tab *t, const char *file, const char *text,
+    const char *loads, const char *made)
+{
+	struct unit_reports	rs;
+
+	memset(&rs, 0, sizeof(rs));
+	if (!CHECK(nfqd_config_load_text(cf, file, text, strlen(text), NULL,
+	    unit_collect, &rs) == 0, loads))
+		return false;
+	if (!CHECK(nfqd_engine_init(e, cf, cf->rules, NULL, NULL, NULL, 0) ==
+	    0, made)) {
+		nfqd_config_free(cf);
+		return false;
+	}
+	nfqd_engine_dnsl(e, t, cf, 1);
+	return true;
+}
+
 static void
 test_rule(void)
 {
@@ -1152,18 +1177,11 @@ test_rule(void)
 	CHECK(nfqd_config_load_text(&cf, "size.conf", badsize,
 	    strlen(badsize), NULL, unit_collect, &rs) != 0 && rs.n > 0 &&
 	    rs.r[0].line == 1, "settings: max_entries 8 refused, at its line");
-	memset(&rs, 0, sizeof(rs));
-	if (!CHECK(nfqd_config_load_text(&cf, "dnsl.conf", text, strlen(text),
-	    NULL, unit_collect, &rs) == 0, "rule: configuration loads") ||
-	    !CHECK(t != NULL, "rule: table"))
+	if (!CHECK(t != NULL, "rule: table") ||
+	    !engine_up(&e, &cf, t, "dnsl.conf", text,
+	    "rule: configuration loads", "rule: engine"))
 		return;
 	CHECK_UINT_EQ(cf.copy_range, 65535, "rule: whole packets copied");
-	if (!CHECK(nfqd_engine_init(&e, &cf, cf.rules, NULL, NULL, NULL, 0) ==
-	    0, "rule: engine")) {
-		nfqd_config_free(&cf);
-		return;
-	}
-	nfqd_engine_dnsl(&e, t, &cf, 1);
 	CHECK_UINT_EQ(decide(&e, tcp_syn("10.0.0.1", "192.0.2.80", 443), ns),
 	    NF_ACCEPT, "rule: nothing learned yet: accept");
 	learn(&e.dnsl, AF_INET, v4("192.0.2.80"), "www.blocked.example", 10,
@@ -1188,6 +1206,22 @@ test_rule(void)
 	nfqd_engine_free(&e);
 	nfqd_config_free(&cf);
 	nfqd_dnsl_destroy(t);
+}
+
+/*
+ * A query for name from the client 10.1.0.2, port, to server, and the
+ * answer, name at addr, from answerer.
+ */
+static void
+ask(struct nfqd_dnsl *d, uint16_t id, const char *name, uint16_t port,
+    const char *server, const char *answerer, const char *addr, uint64_t ns)
+{
+	struct msg	m;
+
+	question(&m, id, name);
+	dgram(d, "10.1.0.2", port, server, 53, &m, ns);
+	reply(&m, id, name, addr);
+	dgram(d, answerer, 53, "10.1.0.2", port, &m, ns + 1);
 }
 
 /*
@@ -1218,11 +1252,36 @@ test_servers(void)
 		{ "servers = { a = 1; };", "must be an address or prefix", 2 },
 		{ "servers = 53;", "must be an address or prefix", 2 },
 	};
+	/* With text's servers: what a query to server, answered from
+	   answerer, teaches, and how many answers that refuses. */
+	static const struct {
+		const char	*server, *answerer, *name, *addr, *want;
+		const char	*what, *what_refused;
+		uint64_t	 refused;
+	} asks[] = {
+		{ "10.9.0.1", "10.9.0.1", "a.example", "192.0.2.1",
+		  "a.example", "servers: an answer from a server in a prefix "
+		  "listed: learned", "servers: ... none refused", 0 },
+		/* The client's own server, outside the list, names a
+		   blocked name at an address others use. */
+		{ "203.0.113.5", "203.0.113.5", "blocked.example",
+		  "192.0.2.2", "", "servers: an answer from a server not "
+		  "listed: not learned", "servers: ... refused, counted", 1 },
+		/* One taken out of a prefix by "!". */
+		{ "10.9.0.66", "10.9.0.66", "c.example", "192.0.2.3", "",
+		  "servers: a server excluded by \"!\": not learned",
+		  "servers: ... refused", 1 },
+		/* A query to a server not listed is not kept: the same
+		   answer from a listed server, spoofed or not, matches
+		   nothing. */
+		{ "203.0.113.5", "10.9.0.1", "d.example", "192.0.2.4", "",
+		  "servers: a listed server's answer to a query sent "
+		  "elsewhere: not learned", "servers: ... refused", 1 },
+	};
 	struct nfqd_config	 cf;
 	struct unit_reports	 rs;
 	struct nfqd_engine	 e;
 	struct nfqd_dnsl_tab	*t = nfqd_dnsl_create(1024, 5);
-	struct msg		 m;
 	char			 conf[4096];
 	size_t			 i, k, n;
 	const uint64_t		 ns = 7000000000000ull;
@@ -1263,82 +1322,36 @@ test_servers(void)
 		}
 	}
 
-	memset(&rs, 0, sizeof(rs));
-	if (!CHECK(nfqd_config_load_text(&cf, "servers.conf", text,
-	    strlen(text), NULL, unit_collect, &rs) == 0, "servers: loads") ||
-	    !CHECK(t != NULL, "servers: table"))
+	if (!CHECK(t != NULL, "servers: table") ||
+	    !engine_up(&e, &cf, t, "servers.conf", text, "servers: loads",
+	    "servers: engine"))
 		return;
 	CHECK_UINT_EQ(cf.dnsl_nservers, 3, "servers: three prefixes");
-	if (!CHECK(nfqd_engine_init(&e, &cf, cf.rules, NULL, NULL, NULL, 0) ==
-	    0, "servers: engine")) {
-		nfqd_config_free(&cf);
-		return;
+	for (i = 0; i < sizeof(asks) / sizeof(asks[0]); i++) {
+		ref = e.dnsl.c.refused;
+		ask(&e.dnsl, (uint16_t)(1 + i), asks[i].name,
+		    (uint16_t)(41000 + i), asks[i].server, asks[i].answerer,
+		    asks[i].addr, ns);
+		CHECK_STR_EQ(names(&e.dnsl, AF_INET, v4(asks[i].addr), s),
+		    asks[i].want, asks[i].what);
+		CHECK_UINT_EQ(e.dnsl.c.refused - ref, asks[i].refused,
+		    asks[i].what_refused);
 	}
-	nfqd_engine_dnsl(&e, t, &cf, 1);
-
-	/* A server listed. */
-	question(&m, 1, "a.example");
-	dgram(&e.dnsl, "10.1.0.2", 41000, "10.9.0.1", 53, &m, ns);
-	reply(&m, 1, "a.example", "192.0.2.1");
-	dgram(&e.dnsl, "10.9.0.1", 53, "10.1.0.2", 41000, &m, ns + 1);
-	CHECK_STR_EQ(names(&e.dnsl, AF_INET, v4("192.0.2.1"), s), "a.example",
-	    "servers: an answer from a server in a prefix listed: learned");
-	CHECK_UINT_EQ(e.dnsl.c.refused, 0, "servers: ... none refused");
-
-	/* The client's own server, outside the list, names a blocked name
-	   at an address others use: nothing learned. */
-	question(&m, 2, "blocked.example");
-	dgram(&e.dnsl, "10.1.0.2", 41001, "203.0.113.5", 53, &m, ns);
-	reply(&m, 2, "blocked.example", "192.0.2.2");
-	dgram(&e.dnsl, "203.0.113.5", 53, "10.1.0.2", 41001, &m, ns + 1);
-	CHECK_STR_EQ(names(&e.dnsl, AF_INET, v4("192.0.2.2"), s), "",
-	    "servers: an answer from a server not listed: not learned");
-	CHECK_UINT_EQ(e.dnsl.c.refused, 1, "servers: ... refused, counted");
-
-	/* One taken out of a prefix by "!". */
-	ref = e.dnsl.c.refused;
-	question(&m, 3, "c.example");
-	dgram(&e.dnsl, "10.1.0.2", 41002, "10.9.0.66", 53, &m, ns);
-	reply(&m, 3, "c.example", "192.0.2.3");
-	dgram(&e.dnsl, "10.9.0.66", 53, "10.1.0.2", 41002, &m, ns + 1);
-	CHECK_STR_EQ(names(&e.dnsl, AF_INET, v4("192.0.2.3"), s), "",
-	    "servers: a server excluded by \"!\": not learned");
-	CHECK_UINT_EQ(e.dnsl.c.refused - ref, 1, "servers: ... refused");
-
-	/* A query to a server not listed is not kept: the same answer from
-	   a listed server, spoofed or not, matches nothing. */
-	ref = e.dnsl.c.refused;
-	question(&m, 4, "d.example");
-	dgram(&e.dnsl, "10.1.0.2", 41003, "203.0.113.5", 53, &m, ns);
-	reply(&m, 4, "d.example", "192.0.2.4");
-	dgram(&e.dnsl, "10.9.0.1", 53, "10.1.0.2", 41003, &m, ns + 1);
-	CHECK_STR_EQ(names(&e.dnsl, AF_INET, v4("192.0.2.4"), s), "",
-	    "servers: a listed server's answer to a query sent elsewhere: "
-	    "not learned");
-	CHECK_UINT_EQ(e.dnsl.c.refused - ref, 1, "servers: ... refused");
 	nfqd_engine_free(&e);
 	nfqd_config_free(&cf);
 
 	/* Without servers: any, as before. */
-	memset(&rs, 0, sizeof(rs));
 	snprintf(conf, sizeof(conf), "queue = { balance = \"0:0\"; };\n"
 	    "dns_learn = { enabled = true; };\n");
-	if (!CHECK(nfqd_config_load_text(&cf, "any.conf", conf, strlen(conf),
-	    NULL, unit_collect, &rs) == 0, "servers: none: loads"))
-		return;
-	if (CHECK(nfqd_engine_init(&e, &cf, cf.rules, NULL, NULL, NULL, 0) ==
-	    0, "servers: none: engine")) {
-		nfqd_engine_dnsl(&e, t, &cf, 1);
-		question(&m, 5, "e.example");
-		dgram(&e.dnsl, "10.1.0.2", 41004, "203.0.113.5", 53, &m, ns);
-		reply(&m, 5, "e.example", "192.0.2.5");
-		dgram(&e.dnsl, "203.0.113.5", 53, "10.1.0.2", 41004, &m,
-		    ns + 1);
+	if (engine_up(&e, &cf, t, "any.conf", conf, "servers: none: loads",
+	    "servers: none: engine")) {
+		ask(&e.dnsl, 5, "e.example", 41004, "203.0.113.5",
+		    "203.0.113.5", "192.0.2.5", ns);
 		CHECK_STR_EQ(names(&e.dnsl, AF_INET, v4("192.0.2.5"), s),
 		    "e.example", "servers: none set: any server learned from");
 		nfqd_engine_free(&e);
+		nfqd_config_free(&cf);
 	}
-	nfqd_config_free(&cf);
 	nfqd_dnsl_destroy(t);
 }
 
