@@ -716,139 +716,6 @@ test_http_dns(void)
 	teardown(&r);
 }
 
-/*
- * A UDP GSO packet to port 53 (NFQA_SKB_GSO: a sendmsg() with
- * UDP_SEGMENT) is several queries, cut apart after the verdict at a size
- * nfqueue does not say: before, nfqd read the first alone and the
- * resolver answered a blocked one in the next.  Refused now; the same
- * bytes as one datagram are one query and its trailing bytes.
- */
-static void
-test_udp_gso(void)
-{
-	static const uint8_t	dnsbl[] = {
-		0x22, 0x22, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0,
-		7, 'b', 'l', 'o', 'c', 'k', 'e', 'd',
-		7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0, 0, 1, 0, 1,
-	};
-	static const uint8_t	dnsok[] = {
-		0x11, 0x11, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0,
-		2, 'o', 'k', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0, 0, 1,
-		0, 1,
-	};
-	struct seg		 s = { "10.0.0.1", "10.0.0.2", 5353, 53, 0, 0,
-				    17, false, 0, 0, 0, NULL };
-	struct seg		 a = { "10.0.0.2", "10.0.0.1", 53, 5353, 0, 0,
-				    17, false, 0, 0, 0, NULL };
-	struct nfqd_decision	 d;
-	struct run		 r;
-	uint8_t			 b[128];
-	uint64_t		 err;
-
-	if (!setup(&r, ""))
-		return;
-	memset(b, 0, sizeof(b));
-	memcpy(b, dnsok, sizeof(dnsok));
-	memcpy(b + 64, dnsbl, sizeof(dnsbl));	/* gso_size 64 */
-	err = r.e.l7.l7_errors;
-	d = decide(&r, mk(&s, b, 64 + sizeof(dnsbl)), 0, NFQA_SKB_GSO |
-	    NFQA_SKB_CSUMNOTREADY);
-	CHECK_STR_EQ(what(&d), "l7_error", "UDP GSO: [an allowed query, "
-	    "padded to 64][a blocked one]: refused");
-	CHECK_INT_EQ(r.e.l7.l7_errors - err, 1, "UDP GSO: ... counted");
-	d = decide(&r, mk(&s, b, 64 + sizeof(dnsok)), 0, NFQA_SKB_GSO);
-	CHECK_STR_EQ(what(&d), "l7_error", "UDP GSO: two allowed queries: "
-	    "refused all the same (no client sends so)");
-	d = decide(&r, mk(&s, b, 64 + sizeof(dnsbl)), 0, 0);
-	CHECK_STR_EQ(what(&d), "accept", "UDP GSO: the same bytes, one "
-	    "datagram: the allowed query, its trailing bytes unread");
-	d = decide(&r, mk(&s, dnsbl, sizeof(dnsbl)), 0, 0);
-	CHECK_STR_EQ(what(&d), "drop", "UDP GSO: the blocked query alone: "
-	    "dropped");
-	/* An answer (from port 53) is not a query: as before. */
-	d = decide(&r, mk(&a, b, 64 + sizeof(dnsok)), 0, NFQA_SKB_GSO);
-	CHECK_STR_EQ(what(&d), "accept", "UDP GSO: from port 53: read as "
-	    "before");
-	teardown(&r);
-}
-
-/*
- * UDP length 0 over IPv6: Linux's __udp6_lib_rcv() takes it for the rest
- * of the datagram at any size, so dnsmasq reads the query.  Before, nfqd
- * called it malformed: dropped by default (a real query lost), passed
- * unread with malformed_verdict "accept" (a blocked name answered).
- * Over IPv4, __udp4_lib_rcv() drops it: malformed, as before.
- */
-static void
-test_udp6_len0(void)
-{
-	static const uint8_t	dnsbl[] = {
-		0x33, 0x33, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0,
-		7, 'b', 'l', 'o', 'c', 'k', 'e', 'd',
-		7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0, 0, 1, 0, 1,
-	};
-	static const uint8_t	dnsok[] = {
-		0x44, 0x44, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0,
-		2, 'o', 'k', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0, 0, 1,
-		0, 1,
-	};
-	static const struct {
-		const char	*name;
-		const char	*extra;		/* settings */
-		const char	*src, *dst;
-		int		 blocked;	/* the query's name */
-		const char	*want;
-		int		 rule;
-	} rows[] = {
-		{ "ipv6, a blocked name", "", "fd00::1", "fd00::2", 1,
-		    "drop", 2 },
-		{ "ipv6, a blocked name, malformed_verdict accept",
-		    "malformed_verdict = \"accept\";\n", "fd00::1",
-		    "fd00::2", 1, "drop", 2 },
-		{ "ipv6, an allowed name", "", "fd00::1", "fd00::2", 0,
-		    "accept", NFQD_DECIDED_DEFAULT },
-		{ "ipv4, an allowed name: malformed", "", "10.0.0.1",
-		    "10.0.0.2", 0, "drop", NFQD_DECIDED_INCOMPLETE },
-	};
-	struct nfqd_decision	 d;
-	struct run		 r;
-	struct seg		 s;
-	uint8_t			*l4;
-	uint32_t		 len, iphl, alen, sum;
-	size_t			 i, n;
-
-	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		if (!setup(&r, rows[i].extra))
-			continue;
-		s = (struct seg){ rows[i].src, rows[i].dst, 5353, 53, 0, 0,
-		    17, false, 0, 0, 0, NULL };
-		n = rows[i].blocked ? sizeof(dnsbl) : sizeof(dnsok);
-		len = mk(&s, rows[i].blocked ? dnsbl : dnsok, n);
-		/* Length 0, and the checksum the sender's would be. */
-		iphl = strchr(s.src, ':') != NULL ? 40 : 20;
-		alen = iphl == 40 ? 16 : 4;
-		l4 = pbuf + iphl;
-		l4[4] = l4[5] = l4[6] = l4[7] = 0;
-		sum = csum_add(0, pbuf + iphl - 2 * alen, 2 * alen) + 17 + 8 +
-		    (uint32_t)n;
-		sum = csum_add(sum, l4, 8 + n);
-		while (sum >> 16)
-			sum = (sum & 0xffff) + (sum >> 16);
-		sum = ~sum & 0xffff;
-		l4[6] = (uint8_t)(sum >> 8);
-		l4[7] = (uint8_t)sum;
-		d = decide(&r, len, 0, NFQA_SKB_CSUM_NOTVERIFIED);
-		CHECK_STR_EQ(what(&d), rows[i].want, unit_fmt("UDP length 0, "
-		    "%s: verdict", rows[i].name));
-		CHECK_INT_EQ(d.rule, rows[i].rule, unit_fmt("UDP length 0, "
-		    "%s: decided by", rows[i].name));
-		CHECK_INT_EQ(d.status == NFQD_PKT_MALFORMED, rows[i].rule ==
-		    NFQD_DECIDED_INCOMPLETE, unit_fmt("UDP length 0, %s: "
-		    "malformed only over IPv4", rows[i].name));
-		teardown(&r);
-	}
-}
-
 /* A DNS message into b: a query for name (type A), or (addr) an answer
    to it with one A record for addr; its length. */
 static size_t
@@ -886,6 +753,122 @@ dnsmsg(uint8_t *b, uint16_t id, const char *name, const char *addr)
 	b[n++] = 4;
 	inet_pton(AF_INET, addr, b + n);
 	return n + 4;
+}
+
+/*
+ * A UDP GSO packet to port 53 (NFQA_SKB_GSO: a sendmsg() with
+ * UDP_SEGMENT) is several queries, cut apart after the verdict at a size
+ * nfqueue does not say: before, nfqd read the first alone and the
+ * resolver answered a blocked one in the next.  Refused now; the same
+ * bytes as one datagram are one query and its trailing bytes.
+ */
+static void
+test_udp_gso(void)
+{
+	struct seg		 s = { "10.0.0.1", "10.0.0.2", 5353, 53, 0, 0,
+				    17, false, 0, 0, 0, NULL };
+	struct seg		 a = { "10.0.0.2", "10.0.0.1", 53, 5353, 0, 0,
+				    17, false, 0, 0, 0, NULL };
+	struct nfqd_decision	 d;
+	struct run		 r;
+	uint8_t			 b[128];
+	size_t			 nok, nbl;
+	uint64_t		 err;
+
+	if (!setup(&r, ""))
+		return;
+	memset(b, 0, sizeof(b));
+	nok = dnsmsg(b, 0x1111, "ok.example", NULL);
+	/* gso_size 64 */
+	nbl = dnsmsg(b + 64, 0x2222, "blocked.example", NULL);
+	err = r.e.l7.l7_errors;
+	d = decide(&r, mk(&s, b, 64 + nbl), 0, NFQA_SKB_GSO |
+	    NFQA_SKB_CSUMNOTREADY);
+	CHECK_STR_EQ(what(&d), "l7_error", "UDP GSO: [an allowed query, "
+	    "padded to 64][a blocked one]: refused");
+	CHECK_INT_EQ(r.e.l7.l7_errors - err, 1, "UDP GSO: ... counted");
+	d = decide(&r, mk(&s, b, 64 + nok), 0, NFQA_SKB_GSO);
+	CHECK_STR_EQ(what(&d), "l7_error", "UDP GSO: two allowed queries: "
+	    "refused all the same (no client sends so)");
+	d = decide(&r, mk(&s, b, 64 + nbl), 0, 0);
+	CHECK_STR_EQ(what(&d), "accept", "UDP GSO: the same bytes, one "
+	    "datagram: the allowed query, its trailing bytes unread");
+	d = decide(&r, mk(&s, b + 64, nbl), 0, 0);
+	CHECK_STR_EQ(what(&d), "drop", "UDP GSO: the blocked query alone: "
+	    "dropped");
+	/* An answer (from port 53) is not a query: as before. */
+	d = decide(&r, mk(&a, b, 64 + nok), 0, NFQA_SKB_GSO);
+	CHECK_STR_EQ(what(&d), "accept", "UDP GSO: from port 53: read as "
+	    "before");
+	teardown(&r);
+}
+
+/*
+ * UDP length 0 over IPv6: Linux's __udp6_lib_rcv() takes it for the rest
+ * of the datagram at any size, so dnsmasq reads the query.  Before, nfqd
+ * called it malformed: dropped by default (a real query lost), passed
+ * unread with malformed_verdict "accept" (a blocked name answered).
+ * Over IPv4, __udp4_lib_rcv() drops it: malformed, as before.
+ */
+static void
+test_udp6_len0(void)
+{
+	static const struct {
+		const char	*name;
+		const char	*extra;		/* settings */
+		const char	*src, *dst;
+		int		 blocked;	/* the query's name */
+		const char	*want;
+		int		 rule;
+	} rows[] = {
+		{ "ipv6, a blocked name", "", "fd00::1", "fd00::2", 1,
+		    "drop", 2 },
+		{ "ipv6, a blocked name, malformed_verdict accept",
+		    "malformed_verdict = \"accept\";\n", "fd00::1",
+		    "fd00::2", 1, "drop", 2 },
+		{ "ipv6, an allowed name", "", "fd00::1", "fd00::2", 0,
+		    "accept", NFQD_DECIDED_DEFAULT },
+		{ "ipv4, an allowed name: malformed", "", "10.0.0.1",
+		    "10.0.0.2", 0, "drop", NFQD_DECIDED_INCOMPLETE },
+	};
+	struct nfqd_decision	 d;
+	struct run		 r;
+	struct seg		 s;
+	uint8_t			*l4, q[64];
+	uint32_t		 len, iphl, alen, sum;
+	size_t			 i, n;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		if (!setup(&r, rows[i].extra))
+			continue;
+		s = (struct seg){ rows[i].src, rows[i].dst, 5353, 53, 0, 0,
+		    17, false, 0, 0, 0, NULL };
+		n = rows[i].blocked ? dnsmsg(q, 0x3333, "blocked.example",
+		    NULL) : dnsmsg(q, 0x4444, "ok.example", NULL);
+		len = mk(&s, q, n);
+		/* Length 0, and the checksum the sender's would be. */
+		iphl = strchr(s.src, ':') != NULL ? 40 : 20;
+		alen = iphl == 40 ? 16 : 4;
+		l4 = pbuf + iphl;
+		l4[4] = l4[5] = l4[6] = l4[7] = 0;
+		sum = csum_add(0, pbuf + iphl - 2 * alen, 2 * alen) + 17 + 8 +
+		    (uint32_t)n;
+		sum = csum_add(sum, l4, 8 + n);
+		while (sum >> 16)
+			sum = (sum & 0xffff) + (sum >> 16);
+		sum = ~sum & 0xffff;
+		l4[6] = (uint8_t)(sum >> 8);
+		l4[7] = (uint8_t)sum;
+		d = decide(&r, len, 0, NFQA_SKB_CSUM_NOTVERIFIED);
+		CHECK_STR_EQ(what(&d), rows[i].want, unit_fmt("UDP length 0, "
+		    "%s: verdict", rows[i].name));
+		CHECK_INT_EQ(d.rule, rows[i].rule, unit_fmt("UDP length 0, "
+		    "%s: decided by", rows[i].name));
+		CHECK_INT_EQ(d.status == NFQD_PKT_MALFORMED, rows[i].rule ==
+		    NFQD_DECIDED_INCOMPLETE, unit_fmt("UDP length 0, %s: "
+		    "malformed only over IPv4", rows[i].name));
+		teardown(&r);
+	}
 }
 
 /*
