@@ -83,6 +83,20 @@ expect_ok(const char *name, struct nfqd_config *cf, const char *text,
 	    rs.n > 0 ? rs.r[0].msg : "", rs.n > 0 ? rs.r[0].line : 0);
 }
 
+/* The file at path must load cleanly: what, the check's name. */
+static int
+expect_path_ok(const char *what, struct nfqd_config *cf, const char *path)
+{
+	struct unit_reports	rs;
+	int			r;
+
+	memset(&rs, 0, sizeof(rs));
+	r = nfqd_config_load(cf, path, NULL, unit_collect, &rs);
+	return CHECKF(r == 0 && rs.n == 0, what,
+	    "returned %d, first \"%s\" at %s", r, rs.n > 0 ? rs.r[0].msg : "",
+	    rs.n > 0 ? rs.r[0].file : "");
+}
+
 static void
 test_defaults(void)
 {
@@ -806,9 +820,7 @@ static void
 test_symlink_reload(void)
 {
 	struct nfqd_config	cf;
-	struct unit_reports	rs;
 	char			old[PATH_MAX], sl[PATH_MAX], *path = NULL;
-	int			r;
 
 	snprintf(sl, sizeof(sl), "%s/sl", dir);
 	if (!CHECK(getcwd(old, sizeof(old)) != NULL && mkdir(sl, 0700) == 0 &&
@@ -830,11 +842,7 @@ test_symlink_reload(void)
 	}
 	CHECK_STR_EQ(path, unit_fmt("%s/nfqd.conf", sl),
 	    "symlink: the path kept names the link");
-	memset(&rs, 0, sizeof(rs));
-	r = nfqd_config_load(&cf, path, NULL, unit_collect, &rs);
-	if (CHECKF(r == 0 && rs.n == 0, "symlink: v1 loads",
-	    "returned %d, first \"%s\" at %s", r, rs.n > 0 ? rs.r[0].msg : "",
-	    rs.n > 0 ? rs.r[0].file : "")) {
+	if (expect_path_ok("symlink: v1 loads", &cf, path)) {
 		CHECK(cf.maxlen == 100 && cf.stats_interval == 5,
 		    "symlink: v1, and local.conf beside the link");
 		nfqd_config_free(&cf);
@@ -844,11 +852,7 @@ test_symlink_reload(void)
 	    rename(unit_fmt("%s/new", sl), path) == 0 &&
 	    unlink(unit_fmt("%s/v1/nfqd.conf", sl)) == 0 &&
 	    rmdir(unit_fmt("%s/v1", sl)) == 0, "symlink: swapped to v2");
-	memset(&rs, 0, sizeof(rs));
-	r = nfqd_config_load(&cf, path, NULL, unit_collect, &rs);
-	if (CHECKF(r == 0 && rs.n == 0, "symlink: the reload reads v2",
-	    "returned %d, first \"%s\" at %s", r, rs.n > 0 ? rs.r[0].msg : "",
-	    rs.n > 0 ? rs.r[0].file : "")) {
+	if (expect_path_ok("symlink: the reload reads v2", &cf, path)) {
 		CHECK(cf.maxlen == 200 && cf.stats_interval == 5,
 		    "symlink: v2, and local.conf beside the link");
 		nfqd_config_free(&cf);
