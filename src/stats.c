@@ -88,9 +88,18 @@ nfqd_stats_collect_from(struct nfqd_stats *s, const struct nfqd_shm *shm,
 	s->dns_entries = NFQD_LOAD(&h->dns_entries);
 	s->dns_capacity = NFQD_LOAD(&h->dns_capacity);
 	s->quic_claim_capacity = NFQD_LOAD(&h->quic_claim_capacity);
+	/*
+	 * nworkers and nslots are in the region, which every worker can
+	 * write: the slots are counted from the size mapped, this
+	 * process's own, and never more than s->workers holds.
+	 */
 	n = NFQD_LOAD(&h->nworkers);
 	if (n > h->nslots)
 		n = h->nslots;
+	if (n > (shm->size - sizeof(*h)) / sizeof(*sl))
+		n = (uint32_t)((shm->size - sizeof(*h)) / sizeof(*sl));
+	if (n > NFQD_ARRAY_SIZE(s->workers))
+		n = NFQD_ARRAY_SIZE(s->workers);
 	s->nworkers = n;
 	/* kc.ours is all zeros: each collect clears the bits it set. */
 	for (i = 0; i < n; i++) {

@@ -356,6 +356,47 @@ out:
  * The summary lines of dns_learn (when there is a table) and of the
  * capture (once it wrote or lost a packet), after the workers'.
  */
+/*
+ * The header's nworkers and nslots as a worker gone bad writes them (it
+ * maps the whole region writable): the collector counts no slot past
+ * the size it mapped, and no more than s.workers holds.
+ */
+static void
+test_collect_hostile(const char *shmpath)
+{
+	static const struct {
+		uint32_t	 slots;		/* the region made */
+		uint32_t	 nworkers, nslots;	/* then written */
+		size_t		 want;
+		const char	*name;
+	} t[] = {
+		{ 4, 2, 9, 2, "nslots raised, nworkers within" },
+		{ 4, 3, 2, 2, "nworkers past nslots" },
+		{ 4, 5, 5, 4, "both past the region's 4 slots" },
+		{ NFQD_MAX_WORKERS, NFQD_MAX_WORKERS + 1,
+		    NFQD_MAX_WORKERS + 1, NFQD_MAX_WORKERS,
+		    "both past the slots s.workers holds" },
+	};
+	struct nfqd_shm	shm;
+	char		proc[1024];
+	size_t		i;
+
+	snprintf(proc, sizeof(proc), "%s/no-such-file", dir);
+	for (i = 0; i < NFQD_ARRAY_SIZE(t); i++) {
+		if (!CHECK(nfqd_shm_create(&shm, shmpath, t[i].slots, 1234,
+		    NULL, 0) == 0, unit_fmt("collect hostile: %s: create",
+		    t[i].name)))
+			continue;
+		shm.hdr->nworkers = t[i].nworkers;
+		shm.hdr->nslots = t[i].nslots;
+		memset(&s, 0, sizeof(s));
+		nfqd_stats_collect(&s, &shm, proc);
+		CHECK_UINT_EQ(s.nworkers, t[i].want, unit_fmt("collect "
+		    "hostile: %s: %zu workers", t[i].name, t[i].want));
+		nfqd_shm_destroy(&shm);
+	}
+}
+
 static void
 test_table_extras(void)
 {
@@ -842,6 +883,7 @@ main(void)
 	}
 	snprintf(shmpath, sizeof(shmpath), "%s/nfqd.shm", dir);
 	test_collect(shmpath);
+	test_collect_hostile(shmpath);
 	test_table_extras();
 	test_shm();
 	alarm(30);	/* nothing may wait on a planted FIFO */
