@@ -179,7 +179,7 @@ nfqd_master_reload(struct nfqd_master *m)
 		goto refuse;
 	}
 	if (!nfqd_rules_same(m->rr->rs, ncf->rules) ||
-	    ncf->qcount > m->rr->map.hdr->nslots) {
+	    ncf->qcount > m->rr->map.h.nslots) {
 		/* New rules count in a new region, from zero or carried. */
 		if ((nrr = nfqd_rregion_new(m, ncf->rules,
 		    ncf->qcount)) == NULL) {

@@ -101,7 +101,7 @@ nfqd_rregion_carry(struct nfqd_master *m, unsigned i, bool same_queue)
 	to = nfqd_rshm_slot(&cur->map, i);
 	n = cur->rs != NULL ? cur->rs->n : 0;
 	if (old != NULL && same_queue && old->rs != NULL && cur->rs != NULL &&
-	    i < old->map.hdr->nslots) {
+	    i < old->map.h.nslots) {
 		from = nfqd_rshm_slot(&old->map, i);
 		for (j = 0; j < n; j++) {
 			k = nfqd_rules_find(old->rs, cur->rs->rules[j].name);
@@ -149,7 +149,7 @@ nfqd_rregion_collect(struct nfqd_master *m)
 	st->nrules = n;
 	for (i = 0; i < m->nslots; i++) {
 		rr = m->slots[i].rr;
-		if (rr == NULL || i >= rr->map.hdr->nslots || rr->rs == NULL)
+		if (rr == NULL || i >= rr->map.h.nslots || rr->rs == NULL)
 			continue;
 		ctr = nfqd_rshm_slot(&rr->map, i);
 		ors = rr->rs;

@@ -30,6 +30,15 @@ nfqd_shm_size(uint32_t nslots)
 	    (size_t)nslots * sizeof(struct nfqd_slot);
 }
 
+uint32_t
+nfqd_shm_nslots(const struct nfqd_shm *shm)
+{
+	if (shm->size < sizeof(struct nfqd_shm_hdr))
+		return 0;
+	return (uint32_t)((shm->size - sizeof(struct nfqd_shm_hdr)) /
+	    sizeof(struct nfqd_slot));
+}
+
 static void
 shm_init_fields(struct nfqd_shm *shm, void *p, size_t size, int fd)
 {
@@ -363,6 +372,7 @@ nfqd_rshm_create(struct nfqd_rshm *r, const char *path,
 		    path, strerror(e));
 	}
 	r->hdr = h;
+	r->h = *h;
 	r->size = size;
 	r->dev = sb.st_dev;
 	r->ino = sb.st_ino;
@@ -413,6 +423,7 @@ nfqd_rshm_open_ro(struct nfqd_rshm *r, const char *path, char *err,
 		return -1;
 	}
 	r->hdr = p;
+	r->h = h;
 	r->size = (size_t)sb.st_size;
 	return 0;
 }
@@ -442,19 +453,19 @@ struct nfqd_rule_ctr *
 nfqd_rshm_slot(const struct nfqd_rshm *r, uint32_t slot)
 {
 	return (struct nfqd_rule_ctr *)(void *)((char *)r->hdr +
-	    r->hdr->ctr_off + r->hdr->slot_stride * slot);
+	    r->h.ctr_off + r->h.slot_stride * slot);
 }
 
 struct nfqd_rate_cell *
 nfqd_rshm_cells(const struct nfqd_rshm *r)
 {
-	return r->hdr->ncells > 0 ? (struct nfqd_rate_cell *)(void *)
-	    ((char *)r->hdr + r->hdr->cells_off) : NULL;
+	return r->h.ncells > 0 ? (struct nfqd_rate_cell *)(void *)
+	    ((char *)r->hdr + r->h.cells_off) : NULL;
 }
 
 const char *
 nfqd_rshm_name(const struct nfqd_rshm *r, uint32_t rule)
 {
-	return (const char *)r->hdr + r->hdr->names_off +
+	return (const char *)r->hdr + r->h.names_off +
 	    (size_t)rule * NFQD_RSHM_NAME;
 }

@@ -103,7 +103,7 @@ spawn(struct nfqd_master *m, unsigned i, struct nfqd_qsock *qs)
 			    m->rr->rs->n * sizeof(struct nfqd_rule_ctr));
 	}
 	nfqd_rregion_carry(m, i, same);
-	NFQD_STORE(&sh->ctl.rules_gen, m->rr->map.hdr->generation);
+	NFQD_STORE(&sh->ctl.rules_gen, m->rr->map.h.generation);
 	nfqd_shm_write_end(m->shm.hdr);
 	nfqd_rregion_gc(m);
 	memset(&a, 0, sizeof(a));

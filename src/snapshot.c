@@ -44,8 +44,10 @@ nfqd_snapshot_open(struct nfqd_snapshot *sn, const char *path, char *err,
 		return 0;
 	if (nfqd_rshm_open_ro(&sn->rshm, rpath, err, errlen) == -1)
 		goto fail;
-	if (sn->rshm.hdr != NULL && (sn->stats->rules = calloc(
-	    sn->rshm.hdr->nrules + 1, sizeof(*sn->stats->rules))) == NULL) {
+	if (sn->rshm.hdr != NULL && ((sn->stats->rules = calloc(
+	    sn->rshm.h.nrules + 1, sizeof(*sn->stats->rules))) == NULL ||
+	    (sn->names = calloc(sn->rshm.h.nrules + 1, NFQD_RSHM_NAME)) ==
+	    NULL)) {
 		snprintf(err, errlen, "%s: %s", rpath, strerror(errno));
 		goto fail;
 	}
@@ -55,22 +57,43 @@ fail:
 	return -1;
 }
 
+/*
+ * A rule's name as the region has it, where any worker can write: at
+ * most NFQD_RSHM_NAME - 1 bytes, whether or not they end in a NUL, and
+ * control characters and bytes past ASCII (a terminal's escapes, text
+ * that is not UTF-8 in the metrics) shown as '?'.
+ */
+static const char *
+rule_name(const struct nfqd_snapshot *sn, uint32_t rule)
+{
+	const volatile char	*from = nfqd_rshm_name(&sn->rshm, rule);
+	char			*to = sn->names + (size_t)rule * NFQD_RSHM_NAME;
+	unsigned char		 c;
+	size_t			 i;
+
+	for (i = 0; i < NFQD_RSHM_NAME - 1 && (c = (unsigned char)from[i]) !=
+	    '\0'; i++)
+		to[i] = c < 0x20 || c >= 0x7f ? '?' : (char)c;
+	to[i] = '\0';
+	return to;
+}
+
 /* The rules' counts: sums over the slots that count in this region. */
 static void
 snapshot_rules(struct nfqd_snapshot *sn)
 {
-	const struct nfqd_rshm_hdr	*rh = sn->rshm.hdr;
+	const struct nfqd_rshm_hdr	*rh = &sn->rshm.h;
 	const struct nfqd_rule_ctr	*ctr;
 	struct nfqd_stats		*s = sn->stats;
 	uint32_t			 i, j, n = rh->nrules, gen;
 
 	sn->rules_elsewhere = 0;
 	for (j = 0; j < n; j++) {
-		s->rules[j].name = nfqd_rshm_name(&sn->rshm, j);
+		s->rules[j].name = rule_name(sn, j);
 		s->rules[j].hits = s->rules[j].bytes = 0;
 	}
 	s->nrules = n;
-	for (i = 0; i < rh->nslots && i < sn->shm.hdr->nslots; i++) {
+	for (i = 0; i < rh->nslots && i < nfqd_shm_nslots(&sn->shm); i++) {
 		gen = NFQD_LOAD(&sn->shm.slots[i].ctl.rules_gen);
 		if (gen != rh->generation) {
 			/* 0: the slot never ran a worker. */
@@ -116,5 +139,7 @@ nfqd_snapshot_close(struct nfqd_snapshot *sn)
 	if (sn->stats != NULL)
 		free(sn->stats->rules);
 	free(sn->stats);
+	free(sn->names);
+	sn->names = NULL;
 	sn->stats = NULL;
 }

@@ -96,8 +96,8 @@ nfqd_stats_collect_from(struct nfqd_stats *s, const struct nfqd_shm *shm,
 	n = NFQD_LOAD(&h->nworkers);
 	if (n > h->nslots)
 		n = h->nslots;
-	if (n > (shm->size - sizeof(*h)) / sizeof(*sl))
-		n = (uint32_t)((shm->size - sizeof(*h)) / sizeof(*sl));
+	if (n > nfqd_shm_nslots(shm))
+		n = nfqd_shm_nslots(shm);
 	if (n > NFQD_ARRAY_SIZE(s->workers))
 		n = NFQD_ARRAY_SIZE(s->workers);
 	s->nworkers = n;

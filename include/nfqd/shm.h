@@ -250,6 +250,10 @@ struct nfqd_rshm_hdr {
 
 struct nfqd_rshm {
 	struct nfqd_rshm_hdr	*hdr;
+	struct nfqd_rshm_hdr	 h;	/* the header as made or checked: the
+					   region's own, every worker can
+					   write; offsets and counts are
+					   read here */
 	size_t			 size;
 	uint64_t		 dev, ino;	/* the file made (create) */
 	char			 path[4096];
@@ -287,6 +291,11 @@ const char *nfqd_rshm_name(const struct nfqd_rshm *r, uint32_t rule);
 #define NFQD_LOAD(p)		__atomic_load_n((p), __ATOMIC_RELAXED)
 
 size_t	nfqd_shm_size(uint32_t nslots);
+/*
+ * The slots this process mapped: its own count, where the header's
+ * nslots is the region's, which any worker can write.
+ */
+uint32_t nfqd_shm_nslots(const struct nfqd_shm *shm);
 
 /*
  * Master: create and map the region, locked, replacing a stale one (a

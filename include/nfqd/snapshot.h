@@ -16,6 +16,9 @@ struct nfqd_snapshot {
 	struct nfqd_shm		 shm;
 	struct nfqd_rshm	 rshm;		/* hdr NULL: no rules file */
 	struct nfqd_stats	*stats;		/* the last snapshot taken */
+	char			*names;		/* the rules' names, copied
+						   printable from the region
+						   (any worker can write it) */
 	uint32_t		 rules_elsewhere; /* workers whose rule counts
 						   are in an older region */
 };

@@ -136,7 +136,7 @@ rule_cmp(const void *a, const void *b)
 	v = strcmp(sort_key, "hits") == 0 ? y->hits : y->bytes;
 	if (u != v)
 		return u < v ? 1 : -1;
-	/* Ties stay in rule order (names point into the region in order). */
+	/* Ties stay in rule order (names are copied to one array in order). */
 	return x->name < y->name ? -1 : x->name > y->name;
 }
 

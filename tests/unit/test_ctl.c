@@ -224,6 +224,86 @@ test_snapshot(void)
 	nfqd_snapshot_close(&sn);
 }
 
+/*
+ * The rule region as a worker gone bad rewrites it after nfqctl checked
+ * and mapped it (every worker maps it writable): the snapshot still
+ * reads the rules, slots and counts of the header it checked, and shows
+ * each name as at most 63 printable characters.
+ */
+static void
+test_hostile(void)
+{
+	static const struct {
+		const char	*name;
+		uint32_t	 nrules;	/* 0: as made */
+		uint64_t	 ctr_shift;	/* added to ctr_off */
+		uint32_t	 generation;	/* 0: as made */
+		const char	*name0, *name1;	/* NULL: as made */
+		const char	*want0, *want1;
+	} t[] = {
+		{ "as made", 0, 0, 0, NULL, NULL, "ssh", "dns \"int\"" },
+		{ "nrules raised", 4, 0, 0, NULL, NULL, "ssh", "dns \"int\"" },
+		{ "ctr_off moved", 0, 1, 0, NULL, NULL, "ssh", "dns \"int\"" },
+		{ "generation changed", 0, 0, 7, NULL, NULL, "ssh",
+		    "dns \"int\"" },
+		{ "a terminal's escape", 0, 0, 0, "\x1b]0;owned\x07\x1b[2J",
+		    "caf\xc3\xa9\x7f", "?]0;owned??[2J", "caf???" },
+		{ "a name without its NUL", 0, 0, 0, NULL,
+		    "0123456789012345678901234567890123456789012345678901234"
+		    "567890123", "ssh",
+		    "0123456789012345678901234567890123456789012345678901234"
+		    "56789012" },
+	};
+	struct nfqd_rshm_hdr	 saved = *rshm.hdr;
+	struct nfqd_snapshot	 sn;
+	struct nfqd_stats	*s;
+	char			 err[1024], names[2][NFQD_RSHM_NAME];
+	char			*n0 = (char *)rshm.hdr + rshm.hdr->names_off;
+	size_t			 i;
+
+	memcpy(names, n0, sizeof(names));
+	for (i = 0; i < NFQD_ARRAY_SIZE(t); i++) {
+		if (!CHECKF(nfqd_snapshot_open(&sn, path, err, sizeof(err)) ==
+		    0, unit_fmt("hostile: %s: open", t[i].name), "%s", err))
+			continue;
+		if (t[i].nrules != 0)
+			rshm.hdr->nrules = t[i].nrules;
+		rshm.hdr->ctr_off += t[i].ctr_shift * rshm.hdr->slot_stride;
+		if (t[i].generation != 0)
+			rshm.hdr->generation = t[i].generation;
+		if (t[i].name0 != NULL)
+			memcpy(n0, t[i].name0, strlen(t[i].name0) + 1);
+		if (t[i].name1 != NULL)
+			memcpy(n0 + NFQD_RSHM_NAME, t[i].name1,
+			    strlen(t[i].name1) < NFQD_RSHM_NAME ?
+			    strlen(t[i].name1) + 1 : NFQD_RSHM_NAME);
+		/* The master's handle: where spawn() zeroes a slot's. */
+		CHECK(nfqd_rshm_slot(&rshm, 1) == (struct nfqd_rule_ctr *)
+		    (void *)((char *)rshm.hdr + saved.ctr_off +
+		    saved.slot_stride) && nfqd_rshm_cells(&rshm) == NULL,
+		    unit_fmt("hostile: %s: the master's slot 2", t[i].name));
+		s = sn.stats;
+		if (CHECKF(nfqd_snapshot_take(&sn, proc, err, sizeof(err)) ==
+		    0, unit_fmt("hostile: %s: take", t[i].name), "%s", err)) {
+			CHECK_UINT_EQ(s->nrules, 3,
+			    unit_fmt("hostile: %s: 3 rules", t[i].name));
+			CHECK(s->rules[0].hits == 5 && s->rules[0].bytes == 500 &&
+			    s->rules[1].hits == 2 && s->rules[2].hits == 9,
+			    unit_fmt("hostile: %s: counts", t[i].name));
+			CHECK_UINT_EQ(sn.rules_elsewhere, 0,
+			    unit_fmt("hostile: %s: no slot elsewhere",
+			    t[i].name));
+			CHECK_STR_EQ(s->rules[0].name, t[i].want0,
+			    unit_fmt("hostile: %s: name 1", t[i].name));
+			CHECK_STR_EQ(s->rules[1].name, t[i].want1,
+			    unit_fmt("hostile: %s: name 2", t[i].name));
+		}
+		nfqd_snapshot_close(&sn);
+		*rshm.hdr = saved;
+		memcpy(n0, names, sizeof(names));
+	}
+}
+
 static void
 expect_refused(const char *name, const char *msg)
 {
@@ -628,6 +708,7 @@ main(void)
 	test_reload_wait();
 	if (make_regions() == 0) {
 		test_snapshot();
+		test_hostile();
 		test_refused();
 		test_pid();
 		nfqd_rshm_destroy(&rshm);
