@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -60,8 +61,18 @@ struct pbucket {
 	struct pend	p[NFQD_DNSL_PWAYS];
 } __attribute__((aligned(NFQD_CACHELINE)));
 
+/*
+ * A process's handle on the mapping: its geometry as the master made it,
+ * copied before the first fork, since every worker can write the
+ * mapping's header.  Only the two shared counters are read there.
+ */
 struct nfqd_dnsl_tab {
-	struct tab_hdr	h;
+	char		*base;		/* the mapping */
+	struct tab_hdr	*h;		/* its header: entries, sweep */
+	uint64_t	 nb;		/* buckets */
+	uint64_t	 size;		/* of the mapping */
+	uint64_t	 seed;
+	uint64_t	 bucket_off, ent_off, pend_off;
 };
 
 _Static_assert(sizeof(struct bucket) == NFQD_CACHELINE, "a bucket a line");
@@ -103,35 +114,47 @@ nfqd_dnsl_create(uint32_t max_entries, uint64_t seed)
 	}
 	size = nfqd_dnsl_size(max_entries);
 	/* Zero pages, touched only as entries come. */
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return NULL;
 	p = mmap(NULL, size, PROT_READ | PROT_WRITE,
 	    MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (p == MAP_FAILED)
+	if (p == MAP_FAILED) {
+		free(t);
 		return NULL;
-	t = p;
-	t->h.magic = TAB_MAGIC;
-	t->h.nways = NFQD_DNSL_WAYS;
-	t->h.nb = nbuckets(max_entries);
-	t->h.size = size;
-	t->h.seed = seed;
-	t->h.bucket_off = align_up(sizeof(struct tab_hdr));
-	t->h.ent_off = t->h.bucket_off + align_up(t->h.nb *
-	    sizeof(struct bucket));
-	t->h.pend_off = t->h.ent_off + align_up(t->h.nb * NFQD_DNSL_WAYS *
+	}
+	t->base = p;
+	t->h = p;
+	t->nb = nbuckets(max_entries);
+	t->size = size;
+	t->seed = seed;
+	t->bucket_off = align_up(sizeof(struct tab_hdr));
+	t->ent_off = t->bucket_off + align_up(t->nb * sizeof(struct bucket));
+	t->pend_off = t->ent_off + align_up(t->nb * NFQD_DNSL_WAYS *
 	    sizeof(struct ent));
+	/* As before, for a reader of the mapping; nothing reads them. */
+	t->h->magic = TAB_MAGIC;
+	t->h->nways = NFQD_DNSL_WAYS;
+	t->h->nb = t->nb;
+	t->h->size = t->size;
+	t->h->bucket_off = t->bucket_off;
+	t->h->ent_off = t->ent_off;
+	t->h->pend_off = t->pend_off;
 	return t;
 }
 
 void
 nfqd_dnsl_destroy(struct nfqd_dnsl_tab *t)
 {
-	if (t != NULL)
-		munmap(t, t->h.size);
+	if (t == NULL)
+		return;
+	munmap(t->base, t->size);
+	free(t);
 }
 
 uint64_t
 nfqd_dnsl_entries(const struct nfqd_dnsl_tab *t)
 {
-	int64_t	n = __atomic_load_n(&t->h.entries, __ATOMIC_RELAXED);
+	int64_t	n = __atomic_load_n(&t->h->entries, __ATOMIC_RELAXED);
 
 	return n > 0 ? (uint64_t)n : 0;
 }
@@ -139,13 +162,13 @@ nfqd_dnsl_entries(const struct nfqd_dnsl_tab *t)
 uint64_t
 nfqd_dnsl_capacity(const struct nfqd_dnsl_tab *t)
 {
-	return t->h.nb * NFQD_DNSL_WAYS;
+	return t->nb * NFQD_DNSL_WAYS;
 }
 
 size_t
 nfqd_dnsl_mapped(const struct nfqd_dnsl_tab *t)
 {
-	return t->h.size;
+	return t->size;
 }
 
 void
@@ -188,19 +211,19 @@ nfqd_dnsl_fini(struct nfqd_dnsl *d)
 static inline struct bucket *
 buckets(const struct nfqd_dnsl_tab *t)
 {
-	return (struct bucket *)((char *)t + t->h.bucket_off);
+	return (struct bucket *)(t->base + t->bucket_off);
 }
 
 static inline struct ent *
 ents(const struct nfqd_dnsl_tab *t, uint64_t b)
 {
-	return (struct ent *)((char *)t + t->h.ent_off) + b * NFQD_DNSL_WAYS;
+	return (struct ent *)(t->base + t->ent_off) + b * NFQD_DNSL_WAYS;
 }
 
 static inline struct pbucket *
 pbuckets(const struct nfqd_dnsl_tab *t)
 {
-	return (struct pbucket *)((char *)t + t->h.pend_off);
+	return (struct pbucket *)(t->base + t->pend_off);
 }
 
 static inline unsigned
@@ -251,8 +274,8 @@ locate(const struct nfqd_dnsl_tab *t, uint8_t family, const uint8_t *addr,
 	uint64_t	h, bi;
 
 	addr16(a, family, addr);
-	h = addr_hash(t->h.seed, family, a);
-	bi = bucket_of(h, t->h.nb);
+	h = addr_hash(t->seed, family, a);
+	bi = bucket_of(h, t->nb);
 	*b = &buckets(t)[bi];
 	*e = ents(t, bi);
 	return tag_of(h);
@@ -302,7 +325,7 @@ write_end(uint32_t *seq, uint32_t *lock)
 static inline void
 entries_add(struct nfqd_dnsl_tab *t, int64_t n)
 {
-	__atomic_fetch_add(&t->h.entries, n, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&t->h->entries, n, __ATOMIC_RELAXED);
 }
 
 static uint32_t
@@ -449,11 +472,11 @@ nfqd_dnsl_sweep(struct nfqd_dnsl *d, uint32_t now, uint32_t count)
 	unsigned		 i;
 	bool			 old;
 
-	if (count > t->h.nb)
-		count = (uint32_t)t->h.nb;
-	start = __atomic_fetch_add(&t->h.sweep, count, __ATOMIC_RELAXED);
+	if (count > t->nb)
+		count = (uint32_t)t->nb;
+	start = __atomic_fetch_add(&t->h->sweep, count, __ATOMIC_RELAXED);
 	for (k = 0; k < count; k++) {
-		bi = (start + k) % t->h.nb;
+		bi = (start + k) % t->nb;
 		b = &buckets(t)[bi];
 		for (i = 0, old = false; i < NFQD_DNSL_WAYS && !old; i++) {
 			x = __atomic_load_n(&b->exp[i], __ATOMIC_RELAXED);
@@ -496,7 +519,7 @@ nfqd_dnsl_repair(struct nfqd_dnsl_tab *t, uint32_t pid)
 
 	if (pid == 0)
 		return 0;
-	for (i = 0; i < t->h.nb; i++) {
+	for (i = 0; i < t->nb; i++) {
 		b = &buckets(t)[i];
 		if (!repair_begin(&b->lock, &b->seq, pid))
 			continue;
@@ -518,6 +541,12 @@ nfqd_dnsl_repair(struct nfqd_dnsl_tab *t, uint32_t pid)
 		n++;
 	}
 	return n;
+}
+
+void *
+nfqd_dnsl_test_mapping(struct nfqd_dnsl_tab *t)
+{
+	return t->base;
 }
 
 bool
@@ -544,7 +573,7 @@ pbucket_of(const struct nfqd_dnsl_tab *t, const struct nfqd_dnsl_query *q)
 	uint64_t	h;
 
 	addr16(a, q->family, q->client);
-	h = addr_hash(t->h.seed ^ 0x5bd1e995u, q->family, a) ^
+	h = addr_hash(t->seed ^ 0x5bd1e995u, q->family, a) ^
 	    nfqd_mix64((uint64_t)q->port << 16 | q->id);
 	return &pbuckets(t)[bucket_of(nfqd_mix64(h), NFQD_DNSL_PBUCKETS)];
 }

@@ -259,6 +259,55 @@ test_repair(void)
 	nfqd_dnsl_destroy(t);
 }
 
+/*
+ * The header at the start of the mapping as a worker gone bad rewrites
+ * it (every worker maps the table writable): the master's repair walks
+ * the buckets it made, not the ones the header says.
+ */
+struct hostile_hdr {
+	uint32_t	magic, nways;
+	uint64_t	nb, size, seed, bucket_off, ent_off, pend_off;
+};
+
+static void
+test_repair_hostile(void)
+{
+	static const struct {
+		const char	*name;
+		uint64_t	 nb;		/* UINT64_MAX: as made */
+		int		 bucket_off;	/* 1: the pending buckets' */
+	} t[] = {
+		{ "as made", UINT64_MAX, 0 },
+		{ "nb 0", 0, 0 },
+		{ "bucket_off moved to the pending buckets", UINT64_MAX, 1 },
+	};
+	struct nfqd_dnsl_tab	*tab;
+	struct hostile_hdr	*h;
+	struct nfqd_dnsl	 d;
+	uint8_t			*a = v4("198.51.100.7");
+	size_t			 i;
+
+	for (i = 0; i < NFQD_ARRAY_SIZE(t); i++) {
+		if (!CHECK((tab = nfqd_dnsl_create(1024, 9)) != NULL,
+		    unit_fmt("repair hostile: %s: create", t[i].name)))
+			continue;
+		nfqd_dnsl_init(&d, tab, 60, 3600, 100);
+		learn(&d, AF_INET, a, "before.example", 300, NOW);
+		nfqd_dnsl_test_lock(tab, AF_INET, a, 3);
+		h = nfqd_dnsl_test_mapping(tab);
+		if (t[i].nb != UINT64_MAX)
+			h->nb = t[i].nb;
+		if (t[i].bucket_off)
+			h->bucket_off = h->pend_off;
+		CHECK_UINT_EQ(nfqd_dnsl_repair(tab, 3), 1,
+		    unit_fmt("repair hostile: %s: 3's one bucket", t[i].name));
+		CHECK_UINT_EQ(nfqd_dnsl_entries(tab), 0,
+		    unit_fmt("repair hostile: %s: its entries dropped",
+		    t[i].name));
+		nfqd_dnsl_destroy(tab);
+	}
+}
+
 static struct nfqd_dnsl_query
 query(const char *client, uint16_t port, const char *server, uint16_t id,
     const char *name, uint16_t qtype)
@@ -1361,6 +1410,7 @@ main(void)
 	test_table();
 	test_million();
 	test_repair();
+	test_repair_hostile();
 	test_pending();
 	test_pending_proto();
 	test_pending_again();

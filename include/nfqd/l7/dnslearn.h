@@ -8,7 +8,10 @@
  * the master makes before it forks them (nfqd_dnsl_create()), so that a
  * respawned worker finds it as it was:
  *
- *   header                       sizes, the hash seed, counters
+ *   header                       counters (sizes and the hash seed are
+ *                                each process's own copy, made before
+ *                                the first fork: any worker can write
+ *                                the mapping)
  *   buckets[nb]                  one cache line each: a lock word, a
  *                                seqcount, and per way an expiry and a
  *                                16-bit tag of the address's hash
@@ -158,6 +161,8 @@ void	nfqd_dnsl_sweep(struct nfqd_dnsl *d, uint32_t now, uint32_t buckets);
  */
 unsigned nfqd_dnsl_repair(struct nfqd_dnsl_tab *t, uint32_t pid);
 
+/* Tests: the mapping, as a worker that writes where it should not. */
+void	*nfqd_dnsl_test_mapping(struct nfqd_dnsl_tab *t);
 /* Tests: hold a bucket's lock as pid (the state a dying writer leaves). */
 bool	nfqd_dnsl_test_lock(struct nfqd_dnsl_tab *t, uint8_t family,
 	    const uint8_t *addr, uint32_t pid);
