@@ -3,6 +3,7 @@
  * how it is kept safe without locks).
  */
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -13,7 +14,8 @@
 #define TAB_MAGIC	0x4d4c4351u	/* "QCLM" */
 #define CID_MAX		20
 
-struct nfqd_qclaim_tab {
+/* The mapping's first line; nothing reads it back (see below). */
+struct tab_hdr {
 	uint32_t	magic;
 	uint32_t	nways;
 	uint64_t	nb;		/* buckets */
@@ -21,12 +23,24 @@ struct nfqd_qclaim_tab {
 	uint64_t	seed;
 } __attribute__((aligned(NFQD_CACHELINE)));
 
+/*
+ * A process's handle on the mapping: its geometry as the master made it,
+ * copied before the first fork, since every worker can write the
+ * mapping's header.
+ */
+struct nfqd_qclaim_tab {
+	char		*base;		/* the mapping */
+	uint64_t	 nb;		/* buckets */
+	uint64_t	 size;		/* of the mapping */
+	uint64_t	 seed;
+};
+
 struct bucket {
 	uint64_t	w[NFQD_QCLAIM_WAYS];	/* tag << 32 | end, 0: free */
 } __attribute__((aligned(NFQD_CACHELINE)));
 
 _Static_assert(sizeof(struct bucket) == NFQD_CACHELINE, "a bucket a line");
-_Static_assert(sizeof(struct nfqd_qclaim_tab) == NFQD_CACHELINE,
+_Static_assert(sizeof(struct tab_hdr) == NFQD_CACHELINE,
     "the header a line");
 
 uint64_t
@@ -43,7 +57,7 @@ nfqd_qclaim_slots(uint64_t slots)
 size_t
 nfqd_qclaim_size(uint64_t slots)
 {
-	return sizeof(struct nfqd_qclaim_tab) + (size_t)(nfqd_qclaim_slots(
+	return sizeof(struct tab_hdr) + (size_t)(nfqd_qclaim_slots(
 	    slots) / NFQD_QCLAIM_WAYS) * sizeof(struct bucket);
 }
 
@@ -51,28 +65,39 @@ struct nfqd_qclaim_tab *
 nfqd_qclaim_create(uint64_t slots, uint64_t seed)
 {
 	struct nfqd_qclaim_tab	*t;
+	struct tab_hdr		*h;
 	size_t			 size = nfqd_qclaim_size(slots);
 	void			*p;
 
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return NULL;
 	/* Zero pages, touched only as claims come. */
 	p = mmap(NULL, size, PROT_READ | PROT_WRITE,
 	    MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (p == MAP_FAILED)
+	if (p == MAP_FAILED) {
+		free(t);
 		return NULL;
-	t = p;
-	t->magic = TAB_MAGIC;
-	t->nways = NFQD_QCLAIM_WAYS;
+	}
+	t->base = p;
 	t->nb = nfqd_qclaim_slots(slots) / NFQD_QCLAIM_WAYS;
 	t->size = size;
 	t->seed = seed;
+	/* As before, for a reader of the mapping; nothing reads them. */
+	h = p;
+	h->magic = TAB_MAGIC;
+	h->nways = NFQD_QCLAIM_WAYS;
+	h->nb = t->nb;
+	h->size = t->size;
 	return t;
 }
 
 void
 nfqd_qclaim_destroy(struct nfqd_qclaim_tab *t)
 {
-	if (t != NULL)
-		munmap(t, t->size);
+	if (t == NULL)
+		return;
+	munmap(t->base, t->size);
+	free(t);
 }
 
 uint64_t
@@ -84,7 +109,7 @@ nfqd_qclaim_capacity(const struct nfqd_qclaim_tab *t)
 static inline struct bucket *
 buckets(const struct nfqd_qclaim_tab *t)
 {
-	return (struct bucket *)(void *)((char *)t + sizeof(*t));
+	return (struct bucket *)(void *)(t->base + sizeof(struct tab_hdr));
 }
 
 /* The keyed hash of an ID of len bytes (at most CID_MAX). */
@@ -292,4 +317,10 @@ nfqd_qclaim_count(const struct nfqd_qclaim_tab *t, uint32_t now)
 			n += live(__atomic_load_n(&b[i].w[j],
 			    __ATOMIC_RELAXED), now);
 	return n;
+}
+
+void *
+nfqd_qclaim_test_mapping(struct nfqd_qclaim_tab *t)
+{
+	return t->base;
 }

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "nfqd/l7/qclaim.h"
+#include "nfqd/nfqd.h"
 #include "unit.h"
 
 #define NOW	100000u		/* monotonic seconds */
@@ -239,6 +240,47 @@ test_race(void)
 	nfqd_qclaim_destroy(t);
 }
 
+/*
+ * The mapping's header as a worker gone bad rewrites it (every worker
+ * maps the table writable): the others, and the master, go on with the
+ * table made before the first fork.
+ */
+static void
+test_hostile(void)
+{
+	static const struct {
+		const char	*name;
+		uint64_t	 nb, seed;	/* 0: as made */
+	} t[] = {
+		{ "as made", 0, 0 },
+		{ "nb 1", 1, 0 },
+		{ "seed changed", 0, 12345 },
+	};
+	struct nfqd_qclaim_tab	*tab;
+	struct nfqd_qclaim_ref	 ref;
+	uint64_t		*h;
+	size_t			 i;
+
+	for (i = 0; i < NFQD_ARRAY_SIZE(t); i++) {
+		if (!CHECK((tab = nfqd_qclaim_create(0, 42)) != NULL,
+		    unit_fmt("hostile: %s: create", t[i].name)))
+			continue;
+		nfqd_qclaim_take(tab, a8, 8, NOW, 120, &ref);
+		/* magic and nways, then nb, size and seed */
+		h = nfqd_qclaim_test_mapping(tab);
+		if (t[i].nb != 0)
+			h[1] = t[i].nb;
+		if (t[i].seed != 0)
+			h[3] = t[i].seed;
+		CHECK_UINT_EQ(nfqd_qclaim_capacity(tab), NFQD_QCLAIM_MIN,
+		    unit_fmt("hostile: %s: capacity as made", t[i].name));
+		CHECK_UINT_EQ(nfqd_qclaim_take(tab, a8, 8, NOW + 5, 120,
+		    &ref), NFQD_QCLAIM_HELD,
+		    unit_fmt("hostile: %s: the claim still held", t[i].name));
+		nfqd_qclaim_destroy(tab);
+	}
+}
+
 int
 main(void)
 {
@@ -247,5 +289,6 @@ main(void)
 	test_full();
 	test_sizes();
 	test_race();
+	test_hostile();
 	return unit_done();
 }

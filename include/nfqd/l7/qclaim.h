@@ -107,5 +107,7 @@ void	nfqd_qclaim_undo(struct nfqd_qclaim_ref *ref);
 
 /* Live claims now (a scan of the whole table: tests, statistics). */
 uint64_t nfqd_qclaim_count(const struct nfqd_qclaim_tab *t, uint32_t now);
+/* Tests: the mapping, as a worker that writes where it should not. */
+void	*nfqd_qclaim_test_mapping(struct nfqd_qclaim_tab *t);
 
 #endif
