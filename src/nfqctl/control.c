@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,10 +57,36 @@ running(pid_t pid)
 }
 
 /*
- * Whether process pid has the file of fd open: the master keeps its
- * counters region open for its whole life (its workers close it), so a
- * process that does not is not that region's master, whatever its name.
- * 1 yes, 0 no, -1 cannot tell (err says why).
+ * Whether descriptor name of process pid (a /proc/PID/fd entry) is open
+ * for writing: its fdinfo's flags.  A reader's is not.
+ */
+static bool
+open_writable(pid_t pid, const char *name)
+{
+	char		path[300], buf[512], *p;
+	unsigned long	flags;
+	ssize_t		n;
+	int		fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%s", (int)pid, name);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	if ((p = strstr(buf, "flags:")) == NULL ||
+	    sscanf(p + 6, "%lo", &flags) != 1)
+		return false;
+	return (flags & O_ACCMODE) != O_RDONLY;
+}
+
+/*
+ * Whether process pid has the file of fd open for writing: the master
+ * keeps its counters region open read-write for its whole life (its
+ * workers close it), so a process that does not is not that region's
+ * master, whatever its name or the region says (any worker can write
+ * master_pid there): not a reader that maps it read-only either.
+ * 1 yes, 2 read-only, 0 no, -1 cannot tell (err says why).
  */
 static int
 has_open(pid_t pid, int fd, char *err, size_t errlen)
@@ -79,14 +106,14 @@ has_open(pid_t pid, int fd, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	while (!found && (de = readdir(d)) != NULL) {
+	while (found != 1 && (de = readdir(d)) != NULL) {
 		if (de->d_name[0] == '.')
 			continue;
 		/* Followed, the link is the open file itself. */
 		if (fstatat(dirfd(d), de->d_name, &sb, 0) == 0 &&
 		    sb.st_dev == want.st_dev &&
 		    sb.st_ino == want.st_ino)
-			found = 1;
+			found = open_writable(pid, de->d_name) ? 1 : 2;
 	}
 	closedir(d);
 	return found;
@@ -136,6 +163,13 @@ region_pid(struct nfqctl *c)
 		    "master, but that process does not have it open (a region "
 		    "left behind?): nothing sent\n", c->pidfile,
 		    strerror(ENOENT), c->shm, (int)pid);
+		return -1;
+	}
+	if (r == 2) {
+		fprintf(stderr, "nfqctl: %s: %s; %s names process %d as its "
+		    "master, but that process has it open read-only (a reader, "
+		    "not nfqd): nothing sent\n", c->pidfile, strerror(ENOENT),
+		    c->shm, (int)pid);
 		return -1;
 	}
 	fprintf(stderr, "nfqctl: %s: %s; nfqd %d instead, the master of %s\n",

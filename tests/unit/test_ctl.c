@@ -532,8 +532,11 @@ waiter(int region_open)
 		exit(1);
 	}
 	if ((pid = fork()) == 0) {
-		if (!region_open)
+		/* 2: a reader's, open read-only */
+		if (region_open != 1)
 			close(shm.fd);
+		if (region_open == 2 && open(path, O_RDONLY) == -1)
+			_exit(1);
 		close(p[0]);
 		if (write(p[1], "r", 1) != 1)
 			_exit(1);
@@ -563,7 +566,7 @@ test_pid(void)
 {
 	struct nfqctl	c;
 	char		msg[2048], pidf[1100], nopid[1100];
-	pid_t		master, other, gone, holder, stranger;
+	pid_t		master, other, reader, gone, holder, stranger;
 	int		pidfd;
 
 	snprintf(pidf, sizeof(pidf), "%s/nfqd.pid", dir);
@@ -636,6 +639,20 @@ test_pid(void)
 	    "%s names process %d as its master, but that process does not "
 	    "have it open (a region left behind?): nothing sent", nopid, path,
 	    (int)other), "pid: a process without the region: message");
+
+	/*
+	 * A reader that maps the region read-only, named by a worker that
+	 * wrote its pid as master_pid: not signalled either.
+	 */
+	reader = waiter(2);
+	shm.hdr->master_pid = reader;
+	CHECK_INT_EQ(daemon_pid(&c, msg, sizeof(msg)), -1,
+	    "pid: a reader of the region: refused");
+	CHECK_STR_EQ(msg, unit_fmt("nfqctl: %s: No such file or directory; "
+	    "%s names process %d as its master, but that process has it open "
+	    "read-only (a reader, not nfqd): nothing sent", nopid, path,
+	    (int)reader), "pid: a reader of the region: message");
+	reap(reader);
 
 	/* A master that is gone. */
 	if ((gone = fork()) == 0)
