@@ -389,6 +389,20 @@ bodiless(const struct nfqd_http_req *out)
 }
 
 /*
+ * CONNECT, whose head a proxy follows with the tunnel (RFC 9110 9.3.6: no
+ * content), whatever its Connection and framing headers say: Apache
+ * 2.4's mod_proxy_connect answers "CONNECT host:port" with "Connection:
+ * close", a Content-Length or Transfer-Encoding: chunked with 200 and
+ * relays the bytes after the head at once, a request to the host among
+ * them.
+ */
+static bool
+is_connect(const struct nfqd_http_req *out)
+{
+	return eq((const uint8_t *)out->method, out->method_len, "CONNECT");
+}
+
+/*
  * A header line's name b[ls..ls+nl) and value v[0..vl) (OWS trimmed),
  * for the request's framing: false when it makes the body's end unsure.
  */
@@ -404,16 +418,18 @@ framing(struct frame *fr, const uint8_t *name, size_t nl, const uint8_t *v,
 		   http.server closes when its first Connection header is
 		   "close" exactly (case aside, leading OWS stripped, trailing
 		   OWS kept) and reads on after "keep-alive, close", "close "
-		   or a second Connection header. */
+		   or a second Connection header; a proxy tunnels after a
+		   CONNECT that says close. */
 		out->close = fr->conn++ == 0 && !trail &&
-		    eq_nocase(v, vl, "close");
+		    eq_nocase(v, vl, "close") && !is_connect(out);
 	} else if (eq_nocase(name, nl, "upgrade")) {
 		out->upgrade = true;
 	} else if (eq_nocase(name, nl, "transfer-encoding")) {
 		if (fr->te++ > 0 || fr->cl > 0 || out->minor == 0 ||
 		    !eq_nocase(v, vl, "chunked"))
 			return false;
-		if (bodiless(out))
+		/* A CONNECT's "body" is the tunnel's first bytes. */
+		if (bodiless(out) || is_connect(out))
 			return false;
 		out->body = NFQD_HTTP_BODY_CHUNKED;
 	} else if (eq_nocase(name, nl, "content-length")) {
@@ -424,6 +440,8 @@ framing(struct frame *fr, const uint8_t *name, size_t nl, const uint8_t *v,
 				return false;
 			n = n * 10 + (uint64_t)(v[i] - '0');
 		}
+		if (n > 0 && is_connect(out))
+			return false;
 		out->peek = n > 0 && bodiless(out);
 		out->body = NFQD_HTTP_BODY_LENGTH;
 		out->content_length = n;

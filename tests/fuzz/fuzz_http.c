@@ -242,7 +242,7 @@ static void
 check_framing(const struct nfqd_http_req *r, const uint8_t *in)
 {
 	unsigned	cl = 0, te = 0, up = 0, conn = 0;
-	bool		first = true, close = false;
+	bool		first = true, close = false, connect;
 	uint64_t	v = 0;
 	size_t		i, e, c, k, t, n = r->used, len;
 
@@ -291,7 +291,11 @@ check_framing(const struct nfqd_http_req *r, const uint8_t *in)
 	ASSERT(r->body == (cl ? NFQD_HTTP_BODY_LENGTH : te ?
 	    NFQD_HTTP_BODY_CHUNKED : NFQD_HTTP_BODY_NONE));
 	ASSERT(r->content_length == (cl ? v : 0));
-	ASSERT(r->close == close);
+	/* A CONNECT has no body, and a proxy tunnels after it whatever
+	   Connection says. */
+	connect = strcmp(r->method, "CONNECT") == 0;
+	ASSERT(!connect || (te == 0 && v == 0));
+	ASSERT(r->close == (close && !connect));
 	ASSERT(r->upgrade == (up > 0));
 }
 

@@ -759,6 +759,23 @@ static const struct fcase {
 	{ "HTTP/1.0 with TE and CL", S("POST / HTTP/1.0\r\n"
 	  "Content-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"),
 	  NFQD_L7_BAD, 0, 0, false, false },
+	/* Apache 2.4's mod_proxy_connect answers these with 200 and relays
+	   what follows the head, a request to the host among it: a proxy
+	   tunnels after a CONNECT whatever it says. */
+	{ "CONNECT with Connection: close (a proxy tunnels)",
+	  S("CONNECT a.example:80 HTTP/1.1\r\nConnection: close\r\n\r\n"),
+	  NFQD_L7_DONE, NFQD_HTTP_BODY_NONE, 0, false, false },
+	{ "CONNECT with Content-Length", S("CONNECT a.example:80 HTTP/1.1\r\n"
+	  "Content-Length: 41\r\n\r\n"), NFQD_L7_BAD, 0, 0, false, false },
+	{ "CONNECT chunked", S("CONNECT a.example:80 HTTP/1.1\r\n"
+	  "Transfer-Encoding: chunked\r\n\r\n"), NFQD_L7_BAD, 0, 0, false,
+	  false },
+	{ "CONNECT with Content-Length 0", S("CONNECT a.example:80 HTTP/1.1\r\n"
+	  "Content-Length: 0\r\n\r\n"), NFQD_L7_DONE, NFQD_HTTP_BODY_LENGTH,
+	  0, false, false },
+	{ "connect (not CONNECT) with Connection: close", S("connect /x "
+	  "HTTP/1.1\r\nConnection: close\r\n\r\n"), NFQD_L7_DONE,
+	  NFQD_HTTP_BODY_NONE, 0, true, false },
 };
 
 static void

@@ -216,6 +216,28 @@ static const struct hlater {
 	  "pending accept accept" },
 	{ "an HTTP/1.0 request", "", "GET / HTTP/1.0\r\nHost: ok.example\r\n"
 	  "\r\n|" GETBL, NULL, "pending blocked" },
+	/* Apache 2.4's mod_proxy_connect tunnels after a CONNECT that says
+	   close or carries a Content-Length, and relays the request after
+	   it to the host it names, which serves blocked.example: nfqd
+	   stopped reading at the close and stepped over the request as a
+	   body, and the flow passed. */
+	{ "CONNECT with Connection: close, then blocked", "",
+	  "CONNECT ok.example:80 HTTP/1.1\r\nConnection: close\r\n\r\n|"
+	  GETBL, NULL, "pending blocked" },
+	{ "... in one segment", "", "CONNECT ok.example:80 HTTP/1.1\r\n"
+	  "Connection: close\r\n\r\n" GETBL, NULL, "blocked" },
+	{ "... a later request", "", GETOK "|CONNECT ok.example:80 HTTP/1.1"
+	  "\r\nConnection: close\r\n\r\n|" GETBL, NULL,
+	  "pending pending blocked" },
+	{ "CONNECT with a Content-Length, then blocked", "",
+	  "CONNECT ok.example:80 HTTP/1.1\r\nContent-Length: 41\r\n\r\n|"
+	  GETBL, NULL, "l7_error l7_error" },
+	{ "CONNECT chunked, then blocked", "", "CONNECT ok.example:80 "
+	  "HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n|" GETBL, NULL,
+	  "l7_error l7_error" },
+	{ "CONNECT with Content-Length 0, then blocked", "",
+	  "CONNECT ok.example:80 HTTP/1.1\r\nContent-Length: 0\r\n\r\n|"
+	  GETBL, NULL, "pending blocked" },
 	{ "flows.http_requests = \"first\"", "flows = { http_requests = "
 	  "\"first\"; };", GETOK "|" GETBL, NULL, "accept accept" },
 	/* Python's http.server (BaseHTTPRequestHandler) ends a connection

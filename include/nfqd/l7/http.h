@@ -65,7 +65,8 @@ enum nfqd_http_why {
 					   Content-Length, either twice, a
 					   Transfer-Encoding other than
 					   "chunked" or in HTTP/1.0, a
-					   Content-Length not 1 to 18 digits */
+					   Content-Length not 1 to 18 digits,
+					   a body on CONNECT */
 	NFQD_HTTP_R_H2_FRAME,		/* HTTP/2: a frame a server refuses
 					   (nfqd_http_first_parse(),
 					   nfqd_http_h2_next()) */
@@ -106,7 +107,7 @@ struct nfqd_http_req {
 	uint64_t content_length;	/* body bytes, with BODY_LENGTH */
 	uint8_t	 body;			/* enum nfqd_http_body */
 	bool	 close;			/* Connection: close, as every
-					   server reads it */
+					   server reads it (not CONNECT) */
 	bool	 upgrade;		/* an Upgrade header is there */
 	bool	 peek;			/* GET or HEAD with a Content-Length
 					   body: its first byte must be one
@@ -235,11 +236,15 @@ struct nfqd_http_req {
  * Either header twice (even equal), or both in one request (RFC 9112
  * 6.3 lets a server refuse that or take Transfer-Encoding, and a proxy
  * on the way may have taken Content-Length), is BAD, said at the end of
- * the line that shows it.  body then says which there is.  close: the
- * request's one Connection header is "close" in any case, OWS before it
- * and none after (a list with "close" in it, "close " or a second
- * Connection header: Python's http.server keeps the connection and
- * reads on); upgrade: an Upgrade header is there.
+ * the line that shows it; so is a CONNECT with Transfer-Encoding or a
+ * Content-Length other than 0 (RFC 9110 9.3.6: it has no content, and
+ * Apache 2.4's mod_proxy_connect relays the bytes after the head into
+ * the tunnel).  body then says which there is.  close: the request's one
+ * Connection header is "close" in any case, OWS before it and none after
+ * (a list with "close" in it, "close " or a second Connection header:
+ * Python's http.server keeps the connection and reads on), and the
+ * method is not CONNECT (a proxy tunnels after it all the same); upgrade:
+ * an Upgrade header is there.
  *
  * absolute-form with no path: "/".  asterisk-form (OPTIONS only): "*".
  * CONNECT: "".  A normalized path longer than NFQD_HTTP_PATH_MAX is cut
