@@ -67,8 +67,7 @@ struct pbucket {
  * mapping's header.  Only the two shared counters are read there.
  */
 struct nfqd_dnsl_tab {
-	char		*base;		/* the mapping */
-	struct tab_hdr	*h;		/* its header: entries, sweep */
+	char		*base;		/* the mapping, its header first */
 	uint64_t	 nb;		/* buckets */
 	uint64_t	 size;		/* of the mapping */
 	uint64_t	 seed;
@@ -76,6 +75,13 @@ struct nfqd_dnsl_tab {
 };
 
 _Static_assert(sizeof(struct bucket) == NFQD_CACHELINE, "a bucket a line");
+
+/* The mapping's header: only entries and sweep are read there. */
+static inline struct tab_hdr *
+hdr(const struct nfqd_dnsl_tab *t)
+{
+	return (struct tab_hdr *)(void *)t->base;
+}
 
 static uint64_t
 nbuckets(uint32_t max_entries)
@@ -123,7 +129,6 @@ nfqd_dnsl_create(uint32_t max_entries, uint64_t seed)
 		return NULL;
 	}
 	t->base = p;
-	t->h = p;
 	t->nb = nbuckets(max_entries);
 	t->size = size;
 	t->seed = seed;
@@ -132,13 +137,13 @@ nfqd_dnsl_create(uint32_t max_entries, uint64_t seed)
 	t->pend_off = t->ent_off + align_up(t->nb * NFQD_DNSL_WAYS *
 	    sizeof(struct ent));
 	/* As before, for a reader of the mapping; nothing reads them. */
-	t->h->magic = TAB_MAGIC;
-	t->h->nways = NFQD_DNSL_WAYS;
-	t->h->nb = t->nb;
-	t->h->size = t->size;
-	t->h->bucket_off = t->bucket_off;
-	t->h->ent_off = t->ent_off;
-	t->h->pend_off = t->pend_off;
+	hdr(t)->magic = TAB_MAGIC;
+	hdr(t)->nways = NFQD_DNSL_WAYS;
+	hdr(t)->nb = t->nb;
+	hdr(t)->size = t->size;
+	hdr(t)->bucket_off = t->bucket_off;
+	hdr(t)->ent_off = t->ent_off;
+	hdr(t)->pend_off = t->pend_off;
 	return t;
 }
 
@@ -154,7 +159,7 @@ nfqd_dnsl_destroy(struct nfqd_dnsl_tab *t)
 uint64_t
 nfqd_dnsl_entries(const struct nfqd_dnsl_tab *t)
 {
-	int64_t	n = __atomic_load_n(&t->h->entries, __ATOMIC_RELAXED);
+	int64_t	n = __atomic_load_n(&hdr(t)->entries, __ATOMIC_RELAXED);
 
 	return n > 0 ? (uint64_t)n : 0;
 }
@@ -325,7 +330,7 @@ write_end(uint32_t *seq, uint32_t *lock)
 static inline void
 entries_add(struct nfqd_dnsl_tab *t, int64_t n)
 {
-	__atomic_fetch_add(&t->h->entries, n, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&hdr(t)->entries, n, __ATOMIC_RELAXED);
 }
 
 static uint32_t
@@ -474,7 +479,7 @@ nfqd_dnsl_sweep(struct nfqd_dnsl *d, uint32_t now, uint32_t count)
 
 	if (count > t->nb)
 		count = (uint32_t)t->nb;
-	start = __atomic_fetch_add(&t->h->sweep, count, __ATOMIC_RELAXED);
+	start = __atomic_fetch_add(&hdr(t)->sweep, count, __ATOMIC_RELAXED);
 	for (k = 0; k < count; k++) {
 		bi = (start + k) % t->nb;
 		b = &buckets(t)[bi];
