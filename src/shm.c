@@ -23,30 +23,84 @@ _Static_assert(sizeof(struct nfqd_slot_ctl) == NFQD_CACHELINE,
 _Static_assert(sizeof(struct nfqd_slot) % NFQD_CACHELINE == 0,
     "slots are whole cache lines");
 
+static size_t
+pageup(size_t n)
+{
+	return (n + NFQD_SHM_PAGE - 1) & ~(size_t)(NFQD_SHM_PAGE - 1);
+}
+
+size_t
+nfqd_shm_slots_off(uint32_t nslots)
+{
+	return NFQD_SHM_PAGE +
+	    pageup((size_t)nslots * sizeof(struct nfqd_slot_ctl));
+}
+
 size_t
 nfqd_shm_size(uint32_t nslots)
 {
-	return sizeof(struct nfqd_shm_hdr) +
+	return nfqd_shm_slots_off(nslots) +
 	    (size_t)nslots * sizeof(struct nfqd_slot);
 }
 
 uint32_t
 nfqd_shm_nslots(const struct nfqd_shm *shm)
 {
-	if (shm->size < sizeof(struct nfqd_shm_hdr))
-		return 0;
-	return (uint32_t)((shm->size - sizeof(struct nfqd_shm_hdr)) /
-	    sizeof(struct nfqd_slot));
+	return shm->hdr != NULL ? shm->nslots : 0;
 }
 
 static void
-shm_init_fields(struct nfqd_shm *shm, void *p, size_t size, int fd)
+shm_init_fields(struct nfqd_shm *shm, void *p, uint32_t nslots, int fd)
 {
 	shm->hdr = p;
-	shm->slots = (struct nfqd_slot *)((char *)p +
-	    sizeof(struct nfqd_shm_hdr));
-	shm->size = size;
+	shm->ctl = (struct nfqd_slot_ctl *)(void *)((char *)p +
+	    NFQD_SHM_PAGE);
+	shm->slots = (struct nfqd_slot *)(void *)((char *)p +
+	    nfqd_shm_slots_off(nslots));
+	shm->nslots = nslots;
+	shm->size = nfqd_shm_size(nslots);
 	shm->fd = fd;
+}
+
+/*
+ * The layout's pages are the system's (mprotect() works on those), or
+ * nothing is protected.
+ */
+static int
+shm_page_ok(void)
+{
+	if (sysconf(_SC_PAGESIZE) != NFQD_SHM_PAGE) {
+		errno = EOPNOTSUPP;
+		return -1;
+	}
+	return 0;
+}
+
+/* Read-only from p (page-aligned) for len bytes; nothing when len is 0. */
+static int
+shm_readonly(char *p, size_t len)
+{
+	return len == 0 ? 0 : mprotect(p, len, PROT_READ);
+}
+
+int
+nfqd_shm_protect(const struct nfqd_shm *shm, uint32_t keep)
+{
+	char	*base = (char *)shm->hdr, *own, *end;
+
+	if (shm_page_ok() == -1)
+		return -1;
+	if (shm->hdr == NULL || keep >= shm->nslots) {
+		errno = EINVAL;
+		return -1;
+	}
+	own = (char *)&shm->slots[keep];
+	end = base + shm->size;
+	if (shm_readonly(base, (size_t)(own - base)) == -1 ||
+	    shm_readonly(own + sizeof(struct nfqd_slot),
+	    (size_t)(end - own) - sizeof(struct nfqd_slot)) == -1)
+		return -1;
+	return 0;
 }
 
 int
@@ -107,8 +161,8 @@ nfqd_shm_create(struct nfqd_shm *shm, const char *path, uint32_t nslots,
 		    strerror(errno));
 		goto fail;
 	}
-	memset(p, 0, size);
-	shm_init_fields(shm, p, size, fd);
+	/* A new file reads as zeros; untouched pages stay unallocated. */
+	shm_init_fields(shm, p, nslots, fd);
 	shm->hdr->version = NFQD_SHM_VERSION;
 	shm->hdr->hdr_size = sizeof(struct nfqd_shm_hdr);
 	shm->hdr->slot_size = sizeof(struct nfqd_slot);
@@ -208,7 +262,7 @@ nfqd_shm_open_ro(struct nfqd_shm *shm, const char *path, char *err,
 		snprintf(err, errlen, "%s: mmap: %s", path, strerror(errno));
 		goto fail;
 	}
-	shm_init_fields(shm, p, nfqd_shm_size(h.nslots), fd);
+	shm_init_fields(shm, p, h.nslots, fd);
 	return 0;
 fail:
 	close(fd);
@@ -223,6 +277,7 @@ nfqd_shm_close(struct nfqd_shm *shm)
 	if (shm->fd != -1)
 		close(shm->fd);
 	shm->hdr = NULL;
+	shm->ctl = NULL;
 	shm->slots = NULL;
 	shm->fd = -1;
 }
@@ -299,12 +354,6 @@ nfqd_slot_stats_publish(struct nfqd_slot_stats *dst,
 #undef X
 }
 
-static size_t
-roundup64(size_t n)
-{
-	return (n + NFQD_CACHELINE - 1) & ~(size_t)(NFQD_CACHELINE - 1);
-}
-
 int
 nfqd_rshm_create(struct nfqd_rshm *r, const char *path,
     const struct nfqd_ruleset *rs, uint32_t nslots, uint32_t generation,
@@ -323,9 +372,10 @@ nfqd_rshm_create(struct nfqd_rshm *r, const char *path,
 	if (nfqd_strlcpy(r->path, path, sizeof(r->path)) >= sizeof(r->path))
 		return nfqd_errf(err, errlen, ENAMETOOLONG, "%s: path too long",
 		    path);
-	names = roundup64((size_t)n * NFQD_RSHM_NAME);
-	stride = roundup64((size_t)n * sizeof(struct nfqd_rule_ctr));
-	size = sizeof(*h) + names + stride * nslots +
+	/* Page boundaries between the parts: nfqd_rshm_protect(). */
+	names = pageup((size_t)n * NFQD_RSHM_NAME);
+	stride = pageup((size_t)n * sizeof(struct nfqd_rule_ctr));
+	size = NFQD_SHM_PAGE + names + stride * nslots +
 	    (size_t)ncells * sizeof(struct nfqd_rate_cell);
 	if (nfqd_check_replaceable(path, err, errlen) == -1)
 		return -1;
@@ -356,8 +406,8 @@ nfqd_rshm_create(struct nfqd_rshm *r, const char *path,
 	h->nslots = nslots;
 	h->ncells = ncells;
 	h->generation = generation;
-	h->names_off = sizeof(*h);
-	h->ctr_off = sizeof(*h) + names;
+	h->names_off = NFQD_SHM_PAGE;
+	h->ctr_off = NFQD_SHM_PAGE + names;
 	h->slot_stride = stride;
 	h->cells_off = h->ctr_off + stride * nslots;
 	for (i = 0; i < n; i++)
@@ -447,6 +497,27 @@ nfqd_rshm_destroy(struct nfqd_rshm *r)
 	if (r->hdr != NULL)
 		nfqd_unlink_same(r->path, r->dev, r->ino);
 	nfqd_rshm_close(r);
+}
+
+int
+nfqd_rshm_protect(const struct nfqd_rshm *r, int64_t keep)
+{
+	char	*base = (char *)r->hdr, *own;
+
+	if (shm_page_ok() == -1)
+		return -1;
+	if (r->hdr == NULL || keep >= (int64_t)r->h.nslots) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (keep < 0)
+		return shm_readonly(base, r->size);
+	own = base + r->h.ctr_off + r->h.slot_stride * (uint64_t)keep;
+	if (shm_readonly(base, (size_t)(own - base)) == -1 ||
+	    shm_readonly(own + r->h.slot_stride, r->h.cells_off -
+	    (size_t)(own - base) - r->h.slot_stride) == -1)
+		return -1;
+	return 0;
 }
 
 struct nfqd_rule_ctr *

@@ -33,7 +33,7 @@
 static void
 shm_ctl(struct nfqd_master *m, unsigned i)
 {
-	struct nfqd_slot_ctl	*c = &m->shm.slots[i].ctl;
+	struct nfqd_slot_ctl	*c = &m->shm.ctl[i];
 	struct nfqd_mslot	*s = &m->slots[i];
 	uint32_t		 st;
 
@@ -77,6 +77,26 @@ close_fds_in_child(struct nfqd_master *m, int keep)
 	nfqd_procfs_close(&m->proc);
 }
 
+/*
+ * In the new worker, before its system call filter: the regions it shares
+ * with the master and the other workers become read-only but for what it
+ * writes (shm.h), so a worker taken over cannot write the master's part
+ * or the other workers'.  0, or an errno for the worker to report.
+ */
+static int
+protect_in_child(struct nfqd_master *m, unsigned i)
+{
+	struct nfqd_rregion	*rr;
+
+	if (nfqd_shm_protect(&m->shm, i) == -1 ||
+	    nfqd_rshm_protect(&m->rr->map, i) == -1)
+		return errno;
+	for (rr = m->rr_old; rr != NULL; rr = rr->next)
+		if (nfqd_rshm_protect(&rr->map, -1) == -1)
+			return errno;
+	return 0;
+}
+
 static void
 spawn(struct nfqd_master *m, unsigned i, struct nfqd_qsock *qs)
 {
@@ -95,7 +115,7 @@ spawn(struct nfqd_master *m, unsigned i, struct nfqd_qsock *qs)
 		/* The slot changes queue: its counters start again. */
 		memset(&sh->st, 0, sizeof(sh->st));
 		memset(&sh->pend, 0, sizeof(sh->pend));
-		NFQD_STORE(&sh->ctl.restarts, 0);
+		NFQD_STORE(&m->shm.ctl[i].restarts, 0);
 		s->has_stats = true;
 		s->stats_queue = qs->queue;
 		if (s->rr == m->rr && m->rr->rs != NULL)
@@ -103,7 +123,7 @@ spawn(struct nfqd_master *m, unsigned i, struct nfqd_qsock *qs)
 			    m->rr->rs->n * sizeof(struct nfqd_rule_ctr));
 	}
 	nfqd_rregion_carry(m, i, same);
-	NFQD_STORE(&sh->ctl.rules_gen, m->rr->map.h.generation);
+	NFQD_STORE(&m->shm.ctl[i].rules_gen, m->rr->map.h.generation);
 	nfqd_shm_write_end(m->shm.hdr);
 	nfqd_rregion_gc(m);
 	memset(&a, 0, sizeof(a));
@@ -113,6 +133,7 @@ spawn(struct nfqd_master *m, unsigned i, struct nfqd_qsock *qs)
 	a.cpu = s->cpu;
 	a.fd = qs->fd;
 	a.shm_slot = sh;
+	a.restarts = m->shm.ctl[i].restarts;
 	a.master = m->pid;
 	a.msg_copy = qs->max_copy;
 	a.prev.died = qs->dirty;
@@ -135,6 +156,7 @@ spawn(struct nfqd_master *m, unsigned i, struct nfqd_qsock *qs)
 	}
 	if (pid == 0) {
 		close_fds_in_child(m, qs->fd);
+		a.protect_errno = protect_in_child(m, i);
 		nfqd_worker_main(&a);
 	}
 	s->pid = pid;
@@ -149,8 +171,9 @@ spawn(struct nfqd_master *m, unsigned i, struct nfqd_qsock *qs)
 	qs->dirty = false;
 	if (m->cf.copy_range > qs->max_copy)
 		qs->max_copy = m->cf.copy_range;
-	NFQD_STORE(&sh->ctl.started, (uint64_t)time(NULL));
-	NFQD_STORE(&sh->ctl.generation, NFQD_LOAD(&m->shm.hdr->generation));
+	NFQD_STORE(&m->shm.ctl[i].started, (uint64_t)time(NULL));
+	NFQD_STORE(&m->shm.ctl[i].generation,
+	    NFQD_LOAD(&m->shm.hdr->generation));
 	shm_ctl(m, i);
 	log_info("worker %u started: queue %u, cpu %d, pid %d", i, qs->queue,
 	    s->cpu, (int)pid);
@@ -284,14 +307,14 @@ nfqd_slots_reconcile(struct nfqd_master *m)
 	nfqd_rregion_gc(m);
 	for (i = 0; i < m->nslots; i++)
 		if (m->slots[i].state != NFQD_W_IDLE || i < m->cf.qcount ||
-		    m->shm.slots[i].ctl.state != NFQD_SLOT_EMPTY)
+		    m->shm.ctl[i].state != NFQD_SLOT_EMPTY)
 			shm_ctl(m, i);
 
 	/* Slots no longer in use above the configured ones: walk no more. */
 	while (m->nslots > m->cf.qcount) {
 		s = &m->slots[m->nslots - 1];
 		if (s->state != NFQD_W_IDLE || s->rr != NULL ||
-		    m->shm.slots[m->nslots - 1].ctl.state != NFQD_SLOT_EMPTY)
+		    m->shm.ctl[m->nslots - 1].state != NFQD_SLOT_EMPTY)
 			break;
 		m->nslots--;
 	}
@@ -368,8 +391,7 @@ schedule_respawn(struct nfqd_master *m, unsigned i, pid_t pid, int status,
 	else
 		s->backoff_ms = 0;
 	s->respawn_at = now + s->backoff_ms * NFQD_MS;
-	NFQD_STORE(&m->shm.slots[i].ctl.restarts,
-	    m->shm.slots[i].ctl.restarts + 1);
+	NFQD_STORE(&m->shm.ctl[i].restarts, m->shm.ctl[i].restarts + 1);
 	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
 		log_errx("worker %u made a system call outside its seccomp "
 		    "allow-list, and the kernel killed it: a bug in nfqd "

@@ -94,7 +94,7 @@ snapshot_rules(struct nfqd_snapshot *sn)
 	}
 	s->nrules = n;
 	for (i = 0; i < rh->nslots && i < nfqd_shm_nslots(&sn->shm); i++) {
-		gen = NFQD_LOAD(&sn->shm.slots[i].ctl.rules_gen);
+		gen = NFQD_LOAD(&sn->shm.ctl[i].rules_gen);
 		if (gen != rh->generation) {
 			/* 0: the slot never ran a worker. */
 			if (gen != 0 && i < s->nworkers)

@@ -75,6 +75,7 @@ nfqd_stats_collect_from(struct nfqd_stats *s, const struct nfqd_shm *shm,
 	static struct kcollect		 kc;
 	const struct nfqd_shm_hdr	*h = shm->hdr;
 	const struct nfqd_slot		*sl;
+	const struct nfqd_slot_ctl	*c;
 	struct nfqd_stats_worker	*w;
 	uint32_t			 i, n;
 
@@ -104,15 +105,16 @@ nfqd_stats_collect_from(struct nfqd_stats *s, const struct nfqd_shm *shm,
 	/* kc.ours is all zeros: each collect clears the bits it set. */
 	for (i = 0; i < n; i++) {
 		sl = &shm->slots[i];
+		c = &shm->ctl[i];
 		w = &s->workers[i];
 		w->id = i;
-		w->queue = NFQD_LOAD(&sl->ctl.queue) & 0xffff;
-		w->cpu = NFQD_LOAD(&sl->ctl.cpu);
-		w->pid = (pid_t)NFQD_LOAD(&sl->ctl.pid);
-		w->state = NFQD_LOAD(&sl->ctl.state);
-		w->generation = NFQD_LOAD(&sl->ctl.generation);
-		w->restarts = NFQD_LOAD(&sl->ctl.restarts);
-		w->full_seen = NFQD_LOAD(&sl->ctl.full_seen);
+		w->queue = NFQD_LOAD(&c->queue) & 0xffff;
+		w->cpu = NFQD_LOAD(&c->cpu);
+		w->pid = (pid_t)NFQD_LOAD(&c->pid);
+		w->state = NFQD_LOAD(&c->state);
+		w->generation = NFQD_LOAD(&c->generation);
+		w->restarts = NFQD_LOAD(&c->restarts);
+		w->full_seen = NFQD_LOAD(&c->full_seen);
 		nfqd_slot_stats_read(&sl->st, &w->st);
 		add(&s->total, &w->st);
 		s->restarts += w->restarts;

@@ -106,7 +106,7 @@ static void
 check_full(struct nfqd_master *m, unsigned i, const struct nfqd_kqueue *kq,
     uint64_t now)
 {
-	struct nfqd_slot_ctl	*c = &m->shm.slots[i].ctl;
+	struct nfqd_slot_ctl	*c = &m->shm.ctl[i];
 	struct nfqd_logthrottle	*lt = &m->watch.full_lt[i];
 	const struct nfqd_mslot	*s = &m->slots[i];
 	uint64_t		 missed;

@@ -404,7 +404,14 @@ nfqd_worker_main(const struct nfqd_worker_args *a)
 	w.next_report_ns = nfqd_now_ns() + REPORT_INTERVAL * 1000000000ull;
 
 	log_set_role("worker %u/q%u", w.slot, w.queue);
-	nfqd_fault_arm((int)NFQD_LOAD(&a->shm_slot->ctl.restarts));
+	nfqd_fault_arm((int)a->restarts);
+	/* Done in the child before this (slots.c); the filter refuses it. */
+	if (a->protect_errno == EOPNOTSUPP)
+		log_debug("shared regions left writable: this system's pages "
+		    "are not %d bytes", NFQD_SHM_PAGE);
+	else if (a->protect_errno != 0)
+		log_warnx("making the shared regions read-only: %s",
+		    strerror(a->protect_errno));
 	/* What a dead predecessor left; from now on pend is this worker's. */
 	nfqd_slot_stats_read(&w.slotp->pend, &pend);
 	nfqd_orphans_init(&w.orph, w.queue, &a->prev, w.cf->orphan_verdict,

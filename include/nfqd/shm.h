@@ -9,13 +9,24 @@
 
 /*
  * The counters region: a file (by default /run/nfqd/nfqd.shm) that the
- * master creates before forking and every worker maps shared.  Layout:
+ * master creates before forking and every worker maps shared.  Layout
+ * (version 9), in pages of NFQD_SHM_PAGE bytes:
  *
- *   struct nfqd_shm_hdr                 one cache line, master-written
- *   struct nfqd_slot[nslots]            one per worker slot
- *     .ctl   (one cache line)           master-written: pid, queue, state
+ *   struct nfqd_shm_hdr                 one cache line, master-written,
+ *                                       alone in the first page
+ *   struct nfqd_slot_ctl[nslots]        from NFQD_SHM_PAGE, one cache line
+ *                                       per worker slot, master-written:
+ *                                       pid, queue, state
+ *   struct nfqd_slot[nslots]            from nfqd_shm_slots_off(nslots),
+ *                                       a page per slot:
  *     .st    (cache-line aligned)       written by that slot's worker only
  *     .pend  (cache-line aligned)       the same, with the batch in flight
+ *
+ * The pages keep workers to their own: before its system call filter
+ * (which refuses mprotect), a worker makes every page of the region read-only
+ * but its own slot's (nfqd_shm_protect()), so a worker that is taken over
+ * cannot write the header, any slot's ctl or another worker's counters.
+ * Slots that no worker ever used are never touched: the file is sparse.
  *
  * No locks and no atomic read-modify-write: every field has exactly one
  * writer, which stores it with a relaxed atomic store (a plain mov on x86);
@@ -37,7 +48,9 @@
  */
 
 #define NFQD_SHM_MAGIC		0x4451464eu	/* "NFQD" little-endian */
-#define NFQD_SHM_VERSION	8
+#define NFQD_SHM_VERSION	9
+/* The layout's page: the protection needs the system's to be this. */
+#define NFQD_SHM_PAGE		4096
 
 enum nfqd_slot_state {
 	NFQD_SLOT_EMPTY = 0,	/* not part of the configured range */
@@ -197,7 +210,6 @@ struct nfqd_slot_stats {
 	X(dns_busy)
 
 struct nfqd_slot {
-	struct nfqd_slot_ctl	ctl;
 	struct nfqd_slot_stats	st;
 	/*
 	 * The counters with the batch whose verdicts are being sent: stored
@@ -206,11 +218,14 @@ struct nfqd_slot {
 	 * the batch's packets still waiting?) and keeps st or takes these.
 	 */
 	struct nfqd_slot_stats	pend;
-};
+} __attribute__((aligned(NFQD_SHM_PAGE)));
 
 struct nfqd_shm {
 	struct nfqd_shm_hdr	*hdr;
+	struct nfqd_slot_ctl	*ctl;
 	struct nfqd_slot	*slots;
+	uint32_t		 nslots;	/* as mapped: the header's
+						   can be rewritten */
 	size_t			 size;
 	int			 fd;
 	char			 path[4096];
@@ -222,11 +237,18 @@ struct nfqd_shm {
  * see one whole region or the other):
  *
  *   struct nfqd_rshm_hdr                 one cache line
- *   char name[nrules][64]                rule names, in rule order
- *   struct nfqd_rule_ctr [nslots][nrules]  per worker slot, each slot's
- *                                        array cache-line aligned, written
- *                                        by that slot's worker only
- *   struct nfqd_rate_cell [ncells]       shared per-rule rate buckets
+ *   char name[nrules][64]                rule names, in rule order, from
+ *                                        NFQD_SHM_PAGE
+ *   struct nfqd_rule_ctr [nslots][nrules]  per worker slot, from a page
+ *                                        boundary, each slot's array in
+ *                                        pages of its own, written by
+ *                                        that slot's worker only
+ *   struct nfqd_rate_cell [ncells]       shared per-rule rate buckets,
+ *                                        from a page boundary
+ *
+ * The header gives every offset (readers take them from it).  A worker
+ * makes the header, the names and the other slots' arrays read-only, and
+ * every older region whole (nfqd_rshm_protect()).
  */
 #define NFQD_RSHM_MAGIC		0x4c55524eu	/* "NRUL" little-endian */
 #define NFQD_RSHM_VERSION	1
@@ -280,6 +302,12 @@ int	nfqd_rshm_create(struct nfqd_rshm *r, const char *path,
 int	nfqd_rshm_open_ro(struct nfqd_rshm *r, const char *path, char *err,
 	    size_t errlen);
 void	nfqd_rshm_close(struct nfqd_rshm *r);
+/*
+ * A worker, before its system call filter: make the region read-only but
+ * slot keep's array and the rate cells; keep -1: all of it (a region the
+ * worker does not count in).  Errors as nfqd_shm_protect().
+ */
+int	nfqd_rshm_protect(const struct nfqd_rshm *r, int64_t keep);
 /* Unmap, and remove the file if it is still this region's. */
 void	nfqd_rshm_destroy(struct nfqd_rshm *r);
 struct nfqd_rule_ctr *nfqd_rshm_slot(const struct nfqd_rshm *r,
@@ -291,6 +319,8 @@ const char *nfqd_rshm_name(const struct nfqd_rshm *r, uint32_t rule);
 #define NFQD_LOAD(p)		__atomic_load_n((p), __ATOMIC_RELAXED)
 
 size_t	nfqd_shm_size(uint32_t nslots);
+/* Where the slots begin: after the header's page and the ctl pages. */
+size_t	nfqd_shm_slots_off(uint32_t nslots);
 /*
  * The slots this process mapped: its own count, where the header's
  * nslots is the region's, which any worker can write.
@@ -304,6 +334,12 @@ uint32_t nfqd_shm_nslots(const struct nfqd_shm *shm);
  */
 int	nfqd_shm_create(struct nfqd_shm *shm, const char *path, uint32_t nslots,
 	    int master_pid, char *err, size_t errlen);
+/*
+ * A worker, before its system call filter: make the region read-only but
+ * slot keep's counters.  -1 with errno EOPNOTSUPP when the system's page
+ * is not NFQD_SHM_PAGE (nothing changed), or mprotect()'s.
+ */
+int	nfqd_shm_protect(const struct nfqd_shm *shm, uint32_t keep);
 /* Reader: map an existing region read-only, checking its header. */
 int	nfqd_shm_open_ro(struct nfqd_shm *shm, const char *path, char *err,
 	    size_t errlen);

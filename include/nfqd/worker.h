@@ -30,6 +30,9 @@ struct nfqd_worker_args {
 	int			  cpu;		/* -1: do not pin */
 	int			  fd;		/* the queue's socket */
 	struct nfqd_slot	 *shm_slot;
+	uint64_t		  restarts;	/* the slot's (fault points) */
+	int			  protect_errno; /* making the shared regions
+						   read-only failed (shm.h) */
 	pid_t			  master;
 	uint32_t		  msg_copy;	/* largest copy range the
 						   socket ever had */

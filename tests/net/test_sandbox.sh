@@ -1,6 +1,7 @@
 #!/bin/bash
 # Workers run with no_new_privs under a seccomp allow-list; a system call
-# outside it kills the worker, the master says why and respawns it.  The
+# outside it kills the worker, the master says why and respawns it.  Each
+# worker may write only its own pages of the shared counter regions.  The
 # statistics and counter files are not world-writable.
 . "$(dirname "$0")/lib.sh"
 
@@ -14,8 +15,30 @@ setup_net
 queue_rules "--queue-balance 0:1 --queue-cpu-fanout --queue-bypass"
 field() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
 
-write_conf "$TMP/nfqd.conf" 'queue: { balance = "0:1"; };'
+# A rule with a shared rate bucket: the rule region has every part.
+write_conf "$TMP/nfqd.conf" 'queue: { balance = "0:1"; };' \
+    'rules = ( { name = "lim"; dst_port = 9; rate = "1000/s"; verdict = "drop"; } );'
 start_nfqd "$TMP/nfqd.conf" 2 || finish
+# perms and offset of each mapping of FILE in PID, in address order.
+maps() { awk -v f="$2" '$6 == f { printf "%s%s %s", s, $2, $3; s = " " }' "/proc/$1/maps"; }
+# The counters region: a page of header, 16 of ctl lines (1,024 slots),
+# then a page per slot (shm.h); the rule region: header page, names page,
+# a page per slot, the rate cells.
+for s in 0 1; do
+	p=$(pgrep -P "$NFQD_PID" -x "nfqd-w$s")
+	check "worker $s: writes only its slot of the counters region" \
+	    "$(maps "$p" "$TMP/nfqd.shm")" \
+	    "r--s 00000000 rw-s 000$((11 + s))000 r--s 000$((12 + s))000"
+done
+check "worker 0: writes only its rule counters and the rate cells" \
+    "$(maps "$(pgrep -P "$NFQD_PID" -x nfqd-w0)" "$TMP/nfqd.shm.rules")" \
+    "r--s 00000000 rw-s 00002000 r--s 00003000 rw-s 00004000"
+check "worker 1: writes only its rule counters and the rate cells" \
+    "$(maps "$(pgrep -P "$NFQD_PID" -x nfqd-w1)" "$TMP/nfqd.shm.rules")" \
+    "r--s 00000000 rw-s 00003000"
+check "the master writes all of both" \
+    "$(maps "$NFQD_PID" "$TMP/nfqd.shm") $(maps "$NFQD_PID" "$TMP/nfqd.shm.rules")" \
+    "rw-s 00000000 rw-s 00000000"
 for p in $(workers_of "$NFQD_PID"); do
 	check "worker $p: seccomp filter (mode 2)" "$(field "$p" Seccomp)" 2
 	check "worker $p: no_new_privs" "$(field "$p" NoNewPrivs)" 1
@@ -49,6 +72,9 @@ else
 fi
 wait_eq 5 2 nworkers "$NFQD_PID"
 check "a new worker took its place" "$(nworkers "$NFQD_PID")" 2
+check "the new worker 0 writes only its slot" \
+    "$(maps "$(pgrep -P "$NFQD_PID" -x nfqd-w0)" "$TMP/nfqd.shm")" \
+    "r--s 00000000 rw-s 00011000 r--s 00012000"
 check "traffic after the violation" "$(send 0 300)" 300
 wait_eq 5 1300 delivered
 check "traffic after the violation: delivered" "$(delivered)" 1300

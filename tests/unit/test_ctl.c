@@ -59,15 +59,15 @@ make_regions(void)
 	free(rules);
 	shm.hdr->nworkers = 2;
 	shm.hdr->generation = 3;
-	shm.slots[0].ctl.queue = 5;
-	shm.slots[0].ctl.state = NFQD_SLOT_RUNNING;
-	shm.slots[0].ctl.pid = 100;
-	shm.slots[0].ctl.restarts = 1;
-	shm.slots[0].ctl.rules_gen = 1;
-	shm.slots[1].ctl.queue = 6;
-	shm.slots[1].ctl.state = NFQD_SLOT_STARTING;
-	shm.slots[1].ctl.cpu = -1;
-	shm.slots[1].ctl.rules_gen = 1;
+	shm.ctl[0].queue = 5;
+	shm.ctl[0].state = NFQD_SLOT_RUNNING;
+	shm.ctl[0].pid = 100;
+	shm.ctl[0].restarts = 1;
+	shm.ctl[0].rules_gen = 1;
+	shm.ctl[1].queue = 6;
+	shm.ctl[1].state = NFQD_SLOT_STARTING;
+	shm.ctl[1].cpu = -1;
+	shm.ctl[1].rules_gen = 1;
 	memset(&st, 0, sizeof(st));
 	st.received = 10;
 	st.accepted = 7;
@@ -203,12 +203,12 @@ test_snapshot(void)
 	buf_free(&b);
 
 	/* A slot that counts in an older rule region is left out, and said. */
-	shm.slots[1].ctl.rules_gen = 7;
+	shm.ctl[1].rules_gen = 7;
 	CHECK(nfqd_snapshot_take(&sn, proc, err, sizeof(err)) == 0,
 	    "snapshot: take again");
 	CHECK_UINT_EQ(sn.rules_elsewhere, 1, "snapshot: a slot elsewhere");
 	CHECK_UINT_EQ(s->rules[0].hits, 4, "snapshot: its counts left out");
-	shm.slots[1].ctl.rules_gen = 1;
+	shm.ctl[1].rules_gen = 1;
 
 	/* A rewrite that never ends: no snapshot, and a message. */
 	nfqd_shm_write_begin(shm.hdr);

@@ -10,14 +10,18 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "nfqd/json.h"
 #include "nfqd/metrics.h"
 #include "nfqd/nfqd.h"
+#include "nfqd/ratelimit.h"
+#include "nfqd/ruleset.h"
 #include "nfqd/shm.h"
 #include "nfqd/stats.h"
 #include "unit.h"
@@ -115,6 +119,7 @@ test_collect(const char *shmpath)
 	};
 	struct nfqd_shm		 shm;
 	struct nfqd_slot	*sl;
+	struct nfqd_slot_ctl	*c;
 	struct nfqd_buf		 b;
 	struct lines		 ls;
 	char			 proc[1024], want[8192], w1[1024], w2[1024];
@@ -127,27 +132,30 @@ test_collect(const char *shmpath)
 	shm.hdr->nworkers = 2;
 	shm.hdr->generation = 3;
 	sl = &shm.slots[0];
-	sl->ctl.pid = 1001;
-	sl->ctl.queue = 0;
-	sl->ctl.cpu = 0;
-	sl->ctl.state = NFQD_SLOT_RUNNING;
-	sl->ctl.restarts = 1;
-	sl->ctl.generation = 3;
+	c = &shm.ctl[0];
+	c->pid = 1001;
+	c->queue = 0;
+	c->cpu = 0;
+	c->state = NFQD_SLOT_RUNNING;
+	c->restarts = 1;
+	c->generation = 3;
 	fill(&sl->st, 100);
 	sl = &shm.slots[1];
-	sl->ctl.pid = 1002;
-	sl->ctl.queue = 1;
-	sl->ctl.cpu = -1;
-	sl->ctl.state = NFQD_SLOT_STARTING;
-	sl->ctl.restarts = 2;
-	sl->ctl.generation = 2;
-	sl->ctl.full_seen = 5;
+	c = &shm.ctl[1];
+	c->pid = 1002;
+	c->queue = 1;
+	c->cpu = -1;
+	c->state = NFQD_SLOT_STARTING;
+	c->restarts = 2;
+	c->generation = 2;
+	c->full_seen = 5;
 	fill(&sl->st, 2000);
 	/* A slot past nworkers is not counted. */
 	sl = &shm.slots[2];
-	sl->ctl.pid = 1003;
-	sl->ctl.queue = 7;
-	sl->ctl.full_seen = 99;
+	c = &shm.ctl[2];
+	c->pid = 1003;
+	c->queue = 7;
+	c->full_seen = 99;
 	fill(&sl->st, 900000);
 
 	snprintf(proc, sizeof(proc), "%s/nfnetlink_queue", dir);
@@ -504,16 +512,17 @@ count_entries(const char *d, const char *needle)
 static void
 write_region(const char *path, const struct nfqd_shm_hdr *h, size_t size)
 {
-	char	buf[4096];
+	char	buf[sizeof(*h)];
+	size_t	n = size < sizeof(buf) ? size : sizeof(buf);
 	int	fd;
 
 	memset(buf, 0, sizeof(buf));
-	if (size > sizeof(buf))
-		size = sizeof(buf);
 	if (h != NULL)
-		memcpy(buf, h, size < sizeof(*h) ? size : sizeof(*h));
+		memcpy(buf, h, sizeof(*h));
+	/* The header, then zeros up to size. */
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	if (fd == -1 || write(fd, buf, size) != (ssize_t)size)
+	if (fd == -1 || write(fd, buf, n) != (ssize_t)n ||
+	    ftruncate(fd, (off_t)size) == -1)
 		CHECK(0, "writing a fake region");
 	if (fd != -1)
 		close(fd);
@@ -548,12 +557,19 @@ test_shm(void)
 	mode_t			 old;
 	int			 r;
 
-	CHECK_UINT_EQ(sizeof(struct nfqd_slot) % NFQD_CACHELINE, 0,
-	    "slot is whole cache lines");
-	CHECK_UINT_EQ(nfqd_shm_size(0), sizeof(struct nfqd_shm_hdr),
+	CHECK_UINT_EQ(sizeof(struct nfqd_slot), NFQD_SHM_PAGE,
+	    "slot is a page");
+	CHECK_UINT_EQ(nfqd_shm_size(0), NFQD_SHM_PAGE,
 	    "size of an empty region");
-	CHECK_UINT_EQ(nfqd_shm_size(3), 64 + 3 * sizeof(struct nfqd_slot),
-	    "size of three slots");
+	CHECK_UINT_EQ(nfqd_shm_size(3), 5 * NFQD_SHM_PAGE,
+	    "size of three slots: header, ctl, slots");
+	CHECK_UINT_EQ(nfqd_shm_slots_off(64), 2 * NFQD_SHM_PAGE,
+	    "64 slots' ctl lines fill a page");
+	CHECK_UINT_EQ(nfqd_shm_slots_off(65), 3 * NFQD_SHM_PAGE,
+	    "65 slots' take two");
+	CHECK_UINT_EQ(nfqd_shm_size(NFQD_MAX_WORKERS),
+	    (1 + 16 + NFQD_MAX_WORKERS) * NFQD_SHM_PAGE,
+	    "size of the region nfqd makes");
 
 	snprintf(badver, sizeof(badver), "counters region version %d; this "
 	    "program reads version %d only (nfqd and its tools from different "
@@ -578,12 +594,13 @@ test_shm(void)
 	    shm.hdr->master_pid == 4321 && shm.hdr->generation == 0 &&
 	    shm.hdr->start_time >= (uint64_t)t0 &&
 	    shm.hdr->start_time <= (uint64_t)t0 + 1, "create: header");
-	CHECK(shm.slots == (struct nfqd_slot *)(shm.hdr + 1) &&
-	    shm.slots[1].ctl.pid == 0 && shm.slots[1].st.received == 0,
-	    "create: zeroed slots after the header");
+	CHECK((char *)shm.ctl == (char *)shm.hdr + NFQD_SHM_PAGE &&
+	    (char *)shm.slots == (char *)shm.hdr + 2 * NFQD_SHM_PAGE &&
+	    shm.ctl[1].pid == 0 && shm.slots[1].st.received == 0,
+	    "create: zeroed ctl and slots, each from a page");
 
 	shm.hdr->nworkers = 2;
-	shm.slots[1].ctl.pid = 77;
+	shm.ctl[1].pid = 77;
 	memset(&a, 0, sizeof(a));
 	fill(&a, 5000);
 	nfqd_slot_stats_publish(&shm.slots[1].st, &a);
@@ -593,7 +610,7 @@ test_shm(void)
 	CHECKF(r == 0, "open_ro accepts a created region", "\"%s\"", err);
 	if (r == 0) {
 		CHECK(ro.size == nfqd_shm_size(2) && ro.hdr->nslots == 2 &&
-		    ro.hdr->nworkers == 2 && ro.slots[1].ctl.pid == 77,
+		    ro.hdr->nworkers == 2 && ro.ctl[1].pid == 77,
 		    "open_ro sees the region");
 		nfqd_slot_stats_read(&ro.slots[1].st, &c);
 		CHECK(memcmp(&a, &c, sizeof(a)) == 0,
@@ -871,6 +888,134 @@ test_write_file(void)
 	rmdir(sub);
 }
 
+/* Whether this process may write the byte at p (it writes 'x' there). */
+static char
+writable(void *p)
+{
+	int	fd[2];
+	ssize_t	r = -1;
+
+	if (pipe(fd) == -1)
+		return '?';
+	/* The kernel's copy fails with EFAULT on a read-only page. */
+	if (write(fd[1], "x", 1) == 1)
+		r = read(fd[0], p, 1);
+	close(fd[0]);
+	close(fd[1]);
+	return r == 1 ? 'w' : r == -1 && errno == EFAULT ? '-' : '?';
+}
+
+/*
+ * What a worker of slot 1 may write after nfqd_shm_protect() and
+ * nfqd_rshm_protect() (slots.c does it in each new worker): its own slot's
+ * counters, its own rule counters and the rate cells; not the header, a
+ * ctl line, another slot, the rule names or a region it does not count in.
+ */
+static void
+test_protect(void)
+{
+	struct nfqd_shm		 shm;
+	struct nfqd_rshm	 cur, old;
+	struct nfqd_ruleset	 rs;
+	struct nfqd_rule	 rules[3];
+	struct nfqd_rate_cell	*cells;
+	char			 path[1024], rpath[1024], opath[1024];
+	char			 err[1024], got[64];
+	int			 fd[2], status;
+	pid_t			 pid;
+	size_t			 i;
+	/* Targets in order; 'w' where slot 1's worker may write. */
+	static const char	 want[] = "--- --- -ww- ---- ww -- -";
+
+	snprintf(path, sizeof(path), "%s/prot.shm", dir);
+	snprintf(rpath, sizeof(rpath), "%s/prot.rules", dir);
+	snprintf(opath, sizeof(opath), "%s/prot.old", dir);
+	memset(&rs, 0, sizeof(rs));
+	memset(rules, 0, sizeof(rules));
+	rs.rules = rules;
+	rs.n = 3;
+	rs.ncells = 2;
+	strcpy(rules[0].name, "a");
+	if (!CHECKF(nfqd_shm_create(&shm, path, 3, 1, err, sizeof(err)) == 0,
+	    "protect: create the region", "%s", err))
+		return;
+	if (!CHECKF(nfqd_rshm_create(&cur, rpath, &rs, 3, 2, err,
+	    sizeof(err)) == 0 && nfqd_rshm_create(&old, opath, &rs, 3, 1,
+	    err, sizeof(err)) == 0, "protect: create rule regions", "%s",
+	    err)) {
+		nfqd_shm_destroy(&shm);
+		return;
+	}
+	CHECK(cur.h.names_off % NFQD_SHM_PAGE == 0 &&
+	    cur.h.ctr_off % NFQD_SHM_PAGE == 0 &&
+	    cur.h.slot_stride == NFQD_SHM_PAGE &&
+	    cur.h.cells_off == cur.h.ctr_off + 3 * NFQD_SHM_PAGE &&
+	    cur.size == cur.h.cells_off + 2 * sizeof(struct nfqd_rate_cell),
+	    "protect: rule region parts from page boundaries");
+	cells = nfqd_rshm_cells(&cur);
+	if (pipe(fd) == -1 || (pid = fork()) == -1) {
+		CHECK(0, "protect: pipe and fork");
+		goto out;
+	}
+	if (pid == 0) {
+		close(fd[0]);
+		i = 0;
+		if (nfqd_shm_protect(&shm, 1) == -1 ||
+		    nfqd_rshm_protect(&cur, 1) == -1 ||
+		    nfqd_rshm_protect(&old, -1) == -1)
+			_exit(2);
+		/* The counters region: header, ctl lines, slots. */
+		got[i++] = writable(&shm.hdr->generation);
+		got[i++] = writable(&shm.hdr->seq);
+		got[i++] = writable((char *)shm.hdr + NFQD_SHM_PAGE - 1);
+		got[i++] = ' ';
+		got[i++] = writable(&shm.ctl[0].pid);
+		got[i++] = writable(&shm.ctl[1].pid);
+		got[i++] = writable(&shm.ctl[2].state);
+		got[i++] = ' ';
+		got[i++] = writable(&shm.slots[0].pend.deciding);
+		got[i++] = writable(&shm.slots[1].st.received);
+		got[i++] = writable(&shm.slots[1].pend.deciding);
+		got[i++] = writable(&shm.slots[2].st.received);
+		got[i++] = ' ';
+		/* The rule counters region it counts in. */
+		got[i++] = writable(&cur.hdr->generation);
+		got[i++] = writable((char *)cur.hdr + cur.h.names_off);
+		got[i++] = writable(nfqd_rshm_slot(&cur, 0));
+		got[i++] = writable(nfqd_rshm_slot(&cur, 2));
+		got[i++] = ' ';
+		got[i++] = writable(nfqd_rshm_slot(&cur, 1));
+		got[i++] = writable(&cells[1].pad[6]);
+		got[i++] = ' ';
+		/* An older one, and a header the region does not have. */
+		got[i++] = writable(nfqd_rshm_slot(&old, 1));
+		got[i++] = writable(&old.hdr->nrules);
+		got[i++] = ' ';
+		got[i++] = nfqd_shm_protect(&shm, 3) == -1 && errno == EINVAL ?
+		    '-' : '?';
+		_exit(write(fd[1], got, i) == (ssize_t)i ? 0 : 3);
+	}
+	close(fd[1]);
+	memset(got, 0, sizeof(got));
+	if (read(fd[0], got, sizeof(got) - 1) == -1)
+		got[0] = '\0';
+	close(fd[0]);
+	CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+	    WEXITSTATUS(status) == 0, "protect: the child protected and ended");
+	CHECK_STR_EQ(got, want, "protect: what slot 1's worker may write");
+	/* Its writes are the parent's to read: the mappings stay shared. */
+	CHECK(shm.slots[1].st.received % 256 == 'x' &&
+	    ((char *)nfqd_rshm_slot(&cur, 1))[0] == 'x' &&
+	    ((char *)&cells[1].pad[6])[0] == 'x' && shm.hdr->generation == 0,
+	    "protect: the parent sees the child's writes, and only those");
+	CHECK(writable(&shm.hdr->generation) == 'w',
+	    "protect: the master's mapping stays writable");
+out:
+	nfqd_rshm_destroy(&old);
+	nfqd_rshm_destroy(&cur);
+	nfqd_shm_destroy(&shm);
+}
+
 int
 main(void)
 {
@@ -886,6 +1031,7 @@ main(void)
 	test_collect_hostile(shmpath);
 	test_table_extras();
 	test_shm();
+	test_protect();
 	alarm(30);	/* nothing may wait on a planted FIFO */
 	test_shm_planted();
 	test_write_file();
