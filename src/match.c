@@ -172,6 +172,14 @@ match_l7(const struct nfqd_ruleset *rs, const struct nfqd_rule *r,
 	return true;
 }
 
+/* dst_name's test of one name: is it in the rule's sets? */
+static inline bool
+dname_is(const struct nfqd_rule_l7 *x, const char *name, size_t len)
+{
+	return nfqd_l7_name_in(x->sets[NFQD_NK_DNAME],
+	    x->nsets[NFQD_NK_DNAME], name, len);
+}
+
 /*
  * dst_name: any of the names learned for the destination address is in
  * the rule's sets (a CDN address learned for several names matches a
@@ -185,8 +193,20 @@ dname_in(const struct nfqd_rule_l7 *x, const struct nfqd_dnames *dn)
 	if (dn == NULL)
 		return false;
 	for (i = 0; i < dn->n; i++)
-		if (nfqd_l7_name_in(x->sets[NFQD_NK_DNAME],
-		    x->nsets[NFQD_NK_DNAME], dn->name[i], dn->len[i]))
+		if (dname_is(x, dn->name[i], dn->len[i]))
+			return true;
+	return false;
+}
+
+bool
+nfqd_rules_dname(const struct nfqd_ruleset *rs, const char *name,
+    size_t len)
+{
+	uint32_t	i;
+
+	for (i = 0; i < rs->n; i++)
+		if ((rs->rules[i].matchers & NFQD_M_DNAME) &&
+		    dname_is(&rs->l7x[rs->rules[i].l7x], name, len))
 			return true;
 	return false;
 }

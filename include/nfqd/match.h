@@ -8,6 +8,7 @@
  */
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "nfqd/ruleset.h"
 
@@ -33,5 +34,13 @@ bool	nfqd_rule_match(const struct nfqd_ruleset *rs,
 bool	nfqd_rule_maybe(const struct nfqd_ruleset *rs,
 	    const struct nfqd_rule *r, const struct nfqd_pkt *pi,
 	    const struct nfqd_qmsg *m, const struct nfqd_iftab *ift);
+
+/*
+ * Is name (normalized, len bytes) one that dst_name matches in some rule
+ * of rs, whatever the rule's other keys and verdict?  dns_learn keeps
+ * such names' entries longest (l7/dnslearn.h).
+ */
+bool	nfqd_rules_dname(const struct nfqd_ruleset *rs, const char *name,
+	    size_t len);
 
 #endif

@@ -265,6 +265,7 @@ answer(struct nfqd_dnsl *d, const struct nfqd_pkt *pi, const uint8_t *pay,
 	struct nfqd_dnsl_query	 q;
 	uint32_t		 now = (uint32_t)(now_ns / 1000000000ull);
 	unsigned		 i, k;
+	bool			 keep[NFQD_DNSL_CHAIN_MAX];
 
 	if (nfqd_dnsl_answer_parse(pay, len, &a) == -1) {
 		d->c.refused++;
@@ -281,10 +282,14 @@ answer(struct nfqd_dnsl *d, const struct nfqd_pkt *pi, const uint8_t *pay,
 		d->c.refused++;		/* no query of ours: unsolicited */
 		return;
 	}
+	/* Each name asked once, whatever number of addresses it has. */
+	for (k = 0; a.naddrs > 0 && k < a.nchain; k++)
+		keep[k] = nfqd_dnsl_kept(d, a.chain[k], a.chain_len[k]);
 	for (i = 0; i < a.naddrs; i++)
 		for (k = 0; k <= a.addrs[i].link; k++)
 			nfqd_dnsl_learn(d, a.addrs[i].family, a.addrs[i].addr,
-			    a.chain[k], a.chain_len[k], a.addrs[i].ttl, now);
+			    a.chain[k], a.chain_len[k], a.addrs[i].ttl, now,
+			    keep[k]);
 }
 
 /* One DNS message of len bytes at msg: a query expected, or an answer. */

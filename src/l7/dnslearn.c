@@ -42,6 +42,8 @@ struct bucket {
 	uint32_t	exp[NFQD_DNSL_WAYS];	/* monotonic second it ends,
 					   0: free */
 	uint16_t	tag[NFQD_DNSL_WAYS];	/* of the address's hash */
+	uint8_t		keep;		/* bit i: way i's name is one a rule's
+					   dst_name names (gives way last) */
 } __attribute__((aligned(NFQD_CACHELINE)));
 
 struct ent {
@@ -75,6 +77,7 @@ struct nfqd_dnsl_tab {
 };
 
 _Static_assert(sizeof(struct bucket) == NFQD_CACHELINE, "a bucket a line");
+_Static_assert(NFQD_DNSL_WAYS <= 8, "a bit of keep per way");
 
 /* The mapping's header: only entries and sweep are read there. */
 static inline struct tab_hdr *
@@ -185,6 +188,20 @@ nfqd_dnsl_init(struct nfqd_dnsl *d, struct nfqd_dnsl_tab *t, uint32_t min_ttl,
 	d->min_ttl = min_ttl;
 	d->max_ttl = max_ttl;
 	d->self = self;
+}
+
+void
+nfqd_dnsl_keep(struct nfqd_dnsl *d,
+    bool (*keeps)(const void *, const char *, size_t), const void *arg)
+{
+	d->keeps = keeps;
+	d->keeps_arg = arg;
+}
+
+bool
+nfqd_dnsl_kept(const struct nfqd_dnsl *d, const char *name, size_t len)
+{
+	return d->keeps != NULL && d->keeps(d->keeps_arg, name, len);
 }
 
 void
@@ -352,18 +369,26 @@ expire(struct nfqd_dnsl *d, struct bucket *b, unsigned i, uint32_t now)
 	}
 }
 
+/*
+ * A full bucket gives way to the entry that expires first among those
+ * no rule's dst_name names (loose); only when all are named, to the one
+ * that expires first of all: names a client makes up (any number, any
+ * TTL, at the address of a blocked name) cannot push out the entry a
+ * rule looks for.
+ */
 int
 nfqd_dnsl_learn(struct nfqd_dnsl *d, uint8_t family, const uint8_t *addr,
-    const char *name, size_t len, uint32_t ttl, uint32_t now)
+    const char *name, size_t len, uint32_t ttl, uint32_t now, bool keep)
 {
 	struct nfqd_dnsl_tab	*t = d->t;
 	uint8_t			 a[16];
 	struct bucket		*b;
 	struct ent		*e;
 	uint32_t		 exp = now + clamp_ttl(d, ttl), least = UINT32_MAX;
+	uint32_t		 least_loose = UINT32_MAX;
 	uint16_t		 tag;
 	unsigned		 i, way = NFQD_DNSL_WAYS, freeway = NFQD_DNSL_WAYS;
-	unsigned		 oldest = 0;
+	unsigned		 oldest = 0, loose = NFQD_DNSL_WAYS;
 
 	if (len == 0 || len > NFQD_L7_NAME_MAX)
 		return 0;
@@ -388,13 +413,17 @@ nfqd_dnsl_learn(struct nfqd_dnsl *d, uint8_t family, const uint8_t *addr,
 			least = b->exp[i];
 			oldest = i;
 		}
+		if (!(b->keep & (1u << i)) && b->exp[i] < least_loose) {
+			least_loose = b->exp[i];
+			loose = i;
+		}
 	}
 	if (way == NFQD_DNSL_WAYS) {
 		if (freeway != NFQD_DNSL_WAYS) {
 			way = freeway;
 			entries_add(t, 1);
 		} else {
-			way = oldest;
+			way = loose != NFQD_DNSL_WAYS ? loose : oldest;
 			d->c.evictions++;
 		}
 		d->c.learned++;
@@ -407,8 +436,13 @@ nfqd_dnsl_learn(struct nfqd_dnsl *d, uint8_t family, const uint8_t *addr,
 		e[way].name[len] = '\0';
 		b->tag[way] = tag;
 	}
-	/* A later answer says how long it holds now. */
+	/* A later answer says how long it holds now, and the rules now
+	   in force whether it is kept. */
 	b->exp[way] = exp;
+	if (keep)
+		b->keep |= (uint8_t)(1u << way);
+	else
+		b->keep &= (uint8_t)~(1u << way);
 	write_end(&b->seq, &b->lock);
 	return 0;
 }
@@ -533,6 +567,7 @@ nfqd_dnsl_repair(struct nfqd_dnsl_tab *t, uint32_t pid)
 				b->exp[k] = 0;
 				entries_add(t, -1);
 			}
+		b->keep = 0;
 		write_end(&b->seq, &b->lock);
 		n++;
 	}

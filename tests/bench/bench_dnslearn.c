@@ -151,12 +151,12 @@ main(int argc, char **argv)
 		x = in[i % n];
 		snprintf(name, sizeof(name), "h%07u.example.com", i % 10000000);
 		nfqd_dnsl_learn(&d, AF_INET, (uint8_t *)&x, name, strlen(name),
-		    3600, 1000);
+		    3600, 1000, false);
 		j++;
 		if (i % 10 == 0 && j < n) {
 			name[0] = 'g';
 			nfqd_dnsl_learn(&d, AF_INET, (uint8_t *)&x, name,
-			    strlen(name), 3600, 1000);
+			    strlen(name), 3600, 1000, false);
 			j++;
 		}
 	}

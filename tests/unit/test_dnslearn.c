@@ -57,7 +57,7 @@ static int
 learn(struct nfqd_dnsl *d, uint8_t fam, const uint8_t *a, const char *name,
     uint32_t ttl, uint32_t now)
 {
-	return nfqd_dnsl_learn(d, fam, a, name, strlen(name), ttl, now);
+	return nfqd_dnsl_learn(d, fam, a, name, strlen(name), ttl, now, false);
 }
 
 /* The names found for the address, sorted, joined by ",". */
@@ -807,12 +807,19 @@ question(struct msg *m, uint16_t id, const char *name)
 }
 
 static void
-reply(struct msg *m, uint16_t id, const char *name, const char *addr)
+reply_ttl(struct msg *m, uint16_t id, const char *name, const char *addr,
+    uint32_t ttl)
 {
 	head(m, 1, name, 1, 0);
 	m->b[0] = (uint8_t)(id >> 8);
 	m->b[1] = (uint8_t)id;
-	rr_a(m, name, addr, 300);
+	rr_a(m, name, addr, ttl);
+}
+
+static void
+reply(struct msg *m, uint16_t id, const char *name, const char *addr)
+{
+	reply_ttl(m, id, name, addr, 300);
 }
 
 static void
@@ -1259,18 +1266,26 @@ test_rule(void)
 
 /*
  * A query for name from the client 10.1.0.2, port, to server, and the
- * answer, name at addr, from answerer.
+ * answer, name at addr for ttl seconds, from answerer.
  */
 static void
-ask(struct nfqd_dnsl *d, uint16_t id, const char *name, uint16_t port,
-    const char *server, const char *answerer, const char *addr, uint64_t ns)
+ask_ttl(struct nfqd_dnsl *d, uint16_t id, const char *name, uint16_t port,
+    const char *server, const char *answerer, const char *addr, uint32_t ttl,
+    uint64_t ns)
 {
 	struct msg	m;
 
 	question(&m, id, name);
 	dgram(d, "10.1.0.2", port, server, 53, &m, ns);
-	reply(&m, id, name, addr);
+	reply_ttl(&m, id, name, addr, ttl);
 	dgram(d, answerer, 53, "10.1.0.2", port, &m, ns + 1);
+}
+
+static void
+ask(struct nfqd_dnsl *d, uint16_t id, const char *name, uint16_t port,
+    const char *server, const char *answerer, const char *addr, uint64_t ns)
+{
+	ask_ttl(d, id, name, port, server, answerer, addr, 300, ns);
 }
 
 /*
@@ -1404,6 +1419,173 @@ test_servers(void)
 	nfqd_dnsl_destroy(t);
 }
 
+/*
+ * Eviction keeps the names rules look for.  A client that resolves names
+ * of its own (records it controls, all at a blocked name's address, with
+ * longer TTLs) through the allowed resolver fills that address's bucket:
+ * before, the blocked name's entry, expiring first, gave way, and the
+ * next connection to the address passed the drop rule.  Now an entry
+ * whose name a rule's dst_name names (its own elements or an "@SET",
+ * whatever the verdict) gives way only when every entry of the bucket is
+ * such a one.  Each row: answers for one address, in order, each learned
+ * at the start but the last, learned `late` seconds after; then, at
+ * that second, the names found, the evictions, a SYN's verdict.
+ */
+static void
+test_keep(void)
+{
+#define A8(t)	{ "a1.attacker.test", t + 1 }, { "a2.attacker.test", t + 2 }, \
+		{ "a3.attacker.test", t + 3 }, { "a4.attacker.test", t + 4 }, \
+		{ "a5.attacker.test", t + 5 }, { "a6.attacker.test", t + 6 }, \
+		{ "a7.attacker.test", t + 7 }, { "a8.attacker.test", t + 8 }
+#define A2TO8	"a2.attacker.test,a3.attacker.test,a4.attacker.test," \
+		"a5.attacker.test,a6.attacker.test,a7.attacker.test," \
+		"a8.attacker.test"
+#define M8	{ "m0.blocked.example", 100 }, { "m1.blocked.example", 101 }, \
+		{ "m2.blocked.example", 102 }, { "m3.blocked.example", 103 }, \
+		{ "m4.blocked.example", 104 }, { "m5.blocked.example", 105 }, \
+		{ "m6.blocked.example", 106 }, { "m7.blocked.example", 107 }
+#define M1TO7	"m1.blocked.example,m2.blocked.example,m3.blocked.example," \
+		"m4.blocked.example,m5.blocked.example,m6.blocked.example," \
+		"m7.blocked.example"
+	static const struct {
+		const char	*what;
+		struct {
+			const char	*name;
+			uint32_t	 ttl;
+		} ans[10];		/* in order; name NULL: no more */
+		uint32_t	 late;
+		const char	*want;
+		uint64_t	 evictions;
+		uint32_t	 verdict;
+	} rows[] = {
+		{ "keep: eight made-up names with longer TTLs leave the "
+		  "blocked name", { { "blocked.example", 100 }, A8(1000) }, 0,
+		  A2TO8 ",blocked.example", 1, NF_DROP },
+		{ "keep: ... a name of an \"@SET\" as well",
+		  { { "www.setname.test", 100 }, A8(1000) }, 0,
+		  A2TO8 ",www.setname.test", 1, NF_DROP },
+		{ "keep: ... and an accept rule's name",
+		  { { "allowed.example", 100 }, A8(1000) }, 0,
+		  A2TO8 ",allowed.example", 1, NF_ACCEPT },
+		{ "keep: all eight kept: a ninth kept name takes the one "
+		  "expiring first", { M8, { "m8.blocked.example", 1000 } }, 0,
+		  M1TO7 ",m8.blocked.example", 1, NF_DROP },
+		{ "keep: all eight kept: so does a name no rule names",
+		  { M8, { "a1.attacker.test", 1000 } }, 0,
+		  "a1.attacker.test," M1TO7, 1, NF_DROP },
+		{ "keep: none kept: the one expiring first goes, as before",
+		  { { "n0.cdn.example", 100 }, { "n1.cdn.example", 101 },
+		    { "n2.cdn.example", 102 }, { "n3.cdn.example", 103 },
+		    { "n4.cdn.example", 104 }, { "n5.cdn.example", 105 },
+		    { "n6.cdn.example", 106 }, { "n7.cdn.example", 107 },
+		    { "new.cdn.example", 1000 } }, 0,
+		  "n1.cdn.example,n2.cdn.example,n3.cdn.example,"
+		  "n4.cdn.example,n5.cdn.example,n6.cdn.example,"
+		  "n7.cdn.example,new.cdn.example", 1, NF_ACCEPT },
+		{ "keep: mixed: the first to expire of those not kept goes",
+		  { { "blocked.example", 100 }, { "m1.blocked.example", 110 },
+		    { "n2.cdn.example", 300 }, { "n3.cdn.example", 250 },
+		    { "n4.cdn.example", 400 }, { "n5.cdn.example", 400 },
+		    { "n6.cdn.example", 400 }, { "n7.cdn.example", 400 },
+		    { "new.cdn.example", 1000 } }, 0,
+		  "blocked.example,m1.blocked.example,n2.cdn.example,"
+		  "n4.cdn.example,n5.cdn.example,n6.cdn.example,"
+		  "n7.cdn.example,new.cdn.example", 1, NF_DROP },
+		{ "keep: a kept entry past its TTL is reclaimed first",
+		  { { "blocked.example", 10 }, { "a1.attacker.test", 1000 },
+		    { "a2.attacker.test", 1000 }, { "a3.attacker.test", 1000 },
+		    { "a4.attacker.test", 1000 }, { "a5.attacker.test", 1000 },
+		    { "a6.attacker.test", 1000 }, { "a7.attacker.test", 1000 },
+		    { "a8.attacker.test", 1000 } }, 10,
+		  "a1.attacker.test," A2TO8, 0, NF_ACCEPT },
+	};
+#undef A8
+#undef M8
+#undef M1TO7
+	struct nfqd_config	 cf;
+	struct nfqd_engine	 e;
+	struct nfqd_dnsl	 d;
+	struct nfqd_dnsl_tab	*t;
+	char			 dir[512], set[600], text[2048];
+	const uint64_t		 ns = 9000000000000ull;
+	uint64_t		 at;
+	size_t			 i, k;
+
+	if (!CHECK(unit_mkdtemp(dir, sizeof(dir)) == 0, "keep: directory"))
+		return;
+	snprintf(set, sizeof(set), "%s/kept.txt", dir);
+	CHECK(unit_write_text(set, "=www.setname.test\n") == 0,
+	    "keep: name set written");
+	snprintf(text, sizeof(text),
+	    "queue = { balance = \"0:0\"; };\n"
+	    "dns_learn = { enabled = true; max_entries = 1024; min_ttl = 1; "
+	    "max_ttl = 86400; };\n"
+	    "name_sets = ( { name = \"kept\"; file = \"%s\"; } );\n"
+	    "rules = (\n"
+	    "  { name = \"b\"; dst_name = [\"blocked.example\", \"@kept\"];"
+	    " verdict = \"drop\"; },\n"
+	    "  { name = \"ok\"; dst_name = \"=allowed.example\";"
+	    " verdict = \"accept\"; }\n"
+	    ");\n", set);
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		/* A table of its own: no other row's address in the bucket. */
+		if (!CHECK((t = nfqd_dnsl_create(1024, 17 + i)) != NULL,
+		    unit_fmt("%s: table", rows[i].what)))
+			continue;
+		if (!engine_up(&e, &cf, t, "keep.conf", text,
+		    unit_fmt("%s: loads", rows[i].what),
+		    unit_fmt("%s: engine", rows[i].what))) {
+			nfqd_dnsl_destroy(t);
+			continue;
+		}
+		at = ns;
+		for (k = 0; k < 10 && rows[i].ans[k].name != NULL; k++) {
+			if (k + 1 == 10 || rows[i].ans[k + 1].name == NULL)
+				at = ns + rows[i].late * 1000000000ull;
+			ask_ttl(&e.dnsl, (uint16_t)(1 + k), rows[i].ans[k].name,
+			    (uint16_t)(42000 + k), "10.9.0.1", "10.9.0.1",
+			    "192.0.2.77", rows[i].ans[k].ttl, at);
+		}
+		CHECK_STR_EQ(names(&e.dnsl, AF_INET, v4("192.0.2.77"),
+		    (uint32_t)(at / 1000000000ull)), rows[i].want,
+		    rows[i].what);
+		CHECK_UINT_EQ(e.dnsl.c.evictions, rows[i].evictions,
+		    unit_fmt("%s: evictions", rows[i].what));
+		CHECK_UINT_EQ(decide(&e, tcp_syn("10.0.0.1", "192.0.2.77",
+		    443), at + 2), rows[i].verdict,
+		    unit_fmt("%s: verdict", rows[i].what));
+		nfqd_engine_free(&e);
+		nfqd_config_free(&cf);
+		nfqd_dnsl_destroy(t);
+	}
+	unit_rmtree(dir);
+
+	/*
+	 * The mark is what the rules said when the entry was last learned:
+	 * an answer under rules that no longer name it (after a reload)
+	 * unmarks it, and it gives way as any other.
+	 */
+	if (!CHECK((t = nfqd_dnsl_create(1024, 23)) != NULL,
+	    "keep: relearned: table"))
+		return;
+	nfqd_dnsl_init(&d, t, 60, 3600, 1);
+	CHECK(!nfqd_dnsl_kept(&d, "blocked.example", 15),
+	    "keep: no rules: nothing kept");
+	nfqd_dnsl_learn(&d, AF_INET, v4("192.0.2.78"), "blocked.example", 15,
+	    100, NOW, true);
+	for (k = 1; k < NFQD_DNSL_WAYS; k++)
+		nfqd_dnsl_learn(&d, AF_INET, v4("192.0.2.78"),
+		    unit_fmt("a%zu.attacker.test", k), 16, 1000, NOW, false);
+	nfqd_dnsl_learn(&d, AF_INET, v4("192.0.2.78"), "blocked.example", 15,
+	    100, NOW, false);
+	learn(&d, AF_INET, v4("192.0.2.78"), "a8.attacker.test", 1000, NOW);
+	CHECK_STR_EQ(names(&d, AF_INET, v4("192.0.2.78"), NOW),
+	    "a1.attacker.test," A2TO8, "keep: relearned unmarked: gives way");
+	nfqd_dnsl_destroy(t);
+#undef A2TO8
+}
+
 int
 main(void)
 {
@@ -1420,5 +1602,6 @@ main(void)
 	test_tcp_streams();
 	test_rule();
 	test_servers();
+	test_keep();
 	return unit_done();
 }

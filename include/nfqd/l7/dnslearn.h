@@ -13,14 +13,18 @@
  *                                the first fork: any worker can write
  *                                the mapping)
  *   buckets[nb]                  one cache line each: a lock word, a
- *                                seqcount, and per way an expiry and a
- *                                16-bit tag of the address's hash
+ *                                seqcount, and per way an expiry, a
+ *                                16-bit tag of the address's hash and
+ *                                a bit: kept (the line had room)
  *   entries[nb][WAYS]            (family, address, name) of each way
  *   pending buckets[NFQD_DNSL_PBUCKETS]   queries waiting for answers
  *
  * An address's names are (address, name) entries in the bucket its hash
  * picks: at most NFQD_DNSL_WAYS names per bucket, so per address.  A full
- * bucket gives way to the entry that expires first.  Nothing is
+ * bucket gives way to the entry that expires first among those whose
+ * name no rule's dst_name names; only when every entry's is, to the one
+ * that expires first (an entry is marked kept when it is learned, as the
+ * rules then say: nfqd_dnsl_keep()).  Nothing is
  * allocated after nfqd_dnsl_create(); max_entries entries take
  * nfqd_dnsl_size(max_entries) bytes, whatever is inserted.
  *
@@ -94,6 +98,11 @@ struct nfqd_dnsl {
 	   (nservers 0: any), nfqd_dnsl_servers(). */
 	struct nfqd_cidr	 servers[NFQD_DNSL_SERVERS_MAX];
 	uint32_t		 nservers;
+	/* Whether a rule's dst_name names a name (nfqd_dnsl_keep());
+	   NULL: none does. */
+	bool			(*keeps)(const void *arg, const char *name,
+				    size_t len);
+	const void		*keeps_arg;
 };
 
 /* The names one lookup found (copied out of the table). */
@@ -129,6 +138,19 @@ void	nfqd_dnsl_init(struct nfqd_dnsl *d, struct nfqd_dnsl_tab *t,
 void	nfqd_dnsl_servers(struct nfqd_dnsl *d, const struct nfqd_cidr *v,
 	    uint32_t n);
 /*
+ * Which names the rules look for (keeps(arg, name, len) true: a rule's
+ * dst_name names it; NULL, as after nfqd_dnsl_init(): none): their
+ * entries are marked kept as they are learned and give way last in a
+ * full bucket.  Asked once per name of an answer taken, never per packet
+ * looked up.
+ */
+void	nfqd_dnsl_keep(struct nfqd_dnsl *d,
+	    bool (*keeps)(const void *arg, const char *name, size_t len),
+	    const void *arg);
+/* Whether an entry for name is to be marked kept. */
+bool	nfqd_dnsl_kept(const struct nfqd_dnsl *d, const char *name,
+	    size_t len);
+/*
  * The process's table of DNS-over-TCP streams (allocates; call it before
  * the sandbox, as getrandom() seeds its hash).  0, or -1 with errno:
  * TCP is then read a segment at a time.  nfqd_dnsl_fini() frees it.
@@ -139,11 +161,12 @@ void	nfqd_dnsl_fini(struct nfqd_dnsl *d);
 /*
  * Learn name (normalized, len bytes) for the address (4 or 16 bytes by
  * family), for ttl seconds clamped to [min_ttl, max_ttl], at monotonic
- * second now.  0, or -1 when the bucket's lock could not be had.
+ * second now; keep: mark the entry kept (nfqd_dnsl_kept()), or unmark
+ * it when it was.  0, or -1 when the bucket's lock could not be had.
  */
 int	nfqd_dnsl_learn(struct nfqd_dnsl *d, uint8_t family,
 	    const uint8_t *addr, const char *name, size_t len, uint32_t ttl,
-	    uint32_t now);
+	    uint32_t now, bool keep);
 
 /*
  * The names learned for the address, alive at second now, into out
