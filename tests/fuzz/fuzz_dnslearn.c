@@ -31,6 +31,8 @@
  *     at sequence number 0 of the same two streams): at most one answer
  *     refused per message it can hold and one for a cut end, the table
  *     within its capacity.
+ * Names of an even length count as names a rule looks for
+ * (nfqd_dnsl_keep()), so that full buckets mix kept entries and others.
  *
  *   make fuzz; d=$(mktemp -d); cp -r tests/fuzz/corpus/dnslearn/. $d
  *   build/fuzz/fuzz_dnslearn -max_total_time=60 -rss_limit_mb=2048 $d
@@ -266,6 +268,15 @@ step(unsigned ctl, const uint8_t *data, size_t size)
 	}
 }
 
+/* The rules' names, as far as eviction is concerned: half of them. */
+static bool
+keeps(const void *arg, const char *name, size_t len)
+{
+	(void)arg;
+	(void)name;
+	return len % 2 == 0;
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -282,6 +293,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if ((tab = nfqd_dnsl_create(64, 1)) == NULL)
 		abort();
 	nfqd_dnsl_init(&d, tab, 1, 3600, 1);
+	nfqd_dnsl_keep(&d, keeps, NULL);
 	if (tcp == NULL && (tcp = nfqd_dnst_new(1)) == NULL)
 		abort();
 	d.tcp = tcp;
