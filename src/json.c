@@ -79,24 +79,67 @@ buf_printf(struct nfqd_buf *b, const char *fmt, ...)
 	b->len += (size_t)n;
 }
 
+size_t
+nfqd_utf8_len(const unsigned char *p)
+{
+	unsigned char	lo = 0x80, hi = 0xbf;
+	size_t		n, i;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		n = 2;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		n = 3;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;	/* continuation, 0xc0, 0xc1, 0xf5 .. 0xff */
+	/* No overlong forms, no surrogates, nothing past U+10FFFF. */
+	if (p[0] == 0xe0)
+		lo = 0xa0;
+	else if (p[0] == 0xed)
+		hi = 0x9f;
+	else if (p[0] == 0xf0)
+		lo = 0x90;
+	else if (p[0] == 0xf4)
+		hi = 0x8f;
+	if (p[1] < lo || p[1] > hi)
+		return 0;
+	/* Each byte read is known not to be the NUL. */
+	for (i = 2; i < n; i++)
+		if (p[i] < 0x80 || p[i] > 0xbf)
+			return 0;
+	return n;
+}
+
 void
 json_escape(struct nfqd_buf *b, const char *s)
 {
 	const unsigned char	*p;
 	const char		*run = s;
+	size_t			 n;
 
 	buf_append(b, "\"", 1);
-	for (p = (const unsigned char *)s; *p != '\0'; p++) {
-		if (*p >= 0x20 && *p != '"' && *p != '\\')
+	for (p = (const unsigned char *)s; *p != '\0'; p += n) {
+		n = nfqd_utf8_len(p);
+		if (n > 1 || (n == 1 && *p >= 0x20 && *p != '"' &&
+		    *p != '\\'))
 			continue;
 		buf_append(b, run, (size_t)((const char *)p - run));
-		switch (*p) {
-		case '"':  buf_append(b, "\\\"", 2); break;
-		case '\\': buf_append(b, "\\\\", 2); break;
-		case '\n': buf_append(b, "\\n", 2); break;
-		case '\r': buf_append(b, "\\r", 2); break;
-		case '\t': buf_append(b, "\\t", 2); break;
-		default:   buf_printf(b, "\\u%04x", *p); break;
+		if (n == 0) {
+			/* JSON text is UTF-8 (RFC 8259): U+FFFD instead. */
+			buf_append(b, "\\ufffd", 6);
+			n = 1;
+		} else {
+			switch (*p) {
+			case '"':  buf_append(b, "\\\"", 2); break;
+			case '\\': buf_append(b, "\\\\", 2); break;
+			case '\n': buf_append(b, "\\n", 2); break;
+			case '\r': buf_append(b, "\\r", 2); break;
+			case '\t': buf_append(b, "\\t", 2); break;
+			default:   buf_printf(b, "\\u%04x", *p); break;
+			}
 		}
 		run = (const char *)p + 1;
 	}

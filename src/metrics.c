@@ -144,17 +144,28 @@ family(struct nfqd_buf *b, const char *name, const char *type,
 	buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-/* A label value: backslash, double quote and newline escaped. */
+/*
+ * A label value: backslash, double quote and newline escaped, and a byte
+ * that does not start a valid UTF-8 sequence written as U+FFFD (the
+ * exposition is UTF-8: Prometheus' parser refuses the label otherwise).
+ */
 static void
 label_value(struct nfqd_buf *b, const char *s)
 {
-	for (; *s != '\0'; s++) {
-		if (*s == '\\' || *s == '"')
-			buf_printf(b, "\\%c", *s);
-		else if (*s == '\n')
+	const unsigned char	*p;
+	size_t			 n;
+
+	for (p = (const unsigned char *)s; *p != '\0'; p += n) {
+		n = nfqd_utf8_len(p);
+		if (n == 0) {
+			buf_append(b, "\xef\xbf\xbd", 3);
+			n = 1;
+		} else if (*p == '\\' || *p == '"')
+			buf_printf(b, "\\%c", *p);
+		else if (*p == '\n')
 			buf_append(b, "\\n", 2);
 		else
-			buf_append(b, s, 1);
+			buf_append(b, (const char *)p, n);
 	}
 }
 

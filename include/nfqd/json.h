@@ -44,7 +44,17 @@ void	json_bool(struct nfqd_json *j, const char *key, bool v);
 void	json_str(struct nfqd_json *j, const char *key, const char *s);
 void	json_null(struct nfqd_json *j, const char *key);
 
-/* Append s as a JSON string literal, quotes included. */
+/*
+ * Append s as a JSON string literal, quotes included; a byte that does
+ * not start a valid UTF-8 sequence is written as \ufffd.
+ */
 void	json_escape(struct nfqd_buf *b, const char *s);
+
+/*
+ * The length (1 to 4) of the valid UTF-8 sequence that starts at p, a
+ * NUL-terminated string (RFC 3629: no overlong forms, no surrogates,
+ * nothing past U+10FFFF); 0 if the byte at p starts none.
+ */
+size_t	nfqd_utf8_len(const unsigned char *p);
 
 #endif

@@ -304,6 +304,67 @@ test_hostile(void)
 	}
 }
 
+/*
+ * Rule names as label values (the exposition is UTF-8: promtool check
+ * metrics refused a name with the bytes 0xff 0xfe, "invalid label value",
+ * where a byte that does not start a valid sequence is now U+FFFD), and
+ * counts of 2^64 - 1, from a snapshot built here: no workers, one rule.
+ */
+static void
+test_labels(void)
+{
+	static const struct {
+		const char	*name, *rule, *want;
+		uint64_t	 hits;
+	} t[] = {
+		{ "plain", "ssh", "{rule=\"ssh\"} 1", 1 },
+		{ "quote, backslash, newline", "a\"b\\c\nd",
+		    "{rule=\"a\\\"b\\\\c\\nd\"} 1", 1 },
+		{ "braces, equals, comma", "{a=b,c}", "{rule=\"{a=b,c}\"} 1",
+		    1 },
+		{ "a digit and _ first", "9_x", "{rule=\"9_x\"} 1", 1 },
+		{ "2^64 - 1", "big", "{rule=\"big\"} 18446744073709551615",
+		    UINT64_MAX },
+		{ "UTF-8", "caf\xc3\xa9 \xe2\x82\xac",
+		    "{rule=\"caf\xc3\xa9 \xe2\x82\xac\"} 1", 1 },
+		{ "0xff 0xfe", "bad\xff\xfe",
+		    "{rule=\"bad\xef\xbf\xbd\xef\xbf\xbd\"} 1", 1 },
+		{ "a sequence cut short", "x\xe2\x82",
+		    "{rule=\"x\xef\xbf\xbd\xef\xbf\xbd\"} 1", 1 },
+		{ "overlong", "\xc0\xaf",
+		    "{rule=\"\xef\xbf\xbd\xef\xbf\xbd\"} 1", 1 },
+		{ "a surrogate", "\xed\xa0\x80",
+		    "{rule=\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"} 1", 1 },
+		{ "0xff before a quote", "\xff\"",
+		    "{rule=\"\xef\xbf\xbd\\\"\"} 1", 1 },
+	};
+	struct nfqd_stats	*s;
+	struct nfqd_stats_rule	 r;
+	struct nfqd_buf		 b;
+	size_t			 i;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		CHECK(0, "labels: calloc");
+		return;
+	}
+	s->rules = &r;
+	s->nrules = 1;
+	buf_init(&b);
+	for (i = 0; i < NFQD_ARRAY_SIZE(t); i++) {
+		r.name = t[i].rule;
+		r.hits = t[i].hits;
+		r.bytes = 0;
+		buf_reset(&b);
+		nfqd_metrics_write(s, NFQD_METRICS_MAX_RULES, &b);
+		expect_line(b.data, unit_fmt("nfqd_rule_hits_total%s",
+		    t[i].want));
+		CHECKF(!b.failed, unit_fmt("labels: %s", t[i].name),
+		    "allocation failed");
+	}
+	buf_free(&b);
+	free(s);
+}
+
 static void
 expect_refused(const char *name, const char *msg)
 {
@@ -723,6 +784,7 @@ main(void)
 	snprintf(errpath, sizeof(errpath), "%s/stderr", dir);
 	test_paths();
 	test_reload_wait();
+	test_labels();
 	if (make_regions() == 0) {
 		test_snapshot();
 		test_hostile();

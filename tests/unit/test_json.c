@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "nfqd/json.h"
+#include "nfqd/nfqd.h"
 #include "unit.h"
 
 static void
@@ -100,10 +101,31 @@ escaped(struct nfqd_buf *b, const char *s)
 	return b->data;
 }
 
+/* Text that is UTF-8 or not, and its JSON string. */
+static const struct {
+	const char	*name, *in, *want;
+} utf8[] = {
+	{ "2, 3 and 4 bytes", "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80",
+	    "\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"" },
+	{ "U+10FFFF", "\xf4\x8f\xbf\xbf", "\"\xf4\x8f\xbf\xbf\"" },
+	{ "0xff 0xfe", "bad\xff\xfe", "\"bad\\ufffd\\ufffd\"" },
+	{ "a lone continuation byte", "a\x80z", "\"a\\ufffdz\"" },
+	{ "a sequence cut by the end", "x\xe2\x82", "\"x\\ufffd\\ufffd\"" },
+	{ "a sequence cut by ASCII", "\xc3(", "\"\\ufffd(\"" },
+	{ "overlong '/'", "\xc0\xaf", "\"\\ufffd\\ufffd\"" },
+	{ "overlong 3 bytes", "\xe0\x80\xaf", "\"\\ufffd\\ufffd\\ufffd\"" },
+	{ "a surrogate", "\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\"" },
+	{ "past U+10FFFF", "\xf4\x90\x80\x80",
+	    "\"\\ufffd\\ufffd\\ufffd\\ufffd\"" },
+	{ "0xf5", "\xf5", "\"\\ufffd\"" },
+	{ "with a quote after", "\xff\"", "\"\\ufffd\\\"\"" },
+};
+
 static void
 test_escape(void)
 {
 	struct nfqd_buf	b;
+	size_t		i;
 
 	buf_init(&b);
 	CHECK_STR_EQ(escaped(&b, ""), "\"\"", "escape empty");
@@ -122,6 +144,15 @@ test_escape(void)
 	    "\"caf\xc3\xa9 \xe2\x82\xac\"", "escape passes UTF-8 through");
 	CHECK_STR_EQ(escaped(&b, "\x7f"), "\"\x7f\"", "escape passes DEL");
 	CHECK_UINT_EQ(b.len, 3, "escape length");
+
+	/*
+	 * JSON text is UTF-8 (RFC 8259, 8.1): a byte that does not start a
+	 * valid sequence is U+FFFD, as \ufffd (python3 -m json.tool refused
+	 * the raw byte: "'utf-8' codec can't decode byte 0xff").
+	 */
+	for (i = 0; i < NFQD_ARRAY_SIZE(utf8); i++)
+		CHECK_STR_EQ(escaped(&b, utf8[i].in), utf8[i].want,
+		    unit_fmt("escape UTF-8: %s", utf8[i].name));
 
 	/* json_escape appends. */
 	buf_reset(&b);
