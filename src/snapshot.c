@@ -61,7 +61,9 @@ fail:
  * A rule's name as the region has it, where any worker can write: at
  * most NFQD_RSHM_NAME - 1 bytes, whether or not they end in a NUL, and
  * control characters and bytes past ASCII (a terminal's escapes, text
- * that is not UTF-8 in the metrics) shown as '?'.
+ * that is not UTF-8 in the metrics) shown as '?', as is a '_' that
+ * begins it (nfqd refuses such names, so that the metrics' rule="_other"
+ * is never a rule's: two such series break node_exporter's scrape).
  */
 static const char *
 rule_name(const struct nfqd_snapshot *sn, uint32_t rule)
@@ -73,7 +75,8 @@ rule_name(const struct nfqd_snapshot *sn, uint32_t rule)
 
 	for (i = 0; i < NFQD_RSHM_NAME - 1 && (c = (unsigned char)from[i]) !=
 	    '\0'; i++)
-		to[i] = c < 0x20 || c >= 0x7f ? '?' : (char)c;
+		to[i] = c < 0x20 || c >= 0x7f || (i == 0 && c == '_') ? '?' :
+		    (char)c;
 	to[i] = '\0';
 	return to;
 }

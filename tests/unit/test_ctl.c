@@ -248,6 +248,8 @@ test_hostile(void)
 		    "dns \"int\"" },
 		{ "a terminal's escape", 0, 0, 0, "\x1b]0;owned\x07\x1b[2J",
 		    "caf\xc3\xa9\x7f", "?]0;owned??[2J", "caf???" },
+		{ "the metrics' _other", 0, 0, 0, "_other", "_x", "?other",
+		    "?x" },
 		{ "a name without its NUL", 0, 0, 0, NULL,
 		    "0123456789012345678901234567890123456789012345678901234"
 		    "567890123", "ssh",
