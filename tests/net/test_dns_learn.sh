@@ -12,8 +12,9 @@
 # side, so that it is queued like dnsmasq's) is refused, counted, and its
 # address is not learned.  Then a worker killed while it writes the table
 # (nfqd-faults): the master repairs the bucket and the successor learns.
-# Last, dns_learn.servers: an answer from a server not listed teaches
-# nothing; after a reload that lists it, the same answer does.
+# Then dns_learn.servers: an answer from a server not listed teaches
+# nothing; after a reload that lists it, the same answer does.  Last,
+# names a client makes up cannot push a blocked name out of the table.
 . "$(dirname "$0")/lib.sh"
 
 PY=/usr/bin/python3	# Debian's, with scapy
@@ -77,6 +78,7 @@ in2 dnsmasq --no-daemon --no-resolv --no-hosts --conf-file=/dev/null \
     --host-record=cdn.blocked.example,$CN4 \
     --host-record=tcp.blocked.example,$TC4 \
     --cname=www.alias.example,cdn.blocked.example \
+    $(for i in 1 2 3 4 5 6 7 8; do echo "--host-record=a$i.attacker.example,$B4"; done) \
     >"$TMP/dnsmasq.log" 2>&1 &
 BG_PIDS+=($!)
 # One listener for both families (two would race for the port).
@@ -328,4 +330,29 @@ check "servers: ... learned" "$(ctr dns_learned)" 1
 check "servers: ... none refused since" "$(ctr dns_refused)" 1
 stop_nfqd
 check "servers: nfqd exits 0" "$NFQD_STATUS" 0
+
+# Eviction: eight names of the client's choosing, all at blocked.example's
+# address and learned after it (so expiring after it), fill that address's
+# bucket of 8.  The entry a dst_name rule names is kept; the ninth name
+# takes the place of one no rule names, and the address stays dropped.
+srv_conf "\"$A2\""
+: >"$TMP/nfqd.log"
+start_nfqd "$conf" 2 || finish
+check "eviction: dig blocked.example A" "$(resolve blocked.example A)" $B4
+wait_eq 10 1 ctr dns_learned ||
+    fail "eviction: dns_learned: got $(ctr dns_learned), want 1"
+check "eviction: $B4 dropped" "$(tcp $B4)" drop
+got=
+for i in 1 2 3 4 5 6 7 8; do
+	got="$got $(resolve a$i.attacker.example A)"
+done
+check "eviction: dig a1..a8.attacker.example A" "$got" \
+    "$(printf " $B4%.0s" 1 2 3 4 5 6 7 8)"
+wait_eq 10 9 ctr dns_learned ||
+    fail "eviction: dns_learned: got $(ctr dns_learned), want 9"
+check "eviction: 9 learned for one address, 1 evicted" \
+    "$(ctr dns_learned) $(ctr dns_evictions) $(ctr dns_entries)" "9 1 8"
+check "eviction: blocked.example kept: $B4 still dropped" "$(tcp $B4)" drop
+stop_nfqd
+check "eviction: nfqd exits 0" "$NFQD_STATUS" 0
 finish
