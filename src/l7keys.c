@@ -1,17 +1,15 @@
 /*
  * The application-layer keys of a rule (tls_sni, http_host, dns_qname,
  * server_name, l7, alpn, http_method, http_path, dns_qtype, tls_ech,
- * tls_ja4, dst_name, flow) and the name sets they name: rows of rulekeys.c's table, kept
- * here so that each file holds one job.
+ * tls_ja4, dst_name, flow): rows of rulekeys.c's table, kept here so that
+ * each file holds one job.  The name sets they name ("@set") are read in
+ * namesets.c.
  */
 #include <stddef.h>
-#include <limits.h>
 #include <netinet/in.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 
 #include "nfqd/cfgutil.h"
 #include "nfqd/ipproto.h"
@@ -716,168 +714,4 @@ nfqd_l7_rules_free(struct nfqd_ruleset *rs)
 	rs->l7x = NULL;
 	rs->sets = NULL;
 	rs->nl7x = rs->nsets = 0;
-}
-
-/*
- * What stat() says of ns->path now: 0, or -1 (reading it will say why).
- * A file changed in the last two seconds is not marked for reuse: the
- * kernel stamps times from a clock that ticks every few milliseconds, so a
- * second write that soon, of the same size, could leave the times as they
- * were (git's "racily clean" entries).
- */
-static int
-set_stat(struct nfqd_nameset *ns)
-{
-	struct timespec	now;
-	struct stat	sb;
-
-	if (stat(ns->path, &sb) == -1 || !S_ISREG(sb.st_mode) ||
-	    clock_gettime(CLOCK_REALTIME, &now) == -1 ||
-	    now.tv_sec - sb.st_mtim.tv_sec < 2 ||
-	    now.tv_sec - sb.st_ctim.tv_sec < 2)
-		return -1;
-	ns->dev = (uint64_t)sb.st_dev;
-	ns->ino = (uint64_t)sb.st_ino;
-	ns->size = (uint64_t)sb.st_size;
-	ns->mtime = sb.st_mtim;
-	ns->ctime = sb.st_ctim;
-	ns->stat_ok = true;
-	return 0;
-}
-
-static bool
-same_file(const struct nfqd_nameset *a, const struct nfqd_nameset *b)
-{
-	return a->stat_ok && b->stat_ok && a->names != NULL &&
-	    strcmp(a->path, b->path) == 0 && a->dev == b->dev &&
-	    a->ino == b->ino && a->size == b->size &&
-	    a->mtime.tv_sec == b->mtime.tv_sec &&
-	    a->mtime.tv_nsec == b->mtime.tv_nsec &&
-	    a->ctime.tv_sec == b->ctime.tv_sec &&
-	    a->ctime.tv_nsec == b->ctime.tv_nsec;
-}
-
-/*
- * A set already built from the file ns names, unchanged since: one of this
- * configuration (two sets, one file) or, on a reload, of the running one.
- * stat() before each read makes this safe: a file written during or after
- * a read has a later change time than the one kept, and is read again.
- */
-static const struct nfqd_nameset *
-unchanged(const struct nfqd_ruleload *l, const struct nfqd_nameset *ns)
-{
-	uint32_t	i;
-
-	for (i = 0; i < l->rs->nsets; i++)
-		if (same_file(&l->rs->sets[i], ns))
-			return &l->rs->sets[i];
-	for (i = 0; l->reuse != NULL && i < l->reuse->nsets; i++)
-		if (same_file(&l->reuse->sets[i], ns))
-			return &l->reuse->sets[i];
-	return NULL;
-}
-
-/*
- * name_sets = ( { name = "ads"; file = "/etc/nfqd/ads.txt"; }, ... ):
- * each list read into a set the rules name as "@ads".
- */
-void
-nfqd_l7_sets_load(struct nfqd_ruleload *l, config_setting_t *list)
-{
-	struct nfqd_ruleset	*rs = l->rs;
-	struct nfqd_names_builder *b;
-	struct nfqd_nameset	*ns;
-	const struct nfqd_nameset *same;
-	config_setting_t	*g, *sn, *sf;
-	const char		*name, *file;
-	char			 err[PATH_MAX + 256];
-	uint32_t		 i, j;
-
-	if (list == NULL)
-		return;
-	if (config_setting_type(list) != CONFIG_TYPE_LIST &&
-	    config_setting_type(list) != CONFIG_TYPE_ARRAY) {
-		rerr(l, list, "must be a list ( { name = ...; file = ...; } )");
-		return;
-	}
-	if ((rs->sets = calloc((size_t)config_setting_length(list) + 1,
-	    sizeof(*rs->sets))) == NULL) {
-		l->oom = true;
-		return;
-	}
-	for (i = 0; (g = config_setting_get_elem(list, i)) != NULL; i++) {
-		if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
-			rerr(l, list, "element %u must be a group { name = "
-			    "...; file = ...; }", i + 1);
-			continue;
-		}
-		sn = config_setting_get_member(g, "name");
-		sf = config_setting_get_member(g, "file");
-		if (sn == NULL || sf == NULL) {
-			cfg_err_at(l->c, g, "name_sets: each set needs name "
-			    "and file");
-			continue;
-		}
-		for (j = 0; (sn = config_setting_get_elem(g, j)) != NULL; j++)
-			if (strcmp(config_setting_name(sn), "name") != 0 &&
-			    strcmp(config_setting_name(sn), "file") != 0)
-				cfg_err(l->c, sn, "unknown setting in a name set "
-				    "(name, file)");
-		sn = config_setting_get_member(g, "name");
-		if ((name = cfg_str(l->c, sn)) == NULL ||
-		    (file = cfg_str(l->c, sf)) == NULL)
-			continue;
-		if (*name == '\0' || strlen(name) >= NFQD_RULE_NAME_MAX ||
-		    strpbrk(name, " \t@\"\\") != NULL) {
-			cfg_err(l->c, sn, "\"%s\" must be 1 to %d characters "
-			    "without blanks, quotes or \"@\"", name,
-			    NFQD_RULE_NAME_MAX - 1);
-			continue;
-		}
-		for (j = 0; j < rs->nsets && strcmp(rs->sets[j].name, name);
-		    j++)
-			;
-		if (j < rs->nsets) {
-			cfg_err(l->c, sn, "\"%s\" is already a set (line %d)",
-			    name, rs->sets[j].line);
-			continue;
-		}
-		if (file[0] != '/') {
-			cfg_err(l->c, sf, "\"%s\" must be an absolute path",
-			    file);
-			continue;
-		}
-		ns = &rs->sets[rs->nsets];
-		memset(ns, 0, sizeof(*ns));
-		snprintf(ns->name, sizeof(ns->name), "%s", name);
-		ns->line = cfg_line(l->c, g);
-		if ((ns->path = strdup(file)) == NULL) {
-			l->oom = true;
-			return;
-		}
-		if (set_stat(ns) == 0 && (same = unchanged(l, ns)) != NULL) {
-			ns->names = nfqd_names_ref(same->names);
-			ns->hash = same->hash;
-			rs->nsets++;
-			continue;
-		}
-		if ((b = nfqd_names_builder_new()) == NULL) {
-			free(ns->path);
-			l->oom = true;
-			return;
-		}
-		if (nfqd_names_add_file(b, file, &ns->hash, err,
-		    sizeof(err)) == -1) {
-			cfg_err(l->c, sf, "%s", err);
-			nfqd_names_builder_free(b);
-			free(ns->path);
-			continue;
-		}
-		if ((ns->names = nfqd_names_build(b)) == NULL) {
-			free(ns->path);
-			l->oom = true;
-			return;
-		}
-		rs->nsets++;
-	}
 }

@@ -61,7 +61,7 @@ void	nfqd_l7_rule_begin(struct nfqd_ruleload *l);
  * can never meet in one packet. */
 void	nfqd_l7_rule_check(struct nfqd_ruleload *l);
 void	nfqd_l7_rule_end(struct nfqd_ruleload *l, bool ok);
-/* name_sets = ( ... ), before the rules that name them. */
+/* name_sets = ( ... ), before the rules that name them (namesets.c). */
 void	nfqd_l7_sets_load(struct nfqd_ruleload *l, config_setting_t *list);
 /* What the two above allocated in rs. */
 void	nfqd_l7_rules_free(struct nfqd_ruleset *rs);
