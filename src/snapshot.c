@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "nfqd/snapshot.h"
 #include "nfqd/util.h"
@@ -132,6 +133,25 @@ nfqd_snapshot_take(struct nfqd_snapshot *sn, const char *procpath,
 	    "(seq %u) and did not finish; try again", sn->shm.path,
 	    NFQD_LOAD(&sn->shm.hdr->seq));
 	return -1;
+}
+
+int
+nfqd_snapshot_settled(struct nfqd_snapshot *sn, const char *path,
+    const char *procpath, unsigned wait_ms, char *err, size_t errlen)
+{
+	struct timespec	ts = { 0, 10000000 };
+	uint64_t	end = nfqd_now_ns() + (uint64_t)wait_ms * 1000000ull;
+
+	for (;;) {
+		/* Opened again: the reload may have put a new .rules file. */
+		if (nfqd_snapshot_open(sn, path, err, errlen) == -1 ||
+		    nfqd_snapshot_take(sn, procpath, err, errlen) == -1)
+			return -1;
+		if (sn->rules_elsewhere == 0 || nfqd_now_ns() >= end)
+			return 0;
+		nfqd_snapshot_close(sn);
+		nanosleep(&ts, NULL);
+	}
 }
 
 void

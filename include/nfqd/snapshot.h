@@ -37,6 +37,16 @@ int	nfqd_snapshot_open(struct nfqd_snapshot *sn, const char *path,
  */
 int	nfqd_snapshot_take(struct nfqd_snapshot *sn, const char *procpath,
 	    char *err, size_t errlen);
+/*
+ * Open and take, again every 10 ms while workers still count their rules
+ * in an older region, for up to wait_ms: a reload that changed the rules
+ * moves each worker into the new region as the master replaces it
+ * (milliseconds), and sums taken meanwhile leave those workers out, which
+ * a scraper reads as counters that fell.  Errors as the two; 0 with
+ * sn->rules_elsewhere still set when the wait ran out.
+ */
+int	nfqd_snapshot_settled(struct nfqd_snapshot *sn, const char *path,
+	    const char *procpath, unsigned wait_ms, char *err, size_t errlen);
 void	nfqd_snapshot_close(struct nfqd_snapshot *sn);
 
 #endif

@@ -178,9 +178,8 @@ show(struct nfqctl *c, enum view v, uint32_t max_rules)
 
 	if (nfqctl_paths(c, NFQCTL_NEED_SHM) == -1)
 		return NFQCTL_FAIL;
-	if (nfqd_snapshot_open(&sn, c->shm, err, sizeof(err)) == -1 ||
-	    nfqd_snapshot_take(&sn, NFQD_PROCFS_PATH, err, sizeof(err)) ==
-	    -1) {
+	if (nfqd_snapshot_settled(&sn, c->shm, NFQD_PROCFS_PATH,
+	    NFQCTL_SETTLE_MS, err, sizeof(err)) == -1) {
 		fprintf(stderr, "nfqctl: %s\n", err);
 		nfqd_snapshot_close(&sn);
 		return NFQCTL_FAIL;

@@ -10,6 +10,12 @@
 #define NFQCTL_FAIL	1	/* not running, region refused, not done */
 #define NFQCTL_USAGE	2
 
+/*
+ * stats, rules and metrics wait this long for workers still counting their
+ * rules in an older region (nfqd_snapshot_settled()).
+ */
+#define NFQCTL_SETTLE_MS	1000
+
 /* shm and pidfile: NULL until given or read (paths.c). */
 struct nfqctl {
 	const char	*config;	/* -c, or the default */

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "nfqd/config.h"
@@ -121,7 +122,9 @@ test_snapshot(void)
 	struct nfqd_buf		 b;
 	char			 err[1024];
 	const char		*p;
-	int			 nhelp = 0, ntype = 0;
+	struct timespec		 ms50 = { 0, 50000000 };
+	pid_t			 pid;
+	int			 nhelp = 0, ntype = 0, status;
 
 	if (!CHECKF(nfqd_snapshot_open(&sn, path, err, sizeof(err)) == 0,
 	    "snapshot: open", "%s", err))
@@ -208,6 +211,25 @@ test_snapshot(void)
 	    "snapshot: take again");
 	CHECK_UINT_EQ(sn.rules_elsewhere, 1, "snapshot: a slot elsewhere");
 	CHECK_UINT_EQ(s->rules[0].hits, 4, "snapshot: its counts left out");
+	/* nfqctl waits for it to move, as long as it is told to. */
+	nfqd_snapshot_close(&sn);
+	CHECK(nfqd_snapshot_settled(&sn, path, proc, 30, err, sizeof(err)) ==
+	    0 && sn.rules_elsewhere == 1 && sn.stats->rules[0].hits == 4,
+	    "settled: still elsewhere after 30 ms: as it is, and said");
+	nfqd_snapshot_close(&sn);
+	if ((pid = fork()) == 0) {
+		nanosleep(&ms50, NULL);
+		NFQD_STORE(&shm.ctl[1].rules_gen, 1);	/* it moved */
+		_exit(0);
+	}
+	CHECK(pid > 0 && nfqd_snapshot_settled(&sn, path, proc, 60000, err,
+	    sizeof(err)) == 0 && sn.rules_elsewhere == 0 &&
+	    sn.stats->rules[0].hits == 5,
+	    "settled: waits until the worker moved, then counts it");
+	CHECK(pid > 0 && waitpid(pid, &status, 0) == pid &&
+	    WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "settled: the mover ended");
+	s = sn.stats;
 	shm.ctl[1].rules_gen = 1;
 
 	/* A rewrite that never ends: no snapshot, and a message. */
