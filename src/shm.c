@@ -20,8 +20,8 @@ _Static_assert(sizeof(struct nfqd_shm_hdr) == NFQD_CACHELINE,
     "header is one cache line");
 _Static_assert(sizeof(struct nfqd_slot_ctl) == NFQD_CACHELINE,
     "master part of a slot is one cache line");
-_Static_assert(sizeof(struct nfqd_slot) % NFQD_CACHELINE == 0,
-    "slots are whole cache lines");
+_Static_assert(sizeof(struct nfqd_slot) == NFQD_SHM_PAGE,
+    "a slot is a page (architecture.md's layout)");
 
 static size_t
 pageup(size_t n)
