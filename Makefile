@@ -202,12 +202,16 @@ FUZZERS	 = $(patsubst tests/fuzz/%.c,$(FB)/%,$(wildcard tests/fuzz/fuzz_*.c))
 
 $(FB)/obj/%.o: src/%.c
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
 
 $(FB)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
 
 fuzz: $(FUZZERS)
+# Kept between builds (with their .d files, included below): made by a
+# pattern rule for another pattern rule, make would take them for
+# intermediate files and delete them.
+.SECONDARY: $(FUZZ_OBJS)
 
 deps:
 	scripts/deps.sh
@@ -299,4 +303,4 @@ clean:
 	deb clean
 
 -include $(OBJS:.o=.d) $(B)/main.d $(FAULT_OBJS:.o=.d) $(CTL_OBJS:.o=.d) \
-    $(B)/tests/l7harness.d
+    $(B)/tests/l7harness.d $(FUZZ_OBJS:.o=.d)
