@@ -150,6 +150,7 @@ nfqd_master_reload(struct nfqd_master *m)
 	unsigned		 need;
 	uint16_t		 old_first, old_count;
 	bool			 workers, connmark;
+	int			 rc;
 
 	if (m->stopping)
 		return;
@@ -159,8 +160,17 @@ nfqd_master_reload(struct nfqd_master *m)
 		log_err("reload: malloc");
 		return;
 	}
-	if (nfqd_config_load_reusing(ncf, m->cf.path, m->ov, report_to_log,
-	    NULL, m->cf.rules) != 0) {
+	rc = nfqd_config_load_reusing(ncf, m->cf.path, m->ov, report_to_log,
+	    NULL, m->cf.rules);
+	/* A SIGTERM while it read lists (master.c, load_tick()). */
+	if (m->stopping) {
+		log_notice("reload abandoned: nfqd is stopping");
+		if (rc == 0)
+			goto refuse;
+		free(ncf);
+		return;
+	}
+	if (rc != 0) {
 		log_errx("reload: %s has errors (above); the running "
 		    "configuration stays in force", m->cf.path);
 		free(ncf);
@@ -178,7 +188,10 @@ nfqd_master_reload(struct nfqd_master *m)
 		    "configuration stays in force");
 		goto refuse;
 	}
+	/* A set no rule names changes no rule: still, keep the new one,
+	 * or every later reload would find it changed again. */
 	if (!nfqd_rules_same(m->rr->rs, ncf->rules) ||
+	    !nfqd_rules_sets_same(m->rr->rs, ncf->rules) ||
 	    ncf->qcount > m->rr->map.h.nslots) {
 		/* New rules count in a new region, from zero or carried. */
 		if ((nrr = nfqd_rregion_new(m, ncf->rules,

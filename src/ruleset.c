@@ -49,6 +49,27 @@ nfqd_rules_same(const struct nfqd_ruleset *a, const struct nfqd_ruleset *b)
 	return nfqd_rules_equal(a, b);
 }
 
+bool
+nfqd_rules_sets_same(const struct nfqd_ruleset *a,
+    const struct nfqd_ruleset *b)
+{
+	uint32_t			 na = a != NULL ? a->nsets : 0;
+	uint32_t			 nb = b != NULL ? b->nsets : 0;
+	const struct nfqd_nameset	*x, *y;
+	uint32_t			 i;
+
+	if (na != nb)
+		return false;
+	for (i = 0; i < na; i++) {
+		x = &a->sets[i];
+		y = &b->sets[i];
+		if (strcmp(x->name, y->name) != 0 ||
+		    strcmp(x->path, y->path) != 0 || x->hash != y->hash)
+			return false;
+	}
+	return true;
+}
+
 uint8_t
 nfqd_rule_needs(const struct nfqd_rule *r)
 {

@@ -439,21 +439,7 @@ same_rules(const struct nfqd_config *a, const struct nfqd_config *b)
 static bool
 same_sets(const struct nfqd_config *a, const struct nfqd_config *b)
 {
-	uint32_t	na = a->rules != NULL ? a->rules->nsets : 0;
-	uint32_t	nb = b->rules != NULL ? b->rules->nsets : 0;
-	uint32_t	i;
-
-	if (na != nb)
-		return false;
-	for (i = 0; i < na; i++) {
-		const struct nfqd_nameset *x = &a->rules->sets[i];
-		const struct nfqd_nameset *y = &b->rules->sets[i];
-
-		if (strcmp(x->name, y->name) != 0 ||
-		    strcmp(x->path, y->path) != 0 || x->hash != y->hash)
-			return false;
-	}
-	return true;
+	return nfqd_rules_sets_same(a->rules, b->rules);
 }
 
 /* The row's type says how to read it. */

@@ -252,6 +252,14 @@ bool	nfqd_rules_equal(const struct nfqd_ruleset *a,
 bool	nfqd_rules_same(const struct nfqd_ruleset *a,
 	    const struct nfqd_ruleset *b);
 
+/*
+ * The same name sets: names, files and the files' bytes (their hash);
+ * NULL stands for none.  Rules that name no set do not tell a changed
+ * set (nfqd_rules_same() says yes): a reload asks this too.
+ */
+bool	nfqd_rules_sets_same(const struct nfqd_ruleset *a,
+	    const struct nfqd_ruleset *b);
+
 /* The index of the rule with this name, or -1. */
 int	nfqd_rules_find(const struct nfqd_ruleset *rs, const char *name);
 
