@@ -88,8 +88,10 @@ $(B)/faults/%.o: src/%.c
 	@mkdir -p $(@D)
 	$(CC) $(NFQD_CFLAGS) -DNFQD_FAULTS -MMD -MP -c -o $@ $<
 
-# The capture writer's test hangs its thread with a fault point.
-$(B)/tests/test_pcapw: tests/unit/test_pcapw.c tests/unit/unit.h \
+# The capture writer's test hangs its thread with a fault point; the name
+# sets' test holds a list's reading with one.
+$(B)/tests/test_pcapw $(B)/tests/test_names: $(B)/tests/%: \
+    tests/unit/%.c tests/unit/unit.h tests/unit/names_ref.h \
     $(filter-out $(B)/faults/main.o,$(FAULT_OBJS))
 	@mkdir -p $(@D)
 	$(CC) $(NFQD_CFLAGS) -DNFQD_FAULTS -Itests/unit -o $@ $< \

@@ -13,7 +13,7 @@
 #include "nfqd/log.h"
 #include "nfqd/nfqd.h"
 
-enum action { KILL, CRASH, HANG, EXIT };
+enum action { KILL, CRASH, HANG, EXIT, WAIT };
 
 static const char *const names[NFQD_FAULT_MAX] = {
 	[NFQD_FAULT_READ] = "worker-read",
@@ -25,6 +25,7 @@ static const char *const names[NFQD_FAULT_MAX] = {
 	[NFQD_FAULT_MASTER_RELOAD] = "master-reload",
 	[NFQD_FAULT_DNSL_WRITE] = "dnsl-write",
 	[NFQD_FAULT_PCAP_WRITE] = "pcap-write",
+	[NFQD_FAULT_NAMES_READ] = "names-read",
 };
 
 static struct {
@@ -42,6 +43,7 @@ nfqd_fault_arm(int restarts)
 	long		 start, at;
 	size_t		 i;
 	enum action	 act;
+	bool		 master;
 
 	memset(faults, 0, sizeof(faults));
 	if (env == NULL || strlen(env) >= sizeof(buf))
@@ -60,7 +62,8 @@ nfqd_fault_arm(int restarts)
 			*p++ = '\0';
 			act = strcmp(p, "crash") == 0 ? CRASH :
 			    strcmp(p, "hang") == 0 ? HANG :
-			    strcmp(p, "exit") == 0 ? EXIT : KILL;
+			    strcmp(p, "exit") == 0 ? EXIT :
+			    strcmp(p, "wait") == 0 ? WAIT : KILL;
 		}
 		if ((p = strchr(spec, ':')) != NULL) {
 			*p++ = '\0';
@@ -71,10 +74,12 @@ nfqd_fault_arm(int restarts)
 				continue;
 			/* Master points for the master, worker points for
 			   the worker started that often; poison everywhere. */
-			if ((i == NFQD_FAULT_MASTER_RELOAD) != (restarts < 0))
+			master = i == NFQD_FAULT_MASTER_RELOAD ||
+			    i == NFQD_FAULT_NAMES_READ;
+			if (master != (restarts < 0))
 				break;
-			if (i != NFQD_FAULT_POISON && i !=
-			    NFQD_FAULT_MASTER_RELOAD && start != restarts)
+			if (i != NFQD_FAULT_POISON && !master &&
+			    start != restarts)
 				break;
 			faults[i].armed = true;
 			faults[i].at = at > 0 ? (uint64_t)at : 1;
@@ -107,7 +112,8 @@ nfqd_fault_fire(enum nfqd_fault f)
 
 	log_notice("fault point %s fires (%s)", names[f],
 	    faults[f].action == KILL ? "kill" : faults[f].action == CRASH ?
-	    "crash" : faults[f].action == HANG ? "hang" : "exit");
+	    "crash" : faults[f].action == HANG ? "hang" :
+	    faults[f].action == WAIT ? "wait" : "exit");
 	switch (faults[f].action) {
 	case KILL:
 		kill(getpid(), SIGKILL);
@@ -118,9 +124,29 @@ nfqd_fault_fire(enum nfqd_fault f)
 		for (;;)
 			nanosleep(&ts, NULL);
 	case EXIT:
+	case WAIT:	/* only nfqd_fault_hold() waits */
 		_exit(1);
 	}
 	_exit(1);
+}
+
+int
+nfqd_fault_hold(enum nfqd_fault f, int (*fn)(void *), void *arg)
+{
+	struct timespec	 ts = { 0, 10000000 };
+	const char	*gate = getenv("NFQD_FAULT_GATE");
+
+	if (faults[f].action != WAIT)
+		nfqd_fault_fire(f);
+	if (gate == NULL || access(gate, F_OK) == 0)
+		return 0;
+	log_notice("fault point %s fires (wait for %s)", names[f], gate);
+	while (access(gate, F_OK) == -1) {
+		if (fn != NULL && fn(arg) == -1)
+			return -1;
+		nanosleep(&ts, NULL);
+	}
+	return 0;
 }
 #else
 /* ISO C wants something in a translation unit. */

@@ -26,6 +26,7 @@
 #include "nfqd/fault.h"
 #include "nfqd/iptcheck.h"
 #include "nfqd/l7/dnslearn.h"
+#include "nfqd/l7/names.h"
 #include "nfqd/l7/qclaim.h"
 #include "nfqd/json.h"
 #include "nfqd/log.h"
@@ -198,6 +199,48 @@ all_done(const struct nfqd_master *m)
 	return true;
 }
 
+/*
+ * The loop's work while a reload reads and builds name lists, which it
+ * does between two of its own looks (nfqd_names_set_yield()): a list of
+ * a million names takes the master about a third of a second, 80 of them
+ * 22 s, and meanwhile a worker that dies is replaced, one that is stuck
+ * is killed, and SIGTERM stops nfqd, as they are between reloads, at most
+ * LOAD_TICK_MS late.  The configuration they see is the one in force: the
+ * reload installs its own only once it is read whole.  What would need
+ * that one waits: another SIGHUP (a reload after this one), SIGUSR1, the
+ * statistics files.  -1 once nfqd is stopping: the reload gives up.
+ */
+#define LOAD_TICK_MS	20
+
+static int
+load_tick(void *arg)
+{
+	struct nfqd_master	*m = arg;
+	uint64_t		 now = nfqd_now_ns();
+	bool			 chld = false, hup = false, usr1 = false;
+
+	if (now >= m->load_next_ns) {
+		m->load_next_ns = now + LOAD_TICK_MS * NFQD_MS;
+		read_signals(m, &chld, &hup, &usr1);
+		m->hup_later |= hup;
+		m->usr1_later |= usr1;
+		if (chld)
+			nfqd_slots_reap(m);
+		nfqd_watchdog_tick(m, now);
+		nfqd_slots_reconcile(m);
+	}
+	return m->stopping ? -1 : 0;
+}
+
+static void
+reload(struct nfqd_master *m)
+{
+	m->load_next_ns = nfqd_now_ns() + LOAD_TICK_MS * NFQD_MS;
+	nfqd_names_set_yield(load_tick, m);
+	nfqd_master_reload(m);
+	nfqd_names_set_yield(NULL, NULL);
+}
+
 static void
 loop(struct nfqd_master *m)
 {
@@ -208,7 +251,9 @@ loop(struct nfqd_master *m)
 
 	while (!all_done(m)) {
 		arm_timer(m);
-		n = epoll_wait(m->ep, evs, (int)NFQD_ARRAY_SIZE(evs), -1);
+		/* A SIGHUP that came during a reload: no waiting for it. */
+		n = epoll_wait(m->ep, evs, (int)NFQD_ARRAY_SIZE(evs),
+		    m->hup_later ? 0 : -1);
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
@@ -225,8 +270,12 @@ loop(struct nfqd_master *m)
 		}
 		if (chld)
 			nfqd_slots_reap(m);
+		hup |= m->hup_later;
+		m->hup_later = false;
 		if (hup)
-			nfqd_master_reload(m);
+			reload(m);
+		usr1 |= m->usr1_later;
+		m->usr1_later = false;
 		if (usr1)
 			write_stats(m, true);
 		now = nfqd_now_ns();

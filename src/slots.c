@@ -17,6 +17,7 @@
 
 #include "nfqd/config.h"
 #include "nfqd/l7/dnslearn.h"
+#include "nfqd/l7/names.h"
 #include "nfqd/log.h"
 #include "nfqd/master.h"
 #include "nfqd/ruleset.h"
@@ -155,6 +156,8 @@ spawn(struct nfqd_master *m, unsigned i, struct nfqd_qsock *qs)
 		return;
 	}
 	if (pid == 0) {
+		/* Forked from a reload's reading: the worker reads none. */
+		nfqd_names_set_yield(NULL, NULL);
 		close_fds_in_child(m, qs->fd);
 		a.protect_errno = protect_in_child(m, i);
 		nfqd_worker_main(&a);

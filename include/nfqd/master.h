@@ -174,6 +174,15 @@ struct nfqd_master {
 	struct nfqd_stats		*stats;
 	uint32_t			 stats_rules_cap;
 	uint64_t			 next_stats_ns;
+
+	/*
+	 * While a reload reads name lists, the loop's work goes on from
+	 * nfqd_names_set_yield()'s call (master.c, load_tick()): when it
+	 * looks next, and the SIGHUP and SIGUSR1 it leaves for after.
+	 */
+	uint64_t			 load_next_ns;
+	bool				 hup_later;
+	bool				 usr1_later;
 };
 
 /* master.c */

@@ -16,6 +16,7 @@
 
 #include "nfqd/l7/names.h"
 #include "nfqd/util.h"
+#include "namesint.h"
 
 /* The file reader's buffer: many lines per read(), and one whole line. */
 #define READ_CHUNK	(64 * 1024)
@@ -264,6 +265,11 @@ nfqd_names_add_file(struct nfqd_names_builder *b, const char *path,
 			break;
 		memmove(buf, buf + done, have - done);
 		have -= done;
+		if (nfqd_names_yield() == -1) {
+			nfqd_errf(err, errlen, ECANCELED, "%s: not read to "
+			    "its end: nfqd is stopping", path);
+			goto out;
+		}
 	}
 	rc = 0;
 out:

@@ -38,6 +38,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "nfqd/fault.h"
 #include "nfqd/l7/l7parse.h"
 #include "nfqd/l7/names.h"
 #include "nfqd/util.h"
@@ -45,6 +46,8 @@
 
 /* A block this big or bigger is mmap'd; smaller ones are malloc'd. */
 #define BIG_BLOCK	(128 * 1024)
+/* Names a build inserts between two calls of the yield (a power of 2). */
+#define BUILD_YIELD	65536
 /* A DNS label's limit (RFC 1035). */
 #define LABEL_MAX	63
 
@@ -70,6 +73,29 @@ static const uint8_t name_byte[256] = {
 	['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
 	['y'] = 1, ['z'] = 1,
 };
+
+/* nfqd_names_set_yield()'s call: the master's, in a reload. */
+static int	(*yield_fn)(void *);
+static void	*yield_arg;
+
+void
+nfqd_names_set_yield(int (*fn)(void *), void *arg)
+{
+	yield_fn = fn;
+	yield_arg = arg;
+}
+
+int
+nfqd_names_yield(void)
+{
+	if (yield_fn == NULL)
+		return 0;
+	/* Only where something waits on it: a start reads no differently. */
+	if (nfqd_fault_due(NFQD_FAULT_NAMES_READ, 1) &&
+	    nfqd_fault_hold(NFQD_FAULT_NAMES_READ, yield_fn, yield_arg) == -1)
+		return -1;
+	return yield_fn(yield_arg);
+}
 
 /* Blocks: zeroed; malloc'd below BIG_BLOCK, mmap'd from it. */
 static void *
@@ -366,7 +392,7 @@ struct nfqd_names *
 nfqd_names_build(struct nfqd_names_builder *b)
 {
 	struct nfqd_names	*s = NULL;
-	size_t			 slots = 8, r, w, len;
+	size_t			 slots = 8, r, w, len, n;
 	uint8_t			*names, *p;
 	unsigned		 obits;
 
@@ -391,9 +417,12 @@ nfqd_names_build(struct nfqd_names_builder *b)
 
 	/* Compacted in place: [len][sub][name] becomes [len][name]. */
 	names = b->buf;
-	for (r = w = 1; r < b->used; r += 2 + len) {
+	for (r = w = 1, n = 0; r < b->used; r += 2 + len) {
 		len = names[r];
 		insert(s, names, &w, names + r + 2, len, names[r + 1]);
+		/* The build goes on whatever the answer. */
+		if ((++n & (BUILD_YIELD - 1)) == 0)
+			(void)nfqd_names_yield();
 	}
 	if ((p = blk_resize(names, b->cap, w)) == NULL) {
 		/* Shrinking failed: keep the bigger block. */

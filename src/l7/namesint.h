@@ -27,6 +27,12 @@ struct nfqd_names {
 	unsigned	 refs;		/* name sets that hold it (master) */
 };
 
+/*
+ * nfqd_names_set_yield()'s call, if one is set (and names-read, the fault
+ * point): 0, or -1 to give up.
+ */
+int	nfqd_names_yield(void);
+
 /* Little-endian loads, so that bit i of dots8() is byte i. */
 static inline uint64_t
 le64(const uint8_t *p)

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "nfqd/fault.h"
 #include "nfqd/l7/l7parse.h"
 #include "nfqd/l7/names.h"
 #include "names_ref.h"
@@ -459,6 +460,88 @@ test_file_errors(void)
 		    "unreadable file: message");
 	}
 	nfqd_names_builder_free(b);
+}
+
+/* nfqd_names_set_yield()'s call: counts, gives up at give_up, opens the
+ * fault point's gate at gate_at. */
+static unsigned	yields, give_up, gate_at;
+
+static int
+yield(void *arg)
+{
+	yields++;
+	if (yields == gate_at)
+		unit_write_text(arg, "");
+	return yields == give_up ? -1 : 0;
+}
+
+/*
+ * The master reads lists in a reload between looks at its workers: the
+ * call comes after every 64 KiB read and every 65,536 names built,
+ * giving up stops the reading, and the fault point names-read holds it,
+ * the call still made, until its gate file exists.  Lines of 16 bytes,
+ * 4,096 a read: 200,000 of them are 49 reads and 3 parts of the build.
+ */
+static void
+test_yield(void)
+{
+	struct nfqd_names_builder	*b;
+	struct nfqd_names		*s;
+	char				*text, err[512], path[512], gate[512];
+	size_t				 n = 0, i;
+	int				 rc;
+
+	if ((text = malloc(200000 * 16 + 1)) == NULL)
+		return;
+	for (i = 0; i < 200000; i++)
+		n += (size_t)sprintf(text + n, "n%010zu.com\n", i);
+	snprintf(path, sizeof(path), "%s/yield", dir);
+	snprintf(gate, sizeof(gate), "%s/gate", dir);
+	unit_write_text(path, text);
+	free(text);
+
+	b = nfqd_names_builder_new();
+	rc = nfqd_names_add_file(b, path, NULL, err, sizeof(err));
+	CHECK(rc == 0 && yields == 0, "no call set: none made");
+	nfqd_names_builder_free(b);
+
+	nfqd_names_set_yield(yield, gate);
+	b = nfqd_names_builder_new();
+	rc = nfqd_names_add_file(b, path, NULL, err, sizeof(err));
+	CHECK_INT_EQ(rc, 0, "yield: the list read whole");
+	CHECK_INT_EQ(yields, 49, "yield: a call after each of 49 reads");
+	s = nfqd_names_build(b);
+	CHECK_INT_EQ(yields, 52, "yield: and after each 65,536 names built");
+	CHECK(s != NULL && nfqd_names_count(s) == 200000 &&
+	    match(s, "n0000199999.com"), "yield: the set is whole");
+	nfqd_names_free(s);
+
+	yields = 0;
+	give_up = 5;
+	b = nfqd_names_builder_new();
+	rc = nfqd_names_add_file(b, path, NULL, err, sizeof(err));
+	CHECK(rc == -1 && errno == ECANCELED && yields == 5,
+	    "yield: -1 stops the reading at once");
+	CHECK_STR_EQ(err, unit_fmt("%s: not read to its end: nfqd is "
+	    "stopping", path), "yield: the message");
+	nfqd_names_builder_free(b);
+
+	/* Held at the 3rd read: the 3rd to 6th calls wait, the 6th opens. */
+	yields = give_up = 0;
+	gate_at = 6;
+	setenv("NFQD_FAULT", "names-read:3=wait", 1);
+	setenv("NFQD_FAULT_GATE", gate, 1);
+	nfqd_fault_arm(-1);
+	b = nfqd_names_builder_new();
+	rc = nfqd_names_add_file(b, path, NULL, err, sizeof(err));
+	CHECK(rc == 0 && yields == 53 && access(gate, F_OK) == 0,
+	    "names-read=wait: held until the gate, calling meanwhile");
+	nfqd_names_builder_free(b);
+	unsetenv("NFQD_FAULT");
+	nfqd_fault_arm(-1);
+	nfqd_names_set_yield(NULL, NULL);
+	unlink(gate);
+	unlink(path);
 }
 
 /* nfqd_names_add: a rule's own elements, no FILE:LINE; a refused element
@@ -1160,6 +1243,7 @@ main(void)
 	test_errors();
 	test_long_file();
 	test_file_errors();
+	test_yield();
 	test_add_errors();
 	test_longest();
 	test_norm();

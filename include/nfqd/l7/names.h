@@ -33,6 +33,18 @@ struct nfqd_names_builder;	/* elements gathered for one set */
 /* All the names of one set together (about 40 million names). */
 #define NFQD_NAMES_TOTAL_MAX	(1ul << 30)
 
+/*
+ * A call made now and then while a list file is read (after every 64 KiB)
+ * and while a set of many names is built (after every 65,536 names), so
+ * that the process that loads lists of millions (the master, in a reload:
+ * a third of a second a million names) can see to its other work
+ * meanwhile.  fn returns 0 to go on, -1 to give up: a list file's reading
+ * then fails with ECANCELED (the build cannot be given up, and ignores
+ * it).  NULL fn: no calls (the default).  One per process; not for
+ * threads.
+ */
+void	nfqd_names_set_yield(int (*fn)(void *), void *arg);
+
 /* NULL when out of memory. */
 struct nfqd_names_builder *nfqd_names_builder_new(void);
 
