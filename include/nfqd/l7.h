@@ -188,8 +188,8 @@ struct nfqd_l7 {
 	uint64_t		 h2_upgrades;	/* connections that switched
 						   to HTTP/2 after a request
 						   (tests) */
-	/* What the last HTTP request head parse_stream() read said past
-	 * the fields (where it ends, its body, whether it closes). */
+	/* What the last HTTP request head l7_parse_stream() read said
+	 * past the fields (where it ends, its body, whether it closes). */
 	struct {
 		bool		 valid;		/* read in this packet */
 		bool		 close;		/* Connection: close */
@@ -211,7 +211,7 @@ struct nfqd_l7 {
 	struct nfqd_l7fields	 more[NFQD_L7_MORE_MAX];
 	uint64_t		 second_hellos;	/* second ClientHellos read
 						   (tests) */
-	/* What the last TLS hello parse_stream() read said past the
+	/* What the last TLS hello l7_parse_stream() read said past the
 	 * fields (for a second hello after a HelloRetryRequest). */
 	struct {
 		bool		 valid;		/* read in this packet */

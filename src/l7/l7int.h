@@ -30,8 +30,8 @@ _Static_assert(sizeof(struct nfqd_l7fields) <=
  * The fields a flow keeps (in its l7data).  A new flow's are not zero
  * past NFQD_FLOW_L7ZERO bytes: nothing reads them before a parse that
  * ends (DONE, NOT) has written them whole (l7_from_tls(), l7_from_http(),
- * l7_from_dns(), the memset of parse_stream() and alone()), and l7res says
- * when that is.
+ * l7_from_dns(), the memset of l7_parse_stream() and alone()), and l7res
+ * says when that is.
  */
 _Static_assert(offsetof(struct nfqd_l7fields, name) <= NFQD_FLOW_L7ZERO,
     "a new flow's fields start zero");
@@ -268,6 +268,10 @@ void	l7_tcp_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi,
 	    const uint8_t *data, uint32_t skbinfo, uint32_t indev, bool pending,
 	    uint64_t now, const struct nfqd_flow_hint *hint,
 	    struct nfqd_flow **fp);
+
+/* l7first.c: what a TCP stream's first bytes are (DNS, TLS, HTTP). */
+enum nfqd_l7_res l7_parse_stream(struct nfqd_l7 *l, const uint8_t *buf,
+	    size_t len, bool dns, struct nfqd_l7fields *f, uint32_t *need);
 
 /* tcpseg.c: what the server's TCP makes of a segment of flow f (its
  * options; a client SYN, first or again; a server segment; whether it
