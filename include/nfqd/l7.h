@@ -105,7 +105,7 @@ struct nfqd_l7 {
 						   read without its flow
 						   (l7udp.c quic_alone()) */
 	struct nfqd_h2tabs	*h2tabs;	/* HTTP/2 connections' header
-						   tables (l7later.c) */
+						   tables (h2tabs.c) */
 	struct nfqd_quic	*quic;		/* libcrypto contexts */
 	struct nfqd_qclaim_tab	*claims;	/* QUIC connection IDs claimed
 						   by flows, every worker's

@@ -16,6 +16,7 @@
 #include "nfqd/l7.h"
 #include "nfqd/l7/flow.h"
 #include "nfqd/l7/hbody.h"
+#include "nfqd/l7/hpack.h"
 #include "nfqd/l7/reasm.h"
 #include "nfqd/pkt.h"
 
@@ -306,9 +307,38 @@ void	l7_second_packet(struct nfqd_l7 *l, struct nfqd_flow *f,
 bool	l7_second_syn(struct nfqd_l7 *l, struct nfqd_flow *f,
 	    struct nfqd_pkt *pi, const uint8_t *b, uint32_t n);
 
-/* l7later.c: the messages after a TCP flow's first, HTTP/2's tables. */
+/*
+ * HTTP/2 connections' header tables: a flow that reads the later requests
+ * of an HTTP/2 connection keeps its client's HPACK table (about 5 KiB)
+ * for as long as it reads them, since every block after is compressed
+ * against it.  As many as flows.reasm_buffers, mapped once, pages used
+ * only as tables are; a table is handed out by its index + 1 (0: none),
+ * which the flow keeps in struct hnext.
+ */
+struct nfqd_h2tabs {
+	size_t			 size;		/* bytes mapped */
+	uint32_t		 n;		/* tables */
+	uint32_t		 fresh;		/* never handed out from here */
+	uint32_t		 nfree;		/* in free[] */
+	uint32_t		*free;		/* indexes + 1 put back */
+	uint8_t			*inuse;		/* per table */
+	struct nfqd_hpack	*t;
+};
+
+/* Table i (its index + 1), read for every HTTP/2 frame: inline. */
+static inline struct nfqd_hpack *
+h2tab(struct nfqd_h2tabs *p, uint32_t i)
+{
+	return &p->t[i - 1];
+}
+
+/* h2tabs.c: the pool of HTTP/2 connections' header tables. */
 struct nfqd_h2tabs *l7_h2tabs_new(uint32_t n);
 void	l7_h2tabs_free(struct nfqd_h2tabs *p);
+uint32_t l7_h2tab_get(struct nfqd_h2tabs *p);
+void	l7_h2tab_put(struct nfqd_h2tabs *p, uint32_t i);
+
+/* l7later.c: the messages after a TCP flow's first. */
 void	l7_h2_release(struct nfqd_l7 *l, struct nfqd_flow *f);
 bool	l7_hstart(struct nfqd_l7 *l, struct nfqd_flow *f,
 	    struct nfqd_pkt *pi, uint32_t seq, const uint8_t *pay, uint32_t len,

@@ -1,13 +1,10 @@
 /*
  * The messages after a TCP flow's first: HTTP/1.x requests on a
  * kept-alive connection, HTTP/2 frames read with the connection's header
- * table (from the pool below), DNS-over-TCP queries; read in the order
+ * table (from h2tabs.c's pool), DNS-over-TCP queries; read in the order
  * the server reads them.
  */
-#include <errno.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "nfqd/l7.h"
 #include "nfqd/l7/dns.h"
@@ -20,97 +17,6 @@
 #include "nfqd/pkt.h"
 
 #include "l7int.h"
-
-/*
- * HTTP/2 connections' header tables: a flow that reads the later requests
- * of an HTTP/2 connection keeps its client's HPACK table (about 5 KiB)
- * for as long as it reads them, since every block after is compressed
- * against it.  As many as flows.reasm_buffers, mapped once, pages used
- * only as tables are; a table is handed out by its index + 1 (0: none),
- * which the flow keeps in struct hnext.
- */
-struct nfqd_h2tabs {
-	size_t			 size;		/* bytes mapped */
-	uint32_t		 n;		/* tables */
-	uint32_t		 fresh;		/* never handed out from here */
-	uint32_t		 nfree;		/* in free[] */
-	uint32_t		*free;		/* indexes + 1 put back */
-	uint8_t			*inuse;		/* per table */
-	struct nfqd_hpack	*t;
-};
-
-struct nfqd_h2tabs *
-l7_h2tabs_new(uint32_t n)
-{
-	struct nfqd_h2tabs	*p;
-	size_t			 hdr, size;
-	void			*m;
-
-	hdr = (sizeof(*p) + (size_t)n * (sizeof(uint32_t) + 1) + 63) &
-	    ~(size_t)63;
-	if (n == 0 || __builtin_mul_overflow((size_t)n,
-	    sizeof(struct nfqd_hpack), &size) ||
-	    __builtin_add_overflow(size, hdr, &size)) {
-		errno = EINVAL;
-		return NULL;
-	}
-	m = mmap(NULL, size, PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (m == MAP_FAILED)
-		return NULL;
-	p = m;
-	p->size = size;
-	p->n = n;
-	p->free = (uint32_t *)(void *)(p + 1);
-	p->inuse = (uint8_t *)(p->free + n);
-	p->t = (struct nfqd_hpack *)(void *)((char *)m + hdr);
-	return p;
-}
-
-void
-l7_h2tabs_free(struct nfqd_h2tabs *p)
-{
-	if (p != NULL)
-		munmap(p, p->size);
-}
-
-/* A table's index + 1, 0 when none is free. */
-static uint32_t
-h2tab_get(struct nfqd_h2tabs *p)
-{
-	uint32_t	i;
-
-	if (p->nfree > 0)
-		i = p->free[--p->nfree];
-	else if (p->fresh < p->n)
-		i = ++p->fresh;
-	else
-		return 0;
-	p->inuse[i - 1] = 1;
-	return i;
-}
-
-static struct nfqd_hpack *
-h2tab(struct nfqd_h2tabs *p, uint32_t i)
-{
-	return &p->t[i - 1];
-}
-
-static void
-h2tab_put(struct nfqd_h2tabs *p, uint32_t i)
-{
-	/* A second put would hand one table to two flows: stop here. */
-	if (i == 0 || i > p->fresh || !p->inuse[i - 1])
-		abort();
-	p->inuse[i - 1] = 0;
-	p->free[p->nfree++] = i;
-}
-
-unsigned
-nfqd_l7_h2_tables(const struct nfqd_l7 *l)
-{
-	return l->h2tabs != NULL ? l->h2tabs->fresh - l->h2tabs->nfree : 0;
-}
 
 /*
  * HTTP's later requests (flows.http_requests = "all", while a rule reads
@@ -205,7 +111,7 @@ l7_h2_release(struct nfqd_l7 *l, struct nfqd_flow *f)
 	hget(f, &h);
 	if (h.mode != H_H2 || h.tab == 0)
 		return;
-	h2tab_put(l->h2tabs, h.tab);
+	l7_h2tab_put(l->h2tabs, h.tab);
 	h.tab = 0;
 	hput(f, &h);
 }
@@ -381,7 +287,7 @@ hwalk(struct nfqd_l7 *l, struct nfqd_flow *f, struct hnext *h,
 			h->mode = H_H2;
 			h->sid = 1;
 			h->left = 0;
-			if ((h->tab = h2tab_get(l->h2tabs)) == 0) {
+			if ((h->tab = l7_h2tab_get(l->h2tabs)) == 0) {
 				l->reasm_full++;
 				*pos = p;
 				return H_NOBUF;
@@ -617,12 +523,12 @@ h2start(struct nfqd_l7 *l, struct nfqd_flow *f, const uint8_t *pay,
 
 	h->mode = H_H2;
 	h->sid = l->req.sid;
-	if ((h->tab = h2tab_get(l->h2tabs)) == 0)
+	if ((h->tab = l7_h2tab_get(l->h2tabs)) == 0)
 		return true;
 	if (nfqd_http_first_parse_hp(b, l->req.used, &r,
 	    h2tab(l->h2tabs, h->tab)) != NFQD_L7_DONE || !r.h2 ||
 	    r.sid != h->sid) {
-		h2tab_put(l->h2tabs, h->tab);
+		l7_h2tab_put(l->h2tabs, h->tab);
 		return false;
 	}
 	return true;
@@ -793,7 +699,7 @@ l7_hsyn(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
 		}
 	}
 	if (h.mode == H_H2 && h.tab != 0)
-		h2tab_put(l->h2tabs, h.tab);
+		l7_h2tab_put(l->h2tabs, h.tab);
 	l->consumed = consumed;
 	if (r == H_BAD)
 		known_unread(l, pi, fields(f), NFQD_PKT_L7_ERROR);
