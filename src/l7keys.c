@@ -5,6 +5,7 @@
  * each file holds one job.  The name sets they name ("@set") are read in
  * namesets.c.
  */
+#include <errno.h>
 #include <stddef.h>
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -697,6 +698,61 @@ nfqd_l7_rule_end(struct nfqd_ruleload *l, bool ok)
 		l->rs->l7 = true;
 }
 
+/*
+ * nfqd_rules_dname() asks whether any rule's dst_name names a name, once
+ * per name of every DNS answer taken: one lookup in the union of the
+ * rules' own elements and one per distinct "@SET", instead of one per
+ * set of every rule.  An element written "x" in one rule and "=x" in
+ * another is "x" in the union, which matches what one of the two does.
+ * The "@SET"s are the rule set's name_sets (one_name() took them from
+ * rs->sets[]), freed with it after the union: referenced, never copied.
+ */
+int
+nfqd_l7_dname_union(struct nfqd_ruleset *rs)
+{
+	struct nfqd_names_builder	*b = NULL;
+	const struct nfqd_rule_l7	*x;
+	const struct nfqd_names		*s;
+	char				 err[256];
+	uint32_t			 i, j, k;
+
+	for (i = 0; i < rs->n; i++) {
+		if (!(rs->rules[i].matchers & NFQD_M_DNAME))
+			continue;
+		x = &rs->l7x[rs->rules[i].l7x];
+		for (j = 0; j < x->nsets[NFQD_NK_DNAME]; j++) {
+			s = x->sets[NFQD_NK_DNAME][j];
+			if (s == x->own[NFQD_NK_DNAME]) {
+				if (b == NULL &&
+				    (b = nfqd_names_builder_new()) == NULL)
+					return -1;
+				if (nfqd_names_add_set(b, s, err,
+				    sizeof(err)) == -1) {
+					nfqd_names_builder_free(b);
+					errno = ENOMEM;
+					return -1;
+				}
+				continue;
+			}
+			for (k = 0; k < rs->ndname_sets &&
+			    rs->dname_sets[k] != s; k++)
+				;
+			if (k < rs->ndname_sets)
+				continue;
+			if (rs->dname_sets == NULL && (rs->dname_sets =
+			    calloc(rs->nsets, sizeof(*rs->dname_sets))) ==
+			    NULL) {
+				nfqd_names_builder_free(b);
+				return -1;
+			}
+			rs->dname_sets[rs->ndname_sets++] = s;
+		}
+	}
+	if (b != NULL && (rs->dname_own = nfqd_names_build(b)) == NULL)
+		return -1;
+	return 0;
+}
+
 void
 nfqd_l7_rules_free(struct nfqd_ruleset *rs)
 {
@@ -711,6 +767,11 @@ nfqd_l7_rules_free(struct nfqd_ruleset *rs)
 		free(rs->sets[i].path);
 	}
 	free(rs->sets);
+	nfqd_names_free(rs->dname_own);
+	free(rs->dname_sets);
+	rs->dname_own = NULL;
+	rs->dname_sets = NULL;
+	rs->ndname_sets = 0;
 	rs->l7x = NULL;
 	rs->sets = NULL;
 	rs->nl7x = rs->nsets = 0;

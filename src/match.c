@@ -10,6 +10,7 @@
 #include "nfqd/iftab.h"
 #include "nfqd/l7.h"
 #include "nfqd/l7/dnslearn.h"
+#include "nfqd/l7/names.h"
 #include "nfqd/match.h"
 #include "nfqd/pkt.h"
 #include "nfqd/queue.h"
@@ -198,8 +199,25 @@ dname_in(const struct nfqd_rule_l7 *x, const struct nfqd_dnames *dn)
 	return false;
 }
 
+/* The union of every rule's sets (nfqd_l7_dname_union()): the same
+ * answer as asking each rule's, in one lookup per distinct set. */
 bool
 nfqd_rules_dname(const struct nfqd_ruleset *rs, const char *name,
+    size_t len)
+{
+	uint32_t	i;
+
+	if (rs->dname_own != NULL && nfqd_names_match(rs->dname_own, name,
+	    len))
+		return true;
+	for (i = 0; i < rs->ndname_sets; i++)
+		if (nfqd_names_match(rs->dname_sets[i], name, len))
+			return true;
+	return false;
+}
+
+bool
+nfqd_rules_dname_walk(const struct nfqd_ruleset *rs, const char *name,
     size_t len)
 {
 	uint32_t	i;

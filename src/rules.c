@@ -367,6 +367,12 @@ nfqd_rules_load(struct nfqd_cfgctx *c, config_setting_t *list,
 	}
 	if (c->errors != before)
 		goto fail;
+	/* And never without the union nfqd_rules_dname() asks. */
+	if (nfqd_l7_dname_union(l.rs) == -1) {
+		cfg_err(c, list, "out of memory gathering the dst_name names "
+		    "of %u rules", l.rs->n);
+		goto fail;
+	}
 	/* Compiled here: a rule set is never without its classifier. */
 	if (nfqd_classify_build(l.rs) == -1) {
 		cfg_err(c, list, "out of memory compiling %u rules", l.rs->n);

@@ -42,5 +42,8 @@ bool	nfqd_rule_maybe(const struct nfqd_ruleset *rs,
  */
 bool	nfqd_rules_dname(const struct nfqd_ruleset *rs, const char *name,
 	    size_t len);
+/* The same answer by asking each rule in turn (tests, benchmarks). */
+bool	nfqd_rules_dname_walk(const struct nfqd_ruleset *rs,
+	    const char *name, size_t len);
 
 #endif

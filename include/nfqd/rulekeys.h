@@ -63,7 +63,10 @@ void	nfqd_l7_rule_check(struct nfqd_ruleload *l);
 void	nfqd_l7_rule_end(struct nfqd_ruleload *l, bool ok);
 /* name_sets = ( ... ), before the rules that name them (namesets.c). */
 void	nfqd_l7_sets_load(struct nfqd_ruleload *l, config_setting_t *list);
-/* What the two above allocated in rs. */
+/* Once the rules are read: rs's dname_own and dname_sets, the union of
+ * every dst_name rule's sets.  0, or -1 with errno (out of memory). */
+int	nfqd_l7_dname_union(struct nfqd_ruleset *rs);
+/* What the three above allocated in rs. */
 void	nfqd_l7_rules_free(struct nfqd_ruleset *rs);
 
 #define rerr(l, s, ...)	cfg_err((l)->c, (s), __VA_ARGS__)

@@ -241,6 +241,12 @@ struct nfqd_ruleset {
 	struct nfqd_nameset	*sets;		/* name_sets, owned */
 	uint32_t		 nsets;
 	bool			 l7;		/* a rule reads layer 7 */
+	/* Every dst_name rule's names at once (nfqd_rules_dname()): the
+	   rules' own elements in one set, and the distinct "@SET"s they
+	   name (sets[]' own, held there: never copied). */
+	struct nfqd_names	*dname_own;	/* owned; NULL: no own names */
+	const struct nfqd_names	**dname_sets;
+	uint32_t		 ndname_sets;
 	struct nfqd_classifier	*cls;		/* compiled, for the workers */
 };
 

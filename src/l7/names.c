@@ -341,6 +341,33 @@ nfqd_names_add(struct nfqd_names_builder *b, const char *text, size_t len,
 	return 0;
 }
 
+int
+nfqd_names_add_set(struct nfqd_names_builder *b, const struct nfqd_names *s,
+    char *err, size_t errlen)
+{
+	const uint8_t	*e;
+	uint8_t		*dst;
+	uint32_t	 i, slot;
+
+	/* Each distinct name has one slot among the first mask + 1 (the
+	   3 after them repeat the first 3); its "subdomains too" bit is
+	   the slot's.  The names are normalized already. */
+	for (i = 0; s->table != NULL && i <= s->mask; i++) {
+		if ((slot = s->table[i]) == 0)
+			continue;
+		e = s->names + (slot & s->omask);
+		if (reserve(b, 2 + (size_t)e[0], err, errlen) == -1)
+			return -1;
+		dst = b->buf + b->used;
+		dst[0] = e[0];
+		dst[1] = (slot & s->sub) != 0;
+		memcpy(dst + 2, e + 1, e[0]);
+		b->used += 2 + (size_t)e[0];
+		b->n++;
+	}
+	return 0;
+}
+
 /* Bits to hold every offset below size. */
 static unsigned
 bits_for(size_t size)

@@ -2566,6 +2566,179 @@ test_sets_reuse(void)
 	nfqd_config_free(&cf3);
 }
 
+/*
+ * nfqd_rules_dname() asks one set, the union of every dst_name rule's own
+ * elements, and each distinct "@SET" once: its answer must be the walk's
+ * over every rule's sets, for "=" and plain elements, the same name both
+ * ways in one rule or in two, "@SET"s named by several rules, empty sets,
+ * and rules without dst_name (whose names must not count).
+ */
+static void
+test_dname_union(void)
+{
+	static const struct {
+		const char	*name;
+		bool		 want;
+	} rows[] = {
+		{ "a.example", true },		/* "=a" in r1, "a" in r2 */
+		{ "x.a.example", true },	/* r2's plain "a" wins */
+		{ "b.example", true },
+		{ "y.b.example", true },
+		{ "c.example", true },		/* "=c" alone */
+		{ "x.c.example", false },
+		{ "exact.set.test", true },	/* @s1, named by two rules */
+		{ "x.exact.set.test", false },
+		{ "sub.set.test", true },
+		{ "z.sub.set.test", true },
+		{ "other.test", true },		/* @s2 */
+		{ "w.other.test", true },
+		{ "d.example", false },		/* tls_sni only */
+		{ "e.example", true },		/* "=e" and "e" in one rule */
+		{ "q.e.example", true },
+		{ "f.example", true },		/* "=f" in two rules */
+		{ "g.f.example", false },
+		{ "example", false },
+		{ "unrelated.test", false },
+	};
+	static const char *const pool[] = {
+		"a.test", "b.a.test", "c.b.a.test", "d.test", "x.d.test",
+		"e.x.d.test", "f.test", "g.f.test",
+	};
+	static const char *const queries[] = {
+		"a.test", "b.a.test", "c.b.a.test", "d.test", "x.d.test",
+		"e.x.d.test", "f.test", "g.f.test", "z.a.test",
+		"z.c.b.a.test", "test", "h.test", "z.e.x.d.test", "z.g.f.test",
+		"z.b.a.test", "z.x.d.test",
+	};
+	struct nfqd_config	 cf;
+	const struct nfqd_ruleset *rs;
+	char			 f[4][1100], *text, el[64];
+	size_t			 i, n, cap = 64 * 1024;
+	unsigned		 set, r, nr, k, ne, bad = 0, yes = 0, cmp = 0;
+	uint64_t		 x = 0x9e3779b97f4a7c15ull;
+	bool			 a, b;
+
+	for (k = 0; k < 4; k++)
+		snprintf(f[k], sizeof(f[k]), "%s/dn%u.txt", dir, k);
+	unit_write_text(f[0], "=exact.set.test\nsub.set.test\n");
+	unit_write_text(f[1], "other.test\n");
+	unit_write_text(f[2], "# nothing\n");
+	if ((text = malloc(cap)) == NULL) {
+		CHECK(0, "dname union: memory");
+		return;
+	}
+	snprintf(text, cap,
+	    "queue = { balance = \"0:0\"; };\n"
+	    "dns_learn = { enabled = true; };\n"
+	    "name_sets = ( { name = \"s1\"; file = \"%s\"; },\n"
+	    "  { name = \"s2\"; file = \"%s\"; },\n"
+	    "  { name = \"s3\"; file = \"%s\"; } );\n"
+	    "rules = (\n"
+	    "  { name = \"r1\"; dst_name = (\"=a.example\", \"b.example\","
+	    " \"@s1\"); verdict = \"drop\"; },\n"
+	    "  { name = \"r2\"; dst_name = (\"a.example\", \"@s1\", \"@s2\");"
+	    " verdict = \"accept\"; },\n"
+	    "  { name = \"r3\"; dst_name = \"=c.example\"; verdict = \"drop\"; },\n"
+	    "  { name = \"r4\"; proto = \"tcp\"; verdict = \"accept\"; },\n"
+	    "  { name = \"r5\"; tls_sni = \"d.example\"; verdict = \"drop\"; },\n"
+	    "  { name = \"r6\"; dst_name = \"@s3\"; verdict = \"drop\"; },\n"
+	    "  { name = \"r7\"; dst_name = (\"=e.example\", \"e.example\");"
+	    " verdict = \"drop\"; },\n"
+	    "  { name = \"r8\"; dst_name = \"=f.example\"; verdict = \"drop\"; },\n"
+	    "  { name = \"r9\"; dst_name = \"=f.example\"; verdict = \"drop\"; }\n"
+	    ");\n", f[0], f[1], f[2]);
+	if (!expect_ok("dname union", &cf, text)) {
+		free(text);
+		return;
+	}
+	rs = cf.rules;
+	CHECK_UINT_EQ(rs->ndname_sets, 3, "dname union: @s1, @s2, @s3 once each");
+	CHECK(rs->dname_own != NULL &&
+	    nfqd_names_count(rs->dname_own) == 5,
+	    "dname union: a, b, c, e, f in one set");
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		n = strlen(rows[i].name);
+		CHECK_INT_EQ(nfqd_rules_dname(rs, rows[i].name, n),
+		    rows[i].want, unit_fmt("dname union: %s", rows[i].name));
+		CHECK_INT_EQ(nfqd_rules_dname_walk(rs, rows[i].name, n),
+		    rows[i].want, unit_fmt("dname walk: %s", rows[i].name));
+	}
+	nfqd_config_free(&cf);
+
+	/* Random rule sets (a fixed seed) over a few related names. */
+	unit_write_text(f[0], "=a.test\nb.a.test\n");
+	unit_write_text(f[1], "d.test\n=x.d.test\n");
+	unit_write_text(f[2], "c.b.a.test\n");
+	unit_write_text(f[3], "\n");
+#define NEXT()	(x ^= x << 13, x ^= x >> 7, x ^= x << 17, x)
+	for (set = 0; set < 300; set++) {
+		n = (size_t)snprintf(text, cap, "queue = { balance = \"0:0\"; };\n"
+		    "dns_learn = { enabled = true; };\n"
+		    "name_sets = ( { name = \"s0\"; file = \"%s\"; },\n"
+		    "  { name = \"s1\"; file = \"%s\"; },\n"
+		    "  { name = \"s2\"; file = \"%s\"; },\n"
+		    "  { name = \"s3\"; file = \"%s\"; } );\nrules = (\n",
+		    f[0], f[1], f[2], f[3]);
+		nr = 1 + (unsigned)(NEXT() % 12);
+		for (r = 0; r < nr; r++) {
+			n += (size_t)snprintf(text + n, cap - n,
+			    "%s{ name = \"r%u\"; ", r ? ",\n" : "", r);
+			if (NEXT() % 5 == 0) {
+				n += (size_t)snprintf(text + n, cap - n,
+				    "proto = \"udp\"; tls_sni = \"%s\"; "
+				    "verdict = \"drop\"; }",
+				    pool[NEXT() % 8]);
+				continue;
+			}
+			n += (size_t)snprintf(text + n, cap - n,
+			    "dst_name = (");
+			ne = 1 + (unsigned)(NEXT() % 4);
+			for (k = 0; k < ne; k++) {
+				switch (NEXT() % 3) {
+				case 0:
+					snprintf(el, sizeof(el), "@s%u",
+					    (unsigned)(NEXT() % 4));
+					break;
+				case 1:
+					snprintf(el, sizeof(el), "=%s",
+					    pool[NEXT() % 8]);
+					break;
+				default:
+					snprintf(el, sizeof(el), "%s",
+					    pool[NEXT() % 8]);
+				}
+				n += (size_t)snprintf(text + n, cap - n,
+				    "%s\"%s\"", k ? ", " : "", el);
+			}
+			n += (size_t)snprintf(text + n, cap - n,
+			    "); verdict = \"%s\"; }",
+			    NEXT() % 2 ? "drop" : "accept");
+		}
+		snprintf(text + n, cap - n, "\n);\n");
+		if (!expect_ok(unit_fmt("dname random %u", set), &cf, text))
+			break;
+		for (i = 0; i < sizeof(queries) / sizeof(queries[0]); i++) {
+			n = strlen(queries[i]);
+			a = nfqd_rules_dname(cf.rules, queries[i], n);
+			b = nfqd_rules_dname_walk(cf.rules, queries[i], n);
+			if (a != b && bad++ < 5)
+				CHECKF(0, "dname random: union == walk",
+				    "set %u, %s: union %d, walk %d", set,
+				    queries[i], a, b);
+			yes += b;
+			cmp++;
+		}
+		nfqd_config_free(&cf);
+	}
+#undef NEXT
+	free(text);
+	CHECK_UINT_EQ(bad, 0, unit_fmt("dname random: %u answers, union == "
+	    "walk", cmp));
+	CHECK(yes > cmp / 4 && yes < cmp * 3 / 4,
+	    unit_fmt("dname random: both answers asked (%u of %u yes)", yes,
+	    cmp));
+}
+
 int
 main(void)
 {
@@ -2609,6 +2782,7 @@ main(void)
 	test_empty_rules();
 	test_classify_vs_linear();
 	test_sets_reuse();
+	test_dname_union();
 	rc = unit_done();
 	if (unit_rmtree(dir) == -1) {
 		perror(dir);

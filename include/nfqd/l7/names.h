@@ -91,6 +91,15 @@ int	nfqd_names_add_text(struct nfqd_names_builder *, const char *label,
 	    const char *text, size_t len, char *err, size_t errlen);
 
 /*
+ * Add every element of the built set s, each with its meaning ("x" or
+ * "=x"): a set built from the union of sets matches a name exactly when
+ * one of them does (a name added both ways means "x", as in one set).
+ * Returns 0, or -1 with a message in err (out of memory, too many bytes).
+ */
+int	nfqd_names_add_set(struct nfqd_names_builder *,
+	    const struct nfqd_names *s, char *err, size_t errlen);
+
+/*
  * The set of the elements added.  Consumes the builder, also on failure;
  * NULL when out of memory.  An empty builder gives an empty set.
  */
