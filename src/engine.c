@@ -99,12 +99,14 @@ dname_kept(const void *rs, const char *name, size_t len)
 
 void
 nfqd_engine_dnsl(struct nfqd_engine *e, struct nfqd_dnsl_tab *t,
-    const struct nfqd_config *cf, uint32_t self)
+    const struct nfqd_config *cf, uint32_t self, uint32_t rules_gen)
 {
 	nfqd_dnsl_init(&e->dnsl, t, cf->dnsl_min_ttl, cf->dnsl_max_ttl, self);
 	nfqd_dnsl_servers(&e->dnsl, cf->dnsl_servers, cf->dnsl_nservers);
-	if (e->rs->all_matchers & NFQD_M_DNAME)
-		nfqd_dnsl_keep(&e->dnsl, dname_kept, e->rs);
+	/* Rules without dst_name keep nothing: what older ones marked is
+	   unmarked by the sweep all the same. */
+	nfqd_dnsl_keep(&e->dnsl, (e->rs->all_matchers & NFQD_M_DNAME) ?
+	    dname_kept : NULL, e->rs, rules_gen);
 	if (nfqd_dnsl_tcp_init(&e->dnsl) == -1)
 		log_warn("dns_learn: no table for DNS over TCP; answers "
 		    "over several segments will not be learned");

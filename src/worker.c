@@ -301,7 +301,8 @@ setup_engine(struct nfqd_worker *w, const struct nfqd_worker_args *a)
 		fatal("allocating the rule engine");
 	w->eng.connmark = a->connmark;
 	if (a->dnsl != NULL)
-		nfqd_engine_dnsl(&w->eng, a->dnsl, w->cf, (uint32_t)getpid());
+		nfqd_engine_dnsl(&w->eng, a->dnsl, w->cf, (uint32_t)getpid(),
+		    a->rules_gen);
 	nfqd_engine_qclaim(&w->eng, a->qclaim);
 }
 

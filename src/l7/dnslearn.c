@@ -44,6 +44,9 @@ struct bucket {
 	uint16_t	tag[NFQD_DNSL_WAYS];	/* of the address's hash */
 	uint8_t		keep;		/* bit i: way i's name is one a rule's
 					   dst_name names (gives way last) */
+	uint32_t	gen;		/* the oldest rules generation a
+					   live way's bit was computed under
+					   (nfqd_dnsl_sweep()); 0: unknown */
 } __attribute__((aligned(NFQD_CACHELINE)));
 
 struct ent {
@@ -192,10 +195,12 @@ nfqd_dnsl_init(struct nfqd_dnsl *d, struct nfqd_dnsl_tab *t, uint32_t min_ttl,
 
 void
 nfqd_dnsl_keep(struct nfqd_dnsl *d,
-    bool (*keeps)(const void *, const char *, size_t), const void *arg)
+    bool (*keeps)(const void *, const char *, size_t), const void *arg,
+    uint32_t gen)
 {
 	d->keeps = keeps;
 	d->keeps_arg = arg;
+	d->gen = gen;
 }
 
 bool
@@ -388,7 +393,7 @@ nfqd_dnsl_learn(struct nfqd_dnsl *d, uint8_t family, const uint8_t *addr,
 	uint32_t		 least_loose = UINT32_MAX;
 	uint16_t		 tag;
 	unsigned		 i, way = NFQD_DNSL_WAYS, freeway = NFQD_DNSL_WAYS;
-	unsigned		 oldest = 0, loose = NFQD_DNSL_WAYS;
+	unsigned		 oldest = 0, loose = NFQD_DNSL_WAYS, live;
 
 	if (len == 0 || len > NFQD_L7_NAME_MAX)
 		return 0;
@@ -443,6 +448,12 @@ nfqd_dnsl_learn(struct nfqd_dnsl *d, uint8_t family, const uint8_t *addr,
 		b->keep |= (uint8_t)(1u << way);
 	else
 		b->keep &= (uint8_t)~(1u << way);
+	/* The bucket's generation is its oldest mark's (refresh()): this
+	   one's alone, or an older one's than the bucket had. */
+	for (i = 0, live = 0; i < NFQD_DNSL_WAYS; i++)
+		live += i != way && b->exp[i] != 0;
+	if (live == 0 || d->gen < b->gen)
+		b->gen = d->gen;
 	write_end(&b->seq, &b->lock);
 	return 0;
 }
@@ -501,15 +512,49 @@ nfqd_dnsl_lookup(struct nfqd_dnsl *d, uint8_t family, const uint8_t *addr,
 	return 0;	/* torn every time: as if empty */
 }
 
+/*
+ * The keep bits of a bucket the caller holds, computed again with this
+ * process's rules, whose generation the bucket takes.
+ *
+ * Generations (the master's count of rule sets, nfqd_dnsl_keep()) only
+ * grow, and during a reload workers of two of them run side by side.
+ * A bucket's generation is the oldest its live marks were computed
+ * under: nfqd_dnsl_learn() lowers it to its own when that is older (or
+ * sets it, when its entry is the bucket's only one); a refresh raises it
+ * to the refresher's after computing every live mark again.  A worker
+ * refreshes only buckets older than its own rules, under the bucket's
+ * lock, so the comparison and the writes are one step: an older worker
+ * never overwrites what newer rules said, a newer one always wins, and
+ * a mark an older worker learns after a refresh makes the bucket old
+ * again, for the newer workers' next pass.  Once the old workers are
+ * gone, each bucket with live entries is refreshed once and the sweep
+ * writes nothing more for marks.
+ */
+static void
+refresh(struct nfqd_dnsl *d, struct bucket *b, const struct ent *e)
+{
+	unsigned	i;
+	uint8_t		keep = 0;
+
+	for (i = 0; i < NFQD_DNSL_WAYS; i++)
+		if (b->exp[i] != 0 && e[i].len > 0 &&
+		    e[i].len <= NFQD_L7_NAME_MAX &&
+		    nfqd_dnsl_kept(d, e[i].name, e[i].len))
+			keep |= (uint8_t)(1u << i);
+	b->keep = keep;
+	b->gen = d->gen;
+	d->c.refreshed++;
+}
+
 void
 nfqd_dnsl_sweep(struct nfqd_dnsl *d, uint32_t now, uint32_t count)
 {
 	struct nfqd_dnsl_tab	*t = d->t;
 	struct bucket		*b;
 	uint64_t		 start, bi;
-	uint32_t		 k, x;
+	uint32_t		 k, x, refreshes = 0;
 	unsigned		 i;
-	bool			 old;
+	bool			 old, live, stale;
 
 	if (count > t->nb)
 		count = (uint32_t)t->nb;
@@ -517,11 +562,16 @@ nfqd_dnsl_sweep(struct nfqd_dnsl *d, uint32_t now, uint32_t count)
 	for (k = 0; k < count; k++) {
 		bi = (start + k) % t->nb;
 		b = &buckets(t)[bi];
-		for (i = 0, old = false; i < NFQD_DNSL_WAYS && !old; i++) {
+		for (i = 0, old = live = false; i < NFQD_DNSL_WAYS; i++) {
 			x = __atomic_load_n(&b->exp[i], __ATOMIC_RELAXED);
-			old = x != 0 && x <= now;
+			old = old || (x != 0 && x <= now);
+			live = live || x > now;
 		}
-		if (!old)
+		/* Marks from older rules, and room to compute them again
+		   (a bucket of 8 names costs 8 questions). */
+		stale = live && refreshes < NFQD_DNSL_REFRESH_MAX &&
+		    __atomic_load_n(&b->gen, __ATOMIC_RELAXED) < d->gen;
+		if (!old && !stale)
 			continue;
 		if (!lock_take(&b->lock, d->self)) {
 			d->c.busy++;
@@ -530,6 +580,10 @@ nfqd_dnsl_sweep(struct nfqd_dnsl *d, uint32_t now, uint32_t count)
 		write_begin(&b->seq);
 		for (i = 0; i < NFQD_DNSL_WAYS; i++)
 			expire(d, b, i, now);
+		if (stale && b->gen < d->gen) {
+			refresh(d, b, ents(t, bi));
+			refreshes++;
+		}
 		write_end(&b->seq, &b->lock);
 	}
 }
@@ -589,6 +643,30 @@ nfqd_dnsl_test_mapping(struct nfqd_dnsl_tab *t)
 	return t->base;
 }
 
+unsigned
+nfqd_dnsl_test_kept(struct nfqd_dnsl_tab *t, uint8_t family,
+    const uint8_t *addr, struct nfqd_dnames *kept, uint32_t *gen,
+    uint32_t *seq)
+{
+	uint8_t		 a[16];
+	struct bucket	*b;
+	struct ent	*e;
+	unsigned	 i;
+
+	locate(t, family, addr, a, &b, &e);
+	kept->n = 0;
+	for (i = 0; i < NFQD_DNSL_WAYS; i++) {
+		if (b->exp[i] == 0 || !(b->keep & (1u << i)))
+			continue;
+		memcpy(kept->name[kept->n], e[i].name, e[i].len);
+		kept->name[kept->n][e[i].len] = '\0';
+		kept->len[kept->n++] = e[i].len;
+	}
+	*gen = b->gen;
+	*seq = b->seq;
+	return kept->n;
+}
+
 bool
 nfqd_dnsl_test_lock(struct nfqd_dnsl_tab *t, uint8_t family,
     const uint8_t *addr, uint32_t pid)
@@ -602,6 +680,18 @@ nfqd_dnsl_test_lock(struct nfqd_dnsl_tab *t, uint8_t family,
 		return false;
 	write_begin(&b->seq);	/* and die here */
 	return true;
+}
+
+void
+nfqd_dnsl_test_unlock(struct nfqd_dnsl_tab *t, uint8_t family,
+    const uint8_t *addr)
+{
+	uint8_t		 a[16];
+	struct bucket	*b;
+	struct ent	*e;
+
+	locate(t, family, addr, a, &b, &e);
+	write_end(&b->seq, &b->lock);
 }
 
 /* The pending queries. */

@@ -4,7 +4,9 @@
  *
  * Input: a script of DNS messages, each
  *   1 byte	ctl: low 4 bits, seconds the clock moves on before it; 0x10
- *		set: its query is not sent; 0x20 set: nor its answer
+ *		set: its query is not sent; 0x20 set: nor its answer; 0x40
+ *		set: after it, new rules (a reload) and a sweep of the
+ *		whole table
  *   2 bytes	length L, big-endian
  *   L bytes	a DNS response (the input's tail when fewer are left),
  *		copied to a buffer of exactly its length, so that a read
@@ -32,7 +34,10 @@
  *     refused per message it can hold and one for a cut end, the table
  *     within its capacity.
  * Names of an even length count as names a rule looks for
- * (nfqd_dnsl_keep()), so that full buckets mix kept entries and others.
+ * (nfqd_dnsl_keep()), so that full buckets mix kept entries and others;
+ * new rules (0x40) look for those of the other parity, and once the
+ * table is swept no entry of the answer's addresses' buckets is kept
+ * but by them (the sweep computes the marks again).
  *
  *   make fuzz; d=$(mktemp -d); cp -r tests/fuzz/corpus/dnslearn/. $d
  *   build/fuzz/fuzz_dnslearn -max_total_time=60 -rss_limit_mb=2048 $d
@@ -56,11 +61,13 @@ int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 #define SCRIPT_MAX	16
 #define CTL_NOQUERY	0x10
 #define CTL_NOANSWER	0x20
+#define CTL_RELOAD	0x40
 
 static struct nfqd_dnsl_tab	*tab;
 static struct nfqd_dnst		*tcp;
 static struct nfqd_dnsl		 d;
 static uint64_t			 ns;
+static uint32_t			 gen;	/* rules: parity gen % 2 kept */
 
 static void
 check(const struct nfqd_dnsl_answer *a, int r)
@@ -192,6 +199,8 @@ model_query(uint8_t family, const uint8_t *q, size_t len,
 	return true;
 }
 
+static void	reload(const struct nfqd_dnsl_answer *);
+
 /* One message of the script. */
 static void
 step(unsigned ctl, const uint8_t *data, size_t size)
@@ -220,8 +229,11 @@ step(unsigned ctl, const uint8_t *data, size_t size)
 	/* Each message takes 2 bytes at least, the cut end 1. */
 	ASSERT(d.c.refused - refused <= size / 2 + 1);
 	ASSERT(nfqd_dnsl_entries(tab) <= nfqd_dnsl_capacity(tab));
-	if (r != 0 || size < 3)
+	if (r != 0 || size < 3) {
+		if (ctl & CTL_RELOAD)
+			reload(&a);
 		return;
+	}
 	fam = a.qtype == 28 ? AF_INET6 : AF_INET;
 	/* Its own query (the same bytes with QR clear), then it, then again. */
 	if (!(ctl & CTL_NOQUERY)) {
@@ -266,6 +278,8 @@ step(unsigned ctl, const uint8_t *data, size_t size)
 			named |= strlen(dn.name[k]) == dn.len[k];
 		ASSERT(named);
 	}
+	if (ctl & CTL_RELOAD)
+		reload(&a);
 }
 
 /* The rules' names, as far as eviction is concerned: half of them. */
@@ -274,7 +288,26 @@ keeps(const void *arg, const char *name, size_t len)
 {
 	(void)arg;
 	(void)name;
-	return len % 2 == 0;
+	return len % 2 == gen % 2;
+}
+
+/* New rules, the table swept: the answer's buckets keep their names. */
+static void
+reload(const struct nfqd_dnsl_answer *a)
+{
+	struct nfqd_dnames	 kept;
+	uint32_t		 g, seq;
+	unsigned		 i, k;
+
+	nfqd_dnsl_keep(&d, keeps, NULL, ++gen);
+	nfqd_dnsl_sweep(&d, (uint32_t)(ns / 1000000000ull),
+	    (uint32_t)(nfqd_dnsl_capacity(tab) / NFQD_DNSL_WAYS));
+	for (i = 0; i < a->naddrs; i++) {
+		nfqd_dnsl_test_kept(tab, a->addrs[i].family, a->addrs[i].addr,
+		    &kept, &g, &seq);
+		for (k = 0; k < kept.n; k++)
+			ASSERT(keeps(NULL, kept.name[k], kept.len[k]));
+	}
 }
 
 int
@@ -293,7 +326,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if ((tab = nfqd_dnsl_create(64, 1)) == NULL)
 		abort();
 	nfqd_dnsl_init(&d, tab, 1, 3600, 1);
-	nfqd_dnsl_keep(&d, keeps, NULL);
+	gen = 2;
+	nfqd_dnsl_keep(&d, keeps, NULL, gen);
 	if (tcp == NULL && (tcp = nfqd_dnst_new(1)) == NULL)
 		abort();
 	d.tcp = tcp;

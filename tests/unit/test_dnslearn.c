@@ -1188,7 +1188,7 @@ engine_up(struct nfqd_engine *e, struct nfqd_config *cf,
 		nfqd_config_free(cf);
 		return false;
 	}
-	nfqd_engine_dnsl(e, t, cf, 1);
+	nfqd_engine_dnsl(e, t, cf, 1, 1);
 	return true;
 }
 
@@ -1586,6 +1586,198 @@ test_keep(void)
 #undef A2TO8
 }
 
+/* The kept names of addr's bucket, sorted, joined by ","; its generation
+ * and seqcount. */
+static const char *
+kept_names(struct nfqd_dnsl_tab *t, const uint8_t *a, uint32_t *gen,
+    uint32_t *seq)
+{
+	static char		out[2048];
+	struct nfqd_dnames	dn;
+	const char		*tmp[NFQD_DNSL_WAYS], *x;
+	unsigned		i, j, k;
+
+	nfqd_dnsl_test_kept(t, AF_INET, a, &dn, gen, seq);
+	for (i = 0; i < dn.n; i++)
+		tmp[i] = dn.name[i];
+	for (i = 0; i < dn.n; i++)
+		for (j = i + 1; j < dn.n; j++)
+			if (strcmp(tmp[j], tmp[i]) < 0) {
+				x = tmp[i];
+				tmp[i] = tmp[j];
+				tmp[j] = x;
+			}
+	out[0] = '\0';
+	for (i = 0, k = 0; i < dn.n; i++)
+		k += (unsigned)snprintf(out + k, sizeof(out) - k, "%s%s",
+		    i ? "," : "", tmp[i]);
+	return out;
+}
+
+/* Learn name for a under d's rules, marked as they say. */
+static void
+learn_kept(struct nfqd_dnsl *d, const uint8_t *a, const char *name)
+{
+	nfqd_dnsl_learn(d, AF_INET, a, name, strlen(name), 300, NOW,
+	    nfqd_dnsl_kept(d, name, strlen(name)));
+}
+
+/*
+ * After a reload the sweep computes the marks again with the newest
+ * rules: before, an entry kept the mark the old rules gave it until an
+ * answer taught it again.  A and B are two workers' rules (generations 1
+ * and 2) on one table, C rules without dst_name (3).  Each row: a sweep
+ * or a learning, then the address's kept names, the bucket's generation
+ * and how many times it was written (seqcount steps of 2).
+ */
+static void
+test_refresh(void)
+{
+	static const char *const learned[] = {
+		"a.example", "www.a.example", "b.example", "c.example",
+		"x.c.example", "d.example",
+	};
+	enum { SWEEP_A, SWEEP_B, SWEEP_C, LEARN_A, LEARN_B, LOCKED_B };
+	static const struct {
+		const char	*what;
+		int		 op;
+		const char	*name;		/* LEARN_*: learned */
+		const char	*kept;
+		uint32_t	 gen;
+		uint32_t	 writes;
+	} rows[] = {
+		{ "refresh: A's marks", -1, NULL,
+		  "a.example,c.example,www.a.example", 1, 6 },
+		{ "refresh: B's sweep computes B's", SWEEP_B, NULL,
+		  "b.example,c.example,x.c.example", 2, 1 },
+		{ "refresh: B's again writes nothing", SWEEP_B, NULL,
+		  "b.example,c.example,x.c.example", 2, 0 },
+		{ "refresh: A's (older) writes nothing", SWEEP_A, NULL,
+		  "b.example,c.example,x.c.example", 2, 0 },
+		{ "refresh: A learns: its mark makes the bucket A's",
+		  LEARN_A, "y.a.example",
+		  "b.example,c.example,x.c.example,y.a.example", 1, 1 },
+		{ "refresh: ... and B's sweep takes it back", SWEEP_B, NULL,
+		  "b.example,c.example,x.c.example", 2, 1 },
+		{ "refresh: B learns in its own bucket: still B's", LEARN_B,
+		  "z.b.example", "b.example,c.example,x.c.example,z.b.example",
+		  2, 1 },
+		{ "refresh: ... and its sweep writes nothing", SWEEP_B, NULL,
+		  "b.example,c.example,x.c.example,z.b.example", 2, 0 },
+		{ "refresh: A learns, the bucket locked: B's sweep leaves it",
+		  LOCKED_B, "y.a.example",
+		  "b.example,c.example,x.c.example,y.a.example,z.b.example",
+		  1, 1 },
+		{ "refresh: ... to its next pass", SWEEP_B, NULL,
+		  "b.example,c.example,x.c.example,z.b.example", 2, 1 },
+		{ "refresh: rules without dst_name unmark all", SWEEP_C, NULL,
+		  "", 3, 1 },
+	};
+	static const char *const texts[3] = {
+	    "queue = { balance = \"0:0\"; };\n"
+	    "dns_learn = { enabled = true; max_entries = 16384; };\n"
+	    "rules = ( { name = \"a\"; dst_name = [\"a.example\","
+	    " \"=c.example\"]; verdict = \"drop\"; } );\n",
+	    "queue = { balance = \"0:0\"; };\n"
+	    "dns_learn = { enabled = true; max_entries = 16384; };\n"
+	    "rules = ( { name = \"b\"; dst_name = [\"b.example\","
+	    " \"c.example\"]; verdict = \"drop\"; } );\n",
+	    "queue = { balance = \"0:0\"; };\n"
+	    "dns_learn = { enabled = true; max_entries = 16384; };\n"
+	    "rules = ( { name = \"c\"; proto = \"tcp\"; verdict = \"drop\"; }"
+	    " );\n",
+	};
+	struct nfqd_config	 cf[3];
+	struct nfqd_engine	 e[3];
+	struct nfqd_dnsl_tab	*t;
+	const uint8_t		*a;
+	uint64_t		 nb, busy, refreshed;
+	uint32_t		 gen, seq, seq0;
+	size_t			 i, k, up;
+	unsigned		 stale;
+	const char		*kn;
+
+	if (!CHECK((t = nfqd_dnsl_create(16384, 5)) != NULL,
+	    "refresh: table"))
+		return;
+	nb = nfqd_dnsl_capacity(t) / NFQD_DNSL_WAYS;
+	for (up = 0; up < 3; up++) {
+		if (!engine_up(&e[up], &cf[up], t, "refresh.conf", texts[up],
+		    unit_fmt("refresh: rules %zu: loads", up),
+		    unit_fmt("refresh: rules %zu: engine", up)))
+			break;
+		/* Generations 1, 2, 3, as the master counts rule sets. */
+		nfqd_dnsl_keep(&e[up].dnsl, e[up].dnsl.keeps,
+		    e[up].dnsl.keeps_arg, (uint32_t)up + 1);
+	}
+	if (up < 3)
+		goto out;
+	a = v4("192.0.2.90");
+	kept_names(t, a, &gen, &seq0);
+	for (k = 0; k < sizeof(learned) / sizeof(learned[0]); k++)
+		learn_kept(&e[0].dnsl, a, learned[k]);
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		busy = e[1].dnsl.c.busy;
+		switch (rows[i].op) {
+		case SWEEP_A:
+		case SWEEP_B:
+		case SWEEP_C:
+			nfqd_dnsl_sweep(&e[rows[i].op - SWEEP_A].dnsl, NOW,
+			    (uint32_t)nb);
+			break;
+		case LEARN_A:
+		case LEARN_B:
+			learn_kept(&e[rows[i].op - LEARN_A].dnsl, a,
+			    rows[i].name);
+			break;
+		case LOCKED_B:
+			learn_kept(&e[0].dnsl, a, rows[i].name);
+			kept_names(t, a, &gen, &seq0);
+			/* Held by another writer while B sweeps. */
+			nfqd_dnsl_test_lock(t, AF_INET, a, 4242);
+			nfqd_dnsl_sweep(&e[1].dnsl, NOW, (uint32_t)nb);
+			nfqd_dnsl_test_unlock(t, AF_INET, a);
+			CHECK_UINT_EQ(e[1].dnsl.c.busy - busy, 1,
+			    unit_fmt("%s: busy counted", rows[i].what));
+			break;
+		}
+		CHECK_STR_EQ(kept_names(t, a, &gen, &seq), rows[i].kept,
+		    rows[i].what);
+		CHECK_UINT_EQ(gen, rows[i].gen,
+		    unit_fmt("%s: generation", rows[i].what));
+		CHECK_UINT_EQ((seq - seq0) / 2, rows[i].writes,
+		    unit_fmt("%s: writes", rows[i].what));
+		seq0 = seq;
+	}
+	/*
+	 * A sweep computes NFQD_DNSL_REFRESH_MAX buckets at most: names A
+	 * keeps on many addresses, B's sweeps unmark them, a bounded
+	 * number per sweep, all of them in a few.
+	 */
+	for (k = 0; k < 4000; k++)
+		learn_kept(&e[0].dnsl, v4(unit_fmt("10.%zu.%zu.1", k / 250,
+		    k % 250)), unit_fmt("n%zu.a.example", k));
+	refreshed = e[1].dnsl.c.refreshed;
+	nfqd_dnsl_sweep(&e[1].dnsl, NOW, (uint32_t)nb);
+	CHECK_UINT_EQ(e[1].dnsl.c.refreshed - refreshed, NFQD_DNSL_REFRESH_MAX,
+	    "refresh: one sweep: at most NFQD_DNSL_REFRESH_MAX buckets");
+	for (k = 0; k < 16; k++)
+		nfqd_dnsl_sweep(&e[1].dnsl, NOW, (uint32_t)nb);
+	for (k = 0, stale = 0; k < 4000; k++) {
+		kn = kept_names(t, v4(unit_fmt("10.%zu.%zu.1", k / 250,
+		    k % 250)), &gen, &seq);
+		/* (A few share 192.0.2.90's bucket, and its names.) */
+		stale += gen != 2 || strstr(kn, "a.example") != NULL;
+	}
+	CHECK_UINT_EQ(stale, 0, "refresh: 17 sweeps: every bucket B's, no A name kept");
+out:
+	while (up-- > 0) {
+		nfqd_engine_free(&e[up]);
+		nfqd_config_free(&cf[up]);
+	}
+	nfqd_dnsl_destroy(t);
+}
+
 int
 main(void)
 {
@@ -1603,5 +1795,6 @@ main(void)
 	test_rule();
 	test_servers();
 	test_keep();
+	test_refresh();
 	return unit_done();
 }

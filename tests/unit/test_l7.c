@@ -909,7 +909,7 @@ test_learn_badsum(void)
 		teardown(&r);
 		return;
 	}
-	nfqd_engine_dnsl(&r.e, t, &r.cf, 1);
+	nfqd_engine_dnsl(&r.e, t, &r.cf, 1, 1);
 	/* UDP: the query, a forged answer (wrong checksum), the real one. */
 	n = dnsmsg(b, 0x4242, "blocked.example", NULL);
 	(void)decide(&r, mk(&cq, b, n), 0, 0);

@@ -15,7 +15,8 @@
  *   buckets[nb]                  one cache line each: a lock word, a
  *                                seqcount, and per way an expiry, a
  *                                16-bit tag of the address's hash and
- *                                a bit: kept (the line had room)
+ *                                a bit: kept (the line had room), and
+ *                                the rules generation of those bits
  *   entries[nb][WAYS]            (family, address, name) of each way
  *   pending buckets[NFQD_DNSL_PBUCKETS]   queries waiting for answers
  *
@@ -24,7 +25,8 @@
  * bucket gives way to the entry that expires first among those whose
  * name no rule's dst_name names; only when every entry's is, to the one
  * that expires first (an entry is marked kept when it is learned, as the
- * rules then say: nfqd_dnsl_keep()).  Nothing is
+ * rules then say: nfqd_dnsl_keep(); after a reload, the sweep computes
+ * the marks again with the new rules).  Nothing is
  * allocated after nfqd_dnsl_create(); max_entries entries take
  * nfqd_dnsl_size(max_entries) bytes, whatever is inserted.
  *
@@ -64,6 +66,8 @@
 #define NFQD_DNSL_ADDRS_MAX	32	/* addresses learned from an answer */
 #define NFQD_DNSL_LOCK_TRIES	256
 #define NFQD_DNSL_READ_TRIES	4
+#define NFQD_DNSL_REFRESH_MAX	256	/* buckets one sweep computes the
+					   marks of again, at most */
 
 #define NFQD_DNSL_MIN_ENTRIES	16
 #define NFQD_DNSL_MAX_ENTRIES	16777216
@@ -82,6 +86,8 @@ struct nfqd_dnsl_counts {
 					   matching query, malformed, or
 					   from a server not listed */
 	uint64_t	busy;		/* writes given up: lock held */
+	uint64_t	refreshed;	/* buckets whose marks the sweep
+					   computed again for newer rules */
 };
 
 /* A process's handle on the table. */
@@ -103,6 +109,8 @@ struct nfqd_dnsl {
 	bool			(*keeps)(const void *arg, const char *name,
 				    size_t len);
 	const void		*keeps_arg;
+	uint32_t		 gen;	/* of those rules: grows with each
+					   new rule set; 0: none known */
 };
 
 /* The names one lookup found (copied out of the table). */
@@ -142,11 +150,14 @@ void	nfqd_dnsl_servers(struct nfqd_dnsl *d, const struct nfqd_cidr *v,
  * dst_name names it; NULL, as after nfqd_dnsl_init(): none): their
  * entries are marked kept as they are learned and give way last in a
  * full bucket.  Asked once per name of an answer taken, never per packet
- * looked up.
+ * looked up, and by the sweep for each live entry of a bucket whose
+ * marks older rules computed.  gen: those rules' generation, larger for
+ * newer rules (the master's count of rule sets; 0: none known, and such
+ * a process refreshes nothing).
  */
 void	nfqd_dnsl_keep(struct nfqd_dnsl *d,
 	    bool (*keeps)(const void *arg, const char *name, size_t len),
-	    const void *arg);
+	    const void *arg, uint32_t gen);
 /* Whether an entry for name is to be marked kept. */
 bool	nfqd_dnsl_kept(const struct nfqd_dnsl *d, const char *name,
 	    size_t len);
@@ -175,7 +186,13 @@ int	nfqd_dnsl_learn(struct nfqd_dnsl *d, uint8_t family,
 unsigned nfqd_dnsl_lookup(struct nfqd_dnsl *d, uint8_t family,
 	    const uint8_t *addr, uint32_t now, struct nfqd_dnames *out);
 
-/* Reclaim expired entries of the next `buckets` buckets (shared cursor). */
+/*
+ * Reclaim expired entries of the next `buckets` buckets (shared cursor),
+ * and compute again the marks of those whose marks are from older rules
+ * than d's (nfqd_dnsl_keep()'s gen), NFQD_DNSL_REFRESH_MAX of them at
+ * most; the others wait for the next pass.  A bucket that needs neither
+ * is not written.
+ */
 void	nfqd_dnsl_sweep(struct nfqd_dnsl *d, uint32_t now, uint32_t buckets);
 
 /*
@@ -186,9 +203,20 @@ unsigned nfqd_dnsl_repair(struct nfqd_dnsl_tab *t, uint32_t pid);
 
 /* Tests: the mapping, as a worker that writes where it should not. */
 void	*nfqd_dnsl_test_mapping(struct nfqd_dnsl_tab *t);
+/*
+ * Tests: the names of the live entries marked kept in the bucket of the
+ * address (any address's), into kept; the bucket's generation and
+ * seqcount.  Returns kept->n.
+ */
+unsigned nfqd_dnsl_test_kept(struct nfqd_dnsl_tab *t, uint8_t family,
+	    const uint8_t *addr, struct nfqd_dnames *kept, uint32_t *gen,
+	    uint32_t *seq);
 /* Tests: hold a bucket's lock as pid (the state a dying writer leaves). */
 bool	nfqd_dnsl_test_lock(struct nfqd_dnsl_tab *t, uint8_t family,
 	    const uint8_t *addr, uint32_t pid);
+/* Tests: end the write nfqd_dnsl_test_lock() began, freeing the lock. */
+void	nfqd_dnsl_test_unlock(struct nfqd_dnsl_tab *t, uint8_t family,
+	    const uint8_t *addr);
 
 /*
  * The pending queries (anti-spoofing): a query seen from client
