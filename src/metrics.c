@@ -1,6 +1,7 @@
 /*
  * Statistics as Prometheus text exposition, for nfqctl metrics.
  */
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -248,36 +249,44 @@ rules(const struct nfqd_stats *s, uint32_t max_rules, struct nfqd_buf *b)
 static void
 kernel(const struct nfqd_stats *s, struct nfqd_buf *b)
 {
+	/* wide: a uint64_t field (the master's totals), else uint32_t. */
 	static const struct {
 		size_t		 off;
+		bool		 wide;
 		const char	*name, *type, *help;
 	} km[] = {
-		{ offsetof(struct nfqd_kqueue, queue_total),
+		{ offsetof(struct nfqd_kqueue, queue_total), false,
 		    "nfqd_kernel_queue_waiting", "gauge",
 		    "Packets in the kernel's queue waiting for a verdict." },
-		{ offsetof(struct nfqd_kqueue, queue_dropped),
+		{ offsetof(struct nfqd_kqueue, queue_dropped), true,
 		    "nfqd_kernel_queue_dropped_total", "counter",
 		    "Packets the kernel dropped because the queue was full "
-		    "(32 bits, wraps)." },
-		{ offsetof(struct nfqd_kqueue, user_dropped),
+		    "since nfqd started." },
+		{ offsetof(struct nfqd_kqueue, user_dropped), true,
 		    "nfqd_kernel_queue_user_dropped_total", "counter",
 		    "Packets the kernel dropped because the socket buffer was "
-		    "full (32 bits, wraps)." },
-		{ offsetof(struct nfqd_kqueue, id_sequence),
+		    "full since nfqd started." },
+		{ offsetof(struct nfqd_kqueue, id_sequence), false,
 		    "nfqd_kernel_queue_id_sequence", "gauge",
 		    "Last packet id the kernel handed out (32 bits, wraps)." },
-		{ offsetof(struct nfqd_kqueue, copy_range),
+		{ offsetof(struct nfqd_kqueue, copy_range), false,
 		    "nfqd_kernel_queue_copy_range_bytes", "gauge",
 		    "Bytes of each packet copied to nfqd." },
 	};
-	size_t	r, i;
+	const char	*f;
+	size_t		 r, i;
 
 	for (r = 0; r < NFQD_ARRAY_SIZE(km); r++) {
 		family(b, km[r].name, km[r].type, km[r].help);
-		for (i = 0; i < s->nkernel; i++)
-			buf_printf(b, "%s{queue=\"%u\"} %u\n", km[r].name,
-			    s->kernel[i].queue, *(const uint32_t *)(const void *)
-			    ((const char *)&s->kernel[i] + km[r].off));
+		for (i = 0; i < s->nkernel; i++) {
+			f = (const char *)&s->kernel[i] + km[r].off;
+			buf_printf(b, "%s{queue=\"%u\"} %llu\n", km[r].name,
+			    s->kernel[i].queue, km[r].wide ?
+			    (unsigned long long)*(const uint64_t *)
+			    (const void *)f :
+			    (unsigned long long)*(const uint32_t *)
+			    (const void *)f);
+		}
 	}
 }
 

@@ -84,6 +84,30 @@ nfqd_procfs_find(const struct nfqd_kqueue *kq, size_t n, uint32_t queue)
 }
 
 void
+nfqd_kdrops_fold(struct nfqd_kdrops *d, uint32_t queue,
+    const struct nfqd_kqueue *kq)
+{
+	uint32_t	q, u;
+
+	if (d->queue != queue + 1) {
+		memset(d, 0, sizeof(*d));
+		d->queue = queue + 1;
+	}
+	if (kq == NULL) {
+		d->seen = false;
+		return;
+	}
+	q = (uint32_t)kq->queue_dropped;
+	u = (uint32_t)kq->user_dropped;
+	/* Modulo 2^32: right across one wrap (procfs.h). */
+	d->queue_dropped += d->seen ? (uint32_t)(q - d->last_queue) : q;
+	d->user_dropped += d->seen ? (uint32_t)(u - d->last_user) : u;
+	d->last_queue = q;
+	d->last_user = u;
+	d->seen = true;
+}
+
+void
 nfqd_procfs_init(struct nfqd_procfs *pf, const char *path)
 {
 	pf->path = path;

@@ -46,14 +46,24 @@ struct kcollect {
 static void
 kernel_line(void *arg, const struct nfqd_kqueue *kq)
 {
-	struct kcollect		*kc = arg;
-	struct nfqd_stats	*s = kc->s;
+	struct kcollect			*kc = arg;
+	struct nfqd_stats		*s = kc->s;
+
+	const struct nfqd_stats_worker	*w;
 
 	if ((kc->ours[kq->queue / 8] & (1u << (kq->queue % 8))) &&
 	    s->nkernel < NFQD_ARRAY_SIZE(s->kernel)) {
-		s->kernel_full_seen[s->nkernel] =
-		    s->workers[kc->slot[kq->queue]].full_seen;
-		s->kernel[s->nkernel++] = *kq;
+		w = &s->workers[kc->slot[kq->queue]];
+		s->kernel_full_seen[s->nkernel] = w->full_seen;
+		s->kernel[s->nkernel] = *kq;
+		/*
+		 * The file's drop counters are 32 bits and wrap: the
+		 * master's 64-bit totals of them instead, as of its last
+		 * look (at most a second ago; procfs.h, nfqd_kdrops).
+		 */
+		s->kernel[s->nkernel].queue_dropped = w->kdropped;
+		s->kernel[s->nkernel].user_dropped = w->kuser_dropped;
+		s->nkernel++;
 	}
 }
 
@@ -115,6 +125,8 @@ nfqd_stats_collect_from(struct nfqd_stats *s, const struct nfqd_shm *shm,
 		w->generation = NFQD_LOAD(&c->generation);
 		w->restarts = NFQD_LOAD(&c->restarts);
 		w->full_seen = NFQD_LOAD(&c->full_seen);
+		w->kdropped = NFQD_LOAD(&c->queue_dropped);
+		w->kuser_dropped = NFQD_LOAD(&c->user_dropped);
 		nfqd_slot_stats_read(&sl->st, &w->st);
 		add(&s->total, &w->st);
 		s->restarts += w->restarts;
@@ -347,9 +359,10 @@ nfqd_stats_table(const struct nfqd_stats *s,
 	emit(arg, line);
 	for (i = 0; i < s->nkernel; i++) {
 		k = &s->kernel[i];
-		snprintf(line, sizeof(line), "%6u %10u %11u %13u %12u %11u "
-		    "%9llu", k->queue, k->portid, k->queue_total,
-		    k->queue_dropped, k->user_dropped, k->id_sequence,
+		snprintf(line, sizeof(line), "%6u %10u %11u %13llu %12llu "
+		    "%11u %9llu", k->queue, k->portid, k->queue_total,
+		    (unsigned long long)k->queue_dropped,
+		    (unsigned long long)k->user_dropped, k->id_sequence,
 		    (unsigned long long)s->kernel_full_seen[i]);
 		emit(arg, line);
 	}

@@ -137,29 +137,65 @@ check_full(struct nfqd_master *m, unsigned i, const struct nfqd_kqueue *kq,
 	    "drops new packets (queue_dropped)");
 }
 
-/* Drops the kernel counted, reported at most every 10 s per queue. */
+/*
+ * Drops the kernel counted, reported at most every 10 s per queue: the
+ * growth of the slot's 64-bit totals (kd), right across a wrap of the
+ * kernel's counters and a queue unbound and bound again.
+ */
 static void
 check_drops(struct nfqd_master *m, unsigned i, const struct nfqd_kqueue *kq,
     uint64_t now)
 {
-	struct nfqd_kseen	*ks = &m->watch.seen[i];
+	struct nfqd_kseen		*ks = &m->watch.seen[i];
+	const struct nfqd_kdrops	*kd = &m->watch.kd[i];
+	uint64_t			 dq, du;
 
-	if (ks->valid) {
-		ks->dropped_since += kq->queue_dropped - ks->queue_dropped;
-		ks->user_since += kq->user_dropped - ks->user_dropped;
+	/* The first look, or the totals restarted: from here on. */
+	if (!ks->valid || kd->queue_dropped < ks->queue_dropped ||
+	    kd->user_dropped < ks->user_dropped) {
+		ks->queue_dropped = kd->queue_dropped;
+		ks->user_dropped = kd->user_dropped;
+		ks->valid = true;
 	}
-	ks->queue_dropped = kq->queue_dropped;
-	ks->user_dropped = kq->user_dropped;
-	ks->valid = true;
-	if ((ks->dropped_since || ks->user_since) &&
-	    now - ks->warned_ns >= 10000 * NFQD_MS) {
-		log_warnx("queue %u: the kernel dropped %u packets because "
-		    "the queue was full (maxlen %u) and %u because the socket "
-		    "buffer was full, since %s", kq->queue, ks->dropped_since,
-		    m->cf.maxlen, ks->user_since, ks->warned_ns ?
+	dq = kd->queue_dropped - ks->queue_dropped;
+	du = kd->user_dropped - ks->user_dropped;
+	if ((dq || du) && now - ks->warned_ns >= 10000 * NFQD_MS) {
+		log_warnx("queue %u: the kernel dropped %llu packets because "
+		    "the queue was full (maxlen %u) and %llu because the "
+		    "socket buffer was full, since %s", kq->queue,
+		    (unsigned long long)dq, m->cf.maxlen,
+		    (unsigned long long)du, ks->warned_ns ?
 		    "the last warning" : "start");
-		ks->dropped_since = ks->user_since = 0;
+		ks->queue_dropped = kd->queue_dropped;
+		ks->user_dropped = kd->user_dropped;
 		ks->warned_ns = now;
+	}
+}
+
+/*
+ * Fold the look into every slot's totals of the kernel's drops and
+ * publish the configured slots' in their control lines.  Slots past the
+ * range (stopping, or idle until it grows again) saw no line: their
+ * queues are not read, and unbound once their workers stop.
+ */
+static void
+fold_drops(struct nfqd_master *m)
+{
+	const struct nfqd_kqueue	*kq = m->watch.kq;
+	struct nfqd_kdrops		*kd;
+	struct nfqd_slot_ctl		*c;
+	unsigned			 i, n;
+
+	n = m->nslots > m->cf.qcount ? m->nslots : m->cf.qcount;
+	for (i = 0; i < n; i++) {
+		kd = &m->watch.kd[i];
+		nfqd_kdrops_fold(kd, m->cf.qfirst + i, i < m->cf.qcount &&
+		    kq[i].queue != UINT32_MAX ? &kq[i] : NULL);
+		if (i >= m->cf.qcount)
+			continue;
+		c = &m->shm.ctl[i];
+		NFQD_STORE(&c->queue_dropped, kd->queue_dropped);
+		NFQD_STORE(&c->user_dropped, kd->user_dropped);
 	}
 }
 
@@ -175,6 +211,7 @@ check_queues(struct nfqd_master *m, uint64_t now)
 	if (nfqd_procfs_scan(&m->proc, m->cf.qfirst, m->cf.qcount,
 	    kernel_line, m) == -1)
 		return;
+	fold_drops(m);
 	for (i = 0; i < m->cf.qcount; i++) {
 		if (kq[i].queue == UINT32_MAX)
 			continue;

@@ -104,13 +104,11 @@ struct nfqd_mslot {
 					   its socket (watchdog), 0: none */
 };
 
-/* What the kernel said about a slot's queue at the last check. */
+/* The drops of a slot's queue reported so far (watchdog.c). */
 struct nfqd_kseen {
-	uint32_t	queue_dropped;
-	uint32_t	user_dropped;
+	uint64_t	queue_dropped;	/* the totals (kd) at the last report */
+	uint64_t	user_dropped;
 	uint64_t	warned_ns;	/* last warning about them */
-	uint32_t	dropped_since;	/* growth not yet reported */
-	uint32_t	user_since;
 	bool		valid;
 };
 
@@ -119,6 +117,9 @@ struct nfqd_watch {
 	uint64_t		next_ns;	/* next look, 0: at once */
 	uint64_t		last_ns;	/* the last look, 0: none */
 	struct nfqd_kseen	seen[NFQD_MAX_WORKERS];
+	/* The kernel's drops of queue qfirst + slot, 64 bits; kept when
+	   the range moves (nfqd_kdrops_fold() restarts a slot's own). */
+	struct nfqd_kdrops	kd[NFQD_MAX_WORKERS];
 	/* The queue (+ 1; 0: none) each slot's full_seen counts for. */
 	uint32_t		fullq[NFQD_MAX_WORKERS];
 	struct nfqd_logthrottle	full_lt[NFQD_MAX_WORKERS];

@@ -1,6 +1,7 @@
 #ifndef NFQD_PROCFS_H
 #define NFQD_PROCFS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,8 +19,13 @@ struct nfqd_kqueue {
 	uint32_t	queue_total;	/* packets waiting for a verdict */
 	uint32_t	copy_mode;
 	uint32_t	copy_range;
-	uint32_t	queue_dropped;	/* dropped: queue was full */
-	uint32_t	user_dropped;	/* dropped: socket buffer was full */
+	/*
+	 * The two drop counters: as the kernel prints them (32 bits, they
+	 * wrap) when parsed; in a statistics snapshot (stats.h), the
+	 * master's 64-bit totals of them (struct nfqd_kdrops).
+	 */
+	uint64_t	queue_dropped;	/* dropped: queue was full */
+	uint64_t	user_dropped;	/* dropped: socket buffer was full */
 	uint32_t	id_sequence;	/* last packet id handed out */
 };
 
@@ -71,6 +77,41 @@ struct nfqd_procfs {
 	uint64_t	 reads;		/* pread() calls made (tests) */
 	char		 buf[4096];
 };
+
+/*
+ * The kernel's drop counters of one queue (u32, wrapping at 2^32) made
+ * 64-bit totals that only grow, for the life of the master, from its
+ * periodic looks.  Each look adds the growth since the previous one
+ * modulo 2^32: the looks are at most a second apart (watchdog.c) and the
+ * kernel cannot drop 2^32 packets in a second, so at most one wrap lies
+ * between two looks and the modular difference is the growth.
+ *
+ * A look that finds no line for the queue means it is not bound (unbound
+ * by a reload, or not yet bound); when the line is back, its queue is a
+ * new instance whose counters started at 0, and its readings are added
+ * whole.  The first look is counted whole too: the master made the
+ * instance with its own bind (a queue another socket holds cannot be
+ * bound), so its counters began at 0 with this master and the totals are
+ * this master's drops, from 0 (as Prometheus expects of a new process),
+ * including those between the bind and the first look.  A line missed by
+ * one look while its queue stayed bound (not expected: every look reads
+ * the whole file) would have its readings counted twice: more, not less.
+ */
+struct nfqd_kdrops {
+	uint64_t	queue_dropped;	/* totals: queue full */
+	uint64_t	user_dropped;	/* ... socket buffer full */
+	uint32_t	queue;		/* queue + 1 they count for, 0: none */
+	uint32_t	last_queue;	/* the last look's queue_dropped */
+	uint32_t	last_user;	/* ... and user_dropped */
+	bool		seen;		/* the last look found the line */
+};
+
+/*
+ * Fold one look at queue into d: kq its line, NULL when the look found
+ * none.  d counts for one queue: given another, it starts again from 0.
+ */
+void	nfqd_kdrops_fold(struct nfqd_kdrops *d, uint32_t queue,
+	    const struct nfqd_kqueue *kq);
 
 void	nfqd_procfs_init(struct nfqd_procfs *pf, const char *path);
 void	nfqd_procfs_close(struct nfqd_procfs *pf);

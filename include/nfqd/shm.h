@@ -10,13 +10,14 @@
 /*
  * The counters region: a file (by default /run/nfqd/nfqd.shm) that the
  * master creates before forking and every worker maps shared.  Layout
- * (version 9), in pages of NFQD_SHM_PAGE bytes:
+ * (version 10), in pages of NFQD_SHM_PAGE bytes:
  *
  *   struct nfqd_shm_hdr                 one cache line, master-written,
  *                                       alone in the first page
  *   struct nfqd_slot_ctl[nslots]        from NFQD_SHM_PAGE, one cache line
  *                                       per worker slot, master-written:
- *                                       pid, queue, state
+ *                                       pid, queue, state, the kernel's
+ *                                       drops as 64-bit totals
  *   struct nfqd_slot[nslots]            from nfqd_shm_slots_off(nslots),
  *                                       a page per slot:
  *     .st    (cache-line aligned)       written by that slot's worker only
@@ -48,7 +49,7 @@
  */
 
 #define NFQD_SHM_MAGIC		0x4451464eu	/* "NFQD" little-endian */
-#define NFQD_SHM_VERSION	9
+#define NFQD_SHM_VERSION	10
 /* The layout's page: the protection needs the system's to be this. */
 #define NFQD_SHM_PAGE		4096
 
@@ -84,15 +85,23 @@ struct nfqd_slot_ctl {
 	uint32_t	queue;		/* queue number it serves */
 	int32_t		cpu;		/* CPU it is pinned to, -1: none */
 	uint32_t	state;		/* enum nfqd_slot_state */
+	uint32_t	generation;	/* configuration it runs (header's) */
+	uint32_t	rules_gen;	/* the rule counters region it counts
+					   in (that region's generation) */
 	uint64_t	restarts;	/* respawns after an unexpected exit */
 	uint64_t	started;	/* current worker's start, epoch seconds */
-	uint32_t	generation;	/* configuration it runs (header's) */
 	uint64_t	full_seen;	/* checks of the kernel's counters that
 					   found the slot's queue full (at
 					   maxlen); was padding: 0 from nfqd
 					   before it existed */
-	uint32_t	rules_gen;	/* the rule counters region it counts
-					   in (that region's generation) */
+	/*
+	 * The kernel's queue_dropped and user_dropped of queue qfirst + slot
+	 * (32 bits, they wrap) as the master's 64-bit totals since it
+	 * started (struct nfqd_kdrops), as of its last look (watchdog.c;
+	 * version 10, which moved rules_gen to make room).
+	 */
+	uint64_t	queue_dropped;
+	uint64_t	user_dropped;
 } __attribute__((aligned(NFQD_CACHELINE)));
 
 struct nfqd_slot_stats {

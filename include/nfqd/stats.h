@@ -20,6 +20,8 @@ struct nfqd_stats_worker {
 	uint32_t		generation;	/* configuration it runs */
 	uint64_t		restarts;
 	uint64_t		full_seen;	/* the slot's ctl.full_seen */
+	uint64_t		kdropped;	/* ... ctl.queue_dropped */
+	uint64_t		kuser_dropped;	/* ... ctl.user_dropped */
 	struct nfqd_slot_stats	st;
 };
 
@@ -44,6 +46,10 @@ struct nfqd_stats {
 	size_t			 nkernel;	/* nfqd's queues found in /proc */
 	int			 kernel_errno;	/* why /proc could not be read */
 	struct nfqd_kqueue	 kernel[NFQD_MAX_WORKERS];
+					/* queue_dropped, user_dropped: the
+					   master's 64-bit totals from the
+					   queue's worker slot, not the
+					   file's 32-bit counters */
 	uint64_t		 kernel_full_seen[NFQD_MAX_WORKERS];
 					/* kernel[i]'s, from its worker slot */
 	struct nfqd_stats_rule	*rules;		/* filled by the caller */

@@ -136,8 +136,8 @@ worker_row(struct top_row *r, size_t i, const struct nfqd_stats *s,
 	if (s->kernel_errno == 0)
 		k = nfqd_procfs_find(s->kernel, s->nkernel, w->queue);
 	r->backlog = k != NULL ? (long long)k->queue_total : -1;
-	r->kdrops = k != NULL ? (long long)k->queue_dropped +
-	    k->user_dropped : -1;
+	r->kdrops = k != NULL ? (long long)(k->queue_dropped +
+	    k->user_dropped) : -1;
 	switch (sort) {
 	case NFQCTL_TOP_W_WORKER:
 		r->key = -(double)i;

@@ -65,6 +65,9 @@ make_regions(void)
 	shm.ctl[0].pid = 100;
 	shm.ctl[0].restarts = 1;
 	shm.ctl[0].rules_gen = 1;
+	/* The master's totals of the kernel's drops (its 7 and 1 wrapped). */
+	shm.ctl[0].queue_dropped = 3 * 4294967296ull + 7;
+	shm.ctl[0].user_dropped = 4294967296ull + 1;
 	shm.ctl[1].queue = 6;
 	shm.ctl[1].state = NFQD_SLOT_STARTING;
 	shm.ctl[1].cpu = -1;
@@ -175,9 +178,10 @@ test_snapshot(void)
 	expect_line(b.data, "nfqd_rule_hits_total{rule=\"dns \\\"int\\\"\"} 2");
 	expect_line(b.data, "nfqd_rule_bytes_total{rule=\"rest\"} 900");
 	expect_line(b.data, "nfqd_kernel_queue_waiting{queue=\"5\"} 2");
-	expect_line(b.data, "nfqd_kernel_queue_dropped_total{queue=\"5\"} 7");
+	expect_line(b.data, "nfqd_kernel_queue_dropped_total{queue=\"5\"} "
+	    "12884901895");
 	expect_line(b.data, "nfqd_kernel_queue_user_dropped_total{queue=\"5\"} "
-	    "1");
+	    "4294967297");
 	expect_line(b.data, "nfqd_kernel_queue_id_sequence{queue=\"5\"} 15");
 	CHECK(strstr(b.data, "queue=\"9\"") == NULL,
 	    "metrics: another program's queue is not shown");

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "nfqd/nfqd.h"
 #include "nfqd/procfs.h"
 #include "unit.h"
 
@@ -287,6 +288,106 @@ test_scan(void)
 	unlink(path);
 }
 
+#define NOLINE	UINT64_MAX	/* a look that found no line */
+#define KD_Q	3		/* queues in a row */
+#define KD_LOOKS 6
+
+/*
+ * nfqd_kdrops_fold(): each row feeds looks at up to KD_Q queues (first,
+ * first + 1, ...) and checks the 64-bit totals after the last.
+ */
+static void
+test_kdrops(void)
+{
+	static const struct {
+		const char	*name;
+		uint32_t	 first;
+		unsigned	 nq, nlooks;
+		/* [look][queue]: queue_dropped, user_dropped (NOLINE) */
+		uint64_t	 look[KD_LOOKS][KD_Q][2];
+		uint64_t	 want[KD_Q][2];
+	} rows[] = {
+		{ "first look counted whole", 5, 1, 1,
+		    { { { 7, 3 } } }, { { 7, 3 } } },
+		{ "plain growth", 5, 1, 3,
+		    { { { 7, 3 } }, { { 10, 3 } }, { { 1000, 50 } } },
+		    { { 1000, 50 } } },
+		{ "no growth", 0, 1, 3,
+		    { { { 50, 0 } }, { { 50, 0 } }, { { 50, 0 } } },
+		    { { 50, 0 } } },
+		{ "wrap of queue_dropped", 5, 1, 2,
+		    { { { 0xffffff00u, 5 } }, { { 0x10, 6 } } },
+		    { { 0x100000010ull, 6 } } },
+		{ "wrap of user_dropped", 5, 1, 2,
+		    { { { 1, 0xfffffffeu } }, { { 1, 2 } } },
+		    { { 1, 0x100000002ull } } },
+		{ "wrap at 2^32 exactly", 5, 1, 3,
+		    { { { 0xffffffffu, 0 } }, { { 0, 0 } }, { { 1, 0 } } },
+		    { { 0x100000001ull, 0 } } },
+		{ "two wraps over five looks", 65535, 1, 5,
+		    { { { 0xfffffff0u, 0xfffffff0u } }, { { 5, 0xffffffffu } },
+		    { { 0xfffffff0u, 3 } }, { { 1, 0xfffffff0u } },
+		    { { 2, 4 } } },
+		    { { 0x200000002ull, 0x200000004ull } } },
+		{ "line missing, then back with a small value", 5, 1, 3,
+		    { { { 100, 20 } }, { { NOLINE } }, { { 3, 1 } } },
+		    { { 103, 21 } } },
+		{ "line missing after a wrap, back small", 5, 1, 4,
+		    { { { 0xffffff00u, 0 } }, { { 0x10, 0 } }, { { NOLINE } },
+		    { { 2, 7 } } },
+		    { { 0x100000012ull, 7 } } },
+		{ "line missing at the first looks", 5, 1, 3,
+		    { { { NOLINE } }, { { NOLINE } }, { { 4, 2 } } },
+		    { { 4, 2 } } },
+		{ "line missing at the last look keeps the totals", 5, 1, 2,
+		    { { { 40, 2 } }, { { NOLINE } } }, { { 40, 2 } } },
+		{ "several queues", 0, 3, 3,
+		    { { { 10, 0 }, { NOLINE }, { 0xfffffffeu, 1 } },
+		    { { 20, 0 }, { 5, 5 }, { 3, 1 } },
+		    { { 25, 1 }, { 6, 5 }, { 9, 0xffffffffu } } },
+		    { { 25, 1 }, { 6, 5 }, { 0x100000009ull, 0xffffffffu } } },
+	};
+	struct nfqd_kdrops	 kd[KD_Q];
+	struct nfqd_kqueue	 kq;
+	size_t			 r, l, q;
+
+	for (r = 0; r < NFQD_ARRAY_SIZE(rows); r++) {
+		memset(kd, 0, sizeof(kd));
+		for (l = 0; l < rows[r].nlooks; l++)
+			for (q = 0; q < rows[r].nq; q++) {
+				memset(&kq, 0, sizeof(kq));
+				kq.queue = rows[r].first + (uint32_t)q;
+				kq.queue_dropped = rows[r].look[l][q][0];
+				kq.user_dropped = rows[r].look[l][q][1];
+				nfqd_kdrops_fold(&kd[q], kq.queue,
+				    kq.queue_dropped == NOLINE ? NULL : &kq);
+			}
+		for (q = 0; q < rows[r].nq; q++)
+			CHECKF(kd[q].queue_dropped == rows[r].want[q][0] &&
+			    kd[q].user_dropped == rows[r].want[q][1],
+			    unit_fmt("kdrops: %s: queue %zu", rows[r].name, q),
+			    "got %llu %llu, want %llu %llu",
+			    (unsigned long long)kd[q].queue_dropped,
+			    (unsigned long long)kd[q].user_dropped,
+			    (unsigned long long)rows[r].want[q][0],
+			    (unsigned long long)rows[r].want[q][1]);
+	}
+
+	/* Given another queue (the slot moved), the totals start again. */
+	memset(kd, 0, sizeof(kd));
+	memset(&kq, 0, sizeof(kq));
+	kq.queue = 5;
+	kq.queue_dropped = 0xffffff00u;
+	nfqd_kdrops_fold(&kd[0], 5, &kq);
+	kq.queue_dropped = 0x10;
+	nfqd_kdrops_fold(&kd[0], 5, &kq);
+	kq.queue = 6;
+	kq.queue_dropped = 4;
+	nfqd_kdrops_fold(&kd[0], 6, &kq);
+	CHECK(kd[0].queue_dropped == 4 && kd[0].user_dropped == 0,
+	    "kdrops: a slot given another queue starts from 0");
+}
+
 int
 main(void)
 {
@@ -299,6 +400,7 @@ main(void)
 	test_parse();
 	test_read();
 	test_scan();
+	test_kdrops();
 	rc = unit_done();
 	if (unit_rmtree(dir) == -1) {
 		perror(dir);

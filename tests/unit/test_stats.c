@@ -149,6 +149,12 @@ test_collect(const char *shmpath)
 	c->restarts = 2;
 	c->generation = 2;
 	c->full_seen = 5;
+	/*
+	 * The master's 64-bit totals of the kernel's drops, past 2^32: the
+	 * file's 32-bit 6 wrapped once (the snapshot shows the totals).
+	 */
+	c->queue_dropped = 4294967302ull;
+	c->user_dropped = 8;
 	fill(&sl->st, 2000);
 	/* A slot past nworkers is not counted. */
 	sl = &shm.slots[2];
@@ -156,6 +162,7 @@ test_collect(const char *shmpath)
 	c->pid = 1003;
 	c->queue = 7;
 	c->full_seen = 99;
+	c->queue_dropped = 77;
 	fill(&sl->st, 900000);
 
 	snprintf(proc, sizeof(proc), "%s/nfnetlink_queue", dir);
@@ -207,9 +214,12 @@ test_collect(const char *shmpath)
 	CHECK(s.kernel[0].queue == 0 && s.kernel[0].portid == 3090 &&
 	    s.kernel[0].id_sequence == 1000, "collect: kernel queue 0");
 	CHECK(s.kernel[1].queue == 1 && s.kernel[1].portid == 3091 &&
-	    s.kernel[1].queue_total == 4 && s.kernel[1].queue_dropped == 6 &&
-	    s.kernel[1].user_dropped == 8 && s.kernel[1].id_sequence == 2000,
+	    s.kernel[1].queue_total == 4 && s.kernel[1].id_sequence == 2000,
 	    "collect: kernel queue 1");
+	CHECK(s.kernel[0].queue_dropped == 0 && s.kernel[0].user_dropped == 0 &&
+	    s.kernel[1].queue_dropped == 4294967302ull &&
+	    s.kernel[1].user_dropped == 8,
+	    "collect: the kernel's drops are the slots' 64-bit totals");
 	CHECK(s.kernel_full_seen[0] == 0 && s.kernel_full_seen[1] == 5,
 	    "collect: full_seen of each kernel queue from its worker's slot");
 
@@ -240,7 +250,8 @@ test_collect(const char *shmpath)
 	    "\"full_seen\":0}");
 	snprintf(k2, sizeof(k2), "{\"queue\":1,\"portid\":3091,"
 	    "\"queue_total\":4,\"copy_mode\":2,\"copy_range\":65535,"
-	    "\"queue_dropped\":6,\"user_dropped\":8,\"id_sequence\":2000,"
+	    "\"queue_dropped\":4294967302,\"user_dropped\":8,"
+	    "\"id_sequence\":2000,"
 	    "\"full_seen\":5}");
 	snprintf(want, sizeof(want), "{\"version\":\"%s\",\"pid\":1234,"
 	    "\"time\":1700000000,\"uptime_s\":42,\"generation\":3,"
@@ -296,7 +307,7 @@ test_collect(const char *shmpath)
 		    "table: kernel header line");
 		CHECK_STR_EQ(fields(ls.l[9]), "0 3090 0 0 0 1000 0",
 		    "table: kernel queue 0 line");
-		CHECK_STR_EQ(fields(ls.l[10]), "1 3091 4 6 8 2000 5",
+		CHECK_STR_EQ(fields(ls.l[10]), "1 3091 4 4294967302 8 2000 5",
 		    "table: kernel queue 1 line");
 	}
 
