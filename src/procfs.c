@@ -11,6 +11,9 @@
 
 #include "nfqd/procfs.h"
 
+_Static_assert(sizeof(struct nfqd_kqueue) == 6 * 4 + 2 * 8,
+    "struct nfqd_kqueue has no padding (fuzz_procfs memcmp()s it)");
+
 static int
 field(const char **p, uint32_t *out)
 {

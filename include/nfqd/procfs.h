@@ -19,6 +19,7 @@ struct nfqd_kqueue {
 	uint32_t	queue_total;	/* packets waiting for a verdict */
 	uint32_t	copy_mode;
 	uint32_t	copy_range;
+	uint32_t	id_sequence;	/* last packet id handed out */
 	/*
 	 * The two drop counters: as the kernel prints them (32 bits, they
 	 * wrap) when parsed; in a statistics snapshot (stats.h), the
@@ -26,8 +27,7 @@ struct nfqd_kqueue {
 	 */
 	uint64_t	queue_dropped;	/* dropped: queue was full */
 	uint64_t	user_dropped;	/* dropped: socket buffer was full */
-	uint32_t	id_sequence;	/* last packet id handed out */
-};
+};	/* no padding: fuzz_procfs compares lines with memcmp() */
 
 /* 0, or -1 when the line is not one of the kernel's. */
 int	nfqd_procfs_parse_line(const char *line, struct nfqd_kqueue *kq);
