@@ -99,6 +99,7 @@ dnsl_counts(struct nfqd_worker *w)
 	w->c.dns_expiries = b->dns_expiries + k->expiries;
 	w->c.dns_refused = b->dns_refused + k->refused;
 	w->c.dns_busy = b->dns_busy + k->busy;
+	w->c.dns_refreshed = b->dns_refreshed + k->refreshed;
 }
 
 void

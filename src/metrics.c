@@ -128,6 +128,9 @@ static const struct slot_metric {
 	    "server not in dns_learn.servers."),
 	C(dns_busy, "nfqd_dns_busy_total",
 	    "Writes to the learned-names table given up on a held lock."),
+	C(dns_refreshed, "nfqd_dns_refreshed_total",
+	    "Buckets of the learned-names table whose kept marks were "
+	    "computed again for newer rules."),
 #undef C
 #undef V
 };

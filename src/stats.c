@@ -310,7 +310,7 @@ nfqd_stats_table(const struct nfqd_stats *s,
 	if (s->dns_capacity > 0) {
 		snprintf(line, sizeof(line), "dns_learn: %llu entries of %llu, "
 		    "learned %llu, hits %llu, evictions %llu, expiries %llu, "
-		    "refused %llu, busy %llu",
+		    "refused %llu, busy %llu, refreshed %llu",
 		    (unsigned long long)s->dns_entries,
 		    (unsigned long long)s->dns_capacity,
 		    (unsigned long long)s->total.dns_learned,
@@ -318,7 +318,8 @@ nfqd_stats_table(const struct nfqd_stats *s,
 		    (unsigned long long)s->total.dns_evictions,
 		    (unsigned long long)s->total.dns_expiries,
 		    (unsigned long long)s->total.dns_refused,
-		    (unsigned long long)s->total.dns_busy);
+		    (unsigned long long)s->total.dns_busy,
+		    (unsigned long long)s->total.dns_refreshed);
 		emit(arg, line);
 	}
 

@@ -172,6 +172,9 @@ struct nfqd_slot_stats {
 					   from a server not listed */
 	uint64_t	dns_busy;	/* table writes given up: a bucket's
 					   lock stayed held */
+	uint64_t	dns_refreshed;	/* buckets whose kept marks the sweep
+					   computed again for newer rules
+					   (version 10) */
 	/* The capture file again (version 7): */
 	uint64_t	pcap_behind;	/* packets not captured: every buffer
 					   still with the writer (pcapw.h) */
@@ -216,7 +219,7 @@ struct nfqd_slot_stats {
 	X(pcap_bytes) X(pcap_errors) X(pcap_behind) X(pcap_rotations)	\
 	X(dns_learned)							\
 	X(dns_hits) X(dns_evictions) X(dns_expiries) X(dns_refused)	\
-	X(dns_busy)
+	X(dns_busy) X(dns_refreshed)
 
 struct nfqd_slot {
 	struct nfqd_slot_stats	st;

@@ -14,7 +14,8 @@
 # (nfqd-faults): the master repairs the bucket and the successor learns.
 # Then dns_learn.servers: an answer from a server not listed teaches
 # nothing; after a reload that lists it, the same answer does.  Last,
-# names a client makes up cannot push a blocked name out of the table.
+# names a client makes up cannot push a blocked name out of the table,
+# also when it was learned before a reload brought the rule naming it.
 . "$(dirname "$0")/lib.sh"
 
 PY=/usr/bin/python3	# Debian's, with scapy
@@ -358,4 +359,48 @@ check "eviction: 9 learned for one address, 1 evicted, 8 held" \
 check "eviction: blocked.example kept: $B4 still dropped" "$(tcp $B4)" drop
 stop_nfqd
 check "eviction: nfqd exits 0" "$NFQD_STATUS" 0
+
+# Marks after a reload: blocked.example learned while no rule named it
+# (not kept), then a reload brings the rule that does.  The new workers'
+# sweep computes that bucket's marks again, once (dns_refreshed), and
+# eight names of the client's choosing at its address no longer push it
+# out.  max_ttl 60: every entry outlives the section.
+mark_conf() {
+	write_conf "$conf" 'queue: { balance = "0:1"; };' \
+	    "dns_learn = { enabled = true; max_entries = 1024; min_ttl = 1; max_ttl = 60; servers = \"$A2\"; };" \
+	    "rules = (
+  { name = \"learned\"; dst_name = \"$1\"; verdict = \"drop\"; }
+);"
+}
+mark_conf ok.example
+: >"$TMP/nfqd.log"
+start_nfqd "$conf" 2 || finish
+check "refresh: dig blocked.example A" "$(resolve blocked.example A)" $B4
+wait_eq 10 1 ctr dns_learned ||
+    fail "refresh: dns_learned: got $(ctr dns_learned), want 1"
+mark_conf blocked.example
+old=$(workers_of "$NFQD_PID")
+kill -HUP "$NFQD_PID"
+wait_until 10 fresh_workers "$NFQD_PID" 2 "$old" ||
+    fail "refresh: workers not replaced"
+wait_eq 10 1 ctr dns_refreshed ||
+    fail "refresh: dns_refreshed: got $(ctr dns_refreshed), want 1"
+check "refresh: the bucket's marks computed again, once" \
+    "$(ctr dns_refreshed)" 1
+check "refresh: $B4 dropped by the new rule" "$(tcp $B4)" drop
+got=
+for i in 1 2 3 4 5 6 7 8; do
+	got="$got $(resolve a$i.attacker.example A)"
+done
+check "refresh: dig a1..a8.attacker.example A" "$got" \
+    "$(printf " $B4%.0s" 1 2 3 4 5 6 7 8)"
+wait_eq 10 9 ctr dns_learned ||
+    fail "refresh: dns_learned: got $(ctr dns_learned), want 9"
+wait_eq 10 8 ctr dns_entries ||
+    fail "refresh: dns_entries: got $(ctr dns_entries), want 8"
+check "refresh: 9 learned for one address, 1 evicted, 8 held" \
+    "$(ctr dns_learned) $(ctr dns_evictions) $(ctr dns_entries)" "9 1 8"
+check "refresh: blocked.example kept: $B4 still dropped" "$(tcp $B4)" drop
+stop_nfqd
+check "refresh: nfqd exits 0" "$NFQD_STATUS" 0
 finish

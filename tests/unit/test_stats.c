@@ -43,7 +43,8 @@
 	"\"pcap_packets\":0,\"pcap_bytes\":0,\"pcap_errors\":0," \
 	"\"pcap_behind\":0,\"pcap_rotations\":0," \
 	"\"dns_learned\":0,\"dns_hits\":0,\"dns_evictions\":0," \
-	"\"dns_expiries\":0,\"dns_refused\":0,\"dns_busy\":0,"
+	"\"dns_expiries\":0,\"dns_refused\":0,\"dns_busy\":0," \
+	"\"dns_refreshed\":0,"
 
 static char		dir[512];
 static struct nfqd_stats s;
@@ -437,6 +438,7 @@ test_table_extras(void)
 	x.total.dns_expiries = 5;
 	x.total.dns_refused = 2;
 	x.total.dns_busy = 1;
+	x.total.dns_refreshed = 4;
 	x.total.pcap_packets = 40;
 	x.total.pcap_bytes = 5200;
 	x.total.pcap_errors = 4;
@@ -448,7 +450,7 @@ test_table_extras(void)
 	if (ls.n == 6) {
 		CHECK_STR_EQ(ls.l[3], "dns_learn: 12 entries of 65536, "
 		    "learned 20, hits 7, evictions 3, expiries 5, refused 2, "
-		    "busy 1", "extras: dns_learn line");
+		    "busy 1, refreshed 4", "extras: dns_learn line");
 		CHECK_STR_EQ(ls.l[4], "pcap: packets 40, bytes 5200, "
 		    "errors 4, behind 9, rotations 6", "extras: pcap line");
 	}
