@@ -272,5 +272,15 @@ nfqd_watchdog_tick(struct nfqd_master *m, uint64_t now)
 void
 nfqd_watchdog_moved(struct nfqd_master *m)
 {
+	unsigned	i;
+
 	memset(m->watch.seen, 0, sizeof(m->watch.seen));
+	/*
+	 * A slot past the range is looked at only while nslots still
+	 * reaches it, which its worker's end soon cuts short: its last
+	 * reading would stay "seen", and a range grown back, whose bind
+	 * made the queue anew (counting from 0), would be taken for a wrap.
+	 */
+	for (i = m->cf.qcount; i < NFQD_MAX_WORKERS; i++)
+		m->watch.kd[i].seen = false;
 }

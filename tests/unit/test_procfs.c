@@ -8,8 +8,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "nfqd/master.h"
 #include "nfqd/nfqd.h"
 #include "nfqd/procfs.h"
+#include "nfqd/shm.h"
+#include "nfqd/util.h"
 #include "unit.h"
 
 static char	dir[512];
@@ -388,6 +391,79 @@ test_kdrops(void)
 	    "kdrops: a slot given another queue starts from 0");
 }
 
+/*
+ * The master's look (watchdog.c) across reloads that move the range: a
+ * slot past it whose worker is gone before the next look is looked at no
+ * more (nslots shrank); when the range grows back, its queue is bound
+ * anew and the kernel counts from 0, which is growth, not a wrap.
+ */
+static struct nfqd_master	wm;
+
+static int
+kd_file(const char *path, unsigned n, const unsigned *qdrop)
+{
+	char		text[4096];
+	size_t		off = 0;
+	unsigned	i;
+
+	text[0] = '\0';
+	for (i = 0; i < n; i++)
+		off += (size_t)snprintf(text + off, sizeof(text) - off, "%s",
+		    kline(i, 100 + i, 0, 2, 65535, qdrop[i], 0, 7));
+	return unit_write_text(path, text);
+}
+
+static void
+kd_look(uint64_t *now)
+{
+	wm.watch.next_ns = 0;
+	*now += 100 * NFQD_MS;
+	nfqd_watchdog_tick(&wm, *now);
+}
+
+static void
+test_kdrops_range(void)
+{
+	static const unsigned	before[4] = { 0, 0, 0, 5 };
+	static const unsigned	again[4] = { 0, 0, 0, 2 };
+	const char		*path = unit_fmt("%s/nfq-range", dir);
+	char			 err[2 * PATH_MAX + 256];
+	uint64_t		 now = 1000 * NFQD_MS;
+
+	if (!CHECK(nfqd_shm_create(&wm.shm, unit_fmt("%s/range.shm", dir),
+	    NFQD_MAX_WORKERS, (int)getpid(), err, sizeof(err)) == 0,
+	    "kdrops range: counters region"))
+		return;
+	nfqd_procfs_init(&wm.proc, path);
+	wm.cf.qcount = 4;
+	wm.cf.maxlen = 1024;
+	wm.nslots = 4;
+	if (!CHECK(kd_file(path, 4, before) == 0, "kdrops range: file"))
+		return;
+	kd_look(&now);
+	CHECK_UINT_EQ(wm.shm.ctl[3].queue_dropped, 5,
+	    "kdrops range: queue 3's drops at the first look");
+	/* A reload to 3 queues; slot 3's worker gone before the next look. */
+	wm.cf.qcount = 3;
+	nfqd_watchdog_moved(&wm);
+	nfqd_slots_reconcile(&wm);
+	CHECK_UINT_EQ(wm.nslots, 3, "kdrops range: slot 3 walked no more");
+	if (!CHECK(kd_file(path, 3, before) == 0, "kdrops range: file"))
+		return;
+	kd_look(&now);
+	/* Back to 4: queue 3 bound anew, 2 drops since. */
+	wm.cf.qcount = 4;
+	nfqd_watchdog_moved(&wm);
+	nfqd_slots_reconcile(&wm);
+	if (!CHECK(kd_file(path, 4, again) == 0, "kdrops range: file"))
+		return;
+	kd_look(&now);
+	CHECK_UINT_EQ(wm.shm.ctl[3].queue_dropped, 7,
+	    "kdrops range: queue 3 bound again counts from the kernel's 0");
+	nfqd_procfs_close(&wm.proc);
+	nfqd_shm_close(&wm.shm);
+}
+
 int
 main(void)
 {
@@ -401,6 +477,7 @@ main(void)
 	test_read();
 	test_scan();
 	test_kdrops();
+	test_kdrops_range();
 	rc = unit_done();
 	if (unit_rmtree(dir) == -1) {
 		perror(dir);
