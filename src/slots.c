@@ -158,7 +158,7 @@ spawn(struct nfqd_master *m, unsigned i, struct nfqd_qsock *qs)
 	}
 	if (pid == 0) {
 		/* Forked from a reload's reading: the worker reads none. */
-		nfqd_names_set_yield(NULL, NULL);
+		nfqd_names_forked();
 		close_fds_in_child(m, qs->fd);
 		a.protect_errno = protect_in_child(m, i);
 		nfqd_worker_main(&a);

@@ -201,6 +201,18 @@ nfqd_names_add_text(struct nfqd_names_builder *b, const char *label,
 	return list_feed(&l, text, len, 1, &done);
 }
 
+/* The list being read, for nfqd_names_forked(); -1: none. */
+static int	reading_fd = -1;
+
+void
+nfqd_names_forked(void)
+{
+	nfqd_names_set_yield(NULL, NULL);
+	if (reading_fd != -1)
+		close(reading_fd);
+	reading_fd = -1;
+}
+
 int
 nfqd_names_add_file(struct nfqd_names_builder *b, const char *path,
     uint64_t *hash, char *err, size_t errlen)
@@ -221,6 +233,7 @@ nfqd_names_add_file(struct nfqd_names_builder *b, const char *path,
 	    -1)
 		return nfqd_errf(err, errlen, errno, "open(%s): %s", path,
 		    strerror(errno));
+	reading_fd = fd;
 	if (fstat(fd, &sb) == -1) {
 		nfqd_errf(err, errlen, errno, "fstat(%s): %s", path,
 		    strerror(errno));
@@ -274,6 +287,7 @@ nfqd_names_add_file(struct nfqd_names_builder *b, const char *path,
 	rc = 0;
 out:
 	free(buf);
+	reading_fd = -1;
 	close(fd);
 	return rc;
 }

@@ -85,6 +85,12 @@ nfqd_names_set_yield(int (*fn)(void *), void *arg)
 	yield_arg = arg;
 }
 
+const void *
+nfqd_names_builder_test_buf(const struct nfqd_names_builder *b)
+{
+	return b->buf;
+}
+
 int
 nfqd_names_yield(void)
 {
@@ -109,6 +115,12 @@ blk_alloc(size_t size)
 	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		return NULL;
+	/* Not for a process forked while it is filled (a worker the master
+	 * starts from the yield, in a reload): it would keep the pages the
+	 * master changes or frees after the fork.  nfqd_names_build() gives
+	 * a built set's blocks back to the forks (blk_fork()).  A hint:
+	 * without it the fork only holds more memory. */
+	(void)madvise(p, size, MADV_DONTFORK);
 	/* Lookups land at random in the table and the names: 2 MiB pages
 	 * spare them most TLB misses (where THP is "madvise" or
 	 * "always"; a hint only). */
@@ -125,6 +137,15 @@ blk_free(const void *p, size_t size)
 		free((void *)(uintptr_t)p);
 	else
 		munmap((void *)(uintptr_t)p, size);
+}
+
+/* A block of a built set: forked with the workers.  0, or -1 (errno). */
+static int
+blk_fork(const void *p, size_t size)
+{
+	if (p == NULL || size < BIG_BLOCK)
+		return 0;
+	return madvise((void *)(uintptr_t)p, size, MADV_DOFORK);
 }
 
 /* The block p of old bytes made size bytes, kept as far as both reach. */
@@ -460,7 +481,10 @@ nfqd_names_build(struct nfqd_names_builder *b)
 		s->nbytes = w;
 	}
 	memcpy(s->table + slots, s->table, 3 * sizeof(uint32_t));
-	b->buf = NULL;
+	b->buf = NULL;		/* s->names now */
+	if (blk_fork(s->table, s->tbytes) == -1 ||
+	    blk_fork(s->names, s->nbytes) == -1)
+		goto fail;
 	nfqd_names_builder_free(b);
 	/* Read-only from here on: a stray write faults instead of
 	 * unsharing the workers' copy-on-write pages. */

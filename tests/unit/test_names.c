@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "nfqd/fault.h"
@@ -463,13 +464,67 @@ test_file_errors(void)
 }
 
 /* nfqd_names_set_yield()'s call: counts, gives up at give_up, opens the
- * fault point's gate at gate_at. */
-static unsigned	yields, give_up, gate_at;
+ * fault point's gate at gate_at, forks at fork_at (fork_check()). */
+static unsigned	yields, give_up, gate_at, fork_at;
+static int	fork_status = -1;
+static const struct nfqd_names_builder *fork_b;
+static const char *fork_path;
+
+/* Whether this process has a descriptor open on path. */
+static bool
+has_fd_on(const char *path)
+{
+	char	link[64], target[512];
+	ssize_t	n;
+	int	fd;
+
+	for (fd = 0; fd < 1024; fd++) {
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+		if ((n = readlink(link, target, sizeof(target) - 1)) <= 0)
+			continue;
+		target[n] = '\0';
+		if (strcmp(target, path) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A worker forked from the yield: before nfqd_names_forked() it holds
+ * the list's descriptor, after it not; the builder's big block is not
+ * mapped in it (write(2) from it to a pipe: EFAULT).  Exit status 0 when so, else
+ * the number of the check that failed.
+ */
+static void
+fork_check(void)
+{
+	const void	*buf = nfqd_names_builder_test_buf(fork_b);
+	pid_t		 pid;
+	int		 st, fd[2];
+
+	if ((pid = fork()) == 0) {
+		if (!has_fd_on(fork_path))
+			_exit(1);
+		nfqd_names_forked();
+		if (has_fd_on(fork_path))
+			_exit(2);
+		/* A pipe copies what is written (/dev/null reads nothing). */
+		if (pipe(fd) == -1)
+			_exit(3);
+		if (write(fd[1], buf, 1) != -1 || errno != EFAULT)
+			_exit(4);
+		_exit(0);
+	}
+	if (pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st))
+		fork_status = WEXITSTATUS(st);
+}
 
 static int
 yield(void *arg)
 {
 	yields++;
+	if (yields == fork_at)
+		fork_check();
 	if (yields == gate_at)
 		unit_write_text(arg, "");
 	return yields == give_up ? -1 : 0;
@@ -525,6 +580,31 @@ test_yield(void)
 	CHECK_STR_EQ(err, unit_fmt("%s: not read to its end: nfqd is "
 	    "stopping", path), "yield: the message");
 	nfqd_names_builder_free(b);
+
+	/* A worker forked at the 20th read: the list's descriptor and the
+	   builder's 1.3 MB are not its.  A set built is: it matches there. */
+	yields = give_up = 0;
+	fork_at = 20;
+	fork_path = path;
+	b = nfqd_names_builder_new();
+	fork_b = b;
+	rc = nfqd_names_add_file(b, path, NULL, err, sizeof(err));
+	CHECK_INT_EQ(fork_status, 0, "forked in a reading: the list's "
+	    "descriptor closed, the builder's block not mapped");
+	fork_at = 0;
+	s = nfqd_names_build(b);
+	if (CHECK(s != NULL, "forked in a reading: the set built")) {
+		pid_t	pid;
+		int	st = -1;
+
+		if ((pid = fork()) == 0)
+			_exit(match(s, "x.n0000123456.com") ? 0 : 1);
+		if (pid > 0)
+			waitpid(pid, &st, 0);
+		CHECK(pid > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		    "a set built is forked with its workers");
+		nfqd_names_free(s);
+	}
 
 	/* Held at the 3rd read: the 3rd to 6th calls wait, the 6th opens. */
 	yields = give_up = 0;

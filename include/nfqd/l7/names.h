@@ -45,6 +45,18 @@ struct nfqd_names_builder;	/* elements gathered for one set */
  */
 void	nfqd_names_set_yield(int (*fn)(void *), void *arg);
 
+/*
+ * In a process forked from the yield (a worker the master starts while a
+ * reload reads lists): no yield call, and the descriptor of the list
+ * being read closed (the worker never execs, so O_CLOEXEC does not).
+ * The blocks of a set being built are not in the fork at all
+ * (MADV_DONTFORK until the set is built).
+ */
+void	nfqd_names_forked(void);
+
+/* Tests: the builder's buffer (an mmap'd block once it is large). */
+const void *nfqd_names_builder_test_buf(const struct nfqd_names_builder *);
+
 /* NULL when out of memory. */
 struct nfqd_names_builder *nfqd_names_builder_new(void);
 
