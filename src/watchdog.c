@@ -193,6 +193,15 @@ fold_drops(struct nfqd_master *m)
 		    kq[i].queue != UINT32_MAX ? &kq[i] : NULL);
 		if (i >= m->cf.qcount)
 			continue;
+		/*
+		 * Its worker still serves the queue the slot had before the
+		 * range moved, and its control line says so: readers would
+		 * take the totals for that queue's.  They wait for its
+		 * successor (a second or two).
+		 */
+		if (m->slots[i].state != NFQD_W_IDLE &&
+		    m->slots[i].queue != m->cf.qfirst + i)
+			continue;
 		c = &m->shm.ctl[i];
 		NFQD_STORE(&c->queue_dropped, kd->queue_dropped);
 		NFQD_STORE(&c->user_dropped, kd->user_dropped);

@@ -464,6 +464,59 @@ test_kdrops_range(void)
 	nfqd_shm_close(&wm.shm);
 }
 
+/*
+ * A range moved (0-3 to 10-13) while slot 3's old worker still serves
+ * queue 3: its control line names queue 3, so the totals of queue 13
+ * are not published there until a worker serves 13.
+ */
+static void
+test_kdrops_moved(void)
+{
+	static const unsigned	first[4] = { 0, 0, 0, 5 };
+	const char		*path = unit_fmt("%s/nfq-moved", dir);
+	char			 err[2 * PATH_MAX + 256], text[4096];
+	uint64_t		 now = 1000 * NFQD_MS;
+	size_t			 off = 0;
+	unsigned		 i;
+
+	memset(&wm, 0, sizeof(wm));
+	if (!CHECK(nfqd_shm_create(&wm.shm, unit_fmt("%s/moved.shm", dir),
+	    NFQD_MAX_WORKERS, (int)getpid(), err, sizeof(err)) == 0,
+	    "kdrops moved: counters region"))
+		return;
+	nfqd_procfs_init(&wm.proc, path);
+	wm.cf.qcount = 4;
+	wm.cf.maxlen = 1024;
+	wm.nslots = 4;
+	if (!CHECK(kd_file(path, 4, first) == 0, "kdrops moved: file"))
+		return;
+	kd_look(&now);
+	CHECK_UINT_EQ(wm.shm.ctl[3].queue_dropped, 5,
+	    "kdrops moved: queue 3's drops");
+	/* Queues 10-13 bound; slot 3's old worker still on queue 3. */
+	wm.cf.qfirst = 10;
+	wm.slots[3].state = NFQD_W_RUNNING;
+	wm.slots[3].queue = 3;
+	wm.slots[3].pid = INT32_MAX;
+	nfqd_watchdog_moved(&wm);
+	text[0] = '\0';
+	for (i = 10; i < 14; i++)
+		off += (size_t)snprintf(text + off, sizeof(text) - off, "%s",
+		    kline(i, 100 + i, 0, 2, 65535, i == 13 ? 4 : 0, 0, 7));
+	if (!CHECK(unit_write_text(path, text) == 0, "kdrops moved: file"))
+		return;
+	kd_look(&now);
+	CHECK_UINT_EQ(wm.shm.ctl[3].queue_dropped, 5,
+	    "kdrops moved: queue 13's drops not shown as queue 3's");
+	wm.slots[3].queue = 13;		/* its successor */
+	kd_look(&now);
+	CHECK_UINT_EQ(wm.shm.ctl[3].queue_dropped, 4,
+	    "kdrops moved: then shown, queue 13's own");
+	wm.slots[3].state = NFQD_W_IDLE;
+	nfqd_procfs_close(&wm.proc);
+	nfqd_shm_close(&wm.shm);
+}
+
 int
 main(void)
 {
@@ -478,6 +531,7 @@ main(void)
 	test_scan();
 	test_kdrops();
 	test_kdrops_range();
+	test_kdrops_moved();
 	rc = unit_done();
 	if (unit_rmtree(dir) == -1) {
 		perror(dir);
