@@ -556,6 +556,7 @@ nfqd_master_run(struct nfqd_config *cf, const struct nfqd_overrides *ov,
 	cf->rules = NULL;	/* ours now */
 	m->ov = ov;
 	m->gen = 1;
+	m->rules_gen = 1;
 	m->ep = m->sfd = m->tfd = m->pidfd = m->ready_fd = m->shm.fd = -1;
 	/* Opened at its first read, once the queues are bound. */
 	nfqd_procfs_init(&m->proc, NFQD_PROCFS_PATH);

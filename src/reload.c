@@ -149,7 +149,7 @@ nfqd_master_reload(struct nfqd_master *m)
 	size_t			 added;
 	unsigned		 need;
 	uint16_t		 old_first, old_count;
-	bool			 workers, connmark;
+	bool			 workers, connmark, rules;
 	int			 rc;
 
 	if (m->stopping)
@@ -190,9 +190,9 @@ nfqd_master_reload(struct nfqd_master *m)
 	}
 	/* A set no rule names changes no rule: still, keep the new one,
 	 * or every later reload would find it changed again. */
-	if (!nfqd_rules_same(m->rr->rs, ncf->rules) ||
-	    !nfqd_rules_sets_same(m->rr->rs, ncf->rules) ||
-	    ncf->qcount > m->rr->map.h.nslots) {
+	rules = !nfqd_rules_same(m->rr->rs, ncf->rules) ||
+	    !nfqd_rules_sets_same(m->rr->rs, ncf->rules);
+	if (rules || ncf->qcount > m->rr->map.h.nslots) {
 		/* New rules count in a new region, from zero or carried. */
 		if ((nrr = nfqd_rregion_new(m, ncf->rules,
 		    ncf->qcount)) == NULL) {
@@ -202,6 +202,10 @@ nfqd_master_reload(struct nfqd_master *m)
 			goto refuse;
 		}
 		nfqd_rregion_install(m, nrr);
+		/* The old workers keep their marks' generation when only
+		 * the queues grew: theirs and the new ones' agree. */
+		if (rules)
+			m->rules_gen++;
 	} else {
 		/* Same rules: keep the compiled ones the workers share. */
 		nfqd_config_free(ncf);

@@ -146,7 +146,7 @@ spawn(struct nfqd_master *m, unsigned i, struct nfqd_qsock *qs)
 	a.rate_cells = nfqd_rshm_cells(&m->rr->map);
 	a.connmark = m->connmark;
 	a.dnsl = m->dnsl;
-	a.rules_gen = m->rr->map.h.generation;
+	a.rules_gen = m->rules_gen;
 	a.qclaim = m->qclaim;
 
 	pid = fork();

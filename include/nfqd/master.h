@@ -132,6 +132,12 @@ struct nfqd_master {
 	const struct nfqd_overrides	*ov;	/* command line, for reloads */
 	uint32_t			 gen;	/* bumped when workers must
 						   change */
+	uint32_t			 rules_gen; /* bumped when a reload
+						   changes the rules or their
+						   name sets: what dns_learn's
+						   kept marks follow (a new
+						   rule region for more queues
+						   alone keeps it) */
 	bool				 connmark;	/* flows.connmark
 						   is "auto" and the kernel
 						   takes it: for workers */

@@ -42,8 +42,9 @@ struct nfqd_worker_args {
 	bool			  connmark;	/* flows.connmark is "auto"
 						   and the kernel takes it */
 	struct nfqd_dnsl_tab	 *dnsl;		/* dns_learn's table, or NULL */
-	uint32_t		  rules_gen;	/* of cf's rules: the rule
-						   counters region's */
+	uint32_t		  rules_gen;	/* of cf's rules: the
+						   master's count of rule
+						   changes (master.h) */
 	struct nfqd_qclaim_tab	 *qclaim;	/* QUIC IDs claimed (qclaim.h) */
 };
 

@@ -366,7 +366,7 @@ check "eviction: nfqd exits 0" "$NFQD_STATUS" 0
 # eight names of the client's choosing at its address no longer push it
 # out.  max_ttl 60: every entry outlives the section.
 mark_conf() {
-	write_conf "$conf" 'queue: { balance = "0:1"; };' \
+	write_conf "$conf" "queue: { balance = \"${2:-0:1}\"; };" \
 	    "dns_learn = { enabled = true; max_entries = 1024; min_ttl = 1; max_ttl = 60; servers = \"$A2\"; };" \
 	    "rules = (
   { name = \"learned\"; dst_name = \"$1\"; verdict = \"drop\"; }
@@ -401,6 +401,17 @@ wait_eq 10 8 ctr dns_entries ||
 check "refresh: 9 learned for one address, 1 evicted, 8 held" \
     "$(ctr dns_learned) $(ctr dns_evictions) $(ctr dns_entries)" "9 1 8"
 check "refresh: blocked.example kept: $B4 still dropped" "$(tcp $B4)" drop
+# A reload that only adds a queue keeps the rules' generation (though it
+# makes a new rule counters region): the third worker finds the marks
+# current, and in the 3 s its sweep takes the whole table 3 times it
+# computes none again.
+mark_conf blocked.example 0:2
+kill -HUP "$NFQD_PID"
+wait_eq 10 3 nworkers "$NFQD_PID" || fail "refresh: no third worker"
+refreshed_more() { [ "$(ctr dns_refreshed)" -gt 1 ]; }
+wait_until 3 refreshed_more
+check "refresh: a reload that adds a queue computes no mark again" \
+    "$(ctr dns_refreshed)" 1
 stop_nfqd
 check "refresh: nfqd exits 0" "$NFQD_STATUS" 0
 finish
