@@ -109,7 +109,7 @@ void	nfqd_engine_free(struct nfqd_engine *e);
  * Learn from DNS answers into the shared table t (dns_learn; NULL: not),
  * and look dst_name up there; self: the lock word this process writes
  * (its pid).  TTLs are clamped as cf says.  rules_gen: the generation of
- * e's rules (nfqd_dnsl_keep()), the rule counters region's.
+ * e's rules (nfqd_dnsl_keep()): the master's m->rules_gen.
  */
 void	nfqd_engine_dnsl(struct nfqd_engine *e, struct nfqd_dnsl_tab *t,
 	    const struct nfqd_config *cf, uint32_t self, uint32_t rules_gen);

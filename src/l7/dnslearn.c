@@ -516,7 +516,7 @@ nfqd_dnsl_lookup(struct nfqd_dnsl *d, uint8_t family, const uint8_t *addr,
  * The keep bits of a bucket the caller holds, computed again with this
  * process's rules, whose generation the bucket takes.
  *
- * Generations (the master's count of rule sets, nfqd_dnsl_keep()) only
+ * Generations (the master's count of rule changes, nfqd_dnsl_keep()) only
  * grow, and during a reload workers of two of them run side by side.
  * A bucket's generation is the oldest its live marks were computed
  * under: nfqd_dnsl_learn() lowers it to its own when that is older (or

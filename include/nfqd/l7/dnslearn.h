@@ -152,7 +152,7 @@ void	nfqd_dnsl_servers(struct nfqd_dnsl *d, const struct nfqd_cidr *v,
  * full bucket.  Asked once per name of an answer taken, never per packet
  * looked up, and by the sweep for each live entry of a bucket whose
  * marks older rules computed.  gen: those rules' generation, larger for
- * newer rules (the master's count of rule sets; 0: none known, and such
+ * newer rules (the master's count of rule changes; 0: none known, and such
  * a process refreshes nothing).
  */
 void	nfqd_dnsl_keep(struct nfqd_dnsl *d,
