@@ -492,8 +492,8 @@ has_fd_on(const char *path)
 /*
  * A worker forked from the yield: before nfqd_names_forked() it holds
  * the list's descriptor, after it not; the builder's big block is not
- * mapped in it (write(2) from it to a pipe: EFAULT).  Exit status 0 when so, else
- * the number of the check that failed.
+ * mapped in it (write(2) from it to a pipe: EFAULT).  Exit status 0
+ * when so, else the number of the check that failed.
  */
 static void
 fork_check(void)
