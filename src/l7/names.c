@@ -47,7 +47,7 @@
 /* A block this big or bigger is mmap'd; smaller ones are malloc'd. */
 #define BIG_BLOCK	(128 * 1024)
 /* Names a build inserts between two calls of the yield (a power of 2). */
-#define BUILD_YIELD	65536
+#define BUILD_YIELD	16384
 /* A DNS label's limit (RFC 1035). */
 #define LABEL_MAX	63
 

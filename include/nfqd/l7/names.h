@@ -35,7 +35,7 @@ struct nfqd_names_builder;	/* elements gathered for one set */
 
 /*
  * A call made now and then while a list file is read (after every 64 KiB)
- * and while a set of many names is built (after every 65,536 names), so
+ * and while a set of many names is built (after every 16,384 names), so
  * that the process that loads lists of millions (the master, in a reload:
  * a third of a second a million names) can see to its other work
  * meanwhile.  fn returns 0 to go on, -1 to give up: a list file's reading
