@@ -60,31 +60,38 @@ learn(struct nfqd_dnsl *d, uint8_t fam, const uint8_t *a, const char *name,
 	return nfqd_dnsl_learn(d, fam, a, name, strlen(name), ttl, now, false);
 }
 
+/* The names of dn, sorted, joined by ",". */
+static const char *
+joined(const struct nfqd_dnames *dn)
+{
+	static char	out[2048];
+	const char	*tmp[NFQD_DNSL_WAYS], *x;
+	unsigned	i, j, k;
+
+	for (i = 0; i < dn->n; i++)
+		tmp[i] = dn->name[i];
+	for (i = 0; i < dn->n; i++)
+		for (j = i + 1; j < dn->n; j++)
+			if (strcmp(tmp[j], tmp[i]) < 0) {
+				x = tmp[i];
+				tmp[i] = tmp[j];
+				tmp[j] = x;
+			}
+	out[0] = '\0';
+	for (i = 0, k = 0; i < dn->n; i++)
+		k += (unsigned)snprintf(out + k, sizeof(out) - k, "%s%s",
+		    i ? "," : "", tmp[i]);
+	return out;
+}
+
 /* The names found for the address, sorted, joined by ",". */
 static const char *
 names(struct nfqd_dnsl *d, uint8_t fam, const uint8_t *a, uint32_t now)
 {
-	static char		out[2048];
 	struct nfqd_dnames	dn;
-	unsigned		i, j, k;
-	const char		*tmp[NFQD_DNSL_WAYS];
 
 	nfqd_dnsl_lookup(d, fam, a, now, &dn);
-	for (i = 0; i < dn.n; i++)
-		tmp[i] = dn.name[i];
-	for (i = 0; i < dn.n; i++)
-		for (j = i + 1; j < dn.n; j++)
-			if (strcmp(tmp[j], tmp[i]) < 0) {
-				const char *t = tmp[i];
-
-				tmp[i] = tmp[j];
-				tmp[j] = t;
-			}
-	out[0] = '\0';
-	for (i = 0, k = 0; i < dn.n; i++)
-		k += (unsigned)snprintf(out + k, sizeof(out) - k, "%s%s",
-		    i ? "," : "", tmp[i]);
-	return out;
+	return joined(&dn);
 }
 
 static void
@@ -1592,26 +1599,10 @@ static const char *
 kept_names(struct nfqd_dnsl_tab *t, const uint8_t *a, uint32_t *gen,
     uint32_t *seq)
 {
-	static char		out[2048];
 	struct nfqd_dnames	dn;
-	const char		*tmp[NFQD_DNSL_WAYS], *x;
-	unsigned		i, j, k;
 
 	nfqd_dnsl_test_kept(t, AF_INET, a, &dn, gen, seq);
-	for (i = 0; i < dn.n; i++)
-		tmp[i] = dn.name[i];
-	for (i = 0; i < dn.n; i++)
-		for (j = i + 1; j < dn.n; j++)
-			if (strcmp(tmp[j], tmp[i]) < 0) {
-				x = tmp[i];
-				tmp[i] = tmp[j];
-				tmp[j] = x;
-			}
-	out[0] = '\0';
-	for (i = 0, k = 0; i < dn.n; i++)
-		k += (unsigned)snprintf(out + k, sizeof(out) - k, "%s%s",
-		    i ? "," : "", tmp[i]);
-	return out;
+	return joined(&dn);
 }
 
 /* Learn name for a under d's rules, marked as they say. */

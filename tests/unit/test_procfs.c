@@ -421,28 +421,46 @@ kd_look(uint64_t *now)
 	nfqd_watchdog_tick(&wm, *now);
 }
 
+/*
+ * wm with 4 slots on queues 0-3 and a counters region NAME.shm, the
+ * kernel's file at path with queue 3's 5 drops, looked at once.  0, or -1
+ * (failed checks).
+ */
+static int
+kd_start(const char *name, const char *path, uint64_t *now)
+{
+	static const unsigned	first[4] = { 0, 0, 0, 5 };
+	char			err[2 * PATH_MAX + 256];
+
+	memset(&wm, 0, sizeof(wm));
+	if (!CHECK(nfqd_shm_create(&wm.shm, unit_fmt("%s/%s.shm", dir, name),
+	    NFQD_MAX_WORKERS, (int)getpid(), err, sizeof(err)) == 0,
+	    unit_fmt("kdrops %s: counters region", name)))
+		return -1;
+	nfqd_procfs_init(&wm.proc, path);
+	wm.cf.qcount = 4;
+	wm.cf.maxlen = 1024;
+	wm.nslots = 4;
+	if (!CHECK(kd_file(path, 4, first) == 0,
+	    unit_fmt("kdrops %s: file", name)))
+		return -1;
+	kd_look(now);
+	CHECK_UINT_EQ(wm.shm.ctl[3].queue_dropped, 5,
+	    unit_fmt("kdrops %s: queue 3's drops at the first look", name));
+	return 0;
+}
+
 static void
 test_kdrops_range(void)
 {
 	static const unsigned	before[4] = { 0, 0, 0, 5 };
 	static const unsigned	again[4] = { 0, 0, 0, 2 };
-	const char		*path = unit_fmt("%s/nfq-range", dir);
-	char			 err[2 * PATH_MAX + 256];
+	char			 path[640];
 	uint64_t		 now = 1000 * NFQD_MS;
 
-	if (!CHECK(nfqd_shm_create(&wm.shm, unit_fmt("%s/range.shm", dir),
-	    NFQD_MAX_WORKERS, (int)getpid(), err, sizeof(err)) == 0,
-	    "kdrops range: counters region"))
+	snprintf(path, sizeof(path), "%s/nfq-range", dir);
+	if (kd_start("range", path, &now) == -1)
 		return;
-	nfqd_procfs_init(&wm.proc, path);
-	wm.cf.qcount = 4;
-	wm.cf.maxlen = 1024;
-	wm.nslots = 4;
-	if (!CHECK(kd_file(path, 4, before) == 0, "kdrops range: file"))
-		return;
-	kd_look(&now);
-	CHECK_UINT_EQ(wm.shm.ctl[3].queue_dropped, 5,
-	    "kdrops range: queue 3's drops at the first look");
 	/* A reload to 3 queues; slot 3's worker gone before the next look. */
 	wm.cf.qcount = 3;
 	nfqd_watchdog_moved(&wm);
@@ -472,27 +490,14 @@ test_kdrops_range(void)
 static void
 test_kdrops_moved(void)
 {
-	static const unsigned	first[4] = { 0, 0, 0, 5 };
-	const char		*path = unit_fmt("%s/nfq-moved", dir);
-	char			 err[2 * PATH_MAX + 256], text[4096];
+	char			 path[640], text[4096];
 	uint64_t		 now = 1000 * NFQD_MS;
 	size_t			 off = 0;
 	unsigned		 i;
 
-	memset(&wm, 0, sizeof(wm));
-	if (!CHECK(nfqd_shm_create(&wm.shm, unit_fmt("%s/moved.shm", dir),
-	    NFQD_MAX_WORKERS, (int)getpid(), err, sizeof(err)) == 0,
-	    "kdrops moved: counters region"))
+	snprintf(path, sizeof(path), "%s/nfq-moved", dir);
+	if (kd_start("moved", path, &now) == -1)
 		return;
-	nfqd_procfs_init(&wm.proc, path);
-	wm.cf.qcount = 4;
-	wm.cf.maxlen = 1024;
-	wm.nslots = 4;
-	if (!CHECK(kd_file(path, 4, first) == 0, "kdrops moved: file"))
-		return;
-	kd_look(&now);
-	CHECK_UINT_EQ(wm.shm.ctl[3].queue_dropped, 5,
-	    "kdrops moved: queue 3's drops");
 	/* Queues 10-13 bound; slot 3's old worker still on queue 3. */
 	wm.cf.qfirst = 10;
 	wm.slots[3].state = NFQD_W_RUNNING;
