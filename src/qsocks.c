@@ -100,6 +100,7 @@ nfqd_qsock_release(struct nfqd_master *m, struct nfqd_qsock *qs,
 		    qs->queue, waiting, fail_open ? "accepted (fail_open)" :
 		    "dropped");
 	log_debug("unbound queue %u", qs->queue);
+	nfqd_watchdog_unbound(m, qs->queue);
 	*qs = m->qs[--m->nqs];
 }
 

@@ -173,10 +173,12 @@ check_drops(struct nfqd_master *m, unsigned i, const struct nfqd_kqueue *kq,
 }
 
 /*
- * Fold the look into every slot's totals of the kernel's drops and
- * publish the configured slots' in their control lines.  Slots past the
- * range (stopping, or idle until it grows again) saw no line: their
- * queues are not read, and unbound once their workers stop.
+ * Fold the look into the configured slots' totals of the kernel's drops
+ * and publish them in their control lines.  Slots past the range
+ * (stopping, or idle until it grows again) are not folded: their queues'
+ * lines are not read, and what they last read stays their instance's
+ * (nfqd_watchdog_unbound()): a range grown back while the old worker
+ * stops finds the same instance, its counters grown from there.
  */
 static void
 fold_drops(struct nfqd_master *m)
@@ -184,15 +186,12 @@ fold_drops(struct nfqd_master *m)
 	const struct nfqd_kqueue	*kq = m->watch.kq;
 	struct nfqd_kdrops		*kd;
 	struct nfqd_slot_ctl		*c;
-	unsigned			 i, n;
+	unsigned			 i;
 
-	n = m->nslots > m->cf.qcount ? m->nslots : m->cf.qcount;
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < m->cf.qcount; i++) {
 		kd = &m->watch.kd[i];
-		nfqd_kdrops_fold(kd, m->cf.qfirst + i, i < m->cf.qcount &&
+		nfqd_kdrops_fold(kd, m->cf.qfirst + i,
 		    kq[i].queue != UINT32_MAX ? &kq[i] : NULL);
-		if (i >= m->cf.qcount)
-			continue;
 		/*
 		 * Its worker still serves the queue the slot had before the
 		 * range moved, and its control line says so: readers would
@@ -281,15 +280,23 @@ nfqd_watchdog_tick(struct nfqd_master *m, uint64_t now)
 void
 nfqd_watchdog_moved(struct nfqd_master *m)
 {
+	memset(m->watch.seen, 0, sizeof(m->watch.seen));
+}
+
+/*
+ * Queue q's instance ends: a later bind makes another, counting from 0,
+ * whose first reading is added whole.  The master's own unbind is what
+ * tells it: the queue is out of the range by then, its slot not looked
+ * at (fold_drops()), and the next bind may give the new socket the old
+ * one's portid (netlink's autobind tries the process id first).  Every
+ * slot counting for q, wherever the range has moved since.
+ */
+void
+nfqd_watchdog_unbound(struct nfqd_master *m, uint16_t q)
+{
 	unsigned	i;
 
-	memset(m->watch.seen, 0, sizeof(m->watch.seen));
-	/*
-	 * A slot past the range is looked at only while nslots still
-	 * reaches it, which its worker's end soon cuts short: its last
-	 * reading would stay "seen", and a range grown back, whose bind
-	 * made the queue anew (counting from 0), would be taken for a wrap.
-	 */
-	for (i = m->cf.qcount; i < NFQD_MAX_WORKERS; i++)
-		m->watch.kd[i].seen = false;
+	for (i = 0; i < NFQD_MAX_WORKERS; i++)
+		if (m->watch.kd[i].queue == (uint32_t)q + 1)
+			m->watch.kd[i].seen = false;
 }

@@ -245,6 +245,8 @@ void	nfqd_master_reload(struct nfqd_master *m);
 void	nfqd_watchdog_tick(struct nfqd_master *m, uint64_t now);
 /* The slots moved to other queues: forget what was seen. */
 void	nfqd_watchdog_moved(struct nfqd_master *m);
+/* The master unbound queue q: its drop counters' instance ended. */
+void	nfqd_watchdog_unbound(struct nfqd_master *m, uint16_t q);
 
 /* daemon.c */
 void	nfqd_daemon_logging(struct nfqd_master *m);

@@ -89,13 +89,17 @@ struct nfqd_procfs {
  * A look that finds no line for the queue means it is not bound (unbound
  * by a reload, or not yet bound); when the line is back, its queue is a
  * new instance whose counters started at 0, and its readings are added
- * whole.  The first look is counted whole too: the master made the
- * instance with its own bind (a queue another socket holds cannot be
- * bound), so its counters began at 0 with this master and the totals are
- * this master's drops, from 0 (as Prometheus expects of a new process),
- * including those between the bind and the first look.  A line missed by
- * one look while its queue stayed bound (not expected: every look reads
- * the whole file) would have its readings counted twice: more, not less.
+ * whole.  So is one after the caller cleared seen: the master does when
+ * it unbinds the queue (watchdog.c), as a queue out of its range is not
+ * looked at, and comes back either the instance last read, never unbound
+ * (its growth is added) or one its bind made anew.  The first look is
+ * counted whole too: the master made the instance with its own bind (a
+ * queue another socket holds cannot be bound), so its counters began at
+ * 0 with this master and the totals are this master's drops, from 0 (as
+ * Prometheus expects of a new process), including those between the bind
+ * and the first look.  A line missed by one look while its queue stayed
+ * bound (not expected: every look reads the whole file) would have its
+ * readings counted twice: more, not less.
  */
 struct nfqd_kdrops {
 	uint64_t	queue_dropped;	/* totals: queue full */

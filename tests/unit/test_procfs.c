@@ -393,9 +393,10 @@ test_kdrops(void)
 
 /*
  * The master's look (watchdog.c) across reloads that move the range: a
- * slot past it whose worker is gone before the next look is looked at no
- * more (nslots shrank); when the range grows back, its queue is bound
- * anew and the kernel counts from 0, which is growth, not a wrap.
+ * slot past it is looked at no more; when the range grows back, its
+ * queue is the same instance if its old worker had not stopped yet (the
+ * socket kept), its counters grown, or one bound anew that counts from 0,
+ * which is growth, not a wrap.
  */
 static struct nfqd_master	wm;
 
@@ -422,15 +423,57 @@ kd_look(uint64_t *now)
 }
 
 /*
- * wm with 4 slots on queues 0-3 and a counters region NAME.shm, the
- * kernel's file at path with queue 3's 5 drops, looked at once.  0, or -1
- * (failed checks).
+ * Queue q bound, as the master's bind does: its socket (on /dev/null, so
+ * that the unbind of its release goes nowhere, with a warning), unread.
+ * 0, or -1 (failed check).
+ */
+static int
+kd_bind(uint16_t q)
+{
+	struct nfqd_qsock	*qs = &wm.qs[wm.nqs];
+
+	memset(qs, 0, sizeof(*qs));
+	qs->fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (!CHECKF(qs->fd != -1, "kdrops: a socket", "%s", strerror(errno)))
+		return -1;
+	qs->queue = q;
+	qs->reader = -1;
+	wm.nqs++;
+	return 0;
+}
+
+/* Slot i's worker (a pid no process has) starts reading queue i. */
+static void
+kd_run(unsigned i)
+{
+	wm.slots[i].state = NFQD_W_RUNNING;
+	wm.slots[i].queue = (uint16_t)i;
+	wm.slots[i].pid = INT32_MAX;
+	nfqd_qsock_find(&wm, (uint16_t)i)->reader = (int)i;
+}
+
+/* What kd_start() made, undone. */
+static void
+kd_end(void)
+{
+	while (wm.nqs > 0)
+		close(wm.qs[--wm.nqs].fd);
+	nfqd_procfs_close(&wm.proc);
+	nfqd_shm_close(&wm.shm);
+}
+
+/*
+ * wm with 4 slots on queues 0-3, each bound and its worker running (no
+ * worker is ever forked: respawn_at is never reached), and a counters
+ * region NAME.shm, the kernel's file at path with queue 3's 5 drops,
+ * looked at once.  0, or -1 (failed checks).
  */
 static int
 kd_start(const char *name, const char *path, uint64_t *now)
 {
 	static const unsigned	first[4] = { 0, 0, 0, 5 };
 	char			err[2 * PATH_MAX + 256];
+	unsigned		i;
 
 	memset(&wm, 0, sizeof(wm));
 	if (!CHECK(nfqd_shm_create(&wm.shm, unit_fmt("%s/%s.shm", dir, name),
@@ -441,6 +484,12 @@ kd_start(const char *name, const char *path, uint64_t *now)
 	wm.cf.qcount = 4;
 	wm.cf.maxlen = 1024;
 	wm.nslots = 4;
+	for (i = 0; i < 4; i++) {
+		wm.slots[i].respawn_at = UINT64_MAX;
+		if (kd_bind((uint16_t)i) == -1)
+			return -1;
+		kd_run(i);
+	}
 	if (!CHECK(kd_file(path, 4, first) == 0,
 	    unit_fmt("kdrops %s: file", name)))
 		return -1;
@@ -450,36 +499,151 @@ kd_start(const char *name, const char *path, uint64_t *now)
 	return 0;
 }
 
+/* The file as the kernel shows the queues wm holds; queue 3's line given. */
+static int
+kd_held(const char *path, uint32_t qdrop, uint32_t udrop, uint32_t portid)
+{
+	char		text[4096];
+	size_t		off = 0, k;
+	unsigned	q;
+
+	text[0] = '\0';
+	for (k = 0; k < wm.nqs; k++) {
+		q = wm.qs[k].queue;
+		off += (size_t)snprintf(text + off, sizeof(text) - off, "%s",
+		    q == 3 ? kline(q, portid, 0, 2, 65535, qdrop, udrop, 7) :
+		    kline(q, 100 + q, 0, 2, 65535, 0, 0, 7));
+	}
+	return unit_write_text(path, text);
+}
+
+enum kd_op {
+	KD_END,
+	KD_LOOK,	/* a look; queue 3's line (if bound): qdrop udrop portid */
+	KD_SHRINK,	/* a reload to queues 0-2 */
+	KD_GROW,	/* a reload back to 0-3: queue 3 bound if it is not */
+	KD_EXIT,	/* slot 3's worker exits */
+	KD_RUN,		/* slot 3's next worker starts */
+};
+
+#define KD_STEPS	10
+
+/*
+ * Reloads that take queue 3 out of the range and back (watchdog.c,
+ * slots.c, qsocks.c as the master runs them): its instance lives on, its
+ * counters with it, while its old worker stops (up to 2 s) and the
+ * socket with it, and only a queue unbound (the worker gone) is made
+ * anew by the next bind, counting from 0.  After each look, slot 3's
+ * published totals.
+ */
 static void
 test_kdrops_range(void)
 {
-	static const unsigned	before[4] = { 0, 0, 0, 5 };
-	static const unsigned	again[4] = { 0, 0, 0, 2 };
-	char			 path[640];
-	uint64_t		 now = 1000 * NFQD_MS;
+	static const struct {
+		const char	*name;
+		struct {
+			enum kd_op	op;
+			uint32_t	qdrop, udrop, portid;
+			uint64_t	want_q, want_u;
+		} step[KD_STEPS];
+	} rows[] = {
+		{ "grown back while its worker stops", {
+		    { KD_LOOK, 5, 1, 103, 5, 1 }, { .op = KD_SHRINK },
+		    { KD_LOOK, 6, 1, 103, 5, 1 }, { .op = KD_GROW },
+		    { KD_LOOK, 7, 2, 103, 7, 2 }, { .op = KD_EXIT },
+		    { KD_LOOK, 8, 2, 103, 8, 2 }, { .op = KD_RUN },
+		    { KD_LOOK, 9, 3, 103, 9, 3 } } },
+		{ "grown back while its worker stops, no look between", {
+		    { KD_LOOK, 5, 1, 103, 5, 1 }, { .op = KD_SHRINK }, { .op = KD_GROW },
+		    { KD_LOOK, 7, 2, 103, 7, 2 } } },
+		{ "grown back while its worker stops, a wrap meanwhile", {
+		    { KD_LOOK, 0xfffffff0u, 0xffffffffu, 103, 0xfffffff0u,
+		    0xffffffffu }, { .op = KD_SHRINK },
+		    { KD_LOOK, 0xfffffffeu, 0, 103, 0xfffffff0u, 0xffffffffu },
+		    { .op = KD_GROW },
+		    { KD_LOOK, 0x10, 2, 103, 0x100000010ull, 0x100000002ull } } },
+		{ "unbound, bound again: a new portid", {
+		    { KD_LOOK, 5, 1, 103, 5, 1 }, { .op = KD_SHRINK }, { .op = KD_EXIT },
+		    { KD_LOOK, 0, 0, 0, 5, 1 }, { .op = KD_GROW },
+		    { KD_LOOK, 2, 1, 203, 7, 2 } } },
+		{ "unbound, bound again: the same portid", {
+		    { KD_LOOK, 5, 1, 103, 5, 1 }, { .op = KD_SHRINK }, { .op = KD_EXIT },
+		    { KD_LOOK, 0, 0, 0, 5, 1 }, { .op = KD_GROW },
+		    { KD_LOOK, 2, 1, 103, 7, 2 } } },
+		{ "unbound, bound again before the next look", {
+		    { KD_LOOK, 5, 1, 103, 5, 1 }, { .op = KD_SHRINK }, { .op = KD_EXIT },
+		    { .op = KD_GROW }, { KD_LOOK, 2, 1, 203, 7, 2 } } },
+		{ "a wrap, then unbound and bound again", {
+		    { KD_LOOK, 0xfffffff0u, 0, 103, 0xfffffff0u, 0 },
+		    { KD_LOOK, 0x10, 0, 103, 0x100000010ull, 0 },
+		    { .op = KD_SHRINK }, { .op = KD_EXIT }, { .op = KD_GROW },
+		    { KD_LOOK, 3, 4, 203, 0x100000013ull, 4 } } },
+	};
+	char		 path[640], name[64];
+	uint64_t	 now = 1000 * NFQD_MS;
+	size_t		 r, k;
+	unsigned	 looks;
 
 	snprintf(path, sizeof(path), "%s/nfq-range", dir);
-	if (kd_start("range", path, &now) == -1)
-		return;
-	/* A reload to 3 queues; slot 3's worker gone before the next look. */
-	wm.cf.qcount = 3;
-	nfqd_watchdog_moved(&wm);
-	nfqd_slots_reconcile(&wm);
-	CHECK_UINT_EQ(wm.nslots, 3, "kdrops range: slot 3 walked no more");
-	if (!CHECK(kd_file(path, 3, before) == 0, "kdrops range: file"))
-		return;
-	kd_look(&now);
-	/* Back to 4: queue 3 bound anew, 2 drops since. */
-	wm.cf.qcount = 4;
-	nfqd_watchdog_moved(&wm);
-	nfqd_slots_reconcile(&wm);
-	if (!CHECK(kd_file(path, 4, again) == 0, "kdrops range: file"))
-		return;
-	kd_look(&now);
-	CHECK_UINT_EQ(wm.shm.ctl[3].queue_dropped, 7,
-	    "kdrops range: queue 3 bound again counts from the kernel's 0");
-	nfqd_procfs_close(&wm.proc);
-	nfqd_shm_close(&wm.shm);
+	for (r = 0; r < NFQD_ARRAY_SIZE(rows); r++) {
+		snprintf(name, sizeof(name), "range%zu", r);
+		if (kd_start(name, path, &now) == -1)
+			return;
+		looks = 0;
+		for (k = 0; k < KD_STEPS && rows[r].step[k].op != KD_END;
+		    k++) {
+			switch (rows[r].step[k].op) {
+			case KD_LOOK:
+				if (!CHECK(kd_held(path, rows[r].step[k].qdrop,
+				    rows[r].step[k].udrop,
+				    rows[r].step[k].portid) == 0,
+				    "kdrops range: file"))
+					break;
+				kd_look(&now);
+				looks++;
+				CHECKF(wm.shm.ctl[3].queue_dropped ==
+				    rows[r].step[k].want_q &&
+				    wm.shm.ctl[3].user_dropped ==
+				    rows[r].step[k].want_u,
+				    unit_fmt("kdrops range: %s: look %u",
+				    rows[r].name, looks),
+				    "got %llu %llu, want %llu %llu",
+				    (unsigned long long)
+				    wm.shm.ctl[3].queue_dropped,
+				    (unsigned long long)
+				    wm.shm.ctl[3].user_dropped,
+				    (unsigned long long)rows[r].step[k].want_q,
+				    (unsigned long long)rows[r].step[k].want_u);
+				break;
+			case KD_SHRINK:
+				wm.cf.qcount = 3;
+				nfqd_watchdog_moved(&wm);
+				nfqd_slots_reconcile(&wm);
+				break;
+			case KD_GROW:
+				if (nfqd_qsock_find(&wm, 3) == NULL &&
+				    kd_bind(3) == -1)
+					break;
+				wm.cf.qcount = 4;
+				nfqd_watchdog_moved(&wm);
+				nfqd_slots_reconcile(&wm);
+				break;
+			case KD_EXIT:
+				/* As nfqd_slots_reap() and left_behind(). */
+				wm.slots[3].state = NFQD_W_IDLE;
+				wm.slots[3].pid = 0;
+				nfqd_qsock_find(&wm, 3)->reader = -1;
+				nfqd_slots_reconcile(&wm);
+				break;
+			case KD_RUN:
+				kd_run(3);
+				break;
+			case KD_END:
+				break;
+			}
+		}
+		kd_end();
+	}
 }
 
 /*
@@ -517,9 +681,7 @@ test_kdrops_moved(void)
 	kd_look(&now);
 	CHECK_UINT_EQ(wm.shm.ctl[3].queue_dropped, 4,
 	    "kdrops moved: then shown, queue 13's own");
-	wm.slots[3].state = NFQD_W_IDLE;
-	nfqd_procfs_close(&wm.proc);
-	nfqd_shm_close(&wm.shm);
+	kd_end();
 }
 
 int
