@@ -360,6 +360,15 @@ include(struct nfqd_cfgtext *t, const struct src *s, const char *name,
 		    "nested more than %d deep", vis, NFQD_CFGTEXT_DEPTH);
 		return;
 	}
+	/* Said once: the rest are not opened, nor said. */
+	if (t->includes >= NFQD_CFGTEXT_INCLUDES) {
+		if (t->includes++ == NFQD_CFGTEXT_INCLUDES)
+			problem(t, from, line, "cannot include \"%s\": more "
+			    "than %d @include in all (each counted every time "
+			    "it is read)", vis, NFQD_CFGTEXT_INCLUDES);
+		return;
+	}
+	t->includes++;
 	if ((text = slurp(t, path, &len, &sb, why, sizeof(why),
 	    &opened)) == NULL) {
 		problem(t, from, line, "cannot include \"%s\": %s", vis, why);

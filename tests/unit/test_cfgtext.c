@@ -355,6 +355,7 @@ test_include_carry(void)
 static void
 test_include_files(void)
 {
+	static char	big[101 * 24 + 1], nl[99 * 101 + 1];
 	char	path[PATH_MAX], text[PATH_MAX + 64], name[32];
 	int	i;
 
@@ -402,6 +403,25 @@ test_include_files(void)
 	put("twice.conf", "@include \"sub/b.conf\"\n@include \"sub/b.conf\"\n");
 	expect_text("the same file twice is no cycle",
 	    "@include \"twice.conf\"\n", "b = 2L;\n\nb = 2L;\n\n\n");
+	/*
+	 * 101 of a file of 100: the 10,001st @include, the first of its
+	 * 100th reading, is one too many, and said once.
+	 */
+	put("empty.conf", "");
+	for (i = 0, text[0] = '\0'; i < 100; i++)
+		strcat(text, "@include \"empty.conf\"\n");
+	put("hundred.conf", text);
+	big[0] = '\0';
+	for (i = 0; i < 101; i++)
+		strcat(big, "@include \"hundred.conf\"\n");
+	expect_problem("more than 10,000 includes in all", big,
+	    "hundred.conf", 1, unit_fmt("cannot include \"empty.conf\": "
+	    "more than %d @include in all (each counted every time it is "
+	    "read)", NFQD_CFGTEXT_INCLUDES));
+	/* 99 of them: 9,999, each line a newline of the text. */
+	big[strlen(big) - 2 * 24] = '\0';
+	memset(nl, '\n', 99 * 101);
+	expect_text("9,999 includes in all", big, nl);
 }
 
 /*
