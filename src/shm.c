@@ -435,6 +435,17 @@ fail:
 	return -1;
 }
 
+/*
+ * len bytes from off end at or before end, without the sum wrapping: the
+ * header's offsets are any worker's to write (a huge one wrapped past the
+ * checks, and nfqctl read far outside the file).
+ */
+static bool
+within(uint64_t off, uint64_t len, uint64_t end)
+{
+	return off <= end && len <= end - off;
+}
+
 int
 nfqd_rshm_open_ro(struct nfqd_rshm *r, const char *path, char *err,
     size_t errlen)
@@ -456,11 +467,15 @@ nfqd_rshm_open_ro(struct nfqd_rshm *r, const char *path, char *err,
 	    h.magic != NFQD_RSHM_MAGIC || h.version != NFQD_RSHM_VERSION ||
 	    h.hdr_size != sizeof(h) || h.nrules > NFQD_MAX_RULES ||
 	    h.nslots > NFQD_MAX_WORKERS ||
-	    h.cells_off + (uint64_t)h.ncells * sizeof(struct nfqd_rate_cell) >
-	    (uint64_t)sb.st_size ||
-	    h.ctr_off + h.slot_stride * h.nslots > (uint64_t)sb.st_size ||
+	    !within(h.cells_off, (uint64_t)h.ncells *
+	    sizeof(struct nfqd_rate_cell), (uint64_t)sb.st_size) ||
+	    (h.nslots != 0 && h.slot_stride > (uint64_t)sb.st_size /
+	    h.nslots) ||
+	    !within(h.ctr_off, h.slot_stride * h.nslots,
+	    (uint64_t)sb.st_size) ||
 	    h.slot_stride < (uint64_t)h.nrules * sizeof(struct nfqd_rule_ctr) ||
-	    h.names_off + (uint64_t)h.nrules * NFQD_RSHM_NAME > h.ctr_off) {
+	    !within(h.names_off, (uint64_t)h.nrules * NFQD_RSHM_NAME,
+	    h.ctr_off)) {
 		snprintf(err, errlen, "%s: not an nfqd %d rule counters region",
 		    path, NFQD_RSHM_VERSION);
 		close(fd);

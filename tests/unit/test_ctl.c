@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -406,6 +407,52 @@ expect_refused(const char *name, const char *msg)
 	    unit_fmt("refused: %s: message", name));
 }
 
+/*
+ * A rule counters region whose header a worker wrote before nfqctl opened
+ * it: every part must lie in the file by itself, not only by a sum that
+ * wraps (slot_stride 2^63 times 4 slots is 0: nfqctl read slot 1 at 2^63
+ * bytes past the region, and crashed).
+ */
+static void
+test_refused_rules(void)
+{
+	static const struct {
+		const char	*name;
+		size_t		 field;		/* a uint64_t of the header */
+		uint64_t	 value;
+		uint32_t	 ncells;	/* 0: as made */
+	} t[] = {
+		{ "slot_stride 2^63: its 4 slots wrap to 0",
+		    offsetof(struct nfqd_rshm_hdr, slot_stride), 1ull << 63, 0 },
+		{ "ctr_off 2^64 - 4 slots: its slots wrap to 0",
+		    offsetof(struct nfqd_rshm_hdr, ctr_off),
+		    0 - 4 * (uint64_t)NFQD_SHM_PAGE, 0 },
+		{ "names_off 2^64 - 64: its 3 names wrap to 128",
+		    offsetof(struct nfqd_rshm_hdr, names_off), 0 - 64ull, 0 },
+		{ "cells_off 2^64 - 64: its cell wraps to 0",
+		    offsetof(struct nfqd_rshm_hdr, cells_off), 0 - 64ull, 1 },
+	};
+	struct nfqd_rshm_hdr	 saved = *rshm.hdr;
+	struct nfqd_snapshot	 sn;
+	char			 err[1024];
+	size_t			 i;
+
+	for (i = 0; i < NFQD_ARRAY_SIZE(t); i++) {
+		memcpy((char *)rshm.hdr + t[i].field, &t[i].value,
+		    sizeof(t[i].value));
+		if (t[i].ncells != 0)
+			rshm.hdr->ncells = t[i].ncells;
+		err[0] = '\0';
+		if (!CHECK(nfqd_snapshot_open(&sn, path, err, sizeof(err)) ==
+		    -1, unit_fmt("refused: %s", t[i].name)))
+			nfqd_snapshot_close(&sn);
+		CHECK_STR_EQ(err, unit_fmt("%s: not an nfqd %d rule counters "
+		    "region", rpath, NFQD_RSHM_VERSION),
+		    unit_fmt("refused: %s: message", t[i].name));
+		*rshm.hdr = saved;
+	}
+}
+
 static void
 test_refused(void)
 {
@@ -436,6 +483,7 @@ test_refused(void)
 	expect_refused("master gone", unit_fmt("left by nfqd %d, which is "
 	    "not running", (int)pid));
 	shm.hdr->master_pid = getpid();
+	test_refused_rules();
 }
 
 
