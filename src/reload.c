@@ -207,7 +207,9 @@ nfqd_master_reload(struct nfqd_master *m)
 		if (rules)
 			m->rules_gen++;
 	} else {
-		/* Same rules: keep the compiled ones the workers share. */
+		/* Same rules: keep the compiled ones the workers share,
+		 * with what stat() said of their lists just now. */
+		nfqd_rules_sets_restat(m->rr->rs, ncf->rules);
 		nfqd_config_free(ncf);
 		ncf->rules = m->rr->rs;
 	}

@@ -70,6 +70,27 @@ nfqd_rules_sets_same(const struct nfqd_ruleset *a,
 	return true;
 }
 
+void
+nfqd_rules_sets_restat(struct nfqd_ruleset *a, const struct nfqd_ruleset *b)
+{
+	struct nfqd_nameset		*x;
+	const struct nfqd_nameset	*y;
+	uint32_t			 i;
+
+	if (a == NULL || b == NULL || !nfqd_rules_sets_same(a, b))
+		return;
+	for (i = 0; i < a->nsets; i++) {
+		x = &a->sets[i];
+		y = &b->sets[i];
+		x->dev = y->dev;
+		x->ino = y->ino;
+		x->size = y->size;
+		x->mtime = y->mtime;
+		x->ctime = y->ctime;
+		x->stat_ok = y->stat_ok;
+	}
+}
+
 uint8_t
 nfqd_rule_needs(const struct nfqd_rule *r)
 {

@@ -266,6 +266,16 @@ bool	nfqd_rules_same(const struct nfqd_ruleset *a,
 bool	nfqd_rules_sets_same(const struct nfqd_ruleset *a,
 	    const struct nfqd_ruleset *b);
 
+/*
+ * A reload that read b's sets and found them a's (nfqd_rules_sets_same())
+ * keeps a and frees b: a's sets take what stat() said of each file before
+ * b read it, so that the next reload takes them unread.  Without it a set
+ * kept the stat() of its first reading, and a list rewritten with the same
+ * bytes was read again at every reload after.
+ */
+void	nfqd_rules_sets_restat(struct nfqd_ruleset *a,
+	    const struct nfqd_ruleset *b);
+
 /* The index of the rule with this name, or -1. */
 int	nfqd_rules_find(const struct nfqd_ruleset *rs, const char *name);
 

@@ -2470,11 +2470,11 @@ set_has(const struct nfqd_config *cf, uint32_t i, const char *name)
 static void
 test_sets_reuse(void)
 {
-	struct nfqd_config	cf1, cf2, cf3, cf4;
+	struct nfqd_config	cf1, cf2, cf3, cf4, cf5, cf6;
 	struct unit_reports	rs;
 	struct timespec		ts = { 2, 100000000 };
 	char			conf[1100], fa[1100], fb[1100];
-	int			e1, e2, e3, e4;
+	int			e1, e2, e3, e4, e5, e6;
 
 	snprintf(conf, sizeof(conf), "%s/sets.conf", dir);
 	snprintf(fa, sizeof(fa), "%s/a.txt", dir);
@@ -2560,7 +2560,34 @@ test_sets_reuse(void)
 		CHECK(set_names(&cf4, 2) != set_names(&cf3, 2),
 		    "sets reuse: b, changed 0 s before the last read, read "
 		    "again");
+		/*
+		 * The same bytes: the master keeps cf3 and frees cf4, cf3's
+		 * sets taking cf4's stat().  Two seconds on, a reload reads
+		 * a and b once more (cf4 read them too soon after their
+		 * writes), and the one after that reads neither.
+		 */
+		nfqd_rules_sets_restat(cf3.rules, cf4.rules);
 		nfqd_config_free(&cf4);
+		nanosleep(&ts, NULL);
+		e5 = nfqd_config_load_reusing(&cf5, conf, NULL, unit_collect,
+		    &rs, cf3.rules);
+		CHECK(e5 == 0 && set_names(&cf5, 0) != set_names(&cf3, 0),
+		    "sets reuse: read again, its last reading too soon");
+		if (e5 == 0) {
+			nfqd_rules_sets_restat(cf3.rules, cf5.rules);
+			nfqd_config_free(&cf5);
+		}
+		e6 = nfqd_config_load_reusing(&cf6, conf, NULL, unit_collect,
+		    &rs, cf3.rules);
+		CHECK_INT_EQ(e6, 0, "sets reuse: reload after a kept reading "
+		    "loads");
+		if (e6 == 0) {
+			CHECK(set_names(&cf6, 0) == set_names(&cf3, 0) &&
+			    set_names(&cf6, 2) == set_names(&cf3, 2),
+			    "sets reuse: a list read again with the same bytes "
+			    "is not read at the next reload");
+			nfqd_config_free(&cf6);
+		}
 	}
 	nfqd_config_free(&cf2);
 	nfqd_config_free(&cf3);
