@@ -87,6 +87,7 @@ write_stats(struct nfqd_master *m, bool table)
 	struct nfqd_buf	b;
 
 	nfqd_master_dnsl_publish(m);
+	nfqd_master_qclaim_publish(m);
 	nfqd_stats_collect_from(m->stats, &m->shm, &m->proc);
 	nfqd_rregion_collect(m);
 	if (table)
@@ -280,6 +281,7 @@ loop(struct nfqd_master *m)
 			write_stats(m, true);
 		now = nfqd_now_ns();
 		nfqd_master_dnsl_publish(m);
+		nfqd_master_qclaim_publish(m);
 		nfqd_watchdog_tick(m, now);
 		if (m->cf.stats_interval > 0 && now >= m->next_stats_ns) {
 			if (m->next_stats_ns != 0)
@@ -474,6 +476,29 @@ nfqd_master_dnsl_publish(struct nfqd_master *m)
 	if (m->dnsl != NULL && m->shm.hdr != NULL)
 		NFQD_STORE(&m->shm.hdr->dns_entries,
 		    nfqd_dnsl_entries(m->dnsl));
+}
+
+/*
+ * The live claims, for the same readers: each call counts one part of the
+ * table (nfqd_qclaim_sweep(): at most 2^21 slots; 0.04 ms where no claim
+ * touched a page, 6 to 12 ms with every page touched and 4,000,000 claims
+ * in the largest table, on a 2-CPU VM under load), never waiting for the
+ * workers that write it.
+ */
+void
+nfqd_master_qclaim_publish(struct nfqd_master *m)
+{
+	uint64_t	n;
+
+	if (m->qclaim == NULL || m->shm.hdr == NULL)
+		return;
+	if (nfqd_qclaim_sweep(m->qclaim,
+	    (uint32_t)(nfqd_now_ns() / 1000000000ull), &n) == -1 &&
+	    !m->qclaim_warned) {
+		log_warn("mincore on the QUIC connection ID table");
+		m->qclaim_warned = true;
+	}
+	NFQD_STORE(&m->shm.hdr->quic_claims_live, (uint32_t)n);
 }
 
 /* Start: everything before the loop.  0, or -1 with the reason logged. */

@@ -324,6 +324,10 @@ nfqd_metrics_write(const struct nfqd_stats *s, uint32_t max_rules,
 		    "Slots of the table of claimed QUIC connection IDs.");
 		buf_printf(b, "nfqd_quic_claim_capacity %llu\n",
 		    (unsigned long long)s->quic_claim_capacity);
+		family(b, "nfqd_quic_claims_live", "gauge",
+		    "Live claims in that table, as last counted.");
+		buf_printf(b, "nfqd_quic_claims_live %llu\n",
+		    (unsigned long long)s->quic_claims_live);
 	}
 	workers(s, b);
 	rules(s, max_rules, b);

@@ -16,8 +16,8 @@
 #include "nfqd/shm.h"
 #include "nfqd/util.h"
 
-_Static_assert(sizeof(struct nfqd_shm_hdr) == NFQD_CACHELINE,
-    "header is one cache line");
+_Static_assert(sizeof(struct nfqd_shm_hdr) == 2 * NFQD_CACHELINE,
+    "header is two cache lines");
 _Static_assert(sizeof(struct nfqd_slot_ctl) == NFQD_CACHELINE,
     "master part of a slot is one cache line");
 _Static_assert(sizeof(struct nfqd_slot) == NFQD_SHM_PAGE,

@@ -99,6 +99,9 @@ nfqd_stats_collect_from(struct nfqd_stats *s, const struct nfqd_shm *shm,
 	s->dns_entries = NFQD_LOAD(&h->dns_entries);
 	s->dns_capacity = NFQD_LOAD(&h->dns_capacity);
 	s->quic_claim_capacity = NFQD_LOAD(&h->quic_claim_capacity);
+	s->quic_claims_live = NFQD_LOAD(&h->quic_claims_live);
+	if (s->quic_claims_live > s->quic_claim_capacity)
+		s->quic_claims_live = s->quic_claim_capacity;
 	/*
 	 * nworkers and nslots are in the region, which every worker can
 	 * write: the slots are counted from the size mapped, this
@@ -168,6 +171,7 @@ nfqd_stats_json(const struct nfqd_stats *s, struct nfqd_buf *b)
 	json_uint(&j, "dns_entries", s->dns_entries);
 	json_uint(&j, "dns_capacity", s->dns_capacity);
 	json_uint(&j, "quic_claim_capacity", s->quic_claim_capacity);
+	json_uint(&j, "quic_claims_live", s->quic_claims_live);
 	json_object_end(&j);
 
 	json_array_begin(&j, "workers");
@@ -325,13 +329,14 @@ nfqd_stats_table(const struct nfqd_stats *s,
 
 	/* Only once a QUIC connection's ID was claimed or refused. */
 	if (s->total.quic_claims != 0 || s->total.quic_claims_held != 0 ||
-	    s->total.quic_claims_full != 0) {
+	    s->total.quic_claims_full != 0 || s->quic_claims_live != 0) {
 		snprintf(line, sizeof(line), "quic_claims: %llu claimed, held "
-		    "%llu, full %llu, a table of %llu",
+		    "%llu, full %llu, a table of %llu, %llu live",
 		    (unsigned long long)s->total.quic_claims,
 		    (unsigned long long)s->total.quic_claims_held,
 		    (unsigned long long)s->total.quic_claims_full,
-		    (unsigned long long)s->quic_claim_capacity);
+		    (unsigned long long)s->quic_claim_capacity,
+		    (unsigned long long)s->quic_claims_live);
 		emit(arg, line);
 	}
 

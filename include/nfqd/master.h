@@ -28,6 +28,8 @@ int	nfqd_master_run(struct nfqd_config *cf,
 /* dns_learn's entries into the counters region's header. */
 struct nfqd_master;
 void	nfqd_master_dnsl_publish(struct nfqd_master *m);
+/* The live QUIC connection ID claims, as a sweep counts them, likewise. */
+void	nfqd_master_qclaim_publish(struct nfqd_master *m);
 
 /*
  * The slots the table of claimed QUIC connection IDs wants for cf's
@@ -156,6 +158,8 @@ struct nfqd_master {
 						   at start; NULL: off */
 	struct nfqd_qclaim_tab		*qclaim; /* QUIC IDs claimed, made
 						   at start */
+	bool				 qclaim_warned; /* its count
+						   failed (said once) */
 
 	struct nfqd_qsock		 qs[2 * NFQD_MAX_WORKERS];
 	size_t				 nqs;

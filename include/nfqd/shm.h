@@ -10,9 +10,9 @@
 /*
  * The counters region: a file (by default /run/nfqd/nfqd.shm) that the
  * master creates before forking and every worker maps shared.  Layout
- * (version 10), in pages of NFQD_SHM_PAGE bytes:
+ * (version 11), in pages of NFQD_SHM_PAGE bytes:
  *
- *   struct nfqd_shm_hdr                 one cache line, master-written,
+ *   struct nfqd_shm_hdr                 two cache lines, master-written,
  *                                       alone in the first page
  *   struct nfqd_slot_ctl[nslots]        from NFQD_SHM_PAGE, one cache line
  *                                       per worker slot, master-written:
@@ -49,7 +49,7 @@
  */
 
 #define NFQD_SHM_MAGIC		0x4451464eu	/* "NFQD" little-endian */
-#define NFQD_SHM_VERSION	10
+#define NFQD_SHM_VERSION	11
 /* The layout's page: the protection needs the system's to be this. */
 #define NFQD_SHM_PAGE		4096
 
@@ -78,6 +78,10 @@ struct nfqd_shm_hdr {
 	uint64_t	dns_entries;	/* dns_learn: entries in the table
 					   now (version 6) */
 	uint64_t	dns_capacity;	/* ... and its size; 0: no table */
+	uint32_t	quic_claims_live; /* live claims in the table of QUIC
+					   connection IDs, as the master last
+					   counted them (version 11, which
+					   made the header two lines) */
 } __attribute__((aligned(NFQD_CACHELINE)));
 
 struct nfqd_slot_ctl {

@@ -41,6 +41,9 @@ struct nfqd_stats {
 	uint64_t		 dns_entries;	/* dns_learn's table now */
 	uint64_t		 dns_capacity;	/* ... its size, 0: off */
 	uint64_t		 quic_claim_capacity; /* QUIC IDs' table */
+	uint64_t		 quic_claims_live; /* ... its live claims, as
+						   the master last counted
+						   them, at most its size */
 	size_t			 nworkers;
 	struct nfqd_stats_worker workers[NFQD_MAX_WORKERS];
 	size_t			 nkernel;	/* nfqd's queues found in /proc */

@@ -2,10 +2,12 @@
  * The shared table of claimed QUIC connection IDs (qclaim.h says why and
  * how it is kept safe without locks).
  */
+#include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "nfqd/l7/qclaim.h"
 #include "nfqd/nfqd.h"
@@ -33,6 +35,12 @@ struct nfqd_qclaim_tab {
 	uint64_t	 nb;		/* buckets */
 	uint64_t	 size;		/* of the mapping */
 	uint64_t	 seed;
+	/* The master's count of live claims (nfqd_qclaim_sweep()): */
+	uint64_t	*part;		/* live claims of each part, as last
+					   counted (nparts entries) */
+	uint64_t	 nparts;
+	uint64_t	 next;		/* the part the next sweep counts */
+	size_t		 pagesz;
 };
 
 struct bucket {
@@ -71,15 +79,22 @@ nfqd_qclaim_create(uint64_t slots, uint64_t seed)
 
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return NULL;
+	t->nb = nfqd_qclaim_slots(slots) / NFQD_QCLAIM_WAYS;
+	t->nparts = (t->nb + NFQD_QCLAIM_PART - 1) / NFQD_QCLAIM_PART;
+	if ((t->part = calloc(t->nparts, sizeof(*t->part))) == NULL) {
+		free(t);
+		return NULL;
+	}
+	t->pagesz = (size_t)sysconf(_SC_PAGESIZE);
 	/* Zero pages, touched only as claims come. */
 	p = mmap(NULL, size, PROT_READ | PROT_WRITE,
 	    MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED) {
+		free(t->part);
 		free(t);
 		return NULL;
 	}
 	t->base = p;
-	t->nb = nfqd_qclaim_slots(slots) / NFQD_QCLAIM_WAYS;
 	t->size = size;
 	t->seed = seed;
 	/* As before, for a reader of the mapping; nothing reads them. */
@@ -97,6 +112,7 @@ nfqd_qclaim_destroy(struct nfqd_qclaim_tab *t)
 	if (t == NULL)
 		return;
 	munmap(t->base, t->size);
+	free(t->part);
 	free(t);
 }
 
@@ -317,6 +333,71 @@ nfqd_qclaim_count(const struct nfqd_qclaim_tab *t, uint32_t now)
 			n += live(__atomic_load_n(&b[i].w[j],
 			    __ATOMIC_RELAXED), now);
 	return n;
+}
+
+/*
+ * The live claims of buckets first .. first + n - 1 (at most one part) in
+ * pages of the mapping that are in memory.  A page no claim ever touched
+ * is a hole of the shared mapping: reading it would give it a page of its
+ * own (a scan of a whole table of 2^26 slots that way made all its
+ * 512 MiB resident, and took 307 ms), and it holds no claim.  A page
+ * swapped out is not counted either (nor read back in).  0, or -1
+ * (errno) when mincore() fails.
+ */
+static int
+count_part(const struct nfqd_qclaim_tab *t, uint64_t first, uint64_t n,
+    uint32_t now, uint64_t *live_n)
+{
+	static unsigned char	 in[NFQD_QCLAIM_PART * sizeof(struct bucket) /
+				    4096 + 2];
+	const uint64_t		*w = buckets(t)[first].w, *lo, *hi, *end;
+	uintptr_t		 start;
+	size_t			 npages, pg;
+	uint64_t		 c = 0;
+
+	end = w + n * NFQD_QCLAIM_WAYS;
+	start = (uintptr_t)w & ~(uintptr_t)(t->pagesz - 1);
+	npages = ((uintptr_t)end - start + t->pagesz - 1) / t->pagesz;
+	if (npages > sizeof(in)) {
+		errno = EINVAL;		/* a page smaller than 4 KiB */
+		return -1;
+	}
+	if (mincore((void *)start, (uintptr_t)end - start, in) == -1)
+		return -1;
+	for (pg = 0; pg < npages; pg++) {
+		if ((in[pg] & 1) == 0)
+			continue;
+		lo = (const uint64_t *)(start + pg * t->pagesz);
+		hi = (const uint64_t *)(start + (pg + 1) * t->pagesz);
+		if (lo < w)
+			lo = w;
+		if (hi > end)
+			hi = end;
+		for (; lo < hi; lo++)
+			c += live(__atomic_load_n(lo, __ATOMIC_RELAXED), now);
+	}
+	*live_n = c;
+	return 0;
+}
+
+int
+nfqd_qclaim_sweep(struct nfqd_qclaim_tab *t, uint32_t now, uint64_t *live_n)
+{
+	uint64_t	first, n, c, sum = 0, k;
+	int		rc = 0;
+
+	first = t->next * NFQD_QCLAIM_PART;
+	n = t->nb - first < NFQD_QCLAIM_PART ? t->nb - first :
+	    NFQD_QCLAIM_PART;
+	if (count_part(t, first, n, now, &c) == -1)
+		rc = -1;	/* the part keeps its last count */
+	else
+		t->part[t->next] = c;
+	t->next = t->next + 1 < t->nparts ? t->next + 1 : 0;
+	for (k = 0; k < t->nparts; k++)
+		sum += t->part[k];
+	*live_n = sum;
+	return rc;
 }
 
 void *

@@ -271,7 +271,8 @@ quic_claimed(const struct nfqd_stats *s)
 {
 	const struct nfqd_slot_stats *t = &s->total;
 
-	return t->quic_claims + t->quic_claims_held + t->quic_claims_full > 0;
+	return t->quic_claims + t->quic_claims_held + t->quic_claims_full +
+	    s->quic_claims_live > 0;
 }
 
 /* The name reading's, QUIC claims' and dns_learn's lines; how many were
@@ -296,10 +297,11 @@ layout_l7(const struct nfqd_stats *s, const struct nfqd_stats *p,
 	}
 	if (quic_claimed(s)) {
 		snprintf(line, sizeof(line), "%6s claimed/s %s held/s %s "
-		    "full/s %s; a table of %llu", "quic",
+		    "full/s %s; a table of %llu, %llu live", "quic",
 		    RATE(a, quic_claims), RATE(b, quic_claims_held),
 		    RATE(c, quic_claims_full),
-		    (unsigned long long)s->quic_claim_capacity);
+		    (unsigned long long)s->quic_claim_capacity,
+		    (unsigned long long)s->quic_claims_live);
 		emit(arg, line);
 		n++;
 	}

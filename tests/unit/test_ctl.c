@@ -133,6 +133,11 @@ test_snapshot(void)
 	if (!CHECKF(nfqd_snapshot_open(&sn, path, err, sizeof(err)) == 0,
 	    "snapshot: open", "%s", err))
 		return;
+	/* The live claims as the master counted them, more than the
+	   table holds, as a master gone wrong might publish: no more than
+	   the table's size is shown. */
+	shm.hdr->quic_claim_capacity = 4096;
+	shm.hdr->quic_claims_live = 4097;
 	if (!CHECKF(nfqd_snapshot_take(&sn, proc, err, sizeof(err)) == 0,
 	    "snapshot: take", "%s", err)) {
 		nfqd_snapshot_close(&sn);
@@ -149,6 +154,8 @@ test_snapshot(void)
 	CHECK_UINT_EQ(s->rules[2].bytes, 900, "snapshot: rule bytes");
 	CHECK_UINT_EQ(s->nkernel, 1, "snapshot: the kernel's line of ours");
 	CHECK_UINT_EQ(sn.rules_elsewhere, 0, "snapshot: every slot counted");
+	CHECK_UINT_EQ(s->quic_claims_live, 4096,
+	    "snapshot: live QUIC claims, at most the table's size");
 
 	buf_init(&b);
 	nfqd_metrics_write(s, NFQD_METRICS_MAX_RULES, &b);
@@ -184,6 +191,9 @@ test_snapshot(void)
 	expect_line(b.data, "nfqd_kernel_queue_user_dropped_total{queue=\"5\"} "
 	    "4294967297");
 	expect_line(b.data, "nfqd_kernel_queue_id_sequence{queue=\"5\"} 15");
+	expect_line(b.data, "nfqd_quic_claim_capacity 4096");
+	expect_line(b.data, "# TYPE nfqd_quic_claims_live gauge");
+	expect_line(b.data, "nfqd_quic_claims_live 4096");
 	CHECK(strstr(b.data, "queue=\"9\"") == NULL,
 	    "metrics: another program's queue is not shown");
 	CHECK(strstr(b.data, "rule=\"_other\"") == NULL,
@@ -198,7 +208,8 @@ test_snapshot(void)
 #undef X
 	/* Rows of the table with one name share a family (verdicts). */
 	CHECK_INT_EQ(nhelp, (int)nfqd_metrics_slot_rows() - 2 + 4 + 3 + 3 +
-	    5, "metrics: one HELP line per family");
+	    5 + 2, "metrics: one HELP line per family (the QUIC table's two "
+	    "gauges with it)");
 	CHECK_INT_EQ(ntype, nhelp, "metrics: one TYPE line per HELP");
 	buf_reset(&b);
 
@@ -469,9 +480,9 @@ test_refused(void)
 	    "this program reads version %d only (nfqd and its tools from "
 	    "different releases?)", NFQD_SHM_VERSION));
 	shm.hdr->version = NFQD_SHM_VERSION;
-	shm.hdr->hdr_size = 128;
+	shm.hdr->hdr_size = 192;
 	expect_refused("hdr_size", unit_fmt("counters region with header "
-	    "size 128 and slot size %zu; this program's are 64 and %zu",
+	    "size 192 and slot size %zu; this program's are 128 and %zu",
 	    sizeof(struct nfqd_slot), sizeof(struct nfqd_slot)));
 	shm.hdr->hdr_size = sizeof(struct nfqd_shm_hdr);
 

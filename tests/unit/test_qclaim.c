@@ -3,7 +3,10 @@
  * (src/l7/qclaim.c): a claim and another's, IDs that differ in one byte
  * or in length, a claim's end (also across the clock's wrap), undo, a
  * refresh, a full bucket, the sizes, and processes that claim the same IDs at once over
- * the shared mapping (at most one of them gets each).  Through the engine
+ * the shared mapping (at most one of them gets each); the master's count
+ * of live claims (nfqd_qclaim_sweep()) as claims end, part by part, over
+ * a table a worker filled with garbage, and without touching a page no
+ * claim touched.  Through the engine
  * it is test_l7udp.c's (test_quic_claims).
  */
 #include <stdbool.h>
@@ -281,6 +284,131 @@ test_hostile(void)
 	}
 }
 
+/* An 8-byte ID of number i. */
+static void
+id_of(uint8_t id[8], uint32_t i)
+{
+	memcpy(id, a8, 8);
+	memcpy(id, &i, sizeof(i));
+}
+
+/* The pages of the mapping of tab in memory. */
+static size_t
+resident(struct nfqd_qclaim_tab *tab, uint64_t slots)
+{
+	static unsigned char	 in[(64u << 20) / 4096];
+	size_t			 size = nfqd_qclaim_size(slots), pg, i, n = 0;
+
+	pg = (size_t)sysconf(_SC_PAGESIZE);
+	if (!CHECK((size + pg - 1) / pg <= sizeof(in) &&
+	    mincore(nfqd_qclaim_test_mapping(tab), size, in) == 0,
+	    "sweep: mincore"))
+		return 0;
+	for (i = 0; i < (size + pg - 1) / pg; i++)
+		n += in[i] & 1;
+	return n;
+}
+
+/*
+ * The live claims the master counts: exact as claims are made, refreshed
+ * and end; a table of two parts counted one part a call; a table a
+ * worker wrote garbage over counted no further than its capacity; pages
+ * no claim touched left untouched.
+ */
+static void
+test_sweep(void)
+{
+	struct nfqd_qclaim_tab	*t;
+	struct nfqd_qclaim_ref	 ref;
+	uint64_t		 live_n = 0, p0 = 0, slots;
+	uint8_t			 id[8];
+	uint32_t		 i;
+	size_t			 taken = 0, before;
+	char			*m;
+
+	if (!CHECK((t = nfqd_qclaim_create(0, 11)) != NULL, "sweep: create"))
+		return;
+	CHECK_INT_EQ(nfqd_qclaim_sweep(t, NOW, &live_n), 0,
+	    "sweep: an empty table");
+	CHECK_UINT_EQ(live_n, 0, "sweep: no claim, none live");
+	for (i = 0; i < 100; i++) {
+		id_of(id, i);
+		taken += nfqd_qclaim_take(t, id, 8, NOW, NFQD_QCLAIM_LIFE,
+		    &ref) == NFQD_QCLAIM_TAKEN;
+	}
+	CHECK_UINT_EQ(taken, 100, "sweep: 100 IDs claimed at 0 s");
+	nfqd_qclaim_sweep(t, NOW + 10, &live_n);
+	CHECK_UINT_EQ(live_n, 100, "sweep: 100 live at 10 s");
+	for (i = 100; i < 140; i++) {
+		id_of(id, i);
+		taken += nfqd_qclaim_take(t, id, 8, NOW + 50,
+		    NFQD_QCLAIM_LIFE, &ref) == NFQD_QCLAIM_TAKEN;
+	}
+	for (i = 0; i < 5; i++) {
+		id_of(id, i);
+		taken += nfqd_qclaim_take(t, id, 8, NOW + 50,
+		    NFQD_QCLAIM_LIFE, &ref) == NFQD_QCLAIM_TAKEN;
+	}
+	CHECK_UINT_EQ(taken, 140, "sweep: 40 more at 50 s (5 held)");
+	nfqd_qclaim_sweep(t, NOW + 60, &live_n);
+	CHECK_UINT_EQ(live_n, 140, "sweep: 140 live at 60 s");
+	for (i = 0; i < 10; i++) {
+		id_of(id, i);
+		nfqd_qclaim_refresh(t, id, 8, NOW + 80, NFQD_QCLAIM_LIFE,
+		    &ref);
+	}
+	nfqd_qclaim_sweep(t, NOW + 89, &live_n);
+	CHECK_UINT_EQ(live_n, 140, "sweep: 140 live at 89 s");
+	nfqd_qclaim_sweep(t, NOW + 90, &live_n);
+	CHECK_UINT_EQ(live_n, 50, "sweep: at 90 s the first 100 ended but "
+	    "the 10 refreshed at 80 s: 50 live");
+	nfqd_qclaim_sweep(t, NOW + 140, &live_n);
+	CHECK_UINT_EQ(live_n, 10, "sweep: at 140 s the 10 refreshed");
+	nfqd_qclaim_sweep(t, NOW + 170, &live_n);
+	CHECK_UINT_EQ(live_n, 0, "sweep: at 170 s none");
+
+	/* A worker's garbage over the whole mapping: every slot looks
+	   live, and the header's geometry is no longer the table's. */
+	m = nfqd_qclaim_test_mapping(t);
+	memset(m, 0x7f, nfqd_qclaim_size(0));
+	CHECK_INT_EQ(nfqd_qclaim_sweep(t, NOW, &live_n), 0,
+	    "sweep: garbage: counted");
+	CHECK_UINT_EQ(live_n, NFQD_QCLAIM_MIN,
+	    "sweep: garbage: every slot, never more than the capacity");
+	nfqd_qclaim_destroy(t);
+
+	/* Two parts: a call counts one; untouched pages stay untouched. */
+	slots = 2 * (uint64_t)NFQD_QCLAIM_PART * NFQD_QCLAIM_WAYS;
+	if (!CHECK((t = nfqd_qclaim_create(slots, 12)) != NULL,
+	    "sweep: create 2 parts"))
+		return;
+	CHECK_UINT_EQ(resident(t, slots), 1, "sweep: parts: the header's "
+	    "page alone in memory");
+	taken = 0;
+	for (i = 0; i < 1000; i++) {
+		id_of(id, i);
+		taken += nfqd_qclaim_take(t, id, 8, NOW, NFQD_QCLAIM_LIFE,
+		    &ref) == NFQD_QCLAIM_TAKEN;
+	}
+	CHECK_UINT_EQ(taken, 1000, "sweep: parts: 1000 claimed");
+	before = resident(t, slots);
+	nfqd_qclaim_sweep(t, NOW, &p0);
+	CHECK(p0 > 0 && p0 < 1000, "sweep: parts: the first call counts "
+	    "the first part's only");
+	nfqd_qclaim_sweep(t, NOW, &live_n);
+	CHECK_UINT_EQ(live_n, 1000, "sweep: parts: the second, both: 1000");
+	nfqd_qclaim_sweep(t, NOW + 90, &live_n);
+	CHECK_UINT_EQ(live_n, 1000 - p0, "sweep: parts: at 90 s the first "
+	    "part's ended, the second's as last counted");
+	nfqd_qclaim_sweep(t, NOW + 90, &live_n);
+	CHECK_UINT_EQ(live_n, 0, "sweep: parts: ... then the second's");
+	CHECK_UINT_EQ(resident(t, slots), before, "sweep: parts: no page "
+	    "brought in by the counting");
+	CHECK(before < nfqd_qclaim_size(slots) / 4096 / 2,
+	    "sweep: parts: most pages never touched");
+	nfqd_qclaim_destroy(t);
+}
+
 int
 main(void)
 {
@@ -290,5 +418,6 @@ main(void)
 	test_sizes();
 	test_race();
 	test_hostile();
+	test_sweep();
 	return unit_done();
 }

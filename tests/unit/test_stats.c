@@ -262,7 +262,7 @@ test_collect(const char *shmpath)
 	    "\"tiny_fragments\":2136,\"header_chains\":2138,\"orphans\":2128,"
 	    "\"nomatch\":2130,\"rate_evictions\":2132,\"batches\":2120,"
 	    "\"verdict_msgs\":2122," L7Z "\"restarts\":3,\"dns_entries\":0,\"dns_capacity\":0,"
-	    "\"quic_claim_capacity\":0},"
+	    "\"quic_claim_capacity\":0,\"quic_claims_live\":0},"
 	    "\"workers\":[%s,%s],\"rules\":[{\"name\":\"no-telnet\","
 	    "\"hits\":7,\"bytes\":420},{\"name\":\"a\\\"b\",\"hits\":0,"
 	    "\"bytes\":0}],\"kernel\":[%s,%s]}\n", NFQD_VERSION,
@@ -361,7 +361,7 @@ test_collect(const char *shmpath)
 	    "\"header_chains\":0,\"orphans\":0,\"nomatch\":0,"
 	    "\"rate_evictions\":0,\"batches\":0,\"verdict_msgs\":0," L7Z
 	    "\"restarts\":0,\"dns_entries\":0,\"dns_capacity\":0,"
-	    "\"quic_claim_capacity\":0},"
+	    "\"quic_claim_capacity\":0,\"quic_claims_live\":0},"
 	    "\"workers\":[],\"rules\":[],\"kernel\":[]}\n", NFQD_VERSION);
 	CHECK_STR_EQ(b.data, want, "json: no workers");
 	buf_free(&b);
@@ -493,12 +493,25 @@ test_table_extras(void)
 		    "(counter %d alone)", i));
 		if (ls.n == 5)
 			CHECK_STR_EQ(ls.l[3], i == 0 ? "quic_claims: 70 "
-			    "claimed, held 0, full 0, a table of 524288" :
-			    i == 1 ? "quic_claims: 0 claimed, held 2, full "
-			    "0, a table of 524288" : "quic_claims: 0 "
-			    "claimed, held 0, full 5, a table of 524288",
+			    "claimed, held 0, full 0, a table of 524288, 0 "
+			    "live" : i == 1 ? "quic_claims: 0 claimed, held 2, "
+			    "full 0, a table of 524288, 0 live" :
+			    "quic_claims: 0 claimed, held 0, full 5, a table "
+			    "of 524288, 0 live",
 			    unit_fmt("extras: quic_claims line %d", i));
 	}
+	/* The live claims alone show it too (a worker's counters start
+	   again when its slot is given another queue; the table's claims
+	   stay). */
+	memset(&x.total, 0, sizeof(x.total));
+	x.quic_claims_live = 4097;
+	memset(&ls, 0, sizeof(ls));
+	nfqd_stats_table(&x, emit, &ls);
+	CHECK_INT_EQ(ls.n, 5, "extras: quic_claims line (live claims alone)");
+	if (ls.n == 5)
+		CHECK_STR_EQ(ls.l[3], "quic_claims: 0 claimed, held 0, full "
+		    "0, a table of 524288, 4097 live",
+		    "extras: quic_claims line with the live claims");
 }
 
 /* Entries of dir other than . and .. */
@@ -649,14 +662,14 @@ test_shm(void)
 	h.slot_size = 64;
 	write_region(fake, &h, nfqd_shm_size(2));
 	snprintf(badsize, sizeof(badsize), "counters region with header size "
-	    "64 and slot size 64; this program's are 64 and %zu",
+	    "128 and slot size 64; this program's are 128 and %zu",
 	    sizeof(struct nfqd_slot));
 	expect_rejected("wrong slot size", fake, badsize);
 	memcpy(&h, shm.hdr, sizeof(h));
-	h.hdr_size = 128;
+	h.hdr_size = 192;
 	write_region(fake, &h, nfqd_shm_size(2));
 	snprintf(badsize, sizeof(badsize), "counters region with header size "
-	    "128 and slot size %zu; this program's are 64 and %zu",
+	    "192 and slot size %zu; this program's are 128 and %zu",
 	    sizeof(struct nfqd_slot), sizeof(struct nfqd_slot));
 	expect_rejected("wrong header size", fake, badsize);
 	memcpy(&h, shm.hdr, sizeof(h));

@@ -283,18 +283,20 @@ main(void)
 	CHECK_INT_EQ(nlines, 12, "12 rows with the l7 and dns lines: 12 lines");
 	CHECK_STR_EQ(rule_order(), "dns ssh", "12 rows: the two busiest rules");
 
-	/* QUIC IDs claimed: 20 more, 1 held, none full; a line of its own
+	/* QUIC IDs claimed: 20 more, 1 held, none full, 5,000 live; a line of its own
 	   between the l7 and dns lines. */
 	CHECK_STR_EQ(row("quic"), "(none)", "no quic line before a claim");
 	a.stats->total.quic_claims = 10;
 	b.stats->total.quic_claims = 30;
 	b.stats->total.quic_claims_held = 1;
 	a.stats->quic_claim_capacity = b.stats->quic_claim_capacity = 1048576;
+	b.stats->quic_claims_live = 5000;
 	nlines = 0;
 	v.rows = 0;
 	nfqctl_top_layout(&a, &b, &v, collect, NULL);
 	CHECK_STR_EQ(row("quic"), "quic claimed/s 40 held/s 2 full/s 0; a "
-	    "table of 1048576", "the quic line: rates over 0.5 s");
+	    "table of 1048576, 5000 live", "the quic line: rates over 0.5 s, "
+	    "the live claims now");
 	CHECK_INT_EQ(at("quic"), at("l7") + 1, "the quic line after the l7 "
 	    "line");
 	CHECK_INT_EQ(at("dns"), at("quic") + 1, "... and before the dns "

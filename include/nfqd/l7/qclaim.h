@@ -44,6 +44,8 @@
 #define NFQD_QCLAIM_WAYS	8	/* slots per bucket */
 #define NFQD_QCLAIM_MIN		4096	/* slots at least ... */
 #define NFQD_QCLAIM_MAX		(1u << 26)	/* ... and at most */
+#define NFQD_QCLAIM_PART	(1u << 18) /* buckets a sweep counts: 16 MiB,
+					   2^21 slots */
 #define NFQD_QCLAIM_LIFE	90	/* s a claim lives past the last
 					   Initial for its ID: servers give up
 					   a handshake that does not move after
@@ -105,8 +107,24 @@ enum nfqd_qclaim_res nfqd_qclaim_refresh(struct nfqd_qclaim_tab *t,
  */
 void	nfqd_qclaim_undo(struct nfqd_qclaim_ref *ref);
 
-/* Live claims now (a scan of the whole table: tests, statistics). */
+/* Live claims now (a scan of the whole table: tests). */
 uint64_t nfqd_qclaim_count(const struct nfqd_qclaim_tab *t, uint32_t now);
+
+/*
+ * The master's gauge of live claims, for the statistics: each call counts
+ * the live claims at second now of the table's next part of
+ * NFQD_QCLAIM_PART buckets (the first after the last, round), in the
+ * pages a claim touched only, and sets *live_n to the sum of every
+ * part's last count: a part's count is as old as the calls that counted
+ * the other parts (at most 31 for the largest table, none for a table of
+ * up to 2^21 slots).  Nothing is written to the mapping and nothing waits
+ * for a worker; each slot counts at most once, so the sum never exceeds
+ * the capacity, whatever a worker wrote.  0, or -1 (errno from
+ * mincore()) with the part left at its last count.  Not thread-safe: the
+ * master's alone.
+ */
+int	nfqd_qclaim_sweep(struct nfqd_qclaim_tab *t, uint32_t now,
+	    uint64_t *live_n);
 /* Tests: the mapping, as a worker that writes where it should not. */
 void	*nfqd_qclaim_test_mapping(struct nfqd_qclaim_tab *t);
 
