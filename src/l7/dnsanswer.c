@@ -264,7 +264,7 @@ answer(struct nfqd_dnsl *d, const struct nfqd_pkt *pi, const uint8_t *pay,
 	struct nfqd_dnsl_answer	 a;
 	struct nfqd_dnsl_query	 q;
 	uint32_t		 now = (uint32_t)(now_ns / 1000000000ull);
-	unsigned		 i, k;
+	unsigned		 i, k, last = 0;
 	bool			 keep[NFQD_DNSL_CHAIN_MAX];
 
 	if (nfqd_dnsl_answer_parse(pay, len, &a) == -1) {
@@ -282,8 +282,17 @@ answer(struct nfqd_dnsl *d, const struct nfqd_pkt *pi, const uint8_t *pay,
 		d->c.refused++;		/* no query of ours: unsolicited */
 		return;
 	}
-	/* Each name asked once, whatever number of addresses it has. */
-	for (k = 0; a.naddrs > 0 && k < a.nchain; k++)
+	/*
+	 * Each name an address is learned for asked once, whatever number
+	 * of addresses it has: the chain up to the farthest address's
+	 * owner.  The names past it have no address in this answer, and
+	 * each rule's question of them was work for nothing (a chain of 8
+	 * names with the address at the question's own: 7 of 8).
+	 */
+	for (i = 0; i < a.naddrs; i++)
+		if (a.addrs[i].link > last)
+			last = a.addrs[i].link;
+	for (k = 0; a.naddrs > 0 && k <= last; k++)
 		keep[k] = nfqd_dnsl_kept(d, a.chain[k], a.chain_len[k]);
 	for (i = 0; i < a.naddrs; i++)
 		for (k = 0; k <= a.addrs[i].link; k++)

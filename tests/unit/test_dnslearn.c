@@ -1295,6 +1295,149 @@ ask(struct nfqd_dnsl *d, uint16_t id, const char *name, uint16_t port,
 	ask_ttl(d, id, name, port, server, answerer, addr, 300, ns);
 }
 
+/* The names the rules' callback was asked about, in order. */
+struct asked {
+	char	names[1024];
+	size_t	len;
+};
+
+static bool
+record_asked(const void *arg, const char *name, size_t len)
+{
+	struct asked	*k = (struct asked *)(uintptr_t)arg;
+
+	k->len += (size_t)snprintf(k->names + k->len, sizeof(k->names) -
+	    k->len, "%s%.*s", k->len > 0 ? "," : "", (int)len, name);
+	return strncmp(name, "kept", 4) == 0;
+}
+
+/*
+ * The names an answer's addresses are learned for, and the names the
+ * rules are asked about (kept marks): an address is learned for the
+ * question's name and each CNAME linking it to the address's owner, and
+ * nothing else; the rules are asked about those names once each, not
+ * about the chain's names past the last one an address has (the answer's
+ * records say nothing of them at any address).  Each row: the question,
+ * the answer's records in order ('C' a CNAME owner -> target, 'A' owner
+ * at address), then for 192.0.2.1 .. 192.0.2.3 the names found, and the
+ * names asked.
+ */
+static void
+test_chain_names(void)
+{
+	static const struct {
+		const char	*what;
+		const char	*qname;
+		struct {
+			char		 type;		/* 0: no more */
+			const char	*owner, *data;
+		} rr[20];
+		const char	*want[3];
+		const char	*asked;
+	} rows[] = {
+		{ "chain names: an address at the chain's end: every name",
+		  "q.example", { { 'C', "q.example", "c1.example" },
+		  { 'C', "c1.example", "c2.example" },
+		  { 'A', "c2.example", "192.0.2.1" } },
+		  { "c1.example,c2.example,q.example", "", "" },
+		  "q.example,c1.example,c2.example" },
+		{ "chain names: an address halfway: the names up to it, "
+		  "the rest not asked", "q.example",
+		  { { 'C', "q.example", "c1.example" },
+		  { 'C', "c1.example", "c2.example" },
+		  { 'C', "c2.example", "c3.example" },
+		  { 'A', "c1.example", "192.0.2.1" } },
+		  { "c1.example,q.example", "", "" },
+		  "q.example,c1.example" },
+		{ "chain names: the question's own address beside a CNAME: "
+		  "its name alone", "q.example",
+		  { { 'A', "q.example", "192.0.2.1" },
+		  { 'C', "q.example", "kept.example" } },
+		  { "q.example", "", "" }, "q.example" },
+		{ "chain names: addresses at two links: each its own names, "
+		  "each name asked once", "q.example",
+		  { { 'C', "q.example", "c1.example" },
+		  { 'C', "c1.example", "kept.example" },
+		  { 'A', "c1.example", "192.0.2.1" },
+		  { 'A', "kept.example", "192.0.2.2" },
+		  { 'A', "c1.example", "192.0.2.3" } },
+		  { "c1.example,q.example",
+		    "c1.example,kept.example,q.example",
+		    "c1.example,q.example" },
+		  "q.example,c1.example,kept.example" },
+		{ "chain names: an address of a name no CNAME links: not "
+		  "learned, nothing asked", "q.example",
+		  { { 'C', "q.example", "c1.example" },
+		  { 'A', "other.example", "192.0.2.1" },
+		  { 'C', "other.example", "c1.example" } },
+		  { "", "", "" }, "" },
+		{ "chain names: a chain that ends short (16 CNAMEs read "
+		  "before its first): its target's address not learned",
+		  "q.example", { { 'C', "d0.example", "x.example" },
+		  { 'C', "d1.example", "x.example" },
+		  { 'C', "d2.example", "x.example" },
+		  { 'C', "d3.example", "x.example" },
+		  { 'C', "d4.example", "x.example" },
+		  { 'C', "d5.example", "x.example" },
+		  { 'C', "d6.example", "x.example" },
+		  { 'C', "d7.example", "x.example" },
+		  { 'C', "d8.example", "x.example" },
+		  { 'C', "d9.example", "x.example" },
+		  { 'C', "da.example", "x.example" },
+		  { 'C', "db.example", "x.example" },
+		  { 'C', "dc.example", "x.example" },
+		  { 'C', "dd.example", "x.example" },
+		  { 'C', "de.example", "x.example" },
+		  { 'C', "df.example", "x.example" },
+		  { 'C', "q.example", "c1.example" },
+		  { 'A', "c1.example", "192.0.2.1" },
+		  { 'A', "q.example", "192.0.2.2" } },
+		  { "", "q.example", "" }, "q.example" },
+	};
+	static const char *const addrs[3] = { "192.0.2.1", "192.0.2.2",
+	    "192.0.2.3" };
+	struct nfqd_dnsl_tab	*t;
+	struct nfqd_dnsl	 d;
+	struct asked		 k;
+	struct msg		 m;
+	const uint64_t		 ns = 7000000000000ull;
+	const uint32_t		 s = (uint32_t)(ns / 1000000000ull);
+	size_t			 i, j, n;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		if (!CHECK((t = nfqd_dnsl_create(1024, 31 + i)) != NULL,
+		    unit_fmt("%s: table", rows[i].what)))
+			continue;
+		nfqd_dnsl_init(&d, t, 60, 3600, 1);
+		memset(&k, 0, sizeof(k));
+		nfqd_dnsl_keep(&d, record_asked, &k, 1);
+		question(&m, 9, rows[i].qname);
+		dgram(&d, "10.9.0.2", 41000, "10.9.0.1", 53, &m, ns);
+		for (n = 0; n < 20 && rows[i].rr[n].type != 0; n++)
+			;
+		head(&m, (unsigned)n, rows[i].qname, 1, 0);
+		m.b[0] = 0;
+		m.b[1] = 9;
+		for (j = 0; j < n; j++)
+			if (rows[i].rr[j].type == 'C')
+				rr_cname(&m, rows[i].rr[j].owner,
+				    rows[i].rr[j].data, 300);
+			else
+				rr_a(&m, rows[i].rr[j].owner,
+				    rows[i].rr[j].data, 300);
+		dgram(&d, "10.9.0.1", 53, "10.9.0.2", 41000, &m, ns + 1);
+		CHECK_UINT_EQ(d.c.refused, 0, unit_fmt("%s: taken",
+		    rows[i].what));
+		for (j = 0; j < 3; j++)
+			CHECK_STR_EQ(names(&d, AF_INET, v4(addrs[j]), s),
+			    rows[i].want[j], unit_fmt("%s: %s", rows[i].what,
+			    addrs[j]));
+		CHECK_STR_EQ(k.names, rows[i].asked, unit_fmt("%s: asked",
+		    rows[i].what));
+		nfqd_dnsl_destroy(t);
+	}
+}
+
 /*
  * dns_learn.servers: only answers from the servers listed are learned
  * from.  A client that asks its own server (which may say anything: a
@@ -1781,6 +1924,7 @@ main(void)
 	test_pending_again();
 	test_answers();
 	test_datagrams();
+	test_chain_names();
 	test_tcp();
 	test_tcp_streams();
 	test_rule();
