@@ -87,7 +87,7 @@ write_stats(struct nfqd_master *m, bool table)
 	struct nfqd_buf	b;
 
 	nfqd_master_dnsl_publish(m);
-	nfqd_master_qclaim_publish(m);
+	nfqd_master_qclaim_publish(m, true);
 	nfqd_stats_collect_from(m->stats, &m->shm, &m->proc);
 	nfqd_rregion_collect(m);
 	if (table)
@@ -281,7 +281,7 @@ loop(struct nfqd_master *m)
 			write_stats(m, true);
 		now = nfqd_now_ns();
 		nfqd_master_dnsl_publish(m);
-		nfqd_master_qclaim_publish(m);
+		nfqd_master_qclaim_publish(m, false);
 		nfqd_watchdog_tick(m, now);
 		if (m->cf.stats_interval > 0 && now >= m->next_stats_ns) {
 			if (m->next_stats_ns != 0)
@@ -480,21 +480,26 @@ nfqd_master_dnsl_publish(struct nfqd_master *m)
 
 /*
  * The live claims, for the same readers: each call counts one part of the
- * table (nfqd_qclaim_sweep(): at most 2^21 slots; 0.04 ms where no claim
- * touched a page, 6 to 12 ms with every page touched and 4,000,000 claims
- * in the largest table, on a 2-CPU VM under load), never waiting for the
- * workers that write it.
+ * table (nfqd_qclaim_sweep(): 2^17 slots, 1 MiB), never waiting for the
+ * workers that write it; the loop's calls (force false) at most once a
+ * second.  The master runs on some worker's CPU, so its periodic work
+ * stays small (architecture.md): a part with every slot live took 0.17
+ * to 0.7 ms (2-CPU VM); the largest table, 2^26 slots, is counted over
+ * 512 s, the default's (2^17 slots a queue) over a second a queue.
  */
 void
-nfqd_master_qclaim_publish(struct nfqd_master *m)
+nfqd_master_qclaim_publish(struct nfqd_master *m, bool force)
 {
-	uint64_t	n;
+	uint64_t	n, now;
 
 	if (m->qclaim == NULL || m->shm.hdr == NULL)
 		return;
-	if (nfqd_qclaim_sweep(m->qclaim,
-	    (uint32_t)(nfqd_now_ns() / 1000000000ull), &n) == -1 &&
-	    !m->qclaim_warned) {
+	now = nfqd_now_ns();
+	if (!force && now < m->qclaim_next_ns)
+		return;
+	m->qclaim_next_ns = now + 1000000000ull;
+	if (nfqd_qclaim_sweep(m->qclaim, (uint32_t)(now / 1000000000ull),
+	    &n) == -1 && !m->qclaim_warned) {
 		log_warn("mincore on the QUIC connection ID table");
 		m->qclaim_warned = true;
 	}

@@ -29,7 +29,7 @@ int	nfqd_master_run(struct nfqd_config *cf,
 struct nfqd_master;
 void	nfqd_master_dnsl_publish(struct nfqd_master *m);
 /* The live QUIC connection ID claims, as a sweep counts them, likewise. */
-void	nfqd_master_qclaim_publish(struct nfqd_master *m);
+void	nfqd_master_qclaim_publish(struct nfqd_master *m, bool force);
 
 /*
  * The slots the table of claimed QUIC connection IDs wants for cf's
@@ -160,6 +160,8 @@ struct nfqd_master {
 						   at start */
 	bool				 qclaim_warned; /* its count
 						   failed (said once) */
+	uint64_t			 qclaim_next_ns; /* its next
+						   count in the loop */
 
 	struct nfqd_qsock		 qs[2 * NFQD_MAX_WORKERS];
 	size_t				 nqs;

@@ -44,8 +44,8 @@
 #define NFQD_QCLAIM_WAYS	8	/* slots per bucket */
 #define NFQD_QCLAIM_MIN		4096	/* slots at least ... */
 #define NFQD_QCLAIM_MAX		(1u << 26)	/* ... and at most */
-#define NFQD_QCLAIM_PART	(1u << 18) /* buckets a sweep counts: 16 MiB,
-					   2^21 slots */
+#define NFQD_QCLAIM_PART	(1u << 14) /* buckets a sweep counts: 1 MiB,
+					   2^17 slots */
 #define NFQD_QCLAIM_LIFE	90	/* s a claim lives past the last
 					   Initial for its ID: servers give up
 					   a handshake that does not move after
@@ -116,8 +116,8 @@ uint64_t nfqd_qclaim_count(const struct nfqd_qclaim_tab *t, uint32_t now);
  * NFQD_QCLAIM_PART buckets (the first after the last, round), in the
  * pages a claim touched only, and sets *live_n to the sum of every
  * part's last count: a part's count is as old as the calls that counted
- * the other parts (at most 31 for the largest table, none for a table of
- * up to 2^21 slots).  Nothing is written to the mapping and nothing waits
+ * the other parts (at most 511 for the largest table, none for a table of
+ * up to 2^17 slots).  Nothing is written to the mapping and nothing waits
  * for a worker; each slot counts at most once, so the sum never exceeds
  * the capacity, whatever a worker wrote.  0, or -1 (errno from
  * mincore()) with the part left at its last count.  Not thread-safe: the
