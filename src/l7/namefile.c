@@ -99,6 +99,7 @@ hosts_own(const char *s, size_t len)
 	return is_addr(s, len);
 }
 
+/* An element; its refusal keeps the builder's errno (EFBIG: too many). */
 static int
 list_add(struct list *l, const char *s, size_t len)
 {
@@ -106,7 +107,8 @@ list_add(struct list *l, const char *s, size_t len)
 
 	if (nfqd_names_add(l->b, s, len, msg, sizeof(msg)) == 0)
 		return 0;
-	return list_fail(l, msg);
+	return nfqd_errf(l->err, l->errlen, errno, "%s:%lu: %s", l->label,
+	    l->line, msg);
 }
 
 /* One line, its newline gone: blank, a name, or a hosts-file line. */

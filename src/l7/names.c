@@ -48,6 +48,8 @@
 #define BIG_BLOCK	(128 * 1024)
 /* Names a build inserts between two calls of the yield (a power of 2). */
 #define BUILD_YIELD	16384
+/* The smallest table. */
+#define MIN_SLOTS	8
 /* A DNS label's limit (RFC 1035). */
 #define LABEL_MAX	63
 
@@ -58,6 +60,9 @@ struct nfqd_names_builder {
 	size_t	 used;		/* bytes of buf in use */
 	size_t	 cap;		/* bytes of buf allocated */
 	size_t	 n;		/* entries, duplicates included */
+	size_t	 slots;		/* a table's for n, at most 3/4 full */
+	size_t	 limit;		/* nfqd_names_builder_limit(); SIZE_MAX */
+	bool	 over;		/* an entry was refused for the limit */
 };
 
 
@@ -281,6 +286,44 @@ refuse(const uint8_t *text, size_t tlen, const uint8_t *s, size_t len,
 	return nfqd_errf(err, errlen, EINVAL, "%s: not a name", q);
 }
 
+/*
+ * What nfqd_names_build() makes of n entries in used bytes of the
+ * builder, with a table of slots, when no entry repeats another: its
+ * names lose each entry's "sub" byte.
+ */
+static size_t
+set_bytes(size_t slots, size_t n, size_t used)
+{
+	if (n == 0)
+		return sizeof(struct nfqd_names);
+	return sizeof(struct nfqd_names) + (slots + 3) * sizeof(uint32_t) +
+	    used - n;
+}
+
+/*
+ * Count the entry of size bytes just written at the end of the builder,
+ * or refuse it when the set would pass the builder's limit.
+ */
+static int
+commit(struct nfqd_names_builder *b, size_t size, char *err, size_t errlen)
+{
+	size_t	slots = b->slots;
+
+	/* One more entry: the table doubles at most once. */
+	if (slots * 3 < (b->n + 1) * 4)
+		slots <<= 1;
+	if (b->limit != SIZE_MAX &&
+	    set_bytes(slots, b->n + 1, b->used + size) > b->limit) {
+		b->over = true;
+		return nfqd_errf(err, errlen, EFBIG, "the set would take more "
+		    "than %zu bytes", b->limit);
+	}
+	b->slots = slots;
+	b->used += size;
+	b->n++;
+	return 0;
+}
+
 /* Room for n more bytes in the builder. */
 static int
 reserve(struct nfqd_names_builder *b, size_t n, char *err, size_t errlen)
@@ -309,7 +352,31 @@ reserve(struct nfqd_names_builder *b, size_t n, char *err, size_t errlen)
 struct nfqd_names_builder *
 nfqd_names_builder_new(void)
 {
-	return calloc(1, sizeof(struct nfqd_names_builder));
+	struct nfqd_names_builder	*b;
+
+	if ((b = calloc(1, sizeof(*b))) == NULL)
+		return NULL;
+	b->slots = MIN_SLOTS;
+	b->limit = SIZE_MAX;
+	return b;
+}
+
+void
+nfqd_names_builder_limit(struct nfqd_names_builder *b, size_t max)
+{
+	b->limit = max;
+}
+
+size_t
+nfqd_names_builder_bytes(const struct nfqd_names_builder *b)
+{
+	return set_bytes(b->slots, b->n, b->used);
+}
+
+bool
+nfqd_names_builder_over(const struct nfqd_names_builder *b)
+{
+	return b->over;
 }
 
 void
@@ -357,9 +424,7 @@ nfqd_names_add(struct nfqd_names_builder *b, const char *text, size_t len,
 	}
 	dst[0] = (uint8_t)n;
 	dst[1] = sub;
-	b->used += 2 + (size_t)n;
-	b->n++;
-	return 0;
+	return commit(b, 2 + (size_t)n, err, errlen);
 }
 
 int
@@ -383,8 +448,8 @@ nfqd_names_add_set(struct nfqd_names_builder *b, const struct nfqd_names *s,
 		dst[0] = e[0];
 		dst[1] = (slot & s->sub) != 0;
 		memcpy(dst + 2, e + 1, e[0]);
-		b->used += 2 + (size_t)e[0];
-		b->n++;
+		if (commit(b, 2 + (size_t)e[0], err, errlen) == -1)
+			return -1;
 	}
 	return 0;
 }
@@ -440,7 +505,7 @@ struct nfqd_names *
 nfqd_names_build(struct nfqd_names_builder *b)
 {
 	struct nfqd_names	*s = NULL;
-	size_t			 slots = 8, r, w, len, n;
+	size_t			 slots, r, w, len, n;
 	uint8_t			*names, *p;
 	unsigned		 obits;
 
@@ -452,8 +517,7 @@ nfqd_names_build(struct nfqd_names_builder *b)
 		nfqd_names_builder_free(b);
 		return s;
 	}
-	while (slots * 3 < b->n * 4)
-		slots <<= 1;
+	slots = b->slots;
 	s->tbytes = (slots + 3) * sizeof(uint32_t);
 	if ((s->table = blk_alloc(s->tbytes)) == NULL)
 		goto fail;

@@ -673,6 +673,155 @@ test_add_errors(void)
 	nfqd_names_free(s);
 }
 
+/* A yield that counts its calls (test_limit). */
+static unsigned	limit_reads;
+
+static int
+count_reads(void *arg)
+{
+	(void)arg;
+	limit_reads++;
+	return 0;
+}
+
+/*
+ * name_sets_max_bytes' measure (namesets.c): a builder's bytes are its
+ * set's once built when no name repeats, fewer by each repeat's names
+ * bytes when some do; its limit refuses the name that would pass it, at
+ * that name's line of a list, and the rest of the list is not read.
+ */
+static void
+test_limit(void)
+{
+	/* The table's 8 slots hold 6 names, 16 hold 12. */
+	static const size_t sizes[] = { 0, 1, 6, 7, 12, 13, 100, 3000 };
+	struct nfqd_names_builder	*b;
+	struct nfqd_names		*s;
+	size_t				 i, k, n, len, before, *at;
+	char				*text, err[512], path[512];
+	int				 rc, e;
+
+	if ((text = malloc(100000 * 24 + 1)) == NULL ||
+	    (at = calloc(3001, sizeof(*at))) == NULL) {
+		free(text);
+		CHECK(0, "limit: memory");
+		return;
+	}
+	for (k = 0; k < NELEM(sizes); k++) {
+		b = nfqd_names_builder_new();
+		for (i = n = 0; i < sizes[k]; i++)
+			n += (size_t)sprintf(text + n, "n%zu.limit.test\n", i);
+		nfqd_names_add_text(b, "T", text, n, err, sizeof(err));
+		before = nfqd_names_builder_bytes(b);
+		s = nfqd_names_build(b);
+		CHECK(s != NULL && nfqd_names_count(s) == sizes[k] &&
+		    nfqd_names_bytes(s) == before, unit_fmt("limit: %zu "
+		    "names: the builder's bytes are the set's", sizes[k]));
+		nfqd_names_free(s);
+	}
+	b = nfqd_names_builder_new();
+	nfqd_names_add_text(b, "T", "a.test\n=a.test\nb.test\n", 23, err,
+	    sizeof(err));
+	before = nfqd_names_builder_bytes(b);
+	s = nfqd_names_build(b);
+	CHECK(s != NULL && nfqd_names_count(s) == 2 &&
+	    before - nfqd_names_bytes(s) == 7,
+	    "limit: a repeat's 7 bytes of names counted until it is built");
+	nfqd_names_free(s);
+
+	/* at[k]: the bytes of k names, each a line of the list. */
+	b = nfqd_names_builder_new();
+	at[0] = nfqd_names_builder_bytes(b);
+	for (i = n = 0; i < 3000; i++) {
+		len = (size_t)sprintf(text + n, "n%zu.limit.test\n", i);
+		nfqd_names_add(b, text + n, len - 1, err, sizeof(err));
+		n += len;
+		at[i + 1] = nfqd_names_builder_bytes(b);
+	}
+	nfqd_names_builder_free(b);
+	snprintf(path, sizeof(path), "%s/limit", dir);
+	unit_write_text(path, text);
+
+	b = nfqd_names_builder_new();
+	nfqd_names_builder_limit(b, at[3000]);
+	rc = nfqd_names_add_file(b, path, NULL, err, sizeof(err));
+	CHECK(rc == 0 && !nfqd_names_builder_over(b) &&
+	    nfqd_names_builder_bytes(b) == at[3000],
+	    "limit: a list of exactly the limit read whole");
+	s = nfqd_names_build(b);
+	CHECK(s != NULL && nfqd_names_bytes(s) == at[3000],
+	    "limit: its set takes the limit");
+	nfqd_names_free(s);
+
+	b = nfqd_names_builder_new();
+	nfqd_names_builder_limit(b, at[3000] - 1);
+	rc = nfqd_names_add_file(b, path, NULL, err, sizeof(err));
+	e = errno;
+	CHECK(rc == -1 && e == EFBIG && nfqd_names_builder_over(b),
+	    "limit: a byte less refuses the list, EFBIG");
+	CHECK_STR_EQ(err, unit_fmt("%s:3000: the set would take more than "
+	    "%zu bytes", path, at[3000] - 1), "limit: at the last name");
+	CHECK(nfqd_names_builder_bytes(b) == at[2999],
+	    "limit: the builder holds the names before it");
+	nfqd_names_builder_free(b);
+
+	/* The 101st name passes it: the reading stops there. */
+	b = nfqd_names_builder_new();
+	nfqd_names_builder_limit(b, at[101] - 1);
+	rc = nfqd_names_add_file(b, path, NULL, err, sizeof(err));
+	CHECK_STR_EQ(err, unit_fmt("%s:101: the set would take more than "
+	    "%zu bytes", path, at[101] - 1), "limit: at the 101st name");
+	CHECK(rc == -1 && nfqd_names_builder_bytes(b) == at[100],
+	    "limit: 100 names held");
+	nfqd_names_builder_free(b);
+
+	/* A rule's element: no line; the builder as it was. */
+	b = nfqd_names_builder_new();
+	nfqd_names_builder_limit(b, at[1]);
+	CHECK_INT_EQ(nfqd_names_add(b, "n0.limit.test", 13, err, sizeof(err)),
+	    0, "limit: an element up to it added");
+	CHECK_INT_EQ(nfqd_names_add(b, "n1.limit.test", 13, err, sizeof(err)),
+	    -1, "limit: the next refused");
+	CHECK_STR_EQ(err, unit_fmt("the set would take more than %zu bytes",
+	    at[1]), "limit: an element's message");
+	s = nfqd_names_build(b);
+	CHECK(s != NULL && nfqd_names_count(s) == 1 &&
+	    nfqd_names_bytes(s) == at[1], "limit: the refusal left it as it "
+	    "was");
+	nfqd_names_free(s);
+
+	/* Another refusal is not the limit's. */
+	b = nfqd_names_builder_new();
+	nfqd_names_builder_limit(b, at[1]);
+	CHECK(nfqd_names_add(b, "*.x.test", 8, err, sizeof(err)) == -1 &&
+	    !nfqd_names_builder_over(b), "limit: a wildcard is not over it");
+	nfqd_names_builder_free(b);
+
+	/* 100,000 names, 1.8 MB: refused in its first read of 64 KiB,
+	 * the other 27 not made (a call of the yield follows each). */
+	for (i = n = 0; i < 100000; i++)
+		n += (size_t)sprintf(text + n, "n%zu.limit.test\n", i);
+	unit_write_text(path, text);
+	nfqd_names_set_yield(count_reads, NULL);
+	b = nfqd_names_builder_new();
+	rc = nfqd_names_add_file(b, path, NULL, err, sizeof(err));
+	CHECK(rc == 0 && limit_reads == 28, unit_fmt("limit: no limit: "
+	    "28 reads (%u)", limit_reads));
+	nfqd_names_builder_free(b);
+	limit_reads = 0;
+	b = nfqd_names_builder_new();
+	nfqd_names_builder_limit(b, at[1000]);
+	rc = nfqd_names_add_file(b, path, NULL, err, sizeof(err));
+	CHECK(rc == -1 && nfqd_names_builder_over(b) && limit_reads == 0,
+	    unit_fmt("limit: refused in the first read (%u after it)",
+	    limit_reads));
+	nfqd_names_builder_free(b);
+	nfqd_names_set_yield(NULL, NULL);
+	unlink(path);
+	free(at);
+	free(text);
+}
+
 /* The longest element first in a new builder (its first block), and the
  * longest labels; a subdomain of it would be too long to match. */
 static void
@@ -1325,6 +1474,7 @@ main(void)
 	test_file_errors();
 	test_yield();
 	test_add_errors();
+	test_limit();
 	test_longest();
 	test_norm();
 	test_evasion();

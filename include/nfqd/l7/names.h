@@ -21,6 +21,7 @@
 #ifndef NFQD_L7_NAMES_H
 #define NFQD_L7_NAMES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct nfqd_names;		/* opaque, read-only once built */
@@ -59,6 +60,25 @@ const void *nfqd_names_builder_test_buf(const struct nfqd_names_builder *);
 
 /* NULL when out of memory. */
 struct nfqd_names_builder *nfqd_names_builder_new(void);
+
+/*
+ * From now on, refuse an element that would make the set take more than
+ * max bytes once built (nfqd_names_builder_bytes()): -1, errno EFBIG,
+ * "the set would take more than N bytes" (a list file's reading stops
+ * there, FILE:LINE: in front), and nfqd_names_builder_over() says so.
+ * SIZE_MAX (the default): no limit.
+ */
+void	nfqd_names_builder_limit(struct nfqd_names_builder *, size_t max);
+
+/*
+ * The bytes the set of the elements added so far takes once built
+ * (nfqd_names_bytes()) when none repeats another; fewer when some do.
+ * The table is sized for every element added, repeats included.
+ */
+size_t	nfqd_names_builder_bytes(const struct nfqd_names_builder *);
+
+/* Whether an element was refused for nfqd_names_builder_limit(). */
+bool	nfqd_names_builder_over(const struct nfqd_names_builder *);
 
 /* Discard a builder that will not be built (after an error). */
 void	nfqd_names_builder_free(struct nfqd_names_builder *);
