@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <sys/sysinfo.h>
 #include <unistd.h>
 
 #include <libconfig.h>
@@ -67,6 +68,7 @@ nfqd_config_defaults(struct nfqd_config *cf)
 	cf->orphan_verdict = NFQD_VERDICT_REPEAT;
 	cf->orphan_mark = 0x40000000;
 	cf->rules = NULL;
+	cf->sets_max_auto = true;	/* resolved in finish() */
 	cf->rate_table_size = 65536;
 	cf->watchdog_ms = 2000;
 	cf->l7_error_verdict = NFQD_VERDICT_DROP;
@@ -242,7 +244,7 @@ finish_rules(struct nfqd_cfgload *c)
 		return;
 	if ((rs = nfqd_rules_load(&c->cc, list,
 	    nfqd_settings_seen(c, "name_sets"), cf->qfirst, cf->qcount,
-	    c->reuse)) == NULL)
+	    c->reuse, cf->sets_max_bytes, cf->sets_max_auto)) == NULL)
 		return;
 	cf->rules = rs;
 	if (cf->copy_range == 0 && !cf->copy_auto && header_needs(rs) != 0) {
@@ -375,6 +377,7 @@ finish(struct nfqd_cfgload *c, const struct nfqd_overrides *ov)
 	config_setting_t	*base = nfqd_settings_seen(c, "queue.base");
 	config_setting_t	*bal = nfqd_settings_seen(c, "queue.balance");
 	struct passwd		*pw;
+	struct sysinfo		 si;
 	uint16_t		 a, b;
 	int			 ncpu;
 
@@ -412,6 +415,16 @@ finish(struct nfqd_cfgload *c, const struct nfqd_overrides *ov)
 		    "\"%s\" (line %d): base only applies to balance = "
 		    "\"auto\"", config_setting_get_string(bal),
 		    cfg_line(&c->cc, bal));
+	}
+
+	/* The host's, when read: nfqd -t elsewhere may answer otherwise. */
+	if (cf->sets_max_auto) {
+		if (sysinfo(&si) == -1)
+			cerr(c, nfqd_settings_seen(c, "name_sets_max_bytes"),
+			    "\"auto\": sysinfo: %s", strerror(errno));
+		else
+			cf->sets_max_bytes = (uint64_t)si.totalram *
+			    si.mem_unit / 2;
 	}
 
 	if (cf->dnsl_min_ttl > cf->dnsl_max_ttl)

@@ -2,9 +2,11 @@
  * name_sets = ( ... ): the name sets a configuration names, each read
  * from its file, for the rule keys that name them as "@set" (l7keys.c).
  * On a reload, a set whose file is unchanged is the running one's,
- * counted (nfqd_names_ref()), not read again.
+ * counted (nfqd_names_ref()), not read again.  name_sets_max_bytes caps
+ * the bytes the sets take together, as each set's list is read.
  */
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,17 +63,65 @@ same_file(const struct nfqd_nameset *a, const struct nfqd_nameset *b)
  * a read has a later change time than the one kept, and is read again.
  */
 static const struct nfqd_nameset *
-unchanged(const struct nfqd_ruleload *l, const struct nfqd_nameset *ns)
+unchanged(const struct nfqd_ruleload *l, const struct nfqd_nameset *ns,
+    bool *ours)
 {
 	uint32_t	i;
 
+	*ours = true;
 	for (i = 0; i < l->rs->nsets; i++)
 		if (same_file(&l->rs->sets[i], ns))
 			return &l->rs->sets[i];
+	*ours = false;
 	for (i = 0; l->reuse != NULL && i < l->reuse->nsets; i++)
 		if (same_file(&l->reuse->sets[i], ns))
 			return &l->reuse->sets[i];
 	return NULL;
+}
+
+/* A cap for a message: "512 MiB", or its bytes where no unit is exact. */
+static const char *
+cap_text(uint64_t v, char *buf, size_t len)
+{
+	static const char *const units[] = { "TiB", "GiB", "MiB", "KiB" };
+	unsigned	i;
+
+	for (i = 0; i < 4; i++) {
+		if (v != 0 && v % (1ull << (40 - 10 * i)) == 0) {
+			snprintf(buf, len, "%llu %s",
+			    (unsigned long long)(v >> (40 - 10 * i)), units[i]);
+			return buf;
+		}
+	}
+	snprintf(buf, len, "%llu bytes", (unsigned long long)v);
+	return buf;
+}
+
+/* The sets would pass name_sets_max_bytes with file's. */
+static void
+over_cap(struct nfqd_ruleload *l, config_setting_t *sf, const char *file)
+{
+	char	cap[32];
+
+	cfg_err(l->c, sf, "%s: name sets would take over %s "
+	    "(name_sets_max_bytes%s)", file, cap_text(l->sets_max, cap,
+	    sizeof(cap)), l->sets_auto ? " \"auto\": half of the host's "
+	    "memory" : "");
+}
+
+/* A set's bytes, counted against name_sets_max_bytes: 0, or -1 (said). */
+static int
+count_set(struct nfqd_ruleload *l, config_setting_t *sf, const char *file,
+    const struct nfqd_names *s)
+{
+	uint64_t	bytes = nfqd_names_bytes(s);
+
+	if (bytes > l->sets_max - l->sets_bytes) {
+		over_cap(l, sf, file);
+		return -1;
+	}
+	l->sets_bytes += bytes;
+	return 0;
 }
 
 /*
@@ -89,6 +139,7 @@ nfqd_l7_sets_load(struct nfqd_ruleload *l, config_setting_t *list)
 	const char		*name, *file;
 	char			 err[PATH_MAX + 256];
 	uint32_t		 i, j;
+	bool			 ours;
 
 	if (list == NULL)
 		return;
@@ -152,7 +203,14 @@ nfqd_l7_sets_load(struct nfqd_ruleload *l, config_setting_t *list)
 			l->oom = true;
 			return;
 		}
-		if (set_stat(ns) == 0 && (same = unchanged(l, ns)) != NULL) {
+		/* One of this configuration's is counted already; the
+		 * running one's counts as the sets built do. */
+		if (set_stat(ns) == 0 &&
+		    (same = unchanged(l, ns, &ours)) != NULL) {
+			if (!ours && count_set(l, sf, file, same->names) == -1) {
+				free(ns->path);
+				continue;
+			}
 			ns->names = nfqd_names_ref(same->names);
 			ns->hash = same->hash;
 			rs->nsets++;
@@ -163,9 +221,16 @@ nfqd_l7_sets_load(struct nfqd_ruleload *l, config_setting_t *list)
 			l->oom = true;
 			return;
 		}
+		/* Refused as soon as it passes: a big list is not read whole
+		 * first. */
+		nfqd_names_builder_limit(b, l->sets_max - l->sets_bytes >
+		    SIZE_MAX ? SIZE_MAX : (size_t)(l->sets_max - l->sets_bytes));
 		if (nfqd_names_add_file(b, file, &ns->hash, err,
 		    sizeof(err)) == -1) {
-			cfg_err(l->c, sf, "%s", err);
+			if (nfqd_names_builder_over(b))
+				over_cap(l, sf, file);
+			else
+				cfg_err(l->c, sf, "%s", err);
 			nfqd_names_builder_free(b);
 			free(ns->path);
 			continue;
@@ -174,6 +239,13 @@ nfqd_l7_sets_load(struct nfqd_ruleload *l, config_setting_t *list)
 			free(ns->path);
 			l->oom = true;
 			return;
+		}
+		/* Its bytes as built: no more than read, unless shrinking
+		 * its names failed. */
+		if (count_set(l, sf, file, ns->names) == -1) {
+			nfqd_names_free(ns->names);
+			free(ns->path);
+			continue;
 		}
 		rs->nsets++;
 	}

@@ -297,7 +297,7 @@ nfqd_rules_empty(void)
 struct nfqd_ruleset *
 nfqd_rules_load(struct nfqd_cfgctx *c, config_setting_t *list,
     config_setting_t *sets, uint16_t qfirst, uint16_t qcount,
-    const struct nfqd_ruleset *reuse)
+    const struct nfqd_ruleset *reuse, uint64_t sets_max, bool sets_auto)
 {
 	struct nfqd_ruleload	 l;
 	const char	*fa, *fb;
@@ -310,6 +310,8 @@ nfqd_rules_load(struct nfqd_cfgctx *c, config_setting_t *list,
 	l.qfirst = qfirst;
 	l.qcount = qcount;
 	l.reuse = reuse;
+	l.sets_max = sets_max;
+	l.sets_auto = sets_auto;
 	if ((l.rs = nfqd_rules_empty()) == NULL)
 		return NULL;
 	if (config_setting_type(list) != CONFIG_TYPE_LIST) {

@@ -78,6 +78,7 @@ static void	set_orphan_mark(struct nfqd_cfgload *, config_setting_t *);
 static void	set_pcap_max_bytes(struct nfqd_cfgload *, config_setting_t *);
 static void	set_dnsl_servers(struct nfqd_cfgload *, config_setting_t *);
 static void	set_rules(struct nfqd_cfgload *, config_setting_t *);
+static void	set_sets_max(struct nfqd_cfgload *, config_setting_t *);
 static bool	same_rules(const struct nfqd_config *,
 		    const struct nfqd_config *);
 static bool	same_sets(const struct nfqd_config *,
@@ -195,6 +196,10 @@ static const struct setting table[] = {
 	    .same = same_rules, .reload = W },
 	{ NULL, "name_sets", OTHER, .set = set_rules, .same = same_sets,
 	    .reload = W },
+	/* Applied as the configuration that sets it is read. */
+	{ NULL, "name_sets_max_bytes", OTHER, { F(sets_max_bytes),
+	    F(sets_max_auto) }, .set = set_sets_max,
+	    .reload = NFQD_RELOAD_NOTHING },
 	{ NULL, "rate_table_size", U32, { F(rate_table_size) }, 1024,
 	    16777216, .reload = W },
 };
@@ -427,6 +432,34 @@ set_rules(struct nfqd_cfgload *c, config_setting_t *s)
 {
 	(void)c;
 	(void)s;	/* read once the served queues are known (config.c) */
+}
+
+/*
+ * name_sets_max_bytes: "auto" (half the host's memory, finish() in
+ * config.c), or bytes or a size from 1M to 1T.
+ */
+static void
+set_sets_max(struct nfqd_cfgload *c, config_setting_t *s)
+{
+	const char	*str;
+	uint64_t	 v;
+
+	if (config_setting_type(s) == CONFIG_TYPE_STRING) {
+		str = config_setting_get_string(s);
+		if (strcmp(str, "auto") == 0) {
+			c->cf->sets_max_auto = true;
+			return;
+		}
+		if (nfqd_parse_size(str, &v) == -1) {
+			cerr(c, s, "\"%s\" is neither \"auto\" nor a size "
+			    "(bytes, or a number with K, M, G or T)", str);
+			return;
+		}
+	}
+	if (size_value(c, s, 1ll << 20, 1ll << 40, "1M to 1T", &v) == 0) {
+		c->cf->sets_max_auto = false;
+		c->cf->sets_max_bytes = v;
+	}
 }
 
 static bool

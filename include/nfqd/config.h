@@ -110,6 +110,8 @@ struct nfqd_config {
 
 	struct nfqd_ruleset *rules;		/* NULL: none; owned */
 	bool		 rules_set;		/* the file says rules = ... */
+	uint64_t	 sets_max_bytes;	/* name_sets together, bytes */
+	bool		 sets_max_auto;		/* ... half of MemTotal */
 	uint32_t	 rate_table_size;	/* keyed rate buckets per worker */
 };
 

@@ -26,6 +26,10 @@ struct nfqd_ruleload {
 	uint32_t		 cap_rules, cap_cidrs, cap_ports;
 	uint16_t		 qfirst, qcount;
 	bool			 oom;
+	/* name_sets_max_bytes: what the name sets may take together */
+	uint64_t		 sets_max;
+	bool			 sets_auto;	/* "auto" set it */
+	uint64_t		 sets_bytes;	/* theirs so far (namesets.c) */
 	/* the rule being read */
 	struct nfqd_rule	*r;
 	config_setting_t	*verdict, *queue, *setmark, *burst, *per;

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <syslog.h>
 #include <sys/stat.h>
+#include <sys/sysinfo.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -97,6 +98,17 @@ expect_path_ok(const char *what, struct nfqd_config *cf, const char *path)
 	    rs.n > 0 ? rs.r[0].file : "");
 }
 
+/* name_sets_max_bytes "auto": half of sysinfo()'s memory. */
+static uint64_t
+half_memory(void)
+{
+	struct sysinfo	si;
+
+	if (sysinfo(&si) == -1)
+		return 0;
+	return (uint64_t)si.totalram * si.mem_unit / 2;
+}
+
 static void
 test_defaults(void)
 {
@@ -137,6 +149,12 @@ test_defaults(void)
 	CHECK_INT_EQ(def.qcount, 0, "nfqd_config_defaults leaves qcount 0");
 	nfqd_strlcpy(def.path, cf.path, sizeof(def.path));
 	def.qcount = cf.qcount;
+	/* name_sets_max_bytes "auto", resolved as qcount is. */
+	CHECK_INT_EQ(def.sets_max_auto, true, "default name_sets_max_bytes "
+	    "auto");
+	CHECK(cf.sets_max_bytes == half_memory(),
+	    "default name_sets_max_bytes: half of MemTotal");
+	def.sets_max_bytes = cf.sets_max_bytes;
 	CHECK(memcmp(&def, &cf, sizeof(cf)) == 0,
 	    "an empty group equals nfqd_config_defaults");
 
@@ -1225,6 +1243,79 @@ test_pcap(void)
 	}
 }
 
+/*
+ * name_sets_max_bytes: "auto" (half the host's memory), bytes, or a size
+ * from 1M to 1T; anything else refused with what it may be.
+ */
+static void
+test_sets_max(void)
+{
+	static const struct {
+		const char	*value;
+		uint64_t	 want;
+	} ok[] = {
+		{ "\"512M\"", 512ull << 20 },
+		{ "\"1M\"", 1ull << 20 },		/* lowest */
+		{ "1048576", 1ull << 20 },
+		{ "\"1T\"", 1ull << 40 },		/* highest */
+		{ "1099511627776L", 1ull << 40 },
+		{ "\"3G\"", 3ull << 30 },
+		{ "\"1500000\"", 1500000 },
+	};
+	static const struct {
+		const char	*value;
+		const char	*msg;
+	} bad[] = {
+		{ "512", "512 is out of range (1048576 to 1099511627776)" },
+		{ "0", "0 is out of range (1048576 to 1099511627776)" },
+		{ "-1", "-1 is out of range (1048576 to 1099511627776)" },
+		{ "1099511627777L", "1099511627777 is out of range (1048576 to "
+		    "1099511627776)" },
+		{ "\"1023K\"", "\"1023K\" is out of range (1M to 1T)" },
+		{ "\"2T\"", "\"2T\" is out of range (1M to 1T)" },
+		{ "\"lots\"", "\"lots\" is neither \"auto\" nor a size (bytes, "
+		    "or a number with K, M, G or T)" },
+		{ "\"Auto\"", "\"Auto\" is neither \"auto\" nor a size (bytes, "
+		    "or a number with K, M, G or T)" },
+		{ "\"\"", "\"\" is neither \"auto\" nor a size (bytes, or a "
+		    "number with K, M, G or T)" },
+		{ "\"99999999999T\"", "\"99999999999T\" is neither \"auto\" nor "
+		    "a size (bytes, or a number with K, M, G or T)" },
+		{ "true", "must be a string in double quotes" },
+	};
+	struct nfqd_config	cf;
+	size_t			i;
+
+	for (i = 0; i < NFQD_ARRAY_SIZE(ok); i++) {
+		if (!expect_ok(unit_fmt("name_sets_max_bytes %s", ok[i].value),
+		    &cf, unit_fmt("queue = { balance = \"0:1\"; };\n"
+		    "name_sets_max_bytes = %s;\n", ok[i].value), NULL))
+			continue;
+		CHECK(cf.sets_max_bytes == ok[i].want && !cf.sets_max_auto,
+		    unit_fmt("name_sets_max_bytes %s: the value",
+		    ok[i].value));
+		nfqd_config_free(&cf);
+	}
+	for (i = 0; i < NFQD_ARRAY_SIZE(bad); i++)
+		expect_error(unit_fmt("name_sets_max_bytes %s", bad[i].value),
+		    unit_fmt("queue = { balance = \"0:1\"; };\n"
+		    "name_sets_max_bytes = %s;\n", bad[i].value), 2,
+		    unit_fmt("name_sets_max_bytes: %s", bad[i].msg));
+	if (expect_ok("name_sets_max_bytes \"auto\"", &cf,
+	    "queue = { balance = \"0:1\"; };\n"
+	    "name_sets_max_bytes = \"auto\";\n", NULL)) {
+		CHECK(cf.sets_max_auto && cf.sets_max_bytes == half_memory() &&
+		    cf.sets_max_bytes > 0,
+		    "name_sets_max_bytes \"auto\": half of MemTotal");
+		nfqd_config_free(&cf);
+	}
+	/* It lives beside name_sets, at the top level. */
+	expect_error("name_sets_max_bytes in a group",
+	    "queue = { balance = \"0:1\"; name_sets_max_bytes = \"1G\"; };\n",
+	    1, "queue.name_sets_max_bytes: unknown setting; did you mean "
+	    "'name_sets_max_bytes (at the top level)'?");
+}
+
 int
 main(void)
 {
@@ -1256,6 +1347,7 @@ main(void)
 	test_rules_set();
 	test_include_lines();
 	test_pcap();
+	test_sets_max();
 	rc = unit_done();
 	if (unit_rmtree(dir) == -1) {
 		perror(dir);

@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -2594,6 +2595,180 @@ test_sets_reuse(void)
 }
 
 /*
+ * name_sets_max_bytes: the bytes of every set a configuration holds,
+ * those built and those taken from the running one, a file that several
+ * sets name once.  Its lists are written before test_sets_reuse(), whose
+ * wait makes them over two seconds old, as lists deployed earlier are.
+ */
+static char	cap_a[1100], cap_b[1100];
+
+static void
+sets_cap_files(void)
+{
+	char	*text;
+	size_t	 i, n;
+
+	if ((text = malloc(60000 * 24)) == NULL)
+		return;
+	snprintf(cap_a, sizeof(cap_a), "%s/cap_a.txt", dir);
+	snprintf(cap_b, sizeof(cap_b), "%s/cap_b.txt", dir);
+	for (i = n = 0; i < 60000; i++)
+		n += (size_t)sprintf(text + n, "a%zu.cap.test\n", i);
+	unit_write_text(cap_a, text);
+	for (i = n = 0; i < 50000; i++)
+		n += (size_t)sprintf(text + n, "b%zu.cap.test\n", i);
+	unit_write_text(cap_b, text);
+	free(text);
+}
+
+/* A configuration of the sets (name, file, ...: n of them, one a line
+ * from line 3) under the cap, written to path. */
+static void
+cap_conf(char *path, size_t len, const char *cap, unsigned n, ...)
+{
+	char		text[4096];
+	const char	*name, *file;
+	size_t		k;
+	unsigned	i;
+	va_list		ap;
+
+	k = (size_t)snprintf(text, sizeof(text), "queue = { balance = "
+	    "\"0:0\"; };\nname_sets_max_bytes = %s;\nname_sets = (", cap);
+	va_start(ap, n);
+	for (i = 0; i < n; i++) {
+		name = va_arg(ap, const char *);
+		file = va_arg(ap, const char *);
+		k += (size_t)snprintf(text + k, sizeof(text) - k, "%s\n  { name "
+		    "= \"%s\"; file = \"%s\"; }", i > 0 ? "," : "", name, file);
+	}
+	va_end(ap);
+	snprintf(text + k, sizeof(text) - k, " );\n" PORT_RULE);
+	write_file(unit_fmt("cap%u.conf", nfiles++), text, path, len);
+}
+
+/* cf loaded from path (a reload of reuse, if not NULL): its errors. */
+static int
+cap_load(struct nfqd_config *cf, const char *path,
+    const struct nfqd_ruleset *reuse, struct unit_reports *rs)
+{
+	memset(rs, 0, sizeof(*rs));
+	return nfqd_config_load_reusing(cf, path, NULL, unit_collect, rs,
+	    reuse);
+}
+
+/* path refused with the one message: file's, at line. */
+static void
+cap_refused(const char *what, const char *path,
+    const struct nfqd_ruleset *reuse, int line, const char *file,
+    const char *cap)
+{
+	struct nfqd_config	cf;
+	struct unit_reports	rs;
+	int			r;
+
+	r = cap_load(&cf, path, reuse, &rs);
+	if (r == 0)
+		nfqd_config_free(&cf);
+	CHECKF(r == 1 && rs.n == 1, unit_fmt("%s: refused", what),
+	    "returned %d, %d reported, first \"%s\"", r, rs.n,
+	    rs.n > 0 ? rs.r[0].msg : "");
+	if (rs.n < 1)
+		return;
+	CHECK_STR_EQ(rs.r[0].msg, unit_fmt("file: %s: name sets would take "
+	    "over %s (name_sets_max_bytes)", file, cap),
+	    unit_fmt("%s: message", what));
+	CHECK_INT_EQ(rs.r[0].line, line, unit_fmt("%s: line", what));
+}
+
+static void
+test_sets_cap(void)
+{
+	struct nfqd_config	cf, run;
+	struct unit_reports	rs;
+	char			path[PATH_MAX], cap[32];
+	size_t			a, b;
+	int			r;
+
+	/* What each set takes. */
+	cap_conf(path, sizeof(path), "\"1G\"", 2, "a", cap_a, "b", cap_b);
+	if (!CHECK_INT_EQ(cap_load(&cf, path, NULL, &rs), 0,
+	    "sets cap: 1G loads"))
+		return;
+	a = nfqd_names_bytes(cf.rules->sets[0].names);
+	b = nfqd_names_bytes(cf.rules->sets[1].names);
+	nfqd_config_free(&cf);
+	CHECK(a > (1u << 20) && b > (1u << 20) && a != b,
+	    unit_fmt("sets cap: each set over 1 MiB (%zu, %zu bytes)", a, b));
+
+	/* One set: exactly the cap loads; a byte less is refused. */
+	snprintf(cap, sizeof(cap), "%zu", a);
+	cap_conf(path, sizeof(path), cap, 1, "a", cap_a);
+	r = cap_load(&cf, path, NULL, &rs);
+	if (CHECKF(r == 0 && rs.n == 0, "sets cap: a set of the cap loads",
+	    "\"%s\"", rs.n > 0 ? rs.r[0].msg : "")) {
+		CHECK(cf.rules->nsets == 1 &&
+		    nfqd_names_count(cf.rules->sets[0].names) == 60000,
+		    "sets cap: the set whole");
+		nfqd_config_free(&cf);
+	}
+	snprintf(cap, sizeof(cap), "%zu", a - 1);
+	cap_conf(path, sizeof(path), cap, 1, "a", cap_a);
+	cap_refused("sets cap: a byte over", path, NULL, 4, cap_a,
+	    unit_fmt("%zu bytes", a - 1));
+	cap_conf(path, sizeof(path), "\"1M\"", 1, "a", cap_a);
+	cap_refused("sets cap: 1M", path, NULL, 4, cap_a, "1 MiB");
+
+	/* Two sets: their sum loads; a byte less refuses the second. */
+	snprintf(cap, sizeof(cap), "%zu", a + b);
+	cap_conf(path, sizeof(path), cap, 2, "a", cap_a, "b", cap_b);
+	r = cap_load(&cf, path, NULL, &rs);
+	if (CHECKF(r == 0 && rs.n == 0, "sets cap: two sets of the cap load",
+	    "\"%s\"", rs.n > 0 ? rs.r[0].msg : ""))
+		nfqd_config_free(&cf);
+	snprintf(cap, sizeof(cap), "%zu", a + b - 1);
+	cap_conf(path, sizeof(path), cap, 2, "a", cap_a, "b", cap_b);
+	cap_refused("sets cap: two sets a byte over", path, NULL, 5, cap_b,
+	    unit_fmt("%zu bytes", a + b - 1));
+
+	/* Two sets of one file: one set, counted once. */
+	snprintf(cap, sizeof(cap), "%zu", a);
+	cap_conf(path, sizeof(path), cap, 2, "a", cap_a, "a2", cap_a);
+	r = cap_load(&cf, path, NULL, &rs);
+	if (CHECKF(r == 0 && rs.n == 0, "sets cap: a file of two sets "
+	    "counted once", "\"%s\"", rs.n > 0 ? rs.r[0].msg : "")) {
+		CHECK(cf.rules->sets[0].names == cf.rules->sets[1].names,
+		    "sets cap: the two share one set");
+		nfqd_config_free(&cf);
+	}
+
+	/* A reload: a set taken from the running configuration counts. */
+	cap_conf(path, sizeof(path), "\"1G\"", 1, "a", cap_a);
+	if (!CHECK_INT_EQ(cap_load(&run, path, NULL, &rs), 0,
+	    "sets cap: the running configuration loads"))
+		return;
+	snprintf(cap, sizeof(cap), "%zu", a + b);
+	cap_conf(path, sizeof(path), cap, 2, "b", cap_b, "a", cap_a);
+	r = cap_load(&cf, path, run.rules, &rs);
+	if (CHECKF(r == 0 && rs.n == 0, "sets cap: a reload of the cap loads",
+	    "\"%s\"", rs.n > 0 ? rs.r[0].msg : "")) {
+		CHECK(cf.rules->sets[1].names == run.rules->sets[0].names,
+		    "sets cap: the unchanged set taken, not read");
+		nfqd_config_free(&cf);
+	}
+	snprintf(cap, sizeof(cap), "%zu", a + b - 1);
+	cap_conf(path, sizeof(path), cap, 2, "b", cap_b, "a", cap_a);
+	cap_refused("sets cap: a reload a byte over, at the set taken", path,
+	    run.rules, 5, cap_a, unit_fmt("%zu bytes", a + b - 1));
+	snprintf(cap, sizeof(cap), "%zu", a - 1);
+	cap_conf(path, sizeof(path), cap, 1, "a", cap_a);
+	cap_refused("sets cap: a reload of the set taken alone, a byte over",
+	    path, run.rules, 4, cap_a, unit_fmt("%zu bytes", a - 1));
+	CHECK(nfqd_names_match(run.rules->sets[0].names, "a59999.cap.test",
+	    15) == 1, "sets cap: the running set kept through the refusals");
+	nfqd_config_free(&run);
+}
+
+/*
  * nfqd_rules_dname() asks one set, the union of every dst_name rule's own
  * elements, and each distinct "@SET" once: its answer must be the walk's
  * over every rule's sets, for "=" and plain elements, the same name both
@@ -2808,7 +2983,9 @@ main(void)
 	test_burst_overflow();
 	test_empty_rules();
 	test_classify_vs_linear();
+	sets_cap_files();
 	test_sets_reuse();
+	test_sets_cap();
 	test_dname_union();
 	rc = unit_done();
 	if (unit_rmtree(dir) == -1) {

@@ -123,6 +123,7 @@ static const struct {
 	    "name_sets = ( { name = \"s\"; file = \"" SETFILE "\"; } );\n"
 	    "rules = ( { name = \"r\"; proto = \"tcp\"; dst_port = 22; "
 	    "verdict = \"drop\"; } );\n", NULL },
+	{ "name_sets_max_bytes", "name_sets_max_bytes = \"1G\";\n" BASE, NULL },
 };
 
 /* The cases that replace BASE's rules with none compare against this. */
