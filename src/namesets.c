@@ -138,6 +138,7 @@ nfqd_l7_sets_load(struct nfqd_ruleload *l, config_setting_t *list)
 	config_setting_t	*g, *sn, *sf;
 	const char		*name, *file;
 	char			 err[PATH_MAX + 256];
+	uint64_t		 left;
 	uint32_t		 i, j;
 	bool			 ours;
 
@@ -207,7 +208,8 @@ nfqd_l7_sets_load(struct nfqd_ruleload *l, config_setting_t *list)
 		 * running one's counts as the sets built do. */
 		if (set_stat(ns) == 0 &&
 		    (same = unchanged(l, ns, &ours)) != NULL) {
-			if (!ours && count_set(l, sf, file, same->names) == -1) {
+			if (!ours &&
+			    count_set(l, sf, file, same->names) == -1) {
 				free(ns->path);
 				continue;
 			}
@@ -223,8 +225,9 @@ nfqd_l7_sets_load(struct nfqd_ruleload *l, config_setting_t *list)
 		}
 		/* Refused as soon as it passes: a big list is not read whole
 		 * first. */
-		nfqd_names_builder_limit(b, l->sets_max - l->sets_bytes >
-		    SIZE_MAX ? SIZE_MAX : (size_t)(l->sets_max - l->sets_bytes));
+		left = l->sets_max - l->sets_bytes;
+		nfqd_names_builder_limit(b, left > SIZE_MAX ? SIZE_MAX :
+		    (size_t)left);
 		if (nfqd_names_add_file(b, file, &ns->hash, err,
 		    sizeof(err)) == -1) {
 			if (nfqd_names_builder_over(b))

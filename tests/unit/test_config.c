@@ -1279,8 +1279,8 @@ test_sets_max(void)
 		    "or a number with K, M, G or T)" },
 		{ "\"\"", "\"\" is neither \"auto\" nor a size (bytes, or a "
 		    "number with K, M, G or T)" },
-		{ "\"99999999999T\"", "\"99999999999T\" is neither \"auto\" nor "
-		    "a size (bytes, or a number with K, M, G or T)" },
+		{ "\"99999999999T\"", "\"99999999999T\" is neither \"auto\" "
+		    "nor a size (bytes, or a number with K, M, G or T)" },
 		{ "true", "must be a string in double quotes" },
 	};
 	struct nfqd_config	cf;

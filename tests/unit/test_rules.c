@@ -2638,8 +2638,9 @@ cap_conf(char *path, size_t len, const char *cap, unsigned n, ...)
 	for (i = 0; i < n; i++) {
 		name = va_arg(ap, const char *);
 		file = va_arg(ap, const char *);
-		k += (size_t)snprintf(text + k, sizeof(text) - k, "%s\n  { name "
-		    "= \"%s\"; file = \"%s\"; }", i > 0 ? "," : "", name, file);
+		k += (size_t)snprintf(text + k, sizeof(text) - k, "%s\n  "
+		    "{ name = \"%s\"; file = \"%s\"; }", i > 0 ? "," : "", name,
+		    file);
 	}
 	va_end(ap);
 	snprintf(text + k, sizeof(text) - k, " );\n" PORT_RULE);
