@@ -153,6 +153,22 @@ printf '# only a comment\n\n' >"$TMP/comment.conf"
 t_err "-t: a file of comments only" "$TMP/comment.conf" \
     "$TMP/comment.conf: no settings: an empty configuration is refused (a file still being written? write it elsewhere and rename it into place)"
 
+# name_sets_max_bytes: a list that would pass it is refused at the name
+# that does (60,000 names: a set of 1.4 MiB).
+seq -f 'n%g.cap.test' 60000 >"$TMP/big.txt"
+sets_conf() {	# sets_conf CAP
+	printf 'queue: { balance = "0:0"; };\nname_sets_max_bytes = "%s";\n' "$1"
+	printf 'name_sets = ( { name = "big"; file = "%s"; } );\n' "$TMP/big.txt"
+	printf 'rules = ( { name = "r"; tls_sni = "x.test"; verdict = "drop"; } );\n'
+}
+sets_conf 1M >"$TMP/cap.conf"
+t_err "-t: name sets over name_sets_max_bytes" "$TMP/cap.conf" \
+    "$TMP/cap.conf:3: file: $TMP/big.txt: name sets would take over 1 MiB (name_sets_max_bytes)"
+sets_conf 2M >"$TMP/cap.conf"
+out=$("$NFQD" -t -c "$TMP/cap.conf" 2>&1)
+check "-t: name sets under name_sets_max_bytes" "$?/$out" \
+    "0/nfqd: $TMP/cap.conf: configuration is valid (queues 0-0, 1 workers)"
+
 check "-V" "$("$NFQD" -V | cut -d' ' -f1-2)" "nfqd $(sed -n 's/.*NFQD_VERSION[^"]*"\(.*\)".*/\1/p' "$TOP/include/nfqd/nfqd.h")"
 out=$("$NFQD" -S)
 check "-S: exits 0" "$?" 0
@@ -161,6 +177,9 @@ check "-S: one line per setting, with what a reload does" \
     "$(echo "$out" | wc -l)"
 check "-S: queue.maxlen replaces workers" \
     "$(echo "$out" | grep "^queue.maxlen	")" "queue.maxlen	workers replaced"
+check "-S: name_sets_max_bytes applies at once" \
+    "$(echo "$out" | grep "^name_sets_max_bytes	")" \
+    "name_sets_max_bytes	at once"
 "$NFQD" -h | grep -q -- "--queue-balance A:B"
 check "-h shows the options" "$?" 0
 "$NFQD" --bogus 2>/dev/null
