@@ -248,6 +248,27 @@ echo "example.com" >"$TMP/set.txt"
 step name_sets "workers replaced" "( { name = \"s\"; file = \"$TMP/set.txt\"; } )"
 echo "example.org" >>"$TMP/set.txt"
 step name_sets "workers replaced" "( { name = \"s\"; file = \"$TMP/set.txt\"; } )"
+# name_sets_max_bytes: at once; sets that pass it refuse the reload, and
+# the running configuration stays, its workers with it.
+step name_sets_max_bytes "at once" '"1G"'
+seq -f 'n%g.cap.test' 60000 >"$TMP/big.txt"	# 1.4 MiB as a set
+refused() { grep -c "has errors (above); the running configuration stays in force" "$TMP/nfqd.log"; }
+r=$(reloads)
+e=$(refused)
+before=$(workers_of "$NFQD_PID")
+sets=${T[name_sets]}
+T[name_sets]="( { name = \"s\"; file = \"$TMP/set.txt\"; }, { name = \"big\"; file = \"$TMP/big.txt\"; } )"
+T[name_sets_max_bytes]='"1M"'
+write
+kill -HUP "$NFQD_PID"
+wait_eq 10 $((e + 1)) refused
+check "name_sets_max_bytes: a list past it refused, and said" \
+    "$(refused)/$(grep -c "file: $TMP/big.txt: name sets would take over 1 MiB (name_sets_max_bytes)" "$TMP/nfqd.log")" \
+    "$((e + 1))/1"
+check "name_sets_max_bytes: the running configuration stays" \
+    "$(reloads)/$(running_same "$before" && echo same)" "$r/same"
+T[name_sets]=$sets
+T[name_sets_max_bytes]='"1G"'
 base=$(delivered)
 step default_verdict "workers replaced" '"drop"'
 send 0 10 >/dev/null
