@@ -87,7 +87,7 @@ write_stats(struct nfqd_master *m, bool table)
 	struct nfqd_buf	b;
 
 	nfqd_master_dnsl_publish(m);
-	nfqd_master_qclaim_publish(m, true);
+	nfqd_master_qclaim_publish(m, table ? UINT64_MAX : 1);
 	nfqd_stats_collect_from(m->stats, &m->shm, &m->proc);
 	nfqd_rregion_collect(m);
 	if (table)
@@ -281,7 +281,7 @@ loop(struct nfqd_master *m)
 			write_stats(m, true);
 		now = nfqd_now_ns();
 		nfqd_master_dnsl_publish(m);
-		nfqd_master_qclaim_publish(m, false);
+		nfqd_master_qclaim_publish(m, 0);
 		nfqd_watchdog_tick(m, now);
 		if (m->cf.stats_interval > 0 && now >= m->next_stats_ns) {
 			if (m->next_stats_ns != 0)
@@ -479,27 +479,38 @@ nfqd_master_dnsl_publish(struct nfqd_master *m)
 }
 
 /*
- * The live claims, for the same readers: each call counts one part of the
- * table (nfqd_qclaim_sweep(): 2^17 slots, 1 MiB), never waiting for the
- * workers that write it; the loop's calls (force false) at most once a
- * second.  The master runs on some worker's CPU, so its periodic work
- * stays small (architecture.md): a part with every slot live took 0.17
- * to 0.7 ms (2-CPU VM); the largest table, 2^26 slots, is counted over
- * 512 s, the default's (2^17 slots a queue) over a second a queue.
+ * The live claims, for the same readers: each part counted is 2^17 slots
+ * (1 MiB; nfqd_qclaim_sweep()), never waiting for the workers that write
+ * the table.  The loop counts one part at most once a second (parts 0):
+ * the master runs on some worker's CPU, so its periodic work stays small
+ * (architecture.md), and a part with every slot live took 0.17 to 0.7 ms
+ * (2-CPU VM); the largest table, 2^26 slots, is counted over 512 s, the
+ * default's (2^17 slots a queue) over a second a queue.  A statistics
+ * write on the interval counts one part more, SIGUSR1 the whole table:
+ * what an operator asks for is counted whole.
  */
 void
-nfqd_master_qclaim_publish(struct nfqd_master *m, bool force)
+nfqd_master_qclaim_publish(struct nfqd_master *m, uint64_t parts)
 {
-	uint64_t	n, now;
+	uint64_t	n = 0, now, k;
+	int		rc = 0;
 
 	if (m->qclaim == NULL || m->shm.hdr == NULL)
 		return;
 	now = nfqd_now_ns();
-	if (!force && now < m->qclaim_next_ns)
-		return;
-	m->qclaim_next_ns = now + 1000000000ull;
-	if (nfqd_qclaim_sweep(m->qclaim, (uint32_t)(now / 1000000000ull),
-	    &n) == -1 && !m->qclaim_warned) {
+	if (parts == 0) {
+		if (now < m->qclaim_next_ns)
+			return;
+		m->qclaim_next_ns = now + 1000000000ull;
+		parts = 1;
+	}
+	if (parts > nfqd_qclaim_parts(m->qclaim))
+		parts = nfqd_qclaim_parts(m->qclaim);
+	for (k = 0; k < parts; k++)
+		if (nfqd_qclaim_sweep(m->qclaim,
+		    (uint32_t)(now / 1000000000ull), &n) == -1)
+			rc = -1;
+	if (rc == -1 && !m->qclaim_warned) {
 		log_warn("mincore on the QUIC connection ID table");
 		m->qclaim_warned = true;
 	}

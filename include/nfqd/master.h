@@ -28,8 +28,12 @@ int	nfqd_master_run(struct nfqd_config *cf,
 /* dns_learn's entries into the counters region's header. */
 struct nfqd_master;
 void	nfqd_master_dnsl_publish(struct nfqd_master *m);
-/* The live QUIC connection ID claims, as a sweep counts them, likewise. */
-void	nfqd_master_qclaim_publish(struct nfqd_master *m, bool force);
+/*
+ * The live QUIC connection ID claims, as a sweep counts them, likewise:
+ * parts of the table counted now, or 0: one, if a second has passed
+ * since the loop's last.
+ */
+void	nfqd_master_qclaim_publish(struct nfqd_master *m, uint64_t parts);
 
 /*
  * The slots the table of claimed QUIC connection IDs wants for cf's

@@ -117,6 +117,12 @@ nfqd_qclaim_destroy(struct nfqd_qclaim_tab *t)
 }
 
 uint64_t
+nfqd_qclaim_parts(const struct nfqd_qclaim_tab *t)
+{
+	return t->nparts;
+}
+
+uint64_t
 nfqd_qclaim_capacity(const struct nfqd_qclaim_tab *t)
 {
 	return t->nb * NFQD_QCLAIM_WAYS;

@@ -79,6 +79,8 @@ size_t	nfqd_qclaim_size(uint64_t slots);
 struct nfqd_qclaim_tab *nfqd_qclaim_create(uint64_t slots, uint64_t seed);
 void	nfqd_qclaim_destroy(struct nfqd_qclaim_tab *t);
 uint64_t nfqd_qclaim_capacity(const struct nfqd_qclaim_tab *t);
+/* The parts of NFQD_QCLAIM_PART buckets nfqd_qclaim_sweep() counts. */
+uint64_t nfqd_qclaim_parts(const struct nfqd_qclaim_tab *t);
 
 /*
  * Claim connection ID cid[0..len) (at most 20 bytes) at monotonic second
