@@ -109,6 +109,70 @@ cfg_warn_at(struct nfqd_cfgctx *c, const config_setting_t *s,
 	va_end(ap);
 }
 
+void
+cfg_cap_init(struct nfqd_cfgcap *k, nfqd_config_report_fn report, void *arg)
+{
+	memset(k, 0, sizeof(*k));
+	k->report = report;
+	k->arg = arg;
+}
+
+void
+cfg_cap_report(void *arg, const char *file, int line, const char *msg)
+{
+	struct nfqd_cfgcap	*k = arg;
+
+	if (strncmp(msg, "warning: ", 9) == 0) {
+		if (k->warnings == NFQD_CFG_SHOWN) {
+			k->more_warnings++;
+			return;
+		}
+		k->warnings++;
+	} else {
+		if (k->errors == NFQD_CFG_SHOWN) {
+			k->more_errors++;
+			return;
+		}
+		k->errors++;
+	}
+	k->report(k->arg, file, line, msg);
+}
+
+/* "1,234,567 more errors" */
+static void
+more(unsigned long n, const char *noun, char *buf, size_t len)
+{
+	char	digits[32], grouped[48];
+	size_t	i, j, nd;
+
+	nd = (size_t)snprintf(digits, sizeof(digits), "%lu", n);
+	for (i = j = 0; i < nd; i++) {
+		if (i > 0 && (nd - i) % 3 == 0)
+			grouped[j++] = ',';
+		grouped[j++] = digits[i];
+	}
+	grouped[j] = '\0';
+	snprintf(buf, len, "%s more %s%s", grouped, noun, n == 1 ? "" : "s");
+}
+
+void
+cfg_cap_end(struct nfqd_cfgcap *k, const char *file)
+{
+	char	e[64], w[64], msg[256];
+
+	if (k->more_errors == 0 && k->more_warnings == 0)
+		return;
+	more(k->more_errors, "error", e, sizeof(e));
+	more(k->more_warnings, "warning", w, sizeof(w));
+	snprintf(msg, sizeof(msg), "%s... and %s%s%s not shown (only the "
+	    "first %d errors and the first %d warnings are shown)",
+	    k->more_errors == 0 ? "warning: " : "",
+	    k->more_errors != 0 ? e : "",
+	    k->more_errors != 0 && k->more_warnings != 0 ? " and " : "",
+	    k->more_warnings != 0 ? w : "", NFQD_CFG_SHOWN, NFQD_CFG_SHOWN);
+	k->report(k->arg, file, 0, msg);
+}
+
 int
 cfg_bool(struct nfqd_cfgctx *c, config_setting_t *s, bool *out)
 {

@@ -611,6 +611,7 @@ nfqd_config_load_reusing(struct nfqd_config *cf, const char *path,
     const struct nfqd_ruleset *reuse)
 {
 	struct nfqd_cfgtext	t;
+	struct nfqd_cfgcap	k;
 	int			errors;
 
 	nfqd_config_defaults(cf);
@@ -619,10 +620,14 @@ nfqd_config_load_reusing(struct nfqd_config *cf, const char *path,
 		report(arg, path, 0, "path is too long");
 		return 1;
 	}
-	nfqd_cfgtext_init(&t, NFQD_CFGTEXT_MAX, report, arg);
+	/* Every report of the load, the text's and the sets' too. */
+	cfg_cap_init(&k, report, arg);
+	nfqd_cfgtext_init(&t, NFQD_CFGTEXT_MAX, cfg_cap_report, &k);
 	if ((errors = nfqd_cfgtext_read(&t, path)) == 0)
-		errors = load(cf, &t, path, ov, report, arg, true, reuse);
+		errors = load(cf, &t, path, ov, cfg_cap_report, &k, true,
+		    reuse);
 	nfqd_cfgtext_free(&t);
+	cfg_cap_end(&k, path);
 	return errors;
 }
 
@@ -632,6 +637,7 @@ nfqd_config_load_text(struct nfqd_config *cf, const char *name,
     nfqd_config_report_fn report, void *arg)
 {
 	struct nfqd_cfgtext	t;
+	struct nfqd_cfgcap	k;
 	int			errors;
 
 	nfqd_config_defaults(cf);
@@ -640,10 +646,13 @@ nfqd_config_load_text(struct nfqd_config *cf, const char *name,
 		report(arg, name, 0, "path is too long");
 		return 1;
 	}
-	nfqd_cfgtext_init(&t, NFQD_CFGTEXT_MAX, report, arg);
+	cfg_cap_init(&k, report, arg);
+	nfqd_cfgtext_init(&t, NFQD_CFGTEXT_MAX, cfg_cap_report, &k);
 	if ((errors = nfqd_cfgtext_set(&t, name, text, len, NULL)) == 0)
-		errors = load(cf, &t, name, ov, report, arg, false, NULL);
+		errors = load(cf, &t, name, ov, cfg_cap_report, &k, false,
+		    NULL);
 	nfqd_cfgtext_free(&t);
+	cfg_cap_end(&k, name);
 	return errors;
 }
 

@@ -46,6 +46,37 @@ void	cfg_err_at(struct nfqd_cfgctx *c, const config_setting_t *s,
 void	cfg_warn_at(struct nfqd_cfgctx *c, const config_setting_t *s,
 	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/*
+ * At most this many errors, and as many warnings, of one load are shown: a
+ * person fixes the first ones and runs nfqd -t again, 100 lines are a few
+ * screens and some 20 kB of log, while a million (a rule each) would flood
+ * syslog at every reload and bury the error that refuses the file.
+ * Warnings have a count of their own, so that a flood of them never hides
+ * an error.
+ */
+#define NFQD_CFG_SHOWN	100
+
+/* A load's reports on their way to the caller's function. */
+struct nfqd_cfgcap {
+	nfqd_config_report_fn	 report;	/* the caller's */
+	void			*arg;
+	unsigned long		 errors, warnings;	/* shown */
+	/* Those past NFQD_CFG_SHOWN, not shown. */
+	unsigned long		 more_errors, more_warnings;
+};
+
+void	cfg_cap_init(struct nfqd_cfgcap *k, nfqd_config_report_fn report,
+	    void *arg);
+/* The report function to give the readers, with arg k. */
+void	cfg_cap_report(void *k, const char *file, int line,
+	    const char *msg);
+/*
+ * After the load: one line at file, line 0, that says how many were not
+ * shown ("... and 199,900 more warnings not shown (...)"), itself a
+ * warning when no error was held back; nothing when none was.
+ */
+void	cfg_cap_end(struct nfqd_cfgcap *k, const char *file);
+
 int	cfg_bool(struct nfqd_cfgctx *c, config_setting_t *s, bool *out);
 bool	cfg_is_int(const config_setting_t *s);
 int	cfg_int(struct nfqd_cfgctx *c, config_setting_t *s, long long lo,

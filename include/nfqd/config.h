@@ -133,9 +133,11 @@ typedef void (*nfqd_config_report_fn)(void *arg, const char *file, int line,
 void	nfqd_config_defaults(struct nfqd_config *cf);
 
 /*
- * Read and validate path into cf.  Returns the number of problems reported
+ * Read and validate path into cf.  Returns the number of errors found
  * (0: cf is complete and valid; warnings, reported as "warning: ...", do
- * not count).  On failure cf holds nothing to free and is otherwise
+ * not count).  report is given the first 100 errors and the first 100
+ * warnings, then one line at path, line 0, of how many more there were
+ * (NFQD_CFG_SHOWN, cfgutil.h); the count holds them all.  On failure cf holds nothing to free and is otherwise
  * unspecified: load into a scratch struct and keep the old one, as a reload
  * does.  On success, release it with nfqd_config_free().
  */

@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "nfqd/cfgutil.h"
 #include "nfqd/config.h"
 #include "nfqd/nfqd.h"
 #include "nfqd/rules.h"
@@ -1316,6 +1317,200 @@ test_sets_max(void)
 	    "'name_sets_max_bytes (at the top level)'?");
 }
 
+/* What a load showed: how many reports, the first and the last. */
+struct shown {
+	int	n;
+	int	warnings;	/* of n, "warning: ..." */
+	int	last_line;
+	char	first[512], last[512], last_file[PATH_MAX];
+};
+
+static void
+show(void *arg, const char *file, int line, const char *msg)
+{
+	struct shown	*sh = arg;
+
+	if (sh->n++ == 0)
+		snprintf(sh->first, sizeof(sh->first), "%s", msg);
+	if (strncmp(msg, "warning: ", 9) == 0)
+		sh->warnings++;
+	snprintf(sh->last, sizeof(sh->last), "%s", msg);
+	snprintf(sh->last_file, sizeof(sh->last_file), "%s", file);
+	sh->last_line = line;
+}
+
+#define MARK_WARNING(i, line)						\
+	unit_fmt("warning: rule \"r%d\" (line %d) sets or matches mark bit "\
+	    "0x40000000, which queue.orphan_mark uses for packets a worker "\
+	    "died deciding; choose another bit for one of them", (i), (line))
+#define VERDICT_ERROR(i)						\
+	unit_fmt("rule \"r%d\": verdict: \"maybe\" is not one of "	\
+	    "\"accept\", \"drop\", \"repeat\", \"queue\" or \"continue\"", (i))
+#define NOT_SHOWN " not shown (only the first 100 errors and the first 100 " \
+	"warnings are shown)"
+
+/*
+ * The first 100 errors and the first 100 warnings of a load are shown, then
+ * one line of how many more; the count of errors, and the refusal, stay.
+ */
+static void
+test_shown(void)
+{
+	static const struct {
+		const char	*name;
+		const char	*rule;		/* after its name */
+		const char	*queue;		/* in queue = { } */
+		int		 rules;
+		int		 errors;	/* the load's answer */
+		int		 shown, warnings;
+		const char	*last;		/* NULL: last rule's */
+	} t[] = {
+		{ "99 warnings", "mark = 0x40000000; verdict = \"accept\";",
+		    "", 99, 0, 99, 99, NULL },
+		{ "100 warnings", "mark = 0x40000000; verdict = \"accept\";",
+		    "", 100, 0, 100, 100, NULL },
+		{ "101 warnings", "mark = 0x40000000; verdict = \"accept\";",
+		    "", 101, 0, 101, 101,
+		    "warning: ... and 1 more warning" NOT_SHOWN },
+		{ "1,000 warnings", "mark = 0x40000000; verdict = \"accept\";",
+		    "", 1000, 0, 101, 101,
+		    "warning: ... and 900 more warnings" NOT_SHOWN },
+		{ "99 errors", "verdict = \"maybe\";", "", 99, 99, 99, 0,
+		    NULL },
+		{ "100 errors", "verdict = \"maybe\";", "", 100, 100, 100, 0,
+		    NULL },
+		{ "101 errors", "verdict = \"maybe\";", "", 101, 101, 101, 0,
+		    "... and 1 more error" NOT_SHOWN },
+		{ "1,000 errors", "verdict = \"maybe\";", "", 1000, 1000, 101,
+		    0, "... and 900 more errors" NOT_SHOWN },
+		/* The warnings before it do not hide the error. */
+		{ "1,000 warnings, then an error",
+		    "dst_port = 80; mark = 0x40000000; verdict = \"accept\";",
+		    " copy_range = 10;", 1000, 1, 102, 101,
+		    "warning: ... and 900 more warnings" NOT_SHOWN },
+	};
+	struct nfqd_config	cf;
+	struct nfqd_cfgcap	k;
+	struct shown		sh;
+	char			path[PATH_MAX], *text;
+	size_t			i, len, cap;
+	int			j, r;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		cap = 256 + (size_t)t[i].rules * 128;
+		if ((text = malloc(cap)) == NULL) {
+			CHECK(0, unit_fmt("%s: malloc", t[i].name));
+			return;
+		}
+		len = (size_t)snprintf(text, cap, "queue = { balance = "
+		    "\"0:1\";%s };\nrules = (\n", t[i].queue);
+		for (j = 0; j < t[i].rules; j++) {
+			len += (size_t)snprintf(text + len, cap - len,
+			    "  { name = \"r%d\"; ", j);
+			len += (size_t)snprintf(text + len, cap - len, "%s",
+			    t[i].rule);
+			len += (size_t)snprintf(text + len, cap - len, " }%s\n",
+			    j + 1 < t[i].rules ? "," : "");
+		}
+		snprintf(text + len, cap - len, ");\n");
+		snprintf(path, sizeof(path), "%s/shown%zu.conf", dir, i);
+		memset(&sh, 0, sizeof(sh));
+		if (unit_write_text(path, text) == -1) {
+			CHECK(0, unit_fmt("%s: writing %s", t[i].name, path));
+			free(text);
+			continue;
+		}
+		free(text);
+		r = nfqd_config_load(&cf, path, NULL, show, &sh);
+		if (r == 0)
+			nfqd_config_free(&cf);
+		CHECK_INT_EQ(r, t[i].errors, unit_fmt("%s: the errors counted",
+		    t[i].name));
+		CHECK_INT_EQ(sh.n, t[i].shown, unit_fmt("%s: lines shown",
+		    t[i].name));
+		CHECK_INT_EQ(sh.warnings, t[i].warnings,
+		    unit_fmt("%s: warnings among them", t[i].name));
+		CHECK_STR_EQ(sh.first, t[i].errors > 0 && t[i].warnings == 0 ?
+		    VERDICT_ERROR(0) : MARK_WARNING(0, 3),
+		    unit_fmt("%s: the first", t[i].name));
+		if (t[i].last != NULL) {
+			CHECK_STR_EQ(sh.last, t[i].last,
+			    unit_fmt("%s: the last", t[i].name));
+			CHECK(sh.last_line == 0 && strcmp(sh.last_file,
+			    path) == 0, unit_fmt("%s: the last at the file, "
+			    "line 0", t[i].name));
+		} else {
+			j = t[i].rules - 1;
+			CHECK_STR_EQ(sh.last, t[i].errors > 0 ?
+			    VERDICT_ERROR(j) : MARK_WARNING(j, j + 3),
+			    unit_fmt("%s: the last", t[i].name));
+		}
+	}
+
+	/*
+	 * The text's errors (cfgtext.c, 150 missing @include files) and the
+	 * lists' (150 missing, and the rule that names the first) as well.
+	 */
+	for (i = 0; i < 2; i++) {
+		cap = 256 + 150 * (128 + strlen(dir));
+		if ((text = malloc(cap)) == NULL) {
+			CHECK(0, "includes and sets: malloc");
+			return;
+		}
+		len = (size_t)snprintf(text, cap, "queue = { balance = "
+		    "\"0:1\"; };\n%s", i == 0 ? "" : "name_sets = (\n");
+		for (j = 0; j < 150; j++)
+			if (i == 0)
+				len += (size_t)snprintf(text + len, cap - len,
+				    "@include \"%s/none%d.conf\"\n", dir, j);
+			else
+				len += (size_t)snprintf(text + len, cap - len,
+				    "  { name = \"s%d\"; file = \"%s/none%d."
+				    "txt\"; }%s\n", j, dir, j, j < 149 ? "," :
+				    "");
+		if (i == 1)
+			snprintf(text + len, cap - len, ");\nrules = ( { name "
+			    "= \"r\"; dst_name = \"@s0\"; verdict = \"drop\"; "
+			    "} );\n");
+		snprintf(path, sizeof(path), "%s/shown-%s.conf", dir,
+		    i == 0 ? "includes" : "sets");
+		memset(&sh, 0, sizeof(sh));
+		if (unit_write_text(path, text) == -1) {
+			CHECK(0, unit_fmt("writing %s", path));
+			free(text);
+			continue;
+		}
+		free(text);
+		r = nfqd_config_load(&cf, path, NULL, show, &sh);
+		CHECK_INT_EQ(r, i == 0 ? 150 : 151, unit_fmt("%s: the errors "
+		    "counted", i == 0 ? "includes" : "sets"));
+		CHECK_INT_EQ(sh.n, 101, unit_fmt("%s: lines shown",
+		    i == 0 ? "includes" : "sets"));
+		CHECK_STR_EQ(sh.first, i == 0 ? unit_fmt("cannot include "
+		    "\"%s/none0.conf\": No such file or directory", dir) :
+		    unit_fmt("file: open(%s/none0.txt): No such file or "
+		    "directory", dir), unit_fmt("%s: the first",
+		    i == 0 ? "includes" : "sets"));
+		CHECK_STR_EQ(sh.last, i == 0 ? "... and 50 more errors"
+		    NOT_SHOWN : "... and 51 more errors" NOT_SHOWN,
+		    unit_fmt("%s: the last", i == 0 ? "includes" : "sets"));
+	}
+
+	/* Errors and warnings both past theirs: one line says both. */
+	memset(&sh, 0, sizeof(sh));
+	cfg_cap_init(&k, show, &sh);
+	for (j = 0; j < 1234; j++)
+		cfg_cap_report(&k, "f.conf", j + 1, "an error");
+	for (j = 0; j < 1000100; j++)
+		cfg_cap_report(&k, "f.conf", j + 1, "warning: a warning");
+	cfg_cap_end(&k, "f.conf");
+	CHECK_INT_EQ(sh.n, 201, "errors and warnings: lines shown");
+	CHECK_INT_EQ(sh.warnings, 100, "errors and warnings: warnings shown");
+	CHECK_STR_EQ(sh.last, "... and 1,134 more errors and 1,000,000 more "
+	    "warnings" NOT_SHOWN, "errors and warnings: the last");
+	CHECK_STR_EQ(sh.last_file, "f.conf", "errors and warnings: its file");
+}
+
 int
 main(void)
 {
@@ -1348,6 +1543,7 @@ main(void)
 	test_include_lines();
 	test_pcap();
 	test_sets_max();
+	test_shown();
 	rc = unit_done();
 	if (unit_rmtree(dir) == -1) {
 		perror(dir);
