@@ -169,6 +169,31 @@ out=$("$NFQD" -t -c "$TMP/cap.conf" 2>&1)
 check "-t: name sets under name_sets_max_bytes" "$?/$out" \
     "0/nfqd: $TMP/cap.conf: configuration is valid (queues 0-0, 1 workers)"
 
+# 1,000 problems: the first 100 errors and 100 warnings, then one line of
+# how many more; the closing line counts every error.
+{
+	printf 'queue: { balance = "0:0"; };\nrules = (\n'
+	for i in $(seq 0 999); do
+		printf '  { name = "r%d"; mark = 0x40000000; verdict = "accept"; }%s\n' \
+		    "$i" "$([ "$i" -lt 999 ] && echo ,)"
+	done
+	printf ');\n'
+} >"$TMP/many.conf"
+not_shown="not shown (only the first 100 errors and the first 100 warnings are shown)"
+"$NFQD" -t -c "$TMP/many.conf" >"$TMP/out" 2>"$TMP/err"
+check "-t: 1,000 warnings: valid, 101 lines" "$?/$(wc -l <"$TMP/err")" 0/101
+check "-t: 1,000 warnings: the 100th" "$(sed -n 100p "$TMP/err")" \
+    "$TMP/many.conf:2: warning: rule \"r99\" (line 102) sets or matches mark bit 0x40000000, which queue.orphan_mark uses for packets a worker died deciding; choose another bit for one of them"
+check "-t: 1,000 warnings: how many more" "$(sed -n 101p "$TMP/err")" \
+    "$TMP/many.conf: warning: ... and 900 more warnings $not_shown"
+sed 's/"accept"/"maybe"/' "$TMP/many.conf" >"$TMP/manyerr.conf"
+"$NFQD" -t -c "$TMP/manyerr.conf" >"$TMP/out" 2>"$TMP/err"
+check "-t: 1,000 errors: invalid, 102 lines" "$?/$(wc -l <"$TMP/err")" 1/102
+check "-t: 1,000 errors: how many more" "$(sed -n 101p "$TMP/err")" \
+    "$TMP/manyerr.conf: ... and 900 more errors $not_shown"
+check "-t: 1,000 errors: all counted" "$(sed -n 102p "$TMP/err")" \
+    "nfqd: $TMP/manyerr.conf: 1000 errors; configuration is invalid"
+
 check "-V" "$("$NFQD" -V | cut -d' ' -f1-2)" "nfqd $(sed -n 's/.*NFQD_VERSION[^"]*"\(.*\)".*/\1/p' "$TOP/include/nfqd/nfqd.h")"
 out=$("$NFQD" -S)
 check "-S: exits 0" "$?" 0
