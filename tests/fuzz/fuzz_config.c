@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "nfqd/cfgutil.h"
 #include "nfqd/config.h"
 #include "nfqd/nfqd.h"
 #include "nfqd/rules.h"
@@ -18,6 +19,8 @@ int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 #define ASSERT(c)	do { if (!(c)) __builtin_trap(); } while (0)
 
 static int	reports;
+static int	shown_errors, shown_warnings;
+static bool	more;		/* the last report says how many more */
 
 static void
 count(void *arg, const char *file, int line, const char *msg)
@@ -30,6 +33,15 @@ count(void *arg, const char *file, int line, const char *msg)
 	 * (cfgtext.c) must have expanded or refused every one before.
 	 */
 	ASSERT(strcmp(msg, "cannot open include file") != 0);
+	/* Nothing after the line of how many more. */
+	ASSERT(!more);
+	if (strncmp(msg, "warning: ", 9) == 0) {
+		shown_warnings++;
+		msg += 9;
+	} else {
+		shown_errors++;
+	}
+	more = strncmp(msg, "... and ", 8) == 0;
 	reports++;
 }
 
@@ -47,10 +59,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size > 65536)
 		return 0;
-	reports = 0;
+	reports = shown_errors = shown_warnings = 0;
+	more = false;
 	errors = nfqd_config_load_text(&cf, "fuzz.conf", (const char *)data,
 	    size, NULL, count, NULL);
-	ASSERT(errors <= reports);
+	/* Past the first 100 errors, one line says how many more. */
+	if (errors <= NFQD_CFG_SHOWN)
+		ASSERT(errors <= reports);
+	else
+		ASSERT(more && shown_errors == NFQD_CFG_SHOWN + 1);
+	ASSERT(shown_errors <= NFQD_CFG_SHOWN + 1 &&
+	    shown_warnings <= NFQD_CFG_SHOWN + 1);
 	if (errors == 0) {
 		ASSERT(cf.qcount >= 1 && cf.qcount <= NFQD_MAX_WORKERS);
 		ASSERT((unsigned)cf.qfirst + cf.qcount - 1 <= 65535);
