@@ -485,9 +485,9 @@ nfqd_master_dnsl_publish(struct nfqd_master *m)
  * the master runs on some worker's CPU, so its periodic work stays small
  * (architecture.md), and a part with every slot live took 0.17 to 0.7 ms
  * (2-CPU VM); the largest table, 2^26 slots, is counted over 512 s, the
- * default's (2^17 slots a queue) over a second a queue.  A statistics
- * write on the interval counts one part more, SIGUSR1 the whole table:
- * what an operator asks for is counted whole.
+ * default's (2^19 slots a queue: flows.max 65536) over 4 s a queue.  A
+ * statistics write on the interval counts one part more, SIGUSR1 the
+ * whole table: what an operator asks for is counted whole.
  */
 void
 nfqd_master_qclaim_publish(struct nfqd_master *m, uint64_t parts)
