@@ -18,36 +18,41 @@
 #include "nfqd/rulekeys.h"
 
 /*
- * What stat() says of ns->path now: 0, or -1 (reading it will say why).
- * A file changed in the last two seconds is not marked for reuse: the
- * kernel stamps times from a clock that ticks every few milliseconds, so a
- * second write that soon, of the same size, could leave the times as they
- * were (git's "racily clean" entries).
+ * What stat() says of ns->path now (nothing where it fails: reading it
+ * will say why).  A file changed in the last two seconds is not marked
+ * for reuse by a later reload: the kernel stamps times from a clock that
+ * ticks every few milliseconds, so a second write that soon, of the same
+ * size, could leave the times as they were (git's "racily clean"
+ * entries).  Another set of this configuration may still take its set:
+ * the two readings would be of one moment's file, read again together.
  */
-static int
+static void
 set_stat(struct nfqd_nameset *ns)
 {
 	struct timespec	now;
 	struct stat	sb;
 
-	if (stat(ns->path, &sb) == -1 || !S_ISREG(sb.st_mode) ||
-	    clock_gettime(CLOCK_REALTIME, &now) == -1 ||
-	    now.tv_sec - sb.st_mtim.tv_sec < 2 ||
-	    now.tv_sec - sb.st_ctim.tv_sec < 2)
-		return -1;
+	if (stat(ns->path, &sb) == -1 || !S_ISREG(sb.st_mode))
+		return;
 	ns->dev = (uint64_t)sb.st_dev;
 	ns->ino = (uint64_t)sb.st_ino;
 	ns->size = (uint64_t)sb.st_size;
 	ns->mtime = sb.st_mtim;
 	ns->ctime = sb.st_ctim;
-	ns->stat_ok = true;
-	return 0;
+	ns->stat_read = true;
+	ns->stat_ok = clock_gettime(CLOCK_REALTIME, &now) == 0 &&
+	    now.tv_sec - sb.st_mtim.tv_sec >= 2 &&
+	    now.tv_sec - sb.st_ctim.tv_sec >= 2;
 }
 
+/* b's file as stat() said of a's: of this configuration, even within
+ * 2 s of a write (ours), or else reusable. */
 static bool
-same_file(const struct nfqd_nameset *a, const struct nfqd_nameset *b)
+same_file(const struct nfqd_nameset *a, const struct nfqd_nameset *b,
+    bool ours)
 {
-	return a->stat_ok && b->stat_ok && a->names != NULL &&
+	return (ours || (a->stat_ok && b->stat_ok)) && a->stat_read &&
+	    b->stat_read && a->names != NULL &&
 	    strcmp(a->path, b->path) == 0 && a->dev == b->dev &&
 	    a->ino == b->ino && a->size == b->size &&
 	    a->mtime.tv_sec == b->mtime.tv_sec &&
@@ -70,11 +75,11 @@ unchanged(const struct nfqd_ruleload *l, const struct nfqd_nameset *ns,
 
 	*ours = true;
 	for (i = 0; i < l->rs->nsets; i++)
-		if (same_file(&l->rs->sets[i], ns))
+		if (same_file(&l->rs->sets[i], ns, true))
 			return &l->rs->sets[i];
 	*ours = false;
 	for (i = 0; l->reuse != NULL && i < l->reuse->nsets; i++)
-		if (same_file(&l->reuse->sets[i], ns))
+		if (same_file(&l->reuse->sets[i], ns, false))
 			return &l->reuse->sets[i];
 	return NULL;
 }
@@ -206,8 +211,8 @@ nfqd_l7_sets_load(struct nfqd_ruleload *l, config_setting_t *list)
 		}
 		/* One of this configuration's is counted already; the
 		 * running one's counts as the sets built do. */
-		if (set_stat(ns) == 0 &&
-		    (same = unchanged(l, ns, &ours)) != NULL) {
+		set_stat(ns);
+		if ((same = unchanged(l, ns, &ours)) != NULL) {
 			if (!ours &&
 			    count_set(l, sf, file, same->names) == -1) {
 				free(ns->path);

@@ -88,6 +88,7 @@ nfqd_rules_sets_restat(struct nfqd_ruleset *a, const struct nfqd_ruleset *b)
 		x->mtime = y->mtime;
 		x->ctime = y->ctime;
 		x->stat_ok = y->stat_ok;
+		x->stat_read = y->stat_read;
 	}
 }
 

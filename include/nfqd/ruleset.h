@@ -219,7 +219,8 @@ struct nfqd_nameset {
 	 */
 	uint64_t	 dev, ino, size;
 	struct timespec	 mtime, ctime;
-	bool		 stat_ok;
+	bool		 stat_ok;	/* ... and over 2 s old: reusable */
+	bool		 stat_read;	/* stat() answered, maybe within 2 s */
 };
 
 struct nfqd_ruleset {
