@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "nfqd/cfgtext.h"
+#include "nfqd/cfgutil.h"
 #include "nfqd/util.h"
 
 /* What the scanner is in, as libconfig's start conditions. */
@@ -78,11 +79,14 @@ problem(struct nfqd_cfgtext *t, const char *file, int line, const char *fmt,
 	char	msg[PATH_MAX + 256];
 	va_list	ap;
 
+	t->errors++;
+	/* Past the load's cap (cfgutil.h): counted, not formatted. */
+	if (cfg_cap_held(t->report, t->arg, false))
+		return;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	t->report(t->arg, file, line, msg);
-	t->errors++;
 }
 
 /* A path from a file, fit for a log line: control characters as '?'. */

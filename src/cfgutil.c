@@ -56,6 +56,11 @@ vreport(struct nfqd_cfgctx *c, const config_setting_t *s, bool named,
 	char	msg[1024], name[128];
 	size_t	n = 0;
 
+	if (cfg_cap_held(c->report, c->arg, warning)) {
+		if (!warning)
+			c->errors++;
+		return;
+	}
 	msg[0] = '\0';
 	if (warning)
 		n = (size_t)snprintf(msg, sizeof(msg), "warning: ");
@@ -122,6 +127,7 @@ cfg_cap_report(void *arg, const char *file, int line, const char *msg)
 {
 	struct nfqd_cfgcap	*k = arg;
 
+	k->formatted++;
 	if (strncmp(msg, "warning: ", 9) == 0) {
 		if (k->warnings == NFQD_CFG_SHOWN) {
 			k->more_warnings++;
@@ -136,6 +142,24 @@ cfg_cap_report(void *arg, const char *file, int line, const char *msg)
 		k->errors++;
 	}
 	k->report(k->arg, file, line, msg);
+}
+
+bool
+cfg_cap_held(nfqd_config_report_fn report, void *arg, bool warning)
+{
+	struct nfqd_cfgcap	*k = arg;
+
+	if (report != cfg_cap_report)
+		return false;
+	if (warning && k->warnings == NFQD_CFG_SHOWN) {
+		k->more_warnings++;
+		return true;
+	}
+	if (!warning && k->errors == NFQD_CFG_SHOWN) {
+		k->more_errors++;
+		return true;
+	}
+	return false;
 }
 
 /* "1,234,567 more errors" */

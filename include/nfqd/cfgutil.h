@@ -63,6 +63,11 @@ struct nfqd_cfgcap {
 	unsigned long		 errors, warnings;	/* shown */
 	/* Those past NFQD_CFG_SHOWN, not shown. */
 	unsigned long		 more_errors, more_warnings;
+	/*
+	 * Messages cfg_cap_report() was handed, shown or not: those past the
+	 * cap that cfg_cap_held() spared were never formatted.
+	 */
+	unsigned long		 formatted;
 };
 
 void	cfg_cap_init(struct nfqd_cfgcap *k, nfqd_config_report_fn report,
@@ -76,6 +81,14 @@ void	cfg_cap_report(void *k, const char *file, int line,
  * warning when no error was held back; nothing when none was.
  */
 void	cfg_cap_end(struct nfqd_cfgcap *k, const char *file);
+/*
+ * Before formatting a report for report, arg: when that is
+ * cfg_cap_report() and the kind (warning: one the caller would begin
+ * "warning: ") has had its NFQD_CFG_SHOWN, count one more not shown and
+ * return true, and the caller reports nothing (200,000 rules on the orphan
+ * mark bit format 100 warnings, not 200,000).  Otherwise false.
+ */
+bool	cfg_cap_held(nfqd_config_report_fn report, void *arg, bool warning);
 
 int	cfg_bool(struct nfqd_cfgctx *c, config_setting_t *s, bool *out);
 bool	cfg_is_int(const config_setting_t *s);

@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "nfqd/cfgtext.h"
 #include "nfqd/cfgutil.h"
 #include "nfqd/config.h"
 #include "nfqd/nfqd.h"
@@ -1365,6 +1366,9 @@ test_shown(void)
 		int		 shown, warnings;
 		const char	*last;		/* NULL: last rule's */
 	} t[] = {
+		{ "0 warnings (100 rules on another bit)",
+		    "mark = 0x1; verdict = \"accept\";", "", 100, 0, 0, 0,
+		    NULL },
 		{ "99 warnings", "mark = 0x40000000; verdict = \"accept\";",
 		    "", 99, 0, 99, 99, NULL },
 		{ "100 warnings", "mark = 0x40000000; verdict = \"accept\";",
@@ -1375,6 +1379,9 @@ test_shown(void)
 		{ "1,000 warnings", "mark = 0x40000000; verdict = \"accept\";",
 		    "", 1000, 0, 101, 101,
 		    "warning: ... and 900 more warnings" NOT_SHOWN },
+		{ "100,000 warnings", "mark = 0x40000000; verdict = "
+		    "\"accept\";", "", 100000, 0, 101, 101,
+		    "warning: ... and 99,900 more warnings" NOT_SHOWN },
 		{ "99 errors", "verdict = \"maybe\";", "", 99, 99, 99, 0,
 		    NULL },
 		{ "100 errors", "verdict = \"maybe\";", "", 100, 100, 100, 0,
@@ -1430,6 +1437,11 @@ test_shown(void)
 		    t[i].name));
 		CHECK_INT_EQ(sh.warnings, t[i].warnings,
 		    unit_fmt("%s: warnings among them", t[i].name));
+		if (t[i].shown == 0) {
+			CHECK_STR_EQ(sh.last, "", unit_fmt("%s: nothing",
+			    t[i].name));
+			continue;
+		}
 		CHECK_STR_EQ(sh.first, t[i].errors > 0 && t[i].warnings == 0 ?
 		    VERDICT_ERROR(0) : MARK_WARNING(0, 3),
 		    unit_fmt("%s: the first", t[i].name));
@@ -1511,6 +1523,101 @@ test_shown(void)
 	CHECK_STR_EQ(sh.last_file, "f.conf", "errors and warnings: its file");
 }
 
+/*
+ * Past the cap a report is counted, not formatted: cfg_warn_at() and
+ * cfg_err() (every check of a rule: mark_users() warns once per rule on
+ * the orphan mark bit) and the text's errors (cfgtext.c: a number out of
+ * range on each line) ask cfg_cap_held() first.  What is shown, and the
+ * count of the rest, are those of cfg_cap_report() alone.
+ */
+static void
+test_held(void)
+{
+	enum { WARN, ERR, TEXT };
+	static const char *const kinds[] = { "warnings", "errors",
+	    "numbers out of range" };
+	static const struct {
+		int		 kind;
+		int		 n;		/* reports made */
+		int		 shown;		/* lines, the last one's too */
+		const char	*last;		/* NULL: the n-th report's */
+	} t[] = {
+		{ WARN, 0, 0, NULL },
+		{ WARN, 100, 100, NULL },
+		{ WARN, 101, 101, "warning: ... and 1 more warning" NOT_SHOWN },
+		{ WARN, 100000, 101,
+		    "warning: ... and 99,900 more warnings" NOT_SHOWN },
+		{ ERR, 0, 0, NULL },
+		{ ERR, 100, 100, NULL },
+		{ ERR, 101, 101, "... and 1 more error" NOT_SHOWN },
+		{ ERR, 100000, 101, "... and 99,900 more errors" NOT_SHOWN },
+		{ TEXT, 0, 0, NULL },
+		{ TEXT, 100, 100, NULL },
+		{ TEXT, 101, 101, "... and 1 more error" NOT_SHOWN },
+		{ TEXT, 100000, 101, "... and 99,900 more errors" NOT_SHOWN },
+	};
+	struct nfqd_cfgtext	 tx;
+	struct nfqd_cfgcap	 k;
+	struct nfqd_cfgctx	 c;
+	struct shown		 sh;
+	const char		*name, *want;
+	char			*text;
+	size_t			 i, len, cap;
+	int			 j, errors;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		name = unit_fmt("%d %s", t[i].n, kinds[t[i].kind]);
+		memset(&sh, 0, sizeof(sh));
+		cfg_cap_init(&k, show, &sh);
+		memset(&c, 0, sizeof(c));
+		c.report = cfg_cap_report;
+		c.arg = &k;
+		c.path = "f.conf";
+		if (t[i].kind == TEXT) {
+			cap = 64 + (size_t)t[i].n * 40;
+			if ((text = malloc(cap)) == NULL) {
+				CHECK(0, unit_fmt("%s: malloc", name));
+				return;
+			}
+			len = (size_t)snprintf(text, cap, "a = 1;\n");
+			for (j = 0; j < t[i].n; j++)
+				len += (size_t)snprintf(text + len, cap - len,
+				    "x%d = 99999999999999999999;\n", j);
+			nfqd_cfgtext_init(&tx, NFQD_CFGTEXT_MAX,
+			    cfg_cap_report, &k);
+			errors = nfqd_cfgtext_set(&tx, "f.conf", text, len,
+			    NULL);
+			nfqd_cfgtext_free(&tx);
+			free(text);
+		} else {
+			for (j = 0; j < t[i].n; j++)
+				if (t[i].kind == WARN)
+					cfg_warn_at(&c, NULL, "warning %d", j);
+				else
+					cfg_err(&c, NULL, "error %d", j);
+			errors = c.errors;
+		}
+		cfg_cap_end(&k, "f.conf");
+		CHECK_INT_EQ(errors, t[i].kind == WARN ? 0 : t[i].n,
+		    unit_fmt("%s: the errors counted", name));
+		CHECK_INT_EQ(sh.n, t[i].shown, unit_fmt("%s: lines shown",
+		    name));
+		j = t[i].n < NFQD_CFG_SHOWN ? t[i].n : NFQD_CFG_SHOWN;
+		want = t[i].last != NULL ? t[i].last : t[i].n == 0 ? "" :
+		    t[i].kind == WARN ? unit_fmt("warning: warning %d", j - 1) :
+		    t[i].kind == ERR ? unit_fmt("error %d", j - 1) :
+		    "99999999999999999999 is out of range "
+		    "(-9223372036854775808 to 9223372036854775807)";
+		CHECK_STR_EQ(sh.last, want, unit_fmt("%s: the last", name));
+		CHECK_INT_EQ(sh.last_line, t[i].last != NULL || t[i].n == 0 ?
+		    0 : t[i].kind == TEXT ? j + 1 : 0,
+		    unit_fmt("%s: the last one's line", name));
+		/* The rest were counted and never formatted. */
+		CHECK_INT_EQ((int)k.formatted, j,
+		    unit_fmt("%s: messages formatted", name));
+	}
+}
+
 int
 main(void)
 {
@@ -1544,6 +1651,7 @@ main(void)
 	test_pcap();
 	test_sets_max();
 	test_shown();
+	test_held();
 	rc = unit_done();
 	if (unit_rmtree(dir) == -1) {
 		perror(dir);
