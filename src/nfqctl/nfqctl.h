@@ -36,7 +36,8 @@ int	nfqctl_load_config(struct nfqctl *c);
 /*
  * Read only the settings in need that the command line did not give from
  * c->config, with nfqd's defaults; errors elsewhere in the file are not
- * looked for.  Returns the number of problems reported (0: done).
+ * looked for.  Returns the number of problems found (0: done); report is
+ * given the first 100 and a line of how many more, as nfqd's loads.
  */
 int	nfqctl_read_paths(struct nfqctl *c, unsigned need,
 	    nfqd_config_report_fn report, void *arg);

@@ -42,6 +42,7 @@ nfqctl_read_paths(struct nfqctl *c, unsigned need,
 {
 	struct nfqd_cfgtext	 t;
 	struct nfqd_cfgctx	 cc;
+	struct nfqd_cfgcap	 k;
 	struct nfqd_config	*cf;
 	config_t		 lc;
 	const char		*file;
@@ -59,21 +60,23 @@ nfqctl_read_paths(struct nfqctl *c, unsigned need,
 		return 1;
 	}
 	nfqd_config_defaults(cf);
+	/* Shown as nfqd's loads show them: the first 100 of each kind. */
+	cfg_cap_init(&k, report, arg);
 	/* The text nfqd would parse: @include expanded, lines mapped. */
-	nfqd_cfgtext_init(&t, NFQD_CFGTEXT_MAX, report, arg);
+	nfqd_cfgtext_init(&t, NFQD_CFGTEXT_MAX, cfg_cap_report, &k);
 	if ((errors = nfqd_cfgtext_read(&t, c->config)) != 0)
 		goto out;
 	config_init(&lc);
 	config_set_include_dir(&lc, "/dev/null");	/* as config.c */
 	if (config_read_string(&lc, t.buf) == CONFIG_FALSE) {
 		file = nfqd_cfgtext_where(&t, config_error_line(&lc), &line);
-		report(arg, file, line, config_error_text(&lc) != NULL ?
+		cfg_cap_report(&k, file, line, config_error_text(&lc) != NULL ?
 		    config_error_text(&lc) : "syntax error");
 		errors = 1;
 	} else {
 		memset(&cc, 0, sizeof(cc));
-		cc.report = report;
-		cc.arg = arg;
+		cc.report = cfg_cap_report;
+		cc.arg = &k;
 		cc.path = c->config;
 		cc.text = &t;
 		if (need & NFQCTL_NEED_SHM)
@@ -96,6 +99,7 @@ nfqctl_read_paths(struct nfqctl *c, unsigned need,
 	}
 out:
 	nfqd_cfgtext_free(&t);
+	cfg_cap_end(&k, c->config);
 	free(cf);
 	return errors;
 }

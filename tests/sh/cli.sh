@@ -4,6 +4,7 @@
 set -u
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 NFQD=$TOP/${NFQD_BUILD:-build}/nfqd
+NFQCTL=$TOP/${NFQD_BUILD:-build}/nfqctl
 TEST=cli
 TMP=$(mktemp -d /tmp/nfqd-cli.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
@@ -193,6 +194,25 @@ check "-t: 1,000 errors: how many more" "$(sed -n 101p "$TMP/err")" \
     "$TMP/manyerr.conf: ... and 900 more errors $not_shown"
 check "-t: 1,000 errors: all counted" "$(sed -n 102p "$TMP/err")" \
     "nfqd: $TMP/manyerr.conf: 1000 errors; configuration is invalid"
+# nfqctl reads stats.shm from the same text: it shows its errors as nfqd.
+{
+	printf 'stats: { shm = "%s/s.shm"; };\n' "$TMP"
+	for i in $(seq 0 999); do
+		printf 'x%d = 99999999999999999999;\n' "$i"
+	done
+} >"$TMP/ctlmany.conf"
+"$NFQCTL" -c "$TMP/ctlmany.conf" stats >"$TMP/out" 2>"$TMP/err"
+check "nfqctl stats: 1,000 numbers out of range: exits 1, 102 lines" \
+    "$?/$(wc -l <"$TMP/err")" 1/102
+check "nfqctl stats: 1,000 numbers out of range: the 100th" \
+    "$(sed -n 100p "$TMP/err")" \
+    "$TMP/ctlmany.conf:101: 99999999999999999999 is out of range (-9223372036854775808 to 9223372036854775807)"
+check "nfqctl stats: 1,000 numbers out of range: how many more" \
+    "$(sed -n 101p "$TMP/err")" \
+    "$TMP/ctlmany.conf: ... and 900 more errors $not_shown"
+check "nfqctl stats: 1,000 numbers out of range: what to do" \
+    "$(sed -n 102p "$TMP/err")" \
+    "nfqctl: $TMP/ctlmany.conf: cannot take stats.shm from it; -s names the region"
 
 check "-V" "$("$NFQD" -V | cut -d' ' -f1-2)" "nfqd $(sed -n 's/.*NFQD_VERSION[^"]*"\(.*\)".*/\1/p' "$TOP/include/nfqd/nfqd.h")"
 out=$("$NFQD" -S)

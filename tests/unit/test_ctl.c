@@ -639,6 +639,87 @@ test_paths(void)
 	    dir)) == 0, "paths: stats.shm from an included file");
 }
 
+/* How many reports, and the last. */
+struct last_report {
+	int	n;
+	int	line;
+	char	file[1100], msg[512];
+};
+
+static void
+keep_last(void *arg, const char *file, int line, const char *msg)
+{
+	struct last_report	*lr = arg;
+
+	lr->n++;
+	lr->line = line;
+	snprintf(lr->file, sizeof(lr->file), "%s", file);
+	snprintf(lr->msg, sizeof(lr->msg), "%s", msg);
+}
+
+#define OUT_OF_RANGE "99999999999999999999 is out of range " \
+	"(-9223372036854775808 to 9223372036854775807)"
+#define NOT_SHOWN " not shown (only the first 100 errors and the first 100 " \
+	"warnings are shown)"
+
+/*
+ * nfqctl reads the file's text as nfqd does, so it finds the same errors
+ * there (a number out of range on each line): it shows them as nfqd's
+ * loads do, the first 100 and one line of how many more.
+ */
+static void
+test_paths_shown(void)
+{
+	static const struct {
+		int		 n;		/* lines out of range */
+		int		 shown;		/* lines, the last one's too */
+		const char	*last;		/* NULL: the n-th error */
+	} t[] = {
+		{ 0, 0, NULL },
+		{ 100, 100, NULL },
+		{ 101, 101, "... and 1 more error" NOT_SHOWN },
+		{ 100000, 101, "... and 99,900 more errors" NOT_SHOWN },
+	};
+	struct last_report	 lr;
+	struct nfqctl		 c;
+	char			*text;
+	size_t			 i, len, cap;
+	int			 j, n;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		cap = 128 + strlen(dir) + (size_t)t[i].n * 40;
+		if ((text = malloc(cap)) == NULL) {
+			CHECK(0, "paths shown: malloc");
+			return;
+		}
+		len = (size_t)snprintf(text, cap, "stats: { shm = \"%s/s.shm\"; "
+		    "};\n", dir);
+		for (j = 0; j < t[i].n; j++)
+			len += (size_t)snprintf(text + len, cap - len,
+			    "x%d = 99999999999999999999;\n", j);
+		unit_write_text(cpath, text);
+		free(text);
+		ctl_init(&c);
+		memset(&lr, 0, sizeof(lr));
+		n = nfqctl_read_paths(&c, NFQCTL_NEED_SHM, keep_last, &lr);
+		CHECK_INT_EQ(n, t[i].n, unit_fmt("paths, %d lines out of "
+		    "range: the errors counted", t[i].n));
+		CHECK_INT_EQ(lr.n, t[i].shown, unit_fmt("paths, %d lines out "
+		    "of range: lines shown", t[i].n));
+		CHECK_STR_EQ(lr.msg, t[i].last != NULL ? t[i].last :
+		    t[i].n == 0 ? "" : OUT_OF_RANGE, unit_fmt("paths, %d lines "
+		    "out of range: the last", t[i].n));
+		CHECK(strcmp(lr.file, t[i].n == 0 ? "" : cpath) == 0 &&
+		    lr.line == (t[i].last != NULL || t[i].n == 0 ? 0 :
+		    t[i].n + 1), unit_fmt("paths, %d lines out of range: the "
+		    "last one's file and line: %s:%d", t[i].n, lr.file,
+		    lr.line));
+		CHECK(t[i].n == 0 ? c.shm != NULL : c.shm == NULL,
+		    unit_fmt("paths, %d lines out of range: stats.shm %s",
+		    t[i].n, t[i].n == 0 ? "taken" : "not taken"));
+	}
+}
+
 /* nfqctl_daemon_pid(), and what it said on stderr (one line). */
 static pid_t
 daemon_pid(struct nfqctl *c, char *msg, size_t len)
@@ -870,6 +951,7 @@ main(void)
 	snprintf(cpath, sizeof(cpath), "%s/nfqd.conf", dir);
 	snprintf(errpath, sizeof(errpath), "%s/stderr", dir);
 	test_paths();
+	test_paths_shown();
 	test_reload_wait();
 	test_labels();
 	if (make_regions() == 0) {
