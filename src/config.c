@@ -13,7 +13,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <sys/sysinfo.h>
 #include <unistd.h>
 
 #include <libconfig.h>
@@ -23,6 +22,7 @@
 #include "nfqd/config.h"
 #include "nfqd/isolate.h"
 #include "nfqd/log.h"
+#include "nfqd/memlimit.h"
 #include "nfqd/nfqd.h"
 #include "nfqd/pcap.h"
 #include "nfqd/pkt.h"
@@ -244,7 +244,9 @@ finish_rules(struct nfqd_cfgload *c)
 		return;
 	if ((rs = nfqd_rules_load(&c->cc, list,
 	    nfqd_settings_seen(c, "name_sets"), cf->qfirst, cf->qcount,
-	    c->reuse, cf->sets_max_bytes, cf->sets_max_auto)) == NULL)
+	    c->reuse, cf->sets_max_bytes, !cf->sets_max_auto ? NULL :
+	    cf->sets_max_cgroup ? "the cgroup's memory limit" :
+	    "the host's memory")) == NULL)
 		return;
 	cf->rules = rs;
 	if (cf->copy_range == 0 && !cf->copy_auto && header_needs(rs) != 0) {
@@ -377,7 +379,7 @@ finish(struct nfqd_cfgload *c, const struct nfqd_overrides *ov)
 	config_setting_t	*base = nfqd_settings_seen(c, "queue.base");
 	config_setting_t	*bal = nfqd_settings_seen(c, "queue.balance");
 	struct passwd		*pw;
-	struct sysinfo		 si;
+	uint64_t		 mem;
 	uint16_t		 a, b;
 	int			 ncpu;
 
@@ -417,14 +419,14 @@ finish(struct nfqd_cfgload *c, const struct nfqd_overrides *ov)
 		    cfg_line(&c->cc, bal));
 	}
 
-	/* The host's, when read: nfqd -t elsewhere may answer otherwise. */
+	/* The host's or its cgroup's, when read: nfqd -t elsewhere may
+	 * answer otherwise. */
 	if (cf->sets_max_auto) {
-		if (sysinfo(&si) == -1)
+		if (nfqd_mem_limit(&mem, &cf->sets_max_cgroup) == -1)
 			cerr(c, nfqd_settings_seen(c, "name_sets_max_bytes"),
 			    "\"auto\": sysinfo: %s", strerror(errno));
 		else
-			cf->sets_max_bytes = (uint64_t)si.totalram *
-			    si.mem_unit / 2;
+			cf->sets_max_bytes = mem / 2;
 	}
 
 	if (cf->dnsl_min_ttl > cf->dnsl_max_ttl)

@@ -109,9 +109,9 @@ over_cap(struct nfqd_ruleload *l, config_setting_t *sf, const char *file)
 	char	cap[32];
 
 	cfg_err(l->c, sf, "%s: name sets would take over %s "
-	    "(name_sets_max_bytes%s)", file, cap_text(l->sets_max, cap,
-	    sizeof(cap)), l->sets_auto ? " \"auto\": half of the host's "
-	    "memory" : "");
+	    "(name_sets_max_bytes%s%s)", file, cap_text(l->sets_max, cap,
+	    sizeof(cap)), l->sets_auto != NULL ? " \"auto\": half of " : "",
+	    l->sets_auto != NULL ? l->sets_auto : "");
 }
 
 /* A set's bytes, counted against name_sets_max_bytes: 0, or -1 (said). */

@@ -297,7 +297,8 @@ nfqd_rules_empty(void)
 struct nfqd_ruleset *
 nfqd_rules_load(struct nfqd_cfgctx *c, config_setting_t *list,
     config_setting_t *sets, uint16_t qfirst, uint16_t qcount,
-    const struct nfqd_ruleset *reuse, uint64_t sets_max, bool sets_auto)
+    const struct nfqd_ruleset *reuse, uint64_t sets_max,
+    const char *sets_auto)
 {
 	struct nfqd_ruleload	 l;
 	const char	*fa, *fb;

@@ -435,8 +435,9 @@ set_rules(struct nfqd_cfgload *c, config_setting_t *s)
 }
 
 /*
- * name_sets_max_bytes: "auto" (half the host's memory, finish() in
- * config.c), or bytes or a size from 1M to 1T.
+ * name_sets_max_bytes: "auto" (half the host's memory, or of the
+ * cgroup's limit where lower: finish() in config.c), or bytes or a size
+ * from 1M to 1T.
  */
 static void
 set_sets_max(struct nfqd_cfgload *c, config_setting_t *s)

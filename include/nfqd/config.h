@@ -111,7 +111,9 @@ struct nfqd_config {
 	struct nfqd_ruleset *rules;		/* NULL: none; owned */
 	bool		 rules_set;		/* the file says rules = ... */
 	uint64_t	 sets_max_bytes;	/* name_sets together, bytes */
-	bool		 sets_max_auto;		/* ... half of MemTotal */
+	bool		 sets_max_auto;		/* ... half of MemTotal, or
+						   of the cgroup's limit */
+	bool		 sets_max_cgroup;	/* "auto" took the cgroup's */
 	uint32_t	 rate_table_size;	/* keyed rate buckets per worker */
 };
 

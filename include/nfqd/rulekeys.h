@@ -28,7 +28,8 @@ struct nfqd_ruleload {
 	bool			 oom;
 	/* name_sets_max_bytes: what the name sets may take together */
 	uint64_t		 sets_max;
-	bool			 sets_auto;	/* "auto" set it */
+	const char		*sets_auto;	/* "auto" set it: what it
+						   took; NULL */
 	uint64_t		 sets_bytes;	/* theirs so far (namesets.c) */
 	/* the rule being read */
 	struct nfqd_rule	*r;

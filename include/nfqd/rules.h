@@ -22,14 +22,15 @@ struct nfqd_cfgctx;
  * verdict to one of them would loop).  reuse: the running rules on a
  * reload, whose unchanged name sets are taken as they are (NULL: none).
  * sets_max: the bytes the name sets may take together
- * (name_sets_max_bytes; sets_auto: its "auto"), those taken from reuse
+ * (name_sets_max_bytes; sets_auto: what its "auto" took, for the
+ * message, NULL when a size was written), those taken from reuse
  * included, a set that several name once.
  * Returns NULL after reporting at least one error, or when out of memory.
  */
 struct nfqd_ruleset *nfqd_rules_load(struct nfqd_cfgctx *c,
 	    config_setting_t *list, config_setting_t *sets, uint16_t qfirst,
 	    uint16_t qcount, const struct nfqd_ruleset *reuse,
-	    uint64_t sets_max, bool sets_auto);
+	    uint64_t sets_max, const char *sets_auto);
 
 /* An empty rule set (no rules: every packet gets the default verdict). */
 struct nfqd_ruleset *nfqd_rules_empty(void);

@@ -2,6 +2,7 @@
  * Unit tests for src/config.c: defaults, every setting, and the exact file,
  * line and text of every kind of error.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <pwd.h>
@@ -17,6 +18,7 @@
 #include "nfqd/cfgtext.h"
 #include "nfqd/cfgutil.h"
 #include "nfqd/config.h"
+#include "nfqd/memlimit.h"
 #include "nfqd/nfqd.h"
 #include "nfqd/rules.h"
 #include "nfqd/util.h"
@@ -100,15 +102,18 @@ expect_path_ok(const char *what, struct nfqd_config *cf, const char *path)
 	    rs.n > 0 ? rs.r[0].file : "");
 }
 
-/* name_sets_max_bytes "auto": half of sysinfo()'s memory. */
+/* name_sets_max_bytes "auto": half of sysinfo()'s memory, or of the
+ * cgroup's limit where lower (test_cgroup_limit() checks that one). */
 static uint64_t
 half_memory(void)
 {
 	struct sysinfo	si;
+	uint64_t	mem, cg = nfqd_cgroup_mem_max("");
 
 	if (sysinfo(&si) == -1)
 		return 0;
-	return (uint64_t)si.totalram * si.mem_unit / 2;
+	mem = (uint64_t)si.totalram * si.mem_unit;
+	return (cg < mem ? cg : mem) / 2;
 }
 
 static void
@@ -1318,6 +1323,114 @@ test_sets_max(void)
 	    "'name_sets_max_bytes (at the top level)'?");
 }
 
+/* name under root, its folders made first. */
+static int
+tree_file(const char *root, const char *name, const char *text)
+{
+	char	path[PATH_MAX], *p;
+
+	snprintf(path, sizeof(path), "%s/%s", root, name);
+	for (p = strchr(path + strlen(root) + 1, '/'); p != NULL;
+	    p = strchr(p + 1, '/')) {
+		*p = '\0';
+		if (mkdir(path, 0700) == -1 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	return unit_write_text(path, text);
+}
+
+/*
+ * name_sets_max_bytes "auto" takes the cgroup's limit where lower than
+ * MemTotal: nfqd_cgroup_mem_max() on trees of /proc/self/cgroup and
+ * /sys/fs/cgroup as cgroup v2, v1 and both (systemd's hybrid) write
+ * them.  UINT64_MAX: no limit, or none read.
+ */
+static void
+test_cgroup_limit(void)
+{
+	static const struct {
+		const char	*what;
+		const char	*cgroup;	/* /proc/self/cgroup; NULL */
+		const char	*file[3][2];	/* under sys/fs/cgroup */
+		uint64_t	 want;
+	} t[] = {
+		{ "v2 limit", "0::/system.slice/nfqd.service\n",
+		    { { "system.slice/nfqd.service/memory.max",
+		    "536870912\n" } }, 512ull << 20 },
+		{ "v2 max", "0::/system.slice/nfqd.service\n",
+		    { { "system.slice/nfqd.service/memory.max", "max\n" } },
+		    UINT64_MAX },
+		{ "v2 nested: a parent's lower limit", "0::/a/b/c\n",
+		    { { "a/b/c/memory.max", "max\n" },
+		    { "a/b/memory.max", "268435456\n" },
+		    { "a/memory.max", "1073741824\n" } }, 256ull << 20 },
+		{ "v2 nested: its own lower limit", "0::/a/b\n",
+		    { { "a/b/memory.max", "1048576\n" },
+		    { "a/memory.max", "max\n" } }, 1ull << 20 },
+		{ "v2 in a container: the host's path, its own cgroup at the "
+		    "mount", "0::/kubepods/pod1/abc\n",
+		    { { "memory.max", "2147483648\n" } }, 2ull << 30 },
+		{ "v1 limit",
+		    "5:cpu,cpuacct:/\n4:memory:/docker/abc\n0::/\n",
+		    { { "memory/docker/abc/memory.limit_in_bytes",
+		    "1073741824\n" } }, 1ull << 30 },
+		{ "v1 unlimited", "4:memory:/docker/abc\n",
+		    { { "memory/docker/abc/memory.limit_in_bytes",
+		    "9223372036854771712\n" },
+		    { "memory/memory.limit_in_bytes",
+		    "9223372036854771712\n" } }, UINT64_MAX },
+		{ "v1 co-mounted controllers", "3:memory,blkio:/x\n",
+		    { { "memory/x/memory.limit_in_bytes", "4194304\n" } },
+		    4ull << 20 },
+		{ "v1 not taken for a v2 limit", "4:memory:/x\n0::/x\n",
+		    { { "x/memory.max", "8388608\n" },
+		    { "memory/x/memory.limit_in_bytes", "4194304\n" } },
+		    8ull << 20 },
+		{ "v1 not memory", "4:memoryx:/x\n",
+		    { { "memory/x/memory.limit_in_bytes", "4194304\n" } },
+		    UINT64_MAX },
+		{ "no /proc/self/cgroup", NULL,
+		    { { "memory.max", "1048576\n" } }, UINT64_MAX },
+		{ "no memory.max", "0::/a\n", { { "a/cpu.max", "max\n" } },
+		    UINT64_MAX },
+		{ "garbage memory.max", "0::/a\n",
+		    { { "a/memory.max", "lots\n" } }, UINT64_MAX },
+		{ "memory.max with trailing garbage", "0::/a\n",
+		    { { "a/memory.max", "1048576 bytes\n" } }, UINT64_MAX },
+		{ "empty memory.max", "0::/a\n", { { "a/memory.max", "" } },
+		    UINT64_MAX },
+		{ "a negative memory.max", "0::/a\n",
+		    { { "a/memory.max", "-1\n" } }, UINT64_MAX },
+		{ "garbage /proc/self/cgroup", "nonsense\n\n::\n",
+		    { { "memory.max", "1048576\n" } }, UINT64_MAX },
+		{ "a relative path", "0::a\n", { { "a/memory.max",
+		    "1048576\n" } }, UINT64_MAX },
+		{ "a path with ..", "0::/a/../..\n", { { "a/memory.max",
+		    "1048576\n" } }, UINT64_MAX },
+	};
+	char		root[PATH_MAX + 64];
+	unsigned	i, j;
+	int		ok;
+
+	for (i = 0; i < NFQD_ARRAY_SIZE(t); i++) {
+		snprintf(root, sizeof(root), "%s/cg%u", dir, i);
+		ok = mkdir(root, 0700) == 0;
+		if (t[i].cgroup != NULL)
+			ok = ok && tree_file(root, "proc/self/cgroup",
+			    t[i].cgroup) == 0;
+		for (j = 0; j < 3 && t[i].file[j][0] != NULL; j++)
+			ok = ok && tree_file(root, unit_fmt("sys/fs/cgroup/%s",
+			    t[i].file[j][0]), t[i].file[j][1]) == 0;
+		if (!CHECK(ok, unit_fmt("cgroup %s: the tree", t[i].what)))
+			continue;
+		CHECKF(nfqd_cgroup_mem_max(root) == t[i].want,
+		    unit_fmt("cgroup %s", t[i].what), "got %llu, want %llu",
+		    (unsigned long long)nfqd_cgroup_mem_max(root),
+		    (unsigned long long)t[i].want);
+	}
+}
+
 /* What a load showed: how many reports, the first and the last. */
 struct shown {
 	int	n;
@@ -1650,6 +1763,7 @@ main(void)
 	test_include_lines();
 	test_pcap();
 	test_sets_max();
+	test_cgroup_limit();
 	test_shown();
 	test_held();
 	rc = unit_done();
