@@ -101,6 +101,18 @@ static const uint32_t name_matcher[NFQD_NK_MAX] = {
 	NFQD_M_DNAME,
 };
 
+/* name is a set that name_sets refused, with its error. */
+static bool
+set_refused(const struct nfqd_ruleload *l, const char *name)
+{
+	uint32_t	i;
+
+	for (i = 0; i < l->nsets_failed; i++)
+		if (strcmp(l->sets_failed[i], name) == 0)
+			return true;
+	return false;
+}
+
 static void
 one_name(struct nfqd_ruleload *l, config_setting_t *s, config_setting_t *e,
     const char *v)
@@ -120,6 +132,12 @@ one_name(struct nfqd_ruleload *l, config_setting_t *s, config_setting_t *e,
 		    strcmp(l->rs->sets[i].name, v + 1) != 0; i++)
 			;
 		if (i == l->rs->nsets) {
+			/* A set refused has said why: the rule is as if it
+			 * had it (the configuration is refused). */
+			if (set_refused(l, v + 1)) {
+				l->r->matchers |= name_matcher[k];
+				return;
+			}
 			rerr(l, s, "\"%s\": no name set \"%s\" (name_sets = "
 			    "( { name = \"%s\"; file = ...; } ))", v, v + 1,
 			    v + 1);

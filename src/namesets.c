@@ -130,6 +130,21 @@ count_set(struct nfqd_ruleload *l, config_setting_t *sf, const char *file,
 }
 
 /*
+ * The set name was refused, its error said: a rule that names it says
+ * nothing more (one_name(), l7keys.c), as its own "no name set" would
+ * only hide the real error behind a second one.
+ */
+static void
+refused(struct nfqd_ruleload *l, const char *name)
+{
+	if (l->sets_failed == NULL || name == NULL || *name == '\0' ||
+	    strlen(name) >= NFQD_RULE_NAME_MAX)
+		return;
+	snprintf(l->sets_failed[l->nsets_failed++], NFQD_RULE_NAME_MAX, "%s",
+	    name);
+}
+
+/*
  * name_sets = ( { name = "ads"; file = "/etc/nfqd/ads.txt"; }, ... ):
  * each list read into a set the rules name as "@ads".
  */
@@ -155,7 +170,9 @@ nfqd_l7_sets_load(struct nfqd_ruleload *l, config_setting_t *list)
 		return;
 	}
 	if ((rs->sets = calloc((size_t)config_setting_length(list) + 1,
-	    sizeof(*rs->sets))) == NULL) {
+	    sizeof(*rs->sets))) == NULL ||
+	    (l->sets_failed = calloc((size_t)config_setting_length(list) + 1,
+	    sizeof(*l->sets_failed))) == NULL) {
 		l->oom = true;
 		return;
 	}
@@ -170,6 +187,9 @@ nfqd_l7_sets_load(struct nfqd_ruleload *l, config_setting_t *list)
 		if (sn == NULL || sf == NULL) {
 			cfg_err_at(l->c, g, "name_sets: each set needs name "
 			    "and file");
+			if (sn != NULL &&
+			    config_setting_type(sn) == CONFIG_TYPE_STRING)
+				refused(l, config_setting_get_string(sn));
 			continue;
 		}
 		for (j = 0; (sn = config_setting_get_elem(g, j)) != NULL; j++)
@@ -179,13 +199,16 @@ nfqd_l7_sets_load(struct nfqd_ruleload *l, config_setting_t *list)
 				    "(name, file)");
 		sn = config_setting_get_member(g, "name");
 		if ((name = cfg_str(l->c, sn)) == NULL ||
-		    (file = cfg_str(l->c, sf)) == NULL)
+		    (file = cfg_str(l->c, sf)) == NULL) {
+			refused(l, name);
 			continue;
+		}
 		if (*name == '\0' || strlen(name) >= NFQD_RULE_NAME_MAX ||
 		    strpbrk(name, " \t@\"\\") != NULL) {
 			cfg_err(l->c, sn, "\"%s\" must be 1 to %d characters "
 			    "without blanks, quotes or \"@\"", name,
 			    NFQD_RULE_NAME_MAX - 1);
+			refused(l, name);
 			continue;
 		}
 		for (j = 0; j < rs->nsets && strcmp(rs->sets[j].name, name);
@@ -199,6 +222,7 @@ nfqd_l7_sets_load(struct nfqd_ruleload *l, config_setting_t *list)
 		if (file[0] != '/') {
 			cfg_err(l->c, sf, "\"%s\" must be an absolute path",
 			    file);
+			refused(l, name);
 			continue;
 		}
 		ns = &rs->sets[rs->nsets];
@@ -216,6 +240,7 @@ nfqd_l7_sets_load(struct nfqd_ruleload *l, config_setting_t *list)
 			if (!ours &&
 			    count_set(l, sf, file, same->names) == -1) {
 				free(ns->path);
+				refused(l, name);
 				continue;
 			}
 			ns->names = nfqd_names_ref(same->names);
@@ -241,6 +266,7 @@ nfqd_l7_sets_load(struct nfqd_ruleload *l, config_setting_t *list)
 				cfg_err(l->c, sf, "%s", err);
 			nfqd_names_builder_free(b);
 			free(ns->path);
+			refused(l, name);
 			continue;
 		}
 		if ((ns->names = nfqd_names_build(b)) == NULL) {
@@ -253,6 +279,7 @@ nfqd_l7_sets_load(struct nfqd_ruleload *l, config_setting_t *list)
 		if (count_set(l, sf, file, ns->names) == -1) {
 			nfqd_names_free(ns->names);
 			free(ns->path);
+			refused(l, name);
 			continue;
 		}
 		rs->nsets++;

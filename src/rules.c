@@ -381,8 +381,10 @@ nfqd_rules_load(struct nfqd_cfgctx *c, config_setting_t *list,
 		cfg_err(c, list, "out of memory compiling %u rules", l.rs->n);
 		goto fail;
 	}
+	free(l.sets_failed);
 	return l.rs;
 fail:
+	free(l.sets_failed);
 	nfqd_rules_free(l.rs);
 	return NULL;
 }

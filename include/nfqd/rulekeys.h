@@ -31,6 +31,9 @@ struct nfqd_ruleload {
 	const char		*sets_auto;	/* "auto" set it: what it
 						   took; NULL */
 	uint64_t		 sets_bytes;	/* theirs so far (namesets.c) */
+	/* the names of the sets refused (said once, by namesets.c) */
+	char			(*sets_failed)[NFQD_RULE_NAME_MAX];
+	uint32_t		 nsets_failed;
 	/* the rule being read */
 	struct nfqd_rule	*r;
 	config_setting_t	*verdict, *queue, *setmark, *burst, *per;

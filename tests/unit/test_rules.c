@@ -2682,6 +2682,127 @@ cap_refused(const char *what, const char *path,
 	CHECK_INT_EQ(rs.r[0].line, line, unit_fmt("%s: line", what));
 }
 
+/*
+ * A rule that names a set name_sets refused (its file missing, a bad
+ * list, the cap, ...) adds no error of its own: the set's is the one to
+ * read.  A name no set has is still an error.  Each row: name_sets'
+ * sets on line 2, the rules on line 3, and every message, in order.
+ */
+/* s into out, each "DIR" the test directory; its length. */
+static size_t
+with_dir(char *out, size_t len, const char *s)
+{
+	const char	*d;
+	size_t		 n = 0;
+
+	out[0] = '\0';
+	while ((d = strstr(s, "DIR")) != NULL) {
+		n += (size_t)snprintf(out + n, n < len ? len - n : 0, "%.*s%s",
+		    (int)(d - s), s, dir);
+		s = d + 3;
+	}
+	n += (size_t)snprintf(out + n, n < len ? len - n : 0, "%s", s);
+	return n < len ? n : len - 1;
+}
+
+static void
+test_sets_refused(void)
+{
+	static const struct {
+		const char	*what;
+		const char	*cap;
+		const char	*sets;	/* DIR: the test directory */
+		const char	*rules;
+		const char	*msg[2];
+	} t[] = {
+		{ "a missing file", "\"1G\"",
+		    "{ name = \"s\"; file = \"DIR/missing.txt\"; }",
+		    "{ name = \"r\"; tls_sni = \"@s\"; verdict = \"drop\"; }",
+		    { "file: open(DIR/missing.txt): No such file or "
+		    "directory" } },
+		{ "a bad list", "\"1G\"",
+		    "{ name = \"s\"; file = \"DIR/url.txt\"; }",
+		    "{ name = \"r\"; http_host = \"@s\"; verdict = \"drop\"; }",
+		    { "file: DIR/url.txt:2: \"http://x.example/\": a URL, "
+		    "not a name" } },
+		{ "over the cap", "\"1M\"",
+		    "{ name = \"s\"; file = \"DIR/refused_big.txt\"; }",
+		    "{ name = \"r\"; dns_qname = \"@s\"; verdict = \"drop\"; }",
+		    { "file: DIR/refused_big.txt: name sets would take over "
+		    "1 MiB (name_sets_max_bytes)" } },
+		{ "a relative path", "\"1G\"",
+		    "{ name = \"s\"; file = \"rel.txt\"; }",
+		    "{ name = \"r\"; tls_sni = \"@s\"; verdict = \"drop\"; }",
+		    { "file: \"rel.txt\" must be an absolute path" } },
+		{ "no file", "\"1G\"", "{ name = \"s\"; }",
+		    "{ name = \"r\"; tls_sni = \"@s\"; verdict = \"drop\"; }",
+		    { "name_sets: each set needs name and file" } },
+		{ "a file that is no string", "\"1G\"",
+		    "{ name = \"s\"; file = 5; }",
+		    "{ name = \"r\"; tls_sni = \"@s\"; verdict = \"drop\"; }",
+		    { "file: must be a string in double quotes" } },
+		{ "two rules, a list beside it", "\"1G\"",
+		    "{ name = \"s\"; file = \"DIR/missing.txt\"; }",
+		    "{ name = \"r\"; tls_sni = [\"@s\", \"x.test\"]; "
+		    "verdict = \"drop\"; }, { name = \"q\"; server_name = "
+		    "\"@s\"; verdict = \"drop\"; }",
+		    { "file: open(DIR/missing.txt): No such file or "
+		    "directory" } },
+		/* Still errors: a name no set has, one refused beside. */
+		{ "a name no set has", "\"1G\"",
+		    "{ name = \"s\"; file = \"DIR/missing.txt\"; }",
+		    "{ name = \"r\"; tls_sni = [\"@s\", \"@t\"]; "
+		    "verdict = \"drop\"; }",
+		    { "file: open(DIR/missing.txt): No such file or "
+		    "directory", "rule \"r\": tls_sni: \"@t\": no name set "
+		    "\"t\" (name_sets = ( { name = \"t\"; file = ...; } ))" } },
+		{ "a set of another name refused", "\"1G\"",
+		    "{ name = \"s\"; file = \"DIR/missing.txt\"; }",
+		    "{ name = \"r\"; tls_sni = \"@s2\"; verdict = \"drop\"; }",
+		    { "file: open(DIR/missing.txt): No such file or "
+		    "directory", "rule \"r\": tls_sni: \"@s2\": no name set "
+		    "\"s2\" (name_sets = ( { name = \"s2\"; file = ...; } ))" } },
+	};
+	struct nfqd_config	cf;
+	struct unit_reports	rs;
+	char			path[PATH_MAX], text[4096], *big;
+	size_t			i, j, n, want;
+	int			r;
+
+	write_file("url.txt", "ok.example\nhttp://x.example/\n", path,
+	    sizeof(path));
+	if ((big = malloc(60000 * 24)) == NULL)
+		return;
+	for (i = n = 0; i < 60000; i++)
+		n += (size_t)sprintf(big + n, "n%zu.refused.test\n", i);
+	write_file("refused_big.txt", big, path, sizeof(path));
+	free(big);
+	for (i = 0; i < NFQD_ARRAY_SIZE(t); i++) {
+		n = (size_t)snprintf(text, sizeof(text), "queue = { balance = "
+		    "\"0:1\"; }; name_sets_max_bytes = %s;\nname_sets = ( ",
+		    t[i].cap);
+		n += with_dir(text + n, sizeof(text) - n, t[i].sets);
+		snprintf(text + n, sizeof(text) - n, " );\nrules = ( %s );\n",
+		    t[i].rules);
+		r = load(&cf, text, &rs, path, sizeof(path));
+		if (r == 0)
+			nfqd_config_free(&cf);
+		want = t[i].msg[1] != NULL ? 2 : 1;
+		CHECKF(r == (int)want && rs.n == (int)want, unit_fmt("sets refused, "
+		    "%s: %zu error%s", t[i].what, want, want > 1 ? "s" : ""),
+		    "returned %d, %d reported, second \"%s\"", r, rs.n,
+		    rs.n > 1 ? rs.r[1].msg : "");
+		for (j = 0; j < want && (int)j < rs.n; j++) {
+			with_dir(text, sizeof(text), t[i].msg[j]);
+			CHECK_STR_EQ(rs.r[j].msg, text, unit_fmt("sets refused, "
+			    "%s: message %zu", t[i].what, j + 1));
+			CHECK_INT_EQ(rs.r[j].line, 2 + (int)j, unit_fmt("sets "
+			    "refused, %s: line of message %zu", t[i].what,
+			    j + 1));
+		}
+	}
+}
+
 static void
 test_sets_cap(void)
 {
@@ -3009,6 +3130,7 @@ main(void)
 	sets_cap_files();
 	test_sets_reuse();
 	test_sets_cap();
+	test_sets_refused();
 	test_dname_union();
 	rc = unit_done();
 	if (unit_rmtree(dir) == -1) {
