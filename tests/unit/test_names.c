@@ -729,6 +729,28 @@ test_limit(void)
 	    "limit: a repeat's 7 bytes of names counted until it is built");
 	nfqd_names_free(s);
 
+	/* A list written twice (a hosts file's 0.0.0.0 and :: lines): over
+	 * its set by the second copy's names, [len][name] each, no more
+	 * (configuration.md's bound: under twice the set). */
+	b = nfqd_names_builder_new();
+	for (i = n = len = 0; i < 6000; i++) {
+		k = (size_t)sprintf(text + n, "%s n%zu.twice.test\n",
+		    i < 3000 ? "0.0.0.0" : "::", i % 3000);
+		if (i < 3000)
+			len += k - 8;	/* "0.0.0.0 " and "\n" less, 1 more */
+		n += k;
+	}
+	nfqd_names_add_text(b, "T", text, n, err, sizeof(err));
+	before = nfqd_names_builder_bytes(b);
+	s = nfqd_names_build(b);
+	CHECKF(s != NULL && nfqd_names_count(s) == 3000 &&
+	    before - nfqd_names_bytes(s) == len &&
+	    before < 2 * nfqd_names_bytes(s),
+	    "limit: a list written twice: over by the second copy's names",
+	    "builder %zu, set %zu, names %zu", before,
+	    s != NULL ? nfqd_names_bytes(s) : 0, len);
+	nfqd_names_free(s);
+
 	/* at[k]: the bytes of k names, each a line of the list. */
 	b = nfqd_names_builder_new();
 	at[0] = nfqd_names_builder_bytes(b);
