@@ -220,14 +220,35 @@ past_window(struct nfqd_flow *f, uint32_t seq, uint32_t len, bool syn)
 	    off > syndata(f)->again;
 }
 
-/* A flow seen first in its middle: see alone(); a whole message is kept. */
-static void
+/*
+ * A flow seen first in its middle: see alone(); a whole message is kept.
+ * An HTTP request whole from the segment's first byte on a connection
+ * with the pending mark (nfqd was reading its later requests when the
+ * flow went: evicted from a full table, a worker replaced) is read as a
+ * first request, and the requests after it as a first one's are
+ * (l7_hstart()), from this segment on: decided on it, the connection
+ * would leave nfqd, its pending mark cleared, and the server would read
+ * the requests after it (pipelined in the same segment, or sent later)
+ * unread.  True when the flow's class is set.
+ */
+static bool
 midstream(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
-    const uint8_t *pay, uint32_t len, bool dns, bool pending)
+    uint32_t seq, int dir, const uint8_t *pay, uint32_t len, bool dns,
+    bool pending, enum nfqd_flow_class cls, uint64_t now)
 {
-	if (alone(l, pi, pay, len, dns, pending, fields(f)) ==
-	    NFQD_L7_DONE)
-		l7_settle(l, f, pi, NFQD_L7_DONE);
+	if (alone(l, pi, pay, len, dns, pending, fields(f)) != NFQD_L7_DONE)
+		return false;
+	if (pending && l->req.valid) {
+		f->flags = (uint16_t)((f->flags & ~F_MIDSTREAM) | F_CLIENT |
+		    F_SENT);
+		f->client = (uint8_t)dir;
+		f->seq0 = seq;
+		l->consumed = true;
+		if (l7_hstart(l, f, pi, seq, pay, len, cls, now))
+			return true;
+	}
+	l7_settle(l, f, pi, NFQD_L7_DONE);
+	return false;
 }
 
 /*
@@ -570,8 +591,9 @@ l7_tcp_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
 		return;
 	}
 	if (f->flags & F_MIDSTREAM) {
-		midstream(l, f, pi, pay, sp.len, dns_any, pending);
-		nfqd_flow_touch(l->flows, f, cls, now);
+		if (!midstream(l, f, pi, sp.seq, dir, pay, sp.len, dns_any,
+		    pending, cls, now))
+			nfqd_flow_touch(l->flows, f, cls, now);
 		return;
 	}
 	if (!(f->flags & F_HNEXT) && (outside(f, sp.seq) ||

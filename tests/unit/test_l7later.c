@@ -2810,6 +2810,69 @@ test_nobuf_later(void)
 	}
 }
 
+static const char *
+what2p(struct run *r, uint16_t sport, uint32_t seq, const char *p, size_t n,
+    uint32_t mark)
+{
+	struct seg		s = cli(sport, seq, 0x18);
+	struct nfqd_decision	d = decide(r, mk(&s, (const uint8_t *)p, n),
+				    mark, 0);
+
+	return what2(&d);
+}
+
+/*
+ * A connection whose later requests nfqd read loses its flow (evicted
+ * from a full table by 16 SYNs): with the pending mark, a segment that
+ * starts with a whole request is read as a first one, and the requests
+ * after it too (before, the first decided the connection, accepted, and
+ * the blocked one after it passed unread).
+ */
+static const struct {
+	const char	*name, *seg, *next, *want_seg, *want_next;
+	uint32_t	 mark;
+} lostf_cases[] = {
+	{ "pipelined after the flow went", GETOK GETBL, NULL, "blocked", NULL,
+	  P },
+	{ "the next request after the flow went", GETOK, GETBL, "pending",
+	  "blocked", P },
+	{ "no pending mark: decided alone, as before", GETOK, NULL, "accept",
+	  NULL, 0 },
+};
+
+static void
+test_lost_flow_later(void)
+{
+	struct run	r;
+	size_t		i, nseg;
+	unsigned	k;
+	uint32_t	seq;
+
+	for (i = 0; i < sizeof(lostf_cases) / sizeof(lostf_cases[0]); i++) {
+		if (!setup(&r, "flows = { max = 16; };"))
+			return;
+		syn(&r, 4400, 1000);
+		part2(&r, 4400, 1000, (const uint8_t *)GETOK, 0,
+		    sizeof(GETOK) - 1, 0);
+		for (k = 0; k < 20; k++)
+			syn(&r, (uint16_t)(4500 + k), 1);
+		CHECK(!has_flow(&r, 4400), unit_fmt("lost flow: %s: evicted",
+		    lostf_cases[i].name));
+		seq = 1001 + (uint32_t)(sizeof(GETOK) - 1);
+		nseg = strlen(lostf_cases[i].seg);
+		CHECK_STR_EQ(what2p(&r, 4400, seq, lostf_cases[i].seg, nseg,
+		    lostf_cases[i].mark), lostf_cases[i].want_seg,
+		    unit_fmt("lost flow: %s", lostf_cases[i].name));
+		if (lostf_cases[i].next != NULL)
+			CHECK_STR_EQ(what2p(&r, 4400, seq + (uint32_t)nseg,
+			    lostf_cases[i].next, strlen(lostf_cases[i].next),
+			    lostf_cases[i].mark), lostf_cases[i].want_next,
+			    unit_fmt("lost flow: %s: the next",
+			    lostf_cases[i].name));
+		teardown(&r);
+	}
+}
+
 int
 main(void)
 {
@@ -2834,5 +2897,6 @@ main(void)
 	test_window_first();
 	test_window_syn();
 	test_nobuf_later();
+	test_lost_flow_later();
 	return unit_done();
 }
