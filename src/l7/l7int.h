@@ -131,7 +131,10 @@ _Static_assert(TH_FIN == NFQD_TCP_FIN && TH_SYN == NFQD_TCP_SYN &&
 #define F_HNEXT		0x2000	/* TCP: an HTTP request is read; the
 				   client's later requests are
 				   (struct hnext) */
-_Static_assert(F_HNEXT <= UINT16_MAX, "the flags fit struct nfqd_flow's");
+#define F_PICKED	0x4000	/* TCP: F_HNEXT from a segment seen in the
+				   connection's middle (midstream()): the
+				   bytes before seq0 were never read */
+_Static_assert(F_PICKED <= UINT16_MAX, "the flags fit struct nfqd_flow's");
 
 /* The flow's reassembly buffer goes back to the pool. */
 static inline void

@@ -351,6 +351,17 @@ hbytes(struct nfqd_l7 *l, struct nfqd_flow *f, uint32_t seq,
 	hget(f, &h);
 	hstep(f, &h, seq + len);
 	d = (int32_t)(seq - (f->seq0 + h.next));
+	if ((f->flags & F_PICKED) && d < 0 && 0u - (uint32_t)d > h.next) {
+		/*
+		 * Bytes before the segment the flow was picked up at
+		 * (midstream()): never read, and the server may read them
+		 * before it (sent after, out of order).  Not let through.
+		 */
+		l->l7_errors++;
+		l->outside++;
+		hput(f, &h);
+		return H_OUTSIDE;
+	}
 	if (d < 0 && (0u - (uint32_t)d) >= len) {
 		hput(f, &h);
 		*old = true;

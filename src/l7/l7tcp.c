@@ -240,7 +240,7 @@ midstream(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
 		return false;
 	if (pending && l->req.valid) {
 		f->flags = (uint16_t)((f->flags & ~F_MIDSTREAM) | F_CLIENT |
-		    F_SENT);
+		    F_SENT | F_PICKED);
 		f->client = (uint8_t)dir;
 		f->seq0 = seq;
 		l->consumed = true;

@@ -2838,6 +2838,28 @@ static const struct {
 	  "blocked", P },
 	{ "no pending mark: decided alone, as before", GETOK, NULL, "accept",
 	  NULL, 0 },
+	{ "a request then part of the next", GETOK "GET / HTTP/1.1\r\nHo",
+	  "st: blocked.example\r\n\r\n", "pending", "blocked", P },
+	{ "a request with a body", "POST / HTTP/1.1\r\nHost: ok.example\r\n"
+	  "Content-Length: 3\r\n\r\nabc" GETBL, NULL, "blocked", NULL, P },
+};
+
+/*
+ * The same, the next segment before the first: sent out of order, the
+ * server reads it first.
+ */
+static const struct {
+	const char	*name, *seg, *next, *want_seg, *want_next;
+	int32_t		 off;
+} lostb_cases[] = {
+	{ "the blocked one before the first, sent after", GETOK, GETBL,
+	  "pending", "l7_error", -(int32_t)(sizeof(GETBL) - 1) },
+	{ "overlapping the first's start", GETOK, GETBL, "pending",
+	  "l7_error", -10 },
+	{ "the first sent again: as read", GETOK, GETOK, "pending",
+	  "pending", 0 },
+	{ "the blocked one after the first", GETOK, GETBL, "pending",
+	  "blocked", (int32_t)(sizeof(GETOK) - 1) },
 };
 
 static void
@@ -2873,6 +2895,35 @@ test_lost_flow_later(void)
 	}
 }
 
+static void
+test_lost_flow_before(void)
+{
+	struct run	r;
+	size_t		i;
+	unsigned	k;
+	uint32_t	seq;
+
+	for (i = 0; i < sizeof(lostb_cases) / sizeof(lostb_cases[0]); i++) {
+		if (!setup(&r, "flows = { max = 16; };"))
+			return;
+		syn(&r, 4400, 1000);
+		part2(&r, 4400, 1000, (const uint8_t *)GETOK, 0,
+		    sizeof(GETOK) - 1, 0);
+		for (k = 0; k < 20; k++)
+			syn(&r, (uint16_t)(4500 + k), 1);
+		seq = 1001 + 3000;
+		CHECK_STR_EQ(what2p(&r, 4400, seq, lostb_cases[i].seg,
+		    strlen(lostb_cases[i].seg), P), lostb_cases[i].want_seg,
+		    unit_fmt("lost flow before: %s", lostb_cases[i].name));
+		CHECK_STR_EQ(what2p(&r, 4400, seq + (uint32_t)lostb_cases[i].off,
+		    lostb_cases[i].next, strlen(lostb_cases[i].next), P),
+		    lostb_cases[i].want_next,
+		    unit_fmt("lost flow before: %s: the next",
+		    lostb_cases[i].name));
+		teardown(&r);
+	}
+}
+
 int
 main(void)
 {
@@ -2898,5 +2949,6 @@ main(void)
 	test_window_syn();
 	test_nobuf_later();
 	test_lost_flow_later();
+	test_lost_flow_before();
 	return unit_done();
 }
