@@ -9,36 +9,16 @@
  * file wait for the process's memory map lock (as cmdline and environ
  * do), so a worker stuck in the kernel cannot make the master wait here.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "nfqd/taskstate.h"
+#include "nfqd/util.h"
 
 /* A kernel symbol's name: what wchan says when it says anything. */
 #define WCHAN_MAX	63
-
-/* The file's first bytes, NUL-terminated; -1 when it cannot be read. */
-static int
-read_small(const char *path, char *buf, size_t len)
-{
-	ssize_t	n;
-	int	fd;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return -1;
-	do
-		n = read(fd, buf, len - 1);
-	while (n == -1 && errno == EINTR);
-	close(fd);
-	if (n < 0)
-		return -1;
-	buf[n] = '\0';
-	return 0;
-}
 
 static bool
 symbol_ok(const char *s)
@@ -106,10 +86,10 @@ nfqd_task_doing(pid_t pid, char *buf, size_t len)
 		return;
 	buf[0] = '\0';
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if (read_small(path, stat, sizeof(stat)) == -1)
+	if (nfqd_read_small(path, stat, sizeof(stat), NULL) == -1)
 		return;
 	snprintf(path, sizeof(path), "/proc/%d/wchan", (int)pid);
-	if (read_small(path, wchan, sizeof(wchan)) == -1)
+	if (nfqd_read_small(path, wchan, sizeof(wchan), NULL) == -1)
 		wchan[0] = '\0';
 	wchan[strcspn(wchan, "\n")] = '\0';
 	nfqd_task_describe(stat, wchan, buf, len);

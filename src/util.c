@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -169,6 +170,53 @@ nfqd_strlcpy(char *dst, const char *src, size_t size)
 		dst[n] = '\0';
 	}
 	return len;
+}
+
+ssize_t
+nfqd_read_small(const char *path, char *buf, size_t len, bool *cut)
+{
+	ssize_t	r;
+	size_t	have = 0;
+	char	more;
+	int	fd;
+
+	if (cut != NULL)
+		*cut = false;
+	if (len == 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1)
+		return -1;
+	/* /proc's files may come in pieces: read until EOF or full. */
+	while (have < len - 1) {
+		r = read(fd, buf + have, len - 1 - have);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1)
+			goto fail;
+		if (r == 0)
+			break;
+		have += (size_t)r;
+	}
+	/* Full: one byte more tells a file that fitted from one cut. */
+	while (cut != NULL && have == len - 1) {
+		r = read(fd, &more, 1);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1)
+			goto fail;
+		*cut = r > 0;
+		break;
+	}
+	close(fd);
+	buf[have] = '\0';
+	return (ssize_t)have;
+fail:
+	r = errno;
+	close(fd);
+	errno = (int)r;
+	return -1;
 }
 
 int

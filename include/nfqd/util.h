@@ -1,9 +1,12 @@
 #ifndef NFQD_UTIL_H
 #define NFQD_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
+
+#include <sys/types.h>
 
 static inline uint64_t
 nfqd_now_ns(void)
@@ -64,6 +67,13 @@ unsigned nfqd_edit_distance(const char *a, const char *b);
 
 /* strlcpy semantics: returns strlen(src); truncation when >= size. */
 size_t	nfqd_strlcpy(char *dst, const char *src, size_t size);
+
+/*
+ * The first bytes of path, at most len - 1 of them, into buf, NUL-ended
+ * (a small /proc or /sys file): their count, or -1 with errno.  Where cut
+ * is not NULL, *cut says whether the file held more than that.
+ */
+ssize_t	nfqd_read_small(const char *path, char *buf, size_t len, bool *cut);
 
 /* write(2) the whole buffer, retrying on EINTR and short writes. */
 int	nfqd_write_all(int fd, const void *buf, size_t len);

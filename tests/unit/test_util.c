@@ -6,13 +6,16 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include "nfqd/nfqd.h"
 #include "nfqd/util.h"
 #include "unit.h"
 
@@ -684,6 +687,76 @@ test_abspath(const char *top)
 	CHECK(chdir(old) == 0, "abspath: back to the working directory");
 }
 
+/*
+ * nfqd_read_small(): a small file whole, NUL-ended; *cut where it held
+ * more than the buffer; a file that comes in pieces (as /proc's may,
+ * here a pipe written twice) read to its end, not to its first piece.
+ */
+static void
+test_read_small_in(const char *top)
+{
+	static const struct {
+		const char	*what;
+		const char	*text;
+		size_t		 len;		/* the buffer */
+		ssize_t		 want;
+		const char	*got;
+		bool		 cut;
+	} t[] = {
+		{ "empty", "", 8, 0, "", false },
+		{ "shorter", "abc\n", 8, 4, "abc\n", false },
+		{ "exactly len - 1", "abcdefg", 8, 7, "abcdefg", false },
+		{ "one byte more", "abcdefgh", 8, 7, "abcdefg", true },
+		{ "much more", "abcdefghijklmnop", 4, 3, "abc", true },
+	};
+	char		path[PATH_MAX + 64], buf[32];
+	unsigned	i;
+	ssize_t		r;
+	bool		cut;
+	int		p[2];
+	pid_t		pid;
+
+	for (i = 0; i < NFQD_ARRAY_SIZE(t); i++) {
+		snprintf(path, sizeof(path), "%s/small%u", top, i);
+		if (!CHECK(unit_write_text(path, t[i].text) == 0,
+		    unit_fmt("read_small %s: written", t[i].what)))
+			continue;
+		cut = !t[i].cut;
+		r = nfqd_read_small(path, buf, t[i].len, &cut);
+		CHECK_INT_EQ(r, t[i].want, unit_fmt("read_small %s: count",
+		    t[i].what));
+		CHECK_STR_EQ(buf, t[i].got, unit_fmt("read_small %s: bytes",
+		    t[i].what));
+		CHECK_INT_EQ(cut, t[i].cut, unit_fmt("read_small %s: cut",
+		    t[i].what));
+		CHECK_INT_EQ(nfqd_read_small(path, buf, t[i].len, NULL),
+		    t[i].want, unit_fmt("read_small %s: without cut",
+		    t[i].what));
+	}
+	snprintf(path, sizeof(path), "%s/missing", top);
+	errno = 0;
+	CHECK(nfqd_read_small(path, buf, sizeof(buf), &cut) == -1 &&
+	    errno == ENOENT, "read_small: a missing file");
+
+	if (!CHECK(pipe(p) == 0, "read_small: pipe"))
+		return;
+	if ((pid = fork()) == 0) {
+		close(p[0]);
+		if (write(p[1], "abc", 3) != 3)
+			_exit(1);
+		usleep(100000);
+		_exit(write(p[1], "def\n", 4) == 4 ? 0 : 1);
+	}
+	close(p[1]);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", p[0]);
+	r = nfqd_read_small(path, buf, sizeof(buf), &cut);
+	close(p[0]);
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+	CHECK(pid > 0 && r == 7 && strcmp(buf, "abcdef\n") == 0 && !cut,
+	    "read_small: a file that comes in two pieces, read whole");
+}
+
 static void
 test_files(void)
 {
@@ -698,6 +771,7 @@ test_files(void)
 	test_dir_prepare(top);
 	test_unlink_same(top);
 	test_abspath(top);
+	test_read_small_in(top);
 	CHECK_INT_EQ(unit_rmtree(top), 0, "files: cleanup");
 }
 
