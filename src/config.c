@@ -381,6 +381,7 @@ finish(struct nfqd_cfgload *c, const struct nfqd_overrides *ov)
 	struct passwd		*pw;
 	uint64_t		 mem;
 	uint16_t		 a, b;
+	char			 note[PATH_MAX + 128] = "";
 	int			 ncpu;
 
 	if (ov != NULL && ov->pidfile != NULL) {
@@ -422,11 +423,17 @@ finish(struct nfqd_cfgload *c, const struct nfqd_overrides *ov)
 	/* The host's or its cgroup's, when read: nfqd -t elsewhere may
 	 * answer otherwise. */
 	if (cf->sets_max_auto) {
-		if (nfqd_mem_limit(&mem, &cf->sets_max_cgroup) == -1)
+		if (nfqd_mem_limit(&mem, &cf->sets_max_cgroup, note,
+		    sizeof(note)) == -1)
 			cerr(c, nfqd_settings_seen(c, "name_sets_max_bytes"),
 			    "\"auto\": sysinfo: %s", strerror(errno));
 		else
 			cf->sets_max_bytes = mem / 2;
+		/* A limit no running nfqd fits in, not taken: say so. */
+		if (note[0] != '\0')
+			cfg_warn_at(&c->cc, nfqd_settings_seen(c,
+			    "name_sets_max_bytes"), "name_sets_max_bytes "
+			    "\"auto\": %s", note);
 	}
 
 	if (cf->dnsl_min_ttl > cf->dnsl_max_ttl)

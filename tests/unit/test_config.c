@@ -108,7 +108,7 @@ static uint64_t
 half_memory(void)
 {
 	struct sysinfo	si;
-	uint64_t	mem, cg = nfqd_cgroup_mem_max("");
+	uint64_t	mem, cg = nfqd_cgroup_mem_max("", NULL, 0);
 
 	if (sysinfo(&si) == -1)
 		return 0;
@@ -1340,11 +1340,57 @@ tree_file(const char *root, const char *name, const char *text)
 	return unit_write_text(path, text);
 }
 
+/* One cgroup tree under DIR/cgN: its files (up to 4, under sys/fs/cgroup),
+ * /proc/self/cgroup and mountinfo where not NULL; what it gives, and
+ * the note that comes with it ("ROOT": the tree). */
+static void
+cgroup_case(const char *what, const char *cgroup, const char *mountinfo,
+    const char *const file[][2], uint64_t want, const char *note)
+{
+	static unsigned	n;
+	char		root[PATH_MAX + 64], got_note[PATH_MAX + 128];
+	char		want_note[PATH_MAX + 256];
+	const char	*r;
+	uint64_t	got;
+	unsigned	j;
+	int		ok;
+
+	snprintf(root, sizeof(root), "%s/cg%u", dir, n++);
+	ok = mkdir(root, 0700) == 0;
+	if (cgroup != NULL)
+		ok = ok && tree_file(root, "proc/self/cgroup", cgroup) == 0;
+	if (mountinfo != NULL)
+		ok = ok && tree_file(root, "proc/self/mountinfo",
+		    mountinfo) == 0;
+	for (j = 0; j < 4 && file[j][0] != NULL; j++)
+		ok = ok && tree_file(root, unit_fmt("sys/fs/cgroup/%s",
+		    file[j][0]), file[j][1]) == 0;
+	if (!CHECK(ok, unit_fmt("cgroup %s: the tree", what)))
+		return;
+	got = nfqd_cgroup_mem_max(root, got_note, sizeof(got_note));
+	CHECKF(got == want, unit_fmt("cgroup %s", what), "got %llu, want %llu",
+	    (unsigned long long)got, (unsigned long long)want);
+	want_note[0] = '\0';
+	if (note != NULL && (r = strstr(note, "ROOT")) != NULL)
+		snprintf(want_note, sizeof(want_note), "%.*s%s%s",
+		    (int)(r - note), note, root, r + 4);
+	CHECK_STR_EQ(got_note, want_note, unit_fmt("cgroup %s: note", what));
+}
+
+/* mountinfo lines: cgroup2 at M, its root R; v1 with options O at M. */
+#define MI_V2(r, m)	"30 23 0:26 " r " " m " rw,nosuid shared:4 - " \
+			"cgroup2 cgroup2 rw,nsdelegate\n"
+#define MI_V1(r, m, o)	"35 25 0:31 " r " " m " rw,nosuid shared:9 - " \
+			"cgroup cgroup rw," o "\n"
+#define MI_OTHER	"22 1 8:1 / / rw,relatime shared:1 - ext4 " \
+			"/dev/sda1 rw\n25 22 0:22 / /sys/fs/cgroup ro - " \
+			"tmpfs tmpfs ro,mode=755\n"
+
 /*
  * name_sets_max_bytes "auto" takes the cgroup's limit where lower than
- * MemTotal: nfqd_cgroup_mem_max() on trees of /proc/self/cgroup and
- * /sys/fs/cgroup as cgroup v2, v1 and both (systemd's hybrid) write
- * them.  UINT64_MAX: no limit, or none read.
+ * MemTotal: nfqd_cgroup_mem_max() on trees of /proc/self/cgroup,
+ * /proc/self/mountinfo and /sys/fs/cgroup as cgroup v2, v1 and both
+ * (systemd's hybrid) write them.  UINT64_MAX: no limit, or none read.
  */
 static void
 test_cgroup_limit(void)
@@ -1352,83 +1398,237 @@ test_cgroup_limit(void)
 	static const struct {
 		const char	*what;
 		const char	*cgroup;	/* /proc/self/cgroup; NULL */
-		const char	*file[3][2];	/* under sys/fs/cgroup */
+		const char	*file[4][2];	/* under sys/fs/cgroup */
 		uint64_t	 want;
+		const char	*mountinfo;	/* NULL: none */
+		const char	*note;		/* NULL: "" */
 	} t[] = {
 		{ "v2 limit", "0::/system.slice/nfqd.service\n",
 		    { { "system.slice/nfqd.service/memory.max",
-		    "536870912\n" } }, 512ull << 20 },
+		    "536870912\n" } }, 512ull << 20, NULL, NULL },
 		{ "v2 max", "0::/system.slice/nfqd.service\n",
 		    { { "system.slice/nfqd.service/memory.max", "max\n" } },
-		    UINT64_MAX },
+		    UINT64_MAX, NULL, NULL },
 		{ "v2 nested: a parent's lower limit", "0::/a/b/c\n",
 		    { { "a/b/c/memory.max", "max\n" },
 		    { "a/b/memory.max", "268435456\n" },
-		    { "a/memory.max", "1073741824\n" } }, 256ull << 20 },
+		    { "a/memory.max", "1073741824\n" } }, 256ull << 20,
+		    NULL, NULL },
 		{ "v2 nested: its own lower limit", "0::/a/b\n",
 		    { { "a/b/memory.max", "1048576\n" },
-		    { "a/memory.max", "max\n" } }, 1ull << 20 },
+		    { "a/memory.max", "max\n" } }, 1ull << 20, NULL, NULL },
 		{ "v2 in a container: the host's path, its own cgroup at the "
 		    "mount", "0::/kubepods/pod1/abc\n",
-		    { { "memory.max", "2147483648\n" } }, 2ull << 30 },
+		    { { "memory.max", "2147483648\n" } }, 2ull << 30,
+		    NULL, NULL },
 		{ "v1 limit",
 		    "5:cpu,cpuacct:/\n4:memory:/docker/abc\n0::/\n",
 		    { { "memory/docker/abc/memory.limit_in_bytes",
-		    "1073741824\n" } }, 1ull << 30 },
+		    "1073741824\n" } }, 1ull << 30, NULL, NULL },
 		{ "v1 unlimited", "4:memory:/docker/abc\n",
 		    { { "memory/docker/abc/memory.limit_in_bytes",
 		    "9223372036854771712\n" },
 		    { "memory/memory.limit_in_bytes",
-		    "9223372036854771712\n" } }, UINT64_MAX },
+		    "9223372036854771712\n" } }, UINT64_MAX, NULL, NULL },
 		{ "v1 co-mounted controllers", "3:memory,blkio:/x\n",
 		    { { "memory/x/memory.limit_in_bytes", "4194304\n" } },
-		    4ull << 20 },
+		    4ull << 20, NULL, NULL },
 		{ "v1 not taken for a v2 limit", "4:memory:/x\n0::/x\n",
 		    { { "x/memory.max", "8388608\n" },
 		    { "memory/x/memory.limit_in_bytes", "4194304\n" } },
-		    8ull << 20 },
+		    8ull << 20, NULL, NULL },
 		{ "v1 not memory", "4:memoryx:/x\n",
 		    { { "memory/x/memory.limit_in_bytes", "4194304\n" } },
-		    UINT64_MAX },
+		    UINT64_MAX, NULL, NULL },
 		{ "no /proc/self/cgroup", NULL,
-		    { { "memory.max", "1048576\n" } }, UINT64_MAX },
+		    { { "memory.max", "1048576\n" } }, UINT64_MAX, NULL, NULL },
 		{ "no memory.max", "0::/a\n", { { "a/cpu.max", "max\n" } },
-		    UINT64_MAX },
+		    UINT64_MAX, NULL, NULL },
 		{ "garbage memory.max", "0::/a\n",
-		    { { "a/memory.max", "lots\n" } }, UINT64_MAX },
+		    { { "a/memory.max", "lots\n" } }, UINT64_MAX, NULL, NULL },
 		{ "memory.max with trailing garbage", "0::/a\n",
-		    { { "a/memory.max", "1048576 bytes\n" } }, UINT64_MAX },
+		    { { "a/memory.max", "1048576 bytes\n" } }, UINT64_MAX,
+		    NULL, NULL },
 		{ "empty memory.max", "0::/a\n", { { "a/memory.max", "" } },
-		    UINT64_MAX },
+		    UINT64_MAX, NULL, NULL },
 		{ "a negative memory.max", "0::/a\n",
-		    { { "a/memory.max", "-1\n" } }, UINT64_MAX },
+		    { { "a/memory.max", "-1\n" } }, UINT64_MAX, NULL, NULL },
+		/* 20 MiB written in 66 bytes: the first 63 say 2 MiB. */
+		{ "a memory.max too long to read whole", "0::/a\n",
+		    { { "a/memory.max", "00000000000000000000000000000000000"
+		    "000000000000000000000" "2097152" "0\n" } }, UINT64_MAX,
+		    NULL, NULL },
 		{ "garbage /proc/self/cgroup", "nonsense\n\n::\n",
-		    { { "memory.max", "1048576\n" } }, UINT64_MAX },
+		    { { "memory.max", "1048576\n" } }, UINT64_MAX, NULL, NULL },
 		{ "a relative path", "0::a\n", { { "a/memory.max",
-		    "1048576\n" } }, UINT64_MAX },
+		    "1048576\n" } }, UINT64_MAX, NULL, NULL },
 		{ "a path with ..", "0::/a/../..\n", { { "a/memory.max",
-		    "1048576\n" } }, UINT64_MAX },
+		    "1048576\n" } }, UINT64_MAX, NULL, NULL },
+		/* Only "." and ".." are refused: "..x" is a name. */
+		{ "a cgroup named ..x", "0::/a/..x\n",
+		    { { "a/..x/memory.max", "2097152\n" } }, 2ull << 20,
+		    NULL, NULL },
+		{ "a cgroup named ...", "0::/.../b\n",
+		    { { ".../b/memory.max", "max\n" },
+		    { ".../memory.max", "4194304\n" } }, 4ull << 20,
+		    NULL, NULL },
+		{ "a cgroup named .x.", "0::/.x./b.\n",
+		    { { ".x./b./memory.max", "2097152\n" } }, 2ull << 20,
+		    NULL, NULL },
+		{ "a path with .. inside", "0::/a/../b\n",
+		    { { "b/memory.max", "2097152\n" },
+		    { "memory.max", "4194304\n" } }, UINT64_MAX, NULL, NULL },
+		{ "a path ending in ..", "0::/a/..\n",
+		    { { "a/memory.max", "2097152\n" } }, UINT64_MAX,
+		    NULL, NULL },
+		{ "a path with .", "0::/a/./b\n",
+		    { { "a/b/memory.max", "2097152\n" } }, UINT64_MAX,
+		    NULL, NULL },
+		{ "a path with //", "0::/a//b\n",
+		    { { "a/b/memory.max", "2097152\n" } }, UINT64_MAX,
+		    NULL, NULL },
+		{ "a path ending in /", "0::/a/\n",
+		    { { "a/memory.max", "2097152\n" } }, UINT64_MAX,
+		    NULL, NULL },
+		/* A limit nothing running fits in: none, and a note. */
+		{ "v2 memory.max 0", "0::/a\n", { { "a/memory.max", "0\n" } },
+		    UINT64_MAX, NULL, "ROOT/sys/fs/cgroup/a/memory.max says "
+		    "0 bytes, under 1 MiB, taken as no limit (a cgroup being "
+		    "removed, or a mistake)" },
+		{ "v2 memory.max 0 under a parent's limit", "0::/a/b\n",
+		    { { "a/b/memory.max", "0\n" },
+		    { "a/memory.max", "8388608\n" } }, 8ull << 20, NULL,
+		    "ROOT/sys/fs/cgroup/a/b/memory.max says 0 bytes, under 1 "
+		    "MiB, taken as no limit (a cgroup being removed, or a "
+		    "mistake)" },
+		{ "v2 memory.max a byte under 1 MiB", "0::/a\n",
+		    { { "a/memory.max", "1048575\n" } }, UINT64_MAX, NULL,
+		    "ROOT/sys/fs/cgroup/a/memory.max says 1048575 bytes, "
+		    "under 1 MiB, taken as no limit (a cgroup being removed, "
+		    "or a mistake)" },
+		{ "v1 limit 0", "4:memory:/x\n",
+		    { { "memory/x/memory.limit_in_bytes", "0\n" } },
+		    UINT64_MAX, NULL, "ROOT/sys/fs/cgroup/memory/x/"
+		    "memory.limit_in_bytes says 0 bytes, under 1 MiB, taken as "
+		    "no limit (a cgroup being removed, or a mistake)" },
+		/* Where mountinfo mounts the hierarchies. */
+		{ "mountinfo: v2", "0::/a\n", { { "a/memory.max",
+		    "2097152\n" } }, 2ull << 20,
+		    MI_OTHER MI_V2("/", "/sys/fs/cgroup"), NULL },
+		{ "mountinfo: hybrid, memory in v1", "4:memory:/x\n0::/x\n",
+		    { { "unified/x/cgroup.procs", "1\n" },
+		    { "memory/x/memory.limit_in_bytes", "4194304\n" } },
+		    4ull << 20, MI_OTHER MI_V2("/", "/sys/fs/cgroup/unified")
+		    MI_V1("/", "/sys/fs/cgroup/memory", "memory"), NULL },
+		{ "mountinfo: hybrid, memory in v2", "0::/x\n",
+		    { { "unified/x/memory.max", "8388608\n" } }, 8ull << 20,
+		    MI_OTHER MI_V2("/", "/sys/fs/cgroup/unified"), NULL },
+		{ "mountinfo: v1 memory co-mounted as cpu,memory",
+		    "4:cpu,memory:/x\n",
+		    { { "cpu,memory/x/memory.limit_in_bytes", "4194304\n" } },
+		    4ull << 20, MI_OTHER MI_V1("/", "/sys/fs/cgroup/cpu,memory",
+		    "cpu,memory"), NULL },
+		{ "mountinfo: v1 memory co-mounted as memory,cpu",
+		    "4:memory,cpu:/x\n",
+		    { { "memory,cpu/x/memory.limit_in_bytes", "4194304\n" } },
+		    4ull << 20, MI_OTHER MI_V1("/", "/sys/fs/cgroup/memory,cpu",
+		    "memory,cpu"), NULL },
+		{ "mountinfo: a v1 mount without memory is not it",
+		    "4:memory:/x\n",
+		    { { "memory/x/memory.limit_in_bytes", "4194304\n" } },
+		    UINT64_MAX, MI_OTHER MI_V1("/", "/sys/fs/cgroup/memory",
+		    "cpu"), NULL },
+		{ "mountinfo: an escaped mount point", "0::/a\n",
+		    { { "my cg\\x/a/memory.max", "2097152\n" } }, 2ull << 20,
+		    MI_OTHER MI_V2("/", "/sys/fs/cgroup/my\\040cg\\134x"),
+		    NULL },
+		{ "mountinfo: the mount's root above the path", "0::/a/b\n",
+		    { { "b/memory.max", "1048576\n" },
+		    { "memory.max", "2097152\n" } }, 1ull << 20,
+		    MI_OTHER MI_V2("/a", "/sys/fs/cgroup"), NULL },
+		{ "mountinfo: the mount's root is the path",
+		    "0::/docker/abc\n",
+		    { { "memory.max", "2097152\n" } }, 2ull << 20,
+		    MI_OTHER MI_V2("/docker/abc", "/sys/fs/cgroup"), NULL },
+		{ "mountinfo: the mount's root not above the path", "0::/x\n",
+		    { { "memory.max", "2097152\n" } }, UINT64_MAX,
+		    MI_OTHER MI_V2("/y", "/sys/fs/cgroup"), NULL },
+		{ "mountinfo: a root that is a prefix, not a parent",
+		    "0::/ab\n",
+		    { { "memory.max", "2097152\n" } }, UINT64_MAX,
+		    MI_OTHER MI_V2("/a", "/sys/fs/cgroup"), NULL },
+		{ "mountinfo: no optional fields", "0::/a\n",
+		    { { "a/memory.max", "2097152\n" } }, 2ull << 20,
+		    "30 23 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n",
+		    NULL },
+		{ "mountinfo: no cgroup2 mounted", "0::/a\n",
+		    { { "a/memory.max", "2097152\n" } }, UINT64_MAX,
+		    MI_OTHER, NULL },
+		{ "mountinfo: a cgroup2 line without its end", "0::/a\n",
+		    { { "a/memory.max", "2097152\n" } }, UINT64_MAX,
+		    MI_OTHER "30 23 0:26 / /sys/fs/cgroup rw - cgroup2\n",
+		    NULL },
+		{ "mountinfo: empty, nothing mounted", "0::/a\n",
+		    { { "a/memory.max", "2097152\n" } }, UINT64_MAX, "",
+		    NULL },
 	};
-	char		root[PATH_MAX + 64];
-	unsigned	i, j;
-	int		ok;
+	char		*text, *line;
+	const char	*f[3][2] = { { NULL, NULL } };	/* f[2]: the end */
+	size_t		 n, i;
 
-	for (i = 0; i < NFQD_ARRAY_SIZE(t); i++) {
-		snprintf(root, sizeof(root), "%s/cg%u", dir, i);
-		ok = mkdir(root, 0700) == 0;
-		if (t[i].cgroup != NULL)
-			ok = ok && tree_file(root, "proc/self/cgroup",
-			    t[i].cgroup) == 0;
-		for (j = 0; j < 3 && t[i].file[j][0] != NULL; j++)
-			ok = ok && tree_file(root, unit_fmt("sys/fs/cgroup/%s",
-			    t[i].file[j][0]), t[i].file[j][1]) == 0;
-		if (!CHECK(ok, unit_fmt("cgroup %s: the tree", t[i].what)))
-			continue;
-		CHECKF(nfqd_cgroup_mem_max(root) == t[i].want,
-		    unit_fmt("cgroup %s", t[i].what), "got %llu, want %llu",
-		    (unsigned long long)nfqd_cgroup_mem_max(root),
-		    (unsigned long long)t[i].want);
+	for (i = 0; i < NFQD_ARRAY_SIZE(t); i++)
+		cgroup_case(t[i].what, t[i].cgroup, t[i].mountinfo, t[i].file,
+		    t[i].want, t[i].note);
+
+	/*
+	 * /proc/self/cgroup read whole, line by line: a memory line past
+	 * its first 8 KiB (many v1 hierarchies, deep paths); one cut there
+	 * ("0::/ab" read as "0::/a") is not taken; a line too long to hold
+	 * is skipped; a file over 64 KiB is no kernel's: no limit.
+	 */
+	if ((text = malloc(80 * 1024)) == NULL ||
+	    (line = malloc(40 * 1024)) == NULL) {
+		free(text);
+		return;
 	}
+	for (i = n = 0; i < 250; i++)
+		n += (size_t)sprintf(text + n, "%zu:name=h%zu:/a/long/path/of"
+		    "/the/hierarchy/%zu\n", i + 10, i, i);
+	sprintf(text + n, "4:memory:/x\n");
+	f[0][0] = "memory/x/memory.limit_in_bytes";
+	f[0][1] = "4194304\n";
+	f[1][0] = NULL;
+	cgroup_case("a memory line past 8 KiB", text, NULL, f, 4ull << 20,
+	    NULL);
+
+	memset(text, 'p', 8191);
+	memcpy(text, "9:cpu:/", 7);
+	text[8185] = '\n';
+	sprintf(text + 8186, "0::/ab\n");
+	f[0][0] = "a/memory.max";
+	f[0][1] = "2097152\n";
+	f[1][0] = "ab/memory.max";
+	f[1][1] = "max\n";
+	cgroup_case("a line across 8 KiB", text, NULL, f, UINT64_MAX, NULL);
+
+	memset(line, 'a', 40 * 1024 - 1);
+	line[40 * 1024 - 1] = '\0';
+	snprintf(text, 80 * 1024, "4:memory:/x\n0::/%s\n", line);
+	f[0][0] = "memory/x/memory.limit_in_bytes";
+	f[0][1] = "4194304\n";
+	f[1][0] = NULL;
+	cgroup_case("a line too long to hold", text, NULL, f, 4ull << 20,
+	    NULL);
+
+	n = (size_t)sprintf(text, "0::/a\n");
+	memset(text + n, '#', 70 * 1024);
+	text[n + 70 * 1024] = '\0';
+	f[0][0] = "a/memory.max";
+	f[0][1] = "2097152\n";
+	cgroup_case("a /proc/self/cgroup over 64 KiB", text, NULL, f,
+	    UINT64_MAX, NULL);
+	free(line);
+	free(text);
 }
 
 /* What a load showed: how many reports, the first and the last. */
