@@ -145,6 +145,20 @@ refused(struct nfqd_ruleload *l, const char *name)
 }
 
 /*
+ * A list of no names (0 bytes, or comments and blank lines only) loads:
+ * an empty set is legal.  But a blocklist emptied by a failed download
+ * then blocks nothing, silently: say so, at start, nfqd -t and reload.
+ */
+static void
+warn_empty(struct nfqd_ruleload *l, config_setting_t *sf, const char *file,
+    const char *name, const struct nfqd_names *s)
+{
+	if (nfqd_names_count(s) == 0)
+		cfg_warn_at(l->c, sf, "file: %s: no names in it: set \"%s\" "
+		    "is empty and matches nothing", file, name);
+}
+
+/*
  * name_sets = ( { name = "ads"; file = "/etc/nfqd/ads.txt"; }, ... ):
  * each list read into a set the rules name as "@ads".
  */
@@ -246,6 +260,7 @@ nfqd_l7_sets_load(struct nfqd_ruleload *l, config_setting_t *list)
 			ns->names = nfqd_names_ref(same->names);
 			ns->hash = same->hash;
 			rs->nsets++;
+			warn_empty(l, sf, file, name, ns->names);
 			continue;
 		}
 		if ((b = nfqd_names_builder_new()) == NULL) {
@@ -283,5 +298,6 @@ nfqd_l7_sets_load(struct nfqd_ruleload *l, config_setting_t *list)
 			continue;
 		}
 		rs->nsets++;
+		warn_empty(l, sf, file, name, ns->names);
 	}
 }

@@ -170,6 +170,20 @@ out=$("$NFQD" -t -c "$TMP/cap.conf" 2>&1)
 check "-t: name sets under name_sets_max_bytes" "$?/$out" \
     "0/nfqd: $TMP/cap.conf: configuration is valid (queues 0-0, 1 workers)"
 
+# A name list of no names (a blocklist emptied by a failed download)
+# loads, with a warning that names the file and the set.
+printf '# emptied\n\n' >"$TMP/empty.txt"
+{ printf 'queue: { balance = "0:0"; };\nname_sets = ( { name = "ads"; file = "%s"; } );\n' \
+    "$TMP/empty.txt"
+  printf 'rules = ( { name = "r"; tls_sni = "@ads"; verdict = "drop"; } );\n'
+} >"$TMP/empty.conf"
+"$NFQD" -t -c "$TMP/empty.conf" >"$TMP/out" 2>"$TMP/err"
+check "-t: an empty name list: valid" "$?" 0
+check "-t: an empty name list: the warning" "$(cat "$TMP/err")" \
+    "$TMP/empty.conf:2: warning: file: $TMP/empty.txt: no names in it: set \"ads\" is empty and matches nothing"
+check "-t: an empty name list: says valid" "$(cat "$TMP/out")" \
+    "nfqd: $TMP/empty.conf: configuration is valid (queues 0-0, 1 workers)"
+
 # 1,000 problems: the first 100 errors and 100 warnings, then one line of
 # how many more; the closing line counts every error.
 {

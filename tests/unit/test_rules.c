@@ -2705,6 +2705,97 @@ with_dir(char *out, size_t len, const char *s)
 	return n < len ? n : len - 1;
 }
 
+/*
+ * A list of no names loads, its set empty, with a warning that names the
+ * file and the set (a blocklist emptied by a failed download blocks
+ * nothing): at start and nfqd -t (a load), and on a reload, which takes
+ * the running set unchanged (the lists are written before
+ * test_sets_reuse(), whose wait makes them over two seconds old).  A list
+ * with a name says nothing.
+ */
+static const struct {
+	const char	*what;
+	const char	*text;
+	bool		 empty;
+} empty_lists[] = {
+	{ "0 bytes", "", true },
+	{ "comments only", "# emptied\n# by a download\n", true },
+	{ "blank lines only", "\n\n  \n\t\n", true },
+	{ "comments, blanks and CRLF", "# x\r\n\r\n   # y\r\n", true },
+	{ "no final newline, a comment", "# x", true },
+	{ "one name", "# x\nads.example\n", false },
+	{ "one name, no final newline", "ads.example", false },
+};
+
+static void
+sets_empty_files(void)
+{
+	char		list[PATH_MAX];
+	unsigned	i;
+
+	for (i = 0; i < NFQD_ARRAY_SIZE(empty_lists); i++)
+		write_file(unit_fmt("empty%u.txt", i), empty_lists[i].text,
+		    list, sizeof(list));
+}
+
+static void
+test_sets_empty(void)
+{
+	struct nfqd_config	cf, cf2;
+	struct unit_reports	rs;
+	char			list[PATH_MAX], path[PATH_MAX];
+	char			text[PATH_MAX + 256], want[PATH_MAX + 128];
+	const char		*what;
+	unsigned		i;
+	bool			empty;
+	int			r;
+
+	for (i = 0; i < NFQD_ARRAY_SIZE(empty_lists); i++) {
+		what = empty_lists[i].what;
+		empty = empty_lists[i].empty;
+		snprintf(list, sizeof(list), "%s/empty%u.txt", dir, i);
+		snprintf(text, sizeof(text), "queue = { balance = \"0:0\"; };\n"
+		    "name_sets = ( { name = \"ads\"; file = \"%s\"; } );\n"
+		    "rules = ( { name = \"r\"; tls_sni = \"@ads\"; "
+		    "verdict = \"drop\"; } );\n", list);
+		snprintf(want, sizeof(want), "warning: file: %s: no names in "
+		    "it: set \"ads\" is empty and matches nothing", list);
+		r = load(&cf, text, &rs, path, sizeof(path));
+		if (!CHECKF(r == 0 && rs.n == (empty ? 1 : 0),
+		    unit_fmt("empty list, %s: loads, %s", what, empty ?
+		    "a warning" : "nothing said"), "returned %d, %d reported, "
+		    "first \"%s\"", r, rs.n, rs.n > 0 ? rs.r[0].msg : ""))
+			continue;
+		if (empty) {
+			CHECK_STR_EQ(rs.r[0].msg, want, unit_fmt("empty list, "
+			    "%s: the warning", what));
+			CHECK_INT_EQ(rs.r[0].line, 2, unit_fmt("empty list, "
+			    "%s: its line", what));
+			CHECK_STR_EQ(rs.r[0].file, path, unit_fmt("empty "
+			    "list, %s: its file", what));
+		}
+		/* A reload: the running set, taken unchanged. */
+		memset(&rs, 0, sizeof(rs));
+		r = nfqd_config_load_reusing(&cf2, path, NULL, unit_collect,
+		    &rs, cf.rules);
+		if (CHECKF(r == 0 && rs.n == (empty ? 1 : 0),
+		    unit_fmt("empty list, %s: a reload, %s", what, empty ?
+		    "a warning" : "nothing said"), "returned %d, %d reported",
+		    r, rs.n) && empty)
+			CHECK_STR_EQ(rs.r[0].msg, want, unit_fmt("empty list, "
+			    "%s: the reload's warning", what));
+		if (r == 0) {
+			CHECK(cf2.rules != NULL && cf.rules != NULL &&
+			    cf2.rules->nsets == 1 &&
+			    cf2.rules->sets[0].names == cf.rules->sets[0].names,
+			    unit_fmt("empty list, %s: the reload took the "
+			    "running set", what));
+			nfqd_config_free(&cf2);
+		}
+		nfqd_config_free(&cf);
+	}
+}
+
 static void
 test_sets_refused(void)
 {
@@ -3128,9 +3219,11 @@ main(void)
 	test_empty_rules();
 	test_classify_vs_linear();
 	sets_cap_files();
+	sets_empty_files();
 	test_sets_reuse();
 	test_sets_cap();
 	test_sets_refused();
+	test_sets_empty();
 	test_dname_union();
 	rc = unit_done();
 	if (unit_rmtree(dir) == -1) {
