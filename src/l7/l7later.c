@@ -68,10 +68,72 @@ enum hres {
  * 0x1c to 0x1f, 0x85, 0xa0).
  */
 static bool
+pyspace(uint8_t c)
+{
+	return c == ' ' || (c >= '\t' && c <= '\r') ||
+	    (c >= 0x1c && c <= 0x1f) || c == 0x85 || c == 0xa0;
+}
+
+static bool
 request_start(uint8_t c)
 {
-	return nfqd_http_tchar(c) || c == ' ' || (c >= '\t' && c <= '\r') ||
-	    (c >= 0x1c && c <= 0x1f) || c == 0x85 || c == 0xa0;
+	return nfqd_http_tchar(c) || pyspace(c);
+}
+
+/*
+ * Whether a head's lines after its request line, b[0..n), hold what a
+ * server could read as a request line: "HTTP/" (any case: a version) or
+ * "GET" and whitespace (an HTTP/0.9 request, which nginx and Python's
+ * http.server serve, no header read).  See picked_bad().
+ */
+static bool
+hidden_line(const uint8_t *b, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		if (n - i >= 5 && (b[i] | 0x20) == 'h' &&
+		    (b[i + 1] | 0x20) == 't' && (b[i + 2] | 0x20) == 't' &&
+		    (b[i + 3] | 0x20) == 'p' && b[i + 4] == '/')
+			return true;
+		if (n - i >= 4 && memcmp(b + i, "GET", 3) == 0 &&
+		    pyspace(b[i + 3]))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Whether the head b[0..used), just read on a connection picked up in
+ * its middle (F_PICKED, l7tcp.c midstream()), has nfqd go on anywhere
+ * but at its next byte, read as a head: a body (a Content-Length over
+ * 0, a GET's or HEAD's too; chunked), a new protocol (Upgrade, the
+ * tunnel after CONNECT), or a line a request line could hide in.  The
+ * flow was lost with nfqd maybe inside a body it had framed, and the
+ * bytes it picked up at may be that body, shaped as a request whose
+ * framing covers the server's real next request, or with the real
+ * request line in a header's value from where the body ends.  Only the
+ * framing read before is the server's, and it is gone: on such a
+ * connection every byte is read as heads back to back, so any head the
+ * server reads is one nfqd read too, or a suffix of one (the same
+ * headers, the request line in a header line), or refused.
+ */
+static bool
+picked_bad(const struct nfqd_flow *f, const uint8_t *b, size_t used,
+    uint8_t body, uint64_t clen, bool upgrade, const char *method,
+    size_t mlen)
+{
+	const uint8_t	*eol;
+
+	if (!(f->flags & F_PICKED))
+		return false;
+	if ((body == NFQD_HTTP_BODY_LENGTH && clen > 0) ||
+	    body == NFQD_HTTP_BODY_CHUNKED || upgrade ||
+	    (mlen == 7 && memcmp(method, "CONNECT", 7) == 0))
+		return true;
+	if ((eol = memchr(b, '\n', used)) == NULL)
+		return true;	/* cannot be: a head ends with one */
+	return hidden_line(eol + 1, used - (size_t)(eol + 1 - b));
 }
 
 /*
@@ -281,6 +343,11 @@ hwalk(struct nfqd_l7 *l, struct nfqd_flow *f, struct hnext *h,
 		res = nfqd_http_h2_preface(buf + p, n - (size_t)p);
 		if (res == NFQD_L7_MORE)
 			break;
+		if (res == NFQD_L7_DONE && (f->flags & F_PICKED)) {
+			/* Maybe no switch, a body's bytes (picked_bad()). */
+			l->l7_errors++;
+			return H_BAD;
+		}
 		if (res == NFQD_L7_DONE) {
 			p += NFQD_HTTP_H2_PREFACE;
 			l->consumed = true;
@@ -299,19 +366,30 @@ hwalk(struct nfqd_l7 *l, struct nfqd_flow *f, struct hnext *h,
 		res = nfqd_http_req_parse(buf + p, n - (size_t)p, &r);
 		if (res == NFQD_L7_MORE)
 			break;
-		if (res == NFQD_L7_NOT)
+		if (res == NFQD_L7_NOT && !(f->flags & F_PICKED))
 			return H_STOP;
-		if (res == NFQD_L7_BAD) {
+		if (res != NFQD_L7_DONE) {
+			/* Picked up: bytes no HTTP could be a body's, a
+			 * request after them unread (picked_bad()). */
 			l->l7_errors++;
 			return H_BAD;
 		}
 		if (!hhead(l, f, &r, NULL))
 			return H_BAD;
 		out = H_DONE;
+		if (picked_bad(f, buf + p, r.used, r.body, r.content_length,
+		    r.upgrade, r.method, r.method_len)) {
+			l->l7_errors++;
+			return H_BAD;
+		}
 		p += r.used;
 		l->consumed = true;
-		/* Closing, unless it asks to switch: read what follows. */
-		if (r.close && !r.upgrade)
+		/*
+		 * Closing, unless it asks to switch: read what follows.  On a
+		 * connection picked up, "close" may be a body's bytes: read
+		 * on, as the server that reads none ignores what follows.
+		 */
+		if (r.close && !r.upgrade && !(f->flags & F_PICKED))
 			return H_STOP;
 		hframe(h, r.body, r.content_length, r.peek, &p);
 	}
@@ -553,20 +631,33 @@ static void	hfirst(struct nfqd_l7 *, struct nfqd_flow *, struct nfqd_pkt *,
  * The first request was just read whole (fields(f), l->req), from the
  * segment at seq: when later ones are to be read, start reading after it
  * (the rest of this segment, or of the buffer, first) and say the
- * packet's outcome; false, nothing done, when none are.
+ * packet's outcome; false, nothing done, when none are.  On a connection
+ * picked up in its middle (F_PICKED) a "close" does not end reading, and
+ * a request whose framing would have nfqd step over bytes (picked_bad(),
+ * HTTP/2's frames too) gets l7_error_verdict, the flow's from now on.
  */
 bool
 l7_hstart(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
     uint32_t seq, const uint8_t *pay, uint32_t len,
     enum nfqd_flow_class cls, uint64_t now)
 {
-	struct hnext	h;
-	uint64_t	pos;
+	struct hnext	 h;
+	uint64_t	 pos;
+	const uint8_t	*b = f->ra != NULL ? nfqd_reasm_data(f->ra) : pay;
+	bool		 picked = (f->flags & F_PICKED) != 0;
 
 	if (!l->http_all || fields(f)->proto != NFQD_L7P_HTTP ||
-	    !l->req.valid || (l->req.close && !l->req.upgrade) ||
+	    !l->req.valid || (l->req.close && !l->req.upgrade && !picked) ||
 	    (f->flags & F_SYNDATA))
 		return false;
+	if (picked && (l->req.h2 || picked_bad(f, b, l->req.used,
+	    l->req.body, l->req.clen, l->req.upgrade, fields(f)->method,
+	    fields(f)->method_len))) {
+		l->nheads = 1;
+		l->l7_errors++;
+		hresult(l, f, pi, H_BAD, false, cls, now);
+		return true;
+	}
 	memset(&h, 0, sizeof(h));
 	pos = l->req.used;
 	if (l->req.h2 && !h2start(l, f, pay, &h))

@@ -2810,23 +2810,64 @@ test_nobuf_later(void)
 	}
 }
 
+/*
+ * A client segment of port sport (IPv6 when v6), what2() of its decision.
+ */
+static const char *
+seg6(struct run *r, bool v6, uint16_t sport, uint32_t seq, uint8_t fl,
+    const char *p, size_t n, uint32_t mark)
+{
+	struct seg		s = cli(sport, seq, fl);
+	struct nfqd_decision	d;
+
+	if (v6) {
+		s.src = "fd00::1";
+		s.dst = "fd00::2";
+	}
+	d = decide(r, mk(&s, (const uint8_t *)p, n), mark, 0);
+	return what2(&d);
+}
+
 static const char *
 what2p(struct run *r, uint16_t sport, uint32_t seq, const char *p, size_t n,
     uint32_t mark)
 {
-	struct seg		s = cli(sport, seq, 0x18);
-	struct nfqd_decision	d = decide(r, mk(&s, (const uint8_t *)p, n),
-				    mark, 0);
-
-	return what2(&d);
+	return seg6(r, false, sport, seq, 0x18, p, n, mark);
 }
+
+/*
+ * An engine for extra, and on it a connection from port sport (IPv6 when
+ * v6) whose first request, GETOK from isn 1000 on, was read, its flow
+ * then lost: evicted from a table of 16 by 20 SYNs, as a flood evicts
+ * it.  False when the engine is not there (its check failed).
+ */
+static bool
+lose_flow(struct run *r, const char *extra, bool v6, uint16_t sport,
+    const char *name)
+{
+	unsigned	k;
+
+	if (!setup(r, extra))
+		return false;
+	seg6(r, v6, sport, 1000, 0x02, NULL, 0, 0);
+	seg6(r, v6, sport, 1001, 0x18, GETOK, sizeof(GETOK) - 1, 0);
+	for (k = 0; k < 20; k++)
+		syn(r, (uint16_t)(4500 + k), 1);
+	if (!v6)
+		CHECK(!has_flow(r, sport), unit_fmt("lost flow: %s: evicted",
+		    name));
+	return true;
+}
+
+#define LOSTCF	"flows = { max = 16; };"
 
 /*
  * A connection whose later requests nfqd read loses its flow (evicted
  * from a full table by 16 SYNs): with the pending mark, a segment that
  * starts with a whole request is read as a first one, and the requests
  * after it too (before, the first decided the connection, accepted, and
- * the blocked one after it passed unread).
+ * the blocked one after it passed unread).  One with a body gets
+ * l7_error_verdict (test_picked()).
  */
 static const struct {
 	const char	*name, *seg, *next, *want_seg, *want_next;
@@ -2841,7 +2882,7 @@ static const struct {
 	{ "a request then part of the next", GETOK "GET / HTTP/1.1\r\nHo",
 	  "st: blocked.example\r\n\r\n", "pending", "blocked", P },
 	{ "a request with a body", "POST / HTTP/1.1\r\nHost: ok.example\r\n"
-	  "Content-Length: 3\r\n\r\nabc" GETBL, NULL, "blocked", NULL, P },
+	  "Content-Length: 3\r\n\r\nabc" GETBL, NULL, "l7_error", NULL, P },
 };
 
 /*
@@ -2867,19 +2908,11 @@ test_lost_flow_later(void)
 {
 	struct run	r;
 	size_t		i, nseg;
-	unsigned	k;
 	uint32_t	seq;
 
 	for (i = 0; i < sizeof(lostf_cases) / sizeof(lostf_cases[0]); i++) {
-		if (!setup(&r, "flows = { max = 16; };"))
+		if (!lose_flow(&r, LOSTCF, false, 4400, lostf_cases[i].name))
 			return;
-		syn(&r, 4400, 1000);
-		part2(&r, 4400, 1000, (const uint8_t *)GETOK, 0,
-		    sizeof(GETOK) - 1, 0);
-		for (k = 0; k < 20; k++)
-			syn(&r, (uint16_t)(4500 + k), 1);
-		CHECK(!has_flow(&r, 4400), unit_fmt("lost flow: %s: evicted",
-		    lostf_cases[i].name));
 		seq = 1001 + (uint32_t)(sizeof(GETOK) - 1);
 		nseg = strlen(lostf_cases[i].seg);
 		CHECK_STR_EQ(what2p(&r, 4400, seq, lostf_cases[i].seg, nseg,
@@ -2900,17 +2933,11 @@ test_lost_flow_before(void)
 {
 	struct run	r;
 	size_t		i;
-	unsigned	k;
 	uint32_t	seq;
 
 	for (i = 0; i < sizeof(lostb_cases) / sizeof(lostb_cases[0]); i++) {
-		if (!setup(&r, "flows = { max = 16; };"))
+		if (!lose_flow(&r, LOSTCF, false, 4400, lostb_cases[i].name))
 			return;
-		syn(&r, 4400, 1000);
-		part2(&r, 4400, 1000, (const uint8_t *)GETOK, 0,
-		    sizeof(GETOK) - 1, 0);
-		for (k = 0; k < 20; k++)
-			syn(&r, (uint16_t)(4500 + k), 1);
 		seq = 1001 + 3000;
 		CHECK_STR_EQ(what2p(&r, 4400, seq, lostb_cases[i].seg,
 		    strlen(lostb_cases[i].seg), P), lostb_cases[i].want_seg,
@@ -2920,6 +2947,123 @@ test_lost_flow_before(void)
 		    lostb_cases[i].want_next,
 		    unit_fmt("lost flow before: %s: the next",
 		    lostb_cases[i].name));
+		teardown(&r);
+	}
+}
+
+/*
+ * A connection picked up in its middle may be picked up inside a body
+ * nfqd framed before the flow went: the client shapes the body as a
+ * harmless request whose framing covers the real next request, or that
+ * hides the real request line in a header.  Each shape gets
+ * l7_error_verdict from the packet that holds it on, or is read to the
+ * blocked request; requests without a body read on as before.  segs:
+ * the client's segments from the pick-up point at seq (0: 4001), in
+ * order, '|' between them; want: each one's outcome.
+ */
+#define FAKE(cl) POSTOK(cl)
+#define FAKEGET(cl) "GET / HTTP/1.1\r\nHost: ok.example\r\nContent-Length: " \
+		cl "\r\n\r\n"
+#define PREFACE	"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+#define HIDE	"GET / HTTP/1.1\r\nHost: ok.example\r\nX-Pad: "
+
+static const struct {
+	const char	*name, *segs, *want;
+	bool		 v6;
+	uint32_t	 seq;
+} picked_cases[] = {
+	{ "Content-Length hides the blocked request", FAKE("41") GETBL,
+	  "l7_error", false, 0 },
+	{ "the same over IPv6", FAKE("41") GETBL, "l7_error", true, 0 },
+	{ "the same after a request read", GETOK "|" FAKE("41") GETBL,
+	  "pending l7_error", false, 0 },
+	{ "the same, the hidden request in the next segment",
+	  FAKE("41") "|" GETBL, "l7_error l7_error", false, 0 },
+	{ "the same, split in the head: no pick-up (flows.full_verdict)",
+	  "GET / HTTP/1.1\r\nHost: ok.exa|mple\r\nContent-Length: 41\r\n"
+	  "\r\n" GETBL, "untracked untracked", false, 0 },
+	{ "the same, split in the head after a request read", GETOK "|GET / "
+	  "HTTP/1.1\r\nHost: ok.exa|mple\r\nContent-Length: 41\r\n\r\n"
+	  GETBL, "pending pending l7_error", false, 0 },
+	{ "the same, across seq 2^32", GETOK "|" FAKE("41") GETBL,
+	  "pending l7_error", false, 0xffffffe0u },
+	{ "a GET's body (refused as before: its first byte, 'G')",
+	  FAKEGET("41") GETBL, "l7_error", false, 0 },
+	{ "a GET's body, a first byte no request starts with",
+	  FAKEGET("42") "\x01" GETBL, "l7_error", false, 0 },
+	{ "a chunked body", CHUNKOK "29\r\n" GETBL "\r\n0\r\n\r\n",
+	  "l7_error", false, 0 },
+	{ "a chunked body after a request read", GETOK CHUNKOK "|29\r\n"
+	  GETBL "\r\n0\r\n\r\n", "l7_error l7_error", false, 0 },
+	{ "Upgrade: websocket", "GET / HTTP/1.1\r\nHost: ok.example\r\n"
+	  "Upgrade: websocket\r\nConnection: Upgrade\r\n\r\n|" GETBL,
+	  "l7_error l7_error", false, 0 },
+	{ "Upgrade: h2c, then the preface", GETOK "|GET / HTTP/1.1\r\n"
+	  "Host: ok.example\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n\r\n"
+	  PREFACE, "pending l7_error", false, 0 },
+	{ "the HTTP/2 preface after a request", GETOK PREFACE, "l7_error",
+	  false, 0 },
+	{ "CONNECT, then a tunnel", "CONNECT ok.example:443 HTTP/1.1\r\n"
+	  "Host: ok.example:443\r\n\r\n|\x16\x03\x01\x02\x00\x01",
+	  "l7_error l7_error", false, 0 },
+	{ "bytes no HTTP after a request", GETOK "\x01\x02|" GETBL,
+	  "l7_error l7_error", false, 0 },
+	{ "Connection: close, the blocked request after it", GETOKC GETBL,
+	  "blocked", false, 0 },
+	{ "Connection: close, the blocked request next", GETOKC "|" GETBL,
+	  "pending blocked", false, 0 },
+	{ "a header hides the request line, a second Host", GETOK "|" HIDE
+	  "|" GETBL, "pending pending l7_error", false, 0 },
+	{ "the same in one segment after a request read", GETOK "|" HIDE
+	  GETBL, "pending l7_error", false, 0 },
+	{ "the same over IPv6", GETOK "|" HIDE "|" GETBL,
+	  "pending pending l7_error", true, 0 },
+	{ "the same at the pick-up: a second Host, no pick-up",
+	  HIDE GETBL, "untracked", false, 0 },
+	{ "a header hides an absolute-form HTTP/1.0 request", GETOK "|" HIDE
+	  "|GET http://blocked.example/ HTTP/1.0\r\n\r\n",
+	  "pending pending l7_error", false, 0 },
+	{ "a header hides a path", "GET /ok HTTP/1.1\r\nX: GET /blocked "
+	  "HTTP/1.1\r\nHost: ok.example\r\n\r\n", "l7_error", false, 0 },
+	{ "a header hides an HTTP/0.9 request", HIDE "GET /blocked\r\n\r\n",
+	  "l7_error", false, 0 },
+	{ "no body: read on", GETOK "|" GETOK "|" GETBL,
+	  "pending pending blocked", false, 0 },
+	{ "Content-Length: 0: read on", POSTOK("0") GETBL, "blocked", false,
+	  0 },
+	{ "no body over IPv6", GETOK "|" GETBL, "pending blocked", true, 0 },
+	{ "no body across seq 2^32", GETOK GETOK "|" GETBL,
+	  "pending blocked", false, 0xffffffd0u },
+};
+
+static void
+test_picked(void)
+{
+	struct run	 r;
+	char		 got[128], buf[512];
+	const char	*s, *e;
+	size_t		 i, n;
+	uint32_t	 seq;
+
+	for (i = 0; i < sizeof(picked_cases) / sizeof(picked_cases[0]); i++) {
+		if (!lose_flow(&r, LOSTCF, picked_cases[i].v6, 4400,
+		    picked_cases[i].name))
+			return;
+		seq = picked_cases[i].seq != 0 ? picked_cases[i].seq : 4001;
+		got[0] = '\0';
+		for (s = picked_cases[i].segs; *s != '\0'; s = e) {
+			e = strchr(s, '|');
+			n = e != NULL ? (size_t)(e - s) : strlen(s);
+			e = e != NULL ? e + 1 : s + n;
+			memcpy(buf, s, n);
+			snprintf(got + strlen(got), sizeof(got) - strlen(got),
+			    "%s%s", got[0] != '\0' ? " " : "",
+			    seg6(&r, picked_cases[i].v6, 4400, seq, 0x18, buf,
+			    n, P));
+			seq += (uint32_t)n;
+		}
+		CHECK_STR_EQ(got, picked_cases[i].want,
+		    unit_fmt("picked up: %s", picked_cases[i].name));
 		teardown(&r);
 	}
 }
@@ -2950,5 +3094,6 @@ main(void)
 	test_nobuf_later();
 	test_lost_flow_later();
 	test_lost_flow_before();
+	test_picked();
 	return unit_done();
 }
