@@ -236,6 +236,10 @@ midstream(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
     uint32_t seq, int dir, const uint8_t *pay, uint32_t len, bool dns,
     bool pending, enum nfqd_flow_class cls, uint64_t now)
 {
+	uint16_t	flags = f->flags;
+	uint32_t	seq0 = f->seq0;
+	uint8_t		client = f->client;
+
 	if (alone(l, pi, pay, len, dns, pending, fields(f)) != NFQD_L7_DONE)
 		return false;
 	if (pending && l->req.valid) {
@@ -246,6 +250,16 @@ midstream(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
 		l->consumed = true;
 		if (l7_hstart(l, f, pi, seq, pay, len, cls, now))
 			return true;
+		/*
+		 * Not read on (flows.http_requests = "first"): decided as
+		 * seen from the middle, as it was.  A client and a byte 0
+		 * would have a SYN at seq - 1 taken for this connection's
+		 * own, not restart the flow (l7_tcp_packet()), and the
+		 * new connection pass with this request's verdict.
+		 */
+		f->flags = flags;
+		f->seq0 = seq0;
+		f->client = client;
 	}
 	l7_settle(l, f, pi, NFQD_L7_DONE);
 	return false;

@@ -3068,6 +3068,30 @@ test_picked(void)
 	}
 }
 
+/*
+ * Picked up with flows.http_requests = "first": the request decides the
+ * connection, as seen from the middle.  A SYN at its seq - 1 then opens
+ * a new connection, whose request is read (before, the flow kept the
+ * picked-up segment as its byte 0 and took the SYN for its own: the new
+ * connection passed with the old request's accept).
+ */
+static void
+test_picked_first(void)
+{
+	struct run	r;
+	uint32_t	seq = 4001;
+
+	if (!lose_flow(&r, "flows = { max = 16; http_requests = \"first\"; };",
+	    false, 4400, "first"))
+		return;
+	CHECK_STR_EQ(what2p(&r, 4400, seq, GETOK, sizeof(GETOK) - 1, P),
+	    "accept", "picked up, \"first\": decided");
+	seg6(&r, false, 4400, seq - 1, 0x02, NULL, 0, 0);
+	CHECK_STR_EQ(what2p(&r, 4400, seq, GETBL, sizeof(GETBL) - 1, 0),
+	    "blocked", "picked up, \"first\": a SYN at its seq - 1 restarts");
+	teardown(&r);
+}
+
 int
 main(void)
 {
@@ -3095,5 +3119,6 @@ main(void)
 	test_lost_flow_later();
 	test_lost_flow_before();
 	test_picked();
+	test_picked_first();
 	return unit_done();
 }
