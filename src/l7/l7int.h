@@ -134,7 +134,11 @@ _Static_assert(TH_FIN == NFQD_TCP_FIN && TH_SYN == NFQD_TCP_SYN &&
 #define F_PICKED	0x4000	/* TCP: F_HNEXT from a segment seen in the
 				   connection's middle (midstream()): the
 				   bytes before seq0 were never read */
-_Static_assert(F_PICKED <= UINT16_MAX, "the flags fit struct nfqd_flow's");
+#define F_PFAR		0x8000	/* TCP: F_PICKED, and reading went 2^31
+				   bytes or more past seq0 (hnext's next,
+				   modulo 2^32, no longer tells bytes
+				   before seq0: l7later.c hadv()) */
+_Static_assert(F_PFAR <= UINT16_MAX, "the flags fit struct nfqd_flow's");
 
 /* The flow's reassembly buffer goes back to the pool. */
 static inline void

@@ -397,6 +397,23 @@ hwalk(struct nfqd_l7 *l, struct nfqd_flow *f, struct hnext *h,
 	return out;
 }
 
+/*
+ * Move the reading point k bytes on.  next counts from seq0 modulo 2^32:
+ * on a connection picked up (F_PICKED), hbytes() tells bytes before seq0
+ * by it only while it is under 2^31, so the flow says when it got there
+ * (F_PFAR); from there on no byte the server could still take lies
+ * before seq0 (every offset compared is within 2^31 of the reading
+ * point: HSTEP), and none is told apart.  Counted in 64 bits, as k may
+ * take next past 2^32 in one move.
+ */
+static void
+hadv(struct nfqd_flow *f, struct hnext *h, uint64_t k)
+{
+	if ((f->flags & F_PICKED) && (uint64_t)h->next + k >= (1ull << 31))
+		f->flags |= F_PFAR;
+	h->next += (uint32_t)k;
+}
+
 /* Step over the body left past next where the stream reaches end. */
 static void
 hstep(struct nfqd_flow *f, struct hnext *h, uint32_t end)
@@ -407,7 +424,7 @@ hstep(struct nfqd_flow *f, struct hnext *h, uint32_t end)
 		return;		/* its first byte not yet seen */
 	while (h->left > 0 && (int32_t)(end - (f->seq0 + h->next)) > 0) {
 		k = h->left < HSTEP ? h->left : HSTEP;
-		h->next += (uint32_t)k;
+		hadv(f, h, k);
 		h->left -= k;
 	}
 }
@@ -429,7 +446,8 @@ hbytes(struct nfqd_l7 *l, struct nfqd_flow *f, uint32_t seq,
 	hget(f, &h);
 	hstep(f, &h, seq + len);
 	d = (int32_t)(seq - (f->seq0 + h.next));
-	if ((f->flags & F_PICKED) && d < 0 && 0u - (uint32_t)d > h.next) {
+	if ((f->flags & (F_PICKED | F_PFAR)) == F_PICKED && d < 0 &&
+	    0u - (uint32_t)d > h.next) {
 		/*
 		 * Bytes before the segment the flow was picked up at
 		 * (midstream()): never read, and the server may read them
@@ -472,7 +490,7 @@ hbytes(struct nfqd_l7 *l, struct nfqd_flow *f, uint32_t seq,
 			hput(f, &h);
 			return r;
 		}
-		h.next += (uint32_t)pos;
+		hadv(f, &h, pos);
 		if (pos < len && r != H_NOBUF) {
 			if ((f->ra = nfqd_reasm_get(l->pool,
 			    f->seq0 + h.next)) == NULL) {
@@ -523,7 +541,7 @@ hbytes(struct nfqd_l7 *l, struct nfqd_flow *f, uint32_t seq,
 		}
 		if (r == H_NOBUF) {
 			/* Nothing past here is read: the buffer goes. */
-			h.next += (uint32_t)pos;
+			hadv(f, &h, pos);
 			ra_drop(l, f);
 			hput(f, &h);
 			return r;
@@ -532,7 +550,7 @@ hbytes(struct nfqd_l7 *l, struct nfqd_flow *f, uint32_t seq,
 			out = H_DONE;
 		if (pos == 0)
 			break;
-		h.next += (uint32_t)pos;
+		hadv(f, &h, pos);
 		(void) nfqd_reasm_skip(f->ra, pos);
 		if ((int32_t)(seq + len - (f->seq0 + h.next)) <= 0)
 			break;

@@ -24,6 +24,9 @@
 #include "nfqd/l7/reasm.h"
 #include "l7harness.h"
 #include "unit.h"
+/* struct hnext and the flow's flags: test_picked_wrap() moves the
+ * reading point as 4 GiB of requests would. */
+#include "../../src/l7/l7int.h"
 
 /* ---- a second ClientHello after a HelloRetryRequest ---- */
 
@@ -3092,6 +3095,52 @@ test_picked_first(void)
 	teardown(&r);
 }
 
+/*
+ * The reading point of a connection picked up goes past 4 GiB (2^32)
+ * from where it was picked up: bytes it read, sent again, are read as
+ * such, not taken for bytes before the pick-up (before, next counted
+ * modulo 2^32 from seq0, small again, made a copy of the request just
+ * read "before" and gave it l7_error_verdict).  The requests between are
+ * not sent: the reading point is set as they would leave it.
+ */
+static void
+test_picked_wrap(void)
+{
+	struct run		 r;
+	struct nfqd_flow	*f;
+	struct hnext		 h;
+	const uint32_t		 n = sizeof(GETOK) - 1, seq = 4001;
+
+	if (!lose_flow(&r, LOSTCF, false, 4400, "wrap"))
+		return;
+	CHECK_STR_EQ(what2p(&r, 4400, seq, GETOK, n, P), "pending",
+	    "picked up past 4 GiB: picked up");
+	if ((f = flow_of(&r, 4400)) == NULL) {
+		CHECK(false, "picked up past 4 GiB: a flow");
+		teardown(&r);
+		return;
+	}
+	CHECK((f->flags & (F_PICKED | F_PFAR)) == F_PICKED,
+	    "picked up past 4 GiB: near seq0");
+	hget(f, &h);
+	h.next = (1u << 31) - 10;
+	hput(f, &h);
+	CHECK_STR_EQ(what2p(&r, 4400, seq + h.next, GETOK, n, P), "pending",
+	    "picked up past 4 GiB: a request across 2 GiB");
+	CHECK(f->flags & F_PFAR, "picked up past 4 GiB: 2 GiB on");
+	hget(f, &h);
+	h.next = 0u - 10;
+	hput(f, &h);
+	CHECK_STR_EQ(what2p(&r, 4400, seq - 10, GETOK, n, P), "pending",
+	    "picked up past 4 GiB: a request across 4 GiB");
+	CHECK_STR_EQ(what2p(&r, 4400, seq - 10, GETOK, n, P), "pending",
+	    "picked up past 4 GiB: the same sent again, read");
+	CHECK_STR_EQ(what2p(&r, 4400, seq - 10 + n, GETBL,
+	    sizeof(GETBL) - 1, P), "blocked",
+	    "picked up past 4 GiB: the next request");
+	teardown(&r);
+}
+
 int
 main(void)
 {
@@ -3120,5 +3169,6 @@ main(void)
 	test_lost_flow_before();
 	test_picked();
 	test_picked_first();
+	test_picked_wrap();
 	return unit_done();
 }
