@@ -37,7 +37,10 @@
  * bytes with 400 and closes).  The HTTP/2 preface there is HTTP/2's
  * start (Upgrade: h2c; a request that asks to switch is read past even
  * when it says close): its frames are read from there as a connection's
- * that started with the preface, with a table of its own, empty.
+ * that started with the preface, with a table of its own, empty.  On a
+ * connection picked up in its middle (F_PICKED) nothing is stepped over
+ * and nothing ends reading: what would gets l7_error_verdict
+ * (picked_bad()).
  *
  * State (struct hnext, kept in the room an HTTP flow's fields leave in
  * their ALPN list: hget(), hput()): next, the stream offset (from seq0,
@@ -62,10 +65,9 @@ enum hres {
 };
 
 /*
- * Whether byte c could start a request line to some server: a method's
- * tchar, or what Python's str.split() strips before it (its whitespace
- * in ISO-8859-1, as http.server decodes the line: space, \t to \r,
- * 0x1c to 0x1f, 0x85, 0xa0).
+ * Whether byte c is what Python's str.split() strips around a request
+ * line's words (its whitespace in ISO-8859-1, as http.server decodes the
+ * line: space, \t to \r, 0x1c to 0x1f, 0x85, 0xa0).
  */
 static bool
 pyspace(uint8_t c)
@@ -74,6 +76,10 @@ pyspace(uint8_t c)
 	    (c >= 0x1c && c <= 0x1f) || c == 0x85 || c == 0xa0;
 }
 
+/*
+ * Whether byte c could start a request line to some server: a method's
+ * tchar, or what Python strips before it.
+ */
 static bool
 request_start(uint8_t c)
 {
@@ -369,8 +375,9 @@ hwalk(struct nfqd_l7 *l, struct nfqd_flow *f, struct hnext *h,
 		if (res == NFQD_L7_NOT && !(f->flags & F_PICKED))
 			return H_STOP;
 		if (res != NFQD_L7_DONE) {
-			/* Picked up: bytes no HTTP could be a body's, a
-			 * request after them unread (picked_bad()). */
+			/* Refused; or no HTTP on a connection picked up: a
+			 * body's bytes maybe, a request after them
+			 * (picked_bad()). */
 			l->l7_errors++;
 			return H_BAD;
 		}
