@@ -1,6 +1,7 @@
 /*
  * The compiled classifier (see classify.h for the method).
  */
+#include <errno.h>
 #include <netinet/in.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -11,6 +12,15 @@
 #include "nfqd/pkt.h"
 #include "nfqd/match.h"
 #include "nfqd/ruleset.h"
+#include "nfqd/yield.h"
+
+/*
+ * The load's yield (yield.h) once every CLS_YIELD rules filed and lists
+ * made: each takes 0.2 to 0.4 us (200,000 rules compiled in 75 ms), so
+ * the clock is looked at every 50 to 100 us, at a cost of 0.05%.  The
+ * sorts between the loops do not yield: 200,000 rules' take 10 to 30 ms.
+ */
+#define CLS_YIELD	256
 
 #define MAX_EXPAND	256	/* filed entries per rule */
 #define MAX_PORT_SPAN	16	/* port ranges up to this wide are filed */
@@ -449,15 +459,19 @@ nfqd_classify_build(struct nfqd_ruleset *rs)
 	struct build		 b;
 	struct tuple		*t;
 	struct slot		*s;
-	uint32_t		 i, j, start, size, *keys = NULL;
+	uint32_t		 i, j, start, size, made, *keys = NULL;
 	uint64_t		 h;
+	int			 err = ENOMEM;
 
 	memset(&b, 0, sizeof(b));
 	b.rs = rs;
 	if ((cls = calloc(1, sizeof(*cls))) == NULL)
 		return -1;
-	for (i = 0; i < rs->n && !b.oom; i++)
+	for (i = 0; i < rs->n && !b.oom; i++) {
+		if (i % CLS_YIELD == 0 && nfqd_load_yield() == -1)
+			goto stopped;
 		file_rule(&b, i);
+	}
 	if (b.oom)
 		goto fail;
 	if (b.nents > 0)
@@ -490,7 +504,9 @@ nfqd_classify_build(struct nfqd_ruleset *rs)
 			goto fail;
 	}
 	/* One list per (tuple, key): the rules filed there, ascending. */
-	for (i = 0; i < b.nents; i = j) {
+	for (i = 0, made = 0; i < b.nents; i = j) {
+		if (made++ % CLS_YIELD == 0 && nfqd_load_yield() == -1)
+			goto stopped;
 		t = &cls->tuples[b.ents[i].tuple];
 		start = cls->nlists;
 		for (j = i; j < b.nents && b.ents[j].tuple == b.ents[i].tuple &&
@@ -536,11 +552,14 @@ nfqd_classify_build(struct nfqd_ruleset *rs)
 	free(b.shapes);
 	rs->cls = cls;
 	return 0;
+stopped:
+	err = ECANCELED;
 fail:
 	free(keys);
 	free(b.ents);
 	free(b.shapes);
 	nfqd_classify_free(cls);
+	errno = err;
 	return -1;
 }
 

@@ -15,8 +15,23 @@
 
 #include "nfqd/isolate.h"
 #include "nfqd/util.h"
+#include "nfqd/yield.h"
 
 #define MS	1000000ull
+/* While a load yields, its yield is called this often at least. */
+#define YIELD_MS	10
+
+/*
+ * The child being waited for, and the answer's pipe: the yield's work may
+ * reap the child (the master's waitpid(-1) loop, nfqd_isolate_reaped()),
+ * or fork a worker, which must not keep the pipe (nfqd_isolate_forked()).
+ */
+static struct {
+	pid_t	pid;		/* 0: none */
+	int	fd;		/* the pipe's end read here; -1: none */
+	int	status;		/* waitpid()'s, once reaped */
+	bool	reaped;		/* by the yield's work: not ours to signal */
+} child = { 0, -1, 0, false };
 
 static void
 duration(unsigned ms, char *buf, size_t len)
@@ -32,13 +47,14 @@ nfqd_isolate(nfqd_isolated_fn fn, void *arg, void *out, size_t len,
     unsigned timeout_ms, char *why, size_t wlen)
 {
 	struct pollfd	 pfd;
-	uint64_t	 end, now;
+	uint64_t	 end, now, wait;
 	size_t		 got = 0;
 	ssize_t		 n;
 	pid_t		 pid;
 	char		 d[32], sink[64];
 	int		 p[2], status = 0, r, err = 0;
-	bool		 timed_out = false, eof = false, waited;
+	bool		 timed_out = false, eof = false, stopped = false;
+	bool		 waited;
 
 	if (pipe2(p, O_CLOEXEC) == -1) {
 		snprintf(why, wlen, "could not start (pipe: %s)",
@@ -63,6 +79,9 @@ nfqd_isolate(nfqd_isolated_fn fn, void *arg, void *out, size_t len,
 		_exit(nfqd_write_all(p[1], out, len) == 0 ? 0 : 1);
 	}
 	close(p[1]);
+	child.pid = pid;
+	child.fd = p[0];
+	child.reaped = false;
 	pfd.fd = p[0];
 	pfd.events = POLLIN;
 	end = nfqd_now_ns() + timeout_ms * MS;
@@ -72,7 +91,14 @@ nfqd_isolate(nfqd_isolated_fn fn, void *arg, void *out, size_t len,
 			timed_out = true;
 			break;
 		}
-		r = poll(&pfd, 1, (int)((end - now + MS - 1) / MS));
+		wait = (end - now + MS - 1) / MS;
+		if (nfqd_load_yielding() && wait > YIELD_MS)
+			wait = YIELD_MS;
+		r = poll(&pfd, 1, (int)wait);
+		if (nfqd_load_yield() == -1) {
+			stopped = true;
+			break;
+		}
 		if (r == -1 && errno == EINTR)
 			continue;
 		if (r == 0)
@@ -100,19 +126,31 @@ nfqd_isolate(nfqd_isolated_fn fn, void *arg, void *out, size_t len,
 			got += (size_t)n;
 	}
 	close(p[0]);
+	child.fd = -1;
 	/*
 	 * Whatever ended the wait but the end of the pipe (the deadline, an
-	 * error), the child may still run: it must not stay, nor may
-	 * waitpid() wait for it.  After the end of the pipe it has exited
-	 * (it only closes its end in _exit()), and may even be reaped
-	 * already when SIGCHLD is ignored: its pid is not ours to signal.
+	 * error, the yield), the child may still run: it must not stay, nor
+	 * may waitpid() wait for it.  After the end of the pipe it has
+	 * exited (it only closes its end in _exit()), and may even be
+	 * reaped already when SIGCHLD is ignored: its pid is not ours to
+	 * signal.  Nor is it once the yield's work reaped it.
 	 */
-	if (!eof)
-		kill(pid, SIGKILL);
-	while ((r = waitpid(pid, &status, 0)) == -1 && errno == EINTR)
-		;
+	if (child.reaped) {
+		r = pid;
+		status = child.status;
+	} else {
+		if (!eof)
+			kill(pid, SIGKILL);
+		while ((r = waitpid(pid, &status, 0)) == -1 && errno == EINTR)
+			;
+	}
+	child.pid = 0;
 	/* -1 (ECHILD): SIGCHLD ignored, so the kernel reaped it. */
 	waited = r == pid;
+	if (stopped) {
+		snprintf(why, wlen, "was stopped (nfqd is stopping)");
+		return -1;
+	}
 	if (timed_out) {
 		duration(timeout_ms, d, sizeof(d));
 		snprintf(why, wlen, "did not finish in %s", d);
@@ -137,4 +175,23 @@ nfqd_isolate(nfqd_isolated_fn fn, void *arg, void *out, size_t len,
 		return -1;
 	}
 	return 0;
+}
+
+bool
+nfqd_isolate_reaped(pid_t pid, int status)
+{
+	if (child.pid == 0 || pid != child.pid)
+		return false;
+	child.status = status;
+	child.reaped = true;
+	return true;
+}
+
+void
+nfqd_isolate_forked(void)
+{
+	if (child.fd != -1)
+		close(child.fd);
+	child.fd = -1;
+	child.pid = 0;
 }

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "nfqd/config.h"
+#include "nfqd/isolate.h"
 #include "nfqd/l7/dnslearn.h"
 #include "nfqd/l7/names.h"
 #include "nfqd/log.h"
@@ -157,8 +158,9 @@ spawn(struct nfqd_master *m, unsigned i, struct nfqd_qsock *qs)
 		return;
 	}
 	if (pid == 0) {
-		/* Forked from a reload's reading: the worker reads none. */
+		/* Forked from a reload's yield: the worker loads nothing. */
 		nfqd_names_forked();
+		nfqd_isolate_forked();
 		close_fds_in_child(m, qs->fd);
 		a.protect_errno = protect_in_child(m, i);
 		nfqd_worker_main(&a);
@@ -446,8 +448,12 @@ nfqd_slots_reap(struct nfqd_master *m)
 		for (i = 0; i < m->nslots; i++)
 			if (m->slots[i].pid == pid)
 				break;
-		if (i == m->nslots)
-			continue;	/* not a worker */
+		/* Not a worker: the configuration parser of a reload
+		 * whose wait yields (isolate.c), or none of ours. */
+		if (i == m->nslots) {
+			(void)nfqd_isolate_reaped(pid, status);
+			continue;
+		}
 		s = &m->slots[i];
 		asked = s->state == NFQD_W_STOPPING;
 		s->pid = 0;

@@ -27,7 +27,10 @@ struct nfqd_qmsg;
 struct nfqd_iftab;
 struct nfqd_classifier;
 
-/* Compile rs (rs->cls is set).  -1 when out of memory. */
+/*
+ * Compile rs (rs->cls is set).  -1 with errno ENOMEM when out of memory,
+ * ECANCELED when the load's yield (yield.h) said to give up.
+ */
 int	nfqd_classify_build(struct nfqd_ruleset *rs);
 void	nfqd_classify_free(struct nfqd_classifier *cls);
 

@@ -193,9 +193,9 @@ struct nfqd_master {
 	uint64_t			 next_stats_ns;
 
 	/*
-	 * While a reload reads name lists, the loop's work goes on from
-	 * nfqd_names_set_yield()'s call (master.c, load_tick()): when it
-	 * looks next, and the SIGHUP and SIGUSR1 it leaves for after.
+	 * While a reload loads, the loop's work goes on from the load's
+	 * yield (yield.h; master.c, load_tick()): when it looks next, and
+	 * the SIGHUP and SIGUSR1 it leaves for after.
 	 */
 	uint64_t			 load_next_ns;
 	bool				 hup_later;

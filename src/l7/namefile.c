@@ -16,6 +16,7 @@
 
 #include "nfqd/l7/names.h"
 #include "nfqd/util.h"
+#include "nfqd/yield.h"
 #include "namesint.h"
 
 /* The file reader's buffer: many lines per read(), and one whole line. */
@@ -209,7 +210,7 @@ static int	reading_fd = -1;
 void
 nfqd_names_forked(void)
 {
-	nfqd_names_set_yield(NULL, NULL);
+	nfqd_load_set_yield(NULL, NULL);
 	if (reading_fd != -1)
 		close(reading_fd);
 	reading_fd = -1;

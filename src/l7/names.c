@@ -42,6 +42,7 @@
 #include "nfqd/l7/l7parse.h"
 #include "nfqd/l7/names.h"
 #include "nfqd/util.h"
+#include "nfqd/yield.h"
 #include "namesint.h"
 
 /* A block this big or bigger is mmap'd; smaller ones are malloc'd. */
@@ -79,33 +80,30 @@ static const uint8_t name_byte[256] = {
 	['y'] = 1, ['z'] = 1,
 };
 
-/* nfqd_names_set_yield()'s call: the master's, in a reload. */
-static int	(*yield_fn)(void *);
-static void	*yield_arg;
-
-void
-nfqd_names_set_yield(int (*fn)(void *), void *arg)
-{
-	yield_fn = fn;
-	yield_arg = arg;
-}
-
 const void *
 nfqd_names_builder_test_buf(const struct nfqd_names_builder *b)
 {
 	return b->buf;
 }
 
+static int
+hold_yield(void *arg)
+{
+	(void)arg;
+	return nfqd_load_yield();
+}
+
+/* The load's yield, and where the names-read fault point fires. */
 int
 nfqd_names_yield(void)
 {
-	if (yield_fn == NULL)
+	if (!nfqd_load_yielding())
 		return 0;
 	/* Only where something waits on it: a start reads no differently. */
 	if (nfqd_fault_due(NFQD_FAULT_NAMES_READ, 1) &&
-	    nfqd_fault_hold(NFQD_FAULT_NAMES_READ, yield_fn, yield_arg) == -1)
+	    nfqd_fault_hold(NFQD_FAULT_NAMES_READ, hold_yield, NULL) == -1)
 		return -1;
-	return yield_fn(yield_arg);
+	return nfqd_load_yield();
 }
 
 /* Blocks: zeroed; malloc'd below BIG_BLOCK, mmap'd from it. */

@@ -28,8 +28,8 @@ struct nfqd_names {
 };
 
 /*
- * nfqd_names_set_yield()'s call, if one is set (and names-read, the fault
- * point): 0, or -1 to give up.
+ * The load's yield (nfqd_load_yield()), if one is set, and names-read,
+ * the fault point: 0, or -1 to give up.
  */
 int	nfqd_names_yield(void);
 

@@ -20,6 +20,7 @@
 #include "nfqd/fault.h"
 #include "nfqd/l7/l7parse.h"
 #include "nfqd/l7/names.h"
+#include "nfqd/yield.h"
 #include "names_ref.h"
 #include "unit.h"
 
@@ -463,7 +464,7 @@ test_file_errors(void)
 	nfqd_names_builder_free(b);
 }
 
-/* nfqd_names_set_yield()'s call: counts, gives up at give_up, opens the
+/* nfqd_load_set_yield()'s call: counts, gives up at give_up, opens the
  * fault point's gate at gate_at, forks at fork_at (fork_check()). */
 static unsigned	yields, give_up, gate_at, fork_at;
 static int	fork_status = -1;
@@ -560,7 +561,7 @@ test_yield(void)
 	CHECK(rc == 0 && yields == 0, "no call set: none made");
 	nfqd_names_builder_free(b);
 
-	nfqd_names_set_yield(yield, gate);
+	nfqd_load_set_yield(yield, gate);
 	b = nfqd_names_builder_new();
 	rc = nfqd_names_add_file(b, path, NULL, err, sizeof(err));
 	CHECK_INT_EQ(rc, 0, "yield: the list read whole");
@@ -619,7 +620,7 @@ test_yield(void)
 	nfqd_names_builder_free(b);
 	unsetenv("NFQD_FAULT");
 	nfqd_fault_arm(-1);
-	nfqd_names_set_yield(NULL, NULL);
+	nfqd_load_set_yield(NULL, NULL);
 	unlink(gate);
 	unlink(path);
 }
@@ -824,7 +825,7 @@ test_limit(void)
 	for (i = n = 0; i < 100000; i++)
 		n += (size_t)sprintf(text + n, "n%zu.limit.test\n", i);
 	unit_write_text(path, text);
-	nfqd_names_set_yield(count_reads, NULL);
+	nfqd_load_set_yield(count_reads, NULL);
 	b = nfqd_names_builder_new();
 	rc = nfqd_names_add_file(b, path, NULL, err, sizeof(err));
 	CHECK(rc == 0 && limit_reads == 28, unit_fmt("limit: no limit: "
@@ -838,7 +839,7 @@ test_limit(void)
 	    unit_fmt("limit: refused in the first read (%u after it)",
 	    limit_reads));
 	nfqd_names_builder_free(b);
-	nfqd_names_set_yield(NULL, NULL);
+	nfqd_load_set_yield(NULL, NULL);
 	unlink(path);
 	free(at);
 	free(text);

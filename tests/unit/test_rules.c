@@ -23,6 +23,7 @@
 #include "nfqd/config.h"
 #include "nfqd/engine.h"
 #include "nfqd/iftab.h"
+#include "nfqd/json.h"
 #include "nfqd/l7/names.h"
 #include "nfqd/pkt.h"
 #include "nfqd/queue.h"
@@ -31,6 +32,7 @@
 #include "nfqd/rules.h"
 #include "nfqd/shm.h"
 #include "nfqd/util.h"
+#include "nfqd/yield.h"
 #include "unit.h"
 
 static char		dir[512];
@@ -3176,6 +3178,188 @@ test_dname_union(void)
 	    cmp));
 }
 
+/*
+ * The load's yield (yield.h): calls counted, the longest time between
+ * two, and the call that gives up (-1; 0: none does).
+ */
+static struct {
+	unsigned	calls, give_up;
+	uint64_t	last_ns, max_gap_ns;
+} yl;
+
+static int
+count_yield(void *arg)
+{
+	uint64_t	now = nfqd_now_ns();
+
+	(void)arg;
+	yl.calls++;
+	if (yl.last_ns != 0 && now - yl.last_ns > yl.max_gap_ns)
+		yl.max_gap_ns = now - yl.last_ns;
+	yl.last_ns = now;
+	return yl.give_up != 0 && yl.calls >= yl.give_up ? -1 : 0;
+}
+
+#define YIELD_RULES	10000
+
+/* YIELD_RULES rules, every 50th on the set s of file set; NULL: no room. */
+static char *
+many_rules(const char *set, const char *prefix)
+{
+	struct nfqd_buf	b;
+	unsigned	i;
+
+	buf_init(&b);
+	buf_printf(&b, "queue = { balance = \"0:1\"; };\n"
+	    "name_sets = ( { name = \"s\"; file = \"%s\"; } );\n"
+	    "rules = (\n", set);
+	for (i = 0; i < YIELD_RULES; i++) {
+		if (i % 50 == 0)
+			buf_printf(&b, "{ name = \"%s%u\"; server_name = "
+			    "\"@s\"; verdict = \"drop\"; },\n", prefix, i);
+		else
+			buf_printf(&b, "{ name = \"%s%u\"; dst = "
+			    "\"10.%u.%u.0/24\"; proto = \"tcp\"; dst_port = "
+			    "%u; in_iface = \"lo\"; verdict = \"accept\"; },\n",
+			    prefix, i, i >> 8, i & 255, 1 + i % 60000);
+	}
+	buf_printf(&b, "{ name = \"%slast\"; verdict = \"drop\"; }\n);\n",
+	    prefix);
+	if (b.failed) {
+		buf_free(&b);
+		return NULL;
+	}
+	return b.data;
+}
+
+static bool
+reported(const struct unit_reports *rs, const char *msg)
+{
+	int	i;
+
+	for (i = 0; i < rs->n && i < (int)NFQD_ARRAY_SIZE(rs->r); i++)
+		if (strstr(rs->r[i].msg, msg) != NULL)
+			return true;
+	return false;
+}
+
+/*
+ * A reload of many rules yields (to the master's supervision) all along
+ * the rules' reading, the classifier's build and the wait on the parser
+ * child, and gives up at once when the yield says -1: the load fails,
+ * frees what it built (make asan), and the rules in force are untouched.
+ * The set's list is read first, one yield (its one read); the rules then
+ * yield every 32 (313 calls for 10,001), the classifier every 256 rules
+ * filed (40) and then every 256 lists made.
+ */
+static void
+test_load_yield(void)
+{
+	static const struct {
+		const char	*what;
+		bool		 file;		/* load_reusing: the parser child */
+		unsigned	 give_up;
+		const char	*msg;
+	} rows[] = {
+		{ "the parser child's wait", true, 1, "the configuration "
+		    "parser was stopped (nfqd is stopping) reading it: "
+		    "refused" },
+		{ "the first rule", false, 2, "not read to its end (rule 1 "
+		    "of 10001): nfqd is stopping" },
+		{ "rule 4993", false, 158, "not read to its end (rule 4993 "
+		    "of 10001): nfqd is stopping" },
+		{ "the last rules", false, 314, "not read to its end (rule "
+		    "9985 of 10001)" },
+		{ "the classifier's filing", false, 315, "10001 rules not "
+		    "compiled: nfqd is stopping" },
+		{ "the classifier's lists", false, 355, "10001 rules not "
+		    "compiled: nfqd is stopping" },
+		{ "a reload's rules", true, 200, "): nfqd is stopping" },
+	};
+	struct nfqd_config	 a, b;
+	struct unit_reports	 rs;
+	char			 set[PATH_MAX], conf[PATH_MAX], *ta, *tb;
+	size_t			 i;
+	int			 e;
+
+	snprintf(set, sizeof(set), "%s/yield.txt", dir);
+	snprintf(conf, sizeof(conf), "%s/yield.conf", dir);
+	unit_write_text(set, "a.example\nb.example\n");
+	ta = many_rules(set, "a");
+	tb = many_rules(set, "b");
+	if (ta == NULL || tb == NULL ||
+	    unit_write_text(conf, tb) == -1) {
+		CHECK(0, "load yield: the configurations written");
+		free(ta);
+		free(tb);
+		return;
+	}
+	/* The rules in force: loaded without a yield, as at start. */
+	memset(&rs, 0, sizeof(rs));
+	e = nfqd_config_load_text(&a, "a.conf", ta, strlen(ta), NULL,
+	    unit_collect, &rs);
+	CHECK_INT_EQ(e, 0, "load yield: the running rules load");
+	if (e != 0) {
+		free(ta);
+		free(tb);
+		return;
+	}
+
+	/* Every call within the master's 20 ms (LOAD_TICK_MS), and often. */
+	memset(&yl, 0, sizeof(yl));
+	nfqd_load_set_yield(count_yield, NULL);
+	memset(&rs, 0, sizeof(rs));
+	e = nfqd_config_load_text(&b, "b.conf", tb, strlen(tb), NULL,
+	    unit_collect, &rs);
+	CHECK_INT_EQ(e, 0, "load yield: loads with a yield");
+	if (e == 0)
+		nfqd_config_free(&b);
+	CHECKF(yl.calls >= 1 + 313 + 40 + 1, "load yield: called through "
+	    "the rules and the classifier", "%u calls", yl.calls);
+	CHECKF(yl.max_gap_ns < 20000000ull, "load yield: never 20 ms "
+	    "apart", "%.1f ms", (double)yl.max_gap_ns / 1e6);
+
+	for (i = 0; i < NFQD_ARRAY_SIZE(rows); i++) {
+		memset(&yl, 0, sizeof(yl));
+		yl.give_up = rows[i].give_up;
+		memset(&rs, 0, sizeof(rs));
+		if (rows[i].file)
+			e = nfqd_config_load_reusing(&b, conf, NULL,
+			    unit_collect, &rs, a.rules);
+		else
+			e = nfqd_config_load_text(&b, "b.conf", tb,
+			    strlen(tb), NULL, unit_collect, &rs);
+		CHECKF(e > 0 && reported(&rs, rows[i].msg),
+		    unit_fmt("load yield: -1 in %s gives up", rows[i].what),
+		    "%d errors, %u calls, first \"%s\"", e, yl.calls,
+		    rs.n > 0 ? rs.r[0].msg : "");
+		CHECK_INT_EQ(yl.calls, rows[i].give_up,
+		    unit_fmt("load yield: not called after -1 (%s)",
+		    rows[i].what));
+		if (e == 0)
+			nfqd_config_free(&b);
+		CHECK(a.rules->n == YIELD_RULES + 1 &&
+		    strcmp(a.rules->rules[YIELD_RULES].name, "alast") == 0 &&
+		    set_has(&a, 0, "b.example") == 1,
+		    unit_fmt("load yield: the running rules intact (%s)",
+		    rows[i].what));
+	}
+	/* And a reload that runs to its end takes the running sets on. */
+	yl.give_up = 0;
+	e = nfqd_config_load_reusing(&b, conf, NULL, unit_collect, &rs,
+	    a.rules);
+	CHECK_INT_EQ(e, 0, "load yield: a reload after them loads");
+	nfqd_load_set_yield(NULL, NULL);
+	if (e == 0) {
+		CHECK_INT_EQ(b.rules->n, YIELD_RULES + 1,
+		    "load yield: the reload's rules");
+		nfqd_config_free(&b);
+	}
+	nfqd_config_free(&a);
+	free(ta);
+	free(tb);
+}
+
 int
 main(void)
 {
@@ -3225,6 +3409,7 @@ main(void)
 	test_sets_refused();
 	test_sets_empty();
 	test_dname_union();
+	test_load_yield();
 	rc = unit_done();
 	if (unit_rmtree(dir) == -1) {
 		perror(dir);

@@ -35,16 +35,14 @@ struct nfqd_names_builder;	/* elements gathered for one set */
 #define NFQD_NAMES_TOTAL_MAX	(1ul << 30)
 
 /*
- * A call made now and then while a list file is read (after every 64 KiB)
- * and while a set of many names is built (after every 16,384 names), so
- * that the process that loads lists of millions (the master, in a reload:
- * a third of a second a million names) can see to its other work
- * meanwhile.  fn returns 0 to go on, -1 to give up: a list file's reading
- * then fails with ECANCELED (the build cannot be given up, and ignores
- * it).  NULL fn: no calls (the default).  One per process; not for
- * threads.
+ * The load's yield (yield.h, nfqd_load_set_yield()) is called while a
+ * list file is read (after every 64 KiB) and while a set of many names is
+ * built (after every 16,384 names), so that the process that loads lists
+ * of millions (the master, in a reload: a third of a second a million
+ * names) can see to its other work meanwhile.  -1 from it: a list file's
+ * reading fails with ECANCELED (the build cannot be given up, and ignores
+ * it).
  */
-void	nfqd_names_set_yield(int (*fn)(void *), void *arg);
 
 /*
  * In a process forked from the yield (a worker the master starts while a
