@@ -65,6 +65,25 @@ read_match_mark(struct nfqd_ruleload *l, config_setting_t *s)
 	r->matchers |= NFQD_M_MARK;
 }
 
+/*
+ * Whether the interface is there now, asked once per name and load: a
+ * name that hashes to a slot taken by another is asked again (a load of
+ * more names than slots costs what it did before the cache).
+ */
+static bool
+iface_exists(struct nfqd_ruleload *l, const char *name, size_t len)
+{
+	struct nfqd_ifseen	*e;
+
+	e = &l->ifseen[nfqd_fnv1a(NFQD_FNV_INIT, name, len) &
+	    (NFQD_RULE_IFCACHE - 1)];
+	if (strcmp(e->name, name) == 0)
+		return e->exists;
+	memcpy(e->name, name, len + 1);
+	e->exists = if_nametoindex(name) != 0;
+	return e->exists;
+}
+
 static void
 read_iface(struct nfqd_ruleload *l, config_setting_t *s,
     struct nfqd_ifmatch *im, uint32_t bit)
@@ -96,7 +115,7 @@ read_iface(struct nfqd_ruleload *l, config_setting_t *s,
 	im->len = (uint8_t)len;
 	l->r->matchers |= bit;
 	/* It may not exist yet: workers resolve names as links come and go. */
-	if (!im->prefix && if_nametoindex(im->name) == 0)
+	if (!im->prefix && !iface_exists(l, im->name, len))
 		cfg_warn_at(l->c, s, "%s: no interface \"%s\" now; the rule "
 		    "matches once it exists", config_setting_name(s), im->name);
 }

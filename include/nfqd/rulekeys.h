@@ -11,12 +11,22 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <net/if.h>
+
 #include <libconfig.h>
 
 #include "nfqd/cfgutil.h"
 #include "nfqd/ruleset.h"
 
 #define NFQD_RULE_MAX_RATE	10000000ull	/* packets per unit */
+/* Interface names whose existence a load remembers (by hash; a power of 2) */
+#define NFQD_RULE_IFCACHE	64
+
+/* One interface name looked up this load, and what the kernel said. */
+struct nfqd_ifseen {
+	char	name[IFNAMSIZ];		/* "": an empty entry */
+	bool	exists;
+};
 
 /* A rule list being read: the set so far, and the rule at hand. */
 struct nfqd_ruleload {
@@ -49,6 +59,9 @@ struct nfqd_ruleload {
 	uint64_t		 l7hash;	/* of its l7 keys' values */
 	uint32_t		 cap_l7x;
 	char			 prefix[NFQD_RULE_NAME_MAX + 16];
+	/* if_nametoindex() opens a socket a call (5.6 us): asked once a
+	   name, not once a rule, for the warning of a name not there */
+	struct nfqd_ifseen	 ifseen[NFQD_RULE_IFCACHE];
 };
 
 struct nfqd_names_builder;

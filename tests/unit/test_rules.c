@@ -739,6 +739,52 @@ test_warnings(void)
 		nfqd_config_free(&cf);
 	}
 
+	/*
+	 * Each rule on a missing name warns, the name asked of the kernel
+	 * once a load (rulekeys.c): repeated, alternated with a name there
+	 * ("lo") and with more names than the load remembers (64).
+	 */
+	r = load(&cf, HEAD
+	    "{ name = \"a\"; in_iface = \"nfqdnosuch9\"; verdict = \"drop\"; },\n"
+	    "{ name = \"b\"; out_iface = \"lo\"; verdict = \"drop\"; },\n"
+	    "{ name = \"c\"; in_iface = \"!nfqdnosuch9\"; verdict = \"drop\"; },\n"
+	    "{ name = \"d\"; in_iface = \"lo\"; verdict = \"drop\"; },\n"
+	    "{ name = \"e\"; out_iface = \"nfqdnosuch9\"; verdict = \"drop\"; }"
+	    TAIL, &rs, path, sizeof(path));
+	CHECK_INT_EQ(r, 0, "repeated unknown iface: loads");
+	CHECKF(rs.n == 3 && rs.r[0].line == 3 && rs.r[1].line == 5 &&
+	    rs.r[2].line == 7 && strcmp(rs.r[2].msg, "warning: rule \"e\": "
+	    "out_iface: no interface \"nfqdnosuch9\" now; the rule matches "
+	    "once it exists") == 0, "repeated unknown iface: each rule warns",
+	    "%d warnings, last \"%s\"", rs.n, rs.n > 0 ? rs.r[rs.n - 1].msg :
+	    "");
+	if (r == 0)
+		nfqd_config_free(&cf);
+	{
+		struct nfqd_buf	b;
+		unsigned	i;
+
+		buf_init(&b);
+		buf_printf(&b, HEAD);
+		/* 93 rules on 82 missing names, under the 100 warnings
+		 * a load shows. */
+		for (i = 0; i < 140; i++)
+			if (i % 3 == 0)
+				buf_printf(&b, "{ name = \"r%u\"; in_iface = "
+				    "\"lo\"; verdict = \"drop\"; },\n", i);
+			else
+				buf_printf(&b, "{ name = \"r%u\"; in_iface = "
+				    "\"nfqdno%u\"; verdict = \"drop\"; },\n",
+				    i, i % 107);
+		buf_printf(&b, "{ name = \"z\"; verdict = \"drop\"; }" TAIL);
+		r = b.failed ? -1 : load(&cf, b.data, &rs, path, sizeof(path));
+		buf_free(&b);
+		CHECKF(r == 0 && rs.n == 93, "many unknown ifaces: each rule "
+		    "warns", "returned %d, %d warnings", r, rs.n);
+		if (r == 0)
+			nfqd_config_free(&cf);
+	}
+
 	/* A prefix is never checked. */
 	r = load(&cf, HEAD "{ name = \"r\"; out_iface = \"nfqdnosuch+\"; "
 	    "verdict = \"drop\"; }" TAIL, &rs, path, sizeof(path));
