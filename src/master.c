@@ -203,15 +203,16 @@ all_done(const struct nfqd_master *m)
 
 /*
  * The loop's work during a reload, which calls it now and then
- * (nfqd_load_set_yield(), yield.h): while it waits for the parser child
- * (every 10 ms), reads and builds name lists (every 64 KiB, every 16,384
- * names), reads rules (every 32) and compiles them (every 256).  Meanwhile
+ * (nfqd_load_set_yield(), yield.h): while it scans the text for @include
+ * (every 4096 tokens), waits for the parser child (every 10 ms), reads
+ * and builds name lists (every 64 KiB, every 16,384 names), reads rules
+ * (every 32) and compiles them (every 256).  Meanwhile
  * a worker that dies is replaced, one that is stuck is killed, and SIGTERM
  * stops nfqd, as they are between reloads, at most LOAD_TICK_MS late.
  * What calls no yield: the master's own libconfig parse of the file (0.5
- * to 0.6 s for 200,000 rules, 24 MB), its expansion of @include before
- * (0.1 s) and libconfig's freeing after (0.1 s); the loop is that late
- * there (docs/performance.md).  The configuration they see is the one in
+ * to 0.6 s for 200,000 rules, 24 MB; 0.8 to 1.2 s on a busy machine) and
+ * libconfig's freeing after it (0.1 to 0.2 s), and the fork of the parser
+ * child; the loop is that late there (docs/performance.md).  The configuration they see is the one in
  * force: the reload installs its own only once it is read whole.  What
  * would need that one waits: another SIGHUP (a reload after this one),
  * SIGUSR1, the statistics files.  -1 once nfqd is stopping: the reload

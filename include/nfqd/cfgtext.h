@@ -57,7 +57,9 @@ struct nfqd_cfgtext {
 	void			*arg;
 	int			 errors;	/* reported so far */
 	int			 includes;	/* @include followed or tried */
+	unsigned		 steps;		/* the scanner's, for the yield */
 	bool			 oom;
+	bool			 stopped;	/* the load's yield said -1 */
 };
 
 void	nfqd_cfgtext_init(struct nfqd_cfgtext *t, size_t max,

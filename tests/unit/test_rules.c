@@ -19,6 +19,7 @@
 #include <linux/if_ether.h>
 #include <linux/netfilter.h>
 
+#include "nfqd/cfgtext.h"
 #include "nfqd/classify.h"
 #include "nfqd/config.h"
 #include "nfqd/engine.h"
@@ -3291,12 +3292,13 @@ reported(const struct unit_reports *rs, const char *msg)
 
 /*
  * A reload of many rules yields (to the master's supervision) all along
- * the rules' reading, the classifier's build and the wait on the parser
- * child, and gives up at once when the yield says -1: the load fails,
- * frees what it built (make asan), and the rules in force are untouched.
- * The set's list is read first, one yield (its one read); the rules then
- * yield every 32 (313 calls for 10,001), the classifier every 256 rules
- * filed (40) and then every 256 lists made.
+ * the text's scan, the wait on the parser child, the rules' reading and
+ * the classifier's build, and gives up at once when the yield says -1:
+ * the load fails, frees what it built (make asan), and the rules in force
+ * are untouched.  The scan yields first (scan calls, counted here), then
+ * the wait on the child (a file only), the set's list (one yield, its one
+ * read); the rules every 32 (313 calls for 10,001), the classifier every
+ * 256 rules filed (40) and then every 256 lists made.
  */
 static void
 test_load_yield(void)
@@ -3304,9 +3306,11 @@ test_load_yield(void)
 	static const struct {
 		const char	*what;
 		bool		 file;		/* load_reusing: the parser child */
-		unsigned	 give_up;
+		unsigned	 give_up;	/* after the scan's calls */
 		const char	*msg;
 	} rows[] = {
+		{ "the text's scan", false, 0, "not read to its end: nfqd is "
+		    "stopping" },
 		{ "the parser child's wait", true, 1, "the configuration "
 		    "parser was stopped (nfqd is stopping) reading it: "
 		    "refused" },
@@ -3323,8 +3327,10 @@ test_load_yield(void)
 		{ "a reload's rules", true, 200, "): nfqd is stopping" },
 	};
 	struct nfqd_config	 a, b;
+	struct nfqd_cfgtext	 t;
 	struct unit_reports	 rs;
 	char			 set[PATH_MAX], conf[PATH_MAX], *ta, *tb;
+	unsigned		 scan;
 	size_t			 i;
 	int			 e;
 
@@ -3351,23 +3357,34 @@ test_load_yield(void)
 		return;
 	}
 
-	/* Every call within the master's 20 ms (LOAD_TICK_MS), and often. */
+	/* The scan's calls, the same for the text and the file. */
 	memset(&yl, 0, sizeof(yl));
 	nfqd_load_set_yield(count_yield, NULL);
+	memset(&rs, 0, sizeof(rs));
+	nfqd_cfgtext_init(&t, NFQD_CFGTEXT_MAX, unit_collect, &rs);
+	e = nfqd_cfgtext_set(&t, "b.conf", tb, strlen(tb), NULL);
+	nfqd_cfgtext_free(&t);
+	scan = yl.calls;
+	CHECKF(e == 0 && scan >= 10, "load yield: the scan yields",
+	    "%d errors, %u calls", e, scan);
+
+	/* Every call within the master's 20 ms (LOAD_TICK_MS), and often. */
+	memset(&yl, 0, sizeof(yl));
 	memset(&rs, 0, sizeof(rs));
 	e = nfqd_config_load_text(&b, "b.conf", tb, strlen(tb), NULL,
 	    unit_collect, &rs);
 	CHECK_INT_EQ(e, 0, "load yield: loads with a yield");
 	if (e == 0)
 		nfqd_config_free(&b);
-	CHECKF(yl.calls >= 1 + 313 + 40 + 1, "load yield: called through "
+	CHECKF(yl.calls >= scan + 1 + 313 + 40 + 1, "load yield: called through "
 	    "the rules and the classifier", "%u calls", yl.calls);
 	CHECKF(yl.max_gap_ns < 20000000ull, "load yield: never 20 ms "
 	    "apart", "%.1f ms", (double)yl.max_gap_ns / 1e6);
 
 	for (i = 0; i < NFQD_ARRAY_SIZE(rows); i++) {
 		memset(&yl, 0, sizeof(yl));
-		yl.give_up = rows[i].give_up;
+		yl.give_up = rows[i].give_up == 0 ? 1 : scan +
+		    rows[i].give_up;
 		memset(&rs, 0, sizeof(rs));
 		if (rows[i].file)
 			e = nfqd_config_load_reusing(&b, conf, NULL,
@@ -3379,7 +3396,7 @@ test_load_yield(void)
 		    unit_fmt("load yield: -1 in %s gives up", rows[i].what),
 		    "%d errors, %u calls, first \"%s\"", e, yl.calls,
 		    rs.n > 0 ? rs.r[0].msg : "");
-		CHECK_INT_EQ(yl.calls, rows[i].give_up,
+		CHECK_INT_EQ(yl.calls, yl.give_up,
 		    unit_fmt("load yield: not called after -1 (%s)",
 		    rows[i].what));
 		if (e == 0)
