@@ -15,6 +15,7 @@
 
 #include "nfqd/isolate.h"
 #include "nfqd/util.h"
+#include "nfqd/yield.h"
 #include "unit.h"
 
 /* The last child's pid, written by the child into a shared page. */
@@ -185,6 +186,101 @@ test_siblings(void)
 	signal(SIGCHLD, SIG_DFL);
 }
 
+/*
+ * The load's yield, as the master's: its waitpid(-1) loop reaps any child
+ * and hands one that is not a worker to nfqd_isolate_reaped().  block:
+ * the first call waits for a child to end, so that the yield, not
+ * nfqd_isolate(), reaps it.
+ */
+static struct {
+	unsigned	calls, give_up, handed;
+	bool		block;
+} yw;
+
+static int
+reaping_yield(void *arg)
+{
+	pid_t	pid;
+	int	status;
+
+	(void)arg;
+	yw.calls++;
+	while ((pid = waitpid(-1, &status, yw.block ? 0 : WNOHANG)) > 0) {
+		yw.block = false;
+		yw.handed += nfqd_isolate_reaped(pid, status);
+	}
+	return yw.give_up != 0 && yw.calls >= yw.give_up ? -1 : 0;
+}
+
+/*
+ * While a load yields (the master's reload), the wait on the child calls
+ * the yield at least every 10 ms; a child reaped there is told as if
+ * nfqd_isolate() had reaped it, and -1 stops the wait at once.
+ */
+static void
+test_yield(void)
+{
+	static int	segv = SIGSEGV;
+	static const struct {
+		const char	*what;
+		nfqd_isolated_fn fn;
+		void		*arg;
+		bool		 block;
+		unsigned	 give_up, timeout_ms;
+		int		 r;
+		const char	*why;	/* NULL: an answer */
+	} rows[] = {
+		{ "an answer", answer, NULL, true, 0, 5000, 0, NULL },
+		{ "a crash", crash, &segv, true, 0, 5000, -1, NULL },
+		{ "exit(2)", exit2, NULL, true, 0, 5000, -1,
+		    "exited with status 2" },
+		{ "a hang, to the limit", hang, NULL, false, 0, 300, -1,
+		    "did not finish in 300 ms" },
+		{ "a hang, stopped", hang, NULL, false, 3, 5000, -1,
+		    "was stopped (nfqd is stopping)" },
+	};
+	char		out[64], why[128], crashed[128];
+	uint64_t	t0, took;
+	size_t		i;
+	int		r;
+
+	snprintf(crashed, sizeof(crashed), "crashed (signal %d: %s)", SIGSEGV,
+	    strsignal(SIGSEGV));
+	nfqd_load_set_yield(reaping_yield, NULL);
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		memset(&yw, 0, sizeof(yw));
+		yw.block = rows[i].block;
+		yw.give_up = rows[i].give_up;
+		*child_pid = 0;
+		why[0] = '\0';
+		t0 = nfqd_now_ns();
+		r = nfqd_isolate(rows[i].fn, rows[i].arg, out, sizeof(out),
+		    rows[i].timeout_ms, why, sizeof(why));
+		took = (nfqd_now_ns() - t0) / 1000000;
+		CHECKF(r == rows[i].r && (rows[i].r == 0 ||
+		    strcmp(why, rows[i].fn == crash ? crashed :
+		    rows[i].why) == 0), unit_fmt("yield, %s: its outcome",
+		    rows[i].what), "returned %d, \"%s\"", r, why);
+		if (rows[i].block)
+			CHECK_INT_EQ(yw.handed, 1, unit_fmt("yield, %s: the "
+			    "child reaped by the yield, handed over",
+			    rows[i].what));
+		else
+			CHECK(reaped(*child_pid), unit_fmt("yield, %s: the "
+			    "child killed and reaped", rows[i].what));
+		if (rows[i].give_up != 0)
+			CHECKF(yw.calls == rows[i].give_up && took < 1000,
+			    unit_fmt("yield, %s: at once", rows[i].what),
+			    "%u calls, %llu ms", yw.calls,
+			    (unsigned long long)took);
+		if (rows[i].timeout_ms == 300)
+			CHECKF(yw.calls >= 20, unit_fmt("yield, %s: every "
+			    "10 ms", rows[i].what), "%u calls in %llu ms",
+			    yw.calls, (unsigned long long)took);
+	}
+	nfqd_load_set_yield(NULL, NULL);
+}
+
 int
 main(void)
 {
@@ -197,5 +293,6 @@ main(void)
 	fflush(stdout);
 	test_ends();
 	test_siblings();
+	test_yield();
 	return unit_done();
 }
