@@ -52,7 +52,7 @@ nfqd_isolate(nfqd_isolated_fn fn, void *arg, void *out, size_t len,
 	ssize_t		 n;
 	pid_t		 pid;
 	char		 d[32], sink[64];
-	int		 p[2], status = 0, r, err = 0;
+	int		 p[2], status = 0, r, err = 0, pe;
 	bool		 timed_out = false, eof = false, stopped = false;
 	bool		 waited;
 
@@ -95,16 +95,18 @@ nfqd_isolate(nfqd_isolated_fn fn, void *arg, void *out, size_t len,
 		if (nfqd_load_yielding() && wait > YIELD_MS)
 			wait = YIELD_MS;
 		r = poll(&pfd, 1, (int)wait);
+		/* poll()'s errno, before the yield's work changes it. */
+		pe = r == -1 ? errno : 0;
 		if (nfqd_load_yield() == -1) {
 			stopped = true;
 			break;
 		}
-		if (r == -1 && errno == EINTR)
+		if (r == -1 && pe == EINTR)
 			continue;
 		if (r == 0)
 			continue;	/* the deadline, checked above */
 		if (r == -1) {
-			err = errno;
+			err = pe;
 			break;
 		}
 		/* Read on to the end: the answer is whole when the child is. */

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -281,6 +282,64 @@ test_yield(void)
 	nfqd_load_set_yield(NULL, NULL);
 }
 
+/* Answer after 150 ms: the wait is interrupted meanwhile. */
+static void
+slow_answer(void *arg, void *out, size_t len)
+{
+	(void)arg;
+	*child_pid = getpid();
+	usleep(150000);
+	memset(out, 'a', len);
+}
+
+static void
+on_alarm(int sig)
+{
+	(void)sig;
+}
+
+/* A yield whose work leaves errno changed, as the master's may. */
+static int
+errno_yield(void *arg)
+{
+	(void)arg;
+	yw.calls++;
+	errno = EBADF;
+	return 0;
+}
+
+/*
+ * A signal that interrupts the wait's poll() (EINTR) is waited through
+ * although the yield after it changed errno: the wait must not take the
+ * yield's errno for poll()'s and fail.  SIGALRM every 3 ms, no SA_RESTART.
+ */
+static void
+test_yield_eintr(void)
+{
+	struct sigaction	sa, old;
+	struct itimerval	it = { { 0, 3000 }, { 0, 3000 } }, off;
+	char			out[64], why[128];
+	int			r;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_alarm;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, &old);
+	memset(&yw, 0, sizeof(yw));
+	memset(&off, 0, sizeof(off));
+	nfqd_load_set_yield(errno_yield, NULL);
+	why[0] = '\0';
+	setitimer(ITIMER_REAL, &it, NULL);
+	r = nfqd_isolate(slow_answer, NULL, out, sizeof(out), 5000, why,
+	    sizeof(why));
+	setitimer(ITIMER_REAL, &off, NULL);
+	nfqd_load_set_yield(NULL, NULL);
+	sigaction(SIGALRM, &old, NULL);
+	CHECKF(r == 0 && out[0] == 'a' && out[63] == 'a',
+	    "yield, poll() interrupted, errno changed by the yield: the answer",
+	    "returned %d, \"%s\"", r, why);
+}
+
 int
 main(void)
 {
@@ -294,5 +353,6 @@ main(void)
 	test_ends();
 	test_siblings();
 	test_yield();
+	test_yield_eintr();
 	return unit_done();
 }
