@@ -274,9 +274,11 @@ test_yield(void)
 			    unit_fmt("yield, %s: at once", rows[i].what),
 			    "%u calls, %llu ms", yw.calls,
 			    (unsigned long long)took);
+		/* About 30 calls; a loaded machine may stretch each poll()
+		 * past its 10 ms, and none at all is what is checked. */
 		if (rows[i].timeout_ms == 300)
-			CHECKF(yw.calls >= 20, unit_fmt("yield, %s: every "
-			    "10 ms", rows[i].what), "%u calls in %llu ms",
+			CHECKF(yw.calls >= 5, unit_fmt("yield, %s: all along "
+			    "the wait", rows[i].what), "%u calls in %llu ms",
 			    yw.calls, (unsigned long long)took);
 	}
 	nfqd_load_set_yield(NULL, NULL);
