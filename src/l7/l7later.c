@@ -110,6 +110,28 @@ hidden_line(const uint8_t *b, size_t n)
 }
 
 /*
+ * Whether method[0..mlen) is one of the methods no end of which (its
+ * last 1 to mlen - 1 bytes) is a method: a server whose body ended
+ * inside it reads its end as the method (a body's last byte 'X' before
+ * "DELETE": the server reads DELETE where nfqd read XDELETE), and an
+ * end of these is none that a server serves or a rule names ("ET",
+ * "ST").  UNLOCK ends in LOCK, PROPPATCH in PATCH: those are refused.
+ */
+static bool
+plain_method(const char *method, size_t mlen)
+{
+	static const char *const	known[] = { "GET", "HEAD", "POST",
+	    "PUT", "DELETE", "OPTIONS", "PATCH", "TRACE" };
+	size_t				i;
+
+	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (strlen(known[i]) == mlen &&
+		    memcmp(known[i], method, mlen) == 0)
+			return true;
+	return false;
+}
+
+/*
  * Whether the head b[0..used), just read on a connection picked up in
  * its middle (F_PICKED, l7tcp.c midstream()), has nfqd go on anywhere
  * but at its next byte, read as a head: a body (a Content-Length over
@@ -122,7 +144,8 @@ hidden_line(const uint8_t *b, size_t n)
  * framing read before is the server's, and it is gone: on such a
  * connection every byte is read as heads back to back, so any head the
  * server reads is one nfqd read too, or a suffix of one (the same
- * headers, the request line in a header line), or refused.
+ * headers, the request line in a header line, the method's end:
+ * plain_method()), or refused.
  */
 static bool
 picked_bad(const struct nfqd_flow *f, const uint8_t *b, size_t used,
@@ -135,7 +158,7 @@ picked_bad(const struct nfqd_flow *f, const uint8_t *b, size_t used,
 		return false;
 	if ((body == NFQD_HTTP_BODY_LENGTH && clen > 0) ||
 	    body == NFQD_HTTP_BODY_CHUNKED || upgrade ||
-	    (mlen == 7 && memcmp(method, "CONNECT", 7) == 0))
+	    !plain_method(method, mlen))
 		return true;
 	if ((eol = memchr(b, '\n', used)) == NULL)
 		return true;	/* cannot be: a head ends with one */

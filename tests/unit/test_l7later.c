@@ -3072,6 +3072,77 @@ test_picked(void)
 }
 
 /*
+ * A connection picked up in its middle, with a rule on the method: the
+ * bytes picked up at may end a body nfqd framed before the flow went
+ * inside a request line's method, and the server reads the method's
+ * suffix as the method ("XDELETE" where the body's last byte is 'X':
+ * the server reads DELETE).  segs, want: as picked_cases[].
+ */
+static const struct {
+	const char	*name, *segs, *want;
+} picked_method_cases[] = {
+	{ "the method read exactly", "DELETE / HTTP/1.1\r\nHost: ok.example"
+	  "\r\n\r\n", "blocked" },
+	{ "a byte of a body before the method", "XDELETE / HTTP/1.1\r\n"
+	  "Host: ok.example\r\n\r\n", "l7_error" },
+	{ "the same after a request read", GETOK "|XDELETE / HTTP/1.1\r\n"
+	  "Host: ok.example\r\n\r\n", "pending l7_error" },
+	{ "WebDAV's UNLOCK (LOCK)", "UNLOCK / HTTP/1.1\r\nHost: ok.example"
+	  "\r\n\r\n", "l7_error" },
+	{ "GET, HEAD, OPTIONS read on", GETOK "|HEAD / HTTP/1.1\r\nHost: "
+	  "ok.example\r\n\r\n|OPTIONS / HTTP/1.1\r\nHost: ok.example"
+	  "\r\n\r\n|" GETBL, "pending pending pending blocked" },
+};
+
+static void
+test_picked_method(void)
+{
+	static const char	 mrule[] = "rules = (\n  { name = \"m\"; "
+	    "http_method = [\"DELETE\", \"LOCK\"]; verdict = \"repeat\"; "
+	    "mark = 0x10000000; },\n";
+	struct run		 r;
+	char			 text[4096], text2[4096], got[128], buf[512];
+	const char		*s, *e, *at;
+	size_t			 i, n;
+	uint32_t		 seq;
+	unsigned		 k;
+
+	for (i = 0; i < sizeof(picked_method_cases) /
+	    sizeof(picked_method_cases[0]); i++) {
+		memset(&r, 0, sizeof(r));
+		if (!setup_sets(text, sizeof(text), LOSTCF) ||
+		    (at = strstr(text, "rules = (\n")) == NULL) {
+			CHECK(false, "picked up, a method rule: setup");
+			return;
+		}
+		snprintf(text2, sizeof(text2), "%.*s%s%s", (int)(at - text),
+		    text, mrule, at + strlen("rules = (\n"));
+		if (!setup_text(&r, text2))
+			return;
+		seg6(&r, false, 4400, 1000, 0x02, NULL, 0, 0);
+		seg6(&r, false, 4400, 1001, 0x18, GETOK, sizeof(GETOK) - 1, 0);
+		for (k = 0; k < 20; k++)
+			syn(&r, (uint16_t)(4500 + k), 1);
+		seq = 4001;
+		got[0] = '\0';
+		for (s = picked_method_cases[i].segs; *s != '\0'; s = e) {
+			e = strchr(s, '|');
+			n = e != NULL ? (size_t)(e - s) : strlen(s);
+			e = e != NULL ? e + 1 : s + n;
+			memcpy(buf, s, n);
+			snprintf(got + strlen(got), sizeof(got) - strlen(got),
+			    "%s%s", got[0] != '\0' ? " " : "",
+			    what2p(&r, 4400, seq, buf, n, P));
+			seq += (uint32_t)n;
+		}
+		CHECK_STR_EQ(got, picked_method_cases[i].want,
+		    unit_fmt("picked up, a method rule: %s",
+		    picked_method_cases[i].name));
+		teardown(&r);
+	}
+}
+
+/*
  * Picked up with flows.http_requests = "first": the request decides the
  * connection, as seen from the middle.  A SYN at its seq - 1 then opens
  * a new connection, whose request is read (before, the flow kept the
@@ -3168,6 +3239,7 @@ main(void)
 	test_lost_flow_later();
 	test_lost_flow_before();
 	test_picked();
+	test_picked_method();
 	test_picked_first();
 	test_picked_wrap();
 	return unit_done();
