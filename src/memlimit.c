@@ -101,17 +101,21 @@ fail:
 
 /*
  * One limit file: 1 and *v (UINT64_MAX: "max" or huge), or 0 where it is
- * missing or holds anything but one number or "max" and a newline.  A
- * limit under LIMIT_FLOOR is 0 too, its file named in note.
+ * missing or holds anything but one number or "max" and a newline (a NUL
+ * in it too).  A limit under LIMIT_FLOOR is 0 too, its file named in
+ * note.
  */
 static int
 read_limit(const char *path, uint64_t *v, char *note, size_t notelen)
 {
 	char			 buf[64], *e;
 	unsigned long long	 n;
+	ssize_t			 len;
 	bool			 cut;
 
-	if (nfqd_read_small(path, buf, sizeof(buf), &cut) <= 0 || cut)
+	/* A NUL in it ends no number: the file is not one (each_line()). */
+	if ((len = nfqd_read_small(path, buf, sizeof(buf), &cut)) <= 0 ||
+	    cut || strlen(buf) != (size_t)len)
 		return 0;
 	if (strcmp(buf, "max\n") == 0 || strcmp(buf, "max") == 0) {
 		*v = UINT64_MAX;

@@ -1387,6 +1387,35 @@ cgroup_case(const char *what, const char *cgroup, const char *mountinfo,
 			"tmpfs tmpfs ro,mode=755\n"
 
 /*
+ * A limit file with a NUL in it is no number and a newline, as the lines
+ * of /proc/self/cgroup and mountinfo with one are skipped: "2097152", a
+ * NUL and more was read as 2 MiB.
+ */
+static void
+test_cgroup_nul(void)
+{
+	static const char	 v[] = "2097152\0 9\n";
+	char			 root[PATH_MAX + 64], path[PATH_MAX + 128];
+	int			 fd, ok;
+
+	snprintf(root, sizeof(root), "%s/cgnul", dir);
+	ok = mkdir(root, 0700) == 0 &&
+	    tree_file(root, "proc/self/cgroup", "0::/a\n") == 0 &&
+	    tree_file(root, "sys/fs/cgroup/a/memory.max", "") == 0;
+	snprintf(path, sizeof(path), "%s/sys/fs/cgroup/a/memory.max", root);
+	ok = ok && (fd = open(path, O_WRONLY | O_TRUNC)) != -1;
+	if (ok) {
+		ok = write(fd, v, sizeof(v) - 1) == (ssize_t)sizeof(v) - 1;
+		close(fd);
+	}
+	if (!CHECK(ok, "cgroup memory.max with a NUL: the tree"))
+		return;
+	CHECKF(nfqd_cgroup_mem_max(root, NULL, 0) == UINT64_MAX,
+	    "cgroup memory.max with a NUL", "got %llu, want no limit",
+	    (unsigned long long)nfqd_cgroup_mem_max(root, NULL, 0));
+}
+
+/*
  * name_sets_max_bytes "auto" takes the cgroup's limit where lower than
  * MemTotal: nfqd_cgroup_mem_max() on trees of /proc/self/cgroup,
  * /proc/self/mountinfo and /sys/fs/cgroup as cgroup v2, v1 and both
@@ -1629,6 +1658,7 @@ test_cgroup_limit(void)
 	    UINT64_MAX, NULL);
 	free(line);
 	free(text);
+	test_cgroup_nul();
 }
 
 /* What a load showed: how many reports, the first and the last. */
