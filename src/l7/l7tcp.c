@@ -135,6 +135,31 @@ alone(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *pay,
 }
 
 /*
+ * A packet without a flow that alone() read a whole first HTTP request in
+ * (f, l->req): where later requests are read (l7_hstart()'s test), the
+ * server reads on past it, and nfqd, with no flow, cannot.  So the rules'
+ * accept of it is tentative (l->tentative: the packet passes pending, with
+ * the mark or without, and the connection's next packets come back, read
+ * as a picked-up flow's once an entry is free, midstream()), and bytes
+ * after the request in the packet (pipelined requests, a body), read by
+ * the server and not by nfqd, give an accept flows.full_verdict's
+ * (l->unread); a verdict of the rules other than accept stands.  Before,
+ * an accept of the first request passed a blocked one after it, and took
+ * the connection's pending mark off, so its later requests went unread.
+ */
+static void
+alone_http(struct nfqd_l7 *l, struct nfqd_pkt *pi, uint32_t len,
+    const struct nfqd_l7fields *f)
+{
+	if (!l->http_all || f->proto != NFQD_L7P_HTTP || !l->req.valid ||
+	    (l->req.close && !l->req.upgrade))
+		return;
+	l->tentative = true;
+	if (l->req.used < len)
+		known_unread(l, pi, f, NFQD_PKT_L7_UNTRACKED);
+}
+
+/*
  * Client bytes at stream offset off (from seq0).  The common case, the
  * whole message in the first segment, is parsed in place; anything else
  * goes through a reassembly buffer.
@@ -520,9 +545,9 @@ l7_tcp_packet(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *data,
 			if (sp.len > 0 && !nfqd_l7_csum_ok(pi, data, skbinfo)) {
 				l->bad_csum++;
 				unknown(pi, NFQD_PKT_L7_ERROR);
-			} else {
-				alone(l, pi, pay, sp.len, dns_any, pending,
-				    &l->scratch);
+			} else if (alone(l, pi, pay, sp.len, dns_any, pending,
+			    &l->scratch) == NFQD_L7_DONE) {
+				alone_http(l, pi, sp.len, &l->scratch);
 			}
 			return;
 		}

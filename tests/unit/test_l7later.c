@@ -3212,6 +3212,77 @@ test_picked_wrap(void)
 	teardown(&r);
 }
 
+/*
+ * A connection that finds no entry (the table full of flows whose first
+ * request is being put together, never evicted) has its packets decided
+ * alone.  One that holds a whole first request and bytes after it
+ * (pipelined requests, a body) that nfqd does not read gets
+ * flows.full_verdict unless the rules' verdict on the request is not an
+ * accept; where later requests are read (flows.http_requests = "all",
+ * no "close") an accept passes pending, whether or not the packet came
+ * with the mark, so the connection's next packets come back.  Before,
+ * the first request's accept passed the blocked one after it, and took
+ * the pending mark off.
+ */
+static const struct {
+	const char	*name, *extra, *seg, *want;
+	bool		 v6;
+	uint32_t	 mark;
+} alone_cases[] = {
+	{ "pipelined blocked after ok", "", GETOK GETBL, "untracked", false,
+	  0 },
+	{ "the same with the pending mark", "", GETOK GETBL, "untracked",
+	  false, P },
+	{ "the same over IPv6", "", GETOK GETBL, "untracked", true, P },
+	{ "ok after ok", "", GETOK GETOK, "untracked", false, P },
+	{ "a body after the request", "", POSTOK("3") "abc", "untracked",
+	  false, P },
+	{ "blocked first: the drop stands", "", GETBL GETOK, "blocked",
+	  false, P },
+	{ "a whole request: passes pending", "", GETOK, "pending", false, P },
+	{ "the same without the mark", "", GETOK, "pending", false, 0 },
+	{ "a whole request over IPv6", "", GETOK, "pending", true, 0 },
+	{ "close: the last request, decided", "", GETOKC, "accept", false,
+	  P },
+	{ "blocked alone", "", GETBL, "blocked", false, P },
+	{ "\"first\": a whole request accepted", "http_requests = \"first\";",
+	  GETOK, "accept", false, P },
+	{ "\"first\": later requests are not read",
+	  "http_requests = \"first\";", GETOK GETBL, "accept", false, P },
+};
+
+static void
+test_alone_later(void)
+{
+	struct run	r;
+	char		extra[128];
+	size_t		i;
+	unsigned	k, pend;
+
+	for (i = 0; i < sizeof(alone_cases) / sizeof(alone_cases[0]); i++) {
+		snprintf(extra, sizeof(extra), "flows = { max = 16; "
+		    "reasm_buffers = 20; %s };", alone_cases[i].extra);
+		if (!setup(&r, extra))
+			return;
+		for (k = pend = 0; k < 16; k++) {
+			seg6(&r, false, (uint16_t)(4500 + k), 1000, 0x02, NULL,
+			    0, 0);
+			pend += strcmp(seg6(&r, false, (uint16_t)(4500 + k),
+			    1001, 0x18, "GET / HTTP/1.1\r\nHo", 18, 0),
+			    "pending") == 0;
+		}
+		CHECK_UINT_EQ(pend, 16, unit_fmt("no entry: %s: 16 requests "
+		    "being read fill the table", alone_cases[i].name));
+		CHECK_STR_EQ(seg6(&r, alone_cases[i].v6, 4400, 1001, 0x18,
+		    alone_cases[i].seg, strlen(alone_cases[i].seg),
+		    alone_cases[i].mark), alone_cases[i].want,
+		    unit_fmt("no entry: %s", alone_cases[i].name));
+		CHECK(!has_flow(&r, 4400), unit_fmt("no entry: %s: none made",
+		    alone_cases[i].name));
+		teardown(&r);
+	}
+}
+
 int
 main(void)
 {
@@ -3242,5 +3313,6 @@ main(void)
 	test_picked_method();
 	test_picked_first();
 	test_picked_wrap();
+	test_alone_later();
 	return unit_done();
 }
