@@ -116,8 +116,18 @@ alone(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *pay,
 	enum nfqd_l7_res	res;
 	uint32_t		need;
 
-	if (len == 0)
-		return NFQD_L7_NOT;	/* no fields; pi is as parsed */
+	if (len == 0) {
+		/*
+		 * No fields.  With the pending mark (only the no-flow path
+		 * has none here) its connection is being read: it passes
+		 * pending, as a flow's does (l7_tcp_packet()), for an accept
+		 * would take the mark off the connection, and its next
+		 * requests would pass unread (alone_http()).
+		 */
+		if (pending)
+			unknown(pi, NFQD_PKT_L7_PENDING);
+		return NFQD_L7_NOT;	/* else pi is as parsed */
+	}
 	res = l7_parse_stream(l, pay, len, dns, f, &need);
 	if (res == NFQD_L7_DONE) {
 		known(pi, f);

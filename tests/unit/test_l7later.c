@@ -3220,9 +3220,10 @@ test_picked_wrap(void)
  * flows.full_verdict unless the rules' verdict on the request is not an
  * accept; where later requests are read (flows.http_requests = "all",
  * no "close") an accept passes pending, whether or not the packet came
- * with the mark, so the connection's next packets come back.  Before,
- * the first request's accept passed the blocked one after it, and took
- * the pending mark off.
+ * with the mark, so the connection's next packets come back; so does
+ * the client's next ACK with the mark, which has nothing to read.
+ * Before, the first request's accept passed the blocked one after it,
+ * and it and the ACK took the pending mark off.
  */
 static const struct {
 	const char	*name, *extra, *seg, *want;
@@ -3277,6 +3278,13 @@ test_alone_later(void)
 		    alone_cases[i].seg, strlen(alone_cases[i].seg),
 		    alone_cases[i].mark), alone_cases[i].want,
 		    unit_fmt("no entry: %s", alone_cases[i].name));
+		/* The client's next ACK, with the mark the rules saved. */
+		CHECK_STR_EQ(seg6(&r, alone_cases[i].v6, 4400, 1001 +
+		    (uint32_t)strlen(alone_cases[i].seg), 0x10, NULL, 0,
+		    strcmp(alone_cases[i].want, "pending") == 0 ? P : 0),
+		    strcmp(alone_cases[i].want, "pending") == 0 ? "pending" :
+		    "accept", unit_fmt("no entry: %s: the ACK after",
+		    alone_cases[i].name));
 		CHECK(!has_flow(&r, 4400), unit_fmt("no entry: %s: none made",
 		    alone_cases[i].name));
 		teardown(&r);
