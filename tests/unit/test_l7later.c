@@ -2839,6 +2839,33 @@ what2p(struct run *r, uint16_t sport, uint32_t seq, const char *p, size_t n,
 }
 
 /*
+ * The client's segments segs ("|" between them) from port 4400 with the
+ * pending mark, from seq on: what each got, space-separated, into got.
+ */
+static void
+send_segs(struct run *r, bool v6, uint32_t seq, const char *segs,
+    char *got, size_t len)
+{
+	char		 buf[512];
+	const char	*s, *e;
+	size_t		 n;
+
+	got[0] = '\0';
+	for (s = segs; *s != '\0'; s = e) {
+		e = strchr(s, '|');
+		n = e != NULL ? (size_t)(e - s) : strlen(s);
+		e = e != NULL ? e + 1 : s + n;
+		if (n > sizeof(buf))
+			n = sizeof(buf);
+		memcpy(buf, s, n);
+		snprintf(got + strlen(got), len - strlen(got), "%s%s",
+		    got[0] != '\0' ? " " : "",
+		    seg6(r, v6, 4400, seq, 0x18, buf, n, P));
+		seq += (uint32_t)n;
+	}
+}
+
+/*
  * An engine for extra, and on it a connection from port sport (IPv6 when
  * v6) whose first request, GETOK from isn 1000 on, was read, its flow
  * then lost: evicted from a table of 16 by 20 SYNs, as a flood evicts
@@ -3043,28 +3070,16 @@ static void
 test_picked(void)
 {
 	struct run	 r;
-	char		 got[128], buf[512];
-	const char	*s, *e;
-	size_t		 i, n;
-	uint32_t	 seq;
+	char		 got[128];
+	size_t		 i;
 
 	for (i = 0; i < sizeof(picked_cases) / sizeof(picked_cases[0]); i++) {
 		if (!lose_flow(&r, LOSTCF, picked_cases[i].v6, 4400,
 		    picked_cases[i].name))
 			return;
-		seq = picked_cases[i].seq != 0 ? picked_cases[i].seq : 4001;
-		got[0] = '\0';
-		for (s = picked_cases[i].segs; *s != '\0'; s = e) {
-			e = strchr(s, '|');
-			n = e != NULL ? (size_t)(e - s) : strlen(s);
-			e = e != NULL ? e + 1 : s + n;
-			memcpy(buf, s, n);
-			snprintf(got + strlen(got), sizeof(got) - strlen(got),
-			    "%s%s", got[0] != '\0' ? " " : "",
-			    seg6(&r, picked_cases[i].v6, 4400, seq, 0x18, buf,
-			    n, P));
-			seq += (uint32_t)n;
-		}
+		send_segs(&r, picked_cases[i].v6, picked_cases[i].seq != 0 ?
+		    picked_cases[i].seq : 4001, picked_cases[i].segs, got,
+		    sizeof(got));
 		CHECK_STR_EQ(got, picked_cases[i].want,
 		    unit_fmt("picked up: %s", picked_cases[i].name));
 		teardown(&r);
@@ -3101,10 +3116,9 @@ test_picked_method(void)
 	    "http_method = [\"DELETE\", \"LOCK\"]; verdict = \"repeat\"; "
 	    "mark = 0x10000000; },\n";
 	struct run		 r;
-	char			 text[4096], text2[4096], got[128], buf[512];
-	const char		*s, *e, *at;
-	size_t			 i, n;
-	uint32_t		 seq;
+	char			 text[4096], text2[4096], got[128];
+	const char		*at;
+	size_t			 i;
 	unsigned		 k;
 
 	for (i = 0; i < sizeof(picked_method_cases) /
@@ -3123,18 +3137,8 @@ test_picked_method(void)
 		seg6(&r, false, 4400, 1001, 0x18, GETOK, sizeof(GETOK) - 1, 0);
 		for (k = 0; k < 20; k++)
 			syn(&r, (uint16_t)(4500 + k), 1);
-		seq = 4001;
-		got[0] = '\0';
-		for (s = picked_method_cases[i].segs; *s != '\0'; s = e) {
-			e = strchr(s, '|');
-			n = e != NULL ? (size_t)(e - s) : strlen(s);
-			e = e != NULL ? e + 1 : s + n;
-			memcpy(buf, s, n);
-			snprintf(got + strlen(got), sizeof(got) - strlen(got),
-			    "%s%s", got[0] != '\0' ? " " : "",
-			    what2p(&r, 4400, seq, buf, n, P));
-			seq += (uint32_t)n;
-		}
+		send_segs(&r, false, 4001, picked_method_cases[i].segs, got,
+		    sizeof(got));
 		CHECK_STR_EQ(got, picked_method_cases[i].want,
 		    unit_fmt("picked up, a method rule: %s",
 		    picked_method_cases[i].name));
