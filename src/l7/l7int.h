@@ -347,6 +347,8 @@ void	l7_h2tab_put(struct nfqd_h2tabs *p, uint32_t i);
 
 /* l7later.c: the messages after a TCP flow's first. */
 void	l7_h2_release(struct nfqd_l7 *l, struct nfqd_flow *f);
+bool	l7_reads_later(const struct nfqd_l7 *, const struct nfqd_l7fields *,
+	    bool);
 bool	l7_hstart(struct nfqd_l7 *l, struct nfqd_flow *f,
 	    struct nfqd_pkt *pi, uint32_t seq, const uint8_t *pay, uint32_t len,
 	    enum nfqd_flow_class cls, uint64_t now);

@@ -676,6 +676,20 @@ static void	hfirst(struct nfqd_l7 *, struct nfqd_flow *, struct nfqd_pkt *,
 		    uint64_t, enum nfqd_flow_class, uint64_t);
 
 /*
+ * Whether the requests after the one just read whole (f, l->req) are
+ * read: flows.http_requests = "all", HTTP, and no "close" that ends the
+ * connection there (unless it asks to switch, or the connection was
+ * picked up in its middle, where "close" may be a body's bytes).
+ */
+bool
+l7_reads_later(const struct nfqd_l7 *l, const struct nfqd_l7fields *f,
+    bool picked)
+{
+	return l->http_all && f->proto == NFQD_L7P_HTTP && l->req.valid &&
+	    (!l->req.close || l->req.upgrade || picked);
+}
+
+/*
  * The first request was just read whole (fields(f), l->req), from the
  * segment at seq: when later ones are to be read, start reading after it
  * (the rest of this segment, or of the buffer, first) and say the
@@ -691,15 +705,13 @@ l7_hstart(struct nfqd_l7 *l, struct nfqd_flow *f, struct nfqd_pkt *pi,
 {
 	struct hnext	 h;
 	uint64_t	 pos;
-	const uint8_t	*b = f->ra != NULL ? nfqd_reasm_data(f->ra) : pay;
 	bool		 picked = (f->flags & F_PICKED) != 0;
 
-	if (!l->http_all || fields(f)->proto != NFQD_L7P_HTTP ||
-	    !l->req.valid || (l->req.close && !l->req.upgrade && !picked) ||
-	    (f->flags & F_SYNDATA))
+	if (!l7_reads_later(l, fields(f), picked) || (f->flags & F_SYNDATA))
 		return false;
-	if (picked && (l->req.h2 || picked_bad(f, b, l->req.used,
-	    l->req.body, l->req.clen, l->req.upgrade, fields(f)->method,
+	if (picked && (l->req.h2 || picked_bad(f, f->ra != NULL ?
+	    nfqd_reasm_data(f->ra) : pay, l->req.used, l->req.body,
+	    l->req.clen, l->req.upgrade, fields(f)->method,
 	    fields(f)->method_len))) {
 		l->nheads = 1;
 		l->l7_errors++;

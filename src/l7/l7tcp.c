@@ -146,7 +146,7 @@ alone(struct nfqd_l7 *l, struct nfqd_pkt *pi, const uint8_t *pay,
 
 /*
  * A packet without a flow that alone() read a whole first HTTP request in
- * (f, l->req): where later requests are read (l7_hstart()'s test), the
+ * (f, l->req): where later requests are read (l7_reads_later()), the
  * server reads on past it, and nfqd, with no flow, cannot.  So the rules'
  * accept of it is tentative (l->tentative: the packet passes pending, with
  * the mark or without, and the connection's next packets come back, read
@@ -161,8 +161,7 @@ static void
 alone_http(struct nfqd_l7 *l, struct nfqd_pkt *pi, uint32_t len,
     const struct nfqd_l7fields *f)
 {
-	if (!l->http_all || f->proto != NFQD_L7P_HTTP || !l->req.valid ||
-	    (l->req.close && !l->req.upgrade))
+	if (!l7_reads_later(l, f, false))
 		return;
 	l->tentative = true;
 	if (l->req.used < len)
